@@ -1,0 +1,800 @@
+"""Binding scalar expressions: sqlglot expression nodes -> typed expression IR over a relation.
+
+Typing follows the dialect (see dialect.py): integer widths and overflow, DECIMAL scales, integer vs
+floating division, implicit casts of string literals.  Subqueries met inside an expression are handed
+to the query binder, which adds the columns they need to the relation (see subqueries.py).
+"""
+
+from __future__ import annotations
+
+import decimal
+
+from sqlglot import exp
+
+from . import sqlfuncs as F
+from .expr import Call, Case, Col, Lit
+from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, TEXT, TIMESTAMP, SqlType,
+                    common_type, decimal_type, from_sqlglot)
+
+AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.LogicalAnd, exp.LogicalOr,
+              exp.GroupConcat, exp.AnyValue)
+NONDETERMINISTIC = (exp.Rand, exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime)
+
+COMPARISONS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
+
+
+def lit(value, t: SqlType) -> Lit:
+    return Lit(value, t)
+
+
+def call(fn: str, args, t: SqlType, extra=None, nullable=None) -> Call:
+    if nullable is None:
+        nullable = any(a.nullable for a in args)
+    return Call(fn, tuple(args), t, nullable, extra)
+
+
+def boolean(fn: str, args, nullable=None) -> Call:
+    return call(fn, args, BOOLEAN, nullable=nullable)
+
+
+def not_(e):
+    if isinstance(e, Lit):
+        return Lit(None if e.value is None else not e.value, BOOLEAN)
+    return boolean("not", [e])
+
+
+def and_(a, b):
+    return boolean("and", [a, b])
+
+
+def or_(a, b):
+    return boolean("or", [a, b])
+
+
+def is_null(e):
+    return Call("is_null", (e,), BOOLEAN, False)
+
+
+def is_not_null(e):
+    return Call("is_not_null", (e,), BOOLEAN, False)
+
+
+class ExprBinder:
+    """Binds expressions of one SELECT over ``rel`` (a Rel of the query binder)."""
+
+    def __init__(self, qb, rel, allow_aggregates: bool = False):
+        self.qb = qb  # the QueryBinder (for subqueries, errors, dialect)
+        self.rel = rel
+        self.dialect = qb.dialect
+        self.allow_aggregates = allow_aggregates
+
+    def error(self, node, message):
+        return self.qb.error(node, message)
+
+    # -- entry points -----------------------------------------------------------------------------
+    def bind(self, node):
+        mapped = self.rel.ast_map.get(node) if self.rel.ast_map else None
+        if mapped is not None:
+            return self.rel.col(mapped)
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(node, f"unsupported expression: {_describe(node)}")
+        return method(node)
+
+    def condition(self, node):
+        """A WHERE / ON / HAVING / CASE condition: BOOLEAN (SQLite: any number is a condition)."""
+        e = self.bind(node)
+        return self.as_condition(e, node)
+
+    def as_condition(self, e, node):
+        k = e.type.kind
+        if k in ("bool", "null"):
+            return e
+        if self.dialect.int_to_bool and e.type.numeric:
+            return boolean("truthy", [e])
+        if self.dialect.int_to_bool and k == "text":
+            return boolean("truthy", [self.coerce(e, DOUBLE, node)])
+        raise self.error(node, f"a condition must be BOOLEAN, not {e.type}")
+
+    # -- coercion -------------------------------------------------------------------------------
+    def coerce(self, e, target: SqlType, node=None):
+        if e.type == target or target.kind == "null":
+            return e
+        if isinstance(e, Lit):
+            if e.value is None:
+                return Lit(None, target)
+            return Lit(self.convert_literal(e.value, e.type, target, node), target)
+        return Call("cast", (e,), target, e.nullable, target)
+
+    def convert_literal(self, v, src: SqlType, target: SqlType, node):
+        k = target.kind
+        try:
+            if k == "int":
+                out = F.cast_int(v, target.bits, self.dialect.cast_float_to_int_truncates)
+            elif k == "float":
+                out = float(v) if not isinstance(v, str) else F.cast_float(v, self.dialect.name != "sqlite")
+            elif k == "decimal":
+                out = F.cast_decimal(v, target.scale, target.precision)
+            elif k == "text":
+                out = F.to_text_sqlite(v) if self.dialect.name == "sqlite" else F.to_text(v)
+            elif k == "bool":
+                out = F.cast_bool(v)
+            elif k == "date":
+                out = F.cast_date(v)
+            elif k == "timestamp":
+                out = F.cast_timestamp(v)
+            elif k == "interval" and isinstance(v, F.Interval):
+                out = v
+            else:
+                raise ValueError
+        except Exception:
+            raise self.error(node, f"cannot convert {v!r} ({src}) to {target}") from None
+        return out
+
+    def unify(self, exprs, node, what: str):
+        """Coerce expressions to their common type (string literals adopt the other side's type)."""
+        typed = [e for e in exprs if not (isinstance(e, Lit) and e.type.kind == "text" and
+                                          any(x.type.kind not in ("text", "null") for x in exprs))]
+        t = NULLTYPE
+        for e in typed:
+            c = common_type(t, e.type)
+            if c is None:
+                raise self.error(node, f"{what}: cannot combine {t} and {e.type}")
+            t = c
+        if t.kind == "null":
+            return list(exprs), t
+        return [self.coerce(e, t, node) for e in exprs], t
+
+    # -- leaves ---------------------------------------------------------------------------------
+    def _Column(self, node):
+        return self.rel.resolve(node, self.qb)
+
+    def _Literal(self, node):
+        text = node.this
+        if node.is_string:
+            return Lit(text, TEXT)
+        lower = text.lower()
+        if "e" in lower or lower in ("inf", "nan"):
+            return Lit(float(text), DOUBLE)
+        if "." in text:
+            if self.dialect.decimal_is_float:
+                return Lit(float(text), DOUBLE)
+            d = decimal.Decimal(text)
+            digits = len(d.as_tuple().digits)
+            scale = max(-d.as_tuple().exponent, 0)
+            if digits > 38:
+                return Lit(float(text), DOUBLE)
+            return Lit(d, decimal_type(max(digits, scale, 1), scale))
+        v = int(text)
+        if self.dialect.name == "sqlite":
+            if -(1 << 63) <= v < (1 << 63):
+                return Lit(v, BIGINT)
+            return Lit(float(v), DOUBLE)
+        if -(1 << 31) <= v < (1 << 31):
+            return Lit(v, INTEGER)
+        if -(1 << 63) <= v < (1 << 63):
+            return Lit(v, BIGINT)
+        if -(1 << 127) <= v < (1 << 127):
+            return Lit(v, SqlType("int", 128))
+        return Lit(float(v), DOUBLE)
+
+    def _Null(self, node):
+        return Lit(None, NULLTYPE)
+
+    def _Boolean(self, node):
+        return Lit(bool(node.this), BOOLEAN)
+
+    def _Paren(self, node):
+        return self.bind(node.this)
+
+    def _Alias(self, node):
+        return self.bind(node.this)
+
+    def _Subquery(self, node):
+        return self.qb.scalar_subquery(node, self.rel, self)
+
+    def _Placeholder(self, node):
+        raise self.error(node, "query parameters are not supported")
+
+    # -- arithmetic -----------------------------------------------------------------------------
+    def _Neg(self, node):
+        a = self.bind(node.this)
+        if isinstance(a, Lit) and a.type.numeric and a.value is not None:
+            v = -a.value
+            if a.type.kind == "int" and a.type.bits < 64 and v == (1 << (a.type.bits - 1)):
+                return Lit(v, BIGINT)
+            return Lit(v, a.type)
+        if a.type.kind == "null":
+            return a
+        if a.type.kind == "interval":
+            return call("interval_neg", [a], INTERVAL)
+        if not a.type.numeric:
+            if self.dialect.name == "sqlite" and a.type.kind in ("text", "bool"):
+                a = self.coerce(a, DOUBLE if a.type.kind == "text" else BIGINT, node)
+            else:
+                raise self.error(node, f"cannot negate {a.type}")
+        return call("neg", [a], a.type)
+
+    def _Add(self, node):
+        return self.arith("add", node)
+
+    def _Sub(self, node):
+        return self.arith("sub", node)
+
+    def _Mul(self, node):
+        return self.arith("mul", node)
+
+    def _Div(self, node):
+        return self.arith("div", node)
+
+    def _IntDiv(self, node):
+        return self.arith("idiv", node)
+
+    def _Mod(self, node):
+        return self.arith("mod", node)
+
+    def _Pow(self, node):
+        a, b = self.bind(node.this), self.bind(node.expression)
+        return self.numeric_fn("power", node, [a, b], DOUBLE)
+
+    def arith(self, op, node):
+        a = self.bind(node.this)
+        b = self.bind(node.expression)
+        ta, tb = a.type, b.type
+        if ta.kind == "null" or tb.kind == "null":
+            other = tb if ta.kind == "null" else ta
+            t = DOUBLE if op == "div" and not self.dialect.integer_division else other
+            if t.kind == "null":
+                t = INTEGER
+            return Lit(None, t)
+        temporal = {"date", "timestamp", "interval"}
+        if ta.kind in temporal or tb.kind in temporal:
+            return self.temporal_arith(op, a, b, node)
+        if self.dialect.name == "sqlite":
+            a, b = self.sqlite_numeric(a, node), self.sqlite_numeric(b, node)
+            ta, tb = a.type, b.type
+        if not (ta.numeric and tb.numeric):
+            raise self.error(node, f"cannot apply {_OPS[op]} to {ta} and {tb}")
+        if op == "div":
+            typed = node.args.get("typed") if isinstance(node, exp.Div) else False
+            safe = node.args.get("safe") if isinstance(node, exp.Div) else False
+            if self.dialect.integer_division:
+                typed = True
+            if self.dialect.division_by_zero_null:
+                safe = True
+            extra = "null" if safe else None
+            if typed and ta.kind == tb.kind == "int":
+                t = ta if ta.bits >= tb.bits else tb
+                return call("idiv", [a, b], t, extra, nullable=True if safe else None)
+            if ta.kind == "decimal" and tb.kind in ("decimal", "int") and self.dialect.integer_division:
+                t = common_type(ta, tb)
+                return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE, extra, True)
+            return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE, extra,
+                        nullable=True if safe else None)
+        if op == "idiv":
+            if ta.kind == tb.kind == "int":
+                t = ta if ta.bits >= tb.bits else tb
+                return call("idiv", [a, b], t, "null" if self.dialect.division_by_zero_null else None,
+                            nullable=True if self.dialect.division_by_zero_null else None)
+            return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE)
+        if op == "mod":
+            t = common_type(ta, tb)
+            extra = "null" if self.dialect.division_by_zero_null else None
+            nullable = True if extra else None
+            if t.kind == "float":
+                return call("mod", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE, extra, nullable)
+            if t.kind == "decimal":
+                return call("mod", [self.coerce(a, t), self.coerce(b, t)], t, extra, nullable)
+            return call("mod", [a, b], t, extra, nullable)
+        # add, sub, mul
+        if "float" in (ta.kind, tb.kind):
+            return call(op, [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE)
+        if "decimal" in (ta.kind, tb.kind):
+            da = ta if ta.kind == "decimal" else decimal_type(_int_digits(ta), 0)
+            db = tb if tb.kind == "decimal" else decimal_type(_int_digits(tb), 0)
+            if op == "mul":
+                t = decimal_type(min(da.precision + db.precision, 38), da.scale + db.scale)
+            else:
+                scale = max(da.scale, db.scale)
+                whole = max(da.precision - da.scale, db.precision - db.scale) + 1
+                t = decimal_type(min(whole + scale, 38), scale)
+            if t.scale > 38:
+                return call(op, [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE)
+            return call(op, [self.to_decimal(a), self.to_decimal(b)], t)
+        t = ta if ta.bits >= tb.bits else tb
+        return call(op, [a, b], t)
+
+    def to_decimal(self, e):
+        if e.type.kind == "decimal":
+            return e
+        if isinstance(e, Lit):
+            return Lit(None if e.value is None else decimal.Decimal(e.value), decimal_type(_int_digits(e.type), 0))
+        return Call("cast", (e,), decimal_type(_int_digits(e.type), 0), e.nullable,
+                    decimal_type(_int_digits(e.type), 0))
+
+    def sqlite_numeric(self, e, node):
+        """SQLite converts text (and booleans) to numbers in arithmetic."""
+        if e.type.kind == "text":
+            return self.coerce(e, DOUBLE, node)
+        if e.type.kind == "bool":
+            return self.coerce(e, BIGINT, node)
+        return e
+
+    def temporal_arith(self, op, a, b, node):
+        ka, kb = a.type.kind, b.type.kind
+        if op == "add" and kb in ("date", "timestamp") and ka in ("interval", "int"):
+            a, b, ka, kb = b, a, kb, ka
+        if ka in ("date", "timestamp") and kb == "interval" and op in ("add", "sub"):
+            t = TIMESTAMP
+            return call("add_interval" if op == "add" else "sub_interval", [a, b], t)
+        if ka == "date" and kb == "int" and op in ("add", "sub"):
+            n = b if op == "add" else call("neg", [b], b.type)
+            return call("date_add_days", [a, n], DATE)
+        if op == "sub" and ka == kb == "date":
+            return call("date_diff_days", [a, b], BIGINT)
+        if op == "sub" and {ka, kb} <= {"date", "timestamp"}:
+            return call("timestamp_diff", [self.coerce(a, TIMESTAMP), self.coerce(b, TIMESTAMP)], INTERVAL)
+        if ka == kb == "interval" and op in ("add", "sub"):
+            return call("interval_add" if op == "add" else "interval_sub", [a, b], INTERVAL)
+        raise self.error(node, f"cannot apply {_OPS[op]} to {a.type} and {b.type}")
+
+    def _Interval(self, node):
+        unit = node.args.get("unit")
+        unit_name = unit.name.lower() if unit is not None else None
+        value = node.this
+        if isinstance(value, exp.Literal) and value.is_string and unit_name is None:
+            parts = value.this.split()
+            if len(parts) == 2:
+                value, unit_name = exp.Literal.number(parts[0]), parts[1].lower()
+        if unit_name is None:
+            raise self.error(node, "INTERVAL needs a unit (e.g. INTERVAL 3 DAY)")
+        v = self.bind(value)
+        if v.type.kind == "text" and isinstance(v, Lit):
+            try:
+                v = Lit(float(v.value) if "." in v.value else int(v.value), DOUBLE if "." in v.value else BIGINT)
+            except ValueError:
+                raise self.error(node, f"invalid interval {v.value!r}") from None
+        unit_name = unit_name.rstrip("s")
+        if unit_name not in ("year", "month", "week", "day", "hour", "minute", "second", "millisecond",
+                             "microsecond"):
+            raise self.error(node, f"unsupported interval unit {unit_name!r}")
+        if isinstance(v, Lit):
+            return Lit(F.make_interval(v.value, unit_name), INTERVAL)
+        return call("make_interval", [v], INTERVAL, unit_name)
+
+    # -- comparisons and logic ------------------------------------------------------------------
+    def comparison(self, fn, a, b, node):
+        if a.type.kind == "interval" and b.type.kind == "interval":
+            a, b = call("interval_key", [a], BIGINT), call("interval_key", [b], BIGINT)
+        if self.dialect.name == "sqlite" and a.type.kind != b.type.kind:
+            a, b = self.sqlite_affinity(a, b, node)
+        (a, b), _ = self.unify([a, b], node, "comparison")
+        return boolean(fn, [a, b])
+
+    def sqlite_affinity(self, a, b, node):
+        """SQLite compares a number with a text column after converting the text (column affinity)."""
+        if a.type.numeric and b.type.kind == "text":
+            return a, self.coerce(b, DOUBLE, node)
+        if b.type.numeric and a.type.kind == "text":
+            return self.coerce(a, DOUBLE, node), b
+        if a.type.kind == "bool" and b.type.numeric:
+            return self.coerce(a, BIGINT, node), b
+        if b.type.kind == "bool" and a.type.numeric:
+            return a, self.coerce(b, BIGINT, node)
+        return a, b
+
+    def _compare(self, node):
+        fn = COMPARISONS[type(node)]
+        rhs = node.expression
+        if isinstance(rhs, (exp.Any, exp.All)):
+            return self.qb.quantified_subquery(node, fn, rhs, self.rel, self)
+        return self.comparison(fn, self.bind(node.this), self.bind(rhs), node)
+
+    _EQ = _NEQ = _LT = _LTE = _GT = _GTE = _compare
+
+    def _NullSafeEQ(self, node):
+        a, b = self.bind(node.this), self.bind(node.expression)
+        (a, b), _ = self.unify([a, b], node, "IS NOT DISTINCT FROM")
+        return boolean("is_not_distinct", [a, b], nullable=False)
+
+    def _NullSafeNEQ(self, node):
+        a, b = self.bind(node.this), self.bind(node.expression)
+        (a, b), _ = self.unify([a, b], node, "IS DISTINCT FROM")
+        return boolean("is_distinct", [a, b], nullable=False)
+
+    def _Is(self, node):
+        a = self.bind(node.this)
+        target = node.expression
+        if isinstance(target, exp.Null):
+            return is_null(a)
+        if isinstance(target, exp.Boolean):
+            a = self.as_condition(a, node)
+            return boolean("is_not_distinct", [a, Lit(bool(target.this), BOOLEAN)], nullable=False)
+        b = self.bind(target)
+        (a, b), _ = self.unify([a, b], node, "IS")
+        return boolean("is_not_distinct", [a, b], nullable=False)
+
+    def _And(self, node):
+        return and_(self.condition(node.this), self.condition(node.expression))
+
+    def _Or(self, node):
+        return or_(self.condition(node.this), self.condition(node.expression))
+
+    def _Xor(self, node):
+        a, b = self.condition(node.this), self.condition(node.expression)
+        return boolean("ne", [a, b])
+
+    def _Not(self, node):
+        inner = node.this
+        if isinstance(inner, exp.Is) and isinstance(inner.expression, exp.Null):
+            return is_not_null(self.bind(inner.this))
+        return not_(self.condition(inner))
+
+    def _Between(self, node):
+        x = self.bind(node.this)
+        lo, hi = self.bind(node.args["low"]), self.bind(node.args["high"])
+        (x, lo, hi), _ = self.unify([x, lo, hi], node, "BETWEEN")
+        if node.args.get("symmetric"):
+            raise self.error(node, "BETWEEN SYMMETRIC is not supported")
+        return and_(boolean("ge", [x, lo]), boolean("le", [x, hi]))
+
+    def _In(self, node):
+        if node.args.get("query") is not None:
+            return self.qb.in_subquery(node, self.rel, self)
+        if node.args.get("unnest") is not None or node.args.get("field") is not None:
+            raise self.error(node, "IN UNNEST is not supported")
+        x = self.bind(node.this)
+        items = [self.bind(i) for i in node.expressions]
+        if self.dialect.name == "sqlite":
+            items = [self.sqlite_affinity(x, i, node)[1] for i in items]
+        allx, _ = self.unify([x] + items, node, "IN")
+        x, items = allx[0], allx[1:]
+        if all(isinstance(i, Lit) for i in items):
+            return boolean("in_list", [x] + items)
+        # x IN (a, b) = x = a OR x = b in three-valued logic
+        out = None
+        for i in items:
+            eq = boolean("eq", [x, i])
+            out = eq if out is None else or_(out, eq)
+        return out
+
+    def _Exists(self, node):
+        return self.qb.exists_subquery(node, self.rel, self)
+
+    def _Like(self, node):
+        return self.like(node, case_insensitive=self.dialect.like_case_insensitive)
+
+    def _ILike(self, node):
+        return self.like(node, case_insensitive=True)
+
+    def _Escape(self, node):
+        inner = node.this
+        esc = node.expression
+        if not (isinstance(esc, exp.Literal) and esc.is_string and len(esc.this) == 1):
+            raise self.error(esc, "ESCAPE must be a one-character string literal")
+        ci = isinstance(inner, exp.ILike) or (isinstance(inner, exp.Like) and self.dialect.like_case_insensitive)
+        return self.like(inner, ci, esc.this)
+
+    def like(self, node, case_insensitive, escape=None):
+        if node.args.get("escape") is not None:
+            escape = node.args["escape"].name
+        a, p = self.bind(node.this), self.bind(node.expression)
+        a, p = self.to_text(a, node), self.to_text(p, node)
+        return Call("like", (a, p), BOOLEAN, a.nullable or p.nullable, (case_insensitive, escape))
+
+    def _SimilarTo(self, node):
+        raise self.error(node, "SIMILAR TO is not supported")
+
+    def _RegexpLike(self, node):
+        raise self.error(node, "regular expression matching is not supported")
+
+    # -- conditional ----------------------------------------------------------------------------
+    def _Case(self, node):
+        operand = node.this
+        whens = []
+        op = self.bind(operand) if operand is not None else None
+        for w in node.args.get("ifs") or []:
+            if op is not None:
+                cond = self.comparison("eq", op, self.bind(w.this), w)
+            else:
+                cond = self.condition(w.this)
+            whens.append((cond, self.bind(w.args["true"])))
+        default = self.bind(node.args["default"]) if node.args.get("default") is not None else Lit(None, NULLTYPE)
+        values, t = self.unify([v for _, v in whens] + [default], node, "CASE")
+        whens = tuple((c, v) for (c, _), v in zip(whens, values[:-1]))
+        return Case(whens, values[-1], t, any(v.nullable for v in values))
+
+    def _If(self, node):
+        cond = self.condition(node.this)
+        a = self.bind(node.args["true"])
+        b = self.bind(node.args["false"]) if node.args.get("false") is not None else Lit(None, NULLTYPE)
+        (a, b), t = self.unify([a, b], node, "IF")
+        return Case(((cond, a),), b, t, a.nullable or b.nullable)
+
+    def _Coalesce(self, node):
+        args = [self.bind(node.this)] + [self.bind(x) for x in node.expressions]
+        args, t = self.unify(args, node, "COALESCE")
+        return Call("coalesce", tuple(args), t, all(a.nullable for a in args))
+
+    def _Nullif(self, node):
+        a, b = self.bind(node.this), self.bind(node.expression)
+        (a2, b2), t = self.unify([a, b], node, "NULLIF")
+        return Case(((boolean("eq", [a2, b2]), Lit(None, t)),), a2, t, True)
+
+    def _Greatest(self, node):
+        return self.extreme("greatest", node)
+
+    def _Least(self, node):
+        return self.extreme("least", node)
+
+    def extreme(self, fn, node):
+        args = [self.bind(node.this)] + [self.bind(x) for x in node.expressions]
+        args, t = self.unify(args, node, fn.upper())
+        if self.dialect.name == "sqlite":  # SQLite's GREATEST/MAX(a, b) is NULL if any argument is
+            return Case(tuple((is_null(a), Lit(None, t)) for a in args),
+                        Call(fn, tuple(args), t, False), t, True)
+        return Call(fn, tuple(args), t, all(a.nullable for a in args))
+
+    # -- casts ----------------------------------------------------------------------------------
+    def _Cast(self, node):
+        a = self.bind(node.this)
+        try:
+            t = from_sqlglot(node.to, self.dialect)
+        except LookupError as e:
+            raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
+        if isinstance(node, exp.TryCast):
+            raise self.error(node, "TRY_CAST is not supported")
+        if a.type.kind == "null":
+            return Lit(None, t)
+        if t.kind == "interval":
+            raise self.error(node, "CAST to INTERVAL is not supported")
+        if isinstance(a, Lit):
+            return Lit(self.convert_literal(a.value, a.type, t, node), t)
+        return Call("cast", (a,), t, a.nullable, t)
+
+    _TryCast = _Cast
+
+    # -- strings --------------------------------------------------------------------------------
+    def to_text(self, e, node):
+        if e.type.kind in ("text", "null"):
+            return e if e.type.kind == "text" else Lit(None, TEXT)
+        if isinstance(e, Lit):
+            return Lit(self.convert_literal(e.value, e.type, TEXT, node), TEXT)
+        return Call("to_text", (e,), TEXT, e.nullable)
+
+    def _DPipe(self, node):
+        a, b = self.bind(node.this), self.bind(node.expression)
+        return call("concat", [self.to_text(a, node), self.to_text(b, node)], TEXT)
+
+    def _Concat(self, node):
+        args = [self.to_text(self.bind(x), node) for x in node.expressions]
+        if self.dialect.name == "sqlite" or node.args.get("safe") is False:
+            out = args[0]
+            for a in args[1:]:
+                out = call("concat", [out, a], TEXT)
+            return out
+        return Call("concat_ws_free", tuple(args), TEXT, False)
+
+    def text_fn(self, fn, node, args, t=TEXT):
+        return Call(fn, tuple(args), t, any(a.nullable for a in args))
+
+    def _Length(self, node):
+        return self.text_fn("length", node, [self.to_text(self.bind(node.this), node)], BIGINT)
+
+    def _Upper(self, node):
+        return self.text_fn("upper", node, [self.to_text(self.bind(node.this), node)])
+
+    def _Lower(self, node):
+        return self.text_fn("lower", node, [self.to_text(self.bind(node.this), node)])
+
+    def _Substring(self, node):
+        s = self.to_text(self.bind(node.this), node)
+        start = self.coerce(self.bind(node.args["start"]), BIGINT, node) if node.args.get("start") else Lit(1, BIGINT)
+        args = [s, start]
+        if node.args.get("length") is not None:
+            args.append(self.coerce(self.bind(node.args["length"]), BIGINT, node))
+        return self.text_fn("substring", node, args)
+
+    def _Trim(self, node):
+        s = self.to_text(self.bind(node.this), node)
+        where = (node.args.get("position") or "both").lower()
+        if where not in ("both", "leading", "trailing"):
+            where = "both"
+        args = [s]
+        if node.expression is not None:
+            args.append(self.to_text(self.bind(node.expression), node))
+        return Call("trim", tuple(args), TEXT, any(a.nullable for a in args), where)
+
+    def _Replace(self, node):
+        args = [self.to_text(self.bind(x), node) for x in (node.this, node.expression, node.args["replacement"])]
+        return self.text_fn("replace", node, args)
+
+    def _StrPosition(self, node):
+        hay = self.to_text(self.bind(node.this), node)
+        needle = self.to_text(self.bind(node.args["substr"]), node)
+        if node.args.get("position") is not None:
+            raise self.error(node, "POSITION with a start offset is not supported")
+        return self.text_fn("position", node, [needle, hay], BIGINT)
+
+    def _Left(self, node):
+        return self.text_fn("left", node, [self.to_text(self.bind(node.this), node),
+                                           self.coerce(self.bind(node.expression), BIGINT, node)])
+
+    def _Right(self, node):
+        return self.text_fn("right", node, [self.to_text(self.bind(node.this), node),
+                                            self.coerce(self.bind(node.expression), BIGINT, node)])
+
+    def _Reverse(self, node):
+        return self.text_fn("reverse", node, [self.to_text(self.bind(node.this), node)])
+
+    def _Repeat(self, node):
+        return self.text_fn("repeat", node, [self.to_text(self.bind(node.this), node),
+                                             self.coerce(self.bind(node.args["times"]), BIGINT, node)])
+
+    # -- math -----------------------------------------------------------------------------------
+    def numeric_arg(self, node, e):
+        if self.dialect.name == "sqlite":
+            e = self.sqlite_numeric(e, node)
+        if e.type.kind == "null":
+            return Lit(None, DOUBLE)
+        if not e.type.numeric:
+            raise self.error(node, f"expected a number, not {e.type}")
+        return e
+
+    def numeric_fn(self, fn, node, args, t=None):
+        args = [self.numeric_arg(node, a) for a in args]
+        if t is None:
+            t = args[0].type
+        return Call(fn, tuple(args), t, any(a.nullable for a in args))
+
+    def _Abs(self, node):
+        return self.numeric_fn("abs", node, [self.bind(node.this)])
+
+    def _Sign(self, node):
+        return self.numeric_fn("sign", node, [self.bind(node.this)], INTEGER)
+
+    def _Sqrt(self, node):
+        return self.numeric_fn("sqrt", node, [self.bind(node.this)], DOUBLE)
+
+    def _Round(self, node):
+        x = self.numeric_arg(node, self.bind(node.this))
+        digits = node.args.get("decimals")
+        d = self.coerce(self.bind(digits), BIGINT, node) if digits is not None else Lit(0, BIGINT)
+        t = x.type
+        if t.kind == "decimal":
+            if not isinstance(d, Lit):
+                raise self.error(node, "ROUND of a DECIMAL needs a constant number of digits")
+            t = decimal_type(t.precision, max(min(d.value, t.scale), 0))
+        if self.dialect.name == "sqlite" and t.kind == "int":
+            t = DOUBLE
+            x = self.coerce(x, DOUBLE, node)
+        return Call("round", (x, d), t, x.nullable or d.nullable)
+
+    def _Floor(self, node):
+        x = self.numeric_arg(node, self.bind(node.this))
+        t = decimal_type(x.type.precision, 0) if x.type.kind == "decimal" else x.type
+        return Call("floor", (x,), t, x.nullable)
+
+    def _Ceil(self, node):
+        x = self.numeric_arg(node, self.bind(node.this))
+        t = decimal_type(x.type.precision, 0) if x.type.kind == "decimal" else x.type
+        return Call("ceil", (x,), t, x.nullable)
+
+    # -- dates ----------------------------------------------------------------------------------
+    def _Extract(self, node):
+        field = node.this.name.lower() if node.this is not None else ""
+        field = {"years": "year", "months": "month", "days": "day", "hours": "hour", "minutes": "minute",
+                 "seconds": "second", "dayofmonth": "day", "weekday": "dow"}.get(field, field)
+        if field not in F.EXTRACT_FIELDS:
+            raise self.error(node, f"unsupported EXTRACT field {field!r}")
+        d = self.bind(node.expression)
+        if d.type.kind == "text" and isinstance(d, Lit):
+            d = self.coerce(d, TIMESTAMP, node)
+        if d.type.kind not in ("date", "timestamp", "interval", "null"):
+            raise self.error(node, f"EXTRACT needs a DATE, TIMESTAMP or INTERVAL, not {d.type}")
+        t = DOUBLE if field == "epoch" and d.type.kind != "date" else BIGINT
+        return Call("extract", (d,), t, d.nullable, field)
+
+    def _date_trunc(self, node, unit_node, value_node):
+        unit = unit_node.name.lower() if unit_node is not None else ""
+        unit = unit.rstrip("s") if unit.endswith("s") and unit[:-1] in F.TRUNC_UNITS else unit
+        if unit not in F.TRUNC_UNITS:
+            raise self.error(node, f"unsupported DATE_TRUNC unit {unit!r}")
+        d = self.bind(value_node)
+        if d.type.kind == "text" and isinstance(d, Lit):
+            d = self.coerce(d, TIMESTAMP, node)
+        if d.type.kind not in ("date", "timestamp", "null"):
+            raise self.error(node, f"DATE_TRUNC needs a DATE or TIMESTAMP, not {d.type}")
+        return Call("date_trunc", (d,), TIMESTAMP, d.nullable, unit)
+
+    def _TimestampTrunc(self, node):
+        return self._date_trunc(node, node.args.get("unit"), node.this)
+
+    def _DateTrunc(self, node):
+        return self._date_trunc(node, node.args.get("unit"), node.this)
+
+    def _DateDiff(self, node):
+        unit = (node.args.get("unit").name.lower() if node.args.get("unit") is not None else "day")
+        if unit not in ("day", "days"):
+            raise self.error(node, f"DATE_DIFF in unit {unit!r} is not supported (only 'day')")
+        a, b = self.bind(node.this), self.bind(node.expression)
+        a, b = self.coerce(a, DATE, node), self.coerce(b, DATE, node)
+        # DuckDB's date_diff('day', start, end) = end - start; sqlglot puts end in `this`
+        return call("date_diff_days", [a, b], BIGINT)
+
+    def _DateAdd(self, node):
+        d = self.bind(node.this)
+        n = self.bind(node.expression)
+        unit = node.args.get("unit")
+        unit = unit.name.lower() if unit is not None else "day"
+        if n.type.kind == "interval":
+            iv = n
+        elif isinstance(n, Lit):
+            iv = Lit(F.make_interval(n.value, unit), INTERVAL)
+        else:
+            iv = call("make_interval", [n], INTERVAL, unit)
+        return call("add_interval", [self.coerce(d, TIMESTAMP, node) if d.type.kind == "text" else d, iv], TIMESTAMP)
+
+    def _CurrentDate(self, node):
+        raise self.error(node, "CURRENT_DATE is not deterministic; a view cannot be maintained over it")
+
+    _CurrentTimestamp = _CurrentTime = _CurrentDate
+
+    def _Rand(self, node):
+        raise self.error(node, "RANDOM() is not deterministic; a view cannot be maintained over it")
+
+    # -- aggregates (only reached where aggregates are not allowed) ------------------------------
+    def _aggregate(self, node):
+        if self.allow_aggregates:
+            raise AssertionError("aggregate reached the expression binder")
+        raise self.error(node, f"aggregate function {_describe(node)} is not allowed here")
+
+    _Count = _Sum = _Avg = _Min = _Max = _LogicalAnd = _LogicalOr = _GroupConcat = _AnyValue = _aggregate
+
+    def _Filter(self, node):
+        raise self.error(node, "FILTER is only allowed on an aggregate function")
+
+    def _Window(self, node):
+        raise self.error(node, "window functions (OVER) are not supported")
+
+    def _Anonymous(self, node):
+        name = node.name.lower()
+        args = node.expressions
+        if name in ("strpos", "instr") and len(args) == 2:
+            hay, needle = (self.to_text(self.bind(a), node) for a in args)
+            return self.text_fn("position", node, [needle, hay], BIGINT)
+        if name in ("ltrim", "rtrim") and 1 <= len(args) <= 2:
+            bound = [self.to_text(self.bind(a), node) for a in args]
+            return Call("trim", tuple(bound), TEXT, any(a.nullable for a in bound),
+                        "leading" if name == "ltrim" else "trailing")
+        if name == "mod" and len(args) == 2:
+            return self.arith("mod", exp.Mod(this=args[0], expression=args[1]))
+        if name in ("ceiling",) and len(args) == 1:
+            return self._Ceil(exp.Ceil(this=args[0]))
+        if name in ("date_diff", "datediff") and len(args) == 3:
+            a, b = self.coerce(self.bind(args[1]), DATE, node), self.coerce(self.bind(args[2]), DATE, node)
+            return call("date_diff_days", [b, a], BIGINT)
+        raise self.error(node, f"unsupported function {node.name.upper()}()")
+
+    def _Tuple(self, node):
+        raise self.error(node, "row values are only supported on the left of IN (subquery)")
+
+
+_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "idiv": "//", "mod": "%"}
+
+
+def _int_digits(t: SqlType) -> int:
+    return {8: 3, 16: 5, 32: 10, 64: 19, 128: 38}.get(t.bits, 19)
+
+
+def _describe(node) -> str:
+    name = type(node).__name__
+    try:
+        text = node.sql()
+    except Exception:
+        text = name
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+__all__ = ["ExprBinder", "AGGREGATES", "NONDETERMINISTIC", "lit", "call", "boolean", "not_", "and_", "or_",
+           "is_null", "is_not_null"]

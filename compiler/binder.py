@@ -1,0 +1,678 @@
+"""Binding queries: qualified sqlglot query trees -> logical plans.
+
+One QueryBinder per statement.  A SELECT binds in SQL's logical order: FROM (joins), WHERE,
+GROUP BY / aggregates, HAVING, the SELECT list, DISTINCT, ORDER BY / LIMIT.  Expressions are bound
+by bind_expr.ExprBinder over a ``Rel``: the relation built so far plus the names visible in it.
+Subqueries (EXISTS, IN, scalar, ANY/ALL) are decorrelated in subqueries.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from . import plan as P
+from .bind_expr import AGGREGATES, ExprBinder, boolean, call, is_not_null, not_
+from .errors import CompileError
+from .expr import Col, Lit, conjuncts
+from .frontend import position
+from .passes.split_join import split_condition
+from .subqueries import SubqueryMixin
+from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, common_type, decimal_type
+
+
+@dataclass
+class Bound:
+    """A bound query: its plan, output names, the number of leading correlation columns, whether it
+    yields at most one row per correlation value, and its ORDER BY over the output (if any)."""
+
+    plan: object
+    names: list
+    prefix: int = 0
+    single: bool = False
+    order: tuple = ()
+
+
+@dataclass
+class Outer:
+    """A correlated subquery's view of its enclosing query: the domain of the outer values it
+    reads (a distinct relation) and where each outer column sits in it."""
+
+    domain: object
+    columns: dict  # (alias, column) -> index in domain
+
+
+@dataclass
+class Rel:
+    """The relation a SELECT's expressions are evaluated over.  Binding a subquery may replace
+    ``plan`` by one with more columns appended; existing column indices never move."""
+
+    plan: object
+    scope: dict = field(default_factory=dict)  # (alias, column) -> index
+    ast_map: dict = field(default_factory=dict)  # expression AST -> index (after GROUP BY)
+    grouped: bool = False
+
+    def col(self, i: int) -> Col:
+        return P.col(self.plan.fields, i)
+
+    @property
+    def width(self) -> int:
+        return len(self.plan.fields)
+
+    def resolve(self, node: exp.Column, qb) -> Col:
+        i = self.ast_map.get(node) if self.ast_map else None
+        if i is None:
+            i = self.scope.get((node.table, node.name))
+        if i is None:
+            if self.grouped:
+                raise qb.error(node, f"column {node.sql()!r} must appear in the GROUP BY clause or be used "
+                                     f"in an aggregate function")
+            raise qb.error(node, f"unknown column {node.sql()!r}")
+        return self.col(i)
+
+
+class QueryBinder(SubqueryMixin):
+    def __init__(self, catalog, dialect, sql: str, max_iterations: int = 10_000):
+        self.catalog = catalog
+        self.dialect = dialect
+        self.sql = sql
+        self.ctes: dict = {}  # name -> Bound (or a RecRef while binding a recursive group)
+        self.max_iterations = max_iterations
+        self._groups = 0
+
+    def error(self, node, message: str) -> CompileError:
+        line, col = position(node, self.sql)
+        return CompileError(message, line, col, self.sql)
+
+    # -- queries --------------------------------------------------------------------------------
+    def query(self, node, outer: Outer | None = None) -> Bound:
+        saved = dict(self.ctes)
+        try:
+            with_ = node.args.get("with_")
+            if with_ is not None:
+                self.with_clause(with_)
+            if isinstance(node, exp.Select):
+                return self.select(node, outer)
+            if isinstance(node, (exp.Union, exp.Except, exp.Intersect)):
+                return self.set_operation(node, outer)
+            if isinstance(node, exp.Subquery):
+                return self.query(node.this, outer)
+            if isinstance(node, exp.Values):
+                return self.values(node, outer)
+            raise self.error(node, f"unsupported query: {type(node).__name__}")
+        finally:
+            self.ctes = saved
+
+    def with_clause(self, with_: exp.With) -> None:
+        ctes = list(with_.expressions)
+        if with_.args.get("recursive"):
+            from .recursion import bind_recursive_ctes
+            bind_recursive_ctes(self, ctes)
+            return
+        for cte in ctes:
+            self.ctes[cte.alias] = self.cte_body(cte)
+
+    def cte_body(self, cte) -> Bound:
+        if cte.args.get("materialized") is not None:
+            pass  # MATERIALIZED / NOT MATERIALIZED are hints; every CTE is computed once anyway
+        b = self.query(cte.this)
+        columns = cte.args["alias"].columns if cte.args.get("alias") is not None else []
+        if columns:
+            if len(columns) > len(b.names):
+                raise self.error(cte, f"CTE {cte.alias} has {len(b.names)} columns but {len(columns)} names")
+            b = Bound(b.plan, [c.name for c in columns] + b.names[len(columns):], b.prefix, b.single, b.order)
+        return b
+
+    # -- SELECT ---------------------------------------------------------------------------------
+    def select(self, node: exp.Select, outer: Outer | None) -> Bound:
+        self.check_unsupported(node)
+        rel = self.from_clause(node, outer)
+        prefix = len(outer.domain.fields) if outer is not None else 0
+        where = node.args.get("where")
+        if where is not None:
+            self.where(where.this, rel)
+        aggs = self.collect_aggregates(node)
+        group = node.args.get("group")
+        having = node.args.get("having")
+        single = False
+        if aggs or group is not None or having is not None:
+            rel, single = self.aggregate(node, rel, aggs, group, prefix, outer)
+            if having is not None:
+                eb = ExprBinder(self, rel)
+                cond = eb.condition(having.this)
+                rel.plan = P.Filter(rel.plan, cond)
+        eb = ExprBinder(self, rel)
+        exprs, names = [], []
+        for p in node.expressions:
+            if isinstance(p, exp.Star):
+                raise self.error(p, "SELECT * with nothing to expand")
+            target = p.this if isinstance(p, exp.Alias) else p
+            exprs.append(eb.bind(target))
+            names.append(p.alias_or_name)
+        prefix_exprs = [rel.col(i) for i in range(prefix)]
+        prefix_names = [f"$corr{i}" for i in range(prefix)]
+        distinct = node.args.get("distinct") is not None
+        order_node = node.args.get("order")
+        limit, offset = self.limit_offset(node)
+        order_keys, hidden = [], []
+        if order_node is not None:
+            order_keys, hidden = self.order_by(order_node, node, exprs, eb, prefix, distinct)
+        plan = P.Project(rel.plan, tuple(prefix_exprs + exprs + hidden),
+                         tuple(prefix_names + names + [f"$order{i}" for i in range(len(hidden))]))
+        if distinct:
+            plan = P.Distinct(plan)
+        if limit is not None or offset:
+            part = tuple(P.col(plan.fields, i) for i in range(prefix))
+            plan = P.TopK(plan, tuple(order_keys), limit, offset, part)
+            single = single or limit == 1
+        if hidden:
+            width = prefix + len(exprs)
+            plan = P.Project(plan, tuple(P.col(plan.fields, i) for i in range(width)),
+                             tuple(prefix_names + names))
+            order_keys = []
+        order = tuple(order_keys) if limit is None and not offset else ()
+        return Bound(plan, names, prefix, single, order)
+
+    def check_unsupported(self, node: exp.Select) -> None:
+        d = node.args.get("distinct")
+        if d is not None and d.args.get("on") is not None:
+            raise self.error(d, "DISTINCT ON is not supported")
+        for key, what in (("qualify", "QUALIFY"), ("windows", "WINDOW"), ("into", "SELECT INTO"),
+                          ("laterals", "LATERAL"), ("pivots", "PIVOT"), ("connect", "CONNECT BY"),
+                          ("sample", "TABLESAMPLE")):
+            v = node.args.get(key)
+            if v:
+                raise self.error(v if isinstance(v, exp.Expression) else node, f"{what} is not supported")
+        for w in node.find_all(exp.Window):
+            if w.find_ancestor(exp.Select) is node:
+                raise self.error(w, "window functions (OVER) are not supported")
+
+    def limit_offset(self, node):
+        limit = None
+        offset = 0
+        lim = node.args.get("limit")
+        if lim is not None:
+            e = lim.args.get("expression") or lim.this
+            limit = self.constant_int(e, "LIMIT")
+            if lim.args.get("offset") is not None:
+                offset = self.constant_int(lim.args["offset"], "OFFSET")
+        off = node.args.get("offset")
+        if off is not None:
+            offset = self.constant_int(off.args.get("expression") or off.this, "OFFSET")
+        return limit, offset
+
+    def constant_int(self, e, what: str) -> int:
+        rel = Rel(P.Values(((),), ()))
+        v = ExprBinder(self, rel).bind(e)
+        if not isinstance(v, Lit) or not isinstance(v.value, int) or isinstance(v.value, bool) or v.value < 0:
+            raise self.error(e, f"{what} must be a non-negative integer constant")
+        return v.value
+
+    # -- FROM -----------------------------------------------------------------------------------
+    def from_clause(self, node: exp.Select, outer: Outer | None) -> Rel:
+        from_ = node.args.get("from_")
+        if from_ is None:
+            rel = Rel(P.Values(((),), ()))
+        else:
+            rel = self.source(from_.this)
+        for j in node.args.get("joins") or []:
+            rel = self.join(rel, j)
+        if outer is not None:
+            p = len(outer.domain.fields)
+            plan = P.Join(outer.domain, rel.plan, "inner", (), (), ())
+            scope = {k: i + p for k, i in rel.scope.items()}
+            for k, i in outer.columns.items():
+                scope.setdefault(k, i)
+            rel = Rel(plan, scope)
+        return rel
+
+    def source(self, item) -> Rel:
+        alias_node = item.args.get("alias")
+        columns = [c.name for c in alias_node.columns] if alias_node is not None and alias_node.columns else []
+        if isinstance(item, exp.Table):
+            if not isinstance(item.this, exp.Identifier):
+                raise self.error(item, f"table functions are not supported: {item.sql()}")
+            name = item.name
+            alias = item.alias_or_name
+            if item.args.get("db") is not None:
+                raise self.error(item, f"schema-qualified names are not supported: {item.sql()}")
+            cte = self.ctes.get(name)
+            if cte is not None:
+                if isinstance(cte, P.RecRef):
+                    plan, names = cte, [f.name for f in cte.fields]
+                else:
+                    plan, names = cte.plan, cte.names
+            else:
+                rel = self.catalog.relation(name)
+                if rel is None:
+                    raise self.error(item, f"unknown table {name!r}")
+                plan = P.Scan(name, rel.fields, rel.is_view)
+                names = [f.name for f in rel.fields]
+        elif isinstance(item, exp.Subquery):
+            b = self.query(item.this)
+            plan, names = b.plan, b.names
+            alias = item.alias_or_name
+        elif isinstance(item, exp.Values):
+            b = self.values(item, None)
+            plan, names = b.plan, b.names
+            alias = item.alias_or_name
+        else:
+            raise self.error(item, f"unsupported FROM item: {type(item).__name__}")
+        if columns:
+            if len(columns) > len(names):
+                raise self.error(item, f"{alias} has {len(names)} columns but {len(columns)} names were given")
+            names = columns + names[len(columns):]
+        return Rel(plan, {(alias, n): i for i, n in enumerate(names)})
+
+    def join(self, rel: Rel, j: exp.Join) -> Rel:
+        right = self.source(j.this)
+        side = (j.args.get("side") or "").upper()
+        kind = (j.args.get("kind") or "").upper()
+        if kind in ("SEMI", "ANTI", "ASOF", "POSITIONAL") or j.args.get("method"):
+            raise self.error(j, f"{kind or j.args.get('method')} JOIN is not supported")
+        if j.args.get("using"):
+            raise self.error(j, "JOIN … USING could not be resolved")
+        n_left = rel.width
+        scope = dict(rel.scope)
+        for k, i in right.scope.items():
+            if k in scope:
+                raise self.error(j.this, f"duplicate table alias {k[0]!r} in FROM")
+            scope[k] = i + n_left
+        on = j.args.get("on")
+        jkind = {"LEFT": "left", "RIGHT": "right", "FULL": "full"}.get(side, "inner")
+        cross = P.Join(rel.plan, right.plan, "inner", (), (), ())
+        if on is None:
+            if jkind != "inner":
+                raise self.error(j, f"{side} JOIN needs an ON or USING condition")
+            return Rel(cross, scope)
+        combined = Rel(cross, scope)
+        eb = ExprBinder(self, combined)
+        cond = eb.condition(on)
+        if combined.plan is not cross:
+            if jkind != "inner":
+                raise self.error(on, "subqueries in the ON condition of an outer join are not supported")
+            return Rel(P.Filter(combined.plan, cond), scope)
+        lk, rk, safe, residual = split_condition(cond, n_left)
+        return Rel(P.Join(rel.plan, right.plan, jkind, lk, rk, safe, residual), scope)
+
+    # -- WHERE ----------------------------------------------------------------------------------
+    def where(self, node, rel: Rel) -> None:
+        for c in _ast_conjuncts(node):
+            if self.where_subquery(c, rel):
+                continue
+            cond = ExprBinder(self, rel).condition(c)
+            if isinstance(cond, Lit) and cond.value is True:
+                continue
+            rel.plan = P.Filter(rel.plan, cond)
+
+    # -- aggregation ----------------------------------------------------------------------------
+    def collect_aggregates(self, node: exp.Select) -> list:
+        """Aggregate calls of this SELECT (not of nested subqueries), in order, without repeats."""
+        out = []
+        roots = list(node.expressions)
+        for key in ("having", "order"):
+            if node.args.get(key) is not None:
+                roots.append(node.args[key])
+        for root in roots:
+            for n in root.walk(bfs=False):
+                if isinstance(n, AGGREGATES) and _owner(n) is node:
+                    target = n.parent if isinstance(n.parent, exp.Filter) else n
+                    if target not in out:
+                        out.append(target)
+        for n in out:
+            inner = n.this if isinstance(n, exp.Filter) else n
+            for sub in inner.walk():
+                if sub is not inner and isinstance(sub, AGGREGATES) and _owner(sub) is node:
+                    raise self.error(sub, "aggregate function calls cannot be nested")
+        return out
+
+    def aggregate(self, node, rel: Rel, agg_nodes, group, prefix: int, outer):
+        eb = ExprBinder(self, rel)
+        key_nodes, sets = self.grouping_sets(group)
+        keys = [eb.bind(k) for k in key_nodes]
+        grouping_calls = [g for g in node.find_all(exp.GroupingId) if _owner(g) is node] \
+            if hasattr(exp, "GroupingId") else []
+        grouping_calls += [g for g in node.find_all(exp.Anonymous)
+                           if g.name.lower() == "grouping" and _owner(g) is node]
+        calls = [self.agg_call(a, eb) for a in agg_nodes]
+        agg_names = tuple(f"$agg{i}" for i in range(len(calls)))
+        corr = [rel.col(i) for i in range(prefix)]
+        key_names = tuple(f"$corr{i}" for i in range(prefix)) + tuple(f"$key{i}" for i in range(len(keys)))
+        single = False
+        if sets is None:
+            plan = P.Aggregate(rel.plan, tuple(corr + keys), tuple(calls), key_names + agg_names)
+            if not keys:
+                single = True
+                if prefix:
+                    plan = self.fill_empty_groups(outer.domain, plan, calls, prefix)
+        else:
+            if grouping_calls and prefix:
+                raise self.error(grouping_calls[0], "GROUPING() in a correlated subquery is not supported")
+            parts = []
+            for s in sets:
+                sub = P.Aggregate(rel.plan, tuple(corr + [keys[i] for i in s]), tuple(calls),
+                                  tuple(f"$k{i}" for i in range(prefix + len(s))) + agg_names)
+                fields = sub.fields
+                exprs = [P.col(fields, i) for i in range(prefix)]
+                pos = {k: prefix + n for n, k in enumerate(s)}
+                for i, k in enumerate(keys):
+                    exprs.append(P.col(fields, pos[i]) if i in pos else Lit(None, k.type))
+                exprs += [P.col(fields, prefix + len(s) + j) for j in range(len(calls))]
+                for g in grouping_calls:
+                    bits = 0
+                    for arg in g.expressions:
+                        try:
+                            idx = key_nodes.index(arg)
+                        except ValueError:
+                            raise self.error(arg, "GROUPING() arguments must be GROUP BY expressions") from None
+                        bits = bits * 2 + (0 if idx in s else 1)
+                    exprs.append(Lit(bits, BIGINT))
+                names = key_names + agg_names + tuple(f"$grouping{i}" for i in range(len(grouping_calls)))
+                parts.append(P.Project(sub, tuple(exprs), names))
+            plan = P.UnionAll(tuple(parts), _union_fields(parts))
+        new = Rel(plan, grouped=True)
+        for i in range(prefix):
+            for k, idx in rel.scope.items():
+                if idx == i:
+                    new.scope[k] = i
+        for i, k in enumerate(key_nodes):
+            new.ast_map.setdefault(k, prefix + i)
+        for j, a in enumerate(agg_nodes):
+            new.ast_map[a] = prefix + len(keys) + j
+        for g_i, g in enumerate(grouping_calls):
+            new.ast_map[g] = prefix + len(keys) + len(calls) + g_i
+        return new, single
+
+    def fill_empty_groups(self, domain, agg, calls, prefix: int):
+        """A correlated aggregate without GROUP BY has one row per outer value, even when no rows
+        match it: domain ⟕ aggregate, with COUNT 0 and other aggregates NULL for missing groups."""
+        keys_l = tuple(P.col(domain.fields, i) for i in range(prefix))
+        keys_r = tuple(P.col(agg.fields, i) for i in range(prefix))
+        j = P.Join(domain, agg, "left", keys_l, keys_r, (True,) * prefix)
+        fields = j.fields
+        exprs = [P.col(fields, i) for i in range(prefix)]
+        for n, c in enumerate(calls):
+            v = P.col(fields, prefix + prefix + n)
+            if c.fn in ("count", "count_star"):
+                v = call("coalesce", [v, Lit(0, BIGINT)], BIGINT, nullable=False)
+            exprs.append(v)
+        return P.Project(j, tuple(exprs), tuple(f.name for f in agg.fields))
+
+    def grouping_sets(self, group):
+        """(the distinct key expressions, the grouping sets as tuples of key indices or None for a
+        plain GROUP BY of all keys)."""
+        if group is None:
+            return [], None
+        keys: list = []
+
+        def key(e):
+            if e not in keys:
+                keys.append(e)
+            return keys.index(e)
+
+        factors = []  # each factor: a list of alternative key-index tuples
+        plain = True
+        for e in group.expressions:
+            if isinstance(e, exp.Rollup):
+                items = [key(x) for x in e.expressions]
+                factors.append([tuple(items[:n]) for n in range(len(items), -1, -1)])
+                plain = False
+            elif isinstance(e, exp.Cube):
+                items = [key(x) for x in e.expressions]
+                alts = []
+                for mask in range((1 << len(items)) - 1, -1, -1):
+                    alts.append(tuple(items[i] for i in range(len(items)) if mask >> (len(items) - 1 - i) & 1))
+                factors.append(alts)
+                plain = False
+            elif isinstance(e, exp.GroupingSets):
+                alts = []
+                for s in e.expressions:
+                    inner = s.expressions if isinstance(s, exp.Tuple) else [s.this if isinstance(s, exp.Paren) else s]
+                    alts.append(tuple(key(x) for x in inner))
+                factors.append(alts)
+                plain = False
+            else:
+                factors.append([(key(e),)])
+        for k in ("rollup", "cube", "grouping_sets"):
+            if group.args.get(k):
+                raise self.error(group, f"GROUP BY {k.upper()} in this form is not supported")
+        if plain:
+            return keys, None
+        sets = [()]
+        for alts in factors:
+            sets = [tuple(dict.fromkeys(a + b)) for a in sets for b in alts]
+        return keys, sets
+
+    def agg_call(self, node, eb: ExprBinder) -> P.AggCall:
+        filt = None
+        if isinstance(node, exp.Filter):
+            cond_node = node.expression.this if isinstance(node.expression, exp.Where) else node.expression
+            filt = eb.condition(cond_node)
+            node = node.this
+        distinct = False
+        arg_node = node.this
+        if isinstance(arg_node, exp.Distinct):
+            distinct = True
+            if len(arg_node.expressions) != 1:
+                raise self.error(node, "aggregates over several DISTINCT arguments are not supported")
+            arg_node = arg_node.expressions[0]
+        order = ()
+        if isinstance(arg_node, exp.Order):
+            order = tuple((eb.bind(o.this), bool(o.args.get("desc"))) for o in arg_node.expressions)
+            arg_node = arg_node.this
+        if isinstance(node, exp.Count):
+            if arg_node is None or isinstance(arg_node, exp.Star):
+                return P.AggCall("count_star", None, False, filt, BIGINT, False)
+            return P.AggCall("count", eb.bind(arg_node), distinct, filt, BIGINT, False)
+        if isinstance(node, exp.AnyValue):
+            raise self.error(node, "ANY_VALUE is not deterministic and cannot be maintained")
+        arg = eb.bind(arg_node)
+        if isinstance(node, (exp.Sum, exp.Avg)):
+            if self.dialect.name == "sqlite":
+                arg = eb.sqlite_numeric(arg, node)
+            if arg.type.kind == "null":
+                arg = eb.coerce(arg, BIGINT)
+            if not arg.type.numeric:
+                raise self.error(node, f"{type(node).__name__.upper()} needs a number, not {arg.type}")
+            if isinstance(node, exp.Avg):
+                return P.AggCall("avg", arg, distinct, filt, DOUBLE)
+            k = arg.type.kind
+            t = (DOUBLE if k == "float" else decimal_type(38, arg.type.scale) if k == "decimal"
+                 else (BIGINT if self.dialect.name == "sqlite" else HUGEINT))
+            return P.AggCall("sum", arg, distinct, filt, t)
+        if isinstance(node, (exp.Min, exp.Max)):
+            if node.expressions:
+                raise self.error(node, "MIN/MAX take one argument")
+            return P.AggCall("min" if isinstance(node, exp.Min) else "max", arg, False, filt, arg.type)
+        if isinstance(node, (exp.LogicalAnd, exp.LogicalOr)):
+            arg = eb.as_condition(arg, node)
+            return P.AggCall("bool_and" if isinstance(node, exp.LogicalAnd) else "bool_or", arg, distinct,
+                             filt, BOOLEAN)
+        if isinstance(node, exp.GroupConcat):
+            sep_node = node.args.get("separator")
+            sep = eb.bind(sep_node) if sep_node is not None else Lit(",", TEXT)
+            if not isinstance(sep, Lit) or not isinstance(sep.value, str):
+                raise self.error(sep_node or node, "the STRING_AGG separator must be a string constant")
+            if distinct:
+                raise self.error(node, "STRING_AGG(DISTINCT …) is not supported")
+            return P.AggCall("string_agg", eb.to_text(arg, node), False, filt, TEXT, True, order, sep.value)
+        raise self.error(node, f"unsupported aggregate {type(node).__name__}")
+
+    # -- ORDER BY -------------------------------------------------------------------------------
+    def order_by(self, order_node, select, exprs, eb: ExprBinder, prefix: int, distinct: bool):
+        """Sort keys over the projected row [prefix, exprs, hidden...] and the hidden expressions."""
+        aliases = {}
+        for i, p in enumerate(select.expressions):
+            aliases.setdefault(p.alias_or_name, i)
+        proj_asts = [p.this if isinstance(p, exp.Alias) else p for p in select.expressions]
+        keys, hidden = [], []
+        width = prefix + len(exprs)
+        for o in order_node.expressions:
+            e = o.this
+            idx = None
+            if isinstance(e, exp.Column) and not e.table and e.name in aliases:
+                idx = prefix + aliases[e.name]
+            elif isinstance(e, exp.Literal) and not e.is_string:
+                n = int(e.this)
+                if not 1 <= n <= len(exprs):
+                    raise self.error(e, f"ORDER BY position {n} is not in the select list")
+                idx = prefix + n - 1
+            elif e in proj_asts:
+                idx = prefix + proj_asts.index(e)
+            if idx is not None:
+                t = exprs[idx - prefix]
+                key = Col(idx, t.type, t.nullable)
+            else:
+                if distinct:
+                    raise self.error(e, "for SELECT DISTINCT, ORDER BY expressions must appear in the select list")
+                b = eb.bind(e)
+                hidden.append(b)
+                key = Col(width + len(hidden) - 1, b.type, b.nullable)
+            desc = bool(o.args.get("desc"))
+            nulls_first = o.args.get("nulls_first")
+            if nulls_first is None:
+                nulls_first = desc if self.dialect.name in ("postgres",) else (not desc if self.dialect.name == "sqlite" else False)
+            keys.append(P.SortKey(key, desc, bool(nulls_first)))
+        return keys, hidden
+
+    # -- set operations -------------------------------------------------------------------------
+    def set_operation(self, node, outer) -> Bound:
+        left = self.query(node.this, outer)
+        right = self.query(node.expression, outer)
+        if node.args.get("by_name"):
+            raise self.error(node, "UNION BY NAME is not supported")
+        lw, rw = len(left.names), len(right.names)
+        if lw != rw:
+            raise self.error(node, f"each side of {type(node).__name__.upper()} must have the same number "
+                                   f"of columns ({lw} and {rw})")
+        lf, rf = left.plan.fields, right.plan.fields
+        types = []
+        for i in range(len(lf)):
+            t = common_type(lf[i].type, rf[i].type)
+            if t is None:
+                raise self.error(node, f"column {i + 1 - left.prefix} has types {lf[i].type} and {rf[i].type} "
+                                       f"that cannot be combined")
+            types.append(t if t.kind != "null" else lf[i].type)
+        lp = _cast_plan(left.plan, types)
+        rp = _cast_plan(right.plan, types)
+        distinct = bool(node.args.get("distinct"))
+        if isinstance(node, exp.Union):
+            fields = tuple(P.Field(f.name, t, f.nullable or g.nullable)
+                           for f, g, t in zip(lp.fields, rp.fields, types))
+            plan = P.UnionAll((lp, rp), fields)
+            if distinct:
+                plan = P.Distinct(plan)
+        elif isinstance(node, exp.Except):
+            plan = P.SetOp(lp, rp, "except" if distinct else "except_all")
+        else:
+            plan = P.SetOp(lp, rp, "intersect" if distinct else "intersect_all")
+        b = Bound(plan, left.names, left.prefix)
+        return self.finish_set_operation(node, b)
+
+    def finish_set_operation(self, node, b: Bound) -> Bound:
+        order_node = node.args.get("order")
+        limit, offset = self.limit_offset(node)
+        keys = []
+        if order_node is not None:
+            fields = b.plan.fields
+            for o in order_node.expressions:
+                e = o.this
+                idx = None
+                if isinstance(e, exp.Column) and e.name in b.names:
+                    idx = b.prefix + b.names.index(e.name)
+                elif isinstance(e, exp.Literal) and not e.is_string:
+                    idx = b.prefix + int(e.this) - 1
+                if idx is None or not b.prefix <= idx < len(fields):
+                    raise self.error(e, "ORDER BY of a set operation must name an output column")
+                desc = bool(o.args.get("desc"))
+                nf = o.args.get("nulls_first")
+                if nf is None:
+                    nf = not desc if self.dialect.name == "sqlite" else False
+                keys.append(P.SortKey(P.col(fields, idx), desc, bool(nf)))
+        if limit is not None or offset:
+            part = tuple(P.col(b.plan.fields, i) for i in range(b.prefix))
+            return Bound(P.TopK(b.plan, tuple(keys), limit, offset, part), b.names, b.prefix, limit == 1)
+        return Bound(b.plan, b.names, b.prefix, False, tuple(keys))
+
+    def values(self, node: exp.Values, outer) -> Bound:
+        rows = node.expressions
+        if not rows:
+            raise self.error(node, "VALUES needs at least one row")
+        unit = Rel(P.Values(((),), ()))
+        bound_rows = []
+        for r in rows:
+            items = r.expressions if isinstance(r, exp.Tuple) else [r]
+            eb = ExprBinder(self, unit)
+            bound_rows.append([eb.bind(x) for x in items])
+        width = len(bound_rows[0])
+        if any(len(r) != width for r in bound_rows):
+            raise self.error(node, "all VALUES rows must have the same number of columns")
+        eb = ExprBinder(self, unit)
+        columns = []
+        for i in range(width):
+            col_exprs, _ = eb.unify([r[i] for r in bound_rows], node, "VALUES")
+            columns.append(col_exprs)
+        alias = node.args.get("alias")
+        names = [c.name for c in alias.columns] if alias is not None and alias.columns else []
+        names = names + [f"col{i}" for i in range(len(names), width)]
+        if all(isinstance(c[j], Lit) for c in columns for j in range(len(rows))):
+            fields = tuple(P.Field(names[i], columns[i][0].type if columns[i][0].type.kind != "null" else NULLTYPE,
+                                   any(x.value is None for x in columns[i])) for i in range(width))
+            plan = P.Values(tuple(tuple(columns[i][j].value for i in range(width)) for j in range(len(rows))),
+                            fields)
+        else:
+            parts = [P.Project(P.Values(((),), ()), tuple(columns[i][j] for i in range(width)), tuple(names))
+                     for j in range(len(rows))]
+            plan = parts[0] if len(parts) == 1 else P.UnionAll(tuple(parts), _union_fields(parts))
+        if outer is not None:
+            p = len(outer.domain.fields)
+            j = P.Join(outer.domain, plan, "inner", (), (), ())
+            plan = j
+            return Bound(plan, names, p)
+        return Bound(plan, names)
+
+
+def _owner(node):
+    """The SELECT a node belongs to (its nearest enclosing SELECT)."""
+    return node.find_ancestor(exp.Select)
+
+
+def _ast_conjuncts(node) -> list:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return _ast_conjuncts(node.this) + _ast_conjuncts(node.expression)
+    return [node]
+
+
+def _cast_plan(plan, types):
+    fields = plan.fields
+    if all(f.type == t for f, t in zip(fields, types)):
+        return plan
+    exprs = []
+    for i, (f, t) in enumerate(zip(fields, types)):
+        c = P.col(fields, i)
+        if f.type != t and f.type.kind != "null":
+            c = call("cast", [c], t, t)
+        elif f.type.kind == "null":
+            c = Lit(None, t)
+        exprs.append(c)
+    return P.Project(plan, tuple(exprs), tuple(f.name for f in fields))
+
+
+def _union_fields(parts):
+    first = parts[0].fields
+    out = []
+    for i, f in enumerate(first):
+        t = f.type
+        nullable = f.nullable
+        for p in parts[1:]:
+            g = p.fields[i]
+            t = common_type(t, g.type) or t
+            nullable = nullable or g.nullable
+        out.append(P.Field(f.name, t, nullable))
+    return tuple(out)
+
+
+__all__ = ["QueryBinder", "Bound", "Rel", "Outer", "conjuncts", "not_", "is_not_null", "boolean"]

@@ -1,0 +1,37 @@
+"""The catalog: tables and views by name, their fields, and the schema sqlglot's qualify needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Relation:
+    name: str
+    fields: tuple  # plan.Field
+    is_view: bool = False
+    primary_key: tuple = ()  # column indices
+    sql: str = ""  # a view's defining query
+    depends_on: frozenset = frozenset()  # names of the tables and views a view reads
+    indexes: dict = field(default_factory=dict)  # index name -> column names (hints only)
+
+
+class Catalog:
+    def __init__(self):
+        self.relations: dict[str, Relation] = {}
+
+    def relation(self, name: str) -> Relation | None:
+        return self.relations.get(name)
+
+    def add(self, rel: Relation) -> None:
+        self.relations[rel.name] = rel
+
+    def remove(self, name: str) -> None:
+        del self.relations[name]
+
+    def dependents(self, name: str) -> list[str]:
+        return sorted(r.name for r in self.relations.values() if name in r.depends_on)
+
+    def schema(self) -> dict:
+        """{name: {column: type}} for sqlglot's qualify."""
+        return {r.name: {f.name: str(f.type) for f in r.fields} for r in self.relations.values()}

@@ -1,0 +1,478 @@
+"""SQL expressions to Python source, compiled once per view.
+
+Three compilation modes keep SQL's three-valued logic cheap: ``value`` yields the SQL value (None
+for NULL); ``truth`` yields something truthy exactly when the expression is TRUE (what WHERE needs);
+``falsity`` exactly when it is FALSE (what NOT needs).  AND/OR/NOT then become Python's short-circuit
+operators, and NULL checks are emitted only for nullable operands.  Generated functions: fused
+filter/project batch functions, key functions for arrangements, join kernels, aggregate argument
+extractors and sort keys.
+"""
+
+from __future__ import annotations
+
+
+
+
+from runtime.aggregates import SKIP
+from runtime.zset import drop_zeros
+
+from . import sqlfuncs as F
+from .expr import Call, Case, Col, Lit
+from .types import int_range
+
+COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}
+
+# functions whose helper handles NULL itself: fn name -> helper name in sqlfuncs
+HELPERS = {
+    "abs": "sql_abs", "round": "round_half_away", "floor": "sql_floor", "ceil": "sql_ceil",
+    "sign": "sql_sign", "power": "sql_power", "sqrt": "sql_sqrt", "length": "sql_length",
+    "upper": "sql_upper", "lower": "sql_lower", "substring": "substring", "replace": "sql_replace",
+    "position": "sql_position", "concat_ws_free": "concat_skip_null", "left": "sql_left",
+    "right": "sql_right", "reverse": "sql_reverse", "repeat": "sql_repeat",
+    "date_diff_days": "date_diff_days", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
+}
+
+
+class Desc:
+    """Reverses the order of a value inside a sort key (ORDER BY … DESC)."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    def __lt__(self, other):
+        return other.v < self.v
+
+    def __gt__(self, other):
+        return other.v > self.v
+
+    def __eq__(self, other):
+        return self.v == other.v
+
+    def __le__(self, other):
+        return other.v <= self.v
+
+    def __ge__(self, other):
+        return other.v >= self.v
+
+    __hash__ = None
+
+
+class Codegen:
+    """Compiles expressions over rows into Python source; constants and helpers go in ``env``."""
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+        self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F}
+        for name in dir(F):
+            if not name.startswith("_"):
+                self.env["_" + name] = getattr(F, name)
+        self._n = 0
+        self._consts: dict = {}
+        self.sources: list[str] = []  # every function generated, for --emit python
+
+    # -- naming ---------------------------------------------------------------------------------
+    def tmp(self) -> str:
+        self._n += 1
+        return f"_t{self._n}"
+
+    def const(self, value) -> str:
+        key = (type(value), value) if _hashable(value) else id(value)
+        name = self._consts.get(key)
+        if name is None:
+            name = self._consts[key] = f"_k{len(self._consts)}"
+            self.env[name] = value
+        return name
+
+    # -- value mode -----------------------------------------------------------------------------
+    def value(self, e, col) -> str:
+        if isinstance(e, Col):
+            return col(e.index)
+        if isinstance(e, Lit):
+            v = e.value
+            if v is None or isinstance(v, (bool, int, str)):
+                return repr(v)
+            if isinstance(v, float) and v == v and v not in (float("inf"), float("-inf")):
+                return repr(v)
+            return self.const(v)
+        if isinstance(e, Case):
+            out = self.value(e.default, col)
+            for cond, val in reversed(e.whens):
+                out = f"({self.value(val, col)} if {self.truth(cond, col)} else {out})"
+            return out
+        return self._call(e, col)
+
+    def _strict(self, args, col, template) -> str:
+        """NULL if any argument is NULL, else template(*argument codes)."""
+        codes, checks = [], []
+        for a in args:
+            code = self.value(a, col)
+            if a.nullable and not (isinstance(a, Lit) and a.value is not None):
+                t = self.tmp()
+                checks.append(f"({t} := {code}) is None")
+                codes.append(t)
+            else:
+                codes.append(code)
+        body = template(*codes)
+        if any(isinstance(a, Lit) and a.value is None for a in args):
+            return "None"
+        if not checks:
+            return body
+        return f"(None if {' or '.join(checks)} else {body})"
+
+    def _int_check(self, e, code: str) -> str:
+        if e.type.kind != "int":
+            return code
+        lo, hi = int_range(e.type.bits)
+        check = self.const(F.make_int_check(e.type.bits, self.dialect.overflow_to_float))
+        return f"{check}({code})"
+
+    def _call(self, e: Call, col) -> str:
+        fn, args = e.fn, e.args
+        kind = e.type.kind
+        if fn in ("add", "sub", "mul"):
+            op = {"add": "+", "sub": "-", "mul": "*"}[fn]
+            if kind == "decimal":
+                helper = {"add": "_dadd", "sub": "_dsub", "mul": "_dmul"}[fn]
+                return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
+            return self._strict(args, col, lambda a, b: self._int_check(e, f"({a} {op} {b})"))
+        if fn == "neg":
+            return self._strict(args, col, lambda a: self._int_check(e, f"(-{a})"))
+        if fn in ("div", "idiv", "mod"):
+            helper = {"div": "_fdiv", "idiv": "_idiv", "mod": {"int": "_imod", "decimal": "_dmod"}.get(kind, "_fmod")}[fn]
+            if fn == "div" and kind == "decimal":
+                helper = "_ddiv"
+            if e.extra == "null":  # the dialect (sqlglot's safe flag) says x / 0 is NULL
+                helper += "_null"
+            if fn == "idiv":
+                return self._strict(args, col, lambda a, b: self._int_check(e, f"{helper}({a}, {b})"))
+            return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
+        if fn in COMPARE:
+            op = COMPARE[fn]
+            return self._strict(args, col, lambda a, b: f"({a} {op} {b})")
+        if fn == "is_distinct":
+            return f"({self.value(args[0], col)} != {self.value(args[1], col)})"
+        if fn == "is_not_distinct":
+            return f"({self.value(args[0], col)} == {self.value(args[1], col)})"
+        if fn == "is_null":
+            return f"({self.value(args[0], col)} is None)"
+        if fn == "is_not_null":
+            return f"({self.value(args[0], col)} is not None)"
+        if fn in ("and", "or"):
+            a, b = self.tmp(), self.tmp()
+            A, B = self.value(args[0], col), self.value(args[1], col)
+            dom = "False" if fn == "and" else "True"
+            other = "True" if fn == "and" else "False"
+            return (f"({dom} if ({a} := {A}) is {dom} else ({dom} if ({b} := {B}) is {dom} else "
+                    f"(None if {a} is None or {b} is None else {other})))")
+        if fn == "not":
+            return self._strict(args, col, lambda a: f"(not {a})")
+        if fn == "truthy":  # a number used as a condition (SQLite): non-zero is TRUE
+            return self._strict(args, col, lambda a: f"({a} != 0)")
+        if fn == "concat":
+            return self._strict(args, col, lambda a, b: f"({a} + {b})")
+        if fn == "like":
+            ci, esc = e.extra
+            x, p = self.value(args[0], col), self.value(args[1], col)
+            return f"_like({x}, {p}, {ci!r}, {esc!r})"
+        if fn == "in_list":
+            return self._in_list(e, col)
+        if fn == "coalesce":
+            out = self.value(args[-1], col)
+            for a in reversed(args[:-1]):
+                t = self.tmp()
+                out = f"({t} if ({t} := {self.value(a, col)}) is not None else {out})"
+            return out
+        if fn == "cast":
+            return self._cast(e, col)
+        if fn == "to_text":
+            helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
+            return self._strict(args, col, lambda a: f"{helper}({a})")
+        if fn in ("greatest", "least"):
+            pick = "max" if fn == "greatest" else "min"
+            codes = ", ".join(self.value(a, col) for a in args)
+            t = self.tmp()
+            # DuckDB ignores NULL arguments; NULL only when all are NULL
+            return f"({pick}({t}) if ({t} := [v for v in ({codes},) if v is not None]) else None)"
+        if fn == "trim":
+            where = e.extra
+            codes = [self.value(a, col) for a in args]
+            chars = codes[1] if len(codes) > 1 else "None"
+            return f"_sql_trim({codes[0]}, {chars}, {where!r})"
+        if fn == "extract":
+            return f"_extract({e.extra!r}, {self.value(args[0], col)})"
+        if fn == "date_trunc":
+            return f"_date_trunc({e.extra!r}, {self.value(args[0], col)}, {e.type.kind == 'date'})"
+        if fn in ("add_interval", "sub_interval"):
+            d, iv = self.value(args[0], col), self.value(args[1], col)
+            return f"_{fn}({d}, {iv}, {e.type.kind == 'timestamp'})"
+        if fn == "make_interval":
+            return f"_make_interval({self.value(args[0], col)}, {e.extra!r})"
+        if fn in ("interval_add", "interval_sub", "interval_neg"):
+            ops = {"interval_add": lambda a, b: f"({a} + {b})", "interval_sub": lambda a, b: f"({a} - {b})",
+                   "interval_neg": lambda a: f"(-{a})"}
+            return self._strict(args, col, ops[fn])
+        if fn == "interval_key":
+            return self._strict(args, col, lambda a: f"{a}.key()")
+        if fn in HELPERS:
+            codes = ", ".join(self.value(a, col) for a in args)
+            return f"_{HELPERS[fn]}({codes})"
+        if fn == "ilike":
+            x, p = self.value(args[0], col), self.value(args[1], col)
+            return f"_like({x}, {p}, True, {e.extra!r})"
+        raise AssertionError(f"codegen: unknown function {fn!r}")
+
+    def _in_list(self, e: Call, col) -> str:
+        x, items = e.args[0], e.args[1:]
+        if all(isinstance(i, Lit) for i in items):
+            values = [i.value for i in items]
+            has_null = any(v is None for v in values)
+            s = self.const(frozenset(v for v in values if v is not None))
+            t = self.tmp()
+            miss = "None" if has_null else "False"
+            return f"(None if ({t} := {self.value(x, col)}) is None else (True if {t} in {s} else {miss}))"
+        codes = ", ".join(self.value(i, col) for i in items)
+        t, u = self.tmp(), self.tmp()
+        return (f"(None if ({t} := {self.value(x, col)}) is None else "
+                f"(True if {t} in ({u} := ({codes},)) else (None if None in {u} else False)))")
+
+    def _cast(self, e: Call, col) -> str:
+        target = e.extra
+        src = e.args[0].type
+        a = self.value(e.args[0], col)
+        k = target.kind
+        if src == target:
+            return a
+        if k == "int":
+            return f"_cast_int({a}, {target.bits}, {self.dialect.cast_float_to_int_truncates})"
+        if k == "float":
+            if src.kind in ("int", "decimal", "bool"):
+                return self._strict(e.args, col, lambda v: f"float({v})")
+            return f"_cast_float({a}, {self.dialect.name != 'sqlite'})"
+        if k == "decimal":
+            return f"_cast_decimal({a}, {target.scale}, {target.precision})"
+        if k == "text":
+            helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
+            return self._strict(e.args, col, lambda v: f"{helper}({v})")
+        if k == "bool":
+            return f"_cast_bool({a})"
+        if k == "date":
+            return f"_cast_date({a})"
+        if k == "timestamp":
+            return f"_cast_timestamp({a})"
+        if k == "null":
+            return "None"
+        raise AssertionError(f"codegen: cast to {target}")
+
+    # -- truth / falsity modes --------------------------------------------------------------------
+    def truth(self, e, col) -> str:
+        if isinstance(e, Lit):
+            return "True" if e.value is True else "False"
+        if isinstance(e, Call):
+            fn = e.fn
+            if fn == "and":
+                return f"({self.truth(e.args[0], col)} and {self.truth(e.args[1], col)})"
+            if fn == "or":
+                return f"({self.truth(e.args[0], col)} or {self.truth(e.args[1], col)})"
+            if fn == "not":
+                return self.falsity(e.args[0], col)
+            if fn in COMPARE:
+                return self._compare_test(e, col, COMPARE[fn])
+            if fn in ("is_null", "is_not_null", "is_distinct", "is_not_distinct"):
+                return self.value(e, col)
+        return f"({self.value(e, col)} is True)"
+
+    def falsity(self, e, col) -> str:
+        if isinstance(e, Lit):
+            return "True" if e.value is False else "False"
+        if isinstance(e, Call):
+            fn = e.fn
+            if fn == "and":
+                return f"({self.falsity(e.args[0], col)} or {self.falsity(e.args[1], col)})"
+            if fn == "or":
+                return f"({self.falsity(e.args[0], col)} and {self.falsity(e.args[1], col)})"
+            if fn == "not":
+                return self.truth(e.args[0], col)
+            if fn in COMPARE:
+                return self._compare_test(e, col, COMPARE[NEGATED[fn]])
+            if fn in ("is_null", "is_not_null", "is_distinct", "is_not_distinct"):
+                return f"(not {self.value(e, col)})"
+        return f"({self.value(e, col)} is False)"
+
+    def _compare_test(self, e, col, op) -> str:
+        a, b = e.args
+        if (isinstance(a, Lit) and a.value is None) or (isinstance(b, Lit) and b.value is None):
+            return "False"
+        codes, checks = [], []
+        for x in (a, b):
+            code = self.value(x, col)
+            if x.nullable:
+                t = self.tmp()
+                checks.append(f"({t} := {code}) is not None")
+                codes.append(t)
+            else:
+                codes.append(code)
+        test = f"{codes[0]} {op} {codes[1]}"
+        return f"({' and '.join(checks + [test])})"
+
+    # -- generated functions ----------------------------------------------------------------------
+    def compile(self, source: str, name: str):
+        self.sources.append(source)
+        code = compile(source, f"<deltasql {name}>", "exec")
+        exec(code, self.env)
+        fn = self.env[name]
+        fn.source = source
+        return fn
+
+    def fresh_name(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}_{self._n}"
+
+
+def row_col(var: str):
+    return lambda i: f"{var}[{i}]"
+
+
+def _hashable(v) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return not isinstance(v, float) or v == v
+
+
+def batch_function(cg: Codegen, steps, name_hint: str = "batch"):
+    """Fuse a chain of ('filter', predicate) / ('project', exprs) steps into one function
+    Z-set -> Z-set (the lifting of the row-wise chain, hence linear)."""
+    name = cg.fresh_name(name_hint)
+    lines = [f"def {name}(delta):", "    out = {}"]
+    projects = any(kind == "project" for kind, _ in steps)
+    if projects:
+        lines.append("    get = out.get")
+    lines.append("    for r0, w in delta.items():")
+    cur = "r0"
+    level = 0
+    for kind, payload in steps:
+        if kind == "filter":
+            lines.append(f"        if not {cg.truth(payload, row_col(cur))}:")
+            lines.append("            continue")
+        else:
+            level += 1
+            nxt = f"r{level}"
+            items = [cg.value(x, row_col(cur)) for x in payload]
+            lines.append(f"        {nxt} = ({', '.join(items)}{',' if len(items) == 1 else ''})")
+            cur = nxt
+    if projects:
+        lines.append(f"        out[{cur}] = get({cur}, 0) + w")
+        lines.append("    return _drop_zeros(out)")
+    else:
+        lines.append(f"        out[{cur}] = w")
+        lines.append("    return out")
+    return cg.compile("\n".join(lines), name)
+
+
+def row_function(cg: Codegen, exprs, name_hint: str = "row"):
+    """row -> tuple of expression values."""
+    name = cg.fresh_name(name_hint)
+    items = [cg.value(x, row_col("r")) for x in exprs]
+    body = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+    return cg.compile(f"def {name}(r):\n    return {body}", name)
+
+
+def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key"):
+    """row -> key tuple, or None when a (non null-safe) key part is NULL: such a row can never
+    match under SQL equality."""
+    name = cg.fresh_name(name_hint)
+    null_safe = null_safe or (False,) * len(exprs)
+    lines = [f"def {name}(r):"]
+    parts = []
+    for x, safe in zip(exprs, null_safe):
+        code = cg.value(x, row_col("r"))
+        if x.nullable and not safe:
+            t = cg.tmp()
+            lines.append(f"    {t} = {code}")
+            lines.append(f"    if {t} is None:")
+            lines.append("        return None")
+            parts.append(t)
+        else:
+            parts.append(code)
+    lines.append(f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})")
+    return cg.compile("\n".join(lines), name)
+
+
+def predicate_function(cg: Codegen, expr, name_hint: str = "pred"):
+    name = cg.fresh_name(name_hint)
+    return cg.compile(f"def {name}(r):\n    return bool({cg.truth(expr, row_col('r'))})", name)
+
+
+def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join"):
+    """The bilinear join kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) with the residual condition and the
+    output row (default: left row + right row) inlined."""
+    name = cg.fresh_name(name_hint)
+
+    def col(i):
+        return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
+
+    test = cg.truth(residual, col) if residual is not None else None
+    if output is None:
+        make = "ra + rb"
+    else:
+        items = [cg.value(x, col) for x in output]
+        make = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+
+    def pair(indent: str, sign: str) -> list[str]:
+        out = []
+        if test is not None:
+            out.append(f"{indent}if {test}:")
+            indent += "    "
+        out.append(f"{indent}r = {make}")
+        out.append(f"{indent}out[r] = get(r, 0) {sign} wa * wb")
+        return out
+
+    lines = [f"def {name}(da, db, ia, ib):", "    out = {}", "    get = out.get",
+             "    for k, rows in da.items():", "        other = ib.get(k)", "        if other:",
+             "            for ra, wa in rows.items():", "                for rb, wb in other.items():"]
+    lines += pair(" " * 20, "+")
+    lines += ["    for k, rows in db.items():", "        other = ia.get(k)", "        if other:",
+              "            for rb, wb in rows.items():", "                for ra, wa in other.items():"]
+    lines += pair(" " * 20, "+")
+    lines += ["    if da and db:", "        for k in da.keys() & db.keys():",
+              "            for ra, wa in da[k].items():", "                for rb, wb in db[k].items():"]
+    lines += pair(" " * 20, "-")
+    lines.append("    return _drop_zeros(out)")
+    return cg.compile("\n".join(lines), name)
+
+
+def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "combine"):
+    """(left row, right row) -> output row, or None when the residual condition is not TRUE."""
+    name = cg.fresh_name(name_hint)
+
+    def col(i):
+        return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
+
+    make = "ra + rb" if output is None else \
+        f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
+    if residual is None:
+        return cg.compile(f"def {name}(ra, rb):\n    return {make}", name)
+    return cg.compile(f"def {name}(ra, rb):\n    return {make} if {cg.truth(residual, col)} else None", name)
+
+
+def sort_key_function(cg: Codegen, keys, name_hint: str = "sortkey"):
+    """row -> a totally ordered key: the ORDER BY keys (DESC reversed, NULLs placed as asked)
+    followed by the whole row as a tie-breaker."""
+    name = cg.fresh_name(name_hint)
+    parts = []
+    lines = [f"def {name}(r):"]
+    for k in keys:
+        t = cg.tmp()
+        lines.append(f"    {t} = {cg.value(k.expr, row_col('r'))}")
+        flag = f"({t} is not None)" if k.nulls_first else f"({t} is None)"
+        val = f"_Desc({t})" if k.descending else t
+        parts.append(f"{flag}, ({val} if {t} is not None else 0)")
+    lines.append("    return (" + ", ".join(parts) + (", " if parts else "") +
+                 "tuple((v is None, 0 if v is None else v) for v in r))")
+    return cg.compile("\n".join(lines), name)
+
+

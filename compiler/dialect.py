@@ -1,0 +1,43 @@
+"""The semantics that differ between SQL dialects: division, overflow, literals, LIKE, booleans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import CompileError
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str  # the sqlglot dialect name used for parsing
+    integer_division: bool  # int / int truncates (sqlite, postgres) instead of giving a float (duckdb)
+    division_by_zero_null: bool  # x / 0 and x % 0 are NULL (sqlite) rather than an error (duckdb)
+    overflow_to_float: bool  # integer overflow gives a float (sqlite) rather than an error
+    decimal_is_float: bool  # DECIMAL columns and 1.5 literals are floating point (sqlite)
+    like_case_insensitive: bool  # LIKE ignores ASCII case (sqlite)
+    int_to_bool: bool  # integers are truthy in WHERE / AND / NOT (sqlite has no boolean type)
+    cast_float_to_int_truncates: bool  # CAST(2.7 AS INT) = 2 (sqlite) rather than 3 (duckdb rounds)
+
+
+_SQLITE = dict(integer_division=True, division_by_zero_null=True, overflow_to_float=True,
+               decimal_is_float=True, like_case_insensitive=True, int_to_bool=True,
+               cast_float_to_int_truncates=True)
+_DUCKDB = dict(integer_division=False, division_by_zero_null=False, overflow_to_float=False,
+               decimal_is_float=False, like_case_insensitive=False, int_to_bool=False,
+               cast_float_to_int_truncates=False)
+_POSTGRES = dict(_DUCKDB, integer_division=True)
+
+_KNOWN = {"duckdb": _DUCKDB, "sqlite": _SQLITE, "postgres": _POSTGRES}
+
+
+def get_dialect(name: str) -> Dialect:
+    """Any sqlglot dialect name; dialects without a profile of their own get DuckDB's semantics
+    except where sqlglot marks division as integer/safe for them (see the binder)."""
+    import sqlglot
+
+    name = (name or "duckdb").lower()
+    try:
+        sqlglot.Dialect.get_or_raise(name)
+    except ValueError:
+        raise CompileError(f"unknown SQL dialect {name!r}") from None
+    return Dialect(name=name, **_KNOWN.get(name, _DUCKDB))

@@ -1,0 +1,136 @@
+"""Scalar expressions of the logical plan: immutable trees over the columns of one input row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .types import SqlType
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    """The value of column ``index`` of the input row."""
+
+    index: int
+    type: SqlType
+    nullable: bool = True
+    name: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    """A constant (None is SQL NULL)."""
+
+    value: object
+    type: SqlType
+
+    @property
+    def nullable(self) -> bool:
+        return self.value is None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An operator or function applied to arguments, named by ``fn`` (see codegen for the list);
+    ``extra`` holds a static parameter such as a CAST's target type."""
+
+    fn: str
+    args: tuple
+    type: SqlType
+    nullable: bool = True
+    extra: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """CASE WHEN c1 THEN v1 … ELSE default END (the operand form is rewritten to this one)."""
+
+    whens: tuple  # ((condition, value), ...)
+    default: object  # Expr
+    type: SqlType
+    nullable: bool = True
+
+
+Expr = Col | Lit | Call | Case
+
+
+def children(e) -> tuple:
+    if isinstance(e, Call):
+        return e.args
+    if isinstance(e, Case):
+        return tuple(x for pair in e.whens for x in pair) + (e.default,)
+    return ()
+
+
+def columns_used(e, into: set | None = None) -> set:
+    """The set of column indices an expression reads."""
+    out = set() if into is None else into
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Col):
+            out.add(x.index)
+        else:
+            stack.extend(children(x))
+    return out
+
+
+def remap(e, mapping):
+    """The expression with each Col(i) replaced by ``mapping(col)`` (an expression)."""
+    if isinstance(e, Col):
+        return mapping(e)
+    if isinstance(e, Call):
+        return Call(e.fn, tuple(remap(a, mapping) for a in e.args), e.type, e.nullable, e.extra)
+    if isinstance(e, Case):
+        return Case(tuple((remap(c, mapping), remap(v, mapping)) for c, v in e.whens),
+                    remap(e.default, mapping), e.type, e.nullable)
+    return e
+
+
+def shift(e, offset: int):
+    """Renumber columns by ``offset`` (an expression over the right side of a join, say)."""
+    if not offset:
+        return e
+    return remap(e, lambda c: Col(c.index + offset, c.type, c.nullable, c.name))
+
+
+def substitute(e, exprs: tuple):
+    """Replace Col(i) by exprs[i]: inlining a projection into the expression that reads it."""
+    return remap(e, lambda c: exprs[c.index])
+
+
+def conjuncts(e) -> list:
+    """Split an AND tree into its conjuncts."""
+    if isinstance(e, Call) and e.fn == "and":
+        return conjuncts(e.args[0]) + conjuncts(e.args[1])
+    return [e]
+
+
+def is_constant(e) -> bool:
+    return not columns_used(e) and not has_volatile(e)
+
+
+def has_volatile(e) -> bool:
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Call) and x.fn in ("random", "now"):
+            return True
+        stack.extend(children(x))
+    return False
+
+
+def render(e, names=None) -> str:
+    """A deterministic SQL-ish text of an expression, for plan printouts."""
+    if isinstance(e, Col):
+        if names is not None and e.index < len(names):
+            return f"{names[e.index]}#{e.index}"
+        return f"#{e.index}"
+    if isinstance(e, Lit):
+        return "NULL" if e.value is None else repr(e.value)
+    if isinstance(e, Case):
+        parts = " ".join(f"WHEN {render(c, names)} THEN {render(v, names)}" for c, v in e.whens)
+        return f"CASE {parts} ELSE {render(e.default, names)} END"
+    args = ", ".join(render(a, names) for a in e.args)
+    extra = f":{e.extra}" if e.extra is not None else ""
+    return f"{e.fn}{extra}({args})"

@@ -1,0 +1,145 @@
+"""The front end: SQL text -> sqlglot statements, name resolution by sqlglot's optimizer (qualify),
+and every failure turned into a CompileError that points at the SQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import OptimizeError, ParseError, TokenError
+from sqlglot.optimizer.qualify import qualify
+
+from .errors import CompileError
+
+
+@dataclass
+class Statement:
+    """One parsed statement with its text and where that text starts in the whole input."""
+
+    ast: exp.Expression
+    sql: str  # the whole input text (positions in the AST are relative to it)
+
+
+def parse(sql: str, dialect: str) -> list[Statement]:
+    """Parse a script of ;-separated statements.  Raises CompileError on a syntax error."""
+    try:
+        trees = sqlglot.parse(sql, read=dialect)
+    except ParseError as e:
+        err = e.errors[0] if e.errors else {}
+        desc = err.get("description") or str(e).splitlines()[0]
+        line, col = err.get("line"), err.get("col")
+        if line is not None and col is not None:
+            col = _start_col(sql, line, col, err.get("highlight"))
+        raise CompileError(f"syntax error: {desc}", line, col, sql) from None
+    except TokenError as e:
+        line, col = _pos_from_message(str(e))
+        raise CompileError(f"syntax error: {str(e).splitlines()[0]}", line, col, sql) from None
+    return [Statement(t, sql) for t in trees if t is not None]
+
+
+def _start_col(sql: str, line: int, end_col: int, highlight: str | None) -> int:
+    """sqlglot reports the column where the offending token ends; we point at its start."""
+    if highlight:
+        return max(end_col - len(highlight) + 1, 1)
+    return end_col
+
+
+def _pos_from_message(msg: str):
+    m = re.search(r"Line:? (\d+), Col:? (\d+)", msg)
+    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+
+def position(node, sql: str | None = None):
+    """(line, col) where a sqlglot node starts in the SQL text, from the first token inside it that
+    carries a position; (None, None) if none does."""
+    if node is None:
+        return None, None
+    best = None
+    for n in node.walk():
+        meta = n._meta if hasattr(n, "_meta") else None
+        if meta and "start" in meta:
+            if best is None or meta["start"] < best["start"]:
+                best = meta
+    if best is None:
+        return None, None
+    if sql is not None:
+        return offset_to_position(sql, best["start"])
+    return best["line"], best["col"] - (best["end"] - best["start"])
+
+
+def offset_to_position(sql: str, offset: int):
+    line = sql.count("\n", 0, offset) + 1
+    start = sql.rfind("\n", 0, offset) + 1
+    return line, offset - start + 1
+
+
+def error_at(node, message: str, sql: str) -> CompileError:
+    line, col = position(node, sql)
+    return CompileError(message, line, col, sql)
+
+
+def name_projections(select: exp.Expression, dialect: str) -> None:
+    """Give every unnamed projection an explicit alias: its own SQL text (what DuckDB shows as the
+    column name), so names survive qualify, which would otherwise invent _col_N."""
+    for node in select.find_all(exp.Select):
+        new = []
+        changed = False
+        for p in node.expressions:
+            if isinstance(p, (exp.Alias, exp.Column, exp.Star)) or p.alias:
+                new.append(p)
+                continue
+            text = p.sql(dialect=dialect)
+            alias = exp.alias_(p, exp.to_identifier(text, quoted=True), copy=False)
+            new.append(alias)
+            changed = True
+        if changed:
+            node.set("expressions", new)
+
+
+def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -> exp.Expression:
+    """Resolve every column to its table alias and expand stars, using sqlglot's qualify."""
+    try:
+        return qualify(query, schema=schema, dialect=dialect, quote_identifiers=False,
+                       identify=False, validate_qualify_columns=True)
+    except OptimizeError as e:
+        raise _explain_optimize_error(e, query, schema, sql) from None
+
+
+def _explain_optimize_error(e: OptimizeError, query, schema, sql) -> CompileError:
+    msg = str(e)
+    m = re.search(r"Column '([^']+)' could not be resolved", msg)
+    if m:
+        name = m.group(1).split(".")[-1].strip('"')
+        node = next((c for c in query.find_all(exp.Column) if c.name == name), None)
+        owners = sorted(t for t, cols in schema.items() if name in cols)
+        visible = _visible_tables(node)
+        holders = [t for t in visible if t in owners]
+        if node is not None and len(holders) > 1:
+            return error_at(node, f"ambiguous column name {name!r} (it is in {', '.join(holders)})", sql)
+        line, col = position(node, sql) if node is not None else _pos_from_message(msg)
+        return CompileError(f"unknown column {name!r}", line, col, sql)
+    m = re.search(r"Unknown table:? '?([^'\s]+)'?", msg)
+    if m:
+        name = m.group(1).strip('"')
+        node = next((t for t in query.find_all(exp.Column) if t.table == name), None)
+        line, col = position(node, sql) if node is not None else _pos_from_message(msg)
+        return CompileError(f"unknown table or alias {name!r}", line, col, sql)
+    line, col = _pos_from_message(msg)
+    text = re.sub(r"\s*Line: \d+, Col: \d+.*", "", msg.splitlines()[0])
+    return CompileError(text, line, col, sql)
+
+
+def _visible_tables(node) -> list[str]:
+    """Table names in the FROM clause of the SELECT that contains node (for ambiguity messages)."""
+    if node is None:
+        return []
+    select = node.find_ancestor(exp.Select)
+    if select is None:
+        return []
+    out = []
+    for t in select.find_all(exp.Table):
+        if t.find_ancestor(exp.Select) is select:
+            out.append(t.name)
+    return out

@@ -1,0 +1,447 @@
+"""Lowering: the logical plan -> runtime operators.  This is where incrementalization happens.
+
+By the chain rule, (Q1 ∘ Q2)^Δ = Q1^Δ ∘ Q2^Δ, so each plan node becomes its own incremental form:
+filters and projections are linear (their own increments) and are fused into one generated batch
+function; UNION ALL is Plus; a join becomes two arrangements and the bilinear join kernel (with
+the residual condition and output projection inlined); DISTINCT, aggregation, set differences and
+top-k become their incremental operators, which keep the integrated state they need.  Outer joins
+are an inner join plus the NULL-padded anti-join of the preserved side.
+
+A Fixpoint group becomes a nested Scope: the subplans that do not read the group are lowered in the
+enclosing circuit and imported (δ0); inside, a RecRef is a feedback edge (z⁻¹), joins and DISTINCT
+use their nested, time-aware forms, and each member's result is exported (∫).
+
+Operators whose integrated output is known (table inputs, view outputs, arrangements) are shared:
+a later view that needs the same arrangement of the same subplan reads the existing one.
+"""
+
+from __future__ import annotations
+
+from runtime.nested import NestedDistinct, NestedJoin, Scope, Select
+from runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Negate, Plus, Semijoin, SetOp, TopK
+from runtime.operators.constant import Constant
+
+from runtime import aggregates as A
+
+from . import codegen as G
+from . import plan as P
+from .errors import CompileError
+from .expr import Col, Lit
+
+
+class Lowering:
+    """Lowers plans into ``circuit``.  ``sources`` maps a Scan's name to the operator that produces
+    that table's (or view's) changes; ``shared`` is the cross-view arrangement registry."""
+
+    def __init__(self, circuit, codegen: G.Codegen, sources, shared: dict | None = None, label: str = ""):
+        self.root = circuit
+        self.cg = codegen
+        self.sources = sources
+        self.shared = shared if shared is not None else {}
+        self.label = label
+        self.memo: dict = {}  # (id(circuit), plan) -> operator
+        self.created: list = []  # root-level operators created by this lowering, in order
+        self.circuit = circuit  # the circuit currently being built (root or a scope body)
+        self.nested = False
+        self.groups: dict = {}  # group key -> [Select ops]
+        self.reused: list = []  # shared operators of earlier views this lowering reads
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def add(self, op, name: str = ""):
+        op.label = f"{type(op).__name__}{' ' + name if name else ''} in {self.label}" if self.label else op.label
+        self.circuit.add(op)
+        if self.circuit is self.root:
+            self.created.append(op)
+        return op
+
+    def lower(self, plan):
+        key = (id(self.circuit), plan)
+        op = self.memo.get(key)
+        if op is None:
+            op = self._lower(plan)
+            self.memo[key] = op
+        return op
+
+    def _lower(self, node):
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node)
+
+    # -- leaves ---------------------------------------------------------------------------------
+    def _Scan(self, node):
+        op = self.sources(node.table)
+        if op is None:
+            raise CompileError(f"unknown table {node.table!r}")
+        return op
+
+    def _Values(self, node):
+        delta = {}
+        for row in node.rows:
+            delta[row] = delta.get(row, 0) + 1
+        return self.add(Constant(delta), "values")
+
+    def _RecRef(self, node):
+        raise AssertionError("RecRef outside of its fixpoint")
+
+    # -- linear chains --------------------------------------------------------------------------
+    def _chain(self, node):
+        """Collect a maximal chain of Filter/Project above one child: (child, steps bottom-up)."""
+        steps = []
+        while isinstance(node, (P.Filter, P.Project)):
+            if isinstance(node, P.Filter):
+                steps.append(("filter", node.predicate))
+            else:
+                steps.append(("project", node.exprs))
+            node = node.input
+        steps.reverse()
+        return node, steps
+
+    def _Filter(self, node):
+        return self._linear(node)
+
+    def _Project(self, node):
+        return self._linear(node)
+
+    def _linear(self, node):
+        child, steps = self._chain(node)
+        if isinstance(child, P.Join) and child.kind == "inner":
+            residual, output, rest = _fold_into_join(steps)
+            op = self._inner_join(child, residual, output)
+            if not rest:
+                return op
+        else:
+            op = self.lower(child)
+            rest = steps
+        return self.add(Lifted(op, G.batch_function(self.cg, rest, "linear")), "filter/project")
+
+    # -- joins ----------------------------------------------------------------------------------
+    def arrange(self, plan, keys, null_safe):
+        """The shared arrangement of ``plan`` by ``keys`` (root level only)."""
+        shared_key = ("arrange", plan, tuple(keys), tuple(null_safe))
+        op = self.shared.get(shared_key)
+        if op is not None and op.circuit is self.root:
+            if op not in self.created and op not in self.reused:
+                self.reused.append(op)
+            return op
+        src = self.lower(plan)
+        key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key")
+        op = self.add(Arrange(src, key_fn), "")
+        self.shared[shared_key] = op
+        return op
+
+    def _Join(self, node):
+        if node.kind == "inner":
+            return self._inner_join(node, None, None)
+        if node.kind == "right":
+            flipped = _flip(node)
+            return self.lower(flipped)
+        inner = self._inner_join(node, None, None)
+        nl, nr = len(node.left.fields), len(node.right.fields)
+        parts = [inner]
+        parts.append(self._padded_unmatched(node, inner, "left", nl, nr))
+        if node.kind == "full":
+            parts.append(self._padded_unmatched(node, inner, "right", nl, nr))
+        return self.add(Plus(*parts), f"{node.kind} join")
+
+    def _padded_unmatched(self, node, inner_op, side, nl, nr):
+        """Rows of one side with no partner, NULL-padded on the other side."""
+        if side == "left":
+            plan, other, keys, okeys = node.left, node.right, node.left_keys, node.right_keys
+        else:
+            plan, other, keys, okeys = node.right, node.left, node.right_keys, node.left_keys
+        if node.residual is None:
+            anti = self.semijoin(plan, other, keys, okeys, node.null_safe, "anti")
+        else:
+            # with a residual condition, "has a partner" is: appears among the matched pairs
+            width = nl if side == "left" else nr
+            offset = 0 if side == "left" else nl
+            fields = P.Join(node.left, node.right, "inner", (), (), ()).fields
+            exprs = tuple(P.col(fields, offset + i) for i in range(width))
+            matched = self.add(Lifted(inner_op, G.batch_function(self.cg, [("project", exprs)], "matched")),
+                               "matched rows")
+            matched = self.add(Distinct(matched) if not self.nested else NestedDistinct(matched), "matched")
+            own = tuple(P.col(plan.fields, i) for i in range(width))
+            anti = self._semijoin_ops(self.lower(plan), matched, own, own, (True,) * width, "anti")
+        pad = tuple(Lit(None, f.type) for f in (other.fields))
+        own_cols = tuple(P.col(plan.fields, i) for i in range(len(plan.fields)))
+        exprs = own_cols + pad if side == "left" else pad + own_cols
+        return self.add(Lifted(anti, G.batch_function(self.cg, [("project", exprs)], "pad")), "pad")
+
+    def _inner_join(self, node, residual, output):
+        res = node.residual
+        if residual is not None:
+            res = residual if res is None else _and(res, residual)
+        nl = len(node.left.fields)
+        if self.nested:
+            left, right = self.lower(node.left), self.lower(node.right)
+            lk = G.key_function(self.cg, node.left_keys, node.null_safe, "join_key")
+            rk = G.key_function(self.cg, node.right_keys, node.null_safe, "join_key")
+            combine = G.combine_function(self.cg, nl, res, output)
+            return self.add(NestedJoin(left, right, lk, rk, combine), "join")
+        a = self.arrange(node.left, node.left_keys, node.null_safe)
+        b = self.arrange(node.right, node.right_keys, node.null_safe)
+        kernel = G.join_kernel(self.cg, nl, res, output)
+        return self.add(Join(a, b, kernel=kernel), "join")
+
+    # -- semi-joins -----------------------------------------------------------------------------
+    def _Semijoin(self, node):
+        return self.semijoin(node.left, node.right, node.left_keys, node.right_keys, node.null_safe, node.mode)
+
+    def semijoin(self, left, right, lkeys, rkeys, null_safe, mode):
+        return self._semijoin_ops(self.lower(left), self.lower(right), lkeys, rkeys, null_safe, mode)
+
+    def _semijoin_ops(self, left_op, right_op, lkeys, rkeys, null_safe, mode):
+        lk = G.key_function(self.cg, lkeys, null_safe, "semi_key")
+        rk = G.key_function(self.cg, rkeys, null_safe, "semi_key")
+        if not self.nested:
+            return self.add(Semijoin(left_op, right_op, lk, rk, mode), f"{mode}-join")
+        # nested: a ⋉ b = π_a(a ⋈ distinct(keys of b)); a ▷ b = a - a ⋉ b
+        keys = self.add(Lifted(right_op, _key_batch(rk)), "semi keys")
+        keys = self.add(NestedDistinct(keys), "semi keys")
+        matched = self.add(NestedJoin(left_op, keys, lk, _identity, _left_only), "semi-join")
+        if mode == "semi":
+            return matched
+        unmatched = self.add(Plus(left_op, self.add(Negate(matched), "")), "anti-join")
+        if mode == "anti":
+            return unmatched
+        yes = self.add(Lifted(matched, _append_batch(True)), "mark")
+        no = self.add(Lifted(unmatched, _append_batch(False)), "mark")
+        return self.add(Plus(yes, no), "mark-join")
+
+    # -- non-linear operators -------------------------------------------------------------------
+    def _Distinct(self, node):
+        src = self.lower(node.input)
+        return self.add(NestedDistinct(src) if self.nested else Distinct(src), "distinct")
+
+    def _UnionAll(self, node):
+        return self.add(Plus(*[self.lower(p) for p in node.parts]), "union all")
+
+    def _SetOp(self, node):
+        if self.nested:
+            if node.kind not in ("except", "intersect"):
+                raise CompileError(f"{node.kind.upper().replace('_', ' ')} inside a recursive CTE is not supported")
+            width = len(node.left.fields)
+            own = tuple(P.col(node.left.fields, i) for i in range(width))
+            left = self.add(NestedDistinct(self.lower(node.left)), "distinct")
+            mode = "anti" if node.kind == "except" else "semi"
+            return self._semijoin_ops(left, self.lower(node.right), own, own, (True,) * width, mode)
+        return self.add(SetOp(self.lower(node.left), self.lower(node.right), node.kind), node.kind)
+
+    def _Aggregate(self, node):
+        if self.nested:
+            raise CompileError("aggregation inside a recursive CTE must not read the recursion")
+        src = self.lower(node.input)
+        key_fn = G.row_function(self.cg, node.keys, "group_key") if node.keys else _unit_key
+        reducer = self.reducer(node.aggs)
+        return self.add(Aggregate(src, key_fn, reducer, global_=not node.keys), "aggregate")
+
+    def reducer(self, aggs):
+        functions, extractors = [], []
+        for a in aggs:
+            functions.append(self.aggregate_function(a))
+            extractors.append(self.extractor(a))
+        return A.Reducer(functions, extractors)
+
+    def aggregate_function(self, a: P.AggCall):
+        kind = None
+        if a.arg is not None:
+            k = a.arg.type.kind
+            kind = "float" if k == "float" else "decimal" if k == "decimal" else "int"
+        fn = a.fn
+        if fn == "count_star":
+            return A.CountStar()
+        if fn == "count":
+            return A.CountDistinct() if a.distinct else A.Count()
+        if fn == "sum":
+            scale = a.arg.type.scale if kind == "decimal" else None
+            check = None
+            if a.type.kind == "int":
+                from . import sqlfuncs as F
+                check = F.make_int_check(a.type.bits, False)
+            return A.SumDistinct(kind, scale, check) if a.distinct else A.Sum(kind, scale, check)
+        if fn == "avg":
+            return A.AvgDistinct(kind) if a.distinct else A.Avg(kind)
+        if fn == "min":
+            return A.Min()
+        if fn == "max":
+            return A.Max()
+        if fn == "bool_and":
+            return A.BoolAnd()
+        if fn == "bool_or":
+            return A.BoolOr()
+        if fn == "string_agg":
+            return A.StringAgg(a.separator)
+        if fn == "single":
+            return A.Single()
+        raise AssertionError(fn)
+
+    def extractor(self, a: P.AggCall):
+        cg = self.cg
+        name = cg.fresh_name("agg_arg")
+        col = G.row_col("r")
+        if a.fn == "count_star":
+            value = "1"
+        elif a.fn == "string_agg":
+            text = cg.value(a.arg, col)
+            if a.order:
+                parts = []
+                for e, desc in a.order:
+                    t = cg.tmp()
+                    v = cg.value(e, col)
+                    parts.append(f"(({t} := {v}) is None, _Desc({t}) if {desc} and {t} is not None else "
+                                 f"({t} if {t} is not None else 0))")
+                value = f"(({', '.join(parts)},), {text})"
+            else:
+                t = cg.tmp()
+                value = f"(({t} := {text}), {t})"
+        else:
+            value = cg.value(a.arg, col)
+        if a.filter is not None:
+            value = f"({value} if {cg.truth(a.filter, col)} else _SKIP)"
+        return cg.compile(f"def {name}(r):\n    return {value}", name)
+
+    def _TopK(self, node):
+        if self.nested:
+            raise CompileError("ORDER BY … LIMIT inside a recursive CTE must not read the recursion")
+        src = self.lower(node.input)
+        part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
+        order = G.sort_key_function(self.cg, node.order)
+        return self.add(TopK(src, part, order, node.limit, node.offset), "top-k")
+
+    # -- recursion ------------------------------------------------------------------------------
+    def _Fixpoint(self, node):
+        gkey = (node.names, node.bodies, node.distinct)
+        found = self.groups.get((id(self.circuit), gkey))
+        if found is None:
+            found = self._build_scope(node)
+            self.groups[(id(self.circuit), gkey)] = found
+        return found[node.index]
+
+    def _build_scope(self, node):
+        gid = node.group
+        invariant = []  # maximal subplans of the bodies that do not read this group
+
+        def collect(p, seen):
+            if id(p) in seen:
+                return
+            seen.add(id(p))
+            if not _reads_group(p, gid):
+                if p not in invariant:
+                    invariant.append(p)
+                return
+            for child in p.inputs:
+                collect(child, seen)
+
+        seen = set()
+        for b in node.bodies:
+            collect(b, seen)
+        imports = [self.lower(p) for p in invariant]
+        scope = self.add(Scope(*imports, max_iterations=node.max_iterations or 10_000,
+                               name=f"WITH RECURSIVE {', '.join(node.names)}"), "recursion")
+        outer_circuit, outer_nested = self.circuit, self.nested
+        self.circuit, self.nested = scope.body, True
+        try:
+            for p, imp in zip(invariant, scope.imports):
+                self.memo[(id(scope.body), p)] = imp
+            feedbacks = []
+            for name, fields in zip(node.names, _member_fields(node)):
+                fb = scope.feedback(name)
+                feedbacks.append(fb)
+                self.memo[(id(scope.body), P.RecRef(name, fields, gid))] = fb
+            for k, (body, distinct) in enumerate(zip(node.bodies, node.distinct)):
+                op = self.lower(body)
+                if distinct:
+                    op = self.add(NestedDistinct(op), f"UNION of {node.names[k]}")
+                feedbacks[k].connect(op)
+                scope.export(op)
+        finally:
+            self.circuit, self.nested = outer_circuit, outer_nested
+        return [self.add(Select(scope, k, name), name) for k, name in enumerate(node.names)]
+
+
+def _member_fields(node):
+    return [_find_fields(node, k) for k in range(len(node.names))]
+
+
+def _find_fields(node, k):
+    """The fields of member k as its RecRefs carry them (all RecRefs of a member agree)."""
+    name = node.names[k]
+    for body in node.bodies:
+        for p in P.walk(body):
+            if isinstance(p, P.RecRef) and p.name == name and p.group == node.group:
+                return p.fields
+    return node.fields if k == node.index else tuple(P.Field(f.name, f.type, True) for f in node.bodies[k].fields)
+
+
+def _reads_group(plan, gid) -> bool:
+    for p in P.walk(plan):
+        if isinstance(p, P.RecRef) and p.group == gid:
+            return True
+    return False
+
+
+def _fold_into_join(steps):
+    """Leading filters of a chain over an inner join become its residual, and a following
+    projection its output row; the remaining steps stay in a linear operator above."""
+    residual = None
+    i = 0
+    while i < len(steps) and steps[i][0] == "filter":
+        residual = steps[i][1] if residual is None else _and(residual, steps[i][1])
+        i += 1
+    output = None
+    if i < len(steps) and steps[i][0] == "project":
+        output = steps[i][1]
+        i += 1
+    return residual, output, steps[i:]
+
+
+def _and(a, b):
+    from .expr import Call
+    return Call("and", (a, b), a.type, a.nullable or b.nullable)
+
+
+def _flip(node: P.Join) -> P.Project:
+    """a RIGHT JOIN b = π(b LEFT JOIN a), with the columns put back in order."""
+    nl, nr = len(node.left.fields), len(node.right.fields)
+    residual = None
+    if node.residual is not None:
+        from .expr import remap
+        residual = remap(node.residual, lambda c: Col(c.index + nr if c.index < nl else c.index - nl, c.type,
+                                                      c.nullable, c.name))
+    j = P.Join(node.right, node.left, "left", node.right_keys, node.left_keys, node.null_safe, residual)
+    fields = j.fields
+    exprs = tuple(P.col(fields, nr + i) for i in range(nl)) + tuple(P.col(fields, i) for i in range(nr))
+    return P.Project(j, exprs, tuple(f.name for f in node.fields))
+
+
+def _unit_key(row):
+    return ()
+
+
+def _identity(row):
+    return row
+
+
+def _left_only(left, right):
+    return left
+
+
+def _key_batch(key_fn):
+    def batch(delta):
+        out = {}
+        for row, w in delta.items():
+            k = key_fn(row)
+            if k is not None:
+                out[k] = out.get(k, 0) + w
+        return {k: w for k, w in out.items() if w}
+    return batch
+
+
+def _append_batch(flag: bool):
+    extra = (flag,)
+
+    def batch(delta):
+        return {row + extra: w for row, w in delta.items()}
+    return batch
+
+
+__all__ = ["Lowering"]

@@ -1,0 +1,23 @@
+"""The rewrite pipeline: every pass, in order, each preserving the plan's meaning.
+
+Order matters:
+1. normalize_distinct first, so pushdown sees the plan without redundant DISTINCTs;
+2. push_filters turns WHERE conjuncts over comma joins into equi-join keys and moves filters below
+   joins (it must run before projections are merged so it can inline them);
+3. merge_projections last, fusing the projections pushdown left behind.
+Incrementalization (the chain rule: linear operators are their own increments, joins become
+bilinear arrangements, DISTINCT and aggregates their incremental forms) happens in lower.py, where
+each plan node is mapped to its incremental runtime operator.
+"""
+
+from .merge_projections import merge_projections
+from .normalize_distinct import normalize_distinct
+from .push_filters import push_filters
+
+PASSES = (normalize_distinct, push_filters, merge_projections)
+
+
+def optimize(plan):
+    for rewrite in PASSES:
+        plan = rewrite(plan)
+    return plan

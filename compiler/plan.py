@@ -1,0 +1,333 @@
+"""The logical plan: immutable relational nodes, each deriving its output fields from its inputs.
+
+Nodes are frozen dataclasses, hashable and comparable by value, so two views that contain the same
+subplan produce equal nodes (how the lowering shares arrangements between views).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .expr import Col, render
+from .types import BOOLEAN, SqlType
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: SqlType
+    nullable: bool = True
+
+
+def col(fields, i: int) -> Col:
+    f = fields[i]
+    return Col(i, f.type, f.nullable, f.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """The rows of a base table (or of a view, read as a stream)."""
+
+    table: str
+    fields: tuple
+    is_view: bool = False
+
+    inputs = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """A constant relation (VALUES, or SELECT without FROM)."""
+
+    rows: tuple  # tuple of tuples of Python values
+    fields: tuple
+
+    inputs = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    input: object
+    predicate: object
+
+    @property
+    def fields(self):
+        return self.input.fields
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    input: object
+    exprs: tuple
+    names: tuple = field(compare=False)
+
+    @property
+    def fields(self):
+        return tuple(Field(n, e.type, e.nullable) for n, e in zip(self.names, self.exprs))
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """kind: inner, left, right or full.  Output: left fields then right fields.  Rows pair when
+    every left_keys[i] equals right_keys[i] (NULL never equal unless null_safe[i], for IS NOT
+    DISTINCT FROM) and ``residual`` (over the concatenated row, may be None) is TRUE."""
+
+    left: object
+    right: object
+    kind: str
+    left_keys: tuple
+    right_keys: tuple
+    null_safe: tuple
+    residual: object = None
+
+    @property
+    def fields(self):
+        lf, rf = self.left.fields, self.right.fields
+        if self.kind in ("left", "full"):
+            rf = tuple(Field(f.name, f.type, True) for f in rf)
+        if self.kind in ("right", "full"):
+            lf = tuple(Field(f.name, f.type, True) for f in lf)
+        return lf + rf
+
+    @property
+    def inputs(self):
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, slots=True)
+class Semijoin:
+    """Left rows judged by whether some right row has equal keys (NULL keys never match, except
+    null_safe ones).  mode: semi (matched rows), anti (unmatched) or mark (every row, plus a
+    non-NULL BOOLEAN column: matched)."""
+
+    left: object
+    right: object
+    left_keys: tuple
+    right_keys: tuple
+    null_safe: tuple
+    mode: str
+
+    @property
+    def fields(self):
+        extra = (Field("$mark", BOOLEAN, False),) if self.mode == "mark" else ()
+        return self.left.fields + extra
+
+    @property
+    def inputs(self):
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, slots=True)
+class AggCall:
+    """An aggregate over the input row: fn(arg) [DISTINCT] [FILTER (WHERE filter)] [ORDER BY]."""
+
+    fn: str  # count_star, count, sum, avg, min, max, bool_and, bool_or, string_agg, single
+    arg: object  # Expr or None
+    distinct: bool
+    filter: object  # Expr or None
+    type: SqlType
+    nullable: bool = True
+    order: tuple = ()  # ((Expr, descending), ...) for string_agg
+    separator: object = None  # Expr for string_agg
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """GROUP BY the key expressions; output: the keys then one column per aggregate (``names``
+    names them all).  With no keys it is a global aggregate: exactly one row, even over empty input."""
+
+    input: object
+    keys: tuple  # Exprs over the input
+    aggs: tuple  # AggCall, ...
+    names: tuple = field(compare=False)
+
+    @property
+    def fields(self):
+        out = [Field(n, k.type, k.nullable) for n, k in zip(self.names, self.keys)]
+        out += [Field(n, a.type, a.nullable) for n, a in zip(self.names[len(self.keys):], self.aggs)]
+        return tuple(out)
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+@dataclass(frozen=True, slots=True)
+class Distinct:
+    input: object
+
+    @property
+    def fields(self):
+        return self.input.fields
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+@dataclass(frozen=True, slots=True)
+class UnionAll:
+    parts: tuple
+    fields: tuple = field(compare=False)
+
+    @property
+    def inputs(self):
+        return self.parts
+
+
+@dataclass(frozen=True, slots=True)
+class SetOp:
+    """except, except_all, intersect, intersect_all (set forms output each row at most once)."""
+
+    left: object
+    right: object
+    kind: str
+
+    @property
+    def fields(self):
+        return tuple(Field(f.name, f.type, f.nullable or g.nullable)
+                     for f, g in zip(self.left.fields, self.right.fields))
+
+    @property
+    def inputs(self):
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    expr: object
+    descending: bool = False
+    nulls_first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TopK:
+    """The first ``limit`` rows (None: all) after skipping ``offset``, in ``order``, per partition."""
+
+    input: object
+    order: tuple
+    limit: object
+    offset: int
+    partition: tuple = ()
+
+    @property
+    def fields(self):
+        return self.input.fields
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+@dataclass(frozen=True, slots=True)
+class RecRef:
+    """Inside a recursive group's bodies: the current value of the group's relation ``name``."""
+
+    name: str
+    fields: tuple
+    group: int  # identifies the recursive group (one fixpoint)
+
+    inputs = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Fixpoint:
+    """The least fixpoint of a group of (mutually) recursive relations, X_k = body_k(X_1..X_n),
+    with each body a UnionAll of its terms; ``distinct[k]`` for UNION (set semantics) versus UNION
+    ALL (bag semantics: the sum of all iterations).  This node yields relation ``index``."""
+
+    names: tuple
+    bodies: tuple
+    distinct: tuple
+    index: int
+    group: int
+    fields: tuple = field(compare=False)
+    max_iterations: int = field(default=0, compare=False)
+
+    @property
+    def inputs(self):
+        return self.bodies
+
+
+Plan = (Scan | Values | Filter | Project | Join | Semijoin | Aggregate | Distinct | UnionAll
+        | SetOp | TopK | RecRef | Fixpoint)
+
+
+def walk(plan):
+    """Every node of a plan, parents before children, each distinct node once."""
+    seen = set()
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        stack.extend(reversed(node.inputs))
+
+
+def explain(plan, indent: int = 0) -> str:
+    """A deterministic indented text of a plan, one node per line."""
+    pad = "  " * indent
+    names = None
+    t = type(plan).__name__
+    if isinstance(plan, Scan):
+        head = f"Scan {plan.table}"
+    elif isinstance(plan, Values):
+        head = f"Values {len(plan.rows)} rows"
+    elif isinstance(plan, Filter):
+        names = [f.name for f in plan.input.fields]
+        head = f"Filter {render(plan.predicate, names)}"
+    elif isinstance(plan, Project):
+        names = [f.name for f in plan.input.fields]
+        head = "Project " + ", ".join(f"{render(e, names)} AS {n}" for e, n in zip(plan.exprs, plan.names))
+    elif isinstance(plan, Join):
+        ln = [f.name for f in plan.left.fields]
+        rn = [f.name for f in plan.right.fields]
+        keys = ", ".join(f"{render(a, ln)} {'<=>' if s else '='} {render(b, rn)}"
+                         for a, b, s in zip(plan.left_keys, plan.right_keys, plan.null_safe))
+        res = f" residual {render(plan.residual, ln + rn)}" if plan.residual is not None else ""
+        head = f"Join {plan.kind} on [{keys}]{res}"
+    elif isinstance(plan, Semijoin):
+        ln = [f.name for f in plan.left.fields]
+        rn = [f.name for f in plan.right.fields]
+        keys = ", ".join(f"{render(a, ln)} {'<=>' if s else '='} {render(b, rn)}"
+                         for a, b, s in zip(plan.left_keys, plan.right_keys, plan.null_safe))
+        head = f"Semijoin {plan.mode} on [{keys}]"
+    elif isinstance(plan, Aggregate):
+        names = [f.name for f in plan.input.fields]
+        aggs = ", ".join(
+            f"{a.fn}({'DISTINCT ' if a.distinct else ''}{render(a.arg, names) if a.arg is not None else '*'})"
+            + (f" FILTER {render(a.filter, names)}" if a.filter is not None else "") + f" AS {n}"
+            for a, n in zip(plan.aggs, plan.names[len(plan.keys):]))
+        head = f"Aggregate keys [{', '.join(render(k, names) for k in plan.keys)}] {aggs}"
+    elif isinstance(plan, SetOp):
+        head = f"SetOp {plan.kind}"
+    elif isinstance(plan, TopK):
+        names = [f.name for f in plan.input.fields]
+        order = ", ".join(f"{render(k.expr, names)}{' DESC' if k.descending else ''}" for k in plan.order)
+        part = f" partition [{', '.join(render(p, names) for p in plan.partition)}]" if plan.partition else ""
+        head = f"TopK limit {plan.limit} offset {plan.offset} order [{order}]{part}"
+    elif isinstance(plan, RecRef):
+        head = f"RecRef {plan.name}"
+    elif isinstance(plan, Fixpoint):
+        head = f"Fixpoint {plan.names[plan.index]} of ({', '.join(plan.names)})"
+        lines = [pad + head]
+        for name, body, d in zip(plan.names, plan.bodies, plan.distinct):
+            lines.append(f"{pad}  {name} = {'UNION' if d else 'UNION ALL'} of")
+            lines.append(explain(body, indent + 2))
+        return "\n".join(lines)
+    else:
+        head = t
+    lines = [pad + head]
+    for child in plan.inputs:
+        lines.append(explain(child, indent + 1))
+    return "\n".join(lines)

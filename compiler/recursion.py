@@ -1,0 +1,222 @@
+"""WITH RECURSIVE: grouping CTEs into (mutually) recursive groups, typing them, and checking that
+each group can be computed as a monotone fixpoint.
+
+A group is a strongly connected set of CTEs.  Each member's body is a UNION [ALL] of terms; terms
+that read no member are anchors.  UNION gives set semantics (the least fixpoint of
+X = DISTINCT(anchors ∪ terms(X))); UNION ALL gives bag semantics (the sum of all iterations), which
+is only well defined when every term reads the group at most once, linearly.  Stratification:
+negation (NOT EXISTS, NOT IN, EXCEPT, the NULL side of an outer join), aggregation and ORDER BY/LIMIT
+may read a group only from outside it (a lower stratum); through the cycle they are refused.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from . import plan as P
+from .types import common_type
+
+
+def bind_recursive_ctes(qb, ctes) -> None:
+    names = [c.alias for c in ctes]
+    by_name = {c.alias: c for c in ctes}
+    deps = {c.alias: {t.name for t in c.this.find_all(exp.Table) if t.name in by_name} for c in ctes}
+    for scc in _sccs(names, deps):
+        if len(scc) == 1 and scc[0] not in deps[scc[0]]:
+            qb.ctes[scc[0]] = qb.cte_body(by_name[scc[0]])
+        else:
+            _bind_group(qb, [by_name[n] for n in scc])
+
+
+def _sccs(names, deps):
+    """Strongly connected components in dependency order (Tarjan; dependencies first)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(deps[v], key=names.index):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            out.append(sorted(comp, key=names.index))
+
+    for v in names:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _terms(qb, node, name):
+    """The UNION terms of a CTE body and whether the unions are distinct (UNION) or not."""
+    if isinstance(node, exp.Union) and not node.args.get("order") and not node.args.get("limit"):
+        lt, ld = _terms(qb, node.this, name)
+        rt, rd = _terms(qb, node.expression, name)
+        d = bool(node.args.get("distinct"))
+        for sub in (ld, rd):
+            if sub is not None and sub != d:
+                raise qb.error(node, f"recursive CTE {name} mixes UNION and UNION ALL")
+        return lt + rt, d
+    return [node], None
+
+
+def _bind_group(qb, ctes) -> None:
+    qb._groups += 1
+    gid = qb._groups
+    members = [c.alias for c in ctes]
+    info = {}
+    for c in ctes:
+        terms, distinct = _terms(qb, c.this, c.alias)
+        rec = [t for t in terms if any(x.name in members for x in t.find_all(exp.Table))]
+        anchors = [t for t in terms if t not in rec]
+        cols = [x.name for x in c.args["alias"].columns] if c.args.get("alias") is not None else []
+        info[c.alias] = dict(cte=c, terms=terms, anchors=anchors, rec=rec, distinct=bool(distinct), cols=cols)
+    fields, bound_terms = {}, {n: {} for n in members}
+    for n in members:
+        for t in info[n]["anchors"]:
+            bound_terms[n][id(t)] = qb.query(t)
+        if info[n]["anchors"]:
+            fields[n] = _unify(qb, n, [bound_terms[n][id(t)] for t in info[n]["anchors"]], info[n])
+    # members without an anchor take their types from the first term that can be bound
+    progress = True
+    while len(fields) < len(members) and progress:
+        progress = False
+        for n in members:
+            if n in fields:
+                continue
+            for t in info[n]["rec"]:
+                needed = {x.name for x in t.find_all(exp.Table) if x.name in members}
+                if needed <= set(fields):
+                    _register(qb, fields, gid)
+                    b = qb.query(t)
+                    bound_terms[n][id(t)] = b
+                    fields[n] = _unify(qb, n, [b], info[n])
+                    progress = True
+                    break
+    missing = [n for n in members if n not in fields]
+    if missing:
+        raise qb.error(info[missing[0]]["cte"], f"cannot determine the column types of recursive CTE "
+                                                f"{missing[0]}: it has no non-recursive term")
+    _register(qb, fields, gid)
+    bodies = []
+    for n in members:
+        parts = []
+        for t in info[n]["terms"]:
+            b = bound_terms[n].get(id(t))
+            if b is None or t in info[n]["rec"]:
+                b = qb.query(t)
+            if len(b.names) != len(fields[n]):
+                raise qb.error(t, f"each term of recursive CTE {n} must have {len(fields[n])} columns, "
+                                  f"not {len(b.names)}")
+            plan = _cast_to(qb, b.plan, fields[n], t)
+            if t in info[n]["rec"]:
+                _check_term(qb, plan, gid, members, n, t, linear=not info[n]["distinct"])
+            parts.append(plan)
+        body = parts[0] if len(parts) == 1 else P.UnionAll(tuple(parts), fields[n])
+        bodies.append(body)
+    distinct = tuple(info[n]["distinct"] for n in members)
+    for k, n in enumerate(members):
+        node = P.Fixpoint(tuple(members), tuple(bodies), distinct, k, gid, fields[n], qb.max_iterations)
+        from .binder import Bound
+        qb.ctes[n] = Bound(node, [f.name for f in fields[n]])
+
+
+def _register(qb, fields, gid) -> None:
+    for n, f in fields.items():
+        qb.ctes[n] = P.RecRef(n, f, gid)
+
+
+def _unify(qb, name, bounds, info):
+    first = bounds[0]
+    width = len(first.names)
+    names = list(info["cols"]) + first.names[len(info["cols"]):]
+    if info["cols"] and len(info["cols"]) != width:
+        raise qb.error(info["cte"], f"recursive CTE {name} names {len(info['cols'])} columns but its query "
+                                    f"has {width}")
+    out = []
+    for i in range(width):
+        t = first.plan.fields[i].type
+        for b in bounds[1:]:
+            if len(b.names) != width:
+                raise qb.error(info["cte"], f"each term of recursive CTE {name} must have {width} columns")
+            t = common_type(t, b.plan.fields[i].type) or t
+        if t.kind == "null":
+            from .types import INTEGER
+            t = INTEGER
+        out.append(P.Field(names[i], t, True))
+    return tuple(out)
+
+
+def _cast_to(qb, plan, fields, node):
+    from .bind_expr import ExprBinder
+    from .binder import Rel
+    src = plan.fields
+    if all(a.type == b.type for a, b in zip(src, fields)) and all(a.name == b.name for a, b in zip(src, fields)):
+        return plan
+    eb = ExprBinder(qb, Rel(plan))
+    exprs = []
+    for i, f in enumerate(fields):
+        c = P.col(src, i)
+        if c.type != f.type:
+            if common_type(c.type, f.type) is None:
+                raise qb.error(node, f"column {f.name} of the recursive term has type {c.type}, which does not "
+                                     f"match {f.type}")
+            c = eb.coerce(c, f.type, node)
+        exprs.append(c)
+    return P.Project(plan, tuple(exprs), tuple(f.name for f in fields))
+
+
+# what makes a position non-monotone (negation/aggregation through the cycle)
+def _check_term(qb, plan, gid, members, name, term_ast, linear: bool) -> None:
+    uses = []
+
+    def visit(node, reason):
+        if isinstance(node, P.RecRef):
+            if node.group == gid:
+                if reason is not None:
+                    cycle = " -> ".join(members + [members[0]]) if len(members) > 1 else f"{name} -> {name}"
+                    raise qb.error(term_ast, f"recursive CTE {name} is not stratifiable: the cycle {cycle} "
+                                             f"goes through {reason}")
+                uses.append(node)
+            return
+        if isinstance(node, P.Aggregate):
+            visit(node.input, "an aggregation")
+        elif isinstance(node, P.TopK):
+            visit(node.input, "ORDER BY … LIMIT")
+        elif isinstance(node, P.Distinct):
+            visit(node.input, "DISTINCT inside a UNION ALL recursion" if linear else reason)
+        elif isinstance(node, P.SetOp):
+            visit(node.left, reason if not linear else f"{node.kind.upper()} inside a UNION ALL recursion")
+            visit(node.right, "the right side of EXCEPT" if node.kind.startswith("except") else
+                  (reason if not linear else "INTERSECT inside a UNION ALL recursion"))
+        elif isinstance(node, P.Semijoin):
+            visit(node.left, reason)
+            visit(node.right, (reason if not linear else "a subquery inside a UNION ALL recursion")
+                  if node.mode == "semi" else "a negation (NOT EXISTS / NOT IN)")
+        elif isinstance(node, P.Join):
+            visit(node.left, "the NULL-padded side of an outer join" if node.kind in ("right", "full") else reason)
+            visit(node.right, "the NULL-padded side of an outer join" if node.kind in ("left", "full") else reason)
+        elif isinstance(node, P.Fixpoint):
+            for b in node.bodies:
+                visit(b, reason)
+        else:
+            for child in node.inputs:
+                visit(child, reason)
+
+    visit(plan, None)
+    if linear and len(uses) > 1:
+        raise qb.error(term_ast, f"recursive CTE {name} uses UNION ALL but its recursive term reads the recursion "
+                                 f"{len(uses)} times; use UNION (set semantics) for non-linear recursion")

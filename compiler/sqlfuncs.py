@@ -1,0 +1,703 @@
+"""SQL semantics as small Python functions, called by generated code (NULL in, NULL out, unless
+noted).  Integer division and modulo truncate toward zero; errors raise DataError."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+import re
+from dataclasses import dataclass
+
+from .errors import DataError
+
+DC = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6)
+
+
+# -- arithmetic ------------------------------------------------------------------------------------
+
+def idiv(x, y):
+    """Integer division truncating toward zero; x / 0 is an error."""
+    if y == 0:
+        raise DataError("division by zero")
+    q = abs(x) // abs(y)
+    return q if (x < 0) == (y < 0) else -q
+
+
+def idiv_null(x, y):
+    """Integer division truncating toward zero; x / 0 is NULL."""
+    if y == 0:
+        return None
+    q = abs(x) // abs(y)
+    return q if (x < 0) == (y < 0) else -q
+
+
+def imod(x, y):
+    """Remainder with the sign of the dividend (C / SQL semantics); x % 0 is an error."""
+    if y == 0:
+        raise DataError("division by zero")
+    r = abs(x) % abs(y)
+    return -r if x < 0 else r
+
+
+def imod_null(x, y):
+    if y == 0:
+        return None
+    r = abs(x) % abs(y)
+    return -r if x < 0 else r
+
+
+def fdiv(x, y):
+    """Floating-point division with IEEE results for division by zero (DuckDB's DOUBLE /)."""
+    x = float(x)
+    y = float(y)
+    if y == 0.0:
+        if x == 0.0 or x != x:
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return x / y
+
+
+def fdiv_null(x, y):
+    if y == 0:
+        return None
+    return float(x) / float(y)
+
+
+def fmod(x, y):
+    x = float(x)
+    y = float(y)
+    if y == 0.0:
+        return math.nan
+    return math.fmod(x, y)
+
+
+def fmod_null(x, y):
+    if y == 0:
+        return None
+    return math.fmod(float(x), float(y))
+
+
+def dmod(x, y):
+    if y == 0:
+        raise DataError("division by zero")
+    return DC.remainder(x, y)
+
+
+def dmod_null(x, y):
+    if y == 0:
+        return None
+    return DC.remainder(x, y)
+
+
+def make_int_check(bits: int, to_float: bool):
+    """A function that checks an integer result fits ``bits`` (error), or turns it to a float."""
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+    if to_float:
+        def check(v):
+            if lo <= v <= hi:
+                return v
+            return float(v)
+    else:
+        def check(v):
+            if lo <= v <= hi:
+                return v
+            raise DataError(f"integer overflow: {v} does not fit {bits}-bit integer")
+    return check
+
+
+def quantizer(scale: int):
+    q = decimal.Decimal(1).scaleb(-scale)
+
+    def quantize(v):
+        return v.quantize(q, context=DC)
+    return quantize
+
+
+def dadd(x, y):
+    return DC.add(x, y)
+
+
+def dsub(x, y):
+    return DC.subtract(x, y)
+
+
+def dmul(x, y):
+    return DC.multiply(x, y)
+
+
+def to_decimal(v):
+    if isinstance(v, decimal.Decimal):
+        return v
+    if isinstance(v, float):
+        return decimal.Decimal(repr(v))
+    return decimal.Decimal(v)
+
+
+# -- math functions --------------------------------------------------------------------------------
+
+def round_half_away(x, digits=0):
+    """ROUND as DuckDB and SQLite do it: halves away from zero."""
+    if x is None or digits is None:
+        return None
+    if isinstance(x, int):
+        if digits >= 0:
+            return x
+        q = 10 ** (-digits)
+        r = (abs(x) + q // 2) // q * q
+        return r if x >= 0 else -r
+    if isinstance(x, decimal.Decimal):
+        out = x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC)
+        return out
+    if math.isinf(x) or math.isnan(x):
+        return x
+    d = decimal.Decimal(repr(x)).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP,
+                                          context=DC)
+    return float(d)
+
+
+def sql_floor(x):
+    if x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    if isinstance(x, decimal.Decimal):
+        return x.to_integral_value(rounding=decimal.ROUND_FLOOR)
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+def sql_ceil(x):
+    if x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    if isinstance(x, decimal.Decimal):
+        return x.to_integral_value(rounding=decimal.ROUND_CEILING)
+    return float(math.ceil(x)) if math.isfinite(x) else x
+
+
+def sql_sign(x):
+    if x is None:
+        return None
+    return (x > 0) - (x < 0)
+
+
+def sql_power(x, y):
+    if x is None or y is None:
+        return None
+    try:
+        r = math.pow(float(x), float(y))
+    except (OverflowError, ValueError):
+        raise DataError(f"POWER({x}, {y}) is out of range") from None
+    return r
+
+
+def sql_sqrt(x):
+    if x is None:
+        return None
+    if x < 0:
+        raise DataError(f"cannot take the square root of a negative number ({x})")
+    return math.sqrt(float(x))
+
+
+def sql_abs(x):
+    return None if x is None else abs(x)
+
+
+# -- strings ---------------------------------------------------------------------------------------
+
+_LIKE_CACHE: dict = {}
+
+
+def like(s, pattern, case_insensitive=False, escape=None):
+    """s LIKE pattern: % any run, _ one character, optional escape character."""
+    if s is None or pattern is None:
+        return None
+    key = (pattern, case_insensitive, escape)
+    rx = _LIKE_CACHE.get(key)
+    if rx is None:
+        parts = []
+        i = 0
+        while i < len(pattern):
+            ch = pattern[i]
+            if escape is not None and ch == escape and i + 1 < len(pattern):
+                parts.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            parts.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+            i += 1
+        flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
+        rx = _LIKE_CACHE[key] = re.compile("".join(parts), flags)
+        if len(_LIKE_CACHE) > 10_000:
+            _LIKE_CACHE.clear()
+    return rx.fullmatch(s) is not None
+
+
+def substring(s, start, length=None):
+    """SUBSTRING(s, start[, length]) with 1-based start; positions before 1 eat into the length."""
+    if s is None or start is None:
+        return None
+    if length is not None and length < 0:
+        raise DataError("SUBSTRING: negative length")
+    if start > 0:
+        begin = start - 1
+    elif start == 0:
+        begin = -1  # SQL: position 0 is just before the first character
+    else:
+        begin = len(s) + start  # negative start counts from the end (DuckDB, SQLite)
+    if length is None:
+        return s[max(begin, 0):]
+    end = begin + length
+    return s[max(begin, 0):max(end, 0)]
+
+
+def sql_length(s):
+    return None if s is None else len(s)
+
+
+def sql_upper(s):
+    return None if s is None else s.upper()
+
+
+def sql_lower(s):
+    return None if s is None else s.lower()
+
+
+def sql_trim(s, chars=None, where="both"):
+    if s is None:
+        return None
+    chars = " " if chars is None else chars
+    if where == "leading":
+        return s.lstrip(chars)
+    if where == "trailing":
+        return s.rstrip(chars)
+    return s.strip(chars)
+
+
+def sql_replace(s, old, new):
+    if s is None or old is None or new is None:
+        return None
+    if old == "":
+        return s
+    return s.replace(old, new)
+
+
+def sql_position(needle, haystack):
+    if needle is None or haystack is None:
+        return None
+    return haystack.find(needle) + 1
+
+
+def concat_skip_null(*parts):
+    """CONCAT(a, b, …): NULL arguments are skipped (the || operator propagates NULL instead)."""
+    return "".join(to_text(p) for p in parts if p is not None)
+
+
+def sql_left(s, n):
+    if s is None or n is None:
+        return None
+    return s[:n] if n >= 0 else s[:max(len(s) + n, 0)]
+
+
+def sql_right(s, n):
+    if s is None or n is None:
+        return None
+    if n >= 0:
+        return s[len(s) - n:] if n else ""
+    return s[-n:]
+
+
+def sql_reverse(s):
+    return None if s is None else s[::-1]
+
+
+def sql_repeat(s, n):
+    if s is None or n is None:
+        return None
+    return s * max(n, 0)
+
+
+# -- casts and text forms --------------------------------------------------------------------------
+
+def to_text(v) -> str:
+    """The text form of a value, as CAST(v AS VARCHAR) gives it."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if v != v:
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        if v.is_integer() and abs(v) < 1e16:
+            return f"{v:.1f}"
+        return repr(v)
+    if isinstance(v, datetime.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, Interval):
+        return v.text()
+    return str(v)
+
+
+def to_text_sqlite(v) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{v:.1f}"
+        return f"{v:.15g}"
+    return to_text(v)
+
+
+def cast_int(v, bits: int, truncate: bool):
+    """CAST(v AS integer type): floats round half away from zero (DuckDB) or truncate (SQLite)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        out = int(v)
+    elif isinstance(v, int):
+        out = v
+    elif isinstance(v, (float, decimal.Decimal)):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise DataError(f"cannot cast {v} to an integer")
+        if truncate:
+            out = int(v)
+        else:
+            out = int(decimal.Decimal(repr(v) if isinstance(v, float) else v).to_integral_value(
+                rounding=decimal.ROUND_HALF_UP))
+    elif isinstance(v, str):
+        text = v.strip()
+        try:
+            out = int(text)
+        except ValueError:
+            if truncate:
+                out = _sqlite_int_prefix(text)
+            else:
+                try:
+                    out = cast_int(float(text), bits, truncate)
+                except ValueError:
+                    raise DataError(f"cannot cast {v!r} to an integer") from None
+    else:
+        raise DataError(f"cannot cast {v!r} to an integer")
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if not lo <= out <= hi:
+        if truncate:
+            return hi if out > hi else lo
+        raise DataError(f"integer overflow: {out} does not fit {bits}-bit integer")
+    return out
+
+
+def _sqlite_int_prefix(text: str) -> int:
+    m = re.match(r"[+-]?\d+", text)
+    return int(m.group(0)) if m else 0
+
+
+def cast_float(v, strict: bool = True):
+    if v is None:
+        return None
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            if not strict:
+                m = re.match(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", v.strip())
+                return float(m.group(0)) if m else 0.0
+            raise DataError(f"cannot cast {v!r} to DOUBLE") from None
+    return float(v)
+
+
+def cast_decimal(v, scale: int, precision: int):
+    if v is None:
+        return None
+    try:
+        d = v if isinstance(v, decimal.Decimal) else decimal.Decimal(repr(v) if isinstance(v, float) else
+                                                                      str(v).strip() if isinstance(v, str)
+                                                                      else v)
+    except decimal.InvalidOperation:
+        raise DataError(f"cannot cast {v!r} to DECIMAL({precision},{scale})") from None
+    q = d.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP, context=DC)
+    if abs(q) >= decimal.Decimal(10) ** (precision - scale):
+        raise DataError(f"{v} does not fit DECIMAL({precision},{scale})")
+    return q
+
+
+def cast_bool(v):
+    if v is None:
+        return None
+    if isinstance(v, str):
+        t = v.strip().lower()
+        if t in ("true", "t", "1", "yes", "y"):
+            return True
+        if t in ("false", "f", "0", "no", "n"):
+            return False
+        raise DataError(f"cannot cast {v!r} to BOOLEAN")
+    return bool(v)
+
+
+def cast_date(v):
+    if v is None:
+        return None
+    if isinstance(v, datetime.datetime):
+        return v.date()
+    if isinstance(v, datetime.date):
+        return v
+    try:
+        return datetime.date.fromisoformat(str(v).strip())
+    except ValueError:
+        raise DataError(f"cannot cast {v!r} to DATE") from None
+
+
+def cast_timestamp(v):
+    if v is None:
+        return None
+    if isinstance(v, datetime.datetime):
+        return v
+    if isinstance(v, datetime.date):
+        return datetime.datetime(v.year, v.month, v.day)
+    try:
+        return datetime.datetime.fromisoformat(str(v).strip())
+    except ValueError:
+        raise DataError(f"cannot cast {v!r} to TIMESTAMP") from None
+
+
+# -- dates, timestamps, intervals ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """An SQL interval: months, days and microseconds kept apart (a month is not a fixed length)."""
+
+    months: int = 0
+    days: int = 0
+    micros: int = 0
+
+    def __neg__(self):
+        return Interval(-self.months, -self.days, -self.micros)
+
+    def __add__(self, other):
+        return Interval(self.months + other.months, self.days + other.days, self.micros + other.micros)
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def key(self):
+        # DuckDB orders intervals as if a month were 30 days
+        return (self.months * 30 + self.days) * 86_400_000_000 + self.micros
+
+    def __lt__(self, other):
+        return self.key() < other.key()
+
+    def __le__(self, other):
+        return self.key() <= other.key()
+
+    def __gt__(self, other):
+        return self.key() > other.key()
+
+    def __ge__(self, other):
+        return self.key() >= other.key()
+
+    def text(self) -> str:
+        parts = []
+        years, months = divmod(self.months, 12) if self.months >= 0 else (-((-self.months) // 12),
+                                                                          -((-self.months) % 12))
+        if years:
+            parts.append(f"{years} year{'s' if abs(years) != 1 else ''}")
+        if months:
+            parts.append(f"{months} month{'s' if abs(months) != 1 else ''}")
+        if self.days:
+            parts.append(f"{self.days} day{'s' if abs(self.days) != 1 else ''}")
+        if self.micros or not parts:
+            us = abs(self.micros)
+            h, rem = divmod(us, 3_600_000_000)
+            m, rem = divmod(rem, 60_000_000)
+            s, frac = divmod(rem, 1_000_000)
+            text = f"{'-' if self.micros < 0 else ''}{h:02d}:{m:02d}:{s:02d}"
+            if frac:
+                text += f".{frac:06d}"
+            parts.append(text)
+        return " ".join(parts)
+
+
+_UNIT_MICROS = {"microsecond": 1, "millisecond": 1000, "second": 1_000_000, "minute": 60_000_000,
+                "hour": 3_600_000_000}
+
+
+def make_interval(n, unit: str):
+    if n is None:
+        return None
+    unit = unit.lower().rstrip("s")
+    if unit == "year":
+        return Interval(months=int(n) * 12)
+    if unit == "month":
+        return Interval(months=int(n))
+    if unit == "week":
+        return Interval(days=int(n) * 7)
+    if unit == "day":
+        return Interval(days=int(n))
+    if unit in _UNIT_MICROS:
+        return Interval(micros=int(round(n * _UNIT_MICROS[unit])))
+    raise DataError(f"unknown interval unit {unit!r}")
+
+
+def _add_months(d, months: int):
+    y, m = divmod(d.month - 1 + months, 12)
+    year = d.year + y
+    month = m + 1
+    last = [31, 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28, 31, 30, 31, 30,
+            31, 31, 30, 31, 30, 31][month - 1]
+    return d.replace(year=year, month=month, day=min(d.day, last))
+
+
+def add_interval(d, iv: Interval, as_timestamp: bool):
+    """date/timestamp + interval; a date plus a sub-day interval becomes a timestamp."""
+    if d is None or iv is None:
+        return None
+    if as_timestamp and not isinstance(d, datetime.datetime):
+        d = datetime.datetime(d.year, d.month, d.day)
+    try:
+        if iv.months:
+            d = _add_months(d, iv.months)
+        if iv.days:
+            d = d + datetime.timedelta(days=iv.days)
+        if iv.micros:
+            d = d + datetime.timedelta(microseconds=iv.micros)
+    except OverflowError:
+        raise DataError("date out of range") from None
+    return d
+
+
+def sub_interval(d, iv, as_timestamp: bool):
+    return None if iv is None else add_interval(d, -iv, as_timestamp)
+
+
+def date_diff_days(a, b):
+    """date - date: whole days (DuckDB's BIGINT)."""
+    if a is None or b is None:
+        return None
+    return (a - b).days
+
+
+def timestamp_diff(a, b):
+    """timestamp - timestamp: an interval of days and microseconds."""
+    if a is None or b is None:
+        return None
+    delta = a - b
+    return Interval(0, delta.days, delta.seconds * 1_000_000 + delta.microseconds)
+
+
+def date_add_days(d, n):
+    if d is None or n is None:
+        return None
+    return d + datetime.timedelta(days=n)
+
+
+_EXTRACT = {
+    "year": lambda d: d.year, "month": lambda d: d.month, "day": lambda d: d.day,
+    "quarter": lambda d: (d.month - 1) // 3 + 1,
+    "dow": lambda d: d.isoweekday() % 7, "dayofweek": lambda d: d.isoweekday() % 7,
+    "isodow": lambda d: d.isoweekday(), "doy": lambda d: d.timetuple().tm_yday,
+    "dayofyear": lambda d: d.timetuple().tm_yday,
+    "week": lambda d: d.isocalendar()[1], "isoyear": lambda d: d.isocalendar()[0],
+    "decade": lambda d: d.year // 10, "century": lambda d: (d.year - 1) // 100 + 1 if d.year > 0 else -((-d.year) // 100 + 1),
+    "millennium": lambda d: (d.year - 1) // 1000 + 1 if d.year > 0 else -((-d.year) // 1000 + 1),
+    "hour": lambda d: d.hour if isinstance(d, datetime.datetime) else 0,
+    "minute": lambda d: d.minute if isinstance(d, datetime.datetime) else 0,
+    "second": lambda d: d.second if isinstance(d, datetime.datetime) else 0,
+    "millisecond": lambda d: (d.second * 1000 + d.microsecond // 1000) if isinstance(d, datetime.datetime) else 0,
+    "microsecond": lambda d: (d.second * 1_000_000 + d.microsecond) if isinstance(d, datetime.datetime) else 0,
+    "epoch": lambda d: (d - datetime.datetime(1970, 1, 1)).total_seconds() if isinstance(d, datetime.datetime)
+    else (d - datetime.date(1970, 1, 1)).days * 86400,
+}
+
+EXTRACT_FIELDS = frozenset(_EXTRACT)
+
+
+def extract(field: str, d):
+    if d is None:
+        return None
+    if isinstance(d, Interval):
+        return _extract_interval(field, d)
+    return _EXTRACT[field](d)
+
+
+def _extract_interval(field, iv):
+    if field == "year":
+        return int(iv.months / 12)
+    if field == "month":
+        return iv.months - int(iv.months / 12) * 12
+    if field == "day":
+        return iv.days
+    if field == "hour":
+        return int(iv.micros / 3_600_000_000)
+    if field == "minute":
+        return int(iv.micros / 60_000_000) % 60
+    if field == "second":
+        return int(iv.micros / 1_000_000) % 60
+    if field == "epoch":
+        return (iv.months * 30 + iv.days) * 86400 + iv.micros / 1_000_000
+    raise DataError(f"EXTRACT({field}) is not defined for intervals")
+
+
+TRUNC_UNITS = ("millennium", "century", "decade", "year", "quarter", "month", "week", "day", "hour",
+               "minute", "second", "millisecond", "microsecond")
+
+
+def date_trunc(unit: str, d, as_date: bool = False):
+    if d is None:
+        return None
+    is_dt = isinstance(d, datetime.datetime)
+    ts = d if is_dt else datetime.datetime(d.year, d.month, d.day)
+    if unit == "millennium":
+        ts = ts.replace(year=(ts.year - 1) // 1000 * 1000 + 1 if ts.year > 0 else ts.year, month=1, day=1,
+                        hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "century":
+        ts = ts.replace(year=(ts.year - 1) // 100 * 100 + 1, month=1, day=1, hour=0, minute=0, second=0,
+                        microsecond=0)
+    elif unit == "decade":
+        ts = ts.replace(year=ts.year // 10 * 10, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "year":
+        ts = ts.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "quarter":
+        ts = ts.replace(month=(ts.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "month":
+        ts = ts.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "week":
+        ts = (ts - datetime.timedelta(days=ts.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "day":
+        ts = ts.replace(hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "hour":
+        ts = ts.replace(minute=0, second=0, microsecond=0)
+    elif unit == "minute":
+        ts = ts.replace(second=0, microsecond=0)
+    elif unit == "second":
+        ts = ts.replace(microsecond=0)
+    elif unit == "millisecond":
+        ts = ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+    elif unit != "microsecond":
+        raise DataError(f"unknown DATE_TRUNC unit {unit!r}")
+    return ts.date() if as_date else ts
+
+
+# -- comparisons of mixed-type values (SQLite's ordering: NULL < numbers < text) -------------------
+
+def sqlite_cmp_key(v):
+    if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
+        return (1, v, "")
+    if isinstance(v, bool):
+        return (1, int(v), "")
+    return (2, 0, v)
+
+
+def ddiv(x, y):
+    """DECIMAL / DECIMAL: DuckDB gives a DOUBLE (the binder types it so); kept for explicit use."""
+    return fdiv(x, y)
+
+
+def ddiv_null(x, y):
+    return fdiv_null(x, y)
+
+
+def fdiv_checked(x, y):
+    """Division where x / 0 is an error (dialects that say so)."""
+    if y == 0:
+        raise DataError("division by zero")
+    return float(x) / float(y)

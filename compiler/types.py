@@ -1,0 +1,211 @@
+"""SQL types: what a column holds, how values are checked on insert, and how types combine."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from dataclasses import dataclass
+
+from .errors import DataError
+
+INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 128}
+
+
+@dataclass(frozen=True, slots=True)
+class SqlType:
+    """kind: int, float, decimal, text, bool, date, timestamp, interval, or null (the type of NULL).
+    ``bits`` is an integer's width; ``precision``/``scale`` a decimal's."""
+
+    kind: str
+    bits: int = 0
+    precision: int = 0
+    scale: int = 0
+
+    def __str__(self) -> str:
+        if self.kind == "int":
+            return {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT", 128: "HUGEINT"}[self.bits]
+        if self.kind == "decimal":
+            return f"DECIMAL({self.precision},{self.scale})"
+        return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
+                "timestamp": "TIMESTAMP", "interval": "INTERVAL", "null": "NULL"}[self.kind]
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "float", "decimal")
+
+
+TINYINT = SqlType("int", 8)
+SMALLINT = SqlType("int", 16)
+INTEGER = SqlType("int", 32)
+BIGINT = SqlType("int", 64)
+HUGEINT = SqlType("int", 128)
+DOUBLE = SqlType("float")
+TEXT = SqlType("text")
+BOOLEAN = SqlType("bool")
+DATE = SqlType("date")
+TIMESTAMP = SqlType("timestamp")
+INTERVAL = SqlType("interval")
+NULLTYPE = SqlType("null")
+
+
+def decimal_type(precision: int = 18, scale: int = 3) -> SqlType:
+    return SqlType("decimal", precision=min(precision, 38), scale=scale)
+
+
+_BY_NAME = {
+    "TINYINT": TINYINT, "INT1": TINYINT, "SMALLINT": SMALLINT, "INT2": SMALLINT, "SHORT": SMALLINT,
+    "INT": INTEGER, "INTEGER": INTEGER, "INT4": INTEGER, "MEDIUMINT": INTEGER, "SIGNED": INTEGER,
+    "BIGINT": BIGINT, "INT8": BIGINT, "LONG": BIGINT, "INT64": BIGINT, "HUGEINT": HUGEINT, "INT128": HUGEINT,
+    "UTINYINT": SMALLINT, "USMALLINT": INTEGER, "UINT": BIGINT, "UINTEGER": BIGINT, "UBIGINT": HUGEINT,
+    "DOUBLE": DOUBLE, "FLOAT": DOUBLE, "REAL": DOUBLE, "FLOAT4": DOUBLE, "FLOAT8": DOUBLE,
+    "DOUBLE PRECISION": DOUBLE,
+    "VARCHAR": TEXT, "TEXT": TEXT, "CHAR": TEXT, "NCHAR": TEXT, "NVARCHAR": TEXT, "STRING": TEXT,
+    "BPCHAR": TEXT, "CHARACTER": TEXT, "CLOB": TEXT,
+    "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN, "LOGICAL": BOOLEAN,
+    "DATE": DATE, "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPNTZ": TIMESTAMP,
+    "INTERVAL": INTERVAL,
+}
+
+
+def from_sqlglot(dt, dialect) -> SqlType:
+    """The SqlType of a sqlglot DataType node; raises LookupError for types we do not support."""
+    from sqlglot import exp
+
+    name = dt.this.name if isinstance(dt.this, exp.DataType.Type) else str(dt.this)
+    if name in ("DECIMAL", "NUMERIC", "BIGDECIMAL", "DECIMAL32", "DECIMAL64", "DECIMAL128"):
+        params = [int(p.name) for p in dt.expressions if p.name.isdigit()]
+        if dialect.decimal_is_float:
+            return DOUBLE
+        if not params:
+            return decimal_type(18, 3)
+        precision = params[0]
+        scale = params[1] if len(params) > 1 else 0
+        if not 1 <= precision <= 38 or not 0 <= scale <= precision:
+            raise LookupError(f"DECIMAL({precision},{scale}): precision must be 1-38 and scale 0-precision")
+        return decimal_type(precision, scale)
+    sql = dt.sql(dialect="duckdb").upper().split("(")[0].strip()
+    for candidate in (name, sql):
+        t = _BY_NAME.get(candidate)
+        if t is not None:
+            if t is INTEGER and dialect.name == "sqlite":
+                return BIGINT  # SQLite integers are 64-bit whatever the declared name
+            return t
+    raise LookupError(str(dt.sql(dialect="duckdb")))
+
+
+# -- combining types -------------------------------------------------------------------------------
+
+_NUMERIC_RANK = {"int": 0, "decimal": 1, "float": 2}
+
+
+def common_type(a: SqlType, b: SqlType) -> SqlType | None:
+    """The type both coerce to (UNION branches, CASE results, comparisons), or None if none."""
+    if a == b:
+        return a
+    if a.kind == "null":
+        return b
+    if b.kind == "null":
+        return a
+    if a.numeric and b.numeric:
+        if a.kind == b.kind == "int":
+            return a if a.bits >= b.bits else b
+        if "float" in (a.kind, b.kind):
+            return DOUBLE
+        if a.kind == b.kind == "decimal":
+            scale = max(a.scale, b.scale)
+            whole = max(a.precision - a.scale, b.precision - b.scale)
+            return decimal_type(min(whole + scale, 38), scale)
+        d, i = (a, b) if a.kind == "decimal" else (b, a)
+        whole = max(d.precision - d.scale, _int_digits(i.bits))
+        return decimal_type(min(whole + d.scale, 38), d.scale)
+    if {a.kind, b.kind} == {"date", "timestamp"}:
+        return TIMESTAMP
+    return None
+
+
+def _int_digits(bits: int) -> int:
+    return {8: 3, 16: 5, 32: 10, 64: 19, 128: 38}[bits]
+
+
+def int_range(bits: int) -> tuple[int, int]:
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
+# -- values on insert ------------------------------------------------------------------------------
+
+def coerce_value(value, t: SqlType, where: str):
+    """Check (and normalise) a Python value for a column of type t; None passes (NOT NULL is
+    checked by the caller).  Raises DataError naming ``where`` when the value does not fit."""
+    if value is None:
+        return None
+    k = t.kind
+    try:
+        if k == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                elif isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+                    value = int(value)
+                elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+                    value = int(value)
+                else:
+                    raise TypeError
+            lo, hi = int_range(t.bits)
+            if not lo <= value <= hi:
+                raise DataError(f"{where}: {value} is out of range for {t}")
+            return value
+        if k == "float":
+            if isinstance(value, bool):
+                raise TypeError
+            if isinstance(value, (int, float, decimal.Decimal)):
+                return float(value)
+            if isinstance(value, str):
+                return float(value)
+            raise TypeError
+        if k == "decimal":
+            if isinstance(value, bool):
+                raise TypeError
+            if isinstance(value, float):
+                value = decimal.Decimal(repr(value))
+            elif isinstance(value, (int, str)):
+                value = decimal.Decimal(value)
+            elif not isinstance(value, decimal.Decimal):
+                raise TypeError
+            if not value.is_finite():
+                raise TypeError
+            q = value.quantize(decimal.Decimal(1).scaleb(-t.scale), rounding=decimal.ROUND_HALF_UP,
+                               context=decimal.Context(prec=80))
+            if abs(q) >= decimal.Decimal(10) ** (t.precision - t.scale):
+                raise DataError(f"{where}: {value} does not fit {t}")
+            return q
+        if k == "text":
+            if not isinstance(value, str):
+                raise TypeError
+            return value
+        if k == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, int) and value in (0, 1):
+                return bool(value)
+            raise TypeError
+        if k == "date":
+            if isinstance(value, datetime.datetime):
+                raise TypeError
+            if isinstance(value, datetime.date):
+                return value
+            if isinstance(value, str):
+                return datetime.date.fromisoformat(value.strip())
+            raise TypeError
+        if k == "timestamp":
+            if isinstance(value, datetime.datetime):
+                return value
+            if isinstance(value, datetime.date):
+                return datetime.datetime(value.year, value.month, value.day)
+            if isinstance(value, str):
+                return datetime.datetime.fromisoformat(value.strip())
+            raise TypeError
+    except DataError:
+        raise
+    except (TypeError, ValueError, ArithmeticError):
+        pass
+    raise DataError(f"{where}: {value!r} is not a valid {t}")

@@ -1,0 +1,337 @@
+"""Aggregate functions for the Aggregate operator, each exactly invertible (update with -w undoes +w).
+
+Every function has ``new() -> state``, ``update(state, value, weight)`` and ``result(state)``.
+NULL inputs are ignored, as SQL aggregates do (the compiler never passes NULL to COUNT(*)).
+Floating-point sums are kept exact (as integers scaled by 2**1074, the smallest subnormal), so a
+deletion restores exactly the previous sum and the result is the correctly rounded exact sum.
+``Reducer`` combines several functions with their argument extractors into one group reducer.
+"""
+
+from __future__ import annotations
+
+import decimal
+from fractions import Fraction
+
+SKIP = object()  # an argument extractor returns SKIP for a row that a FILTER clause rejects
+
+_FLOAT_SCALE = 2 ** 1074
+DECIMAL_CONTEXT = decimal.Context(prec=200, Emax=10**6, Emin=-10**6)
+
+
+def exact_float(x: float) -> int:
+    """x * 2**1074 as an exact integer (finite floats only)."""
+    n, d = x.as_integer_ratio()
+    return n * (_FLOAT_SCALE // d)
+
+
+class _ExactFloatSum:
+    """An exact, invertible sum of floats: [scaled finite sum, count NaN, count +inf, count -inf]."""
+
+    @staticmethod
+    def new():
+        return [0, 0, 0, 0]
+
+    @staticmethod
+    def add(acc, v: float, w: int) -> None:
+        if v != v:
+            acc[1] += w
+        elif v == _INF:
+            acc[2] += w
+        elif v == -_INF:
+            acc[3] += w
+        else:
+            acc[0] += exact_float(v) * w
+
+    @staticmethod
+    def special(acc):
+        """The IEEE result forced by non-finite inputs, or None when every input was finite."""
+        if acc[1] or (acc[2] and acc[3]):
+            return _NAN
+        if acc[2]:
+            return _INF
+        if acc[3]:
+            return -_INF
+        return None
+
+
+_INF = float("inf")
+_NAN = float("nan")
+
+
+class CountStar:
+    """COUNT(*): the sum of weights.  The extractor returns any non-NULL value."""
+
+    def new(self):
+        return [0]
+
+    def update(self, st, v, w):
+        st[0] += w
+
+    def result(self, st):
+        return st[0]
+
+
+class Count:
+    """COUNT(x): rows where x is not NULL."""
+
+    def new(self):
+        return [0]
+
+    def update(self, st, v, w):
+        if v is not None:
+            st[0] += w
+
+    def result(self, st):
+        return st[0]
+
+
+class Sum:
+    """SUM(x): NULL when no non-NULL input.  kind: 'int', 'float' or 'decimal' (with its scale)."""
+
+    def __init__(self, kind: str = "int", scale: int | None = None, check=None):
+        self.kind = kind
+        self.quantum = decimal.Decimal(1).scaleb(-scale) if scale is not None else None
+        self.check = check  # optional range check of the final integer result (overflow error)
+
+    def new(self):
+        # [sum (exact), count of non-NULL inputs]; a float sum is an _ExactFloatSum accumulator
+        return [_ExactFloatSum.new() if self.kind == "float" else 0, 0]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        st[1] += w
+        if self.kind == "float":
+            _ExactFloatSum.add(st[0], v, w)
+        elif self.kind == "decimal":
+            st[0] = DECIMAL_CONTEXT.add(st[0], DECIMAL_CONTEXT.multiply(v, w))
+        else:
+            st[0] += v * w
+
+    def result(self, st):
+        if not st[1]:
+            return None
+        return self.finish(st[0])
+
+    def finish(self, total):
+        if self.kind == "float":
+            special = _ExactFloatSum.special(total)
+            return special if special is not None else total[0] / _FLOAT_SCALE
+        if self.kind == "decimal":
+            d = decimal.Decimal(total)
+            return d.quantize(self.quantum, context=DECIMAL_CONTEXT) if self.quantum is not None else d
+        if self.check is not None:
+            self.check(total)
+        return total
+
+
+class Avg:
+    """AVG(x) = SUM(x) / COUNT(x), a floating-point result (DuckDB and SQLite both give DOUBLE)."""
+
+    def __init__(self, kind: str = "int"):
+        self.kind = kind
+
+    def new(self):
+        return [_ExactFloatSum.new() if self.kind == "float" else 0, 0]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        st[1] += w
+        if self.kind == "float":
+            _ExactFloatSum.add(st[0], v, w)
+        elif self.kind == "decimal":
+            st[0] = DECIMAL_CONTEXT.add(st[0], DECIMAL_CONTEXT.multiply(v, w))
+        else:
+            st[0] += v * w
+
+    def result(self, st):
+        if not st[1]:
+            return None
+        if self.kind == "float":
+            special = _ExactFloatSum.special(st[0])
+            return special if special is not None else float(Fraction(st[0][0], _FLOAT_SCALE * st[1]))
+        if self.kind == "decimal":
+            return float(Fraction(st[0]) / st[1])
+        return st[0] / st[1]  # int / int is correctly rounded in Python
+
+
+class _Multiset:
+    """Base for functions that keep the multiset of non-NULL values: {value: count}."""
+
+    def new(self):
+        return [{}]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        counts = st[0]
+        n = counts.get(v, 0) + w
+        if n:
+            counts[v] = n
+        else:
+            del counts[v]
+
+
+class Min(_Multiset):
+    """MIN(x): the multiset plus a cached extreme; deleting the extreme recomputes it (touched group only)."""
+
+    def new(self):
+        return [{}, None]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        super().update(st, v, w)
+        m = st[1]
+        if w > 0:
+            if m is None or v < m:
+                st[1] = v
+        elif v == m and v not in st[0]:
+            st[1] = min(st[0]) if st[0] else None
+
+    def result(self, st):
+        return st[1]
+
+
+class Max(_Multiset):
+    def new(self):
+        return [{}, None]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        super().update(st, v, w)
+        m = st[1]
+        if w > 0:
+            if m is None or v > m:
+                st[1] = v
+        elif v == m and v not in st[0]:
+            st[1] = max(st[0]) if st[0] else None
+
+    def result(self, st):
+        return st[1]
+
+
+class CountDistinct(_Multiset):
+    def result(self, st):
+        return len(st[0])
+
+
+class SumDistinct(_Multiset):
+    """SUM(DISTINCT x): recomputed from the distinct values of the touched group."""
+
+    def __init__(self, kind: str = "int", scale: int | None = None, check=None):
+        self.sum = Sum(kind, scale, check)
+
+    def result(self, st):
+        if not st[0]:
+            return None
+        s = self.sum.new()
+        for v in st[0]:
+            self.sum.update(s, v, 1)
+        return self.sum.result(s)
+
+
+class AvgDistinct(_Multiset):
+    def __init__(self, kind: str = "int"):
+        self.avg = Avg(kind)
+
+    def result(self, st):
+        if not st[0]:
+            return None
+        s = self.avg.new()
+        for v in st[0]:
+            self.avg.update(s, v, 1)
+        return self.avg.result(s)
+
+
+class BoolAnd:
+    """BOOL_AND(x): [count of TRUE, count of FALSE]."""
+
+    def new(self):
+        return [0, 0]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        st[0 if v else 1] += w
+
+    def result(self, st):
+        if not st[0] and not st[1]:
+            return None
+        return st[1] == 0
+
+
+class BoolOr(BoolAnd):
+    def result(self, st):
+        if not st[0] and not st[1]:
+            return None
+        return st[0] > 0
+
+
+class StringAgg(_Multiset):
+    """STRING_AGG(x, sep [ORDER BY k]): the value is (order key, text); ties fall back to the text."""
+
+    def __init__(self, separator: str = ","):
+        self.separator = separator
+
+    def update(self, st, v, w):
+        if v is None or v[1] is None:
+            return
+        super().update(st, v, w)
+
+    def result(self, st):
+        if not st[0]:
+            return None
+        parts = []
+        for item in sorted(st[0]):
+            parts.extend([item[1]] * st[0][item])
+        return self.separator.join(parts)
+
+
+class ScalarSubqueryError(ValueError):
+    pass
+
+
+class Single(_Multiset):
+    """The value of a scalar subquery: its only row; more than one row is an error."""
+
+    def update(self, st, v, w):
+        counts = st[0]
+        n = counts.get(v, 0) + w
+        if n:
+            counts[v] = n
+        else:
+            del counts[v]
+
+    def result(self, st):
+        counts = st[0]
+        if len(counts) == 1:
+            (v, n), = counts.items()
+            if n == 1:
+                return v
+        if not counts:
+            return None
+        raise ScalarSubqueryError("more than one row returned by a subquery used as an expression")
+
+
+class Reducer:
+    """Several aggregate functions over one group, each with its argument extractor row -> value."""
+
+    def __init__(self, functions, extractors):
+        self.functions = list(functions)
+        self.extractors = list(extractors)
+        self._pairs = list(zip(self.functions, self.extractors))
+
+    def new(self):
+        return [f.new() for f in self.functions]
+
+    def update(self, state, row, w):
+        for i, (f, arg) in enumerate(self._pairs):
+            v = arg(row)
+            if v is not SKIP:
+                f.update(state[i], v, w)
+
+    def result(self, state):
+        return tuple(f.result(s) for f, s in zip(self.functions, state))

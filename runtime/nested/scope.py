@@ -1,0 +1,190 @@
+"""Scope: a child circuit that, inside one parent time, iterates to a fixpoint (DBSP §5-6).
+
+    imports --δ0--> [ body, with feedback edges through z⁻¹ in inner time ] --∫--> exports
+
+δ0 injects each parent delta at iteration 0 (zero afterwards); the body runs once per iteration; a
+``Feedback`` node outputs at iteration i what its source produced at i - 1; ``∫`` sums each export
+over all iterations.  The body's operators are incremental in inner time (semi-naive evaluation) and,
+because their state is kept per inner time and summed over parent ticks, also incremental across
+parent ticks: a parent delta propagates only changes to the fixpoint, insertions and deletions alike.
+
+The fixpoint test is exact: stop when every feedback edge carries an empty delta and no operator in
+the scope (or a scope nested in it) holds work for a later iteration of this loop.  A scope nested in
+another body runs at times (…, i, j): the same mechanism at any depth.  Iterating past
+``max_iterations`` raises ``IterationLimitError`` (and the enclosing step is rolled back).
+"""
+
+from __future__ import annotations
+
+from ..circuit import Circuit, IterationLimitError, Operator
+from ..zset import add_into
+
+
+class Import(Operator):
+    """δ0 of a parent stream: the parent's delta at iteration 0, empty at later iterations."""
+
+    idle_noop = False
+
+    def __init__(self, index: int, name: str = ""):
+        super().__init__()
+        self.index = index
+        self.name = name
+        self.delta: dict = {}
+
+    def eval(self):
+        d, self.delta = self.delta, {}
+        return d
+
+    def reset_transient(self) -> None:
+        self.delta = {}
+
+    def describe(self) -> str:
+        return f"Import[{self.name or self.index}]"
+
+
+class Feedback(Operator):
+    """z⁻¹ in inner time on a back edge: at iteration i, the value its source had at i - 1."""
+
+    idle_noop = False
+    linear = True
+
+    def __init__(self, name: str = ""):
+        super().__init__()
+        self.name = name
+        self.source: Operator | None = None
+        self.held: dict = {}
+
+    def connect(self, source: Operator) -> None:
+        self.source = source
+
+    def eval(self):
+        return self.held
+
+    def reset_transient(self) -> None:
+        self.held = {}
+
+    def describe(self) -> str:
+        return f"Feedback[{self.name}]"
+
+
+class Select(Operator):
+    """Picks one export of a Scope (a Scope's value is the tuple of its exports' deltas)."""
+
+    linear = True
+
+    def __init__(self, scope: "Scope", index: int, name: str = ""):
+        super().__init__(scope)
+        self.index = index
+        self.name = name
+
+    def eval(self, exports):
+        return exports[self.index] if exports else {}
+
+    def describe(self) -> str:
+        return f"Select[{self.name or self.index}]"
+
+
+class Scope(Operator):
+    """A nested circuit.  Build: add the scope to the parent circuit, add body operators to
+    ``scope.body`` (reading ``scope.imports`` and feedback nodes), ``connect`` each feedback node,
+    ``export`` body streams, then add ``Select(scope, k)`` operators to the parent."""
+
+    idle_noop = False
+
+    def __init__(self, *imports: Operator, max_iterations: int = 10_000, name: str = ""):
+        super().__init__(*imports)
+        self.max_iterations = max_iterations
+        self.name = name
+        self.body: Circuit | None = None
+        self.imports: list[Import] = []
+        self.feedbacks: list[Feedback] = []
+        self.exports: list[Operator] = []
+        self.time: tuple = ()
+
+    def attach(self, circuit: Circuit) -> None:
+        super().attach(circuit)
+        if self.body is None:
+            self.body = Circuit(journal=circuit.journal, scope=self)
+            for k, _ in enumerate(self.inputs):
+                self.imports.append(self.body.add(Import(k)))
+
+    @property
+    def parent_time(self) -> tuple:
+        parent = self.circuit.scope
+        return parent.time if parent is not None else ()
+
+    def feedback(self, name: str = "") -> Feedback:
+        fb = self.body.add(Feedback(name))
+        self.feedbacks.append(fb)
+        return fb
+
+    def export(self, stream: Operator) -> int:
+        self.exports.append(stream)
+        return len(self.exports) - 1
+
+    # -- pending work ---------------------------------------------------------------------------
+    def timed_operators(self):
+        """Operators in this scope and in scopes nested in it that may hold work for later times."""
+        for op in self.body.ops:
+            if hasattr(op, "pending_times"):
+                yield op
+            if isinstance(op, Scope):
+                yield from op.timed_operators()
+
+    def _has_later_work(self, prefix: tuple, i: int) -> bool:
+        depth = len(prefix)
+        for op in self._timed:
+            for t in op.pending_times():
+                if t[:depth] == prefix and t[depth] > i:
+                    return True
+        return False
+
+    def _has_work_under(self, prefix: tuple) -> bool:
+        depth = len(prefix)
+        return any(t[:depth] == prefix for op in self._timed for t in op.pending_times())
+
+    # -- running --------------------------------------------------------------------------------
+    def eval(self, *deltas):
+        prefix = self.parent_time
+        self._timed = list(self.timed_operators())
+        if not any(deltas) and not self._has_work_under(prefix):
+            return ()
+        for imp, d in zip(self.imports, deltas):
+            imp.delta = d
+        totals = [{} for _ in self.exports]
+        body, feedbacks, exports = self.body, self.feedbacks, self.exports
+        i = 0
+        try:
+            while True:
+                self.time = prefix + (i,)
+                body.run()
+                for total, e in zip(totals, exports):
+                    if e.value:
+                        add_into(total, e.value)
+                more = False
+                for fb in feedbacks:
+                    fb.held = fb.source.value
+                    if fb.held:
+                        more = True
+                if not more and not self._has_later_work(prefix, i):
+                    break
+                i += 1
+                if i >= self.max_iterations:
+                    raise IterationLimitError(
+                        f"{self.name or 'recursion'} did not reach a fixpoint within "
+                        f"{self.max_iterations} iterations")
+        finally:
+            for fb in feedbacks:
+                fb.held = {}
+            for imp in self.imports:
+                imp.delta = {}
+        return tuple(totals)
+
+    def reset_transient(self) -> None:
+        self.body.reset_transient()
+
+    def failed_operator(self, exc: BaseException) -> Operator:
+        return self.body.failed_operator(exc)
+
+    def describe(self) -> str:
+        return f"Scope[{self.name}]" if self.name else "Scope"

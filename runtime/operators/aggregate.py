@@ -1,0 +1,92 @@
+"""Incremental GROUP BY: the input indexed by group key, one reducer state per group.
+
+    Δout = Σ_{g touched by Δ} ( [new row of g] - [old row of g] )
+
+Linear reducers (COUNT, SUM, AVG) update from the delta alone: O(changed groups) time, O(groups)
+state.  Non-linear ones (MIN, MAX, COUNT DISTINCT, STRING_AGG) keep a multiset of the group's values
+and recompute only touched groups.  A group whose row count returns to 0 is deleted.  A global
+aggregate (no GROUP BY) has exactly one group, (), which always exists: it outputs one row even for
+empty input, emitted the first time the operator runs.
+
+A reducer provides ``new() -> state``, ``update(state, row, weight)`` (exactly invertible: updating
+with -w undoes +w) and ``result(state) -> tuple``; the output row is ``group key + result``.
+"""
+
+from ..circuit import Operator
+
+
+class Aggregate(Operator):
+    def __init__(self, source: Operator, key_fn, reducer, global_: bool = False, name: str = ""):
+        super().__init__(source)
+        self.key_fn = key_fn
+        self.reducer = reducer
+        self.global_ = global_
+        self.name = name
+        self.groups: dict = {}  # key -> [row count, reducer state]
+        self.outputs: dict = {}  # key -> the output row currently emitted for the group
+        if global_:
+            self.idle_noop = False  # the first run must emit the empty-input row
+            self.groups[()] = [0, reducer.new()]
+
+    def eval(self, delta: dict) -> dict:
+        if self.global_ and not delta and () in self.outputs:
+            return {}
+        groups, key_fn, red = self.groups, self.key_fn, self.reducer
+        update = red.update
+        touched = set()
+        for row, w in delta.items():
+            k = key_fn(row)
+            g = groups.get(k)
+            if g is None:
+                g = groups[k] = [0, red.new()]
+            g[0] += w
+            update(g[1], row, w)
+            touched.add(k)
+        if self.global_:
+            touched.add(())
+        return self._emit(touched, delta)
+
+    def _emit(self, touched, delta: dict) -> dict:
+        groups, outputs, result = self.groups, self.outputs, self.reducer.result
+        out = {}
+        old_outputs = {}
+        for k in touched:
+            g = groups[k]
+            old = outputs.get(k)
+            old_outputs[k] = old
+            if g[0] or self.global_:
+                new = k + result(g[1])
+                outputs[k] = new
+            else:
+                new = None
+                del groups[k]
+                outputs.pop(k, None)
+            if new != old:
+                if old is not None:
+                    out[old] = out.get(old, 0) - 1
+                if new is not None:
+                    out[new] = out.get(new, 0) + 1
+        self.journal.record(self._undo, (delta, old_outputs))
+        return {r: w for r, w in out.items() if w}
+
+    def _undo(self, saved) -> None:
+        delta, old_outputs = saved
+        groups, key_fn, red = self.groups, self.key_fn, self.reducer
+        for row, w in delta.items():
+            k = key_fn(row)
+            g = groups.get(k)
+            if g is None:
+                g = groups[k] = [0, red.new()]
+            g[0] -= w
+            red.update(g[1], row, -w)
+        for k, old in old_outputs.items():
+            if old is None:
+                self.outputs.pop(k, None)
+            else:
+                self.outputs[k] = old
+            if not self.global_ and not groups[k][0]:
+                del groups[k]
+
+    def describe(self) -> str:
+        kind = "global" if self.global_ else "grouped"
+        return f"Aggregate[{kind}{', ' + self.name if self.name else ''}]"

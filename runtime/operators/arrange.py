@@ -1,0 +1,34 @@
+"""Arrange: maintains an arrangement (key -> rows) of its input and emits the delta grouped by key.
+
+Joins read two arrangements; several joins may share one (two views joining the same table on the
+same key keep a single index).  The integral of the output is exactly ``arrangement.index``.
+"""
+
+from ..arrangement import Arrangement, index_delta
+from ..circuit import Operator
+
+
+class Arrange(Operator):
+    def __init__(self, source: Operator, key_fn, name: str = ""):
+        super().__init__(source)
+        self.key_fn = key_fn
+        self.name = name
+        self.arrangement: Arrangement | None = None
+
+    def attach(self, circuit) -> None:
+        super().attach(circuit)
+        if self.arrangement is None:
+            self.arrangement = Arrangement(self.journal)
+
+    def eval(self, delta: dict) -> dict:
+        keyed = index_delta(delta, self.key_fn)
+        if keyed:
+            self.arrangement.apply(keyed)
+        return keyed
+
+    def integral(self) -> dict:
+        """The integrated output (keyed), used to backfill operators added later."""
+        return self.arrangement.index
+
+    def describe(self) -> str:
+        return f"Arrange[{self.name}]" if self.name else "Arrange"

@@ -1,0 +1,30 @@
+"""Input: the source of a circuit; changes fed between steps come out at the next step."""
+
+from ..circuit import Operator
+from ..zset import add_into
+
+
+class Input(Operator):
+    """A stream source.  ``feed`` queues a delta; ``eval`` emits everything queued since last step."""
+
+    idle_noop = False
+
+    def __init__(self, name: str = ""):
+        super().__init__()
+        self.name = name
+        self.pending: dict = {}
+
+    def feed(self, delta: dict) -> None:
+        add_into(self.pending, delta)
+
+    def eval(self):
+        delta, self.pending = self.pending, {}
+        if delta:
+            self.journal.record(self._restore, delta)
+        return delta
+
+    def _restore(self, delta: dict) -> None:
+        add_into(self.pending, delta)
+
+    def describe(self) -> str:
+        return f"Input[{self.name}]"

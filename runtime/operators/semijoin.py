@@ -1,0 +1,88 @@
+"""Semi-join, anti-join and mark-join: each row of the left input, judged by whether some right row
+has the same key.  For a fixed right side the output is linear in the left input, so
+
+    Δout = (left rows whose key flipped presence because of Δright, judged old and new)
+         + (Δleft judged with the new right side).
+
+State: the left input arranged by key, and the integrated count of right rows per key.  A left row
+whose key is None (a SQL NULL) never has a match.  Modes: ``semi`` keeps matched rows (EXISTS, IN),
+``anti`` keeps unmatched rows (NOT EXISTS), ``mark`` keeps every row with ``(matched,)`` appended.
+"""
+
+from ..arrangement import Arrangement, index_delta
+from ..circuit import Operator
+
+MODES = ("semi", "anti", "mark")
+
+
+class Semijoin(Operator):
+    def __init__(self, left: Operator, right: Operator, left_key, right_key, mode: str = "semi",
+                 name: str = ""):
+        super().__init__(left, right)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        self.left_key = left_key
+        self.right_key = right_key
+        self.mode = mode
+        self.name = name
+        self.left: Arrangement | None = None
+        self.counts: dict = {}  # key -> integrated weight of right rows with that key
+
+    def attach(self, circuit) -> None:
+        super().attach(circuit)
+        if self.left is None:
+            self.left = Arrangement(self.journal)
+
+    def _emit(self, out: dict, row, w: int, matched: bool) -> None:
+        mode = self.mode
+        if mode == "mark":
+            r = row + (matched,)
+        elif matched == (mode == "semi"):
+            r = row
+        else:
+            return
+        n = out.get(r, 0) + w
+        if n:
+            out[r] = n
+        else:
+            del out[r]
+
+    def eval(self, dl: dict, dr: dict) -> dict:
+        out: dict = {}
+        counts = self.counts
+        if dr:
+            changed = {}
+            for k, rows in index_delta(dr, self.right_key).items():
+                old = counts.get(k, 0)
+                new = old + sum(rows.values())
+                if new:
+                    counts[k] = new
+                else:
+                    del counts[k]
+                changed[k] = old
+                if (old > 0) != (new > 0):
+                    bucket = self.left.index.get(k)
+                    if bucket:
+                        for row, w in bucket.items():
+                            self._emit(out, row, -w, old > 0)
+                            self._emit(out, row, w, new > 0)
+            self.journal.record(self._restore_counts, changed)
+        if dl:
+            key = self.left_key
+            for row, w in dl.items():
+                k = key(row)
+                self._emit(out, row, w, k is not None and counts.get(k, 0) > 0)
+            keyed = index_delta(dl, key)
+            if keyed:
+                self.left.apply(keyed)
+        return out
+
+    def _restore_counts(self, old_counts: dict) -> None:
+        for k, n in old_counts.items():
+            if n:
+                self.counts[k] = n
+            else:
+                self.counts.pop(k, None)
+
+    def describe(self) -> str:
+        return f"Semijoin[{self.mode}{', ' + self.name if self.name else ''}]"
