@@ -28,7 +28,7 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         trees = sqlglot.parse(sql, read=dialect)
     except ParseError as e:
         err = e.errors[0] if e.errors else {}
-        desc = err.get("description") or str(e).splitlines()[0]
+        desc = _clean(err.get("description") or str(e).splitlines()[0])
         line, col = err.get("line"), err.get("col")
         if line is not None and col is not None:
             col = _start_col(sql, line, col, err.get("highlight"))
@@ -37,6 +37,12 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         line, col = _pos_from_message(str(e))
         raise CompileError(f"syntax error: {str(e).splitlines()[0]}", line, col, sql) from None
     return [Statement(t, sql) for t in trees if t is not None]
+
+
+def _clean(desc: str) -> str:
+    """sqlglot's messages quote tokens as <Token token_type: …, text: join, …>; show just 'join'."""
+    desc = re.sub(r"<Token token_type: [^,]+, text: ([^,]*), line: .*?>", r"'\1'", desc)
+    return desc[:1].lower() + desc[1:]
 
 
 def _start_col(sql: str, line: int, end_col: int, highlight: str | None) -> int:
