@@ -106,6 +106,10 @@ def name_projections(select: exp.Expression, dialect: str) -> None:
 
 def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -> exp.Expression:
     """Resolve every column to its table alias and expand stars, using sqlglot's qualify."""
+    ctes = {c.alias for c in query.find_all(exp.CTE)}
+    for t in query.find_all(exp.Table):
+        if isinstance(t.this, exp.Identifier) and t.name not in schema and t.name not in ctes:
+            raise error_at(t, f"unknown table {t.name!r}", sql)
     try:
         return qualify(query, schema=schema, dialect=dialect, quote_identifiers=False,
                        identify=False, validate_qualify_columns=True)
