@@ -636,18 +636,61 @@ class Pipeline:
 
     def explain(self, name: str) -> str:
         """The view's optimized plan and its operators, as text."""
+        return (f"view {name}({', '.join(self.columns(name))})\n-- plan\n{self.plan_text(name)}\n"
+                f"-- circuit\n{self.circuit_text(name)}")
+
+    def _view_named(self, name: str) -> View:
         v = self._views.get(name)
         if v is None:
             raise DataError(f"unknown view {name!r}")
-        return (f"view {name}({', '.join(f.name for f in v.rel.fields)})\n-- plan\n{P.explain(v.plan)}\n"
-                f"-- circuit\n{_describe_ops(v.ops)}")
+        return v
+
+    def columns(self, name: str) -> list[str]:
+        """Column names of a table or view."""
+        rel = self.catalog.relation(name)
+        if rel is None:
+            raise DataError(f"unknown table or view {name!r}")
+        return [f.name for f in rel.fields]
+
+    def plan_text(self, name: str) -> str:
+        """The optimized logical plan of a view, one node per line."""
+        return P.explain(self._view_named(name).plan)
+
+    def circuit_text(self, name: str) -> str:
+        """The runtime operators a view added, in evaluation order, with their inputs."""
+        return _describe_ops(self._view_named(name).ops)
+
+    def circuit_graph(self, name: str):
+        """(nodes, edges) of a view's circuit: nodes are (id, label), edges (from id, to id); operators
+        the view reads but did not create (tables, other views, shared arrangements) are included."""
+        ops = self._view_named(name).ops
+        ids = {}
+        nodes, edges = [], []
+
+        def node_id(op):
+            if id(op) not in ids:
+                ids[id(op)] = f"n{len(ids)}"
+                nodes.append((ids[id(op)], op.describe()))
+            return ids[id(op)]
+
+        for op in ops:
+            me = node_id(op)
+            for i in op.inputs:
+                edges.append((node_id(i), me))
+            body = getattr(op, "body", None)
+            if body is not None:
+                for inner in body.ops:
+                    node_id(inner)
+                    for i in inner.inputs:
+                        edges.append((node_id(i), node_id(inner)))
+                for fb in getattr(op, "feedbacks", []):
+                    if fb.source is not None:
+                        edges.append((node_id(fb.source), node_id(fb)))
+        return nodes, edges
 
     def generated_source(self, name: str) -> str:
         """The Python source generated for a view's expressions and kernels."""
-        v = self._views.get(name)
-        if v is None:
-            raise DataError(f"unknown view {name!r}")
-        return "\n\n".join(v.codegen.sources)
+        return "\n\n".join(self._view_named(name).codegen.sources)
 
 
 _NOT_LITERAL = object()
