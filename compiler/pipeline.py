@@ -43,6 +43,10 @@ class Table:
     pending: dict = field(default_factory=dict)  # changes queued for the next step
     keys: dict | None = None  # primary key -> current row (contents + pending), if there is a key
 
+    def weight(self, row) -> int:
+        """How many copies of row the table holds, counting queued changes."""
+        return self.contents.get(row, 0) + self.pending.get(row, 0)
+
     def current(self) -> dict:
         out = dict(self.contents)
         for row, w in self.pending.items():
@@ -417,11 +421,11 @@ class Pipeline:
         need: dict = {}
         for r in checked:
             need[r] = need.get(r, 0) + 1
-        current = t.current() if need else {}
         for r, n in need.items():
-            if current.get(r, 0) < n:
+            have = t.weight(r)
+            if have < n:
                 raise DataError(f"cannot delete {r!r} from {table}: the row is not in the table"
-                                + (f" ({n} copies asked, {current.get(r, 0)} present)" if current.get(r, 0) else ""))
+                                + (f" ({n} copies asked, {have} present)" if have else ""))
         for r, n in need.items():
             _bump(t.pending, r, -n)
             if t.keys is not None:
