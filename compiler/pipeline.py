@@ -30,7 +30,7 @@ from .errors import CompileError, DataError
 from .frontend import error_at, name_projections, parse, qualify_query
 from .lower import Lowering
 from .passes.pipeline import optimize
-from .types import coerce_value, from_sqlglot
+from .types import coerce_value, from_sqlglot, row_checker
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -42,6 +42,7 @@ class Table:
     contents: dict = field(default_factory=dict)  # the committed rows (a Z-set)
     pending: dict = field(default_factory=dict)  # changes queued for the next step
     keys: dict | None = None  # primary key -> current row (contents + pending), if there is a key
+    check: object = None  # fast validator for rows that already have the right types
 
     def weight(self, row) -> int:
         """How many copies of row the table holds, counting queued changes."""
@@ -219,7 +220,7 @@ class Pipeline:
     def _add_table(self, rel: Relation) -> Table:
         inp = self.circuit.add(Input(rel.name))
         inp.label = f"table {rel.name}"
-        t = Table(rel, inp, keys={} if rel.primary_key else None)
+        t = Table(rel, inp, keys={} if rel.primary_key else None, check=row_checker(rel.fields))
         self.catalog.add(rel)
         self._tables[rel.name] = t
         return t
@@ -441,6 +442,9 @@ class Pipeline:
         return t
 
     def _row(self, t: Table, row) -> tuple:
+        ok = t.check(row)
+        if ok is not None:
+            return ok
         fields = t.rel.fields
         if isinstance(row, dict):
             names = [f.name for f in fields]
@@ -471,8 +475,14 @@ class Pipeline:
                 checked = self._row(t, r)
                 rows.extend([checked] * w)
         if t.keys is None:
+            pending = t.pending
+            get = pending.get
             for r in rows:
-                _bump(t.pending, r, 1)
+                n = get(r, 0) + 1
+                if n:
+                    pending[r] = n
+                else:
+                    del pending[r]
             return
         pk = t.rel.primary_key
         for r in rows:
@@ -612,8 +622,8 @@ class Pipeline:
             for r, w in t.pending.items():
                 _bump(t.contents, r, w)
             t.pending = {}
-        self.last_changes = {name: sorted(v.output.delta.items(), key=lambda rw: (rw[1] > 0, _row_key(rw[0])))
-                             for name, v in self._views.items() if v.output.delta}
+        self.last_changes = {name: list(v.output.delta.items()) for name, v in self._views.items()
+                             if v.output.delta}
         return self.last_changes
 
     # -- reading --------------------------------------------------------------------------------

@@ -209,3 +209,36 @@ def coerce_value(value, t: SqlType, where: str):
     except (TypeError, ValueError, ArithmeticError):
         pass
     raise DataError(f"{where}: {value!r} is not a valid {t}")
+
+
+def row_checker(fields):
+    """A fast check that a tuple already has exactly the right Python types and ranges for
+    ``fields`` (returns it) or None (then the caller falls back to coerce_value per value)."""
+    conds = []
+    for i, f in enumerate(fields):
+        v = f"v{i}"
+        k = f.type.kind
+        if k == "int":
+            lo, hi = int_range(f.type.bits)
+            c = f"(type({v}) is int and {lo} <= {v} <= {hi})"
+        elif k == "float":
+            c = f"type({v}) is float"
+        elif k == "text":
+            c = f"type({v}) is str"
+        elif k == "bool":
+            c = f"type({v}) is bool"
+        elif k == "date":
+            c = f"type({v}) is _date"
+        elif k == "timestamp":
+            c = f"type({v}) is _datetime"
+        else:
+            c = "False"  # decimals are always normalised to their scale by coerce_value
+        conds.append(f"({v} is None or {c})" if f.nullable else c)
+    n = len(fields)
+    names = ", ".join(f"v{i}" for i in range(n)) + ("," if n == 1 else "")
+    body = " and ".join(conds) or "True"
+    src = (f"def check(row):\n    if type(row) is tuple and len(row) == {n}:\n"
+           f"        {names} = row\n        if {body}:\n            return row\n    return None")
+    env = {"_date": datetime.date, "_datetime": datetime.datetime}
+    exec(compile(src, "<row check>", "exec"), env)
+    return env["check"]
