@@ -4,7 +4,9 @@ Order matters:
 1. normalize_distinct first, so pushdown sees the plan without redundant DISTINCTs;
 2. push_filters turns WHERE conjuncts over comma joins into equi-join keys and moves filters below
    joins (it must run before projections are merged so it can inline them);
-3. merge_projections last, fusing the projections pushdown left behind.
+3. merge_projections fuses the projections pushdown left behind;
+4. prune_columns drops columns no ancestor reads (and narrows scans feeding joins), after which
+   merge_projections runs once more to fuse the projections pruning introduced.
 Incrementalization (the chain rule: linear operators are their own increments, joins become
 bilinear arrangements, DISTINCT and aggregates their incremental forms) happens in lower.py, where
 each plan node is mapped to its incremental runtime operator.
@@ -12,9 +14,10 @@ each plan node is mapped to its incremental runtime operator.
 
 from .merge_projections import merge_projections
 from .normalize_distinct import normalize_distinct
+from .prune_columns import prune_columns
 from .push_filters import push_filters
 
-PASSES = (normalize_distinct, push_filters, merge_projections)
+PASSES = (normalize_distinct, push_filters, merge_projections, prune_columns, merge_projections)
 
 
 def optimize(plan):

@@ -1,0 +1,155 @@
+"""Dead-column removal: compute only the columns some ancestor reads.
+
+Law: if a parent reads only columns C of π_E(x), then π_E(x) can be replaced by π_{E|C}(x) with the
+parent's column references renumbered; the same holds through filters, joins (each side keeps the
+columns the parent, the keys and the residual read), semi-joins (the right side keeps its keys),
+aggregates (keys always, aggregates only if read) and UNION ALL (each branch alike).  It must not
+cross an operator whose multiplicities depend on whole rows — DISTINCT, set operations, top-k, a
+recursive fixpoint — so those keep every input column.  Narrower rows mean smaller arrangements.
+"""
+
+from __future__ import annotations
+
+from .. import plan as P
+from ..expr import Col, columns_used, remap
+
+
+def prune_columns(plan):
+    new, _ = _prune(plan, set(range(len(plan.fields))), {})
+    return new
+
+
+def _renumber(e, mapping):
+    return remap(e, lambda c: Col(mapping[c.index], c.type, c.nullable, c.name))
+
+
+def _all(node):
+    return set(range(len(node.fields)))
+
+
+def _identity(node):
+    return {i: i for i in range(len(node.fields))}
+
+
+def _prune(node, required: set, memo):
+    key = (id(node), frozenset(required))
+    hit = memo.get(key)
+    if hit is not None:
+        return hit[1], hit[2]
+    new, mapping = _rewrite(node, required, memo)
+    memo[key] = (node, new, mapping)
+    return new, mapping
+
+
+def _narrow(node, mapping, need):
+    """A base-table scan feeding a join keeps only the columns needed (smaller arrangements)."""
+    if not isinstance(node, (P.Scan, P.Values)) or len(need) >= len(node.fields):
+        return node, mapping
+    kept = sorted(need)
+    fields = node.fields
+    proj = P.Project(node, tuple(P.col(fields, i) for i in kept), tuple(fields[i].name for i in kept))
+    return proj, {old: new for new, old in enumerate(kept)}
+
+
+def _keep_all(node, memo):
+    """node with its children pruned as they allow, every output column kept."""
+    new, m = _prune(node, _all(node), memo)
+    return new, m
+
+
+def _rewrite(node, required, memo):
+    if isinstance(node, P.Project):
+        kept = [i for i in range(len(node.exprs)) if i in required]
+        used = set()
+        for i in kept:
+            columns_used(node.exprs[i], used)
+        child, m = _prune(node.input, used, memo)
+        exprs = tuple(_renumber(node.exprs[i], m) for i in kept)
+        names = tuple(node.names[i] for i in kept)
+        return P.Project(child, exprs, names), {old: new for new, old in enumerate(kept)}
+    if isinstance(node, P.Filter):
+        child, m = _prune(node.input, required | columns_used(node.predicate), memo)
+        return P.Filter(child, _renumber(node.predicate, m)), m
+    if isinstance(node, P.Join):
+        nl = len(node.left.fields)
+        need = set(required)
+        if node.residual is not None:
+            columns_used(node.residual, need)
+        left_need = {i for i in need if i < nl}
+        right_need = {i - nl for i in need if i >= nl}
+        for k in node.left_keys:
+            columns_used(k, left_need)
+        for k in node.right_keys:
+            columns_used(k, right_need)
+        left, lm = _narrow(*_prune(node.left, left_need, memo), left_need)
+        right, rm = _narrow(*_prune(node.right, right_need, memo), right_need)
+        nl2 = len(left.fields)
+        mapping = dict(lm)
+        mapping.update({i + nl: j + nl2 for i, j in rm.items()})
+        residual = _renumber(node.residual, mapping) if node.residual is not None else None
+        return (P.Join(left, right, node.kind, tuple(_renumber(k, lm) for k in node.left_keys),
+                       tuple(_renumber(k, rm) for k in node.right_keys), node.null_safe, residual), mapping)
+    if isinstance(node, P.Semijoin):
+        nl = len(node.left.fields)
+        left_need = {i for i in required if i < nl}
+        for k in node.left_keys:
+            columns_used(k, left_need)
+        right_need = set()
+        for k in node.right_keys:
+            columns_used(k, right_need)
+        left, lm = _prune(node.left, left_need, memo)
+        right, rm = _prune(node.right, right_need, memo)
+        mapping = dict(lm)
+        if node.mode == "mark":
+            mapping[nl] = len(left.fields)
+        return (P.Semijoin(left, right, tuple(_renumber(k, lm) for k in node.left_keys),
+                           tuple(_renumber(k, rm) for k in node.right_keys), node.null_safe, node.mode), mapping)
+    if isinstance(node, P.Aggregate):
+        nk = len(node.keys)
+        kept_aggs = [j for j in range(len(node.aggs)) if nk + j in required]
+        used = set()
+        for k in node.keys:
+            columns_used(k, used)
+        for j in kept_aggs:
+            a = node.aggs[j]
+            for e in (a.arg, a.filter) + tuple(o for o, _ in a.order):
+                if e is not None:
+                    columns_used(e, used)
+        child, m = _prune(node.input, used, memo)
+
+        def agg(a):
+            return P.AggCall(a.fn, _renumber(a.arg, m) if a.arg is not None else None, a.distinct,
+                             _renumber(a.filter, m) if a.filter is not None else None, a.type, a.nullable,
+                             tuple((_renumber(o, m), d) for o, d in a.order), a.separator)
+
+        new = P.Aggregate(child, tuple(_renumber(k, m) for k in node.keys), tuple(agg(node.aggs[j]) for j in kept_aggs),
+                          node.names[:nk] + tuple(node.names[nk + j] for j in kept_aggs))
+        mapping = {i: i for i in range(nk)}
+        mapping.update({nk + j: nk + n for n, j in enumerate(kept_aggs)})
+        return new, mapping
+    if isinstance(node, P.UnionAll):
+        kept = sorted(required)
+        parts = []
+        for part in node.parts:
+            child, m = _prune(part, set(kept), memo)
+            if [m[i] for i in kept] != list(range(len(kept))) or len(child.fields) != len(kept):
+                fields = child.fields
+                child = P.Project(child, tuple(P.col(fields, m[i]) for i in kept), tuple(fields[m[i]].name for i in kept))
+            parts.append(child)
+        fields = tuple(node.fields[i] for i in kept)
+        return P.UnionAll(tuple(parts), fields), {old: new for new, old in enumerate(kept)}
+    if isinstance(node, P.Distinct):
+        child, _ = _keep_all(node.input, memo)
+        return P.Distinct(child), _identity(node)
+    if isinstance(node, P.SetOp):
+        left, _ = _keep_all(node.left, memo)
+        right, _ = _keep_all(node.right, memo)
+        return P.SetOp(left, right, node.kind), _identity(node)
+    if isinstance(node, P.TopK):
+        child, _ = _keep_all(node.input, memo)
+        return P.TopK(child, node.order, node.limit, node.offset, node.partition), _identity(node)
+    if isinstance(node, P.Fixpoint):
+        bodies = tuple(_keep_all(b, memo)[0] for b in node.bodies)
+        return (P.Fixpoint(node.names, bodies, node.distinct, node.index, node.group, node.fields,
+                           node.max_iterations), _identity(node))
+    return node, _identity(node)
