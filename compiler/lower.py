@@ -103,6 +103,7 @@ class Lowering:
 
     def _linear(self, node):
         child, steps = self._chain(node)
+        output = None
         if isinstance(child, P.Join) and child.kind == "inner":
             residual, output, rest = _fold_into_join(steps)
             op = self._inner_join(child, residual, output)
@@ -111,6 +112,10 @@ class Lowering:
         else:
             op = self.lower(child)
             rest = steps
+        rest = _without_identity_projections(rest, len(child.fields) if not isinstance(child, P.Join) or
+                                             output is None else len(output))
+        if not rest:
+            return op
         return self.add(Lifted(op, G.batch_function(self.cg, rest, "linear")), "filter/project")
 
     # -- joins ----------------------------------------------------------------------------------
@@ -392,6 +397,18 @@ def _fold_into_join(steps):
         output = steps[i][1]
         i += 1
     return residual, output, steps[i:]
+
+
+def _without_identity_projections(steps, width: int):
+    """Drop projections that return their input row unchanged (renamings only)."""
+    out = []
+    for kind, payload in steps:
+        if kind == "project":
+            if len(payload) == width and all(isinstance(e, Col) and e.index == i for i, e in enumerate(payload)):
+                continue
+            width = len(payload)
+        out.append((kind, payload))
+    return out
 
 
 def _and(a, b):
