@@ -110,11 +110,32 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     for t in query.find_all(exp.Table):
         if isinstance(t.this, exp.Identifier) and t.name not in schema and t.name not in ctes:
             raise error_at(t, f"unknown table {t.name!r}", sql)
+    schema = dict(schema)
+    for with_ in query.find_all(exp.With):
+        if with_.args.get("recursive"):
+            # a recursive CTE may be read before it is defined (mutual recursion): tell qualify its
+            # columns up front
+            for cte in with_.expressions:
+                cols = _cte_columns(cte)
+                if cols:
+                    schema.setdefault(cte.alias, {c: "UNKNOWN" for c in cols})
     try:
         return qualify(query, schema=schema, dialect=dialect, quote_identifiers=False,
                        identify=False, validate_qualify_columns=True)
     except OptimizeError as e:
         raise _explain_optimize_error(e, query, schema, sql) from None
+
+
+def _cte_columns(cte) -> list[str]:
+    alias = cte.args.get("alias")
+    if alias is not None and alias.columns:
+        return [c.name for c in alias.columns]
+    body = cte.this
+    while isinstance(body, exp.SetOperation):
+        body = body.this
+    if isinstance(body, exp.Select) and not any(isinstance(p, exp.Star) for p in body.expressions):
+        return [p.alias_or_name for p in body.expressions]
+    return []
 
 
 def _explain_optimize_error(e: OptimizeError, query, schema, sql) -> CompileError:
