@@ -45,10 +45,12 @@ class Lowering:
         self.nested = False
         self.groups: dict = {}  # group key -> [Select ops]
         self.reused: list = []  # shared operators of earlier views this lowering reads
+        self.available: frozenset = frozenset()  # recursive groups whose feedback the current circuit sees
 
     # -- plumbing -------------------------------------------------------------------------------
     def add(self, op, name: str = ""):
-        op.label = f"{type(op).__name__}{' ' + name if name else ''} in {self.label}" if self.label else op.label
+        if self.label:
+            op.label = f"{name or type(op).__name__.lower()} in {self.label}"
         self.circuit.add(op)
         if self.circuit is self.root:
             self.created.append(op)
@@ -323,13 +325,14 @@ class Lowering:
 
     def _build_scope(self, node):
         gid = node.group
-        invariant = []  # maximal subplans of the bodies that do not read this group
+        invariant = []  # maximal subplans of the bodies computable outside: they read no group
+        available = self.available  # but those the enclosing circuit sees
 
         def collect(p, seen):
             if id(p) in seen:
                 return
             seen.add(id(p))
-            if not _reads_group(p, gid):
+            if _free_groups(p) <= available:
                 if p not in invariant:
                     invariant.append(p)
                 return
@@ -343,7 +346,7 @@ class Lowering:
         scope = self.add(Scope(*imports, max_iterations=node.max_iterations or 10_000,
                                name=f"WITH RECURSIVE {', '.join(node.names)}"), "recursion")
         outer_circuit, outer_nested = self.circuit, self.nested
-        self.circuit, self.nested = scope.body, True
+        self.circuit, self.nested, self.available = scope.body, True, available | {gid}
         try:
             for p, imp in zip(invariant, scope.imports):
                 self.memo[(id(scope.body), p)] = imp
@@ -359,7 +362,7 @@ class Lowering:
                 feedbacks[k].connect(op)
                 scope.export(op)
         finally:
-            self.circuit, self.nested = outer_circuit, outer_nested
+            self.circuit, self.nested, self.available = outer_circuit, outer_nested, available
         return [self.add(Select(scope, k, name), name) for k, name in enumerate(node.names)]
 
 
@@ -377,11 +380,15 @@ def _find_fields(node, k):
     return node.fields if k == node.index else tuple(P.Field(f.name, f.type, True) for f in node.bodies[k].fields)
 
 
-def _reads_group(plan, gid) -> bool:
+def _free_groups(plan) -> set:
+    """Recursive groups a subplan reads but does not itself define."""
+    refs, defined = set(), set()
     for p in P.walk(plan):
-        if isinstance(p, P.RecRef) and p.group == gid:
-            return True
-    return False
+        if isinstance(p, P.RecRef):
+            refs.add(p.group)
+        elif isinstance(p, P.Fixpoint):
+            defined.add(p.group)
+    return refs - defined
 
 
 def _fold_into_join(steps):
