@@ -32,6 +32,8 @@ class Catalog:
     def dependents(self, name: str) -> list[str]:
         return sorted(r.name for r in self.relations.values() if name in r.depends_on)
 
-    def schema(self) -> dict:
-        """{name: {column: type}} for sqlglot's qualify."""
-        return {r.name: {f.name: str(f.type) for f in r.fields} for r in self.relations.values()}
+    def schema(self, names=None) -> dict:
+        """{name: {column: type}} for sqlglot's qualify (of the named relations, or all)."""
+        rels = self.relations.values() if names is None else \
+            [self.relations[n] for n in names if n in self.relations]
+        return {r.name: {f.name: str(f.type) for f in r.fields} for r in rels}

@@ -374,7 +374,9 @@ class Pipeline:
     # -- queries --------------------------------------------------------------------------------
     def _bind_query(self, query, sql):
         name_projections(query, self.dialect.name)
-        qualified = qualify_query(query, self.catalog.schema(), self.dialect.name, sql)
+        # only the relations the query names: normalising the whole catalog costs O(catalog) per view
+        names = {t.name for t in query.find_all(exp.Table)}
+        qualified = qualify_query(query, self.catalog.schema(names), self.dialect.name, sql)
         qb = QueryBinder(self.catalog, self.dialect, sql, self.max_iterations)
         bound = qb.query(qualified)
         return bound, qualified

@@ -66,18 +66,19 @@ class Circuit:
 
     def __init__(self, journal: Journal | None = None, scope=None):
         self.ops: list[Operator] = []
+        self._members: set[int] = set()  # ids of self.ops
         self.journal = journal if journal is not None else Journal()
         self.scope = scope  # the nested Scope whose body this is, or None for a root circuit
         self._run = None
 
     # -- building ---------------------------------------------------------------------------
     def add(self, op: Operator) -> Operator:
-        members = set(map(id, self.ops))
         for i in op.inputs:
-            if id(i) not in members:
+            if id(i) not in self._members:
                 raise ValueError(f"{op!r} reads {i!r}, which is not an earlier operator of this circuit")
         op.attach(self)
         self.ops.append(op)
+        self._members.add(id(op))
         self._run = None
         return op
 
@@ -88,6 +89,7 @@ class Circuit:
             if id(op) not in gone and any(id(i) in gone for i in op.inputs):
                 raise ValueError(f"cannot remove an operator still read by {op!r}")
         self.ops = [op for op in self.ops if id(op) not in gone]
+        self._members -= gone
         self._run = None
 
     # -- running ----------------------------------------------------------------------------
