@@ -1,0 +1,88 @@
+"""Differential tests of joins (inner, cross, USING, NATURAL, self, comma, non-equi, outer) against DuckDB."""
+
+import pytest
+from hypothesis import given
+
+from tests.harness import Spec, ViewSpec, check_random, hypothesis_settings, streams
+
+DDL = ("CREATE TABLE r(k INT, a INT, s VARCHAR); CREATE TABLE u(k INT, b INT, s VARCHAR); "
+       "CREATE TABLE w(k INT NOT NULL, c DECIMAL(8,2))")
+DOMAINS = {"k": [1, 2, 3, 0, 4], "a": [1, 2, 3, 0, -1], "b": [1, 2, 3, 0, -1], "s": ["a", "b", "ab", ""]}
+
+
+def spec(views, **kw):
+    return Spec(DDL, views, domains=DOMAINS, **kw)
+
+
+SPECS = {
+    "inner": spec({
+        "v_inner": "SELECT r.k, r.a, u.b FROM r JOIN u ON r.k = u.k",
+        "v_two_keys": "SELECT r.a, u.b, r.s FROM r INNER JOIN u ON r.k = u.k AND r.s = u.s",
+        "v_cross": "SELECT r.a, u.b FROM r CROSS JOIN u",
+        "v_comma": "SELECT r.a, u.b FROM r, u WHERE r.k = u.k AND r.a <> u.b",
+        "v_three": "SELECT r.k, u.b, w.c FROM r JOIN u ON r.k = u.k JOIN w ON w.k = u.k",
+        "v_null_keys": "SELECT r.s, u.s AS s2 FROM r JOIN u ON r.s = u.s",
+        "v_expr_key": "SELECT r.a, u.b FROM r JOIN u ON r.k + 1 = u.k",
+    }),
+    "using_natural": spec({
+        "v_using": "SELECT k, a, b FROM r JOIN u USING (k)",
+        "v_using2": "SELECT * FROM r JOIN u USING (k, s)",
+        "v_natural": "SELECT * FROM r NATURAL JOIN u",
+        "v_left_using": "SELECT k, a, b FROM r LEFT JOIN u USING (k)",
+        "v_full_using": "SELECT k, a, b FROM r FULL JOIN u USING (k)",
+        "v_natural_left": "SELECT * FROM r NATURAL LEFT JOIN u",
+    }),
+    "self_nonequi": spec({
+        "v_self": "SELECT x.k, x.a, y.a AS a2 FROM r x JOIN r y ON x.k = y.k AND x.a < y.a",
+        "v_nonequi": "SELECT r.a, u.b FROM r JOIN u ON r.a < u.b",
+        "v_mixed": "SELECT r.k, r.a, u.b FROM r JOIN u ON r.k = u.k AND r.a + u.b > 2",
+        "v_or": "SELECT r.k, u.k AS uk FROM r JOIN u ON r.k = u.k OR r.a = u.b",
+        "v_not_distinct": "SELECT r.a, u.b FROM r JOIN u ON r.a IS NOT DISTINCT FROM u.b",
+        "v_self3": "SELECT x.k FROM r x, r y, r z WHERE x.a = y.k AND y.a = z.k",
+    }),
+    "subqueries_in_from": spec({
+        "v_sub": "SELECT x.k, x.n, u.b FROM (SELECT k, COUNT(*) AS n FROM r GROUP BY k) x JOIN u ON x.k = u.k",
+        "v_with": "WITH x AS (SELECT k, a FROM r WHERE a > 0), y AS (SELECT k, b FROM u) "
+                  "SELECT x.k, a, b FROM x JOIN y ON x.k = y.k",
+        "v_values": "SELECT r.a, v.name FROM r JOIN (VALUES (1, 'one'), (2, 'two'), (NULL, 'null')) AS v(k, name) "
+                    "ON r.k = v.k",
+        "v_values_only": "SELECT * FROM (VALUES (1, 'x'), (2, 'y'), (2, 'y')) AS v(a, b) WHERE a > 1",
+        "v_with_twice": "WITH x AS (SELECT k, a FROM r) SELECT x1.a, x2.a AS a2 FROM x x1 JOIN x x2 ON x1.k = x2.a",
+    }),
+    "views_over_views": spec({
+        "base": "SELECT r.k, r.a, u.b FROM r JOIN u ON r.k = u.k",
+        "upper": "SELECT base.k, base.a, w.c FROM base JOIN w ON base.k = w.k",
+        "agg": "SELECT k, COUNT(*) AS n, SUM(b) AS sb FROM base GROUP BY k",
+        "late": ViewSpec("SELECT a.k, a.n, b.b FROM agg a LEFT JOIN base b ON a.k = b.a", create_at=3),
+    }),
+    "outer": spec({
+        "v_left": "SELECT r.k, r.a, u.b FROM r LEFT JOIN u ON r.k = u.k",
+        "v_right": "SELECT r.a, u.k, u.b FROM r RIGHT JOIN u ON r.k = u.k",
+        "v_full": "SELECT r.k AS rk, u.k AS uk, r.a, u.b FROM r FULL JOIN u ON r.k = u.k",
+        "v_left_where": "SELECT r.k, r.a, u.b FROM r LEFT JOIN u ON r.k = u.k WHERE u.b IS NULL",
+        "v_left_chain": "SELECT r.k, u.b, w.c FROM r LEFT JOIN u ON r.k = u.k LEFT JOIN w ON u.k = w.k",
+        "v_left_agg": "SELECT r.k, COUNT(u.b) AS n, SUM(u.b) AS s, COUNT(*) AS c FROM r LEFT JOIN u ON r.k = u.k "
+                      "GROUP BY r.k",
+        "v_coalesce": "SELECT COALESCE(r.k, u.k) AS k, r.a, u.b FROM r FULL JOIN u ON r.k = u.k "
+                      "WHERE COALESCE(r.a, 0) >= 0",
+        "v_left_sub": "SELECT r.k, x.m FROM r LEFT JOIN (SELECT k, MAX(b) AS m FROM u GROUP BY k) x ON r.k = x.k",
+    }),
+    "outer_residual": spec({
+        "v_left_res": "SELECT r.k, r.a, u.b FROM r LEFT JOIN u ON r.k = u.k AND u.b > 1",
+        "v_left_res_left": "SELECT r.k, r.a, u.b FROM r LEFT JOIN u ON r.k = u.k AND r.a > 1",
+        "v_right_res": "SELECT r.a, u.k, u.b FROM r RIGHT JOIN u ON r.k = u.k AND r.a < u.b",
+        "v_full_res": "SELECT r.k AS rk, u.k AS uk, r.a, u.b FROM r FULL OUTER JOIN u ON r.k = u.k AND r.a < u.b",
+        "v_left_nonequi": "SELECT r.a, u.b FROM r LEFT JOIN u ON r.a < u.b",
+        "v_full_or": "SELECT r.a, u.b FROM r FULL JOIN u ON r.a = u.b OR r.k = u.k",
+        "v_left_const": "SELECT r.k, u.b FROM r LEFT JOIN u ON u.b = 2",
+        "v_left_true": "SELECT r.k, u.b FROM r LEFT JOIN u ON TRUE",
+        "v_left_false": "SELECT r.k, u.b FROM r LEFT JOIN u ON FALSE",
+    }),
+}
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+@hypothesis_settings(default=8)
+@given(rnd=streams())
+def test_joins(name, rnd):
+    check_random(SPECS[name], rnd)
