@@ -1,5 +1,6 @@
 """Every sql_examples/ scenario runs with `deltasql run` and passes `deltasql check`, using the exact
-commands written in its header (the `-- Run:` and `-- Check:` lines)."""
+commands written in its header (the `-- Run:` and `-- Check:` lines); the README's Quickstart and
+Python example hold."""
 
 import glob
 import os
@@ -85,3 +86,36 @@ def cli_views(path: str) -> list[str]:
     with open(path) as f:
         p.execute(f.read())
     return p.views
+
+
+def readme() -> str:
+    with open(os.path.join(ROOT, "README.md")) as f:
+        return f.read()
+
+
+def test_readme_quickstart_holds_two_commands():
+    text = readme()
+    section = text[text.index("## Quickstart"):]
+    block = section[section.index("```bash\n") + len("```bash\n"):]
+    commands = [line for line in block[:block.index("```")].splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[0].startswith("pip install . && deltasql run ")
+    assert commands[1] == "pip install '.[test]' && pytest -q"
+    for word in shlex.split(commands[0].split("&&")[1]):
+        if word.startswith("sql_examples/"):
+            assert os.path.exists(os.path.join(ROOT, word)), word
+
+
+def test_readme_python_example_runs(capsys):
+    text = readme()
+    start = text.index("```python\n") + len("```python\n")
+    code = text[start:text.index("```", start)]
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    p = namespace["p"]
+    from decimal import Decimal
+
+    assert p.view("revenue").rows() == [("ada", 1, Decimal("5.00")), ("bob", 1, Decimal("12.00"))]
+    out = capsys.readouterr().out
+    assert out.startswith("views.sql:1:27: unknown column 'nope'\n")
+    assert out.endswith("cannot delete (9, 'zed', Decimal('1.00')) from orders: the row is not in the table\n")
