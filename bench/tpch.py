@@ -1,0 +1,259 @@
+"""Workload 6: TPC-H queries as views under insert/delete batches of orders with their lineitems, vs DuckDB."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+from .common import (OUT_DIR, duck, duck_recompute, fmt_us, fresh_gc, main_for, now, ratio, same_rows, summary,
+                     table)
+from .tpch_queries import QUERIES, SCHEMA, TABLES
+
+SCALES = {"full": [0.01, 0.1], "quick": [0.01], "smoke": [0.001]}
+BATCH_ORDERS = 10  # orders per batch, each with its lineitems (about 4 per order)
+BATCHES = {"full": 20, "quick": 10, "smoke": 3}  # insert batches, then as many delete batches
+SMOKE_QUERIES = ["q1", "q3", "q6", "q13"]
+LOAD_CHUNK = 50_000
+CROSS_JOIN_MAX_SF = 0.05  # from this scale factor on, queries planned as a cross join are skipped
+
+
+def tpchgen() -> str:
+    exe = shutil.which("tpchgen-cli") or os.path.join(os.path.dirname(sys.executable), "tpchgen-cli")
+    if not os.path.exists(exe):
+        raise RuntimeError("tpchgen-cli not found: pip install -e '.[bench]'")
+    return exe
+
+
+def generate(sf: float) -> str:
+    """CSV files for scale factor ``sf`` under bench/out/tpch/ (generated once, then reused)."""
+    d = os.path.join(OUT_DIR, "tpch", f"sf{sf:g}")
+    if not all(os.path.exists(os.path.join(d, f"{t}.csv")) for t in TABLES):
+        os.makedirs(d, exist_ok=True)
+        subprocess.run([tpchgen(), "csv", "-s", f"{sf:g}", "--output-dir", d, "--overwrite"], check=True,
+                       capture_output=True)
+    return d
+
+
+def tables_of(query: str) -> list[str]:
+    import sqlglot
+    from sqlglot import exp
+
+    names = {t.name for t in sqlglot.parse_one(query, read="duckdb").find_all(exp.Table)}
+    return [t for t in TABLES if t in names]
+
+
+class Data:
+    """The generated tables in DuckDB (``base_*``) and as Python rows, split into what is loaded at the
+    start, the orders inserted later in batches and the orders deleted in batches."""
+
+    def __init__(self, sf: float, n_batches: int, seed: int = 11):
+        d = generate(sf)
+        self.sf = sf
+        self.con = duck()
+        self.con.execute(SCHEMA)
+        for t in TABLES:
+            self.con.execute(f"COPY {t} FROM '{os.path.join(d, t + '.csv')}' (HEADER)")
+        self.rows = {t: self.con.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}
+        rnd = random.Random(seed)
+        keys = [r[0] for r in self.rows["orders"]]
+        picked = rnd.sample(keys, 2 * n_batches * BATCH_ORDERS)
+        held = picked[:n_batches * BATCH_ORDERS]
+        doomed = picked[n_batches * BATCH_ORDERS:]
+        self.insert_batches = [held[i:i + BATCH_ORDERS] for i in range(0, len(held), BATCH_ORDERS)]
+        self.delete_batches = [doomed[i:i + BATCH_ORDERS] for i in range(0, len(doomed), BATCH_ORDERS)]
+        held_set = set(held)
+        self.orders_by_key = {r[0]: r for r in self.rows["orders"]}
+        self.lines_by_key: dict = {}
+        for r in self.rows["lineitem"]:
+            self.lines_by_key.setdefault(r[0], []).append(r)
+        self.initial = dict(self.rows)
+        self.initial["orders"] = [r for r in self.rows["orders"] if r[0] not in held_set]
+        self.initial["lineitem"] = [r for r in self.rows["lineitem"] if r[0] not in held_set]
+        c = self.con
+        c.execute("CREATE TEMP TABLE held(k BIGINT, batch INT)")
+        c.executemany("INSERT INTO held VALUES (?, ?)", [(k, i) for i, b in enumerate(self.insert_batches) for k in b])
+        for t in ("orders", "lineitem"):
+            key = "o_orderkey" if t == "orders" else "l_orderkey"
+            c.execute(f"CREATE TABLE held_{t} AS SELECT {t}.*, held.batch FROM {t} JOIN held ON {key} = held.k")
+            c.execute(f"DELETE FROM {t} WHERE {key} IN (SELECT k FROM held)")
+            c.execute(f"CREATE TABLE base_{t} AS SELECT * FROM {t}")
+        self.counts = {t: len(v) for t, v in self.rows.items()}
+
+    def reset_duck(self) -> None:
+        for t in ("orders", "lineitem"):
+            self.con.execute(f"DELETE FROM {t}")
+            self.con.execute(f"INSERT INTO {t} SELECT * FROM base_{t}")
+
+    def duck_insert(self, i: int, needed) -> None:
+        for t in ("orders", "lineitem"):
+            if t in needed:
+                cols = "o_orderkey" if t == "orders" else "l_orderkey"
+                self.con.execute(f"INSERT INTO {t} SELECT * EXCLUDE (batch) FROM held_{t} WHERE batch = ? "
+                                 f"ORDER BY {cols}", (i,))
+
+    def duck_delete(self, keys, needed) -> None:
+        ks = ", ".join(map(str, keys))
+        if "orders" in needed:
+            self.con.execute(f"DELETE FROM orders WHERE o_orderkey IN ({ks})")
+        if "lineitem" in needed:
+            self.con.execute(f"DELETE FROM lineitem WHERE l_orderkey IN ({ks})")
+
+    def batch_rows(self, keys) -> tuple[list, list]:
+        return [self.orders_by_key[k] for k in keys], [r for k in keys for r in self.lines_by_key.get(k, [])]
+
+
+def bench_query(name: str, query: str, d: Data) -> dict:
+    from compiler import Pipeline
+
+    needed = tables_of(query)
+    affected = "orders" in needed or "lineitem" in needed
+    res = {"tables": needed, "affected": affected}
+    p = Pipeline(dialect="duckdb")
+    p.execute(SCHEMA)
+    t = now()
+    p.execute(f"CREATE VIEW {name} AS {query}")
+    res["compile_ms"] = round((now() - t) * 1000, 2)
+    if d.sf >= CROSS_JOIN_MAX_SF and "on []" in p.plan_text(name):
+        # a join without equi-keys costs |lineitem| x |other side| to load: hours at SF 0.1
+        res["skipped"] = "its plan has a join without equality keys (a cross product with a residual)"
+        res["correct"] = True
+        return res
+    fresh_gc()
+    t = now()
+    loaded = 0
+    for tname in needed:
+        rows = d.initial[tname]
+        for i in range(0, len(rows), LOAD_CHUNK):
+            p.insert(tname, rows[i:i + LOAD_CHUNK])
+            p.step()
+        loaded += len(rows)
+    res["load_s"] = round(now() - t, 2)
+    res["load_rows_per_s"] = round(loaded / max(now() - t, 1e-9))
+    d.reset_duck()
+    t = now()
+    duck_recompute(d.con, query)
+    res["duckdb_query_ms"] = round((now() - t) * 1000, 2)
+    checks = [("after load", same_rows(p.view(name).rows(), d.con.execute(query).fetchall()))]
+    ours, theirs = {"insert": [], "delete": []}, {"insert": [], "delete": []}
+    if affected:
+        fresh_gc()
+        for i, keys in enumerate(d.insert_batches):
+            orders, lines = d.batch_rows(keys)
+            t = now()
+            if "orders" in needed:
+                p.insert("orders", orders)
+            if "lineitem" in needed:
+                p.insert("lineitem", lines)
+            p.step()
+            ours["insert"].append(now() - t)
+            t = now()
+            d.duck_insert(i, needed)
+            duck_recompute(d.con, query)
+            theirs["insert"].append(now() - t)
+        checks.append(("after inserts", same_rows(p.view(name).rows(), d.con.execute(query).fetchall())))
+        for keys in d.delete_batches:
+            orders, lines = d.batch_rows(keys)
+            t = now()
+            if "orders" in needed:
+                p.delete("orders", orders)
+            if "lineitem" in needed:
+                p.delete("lineitem", lines)
+            p.step()
+            ours["delete"].append(now() - t)
+            t = now()
+            d.duck_delete(keys, needed)
+            duck_recompute(d.con, query)
+            theirs["delete"].append(now() - t)
+        checks.append(("after deletes", same_rows(p.view(name).rows(), d.con.execute(query).fetchall())))
+        both_o, both_t = ours["insert"] + ours["delete"], theirs["insert"] + theirs["delete"]
+        res["deltasql"] = {"all": summary(both_o), "insert": summary(ours["insert"]), "delete": summary(ours["delete"])}
+        res["duckdb"] = {"all": summary(both_t), "insert": summary(theirs["insert"]),
+                         "delete": summary(theirs["delete"])}
+        res["ratio_median"] = ratio(res["duckdb"]["all"]["median_us"], res["deltasql"]["all"]["median_us"])
+    res["view_rows"] = len(p.view(name))
+    bad = [f"{when}: {why}" for when, (ok, why) in checks if not ok]
+    res["correct"] = not bad
+    res["mismatch"] = "; ".join(bad)
+    return res
+
+
+def run(mode: str) -> dict:
+    from compiler import CompileError, Pipeline
+
+    res = {"batch_orders": BATCH_ORDERS, "batches": BATCHES[mode], "scales": {}, "compile": {}}
+    names = SMOKE_QUERIES if mode == "smoke" else list(QUERIES)
+    for name in names:  # which compile (a CompileError is a finding for BUGS.md)
+        p = Pipeline(dialect="duckdb")
+        p.execute(SCHEMA)
+        try:
+            p.execute(f"CREATE VIEW {name} AS {QUERIES[name]}")
+            res["compile"][name] = "ok"
+        except CompileError as e:
+            res["compile"][name] = f"CompileError: {e}"
+        except Exception as e:
+            res["compile"][name] = f"internal {type(e).__name__}: {e}"
+    for sf in SCALES[mode]:
+        t = now()
+        d = Data(sf, BATCHES[mode])
+        per = res["scales"][f"{sf:g}"] = {"rows": d.counts, "prepare_s": round(now() - t, 1), "queries": {}}
+        print(f"  SF {sf:g}: {d.counts['lineitem']:,} lineitems, {d.counts['orders']:,} orders; batches of "
+              f"{BATCH_ORDERS} orders", flush=True)
+        for name in names:
+            if res["compile"][name] != "ok":
+                continue
+            try:
+                r = bench_query(name, QUERIES[name], d)
+            except Exception as e:  # a runtime failure is a finding; keep measuring the others
+                r = {"error": f"{type(e).__name__}: {str(e)[:300]}", "correct": False}
+            per["queries"][name] = r
+            if "skipped" in r:
+                print(f"    {name:<4} skipped: {r['skipped']}", flush=True)
+            elif "error" in r:
+                print(f"    {name:<4} FAILED {r['error']}", flush=True)
+            elif r["affected"]:
+                print(f"    {name:<4} load {r['load_s']:6.2f} s  batch median {fmt_us(r['deltasql']['all']['median_us']):>8} "
+                      f"p99 {fmt_us(r['deltasql']['all']['p99_us']):>8}  duckdb "
+                      f"{fmt_us(r['duckdb']['all']['median_us']):>8}  x{r['ratio_median']:<6} "
+                      f"{'correct' if r['correct'] else 'WRONG: ' + r['mismatch'][:200]}", flush=True)
+            else:
+                print(f"    {name:<4} load {r['load_s']:6.2f} s  (does not read orders/lineitem)  "
+                      f"{'correct' if r['correct'] else 'WRONG: ' + r['mismatch'][:200]}", flush=True)
+        d.con.close()
+        del d
+        fresh_gc()
+    print(render_text(res))
+    return res
+
+
+def render_text(res: dict) -> str:
+    rows = []
+    for sf, per in res["scales"].items():
+        for name, r in per["queries"].items():
+            if "error" in r or "skipped" in r:
+                why = f"error: {r['error'][:60]}" if "error" in r else f"skipped: {r['skipped']}"
+                rows.append([sf, name, "-", "-", "-", "-", "-", "-", why])
+                continue
+            if not r["affected"]:
+                rows.append([sf, name, f"{r['load_s']} s", "not affected", "", f"{r['duckdb_query_ms']} ms", "", "",
+                             "yes" if r["correct"] else "NO"])
+                continue
+            d, k = r["deltasql"], r["duckdb"]
+            rows.append([sf, name, f"{r['load_s']} s", fmt_us(d["all"]["median_us"]), fmt_us(d["all"]["p99_us"]),
+                         fmt_us(k["all"]["median_us"]), f"{r['ratio_median']}×",
+                         f"ins {fmt_us(d['insert']['median_us'])} / del {fmt_us(d['delete']['median_us'])}",
+                         "yes" if r["correct"] else "NO: " + r["mismatch"][:60]])
+    failed = [f"{q}: {v}" for q, v in res["compile"].items() if v != "ok"]
+    text = table(["SF", "query", "deltasql load", "batch median", "batch p99", "DuckDB batch+query median",
+                  "ratio (median)", "deltasql insert / delete", "matches DuckDB"], rows)
+    return text + ("\nfailed to compile: " + "; ".join(failed) if failed else "\nall queries compiled")
+
+
+def main(argv=None):
+    return main_for("tpch", run, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()
