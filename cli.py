@@ -16,6 +16,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+import sqlglot
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
+
+from compiler import CompileError, DataError, Pipeline
+from compiler.dialect import get_dialect
+
 EMIT_LEVELS = ("plan", "circuit", "python", "dot")
 FORMATS = ("table", "jsonl", "csv")
 
@@ -78,10 +85,6 @@ _DML_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE"}
 def split_sql(path: str, text: str, dialect: str) -> list[Statement]:
     """The ;-separated statements of a script, found with sqlglot's tokenizer (so a ';' inside a
     string or comment does not split), each with its kind and position."""
-    import sqlglot
-    from sqlglot.errors import TokenError
-    from sqlglot.tokens import TokenType
-
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
     except TokenError as e:
@@ -236,8 +239,6 @@ def read_units(path: str, dialect: str) -> list[Unit]:
 
 def compile_error_text(e, st: Statement) -> str:
     """``file:line:col: error: message`` and the source line with a caret, positions in the file."""
-    from compiler import CompileError
-
     line, col = st.line, st.col
     if e.line is not None:
         line = st.line + e.line - 1
@@ -258,12 +259,25 @@ def data_error_text(e, where_path: str, line: int) -> str:
     return f"{where_path}:{line}: error: {msg}"
 
 
+def batches(actions: list):
+    """The actions with consecutive rows of the same table and operation gathered into lists."""
+    batch: list[RowChange] = []
+    for a in actions:
+        if batch and (not isinstance(a, RowChange) or (a.op, a.table) != (batch[0].op, batch[0].table)):
+            yield batch
+            batch = []
+        if isinstance(a, RowChange):
+            batch.append(a)
+        else:
+            yield a
+    if batch:
+        yield batch
+
+
 class Session:
-    """A Pipeline fed units in order, optionally mirrored into DuckDB."""
+    """A Pipeline fed units in order."""
 
     def __init__(self, dialect: str):
-        from compiler import CompileError, Pipeline
-
         try:
             self.p = Pipeline(dialect=dialect)
         except CompileError as e:
@@ -274,26 +288,15 @@ class Session:
     def apply(self, unit: Unit) -> tuple[dict | None, list]:
         """Run a unit: returns the step's changes (None if it was no step) and the ad-hoc queries'
         results as (statement, rows) pairs."""
-        from compiler import DataError
-
         queries = []
-        i = 0
-        acts = unit.actions
         try:
-            while i < len(acts):
-                a = acts[i]
-                if isinstance(a, Statement):
-                    rows = self._statement(a)
-                    if a.kind == "query":
-                        queries.append((a, rows))
-                    i += 1
+            for item in batches(unit.actions):
+                if isinstance(item, Statement):
+                    rows = self._statement(item)
+                    if item.kind == "query":
+                        queries.append((item, rows))
                 else:
-                    j = i
-                    while j < len(acts) and isinstance(acts[j], RowChange) and \
-                            (acts[j].op, acts[j].table) == (a.op, a.table):
-                        j += 1
-                    self._rows(acts[i:j])
-                    i = j
+                    self._rows(item)
             if not unit.step:
                 return None, queries
             try:
@@ -307,8 +310,6 @@ class Session:
         return changes, queries
 
     def _statement(self, st: Statement):
-        from compiler import CompileError, DataError
-
         try:
             return self.p.execute(st.text)
         except CompileError as e:
@@ -318,8 +319,6 @@ class Session:
 
     def _rows(self, batch: list[RowChange]) -> None:
         """Queue a batch of same-table, same-operation rows; on a bad row, name its line."""
-        from compiler import DataError
-
         op = self.p.insert if batch[0].op == "insert" else self.p.delete
         table = batch[0].table
         try:
@@ -387,18 +386,20 @@ def weight_text(w: int) -> str:
     return sign if abs(w) == 1 else f"{sign}{abs(w)}"
 
 
-def render_table(header: list[str], rows: list[list], indent: str = "  ") -> str:
-    """Aligned columns; numeric columns right-aligned."""
+def render_table(header: list[str] | None, rows: list[list], indent: str = "  ") -> str:
+    """Aligned columns under an optional header; numeric columns right-aligned."""
     cells = [[fmt_value(v) for v in r] for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    numeric = [all(r[i] is None or (isinstance(r[i], (int, float, decimal.Decimal)) and not isinstance(r[i], bool))
-                   for r in rows) and bool(rows) for i in range(len(header))]
+    n = len(header) if header is not None else max((len(r) for r in rows), default=0)
+    widths = [max([len(header[i]) if header is not None else 0] + [len(r[i]) for r in cells]) for i in range(n)]
+    numeric = [bool(rows) and all(r[i] is None or (isinstance(r[i], (int, float, decimal.Decimal))
+                                                   and not isinstance(r[i], bool)) for r in rows)
+               for i in range(n)]
 
     def line(items):
         out = [(s.rjust(w) if numeric[i] else s.ljust(w)) for i, (s, w) in enumerate(zip(items, widths))]
         return (indent + "  ".join(out)).rstrip()
 
-    return "\n".join([line(header)] + [line(r) for r in cells])
+    return "\n".join(([line(header)] if header is not None else []) + [line(r) for r in cells])
 
 
 def _change_key(change):
@@ -448,9 +449,8 @@ class Printer:
 
     def query(self, st: Statement, rows: list) -> None:
         if self.fmt == "table":
-            width = max((len(r) for r in rows), default=0)
-            body = render_table([""] * width, rows) if rows else "  (no rows)"
-            self._write(f"== query  {st.where}\n" + "\n".join(body.splitlines()[1:] if rows else [body]) + "\n")
+            body = render_table(None, rows) if rows else "  (no rows)"
+            self._write(f"== query  {st.where}\n{body}\n")
         elif self.fmt == "jsonl":
             self._write("".join(f'{{"query": {json.dumps(st.where)}, "row": [{", ".join(json_value(x) for x in r)}]}}\n'
                                 for r in rows))
@@ -507,8 +507,6 @@ class DuckMirror:
         except ImportError:
             raise UserError("deltasql check needs DuckDB: pip install 'deltasql[check]' "
                             "(or pip install duckdb)") from None
-        from compiler.dialect import get_dialect
-
         self.duckdb = duckdb
         self.dialect = dialect
         self.con = duckdb.connect()
@@ -532,8 +530,6 @@ class DuckMirror:
         if self.dialect == "duckdb":
             texts = [st.text]
         else:
-            import sqlglot
-
             texts = sqlglot.transpile(st.text, read=self.dialect, write="duckdb")
         rows = None
         for t in texts:
@@ -787,21 +783,13 @@ def _apply_both(session: Session, mirror: DuckMirror, unit: Unit) -> list:
     _, queries = session.apply(unit)
     ours = {id(st): rows for st, rows in queries}
     out = []
-    acts = unit.actions
-    i = 0
-    while i < len(acts):
-        a = acts[i]
-        if isinstance(a, Statement):
-            rows = mirror.statement(a)
-            if a.kind == "query":
-                out.append((a, ours[id(a)], rows))
-            i += 1
+    for item in batches(unit.actions):
+        if isinstance(item, Statement):
+            rows = mirror.statement(item)
+            if item.kind == "query":
+                out.append((item, ours[id(item)], rows))
         else:
-            j = i
-            while j < len(acts) and isinstance(acts[j], RowChange) and (acts[j].op, acts[j].table) == (a.op, a.table):
-                j += 1
-            mirror.rows(acts[i:j])
-            i = j
+            mirror.rows(item)
     return out
 
 
@@ -904,8 +892,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_dialect(name: str) -> None:
-    import sqlglot
-
     try:
         sqlglot.Dialect.get_or_raise(name)
     except ValueError:

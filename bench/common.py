@@ -20,6 +20,7 @@ if ROOT not in sys.path:  # `python -m bench.x` from the checkout without instal
     sys.path.insert(0, ROOT)
 
 OUT_DIR = os.path.join(ROOT, "bench", "out")
+SHARED = os.environ.get("DELTASQL_SHARED") or os.path.join(os.path.dirname(ROOT), "shared")  # slt corpus, graphs
 MODES = ("full", "quick", "smoke")
 DUCKDB_THREADS = 1  # the headline DuckDB figures are single-threaded, like the Python runtime
 

@@ -7,9 +7,9 @@ import os
 import statistics
 
 from . import data, tpch_queries
-from .common import ROOT, duck, main_for, now, percentile, table
+from .common import ROOT, SHARED, duck, main_for, now, percentile, table
 
-SLT_DIR = os.path.join(os.path.dirname(ROOT), "shared", "slt", "random")
+SLT_DIR = os.path.join(SHARED, "slt", "random")
 EXAMPLES_DIR = os.path.join(ROOT, "sql_examples")
 SLT_PER_FILE = {"full": 20, "quick": 5, "smoke": 3}
 SLT_FILES = {"full": None, "quick": None, "smoke": 2}  # None: every file
@@ -258,7 +258,8 @@ def run(mode: str) -> dict:
         for (tables, qs), path in zip(per_file, files):
             sets.append(bench_set(f"slt {os.path.relpath(path, SLT_DIR)}", "sqlite", tables,
                                   [(f"q{i}", q) for i, q in enumerate(qs)], True))
-    res = {"target_ms": TARGET_MS, "sets": sets, "examples_present": bool(glob.glob(os.path.join(EXAMPLES_DIR, "*.sql")))}
+    res = {"target_ms": TARGET_MS, "sets": sets,
+           "examples_present": bool(glob.glob(os.path.join(EXAMPLES_DIR, "*.sql")))}
     print(render_text(res))
     return res
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 
 from . import data
-from .common import (DUCKDB_THREADS, duck_load, duck_recompute, fmt_us, fresh_gc, main_for, now, ratio,
-                     summary, table)
+from .common import DUCKDB_THREADS, duck_load, duck_recompute, fmt_us, fresh_gc, main_for, now, ratio, summary, table
 
 SIZES = {"full": [10_000, 100_000, 200_000, 1_000_000], "quick": [10_000, 100_000], "smoke": [1_000, 3_000]}
 OPS = {"full": 2000, "quick": 600, "smoke": 40}  # one-row changes timed per view for deltasql

@@ -8,10 +8,25 @@ import random
 import subprocess
 import sys
 
-from .common import (ROOT, current_rss_bytes, reset_peak_rss, duck, duck_recompute, fmt_us, fresh_gc, main_for, now,
-                     peak_rss_bytes, ratio, same_rows, summary, table)
+from .common import (
+    ROOT,
+    SHARED,
+    current_rss_bytes,
+    duck,
+    duck_recompute,
+    fmt_us,
+    fresh_gc,
+    main_for,
+    now,
+    peak_rss_bytes,
+    ratio,
+    reset_peak_rss,
+    same_rows,
+    summary,
+    table,
+)
 
-GRAPH1000 = os.path.join(os.path.dirname(ROOT), "shared", "graphs", "graph1000.txt")
+GRAPH1000 = os.path.join(SHARED, "graphs", "graph1000.txt")
 
 SCHEMA = "CREATE TABLE edges(src INT NOT NULL, dst INT NOT NULL); CREATE TABLE blocked(node INT NOT NULL);"
 REACH = """WITH RECURSIVE reach(src, dst) AS (
@@ -21,7 +36,8 @@ REACH = """WITH RECURSIVE reach(src, dst) AS (
 VIEWS = {
     "closure": f"{REACH}\nSELECT src, dst FROM reach",
     # a second stratum: negation over the fixpoint's result
-    "unblocked": f"{REACH}\nSELECT src, dst FROM reach r WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.node = r.dst)",
+    "unblocked": f"{REACH}\nSELECT src, dst FROM reach r\n"
+                 "WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.node = r.dst)",
 }
 
 # (nodes, edges, seed): 2,000/1,800 with seed 7 has an 11,349-row closure; 9,000/9,000 with seed 1 a
@@ -178,7 +194,7 @@ def bench_graph(name: str, edges: list, mode: str) -> dict:
         if view == "unblocked":  # interleave edge changes with changes to the lower stratum
             bs = blocked_script(nodes, blocked, OPS[mode])
             script = [c for pair in zip(script[0::2], script[1::2], bs[0::2], bs[1::2]) for c in pair][:OPS[mode]]
-        ours = time_script(lambda k, x: apply_ours(p, k, x), script)
+        ours = time_script(lambda k, x, p=p: apply_ours(p, k, x), script)
 
         def duck_apply(kind, x, con=con, q=VIEWS[view]):
             apply_duck(con, kind, x)
@@ -261,7 +277,8 @@ def run(mode: str) -> dict:
         res["graphs"][name] = bench_graph(name, edges, mode)
     big = res["big"] = run_big(mode)
     print(f"  {big['graph']}: closure {big['rows']:,} rows built in {big['build_s']} s, peak RSS "
-          f"+{big['peak_rss_mb']} MB (Python heap peak {big['traced_peak_mb']} MB); change median {fmt_us(big['deltasql']['all']['median_us'])} vs duckdb "
+          f"+{big['peak_rss_mb']} MB (Python heap peak {big['traced_peak_mb']} MB); "
+          f"change median {fmt_us(big['deltasql']['all']['median_us'])} vs duckdb "
           f"{fmt_us(big['duckdb']['all']['median_us'])} (x{big['ratio_median']}); "
           f"{'correct' if big['correct'] else 'WRONG: ' + big['mismatch']}", flush=True)
     print(render_text(res))

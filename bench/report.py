@@ -120,6 +120,10 @@ def plot_throughput(res: dict, path: str) -> bool:
     return True
 
 
+def _rel(plots_dir: str, name: str, md_path: str) -> str:
+    return os.path.relpath(os.path.join(plots_dir, name), os.path.dirname(md_path))
+
+
 def render(results: str, md_path: str, plots_dir: str) -> None:
     res = load_results(results)
     os.makedirs(plots_dir, exist_ok=True)
@@ -169,7 +173,7 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   "the view.  DuckDB load (CSV COPY) per size: " +
                   ", ".join(f"{s['orders']:,}: {s['duckdb_load_s']} s" for s in lat["sizes"]) + ".", ""]
         if os.path.exists(os.path.join(plots_dir, "latency.png")):
-            lines += [f"![latency]({os.path.relpath(os.path.join(plots_dir, 'latency.png'), os.path.dirname(md_path))})", ""]
+            lines += [f"![latency]({_rel(plots_dir, 'latency.png', md_path)})", ""]
     thr = res.get("throughput")
     if thr:
         lines += ["## 2. Bulk throughput", "",
@@ -181,7 +185,7 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
         lines += [f"- `{v}`: `{' '.join(q.split())}`" for v, q in thr["views"].items()]
         lines += ["", throughput.render_text(thr), ""]
         if os.path.exists(os.path.join(plots_dir, "throughput.png")):
-            lines += [f"![throughput]({os.path.relpath(os.path.join(plots_dir, 'throughput.png'), os.path.dirname(md_path))})", ""]
+            lines += [f"![throughput]({_rel(plots_dir, 'throughput.png', md_path)})", ""]
     rec = res.get("recursion")
     if rec:
         b = rec.get("big", {})
@@ -211,7 +215,8 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
         lines += ["## 5. Compile time", "",
                   "Time of `Pipeline.execute(\"CREATE VIEW …\")` on empty tables (parse, bind, optimize, lower, "
                   "generate code), the best of 3 compiles, each in a fresh pipeline (sql_examples: once each, in file "
-                  "order, as they may read each other).  sqllogictest queries are an even sample of the `query` records of "
+                  "order, as they may read each other).  sqllogictest queries are an even sample of the `query` "
+                  "records of "
                   "`shared/slt/random/*/*.test`, run with `Pipeline(dialect=\"sqlite\")` after the file's CREATE "
                   "TABLEs.  DuckDB column: `EXPLAIN <query>` (parse, bind, optimize) of the same views." +
                   ("" if comp.get("examples_present") else "  (sql_examples/ was absent at the time of this run.)"),

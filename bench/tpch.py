@@ -8,8 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from .common import (OUT_DIR, duck, duck_recompute, fmt_us, fresh_gc, main_for, now, ratio, same_rows, summary,
-                     table)
+from .common import OUT_DIR, duck, duck_recompute, fmt_us, fresh_gc, main_for, now, ratio, same_rows, summary, table
 from .tpch_queries import QUERIES, SCHEMA, TABLES
 
 SCALES = {"full": [0.01, 0.1], "quick": [0.01], "smoke": [0.001]}
@@ -214,7 +213,8 @@ def run(mode: str) -> dict:
             elif "error" in r:
                 print(f"    {name:<4} FAILED {r['error']}", flush=True)
             elif r["affected"]:
-                print(f"    {name:<4} load {r['load_s']:6.2f} s  batch median {fmt_us(r['deltasql']['all']['median_us']):>8} "
+                print(f"    {name:<4} load {r['load_s']:6.2f} s  "
+                      f"batch median {fmt_us(r['deltasql']['all']['median_us']):>8} "
                       f"p99 {fmt_us(r['deltasql']['all']['p99_us']):>8}  duckdb "
                       f"{fmt_us(r['duckdb']['all']['median_us']):>8}  x{r['ratio_median']:<6} "
                       f"{'correct' if r['correct'] else 'WRONG: ' + r['mismatch'][:200]}", flush=True)

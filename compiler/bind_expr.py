@@ -79,7 +79,10 @@ class ExprBinder:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             raise self.error(node, f"unsupported expression: {_describe(node)}")
-        return method(node)
+        out = method(node)
+        if node.args.get("negate"):  # x NOT LIKE p is Like(negate=True)
+            out = not_(self.as_condition(out, node))
+        return out
 
     def condition(self, node):
         """A WHERE / ON / HAVING / CASE condition: BOOLEAN (SQLite: any number is a condition)."""

@@ -171,8 +171,7 @@ class QueryBinder(SubqueryMixin):
             plan = P.Project(plan, tuple(P.col(plan.fields, i) for i in range(width)),
                              tuple(prefix_names + names))
             order_keys = []
-        order = tuple(order_keys) if limit is None and not offset else ()
-        return Bound(plan, names, prefix, single, order)
+        return Bound(plan, names, prefix, single, tuple(order_keys))
 
     def check_unsupported(self, node: exp.Select) -> None:
         d = node.args.get("distinct")
@@ -526,6 +525,9 @@ class QueryBinder(SubqueryMixin):
             else:
                 if distinct:
                     raise self.error(e, "for SELECT DISTINCT, ORDER BY expressions must appear in the select list")
+                # a select-list alias inside an ORDER BY expression stands for its expression
+                e = e.transform(lambda n: proj_asts[aliases[n.name]].copy()
+                                if isinstance(n, exp.Column) and not n.table and n.name in aliases else n)
                 b = eb.bind(e)
                 hidden.append(b)
                 key = Col(width + len(hidden) - 1, b.type, b.nullable)

@@ -191,11 +191,9 @@ class Codegen:
             helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
             return self._strict(args, col, lambda a: f"{helper}({a})")
         if fn in ("greatest", "least"):
-            pick = "max" if fn == "greatest" else "min"
-            codes = ", ".join(self.value(a, col) for a in args)
-            t = self.tmp()
             # DuckDB ignores NULL arguments; NULL only when all are NULL
-            return f"({pick}({t}) if ({t} := [v for v in ({codes},) if v is not None]) else None)"
+            codes = ", ".join(self.value(a, col) for a in args)
+            return f"_{fn}({codes})"
         if fn == "trim":
             where = e.extra
             codes = [self.value(a, col) for a in args]

@@ -28,21 +28,38 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         trees = sqlglot.parse(sql, read=dialect)
     except ParseError as e:
         err = e.errors[0] if e.errors else {}
-        desc = _clean(err.get("description") or str(e).splitlines()[0])
+        desc = _clean(err.get("description") or str(e).splitlines()[0], err.get("highlight"))
         line, col = err.get("line"), err.get("col")
         if line is not None and col is not None:
             col = _start_col(sql, line, col, err.get("highlight"))
         raise CompileError(f"syntax error: {desc}", line, col, sql) from None
     except TokenError as e:
-        line, col = _pos_from_message(str(e))
-        raise CompileError(f"syntax error: {str(e).splitlines()[0]}", line, col, sql) from None
+        raise _token_error(str(e), sql) from None
     return [Statement(t, sql) for t in trees if t is not None]
 
 
-def _clean(desc: str) -> str:
-    """sqlglot's messages quote tokens as <Token token_type: …, text: join, …>; show just 'join'."""
+def _clean(desc: str, highlight: str | None = None) -> str:
+    """sqlglot's messages name its own classes and tokens; say it in SQL terms."""
     desc = re.sub(r"<Token token_type: [^,]+, text: ([^,]*), line: .*?>", r"'\1'", desc)
+    if re.match(r"Required keyword: '\w+' missing for", desc):
+        return f"incomplete SQL: something is missing after '{highlight}'" if highlight else "incomplete SQL"
     return desc[:1].lower() + desc[1:]
+
+
+def _token_error(message: str, sql: str) -> CompileError:
+    """sqlglot's tokenizer reports only the text up to the failure: locate it in the SQL."""
+    m = re.match(r"Error tokenizing '(.*)'", message, re.S)
+    before = m.group(1) if m else ""
+    offset = sql.find(before) + len(before) if before and sql.find(before) >= 0 else None
+    what = ("unterminated string literal" if before.count("'") % 2 else
+            "unterminated quoted identifier" if before.count('"') % 2 else "cannot read the SQL text here")
+    if offset is None:
+        return CompileError(f"syntax error: {what}")
+    # point at the opening quote when there is one
+    quote = max(before.rfind("'"), before.rfind('"'))
+    start = sql.find(before) + (quote if quote >= 0 else len(before) - 1)
+    line, col = offset_to_position(sql, start)
+    return CompileError(f"syntax error: {what}", line, col, sql)
 
 
 def _start_col(sql: str, line: int, end_col: int, highlight: str | None) -> int:
@@ -69,7 +86,8 @@ def position(node, sql: str | None = None):
             if best is None or meta["start"] < best["start"]:
                 best = meta
     if best is None:
-        return None, None
+        parent = node.parent if hasattr(node, "parent") else None
+        return position(parent, sql) if parent is not None else (None, None)
     if sql is not None:
         return offset_to_position(sql, best["start"])
     return best["line"], best["col"] - (best["end"] - best["start"])
@@ -106,6 +124,7 @@ def name_projections(select: exp.Expression, dialect: str) -> None:
 
 def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -> exp.Expression:
     """Resolve every column to its table alias and expand stars, using sqlglot's qualify."""
+    _check_duplicate_aliases(query, sql)
     ctes = {c.alias for c in query.find_all(exp.CTE)}
     for t in query.find_all(exp.Table):
         if isinstance(t.this, exp.Identifier) and t.name not in schema and t.name not in ctes:
@@ -124,6 +143,24 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
                        identify=False, validate_qualify_columns=True)
     except OptimizeError as e:
         raise _explain_optimize_error(e, query, schema, sql) from None
+
+
+def _check_duplicate_aliases(query, sql: str) -> None:
+    """Two FROM items of one SELECT with the same name (FROM t, t) are ambiguous: refuse them
+    (qualify would silently rename the second)."""
+    for select in query.find_all(exp.Select):
+        seen = set()
+        items = []
+        if select.args.get("from_") is not None:
+            items.append(select.args["from_"].this)
+        items += [j.this for j in select.args.get("joins") or []]
+        for item in items:
+            name = item.alias_or_name
+            if not name:
+                continue
+            if name in seen:
+                raise error_at(item, f"duplicate table name or alias {name!r} in FROM (give each an alias)", sql)
+            seen.add(name)
 
 
 def _cte_columns(cte) -> list[str]:

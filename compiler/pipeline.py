@@ -292,12 +292,14 @@ class Pipeline:
                     if i not in low.created and id(i) not in seeds:
                         seeds[id(i)] = _integral(i, self)
             self.circuit.run_ops(low.created, seeds)
-        except BaseException:
+        except BaseException as e:
             # nothing of the failed view stays: its operators, their journal and shared entries
             self.circuit.journal.commit()
             self.circuit.remove(low.created)
             for k in [k for k, op in self._shared.items() if op in low.created]:
                 del self._shared[k]
+            if isinstance(e, IterationLimitError):
+                raise _data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()
         self.catalog.add(rel)
@@ -312,7 +314,8 @@ class Pipeline:
 
     def _drop(self, ast, sql):
         kind = (ast.args.get("kind") or "").upper()
-        for table in ast.expressions:
+        targets = ast.args.get("tables") or ([ast.this] if ast.this is not None else [])
+        for table in targets:
             name = table.name
             if kind == "INDEX":
                 for t in self._tables.values():

@@ -91,20 +91,31 @@ def dmod_null(x, y):
 
 
 def make_int_check(bits: int, to_float: bool):
-    """A function that checks an integer result fits ``bits`` (error), or turns it to a float."""
+    """A function that checks an integer result fits ``bits`` (error), or turns it to a float.
+    NULL passes (a division by zero may have made it NULL)."""
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
     if to_float:
         def check(v):
-            if lo <= v <= hi:
+            if v is None or lo <= v <= hi:
                 return v
             return float(v)
     else:
         def check(v):
-            if lo <= v <= hi:
+            if v is None or lo <= v <= hi:
                 return v
             raise DataError(f"integer overflow: {v} does not fit {bits}-bit integer")
     return check
+
+
+def greatest(*args):
+    values = [v for v in args if v is not None]
+    return max(values) if values else None
+
+
+def least(*args):
+    values = [v for v in args if v is not None]
+    return min(values) if values else None
 
 
 def quantizer(scale: int):
@@ -239,7 +250,8 @@ def substring(s, start, length=None):
     if s is None or start is None:
         return None
     if length is not None and length < 0:
-        raise DataError("SUBSTRING: negative length")
+        # DuckDB: a negative length takes the characters before the start
+        start, length = start + length, -length
     if start > 0:
         begin = start - 1
     elif start == 0:
@@ -333,7 +345,10 @@ def to_text(v) -> str:
             return f"{v:.1f}"
         return repr(v)
     if isinstance(v, datetime.datetime):
-        return v.isoformat(sep=" ")
+        text = v.strftime("%Y-%m-%d %H:%M:%S")
+        if v.microsecond:
+            text += f".{v.microsecond:06d}".rstrip("0")
+        return text
     if isinstance(v, Interval):
         return v.text()
     return str(v)
@@ -362,9 +377,10 @@ def cast_int(v, bits: int, truncate: bool):
             raise DataError(f"cannot cast {v} to an integer")
         if truncate:
             out = int(v)
+        elif isinstance(v, float):
+            out = round(v)  # DuckDB rounds a DOUBLE half to even
         else:
-            out = int(decimal.Decimal(repr(v) if isinstance(v, float) else v).to_integral_value(
-                rounding=decimal.ROUND_HALF_UP))
+            out = int(v.to_integral_value(rounding=decimal.ROUND_HALF_UP))  # and a DECIMAL half away
     elif isinstance(v, str):
         text = v.strip()
         try:

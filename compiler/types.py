@@ -187,6 +187,12 @@ def coerce_value(value, t: SqlType, where: str):
                 return value
             if isinstance(value, int) and value in (0, 1):
                 return bool(value)
+            if isinstance(value, str):
+                text = value.strip().lower()
+                if text in ("true", "t", "1", "yes", "y"):
+                    return True
+                if text in ("false", "f", "0", "no", "n"):
+                    return False
             raise TypeError
         if k == "date":
             if isinstance(value, datetime.datetime):

@@ -322,14 +322,16 @@ class Reducer:
     def __init__(self, functions, extractors):
         self.functions = list(functions)
         self.extractors = list(extractors)
-        self._pairs = list(zip(self.functions, self.extractors))
 
     def new(self):
         return [f.new() for f in self.functions]
 
     def update(self, state, row, w):
-        for i, (f, arg) in enumerate(self._pairs):
-            v = arg(row)
+        # every argument is extracted before any state changes: an extractor that raises (a
+        # division by zero in SUM(a / b), say) leaves the group untouched
+        values = [arg(row) for arg in self.extractors]
+        for i, f in enumerate(self.functions):
+            v = values[i]
             if v is not SKIP:
                 f.update(state[i], v, w)
 

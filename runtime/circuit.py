@@ -96,7 +96,7 @@ class Circuit:
     def run(self) -> None:
         """Evaluate every operator once (one tick of this circuit's clock)."""
         if self._run is None:
-            self._run = self._generate(self.ops, skip_idle=True)
+            self._run = self._generate(self, self.ops, skip_idle=True)
         self._run()
 
     def run_ops(self, ops, seeds: dict) -> None:
@@ -117,7 +117,7 @@ class Circuit:
         except BaseException as e:
             self.journal.rollback()
             self.reset_transient()
-            raise StepError(self.failed_operator(e), e) from e
+            raise StepError(self.failed_operator(e) or Operator(), e) from e
         self.journal.commit()
 
     def reset_transient(self) -> None:
@@ -128,25 +128,26 @@ class Circuit:
             if reset is not None:
                 reset()
 
-    def failed_operator(self, exc: BaseException) -> Operator:
-        """The operator whose evaluation raised ``exc`` (found from the generated code's line)."""
+    def failed_operator(self, exc: BaseException) -> Operator | None:
+        """The operator of this circuit whose evaluation raised ``exc`` (found from the line of this
+        circuit's generated code in the traceback), or the innermost one if it is a nested scope."""
         tb = exc.__traceback__
         found = None
         while tb is not None:
-            code = tb.tb_frame.f_code
-            if code.co_filename == "<circuit>":
-                ops = tb.tb_frame.f_globals.get("__ops__")
+            frame = tb.tb_frame
+            if frame.f_code.co_filename == "<circuit>" and frame.f_globals.get("__circuit__") is self:
+                ops = frame.f_globals["__ops__"]
                 line = tb.tb_lineno - 2  # line 1 is the def, line 2 the first operator
-                if ops is not None and 0 <= line < len(ops):
+                if 0 <= line < len(ops):
                     found = ops[line]
             tb = tb.tb_next
         if found is None:
-            return self.ops[0] if self.ops else Operator()
+            return None
         inner = getattr(found, "failed_operator", None)
-        return inner(exc) if inner is not None else found
+        return (inner(exc) or found) if inner is not None else found
 
     @staticmethod
-    def _generate(ops: list[Operator], skip_idle: bool):
+    def _generate(circuit, ops: list[Operator], skip_idle: bool):
         index = {id(op): n for n, op in enumerate(ops)}
         lines = ["def run():"]
         for n, op in enumerate(ops):
@@ -157,7 +158,7 @@ class Circuit:
             lines.append(f"    v{n} = o{n}.value = {call}")
         if not ops:
             lines.append("    pass")
-        env = {"__ops__": list(ops)}
+        env = {"__ops__": list(ops), "__circuit__": circuit}
         for n, op in enumerate(ops):
             env[f"o{n}"] = op
             env[f"e{n}"] = op.eval

@@ -556,8 +556,9 @@ class Harness:
                     except duckdb.Error as e:
                         oracle_failed.append(f"{n}: {e}")
                 if not oracle_failed:
-                    return fail("error", i, None, f"step raised DataError but the oracle computed every view: "
-                                f"{step_error}")
+                    named = str(step_error).split(":", 1)[0]
+                    return fail("error", i, named if named in views else None,
+                                f"step raised DataError but the oracle computed every view: {step_error}")
                 self.stats["failed_steps"] += 1
                 p.discard()
                 model = saved

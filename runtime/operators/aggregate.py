@@ -31,61 +31,75 @@ class Aggregate(Operator):
     def eval(self, delta: dict) -> dict:
         if self.global_ and not delta and () in self.outputs:
             return {}
-        groups, key_fn, red = self.groups, self.key_fn, self.reducer
-        update = red.update
-        touched = set()
-        for row, w in delta.items():
-            k = key_fn(row)
-            g = groups.get(k)
-            if g is None:
-                g = groups[k] = [0, red.new()]
-            g[0] += w
-            update(g[1], row, w)
-            touched.add(k)
+        touched = self._apply(delta)
         if self.global_:
             touched.add(())
-        return self._emit(touched, delta)
-
-    def _emit(self, touched, delta: dict) -> dict:
-        groups, outputs, result = self.groups, self.outputs, self.reducer.result
-        out = {}
-        old_outputs = {}
+        # new outputs are computed before anything else changes: a failing result() (an overflow,
+        # say) leaves only the journaled group updates behind, which the step's rollback undoes
+        groups, result, outputs = self.groups, self.reducer.result, self.outputs
+        new_outputs = {}
         for k in touched:
             g = groups[k]
+            new_outputs[k] = k + result(g[1]) if g[0] or self.global_ else None
+        out = {}
+        old_outputs = {}
+        for k, new in new_outputs.items():
             old = outputs.get(k)
             old_outputs[k] = old
-            if g[0] or self.global_:
-                new = k + result(g[1])
-                outputs[k] = new
-            else:
-                new = None
-                del groups[k]
+            if new is None:
                 outputs.pop(k, None)
+                del groups[k]
+            else:
+                outputs[k] = new
             if new != old:
                 if old is not None:
                     out[old] = out.get(old, 0) - 1
                 if new is not None:
                     out[new] = out.get(new, 0) + 1
-        self.journal.record(self._undo, (delta, old_outputs))
+        self.journal.record(self._restore_outputs, old_outputs)
         return {r: w for r, w in out.items() if w}
 
-    def _undo(self, saved) -> None:
-        delta, old_outputs = saved
+    def _apply(self, delta: dict) -> set:
+        """Fold the delta into the group states (journaled; on an error midway, the rows already
+        folded are taken out again before the error propagates)."""
         groups, key_fn, red = self.groups, self.key_fn, self.reducer
-        for row, w in delta.items():
+        update = red.update
+        touched = set()
+        done = []
+        try:
+            for row, w in delta.items():
+                k = key_fn(row)
+                g = groups.get(k)
+                if g is None:
+                    g = groups[k] = [0, red.new()]
+                update(g[1], row, w)
+                g[0] += w
+                done.append((row, w))
+                touched.add(k)
+        except BaseException:
+            self._unapply(done)
+            raise
+        self.journal.record(self._unapply, done)
+        return touched
+
+    def _unapply(self, done) -> None:
+        groups, key_fn, red = self.groups, self.key_fn, self.reducer
+        for row, w in reversed(done):
             k = key_fn(row)
             g = groups.get(k)
             if g is None:
                 g = groups[k] = [0, red.new()]
             g[0] -= w
             red.update(g[1], row, -w)
+            if not g[0] and not self.global_:
+                del groups[k]
+
+    def _restore_outputs(self, old_outputs) -> None:
         for k, old in old_outputs.items():
             if old is None:
                 self.outputs.pop(k, None)
             else:
                 self.outputs[k] = old
-            if not self.global_ and not groups[k][0]:
-                del groups[k]
 
     def describe(self) -> str:
         kind = "global" if self.global_ else "grouped"

@@ -48,8 +48,9 @@ class TopK(Operator):
 
     def _apply(self, delta: dict, sign: int, touched: set) -> None:
         parts, pfn, ofn = self.parts, self.partition_fn, self.order_fn
-        for row, w in delta.items():
-            p = pfn(row)
+        # user code (partition and order keys) runs before anything changes
+        keyed = [(pfn(row), ofn(row), row, w) for row, w in delta.items()]
+        for p, key, row, w in keyed:
             touched.add(p)
             part = parts.get(p)
             if part is None:
@@ -58,11 +59,11 @@ class TopK(Operator):
             old = weights.get(row, 0)
             new = old + sign * w
             if old and not new:
-                item = (ofn(row), row)
+                item = (key, row)
                 del order[bisect_left(order, item)]
                 del weights[row]
             elif new and not old:
-                item = (ofn(row), row)
+                item = (key, row)
                 order.insert(bisect_left(order, item), item)
                 weights[row] = new
             else:
