@@ -774,10 +774,23 @@ class ExprBinder:
             return self.arith("mod", exp.Mod(this=args[0], expression=args[1]))
         if name in ("ceiling",) and len(args) == 1:
             return self._Ceil(exp.Ceil(this=args[0]))
+        if name == "strftime" and len(args) == 2:
+            value, fmt = (args[1], args[0]) if self.dialect.name == "sqlite" else (args[0], args[1])
+            f = self.bind(fmt)
+            v = self.bind(value)
+            if v.type.kind == "text":
+                v = self.coerce(v, TIMESTAMP, node)
+            if v.type.kind not in ("date", "timestamp", "null"):
+                raise self.error(node, f"STRFTIME needs a DATE or TIMESTAMP, not {v.type}")
+            return self.text_fn("strftime", node, [v, self.to_text(f, node)])
         if name in ("date_diff", "datediff") and len(args) == 3:
             a, b = self.coerce(self.bind(args[1]), DATE, node), self.coerce(self.bind(args[2]), DATE, node)
             return call("date_diff_days", [b, a], BIGINT)
         raise self.error(node, f"unsupported function {node.name.upper()}()")
+
+    def _TimeToStr(self, node):
+        fmt = node.args.get("format")
+        return self._Anonymous(exp.Anonymous(this="strftime", expressions=[node.this, fmt]))
 
     def _Tuple(self, node):
         raise self.error(node, "row values are only supported on the left of IN (subquery)")

@@ -30,7 +30,7 @@ HELPERS = {
     "upper": "sql_upper", "lower": "sql_lower", "substring": "substring", "replace": "sql_replace",
     "position": "sql_position", "concat_ws_free": "concat_skip_null", "left": "sql_left",
     "right": "sql_right", "reverse": "sql_reverse", "repeat": "sql_repeat",
-    "date_diff_days": "date_diff_days", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
+    "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
 }
 
 

@@ -13,6 +13,7 @@ All views live in one circuit, so views share the arrangements of common subplan
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -27,7 +28,7 @@ from .catalog import Catalog, Relation
 from .codegen import Codegen
 from .dialect import get_dialect
 from .errors import CompileError, DataError
-from .frontend import error_at, name_projections, parse, qualify_query
+from .frontend import error_at, name_projections, offset_to_position, parse, qualify_query
 from .lower import Lowering
 from .passes.pipeline import optimize
 from .types import coerce_value, from_sqlglot, row_checker
@@ -67,6 +68,14 @@ class View:
     ops: list
     order: tuple = ()
     codegen: Codegen | None = None
+
+
+@dataclass
+class QueryResult:
+    """The answer to an ad-hoc query: column names and rows."""
+
+    columns: list
+    rows: list
 
 
 class ViewHandle:
@@ -129,6 +138,8 @@ class Pipeline:
         return result
 
     def _statement(self, ast, sql):
+        if isinstance(ast, exp.Command):
+            self._command(ast, sql)
         if isinstance(ast, exp.Command) and ast.name.upper() == "REPLACE":
             rewritten = "INSERT OR REPLACE " + ast.expression.this if isinstance(ast.expression, exp.Literal) \
                 else None
@@ -152,7 +163,7 @@ class Pipeline:
         if isinstance(ast, exp.Update):
             return self._update_statement(ast, sql)
         if isinstance(ast, (exp.Select, exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Values)):
-            return self.query(ast, sql)
+            return self._query(ast, sql).rows
         if isinstance(ast, exp.Transaction):
             return None
         if isinstance(ast, exp.Commit):
@@ -384,14 +395,47 @@ class Pipeline:
         bound = qb.query(qualified)
         return bound, qualified
 
-    def query(self, ast, sql) -> list[tuple]:
-        """Evaluate a query once over the current contents (queued changes included)."""
+    def query(self, sql: str) -> "QueryResult":
+        """Evaluate one query once over the current contents (queued changes included): its column
+        names and rows (in ORDER BY order if it has one)."""
+        statements = parse(sql, self.dialect.name)
+        if len(statements) != 1:
+            raise CompileError(f"query() takes one statement, not {len(statements)}")
+        ast = statements[0].ast
+        if not isinstance(ast, (exp.Select, exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Values)):
+            raise error_at(ast, "query() takes a SELECT (use execute() for other statements)", sql)
+        return self._query(ast, sql)
+
+    def _query(self, ast, sql) -> "QueryResult":
         bound, _ = self._bind_query(ast, sql)
         rows = self._evaluate(optimize(bound.plan))
         out = []
         for row, w in rows.items():
             out.extend([row] * w)
-        return sort_rows(out, bound.order)
+        return QueryResult(_unique_names(bound.names), sort_rows(out, bound.order))
+
+    def _command(self, ast, sql) -> None:
+        """sqlglot parses what it cannot understand as a raw command: find the real syntax error."""
+        head = ast.name.upper()
+        rest = ast.expression if isinstance(ast.expression, str) else ""
+        if head == "CREATE" and re.match(r"\s*(OR\s+REPLACE\s+)?(MATERIALIZED\s+)?VIEW\b", rest, re.I):
+            m = re.search(r"\bAS\b", rest, re.I)
+            start = sql.find(rest)
+            if m and start >= 0:
+                body = rest[m.end():]
+                offset = start + m.end()
+                try:
+                    parse(body, self.dialect.name)
+                except CompileError as e:
+                    line, col = e.line, e.col
+                    if line is not None:
+                        abs_line, abs_col = offset_to_position(sql, offset)
+                        if line == 1:
+                            col = abs_col + col - 1
+                        line = abs_line + line - 1
+                    raise CompileError(e.message, line, col, sql) from None
+        if head != "REPLACE":
+            raise error_at(ast, f"unsupported statement: {head} {rest.strip()[:50]}", sql)
 
     def _evaluate(self, plan) -> dict:
         """Run a plan once, as a fresh circuit fed the current contents of the tables it reads."""

@@ -110,18 +110,32 @@ def _bind_group(qb, ctes) -> None:
     if missing:
         raise qb.error(info[missing[0]]["cte"], f"cannot determine the column types of recursive CTE "
                                                 f"{missing[0]}: it has no non-recursive term")
-    _register(qb, fields, gid)
+    # a column is NOT NULL in the fixpoint if it is in every term, given that it is in the group:
+    # start from the anchors' nullability and widen until the terms agree (at most once per column)
+    fields = {n: tuple(P.Field(f.name, f.type, _anchor_nullable(bound_terms[n], info[n], i)) for i, f in enumerate(fs))
+              for n, fs in fields.items()}
+    while True:
+        _register(qb, fields, gid)
+        plans = {}
+        for n in members:
+            plans[n] = []
+            for t in info[n]["terms"]:
+                b = bound_terms[n].get(id(t))
+                if b is None or t in info[n]["rec"]:
+                    b = qb.query(t)
+                if len(b.names) != len(fields[n]):
+                    raise qb.error(t, f"each term of recursive CTE {n} must have {len(fields[n])} columns, "
+                                      f"not {len(b.names)}")
+                plans[n].append((t, _cast_to(qb, b.plan, fields[n], t)))
+        widened = {n: tuple(P.Field(f.name, f.type, f.nullable or any(p.fields[i].nullable for _, p in plans[n]))
+                            for i, f in enumerate(fields[n])) for n in members}
+        if widened == fields:
+            break
+        fields = widened
     bodies = []
     for n in members:
         parts = []
-        for t in info[n]["terms"]:
-            b = bound_terms[n].get(id(t))
-            if b is None or t in info[n]["rec"]:
-                b = qb.query(t)
-            if len(b.names) != len(fields[n]):
-                raise qb.error(t, f"each term of recursive CTE {n} must have {len(fields[n])} columns, "
-                                  f"not {len(b.names)}")
-            plan = _cast_to(qb, b.plan, fields[n], t)
+        for t, plan in plans[n]:
             if t in info[n]["rec"]:
                 _check_term(qb, plan, gid, members, n, t, linear=not info[n]["distinct"])
             parts.append(plan)
@@ -132,6 +146,11 @@ def _bind_group(qb, ctes) -> None:
         node = P.Fixpoint(tuple(members), tuple(bodies), distinct, k, gid, fields[n], qb.max_iterations)
         from .binder import Bound
         qb.ctes[n] = Bound(node, [f.name for f in fields[n]])
+
+
+def _anchor_nullable(bound_terms, info, i) -> bool:
+    anchors = [bound_terms[id(t)] for t in info["anchors"] if id(t) in bound_terms]
+    return not anchors or any(b.plan.fields[i].nullable for b in anchors)
 
 
 def _register(qb, fields, gid) -> None:

@@ -585,6 +585,13 @@ def sub_interval(d, iv, as_timestamp: bool):
     return None if iv is None else add_interval(d, -iv, as_timestamp)
 
 
+def sql_strftime(d, fmt):
+    """STRFTIME: C-style format codes, as DuckDB and SQLite use them."""
+    if d is None or fmt is None:
+        return None
+    return d.strftime(fmt)
+
+
 def date_diff_days(a, b):
     """date - date: whole days (DuckDB's BIGINT)."""
     if a is None or b is None:
