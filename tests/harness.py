@@ -90,7 +90,8 @@ class Spec:
     """Tables (DDL run by both the Pipeline and DuckDB), views, and how to generate data.
 
     ``domains`` maps ``"table.column"`` or ``"column"`` to the values to draw (NULL is added for
-    nullable columns).  ``oracle_ddl`` replaces ``ddl`` for DuckDB; ``settings`` are run on the
+    nullable columns).  ``keys`` maps a table to column names whose values the generator keeps
+    unique (so a top-k ordered by them has one right answer).  ``oracle_ddl`` replaces ``ddl`` for DuckDB; ``settings`` are run on the
     DuckDB connection first.  ``loose_types`` compares int/float/Decimal by value instead of
     requiring the same Python type and Decimal scale."""
 
@@ -98,6 +99,7 @@ class Spec:
     views: dict
     dialect: str = "duckdb"
     domains: dict = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)
     oracle_ddl: str | None = None
     settings: tuple = ()
     loose_types: bool = False
@@ -234,7 +236,22 @@ def gen_steps(ch, spec: "Spec | Harness", n_steps: int | None = None, max_ops: i
         rows = sorted(model[t.name].elements(), key=_sort_key)
         return ch.choice(rows) if rows else None
 
+    key_cols = {t.name: [i for i, c in enumerate(t.columns) if c.name in spec.keys.get(t.name, ())]
+                for t in tables}
+
+    def key_of(t, row):
+        return tuple(row[i] for i in key_cols[t.name])
+
     def add(ops, sign, t, row):
+        if sign == "+" and key_cols[t.name]:
+            used = {key_of(t, r) for r in model[t.name]}
+            if key_of(t, row) in used:
+                # the key is taken: use a free key value (or drop the insert if there is none)
+                free = [v for v in t.columns[key_cols[t.name][0]].domain
+                        if key_of(t, _with(row, key_cols[t.name][0], v)) not in used]
+                if not free:
+                    return
+                row = _with(row, key_cols[t.name][0], ch.choice(free))
         ops.append((sign, t.name, row))
         model[t.name][row] += 1 if sign == "+" else -1
         if not model[t.name][row]:
@@ -624,6 +641,10 @@ class Harness:
 def _ddl_position(ddl: str, name: str) -> int:
     m = re.search(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?" + re.escape(name) + r"\b", ddl, re.I)
     return m.start() if m else 1 << 30
+
+
+def _with(row, i, v):
+    return row[:i] + (v,) + row[i + 1:]
 
 
 def _freeze_row(r):
