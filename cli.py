@@ -548,7 +548,11 @@ class DuckMirror:
         params = [[_bindable(v) for v in _full_row(c.row, cols)] for c in batch]
         try:
             if batch[0].op == "insert":
-                self.con.executemany(f"INSERT INTO {_quote(table)} VALUES ({', '.join(casts)})", params)
+                row = f"({', '.join(casts)})"
+                for i in range(0, len(params), 256):  # one statement per chunk: executemany is slow
+                    chunk = params[i:i + 256]
+                    self.con.execute(f"INSERT INTO {_quote(table)} VALUES " + ", ".join([row] * len(chunk)),
+                                     [v for p in chunk for v in p])
             else:
                 match = " AND ".join(f"{_quote(n)} IS NOT DISTINCT FROM {c}" for (n, _), c in zip(cols, casts))
                 sql = (f"DELETE FROM {_quote(table)} WHERE rowid = "
@@ -756,18 +760,14 @@ def cmd_check(args) -> int:
             if all(isinstance(a, Statement) and a.kind == "query" for a in unit.actions):
                 progress.update(i)
                 continue
-            for name in [*p.views, *p.tables]:
-                ours = p.view(name).rows() if name in p.views else p.table_rows(name)
-                only_ours, only_theirs = multiset_diff(ours, mirror.contents(name))
-                if only_ours or only_theirs:
-                    progress.clear()
-                    what = "view" if name in p.views else "table"
-                    at = f"step {session.steps} ({unit.where})" if unit.step else unit.where
-                    _report_mismatch(f"{at}: {what} {name}", only_ours, only_theirs)
-                    return 1
+            at = f"step {session.steps} ({unit.where})" if unit.step else unit.where
+            if not _compare(p, mirror, p.views, at, progress):
+                return 1
             progress.update(i)
     finally:
         progress.clear()
+    if not _compare(p, mirror, p.tables, "at the end", progress):
+        return 1
     print(f"deltasql check: {session.steps} step{'s' if session.steps != 1 else ''}, every view equal to "
           f"DuckDB {mirror.version} after each")
     width = max((len(v) for v in p.views), default=0)
@@ -775,6 +775,22 @@ def cmd_check(args) -> int:
         n = len(p.view(v))
         print(f"  {v.ljust(width)}  ok  {n} row{'s' if n != 1 else ''} at the end")
     return 0
+
+
+def _compare(p, mirror: DuckMirror, names: list[str], at: str, progress: Progress) -> bool:
+    """Compare views (or tables) with DuckDB's; print the first difference.  On a view's difference
+    the tables are compared too, to tell a wrong view from a change applied differently."""
+    for name in names:
+        is_view = name in p.views
+        ours = p.view(name).rows() if is_view else p.table_rows(name)
+        only_ours, only_theirs = multiset_diff(ours, mirror.contents(name))
+        if only_ours or only_theirs:
+            progress.clear()
+            _report_mismatch(f"{at}: {'view' if is_view else 'table'} {name}", only_ours, only_theirs)
+            if is_view:
+                _compare(p, mirror, p.tables, at, progress)
+            return False
+    return True
 
 
 def _apply_both(session: Session, mirror: DuckMirror, unit: Unit) -> list:

@@ -17,7 +17,8 @@ from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, 
                     common_type, decimal_type, from_sqlglot)
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.LogicalAnd, exp.LogicalOr,
-              exp.GroupConcat, exp.AnyValue)
+              exp.GroupConcat, exp.AnyValue, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance,
+              exp.VariancePop, exp.Median)
 NONDETERMINISTIC = (exp.Rand, exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime)
 
 COMPARISONS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
@@ -337,6 +338,10 @@ class ExprBinder:
             return call("date_diff_days", [a, b], BIGINT)
         if op == "sub" and {ka, kb} <= {"date", "timestamp"}:
             return call("timestamp_diff", [self.coerce(a, TIMESTAMP), self.coerce(b, TIMESTAMP)], INTERVAL)
+        if op == "mul" and "interval" in (ka, kb):
+            iv, n = (a, b) if ka == "interval" else (b, a)
+            if n.type.numeric:
+                return call("interval_mul", [iv, n], INTERVAL)
         if ka == kb == "interval" and op in ("add", "sub"):
             return call("interval_add" if op == "add" else "interval_sub", [a, b], INTERVAL)
         raise self.error(node, f"cannot apply {_OPS[op]} to {a.type} and {b.type}")
@@ -717,13 +722,17 @@ class ExprBinder:
         return self._date_trunc(node, node.args.get("unit"), node.this)
 
     def _DateDiff(self, node):
-        unit = (node.args.get("unit").name.lower() if node.args.get("unit") is not None else "day")
-        if unit not in ("day", "days"):
-            raise self.error(node, f"DATE_DIFF in unit {unit!r} is not supported (only 'day')")
-        a, b = self.bind(node.this), self.bind(node.expression)
-        a, b = self.coerce(a, DATE, node), self.coerce(b, DATE, node)
-        # DuckDB's date_diff('day', start, end) = end - start; sqlglot puts end in `this`
-        return call("date_diff_days", [a, b], BIGINT)
+        unit = (node.args.get("unit").name.lower() if node.args.get("unit") is not None else "day").rstrip("s")
+        if unit not in ("year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond",
+                        "microsecond"):
+            raise self.error(node, f"unsupported DATE_DIFF unit {unit!r}")
+        end, start = self.bind(node.this), self.bind(node.expression)
+        # DuckDB's date_diff(unit, start, end); sqlglot puts end in `this`
+        (start, end), _t = self.unify([start, end], node, "DATE_DIFF")
+        for x in (start, end):
+            if x.type.kind == "text":
+                raise self.error(node, "DATE_DIFF needs DATE or TIMESTAMP arguments")
+        return Call("date_diff", (Lit(unit, TEXT), start, end), BIGINT, start.nullable or end.nullable)
 
     def _DateAdd(self, node):
         d = self.bind(node.this)
@@ -753,6 +762,10 @@ class ExprBinder:
         raise self.error(node, f"aggregate function {_describe(node)} is not allowed here")
 
     _Count = _Sum = _Avg = _Min = _Max = _LogicalAnd = _LogicalOr = _GroupConcat = _AnyValue = _aggregate
+    _Stddev = _StddevSamp = _StddevPop = _Variance = _VariancePop = _Median = _aggregate
+
+    def _Grouping(self, node):
+        raise self.error(node, "GROUPING() is only allowed in a query with GROUP BY")
 
     def _Filter(self, node):
         raise self.error(node, "FILTER is only allowed on an aggregate function")
@@ -791,6 +804,28 @@ class ExprBinder:
     def _TimeToStr(self, node):
         fmt = node.args.get("format")
         return self._Anonymous(exp.Anonymous(this="strftime", expressions=[node.this, fmt]))
+
+    def _Contains(self, node):
+        return self.text_fn("contains", node, [self.to_text(self.bind(node.this), node),
+                                               self.to_text(self.bind(node.expression), node)], BOOLEAN)
+
+    def _StartsWith(self, node):
+        return self.text_fn("starts_with", node, [self.to_text(self.bind(node.this), node),
+                                                  self.to_text(self.bind(node.expression), node)], BOOLEAN)
+
+    def _EndsWith(self, node):
+        return self.text_fn("ends_with", node, [self.to_text(self.bind(node.this), node),
+                                                self.to_text(self.bind(node.expression), node)], BOOLEAN)
+
+    def _Pad(self, node):
+        args = [self.to_text(self.bind(node.this), node), self.coerce(self.bind(node.expression), BIGINT, node)]
+        if node.args.get("fill_pattern") is not None:
+            args.append(self.to_text(self.bind(node.args["fill_pattern"]), node))
+        return self.text_fn("lpad" if node.args.get("is_left") else "rpad", node, args)
+
+    def _ConcatWs(self, node):
+        args = [self.to_text(self.bind(x), node) for x in node.expressions]
+        return Call("concat_ws", tuple(args), TEXT, args[0].nullable)
 
     def _Tuple(self, node):
         raise self.error(node, "row values are only supported on the left of IN (subquery)")

@@ -330,10 +330,9 @@ class QueryBinder(SubqueryMixin):
         eb = ExprBinder(self, rel)
         key_nodes, sets = self.grouping_sets(group)
         keys = [eb.bind(k) for k in key_nodes]
-        grouping_calls = [g for g in node.find_all(exp.GroupingId) if _owner(g) is node] \
-            if hasattr(exp, "GroupingId") else []
-        grouping_calls += [g for g in node.find_all(exp.Anonymous)
-                           if g.name.lower() == "grouping" and _owner(g) is node]
+        grouping_calls = [g for g in node.find_all(exp.Grouping) if _owner(g) is node]
+        if grouping_calls and sets is None:
+            sets = [tuple(range(len(keys)))]  # GROUPING() under a plain GROUP BY: one grouping set
         calls = [self.agg_call(a, eb) for a in agg_nodes]
         agg_names = tuple(f"$agg{i}" for i in range(len(calls)))
         corr = [rel.col(i) for i in range(prefix)]
@@ -451,15 +450,16 @@ class QueryBinder(SubqueryMixin):
             node = node.this
         distinct = False
         arg_node = node.this
-        if isinstance(arg_node, exp.Distinct):
-            distinct = True
-            if len(arg_node.expressions) != 1:
-                raise self.error(node, "aggregates over several DISTINCT arguments are not supported")
-            arg_node = arg_node.expressions[0]
         order = ()
-        if isinstance(arg_node, exp.Order):
-            order = tuple((eb.bind(o.this), bool(o.args.get("desc"))) for o in arg_node.expressions)
-            arg_node = arg_node.this
+        while isinstance(arg_node, (exp.Distinct, exp.Order)):
+            if isinstance(arg_node, exp.Order):
+                order = tuple((eb.bind(o.this), bool(o.args.get("desc"))) for o in arg_node.expressions)
+                arg_node = arg_node.this
+            else:
+                distinct = True
+                if len(arg_node.expressions) != 1:
+                    raise self.error(node, "aggregates over several DISTINCT arguments are not supported")
+                arg_node = arg_node.expressions[0]
         if isinstance(node, exp.Count):
             if arg_node is None or isinstance(arg_node, exp.Star):
                 return P.AggCall("count_star", None, False, filt, BIGINT, False)
@@ -493,9 +493,16 @@ class QueryBinder(SubqueryMixin):
             sep = eb.bind(sep_node) if sep_node is not None else Lit(",", TEXT)
             if not isinstance(sep, Lit) or not isinstance(sep.value, str):
                 raise self.error(sep_node or node, "the STRING_AGG separator must be a string constant")
-            if distinct:
-                raise self.error(node, "STRING_AGG(DISTINCT …) is not supported")
-            return P.AggCall("string_agg", eb.to_text(arg, node), False, filt, TEXT, True, order, sep.value)
+            return P.AggCall("string_agg", eb.to_text(arg, node), distinct, filt, TEXT, True, order, sep.value)
+        if isinstance(node, (exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop,
+                             exp.Median)):
+            if self.dialect.name == "sqlite":
+                arg = eb.sqlite_numeric(arg, node)
+            if not arg.type.numeric and arg.type.kind != "null":
+                raise self.error(node, f"{type(node).__name__.upper()} needs a number, not {arg.type}")
+            fn = {exp.Stddev: "stddev_samp", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
+                  exp.Variance: "var_samp", exp.VariancePop: "var_pop", exp.Median: "median"}[type(node)]
+            return P.AggCall(fn, arg, distinct, filt, DOUBLE)
         raise self.error(node, f"unsupported aggregate {type(node).__name__}")
 
     # -- ORDER BY -------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ HELPERS = {
     "upper": "sql_upper", "lower": "sql_lower", "substring": "substring", "replace": "sql_replace",
     "position": "sql_position", "concat_ws_free": "concat_skip_null", "left": "sql_left",
     "right": "sql_right", "reverse": "sql_reverse", "repeat": "sql_repeat",
-    "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
+    "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "contains": "sql_contains",
+    "starts_with": "sql_starts_with", "ends_with": "sql_ends_with", "lpad": "sql_lpad", "rpad": "sql_rpad",
+    "concat_ws": "concat_ws", "date_diff": "date_diff", "interval_mul": "interval_mul", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
 }
 
 
@@ -57,7 +59,8 @@ class Desc:
     def __ge__(self, other):
         return other.v >= self.v
 
-    __hash__ = None
+    def __hash__(self):
+        return hash(self.v)
 
 
 class Codegen:

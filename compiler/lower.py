@@ -276,7 +276,13 @@ class Lowering:
         if fn == "bool_or":
             return A.BoolOr()
         if fn == "string_agg":
-            return A.StringAgg(a.separator)
+            return A.StringAgg(a.separator, a.distinct)
+        if fn in ("var_samp", "var_pop", "stddev_samp", "stddev_pop"):
+            if a.distinct:
+                raise CompileError(f"{fn.upper()}(DISTINCT …) is not supported")
+            return A.Moments(kind, fn)
+        if fn == "median":
+            return A.Median()
         if fn == "single":
             return A.Single()
         raise AssertionError(fn)

@@ -7,7 +7,6 @@ import datetime
 import decimal
 import math
 import re
-from dataclasses import dataclass
 
 from .errors import DataError
 
@@ -264,6 +263,53 @@ def substring(s, start, length=None):
     return s[max(begin, 0):max(end, 0)]
 
 
+def sql_contains(s, sub):
+    if s is None or sub is None:
+        return None
+    return sub in s
+
+
+def sql_starts_with(s, prefix):
+    if s is None or prefix is None:
+        return None
+    return s.startswith(prefix)
+
+
+def sql_ends_with(s, suffix):
+    if s is None or suffix is None:
+        return None
+    return s.endswith(suffix)
+
+
+def sql_lpad(s, n, fill=" "):
+    if s is None or n is None or fill is None:
+        return None
+    if n <= len(s):
+        return s[:max(n, 0)]
+    if not fill:
+        return s
+    need = n - len(s)
+    return (fill * (need // len(fill) + 1))[:need] + s
+
+
+def sql_rpad(s, n, fill=" "):
+    if s is None or n is None or fill is None:
+        return None
+    if n <= len(s):
+        return s[:max(n, 0)]
+    if not fill:
+        return s
+    need = n - len(s)
+    return s + (fill * (need // len(fill) + 1))[:need]
+
+
+def concat_ws(sep, *parts):
+    """CONCAT_WS(sep, a, b, …): the non-NULL arguments joined by sep; NULL if sep is NULL."""
+    if sep is None:
+        return None
+    return sep.join(to_text(p) for p in parts if p is not None)
+
+
 def sql_length(s):
     return None if s is None else len(s)
 
@@ -478,38 +524,42 @@ def cast_timestamp(v):
 
 # -- dates, timestamps, intervals ------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """An SQL interval: months, days and microseconds kept apart (a month is not a fixed length)."""
+class Interval(datetime.timedelta):
+    """An SQL interval: months, days and microseconds kept apart (a month has no fixed length), and
+    at the same time the timedelta DuckDB's Python API returns for it (a month counted as 30 days),
+    which is also how DuckDB compares and orders intervals."""
 
-    months: int = 0
-    days: int = 0
-    micros: int = 0
+    __slots__ = ("months", "day_part", "micro_part")
+
+    def __new__(cls, months: int = 0, days: int = 0, micros: int = 0):
+        self = super().__new__(cls, days=months * 30 + days, microseconds=micros)
+        self.months = months
+        self.day_part = days
+        self.micro_part = micros
+        return self
 
     def __neg__(self):
-        return Interval(-self.months, -self.days, -self.micros)
+        return Interval(-self.months, -self.day_part, -self.micro_part)
 
     def __add__(self, other):
-        return Interval(self.months + other.months, self.days + other.days, self.micros + other.micros)
+        if isinstance(other, Interval):
+            return Interval(self.months + other.months, self.day_part + other.day_part,
+                            self.micro_part + other.micro_part)
+        return NotImplemented
 
     def __sub__(self, other):
-        return self + (-other)
+        if isinstance(other, Interval):
+            return self + (-other)
+        return NotImplemented
 
-    def key(self):
-        # DuckDB orders intervals as if a month were 30 days
-        return (self.months * 30 + self.days) * 86_400_000_000 + self.micros
+    def key(self) -> int:
+        return (self.months * 30 + self.day_part) * 86_400_000_000 + self.micro_part
 
-    def __lt__(self, other):
-        return self.key() < other.key()
+    def __repr__(self) -> str:
+        return f"Interval(months={self.months}, days={self.day_part}, micros={self.micro_part})"
 
-    def __le__(self, other):
-        return self.key() <= other.key()
-
-    def __gt__(self, other):
-        return self.key() > other.key()
-
-    def __ge__(self, other):
-        return self.key() >= other.key()
+    def __reduce__(self):
+        return (Interval, (self.months, self.day_part, self.micro_part))
 
     def text(self) -> str:
         parts = []
@@ -519,14 +569,14 @@ class Interval:
             parts.append(f"{years} year{'s' if abs(years) != 1 else ''}")
         if months:
             parts.append(f"{months} month{'s' if abs(months) != 1 else ''}")
-        if self.days:
-            parts.append(f"{self.days} day{'s' if abs(self.days) != 1 else ''}")
-        if self.micros or not parts:
-            us = abs(self.micros)
+        if self.day_part:
+            parts.append(f"{self.day_part} day{'s' if abs(self.day_part) != 1 else ''}")
+        if self.micro_part or not parts:
+            us = abs(self.micro_part)
             h, rem = divmod(us, 3_600_000_000)
             m, rem = divmod(rem, 60_000_000)
-            s, frac = divmod(rem, 1_000_000)
-            text = f"{'-' if self.micros < 0 else ''}{h:02d}:{m:02d}:{s:02d}"
+            sec, frac = divmod(rem, 1_000_000)
+            text = f"{'-' if self.micro_part < 0 else ''}{h:02d}:{m:02d}:{sec:02d}"
             if frac:
                 text += f".{frac:06d}"
             parts.append(text)
@@ -572,10 +622,10 @@ def add_interval(d, iv: Interval, as_timestamp: bool):
     try:
         if iv.months:
             d = _add_months(d, iv.months)
-        if iv.days:
-            d = d + datetime.timedelta(days=iv.days)
-        if iv.micros:
-            d = d + datetime.timedelta(microseconds=iv.micros)
+        if iv.day_part:
+            d = d + datetime.timedelta(days=iv.day_part)
+        if iv.micro_part:
+            d = d + datetime.timedelta(microseconds=iv.micro_part)
     except OverflowError:
         raise DataError("date out of range") from None
     return d
@@ -597,6 +647,42 @@ def date_diff_days(a, b):
     if a is None or b is None:
         return None
     return (a - b).days
+
+
+def date_diff(unit: str, start, end):
+    """DATE_DIFF(unit, start, end): the number of unit boundaries between start and end."""
+    if start is None or end is None:
+        return None
+    unit = unit.lower().rstrip("s")
+    if unit in ("year", "quarter", "month"):
+        months = (end.year - start.year) * 12 + (end.month - start.month)
+        return {"year": end.year - start.year, "quarter": (end.year * 12 + end.month - 1) // 3
+                - (start.year * 12 + start.month - 1) // 3, "month": months}[unit]
+    a = start if isinstance(start, datetime.datetime) else datetime.datetime(start.year, start.month, start.day)
+    b = end if isinstance(end, datetime.datetime) else datetime.datetime(end.year, end.month, end.day)
+    if unit == "week":
+        return (date_trunc("week", b) - date_trunc("week", a)).days // 7
+    if unit == "day":
+        return (b.date() - a.date()).days
+    micros = {"hour": 3_600_000_000, "minute": 60_000_000, "second": 1_000_000, "millisecond": 1000,
+              "microsecond": 1}.get(unit)
+    if micros is None:
+        raise DataError(f"unknown DATE_DIFF unit {unit!r}")
+    ta, tb = date_trunc(unit, a), date_trunc(unit, b)
+    delta = tb - ta
+    return (delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds) // micros
+
+
+def interval_mul(iv, n):
+    if iv is None or n is None:
+        return None
+    if isinstance(n, int):
+        return Interval(iv.months * n, iv.day_part * n, iv.micro_part * n)
+    # fractional multiples spill months and days into the smaller units, as DuckDB does
+    months = iv.months * n
+    days = iv.day_part * n + (months - int(months)) * 30
+    micros = iv.micro_part * n + (days - int(days)) * 86_400_000_000
+    return Interval(int(months), int(days), int(round(micros)))
 
 
 def timestamp_diff(a, b):
@@ -648,15 +734,15 @@ def _extract_interval(field, iv):
     if field == "month":
         return iv.months - int(iv.months / 12) * 12
     if field == "day":
-        return iv.days
+        return iv.day_part
     if field == "hour":
-        return int(iv.micros / 3_600_000_000)
+        return int(iv.micro_part / 3_600_000_000)
     if field == "minute":
-        return int(iv.micros / 60_000_000) % 60
+        return int(iv.micro_part / 60_000_000) % 60
     if field == "second":
-        return int(iv.micros / 1_000_000) % 60
+        return int(iv.micro_part / 1_000_000) % 60
     if field == "epoch":
-        return (iv.months * 30 + iv.days) * 86400 + iv.micros / 1_000_000
+        return (iv.months * 30 + iv.day_part) * 86400 + iv.micro_part / 1_000_000
     raise DataError(f"EXTRACT({field}) is not defined for intervals")
 
 

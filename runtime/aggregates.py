@@ -10,6 +10,7 @@ deletion restores exactly the previous sum and the result is the correctly round
 from __future__ import annotations
 
 import decimal
+import math
 from fractions import Fraction
 
 SKIP = object()  # an argument extractor returns SKIP for a row that a FILTER clause rejects
@@ -273,8 +274,9 @@ class BoolOr(BoolAnd):
 class StringAgg(_Multiset):
     """STRING_AGG(x, sep [ORDER BY k]): the value is (order key, text); ties fall back to the text."""
 
-    def __init__(self, separator: str = ","):
+    def __init__(self, separator: str = ",", distinct: bool = False):
         self.separator = separator
+        self.distinct = distinct
 
     def update(self, st, v, w):
         if v is None or v[1] is None:
@@ -286,8 +288,60 @@ class StringAgg(_Multiset):
             return None
         parts = []
         for item in sorted(st[0]):
-            parts.extend([item[1]] * st[0][item])
+            parts.extend([item[1]] * (1 if self.distinct else st[0][item]))
         return self.separator.join(parts)
+
+
+class Moments:
+    """VAR_SAMP / VAR_POP / STDDEV_SAMP / STDDEV_POP from exact sums of x and x²: [n, Σx, Σx²], kept
+    exactly (floats scaled to integers), so deletions never lose precision."""
+
+    def __init__(self, kind: str, statistic: str):
+        self.kind = kind  # int, float or decimal
+        self.statistic = statistic  # var_samp, var_pop, stddev_samp, stddev_pop
+
+    def new(self):
+        return [0, 0, 0]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        x = exact_float(v) if self.kind == "float" else Fraction(v) if self.kind == "decimal" else v
+        st[0] += w
+        st[1] += x * w
+        st[2] += x * x * w
+
+    def result(self, st):
+        n, s1, s2 = st
+        sample = self.statistic.endswith("samp")
+        if n < (2 if sample else 1):
+            return None
+        scale = _FLOAT_SCALE if self.kind == "float" else 1
+        m2 = Fraction(s2) - Fraction(s1) * s1 / n  # Σ(x - mean)², exact
+        var = m2 / (n - 1 if sample else n) / (scale * scale)
+        if self.statistic.startswith("stddev"):
+            return math.sqrt(var)
+        return float(var)
+
+
+class Median(_Multiset):
+    """MEDIAN(x) = the middle value, or the mean of the two middle values (a DOUBLE)."""
+
+    def result(self, st):
+        counts = st[0]
+        n = sum(counts.values())
+        if not n:
+            return None
+        values = sorted(counts)
+        lo_rank, hi_rank = (n - 1) // 2, n // 2
+        seen, lo = 0, None
+        for v in values:
+            seen += counts[v]
+            if lo is None and seen > lo_rank:
+                lo = v
+            if seen > hi_rank:
+                return float((Fraction(lo) + Fraction(v)) / 2) if not isinstance(v, float) else (lo + v) / 2
+        raise AssertionError("unreachable")
 
 
 class ScalarSubqueryError(ValueError):

@@ -505,6 +505,17 @@ def test_check_reports_differences(capsys, tmp_path, views, monkeypatch):
                    "    (2, 1)\n")
 
 
+def test_check_compares_tables_at_the_end(capsys, tmp_path, views, monkeypatch):
+    pytest.importorskip("duckdb")
+    real = cli.DuckMirror.contents
+    monkeypatch.setattr(cli.DuckMirror, "contents",
+                        lambda self, name: real(self, name) + ([(9, "ghost")] if name == "t" else []))
+    c = write(tmp_path, "c.sql", "INSERT INTO t VALUES (1, 'x');\n")
+    code, out, _ = run(capsys, "check", views, c)
+    assert code == 1
+    assert out == "deltasql check: at the end: table t differs from DuckDB\n  only in DuckDB (1 row):\n    (9, ghost)\n"
+
+
 def test_check_compares_queries(capsys, tmp_path, views, monkeypatch):
     pytest.importorskip("duckdb")
     real = cli.DuckMirror.statement
