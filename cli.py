@@ -22,6 +22,7 @@ from sqlglot.tokens import TokenType
 
 from compiler import CompileError, DataError, Pipeline
 from compiler.dialect import get_dialect
+from compiler.frontend import parse
 
 EMIT_LEVELS = ("plan", "circuit", "python", "dot")
 FORMATS = ("table", "jsonl", "csv")
@@ -88,6 +89,10 @@ def split_sql(path: str, text: str, dialect: str) -> list[Statement]:
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
     except TokenError as e:
+        try:
+            parse(text, dialect)  # the compiler's parser places the error
+        except CompileError as placed:
+            raise UserError(compile_error_text(placed, Statement(text, "", path, text, 1, 1))) from None
         raise UserError(f"{path}: error: syntax error: {str(e).splitlines()[0]}") from None
     out: list[Statement] = []
     line, seen = 1, 0  # line number at offset `seen`, advanced incrementally
@@ -287,7 +292,7 @@ class Session:
 
     def apply(self, unit: Unit) -> tuple[dict | None, list]:
         """Run a unit: returns the step's changes (None if it was no step) and the ad-hoc queries'
-        results as (statement, rows) pairs."""
+        answers as (statement, answer) pairs, an answer having .columns and .rows."""
         queries = []
         try:
             for item in batches(unit.actions):
@@ -310,8 +315,9 @@ class Session:
         return changes, queries
 
     def _statement(self, st: Statement):
+        """Execute a statement; a query's answer (columns and rows) for a SELECT."""
         try:
-            return self.p.execute(st.text)
+            return self.p.query(st.text) if st.kind == "query" else self.p.execute(st.text)
         except CompileError as e:
             raise UserError(compile_error_text(e, st)) from None
         except DataError as e:
@@ -322,35 +328,16 @@ class Session:
         op = self.p.insert if batch[0].op == "insert" else self.p.delete
         table = batch[0].table
         try:
-            op(table, [self._row(c) for c in batch])
+            op(table, [c.row for c in batch])
             return
         except DataError:
             pass
         for c in batch:  # the batch was refused as a whole: find the row to blame
             try:
-                op(table, [self._row(c)])
+                op(table, [c.row])
             except DataError as e:
                 raise UserError(f"{c.where}: error: {e}") from None
         raise AssertionError("a batch was refused but each of its rows was accepted")
-
-    def _row(self, c: RowChange):
-        """CSV gives strings; BOOLEAN columns take true/false/t/f/1/0 (BUGS.md: cli #1)."""
-        if not isinstance(c.row, dict):
-            return c.row
-        bools = self._bool_columns(c.table)
-        if not bools:
-            return c.row
-        return {k: (_parse_bool(v) if k in bools and isinstance(v, str) else v) for k, v in c.row.items()}
-
-    def _bool_columns(self, table: str) -> set:
-        rel = self.p.catalog.relation(table) if hasattr(self.p, "catalog") else None
-        fields = getattr(rel, "fields", ()) or ()
-        return {f.name for f in fields if getattr(getattr(f, "type", None), "kind", None) == "bool"}
-
-
-def _parse_bool(v: str):
-    s = v.strip().lower()
-    return {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False}.get(s, v)
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -447,13 +434,17 @@ class Printer:
                 for row, w in changes[v]:
                     self.csv.writerow([number, v, w, *("" if x is None else fmt_value(x) for x in row)])
 
-    def query(self, st: Statement, rows: list) -> None:
+    def query(self, st: Statement, answer) -> None:
+        """An ad-hoc query's rows (not in csv format, which holds one view's changes)."""
         if self.fmt == "table":
-            body = render_table(None, rows) if rows else "  (no rows)"
+            body = render_table(answer.columns, answer.rows) if answer.rows else "  (no rows)"
             self._write(f"== query  {st.where}\n{body}\n")
         elif self.fmt == "jsonl":
-            self._write("".join(f'{{"query": {json.dumps(st.where)}, "row": [{", ".join(json_value(x) for x in r)}]}}\n'
-                                for r in rows))
+            lines = []
+            for row in answer.rows:
+                body = ", ".join(f"{json.dumps(c)}: {json_value(x)}" for c, x in zip(answer.columns, row))
+                lines.append(f'{{"query": {json.dumps(st.where)}, "row": {{{body}}}}}\n')
+            self._write("".join(lines))
 
     def _write(self, text: str) -> None:
         self.progress.clear()
@@ -729,8 +720,8 @@ def cmd_run(args) -> int:
             if i == n_views:
                 selected_views(p, args.view)  # --view names are checked once VIEWS.sql is loaded
             changes, queries = session.apply(unit)
-            for st, rows in queries:
-                printer.query(st, rows)
+            for st, answer in queries:
+                printer.query(st, answer)
             if changes is not None:
                 printer.step(session.steps, unit, changes, shown(), p.columns)
             progress.update(i + 1)
@@ -797,7 +788,7 @@ def _apply_both(session: Session, mirror: DuckMirror, unit: Unit) -> list:
     """Apply a unit to the pipeline, then the same actions to DuckDB; the ad-hoc queries as
     (statement, our rows, DuckDB's rows)."""
     _, queries = session.apply(unit)
-    ours = {id(st): rows for st, rows in queries}
+    ours = {id(st): answer.rows for st, answer in queries}
     out = []
     for item in batches(unit.actions):
         if isinstance(item, Statement):

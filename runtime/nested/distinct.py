@@ -37,33 +37,36 @@ class NestedDistinct(Operator):
         if not rows:
             return {}
         ins, outs, todo = self.ins, self.outs, self.todo
+        flat = len(now) == 1  # one iteration counter: tuple order is the product order, lub is max
         out = {}
         for r in rows:
             hin = ins.get(r)
             hout = outs.get(r)
-            x = 0
+            x = acc = 0
+            later = []
             if hin:
                 for t, w in hin.items():
-                    if leq(t, now):
+                    if (t <= now) if flat else leq(t, now):
                         x += w
-            acc = 0
+                    else:
+                        later.append(t)
             if hout:
                 for t, w in hout.items():
-                    if leq(t, now):
+                    if (t <= now) if flat else leq(t, now):
                         acc += w
+                    else:
+                        later.append(t)
             d = (1 if x > 0 else 0) - acc
             if d:
                 out[r] = d
-            for hist in (hin, hout):
-                if hist:
-                    for t in hist:
-                        if not leq(t, now):
-                            later = lub(t, now)
-                            s = todo.get(later)
-                            if s is None:
-                                todo[later] = {r}
-                            else:
-                                s.add(r)
+            for t in later:
+                if not flat:
+                    t = lub(t, now)
+                s = todo.get(t)
+                if s is None:
+                    todo[t] = {r}
+                else:
+                    s.add(r)
         if out:
             _add(outs, out, now)
             self.journal.record(self._undo_outs, (out, now))

@@ -44,6 +44,7 @@ class NestedJoin(Operator):
 
     def _probe(self, delta, key, trace, now, out, is_left) -> None:
         combine, pending = self.combine, self.pending
+        flat = len(now) == 1  # one iteration counter: tuple order is the product order, lub is max
         for row, w in delta.items():
             k = key(row)
             if k is None:
@@ -56,10 +57,11 @@ class NestedJoin(Operator):
                 if r is None:
                     continue
                 for t, w2 in times.items():
-                    if leq(t, now):
+                    if (t <= now) if flat else leq(t, now):
                         target = out
                     else:
-                        t = lub(t, now)
+                        if not flat:
+                            t = lub(t, now)
                         target = pending.get(t)
                         if target is None:
                             target = pending[t] = {}
