@@ -12,6 +12,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -831,8 +832,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="deltasql", formatter_class=fmt,
-        description="Compile SQL views to incremental DBSP circuits and keep them up to date as "
-                    "changes stream into their tables.",
+        description=textwrap.fill("Compile SQL views to incremental DBSP circuits and keep them up to date as "
+                    "changes stream into their tables.", 100),
         epilog="examples:\n"
                "  deltasql compile sql_examples/shop.sql --emit circuit\n"
                "  deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql\n"
@@ -847,9 +848,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser(
         "compile", formatter_class=fmt, help="check SQL views and print what they compile to",
-        description="Check the tables and views of VIEWS.sql and print one level of what each view "
+        description=textwrap.fill("Check the tables and views of VIEWS.sql and print one level of what each view "
                     "compiles to: the optimized logical plan, the runtime circuit, the generated "
-                    "Python, or the circuit as a Graphviz digraph.",
+                    "Python, or the circuit as a Graphviz digraph.", 100),
         epilog="examples:\n"
                "  deltasql compile sql_examples/shop.sql\n"
                "  deltasql compile sql_examples/graph.sql --emit circuit --view reachable\n"
@@ -863,8 +864,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser(
         "run", formatter_class=fmt, help="stream changes through the views and print their changes",
-        description="Load VIEWS.sql, apply the CHANGES files step by step, and print each step's "
-                    "changes to every view (+ an added row, - a removed one, +N/-N for N copies).",
+        description=textwrap.fill("Load VIEWS.sql, apply the CHANGES files step by step, and print each step's "
+                    "changes to every view (+ an added row, - a removed one, +N/-N for N copies).", 100),
         epilog=_INPUTS_HELP + "\nexamples:\n"
                "  deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql\n"
                "  deltasql run sql_examples/bank.sql sql_examples/bank.accounts.csv "
@@ -881,12 +882,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser(
         "check", formatter_class=fmt, help="replay changes and compare every view with DuckDB",
-        description="Replay the CHANGES like `run`, and after every step compare every view and table "
-                    "with DuckDB running the same statements on its own copy of the tables (as "
-                    "multisets, floats with a tolerance).  Prints a summary per view; on the first "
+        description=textwrap.fill("Replay the CHANGES like `run`, and after every step compare every view with DuckDB "
+                    "running the same statements on its own copy of the tables (and the tables "
+                    "themselves at the end), as multisets, floats with a tolerance.  Prints a summary per view; on the first "
                     "difference prints the differing rows and exits 1.  Needs DuckDB: "
                     "pip install 'deltasql[check]'.  A view with ORDER BY … LIMIT compares equal "
-                    "only if its order has no ties at the limit.",
+                    "only if its order has no ties at the limit.", 100),
         epilog=_INPUTS_HELP + "\nexamples:\n"
                "  deltasql check sql_examples/shop.sql sql_examples/shop_changes.sql\n"
                "  deltasql check sql_examples/graph.sql sql_examples/graph.edges.csv sql_examples/graph_changes.sql")

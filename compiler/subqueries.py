@@ -136,8 +136,14 @@ class SubqueryMixin:
             b, lk, safe, _ = self.prepare(_query_of(node.this), rel)
             rel.plan = P.Semijoin(rel.plan, b.plan, tuple(lk), _prefix_cols(b), safe, "anti" if negated else "semi")
             return True
+        if isinstance(node, exp.In) and node.args.get("query") is not None and isinstance(node.this, exp.Tuple) \
+                and not negated:
+            b, lk, safe, xs, ys = self.in_parts(node, rel)
+            rel.plan = P.Semijoin(rel.plan, b.plan, tuple(lk + xs), _prefix_cols(b) + tuple(ys),
+                                  safe + (False,) * len(xs), "semi")
+            return True
         if isinstance(node, exp.In) and node.args.get("query") is not None and not isinstance(node.this, exp.Tuple):
-            b, lk, safe, x, y = self.in_parts(node, rel)
+            b, lk, safe, (x,), (y,) = self.in_parts(node, rel)
             if not negated:
                 rel.plan = P.Semijoin(rel.plan, b.plan, tuple(lk + [x]), _prefix_cols(b) + (y,), safe + (False,),
                                       "semi")
@@ -161,16 +167,23 @@ class SubqueryMixin:
         return False
 
     def in_parts(self, node, rel):
+        """(bound subquery, left keys, null-safe flags, the tested values, the subquery's values)."""
         b, lk, safe, _ = self.prepare(_query_of(node.args["query"]), rel)
-        if len(b.names) != 1:
-            raise self.error(node.args["query"], f"IN (subquery) must return one column, not {len(b.names)}")
+        left = node.this.expressions if isinstance(node.this, exp.Tuple) else [node.this]
+        if len(b.names) != len(left):
+            raise self.error(node.args["query"], f"IN (subquery) must return {len(left)} column"
+                                                 f"{'s' if len(left) > 1 else ''}, not {len(b.names)}")
         eb = ExprBinder(self, rel)
-        x = eb.bind(node.this)
-        y = P.col(b.plan.fields, b.prefix)
-        if self.dialect.name == "sqlite":
-            x, y = eb.sqlite_affinity(x, y, node)
-        (x, y), _ = eb.unify([x, y], node, "IN")
-        return b, lk, safe, x, y
+        xs, ys = [], []
+        for i, x_node in enumerate(left):
+            x = eb.bind(x_node)
+            y = P.col(b.plan.fields, b.prefix + i)
+            if self.dialect.name == "sqlite":
+                x, y = eb.sqlite_affinity(x, y, node)
+            (x, y), _ = eb.unify([x, y], node, "IN")
+            xs.append(x)
+            ys.append(y)
+        return b, lk, safe, xs, ys
 
     # -- expression positions -------------------------------------------------------------------
     def mark(self, rel, right, left_keys, right_keys, safe) -> Col:
@@ -182,10 +195,19 @@ class SubqueryMixin:
         return self.mark(rel, b.plan, lk, _prefix_cols(b), safe)
 
     def in_subquery(self, node, rel, eb):
-        if isinstance(node.this, exp.Tuple):
-            raise self.error(node.this, "row values in IN (subquery) are not supported")
-        b, lk, safe, x, y = self.in_parts(node, rel)
-        return self.in_value(rel, b, lk, safe, x, y)
+        b, lk, safe, xs, ys = self.in_parts(node, rel)
+        if len(xs) == 1:
+            return self.in_value(rel, b, lk, safe, xs[0], ys[0])
+        # (a, b) IN S: TRUE if some row equals on every column, NULL if none does but some row
+        # might (every column equal or NULL), else FALSE: the general ANY with a conjunction
+
+        def all_equal(dx, yy):
+            cond = None
+            for x, y in zip(dx, yy):
+                eq = boolean("eq", [x, y])
+                cond = eq if cond is None else and_(cond, eq)
+            return cond
+        return self.any_value(rel, b, lk, safe, xs, ys, all_equal)
 
     def in_value(self, rel, b, lk, safe, x, y):
         pre = _prefix_cols(b)
@@ -238,17 +260,19 @@ class SubqueryMixin:
         if op == "eq":
             any_value = self.in_value(rel, b, lk, safe, x, y)
         else:
-            any_value = self.any_value(rel, b, lk, safe, x, y, op)
+            any_value = self.any_value(rel, b, lk, safe, [x], [y], lambda dx, yy: boolean(op, [dx[0], yy[0]]))
         return not_(any_value) if is_all else any_value
 
-    def any_value(self, rel, b, lk, safe, x, y, op):
+    def any_value(self, rel, b, lk, safe, xs, ys, compare):
+        """The three-valued ``EXISTS s IN S: compare(x, s)``: TRUE if some comparison is TRUE, NULL if
+        none is but some is NULL, FALSE otherwise, computed over the distinct (outer, x) pairs."""
         p = b.prefix
-        keys = lk + [x]
+        keys = lk + list(xs)
         domain = P.Distinct(P.Project(rel.plan, tuple(keys), tuple(f"$d{i}" for i in range(len(keys)))))
         n = len(keys)
-        dx = P.col(domain.fields, n - 1)
-        yy = Col(n + p, y.type, y.nullable)
-        cmp = boolean(op, [dx, yy])
+        dx = [P.col(domain.fields, len(lk) + i) for i in range(len(xs))]
+        yy = [Col(n + p + i, y.type, y.nullable) for i, y in enumerate(ys)]
+        cmp = compare(dx, yy)
         dcols = tuple(P.col(domain.fields, i) for i in range(n))
 
         def witnesses(cond):
