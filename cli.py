@@ -828,74 +828,65 @@ inputs, applied in order after VIEWS.sql:
 """
 
 
+def _text(description: str, examples: list[str], more: str = "") -> dict:
+    """A command's description (wrapped) and its epilog of examples."""
+    epilog = "examples:\n" + "".join(f"  {e}\n" for e in examples) + (f"\n{more}" if more else "")
+    return dict(description=textwrap.fill(description, 100), epilog=epilog.rstrip("\n"),
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="deltasql", formatter_class=fmt,
-        description=textwrap.fill("Compile SQL views to incremental DBSP circuits and keep them up to date as "
-                    "changes stream into their tables.", 100),
-        epilog="examples:\n"
-               "  deltasql compile sql_examples/shop.sql --emit circuit\n"
-               "  deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql\n"
-               "  deltasql check sql_examples/shop.sql sql_examples/shop_changes.sql\n\n"
-               "exit status: 0 ok, 1 error in the input (or a mismatch for check), 2 bad command line\n"
-               "`deltasql COMMAND --help` describes each command.")
+    parser = argparse.ArgumentParser(prog="deltasql", **_text(
+        "Compile SQL views to incremental DBSP circuits and keep them up to date as changes stream into "
+        "their tables.",
+        ["deltasql compile sql_examples/shop.sql --emit circuit",
+         "deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql",
+         "deltasql check sql_examples/shop.sql sql_examples/shop_changes.sql"],
+        "exit status: 0 ok, 1 error in the input (or a mismatch for check), 2 bad command line\n"
+        "`deltasql COMMAND --help` describes each command."))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def common(sp):
-        sp.add_argument("--dialect", default="duckdb", metavar="D",
-                        help="sqlglot dialect of the SQL (default: duckdb)")
+    def command(name, summary, func, **text):
+        sp = sub.add_parser(name, help=summary, **text)
+        sp.add_argument("views", metavar="VIEWS.sql", help="CREATE TABLE and CREATE VIEW statements")
+        sp.add_argument("--dialect", default="duckdb", metavar="D", help="sqlglot dialect of the SQL (default: duckdb)")
+        sp.set_defaults(func=func)
+        return sp
 
-    c = sub.add_parser(
-        "compile", formatter_class=fmt, help="check SQL views and print what they compile to",
-        description=textwrap.fill("Check the tables and views of VIEWS.sql and print one level of what each view "
-                    "compiles to: the optimized logical plan, the runtime circuit, the generated "
-                    "Python, or the circuit as a Graphviz digraph.", 100),
-        epilog="examples:\n"
-               "  deltasql compile sql_examples/shop.sql\n"
-               "  deltasql compile sql_examples/graph.sql --emit circuit --view reachable\n"
-               "  deltasql compile sql_examples/org.sql --emit dot | dot -Tsvg > org.svg\n\n"
-               "A mistake in the SQL prints file:line:col: error: …, the line and a caret; exit 1.")
-    c.add_argument("views", metavar="VIEWS.sql", help="CREATE TABLE and CREATE VIEW statements")
-    common(c)
+    c = command("compile", "check SQL views and print what they compile to", cmd_compile, **_text(
+        "Check the tables and views of VIEWS.sql and print one level of what each view compiles to: the "
+        "optimized logical plan, the runtime circuit, the generated Python, or the circuit as a Graphviz digraph.",
+        ["deltasql compile sql_examples/shop.sql",
+         "deltasql compile sql_examples/graph.sql --emit circuit --view reachable",
+         "deltasql compile sql_examples/org.sql --emit dot | dot -Tsvg > org.svg"],
+        "A mistake in the SQL prints file:line:col: error: …, the line and a caret; exit 1."))
     c.add_argument("--emit", choices=EMIT_LEVELS, default="plan", help="what to print (default: plan)")
     c.add_argument("--view", action="append", metavar="NAME", help="only this view (repeatable)")
-    c.set_defaults(func=cmd_compile)
 
-    r = sub.add_parser(
-        "run", formatter_class=fmt, help="stream changes through the views and print their changes",
-        description=textwrap.fill("Load VIEWS.sql, apply the CHANGES files step by step, and print each step's "
-                    "changes to every view (+ an added row, - a removed one, +N/-N for N copies).", 100),
-        epilog=_INPUTS_HELP + "\nexamples:\n"
-               "  deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql\n"
-               "  deltasql run sql_examples/bank.sql sql_examples/bank.accounts.csv "
-               "sql_examples/bank_transfers.jsonl --view balances --format jsonl\n\n"
-               "A progress bar is drawn on stderr when it is a terminal (--progress forces it).")
-    r.add_argument("views", metavar="VIEWS.sql", help="CREATE TABLE and CREATE VIEW statements")
+    r = command("run", "stream changes through the views and print their changes", cmd_run, **_text(
+        "Load VIEWS.sql, apply the CHANGES files step by step, and print each step's changes to every view "
+        "(+ an added row, - a removed one, +N/-N for N copies).",
+        ["deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql",
+         "deltasql run sql_examples/bank.sql sql_examples/bank.accounts.csv sql_examples/bank_transfers.jsonl "
+         "--view balances --format jsonl"],
+        _INPUTS_HELP + "\nA progress bar is drawn on stderr when it is a terminal (--progress forces it)."))
     r.add_argument("changes", metavar="CHANGES", nargs="*", help=".sql, .csv or .jsonl files, in order")
-    common(r)
     r.add_argument("--format", choices=FORMATS, default="table",
                    help="table (default), jsonl (one change a line) or csv (one view; see --view)")
     r.add_argument("--view", action="append", metavar="NAME", help="only this view (repeatable)")
     r.add_argument("--progress", action="store_true", help="draw the progress bar even if stderr is no terminal")
-    r.set_defaults(func=cmd_run)
 
-    k = sub.add_parser(
-        "check", formatter_class=fmt, help="replay changes and compare every view with DuckDB",
-        description=textwrap.fill("Replay the CHANGES like `run`, and after every step compare every view with DuckDB "
-                    "running the same statements on its own copy of the tables (and the tables "
-                    "themselves at the end), as multisets, floats with a tolerance.  Prints a summary per view; on the first "
-                    "difference prints the differing rows and exits 1.  Needs DuckDB: "
-                    "pip install 'deltasql[check]'.  A view with ORDER BY … LIMIT compares equal "
-                    "only if its order has no ties at the limit.", 100),
-        epilog=_INPUTS_HELP + "\nexamples:\n"
-               "  deltasql check sql_examples/shop.sql sql_examples/shop_changes.sql\n"
-               "  deltasql check sql_examples/graph.sql sql_examples/graph.edges.csv sql_examples/graph_changes.sql")
-    k.add_argument("views", metavar="VIEWS.sql", help="CREATE TABLE and CREATE VIEW statements")
+    k = command("check", "replay changes and compare every view with DuckDB", cmd_check, **_text(
+        "Replay the CHANGES like `run`, and after every step compare every view with DuckDB running the same "
+        "statements on its own copy of the tables (and the tables themselves at the end), as multisets, floats "
+        "with a tolerance.  Prints a summary per view; on the first difference prints the differing rows and "
+        "exits 1.  Needs DuckDB: pip install 'deltasql[check]'.  A view with ORDER BY … LIMIT compares equal "
+        "only if its order has no ties at the limit.",
+        ["deltasql check sql_examples/shop.sql sql_examples/shop_changes.sql",
+         "deltasql check sql_examples/graph.sql sql_examples/graph.links.csv sql_examples/graph_changes.sql"],
+        _INPUTS_HELP))
     k.add_argument("changes", metavar="CHANGES", nargs="+", help=".sql, .csv or .jsonl files, in order")
-    common(k)
     k.add_argument("--progress", action="store_true", help="draw the progress bar even if stderr is no terminal")
-    k.set_defaults(func=cmd_check)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -48,6 +49,17 @@ def test_help_shows_an_example(capsys, argv):
     assert "usage: deltasql" in out
     assert "examples:" in out
     assert "deltasql " + (argv[0] if argv else "run") + " sql_examples/" in out
+
+
+@pytest.mark.parametrize("argv", [[], ["compile"], ["run"], ["check"]])
+def test_help_examples_name_existing_files(capsys, argv):
+    with pytest.raises(SystemExit):
+        cli.main(argv + ["--help"])
+    out = capsys.readouterr().out
+    named = re.findall(r"sql_examples/[\w.]+", out)
+    assert named
+    for path in named:
+        assert os.path.exists(os.path.join(ROOT, path)), path
 
 
 def test_missing_command_is_a_usage_error(capsys):
