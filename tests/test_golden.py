@@ -1,9 +1,10 @@
 """Golden files: `deltasql compile --emit plan|circuit|python` of every sql_examples/ view file, stored
-in tests/golden/ and compared.  After an intended compiler change, regenerate them with
+in tests/golden/ and compared (and the circuit shown in README.md).  After an intended compiler
+change, regenerate them with
 
     DELTASQL_UPDATE_GOLDEN=1 pytest tests/test_golden.py
 
-and review the diff (git diff tests/golden) before committing it."""
+and review the diff (git diff tests/golden README.md) before committing it."""
 
 import difflib
 import glob
@@ -64,3 +65,25 @@ def test_no_stale_golden_files():
             os.remove(stale)
         return
     assert present == expected, f"golden files without an example: {sorted(present - expected)}"
+
+
+README_COMMAND = ["compile", "sql_examples/graph.sql", "--emit", "circuit", "--view", "reachable"]
+
+
+def test_readme_circuit_picture(capsys, monkeypatch):
+    """The README's 'How it works' shows this command's output; regenerated with the golden files."""
+    monkeypatch.chdir(ROOT)
+    assert cli.main(README_COMMAND) == 0
+    actual = capsys.readouterr().out
+    path = os.path.join(ROOT, "README.md")
+    with open(path) as f:
+        text = f.read()
+    assert "`deltasql " + " ".join(README_COMMAND) + "`" in text
+    start = text.index("```\n-- view reachable(") + len("```\n")
+    end = text.index("```", start)
+    if UPDATE:
+        with open(path, "w") as f:
+            f.write(text[:start] + actual + text[end:])
+        return
+    assert text[start:end] == actual, ("README.md's circuit picture is out of date: run "
+                                       "DELTASQL_UPDATE_GOLDEN=1 pytest tests/test_golden.py")
