@@ -198,8 +198,8 @@ def jsonl_units(path: str, text: str) -> list[Unit]:
         if not isinstance(obj, dict):
             raise UserError(f"{where}: error: each line must be a JSON object")
         if "commit" in obj:
-            if set(obj) != {"commit"}:
-                raise UserError(f'{where}: error: a "commit" line cannot carry other fields')
+            if obj != {"commit": True}:
+                raise UserError(f'{where}: error: a commit line is {{"commit": true}}, with no other field')
             if current:
                 units.append(Unit(current, True, current[0].where))
             current = []
@@ -228,7 +228,7 @@ def read_units(path: str, dialect: str) -> list[Unit]:
         raise UserError(f"{path}: error: an input must be a .sql script, a .csv file named after its "
                         f"table, or a .jsonl file")
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: a BOM is dropped
             text = f.read()
     except OSError as e:
         raise UserError(f"{path}: error: cannot read: {e.strerror or e}") from None

@@ -297,6 +297,14 @@ def test_run_csv_input_is_one_step_named_after_its_table(capsys, tmp_path, views
         (1, 1, 2, 1), (1, 2, 1, 1), (2, 5, 1, 1)}
 
 
+def test_run_csv_input_with_byte_order_mark(capsys, tmp_path, views):
+    path = tmp_path / "t.csv"
+    path.write_bytes("a,b\n7,x\n".encode("utf-8-sig"))
+    code, out, err = run(capsys, "run", views, path, "--view", "per_a")
+    assert code == 0, err
+    assert "+  7  1" in out
+
+
 def test_run_csv_input_null_and_booleans(capsys, tmp_path):
     v = write(tmp_path, "v.sql", "CREATE TABLE flags(id INT, on_ BOOLEAN, note VARCHAR);\n"
                                  "CREATE VIEW v AS SELECT id, on_, note FROM flags WHERE on_ OR note IS NULL;\n")
@@ -354,7 +362,8 @@ def test_run_jsonl_input_steps_at_commit_lines(capsys, tmp_path, views):
     ('{"insert": {"a": 1}}', 'the line needs a "table" field naming the table'),
     ('{"table": "t", "insert": 5}', '"insert" must be an object (by column) or an array'),
     ('{"table": "t", "insert": {}, "when": 1}', "unknown field(s) when"),
-    ('{"commit": true, "table": "t"}', 'a "commit" line cannot carry other fields'),
+    ('{"commit": true, "table": "t"}', 'a commit line is {"commit": true}, with no other field'),
+    ('{"commit": false}', 'a commit line is {"commit": true}, with no other field'),
     ('{"table": "t", "delete": {"a": 9}}', "cannot delete (9, None) from t: the row is not in the table"),
     ('{"table": "t", "insert": {"c": 9}}', "t: unknown column(s) c"),
     ('{"table": "nope", "insert": {"a": 9}}', "unknown table 'nope'"),
