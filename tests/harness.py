@@ -322,6 +322,8 @@ def _sort_key(row):
 def _freeze(v):
     """Values made hashable and comparable: lists as tuples, a months/days/micros interval as the
     timedelta DuckDB's Python client gives (a month counted as 30 days)."""
+    if isinstance(v, datetime.timedelta):
+        return datetime.timedelta(days=v.days, seconds=v.seconds, microseconds=v.microseconds)
     if hasattr(v, "months") and hasattr(v, "days") and hasattr(v, "micros"):
         return datetime.timedelta(days=v.months * 30 + v.days, microseconds=v.micros)
     if isinstance(v, list):
@@ -351,6 +353,9 @@ def _tag(v, loose: bool):
         return ("dec", str(abs(v) if v == 0 else v))  # the scale counts; the sign of zero does not
     if isinstance(v, tuple):
         return ("tuple",) + tuple(_tag(x, loose) for x in v)
+    for base in (str, datetime.datetime, datetime.date, datetime.timedelta):   # subclasses count as their base
+        if isinstance(v, base):
+            return (base.__name__, v)
     return (type(v).__name__, v)
 
 
