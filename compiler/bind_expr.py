@@ -280,7 +280,10 @@ class ExprBinder:
                 t = ta if ta.bits >= tb.bits else tb
                 return call("idiv", [a, b], t, "null" if self.dialect.division_by_zero_null else None,
                             nullable=True if self.dialect.division_by_zero_null else None)
-            return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE)
+            # DuckDB's // with a non-integer operand divides as DOUBLEs, but x // 0 is still an error
+            safe = self.dialect.division_by_zero_null
+            return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE,
+                        "null" if safe else "error", nullable=True if safe else None)
         if op == "mod":
             t = common_type(ta, tb)
             extra = "null" if self.dialect.division_by_zero_null else None

@@ -149,6 +149,8 @@ class Codegen:
                 helper = "_ddiv"
             if e.extra == "null":  # the dialect (sqlglot's safe flag) says x / 0 is NULL
                 helper += "_null"
+            elif e.extra == "error" and helper == "_fdiv":
+                helper = "_fdiv_checked"
             if fn == "idiv":
                 return self._strict(args, col, lambda a, b: self._int_check(e, f"{helper}({a}, {b})"))
             return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
@@ -470,10 +472,18 @@ def sort_key_function(cg: Codegen, keys, name_hint: str = "sortkey"):
         t = cg.tmp()
         lines.append(f"    {t} = {cg.value(k.expr, row_col('r'))}")
         flag = f"({t} is not None)" if k.nulls_first else f"({t} is None)"
+        if k.expr.type.kind == "float":  # NaN sorts above every number, as in DuckDB
+            nan = f"({t} != {t})"
+            val = f"({nan}, {t} if {t} == {t} else 0.0)"
+            if k.descending:
+                val = f"_Desc({val})"
+            parts.append(f"{flag}, ({val} if {t} is not None else 0)")
+            continue
         val = f"_Desc({t})" if k.descending else t
         parts.append(f"{flag}, ({val} if {t} is not None else 0)")
+    # the tie-breaker: the whole row, NULL and NaN made comparable
     lines.append("    return (" + ", ".join(parts) + (", " if parts else "") +
-                 "tuple((v is None, 0 if v is None else v) for v in r))")
+                 "tuple((v is None, v != v, 0 if v is None or v != v else v) for v in r))")
     return cg.compile("\n".join(lines), name)
 
 

@@ -309,7 +309,7 @@ class Pipeline:
             self.circuit.remove(low.created)
             for k in [k for k, op in self._shared.items() if op in low.created]:
                 del self._shared[k]
-            if isinstance(e, IterationLimitError):
+            if isinstance(e, (IterationLimitError, DataError)):
                 raise _data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()

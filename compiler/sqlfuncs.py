@@ -54,7 +54,8 @@ def fdiv(x, y):
         if x == 0.0 or x != x:
             return math.nan
         return math.copysign(math.inf, x) * math.copysign(1.0, y)
-    return x / y
+    r = x / y
+    return r if r == r else math.nan
 
 
 def fdiv_null(x, y):

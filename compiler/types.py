@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from .errors import DataError
 
+NAN = float("nan")  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
+
 INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 128}
 
 
@@ -157,10 +159,9 @@ def coerce_value(value, t: SqlType, where: str):
         if k == "float":
             if isinstance(value, bool):
                 raise TypeError
-            if isinstance(value, (int, float, decimal.Decimal)):
-                return float(value)
-            if isinstance(value, str):
-                return float(value)
+            if isinstance(value, (int, float, decimal.Decimal, str)):
+                value = float(value)
+                return NAN if value != value else value
             raise TypeError
         if k == "decimal":
             if isinstance(value, bool):
@@ -228,7 +229,7 @@ def row_checker(fields):
             lo, hi = int_range(f.type.bits)
             c = f"(type({v}) is int and {lo} <= {v} <= {hi})"
         elif k == "float":
-            c = f"type({v}) is float"
+            c = f"(type({v}) is float and {v} == {v})"  # NaN takes the slow path (made canonical)
         elif k == "text":
             c = f"type({v}) is str"
         elif k == "bool":

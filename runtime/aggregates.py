@@ -174,6 +174,16 @@ class _Multiset:
             del counts[v]
 
 
+def order_key(v):
+    """A sort key that orders NaN above every other float, as DuckDB does (NaN breaks < otherwise)."""
+    return (True, 0.0) if v != v else (False, v)
+
+
+def _is(a, b) -> bool:
+    """a and b are the same value (NaN counts as equal to NaN)."""
+    return a == b or (a != a and b != b)
+
+
 class Min(_Multiset):
     """MIN(x): the multiset plus a cached extreme; deleting the extreme recomputes it (touched group only)."""
 
@@ -186,10 +196,10 @@ class Min(_Multiset):
         super().update(st, v, w)
         m = st[1]
         if w > 0:
-            if m is None or v < m:
+            if m is None or order_key(v) < order_key(m):
                 st[1] = v
-        elif v == m and v not in st[0]:
-            st[1] = min(st[0]) if st[0] else None
+        elif _is(v, m) and v not in st[0]:
+            st[1] = min(st[0], key=order_key) if st[0] else None
 
     def result(self, st):
         return st[1]
@@ -205,10 +215,10 @@ class Max(_Multiset):
         super().update(st, v, w)
         m = st[1]
         if w > 0:
-            if m is None or v > m:
+            if m is None or order_key(v) > order_key(m):
                 st[1] = v
-        elif v == m and v not in st[0]:
-            st[1] = max(st[0]) if st[0] else None
+        elif _is(v, m) and v not in st[0]:
+            st[1] = max(st[0], key=order_key) if st[0] else None
 
     def result(self, st):
         return st[1]
@@ -301,18 +311,23 @@ class Moments:
         self.statistic = statistic  # var_samp, var_pop, stddev_samp, stddev_pop
 
     def new(self):
-        return [0, 0, 0]
+        return [0, 0, 0, 0]  # [n, Σx, Σx², count of non-finite inputs (their moments are NaN)]
 
     def update(self, st, v, w):
         if v is None:
             return
-        x = exact_float(v) if self.kind == "float" else Fraction(v) if self.kind == "decimal" else v
         st[0] += w
+        if self.kind == "float" and (v != v or v in (_INF, -_INF)):
+            st[3] += w
+            return
+        x = exact_float(v) if self.kind == "float" else Fraction(v) if self.kind == "decimal" else v
         st[1] += x * w
         st[2] += x * x * w
 
     def result(self, st):
-        n, s1, s2 = st
+        n, s1, s2, special = st
+        if special and n >= (2 if self.statistic.endswith("samp") else 1):
+            return _NAN
         sample = self.statistic.endswith("samp")
         if n < (2 if sample else 1):
             return None
@@ -332,7 +347,7 @@ class Median(_Multiset):
         n = sum(counts.values())
         if not n:
             return None
-        values = sorted(counts)
+        values = sorted(counts, key=order_key)
         lo_rank, hi_rank = (n - 1) // 2, n // 2
         seen, lo = 0, None
         for v in values:

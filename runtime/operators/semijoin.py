@@ -58,7 +58,7 @@ class Semijoin(Operator):
                 if new:
                     counts[k] = new
                 else:
-                    del counts[k]
+                    counts.pop(k, None)  # a Z-set delta may sum to 0 on a key with no rows
                 changed[k] = old
                 if (old > 0) != (new > 0):
                     bucket = self.left.index.get(k)
