@@ -18,7 +18,7 @@ from .errors import CompileError
 from .expr import Col, Lit, conjuncts
 from .frontend import position
 from .passes.split_join import split_condition
-from .subqueries import SubqueryMixin
+from .subqueries import SubqueryMixin, ast_conjuncts
 from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, common_type, decimal_type
 
 
@@ -297,7 +297,7 @@ class QueryBinder(SubqueryMixin):
 
     # -- WHERE ----------------------------------------------------------------------------------
     def where(self, node, rel: Rel) -> None:
-        for c in _ast_conjuncts(node):
+        for c in ast_conjuncts(node):
             if self.where_subquery(c, rel):
                 continue
             cond = ExprBinder(self, rel).condition(c)
@@ -645,14 +645,6 @@ class QueryBinder(SubqueryMixin):
 def _owner(node):
     """The SELECT a node belongs to (its nearest enclosing SELECT)."""
     return node.find_ancestor(exp.Select)
-
-
-def _ast_conjuncts(node) -> list:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.And):
-        return _ast_conjuncts(node.this) + _ast_conjuncts(node.expression)
-    return [node]
 
 
 def _cast_plan(plan, types):

@@ -274,6 +274,13 @@ def walk(plan):
         stack.extend(reversed(node.inputs))
 
 
+def _keys_text(plan) -> str:
+    ln = [f.name for f in plan.left.fields]
+    rn = [f.name for f in plan.right.fields]
+    return ", ".join(f"{render(a, ln)} {'<=>' if s else '='} {render(b, rn)}"
+                     for a, b, s in zip(plan.left_keys, plan.right_keys, plan.null_safe))
+
+
 def explain(plan, indent: int = 0) -> str:
     """A deterministic indented text of a plan, one node per line."""
     pad = "  " * indent
@@ -290,18 +297,11 @@ def explain(plan, indent: int = 0) -> str:
         names = [f.name for f in plan.input.fields]
         head = "Project " + ", ".join(f"{render(e, names)} AS {n}" for e, n in zip(plan.exprs, plan.names))
     elif isinstance(plan, Join):
-        ln = [f.name for f in plan.left.fields]
-        rn = [f.name for f in plan.right.fields]
-        keys = ", ".join(f"{render(a, ln)} {'<=>' if s else '='} {render(b, rn)}"
-                         for a, b, s in zip(plan.left_keys, plan.right_keys, plan.null_safe))
-        res = f" residual {render(plan.residual, ln + rn)}" if plan.residual is not None else ""
-        head = f"Join {plan.kind} on [{keys}]{res}"
+        names = [f.name for f in plan.left.fields] + [f.name for f in plan.right.fields]
+        res = f" residual {render(plan.residual, names)}" if plan.residual is not None else ""
+        head = f"Join {plan.kind} on [{_keys_text(plan)}]{res}"
     elif isinstance(plan, Semijoin):
-        ln = [f.name for f in plan.left.fields]
-        rn = [f.name for f in plan.right.fields]
-        keys = ", ".join(f"{render(a, ln)} {'<=>' if s else '='} {render(b, rn)}"
-                         for a, b, s in zip(plan.left_keys, plan.right_keys, plan.null_safe))
-        head = f"Semijoin {plan.mode} on [{keys}]"
+        head = f"Semijoin {plan.mode} on [{_keys_text(plan)}]"
     elif isinstance(plan, Aggregate):
         names = [f.name for f in plan.input.fields]
         aggs = ", ".join(

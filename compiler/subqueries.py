@@ -61,7 +61,7 @@ class SubqueryMixin:
         if where is None:
             return None
         free_ids = {id(c) for c in free}
-        conj = _ast_conjuncts(where.this)
+        conj = ast_conjuncts(where.this)
         pairs, rest, covered = [], [], 0
         for n, c in enumerate(conj):
             inside = [x for x in c.find_all(exp.Column) if id(x) in free_ids]
@@ -91,7 +91,7 @@ class SubqueryMixin:
         if sub.args.get("having") is not None and group is None:
             return None
         new = sub.copy()
-        new_conj = _ast_conjuncts(new.args["where"].this)
+        new_conj = ast_conjuncts(new.args["where"].this)
         inner = [new_conj[n].this if new_conj[n].this == inner_ast else new_conj[n].expression
                  for n, _, inner_ast in pairs]
         keep = [new_conj[n] for n in rest]
@@ -326,11 +326,12 @@ def _all_free(node, free_ids):
     return False
 
 
-def _ast_conjuncts(node) -> list:
+def ast_conjuncts(node) -> list:
+    """The conjuncts of an AND tree of sqlglot nodes."""
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.And):
-        return _ast_conjuncts(node.this) + _ast_conjuncts(node.expression)
+        return ast_conjuncts(node.this) + ast_conjuncts(node.expression)
     return [node]
 
 

@@ -126,25 +126,12 @@ class Sum:
         return total
 
 
-class Avg:
-    """AVG(x) = SUM(x) / COUNT(x), a floating-point result (DuckDB and SQLite both give DOUBLE)."""
+class Avg(Sum):
+    """AVG(x) = SUM(x) / COUNT(x), a floating-point result (DuckDB and SQLite both give DOUBLE);
+    it accumulates exactly as SUM does."""
 
     def __init__(self, kind: str = "int"):
-        self.kind = kind
-
-    def new(self):
-        return [_ExactFloatSum.new() if self.kind == "float" else 0, 0]
-
-    def update(self, st, v, w):
-        if v is None:
-            return
-        st[1] += w
-        if self.kind == "float":
-            _ExactFloatSum.add(st[0], v, w)
-        elif self.kind == "decimal":
-            st[0] = DECIMAL_CONTEXT.add(st[0], DECIMAL_CONTEXT.multiply(v, w))
-        else:
-            st[0] += v * w
+        super().__init__(kind)
 
     def result(self, st):
         if not st[1]:
