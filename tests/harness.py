@@ -93,7 +93,8 @@ class Spec:
     nullable columns).  ``keys`` maps a table to column names whose values the generator keeps
     unique (so a top-k ordered by them has one right answer).  ``oracle_ddl`` replaces ``ddl`` for DuckDB; ``settings`` are run on the
     DuckDB connection first.  ``loose_types`` compares int/float/Decimal by value instead of
-    requiring the same Python type and Decimal scale."""
+    requiring the same Python type and Decimal scale.  ``adhoc`` also checks ``Pipeline.execute``
+    of each view's query once per stream."""
 
     ddl: str
     views: dict
@@ -103,6 +104,7 @@ class Spec:
     oracle_ddl: str | None = None
     settings: tuple = ()
     loose_types: bool = False
+    adhoc: bool = True  # also run each view's query ad hoc (Pipeline.execute) before the last step
     steps: int = 6
     max_ops: int = 8
     null_rate: float = 0.15
@@ -407,7 +409,7 @@ def _project(rows, columns):
 class Failure:
     """Why a stream failed: at which step (index into the stream), in which view, and how."""
 
-    kind: str  # mismatch | order | delta | error | oracle_error | compile | table
+    kind: str  # mismatch | order | delta | error | oracle_error | compile | table | adhoc
     step: int
     view: str | None
     message: str
@@ -610,6 +612,28 @@ class Harness:
             f = self._check_tables(p, model, i, fail)
             if f:
                 return f
+            if spec.adhoc and i == len(steps) - 2:
+                f = self._check_adhoc(p, live, model, i, fail)
+                if f:
+                    return f
+        return None
+
+    def _check_adhoc(self, p, live, model, i, fail):
+        """Each view's query run once as an ad-hoc query (a fresh, non-incremental evaluation)."""
+        for n in live:
+            v = self.views[n]
+            try:
+                got = p.execute(v.sql)
+            except Exception as e:  # noqa: BLE001
+                return fail("adhoc", i, n, f"ad-hoc query failed: {type(e).__name__}: {e}")
+            try:
+                expected = self.expected(n, model)
+            except duckdb.Error:
+                continue
+            missing, extra = diff_multisets(_project(expected, v.columns), _project(got, v.columns),
+                                            self.spec.loose_types, self.spec.rel_tol)
+            if missing or extra:
+                return fail("adhoc", i, n, f"the ad-hoc query {v.sql!r} differs from the oracle", missing, extra)
         return None
 
     def _check_tables(self, p, model, i, fail):
