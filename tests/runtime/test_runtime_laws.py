@@ -4,10 +4,17 @@ Each test feeds a random stream of deltas to a one-operator circuit, and after e
 integral of the output (``Output.contents``) with a small non-incremental reference applied to the
 integral of the inputs.  The stream ends by retracting every input; then no operator may hold state.
 
-Domains: linear operators, join, semijoin, distinct, set operations and TopK are tested on arbitrary
-Z-sets (negative integrated weights included; the reference functions are defined there).  Aggregate is
-only specified for SQL bags (positive integrated weights: a group's row count must be the number of
-rows), so it is tested on bag streams; its deltas still hold deletions, duplicates and weights > 1.
+Domains (where each law is claimed):
+- linear operators, delay/integrate/differentiate, join, distinct and set operations: arbitrary Z-sets
+  (negative integrated weights included; the references are defined there), and set operations on bags
+  as well;
+- semijoin: any left input, a bag on the right (SQL: a subquery result); arbitrary Z-sets on the right
+  are tested too, xfail while BUGS.md runtime #1 is open;
+- TopK: bags (SQL), and on arbitrary Z-sets the window ignores rows whose integrated weight is not
+  positive;
+- Aggregate: bags only (positive integrated weights: a group's row count must be its number of rows,
+  a group whose count returns to 0 is dropped with its state).
+Bag streams still hold deletions, re-insertions, duplicates and weights > 1.
 """
 
 from __future__ import annotations
@@ -92,7 +99,7 @@ def test_plus_minus_negate(a, b, d):
     run_law(lambda c, x: c.add(Negate(x)), lambda A: {r: -w for r, w in A.items()}, [a])
 
 
-def test_plus_of_one_input_passes_it_through_unchanged():
+def test_plus_with_one_idle_input():
     c = Circuit()
     a, b = c.add(Input("a")), c.add(Input("b"))
     out = c.add(Output(c.add(Plus(a, b))))
@@ -211,7 +218,9 @@ def test_self_join_on_two_keys(a):
 def test_joins_sharing_an_arrangement(a, b):
     def build(c, x, y):
         ax, ay = c.add(Arrange(x, key0)), c.add(Arrange(y, key0))
-        return c.add(Plus(c.add(Join(ax, ay, combine)), c.add(Map(c.add(Join(ax, ax, combine)), lambda r: ("self",) + r))))
+        both = c.add(Join(ax, ay, combine))
+        self_ = c.add(Map(c.add(Join(ax, ax, combine)), lambda r: ("self",) + r))
+        return c.add(Plus(both, self_))
     run_law(build, lambda A, B: consolidate(list(ref_join(A, B).items())
                                             + [(("self",) + r, w) for r, w in ref_join(A, A).items()]), [a, b])
 
@@ -424,7 +433,8 @@ AGGREGATES = [
     (SumDistinct("decimal", scale=2), lambda r: r[3],
      lambda rows: sum(set(nonnull(rows, 3))).quantize(Decimal("0.01")) if nonnull(rows, 3) else None),
     (AvgDistinct("int"), lambda r: r[1],
-     lambda rows: float(Fraction(sum(set(nonnull(rows, 1))), len(set(nonnull(rows, 1))))) if nonnull(rows, 1) else None),
+     lambda rows: float(Fraction(sum(set(nonnull(rows, 1))), len(set(nonnull(rows, 1)))))
+     if nonnull(rows, 1) else None),
     (AvgDistinct("float"), lambda r: r[2], lambda rows: ref_avg_float(distinct_values(nonnull(rows, 2)))),
     (BoolAnd(), lambda r: r[4], lambda rows: all(nonnull(rows, 4)) if nonnull(rows, 4) else None),
     (BoolOr(), lambda r: r[4], lambda rows: any(nonnull(rows, 4)) if nonnull(rows, 4) else None),
