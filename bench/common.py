@@ -49,12 +49,22 @@ def main_for(name: str, run, description: str, argv=None) -> dict:
     args = parse_args(description, argv)
     print(f"== {name} ({args.mode}) ==", flush=True)
     t = now()
+    load_before = _loadavg()
     section = run(args.mode)
     section["seconds"] = round(now() - t, 1)
     section["mode"] = args.mode
+    # other processes on the machine preempt ours: the load average tells how quiet the run was
+    section["loadavg_1min"] = [load_before, _loadavg()]
     save_section(args.out, name, section)
     print(f"-- {name} done in {section['seconds']} s; results in {os.path.relpath(args.out, ROOT)}", flush=True)
     return section
+
+
+def _loadavg() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -205,11 +215,17 @@ def machine() -> dict:
         duck_version = None
     import sqlglot
 
+    commit = os.environ.get("BENCH_COMMIT", "")  # for a run from an exported tree (no .git)
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
+        if not commit:
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                    text=True, timeout=10).stdout.strip()
+            dirty = subprocess.run(["git", "status", "--porcelain", "--", "compiler", "runtime"], cwd=ROOT,
+                                   capture_output=True, text=True, timeout=10).stdout.strip()
+            if commit and dirty:
+                commit += " + uncommitted changes to compiler/ or runtime/"
     except (OSError, subprocess.SubprocessError):
-        commit = ""
+        pass
     mem = ""
     try:
         with open("/proc/meminfo") as f:

@@ -142,10 +142,14 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
         f"`{os.path.relpath(results, ROOT)}`). Do not edit by hand: rerun instead.",
         "",
         f"- **Date**: {m.get('date')}  ·  **commit** {m.get('commit')}",
-        f"- **Machine**: {m.get('nproc')} cores (`nproc`), {m.get('cpu')}, {m.get('memory')} RAM; shared with other "
-        "engineers' test runs, so single figures are noisy: read medians and ratios, not the last digit.",
+        f"- **Machine**: {m.get('nproc')} cores (`nproc`), {m.get('cpu')}, {m.get('memory')} RAM",
         f"- **Software**: {m.get('implementation')} {m.get('python')}, DuckDB {m.get('duckdb')}, "
         f"sqlglot {m.get('sqlglot')}",
+        "- **Load** (1-minute load average before/after each workload): "
+        + ", ".join(f"{k} {v['loadavg_1min'][0]}/{v['loadavg_1min'][1]}" for k, v in res.items()
+                    if isinstance(v, dict) and v.get("loadavg_1min")) + (" — other engineers' test runs share the "
+        "2 cores, so single samples (and p99s) include preemption; medians and ratios are the robust figures."
+        if any(isinstance(v, dict) and v.get("loadavg_1min") for v in res.values()) else ""),
         f"- **DuckDB** runs in-process, in memory, with `SET threads={m.get('duckdb_threads')}` (the Python "
         "runtime uses one core); the latency table also gives the ratio against DuckDB with every core.",
         "- **Method**: deltasql and DuckDB run in the same process on the same rows and the same changes. "
