@@ -19,6 +19,14 @@ from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.LogicalAnd, exp.LogicalOr,
               exp.GroupConcat, exp.AnyValue, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance,
               exp.VariancePop, exp.Median)
+AGGREGATE_FUNCTION_NAMES = frozenset({"total"})  # aggregates sqlglot parses as anonymous functions
+
+
+def is_aggregate(node) -> bool:
+    return isinstance(node, AGGREGATES) or (isinstance(node, exp.Anonymous)
+                                           and node.name.lower() in AGGREGATE_FUNCTION_NAMES)
+
+
 NONDETERMINISTIC = (exp.Rand, exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime)
 
 COMPARISONS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
@@ -236,6 +244,35 @@ class ExprBinder:
 
     def _Mod(self, node):
         return self.arith("mod", node)
+
+    def bitwise(self, fn, node):
+        args = [self.bind(node.this)] + ([self.bind(node.expression)] if node.args.get("expression") else [])
+        args = [self.sqlite_numeric(a, node) if self.dialect.name == "sqlite" else a for a in args]
+        for a in args:
+            if a.type.kind == "null":
+                return Lit(None, BIGINT)
+            if a.type.kind != "int":
+                raise self.error(node, f"bitwise operators need integers, not {a.type}")
+        t = max((a.type for a in args), key=lambda t: t.bits)
+        return Call(fn, tuple(args), t, any(a.nullable for a in args))
+
+    def _BitwiseAnd(self, node):
+        return self.bitwise("bit_and", node)
+
+    def _BitwiseOr(self, node):
+        return self.bitwise("bit_or", node)
+
+    def _BitwiseXor(self, node):
+        return self.bitwise("bit_xor", node)
+
+    def _BitwiseNot(self, node):
+        return self.bitwise("bit_not", node)
+
+    def _BitwiseLeftShift(self, node):
+        return self.bitwise("shift_left", node)
+
+    def _BitwiseRightShift(self, node):
+        return self.bitwise("shift_right", node)
 
     def _Pow(self, node):
         a, b = self.bind(node.this), self.bind(node.expression)
@@ -456,6 +493,8 @@ class ExprBinder:
             raise self.error(node, "IN UNNEST is not supported")
         x = self.bind(node.this)
         items = [self.bind(i) for i in node.expressions]
+        if not items:
+            return Lit(False, BOOLEAN)  # x IN () is FALSE, even for a NULL x (SQLite)
         if self.dialect.name == "sqlite":
             items = [self.sqlite_affinity(x, i, node)[1] for i in items]
         allx, _ = self.unify([x] + items, node, "IN")
@@ -523,7 +562,13 @@ class ExprBinder:
         return Case(((cond, a),), b, t, a.nullable or b.nullable)
 
     def _Coalesce(self, node):
-        args = [self.bind(node.this)] + [self.bind(x) for x in node.expressions]
+        args = []
+        for x in [node.this] + list(node.expressions):
+            args.append(self.bind(x))
+            if isinstance(args[-1], Lit) and args[-1].value is not None:
+                break  # later arguments can never be reached
+        if len(args) == 1:
+            return args[0]
         args, t = self.unify(args, node, "COALESCE")
         return Call("coalesce", tuple(args), t, all(a.nullable for a in args))
 
@@ -555,7 +600,7 @@ class ExprBinder:
             raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
         if isinstance(node, exp.TryCast):
             raise self.error(node, "TRY_CAST is not supported")
-        if a.type.kind == "null":
+        if a.type.kind == "null" or (isinstance(a, Lit) and a.value is None):
             return Lit(None, t)
         if t.kind == "interval":
             raise self.error(node, "CAST to INTERVAL is not supported")
@@ -778,6 +823,8 @@ class ExprBinder:
 
     def _Anonymous(self, node):
         name = node.name.lower()
+        if name in AGGREGATE_FUNCTION_NAMES:
+            return self._aggregate(node)
         args = node.expressions
         if name in ("strpos", "instr") and len(args) == 2:
             hay, needle = (self.to_text(self.bind(a), node) for a in args)
@@ -850,5 +897,5 @@ def _describe(node) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["ExprBinder", "AGGREGATES", "NONDETERMINISTIC", "lit", "call", "boolean", "not_", "and_", "or_",
+__all__ = ["ExprBinder", "AGGREGATES", "is_aggregate", "NONDETERMINISTIC", "lit", "call", "boolean", "not_", "and_", "or_",
            "is_null", "is_not_null"]

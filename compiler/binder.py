@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from . import plan as P
-from .bind_expr import AGGREGATES, ExprBinder, boolean, call, is_not_null, not_
+from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not_
 from .errors import CompileError
 from .expr import Col, Lit, conjuncts
 from .frontend import position
@@ -248,6 +248,12 @@ class QueryBinder(SubqueryMixin):
                     raise self.error(item, f"unknown table {name!r}")
                 plan = P.Scan(name, rel.fields, rel.is_view)
                 names = [f.name for f in rel.fields]
+        elif isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
+            # a parenthesized join, FROM (a JOIN b ON …): the same as the join written out
+            rel = self.source(item.this)
+            for j in item.this.args.get("joins") or []:
+                rel = self.join(rel, j)
+            return rel
         elif isinstance(item, exp.Subquery):
             b = self.query(item.this)
             plan, names = b.plan, b.names
@@ -315,14 +321,14 @@ class QueryBinder(SubqueryMixin):
                 roots.append(node.args[key])
         for root in roots:
             for n in root.walk(bfs=False):
-                if isinstance(n, AGGREGATES) and _owner(n) is node:
+                if is_aggregate(n) and _owner(n) is node:
                     target = n.parent if isinstance(n.parent, exp.Filter) else n
                     if target not in out:
                         out.append(target)
         for n in out:
             inner = n.this if isinstance(n, exp.Filter) else n
             for sub in inner.walk():
-                if sub is not inner and isinstance(sub, AGGREGATES) and _owner(sub) is node:
+                if sub is not inner and is_aggregate(sub) and _owner(sub) is node:
                     raise self.error(sub, "aggregate function calls cannot be nested")
         return out
 
@@ -462,8 +468,19 @@ class QueryBinder(SubqueryMixin):
                 arg_node = arg_node.expressions[0]
         if isinstance(node, exp.Count):
             if arg_node is None or isinstance(arg_node, exp.Star):
+                if distinct:
+                    raise self.error(node, "COUNT(DISTINCT *) is not valid SQL")
                 return P.AggCall("count_star", None, False, filt, BIGINT, False)
             return P.AggCall("count", eb.bind(arg_node), distinct, filt, BIGINT, False)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "total":
+            # SQLite's TOTAL(x): the floating-point sum, 0.0 over no rows
+            if len(node.expressions) != 1:
+                raise self.error(node, "TOTAL takes one argument")
+            arg_node = node.expressions[0]
+            if isinstance(arg_node, exp.Distinct):
+                distinct, arg_node = True, arg_node.expressions[0]
+            arg = eb.coerce(eb.sqlite_numeric(eb.bind(arg_node), node), DOUBLE, node)
+            return P.AggCall("total", arg, distinct, filt, DOUBLE, False)
         if isinstance(node, exp.AnyValue):
             raise self.error(node, "ANY_VALUE is not deterministic and cannot be maintained")
         arg = eb.bind(arg_node)

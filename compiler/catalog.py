@@ -11,6 +11,7 @@ class Relation:
     fields: tuple  # plan.Field
     is_view: bool = False
     primary_key: tuple = ()  # column indices
+    unique: tuple = ()  # UNIQUE constraints: tuples of column indices
     sql: str = ""  # a view's defining query
     depends_on: frozenset = frozenset()  # names of the tables and views a view reads
     indexes: dict = field(default_factory=dict)  # index name -> column names (hints only)

@@ -141,6 +141,14 @@ class Codegen:
                 helper = {"add": "_dadd", "sub": "_dsub", "mul": "_dmul"}[fn]
                 return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
             return self._strict(args, col, lambda a, b: self._int_check(e, f"({a} {op} {b})"))
+        if fn in ("bit_and", "bit_or", "bit_xor"):
+            op = {"bit_and": "&", "bit_or": "|", "bit_xor": "^"}[fn]
+            return self._strict(args, col, lambda a, b: f"({a} {op} {b})")
+        if fn == "bit_not":
+            return self._strict(args, col, lambda a: f"(~{a})")
+        if fn in ("shift_left", "shift_right"):
+            helper = "_shift_left" if fn == "shift_left" else "_shift_right"
+            return self._strict(args, col, lambda a, b: f"{helper}({a}, {b}, {e.type.bits})")
         if fn == "neg":
             return self._strict(args, col, lambda a: self._int_check(e, f"(-{a})"))
         if fn in ("div", "idiv", "mod"):
@@ -161,6 +169,8 @@ class Codegen:
             return f"({self.value(args[0], col)} != {self.value(args[1], col)})"
         if fn == "is_not_distinct":
             return f"({self.value(args[0], col)} == {self.value(args[1], col)})"
+        if fn in ("is_null", "is_not_null") and isinstance(args[0], Lit):
+            return repr((args[0].value is None) == (fn == "is_null"))
         if fn == "is_null":
             return f"({self.value(args[0], col)} is None)"
         if fn == "is_not_null":

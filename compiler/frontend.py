@@ -104,6 +104,16 @@ def error_at(node, message: str, sql: str) -> CompileError:
     return CompileError(message, line, col, sql)
 
 
+def normalize_forms(query: exp.Expression) -> None:
+    """Rewrite SQLite shorthands into standard SQL before name resolution: ``x IN t`` (a table
+    name) means ``x IN (SELECT * FROM t)``."""
+    for node in list(query.find_all(exp.In)):
+        field = node.args.get("field")
+        if isinstance(field, exp.Column) and not field.table:
+            node.set("field", None)
+            node.set("query", exp.Subquery(this=exp.select("*").from_(exp.to_table(field.name))))
+
+
 def name_projections(select: exp.Expression, dialect: str) -> None:
     """Give every unnamed projection an explicit alias: its own SQL text (what DuckDB shows as the
     column name), so names survive qualify, which would otherwise invent _col_N."""

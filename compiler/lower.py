@@ -265,6 +265,8 @@ class Lowering:
                 from . import sqlfuncs as F
                 check = F.make_int_check(a.type.bits, False)
             return A.SumDistinct(kind, scale, check) if a.distinct else A.Sum(kind, scale, check)
+        if fn == "total":
+            return A.TotalDistinct() if a.distinct else A.Total()
         if fn == "avg":
             return A.AvgDistinct(kind) if a.distinct else A.Avg(kind)
         if fn == "min":

@@ -28,36 +28,13 @@ from .catalog import Catalog, Relation
 from .codegen import Codegen
 from .dialect import get_dialect
 from .errors import CompileError, DataError
-from .frontend import error_at, name_projections, offset_to_position, parse, qualify_query
+from .frontend import error_at, name_projections, normalize_forms, offset_to_position, parse, qualify_query
 from .lower import Lowering
 from .passes.pipeline import optimize
+from .tables import Table
 from .types import coerce_value, from_sqlglot, row_checker
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
-
-
-@dataclass
-class Table:
-    rel: Relation
-    input: Input
-    contents: dict = field(default_factory=dict)  # the committed rows (a Z-set)
-    pending: dict = field(default_factory=dict)  # changes queued for the next step
-    keys: dict | None = None  # primary key -> current row (contents + pending), if there is a key
-    check: object = None  # fast validator for rows that already have the right types
-
-    def weight(self, row) -> int:
-        """How many copies of row the table holds, counting queued changes."""
-        return self.contents.get(row, 0) + self.pending.get(row, 0)
-
-    def current(self) -> dict:
-        out = dict(self.contents)
-        for row, w in self.pending.items():
-            n = out.get(row, 0) + w
-            if n:
-                out[row] = n
-            else:
-                out.pop(row, None)
-        return out
 
 
 @dataclass
@@ -186,7 +163,7 @@ class Pipeline:
             raise error_at(table, f"{name!r} already exists", sql)
         if ast.expression is not None:
             return self._create_table_as(ast, name, sql)
-        fields, pk = [], []
+        fields, pk, unique = [], [], []
         for item in schema.expressions:
             if isinstance(item, exp.ColumnDef):
                 if item.args.get("kind") is None:
@@ -207,8 +184,9 @@ class Pipeline:
                     elif isinstance(k, exp.PrimaryKeyColumnConstraint):
                         pk.append(len(fields))
                         nullable = False
-                    elif isinstance(k, (exp.UniqueColumnConstraint, exp.DefaultColumnConstraint,
-                                        exp.CheckColumnConstraint, exp.Reference)):
+                    elif isinstance(k, exp.UniqueColumnConstraint):
+                        unique.append((len(fields),))
+                    elif isinstance(k, (exp.DefaultColumnConstraint, exp.CheckColumnConstraint, exp.Reference)):
                         raise error_at(c, f"column constraint {c.sql()} is not supported", sql)
                 if any(f.name == item.name for f in fields):
                     raise error_at(item, f"duplicate column name {item.name!r}", sql)
@@ -223,15 +201,29 @@ class Pipeline:
                     if i not in pk:
                         pk.append(i)
                     fields[i] = P.Field(fields[i].name, fields[i].type, False)
+            elif isinstance(item, exp.UniqueColumnConstraint) or (
+                    isinstance(item, exp.Constraint) and any(isinstance(e, exp.UniqueColumnConstraint)
+                                                             for e in item.expressions)):
+                u = item if isinstance(item, exp.UniqueColumnConstraint) else \
+                    next(e for e in item.expressions if isinstance(e, exp.UniqueColumnConstraint))
+                names = [f.name for f in fields]
+                cols = []
+                for c in (u.this.expressions if isinstance(u.this, exp.Schema) else []):
+                    if c.name not in names:
+                        raise error_at(c, f"UNIQUE column {c.name!r} is not a column of {name}", sql)
+                    cols.append(names.index(c.name))
+                if not cols:
+                    raise error_at(item, f"table constraint {item.sql()} is not supported", sql)
+                unique.append(tuple(cols))
             else:
                 raise error_at(item, f"table constraint {item.sql()} is not supported", sql)
-        rel = Relation(name, tuple(fields), primary_key=tuple(pk))
+        rel = Relation(name, tuple(fields), primary_key=tuple(pk), unique=tuple(unique))
         self._add_table(rel)
 
     def _add_table(self, rel: Relation) -> Table:
         inp = self.circuit.add(Input(rel.name))
         inp.label = f"table {rel.name}"
-        t = Table(rel, inp, keys={} if rel.primary_key else None, check=row_checker(rel.fields))
+        t = Table(rel, inp, row_checker(rel.fields))
         self.catalog.add(rel)
         self._tables[rel.name] = t
         return t
@@ -243,7 +235,7 @@ class Pipeline:
                        for n, f in zip(_unique_names(bound.names), bound.plan.fields))
         rows = self._evaluate(optimize(bound.plan))
         t = self._add_table(Relation(name, fields))
-        self._queue(t, rows)
+        t.queue_insert([self._row(t, r) for r, w in rows.items() for _ in range(w)])
 
     def _create_index(self, ast, sql):
         index = ast.this
@@ -387,6 +379,7 @@ class Pipeline:
 
     # -- queries --------------------------------------------------------------------------------
     def _bind_query(self, query, sql):
+        normalize_forms(query)
         name_projections(query, self.dialect.name)
         # only the relations the query names: normalising the whole catalog costs O(catalog) per view
         names = {t.name for t in query.find_all(exp.Table)}
@@ -462,26 +455,12 @@ class Pipeline:
     def insert(self, table: str, rows) -> None:
         """Queue rows (tuples in column order, or dicts by column name) for insertion."""
         t = self._table(table)
-        self._queue(t, None, rows=[self._row(t, r) for r in rows])
+        t.queue_insert([self._row(t, r) for r in rows])
 
     def delete(self, table: str, rows) -> None:
         """Queue rows for deletion; each must be present (counting queued changes)."""
         t = self._table(table)
-        checked = [self._row(t, r) for r in rows]
-        need: dict = {}
-        for r in checked:
-            need[r] = need.get(r, 0) + 1
-        for r, n in need.items():
-            have = t.weight(r)
-            if have < n:
-                raise DataError(f"cannot delete {r!r} from {table}: the row is not in the table"
-                                + (f" ({n} copies asked, {have} present)" if have else ""))
-        for r, n in need.items():
-            _bump(t.pending, r, -n)
-            if t.keys is not None:
-                k = tuple(r[i] for i in t.rel.primary_key)
-                if t.keys.get(k) == r:
-                    del t.keys[k]
+        t.queue_delete([self._row(t, r) for r in rows])
 
     def _table(self, name: str) -> Table:
         t = self._tables.get(name)
@@ -515,39 +494,10 @@ class Pipeline:
             out.append(v)
         return tuple(out)
 
-    def _queue(self, t: Table, zset, rows=None) -> None:
-        """Queue insertions (validated rows); a primary key turns an insert of an existing key into
-        a replacement (upsert)."""
-        if rows is None:
-            rows = []
-            for r, w in zset.items():
-                checked = self._row(t, r)
-                rows.extend([checked] * w)
-        if t.keys is None:
-            pending = t.pending
-            get = pending.get
-            for r in rows:
-                n = get(r, 0) + 1
-                if n:
-                    pending[r] = n
-                else:
-                    del pending[r]
-            return
-        pk = t.rel.primary_key
-        for r in rows:
-            k = tuple(r[i] for i in pk)
-            old = t.keys.get(k)
-            if old is not None:
-                _bump(t.pending, old, -1)
-            _bump(t.pending, r, 1)
-            t.keys[k] = r
-
     def discard(self) -> None:
         """Drop every queued change."""
         for t in self._tables.values():
-            t.pending = {}
-            if t.keys is not None:
-                t.keys = {tuple(r[i] for i in t.rel.primary_key): r for r in t.contents}
+            t.discard()
 
     def _insert_statement(self, ast, sql):
         target = ast.this
@@ -561,7 +511,8 @@ class Pipeline:
         for c in cols:
             if c not in names:
                 raise error_at(target, f"unknown column {c!r} of {t.rel.name}", sql)
-        if ast.args.get("conflict") is not None or (ast.args.get("alternative") or "").upper() not in ("", "REPLACE"):
+        alternative = (ast.args.get("alternative") or "").upper()
+        if ast.args.get("conflict") is not None or alternative not in ("", "REPLACE"):
             raise error_at(ast, "INSERT … ON CONFLICT / OR IGNORE is not supported", sql)
         source = ast.expression
         rows = self._literal_rows(source, len(cols))
@@ -583,7 +534,7 @@ class Pipeline:
                 full.append(self._row(t, tuple(by_name.get(n) for n in names)))
             except DataError as e:
                 raise DataError(f"{e} (line {error_at(source, '', sql).line})") from None
-        self._queue(t, None, rows=full)
+        t.queue_insert(full, replace=alternative == "REPLACE")
 
     def _literal_rows(self, source, width):
         """VALUES rows that are plain literals, without building a circuit (the common case)."""
@@ -614,10 +565,7 @@ class Pipeline:
             query = query.where(where.this.copy())
         bound, _ = self._bind_query(query, sql)
         doomed = self._evaluate(optimize(bound.plan))
-        for r, w in doomed.items():
-            _bump(t.pending, r, -w)
-            if t.keys is not None:
-                t.keys.pop(tuple(r[i] for i in t.rel.primary_key), None)
+        t.queue_delete([r for r, w in doomed.items() for _ in range(w)])
 
     def _update_statement(self, ast, sql):
         table = ast.this
@@ -646,11 +594,12 @@ class Pipeline:
         for row, w in changed.items():
             new = self._row(t, row[n:])
             new_rows.extend([(row[:n], new)] * w)
-        for old, _new in new_rows:
-            _bump(t.pending, old, -1)
-            if t.keys is not None:
-                t.keys.pop(tuple(old[i] for i in t.rel.primary_key), None)
-        self._queue(t, None, rows=[new for _old, new in new_rows])
+        t.queue_delete([old for old, _new in new_rows])
+        try:
+            t.queue_insert([new for _old, new in new_rows])
+        except DataError:
+            t.queue_insert([old for old, _new in new_rows])  # put the old rows back: nothing changed
+            raise
 
     # -- stepping -------------------------------------------------------------------------------
     def step(self) -> dict:
@@ -668,9 +617,7 @@ class Pipeline:
             view = _view_of(e.op)
             raise _data_error(e.cause, view) from e
         for t in fed:
-            for r, w in t.pending.items():
-                _bump(t.contents, r, w)
-            t.pending = {}
+            t.commit()
         self.last_changes = {name: list(v.output.delta.items()) for name, v in self._views.items()
                              if v.output.delta}
         return self.last_changes
@@ -785,14 +732,6 @@ def _literal_value(x):
                 v = float(text)
         return -v if neg else v
     return _NOT_LITERAL
-
-
-def _bump(z: dict, row, w: int) -> None:
-    n = z.get(row, 0) + w
-    if n:
-        z[row] = n
-    else:
-        z.pop(row, None)
 
 
 def _integral(op, pipeline):

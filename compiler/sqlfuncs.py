@@ -108,6 +108,24 @@ def make_int_check(bits: int, to_float: bool):
     return check
 
 
+def _wrap_bits(v: int, bits: int) -> int:
+    """Two's-complement wrap-around into ``bits`` (shifts overflow silently, as in SQLite and C)."""
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def shift_left(x, n, bits):
+    if n < 0:
+        return shift_right(x, -n, bits)
+    return 0 if n >= bits else _wrap_bits(x << n, bits)
+
+
+def shift_right(x, n, bits):
+    if n < 0:
+        return shift_left(x, -n, bits)
+    return (-1 if x < 0 else 0) if n >= bits else x >> n
+
+
 def greatest(*args):
     values = [v for v in args if v is not None]
     return max(values) if values else None

@@ -343,12 +343,16 @@ def free_columns(node) -> list:
 
 
 def _sources(select: exp.Select):
+    """The FROM items of a SELECT, parenthesized joins flattened into their tables."""
     out = []
     f = select.args.get("from_")
-    if f is not None:
-        out.append(f.this)
-    for j in select.args.get("joins") or []:
-        out.append(j.this)
+    items = ([f.this] if f is not None else []) + [j.this for j in select.args.get("joins") or []]
+    for item in items:
+        if isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
+            out.append(item.this)
+            out += [j.this for j in item.this.args.get("joins") or []]
+        else:
+            out.append(item)
     return out
 
 

@@ -126,6 +126,16 @@ class Sum:
         return total
 
 
+class Total(Sum):
+    """SQLite's TOTAL(x): the floating-point sum, 0.0 when there is no non-NULL input."""
+
+    def __init__(self):
+        super().__init__("float")
+
+    def result(self, st):
+        return self.finish(st[0]) if st[1] else 0.0
+
+
 class Avg(Sum):
     """AVG(x) = SUM(x) / COUNT(x), a floating-point result (DuckDB and SQLite both give DOUBLE);
     it accumulates exactly as SUM does."""
@@ -229,6 +239,17 @@ class SumDistinct(_Multiset):
         for v in st[0]:
             self.sum.update(s, v, 1)
         return self.sum.result(s)
+
+
+class TotalDistinct(SumDistinct):
+    """TOTAL(DISTINCT x): 0.0 rather than NULL over no input."""
+
+    def __init__(self):
+        super().__init__("float")
+
+    def result(self, st):
+        v = super().result(st)
+        return 0.0 if v is None else v
 
 
 class AvgDistinct(_Multiset):
