@@ -165,6 +165,35 @@ def test_scope_in_scope_nonlinear_inner(a, b, g):
     run_law(lambda c, *ins: build_nested(c, *ins, inner_nonlinear=True), nested, [a, b, g])
 
 
+def build_nested_in_wrapper(c, start, e, good):
+    """The 3-D circuit inside the body of one more Scope (4-D times (i, j, k)); the wrapper has no
+    feedback of its own, so its exports are the 3-D circuit's."""
+    w = c.add(Scope(start, e, good, name="wrapper"))
+    y, tc = build_nested(w.body, *w.imports)
+    w.export(y)
+    w.export(tc)
+    return [c.add(Select(w, 0)), c.add(Select(w, 1))]
+
+
+@examples(30)
+@given(NODE_STREAMS, EDGE_STREAMS, NODE_STREAMS)
+def test_scope_in_scope_in_scope(a, b, g):
+    run_law(build_nested_in_wrapper, nested, [a, b, g])
+
+
+def test_scope_in_scope_in_scope_runs_at_depth_four():
+    c = Circuit()
+    ins = [c.add(Input(n)) for n in "SEG"]
+    y, _ = [c.add(Output(o)) for o in build_nested_in_wrapper(c, *ins)]
+    ins[0].feed({(0,): 1})
+    ins[1].feed({(0, 1): 1, (1, 2): 1, (2, 3): 1})
+    ins[2].feed({(1,): 1, (2,): 1})
+    c.step()
+    assert y.contents == {(0,): 1, (1,): 1, (2,): 1}
+    times = {t for op in walk(c) if isinstance(op, NestedDistinct) for h in op.ins.values() for t in h}
+    assert {len(t) for t in times} == {2, 3}  # Y at (i, j), the inner closure at (i, j, k)
+
+
 def test_scope_in_scope_really_nests():
     """The 3-D circuit has operators at inner times of length 2, and its state does drain."""
     c = Circuit()
