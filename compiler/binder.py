@@ -142,6 +142,14 @@ class QueryBinder(SubqueryMixin):
                 eb = ExprBinder(self, rel)
                 cond = eb.condition(having.this)
                 rel.plan = P.Filter(rel.plan, cond)
+        windows = [w for w in node.find_all(exp.Window) if _owner(w) is node]
+        if windows:
+            self.windows(rel, windows)
+        qualify = node.args.get("qualify")
+        if qualify is not None:
+            if not windows:
+                raise self.error(qualify, "QUALIFY needs a window function")
+            rel.plan = P.Filter(rel.plan, ExprBinder(self, rel).condition(qualify.this))
         eb = ExprBinder(self, rel)
         exprs, names = [], []
         for p in node.expressions:
@@ -177,15 +185,15 @@ class QueryBinder(SubqueryMixin):
         d = node.args.get("distinct")
         if d is not None and d.args.get("on") is not None:
             raise self.error(d, "DISTINCT ON is not supported")
-        for key, what in (("qualify", "QUALIFY"), ("windows", "WINDOW"), ("into", "SELECT INTO"),
+        for key, what in (("windows", "a WINDOW clause (write each OVER (…) in full)"), ("into", "SELECT INTO"),
                           ("laterals", "LATERAL"), ("pivots", "PIVOT"), ("connect", "CONNECT BY"),
                           ("sample", "TABLESAMPLE")):
             v = node.args.get(key)
             if v:
                 raise self.error(v if isinstance(v, exp.Expression) else node, f"{what} is not supported")
         for w in node.find_all(exp.Window):
-            if w.find_ancestor(exp.Select) is node:
-                raise self.error(w, "window functions (OVER) are not supported")
+            if w.find_ancestor(exp.Select) is node and w.args.get("alias") is not None:
+                raise self.error(w, "named windows are not supported (write the OVER (…) in full)")
 
     def limit_offset(self, node):
         limit = None
@@ -321,7 +329,7 @@ class QueryBinder(SubqueryMixin):
                 roots.append(node.args[key])
         for root in roots:
             for n in root.walk(bfs=False):
-                if is_aggregate(n) and _owner(n) is node:
+                if is_aggregate(n) and _owner(n) is node and not _windowed(n):
                     target = n.parent if isinstance(n.parent, exp.Filter) else n
                     if target not in out:
                         out.append(target)
@@ -522,6 +530,94 @@ class QueryBinder(SubqueryMixin):
             return P.AggCall(fn, arg, distinct, filt, DOUBLE)
         raise self.error(node, f"unsupported aggregate {type(node).__name__}")
 
+    # -- window functions -----------------------------------------------------------------------
+    def windows(self, rel: Rel, nodes) -> None:
+        """Add one column per window function to rel (one Window node per PARTITION BY / ORDER BY)."""
+        groups: dict = {}
+        for w in nodes:
+            spec = (tuple(w.args.get("partition_by") or []), w.args.get("order"))
+            groups.setdefault(spec, []).append(w)
+        for (partition, order), members in groups.items():
+            eb = ExprBinder(self, rel)
+            part = tuple(eb.bind(p) for p in partition)
+            keys = []
+            for o in (order.expressions if order is not None else []):
+                e = eb.bind(o.this)
+                desc = bool(o.args.get("desc"))
+                nf = o.args.get("nulls_first")
+                if nf is None:
+                    nf = not desc if self.dialect.name == "sqlite" else False
+                keys.append(P.SortKey(e, desc, bool(nf)))
+            calls = [self.window_call(w, eb, bool(keys)) for w in members]
+            base = rel.width
+            rel.plan = P.Window(rel.plan, part, tuple(keys), tuple(calls),
+                                tuple(f"$window{base + i}" for i in range(len(calls))))
+            for i, w in enumerate(members):
+                rel.ast_map[w] = base + i
+
+    def window_call(self, w, eb: ExprBinder, ordered: bool) -> P.WinCall:
+        f = w.this
+        frame = self.window_frame(w.args.get("spec"), ordered)
+        ranking = {exp.RowNumber: "row_number", exp.Rank: "rank", exp.DenseRank: "dense_rank",
+                   exp.PercentRank: "percent_rank", exp.CumeDist: "cume_dist"}
+        if type(f) in ranking:
+            fn = ranking[type(f)]
+            t = DOUBLE if fn in ("percent_rank", "cume_dist") else BIGINT
+            return P.WinCall(fn, (), t, False)
+        if isinstance(f, exp.Ntile):
+            n = self.constant_int(f.this, "NTILE") if f.this is not None else 1
+            if n < 1:
+                raise self.error(f, "NTILE needs a positive number of buckets")
+            return P.WinCall("ntile", (), BIGINT, False, None, n)
+        if isinstance(f, (exp.Lag, exp.Lead)):
+            x = eb.bind(f.this)
+            offset = self.constant_int(f.args["offset"], "the LAG/LEAD offset") if f.args.get("offset") else 1
+            default = eb.bind(f.args["default"]) if f.args.get("default") is not None else Lit(None, x.type)
+            (x, default), t = eb.unify([x, default], f, "LAG/LEAD")
+            shift = offset if isinstance(f, exp.Lag) else -offset
+            return P.WinCall("lag", (x, default), t, True, None, shift)
+        if isinstance(f, (exp.FirstValue, exp.LastValue, exp.NthValue)):
+            x = eb.bind(f.this)
+            which = {exp.FirstValue: "first", exp.LastValue: "last", exp.NthValue: "nth"}[type(f)]
+            nth = self.constant_int(f.args["offset"], "NTH_VALUE") if which == "nth" else 1
+            if which == "nth" and nth < 1:
+                raise self.error(f, "NTH_VALUE needs a positive position")
+            return P.WinCall("frame_value", (x,), x.type, True, frame, (which, nth))
+        inner = f.this if isinstance(f, exp.Filter) else f
+        if is_aggregate(inner):
+            agg = self.agg_call(f, eb)
+            return P.WinCall("agg", (), agg.type, agg.nullable, frame, agg)
+        raise self.error(f, f"unsupported window function {f.sql(dialect=self.dialect.name)}")
+
+    def window_frame(self, spec, ordered: bool):
+        """The frame of an OVER (…) as runtime/windows.py describes it."""
+        if spec is None:
+            return None  # the default: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        mode = (spec.args.get("kind") or "").lower()
+        if mode not in ("rows", "range"):
+            raise self.error(spec, f"{mode.upper() or 'this'} window frames are not supported")
+
+        def bound(value, side, is_start):
+            if value is None:
+                return ("current", None)
+            text = value if isinstance(value, str) else None
+            side = (side or "").lower()
+            if text is not None and text.upper() == "UNBOUNDED":
+                return ("unbounded", None) if side == "preceding" else ("unbounded_following", None)
+            if text is not None and text.upper() == "CURRENT ROW":
+                return ("current", None)
+            if mode == "range":
+                raise self.error(spec, "RANGE frames with an offset are not supported (use ROWS)")
+            n = self.constant_int(value, "a window frame offset")
+            return ("preceding", n) if side == "preceding" else ("following", n)
+
+        start = bound(spec.args.get("start"), spec.args.get("start_side"), True)
+        end = bound(spec.args.get("end"), spec.args.get("end_side"), False) if spec.args.get("end") is not None \
+            else ("current", None)
+        if spec.args.get("exclude"):
+            raise self.error(spec, "EXCLUDE in window frames is not supported")
+        return (mode, start, end)
+
     # -- ORDER BY -------------------------------------------------------------------------------
     def order_by(self, order_node, select, exprs, eb: ExprBinder, prefix: int, distinct: bool):
         """Sort keys over the projected row [prefix, exprs, hidden...] and the hidden expressions."""
@@ -657,6 +753,14 @@ class QueryBinder(SubqueryMixin):
             plan = j
             return Bound(plan, names, p)
         return Bound(plan, names)
+
+
+def _windowed(node) -> bool:
+    """An aggregate that is itself the function of an OVER (…) (possibly with FILTER)."""
+    parent = node.parent
+    if isinstance(parent, exp.Filter):
+        parent = parent.parent
+    return isinstance(parent, exp.Window)
 
 
 def _owner(node):

@@ -20,6 +20,8 @@ from __future__ import annotations
 from runtime.nested import NestedDistinct, NestedJoin, Scope, Select
 from runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Negate, Plus, Semijoin, SetOp, TopK
 from runtime.operators.constant import Constant
+from runtime.operators.window import Window
+from runtime import windows as W
 
 from runtime import aggregates as A
 
@@ -321,6 +323,35 @@ class Lowering:
         part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
         order = G.sort_key_function(self.cg, node.order)
         return self.add(TopK(src, part, order, node.limit, node.offset), "top-k")
+
+    def _Window(self, node):
+        if self.nested:
+            raise CompileError("a window function inside a recursive CTE must not read the recursion")
+        src = self.lower(node.input)
+        part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
+        order = G.sort_key_function(self.cg, node.order)
+        peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.order else _unit_key
+        functions = [self.window_function(c) for c in node.calls]
+        return self.add(Window(src, part, order, peer, functions), "window")
+
+    def window_function(self, c: P.WinCall):
+        frame = c.frame or W.DEFAULT_FRAME
+        simple = {"row_number": W.RowNumber, "rank": W.Rank, "dense_rank": W.DenseRank,
+                  "percent_rank": W.PercentRank, "cume_dist": W.CumeDist}
+        if c.fn in simple:
+            return simple[c.fn]()
+        if c.fn == "ntile":
+            return W.Ntile(c.extra)
+        if c.fn == "lag":
+            x, default = (G.row_function(self.cg, (a,), "window_arg") for a in c.args)
+            return W.Shift(lambda r, f=x: f(r)[0], c.extra, lambda r, f=default: f(r)[0])
+        if c.fn == "frame_value":
+            x = G.row_function(self.cg, c.args, "window_arg")
+            which, nth = c.extra
+            return W.FrameValue(lambda r, f=x: f(r)[0], which, frame, nth)
+        if c.fn == "agg":
+            return W.FrameAggregate(self.aggregate_function(c.extra), self.extractor(c.extra), frame)
+        raise AssertionError(c.fn)
 
     # -- recursion ------------------------------------------------------------------------------
     def _Fixpoint(self, node):

@@ -228,6 +228,40 @@ class TopK:
 
 
 @dataclass(frozen=True, slots=True)
+class WinCall:
+    """A window function: fn is row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag,
+    lead, first_value, last_value, nth_value or agg (``extra`` then holds the AggCall).  ``frame``
+    is (mode, start, end) as in runtime/windows.py, None for the default."""
+
+    fn: str
+    args: tuple
+    type: SqlType
+    nullable: bool = True
+    frame: object = None
+    extra: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Each input row extended with window-function values over its partition (rows sharing the
+    partition expressions), in ``order``."""
+
+    input: object
+    partition: tuple
+    order: tuple  # SortKey, ...
+    calls: tuple  # WinCall, ...
+    names: tuple = field(compare=False)
+
+    @property
+    def fields(self):
+        return self.input.fields + tuple(Field(n, c.type, c.nullable) for n, c in zip(self.names, self.calls))
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+@dataclass(frozen=True, slots=True)
 class RecRef:
     """Inside a recursive group's bodies: the current value of the group's relation ``name``."""
 
@@ -258,7 +292,7 @@ class Fixpoint:
 
 
 Plan = (Scan | Values | Filter | Project | Join | Semijoin | Aggregate | Distinct | UnionAll
-        | SetOp | TopK | RecRef | Fixpoint)
+        | SetOp | TopK | Window | RecRef | Fixpoint)
 
 
 def walk(plan):
@@ -316,6 +350,13 @@ def explain(plan, indent: int = 0) -> str:
         order = ", ".join(f"{render(k.expr, names)}{' DESC' if k.descending else ''}" for k in plan.order)
         part = f" partition [{', '.join(render(p, names) for p in plan.partition)}]" if plan.partition else ""
         head = f"TopK limit {plan.limit} offset {plan.offset} order [{order}]{part}"
+    elif isinstance(plan, Window):
+        names = [f.name for f in plan.input.fields]
+        part = ", ".join(render(p, names) for p in plan.partition)
+        order = ", ".join(f"{render(k.expr, names)}{' DESC' if k.descending else ''}" for k in plan.order)
+        calls = ", ".join(f"{c.fn}({', '.join(render(a, names) for a in c.args)}) AS {n}"
+                          for c, n in zip(plan.calls, plan.names))
+        head = f"Window partition [{part}] order [{order}] {calls}"
     elif isinstance(plan, RecRef):
         head = f"RecRef {plan.name}"
     elif isinstance(plan, Fixpoint):

@@ -215,6 +215,8 @@ def _check_term(qb, plan, gid, members, name, term_ast, linear: bool) -> None:
             visit(node.input, "an aggregation")
         elif isinstance(node, P.TopK):
             visit(node.input, "ORDER BY … LIMIT")
+        elif isinstance(node, P.Window):
+            visit(node.input, "a window function")
         elif isinstance(node, P.Distinct):
             visit(node.input, "DISTINCT inside a UNION ALL recursion" if linear else reason)
         elif isinstance(node, P.SetOp):

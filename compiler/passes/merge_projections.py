@@ -79,6 +79,8 @@ def _rebuild(node, memo):
         return P.SetOp(w(node.left), w(node.right), node.kind)
     if isinstance(node, P.TopK):
         return P.TopK(w(node.input), node.order, node.limit, node.offset, node.partition)
+    if isinstance(node, P.Window):
+        return P.Window(w(node.input), node.partition, node.order, node.calls, node.names)
     if isinstance(node, P.Fixpoint):
         return P.Fixpoint(node.names, tuple(w(b) for b in node.bodies), node.distinct, node.index, node.group,
                           node.fields, node.max_iterations)

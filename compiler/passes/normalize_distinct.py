@@ -6,7 +6,8 @@
   a ⋉ distinct(b) = a ⋉ b                      (a semi/anti/mark join only asks whether b has a row)
 
 An inner DISTINCT is removed only on such paths; it is kept below anything that reads
-multiplicities: aggregation, EXCEPT ALL / INTERSECT ALL, top-k, and the plain output of a view.
+multiplicities: aggregation, EXCEPT ALL / INTERSECT ALL, top-k, window functions, and the plain
+output of a view.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def _rewrite(node, d: bool, memo):
         return P.Aggregate(_walk(node.input, False, memo), node.keys, node.aggs, node.names)
     if isinstance(node, P.TopK):
         return P.TopK(_walk(node.input, False, memo), node.order, node.limit, node.offset, node.partition)
+    if isinstance(node, P.Window):
+        return P.Window(_walk(node.input, False, memo), node.partition, node.order, node.calls, node.names)
     if isinstance(node, P.Fixpoint):
         # the bodies' own DISTINCT (UNION) is implied by node.distinct; keep bodies' multiplicities
         return P.Fixpoint(node.names, tuple(_walk(b, False, memo) for b in node.bodies), node.distinct,

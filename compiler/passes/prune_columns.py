@@ -4,8 +4,8 @@ Law: if a parent reads only columns C of π_E(x), then π_E(x) can be replaced b
 parent's column references renumbered; the same holds through filters, joins (each side keeps the
 columns the parent, the keys and the residual read), semi-joins (the right side keeps its keys),
 aggregates (keys always, aggregates only if read) and UNION ALL (each branch alike).  It must not
-cross an operator whose multiplicities depend on whole rows — DISTINCT, set operations, top-k, a
-recursive fixpoint — so those keep every input column.  Narrower rows mean smaller arrangements.
+cross an operator whose multiplicities depend on whole rows — DISTINCT, set operations, top-k,
+window functions, a recursive fixpoint — so those keep every input column.  Narrower rows mean smaller arrangements.
 """
 
 from __future__ import annotations
@@ -148,6 +148,9 @@ def _rewrite(node, required, memo):
     if isinstance(node, P.TopK):
         child, _ = _keep_all(node.input, memo)
         return P.TopK(child, node.order, node.limit, node.offset, node.partition), _identity(node)
+    if isinstance(node, P.Window):
+        child, _ = _keep_all(node.input, memo)
+        return P.Window(child, node.partition, node.order, node.calls, node.names), _identity(node)
     if isinstance(node, P.Fixpoint):
         bodies = tuple(_keep_all(b, memo)[0] for b in node.bodies)
         return (P.Fixpoint(node.names, bodies, node.distinct, node.index, node.group, node.fields,

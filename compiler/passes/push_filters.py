@@ -8,7 +8,7 @@ Laws (σ = filter, π = projection):
   σ_{l = r}(a ⋈ b) = a ⋈_{l = r} b                  (an equality across the sides becomes a key)
   σ_p(a ⋉ b) = σ_p(a) ⋉ b                            (semi/anti/mark joins: p on left columns)
   σ_p(a ∪ b) = σ_p(a) ∪ σ_p(b)
-Never through aggregation, DISTINCT ON-like top-k, or set difference (that would change results).
+Never through aggregation, top-k, window functions, or set difference (that would change results).
 """
 
 from __future__ import annotations
@@ -133,6 +133,8 @@ def _rebuild(node, memo):
         return P.Aggregate(_push(node.input, [], memo), node.keys, node.aggs, node.names)
     if isinstance(node, P.TopK):
         return P.TopK(_push(node.input, [], memo), node.order, node.limit, node.offset, node.partition)
+    if isinstance(node, P.Window):
+        return P.Window(_push(node.input, [], memo), node.partition, node.order, node.calls, node.names)
     if isinstance(node, P.SetOp):
         return P.SetOp(_push(node.left, [], memo), _push(node.right, [], memo), node.kind)
     if isinstance(node, P.Fixpoint):

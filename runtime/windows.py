@@ -1,0 +1,173 @@
+"""Window functions for the Window operator: each computes, from one partition's rows in order
+(``rows``, a row repeated once per copy) and their peer-group numbers (``peers``: rows tied on the
+ORDER BY share one), a list with one value per row.
+
+Frames are (mode, start, end) with mode 'rows' or 'range' and each bound one of
+('unbounded', None) / ('preceding', n) / ('current', None) / ('following', n) /
+('unbounded_following', None); a RANGE frame's 'current' bound extends to the whole peer group.
+Aggregates over a frame slide it with the invertible aggregate functions of runtime/aggregates.py:
+rows enter at the end and leave at the start, so a partition costs O(rows) whatever the frame.
+"""
+
+from __future__ import annotations
+
+from .aggregates import SKIP
+
+DEFAULT_FRAME = ("range", ("unbounded", None), ("current", None))
+
+
+def frame_bounds(frame, n: int, peers: list) -> list:
+    """[(first, last)] positions of each row's frame (first > last when it is empty)."""
+    mode, start, end = frame
+    group_first, group_last = {}, {}
+    for i, g in enumerate(peers):
+        group_first.setdefault(g, i)
+        group_last[g] = i
+    out = []
+    for i in range(n):
+        out.append((_bound(start, i, n, mode, peers, group_first, group_last, True),
+                    _bound(end, i, n, mode, peers, group_first, group_last, False)))
+    return out
+
+
+def _bound(bound, i, n, mode, peers, group_first, group_last, is_start) -> int:
+    kind, k = bound
+    if kind == "unbounded":
+        return 0
+    if kind == "unbounded_following":
+        return n - 1
+    if kind == "current":
+        if mode == "range":
+            return group_first[peers[i]] if is_start else group_last[peers[i]]
+        return i
+    if kind == "preceding":
+        return max(i - k, 0) if is_start else i - k
+    if kind == "following":
+        return i + k if is_start else min(i + k, n - 1)
+    raise ValueError(f"unknown frame bound {bound!r}")
+
+
+class RowNumber:
+    def compute(self, rows, peers):
+        return list(range(1, len(rows) + 1))
+
+
+class Rank:
+    def compute(self, rows, peers):
+        out, first = [], {}
+        for i, g in enumerate(peers):
+            first.setdefault(g, i + 1)
+            out.append(first[g])
+        return out
+
+
+class DenseRank:
+    def compute(self, rows, peers):
+        return [g + 1 for g in peers]
+
+
+class PercentRank:
+    def compute(self, rows, peers):
+        n = len(rows)
+        ranks = Rank().compute(rows, peers)
+        return [(r - 1) / (n - 1) if n > 1 else 0.0 for r in ranks]
+
+
+class CumeDist:
+    def compute(self, rows, peers):
+        n = len(rows)
+        last = {}
+        for i, g in enumerate(peers):
+            last[g] = i + 1
+        return [last[g] / n for g in peers]
+
+
+class Ntile:
+    def __init__(self, buckets: int):
+        if buckets <= 0:
+            raise ValueError("NTILE needs a positive number of buckets")
+        self.buckets = buckets
+
+    def compute(self, rows, peers):
+        n, k = len(rows), self.buckets
+        size, extra = divmod(n, k)
+        out = []
+        for b in range(k):
+            out.extend([b + 1] * (size + (1 if b < extra else 0)))
+        return out[:n]
+
+
+class Shift:
+    """LAG (offset > 0 looks back) and LEAD (offset < 0 looks ahead), with a default value."""
+
+    def __init__(self, arg, offset: int, default=None):
+        self.arg = arg
+        self.offset = offset
+        self.default = default  # a row function, or None for NULL
+
+    def compute(self, rows, peers):
+        n = len(rows)
+        out = []
+        for i, row in enumerate(rows):
+            j = i - self.offset
+            if 0 <= j < n:
+                out.append(self.arg(rows[j]))
+            else:
+                out.append(self.default(row) if self.default is not None else None)
+        return out
+
+
+class FrameValue:
+    """FIRST_VALUE / LAST_VALUE / NTH_VALUE(x, k) of each row's frame."""
+
+    def __init__(self, arg, which: str, frame=DEFAULT_FRAME, nth: int = 1):
+        self.arg = arg
+        self.which = which  # first, last, nth
+        self.frame = frame
+        self.nth = nth
+
+    def compute(self, rows, peers):
+        out = []
+        for lo, hi in frame_bounds(self.frame, len(rows), peers):
+            if lo > hi:
+                out.append(None)
+            elif self.which == "first":
+                out.append(self.arg(rows[lo]))
+            elif self.which == "last":
+                out.append(self.arg(rows[hi]))
+            else:
+                j = lo + self.nth - 1
+                out.append(self.arg(rows[j]) if j <= hi else None)
+        return out
+
+
+class FrameAggregate:
+    """An aggregate function (COUNT, SUM, AVG, MIN, …) over each row's frame, slid incrementally."""
+
+    def __init__(self, function, arg, frame=DEFAULT_FRAME):
+        self.function = function
+        self.arg = arg
+        self.frame = frame
+
+    def compute(self, rows, peers):
+        f, arg = self.function, self.arg
+        values = [arg(r) for r in rows]
+        state = f.new()
+        lo_in, hi_in = 0, -1  # rows lo_in..hi_in are in the state
+        out = []
+        for lo, hi in frame_bounds(self.frame, len(rows), peers):
+            if lo > hi:
+                out.append(f.result(f.new()))
+                continue
+            if lo > hi_in or hi < lo_in:  # no overlap: start afresh
+                state, lo_in, hi_in = f.new(), lo, lo - 1
+            while hi_in < hi:
+                hi_in += 1
+                if values[hi_in] is not SKIP:
+                    f.update(state, values[hi_in], 1)
+            while lo_in < lo:
+                if values[lo_in] is not SKIP:
+                    f.update(state, values[lo_in], -1)
+                lo_in += 1
+            out.append(f.result(state))
+        return out
