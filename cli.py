@@ -254,15 +254,19 @@ def compile_error_text(e, st: Statement) -> str:
     return f"{st.path}:{line}:{col}: error: {e.message}" + (f"\n{snippet}" if snippet else "")
 
 
-def data_error_text(e, where_path: str, line: int) -> str:
-    """A DataError placed at a line; a trailing '(line N)' (relative to the statement) moves into
-    the position."""
+def data_error_text(e, where_path: str, line: int, col: int = 1) -> str:
+    """A DataError placed at a line; a trailing '(line N[, column C])' (relative to the statement)
+    moves into the position."""
     msg = str(e)
-    m = re.search(r" \(line (\d+)\)$", msg)
-    if m:
-        line += int(m.group(1)) - 1
-        msg = msg[: m.start()]
-    return f"{where_path}:{line}: error: {msg}"
+    m = re.search(r" \(line (\d+)(?:, column (\d+))?\)$", msg)
+    if not m:
+        return f"{where_path}:{line}: error: {msg}"
+    rel_line = int(m.group(1))
+    msg = msg[: m.start()]
+    if m.group(2) is None:
+        return f"{where_path}:{line + rel_line - 1}: error: {msg}"
+    rel_col = int(m.group(2)) + (col - 1 if rel_line == 1 else 0)
+    return f"{where_path}:{line + rel_line - 1}:{rel_col}: error: {msg}"
 
 
 def batches(actions: list):
@@ -322,7 +326,7 @@ class Session:
         except CompileError as e:
             raise UserError(compile_error_text(e, st)) from None
         except DataError as e:
-            raise UserError(data_error_text(e, st.path, st.line)) from None
+            raise UserError(data_error_text(e, st.path, st.line, st.col)) from None
 
     def _rows(self, batch: list[RowChange]) -> None:
         """Queue a batch of same-table, same-operation rows; on a bad row, name its line."""

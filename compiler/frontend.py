@@ -27,6 +27,9 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     try:
         trees = sqlglot.parse(sql, read=dialect)
     except ParseError as e:
+        unknown = _unknown_statement(sql, dialect)
+        if unknown is not None:
+            raise unknown from None
         err = e.errors[0] if e.errors else {}
         desc = _clean(err.get("description") or str(e).splitlines()[0], err.get("highlight"))
         line, col = err.get("line"), err.get("col")
@@ -36,6 +39,27 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     except TokenError as e:
         raise _token_error(str(e), sql) from None
     return [Statement(t, sql) for t in trees if t is not None]
+
+
+_STATEMENT_WORDS = {"SELECT", "WITH", "VALUES", "CREATE", "DROP", "INSERT", "REPLACE", "DELETE", "UPDATE",
+                    "BEGIN", "COMMIT", "ROLLBACK", "END", "START", "ABORT", "REINDEX", "PRAGMA", "EXPLAIN",
+                    "ALTER", "TRUNCATE", "SET", "SHOW", "DESCRIBE", "ANALYZE", "FROM", "TABLE", "(", "ATTACH",
+                    "DETACH", "VACUUM", "SAVEPOINT", "RELEASE", "USE", "COPY", "CALL", "PIVOT", "UNPIVOT"}
+
+
+def _unknown_statement(sql: str, dialect: str):
+    """A statement that starts with a word no SQL statement starts with (a typo like SELEC)."""
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    except Exception:
+        return None
+    start = True
+    for tok in tokens:
+        if start and tok.text.upper() not in _STATEMENT_WORDS and tok.text != ";":
+            line, col = offset_to_position(sql, tok.start)
+            return CompileError(f"syntax error: unknown statement {tok.text!r}", line, col, sql)
+        start = tok.text == ";"
+    return None
 
 
 def _clean(desc: str, highlight: str | None = None) -> str:

@@ -527,13 +527,15 @@ class Pipeline:
         elif any(len(r) != len(cols) for r in rows):
             raise error_at(source, f"INSERT has {len(cols)} target columns but a VALUES row has a different "
                                    f"number", sql)
+        tuples = source.expressions if isinstance(source, exp.Values) else []
         full = []
-        for r in rows:
+        for i, r in enumerate(rows):
             by_name = dict(zip(cols, r))
             try:
                 full.append(self._row(t, tuple(by_name.get(n) for n in names)))
             except DataError as e:
-                raise DataError(f"{e} (line {error_at(source, '', sql).line})") from None
+                where = error_at(tuples[i] if i < len(tuples) else source, "", sql)
+                raise DataError(f"{e} (line {where.line}, column {where.col})") from None
         t.queue_insert(full, replace=alternative == "REPLACE")
 
     def _literal_rows(self, source, width):

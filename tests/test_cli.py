@@ -391,7 +391,7 @@ def test_run_bad_value_names_the_line(capsys, tmp_path, views):
     c = write(tmp_path, "c.sql", "INSERT INTO t VALUES (1, 'x');\n\nINSERT INTO t VALUES ('q', 'z');\n")
     code, _, err = run(capsys, "run", views, c)
     assert code == 1
-    assert err == f"{c}:3: error: t.a: 'q' is not a valid INTEGER\n"
+    assert err == f"{c}:3:23: error: t.a: 'q' is not a valid INTEGER\n"
 
 
 def test_run_failed_step(capsys, tmp_path):
