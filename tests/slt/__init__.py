@@ -1,0 +1,1 @@
+"""sqllogictest runner: SQLite's sqllogictest scripts run against deltasql's incremental views."""
