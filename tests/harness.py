@@ -176,6 +176,17 @@ def default_domain(duck_type: str) -> list:
     raise ValueError(f"no default domain for type {duck_type}; give one in Spec.domains")
 
 
+def _typed(v, duck_type: str):
+    """A domain value as the Python type the column holds (DECIMAL as Decimal at its scale, DOUBLE as
+    float), so the model's rows equal what the pipeline stores."""
+    m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", duck_type.upper())
+    if m and v is not None and not isinstance(v, bool):
+        return D(str(v)).quantize(D(1).scaleb(-int(m.group(2))), rounding=decimal.ROUND_HALF_UP)
+    if duck_type.upper() in ("DOUBLE", "FLOAT", "REAL") and isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
 # -- choosers: where random decisions come from -------------------------------------------------
 
 class RandomChooser:
@@ -465,7 +476,8 @@ class Harness:
             cols = []
             for name, typ, null, *_ in self.con.execute(f'DESCRIBE "{n}"').fetchall():
                 dom = spec.domains.get(f"{n}.{name}", spec.domains.get(name))
-                cols.append(Column(name, typ, null == "YES", list(dom) if dom is not None else default_domain(typ)))
+                dom = [_typed(v, typ) for v in dom] if dom is not None else default_domain(typ)
+                cols.append(Column(name, typ, null == "YES", dom))
             self.tables.append(TableInfo(n, cols))
         self.views = spec.view_specs()
         self.oracle_views = set()
