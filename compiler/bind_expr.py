@@ -155,6 +155,9 @@ class ExprBinder:
             t = c
         if t.kind == "null":
             return list(exprs), t
+        if self.dialect.name == "sqlite" and t.kind == "float":
+            # SQLite types values, not expressions: an integer stays an integer in a REAL union
+            return [e if e.type.kind == "int" else self.coerce(e, t, node) for e in exprs], t
         return [self.coerce(e, t, node) for e in exprs], t
 
     # -- leaves ---------------------------------------------------------------------------------
@@ -189,6 +192,9 @@ class ExprBinder:
         if -(1 << 127) <= v < (1 << 127):
             return Lit(v, SqlType("int", 128))
         return Lit(float(v), DOUBLE)
+
+    def _HexString(self, node):
+        raise self.error(node, "BLOB literals (x'…') are not supported")
 
     def _Null(self, node):
         return Lit(None, NULLTYPE)
@@ -294,6 +300,13 @@ class ExprBinder:
         if self.dialect.name == "sqlite":
             a, b = self.sqlite_numeric(a, node), self.sqlite_numeric(b, node)
             ta, tb = a.type, b.type
+            if ta.numeric and tb.numeric and "float" in (ta.kind, tb.kind):
+                # a REAL-typed value may be an integer at run time (CASE, NULLIF, COALESCE over both):
+                # Python's mixed arithmetic and per-value division keep SQLite's typing
+                if op in ("div", "mod"):
+                    return call(f"sqlite_{op}", [a, b], DOUBLE, nullable=True)
+                if op in ("add", "sub", "mul"):
+                    return call(op, [a, b], DOUBLE)
         if not (ta.numeric and tb.numeric):
             raise self.error(node, f"cannot apply {_OPS[op]} to {ta} and {tb}")
         if op == "div":
@@ -359,7 +372,9 @@ class ExprBinder:
     def sqlite_numeric(self, e, node):
         """SQLite converts text (and booleans) to numbers in arithmetic."""
         if e.type.kind == "text":
-            return self.coerce(e, DOUBLE, node)
+            if isinstance(e, Lit):
+                return Lit(F.cast_numeric(e.value), BIGINT if isinstance(F.cast_numeric(e.value), int) else DOUBLE)
+            return Call("numeric", (e,), DOUBLE, e.nullable)
         if e.type.kind == "bool":
             return self.coerce(e, BIGINT, node)
         return e

@@ -518,6 +518,8 @@ class QueryBinder(SubqueryMixin):
             sep = eb.bind(sep_node) if sep_node is not None else Lit(",", TEXT)
             if not isinstance(sep, Lit) or not isinstance(sep.value, str):
                 raise self.error(sep_node or node, "the STRING_AGG separator must be a string constant")
+            if distinct and sep_node is not None and self.dialect.name == "sqlite":
+                raise self.error(node, "DISTINCT aggregates must have exactly one argument")
             return P.AggCall("string_agg", eb.to_text(arg, node), distinct, filt, TEXT, True, order, sep.value)
         if isinstance(node, (exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop,
                              exp.Median)):

@@ -12,9 +12,14 @@ class Relation:
     is_view: bool = False
     primary_key: tuple = ()  # column indices
     unique: tuple = ()  # UNIQUE constraints: tuples of column indices
-    sql: str = ""  # a view's defining query
+    query: object = None  # a view's defining query (a sqlglot tree; ``sql`` renders it)
     depends_on: frozenset = frozenset()  # names of the tables and views a view reads
     indexes: dict = field(default_factory=dict)  # index name -> column names (hints only)
+
+
+    def sql(self, dialect: str = "duckdb") -> str:
+        """A view's defining query as SQL text (rendered on demand: most views never need it)."""
+        return self.query.sql(dialect=dialect) if self.query is not None else ""
 
 
 class Catalog:

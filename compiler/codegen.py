@@ -141,6 +141,10 @@ class Codegen:
                 helper = {"add": "_dadd", "sub": "_dsub", "mul": "_dmul"}[fn]
                 return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
             return self._strict(args, col, lambda a, b: self._int_check(e, f"({a} {op} {b})"))
+        if fn in ("sqlite_div", "sqlite_mod"):
+            return self._strict(args, col, lambda a, b: f"_{fn}({a}, {b})")
+        if fn == "numeric":
+            return f"_cast_numeric({self.value(args[0], col)})"
         if fn in ("bit_and", "bit_or", "bit_xor"):
             op = {"bit_and": "&", "bit_or": "|", "bit_xor": "^"}[fn]
             return self._strict(args, col, lambda a, b: f"({a} {op} {b})")

@@ -280,7 +280,7 @@ class Pipeline:
         depends = frozenset(p.table for p in _walk_all(plan) if isinstance(p, P.Scan))
         if existing is not None:
             self._drop_view(name, sql, ast)
-        rel = Relation(name, fields, is_view=True, sql=query.sql(dialect=self.dialect.name), depends_on=depends)
+        rel = Relation(name, fields, is_view=True, query=query, depends_on=depends)
         self._install_view(rel, plan, bound.order)
 
     def _install_view(self, rel: Relation, plan, order):

@@ -46,6 +46,47 @@ def imod_null(x, y):
     return -r if x < 0 else r
 
 
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def sqlite_div(x, y):
+    """SQLite's /: integer division (truncating) when both values are integers, else real; NULL for
+    a zero divisor.  SQLite types values, not expressions, so this is decided per value."""
+    if type(x) is int and type(y) is int:
+        if y == 0:
+            return None
+        q = abs(x) // abs(y)
+        q = q if (x < 0) == (y < 0) else -q
+        return q if _I64_MIN <= q <= _I64_MAX else float(q)
+    y = float(y)
+    if y == 0.0:
+        return None
+    return float(x) / y
+
+
+def sqlite_mod(x, y):
+    """SQLite's %: both operands taken as integers (truncated); a real if either was real."""
+    xi, yi = int(x), int(y)
+    if yi == 0:
+        return None
+    r = abs(xi) % abs(yi)
+    r = -r if xi < 0 else r
+    return r if type(x) is int and type(y) is int else float(r)
+
+
+def cast_numeric(v):
+    """SQLite's conversion of text to a number: an INTEGER if the text is one, else a REAL."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        text = v.strip()
+        try:
+            return int(text)
+        except ValueError:
+            return cast_float(text, strict=False)
+    return v
+
+
 def fdiv(x, y):
     """Floating-point division with IEEE results for division by zero (DuckDB's DOUBLE /)."""
     x = float(x)

@@ -363,7 +363,9 @@ class Median(_Multiset):
             if lo is None and seen > lo_rank:
                 lo = v
             if seen > hi_rank:
-                return float((Fraction(lo) + Fraction(v)) / 2) if not isinstance(v, float) else (lo + v) / 2
+                if isinstance(v, float) or isinstance(lo, float):
+                    return lo + (v - lo) / 2 if lo != v else float(lo)  # no overflow near the float maximum
+                return float((Fraction(lo) + Fraction(v)) / 2)
         raise AssertionError("unreachable")
 
 
