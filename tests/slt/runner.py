@@ -322,8 +322,8 @@ class FileRun:
         chosen = queries
         if self.lines is not None:
             chosen = [q for q in queries if q.line in self.lines]
-        if self.sample is not None and self.sample < len(queries):
-            chosen = sorted(self.rng.sample(queries, self.sample), key=lambda r: r.line)
+        if self.sample is not None and self.sample < len(chosen):
+            chosen = sorted(self.rng.sample(chosen, self.sample), key=lambda r: r.line)
         statements = [r for r in records if r.kind == "statement"]
         first_query = min((r.line for r in queries), default=None)
         batch = all(not s.expect_error and (first_query is None or s.line < first_query) for s in statements)
