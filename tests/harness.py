@@ -76,13 +76,15 @@ class ViewSpec:
     ``f(tables) -> rows`` over ``{table: [row, ...]}``.  ``columns`` limits the comparison to those
     column positions (e.g. the order keys of a top-k with ties).  ``ordered`` also compares the
     order of rows (projected to ``columns``).  ``create_at`` creates the view before that step
-    (0: before any data; later: the view is backfilled from the tables)."""
+    (0: before any data; later: the view is backfilled from the tables); ``drop_at`` drops it before
+    that step (the other views, which may have shared its arrangements, must carry on)."""
 
     sql: str
     oracle: str | Callable | None = None
     columns: tuple | None = None
     ordered: bool = False
     create_at: int = 0
+    drop_at: int | None = None
 
 
 @dataclass
@@ -210,7 +212,7 @@ class RandomChooser:
 
 # op kinds with weights; index 0 (a plain insert) is what hypothesis shrinks towards
 _KINDS = [("insert", 30), ("delete", 16), ("duplicate", 10), ("reinsert", 8), ("empty_group", 6),
-          ("refill", 8), ("insert_delete", 5), ("modify", 12), ("null_row", 5)]
+          ("refill", 8), ("insert_delete", 5), ("modify", 12), ("null_row", 5), ("clear_table", 2)]
 _CUMULATIVE = []
 _acc = 0
 for _k, _w in _KINDS:
@@ -230,7 +232,7 @@ def gen_steps(ch, spec: "Spec | Harness", n_steps: int | None = None, max_ops: i
     """A random stream for spec's tables: a first bulk insert, then mixed steps, then RETRACT_ALL."""
     h = spec if isinstance(spec, Harness) else Harness(spec)
     spec = h.spec
-    n_steps = spec.steps if n_steps is None else n_steps
+    n_steps = spec.steps * (2 if LONG else 1) if n_steps is None else n_steps
     max_ops = spec.max_ops if max_ops is None else max_ops
     tables = h.tables
     model = {t.name: Counter() for t in tables}
@@ -306,6 +308,9 @@ def gen_steps(ch, spec: "Spec | Harness", n_steps: int | None = None, max_ops: i
                 new[i] = value(t.columns[i])
                 add(ops, "-", t, row)
                 add(ops, "+", t, tuple(new))
+            elif kind == "clear_table":
+                for r in sorted(model[t.name].elements(), key=_sort_key):
+                    add(ops, "-", t, r)
             elif kind == "empty_group":
                 i = ch.integer(0, len(t.columns) - 1)
                 for r in sorted(model[t.name].elements(), key=_sort_key):
@@ -536,6 +541,13 @@ class Harness:
         before = {}
 
         def create_due(i):
+            for n, v in reversed(views.items()):
+                if v.drop_at == i and n in live:
+                    try:
+                        p.execute(f"DROP VIEW {n}")
+                    except Exception as e:  # noqa: BLE001
+                        return fail("compile", i, n, f"DROP VIEW failed: {type(e).__name__}: {e}")
+                    live.remove(n)
             for n, v in views.items():
                 if v.create_at == i and n not in live:
                     try:
@@ -868,6 +880,9 @@ def repro_script(spec: Spec, steps, view: str | None = None) -> str:
     pending_views = dict(views)
     model = {}
     for i, step in enumerate(steps):
+        for n, v in reversed(views.items()):
+            if v.drop_at == i and n not in pending_views:
+                lines.append(f"p.execute('DROP VIEW {n}')")
         for n, v in list(pending_views.items()):
             if v.create_at <= i:
                 lines.append(f"p.execute({('CREATE VIEW ' + n + ' AS ' + v.sql)!r})")
@@ -881,8 +896,8 @@ def repro_script(spec: Spec, steps, view: str | None = None) -> str:
                     del c[r]
             lines.append(f"p.{'insert' if sign == '+' else 'delete'}({table!r}, {rows!r})")
         lines.append("p.step()")
-    for n in views:
-        if view is None or n == view:
+    for n, v in views.items():
+        if (view is None or n == view) and (v.drop_at is None or v.drop_at >= len(steps)):
             lines.append(f"print({n!r}, p.view({n!r}).rows())")
     return "\n".join(lines)
 
@@ -928,4 +943,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as tests.harness, the module the specs' test modules import (one Spec class, one cache)
+    from tests.harness import main as _main
+
+    sys.exit(_main())

@@ -61,6 +61,14 @@ SPECS = {
         "v_case_key": "SELECT CASE WHEN x > 1 THEN 'hi' ELSE 'lo' END AS k, COUNT(*) AS n FROM t GROUP BY 1",
         "v_nested": "SELECT n, COUNT(*) AS c FROM (SELECT g, COUNT(*) AS n FROM t GROUP BY g) q GROUP BY n",
     }),
+    "drop_shared": spec({  # aggregates over a shared input, dropped and re-created mid-stream
+        "a1": ViewSpec("SELECT g, COUNT(*) AS n, SUM(x) AS s FROM t GROUP BY g", drop_at=2),
+        "a2": "SELECT g, MAX(x) AS m FROM t GROUP BY g",
+        "a3": ViewSpec("SELECT g, COUNT(*) AS n, SUM(x) AS s FROM t GROUP BY g", create_at=3),
+        "a4": ViewSpec("SELECT COUNT(*) AS n FROM t", drop_at=1),
+        "a5": ViewSpec("SELECT n, COUNT(*) AS c FROM a2 JOIN (SELECT g, COUNT(*) AS n FROM t GROUP BY g) q "
+                       "ON a2.g = q.g GROUP BY n", create_at=2, drop_at=4),
+    }),
     "grouping_sets": spec({
         "v_sets": "SELECT g, h, COUNT(*) AS n FROM t GROUP BY GROUPING SETS ((g), (h), ())",
         "v_rollup": "SELECT g, h, SUM(x) AS s FROM t GROUP BY ROLLUP (g, h)",

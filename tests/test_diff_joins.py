@@ -55,6 +55,14 @@ SPECS = {
         "agg": "SELECT k, COUNT(*) AS n, SUM(b) AS sb FROM base GROUP BY k",
         "late": ViewSpec("SELECT a.k, a.n, b.b FROM agg a LEFT JOIN base b ON a.k = b.a", create_at=3),
     }),
+    "drop_shared": spec({  # views sharing a join's arrangements; some are dropped and re-created mid-stream
+        "j1": ViewSpec("SELECT r.k, r.a, u.b FROM r JOIN u ON r.k = u.k", drop_at=2),
+        "j2": "SELECT r.k, u.b FROM r JOIN u ON r.k = u.k WHERE u.b > 0",
+        "j3": ViewSpec("SELECT r.k, COUNT(*) AS n FROM r JOIN u ON r.k = u.k GROUP BY r.k", create_at=1, drop_at=4),
+        "j4": ViewSpec("SELECT r.k, r.a, u.b FROM r JOIN u ON r.k = u.k", create_at=3),
+        "l1": ViewSpec("SELECT r.k, u.b FROM r LEFT JOIN u ON r.k = u.k", drop_at=3),
+        "l2": "SELECT r.k, u.b, r.s FROM r LEFT JOIN u ON r.k = u.k",
+    }),
     "outer": spec({
         "v_left": "SELECT r.k, r.a, u.b FROM r LEFT JOIN u ON r.k = u.k",
         "v_right": "SELECT r.a, u.k, u.b FROM r RIGHT JOIN u ON r.k = u.k",
