@@ -337,9 +337,14 @@ def _sort_key(row):
         if isinstance(row, tuple) else (str(row),)
 
 
+_NAN = float("nan")
+
+
 def _freeze(v):
     """Values made hashable and comparable: lists as tuples, a months/days/micros interval as the
     timedelta DuckDB's Python client gives (a month counted as 30 days)."""
+    if isinstance(v, float) and v != v:
+        return _NAN  # one NaN object, so rows holding NaN are equal (dict keys, Counters)
     if isinstance(v, datetime.timedelta):
         return datetime.timedelta(days=v.days, seconds=v.seconds, microseconds=v.microseconds)
     if hasattr(v, "months") and hasattr(v, "days") and hasattr(v, "micros"):

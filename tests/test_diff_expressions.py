@@ -116,6 +116,15 @@ SPECS = {
                   "ts - TIMESTAMP '2024-01-01 00:00:00' AS z FROM t",
         "v_where": "SELECT dt, a FROM t WHERE dt >= DATE '2024-01-01' AND ts < TIMESTAMP '2024-02-29 14:00:00'",
     }),
+    "special_floats": Spec("CREATE TABLE f(g INT, d DOUBLE, e DOUBLE)", {
+        "v_group": "SELECT d, COUNT(*) AS n FROM f GROUP BY d",
+        "v_minmax": "SELECT g, MIN(d) AS mn, MAX(d) AS mx, SUM(d) AS s FROM f GROUP BY g",
+        "v_distinct": "SELECT DISTINCT d FROM f",
+        "v_join": "SELECT x.d, y.e FROM f x JOIN f y ON x.d = y.e",
+        "v_order": "SELECT d FROM f ORDER BY d DESC LIMIT 2",
+        "v_setop": "SELECT d FROM f EXCEPT SELECT e FROM f",
+    }, domains={"g": [1, 2], "d": [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1.0],
+                "e": [float("nan"), 0.0, 1.0, float("inf")]}),
 }
 
 
@@ -171,11 +180,27 @@ def test_substring_negative_length():
     check_steps(s, steps)
 
 
-@pytest.mark.parametrize("name", list(SPECS))
+@pytest.mark.parametrize("name", [n for n in SPECS if n != "special_floats"])
 def test_rows_of_nulls(name):
     """Duplicated all-NULL rows through every view, then one retracted, then the rest."""
     null = (None,) * 10
     check_steps(SPECS[name], [[("+", "t", null)] * 2, [("-", "t", null)], RETRACT_ALL])
+
+
+@pytest.mark.xfail(strict=True, reason="BUGS.md: A computed NaN never retracts: the view keeps a phantom row")
+def test_computed_nan_retracts():
+    s, steps = one_column("CREATE TABLE t(d DOUBLE)", "SELECT d * 0 AS z, d - d AS y FROM t",
+                          [(float("inf"),), (1.0,)])
+    check_steps(s, steps)
+
+
+@pytest.mark.xfail(strict=True, reason="BUGS.md: NaN compares as in Python, not as in DuckDB")
+def test_nan_comparisons():
+    nan = float("nan")
+    s, steps = one_column("CREATE TABLE t(d DOUBLE, e DOUBLE)",
+                          "SELECT d = e AS eq, d <> e AS ne, d < e AS lt, d > 1e308 AS big FROM t",
+                          [(nan, nan), (nan, 1.0), (1.0, nan)])
+    check_steps(s, steps)
 
 
 def test_division_by_zero_steps_fail_atomically():
