@@ -364,7 +364,9 @@ class Median(_Multiset):
                 lo = v
             if seen > hi_rank:
                 if isinstance(v, float) or isinstance(lo, float):
-                    return lo + (v - lo) / 2 if lo != v else float(lo)  # no overflow near the float maximum
+                    if lo == v or math.isinf(lo) or math.isinf(v):
+                        return (lo + v) / 2
+                    return lo + (v - lo) / 2  # no overflow near the float maximum
                 return float((Fraction(lo) + Fraction(v)) / 2)
         raise AssertionError("unreachable")
 
