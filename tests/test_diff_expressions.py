@@ -95,6 +95,8 @@ SPECS = {
                  "SUBSTR(s, 2, 1) AS ss, SUBSTRING(s, a) AS sa "
                  "FROM t",
         "v_where": "SELECT s FROM t WHERE LENGTH(TRIM(s)) > 1 OR UPPER(s) = 'A'",
+        "v_fn3": "SELECT CONTAINS(s, 'a') AS c, STARTS_WITH(s, 'a') AS sw, LPAD(s, 4, '*') AS lp, RPAD(s, 3, '-') AS rp, "
+                 "CONCAT_WS('-', s, s2) AS cw, CONCAT_WS(',', s, a, NULL) AS cw2 FROM t",
     }),
     "math": spec({
         "v_math": "SELECT ABS(a) AS ab, ABS(c) AS ac, ROUND(d) AS r, ROUND(c, 1) AS rc, ROUND(d, 1) AS rd, FLOOR(d) AS f, "
@@ -114,6 +116,11 @@ SPECS = {
                    "DATE_TRUNC('week', dt) AS w, DATE_TRUNC('quarter', dt) AS q, DATE_TRUNC('day', ts) AS d FROM t",
         "v_diff": "SELECT dt - DATE '2024-01-01' AS x, DATE_DIFF('day', dt, DATE '2024-03-01') AS y, "
                   "ts - TIMESTAMP '2024-01-01 00:00:00' AS z FROM t",
+        "v_diff_units": "SELECT DATE_DIFF('month', dt, DATE '2024-03-01') AS m, DATE_DIFF('year', dt, DATE '2024-03-01') AS y, "
+                        "DATE_DIFF('hour', ts, TIMESTAMP '2024-03-01 00:00:00') AS h, "
+                        "DATE_DIFF('day', ts, TIMESTAMP '2024-03-01 12:00:00') AS d FROM t",
+        "v_interval_mul": "SELECT dt + a * INTERVAL '1 day' AS x, ts - a * INTERVAL 1 HOUR AS y, "
+                          "dt + INTERVAL (a) MONTH AS z FROM t WHERE a BETWEEN -10 AND 10",
         "v_where": "SELECT dt, a FROM t WHERE dt >= DATE '2024-01-01' AND ts < TIMESTAMP '2024-02-29 14:00:00'",
     }),
     "special_floats": Spec("CREATE TABLE f(g INT, d DOUBLE, e DOUBLE)", {

@@ -21,6 +21,8 @@ SPECS = {
         "v_in_or": "SELECT k, a FROM r WHERE a IN (SELECT b FROM u) OR k = 0",
         "v_not_in_or": "SELECT k, a FROM r WHERE a NOT IN (SELECT b FROM u) OR k = 0",
         "v_not_in_str": "SELECT k, s FROM r WHERE s NOT IN (SELECT s FROM u WHERE u.k <> r.k)",
+        "v_row_in": "SELECT k, a FROM r WHERE (k, a) IN (SELECT k, b FROM u)",
+        "v_row_not_in": "SELECT k, a, (k, a) NOT IN (SELECT k, b FROM u) AS x FROM r",
     }),
     "in_correlated": spec({
         "v_in_corr": "SELECT k, a FROM r WHERE a IN (SELECT b FROM u WHERE u.k = r.k)",

@@ -42,6 +42,27 @@ SPECS = {
         "v_top_join": "SELECT q.id, t2.id AS id2 FROM (SELECT id, x FROM t ORDER BY x, id LIMIT 3) q "
                       "JOIN t t2 ON q.x = t2.x",
     }),
+    "partitions": spec({  # top-k per partition through window functions
+        "v_row_number": "SELECT id, g, x FROM (SELECT id, g, x, ROW_NUMBER() OVER (PARTITION BY g ORDER BY x DESC, id) "
+                        "AS rn FROM t) q WHERE rn <= 2",
+        "v_rank": "SELECT g, x FROM (SELECT g, x, RANK() OVER (PARTITION BY g ORDER BY x) AS rk FROM t) q WHERE rk <= 1",
+        "v_dense_rank": "SELECT g, x, dr FROM (SELECT g, x, DENSE_RANK() OVER (PARTITION BY g ORDER BY x DESC NULLS LAST) "
+                        "AS dr FROM t) q WHERE dr <= 2",
+        "v_qualify": "SELECT id, g FROM t QUALIFY ROW_NUMBER() OVER (PARTITION BY g ORDER BY x NULLS FIRST, id) <= 2",
+        "v_top_group": "SELECT g, s FROM (SELECT g, SUM(x) AS s, ROW_NUMBER() OVER (ORDER BY SUM(x) DESC NULLS LAST, g) "
+                       "AS rn FROM t GROUP BY g) q WHERE rn = 1",
+    }),
+    "windows": spec({
+        "v_ranks": "SELECT id, g, x, RANK() OVER (PARTITION BY g ORDER BY x) AS rk, "
+                   "DENSE_RANK() OVER (PARTITION BY g ORDER BY x) AS dr, ROW_NUMBER() OVER (ORDER BY id DESC) AS rn FROM t",
+        "v_partition_aggs": "SELECT id, SUM(x) OVER (PARTITION BY g) AS s, COUNT(*) OVER (PARTITION BY g) AS n, "
+                            "MAX(x) OVER () AS m FROM t",
+        "v_running": "SELECT id, SUM(x) OVER (PARTITION BY g ORDER BY id) AS rs, "
+                     "SUM(x) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS w2 FROM t",
+        "v_offsets": "SELECT id, LAG(x) OVER (PARTITION BY g ORDER BY id) AS lg, LEAD(x, 1, 0) OVER (ORDER BY id) AS ld, "
+                     "FIRST_VALUE(x) OVER (PARTITION BY g ORDER BY id) AS fv FROM t",
+        "v_tiles": "SELECT id, NTILE(2) OVER (ORDER BY id) AS nt, PERCENT_RANK() OVER (ORDER BY id) AS pr FROM t",
+    }),
 }
 
 
