@@ -364,9 +364,10 @@ class Median(_Multiset):
                 lo = v
             if seen > hi_rank:
                 if isinstance(v, float) or isinstance(lo, float):
-                    if lo == v or math.isinf(lo) or math.isinf(v):
-                        return (lo + v) / 2
-                    return lo + (v - lo) / 2  # no overflow near the float maximum
+                    mid = (lo + v) / 2
+                    if math.isinf(mid) and not (math.isinf(lo) or math.isinf(v)):
+                        mid = lo / 2 + v / 2  # the sum overflowed near the float maximum
+                    return mid
                 return float((Fraction(lo) + Fraction(v)) / 2)
         raise AssertionError("unreachable")
 
