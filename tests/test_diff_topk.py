@@ -67,7 +67,7 @@ SPECS = {
 
 
 @pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=8)
+@hypothesis_settings(default=12)
 @given(rnd=streams())
 def test_topk(name, rnd):
     check_random(SPECS[name], rnd)
