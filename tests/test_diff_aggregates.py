@@ -70,6 +70,11 @@ SPECS = {
         "a5": ViewSpec("SELECT n, COUNT(*) AS c FROM a2 JOIN (SELECT g, COUNT(*) AS n FROM t GROUP BY g) q "
                        "ON a2.g = q.g GROUP BY n", create_at=2, drop_at=4),
     }),
+    "primary_key": Spec("CREATE TABLE p(id INT PRIMARY KEY, g INT, x INT NOT NULL)", {
+        "v_pk_group": "SELECT g, COUNT(*) AS n, SUM(x) AS s, MAX(id) AS m FROM p GROUP BY g",
+        "v_pk_self": "SELECT a.id, b.id AS id2 FROM p a JOIN p b ON a.x = b.id",
+        "v_pk_distinct": "SELECT DISTINCT g FROM p",
+    }, domains={"id": list(range(10)), "g": [1, 2, 3], "x": [0, 1, 2, 3]}, keys={"p": ("id",)}),
     "statistics": spec({
         "v_stats": "SELECT g, STDDEV_SAMP(x) AS sd, VAR_POP(x) AS vp, STDDEV_POP(z) AS sz, VAR_SAMP(y) AS vy "
                    "FROM t GROUP BY g",
