@@ -13,7 +13,7 @@ from __future__ import annotations
 
 
 
-from runtime.aggregates import SKIP
+from runtime.aggregates import SKIP, _ExactFloatSum
 from runtime.zset import drop_zeros
 
 from . import sqlfuncs as F
@@ -68,7 +68,8 @@ class Codegen:
 
     def __init__(self, dialect):
         self.dialect = dialect
-        self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F}
+        self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F,
+                          "_ExactFloatSum": _ExactFloatSum}
         for name in dir(F):
             if not name.startswith("_"):
                 self.env["_" + name] = getattr(F, name)
@@ -501,3 +502,73 @@ def sort_key_function(cg: Codegen, keys, name_hint: str = "sortkey"):
     return cg.compile("\n".join(lines), name)
 
 
+
+
+class CompiledReducer:
+    """A group reducer with generated extract/apply loops: the argument expressions and the updates of
+    COUNT and integer SUM/AVG are inlined; other aggregate functions are called per value."""
+
+    def __init__(self, functions, extract, apply):
+        self.functions = functions
+        self.extract = extract
+        self._apply = apply
+
+    def new(self):
+        return [f.new() for f in self.functions]
+
+    def apply(self, groups, items, sign):
+        return self._apply(groups, items, sign, self.new)
+
+    def result(self, state):
+        return tuple(f.result(s) for f, s in zip(self.functions, state))
+
+
+def compiled_reducer(cg: Codegen, aggs, functions, value_code):
+    """Generate extract/apply for aggregate calls ``aggs`` with runtime aggregate ``functions``;
+    ``value_code(agg)`` gives the Python expression of one argument over row ``r``."""
+    from runtime import aggregates as A
+
+    ext = cg.fresh_name("extract")
+    app = cg.fresh_name("apply")
+    values = [value_code(a) for a in aggs]
+    names = [f"v{i}" for i in range(len(aggs))]
+    packed = ", ".join(["k(r)", "w"] + values)
+    lines = [f"def {ext}(delta, k):", f"    return [({packed}) for r, w in delta.items()]"]
+    cg.compile("\n".join(lines), ext)
+    fn_names = []
+    for f in functions:
+        fn_names.append(cg.const(f))
+    body = [f"def {app}(groups, items, sign, new):", "    touched = set()", "    add = touched.add",
+            f"    for k, w, {', '.join(names)}{',' if len(names) == 1 else ''} in items:" if names else
+            "    for k, w in items:",
+            "        g = groups.get(k)", "        if g is None:", "            g = groups[k] = [0, new()]",
+            "        if sign < 0:", "            w = -w", "        g[0] += w", "        st = g[1]"]
+    for i, (a, f) in enumerate(zip(aggs, functions)):
+        v = names[i]
+        skip = a.filter is not None
+        guard = f"{v} is not _SKIP" if skip else None
+        if isinstance(f, A.CountStar):
+            stmt = [f"st[{i}][0] += w"]
+        elif type(f) is A.Count:
+            guard = f"{v} is not None" if not skip else f"{v} is not _SKIP and {v} is not None"
+            stmt = [f"st[{i}][0] += w"]
+        elif type(f) in (A.Sum, A.Avg) and f.kind == "int":
+            guard = f"{v} is not None" if not skip else f"{v} is not _SKIP and {v} is not None"
+            stmt = [f"s = st[{i}]", f"s[0] += {v} * w", "s[1] += w"]
+        elif type(f) in (A.Sum, A.Avg, A.Total) and f.kind == "float":
+            # the exact float sum (see runtime/aggregates.py), inlined: a finite double is n / 2**e,
+            # so x * 2**1074 is n shifted left by 1074 - e
+            guard = f"{v} is not None" if not skip else f"{v} is not _SKIP and {v} is not None"
+            stmt = [f"s = st[{i}]", "s[1] += w", f"if {v} - {v} == 0.0:",
+                    f"    n, d = {v}.as_integer_ratio()", "    s[0][0] += (n << (1075 - d.bit_length())) * w",
+                    "else:", f"    _ExactFloatSum.add(s[0], {v}, w)"]
+        else:
+            stmt = [f"{fn_names[i]}.update(st[{i}], {v}, w)"]
+        if guard:
+            body.append(f"        if {guard}:")
+            body += [f"            {x}" for x in stmt]
+        else:
+            body += [f"        {x}" for x in stmt]
+    body += ["        add(k)", "    return touched"]
+    cg.compile("\n".join(body), app)
+    return CompiledReducer(list(functions), cg.env[ext], cg.env[app])

@@ -244,11 +244,8 @@ class Lowering:
         return self.add(Aggregate(src, key_fn, reducer, global_=not node.keys), "aggregate")
 
     def reducer(self, aggs):
-        functions, extractors = [], []
-        for a in aggs:
-            functions.append(self.aggregate_function(a))
-            extractors.append(self.extractor(a))
-        return A.Reducer(functions, extractors)
+        functions = [self.aggregate_function(a) for a in aggs]
+        return G.compiled_reducer(self.cg, aggs, functions, self.argument_code)
 
     def aggregate_function(self, a: P.AggCall):
         kind = None
@@ -292,8 +289,13 @@ class Lowering:
         raise AssertionError(fn)
 
     def extractor(self, a: P.AggCall):
+        """A function row -> the aggregate's argument value (or SKIP when FILTER rejects the row)."""
+        name = self.cg.fresh_name("agg_arg")
+        return self.cg.compile(f"def {name}(r):\n    return {self.argument_code(a)}", name)
+
+    def argument_code(self, a: P.AggCall) -> str:
+        """The Python expression of an aggregate's argument over row ``r``."""
         cg = self.cg
-        name = cg.fresh_name("agg_arg")
         col = G.row_col("r")
         if a.fn == "count_star":
             value = "1"
@@ -314,7 +316,7 @@ class Lowering:
             value = cg.value(a.arg, col)
         if a.filter is not None:
             value = f"({value} if {cg.truth(a.filter, col)} else _SKIP)"
-        return cg.compile(f"def {name}(r):\n    return {value}", name)
+        return value
 
     def _TopK(self, node):
         if self.nested:

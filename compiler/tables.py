@@ -26,12 +26,19 @@ class Table:
     indexes: list = field(default_factory=list)  # per key constraint: {key: row} over contents + pending
 
     def __post_init__(self):
+        self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
         self.indexes = [{} for _ in self.constraints]
+        # a one-column primary key and nothing else: the common case gets a loop of its own
+        self.pk_column = (self.rel.primary_key[0] if len(self.rel.primary_key) == 1 and not self.rel.unique
+                          else None)
 
-    @property
-    def constraints(self) -> list:
-        """Column-index tuples: the primary key first (if any), then each UNIQUE constraint."""
-        return ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
+    @staticmethod
+    def key_of(row, cols):
+        """A constraint's key: the value itself for one column, else a tuple (None if any is NULL)."""
+        if len(cols) == 1:
+            return row[cols[0]]
+        key = tuple(row[i] for i in cols)
+        return None if None in key else key
 
     def weight(self, row) -> int:
         """How many copies of row the table holds, counting queued changes."""
@@ -51,15 +58,33 @@ class Table:
     def queue_insert(self, rows, replace: bool = False) -> None:
         """Queue validated rows.  An existing primary key is replaced; an existing UNIQUE key is an
         error unless ``replace`` (INSERT OR REPLACE), which replaces it too."""
+        pending = self.pending
+        get = pending.get
         if not self.indexes:
-            pending = self.pending
-            get = pending.get
             for r in rows:
                 n = get(r, 0) + 1
                 if n:
                     pending[r] = n
                 else:
                     del pending[r]
+            return
+        if self.pk_column is not None:  # upserts on a one-column key: nothing can fail
+            index, c = self.indexes[0], self.pk_column
+            for r in rows:
+                k = r[c]
+                old = index.get(k)
+                if old is not None:
+                    n = get(old, 0) - 1
+                    if n:
+                        pending[old] = n
+                    else:
+                        del pending[old]
+                n = get(r, 0) + 1
+                if n:
+                    pending[r] = n
+                else:
+                    del pending[r]
+                index[k] = r
             return
         log = []
         try:
@@ -73,15 +98,15 @@ class Table:
     def _insert_one(self, row, replace: bool, log: list) -> None:
         has_pk = bool(self.rel.primary_key)
         for n, (cols, index) in enumerate(zip(self.constraints, self.indexes)):
-            key = tuple(row[i] for i in cols)
-            if None in key:
+            key = self.key_of(row, cols)
+            if key is None:
                 continue
             old = index.get(key)
             if old is None:
                 continue
             if (n > 0 or not has_pk) and not replace:  # a UNIQUE constraint
                 names = ", ".join(f"{self.rel.name}.{self.rel.fields[i].name}" for i in cols)
-                raise DataError(f"UNIQUE constraint failed: {names} (value {key[0] if len(key) == 1 else key!r})")
+                raise DataError(f"UNIQUE constraint failed: {names} (value {key!r})")
             self._add(old, -1)
             log.append((old, -1))
         self._add(row, 1)
@@ -107,8 +132,8 @@ class Table:
         else:
             del self.pending[row]
         for cols, index in zip(self.constraints, self.indexes):
-            key = tuple(row[i] for i in cols)
-            if None in key:
+            key = self.key_of(row, cols)
+            if key is None:
                 continue
             if w > 0:
                 index[key] = row
@@ -121,8 +146,8 @@ class Table:
         self.indexes = [{} for _ in self.constraints]
         for row in self.contents:
             for cols, index in zip(self.constraints, self.indexes):
-                key = tuple(row[i] for i in cols)
-                if None not in key:
+                key = self.key_of(row, cols)
+                if key is not None:
                     index[key] = row
 
     def commit(self) -> None:

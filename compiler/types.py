@@ -238,14 +238,18 @@ def row_checker(fields):
             c = f"type({v}) is _date"
         elif k == "timestamp":
             c = f"type({v}) is _datetime"
+        elif k == "decimal":
+            # already a Decimal of the column's scale and in range: no need to quantize it again
+            c = (f"(type({v}) is _Decimal and {v}.as_tuple().exponent == {-f.type.scale} "
+                 f"and -{10 ** (f.type.precision - f.type.scale)} < {v} < {10 ** (f.type.precision - f.type.scale)})")
         else:
-            c = "False"  # decimals are always normalised to their scale by coerce_value
+            c = "False"
         conds.append(f"({v} is None or {c})" if f.nullable else c)
     n = len(fields)
     names = ", ".join(f"v{i}" for i in range(n)) + ("," if n == 1 else "")
     body = " and ".join(conds) or "True"
     src = (f"def check(row):\n    if type(row) is tuple and len(row) == {n}:\n"
            f"        {names} = row\n        if {body}:\n            return row\n    return None")
-    env = {"_date": datetime.date, "_datetime": datetime.datetime}
+    env = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal}
     exec(compile(src, "<row check>", "exec"), env)
     return env["check"]

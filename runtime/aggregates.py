@@ -417,5 +417,28 @@ class Reducer:
             if v is not SKIP:
                 f.update(state[i], v, w)
 
+    def extract(self, delta: dict, key_fn) -> list:
+        """(group key, weight, argument values) per row: all user code, nothing changed yet."""
+        extractors = self.extractors
+        return [(key_fn(row), w, [arg(row) for arg in extractors]) for row, w in delta.items()]
+
+    def apply(self, groups: dict, items: list, sign: int) -> set:
+        """Fold extracted items into ``groups`` ({key: [row count, state]}); sign -1 undoes."""
+        touched = set()
+        functions = self.functions
+        for k, w, values in items:
+            g = groups.get(k)
+            if g is None:
+                g = groups[k] = [0, self.new()]
+            w *= sign
+            g[0] += w
+            state = g[1]
+            for i, f in enumerate(functions):
+                v = values[i]
+                if v is not SKIP:
+                    f.update(state[i], v, w)
+            touched.add(k)
+        return touched
+
     def result(self, state):
         return tuple(f.result(s) for f, s in zip(self.functions, state))

@@ -8,8 +8,11 @@ and recompute only touched groups.  A group whose row count returns to 0 is dele
 aggregate (no GROUP BY) has exactly one group, (), which always exists: it outputs one row even for
 empty input, emitted the first time the operator runs.
 
-A reducer provides ``new() -> state``, ``update(state, row, weight)`` (exactly invertible: updating
-with -w undoes +w) and ``result(state) -> tuple``; the output row is ``group key + result``.
+A reducer provides ``new() -> state``, ``extract(delta, key_fn) -> items`` (evaluates keys and
+arguments, changing nothing), ``apply(groups, items, sign) -> touched keys`` (folds items into the
+groups ``{key: [row count, state]}``, exactly invertible: sign -1 undoes sign +1) and
+``result(state) -> tuple``; the output row is ``group key + result``.  runtime.aggregates.Reducer
+builds one from aggregate functions; the compiler generates specialised ones.
 """
 
 from ..circuit import Operator
@@ -60,38 +63,18 @@ class Aggregate(Operator):
         return {r: w for r, w in out.items() if w}
 
     def _apply(self, delta: dict) -> set:
-        """Fold the delta into the group states (journaled; on an error midway, the rows already
-        folded are taken out again before the error propagates)."""
-        groups, key_fn, red = self.groups, self.key_fn, self.reducer
-        update = red.update
-        touched = set()
-        done = []
-        try:
-            for row, w in delta.items():
-                k = key_fn(row)
-                g = groups.get(k)
-                if g is None:
-                    g = groups[k] = [0, red.new()]
-                update(g[1], row, w)
-                g[0] += w
-                done.append((row, w))
-                touched.add(k)
-        except BaseException:
-            self._unapply(done)
-            raise
-        self.journal.record(self._unapply, done)
+        """Fold the delta into the group states, journaled.  User code (keys, arguments) runs in a
+        first pass that changes nothing; the second pass only adds, so it cannot fail half-way."""
+        red = self.reducer
+        items = red.extract(delta, self.key_fn)
+        touched = red.apply(self.groups, items, 1)
+        self.journal.record(self._unapply, items)
         return touched
 
-    def _unapply(self, done) -> None:
-        groups, key_fn, red = self.groups, self.key_fn, self.reducer
-        for row, w in reversed(done):
-            k = key_fn(row)
-            g = groups.get(k)
-            if g is None:
-                g = groups[k] = [0, red.new()]
-            g[0] -= w
-            red.update(g[1], row, -w)
-            if not g[0] and not self.global_:
+    def _unapply(self, items) -> None:
+        groups = self.groups
+        for k in self.reducer.apply(groups, items, -1):
+            if not groups[k][0] and not self.global_:
                 del groups[k]
 
     def _restore_outputs(self, old_outputs) -> None:
