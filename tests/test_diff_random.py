@@ -1,5 +1,5 @@
 """Differential tests of randomly generated queries (expressions, joins, grouping, set operations,
-subqueries combined), each under a random change stream, against DuckDB.
+subqueries, top-k, window functions combined), each under a random change stream, against DuckDB.
 
 Every decision comes from one Random, so hypothesis shrinks the query and the stream together (option
 0 is always the simplest). Replay a generated query from the command line with its seed:
@@ -162,6 +162,17 @@ class QueryGen:
         return (f"SELECT {a} AS c0, COUNT(*) AS n FROM {frm}{self.where(scope)} GROUP BY 1 "
                 f"ORDER BY c0{desc} LIMIT {self.r.randint(1, 3)}" + (" OFFSET 1" if self.r.random() < 0.3 else ""))
 
+    def window(self):
+        """Window functions whose result does not depend on how ties are broken."""
+        frm, scope = self.source()
+        part = self.expr(self.pick(["int", "str"]), scope, 1)
+        key, arg = self.expr("int", scope, 1), self.expr("int", scope, 1)
+        over = self.pick([f"PARTITION BY {part}", f"PARTITION BY {part} ORDER BY {key}", f"ORDER BY {key} DESC",
+                          ""])
+        fn = self.pick([f"SUM({arg})", "COUNT(*)", f"MAX({arg})", f"MIN({self.expr('str', scope, 1)})",
+                        f"AVG({arg})"] + (["RANK()", "DENSE_RANK()"] if "ORDER BY" in over else []))
+        return f"SELECT {arg} AS c0, {fn} OVER ({over}) AS w FROM {frm}{self.where(scope)}"
+
     def over_view(self):
         """A query over a view q0 whose first column c0 is an integer (a view over a view)."""
         return self.pick([
@@ -173,7 +184,7 @@ class QueryGen:
         ])
 
     def query(self):
-        return self.pick([self.select, self.aggregate, self.setop, self.topk])()
+        return self.pick([self.select, self.aggregate, self.setop, self.topk, self.window])()
 
 
 def random_spec(rnd: random.Random) -> Spec:
