@@ -106,6 +106,49 @@ def conjuncts(e) -> list:
     return [e]
 
 
+def disjuncts(e) -> list:
+    if isinstance(e, Call) and e.fn == "or":
+        return disjuncts(e.args[0]) + disjuncts(e.args[1])
+    return [e]
+
+
+def factor_or(e):
+    """(A ∧ B) ∨ (A ∧ C) → A ∧ (B ∨ C), for conjuncts common to every branch of an OR (distribution
+    and absorption hold in SQL's three-valued logic).  Other expressions are returned unchanged."""
+    if not (isinstance(e, Call) and e.fn == "or"):
+        if isinstance(e, Call) and e.fn == "and":
+            return _and_of([factor_or(c) for c in conjuncts(e)])
+        return e
+    branches = [[_canonical(c) for c in conjuncts(b)] for b in disjuncts(e)]
+    common = [c for c in branches[0] if all(c in b for b in branches[1:])]
+    if not common:
+        return e
+    rests = [[c for c in b if c not in common] for b in branches]
+    if any(not r for r in rests):
+        return _and_of(common)  # A ∨ (A ∧ C) = A
+    rest = None
+    for r in rests:
+        term = _and_of(r)
+        rest = term if rest is None else Call("or", (rest, term), term.type, rest.nullable or term.nullable)
+    return _and_of(common + [rest])
+
+
+def _canonical(e):
+    """A symmetric comparison with its operands in a fixed order, so a = b and b = a match."""
+    if isinstance(e, Call) and e.fn in ("eq", "ne", "is_distinct", "is_not_distinct") and len(e.args) == 2:
+        a, b = e.args
+        if render(b) < render(a):
+            return Call(e.fn, (b, a), e.type, e.nullable, e.extra)
+    return e
+
+
+def _and_of(parts):
+    out = None
+    for p in parts:
+        out = p if out is None else Call("and", (out, p), p.type, out.nullable or p.nullable)
+    return out
+
+
 def is_constant(e) -> bool:
     return not columns_used(e) and not has_volatile(e)
 

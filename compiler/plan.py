@@ -295,6 +295,24 @@ Plan = (Scan | Values | Filter | Project | Join | Semijoin | Aggregate | Distinc
         | SetOp | TopK | Window | RecRef | Fixpoint)
 
 
+_CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
+                 "TopK": ("input",), "Window": ("input",), "Join": ("left", "right"),
+                 "Semijoin": ("left", "right"), "SetOp": ("left", "right")}
+
+
+def with_inputs(node, inputs):
+    """The same node over new inputs (in the order of ``node.inputs``)."""
+    import dataclasses
+    name = type(node).__name__
+    if name in _CHILD_FIELDS:
+        return dataclasses.replace(node, **dict(zip(_CHILD_FIELDS[name], inputs)))
+    if isinstance(node, UnionAll):
+        return UnionAll(tuple(inputs), node.fields)
+    if isinstance(node, Fixpoint):
+        return dataclasses.replace(node, bodies=tuple(inputs))
+    return node
+
+
 def walk(plan):
     """Every node of a plan, parents before children, each distinct node once."""
     seen = set()

@@ -63,28 +63,7 @@ def _col_occurrences(e):
 
 
 def _rebuild(node, memo):
-    w = lambda n: _walk(n, memo)  # noqa: E731
-    if isinstance(node, P.Join):
-        return P.Join(w(node.left), w(node.right), node.kind, node.left_keys, node.right_keys, node.null_safe,
-                      node.residual)
-    if isinstance(node, P.Semijoin):
-        return P.Semijoin(w(node.left), w(node.right), node.left_keys, node.right_keys, node.null_safe, node.mode)
-    if isinstance(node, P.Aggregate):
-        return P.Aggregate(w(node.input), node.keys, node.aggs, node.names)
-    if isinstance(node, P.Distinct):
-        return P.Distinct(w(node.input))
-    if isinstance(node, P.UnionAll):
-        return P.UnionAll(tuple(w(p) for p in node.parts), node.fields)
-    if isinstance(node, P.SetOp):
-        return P.SetOp(w(node.left), w(node.right), node.kind)
-    if isinstance(node, P.TopK):
-        return P.TopK(w(node.input), node.order, node.limit, node.offset, node.partition)
-    if isinstance(node, P.Window):
-        return P.Window(w(node.input), node.partition, node.order, node.calls, node.names)
-    if isinstance(node, P.Fixpoint):
-        return P.Fixpoint(node.names, tuple(w(b) for b in node.bodies), node.distinct, node.index, node.group,
-                          node.fields, node.max_iterations)
-    return node
+    return P.with_inputs(node, [_walk(c, memo) for c in node.inputs])
 
 
 __all__ = ["merge_projections", "columns_used"]

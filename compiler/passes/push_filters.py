@@ -8,13 +8,15 @@ Laws (σ = filter, π = projection):
   σ_{l = r}(a ⋈ b) = a ⋈_{l = r} b                  (an equality across the sides becomes a key)
   σ_p(a ⋉ b) = σ_p(a) ⋉ b                            (semi/anti/mark joins: p on left columns)
   σ_p(a ∪ b) = σ_p(a) ∪ σ_p(b)
+  (A ∧ B) ∨ (A ∧ C) = A ∧ (B ∨ C)                   (a conjunct common to every OR branch is factored
+                                                      out first, so it can become a key; Kleene logic)
 Never through aggregation, top-k, window functions, or set difference (that would change results).
 """
 
 from __future__ import annotations
 
 from .. import plan as P
-from ..expr import Call, columns_used, conjuncts, has_volatile, shift, substitute
+from ..expr import Call, columns_used, conjuncts, factor_or, has_volatile, shift, substitute
 from .split_join import split_condition
 
 
@@ -47,7 +49,7 @@ def _push(node, preds, memo):
 
 def _push_into(node, preds, memo):
     if isinstance(node, P.Filter):
-        return _push(node.input, preds + conjuncts(node.predicate), memo)
+        return _push(node.input, preds + conjuncts(factor_or(node.predicate)), memo)
     if isinstance(node, P.Project):
         down, keep = [], []
         for p in preds:
@@ -76,7 +78,7 @@ def _push_join(node: P.Join, preds, memo):
     nl = len(node.left.fields)
     left, right, keep = [], [], []
     lk, rk, safe = list(node.left_keys), list(node.right_keys), list(node.null_safe)
-    residual = [node.residual] if node.residual is not None else []
+    residual = conjuncts(factor_or(node.residual)) if node.residual is not None else []
     for p in preds:
         cols = columns_used(p)
         if cols and max(cols) < nl and node.kind in ("inner", "left"):
@@ -129,15 +131,4 @@ def _push_join(node: P.Join, preds, memo):
 
 def _rebuild(node, memo):
     """node with its children pushed (no predicates reach below it)."""
-    if isinstance(node, P.Aggregate):
-        return P.Aggregate(_push(node.input, [], memo), node.keys, node.aggs, node.names)
-    if isinstance(node, P.TopK):
-        return P.TopK(_push(node.input, [], memo), node.order, node.limit, node.offset, node.partition)
-    if isinstance(node, P.Window):
-        return P.Window(_push(node.input, [], memo), node.partition, node.order, node.calls, node.names)
-    if isinstance(node, P.SetOp):
-        return P.SetOp(_push(node.left, [], memo), _push(node.right, [], memo), node.kind)
-    if isinstance(node, P.Fixpoint):
-        return P.Fixpoint(node.names, tuple(_push(b, [], memo) for b in node.bodies), node.distinct, node.index,
-                          node.group, node.fields, node.max_iterations)
-    return node
+    return P.with_inputs(node, [_push(c, [], memo) for c in node.inputs])
