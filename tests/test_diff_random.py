@@ -159,7 +159,7 @@ class QueryGen:
         frm, scope = self.source()
         a, s = self.expr("int", scope, 1), self.expr("str", scope, 1)
         desc = self.pick(["", " DESC", " NULLS FIRST", " DESC NULLS LAST"])
-        return (f"SELECT {a} AS c0, COUNT(*) AS n FROM {frm}{self.where(scope)} GROUP BY 1 "
+        return (f"SELECT {a} AS c0, COUNT(*) AS n, MIN({s}) AS m FROM {frm}{self.where(scope)} GROUP BY 1 "
                 f"ORDER BY c0{desc} LIMIT {self.r.randint(1, 3)}" + (" OFFSET 1" if self.r.random() < 0.3 else ""))
 
     def window(self):
