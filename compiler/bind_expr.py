@@ -12,6 +12,7 @@ import decimal
 from sqlglot import exp
 
 from . import sqlfuncs as F
+from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, TEXT, TIMESTAMP, SqlType,
                     common_type, decimal_type, from_sqlglot)
@@ -578,10 +579,25 @@ class ExprBinder:
 
     def _Coalesce(self, node):
         args = []
-        for x in [node.this] + list(node.expressions):
+        nodes = [node.this] + list(node.expressions)
+        for i, x in enumerate(nodes):
             args.append(self.bind(x))
             if isinstance(args[-1], Lit) and args[-1].value is not None:
-                break  # later arguments can never be reached
+                # later arguments are never reached (so a bare column there is no error after GROUP
+                # BY), but they still take part in the result's type
+                typed = list(args)
+                for rest in nodes[i + 1:]:
+                    try:
+                        typed.append(self.bind(rest))
+                    except CompileError:
+                        pass
+                if len(typed) == 1:
+                    return args[0]
+                _, t = self.unify(typed, node, "COALESCE")
+                args = [self.coerce(a, t, node) for a in args]
+                if len(args) == 1:
+                    return args[0]
+                return Call("coalesce", tuple(args), t, all(a.nullable for a in args))
         if len(args) == 1:
             return args[0]
         args, t = self.unify(args, node, "COALESCE")

@@ -32,6 +32,9 @@ class Bound:
     prefix: int = 0
     single: bool = False
     order: tuple = ()
+    # when ORDER BY reads expressions outside the select list: the plan that still carries them as
+    # trailing columns (``order`` then refers to its columns), so rows() can be put in that order
+    ordered_plan: object = None
 
 
 @dataclass
@@ -174,12 +177,13 @@ class QueryBinder(SubqueryMixin):
             part = tuple(P.col(plan.fields, i) for i in range(prefix))
             plan = P.TopK(plan, tuple(order_keys), limit, offset, part)
             single = single or limit == 1
+        ordered = None
         if hidden:
+            ordered = plan
             width = prefix + len(exprs)
             plan = P.Project(plan, tuple(P.col(plan.fields, i) for i in range(width)),
                              tuple(prefix_names + names))
-            order_keys = []
-        return Bound(plan, names, prefix, single, tuple(order_keys))
+        return Bound(plan, names, prefix, single, tuple(order_keys), ordered)
 
     def check_unsupported(self, node: exp.Select) -> None:
         d = node.args.get("distinct")
@@ -529,7 +533,8 @@ class QueryBinder(SubqueryMixin):
                 raise self.error(node, f"{type(node).__name__.upper()} needs a number, not {arg.type}")
             fn = {exp.Stddev: "stddev_samp", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
                   exp.Variance: "var_samp", exp.VariancePop: "var_pop", exp.Median: "median"}[type(node)]
-            return P.AggCall(fn, arg, distinct, filt, DOUBLE)
+            t = arg.type if fn == "median" and arg.type.kind == "decimal" else DOUBLE
+            return P.AggCall(fn, arg, distinct, filt, t)
         raise self.error(node, f"unsupported aggregate {type(node).__name__}")
 
     # -- window functions -----------------------------------------------------------------------
@@ -647,9 +652,9 @@ class QueryBinder(SubqueryMixin):
             else:
                 if distinct:
                     raise self.error(e, "for SELECT DISTINCT, ORDER BY expressions must appear in the select list")
-                # a select-list alias inside an ORDER BY expression stands for its expression
-                e = e.transform(lambda n: proj_asts[aliases[n.name]].copy()
-                                if isinstance(n, exp.Column) and not n.table and n.name in aliases else n)
+                # inside an ORDER BY expression a bare name is an input column if there is one, else
+                # a select-list alias standing for its expression (as DuckDB and Postgres resolve it)
+                e = e.transform(lambda n: self.order_name(n, eb.rel, aliases, proj_asts))
                 b = eb.bind(e)
                 hidden.append(b)
                 key = Col(width + len(hidden) - 1, b.type, b.nullable)
@@ -659,6 +664,18 @@ class QueryBinder(SubqueryMixin):
                 nulls_first = desc if self.dialect.name in ("postgres",) else (not desc if self.dialect.name == "sqlite" else False)
             keys.append(P.SortKey(key, desc, bool(nulls_first)))
         return keys, hidden
+
+    def order_name(self, n, rel: Rel, aliases, proj_asts):
+        if not (isinstance(n, exp.Column) and not n.table):
+            return n
+        owners = sorted({alias for alias, name in rel.scope if name == n.name})
+        if len(owners) == 1:
+            return exp.column(n.name, table=owners[0])
+        if len(owners) > 1:
+            raise self.error(n, f"ambiguous column name {n.name!r} in ORDER BY")
+        if n.name in aliases:
+            return proj_asts[aliases[n.name]].copy()
+        return n
 
     # -- set operations -------------------------------------------------------------------------
     def set_operation(self, node, outer) -> Bound:
@@ -716,7 +733,7 @@ class QueryBinder(SubqueryMixin):
                 keys.append(P.SortKey(P.col(fields, idx), desc, bool(nf)))
         if limit is not None or offset:
             part = tuple(P.col(b.plan.fields, i) for i in range(b.prefix))
-            return Bound(P.TopK(b.plan, tuple(keys), limit, offset, part), b.names, b.prefix, limit == 1)
+            return Bound(P.TopK(b.plan, tuple(keys), limit, offset, part), b.names, b.prefix, limit == 1, tuple(keys))
         return Bound(b.plan, b.names, b.prefix, False, tuple(keys))
 
     def values(self, node: exp.Values, outer) -> Bound:

@@ -68,7 +68,7 @@ class Codegen:
 
     def __init__(self, dialect):
         self.dialect = dialect
-        self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F,
+        self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F, "_NAN": F.NAN,
                           "_ExactFloatSum": _ExactFloatSum}
         for name in dir(F):
             if not name.startswith("_"):
@@ -141,6 +141,8 @@ class Codegen:
             if kind == "decimal":
                 helper = {"add": "_dadd", "sub": "_dsub", "mul": "_dmul"}[fn]
                 return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
+            if kind == "float":  # inf - inf and the like make a fresh NaN: use the one NaN
+                return self._canonical_nan(self._strict(args, col, lambda a, b: f"({a} {op} {b})"))
             return self._strict(args, col, lambda a, b: self._int_check(e, f"({a} {op} {b})"))
         if fn in ("sqlite_div", "sqlite_mod"):
             return self._strict(args, col, lambda a, b: f"_{fn}({a}, {b})")
@@ -168,6 +170,8 @@ class Codegen:
                 return self._strict(args, col, lambda a, b: self._int_check(e, f"{helper}({a}, {b})"))
             return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
         if fn in COMPARE:
+            if _floats(args):
+                return self._strict(args, col, lambda a, b: _nan_compare(fn, a, b))
             op = COMPARE[fn]
             return self._strict(args, col, lambda a, b: f"({a} {op} {b})")
         if fn == "is_distinct":
@@ -297,7 +301,7 @@ class Codegen:
             if fn == "not":
                 return self.falsity(e.args[0], col)
             if fn in COMPARE:
-                return self._compare_test(e, col, COMPARE[fn])
+                return self._compare_test(e, col, fn)
             if fn in ("is_null", "is_not_null", "is_distinct", "is_not_distinct"):
                 return self.value(e, col)
         return f"({self.value(e, col)} is True)"
@@ -314,12 +318,17 @@ class Codegen:
             if fn == "not":
                 return self.truth(e.args[0], col)
             if fn in COMPARE:
-                return self._compare_test(e, col, COMPARE[NEGATED[fn]])
+                return self._compare_test(e, col, NEGATED[fn])
             if fn in ("is_null", "is_not_null", "is_distinct", "is_not_distinct"):
                 return f"(not {self.value(e, col)})"
         return f"({self.value(e, col)} is False)"
 
-    def _compare_test(self, e, col, op) -> str:
+    def _canonical_nan(self, code: str) -> str:
+        t = self.tmp()
+        return f"({t} if ({t} := {code}) == {t} else _NAN)"
+
+    def _compare_test(self, e, col, fn) -> str:
+        """Truthy exactly when ``a fn b`` is TRUE (fn a comparison; NULL makes it not TRUE)."""
         a, b = e.args
         if (isinstance(a, Lit) and a.value is None) or (isinstance(b, Lit) and b.value is None):
             return "False"
@@ -332,7 +341,10 @@ class Codegen:
                 codes.append(t)
             else:
                 codes.append(code)
-        test = f"{codes[0]} {op} {codes[1]}"
+        if _floats(e.args):
+            test = _nan_compare(fn, codes[0], codes[1])
+        else:
+            test = f"{codes[0]} {COMPARE[fn]} {codes[1]}"
         return f"({' and '.join(checks + [test])})"
 
     # -- generated functions ----------------------------------------------------------------------
@@ -347,6 +359,16 @@ class Codegen:
     def fresh_name(self, prefix: str) -> str:
         self._n += 1
         return f"{prefix}_{self._n}"
+
+
+def _floats(args) -> bool:
+    return any(a.type.kind == "float" for a in args)
+
+
+def _nan_compare(fn: str, a: str, b: str) -> str:
+    """A DOUBLE comparison as DuckDB makes it: NaN equals NaN and is above every other value."""
+    return {"eq": f"_nan_eq({a}, {b})", "ne": f"(not _nan_eq({a}, {b}))", "lt": f"_nan_lt({a}, {b})",
+            "gt": f"_nan_lt({b}, {a})", "le": f"(not _nan_lt({b}, {a}))", "ge": f"(not _nan_lt({a}, {b}))"}[fn]
 
 
 def row_col(var: str):

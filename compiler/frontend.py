@@ -129,13 +129,24 @@ def error_at(node, message: str, sql: str) -> CompileError:
 
 
 def normalize_forms(query: exp.Expression) -> None:
-    """Rewrite SQLite shorthands into standard SQL before name resolution: ``x IN t`` (a table
-    name) means ``x IN (SELECT * FROM t)``."""
+    """Rewrites before name resolution: SQLite's ``x IN t`` (a table name) means
+    ``x IN (SELECT * FROM t)``; in a CTE with a column list, ``ORDER BY`` an alias of its body
+    becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list)."""
     for node in list(query.find_all(exp.In)):
         field = node.args.get("field")
         if isinstance(field, exp.Column) and not field.table:
             node.set("field", None)
             node.set("query", exp.Subquery(this=exp.select("*").from_(exp.to_table(field.name))))
+    for cte in query.find_all(exp.CTE):
+        alias = cte.args.get("alias")
+        body = cte.this
+        if alias is None or not alias.columns or not isinstance(body, exp.Select) or body.args.get("order") is None:
+            continue
+        names = [p.alias_or_name for p in body.expressions]
+        for o in body.args["order"].expressions:
+            c = o.this
+            if isinstance(c, exp.Column) and not c.table and c.name in names:
+                o.set("this", exp.Literal.number(names.index(c.name) + 1))
 
 
 def name_projections(select: exp.Expression, dialect: str) -> None:

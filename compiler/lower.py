@@ -283,7 +283,7 @@ class Lowering:
                 raise CompileError(f"{fn.upper()}(DISTINCT …) is not supported")
             return A.Moments(kind, fn)
         if fn == "median":
-            return A.Median()
+            return A.Median(a.arg.type.scale if kind == "decimal" else None)
         if fn == "single":
             return A.Single()
         raise AssertionError(fn)

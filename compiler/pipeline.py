@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from runtime import Circuit, StepError, describe_circuit
+from runtime.aggregates import ScalarSubqueryError
 from runtime.circuit import IterationLimitError
 from runtime.operators import Arrange, Input, Output
 
@@ -45,6 +46,9 @@ class View:
     ops: list
     order: tuple = ()
     codegen: Codegen | None = None
+    # an ORDER BY over expressions outside the select list: the rows with those trailing columns,
+    # kept only to put rows() in order
+    ordered: Output | None = None
 
 
 @dataclass
@@ -76,10 +80,15 @@ class ViewHandle:
     def rows(self) -> list[tuple]:
         """The current contents, duplicates repeated, in ORDER BY order if the view has one."""
         v = self._view
+        source = v.ordered if v.ordered is not None else v.output
         out = []
-        for row, w in v.output.contents.items():
+        for row, w in source.contents.items():
             out.extend([row] * w)
-        return sort_rows(out, v.order)
+        out = sort_rows(out, v.order)
+        if v.ordered is not None:
+            width = len(v.rel.fields)
+            out = [r[:width] for r in out]
+        return out
 
     def delta(self) -> list[tuple]:
         """The last step's changes as (row, weight) pairs."""
@@ -281,14 +290,17 @@ class Pipeline:
         if existing is not None:
             self._drop_view(name, sql, ast)
         rel = Relation(name, fields, is_view=True, query=query, depends_on=depends)
-        self._install_view(rel, plan, bound.order)
+        ordered = optimize(bound.ordered_plan) if bound.ordered_plan is not None else None
+        self._install_view(rel, plan, bound.order, ordered)
 
-    def _install_view(self, rel: Relation, plan, order):
+    def _install_view(self, rel: Relation, plan, order, ordered_plan=None):
         cg = Codegen(self.dialect)
         low = Lowering(self.circuit, cg, self._source, self._shared, label=f"view {rel.name}")
         try:
             top = low.lower(plan)
             out = low.add(Output(top, rel.name))
+            ordered = low.add(Output(low.lower(ordered_plan), f"{rel.name} (ordered)")) \
+                if ordered_plan is not None else None
             seeds = {}
             for op in low.created:
                 for i in op.inputs:
@@ -301,12 +313,12 @@ class Pipeline:
             self.circuit.remove(low.created)
             for k in [k for k, op in self._shared.items() if op in low.created]:
                 del self._shared[k]
-            if isinstance(e, (IterationLimitError, DataError)):
+            if isinstance(e, (IterationLimitError, DataError, ScalarSubqueryError)):
                 raise _data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()
         self.catalog.add(rel)
-        self._views[rel.name] = View(rel, out, plan, low.created, order, cg)
+        self._views[rel.name] = View(rel, out, plan, low.created, order, cg, ordered)
 
     def _source(self, name):
         t = self._tables.get(name)
@@ -366,6 +378,7 @@ class Pipeline:
         """Remove every operator no remaining view reads (views share arrangements)."""
         live = set()
         stack = [v.output for v in self._views.values()] + [t.input for t in self._tables.values()]
+        stack += [v.ordered for v in self._views.values() if v.ordered is not None]
         while stack:
             op = stack.pop()
             if id(op) in live:
@@ -401,11 +414,15 @@ class Pipeline:
 
     def _query(self, ast, sql) -> "QueryResult":
         bound, _ = self._bind_query(ast, sql)
-        rows = self._evaluate(optimize(bound.plan))
+        plan = bound.ordered_plan if bound.ordered_plan is not None else bound.plan
+        rows = self._evaluate(optimize(plan))
         out = []
         for row, w in rows.items():
             out.extend([row] * w)
-        return QueryResult(_unique_names(bound.names), sort_rows(out, bound.order))
+        out = sort_rows(out, bound.order)
+        if bound.ordered_plan is not None:
+            out = [r[:len(bound.names)] for r in out]
+        return QueryResult(_unique_names(bound.names), out)
 
     def _command(self, ast, sql) -> None:
         """sqlglot parses what it cannot understand as a raw command: find the real syntax error."""

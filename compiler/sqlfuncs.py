@@ -11,6 +11,7 @@ import re
 from .errors import DataError
 
 DC = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6)
+NAN = float("nan")  # the one NaN: computed NaNs are made this object, so rows holding NaN compare equal
 
 
 # -- arithmetic ------------------------------------------------------------------------------------
@@ -93,10 +94,10 @@ def fdiv(x, y):
     y = float(y)
     if y == 0.0:
         if x == 0.0 or x != x:
-            return math.nan
+            return NAN
         return math.copysign(math.inf, x) * math.copysign(1.0, y)
     r = x / y
-    return r if r == r else math.nan
+    return r if r == r else NAN
 
 
 def fdiv_null(x, y):
@@ -108,14 +109,16 @@ def fdiv_null(x, y):
 def fmod(x, y):
     x = float(x)
     y = float(y)
-    if y == 0.0:
-        return math.nan
+    if y == 0.0 or x != x or y != y or math.isinf(x):
+        return NAN
     return math.fmod(x, y)
 
 
 def fmod_null(x, y):
     if y == 0:
         return None
+    if x != x or y != y or math.isinf(x):
+        return NAN
     return math.fmod(float(x), float(y))
 
 
@@ -165,6 +168,20 @@ def shift_right(x, n, bits):
     if n < 0:
         return shift_left(x, -n, bits)
     return (-1 if x < 0 else 0) if n >= bits else x >> n
+
+
+def nan_eq(a, b):
+    """DOUBLE = as DuckDB: NaN equals NaN."""
+    return a == b or (a != a and b != b)
+
+
+def nan_lt(a, b):
+    """DOUBLE < as DuckDB: NaN is greater than every other value."""
+    if a != a:
+        return False
+    if b != b:
+        return True
+    return a < b
 
 
 def greatest(*args):
@@ -218,8 +235,9 @@ def round_half_away(x, digits=0):
         r = (abs(x) + q // 2) // q * q
         return r if x >= 0 else -r
     if isinstance(x, decimal.Decimal):
-        out = x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC)
-        return out
+        if digits >= -x.as_tuple().exponent:
+            return x  # already no more digits than asked: DuckDB keeps the scale
+        return x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC)
     if math.isinf(x) or math.isnan(x):
         return x
     d = decimal.Decimal(repr(x)).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP,
@@ -519,7 +537,8 @@ def cast_float(v, strict: bool = True):
         return None
     if isinstance(v, str):
         try:
-            return float(v.strip())
+            f = float(v.strip())
+            return f if f == f else NAN
         except ValueError:
             if not strict:
                 m = re.match(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", v.strip())

@@ -348,7 +348,11 @@ class Moments:
 
 
 class Median(_Multiset):
-    """MEDIAN(x) = the middle value, or the mean of the two middle values (a DOUBLE)."""
+    """MEDIAN(x) = the middle value, or the mean of the two middle values: a DOUBLE, except over a
+    DECIMAL, where it is a DECIMAL of the same scale (the mean truncated, as DuckDB does)."""
+
+    def __init__(self, scale: int | None = None):
+        self.scale = scale
 
     def result(self, st):
         counts = st[0]
@@ -368,6 +372,9 @@ class Median(_Multiset):
                     if math.isinf(mid) and not (math.isinf(lo) or math.isinf(v)):
                         mid = lo / 2 + v / 2  # the sum overflowed near the float maximum
                     return mid
+                if self.scale is not None:
+                    q = decimal.Decimal(1).scaleb(-self.scale)
+                    return ((lo + v) / 2).quantize(q, rounding=decimal.ROUND_DOWN, context=DECIMAL_CONTEXT)
                 return float((Fraction(lo) + Fraction(v)) / 2)
         raise AssertionError("unreachable")
 
