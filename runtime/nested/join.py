@@ -35,20 +35,19 @@ class NestedJoin(Operator):
         now = self.circuit.scope.time
         out = self.pending.pop(now, None) or {}
         if da:
-            self._probe(da, self.left_key, self.right_trace, now, out, True)
-            self._insert(self.left_trace, da, self.left_key, now)
+            keyed = _keyed(da, self.left_key)  # user code first: nothing changes if it raises
+            self._probe(keyed, self.right_trace, now, out, True)
+            self._insert(self.left_trace, keyed, now)
         if db:
-            self._probe(db, self.right_key, self.left_trace, now, out, False)
-            self._insert(self.right_trace, db, self.right_key, now)
+            keyed = _keyed(db, self.right_key)
+            self._probe(keyed, self.left_trace, now, out, False)
+            self._insert(self.right_trace, keyed, now)
         return drop_zeros(out)
 
-    def _probe(self, delta, key, trace, now, out, is_left) -> None:
+    def _probe(self, keyed, trace, now, out, is_left) -> None:
         combine, pending = self.combine, self.pending
         flat = len(now) == 1  # one iteration counter: tuple order is the product order, lub is max
-        for row, w in delta.items():
-            k = key(row)
-            if k is None:
-                continue
+        for k, row, w in keyed:
             bucket = trace.get(k)
             if not bucket:
                 continue
@@ -67,17 +66,15 @@ class NestedJoin(Operator):
                             target = pending[t] = {}
                     target[r] = target.get(r, 0) + w * w2
 
-    def _insert(self, trace, delta, key, now, sign: int = 1) -> None:
-        for row, w in delta.items():
-            k = key(row)
-            if k is None:
-                continue
+    def _insert(self, trace, keyed, now, sign: int = 1) -> None:
+        for k, row, w in keyed:
             bucket = trace.get(k)
             if bucket is None:
                 bucket = trace[k] = {}
             times = bucket.get(row)
             if times is None:
-                times = bucket[row] = {}
+                bucket[row] = {now: sign * w}
+                continue
             n = times.get(now, 0) + sign * w
             if n:
                 times[now] = n
@@ -88,11 +85,21 @@ class NestedJoin(Operator):
                     if not bucket:
                         del trace[k]
         if sign == 1:
-            self.journal.record(self._undo, (trace, delta, key, now))
+            self.journal.record(self._undo, (trace, keyed, now))
 
     def _undo(self, saved) -> None:
-        trace, delta, key, now = saved
-        self._insert(trace, delta, key, now, -1)
+        trace, keyed, now = saved
+        self._insert(trace, keyed, now, -1)
 
     def describe(self) -> str:
         return f"NestedJoin[{self.name}]" if self.name else "NestedJoin"
+
+
+def _keyed(delta: dict, key) -> list:
+    """(key, row, weight) for the rows whose key is not None (a NULL key never matches)."""
+    out = []
+    for row, w in delta.items():
+        k = key(row)
+        if k is not None:
+            out.append((k, row, w))
+    return out
