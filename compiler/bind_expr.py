@@ -604,9 +604,12 @@ class ExprBinder:
         return Call("coalesce", tuple(args), t, all(a.nullable for a in args))
 
     def _Nullif(self, node):
+        """NULLIF(a, b): a, or NULL where a = b; the result has a's type (as in DuckDB)."""
         a, b = self.bind(node.this), self.bind(node.expression)
-        (a2, b2), t = self.unify([a, b], node, "NULLIF")
-        return Case(((boolean("eq", [a2, b2]), Lit(None, t)),), a2, t, True)
+        cmp = self.comparison("eq", a, b, node)
+        if a.type.kind == "null":
+            return a
+        return Case(((cmp, Lit(None, a.type)),), a, a.type, True)
 
     def _Greatest(self, node):
         return self.extreme("greatest", node)

@@ -346,7 +346,7 @@ class QueryBinder(SubqueryMixin):
 
     def aggregate(self, node, rel: Rel, agg_nodes, group, prefix: int, outer):
         eb = ExprBinder(self, rel)
-        key_nodes, sets = self.grouping_sets(group)
+        key_nodes, sets = self.grouping_sets(group, node)
         keys = [eb.bind(k) for k in key_nodes]
         grouping_calls = [g for g in node.find_all(exp.Grouping) if _owner(g) is node]
         if grouping_calls and sets is None:
@@ -415,7 +415,7 @@ class QueryBinder(SubqueryMixin):
             exprs.append(v)
         return P.Project(j, tuple(exprs), tuple(f.name for f in agg.fields))
 
-    def grouping_sets(self, group):
+    def grouping_sets(self, group, select=None):
         """(the distinct key expressions, the grouping sets as tuples of key indices or None for a
         plain GROUP BY of all keys)."""
         if group is None:
@@ -423,6 +423,12 @@ class QueryBinder(SubqueryMixin):
         keys: list = []
 
         def key(e):
+            if isinstance(e, exp.Literal) and not e.is_string and select is not None:
+                n = int(e.this)  # GROUP BY ROLLUP (1, 2): positions in the select list
+                if not 1 <= n <= len(select.expressions):
+                    raise self.error(e, f"GROUP BY position {n} is not in the select list")
+                p = select.expressions[n - 1]
+                e = p.this if isinstance(p, exp.Alias) else p
             if e not in keys:
                 keys.append(e)
             return keys.index(e)

@@ -83,7 +83,8 @@ class Codegen:
         return f"_t{self._n}"
 
     def const(self, value) -> str:
-        key = (type(value), value) if _hashable(value) else id(value)
+        # Decimal('0.5') == Decimal('0.50'): the key must tell their scales apart
+        key = (type(value), repr(value)) if _hashable(value) else id(value)
         name = self._consts.get(key)
         if name is None:
             name = self._consts[key] = f"_k{len(self._consts)}"

@@ -114,15 +114,20 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
         if "float" in (a.kind, b.kind):
             return DOUBLE
         if a.kind == b.kind == "decimal":
-            scale = max(a.scale, b.scale)
-            whole = max(a.precision - a.scale, b.precision - b.scale)
-            return decimal_type(min(whole + scale, 38), scale)
+            return _decimal_union(max(a.precision - a.scale, b.precision - b.scale), max(a.scale, b.scale))
         d, i = (a, b) if a.kind == "decimal" else (b, a)
-        whole = max(d.precision - d.scale, _int_digits(i.bits))
-        return decimal_type(min(whole + d.scale, 38), d.scale)
+        return _decimal_union(max(d.precision - d.scale, _int_digits(i.bits)), d.scale)
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
     return None
+
+
+def _decimal_union(whole: int, scale: int) -> SqlType:
+    """The DECIMAL holding ``whole`` integer digits and ``scale`` fraction digits; past 38 digits the
+    scale gives way (as DuckDB does)."""
+    if whole + scale > 38:
+        scale = max(38 - whole, 0)
+    return decimal_type(min(whole + scale, 38), scale)
 
 
 def _int_digits(bits: int) -> int:
