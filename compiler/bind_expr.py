@@ -593,8 +593,8 @@ class ExprBinder:
                         pass
                 if len(typed) == 1:
                     return args[0]
-                _, t = self.unify(typed, node, "COALESCE")
-                args = [self.coerce(a, t, node) for a in args]
+                unified, t = self.unify(typed, node, "COALESCE")
+                args = unified[:len(args)]
                 if len(args) == 1:
                     return args[0]
                 return Call("coalesce", tuple(args), t, all(a.nullable for a in args))

@@ -63,9 +63,10 @@ class Rel:
     def width(self) -> int:
         return len(self.plan.fields)
 
-    def resolve(self, node: exp.Column, qb) -> Col:
+    def resolve(self, node, qb) -> Col:
+        """The column a name (or an outer aggregate, mapped by its tree) stands for."""
         i = self.ast_map.get(node) if self.ast_map else None
-        if i is None:
+        if i is None and isinstance(node, exp.Column):
             i = self.scope.get((node.table, node.name))
         if i is None:
             if self.grouped:
@@ -233,9 +234,13 @@ class QueryBinder(SubqueryMixin):
             p = len(outer.domain.fields)
             plan = P.Join(outer.domain, rel.plan, "inner", (), (), ())
             scope = {k: i + p for k, i in rel.scope.items()}
+            ast_map = {}
             for k, i in outer.columns.items():
-                scope.setdefault(k, i)
-            rel = Rel(plan, scope)
+                if isinstance(k, tuple):
+                    scope.setdefault(k, i)
+                else:
+                    ast_map[k] = i  # an aggregate of the outer query, by its tree
+            rel = Rel(plan, scope, ast_map)
         return rel
 
     def source(self, item) -> Rel:
@@ -325,7 +330,9 @@ class QueryBinder(SubqueryMixin):
 
     # -- aggregation ----------------------------------------------------------------------------
     def collect_aggregates(self, node: exp.Select) -> list:
-        """Aggregate calls of this SELECT (not of nested subqueries), in order, without repeats."""
+        """Aggregate calls computed by this SELECT, in order, without repeats: its own, and those in
+        its subqueries whose arguments read only this SELECT's columns (SQL makes them this
+        query's aggregates)."""
         out = []
         roots = list(node.expressions)
         for key in ("having", "order"):
@@ -333,14 +340,14 @@ class QueryBinder(SubqueryMixin):
                 roots.append(node.args[key])
         for root in roots:
             for n in root.walk(bfs=False):
-                if is_aggregate(n) and _owner(n) is node and not _windowed(n):
+                if is_aggregate(n) and not _windowed(n) and aggregate_level(n) is node:
                     target = n.parent if isinstance(n.parent, exp.Filter) else n
                     if target not in out:
                         out.append(target)
         for n in out:
             inner = n.this if isinstance(n, exp.Filter) else n
             for sub in inner.walk():
-                if sub is not inner and is_aggregate(sub) and _owner(sub) is node:
+                if sub is not inner and is_aggregate(sub) and aggregate_level(sub) is node:
                     raise self.error(sub, "aggregate function calls cannot be nested")
         return out
 
@@ -778,6 +785,25 @@ class QueryBinder(SubqueryMixin):
             plan = j
             return Bound(plan, names, p)
         return Bound(plan, names)
+
+
+def select_aliases(select) -> set:
+    """The names a SELECT's FROM clause defines (parenthesized joins included)."""
+    from .subqueries import from_items
+    return {item.alias_or_name for item in from_items(select)}
+
+
+def aggregate_level(agg):
+    """The SELECT an aggregate belongs to: the innermost one whose FROM defines a table its
+    argument reads (its own SELECT if it reads none, like COUNT(*))."""
+    owner = _owner(agg)
+    tables = {c.table for c in agg.find_all(exp.Column) if c.table}
+    select = owner
+    while select is not None:
+        if tables & select_aliases(select):
+            return select
+        select = select.find_ancestor(exp.Select)
+    return owner
 
 
 def _windowed(node) -> bool:

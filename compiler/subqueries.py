@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from . import plan as P
-from .bind_expr import ExprBinder, and_, boolean, is_not_null, is_null, not_, or_
+from .bind_expr import ExprBinder, and_, boolean, is_aggregate, is_not_null, is_null, not_, or_
 from .codegen import NEGATED
 from .expr import Case, Col, Lit
 from .types import BOOLEAN
@@ -44,7 +44,7 @@ class SubqueryMixin:
             i = rel.resolve(c, self).index
             if i not in idx:
                 idx.append(i)
-            where[(c.table, c.name)] = idx.index(i)
+            where[(c.table, c.name) if isinstance(c, exp.Column) else c] = idx.index(i)
         cols = [rel.col(i) for i in idx]
         domain = P.Distinct(P.Project(rel.plan, tuple(cols), tuple(f"$outer{i}" for i in range(len(cols)))))
         from .binder import Outer
@@ -55,6 +55,8 @@ class SubqueryMixin:
         """Decorrelate a subquery correlated only by WHERE equalities, or return None."""
         if not isinstance(sub, exp.Select) or sub.args.get("with_") is not None:
             return None
+        if not all(isinstance(c, exp.Column) for c in free):
+            return None  # an aggregate of the outer query read inside: the domain form handles it
         if any(sub.args.get(k) is not None for k in ("limit", "offset", "distinct")):
             return None
         where = sub.args.get("where")
@@ -336,13 +338,14 @@ def ast_conjuncts(node) -> list:
 
 
 def free_columns(node) -> list:
-    """Columns inside a query that refer to tables not defined within it (outer references)."""
+    """Columns inside a query that refer to tables not defined within it (outer references), and
+    aggregates over such columns only (which belong to the outer query)."""
     out: list = []
     _free(node, frozenset(), out)
     return out
 
 
-def _sources(select: exp.Select):
+def from_items(select: exp.Select):
     """The FROM items of a SELECT, parenthesized joins flattened into their tables."""
     out = []
     f = select.args.get("from_")
@@ -358,7 +361,7 @@ def _sources(select: exp.Select):
 
 def _free(node, bound, out) -> None:
     if isinstance(node, exp.Select):
-        sources = _sources(node)
+        sources = from_items(node)
         inner = set(bound)
         for s in sources:
             inner.add(s.alias_or_name)
@@ -389,6 +392,11 @@ def _free(node, bound, out) -> None:
         if node.table and node.table not in bound:
             out.append(node)
         return
+    if is_aggregate(node):
+        cols = list(node.find_all(exp.Column))
+        if cols and all(c.table and c.table not in bound for c in cols):
+            out.append(node)  # an aggregate over outer columns only: the outer query computes it
+            return
     for child in node.iter_expressions():
         _free(child, bound, out)
 
