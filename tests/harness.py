@@ -489,6 +489,7 @@ class Harness:
                 dom = [_typed(v, typ) for v in dom] if dom is not None else default_domain(typ)
                 cols.append(Column(name, typ, null == "YES", dom))
             self.tables.append(TableInfo(n, cols))
+        self.tinfo = {t.name: t for t in self.tables}
         self.views = spec.view_specs()
         self.oracle_views = set()
         self.stats = Counter()  # runs, steps, failed_steps (consistently with the oracle), rows compared
@@ -571,7 +572,7 @@ class Harness:
             f = create_due(i)
             if f:
                 return f
-            ops = _materialize(step, model)
+            ops = [(sign, t, self._typed_row(t, r)) for sign, t, r in _materialize(step, model)]
             saved = {t: Counter(c) for t, c in model.items()}
             # apply to the pipeline in batches of consecutive same-kind ops on one table
             try:
@@ -664,6 +665,12 @@ class Harness:
             if missing or extra:
                 return fail("adhoc", i, n, f"the ad-hoc query {v.sql!r} differs from the oracle", missing, extra)
         return None
+
+    def _typed_row(self, table, row):
+        """Values of a hand-written stream as the column types hold them (1.5 in a DECIMAL column is
+        Decimal('1.50')), so the model matches what the pipeline stores."""
+        cols = self.tinfo[table].columns
+        return tuple(_typed(v, c.type) for v, c in zip(row, cols)) if len(row) == len(cols) else row
 
     def _check_tables(self, p, model, i, fail):
         for t in self.tables:

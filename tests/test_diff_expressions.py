@@ -1,6 +1,7 @@
 """Differential tests of scalar expressions (arithmetic, logic, predicates, strings, math, dates) against DuckDB."""
 
 import datetime
+import decimal
 
 import pytest
 from hypothesis import given
@@ -130,6 +131,8 @@ SPECS = {
         "v_join": "SELECT x.d, y.e FROM f x JOIN f y ON x.d = y.e",
         "v_order": "SELECT d FROM f ORDER BY d DESC LIMIT 2",
         "v_setop": "SELECT d FROM f EXCEPT SELECT e FROM f",
+        "v_cmp": "SELECT d, e, d = e AS eq, d < e AS lt, d >= e AS ge, d <> e AS ne FROM f",
+        "v_where": "SELECT d FROM f WHERE d > 0.5 OR e = d",
     }, domains={"g": [1, 2], "d": [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1.0],
                 "e": [float("nan"), 0.0, 1.0, float("inf")]}),
 }
@@ -173,14 +176,14 @@ def test_cast_timestamp_fraction_to_varchar():
     check_steps(s, steps)
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md: LEAST/GREATEST of DECIMAL and DOUBLE: codegen SyntaxError")
 def test_least_decimal_double():
-    s, steps = one_column("CREATE TABLE t(c DECIMAL(10,2), d DOUBLE)",
-                          "SELECT LEAST(c, d) AS l, GREATEST(c, d) AS g FROM t", [(1.5, 2.0), (3, -1.0), (None, 1.0)])
+    D = decimal.Decimal
+    s, steps = one_column("CREATE TABLE t(c DECIMAL(10,2), d DOUBLE)", "SELECT LEAST(c, d) AS l, GREATEST(c, d) AS g FROM t",
+                          [(D("1.50"), 2.0), (D("3.00"), -1.0), (None, 1.0)])
     check_steps(s, steps)
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md: SUBSTRING with a negative length fails the step")
+@pytest.mark.xfail(strict=True, reason="BUGS.md: SUBSTRING with a negative length: two edge cases")
 def test_substring_negative_length():
     s, steps = one_column("CREATE TABLE t(s VARCHAR, n INT)", "SELECT SUBSTRING(s, 3, n) AS x FROM t",
                           [("abc", -1), ("abc", -5), ("abcdef", 2)])
@@ -194,14 +197,19 @@ def test_rows_of_nulls(name):
     check_steps(SPECS[name], [[("+", "t", null)] * 2, [("-", "t", null)], RETRACT_ALL])
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md: A computed NaN never retracts: the view keeps a phantom row")
 def test_computed_nan_retracts():
     s, steps = one_column("CREATE TABLE t(d DOUBLE)", "SELECT d * 0 AS z, d - d AS y FROM t",
                           [(float("inf"),), (1.0,)])
     check_steps(s, steps)
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md: NaN compares as in Python, not as in DuckDB")
+@pytest.mark.xfail(strict=True, reason="BUGS.md: A computed NaN never retracts (NaN input)")
+def test_nan_input_retracts():
+    nan = float("nan")
+    s = Spec("CREATE TABLE t(d DOUBLE, e DOUBLE)", {"v": "SELECT d * 0 AS z, d - d AS y, d + e AS s, ABS(d) AS a FROM t"})
+    check_steps(s, [[("+", "t", (nan, None))], [("+", "t", (None, None))], [("-", "t", (nan, None))], RETRACT_ALL])
+
+
 def test_nan_comparisons():
     nan = float("nan")
     s, steps = one_column("CREATE TABLE t(d DOUBLE, e DOUBLE)",
