@@ -8,10 +8,20 @@ against DuckDB (or a Python oracle) after every step, with seeded replay and shr
     failure = run(spec, steps)            # None, or a Failure (seed, step, view, missing/extra rows)
     shrink(spec, steps, failure)          # a smaller stream that fails the same way
 
-Command line (a spec is ``module:NAME`` naming a Spec, or a dict of them and a key):
+In a test, hypothesis drives the stream (and shrinks it):
 
-    python -m tests.harness --spec tests.test_diff_joins:SPECS:inner --replay 7 --shrink
-    python -m tests.harness --spec tests.test_diff_joins:SPECS:inner --seeds 0-200
+    @hypothesis_settings(default=12)
+    @given(rnd=streams())
+    def test_x(rnd):
+        check_random(spec, rnd)
+
+Command line (a spec is ``module:NAME`` naming a Spec, or ``module:NAME:key`` for a dict of them):
+
+    python -m tests.harness --spec tests.test_diff_joins:SPECS:inner --replay 7      # shrinks a failure
+    python -m tests.harness --spec tests.test_diff_joins:SPECS:inner --seeds 0-200 --steps 12
+
+Sizes: DELTASQL_EXAMPLES=N sets hypothesis examples per test; DELTASQL_LONG=1 runs many more
+examples with fresh randomness and streams twice as long.
 
 A stream is a list of steps; a step is a list of ops ``("+", table, row)`` / ``("-", table, row)``
 applied in order and then ``Pipeline.step()``; the string ``RETRACT_ALL`` is a step deleting every
@@ -93,8 +103,8 @@ class Spec:
 
     ``domains`` maps ``"table.column"`` or ``"column"`` to the values to draw (NULL is added for
     nullable columns).  ``keys`` maps a table to column names whose values the generator keeps
-    unique (so a top-k ordered by them has one right answer).  ``oracle_ddl`` replaces ``ddl`` for DuckDB; ``settings`` are run on the
-    DuckDB connection first.  ``loose_types`` compares int/float/Decimal by value instead of
+    unique (so a top-k ordered by them has one right answer).  ``oracle_ddl`` replaces ``ddl`` for
+    DuckDB; ``settings`` are run on the DuckDB connection first.  ``loose_types`` compares int/float/Decimal by value instead of
     requiring the same Python type and Decimal scale.  ``adhoc`` also checks ``Pipeline.execute``
     of each view's query once per stream."""
 
