@@ -433,6 +433,14 @@ class ExprBinder:
         if self.dialect.name == "sqlite" and a.type.kind != b.type.kind:
             a, b = self.sqlite_affinity(a, b, node)
         (a, b), _ = self.unify([a, b], node, "comparison")
+        if isinstance(a, Lit) and isinstance(b, Lit) and a.type.kind not in ("float", "interval"):
+            # two constants: fold (lets CASE drop branches that can never be taken)
+            if a.value is None or b.value is None:
+                return Lit(None, BOOLEAN)
+            import operator
+            ops = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+                   "gt": operator.gt, "ge": operator.ge}
+            return Lit(bool(ops[fn](a.value, b.value)), BOOLEAN)
         return boolean(fn, [a, b])
 
     def sqlite_affinity(self, a, b, node):
@@ -558,17 +566,38 @@ class ExprBinder:
     def _Case(self, node):
         operand = node.this
         whens = []
+        dead = []  # results of branches that can never be taken: they only count for the type
         op = self.bind(operand) if operand is not None else None
-        for w in node.args.get("ifs") or []:
+        default_node = node.args.get("default")
+        ifs = node.args.get("ifs") or []
+        for i, w in enumerate(ifs):
             if op is not None:
                 cond = self.comparison("eq", op, self.bind(w.this), w)
             else:
                 cond = self.condition(w.this)
+            if isinstance(cond, Lit) and cond.value is not True:
+                dead.append(w.args["true"])
+                continue
             whens.append((cond, self.bind(w.args["true"])))
-        default = self.bind(node.args["default"]) if node.args.get("default") is not None else Lit(None, NULLTYPE)
-        values, t = self.unify([v for _, v in whens] + [default], node, "CASE")
-        whens = tuple((c, v) for (c, _), v in zip(whens, values[:-1]))
-        return Case(whens, values[-1], t, any(v.nullable for v in values))
+            if isinstance(cond, Lit):  # always taken: the later branches and ELSE are dead
+                dead += [x.args["true"] for x in ifs[i + 1:]]
+                if default_node is not None:
+                    dead.append(default_node)
+                default_node = None
+                break
+        default = self.bind(default_node) if default_node is not None else Lit(None, NULLTYPE)
+        typed = [v for _, v in whens] + [default]
+        for d in dead:
+            try:  # a dead branch may not even be bindable (a bare column after GROUP BY)
+                typed.append(self.bind(d))
+            except CompileError:
+                pass
+        values, t = self.unify(typed, node, "CASE")
+        live = values[:len(whens) + 1]
+        if not whens:
+            return live[-1]
+        whens = tuple((c, v) for (c, _), v in zip(whens, live[:-1]))
+        return Case(whens, live[-1], t, any(v.nullable for v in live))
 
     def _If(self, node):
         cond = self.condition(node.this)
