@@ -18,7 +18,9 @@ exception, or a DataError where SQLite gives a result) or ``refused`` (a DataErr
 where the script expects no rows: SQLite's query errors too).  Statements are counted the same way.
 In sequential files a step that fails because one of our live views cannot be maintained (an
 aggregate overflows) is the intended incremental semantics: that view is dropped, counted as
-``refused``, and the step retried.
+``refused``, and the step retried.  A DROP VIEW refused because the script's other views read it
+(deltasql is RESTRICT, SQLite is not) is retried after the script's next DROP.  GROUP_CONCAT results
+compare as the multisets of their parts (SQL leaves the order open; SQLite uses its scan order).
 """
 
 from __future__ import annotations
