@@ -107,6 +107,10 @@ class Codegen:
             for cond, val in reversed(e.whens):
                 out = f"({self.value(val, col)} if {self.truth(cond, col)} else {out})"
             return out
+        if e.type.kind == "float" and e.fn not in _NAN_SAFE:
+            # inf - inf, abs(nan) and the like make a fresh NaN object: use the one NaN, so rows
+            # holding NaN are equal (a retraction finds its insertion)
+            return self._canonical_nan(self._call(e, col))
         return self._call(e, col)
 
     def _strict(self, args, col, template) -> str:
@@ -142,8 +146,6 @@ class Codegen:
             if kind == "decimal":
                 helper = {"add": "_dadd", "sub": "_dsub", "mul": "_dmul"}[fn]
                 return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
-            if kind == "float":  # inf - inf and the like make a fresh NaN: use the one NaN
-                return self._canonical_nan(self._strict(args, col, lambda a, b: f"({a} {op} {b})"))
             return self._strict(args, col, lambda a, b: self._int_check(e, f"({a} {op} {b})"))
         if fn in ("sqlite_div", "sqlite_mod"):
             return self._strict(args, col, lambda a, b: f"_{fn}({a}, {b})")
@@ -360,6 +362,10 @@ class Codegen:
     def fresh_name(self, prefix: str) -> str:
         self._n += 1
         return f"{prefix}_{self._n}"
+
+
+# float-valued functions that never make a new NaN object (they return an argument or the one NaN)
+_NAN_SAFE = frozenset({"coalesce", "greatest", "least"})
 
 
 def _floats(args) -> bool:
