@@ -17,6 +17,7 @@ WORKLOADS = {  # results-section name -> module
     "memory": "bench.memory",
     "compile": "bench.compile_time",
     "tpch": "bench.tpch",
+    "runtime": "bench.runtime_ops",
 }
 
 

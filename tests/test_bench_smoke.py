@@ -9,7 +9,8 @@ import pytest
 pytest.importorskip("duckdb")
 
 WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), ("recursion", "bench.recursion"),
-             ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch")]
+             ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
+             ("runtime", "bench.runtime_ops")]
 
 
 @pytest.fixture(scope="module")
@@ -42,5 +43,5 @@ def test_report_renders(results, tmp_path):
     md = tmp_path / "BENCHMARKS.md"
     report.render(results, str(md), str(tmp_path))
     text = md.read_text()
-    assert "## 1. Per-change latency" in text and "## 6. TPC-H" in text
+    assert "## 1. Per-change latency" in text and "## 6. TPC-H" in text and "## 7. The runtime alone" in text
     assert (tmp_path / "throughput.png").exists() and (tmp_path / "latency.png").exists()
