@@ -1,0 +1,81 @@
+"""Nestable wall-clock limits for fuzz runs: SIGALRM raises Timeout in the main thread, and a timer
+thread interrupts a DuckDB connection that is still busy.
+
+    with deadline(60, con) as d:
+        ...                       # raises Timeout(d) after 60 s (or an enclosing deadline's Timeout)
+    # catch only your own:  except Timeout as e: if e.owner is not d: raise
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import ClassVar
+
+
+class Timeout(BaseException):
+    """A deadline passed; a BaseException so that ``except Exception`` in the code under test lets it through."""
+
+    def __init__(self, owner, seconds):
+        super().__init__(f"no result within {seconds:g}s")
+        self.owner = owner
+
+
+class deadline:
+    """A context manager; deadlines nest (the earliest one fires first and names itself as owner)."""
+
+    _stack: ClassVar[list] = []
+    _old_handler = None
+
+    def __init__(self, seconds: float | None, con=None):
+        self.seconds = seconds
+        self.con = con
+        self.end = None
+        self.timer = None
+
+    def __enter__(self):
+        if not self.seconds:
+            return self
+        self.end = time.monotonic() + self.seconds
+        if not deadline._stack:
+            deadline._old_handler = signal.signal(signal.SIGALRM, deadline._fire)
+        deadline._stack.append(self)
+        deadline._arm()
+        if self.con is not None:
+            self.timer = threading.Timer(self.seconds + 2, self.con.interrupt)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.end is None:
+            return False
+        deadline._stack.remove(self)
+        if self.timer is not None:
+            self.timer.cancel()
+        if deadline._stack:
+            deadline._arm()
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, deadline._old_handler or signal.SIG_DFL)
+        return False
+
+    def mine(self, e: Timeout) -> bool:
+        return e.owner is self
+
+    @classmethod
+    def _arm(cls):
+        soonest = min(cls._stack, key=lambda d: d.end)
+        signal.setitimer(signal.ITIMER_REAL, max(soonest.end - time.monotonic(), 0.001))
+
+    @classmethod
+    def _fire(cls, signum, frame):
+        if not cls._stack:
+            return
+        soonest = min(cls._stack, key=lambda d: d.end)
+        if soonest.end - time.monotonic() > 0.01:  # an early signal: wait for the real one
+            cls._arm()
+            return
+        soonest.end = float("inf")  # fires once
+        raise Timeout(soonest, soonest.seconds)
