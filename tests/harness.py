@@ -106,7 +106,8 @@ class Spec:
     unique (so a top-k ordered by them has one right answer).  ``oracle_ddl`` replaces ``ddl`` for
     DuckDB; ``settings`` are run on the DuckDB connection first.  ``loose_types`` compares int/float/Decimal by value instead of
     requiring the same Python type and Decimal scale.  ``adhoc`` also checks ``Pipeline.execute``
-    of each view's query once per stream."""
+    of each view's query once per stream; ``dml`` sends every other batch of changes as INSERT /
+    DELETE statements instead of ``Pipeline.insert`` / ``delete``."""
 
     ddl: str
     views: dict
@@ -117,6 +118,7 @@ class Spec:
     settings: tuple = ()
     loose_types: bool = False
     adhoc: bool = True  # also run each view's query ad hoc (Pipeline.execute) before the last step
+    dml: bool = False  # apply every other batch of changes as INSERT / DELETE statements
     steps: int = 6
     max_ops: int = 8
     null_rate: float = 0.15
@@ -586,7 +588,8 @@ class Harness:
             saved = {t: Counter(c) for t, c in model.items()}
             # apply to the pipeline in batches of consecutive same-kind ops on one table
             try:
-                for sign, table, rows in _batches(ops):
+                for j, (sign, table, rows) in enumerate(_batches(ops)):
+                    had = Counter(model[table])
                     valid = []
                     for r in rows:
                         if sign == "-" and model[table][r] <= 0:
@@ -595,7 +598,9 @@ class Harness:
                         if not model[table][r]:
                             del model[table][r]
                         valid.append(r)
-                    if valid:
+                    if valid and spec.dml and j % 2 == 0:
+                        self._apply_sql(p, sign, table, valid, had)
+                    elif valid:
                         (p.insert if sign == "+" else p.delete)(table, valid)
             except Exception as e:  # noqa: BLE001
                 return fail("error", i, None, f"queueing changes failed: {type(e).__name__}: {e}\n"
@@ -676,6 +681,24 @@ class Harness:
                 return fail("adhoc", i, n, f"the ad-hoc query {v.sql!r} differs from the oracle", missing, extra)
         return None
 
+    def _apply_sql(self, p, sign, table, rows, had):
+        """The same changes as INSERT / DELETE statements: INSERT … VALUES for inserts; a DELETE
+        matching every column for a row whose copies all go (SQL deletes all copies), else p.delete."""
+        cols = self.tinfo[table].columns
+        if sign == "+":
+            values = ", ".join("(" + ", ".join(_sql_literal(v) for v in r) + ")" for r in rows)
+            p.execute(f"INSERT INTO {table} VALUES {values}")
+            return
+        rest = []
+        for r, k in Counter(rows).items():
+            if k == had[r]:
+                cond = " AND ".join(f"{c.name} IS NOT DISTINCT FROM {_sql_literal(v)}" for c, v in zip(cols, r))
+                p.execute(f"DELETE FROM {table} WHERE {cond}")
+            else:
+                rest.extend([r] * k)
+        if rest:
+            p.delete(table, rest)
+
     def _typed_row(self, table, row):
         """Values of a hand-written stream as the column types hold them (1.5 in a DECIMAL column is
         Decimal('1.50')), so the model matches what the pipeline stores."""
@@ -716,6 +739,24 @@ class Harness:
 def _ddl_position(ddl: str, name: str) -> int:
     m = re.search(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?" + re.escape(name) + r"\b", ddl, re.I)
     return m.start() if m else 1 << 30
+
+
+def _sql_literal(v) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, decimal.Decimal)):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else f"CAST('{v}' AS DOUBLE)"
+    if isinstance(v, datetime.datetime):
+        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
+    if isinstance(v, datetime.date):
+        return f"DATE '{v.isoformat()}'"
+    if isinstance(v, str):
+        return "'" + v.replace("'", "''") + "'"
+    raise ValueError(f"no SQL literal for {v!r}")
 
 
 def _with(row, i, v):
