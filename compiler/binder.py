@@ -18,7 +18,7 @@ from .errors import CompileError
 from .expr import Col, Lit, conjuncts
 from .frontend import position
 from .passes.split_join import split_condition
-from .subqueries import SubqueryMixin, ast_conjuncts
+from .subqueries import SubqueryMixin, ast_conjuncts, free_columns
 from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, common_type, decimal_type
 
 
@@ -55,6 +55,7 @@ class Rel:
     scope: dict = field(default_factory=dict)  # (alias, column) -> index
     ast_map: dict = field(default_factory=dict)  # expression AST -> index (after GROUP BY)
     grouped: bool = False
+    prefix: int = 0  # a correlated derived table: its leading columns are the correlation domain
 
     def col(self, i: int) -> Col:
         return P.col(self.plan.fields, i)
@@ -148,7 +149,7 @@ class QueryBinder(SubqueryMixin):
                 rel.plan = P.Filter(rel.plan, cond)
         windows = [w for w in node.find_all(exp.Window) if _owner(w) is node]
         if windows:
-            self.windows(rel, windows)
+            self.windows(rel, windows, prefix)
         qualify = node.args.get("qualify")
         if qualify is not None:
             if not windows:
@@ -224,26 +225,53 @@ class QueryBinder(SubqueryMixin):
     # -- FROM -----------------------------------------------------------------------------------
     def from_clause(self, node: exp.Select, outer: Outer | None) -> Rel:
         from_ = node.args.get("from_")
-        if from_ is None:
-            rel = Rel(P.Values(((),), ()))
-        else:
-            rel = self.source(from_.this)
-        for j in node.args.get("joins") or []:
+        joins = node.args.get("joins") or []
+        if outer is not None and not any((j.args.get("side") or "").upper() in ("RIGHT", "FULL") for j in joins):
+            # a correlated SELECT reads FROM domain × items: the outer values are in scope for ON
+            # conditions and derived tables too (a RIGHT/FULL join would pad the domain with NULLs)
+            rel = self.outer_rel(outer)
+            if from_ is not None:
+                rel = self.join_source(rel, self.source(from_.this, outer), from_.this)
+            for j in joins:
+                rel = self.join(rel, j, outer)
+            return rel
+        rel = self.source(from_.this) if from_ is not None else Rel(P.Values(((),), ()))
+        for j in joins:
             rel = self.join(rel, j)
         if outer is not None:
-            p = len(outer.domain.fields)
-            plan = P.Join(outer.domain, rel.plan, "inner", (), (), ())
-            scope = {k: i + p for k, i in rel.scope.items()}
-            ast_map = {}
-            for k, i in outer.columns.items():
-                if isinstance(k, tuple):
-                    scope.setdefault(k, i)
-                else:
-                    ast_map[k] = i  # an aggregate of the outer query, by its tree
-            rel = Rel(plan, scope, ast_map)
+            rel = self.join_source(self.outer_rel(outer), rel, node)
         return rel
 
-    def source(self, item) -> Rel:
+    def outer_rel(self, outer: Outer) -> Rel:
+        """The correlation domain as a relation: outer columns by name, outer aggregates by tree."""
+        scope, ast_map = {}, {}
+        for k, i in outer.columns.items():
+            if isinstance(k, tuple):
+                scope[k] = i
+            else:
+                ast_map[k] = i  # an aggregate of the outer query
+        return Rel(outer.domain, scope, ast_map)
+
+    def join_source(self, rel: Rel, right: Rel, node) -> Rel:
+        """rel × right, or, for a correlated derived table, rel joined with it on the domain."""
+        n_left = rel.width
+        scope = dict(rel.scope)
+        for k, i in right.scope.items():
+            if k in scope:
+                raise self.error(node, f"duplicate table alias {k[0]!r} in FROM")
+            scope[k] = i + n_left
+        keys = self.domain_keys(rel, right)
+        plan = P.Join(rel.plan, right.plan, "inner", *keys)
+        return Rel(plan, scope, dict(rel.ast_map))
+
+    @staticmethod
+    def domain_keys(rel: Rel, right: Rel):
+        """Join keys pairing a correlated derived table's domain columns with the domain's."""
+        p = right.prefix
+        return (tuple(rel.col(i) for i in range(p)), tuple(P.col(right.plan.fields, i) for i in range(p)),
+                (True,) * p)
+
+    def source(self, item, outer: Outer | None = None) -> Rel:
         alias_node = item.args.get("alias")
         columns = [c.name for c in alias_node.columns] if alias_node is not None and alias_node.columns else []
         if isinstance(item, exp.Table):
@@ -272,9 +300,14 @@ class QueryBinder(SubqueryMixin):
                 rel = self.join(rel, j)
             return rel
         elif isinstance(item, exp.Subquery):
-            b = self.query(item.this)
+            correlated = outer is not None and bool(free_columns(item.this))
+            b = self.query(item.this, outer if correlated else None)
             plan, names = b.plan, b.names
             alias = item.alias_or_name
+            if b.prefix:  # a derived table reading the outer query: its domain columns come first
+                if columns:
+                    names = columns + names[len(columns):]
+                return Rel(plan, {(alias, n): i + b.prefix for i, n in enumerate(names)}, prefix=b.prefix)
         elif isinstance(item, exp.Values):
             b = self.values(item, None)
             plan, names = b.plan, b.names
@@ -287,8 +320,8 @@ class QueryBinder(SubqueryMixin):
             names = columns + names[len(columns):]
         return Rel(plan, {(alias, n): i for i, n in enumerate(names)})
 
-    def join(self, rel: Rel, j: exp.Join) -> Rel:
-        right = self.source(j.this)
+    def join(self, rel: Rel, j: exp.Join, outer: Outer | None = None) -> Rel:
+        right = self.source(j.this, outer)
         side = (j.args.get("side") or "").upper()
         kind = (j.args.get("kind") or "").upper()
         if kind in ("SEMI", "ANTI", "ASOF", "POSITIONAL") or j.args.get("method"):
@@ -303,20 +336,22 @@ class QueryBinder(SubqueryMixin):
             scope[k] = i + n_left
         on = j.args.get("on")
         jkind = {"LEFT": "left", "RIGHT": "right", "FULL": "full"}.get(side, "inner")
-        cross = P.Join(rel.plan, right.plan, "inner", (), (), ())
+        dk = self.domain_keys(rel, right)
+        cross = P.Join(rel.plan, right.plan, "inner", *dk)
         if on is None:
             if jkind != "inner":
                 raise self.error(j, f"{side} JOIN needs an ON or USING condition")
-            return Rel(cross, scope)
-        combined = Rel(cross, scope)
+            return Rel(cross, scope, dict(rel.ast_map))
+        combined = Rel(cross, scope, dict(rel.ast_map))
         eb = ExprBinder(self, combined)
         cond = eb.condition(on)
         if combined.plan is not cross:
             if jkind != "inner":
                 raise self.error(on, "subqueries in the ON condition of an outer join are not supported")
-            return Rel(P.Filter(combined.plan, cond), scope)
+            return Rel(P.Filter(combined.plan, cond), scope, dict(rel.ast_map))
         lk, rk, safe, residual = split_condition(cond, n_left)
-        return Rel(P.Join(rel.plan, right.plan, jkind, lk, rk, safe, residual), scope)
+        return Rel(P.Join(rel.plan, right.plan, jkind, dk[0] + lk, dk[1] + rk, dk[2] + safe, residual), scope,
+                   dict(rel.ast_map))
 
     # -- WHERE ----------------------------------------------------------------------------------
     def where(self, node, rel: Rel) -> None:
@@ -340,15 +375,17 @@ class QueryBinder(SubqueryMixin):
                 roots.append(node.args[key])
         for root in roots:
             for n in root.walk(bfs=False):
-                if is_aggregate(n) and not _windowed(n) and aggregate_level(n) is node:
+                if is_aggregate(n) and not _windowed(n):
                     target = n.parent if isinstance(n.parent, exp.Filter) else n
-                    if target not in out:
+                    if aggregate_level(target) is node and target not in out:
                         out.append(target)
         for n in out:
             inner = n.this if isinstance(n, exp.Filter) else n
             for sub in inner.walk():
-                if sub is not inner and is_aggregate(sub) and aggregate_level(sub) is node:
-                    raise self.error(sub, "aggregate function calls cannot be nested")
+                if sub is not inner and is_aggregate(sub) and not _windowed(sub):
+                    level = aggregate_level(sub.parent if isinstance(sub.parent, exp.Filter) else sub)
+                    if level is node:
+                        raise self.error(sub, "aggregate function calls cannot be nested")
         return out
 
     def aggregate(self, node, rel: Rel, agg_nodes, group, prefix: int, outer):
@@ -551,15 +588,17 @@ class QueryBinder(SubqueryMixin):
         raise self.error(node, f"unsupported aggregate {type(node).__name__}")
 
     # -- window functions -----------------------------------------------------------------------
-    def windows(self, rel: Rel, nodes) -> None:
-        """Add one column per window function to rel (one Window node per PARTITION BY / ORDER BY)."""
+    def windows(self, rel: Rel, nodes, prefix: int = 0) -> None:
+        """Add one column per window function to rel (one Window node per PARTITION BY / ORDER BY).
+        In a correlated SELECT each outer row's rows are a partition of their own (the domain columns
+        lead the partition key)."""
         groups: dict = {}
         for w in nodes:
             spec = (tuple(w.args.get("partition_by") or []), w.args.get("order"))
             groups.setdefault(spec, []).append(w)
         for (partition, order), members in groups.items():
             eb = ExprBinder(self, rel)
-            part = tuple(eb.bind(p) for p in partition)
+            part = tuple(rel.col(i) for i in range(prefix)) + tuple(eb.bind(p) for p in partition)
             keys = []
             for o in (order.expressions if order is not None else []):
                 e = eb.bind(o.this)
@@ -794,8 +833,8 @@ def select_aliases(select) -> set:
 
 
 def aggregate_level(agg):
-    """The SELECT an aggregate belongs to: the innermost one whose FROM defines a table its
-    argument reads (its own SELECT if it reads none, like COUNT(*))."""
+    """The SELECT an aggregate (with its FILTER, if any) belongs to: the innermost one whose FROM
+    defines a table it reads (its own SELECT if it reads none, like COUNT(*))."""
     owner = _owner(agg)
     tables = {c.table for c in agg.find_all(exp.Column) if c.table}
     select = owner

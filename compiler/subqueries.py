@@ -57,6 +57,8 @@ class SubqueryMixin:
             return None
         if not all(isinstance(c, exp.Column) for c in free):
             return None  # an aggregate of the outer query read inside: the domain form handles it
+        if sub.find(exp.Window) is not None:
+            return None  # window partitions must stay within one outer row: the domain form keeps them
         if any(sub.args.get(k) is not None for k in ("limit", "offset", "distinct")):
             return None
         where = sub.args.get("where")
@@ -359,6 +361,14 @@ def from_items(select: exp.Select):
     return out
 
 
+def _aggregate_unit(node) -> bool:
+    """An aggregate call with its FILTER, if any (not a window function): the unit whose columns
+    decide which query computes it."""
+    if isinstance(node, exp.Filter):
+        return is_aggregate(node.this) and not isinstance(node.parent, exp.Window)
+    return is_aggregate(node) and not isinstance(node.parent, (exp.Filter, exp.Window))
+
+
 def _free(node, bound, out) -> None:
     if isinstance(node, exp.Select):
         sources = from_items(node)
@@ -392,7 +402,7 @@ def _free(node, bound, out) -> None:
         if node.table and node.table not in bound:
             out.append(node)
         return
-    if is_aggregate(node):
+    if _aggregate_unit(node):
         cols = list(node.find_all(exp.Column))
         if cols and all(c.table and c.table not in bound for c in cols):
             out.append(node)  # an aggregate over outer columns only: the outer query computes it
