@@ -117,6 +117,35 @@ def position(node, sql: str | None = None):
     return best["line"], best["col"] - (best["end"] - best["start"])
 
 
+def _span(node):
+    """(start, end) offsets of the tokens inside a node that carry positions, or None."""
+    starts = [n._meta for n in node.walk() if getattr(n, "_meta", None) and "start" in n._meta]
+    if not starts:
+        return None
+    return min(m["start"] for m in starts), max(m["end"] for m in starts)
+
+
+def element_position(items, i: int, sql: str):
+    """(line, col) of items[i], a list element; keywords like NULL carry no position of their own,
+    so it is found from its neighbours in the text."""
+    span = _span(items[i])
+    if span is not None:
+        return offset_to_position(sql, span[0])
+    prev = next((_span(items[j]) for j in range(i - 1, -1, -1) if _span(items[j]) is not None), None)
+    if prev is not None:
+        k = prev[1] + 1
+        while k < len(sql) and sql[k] in " \t\r\n,":
+            k += 1
+        return offset_to_position(sql, k)
+    nxt = next((_span(items[j]) for j in range(i + 1, len(items)) if _span(items[j]) is not None), None)
+    if nxt is not None:
+        k = sql.rfind("(", 0, nxt[0]) + 1
+        while k < len(sql) and sql[k] in " \t\r\n":
+            k += 1
+        return offset_to_position(sql, k)
+    return None, None
+
+
 def offset_to_position(sql: str, offset: int):
     line = sql.count("\n", 0, offset) + 1
     start = sql.rfind("\n", 0, offset) + 1

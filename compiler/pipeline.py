@@ -29,7 +29,8 @@ from .catalog import Catalog, Relation
 from .codegen import Codegen
 from .dialect import get_dialect
 from .errors import CompileError, DataError
-from .frontend import error_at, name_projections, normalize_forms, offset_to_position, parse, qualify_query
+from .frontend import (element_position, error_at, name_projections, normalize_forms, offset_to_position, parse,
+                       qualify_query)
 from .lower import Lowering
 from .passes.pipeline import optimize
 from .tables import Table
@@ -551,9 +552,27 @@ class Pipeline:
             try:
                 full.append(self._row(t, tuple(by_name.get(n) for n in names)))
             except DataError as e:
-                where = error_at(tuples[i] if i < len(tuples) else source, "", sql)
-                raise DataError(f"{e} (line {where.line}, column {where.col})") from None
+                node = tuples[i] if i < len(tuples) else source
+                bad = self._bad_value(t, by_name)
+                if bad in cols and isinstance(node, exp.Tuple) and cols.index(bad) < len(node.expressions):
+                    line, col = element_position(node.expressions, cols.index(bad), sql)  # the value itself
+                else:
+                    where = error_at(node, "", sql)
+                    line, col = where.line, where.col
+                raise DataError(f"{e} (line {line}, column {col})") from None
         t.queue_insert(full, replace=alternative == "REPLACE")
+
+    @staticmethod
+    def _bad_value(t: Table, by_name: dict):
+        """The first column whose value does not fit (to point an error at it), or None."""
+        for f in t.rel.fields:
+            v = by_name.get(f.name)
+            try:
+                if coerce_value(v, f.type, f.name) is None and not f.nullable:
+                    return f.name
+            except DataError:
+                return f.name
+        return None
 
     def _literal_rows(self, source, width):
         """VALUES rows that are plain literals, without building a circuit (the common case)."""

@@ -323,22 +323,22 @@ def like(s, pattern, case_insensitive=False, escape=None):
 
 
 def substring(s, start, length=None):
-    """SUBSTRING(s, start[, length]) with 1-based start; positions before 1 eat into the length."""
+    """SUBSTRING(s, start[, length]), 1-based; a negative start counts from the end, position 0 is
+    just before the first character, and a negative length takes the characters before start
+    (as DuckDB does).  Positions outside the string are dropped."""
     if s is None or start is None:
         return None
-    if length is not None and length < 0:
-        # DuckDB: a negative length takes the characters before the start
-        start, length = start + length, -length
-    if start > 0:
-        begin = start - 1
-    elif start == 0:
-        begin = -1  # SQL: position 0 is just before the first character
-    else:
-        begin = len(s) + start  # negative start counts from the end (DuckDB, SQLite)
+    n = len(s)
+    pos = start if start >= 0 else n + start + 1  # the 1-based position start names
     if length is None:
-        return s[max(begin, 0):]
-    end = begin + length
-    return s[max(begin, 0):max(end, 0)]
+        first, last = pos, n
+    elif length >= 0:
+        first, last = pos, pos + length - 1
+    else:
+        first, last = pos + length, pos - 1
+    first = max(first, 1)
+    last = min(last, n)
+    return s[first - 1:last] if first <= last else ""
 
 
 def sql_contains(s, sub):

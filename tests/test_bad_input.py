@@ -191,7 +191,6 @@ def test_drop_if_exists_is_quiet():
 
 # -- data: rows that do not fit --------------------------------------------------------------------
 
-VALUE_COLUMN = pytest.mark.xfail(strict=True, reason="BUGS.md: INSERT … VALUES data errors: the column points at the row")
 
 DATA_ERRORS = [
     (lambda p: p.insert("t", [(1, "x")]), "t: expected 3 values (a, b, c), got 2"),
@@ -219,11 +218,11 @@ DATA_ERRORS = [
      "cannot delete (2, None, Decimal('-3.00')) from t: the row is not in the table (2 copies asked, 1 present)"),
     (lambda p: p.delete("t", [(1, "x")]), "t: expected 3 values (a, b, c), got 2"),
     pytest.param(lambda p: p.execute("INSERT INTO t VALUES (NULL, 'x', 1)"),
-                 "t.a: NULL in a NOT NULL column (line 1, column 23)", marks=VALUE_COLUMN),
+                 "t.a: NULL in a NOT NULL column (line 1, column 23)"),
     pytest.param(lambda p: p.execute("INSERT INTO t VALUES (1, 'x', 1.5),\n  (2, 'y', 12345.6)"),
-                 "t.c: 12345.6 does not fit DECIMAL(5,2) (line 2, column 12)", marks=VALUE_COLUMN),
+                 "t.c: 12345.6 does not fit DECIMAL(5,2) (line 2, column 12)"),
     pytest.param(lambda p: p.execute("INSERT INTO t VALUES (1, 'x', 'bad')"),
-                 "t.c: 'bad' is not a valid DECIMAL(5,2) (line 1, column 31)", marks=VALUE_COLUMN),
+                 "t.c: 'bad' is not a valid DECIMAL(5,2) (line 1, column 31)"),
     (lambda p: p.execute("UPDATE t SET a = NULL WHERE b = 'x'"), "t.a: NULL in a NOT NULL column"),
     (lambda p: p.view("nope"), "unknown view 'nope'"),
     (lambda p: p.table_rows("nope"), "unknown table 'nope'"),

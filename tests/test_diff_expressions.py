@@ -184,7 +184,6 @@ def test_least_decimal_double():
     check_steps(s, steps)
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md: SUBSTRING with a negative length: two edge cases")
 def test_substring_negative_length():
     s, steps = one_column("CREATE TABLE t(s VARCHAR, n INT)", "SELECT SUBSTRING(s, 3, n) AS x FROM t",
                           [("abc", -1), ("abc", -5), ("abcdef", 2)])
