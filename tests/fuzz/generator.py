@@ -253,7 +253,7 @@ class Gen:
         x = self.exact(c)
         k = self.wpick([("arith", 6), ("neg", 1), ("div", 2), ("fn", 2), ("len", 2), ("case", 2),
                         ("coalesce", 2), ("greatest", 1), ("cast", 1), ("date", 1 if self._has(c, "date") else 0),
-                        ("scalar", 2 if self._sub_ok(c) else 0), ("rare", 0.4)])
+                        ("scalar", 2 if self._sub_ok(c) else 0), ("rare", 0.12)])
         if k == "arith":
             op = self.wpick([("+", 3), ("-", 2), ("*", 2)])
             self.feat("expr:arith")
@@ -363,7 +363,7 @@ class Gen:
         x = self.exact(c)
         e = lambda ty="str": self.expr(x, ty, d - 1)
         k = self.wpick([("case_fn", 2), ("concat", 3), ("substr", 2), ("pad", 1), ("trim", 1), ("replace", 1),
-                        ("cast", 2), ("case", 1), ("coalesce", 2), ("misc", 1), ("rare", 0.3),
+                        ("cast", 2), ("case", 1), ("coalesce", 2), ("misc", 1), ("rare", 0.1),
                         ("scalar", 1 if self._sub_ok(c) else 0)])
         if k == "case_fn":
             f = self.pick(["UPPER", "LOWER", "REVERSE"])
@@ -441,7 +441,7 @@ class Gen:
         x = self.exact(c)
         k = self.wpick([("cmp", 8), ("logic", 5), ("not", 1), ("isnull", 2), ("distinct", 1), ("between", 1),
                         ("inlist", 2), ("like", 2 if self._has(c, "str") else 0), ("strfn", 1), ("istrue", 1),
-                        ("rare", 0.4),
+                        ("rare", 0.12),
                         ("sub", 6 if self._sub_ok(c) else 0)])
         if k == "cmp":
             ty = self.comparable_type(c)
@@ -546,7 +546,7 @@ class Gen:
             if c.inexact:
                 opts += [("sum", 2), ("avg_inexact", 2), ("stddev", 2)]
         elif ty == "str":
-            opts = [("min", 2), ("max", 2), ("string_agg", 3), ("string_agg_distinct", 1), ("array_agg", 0.3)]
+            opts = [("min", 2), ("max", 2), ("string_agg", 3), ("string_agg_distinct", 1), ("array_agg", 0.1)]
         elif ty == "bool":
             opts = [("bool_and", 1), ("bool_or", 1)]
         elif ty == "date":
@@ -744,7 +744,7 @@ class Gen:
         star_ok = True
         merged: list = []  # USING/NATURAL columns, reachable unqualified
         for _ in range(n - 1):
-            if not comma and self.chance(0.04) and self.ok("from:lateral"):
+            if not comma and self.chance(0.012) and self.ok("from:lateral"):
                 q = self.query(env, 0, corr=[r for r in refs if r.qualified] + list(corr), sub_budget=0)
                 a = self.alias("d")
                 self.feat("from:lateral")
@@ -873,7 +873,7 @@ class Gen:
             where.append(self.expr(row, "bool", self.r.randint(1, 3)))
         agg = scalar or self.chance(0.33)
         distinct = not scalar and self.chance(0.12) and self.ok("distinct")
-        distinct_on = top and not agg and not distinct and target is None and self.chance(0.03) \
+        distinct_on = top and not agg and not distinct and target is None and self.chance(0.01) \
             and self.ok("select:distinct_on")
         inexact_ok = top and not distinct
         items: list = []  # (sql, Col)
