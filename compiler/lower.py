@@ -46,7 +46,6 @@ class Lowering:
         self.circuit = circuit  # the circuit currently being built (root or a scope body)
         self.nested = False
         self.groups: dict = {}  # group key -> [Select ops]
-        self.reused: list = []  # shared operators of earlier views this lowering reads
         self.available: frozenset = frozenset()  # recursive groups whose feedback the current circuit sees
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -128,8 +127,6 @@ class Lowering:
         shared_key = ("arrange", plan, tuple(keys), tuple(null_safe))
         op = self.shared.get(shared_key)
         if op is not None and op.circuit is self.root:
-            if op not in self.created and op not in self.reused:
-                self.reused.append(op)
             return op
         src = self.lower(plan)
         key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key")
@@ -418,7 +415,7 @@ def _find_fields(node, k):
         for p in P.walk(body):
             if isinstance(p, P.RecRef) and p.name == name and p.group == node.group:
                 return p.fields
-    return node.fields if k == node.index else tuple(P.Field(f.name, f.type, True) for f in node.bodies[k].fields)
+    return tuple(P.Field(f.name, f.type, True) for f in node.bodies[k].fields)  # a member nothing reads
 
 
 def _free_groups(plan) -> set:

@@ -287,7 +287,7 @@ class Pipeline:
         names = _unique_names(names)
         plan = optimize(bound.plan)
         fields = tuple(P.Field(n, f.type, f.nullable) for n, f in zip(names, plan.fields))
-        depends = frozenset(p.table for p in _walk_all(plan) if isinstance(p, P.Scan))
+        depends = frozenset(p.table for p in P.walk(plan) if isinstance(p, P.Scan))
         if existing is not None:
             self._drop_view(name, sql, ast)
         rel = Relation(name, fields, is_view=True, query=query, depends_on=depends)
@@ -811,11 +811,6 @@ def _unique_names(names):
             seen[n] = 0
             out.append(n)
     return out
-
-
-def _walk_all(plan):
-    """Every node, including those inside recursive groups' bodies."""
-    return P.walk(plan)
 
 
 def _row_key(row):
