@@ -9,7 +9,9 @@ columns in scope, so most queries bind in DuckDB.  What is generated is restrict
 answer: ORDER BY ... LIMIT orders by every output column (ties are then identical rows), STRING_AGG
 orders by its own argument, scalar subqueries are aggregates, and values whose DuckDB result depends on
 summation order (SUM/AVG/STDDEV of DOUBLE, AVG of DECIMAL) only reach output columns through continuous
-arithmetic -- never a predicate, a key, DISTINCT, a set operation or ORDER BY.  Recursive CTEs are
+arithmetic -- never a predicate, a key, DISTINCT, a set operation or ORDER BY.  Window functions are the
+tie-independent ones (aggregates over a partition or RANGE peers, RANK, DENSE_RANK, CUME_DIST), and DISTINCT ON
+comes with an ORDER BY over every column.  Recursive CTEs are
 linear, and bounded: UNION ALL always carries a counter with an upper bound, and a set-UNION closure
 only copies existing column values, so DuckDB's iteration and the DBSP fixpoint agree.
 """
@@ -17,6 +19,7 @@ only copies existing column values, so DuckDB's iteration and the DBSP fixpoint 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field, replace
 
 NUMERIC = ("int", "dec", "float")
@@ -70,6 +73,11 @@ class Ref:
     ty: str
     name: str = ""
     qualified: bool = True  # unqualified names are never handed to subqueries (an inner column could capture them)
+    ident: str = ""  # the column it names, whichever way it is written (``k`` and ``q1.k`` alike)
+
+    @property
+    def key(self) -> str:
+        return self.ident or self.sql
 
 
 @dataclass
@@ -791,7 +799,7 @@ class Gen:
         for r in list(refs):
             if (counts[r.name] == 1 or r.name in merged) and self.chance(0.3) \
                     and not any(u.sql == r.name for u in refs):
-                refs.append(Ref(r.name, r.ty, r.name, qualified=False))
+                refs.append(Ref(r.name, r.ty, r.name, qualified=False, ident=r.sql))
         return sql, refs, star_ok
 
     def on_condition(self, left, right, env, kind) -> str:
@@ -884,14 +892,16 @@ class Gen:
                 for _ in range(self.r.randint(1, 3)):
                     if refs and self.chance(0.8):
                         r = self.pick(refs)
-                        keys.append(Ref(r.sql, r.ty, r.name if r.qualified else "", r.qualified))
+                        keys.append(Ref(r.sql, r.ty, r.name if r.qualified else "", r.qualified, r.key))
                     else:
                         ty = self.pick(["int", "str", "bool", "dec"])
                         ksql = self.expr(replace(row, sub=0), ty, 1)
                         self.feat("group:by_expression")
                         keys.append(Ref(f"({ksql})" if not ksql.startswith("(") else ksql, ty, ""))
+                # one spelling per column: DuckDB treats ``k`` and ``q1.k`` as different grouping
+                # expressions (a column grouped under one name is NULL under the other in grouping sets)
                 seen = set()
-                keys = [k for k in keys if not (k.sql in seen or seen.add(k.sql))]
+                keys = [k for k in keys if not (k.key in seen or seen.add(k.key))]
             if not keys:
                 self.feat("group:global")
             mode = "plain"
@@ -1209,5 +1219,4 @@ def gen_case(seed: int, avoid=frozenset(), max_views: int = 3, attempts: int = 6
 
 
 def _mentions(sql: str, name: str) -> bool:
-    import re
     return re.search(r"\b" + re.escape(name) + r"\b", sql) is not None

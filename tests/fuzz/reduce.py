@@ -19,7 +19,7 @@ import tests.harness as H
 from compiler import Pipeline
 from tests.harness import Harness, Spec, ViewSpec
 
-from .timeouts import Timeout, deadline
+from .timeouts import Timeout, deadline, timed_out
 
 # the Select clauses an edit may drop
 _CLAUSES = ("where", "having", "order", "limit", "offset", "distinct", "group", "with")
@@ -30,10 +30,15 @@ def _edits(node: exp.Expression) -> list:
     out = []
     if isinstance(node, (exp.Union, exp.Intersect, exp.Except)):
         out += [lambda n: _carry_with(n, n.this), lambda n: _carry_with(n, n.expression)]
-    if isinstance(node, exp.Select):
+    if isinstance(node, (exp.Select, exp.Union, exp.Intersect, exp.Except)):
         for key in _CLAUSES:
-            if node.args.get(key):
+            if node.args.get(key) and (key in ("order", "limit", "offset") or isinstance(node, exp.Select)):
+                if key == "order" and (node.args.get("limit") or node.args.get("offset")):
+                    continue  # LIMIT without ORDER BY has no one right answer: drop them together
                 out.append(lambda n, key=key: _set(n, key, None))
+        if node.args.get("order") and (node.args.get("limit") or node.args.get("offset")):
+            out.append(lambda n: _set(_set(_set(n, "order", None), "limit", None), "offset", None))
+    if isinstance(node, exp.Select):
         for j in range(len(node.args.get("joins") or [])):
             out.append(lambda n, j=j: _drop_list(n, "joins", j))
         if len(node.expressions) > 1:
@@ -180,8 +185,8 @@ class FailureCheck:
         try:
             with deadline(self.seconds, h.con) as d:
                 g = h.run(steps, self.failure.seed)
-        except Timeout as e:
-            if not d.mine(e):
+        except (Timeout, RuntimeError) as e:  # inside DuckDB the alarm surfaces as an interrupt
+            if not timed_out(d, e):
                 raise
             return None  # a candidate too slow to judge is not taken
         finally:
@@ -335,8 +340,8 @@ def reduce_failure(ddl: str, views: dict, domains: dict, steps, failure, kind: s
             with deadline(max(seconds - (time.monotonic() - t0), 30)) as d:
                 last = H.shrink(spec, steps, last, budget=200)
                 steps = last.steps or steps
-        except Timeout as e:
-            if not d.mine(e):
+        except (Timeout, RuntimeError) as e:
+            if not timed_out(d, e):
                 raise
         finally:
             for h in list(H._HARNESSES.values()):

@@ -21,7 +21,7 @@ from tests.harness import Harness, RandomChooser, Spec, ViewSpec, gen_steps
 
 from .generator import Case, gen_case
 from .reduce import compile_error, describe, reduce_failure
-from .timeouts import Timeout, deadline
+from .timeouts import Timeout, deadline, timed_out
 
 # a CompileError with one of these phrases refuses an unsupported construct; any other CompileError on
 # SQL that DuckDB accepts is a wrong error
@@ -103,8 +103,8 @@ def _duckdb_check(case: Case, results: dict) -> None:
                             break
                         if results[w.name].status == "pending":
                             con.execute(f"CREATE VIEW {w.name} AS {w.sql}")
-            except Timeout as e:
-                if not dl1.mine(e):
+            except (Timeout, RuntimeError) as e:
+                if not timed_out(dl1, e):
                     raise
                 r.status, r.message = "discarded", f"DuckDB too slow on empty tables: {e}"
     finally:
@@ -157,9 +157,9 @@ def _dependents(case: Case, name: str) -> set:
 def run_case(case: Case | int, steps: int | None = None, shrink: bool = True, timeout: float = 120,
              shrink_budget: int = 120, avoid=frozenset()) -> CaseResult:
     """Every view of the case through DuckDB, deltasql's compiler, and the harness."""
+    t0 = time.monotonic()
     if isinstance(case, int):
         case = gen_case(case, avoid=avoid)
-    t0 = time.monotonic()
     results = {v.name: ViewResult(case.seed, v.name, v.sql, v.features) for v in case.views}
     _duckdb_check(case, results)
     _compile_check(case, results)
@@ -178,8 +178,8 @@ def run_case(case: Case | int, steps: int | None = None, shrink: bool = True, ti
             try:
                 with deadline(timeout, h.con) as dl3:
                     f = h.run(stream, case.seed)
-            except Timeout as e:
-                if not dl3.mine(e):
+            except (Timeout, RuntimeError) as e:
+                if not timed_out(dl3, e):
                     raise
                 found = _fast_diff(case, live, stream, timeout)
                 if found is None:
@@ -270,8 +270,8 @@ def _fast_diff(case, live, stream, timeout):
                         return n, (f"view {n} differs from the oracle at step {i} ({sum(want.values())} rows "
                                    f"expected, {len(rows)} got; found by an exact comparison after the harness "
                                    f"timed out)\n  missing (tagged row, count): {missing}\n  extra: {extra}")
-    except Timeout as e:
-        if not dl4.mine(e):
+    except (Timeout, RuntimeError) as e:
+        if not timed_out(dl4, e):
             raise
         return None
     finally:
@@ -288,8 +288,8 @@ def _culprit(case, live, steps, timeout) -> str:
             with deadline(timeout, h.con) as dl5:
                 if h.run(gen_steps(RandomChooser(case.seed), h), case.seed) is not None:
                     return n
-        except Timeout as e:
-            if not dl5.mine(e):
+        except (Timeout, RuntimeError) as e:
+            if not timed_out(dl5, e):
                 raise
             return n
         finally:
@@ -327,7 +327,7 @@ def _reduce(case, live, spec, stream, f, budget) -> str:
         if not dl6.mine(e):
             raise
         return "(reduction timed out)\n" + f.report()
-    except Exception as e:  # noqa: BLE001 - a reducer problem must not hide the failure
+    except Exception as e:  # noqa: BLE001 - a reducer problem (or DuckDB interrupted by the alarm) must not hide the failure
         return f"(reduction failed: {type(e).__name__}: {e})\n" + f.report()
     finally:
         for h in list(H._HARNESSES.values()):  # shrink caches a harness (a DuckDB connection) per spec
@@ -352,7 +352,7 @@ def _reduce_compile(case, name, results, budget) -> str:
         if not dl7.mine(e):
             raise
         return ""
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - as in _reduce
         return f"(reduction failed: {type(e).__name__}: {e})"
 
 

@@ -3,7 +3,8 @@ thread interrupts a DuckDB connection that is still busy.
 
     with deadline(60, con) as d:
         ...                       # raises Timeout(d) after 60 s (or an enclosing deadline's Timeout)
-    # catch only your own:  except Timeout as e: if e.owner is not d: raise
+    # catch only your own:  except Timeout as e: if not d.mine(e): raise
+    # inside DuckDB the alarm surfaces as RuntimeError("Query interrupted"): check d.fired
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ class deadline:
     def mine(self, e: Timeout) -> bool:
         return e.owner is self
 
+    @property
+    def fired(self) -> bool:
+        """Has this deadline gone off?  (Inside a DuckDB call the Timeout surfaces as DuckDB's
+        "Query interrupted" RuntimeError instead.)"""
+        return self.end == float("inf")
+
     @classmethod
     def _arm(cls):
         soonest = min(cls._stack, key=lambda d: d.end)
@@ -79,3 +86,10 @@ class deadline:
             return
         soonest.end = float("inf")  # fires once
         raise Timeout(soonest, soonest.seconds)
+
+
+def timed_out(d: deadline, e: BaseException) -> bool:
+    """Is ``e`` deadline ``d`` going off (as a Timeout, or as DuckDB's interrupt after it)?"""
+    if isinstance(e, Timeout):
+        return d.mine(e)
+    return isinstance(e, RuntimeError) and "interrupted" in str(e).lower() and d.fired
