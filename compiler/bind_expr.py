@@ -103,8 +103,8 @@ class ExprBinder:
         k = e.type.kind
         if k in ("bool", "null"):
             return e
-        if self.dialect.int_to_bool and e.type.numeric:
-            return boolean("truthy", [e])
+        if e.type.kind == "int" or (self.dialect.int_to_bool and e.type.numeric):
+            return boolean("truthy", [e])  # an integer used as a condition: non-zero is TRUE
         if self.dialect.int_to_bool and k == "text":
             return boolean("truthy", [self.coerce(e, DOUBLE, node)])
         raise self.error(node, f"a condition must be BOOLEAN, not {e.type}")
@@ -432,7 +432,12 @@ class ExprBinder:
             a, b = call("interval_key", [a], BIGINT), call("interval_key", [b], BIGINT)
         if self.dialect.name == "sqlite" and a.type.kind != b.type.kind:
             a, b = self.sqlite_affinity(a, b, node)
-        (a, b), _ = self.unify([a, b], node, "comparison")
+        if {a.type.kind, b.type.kind} == {"bool", "int"}:  # DuckDB compares a BOOLEAN as 0 or 1
+            a, b = (self.coerce(x, BIGINT, node) if x.type.kind == "bool" else x for x in (a, b))
+        if a.type.numeric and b.type.numeric and "float" not in (a.type.kind, b.type.kind):
+            pass  # integers and decimals compare exactly as they are (a common type could round)
+        else:
+            (a, b), _ = self.unify([a, b], node, "comparison")
         if isinstance(a, Lit) and isinstance(b, Lit) and a.type.kind not in ("float", "interval"):
             # two constants: fold (lets CASE drop branches that can never be taken)
             if a.value is None or b.value is None:

@@ -308,6 +308,8 @@ class QueryBinder(SubqueryMixin):
                 if columns:
                     names = columns + names[len(columns):]
                 return Rel(plan, {(alias, n): i + b.prefix for i, n in enumerate(names)}, prefix=b.prefix)
+        elif isinstance(item, exp.Lateral):
+            raise self.error(item, "LATERAL is not supported")
         elif isinstance(item, exp.Values):
             b = self.values(item, None)
             plan, names = b.plan, b.names
@@ -467,6 +469,8 @@ class QueryBinder(SubqueryMixin):
         keys: list = []
 
         def key(e):
+            while isinstance(e, exp.Paren):
+                e = e.this
             if isinstance(e, exp.Literal) and not e.is_string and select is not None:
                 n = int(e.this)  # GROUP BY ROLLUP (1, 2): positions in the select list
                 if not 1 <= n <= len(select.expressions):
@@ -836,7 +840,9 @@ def aggregate_level(agg):
     """The SELECT an aggregate (with its FILTER, if any) belongs to: the innermost one whose FROM
     defines a table it reads (its own SELECT if it reads none, like COUNT(*))."""
     owner = _owner(agg)
-    tables = {c.table for c in agg.find_all(exp.Column) if c.table}
+    # columns of subqueries inside the argument that those subqueries define do not count
+    inside = [c for child in agg.iter_expressions() for c in free_columns(child)]
+    tables = {c.table for c in inside if isinstance(c, exp.Column) and c.table}
     select = owner
     while select is not None:
         if tables & select_aliases(select):

@@ -160,6 +160,8 @@ class Codegen:
             helper = "_shift_left" if fn == "shift_left" else "_shift_right"
             return self._strict(args, col, lambda a, b: f"{helper}({a}, {b}, {e.type.bits})")
         if fn == "neg":
+            if kind == "decimal":
+                return self._strict(args, col, lambda a: f"_dneg({a})")
             return self._strict(args, col, lambda a: self._int_check(e, f"(-{a})"))
         if fn in ("div", "idiv", "mod"):
             helper = {"div": "_fdiv", "idiv": "_idiv", "mod": {"int": "_imod", "decimal": "_dmod"}.get(kind, "_fmod")}[fn]

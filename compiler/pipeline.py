@@ -814,7 +814,12 @@ def _unique_names(names):
 
 
 def _row_key(row):
-    return tuple((v is None, str(type(v)), v if v is not None else 0) for v in row)
+    return tuple((v is None, str(type(v)), _nan_last(v) if v is not None else (False, 0)) for v in row)
+
+
+def _nan_last(v):
+    """A value as a sort key where NaN comes after every other number (as DuckDB orders it)."""
+    return (True, 0.0) if v != v else (False, v)
 
 
 def sort_rows(rows, order) -> list:
@@ -831,7 +836,7 @@ def sort_rows(rows, order) -> list:
         for k in order:
             v = row[k.expr.index]
             flag = (v is not None) if k.nulls_first else (v is None)
-            out.append((flag, (Desc(v) if k.descending else v) if v is not None else 0))
+            out.append((flag, (Desc(_nan_last(v)) if k.descending else _nan_last(v)) if v is not None else 0))
         return out
 
     return sorted(rows, key=key)

@@ -114,11 +114,15 @@ def _bind_group(qb, ctes) -> None:
     # start from the anchors' nullability and widen until the terms agree (at most once per column)
     fields = {n: tuple(P.Field(f.name, f.type, _anchor_nullable(bound_terms[n], info[n], i)) for i, f in enumerate(fs))
               for n, fs in fields.items()}
+    # The column types: the anchors' types, widened once to what the recursive terms give for them
+    # (a DECIMAL(1,1) anchor doubled each step needs more digits; widening again would only chase
+    # the limit of 38).
+    types_widened = False
     while True:
         _register(qb, fields, gid)
-        plans = {}
+        plans, raw = {}, {}
         for n in members:
-            plans[n] = []
+            plans[n], raw[n] = [], []
             for t in info[n]["terms"]:
                 b = bound_terms[n].get(id(t))
                 if b is None or t in info[n]["rec"]:
@@ -126,10 +130,21 @@ def _bind_group(qb, ctes) -> None:
                 if len(b.names) != len(fields[n]):
                     raise qb.error(t, f"each term of recursive CTE {n} must have {len(fields[n])} columns, "
                                       f"not {len(b.names)}")
-                plans[n].append((t, _cast_to(qb, b.plan, fields[n], t)))
-        widened = {n: tuple(P.Field(f.name, f.type, f.nullable or any(p.fields[i].nullable for _, p in plans[n]))
-                            for i, f in enumerate(fields[n])) for n in members}
+                raw[n].append(b.plan)
+        widened = {}
+        for n in members:
+            cols = []
+            for i, f in enumerate(fields[n]):
+                t = f.type
+                if not types_widened:
+                    for plan in raw[n]:
+                        t = common_type(t, plan.fields[i].type) or t
+                cols.append(P.Field(f.name, t, f.nullable or any(plan.fields[i].nullable for plan in raw[n])))
+            widened[n] = tuple(cols)
+        types_widened = True
         if widened == fields:
+            for n in members:
+                plans[n] = [(t, _cast_to(qb, plan, fields[n], t)) for t, plan in zip(info[n]["terms"], raw[n])]
             break
         fields = widened
     bodies = []

@@ -202,16 +202,25 @@ def quantizer(scale: int):
     return quantize
 
 
+def dec(v):
+    """A DECIMAL result: Python's Decimal keeps the sign of a zero, SQL's DECIMAL has none."""
+    return v.copy_abs() if v.is_zero() else v
+
+
 def dadd(x, y):
-    return DC.add(x, y)
+    return dec(DC.add(x, y))
 
 
 def dsub(x, y):
-    return DC.subtract(x, y)
+    return dec(DC.subtract(x, y))
 
 
 def dmul(x, y):
-    return DC.multiply(x, y)
+    return dec(DC.multiply(x, y))
+
+
+def dneg(x):
+    return dec(-x)
 
 
 def to_decimal(v):
@@ -237,7 +246,7 @@ def round_half_away(x, digits=0):
     if isinstance(x, decimal.Decimal):
         if digits >= -x.as_tuple().exponent:
             return x  # already no more digits than asked: DuckDB keeps the scale
-        return x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC)
+        return dec(x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC))
     if math.isinf(x) or math.isnan(x):
         return x
     d = decimal.Decimal(repr(x)).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP,
@@ -251,7 +260,7 @@ def sql_floor(x):
     if isinstance(x, int):
         return x
     if isinstance(x, decimal.Decimal):
-        return x.to_integral_value(rounding=decimal.ROUND_FLOOR)
+        return dec(x.to_integral_value(rounding=decimal.ROUND_FLOOR))
     return float(math.floor(x)) if math.isfinite(x) else x
 
 
@@ -261,7 +270,7 @@ def sql_ceil(x):
     if isinstance(x, int):
         return x
     if isinstance(x, decimal.Decimal):
-        return x.to_integral_value(rounding=decimal.ROUND_CEILING)
+        return dec(x.to_integral_value(rounding=decimal.ROUND_CEILING))
     return float(math.ceil(x)) if math.isfinite(x) else x
 
 
@@ -556,7 +565,7 @@ def cast_decimal(v, scale: int, precision: int):
                                                                       else v)
     except decimal.InvalidOperation:
         raise DataError(f"cannot cast {v!r} to DECIMAL({precision},{scale})") from None
-    q = d.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP, context=DC)
+    q = dec(d.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP, context=DC))
     if abs(q) >= decimal.Decimal(10) ** (precision - scale):
         raise DataError(f"{v} does not fit DECIMAL({precision},{scale})")
     return q

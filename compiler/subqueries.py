@@ -33,6 +33,9 @@ class SubqueryMixin:
         """Bind ``sub`` for use in ``rel``.  Returns (bound, left keys over rel, null-safe flags,
         empty) where bound's first ``bound.prefix`` columns pair with the left keys, and ``empty`` is
         the bound result over no rows for a scalar aggregate decorrelated by key (else None)."""
+        lateral = sub.find(exp.Lateral)
+        if lateral is not None:
+            raise self.error(lateral, "LATERAL is not supported")
         free = free_columns(sub)
         if not free:
             return self.query(sub), [], (), None
@@ -403,7 +406,10 @@ def _free(node, bound, out) -> None:
             out.append(node)
         return
     if _aggregate_unit(node):
-        cols = list(node.find_all(exp.Column))
+        inside: list = []
+        for child in node.iter_expressions():
+            _free(child, frozenset(), inside)
+        cols = [c for c in inside if isinstance(c, exp.Column)]
         if cols and all(c.table and c.table not in bound for c in cols):
             out.append(node)  # an aggregate over outer columns only: the outer query computes it
             return
