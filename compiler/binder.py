@@ -440,6 +440,12 @@ class QueryBinder(SubqueryMixin):
                     new.scope[k] = i
         for i, k in enumerate(key_nodes):
             new.ast_map.setdefault(k, prefix + i)
+            if isinstance(k, exp.Coalesce):
+                # a USING column is COALESCE(l.x, r.x) after qualify, which may leave a later
+                # bare x unqualified (in HAVING, say): that x is the same key
+                cols = [k.this] + list(k.expressions)
+                if all(isinstance(c, exp.Column) and c.name == cols[0].name for c in cols):
+                    new.ast_map.setdefault(exp.column(cols[0].name), prefix + i)
         for j, a in enumerate(agg_nodes):
             new.ast_map[a] = prefix + len(keys) + j
         for g_i, g in enumerate(grouping_calls):
