@@ -12,9 +12,8 @@ runtime/windows.py.  The order key must be a total order (the compiler appends a
 ``peer_fn`` gives the ORDER BY key alone, which decides ties for RANK and RANGE frames.
 """
 
-from bisect import bisect_left
-
 from ..circuit import Operator
+from .partitions import apply_sorted, replace_emitted, restore_emitted
 
 
 class Window(Operator):
@@ -31,65 +30,22 @@ class Window(Operator):
     def eval(self, delta: dict) -> dict:
         # keys are computed before anything changes (a failing key function leaves no trace)
         keyed = [(self.partition_fn(row), self.order_fn(row), row, w) for row, w in delta.items()]
-        touched = self._apply(keyed, 1)
+        touched = set()
+        apply_sorted(self.parts, keyed, 1, touched)
         try:
             fresh = {p: self._compute(p) for p in touched}
         except BaseException:
-            self._apply(keyed, -1)
+            apply_sorted(self.parts, keyed, -1, set())
             raise
-        self.journal.record(self._unapply, keyed)
         out: dict = {}
-        old_emitted = {}
-        for p, new in fresh.items():
-            old = self.emitted.get(p, {})
-            old_emitted[p] = old
-            if new:
-                self.emitted[p] = new
-            else:
-                self.emitted.pop(p, None)
-            for row, w in old.items():
-                d = new.get(row, 0) - w
-                if d:
-                    out[row] = out.get(row, 0) + d
-            for row, w in new.items():
-                if row not in old:
-                    out[row] = out.get(row, 0) + w
-        self.journal.record(self._restore_emitted, old_emitted)
+        old_emitted = replace_emitted(self.emitted, fresh, out)
+        self.journal.record(self._undo, (keyed, old_emitted))
         return {r: w for r, w in out.items() if w}
 
-    def _apply(self, keyed, sign: int) -> set:
-        touched = set()
-        parts = self.parts
-        for p, key, row, w in keyed:
-            touched.add(p)
-            part = parts.get(p)
-            if part is None:
-                part = parts[p] = [[], {}]
-            order, weights = part
-            old = weights.get(row, 0)
-            new = old + sign * w
-            item = (key, row)
-            if old and not new:
-                del order[bisect_left(order, item)]
-                del weights[row]
-            elif new and not old:
-                order.insert(bisect_left(order, item), item)
-                weights[row] = new
-            else:
-                weights[row] = new
-            if not weights:
-                del parts[p]
-        return touched
-
-    def _unapply(self, keyed) -> None:
-        self._apply(keyed, -1)
-
-    def _restore_emitted(self, old_emitted) -> None:
-        for p, old in old_emitted.items():
-            if old:
-                self.emitted[p] = old
-            else:
-                self.emitted.pop(p, None)
+    def _undo(self, saved) -> None:
+        keyed, old_emitted = saved
+        apply_sorted(self.parts, keyed, -1, set())
+        restore_emitted(self.emitted, old_emitted)
 
     def _compute(self, p) -> dict:
         """The output Z-set of one partition: each row (once per copy) with its window values."""

@@ -1,0 +1,62 @@
+"""Sorted partitions: the integrated state shared by the per-partition operators (TopK, Window).
+
+Each partition holds its rows as a list of (order key, row) kept sorted by bisect, and a
+{row: weight} map; a row is in the list exactly while its weight is non-zero.  Output is the
+difference of each touched partition's old and new emission:
+    Δout = Σ_{p touched} emit(I(in)_p) - emit(I(in)_p - Δ_p).
+"""
+
+from bisect import bisect_left
+
+
+def apply_sorted(parts: dict, keyed, sign: int, touched: set) -> None:
+    """Add sign × each (partition, order key, row, weight) of ``keyed`` to ``parts``; note the
+    partitions touched.  Applying with -sign undoes it exactly."""
+    for p, key, row, w in keyed:
+        touched.add(p)
+        part = parts.get(p)
+        if part is None:
+            part = parts[p] = [[], {}]
+        order, weights = part
+        old = weights.get(row, 0)
+        new = old + sign * w
+        if old and not new:
+            del order[bisect_left(order, (key, row))]
+            del weights[row]
+        elif new and not old:
+            item = (key, row)
+            order.insert(bisect_left(order, item), item)
+            weights[row] = new
+        else:
+            weights[row] = new
+        if not weights:
+            del parts[p]
+
+
+def replace_emitted(emitted: dict, fresh: dict, out: dict) -> dict:
+    """Make ``fresh`` (partition -> {row: weight}) the emission of its partitions, adding the
+    change to ``out``; returns the replaced emissions, for ``restore_emitted``."""
+    old_emitted = {}
+    for p, new in fresh.items():
+        old = emitted.get(p, {})
+        old_emitted[p] = old
+        if new:
+            emitted[p] = new
+        else:
+            emitted.pop(p, None)
+        for row, w in old.items():
+            d = new.get(row, 0) - w
+            if d:
+                out[row] = out.get(row, 0) + d
+        for row, w in new.items():
+            if row not in old:
+                out[row] = out.get(row, 0) + w
+    return old_emitted
+
+
+def restore_emitted(emitted: dict, old_emitted: dict) -> None:
+    for p, old in old_emitted.items():
+        if old:
+            emitted[p] = old
+        else:
+            emitted.pop(p, None)
