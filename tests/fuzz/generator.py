@@ -782,7 +782,8 @@ class Gen:
                 sql += f" {kind} {rsql} USING ({', '.join(using)})"
                 merged += using
                 star_ok = False
-            elif common and self.chance(0.05):
+            elif common and self.chance(0.05) and all(
+                    _comparable(c.ty, r.ty) for c in rcols for r in refs if r.name == c.name and r.qualified):
                 self.feat("join:natural")
                 sql += f" NATURAL {kind} {rsql}"
                 merged += [c.name for c in rcols if c.name in names]
