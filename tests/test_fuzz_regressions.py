@@ -252,3 +252,13 @@ def test_group_by_decimal_literal(sql):
 ])
 def test_grouping_parenthesized_argument(sql):
     check("CREATE TABLE t(k INT, s VARCHAR)", sql, [[("+", "t", (1, "a ")), ("+", "t", (2, "b"))]])
+
+
+@pytest.mark.xfail(strict=True, reason="BUGS.md: fuzz #32 outer and inner aggregate in one subquery")
+@pytest.mark.parametrize("sql", [
+    "SELECT g, (SELECT MAX(t.a) + MIN(u.b) FROM u) AS e FROM t GROUP BY g",
+    "SELECT g, EXISTS (SELECT MAX(t.a) / MIN(u.b) FROM u) AS e FROM t GROUP BY g",
+])
+def test_outer_and_inner_aggregate_in_subquery(sql):
+    check(T_U, sql, [[("+", "t", (1, 1)), ("+", "t", (2, 1)), ("+", "t", (5, 2)), ("+", "u", (10,)), ("+", "u", (1,))],
+                     [("-", "u", (1,))]])

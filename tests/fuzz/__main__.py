@@ -4,6 +4,7 @@
     python -m tests.fuzz --case 100042                     # one case: its SQL, outcome and reports
     python -m tests.fuzz --queries 500 --jsonl out.jsonl   # one JSON line per view, for later counting
     python -m tests.fuzz --replay out.jsonl                # re-run and reduce the bugs recorded there
+    python -m tests.fuzz --summarize a.jsonl b.jsonl       # statistics over earlier runs
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from tests.fuzz.generator import Case, GenView, _mentions, gen_case
-from tests.fuzz.runner import BUG_STATUSES, Stats, run_case
+from tests.fuzz.runner import BUG_STATUSES, CaseResult, Stats, ViewResult, run_case
 
 
 def case_record(case: Case) -> dict:
@@ -48,10 +49,26 @@ def main(argv=None) -> int:
     ap.add_argument("--reports", help="append the full report of each bug to this file")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     ap.add_argument("--replay", help="re-run (and reduce) the bugs recorded in a --jsonl file")
+    ap.add_argument("--summarize", nargs="+", metavar="JSONL", help="print the statistics of earlier --jsonl runs")
     ap.add_argument("--avoid", default="", help="comma-separated features not to generate, e.g. "
                     "order:setop,agg:median_decimal ('sub:*' for a whole group)")
     args = ap.parse_args(argv)
     avoid = frozenset(a.strip() for a in args.avoid.split(",") if a.strip())
+
+    if args.summarize:
+        stats = Stats()
+        for path in args.summarize:
+            with open(path) as f:
+                records = [json.loads(line) for line in f]
+            by_case: dict = {}
+            for rec in records:
+                by_case.setdefault((path, rec["seed"]), []).append(rec)
+            for recs in by_case.values():
+                views = [ViewResult(r["seed"], r["view"], r["sql"], frozenset(r["features"]), r["status"], r["message"],
+                                    r["kind"]) for r in recs]
+                stats.add(CaseResult(None, views, recs[0]["seconds"]))
+        print(stats.summary())
+        return 0
 
     if args.replay:
         bad = 0

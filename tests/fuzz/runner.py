@@ -26,7 +26,24 @@ from .timeouts import Timeout, deadline, timed_out
 # a CompileError with one of these phrases refuses an unsupported construct; any other CompileError on
 # SQL that DuckDB accepts is a wrong error
 UNSUPPORTED = re.compile(r"not supported|unsupported|not deterministic|cannot be maintained|"
-                         r"not stratifiable|must not read the recursion|is not allowed here")
+                         r"not stratifiable|must not read the recursion")
+
+# which generated construct a refusal names (for the per-construct refusal rates)
+BLAME = [(r"Lateral|LATERAL", "from:lateral"), (r"REGEXP_REPLACE", "fn:regexp_replace"),
+         (r"regular expression", "expr:regexp_matches"), (r"SIMILAR TO", "expr:similar_to"),
+         (r"BIT_LENGTH", "fn:bit_length"), (r"TRY_CAST", "fn:try_cast"), (r"DISTINCT ON", "select:distinct_on"),
+         (r"ARRAY_AGG", "agg:array_agg"), (r"ON condition of an outer join", "join:subquery_in_on"),
+         (r"GROUPING\(\) in a correlated", "group:grouping_function"), (r"BETWEEN SYMMETRIC", "expr:between_symmetric"),
+         (r"POSITION", "fn:position"), (r"STRFTIME", "fn:strftime"), (r"UNKNOWN", "expr:is_unknown"),
+         (r"window|OVER", "window:*"), (r"QUALIFY", "window:qualify"), (r"recursive|RECURSIVE", "rec:*")]
+
+
+def blame(message: str) -> str:
+    """The construct a refusal message names, or 'other: <message>'."""
+    for pattern, feature in BLAME:
+        if re.search(pattern, message):
+            return feature
+    return "other: " + normalize(message)
 
 # outcomes that are bugs
 BUG_STATUSES = ("fail", "rejected", "crash", "timeout")
@@ -376,7 +393,8 @@ class Stats:
     seconds: float = 0.0
     status: Counter = field(default_factory=Counter)
     feature_n: Counter = field(default_factory=Counter)  # views using a feature (compiled or refused)
-    feature_refused: Counter = field(default_factory=Counter)
+    feature_refused: Counter = field(default_factory=Counter)  # views refused while using it
+    blamed: Counter = field(default_factory=Counter)  # refusals whose message names the construct
     feature_bug: Counter = field(default_factory=Counter)
     refusals: Counter = field(default_factory=Counter)  # normalized unsupported messages
     discards: Counter = field(default_factory=Counter)
@@ -399,6 +417,7 @@ class Stats:
                     self.feature_bug[ft] += 1
             if r.status == "unsupported":
                 self.refusals[normalize(r.message)] += 1
+                self.blamed[blame(r.message)] += 1
             if r.status in BUG_STATUSES:
                 self.bugs.append(r)
 
@@ -419,7 +438,13 @@ class Stats:
         lines.append("\nunsupported-construct refusals by message:")
         for m, n in self.refusals.most_common(top):
             lines.append(f"  {n:6d}  {m}")
-        lines.append("\nrefusal rate per construct (views using it: refused / ran; bugs):")
+        lines.append("\nrefusals by the construct the message names (refused / views using it):")
+        for ft, k in self.blamed.most_common():
+            n = self.feature_n[ft] if not ft.endswith("*") else max(
+                (self.feature_n[f] for f in self.feature_n if f.startswith(ft[:-1])), default=0)
+            lines.append(f"  {ft:32s} {k:5d} / {n:5d}" + (f" = {100 * k / n:5.1f}%" if n else ""))
+        lines.append("\nviews refused among those using each construct (a refusal counts for every construct"
+                     " of its view; bugs = views with a bug):")
         rows = sorted(self.feature_n, key=lambda f: (-self.feature_refused[f] / self.feature_n[f], f))
         for ft in rows:
             n, k, b = self.feature_n[ft], self.feature_refused[ft], self.feature_bug[ft]
