@@ -16,7 +16,7 @@ from . import plan as P
 from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not_
 from .errors import CompileError
 from .expr import Col, Lit, conjuncts
-from .frontend import position
+from .frontend import position, using_columns
 from .passes.split_join import split_condition
 from .subqueries import SubqueryMixin, ast_conjuncts, free_columns
 from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, common_type, decimal_type
@@ -71,7 +71,9 @@ class Rel:
             i = self.scope.get((node.table, node.name))
         if i is None:
             if self.grouped:
-                raise qb.error(node, f"column {node.sql()!r} must appear in the GROUP BY clause or be used "
+                # a.x inside COALESCE(a.x, b.x) is the USING column x the user wrote
+                name = node.name if using_columns(node.parent) else node.sql()
+                raise qb.error(node, f"column {name!r} must appear in the GROUP BY clause or be used "
                                      f"in an aggregate function")
             raise qb.error(node, f"unknown column {node.sql()!r}")
         return self.col(i)
@@ -188,18 +190,12 @@ class QueryBinder(SubqueryMixin):
         return Bound(plan, names, prefix, single, tuple(order_keys), ordered)
 
     def check_unsupported(self, node: exp.Select) -> None:
-        d = node.args.get("distinct")
-        if d is not None and d.args.get("on") is not None:
-            raise self.error(d, "DISTINCT ON is not supported")
-        for key, what in (("windows", "a WINDOW clause (write each OVER (…) in full)"), ("into", "SELECT INTO"),
+        for key, what in (("into", "SELECT INTO"),
                           ("laterals", "LATERAL"), ("pivots", "PIVOT"), ("connect", "CONNECT BY"),
                           ("sample", "TABLESAMPLE")):
             v = node.args.get(key)
             if v:
                 raise self.error(v if isinstance(v, exp.Expression) else node, f"{what} is not supported")
-        for w in node.find_all(exp.Window):
-            if w.find_ancestor(exp.Select) is node and w.args.get("alias") is not None:
-                raise self.error(w, "named windows are not supported (write the OVER (…) in full)")
 
     def limit_offset(self, node):
         limit = None
@@ -215,6 +211,13 @@ class QueryBinder(SubqueryMixin):
             offset = self.constant_int(off.args.get("expression") or off.this, "OFFSET")
         return limit, offset
 
+    def order_position(self, e) -> int:
+        """ORDER BY 2: a position in the select list (ORDER BY 2.5 is refused, as DuckDB does:
+        ordering by a constant has no effect)."""
+        if not e.is_int:
+            raise self.error(e, f"ORDER BY a non-integer literal ({e.sql()}) has no effect")
+        return int(e.this)
+
     def constant_int(self, e, what: str) -> int:
         rel = Rel(P.Values(((),), ()))
         v = ExprBinder(self, rel).bind(e)
@@ -226,9 +229,10 @@ class QueryBinder(SubqueryMixin):
     def from_clause(self, node: exp.Select, outer: Outer | None) -> Rel:
         from_ = node.args.get("from_")
         joins = node.args.get("joins") or []
-        if outer is not None and not any((j.args.get("side") or "").upper() in ("RIGHT", "FULL") for j in joins):
+        outer_joins = any((j.args.get("side") or "").upper() in ("RIGHT", "FULL") for j in joins)
+        if outer is not None and (not outer_joins or _from_reads_outer(node)):
             # a correlated SELECT reads FROM domain × items: the outer values are in scope for ON
-            # conditions and derived tables too (a RIGHT/FULL join would pad the domain with NULLs)
+            # conditions and derived tables too (see join for RIGHT and FULL joins)
             rel = self.outer_rel(outer)
             if from_ is not None:
                 rel = self.join_source(rel, self.source(from_.this, outer), from_.this)
@@ -323,8 +327,16 @@ class QueryBinder(SubqueryMixin):
         return Rel(plan, {(alias, n): i for i, n in enumerate(names)})
 
     def join(self, rel: Rel, j: exp.Join, outer: Outer | None = None) -> Rel:
+        """rel JOIN item.  With ``outer``, rel starts with the correlation domain and the join is
+        made per outer value: paired on the domain columns, and, for RIGHT and FULL joins, which pad
+        the left side (domain included) with NULLs, the right side carries the domain too and the
+        result's domain is taken from the preserved side."""
         right = self.source(j.this, outer)
         side = (j.args.get("side") or "").upper()
+        if outer is not None and side in ("RIGHT", "FULL") and not right.prefix:
+            p = len(outer.domain.fields)
+            right = Rel(P.Join(outer.domain, right.plan, "inner", (), (), (), None),
+                        {k: i + p for k, i in right.scope.items()}, prefix=p)
         kind = (j.args.get("kind") or "").upper()
         if kind in ("SEMI", "ANTI", "ASOF", "POSITIONAL") or j.args.get("method"):
             raise self.error(j, f"{kind or j.args.get('method')} JOIN is not supported")
@@ -352,8 +364,10 @@ class QueryBinder(SubqueryMixin):
                 raise self.error(on, "subqueries in the ON condition of an outer join are not supported")
             return Rel(P.Filter(combined.plan, cond), scope, dict(rel.ast_map))
         lk, rk, safe, residual = split_condition(cond, n_left)
-        return Rel(P.Join(rel.plan, right.plan, jkind, dk[0] + lk, dk[1] + rk, dk[2] + safe, residual), scope,
-                   dict(rel.ast_map))
+        plan = P.Join(rel.plan, right.plan, jkind, dk[0] + lk, dk[1] + rk, dk[2] + safe, residual)
+        if outer is not None and jkind in ("right", "full"):
+            plan = _preserved_domain(plan, n_left, right.prefix, jkind)
+        return Rel(plan, scope, dict(rel.ast_map))
 
     # -- WHERE ----------------------------------------------------------------------------------
     def where(self, node, rel: Rel) -> None:
@@ -409,12 +423,12 @@ class QueryBinder(SubqueryMixin):
                 if prefix:
                     plan = self.fill_empty_groups(outer.domain, plan, calls, prefix)
         else:
-            if grouping_calls and prefix:
-                raise self.error(grouping_calls[0], "GROUPING() in a correlated subquery is not supported")
             parts = []
             for s in sets:
                 sub = P.Aggregate(rel.plan, tuple(corr + [keys[i] for i in s]), tuple(calls),
                                   tuple(f"$k{i}" for i in range(prefix + len(s))) + agg_names)
+                if not s and prefix:  # the () set is a global aggregate: a row for every outer value
+                    sub = self.fill_empty_groups(outer.domain, sub, calls, prefix)
                 fields = sub.fields
                 exprs = [P.col(fields, i) for i in range(prefix)]
                 pos = {k: prefix + n for n, k in enumerate(s)}
@@ -424,6 +438,8 @@ class QueryBinder(SubqueryMixin):
                 for g in grouping_calls:
                     bits = 0
                     for arg in g.expressions:
+                        while isinstance(arg, exp.Paren):  # GROUPING((k)) is GROUPING(k)
+                            arg = arg.this
                         try:
                             idx = key_nodes.index(arg)
                         except ValueError:
@@ -434,18 +450,16 @@ class QueryBinder(SubqueryMixin):
                 parts.append(P.Project(sub, tuple(exprs), names))
             plan = P.UnionAll(tuple(parts), _union_fields(parts))
         new = Rel(plan, grouped=True)
-        for i in range(prefix):
-            for k, idx in rel.scope.items():
-                if idx == i:
-                    new.scope[k] = i
+        # the correlation prefix stays first: outer columns by name, outer aggregates by tree
+        new.scope = {k: i for k, i in rel.scope.items() if i < prefix}
+        new.ast_map = {k: i for k, i in rel.ast_map.items() if i < prefix}
         for i, k in enumerate(key_nodes):
             new.ast_map.setdefault(k, prefix + i)
-            if isinstance(k, exp.Coalesce):
-                # a USING column is COALESCE(l.x, r.x) after qualify, which may leave a later
-                # bare x unqualified (in HAVING, say): that x is the same key
-                cols = [k.this] + list(k.expressions)
-                if all(isinstance(c, exp.Column) and c.name == cols[0].name for c in cols):
-                    new.ast_map.setdefault(exp.column(cols[0].name), prefix + i)
+        for c in _using_references(node):
+            # GROUP BY t.x also groups the USING column x when x is t.x in every row
+            bound = _using_binding(c, node)
+            if bound in key_nodes:
+                new.ast_map.setdefault(c, prefix + key_nodes.index(bound))
         for j, a in enumerate(agg_nodes):
             new.ast_map[a] = prefix + len(keys) + j
         for g_i, g in enumerate(grouping_calls):
@@ -477,8 +491,10 @@ class QueryBinder(SubqueryMixin):
         def key(e):
             while isinstance(e, exp.Paren):
                 e = e.this
-            if isinstance(e, exp.Literal) and not e.is_string and select is not None:
-                n = int(e.this)  # GROUP BY ROLLUP (1, 2): positions in the select list
+            # GROUP BY ROLLUP (1, 2): integer literals are positions in the select list; any other
+            # literal (GROUP BY 2.5) is a constant key
+            if isinstance(e, exp.Literal) and e.is_int and select is not None:
+                n = int(e.this)
                 if not 1 <= n <= len(select.expressions):
                     raise self.error(e, f"GROUP BY position {n} is not in the select list")
                 p = select.expressions[n - 1]
@@ -702,7 +718,7 @@ class QueryBinder(SubqueryMixin):
             if isinstance(e, exp.Column) and not e.table and e.name in aliases:
                 idx = prefix + aliases[e.name]
             elif isinstance(e, exp.Literal) and not e.is_string:
-                n = int(e.this)
+                n = self.order_position(e)
                 if not 1 <= n <= len(exprs):
                     raise self.error(e, f"ORDER BY position {n} is not in the select list")
                 idx = prefix + n - 1
@@ -785,7 +801,7 @@ class QueryBinder(SubqueryMixin):
                 if isinstance(e, exp.Column) and e.name in b.names:
                     idx = b.prefix + b.names.index(e.name)
                 elif isinstance(e, exp.Literal) and not e.is_string:
-                    idx = b.prefix + int(e.this) - 1
+                    idx = b.prefix + self.order_position(e) - 1
                 if idx is None or not b.prefix <= idx < len(fields):
                     raise self.error(e, "ORDER BY of a set operation must name an output column")
                 desc = bool(o.args.get("desc"))
@@ -855,6 +871,56 @@ def aggregate_level(agg):
             return select
         select = select.find_ancestor(exp.Select)
     return owner
+
+
+def _preserved_domain(join, n_left: int, p: int, kind: str):
+    """The first p columns of a RIGHT or FULL join of domain-prefixed sides, made the domain of
+    the preserved side: the right's copy (RIGHT) or COALESCE(left's, right's) (FULL; the copies
+    are equal on matched rows, one of them NULL-padded otherwise)."""
+    fields = join.fields
+    exprs = []
+    for i in range(p):
+        left, right = P.col(fields, i), P.col(fields, n_left + i)
+        exprs.append(right if kind == "right" else
+                     call("coalesce", [left, right], left.type, nullable=fields[i].nullable))
+    exprs += [P.col(fields, i) for i in range(p, len(fields))]
+    return P.Project(join, tuple(exprs), tuple(f.name for f in fields))
+
+
+def _from_reads_outer(select) -> bool:
+    """Whether a SELECT's FROM clause (a derived table, an ON condition) reads an outer column."""
+    clauses = [select.args.get("from_")] + list(select.args.get("joins") or [])
+    for c in free_columns(select):
+        node = c
+        while node is not None and node is not select:
+            if any(node is clause for clause in clauses):
+                return True
+            node = node.parent
+    return False
+
+
+def _using_references(select) -> list:
+    """The USING columns (COALESCE forms) a SELECT's own clauses read."""
+    out = []
+    for n in select.walk():
+        if using_columns(n) and _owner(n) is select and n not in out:
+            out.append(n)
+    return out
+
+
+def _using_binding(using, select):
+    """The one column a USING column always equals, as DuckDB binds it: the leftmost table's for
+    a chain of inner and left joins, the right table's for one RIGHT JOIN; None for FULL JOIN."""
+    cols = using_columns(using)
+    sides = {}
+    for j in select.args.get("joins") or []:
+        sides[j.this.alias_or_name] = (j.args.get("side") or "").upper()
+    later = [sides.get(c.table) for c in cols[1:]]
+    if all(side in ("", "LEFT") for side in later):
+        return cols[0]
+    if len(cols) == 2 and later == ["RIGHT"]:
+        return cols[1]
+    return None
 
 
 def _windowed(node) -> bool:

@@ -113,7 +113,11 @@ def position(node, sql: str | None = None):
         parent = node.parent if hasattr(node, "parent") else None
         return position(parent, sql) if parent is not None else (None, None)
     if sql is not None:
-        return offset_to_position(sql, best["start"])
+        start = best["start"]
+        if isinstance(node, exp.Lateral):  # the keyword is no node of its own: point at it
+            k = sql.upper().rfind("LATERAL", 0, start)
+            start = k if k >= 0 else start
+        return offset_to_position(sql, start)
     return best["line"], best["col"] - (best["end"] - best["start"])
 
 
@@ -212,11 +216,77 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
                 cols = _cte_columns(cte)
                 if cols:
                     schema.setdefault(cte.alias, {c: "UNKNOWN" for c in cols})
+    using = {id(j): [c.name for c in j.args["using"]] for j in query.find_all(exp.Join) if j.args.get("using")}
     try:
-        return qualify(query, schema=schema, dialect=dialect, quote_identifiers=False,
-                       identify=False, validate_qualify_columns=True)
+        query = qualify(query, schema=schema, dialect=dialect, quote_identifiers=False,
+                        identify=False, validate_qualify_columns=True)
     except OptimizeError as e:
         raise _explain_optimize_error(e, query, schema, sql) from None
+    if using:
+        _expand_using_leftovers(query, using)
+        _place_using_forms(query, sql)
+    return query
+
+
+def using_columns(node) -> list | None:
+    """The columns of COALESCE(a.x, b.x, …), the form qualify gives a USING column x; else None."""
+    if not isinstance(node, exp.Coalesce):
+        return None
+    cols = [node.this] + list(node.expressions)
+    if all(isinstance(c, exp.Column) and c.table and c.name == cols[0].name for c in cols):
+        return cols
+    return None
+
+
+def _place_using_forms(query, sql: str) -> None:
+    """qualify's COALESCE for a USING column x carries no position, so an error in it would point
+    elsewhere: give it the position of the x it replaced, the first word x after the last token
+    (in tree order, which is source order) that has a position."""
+    last = 0
+    for node in query.walk(bfs=False):
+        meta = node.meta if node._meta else None
+        if meta and "start" in meta:
+            last = max(last, meta["end"] + 1)
+        elif using_columns(node) and _span(node) is None:
+            name = re.escape(node.this.name)
+            m = re.compile(rf'(?<![\w."]){name}(?![\w"])|"{name}"', re.I).search(sql, last)
+            if m is None:
+                continue
+            line, col = offset_to_position(sql, m.start())
+            node.meta.update(start=m.start(), end=m.end() - 1, line=line, col=col + m.end() - m.start() - 1)
+            last = m.end()
+
+
+def _expand_using_leftovers(query, using: dict) -> None:
+    """qualify writes a USING column x as COALESCE(a.x, b.x) in the select list, WHERE and ORDER BY
+    but leaves it bare in some clauses (QUALIFY; HAVING when x is not selected): write those the
+    same way.  ``using`` maps id(join) to its USING names, taken before qualify turned them into ON
+    equalities (a.x = b.x, one per name)."""
+    for select in query.find_all(exp.Select):
+        tables: dict = {}  # USING name -> the tables holding it, in join order
+        for j in select.args.get("joins") or []:
+            names = using.get(id(j))
+            if not names or j.args.get("on") is None:
+                continue
+            for eq in j.args["on"].find_all(exp.EQ):
+                l, r = eq.this, eq.expression
+                if isinstance(l, exp.Column) and isinstance(r, exp.Column) and l.name == r.name in names:
+                    held = tables.setdefault(l.name, [])
+                    for c in (l, r):
+                        if c.table not in held:
+                            held.append(c.table)
+        if not tables:
+            continue
+        aliases = {p.alias for p in select.expressions if p.alias}
+        for col in list(select.find_all(exp.Column)):
+            if col.table or col.name not in tables or col.name in aliases:
+                continue
+            if col.find_ancestor(exp.Select) is not select:
+                continue
+            cols = [exp.column(col.name, table=t) for t in tables[col.name]]
+            new = exp.Coalesce(this=cols[0], expressions=cols[1:]) if len(cols) > 1 else cols[0]
+            new.meta.update(col.this.meta)  # the position of the x it replaces
+            col.replace(new)
 
 
 def _check_duplicate_aliases(query, sql: str) -> None:
