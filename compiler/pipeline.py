@@ -33,6 +33,7 @@ from .frontend import (element_position, error_at, name_projections, normalize_f
                        qualify_query)
 from .lower import Lowering
 from .passes.pipeline import optimize
+from .sugar import expand_shorthands
 from .tables import Table
 from .types import coerce_value, from_sqlglot, row_checker
 
@@ -398,6 +399,7 @@ class Pipeline:
         # only the relations the query names: normalising the whole catalog costs O(catalog) per view
         names = {t.name for t in query.find_all(exp.Table)}
         qualified = qualify_query(query, self.catalog.schema(names), self.dialect.name, sql)
+        expand_shorthands(qualified, sql)
         qb = QueryBinder(self.catalog, self.dialect, sql, self.max_iterations)
         bound = qb.query(qualified)
         return bound, qualified

@@ -106,6 +106,9 @@ SQL_ERRORS = [
     ("CREATE TABLE x(a FOO)", 1, 16, "unsupported column type FOO"),
     ("CREATE VIEW x AS SELECT CAST(a AS BLOB) AS y FROM t", 1, 30, "unsupported type BLOB"),
     ("CREATE VIEW x AS SELECT a FROM t LIMIT -1", 1, 41, "LIMIT must be a non-negative integer constant"),
+    ("CREATE VIEW x AS SELECT a FROM t ORDER BY 1.5", 1, 43, "ORDER BY a non-integer literal (1.5) has no effect"),
+    ("CREATE VIEW x AS SELECT a FROM t JOIN u USING (a) GROUP BY u.a HAVING a > 1", 1, 71,
+     "column 'a' must appear in the GROUP BY clause or be used in an aggregate function"),
     ("CREATE VIEW x AS WITH RECURSIVE r(n) AS (SELECT 0 UNION SELECT e.a FROM r JOIN t e ON r.n = e.a "
      "WHERE e.a NOT IN (SELECT n FROM r)) SELECT n FROM r", 1, 64,
      "recursive CTE r is not stratifiable: the cycle r -> r goes through a negation (NOT EXISTS / NOT IN)"),

@@ -65,6 +65,20 @@ SPECS = {
                      "FIRST_VALUE(x) OVER (PARTITION BY g ORDER BY id) AS fv FROM t",
         "v_tiles": "SELECT id, NTILE(2) OVER (ORDER BY id) AS nt, PERCENT_RANK() OVER (ORDER BY id) AS pr FROM t",
     }),
+    "named_windows": spec({  # WINDOW w AS (…), OVER w and OVER (w …)
+        "v_named": "SELECT id, SUM(x) OVER w AS s, RANK() OVER (w ORDER BY x) AS rk FROM t WINDOW w AS (PARTITION BY g)",
+        "v_chain": "SELECT id, SUM(x) OVER w2 AS rs, COUNT(*) OVER (w2 ROWS 1 PRECEDING) AS n FROM t "
+                   "WINDOW w AS (PARTITION BY g), w2 AS (w ORDER BY id)",
+        "v_named_qualify": "SELECT id, g FROM t WINDOW w AS (PARTITION BY g ORDER BY x NULLS FIRST, id) "
+                           "QUALIFY ROW_NUMBER() OVER w <= 2",
+    }),
+    "distinct_on": spec({  # the first row of each group in the ORDER BY (which decides it: id is a key)
+        "v_first": ViewSpec("SELECT DISTINCT ON (g) g, id, x FROM t ORDER BY g, x DESC, id", ordered=True),
+        "v_alias_pos": "SELECT DISTINCT ON (k, 2) g AS k, x, id FROM t ORDER BY k, x, id DESC",
+        "v_expr": "SELECT DISTINCT ON (x % 2) x % 2 AS parity, id FROM t ORDER BY x % 2, id",
+        "v_grouped": "SELECT DISTINCT ON (g) g, x, COUNT(*) AS n FROM t GROUP BY g, x ORDER BY g, n DESC, x",
+        "v_limited": ViewSpec("SELECT DISTINCT ON (g) g, id FROM t ORDER BY g NULLS FIRST, id LIMIT 2", ordered=True),
+    }),
 }
 
 

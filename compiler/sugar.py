@@ -1,0 +1,110 @@
+"""Rewrites of two shorthands after qualify (stars expanded, names resolved): named windows and
+DISTINCT ON.
+
+    SELECT … OVER w … WINDOW w AS (spec)       =  SELECT … OVER (spec) …
+    SELECT DISTINCT ON (k) … ORDER BY o        =  SELECT … QUALIFY ROW_NUMBER() OVER (PARTITION BY k ORDER BY o) = 1
+                                                  ORDER BY o
+
+DISTINCT ON keeps the first row of each k group in the ORDER BY; rows that tie on o are told apart
+by the window's tie-breaker (the whole row), so the choice is deterministic where DuckDB's is not.
+"""
+
+from sqlglot import exp
+
+from .frontend import error_at
+
+
+def expand_shorthands(query: exp.Expression, sql: str) -> None:
+    for select in list(query.find_all(exp.Select)):
+        _expand_named_windows(select, sql)
+        d = select.args.get("distinct")
+        if d is not None and d.args.get("on") is not None:
+            _expand_distinct_on(select, d, sql)
+
+
+def _owned(select, node) -> bool:
+    return node.find_ancestor(exp.Select) is select
+
+
+# -- named windows --------------------------------------------------------------------------------
+
+def _expand_named_windows(select, sql: str) -> None:
+    """Each OVER w / OVER (w …) gets w's PARTITION BY, ORDER BY and frame; as DuckDB (and the SQL
+    standard) rule, a window built on w may add an ORDER BY or a frame w lacks, nothing else."""
+    defs: dict = {}  # name -> (partition_by, order, spec)
+    for w in select.args.get("windows") or []:
+        name = w.name
+        if name in defs:
+            raise error_at(w, f"window {name!r} is defined twice", sql)
+        defs[name] = _resolve(w, defs, sql)
+    for w in list(select.find_all(exp.Window)):
+        if not _owned(select, w) or w.args.get("alias") is None or not w.args.get("over"):
+            continue
+        partition, order, spec = _resolve(w, defs, sql)
+        w.set("alias", None)
+        w.set("partition_by", [p.copy() for p in partition])
+        w.set("order", order.copy() if order is not None else None)
+        w.set("spec", spec.copy() if spec is not None else None)
+    select.set("windows", None)
+
+
+def _resolve(w, defs: dict, sql: str):
+    """(PARTITION BY list, ORDER BY, frame) of a window spec that may name a base window."""
+    partition = list(w.args.get("partition_by") or [])
+    order = w.args.get("order")
+    spec = w.args.get("spec")
+    base_ref = w.args.get("alias")
+    if base_ref is None:
+        return partition, order, spec
+    base = base_ref.name
+    if base not in defs:
+        raise error_at(base_ref, f"unknown window {base!r}", sql)
+    b_partition, b_order, b_spec = defs[base]
+    if partition:
+        raise error_at(partition[0], f"cannot override the PARTITION BY of window {base!r}", sql)
+    if order is not None and b_order is not None:
+        raise error_at(order, f"cannot override the ORDER BY of window {base!r}", sql)
+    if b_spec is not None:
+        raise error_at(base_ref, f"cannot build on window {base!r}: it has a frame clause", sql)
+    return b_partition, order if order is not None else b_order, spec
+
+
+# -- DISTINCT ON ----------------------------------------------------------------------------------
+
+def _expand_distinct_on(select, d, sql: str) -> None:
+    if select.args.get("qualify") is not None:
+        raise error_at(d, "DISTINCT ON together with QUALIFY is not supported", sql)
+    on = d.args["on"]
+    keys = list(on.expressions) if isinstance(on, exp.Tuple) else [on]
+    order = select.args.get("order")
+    terms = [_output_expr(select, k, sql) for k in keys]
+    ordered = []
+    if order is not None:
+        for o in order.expressions:
+            o2 = o.copy()
+            o2.set("this", _output_expr(select, o.this, sql))
+            ordered.append(o2)
+    for node in terms + ordered:
+        if any(isinstance(n, exp.Window) for n in node.walk()):
+            raise error_at(node, "window functions in DISTINCT ON or its ORDER BY are not supported", sql)
+    number = exp.Window(this=exp.RowNumber(), partition_by=terms,
+                        order=exp.Order(expressions=ordered) if ordered else None, over="OVER")
+    select.set("distinct", None)
+    select.set("qualify", exp.Qualify(this=exp.EQ(this=number, expression=exp.Literal.number(1))))
+
+
+def _output_expr(select, e, sql: str):
+    """A DISTINCT ON key or ORDER BY term as an expression over the input: positions and output
+    aliases stand for the select-list expression they name."""
+    items = select.expressions
+    if isinstance(e, exp.Literal) and e.is_int:
+        n = int(e.this)
+        if not 1 <= n <= len(items):
+            raise error_at(e, f"position {n} is not in the select list", sql)
+        item = items[n - 1]
+        return (item.this if isinstance(item, exp.Alias) else item).copy()
+    if isinstance(e, exp.Column) and not e.table:
+        for item in items:
+            if isinstance(item, exp.Alias) and item.alias == e.name:
+                return item.this.copy()
+    return e.copy()
