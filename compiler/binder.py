@@ -19,7 +19,7 @@ from .expr import Col, Lit, conjuncts
 from .frontend import position, using_columns
 from .passes.split_join import split_condition
 from .subqueries import SubqueryMixin, ast_conjuncts, free_columns
-from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, common_type, decimal_type
+from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, TIMESTAMP, common_type, decimal_type
 
 
 @dataclass
@@ -633,16 +633,16 @@ class QueryBinder(SubqueryMixin):
                 if nf is None:
                     nf = not desc if self.dialect.name == "sqlite" else False
                 keys.append(P.SortKey(e, desc, bool(nf)))
-            calls = [self.window_call(w, eb, bool(keys)) for w in members]
+            calls = [self.window_call(w, eb, order) for w in members]
             base = rel.width
             rel.plan = P.Window(rel.plan, part, tuple(keys), tuple(calls),
                                 tuple(f"$window{base + i}" for i in range(len(calls))))
             for i, w in enumerate(members):
                 rel.ast_map[w] = base + i
 
-    def window_call(self, w, eb: ExprBinder, ordered: bool) -> P.WinCall:
+    def window_call(self, w, eb: ExprBinder, order) -> P.WinCall:
         f = w.this
-        frame = self.window_frame(w.args.get("spec"), ordered)
+        frame = self.window_frame(w.args.get("spec"), order, eb)
         ranking = {exp.RowNumber: "row_number", exp.Rank: "rank", exp.DenseRank: "dense_rank",
                    exp.PercentRank: "percent_rank", exp.CumeDist: "cume_dist"}
         if type(f) in ranking:
@@ -674,7 +674,7 @@ class QueryBinder(SubqueryMixin):
             return P.WinCall("agg", (), agg.type, agg.nullable, frame, agg)
         raise self.error(f, f"unsupported window function {f.sql(dialect=self.dialect.name)}")
 
-    def window_frame(self, spec, ordered: bool):
+    def window_frame(self, spec, order, eb: ExprBinder):
         """The frame of an OVER (…) as runtime/windows.py describes it."""
         if spec is None:
             return None  # the default: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -682,7 +682,7 @@ class QueryBinder(SubqueryMixin):
         if mode not in ("rows", "range"):
             raise self.error(spec, f"{mode.upper() or 'this'} window frames are not supported")
 
-        def bound(value, side, is_start):
+        def bound(value, side):
             if value is None:
                 return ("current", None)
             text = value if isinstance(value, str) else None
@@ -692,16 +692,50 @@ class QueryBinder(SubqueryMixin):
             if text is not None and text.upper() == "CURRENT ROW":
                 return ("current", None)
             if mode == "range":
-                raise self.error(spec, "RANGE frames with an offset are not supported (use ROWS)")
+                return ("value", self.range_limit(value, side, order, eb))
             n = self.constant_int(value, "a window frame offset")
             return ("preceding", n) if side == "preceding" else ("following", n)
 
-        start = bound(spec.args.get("start"), spec.args.get("start_side"), True)
-        end = bound(spec.args.get("end"), spec.args.get("end_side"), False) if spec.args.get("end") is not None \
+        start = bound(spec.args.get("start"), spec.args.get("start_side"))
+        end = bound(spec.args.get("end"), spec.args.get("end_side")) if spec.args.get("end") is not None \
             else ("current", None)
         if spec.args.get("exclude"):
             raise self.error(spec, "EXCLUDE in window frames is not supported")
+        if "value" in (start[0], end[0]):
+            o = order.expressions[0]
+            key = eb.bind(o.this)
+            if key.type.kind == "date":  # compared with its limits, which are timestamps
+                key = eb.coerce(key, TIMESTAMP, o.this)
+            return (mode, start, end, key, bool(o.args.get("desc")))
         return (mode, start, end)
+
+    def range_limit(self, value, side: str, order, eb: ExprBinder):
+        """The expression a RANGE offset bound stops at: the ORDER BY key minus the offset for
+        PRECEDING (plus for FOLLOWING), the other way round for a descending key."""
+        if order is None or len(order.expressions) != 1:
+            raise self.error(value, "a RANGE frame with an offset needs exactly one ORDER BY expression")
+        o = order.expressions[0]
+        offset = eb.bind(value)
+        if not isinstance(offset, Lit):
+            raise self.error(value, "a RANGE frame offset must be a constant")
+        if offset.value is None or (offset.type.numeric and offset.value < 0) or \
+                (offset.type.kind == "interval" and offset.value.key() < 0):
+            raise self.error(value, "a RANGE frame offset must not be NULL or negative")
+        key = eb.bind(o.this)
+        key_ast, value_ast = o.this.copy(), value.copy()
+        if key.type.numeric and offset.type.numeric:
+            if key.type.kind == "int":  # widened, so that key ± offset cannot overflow
+                key_ast = exp.cast(key_ast, "HUGEINT")
+        elif key.type.kind in ("date", "timestamp") and offset.type.kind in ("interval", "int"):
+            # a DATE key moves as a TIMESTAMP, by days when the offset is a number
+            key_ast = exp.cast(key_ast, "TIMESTAMP")
+            if offset.type.kind == "int":
+                value_ast = exp.Interval(this=exp.Literal.string(str(offset.value)), unit=exp.var("DAY"))
+        else:
+            raise self.error(value, f"a RANGE offset of type {offset.type} cannot bound an ORDER BY of type "
+                                    f"{key.type}")
+        down = (side == "preceding") != bool(o.args.get("desc"))
+        return eb.bind((exp.Sub if down else exp.Add)(this=key_ast, expression=value_ast))
 
     # -- ORDER BY -------------------------------------------------------------------------------
     def order_by(self, order_node, select, exprs, eb: ExprBinder, prefix: int, distinct: bool):

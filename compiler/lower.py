@@ -334,7 +334,7 @@ class Lowering:
         return self.add(Window(src, part, order, peer, functions), "window")
 
     def window_function(self, c: P.WinCall):
-        frame = c.frame or W.DEFAULT_FRAME
+        frame = self.window_frame(c.frame) if c.frame else W.DEFAULT_FRAME
         simple = {"row_number": W.RowNumber, "rank": W.Rank, "dense_rank": W.DenseRank,
                   "percent_rank": W.PercentRank, "cume_dist": W.CumeDist}
         if c.fn in simple:
@@ -351,6 +351,19 @@ class Lowering:
         if c.fn == "agg":
             return W.FrameAggregate(self.aggregate_function(c.extra), self.extractor(c.extra), frame)
         raise AssertionError(c.fn)
+
+    def window_frame(self, frame):
+        """A RANGE frame's offset limits and ORDER BY key become functions of the row."""
+        if len(frame) == 3:
+            return frame
+        mode, start, end, key, desc = frame
+
+        def scalar(e):
+            f = G.row_function(self.cg, (e,), "range_limit")
+            return lambda r: f(r)[0]
+
+        start, end = ((b[0], scalar(b[1])) if b[0] == "value" else b for b in (start, end))
+        return (mode, start, end, scalar(key), desc)
 
     # -- recursion ------------------------------------------------------------------------------
     def _Fixpoint(self, node):

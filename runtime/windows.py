@@ -5,6 +5,11 @@ ORDER BY share one), a list with one value per row.
 Frames are (mode, start, end) with mode 'rows' or 'range' and each bound one of
 ('unbounded', None) / ('preceding', n) / ('current', None) / ('following', n) /
 ('unbounded_following', None); a RANGE frame's 'current' bound extends to the whole peer group.
+A RANGE frame with offsets is (mode, start, end, key, desc) with bounds ('value', limit): ``key``
+gives a row's ORDER BY value and ``limit`` the value its frame starts or ends at (key ∓ offset,
+signed by the compiler for the direction ``desc``); the frame holds the rows whose key lies between
+the two limits.  For a row whose key is NULL or NaN an offset bound stops at its peer group (no
+offset reaches other rows from it, or it from them).
 Aggregates over a frame slide it with the invertible aggregate functions of runtime/aggregates.py:
 rows enter at the end and leave at the start, so a partition costs O(rows) whatever the frame.
 """
@@ -16,17 +21,76 @@ from .aggregates import SKIP
 DEFAULT_FRAME = ("range", ("unbounded", None), ("current", None))
 
 
-def frame_bounds(frame, n: int, peers: list) -> list:
+def frame_bounds(frame, rows: list, peers: list) -> list:
     """[(first, last)] positions of each row's frame (first > last when it is empty)."""
-    mode, start, end = frame
+    mode, start, end = frame[:3]
+    n = len(rows)
     group_first, group_last = {}, {}
     for i, g in enumerate(peers):
         group_first.setdefault(g, i)
         group_last[g] = i
+    if start[0] == "value" or end[0] == "value":
+        return _value_bounds(frame, rows, peers, group_first, group_last)
     out = []
     for i in range(n):
         out.append((_bound(start, i, n, mode, peers, group_first, group_last, True),
                     _bound(end, i, n, mode, peers, group_first, group_last, False)))
+    return out
+
+
+def _value_bounds(frame, rows, peers, group_first, group_last) -> list:
+    """Frames of RANGE offsets: binary searches over the ordinary keys (neither NULL nor NaN,
+    contiguous in the sorted partition)."""
+    _mode, start, end, key, desc = frame
+    n = len(rows)
+    keys = [key(r) for r in rows]
+    ordinary = [i for i, k in enumerate(keys) if k is not None and k == k]
+    lo_seg, hi_seg = (ordinary[0], ordinary[-1] + 1) if ordinary else (0, 0)
+
+    def before(x, limit):  # x sorts strictly before the limit
+        return x > limit if desc else x < limit
+
+    def first_not_before(limit):
+        lo, hi = lo_seg, hi_seg
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if before(keys[mid], limit):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def first_after(limit):
+        lo, hi = lo_seg, hi_seg
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if before(limit, keys[mid]):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    out = []
+    for i in range(n):
+        k = keys[i]
+        row = rows[i]
+        if k is None or k != k:  # offsets stop at the peer group; unbounded ends do not
+            out.append((0 if start[0] == "unbounded" else group_first[peers[i]],
+                        n - 1 if end[0] == "unbounded_following" else group_last[peers[i]]))
+            continue
+        if start[0] == "value":
+            first = first_not_before(start[1](row))
+        elif start[0] == "unbounded":
+            first = 0
+        else:  # current row: its peer group
+            first = group_first[peers[i]]
+        if end[0] == "value":
+            last = first_after(end[1](row)) - 1
+        elif end[0] == "unbounded_following":
+            last = n - 1
+        else:
+            last = group_last[peers[i]]
+        out.append((first, last))
     return out
 
 
@@ -128,7 +192,7 @@ class FrameValue:
 
     def compute(self, rows, peers):
         out = []
-        for lo, hi in frame_bounds(self.frame, len(rows), peers):
+        for lo, hi in frame_bounds(self.frame, rows, peers):
             if lo > hi:
                 out.append(None)
             elif self.which == "first":
@@ -155,7 +219,7 @@ class FrameAggregate:
         state = f.new()
         lo_in, hi_in = 0, -1  # rows lo_in..hi_in are in the state
         out = []
-        for lo, hi in frame_bounds(self.frame, len(rows), peers):
+        for lo, hi in frame_bounds(self.frame, rows, peers):
             if lo > hi:
                 out.append(f.result(f.new()))
                 continue

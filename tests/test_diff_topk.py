@@ -65,6 +65,20 @@ SPECS = {
                      "FIRST_VALUE(x) OVER (PARTITION BY g ORDER BY id) AS fv FROM t",
         "v_tiles": "SELECT id, NTILE(2) OVER (ORDER BY id) AS nt, PERCENT_RANK() OVER (ORDER BY id) AS pr FROM t",
     }),
+    "range_frames": spec({  # RANGE frames with offsets: rows whose ORDER BY value is within reach
+        "v_around": "SELECT id, SUM(x) OVER (PARTITION BY g ORDER BY x RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS s, "
+                    "COUNT(*) OVER (ORDER BY x DESC RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) AS n FROM t",
+        "v_ahead": "SELECT id, COUNT(x) OVER (ORDER BY x NULLS FIRST RANGE BETWEEN 1 FOLLOWING AND 3 FOLLOWING) AS n, "
+                   "MAX(id) OVER (ORDER BY x RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS m FROM t",
+        "v_fraction": "SELECT id, MIN(id) OVER (PARTITION BY g ORDER BY x * 0.5 RANGE BETWEEN 0.5 PRECEDING AND "
+                      "UNBOUNDED FOLLOWING) AS m FROM t",
+    }),
+    "range_frames_dates": Spec("CREATE TABLE t(id INT NOT NULL, d DATE, ts TIMESTAMP)", {
+        "v_days": "SELECT id, COUNT(*) OVER (ORDER BY d RANGE BETWEEN INTERVAL 2 DAY PRECEDING AND CURRENT ROW) AS n, "
+                  "MAX(id) OVER (ORDER BY d DESC RANGE BETWEEN 1 PRECEDING AND INTERVAL 1 MONTH FOLLOWING) AS m FROM t",
+        "v_hours": "SELECT id, COUNT(*) OVER (ORDER BY ts RANGE BETWEEN INTERVAL 12 HOUR PRECEDING AND "
+                   "INTERVAL 1 YEAR FOLLOWING) AS n FROM t",
+    }, domains={"id": list(range(16))}, keys={"t": ("id",)}),
     "named_windows": spec({  # WINDOW w AS (…), OVER w and OVER (w …)
         "v_named": "SELECT id, SUM(x) OVER w AS s, RANK() OVER (w ORDER BY x) AS rk FROM t WINDOW w AS (PARTITION BY g)",
         "v_chain": "SELECT id, SUM(x) OVER w2 AS rs, COUNT(*) OVER (w2 ROWS 1 PRECEDING) AS n FROM t "
