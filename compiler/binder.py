@@ -794,7 +794,16 @@ class QueryBinder(SubqueryMixin):
         left = self.query(node.this, outer)
         right = self.query(node.expression, outer)
         if node.args.get("by_name"):
-            raise self.error(node, "UNION BY NAME is not supported")
+            if not isinstance(node, exp.Union):
+                raise self.error(node, f"{type(node).__name__.upper()} BY NAME is not supported")
+            for side in (left, right):
+                lower = [n.lower() for n in side.names]
+                dup = next((n for n in side.names if lower.count(n.lower()) > 1), None)
+                if dup is not None:
+                    raise self.error(node, f"UNION BY NAME: column {dup!r} appears twice on one side")
+            seen = {n.lower() for n in left.names}
+            names = list(left.names) + [n for n in right.names if n.lower() not in seen]
+            left, right = _by_name(left, names), _by_name(right, names)
         lw, rw = len(left.names), len(right.names)
         if lw != rw:
             raise self.error(node, f"each side of {type(node).__name__.upper()} must have the same number "
@@ -905,6 +914,19 @@ def aggregate_level(agg):
             return select
         select = select.find_ancestor(exp.Select)
     return owner
+
+
+def _by_name(b: Bound, names) -> Bound:
+    """A side of UNION BY NAME with its columns in the order of ``names`` (matched without regard to
+    case; NULL where it has none)."""
+    own = [n.lower() for n in b.names]
+    fields = b.plan.fields
+    exprs = [P.col(fields, i) for i in range(b.prefix)]
+    for n in names:
+        i = own.index(n.lower()) if n.lower() in own else None
+        exprs.append(P.col(fields, b.prefix + i) if i is not None else Lit(None, NULLTYPE))
+    out = tuple(fields[i].name for i in range(b.prefix)) + tuple(names)
+    return Bound(P.Project(b.plan, tuple(exprs), out), list(names), b.prefix)
 
 
 def _preserved_domain(join, n_left: int, p: int, kind: str):

@@ -102,7 +102,9 @@ SQL_ERRORS = [
     ("CREATE VIEW x AS SELECT SUM(SUM(a)) FROM t", 1, 29, "aggregate function calls cannot be nested"),
     # unsupported constructs
     ("CREATE VIEW x AS SELECT ARRAY_AGG(a) AS y FROM t", 1, 25, "unsupported expression: ARRAY_AGG(t.a)"),
-    ("CREATE VIEW x AS SELECT a FROM t UNION ALL BY NAME SELECT a FROM t", 1, 25, "UNION BY NAME is not supported"),
+    ("CREATE VIEW x AS SELECT a FROM t EXCEPT BY NAME SELECT a FROM t", 1, 25, "EXCEPT BY NAME is not supported"),
+    ("CREATE VIEW x AS SELECT a, a FROM t UNION BY NAME SELECT a FROM t", 1, 25,
+     "UNION BY NAME: column 'a' appears twice on one side"),
     ("CREATE TABLE x(a FOO)", 1, 16, "unsupported column type FOO"),
     ("CREATE VIEW x AS SELECT CAST(a AS BLOB) AS y FROM t", 1, 30, "unsupported type BLOB"),
     ("CREATE VIEW x AS SELECT a FROM t LIMIT -1", 1, 41, "LIMIT must be a non-negative integer constant"),

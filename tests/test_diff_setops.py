@@ -22,6 +22,11 @@ SPECS = {
         "v_union_types": "SELECT a FROM r UNION ALL SELECT CAST(b AS DECIMAL(5,1)) FROM u",
         "v_distinct": "SELECT DISTINCT k, s FROM r",
     }),
+    "by_name": spec({  # UNION [ALL] BY NAME: columns matched by name, NULL where a side has none
+        "v_by_name": "SELECT k, a FROM r UNION ALL BY NAME SELECT b, K FROM u",
+        "v_by_name_distinct": "SELECT s, a FROM r UNION BY NAME SELECT s, b AS a FROM u",
+        "v_by_name_chain": "SELECT k FROM r UNION ALL BY NAME SELECT b FROM u UNION BY NAME SELECT s, 7 AS k FROM r",
+    }),
     "except": spec({
         "v_except": "SELECT k, a FROM r EXCEPT SELECT k, b FROM u",
         "v_except_all": "SELECT k, a FROM r EXCEPT ALL SELECT k, b FROM u",
