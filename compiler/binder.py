@@ -56,6 +56,7 @@ class Rel:
     ast_map: dict = field(default_factory=dict)  # expression AST -> index (after GROUP BY)
     grouped: bool = False
     prefix: int = 0  # a correlated derived table: its leading columns are the correlation domain
+    pairs_with: tuple | None = None  # a LATERAL item: the columns its domain columns join (else the domain's)
 
     def col(self, i: int) -> Col:
         return P.col(self.plan.fields, i)
@@ -270,10 +271,11 @@ class QueryBinder(SubqueryMixin):
 
     @staticmethod
     def domain_keys(rel: Rel, right: Rel):
-        """Join keys pairing a correlated derived table's domain columns with the domain's."""
+        """Join keys pairing a correlated derived table's domain columns with the domain's (or, for
+        a LATERAL item, with the columns of the items before it that it reads)."""
         p = right.prefix
-        return (tuple(rel.col(i) for i in range(p)), tuple(P.col(right.plan.fields, i) for i in range(p)),
-                (True,) * p)
+        left = right.pairs_with if right.pairs_with is not None else tuple(rel.col(i) for i in range(p))
+        return left, tuple(P.col(right.plan.fields, i) for i in range(p)), (True,) * p
 
     def source(self, item, outer: Outer | None = None) -> Rel:
         alias_node = item.args.get("alias")
@@ -313,7 +315,7 @@ class QueryBinder(SubqueryMixin):
                     names = columns + names[len(columns):]
                 return Rel(plan, {(alias, n): i + b.prefix for i, n in enumerate(names)}, prefix=b.prefix)
         elif isinstance(item, exp.Lateral):
-            raise self.error(item, "LATERAL is not supported")
+            raise self.error(item, "LATERAL needs a FROM item before it to read")
         elif isinstance(item, exp.Values):
             b = self.values(item, None)
             plan, names = b.plan, b.names
@@ -326,13 +328,47 @@ class QueryBinder(SubqueryMixin):
             names = columns + names[len(columns):]
         return Rel(plan, {(alias, n): i for i, n in enumerate(names)})
 
+    def lateral(self, rel: Rel, item: exp.Lateral) -> Rel:
+        """LATERAL (subquery): decorrelated like a correlated subquery, through the domain of the
+        values it reads from the items before it, D = DISTINCT(those columns of rel); the result
+        carries D's columns first, and the join pairs them with rel's (NULL-safely)."""
+        sub = item.this
+        if not isinstance(sub, exp.Subquery):
+            raise self.error(item, f"LATERAL {type(sub).__name__} is not supported")
+        free = free_columns(sub.this)
+        for c in free:
+            if not isinstance(c, exp.Column):
+                raise self.error(c, "an aggregate of the outer query inside LATERAL is not supported")
+        idx, where = [], {}
+        for c in free:
+            i = rel.resolve(c, self).index
+            if i not in idx:
+                idx.append(i)
+            where[(c.table, c.name)] = idx.index(i)
+        cols = tuple(rel.col(i) for i in idx)
+        domain = P.Distinct(P.Project(rel.plan, cols, tuple(f"$outer{i}" for i in range(len(cols)))))
+        b = self.query(sub.this, Outer(domain, where) if free else None)
+        names = list(b.names)
+        alias_node = item.args.get("alias")
+        columns = [c.name for c in alias_node.columns] if alias_node is not None and alias_node.columns else []
+        if len(columns) > len(names):
+            raise self.error(item, f"{item.alias_or_name} has {len(names)} columns but {len(columns)} names were given")
+        names = columns + names[len(columns):]
+        scope = {(item.alias_or_name, n): i + b.prefix for i, n in enumerate(names)}
+        return Rel(b.plan, scope, prefix=b.prefix, pairs_with=cols if free else None)
+
     def join(self, rel: Rel, j: exp.Join, outer: Outer | None = None) -> Rel:
         """rel JOIN item.  With ``outer``, rel starts with the correlation domain and the join is
         made per outer value: paired on the domain columns, and, for RIGHT and FULL joins, which pad
         the left side (domain included) with NULLs, the right side carries the domain too and the
         result's domain is taken from the preserved side."""
-        right = self.source(j.this, outer)
         side = (j.args.get("side") or "").upper()
+        if isinstance(j.this, exp.Lateral):
+            if side in ("RIGHT", "FULL"):
+                raise self.error(j, f"{side} JOIN LATERAL is not supported (the lateral side reads the left)")
+            right = self.lateral(rel, j.this)
+        else:
+            right = self.source(j.this, outer)
         if outer is not None and side in ("RIGHT", "FULL") and not right.prefix:
             p = len(outer.domain.fields)
             right = Rel(P.Join(outer.domain, right.plan, "inner", (), (), (), None),

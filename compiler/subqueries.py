@@ -33,9 +33,6 @@ class SubqueryMixin:
         """Bind ``sub`` for use in ``rel``.  Returns (bound, left keys over rel, null-safe flags,
         empty) where bound's first ``bound.prefix`` columns pair with the left keys, and ``empty`` is
         the bound result over no rows for a scalar aggregate decorrelated by key (else None)."""
-        lateral = sub.find(exp.Lateral)
-        if lateral is not None:
-            raise self.error(lateral, "LATERAL is not supported")
         free = free_columns(sub)
         if not free:
             return self.query(sub), [], (), None
@@ -383,11 +380,15 @@ def _free(node, bound, out) -> None:
         if with_ is not None:
             for cte in with_.expressions:
                 _free(cte.this, bound, out)
+        before = set(bound)
         for s in sources:
-            if isinstance(s, exp.Subquery):
+            if isinstance(s, exp.Lateral):  # reads the items before it
+                _free(s, frozenset(before), out)
+            elif isinstance(s, exp.Subquery):
                 _free(s.this, bound, out)
             elif not isinstance(s, exp.Table):
                 _free(s, bound, out)
+            before.add(s.alias_or_name)
         for key, val in node.args.items():
             if key in ("from_", "with_") or val is None:
                 continue

@@ -54,6 +54,17 @@ SPECS = {
         "v_mixed": "SELECT k, a FROM r WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.k = r.k AND u.b <> r.a)",
         "v_sum_ne": "SELECT k, (SELECT SUM(b) FROM u WHERE u.k <> r.k) AS s FROM r",
     }),
+    "lateral": spec({  # JOIN LATERAL: a derived table reading the items before it
+        "v_lateral_expr": "SELECT r.k, x.d FROM r, LATERAL (SELECT r.a * 2 AS d) AS x",
+        "v_lateral_rows": "SELECT r.k, x.b FROM r JOIN LATERAL (SELECT u.b FROM u WHERE u.b < r.a) AS x ON TRUE",
+        "v_lateral_left": "SELECT r.k, r.a, x.b FROM r LEFT JOIN LATERAL (SELECT u.b FROM u WHERE u.k = r.k) AS x "
+                          "ON x.b <> r.a",
+        "v_lateral_agg": "SELECT r.k, x.n, x.m FROM r CROSS JOIN LATERAL (SELECT COUNT(*) AS n, MAX(u.b) AS m FROM u "
+                         "WHERE u.s = r.s) AS x",
+        "v_lateral_top": "SELECT r.k, x.b FROM r, LATERAL (SELECT u.b FROM u WHERE u.k = r.k ORDER BY u.b DESC "
+                         "NULLS LAST LIMIT 1) AS x",
+        "v_lateral_in_subquery": "SELECT k, (SELECT SUM(y.z) FROM u, LATERAL (SELECT u.b + r.a AS z) AS y) AS s FROM r",
+    }),
     "any_all": spec({
         "v_any": "SELECT k, a FROM r WHERE a > ANY (SELECT b FROM u)",
         "v_all": "SELECT k, a FROM r WHERE a > ALL (SELECT b FROM u)",
