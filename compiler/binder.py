@@ -202,7 +202,13 @@ class QueryBinder(SubqueryMixin):
         limit = None
         offset = 0
         lim = node.args.get("limit")
-        if lim is not None:
+        if isinstance(lim, exp.Fetch):  # FETCH FIRST n ROWS ONLY: LIMIT n (FIRST ROW ONLY: 1)
+            opts = lim.args.get("limit_options")
+            if opts is not None and (opts.args.get("percent") or opts.args.get("with_ties")):
+                raise self.error(lim, "FETCH … PERCENT / WITH TIES is not supported")
+            count = lim.args.get("count")
+            limit = self.constant_int(count, "FETCH FIRST") if count is not None else 1
+        elif lim is not None:
             e = lim.args.get("expression") or lim.this
             limit = self.constant_int(e, "LIMIT")
             if lim.args.get("offset") is not None:

@@ -1,9 +1,12 @@
-"""Rewrites of two shorthands after qualify (stars expanded, names resolved): named windows and
-DISTINCT ON.
+"""Rewrites of shorthands after qualify (stars expanded, names resolved): named windows,
+DISTINCT ON, GROUP BY ALL and ORDER BY ALL.
 
     SELECT … OVER w … WINDOW w AS (spec)       =  SELECT … OVER (spec) …
     SELECT DISTINCT ON (k) … ORDER BY o        =  SELECT … QUALIFY ROW_NUMBER() OVER (PARTITION BY k ORDER BY o) = 1
                                                   ORDER BY o
+    SELECT e1, …, agg … GROUP BY ALL           =  SELECT e1, …, agg … GROUP BY e1, … (the items reading
+                                                  columns, without aggregates)
+    SELECT e1, …, en … ORDER BY ALL [DESC]     =  SELECT e1, …, en … ORDER BY 1, …, n [DESC]
 
 DISTINCT ON keeps the first row of each k group in the ORDER BY; rows that tie on o are told apart
 by the window's tie-breaker (the whole row), so the choice is deterministic where DuckDB's is not.
@@ -11,15 +14,27 @@ by the window's tie-breaker (the whole row), so the choice is deterministic wher
 
 from sqlglot import exp
 
+from .bind_expr import is_aggregate
 from .frontend import error_at
 
 
 def expand_shorthands(query: exp.Expression, sql: str) -> None:
     for select in list(query.find_all(exp.Select)):
         _expand_named_windows(select, sql)
+        group = select.args.get("group")
+        if group is not None and group.args.get("all"):
+            _expand_group_by_all(select, group, sql)
         d = select.args.get("distinct")
         if d is not None and d.args.get("on") is not None:
             _expand_distinct_on(select, d, sql)
+    for node in list(query.find_all(exp.Select, exp.SetOperation)):
+        order = node.args.get("order")
+        if order is not None and len(order.expressions) == 1 and _is_all(order.expressions[0].this):
+            _expand_order_by_all(node, order)
+
+
+def _is_all(e) -> bool:
+    return isinstance(e, (exp.Var, exp.Column)) and not getattr(e, "table", None) and e.name.upper() == "ALL"
 
 
 def _owned(select, node) -> bool:
@@ -108,3 +123,34 @@ def _output_expr(select, e, sql: str):
             if isinstance(item, exp.Alias) and item.alias == e.name:
                 return item.this.copy()
     return e.copy()
+
+
+# -- GROUP BY ALL, ORDER BY ALL ---------------------------------------------------------------------
+
+def _expand_group_by_all(select, group, sql: str) -> None:
+    """Group by every select-list item that holds no aggregate of this SELECT (none: a global
+    aggregate); a window function cannot be grouped on, as DuckDB rules."""
+    keys = []
+    for item in select.expressions:
+        e = item.this if isinstance(item, exp.Alias) else item
+        own = [n for n in e.walk() if _owned(select, n)]
+        if any(isinstance(n, exp.Window) for n in own):
+            raise error_at(e, "GROUP BY ALL cannot group on a window function", sql)
+        # constants are not grouped on (as DuckDB: SELECT 5, COUNT(*) … GROUP BY ALL is global)
+        if any(isinstance(n, exp.Column) for n in own) and not any(is_aggregate(n) for n in own):
+            keys.append(e.copy())
+    select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
+def _expand_order_by_all(node, order) -> None:
+    """ORDER BY ALL: every output column, left to right, each with ALL's direction and NULLS."""
+    first = node
+    while isinstance(first, exp.SetOperation):
+        first = first.this
+    template = order.expressions[0]
+    terms = []
+    for i in range(len(first.expressions)):
+        o = template.copy()
+        o.set("this", exp.Literal.number(i + 1))
+        terms.append(o)
+    order.set("expressions", terms)

@@ -75,6 +75,13 @@ SPECS = {
         "v_pk_self": "SELECT a.id, b.id AS id2 FROM p a JOIN p b ON a.x = b.id",
         "v_pk_distinct": "SELECT DISTINCT g FROM p",
     }, domains={"id": list(range(10)), "g": [1, 2, 3], "x": [0, 1, 2, 3]}, keys={"p": ("id",)}),
+    "group_by_all": spec({  # GROUP BY ALL: the select items that read columns and hold no aggregate
+        "v_all": "SELECT g, h, COUNT(*) AS n, SUM(x) AS sx FROM t GROUP BY ALL",
+        "v_all_expr": "SELECT x % 2 AS parity, 'k' AS tag, MAX(s) AS m FROM t GROUP BY ALL HAVING COUNT(*) > 1",
+        "v_all_global": "SELECT 7 AS seven, COUNT(*) AS n, SUM(y) AS sy FROM t GROUP BY ALL",
+        "v_all_ordered": ViewSpec("SELECT g, h, COUNT(*) AS n FROM t GROUP BY ALL ORDER BY ALL DESC NULLS FIRST",
+                                  ordered=True),
+    }),
     "statistics": spec({
         "v_stats": "SELECT g, STDDEV_SAMP(x) AS sd, VAR_POP(x) AS vp, STDDEV_POP(z) AS sz, VAR_SAMP(y) AS vy "
                    "FROM t GROUP BY g",

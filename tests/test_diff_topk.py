@@ -35,6 +35,8 @@ SPECS = {
         "v_two_keys": ViewSpec("SELECT g, x, id FROM t ORDER BY g, x DESC LIMIT 4", columns=(0, 1), ordered=True),
         "v_limit_only": "SELECT COUNT(*) AS n FROM (SELECT id FROM t LIMIT 3) q",
         "v_limit0": "SELECT id FROM t ORDER BY id LIMIT 0",
+        "v_fetch": ViewSpec("SELECT x, id FROM t ORDER BY x, id OFFSET 1 ROWS FETCH FIRST 3 ROWS ONLY", ordered=True),
+        "v_order_all": ViewSpec("SELECT g, x, id FROM t ORDER BY ALL DESC LIMIT 4", ordered=True),
     }),
     "over_aggregates": spec({
         "v_agg_top": ViewSpec("SELECT g, SUM(x) AS s FROM t GROUP BY g ORDER BY s DESC NULLS LAST, g LIMIT 2",
