@@ -19,8 +19,14 @@ from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, 
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.LogicalAnd, exp.LogicalOr,
               exp.GroupConcat, exp.AnyValue, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance,
-              exp.VariancePop, exp.Median)
-AGGREGATE_FUNCTION_NAMES = frozenset({"total"})  # aggregates sqlglot parses as anonymous functions
+              exp.VariancePop, exp.Median, exp.ArgMax, exp.ArgMin, exp.PercentileCont, exp.PercentileDisc,
+              exp.Quantile, exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg, exp.CountIf, exp.Corr,
+              exp.CovarPop, exp.CovarSamp, exp.RegrSlope, exp.RegrIntercept, exp.RegrR2, exp.RegrCount,
+              exp.RegrAvgx, exp.RegrAvgy, exp.RegrSxx, exp.RegrSyy, exp.RegrSxy, exp.Skewness, exp.Kurtosis,
+              exp.ApproxDistinct, exp.ApproxQuantile, exp.First, exp.Last, exp.Mode, exp.ArrayAgg)
+# aggregates sqlglot parses as anonymous functions
+AGGREGATE_FUNCTION_NAMES = frozenset({"total", "product", "fsum", "favg", "sumkahan", "kahan_sum", "entropy",
+                                      "kurtosis_pop", "histogram"})
 
 
 def is_aggregate(node) -> bool:
@@ -87,6 +93,8 @@ class ExprBinder:
         if mapped is not None:
             return self.rel.col(mapped)
         method = getattr(self, "_" + type(node).__name__, None)
+        if method is None and is_aggregate(node):
+            method = self._aggregate
         if method is None:
             raise self.error(node, f"unsupported expression: {_describe(node)}")
         out = method(node)
