@@ -18,10 +18,7 @@ from tests.harness import LONG
 N_CASES = int(os.environ.get("DELTASQL_FUZZ_CASES") or (2000 if LONG else 250))
 
 # seed -> the BUGS.md entry its failure is an instance of
-KNOWN = {
-    27: "fuzz #31 GROUPING((x)) with parentheses",
-    48: "fuzz #30 GROUP BY a decimal literal crashes",
-}
+KNOWN: dict = {}
 
 
 def _param(seed):

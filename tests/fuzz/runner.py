@@ -189,6 +189,7 @@ def run_case(case: Case | int, steps: int | None = None, shrink: bool = True, ti
     while live:
         spec = spec_of(case, live, steps)
         h = Harness(spec)
+        h.con.execute("SET enable_progress_bar = false")
         try:
             stream = gen_steps(RandomChooser(case.seed), h)
             runs += 1
@@ -364,10 +365,11 @@ def _reduce(case, live, spec, stream, f, budget) -> str:
 
 def _reduce_compile(case, name, results, budget) -> str:
     """A reduced repro of a view whose CREATE VIEW fails (wrong CompileError or crash)."""
-    views = {}
-    for v in case.views:
-        if v.name == name or (v.name in case.views[[w.name for w in case.views].index(name)].deps):
-            views[v.name] = ViewSpec(v.sql)
+    need, by_name = {name}, {v.name: v for v in case.views}
+    for v in reversed(case.views):  # the views it reads, transitively
+        if v.name in need:
+            need.update(v.deps)
+    views = {v.name: ViewSpec(v.sql) for v in case.views if v.name in need and v.name in by_name}
     err = compile_error(case.ddl, views)
     if err is None:
         return ""
