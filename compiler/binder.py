@@ -8,18 +8,20 @@ Subqueries (EXISTS, IN, scalar, ANY/ALL) are decorrelated in subqueries.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from sqlglot import exp
 
 from . import plan as P
 from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not_
 from .errors import CompileError
-from .expr import Col, Lit, conjuncts
-from .frontend import position, using_columns
+from .expr import Case, Col, Lit, conjuncts
+from .frontend import position, token_span, using_columns
 from .passes.split_join import split_condition
 from .subqueries import SubqueryMixin, ast_conjuncts, free_columns
-from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, TIMESTAMP, common_type, decimal_type
+from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, INTEGER, NULLTYPE, TEXT, TIMESTAMP, common_type, decimal_type
 
 
 @dataclass
@@ -611,8 +613,14 @@ class QueryBinder(SubqueryMixin):
                 distinct, arg_node = True, arg_node.expressions[0]
             arg = eb.coerce(eb.sqlite_numeric(eb.bind(arg_node), node), DOUBLE, node)
             return P.AggCall("total", arg, distinct, filt, DOUBLE, False)
-        if isinstance(node, exp.AnyValue):
-            raise self.error(node, "ANY_VALUE is not deterministic and cannot be maintained")
+        refused = self.refused_aggregate(node, self.sql)
+        if refused:
+            raise self.error(node, refused)
+        if isinstance(node, _MORE_AGGREGATES) or (isinstance(node, exp.Anonymous) and
+                                                   node.name.lower() in _MORE_AGGREGATE_NAMES):
+            if distinct:
+                raise self.error(node, f"DISTINCT is not supported in {_agg_name(node, self.sql)}")
+            return self.more_agg_call(node, eb, filt)
         arg = eb.bind(arg_node)
         if isinstance(node, (exp.Sum, exp.Avg)):
             if self.dialect.name == "sqlite":
@@ -654,6 +662,93 @@ class QueryBinder(SubqueryMixin):
             t = arg.type if fn == "median" and arg.type.kind == "decimal" else DOUBLE
             return P.AggCall(fn, arg, distinct, filt, t)
         raise self.error(node, f"unsupported aggregate {type(node).__name__}")
+
+    @staticmethod
+    def refused_aggregate(node, sql: str) -> str | None:
+        """Why an aggregate cannot be maintained, or None."""
+        name = _agg_name(node, sql)
+        if isinstance(node, (exp.AnyValue, exp.First, exp.Last)):
+            return f"{name} is not deterministic and cannot be maintained"
+        if isinstance(node, (exp.ApproxDistinct, exp.ApproxQuantile)):
+            return f"{name} is approximate (its answer depends on how rows arrive); use the exact aggregate"
+        if isinstance(node, exp.Mode):
+            return "MODE is not supported: DuckDB breaks ties by the order it reads rows"
+        if isinstance(node, exp.ArrayAgg) or name == "HISTOGRAM":
+            return f"{name} is not supported (list and map values are not supported)"
+        return None
+
+    def more_agg_call(self, node, eb: ExprBinder, filt) -> P.AggCall:
+        """The aggregates of runtime/statistics.py and the bit, argument, product and alias ones."""
+        name = _agg_name(node, self.sql)
+        if isinstance(node, exp.Anonymous):
+            args = list(node.expressions)
+        else:
+            args = [node.this] + [v for k, v in node.args.items() if k != "this" and isinstance(v, exp.Expression)]
+
+        def numeric(e, what=name):
+            if self.dialect.name == "sqlite":
+                e = eb.sqlite_numeric(e, node)
+            if e.type.kind == "null":
+                return eb.coerce(e, DOUBLE, node)
+            if not e.type.numeric:
+                raise self.error(node, f"{what} needs a number, not {e.type}")
+            return e
+
+        lname = name.lower()
+        pairwise = isinstance(node, (exp.ArgMax, exp.ArgMin, exp.Corr, exp.CovarPop, exp.CovarSamp, exp.RegrSlope,
+                                     exp.RegrIntercept, exp.RegrR2, exp.RegrCount, exp.RegrAvgx, exp.RegrAvgy,
+                                     exp.RegrSxx, exp.RegrSyy, exp.RegrSxy))
+        quantile = isinstance(node, (exp.PercentileCont, exp.PercentileDisc, exp.Quantile))
+        if any(isinstance(a, exp.Distinct) for a in args):
+            raise self.error(node, f"DISTINCT is not supported in {name}")
+        if len(args) != (2 if pairwise or quantile else 1):
+            raise self.error(node, f"{name} takes {2 if pairwise or quantile else 1} argument(s)")
+        if isinstance(node, exp.CountIf):
+            # COUNT_IF(c) = SUM(CASE WHEN c THEN 1 WHEN NOT c THEN 0 END): NULL when every c is NULL
+            c = eb.bind(args[0])
+            if c.type.kind not in ("bool", "null"):
+                raise self.error(node, f"{name} needs a BOOLEAN, not {c.type}")
+            v = Case(((c, Lit(1, BIGINT)), (not_(c), Lit(0, BIGINT))), Lit(None, BIGINT), BIGINT, True)
+            return P.AggCall("sum", v, False, filt, HUGEINT)
+        if lname in ("fsum", "sumkahan", "kahan_sum", "favg"):  # compensated float sums: ours are exact
+            x = eb.coerce(numeric(eb.bind(args[0])), DOUBLE, node)
+            return P.AggCall("avg" if lname == "favg" else "sum", x, False, filt, DOUBLE)
+        if pairwise:
+            a, b = eb.bind(args[0]), eb.bind(args[1])
+            if isinstance(node, (exp.ArgMax, exp.ArgMin)):  # ARG_MAX(arg, val): the pair (val, arg)
+                fn, t = ("arg_max" if isinstance(node, exp.ArgMax) else "arg_min"), a.type
+                a, b = b, a
+            else:
+                a, b = numeric(a), numeric(b)
+                fn = lname
+                t = BIGINT if fn == "regr_count" else DOUBLE
+            return P.AggCall(fn, call("pair", [a, b], a.type), False, filt, t, fn != "regr_count")
+        if quantile:
+            x = eb.bind(args[0])
+            q = eb.bind(args[1])
+            if not isinstance(q, Lit) or not q.type.numeric or q.value is None or not -1 <= q.value <= 1:
+                raise self.error(args[1], f"the fraction of {name} must be a number constant between -1 and 1")
+            discrete = not isinstance(node, exp.PercentileCont)
+            if not discrete:
+                x = numeric(x)
+            t = x.type if discrete or x.type.kind == "decimal" else DOUBLE
+            return P.AggCall("quantile_disc" if discrete else "quantile_cont", x, False, filt, t, True,
+                             param=Fraction(str(q.value)))
+        x = eb.bind(args[0])
+        if isinstance(node, (exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg)):
+            if x.type.kind == "null":
+                x = eb.coerce(x, INTEGER, node)
+            if x.type.kind != "int":
+                raise self.error(node, f"{name} needs an integer, not {x.type}")
+            fn = {exp.BitwiseAndAgg: "bit_and", exp.BitwiseOrAgg: "bit_or", exp.BitwiseXorAgg: "bit_xor"}[type(node)]
+            return P.AggCall(fn, x, False, filt, x.type)
+        if lname == "entropy":
+            return P.AggCall("entropy", x, False, filt, DOUBLE, False)
+        x = numeric(x)
+        if lname == "product":
+            return P.AggCall("product", eb.coerce(x, DOUBLE, node), False, filt, DOUBLE)
+        fn = {exp.Skewness: "skewness", exp.Kurtosis: "kurtosis"}.get(type(node), lname)
+        return P.AggCall(fn, x, False, filt, DOUBLE)
 
     # -- window functions -----------------------------------------------------------------------
     def windows(self, rel: Rel, nodes, prefix: int = 0) -> None:
@@ -969,6 +1064,26 @@ def _by_name(b: Bound, names) -> Bound:
         exprs.append(P.col(fields, b.prefix + i) if i is not None else Lit(None, NULLTYPE))
     out = tuple(fields[i].name for i in range(b.prefix)) + tuple(names)
     return Bound(P.Project(b.plan, tuple(exprs), out), list(names), b.prefix)
+
+
+_MORE_AGGREGATES = (exp.ArgMax, exp.ArgMin, exp.PercentileCont, exp.PercentileDisc, exp.Quantile,
+                    exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg, exp.CountIf, exp.Corr, exp.CovarPop,
+                    exp.CovarSamp, exp.RegrSlope, exp.RegrIntercept, exp.RegrR2, exp.RegrCount, exp.RegrAvgx,
+                    exp.RegrAvgy, exp.RegrSxx, exp.RegrSyy, exp.RegrSxy, exp.Skewness, exp.Kurtosis)
+_MORE_AGGREGATE_NAMES = ("product", "fsum", "favg", "sumkahan", "kahan_sum", "entropy", "kurtosis_pop")
+
+
+def _agg_name(node, sql: str = "") -> str:
+    """The name of an aggregate function as the user wrote it (sqlglot renames some: LIST is
+    ARRAY_AGG, MAX_BY is ARG_MAX), upper-cased."""
+    if isinstance(node, exp.Anonymous):
+        return node.name.upper()
+    meta = node.meta
+    if "start" in meta and sql[meta["start"]:meta["end"] + 1].replace("_", "").isalnum():
+        return sql[meta["start"]:meta["end"] + 1].upper()
+    span = token_span(node)  # the name has no position of its own: it is the word before "(" + arguments
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?:DISTINCT\s+)?$", sql[:span[0]], re.I) if span else None
+    return (m.group(1) if m else node.sql().split("(")[0]).upper()
 
 
 def _preserved_domain(join, n_left: int, p: int, kind: str):

@@ -121,7 +121,7 @@ def position(node, sql: str | None = None):
     return best["line"], best["col"] - (best["end"] - best["start"])
 
 
-def _span(node):
+def token_span(node):
     """(start, end) offsets of the tokens inside a node that carry positions, or None."""
     starts = [n._meta for n in node.walk() if getattr(n, "_meta", None) and "start" in n._meta]
     if not starts:
@@ -132,16 +132,16 @@ def _span(node):
 def element_position(items, i: int, sql: str):
     """(line, col) of items[i], a list element; keywords like NULL carry no position of their own,
     so it is found from its neighbours in the text."""
-    span = _span(items[i])
+    span = token_span(items[i])
     if span is not None:
         return offset_to_position(sql, span[0])
-    prev = next((_span(items[j]) for j in range(i - 1, -1, -1) if _span(items[j]) is not None), None)
+    prev = next((token_span(items[j]) for j in range(i - 1, -1, -1) if token_span(items[j]) is not None), None)
     if prev is not None:
         k = prev[1] + 1
         while k < len(sql) and sql[k] in " \t\r\n,":
             k += 1
         return offset_to_position(sql, k)
-    nxt = next((_span(items[j]) for j in range(i + 1, len(items)) if _span(items[j]) is not None), None)
+    nxt = next((token_span(items[j]) for j in range(i + 1, len(items)) if token_span(items[j]) is not None), None)
     if nxt is not None:
         k = sql.rfind("(", 0, nxt[0]) + 1
         while k < len(sql) and sql[k] in " \t\r\n":
@@ -247,7 +247,7 @@ def _place_using_forms(query, sql: str) -> None:
         meta = node.meta if node._meta else None
         if meta and "start" in meta:
             last = max(last, meta["end"] + 1)
-        elif using_columns(node) and _span(node) is None:
+        elif using_columns(node) and token_span(node) is None:
             name = re.escape(node.this.name)
             m = re.compile(rf'(?<![\w."]){name}(?![\w"])|"{name}"', re.I).search(sql, last)
             if m is None:

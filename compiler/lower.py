@@ -24,11 +24,12 @@ from runtime.operators.window import Window
 from runtime import windows as W
 
 from runtime import aggregates as A
+from runtime import statistics as S
 
 from . import codegen as G
 from . import plan as P
 from .errors import CompileError
-from .expr import Col, Lit
+from .expr import Call, Col, Lit
 
 
 class Lowering:
@@ -245,10 +246,7 @@ class Lowering:
         return G.compiled_reducer(self.cg, aggs, functions, self.argument_code)
 
     def aggregate_function(self, a: P.AggCall):
-        kind = None
-        if a.arg is not None:
-            k = a.arg.type.kind
-            kind = "float" if k == "float" else "decimal" if k == "decimal" else "int"
+        kind = _number_kind(a.arg.type) if a.arg is not None else None
         fn = a.fn
         if fn == "count_star":
             return A.CountStar()
@@ -274,13 +272,28 @@ class Lowering:
         if fn == "bool_or":
             return A.BoolOr()
         if fn == "string_agg":
-            return A.StringAgg(a.separator, a.distinct)
+            return A.StringAgg(a.param, a.distinct)
         if fn in ("var_samp", "var_pop", "stddev_samp", "stddev_pop"):
             if a.distinct:
                 raise CompileError(f"{fn.upper()}(DISTINCT …) is not supported")
-            return A.Moments(kind, fn)
+            return S.Moments(kind, fn)
+        if fn in ("skewness", "kurtosis", "kurtosis_pop"):
+            return S.Shape(kind, fn)
         if fn == "median":
-            return A.Median(a.arg.type.scale if kind == "decimal" else None)
+            return S.Median(a.arg.type.scale if kind == "decimal" else None)
+        if fn in ("quantile_cont", "quantile_disc"):
+            return S.Quantile(a.param, fn == "quantile_disc", a.arg.type.scale if kind == "decimal" else None)
+        if fn == "entropy":
+            return S.Entropy()
+        if fn in ("arg_max", "arg_min"):
+            return A.ArgExtreme(fn == "arg_max")
+        if fn in ("bit_and", "bit_or", "bit_xor"):
+            return A.BitAggregate(fn[4:], a.type.bits)
+        if fn == "product":
+            return A.Product()
+        if fn in ("corr", "covar_pop", "covar_samp") or fn.startswith("regr_"):
+            kinds = tuple(_number_kind(x.type) for x in a.arg.args)
+            return S.CoMoments(kinds, fn)
         if fn == "single":
             return A.Single()
         raise AssertionError(fn)
@@ -296,6 +309,8 @@ class Lowering:
         col = G.row_col("r")
         if a.fn == "count_star":
             value = "1"
+        elif isinstance(a.arg, Call) and a.arg.fn == "pair":  # two arguments: a tuple of both
+            value = f"({cg.value(a.arg.args[0], col)}, {cg.value(a.arg.args[1], col)})"
         elif a.fn == "string_agg":
             text = cg.value(a.arg, col)
             if a.order:
@@ -486,6 +501,11 @@ def _flip(node: P.Join) -> P.Project:
     fields = j.fields
     exprs = tuple(P.col(fields, nr + i) for i in range(nl)) + tuple(P.col(fields, i) for i in range(nr))
     return P.Project(j, exprs, tuple(f.name for f in node.fields))
+
+
+def _number_kind(t) -> str:
+    """How the aggregates of runtime/ keep a number of type t exactly: int, float or decimal."""
+    return "float" if t.kind == "float" else "decimal" if t.kind == "decimal" else "int"
 
 
 def _unit_key(row):

@@ -129,14 +129,14 @@ class Semijoin:
 class AggCall:
     """An aggregate over the input row: fn(arg) [DISTINCT] [FILTER (WHERE filter)] [ORDER BY]."""
 
-    fn: str  # count_star, count, sum, avg, min, max, bool_and, bool_or, string_agg, single
-    arg: object  # Expr or None
+    fn: str  # count_star, count, sum, avg, min, max, …: see Lowering.aggregate_function
+    arg: object  # Expr or None; for two-argument aggregates a Call("pair", (a, b))
     distinct: bool
     filter: object  # Expr or None
     type: SqlType
     nullable: bool = True
     order: tuple = ()  # ((Expr, descending), ...) for string_agg
-    separator: object = None  # Expr for string_agg
+    param: object = None  # a constant: the separator of string_agg, the fraction of a quantile
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Rewrites of shorthands after qualify (stars expanded, names resolved): named windows,
-DISTINCT ON, GROUP BY ALL and ORDER BY ALL.
+DISTINCT ON, GROUP BY ALL, ORDER BY ALL and WITHIN GROUP.
 
     SELECT … OVER w … WINDOW w AS (spec)       =  SELECT … OVER (spec) …
     SELECT DISTINCT ON (k) … ORDER BY o        =  SELECT … QUALIFY ROW_NUMBER() OVER (PARTITION BY k ORDER BY o) = 1
@@ -7,6 +7,7 @@ DISTINCT ON, GROUP BY ALL and ORDER BY ALL.
     SELECT e1, …, agg … GROUP BY ALL           =  SELECT e1, …, agg … GROUP BY e1, … (the items reading
                                                   columns, without aggregates)
     SELECT e1, …, en … ORDER BY ALL [DESC]     =  SELECT e1, …, en … ORDER BY 1, …, n [DESC]
+    PERCENTILE_CONT(q) WITHIN GROUP (ORDER BY x [DESC])  =  QUANTILE_CONT(x, q [negated])  (and _DISC)
 
 DISTINCT ON keeps the first row of each k group in the ORDER BY; rows that tie on o are told apart
 by the window's tie-breaker (the whole row), so the choice is deterministic where DuckDB's is not.
@@ -27,6 +28,8 @@ def expand_shorthands(query: exp.Expression, sql: str) -> None:
         d = select.args.get("distinct")
         if d is not None and d.args.get("on") is not None:
             _expand_distinct_on(select, d, sql)
+    for node in list(query.find_all(exp.WithinGroup)):
+        _expand_within_group(node, sql)
     for node in list(query.find_all(exp.Select, exp.SetOperation)):
         order = node.args.get("order")
         if order is not None and len(order.expressions) == 1 and _is_all(order.expressions[0].this):
@@ -154,3 +157,22 @@ def _expand_order_by_all(node, order) -> None:
         o.set("this", exp.Literal.number(i + 1))
         terms.append(o)
     order.set("expressions", terms)
+
+
+# -- WITHIN GROUP ----------------------------------------------------------------------------------
+
+def _expand_within_group(node, sql: str) -> None:
+    """PERCENTILE_CONT/DISC(q) WITHIN GROUP (ORDER BY x): the quantile of x, counted from the top
+    for DESC (DuckDB's negative fraction)."""
+    f, order = node.this, node.expression
+    if not isinstance(f, (exp.PercentileCont, exp.PercentileDisc)) or not isinstance(order, exp.Order):
+        raise error_at(node, "WITHIN GROUP is only supported for PERCENTILE_CONT and PERCENTILE_DISC", sql)
+    if len(order.expressions) != 1:
+        raise error_at(order, "WITHIN GROUP needs exactly one ORDER BY expression", sql)
+    o = order.expressions[0]
+    q = f.this.copy()
+    if o.args.get("desc"):
+        q = exp.Neg(this=q)
+    new = type(f)(this=o.this.copy(), expression=q)
+    new.meta.update(f.meta)
+    node.replace(new)

@@ -5,12 +5,12 @@ NULL inputs are ignored, as SQL aggregates do (the compiler never passes NULL to
 Floating-point sums are kept exact (as integers scaled by 2**1074, the smallest subnormal), so a
 deletion restores exactly the previous sum and the result is the correctly rounded exact sum.
 ``Reducer`` combines several functions with their argument extractors into one group reducer.
+The statistical ones (variance, quantiles, regression, …) are in runtime/statistics.py.
 """
 
 from __future__ import annotations
 
 import decimal
-import math
 from fractions import Fraction
 
 SKIP = object()  # an argument extractor returns SKIP for a row that a FILTER clause rejects
@@ -310,73 +310,133 @@ class StringAgg(_Multiset):
         return self.separator.join(parts)
 
 
-class Moments:
-    """VAR_SAMP / VAR_POP / STDDEV_SAMP / STDDEV_POP from exact sums of x and x²: [n, Σx, Σx²], kept
-    exactly (floats scaled to integers), so deletions never lose precision."""
+class ArgExtreme(_Multiset):
+    """ARG_MAX(arg, val) / ARG_MIN(arg, val): arg at the row with the largest (smallest) val, over
+    the rows where neither is NULL.  Ties in val go to the smallest arg (DuckDB keeps whichever row
+    it met first, which an incremental view cannot know).  The multiset holds (val, arg) pairs; a
+    deleted extreme is recomputed for the touched group only."""
 
-    def __init__(self, kind: str, statistic: str):
-        self.kind = kind  # int, float or decimal
-        self.statistic = statistic  # var_samp, var_pop, stddev_samp, stddev_pop
+    def __init__(self, largest: bool):
+        self.largest = largest
 
     def new(self):
-        return [0, 0, 0, 0]  # [n, Σx, Σx², count of non-finite inputs (their moments are NaN)]
+        return [{}, None]
+
+    def _key(self, pair):
+        val, arg = pair
+        k = order_key(val)
+        return (k if self.largest else _Reversed(k), _Reversed(order_key(arg)))
+
+    def update(self, st, v, w):
+        if v[0] is None or v[1] is None:
+            return
+        super().update(st, v, w)
+        best = st[1]
+        if w > 0:
+            if best is None or self._key(v) > self._key(best):
+                st[1] = v
+        elif best is not None and _is(v[0], best[0]) and _is(v[1], best[1]) and v not in st[0]:
+            st[1] = max(st[0], key=self._key) if st[0] else None
+
+    def result(self, st):
+        return st[1][1] if st[1] is not None else None
+
+
+class _Reversed:
+    """A sort key in reverse order."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def __lt__(self, other):
+        return other.k < self.k
+
+    def __gt__(self, other):
+        return other.k > self.k
+
+    def __eq__(self, other):
+        return self.k == other.k
+
+
+class BitAggregate:
+    """BIT_AND / BIT_OR / BIT_XOR over integers of ``bits`` bits, invertible through per-bit counts
+    of the (two's complement) values: a bit of AND is set when every value has it, of OR when some
+    value has it, of XOR when an odd number do.  NULL over no non-NULL input."""
+
+    def __init__(self, op: str, bits: int):
+        self.op = op  # and, or, xor
+        self.bits = bits
+
+    def new(self):
+        return [0, [0] * self.bits]  # [count of non-NULL values, per-bit counts]
 
     def update(self, st, v, w):
         if v is None:
             return
         st[0] += w
-        if self.kind == "float" and (v != v or v in (_INF, -_INF)):
-            st[3] += w
-            return
-        x = exact_float(v) if self.kind == "float" else Fraction(v) if self.kind == "decimal" else v
-        st[1] += x * w
-        st[2] += x * x * w
+        counts = st[1]
+        u = v & ((1 << self.bits) - 1)
+        i = 0
+        while u:
+            if u & 1:
+                counts[i] += w
+            u >>= 1
+            i += 1
 
     def result(self, st):
-        n, s1, s2, special = st
-        if special and n >= (2 if self.statistic.endswith("samp") else 1):
-            return _NAN
-        sample = self.statistic.endswith("samp")
-        if n < (2 if sample else 1):
-            return None
-        scale = _FLOAT_SCALE if self.kind == "float" else 1
-        m2 = Fraction(s2) - Fraction(s1) * s1 / n  # Σ(x - mean)², exact
-        var = m2 / (n - 1 if sample else n) / (scale * scale)
-        if self.statistic.startswith("stddev"):
-            return math.sqrt(var)
-        return float(var)
-
-
-class Median(_Multiset):
-    """MEDIAN(x) = the middle value, or the mean of the two middle values: a DOUBLE, except over a
-    DECIMAL, where it is a DECIMAL of the same scale (the mean truncated, as DuckDB does)."""
-
-    def __init__(self, scale: int | None = None):
-        self.scale = scale
-
-    def result(self, st):
-        counts = st[0]
-        n = sum(counts.values())
+        n, counts = st
         if not n:
             return None
-        values = sorted(counts, key=order_key)
-        lo_rank, hi_rank = (n - 1) // 2, n // 2
-        seen, lo = 0, None
-        for v in values:
-            seen += counts[v]
-            if lo is None and seen > lo_rank:
-                lo = v
-            if seen > hi_rank:
-                if isinstance(v, float) or isinstance(lo, float):
-                    mid = (lo + v) / 2
-                    if math.isinf(mid) and not (math.isinf(lo) or math.isinf(v)):
-                        mid = lo / 2 + v / 2  # the sum overflowed near the float maximum
-                    return mid
-                if self.scale is not None:
-                    q = decimal.Decimal(1).scaleb(-self.scale)
-                    return ((lo + v) / 2).quantize(q, rounding=decimal.ROUND_DOWN, context=DECIMAL_CONTEXT)
-                return float((Fraction(lo) + Fraction(v)) / 2)
-        raise AssertionError("unreachable")
+        if self.op == "and":
+            u = sum(1 << i for i, c in enumerate(counts) if c == n)
+        elif self.op == "or":
+            u = sum(1 << i for i, c in enumerate(counts) if c)
+        else:
+            u = sum(1 << i for i, c in enumerate(counts) if c % 2)
+        top = 1 << (self.bits - 1)
+        return u - (top << 1) if u & top else u
+
+
+class Product:
+    """PRODUCT(x), a DOUBLE: the exact product of the finite non-zero inputs (a Fraction, divided
+    back out on deletion) with counts of zeros, NaNs and infinities, rounded once at the end."""
+
+    def new(self):
+        return [0, Fraction(1), 0, 0, 0, 0]  # [n, product, zeros, NaNs, +inf, -inf]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        st[0] += w
+        if v != v:
+            st[3] += w
+        elif v == _INF:
+            st[4] += w
+        elif v == -_INF:
+            st[5] += w
+        elif v == 0:
+            st[2] += w
+        else:
+            f = Fraction(v)
+            st[1] = st[1] * f ** w if w > 0 else st[1] / f ** -w
+
+    def result(self, st):
+        n, prod, zeros, nans, pinf, ninf = st
+        if not n:
+            return None
+        if nans or ((pinf or ninf) and zeros):
+            return _NAN
+        negative = (prod < 0) != bool(ninf % 2)
+        if pinf or ninf:
+            return -_INF if negative else _INF
+        if zeros:
+            return -0.0 if negative else 0.0
+        try:
+            return float(prod)
+        except OverflowError:
+            return -_INF if negative else _INF
 
 
 class ScalarSubqueryError(ValueError):

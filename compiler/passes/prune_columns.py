@@ -120,7 +120,7 @@ def _rewrite(node, required, memo):
         def agg(a):
             return P.AggCall(a.fn, _renumber(a.arg, m) if a.arg is not None else None, a.distinct,
                              _renumber(a.filter, m) if a.filter is not None else None, a.type, a.nullable,
-                             tuple((_renumber(o, m), d) for o, d in a.order), a.separator)
+                             tuple((_renumber(o, m), d) for o, d in a.order), a.param)
 
         new = P.Aggregate(child, tuple(_renumber(k, m) for k in node.keys), tuple(agg(node.aggs[j]) for j in kept_aggs),
                           node.names[:nk] + tuple(node.names[nk + j] for j in kept_aggs))

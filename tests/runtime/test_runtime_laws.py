@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 
 from runtime import Circuit, StepError
 from runtime.aggregates import (SKIP, Avg, AvgDistinct, BoolAnd, BoolOr, Count, CountDistinct, CountStar, Max,
-                                Median, Min, Moments, Reducer, ScalarSubqueryError, Single, StringAgg, Sum,
-                                SumDistinct)
+                                Min, Reducer, ScalarSubqueryError, Single, StringAgg, Sum, SumDistinct)
+from runtime.statistics import Median, Moments
 from runtime.operators import (Aggregate, Arrange, Constant, Delay, Differentiate, Distinct, Filter, FlatMap,
                                Input, Integrate, Join, Lifted, Map, Minus, Negate, Output, Plus, Semijoin, SetOp,
                                TopK)
