@@ -8,14 +8,16 @@ to the query binder, which adds the columns they need to the relation (see subqu
 from __future__ import annotations
 
 import decimal
+import math
 
 from sqlglot import exp
 
+from . import re2
 from . import sqlfuncs as F
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
-from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, TEXT, TIMESTAMP, SqlType,
-                    common_type, decimal_type, from_sqlglot)
+from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP,
+                    TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.LogicalAnd, exp.LogicalOr,
               exp.GroupConcat, exp.AnyValue, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance,
@@ -473,7 +475,8 @@ class ExprBinder:
         rhs = node.expression
         if isinstance(rhs, (exp.Any, exp.All)):
             return self.qb.quantified_subquery(node, fn, rhs, self.rel, self)
-        return self.comparison(fn, self.bind(node.this), self.bind(rhs), node)
+        a, b = self.comparison_operands(node)
+        return self.comparison(fn, a, b, node)
 
     _EQ = _NEQ = _LT = _LTE = _GT = _GTE = _compare
 
@@ -557,6 +560,8 @@ class ExprBinder:
     def _Escape(self, node):
         inner = node.this
         esc = node.expression
+        if not isinstance(inner, (exp.Like, exp.ILike)):
+            raise self.error(node, f"ESCAPE is not supported with {_describe(inner)}")
         if not (isinstance(esc, exp.Literal) and esc.is_string and len(esc.this) == 1):
             raise self.error(esc, "ESCAPE must be a one-character string literal")
         ci = isinstance(inner, exp.ILike) or (isinstance(inner, exp.Like) and self.dialect.like_case_insensitive)
@@ -569,11 +574,124 @@ class ExprBinder:
         a, p = self.to_text(a, node), self.to_text(p, node)
         return Call("like", (a, p), BOOLEAN, a.nullable or p.nullable, (case_insensitive, escape))
 
-    def _SimilarTo(self, node):
-        raise self.error(node, "SIMILAR TO is not supported")
+    # -- regular expressions (RE2, translated by re2.py) and GLOB ---------------------------------
+    def regex_dialect(self, node, what):
+        if self.dialect.name == "sqlite" and isinstance(node, exp.RegexpLike):
+            raise self.error(node, "REGEXP has no built-in definition in SQLite")
+        if self.dialect.name != "duckdb":
+            raise self.error(node, f"{what} is only supported in the duckdb dialect (its regular expressions "
+                                   f"are RE2's)")
+
+    def regex_options(self, node, opt_node, what, replace=False):
+        """DuckDB's options string: ((fold, dot_nl, literal), global)."""
+        if opt_node is None:
+            return (False, False, False), False
+        o = self.bind(opt_node)
+        if not (isinstance(o, Lit) and o.type.kind in ("text", "null")):
+            raise self.error(opt_node, f"{what}: the options must be a constant string")
+        if o.value is None:
+            raise self.error(opt_node, f"{what}: the options must not be NULL")
+        fold = dot_nl = literal = every = False
+        for ch in o.value:  # a later option overrides an earlier one (as in DuckDB)
+            if ch in "ci":
+                fold = ch == "i"
+            elif ch in "mnps":
+                dot_nl = ch == "s"
+            elif ch == "l":
+                literal = True
+            elif ch == "g" and replace:
+                every = True
+            elif ch == "g":
+                raise self.error(opt_node, f"{what}: option 'g' (global replace) is only valid for REGEXP_REPLACE")
+            else:
+                raise self.error(opt_node, f"{what}: unrecognized regular expression option {ch!r}")
+        return (fold, dot_nl, literal), every
+
+    def regex_pattern(self, node, pat_node, opts, what):
+        """The pattern argument, and its translation when it is a constant (else it is translated per
+        value at run time, where a pattern that cannot be used is a DataError)."""
+        p = self.text_arg(node, self.bind(pat_node), what)
+        if not isinstance(p, Lit) or p.value is None:
+            return p, None
+        try:
+            return p, re2.translate(p.value, *opts)
+        except re2.PatternError as e:
+            kind = "invalid" if e.invalid else "unsupported"
+            raise self.error(pat_node, f"{what}: {kind} regular expression {p.value!r}: {e}") from None
+
+    def regex_call(self, fn, node, t, what, opt_node=None, opts=None, extra_args=()):
+        self.regex_dialect(node, what)
+        if opts is None:
+            opts, _ = self.regex_options(node, opt_node, what)
+        s = self.text_arg(node, self.bind(node.this), what)
+        p, rx = self.regex_pattern(node, node.expression, opts, what)
+        args = (s, p) + tuple(extra_args)
+        return Call(fn, args, t, any(a.nullable for a in args), (opts, rx))
 
     def _RegexpLike(self, node):
-        raise self.error(node, "regular expression matching is not supported")
+        what = "REGEXP_MATCHES" if self.dialect.name == "duckdb" else "REGEXP"
+        return self.regex_call("regexp_matches", node, BOOLEAN, what, node.args.get("flag"))
+
+    def _RegexpILike(self, node):
+        self.regex_dialect(node, "~*")
+        if node.args.get("flag") is not None:
+            raise self.error(node, "~* takes no options")
+        return self.regex_call("regexp_matches", node, BOOLEAN, "~*", opts=(True, False, False))
+
+    def _RegexpFullMatch(self, node):
+        return self.regex_call("regexp_full_match", node, BOOLEAN, "REGEXP_FULL_MATCH", node.args.get("options"))
+
+    def _SimilarTo(self, node):
+        # DuckDB's SIMILAR TO is a whole-string match of an RE2 pattern (not SQL's % and _ patterns)
+        return self.regex_call("regexp_full_match", node, BOOLEAN, "SIMILAR TO")
+
+    def _RegexpExtract(self, node):
+        what = "REGEXP_EXTRACT"
+        for key in ("position", "occurrence"):
+            if node.args.get(key) is not None:
+                raise self.error(node.args[key], f"{what}: a {key} argument is not supported")
+        group_node, opt_node = node.args.get("group"), node.args.get("parameters")
+        if isinstance(group_node, exp.Literal) and group_node.is_string and opt_node is None:
+            group_node, opt_node = None, group_node  # regexp_extract(s, p, 'options')
+        group = 0
+        if group_node is not None:
+            g = self.bind(group_node)
+            if not (isinstance(g, Lit) and g.type.kind == "int"):
+                raise self.error(group_node, f"{what}: the group must be an integer constant")
+            if not 0 <= g.value <= 9:
+                raise self.error(group_node, f"{what}: the group must be between 0 and 9")
+            group = g.value
+        return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(Lit(group, BIGINT),))
+
+    def _RegexpReplace(self, node):
+        what = "REGEXP_REPLACE"
+        self.regex_dialect(node, what)
+        for key in ("position", "occurrence"):
+            if node.args.get(key) is not None:
+                raise self.error(node.args[key], f"{what}: a {key} argument is not supported")
+        opts, every = self.regex_options(node, node.args.get("modifiers"), what, replace=True)
+        s = self.text_arg(node, self.bind(node.this), what)
+        p, rx = self.regex_pattern(node, node.expression, opts, what)
+        rep_node = node.args["replacement"]
+        r = self.text_arg(node, self.bind(rep_node), what)
+        rewrite = None
+        if isinstance(r, Lit) and r.value is not None:
+            try:
+                rewrite = re2.rewrite(r.value)
+            except re2.PatternError as e:
+                raise self.error(rep_node, f"{what}: {e}") from None
+            if rx is not None and rewrite.max_group > rx.groups:
+                raise self.error(rep_node, f"{what}: the replacement asks for group \\{rewrite.max_group} but "
+                                           f"the pattern has {rx.groups}")
+        args = (s, p, r)
+        return Call("regexp_replace", args, TEXT, any(a.nullable for a in args), (opts, rx, rewrite, every))
+
+    def _Glob(self, node):
+        if self.dialect.name not in ("duckdb", "sqlite"):
+            raise self.error(node, "GLOB is only supported in the duckdb and sqlite dialects")
+        s = self.text_arg(node, self.bind(node.this), "GLOB")
+        p = self.text_arg(node, self.bind(node.expression), "GLOB")
+        return Call("glob", (s, p), BOOLEAN, s.nullable or p.nullable, self.dialect.name == "sqlite")
 
     # -- conditional ----------------------------------------------------------------------------
     def _Case(self, node):
@@ -814,18 +932,21 @@ class ExprBinder:
 
     # -- dates ----------------------------------------------------------------------------------
     def _Extract(self, node):
-        field = node.this.name.lower() if node.this is not None else ""
-        field = {"years": "year", "months": "month", "days": "day", "hours": "hour", "minutes": "minute",
-                 "seconds": "second", "dayofmonth": "day", "weekday": "dow"}.get(field, field)
-        if field not in F.EXTRACT_FIELDS:
-            raise self.error(node, f"unsupported EXTRACT field {field!r}")
-        d = self.bind(node.expression)
+        return self.date_part(node, node.this.name if node.this is not None else "", node.expression, "EXTRACT")
+
+    def date_part(self, node, name, value_node, what):
+        """EXTRACT / DATE_PART / YEAR() and the like: a part of a DATE, TIMESTAMP or INTERVAL."""
+        field = F.EXTRACT_ALIASES.get(name.lower())
+        if field is None:
+            raise self.error(node, f"unsupported {what} field {name.lower()!r}")
+        d = self.bind(value_node)
         if d.type.kind == "text" and isinstance(d, Lit):
             d = self.coerce(d, TIMESTAMP, node)
         if d.type.kind not in ("date", "timestamp", "interval", "null"):
-            raise self.error(node, f"EXTRACT needs a DATE, TIMESTAMP or INTERVAL, not {d.type}")
-        t = DOUBLE if field == "epoch" and d.type.kind != "date" else BIGINT
-        return Call("extract", (d,), t, d.nullable, field)
+            raise self.error(node, f"{what} needs a DATE, TIMESTAMP or INTERVAL, not {d.type}")
+        if d.type.kind == "interval" and field not in F.INTERVAL_FIELDS:
+            raise self.error(node, f"{what}: the {field} of an INTERVAL is not supported")
+        return Call("extract", (d,), DOUBLE if field in F.DOUBLE_FIELDS else BIGINT, d.nullable, field)
 
     def _date_trunc(self, node, unit_node, value_node):
         unit = unit_node.name.lower() if unit_node is not None else ""
@@ -922,6 +1043,31 @@ class ExprBinder:
             if v.type.kind not in ("date", "timestamp", "null"):
                 raise self.error(node, f"STRFTIME needs a DATE or TIMESTAMP, not {v.type}")
             return self.text_fn("strftime", node, [v, self.to_text(f, node)])
+        if name in ("date_part", "datepart") and len(args) == 2:
+            self.not_sqlite(node, "DATE_PART")
+            part = args[0]
+            if not (isinstance(part, exp.Literal) and part.is_string):
+                raise self.error(part, "DATE_PART needs a constant part name (such as 'year')")
+            return self.date_part(node, part.this, args[1], "DATE_PART")
+        if name in _PART_FUNCTIONS and len(args) == 1:
+            return self.part_function(node, _PART_FUNCTIONS[name], name.upper(), args[0])
+        if name == "age":
+            self.not_sqlite(node, "AGE")
+            if len(args) == 1:
+                raise self.error(node, "AGE with one argument is not deterministic (it counts from the current "
+                                       "date); a view cannot be maintained over it")
+            if len(args) == 2:
+                a, b = (self.bind(x) for x in args)
+                a, b = (self.coerce(x, TIMESTAMP, node) if isinstance(x, Lit) and x.type.kind == "text" else x
+                        for x in (a, b))
+                return call("age", [self.temporal_arg(node, a, "AGE"), self.temporal_arg(node, b, "AGE")], INTERVAL)
+        if name == "bit_count" and len(args) == 1:
+            return self.bit_count(node, args[0])
+        if name == "hash":
+            raise self.error(node, "HASH() is not supported: DuckDB-specific hash values are not reproduced")
+        if name in ("uuid", "gen_random_uuid", "random_uuid", "uuidv4", "uuidv7"):
+            raise self.error(node, f"{node.name.upper()}() is not deterministic; a view cannot be maintained "
+                                   f"over it")
         if name in ("date_diff", "datediff") and len(args) == 3:
             a, b = self.coerce(self.bind(args[1]), DATE, node), self.coerce(self.bind(args[2]), DATE, node)
             return call("date_diff_days", [b, a], BIGINT)
@@ -956,12 +1102,296 @@ class ExprBinder:
     def _Tuple(self, node):
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
 
+    # -- argument checks for functions that, as in DuckDB, take no implicit casts ----------------
+    def not_sqlite(self, node, what):
+        if self.dialect.name == "sqlite":
+            raise self.error(node, f"{what} is not supported in the sqlite dialect")
+
+    def text_arg(self, node, e, what):
+        if e.type.kind == "text":
+            return e
+        if e.type.kind == "null":
+            return Lit(None, TEXT)
+        raise self.error(node, f"{what} needs VARCHAR arguments, not {e.type}")
+
+    def int_arg(self, node, e, what, max_bits=64):
+        if e.type.kind == "int" and e.type.bits <= max_bits:
+            return e
+        if e.type.kind == "null":
+            return Lit(None, BIGINT)
+        if isinstance(e, Lit) and e.type.kind == "text":  # DuckDB reads a string constant as the number
+            return Lit(self.convert_literal(e.value, e.type, BIGINT, node), BIGINT)
+        raise self.error(node, f"{what} needs an integer{' of at most 32 bits' if max_bits == 32 else ''}, "
+                               f"not {e.type}")
+
+    def temporal_arg(self, node, e, what, kinds=("date", "timestamp")):
+        if e.type.kind in kinds:
+            return e
+        if e.type.kind == "null":
+            return Lit(None, TIMESTAMP)
+        raise self.error(node, f"{what} needs a DATE or TIMESTAMP, not {e.type}")
+
+    def text_function(self, fn, node, what, arg_nodes, t=TEXT):
+        self.not_sqlite(node, what)
+        args = [self.text_arg(node, self.bind(a), what) for a in arg_nodes]
+        return Call(fn, tuple(args), t, any(a.nullable for a in args))
+
+    # -- more string functions ------------------------------------------------------------------
+    def _SplitPart(self, node):
+        self.not_sqlite(node, "SPLIT_PART")
+        s = self.text_arg(node, self.bind(node.this), "SPLIT_PART")
+        d = self.text_arg(node, self.bind(node.args["delimiter"]), "SPLIT_PART")
+        i = self.int_arg(node, self.bind(node.args["part_index"]), "SPLIT_PART")
+        return call("split_part", [s, d, i], TEXT)
+
+    def _Translate(self, node):
+        return self.text_function("translate", node, "TRANSLATE",
+                                  [node.this, node.args["from_"], node.args["to"]])
+
+    def _MD5(self, node):
+        return self.text_function("md5", node, "MD5", [node.this])
+
+    def _SHA(self, node):
+        return self.text_function("sha1", node, "SHA1", [node.this])
+
+    def _SHA2(self, node):
+        length = node.args.get("length")
+        if length is not None and not (isinstance(length, exp.Literal) and length.name == "256"):
+            raise self.error(node, "only SHA256 is supported (as in DuckDB)")
+        return self.text_function("sha256", node, "SHA256", [node.this])
+
+    def _Ascii(self, node):
+        return self.text_function("ascii", node, "ASCII", [node.this], INTEGER)
+
+    def _Chr(self, node):
+        self.not_sqlite(node, "CHR")
+        if len(node.expressions) != 1 or node.args.get("charset"):
+            raise self.error(node, "CHR takes one argument")
+        n = self.int_arg(node, self.bind(node.expressions[0]), "CHR", max_bits=32)
+        return call("chr", [n], TEXT, nullable=n.nullable)
+
+    def _Bracket(self, node):
+        """s[i] and s[a:b] on strings (DuckDB's 1-based, inclusive slices)."""
+        self.not_sqlite(node, "string slicing")
+        s = self.bind(node.this)
+        if s.type.kind not in ("text", "null"):
+            raise self.error(node, f"cannot index a value of type {s.type}")
+        s = self.text_arg(node, s, "string slicing")
+        if len(node.expressions) != 1:
+            raise self.error(node, "a string takes one index or slice")
+        item = node.expressions[0]
+        if not isinstance(item, exp.Slice):
+            i = self.int_arg(item, self.bind(item), "a string index")
+            if _index_shifted(item, self.dialect.name):  # back to the 1-based position written
+                i = Lit(i.value + 1, BIGINT) if isinstance(i, Lit) and i.value is not None else \
+                    call("add", [self.coerce(i, BIGINT, item), Lit(1, BIGINT)], BIGINT)
+            return call("string_element", [s, i], TEXT)
+        if item.args.get("step") is not None:
+            raise self.error(item, "slices with a step are not supported for strings (as in DuckDB)")
+        bounds = [item.this, item.expression]
+        args = [s] + [self.int_arg(b, self.bind(b), "a string slice") if b is not None else Lit(None, BIGINT)
+                      for b in bounds]
+        return Call("string_slice", tuple(args), TEXT, any(a.nullable for a, b in zip(args[1:], bounds)
+                                                           if b is not None) or s.nullable,
+                    tuple(b is not None for b in bounds))
+
+    def _Collate(self, node):
+        """x COLLATE c as an ORDER BY key: the key the collation sorts by.  (In a comparison, see
+        comparison_operands; anywhere else DuckDB's result would be x itself, yet collated where it
+        is compared later: refused.)"""
+        if not (node.parent is None or isinstance(node.parent, exp.Ordered)):
+            raise self.error(node, "COLLATE is only supported on a comparison operand or an ORDER BY key")
+        return self.collation(node)(self.bind(node.this))
+
+    def collation(self, node):
+        """The function from a VARCHAR to the key its COLLATE compares by."""
+        name = node.expression.name.lower() if node.expression is not None else ""
+
+        def apply(e):
+            if e.type.kind not in ("text", "null"):
+                raise self.error(node, f"COLLATE needs a VARCHAR, not {e.type}")
+            if name == "nocase":
+                return Call("ascii_lower" if self.dialect.name == "sqlite" else "lower", (e,), TEXT, e.nullable)
+            return e
+        if name == "binary" or (name in ("c", "posix") and self.dialect.name != "sqlite") or name == "nocase":
+            return apply
+        raise self.error(node.expression if node.expression is not None else node,
+                         f"collation {name!r} is not supported")
+
+    def comparison_operands(self, node):
+        """The two sides of a comparison, with a COLLATE on either side applied to both (as DuckDB
+        compares them)."""
+        sides = [node.this, node.expression]
+        collates = [x for x in sides if isinstance(x, exp.Collate)]
+        if not collates:
+            return self.bind(sides[0]), self.bind(sides[1])
+        keys = {c.expression.name.lower() for c in collates}
+        if len(keys) > 1:
+            raise self.error(node, "a comparison of two different collations")
+        apply = self.collation(collates[0])
+        return tuple(apply(self.bind(x.this if isinstance(x, exp.Collate) else x)) for x in sides)
+
+    # -- more math --------------------------------------------------------------------------------
+    def _Trunc(self, node):
+        self.not_sqlite(node, "TRUNC")
+        if node.args.get("decimals") is not None:
+            raise self.error(node.args["decimals"], "TRUNC with a number of digits is not supported")
+        x = self.numeric_arg(node, self.bind(node.this))
+        t = decimal_type(x.type.precision, 0) if x.type.kind == "decimal" else x.type
+        return Call("trunc", (x,), t, x.nullable)
+
+    def _Ln(self, node):
+        self.not_sqlite(node, "LN")
+        return self.numeric_fn("ln", node, [self.bind(node.this)], DOUBLE)
+
+    def _Log(self, node):
+        self.not_sqlite(node, "LOG")
+        if node.expression is None:  # DuckDB's one-argument LOG is base 10
+            return self.numeric_fn("log10", node, [self.bind(node.this)], DOUBLE)
+        base = node.this
+        # sqlglot reads LOG2(x) and LOG10(x) as LOG(2, x) and LOG(10, x) with a base literal of its own
+        # (one with no position); DuckDB computes those directly, not as log10(x) / log10(b)
+        if isinstance(base, exp.Literal) and not base.meta and base.name in ("2", "10"):
+            return self.numeric_fn("log" + base.name, node, [self.bind(node.expression)], DOUBLE)
+        return self.numeric_fn("log", node, [self.bind(base), self.bind(node.expression)], DOUBLE)
+
+    def _Exp(self, node):
+        self.not_sqlite(node, "EXP")
+        return self.numeric_fn("exp", node, [self.bind(node.this)], DOUBLE)
+
+    def _Pi(self, node):
+        self.not_sqlite(node, "PI")
+        return Lit(math.pi, DOUBLE)
+
+    def bit_count(self, node, arg_node):
+        self.not_sqlite(node, "BIT_COUNT")
+        n = self.bind(arg_node)
+        if n.type.kind == "null":
+            return Lit(None, TINYINT)
+        if n.type.kind != "int":
+            raise self.error(node, f"BIT_COUNT needs an integer, not {n.type}")
+        return Call("bit_count", (n,), SMALLINT if n.type.bits > 64 else TINYINT, n.nullable, n.type.bits)
+
+    # -- more dates -------------------------------------------------------------------------------
+    def date_function(self, fn, node, what, t):
+        self.not_sqlite(node, what)
+        d = self.temporal_arg(node, self.bind(node.this), what)
+        return Call(fn, (d,), t, d.nullable)
+
+    def _Dayname(self, node):
+        return self.date_function("dayname", node, "DAYNAME", TEXT)
+
+    def _Monthname(self, node):
+        return self.date_function("monthname", node, "MONTHNAME", TEXT)
+
+    def _LastDay(self, node):
+        if node.args.get("unit") is not None:
+            raise self.error(node, "LAST_DAY with a unit is not supported")
+        return self.date_function("last_day", node, "LAST_DAY", DATE)
+
+    def _DateFromParts(self, node):
+        self.not_sqlite(node, "MAKE_DATE")
+        parts = [node.args.get(k) for k in ("year", "month", "day")]
+        if any(p is None for p in parts) or any(node.args.get(k) is not None for k in node.args
+                                                if k not in ("year", "month", "day")):
+            raise self.error(node, "MAKE_DATE takes a year, a month and a day")
+        args = [self.int_arg(node, self.bind(p), "MAKE_DATE") for p in parts]
+        return call("make_date", args, DATE)
+
+    def _TimeToUnix(self, node):
+        self.not_sqlite(node, "EPOCH")
+        return self.date_part(node, "epoch", node.this, "EPOCH")
+
+    def part_function(self, node, part, what, value_node=None):
+        self.not_sqlite(node, what)
+        return self.date_part(node, part, node.this if value_node is None else value_node, what)
+
+    def _Year(self, node):
+        return self.part_function(node, "year", "YEAR")
+
+    def _Month(self, node):
+        return self.part_function(node, "month", "MONTH")
+
+    def _Day(self, node):
+        return self.part_function(node, "day", "DAY")
+
+    _DayOfMonth = _Day
+
+    def _Hour(self, node):
+        return self.part_function(node, "hour", "HOUR")
+
+    def _Minute(self, node):
+        return self.part_function(node, "minute", "MINUTE")
+
+    def _Second(self, node):
+        return self.part_function(node, "second", "SECOND")
+
+    def _Quarter(self, node):
+        return self.part_function(node, "quarter", "QUARTER")
+
+    def _Week(self, node):
+        if node.args.get("mode") is not None:
+            raise self.error(node, "WEEK with a mode is not supported")
+        return self.part_function(node, "week", "WEEK")
+
+    _WeekOfYear = _Week
+
+    def _DayOfWeek(self, node):
+        return self.part_function(node, "dow", "DAYOFWEEK")
+
+    def _DayOfWeekIso(self, node):
+        return self.part_function(node, "isodow", "ISODOW")
+
+    def _DayOfYear(self, node):
+        return self.part_function(node, "doy", "DAYOFYEAR")
+
+    def _Typeof(self, node):
+        """TYPEOF, DuckDB's type name, where ours is certainly the same: not for numbers computed from
+        columns (DuckDB keeps TINYINT + 1 a TINYINT, and FLOAT columns are DOUBLE here)."""
+        self.not_sqlite(node, "TYPEOF")
+        e = self.bind(node.this)
+        arg = node.this
+        while isinstance(arg, (exp.Paren, exp.Neg)):
+            arg = arg.this
+        if e.type.numeric and not (isinstance(arg, exp.Literal) or
+                                   (isinstance(arg, exp.Cast) and _exact_numeric_cast(arg))):
+            raise self.error(node, "TYPEOF of a number that is not a constant or a CAST is not supported "
+                                   "(its integer or DECIMAL width may differ from DuckDB's)")
+        if e.type.kind == "null" and not isinstance(arg, exp.Null):
+            raise self.error(node, "TYPEOF of an untyped NULL expression is not supported")
+        return Lit('"NULL"' if e.type.kind == "null" else str(e.type), TEXT)
+
+    def _Uuid(self, node):
+        raise self.error(node, f"{_describe(node)} is not deterministic; a view cannot be maintained over it")
+
+
+# DuckDB's functions named after a date part (those sqlglot has no class for)
+_PART_FUNCTIONS = {"weekday": "dow", "yearweek": "yearweek", "millisecond": "millisecond",
+                   "microsecond": "microsecond", "isoyear": "isoyear", "era": "era", "century": "century",
+                   "decade": "decade", "millennium": "millennium", "julian": "julian", "dayofmonth": "day",
+                   "weekofyear": "week"}
 
 _OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "idiv": "//", "mod": "%"}
 
 
 def _int_digits(t: SqlType) -> int:
     return {8: 3, 16: 5, 32: 10, 64: 19, 128: 38}.get(t.bits, 19)
+
+
+def _index_shifted(index, dialect: str) -> bool:
+    """Whether sqlglot moved a 1-based index to 0-based when parsing x[i]: it does so (subtracting 1)
+    exactly where it can type the index as an integer, which the result still is."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+
+    t = annotate_types(index.copy(), dialect=dialect).type
+    return t is not None and t.this in exp.DataType.INTEGER_TYPES
+
+
+def _exact_numeric_cast(node) -> bool:
+    """A CAST to a numeric type DuckDB names as we do (not FLOAT/REAL, which are DOUBLE here, nor
+    unsigned types, which are widened)."""
+    name = node.to.sql(dialect="duckdb").upper().split("(")[0].strip() if node.to is not None else ""
+    return name in ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "DOUBLE", "DECIMAL", "NUMERIC")
 
 
 def _describe(node) -> str:

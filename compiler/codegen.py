@@ -33,6 +33,11 @@ HELPERS = {
     "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "contains": "sql_contains",
     "starts_with": "sql_starts_with", "ends_with": "sql_ends_with", "lpad": "sql_lpad", "rpad": "sql_rpad",
     "concat_ws": "concat_ws", "date_diff": "date_diff", "interval_mul": "interval_mul", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
+    "split_part": "split_part", "string_element": "string_element", "translate": "sql_translate",
+    "md5": "sql_md5", "sha1": "sql_sha1", "sha256": "sql_sha256", "ascii": "sql_ascii", "chr": "sql_chr",
+    "ascii_lower": "ascii_lower", "trunc": "sql_trunc", "ln": "sql_ln", "log10": "sql_log10", "log2": "sql_log2",
+    "log": "sql_log", "exp": "sql_exp", "dayname": "dayname", "monthname": "monthname", "last_day": "last_day",
+    "make_date": "make_date", "age": "age",
 }
 
 
@@ -243,6 +248,17 @@ class Codegen:
             return self._strict(args, col, ops[fn])
         if fn == "interval_key":
             return self._strict(args, col, lambda a: f"{a}.key()")
+        if fn in ("regexp_matches", "regexp_full_match", "regexp_extract", "regexp_replace"):
+            return self._pattern_call(e, col)
+        if fn == "glob":
+            return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"
+        if fn == "string_slice":
+            codes = ", ".join(self.value(a, col) for a in args)
+            return f"_string_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
+        if fn == "bit_count":
+            return f"_bit_count({self.value(args[0], col)}, {e.extra})"
+        if fn in ("upper", "lower") and self.dialect.name != "sqlite":
+            return f"_duck_{fn}({self.value(args[0], col)})"
         if fn in HELPERS:
             codes = ", ".join(self.value(a, col) for a in args)
             return f"_{HELPERS[fn]}({codes})"
@@ -250,6 +266,20 @@ class Codegen:
             x, p = self.value(args[0], col), self.value(args[1], col)
             return f"_like({x}, {p}, True, {e.extra!r})"
         raise AssertionError(f"codegen: unknown function {fn!r}")
+
+    def _pattern_call(self, e: Call, col) -> str:
+        """A regular expression function: a constant pattern (and replacement) was translated at compile
+        time and goes in as a constant; otherwise the value is translated at run time."""
+        opts, rx = e.extra[0], e.extra[1]
+        codes = [self.value(a, col) for a in e.args]
+        if rx is not None:
+            codes[1] = self.const(rx)
+        if e.fn == "regexp_replace":
+            rewrite, every = e.extra[2], e.extra[3]
+            if rewrite is not None:
+                codes[2] = self.const(rewrite)
+            return f"_regexp_replace({', '.join(codes)}, {opts!r}, {every!r})"
+        return f"_{e.fn}({', '.join(codes)}, {opts!r})"
 
     def _in_list(self, e: Call, col) -> str:
         x, items = e.args[0], e.args[1:]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import hashlib as _hashlib
 import math
 import re
 
+from . import re2 as _re2
 from .errors import DataError
 
 DC = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6)
@@ -787,23 +789,47 @@ def date_add_days(d, n):
     return d + datetime.timedelta(days=n)
 
 
+def _day_micros(d):
+    return ((d.hour * 60 + d.minute) * 60 + d.second) * 1_000_000 + d.microsecond \
+        if isinstance(d, datetime.datetime) else 0
+
+
 _EXTRACT = {
     "year": lambda d: d.year, "month": lambda d: d.month, "day": lambda d: d.day,
     "quarter": lambda d: (d.month - 1) // 3 + 1,
-    "dow": lambda d: d.isoweekday() % 7, "dayofweek": lambda d: d.isoweekday() % 7,
+    "dow": lambda d: d.isoweekday() % 7,
     "isodow": lambda d: d.isoweekday(), "doy": lambda d: d.timetuple().tm_yday,
-    "dayofyear": lambda d: d.timetuple().tm_yday,
     "week": lambda d: d.isocalendar()[1], "isoyear": lambda d: d.isocalendar()[0],
+    "yearweek": lambda d: d.isocalendar()[0] * 100 + d.isocalendar()[1],
     "decade": lambda d: d.year // 10, "century": lambda d: (d.year - 1) // 100 + 1 if d.year > 0 else -((-d.year) // 100 + 1),
     "millennium": lambda d: (d.year - 1) // 1000 + 1 if d.year > 0 else -((-d.year) // 1000 + 1),
+    "era": lambda d: 1 if d.year > 0 else 0,
     "hour": lambda d: d.hour if isinstance(d, datetime.datetime) else 0,
     "minute": lambda d: d.minute if isinstance(d, datetime.datetime) else 0,
     "second": lambda d: d.second if isinstance(d, datetime.datetime) else 0,
     "millisecond": lambda d: (d.second * 1000 + d.microsecond // 1000) if isinstance(d, datetime.datetime) else 0,
     "microsecond": lambda d: (d.second * 1_000_000 + d.microsecond) if isinstance(d, datetime.datetime) else 0,
     "epoch": lambda d: (d - datetime.datetime(1970, 1, 1)).total_seconds() if isinstance(d, datetime.datetime)
-    else (d - datetime.date(1970, 1, 1)).days * 86400,
+    else float((d - datetime.date(1970, 1, 1)).days * 86400),
+    "julian": lambda d: float(d.toordinal() + 1_721_425) + _day_micros(d) / 86_400_000_000,
+    "timezone": lambda d: 0, "timezone_hour": lambda d: 0, "timezone_minute": lambda d: 0,
 }
+
+# DuckDB's names for the parts (date_part, EXTRACT), each mapped to one of _EXTRACT's
+EXTRACT_ALIASES = {alias: part for part, aliases in {
+    "year": "year yr y years yrs", "month": "month mon months mons", "day": "day days d dayofmonth",
+    "decade": "decade dec decades decs", "century": "century cent centuries c",
+    "millennium": "millennium mil millenniums millennia mils millenium",
+    "microsecond": "microseconds microsecond us usec usecs usecond useconds",
+    "millisecond": "milliseconds millisecond ms msec msecs msecond mseconds",
+    "second": "second sec seconds secs s", "minute": "minute min minutes mins m", "hour": "hour hours hr hrs h",
+    "epoch": "epoch", "dow": "dow dayofweek weekday", "isodow": "isodow", "week": "week weeks w weekofyear",
+    "doy": "doy dayofyear", "quarter": "quarter quarters", "yearweek": "yearweek", "isoyear": "isoyear",
+    "era": "era", "julian": "julian", "timezone": "timezone", "timezone_hour": "timezone_hour",
+    "timezone_minute": "timezone_minute",
+}.items() for alias in aliases.split()}
+INTERVAL_FIELDS = frozenset({"year", "month", "day", "hour", "minute", "second", "epoch"})
+DOUBLE_FIELDS = frozenset({"epoch", "julian"})
 
 EXTRACT_FIELDS = frozenset(_EXTRACT)
 
@@ -898,3 +924,339 @@ def fdiv_checked(x, y):
     if y == 0:
         raise DataError("division by zero")
     return float(x) / float(y)
+
+
+# -- regular expressions and GLOB (patterns translated by re2.py) ----------------------------------
+
+def _regex(p, opts):
+    """A pattern already translated at compile time, or a pattern value translated now (cached)."""
+    if type(p) is _re2.Regex:
+        return p
+    try:
+        return _re2.translate(p, *opts)
+    except _re2.PatternError as e:
+        raise DataError(f"regular expression {p!r}: {e}") from None
+
+
+def regexp_matches(s, p, opts):
+    """REGEXP_MATCHES: the pattern matches somewhere in s."""
+    if s is None or p is None:
+        return None
+    return _regex(p, opts).rx.search(s) is not None
+
+
+def regexp_full_match(s, p, opts):
+    if s is None or p is None:
+        return None
+    return _regex(p, opts).rx.fullmatch(s) is not None
+
+
+def regexp_extract(s, p, group, opts):
+    """REGEXP_EXTRACT: the group of the first match; '' without a match or for a group that took no part."""
+    if s is None or p is None:
+        return None
+    rx = _regex(p, opts)
+    m = rx.rx.search(s)
+    if m is None or group > rx.groups:
+        return ""
+    return m.group(group) or ""
+
+
+def regexp_replace(s, p, replacement, opts, every):
+    """REGEXP_REPLACE: the first match (or, with 'g', each) replaced, as RE2's Replace/GlobalReplace do
+    it: after a match, an empty match at its end is skipped by one character."""
+    if s is None or p is None or replacement is None:
+        return None
+    rx = _regex(p, opts)
+    if type(replacement) is not _re2.Rewrite:
+        try:
+            replacement = _re2.rewrite(replacement)
+        except _re2.PatternError as e:
+            raise DataError(f"regexp_replace: {e}") from None
+    if replacement.max_group > rx.groups:
+        raise DataError(f"regexp_replace: the replacement asks for group \\{replacement.max_group} but the "
+                        f"pattern has {rx.groups}")
+    parts = replacement.parts
+    search = rx.rx.search
+    if not every:
+        m = search(s)
+        if m is None:
+            return s
+        return s[:m.start()] + "".join(x if type(x) is str else (m.group(x) or "") for x in parts) + s[m.end():]
+    out, pos, last_end, n, count = [], 0, -1, len(s), 0
+    while pos <= n:
+        m = search(s, pos)
+        if m is None:
+            break
+        start, end = m.span()
+        out.append(s[pos:start])
+        if start == end == last_end:
+            out.append(s[start:start + 1])
+            pos = start + 1
+            continue
+        out.extend(x if type(x) is str else (m.group(x) or "") for x in parts)
+        pos = last_end = end
+        count += 1
+    if not count:
+        return s
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def glob_match(s, pattern, sqlite):
+    """s GLOB pattern (DuckDB's or SQLite's rules, see re2.glob); case-sensitive."""
+    if s is None or pattern is None:
+        return None
+    rx = _re2.glob(pattern, sqlite)
+    return rx is not None and rx.fullmatch(s) is not None
+
+
+# -- more string functions -------------------------------------------------------------------------
+
+def split_part(s, delimiter, index):
+    """SPLIT_PART: the index-th piece (1-based, negative from the end), '' when there is none; an
+    empty delimiter splits into characters."""
+    if s is None or delimiter is None or index is None:
+        return None
+    parts = list(s) if delimiter == "" else s.split(delimiter)
+    n = len(parts)
+    if 0 < index <= n:
+        return parts[index - 1]
+    if 0 < -index <= n:
+        return parts[n + index]
+    return ""
+
+
+def string_slice(s, start, end, has_start, has_end):
+    """s[start:end] as DuckDB slices strings: 1-based, both ends included, negative positions counted
+    from the end, clamped to the string; an omitted bound is the string's start or end."""
+    if s is None or (has_start and start is None) or (has_end and end is None):
+        return None
+    n = len(s)
+    lo = 1 if not has_start else (n + start + 1 if start < 0 else start)
+    hi = n if not has_end else (n + end + 1 if end < 0 else end)
+    lo, hi = max(lo, 1), min(hi, n)
+    return s[lo - 1:hi] if lo <= hi else ""
+
+
+def string_element(s, index):
+    """s[index]: the character at a 1-based position (negative from the end), '' outside the string."""
+    if s is None or index is None:
+        return None
+    i = index if index > 0 else len(s) + index + 1
+    return s[i - 1] if index and 1 <= i <= len(s) else ""
+
+
+def sql_translate(s, source, target):
+    """TRANSLATE: each character of source replaced by the one at its position in target (the first
+    occurrence counts), or removed where target is shorter."""
+    if s is None or source is None or target is None:
+        return None
+    table = {}
+    for i, c in enumerate(source):
+        table.setdefault(ord(c), target[i] if i < len(target) else None)
+    return s.translate(table)
+
+
+def sql_ascii(s):
+    if s is None:
+        return None
+    return ord(s[0]) if s else 0
+
+
+def sql_chr(n):
+    if n is None:
+        return None
+    if not 0 <= n <= 0x10FFFF or 0xD800 <= n <= 0xDFFF:
+        raise DataError(f"CHR({n}): not a valid Unicode code point")
+    return chr(n)
+
+
+def _digest(name):
+    def digest(s):
+        if s is None:
+            return None
+        return _hashlib.new(name, s.encode("utf-8", "surrogatepass")).hexdigest()
+    digest.__name__ = f"sql_{name}"
+    return digest
+
+
+sql_md5, sql_sha1, sql_sha256 = _digest("md5"), _digest("sha1"), _digest("sha256")
+
+
+def bit_count(n, bits):
+    """BIT_COUNT: set bits of the two's-complement form at the argument's width."""
+    if n is None:
+        return None
+    return bin(n & ((1 << bits) - 1)).count("1")
+
+
+# DuckDB's UPPER/LOWER map each character on its own (Unicode simple case mapping): no 'SS' for 'ß',
+# no final sigma, 'i' for 'İ'
+_UPPER_SINGLE: dict | None = None
+
+
+def _upper_single():
+    global _UPPER_SINGLE
+    if _UPPER_SINGLE is None:
+        multi = {chr(cp) for cp in range(0x20000) if not 0xD800 <= cp <= 0xDFFF and len(chr(cp).upper()) > 1}
+        table = {}
+        for cp in range(0x20000):
+            if 0xD800 <= cp <= 0xDFFF:
+                continue
+            low = chr(cp).lower()
+            if low in multi and low != chr(cp):
+                table.setdefault(low, chr(cp))  # the capital whose lowercase is the character
+        _UPPER_SINGLE = table
+    return _UPPER_SINGLE
+
+
+def duck_upper(s):
+    if s is None:
+        return None
+    u = s.upper()
+    if len(u) == len(s):
+        return u
+    table = _upper_single()
+    return "".join(c.upper() if len(c.upper()) == 1 else table.get(c, c) for c in s)
+
+
+def duck_lower(s):
+    if s is None:
+        return None
+    if "\u03a3" not in s and "\u0130" not in s:
+        return s.lower()
+    return "".join("i" if c == "\u0130" else c.lower() for c in s)
+
+
+def ascii_lower(s):
+    """SQLite's NOCASE: only ASCII letters fold."""
+    if s is None:
+        return None
+    return s.lower() if s.isascii() else "".join(c.lower() if c.isascii() else c for c in s)
+
+
+# -- more math ---------------------------------------------------------------------------------------
+
+def sql_trunc(x):
+    """TRUNC: toward zero; a DOUBLE keeps its sign (-0.5 gives -0.0) and inf/nan pass."""
+    if x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    if isinstance(x, decimal.Decimal):
+        return dec(x.to_integral_value(rounding=decimal.ROUND_DOWN))
+    if not math.isfinite(x):
+        return x
+    return math.copysign(float(math.trunc(x)), x)
+
+
+def _logarithm(fn):
+    """A logarithm with IEEE results where C's gives them (DuckDB): -inf at 0, NaN below."""
+    def log(x):
+        if x is None:
+            return None
+        x = float(x)
+        if x > 0:
+            return fn(x)
+        return -math.inf if x == 0 else NAN
+    return log
+
+
+sql_ln, sql_log10, sql_log2 = _logarithm(math.log), _logarithm(math.log10), _logarithm(math.log2)
+
+
+def sql_log(base, x):
+    """LOG(b, x) = log10(x) / log10(b), as DuckDB computes it."""
+    if base is None or x is None:
+        return None
+    return fdiv(sql_log10(x), sql_log10(base))
+
+
+def sql_exp(x):
+    if x is None:
+        return None
+    try:
+        return math.exp(float(x))
+    except OverflowError:
+        return math.inf
+
+
+# -- more dates --------------------------------------------------------------------------------------
+
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+
+
+def dayname(d):
+    return None if d is None else _DAY_NAMES[d.weekday()]
+
+
+def monthname(d):
+    return None if d is None else _MONTH_NAMES[d.month - 1]
+
+
+def last_day(d):
+    """LAST_DAY: the last day of the month, as a DATE."""
+    if d is None:
+        return None
+    return _add_months(datetime.date(d.year, d.month, 1), 1) - datetime.timedelta(days=1)
+
+
+def make_date(year, month, day):
+    if year is None or month is None or day is None:
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except (ValueError, OverflowError):
+        if 1 <= month <= 12 and 1 <= day <= 31 and not 1 <= year <= 9999:
+            raise DataError(f"make_date: year {year} is outside the supported range 1-9999") from None
+        raise DataError(f"make_date: date out of range: {year}-{month}-{day}") from None
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_days(year, month):
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 29 if month == 2 and leap else _MONTH_DAYS[month - 1]
+
+
+def age(a, b):
+    """AGE(a, b): a - b in years, months, days and time, field by field with borrows (as DuckDB and
+    Postgres compute it; a borrowed month is the length of the earlier timestamp's month)."""
+    if a is None or b is None:
+        return None
+    if not isinstance(a, datetime.datetime):
+        a = datetime.datetime(a.year, a.month, a.day)
+    if not isinstance(b, datetime.datetime):
+        b = datetime.datetime(b.year, b.month, b.day)
+    diff = [a.year - b.year, a.month - b.month, a.day - b.day, a.hour - b.hour, a.minute - b.minute,
+            a.second - b.second, a.microsecond - b.microsecond]
+    flipped = a < b
+    if flipped:
+        diff = [-x for x in diff]
+    years, months, days, hours, minutes, seconds, micros = diff
+    while micros < 0:
+        micros += 1_000_000
+        seconds -= 1
+    while seconds < 0:
+        seconds += 60
+        minutes -= 1
+    while minutes < 0:
+        minutes += 60
+        hours -= 1
+    while hours < 0:
+        hours += 24
+        days -= 1
+    while days < 0:
+        earlier = a if flipped else b
+        days += _month_days(earlier.year, earlier.month)
+        months -= 1
+    while months < 0:
+        months += 12
+        years -= 1
+    sign = -1 if flipped else 1
+    return Interval(sign * (years * 12 + months), sign * days,
+                    sign * (((hours * 60 + minutes) * 60 + seconds) * 1_000_000 + micros))

@@ -1,0 +1,75 @@
+"""Differential tests of the wider scalar function library (regular expressions, GLOB, SIMILAR TO,
+string slicing, SPLIT_PART, hashes, more math and date parts) against DuckDB."""
+
+import pytest
+from hypothesis import given
+
+from compiler import CompileError, Pipeline
+from tests.harness import Spec, check_random, hypothesis_settings, streams
+
+DDL = "CREATE TABLE t(a INT, d DOUBLE, c DECIMAL(10,2), s VARCHAR, s2 VARCHAR, dt DATE, ts TIMESTAMP)"
+TEXTS = ["abc", "a.b-c", "Hello World", "x1y22z333", "", "ÄbÇ", "a,b,,c", "foo_bar", "AbC"]
+PATTERNS = ["a", "^a", "[0-9]+", "b.c", "(a)(b)?", "\\d", "[[:alpha:]]+", "o+", ""]
+
+
+def spec(views, **domains):
+    return Spec(DDL, views, domains={"s": TEXTS, **domains})
+
+
+SPECS = {
+    "regex": spec({
+        "v_match": "SELECT s, regexp_matches(s, 'b.c') AS m, regexp_matches(s, '^[a-z]+$') AS lo, "
+                   "regexp_matches(s, 'ABC', 'i') AS ci, regexp_full_match(s, '[a-z]+') AS fm, "
+                   "s SIMILAR TO 'a.*' AS st, s ~ '[0-9]' AS tilde FROM t",
+        "v_dynamic": "SELECT s, s2, regexp_matches(s, s2) AS m FROM t",
+        "v_extract": "SELECT s, regexp_extract(s, '([a-z])([0-9]+)') AS e0, regexp_extract(s, '([a-z])([0-9]+)', 2) AS e2, "
+                     "regexp_extract(s, '[[:upper:]]\\w*') AS up FROM t",
+        "v_replace": "SELECT s, regexp_replace(s, '[aeiou]', '*') AS r1, regexp_replace(s, '[aeiou]', '*', 'g') AS rg, "
+                     "regexp_replace(s, '(\\w)(\\w)', '\\2\\1', 'g') AS sw FROM t",
+        "v_where": "SELECT s FROM t WHERE regexp_matches(s, '\\d{2}')",
+    }, s2=PATTERNS),
+    "glob": spec({
+        "v_glob": "SELECT s, s GLOB 'a*' AS g1, s GLOB '*[0-9]*' AS g2, s GLOB '?b?' AS g3, s GLOB s2 AS g4 FROM t",
+    }, s2=["a*", "*", "?b?", "[a-c]*", ""]),
+    "strings": spec({
+        "v_split": "SELECT s, split_part(s, ',', 2) AS p2, split_part(s, '-', 1) AS p1, split_part(s, ',', -1) AS pl, "
+                   "split_part(s, ',', a) AS pa FROM t",
+        "v_slice": "SELECT s, s[2] AS e2, s[1:2] AS sl, s[2:] AS tail, s[:3] AS head, s[-2:] AS neg FROM t",
+        "v_misc": "SELECT s, translate(s, 'abc', 'xy') AS tr, md5(s) AS h, ascii(s) AS asc1, "
+                  "upper(s) AS u, lower(s) AS l FROM t",
+        "v_chr": "SELECT a, chr(a + 65) AS ch FROM t WHERE a BETWEEN 0 AND 50",
+    }),
+    "math": spec({
+        "v_math": "SELECT d, trunc(d) AS tr, trunc(c) AS tc, exp(a) AS ex, pi() AS p, bit_count(a) AS bc FROM t",
+        "v_log": "SELECT d, ln(d) AS l, log(d) AS l10, log2(d) AS l2, log10(d) AS lg, log(2, d) AS lb "
+                 "FROM t WHERE d > 0",
+    }, d=[0.5, 1.0, 2.0, 10.0, 123.25, -3.5]),
+    "dates": spec({
+        "v_parts": "SELECT dt, date_part('year', dt) AS y, year(dt) AS y2, month(ts) AS m, day(dt) AS d, "
+                   "hour(ts) AS h, quarter(dt) AS q, week(dt) AS w, dayname(dt) AS dn, monthname(ts) AS mn FROM t",
+        "v_more": "SELECT dt, last_day(dt) AS ld, make_date(2024, a, 1) AS md, epoch(ts) AS ep, "
+                  "age(ts, TIMESTAMP '2020-01-01 00:00:00') AS ag FROM t WHERE a BETWEEN 1 AND 12",
+    }),
+}
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_functions(name, rnd):
+    check_random(SPECS[name], rnd)
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT regexp_matches(s, '(?<=a)b') FROM t", "regular expression"),
+    ("SELECT regexp_matches(s, '(') FROM t", "invalid regular expression"),
+    ("SELECT regexp_matches(s, 'a', 'z') FROM t", "unrecognized regular expression option"),
+    ("SELECT hash(s) FROM t", "HASH"),
+    ("SELECT age(ts) FROM t", "not deterministic"),
+])
+def test_refused(sql, message):
+    p = Pipeline()
+    p.execute(DDL)
+    with pytest.raises(CompileError, match=message):
+        p.execute(f"CREATE VIEW v AS {sql}")
+    assert "v" not in p.views
