@@ -584,16 +584,19 @@ class CompiledReducer:
         return tuple(f.result(s) for f, s in zip(self.functions, state))
 
 
-def compiled_reducer(cg: Codegen, aggs, functions, value_code):
+def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     """Generate extract/apply for aggregate calls ``aggs`` with runtime aggregate ``functions``;
-    ``value_code(agg)`` gives the Python expression of one argument over row ``r``."""
+    ``value_code(agg)`` gives the Python expression of one argument over row ``r``.  The group key
+    (expressions ``keys``) is inlined in extract, so its key function argument goes unused."""
     from runtime import aggregates as A
 
     ext = cg.fresh_name("extract")
     app = cg.fresh_name("apply")
     values = [value_code(a) for a in aggs]
     names = [f"v{i}" for i in range(len(aggs))]
-    packed = ", ".join(["k(r)", "w"] + values)
+    key_items = [cg.value(x, row_col("r")) for x in keys]
+    key = f"({', '.join(key_items)}{',' if len(key_items) == 1 else ''})"
+    packed = ", ".join([key, "w"] + values)
     lines = [f"def {ext}(delta, k):", f"    return [({packed}) for r, w in delta.items()]"]
     cg.compile("\n".join(lines), ext)
     fn_names = []

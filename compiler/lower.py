@@ -237,13 +237,10 @@ class Lowering:
         if self.nested:
             raise CompileError("aggregation inside a recursive CTE must not read the recursion")
         src = self.lower(node.input)
-        key_fn = G.row_function(self.cg, node.keys, "group_key") if node.keys else _unit_key
-        reducer = self.reducer(node.aggs)
-        return self.add(Aggregate(src, key_fn, reducer, global_=not node.keys), "aggregate")
-
-    def reducer(self, aggs):
-        functions = [self.aggregate_function(a) for a in aggs]
-        return G.compiled_reducer(self.cg, aggs, functions, self.argument_code)
+        functions = [self.aggregate_function(a) for a in node.aggs]
+        reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
+        # the generated reducer computes the group key itself: no key function to call
+        return self.add(Aggregate(src, None, reducer, global_=not node.keys), "aggregate")
 
     def aggregate_function(self, a: P.AggCall):
         kind = _number_kind(a.arg.type) if a.arg is not None else None

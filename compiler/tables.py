@@ -152,8 +152,12 @@ class Table:
 
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""
-        contents = self.contents
-        for r, w in self.pending.items():
+        contents, pending = self.contents, self.pending
+        if pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending):
+            contents.update(pending)  # only new rows (a bulk insert): nothing to add up or remove
+            self.pending = {}
+            return
+        for r, w in pending.items():
             n = contents.get(r, 0) + w
             if n:
                 contents[r] = n

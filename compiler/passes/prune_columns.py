@@ -87,8 +87,18 @@ def _rewrite(node, required, memo):
         mapping = dict(lm)
         mapping.update({i + nl: j + nl2 for i, j in rm.items()})
         residual = _renumber(node.residual, mapping) if node.residual is not None else None
-        return (P.Join(left, right, node.kind, tuple(_renumber(k, lm) for k in node.left_keys),
-                       tuple(_renumber(k, rm) for k in node.right_keys), node.null_safe, residual), mapping)
+        join = P.Join(left, right, node.kind, tuple(_renumber(k, lm) for k in node.left_keys),
+                      tuple(_renumber(k, rm) for k in node.right_keys), node.null_safe, residual)
+        if node.kind != "inner" or len(required) >= len(join.fields):
+            return join, mapping
+        # the parent reads fewer columns than the joined row has (keys, say, or columns only the
+        # residual reads): an inner join builds only those (the projection becomes the join's output
+        # row when lowered), so its output rows are narrower and consolidate more
+        kept = sorted(required)
+        fields = join.fields
+        proj = P.Project(join, tuple(P.col(fields, mapping[i]) for i in kept),
+                         tuple(fields[mapping[i]].name for i in kept))
+        return proj, {old: new for new, old in enumerate(kept)}
     if isinstance(node, P.Semijoin):
         nl = len(node.left.fields)
         left_need = {i for i in required if i < nl}

@@ -9,7 +9,7 @@ aggregate (no GROUP BY) has exactly one group, (), which always exists: it outpu
 empty input, emitted the first time the operator runs.
 
 A reducer provides ``new() -> state``, ``extract(delta, key_fn) -> items`` (evaluates keys and
-arguments, changing nothing), ``apply(groups, items, sign) -> touched keys`` (folds items into the
+arguments, changing nothing; a generated reducer computes keys inline and is given no key_fn), ``apply(groups, items, sign) -> touched keys`` (folds items into the
 groups ``{key: [row count, state]}``, exactly invertible: sign -1 undoes sign +1) and
 ``result(state) -> tuple``; the output row is ``group key + result``.  runtime.aggregates.Reducer
 builds one from aggregate functions; the compiler generates specialised ones.
