@@ -475,7 +475,8 @@ class Pipeline:
     def insert(self, table: str, rows) -> None:
         """Queue rows (tuples in column order, or dicts by column name) for insertion."""
         t = self._table(table)
-        t.queue_insert([self._row(t, r) for r in rows])
+        check = t.check  # the fast path inline: rows that already have the right types
+        t.queue_insert([check(r) or self._row(t, r) for r in rows])
 
     def delete(self, table: str, rows) -> None:
         """Queue rows for deletion; each must be present (counting queued changes)."""
