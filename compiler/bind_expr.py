@@ -792,12 +792,18 @@ class ExprBinder:
             t = from_sqlglot(node.to, self.dialect)
         except LookupError as e:
             raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
-        if isinstance(node, exp.TryCast):
-            raise self.error(node, "TRY_CAST is not supported")
         if a.type.kind == "null" or (isinstance(a, Lit) and a.value is None):
             return Lit(None, t)
         if t.kind == "interval":
             raise self.error(node, "CAST to INTERVAL is not supported")
+        if isinstance(node, exp.TryCast):
+            # NULL where the conversion fails; an error in computing the argument is still an error
+            if isinstance(a, Lit):
+                try:
+                    return Lit(self.convert_literal(a.value, a.type, t, node), t)
+                except CompileError:
+                    return Lit(None, t)
+            return Call("try_cast", (a,), t, True, t)
         if isinstance(a, Lit):
             return Lit(self.convert_literal(a.value, a.type, t, node), t)
         return Call("cast", (a,), t, a.nullable, t)

@@ -221,6 +221,11 @@ class Codegen:
             return out
         if fn == "cast":
             return self._cast(e, col)
+        if fn == "try_cast":  # the cast as a function of its argument's value, failures made NULL
+            x = e.args[0]
+            conversion = self._cast(Call("cast", (Col(0, x.type, x.nullable),), e.type, x.nullable, e.extra),
+                                    lambda i: "_v")
+            return f"_try_cast(lambda _v: {conversion}, {self.value(x, col)})"
         if fn == "to_text":
             helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
             return self._strict(args, col, lambda a: f"{helper}({a})")

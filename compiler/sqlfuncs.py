@@ -499,6 +499,14 @@ def to_text_sqlite(v) -> str:
     return to_text(v)
 
 
+def try_cast(conversion, v):
+    """TRY_CAST: the conversion of v, or NULL where it fails."""
+    try:
+        return conversion(v)
+    except (DataError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
 def cast_int(v, bits: int, truncate: bool):
     """CAST(v AS integer type): floats round half away from zero (DuckDB) or truncate (SQLite)."""
     if v is None:
@@ -555,6 +563,8 @@ def cast_float(v, strict: bool = True):
                 m = re.match(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", v.strip())
                 return float(m.group(0)) if m else 0.0
             raise DataError(f"cannot cast {v!r} to DOUBLE") from None
+    if not isinstance(v, (int, float, decimal.Decimal)):
+        raise DataError(f"cannot cast {v!r} to DOUBLE")
     return float(v)
 
 
@@ -565,7 +575,7 @@ def cast_decimal(v, scale: int, precision: int):
         d = v if isinstance(v, decimal.Decimal) else decimal.Decimal(repr(v) if isinstance(v, float) else
                                                                       str(v).strip() if isinstance(v, str)
                                                                       else v)
-    except decimal.InvalidOperation:
+    except (decimal.InvalidOperation, TypeError):
         raise DataError(f"cannot cast {v!r} to DECIMAL({precision},{scale})") from None
     q = dec(d.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP, context=DC))
     if abs(q) >= decimal.Decimal(10) ** (precision - scale):
@@ -582,6 +592,8 @@ def cast_bool(v):
             return True
         if t in ("false", "f", "0", "no", "n"):
             return False
+        raise DataError(f"cannot cast {v!r} to BOOLEAN")
+    if not isinstance(v, (int, float, decimal.Decimal)):
         raise DataError(f"cannot cast {v!r} to BOOLEAN")
     return bool(v)
 

@@ -4,7 +4,7 @@ string slicing, SPLIT_PART, hashes, more math and date parts) against DuckDB."""
 import pytest
 from hypothesis import given
 
-from compiler import CompileError, Pipeline
+from compiler import CompileError, DataError, Pipeline
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = "CREATE TABLE t(a INT, d DOUBLE, c DECIMAL(10,2), s VARCHAR, s2 VARCHAR, dt DATE, ts TIMESTAMP)"
@@ -50,6 +50,14 @@ SPECS = {
         "v_more": "SELECT dt, last_day(dt) AS ld, make_date(2024, a, 1) AS md, epoch(ts) AS ep, "
                   "age(ts, TIMESTAMP '2020-01-01 00:00:00') AS ag FROM t WHERE a BETWEEN 1 AND 12",
     }),
+    "try_cast": spec({
+        "v_try": "SELECT s, TRY_CAST(s AS INT) AS i, TRY_CAST(s AS DOUBLE) AS f, TRY_CAST(s AS DATE) AS d, "
+                 "TRY_CAST(s AS BOOLEAN) AS b, TRY_CAST(s AS DECIMAL(4,1)) AS n, TRY_CAST('x' AS INT) AS k FROM t",
+        "v_narrow": "SELECT a, d, TRY_CAST(a AS TINYINT) AS t8, TRY_CAST(d AS INT) AS di, TRY_CAST(d * 1e9 AS INT) AS big, "
+                    "TRY_CAST(dt AS VARCHAR) AS dv, TRY_CAST(ts AS DATE) AS td FROM t",
+        "v_where": "SELECT s FROM t WHERE TRY_CAST(s AS INT) IS NOT NULL",
+    }, s=["1", " 7 ", "-3", "1.5", "2024-02-29", "2023-02-29", "true", "no", "abc", ""],
+       a=[0, 1, 127, 128, -128, -129, 300], d=[0.5, 2.5, 1e10, -3.25, 127.4]),
 }
 
 
@@ -73,3 +81,14 @@ def test_refused(sql, message):
     with pytest.raises(CompileError, match=message):
         p.execute(f"CREATE VIEW v AS {sql}")
     assert "v" not in p.views
+
+
+def test_try_cast_keeps_argument_errors():
+    """TRY_CAST makes a failed conversion NULL, not a failure to compute its argument (as DuckDB)."""
+    p = Pipeline()
+    p.execute(DDL)
+    p.execute("CREATE VIEW v AS SELECT TRY_CAST(a // 0 AS INT) AS x FROM t")
+    p.insert("t", [(1, None, None, None, None, None, None)])
+    with pytest.raises(DataError, match="division by zero"):
+        p.step()
+    assert p.view("v").rows() == []
