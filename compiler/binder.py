@@ -72,6 +72,12 @@ class Rel:
         i = self.ast_map.get(node) if self.ast_map else None
         if i is None and isinstance(node, exp.Column):
             i = self.scope.get((node.table, node.name))
+            if i is None and not node.table and _in_aggregate(node):
+                # qualify leaves a name bare in an aggregate's FILTER in HAVING when a select alias
+                # has it too; inside an aggregate it is the input column (as in DuckDB), if just one
+                found = {j for (_, name), j in self.scope.items() if name == node.name}
+                if len(found) == 1:
+                    i = found.pop()
         if i is None:
             if self.grouped:
                 # a.x inside COALESCE(a.x, b.x) is the USING column x the user wrote
@@ -1042,9 +1048,9 @@ def aggregate_level(agg):
     """The SELECT an aggregate (with its FILTER, if any) belongs to: the innermost one whose FROM
     defines a table it reads (its own SELECT if it reads none, like COUNT(*))."""
     owner = _owner(agg)
-    # columns of subqueries inside the argument that those subqueries define do not count
-    inside = [c for child in agg.iter_expressions() for c in free_columns(child)]
-    tables = {c.table for c in inside if isinstance(c, exp.Column) and c.table}
+    # only the columns it reads directly count: one read inside a subquery in the argument leaves
+    # the aggregate where it is (as in DuckDB: SUM((SELECT o.x)) is the subquery's aggregate)
+    tables = {c.table for c in agg.find_all(exp.Column) if c.table and _owner(c) is owner}
     select = owner
     while select is not None:
         if tables & select_aliases(select):
@@ -1109,6 +1115,16 @@ def _from_reads_outer(select) -> bool:
             if any(node is clause for clause in clauses):
                 return True
             node = node.parent
+    return False
+
+
+def _in_aggregate(node) -> bool:
+    """Is node inside an aggregate call (its arguments or FILTER clause) of its own SELECT?"""
+    p = node.parent
+    while p is not None and not isinstance(p, exp.Select):
+        if isinstance(p, (exp.AggFunc, exp.Filter)):
+            return True
+        p = p.parent
     return False
 
 

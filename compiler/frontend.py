@@ -217,6 +217,8 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
                 if cols:
                     schema.setdefault(cte.alias, {c: "UNKNOWN" for c in cols})
     using = {id(j): [c.name for c in j.args["using"]] for j in query.find_all(exp.Join) if j.args.get("using")}
+    # a NATURAL join's names are its sides' common columns, which only qualify works out: None
+    using.update({id(j): None for j in query.find_all(exp.Join) if j.method == "NATURAL"})
     try:
         query = qualify(query, schema=schema, dialect=dialect, quote_identifiers=False,
                         identify=False, validate_qualify_columns=True)
@@ -261,16 +263,18 @@ def _expand_using_leftovers(query, using: dict) -> None:
     """qualify writes a USING column x as COALESCE(a.x, b.x) in the select list, WHERE and ORDER BY
     but leaves it bare in some clauses (QUALIFY; HAVING when x is not selected): write those the
     same way.  ``using`` maps id(join) to its USING names, taken before qualify turned them into ON
-    equalities (a.x = b.x, one per name)."""
+    equalities (a.x = b.x, one per name); None for a NATURAL join, whose equalities qualify wrote
+    are all such."""
     for select in query.find_all(exp.Select):
         tables: dict = {}  # USING name -> the tables holding it, in join order
         for j in select.args.get("joins") or []:
-            names = using.get(id(j))
-            if not names or j.args.get("on") is None:
+            if id(j) not in using or j.args.get("on") is None:
                 continue
+            names = using[id(j)]
             for eq in j.args["on"].find_all(exp.EQ):
                 l, r = eq.this, eq.expression
-                if isinstance(l, exp.Column) and isinstance(r, exp.Column) and l.name == r.name in names:
+                if isinstance(l, exp.Column) and isinstance(r, exp.Column) and l.name == r.name and \
+                        (names is None or l.name in names):
                     held = tables.setdefault(l.name, [])
                     for c in (l, r):
                         if c.table not in held:

@@ -407,10 +407,10 @@ def _free(node, bound, out) -> None:
             out.append(node)
         return
     if _aggregate_unit(node):
-        inside: list = []
-        for child in node.iter_expressions():
-            _free(child, frozenset(), inside)
-        cols = [c for c in inside if isinstance(c, exp.Column)]
+        # only the columns it reads directly decide (as in DuckDB: in SUM((SELECT o.x)) the
+        # subquery's outer reference does not make the aggregate an outer one)
+        owner = node.find_ancestor(exp.Select)
+        cols = [c for c in node.find_all(exp.Column) if c.find_ancestor(exp.Select) is owner]
         if cols and all(c.table and c.table not in bound for c in cols):
             out.append(node)  # an aggregate over outer columns only: the outer query computes it
             return

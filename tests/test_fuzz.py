@@ -18,7 +18,12 @@ from tests.harness import LONG
 N_CASES = int(os.environ.get("DELTASQL_FUZZ_CASES") or (2000 if LONG else 250))
 
 # seed -> the BUGS.md entry its failure is an instance of
-KNOWN: dict = {}
+KNOWN: dict = {
+    # DuckDB evaluates CAST(2 / q1.b AS INT) on a row the join never pairs (b = 0: inf does not fit)
+    # and fails; deltasql evaluates WHERE on joined pairs only and answers.  SQL leaves the order of
+    # evaluation open, so neither is wrong; the case stays to show if either side changes.
+    1837: "fuzz #36 DuckDB raises on an expression over a row the query does not need (evaluation order)",
+}
 
 
 def _param(seed):

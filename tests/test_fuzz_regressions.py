@@ -256,3 +256,34 @@ def test_grouping_parenthesized_argument(sql):
 def test_outer_and_inner_aggregate_in_subquery(sql):
     check(T_U, sql, [[("+", "t", (1, 1)), ("+", "t", (2, 1)), ("+", "t", (5, 2)), ("+", "u", (10,)), ("+", "u", (1,))],
                      [("-", "u", (1,))]])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT COUNT(*) AS c FROM t AS q1 NATURAL JOIN t AS q2 HAVING COUNT(*) FILTER (WHERE s = 'a') > 0",
+    "SELECT COUNT(*) AS c FROM t AS q1 NATURAL LEFT JOIN t AS q2 HAVING MAX(s) = 'b'",
+    "SELECT k FROM t AS q1 NATURAL JOIN t AS q2 QUALIFY SUM(k) OVER () > 1",
+])
+def test_natural_join_column_in_having_and_qualify(sql):
+    """fuzz #33: a NATURAL join's merged column, left bare by qualify in HAVING / QUALIFY."""
+    check("CREATE TABLE t(k INT, s VARCHAR)", sql, [[("+", "t", (1, "a")), ("+", "t", (2, "b"))],
+                                                    [("-", "t", (1, "a"))]])
+
+
+def test_aggregate_filter_name_shadowed_by_select_alias():
+    """fuzz #34: inside an aggregate (its FILTER too) a name is the input column, not the select alias."""
+    check("CREATE TABLE t(k INT)",
+          "SELECT 'x' AS c1 FROM (SELECT k, 'a' AS c1 FROM t) AS d GROUP BY d.k "
+          "HAVING COUNT(*) FILTER (WHERE c1 = 'a') > 0",
+          [[("+", "t", (1,)), ("+", "t", (2,))]])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT g, (SELECT SUM((SELECT MAX(3) FROM t AS q3 WHERE t.g > 1)) FROM u) AS s FROM t",
+    "SELECT g, (SELECT SUM((SELECT t.g)) FROM u) AS s FROM t",
+    "SELECT g FROM t WHERE (SELECT SUM((SELECT t.g)) FROM u) > 2",
+])
+def test_aggregate_of_subquery_with_outer_reference_is_local(sql):
+    """fuzz #35: SUM((SELECT outer.x)) aggregates in its own query (DuckDB counts only the columns an
+    aggregate reads directly when deciding which query computes it)."""
+    check(T_U, sql, [[("+", "t", (1, 1)), ("+", "t", (2, 1)), ("+", "t", (3, 2)), ("+", "u", (10,)), ("+", "u", (20,))],
+                     [("-", "u", (10,))]])
