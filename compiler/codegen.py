@@ -491,11 +491,9 @@ def predicate_function(cg: Codegen, expr, name_hint: str = "pred"):
     return cg.compile(f"def {name}(r):\n    return bool({cg.truth(expr, row_col('r'))})", name)
 
 
-def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, item=None, name_hint: str = "join"):
+def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join"):
     """The bilinear join kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) with the residual condition and the
-    output row (default: left row + right row) inlined.  Given ``item`` (the codes of an aggregate's
-    group key, ``w`` and argument values over the pair ra, rb), it returns the aggregate's items for
-    the matched pairs instead of a Z-set (see Lowering._join_aggregate)."""
+    output row (default: left row + right row) inlined."""
     name = cg.fresh_name(name_hint)
 
     def col(i):
@@ -513,16 +511,11 @@ def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, item=None,
         if test is not None:
             out.append(f"{indent}if {test}:")
             indent += "    "
-        if item is not None:
-            w = "wa * wb" if sign == "+" else "-(wa * wb)"
-            out.append(f"{indent}append(({', '.join(w if x == 'w' else x for x in item)}))")
-            return out
         out.append(f"{indent}r = {make}")
         out.append(f"{indent}out[r] = get(r, 0) {sign} wa * wb")
         return out
 
-    start = ["    out = []", "    append = out.append"] if item is not None else ["    out = {}", "    get = out.get"]
-    lines = [f"def {name}(da, db, ia, ib):"] + start + [
+    lines = [f"def {name}(da, db, ia, ib):", "    out = {}", "    get = out.get",
              "    for k, rows in da.items():", "        other = ib.get(k)", "        if other:",
              "            for ra, wa in rows.items():", "                for rb, wb in other.items():"]
     lines += pair(" " * 20, "+")
@@ -532,7 +525,7 @@ def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, item=None,
     lines += ["    if da and db:", "        for k in da.keys() & db.keys():",
               "            for ra, wa in da[k].items():", "                for rb, wb in db[k].items():"]
     lines += pair(" " * 20, "-")
-    lines.append("    return out" if item is not None else "    return _drop_zeros(out)")
+    lines.append("    return _drop_zeros(out)")
     return cg.compile("\n".join(lines), name)
 
 
@@ -596,12 +589,10 @@ class CompiledReducer:
         return tuple(f.result(s) for f, s in zip(self.functions, state))
 
 
-def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code, prepacked: bool = False):
+def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     """Generate extract/apply for aggregate calls ``aggs`` with runtime aggregate ``functions``;
     ``value_code(agg)`` gives the Python expression of one argument over row ``r``.  The group key
-    (expressions ``keys``) is inlined in extract, so its key function argument goes unused.
-    ``prepacked``: the input already is the list of items (a join kernel built them), so extract
-    passes it through."""
+    (expressions ``keys``) is inlined in extract, so its key function argument goes unused."""
     from runtime import aggregates as A
 
     ext = cg.fresh_name("extract")
@@ -611,8 +602,7 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code, prepacked: 
     key_items = [cg.value(x, row_col("r")) for x in keys]
     key = f"({', '.join(key_items)}{',' if len(key_items) == 1 else ''})"
     packed = ", ".join([key, "w"] + values)
-    lines = [f"def {ext}(delta, k):", "    return delta" if prepacked else
-             f"    return [({packed}) for r, w in delta.items()]"]
+    lines = [f"def {ext}(delta, k):", f"    return [({packed}) for r, w in delta.items()]"]
     cg.compile("\n".join(lines), ext)
     fn_names = []
     for f in functions:

@@ -236,58 +236,11 @@ class Lowering:
     def _Aggregate(self, node):
         if self.nested:
             raise CompileError("aggregation inside a recursive CTE must not read the recursion")
+        src = self.lower(node.input)
         functions = [self.aggregate_function(a) for a in node.aggs]
-        fused = self._join_feeding(node.input) if all(_additive(f) for f in functions) else None
-        if fused is not None:
-            src, reducer = self._join_aggregate(node, functions, *fused)
-        else:
-            src = self.lower(node.input)
-            reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
+        reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
         # the generated reducer computes the group key itself: no key function to call
         return self.add(Aggregate(src, None, reducer, global_=not node.keys), "aggregate")
-
-    def _join_feeding(self, plan):
-        """(inner join, residual, output row) when ``plan`` is an inner join with filters and one
-        projection above it (what _linear folds into the join), else None."""
-        child, steps = self._chain(plan)
-        if not (isinstance(child, P.Join) and child.kind == "inner"):
-            return None
-        residual, output, rest = _fold_into_join(steps)
-        if rest:
-            return None
-        return child, residual, output
-
-    def _join_aggregate(self, node, functions, join, residual, output):
-        """An inner join feeding an aggregate whose functions only add up weighted values: the join
-        kernel emits the aggregate's items (group key, weight, argument values) for each matched pair
-        directly.  Law: the aggregate of Δ(a ⋈ b) is the sum over the pairs of Δa ⋈ Ib + Ia ⋈ Δb − Δa ⋈ Δb,
-        in any order and unconsolidated, because each of these functions is a sum over its input's
-        weighted rows; so the join's output Z-set (a dict, consolidated, then read again to extract
-        items) never needs to be built."""
-        nl = len(join.left.fields)
-
-        def pair_col(i):
-            return f"ra[{i}]" if i < nl else f"rb[{i - nl}]"
-
-        if output is None:
-            col = pair_col
-        else:
-            # a column of the projected row is the code of its expression over the pair (column
-            # references in practice; a computed column is recomputed where it is read)
-            codes = [self.cg.value(x, pair_col) for x in output]
-            col = codes.__getitem__
-        res = join.residual
-        if residual is not None:
-            res = residual if res is None else _and(res, residual)
-        key = [self.cg.value(k, col) for k in node.keys]
-        item = [f"({', '.join(key)}{',' if len(key) == 1 else ''})", "w"] + \
-            [self.argument_code(a, col) for a in node.aggs]
-        a = self.arrange(join.left, join.left_keys, join.null_safe)
-        b = self.arrange(join.right, join.right_keys, join.null_safe)
-        kernel = G.join_kernel(self.cg, nl, res, None, item=item)
-        src = self.add(Join(a, b, kernel=kernel), "join")
-        reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code, prepacked=True)
-        return src, reducer
 
     def aggregate_function(self, a: P.AggCall):
         kind = _number_kind(a.arg.type) if a.arg is not None else None
@@ -347,10 +300,10 @@ class Lowering:
         name = self.cg.fresh_name("agg_arg")
         return self.cg.compile(f"def {name}(r):\n    return {self.argument_code(a)}", name)
 
-    def argument_code(self, a: P.AggCall, col=None) -> str:
-        """The Python expression of an aggregate's argument over row ``r`` (or the columns ``col``)."""
+    def argument_code(self, a: P.AggCall) -> str:
+        """The Python expression of an aggregate's argument over row ``r``."""
         cg = self.cg
-        col = col or G.row_col("r")
+        col = G.row_col("r")
         if a.fn == "count_star":
             value = "1"
         elif isinstance(a.arg, Call) and a.arg.fn == "pair":  # two arguments: a tuple of both
@@ -550,12 +503,6 @@ def _flip(node: P.Join) -> P.Project:
 def _number_kind(t) -> str:
     """How the aggregates of runtime/ keep a number of type t exactly: int, float or decimal."""
     return "float" if t.kind == "float" else "decimal" if t.kind == "decimal" else "int"
-
-
-def _additive(f) -> bool:
-    """Does the aggregate function only add up weighted values, so that its input may arrive
-    unconsolidated and in any order?"""
-    return type(f) in (A.CountStar, A.Count, A.Sum, A.Avg, A.Total)
 
 
 def _unit_key(row):
