@@ -33,6 +33,9 @@ class NestedJoin(Operator):
 
     def eval(self, da: dict, db: dict) -> dict:
         now = self.circuit.scope.time
+        if not da and not db:  # idle but for the work scheduled at this time, if any
+            out = self.pending.pop(now, None)
+            return drop_zeros(out) if out else {}
         out = self.pending.pop(now, None) or {}
         if da:
             keyed = _keyed(da, self.left_key)  # user code first: nothing changes if it raises

@@ -100,6 +100,7 @@ class Scope(Operator):
         self.feedbacks: list[Feedback] = []
         self.exports: list[Operator] = []
         self.time: tuple = ()
+        self._timed: list | None = None  # timed_operators(), listed at the first run (bodies are built by then)
 
     def attach(self, circuit: Circuit) -> None:
         super().attach(circuit)
@@ -134,7 +135,14 @@ class Scope(Operator):
     def _has_later_work(self, prefix: tuple, i: int) -> bool:
         depth = len(prefix)
         for op in self._timed:
-            for t in op.pending_times():
+            times = op.pending_times()
+            if not times:
+                continue
+            if not depth:  # a scope in the root circuit: every pending time is one of its own
+                if any(t[0] > i for t in times):
+                    return True
+                continue
+            for t in times:
                 if t[:depth] == prefix and t[depth] > i:
                     return True
         return False
@@ -146,7 +154,8 @@ class Scope(Operator):
     # -- running --------------------------------------------------------------------------------
     def eval(self, *deltas):
         prefix = self.parent_time
-        self._timed = list(self.timed_operators())
+        if self._timed is None:
+            self._timed = list(self.timed_operators())
         if not any(deltas) and not self._has_work_under(prefix):
             return ()
         for imp, d in zip(self.imports, deltas):
