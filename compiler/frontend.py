@@ -283,7 +283,12 @@ def _expand_using_leftovers(query, using: dict) -> None:
             continue
         aliases = {p.alias for p in select.expressions if p.alias}
         for col in list(select.find_all(exp.Column)):
-            if col.table or col.name not in tables or col.name in aliases:
+            if col.table or col.name not in tables:
+                continue
+            # a select-list name shadows the USING column, except inside an ORDER BY expression,
+            # where a bare name is an input column first (ORDER BY SIGN(x))
+            in_order_expr = not isinstance(col.parent, exp.Ordered) and col.find_ancestor(exp.Ordered) is not None
+            if col.name in aliases and not in_order_expr:
                 continue
             if col.find_ancestor(exp.Select) is not select:
                 continue

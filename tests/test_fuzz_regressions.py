@@ -287,3 +287,15 @@ def test_aggregate_of_subquery_with_outer_reference_is_local(sql):
     aggregate reads directly when deciding which query computes it)."""
     check(T_U, sql, [[("+", "t", (1, 1)), ("+", "t", (2, 1)), ("+", "t", (3, 2)), ("+", "u", (10,)), ("+", "u", (20,))],
                      [("-", "u", (10,))]])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT q2.k, k AS c2, q1.a AS a1, q2.a AS a2 FROM t AS q1 JOIN t AS q2 USING (k) ORDER BY SIGN(k), k, a1, a2",
+    "SELECT q2.k * 10 AS k, q1.a AS a1, q2.a AS a2 FROM t AS q1 FULL JOIN t AS q2 USING (k) ORDER BY -k, a1, a2",
+])
+def test_using_column_inside_order_by_expression(sql):
+    """fuzz #37: inside an ORDER BY expression a bare USING name is the join's column even when an
+    output column has the name ("ambiguous column name" before)."""
+    check("CREATE TABLE t(k INT, a INT)", sql,
+          [[("+", "t", (1, 5)), ("+", "t", (-2, 6)), ("+", "t", (3, 7)), ("+", "t", (-2, 8))], [("-", "t", (1, 5))]],
+          ordered=True)
