@@ -17,7 +17,7 @@ from runtime.aggregates import SKIP, _ExactFloatSum
 from runtime.zset import drop_zeros
 
 from . import sqlfuncs as F
-from .expr import Call, Case, Col, Lit
+from .expr import Call, Case, Col, Lit, columns_used
 from .types import int_range
 
 COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -190,10 +190,11 @@ class Codegen:
             return f"({self.value(args[0], col)} == {self.value(args[1], col)})"
         if fn in ("is_null", "is_not_null") and isinstance(args[0], Lit):
             return repr((args[0].value is None) == (fn == "is_null"))
-        if fn == "is_null":
-            return f"({self.value(args[0], col)} is None)"
-        if fn == "is_not_null":
-            return f"({self.value(args[0], col)} is not None)"
+        if fn in ("is_null", "is_not_null"):
+            code = self.value(args[0], col)
+            if not columns_used(args[0]):  # a constant expression: Python would fold it and warn
+                code = f"({self.tmp()} := {code})"  # that `'aA' is None` compares with a literal
+            return f"({code} is {'' if fn == 'is_null' else 'not '}None)"
         if fn in ("and", "or"):
             a, b = self.tmp(), self.tmp()
             A, B = self.value(args[0], col), self.value(args[1], col)
