@@ -16,6 +16,7 @@ from . import re2
 from . import sqlfuncs as F
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
+from .frontend import using_binding
 from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP,
                     TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
 
@@ -186,8 +187,9 @@ class ExprBinder:
             if self.dialect.decimal_is_float:
                 return Lit(float(text), DOUBLE)
             d = decimal.Decimal(text)
-            digits = len(d.as_tuple().digits)
-            scale = max(-d.as_tuple().exponent, 0)
+            # DuckDB types a literal by its text: every digit written counts (0.005 is DECIMAL(4,3))
+            digits = sum(ch.isdigit() for ch in text)
+            scale = len(text.split(".", 1)[1])
             if digits > 38:
                 return Lit(float(text), DOUBLE)
             return Lit(d, decimal_type(max(digits, scale, 1), scale))
@@ -738,6 +740,12 @@ class ExprBinder:
         return Case(((cond, a),), b, t, a.nullable or b.nullable)
 
     def _Coalesce(self, node):
+        select = node.find_ancestor(exp.Select)
+        if node.meta.get("using_column") and select is not None:  # (an ORDER BY key may be a detached copy)
+            # a USING column is the column it always equals where there is one (DuckDB's type too)
+            bound = using_binding(node, select)
+            if bound is not None:
+                return self.bind(bound)
         args = []
         nodes = [node.this] + list(node.expressions)
         for i, x in enumerate(nodes):

@@ -18,7 +18,7 @@ from . import plan as P
 from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not_
 from .errors import CompileError
 from .expr import Case, Col, Lit, conjuncts
-from .frontend import position, token_span, using_columns
+from .frontend import position, token_span, using_binding, using_columns
 from .passes.split_join import split_condition
 from .subqueries import SubqueryMixin, ast_conjuncts, free_columns
 from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, INTEGER, NULLTYPE, TEXT, TIMESTAMP, common_type, decimal_type
@@ -507,7 +507,7 @@ class QueryBinder(SubqueryMixin):
             new.ast_map.setdefault(k, prefix + i)
         for c in _using_references(node):
             # GROUP BY t.x also groups the USING column x when x is t.x in every row
-            bound = _using_binding(c, node)
+            bound = using_binding(c, node)
             if bound in key_nodes:
                 new.ast_map.setdefault(c, prefix + key_nodes.index(bound))
         for j, a in enumerate(agg_nodes):
@@ -1135,21 +1135,6 @@ def _using_references(select) -> list:
         if using_columns(n) and _owner(n) is select and n not in out:
             out.append(n)
     return out
-
-
-def _using_binding(using, select):
-    """The one column a USING column always equals, as DuckDB binds it: the leftmost table's for
-    a chain of inner and left joins, the right table's for one RIGHT JOIN; None for FULL JOIN."""
-    cols = using_columns(using)
-    sides = {}
-    for j in select.args.get("joins") or []:
-        sides[j.this.alias_or_name] = (j.args.get("side") or "").upper()
-    later = [sides.get(c.table) for c in cols[1:]]
-    if all(side in ("", "LEFT") for side in later):
-        return cols[0]
-    if len(cols) == 2 and later == ["RIGHT"]:
-        return cols[1]
-    return None
 
 
 def _windowed(node) -> bool:

@@ -230,6 +230,22 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     return query
 
 
+def using_binding(using, select):
+    """The one column a USING column always equals, as DuckDB binds it (its value and its type): the
+    leftmost table's for a chain of inner and left joins, the right table's for one RIGHT JOIN;
+    None for FULL JOIN (then it is the COALESCE)."""
+    cols = using_columns(using)
+    sides = {}
+    for j in select.args.get("joins") or []:
+        sides[j.this.alias_or_name] = (j.args.get("side") or "").upper()
+    later = [sides.get(c.table) for c in cols[1:]]
+    if all(side in ("", "LEFT") for side in later):
+        return cols[0]
+    if len(cols) == 2 and later == ["RIGHT"]:
+        return cols[1]
+    return None
+
+
 def using_columns(node) -> list | None:
     """The columns of COALESCE(a.x, b.x, …), the form qualify gives a USING column x; else None."""
     if not isinstance(node, exp.Coalesce):
@@ -250,6 +266,7 @@ def _place_using_forms(query, sql: str) -> None:
         if meta and "start" in meta:
             last = max(last, meta["end"] + 1)
         elif using_columns(node) and token_span(node) is None:
+            node.meta["using_column"] = True  # qualify's form of a USING column, not a user's COALESCE
             name = re.escape(node.this.name)
             m = re.compile(rf'(?<![\w."]){name}(?![\w"])|"{name}"', re.I).search(sql, last)
             if m is None:
@@ -295,6 +312,7 @@ def _expand_using_leftovers(query, using: dict) -> None:
             cols = [exp.column(col.name, table=t) for t in tables[col.name]]
             new = exp.Coalesce(this=cols[0], expressions=cols[1:]) if len(cols) > 1 else cols[0]
             new.meta.update(col.this.meta)  # the position of the x it replaces
+            new.meta["using_column"] = True
             col.replace(new)
 
 

@@ -114,10 +114,8 @@ def _bind_group(qb, ctes) -> None:
     # start from the anchors' nullability and widen until the terms agree (at most once per column)
     fields = {n: tuple(P.Field(f.name, f.type, _anchor_nullable(bound_terms[n], info[n], i)) for i, f in enumerate(fs))
               for n, fs in fields.items()}
-    # The column types: the anchors' types, widened once to what the recursive terms give for them
-    # (a DECIMAL(1,1) anchor doubled each step needs more digits; widening again would only chase
-    # the limit of 38).
-    types_widened = False
+    # The column types are the anchors' (as DuckDB types them): a recursive term's values are cast to
+    # them, so a DECIMAL(2,1) anchor doubled until 12.0 fails, and an INTEGER anchor plus 0.5 rounds.
     while True:
         _register(qb, fields, gid)
         plans, raw = {}, {}
@@ -135,13 +133,8 @@ def _bind_group(qb, ctes) -> None:
         for n in members:
             cols = []
             for i, f in enumerate(fields[n]):
-                t = f.type
-                if not types_widened:
-                    for plan in raw[n]:
-                        t = common_type(t, plan.fields[i].type) or t
-                cols.append(P.Field(f.name, t, f.nullable or any(plan.fields[i].nullable for plan in raw[n])))
+                cols.append(P.Field(f.name, f.type, f.nullable or any(plan.fields[i].nullable for plan in raw[n])))
             widened[n] = tuple(cols)
-        types_widened = True
         if widened == fields:
             for n in members:
                 plans[n] = [(t, _cast_to(qb, plan, fields[n], t)) for t, plan in zip(info[n]["terms"], raw[n])]

@@ -526,16 +526,15 @@ def cast_int(v, bits: int, truncate: bool):
             out = int(v.to_integral_value(rounding=decimal.ROUND_HALF_UP))  # and a DECIMAL half away
     elif isinstance(v, str):
         text = v.strip()
-        try:
-            out = int(text)
-        except ValueError:
-            if truncate:
+        if truncate:
+            try:
+                out = int(text)
+            except ValueError:
                 out = _sqlite_int_prefix(text)
-            else:
-                try:
-                    out = cast_int(float(text), bits, truncate)
-                except ValueError:
-                    raise DataError(f"cannot cast {v!r} to an integer") from None
+        else:
+            out = _duckdb_string_int(text)
+            if out is None:
+                raise DataError(f"cannot cast {v!r} to an integer")
     else:
         raise DataError(f"cannot cast {v!r} to an integer")
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
@@ -544,6 +543,22 @@ def cast_int(v, bits: int, truncate: bool):
             return hi if out > hi else lo
         raise DataError(f"integer overflow: {out} does not fit {bits}-bit integer")
     return out
+
+
+_DUCK_DECIMAL = re.compile(r"[+-]?(?=\.?\d)(\d(?:_?\d)*)?(\.\d*)?([eE][+-]?\d+)?", re.ASCII)
+_DUCK_RADIX = re.compile(r"0[xX][0-9a-fA-F]+|0[bB][01]+", re.ASCII)
+
+
+def _duckdb_string_int(text: str) -> int | None:
+    """A string read as an integer the way DuckDB casts it: ASCII digits with single underscores
+    between them, a fraction or exponent rounded half away from zero ('2.5' is 3, '-0.50' is -1),
+    or unsigned 0x / 0b literals; None if it is none of these."""
+    if _DUCK_RADIX.fullmatch(text):
+        return int(text, 0)
+    if not _DUCK_DECIMAL.fullmatch(text):
+        return None
+    d = decimal.Decimal(text.replace("_", ""))
+    return int(d.to_integral_value(rounding=decimal.ROUND_HALF_UP))
 
 
 def _sqlite_int_prefix(text: str) -> int:

@@ -168,8 +168,10 @@ def test_using_column_in_having(sql):
           [[("+", "t", (1, 2)), ("+", "t", (1, 3)), ("+", "u", (2, 5)), ("+", "u", (3, 6))], [("-", "u", (2, 5))]])
 
 
-@pytest.mark.parametrize("anchor, step", [("-0.5", "p * 2"), ("0.25", "p + 1")])
-def test_recursive_decimal_widens(anchor, step):
+@pytest.mark.parametrize("anchor, step", [("-0.5", "p * 2"), ("0.25", "p + 1"), ("1.5", "p * 2"), ("1", "p + 0.5")])
+def test_recursive_columns_keep_anchor_types(anchor, step):
+    """fuzz #40: a recursive CTE's columns have its anchor's types (1.5 is DECIMAL(2,1), so doubling it to
+    12.0 fails, in DuckDB too; an INTEGER anchor plus 0.5 rounds); literals are typed by their digits."""
     check("CREATE TABLE t(a INT)",
           f"WITH RECURSIVE r(n, p) AS (SELECT 1, {anchor} FROM t UNION ALL SELECT n + 1, {step} FROM r WHERE n < 3) "
           "SELECT n, p FROM r", [[("+", "t", (1,))], [("+", "t", (2,))]])
@@ -299,3 +301,19 @@ def test_using_column_inside_order_by_expression(sql):
     check("CREATE TABLE t(k INT, a INT)", sql,
           [[("+", "t", (1, 5)), ("+", "t", (-2, 6)), ("+", "t", (3, 7)), ("+", "t", (-2, 8))], [("-", "t", (1, 5))]],
           ordered=True)
+
+
+def test_string_to_integer_cast_rounds_half_away_from_zero():
+    """fuzz #39: '-0.50' cast to INT is -1 and '2.5' is 3 (a DOUBLE 2.5 is 2); 0x/0b literals, underscores."""
+    check("CREATE TABLE t(s VARCHAR)", "SELECT s, TRY_CAST(s AS INT) AS i, TRY_CAST(s AS TINYINT) AS t8 FROM t",
+          [[("+", "t", (x,)) for x in ["-0.50", "2.5", "0.5", "1e-1", "1_000", "0x1F", "0b11", "-0x10", "１２",
+                                      "1__0", "300", "-128.5", ".5", "1."]]])
+
+
+@pytest.mark.parametrize("join", ["NATURAL RIGHT JOIN", "NATURAL LEFT JOIN", "NATURAL JOIN", "NATURAL FULL JOIN"])
+def test_using_column_has_its_sides_type(join):
+    """fuzz #41: a USING column is the left column for inner/left joins and the right one for a RIGHT
+    JOIN, with that column's type (DECIMAL vs INTEGER here); COALESCE only for FULL JOIN."""
+    check("CREATE TABLE t1(grp DECIMAL(10,2), id INT); CREATE TABLE t2(grp INT)",
+          f"SELECT grp, MIN(grp) OVER () AS m FROM t1 AS q1 {join} t2 AS q2",
+          [[("+", "t1", (D("1.00"), 1)), ("+", "t1", (D("2.00"), 2)), ("+", "t2", (1,)), ("+", "t2", (3,))]])
