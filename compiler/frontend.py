@@ -216,6 +216,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
                 cols = _cte_columns(cte)
                 if cols:
                     schema.setdefault(cte.alias, {c: "UNKNOWN" for c in cols})
+    _qualify_aggregate_inputs_in_having(query, schema, dialect, sql)
     using = {id(j): [c.name for c in j.args["using"]] for j in query.find_all(exp.Join) if j.args.get("using")}
     # a NATURAL join's names are its sides' common columns, which only qualify works out: None
     using.update({id(j): None for j in query.find_all(exp.Join) if j.method == "NATURAL"})
@@ -228,6 +229,45 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
         _expand_using_leftovers(query, using)
         _place_using_forms(query, sql)
     return query
+
+
+def _qualify_aggregate_inputs_in_having(query, schema: dict, dialect: str, sql: str) -> None:
+    """Inside an aggregate in HAVING (its arguments or FILTER) a name is an input column, even when a
+    select alias has that name (DuckDB: SELECT a * 10 AS k … HAVING SUM(k) sums the column k); qualify
+    would expand the alias, so such names get their table first, found by qualifying SELECT * over
+    the same FROM (a USING column becomes its COALESCE form; a name in two tables is ambiguous)."""
+    for select in list(query.find_all(exp.Select)):
+        having = select.args.get("having")
+        if having is None or select.args.get("from_") is None:
+            continue
+        aliases = {p.alias for p in select.expressions if p.alias}
+        names = [c for c in having.find_all(exp.Column)
+                 if not c.table and c.name in aliases and c.find_ancestor(exp.Select, exp.SetOperation) is select
+                 and isinstance(c.find_ancestor(exp.AggFunc, exp.Filter, exp.Having), (exp.AggFunc, exp.Filter))]
+        if not names:
+            continue
+        probe = exp.Select(expressions=[exp.Star()], from_=select.args["from_"].copy(),
+                           joins=[j.copy() for j in select.args.get("joins") or []])
+        with_ = query.args.get("with_")
+        if with_ is not None:
+            probe.set("with_", with_.copy())
+        try:
+            probe = qualify(probe, schema=schema, dialect=dialect, quote_identifiers=False, identify=False)
+        except Exception:  # an outer reference or a construct qualify cannot expand: leave it to qualify
+            continue
+        columns: dict = {}  # name -> the qualified expressions SELECT * gives for it
+        for p in probe.expressions:
+            columns.setdefault(p.alias_or_name, []).append(p.this if isinstance(p, exp.Alias) else p)
+        for c in names:
+            found = columns.get(c.name, [])
+            if len(found) > 1:
+                raise error_at(c, f"ambiguous column name {c.name!r}", sql)
+            if len(found) == 1 and isinstance(found[0], exp.Column):
+                c.set("table", exp.to_identifier(found[0].table))
+            elif len(found) == 1 and using_columns(found[0]):
+                form = found[0].copy()
+                form.meta["using_column"] = True
+                c.replace(form)
 
 
 def using_binding(using, select):
@@ -302,12 +342,13 @@ def _expand_using_leftovers(query, using: dict) -> None:
         for col in list(select.find_all(exp.Column)):
             if col.table or col.name not in tables:
                 continue
-            # a select-list name shadows the USING column, except inside an ORDER BY expression,
-            # where a bare name is an input column first (ORDER BY SIGN(x))
+            # a select-list name shadows the USING column, except inside an ORDER BY expression or
+            # an aggregate or window function, where a bare name is an input column first
             in_order_expr = not isinstance(col.parent, exp.Ordered) and col.find_ancestor(exp.Ordered) is not None
-            if col.name in aliases and not in_order_expr:
+            in_function = col.find_ancestor(exp.AggFunc, exp.Window, exp.Filter, exp.Select) is not select
+            if col.name in aliases and not (in_order_expr or in_function):
                 continue
-            if col.find_ancestor(exp.Select) is not select:
+            if col.find_ancestor(exp.Select, exp.SetOperation) is not select:  # (a nested UNION's ORDER BY)
                 continue
             cols = [exp.column(col.name, table=t) for t in tables[col.name]]
             new = exp.Coalesce(this=cols[0], expressions=cols[1:]) if len(cols) > 1 else cols[0]

@@ -317,3 +317,25 @@ def test_using_column_has_its_sides_type(join):
     check("CREATE TABLE t1(grp DECIMAL(10,2), id INT); CREATE TABLE t2(grp INT)",
           f"SELECT grp, MIN(grp) OVER () AS m FROM t1 AS q1 {join} t2 AS q2",
           [[("+", "t1", (D("1.00"), 1)), ("+", "t1", (D("2.00"), 2)), ("+", "t2", (1,)), ("+", "t2", (3,))]])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT a * 10 AS k FROM t GROUP BY a HAVING SUM(k) > 3",
+    "SELECT a * 10 AS k FROM t GROUP BY a HAVING MAX(a) FILTER (WHERE k > 2) > 0",
+    "SELECT SUM(a) AS k FROM t GROUP BY a HAVING MAX(a) FILTER (WHERE k > 1) > 0",
+    "SELECT a * 10 AS k FROM t GROUP BY a HAVING k > 10",
+    "SELECT q1.a * 10 AS a, COUNT(*) AS n FROM t JOIN t AS q1 USING (a) GROUP BY q1.a HAVING SUM(a) > 1",
+])
+def test_name_inside_aggregate_in_having_is_input_column(sql):
+    """fuzz #38/#42: inside an aggregate in HAVING (arguments or FILTER) a name is the input column even
+    when a select alias has it; qualify expanded the alias (a wrong sum, or an aggregate in FILTER)."""
+    check("CREATE TABLE t(a INT, k INT)", sql, [[("+", "t", (1, 1)), ("+", "t", (2, 2)), ("+", "t", (2, 3))],
+                                                [("-", "t", (2, 2))]])
+
+
+def test_union_order_by_in_derived_table_beside_natural_join():
+    """fuzz #43: a UNION's ORDER BY inside a derived table is not the outer SELECT's (its name y was
+    taken for the outer NATURAL join's column)."""
+    check("CREATE TABLE t(k INT, y INT)",
+          "SELECT q3.k FROM t AS q3 NATURAL JOIN (SELECT k AS c0, y FROM t UNION SELECT NULL AS c0, y FROM t "
+          "ORDER BY 2, 1) AS d", [[("+", "t", (1, 2)), ("+", "t", (2, 2)), ("+", "t", (3, 4))]])
