@@ -539,8 +539,10 @@ class ExprBinder:
             return Lit(False, BOOLEAN)  # x IN () is FALSE, even for a NULL x (SQLite)
         if self.dialect.name == "sqlite":
             items = [self.sqlite_affinity(x, i, node)[1] for i in items]
-        allx, _ = self.unify([x] + items, node, "IN")
-        x, items = allx[0], allx[1:]
+        exact = all(e.type.numeric and e.type.kind != "float" for e in [x] + items)
+        if not exact:  # integers and decimals compare exactly as they are (a common type could round)
+            allx, _ = self.unify([x] + items, node, "IN")
+            x, items = allx[0], allx[1:]
         if all(isinstance(i, Lit) for i in items):
             return boolean("in_list", [x] + items)
         # x IN (a, b) = x = a OR x = b in three-valued logic

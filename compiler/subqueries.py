@@ -111,13 +111,20 @@ class SubqueryMixin:
         b.names = b.names[k:]
         b.single = has_aggs and group is None
         eb = ExprBinder(self, rel)
-        left = []
+        left, key_types = [], []
         for i, (_, outer_ast, _) in enumerate(pairs):
             lv = eb.bind(outer_ast)
             rf = b.plan.fields[i]
+            if lv.type.numeric and rf.type.numeric and "float" not in (lv.type.kind, rf.type.kind):
+                # integers and decimals are equal (and hash alike) exactly as they are: a common
+                # type could round (DECIMAL(38,0) for HUGEINT and DECIMAL(6,3) would match -0.5 to -1)
+                left.append(lv)
+                key_types.append(rf.type)
+                continue
             (lv, _), _t = eb.unify([lv, Col(i, rf.type, rf.nullable)], outer_ast, "correlation")
             left.append(lv)
-        plan = _cast_keys(b.plan, [x.type for x in left])
+            key_types.append(lv.type)
+        plan = _cast_keys(b.plan, key_types)
         b.plan = plan
         empty = None
         if scalar and has_aggs and group is None:

@@ -339,3 +339,15 @@ def test_union_order_by_in_derived_table_beside_natural_join():
     check("CREATE TABLE t(k INT, y INT)",
           "SELECT q3.k FROM t AS q3 NATURAL JOIN (SELECT k AS c0, y FROM t UNION SELECT NULL AS c0, y FROM t "
           "ORDER BY 2, 1) AS d", [[("+", "t", (1, 2)), ("+", "t", (2, 2)), ("+", "t", (3, 4))]])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT s, (SELECT COUNT(*) FROM u WHERE u.d = w.s) AS n FROM (SELECT SUM(a) AS s FROM t GROUP BY a) AS w",
+    "SELECT a, SUM(a) IN (1.5, 10.01, 3) AS i, SUM(a) IN (-0.5, 2) AS j FROM t GROUP BY a",
+])
+def test_hugeint_and_decimal_compare_exactly(sql):
+    """fuzz #46/#47: a HUGEINT (SUM of BIGINT) against a DECIMAL in a correlated key or an IN list was
+    cast to DECIMAL(38,0), so -0.5 matched -1 and 1.5 matched 2: WRONG ANSWERS; now compared exactly."""
+    check("CREATE TABLE t(a BIGINT); CREATE TABLE u(d DECIMAL(6,3))", sql,
+          [[("+", "t", (-1,)), ("+", "t", (1,)), ("+", "t", (2,)),
+            ("+", "u", (D("-0.500"),)), ("+", "u", (D("1.500"),)), ("+", "u", (D("2.000"),))]])
