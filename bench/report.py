@@ -216,13 +216,6 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   "deleted, stepped; traced memory sampled along the way (growth = last sample − first, taken after "
                   "one warm-up pair; dict tables that grew do not shrink, so a step up that stays flat is not a "
                   "leak).", "", memory.render_text(mem), ""]
-    rt = res.get("runtime")
-    if rt:
-        lines += ["## 7. The runtime alone", "",
-                  "Hand-wired circuits (`bench/runtime_ops.py`), no SQL front end: the cost of an idle tick, of "
-                  "probing a large arrangement with one row, bulk rows/s through the basic operators, and the "
-                  "closure of a 2,000-node / 1,800-edge random graph in a nested scope.", "",
-                  runtime_ops.render_text(rt), ""]
     comp = res.get("compile")
     if comp:
         lines += ["## 5. Compile time", "",
