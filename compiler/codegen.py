@@ -13,7 +13,7 @@ from __future__ import annotations
 
 
 
-from runtime.aggregates import SKIP, _ExactFloatSum
+from runtime.aggregates import SKIP, Desc, _ExactFloatSum
 from runtime.zset import drop_zeros
 
 from . import sqlfuncs as F
@@ -39,33 +39,6 @@ HELPERS = {
     "log": "sql_log", "exp": "sql_exp", "dayname": "dayname", "monthname": "monthname", "last_day": "last_day",
     "make_date": "make_date", "age": "age",
 }
-
-
-class Desc:
-    """Reverses the order of a value inside a sort key (ORDER BY … DESC)."""
-
-    __slots__ = ("v",)
-
-    def __init__(self, v):
-        self.v = v
-
-    def __lt__(self, other):
-        return other.v < self.v
-
-    def __gt__(self, other):
-        return other.v > self.v
-
-    def __eq__(self, other):
-        return self.v == other.v
-
-    def __le__(self, other):
-        return other.v <= self.v
-
-    def __ge__(self, other):
-        return other.v >= self.v
-
-    def __hash__(self):
-        return hash(self.v)
 
 
 class Codegen:

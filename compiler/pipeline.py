@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from runtime import Circuit, StepError, describe_circuit
-from runtime.aggregates import ScalarSubqueryError
+from runtime.aggregates import Desc, ScalarSubqueryError
 from runtime.circuit import IterationLimitError
 from runtime.operators import Arrange, Input, Output
 
@@ -832,7 +832,6 @@ def sort_rows(rows, order) -> list:
             return sorted(rows, key=_row_key)
         except TypeError:
             return rows
-    from .codegen import Desc
 
     def key(row):
         out = []

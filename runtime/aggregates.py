@@ -325,7 +325,7 @@ class ArgExtreme(_Multiset):
     def _key(self, pair):
         val, arg = pair
         k = order_key(val)
-        return (k if self.largest else _Reversed(k), _Reversed(order_key(arg)))
+        return (k if self.largest else Desc(k), Desc(order_key(arg)))
 
     def update(self, st, v, w):
         if v[0] is None or v[1] is None:
@@ -342,22 +342,31 @@ class ArgExtreme(_Multiset):
         return st[1][1] if st[1] is not None else None
 
 
-class _Reversed:
-    """A sort key in reverse order."""
+class Desc:
+    """Reverses the order of a value inside a sort key (ORDER BY … DESC, ARG_MIN's ties)."""
 
-    __slots__ = ("k",)
+    __slots__ = ("v",)
 
-    def __init__(self, k):
-        self.k = k
+    def __init__(self, v):
+        self.v = v
 
     def __lt__(self, other):
-        return other.k < self.k
+        return other.v < self.v
 
     def __gt__(self, other):
-        return other.k > self.k
+        return other.v > self.v
 
     def __eq__(self, other):
-        return self.k == other.k
+        return self.v == other.v
+
+    def __le__(self, other):
+        return other.v <= self.v
+
+    def __ge__(self, other):
+        return other.v >= self.v
+
+    def __hash__(self):
+        return hash(self.v)
 
 
 class BitAggregate:
