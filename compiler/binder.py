@@ -72,12 +72,6 @@ class Rel:
         i = self.ast_map.get(node) if self.ast_map else None
         if i is None and isinstance(node, exp.Column):
             i = self.scope.get((node.table, node.name))
-            if i is None and not node.table and _in_aggregate(node):
-                # qualify leaves a name bare in an aggregate's FILTER in HAVING when a select alias
-                # has it too; inside an aggregate it is the input column (as in DuckDB), if just one
-                found = {j for (_, name), j in self.scope.items() if name == node.name}
-                if len(found) == 1:
-                    i = found.pop()
         if i is None:
             if self.grouped:
                 # a.x inside COALESCE(a.x, b.x) is the USING column x the user wrote
@@ -1115,16 +1109,6 @@ def _from_reads_outer(select) -> bool:
             if any(node is clause for clause in clauses):
                 return True
             node = node.parent
-    return False
-
-
-def _in_aggregate(node) -> bool:
-    """Is node inside an aggregate call (its arguments or FILTER clause) of its own SELECT?"""
-    p = node.parent
-    while p is not None and not isinstance(p, exp.Select):
-        if isinstance(p, (exp.AggFunc, exp.Filter)):
-            return True
-        p = p.parent
     return False
 
 
