@@ -742,10 +742,11 @@ class ExprBinder:
         return Case(((cond, a),), b, t, a.nullable or b.nullable)
 
     def _Coalesce(self, node):
-        select = node.find_ancestor(exp.Select)
-        if node.meta.get("using_column") and select is not None:  # (an ORDER BY key may be a detached copy)
-            # a USING column is the column it always equals where there is one (DuckDB's type too)
-            bound = using_binding(node, select)
+        if node.meta.get("using_column"):
+            # a USING column is the column it always equals where there is one (DuckDB's type too);
+            # an ORDER BY key may be a detached copy, with no SELECT to tell the join sides
+            select = node.find_ancestor(exp.Select)
+            bound = using_binding(node, select) if select is not None else None
             if bound is not None:
                 return self.bind(bound)
         args = []
