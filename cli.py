@@ -21,9 +21,10 @@ import sqlglot
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from compiler import CompileError, DataError, Pipeline
-from compiler.dialect import get_dialect
-from compiler.frontend import parse
+from . import __version__
+from .compiler import CompileError, DataError, Pipeline
+from .compiler.dialect import get_dialect
+from .compiler.frontend import parse
 
 EMIT_LEVELS = ("plan", "circuit", "python", "dot")
 FORMATS = ("table", "jsonl", "csv")
@@ -848,6 +849,7 @@ def build_parser() -> argparse.ArgumentParser:
          "deltasql check sql_examples/shop.sql sql_examples/shop_changes.sql"],
         "exit status: 0 ok, 1 error in the input (or a mismatch for check), 2 bad command line\n"
         "`deltasql COMMAND --help` describes each command."))
+    parser.add_argument("--version", action="version", version=f"deltasql {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name, summary, func, **text):
@@ -927,6 +929,3 @@ def main(argv: list[str] | None = None) -> int:
               f"DELTASQL_TRACEBACK=1 shows the traceback)", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -75,7 +75,7 @@ def slt_records(path: str) -> tuple[list[str], list[str]]:
 
 def time_view(p, name: str, sql: str) -> tuple[float, str | None]:
     """Seconds to compile one view, and the error class name if it failed."""
-    from compiler import CompileError, DataError
+    from deltasql import CompileError, DataError
 
     t = now()
     try:
@@ -113,7 +113,7 @@ def summarize(name: str, ours: list, errors: dict, duck_times: list, slowest: li
 
 def bench_set(name: str, dialect: str, tables_sql: list[str], views: list[tuple[str, str]], fresh_each: bool):
     """Compile each view (in a fresh pipeline per view if ``fresh_each``, else in order in one)."""
-    from compiler import Pipeline
+    from deltasql import Pipeline
 
     ours, errors, slowest, duck_times = [], {}, [], []
     con = duck()
@@ -173,7 +173,7 @@ def examples_sets() -> list:
 
 def bench_examples() -> list:
     """Each example file's views compiled in order in one pipeline (views may read earlier views)."""
-    from compiler import CompileError, Pipeline
+    from deltasql import CompileError, Pipeline
 
     results = []
     for fname, dialect, tables, views in examples_sets():
@@ -224,7 +224,7 @@ def _view_name(stmt: str) -> str:
 
 
 def warm_up():
-    from compiler import Pipeline
+    from deltasql import Pipeline
 
     p = Pipeline()
     p.execute("CREATE TABLE w(a INT, b INT); CREATE VIEW wv AS SELECT a, SUM(b) FROM w WHERE a > 1 GROUP BY a")

@@ -72,7 +72,7 @@ class Orders:
 
 def pipeline_with(views: dict, names) -> "object":
     """A fresh Pipeline with the schema and the named views."""
-    from compiler import Pipeline
+    from deltasql import Pipeline
 
     p = Pipeline(dialect="duckdb")
     p.execute(SCHEMA)

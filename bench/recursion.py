@@ -116,7 +116,7 @@ def blocked_script(nodes: int, blocked: list, n_ops: int, seed: int = 6) -> list
 
 
 def pipeline(view: str):
-    from compiler import Pipeline
+    from deltasql import Pipeline
 
     p = Pipeline(dialect="duckdb")
     p.execute(SCHEMA)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import random
 
-from runtime import Circuit
-from runtime.aggregates import CountStar, Reducer, Sum
-from runtime.nested import NestedDistinct, NestedJoin, Scope, Select
-from runtime.operators import Aggregate, Arrange, Filter, Input, Join, Lifted, Map, Output, Plus
+from deltasql.runtime import Circuit
+from deltasql.runtime.aggregates import CountStar, Reducer, Sum
+from deltasql.runtime.nested import NestedDistinct, NestedJoin, Scope, Select
+from deltasql.runtime.operators import Aggregate, Arrange, Filter, Input, Join, Lifted, Map, Output, Plus
 
 from .common import fmt_rate, fmt_us, main_for, now, summary, table
 

@@ -109,7 +109,7 @@ class Data:
 
 def load(name: str, query: str, d: Data) -> tuple:
     """A pipeline with the view, loaded with the initial rows of the tables it reads: (p, result dict)."""
-    from compiler import Pipeline
+    from deltasql import Pipeline
 
     needed = tables_of(query)
     res = {"tables": needed, "affected": "orders" in needed or "lineitem" in needed}
@@ -184,7 +184,7 @@ def bench_query(name: str, query: str, d: Data) -> dict:
 
 
 def run(mode: str) -> dict:
-    from compiler import CompileError, Pipeline
+    from deltasql import CompileError, Pipeline
 
     res = {"batch_orders": BATCH_ORDERS, "batches": BATCHES[mode], "scales": {}, "compile": {}}
     names = SMOKE_QUERIES if mode == "smoke" else list(QUERIES)

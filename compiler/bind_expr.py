@@ -12,8 +12,8 @@ import math
 
 from sqlglot import exp
 
-from . import re2
-from . import sqlfuncs as F
+from ..sqllib import re2
+from ..sqllib import sqlfuncs as F
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .frontend import using_binding

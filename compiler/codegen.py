@@ -13,10 +13,10 @@ from __future__ import annotations
 
 
 
-from runtime.aggregates import SKIP, Desc, _ExactFloatSum
-from runtime.zset import drop_zeros
+from ..runtime.aggregates import SKIP, Desc, _ExactFloatSum
+from ..runtime.zset import drop_zeros
 
-from . import sqlfuncs as F
+from ..sqllib import sqlfuncs as F
 from .expr import Call, Case, Col, Lit, columns_used
 from .types import int_range
 
@@ -567,7 +567,7 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     """Generate extract/apply for aggregate calls ``aggs`` with runtime aggregate ``functions``;
     ``value_code(agg)`` gives the Python expression of one argument over row ``r``.  The group key
     (expressions ``keys``) is inlined in extract, so its key function argument goes unused."""
-    from runtime import aggregates as A
+    from ..runtime import aggregates as A
 
     ext = cg.fresh_name("extract")
     app = cg.fresh_name("apply")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..sqllib.errors import DataError  # noqa: F401  (re-exported: the engine raises both)
+
 
 class CompileError(Exception):
     """A mistake in SQL text or an unsupported construct, with its position in the original SQL.
@@ -37,11 +39,6 @@ class CompileError(Exception):
         """The same error placed in a larger text (a statement starting at line_offset + 1)."""
         line = self.line + line_offset if self.line is not None else None
         return CompileError(self.message, line, self.col, sql)
-
-
-class DataError(Exception):
-    """A change that cannot be applied (wrong arity or type, unknown table, absent row) or a step
-    that failed while evaluating (division by zero, overflow, iteration limit).  Nothing changed."""
 
 
 def position_of(node) -> tuple[int | None, int | None]:

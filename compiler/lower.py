@@ -17,14 +17,14 @@ a later view that needs the same arrangement of the same subplan reads the exist
 
 from __future__ import annotations
 
-from runtime.nested import NestedDistinct, NestedJoin, Scope, Select
-from runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Negate, Plus, Semijoin, SetOp, TopK
-from runtime.operators.constant import Constant
-from runtime.operators.window import Window
-from runtime import windows as W
+from ..runtime.nested import NestedDistinct, NestedJoin, Scope, Select
+from ..runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Negate, Plus, Semijoin, SetOp, TopK
+from ..runtime.operators.constant import Constant
+from ..runtime.operators.window import Window
+from ..runtime import windows as W
 
-from runtime import aggregates as A
-from runtime import statistics as S
+from ..runtime import aggregates as A
+from ..runtime import statistics as S
 
 from . import codegen as G
 from . import plan as P
@@ -253,7 +253,7 @@ class Lowering:
             scale = a.arg.type.scale if kind == "decimal" else None
             check = None
             if a.type.kind == "int":
-                from . import sqlfuncs as F
+                from ..sqllib import sqlfuncs as F
                 check = F.make_int_check(a.type.bits, False)
             return A.SumDistinct(kind, scale, check) if a.distinct else A.Sum(kind, scale, check)
         if fn == "total":

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from runtime import Circuit, StepError, describe_circuit
-from runtime.aggregates import Desc, ScalarSubqueryError
-from runtime.circuit import IterationLimitError
-from runtime.operators import Arrange, Input, Output
+from ..runtime import Circuit, StepError, describe_circuit
+from ..runtime.aggregates import Desc, ScalarSubqueryError
+from ..runtime.circuit import IterationLimitError
+from ..runtime.operators import Arrange, Input, Output
 
 from . import plan as P
 from .binder import QueryBinder

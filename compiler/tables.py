@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runtime.operators import Input
+from ..runtime.operators import Input
 
 from .catalog import Relation
 from .errors import DataError

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .errors import DataError
 
-from .sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
+from ..sqllib.sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
 
 INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 128}
 

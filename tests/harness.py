@@ -51,7 +51,7 @@ if ROOT not in sys.path:
 
 import duckdb  # noqa: E402
 
-from compiler import CompileError, DataError, Pipeline  # noqa: E402
+from deltasql import CompileError, DataError, Pipeline  # noqa: E402
 
 LONG = os.environ.get("DELTASQL_LONG", "") not in ("", "0")
 RETRACT_ALL = "RETRACT_ALL"
@@ -936,7 +936,7 @@ def _replace_row(steps, table, old, new):
 def repro_script(spec: Spec, steps, view: str | None = None) -> str:
     """A standalone Python script replaying a stream on a Pipeline (for BUGS.md)."""
     views = spec.view_specs()
-    lines = ["from decimal import Decimal", "import datetime", "from compiler import Pipeline",
+    lines = ["from decimal import Decimal", "import datetime", "from deltasql import Pipeline",
              f"p = Pipeline(dialect={spec.dialect!r})" if spec.max_iterations == 10_000 else
              f"p = Pipeline(dialect={spec.dialect!r}, max_iterations={spec.max_iterations})",
              f"p.execute({spec.ddl!r})"]

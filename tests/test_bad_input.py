@@ -6,7 +6,7 @@ import decimal
 
 import pytest
 
-from compiler import CompileError, DataError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 
 SETUP = """
 CREATE TABLE t(a INT NOT NULL, b VARCHAR, c DECIMAL(5,2));

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-import cli
+from deltasql import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -579,14 +579,14 @@ def test_multiset_diff():
 
 # -- the script and the console entry point ----------------------------------------------------------
 
-def test_python_cli_py_runs_as_a_script(tmp_path):
+def test_python_m_deltasql_runs_the_cli(tmp_path):
     bad = write(tmp_path, "bad.sql", "CREATE VIEW v AS SELECT 1 FROM nowhere;\n")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "cli.py"), "compile", bad],
+    r = subprocess.run([sys.executable, "-m", "deltasql", "compile", bad],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith(f"{bad}:1:32: error: unknown table 'nowhere'")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "cli.py"), "--help"],
+    r = subprocess.run([sys.executable, "-m", "deltasql", "--help"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0 and "usage: deltasql" in r.stdout
 
@@ -596,5 +596,4 @@ def test_console_script_is_declared():
 
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         project = tomllib.load(f)
-    assert project["project"]["scripts"]["deltasql"] == "cli:main"
-    assert "cli" in project["tool"]["setuptools"]["py-modules"]
+    assert project["project"]["scripts"]["deltasql"] == "deltasql.cli:main"

@@ -4,7 +4,7 @@ string slicing, SPLIT_PART, hashes, more math and date parts) against DuckDB."""
 import pytest
 from hypothesis import given
 
-from compiler import CompileError, DataError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = "CREATE TABLE t(a INT, d DOUBLE, c DECIMAL(10,2), s VARCHAR, s2 VARCHAR, dt DATE, ts TIMESTAMP)"

@@ -8,7 +8,7 @@ them from exact sums, DuckDB with streaming double arithmetic."""
 import pytest
 from hypothesis import given
 
-from compiler import CompileError, Pipeline
+from deltasql import CompileError, Pipeline
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = "CREATE TABLE w(id INT NOT NULL, g INT, x INT, y DOUBLE, d DECIMAL(7,2), s VARCHAR, b BOOLEAN)"

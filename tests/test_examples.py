@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-import cli
+from deltasql import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "sql_examples", "*.sql")))
@@ -80,7 +80,7 @@ def test_example_passes_check(path, capsys, monkeypatch):
 
 
 def cli_views(path: str) -> list[str]:
-    from compiler import Pipeline
+    from deltasql import Pipeline
 
     p = Pipeline()
     with open(path) as f:

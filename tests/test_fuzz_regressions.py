@@ -5,7 +5,7 @@ import decimal
 
 import pytest
 
-from compiler import CompileError, DataError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps
 
 D = decimal.Decimal

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-import cli
+from deltasql import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "tests", "golden")

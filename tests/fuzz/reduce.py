@@ -16,7 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 import tests.harness as H
-from compiler import Pipeline
+from deltasql import Pipeline
 from tests.harness import Harness, Spec, ViewSpec
 
 from .timeouts import Timeout, deadline, timed_out

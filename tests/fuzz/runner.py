@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 import tests.harness as H
-from compiler import CompileError, Pipeline
+from deltasql import CompileError, Pipeline
 from tests.harness import Harness, RandomChooser, Spec, ViewSpec, gen_steps
 
 from .generator import Case, gen_case

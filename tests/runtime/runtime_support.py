@@ -8,11 +8,11 @@ import os
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-from runtime.arrangement import Arrangement
-from runtime.circuit import Circuit, Operator
-from runtime.nested import NestedDistinct, NestedJoin, Scope, Select
-from runtime.operators import Aggregate, Constant, Input, Output, Plus
-from runtime.zset import add_into
+from deltasql.runtime.arrangement import Arrangement
+from deltasql.runtime.circuit import Circuit, Operator
+from deltasql.runtime.nested import NestedDistinct, NestedJoin, Scope, Select
+from deltasql.runtime.operators import Aggregate, Constant, Input, Output, Plus
+from deltasql.runtime.zset import add_into
 
 LONG = bool(os.environ.get("DELTASQL_LONG"))
 

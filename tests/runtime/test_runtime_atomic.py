@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime import Circuit, IterationLimitError, StepError
-from runtime.aggregates import CountStar, Max, Min, Reducer, Sum
-from runtime.nested import NestedDistinct, NestedJoin, Scope, Select
-from runtime.operators import (Aggregate, Arrange, Constant, Delay, Differentiate, Distinct, Filter, FlatMap, Input,
+from deltasql.runtime import Circuit, IterationLimitError, StepError
+from deltasql.runtime.aggregates import CountStar, Max, Min, Reducer, Sum
+from deltasql.runtime.nested import NestedDistinct, NestedJoin, Scope, Select
+from deltasql.runtime.operators import (Aggregate, Arrange, Constant, Delay, Differentiate, Distinct, Filter, FlatMap, Input,
                                Integrate, Join, Map, Output, Plus, Semijoin, SetOp, TopK)
 
 from runtime_support import (assert_state_equal, bag_streams, build_nested, circuit_state, closure, closure_scope,

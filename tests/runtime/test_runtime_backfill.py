@@ -13,11 +13,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime import Circuit
-from runtime.aggregates import CountStar, Max, Reducer, StringAgg, Sum
-from runtime.operators import (Aggregate, Arrange, Constant, Distinct, Input, Integrate, Join, Map, Output, Plus,
+from deltasql.runtime import Circuit
+from deltasql.runtime.aggregates import CountStar, Max, Reducer, StringAgg, Sum
+from deltasql.runtime.operators import (Aggregate, Arrange, Constant, Distinct, Input, Integrate, Join, Map, Output, Plus,
                                Semijoin, SetOp, TopK)
-from runtime.zset import add_into
+from deltasql.runtime.zset import add_into
 
 from runtime_support import (assert_state_equal, bag_streams, build_nested, circuit_state, closure, closure_scope,
                              examples, positive)

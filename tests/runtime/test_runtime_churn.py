@@ -5,9 +5,9 @@ from __future__ import annotations
 import gc
 import tracemalloc
 
-from runtime import Circuit
-from runtime.aggregates import CountStar, Min, Reducer, StringAgg, Sum
-from runtime.operators import Aggregate, Arrange, Distinct, Input, Join, Map, Output
+from deltasql.runtime import Circuit
+from deltasql.runtime.aggregates import CountStar, Min, Reducer, StringAgg, Sum
+from deltasql.runtime.operators import Aggregate, Arrange, Distinct, Input, Join, Map, Output
 
 from runtime_support import LONG, assert_clean, closure, closure_scope
 

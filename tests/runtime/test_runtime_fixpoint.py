@@ -12,9 +12,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime import Circuit
-from runtime.nested import NestedDistinct, NestedJoin, Scope, Select
-from runtime.operators import Filter, Input, Map, Output, Plus
+from deltasql.runtime import Circuit
+from deltasql.runtime.nested import NestedDistinct, NestedJoin, Scope, Select
+from deltasql.runtime.operators import Filter, Input, Map, Output, Plus
 
 from runtime_support import (as_set_zset, bag_streams, build_nested, closure, closure_scope, consolidate, examples,
                              nested, positive, run_law, walk, zset_streams)

@@ -28,14 +28,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime import Circuit, StepError
-from runtime.aggregates import (SKIP, Avg, AvgDistinct, BoolAnd, BoolOr, Count, CountDistinct, CountStar, Max,
+from deltasql.runtime import Circuit, StepError
+from deltasql.runtime.aggregates import (SKIP, Avg, AvgDistinct, BoolAnd, BoolOr, Count, CountDistinct, CountStar, Max,
                                 Min, Reducer, ScalarSubqueryError, Single, StringAgg, Sum, SumDistinct)
-from runtime.statistics import Median, Moments
-from runtime.operators import (Aggregate, Arrange, Constant, Delay, Differentiate, Distinct, Filter, FlatMap,
+from deltasql.runtime.statistics import Median, Moments
+from deltasql.runtime.operators import (Aggregate, Arrange, Constant, Delay, Differentiate, Distinct, Filter, FlatMap,
                                Input, Integrate, Join, Lifted, Map, Minus, Negate, Output, Plus, Semijoin, SetOp,
                                TopK)
-from runtime.zset import add_into
+from deltasql.runtime.zset import add_into
 
 from runtime_support import (assert_clean, assert_state_equal, bag_streams, circuit_state, consolidate, examples,
                              retract, run_law, zset_streams, zsets)

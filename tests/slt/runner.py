@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from compiler import CompileError, DataError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 
 from .printing import arrange, hash_line, matches, render_rows
 from .script import Record, parse_file

@@ -1,0 +1,18 @@
+"""deltasql: SQL views compiled to incremental DBSP circuits, maintained by a pure-Python runtime.
+
+    import deltasql
+    p = deltasql.Pipeline()
+    p.execute("CREATE TABLE t(a INT); CREATE VIEW v AS SELECT a, COUNT(*) AS n FROM t GROUP BY a")
+    p.insert("t", [(1,), (1,)])
+    p.step()                      # {'v': [((1, 2), 1)]}
+
+The repository's top-level ``compiler/``, ``runtime/``, ``sqllib/`` and ``cli.py`` are installed as
+``deltasql.compiler``, ``deltasql.runtime``, ``deltasql.sqllib`` and ``deltasql.cli``; this module is
+the public API and ``python -m deltasql`` the command line.
+"""
+
+from .compiler import CompileError, DataError, Pipeline, ViewHandle
+
+__version__ = "0.2.0"
+
+__all__ = ["Pipeline", "ViewHandle", "CompileError", "DataError", "__version__"]
