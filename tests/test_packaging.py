@@ -14,7 +14,7 @@ def package_dirs():
     """Every directory of the repository that is a Python package, as its installed dotted name."""
     out = set()
     for top in sorted(os.listdir(ROOT)):
-        if top in NOT_INSTALLED or not os.path.isdir(os.path.join(ROOT, top)):
+        if top in NOT_INSTALLED or top.startswith(".") or not os.path.isdir(os.path.join(ROOT, top)):
             continue
         for here, dirs, files in os.walk(os.path.join(ROOT, top)):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
