@@ -11,7 +11,8 @@ The repository's top-level ``compiler/``, ``runtime/``, ``sqllib/`` and ``cli.py
 the public API and ``python -m deltasql`` the command line.
 """
 
-from .compiler import CompileError, DataError, Pipeline, ViewHandle
+from .compiler import CompileError, DataError
+from .engine import Pipeline, ViewHandle
 
 __version__ = "0.2.0"
 

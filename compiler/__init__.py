@@ -1,6 +1,6 @@
-"""deltasql's compiler: SQL views -> incremental DBSP circuits on the pure-Python runtime."""
+"""deltasql's compiler: SQL text -> a logical plan -> an optimized plan -> runtime operators with
+generated Python for every expression.  The Pipeline that drives it lives in deltasql.engine."""
 
 from .errors import CompileError, DataError
-from .pipeline import Pipeline, ViewHandle
 
-__all__ = ["Pipeline", "ViewHandle", "CompileError", "DataError"]
+__all__ = ["CompileError", "DataError"]

@@ -7,7 +7,7 @@ import sys
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NOT_INSTALLED = {"tests", "bench", "build", "dist", ".git", ".ci"}
+NOT_INSTALLED = {"tests", "bench", "build", "dist", "venv"}  # and hidden directories (.git, .venv, ...)
 
 
 def package_dirs():

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..compiler.catalog import Relation
 from ..runtime.operators import Input
-
-from .catalog import Relation
-from .errors import DataError
+from ..sqllib.errors import DataError
 
 
 @dataclass

@@ -1,0 +1,102 @@
+"""A Pipeline fed change-file units in order: each step-unit applied atomically (a failed one
+discards what it queued), statements executed, errors placed at their file positions."""
+
+from __future__ import annotations
+
+import re
+
+from ..compiler import CompileError, DataError
+from ..engine import Pipeline
+from . import InputError
+from .changefiles import RowChange, Statement, Unit, compile_error_text
+
+
+def data_error_text(e, where_path: str, line: int, col: int = 1) -> str:
+    """A DataError placed at a line; a trailing '(line N[, column C])' (relative to the statement)
+    moves into the position."""
+    msg = str(e)
+    m = re.search(r" \(line (\d+)(?:, column (\d+))?\)$", msg)
+    if not m:
+        return f"{where_path}:{line}: error: {msg}"
+    rel_line = int(m.group(1))
+    msg = msg[: m.start()]
+    if m.group(2) is None:
+        return f"{where_path}:{line + rel_line - 1}: error: {msg}"
+    rel_col = int(m.group(2)) + (col - 1 if rel_line == 1 else 0)
+    return f"{where_path}:{line + rel_line - 1}:{rel_col}: error: {msg}"
+
+
+def batches(actions: list):
+    """The actions with consecutive rows of the same table and operation gathered into lists."""
+    batch: list[RowChange] = []
+    for a in actions:
+        if batch and (not isinstance(a, RowChange) or (a.op, a.table) != (batch[0].op, batch[0].table)):
+            yield batch
+            batch = []
+        if isinstance(a, RowChange):
+            batch.append(a)
+        else:
+            yield a
+    if batch:
+        yield batch
+
+
+class Session:
+    """A Pipeline fed units in order."""
+
+    def __init__(self, dialect: str):
+        try:
+            self.p = Pipeline(dialect=dialect)
+        except CompileError as e:
+            raise InputError(f"error: {e.message}") from None
+        self.dialect = dialect
+        self.steps = 0
+
+    def apply(self, unit: Unit) -> tuple[dict | None, list]:
+        """Run a unit: returns the step's changes (None if it was no step) and the ad-hoc queries'
+        answers as (statement, answer) pairs, an answer having .columns and .rows."""
+        queries = []
+        try:
+            for item in batches(unit.actions):
+                if isinstance(item, Statement):
+                    rows = self._statement(item)
+                    if item.kind == "query":
+                        queries.append((item, rows))
+                else:
+                    self._rows(item)
+            if not unit.step:
+                return None, queries
+            try:
+                changes = self.p.step()
+            except DataError as e:
+                raise InputError(f"{unit.where}: error: {e}") from None
+        except BaseException:
+            self.p.discard()
+            raise
+        self.steps += 1
+        return changes, queries
+
+    def _statement(self, st: Statement):
+        """Execute a statement; a query's answer (columns and rows) for a SELECT."""
+        try:
+            return self.p.query(st.text) if st.kind == "query" else self.p.execute(st.text)
+        except CompileError as e:
+            raise InputError(compile_error_text(e, st)) from None
+        except DataError as e:
+            raise InputError(data_error_text(e, st.path, st.line, st.col)) from None
+
+    def _rows(self, batch: list[RowChange]) -> None:
+        """Queue a batch of same-table, same-operation rows; on a bad row, name its line."""
+        op = self.p.insert if batch[0].op == "insert" else self.p.delete
+        table = batch[0].table
+        try:
+            op(table, [c.row for c in batch])
+            return
+        except DataError:
+            pass
+        for c in batch:  # the batch was refused as a whole: find the row to blame
+            try:
+                op(table, [c.row])
+            except DataError as e:
+                raise InputError(f"{c.where}: error: {e}") from None
+        raise AssertionError("a batch was refused but each of its rows was accepted")

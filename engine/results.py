@@ -1,0 +1,125 @@
+"""What a pipeline's readers get: a view's compiled parts (View), read access to one view
+(ViewHandle), an ad-hoc query's answer (QueryResult), and the deterministic order rows are given in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..compiler.catalog import Relation
+from ..compiler.codegen import Codegen
+from ..compiler.errors import DataError
+from ..runtime.aggregates import Desc
+from ..runtime.operators import Output
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+
+@dataclass
+class View:
+    rel: Relation
+    output: Output
+    plan: object
+    ops: list
+    order: tuple = ()
+    codegen: Codegen | None = None
+    # an ORDER BY over expressions outside the select list: the rows with those trailing columns,
+    # kept only to put rows() in order
+    ordered: Output | None = None
+
+
+@dataclass
+class QueryResult:
+    """The answer to an ad-hoc query: column names and rows."""
+
+    columns: list
+    rows: list
+
+
+class ViewHandle:
+    """Read access to one view."""
+
+    def __init__(self, pipeline: "Pipeline", name: str):
+        self._p = pipeline
+        self.name = name
+
+    @property
+    def _view(self) -> View:
+        v = self._p._views.get(self.name)
+        if v is None:
+            raise DataError(f"view {self.name!r} no longer exists")
+        return v
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self._view.rel.fields]
+
+    def rows(self) -> list[tuple]:
+        """The current contents, duplicates repeated, in ORDER BY order if the view has one."""
+        v = self._view
+        source = v.ordered if v.ordered is not None else v.output
+        out = []
+        for row, w in source.contents.items():
+            out.extend([row] * w)
+        out = sort_rows(out, v.order)
+        if v.ordered is not None:
+            width = len(v.rel.fields)
+            out = [r[:width] for r in out]
+        return out
+
+    def delta(self) -> list[tuple]:
+        """The last step's changes as (row, weight) pairs."""
+        return sorted(self._view.output.delta.items(), key=lambda rw: (rw[1] > 0, _row_key(rw[0])))
+
+    def __len__(self) -> int:
+        return sum(self._view.output.contents.values())
+
+    def __repr__(self) -> str:
+        return f"<view {self.name}: {len(self)} rows>"
+
+
+def unique_names(names):
+    seen = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            candidate = f"{n}_{seen[n]}"
+            while candidate in seen:
+                seen[n] += 1
+                candidate = f"{n}_{seen[n]}"
+            seen[candidate] = 0
+            out.append(candidate)
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def _row_key(row):
+    return tuple((v is None, str(type(v)), _nan_last(v) if v is not None else (False, 0)) for v in row)
+
+
+def _nan_last(v):
+    """A value as a sort key where NaN comes after every other number (as DuckDB orders it)."""
+    return (True, 0.0) if v != v else (False, v)
+
+
+def sort_rows(rows, order) -> list:
+    """Rows sorted by ORDER BY keys (over output columns) if any, else in a deterministic order."""
+    if not order:
+        try:
+            return sorted(rows, key=_row_key)
+        except TypeError:
+            return rows
+
+    def key(row):
+        out = []
+        for k in order:
+            v = row[k.expr.index]
+            flag = (v is not None) if k.nulls_first else (v is None)
+            out.append((flag, (Desc(_nan_last(v)) if k.descending else _nan_last(v)) if v is not None else 0))
+        return out
+
+    return sorted(rows, key=key)

@@ -1,0 +1,168 @@
+"""DuckDB as the oracle: a DuckDB database fed the same statements and rows as a pipeline, and the
+multiset comparison of a view's rows with DuckDB's answer (numbers by value, floats with a tolerance).
+Used by `deltasql check`; DuckDB is imported only here, and only when a mirror is made."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+from collections import Counter
+
+import sqlglot
+
+from .compiler.dialect import get_dialect
+from .connectors import InputError
+from .connectors.changefiles import RowChange, Statement
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckMirror:
+    """DuckDB holding its own copy of the tables, fed the same statements and rows."""
+
+    def __init__(self, dialect: str):
+        try:
+            import duckdb
+        except ImportError:
+            raise InputError("deltasql check needs DuckDB: pip install 'deltasql[check]' "
+                            "(or pip install duckdb)") from None
+        self.duckdb = duckdb
+        self.dialect = dialect
+        self.con = duckdb.connect()
+        self.version = duckdb.__version__
+        profile = get_dialect(dialect)
+        settings = []
+        if profile.integer_division:
+            settings.append("SET integer_division = true")
+        if profile.division_by_zero_null:
+            settings.append("SET error_on_division_by_zero = false")
+        for s in settings:
+            try:
+                self.con.execute(s)
+            except duckdb.Error:
+                pass  # older DuckDB without the setting: check is then approximate for this dialect
+        self._types: dict[str, list] = {}
+
+    def statement(self, st: Statement):
+        """Run a statement; the rows if it is a query."""
+        self._types.clear()
+        if self.dialect == "duckdb":
+            texts = [st.text]
+        else:
+            texts = sqlglot.transpile(st.text, read=self.dialect, write="duckdb")
+        rows = None
+        for t in texts:
+            try:
+                cur = self.con.execute(t)
+                rows = cur.fetchall() if st.kind == "query" else None
+            except self.duckdb.Error as e:
+                raise InputError(f"{st.where}: error: DuckDB cannot run this statement: "
+                                f"{str(e).splitlines()[0]}") from None
+        return rows
+
+    def rows(self, batch: list[RowChange]) -> None:
+        table = batch[0].table
+        cols = self._columns(table)
+        casts = [f"CAST(? AS {t})" for _, t in cols]
+        params = [[_bindable(v) for v in _full_row(c.row, cols)] for c in batch]
+        try:
+            if batch[0].op == "insert":
+                row = f"({', '.join(casts)})"
+                for i in range(0, len(params), 256):  # one statement per chunk: executemany is slow
+                    chunk = params[i:i + 256]
+                    self.con.execute(f"INSERT INTO {_quote(table)} VALUES " + ", ".join([row] * len(chunk)),
+                                     [v for p in chunk for v in p])
+            else:
+                match = " AND ".join(f"{_quote(n)} IS NOT DISTINCT FROM {c}" for (n, _), c in zip(cols, casts))
+                sql = (f"DELETE FROM {_quote(table)} WHERE rowid = "
+                       f"(SELECT rowid FROM {_quote(table)} WHERE {match} LIMIT 1)")
+                for p in params:
+                    self.con.execute(sql, p)
+        except self.duckdb.Error as e:
+            raise InputError(f"{batch[0].where}: error: DuckDB cannot apply these rows: "
+                            f"{str(e).splitlines()[0]}") from None
+
+    def _columns(self, table: str) -> list:
+        if table not in self._types:
+            self._types[table] = [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {_quote(table)}").fetchall()]
+        return self._types[table]
+
+    def contents(self, name: str) -> list:
+        return self.con.execute(f"SELECT * FROM {_quote(name)}").fetchall()
+
+
+def _full_row(row, cols) -> list:
+    if isinstance(row, dict):
+        return [row.get(n) for n, _ in cols]
+    return list(row)
+
+
+def _bindable(v):
+    """Values bound through CAST(? AS type): numbers as their exact text, so DuckDB rounds a
+    DECIMAL the way the literal reads (1.255 -> 1.26), not the way the binary float does."""
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    return v
+
+
+def _norm(v):
+    """A hashable key for multiset comparison: numbers of any type compare by value (rounded to
+    10 significant digits; a tolerant pass follows), dates and timestamps stay distinct."""
+    if v is None:
+        return (0,)
+    if isinstance(v, bool):
+        return (1, v)
+    if isinstance(v, (int, float, decimal.Decimal)):
+        f = float(v)
+        return (2, float(f"{f:.10g}")) if math.isfinite(f) else (2, repr(f))
+    if isinstance(v, str):
+        return (3, v)
+    if isinstance(v, datetime.datetime):
+        return (4, v.isoformat())
+    if isinstance(v, datetime.date):
+        return (5, v.isoformat())
+    if isinstance(v, datetime.timedelta):
+        return (6, v.total_seconds())
+    return (9, repr(v))
+
+
+def _close(a, b) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if _norm(x) == _norm(y):
+            continue
+        numbers = (int, float, decimal.Decimal)
+        if isinstance(x, numbers) and isinstance(y, numbers) and not isinstance(x, bool) \
+                and not isinstance(y, bool) and math.isclose(float(x), float(y), rel_tol=1e-9, abs_tol=1e-9):
+            continue
+        return False
+    return True
+
+
+def multiset_diff(ours: list, theirs: list) -> tuple[list, list]:
+    """Rows only in ours and only in theirs, as multisets, floats compared with a tolerance."""
+    a = Counter(tuple(map(_norm, r)) for r in ours)
+    b = Counter(tuple(map(_norm, r)) for r in theirs)
+    if a == b:
+        return [], []
+    only_a, only_b = a - b, b - a
+    left = [r for r in ours if only_a[tuple(map(_norm, r))] > 0 and _take(only_a, r)]
+    right = [r for r in theirs if only_b[tuple(map(_norm, r))] > 0 and _take(only_b, r)]
+    for r in list(left):
+        for s in right:
+            if _close(r, s):
+                left.remove(r)
+                right.remove(s)
+                break
+    return left, right
+
+
+def _take(counter: Counter, row) -> bool:
+    counter[tuple(map(_norm, row))] -= 1
+    return True

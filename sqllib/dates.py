@@ -1,0 +1,377 @@
+"""DATE, TIMESTAMP and INTERVAL arithmetic: an INTERVAL is (months, days, microseconds) as in SQL,
+added field by field (months clamp to the last day of the month); EXTRACT, DATE_TRUNC, names of days and
+months."""
+
+from __future__ import annotations
+
+import datetime
+
+from .errors import DataError
+
+# -- dates, timestamps, intervals ------------------------------------------------------------------
+
+class Interval(datetime.timedelta):
+    """An SQL interval: months, days and microseconds kept apart (a month has no fixed length), and
+    at the same time the timedelta DuckDB's Python API returns for it (a month counted as 30 days),
+    which is also how DuckDB compares and orders intervals."""
+
+    __slots__ = ("months", "day_part", "micro_part")
+
+    def __new__(cls, months: int = 0, days: int = 0, micros: int = 0):
+        self = super().__new__(cls, days=months * 30 + days, microseconds=micros)
+        self.months = months
+        self.day_part = days
+        self.micro_part = micros
+        return self
+
+    def __neg__(self):
+        return Interval(-self.months, -self.day_part, -self.micro_part)
+
+    def __add__(self, other):
+        if isinstance(other, Interval):
+            return Interval(self.months + other.months, self.day_part + other.day_part,
+                            self.micro_part + other.micro_part)
+        return NotImplemented
+
+    def __sub__(self, other):
+        if isinstance(other, Interval):
+            return self + (-other)
+        return NotImplemented
+
+    def key(self) -> int:
+        return (self.months * 30 + self.day_part) * 86_400_000_000 + self.micro_part
+
+    def __repr__(self) -> str:
+        return f"Interval(months={self.months}, days={self.day_part}, micros={self.micro_part})"
+
+    def __reduce__(self):
+        return (Interval, (self.months, self.day_part, self.micro_part))
+
+    def text(self) -> str:
+        parts = []
+        years, months = divmod(self.months, 12) if self.months >= 0 else (-((-self.months) // 12),
+                                                                          -((-self.months) % 12))
+        if years:
+            parts.append(f"{years} year{'s' if abs(years) != 1 else ''}")
+        if months:
+            parts.append(f"{months} month{'s' if abs(months) != 1 else ''}")
+        if self.day_part:
+            parts.append(f"{self.day_part} day{'s' if abs(self.day_part) != 1 else ''}")
+        if self.micro_part or not parts:
+            us = abs(self.micro_part)
+            h, rem = divmod(us, 3_600_000_000)
+            m, rem = divmod(rem, 60_000_000)
+            sec, frac = divmod(rem, 1_000_000)
+            text = f"{'-' if self.micro_part < 0 else ''}{h:02d}:{m:02d}:{sec:02d}"
+            if frac:
+                text += f".{frac:06d}"
+            parts.append(text)
+        return " ".join(parts)
+
+
+_UNIT_MICROS = {"microsecond": 1, "millisecond": 1000, "second": 1_000_000, "minute": 60_000_000,
+                "hour": 3_600_000_000}
+
+
+def make_interval(n, unit: str):
+    if n is None:
+        return None
+    unit = unit.lower().rstrip("s")
+    if unit == "year":
+        return Interval(months=int(n) * 12)
+    if unit == "month":
+        return Interval(months=int(n))
+    if unit == "week":
+        return Interval(days=int(n) * 7)
+    if unit == "day":
+        return Interval(days=int(n))
+    if unit in _UNIT_MICROS:
+        return Interval(micros=int(round(n * _UNIT_MICROS[unit])))
+    raise DataError(f"unknown interval unit {unit!r}")
+
+
+def _add_months(d, months: int):
+    y, m = divmod(d.month - 1 + months, 12)
+    year = d.year + y
+    month = m + 1
+    last = [31, 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28, 31, 30, 31, 30,
+            31, 31, 30, 31, 30, 31][month - 1]
+    return d.replace(year=year, month=month, day=min(d.day, last))
+
+
+def add_interval(d, iv: Interval, as_timestamp: bool):
+    """date/timestamp + interval; a date plus a sub-day interval becomes a timestamp."""
+    if d is None or iv is None:
+        return None
+    if as_timestamp and not isinstance(d, datetime.datetime):
+        d = datetime.datetime(d.year, d.month, d.day)
+    try:
+        if iv.months:
+            d = _add_months(d, iv.months)
+        if iv.day_part:
+            d = d + datetime.timedelta(days=iv.day_part)
+        if iv.micro_part:
+            d = d + datetime.timedelta(microseconds=iv.micro_part)
+    except OverflowError:
+        raise DataError("date out of range") from None
+    return d
+
+
+def sub_interval(d, iv, as_timestamp: bool):
+    return None if iv is None else add_interval(d, -iv, as_timestamp)
+
+
+def sql_strftime(d, fmt):
+    """STRFTIME: C-style format codes, as DuckDB and SQLite use them."""
+    if d is None or fmt is None:
+        return None
+    return d.strftime(fmt)
+
+
+def date_diff_days(a, b):
+    """date - date: whole days (DuckDB's BIGINT)."""
+    if a is None or b is None:
+        return None
+    return (a - b).days
+
+
+def date_diff(unit: str, start, end):
+    """DATE_DIFF(unit, start, end): the number of unit boundaries between start and end."""
+    if start is None or end is None:
+        return None
+    unit = unit.lower().rstrip("s")
+    if unit in ("year", "quarter", "month"):
+        months = (end.year - start.year) * 12 + (end.month - start.month)
+        return {"year": end.year - start.year, "quarter": (end.year * 12 + end.month - 1) // 3
+                - (start.year * 12 + start.month - 1) // 3, "month": months}[unit]
+    a = start if isinstance(start, datetime.datetime) else datetime.datetime(start.year, start.month, start.day)
+    b = end if isinstance(end, datetime.datetime) else datetime.datetime(end.year, end.month, end.day)
+    if unit == "week":
+        return (date_trunc("week", b) - date_trunc("week", a)).days // 7
+    if unit == "day":
+        return (b.date() - a.date()).days
+    micros = {"hour": 3_600_000_000, "minute": 60_000_000, "second": 1_000_000, "millisecond": 1000,
+              "microsecond": 1}.get(unit)
+    if micros is None:
+        raise DataError(f"unknown DATE_DIFF unit {unit!r}")
+    ta, tb = date_trunc(unit, a), date_trunc(unit, b)
+    delta = tb - ta
+    return (delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds) // micros
+
+
+def interval_mul(iv, n):
+    if iv is None or n is None:
+        return None
+    if isinstance(n, int):
+        return Interval(iv.months * n, iv.day_part * n, iv.micro_part * n)
+    # fractional multiples spill months and days into the smaller units, as DuckDB does
+    months = iv.months * n
+    days = iv.day_part * n + (months - int(months)) * 30
+    micros = iv.micro_part * n + (days - int(days)) * 86_400_000_000
+    return Interval(int(months), int(days), int(round(micros)))
+
+
+def timestamp_diff(a, b):
+    """timestamp - timestamp: an interval of days and microseconds."""
+    if a is None or b is None:
+        return None
+    delta = a - b
+    return Interval(0, delta.days, delta.seconds * 1_000_000 + delta.microseconds)
+
+
+def date_add_days(d, n):
+    if d is None or n is None:
+        return None
+    return d + datetime.timedelta(days=n)
+
+
+def _day_micros(d):
+    return ((d.hour * 60 + d.minute) * 60 + d.second) * 1_000_000 + d.microsecond \
+        if isinstance(d, datetime.datetime) else 0
+
+
+_EXTRACT = {
+    "year": lambda d: d.year, "month": lambda d: d.month, "day": lambda d: d.day,
+    "quarter": lambda d: (d.month - 1) // 3 + 1,
+    "dow": lambda d: d.isoweekday() % 7,
+    "isodow": lambda d: d.isoweekday(), "doy": lambda d: d.timetuple().tm_yday,
+    "week": lambda d: d.isocalendar()[1], "isoyear": lambda d: d.isocalendar()[0],
+    "yearweek": lambda d: d.isocalendar()[0] * 100 + d.isocalendar()[1],
+    "decade": lambda d: d.year // 10, "century": lambda d: (d.year - 1) // 100 + 1 if d.year > 0 else -((-d.year) // 100 + 1),
+    "millennium": lambda d: (d.year - 1) // 1000 + 1 if d.year > 0 else -((-d.year) // 1000 + 1),
+    "era": lambda d: 1 if d.year > 0 else 0,
+    "hour": lambda d: d.hour if isinstance(d, datetime.datetime) else 0,
+    "minute": lambda d: d.minute if isinstance(d, datetime.datetime) else 0,
+    "second": lambda d: d.second if isinstance(d, datetime.datetime) else 0,
+    "millisecond": lambda d: (d.second * 1000 + d.microsecond // 1000) if isinstance(d, datetime.datetime) else 0,
+    "microsecond": lambda d: (d.second * 1_000_000 + d.microsecond) if isinstance(d, datetime.datetime) else 0,
+    "epoch": lambda d: (d - datetime.datetime(1970, 1, 1)).total_seconds() if isinstance(d, datetime.datetime)
+    else float((d - datetime.date(1970, 1, 1)).days * 86400),
+    "julian": lambda d: float(d.toordinal() + 1_721_425) + _day_micros(d) / 86_400_000_000,
+    "timezone": lambda d: 0, "timezone_hour": lambda d: 0, "timezone_minute": lambda d: 0,
+}
+
+# DuckDB's names for the parts (date_part, EXTRACT), each mapped to one of _EXTRACT's
+EXTRACT_ALIASES = {alias: part for part, aliases in {
+    "year": "year yr y years yrs", "month": "month mon months mons", "day": "day days d dayofmonth",
+    "decade": "decade dec decades decs", "century": "century cent centuries c",
+    "millennium": "millennium mil millenniums millennia mils millenium",
+    "microsecond": "microseconds microsecond us usec usecs usecond useconds",
+    "millisecond": "milliseconds millisecond ms msec msecs msecond mseconds",
+    "second": "second sec seconds secs s", "minute": "minute min minutes mins m", "hour": "hour hours hr hrs h",
+    "epoch": "epoch", "dow": "dow dayofweek weekday", "isodow": "isodow", "week": "week weeks w weekofyear",
+    "doy": "doy dayofyear", "quarter": "quarter quarters", "yearweek": "yearweek", "isoyear": "isoyear",
+    "era": "era", "julian": "julian", "timezone": "timezone", "timezone_hour": "timezone_hour",
+    "timezone_minute": "timezone_minute",
+}.items() for alias in aliases.split()}
+INTERVAL_FIELDS = frozenset({"year", "month", "day", "hour", "minute", "second", "epoch"})
+DOUBLE_FIELDS = frozenset({"epoch", "julian"})
+
+EXTRACT_FIELDS = frozenset(_EXTRACT)
+
+
+def extract(field: str, d):
+    if d is None:
+        return None
+    if isinstance(d, Interval):
+        return _extract_interval(field, d)
+    return _EXTRACT[field](d)
+
+
+def _extract_interval(field, iv):
+    if field == "year":
+        return int(iv.months / 12)
+    if field == "month":
+        return iv.months - int(iv.months / 12) * 12
+    if field == "day":
+        return iv.day_part
+    if field == "hour":
+        return int(iv.micro_part / 3_600_000_000)
+    if field == "minute":
+        return int(iv.micro_part / 60_000_000) % 60
+    if field == "second":
+        return int(iv.micro_part / 1_000_000) % 60
+    if field == "epoch":
+        return (iv.months * 30 + iv.day_part) * 86400 + iv.micro_part / 1_000_000
+    raise DataError(f"EXTRACT({field}) is not defined for intervals")
+
+
+TRUNC_UNITS = ("millennium", "century", "decade", "year", "quarter", "month", "week", "day", "hour",
+               "minute", "second", "millisecond", "microsecond")
+
+
+def date_trunc(unit: str, d, as_date: bool = False):
+    if d is None:
+        return None
+    is_dt = isinstance(d, datetime.datetime)
+    ts = d if is_dt else datetime.datetime(d.year, d.month, d.day)
+    if unit == "millennium":
+        ts = ts.replace(year=(ts.year - 1) // 1000 * 1000 + 1 if ts.year > 0 else ts.year, month=1, day=1,
+                        hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "century":
+        ts = ts.replace(year=(ts.year - 1) // 100 * 100 + 1, month=1, day=1, hour=0, minute=0, second=0,
+                        microsecond=0)
+    elif unit == "decade":
+        ts = ts.replace(year=ts.year // 10 * 10, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "year":
+        ts = ts.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "quarter":
+        ts = ts.replace(month=(ts.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "month":
+        ts = ts.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "week":
+        ts = (ts - datetime.timedelta(days=ts.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "day":
+        ts = ts.replace(hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "hour":
+        ts = ts.replace(minute=0, second=0, microsecond=0)
+    elif unit == "minute":
+        ts = ts.replace(second=0, microsecond=0)
+    elif unit == "second":
+        ts = ts.replace(microsecond=0)
+    elif unit == "millisecond":
+        ts = ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+    elif unit != "microsecond":
+        raise DataError(f"unknown DATE_TRUNC unit {unit!r}")
+    return ts.date() if as_date else ts
+
+
+
+# -- more dates --------------------------------------------------------------------------------------
+
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+
+
+def dayname(d):
+    return None if d is None else _DAY_NAMES[d.weekday()]
+
+
+def monthname(d):
+    return None if d is None else _MONTH_NAMES[d.month - 1]
+
+
+def last_day(d):
+    """LAST_DAY: the last day of the month, as a DATE."""
+    if d is None:
+        return None
+    return _add_months(datetime.date(d.year, d.month, 1), 1) - datetime.timedelta(days=1)
+
+
+def make_date(year, month, day):
+    if year is None or month is None or day is None:
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except (ValueError, OverflowError):
+        if 1 <= month <= 12 and 1 <= day <= 31 and not 1 <= year <= 9999:
+            raise DataError(f"make_date: year {year} is outside the supported range 1-9999") from None
+        raise DataError(f"make_date: date out of range: {year}-{month}-{day}") from None
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_days(year, month):
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 29 if month == 2 and leap else _MONTH_DAYS[month - 1]
+
+
+def age(a, b):
+    """AGE(a, b): a - b in years, months, days and time, field by field with borrows (as DuckDB and
+    Postgres compute it; a borrowed month is the length of the earlier timestamp's month)."""
+    if a is None or b is None:
+        return None
+    if not isinstance(a, datetime.datetime):
+        a = datetime.datetime(a.year, a.month, a.day)
+    if not isinstance(b, datetime.datetime):
+        b = datetime.datetime(b.year, b.month, b.day)
+    diff = [a.year - b.year, a.month - b.month, a.day - b.day, a.hour - b.hour, a.minute - b.minute,
+            a.second - b.second, a.microsecond - b.microsecond]
+    flipped = a < b
+    if flipped:
+        diff = [-x for x in diff]
+    years, months, days, hours, minutes, seconds, micros = diff
+    while micros < 0:
+        micros += 1_000_000
+        seconds -= 1
+    while seconds < 0:
+        seconds += 60
+        minutes -= 1
+    while minutes < 0:
+        minutes += 60
+        hours -= 1
+    while hours < 0:
+        hours += 24
+        days -= 1
+    while days < 0:
+        earlier = a if flipped else b
+        days += _month_days(earlier.year, earlier.month)
+        months -= 1
+    while months < 0:
+        months += 12
+        years -= 1
+    sign = -1 if flipped else 1
+    return Interval(sign * (years * 12 + months), sign * days,
+                    sign * (((hours * 60 + minutes) * 60 + seconds) * 1_000_000 + micros))

@@ -1,0 +1,364 @@
+"""SQL arithmetic and math over Python numbers: NULL in, NULL out; integer division and modulo
+truncate toward zero (Python's // and % floor); DECIMALs in one 60-digit context; overflow checks per
+integer width; errors raise DataError.  ``NAN`` is the one NaN object: computed NaNs are made this object,
+so rows holding NaN hash and compare as one value (DISTINCT, GROUP BY, joins)."""
+
+from __future__ import annotations
+
+import decimal
+import math
+
+from .errors import DataError
+
+DC = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6)
+NAN = float("nan")  # the one NaN: computed NaNs are made this object, so rows holding NaN compare equal
+
+# -- arithmetic ------------------------------------------------------------------------------------
+
+def idiv(x, y):
+    """Integer division truncating toward zero; x / 0 is an error."""
+    if y == 0:
+        raise DataError("division by zero")
+    q = abs(x) // abs(y)
+    return q if (x < 0) == (y < 0) else -q
+
+
+def idiv_null(x, y):
+    """Integer division truncating toward zero; x / 0 is NULL."""
+    if y == 0:
+        return None
+    q = abs(x) // abs(y)
+    return q if (x < 0) == (y < 0) else -q
+
+
+def imod(x, y):
+    """Remainder with the sign of the dividend (C / SQL semantics); x % 0 is an error."""
+    if y == 0:
+        raise DataError("division by zero")
+    r = abs(x) % abs(y)
+    return -r if x < 0 else r
+
+
+def imod_null(x, y):
+    if y == 0:
+        return None
+    r = abs(x) % abs(y)
+    return -r if x < 0 else r
+
+
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def sqlite_div(x, y):
+    """SQLite's /: integer division (truncating) when both values are integers, else real; NULL for
+    a zero divisor.  SQLite types values, not expressions, so this is decided per value."""
+    if type(x) is int and type(y) is int:
+        if y == 0:
+            return None
+        q = abs(x) // abs(y)
+        q = q if (x < 0) == (y < 0) else -q
+        return q if _I64_MIN <= q <= _I64_MAX else float(q)
+    y = float(y)
+    if y == 0.0:
+        return None
+    return float(x) / y
+
+
+def sqlite_mod(x, y):
+    """SQLite's %: both operands taken as integers (truncated); a real if either was real."""
+    xi, yi = int(x), int(y)
+    if yi == 0:
+        return None
+    r = abs(xi) % abs(yi)
+    r = -r if xi < 0 else r
+    return r if type(x) is int and type(y) is int else float(r)
+
+
+
+
+def fdiv(x, y):
+    """Floating-point division with IEEE results for division by zero (DuckDB's DOUBLE /)."""
+    x = float(x)
+    y = float(y)
+    if y == 0.0:
+        if x == 0.0 or x != x:
+            return NAN
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    r = x / y
+    return r if r == r else NAN
+
+
+def fdiv_null(x, y):
+    if y == 0:
+        return None
+    return float(x) / float(y)
+
+
+def fmod(x, y):
+    x = float(x)
+    y = float(y)
+    if y == 0.0 or x != x or y != y or math.isinf(x):
+        return NAN
+    return math.fmod(x, y)
+
+
+def fmod_null(x, y):
+    if y == 0:
+        return None
+    if x != x or y != y or math.isinf(x):
+        return NAN
+    return math.fmod(float(x), float(y))
+
+
+def dmod(x, y):
+    if y == 0:
+        raise DataError("division by zero")
+    return DC.remainder(x, y)
+
+
+def dmod_null(x, y):
+    if y == 0:
+        return None
+    return DC.remainder(x, y)
+
+
+def make_int_check(bits: int, to_float: bool):
+    """A function that checks an integer result fits ``bits`` (error), or turns it to a float.
+    NULL passes (a division by zero may have made it NULL)."""
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+    if to_float:
+        def check(v):
+            if v is None or lo <= v <= hi:
+                return v
+            return float(v)
+    else:
+        def check(v):
+            if v is None or lo <= v <= hi:
+                return v
+            raise DataError(f"integer overflow: {v} does not fit {bits}-bit integer")
+    return check
+
+
+def _wrap_bits(v: int, bits: int) -> int:
+    """Two's-complement wrap-around into ``bits`` (shifts overflow silently, as in SQLite and C)."""
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def shift_left(x, n, bits):
+    if n < 0:
+        return shift_right(x, -n, bits)
+    return 0 if n >= bits else _wrap_bits(x << n, bits)
+
+
+def shift_right(x, n, bits):
+    if n < 0:
+        return shift_left(x, -n, bits)
+    return (-1 if x < 0 else 0) if n >= bits else x >> n
+
+
+def nan_eq(a, b):
+    """DOUBLE = as DuckDB: NaN equals NaN."""
+    return a == b or (a != a and b != b)
+
+
+def nan_lt(a, b):
+    """DOUBLE < as DuckDB: NaN is greater than every other value."""
+    if a != a:
+        return False
+    if b != b:
+        return True
+    return a < b
+
+
+def greatest(*args):
+    values = [v for v in args if v is not None]
+    return max(values) if values else None
+
+
+def least(*args):
+    values = [v for v in args if v is not None]
+    return min(values) if values else None
+
+
+def quantizer(scale: int):
+    q = decimal.Decimal(1).scaleb(-scale)
+
+    def quantize(v):
+        return v.quantize(q, context=DC)
+    return quantize
+
+
+def dec(v):
+    """A DECIMAL result: Python's Decimal keeps the sign of a zero, SQL's DECIMAL has none."""
+    return v.copy_abs() if v.is_zero() else v
+
+
+def dadd(x, y):
+    return dec(DC.add(x, y))
+
+
+def dsub(x, y):
+    return dec(DC.subtract(x, y))
+
+
+def dmul(x, y):
+    return dec(DC.multiply(x, y))
+
+
+def dneg(x):
+    return dec(-x)
+
+
+def to_decimal(v):
+    if isinstance(v, decimal.Decimal):
+        return v
+    if isinstance(v, float):
+        return decimal.Decimal(repr(v))
+    return decimal.Decimal(v)
+
+
+# -- math functions --------------------------------------------------------------------------------
+
+def round_half_away(x, digits=0):
+    """ROUND as DuckDB and SQLite do it: halves away from zero."""
+    if x is None or digits is None:
+        return None
+    if isinstance(x, int):
+        if digits >= 0:
+            return x
+        q = 10 ** (-digits)
+        r = (abs(x) + q // 2) // q * q
+        return r if x >= 0 else -r
+    if isinstance(x, decimal.Decimal):
+        if digits >= -x.as_tuple().exponent:
+            return x  # already no more digits than asked: DuckDB keeps the scale
+        return dec(x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC))
+    if math.isinf(x) or math.isnan(x):
+        return x
+    d = decimal.Decimal(repr(x)).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP,
+                                          context=DC)
+    return float(d)
+
+
+def sql_floor(x):
+    if x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    if isinstance(x, decimal.Decimal):
+        return dec(x.to_integral_value(rounding=decimal.ROUND_FLOOR))
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+def sql_ceil(x):
+    if x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    if isinstance(x, decimal.Decimal):
+        return dec(x.to_integral_value(rounding=decimal.ROUND_CEILING))
+    return float(math.ceil(x)) if math.isfinite(x) else x
+
+
+def sql_sign(x):
+    if x is None:
+        return None
+    return (x > 0) - (x < 0)
+
+
+def sql_power(x, y):
+    if x is None or y is None:
+        return None
+    try:
+        r = math.pow(float(x), float(y))
+    except (OverflowError, ValueError):
+        raise DataError(f"POWER({x}, {y}) is out of range") from None
+    return r
+
+
+def sql_sqrt(x):
+    if x is None:
+        return None
+    if x < 0:
+        raise DataError(f"cannot take the square root of a negative number ({x})")
+    return math.sqrt(float(x))
+
+
+def sql_abs(x):
+    return None if x is None else abs(x)
+
+
+
+# -- comparisons of mixed-type values (SQLite's ordering: NULL < numbers < text) -------------------
+
+def sqlite_cmp_key(v):
+    if isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool):
+        return (1, v, "")
+    if isinstance(v, bool):
+        return (1, int(v), "")
+    return (2, 0, v)
+
+
+def ddiv(x, y):
+    """DECIMAL / DECIMAL: DuckDB gives a DOUBLE (the binder types it so); kept for explicit use."""
+    return fdiv(x, y)
+
+
+def ddiv_null(x, y):
+    return fdiv_null(x, y)
+
+
+def fdiv_checked(x, y):
+    """Division where x / 0 is an error (dialects that say so)."""
+    if y == 0:
+        raise DataError("division by zero")
+    return float(x) / float(y)
+
+
+
+# -- more math ---------------------------------------------------------------------------------------
+
+def sql_trunc(x):
+    """TRUNC: toward zero; a DOUBLE keeps its sign (-0.5 gives -0.0) and inf/nan pass."""
+    if x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    if isinstance(x, decimal.Decimal):
+        return dec(x.to_integral_value(rounding=decimal.ROUND_DOWN))
+    if not math.isfinite(x):
+        return x
+    return math.copysign(float(math.trunc(x)), x)
+
+
+def _logarithm(fn):
+    """A logarithm with IEEE results where C's gives them (DuckDB): -inf at 0, NaN below."""
+    def log(x):
+        if x is None:
+            return None
+        x = float(x)
+        if x > 0:
+            return fn(x)
+        return -math.inf if x == 0 else NAN
+    return log
+
+
+sql_ln, sql_log10, sql_log2 = _logarithm(math.log), _logarithm(math.log10), _logarithm(math.log2)
+
+
+def sql_log(base, x):
+    """LOG(b, x) = log10(x) / log10(b), as DuckDB computes it."""
+    if base is None or x is None:
+        return None
+    return fdiv(sql_log10(x), sql_log10(base))
+
+
+def sql_exp(x):
+    if x is None:
+        return None
+    try:
+        return math.exp(float(x))
+    except OverflowError:
+        return math.inf

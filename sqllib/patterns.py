@@ -1,0 +1,122 @@
+"""Pattern matching: LIKE/ILIKE with an escape character, GLOB, and regular expressions (RE2
+syntax, translated to Python's re by re2.py at bind time or, for pattern values, at run time; cached)."""
+
+from __future__ import annotations
+
+import re
+
+from . import re2 as _re2
+from .errors import DataError
+
+# -- LIKE ------------------------------------------------------------------------------------------
+
+_LIKE_CACHE: dict = {}
+
+
+def like(s, pattern, case_insensitive=False, escape=None):
+    """s LIKE pattern: % any run, _ one character, optional escape character."""
+    if s is None or pattern is None:
+        return None
+    key = (pattern, case_insensitive, escape)
+    rx = _LIKE_CACHE.get(key)
+    if rx is None:
+        parts = []
+        i = 0
+        while i < len(pattern):
+            ch = pattern[i]
+            if escape is not None and ch == escape and i + 1 < len(pattern):
+                parts.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            parts.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+            i += 1
+        flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
+        rx = _LIKE_CACHE[key] = re.compile("".join(parts), flags)
+        if len(_LIKE_CACHE) > 10_000:
+            _LIKE_CACHE.clear()
+    return rx.fullmatch(s) is not None
+
+
+# -- regular expressions and GLOB (patterns translated by re2.py) ----------------------------------
+
+def _regex(p, opts):
+    """A pattern already translated at compile time, or a pattern value translated now (cached)."""
+    if type(p) is _re2.Regex:
+        return p
+    try:
+        return _re2.translate(p, *opts)
+    except _re2.PatternError as e:
+        raise DataError(f"regular expression {p!r}: {e}") from None
+
+
+def regexp_matches(s, p, opts):
+    """REGEXP_MATCHES: the pattern matches somewhere in s."""
+    if s is None or p is None:
+        return None
+    return _regex(p, opts).rx.search(s) is not None
+
+
+def regexp_full_match(s, p, opts):
+    if s is None or p is None:
+        return None
+    return _regex(p, opts).rx.fullmatch(s) is not None
+
+
+def regexp_extract(s, p, group, opts):
+    """REGEXP_EXTRACT: the group of the first match; '' without a match or for a group that took no part."""
+    if s is None or p is None:
+        return None
+    rx = _regex(p, opts)
+    m = rx.rx.search(s)
+    if m is None or group > rx.groups:
+        return ""
+    return m.group(group) or ""
+
+
+def regexp_replace(s, p, replacement, opts, every):
+    """REGEXP_REPLACE: the first match (or, with 'g', each) replaced, as RE2's Replace/GlobalReplace do
+    it: after a match, an empty match at its end is skipped by one character."""
+    if s is None or p is None or replacement is None:
+        return None
+    rx = _regex(p, opts)
+    if type(replacement) is not _re2.Rewrite:
+        try:
+            replacement = _re2.rewrite(replacement)
+        except _re2.PatternError as e:
+            raise DataError(f"regexp_replace: {e}") from None
+    if replacement.max_group > rx.groups:
+        raise DataError(f"regexp_replace: the replacement asks for group \\{replacement.max_group} but the "
+                        f"pattern has {rx.groups}")
+    parts = replacement.parts
+    search = rx.rx.search
+    if not every:
+        m = search(s)
+        if m is None:
+            return s
+        return s[:m.start()] + "".join(x if type(x) is str else (m.group(x) or "") for x in parts) + s[m.end():]
+    out, pos, last_end, n, count = [], 0, -1, len(s), 0
+    while pos <= n:
+        m = search(s, pos)
+        if m is None:
+            break
+        start, end = m.span()
+        out.append(s[pos:start])
+        if start == end == last_end:
+            out.append(s[start:start + 1])
+            pos = start + 1
+            continue
+        out.extend(x if type(x) is str else (m.group(x) or "") for x in parts)
+        pos = last_end = end
+        count += 1
+    if not count:
+        return s
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def glob_match(s, pattern, sqlite):
+    """s GLOB pattern (DuckDB's or SQLite's rules, see re2.glob); case-sensitive."""
+    if s is None or pattern is None:
+        return None
+    rx = _re2.glob(pattern, sqlite)
+    return rx is not None and rx.fullmatch(s) is not None

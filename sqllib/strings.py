@@ -1,0 +1,268 @@
+"""SQL string functions (NULL in, NULL out): positions are 1-based and count characters; each
+dialect's spelling of a function maps to one of these at bind time."""
+
+from __future__ import annotations
+
+import hashlib as _hashlib
+
+from .casts import to_text
+from .errors import DataError
+
+# -- strings ---------------------------------------------------------------------------------------
+
+def substring(s, start, length=None):
+    """SUBSTRING(s, start[, length]), 1-based; a negative start counts from the end, position 0 is
+    just before the first character, and a negative length takes the characters before start
+    (as DuckDB does).  Positions outside the string are dropped."""
+    if s is None or start is None:
+        return None
+    n = len(s)
+    pos = start if start >= 0 else n + start + 1  # the 1-based position start names
+    if length is None:
+        first, last = pos, n
+    elif length >= 0:
+        first, last = pos, pos + length - 1
+    else:
+        first, last = pos + length, pos - 1
+    first = max(first, 1)
+    last = min(last, n)
+    return s[first - 1:last] if first <= last else ""
+
+
+def sql_contains(s, sub):
+    if s is None or sub is None:
+        return None
+    return sub in s
+
+
+def sql_starts_with(s, prefix):
+    if s is None or prefix is None:
+        return None
+    return s.startswith(prefix)
+
+
+def sql_ends_with(s, suffix):
+    if s is None or suffix is None:
+        return None
+    return s.endswith(suffix)
+
+
+def sql_lpad(s, n, fill=" "):
+    if s is None or n is None or fill is None:
+        return None
+    if n <= len(s):
+        return s[:max(n, 0)]
+    if not fill:
+        return s
+    need = n - len(s)
+    return (fill * (need // len(fill) + 1))[:need] + s
+
+
+def sql_rpad(s, n, fill=" "):
+    if s is None or n is None or fill is None:
+        return None
+    if n <= len(s):
+        return s[:max(n, 0)]
+    if not fill:
+        return s
+    need = n - len(s)
+    return s + (fill * (need // len(fill) + 1))[:need]
+
+
+def concat_ws(sep, *parts):
+    """CONCAT_WS(sep, a, b, …): the non-NULL arguments joined by sep; NULL if sep is NULL."""
+    if sep is None:
+        return None
+    return sep.join(to_text(p) for p in parts if p is not None)
+
+
+def sql_length(s):
+    return None if s is None else len(s)
+
+
+def sql_upper(s):
+    return None if s is None else s.upper()
+
+
+def sql_lower(s):
+    return None if s is None else s.lower()
+
+
+def sql_trim(s, chars=None, where="both"):
+    if s is None:
+        return None
+    chars = " " if chars is None else chars
+    if where == "leading":
+        return s.lstrip(chars)
+    if where == "trailing":
+        return s.rstrip(chars)
+    return s.strip(chars)
+
+
+def sql_replace(s, old, new):
+    if s is None or old is None or new is None:
+        return None
+    if old == "":
+        return s
+    return s.replace(old, new)
+
+
+def sql_position(needle, haystack):
+    if needle is None or haystack is None:
+        return None
+    return haystack.find(needle) + 1
+
+
+def concat_skip_null(*parts):
+    """CONCAT(a, b, …): NULL arguments are skipped (the || operator propagates NULL instead)."""
+    return "".join(to_text(p) for p in parts if p is not None)
+
+
+def sql_left(s, n):
+    if s is None or n is None:
+        return None
+    return s[:n] if n >= 0 else s[:max(len(s) + n, 0)]
+
+
+def sql_right(s, n):
+    if s is None or n is None:
+        return None
+    if n >= 0:
+        return s[len(s) - n:] if n else ""
+    return s[-n:]
+
+
+def sql_reverse(s):
+    return None if s is None else s[::-1]
+
+
+def sql_repeat(s, n):
+    if s is None or n is None:
+        return None
+    return s * max(n, 0)
+
+
+
+# -- more string functions -------------------------------------------------------------------------
+
+def split_part(s, delimiter, index):
+    """SPLIT_PART: the index-th piece (1-based, negative from the end), '' when there is none; an
+    empty delimiter splits into characters."""
+    if s is None or delimiter is None or index is None:
+        return None
+    parts = list(s) if delimiter == "" else s.split(delimiter)
+    n = len(parts)
+    if 0 < index <= n:
+        return parts[index - 1]
+    if 0 < -index <= n:
+        return parts[n + index]
+    return ""
+
+
+def string_slice(s, start, end, has_start, has_end):
+    """s[start:end] as DuckDB slices strings: 1-based, both ends included, negative positions counted
+    from the end, clamped to the string; an omitted bound is the string's start or end."""
+    if s is None or (has_start and start is None) or (has_end and end is None):
+        return None
+    n = len(s)
+    lo = 1 if not has_start else (n + start + 1 if start < 0 else start)
+    hi = n if not has_end else (n + end + 1 if end < 0 else end)
+    lo, hi = max(lo, 1), min(hi, n)
+    return s[lo - 1:hi] if lo <= hi else ""
+
+
+def string_element(s, index):
+    """s[index]: the character at a 1-based position (negative from the end), '' outside the string."""
+    if s is None or index is None:
+        return None
+    i = index if index > 0 else len(s) + index + 1
+    return s[i - 1] if index and 1 <= i <= len(s) else ""
+
+
+def sql_translate(s, source, target):
+    """TRANSLATE: each character of source replaced by the one at its position in target (the first
+    occurrence counts), or removed where target is shorter."""
+    if s is None or source is None or target is None:
+        return None
+    table = {}
+    for i, c in enumerate(source):
+        table.setdefault(ord(c), target[i] if i < len(target) else None)
+    return s.translate(table)
+
+
+def sql_ascii(s):
+    if s is None:
+        return None
+    return ord(s[0]) if s else 0
+
+
+def sql_chr(n):
+    if n is None:
+        return None
+    if not 0 <= n <= 0x10FFFF or 0xD800 <= n <= 0xDFFF:
+        raise DataError(f"CHR({n}): not a valid Unicode code point")
+    return chr(n)
+
+
+def _digest(name):
+    def digest(s):
+        if s is None:
+            return None
+        return _hashlib.new(name, s.encode("utf-8", "surrogatepass")).hexdigest()
+    digest.__name__ = f"sql_{name}"
+    return digest
+
+
+sql_md5, sql_sha1, sql_sha256 = _digest("md5"), _digest("sha1"), _digest("sha256")
+
+
+def bit_count(n, bits):
+    """BIT_COUNT: set bits of the two's-complement form at the argument's width."""
+    if n is None:
+        return None
+    return bin(n & ((1 << bits) - 1)).count("1")
+
+
+# DuckDB's UPPER/LOWER map each character on its own (Unicode simple case mapping): no 'SS' for 'ß',
+# no final sigma, 'i' for 'İ'
+_UPPER_SINGLE: dict | None = None
+
+
+def _upper_single():
+    global _UPPER_SINGLE
+    if _UPPER_SINGLE is None:
+        multi = {chr(cp) for cp in range(0x20000) if not 0xD800 <= cp <= 0xDFFF and len(chr(cp).upper()) > 1}
+        table = {}
+        for cp in range(0x20000):
+            if 0xD800 <= cp <= 0xDFFF:
+                continue
+            low = chr(cp).lower()
+            if low in multi and low != chr(cp):
+                table.setdefault(low, chr(cp))  # the capital whose lowercase is the character
+        _UPPER_SINGLE = table
+    return _UPPER_SINGLE
+
+
+def duck_upper(s):
+    if s is None:
+        return None
+    u = s.upper()
+    if len(u) == len(s):
+        return u
+    table = _upper_single()
+    return "".join(c.upper() if len(c.upper()) == 1 else table.get(c, c) for c in s)
+
+
+def duck_lower(s):
+    if s is None:
+        return None
+    if "\u03a3" not in s and "\u0130" not in s:
+        return s.lower()
+    return "".join("i" if c == "\u0130" else c.lower() for c in s)
+
+
+def ascii_lower(s):
+    """SQLite's NOCASE: only ASCII letters fold."""
+    if s is None:
+        return None
+    return s.lower() if s.isascii() else "".join(c.lower() if c.isascii() else c for c in s)
