@@ -32,12 +32,16 @@ class Operator:
     """An operator node.  Subclasses implement ``eval(*input_deltas) -> output delta``.
 
     Class attributes describe the operator to passes and to the scheduler:
-    ``linear`` (Q^Δ = Q: no state), ``idle_noop`` (eval of empty inputs is empty and changes no state).
+    ``linear`` (Q^Δ = Q: no state), ``idle_noop`` (eval of empty inputs is empty and changes no state),
+    ``state`` (the attributes that hold what the operator keeps from one step to the next; see
+    runtime/state.py for the protocol that saves and restores them).
     """
 
     linear = False
     idle_noop = True
     label = ""
+    state: tuple = ()
+
 
     def __init__(self, *inputs: "Operator"):
         self.inputs = list(inputs)
@@ -49,6 +53,19 @@ class Operator:
         """Called when the operator joins a circuit; stateful operators set up journaled state here."""
         self.circuit = circuit
         self.journal = circuit.journal
+
+    def export_state(self):
+        """What this operator keeps between steps, as plain data ({attribute: dicts, lists and tuples of
+        SQL values}), or None if it keeps nothing.  It shares objects with the live state: serialize
+        it before the next step."""
+        if not self.state:
+            return None
+        return {name: getattr(self, name) for name in self.state}
+
+    def import_state(self, saved) -> None:
+        """Take the state ``export_state`` returned from an identically built operator."""
+        for name in self.state:
+            setattr(self, name, saved[name])
 
     def eval(self, *deltas):  # pragma: no cover - abstract
         raise NotImplementedError

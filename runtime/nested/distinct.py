@@ -13,6 +13,7 @@ from ..time import leq, lub
 
 class NestedDistinct(Operator):
     idle_noop = False
+    state = ("ins", "outs", "todo")
 
     def __init__(self, source: Operator, name: str = ""):
         super().__init__(source)

@@ -14,6 +14,7 @@ from ..zset import drop_zeros
 
 class NestedJoin(Operator):
     idle_noop = False  # may hold pending work for the current time with empty inputs
+    state = ("left_trace", "right_trace", "pending")
 
     def __init__(self, left: Operator, right: Operator, left_key, right_key, combine, name: str = ""):
         super().__init__(left, right)

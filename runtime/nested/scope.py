@@ -17,6 +17,7 @@ another body runs at times (…, i, j): the same mechanism at any depth.  Iterat
 from __future__ import annotations
 
 from ..circuit import Circuit, IterationLimitError, Operator
+from ..state import export_circuit, import_circuit
 from ..zset import add_into
 
 
@@ -188,6 +189,15 @@ class Scope(Operator):
             for imp in self.imports:
                 imp.delta = {}
         return tuple(totals)
+
+    # -- state: the body's operators' (the iteration time and imports are transient) ---------------
+    state = ("body",)
+
+    def export_state(self):
+        return {"body": export_circuit(self.body)}
+
+    def import_state(self, saved) -> None:
+        import_circuit(self.body, saved["body"])
 
     def reset_transient(self) -> None:
         self.body.reset_transient()

@@ -19,6 +19,8 @@ from ..circuit import Operator
 
 
 class Aggregate(Operator):
+    state = ("groups", "outputs")
+
     def __init__(self, source: Operator, key_fn, reducer, global_: bool = False, name: str = ""):
         super().__init__(source)
         self.key_fn = key_fn

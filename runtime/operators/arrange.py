@@ -26,6 +26,14 @@ class Arrange(Operator):
             self.arrangement.apply(keyed)
         return keyed
 
+    state = ("arrangement",)  # saved as its index
+
+    def export_state(self):
+        return {"arrangement": self.arrangement.index}
+
+    def import_state(self, saved) -> None:
+        self.arrangement.index = saved["arrangement"]
+
     def integral(self) -> dict:
         """The integrated output (keyed), used to backfill operators added later."""
         return self.arrangement.index

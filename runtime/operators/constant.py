@@ -5,6 +5,7 @@ from ..circuit import Operator
 
 class Constant(Operator):
     idle_noop = False
+    state = ("emitted",)
 
     def __init__(self, zset: dict, name: str = ""):
         super().__init__()

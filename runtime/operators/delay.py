@@ -6,6 +6,7 @@ from ..circuit import Operator
 class Delay(Operator):
     linear = True
     idle_noop = False  # must emit the held value even when its input is empty
+    state = ("held",)
 
     def __init__(self, source: Operator):
         super().__init__(source)

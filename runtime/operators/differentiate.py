@@ -7,6 +7,7 @@ from ..zset import add_scaled_into
 class Differentiate(Operator):
     linear = True
     idle_noop = False  # an empty value after a non-empty one is a change
+    state = ("previous",)
 
     def __init__(self, source: Operator):
         super().__init__(source)

@@ -7,6 +7,8 @@ from ..circuit import Operator
 
 
 class Distinct(Operator):
+    state = ("weights",)
+
     def __init__(self, source: Operator, name: str = ""):
         super().__init__(source)
         self.name = name

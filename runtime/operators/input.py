@@ -8,6 +8,7 @@ class Input(Operator):
     """A stream source.  ``feed`` queues a delta; ``eval`` emits everything queued since last step."""
 
     idle_noop = False
+    state = ("pending",)
 
     def __init__(self, name: str = ""):
         super().__init__()

@@ -7,6 +7,7 @@ from ..zset import add_into, negate
 class Integrate(Operator):
     linear = True
     idle_noop = False  # outputs the (unchanged) sum even when the input is empty
+    state = ("total",)
 
     def __init__(self, source: Operator):
         super().__init__(source)

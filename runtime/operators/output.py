@@ -6,6 +6,7 @@ from ..zset import add_into, negate
 
 class Output(Operator):
     idle_noop = False  # an idle step must still report an empty delta
+    state = ("contents", "delta")
 
     def __init__(self, source: Operator, name: str = ""):
         super().__init__(source)

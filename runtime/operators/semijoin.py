@@ -33,6 +33,15 @@ class Semijoin(Operator):
         if self.left is None:
             self.left = Arrangement(self.journal)
 
+    state = ("left", "counts")  # the left arrangement saved as its index
+
+    def export_state(self):
+        return {"left": self.left.index, "counts": self.counts}
+
+    def import_state(self, saved) -> None:
+        self.left.index = saved["left"]
+        self.counts = saved["counts"]
+
     def _emit(self, out: dict, row, w: int, matched: bool) -> None:
         mode = self.mode
         if mode == "mark":

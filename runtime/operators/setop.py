@@ -32,6 +32,8 @@ FUNCTIONS = {"except_all": except_all, "intersect_all": intersect_all,
 
 
 class SetOp(Operator):
+    state = ("a", "b")
+
     def __init__(self, a: Operator, b: Operator, kind: str):
         super().__init__(a, b)
         self.kind = kind

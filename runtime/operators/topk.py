@@ -12,6 +12,8 @@ from .partitions import apply_sorted, replace_emitted, restore_emitted
 
 
 class TopK(Operator):
+    state = ("parts", "windows")
+
     def __init__(self, source: Operator, partition_fn, order_fn, limit, offset: int = 0, name: str = ""):
         super().__init__(source)
         self.partition_fn = partition_fn

@@ -17,6 +17,8 @@ from .partitions import apply_sorted, replace_emitted, restore_emitted
 
 
 class Window(Operator):
+    state = ("parts", "emitted")
+
     def __init__(self, source: Operator, partition_fn, order_fn, peer_fn, functions, name: str = ""):
         super().__init__(source)
         self.partition_fn = partition_fn
