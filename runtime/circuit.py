@@ -127,14 +127,23 @@ class Circuit:
             args = [i.value if id(i) in inside else seeds[id(i)] for i in op.inputs]
             op.value = op.eval(*args)
 
-    def step(self) -> None:
-        """One atomic tick of a root circuit: everything or, on error, nothing."""
+    def step(self, before_commit=None) -> None:
+        """One atomic tick of a root circuit: everything or, on error, nothing.  ``before_commit()``,
+        if given, runs after every operator has and before the tick is final (a durable pipeline
+        writes its journal there); if it raises, the tick is undone and its exception propagates."""
         try:
             self.run()
         except BaseException as e:
             self.journal.rollback()
             self.reset_transient()
             raise StepError(self.failed_operator(e) or Operator(), e) from e
+        if before_commit is not None:
+            try:
+                before_commit()
+            except BaseException:
+                self.journal.rollback()
+                self.reset_transient()
+                raise
         self.journal.commit()
 
     def reset_transient(self) -> None:

@@ -290,3 +290,33 @@ def test_iteration_limit_rolls_back_and_names_the_scope(nested_in_scope):
     c.step()
     assert tc.contents == {p: 1 for p in closure({(0, 1), (1, 2), (2, 0)})}
     assert out.contents == {(v, n): 1 for v in (0, 1, 2) for n in range(4)}
+
+
+@examples(15)
+@given(history=HISTORY, data=st.data())
+def test_a_failing_before_commit_hook_undoes_the_tick(history, data):
+    """What a durable pipeline relies on when its journal write fails: every operator has run, the
+    hook raises, and the tick is undone as if it had never run."""
+    c, e, _ = build("join", armed=False)
+    twin, te, _ = build("join", armed=False)
+    bad = data.draw(st.integers(0, len(history) - 1), label="bad tick")
+    seen = []
+    for t, d in enumerate(history):
+        if t == bad:
+            e.feed(d)
+            before = circuit_state(c)
+
+            def hook():
+                seen.append(t)
+                raise Boom("disk full")
+
+            with pytest.raises(Boom):
+                c.step(before_commit=hook)
+            assert seen[-1] == t and c.journal.entries == []
+            assert_state_equal(before, circuit_state(c))  # the input's queued delta included
+        else:
+            e.feed(d)
+        c.step(before_commit=lambda: seen.append(-1))
+        te.feed(d)
+        twin.step()
+        assert_state_equal(circuit_state(twin), circuit_state(c))
