@@ -1009,6 +1009,31 @@ class ExprBinder:
             iv = call("make_interval", [n], INTERVAL, unit)
         return call("add_interval", [self.coerce(d, TIMESTAMP, node) if d.type.kind == "text" else d, iv], TIMESTAMP)
 
+    def _DateBin(self, node):
+        """time_bucket(width, ts [, origin | offset]): the start of ts's bucket (sqllib/timebucket.py)."""
+        width = self.bind(node.this)
+        if width.type.kind != "interval":
+            raise self.error(node, f"time_bucket needs an INTERVAL width, not {width.type}")
+        value = self.bind(node.expression)
+        if value.type.kind == "text" and isinstance(value, Lit):
+            value = self.coerce(value, TIMESTAMP, node)
+        value = self.temporal_arg(node, value, "time_bucket")
+        args = [width, value]
+        third = node.args.get("unit")
+        mode = None
+        if third is not None:
+            extra = self.bind(third)
+            if extra.type.kind == "text" and isinstance(extra, Lit):
+                extra = self.coerce(extra, TIMESTAMP, node)
+            if extra.type.kind == "interval":
+                mode = "offset"
+            else:
+                extra = self.temporal_arg(node, extra, "time_bucket's origin")
+                mode = "origin"
+            args.append(extra)
+        t = DATE if value.type.kind == "date" else TIMESTAMP
+        return call("time_bucket", args, t, mode)
+
     def _CurrentDate(self, node):
         raise self.error(node, "CURRENT_DATE is not deterministic; a view cannot be maintained over it")
 

@@ -17,6 +17,7 @@ from ..runtime.aggregates import SKIP, Desc, _ExactFloatSum
 from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
+from ..sqllib.timebucket import time_bucket
 from .expr import Call, Case, Col, Lit, columns_used
 from .types import int_range
 
@@ -47,7 +48,7 @@ class Codegen:
     def __init__(self, dialect):
         self.dialect = dialect
         self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F, "_NAN": F.NAN,
-                          "_ExactFloatSum": _ExactFloatSum}
+                          "_ExactFloatSum": _ExactFloatSum, "_time_bucket": time_bucket}
         for name in dir(F):
             if not name.startswith("_"):
                 self.env["_" + name] = getattr(F, name)
@@ -214,6 +215,11 @@ class Codegen:
             return f"_sql_trim({codes[0]}, {chars}, {where!r})"
         if fn == "extract":
             return f"_extract({e.extra!r}, {self.value(args[0], col)})"
+        if fn == "time_bucket":
+            codes = [self.value(a, col) for a in args]
+            origin = codes[2] if e.extra == "origin" else "None"
+            offset = codes[2] if e.extra == "offset" else "None"
+            return f"_time_bucket({codes[0]}, {codes[1]}, {origin}, {offset}, {e.type.kind == 'date'})"
         if fn == "date_trunc":
             return f"_date_trunc({e.extra!r}, {self.value(args[0], col)}, {e.type.kind == 'date'})"
         if fn in ("add_interval", "sub_interval"):

@@ -24,8 +24,9 @@ class Statement:
 
 def parse(sql: str, dialect: str) -> list[Statement]:
     """Parse a script of ;-separated statements.  Raises CompileError on a syntax error."""
+    from .timewindows import blank_tvf_syntax
     try:
-        trees = sqlglot.parse(sql, read=dialect)
+        trees = sqlglot.parse(blank_tvf_syntax(sql, sqlglot.Dialect.get_or_raise(dialect)), read=dialect)
     except ParseError as e:
         unknown = _unknown_statement(sql, dialect)
         if unknown is not None:
@@ -164,7 +165,10 @@ def error_at(node, message: str, sql: str) -> CompileError:
 def normalize_forms(query: exp.Expression) -> None:
     """Rewrites before name resolution: SQLite's ``x IN t`` (a table name) means
     ``x IN (SELECT * FROM t)``; in a CTE with a column list, ``ORDER BY`` an alias of its body
-    becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list)."""
+    becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list); time
+    window table functions (TUMBLE, HOP, SESSION) become the subqueries they stand for."""
+    from .timewindows import expand_time_windows
+    expand_time_windows(query)
     for node in list(query.find_all(exp.In)):
         field = node.args.get("field")
         if isinstance(field, exp.Column) and not field.table:

@@ -1,0 +1,53 @@
+"""time_bucket: the start of the fixed-width time window a DATE or TIMESTAMP falls in, as DuckDB
+computes it (and so the window start of TUMBLE and HOP).
+
+A width is either whole months or days-and-microseconds, never both.  Buckets are laid from an
+origin: 2000-01-01 for month widths (of an origin, only its month counts) and 2000-01-03 (a Monday) for the others unless one is given;
+an offset form shifts the default origin.  bucket(ts) = origin + floor((ts - origin) / width) *
+width, so every bucket is [start, start + width) and ts lies in exactly one.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from .errors import DataError
+
+_MONTH_ORIGIN = datetime.datetime(2000, 1, 1)
+_ORIGIN = datetime.datetime(2000, 1, 3)
+_MICROS_PER_DAY = 86_400_000_000
+
+
+def time_bucket(width, value, origin=None, offset=None, as_date: bool = False):
+    """The bucket start of ``value`` for an Interval ``width``; ``origin`` a TIMESTAMP/DATE or None,
+    ``offset`` an Interval or None.  NULL in, NULL out."""
+    if width is None or value is None:
+        return None
+    months, days, micros = width.months, width.day_part, width.micro_part
+    if months and (days or micros):
+        raise DataError("time_bucket: a month width cannot have a day or time part")
+    if months < 0 or days * _MICROS_PER_DAY + micros <= 0 and not months:
+        raise DataError("time_bucket: the bucket width must be positive")
+    ts = value if isinstance(value, datetime.datetime) else datetime.datetime(value.year, value.month, value.day)
+    if origin is not None and not isinstance(origin, datetime.datetime):
+        origin = datetime.datetime(origin.year, origin.month, origin.day)
+    shift = None
+    if offset is not None:
+        shift = datetime.timedelta(days=offset.months * 30 + offset.day_part, microseconds=offset.micro_part)
+        if offset.months:
+            raise DataError("time_bucket: an offset with months is not supported")
+        ts = ts - shift
+    if months:
+        base = origin if origin is not None else _MONTH_ORIGIN  # only its month counts, as in DuckDB
+        n = ((ts.year - base.year) * 12 + ts.month - base.month) // months * months
+        y, m = divmod(base.month - 1 + n, 12)
+        out = datetime.datetime(base.year + y, m + 1, 1)
+    else:
+        base = origin if origin is not None else _ORIGIN
+        step = days * _MICROS_PER_DAY + micros
+        d = ts - base
+        elapsed = (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+        out = base + datetime.timedelta(microseconds=elapsed // step * step)
+    if shift is not None:
+        out = out + shift
+    return out.date() if as_date else out
