@@ -17,7 +17,7 @@ from sqlglot import exp
 from . import plan as P
 from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not_
 from .errors import CompileError
-from .expr import Case, Col, Lit, conjuncts
+from .expr import Case, Col, Lit, columns_used, conjuncts, shift
 from .frontend import position, token_span, using_binding, using_columns
 from .passes.split_join import split_condition
 from .subqueries import SubqueryMixin, ast_conjuncts, free_columns
@@ -382,6 +382,8 @@ class QueryBinder(SubqueryMixin):
             right = Rel(P.Join(outer.domain, right.plan, "inner", (), (), (), None),
                         {k: i + p for k, i in right.scope.items()}, prefix=p)
         kind = (j.args.get("kind") or "").upper()
+        if (j.args.get("method") or "").upper() == "ASOF" and not kind:
+            return self.asof_join(rel, right, j, side, outer)
         if kind in ("SEMI", "ANTI", "ASOF", "POSITIONAL") or j.args.get("method"):
             raise self.error(j, f"{kind or j.args.get('method')} JOIN is not supported")
         if j.args.get("using"):
@@ -411,6 +413,42 @@ class QueryBinder(SubqueryMixin):
         plan = P.Join(rel.plan, right.plan, jkind, dk[0] + lk, dk[1] + rk, dk[2] + safe, residual)
         if outer is not None and jkind in ("right", "full"):
             plan = _preserved_domain(plan, n_left, right.prefix, jkind)
+        return Rel(plan, scope, dict(rel.ast_map))
+
+    def asof_join(self, rel: Rel, right: Rel, j: exp.Join, side: str, outer) -> Rel:
+        """ASOF [LEFT] JOIN … ON equalities AND one inequality between a left and a right time."""
+        if side not in ("", "LEFT"):
+            raise self.error(j, f"ASOF {side} JOIN is not supported (only ASOF JOIN and ASOF LEFT JOIN)")
+        if outer is not None:
+            raise self.error(j, "ASOF JOIN inside a correlated subquery is not supported")
+        on = j.args.get("on")
+        if j.args.get("using") or on is None:
+            raise self.error(j, "ASOF JOIN needs ON equalities AND one inequality (USING is not supported)")
+        n_left = rel.width
+        scope = dict(rel.scope)
+        for k, i in right.scope.items():
+            if k in scope:
+                raise self.error(j.this, f"duplicate table alias {k[0]!r} in FROM")
+            scope[k] = i + n_left
+        cross = P.Join(rel.plan, right.plan, "inner", (), (), ())
+        combined = Rel(cross, scope, dict(rel.ast_map))
+        cond = ExprBinder(self, combined).condition(on)
+        if combined.plan is not cross:
+            raise self.error(on, "subqueries in the ON condition of an ASOF JOIN are not supported")
+        lk, rk, safe, residual = split_condition(cond, n_left)
+        flipped = {"ge": "le", "gt": "lt", "le": "ge", "lt": "gt"}
+        inequality = None
+        if residual is not None and len(conjuncts(residual)) == 1 and getattr(residual, "fn", None) in flipped:
+            a, b = residual.args
+            ca, cb = columns_used(a), columns_used(b)
+            if ca and cb and max(ca) < n_left <= min(cb):
+                inequality = (a, shift(b, -n_left), residual.fn)
+            elif ca and cb and max(cb) < n_left <= min(ca):
+                inequality = (b, shift(a, -n_left), flipped[residual.fn])
+        if inequality is None:
+            raise self.error(on, "ASOF JOIN's ON must be equalities between the two sides AND exactly one "
+                                 "inequality (>=, >, <=, <) between a left and a right expression")
+        plan = P.AsofJoin(rel.plan, right.plan, "left" if side == "LEFT" else "inner", lk, rk, safe, *inequality)
         return Rel(plan, scope, dict(rel.ast_map))
 
     # -- WHERE ----------------------------------------------------------------------------------

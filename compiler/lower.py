@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..runtime.nested import NestedDistinct, NestedJoin, Scope, Select
 from ..runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Negate, Plus, Semijoin, SetOp, TopK
+from ..runtime.operators.asof import AsofJoin
 from ..runtime.operators.constant import Constant
 from ..runtime.operators.window import Window
 from ..runtime import windows as W
@@ -188,6 +189,20 @@ class Lowering:
         b = self.arrange(node.right, node.right_keys, node.null_safe)
         kernel = G.join_kernel(self.cg, nl, res, output)
         return self.add(Join(a, b, kernel=kernel), "join")
+
+    def _AsofJoin(self, node):
+        if self.nested:
+            raise CompileError("an ASOF JOIN inside a recursive CTE must not read the recursion")
+        nr = len(node.right.fields)
+        left, right = self.lower(node.left), self.lower(node.right)
+        lk = G.key_function(self.cg, node.left_keys, node.null_safe, "asof_key")
+        rk = G.key_function(self.cg, node.right_keys, node.null_safe, "asof_key")
+        lt = G.row_function(self.cg, (node.left_time,), "asof_time")
+        rt = G.row_function(self.cg, (node.right_time,), "asof_time")
+        op = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[node.op]
+        pad = (None,) * nr
+        return self.add(AsofJoin(left, right, lk, rk, lambda r: lt(r)[0], lambda r: rt(r)[0], _rank, op,
+                                 node.kind == "left", lambda a, b: a + b, lambda a: a + pad), "asof join")
 
     # -- semi-joins -----------------------------------------------------------------------------
     def _Semijoin(self, node):
@@ -537,3 +552,8 @@ def _append_batch(flag: bool):
 
 
 __all__ = ["Lowering"]
+
+
+def _rank(row):
+    """A total order on rows of one type (NULLs last): breaks ASOF ties on time deterministically."""
+    return tuple((v is None, v if v is not None else 0) for v in row)

@@ -126,6 +126,35 @@ class Semijoin:
 
 
 @dataclass(frozen=True, slots=True)
+class AsofJoin:
+    """DuckDB's ASOF JOIN: each left row paired with the right row of equal keys whose
+    ``right_time`` is nearest to ``left_time`` on the side ``op`` allows (``left_time op
+    right_time``, op one of ge, gt, le, lt); kind inner (unpaired left rows dropped) or left
+    (NULL-padded).  Output: left fields then right fields.  See runtime/operators/asof.py."""
+
+    left: object
+    right: object
+    kind: str
+    left_keys: tuple
+    right_keys: tuple
+    null_safe: tuple
+    left_time: object
+    right_time: object
+    op: str
+
+    @property
+    def fields(self):
+        rf = self.right.fields
+        if self.kind == "left":
+            rf = tuple(Field(f.name, f.type, True) for f in rf)
+        return self.left.fields + rf
+
+    @property
+    def inputs(self):
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, slots=True)
 class AggCall:
     """An aggregate over the input row: fn(arg) [DISTINCT] [FILTER (WHERE filter)] [ORDER BY]."""
 
@@ -291,13 +320,14 @@ class Fixpoint:
         return self.bodies
 
 
-Plan = (Scan | Values | Filter | Project | Join | Semijoin | Aggregate | Distinct | UnionAll
+Plan = (Scan | Values | Filter | Project | Join | AsofJoin | Semijoin | Aggregate | Distinct | UnionAll
         | SetOp | TopK | Window | RecRef | Fixpoint)
 
 
 _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
                  "TopK": ("input",), "Window": ("input",), "Join": ("left", "right"),
-                 "Semijoin": ("left", "right"), "SetOp": ("left", "right")}
+                 "Semijoin": ("left", "right"), "SetOp": ("left", "right"),
+                 "AsofJoin": ("left", "right")}
 
 
 def with_inputs(node, inputs):
@@ -354,6 +384,12 @@ def explain(plan, indent: int = 0) -> str:
         head = f"Join {plan.kind} on [{_keys_text(plan)}]{res}"
     elif isinstance(plan, Semijoin):
         head = f"Semijoin {plan.mode} on [{_keys_text(plan)}]"
+    elif isinstance(plan, AsofJoin):
+        ln = [f.name for f in plan.left.fields]
+        rn = [f.name for f in plan.right.fields]
+        op = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[plan.op]
+        head = (f"AsofJoin {plan.kind} on [{_keys_text(plan)}] "
+                f"{render(plan.left_time, ln)} {op} {render(plan.right_time, rn)}")
     elif isinstance(plan, Aggregate):
         names = [f.name for f in plan.input.fields]
         aggs = ", ".join(
