@@ -25,8 +25,9 @@ The laws the rewrites rely on:
   LAG and running SUM window functions, which are maintained per touched partition.
 
 Rows whose time column is NULL belong to no window and are dropped.  ``TABLE t`` and
-``DESCRIPTOR(col)`` inside a window function's arguments do not parse in sqlglot: ``blank_tvf_syntax``
-blanks those keywords in the text (same length, so positions stay right) before parsing.
+``DESCRIPTOR(col)`` inside a window function's arguments do not parse in sqlglot, nor does
+``SESSION(`` (a keyword there): ``blank_tvf_syntax`` blanks those keywords in the text and spells a
+table function SESSION as ``SESSIO_`` (same length, so every position stays right) before parsing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from sqlglot import exp, tokens
 from .frontend import error_at
 
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "SESSION")
+SESSION_ALIAS = "SESSIO_"  # what blank_tvf_syntax makes of the keyword SESSION before a window call
 EPOCH = "CAST('1970-01-01 00:00:00' AS TIMESTAMP)"
 _UNIT_MICROS = {"microsecond": 1, "millisecond": 1_000, "second": 1_000_000, "minute": 60_000_000,
                 "hour": 3_600_000_000, "day": 86_400_000_000, "week": 7 * 86_400_000_000}
@@ -47,23 +49,29 @@ _UNIT_MICROS = {"microsecond": 1, "millisecond": 1_000, "second": 1_000_000, "mi
 def blank_tvf_syntax(sql: str, tokenizer) -> str:
     """Blank the ``TABLE`` of ``TUMBLE(TABLE t, ...)`` and the ``DESCRIPTOR`` of ``DESCRIPTOR(col)``
     (replaced by spaces: every position in the text stays where it was)."""
-    if not re.search(r"\bDESCRIPTOR\s*\(", sql, re.I):
+    if not re.search(r"\b(DESCRIPTOR|SESSION)\s*\(", sql, re.I):
         return sql
     try:
         toks = tokenizer.tokenize(sql)
     except Exception:
         return sql
-    spans = []
+    spans, renamed = [], []
     for i, tok in enumerate(toks):
         word = tok.text.upper()
         nxt = toks[i + 1] if i + 1 < len(toks) else None
+        before = toks[i - 1].text.upper() if i else ""
         if word == "DESCRIPTOR" and nxt is not None and nxt.token_type == tokens.TokenType.L_PAREN:
             spans.append((tok.start, tok.end))
+        elif (word == "SESSION" and nxt is not None and nxt.token_type == tokens.TokenType.L_PAREN
+              and (before in ("FROM", "JOIN", ",") or (before == "(" and i >= 2 and toks[i - 2].text.upper() == "TABLE"))):
+            renamed.append(tok.start)
         elif (word == "TABLE" and i >= 2 and toks[i - 1].token_type == tokens.TokenType.L_PAREN
-              and toks[i - 2].text.upper() in WINDOW_FUNCTIONS):
+              and toks[i - 2].text.upper() in WINDOW_FUNCTIONS):  # checked before any renaming
             spans.append((tok.start, tok.end))
     for start, end in reversed(spans):
         sql = sql[:start] + " " * (end - start + 1) + sql[end + 1:]
+    for start in renamed:
+        sql = sql[:start] + SESSION_ALIAS + sql[start + len(SESSION_ALIAS):]
     return sql
 
 
@@ -73,9 +81,10 @@ def expand_time_windows(query: exp.Expression, sql: str | None = None) -> None:
         call = table.this
         if isinstance(call, exp.Anonymous) and call.name.upper() == "TABLE" and len(call.expressions) == 1:
             call = call.expressions[0]
-        if not isinstance(call, exp.Anonymous) or call.name.upper() not in WINDOW_FUNCTIONS:
+        name = call.name.upper() if isinstance(call, exp.Anonymous) else ""
+        name = "SESSION" if name == SESSION_ALIAS else name
+        if name not in WINDOW_FUNCTIONS:
             continue
-        name = call.name.upper()
         args = [_unwrap(a) for a in call.expressions]
         if len(args) < 3 or not isinstance(args[0], (exp.Column, exp.Table)) or not isinstance(args[1], exp.Column):
             raise error_at(call, f"{name} takes (table, time column, "

@@ -38,6 +38,18 @@ def hop_oracle(select: str, slide_s: int, size_s: int, offset_s: int = 0, rest: 
             f"WHERE (epoch(r.ws)::BIGINT - {offset_s}) % {slide_s} = 0) w {rest}")
 
 
+def session_oracle(select: str, gap_s: int, rest: str = "") -> str:
+    """Sessions without window functions: a session starts at a time with no row in the gap before
+    it; a row's session is the latest start at or before it; its end the session's last time + gap."""
+    gap = f"INTERVAL {gap_s} SECOND"
+    return (f"WITH s AS (SELECT DISTINCT ts FROM bid b WHERE ts IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bid c "
+            f"WHERE c.ts < b.ts AND c.ts >= b.ts - {gap})), "
+            f"w AS (SELECT bid.*, (SELECT max(s.ts) FROM s WHERE s.ts <= bid.ts) AS window_start FROM bid "
+            f"WHERE ts IS NOT NULL), "
+            f"e AS (SELECT w.*, (SELECT max(x.ts) FROM w x WHERE x.window_start = w.window_start) + {gap} "
+            f"AS window_end FROM w) SELECT {select} FROM e {rest}")
+
+
 SPECS = {
     "tumble": spec({
         "t_count": ViewSpec("SELECT auction, window_start, window_end, COUNT(*) AS n, SUM(price) AS s "
@@ -72,6 +84,15 @@ SPECS = {
         "h_offset": ViewSpec("SELECT auction, ts, window_start FROM HOP(bid, ts, INTERVAL '5' SECOND, "
                              "INTERVAL '5' SECOND, INTERVAL '2' SECOND)",
                              hop_oracle("auction, ts, window_start", 5, 5, offset_s=2)),
+    }),
+    "session": spec({
+        "s_count": ViewSpec("SELECT window_start, window_end, COUNT(*) AS n, SUM(price) AS s "
+                            "FROM SESSION(bid, ts, INTERVAL '3' SECOND) GROUP BY window_start, window_end",
+                            session_oracle("window_start, window_end, COUNT(*) AS n, SUM(price) AS s", 3,
+                                           "GROUP BY ALL")),
+        "s_rows": ViewSpec("SELECT auction, ts, window_start, window_end FROM TABLE(SESSION(TABLE bid, "
+                           "DESCRIPTOR(ts), INTERVAL '5' SECOND))",
+                           session_oracle("auction, ts, window_start, window_end", 5)),
     }),
     "time_bucket": spec({
         "b_default": "SELECT time_bucket(INTERVAL '7' SECOND, ts) AS b, COUNT(*) AS n FROM bid GROUP BY 1",
