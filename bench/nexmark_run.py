@@ -1,0 +1,161 @@
+"""Nexmark on deltasql: events/s on one core (CPU time beside wall time) and RSS over the stream,
+each query checked against DuckDB on the same events.
+
+    python -m bench.nexmark_run                       # every query, sizes of the mode (see SIZES)
+    python -m bench.nexmark_run --quick --only q0,q5  # a subset
+    python -m bench.nexmark_run --events 10000000 --only q0 --rss-every 100   # a long RSS curve
+
+Each query runs in a process of its own (RSS is per process): a Pipeline with the three streams
+(and q13's side input), the query's view, then the events in steps of ``--batch`` events.  Only
+the pipeline's calls (insert and step) are timed; the generator runs outside the timed region.
+The check feeds the first ``check_events`` events to DuckDB and compares the view's contents with
+the oracle query's rows as multisets.  Results go to the ``nexmark`` section of the results JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from .common import ROOT, current_rss_bytes, duck, duck_load, results_path, same_rows, save_section, table
+from . import nexmark as N
+from . import nexmark_queries as Q
+
+SIZES = {  # mode -> (events measured, events checked against DuckDB)
+    "full": (1_000_000, 50_000),
+    "quick": (100_000, 20_000),
+    "smoke": (5_000, 5_000),
+}
+BATCH = 1_000
+
+
+def pipeline_for(name: str):
+    from deltasql import Pipeline
+
+    p = Pipeline()
+    p.execute(N.ddl())
+    if name == "q13":
+        p.execute(Q.SIDE_INPUT)
+        p.insert("side_input", Q.side_input_rows())
+        p.step()
+    p.execute(f"CREATE VIEW {name} AS {Q.QUERIES[name][0]}")
+    return p
+
+
+def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1) -> dict:
+    """Stream ``events`` events through query ``name``'s view; CPU and wall seconds of the pipeline
+    calls only, and an RSS sample every ``rss_every`` steps."""
+    p = pipeline_for(name)
+    gen = N.Generator(seed)
+    cpu = wall = 0.0
+    curve = [(0, current_rss_bytes())]
+    steps = 0
+    done = 0
+    changes = 0
+    for step in N.batches(gen, events, batch):
+        c0, w0 = time.process_time(), time.perf_counter()
+        for kind, rows in step.items():
+            if rows:
+                p.insert(kind, rows)
+        out = p.step()
+        cpu += time.process_time() - c0
+        wall += time.perf_counter() - w0
+        changes += sum(len(v) for v in out.values())
+        steps += 1
+        done += sum(len(r) for r in step.values())
+        if steps % rss_every == 0:
+            curve.append((done, current_rss_bytes()))
+    curve.append((done, current_rss_bytes()))
+    return {"query": name, "events": done, "batch": batch, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3),
+            "events_per_cpu_s": round(done / cpu) if cpu else None, "view_rows": len(p.view(name)),
+            "changes": changes, "rss_curve": curve, "rss_peak": max(r for _, r in curve)}
+
+
+def check(name: str, events: int, batch: int, seed: int = 1) -> dict:
+    """The view after ``events`` events against DuckDB running the oracle query on the same rows."""
+    p = pipeline_for(name)
+    con = duck()
+    con.execute(N.ddl())
+    if name == "q13":
+        con.execute(Q.SIDE_INPUT)
+        duck_load(con, "side_input", Q.side_input_rows())
+    rows = {"person": [], "auction": [], "bid": []}
+    for step in N.batches(N.Generator(seed), events, batch):
+        for kind, rs in step.items():
+            if rs:
+                p.insert(kind, rs)
+                rows[kind].extend(rs)
+        p.step()
+    for kind, rs in rows.items():
+        duck_load(con, kind, rs)
+    t = time.perf_counter()
+    theirs = con.execute(Q.oracle(name)).fetchall()
+    duck_s = time.perf_counter() - t
+    ok, why = same_rows(p.view(name).rows(), theirs)
+    return {"check_events": events, "check_ok": ok, "check_detail": why, "check_rows": len(theirs),
+            "duckdb_batch_s": round(duck_s, 3)}
+
+
+def run_one(name: str, events: int, check_events: int, batch: int, rss_every: int) -> dict:
+    res = measure(name, events, batch, rss_every)
+    if check_events:
+        res.update(check(name, check_events, batch))
+    return res
+
+
+def render(results: dict) -> str:
+    rows = []
+    for name, r in results.items():
+        if "error" in r:
+            rows.append([name, "error", "", "", "", "", r["error"][:60]])
+            continue
+        rows.append([name, f"{r['events']:,}", f"{r['events_per_cpu_s']:,}", f"{r['cpu_s']:.1f}", f"{r['wall_s']:.1f}",
+                     f"{r['rss_peak'] / 2**20:.0f} MiB",
+                     ("ok" if r.get("check_ok") else f"MISMATCH {r.get('check_detail', '')[:40]}")
+                     if "check_ok" in r else "-"])
+    return table(["query", "events", "events/CPU-s", "CPU s", "wall s", "peak RSS", "vs DuckDB"], rows)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true")
+    g.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", help="comma-separated queries (default: all)")
+    ap.add_argument("--events", type=int, help="events per query (default: by mode)")
+    ap.add_argument("--check-events", type=int, help="events checked against DuckDB (0: no check)")
+    ap.add_argument("--batch", type=int, default=BATCH, help="events per step")
+    ap.add_argument("--rss-every", type=int, default=0, help="steps between RSS samples (default: ~50 samples)")
+    ap.add_argument("--out", help="results JSON (default bench/out/results[-MODE].json)")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one query, print its JSON
+    args = ap.parse_args(argv)
+    mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+    events, check_events = SIZES[mode]
+    events = args.events or events
+    check_events = check_events if args.check_events is None else args.check_events
+    rss_every = args.rss_every or max(1, events // args.batch // 50)
+    if args.one:
+        print(json.dumps(run_one(args.one, events, min(check_events, events), args.batch, rss_every)))
+        return 0
+    names = args.only.split(",") if args.only else list(Q.QUERIES)
+    results = {}
+    for name in names:
+        cmd = [sys.executable, "-m", "bench.nexmark_run", "--one", name, "--events", str(events),
+               "--check-events", str(check_events), "--batch", str(args.batch), "--rss-every", str(rss_every)]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            results[name] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+        else:
+            results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(render({name: results[name]}).splitlines()[-1], flush=True)
+    print(render(results))
+    save_section(args.out or results_path(mode), "nexmark", {"mode": mode, "queries": results})
+    return 1 if any("error" in r or r.get("check_ok") is False for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
