@@ -18,6 +18,7 @@ WORKLOADS = {  # results-section name -> module
     "compile": "bench.compile_time",
     "tpch": "bench.tpch",
     "runtime": "bench.runtime_ops",
+    "nexmark": "bench.nexmark_run",
 }
 
 

@@ -26,7 +26,7 @@ from . import nexmark as N
 from . import nexmark_queries as Q
 
 SIZES = {  # mode -> (events measured, events checked against DuckDB)
-    "full": (1_000_000, 50_000),
+    "full": (200_000, 50_000),
     "quick": (100_000, 20_000),
     "smoke": (5_000, 5_000),
 }

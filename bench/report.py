@@ -122,6 +122,32 @@ def plot_throughput(res: dict, path: str) -> bool:
     return True
 
 
+def plot_nexmark_rss(nx: dict, path: str) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    drawn = False
+    for name, r in nx.get("queries", {}).items():
+        curve = r.get("rss_curve")
+        if curve:
+            ax.plot([e for e, _ in curve], [b / 2**20 for _, b in curve], label=name)
+            drawn = True
+    if not drawn:
+        plt.close(fig)
+        return False
+    ax.set_xlabel("events")
+    ax.set_ylabel("RSS (MiB)")
+    ax.set_title("Nexmark: process RSS over the stream")
+    ax.legend(fontsize=6, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def _rel(plots_dir: str, name: str, md_path: str) -> str:
     return os.path.relpath(os.path.join(plots_dir, name), os.path.dirname(md_path))
 
@@ -245,6 +271,22 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   "probing a large arrangement with one row, bulk rows/s through the basic operators, and the "
                   "closure of a 2,000-node / 1,800-edge random graph in a nested scope.", "",
                   runtime_ops.render_text(rt), ""]
+    nx = res.get("nexmark")
+    if nx:
+        from . import nexmark_run
+
+        try:
+            plot = plot_nexmark_rss(nx, os.path.join(plots_dir, "nexmark_rss.png"))
+        except ImportError:
+            plot = False
+        lines += ["## 8. Nexmark", "",
+                  "The Nexmark queries (`bench/nexmark_queries.py`) over the events of `bench/nexmark.py` "
+                  "(`python -m bench.nexmark_run`), each query in its own process: events per CPU-second of the "
+                  "pipeline's calls (insert + step, the generator not counted), peak RSS, and the view compared "
+                  "with DuckDB's oracle query on the first events. No watermarks yet: state grows with the stream.",
+                  "", nexmark_run.render(nx["queries"]), ""]
+        if plot:
+            lines += [f"![RSS over the stream]({_rel(plots_dir, 'nexmark_rss.png', md_path)})", ""]
     with open(md_path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {os.path.relpath(md_path, ROOT)}")
