@@ -24,6 +24,8 @@ from ..circuit import Operator
 
 
 class AsofJoin(Operator):
+    state = ("lefts", "rights", "unmatched")
+
     def __init__(self, left: Operator, right: Operator, left_key, right_key, left_time, right_time, rank,
                  op: str, outer: bool, combine, pad):
         super().__init__(left, right)
