@@ -10,6 +10,7 @@ import textwrap
 import sqlglot
 
 from . import __version__
+from .compiler.errors import DataError
 from .connectors import InputError
 from .connectors.changefiles import Statement, Unit, read_units
 from .connectors.formats import Printer, Progress, fmt_value
@@ -25,11 +26,14 @@ FORMATS = ("table", "jsonl", "csv")
 def selected_views(p, wanted: list[str] | None) -> list[str]:
     if not wanted:
         return list(p.views)
+    out = []
     for v in wanted:
-        if v not in p.views:
+        try:
+            out.append(p.view(v).name)  # the name as the pipeline holds it (names are folded)
+        except DataError:
             known = ", ".join(p.views) or "none"
-            raise InputError(f"error: unknown view {v!r} (views: {known})")
-    return list(wanted)
+            raise InputError(f"error: unknown view {v!r} (views: {known})") from None
+    return out
 
 
 def cmd_compile(args) -> int:
@@ -92,7 +96,7 @@ def cmd_run(args) -> int:
     printer = Printer(args.format, sys.stdout, progress)
 
     def shown() -> list[str]:
-        views = args.view or list(p.views)
+        views = selected_views(p, args.view)
         if args.format == "csv" and len(views) > 1:
             raise InputError(f"error: --format csv prints one view: choose it with --view NAME "
                             f"(views: {', '.join(views)})")

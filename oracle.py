@@ -95,9 +95,17 @@ class DuckMirror:
 
 
 def _full_row(row, cols) -> list:
-    if isinstance(row, dict):
-        return [row.get(n) for n, _ in cols]
+    if isinstance(row, dict):  # names as DuckDB matches them: ASCII letters in any case
+        by_name = {_fold(k): v for k, v in row.items()}
+        return [by_name.get(_fold(n)) for n, _ in cols]
     return list(row)
+
+
+def _fold(name: str) -> str:
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _bindable(v):

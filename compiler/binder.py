@@ -164,7 +164,9 @@ class QueryBinder(SubqueryMixin):
         exprs, names = [], []
         for p in node.expressions:
             if isinstance(p, exp.Star):
-                raise self.error(p, "SELECT * with nothing to expand")
+                # qualify leaves a star it cannot expand without ambiguity
+                raise self.error(p, "SELECT * cannot be expanded here: a FROM item has two columns of one "
+                                    "name (give them distinct names) or none")
             target = p.this if isinstance(p, exp.Alias) else p
             exprs.append(eb.bind(target))
             names.append(p.alias_or_name)
@@ -321,7 +323,7 @@ class QueryBinder(SubqueryMixin):
             if b.prefix:  # a derived table reading the outer query: its domain columns come first
                 if columns:
                     names = columns + names[len(columns):]
-                return Rel(plan, {(alias, n): i + b.prefix for i, n in enumerate(names)}, prefix=b.prefix)
+                return Rel(plan, named_columns(alias, names, b.prefix), prefix=b.prefix)
         elif isinstance(item, exp.Lateral):
             raise self.error(item, "LATERAL needs a FROM item before it to read")
         elif isinstance(item, exp.Values):
@@ -334,7 +336,7 @@ class QueryBinder(SubqueryMixin):
             if len(columns) > len(names):
                 raise self.error(item, f"{alias} has {len(names)} columns but {len(columns)} names were given")
             names = columns + names[len(columns):]
-        return Rel(plan, {(alias, n): i for i, n in enumerate(names)})
+        return Rel(plan, named_columns(alias, names))
 
     def lateral(self, rel: Rel, item: exp.Lateral) -> Rel:
         """LATERAL (subquery): decorrelated like a correlated subquery, through the domain of the
@@ -362,7 +364,7 @@ class QueryBinder(SubqueryMixin):
         if len(columns) > len(names):
             raise self.error(item, f"{item.alias_or_name} has {len(names)} columns but {len(columns)} names were given")
         names = columns + names[len(columns):]
-        scope = {(item.alias_or_name, n): i + b.prefix for i, n in enumerate(names)}
+        scope = named_columns(item.alias_or_name, names, b.prefix)
         return Rel(b.plan, scope, prefix=b.prefix, pairs_with=cols if free else None)
 
     def join(self, rel: Rel, j: exp.Join, outer: Outer | None = None) -> Rel:
@@ -971,13 +973,13 @@ class QueryBinder(SubqueryMixin):
         if node.args.get("by_name"):
             if not isinstance(node, exp.Union):
                 raise self.error(node, f"{type(node).__name__.upper()} BY NAME is not supported")
+            # names are normalized (frontend): equal names are the same column, in every dialect
             for side in (left, right):
-                lower = [n.lower() for n in side.names]
-                dup = next((n for n in side.names if lower.count(n.lower()) > 1), None)
+                dup = next((n for n in side.names if side.names.count(n) > 1), None)
                 if dup is not None:
                     raise self.error(node, f"UNION BY NAME: column {dup!r} appears twice on one side")
-            seen = {n.lower() for n in left.names}
-            names = list(left.names) + [n for n in right.names if n.lower() not in seen]
+            seen = set(left.names)
+            names = list(left.names) + [n for n in right.names if n not in seen]
             left, right = _by_name(left, names), _by_name(right, names)
         lw, rw = len(left.names), len(right.names)
         if lw != rw:
@@ -1091,14 +1093,23 @@ def aggregate_level(agg):
     return owner
 
 
+def named_columns(alias: str, names, offset: int = 0) -> dict:
+    """The scope of a FROM item: (alias, name) -> column index.  Of two columns with one name (a
+    subquery's ``SELECT 1 AS a, 2 AS a``) the name is the first, as DuckDB and SQLite bind it
+    (Postgres calls it ambiguous: the frontend refuses such a reference there)."""
+    scope: dict = {}
+    for i, n in enumerate(names):
+        scope.setdefault((alias, n), i + offset)
+    return scope
+
+
 def _by_name(b: Bound, names) -> Bound:
-    """A side of UNION BY NAME with its columns in the order of ``names`` (matched without regard to
-    case; NULL where it has none)."""
-    own = [n.lower() for n in b.names]
+    """A side of UNION BY NAME with its columns in the order of ``names`` (NULL where it has none)."""
+    own = list(b.names)
     fields = b.plan.fields
     exprs = [P.col(fields, i) for i in range(b.prefix)]
     for n in names:
-        i = own.index(n.lower()) if n.lower() in own else None
+        i = own.index(n) if n in own else None
         exprs.append(P.col(fields, b.prefix + i) if i is not None else Lit(None, NULLTYPE))
     out = tuple(fields[i].name for i in range(b.prefix)) + tuple(names)
     return Bound(P.Project(b.plan, tuple(exprs), out), list(names), b.prefix)

@@ -17,15 +17,18 @@ class Dialect:
     like_case_insensitive: bool  # LIKE ignores ASCII case (sqlite)
     int_to_bool: bool  # integers are truthy in WHERE / AND / NOT (sqlite has no boolean type)
     cast_float_to_int_truncates: bool  # CAST(2.7 AS INT) = 2 (sqlite) rather than 3 (duckdb rounds)
+    # a name two columns of a subquery have (SELECT 1 AS a, 2 AS a) is ambiguous when read
+    # (postgres) rather than the first of them (duckdb, sqlite)
+    duplicate_names_ambiguous: bool
 
 
 _SQLITE = dict(integer_division=True, division_by_zero_null=True, overflow_to_float=True,
                decimal_is_float=True, like_case_insensitive=True, int_to_bool=True,
-               cast_float_to_int_truncates=True)
+               cast_float_to_int_truncates=True, duplicate_names_ambiguous=False)
 _DUCKDB = dict(integer_division=False, division_by_zero_null=False, overflow_to_float=False,
                decimal_is_float=False, like_case_insensitive=False, int_to_bool=False,
-               cast_float_to_int_truncates=False)
-_POSTGRES = dict(_DUCKDB, integer_division=True)
+               cast_float_to_int_truncates=False, duplicate_names_ambiguous=False)
+_POSTGRES = dict(_DUCKDB, integer_division=True, duplicate_names_ambiguous=True)
 
 _KNOWN = {"duckdb": _DUCKDB, "sqlite": _SQLITE, "postgres": _POSTGRES}
 

@@ -1,5 +1,12 @@
 """The front end: SQL text -> sqlglot statements, name resolution by sqlglot's optimizer (qualify),
-and every failure turned into a CompileError that points at the SQL."""
+and every failure turned into a CompileError that points at the SQL.
+
+Identifiers are normalized here, once, as each statement is parsed, by the dialect's rule
+(sqlglot's normalize_identifiers): DuckDB and SQLite fold every name to lower case, quoted or not
+(``"Foo"`` and ``foo`` are one name, as those engines resolve them); Postgres folds unquoted names
+and keeps quoted ones exact (``"Foo"`` and ``foo`` are two names).  Every later stage (catalog,
+qualify, binder) compares names exactly, so the normalized spelling is the name.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,12 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, TokenError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+from sqlglot.schema import MappingSchema
 
+from .dialect import get_dialect
 from .errors import CompileError
 
 
@@ -39,7 +50,13 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         raise CompileError(f"syntax error: {desc}", line, col, sql) from None
     except TokenError as e:
         raise _token_error(str(e), sql) from None
-    return [Statement(t, sql) for t in trees if t is not None]
+    return [Statement(normalize_identifiers(t, dialect=dialect), sql) for t in trees if t is not None]
+
+
+def normalize_name(name: str, dialect: str) -> str:
+    """A name given outside SQL (the Python API, a CSV header, a JSON key) folded as the dialect
+    folds an unquoted identifier."""
+    return normalize_identifiers(exp.to_identifier(name, quoted=False), dialect=dialect).name
 
 
 _STATEMENT_WORDS = {"SELECT", "WITH", "VALUES", "CREATE", "DROP", "INSERT", "REPLACE", "DELETE", "UPDATE",
@@ -220,22 +237,64 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
                 cols = _cte_columns(cte)
                 if cols:
                     schema.setdefault(cte.alias, {c: "UNKNOWN" for c in cols})
-    _qualify_aggregate_inputs_in_having(query, schema, dialect, sql)
+    # the catalog's names are normalized already: the schema must not fold them again (a Postgres
+    # table "Foo" is not foo)
+    mapping = MappingSchema(schema, dialect=dialect, normalize=False)
+    _alias_tables(query)
+    _qualify_aggregate_inputs_in_having(query, mapping, dialect, sql)
     using = {id(j): [c.name for c in j.args["using"]] for j in query.find_all(exp.Join) if j.args.get("using")}
     # a NATURAL join's names are its sides' common columns, which only qualify works out: None
     using.update({id(j): None for j in query.find_all(exp.Join) if j.method == "NATURAL"})
     try:
-        query = qualify(query, schema=schema, dialect=dialect, quote_identifiers=False,
+        query = qualify(query, schema=mapping, dialect=dialect, quote_identifiers=False,
                         identify=False, validate_qualify_columns=True)
     except OptimizeError as e:
         raise _explain_optimize_error(e, query, schema, sql) from None
     if using:
         _expand_using_leftovers(query, using)
         _place_using_forms(query, sql)
+    _canonical_quotes(query, dialect)
+    if get_dialect(dialect).duplicate_names_ambiguous:
+        _refuse_ambiguous_names(query, sql)
     return query
 
 
-def _qualify_aggregate_inputs_in_having(query, schema: dict, dialect: str, sql: str) -> None:
+def _refuse_ambiguous_names(query, sql: str) -> None:
+    """A column read from a subquery or CTE that has two columns of that name (Postgres: "column
+    reference is ambiguous"; the binder would take the first, as DuckDB and SQLite do)."""
+    for scope in traverse_scope(query):
+        for c in scope.columns:
+            source = scope.sources.get(c.table)
+            if isinstance(source, Scope) and not source.expression.is_star:
+                names = source.expression.named_selects
+                if names.count(c.name) > 1:
+                    raise error_at(c, f"column reference {c.name!r} is ambiguous ({c.table} has two "
+                                      f"columns of that name)", sql)
+
+
+def _canonical_quotes(query, dialect: str) -> None:
+    """Names are folded already, so quoting says nothing more about a name: quote an identifier
+    exactly when the dialect needs it to read the name back (a Postgres ``"Foo"``, ``"x y"``).  Then
+    equal names are equal identifiers, whether written quoted, unquoted, or made by qualify, and
+    the binder can match expressions by their trees (``SELECT foo … GROUP BY "foo"``)."""
+    d = sqlglot.Dialect.get_or_raise(dialect)
+    for node in query.find_all(exp.Identifier):
+        node.set("quoted", False)
+        d.quote_identifier(node, identify=False)
+
+
+def _alias_tables(query) -> None:
+    """Give each table read without an alias its own name as alias, the identifier kept as written:
+    qualify would make one from the bare name and fold it, so that a Postgres "Foo" read beside foo
+    were both aliased foo."""
+    for t in query.find_all(exp.Table):
+        if isinstance(t.this, exp.Identifier) and not t.alias and t.args.get("db") is None:
+            # a new identifier, without the table's position: qualify copies it into every column
+            # it qualifies, whose errors must point at the column
+            t.set("alias", exp.TableAlias(this=exp.Identifier(this=t.name, quoted=t.this.quoted)))
+
+
+def _qualify_aggregate_inputs_in_having(query, schema: MappingSchema, dialect: str, sql: str) -> None:
     """Inside an aggregate in HAVING (its arguments or FILTER) a name is an input column, even when a
     select alias has that name (DuckDB: SELECT a * 10 AS k … HAVING SUM(k) sums the column k); qualify
     would expand the alias, so such names get their table first, found by qualifying SELECT * over

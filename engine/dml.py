@@ -24,9 +24,11 @@ class DML:
                            else f"cannot insert into view {table.name!r}", sql)
         names = [f.name for f in t.rel.fields]
         cols = [c.name for c in target.expressions] if isinstance(target, exp.Schema) else names
-        for c in cols:
+        for i, c in enumerate(cols):
             if c not in names:
                 raise error_at(target, f"unknown column {c!r} of {t.rel.name}", sql)
+            if c in cols[:i]:
+                raise error_at(target.expressions[i], f"column {c!r} is named twice in INSERT", sql)
         alternative = (ast.args.get("alternative") or "").upper()
         if ast.args.get("conflict") is not None or alternative not in ("", "REPLACE"):
             raise error_at(ast, "INSERT … ON CONFLICT / OR IGNORE is not supported", sql)

@@ -13,6 +13,7 @@ class Inspection:
     """Read access and the printed forms of each compiled level."""
 
     def view(self, name: str) -> ViewHandle:
+        name = self._name(name)
         if name not in self._views:
             raise DataError(f"unknown view {name!r}")
         return ViewHandle(self, name)
@@ -39,14 +40,14 @@ class Inspection:
                 f"-- circuit\n{self.circuit_text(name)}")
 
     def _view_named(self, name: str) -> View:
-        v = self._views.get(name)
+        v = self._views.get(self._name(name))
         if v is None:
             raise DataError(f"unknown view {name!r}")
         return v
 
     def columns(self, name: str) -> list[str]:
         """Column names of a table or view."""
-        rel = self.catalog.relation(name)
+        rel = self.catalog.relation(self._name(name))
         if rel is None:
             raise DataError(f"unknown table or view {name!r}")
         return [f.name for f in rel.fields]

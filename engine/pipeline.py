@@ -20,7 +20,7 @@ from sqlglot import exp
 from ..compiler.catalog import Catalog
 from ..compiler.dialect import get_dialect
 from ..compiler.errors import CompileError, DataError
-from ..compiler.frontend import error_at, offset_to_position, parse
+from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse
 from ..compiler.types import coerce_value
 from ..runtime import Circuit, StepError
 from .ddl import DDL
@@ -127,7 +127,16 @@ class Pipeline(DDL, DML, Queries, Inspection):
         t = self._table(table)
         t.queue_delete([self._row(t, r) for r in rows])
 
+    def _name(self, name: str) -> str:
+        """A table or view name given to the Python API as the catalog holds it: the name itself if a
+        relation has exactly that name, else folded as the dialect folds an unquoted identifier (so
+        ``Orders`` finds the table ``CREATE TABLE Orders`` made, and a Postgres ``"Foo"`` is found
+        as ``Foo`` only)."""
+        return name if not isinstance(name, str) or self.catalog.relation(name) is not None \
+            else normalize_name(name, self.dialect.name)
+
     def _table(self, name: str) -> Table:
+        name = self._name(name)
         t = self._tables.get(name)
         if t is None:
             what = "a view (views cannot be changed directly)" if name in self._views else "unknown"
@@ -141,10 +150,15 @@ class Pipeline(DDL, DML, Queries, Inspection):
         fields = t.rel.fields
         if isinstance(row, dict):
             names = [f.name for f in fields]
-            extra = set(row) - set(names)
+            # keys are column names as the API takes names (see _name)
+            by_name = {k if k in names or not isinstance(k, str) else normalize_name(k, self.dialect.name): v
+                       for k, v in row.items()}
+            if len(by_name) < len(row):
+                raise DataError(f"{t.rel.name}: a column is named twice in {sorted(map(str, row))}")
+            extra = set(by_name) - set(names)
             if extra:
                 raise DataError(f"{t.rel.name}: unknown column(s) {', '.join(sorted(map(str, extra)))}")
-            row = tuple(row.get(n) for n in names)
+            row = tuple(by_name.get(n) for n in names)
         elif not isinstance(row, (tuple, list)):
             raise DataError(f"{t.rel.name}: a row must be a tuple, list or dict, not {type(row).__name__}")
         if len(row) != len(fields):
