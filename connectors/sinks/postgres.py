@@ -1,0 +1,111 @@
+"""The PostgreSQL sink (``postgresql://USER@HOST:PORT/DB``, any libpq URI): a table per view in the
+connection's current schema, through psycopg 3.
+
+Types:
+    TINYINT, SMALLINT  SMALLINT          INTEGER  INTEGER          BIGINT  BIGINT
+    HUGEINT            NUMERIC(39, 0)    DECIMAL(p, s)  NUMERIC(p, s)
+    DOUBLE             DOUBLE PRECISION (NaN kept)      VARCHAR  TEXT   BOOLEAN  BOOLEAN
+    DATE               DATE              TIMESTAMP  TIMESTAMP (without time zone)
+    INTERVAL           INTERVAL (months, days and microseconds, as PostgreSQL keeps them too)
+    a column of NULLs  TEXT
+PostgreSQL's TEXT cannot hold the character NUL: a row with one fails the step's transaction (the
+sink then reports the error and the target stays at its last step).
+
+Rows go in with COPY.  The k copies of a row a change deletes are the first k of ``ctid`` found
+through an index on every column (TEXT columns through ``md5(column)``, so long strings fit the
+index): one statement per pattern of NULLs, sent as one pipelined batch.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.adapt import Dumper
+
+from ...sqllib.sqlfuncs import Interval
+from .table import TableSink, quote
+
+_TYPES = {"float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
+          "interval": "INTERVAL", "null": "TEXT"}
+_INDEX_COLUMNS = 32  # PostgreSQL's limit on an index's columns
+
+
+def column_type(t) -> str:
+    if t.kind == "int":
+        return {8: "SMALLINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT"}.get(t.bits, "NUMERIC(39, 0)")
+    if t.kind == "decimal":
+        return f"NUMERIC({t.precision}, {t.scale})"
+    return _TYPES[t.kind]
+
+
+class IntervalDumper(Dumper):
+    """Our intervals as PostgreSQL's: psycopg's timedelta dumper would fold the months into days."""
+
+    oid = psycopg.postgres.types["interval"].oid
+
+    def dump(self, obj):
+        return obj.text().encode()
+
+
+class PostgresSink(TableSink):
+    kind = "postgresql"
+    param = "%s"
+    errors = (psycopg.Error,)
+
+    def __init__(self, target: str, url: str):
+        self.url = url
+        super().__init__(target)
+
+    def _connect(self):
+        conn = psycopg.connect(self.url, autocommit=True)  # transactions are the sink's own BEGIN/COMMIT
+        conn.adapters.register_dumper(Interval, IntervalDumper)
+        return conn
+
+    def _execute(self, sql: str, params=()):
+        self.conn.execute(sql, tuple(params))
+
+    def _query(self, sql: str, params=()) -> list:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def _table_exists(self, name: str) -> bool:
+        return bool(self._query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+                                "AND table_name = %s", (name,)))
+
+    def _create(self, view) -> None:
+        table = quote(view.name)
+        cols = ", ".join(f"{quote(c.name)} {column_type(c.type)}" for c in view.columns)
+        self._execute(f"CREATE TABLE {table}({cols})")
+        keys = ", ".join(_indexed(c) for c in view.columns[:_INDEX_COLUMNS])
+        self._execute(f"CREATE INDEX ON {table}({keys})")
+
+    def _insert(self, view, rows: list) -> None:
+        names = ", ".join(quote(c.name) for c in view.columns)
+        with self.conn.cursor() as cur, cur.copy(f"COPY {quote(view.name)} ({names}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+
+    def _delete(self, view, rows: list) -> None:
+        table = quote(view.name)
+        by_pattern: dict[tuple, list] = {}
+        for r, k in rows:
+            by_pattern.setdefault(tuple(v is None for v in r), []).append((r, k))
+        with self.conn.cursor() as cur:
+            for nulls, group in by_pattern.items():
+                conds, repeat = [], []
+                for c, is_null in zip(view.columns, nulls):
+                    col = quote(c.name)
+                    if is_null:
+                        conds.append(f"{_indexed(c)} IS NULL")
+                        repeat.append(0)
+                    elif c.type.kind == "text":  # the index's md5, then the value itself
+                        conds.append(f"md5({col}) = md5(%s::text) AND {col} = %s")
+                        repeat.append(2)
+                    else:
+                        conds.append(f"{col} = %s")
+                        repeat.append(1)
+                sql = (f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} "
+                       f"WHERE {' AND '.join(conds)} LIMIT %s))")
+                cur.executemany(sql, [[v for v, n in zip(r, repeat) for _ in range(n)] + [k] for r, k in group])
+
+
+def _indexed(c) -> str:
+    return f"md5({quote(c.name)})" if c.type.kind == "text" else quote(c.name)

@@ -1,0 +1,26 @@
+"""The Python values a view's row may hold, checked before a change log encodes them (a database
+driver checks its own): anything else is a bug upstream, refused rather than written as its repr."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from ...sqllib.sqlfuncs import Interval
+
+# an integer is exact in any numeric column
+_KINDS = {"int": (int,), "float": (float, int), "decimal": (decimal.Decimal, int), "text": (str,), "bool": (bool,),
+          "date": (datetime.date,), "timestamp": (datetime.datetime,), "interval": (Interval,), "null": ()}
+
+
+def check_values(row: tuple, view) -> None:
+    """Raise TypeError unless ``row`` has the view's width and each value fits its column's type."""
+    if len(row) != len(view.columns):
+        raise TypeError(f"view {view.name}: a row of {len(row)} values for {len(view.columns)} columns")
+    for v, c in zip(row, view.columns):
+        if v is None:
+            continue
+        kinds = _KINDS[c.type.kind]
+        if not isinstance(v, kinds) or (c.type.kind != "bool" and isinstance(v, bool)) or \
+                (c.type.kind == "date" and isinstance(v, datetime.datetime)):
+            raise TypeError(f"view {view.name}: column {c.name} ({c.type}) holds a {type(v).__name__}: {v!r}")
