@@ -12,8 +12,10 @@ the public API and ``python -m deltasql`` the command line.
 """
 
 from .compiler import CompileError, DataError
+from .connectors.sinks.base import SinkError
 from .engine import Pipeline, ViewHandle
+from .engine.feeds import DeliveryError
 
 __version__ = "0.2.0"
 
-__all__ = ["Pipeline", "ViewHandle", "CompileError", "DataError", "__version__"]
+__all__ = ["Pipeline", "ViewHandle", "CompileError", "DataError", "DeliveryError", "SinkError", "__version__"]

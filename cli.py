@@ -15,10 +15,12 @@ from .connectors import InputError
 from .connectors.changefiles import Statement, Unit, read_units
 from .connectors.formats import Printer, Progress, fmt_value
 from .connectors.session import Session, batches
+from .connectors.sinks import TARGET_HELP, SinkError, parse_target, split_views
+from .engine.feeds import DeliveryError
 from .oracle import DuckMirror, multiset_diff
 
 EMIT_LEVELS = ("plan", "circuit", "python", "dot")
-FORMATS = ("table", "jsonl", "csv")
+FORMATS = ("table", "jsonl", "csv", "none")
 
 
 # -- commands ----------------------------------------------------------------------------------------
@@ -88,12 +90,50 @@ def read_all(args) -> tuple[list[Unit], int]:
     return units, n_views
 
 
+def sink_spec(text: str) -> tuple[list[str] | None, str]:
+    """A --sink argument: TARGET, or VIEW,VIEW=TARGET (checked before anything runs)."""
+    views, target = split_views(text)
+    try:
+        parse_target(target)
+    except SinkError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return views, target
+
+
+class Sinks:
+    """The --sink targets of a run, attached once VIEWS.sql is loaded; a target of every view also
+    follows the views created later."""
+
+    def __init__(self, p, specs: list):
+        self.p = p
+        self.specs = specs
+        self.started = False
+
+    def attach(self) -> None:
+        following = {feed.target: feed.views for feed in self.p.sinks}
+        for views, target in self.specs:
+            if views is not None and self.started:
+                continue
+            todo = [n for n in selected_views(self.p, views) if n not in following.get(target, ())]
+            if todo:
+                try:
+                    self.p.sink(todo, target)
+                except SinkError as e:
+                    raise InputError(f"error: {e}") from None
+        self.started = True
+
+    def close(self) -> None:
+        for feed in self.p.sinks:
+            feed.close()
+
+
 def cmd_run(args) -> int:
     units, n_views = read_all(args)
     session = Session(args.dialect)
     p = session.p
     progress = Progress(len(units), args.progress)
     printer = Printer(args.format, sys.stdout, progress)
+    sinks = Sinks(p, args.sink or [])
 
     def shown() -> list[str]:
         views = selected_views(p, args.view)
@@ -106,17 +146,24 @@ def cmd_run(args) -> int:
         for i, unit in enumerate(units):
             if i == n_views:
                 selected_views(p, args.view)  # --view names are checked once VIEWS.sql is loaded
-            changes, queries = session.apply(unit)
+            if i >= n_views:
+                sinks.attach()
+            try:
+                changes, queries = session.apply(unit)
+            except DeliveryError as e:
+                raise InputError(f"{unit.where}: error: {e}") from None
             for st, answer in queries:
                 printer.query(st, answer)
             if changes is not None:
                 printer.step(session.steps, unit, changes, shown(), p.columns)
             progress.update(i + 1)
+        if len(units) == n_views:
+            selected_views(p, args.view)
+            shown()
+        sinks.attach()  # views the last unit created
     finally:
         progress.clear()
-    if len(units) == n_views:
-        selected_views(p, args.view)
-        shown()
+        sinks.close()
     return 0
 
 
@@ -259,7 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
         _INPUTS_HELP + "\nA progress bar is drawn on stderr when it is a terminal (--progress forces it)."))
     r.add_argument("changes", metavar="CHANGES", nargs="*", help=".sql, .csv or .jsonl files, in order")
     r.add_argument("--format", choices=FORMATS, default="table",
-                   help="table (default), jsonl (one change a line) or csv (one view; see --view)")
+                   help="table (default), jsonl (one change a line), csv (one view; see --view) or none")
+    r.add_argument("--sink", action="append", type=sink_spec, metavar="TARGET",
+                   help=f"keep a database or change log equal to the views, one transaction per step: {TARGET_HELP}; "
+                        f"VIEW,VIEW=TARGET for some views only (repeatable)")
     r.add_argument("--view", action="append", metavar="NAME", help="only this view (repeatable)")
     r.add_argument("--progress", action="store_true", help="draw the progress bar even if stderr is no terminal")
 

@@ -19,6 +19,7 @@ WORKLOADS = {  # results-section name -> module
     "tpch": "bench.tpch",
     "runtime": "bench.runtime_ops",
     "nexmark": "bench.nexmark_run",
+    "sinks": "bench.sinks",
 }
 
 

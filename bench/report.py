@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from . import compile_time, latency, memory, recursion, runtime_ops, throughput, tpch
+from . import compile_time, latency, memory, recursion, runtime_ops, sinks, throughput, tpch
 from .common import ROOT, fmt_rate, load_results, results_path, table
 
 
@@ -187,7 +187,8 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
         "Ratios are DuckDB time ÷ deltasql time (above 1: deltasql faster).",
         "",
         "Each workload runs alone too: `python -m bench.latency`, `bench.throughput`, `bench.recursion`, "
-        "`bench.memory`, `bench.compile_time`, `bench.tpch` (each takes `--quick`/`--smoke`).",
+        "`bench.memory`, `bench.compile_time`, `bench.tpch`, `bench.runtime_ops`, `bench.sinks` (each takes "
+        "`--quick`/`--smoke`).",
         "",
     ]
     t = targets(res)
@@ -287,6 +288,15 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   "", nexmark_run.render(nx["queries"]), ""]
         if plot:
             lines += [f"![RSS over the stream]({_rel(plots_dir, 'nexmark_rss.png', md_path)})", ""]
+    sk = res.get("sinks")
+    if sk:
+        lines += ["## 9. Sinks", "",
+                  "What a sink adds to a step, and how fast each writes a large step (`bench/sinks.py`): a one-row "
+                  "step of a GROUP BY view with the view sunk into each target (wall and CPU; wall includes the "
+                  "target's fsyncs, CPU is this process only), and the changes of one step inserting, then one "
+                  "deleting, many rows of a 4-column view, beside DuckDB inserting and deleting the same rows "
+                  "in the same run.", "",
+                  sinks.render_text(sk), ""]
     with open(md_path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {os.path.relpath(md_path, ROOT)}")

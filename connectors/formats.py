@@ -11,6 +11,7 @@ import math
 import sys
 import time
 
+from ..sqllib.sqlfuncs import Interval
 from .changefiles import Statement, Unit
 
 
@@ -26,6 +27,8 @@ def fmt_value(v) -> str:
         return v.isoformat(sep=" ")
     if isinstance(v, (datetime.date, datetime.time)):
         return v.isoformat()
+    if isinstance(v, Interval):
+        return v.text()  # as DuckDB prints it; str() is the timedelta's, months folded into days
     return str(v)
 
 
@@ -61,7 +64,7 @@ def render_table(header: list[str] | None, rows: list[list], indent: str = "  ")
     return "\n".join(([line(header)] if header is not None else []) + [line(r) for r in cells])
 
 
-def _change_key(change):
+def change_order(change):
     """Rows in order of their first column, and for equal first columns (a group's key, mostly) the
     removals before the additions that replace them."""
     row, w = change
@@ -80,8 +83,10 @@ class Printer:
         self.csv_header_done = False
 
     def step(self, number: int, unit: Unit, changes: dict, views: list[str], columns) -> None:
+        if self.fmt == "none":
+            return
         shown = [v for v in views if changes.get(v)]
-        changes = {v: sorted(changes[v], key=_change_key) for v in shown}
+        changes = {v: sorted(changes[v], key=change_order) for v in shown}
         if self.fmt == "table":
             text = [f"== step {number}  {unit.where}" + ("" if shown else "  (no view changes)")]
             for v in shown:

@@ -214,6 +214,7 @@ class DDL:
                 raise error_at(ast, "DROP … CASCADE is not supported", sql)
             if kind == "VIEW":
                 self._drop_view(name, sql, table)
+                self._feeds.dropped(name)
             elif kind == "TABLE":
                 self._drop_table(name, sql, table)
             else:

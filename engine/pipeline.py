@@ -26,6 +26,7 @@ from ..runtime import Circuit, StepError
 from .ddl import DDL
 from .dml import DML
 from .failures import data_error, view_of
+from .feeds import Feeding, Feeds
 from .inspect import Inspection
 from .queries import Queries
 from .results import View
@@ -34,7 +35,7 @@ from .tables import Table
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
-class Pipeline(DDL, DML, Queries, Inspection):
+class Pipeline(DDL, DML, Queries, Inspection, Feeding):
     """Incrementally maintained SQL views.  ``dialect`` is any sqlglot dialect name."""
 
     def __init__(self, dialect: str = "duckdb", max_iterations: int = 10_000):
@@ -46,6 +47,8 @@ class Pipeline(DDL, DML, Queries, Inspection):
         self._views: dict[str, View] = {}
         self._shared: dict = {}  # arrangements shared between views
         self.last_changes: dict = {}
+        self.last_step = 0  # the number of the last step committed (the first step is 1)
+        self._feeds = Feeds(self)  # subscriptions and sinks
 
     def execute(self, sql: str):
         """Run ;-separated statements.  Returns the rows of the last statement if it is a query.
@@ -179,7 +182,9 @@ class Pipeline(DDL, DML, Queries, Inspection):
             t.discard()
 
     def step(self) -> dict:
-        """Apply every queued change: one atomic tick.  Returns {view: [(row, weight), ...]}."""
+        """Apply every queued change: one atomic tick.  Returns {view: [(row, weight), ...]}.  Then the
+        step's changes go to the subscribers and sinks; if one fails, the step stays committed and a
+        DeliveryError names what failed (see engine/feeds)."""
         fed = []
         for t in self._tables.values():
             if t.pending:
@@ -196,4 +201,6 @@ class Pipeline(DDL, DML, Queries, Inspection):
             t.commit()
         self.last_changes = {name: list(v.output.delta.items()) for name, v in self._views.items()
                              if v.output.delta}
+        self.last_step += 1
+        self._feeds.deliver(self.last_step, self.last_changes)
         return self.last_changes

@@ -72,6 +72,25 @@ class ViewHandle:
         """The last step's changes as (row, weight) pairs."""
         return sorted(self._view.output.delta.items(), key=lambda rw: (rw[1] > 0, _row_key(rw[0])))
 
+    def to_arrow(self):
+        """The rows (as ``rows()``) as a pyarrow Table with the view's column names, each SQL type as
+        connectors/arrow maps it (exact: DECIMAL as decimal128, INTERVAL as month_day_nano).  Needs
+        pyarrow: pip install 'deltasql[arrow]'."""
+        try:
+            from ..connectors.arrow import arrow_table
+        except ImportError as e:
+            raise ImportError("to_arrow() needs pyarrow: pip install 'deltasql[arrow]'") from e
+        return arrow_table(self.columns, [f.type for f in self._view.rel.fields], self.rows())
+
+    def df(self):
+        """The rows as a pandas DataFrame (``to_arrow().to_pandas()``: DECIMAL values as Decimal objects,
+        DATE as date objects, INTERVAL as DateOffsets).  Needs pandas: pip install 'deltasql[pandas]'."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError as e:
+            raise ImportError("df() needs pandas: pip install 'deltasql[pandas]'") from e
+        return self.to_arrow().to_pandas()
+
     def __len__(self) -> int:
         return sum(self._view.output.contents.values())
 

@@ -198,6 +198,16 @@ def _json_value(v, t):
     return _text_value(v, t)
 
 
+def log_steps(target: str, schema) -> dict:
+    """A change log's entries for one view by step: {step: Counter({row: weight})}, each row once per
+    step (a row written twice in one step, or a step written twice, would show as a doubled weight)."""
+    kind, where = parse_target(target)
+    out: dict = {}
+    for step, row, w in _LOG_ENTRIES[kind](where, schema):
+        out.setdefault(step, Counter())[row] += w
+    return out
+
+
 def _integrate(changes, schema) -> Counter:
     """Add (row, weight) pairs up into a bag; no row may end with a negative count."""
     total = Counter()
@@ -207,17 +217,28 @@ def _integrate(changes, schema) -> Counter:
     return +total
 
 
+def _committed_text(path: str, record: str) -> str:
+    """A text log up to the length its commit record gives (what a crash left beyond is not committed)."""
+    with open(record) as f:
+        size = json.load(f)["files"].get(os.path.basename(path), 0)
+    with open(path, "rb") as f:
+        return f.read(size).decode("utf-8")
+
+
+def _jsonl_entries(path, schema) -> list:
+    out = []
+    for line in _committed_text(path, path + ".deltasql").split("\n")[:-1]:  # (not splitlines: U+2028 …)
+        obj = json.loads(line, parse_float=D)
+        if obj["view"] != schema.name:
+            continue
+        assert list(obj["row"]) == schema.names, obj
+        row = tuple(_json_value(obj["row"][c.name], c.type) for c in schema.columns)
+        out.append((obj["step"], row, obj["weight"]))
+    return out
+
+
 def _read_jsonl(path, schema) -> Counter:
-    changes = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            obj = json.loads(line, parse_float=D)
-            if obj["view"] != schema.name:
-                continue
-            assert list(obj["row"]) == schema.names, obj
-            row = tuple(_json_value(obj["row"][c.name], c.type) for c in schema.columns)
-            changes.append((row, obj["weight"]))
-    return _integrate(changes, schema)
+    return _integrate([(row, w) for _s, row, w in _jsonl_entries(path, schema)], schema)
 
 
 def _csv_fields(line: str) -> list:
@@ -262,26 +283,28 @@ def _csv_records(text: str) -> list[str]:
     return out
 
 
-def _read_csv(directory, schema) -> Counter:
+def _csv_entries(directory, schema) -> list:
     path = os.path.join(directory, f"{schema.name}.csv")
-    with open(path, encoding="utf-8", newline="") as f:
-        records = _csv_records(f.read())
+    records = _csv_records(_committed_text(path, os.path.join(directory, ".deltasql")))
     header = _csv_fields(records[0])
     assert header[2:] == schema.names and len(header) == len(schema.columns) + 2, header
-    changes = []
+    out = []
     for rec in records[1:]:
         fields = _csv_fields(rec)
         step, weight, values = fields[0], fields[1], fields[2:]
-        int(step)
         row = tuple(None if v is None else _text_value(v, c.type) for v, c in zip(values, schema.columns))
-        changes.append((row, int(weight)))
-    return _integrate(changes, schema)
+        out.append((int(step), row, int(weight)))
+    return out
 
 
-def _read_parquet(directory, schema) -> Counter:
+def _read_csv(directory, schema) -> Counter:
+    return _integrate([(row, w) for _s, row, w in _csv_entries(directory, schema)], schema)
+
+
+def _parquet_entries(directory, schema) -> list:
     import pyarrow.parquet as pq
 
-    changes = []
+    out = []
     for path in sorted(glob.glob(os.path.join(directory, schema.name, "*.parquet"))):
         table = pq.read_table(path)
         names = table.column_names
@@ -298,10 +321,15 @@ def _read_parquet(directory, schema) -> Counter:
                     row.append(canon(int(v)))
                 else:
                     row.append(canon(v))
-            changes.append((tuple(row), vals[1]))
-    return _integrate(changes, schema)
+            out.append((vals[0], tuple(row), vals[1]))
+    return out
 
 
+def _read_parquet(directory, schema) -> Counter:
+    return _integrate([(row, w) for _s, row, w in _parquet_entries(directory, schema)], schema)
+
+
+_LOG_ENTRIES = {"jsonl": _jsonl_entries, "csv": _csv_entries, "parquet": _parquet_entries}
 _READERS = {"duckdb": _read_duckdb, "sqlite": _read_sqlite, "postgresql": _read_postgresql,
             "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}
 
@@ -328,13 +356,6 @@ def recorded(target: str) -> dict:
 
         with psycopg.connect(where) as conn:
             return dict(conn.execute("SELECT view_name, step FROM deltasql_sinks").fetchall())
-    if kind in ("jsonl", "csv"):
-        record = where + ".deltasql" if kind == "jsonl" else os.path.join(where, ".deltasql")
-        with open(record) as f:
-            return {v: r["step"] for v, r in json.load(f)["views"].items()}
-    out = {}
-    for d in glob.glob(os.path.join(where, "*")):
-        files = sorted(glob.glob(os.path.join(d, "*.parquet")))
-        if files:
-            out[os.path.basename(d)] = int(os.path.basename(files[-1]).split(".")[0])
-    return out
+    record = where + ".deltasql" if kind == "jsonl" else os.path.join(where, ".deltasql")
+    with open(record) as f:
+        return {v: r["step"] for v, r in json.load(f)["views"].items()}

@@ -10,7 +10,7 @@ pytest.importorskip("duckdb")
 
 WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), ("recursion", "bench.recursion"),
              ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
-             ("runtime", "bench.runtime_ops")]
+             ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks")]
 
 
 @pytest.fixture(scope="module")
@@ -44,4 +44,5 @@ def test_report_renders(results, tmp_path):
     report.render(results, str(md), str(tmp_path))
     text = md.read_text()
     assert "## 1. Per-change latency" in text and "## 6. TPC-H" in text and "## 7. The runtime alone" in text
+    assert "## 9. Sinks" in text
     assert (tmp_path / "throughput.png").exists() and (tmp_path / "latency.png").exists()

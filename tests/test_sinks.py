@@ -333,3 +333,16 @@ def test_a_missing_driver_names_the_extra(monkeypatch, tmp_path):
     with pytest.raises(SinkError, match=r"pip install 'deltasql\[parquet\]'"):
         open_sink(f"parquet:{tmp_path / 'x'}")
     assert not os.path.exists(tmp_path / "x")
+
+
+@pytest.mark.parametrize("small", [0, 1000])
+def test_duckdb_bulk_and_row_statements_agree(small, tmp_path, request, monkeypatch):
+    """The DuckDB sink writes a few rows a statement each and more through typed lists: both ways
+    keep every type exactly."""
+    pytest.importorskip("duckdb")
+    from deltasql.connectors.sinks import duckdb as duckdb_sink
+
+    monkeypatch.setattr(duckdb_sink, "SMALL", small)
+    test_every_type_round_trips("duckdb", tmp_path, request)
+    (tmp_path / "bag").mkdir()
+    test_bag_rows_repeat_and_leave_one_copy_at_a_time("duckdb", tmp_path / "bag", request)

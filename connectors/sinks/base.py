@@ -51,6 +51,7 @@ class Sink:
     """A target kept equal to some views.  ``target`` is the string it was opened from."""
 
     kind = ""  # duckdb, sqlite, postgresql, jsonl, csv, parquet
+    replaceable = False  # may reset() replace rows it holds (a database), or only add (a change log)?
 
     def __init__(self, target: str):
         self.target = target

@@ -1,11 +1,11 @@
-"""Change logs in text files: files only ever appended to, and a commit record saying how much of
-them counts.
+"""Change logs: files only ever added to, and a commit record saying how much of them counts.
 
-A step's lines are appended to the log's files and flushed to disk; then the commit record (for each
-view the last step written and its columns, for each file its committed length) is replaced
+A step's lines are appended to the log's text files and flushed to disk; then the commit record (for
+each view the last step written and its columns, for each file its committed length) is replaced
 atomically: written beside, fsynced, renamed over the old one, directory fsynced.  A crash leaves at
 most an uncommitted tail, which the next open cuts off, so the files hold exactly the steps the record
-names (the law in ``base``).  A log is created together with its record; a path that holds something
+names (the law in ``base``).  (The Parquet log writes whole files instead of lines, under the same
+record: see its module.)  A log is created together with its record; a path that holds something
 without one is not a change log, and is left alone.  The lines of a step are encoded before anything
 is written: a value that cannot be written fails the step with the files untouched.
 """
@@ -39,9 +39,9 @@ def replace_atomically(path: str, data: bytes) -> None:
     fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
-class TextLog(Sink):
-    """A change log of text files under one commit record.  A format module supplies the file a
-    view's changes go to, the text a new file starts with, and the lines of one step."""
+class ChangeLog(Sink):
+    """A change log under one commit record.  A text format's module supplies the file a view's
+    changes go to, the text a new file starts with, and the lines of one step."""
 
     def __init__(self, target: str, owned: str, record: str):
         super().__init__(target)

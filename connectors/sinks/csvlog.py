@@ -19,7 +19,7 @@ import glob
 import os
 
 from ..formats import change_order, fmt_value
-from .changelog import TextLog, bookkeeping_names, safe_file_name
+from .changelog import ChangeLog, bookkeeping_names, safe_file_name
 from .values import check_values
 
 _SPECIAL = (",", '"', "\n", "\r")
@@ -37,7 +37,7 @@ def field(v) -> str:
     return fmt_value(v)
 
 
-class CsvSink(TextLog):
+class CsvSink(ChangeLog):
     kind = "csv"
 
     def __init__(self, target: str, directory: str):

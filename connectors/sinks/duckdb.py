@@ -3,8 +3,9 @@
 Types are DuckDB's own, so every value is kept exactly: the integer widths (HUGEINT included),
 DECIMAL(p, s), DOUBLE (NaN too), VARCHAR, BOOLEAN, DATE, TIMESTAMP and INTERVAL (months, days and
 microseconds, as written); a column of NULLs is INTEGER.  Rows go in as one typed list per column
-(``unnest``), so a step costs a few statements whatever its size, and the k copies of a row a change
-deletes are found by one join on ``IS NOT DISTINCT FROM`` (NULL matches NULL) numbering the matches.
+(``unnest``), so a large step costs a few statements whatever its size, and the k copies of a row a
+change deletes are found by one join on ``IS NOT DISTINCT FROM`` (NULL matches NULL) numbering the
+matches; a step of a few rows takes a statement per row, which costs DuckDB less.
 DuckDB lets one process at a time open a database file for writing: read it once the pipeline is
 done, or from the pipeline's process.
 """
@@ -14,6 +15,9 @@ from __future__ import annotations
 import duckdb
 
 from .table import TableSink, quote
+
+
+SMALL = 8  # up to this many rows, a statement per row; beyond, one statement over typed lists
 
 
 def column_type(t) -> str:
@@ -59,15 +63,45 @@ class DuckDBSink(TableSink):
             lists.append(values)
         return exprs, lists
 
+    @staticmethod
+    def _marks(view) -> tuple[list[str], object]:
+        """Per column the placeholder of one value, and the function making a row's parameters."""
+        intervals = [i for i, c in enumerate(view.columns) if c.type.kind == "interval"]
+        marks = ["CAST(? AS INTERVAL)" if c.type.kind == "interval" else "?" for c in view.columns]
+        if not intervals:
+            return marks, list
+
+        def params(row):
+            out = list(row)
+            for i in intervals:
+                out[i] = None if out[i] is None else out[i].text()
+            return out
+
+        return marks, params
+
     def _insert(self, view, rows: list) -> None:
+        table = quote(view.name)
+        if len(rows) <= SMALL:  # a statement per row costs less than building lists
+            marks, params = self._marks(view)
+            sql = f"INSERT INTO {table} VALUES ({', '.join(marks)})"
+            for r in rows:
+                self._execute(sql, params(r))
+            return
         exprs, lists = self._lists(view, rows)
-        self._execute(f"INSERT INTO {quote(view.name)} SELECT {', '.join(exprs)}", lists)
+        self._execute(f"INSERT INTO {table} SELECT {', '.join(exprs)}", lists)
 
     def _delete(self, view, rows: list) -> None:
+        table = quote(view.name)
+        if len(rows) <= SMALL:
+            marks, params = self._marks(view)
+            match = " AND ".join(f"{quote(c.name)} IS NOT DISTINCT FROM {m}" for c, m in zip(view.columns, marks))
+            sql = f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {match} LIMIT ?)"
+            for r, k in rows:
+                self._execute(sql, params(r) + [k])
+            return
         exprs, lists = self._lists(view, [r for r, _k in rows])
         items = ", ".join(f"{e} AS c{i}" for i, e in enumerate(exprs))
         on = " AND ".join(f"t.{quote(c.name)} IS NOT DISTINCT FROM d.c{i}" for i, c in enumerate(view.columns))
-        table = quote(view.name)
         self._execute(
             f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM ("
             f"SELECT t.rowid AS rid, d.k, row_number() OVER (PARTITION BY d.i) AS nth FROM {table} t "

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 
 from ..formats import change_order, json_value
-from .changelog import TextLog
+from .changelog import ChangeLog
 from .values import check_values
 
 
-class JsonlSink(TextLog):
+class JsonlSink(ChangeLog):
     kind = "jsonl"
 
     def __init__(self, target: str, path: str):

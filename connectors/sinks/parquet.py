@@ -3,10 +3,15 @@ that changed the view, named by the step (DIR/VIEW/00000000000000000042.parquet,
 steps do).  Each file holds the step's changed rows with two columns in front, step and weight
 (underscores in front while the view has such a column; +k adds k copies of the row, -k removes k),
 then the view's columns as ``connectors.arrow`` maps them (INTERVAL a struct of months, days and
-microseconds).  A file is written beside its final name, fsynced and renamed into place: a view's
-step is either wholly there or not at all, and the last file's name is the view's recorded step.
-The view's columns are kept in each file's metadata (``deltasql.columns``).  Read a view's log
-with ``SELECT * FROM 'DIR/VIEW/*.parquet'`` (DuckDB) or ``pyarrow.dataset``.
+microseconds).  Read a view's log with ``SELECT * FROM 'DIR/VIEW/*.parquet'`` (DuckDB) or
+``pyarrow.dataset``.
+
+A step is one transaction over all its views: each view's file is written under a temporary name
+(``.NAME.tmp``) and fsynced; then the commit record DIR/.deltasql (each view's last step and columns)
+is replaced atomically, which commits the step; then the files are renamed into place.  Opening the
+log finishes the renames of a committed step a crash interrupted and deletes the files of one that
+was not committed, so a reader of the directory sees whole steps only, and, once the log was opened
+after a crash, every committed one.
 """
 
 from __future__ import annotations
@@ -19,71 +24,78 @@ import pyarrow.parquet as pq
 
 from ..arrow import arrow_table
 from ..formats import change_order
-from .base import Sink, SinkError
-from .changelog import bookkeeping_names, fsync_dir, replace_atomically, safe_file_name
+from .base import SinkError
+from .changelog import RECORD_VERSION, ChangeLog, bookkeeping_names, fsync_dir, replace_atomically, safe_file_name
 from .values import check_values
 
-MARKER = ".deltasql"
+RECORD = ".deltasql"
 _DIGITS = 20
 
 
-class ParquetSink(Sink):
+def _file_name(step: int) -> str:
+    return f"{step:0{_DIGITS}d}.parquet"
+
+
+class ParquetSink(ChangeLog):
+    """(A ChangeLog for its commit record; its files are whole Parquet files, never appended to.)"""
+
     kind = "parquet"
 
     def __init__(self, target: str, directory: str):
-        super().__init__(target)
         self.directory = directory
-        self._positions: dict[str, tuple] = {}  # view -> (step, columns), read on first use
-        marker = os.path.join(directory, MARKER)
-        try:
-            if not os.path.exists(marker):
-                if os.path.isdir(directory) and os.listdir(directory) or os.path.isfile(directory):
-                    raise SinkError(f"{target}: {directory} is not a deltasql change log (it has no {MARKER}); "
-                                    f"sink to a new path")
-                os.makedirs(directory, exist_ok=True)
-                replace_atomically(marker, b"deltasql parquet change log, version 1\n")
-        except OSError as e:
-            raise SinkError(f"{target}: open: {e}") from e
+        super().__init__(target, directory, os.path.join(directory, RECORD))
 
-    def _recorded(self, view) -> tuple | None:
-        name = view.name
-        if name not in self._positions:
-            folder = os.path.join(self.directory, safe_file_name(view))
-            for tmp in glob.glob(os.path.join(folder, ".*.tmp")):
-                os.remove(tmp)  # a write a crash interrupted
-            files = sorted(glob.glob(os.path.join(folder, "*.parquet")))
-            if not files:
-                self._positions[name] = None
+    def _create(self) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+
+    def _cut_uncommitted(self) -> None:
+        """Finish the renames of the committed step, delete the files of an uncommitted one."""
+        for tmp in glob.glob(os.path.join(self.directory, "*", ".*.parquet.tmp")):
+            folder, name = os.path.split(tmp)
+            step = int(name[1:].split(".")[0])
+            rec = self.record["views"].get(os.path.basename(folder))
+            if rec is not None and step <= rec["step"]:
+                os.replace(tmp, os.path.join(folder, name[1:-len(".tmp")]))
+                fsync_dir(folder)
             else:
-                meta = pq.read_schema(files[-1]).metadata or {}
-                columns = meta.get(b"deltasql.columns", b"").decode()
-                self._positions[name] = (int(os.path.basename(files[-1]).split(".")[0]), columns)
-        return self._positions[name]
+                os.remove(tmp)
 
-    def position(self, view) -> int | None:
-        rec = self._recorded(view)
-        if rec is None or rec[1] != view.signature():
-            return None
-        return rec[0]
-
-    def reset(self, step: int, view, rows: dict) -> None:
-        rec = self._recorded(view)
-        if rec is not None:
-            raise SinkError(f"{self.target}: the log already holds view {view.name} (up to step {rec[0]}, "
-                            f"columns {rec[1]}); a change log is only appended to: to start over with columns "
-                            f"{view.signature()}, sink to a new path")
-        self._write_file(step, view, self._encode(step, view, list(rows.items())))
-
-    def write(self, step: int, views: dict, changes: dict) -> None:
-        for name in changes:
-            if self.position(views[name]) is None:
-                raise SinkError(f"{self.target}: view {name} was never reset into this log")
-        # every view's file is encoded before any is written: a value that cannot be written fails
-        # the step with nothing written; past that, each view's file is renamed into place on its own
-        # (a crash between two leaves the views at different steps, which their positions say)
+    def _append(self, step: int, views: dict, changes: dict) -> None:
+        # every view's file is encoded before anything is written: a value that cannot be written
+        # fails the step with nothing written
         tables = {name: self._encode(step, views[name], delta) for name, delta in changes.items()}
-        for name, table in tables.items():
-            self._write_file(step, views[name], table)
+        moves = []
+        try:
+            for name, table in tables.items():
+                folder = os.path.join(self.directory, safe_file_name(views[name]))
+                os.makedirs(folder, exist_ok=True)
+                final = os.path.join(folder, _file_name(step))
+                tmp = os.path.join(folder, "." + _file_name(step) + ".tmp")
+                with open(tmp, "wb") as f:
+                    pq.write_table(table, f)
+                    f.flush()
+                    os.fsync(f.fileno())
+                moves.append((tmp, final))
+            record = {"version": RECORD_VERSION, "files": {},
+                      "views": {**self.record["views"],
+                                **{n: {"step": step, "columns": views[n].signature()} for n in changes}}}
+            replace_atomically(self.record_path, self._record_bytes(record))
+        except OSError as e:
+            for tmp, _final in moves:
+                try:
+                    os.remove(tmp)
+                except OSError:
+                    pass
+            raise SinkError(f"{self.target}: step {step}: {e}") from e
+        self.record = record
+        try:  # committed: the renames only make the files visible (the next open finishes them)
+            for tmp, final in moves:
+                os.replace(tmp, final)
+            for folder in {os.path.dirname(final) for _tmp, final in moves}:
+                fsync_dir(folder)
+        except OSError as e:
+            raise SinkError(f"{self.target}: step {step} is committed but its files could not be renamed into "
+                            f"place ({e}); the next open of the log finishes them") from e
 
     def _encode(self, step: int, view, changes: list) -> pa.Table:
         changes = sorted(changes, key=change_order)
@@ -97,23 +109,3 @@ class ParquetSink(Sink):
                                metadata={"deltasql.columns": view.signature()})
         except (TypeError, ValueError, pa.ArrowException) as e:
             raise SinkError(f"{self.target}: view {view.name}: step {step}: {e}") from e
-
-    def _write_file(self, step: int, view, table: pa.Table) -> None:
-        folder = os.path.join(self.directory, safe_file_name(view))
-        final = os.path.join(folder, f"{step:0{_DIGITS}d}.parquet")
-        tmp = os.path.join(folder, f".{step:0{_DIGITS}d}.parquet.tmp")
-        try:
-            os.makedirs(folder, exist_ok=True)
-            with open(tmp, "wb") as f:
-                pq.write_table(table, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-            fsync_dir(folder)
-        except OSError as e:
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
-            raise SinkError(f"{self.target}: view {view.name}: step {step}: {e}") from e
-        self._positions[view.name] = (step, view.signature())

@@ -24,6 +24,7 @@ def quote(name: str) -> str:
 
 
 class TableSink(Sink):
+    replaceable = True
     param = "?"  # the driver's placeholder
     errors: tuple = ()  # the driver's exception classes, reported as SinkError
 
