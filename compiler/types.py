@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .errors import DataError
 
-from ..sqllib.sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
+from ..sqllib.sqlfuncs import NAN, Interval  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
 
 INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 128}
 
@@ -215,6 +215,12 @@ def coerce_value(value, t: SqlType, where: str):
                 return datetime.datetime(value.year, value.month, value.day)
             if isinstance(value, str):
                 return datetime.datetime.fromisoformat(value.strip())
+            raise TypeError
+        if k == "interval":
+            if isinstance(value, Interval):
+                return value
+            if isinstance(value, datetime.timedelta):  # days and microseconds, no months
+                return Interval(0, value.days, value.seconds * 1_000_000 + value.microseconds)
             raise TypeError
     except DataError:
         raise

@@ -1,5 +1,6 @@
 """Moving rows into and out of a pipeline: change files cut into steps (changefiles), a pipeline fed
-those steps (session), and the printed forms of changes and answers (formats)."""
+those steps (session), the printed forms of changes and answers (formats), and live sources followed
+step by step (sources/)."""
 
 
 class InputError(Exception):
