@@ -17,6 +17,7 @@ from .connectors.formats import Printer, Progress, fmt_value
 from .connectors.session import Session, batches
 from .connectors.sinks import TARGET_HELP, SinkError, parse_target, split_views
 from .engine.feeds import DeliveryError
+from .connectors.sources.follow import DEFAULT_MAX_DELAY, DEFAULT_MAX_ROWS
 from .oracle import DuckMirror, multiset_diff
 
 EMIT_LEVELS = ("plan", "circuit", "python", "dot")
@@ -86,7 +87,8 @@ def read_all(args) -> tuple[list[Unit], int]:
     units = read_units(args.views, args.dialect)
     n_views = len(units)
     for path in args.changes:
-        units.extend(read_units(path, args.dialect))
+        if path != "-":
+            units.extend(read_units(path, args.dialect))
     return units, n_views
 
 
@@ -127,6 +129,78 @@ class Sinks:
             feed.close()
 
 
+def live_sources(args) -> list:
+    """The live sources of a run, in order: standard input (-), --source, --follow DIR."""
+    from .connectors.sources import SourceError, open_source
+
+    if args.changes.count("-") > 1 or ("-" in args.changes and args.changes[-1] != "-"):
+        raise InputError("error: - (standard input) may be given once, after the CHANGES files")
+    follow_dir = args.follow if isinstance(args.follow, str) else None
+    pg_options = {k: v for k, v in (("slot", args.slot), ("publication", args.publication)) if v}
+    if (pg_options or args.drop_slot or args.table) and not (args.source or "").startswith("postgres"):
+        raise InputError("error: --slot, --publication, --drop-slot and --table apply to a postgresql:// --source")
+    if args.follow is True and not args.source:
+        raise InputError("error: --follow without a directory keeps following a --source; give one")
+    specs = []
+    if "-" in args.changes:
+        specs.append(("-", {}))
+    if args.source:
+        options = {"follow": args.follow is True}
+        if args.source.startswith("postgres"):
+            tables = {}
+            for item in args.table or []:
+                name, sep, upstream = item.partition("=")
+                if not sep or not name or not upstream:
+                    raise InputError(f"error: --table takes NAME=UPSTREAM_TABLE, not {item!r}")
+                tables[name] = upstream
+            options.update(pg_options, drop_slot=args.drop_slot, tables=tables)
+        specs.append((args.source, options))
+    if follow_dir:
+        specs.append((follow_dir, {}))
+    try:
+        return [open_source(spec, **options) for spec, options in specs]
+    except SourceError as e:
+        raise InputError(f"error: {e}") from None
+
+
+def follow_live(args, session, printer, shown) -> None:
+    """Follow each live source in turn, printing every step; SIGTERM and Ctrl-C end the current one
+    cleanly (its last step kept, its slot confirmed or dropped as asked)."""
+    import signal
+    import types
+
+    from .connectors.sources import SourceError
+    from .connectors.sources import Progress as LiveProgress
+
+    stopping = []
+
+    def stop(signum, frame):
+        stopping.append(signum)
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for source in live_sources(args):
+            progress = LiveProgress() if args.progress or sys.stderr.isatty() else None
+
+            def on_step(changes, stats, source=source):
+                session.steps += 1
+                where = " ".join(f"{k}={v}" for k, v in stats.position.items()) or source.kind
+                printer.step(session.steps, types.SimpleNamespace(where=where), changes, shown(),
+                             session.p.columns)
+                sys.stdout.flush()
+
+            try:
+                session.p.follow(source, on_step=on_step, progress=progress, stop=lambda: bool(stopping),
+                                 max_rows=args.batch_rows, max_delay=args.batch_delay)
+            except (SourceError, DeliveryError) as e:
+                raise InputError(f"error: {e}") from None
+            if stopping:
+                break
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 def cmd_run(args) -> int:
     units, n_views = read_all(args)
     session = Session(args.dialect)
@@ -161,6 +235,8 @@ def cmd_run(args) -> int:
             selected_views(p, args.view)
             shown()
         sinks.attach()  # views the last unit created
+        progress.clear()
+        follow_live(args, session, printer, shown)
     finally:
         progress.clear()
         sinks.close()
@@ -302,9 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(+ an added row, - a removed one, +N/-N for N copies).",
         ["deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql",
          "deltasql run sql_examples/bank.sql sql_examples/bank.accounts.csv sql_examples/bank_transfers.jsonl "
-         "--view balances --format jsonl"],
+         "--view balances --format jsonl",
+         "tail -f events.jsonl | deltasql run views.sql - --format jsonl",
+         "deltasql run views.sql --source postgresql://app@localhost:5432/shop --follow --progress",
+         "deltasql run views.sql --follow incoming/"],
         _INPUTS_HELP + "\nA progress bar is drawn on stderr when it is a terminal (--progress forces it)."))
-    r.add_argument("changes", metavar="CHANGES", nargs="*", help=".sql, .csv or .jsonl files, in order")
+    r.add_argument("changes", metavar="CHANGES", nargs="*",
+                   help=".sql, .csv or .jsonl files, in order; - last reads JSON-lines changes from standard input")
     r.add_argument("--format", choices=FORMATS, default="table",
                    help="table (default), jsonl (one change a line), csv (one view; see --view) or none")
     r.add_argument("--sink", action="append", type=sink_spec, metavar="TARGET",
@@ -312,6 +392,22 @@ def build_parser() -> argparse.ArgumentParser:
                         f"VIEW,VIEW=TARGET for some views only (repeatable)")
     r.add_argument("--view", action="append", metavar="NAME", help="only this view (repeatable)")
     r.add_argument("--progress", action="store_true", help="draw the progress bar even if stderr is no terminal")
+    live = r.add_argument_group("live sources (after the CHANGES files; see the README's Live sources)")
+    live.add_argument("--source", metavar="URI", help="postgresql://USER@HOST:PORT/DB (change data capture) or "
+                      "kafka://BROKERS/TOPIC: a snapshot, then changes until caught up (or on, with --follow)")
+    live.add_argument("--follow", nargs="?", const=True, default=False, metavar="DIR",
+                      help="keep following the --source until interrupted; with DIR, take each new .csv, "
+                      ".jsonl or .parquet file of DIR as a step")
+    live.add_argument("--table", action="append", metavar="NAME=UPSTREAM",
+                      help="PostgreSQL: table NAME follows UPSTREAM (schema.table; default: the same name)")
+    live.add_argument("--slot", metavar="NAME", help="PostgreSQL: the replication slot's name")
+    live.add_argument("--publication", metavar="NAME", help="PostgreSQL: an existing publication to use")
+    live.add_argument("--drop-slot", action="store_true",
+                      help="PostgreSQL: drop the replication slot (and the publication it made) at the end")
+    live.add_argument("--batch-rows", type=int, default=DEFAULT_MAX_ROWS, metavar="N",
+                      help=f"a step holds at most about N row changes (default {DEFAULT_MAX_ROWS})")
+    live.add_argument("--batch-delay", type=float, default=DEFAULT_MAX_DELAY, metavar="S",
+                      help=f"a step closes S seconds after its first change at the latest (default {DEFAULT_MAX_DELAY})")
 
     k = command("check", "replay changes and compare every view with DuckDB", cmd_check, **_text(
         "Replay the CHANGES like `run`, and after every step compare every view with DuckDB running the same "

@@ -138,6 +138,23 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         return name if not isinstance(name, str) or self.catalog.relation(name) is not None \
             else normalize_name(name, self.dialect.name)
 
+    def normalize_row(self, table: str, row) -> tuple:
+        """A row (tuple in column order, or dict by column name) as the table stores it, without
+        queuing it; DataError if it does not fit the table."""
+        return self._row(self._table(table), row)
+
+    def follow(self, source, **options):
+        """Apply a live source's changes step by step until it is done (see deltasql.connectors.sources):
+        a Source object, or ``postgresql://…`` (PostgreSQL change data capture), ``kafka://BROKERS/TOPIC``,
+        ``-`` (JSON-lines changes on standard input) or a directory (each new file a step).  Options:
+        ``max_rows``/``max_delay`` (batching), ``on_step(changes, stats)``, ``progress``, ``stop``, and
+        the source's own (``follow=False`` to stop once caught up, ``tables``, ``slot``, ``drop_slot``, …)."""
+        from ..connectors.sources import follow, open_source  # sources plug in here; they import the engine
+
+        driver = {k: options.pop(k) for k in ("max_rows", "max_delay", "on_step", "progress", "stop")
+                  if k in options}
+        return follow(self, open_source(source, **options), **driver)
+
     def _table(self, name: str) -> Table:
         name = self._name(name)
         t = self._tables.get(name)

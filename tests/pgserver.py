@@ -38,8 +38,9 @@ SETTINGS = {
     "max_connections": "100",
     "shared_buffers": "'32MB'",
     "fsync": "off",  # the data dir is thrown away; our crash tests kill deltasql, not the server
+    # synchronous_commit stays on: a walsender sends a transaction only once its commit is flushed,
+    # which with it off waits for the WAL writer (up to 200 ms a commit)
     "full_page_writes": "off",
-    "synchronous_commit": "off",
     "wal_sender_timeout": "'60s'",
     "log_min_messages": "warning",
     "logging_collector": "off",
@@ -101,7 +102,8 @@ class PostgresServer:
     host = "127.0.0.1"
     superuser = "postgres"
 
-    def __init__(self):
+    def __init__(self, settings: dict | None = None):
+        self.settings = {**SETTINGS, **(settings or {})}
         self.bindir = bindir()
         self.port: int | None = None
         self.tmp: str | None = None
@@ -124,7 +126,7 @@ class PostgresServer:
                    "--no-locale", "--no-sync"])
         with open(os.path.join(data, "postgresql.conf"), "a") as f:
             f.write("\n# deltasql test server\n")
-            for k, v in SETTINGS.items():
+            for k, v in self.settings.items():
                 f.write(f"{k} = {v}\n")
             f.write(f"unix_socket_directories = '{self.tmp}'\n")
         with open(os.path.join(data, "PG_VERSION")) as f:

@@ -382,3 +382,38 @@ def test_a_failing_transaction_is_named_and_not_applied(pg_database):
         f.finish()
     assert "transaction" in str(e.value) and "(not applied)" in str(e.value)
     assert sorted(p.table_rows("t")) == [(1, 1), (2, 2)]
+
+
+def test_cli_source_follow_and_sigterm(pg_database, tmp_path):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db = pg_database
+    db.psql("CREATE TABLE t(k int PRIMARY KEY, v int); ALTER TABLE t REPLICA IDENTITY FULL; INSERT INTO t VALUES (1, 10)")
+    views = tmp_path / "v.sql"
+    views.write_text("CREATE TABLE t(k INT PRIMARY KEY, v INT); CREATE VIEW total AS SELECT SUM(v) AS s FROM t;")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    once = subprocess.run([sys.executable, "-m", "deltasql", "run", str(views), "--source", db.dsn, "--format", "jsonl"],
+                          capture_output=True, text=True, cwd=root, timeout=120)
+    assert once.returncode == 0, once.stderr
+    changes = sorted((c["weight"], c["row"]["s"] or 0) for c in map(json.loads, once.stdout.splitlines()))
+    assert changes == [(-1, 0), (1, 10)]  # the empty table's NULL sum, then the snapshot's
+    proc = subprocess.Popen([sys.executable, "-m", "deltasql", "run", str(views), "--source", db.dsn, "--follow",
+                             "--slot", "cli_slot", "--drop-slot", "--format", "jsonl", "--progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
+    snapshot = [json.loads(proc.stdout.readline()) for _ in range(2)]
+    assert sorted((c["weight"], c["row"]["s"] or 0) for c in snapshot) == [(-1, 0), (1, 10)]
+    db.psql("BEGIN; UPDATE t SET v = 5 WHERE k = 1; INSERT INTO t VALUES (2, 1); COMMIT")  # one step
+    got = [json.loads(proc.stdout.readline()) for _ in range(2)]
+    assert sorted((c["weight"], c["row"]["s"]) for c in got) == [(-1, 10), (1, 6)]
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "deltasql:" in err and "rows/s" in err  # the progress line
+    assert db.psql("SELECT count(*) FROM pg_replication_slots").strip() == "0"  # --drop-slot
+    bad = subprocess.run([sys.executable, "-m", "deltasql", "run", str(views), "--source", db.dsn, "--slot", "x",
+                          "--table", "nonsense"], capture_output=True, text=True, cwd=root, timeout=60)
+    assert bad.returncode == 1 and "--table takes NAME=UPSTREAM_TABLE" in bad.stderr

@@ -79,6 +79,7 @@ class Source:
     """A live source of changes (see the module docstring for the laws)."""
 
     kind = ""  # postgresql, kafka, stdin, directory
+    groups = True  # whether follow may fold several batches into one step (else each batch is a step)
 
     def open(self, pipeline) -> None:
         """Check the source against the pipeline's tables and find where to start (from the
@@ -104,3 +105,58 @@ class Source:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class Assembler:
+    """Changes ``(op, table, row)`` (see messages.py) gathered into batches, each row made canonical by
+    the pipeline (so a bad row fails its batch before anything is applied).  Once the stream has used
+    a commit, the changes up to each commit are one batch and nothing of one is handed out before its
+    commit arrives; until then every change is a batch of its own."""
+
+    def __init__(self, pipeline, transactional: bool = False):
+        self.p = pipeline
+        self.transactional = transactional
+        self.current: dict = {}
+        self.rows = 0
+        self.where = ""
+
+    def feed(self, changes: list, where: str, position: dict | None = None, time: float | None = None) -> list:
+        """Add the changes read at ``where``; returns the batches they complete."""
+        from ...sqllib.errors import DataError
+        from .messages import COMMIT, TRUNCATE
+
+        out = []
+        for op, table, row in changes:
+            if op == COMMIT:
+                self.transactional = True
+                out += self._flush(position, time)
+                continue
+            self.where = self.where or where
+            if op == TRUNCATE:
+                if table not in self.p.tables:
+                    raise SourceError(f"{where}: unknown table {table!r}")
+                self.current[table] = TableChanges(truncate=True)
+            else:
+                try:
+                    canonical = self.p.normalize_row(table, row)
+                except DataError as e:
+                    raise SourceError(f"{where}: {e}") from None
+                ch = self.current.get(table)
+                if ch is None:
+                    ch = self.current[table] = TableChanges()
+                ch.add(canonical, 1 if op == "insert" else -1)
+            self.rows += 1
+        if not self.transactional:
+            out += self._flush(position, time)
+        return out
+
+    def finish(self, position: dict | None = None, time: float | None = None) -> list:
+        """The end of the stream: what is left is one more batch."""
+        return self._flush(position, time)
+
+    def _flush(self, position, time) -> list:
+        if not self.rows:
+            return []
+        b = Batch(self.current, dict(position or {}), self.rows, time, self.where)
+        self.current, self.rows, self.where = {}, 0, ""
+        return [b]

@@ -4,6 +4,7 @@ source told of a position only once the step holding it is durable.
 Batching: a step takes the batches that are already waiting, never waiting for more: it is closed when
 nothing more is waiting, when it holds ``max_rows`` row changes, or ``max_delay`` seconds after its
 first batch arrived (so a source that never pauses still gets its changes into views at that pace).
+A source whose ``groups`` is false (a directory: each file a step) has each batch stepped alone.
 
 A step that fails (a row a table refuses, an error in a view) is retried one batch per step to find
 the batch at fault; the batches before it are applied, and ``follow`` raises a SourceError naming the
@@ -31,7 +32,7 @@ class Stats:
     batches: int = 0
     started: float = field(default_factory=time.monotonic)
     lag: float | None = None  # seconds between the upstream change and its step, for the last step
-    position: dict = field(default_factory=dict)
+    position: dict = field(default_factory=dict)  # the latest recorded position of each key
 
     def rate(self) -> float:
         elapsed = time.monotonic() - self.started
@@ -124,8 +125,13 @@ def follow(pipeline, source, *, max_rows: int = DEFAULT_MAX_ROWS, max_delay: flo
                 continue
             group = [first]
             rows, t0 = first.rows, time.monotonic()
-            while rows < max_rows and time.monotonic() - t0 < max_delay:
-                b = source.read(0)
+            failed = None
+            while source.groups and rows < max_rows and time.monotonic() - t0 < max_delay:
+                try:
+                    b = source.read(0)
+                except SourceError as e:  # what was read before it is still applied
+                    failed = e
+                    break
                 if b is None:
                     break
                 group.append(b)
@@ -135,12 +141,14 @@ def follow(pipeline, source, *, max_rows: int = DEFAULT_MAX_ROWS, max_delay: flo
                 stats.steps += 1
                 stats.batches += applied.batches
                 stats.rows += applied.rows
-                stats.position = applied.position
+                stats.position = {**stats.position, **applied.position}
                 stats.lag = None if applied.time is None else max(time.time() - applied.time, 0.0)
                 if on_step:
                     on_step(changes, stats)
             if progress:
                 progress.update(stats)
+            if failed:
+                raise failed
     finally:
         source.close()
         if progress:
