@@ -61,11 +61,11 @@ def connect(db):
     return conn
 
 
-def check_against_oracles(p: Pipeline, db, views=VIEWS) -> None:
+def check_against_oracles(p: Pipeline, db, views=VIEWS, declared=DECLARED) -> None:
     """Tables equal PostgreSQL's; every view equals PostgreSQL's and DuckDB's answer to its query."""
     conn = psycopg2.connect(db.dsn)
     duck = duckdb.connect()
-    duck.execute(DECLARED)
+    duck.execute(declared)
     try:
         with conn.cursor() as c:
             for t in p.tables:

@@ -76,8 +76,18 @@ class Progress:
 
 
 def records_meta(pipeline) -> bool:
-    """Whether the pipeline records a step's meta values (a durable pipeline does)."""
+    """Whether the pipeline's step takes meta values (positions committed with the step)."""
     return callable(getattr(pipeline, "meta", None))
+
+
+def durable(pipeline) -> bool:
+    """Whether the pipeline keeps its state in a file, so a later run resumes from its positions."""
+    return getattr(pipeline, "path", None) is not None
+
+
+def recorded(pipeline, key: str):
+    """A position the pipeline made durable (None for a pipeline in memory: it starts afresh)."""
+    return pipeline.meta(key) if durable(pipeline) else None
 
 
 def apply_batch(pipeline, batch: Batch) -> dict:

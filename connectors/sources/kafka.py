@@ -21,7 +21,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 from .base import Assembler, Batch, Source, SourceError
-from .follow import records_meta
+from .follow import recorded
 from .messages import loads, read_csv, read_json
 
 META_PREFIX = "kafka."
@@ -77,7 +77,6 @@ class KafkaSource(Source):
             meta = self.consumer.list_topics(timeout=10)
         except ck.KafkaException as e:
             raise SourceError(f"Kafka {self.brokers}: {e}") from None
-        durable = records_meta(pipeline)
         assignment = []
         for topic in self.topics:
             t = meta.topics.get(topic)
@@ -85,7 +84,7 @@ class KafkaSource(Source):
                 self.close()
                 raise SourceError(f"Kafka {self.brokers}: no topic {topic!r}")
             for part in sorted(t.partitions):
-                saved = pipeline.meta(f"{META_PREFIX}{topic}.{part}") if durable else None
+                saved = recorded(pipeline, f"{META_PREFIX}{topic}.{part}")
                 offset = int(saved) if saved is not None else ck.OFFSET_BEGINNING
                 assignment.append(ck.TopicPartition(topic, part, offset))
                 if not self.following:

@@ -36,7 +36,7 @@ import time
 import uuid
 
 from .base import Batch, Source, SourceError, TableChanges
-from .follow import records_meta
+from .follow import durable, recorded
 from . import pgoutput as pgo
 from .pgtypes import SESSION_OPTIONS, Upstream, decoder, mismatch
 
@@ -127,13 +127,17 @@ class PostgresSource(Source):
             raise SourceError(f"{self._where()} runs PostgreSQL {self.conn.server_version // 10000}: following it "
                               f"needs PostgreSQL 14 or newer")
         self._check(pipeline)
-        durable = records_meta(pipeline)
-        saved = pipeline.meta(META_SLOT) if durable else None
+        saved_slot, saved_lsn = recorded(pipeline, META_SLOT), recorded(pipeline, META_LSN)
+        if saved_slot and self.slot and self.slot != saved_slot:
+            self._close_connections()
+            raise SourceError(f"this pipeline follows the replication slot {saved_slot!r}, not {self.slot!r}")
         try:
-            if saved:
-                self._resume(pipeline, saved)
+            if saved_slot and saved_lsn:
+                self._resume(pipeline, saved_slot)
             else:
-                self._begin(durable)
+                if durable(pipeline):
+                    self._reserve(pipeline, saved_slot)
+                self._begin(durable(pipeline))
             if not self.following:
                 self.stop_at()
         except pg.Error as e:
@@ -228,7 +232,25 @@ class PostgresSource(Source):
                                connection_factory=pg.extras.LogicalReplicationConnection)
         self.cur = self.repl.cursor()
 
-    def _begin(self, durable: bool) -> None:
+    def _reserve(self, pipeline, saved_slot: str | None) -> None:
+        """A durable pipeline records its slot's name (in a step of no changes) before making the slot,
+        so a crash before the snapshot's step is durable leaves no slot that nobody knows of: the next
+        run finds the name, drops what the broken start left, and starts again."""
+        if saved_slot:
+            self.slot = saved_slot
+            self.publication = recorded(pipeline, META_PUBLICATION)
+            self.made_publication = self.publication == saved_slot
+            with self.conn.cursor() as c:
+                c.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                          "WHERE slot_name = %s AND database = current_database()", (saved_slot,))
+            if self.made_publication:
+                self.publication = None  # made again below
+            return
+        self.slot = self.slot or f"deltasql_{uuid.uuid4().hex[:16]}"
+        reserved = {META_SLOT: self.slot, META_PUBLICATION: self.publication or self.slot}
+        pipeline.step(meta=reserved)
+
+    def _begin(self, permanent: bool) -> None:
         """A fresh start: publication, slot with its exported snapshot, the snapshot as the first batch."""
         pg = _driver()
         sql = pg.sql
@@ -244,7 +266,7 @@ class PostgresSource(Source):
         else:
             self._check_publication()
         self._replication()
-        temporary = "" if durable else " TEMPORARY"
+        temporary = "" if permanent else " TEMPORARY"
         self.cur.execute(f'CREATE_REPLICATION_SLOT "{self.slot}"{temporary} LOGICAL pgoutput EXPORT_SNAPSHOT')
         _slot, consistent, snapshot, _plugin = self.cur.fetchone()
         start = pgo.parse_lsn(consistent)
@@ -355,8 +377,11 @@ class PostgresSource(Source):
         """Stop following once every transaction committed before this call is read (callable from
         another thread while ``follow`` runs): a logical decoding message is written to the WAL, and
         the source is done when it comes back through the stream, after everything before it."""
+        conn = self.conn
+        if conn is None:  # closed already (the follow ended)
+            return
         self._marker = f"{self.slot}:{uuid.uuid4().hex}"
-        with self.conn.cursor() as c:
+        with conn.cursor() as c:
             c.execute("SELECT pg_logical_emit_message(false, %s, %s)", (MARKER_PREFIX, self._marker))
 
     def _message(self, m) -> Batch | None:

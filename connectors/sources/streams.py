@@ -26,7 +26,7 @@ import sys
 import time
 
 from .base import Assembler, Batch, Source, SourceError
-from .follow import records_meta
+from .follow import recorded
 from .messages import loads, read_json
 
 META_FILE = "directory.file"
@@ -115,8 +115,7 @@ class DirectorySource(Source):
         if not os.path.isdir(self.path):
             raise SourceError(f"{self.path}: not a directory")
         self.p = pipeline
-        if records_meta(pipeline):
-            self.last = pipeline.meta(META_FILE) or ""
+        self.last = recorded(pipeline, META_FILE) or ""
         self.initial = set(self._names())
 
     def _names(self) -> list[str]:
