@@ -8,6 +8,7 @@ Creates the pipeline from VIEWS.sql on first start, reopens it afterwards, and f
 
 import argparse
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,9 +26,11 @@ def main():
     ap.add_argument("--drop-slot", action="store_true")
     args = ap.parse_args()
     p = Pipeline(path=args.state)
-    if not p.tables:
-        with open(args.views) as f:
-            p.execute(f.read())
+    with open(args.views) as f:  # each statement once: a start killed while loading them did some
+        for statement in f.read().split(";"):
+            m = re.match(r"\s*CREATE\s+(?:TABLE|VIEW)\s+(\w+)", statement, re.I)
+            if m and m.group(1) not in p.tables + p.views:
+                p.execute(statement)
     options = {"follow": not args.once}
     if args.drop_slot:
         options["drop_slot"] = True

@@ -92,9 +92,10 @@ class Writer(threading.Thread):
     """Random transactions on its own share of keys: inserts, updates (keys too, and swaps inside a
     transaction), deletes, now and then a rolled-back transaction."""
 
-    def __init__(self, db, n: int, k: int, transactions: int, seed: int, pause: float = 0.0):
+    def __init__(self, db, n: int, k: int, transactions: int, seed: int, pause: float = 0.0, stop=None):
         super().__init__(daemon=True)
         self.db, self.n, self.k, self.transactions, self.pause = db, n, k, transactions, pause
+        self.stop = stop  # an Event: stop early once it is set
         self.rnd = random.Random(seed)
         self.error = None
         self.committed = 0
@@ -108,6 +109,8 @@ class Writer(threading.Thread):
         conn = connect(self.db)
         try:
             for i in range(self.transactions):
+                if self.stop is not None and self.stop.is_set():
+                    break
                 if self.pause:
                     time.sleep(rnd.random() * self.pause)
                 with conn.cursor() as c:
@@ -168,8 +171,8 @@ class Writer(threading.Thread):
                               (rnd.choice(tids),))
 
 
-def run_writers(db, n=3, transactions=60, seed=0, pause=0.0):
-    writers = [Writer(db, n, k, transactions, seed * 100 + k, pause) for k in range(n)]
+def run_writers(db, n=3, transactions=60, seed=0, pause=0.0, stop=None):
+    writers = [Writer(db, n, k, transactions, seed * 100 + k, pause, stop) for k in range(n)]
     for w in writers:
         w.start()
     return writers
