@@ -38,7 +38,10 @@ HELPERS = {
     "md5": "sql_md5", "sha1": "sql_sha1", "sha256": "sql_sha256", "ascii": "sql_ascii", "chr": "sql_chr",
     "ascii_lower": "ascii_lower", "trunc": "sql_trunc", "ln": "sql_ln", "log10": "sql_log10", "log2": "sql_log2",
     "log": "sql_log", "exp": "sql_exp", "dayname": "dayname", "monthname": "monthname", "last_day": "last_day",
-    "make_date": "make_date", "age": "age",
+    "make_date": "make_date", "age": "age", "strptime": "sql_strptime", "strptime_tz": "sql_strptime_tz",
+    "to_timestamp": "sql_to_timestamp", "make_timestamp": "sql_make_timestamp",
+    **{f: f"sql_{f}" for f in ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "degrees", "radians",
+                               "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt")},
 }
 
 
@@ -246,7 +249,8 @@ class Codegen:
             return f"_duck_{fn}({self.value(args[0], col)})"
         if fn in HELPERS:
             codes = ", ".join(self.value(a, col) for a in args)
-            return f"_{HELPERS[fn]}({codes})"
+            call = f"_{HELPERS[fn]}({codes})"
+            return self._int_check(e, call) if fn == "round" else call  # ROUND(2147483647, -1) overflows
         if fn == "ilike":
             x, p = self.value(args[0], col), self.value(args[1], col)
             return f"_like({x}, {p}, True, {e.extra!r})"
@@ -295,6 +299,8 @@ class Codegen:
             return f"_cast_float({a}, {self.dialect.name != 'sqlite'})"
         if k == "decimal":
             return f"_cast_decimal({a}, {target.scale}, {target.precision})"
+        if k == "text" and src.kind == "timestamptz":
+            return self._strict(e.args, col, lambda v: f"_timestamptz_text({v})")
         if k == "text":
             helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
             return self._strict(e.args, col, lambda v: f"{helper}({v})")
@@ -304,6 +310,10 @@ class Codegen:
             return f"_cast_date({a})"
         if k == "timestamp":
             return f"_cast_timestamp({a})"
+        if k == "timestamptz":
+            return f"_cast_timestamptz({a})"
+        if k == "interval":
+            return f"_cast_interval({a})"
         if k == "null":
             return "None"
         raise AssertionError(f"codegen: cast to {target}")

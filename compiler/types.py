@@ -6,16 +6,20 @@ import datetime
 import decimal
 from dataclasses import dataclass
 
+from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
 
-from ..sqllib.sqlfuncs import NAN, Interval  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
+from ..sqllib import timestamps
+from ..sqllib.interval_text import cast_interval
+from ..sqllib.sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
 
 INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 128}
 
 
 @dataclass(frozen=True, slots=True)
 class SqlType:
-    """kind: int, float, decimal, text, bool, date, timestamp, interval, or null (the type of NULL).
+    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, or null (the type of
+    NULL).
     ``bits`` is an integer's width; ``precision``/``scale`` a decimal's."""
 
     kind: str
@@ -29,7 +33,7 @@ class SqlType:
         if self.kind == "decimal":
             return f"DECIMAL({self.precision},{self.scale})"
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
-                "timestamp": "TIMESTAMP", "interval": "INTERVAL", "null": "NULL"}[self.kind]
+                "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL"}[self.kind]
 
     @property
     def numeric(self) -> bool:
@@ -46,6 +50,7 @@ TEXT = SqlType("text")
 BOOLEAN = SqlType("bool")
 DATE = SqlType("date")
 TIMESTAMP = SqlType("timestamp")
+TIMESTAMPTZ = SqlType("timestamptz")
 INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
 
@@ -65,6 +70,7 @@ _BY_NAME = {
     "BPCHAR": TEXT, "CHARACTER": TEXT, "CLOB": TEXT,
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN, "LOGICAL": BOOLEAN,
     "DATE": DATE, "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPNTZ": TIMESTAMP,
+    "TIMESTAMPTZ": TIMESTAMPTZ, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ, "TIMESTAMPLTZ": TIMESTAMPTZ,
     "INTERVAL": INTERVAL,
 }
 
@@ -119,6 +125,8 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
         return _decimal_union(max(d.precision - d.scale, _int_digits(i.bits)), d.scale)
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
+    if {a.kind, b.kind} in ({"date", "timestamptz"}, {"timestamp", "timestamptz"}):
+        return TIMESTAMPTZ
     return None
 
 
@@ -139,6 +147,13 @@ def int_range(bits: int) -> tuple[int, int]:
 
 
 # -- values on insert ------------------------------------------------------------------------------
+
+# kind -> (Python types a column accepts, reader): text is read as DuckDB reads it
+_TEMPORAL = {"date": ((datetime.date, str), timestamps.cast_date),
+             "timestamp": ((datetime.date, str), timestamps.cast_timestamp),
+             "timestamptz": ((datetime.date, str), timestamps.cast_timestamptz),
+             "interval": ((datetime.timedelta, str), cast_interval)}
+
 
 def coerce_value(value, t: SqlType, where: str):
     """Check (and normalise) a Python value for a column of type t; None passes (NOT NULL is
@@ -200,33 +215,21 @@ def coerce_value(value, t: SqlType, where: str):
                 if text in ("false", "f", "0", "no", "n"):
                     return False
             raise TypeError
-        if k == "date":
-            if isinstance(value, datetime.datetime):
+        reader = _TEMPORAL.get(k)
+        if reader is not None:
+            accepted, read = reader
+            if not isinstance(value, accepted) or (k == "date" and isinstance(value, datetime.datetime)):
                 raise TypeError
-            if isinstance(value, datetime.date):
-                return value
-            if isinstance(value, str):
-                return datetime.date.fromisoformat(value.strip())
-            raise TypeError
-        if k == "timestamp":
-            if isinstance(value, datetime.datetime):
-                return value
-            if isinstance(value, datetime.date):
-                return datetime.datetime(value.year, value.month, value.day)
-            if isinstance(value, str):
-                return datetime.datetime.fromisoformat(value.strip())
-            raise TypeError
-        if k == "interval":
-            if isinstance(value, Interval):
-                return value
-            if isinstance(value, datetime.timedelta):  # days and microseconds, no months
-                return Interval(0, value.days, value.seconds * 1_000_000 + value.microseconds)
-            raise TypeError
+            try:
+                return read(value)
+            except DataError:
+                raise ValueError from None  # reported below as a value that does not fit the column
     except DataError:
         raise
     except (TypeError, ValueError, ArithmeticError):
         pass
-    raise DataError(f"{where}: {value!r} is not a valid {t}")
+    raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
+
 
 
 def row_checker(fields):
@@ -248,7 +251,9 @@ def row_checker(fields):
         elif k == "date":
             c = f"type({v}) is _date"
         elif k == "timestamp":
-            c = f"type({v}) is _datetime"
+            c = f"(type({v}) is _datetime and {v}.tzinfo is None)"
+        elif k == "timestamptz":
+            c = f"(type({v}) is _datetime and {v}.tzinfo is _UTC)"
         elif k == "decimal":
             # already a Decimal of the column's scale and in range: no need to quantize it again
             c = (f"(type({v}) is _Decimal and {v}.as_tuple().exponent == {-f.type.scale} "
@@ -261,6 +266,7 @@ def row_checker(fields):
     body = " and ".join(conds) or "True"
     src = (f"def check(row):\n    if type(row) is tuple and len(row) == {n}:\n"
            f"        {names} = row\n        if {body}:\n            return row\n    return None")
-    env = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal}
+    env = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal,
+           "_UTC": timestamps.UTC}
     exec(compile(src, "<row check>", "exec"), env)
     return env["check"]

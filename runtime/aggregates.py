@@ -13,6 +13,8 @@ from __future__ import annotations
 import decimal
 from fractions import Fraction
 
+from ..sqllib.sqlfuncs import NAN as _NAN  # the one NaN object (a NaN sum must equal a NaN stored)
+
 SKIP = object()  # an argument extractor returns SKIP for a row that a FILTER clause rejects
 
 _FLOAT_SCALE = 2 ** 1074
@@ -56,7 +58,6 @@ class _ExactFloatSum:
 
 
 _INF = float("inf")
-_NAN = float("nan")
 
 
 class CountStar:

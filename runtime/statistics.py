@@ -78,6 +78,8 @@ class Moments(PowerSums):
         n = st[0]
         if n < (2 if sample else 1):
             return None
+        if n == 1:
+            return 0.0  # one value varies by nothing, even an infinite or NaN one (as DuckDB)
         if st[-1]:
             return _NAN
         _, (m2,) = self.central(st)
@@ -99,8 +101,8 @@ class Shape(PowerSums):
     def result(self, st):
         n = st[0]
         least = {"skewness": 3, "kurtosis": 4, "kurtosis_pop": 1}[self.statistic]
-        if n < least:
-            return None
+        if n < least or n == 1:
+            return None  # one value: a zero variance, even an infinite or NaN one
         if st[-1]:
             return _NAN
         _, (m2, m3, m4) = self.central(st)

@@ -9,7 +9,7 @@ import math
 import re
 
 from .dates import Interval
-from .errors import DataError
+from .errors import DataError, show_value
 from .numbers import DC, NAN, dec
 
 # -- casts and text forms --------------------------------------------------------------------------
@@ -94,9 +94,9 @@ def cast_int(v, bits: int, truncate: bool):
         else:
             out = _duckdb_string_int(text)
             if out is None:
-                raise DataError(f"cannot cast {v!r} to an integer")
+                raise DataError(f"cannot cast {show_value(v)} to an integer")
     else:
-        raise DataError(f"cannot cast {v!r} to an integer")
+        raise DataError(f"cannot cast {show_value(v)} to an integer")
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     if not lo <= out <= hi:
         if truncate:
@@ -137,9 +137,9 @@ def cast_float(v, strict: bool = True):
             if not strict:
                 m = re.match(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", v.strip())
                 return float(m.group(0)) if m else 0.0
-            raise DataError(f"cannot cast {v!r} to DOUBLE") from None
+            raise DataError(f"cannot cast {show_value(v)} to DOUBLE") from None
     if not isinstance(v, (int, float, decimal.Decimal)):
-        raise DataError(f"cannot cast {v!r} to DOUBLE")
+        raise DataError(f"cannot cast {show_value(v)} to DOUBLE")
     return float(v)
 
 
@@ -151,7 +151,7 @@ def cast_decimal(v, scale: int, precision: int):
                                                                       str(v).strip() if isinstance(v, str)
                                                                       else v)
     except (decimal.InvalidOperation, TypeError):
-        raise DataError(f"cannot cast {v!r} to DECIMAL({precision},{scale})") from None
+        raise DataError(f"cannot cast {show_value(v)} to DECIMAL({precision},{scale})") from None
     q = dec(d.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP, context=DC))
     if abs(q) >= decimal.Decimal(10) ** (precision - scale):
         raise DataError(f"{v} does not fit DECIMAL({precision},{scale})")
@@ -167,33 +167,13 @@ def cast_bool(v):
             return True
         if t in ("false", "f", "0", "no", "n"):
             return False
-        raise DataError(f"cannot cast {v!r} to BOOLEAN")
+        raise DataError(f"cannot cast {show_value(v)} to BOOLEAN")
     if not isinstance(v, (int, float, decimal.Decimal)):
-        raise DataError(f"cannot cast {v!r} to BOOLEAN")
+        raise DataError(f"cannot cast {show_value(v)} to BOOLEAN")
     return bool(v)
 
 
-def cast_date(v):
-    if v is None:
-        return None
-    if isinstance(v, datetime.datetime):
-        return v.date()
-    if isinstance(v, datetime.date):
-        return v
-    try:
-        return datetime.date.fromisoformat(str(v).strip())
-    except ValueError:
-        raise DataError(f"cannot cast {v!r} to DATE") from None
-
-
-def cast_timestamp(v):
-    if v is None:
-        return None
-    if isinstance(v, datetime.datetime):
-        return v
-    if isinstance(v, datetime.date):
-        return datetime.datetime(v.year, v.month, v.day)
-    try:
-        return datetime.datetime.fromisoformat(str(v).strip())
-    except ValueError:
-        raise DataError(f"cannot cast {v!r} to TIMESTAMP") from None
+# DATE, TIMESTAMP, TIMESTAMPTZ and INTERVAL from text read as DuckDB reads them: timestamps.py and
+# interval_text.py
+from .interval_text import cast_interval  # noqa: E402,F401
+from .timestamps import cast_date, cast_timestamp, cast_timestamptz, timestamptz_text  # noqa: E402,F401

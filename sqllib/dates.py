@@ -64,9 +64,11 @@ class Interval(datetime.timedelta):
             sec, frac = divmod(rem, 1_000_000)
             text = f"{'-' if self.micro_part < 0 else ''}{h:02d}:{m:02d}:{sec:02d}"
             if frac:
-                text += f".{frac:06d}"
+                text += f".{frac:06d}".rstrip("0")
             parts.append(text)
         return " ".join(parts)
+
+    __str__ = text  # an interval prints as SQL writes it, not as a timedelta
 
 
 _UNIT_MICROS = {"microsecond": 1, "millisecond": 1000, "second": 1_000_000, "minute": 60_000_000,
@@ -375,3 +377,49 @@ def age(a, b):
     sign = -1 if flipped else 1
     return Interval(sign * (years * 12 + months), sign * days,
                     sign * (((hours * 60 + minutes) * 60 + seconds) * 1_000_000 + micros))
+
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def sql_strptime(text, fmt):
+    """STRPTIME(text, format) (Postgres: TO_TIMESTAMP(text, format), its format read as %-codes)."""
+    if text is None or fmt is None:
+        return None
+    try:
+        return datetime.datetime.strptime(text, fmt)
+    except ValueError:
+        raise DataError(f"could not parse '{text}' according to the format '{fmt}'") from None
+
+
+def sql_strptime_tz(text, fmt):
+    """Postgres's TO_TIMESTAMP(text, format): a TIMESTAMPTZ (the session zone is UTC)."""
+    v = sql_strptime(text, fmt)
+    return None if v is None else v.replace(tzinfo=datetime.timezone.utc)
+
+
+def sql_to_timestamp(seconds):
+    """TO_TIMESTAMP(seconds since 1970-01-01 UTC): a TIMESTAMPTZ, to the microsecond."""
+    if seconds is None:
+        return None
+    try:
+        micros = round(seconds * 1_000_000) if isinstance(seconds, float) else int(seconds * 1_000_000)
+        return (_EPOCH + datetime.timedelta(microseconds=micros)).replace(tzinfo=datetime.timezone.utc)
+    except (OverflowError, ValueError):
+        raise DataError(f"TO_TIMESTAMP({seconds}) is out of the TIMESTAMP range") from None
+
+
+def sql_make_timestamp(*parts):
+    """MAKE_TIMESTAMP(year, month, day, hour, minute, seconds), or (microseconds since 1970)."""
+    if any(p is None for p in parts):
+        return None
+    try:
+        if len(parts) == 1:
+            return _EPOCH + datetime.timedelta(microseconds=int(parts[0]))
+        year, month, day, hour, minute, seconds = parts
+        whole = int(seconds // 1)
+        micros = round((seconds - whole) * 1_000_000)
+        return datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), whole) + \
+            datetime.timedelta(microseconds=micros)
+    except (OverflowError, ValueError) as e:
+        raise DataError(f"MAKE_TIMESTAMP{tuple(parts)}: {e}") from None

@@ -1,7 +1,25 @@
 """DataError: a value or change that cannot be applied.  The one error type of the run-time layers
-(the SQL value library and the runtime raise it; the compiler and the engine re-export it)."""
+(the SQL value library and the runtime raise it; the compiler and the engine re-export it); and
+``show_value``, how a value is written in an error message (as SQL writes it, not as Python does)."""
+
+import datetime
+import decimal
 
 
 class DataError(Exception):
     """A change that cannot be applied (wrong arity or type, unknown table, absent row) or a step
     that failed while evaluating (division by zero, overflow, iteration limit).  Nothing changed."""
+
+
+def show_value(value) -> str:
+    """A value in an error message as SQL writes it: NULL, true, 1.50, 'text', '2024-01-01'."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (str, datetime.date, datetime.timedelta)):
+        text = value if isinstance(value, str) else str(value)
+        return "'" + text.replace("'", "''") + "'"
+    return repr(value)

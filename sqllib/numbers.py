@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import decimal
 import math
+from fractions import Fraction
 
 from .errors import DataError
 
@@ -222,24 +223,69 @@ def to_decimal(v):
 # -- math functions --------------------------------------------------------------------------------
 
 def round_half_away(x, digits=0):
-    """ROUND as DuckDB and SQLite do it: halves away from zero."""
+    """ROUND as DuckDB (and SQLite) do it: halves away from zero.  An integer or a DECIMAL is rounded
+    exactly (to 0 when ``digits`` reaches past its first digit, however far); a DOUBLE is rounded as
+    DuckDB computes it, in doubles: round(x * 10^digits) / 10^digits, so ROUND(2.675, 2) is 2.67
+    (2.675 is stored as 2.67499…), and x itself when 10^digits overflows."""
     if x is None or digits is None:
         return None
     if isinstance(x, int):
         if digits >= 0:
             return x
+        if -digits > len(str(abs(x))):
+            return 0
         q = 10 ** (-digits)
         r = (abs(x) + q // 2) // q * q
         return r if x >= 0 else -r
     if isinstance(x, decimal.Decimal):
         if digits >= -x.as_tuple().exponent:
             return x  # already no more digits than asked: DuckDB keeps the scale
-        return dec(x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC))
-    if math.isinf(x) or math.isnan(x):
+        if digits < 0 and (not x or -digits > x.adjusted() + 1):
+            return decimal.Decimal(0)
+        r = x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC)
+        return dec(r.quantize(_ONE) if digits < 0 else r)  # scale 0 (1.2E+3 is 1200)
+    return _round_double(x, digits)
+
+
+_ONE = decimal.Decimal(1)
+
+
+def _round_double(x: float, digits: int) -> float:
+    """ROUND of a DOUBLE as DuckDB computes it, in doubles: for d >= 0, round(x * 10^d) / 10^d where
+    the halfway test reads the exact product (so 2.675, stored as 2.67499…, rounds to 2.67 though
+    2.675 * 100 is 267.5 in doubles); for d < 0, round(x / 10^-d) * 10^-d.  An infinite result gives
+    x itself; a NaN (inf / inf, 0 * inf) gives x, or 0 when d < 0."""
+    if x != x or x in (math.inf, -math.inf):
         return x
-    d = decimal.Decimal(repr(x)).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP,
-                                          context=DC)
-    return float(d)
+    if digits >= 0:
+        scale = _power10(digits)
+        exact = Fraction(x) * Fraction(scale) if scale != math.inf else None
+        r = _half_away(x * scale, exact) / scale
+    else:
+        scale = _power10(-digits)
+        r = _half_away(x / scale, None) * scale
+    if r != r:
+        return 0.0 if digits < 0 else x
+    return x if r in (math.inf, -math.inf) else r
+
+
+def _power10(n: int) -> float:
+    try:
+        return math.pow(10.0, n)
+    except OverflowError:
+        return math.inf
+
+
+def _half_away(v: float, exact) -> float:
+    """The integer nearest v, halves away from zero; ``exact`` (a Fraction, or None) is v's exact
+    value when v was rounded, and decides a tie."""
+    if v != v or v in (math.inf, -math.inf) or abs(v) >= 2.0 ** 52:
+        return v
+    a = abs(exact) if exact is not None else abs(v)
+    n = math.floor(a)
+    if a - n >= Fraction(1, 2):
+        n += 1
+    return math.copysign(float(n), v)
 
 
 def sql_floor(x):
@@ -269,21 +315,28 @@ def sql_sign(x):
 
 
 def sql_power(x, y):
+    """POWER as DuckDB computes it (C's pow): NaN for a negative base and a fractional exponent,
+    ±inf past the range of a double (and for 0 to a negative power)."""
     if x is None or y is None:
         return None
+    x, y = float(x), float(y)
     try:
-        r = math.pow(float(x), float(y))
-    except (OverflowError, ValueError):
-        raise DataError(f"POWER({x}, {y}) is out of range") from None
-    return r
+        return math.pow(x, y)
+    except OverflowError:
+        odd = y.is_integer() and int(y) % 2 == 1
+        return -math.inf if x < 0 and odd else math.inf
+    except ValueError:
+        if x == 0:
+            return math.inf
+        return NAN
 
 
 def sql_sqrt(x):
+    """SQRT as DuckDB computes it: NaN for a negative number."""
     if x is None:
         return None
-    if x < 0:
-        raise DataError(f"cannot take the square root of a negative number ({x})")
-    return math.sqrt(float(x))
+    x = float(x)
+    return math.sqrt(x) if x >= 0 else NAN
 
 
 def sql_abs(x):
@@ -362,3 +415,38 @@ def sql_exp(x):
         return math.exp(float(x))
     except OverflowError:
         return math.inf
+
+
+# -- trigonometry and the other C math functions -----------------------------------------------------
+
+def _c_math(fn, on_overflow=lambda *xs: math.inf):
+    """A C math function as DuckDB calls it: NULL in, NULL out; NaN outside its domain (asin(2),
+    sin(inf)); past the double range ``on_overflow`` (an infinity)."""
+    def call(*args):
+        if any(a is None for a in args):
+            return None
+        xs = [float(a) for a in args]
+        try:
+            r = fn(*xs)
+        except (ValueError, ZeroDivisionError):
+            return NAN
+        except OverflowError:
+            return on_overflow(*xs)
+        return r if r == r else NAN
+    return call
+
+
+def _cot(x: float) -> float:
+    t = math.tan(x)
+    return math.copysign(math.inf, x) if t == 0 else 1 / t
+
+
+sql_sin, sql_cos, sql_tan = _c_math(math.sin), _c_math(math.cos), _c_math(math.tan)
+sql_asin, sql_acos, sql_atan = _c_math(math.asin), _c_math(math.acos), _c_math(math.atan)
+sql_atan2, sql_cot = _c_math(math.atan2), _c_math(_cot)
+sql_degrees, sql_radians = _c_math(math.degrees), _c_math(math.radians)
+sql_sinh = _c_math(math.sinh, lambda x: math.copysign(math.inf, x))
+sql_cosh, sql_tanh = _c_math(math.cosh), _c_math(math.tanh)
+sql_asinh, sql_acosh = _c_math(math.asinh), _c_math(math.acosh)
+sql_atanh = _c_math(lambda x: math.copysign(math.inf, x) if abs(x) == 1 else math.atanh(x))
+sql_cbrt = _c_math(math.cbrt)

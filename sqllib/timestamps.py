@@ -1,0 +1,106 @@
+"""DATE, TIMESTAMP and TIMESTAMPTZ values from text and from Python, as DuckDB reads them.
+
+Text is ``YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]][ Z | UTC | ±HH[:MM[:SS]]]`` (months and days may
+have one digit; ``/`` or a space may separate them instead of ``-``); ``20240102`` is no date.  The laws DuckDB follows (its session time zone UTC):
+
+- a TIMESTAMP is a wall-clock time without a zone: an offset written in its text is dropped
+  ('2024-01-01 10:00:00+02' is 10:00), while a zone-aware Python datetime is converted to UTC first;
+- a TIMESTAMPTZ is an instant, held as a datetime in UTC: an offset in its text (or a Python
+  datetime's zone) is applied, a time without one is read as UTC; it prints as ``…+00``;
+- a DATE text may carry a time, which is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from .errors import DataError, show_value
+
+UTC = datetime.timezone.utc
+
+_TEXT = re.compile(r"""\s*(\d+)(?P<sep>[-/ ])(\d{1,2})(?P=sep)(\d{1,2})
+    (?:(?:T|\s+)(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?)?
+    \s*(?:(?P<utc>Z|UTC|GMT)|(?P<sign>[+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?)?\s*$""", re.X | re.I)
+
+
+def _parse(text: str, what: str):
+    """(naive wall-clock datetime, offset as a timedelta or None) of a text."""
+    m = _TEXT.match(text)
+    if m is None:
+        raise DataError(f"cannot convert '{text}' to {what}: expected YYYY-MM-DD[ HH:MM[:SS[.US]]][±HH[:MM]]")
+    y, mo, d, h, mi, s, frac = m.group(1, 3, 4, 5, 6, 7, 8)
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        wall = datetime.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro)
+    except ValueError as e:
+        raise DataError(f"cannot convert '{text}' to {what}: {e}") from None
+    offset = None
+    if m.group("utc"):
+        offset = datetime.timedelta(0)
+    elif m.group("sign"):
+        oh, om, os = (int(x or 0) for x in m.group(11, 12, 13))
+        offset = datetime.timedelta(hours=oh, minutes=om, seconds=os)
+        if m.group("sign") == "-":
+            offset = -offset
+    return wall, offset
+
+
+def parse_date(text: str) -> datetime.date:
+    return _parse(text, "DATE")[0].date()
+
+
+def parse_timestamp(text: str) -> datetime.datetime:
+    """A TIMESTAMP from text: the wall-clock time written, any offset dropped (as DuckDB)."""
+    return _parse(text, "TIMESTAMP")[0]
+
+
+def parse_timestamptz(text: str) -> datetime.datetime:
+    """A TIMESTAMPTZ from text: the instant, in UTC (no offset written: UTC)."""
+    wall, offset = _parse(text, "TIMESTAMP WITH TIME ZONE")
+    try:
+        return (wall - offset).replace(tzinfo=UTC) if offset else wall.replace(tzinfo=UTC)
+    except OverflowError:
+        raise DataError(f"'{text}' is out of the TIMESTAMP WITH TIME ZONE range") from None
+
+
+def cast_date(v):
+    if v is None or (isinstance(v, datetime.date) and not isinstance(v, datetime.datetime)):
+        return v
+    if isinstance(v, datetime.datetime):
+        return (v.astimezone(UTC) if v.tzinfo else v).date()
+    if isinstance(v, str):
+        return parse_date(v)
+    raise DataError(f"cannot cast {show_value(v)} to DATE")
+
+
+def cast_timestamp(v):
+    if v is None:
+        return None
+    if isinstance(v, datetime.datetime):
+        return v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo is not None else v
+    if isinstance(v, datetime.date):
+        return datetime.datetime(v.year, v.month, v.day)
+    if isinstance(v, str):
+        return parse_timestamp(v)
+    raise DataError(f"cannot cast {show_value(v)} to TIMESTAMP")
+
+
+def cast_timestamptz(v):
+    if v is None:
+        return None
+    if isinstance(v, datetime.datetime):
+        return v.astimezone(UTC) if v.tzinfo is not None else v.replace(tzinfo=UTC)
+    if isinstance(v, datetime.date):
+        return datetime.datetime(v.year, v.month, v.day, tzinfo=UTC)
+    if isinstance(v, str):
+        return parse_timestamptz(v)
+    raise DataError(f"cannot cast {show_value(v)} to TIMESTAMP WITH TIME ZONE")
+
+
+def timestamptz_text(v: datetime.datetime) -> str:
+    """A TIMESTAMPTZ as DuckDB prints it in UTC: 2024-01-01 08:00:00+00."""
+    text = v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if v.microsecond:
+        text += f".{v.microsecond:06d}".rstrip("0")
+    return text + "+00"
