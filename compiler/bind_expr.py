@@ -14,10 +14,13 @@ from sqlglot import exp
 
 from ..sqllib import re2
 from ..sqllib import sqlfuncs as F
+from ..sqllib import timestamps
+from ..sqllib.errors import DataError
+from ..sqllib.interval_text import cast_interval
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .frontend import using_binding
-from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP,
+from .types import (show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP, TIMESTAMPTZ,
                     TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.LogicalAnd, exp.LogicalOr,
@@ -62,6 +65,16 @@ def not_(e):
     return boolean("not", [e])
 
 
+# sqlglot's class of each C math function -> its name (sqllib/numbers.py has sql_<name>)
+_C_MATH = {n.capitalize(): n for n in ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "degrees",
+                                       "radians", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt")}
+
+
+def _quantified(node) -> bool:
+    """x LIKE ANY (…) / x LIKE ALL (…): a NOT belongs to each match, not to the whole."""
+    return isinstance(node, (exp.Like, exp.ILike)) and isinstance(node.expression, (exp.Any, exp.All))
+
+
 def and_(a, b):
     return boolean("and", [a, b])
 
@@ -98,10 +111,15 @@ class ExprBinder:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None and is_aggregate(node):
             method = self._aggregate
+        if method is None and type(node).__name__ in _C_MATH:
+            method = self.c_math
         if method is None:
-            raise self.error(node, f"unsupported expression: {_describe(node)}")
+            written = _written_name(node, self.qb.sql)
+            if written:
+                raise self.error(node, f"unsupported function {written.upper()}()")
+            raise self.error(node, f"unsupported expression: {_describe(node, self.dialect.name)}")
         out = method(node)
-        if node.args.get("negate"):  # x NOT LIKE p is Like(negate=True)
+        if node.args.get("negate") and not _quantified(node):  # x NOT LIKE p is Like(negate=True)
             out = not_(self.as_condition(out, node))
         return out
 
@@ -127,8 +145,16 @@ class ExprBinder:
         if isinstance(e, Lit):
             if e.value is None:
                 return Lit(None, target)
-            return Lit(self.convert_literal(e.value, e.type, target, node), target)
+            return self.fold_cast(e, target, node)
         return Call("cast", (e,), target, e.nullable, target)
+
+    def fold_cast(self, e: Lit, target: SqlType, node):
+        """A constant converted now; one that does not convert stays a cast, to fail at run time for the
+        rows that reach it (a batch engine answers a query over no rows without error)."""
+        try:
+            return Lit(self.convert_literal(e.value, e.type, target, node), target)
+        except CompileError:
+            return Call("cast", (e,), target, False, target)
 
     def convert_literal(self, v, src: SqlType, target: SqlType, node):
         k = target.kind
@@ -139,20 +165,24 @@ class ExprBinder:
                 out = float(v) if not isinstance(v, str) else F.cast_float(v, self.dialect.name != "sqlite")
             elif k == "decimal":
                 out = F.cast_decimal(v, target.scale, target.precision)
+            elif k == "text" and src.kind == "timestamptz":
+                out = timestamps.timestamptz_text(v)
             elif k == "text":
                 out = F.to_text_sqlite(v) if self.dialect.name == "sqlite" else F.to_text(v)
             elif k == "bool":
                 out = F.cast_bool(v)
             elif k == "date":
-                out = F.cast_date(v)
+                out = timestamps.cast_date(v)
             elif k == "timestamp":
-                out = F.cast_timestamp(v)
-            elif k == "interval" and isinstance(v, F.Interval):
-                out = v
+                out = timestamps.cast_timestamp(v)
+            elif k == "timestamptz":
+                out = timestamps.cast_timestamptz(v)
+            elif k == "interval":
+                out = cast_interval(v)
             else:
                 raise ValueError
         except Exception:
-            raise self.error(node, f"cannot convert {v!r} ({src}) to {target}") from None
+            raise self.error(node, f"cannot convert {show_value(v)} ({src}) to {target}") from None
         return out
 
     def unify(self, exprs, node, what: str):
@@ -419,9 +449,10 @@ class ExprBinder:
         unit_name = unit.name.lower() if unit is not None else None
         value = node.this
         if isinstance(value, exp.Literal) and value.is_string and unit_name is None:
-            parts = value.this.split()
-            if len(parts) == 2:
-                value, unit_name = exp.Literal.number(parts[0]), parts[1].lower()
+            try:  # INTERVAL '1 day 02:00:00', '2 hours', …: DuckDB's spellings
+                return Lit(cast_interval(value.this), INTERVAL)
+            except DataError as e:
+                raise self.error(node, str(e)) from None
         if unit_name is None:
             raise self.error(node, "INTERVAL needs a unit (e.g. INTERVAL 3 DAY)")
         v = self.bind(value)
@@ -565,7 +596,7 @@ class ExprBinder:
         inner = node.this
         esc = node.expression
         if not isinstance(inner, (exp.Like, exp.ILike)):
-            raise self.error(node, f"ESCAPE is not supported with {_describe(inner)}")
+            raise self.error(node, f"ESCAPE is not supported with {_describe(inner, self.dialect.name)}")
         if not (isinstance(esc, exp.Literal) and esc.is_string and len(esc.this) == 1):
             raise self.error(esc, "ESCAPE must be a one-character string literal")
         ci = isinstance(inner, exp.ILike) or (isinstance(inner, exp.Like) and self.dialect.like_case_insensitive)
@@ -574,9 +605,34 @@ class ExprBinder:
     def like(self, node, case_insensitive, escape=None):
         if node.args.get("escape") is not None:
             escape = node.args["escape"].name
+        if _quantified(node):
+            return self.like_quantified(node, case_insensitive, escape)
         a, p = self.bind(node.this), self.bind(node.expression)
         a, p = self.to_text(a, node), self.to_text(p, node)
         return Call("like", (a, p), BOOLEAN, a.nullable or p.nullable, (case_insensitive, escape))
+
+    def like_quantified(self, node, case_insensitive, escape):
+        """x [NOT] LIKE ANY|ALL (p1, p2, …) (Postgres): x [NOT] LIKE pi for some|every pi, in three-valued
+        logic (an OR, or an AND, of the single matches; NOT applies to each match, as Postgres's !~~)."""
+        q = node.expression
+        items = q.this
+        if isinstance(items, exp.Paren) and isinstance(items.this, exp.Array):
+            items = items.this
+        if isinstance(items, (exp.Tuple, exp.Array)):
+            patterns = list(items.expressions)
+        elif isinstance(items, (exp.Subquery, exp.Select)):
+            raise self.error(q, f"LIKE {type(q).__name__.upper()} over a subquery is not supported: list the patterns")
+        else:
+            patterns = [items]
+        a = self.to_text(self.bind(node.this), node)
+        out = None
+        for pn in patterns:
+            p = self.to_text(self.bind(pn), pn)
+            m = Call("like", (a, p), BOOLEAN, a.nullable or p.nullable, (case_insensitive, escape))
+            if node.args.get("negate"):
+                m = not_(m)
+            out = m if out is None else (or_(out, m) if isinstance(q, exp.Any) else and_(out, m))
+        return out
 
     # -- regular expressions (RE2, translated by re2.py) and GLOB ---------------------------------
     def regex_dialect(self, node, what):
@@ -805,8 +861,8 @@ class ExprBinder:
             raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
         if a.type.kind == "null" or (isinstance(a, Lit) and a.value is None):
             return Lit(None, t)
-        if t.kind == "interval":
-            raise self.error(node, "CAST to INTERVAL is not supported")
+        if t.kind == "interval" and a.type.kind not in ("text", "interval"):
+            raise self.error(node, f"cannot cast {a.type} to INTERVAL")
         if isinstance(node, exp.TryCast):
             # NULL where the conversion fails; an error in computing the argument is still an error
             if isinstance(a, Lit):
@@ -816,7 +872,7 @@ class ExprBinder:
                     return Lit(None, t)
             return Call("try_cast", (a,), t, True, t)
         if isinstance(a, Lit):
-            return Lit(self.convert_literal(a.value, a.type, t, node), t)
+            return self.fold_cast(a, t, node)
         return Call("cast", (a,), t, a.nullable, t)
 
     _TryCast = _Cast
@@ -1046,7 +1102,7 @@ class ExprBinder:
     def _aggregate(self, node):
         if self.allow_aggregates:
             raise AssertionError("aggregate reached the expression binder")
-        raise self.error(node, f"aggregate function {_describe(node)} is not allowed here")
+        raise self.error(node, f"aggregate function {_describe(node, self.dialect.name)} is not allowed here")
 
     _Count = _Sum = _Avg = _Min = _Max = _LogicalAnd = _LogicalOr = _GroupConcat = _AnyValue = _aggregate
     _Stddev = _StddevSamp = _StddevPop = _Variance = _VariancePop = _Median = _aggregate
@@ -1301,6 +1357,12 @@ class ExprBinder:
         self.not_sqlite(node, "EXP")
         return self.numeric_fn("exp", node, [self.bind(node.this)], DOUBLE)
 
+    def c_math(self, node):
+        """SIN, COS, …, ATAN2, DEGREES, RADIANS, CBRT: DOUBLE functions of numbers (C's semantics)."""
+        self.not_sqlite(node, type(node).__name__.upper())
+        args = [node.this] + ([node.expression] if node.args.get("expression") is not None else [])
+        return self.numeric_fn(_C_MATH[type(node).__name__], node, [self.bind(a) for a in args], DOUBLE)
+
     def _Pi(self, node):
         self.not_sqlite(node, "PI")
         return Lit(math.pi, DOUBLE)
@@ -1339,6 +1401,40 @@ class ExprBinder:
             raise self.error(node, "MAKE_DATE takes a year, a month and a day")
         args = [self.int_arg(node, self.bind(p), "MAKE_DATE") for p in parts]
         return call("make_date", args, DATE)
+
+    def _StrToTime(self, node):
+        """STRPTIME(text, format) (DuckDB: a TIMESTAMP); Postgres's TO_TIMESTAMP(text, format) (a
+        TIMESTAMPTZ), whose format sqlglot has already turned into %-codes."""
+        self.not_sqlite(node, "STRPTIME")
+        text = self.to_text(self.bind(node.this), node)
+        fmt = self.to_text(self.bind(node.args["format"]), node)
+        if self.dialect.name == "postgres":
+            return Call("strptime_tz", (text, fmt), TIMESTAMPTZ, True)
+        return Call("strptime", (text, fmt), TIMESTAMP, text.nullable or fmt.nullable)
+
+    def _UnixToTime(self, node):
+        """TO_TIMESTAMP(seconds since the epoch): a TIMESTAMPTZ."""
+        self.not_sqlite(node, "TO_TIMESTAMP")
+        scale = node.args.get("scale")
+        if isinstance(scale, exp.Literal) and scale.name == "6" and len([k for k in node.args if node.args[k]]) == 2:
+            n = self.numeric_arg(node, self.bind(node.this))  # MAKE_TIMESTAMP(microseconds since 1970)
+            return Call("make_timestamp", (n,), TIMESTAMP, n.nullable)
+        if any(node.args.get(k) is not None for k in node.args if k != "this"):
+            raise self.error(node, "TO_TIMESTAMP takes one number (seconds since 1970-01-01)")
+        n = self.numeric_arg(node, self.bind(node.this))
+        return Call("to_timestamp", (n,), TIMESTAMPTZ, n.nullable)
+
+    def _TimestampFromParts(self, node):
+        """MAKE_TIMESTAMP(year, month, day, hour, minute, seconds) or (microseconds since 1970)."""
+        self.not_sqlite(node, "MAKE_TIMESTAMP")
+        names = [k for k in ("year", "month", "day", "hour", "min", "sec") if node.args.get(k) is not None]
+        if set(node.args) - {"year", "month", "day", "hour", "min", "sec"} and any(
+                node.args.get(k) is not None for k in set(node.args) - {"year", "month", "day", "hour", "min", "sec"}):
+            raise self.error(node, "MAKE_TIMESTAMP takes a year, month, day, hour, minute and seconds")
+        if names not in (["year"], ["year", "month", "day", "hour", "min", "sec"]):
+            raise self.error(node, "MAKE_TIMESTAMP takes six parts (or microseconds since 1970)")
+        args = [self.numeric_arg(node, self.bind(node.args[k])) for k in names]
+        return Call("make_timestamp", tuple(args), TIMESTAMP, any(a.nullable for a in args))
 
     def _TimeToUnix(self, node):
         self.not_sqlite(node, "EPOCH")
@@ -1404,7 +1500,7 @@ class ExprBinder:
         return Lit('"NULL"' if e.type.kind == "null" else str(e.type), TEXT)
 
     def _Uuid(self, node):
-        raise self.error(node, f"{_describe(node)} is not deterministic; a view cannot be maintained over it")
+        raise self.error(node, f"{_describe(node, self.dialect.name)} is not deterministic; a view cannot be maintained over it")
 
 
 # DuckDB's functions named after a date part (those sqlglot has no class for)
@@ -1436,10 +1532,21 @@ def _exact_numeric_cast(node) -> bool:
     return name in ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "DOUBLE", "DECIMAL", "NUMERIC")
 
 
-def _describe(node) -> str:
+def _written_name(node, sql: str | None) -> str | None:
+    """A function call's name as the SQL text spells it (sqlglot's class names another spelling)."""
+    meta = node.meta if isinstance(node, exp.Func) else {}
+    start, end = meta.get("start"), meta.get("end")
+    if sql is None or start is None or end is None or not 0 <= start <= end < len(sql):
+        return None
+    name = sql[start:end + 1]
+    return name if name.replace("_", "").isalnum() else None
+
+
+def _describe(node, dialect: str = "duckdb") -> str:
+    """The construct as the user's dialect spells it (STRPTIME, not sqlglot's STR_TO_TIME)."""
     name = type(node).__name__
     try:
-        text = node.sql()
+        text = node.sql(dialect=dialect)
     except Exception:
         text = name
     return text if len(text) <= 60 else text[:57] + "..."

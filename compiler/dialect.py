@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.trie import new_trie
+
 from .errors import CompileError
+
+# Postgres's to_char template 'HH' is the 12-hour clock, as HH12; sqlglot's mapping lacks it (and so
+# left 'HH' as literal text): add it where sqlglot reads Postgres formats
+if "HH" not in Postgres.TIME_MAPPING:
+    Postgres.TIME_MAPPING = {**Postgres.TIME_MAPPING, "HH": "%I"}
+    Postgres.TIME_TRIE = new_trie(Postgres.TIME_MAPPING)
 
 
 @dataclass(frozen=True)

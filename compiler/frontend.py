@@ -47,6 +47,9 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         line, col = err.get("line"), err.get("col")
         if line is not None and col is not None:
             col = _start_col(sql, line, col, err.get("highlight"))
+            missing = _missing_semicolon(sql, line, col)
+            if missing:
+                desc = missing
         raise CompileError(f"syntax error: {desc}", line, col, sql) from None
     except TokenError as e:
         raise _token_error(str(e), sql) from None
@@ -102,6 +105,24 @@ def _token_error(message: str, sql: str) -> CompileError:
     start = sql.find(before) + (quote if quote >= 0 else len(before) - 1)
     line, col = offset_to_position(sql, start)
     return CompileError(f"syntax error: {what}", line, col, sql)
+
+
+_STARTS = {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "WITH", "BEGIN", "COMMIT", "ROLLBACK",
+           "VALUES", "REPLACE", "ALTER"}
+
+
+def _missing_semicolon(sql: str, line: int, col: int) -> str | None:
+    """'missing ;' when the error is at a word that starts a statement, with no ';' before it."""
+    lines = sql.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    m = re.match(r"[A-Za-z]+", lines[line - 1][col - 1:])
+    if m is None or m.group(0).upper() not in _STARTS:
+        return None
+    before = "\n".join(lines[:line - 1] + [lines[line - 1][:col - 1]]).rstrip()
+    if not before or before.endswith(";") or before.endswith("("):
+        return None
+    return f"missing ';' before {m.group(0).upper()} (each statement ends with ';')"
 
 
 def _start_col(sql: str, line: int, end_col: int, highlight: str | None) -> int:

@@ -21,7 +21,7 @@ from sqlglot import exp
 from . import plan as P
 from .bind_expr import ExprBinder, and_, boolean, is_aggregate, is_not_null, is_null, not_, or_
 from .codegen import NEGATED
-from .expr import Case, Col, Lit
+from .expr import Case, Col, Lit, shift
 from .types import BOOLEAN
 
 
@@ -231,11 +231,21 @@ class SubqueryMixin:
         return Case(((match, Lit(True, BOOLEAN)), (unknown, Lit(None, BOOLEAN))), Lit(False, BOOLEAN), BOOLEAN, True)
 
     def scalar_subquery(self, node, rel, eb):
-        b, lk, safe, empty = self.prepare(_query_of(node.this), rel, scalar=True)
+        sub = _query_of(node.this)
+        self.check_determinate(sub)
+        b, lk, safe, empty = self.prepare(sub, rel, scalar=True)
         if len(b.names) != 1:
             raise self.error(node, f"a scalar subquery must return one column, not {len(b.names)}")
         p = b.prefix
         right = b.plan
+        if (not lk and empty is None and p == 0 and isinstance(right, P.Project) and len(right.exprs) == 1
+                and isinstance(right.input, P.Aggregate) and not right.input.keys):
+            # (SELECT f(aggregates) FROM …): one row always; join the aggregates and compute f for each
+            # outer row that reads it, so an error of f (a division by zero over no rows) belongs to
+            # the rows that would carry it: over no outer rows, none (as Postgres and DuckDB answer)
+            base = rel.width
+            rel.plan = P.Join(rel.plan, right.input, "left", (), (), ())
+            return shift(right.exprs[0], base)
         if not b.single:
             v = P.col(right.fields, p)
             right = P.Aggregate(right, _prefix_cols(b), (P.AggCall("single", v, False, None, v.type),),
@@ -256,6 +266,18 @@ class SubqueryMixin:
         fallback = rel.col(e_base)
         (value, fallback), t = eb.unify([value, fallback], node, "scalar subquery")
         return Case(((is_not_null(matched), value),), fallback, t, True)
+
+    def check_determinate(self, sub) -> None:
+        """A scalar subquery with LIMIT/OFFSET but no ORDER BY picks an arbitrary row (a batch engine may
+        answer differently from one run to the next): refused, unless it has one row anyway (an
+        aggregate without GROUP BY)."""
+        lim = sub.args.get("limit") or sub.args.get("offset")
+        if lim is None or sub.args.get("order") is not None:
+            return
+        if isinstance(sub, exp.Select) and sub.args.get("group") is None and self.collect_aggregates(sub):
+            return
+        raise self.error(lim, "a scalar subquery with LIMIT or OFFSET but no ORDER BY has no deterministic "
+                              "answer: add an ORDER BY that says which row to take")
 
     def quantified_subquery(self, node, fn, rhs, rel, eb):
         """x op ANY (S) / x op ALL (S); x op ALL (S) = NOT (x negated-op ANY (S))."""
