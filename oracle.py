@@ -76,11 +76,13 @@ class DuckMirror:
                     self.con.execute(f"INSERT INTO {_quote(table)} VALUES " + ", ".join([row] * len(chunk)),
                                      [v for p in chunk for v in p])
             else:
-                match = " AND ".join(f"{_quote(n)} IS NOT DISTINCT FROM {c}" for (n, _), c in zip(cols, casts))
-                sql = (f"DELETE FROM {_quote(table)} WHERE rowid = "
-                       f"(SELECT rowid FROM {_quote(table)} WHERE {match} LIMIT 1)")
-                for p in params:
-                    self.con.execute(sql, p)
+                for c, p in zip(batch, params):
+                    # a dict names the columns to match (a keyed table's row may be given by its key)
+                    named = [(i, n, t) for i, (n, t) in enumerate(cols) if not isinstance(c.row, dict) or n in c.row]
+                    match = " AND ".join(f"{_quote(n)} IS NOT DISTINCT FROM CAST(? AS {t})" for _, n, t in named)
+                    sql = (f"DELETE FROM {_quote(table)} WHERE rowid = "
+                           f"(SELECT rowid FROM {_quote(table)} WHERE {match} LIMIT 1)")
+                    self.con.execute(sql, [p[i] for i, _, _ in named])
         except self.duckdb.Error as e:
             raise InputError(f"{batch[0].where}: error: DuckDB cannot apply these rows: "
                             f"{str(e).splitlines()[0]}") from None

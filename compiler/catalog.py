@@ -15,6 +15,7 @@ class Relation:
     query: object = None  # a view's defining query (a sqlglot tree; ``sql`` renders it)
     depends_on: frozenset = frozenset()  # names of the tables and views a view reads
     indexes: dict = field(default_factory=dict)  # index name -> column names (hints only)
+    rowid: int | None = None  # SQLite's INTEGER PRIMARY KEY: the column a NULL key gets max + 1 in
 
 
     def sql(self, dialect: str = "duckdb") -> str:

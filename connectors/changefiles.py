@@ -115,20 +115,23 @@ def split_sql(path: str, text: str, dialect: str) -> list[Statement]:
 
 
 def sql_units(path: str, text: str, dialect: str) -> list[Unit]:
-    """A script as units: each BEGIN … COMMIT block is one step (ROLLBACK drops it), and a change
-    outside a transaction is a step of its own, as in autocommit."""
+    """A script as units: each BEGIN … COMMIT block is one step (a block ending in ROLLBACK is run and
+    rolled back: no step), and a change outside a transaction is a step of its own, as in autocommit.
+    The BEGIN, COMMIT and ROLLBACK statements themselves are executed by the Pipeline, whose
+    transactions (engine/transactions.py) make each block all-or-nothing, as in the API."""
     units: list[Unit] = []
     txn: Unit | None = None
     for st in split_sql(path, text, dialect):
         if st.kind == "begin":
             if txn is not None:
                 raise InputError(f"{st.where}: error: BEGIN inside a transaction (begun at {txn.where})")
-            txn = Unit([], True, st.where)
+            txn = Unit([st], True, st.where)
         elif st.kind in ("commit", "rollback"):
             if txn is None:
                 raise InputError(f"{st.where}: error: {st.text.split()[0].upper()} without BEGIN")
-            if st.kind == "commit":
-                units.append(txn)
+            txn.actions.append(st)
+            txn.step = st.kind == "commit"
+            units.append(txn)
             txn = None
         elif txn is not None:
             txn.actions.append(st)

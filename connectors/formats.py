@@ -12,11 +12,13 @@ import sys
 import time
 
 from ..sqllib.sqlfuncs import Interval
+from ..sqllib.timestamps import timestamptz_text
 from .changefiles import Statement, Unit
 
 
 def fmt_value(v) -> str:
-    """A value as text for tables: NULL, true/false, ISO dates, shortest round-trip floats."""
+    """A value as text for tables: NULL, true/false, ISO dates, shortest round-trip floats, intervals
+    as SQL writes them (1 day 02:00:00)."""
     if v is None:
         return "NULL"
     if isinstance(v, bool):
@@ -24,7 +26,7 @@ def fmt_value(v) -> str:
     if isinstance(v, float):
         return repr(v)
     if isinstance(v, datetime.datetime):
-        return v.isoformat(sep=" ")
+        return v.isoformat(sep=" ") if v.tzinfo is None else timestamptz_text(v)
     if isinstance(v, (datetime.date, datetime.time)):
         return v.isoformat()
     if isinstance(v, Interval):

@@ -1,5 +1,7 @@
 """A Pipeline fed change-file units in order: each step-unit applied atomically (a failed one
-discards what it queued), statements executed, errors placed at their file positions."""
+discards what it queued), statements executed (BEGIN, COMMIT and ROLLBACK too: the Pipeline's
+transactions make a block all-or-nothing, and a change outside one is committed at once), errors
+placed at their file positions."""
 
 from __future__ import annotations
 
@@ -67,7 +69,9 @@ class Session:
             if not unit.step:
                 return None, queries
             try:
-                changes = self.p.step()
+                # rows queued here make a step; statements committed their own (autocommit, COMMIT)
+                queued = any(isinstance(a, RowChange) for a in unit.actions)
+                changes = self.p.step() if queued else self.p.take_changes()
             except DataError as e:
                 raise InputError(f"{unit.where}: error: {e}") from None
         except BaseException:

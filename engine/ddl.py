@@ -1,8 +1,15 @@
 """DDL: CREATE TABLE / VIEW / INDEX and DROP.  A view is bound, optimized and lowered into the one
 shared circuit, then backfilled from the integrated contents of what it reads (its first output is
-the view over the current tables); a DROP removes every operator no remaining view reads."""
+the view over the current tables); a DROP removes every operator no remaining view reads.
+
+The delta stream of a view is complete from its creation on: its first rows (a view over existing
+data, over constants, an aggregate without GROUP BY over nothing) are reported by the next step(),
+and CREATE OR REPLACE reports the old rows retracted and the new ones added; a failed CREATE OR
+REPLACE leaves the old view as it was."""
 
 from __future__ import annotations
+
+import re
 
 from sqlglot import exp
 
@@ -10,7 +17,7 @@ from ..compiler import plan as P
 from ..compiler.catalog import Relation
 from ..compiler.codegen import Codegen
 from ..compiler.errors import DataError
-from ..compiler.frontend import error_at
+from ..compiler.frontend import error_at, position
 from ..compiler.lower import Lowering
 from ..compiler.passes.pipeline import optimize
 from ..compiler.types import from_sqlglot, row_checker
@@ -60,6 +67,11 @@ class DDL:
                         unique.append((len(fields),))
                     elif isinstance(k, (exp.DefaultColumnConstraint, exp.CheckColumnConstraint, exp.Reference)):
                         raise error_at(c, f"column constraint {c.sql()} is not supported", sql)
+                    elif isinstance(k, exp.CollateColumnConstraint) and not _binary_collation(k, self.dialect.name):
+                        # a collated column compares, groups, joins and sets apart by its collation:
+                        # every operator would need its key; refused rather than compared as binary
+                        raise error_at(c, f"a column collation ({k.sql()}) is not supported: compare with "
+                                          f"x COLLATE {k.this.name} = y, or lower(x)", sql)
                 if any(f.name == item.name for f in fields):
                     raise error_at(item, f"duplicate column name {item.name!r}", sql)
                 fields.append(P.Field(item.name, t, nullable))
@@ -89,13 +101,14 @@ class DDL:
                 unique.append(tuple(cols))
             else:
                 raise error_at(item, f"table constraint {item.sql()} is not supported", sql)
-        rel = Relation(name, tuple(fields), primary_key=tuple(pk), unique=tuple(unique))
+        rel = Relation(name, tuple(fields), primary_key=tuple(pk), unique=tuple(unique),
+                       rowid=_rowid_alias(schema, pk, self.dialect.name, sql))
         self._add_table(rel)
 
     def _add_table(self, rel: Relation) -> Table:
         inp = self.circuit.add(Input(rel.name))
         inp.label = f"table {rel.name}"
-        t = Table(rel, inp, row_checker(rel.fields))
+        t = Table(rel, inp, row_checker(rel.fields), self._log)
         self.catalog.add(rel)
         self._tables[rel.name] = t
         return t
@@ -151,12 +164,26 @@ class DDL:
         fields = tuple(P.Field(n, f.type, f.nullable) for n, f in zip(names, plan.fields))
         depends = frozenset(p.table for p in P.walk(plan) if isinstance(p, P.Scan))
         if existing is not None:
-            self._drop_view(name, sql, ast)
+            if name in depends:
+                raise error_at(table, f"view {name!r} cannot read itself", sql)
+            self._check_no_dependents(name, sql, ast, "replace")
         rel = Relation(name, fields, is_view=True, query=query, depends_on=depends)
         ordered = optimize(bound.ordered_plan) if bound.ordered_plan is not None else None
-        self._install_view(rel, plan, bound.order, ordered)
+        # the new view is built and backfilled beside the old one, which stays if that fails
+        view = self._build_view(rel, plan, bound.order, ordered)
+        if existing is not None:
+            old = self._views.pop(name)
+            self.catalog.remove(name)
+            self._note_changes(name, old.output.contents, -1)  # the old rows are retracted ...
+        self.catalog.add(rel)
+        self._views[name] = view
+        self._note_changes(name, view.output.contents)  # ... and the new view's first rows reported
+        if existing is not None:
+            self._collect_garbage()
 
-    def _install_view(self, rel: Relation, plan, order, ordered_plan=None):
+    def _build_view(self, rel: Relation, plan, order, ordered_plan=None) -> View:
+        """The view's operators, added to the circuit and backfilled from what they read; on an error
+        nothing of them stays."""
         cg = Codegen(self.dialect)
         low = Lowering(self.circuit, cg, self._source, self._shared, label=f"view {rel.name}")
         try:
@@ -180,8 +207,7 @@ class DDL:
                 raise data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()
-        self.catalog.add(rel)
-        self._views[rel.name] = View(rel, out, plan, low.created, order, cg, ordered)
+        return View(rel, out, plan, low.created, order, cg, ordered)
 
     def _source(self, name):
         t = self._tables.get(name)
@@ -220,15 +246,16 @@ class DDL:
             else:
                 raise error_at(ast, f"DROP {kind} is not supported", sql)
 
-    def _check_no_dependents(self, name, sql, node):
+    def _check_no_dependents(self, name, sql, node, verb: str = "drop"):
         deps = self.catalog.dependents(name)
         if deps:
-            raise error_at(node, f"cannot drop {name!r}: view{'s' if len(deps) > 1 else ''} "
+            raise error_at(node, f"cannot {verb} {name!r}: view{'s' if len(deps) > 1 else ''} "
                                  f"{', '.join(deps)} depend{'' if len(deps) > 1 else 's'} on it", sql)
 
     def _drop_view(self, name, sql, node):
         self._check_no_dependents(name, sql, node)
         del self._views[name]
+        self._unreported.pop(name, None)
         self.catalog.remove(name)
         self._collect_garbage()
 
@@ -253,6 +280,27 @@ class DDL:
         self.circuit.remove(dead)
         for k in [k for k, op in self._shared.items() if id(op) not in live]:
             del self._shared[k]
+
+
+def _rowid_alias(schema, pk, dialect: str, sql: str):
+    """In SQLite a column declared exactly INTEGER (not INT: sqlglot reads both alike, so the text is
+    read) that is the PRIMARY KEY is the rowid: a row inserted without it (or with NULL) gets one more
+    than the largest key."""
+    if dialect != "sqlite" or len(pk) != 1:
+        return None
+    column = [c for c in schema.expressions if isinstance(c, exp.ColumnDef)][pk[0]]
+    line, col = position(column, sql)
+    if line is None:
+        return None
+    at = sum(len(x) + 1 for x in sql.split("\n")[:line - 1]) + col - 1
+    declared = re.match(r'["`\[]?' + re.escape(column.name) + r'["`\]]?\s+INTEGER\b(?!\s*\()', sql[at:], re.I)
+    return pk[0] if declared else None
+
+
+def _binary_collation(k, dialect: str) -> bool:
+    """COLLATE BINARY (and C/POSIX outside SQLite): the plain comparison of strings."""
+    name = k.this.name.lower() if k.this is not None else ""
+    return name == "binary" or (name in ("c", "posix") and dialect != "sqlite")
 
 
 def _integral(op, pipeline):

@@ -1,5 +1,7 @@
-"""DML statements: INSERT (VALUES or a query), DELETE … WHERE and UPDATE … SET … WHERE, each
-evaluated once over the current contents and queued as row changes for the next step."""
+"""DML statements: INSERT (VALUES or a query; OR REPLACE / OR IGNORE / ON CONFLICT … DO NOTHING |
+DO UPDATE), DELETE … WHERE and UPDATE … SET … WHERE, each evaluated once over the current contents
+(queued changes included) and queued as row changes; the Pipeline commits them (autocommit, COMMIT or
+step()).  Keys are checked as SQL checks them: at the end of the statement (tables.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from sqlglot import exp
 from ..compiler.errors import DataError
 from ..compiler.frontend import element_position, error_at
 from ..compiler.passes.pipeline import optimize
-from ..compiler.types import coerce_value
+from ..compiler.catalog import Relation
+from ..compiler.types import coerce_value, show_value
 from .tables import Table
 
 
@@ -30,8 +33,13 @@ class DML:
             if c in cols[:i]:
                 raise error_at(target.expressions[i], f"column {c!r} is named twice in INSERT", sql)
         alternative = (ast.args.get("alternative") or "").upper()
-        if ast.args.get("conflict") is not None or alternative not in ("", "REPLACE"):
-            raise error_at(ast, "INSERT … ON CONFLICT / OR IGNORE is not supported", sql)
+        conflict = ast.args.get("conflict")
+        if alternative not in ("", "REPLACE", "IGNORE"):
+            raise error_at(ast, f"INSERT OR {alternative} is not supported", sql)
+        action = _conflict_action(conflict, alternative)
+        if action is None:
+            raise error_at(conflict, "this ON CONFLICT form is not supported", sql)
+        target = self._conflict_target(t, conflict, action, sql)
         source = ast.expression
         rows = self._literal_rows(source, len(cols))
         if rows is None:
@@ -46,6 +54,9 @@ class DML:
             raise error_at(source, f"INSERT has {len(cols)} target columns but a VALUES row has a different "
                                    f"number", sql)
         tuples = source.expressions if isinstance(source, exp.Values) else []
+        if t.rel.rowid is not None:
+            rows = [tuple(r[cols.index(n)] if n in cols else None for n in names) for r in rows]
+            rows, cols = self._with_rowids(t, rows), names
         full = []
         for i, r in enumerate(rows):
             by_name = dict(zip(cols, r))
@@ -60,7 +71,102 @@ class DML:
                     where = error_at(node, "", sql)
                     line, col = where.line, where.col
                 raise DataError(f"{e} (line {line}, column {col})") from None
-        t.queue_insert(full, replace=alternative == "REPLACE")
+        if action == "error":
+            t.queue_insert(full)
+        elif action == "replace":
+            t.queue_insert(full, replace=True)
+        elif action == "nothing":
+            t.queue_insert(_without_conflicts(t, full, target))
+        else:
+            self._insert_or_update(t, ast, conflict, target, full, sql)
+
+    def _conflict_target(self, t: Table, conflict, action: str, sql):
+        """The constraints ON CONFLICT (cols) names (all of the table's, if it names none)."""
+        if action in ("error", "replace"):
+            return None
+        if not t.constraints:
+            raise error_at(conflict if conflict is not None else t, f"ON CONFLICT: {t.rel.name} has no PRIMARY KEY "
+                                                                    f"or UNIQUE constraint", sql)
+        keys = (conflict.args.get("conflict_keys") or []) if conflict is not None else []
+        if not keys:
+            if action == "update" and len(t.constraints) > 1:
+                raise error_at(conflict, "ON CONFLICT DO UPDATE needs the conflict's columns: ON CONFLICT (…)", sql)
+            return list(range(len(t.constraints)))
+        names = [f.name for f in t.rel.fields]
+        cols = set()
+        for k in keys:
+            c = k.this if isinstance(k, exp.Ordered) else k
+            if c.name not in names:
+                raise error_at(c, f"unknown column {c.name!r} of {t.rel.name}", sql)
+            cols.add(names.index(c.name))
+        for n, constraint in enumerate(t.constraints):
+            if set(constraint) == cols:
+                return [n]
+        raise error_at(conflict, "ON CONFLICT's columns must be a PRIMARY KEY or UNIQUE constraint", sql)
+
+    def _insert_or_update(self, t: Table, ast, conflict, target, rows, sql):
+        """INSERT … ON CONFLICT (k) DO UPDATE SET … [WHERE …]: a row whose key the table holds updates
+        that row instead (SET and WHERE see the row as the table's name and the proposed one as
+        ``excluded``); a key proposed twice is an error, as in Postgres."""
+        cols = t.constraints[target[0]]
+        index = t.indexes[target[0]]
+        fresh, clashing, seen = [], [], set()
+        for r in rows:
+            key = t.key_of(r, cols)
+            if key is not None and key in seen:
+                raise DataError(f"ON CONFLICT DO UPDATE would change the row with key {_show_key(key)} of "
+                                f"{t.rel.name} twice in one statement; nothing was changed")
+            seen.add(key)
+            (clashing if key is not None and key in index else fresh).append(r)
+        if clashing:
+            if self.catalog.relation("excluded") is not None:
+                raise error_at(conflict, "ON CONFLICT DO UPDATE: a table or view named excluded hides the "
+                                         "proposed row", sql)
+            names = [f.name for f in t.rel.fields]
+            target_ast = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
+            alias = target_ast.alias_or_name
+            on = exp.and_(*[exp.EQ(this=exp.column(names[i], table=alias), expression=exp.column(names[i], table="excluded"))
+                            for i in cols])
+            source = exp.Table(this=exp.to_identifier(t.rel.name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+            query = exp.select(*self._old_and_new(t, conflict.expressions, alias, sql)).from_(source).join(
+                exp.to_table("excluded"), on=on)
+            where = conflict.args.get("where")
+            if where is not None:
+                query = query.where(where.this.copy())
+            self.catalog.add(Relation("excluded", t.rel.fields))
+            try:
+                bound, _ = self._bind_query(query, sql)
+            finally:
+                self.catalog.remove("excluded")
+            excluded = {}
+            for r in clashing:
+                excluded[r] = excluded.get(r, 0) + 1
+            self._replace_rows(t, self._evaluate(optimize(bound.plan), {"excluded": excluded}))
+        t.queue_insert(fresh)
+
+    def _old_and_new(self, t: Table, assignments, alias: str, sql) -> list:
+        """SET c = e, …: the select list giving each row as it is and then as it becomes."""
+        names = [f.name for f in t.rel.fields]
+        sets = {}
+        for eq in assignments:
+            col = eq.this.name
+            if col not in names:
+                raise error_at(eq.this, f"unknown column {col!r} of {t.rel.name}", sql)
+            sets[col] = eq.expression
+        return [exp.column(n, table=alias) for n in names] + \
+            [sets[n].copy() if n in sets else exp.column(n, table=alias) for n in names]
+
+    def _replace_rows(self, t: Table, changed: dict) -> None:
+        """Queue (old row + new row) pairs as changes.  Every old row goes before any new one is
+        checked: UPDATE t SET k = k + 1 moves keys past each other, as SQL checks a statement's
+        constraints at its end (a failure is undone by the statement's savepoint)."""
+        n = len(t.rel.fields)
+        old_rows, new_rows = [], []
+        for row, w in changed.items():
+            old_rows.extend([row[:n]] * w)
+            new_rows.extend([self._row(t, row[n:])] * w)
+        t.queue_delete(old_rows)
+        t.queue_insert(new_rows)
 
     @staticmethod
     def _bad_value(t: Table, by_name: dict):
@@ -110,34 +216,51 @@ class DML:
         t = self._tables.get(table.name)
         if t is None:
             raise error_at(table, f"unknown table {table.name!r}", sql)
-        names = [f.name for f in t.rel.fields]
-        sets = {}
-        for eq in ast.expressions:
-            col = eq.this.name
-            if col not in names:
-                raise error_at(eq.this, f"unknown column {col!r} of {t.rel.name}", sql)
-            sets[col] = eq.expression
+        projections = self._old_and_new(t, ast.expressions, table.alias_or_name, sql)
         if ast.args.get("from_") is not None:
             raise error_at(ast, "UPDATE … FROM is not supported", sql)
-        alias = table.alias_or_name
-        projections = [exp.column(n, table=alias) for n in names]
-        projections += [sets[n].copy() if n in sets else exp.column(n, table=alias) for n in names]
         query = exp.select(*projections).from_(table.copy())
         if ast.args.get("where") is not None:
             query = query.where(ast.args["where"].this.copy())
         bound, _ = self._bind_query(query, sql)
-        changed = self._evaluate(optimize(bound.plan))
-        n = len(names)
-        new_rows = []
-        for row, w in changed.items():
-            new = self._row(t, row[n:])
-            new_rows.extend([(row[:n], new)] * w)
-        t.queue_delete([old for old, _new in new_rows])
-        try:
-            t.queue_insert([new for _old, new in new_rows])
-        except DataError:
-            t.queue_insert([old for old, _new in new_rows])  # put the old rows back: nothing changed
-            raise
+        self._replace_rows(t, self._evaluate(optimize(bound.plan)))
+
+
+def _conflict_action(conflict, alternative: str) -> str | None:
+    """error (a plain INSERT), replace, nothing, update, or None for a form not supported."""
+    if conflict is None:
+        return {"": "error", "REPLACE": "replace", "IGNORE": "nothing"}[alternative]
+    if alternative or conflict.args.get("duplicate") or conflict.args.get("constraint"):
+        return None
+    action = conflict.args.get("action")
+    text = action.name.upper() if action is not None else ""
+    if text == "DO NOTHING":
+        return "nothing"
+    if text == "DO UPDATE" and conflict.expressions:
+        return "update"
+    return None
+
+
+def _without_conflicts(t: Table, rows, target) -> list:
+    """The rows whose keys (of the target constraints) neither the table nor an earlier row holds."""
+    kept, seen = [], [set() for _ in t.constraints]
+    for r in rows:
+        clash = False
+        for n in target:
+            key = t.key_of(r, t.constraints[n])
+            if key is not None and (key in t.indexes[n] or key in seen[n]):
+                clash = True
+        if not clash:
+            for n in target:
+                key = t.key_of(r, t.constraints[n])
+                if key is not None:
+                    seen[n].add(key)
+            kept.append(r)
+    return kept
+
+
+def _show_key(key) -> str:
+    return "(" + ", ".join(show_value(v) for v in (key if isinstance(key, tuple) else (key,))) + ")"
 
 
 _NOT_LITERAL = object()

@@ -4,7 +4,6 @@ saying that nothing was changed."""
 from __future__ import annotations
 
 from ..compiler.errors import DataError
-from ..runtime.circuit import IterationLimitError
 
 
 def view_of(op) -> str:
@@ -12,8 +11,8 @@ def view_of(op) -> str:
     return label.split(" in view ", 1)[1] if " in view " in label else label or "a view"
 
 
-def data_error(cause: BaseException, where: str) -> DataError:
-    if isinstance(cause, IterationLimitError):
-        return DataError(f"{where}: {cause}; nothing was changed")
+def data_error(cause: BaseException, where: str, discarded: bool = False) -> DataError:
+    """``discarded``: a failed step, whose queued changes were dropped (they would fail again)."""
     msg = str(cause) or type(cause).__name__
-    return DataError(f"{where}: {msg}; nothing was changed")
+    tail = "nothing was changed and the step's queued changes were discarded" if discarded else "nothing was changed"
+    return DataError(f"{where}: {msg}; {tail}")

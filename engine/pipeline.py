@@ -5,8 +5,11 @@
     p.insert("t", [(1,), (1,)])
     p.step()                      # {'v': [((1, 2), 1)]}
 
-DDL takes effect at once; changes (insert/delete/DML statements) are queued and applied by the next
-``step()``, which is atomic: on any error every table, view and operator is as it was before it.
+DDL takes effect at once; changes queued by insert()/delete()/upsert() are applied by the next
+``step()``; SQL change statements follow transactions (engine/transactions.py: autocommit outside
+BEGIN … COMMIT, all-or-nothing inside).  A step is atomic: on any error every table, view and
+operator is as it was before it.  ``step()`` reports every change to the views since the previous
+``step()``, a view's first rows included, so the changes reported add up to each view's contents.
 All views live in one circuit, so views share the arrangements of common subplans.
 """
 
@@ -21,18 +24,23 @@ from ..compiler.catalog import Catalog
 from ..compiler.dialect import get_dialect
 from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse
-from ..compiler.types import coerce_value
+from ..compiler.types import coerce_value, show_value
 from ..runtime import Circuit, StepError
+from ..runtime.zset import add_scaled_into
 from .ddl import DDL
 from .dml import DML
 from .failures import data_error, view_of
-from .feeds import Feeding, Feeds
+from .feeds import DeliveryError, Feeding, Feeds
 from .inspect import Inspection
 from .queries import Queries
-from .results import View
+from .results import View, ordered_changes
 from .tables import Table
+from .transactions import ChangeLog
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+_CONTROL = {"START AS TRANSACTION": exp.Transaction, "END": exp.Commit, "END AS TRANSACTION": exp.Commit,
+            "ABORT": exp.Rollback}
 
 
 class Pipeline(DDL, DML, Queries, Inspection, Feeding):
@@ -46,26 +54,91 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         self._tables: dict[str, Table] = {}
         self._views: dict[str, View] = {}
         self._shared: dict = {}  # arrangements shared between views
+        self._log = ChangeLog()  # every queued change, so a failed statement or transaction is undone
+        self._txn: int | None = None  # the ChangeLog savepoint of BEGIN, while a transaction is open
+        self._unreported: dict = {}  # view -> changes not yet returned by step() (a Z-set)
         self.last_changes: dict = {}
         self.last_step = 0  # the number of the last step committed (the first step is 1)
         self._feeds = Feeds(self)  # subscriptions and sinks
 
     def execute(self, sql: str):
-        """Run ;-separated statements.  Returns the rows of the last statement if it is a query.
-        COMMIT runs a step; ROLLBACK discards the queued changes."""
+        """Run ;-separated statements, each all-or-nothing.  Returns the rows of the last statement if
+        it is a query.  A change statement outside BEGIN … COMMIT is committed at once (a step of its
+        own); inside one, the changes wait for COMMIT, and a failing statement rolls the whole
+        transaction back.  The views' changes are reported by the next ``step()``."""
+        try:
+            statements = parse(sql, self.dialect.name)  # a syntax error anywhere runs nothing
+        except CompileError as e:
+            raise self._abort(e)
         result = None
-        for st in parse(sql, self.dialect.name):
-            result = self._statement(st.ast, sql)
+        for st in statements:
+            result = self._run(st.ast, sql)
         return result
+
+    def _run(self, ast, sql):
+        """One statement, all-or-nothing (engine/transactions.py has the rules)."""
+        if isinstance(ast, exp.Command) and ast.name.upper() == "REPLACE" and isinstance(ast.expression, exp.Literal):
+            ast = parse("INSERT OR REPLACE " + ast.expression.this, self.dialect.name)[0].ast  # SQLite's REPLACE
+        if isinstance(ast, (exp.Column, exp.Alias)):  # START TRANSACTION, END, ABORT: sqlglot reads a name
+            words = (ast.name if isinstance(ast, exp.Column) else f"{ast.this.name} AS {ast.alias}").upper()
+            ast = _CONTROL.get(words, lambda: ast)()
+        if isinstance(ast, exp.Transaction):
+            if self._txn is not None:
+                raise self._abort(error_at(ast, "BEGIN inside a transaction", sql))
+            self._txn = self._log.savepoint()
+            return None
+        if isinstance(ast, (exp.Commit, exp.Rollback)):
+            what = "COMMIT" if isinstance(ast, exp.Commit) else "ROLLBACK"
+            if self._txn is None:
+                raise error_at(ast, f"{what} without BEGIN", sql)
+            if what == "ROLLBACK":
+                self._log.rollback_to(self._txn)
+                self._txn = None
+                return None
+            self._txn = None
+            self._tick()
+            return None
+        changes = isinstance(ast, (exp.Insert, exp.Delete, exp.Update)) or (
+            isinstance(ast, exp.Create) and ast.expression is not None and
+            (ast.args.get("kind") or "").upper() == "TABLE")
+        if self._txn is not None and isinstance(ast, (exp.Create, exp.Drop)):
+            raise self._abort(error_at(ast, f"{ast.key.upper()} inside a transaction is not supported: run it "
+                                            f"before BEGIN or after COMMIT", sql))
+        savepoint = self._log.savepoint()
+        try:
+            result = self._statement(ast, sql)
+        except (CompileError, DataError) as e:
+            if self._txn is None:
+                self._log.rollback_to(savepoint)
+                raise
+            raise self._abort(e)
+        except BaseException:
+            self._log.rollback_to(savepoint if self._txn is None else self._txn)
+            self._txn = None
+            raise
+        if changes and self._txn is None:
+            self._tick()  # autocommit
+        return result
+
+    def _abort(self, e):
+        """Roll back the open transaction (if any) because e: e, saying so."""
+        if self._txn is None:
+            return e
+        self._log.rollback_to(self._txn)
+        self._txn = None
+        note = "; the transaction was rolled back"
+        if isinstance(e, CompileError):
+            return CompileError(e.message + note, e.line, e.col, e.sql)
+        return DataError(str(e) + note)
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between BEGIN and COMMIT/ROLLBACK."""
+        return self._txn is not None
 
     def _statement(self, ast, sql):
         if isinstance(ast, exp.Command):
             self._command(ast, sql)
-        if isinstance(ast, exp.Command) and ast.name.upper() == "REPLACE":
-            rewritten = "INSERT OR REPLACE " + ast.expression.this if isinstance(ast.expression, exp.Literal) \
-                else None
-            if rewritten:
-                return self.execute(rewritten)
         if isinstance(ast, exp.Create):
             kind = (ast.args.get("kind") or "").upper()
             if kind == "TABLE":
@@ -85,14 +158,6 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
             return self._update_statement(ast, sql)
         if isinstance(ast, (exp.Select, exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Values)):
             return self._query(ast, sql).rows
-        if isinstance(ast, exp.Transaction):
-            return None
-        if isinstance(ast, exp.Commit):
-            self.step()
-            return None
-        if isinstance(ast, exp.Rollback):
-            self.discard()
-            return None
         text = ast.sql(dialect=self.dialect.name)
         raise error_at(ast, f"unsupported statement: {text[:60]}", sql)
 
@@ -100,6 +165,12 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         """sqlglot parses what it cannot understand as a raw command: find the real syntax error."""
         head = ast.name.upper()
         rest = ast.expression if isinstance(ast.expression, str) else ""
+        joined = re.search(r"\)\s*\b(INSERT|SELECT|CREATE|UPDATE|DELETE|DROP|WITH)\b", rest, re.I)
+        start = sql.find(rest)
+        if joined and start >= 0:  # CREATE TABLE t(a INT) INSERT …: two statements run together
+            line, col = offset_to_position(sql, start + joined.start(1))
+            raise CompileError(f"syntax error: missing ';' before {joined.group(1).upper()} (each statement "
+                               f"ends with ';')", line, col, sql)
         if head == "CREATE" and re.match(r"\s*(OR\s+REPLACE\s+)?(MATERIALIZED\s+)?VIEW\b", rest, re.I):
             m = re.search(r"\bAS\b", rest, re.I)
             start = sql.find(rest)
@@ -120,15 +191,60 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
             raise error_at(ast, f"unsupported statement: {head} {rest.strip()[:50]}", sql)
 
     def insert(self, table: str, rows) -> None:
-        """Queue rows (tuples in column order, or dicts by column name) for insertion."""
+        """Queue rows (tuples in column order, or dicts by column name) for insertion.  A key the
+        table already holds is a constraint error (nothing of the call is queued)."""
         t = self._table(table)
+        if t.rel.rowid is not None:
+            rows = self._with_rowids(t, rows)
         check = t.check  # the fast path inline: rows that already have the right types
         t.queue_insert([check(r) or self._row(t, r) for r in rows])
 
-    def delete(self, table: str, rows) -> None:
-        """Queue rows for deletion; each must be present (counting queued changes)."""
+    def _with_rowids(self, t: Table, rows) -> list:
+        """SQLite's rowid: a row without its INTEGER PRIMARY KEY (or with NULL) gets one more than the
+        largest key the table holds, counting queued rows and the rows before it."""
+        i, name = t.rel.rowid, t.rel.fields[t.rel.rowid].name
+        top = None
+        out = []
+        for r in rows:
+            missing = (r.get(name) is None) if isinstance(r, dict) else \
+                (isinstance(r, (tuple, list)) and len(r) == len(t.rel.fields) and r[i] is None)
+            if missing:
+                if top is None:
+                    top = max((k for k in t.indexes[0] if isinstance(k, int)), default=0)
+                top += 1
+                r = {**r, name: top} if isinstance(r, dict) else tuple(r[:i]) + (top,) + tuple(r[i + 1:])
+            out.append(r)
+        return out
+
+    def upsert(self, table: str, rows) -> None:
+        """Queue rows for insertion, each replacing the rows that hold its PRIMARY KEY or UNIQUE
+        values (INSERT OR REPLACE)."""
         t = self._table(table)
-        t.queue_delete([self._row(t, r) for r in rows])
+        if not t.constraints:
+            raise DataError(f"upsert into {table!r}: the table has no PRIMARY KEY or UNIQUE constraint")
+        check = t.check
+        t.queue_insert([check(r) or self._row(t, r) for r in rows], replace=True)
+
+    def delete(self, table: str, rows) -> None:
+        """Queue rows for deletion; each must be present (counting queued changes).  In a table with a
+        PRIMARY KEY, a dict holding just the key's columns deletes the row with that key."""
+        t = self._table(table)
+        t.queue_delete([self._by_key(t, r) or self._row(t, r) for r in rows])
+
+    def _by_key(self, t: Table, row):
+        """The row a dict of exactly the PRIMARY KEY's columns names, or None for any other row."""
+        pk = t.rel.primary_key
+        if not pk or not isinstance(row, dict) or len(row) != len(pk) or len(row) == len(t.rel.fields):
+            return None
+        names = [t.rel.fields[i].name for i in pk]
+        if set(row) != set(names):
+            return None
+        values = [coerce_value(row[n], t.rel.fields[i].type, f"{t.rel.name}.{n}") for n, i in zip(names, pk)]
+        found = t.by_key(values[0] if len(values) == 1 else tuple(values))
+        if found is None:
+            shown = ", ".join(f"{n} = {show_value(v)}" for n, v in zip(names, values))
+            raise DataError(f"cannot delete from {t.rel.name}: no row has {shown}")
+        return found
 
     def _name(self, name: str) -> str:
         """A table or view name given to the Python API as the catalog holds it: the name itself if a
@@ -194,14 +310,44 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         return tuple(out)
 
     def discard(self) -> None:
-        """Drop every queued change."""
+        """Drop every queued change (and close an open transaction)."""
         for t in self._tables.values():
             t.discard()
+        self._log.clear()
+        self._txn = None
 
     def step(self) -> dict:
-        """Apply every queued change: one atomic tick.  Returns {view: [(row, weight), ...]}.  Then the
-        step's changes go to the subscribers and sinks; if one fails, the step stays committed and a
-        DeliveryError names what failed (see engine/feeds)."""
+        """Apply every queued change as one atomic tick, and return every change to the views since
+        the previous ``step()``: those of this tick and of the ticks ``execute()`` committed
+        (autocommit, COMMIT), a new view's first rows, a replaced view's old rows retracted.
+
+        The answer is {view: [(row, weight), …]}, views in the order they were created, and in each
+        the removed rows (negative weights) before the added ones, each part ordered by value, column
+        by column, NULLs last: the same input always gives the same answer.  Adding up every change a
+        view was ever reported gives its contents.  A step that fails changes nothing, discards the
+        queued changes (they would fail again) and raises a DataError saying so.  Each committed tick
+        goes to the subscribers and sinks (engine/feeds); if one fails, the tick stays committed and a
+        DeliveryError names what failed (``last_changes`` then holds what this call would return)."""
+        if self._txn is not None:
+            raise DataError("a transaction is open: COMMIT or ROLLBACK it (step() would commit half of it)")
+        try:
+            self._tick()
+        except DeliveryError:
+            self._report()
+            raise
+        return self._report()
+
+    def take_changes(self) -> dict:
+        """What the next ``step()`` would return for the steps already committed (by execute():
+        autocommit, COMMIT; DDL), without making a step of what is queued: for a caller that ran SQL
+        statements and wants their changes without an empty step after them (the CLI)."""
+        if self._txn is not None:
+            raise DataError("a transaction is open: COMMIT or ROLLBACK it first")
+        return self._report()
+
+    def _tick(self) -> None:
+        """Push the queued changes through the circuit as one committed step (its number is
+        ``last_step``); the views' deltas wait in _unreported for step(), and go to the feeds now."""
         fed = []
         for t in self._tables.values():
             if t.pending:
@@ -212,12 +358,38 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         except StepError as e:
             for t in fed:
                 t.input.pending = {}
-            view = view_of(e.op)
-            raise data_error(e.cause, view) from e
+            self.discard()
+            raise data_error(e.cause, view_of(e.op), discarded=True) from e
         for t in fed:
             t.commit()
-        self.last_changes = {name: list(v.output.delta.items()) for name, v in self._views.items()
-                             if v.output.delta}
+        self._log.clear()
+        feeding = self._feeds.sinks or self._feeds.subscriptions
+        tick = {}
+        for name, v in self._views.items():
+            if v.output.delta:
+                self._note_changes(name, v.output.delta)
+                if feeding:
+                    tick[name] = ordered_changes(v.output.delta)
         self.last_step += 1
-        self._feeds.deliver(self.last_step, self.last_changes)
-        return self.last_changes
+        if feeding:
+            self._feeds.deliver(self.last_step, tick)
+
+    def _note_changes(self, name: str, delta: dict, scale: int = 1) -> None:
+        """Changes to a view, to be reported by the next step()."""
+        u = self._unreported.get(name)
+        if u is None and scale == 1:
+            self._unreported[name] = dict(delta)  # the common case: a copy at C speed
+            return
+        if u is None:
+            self._unreported[name] = u = {}
+        add_scaled_into(u, delta, scale)
+
+    def _report(self) -> dict:
+        changes = {}
+        for name in self._views:
+            u = self._unreported.get(name)
+            if u:
+                changes[name] = ordered_changes(u)
+        self._unreported = {}
+        self.last_changes = changes
+        return changes

@@ -55,16 +55,29 @@ class Queries:
             out = [r[:len(bound.names)] for r in out]
         return QueryResult(unique_names(bound.names), out)
 
-    def _evaluate(self, plan) -> dict:
-        """Run a plan once, as a fresh circuit fed the current contents of the tables it reads."""
+    def _evaluate(self, plan, extra: dict | None = None) -> dict:
+        """Run a plan once, as a fresh circuit fed the current contents of the tables it reads, queued
+        changes included; ``extra`` gives the rows of relations that are neither (ON CONFLICT's
+        ``excluded``).  A view it reads is its committed contents when nothing is queued, else its
+        query run here over the same current tables: tables and views are seen in one state."""
         circuit = Circuit()
         inputs = {}
+        queued = any(t.pending for t in self._tables.values())
+        low = None
 
         def source(name):
             if name not in inputs:
+                if extra is not None and name in extra:
+                    rows = extra[name]
+                elif name in self._tables:
+                    rows = self._tables[name].current()
+                elif queued:
+                    inputs[name] = low.lower(self._views[name].plan)
+                    return inputs[name]
+                else:
+                    rows = self._views[name].output.contents
                 inp = circuit.add(Input(name))
-                t = self._tables.get(name)
-                inp.pending = t.current() if t is not None else dict(self._views[name].output.contents)
+                inp.pending = dict(rows)
                 inputs[name] = inp
             return inputs[name]
 

@@ -11,6 +11,7 @@ from ..compiler.codegen import Codegen
 from ..compiler.errors import DataError
 from ..runtime.aggregates import Desc
 from ..runtime.operators import Output
+from ..sqllib.sqlfuncs import NAN
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -69,8 +70,9 @@ class ViewHandle:
         return out
 
     def delta(self) -> list[tuple]:
-        """The last step's changes as (row, weight) pairs."""
-        return sorted(self._view.output.delta.items(), key=lambda rw: (rw[1] > 0, _row_key(rw[0])))
+        """The changes the last ``step()`` returned for this view, as (row, weight) pairs."""
+        self._view  # noqa: B018 - raises if the view is gone
+        return list(self._p.last_changes.get(self.name, ()))
 
     def to_arrow(self):
         """The rows (as ``rows()``) as a pyarrow Table with the view's column names, each SQL type as
@@ -123,6 +125,25 @@ def _row_key(row):
 def _nan_last(v):
     """A value as a sort key where NaN comes after every other number (as DuckDB orders it)."""
     return (True, 0.0) if v != v else (False, v)
+
+
+def ordered_changes(z: dict) -> list:
+    """A view's changes in step()'s documented order: removed rows (negative weights) first, then
+    added rows, each part ordered by value, column by column, NULLs last (a fixed order: the same
+    changes are always listed alike)."""
+    items = list(z.items())
+    try:
+        # plain tuple order (fast); it raises where a NULL or a value of another type meets a value,
+        # and NaN has no place in it: then the full key of sort_rows
+        if any(NAN in row for row in z):
+            raise TypeError
+        return sorted(items, key=_plain_key)
+    except TypeError:
+        return sorted(items, key=lambda rw: (rw[1] > 0, _row_key(rw[0]), rw[1]))
+
+
+def _plain_key(rw):
+    return (rw[1] > 0, rw[0], rw[1])
 
 
 def sort_rows(rows, order) -> list:
