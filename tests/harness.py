@@ -52,6 +52,12 @@ if ROOT not in sys.path:
 import duckdb  # noqa: E402
 
 from deltasql import CompileError, DataError, Pipeline  # noqa: E402
+from deltasql.engine.results import ordered_changes  # noqa: E402
+
+
+def ordered(changes) -> list:
+    """Changes in step()'s documented order (removals first, then additions, rows in rows() order)."""
+    return ordered_changes(dict(changes))
 
 LONG = os.environ.get("DELTASQL_LONG", "") not in ("", "0")
 RETRACT_ALL = "RETRACT_ALL"
@@ -107,7 +113,9 @@ class Spec:
     DuckDB; ``settings`` are run on the DuckDB connection first.  ``loose_types`` compares int/float/Decimal by value instead of
     requiring the same Python type and Decimal scale.  ``adhoc`` also checks ``Pipeline.execute``
     of each view's query once per stream; ``dml`` sends every other batch of changes as INSERT /
-    DELETE statements instead of ``Pipeline.insert`` / ``delete``."""
+    DELETE statements instead of ``Pipeline.insert`` / ``delete``, all of a step's changes inside
+    BEGIN … COMMIT.  ``upsert`` lets an insert collide with a key (``keys``) the table holds: the op
+    ``("^", table, row)`` replaces the row with that key (``Pipeline.upsert`` or INSERT OR REPLACE)."""
 
     ddl: str
     views: dict
@@ -119,6 +127,7 @@ class Spec:
     loose_types: bool = False
     adhoc: bool = True  # also run each view's query ad hoc (Pipeline.execute) before the last step
     dml: bool = False  # apply every other batch of changes as INSERT / DELETE statements
+    upsert: bool = False  # an insert of a key (``keys``) the table holds may replace its row (p.upsert)
     steps: int = 6
     max_ops: int = 8
     null_rate: float = 0.15
@@ -158,6 +167,10 @@ _DATES = [datetime.date(2024, 2, 29), datetime.date(2023, 12, 31), datetime.date
 _TSS = [datetime.datetime(2024, 2, 29, 13, 45, 10), datetime.datetime(2023, 12, 31, 23, 59, 59),
         datetime.datetime(2024, 1, 1), datetime.datetime(2000, 6, 15, 6, 30),
         datetime.datetime(2024, 3, 1, 0, 0, 0, 500000)]
+_TSTZS = [datetime.datetime(2024, 2, 29, 13, 45, 10, tzinfo=datetime.timezone.utc),
+          datetime.datetime(2024, 1, 1, 2, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),  # = 00:00 UTC
+          datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
+          datetime.datetime(2000, 6, 15, 1, 0, tzinfo=datetime.timezone(-datetime.timedelta(hours=5, minutes=30)))]
 
 
 def default_domain(duck_type: str) -> list:
@@ -183,6 +196,8 @@ def default_domain(duck_type: str) -> list:
         return [True, False]
     if t == "DATE":
         return list(_DATES)
+    if t in ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"):
+        return list(_TSTZS)
     if t.startswith("TIMESTAMP"):
         return list(_TSS)
     if t == "INTERVAL":
@@ -198,6 +213,9 @@ def _typed(v, duck_type: str):
         return D(str(v)).quantize(D(1).scaleb(-int(m.group(2))), rounding=decimal.ROUND_HALF_UP)
     if duck_type.upper() in ("DOUBLE", "FLOAT", "REAL") and isinstance(v, int) and not isinstance(v, bool):
         return float(v)
+    if duck_type.upper() in ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE") and isinstance(v, datetime.datetime) \
+            and v.tzinfo is None:
+        return v.replace(tzinfo=datetime.timezone.utc)
     return v
 
 
@@ -272,6 +290,10 @@ def gen_steps(ch, spec: "Spec | Harness", n_steps: int | None = None, max_ops: i
     def add(ops, sign, t, row):
         if sign == "+" and key_cols[t.name]:
             used = {key_of(t, r) for r in model[t.name]}
+            if key_of(t, row) in used and spec.upsert and ch.integer(0, 1) == 0:
+                ops.append(("^", t.name, row))  # the key collides: the row replaces the one holding it
+                upsert_into(model[t.name], row, lambda r: key_of(t, r))
+                return
             if key_of(t, row) in used:
                 # the key is taken: use a free key value (or drop the insert if there is none)
                 free = [v for v in t.columns[key_cols[t.name][0]].domain
@@ -485,6 +507,7 @@ class Harness:
     def __init__(self, spec: Spec):
         self.spec = spec
         self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ is shown in UTC, as deltasql holds it
         for s in spec.settings:
             self.con.execute(s)
         self.con.execute(spec.oracle_ddl or spec.ddl)
@@ -556,7 +579,8 @@ class Harness:
         except Exception as e:  # noqa: BLE001 - reported
             return fail("compile", 0, None, f"DDL failed: {type(e).__name__}: {e}")
         live = []
-        before = {}
+        before = {}  # view -> its rows before the step
+        reported = {}  # view -> the sum of every change step() reported for it since its creation
 
         def create_due(i):
             for n, v in reversed(views.items()):
@@ -575,6 +599,7 @@ class Harness:
                         return fail("compile", i, n, f"CREATE VIEW failed: {type(e).__name__}: {e}{tb}")
                     live.append(n)
                     before[n] = Counter(_freeze_row(r) for r in p.view(n).rows())
+                    reported[n] = Counter()  # its first rows come with the next step()
                     f = self._compare(p, n, model, i, fail)
                     if f:
                         return f
@@ -584,24 +609,36 @@ class Harness:
             f = create_due(i)
             if f:
                 return f
-            ops = [(sign, t, self._typed_row(t, r)) for sign, t, r in _materialize(step, model)]
+            ops = self._keyed([(sign, t, self._typed_row(t, r)) for sign, t, r in _materialize(step, model)], model)
             saved = {t: Counter(c) for t, c in model.items()}
-            # apply to the pipeline in batches of consecutive same-kind ops on one table
+            # apply to the pipeline in batches of consecutive same-kind ops on one table; with SQL
+            # statements, inside BEGIN … COMMIT (a statement outside one would be a step of its own)
             try:
+                if spec.dml and i % 3 == 1:
+                    # a transaction rolled back first: it must leave nothing behind
+                    noise = [(t, rows) for sign, t, rows in _batches(ops) if sign == "+" and not spec.keys.get(t)]
+                    if noise:
+                        values = ", ".join("(" + ", ".join(_sql_literal(v) for v in r) + ")" for r in noise[0][1])
+                        p.execute(f"BEGIN; INSERT INTO {noise[0][0]} VALUES {values}; ROLLBACK")
+                if spec.dml:
+                    p.execute("BEGIN")
                 for j, (sign, table, rows) in enumerate(_batches(ops)):
                     had = Counter(model[table])
                     valid = []
                     for r in rows:
                         if sign == "-" and model[table][r] <= 0:
                             continue  # a shrunk stream may delete what is no longer there
-                        model[table][r] += 1 if sign == "+" else -1
+                        if sign == "^":
+                            upsert_into(model[table], r, self._key(table))
+                        else:
+                            model[table][r] += 1 if sign == "+" else -1
                         if not model[table][r]:
                             del model[table][r]
                         valid.append(r)
                     if valid and spec.dml and j % 2 == 0:
                         self._apply_sql(p, sign, table, valid, had)
                     elif valid:
-                        (p.insert if sign == "+" else p.delete)(table, valid)
+                        {"+": p.insert, "-": p.delete, "^": p.upsert}[sign](table, valid)
             except Exception as e:  # noqa: BLE001
                 return fail("error", i, None, f"queueing changes failed: {type(e).__name__}: {e}\n"
                             + traceback.format_exc())
@@ -609,6 +646,8 @@ class Harness:
             self._load(model, changed)
             self.stats["steps"] += 1
             try:
+                if spec.dml:
+                    p.execute("COMMIT")
                 changes = p.step()
                 step_error = None
             except DataError as e:
@@ -643,13 +682,17 @@ class Harness:
             for n in live:
                 after_rows = p.view(n).rows()
                 after = Counter(_freeze_row(r) for r in after_rows)
-                delta = Counter()
+                # the delta stream is complete: every change reported since the view's creation
+                # (its first rows included) adds up to its contents
                 for r, w in changes.get(n, []):
-                    delta[_freeze_row(r)] += w
-                want = {r: after[r] - before[n][r] for r in set(after) | set(before[n])}
-                if {r: w for r, w in delta.items() if w} != {r: w for r, w in want.items() if w}:
-                    return fail("delta", i, n, f"step() returned {sorted(delta.items(), key=lambda x: _sort_key(x[0]))} "
-                                f"but the view changed by {sorted(want.items(), key=lambda x: _sort_key(x[0]))}")
+                    reported[n][_freeze_row(r)] += w
+                total = {r: w for r, w in reported[n].items() if w}
+                if total != dict(after):
+                    want = {r: w for r in set(after) | set(total) if (w := after[r] - total.get(r, 0))}
+                    return fail("delta", i, n, f"the changes step() reported add up to other rows than the "
+                                f"view holds: missing {sorted(want.items(), key=lambda x: _sort_key(x[0]))}")
+                if list(changes.get(n, [])) != ordered(changes.get(n, [])):
+                    return fail("delta", i, n, "step() returned the changes out of their documented order")
                 before[n] = after
                 f = self._compare(p, n, model, i, fail, after_rows)
                 if f:
@@ -681,13 +724,51 @@ class Harness:
                 return fail("adhoc", i, n, f"the ad-hoc query {v.sql!r} differs from the oracle", missing, extra)
         return None
 
+    def _keyed(self, ops, model):
+        """After a failed step (or in a shrunk stream) the tables are not what the stream was drawn
+        for: an insert of a key a table holds becomes an upsert (with ``upsert``), else is dropped."""
+        if not self.spec.keys:
+            return ops
+        sim = {t: Counter(c) for t, c in model.items()}
+        out = []
+        for sign, t, r in ops:
+            if sign == "+" and self.spec.keys.get(t):
+                key = self._key(t)
+                if any(key(x) == key(r) for x in sim[t]):
+                    if not self.spec.upsert:
+                        continue
+                    sign = "^"
+            if sign == "^":
+                upsert_into(sim[t], r, self._key(t))
+            elif sign == "+" or sim[t][r] > 0:
+                sim[t][r] += 1 if sign == "+" else -1
+                if not sim[t][r]:
+                    del sim[t][r]
+            out.append((sign, t, r))
+        return out
+
+    def _key(self, table):
+        """The key of a row of table (its ``keys`` columns)."""
+        idx = [i for i, c in enumerate(self.tinfo[table].columns) if c.name in self.spec.keys.get(table, ())]
+        return lambda r: tuple(r[i] for i in idx)
+
     def _apply_sql(self, p, sign, table, rows, had):
-        """The same changes as INSERT / DELETE statements: INSERT … VALUES for inserts; a DELETE
-        matching every column for a row whose copies all go (SQL deletes all copies), else p.delete."""
+        """The same changes as statements: INSERT … VALUES for inserts (INSERT OR REPLACE, or ON CONFLICT
+        DO UPDATE, for upserts); a DELETE matching every column for a row whose copies all go (SQL
+        deletes all copies), else p.delete."""
         cols = self.tinfo[table].columns
-        if sign == "+":
-            values = ", ".join("(" + ", ".join(_sql_literal(v) for v in r) + ")" for r in rows)
-            p.execute(f"INSERT INTO {table} VALUES {values}")
+        if sign in "+^":
+            for group in ([rows] if sign == "+" else [[r] for r in rows]):  # an upsert's key once a statement
+                values = ", ".join("(" + ", ".join(_sql_literal(v) for v in r) + ")" for r in group)
+                if sign == "+":
+                    p.execute(f"INSERT INTO {table} VALUES {values}")
+                elif len(had) % 2:
+                    p.execute(f"INSERT OR REPLACE INTO {table} VALUES {values}")
+                else:
+                    keys = ", ".join(self.spec.keys[table])
+                    sets = ", ".join(f"{c.name} = excluded.{c.name}" for c in cols if c.name not in self.spec.keys[table])
+                    action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+                    p.execute(f"INSERT INTO {table} VALUES {values} ON CONFLICT ({keys}) {action}")
             return
         rest = []
         for r, k in Counter(rows).items():
@@ -751,12 +832,21 @@ def _sql_literal(v) -> str:
     if isinstance(v, float):
         return repr(v) if math.isfinite(v) else f"CAST('{v}' AS DOUBLE)"
     if isinstance(v, datetime.datetime):
-        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
+        return f"{'TIMESTAMP' if v.tzinfo is None else 'TIMESTAMPTZ'} '{v.isoformat(sep=' ')}'"
+    if isinstance(v, datetime.timedelta):
+        return f"INTERVAL '{v.days} days {v.seconds * 1_000_000 + v.microseconds} microseconds'"
     if isinstance(v, datetime.date):
         return f"DATE '{v.isoformat()}'"
     if isinstance(v, str):
         return "'" + v.replace("'", "''") + "'"
     raise ValueError(f"no SQL literal for {v!r}")
+
+
+def upsert_into(counter: Counter, row, key) -> None:
+    """A model table after an upsert of row: the rows with its key replaced by it."""
+    for old in [r for r in counter if key(r) == key(row)]:
+        del counter[old]
+    counter[row] += 1
 
 
 def _with(row, i, v):
@@ -954,10 +1044,15 @@ def repro_script(spec: Spec, steps, view: str | None = None) -> str:
         for sign, table, rows in _batches(ops):
             c = model.setdefault(table, Counter())
             for r in rows:
+                if sign == "^":
+                    keys = spec.keys.get(table, ())
+                    cols = [i for i, c in enumerate(Harness(spec).tinfo[table].columns) if c.name in keys]
+                    upsert_into(c, r, lambda row: tuple(row[i] for i in cols))
+                    continue
                 c[r] += 1 if sign == "+" else -1
                 if not c[r]:
                     del c[r]
-            lines.append(f"p.{'insert' if sign == '+' else 'delete'}({table!r}, {rows!r})")
+            lines.append(f"p.{ {'+': 'insert', '-': 'delete', '^': 'upsert'}[sign]}({table!r}, {rows!r})")
         lines.append("p.step()")
     for n, v in views.items():
         if (view is None or n == view) and (v.drop_at is None or v.drop_at >= len(steps)):

@@ -36,6 +36,7 @@ def snapshot(p: Pipeline) -> dict:
 def good_step_works(p: Pipeline) -> None:
     """After an error (and discarding what was queued), a good change goes through every view."""
     p.discard()
+    p.step()  # what DDL before reported (a new view's first rows) is not this step's
     before = snapshot(p)
     p.insert("t", [(7, "z", decimal.Decimal("2.00"))])
     p.insert("u", [(7, datetime.date(2024, 2, 29))])
@@ -88,7 +89,6 @@ SQL_ERRORS = [
     ("CREATE VIEW x AS SELECT a FROM t WHERE b", 1, 40, "a condition must be BOOLEAN, not VARCHAR"),
     ("CREATE VIEW x AS SELECT d + 'x' FROM u", 1, 25, "cannot apply + to DATE and VARCHAR"),
     ("CREATE VIEW x AS SELECT SUM(b) FROM t", 1, 25, "SUM needs a number, not VARCHAR"),
-    ("CREATE VIEW x AS SELECT a FROM t WHERE a = 'x'", 1, 40, "cannot convert 'x' (VARCHAR) to INTEGER"),
     ("CREATE VIEW x AS SELECT a FROM t UNION SELECT b FROM t", 1, 25,
      "column 1 has types INTEGER and VARCHAR that cannot be combined"),
     ("CREATE VIEW x AS SELECT * FROM t UNION SELECT * FROM u", 1, 32,
@@ -185,6 +185,8 @@ def test_drop_then_recreate():
               "CREATE VIEW w AS SELECT t.a, t.b, u.d FROM t JOIN u ON t.a = u.a")
     assert sorted(p.view("v").rows()) == [(1, 2, decimal.Decimal("1.50")), (2, 1, decimal.Decimal("-3.00"))]
     assert p.view("w").rows() == []          # u is new and empty
+    # the re-created views report their first rows with the next step (the delta stream is complete)
+    assert p.step() == {"v": [((1, 2, decimal.Decimal("1.50")), 1), ((2, 1, decimal.Decimal("-3.00")), 1)]}
     good_step_works(p)
 
 
@@ -205,7 +207,7 @@ DATA_ERRORS = [
     (lambda p: p.insert("t", [{"b": "x"}]), "t.a: NULL in a NOT NULL column"),
     (lambda p: p.insert("t", [("one", "x", 1)]), "t.a: 'one' is not a valid INTEGER"),
     (lambda p: p.insert("t", [(1.5, "x", 1)]), "t.a: 1.5 is not a valid INTEGER"),
-    (lambda p: p.insert("t", [(True, "x", 1)]), "t.a: True is not a valid INTEGER"),
+    (lambda p: p.insert("t", [(True, "x", 1)]), "t.a: true is not a valid INTEGER"),
     (lambda p: p.insert("t", [(1, 2, 1)]), "t.b: 2 is not a valid VARCHAR"),
     (lambda p: p.insert("t", [(1, "x", "abc")]), "t.c: 'abc' is not a valid DECIMAL(5,2)"),
     (lambda p: p.insert("t", [(1, "x", 1000)]), "t.c: 1000 does not fit DECIMAL(5,2)"),
@@ -215,13 +217,16 @@ DATA_ERRORS = [
     (lambda p: p.insert("u", [(1, "not a date")]), "u.d: 'not a date' is not a valid DATE"),
     (lambda p: p.insert("u", [(1, "2023-02-29")]), "u.d: '2023-02-29' is not a valid DATE"),
     (lambda p: p.insert("u", [(1, datetime.datetime(2020, 1, 1, 5))]),
-     "u.d: datetime.datetime(2020, 1, 1, 5, 0) is not a valid DATE"),
+     "u.d: '2020-01-01 05:00:00' is not a valid DATE"),
     (lambda p: p.insert("nope", [(1,)]), "unknown table 'nope'"),
+    # a constant that does not convert fails for the rows that reach it (over no rows, no error: DuckDB)
+    (lambda p: p.execute("CREATE VIEW x AS SELECT a FROM t WHERE a = 'x'"),
+     "view x: cannot cast 'x' to an integer; nothing was changed"),
     (lambda p: p.insert("v", [(1, 1, 1)]), "'v': a view (views cannot be changed directly)"),
     (lambda p: p.delete("t", [(5, "x", 1)]),
-     "cannot delete (5, 'x', Decimal('1.00')) from t: the row is not in the table"),
+     "cannot delete (5, 'x', 1.00) from t: the row is not in the table"),
     (lambda p: p.delete("t", [(2, None, -3), (2, None, -3)]),
-     "cannot delete (2, None, Decimal('-3.00')) from t: the row is not in the table (2 copies asked, 1 present)"),
+     "cannot delete (2, NULL, -3.00) from t: the row is not in the table (2 copies asked, 1 present)"),
     (lambda p: p.delete("t", [(1, "x")]), "t: expected 3 values (a, b, c), got 2"),
     pytest.param(lambda p: p.execute("INSERT INTO t VALUES (NULL, 'x', 1)"),
                  "t.a: NULL in a NOT NULL column (line 1, column 23)"),
@@ -283,7 +288,7 @@ def test_division_by_zero_fails_the_step(expr):
     before = snapshot(p)
     with pytest.raises(DataError) as info:
         p.step()
-    assert str(info.value) == "q: division by zero; nothing was changed"
+    assert str(info.value) == "q: division by zero; nothing was changed and the step's queued changes were discarded"
     assert snapshot(p) == before
     good_step_works(p)
     assert 7 in [a for a, _x in p.view("q").rows()]
@@ -298,10 +303,11 @@ def test_float_division_by_zero_is_not_an_error():
 def test_overflow_fails_the_step():
     p = pipeline()
     p.execute("CREATE VIEW q AS SELECT a * 1000000000 AS x FROM t")
+    assert p.step() == {"q": [((1_000_000_000,), 2), ((2_000_000_000,), 1)]}  # its first rows
     p.insert("t", [(3, None, None)])
     before = snapshot(p)
     with pytest.raises(DataError, match=r"^q: integer overflow: 3000000000 does not fit 32-bit integer; "
-                                        r"nothing was changed$"):
+                                        r"nothing was changed and the step's queued changes were discarded$"):
         p.step()
     assert snapshot(p) == before
     p.discard()
@@ -337,7 +343,8 @@ def test_nonterminating_recursion_at_step():
     before = snapshot(p)
     with pytest.raises(DataError) as info:
         p.step()
-    assert str(info.value) == "c: WITH RECURSIVE r did not reach a fixpoint within 50 iterations; nothing was changed"
+    assert str(info.value) == ("c: WITH RECURSIVE r did not reach a fixpoint within 50 iterations; nothing was "
+                               "changed and the step's queued changes were discarded")
     assert snapshot(p) == before
     good_step_works(p)
     assert sorted(p.view("c").rows()) == [(1,), (1,), (2,), (7,)]

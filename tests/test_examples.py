@@ -118,4 +118,4 @@ def test_readme_python_example_runs(capsys):
     assert p.view("revenue").rows() == [("ada", 1, Decimal("5.00")), ("bob", 1, Decimal("12.00"))]
     out = capsys.readouterr().out
     assert out.startswith("views.sql:1:27: unknown column 'nope'\n")
-    assert out.endswith("cannot delete (9, 'zed', Decimal('1.00')) from orders: the row is not in the table\n")
+    assert out.endswith("cannot delete (9, 'zed', 1.00) from orders: the row is not in the table\n")

@@ -24,24 +24,35 @@ from dataclasses import dataclass, field, replace
 
 NUMERIC = ("int", "dec", "float")
 TYPES = ("int", "dec", "float", "str", "bool", "date")
+# timestamps (their literals with UTC offsets), zoned timestamps and intervals: only where a column of
+# the type is in scope (never a random item type), as values, keys, comparisons, CASE and casts
+TEMPORAL = ("ts", "tz", "iv")
 
 # (SQL type, coarse type, weight)
 COLUMN_TYPES = [("INTEGER", "int", 6), ("BIGINT", "int", 1), ("SMALLINT", "int", 1),
                 ("DECIMAL(10,2)", "dec", 2), ("DECIMAL(6,3)", "dec", 1), ("DOUBLE", "float", 2),
-                ("VARCHAR", "str", 5), ("BOOLEAN", "bool", 1), ("DATE", "date", 1)]
+                ("VARCHAR", "str", 5), ("BOOLEAN", "bool", 1), ("DATE", "date", 1),
+                ("TIMESTAMP", "ts", 0.5), ("TIMESTAMPTZ", "tz", 0.5), ("INTERVAL", "iv", 0.5)]
 COLUMN_NAMES = ["a", "b", "x", "y", "s", "v", "name", "amt", "flag", "dt", "id", "grp", "n"]
 KEY_DOMAIN = [0, 1, 2, 3]
 
 _LIT = {
     "int": ["0", "1", "2", "3", "-1", "5", "10"],
     "dec": ["1.5", "0.25", "2.00", "-0.5", "10.01", "CAST(3 AS DECIMAL(4,1))"],
-    "float": ["CAST(0.5 AS DOUBLE)", "CAST(2 AS DOUBLE)", "CAST(-1.25 AS DOUBLE)", "CAST(0 AS DOUBLE)"],
+    "float": ["CAST(0.5 AS DOUBLE)", "CAST(2 AS DOUBLE)", "CAST(-1.25 AS DOUBLE)", "CAST(0 AS DOUBLE)",
+              "CAST('inf' AS DOUBLE)", "CAST('nan' AS DOUBLE)"],
     "str": ["'a'", "'b'", "''", "'ab'", "'A'", "'abc'", "'b_c'", "' a '", "'é'"],
     "bool": ["TRUE", "FALSE"],
     "date": ["DATE '2024-01-01'", "DATE '2024-02-29'", "DATE '2000-06-15'", "DATE '2023-12-31'"],
+    "ts": ["TIMESTAMP '2024-01-01 00:00:00'", "TIMESTAMP '2024-02-29 13:45:10+02'", "TIMESTAMP '2000-06-15T06:30:00Z'",
+           "TIMESTAMP '2023-12-31 23:59:59'"],
+    "tz": ["TIMESTAMPTZ '2024-01-01 02:00:00+02'", "TIMESTAMPTZ '2024-02-29 13:45:10Z'",
+           "TIMESTAMPTZ '2000-06-15 01:00:00-05:30'", "TIMESTAMPTZ '2023-12-31 23:59:59'"],
+    "iv": ["INTERVAL '1 day'", "INTERVAL '5 hours'", "INTERVAL '1 month 3 days'", "INTERVAL '-01:30'",
+           "INTERVAL 0 SECOND"],
 }
 _SQLTYPE = {"int": "INTEGER", "dec": "DECIMAL(10,2)", "float": "DOUBLE", "str": "VARCHAR",
-            "bool": "BOOLEAN", "date": "DATE"}
+            "bool": "BOOLEAN", "date": "DATE", "ts": "TIMESTAMP", "tz": "TIMESTAMPTZ", "iv": "INTERVAL"}
 _LIKE = ["'a%'", "'%b%'", "'_'", "'A%'", "'%'", "'ab'", "'%c'", "'_b%'"]
 
 
@@ -174,7 +185,10 @@ class Gen:
             name = f"t{ti}"
             cols = []
             if self.chance(0.85):
-                cols.append(Col("k", "int", "INTEGER", nullable=self.chance(0.8)))
+                if self.chance(0.2):  # a primary key: the streams collide on it (upserts)
+                    cols.append(Col("k", "int", "INTEGER PRIMARY KEY", nullable=False))
+                else:
+                    cols.append(Col("k", "int", "INTEGER", nullable=self.chance(0.8)))
                 domains[f"{name}.k"] = KEY_DOMAIN
             names = [n for n in COLUMN_NAMES]
             self.r.shuffle(names)
@@ -224,7 +238,7 @@ class Gen:
             self.feat("expr:compare")
             return f"({r.sql} {self.pick(['=', '<>', '<', '>=', '>'])} {self.pick(_LIT[r.ty])})"
         if ty == "str" and self.chance(0.4):
-            other = [r for r in c.refs if r.ty in ("int", "dec", "date")]
+            other = [r for r in c.refs if r.ty in ("int", "dec", "date") + TEMPORAL]
             if other:
                 r = self.pick(other)
                 self.feat(f"expr:cast_{r.ty}_str")
@@ -342,9 +356,21 @@ class Gen:
     def _float(self, c: Ctx, d: int) -> str:
         e = lambda ty="float", cc=None: self.expr(cc or c, ty, d - 1)
         x = self.exact(c)
-        k = self.wpick([("div", 3), ("arith", 3), ("cast", 2), ("fn", 2), ("case", 1),
+        k = self.wpick([("div", 3), ("arith", 3), ("cast", 2), ("fn", 2), ("case", 1), ("nan", 0.7),
                         ("scalar", 1 if self._sub_ok(c) else 0)])
         self.feat("type:double")
+        if k == "nan":
+            # NaN and infinities made by arithmetic, to meet NaN stored in tables (one NaN: DISTINCT,
+            # GROUP BY and joins see them equal)
+            self.feat("expr:nan_arith")
+            f = self.pick(["inf_minus", "zero_inf", "sqrt_neg", "pow_neg"])
+            if f == "inf_minus":
+                return f"({e(cc=x)} * CAST('inf' AS DOUBLE) - CAST('inf' AS DOUBLE))"
+            if f == "zero_inf":
+                return f"(CAST({self.expr(x, 'int', d - 1)} AS DOUBLE) * 0 * CAST('inf' AS DOUBLE))"
+            if f == "sqrt_neg":
+                return f"SQRT({e(cc=x)})"
+            return f"POW({e(cc=x)}, 0.5)"
         if k == "div":
             self.feat("expr:div")
             a, b = self.pick(NUMERIC), self.pick(NUMERIC)
@@ -360,6 +386,9 @@ class Gen:
             self.feat(f"fn:{f.lower()}_double")
             if f == "SQRT":
                 return f"SQRT(ABS({e(cc=x)}))"
+            if f == "ROUND" and self.chance(0.3):
+                self.feat("fn:round_double_digits")
+                return f"ROUND({e(cc=x)}, {self.pick(['2', '3', '-1', '20', '400', '-400'])})"
             if f == "ROUND":
                 return f"ROUND({e(cc=x)}, {self.pick(['0', '1'])})"
             return f"{f}({e(cc=x if f != 'ABS' else None)})"
@@ -445,10 +474,37 @@ class Gen:
         self.feat("fn:greatest")
         return f"{self.pick(['GREATEST', 'LEAST'])}({self.expr(x, 'date', d - 1)}, {self.expr(x, 'date', d - 1)})"
 
+    def _ts(self, c: Ctx, d: int) -> str:
+        return self._temporal(c, d, "ts")
+
+    def _tz(self, c: Ctx, d: int) -> str:
+        return self._temporal(c, d, "tz")
+
+    def _iv(self, c: Ctx, d: int) -> str:
+        return self._temporal(c, d, "iv")
+
+    def _temporal(self, c: Ctx, d: int, ty: str) -> str:
+        """TIMESTAMP (+ an interval), TIMESTAMPTZ, INTERVAL (+, -): CASE, COALESCE, GREATEST, arithmetic."""
+        x = self.exact(c)
+        k = self.wpick([("case", 1), ("coalesce", 1), ("greatest", 1), ("arith", 2 if ty != "tz" else 0)])
+        self.feat(f"type:{ty}")
+        if k == "case":
+            return self.case(x, ty, d)
+        if k == "coalesce":
+            return self.coalesce(x, ty, d)
+        if k == "greatest":
+            self.feat("fn:greatest")
+            return f"{self.pick(['GREATEST', 'LEAST'])}({self.expr(x, ty, d - 1)}, {self.expr(x, ty, d - 1)})"
+        self.feat(f"expr:{ty}_arith")
+        if ty == "ts":
+            return f"({self.expr(x, 'ts', d - 1)} {self.pick(['+', '-'])} {self.expr(x, 'iv', d - 1)})"
+        return f"({self.expr(x, 'iv', d - 1)} {self.pick(['+', '-'])} {self.expr(x, 'iv', d - 1)})"
+
     def _bool(self, c: Ctx, d: int) -> str:
         x = self.exact(c)
         k = self.wpick([("cmp", 8), ("logic", 5), ("not", 1), ("isnull", 2), ("distinct", 1), ("between", 1),
                         ("inlist", 2), ("like", 2 if self._has(c, "str") else 0), ("strfn", 1), ("istrue", 1),
+                        ("collate", 1 if self._has(c, "str") else 0),
                         ("rare", 0.12),
                         ("sub", 6 if self._sub_ok(c) else 0)])
         if k == "cmp":
@@ -456,6 +512,11 @@ class Gen:
             op = self.pick(["=", "<>", "<", "<=", ">", ">="])
             self.feat("expr:compare")
             return f"({self.expr(x, ty, d - 1)} {op} {self.expr(x, ty, d - 1)})"
+        if k == "collate":
+            self.feat("expr:collate_nocase")
+            op = self.pick(["=", "<>", "<", ">="])
+            return (f"({self.expr(x, 'str', d - 1)} COLLATE NOCASE {op} "
+                    f"{self.pick([self.expr(x, 'str', d - 1), self.pick(_LIT['str'])])})")
         if k == "logic":
             op = self.pick(["AND", "OR"])
             return f"({self.expr(x, 'bool', d - 1)} {op} {self.expr(x, 'bool', d - 1)})"
@@ -557,8 +618,8 @@ class Gen:
             opts = [("min", 2), ("max", 2), ("string_agg", 3), ("string_agg_distinct", 1), ("array_agg", 0.1)]
         elif ty == "bool":
             opts = [("bool_and", 1), ("bool_or", 1)]
-        elif ty == "date":
-            opts = [("min", 1), ("max", 1)] if has("date") else []
+        elif ty in ("date",) + TEMPORAL:
+            opts = [("min", 1), ("max", 1)] if has(ty) else []
         opts = [(o, w) for o, w in opts if self.ok("agg:" + o)]
         if not opts:
             return None
@@ -1183,6 +1244,8 @@ def gen_case(seed: int, avoid=frozenset(), max_views: int = 3, attempts: int = 6
     con.execute(ddl)
     for t in tables:
         rows = sample_rows(g.r, t, domains, g.r.randint(6, 14))
+        if keyed_tables(ddl).get(t.name):
+            rows = list({r[0]: r for r in rows}.values())  # one row per primary key
         con.executemany(f"INSERT INTO {t.name} VALUES ({', '.join('?' * len(t.cols))})", rows)
     views: list = []
     retried: dict = {}
@@ -1235,6 +1298,11 @@ def gen_case(seed: int, avoid=frozenset(), max_views: int = 3, attempts: int = 6
     case = Case(seed, ddl, tables, views, domains)
     case.retried = retried
     return case
+
+
+def keyed_tables(ddl: str) -> dict:
+    """{table: (key columns,)} of the tables whose DDL declares a primary key."""
+    return {m.group(1): (m.group(2),) for m in re.finditer(r"CREATE TABLE (\w+)\((\w+) INTEGER PRIMARY KEY", ddl)}
 
 
 def _mentions(sql: str, name: str) -> bool:

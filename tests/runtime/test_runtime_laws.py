@@ -375,6 +375,8 @@ def ref_moment(statistic, i):
         sample = statistic.endswith("samp")
         if n < (2 if sample else 1):
             return None
+        if n == 1:
+            return 0.0  # DuckDB: one value varies by nothing, even inf or NaN (fuzz #48)
         if not all(map(math.isfinite, vs)):
             return NAN  # DuckDB: the moments of inf or NaN are NaN
         xs = [Fraction(v) for v in vs]
