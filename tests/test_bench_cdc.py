@@ -16,4 +16,5 @@ def test_cdc_benchmark_runs(pg_server, tmp_path):  # pg_server: skip (or fail in
     section = json.loads(out.read_text())["cdc"]
     assert section["mode"] == "smoke"
     assert section["latency"]["n"] == cdc.LATENCY_TX["smoke"]
-    assert section["orders_at_end"] == cdc.SIZES["smoke"] + cdc.LATENCY_TX["smoke"] + cdc.THROUGHPUT_ROWS["smoke"]
+    assert section["orders_at_end"] == cdc.SIZES["smoke"] + cdc.LATENCY_TX["smoke"] + 2 * cdc.THROUGHPUT_ROWS["smoke"]
+    assert section["catch_up"]["rows"] == cdc.THROUGHPUT_ROWS["smoke"]
