@@ -1,0 +1,1 @@
+"""DuckDB's SQL test files run through deltasql (see runner.py)."""
