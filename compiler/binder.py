@@ -373,6 +373,8 @@ class QueryBinder(SubqueryMixin):
         the left side (domain included) with NULLs, the right side carries the domain too and the
         result's domain is taken from the preserved side."""
         side = (j.args.get("side") or "").upper()
+        if (j.args.get("kind") or "").upper() in ("SEMI", "ANTI"):
+            return self.semi_join(rel, j)
         if isinstance(j.this, exp.Lateral):
             if side in ("RIGHT", "FULL"):
                 raise self.error(j, f"{side} JOIN LATERAL is not supported (the lateral side reads the left)")
@@ -452,6 +454,22 @@ class QueryBinder(SubqueryMixin):
                                  "inequality (>=, >, <=, <) between a left and a right expression")
         plan = P.AsofJoin(rel.plan, right.plan, "left" if side == "LEFT" else "inner", lk, rk, safe, *inequality)
         return Rel(plan, scope, dict(rel.ast_map))
+
+    def semi_join(self, rel: Rel, j: exp.Join) -> Rel:
+        """rel SEMI JOIN item ON c: the rows of rel for which some row of item satisfies c, each
+        once (ANTI: for which none does); item's columns stay out of scope.  It is
+        rel WHERE [NOT] EXISTS (SELECT 1 FROM item WHERE c), and binds as that (subqueries.py)."""
+        kind = j.args["kind"].upper()
+        if isinstance(j.this, exp.Lateral) or j.args.get("side"):
+            raise self.error(j, f"{j.args.get('side') or 'LATERAL'} {kind} JOIN is not supported")
+        on = j.args.get("on")
+        if on is None:
+            raise self.error(j, f"{kind} JOIN needs an ON or USING condition")
+        sub = exp.Select(expressions=[exp.Literal.number(1)], from_=exp.From(this=j.this.copy()),
+                         where=exp.Where(this=on.copy()))
+        test = exp.Exists(this=sub)
+        self.where_subquery(exp.Not(this=test) if kind == "ANTI" else test, rel)
+        return rel
 
     # -- WHERE ----------------------------------------------------------------------------------
     def where(self, node, rel: Rel) -> None:

@@ -21,6 +21,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
+from . import constructs
 from .dialect import get_dialect
 from .errors import CompileError
 
@@ -212,6 +213,8 @@ def normalize_forms(query: exp.Expression) -> None:
         if isinstance(field, exp.Column) and not field.table:
             node.set("field", None)
             node.set("query", exp.Subquery(this=exp.select("*").from_(exp.to_table(field.name))))
+    for w in list(query.find_all(exp.Window)):
+        _window_argument_order(w)
     for cte in query.find_all(exp.CTE):
         alias = cte.args.get("alias")
         body = cte.this
@@ -222,6 +225,35 @@ def normalize_forms(query: exp.Expression) -> None:
             c = o.this
             if isinstance(c, exp.Column) and not c.table and c.name in names:
                 o.set("this", exp.Literal.number(names.index(c.name) + 1))
+
+
+_RANKING = (exp.RowNumber, exp.Rank, exp.PercentRank, exp.CumeDist, exp.Ntile, exp.Lag, exp.Lead)
+_FRAMED_VALUES = (exp.FirstValue, exp.LastValue, exp.NthValue)
+
+
+def _window_argument_order(w: exp.Window) -> None:
+    """f(… ORDER BY k) OVER (PARTITION BY p), DuckDB's ORDER BY argument of a window function, is
+    f(…) OVER (PARTITION BY p ORDER BY k) when the OVER has no ORDER BY and no frame: the function
+    then sees the whole partition, in k's order (FIRST_VALUE / LAST_VALUE / NTH_VALUE with the whole
+    partition as their frame).  With an ORDER BY in the OVER, DuckDB orders each row's frame by k
+    instead: left as written, which the binder refuses.  Aggregates keep their ORDER BY (agg_call)."""
+    f = w.this
+    if not isinstance(f, _RANKING + _FRAMED_VALUES):
+        return
+    found = [(k, v) for k, v in f.args.items() if isinstance(v, exp.Order)]
+    found += [(k, v[0]) for k, v in f.args.items() if isinstance(v, list) and len(v) == 1 and isinstance(v[0], exp.Order)]
+    if len(found) != 1 or any(w.args.get(k) is not None for k in ("order", "spec", "alias")):
+        return
+    key, order = found[0]
+    inner = order.this
+    if isinstance(f.args[key], list):
+        f.set(key, [inner] if inner is not None else [])
+    else:
+        f.set(key, inner)
+    w.set("order", exp.Order(expressions=order.expressions))
+    if isinstance(f, _FRAMED_VALUES):
+        w.set("spec", exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                     end="UNBOUNDED", end_side="FOLLOWING"))
 
 
 def name_projections(select: exp.Expression, dialect: str) -> None:
@@ -277,6 +309,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     _canonical_quotes(query, dialect)
     if get_dialect(dialect).duplicate_names_ambiguous:
         _refuse_ambiguous_names(query, sql)
+    constructs.check(query, sql)
     return query
 
 

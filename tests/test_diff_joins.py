@@ -1,5 +1,5 @@
 """Differential tests of inner joins (inner, cross, USING, NATURAL, self, comma, non-equi, subqueries in FROM,
-WITH, VALUES, views over views) against DuckDB."""
+WITH, VALUES, views over views) and SEMI / ANTI joins against DuckDB."""
 
 import pytest
 from hypothesis import given
@@ -49,6 +49,17 @@ SPECS = {
                     "ON r.k = v.k",
         "v_values_only": "SELECT * FROM (VALUES (1, 'x'), (2, 'y'), (2, 'y')) AS v(a, b) WHERE a > 1",
         "v_with_twice": "WITH x AS (SELECT k, a FROM r) SELECT x1.a, x2.a AS a2 FROM x x1 JOIN x x2 ON x1.k = x2.a",
+    }),
+    "semi_anti": spec({  # DuckDB's SEMI / ANTI JOIN: [NOT] EXISTS over the right side, its columns unseen
+        "v_semi": "SELECT * FROM r SEMI JOIN u ON r.k = u.k",
+        "v_anti": "SELECT * FROM r ANTI JOIN u ON r.k = u.k",
+        "v_semi_using": "SELECT k, a FROM r SEMI JOIN u USING (k)",
+        "v_anti_residual": "SELECT r.a, r.s FROM r ANTI JOIN u ON r.k = u.k AND u.b > r.a",
+        "v_semi_nonequi": "SELECT r.k, r.a FROM r SEMI JOIN u ON r.a < u.b",
+        "v_semi_not_distinct": "SELECT r.s FROM r SEMI JOIN u ON r.s IS NOT DISTINCT FROM u.s",
+        "v_semi_then_join": "SELECT r.k, w.c FROM r SEMI JOIN u ON r.k = u.k JOIN w ON w.k = r.k",
+        "v_anti_grouped": "SELECT r.k, COUNT(*) AS n FROM r ANTI JOIN w ON r.k = w.k GROUP BY r.k",
+        "v_semi_left": "SELECT r.k, u.b FROM r SEMI JOIN w ON w.k = r.k LEFT JOIN u ON u.k = r.k",
     }),
     "views_over_views": spec({
         "base": "SELECT r.k, r.a, u.b FROM r JOIN u ON r.k = u.k",

@@ -81,6 +81,14 @@ SPECS = {
         "v_hours": "SELECT id, COUNT(*) OVER (ORDER BY ts RANGE BETWEEN INTERVAL 12 HOUR PRECEDING AND "
                    "INTERVAL 1 YEAR FOLLOWING) AS n FROM t",
     }, domains={"id": list(range(16))}, keys={"t": ("id",)}),
+    "argument_order": spec({  # DuckDB's f(… ORDER BY k) OVER (PARTITION BY p): the partition in k's order
+        "v_rank_args": "SELECT id, ROW_NUMBER(ORDER BY x DESC, id) OVER (PARTITION BY g) AS rn, "
+                       "RANK(ORDER BY x) OVER () AS rk, CUME_DIST(ORDER BY id DESC) OVER (PARTITION BY g) AS cd FROM t",
+        "v_value_args": "SELECT id, FIRST_VALUE(id ORDER BY x DESC NULLS LAST, id) OVER (PARTITION BY g) AS fv, "
+                        "LAST_VALUE(x ORDER BY id) OVER (PARTITION BY g) AS lv, "
+                        "LAG(x, 1, -1 ORDER BY id) OVER () AS lg, NTILE(3 ORDER BY id) OVER (PARTITION BY g) AS nt FROM t",
+        "v_qualify_args": "SELECT id, g FROM t QUALIFY RANK(ORDER BY x NULLS FIRST) OVER (PARTITION BY g) <= 2",
+    }),
     "named_windows": spec({  # WINDOW w AS (…), OVER w and OVER (w …)
         "v_named": "SELECT id, SUM(x) OVER w AS s, RANK() OVER (w ORDER BY x) AS rk FROM t WINDOW w AS (PARTITION BY g)",
         "v_chain": "SELECT id, SUM(x) OVER w2 AS rs, COUNT(*) OVER (w2 ROWS 1 PRECEDING) AS n FROM t "

@@ -1,0 +1,305 @@
+"""Structural refusal: the sqlglot constructs the binder accepts, argument by argument.
+
+Law: a query reaches the binder only if every node of its qualified tree is of a class listed in
+ACCEPTED, and every argument the node carries (not None, not empty, not False) is one its entry
+lists, with a value the entry allows.  Anything else — a node type the binder has no rule for, a
+join kind, a modifier, an ORDER BY inside a function call, a clause of a CTE — is a CompileError
+naming the construct at its line:column.  So SQL that sqlglot parses and the binder would not read
+is refused, never silently dropped; and a sqlglot upgrade that adds a node or an argument makes the
+new thing refused until a rule reads it (tests/test_constructs.py walks every class sqlglot has).
+
+An entry maps an argument to ``ANY`` (every value is read) or to the values it may hold (strings
+compared case-insensitively).  Entries are grouped by the binder rule that reads them; when a rule
+starts reading a new argument, its entry here says so in the same change.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from .errors import CompileError
+
+ANY = object()
+
+
+def _a(*names, **valued) -> dict:
+    out = {n: ANY for n in names}
+    for k, v in valued.items():
+        out[k] = v
+    return out
+
+
+_BINARY = _a("this", "expression")
+_UNARY = _a("this")
+_FUNCTION = _a("this", "expressions")
+
+# -- query structure (binder.py, recursion.py, subqueries.py, frontend.py) ---------------------------
+_QUERY = {
+    exp.Select: _a("with_", "expressions", "distinct", "from_", "joins", "where", "group", "having",
+                   "qualify", "windows", "order", "limit", "offset"),
+    exp.Union: _a("with_", "this", "expression", "distinct", "by_name", "order", "limit", "offset"),
+    exp.Except: _a("with_", "this", "expression", "distinct", "order", "limit", "offset"),
+    exp.Intersect: _a("with_", "this", "expression", "distinct", "order", "limit", "offset"),
+    exp.Subquery: _a("this", "alias", "with_", "order", "limit", "offset"),
+    exp.Values: _a("expressions", "alias"),
+    exp.With: _a("expressions", "recursive"),
+    exp.CTE: _a("this", "alias", "materialized"),
+    exp.From: _UNARY,
+    exp.Join: _a("this", "on", "using", side=("LEFT", "RIGHT", "FULL"),
+                 kind=("INNER", "OUTER", "CROSS", "SEMI", "ANTI"), method=("ASOF",)),
+    exp.Lateral: _a("this", "alias", "view", cross_apply=(False,)),
+    exp.Table: _a("this", "alias"),
+    exp.TableAlias: _a("this", "columns"),
+    exp.Where: _UNARY,
+    exp.Having: _UNARY,
+    exp.Qualify: _UNARY,
+    exp.Group: _a("expressions", "all"),
+    exp.Rollup: _a("expressions"),
+    exp.Cube: _a("expressions"),
+    exp.GroupingSets: _a("expressions"),
+    exp.Grouping: _a("expressions"),
+    # ORDER BY inside a call, f(x ORDER BY y), is Order(this=x): read for an aggregate (agg_call)
+    exp.Order: _a("expressions", this=lambda node: is_aggregate_call(node.parent)),
+    exp.Ordered: _a("this", "desc", "nulls_first"),
+    exp.Limit: _a("expression"),
+    exp.Offset: _a("expression"),
+    exp.Fetch: _a("count", direction=("FIRST", "NEXT")),
+    exp.Distinct: _a("expressions", "on"),
+    exp.Star: {},
+    exp.Alias: _a("this", "alias"),
+    exp.Column: _a("this", "table"),
+    exp.Identifier: _a("this", "quoted"),
+    exp.Window: _a("this", "partition_by", "order", "spec", "alias", over=("OVER", "WINDOW")),
+    exp.WindowSpec: _a("kind", "start", "start_side", "end", "end_side"),
+    exp.Filter: _BINARY,
+    exp.WithinGroup: _BINARY,
+    exp.Exists: _UNARY,
+    exp.Any: _UNARY,
+    exp.All: _UNARY,
+    exp.In: _a("this", "expressions", "query", "field"),
+    exp.Tuple: _a("expressions"),
+}
+
+# -- expressions (bind_expr.py: ExprBinder._<Class>) -------------------------------------------------
+_EXPRESSIONS = {
+    exp.Literal: _a("this", "is_string"),
+    exp.HexString: _a("this", "is_integer"),
+    exp.Null: {},
+    exp.Boolean: _UNARY,
+    exp.Paren: _UNARY,
+    exp.Placeholder: _a("this"),
+    exp.Neg: _UNARY,
+    exp.Not: _UNARY,
+    exp.Add: _BINARY, exp.Sub: _BINARY, exp.Mul: _BINARY, exp.Div: _a("this", "expression", "typed", "safe"),
+    exp.IntDiv: _BINARY, exp.Mod: _BINARY, exp.Pow: _BINARY,
+    exp.BitwiseAnd: _BINARY, exp.BitwiseOr: _BINARY, exp.BitwiseXor: _BINARY, exp.BitwiseNot: _UNARY,
+    exp.BitwiseLeftShift: _BINARY, exp.BitwiseRightShift: _BINARY,
+    exp.EQ: _BINARY, exp.NEQ: _BINARY, exp.LT: _BINARY, exp.LTE: _BINARY, exp.GT: _BINARY, exp.GTE: _BINARY,
+    exp.NullSafeEQ: _BINARY, exp.NullSafeNEQ: _BINARY, exp.Is: _BINARY,
+    exp.And: _BINARY, exp.Or: _BINARY, exp.Xor: _BINARY,
+    exp.Between: _a("this", "low", "high", "symmetric"),
+    exp.Like: _a("this", "expression", "negate"), exp.ILike: _a("this", "expression", "negate"),
+    exp.Escape: _BINARY,
+    exp.Glob: _BINARY, exp.SimilarTo: _BINARY,
+    exp.RegexpLike: _a("this", "expression", "flag"), exp.RegexpILike: _a("this", "expression", "flag"),
+    exp.RegexpFullMatch: _a("this", "expression", "options"),
+    exp.RegexpExtract: _a("this", "expression", "position", "occurrence", "parameters", "group"),
+    exp.RegexpReplace: _a("this", "expression", "replacement", "position", "occurrence", "modifiers"),
+    exp.Case: _a("this", "ifs", "default"), exp.If: _a("this", "true", "false"),
+    exp.Coalesce: _a("this", "expressions"), exp.Nullif: _BINARY,
+    exp.Greatest: _a("this", "expressions"), exp.Least: _a("this", "expressions"),
+    exp.Cast: _a("this", "to"), exp.TryCast: _a("this", "to", "safe"),
+    exp.DataType: _a("this", "expressions", "nested"), exp.DataTypeParam: _a("this"),
+    exp.Interval: _a("this", "unit"), exp.Var: _UNARY,
+    exp.DPipe: _a("this", "expression", "safe"), exp.Concat: _a("expressions", "safe", "coalesce"),
+    exp.ConcatWs: _a("expressions"),
+    exp.Length: _a("this", "binary"), exp.Upper: _UNARY, exp.Lower: _UNARY,
+    exp.Substring: _a("this", "start", "length"), exp.Trim: _a("this", "expression", "position"),
+    exp.Replace: _a("this", "expression", "replacement"), exp.StrPosition: _a("this", "substr", "position"),
+    exp.Left: _BINARY, exp.Right: _BINARY, exp.Reverse: _UNARY, exp.Repeat: _a("this", "times"),
+    exp.Contains: _BINARY, exp.StartsWith: _BINARY, exp.EndsWith: _BINARY,
+    exp.Pad: _a("this", "expression", "fill_pattern", "is_left"),
+    exp.SplitPart: _a("this", "delimiter", "part_index"), exp.Translate: _a("this", "from_", "to"),
+    exp.MD5: _UNARY, exp.SHA: _UNARY, exp.SHA2: _a("this", "length"), exp.Ascii: _UNARY,
+    exp.Chr: _a("expressions"),
+    exp.Bracket: _a("this", "expressions", "offset", "safe"),
+    exp.Collate: _BINARY,
+    exp.Abs: _UNARY, exp.Sign: _UNARY, exp.Sqrt: _UNARY, exp.Floor: _a("this", "decimals"),
+    exp.Ceil: _a("this", "decimals"), exp.Trunc: _a("this", "decimals"), exp.Ln: _UNARY,
+    exp.Log: _BINARY, exp.Exp: _UNARY, exp.Pi: {},
+    exp.Round: _a("this", "decimals"),
+    exp.Extract: _BINARY,
+    exp.TimestampTrunc: _a("this", "unit"), exp.DateTrunc: _a("unit", "this"),
+    exp.DateDiff: _a("this", "expression", "unit"), exp.DateAdd: _a("this", "expression", "unit"),
+    exp.CurrentDate: _UNARY, exp.CurrentTime: _UNARY, exp.CurrentTimestamp: _a("this", "sysdate"),
+    exp.Rand: _a("this"), exp.DayOfMonth: _UNARY, exp.WeekOfYear: _UNARY,
+    exp.Dayname: _UNARY, exp.Monthname: _UNARY, exp.LastDay: _UNARY,
+    exp.DateFromParts: _a("year", "month", "day"), exp.TimeToUnix: _UNARY,
+    exp.Year: _UNARY, exp.Month: _UNARY, exp.Day: _UNARY, exp.Hour: _UNARY, exp.Minute: _UNARY,
+    exp.Second: _UNARY, exp.Quarter: _UNARY, exp.Week: _a("this", "mode"), exp.DayOfWeek: _UNARY,
+    exp.DayOfWeekIso: _UNARY, exp.DayOfYear: _UNARY,
+    exp.Typeof: _UNARY, exp.Uuid: _a("this", "name"),
+    exp.TimeToStr: _a("this", "format"),
+    exp.Anonymous: _FUNCTION,
+    exp.Subquery: _QUERY[exp.Subquery],
+}
+
+# -- aggregates (binder.agg_call / more_agg_call) and window functions (binder.window_call) -----------
+_AGGREGATES = {
+    exp.Count: _a("this", "expressions", "big_int"), exp.Sum: _UNARY, exp.Avg: _UNARY,
+    exp.Min: _a("this", "expressions"), exp.Max: _a("this", "expressions"),
+    exp.LogicalAnd: _UNARY, exp.LogicalOr: _UNARY, exp.GroupConcat: _a("this", "separator"),
+    exp.Stddev: _UNARY, exp.StddevSamp: _UNARY, exp.StddevPop: _UNARY, exp.Variance: _UNARY,
+    exp.VariancePop: _UNARY, exp.Median: _UNARY,
+    exp.ArgMax: _a("this", "expression"), exp.ArgMin: _a("this", "expression"),
+    exp.PercentileCont: _BINARY, exp.PercentileDisc: _BINARY, exp.Quantile: _a("this", "quantile"),
+    exp.BitwiseAndAgg: _UNARY, exp.BitwiseOrAgg: _UNARY, exp.BitwiseXorAgg: _UNARY, exp.CountIf: _UNARY,
+    exp.Corr: _BINARY, exp.CovarPop: _BINARY, exp.CovarSamp: _BINARY, exp.RegrSlope: _BINARY,
+    exp.RegrIntercept: _BINARY, exp.RegrR2: _BINARY, exp.RegrCount: _BINARY, exp.RegrAvgx: _BINARY,
+    exp.RegrAvgy: _BINARY, exp.RegrSxx: _BINARY, exp.RegrSyy: _BINARY, exp.RegrSxy: _BINARY,
+    exp.Skewness: _UNARY, exp.Kurtosis: _UNARY,
+    # refused by the binder with a reason of their own (not deterministic, approximate, lists)
+    exp.AnyValue: _UNARY, exp.First: _UNARY, exp.Last: _UNARY, exp.ApproxDistinct: _a("this", "accuracy"),
+    exp.ApproxQuantile: _a("this", "quantile", "accuracy", "weight"), exp.Mode: _UNARY,
+    exp.ArrayAgg: _UNARY,
+}
+_WINDOW_FUNCTIONS = {
+    exp.RowNumber: {}, exp.Rank: {}, exp.DenseRank: {}, exp.PercentRank: {}, exp.CumeDist: {},
+    exp.Ntile: _UNARY, exp.Lag: _a("this", "offset", "default"), exp.Lead: _a("this", "offset", "default"),
+    exp.FirstValue: _UNARY, exp.LastValue: _UNARY, exp.NthValue: _a("this", "offset"),
+}
+
+ACCEPTED: dict[type, dict] = {**_QUERY, **_EXPRESSIONS, **_AGGREGATES, **_WINDOW_FUNCTIONS}
+
+
+def _present(v) -> bool:
+    return v is not None and v is not False and v != [] and v != ""
+
+
+def is_aggregate_call(node) -> bool:
+    """An aggregate function call (the ORDER BY and DISTINCT inside it are the binder's to read)."""
+    from .bind_expr import is_aggregate
+    return node is not None and is_aggregate(node)
+
+
+def _allowed(spec, v, node=None) -> bool:
+    if spec is ANY:
+        return True
+    if callable(spec):
+        return bool(spec(node))
+    if isinstance(v, exp.Expression):
+        v = v.name if isinstance(v, (exp.Var, exp.Identifier)) else v.sql()
+    if isinstance(v, str):
+        return v.upper() in {s.upper() for s in spec if isinstance(s, str)}
+    return v in spec
+
+
+def describe(node: exp.Expression, arg: str | None = None, value=None, sql: str = "") -> str:
+    """The construct in SQL words: what the user wrote, as far as it can be told."""
+    what = _NAMES.get(type(node)) or type(node).__name__
+    if isinstance(node, exp.Func) and type(node) not in _NAMES:
+        what = f"{_function_name(node, sql)}()"
+    if arg is None:
+        return what
+    if isinstance(value, exp.Order) or (isinstance(value, list) and value and isinstance(value[0], exp.Order)):
+        if isinstance(node.parent, exp.Window) and node.parent.args.get("order") is not None:
+            return f"ORDER BY inside {what} together with an ORDER BY in its OVER"
+        return f"ORDER BY inside {what}"
+    words = _ARG_WORDS.get((type(node), arg)) or _ARG_WORDS.get((None, arg)) or arg.rstrip("_").replace("_", " ").upper()
+    if isinstance(value, exp.Expression) and not isinstance(value, (exp.Var, exp.Identifier)):
+        value = None
+    if isinstance(value, (exp.Var, exp.Identifier)):
+        value = value.name
+    if isinstance(value, str) and value:
+        words = f"{value.upper()} {words}" if (type(node), arg) in _VALUE_FIRST else f"{words} {value.upper()}"
+    return f"{words} in {what}" if (type(node), arg) not in _VALUE_FIRST else words
+
+
+def _function_name(node: exp.Func, sql: str) -> str:
+    """A function's name as written (sqlglot renames some: UNNEST is EXPLODE, LIST is ARRAY_AGG)."""
+    from .frontend import token_span
+    span = token_span(node) if sql else None
+    if span is not None:
+        m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?:DISTINCT\s+)?$", sql[:span[0]], re.I)
+        if m:
+            return m.group(1).upper()
+        m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", sql[span[0]:])
+        if m:
+            return m.group(1).upper()
+    return node.sql_name() if not isinstance(node, exp.Anonymous) else node.name.upper()
+
+
+_NAMES = {exp.Join: "JOIN", exp.Select: "SELECT", exp.CTE: "WITH", exp.With: "WITH", exp.Table: "a FROM item",
+          exp.Window: "OVER", exp.WindowSpec: "a window frame", exp.Ordered: "ORDER BY", exp.Cast: "CAST",
+          exp.Column: "a column", exp.Union: "UNION", exp.Except: "EXCEPT", exp.Intersect: "INTERSECT",
+          exp.Lateral: "LATERAL", exp.Subquery: "a subquery", exp.Values: "VALUES", exp.Group: "GROUP BY",
+          exp.Limit: "LIMIT", exp.Fetch: "FETCH", exp.Distinct: "DISTINCT", exp.IgnoreNulls: "IGNORE NULLS",
+          exp.RespectNulls: "RESPECT NULLS", exp.Order: "ORDER BY", exp.Unnest: "UNNEST",
+          exp.Pivot: "PIVOT", exp.Lambda: "a lambda (->)", exp.Struct: "a STRUCT value",
+          exp.Array: "a list value", exp.PropertyEQ: "a named argument (:=)", exp.Dot: "a field access (.)",
+          exp.TableSample: "TABLESAMPLE", exp.Kwarg: "a named argument (=>)", exp.Parameter: "a parameter",
+          exp.SessionParameter: "a session parameter", exp.Nearest: "NEAREST"}
+_ARG_WORDS = {(exp.Join, "kind"): "JOIN", (exp.Join, "side"): "JOIN", (exp.Join, "method"): "JOIN",
+              (exp.Join, "match_condition"): "ASOF JOIN … MATCH_CONDITION", (exp.Join, "nearest"): "NEAREST",
+              (exp.CTE, "key_expressions"): "USING KEY", (exp.With, "search"): "SEARCH",
+              (exp.With, "cycle"): "CYCLE", (exp.Ordered, "with_fill"): "WITH FILL",
+              (exp.WindowSpec, "exclude"): "EXCLUDE", (exp.Window, "first"): "FIRST/LAST",
+              (None, "this"): "the argument", (None, "expressions"): "the arguments",
+              (None, "sample"): "TABLESAMPLE", (None, "pivots"): "PIVOT", (None, "laterals"): "LATERAL VIEW",
+              (None, "connect"): "CONNECT BY", (None, "into"): "SELECT INTO", (None, "format"): "FORMAT",
+              (None, "ordinality"): "WITH ORDINALITY", (None, "locks"): "FOR UPDATE",
+              (None, "settings"): "SETTINGS", (None, "exclude"): "EXCLUDE", (None, "replace"): "REPLACE",
+              (None, "rename"): "RENAME", (None, "except_"): "EXCLUDE", (None, "db"): "a schema name",
+              (None, "catalog"): "a catalog name", (None, "version"): "AT / FOR SYSTEM_TIME",
+              (None, "collate"): "COLLATE", (None, "zone"): "a time zone"}
+_VALUE_FIRST = {(exp.Join, "kind"), (exp.Join, "side"), (exp.Join, "method")}
+
+
+def refusal(node: exp.Expression, sql: str = ""):
+    """(node to point at, message) when the node or one of its arguments is not accepted, else None."""
+    spec = ACCEPTED.get(type(node))
+    if spec is None:
+        return node, f"{describe(node, sql=sql)} is not supported"
+    for arg, v in node.args.items():
+        if not _present(v):
+            continue
+        allowed = spec.get(arg)
+        if allowed is None:
+            where = v if isinstance(v, exp.Expression) else (v[0] if isinstance(v, list) and v and
+                                                           isinstance(v[0], exp.Expression) else node)
+            return where, f"{describe(node, arg, v, sql)} is not supported"
+        if not _allowed(allowed, v, node):
+            if isinstance(node, exp.Order) and arg == "this":  # f(x ORDER BY y) for a function f
+                return node, f"ORDER BY inside {describe(node.parent, sql=sql) if node.parent else 'a call'} is not supported"
+            return node, f"{describe(node, arg, v, sql)} is not supported"
+    return None
+
+
+def check(tree: exp.Expression, sql: str) -> None:
+    """Raise a CompileError at the first construct of tree (in source order) that is not accepted."""
+    from .frontend import position  # (frontend imports this module)
+    for node in tree.walk(bfs=False):
+        found = refusal(node, sql)
+        if _RECORD:
+            _record(node)
+            continue
+        if found is not None:
+            at, message = found
+            line, col = position(at, sql)
+            raise CompileError(message, line, col, sql)
+
+
+import os  # noqa: E402
+
+_RECORD = os.environ.get("DELTASQL_CONSTRUCTS_RECORD")
+
+
+def _record(node) -> None:
+    with open(_RECORD, "a") as f:
+        f.write(f"{type(node).__name__}\t-\n")
+        for arg, v in node.args.items():
+            if _present(v):
+                shown = v if isinstance(v, (str, bool)) else ""
+                f.write(f"{type(node).__name__}\t{arg}\t{shown}\n")

@@ -1,0 +1,103 @@
+"""Structural refusal (compiler/constructs.py): every node type and argument sqlglot can produce is
+either read by a binder rule or refused with a CompileError at its position — never dropped."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from deltasql import CompileError, Pipeline
+from deltasql.compiler import constructs
+from deltasql.compiler.bind_expr import ExprBinder
+from deltasql.compiler.constructs import ACCEPTED, ANY, refusal
+
+ALL_CLASSES = sorted({c for c in vars(exp).values() if isinstance(c, type) and issubclass(c, exp.Expression)},
+                     key=lambda c: c.__name__)
+
+
+def _dummy(cls):
+    """An instance of cls with no arguments (sqlglot does not validate on construction)."""
+    return cls()
+
+
+def test_entries_name_real_arguments():
+    """An entry that names an argument sqlglot does not have would accept nothing: after an upgrade
+    renames an argument, this fails instead of the renamed one being refused everywhere."""
+    for cls, spec in ACCEPTED.items():
+        unknown = set(spec) - set(cls.arg_types)
+        assert not unknown, f"{cls.__name__}: {sorted(unknown)} are not arguments of it in this sqlglot"
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES, ids=lambda c: c.__name__)
+def test_every_node_type_and_argument_is_handled_or_refused(cls):
+    """For every class sqlglot defines: a node of a class without an entry is refused; for a class
+    with one, each argument it does not list is refused when present, and each listed one passes."""
+    node = _dummy(cls)
+    spec = ACCEPTED.get(cls)
+    if spec is None:
+        found = refusal(node)
+        assert found is not None and "is not supported" in found[1]
+        return
+    assert refusal(node) is None
+    for arg in cls.arg_types:
+        probe = _dummy(cls)
+        value = exp.Literal.number(1) if spec.get(arg, ANY) is ANY else next(iter(spec[arg]))
+        probe.set(arg, value)
+        found = refusal(probe)
+        if arg in spec:
+            assert found is None, f"{cls.__name__}.{arg} is listed but refused: {found}"
+        else:
+            assert found is not None and "not supported" in found[1], f"{cls.__name__}.{arg} passes unlisted"
+
+
+def test_expression_rules_and_entries_agree():
+    """Each ExprBinder rule _<Class> has an entry for its class, so a rule added without saying which
+    arguments it reads is caught here."""
+    missing = []
+    for name, _ in inspect.getmembers(ExprBinder, predicate=inspect.isfunction):
+        if name.startswith("_") and not name.startswith("__") and name[1:2].isupper():
+            cls = getattr(exp, name[1:], None)
+            if cls is not None and cls not in ACCEPTED:
+                missing.append(name[1:])
+    assert not missing, f"ExprBinder rules without an entry in constructs.ACCEPTED: {missing}"
+
+
+# constructs sqlglot parses that the binder used to drop silently (issue 21), each refused at its position
+REFUSED = [
+    ("SELECT * FROM a JOIN b ON a.x = b.x AND b.y > 1 WHERE a.x > 0 ORDER BY a.x LIMIT 1 WITH TIES", None),
+    ("SELECT t.x FROM a AS t POSITIONAL JOIN b", "POSITIONAL JOIN"),
+    ("SELECT a.x FROM a ASOF JOIN b ON a.x >= b.x", "ASOF JOIN"),
+    ("SELECT x FROM a ORDER BY x WITH FILL", None),
+    ("SELECT SUM(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE CURRENT ROW) FROM a",
+     "EXCLUDE"),
+]
+
+
+def _pipeline():
+    p = Pipeline()
+    p.execute("CREATE TABLE a(x INT, y INT); CREATE TABLE b(x INT, y INT)")
+    return p
+
+
+@pytest.mark.parametrize("sql,words", [r for r in REFUSED if r[1]])
+def test_refused_constructs_name_themselves(sql, words):
+    with pytest.raises(CompileError) as e:
+        _pipeline().execute(f"CREATE VIEW v AS {sql}")
+    assert words in e.value.message and e.value.line == 1 and e.value.col is not None
+
+
+def test_refusal_points_at_the_construct():
+    p = _pipeline()
+    with pytest.raises(CompileError) as e:
+        p.execute("CREATE VIEW v AS\n  SELECT a.x\n  FROM a ASOF JOIN b ON a.x >= b.x")
+    assert e.value.line == 3 and "ASOF JOIN" in e.value.message
+
+
+def test_check_walks_parsed_trees_of_each_dialect():
+    """The check works on trees of every supported dialect (a smoke test of the walk)."""
+    for dialect in ("duckdb", "postgres", "sqlite"):
+        tree = sqlglot.parse_one("SELECT a, COUNT(*) FROM t WHERE a > 1 GROUP BY a", read=dialect)
+        constructs.check(tree, "")
