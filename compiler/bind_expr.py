@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import re
 
 from sqlglot import exp
 
@@ -19,7 +20,7 @@ from ..sqllib.errors import DataError
 from ..sqllib.interval_text import cast_interval
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
-from .frontend import using_binding
+from .frontend import token_span, using_binding
 from .types import (show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP, TIMESTAMPTZ,
                     TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
 
@@ -600,7 +601,10 @@ class ExprBinder:
         if not (isinstance(esc, exp.Literal) and esc.is_string and len(esc.this) == 1):
             raise self.error(esc, "ESCAPE must be a one-character string literal")
         ci = isinstance(inner, exp.ILike) or (isinstance(inner, exp.Like) and self.dialect.like_case_insensitive)
-        return self.like(inner, ci, esc.this)
+        out = self.like(inner, ci, esc.this)
+        if inner.args.get("negate") and not _quantified(inner):  # x NOT LIKE p ESCAPE e: Escape(Like(negate))
+            out = not_(out)
+        return out
 
     def like(self, node, case_insensitive, escape=None):
         if node.args.get("escape") is not None:
@@ -1022,6 +1026,9 @@ class ExprBinder:
         return Call("extract", (d,), DOUBLE if field in F.DOUBLE_FIELDS else BIGINT, d.nullable, field)
 
     def _date_trunc(self, node, unit_node, value_node):
+        if self.unit_is_a_column(node):
+            raise self.error(node, "DATE_TRUNC with the unit in a column is not supported (the unit must be a "
+                                   "constant such as 'month')")
         unit = unit_node.name.lower() if unit_node is not None else ""
         unit = unit.rstrip("s") if unit.endswith("s") and unit[:-1] in F.TRUNC_UNITS else unit
         if unit not in F.TRUNC_UNITS:
@@ -1032,6 +1039,20 @@ class ExprBinder:
         if d.type.kind not in ("date", "timestamp", "null"):
             raise self.error(node, f"DATE_TRUNC needs a DATE or TIMESTAMP, not {d.type}")
         return Call("date_trunc", (d,), TIMESTAMP, d.nullable, unit)
+
+    def unit_is_a_column(self, node) -> bool:
+        """Whether DATE_TRUNC(u, x) names its unit u without quotes (a column): sqlglot reads both u
+        and 'u' as the same unit word, so the source text between '(' and x tells them apart."""
+        sql = self.qb.sql or ""
+        span = token_span(node.this) if node.this is not None else None
+        if span is None:
+            return False
+        before = sql[:span[0]]
+        opened = before.rfind("(")
+        if opened < 0:
+            return False
+        text = before[opened + 1:].strip()
+        return bool(re.match(r'^[A-Za-z_"][^,]*,$', text)) and not text.startswith("'")
 
     def _TimestampTrunc(self, node):
         return self._date_trunc(node, node.args.get("unit"), node.this)
