@@ -123,11 +123,61 @@ def sub_interval(d, iv, as_timestamp: bool):
     return None if iv is None else add_interval(d, -iv, as_timestamp)
 
 
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _hour12(t) -> int:
+    return (t.hour + 11) % 12 + 1
+
+
+# DuckDB's strftime specifiers (its own table, not the C library's): %c, %x and %X are ISO forms,
+# %z of a TIMESTAMP is +00 and %Z is empty; %-x drops the padding.  Any other letter is an error.
+_STRFTIME = {
+    "a": lambda t: _DAYS[t.weekday()][:3], "A": lambda t: _DAYS[t.weekday()],
+    "w": lambda t: str((t.weekday() + 1) % 7), "u": lambda t: str(t.isoweekday()),
+    "d": lambda t: f"{t.day:02d}", "-d": lambda t: str(t.day),
+    "b": lambda t: _MONTHS[t.month - 1][:3], "h": lambda t: _MONTHS[t.month - 1][:3],
+    "B": lambda t: _MONTHS[t.month - 1], "m": lambda t: f"{t.month:02d}", "-m": lambda t: str(t.month),
+    "y": lambda t: f"{t.year % 100:02d}", "-y": lambda t: str(t.year % 100), "Y": lambda t: str(t.year),
+    "G": lambda t: str(t.isocalendar()[0]), "V": lambda t: f"{t.isocalendar()[1]:02d}",
+    "H": lambda t: f"{t.hour:02d}", "-H": lambda t: str(t.hour), "I": lambda t: f"{_hour12(t):02d}",
+    "-I": lambda t: str(_hour12(t)), "p": lambda t: "AM" if t.hour < 12 else "PM",
+    "M": lambda t: f"{t.minute:02d}", "-M": lambda t: str(t.minute), "S": lambda t: f"{t.second:02d}",
+    "-S": lambda t: str(t.second), "g": lambda t: f"{t.microsecond // 1000:03d}",
+    "f": lambda t: f"{t.microsecond:06d}", "n": lambda t: f"{t.microsecond * 1000:09d}",
+    "z": lambda t: "+00", "Z": lambda t: "",
+    "j": lambda t: f"{t.timetuple().tm_yday:03d}", "-j": lambda t: str(t.timetuple().tm_yday),
+    "U": lambda t: f"{(t.timetuple().tm_yday + 6 - (t.weekday() + 1) % 7) // 7:02d}",
+    "W": lambda t: f"{(t.timetuple().tm_yday + 6 - t.weekday()) // 7:02d}",
+    "c": lambda t: f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}",
+    "x": lambda t: f"{t.year:04d}-{t.month:02d}-{t.day:02d}",
+    "X": lambda t: f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}",
+    "T": lambda t: f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}",
+    "%": lambda t: "%",
+}
+
+
 def sql_strftime(d, fmt):
-    """STRFTIME: C-style format codes, as DuckDB and SQLite use them."""
+    """STRFTIME(d, format) with DuckDB's format specifiers (see _STRFTIME)."""
     if d is None or fmt is None:
         return None
-    return d.strftime(fmt)
+    t = d if isinstance(d, datetime.datetime) else datetime.datetime(d.year, d.month, d.day)
+    out, i, n = [], 0, len(fmt)
+    while i < n:
+        c = fmt[i]
+        if c != "%":
+            out.append(c)
+            i += 1
+            continue
+        spec = fmt[i + 1:i + 3] if fmt[i + 1:i + 2] == "-" else fmt[i + 1:i + 2]
+        f = _STRFTIME.get(spec)
+        if f is None:
+            raise DataError(f"strftime: unknown format specifier %{spec}")
+        out.append(f(t))
+        i += 1 + len(spec)
+    return "".join(out)
 
 
 def date_diff_days(a, b):
@@ -267,12 +317,11 @@ def date_trunc(unit: str, d, as_date: bool = False):
         return None
     is_dt = isinstance(d, datetime.datetime)
     ts = d if is_dt else datetime.datetime(d.year, d.month, d.day)
-    if unit == "millennium":
-        ts = ts.replace(year=(ts.year - 1) // 1000 * 1000 + 1 if ts.year > 0 else ts.year, month=1, day=1,
-                        hour=0, minute=0, second=0, microsecond=0)
-    elif unit == "century":
-        ts = ts.replace(year=(ts.year - 1) // 100 * 100 + 1, month=1, day=1, hour=0, minute=0, second=0,
-                        microsecond=0)
+    if unit in ("millennium", "century"):  # DuckDB counts them from year 0: 2019 -> 2000, 1999 -> 1900
+        span = 1000 if unit == "millennium" else 100
+        if ts.year < span:
+            raise DataError(f"DATE_TRUNC('{unit}', {d}) is a date before year 1, which is not supported")
+        ts = ts.replace(year=ts.year // span * span, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     elif unit == "decade":
         ts = ts.replace(year=ts.year // 10 * 10, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     elif unit == "year":

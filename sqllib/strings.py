@@ -4,6 +4,7 @@ dialect's spelling of a function maps to one of these at bind time."""
 from __future__ import annotations
 
 import hashlib as _hashlib
+import unicodedata
 
 from .casts import to_text
 from .errors import DataError
@@ -128,12 +129,49 @@ def sql_right(s, n):
     if s is None or n is None:
         return None
     if n >= 0:
-        return s[len(s) - n:] if n else ""
+        return s[max(len(s) - n, 0):] if n else ""
     return s[-n:]
 
 
+def _extends(c: str, prev: str) -> bool:
+    """Whether code point c continues the grapheme cluster that prev ended (a simplified form of
+    Unicode's extended grapheme cluster rules: marks, joiners, emoji modifiers, variation selectors,
+    tags and Hangul jamo sequences; CR LF stays two, as in DuckDB)."""
+    o = ord(c)
+    if prev == "\u200d":  # a zero-width joiner glues the next character on
+        return True
+    if unicodedata.category(c) in ("Mn", "Mc", "Me") or c == "\u200d":
+        return True
+    if 0x1F3FB <= o <= 0x1F3FF or 0xFE00 <= o <= 0xFE0F or 0xE0020 <= o <= 0xE007F:
+        return True
+    p = ord(prev)
+    if 0x1160 <= o <= 0x11FF and (0x1100 <= p <= 0x11FF or 0xAC00 <= p <= 0xD7A3):  # jamo V/T after L/V/LV
+        return True
+    return False
+
+
+def graphemes(s: str) -> list[str]:
+    """s cut into grapheme clusters (what a reader sees as one character)."""
+    out: list[str] = []
+    ri_open = False  # a regional indicator waiting for its pair (a flag is two of them)
+    for c in s:
+        is_ri = 0x1F1E6 <= ord(c) <= 0x1F1FF
+        if out and (_extends(c, out[-1][-1]) or (is_ri and ri_open)):
+            out[-1] += c
+            ri_open = False
+        else:
+            out.append(c)
+            ri_open = is_ri
+    return out
+
+
 def sql_reverse(s):
-    return None if s is None else s[::-1]
+    """REVERSE by grapheme clusters, as DuckDB does (an accent or a skin tone stays on its letter)."""
+    if s is None:
+        return None
+    if s.isascii():
+        return s[::-1]
+    return "".join(reversed(graphemes(s)))
 
 
 def sql_repeat(s, n):

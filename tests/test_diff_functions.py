@@ -50,6 +50,16 @@ SPECS = {
         "v_more": "SELECT dt, last_day(dt) AS ld, make_date(2024, a, 1) AS md, epoch(ts) AS ep, "
                   "age(ts, TIMESTAMP '2020-01-01 00:00:00') AS ag FROM t WHERE a BETWEEN 1 AND 12",
     }),
+    "issue21_values": spec({  # values DuckDB's own tests found different (issue 21)
+        "v_like_escape": "SELECT s, s2, s NOT LIKE s2 ESCAPE '#' AS nl, s NOT ILIKE s2 ESCAPE '#' AS nil, "
+                         "s LIKE s2 ESCAPE '#' AS l FROM t",
+        "v_right_reverse": "SELECT s, a, right(s, 4) AS r4, right(s, a) AS ra, left(s, a) AS la, reverse(s) AS rv FROM t",
+        "v_trunc": "SELECT dt, ts, date_trunc('century', dt) AS c, date_trunc('millennium', ts) AS m, "
+                   "date_trunc('decade', dt) AS dc FROM t",
+        "v_strftime": "SELECT ts, strftime(ts, '%c|%x|%X|%z|%Z|%a %b %-d %I %p %j %U %W %V %G %u %w %g') AS f, "
+                      "strftime(dt, '%c %x') AS fd FROM t",
+    }, s=["a_c", "abc", "a%c", "a#_c", "e\u0301x", "a\U0001F44D\U0001F3FDb", "\U0001F1FA\U0001F1F8x", ""],
+       s2=["a#_c", "a_c", "A#%C", "%#%%", "a%", ""], a=[0, 1, 2, 5, -1, -3]),
     "try_cast": spec({
         "v_try": "SELECT s, TRY_CAST(s AS INT) AS i, TRY_CAST(s AS DOUBLE) AS f, TRY_CAST(s AS DATE) AS d, "
                  "TRY_CAST(s AS BOOLEAN) AS b, TRY_CAST(s AS DECIMAL(4,1)) AS n, TRY_CAST('x' AS INT) AS k FROM t",
