@@ -90,6 +90,7 @@ class QueryBinder(SubqueryMixin):
         self.ctes: dict = {}  # name -> Bound (or a RecRef while binding a recursive group)
         self.max_iterations = max_iterations
         self._groups = 0
+        self.series: dict = {}  # __deltasql_seriesN -> its range(…) / generate_series(…) (frontend._table_functions)
 
     def error(self, node, message: str) -> CompileError:
         line, col = position(node, self.sql)
@@ -97,6 +98,7 @@ class QueryBinder(SubqueryMixin):
 
     # -- queries --------------------------------------------------------------------------------
     def query(self, node, outer: Outer | None = None) -> Bound:
+        self.series.update(node.meta.get("series") or {})
         saved = dict(self.ctes)
         try:
             with_ = node.args.get("with_")
@@ -298,7 +300,9 @@ class QueryBinder(SubqueryMixin):
             if item.args.get("db") is not None:
                 raise self.error(item, f"schema-qualified names are not supported: {item.sql()}")
             cte = self.ctes.get(name)
-            if cte is not None:
+            if name in self.series:
+                plan, names = self.series_plan(self.series[name], item)
+            elif cte is not None:
                 if isinstance(cte, P.RecRef):
                     plan, names = cte, [f.name for f in cte.fields]
                 else:
@@ -337,6 +341,50 @@ class QueryBinder(SubqueryMixin):
                 raise self.error(item, f"{alias} has {len(names)} columns but {len(columns)} names were given")
             names = columns + names[len(columns):]
         return Rel(plan, named_columns(alias, names))
+
+    MAX_SERIES = 1_000_000
+
+    def series_plan(self, f: exp.GenerateSeries, item):
+        """range(start, stop[, step]) (stop excluded) or generate_series(…) (stop included) with
+        constant bounds: a constant relation of BIGINTs, or of TIMESTAMPs stepped by an INTERVAL.
+        One argument is the stop, counting from 0; the step defaults to 1."""
+        exclusive = bool(f.args.get("is_end_exclusive"))
+        name = "range" if exclusive else "generate_series"
+        eb = ExprBinder(self, Rel(P.Values(((),), ())))
+        bound = {k: eb.bind(f.args[k]) for k in ("start", "end", "step") if f.args.get(k) is not None}
+        for k, v in bound.items():
+            if not isinstance(v, Lit):
+                raise self.error(f.args[k], f"the arguments of {name}() in FROM must be constants")
+        start, stop = bound["start"].value, bound["end"].value
+        step = bound["step"].value if "step" in bound else 1
+        if None in (start, stop, step):
+            return P.Values((), (P.Field(name, BIGINT, False),)), [name]
+        kinds = {v.type.kind for k, v in bound.items() if k != "step"}
+        if kinds <= {"int"} and bound.get("step", Lit(1, BIGINT)).type.kind == "int":
+            if step == 0:
+                raise self.error(item, f"the step of {name}() cannot be 0")
+            end = stop + (0 if exclusive else (1 if step > 0 else -1))
+            count = max(0, -(-(end - start) // step)) if step > 0 else max(0, -(-(start - end) // -step))
+            if count > self.MAX_SERIES:
+                raise self.error(item, f"{name}() of more than {self.MAX_SERIES:,} rows is not supported")
+            values = range(start, end, step)
+            return P.Values(tuple((v,) for v in values), (P.Field(name, BIGINT, False),)), [name]
+        if kinds <= {"date", "timestamp"} and bound.get("step") is not None and bound["step"].type.kind == "interval":
+            from ..sqllib.sqlfuncs import add_interval
+            iv = step
+            if iv.key() == 0:
+                raise self.error(item, f"the step of {name}() cannot be an empty interval")
+            up = iv.key() > 0
+            cur = _as_timestamp(start)
+            stop = _as_timestamp(stop)
+            rows = []
+            while (cur < stop if up else cur > stop) or (not exclusive and cur == stop):
+                rows.append((cur,))
+                if len(rows) > self.MAX_SERIES:
+                    raise self.error(item, f"{name}() of more than {self.MAX_SERIES:,} rows is not supported")
+                cur = add_interval(cur, iv, True)
+            return P.Values(tuple(rows), (P.Field(name, TIMESTAMP, False),)), [name]
+        raise self.error(item, f"{name}() of {', '.join(str(v.type) for v in bound.values())} is not supported")
 
     def lateral(self, rel: Rel, item: exp.Lateral) -> Rel:
         """LATERAL (subquery): decorrelated like a correlated subquery, through the domain of the
@@ -1088,6 +1136,11 @@ class QueryBinder(SubqueryMixin):
             plan = j
             return Bound(plan, names, p)
         return Bound(plan, names)
+
+
+def _as_timestamp(v):
+    import datetime
+    return v if isinstance(v, datetime.datetime) else datetime.datetime(v.year, v.month, v.day)
 
 
 def select_aliases(select) -> set:

@@ -40,8 +40,9 @@ _QUERY = {
     exp.Select: _a("with_", "expressions", "distinct", "from_", "joins", "where", "group", "having",
                    "qualify", "windows", "order", "limit", "offset"),
     exp.Union: _a("with_", "this", "expression", "distinct", "by_name", "order", "limit", "offset"),
-    exp.Except: _a("with_", "this", "expression", "distinct", "order", "limit", "offset"),
-    exp.Intersect: _a("with_", "this", "expression", "distinct", "order", "limit", "offset"),
+    # BY NAME on EXCEPT / INTERSECT: read by set_operation, which refuses it with its own message
+    exp.Except: _a("with_", "this", "expression", "distinct", "by_name", "order", "limit", "offset"),
+    exp.Intersect: _a("with_", "this", "expression", "distinct", "by_name", "order", "limit", "offset"),
     exp.Subquery: _a("this", "alias", "with_", "order", "limit", "offset"),
     exp.Values: _a("expressions", "alias"),
     exp.With: _a("expressions", "recursive"),

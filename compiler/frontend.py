@@ -54,7 +54,9 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         raise CompileError(f"syntax error: {desc}", line, col, sql) from None
     except TokenError as e:
         raise _token_error(str(e), sql) from None
-    return [Statement(normalize_identifiers(t, dialect=dialect), sql) for t in trees if t is not None]
+    # a script's trailing comment (after the last ;) parses as a statement of comments only
+    return [Statement(normalize_identifiers(t, dialect=dialect), sql) for t in trees
+            if t is not None and not isinstance(t, exp.Semicolon)]
 
 
 def normalize_name(name: str, dialect: str) -> str:
@@ -274,14 +276,43 @@ def name_projections(select: exp.Expression, dialect: str) -> None:
             node.set("expressions", new)
 
 
+SERIES_PREFIX = "__deltasql_series"
+
+
+def _table_functions(query: exp.Expression, schema: dict) -> dict:
+    """FROM range(…) / generate_series(…): each becomes a table named __deltasql_seriesN (its one column
+    named as DuckDB names it, ``range`` or ``generate_series``) that qualify can expand; returns
+    {name: the GenerateSeries node} for the binder (binder.series), which makes it a constant
+    relation."""
+    found = {}
+    for t in list(query.find_all(exp.Table)):
+        f = t.this
+        if not isinstance(f, exp.GenerateSeries):
+            continue
+        name = f"{SERIES_PREFIX}{len(found)}"
+        column = "range" if f.args.get("is_end_exclusive") else "generate_series"
+        found[name] = f.copy()
+        alias = t.args.get("alias")
+        new = exp.Table(this=exp.to_identifier(name))
+        new.meta.update(t.meta)
+        new.set("alias", alias.copy() if alias is not None else exp.TableAlias(this=exp.to_identifier(column)))
+        for k in ("joins", "laterals", "pivots"):
+            if t.args.get(k):
+                new.set(k, t.args[k])
+        t.replace(new)
+        schema[name] = {column: "BIGINT"}
+    return found
+
+
 def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -> exp.Expression:
     """Resolve every column to its table alias and expand stars, using sqlglot's qualify."""
     _check_duplicate_aliases(query, sql)
+    schema = dict(schema)
+    series = _table_functions(query, schema)
     ctes = {c.alias for c in query.find_all(exp.CTE)}
     for t in query.find_all(exp.Table):
         if isinstance(t.this, exp.Identifier) and t.name not in schema and t.name not in ctes:
             raise error_at(t, f"unknown table {t.name!r}", sql)
-    schema = dict(schema)
     for with_ in query.find_all(exp.With):
         if with_.args.get("recursive"):
             # a recursive CTE may be read before it is defined (mutual recursion): tell qualify its
@@ -310,6 +341,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     if get_dialect(dialect).duplicate_names_ambiguous:
         _refuse_ambiguous_names(query, sql)
     constructs.check(query, sql)
+    query.meta["series"] = series
     return query
 
 

@@ -232,6 +232,39 @@ def coerce_value(value, t: SqlType, where: str):
 
 
 
+def assign_value(value, t: SqlType, where: str, dialect=None):
+    """A value an INSERT or UPDATE stores into a column of type t: the value itself when it fits
+    (coerce_value), else converted as CAST converts it, as DuckDB and Postgres assign (5.0885 into an
+    INTEGER is 5, a TIMESTAMP into a DATE its date, 5 into a VARCHAR '5').  SQLite keeps
+    coerce_value's rule (its columns take what they are given)."""
+    try:
+        return coerce_value(value, t, where)
+    except DataError as e:
+        if dialect is not None and dialect.name == "sqlite" or value is None:
+            raise
+        first = e
+    from ..sqllib import casts as C
+    k = t.kind
+    try:
+        if k == "int":
+            v = C.cast_int(value, t.bits, False)
+        elif k == "float":
+            v = float(value) if isinstance(value, (bool, int, decimal.Decimal)) else C.cast_float(value)
+        elif k == "decimal":
+            v = C.cast_decimal(int(value) if isinstance(value, bool) else value, t.scale, t.precision)
+        elif k == "text":
+            v = C.to_text(value)
+        elif k == "bool":
+            v = C.cast_bool(value)
+        elif k == "date" and isinstance(value, datetime.datetime):
+            v = value.date()
+        else:
+            raise first
+    except DataError:
+        raise first from None  # the value's own message: 'x' is not a valid INTEGER
+    return coerce_value(v, t, where)
+
+
 def row_checker(fields):
     """A fast check that a tuple already has exactly the right Python types and ranges for
     ``fields`` (returns it) or None (then the caller falls back to coerce_value per value)."""

@@ -36,12 +36,18 @@ class DDL:
         schema = ast.this
         table = schema.this if isinstance(schema, exp.Schema) else schema
         name = table.name
-        if self.catalog.relation(name) is not None:
+        replace = bool(ast.args.get("replace"))
+        existing = self.catalog.relation(name)
+        if existing is not None:
             if ast.args.get("exists"):
                 return None
-            raise error_at(table, f"{name!r} already exists", sql)
+            if not replace:
+                raise error_at(table, f"{name!r} already exists", sql)
+            if existing.is_view:
+                raise error_at(table, f"{name!r} is a view, not a table", sql)
+            self._check_no_dependents(name, sql, table)
         if ast.expression is not None:
-            return self._create_table_as(ast, name, sql)
+            return self._create_table_as(ast, name, sql, replace)
         fields, pk, unique = [], [], []
         for item in schema.expressions:
             if isinstance(item, exp.ColumnDef):
@@ -65,13 +71,14 @@ class DDL:
                         nullable = False
                     elif isinstance(k, exp.UniqueColumnConstraint):
                         unique.append((len(fields),))
-                    elif isinstance(k, (exp.DefaultColumnConstraint, exp.CheckColumnConstraint, exp.Reference)):
+                    elif isinstance(k, exp.CollateColumnConstraint):
+                        if not _binary_collation(k, self.dialect.name):
+                            # a collated column compares, groups, joins and sets apart by its collation:
+                            # every operator would need its key; refused rather than compared as binary
+                            raise error_at(c, f"a column collation ({k.sql()}) is not supported: compare with "
+                                              f"x COLLATE {k.this.name} = y, or lower(x)", sql)
+                    else:  # DEFAULT, CHECK, REFERENCES, GENERATED …: not read, so refused
                         raise error_at(c, f"column constraint {c.sql()} is not supported", sql)
-                    elif isinstance(k, exp.CollateColumnConstraint) and not _binary_collation(k, self.dialect.name):
-                        # a collated column compares, groups, joins and sets apart by its collation:
-                        # every operator would need its key; refused rather than compared as binary
-                        raise error_at(c, f"a column collation ({k.sql()}) is not supported: compare with "
-                                          f"x COLLATE {k.this.name} = y, or lower(x)", sql)
                 if any(f.name == item.name for f in fields):
                     raise error_at(item, f"duplicate column name {item.name!r}", sql)
                 fields.append(P.Field(item.name, t, nullable))
@@ -103,6 +110,8 @@ class DDL:
                 raise error_at(item, f"table constraint {item.sql()} is not supported", sql)
         rel = Relation(name, tuple(fields), primary_key=tuple(pk), unique=tuple(unique),
                        rowid=_rowid_alias(schema, pk, self.dialect.name, sql))
+        if replace and existing is not None:
+            self._drop_table(name, sql, table)
         self._add_table(rel)
 
     def _add_table(self, rel: Relation) -> Table:
@@ -113,12 +122,14 @@ class DDL:
         self._tables[rel.name] = t
         return t
 
-    def _create_table_as(self, ast, name, sql):
+    def _create_table_as(self, ast, name, sql, replace: bool = False):
         bound, _ = self._bind_query(ast.expression, sql)
         fields = tuple(P.Field(n, f.type if f.type.kind != "null" else from_sqlglot(exp.DataType.build("INT"),
                                                                                     self.dialect), True)
                        for n, f in zip(unique_names(bound.names), bound.plan.fields))
-        rows = self._evaluate(optimize(bound.plan))
+        rows = self._evaluate(optimize(bound.plan))  # (before a replaced table goes: the query may read it)
+        if replace and name in self._tables:
+            self._drop_table(name, sql, ast.this)
         t = self._add_table(Relation(name, fields))
         t.queue_insert([self._row(t, r) for r, w in rows.items() for _ in range(w)])
 

@@ -11,7 +11,7 @@ from ..compiler.errors import DataError
 from ..compiler.frontend import element_position, error_at
 from ..compiler.passes.pipeline import optimize
 from ..compiler.catalog import Relation
-from ..compiler.types import coerce_value, show_value
+from ..compiler.types import assign_value, show_value
 from .tables import Table
 
 
@@ -61,7 +61,7 @@ class DML:
         for i, r in enumerate(rows):
             by_name = dict(zip(cols, r))
             try:
-                full.append(self._row(t, tuple(by_name.get(n) for n in names)))
+                full.append(self._row(t, tuple(by_name.get(n) for n in names), assign=True))
             except DataError as e:
                 node = tuples[i] if i < len(tuples) else source
                 bad = self._bad_value(t, by_name)
@@ -164,17 +164,16 @@ class DML:
         old_rows, new_rows = [], []
         for row, w in changed.items():
             old_rows.extend([row[:n]] * w)
-            new_rows.extend([self._row(t, row[n:])] * w)
+            new_rows.extend([self._row(t, row[n:], assign=True)] * w)
         t.queue_delete(old_rows)
         t.queue_insert(new_rows)
 
-    @staticmethod
-    def _bad_value(t: Table, by_name: dict):
+    def _bad_value(self, t: Table, by_name: dict):
         """The first column whose value does not fit (to point an error at it), or None."""
         for f in t.rel.fields:
             v = by_name.get(f.name)
             try:
-                if coerce_value(v, f.type, f.name) is None and not f.nullable:
+                if assign_value(v, f.type, f.name, self.dialect) is None and not f.nullable:
                     return f.name
             except DataError:
                 return f.name

@@ -24,7 +24,7 @@ from ..compiler.catalog import Catalog
 from ..compiler.dialect import get_dialect
 from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse
-from ..compiler.types import coerce_value, show_value
+from ..compiler.types import assign_value, coerce_value, show_value
 from ..runtime import Circuit, StepError
 from ..runtime.zset import add_scaled_into
 from .ddl import DDL
@@ -279,7 +279,9 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
             raise DataError(f"{name!r}: {what}" if what != "unknown" else f"unknown table {name!r}")
         return t
 
-    def _row(self, t: Table, row) -> tuple:
+    def _row(self, t: Table, row, assign: bool = False) -> tuple:
+        """row checked for t's columns; ``assign``: an INSERT's or UPDATE's values, converted to the
+        column types as SQL assigns them (types.assign_value) instead of only checked."""
         ok = t.check(row)
         if ok is not None:
             return ok
@@ -303,7 +305,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         out = []
         for v, f in zip(row, fields):
             where = f"{t.rel.name}.{f.name}"
-            v = coerce_value(v, f.type, where)
+            v = assign_value(v, f.type, where, self.dialect) if assign else coerce_value(v, f.type, where)
             if v is None and not f.nullable:
                 raise DataError(f"{where}: NULL in a NOT NULL column")
             out.append(v)
