@@ -269,7 +269,9 @@ def name_projections(select: exp.Expression, dialect: str) -> None:
                 new.append(p)
                 continue
             text = p.sql(dialect=dialect)
-            alias = exp.alias_(p, exp.to_identifier(text, quoted=True), copy=False)
+            # an Alias node even for a subquery (alias_ would set the subquery's own alias, which
+            # qualify's positional ORDER BY / DISTINCT ON cannot read)
+            alias = exp.Alias(this=p, alias=exp.to_identifier(text, quoted=True))
             new.append(alias)
             changed = True
         if changed:

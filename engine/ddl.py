@@ -23,6 +23,7 @@ from ..compiler.passes.pipeline import optimize
 from ..compiler.types import from_sqlglot, row_checker
 from ..runtime.aggregates import ScalarSubqueryError
 from ..runtime.circuit import IterationLimitError
+from ..runtime.statistics import OutOfRangeError
 from ..runtime.operators import Arrange, Input, Output
 from .failures import data_error
 from .results import View, unique_names
@@ -214,7 +215,7 @@ class DDL:
             self.circuit.remove(low.created)
             for k in [k for k, op in self._shared.items() if op in low.created]:
                 del self._shared[k]
-            if isinstance(e, (IterationLimitError, DataError, ScalarSubqueryError)):
+            if isinstance(e, (IterationLimitError, DataError, ScalarSubqueryError, OutOfRangeError)):
                 raise data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()

@@ -18,6 +18,19 @@ from fractions import Fraction
 from .aggregates import _FLOAT_SCALE, _INF, _NAN, DECIMAL_CONTEXT, _Multiset, exact_float, order_key
 
 
+class OutOfRangeError(ArithmeticError):
+    """A statistic whose value does not fit a DOUBLE where DuckDB reports an error (SKEWNESS,
+    KURTOSIS); the engine reports it as a DataError."""
+
+
+def _float(x) -> float:
+    """An exact value as a DOUBLE, ±inf past its range (as DuckDB's double arithmetic gives)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return _INF if x > 0 else -_INF
+
+
 def _exact(kind: str, v):
     """v as an exact number: (value, scale) with floats scaled to integers by 2**1074."""
     if kind == "float":
@@ -83,8 +96,8 @@ class Moments(PowerSums):
         if st[-1]:
             return _NAN
         _, (m2,) = self.central(st)
-        var = m2 / (n - 1 if sample else n)
-        return math.sqrt(var) if self.statistic.startswith("stddev") else float(var)
+        var = _float(m2 / (n - 1 if sample else n))
+        return math.sqrt(var) if self.statistic.startswith("stddev") else var
 
 
 class Shape(PowerSums):
@@ -109,10 +122,15 @@ class Shape(PowerSums):
         if m2 == 0:
             return None
         var = m2 / n
-        if self.statistic == "skewness":
-            g1 = float(m3 / n) / float(var) ** 1.5
-            return g1 * math.sqrt(n * (n - 1)) / (n - 2)
-        g2 = float((m4 / n) / (var * var)) - 3
+        if max(abs(_float(var)), abs(_float(m3 / n)), abs(_float(m4 / n))) == _INF:
+            raise OutOfRangeError(f"{self.statistic.upper()} is out of range")
+        try:
+            if self.statistic == "skewness":
+                g1 = float(m3 / n) / float(var) ** 1.5
+                return g1 * math.sqrt(n * (n - 1)) / (n - 2)
+            g2 = float((m4 / n) / (var * var)) - 3
+        except OverflowError:
+            raise OutOfRangeError(f"{self.statistic.upper()} is out of range") from None
         if self.statistic == "kurtosis_pop":
             return g2
         return ((n + 1) * g2 + 6) * (n - 1) / ((n - 2) * (n - 3))
@@ -159,33 +177,33 @@ class CoMoments:
         syy = st[4] / (sy_ * sy_) - sy * sy / n
         sxy = st[5] / (sx_ * sy_) - sx * sy / n
         if stat == "covar_pop":
-            return float(sxy / n)
+            return _float(sxy / n)
         if stat == "covar_samp":
-            return float(sxy / (n - 1))
+            return _float(sxy / (n - 1))
         if stat == "regr_avgx":
-            return float(sx / n)
+            return _float(sx / n)
         if stat == "regr_avgy":
-            return float(sy / n)
+            return _float(sy / n)
         if stat == "regr_sxx":
-            return float(sxx)
+            return _float(sxx)
         if stat == "regr_syy":
-            return float(syy)
+            return _float(syy)
         if stat == "regr_sxy":
-            return float(sxy)
+            return _float(sxy)
         if stat == "corr":
             if sxx == 0 or syy == 0:
                 return _NAN
-            return float(sxy) / math.sqrt(float(sxx) * float(syy))
+            return _float(sxy) / math.sqrt(_float(sxx) * _float(syy))
         if stat == "regr_slope":
-            return _NAN if sxx == 0 else float(sxy / sxx)
+            return _NAN if sxx == 0 else _float(sxy / sxx)
         if stat == "regr_intercept":
-            return None if sxx == 0 else float(sy / n - (sxy / sxx) * sx / n)
+            return None if sxx == 0 else _float(sy / n - (sxy / sxx) * sx / n)
         if stat == "regr_r2":
             if sxx == 0:
                 return None
             if syy == 0:
                 return 1.0
-            return float(sxy * sxy / (sxx * syy))
+            return _float(sxy * sxy / (sxx * syy))
         raise ValueError(f"unknown statistic {stat}")
 
 

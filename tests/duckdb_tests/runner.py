@@ -442,19 +442,19 @@ class FileRun:
             ours_error = e
             self.ours.discard()
             self.report.add(Outcome(qid, "statement", "crashed", sql, _cause(e), _trace(e)))
-            self.resync(sql)
+            self.resync(sql, ours_failed=True)
             return
         if duck_error is not None:
             if ours_error is None:
                 self.report.add(Outcome(qid, "statement", "lenient", sql, "accepted where DuckDB errs", duck_error))
             else:
                 self.report.statements["ok"] += 1
-            self.resync(sql)
+            self.resync(sql, ours_failed=ours_error is not None)
             return
         if ours_error is not None:
             status = "refused" if isinstance(ours_error, CompileError) else "error"
             self.report.add(Outcome(qid, "statement", status, sql, _cause(ours_error), str(ours_error)))
-            self.resync(sql)
+            self.resync(sql, ours_failed=True)
             return
         diff = self.resync(sql)
         if diff:
@@ -462,11 +462,15 @@ class FileRun:
         else:
             self.report.statements["ok"] += 1
 
-    def resync(self, sql: str) -> str:
-        """Make deltasql's tables equal DuckDB's again (those the statement may have touched, those
-        created or dropped); returns a description of what differed (empty if nothing did)."""
+    def resync(self, sql: str, ours_failed: bool = False) -> str:
+        """Make deltasql's tables equal DuckDB's again (those the statement names, those created or
+        dropped); returns what differed (empty if nothing did, or if only a statement deltasql
+        failed, already counted, left them apart)."""
         duck_tables = self.duck.tables()
         lower = {t.lower(): t for t in duck_tables}
+        for name in list(self.unavailable):
+            if name not in lower:
+                del self.unavailable[name]
         diffs = []
         for t in list(self.ours.tables):
             if t.lower() not in lower:
@@ -474,14 +478,18 @@ class FileRun:
                 self._drop(t)
         touched = _named_tables(sql)
         for t in duck_tables:
+            key = t.lower()
             mine = table_name_in(self.ours, t)
+            named = touched is None or key in touched
             if mine is None:
-                self.unavailable.pop(t.lower(), None)
-                if t.lower() not in self.unavailable:
+                if key in self.unavailable and not named:
+                    continue  # a table deltasql cannot hold, already counted
+                self.unavailable.pop(key, None)
+                if not ours_failed:
                     diffs.append(f"table {t} is missing in deltasql")
                 self._load(t)
                 continue
-            if touched is not None and t.lower() not in touched:
+            if not named:
                 continue
             schema = self.duck.schema(t)
             if len(self.ours.columns(mine)) != len(schema):
@@ -498,7 +506,7 @@ class FileRun:
                 diffs.append(f"table {t}: {d}")
                 self._drop(mine)
                 self._load(t)
-        return "\n".join(diffs)
+        return "" if ours_failed else "\n".join(diffs)
 
     def _drop(self, name: str) -> None:
         for v in list(self.ours.views):

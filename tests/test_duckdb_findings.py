@@ -1,0 +1,82 @@
+"""Regression tests for what DuckDB's own SQL tests found (issue 21, BUGS.md): table setup that DuckDB
+accepts, crashes, and constructs refused instead of answered wrongly.  Each script runs in deltasql
+and in DuckDB, and the tables and query answers are compared."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from deltasql import CompileError, Pipeline
+from tests.harness import diff_multisets
+
+
+def both(script: str):
+    """Run a script (;-separated) in a Pipeline (stepping after each statement) and in DuckDB."""
+    p, d = Pipeline(), duckdb.connect()
+    for st in [s for s in script.split(";\n") if s.strip()]:
+        p.execute(st)
+        p.step()
+        d.execute(st)
+    return p, d
+
+
+def same(p, d, query: str):
+    missing, extra = diff_multisets(d.execute(query).fetchall(), p.execute(query))
+    assert not missing and not extra, f"{query}\nDuckDB only: {missing}\ndeltasql only: {extra}"
+
+
+def test_create_or_replace_table_and_trailing_comment():
+    p, d = both("CREATE TABLE t(a INT);\nINSERT INTO t VALUES (1), (2);\n"
+                "CREATE OR REPLACE TABLE t AS SELECT a * 10 AS a, 'x' AS s FROM t;\n"
+                "INSERT INTO t VALUES (3, 'y'); -- the last statement's comment\n")
+    same(p, d, "SELECT * FROM t")
+    p.execute("CREATE OR REPLACE TABLE t(b VARCHAR); -- replaced again\n")
+    assert p.columns("t") == ["b"] and p.table_rows("t") == []
+    p.execute("CREATE VIEW v AS SELECT * FROM t")
+    with pytest.raises(CompileError, match="depend"):
+        p.execute("CREATE OR REPLACE TABLE t(c INT)")
+    assert p.columns("t") == ["b"]  # the failed statement changed nothing
+
+
+def test_insert_casts_values_to_the_column_types():
+    p, d = both("CREATE TABLE t(i INT, s VARCHAR, d DATE, ts TIMESTAMP, b BOOLEAN, n DECIMAL(4,1), f DOUBLE);\n"
+                "INSERT INTO t VALUES (5.0885, 5, TIMESTAMP '2020-01-01 10:00', DATE '2020-01-02', 2, 1.25, 1.5);\n"
+                "INSERT INTO t VALUES (-2.5::DOUBLE, 2.50, '2021-03-04', '2021-03-04 05:06', 'true', '7.05', '2');\n"
+                "INSERT INTO t (i, s) VALUES (true, DATE '2020-01-01');\n"
+                "UPDATE t SET i = i + 0.5, d = ts WHERE n > 2;\n")
+    same(p, d, "SELECT * FROM t")
+
+
+def test_range_and_generate_series_in_from():
+    p, d = both("CREATE TABLE t AS SELECT i, i % 3 AS g FROM range(10) r(i);\n"
+                "CREATE TABLE u AS SELECT * FROM generate_series(1, 9, 4);\n")
+    same(p, d, "SELECT * FROM t")
+    same(p, d, "SELECT * FROM u")
+    for q in ("SELECT * FROM range(5, 1, -2)", "SELECT range FROM range(0)", "SELECT * FROM generate_series(3)",
+              "SELECT g, COUNT(*) FROM t JOIN range(2, 8) x ON t.i = x.range GROUP BY g",
+              "SELECT * FROM generate_series(DATE '2020-01-31', DATE '2020-05-01', INTERVAL 1 MONTH) s(d)"):
+        same(p, d, q)
+    p.execute("CREATE VIEW v AS SELECT t.i, x.range FROM t, range(2) x WHERE t.g = x.range")
+    p.insert("t", [(100, 1)])
+    p.step()
+    same_view = d.execute("SELECT t.i, x.range FROM t, range(2) x WHERE t.g = x.range").fetchall() + [(100, 1)]
+    assert sorted(p.view("v").rows()) == sorted(same_view)
+    with pytest.raises(CompileError, match="constants"):
+        p.execute("SELECT * FROM range((SELECT COUNT(*) FROM t))")
+    with pytest.raises(CompileError):  # a lateral series reading a column: refused
+        p.execute("SELECT * FROM t, range(t.i)")
+
+
+def test_distinct_on_position_of_a_subquery():
+    """An AssertionError inside qualify: a subquery in the select list was aliased on itself."""
+    p, d = both("CREATE TABLE integers(i INT, j INT);\nINSERT INTO integers VALUES (1, 10), (2, 20), (3, 10);\n")
+    same(p, d, "SELECT DISTINCT ON (2) j, (SELECT i FROM integers WHERE i = 2 LIMIT 1) FROM integers ORDER BY 2")
+
+
+def test_date_trunc_unit_in_a_column_is_refused():
+    """sqlglot reads DATE_TRUNC(u, d) with u a column as the unit named u: refused, not a wrong answer."""
+    p, _ = both("CREATE TABLE t(u VARCHAR, d DATE);\n")
+    with pytest.raises(CompileError, match="unit in a column"):
+        p.execute("CREATE VIEW v AS SELECT DATE_TRUNC(u, d) FROM t")
+    p.execute("CREATE VIEW w AS SELECT DATE_TRUNC('month', d), DATE_TRUNC( 'year' , d) FROM t")
