@@ -161,7 +161,8 @@ class QueryBinder(SubqueryMixin):
         if qualify is not None:
             if not windows:
                 raise self.error(qualify, "QUALIFY needs a window function")
-            rel.plan = P.Filter(rel.plan, ExprBinder(self, rel).condition(qualify.this))
+            cond = ExprBinder(self, rel).condition(qualify.this)  # (a subquery in it widens rel.plan first)
+            rel.plan = P.Filter(rel.plan, cond)
         eb = ExprBinder(self, rel)
         exprs, names = [], []
         for p in node.expressions:

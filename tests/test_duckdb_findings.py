@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from deltasql import CompileError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 from tests.harness import diff_multisets
 
 
@@ -80,3 +80,24 @@ def test_date_trunc_unit_in_a_column_is_refused():
     with pytest.raises(CompileError, match="unit in a column"):
         p.execute("CREATE VIEW v AS SELECT DATE_TRUNC(u, d) FROM t")
     p.execute("CREATE VIEW w AS SELECT DATE_TRUNC('month', d), DATE_TRUNC( 'year' , d) FROM t")
+
+
+def test_qualify_with_a_scalar_subquery():
+    """The QUALIFY filter was built over the plan before its subquery's join widened it (KeyError)."""
+    p, d = both("CREATE TABLE qt(a INT, b INT, c INT);\n"
+                "INSERT INTO qt VALUES (1, 1, 1), (2, 1, 2), (3, 2, 3), (4, 2, 1), (5, 3, 2);\n")
+    same(p, d, "SELECT * FROM qt QUALIFY row_number() OVER (PARTITION BY b ORDER BY c) = (SELECT max(c) FROM qt) - 1")
+
+
+def test_statistics_past_the_double_range():
+    """VAR/STDDEV past DOUBLE's range are inf as in DuckDB (were OverflowError crashes); SKEWNESS an error."""
+    p, d = both("CREATE TABLE t(a DOUBLE);\nINSERT INTO t VALUES (1e301), (-1e301);\n")
+    same(p, d, "SELECT stddev(a), var_samp(a), var_pop(a), covar_pop(a, a), corr(a, a) FROM t")
+    with pytest.raises(DataError, match="out of range"):
+        p.execute("SELECT skewness(i) FROM (VALUES (-2e307), (0), (2e307)) tbl(i)")
+
+
+def test_export_state_is_refused():
+    """agg(x) EXPORT_STATE (DuckDB's aggregate state) parses as an alias: it was silently a plain SUM."""
+    with pytest.raises(CompileError, match="EXPORT_STATE"):
+        Pipeline().execute("SELECT kahan_sum(v) EXPORT_STATE FROM (VALUES (1.0), (2.0)) t(v)")
