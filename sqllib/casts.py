@@ -8,7 +8,7 @@ import decimal
 import math
 import re
 
-from .dates import Interval
+from .dates import Interval, _Infinite
 from .errors import DataError, show_value
 from .numbers import DC, NAN, dec
 
@@ -26,6 +26,8 @@ def to_text(v) -> str:
         if v.is_integer() and abs(v) < 1e16:
             return f"{v:.1f}"
         return repr(v)
+    if isinstance(v, _Infinite):
+        return v.text()
     if isinstance(v, datetime.datetime):
         text = v.strftime("%Y-%m-%d %H:%M:%S")
         if v.microsecond:

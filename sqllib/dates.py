@@ -10,6 +10,63 @@ from .errors import DataError
 
 # -- dates, timestamps, intervals ------------------------------------------------------------------
 
+def _infinite(*_args, **_kw):
+    raise DataError("an infinite DATE or TIMESTAMP ('infinity') cannot be used here")
+
+
+class _Infinite:
+    """±infinity as DATE or TIMESTAMP (DuckDB's 'infinity' / '-infinity'): equal to, and hashed and
+    ordered as, the value DuckDB's Python API gives for it (the largest or smallest date), printed
+    as 'infinity'; any field or arithmetic raises a DataError rather than answer for a real date."""
+
+    sign = 1
+
+    def text(self) -> str:
+        return "infinity" if self.sign > 0 else "-infinity"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text()!r})"
+
+    __str__ = text
+    year = month = day = hour = minute = second = microsecond = property(_infinite)
+    __add__ = __radd__ = __sub__ = __rsub__ = _infinite
+    weekday = isoweekday = isocalendar = timetuple = toordinal = replace = strftime = isoformat = _infinite
+    date = time = timestamp = _infinite
+
+    def __reduce__(self):
+        return (infinite, (isinstance(self, datetime.datetime), self.sign))
+
+
+class InfiniteDate(_Infinite, datetime.date):
+    pass
+
+
+class InfiniteTimestamp(_Infinite, datetime.datetime):
+    pass
+
+
+DATE_INFINITY = InfiniteDate(9999, 12, 31)
+DATE_NEG_INFINITY = InfiniteDate(1, 1, 1)
+DATE_NEG_INFINITY.sign = -1
+TIMESTAMP_INFINITY = InfiniteTimestamp(9999, 12, 31, 23, 59, 59, 999999)
+TIMESTAMP_NEG_INFINITY = InfiniteTimestamp(1, 1, 1)
+TIMESTAMP_NEG_INFINITY.sign = -1
+
+
+def infinite(timestamp: bool, sign: int):
+    if timestamp:
+        return TIMESTAMP_INFINITY if sign > 0 else TIMESTAMP_NEG_INFINITY
+    return DATE_INFINITY if sign > 0 else DATE_NEG_INFINITY
+
+
+def parse_infinity(text: str, timestamp: bool):
+    """'infinity', '+infinity' or '-infinity' (any case) as the infinite value, else None."""
+    t = text.strip().lower()
+    if t in ("infinity", "+infinity", "-infinity"):
+        return infinite(timestamp, -1 if t[0] == "-" else 1)
+    return None
+
+
 class Interval(datetime.timedelta):
     """An SQL interval: months, days and microseconds kept apart (a month has no fixed length), and
     at the same time the timedelta DuckDB's Python API returns for it (a month counted as 30 days),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import re
 
+from .dates import _Infinite, infinite, parse_infinity
 from .errors import DataError, show_value
 
 UTC = datetime.timezone.utc
@@ -65,24 +66,28 @@ def parse_timestamptz(text: str) -> datetime.datetime:
 
 
 def cast_date(v):
+    if isinstance(v, _Infinite):  # 'infinity' (dates.py)
+        return infinite(False, v.sign)
     if v is None or (isinstance(v, datetime.date) and not isinstance(v, datetime.datetime)):
         return v
     if isinstance(v, datetime.datetime):
         return (v.astimezone(UTC) if v.tzinfo else v).date()
     if isinstance(v, str):
-        return parse_date(v)
+        return parse_infinity(v, False) or parse_date(v)
     raise DataError(f"cannot cast {show_value(v)} to DATE")
 
 
 def cast_timestamp(v):
     if v is None:
         return None
+    if isinstance(v, _Infinite):
+        return infinite(True, v.sign)
     if isinstance(v, datetime.datetime):
         return v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo is not None else v
     if isinstance(v, datetime.date):
         return datetime.datetime(v.year, v.month, v.day)
     if isinstance(v, str):
-        return parse_timestamp(v)
+        return parse_infinity(v, True) or parse_timestamp(v)
     raise DataError(f"cannot cast {show_value(v)} to TIMESTAMP")
 
 

@@ -101,3 +101,17 @@ def test_export_state_is_refused():
     """agg(x) EXPORT_STATE (DuckDB's aggregate state) parses as an alias: it was silently a plain SUM."""
     with pytest.raises(CompileError, match="EXPORT_STATE"):
         Pipeline().execute("SELECT kahan_sum(v) EXPORT_STATE FROM (VALUES (1.0), (2.0)) t(v)")
+
+
+def test_infinite_dates_and_timestamps():
+    """'infinity' / '-infinity' DATE and TIMESTAMP values (DuckDB's) load, compare, order and print as
+    DuckDB's; a function that would need their fields is an error, never a value for a real date."""
+    p, d = both("CREATE TABLE t(d DATE, ts TIMESTAMP);\n"
+                "INSERT INTO t VALUES ('infinity', '-infinity'), ('2020-01-01', '2020-01-01 10:00'), "
+                "('-infinity', 'infinity');\n")
+    for q in ("SELECT * FROM t", "SELECT d::VARCHAR, ts::VARCHAR FROM t", "SELECT * FROM t WHERE d > DATE '2000-01-01'",
+              "SELECT max(d), min(ts), count(DISTINCT d) FROM t", "SELECT d::TIMESTAMP, ts::DATE FROM t",
+              "SELECT CAST('infinity' AS TIMESTAMP), TIMESTAMP '-infinity', DATE 'infinity'"):
+        same(p, d, q)
+    with pytest.raises(DataError, match="infinite"):
+        p.execute("SELECT year(d) FROM t")
