@@ -8,8 +8,8 @@ naming the construct at its line:column.  So SQL that sqlglot parses and the bin
 is refused, never silently dropped; and a sqlglot upgrade that adds a node or an argument makes the
 new thing refused until a rule reads it (tests/test_constructs.py walks every class sqlglot has).
 
-An entry maps an argument to ``ANY`` (every value is read) or to the values it may hold (strings
-compared case-insensitively).  Entries are grouped by the binder rule that reads them; when a rule
+An entry maps an argument to ``ANY`` (every value is read), to the values it may hold (strings
+compared case-insensitively), or to a ``When`` (accepted in some contexts only).  Entries are grouped by the binder rule that reads them; when a rule
 starts reading a new argument, its entry here says so in the same change.
 """
 
@@ -22,6 +22,15 @@ from sqlglot import exp
 from .errors import CompileError
 
 ANY = object()
+
+
+class When:
+    """An argument accepted in some contexts only: ``accepts(node)`` says whether this node's is,
+    ``message(node, sql)`` what to say when it is not."""
+
+    def __init__(self, accepts, message):
+        self.accepts = accepts
+        self.message = message
 
 
 def _a(*names, **valued) -> dict:
@@ -62,7 +71,8 @@ _QUERY = {
     exp.GroupingSets: _a("expressions"),
     exp.Grouping: _a("expressions"),
     # ORDER BY inside a call, f(x ORDER BY y), is Order(this=x): read for an aggregate (agg_call)
-    exp.Order: _a("expressions", this=lambda node: is_aggregate_call(node.parent)),
+    exp.Order: _a("expressions", this=When(lambda node: is_aggregate_call(node.parent),
+                                           lambda node, sql: f"ORDER BY inside {describe(node.parent, sql=sql)}")),
     exp.Ordered: _a("this", "desc", "nulls_first"),
     exp.Limit: _a("expression"),
     exp.Offset: _a("expression"),
@@ -70,8 +80,9 @@ _QUERY = {
     exp.Distinct: _a("expressions", "on"),
     exp.Star: {},
     # DuckDB's agg(x) EXPORT_STATE parses as an alias named export_state: refused as that
-    exp.Alias: _a("this", alias=lambda node: not (node.alias.upper() == "EXPORT_STATE"
-                                                   and is_aggregate_call(node.this))),
+    exp.Alias: _a("this", alias=When(lambda node: not (node.alias.upper() == "EXPORT_STATE"
+                                                        and is_aggregate_call(node.this)),
+                                     lambda node, sql: "EXPORT_STATE (an aggregate's state)")),
     exp.Column: _a("this", "table"),
     exp.Identifier: _a("this", "quoted"),
     exp.Window: _a("this", "partition_by", "order", "spec", "alias", over=("OVER", "WINDOW")),
@@ -190,8 +201,8 @@ def is_aggregate_call(node) -> bool:
 def _allowed(spec, v, node=None) -> bool:
     if spec is ANY:
         return True
-    if callable(spec):
-        return bool(spec(node))
+    if isinstance(spec, When):
+        return bool(spec.accepts(node))
     if isinstance(v, exp.Expression):
         v = v.name if isinstance(v, (exp.Var, exp.Identifier)) else v.sql()
     if isinstance(v, str):
@@ -274,11 +285,8 @@ def refusal(node: exp.Expression, sql: str = ""):
                                                            isinstance(v[0], exp.Expression) else node)
             return where, f"{describe(node, arg, v, sql)} is not supported"
         if not _allowed(allowed, v, node):
-            if isinstance(node, exp.Alias):
-                return node, "EXPORT_STATE (an aggregate's state) is not supported"
-            if isinstance(node, exp.Order) and arg == "this":  # f(x ORDER BY y) for a function f
-                return node, f"ORDER BY inside {describe(node.parent, sql=sql) if node.parent else 'a call'} is not supported"
-            return node, f"{describe(node, arg, v, sql)} is not supported"
+            what = allowed.message(node, sql) if isinstance(allowed, When) else describe(node, arg, v, sql)
+            return node, f"{what} is not supported"
     return None
 
 
@@ -287,24 +295,8 @@ def check(tree: exp.Expression, sql: str) -> None:
     from .frontend import position  # (frontend imports this module)
     for node in tree.walk(bfs=False):
         found = refusal(node, sql)
-        if _RECORD:
-            _record(node)
-            continue
         if found is not None:
             at, message = found
             line, col = position(at, sql)
             raise CompileError(message, line, col, sql)
 
-
-import os  # noqa: E402
-
-_RECORD = os.environ.get("DELTASQL_CONSTRUCTS_RECORD")
-
-
-def _record(node) -> None:
-    with open(_RECORD, "a") as f:
-        f.write(f"{type(node).__name__}\t-\n")
-        for arg, v in node.args.items():
-            if _present(v):
-                shown = v if isinstance(v, (str, bool)) else ""
-                f.write(f"{type(node).__name__}\t{arg}\t{shown}\n")
