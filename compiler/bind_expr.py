@@ -736,7 +736,7 @@ class ExprBinder:
         opts, every = self.regex_options(node, node.args.get("modifiers"), what, replace=True)
         s = self.text_arg(node, self.bind(node.this), what)
         p, rx = self.regex_pattern(node, node.expression, opts, what)
-        rep_node = node.args["replacement"]
+        rep_node, = self.required(node, what, "replacement")
         r = self.text_arg(node, self.bind(rep_node), what)
         rewrite = None
         if isinstance(r, Lit) and r.value is not None:
@@ -851,7 +851,10 @@ class ExprBinder:
     def extreme(self, fn, node):
         args = [self.bind(node.this)] + [self.bind(x) for x in node.expressions]
         args, t = self.unify(args, node, fn.upper())
-        if self.dialect.name == "sqlite":  # SQLite's GREATEST/MAX(a, b) is NULL if any argument is
+        ignore_nulls = node.args.get("ignore_nulls")  # the parser says which its dialect means
+        if ignore_nulls is None:
+            ignore_nulls = self.dialect.name != "sqlite"
+        if not ignore_nulls:  # SQLite's MAX(a, b) is NULL if any argument is
             return Case(tuple((is_null(a), Lit(None, t)) for a in args),
                         Call(fn, tuple(args), t, False), t, True)
         return Call(fn, tuple(args), t, all(a.nullable for a in args))
@@ -933,7 +936,8 @@ class ExprBinder:
         return Call("trim", tuple(args), TEXT, any(a.nullable for a in args), where)
 
     def _Replace(self, node):
-        args = [self.to_text(self.bind(x), node) for x in (node.this, node.expression, node.args["replacement"])]
+        rep_node, = self.required(node, "REPLACE", "replacement")
+        args = [self.to_text(self.bind(x), node) for x in (node.this, node.expression, rep_node)]
         return self.text_fn("replace", node, args)
 
     def _StrPosition(self, node):
@@ -1222,6 +1226,14 @@ class ExprBinder:
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
 
     # -- argument checks for functions that, as in DuckDB, take no implicit casts ----------------
+    def required(self, node, what: str, *names):
+        """The arguments a function needs that sqlglot parses as optional (SPLIT_PART('a')): each
+        present, else a CompileError."""
+        for n in names:
+            if node.args.get(n) is None:
+                raise self.error(node, f"{what} is missing an argument")
+        return [node.args[n] for n in names]
+
     def not_sqlite(self, node, what):
         if self.dialect.name == "sqlite":
             raise self.error(node, f"{what} is not supported in the sqlite dialect")
@@ -1259,8 +1271,9 @@ class ExprBinder:
     def _SplitPart(self, node):
         self.not_sqlite(node, "SPLIT_PART")
         s = self.text_arg(node, self.bind(node.this), "SPLIT_PART")
-        d = self.text_arg(node, self.bind(node.args["delimiter"]), "SPLIT_PART")
-        i = self.int_arg(node, self.bind(node.args["part_index"]), "SPLIT_PART")
+        d_node, i_node = self.required(node, "SPLIT_PART", "delimiter", "part_index")
+        d = self.text_arg(node, self.bind(d_node), "SPLIT_PART")
+        i = self.int_arg(node, self.bind(i_node), "SPLIT_PART")
         return call("split_part", [s, d, i], TEXT)
 
     def _Translate(self, node):

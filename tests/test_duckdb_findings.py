@@ -115,3 +115,10 @@ def test_infinite_dates_and_timestamps():
         same(p, d, q)
     with pytest.raises(DataError, match="infinite"):
         p.execute("SELECT year(d) FROM t")
+
+
+@pytest.mark.parametrize("sql", ["SELECT split_part('a')", "SELECT split_part('a', 'a')", "SELECT regexp_replace('a', 'b')"])
+def test_missing_arguments_are_refused(sql):
+    """sqlglot parses these with an argument missing (KeyError crashes in the binder)."""
+    with pytest.raises(CompileError, match="missing an argument"):
+        Pipeline().execute(sql)
