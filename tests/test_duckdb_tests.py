@@ -9,7 +9,7 @@ import os
 import pytest
 
 from tests.duckdb_tests.report import group_counts, table
-from tests.duckdb_tests.runner import CORPUS, FileRun, collect, group_of, run_files, sample_files
+from tests.duckdb_tests.runner import CORPUS, FileRun, collect, group_of, run_files, sample_files, unordered
 from tests.duckdb_tests.script import parse
 
 LONG = os.environ.get("DELTASQL_LONG") == "1"
@@ -138,6 +138,17 @@ def test_runner_rules(tmp_path):
     # a setting deltasql does not have blocks the later queries, refused with its name
     blocked = outcome("ORDER BY x")
     assert blocked.status == "refused" and "default_null_order" in blocked.cause
+
+
+def test_order_dependent_queries_are_told_from_their_sql():
+    """Answers SQL leaves open (DuckDB answers by the order it reads rows in): counted 'order', listed."""
+    for sql in ("SELECT * FROM t LIMIT 5", "SELECT (SELECT i FROM t LIMIT 1)", "SELECT STRING_AGG(s, ',') FROM t",
+                "SELECT LIST(a) FROM t", "SELECT DISTINCT ON (a) a, b FROM t ORDER BY a",
+                "SELECT ROW_NUMBER() OVER (PARTITION BY a) FROM t"):
+        assert unordered(sql), sql
+    for sql in ("SELECT * FROM t ORDER BY a LIMIT 5", "SELECT STRING_AGG(s, ',' ORDER BY s) FROM t",
+                "SELECT ROW_NUMBER() OVER (ORDER BY a) FROM t", "SELECT a, SUM(b) FROM t GROUP BY a"):
+        assert not unordered(sql), sql
 
 
 def test_groups_and_table():
