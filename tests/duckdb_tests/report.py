@@ -71,6 +71,9 @@ def markdown(reports: list[FileReport], info: dict, top: int = 40) -> str:
     out += ["", "## Statements refused", "", "| count | reason | example |", "|---:|---|---|"]
     for r in reasons_statements(reports)[:top]:
         out.append(f"| {r[1]} | {r[0].replace('|', '/')} | {r[2]} |")
+    notes = [f"- `{r.fid}`: {n}" for r in reports for n in r.notes if n.startswith(("runner error", "the file took"))]
+    if notes:
+        out += ["", f"## Files the runner could not finish ({len(notes)})", ""] + notes
     for status in ("wrong", "crashed", "error", "order", "lenient", "skipped"):
         found = [o for r in reports for o in r.outcomes if o.status == status and o.kind == "query"]
         if not found:

@@ -241,9 +241,8 @@ class Duck:
         ).fetchall()}
 
     def schema(self, table: str) -> list[tuple[str, str]]:
-        return self.con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-            "AND database_name = current_database() ORDER BY column_index", [table]).fetchall()
+        """(name, type) of each column of the table a query naming ``table`` reads."""
+        return [(r[0], r[1]) for r in self.con.execute(f'DESCRIBE "{table}"').fetchall()]
 
     def count(self, table: str) -> int:
         return self.con.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
@@ -355,6 +354,8 @@ class FileRun:
             self._run()
         except Timeout:
             self.report.notes.append(f"the file took over {FILE_SECONDS}s: stopped")
+        except (duckdb.Error, OSError, RecursionError) as e:  # the runner's own trouble with a file
+            self.report.notes.append(f"runner error: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
         except _SkipFile as e:
             self.report.notes.append(f"skipped: {e}")
             for rec in e.records:
