@@ -154,7 +154,9 @@ _EXPRESSIONS = {
     exp.TimestampTrunc: _a("this", "unit"), exp.DateTrunc: _a("unit", "this"),
     exp.DateDiff: _a("this", "expression", "unit", "date_part_boundary"),  # boundaries counted (dates.py)
     exp.DateAdd: _a("this", "expression", "unit"),
-    exp.DateBin: _a("this", "expression", "unit"),  # time_bucket(width, ts [, origin | offset]) exp.DateAdd: _a("this", "expression", "unit"),
+    exp.DateBin: _a("this", "expression", "unit"),  # time_bucket(width, ts [, origin | offset])
+    exp.StrToTime: _a("this", "format"), exp.UnixToTime: _a("this", "scale"),
+    exp.TimestampFromParts: _a("year", "month", "day", "hour", "min", "sec"), exp.DateAdd: _a("this", "expression", "unit"),
     exp.CurrentDate: _UNARY, exp.CurrentTime: _UNARY, exp.CurrentTimestamp: _a("this", "sysdate"),
     exp.Rand: _a("this"), exp.DayOfMonth: _UNARY, exp.WeekOfYear: _UNARY,
     exp.Dayname: _UNARY, exp.Monthname: _UNARY, exp.LastDay: _UNARY,
