@@ -921,9 +921,14 @@ class ExprBinder:
         s = self.to_text(self.bind(node.this), node)
         start = self.coerce(self.bind(node.args["start"]), BIGINT, node) if node.args.get("start") else Lit(1, BIGINT)
         args = [s, start]
-        if node.args.get("length") is not None:
-            args.append(self.coerce(self.bind(node.args["length"]), BIGINT, node))
-        return self.text_fn("substring", node, args)
+        if node.args.get("length") is None:
+            return self.text_fn("substring", node, args)
+        length = self.coerce(self.bind(node.args["length"]), BIGINT, node)
+        out = self.text_fn("substring", node, args + [length])
+        if not length.nullable:
+            return out
+        # the runtime function reads a missing length as "to the end": a NULL length is NULL
+        return Case(((is_null(length), Lit(None, TEXT)),), out, TEXT, True)
 
     def _Trim(self, node):
         s = self.to_text(self.bind(node.this), node)

@@ -71,7 +71,7 @@ def test_range_and_generate_series_in_from():
 def test_distinct_on_position_of_a_subquery():
     """An AssertionError inside qualify: a subquery in the select list was aliased on itself."""
     p, d = both("CREATE TABLE integers(i INT, j INT);\nINSERT INTO integers VALUES (1, 10), (2, 20), (3, 10);\n")
-    same(p, d, "SELECT DISTINCT ON (2) j, (SELECT i FROM integers WHERE i = 2 LIMIT 1) FROM integers ORDER BY 2")
+    same(p, d, "SELECT DISTINCT ON (2) j, (SELECT i FROM integers WHERE i = 2 ORDER BY i LIMIT 1) FROM integers ORDER BY 2")
 
 
 def test_date_trunc_unit_in_a_column_is_refused():
@@ -122,3 +122,10 @@ def test_missing_arguments_are_refused(sql):
     """sqlglot parses these with an argument missing (KeyError crashes in the binder)."""
     with pytest.raises(CompileError, match="missing an argument"):
         Pipeline().execute(sql)
+
+
+def test_substring_with_a_null_length():
+    """SUBSTRING(s FROM i FOR NULL) is NULL (the NULL length read as 'to the end' gave the rest)."""
+    p, d = both("CREATE TABLE strings(s VARCHAR, off INTEGER, length INTEGER);\n"
+                "INSERT INTO strings VALUES ('hello', 1, 2), ('world', 2, NULL), (NULL, 2, 2);\n")
+    same(p, d, "SELECT substring('hello' FROM off FOR NULL), substring(s, off, length), substring(s, off) FROM strings")

@@ -51,7 +51,7 @@ def reasons(reports: list[FileReport], status: str) -> list[tuple[str, int, str]
     example: dict = {}
     for r in reports:
         for o in r.outcomes:
-            if o.status == status:
+            if o.status == status and o.kind == "query":
                 count[o.cause] += 1
                 example.setdefault(o.cause, o.qid)
     return [(c, n, example[c]) for c, n in count.most_common()]

@@ -248,13 +248,27 @@ class Duck:
         return self.con.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
 
     def rows(self, table: str, schema) -> list[tuple]:
+        """The table's rows as Python values deltasql takes: INTERVALs read from their text (the
+        Python API drops months), ±infinity DATEs and TIMESTAMPs as deltasql's infinite values (the
+        Python API gives the largest or smallest date instead)."""
+        from deltasql.sqllib.dates import infinite
         cols = ", ".join(f'"{c}"::VARCHAR' if t == "INTERVAL" else f'"{c}"' for c, t in schema)
-        rows = self.con.execute(f'SELECT {cols} FROM "{table}"').fetchall()
+        temporal = [i for i, (_, t) in enumerate(schema) if t in ("DATE", "TIMESTAMP")]
+        flags = "".join(f', isinf("{schema[i][0]}")' for i in temporal)
+        rows = self.con.execute(f'SELECT {cols}{flags} FROM "{table}"').fetchall()
         ivs = [i for i, (_, t) in enumerate(schema) if t == "INTERVAL"]
-        if ivs:
-            rows = [tuple(interval_from_text(v) if i in ivs and v is not None else v for i, v in enumerate(r))
-                    for r in rows]
-        return rows
+        width = len(schema)
+        out = []
+        for r in rows:
+            vals = list(r[:width])
+            for i in ivs:
+                if vals[i] is not None:
+                    vals[i] = interval_from_text(vals[i])
+            for n, i in enumerate(temporal):
+                if r[width + n]:
+                    vals[i] = infinite(schema[i][1] == "TIMESTAMP", 1 if vals[i].year > 5000 else -1)
+            out.append(tuple(vals))
+        return out
 
     def note_view(self, sql: str) -> None:
         """Keep track of the file's views (their text, to replay in deltasql) after a statement ran."""
@@ -613,7 +627,7 @@ class FileRun:
         live: dict[str, PendingQuery] = {}
         for q in batch:
             qid = self.qid(q.rec)
-            name = "q_" + re.sub(r"\W", "_", q.rec.key)
+            name = "q_" + re.sub(r"\W", "_", q.rec.key).lower()  # (names are folded: a view q_1_A is q_1_a)
             reason = self._unavailable_reason(q.sql, broken_views)
             if reason is not None and reason.startswith("skipped"):
                 out.append(Outcome(qid, "query", "skipped", q.sql, reason))
@@ -633,9 +647,9 @@ class FileRun:
             live[name] = q
         if not live:
             return out
-        # a view's contents are what it held when created (an aggregate over no rows has its row
-        # already) plus every change it emitted since
-        sums: dict[str, Counter] = {n: Counter(p.view(n).rows()) for n in live}
+        # a view's changes, from the first step after it was created (which delivers what it held
+        # then: an aggregate over no rows has its row already), add up to its contents
+        sums: dict[str, Counter] = {n: Counter() for n in live}
         try:
             for step in self.feed_steps(tables):
                 for op, t, rows in step:
