@@ -625,9 +625,9 @@ class FileRun:
                 broken_views[name] = f"the file's view {name} is refused: {_cause(e)}"
         out: list[Outcome] = []
         live: dict[str, PendingQuery] = {}
-        for q in batch:
+        for n, q in enumerate(batch):
             qid = self.qid(q.rec)
-            name = "q_" + re.sub(r"\W", "_", q.rec.key).lower()  # (names are folded: a view q_1_A is q_1_a)
+            name = f"q_{q.rec.line}_{n}"  # unique in the batch (loop tags differ in characters a name cannot hold)
             reason = self._unavailable_reason(q.sql, broken_views)
             if reason is not None and reason.startswith("skipped"):
                 out.append(Outcome(qid, "query", "skipped", q.sql, reason))
