@@ -94,6 +94,7 @@ _QUERY = {
     exp.Exists: _UNARY,
     exp.Any: _UNARY,
     exp.All: _UNARY,
+    exp.Array: _a("expressions", "bracket_notation"),  # only where ONLY_IN says
     exp.In: _a("this", "expressions", "query", "field"),
     exp.Tuple: _a("expressions"),
 }
@@ -166,6 +167,10 @@ _EXPRESSIONS = {
     exp.DayOfWeekIso: _UNARY, exp.DayOfYear: _UNARY,
     exp.Typeof: _UNARY, exp.Uuid: _a("this", "name"),
     exp.TimeToStr: _a("this", "format"),
+    # the C math functions (bind_expr._C_MATH, sqllib/numbers.py)
+    **{getattr(exp, n): _UNARY for n in ("Sin", "Cos", "Tan", "Cot", "Asin", "Acos", "Atan", "Degrees",
+                                         "Radians", "Sinh", "Cosh", "Tanh", "Asinh", "Acosh", "Atanh", "Cbrt")},
+    exp.Atan2: _BINARY,
     exp.Anonymous: _FUNCTION,
     exp.Subquery: _QUERY[exp.Subquery],
 }
@@ -197,6 +202,17 @@ _WINDOW_FUNCTIONS = {
 
 ACCEPTED: dict[type, dict] = {**_QUERY, **_EXPRESSIONS, **_AGGREGATES, **_WINDOW_FUNCTIONS}
 
+# classes accepted in some places only (the node itself, whatever its arguments)
+ONLY_IN: dict[type, When] = {
+    # x LIKE ANY (ARRAY[p1, p2]) (bind_expr's quantified LIKE): a list only as those patterns
+    exp.Array: When(lambda n: _like_patterns(n), lambda n, sql: describe(n, sql=sql)),
+}
+
+
+def _like_patterns(node: exp.Array) -> bool:
+    up = node.parent.parent if isinstance(node.parent, exp.Paren) else node.parent
+    return isinstance(up, (exp.Any, exp.All)) and isinstance(up.parent, (exp.Like, exp.ILike))
+
 
 def _present(v) -> bool:
     return v is not None and v is not False and v != [] and v != ""
@@ -223,7 +239,7 @@ def _allowed(spec, v, node=None) -> bool:
 def describe(node: exp.Expression, arg: str | None = None, value=None, sql: str = "") -> str:
     """The construct in SQL words: what the user wrote, as far as it can be told."""
     what = _NAMES.get(type(node)) or type(node).__name__
-    if isinstance(node, exp.Func) and type(node) not in _NAMES:
+    if isinstance(node, exp.Func) and (type(node) not in _NAMES or _called(node, sql)):
         what = f"{_function_name(node, sql)}()"
     if arg is None:
         return what
@@ -253,6 +269,13 @@ def _function_name(node: exp.Func, sql: str) -> str:
         if m:
             return m.group(1).upper()
     return node.sql_name() if not isinstance(node, exp.Anonymous) else node.name.upper()
+
+
+def _called(node: exp.Func, sql: str) -> bool:
+    """Whether the node is written as a call, NAME(…) (LIST_VALUE(1, 2) rather than [1, 2])."""
+    from .frontend import token_span
+    span = token_span(node) if sql else None
+    return span is not None and re.match(r"[A-Za-z_][A-Za-z0-9_]*\s*\(", sql[span[0]:]) is not None
 
 
 _NAMES = {exp.Join: "JOIN", exp.Select: "SELECT", exp.CTE: "WITH", exp.With: "WITH", exp.Table: "a FROM item",
@@ -286,6 +309,9 @@ def refusal(node: exp.Expression, sql: str = ""):
     spec = ACCEPTED.get(type(node))
     if spec is None:
         return node, f"{describe(node, sql=sql)} is not supported"
+    only = ONLY_IN.get(type(node))
+    if only is not None and not only.accepts(node):
+        return node, f"{only.message(node, sql)} is not supported"
     for arg, v in node.args.items():
         if not _present(v):
             continue

@@ -12,7 +12,7 @@ from sqlglot import exp
 from deltasql import CompileError, Pipeline
 from deltasql.compiler import constructs
 from deltasql.compiler.bind_expr import ExprBinder
-from deltasql.compiler.constructs import ACCEPTED, ANY, When, refusal
+from deltasql.compiler.constructs import ACCEPTED, ANY, ONLY_IN, When, refusal
 
 ALL_CLASSES = sorted({c for c in vars(exp).values() if isinstance(c, type) and issubclass(c, exp.Expression)},
                      key=lambda c: c.__name__)
@@ -37,7 +37,7 @@ def test_every_node_type_and_argument_is_handled_or_refused(cls):
     with one, each argument it does not list is refused when present, and each listed one passes."""
     node = _dummy(cls)
     spec = ACCEPTED.get(cls)
-    if spec is None:
+    if spec is None or cls in ONLY_IN:  # ONLY_IN: refused out of its context (test_context_dependent_arguments)
         found = refusal(node)
         assert found is not None and "is not supported" in found[1]
         return
@@ -65,6 +65,9 @@ def test_context_dependent_arguments():
     # DuckDB's SUM(x) EXPORT_STATE parses as an alias of the aggregate named export_state
     state, alias = sqlglot.parse_one("SELECT SUM(x) EXPORT_STATE, x AS export_state FROM t", read="duckdb").expressions
     assert "EXPORT_STATE" in refusal(state)[1] and refusal(alias) is None
+    # a list only as the patterns of LIKE ANY / ALL
+    quantified, plain = sqlglot.parse_one("SELECT s LIKE ANY (ARRAY['a%']), [1] FROM t", read="duckdb").find_all(exp.Array, bfs=False)
+    assert refusal(quantified) is None and "a list value" in refusal(plain)[1]
 
 
 def test_expression_rules_and_entries_agree():
