@@ -218,8 +218,11 @@ class ExprBinder:
             if self.dialect.decimal_is_float:
                 return Lit(float(text), DOUBLE)
             d = decimal.Decimal(text)
-            # DuckDB types a literal by its text: every digit written counts (0.005 is DECIMAL(4,3))
+            # DuckDB types a literal by its text: every digit written counts (0.005 is DECIMAL(4,3));
+            # sqlglot reads '.34' as 0.34, a literal without a source position (DECIMAL(2,2), not (3,2))
             digits = sum(ch.isdigit() for ch in text)
+            if text.startswith("0.") and "start" not in node.meta:
+                digits -= 1
             scale = len(text.split(".", 1)[1])
             if digits > 38:
                 return Lit(float(text), DOUBLE)
@@ -467,7 +470,10 @@ class ExprBinder:
                              "microsecond"):
             raise self.error(node, f"unsupported interval unit {unit_name!r}")
         if isinstance(v, Lit):
-            return Lit(F.make_interval(v.value, unit_name), INTERVAL)
+            try:
+                return Lit(F.make_interval(v.value, unit_name), INTERVAL)
+            except DataError:
+                pass  # out of range: fails for the rows that read it
         return call("make_interval", [v], INTERVAL, unit_name)
 
     # -- comparisons and logic ------------------------------------------------------------------
@@ -1000,6 +1006,8 @@ class ExprBinder:
         if t.kind == "decimal":
             if not isinstance(d, Lit):
                 raise self.error(node, "ROUND of a DECIMAL needs a constant number of digits")
+            if d.value is None:
+                return Lit(None, t)
             t = decimal_type(t.precision, max(min(d.value, t.scale), 0))
         if self.dialect.name == "sqlite" and t.kind == "int":
             t = DOUBLE
@@ -1319,7 +1327,7 @@ class ExprBinder:
         item = node.expressions[0]
         if not isinstance(item, exp.Slice):
             i = self.int_arg(item, self.bind(item), "a string index")
-            if _index_shifted(item, self.dialect.name):  # back to the 1-based position written
+            if _index_shifted(node, self.dialect.name):  # back to the 1-based position written
                 i = Lit(i.value + 1, BIGINT) if isinstance(i, Lit) and i.value is not None else \
                     call("add", [self.coerce(i, BIGINT, item), Lit(1, BIGINT)], BIGINT)
             return call("string_element", [s, i], TEXT)
@@ -1555,12 +1563,16 @@ def _int_digits(t: SqlType) -> int:
     return {8: 3, 16: 5, 32: 10, 64: 19, 128: 38}.get(t.bits, 19)
 
 
-def _index_shifted(index, dialect: str) -> bool:
+def _index_shifted(bracket, dialect: str) -> bool:
     """Whether sqlglot moved a 1-based index to 0-based when parsing x[i]: it does so (subtracting 1)
-    exactly where it can type the index as an integer, which the result still is."""
+    exactly where the indexed value's type is unknown or an array at parse time (not for a string
+    literal: '🦆ab'[1] keeps its 1) and it can type the index as an integer, which the result still is."""
     from sqlglot.optimizer.annotate_types import annotate_types
 
-    t = annotate_types(index.copy(), dialect=dialect).type
+    this_t = bracket.this.type or annotate_types(bracket.this.copy(), dialect=dialect).type
+    if this_t is not None and this_t.this not in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.ARRAY):
+        return False
+    t = annotate_types(bracket.expressions[0].copy(), dialect=dialect).type
     return t is not None and t.this in exp.DataType.INTEGER_TYPES
 
 

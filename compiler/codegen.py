@@ -214,7 +214,7 @@ class Codegen:
         if fn == "trim":
             where = e.extra
             codes = [self.value(a, col) for a in args]
-            chars = codes[1] if len(codes) > 1 else "None"
+            chars = codes[1] if len(codes) > 1 else "' '"
             return f"_sql_trim({codes[0]}, {chars}, {where!r})"
         if fn == "extract":
             return f"_extract({e.extra!r}, {self.value(args[0], col)})"

@@ -75,7 +75,10 @@ class Interval(datetime.timedelta):
     __slots__ = ("months", "day_part", "micro_part")
 
     def __new__(cls, months: int = 0, days: int = 0, micros: int = 0):
-        self = super().__new__(cls, days=months * 30 + days, microseconds=micros)
+        try:
+            self = super().__new__(cls, days=months * 30 + days, microseconds=micros)
+        except OverflowError:  # past a timedelta's ±999,999,999 days
+            raise DataError(f"interval out of range: {months} months {days} days {micros} microseconds") from None
         self.months = months
         self.day_part = days
         self.micro_part = micros

@@ -89,10 +89,10 @@ def sql_lower(s):
     return None if s is None else s.lower()
 
 
-def sql_trim(s, chars=None, where="both"):
-    if s is None:
+def sql_trim(s, chars=" ", where="both"):
+    """TRIM / LTRIM / RTRIM: NULL when the string or the characters to trim are NULL."""
+    if s is None or chars is None:
         return None
-    chars = " " if chars is None else chars
     if where == "leading":
         return s.lstrip(chars)
     if where == "trailing":

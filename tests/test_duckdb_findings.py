@@ -129,3 +129,28 @@ def test_substring_with_a_null_length():
     p, d = both("CREATE TABLE strings(s VARCHAR, off INTEGER, length INTEGER);\n"
                 "INSERT INTO strings VALUES ('hello', 1, 2), ('world', 2, NULL), (NULL, 2, 2);\n")
     same(p, d, "SELECT substring('hello' FROM off FOR NULL), substring(s, off, length), substring(s, off) FROM strings")
+
+
+def test_issue21_last_run_values():
+    """BUGS.md #21.18-#21.21: a string literal's subscript is 1-based (sqlglot shifts an index only where
+    the indexed value is a column or a list), TRIM with NULL characters is NULL, '.34' is DECIMAL(2,2),
+    ROUND of a DECIMAL to NULL digits is NULL (was a TypeError), an interval past the range a value can
+    hold is an error for the rows that read it (was an OverflowError)."""
+    p, d = both("CREATE TABLE t(s VARCHAR, c VARCHAR, i INT);\n"
+                "INSERT INTO t VALUES ('hello', NULL, 2), ('  ho  ', ' ', 1), (NULL, 'h', NULL);\n")
+    for q in ("SELECT '🦆ab'[1], 'abc'[2], 'abc'[-1], s[1], s[i], s[i + 1], s[2:3] FROM t",
+              "SELECT LTRIM(s, c), RTRIM(s, c), TRIM(s, c), TRIM(s), LTRIM(s), TRIM('abc', NULL) FROM t",
+              "SELECT typeof(.34), typeof(0.34), typeof(-.5), .34 * s.i FROM t s",
+              "SELECT ROUND(12::DECIMAL(3,0), NULL), ROUND(i::DECIMAL(3,1), NULL) FROM t"):
+        same(p, d, q)
+        p.execute(f"CREATE VIEW v AS {q}")
+        p.step()
+        missing, extra = diff_multisets(d.execute(q).fetchall(), p.view("v").rows())
+        assert not missing and not extra, q
+        p.execute("DROP VIEW v")
+    p.execute("CREATE VIEW big AS SELECT time_bucket(INTERVAL '2147483647' MONTH, DATE '1700-01-01') FROM t "
+              "WHERE i > 100")
+    p.step()
+    assert p.view("big").rows() == []  # no row reads the interval: no error
+    with pytest.raises(DataError, match="interval out of range"):
+        p.execute("SELECT INTERVAL '2147483647' MONTH")
