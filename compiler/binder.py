@@ -9,7 +9,6 @@ Subqueries (EXISTS, IN, scalar, ANY/ALL) are decorrelated in subqueries.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 from sqlglot import exp
@@ -19,67 +18,11 @@ from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not
 from .errors import CompileError
 from .expr import Case, Col, Lit, columns_used, conjuncts, shift
 from .frontend import position, token_span, using_binding, using_columns
+from .recursion import bind_recursive_ctes
+from .scope import Bound, Outer, Rel
 from .passes.split_join import split_condition
-from .subqueries import SubqueryMixin, ast_conjuncts, free_columns
+from .subqueries import SubqueryMixin, ast_conjuncts, free_columns, from_items
 from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, INTEGER, NULLTYPE, TEXT, TIMESTAMP, common_type, decimal_type
-
-
-@dataclass
-class Bound:
-    """A bound query: its plan, output names, the number of leading correlation columns, whether it
-    yields at most one row per correlation value, and its ORDER BY over the output (if any)."""
-
-    plan: object
-    names: list
-    prefix: int = 0
-    single: bool = False
-    order: tuple = ()
-    # when ORDER BY reads expressions outside the select list: the plan that still carries them as
-    # trailing columns (``order`` then refers to its columns), so rows() can be put in that order
-    ordered_plan: object = None
-
-
-@dataclass
-class Outer:
-    """A correlated subquery's view of its enclosing query: the domain of the outer values it
-    reads (a distinct relation) and where each outer column sits in it."""
-
-    domain: object
-    columns: dict  # (alias, column) -> index in domain
-
-
-@dataclass
-class Rel:
-    """The relation a SELECT's expressions are evaluated over.  Binding a subquery may replace
-    ``plan`` by one with more columns appended; existing column indices never move."""
-
-    plan: object
-    scope: dict = field(default_factory=dict)  # (alias, column) -> index
-    ast_map: dict = field(default_factory=dict)  # expression AST -> index (after GROUP BY)
-    grouped: bool = False
-    prefix: int = 0  # a correlated derived table: its leading columns are the correlation domain
-    pairs_with: tuple | None = None  # a LATERAL item: the columns its domain columns join (else the domain's)
-
-    def col(self, i: int) -> Col:
-        return P.col(self.plan.fields, i)
-
-    @property
-    def width(self) -> int:
-        return len(self.plan.fields)
-
-    def resolve(self, node, qb) -> Col:
-        """The column a name (or an outer aggregate, mapped by its tree) stands for."""
-        i = self.ast_map.get(node) if self.ast_map else None
-        if i is None and isinstance(node, exp.Column):
-            i = self.scope.get((node.table, node.name))
-        if i is None:
-            if self.grouped:
-                # a.x inside COALESCE(a.x, b.x) is the USING column x the user wrote
-                name = node.name if using_columns(node.parent) else node.sql()
-                raise qb.error(node, f"column {name!r} must appear in the GROUP BY clause or be used "
-                                     f"in an aggregate function")
-            raise qb.error(node, f"unknown column {node.sql()!r}")
-        return self.col(i)
 
 
 class QueryBinder(SubqueryMixin):
@@ -119,7 +62,6 @@ class QueryBinder(SubqueryMixin):
     def with_clause(self, with_: exp.With) -> None:
         ctes = list(with_.expressions)
         if with_.args.get("recursive"):
-            from .recursion import bind_recursive_ctes
             bind_recursive_ctes(self, ctes)
             return
         for cte in ctes:
@@ -1146,7 +1088,6 @@ def _as_timestamp(v):
 
 def select_aliases(select) -> set:
     """The names a SELECT's FROM clause defines (parenthesized joins included)."""
-    from .subqueries import from_items
     return {item.alias_or_name for item in from_items(select)}
 
 

@@ -18,11 +18,10 @@ from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
 from ..sqllib.timebucket import time_bucket
-from .expr import Call, Case, Col, Lit, columns_used
+from .expr import NEGATED, Call, Case, Col, Lit, columns_used
 from .types import int_range
 
 COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}
 
 # functions whose helper handles NULL itself: fn name -> helper name in sqlfuncs
 HELPERS = {

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from .types import SqlType
 
+# a comparison's negation (NOT (a < b) is a >= b when neither side is NULL)
+NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}
+
 
 @dataclass(frozen=True, slots=True)
 class Col:

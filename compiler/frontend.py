@@ -24,6 +24,8 @@ from sqlglot.schema import MappingSchema
 from . import constructs
 from .dialect import get_dialect
 from .errors import CompileError
+from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
+from .timewindows import blank_tvf_syntax, expand_time_windows
 
 
 @dataclass
@@ -36,7 +38,6 @@ class Statement:
 
 def parse(sql: str, dialect: str) -> list[Statement]:
     """Parse a script of ;-separated statements.  Raises CompileError on a syntax error."""
-    from .timewindows import blank_tvf_syntax
     try:
         trees = sqlglot.parse(blank_tvf_syntax(sql, sqlglot.Dialect.get_or_raise(dialect)), read=dialect)
     except ParseError as e:
@@ -140,75 +141,11 @@ def _pos_from_message(msg: str):
     return (int(m.group(1)), int(m.group(2))) if m else (None, None)
 
 
-def position(node, sql: str | None = None):
-    """(line, col) where a sqlglot node starts in the SQL text, from the first token inside it that
-    carries a position; (None, None) if none does."""
-    if node is None:
-        return None, None
-    best = None
-    for n in node.walk():
-        meta = n._meta if hasattr(n, "_meta") else None
-        if meta and "start" in meta:
-            if best is None or meta["start"] < best["start"]:
-                best = meta
-    if best is None:
-        parent = node.parent if hasattr(node, "parent") else None
-        return position(parent, sql) if parent is not None else (None, None)
-    if sql is not None:
-        start = best["start"]
-        if isinstance(node, exp.Lateral):  # the keyword is no node of its own: point at it
-            k = sql.upper().rfind("LATERAL", 0, start)
-            start = k if k >= 0 else start
-        return offset_to_position(sql, start)
-    return best["line"], best["col"] - (best["end"] - best["start"])
-
-
-def token_span(node):
-    """(start, end) offsets of the tokens inside a node that carry positions, or None."""
-    starts = [n._meta for n in node.walk() if getattr(n, "_meta", None) and "start" in n._meta]
-    if not starts:
-        return None
-    return min(m["start"] for m in starts), max(m["end"] for m in starts)
-
-
-def element_position(items, i: int, sql: str):
-    """(line, col) of items[i], a list element; keywords like NULL carry no position of their own,
-    so it is found from its neighbours in the text."""
-    span = token_span(items[i])
-    if span is not None:
-        return offset_to_position(sql, span[0])
-    prev = next((token_span(items[j]) for j in range(i - 1, -1, -1) if token_span(items[j]) is not None), None)
-    if prev is not None:
-        k = prev[1] + 1
-        while k < len(sql) and sql[k] in " \t\r\n,":
-            k += 1
-        return offset_to_position(sql, k)
-    nxt = next((token_span(items[j]) for j in range(i + 1, len(items)) if token_span(items[j]) is not None), None)
-    if nxt is not None:
-        k = sql.rfind("(", 0, nxt[0]) + 1
-        while k < len(sql) and sql[k] in " \t\r\n":
-            k += 1
-        return offset_to_position(sql, k)
-    return None, None
-
-
-def offset_to_position(sql: str, offset: int):
-    line = sql.count("\n", 0, offset) + 1
-    start = sql.rfind("\n", 0, offset) + 1
-    return line, offset - start + 1
-
-
-def error_at(node, message: str, sql: str) -> CompileError:
-    line, col = position(node, sql)
-    return CompileError(message, line, col, sql)
-
-
 def normalize_forms(query: exp.Expression) -> None:
     """Rewrites before name resolution: SQLite's ``x IN t`` (a table name) means
     ``x IN (SELECT * FROM t)``; in a CTE with a column list, ``ORDER BY`` an alias of its body
     becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list); time
     window table functions (TUMBLE, HOP, SESSION) become the subqueries they stand for."""
-    from .timewindows import expand_time_windows
     expand_time_windows(query)
     for node in list(query.find_all(exp.In)):
         field = node.args.get("field")

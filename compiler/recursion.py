@@ -14,7 +14,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from . import plan as P
-from .types import common_type
+from .bind_expr import ExprBinder
+from .scope import Bound, Rel
+from .types import INTEGER, common_type
 
 
 def bind_recursive_ctes(qb, ctes) -> None:
@@ -152,7 +154,6 @@ def _bind_group(qb, ctes) -> None:
     distinct = tuple(info[n]["distinct"] for n in members)
     for k, n in enumerate(members):
         node = P.Fixpoint(tuple(members), tuple(bodies), distinct, k, gid, fields[n], qb.max_iterations)
-        from .binder import Bound
         qb.ctes[n] = Bound(node, [f.name for f in fields[n]])
 
 
@@ -181,15 +182,12 @@ def _unify(qb, name, bounds, info):
                 raise qb.error(info["cte"], f"each term of recursive CTE {name} must have {width} columns")
             t = common_type(t, b.plan.fields[i].type) or t
         if t.kind == "null":
-            from .types import INTEGER
             t = INTEGER
         out.append(P.Field(names[i], t, True))
     return tuple(out)
 
 
 def _cast_to(qb, plan, fields, node):
-    from .bind_expr import ExprBinder
-    from .binder import Rel
     src = plan.fields
     if all(a.type == b.type for a, b in zip(src, fields)) and all(a.name == b.name for a, b in zip(src, fields)):
         return plan

@@ -20,8 +20,8 @@ from sqlglot import exp
 
 from . import plan as P
 from .bind_expr import ExprBinder, and_, boolean, is_aggregate, is_not_null, is_null, not_, or_
-from .codegen import NEGATED
-from .expr import Case, Col, Lit, shift
+from .expr import NEGATED, Call, Case, Col, Lit, shift
+from .scope import Outer
 from .types import BOOLEAN
 
 
@@ -47,7 +47,6 @@ class SubqueryMixin:
             where[(c.table, c.name) if isinstance(c, exp.Column) else c] = idx.index(i)
         cols = [rel.col(i) for i in idx]
         domain = P.Distinct(P.Project(rel.plan, tuple(cols), tuple(f"$outer{i}" for i in range(len(cols)))))
-        from .binder import Outer
         b = self.query(sub, Outer(domain, where))
         return b, cols, (True,) * len(cols), None
 
@@ -336,7 +335,6 @@ def _cast_keys(plan, types):
 
 
 def _cast(c, t):
-    from .expr import Call
     return Call("cast", (c,), t, c.nullable, t)
 
 

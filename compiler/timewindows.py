@@ -37,7 +37,7 @@ import re
 
 from sqlglot import exp, tokens
 
-from .frontend import error_at
+from .positions import error_at
 
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "SESSION")
 SESSION_ALIAS = "SESSIO_"  # what blank_tvf_syntax makes of the keyword SESSION before a window call

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import decimal
 from fractions import Fraction
-
-from ..sqllib.sqlfuncs import NAN as _NAN  # the one NaN object (a NaN sum must equal a NaN stored)
+from math import nan as _NAN  # the one NaN object, sqllib.numbers.NAN (a NaN sum must equal a NaN stored)
 
 SKIP = object()  # an argument extractor returns SKIP for a row that a FILTER clause rejects
 

@@ -12,7 +12,8 @@ from fractions import Fraction
 from .errors import DataError
 
 DC = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-10**6)
-NAN = float("nan")  # the one NaN: computed NaNs are made this object, so rows holding NaN compare equal
+NAN = math.nan  # the one NaN: computed NaNs are made this object (math.nan itself, so the runtime, which
+# imports nothing outside itself, holds the same object), and rows holding NaN compare equal
 
 # -- arithmetic ------------------------------------------------------------------------------------
 
