@@ -9,8 +9,7 @@ import textwrap
 
 import sqlglot
 
-from . import __version__
-from .compiler.errors import DataError
+from . import DataError, __version__
 from .connectors import InputError
 from .connectors.changefiles import Statement, Unit, read_units
 from .connectors.formats import Printer, Progress, fmt_value
@@ -245,9 +244,9 @@ def cmd_run(args) -> int:
 
 def cmd_check(args) -> int:
     units, _ = read_all(args)
-    mirror = DuckMirror(args.dialect)
     session = Session(args.dialect)
     p = session.p
+    mirror = DuckMirror(p.dialect)
     progress = Progress(len(units), args.progress)
     try:
         for i, unit in enumerate(units, 1):

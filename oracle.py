@@ -11,7 +11,6 @@ from collections import Counter
 
 import sqlglot
 
-from .compiler.dialect import get_dialect
 from .connectors import InputError
 from .connectors.changefiles import RowChange, Statement
 
@@ -23,21 +22,21 @@ def _quote(name: str) -> str:
 class DuckMirror:
     """DuckDB holding its own copy of the tables, fed the same statements and rows."""
 
-    def __init__(self, dialect: str):
+    def __init__(self, dialect):
+        """``dialect``: the pipeline's dialect (``Pipeline.dialect``: its name and semantics)."""
         try:
             import duckdb
         except ImportError:
             raise InputError("deltasql check needs DuckDB: pip install 'deltasql[check]' "
                             "(or pip install duckdb)") from None
         self.duckdb = duckdb
-        self.dialect = dialect
+        self.dialect = dialect.name
         self.con = duckdb.connect()
         self.version = duckdb.__version__
-        profile = get_dialect(dialect)
         settings = []
-        if profile.integer_division:
+        if dialect.integer_division:
             settings.append("SET integer_division = true")
-        if profile.division_by_zero_null:
+        if dialect.division_by_zero_null:
             settings.append("SET error_on_division_by_zero = false")
         for s in settings:
             try:

@@ -5,27 +5,21 @@ placed at their file positions."""
 
 from __future__ import annotations
 
-import re
-
 from ..compiler import CompileError, DataError
 from ..engine import Pipeline
 from . import InputError
 from .changefiles import RowChange, Statement, Unit, compile_error_text
 
 
-def data_error_text(e, where_path: str, line: int, col: int = 1) -> str:
-    """A DataError placed at a line; a trailing '(line N[, column C])' (relative to the statement)
-    moves into the position."""
-    msg = str(e)
-    m = re.search(r" \(line (\d+)(?:, column (\d+))?\)$", msg)
-    if not m:
-        return f"{where_path}:{line}: error: {msg}"
-    rel_line = int(m.group(1))
-    msg = msg[: m.start()]
-    if m.group(2) is None:
-        return f"{where_path}:{line + rel_line - 1}: error: {msg}"
-    rel_col = int(m.group(2)) + (col - 1 if rel_line == 1 else 0)
-    return f"{where_path}:{line + rel_line - 1}:{rel_col}: error: {msg}"
+def data_error_text(e: DataError, where_path: str, line: int, col: int = 1) -> str:
+    """A DataError placed at a statement that starts at line:col; the error's own position (relative
+    to the statement's text) moves it onto the value to blame."""
+    if e.line is None:
+        return f"{where_path}:{line}: error: {e.message}"
+    if e.col is None:
+        return f"{where_path}:{line + e.line - 1}: error: {e.message}"
+    rel_col = e.col + (col - 1 if e.line == 1 else 0)
+    return f"{where_path}:{line + e.line - 1}:{rel_col}: error: {e.message}"
 
 
 def batches(actions: list):

@@ -70,7 +70,7 @@ class DML:
                 else:
                     where = error_at(node, "", sql)
                     line, col = where.line, where.col
-                raise DataError(f"{e} (line {line}, column {col})") from None
+                raise DataError(e.message, line, col) from None
         if action == "error":
             t.queue_insert(full)
         elif action == "replace":

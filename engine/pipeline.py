@@ -129,7 +129,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         note = "; the transaction was rolled back"
         if isinstance(e, CompileError):
             return CompileError(e.message + note, e.line, e.col, e.sql)
-        return DataError(str(e) + note)
+        return DataError(e.message + note, e.line, e.col)
 
     @property
     def in_transaction(self) -> bool:

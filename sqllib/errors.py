@@ -2,13 +2,31 @@
 (the SQL value library and the runtime raise it; the compiler and the engine re-export it); and
 ``show_value``, how a value is written in an error message (as SQL writes it, not as Python does)."""
 
+from __future__ import annotations
+
 import datetime
 import decimal
 
 
 class DataError(Exception):
     """A change that cannot be applied (wrong arity or type, unknown table, absent row) or a step
-    that failed while evaluating (division by zero, overflow, iteration limit).  Nothing changed."""
+    that failed while evaluating (division by zero, overflow, iteration limit).  Nothing changed.
+
+    ``line`` and ``col`` place it in the statement's SQL text when a value written there is to blame
+    (a VALUES row of an INSERT); ``str(e)`` is then the message followed by ``(line L, column C)``."""
+
+    def __init__(self, message: str = "", line: int | None = None, col: int | None = None):
+        super().__init__(*((message,) if line is None else (message, line, col)))
+        self.message = message
+        self.line = line
+        self.col = col
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        if self.col is None:
+            return f"{self.message} (line {self.line})"
+        return f"{self.message} (line {self.line}, column {self.col})"
 
 
 def show_value(value) -> str:

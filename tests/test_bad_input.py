@@ -253,6 +253,19 @@ def test_data_error(action, message):
     good_step_works(p)
 
 
+def test_data_error_position_is_fields():
+    """The value to blame is placed by fields (line, col relative to the statement), not text that
+    a caller parses back; str() still ends with the position."""
+    p = pipeline()
+    with pytest.raises(DataError) as info:
+        p.execute("INSERT INTO t VALUES (1, 'x', 1.5),\n  (2, 'y', 12345.6)")
+    e = info.value
+    assert (e.message, e.line, e.col) == ("t.c: 12345.6 does not fit DECIMAL(5,2)", 2, 12)
+    with pytest.raises(DataError) as info:
+        p.delete("t", [(5, "x", 1)])
+    assert info.value.line is None and str(info.value) == info.value.message
+
+
 def test_bad_row_in_a_batch_queues_none_of_it():
     p = pipeline()
     with pytest.raises(DataError):

@@ -395,6 +395,15 @@ def test_run_bad_value_names_the_line(capsys, tmp_path, views):
     assert err == f"{c}:3:23: error: t.a: 'q' is not a valid INTEGER\n"
 
 
+def test_run_bad_value_in_a_transaction_names_its_place(capsys, tmp_path, views):
+    """The value's position travels as the DataError's line and col, also through the rollback
+    note a transaction adds to the message."""
+    c = write(tmp_path, "c.sql", "BEGIN;\nINSERT INTO t VALUES (1, 'x'),\n  ('q', 'z');\nCOMMIT;\n")
+    code, _, err = run(capsys, "run", views, c)
+    assert code == 1
+    assert err == f"{c}:3:4: error: t.a: 'q' is not a valid INTEGER; the transaction was rolled back\n"
+
+
 def test_run_failed_step(capsys, tmp_path):
     v = write(tmp_path, "v.sql", "CREATE TABLE t(a INT); CREATE VIEW v AS SELECT a * 1000000000 AS q FROM t;\n")
     c = write(tmp_path, "c.sql", "INSERT INTO t VALUES (2);\nBEGIN;\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (5);\nCOMMIT;\n")
