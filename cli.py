@@ -9,13 +9,12 @@ import textwrap
 
 import sqlglot
 
-from . import DataError, __version__
+from . import DataError, DeliveryError, __version__
 from .connectors import InputError
 from .connectors.changefiles import Statement, Unit, read_units
 from .connectors.formats import Printer, Progress, fmt_value
 from .connectors.session import Session, batches
 from .connectors.sinks import TARGET_HELP, SinkError, parse_target, split_views
-from .engine.feeds import DeliveryError
 from .connectors.sources.follow import DEFAULT_MAX_DELAY, DEFAULT_MAX_ROWS
 from .oracle import DuckMirror, multiset_diff
 
