@@ -8,24 +8,13 @@
 from __future__ import annotations
 
 from .. import plan as P
-from ..expr import Col, Lit, columns_used, substitute
+from ..expr import Col, Lit, children, substitute
+from .rule import BOTTOM_UP, Rule
 
 
-def merge_projections(plan):
-    return _walk(plan, {})
-
-
-def _walk(node, memo):
-    if id(node) in memo:
-        return memo[id(node)][1]
-    out = _rewrite(node, memo)
-    memo[id(node)] = (node, out)
-    return out
-
-
-def _rewrite(node, memo):
+def _merge(node):
     if isinstance(node, P.Project):
-        inner = _walk(node.input, memo)
+        inner = node.input
         if isinstance(inner, P.Project):
             uses = {}
             for e in node.exprs:
@@ -33,16 +22,17 @@ def _rewrite(node, memo):
                     uses[c] = uses.get(c, 0) + 1
             if all(uses.get(i, 0) <= 1 or isinstance(f, (Col, Lit)) for i, f in enumerate(inner.exprs)):
                 return P.Project(inner.input, tuple(substitute(e, inner.exprs) for e in node.exprs), node.names)
-        if _is_identity(node.exprs, inner):
-            return inner if tuple(f.name for f in inner.fields) == tuple(node.names) else \
-                P.Project(inner, node.exprs, node.names)
-        return P.Project(inner, node.exprs, node.names)
-    if isinstance(node, P.Filter):
-        inner = _walk(node.input, memo)
-        if isinstance(node.predicate, Lit) and node.predicate.value is True:
+        if _is_identity(node.exprs, inner) and tuple(f.name for f in inner.fields) == tuple(node.names):
             return inner
-        return P.Filter(inner, node.predicate)
-    return _rebuild(node, memo)
+        return None
+    if isinstance(node, P.Filter):
+        if isinstance(node.predicate, Lit) and node.predicate.value is True:
+            return node.input
+    return None
+
+
+# bottom-up: a projection's input is already merged, so one level at a time suffices
+merge_projections = Rule("merge_projections", _merge, BOTTOM_UP)
 
 
 def _is_identity(exprs, inner) -> bool:
@@ -52,7 +42,6 @@ def _is_identity(exprs, inner) -> bool:
 
 def _col_occurrences(e):
     stack, out = [e], []
-    from ..expr import children
     while stack:
         x = stack.pop()
         if isinstance(x, Col):
@@ -60,10 +49,3 @@ def _col_occurrences(e):
         else:
             stack.extend(children(x))
     return out
-
-
-def _rebuild(node, memo):
-    return P.with_inputs(node, [_walk(c, memo) for c in node.inputs])
-
-
-__all__ = ["merge_projections", "columns_used"]

@@ -13,49 +13,35 @@ output of a view.
 from __future__ import annotations
 
 from .. import plan as P
+from .rule import TOP_DOWN, Rule
 
 
-def normalize_distinct(plan):
-    return _walk(plan, False, {})
-
-
-def _walk(node, under_distinct: bool, memo):
-    key = (id(node), under_distinct)
-    if key in memo:
-        return memo[key][1]
-    out = _rewrite(node, under_distinct, memo)
-    memo[key] = (node, out)
-    return out
-
-
-def _rewrite(node, d: bool, memo):
+def _strip(node):
+    """node without the DISTINCTs reachable from it through operators that keep "some row" (filter,
+    projection, join, union, a semi-join's left side): to be used where only that matters."""
     if isinstance(node, P.Distinct):
-        inner = _walk(node.input, True, memo)
-        return inner if d else P.Distinct(inner)
-    if isinstance(node, P.Filter):
-        return P.Filter(_walk(node.input, d, memo), node.predicate)
-    if isinstance(node, P.Project):
-        return P.Project(_walk(node.input, d, memo), node.exprs, node.names)
-    if isinstance(node, P.Join):
-        return P.Join(_walk(node.left, d, memo), _walk(node.right, d, memo), node.kind, node.left_keys,
-                      node.right_keys, node.null_safe, node.residual)
-    if isinstance(node, P.UnionAll):
-        return P.UnionAll(tuple(_walk(p, d, memo) for p in node.parts), node.fields)
+        return _strip(node.input)
+    if isinstance(node, (P.Filter, P.Project, P.Join, P.UnionAll)):
+        return _over(node, [_strip(c) for c in node.inputs])
     if isinstance(node, P.Semijoin):
-        return P.Semijoin(_walk(node.left, d, memo), _walk(node.right, True, memo), node.left_keys,
-                          node.right_keys, node.null_safe, node.mode)
-    if isinstance(node, P.SetOp):
-        # EXCEPT / INTERSECT (set forms) only test membership, so their inputs may drop a DISTINCT
-        set_form = node.kind in ("except", "intersect")
-        return P.SetOp(_walk(node.left, set_form, memo), _walk(node.right, set_form, memo), node.kind)
-    if isinstance(node, P.Aggregate):
-        return P.Aggregate(_walk(node.input, False, memo), node.keys, node.aggs, node.names)
-    if isinstance(node, P.TopK):
-        return P.TopK(_walk(node.input, False, memo), node.order, node.limit, node.offset, node.partition)
-    if isinstance(node, P.Window):
-        return P.Window(_walk(node.input, False, memo), node.partition, node.order, node.calls, node.names)
-    if isinstance(node, P.Fixpoint):
-        # the bodies' own DISTINCT (UNION) is implied by node.distinct; keep bodies' multiplicities
-        return P.Fixpoint(node.names, tuple(_walk(b, False, memo) for b in node.bodies), node.distinct,
-                          node.index, node.group, node.fields, node.max_iterations)
+        return _over(node, [_strip(node.left), _strip(node.right)])
     return node
+
+
+def _over(node, inputs):
+    return node if all(a is b for a, b in zip(inputs, node.inputs)) else P.with_inputs(node, inputs)
+
+
+def _normalize(node):
+    if isinstance(node, P.Distinct):
+        return _over(node, [_strip(node.input)])
+    if isinstance(node, P.Semijoin):  # only whether the right side has a row matters
+        return _over(node, [node.left, _strip(node.right)])
+    if isinstance(node, P.SetOp) and node.kind in ("except", "intersect"):
+        # the set forms only test membership, so their inputs may drop a DISTINCT
+        return _over(node, [_strip(node.left), _strip(node.right)])
+    return None
+
+
+# top-down: the outermost DISTINCT of a chain keeps the one that is needed
+normalize_distinct = Rule("normalize_distinct", _normalize, TOP_DOWN)

@@ -8,11 +8,20 @@ Order matters:
 3. merge_projections fuses the projections pushdown left behind;
 4. prune_columns drops columns no ancestor reads (and narrows scans feeding joins), after which
    merge_projections runs once more to fuse the projections pruning introduced.
+A pass is a ``Rule`` (rule.py: a local law the optimizer applies over the plan in its own
+traversal) or a function of the whole plan (push_filters, prune_columns: their laws carry context
+through it).  Between passes, ``optimize`` checks that the plan's output columns (names and types)
+are what they were: a pass that changed them is a bug, reported as one, not a wrong answer later.
 Incrementalization (the chain rule: linear operators are their own increments, joins become
 bilinear arrangements, DISTINCT and aggregates their incremental forms) happens in lower.py, where
 each plan node is mapped to its incremental runtime operator.
 """
 
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .. import plan as P
 from .merge_projections import merge_projections
 from .normalize_distinct import normalize_distinct
 from .prune_columns import prune_columns
@@ -22,7 +31,25 @@ from .reorder_joins import reorder_joins
 PASSES = (normalize_distinct, push_filters, reorder_joins, merge_projections, prune_columns, merge_projections)
 
 
-def optimize(plan):
-    for rewrite in PASSES:
+class PassError(AssertionError):
+    """A pass changed what a plan outputs (an internal error: a bug in the pass)."""
+
+
+def pass_name(rewrite: Callable) -> str:
+    return getattr(rewrite, "name", None) or getattr(rewrite, "__name__", repr(rewrite))
+
+
+def output_columns(plan: P.Plan) -> tuple:
+    """What a plan's consumers see: each output column's name and type."""
+    return tuple((f.name, f.type) for f in plan.fields)
+
+
+def optimize(plan: P.Plan, passes: Iterable[Callable[[P.Plan], P.Plan]] = PASSES) -> P.Plan:
+    before = output_columns(plan)
+    for rewrite in passes:
         plan = rewrite(plan)
+        after = output_columns(plan)
+        if after != before:
+            raise PassError(f"the {pass_name(rewrite)} pass changed the plan's output columns from {before} "
+                            f"to {after}")
     return plan

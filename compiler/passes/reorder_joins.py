@@ -13,31 +13,24 @@ from __future__ import annotations
 from .. import plan as P
 from ..expr import Call, Col, columns_used, conjuncts, remap, shift
 from ..types import BOOLEAN
+from .rule import TOP_DOWN, Rule
 from .split_join import split_condition
 
 
-def reorder_joins(plan):
-    return _walk(plan, {})
+def _reorder(node):
+    if not (isinstance(node, P.Join) and node.kind == "inner"):
+        return None
+    leaves, preds = _flatten(node)
+    if len(leaves) > 2:
+        order = _greedy(leaves, preds)
+        if order != list(range(len(leaves))):
+            return _build(leaves, preds, order)
+    return None
 
 
-def _walk(node, memo):
-    if id(node) in memo:
-        return memo[id(node)][1]
-    out = _rewrite(node, memo)
-    memo[id(node)] = (node, out)
-    return out
-
-
-def _rewrite(node, memo):
-    if isinstance(node, P.Join) and node.kind == "inner":
-        leaves, preds = _flatten(node)
-        leaves = [_walk(leaf, memo) for leaf in leaves]
-        if len(leaves) > 2:
-            order = _greedy(leaves, preds)
-            if order != list(range(len(leaves))):
-                return _build(leaves, preds, order)
-        return _rebuild(node, memo)
-    return _rebuild(node, memo)
+# top-down: the whole tree of inner joins is seen before its parts (a tree already in a good order
+# is left as it is, and so are its subtrees, each a prefix of that order)
+reorder_joins = Rule("reorder_joins", _reorder, TOP_DOWN)
 
 
 def _flatten(node):
@@ -136,7 +129,3 @@ def _build(leaves, preds, order):
 
 def _renumber(e, mapping):
     return remap(e, lambda c: Col(mapping[c.index], c.type, c.nullable, c.name))
-
-
-def _rebuild(node, memo):
-    return P.with_inputs(node, [_walk(c, memo) for c in node.inputs])
