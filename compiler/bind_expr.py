@@ -18,28 +18,12 @@ from ..sqllib import sqlfuncs as F
 from ..sqllib import timestamps
 from ..sqllib.errors import DataError
 from ..sqllib.interval_text import cast_interval
+from .aggregate_calls import AGGREGATE_FUNCTION_NAMES, AGGREGATES, is_aggregate  # noqa: F401 (re-exported)
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .frontend import token_span, using_binding
 from .types import (show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP, TIMESTAMPTZ,
                     TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
-
-AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.LogicalAnd, exp.LogicalOr,
-              exp.GroupConcat, exp.AnyValue, exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance,
-              exp.VariancePop, exp.Median, exp.ArgMax, exp.ArgMin, exp.PercentileCont, exp.PercentileDisc,
-              exp.Quantile, exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg, exp.CountIf, exp.Corr,
-              exp.CovarPop, exp.CovarSamp, exp.RegrSlope, exp.RegrIntercept, exp.RegrR2, exp.RegrCount,
-              exp.RegrAvgx, exp.RegrAvgy, exp.RegrSxx, exp.RegrSyy, exp.RegrSxy, exp.Skewness, exp.Kurtosis,
-              exp.ApproxDistinct, exp.ApproxQuantile, exp.First, exp.Last, exp.Mode, exp.ArrayAgg)
-# aggregates sqlglot parses as anonymous functions
-AGGREGATE_FUNCTION_NAMES = frozenset({"total", "product", "fsum", "favg", "sumkahan", "kahan_sum", "entropy",
-                                      "kurtosis_pop", "histogram"})
-
-
-def is_aggregate(node) -> bool:
-    return isinstance(node, AGGREGATES) or (isinstance(node, exp.Anonymous)
-                                           and node.name.lower() in AGGREGATE_FUNCTION_NAMES)
-
 
 NONDETERMINISTIC = (exp.Rand, exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime)
 

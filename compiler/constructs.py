@@ -19,7 +19,9 @@ import re
 
 from sqlglot import exp
 
+from .aggregate_calls import is_aggregate
 from .errors import CompileError
+from .positions import position, token_span
 
 ANY = object()
 
@@ -220,7 +222,6 @@ def _present(v) -> bool:
 
 def is_aggregate_call(node) -> bool:
     """An aggregate function call (the ORDER BY and DISTINCT inside it are the binder's to read)."""
-    from .bind_expr import is_aggregate
     return node is not None and is_aggregate(node)
 
 
@@ -259,7 +260,6 @@ def describe(node: exp.Expression, arg: str | None = None, value=None, sql: str 
 
 def _function_name(node: exp.Func, sql: str) -> str:
     """A function's name as written (sqlglot renames some: UNNEST is EXPLODE, LIST is ARRAY_AGG)."""
-    from .frontend import token_span
     span = token_span(node) if sql else None
     if span is not None:
         m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?:DISTINCT\s+)?$", sql[:span[0]], re.I)
@@ -273,7 +273,6 @@ def _function_name(node: exp.Func, sql: str) -> str:
 
 def _called(node: exp.Func, sql: str) -> bool:
     """Whether the node is written as a call, NAME(…) (LIST_VALUE(1, 2) rather than [1, 2])."""
-    from .frontend import token_span
     span = token_span(node) if sql else None
     return span is not None and re.match(r"[A-Za-z_][A-Za-z0-9_]*\s*\(", sql[span[0]:]) is not None
 
@@ -328,7 +327,6 @@ def refusal(node: exp.Expression, sql: str = ""):
 
 def check(tree: exp.Expression, sql: str) -> None:
     """Raise a CompileError at the first construct of tree (in source order) that is not accepted."""
-    from .frontend import position  # (frontend imports this module)
     for node in tree.walk(bfs=False):
         found = refusal(node, sql)
         if found is not None and __import__("os").environ.get("CONSTRUCTS_LOG"):
