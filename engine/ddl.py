@@ -128,6 +128,11 @@ class DDL:
         fields = tuple(P.Field(n, f.type if f.type.kind != "null" else from_sqlglot(exp.DataType.build("INT"),
                                                                                     self.dialect), True)
                        for n, f in zip(unique_names(bound.names), bound.plan.fields))
+        if self._restoring:  # its rows reached the journal with the step after it
+            if replace and name in self._tables:
+                self._drop_table(name, sql, ast.this)
+            self._add_table(Relation(name, fields))
+            return
         rows = self._evaluate(optimize(bound.plan))  # (before a replaced table goes: the query may read it)
         if replace and name in self._tables:
             self._drop_table(name, sql, ast.this)
@@ -203,12 +208,13 @@ class DDL:
             out = low.add(Output(top, rel.name))
             ordered = low.add(Output(low.lower(ordered_plan), f"{rel.name} (ordered)")) \
                 if ordered_plan is not None else None
-            seeds = {}
-            for op in low.created:
-                for i in op.inputs:
-                    if i not in low.created and id(i) not in seeds:
-                        seeds[id(i)] = _integral(i, self)
-            self.circuit.run_ops(low.created, seeds)
+            if self._restoring != "schema":  # (when rebuilding before a checkpoint, state comes from it)
+                seeds = {}
+                for op in low.created:
+                    for i in op.inputs:
+                        if i not in low.created and id(i) not in seeds:
+                            seeds[id(i)] = _integral(i, self)
+                self.circuit.run_ops(low.created, seeds)
         except BaseException as e:
             # nothing of the failed view stays: its operators, their journal and shared entries
             self.circuit.journal.commit()

@@ -29,6 +29,7 @@ from ..runtime import Circuit, StepError
 from ..runtime.zset import add_scaled_into
 from .ddl import DDL
 from .dml import DML
+from .durability import Durability
 from .failures import data_error, view_of
 from .feeds import DeliveryError, Feeding, Feeds
 from .inspect import Inspection
@@ -43,11 +44,19 @@ _CONTROL = {"START AS TRANSACTION": exp.Transaction, "END": exp.Commit, "END AS 
             "ABORT": exp.Rollback}
 
 
-class Pipeline(DDL, DML, Queries, Inspection, Feeding):
-    """Incrementally maintained SQL views.  ``dialect`` is any sqlglot dialect name."""
+class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
+    """Incrementally maintained SQL views.  ``dialect`` is any sqlglot dialect name (default duckdb).
 
-    def __init__(self, dialect: str = "duckdb", max_iterations: int = 10_000):
-        self.dialect = get_dialect(dialect)
+    ``path``: a state file that keeps the pipeline across restarts and crashes (created if missing,
+    else reopened with its tables, views and state; see engine/durability.py).  ``durability``:
+    "full" syncs every step to disk, "group" at most every ``group_interval`` seconds (a power loss
+    may lose those steps, a crash loses none).  A checkpoint is written every ``checkpoint_every``
+    steps or ``checkpoint_interval`` seconds, whichever comes first, and on ``close()``."""
+
+    def __init__(self, dialect: str | None = None, max_iterations: int = 10_000, *, path=None,
+                 durability: str = "full", checkpoint_every: int = 10_000, checkpoint_interval: float = 60.0,
+                 group_interval: float = 0.2):
+        self.dialect = get_dialect(dialect or "duckdb")
         self.max_iterations = max_iterations
         self.catalog = Catalog()
         self.circuit = Circuit()
@@ -60,23 +69,26 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         self.last_changes: dict = {}
         self.last_step = 0  # the number of the last step committed (the first step is 1)
         self._feeds = Feeds(self)  # subscriptions and sinks
+        self._init_durability(path, dialect, durability, checkpoint_every, checkpoint_interval, group_interval)
 
     def execute(self, sql: str):
         """Run ;-separated statements, each all-or-nothing.  Returns the rows of the last statement if
         it is a query.  A change statement outside BEGIN … COMMIT is committed at once (a step of its
         own); inside one, the changes wait for COMMIT, and a failing statement rolls the whole
         transaction back.  The views' changes are reported by the next ``step()``."""
+        self._check_open()
         try:
             statements = parse(sql, self.dialect.name)  # a syntax error anywhere runs nothing
         except CompileError as e:
             raise self._abort(e)
         result = None
-        for st in statements:
-            result = self._run(st.ast, sql)
+        for index, st in enumerate(statements):
+            result = self._run(st.ast, sql, index)
         return result
 
-    def _run(self, ast, sql):
-        """One statement, all-or-nothing (engine/transactions.py has the rules)."""
+    def _run(self, ast, sql, index: int = 0):
+        """One statement, all-or-nothing (engine/transactions.py has the rules); ``index`` is its
+        position in the script ``sql`` (how a durable pipeline records DDL)."""
         if isinstance(ast, exp.Command) and ast.name.upper() == "REPLACE" and isinstance(ast.expression, exp.Literal):
             ast = parse("INSERT OR REPLACE " + ast.expression.this, self.dialect.name)[0].ast  # SQLite's REPLACE
         if isinstance(ast, (exp.Column, exp.Alias)):  # START TRANSACTION, END, ABORT: sqlglot reads a name
@@ -116,6 +128,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
             self._log.rollback_to(savepoint if self._txn is None else self._txn)
             self._txn = None
             raise
+        self._record_ddl(ast, sql, index)  # (before the autocommit of CREATE TABLE … AS: it ran first)
         if changes and self._txn is None:
             self._tick()  # autocommit
         return result
@@ -318,7 +331,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         self._log.clear()
         self._txn = None
 
-    def step(self) -> dict:
+    def step(self, meta: dict | None = None) -> dict:
         """Apply every queued change as one atomic tick, and return every change to the views since
         the previous ``step()``: those of this tick and of the ticks ``execute()`` committed
         (autocommit, COMMIT), a new view's first rows, a replaced view's old rows retracted.
@@ -329,11 +342,16 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         view was ever reported gives its contents.  A step that fails changes nothing, discards the
         queued changes (they would fail again) and raises a DataError saying so.  Each committed tick
         goes to the subscribers and sinks (engine/feeds); if one fails, the tick stays committed and a
-        DeliveryError names what failed (``last_changes`` then holds what this call would return)."""
+        DeliveryError names what failed (``last_changes`` then holds what this call would return).
+
+        With a state file the tick is durable when this returns; ``meta`` ({key: small picklable
+        value}, a source's position) is committed with it and read back by ``meta(key)``."""
+        self._check_open()
         if self._txn is not None:
             raise DataError("a transaction is open: COMMIT or ROLLBACK it (step() would commit half of it)")
+        meta = self._check_meta(meta)
         try:
-            self._tick()
+            self._tick(meta)
         except DeliveryError:
             self._report()
             raise
@@ -347,21 +365,26 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
             raise DataError("a transaction is open: COMMIT or ROLLBACK it first")
         return self._report()
 
-    def _tick(self) -> None:
+    def _tick(self, meta: dict | None = None) -> None:
         """Push the queued changes through the circuit as one committed step (its number is
-        ``last_step``); the views' deltas wait in _unreported for step(), and go to the feeds now."""
+        ``last_step``); the views' deltas wait in _unreported for step(), and go to the feeds now.
+        With a state file the step's journal record is committed before the step is final."""
         fed = []
         for t in self._tables.values():
             if t.pending:
                 t.input.pending = dict(t.pending)
                 fed.append(t)
         try:
-            self.circuit.step()
+            self.circuit.step(self._journal_hook(fed, meta))
         except StepError as e:
             for t in fed:
                 t.input.pending = {}
             self.discard()
             raise data_error(e.cause, view_of(e.op), discarded=True) from e
+        except BaseException:  # the journal could not be written: nothing changed, the changes stay queued
+            for t in fed:
+                t.input.pending = {}
+            raise
         for t in fed:
             t.commit()
         self._log.clear()
@@ -369,15 +392,19 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding):
         tick = {}
         for name, v in self._views.items():
             if v.output.delta:
-                self._note_changes(name, v.output.delta)
+                self._note_changes(name, v.output.delta, tick=True)
                 if feeding:
                     tick[name] = ordered_changes(v.output.delta)
         self.last_step += 1
+        self._stepped(meta)
         if feeding:
             self._feeds.deliver(self.last_step, tick)
 
-    def _note_changes(self, name: str, delta: dict, scale: int = 1) -> None:
-        """Changes to a view, to be reported by the next step()."""
+    def _note_changes(self, name: str, delta: dict, scale: int = 1, tick: bool = False) -> None:
+        """Changes to a view, to be reported by the next step(); those made outside a tick (DDL) also
+        go into the next tick's retained deltas."""
+        if not tick:
+            self._hold_for_outbox(name, delta, scale)
         u = self._unreported.get(name)
         if u is None and scale == 1:
             self._unreported[name] = dict(delta)  # the common case: a copy at C speed

@@ -54,8 +54,9 @@ CREATE TABLE ddl(seq INTEGER PRIMARY KEY, after_step INTEGER NOT NULL, script TE
                  statement INTEGER NOT NULL);
 CREATE TABLE journal(step INTEGER PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL);
 CREATE TABLE checkpoints(id INTEGER PRIMARY KEY, step INTEGER NOT NULL, ddl_seq INTEGER NOT NULL,
-                         fingerprint TEXT NOT NULL, size INTEGER NOT NULL, crc INTEGER NOT NULL,
-                         chunks INTEGER NOT NULL, seconds REAL NOT NULL, created REAL NOT NULL);
+                         fingerprint TEXT NOT NULL, version TEXT NOT NULL, size INTEGER NOT NULL,
+                         crc INTEGER NOT NULL, chunks INTEGER NOT NULL, seconds REAL NOT NULL,
+                         created REAL NOT NULL);
 CREATE TABLE checkpoint_chunks(id INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
                                PRIMARY KEY(id, n));
 CREATE TABLE positions(key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -76,6 +77,7 @@ class Checkpoint:
     step: int
     ddl_seq: int
     fingerprint: str
+    version: str  # of the deltasql that wrote it
     size: int  # bytes of pickled state
     seconds: float  # how long writing it took
     created: float  # time.time() when it was written
@@ -184,6 +186,14 @@ class Store:
                     pass
             raise StorageError(f"{self.path}: could not write {what}: {e}") from None
 
+    def fail(self, reason: str) -> None:
+        """Refuse every further write: what is in memory no longer matches the file."""
+        self._failed = reason
+
+    @property
+    def usable(self) -> bool:
+        return self.conn is not None and self._failed is None
+
     def set_meta(self, key: str, value) -> None:
         self._transaction("meta", lambda c: c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                                       (key, json.dumps(value))))
@@ -260,7 +270,7 @@ class Store:
             raise StorageError(f"{self.path} is corrupt: the {what} cannot be read ({e})") from None
 
     # -- checkpoints ----------------------------------------------------------------------------------
-    def write_checkpoint(self, step: int, ddl_seq: int, fingerprint: str, state) -> Checkpoint:
+    def write_checkpoint(self, step: int, ddl_seq: int, fingerprint: str, version: str, state) -> Checkpoint:
         """Store ``state`` (pickled, streamed in chunks) as the checkpoint at ``step``, replacing the
         previous one, and drop the journal rows it covers; all in one transaction."""
         started = time.perf_counter()
@@ -274,12 +284,12 @@ class Store:
             out.close()
             seconds = time.perf_counter() - started
             now = time.time()
-            c.execute("INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (new_id, step, ddl_seq, fingerprint, out.size, out.crc, out.chunks, seconds, now))
+            c.execute("INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (new_id, step, ddl_seq, fingerprint, version, out.size, out.crc, out.chunks, seconds, now))
             c.execute("DELETE FROM checkpoint_chunks WHERE id < ?", (new_id,))
             c.execute("DELETE FROM checkpoints WHERE id < ?", (new_id,))
             c.execute("DELETE FROM journal WHERE step <= ?", (step,))
-            result["cp"] = Checkpoint(step, ddl_seq, fingerprint, out.size, seconds, now)
+            result["cp"] = Checkpoint(step, ddl_seq, fingerprint, version, out.size, seconds, now)
 
         self._transaction(f"the checkpoint of step {step}", write)
         self.checkpoint = result["cp"]
@@ -291,8 +301,8 @@ class Store:
         return self.checkpoint
 
     def _checkpoint_row(self) -> Checkpoint | None:
-        row = self.conn.execute("SELECT step, ddl_seq, fingerprint, size, seconds, created FROM checkpoints "
-                                "ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.conn.execute("SELECT step, ddl_seq, fingerprint, version, size, seconds, created "
+                                "FROM checkpoints ORDER BY id DESC LIMIT 1").fetchone()
         return Checkpoint(*row) if row else None
 
     def read_checkpoint(self):

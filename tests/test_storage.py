@@ -68,16 +68,16 @@ def test_a_checkpoint_replaces_the_previous_one_and_truncates_the_journal(path, 
     for n in range(1, 6):
         s.commit_step(n, {"t": {(n,): 1}})
     big = {"rows": {(i, "x" * (i % 50)): 1 for i in range(2000)}}
-    cp = s.write_checkpoint(3, 0, "fp", big)
+    cp = s.write_checkpoint(3, 0, "fp", "v", big)
     assert cp.step == 3 and cp.size > 10 * storage.CHUNK
     assert [n for n, _ in s.journal_after(0)] == [4, 5]
-    s.write_checkpoint(5, 0, "fp2", {"small": 1})
+    s.write_checkpoint(5, 0, "fp2", "v", {"small": 1})
     assert s.conn.execute("SELECT COUNT(DISTINCT id) FROM checkpoint_chunks").fetchone()[0] == 1
     s.close()
     s = Store.open(path, OPTIONS)
     assert s.last_step == 5 and s.checkpoint.fingerprint == "fp2"
     assert s.read_checkpoint() == {"small": 1}
-    s.write_checkpoint(5, 0, "fp3", big)
+    s.write_checkpoint(5, 0, "fp3", "v", big)
     s.close()
     s = Store.open(path, OPTIONS)
     assert s.read_checkpoint() == big
@@ -88,7 +88,7 @@ def test_a_damaged_checkpoint_or_journal_record_is_detected(path, monkeypatch):
     monkeypatch.setattr(storage, "CHUNK", 1000)
     s = Store.open(path, OPTIONS)
     s.commit_step(1, {"t": {(1,): 1}})
-    s.write_checkpoint(1, 0, "fp", {"rows": list(range(5000))})
+    s.write_checkpoint(1, 0, "fp", "v", {"rows": list(range(5000))})
     s.commit_step(2, {"t": {(2,): 1}})
     s.close()
     con = sqlite3.connect(path)
@@ -148,7 +148,7 @@ def test_a_truncated_file_is_refused(path, monkeypatch):
     monkeypatch.setattr(storage, "CHUNK", 1000)
     s = Store.open(path, OPTIONS)
     s.commit_step(1, {"t": {(1,): 1}})
-    s.write_checkpoint(1, 0, "fp", {"rows": list(range(20000))})
+    s.write_checkpoint(1, 0, "fp", "v", {"rows": list(range(20000))})
     s.close()
     size = os.path.getsize(path)
     with open(path, "r+b") as f:
