@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 import textwrap
@@ -200,9 +201,24 @@ def follow_live(args, session, printer, shown) -> None:
 
 
 def cmd_run(args) -> int:
-    units, n_views = read_all(args)
-    session = Session(args.dialect)
+    session = Session(args.dialect, args.state, args.durability)
+    try:
+        return _run(args, session)
+    finally:
+        session.close()
+
+
+def _run(args, session: Session) -> int:
     p = session.p
+    args.dialect = session.dialect  # a resumed state file's
+    units, n_views = read_all(args)
+    if session.resumed:
+        views = session.views_to_resume(units[:n_views])
+        units, n_views = views + units[n_views:], len(views)
+        print(f"deltasql: resuming {args.state} after step {p.last_step}: {len(p.tables)} table"
+              f"{'s' if len(p.tables) != 1 else ''}, {len(p.views)} view{'s' if len(p.views) != 1 else ''}"
+              + (f"; {n_views} new statement{'s' if n_views != 1 else ''} from {args.views}" if n_views else ""),
+              file=sys.stderr)
     progress = Progress(len(units), args.progress)
     printer = Printer(args.format, sys.stdout, progress)
     sinks = Sinks(p, args.sink or [])
@@ -227,7 +243,7 @@ def cmd_run(args) -> int:
             for st, answer in queries:
                 printer.query(st, answer)
             if changes is not None:
-                printer.step(session.steps, unit, changes, shown(), p.columns)
+                printer.step(p.last_step, unit, changes, shown(), p.columns)
             progress.update(i + 1)
         if len(units) == n_views:
             selected_views(p, args.view)
@@ -239,6 +255,51 @@ def cmd_run(args) -> int:
         progress.clear()
         sinks.close()
     return 0
+
+
+def cmd_state(args) -> int:
+    if not os.path.exists(args.path):
+        raise InputError(f"{args.path}: error: no such file")
+    session = Session(None, args.path)
+    p = session.p
+    try:
+        info = p.state_summary()
+    finally:
+        p.close(checkpoint=False)  # looking changes nothing
+    cp = info["checkpoint"]
+    print(f"{args.path}: deltasql state file, format {info['format']}, created by deltasql {info['created_by']}, "
+          f"dialect {p.dialect.name}, {_size(info['file_bytes'])}")
+    print(f"last step: {p.last_step}")
+    if cp is None:
+        print("checkpoint: none yet")
+    else:
+        when = datetime.datetime.fromtimestamp(cp.created).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"checkpoint: at step {cp.step}, {_size(cp.size)}, written {when} in {cp.seconds:.2f} s by deltasql "
+              f"{cp.version}")
+    print(f"journal: {info['journal_records']} step{'s' if info['journal_records'] != 1 else ''} after the "
+          f"checkpoint ({_size(info['journal_bytes'])})")
+    for title, names, count in (("tables", p.tables, lambda n: len(p.table_rows(n))),
+                                ("views", p.views, lambda n: len(p.view(n)))):
+        print(f"{title}:" + ("" if names else " none"))
+        width = max((len(n) for n in names), default=0)
+        for n in names:
+            rows = count(n)
+            print(f"  {n.ljust(width)}  {rows} row{'s' if rows != 1 else ''}  ({', '.join(p.columns(n))})")
+    for view, consumers in info["retained"].items():
+        kept, size = info["outbox"].get(view, (0, 0))
+        who = "; ".join(f"{c or 'default'}: since step {since}, floor {floor}"
+                        for c, (since, floor) in consumers.items())
+        print(f"retained: {view} ({who}); {kept} deltas kept, {_size(size)}")
+    for key, value in sorted(info["positions"].items()):
+        print(f"position: {key} = {value!r}")
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def cmd_check(args) -> int:
@@ -357,7 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name, summary, func, **text):
         sp = sub.add_parser(name, help=summary, **text)
         sp.add_argument("views", metavar="VIEWS.sql", help="CREATE TABLE and CREATE VIEW statements")
-        sp.add_argument("--dialect", default="duckdb", metavar="D", help="sqlglot dialect of the SQL (default: duckdb)")
+        sp.add_argument("--dialect", metavar="D", help="sqlglot dialect of the SQL (default: duckdb, or a "
+                                                       "resumed state file's)")
         sp.set_defaults(func=func)
         return sp
 
@@ -379,8 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
          "--view balances --format jsonl",
          "tail -f events.jsonl | deltasql run views.sql - --format jsonl",
          "deltasql run views.sql --source postgresql://app@localhost:5432/shop --follow --progress",
-         "deltasql run views.sql --follow incoming/"],
-        _INPUTS_HELP + "\nA progress bar is drawn on stderr when it is a terminal (--progress forces it)."))
+         "deltasql run views.sql --follow incoming/",
+         "deltasql run sql_examples/shop.sql sql_examples/shop_changes.sql --state shop.db"],
+        _INPUTS_HELP + "\nA progress bar is drawn on stderr when it is a terminal (--progress forces it).\n\n"
+        "With --state PATH every step is durable once printed, and a later run with the same PATH goes on\n"
+        "from the last step (the step numbers continue); VIEWS.sql's CREATE statements of tables and views\n"
+        "PATH does not hold yet are run (new views are computed from the stored tables), the rest of it\n"
+        "took effect in the first run and is skipped.  `deltasql state PATH` shows what PATH holds."))
     r.add_argument("changes", metavar="CHANGES", nargs="*",
                    help=".sql, .csv or .jsonl files, in order; - last reads JSON-lines changes from standard input")
     r.add_argument("--format", choices=FORMATS, default="table",
@@ -390,6 +457,11 @@ def build_parser() -> argparse.ArgumentParser:
                         f"VIEW,VIEW=TARGET for some views only (repeatable)")
     r.add_argument("--view", action="append", metavar="NAME", help="only this view (repeatable)")
     r.add_argument("--progress", action="store_true", help="draw the progress bar even if stderr is no terminal")
+    r.add_argument("--state", metavar="PATH", help="keep the pipeline in this state file: created if missing, "
+                                                   "else resumed (VIEWS.sql may add tables and views)")
+    r.add_argument("--durability", choices=("full", "group"), default="full",
+                   help="with --state: sync every step to disk (full, default), or group commits "
+                        "(a power loss may lose the last 0.2 s of steps; a crash loses none)")
     live = r.add_argument_group("live sources (after the CHANGES files; see the README's Live sources)")
     live.add_argument("--source", metavar="URI", help="postgresql://USER@HOST:PORT/DB (change data capture) or "
                       "kafka://BROKERS/TOPIC: a snapshot, then changes until caught up (or on, with --follow)")
@@ -418,6 +490,13 @@ def build_parser() -> argparse.ArgumentParser:
         _INPUTS_HELP))
     k.add_argument("changes", metavar="CHANGES", nargs="+", help=".sql, .csv or .jsonl files, in order")
     k.add_argument("--progress", action="store_true", help="draw the progress bar even if stderr is no terminal")
+    st = sub.add_parser("state", help="print what a state file holds", **_text(
+        "Print what a state file (written by `deltasql run --state PATH` or Pipeline(path=PATH)) holds: its "
+        "tables and views with their row counts, the last step, the last checkpoint, the journal after it, "
+        "retained views and source positions.  Nothing in the file changes.",
+        ["deltasql state shop.db"]))
+    st.add_argument("path", metavar="PATH", help="the state file")
+    st.set_defaults(func=cmd_state, dialect=None)
     return parser
 
 
@@ -431,8 +510,11 @@ def check_dialect(name: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.dialect is None and args.func is not cmd_state and not getattr(args, "state", None):
+        args.dialect = "duckdb"
     try:
-        check_dialect(args.dialect)
+        if args.dialect is not None:
+            check_dialect(args.dialect)
         return args.func(args)
     except InputError as e:
         sys.stdout.flush()

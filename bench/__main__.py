@@ -20,6 +20,7 @@ WORKLOADS = {  # results-section name -> module
     "runtime": "bench.runtime_ops",
     "nexmark": "bench.nexmark_run",
     "sinks": "bench.sinks",
+    "durability": "bench.durability",
 }
 
 

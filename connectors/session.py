@@ -5,7 +5,12 @@ placed at their file positions."""
 
 from __future__ import annotations
 
+import os
+
+from sqlglot import exp
+
 from ..compiler import CompileError, DataError
+from ..compiler.frontend import parse
 from ..engine import Pipeline
 from . import InputError
 from .changefiles import RowChange, Statement, Unit, compile_error_text
@@ -38,15 +43,56 @@ def batches(actions: list):
 
 
 class Session:
-    """A Pipeline fed units in order."""
+    """A Pipeline fed units in order; with ``path``, a durable one (created, or resumed: then
+    ``resumed`` is True)."""
 
-    def __init__(self, dialect: str):
+    def __init__(self, dialect: str | None, path: str | None = None, durability: str = "full"):
+        self.resumed = path is not None and os.path.exists(path)
         try:
-            self.p = Pipeline(dialect=dialect)
+            self.p = Pipeline(dialect=dialect, path=path, durability=durability)
         except CompileError as e:
             raise InputError(f"error: {e.message}") from None
-        self.dialect = dialect
+        except DataError as e:  # a state file that cannot be used
+            raise InputError(f"error: {e}") from None
+        self.dialect = self.p.dialect.name
         self.steps = 0
+
+    def close(self) -> None:
+        try:
+            self.p.close()
+        except DataError as e:
+            raise InputError(f"error: {e}") from None
+
+    def views_to_resume(self, units: list[Unit]) -> list[Unit]:
+        """VIEWS.sql's units when resuming a state file: the CREATE statements of the tables and views
+        it does not hold yet (and CREATE OR REPLACE VIEW of a view defined differently).  Everything
+        else in VIEWS.sql took effect when the file was made (its INSERTs too) and is skipped; a
+        CREATE of something the file holds with another definition is an error."""
+        out = []
+        for unit in units:
+            kept = []
+            for st in unit.actions:
+                if not isinstance(st, Statement) or st.kind != "ddl":
+                    continue
+                ast = parse(st.text, self.dialect)[0].ast
+                kind = (ast.args.get("kind") or "").upper() if isinstance(ast, exp.Create) else ""
+                if kind not in ("TABLE", "VIEW"):
+                    continue
+                target = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
+                name = target.name
+                if name not in self.p.tables and name not in self.p.views:
+                    kept.append(st)
+                    continue
+                if self.p.definition(name) == ast.sql(dialect=self.dialect):
+                    continue
+                if kind == "VIEW" and ast.args.get("replace"):
+                    kept.append(st)
+                    continue
+                raise InputError(f"{st.where}: error: {kind.lower()} {name} is defined differently in "
+                                 f"{self.p.path}; to change a view, write CREATE OR REPLACE VIEW")
+            if kept:
+                out.append(Unit(kept, False, kept[0].where))
+        return out
 
     def apply(self, unit: Unit) -> tuple[dict | None, list]:
         """Run a unit: returns the step's changes (None if it was no step) and the ad-hoc queries'

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import time
+import warnings
 
 from sqlglot import exp
 
@@ -53,6 +54,7 @@ class Durability:
     _store: Store | None = None
     _restoring: str | None = None  # "schema" (DDL before the checkpoint), "log" (after it), or None
     _closed = False
+    _checkpoint_backoff = 0  # steps added to checkpoint_every after a checkpoint failed
 
     def _init_durability(self, path, dialect: str | None, durability: str, checkpoint_every: int,
                          checkpoint_interval: float, group_interval: float) -> None:
@@ -224,9 +226,17 @@ class Durability:
         if self._restoring is not None:
             return
         cp = self._store.checkpoint
-        if (self.last_step - (cp.step if cp is not None else 0) >= self.checkpoint_every
+        if (self.last_step - (cp.step if cp is not None else 0) >= self.checkpoint_every + self._checkpoint_backoff
                 or time.monotonic() - self._checkpointed_at >= self.checkpoint_interval):
-            self.checkpoint()
+            try:
+                self.checkpoint()
+                self._checkpoint_backoff = 0
+            except StorageError as e:
+                # the step itself is committed: report, and try again after as many steps or seconds
+                self._checkpointed_at = time.monotonic()
+                self._checkpoint_backoff = self.last_step - (cp.step if cp is not None else 0)
+                warnings.warn(f"{e}; step {self.last_step} is committed, and the journal grows until a "
+                              f"checkpoint succeeds", RuntimeWarning, stacklevel=3)
 
     def _hold_for_outbox(self, view: str, delta: dict, scale: int) -> None:
         """Changes to a retained view outside a tick (a CREATE OR REPLACE): kept for its next delta."""
@@ -312,6 +322,26 @@ class Durability:
         retained ``view`` changed, oldest first.  Refused if some of those deltas are not kept (the
         view was retained later, or ``floor`` released them)."""
         return list(self._require_store("changes_since()").changes_since(view, step, consumer))
+
+    def state_summary(self) -> dict:
+        """What the state file holds, for `deltasql state`: format, creator, checkpoint, journal size,
+        retained views and their kept deltas, positions, file size."""
+        return self._require_store("state_summary()").summary()
+
+    def definition(self, name: str) -> str | None:
+        """The CREATE statement that made table or view ``name``, as sqlglot writes it, from the state
+        file's DDL (None without a state file, or for a name no CREATE in it made)."""
+        if self._store is None or self.catalog.relation(name) is None:
+            return None
+        scripts: dict = {}
+        for entry in reversed(self._store.ddl()):
+            statements = scripts.get(entry.sql) or scripts.setdefault(entry.sql, parse(entry.sql, self.dialect.name))
+            ast = statements[entry.statement].ast
+            if isinstance(ast, exp.Create):
+                target = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
+                if target is not None and target.name == name:
+                    return ast.sql(dialect=self.dialect.name)
+        return None
 
     def _require_store(self, what: str) -> Store:
         if self._store is None:

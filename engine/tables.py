@@ -175,14 +175,17 @@ class Table:
             self._add(r, -w)
 
     def discard(self) -> None:
-        """Drop every queued change."""
+        """Drop every queued change (the key indexes are rebuilt over the committed rows)."""
         self.pending = {}
-        self.indexes = [{} for _ in self.constraints]
-        for row in self.contents:
-            for cols, index in zip(self.constraints, self.indexes):
-                key = self.key_of(row, cols)
-                if key is not None:
-                    index[key] = row
+        self.indexes = []
+        for cols in self.constraints:
+            if len(cols) == 1:
+                c = cols[0]
+                self.indexes.append({r[c]: r for r in self.contents if r[c] is not None})
+            else:
+                key_of = self.key_of
+                keyed = ((key_of(r, cols), r) for r in self.contents)
+                self.indexes.append({k: r for k, r in keyed if k is not None})
 
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""

@@ -10,7 +10,7 @@ pytest.importorskip("duckdb")
 
 WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), ("recursion", "bench.recursion"),
              ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
-             ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks")]
+             ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability")]
 
 
 @pytest.fixture(scope="module")

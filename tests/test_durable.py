@@ -13,6 +13,7 @@ import hashlib
 import os
 import random
 import sqlite3
+import time
 
 import pytest
 
@@ -348,3 +349,42 @@ def test_a_state_file_path_can_be_a_pathlike_and_is_reported(tmp_path):
     with Pipeline(path=tmp_path / "p.db") as p:
         assert p.path == str(tmp_path / "p.db")
     assert os.path.exists(tmp_path / "p.db")
+
+
+def test_a_checkpoint_that_fails_for_lack_of_space_leaves_the_step_committed(tmp_path):
+    path = str(tmp_path / "p.db")
+    p = Pipeline(path=path, checkpoint_every=3)
+    p.execute("CREATE TABLE t(a INT, b VARCHAR); CREATE VIEW v AS SELECT a, COUNT(*) AS n FROM t GROUP BY a")
+    p.insert("t", [(n, f"{n:0200d}") for n in range(1000)])  # ~60 pages in the journal
+    p.step()
+    pages = p._store.conn.execute("PRAGMA page_count").fetchone()[0]
+    p._store.conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # a disk that is almost full
+    p.step()
+    with pytest.warns(RuntimeWarning, match="full.*step 3 is committed, and the journal grows"):
+        p.step()
+    assert p.last_step == 3 and p._store.checkpoint is None
+    p.insert("t", [(1, "y")])
+    p.step()  # no new attempt yet (backoff), and the step is journaled
+    p._store.conn.execute("PRAGMA max_page_count = 1000000")
+    p.close(checkpoint=False)
+    with Pipeline(path=path) as q:
+        assert q.last_step == 4 and len(q.table_rows("t")) == 1001
+
+
+def test_group_commit_syncs_the_wal_soon_after_a_commit(tmp_path, monkeypatch):
+    from deltasql.engine import storage
+
+    synced = []
+    real = storage._fsync_file
+    monkeypatch.setattr(storage, "_fsync_file", lambda path: (synced.append(path), real(path)))
+    path = str(tmp_path / "p.db")
+    p = Pipeline(path=path, durability="group", group_interval=0.05)
+    p.execute("CREATE TABLE t(a INT)")
+    for n in range(5):
+        p.insert("t", [(n,)])
+        p.step()
+    deadline = time.monotonic() + 10
+    while not synced and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert synced and set(synced) == {path + "-wal"}
+    p.close()
