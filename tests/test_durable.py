@@ -39,6 +39,7 @@ CREATE VIEW lonely AS SELECT name FROM customers c WHERE NOT EXISTS (SELECT 1 FR
 LATER = [  # DDL run between steps
     "CREATE VIEW big AS SELECT customer, SUM(amount) AS s FROM orders GROUP BY customer HAVING SUM(amount) > 20",
     "CREATE TABLE snapshot AS SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer",
+    "CREATE OR REPLACE TABLE snapshot AS SELECT customer, COUNT(*) + 1 AS n FROM orders GROUP BY customer",
     "CREATE OR REPLACE VIEW top2 AS SELECT id, amount FROM orders ORDER BY amount, id LIMIT 2",
     "CREATE INDEX by_customer ON orders(customer)",
     "DROP VIEW lonely",
