@@ -33,10 +33,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
+import math
 import os
 import pickle
+import re
 import sqlite3
+import struct
 import threading
 import time
 import zlib
@@ -98,6 +102,32 @@ def dumps(value) -> bytes:
     return pickle.dumps(value, protocol=5)
 
 
+# A float in a pickle is its value ("G" and 8 big-endian bytes), so a NaN comes back as a new float object;
+# but SQL's one NaN is one object (math.nan, sqllib.numbers.NAN): dicts find a row holding NaN only by
+# identity, and a tuple's hash takes a NaN's id.  A blob that may hold a NaN (exponent bits all ones
+# after a "G": infinities match too) is read by an unpickler that gives every NaN as math.nan.
+_MAYBE_NAN = re.compile(rb"G[\x7f\xff][\xf0-\xff]")
+
+
+class _OneNaN(pickle._Unpickler):  # the pure-Python unpickler: slow, used only for such blobs
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def load_binfloat(self):
+        x = struct.unpack(">d", self.read(8))[0]
+        self.append(x if x == x else math.nan)
+
+    dispatch[pickle.BINFLOAT[0]] = load_binfloat
+
+
+def loads(data: bytes):
+    """Unpickle a blob ``dumps`` wrote, every NaN in it as math.nan."""
+    for m in _MAYBE_NAN.finditer(data):
+        x = data[m.start() + 1:m.start() + 9]
+        if len(x) == 8 and x[1:] != b"\xf0\x00\x00\x00\x00\x00\x00":  # not an infinity: a NaN (or a string's bytes)
+            return _OneNaN(io.BytesIO(data)).load()
+    return pickle.loads(data)
+
+
 class Store:
     """An open state file.  ``Store.open(path)`` creates or opens it; every write method commits."""
 
@@ -110,7 +140,7 @@ class Store:
         self._failed: str | None = None
         rows = conn.execute("SELECT key, value FROM meta").fetchall()
         self.meta = {k: json.loads(v) for k, v in rows}
-        self.positions = {k: pickle.loads(v) for k, v in conn.execute("SELECT key, value FROM positions")}
+        self.positions = {k: loads(v) for k, v in conn.execute("SELECT key, value FROM positions")}
         self.retained: dict = {}  # view -> {consumer: [since, floor]}
         for view, consumer, since, floor in conn.execute("SELECT view, consumer, since, floor FROM retained"):
             self.retained.setdefault(view, {})[consumer] = [since, floor]
@@ -280,7 +310,7 @@ class Store:
         if not isinstance(data, bytes) or zlib.crc32(data) != crc:
             raise StorageError(f"{self.path} is corrupt: the {what} fails its checksum")
         try:
-            return pickle.loads(data)
+            return loads(data)
         except Exception as e:
             raise StorageError(f"{self.path} is corrupt: the {what} cannot be read ({e})") from None
 
@@ -340,7 +370,7 @@ class Store:
             if (got_crc, len(blob)) != (crc, size):
                 raise StorageError(f"{self.path} is corrupt: the {what} fails its checksum")
             with _no_gc():  # millions of new tuples would trigger collections that find no garbage
-                state = pickle.loads(blob)
+                state = loads(blob)
             # the young-generation pass over them (which untracks the tuples) now, not in the next step
             gc.collect(1)
             return state

@@ -150,6 +150,41 @@ def test_the_first_step_after_reopening_recomputes_nothing(tmp_path, monkeypatch
     p.close()
 
 
+@pytest.mark.parametrize("checkpoint", [True, False])
+def test_nan_is_one_value_after_reopening(tmp_path, checkpoint):
+    """SQL's NaN is one value (equal to itself, one group), which the engine keeps as one float object;
+    a row holding NaN read back from a checkpoint or the journal is still found, grouped and joined
+    with the NaNs of later steps (pickle gives every NaN as a new object: BUGS.md #14.8)."""
+    path = str(tmp_path / "p.db")
+    ddl = ("CREATE TABLE t(x DOUBLE, k INT); CREATE TABLE u(x DOUBLE, tag VARCHAR);"
+           "CREATE VIEW g AS SELECT x, COUNT(*) AS n, SUM(k) AS s FROM t GROUP BY x;"
+           "CREATE VIEW j AS SELECT t.k, u.tag FROM t JOIN u ON t.x = u.x;"
+           "CREATE VIEW d AS SELECT DISTINCT x FROM t")
+    nan, inf = float("nan"), float("inf")
+    history = [
+        [("insert", "t", [(nan, 1), (inf, 2), (1.5, 3), (nan, 4)]), ("insert", "u", [(nan, "a")])],
+        [("insert", "t", [(nan, 5)]), ("delete", "t", [(nan, 1)]), ("insert", "u", [(-inf, "b")])],
+        [("delete", "t", [(nan, 4), (inf, 2)]), ("insert", "u", [(nan, "c")])],
+        [("delete", "u", [(nan, "a")]), ("insert", "t", [(-inf, 6)])],
+        [("delete", "t", [(nan, 5), (1.5, 3), (-inf, 6)]), ("delete", "u", [(nan, "c"), (-inf, "b")])],
+    ]
+    twin = Pipeline()
+    twin.execute(ddl)
+    p = Pipeline(path=path)
+    p.execute(ddl)
+    for changes in history:
+        for what, table, rows in changes:
+            getattr(p, what)(table, rows)
+            getattr(twin, what)(table, rows)
+        assert repr(p.step()) == repr(twin.step())
+        p.close(checkpoint=checkpoint)
+        p = Pipeline(path=path)
+        assert repr(snapshot(p)) == repr(snapshot(twin))
+        assert sum(n for _x, n, _s in p.view("g").rows() if _x != _x) <= 3  # NaNs in one group
+    assert all(not p.view(v).rows() for v in p.views)
+    p.close()
+
+
 def test_steps_are_durable_and_the_journal_is_truncated_behind_checkpoints(tmp_path):
     path = str(tmp_path / "p.db")
     p = Pipeline(path=path, checkpoint_every=4)
