@@ -5,7 +5,22 @@ from __future__ import annotations
 import os
 
 from . import data
-from .common import DUCKDB_THREADS, duck_load, duck_recompute, fmt_us, fresh_gc, main_for, now, ratio, summary, table
+from .common import (
+    DUCKDB_THREADS,
+    Load,
+    Timings,
+    clock,
+    cpu_or_wall,
+    duck_load,
+    duck_recompute,
+    fmt_us,
+    fresh_gc,
+    main_for,
+       ratio,
+    since,
+    summary,
+    table,
+)
 
 SIZES = {"full": [10_000, 100_000, 200_000, 1_000_000], "quick": [10_000, 100_000], "smoke": [1_000, 3_000]}
 OPS = {"full": 2000, "quick": 600, "smoke": 40}  # one-row changes timed per view for deltasql
@@ -36,44 +51,44 @@ def change_script(orders_gen: data.Orders, live: list, n_ops: int, seed: int = 3
 
 
 def load_pipeline(view: str, regions, customers, orders) -> tuple:
-    """A pipeline with one view and the base data, loaded in large batches; returns (p, seconds
-    spent loading, not counting the view's compilation)."""
+    """A pipeline with one view and the base data, loaded in large batches; returns (p, (wall, CPU)
+    seconds spent loading, not counting the view's compilation)."""
     fresh_gc()
     p = data.pipeline_with(data.LATENCY_VIEWS, [view])
-    t = now()
+    t = clock()
     p.insert("regions", regions)
     p.insert("customers", customers)
     p.step()
     for i in range(0, len(orders), LOAD_BATCH):
         p.insert("orders", orders[i:i + LOAD_BATCH])
         p.step()
-    return p, now() - t
+    return p, since(t)
 
 
 def run_deltasql(p, script) -> dict:
-    times = {"insert": [], "delete": []}
+    times = {"insert": Timings(), "delete": Timings()}
     fresh_gc()
     for kind, row in script:
-        t = now()
+        t = clock()
         if kind == "insert":
             p.insert("orders", [row])
         else:
             p.delete("orders", [row])
         p.step()
-        times[kind].append(now() - t)
+        times[kind].add(since(t))
     return times
 
 
 def run_duckdb(con, query: str, script) -> dict:
-    times = {"insert": [], "delete": []}
+    times = {"insert": Timings(), "delete": Timings()}
     for kind, row in script:
-        t = now()
+        t = clock()
         if kind == "insert":
             con.execute("INSERT INTO orders VALUES (?, ?, ?, ?)", row)
         else:
             con.execute("DELETE FROM orders WHERE o_id = ?", (row[0],))
         duck_recompute(con, query)
-        times[kind].append(now() - t)
+        times[kind].add(since(t))
     # undo the script so the next view starts from the same tables
     ins = [row[0] for kind, row in script if kind == "insert"]
     dels = [row for kind, row in script if kind == "delete" and row[0] not in set(ins)]
@@ -85,10 +100,11 @@ def run_duckdb(con, query: str, script) -> dict:
 
 
 def stats(times: dict, warmup: int) -> dict:
-    both = []
+    both = Timings()
     # interleave back to script order, then drop the warm-up changes
-    for a, b in zip(times["insert"], times["delete"]):
-        both += [a, b]
+    for i in range(min(len(times["insert"]), len(times["delete"]))):
+        both.add((times["insert"].wall[i], times["insert"].cpu[i]))
+        both.add((times["delete"].wall[i], times["delete"].cpu[i]))
     both = both[warmup:]
     return {"all": summary(both), "insert": summary(times["insert"][warmup // 2:]),
             "delete": summary(times["delete"][warmup // 2:])}
@@ -110,7 +126,8 @@ def run(mode: str) -> dict:
             duck_load(con, "orders", orders)
         row = {"orders": n, "customers": nc, "duckdb_load_s": round(duck_load_s, 3), "views": {}}
         for view, query in data.LATENCY_VIEWS.items():
-            p, load_s = load_pipeline(view, regions, customers, orders)
+            load = Load()
+            p, (load_s, load_cpu_s) = load_pipeline(view, regions, customers, orders)
             ours = stats(run_deltasql(p, script), WARMUP[mode])
             n_rows = len(p.view(view))
             del p
@@ -120,16 +137,21 @@ def run(mode: str) -> dict:
             con.execute(f"SET threads={nthreads}")
             multi = stats(run_duckdb(con, query, duck_script[:max(DUCK_OPS[mode] // 3, 10)]), WARMUP[mode] // 2)
             con.execute(f"SET threads={DUCKDB_THREADS}")
-            r = {"load_s": round(load_s, 2), "load_rows_per_s": round((n + nc) / load_s), "view_rows": n_rows,
+            r = {"load_s": round(load_s, 2), "load_rows_per_s": round((n + nc) / load_s),
+                 "load_cpu_s": round(load_cpu_s, 2), "view_rows": n_rows,
                  "deltasql": ours, "duckdb": theirs, "duckdb_multi": multi,
                  "ratio_median": ratio(theirs["all"]["median_us"], ours["all"]["median_us"]),
+                 "ratio_cpu_median": ratio(cpu_or_wall(theirs["all"]), cpu_or_wall(ours["all"])),
                  "ratio_p99": ratio(theirs["all"]["p99_us"], ours["all"]["p99_us"]),
                  "ratio_median_multi": ratio(multi["all"]["median_us"], ours["all"]["median_us"])}
+            r["load"] = load.read()
             row["views"][view] = r
             print(f"  {n:>9,} orders  {view:<10} deltasql {fmt_us(ours['all']['median_us']):>8} "
+                  f"(CPU {fmt_us(ours['all']['cpu_median_us']):>8}) "
                   f"(p99 {fmt_us(ours['all']['p99_us']):>8})  duckdb {fmt_us(theirs['all']['median_us']):>8} "
                   f"(p99 {fmt_us(theirs['all']['p99_us']):>8})  x{r['ratio_median']:<7} "
-                  f"[duckdb {nthreads}T x{r['ratio_median_multi']}]  load {load_s:.1f} s", flush=True)
+                  f"[duckdb {nthreads}T x{r['ratio_median_multi']}]  CPU x{r['ratio_cpu_median']}  load {load_s:.1f} s  "
+                  f"(others {r['load'].get('others_cores')} cores)", flush=True)
         con.close()
         results["sizes"].append(row)
     print(render_text(results))
@@ -141,13 +163,15 @@ def render_text(res: dict) -> str:
     for size in res["sizes"]:
         for view, r in size["views"].items():
             d, k = r["deltasql"]["all"], r["duckdb"]["all"]
-            rows.append([f"{size['orders']:,}", view, fmt_us(d["median_us"]), fmt_us(d["p99_us"]),
-                         fmt_us(k["median_us"]), fmt_us(k["p99_us"]), f"{r['ratio_median']}×",
-                         f"{r['ratio_p99']}×", f"{r['ratio_median_multi']}×",
-                         f"{r['load_s']} s ({r['load_rows_per_s'] / 1000:.0f}k rows/s)"])
+            rows.append([f"{size['orders']:,}", view, fmt_us(d.get("cpu_median_us", float("nan"))),
+                         fmt_us(d["median_us"]), fmt_us(d["p99_us"]), fmt_us(k.get("cpu_median_us", float("nan"))),
+                         fmt_us(k["median_us"]), f"{r.get('ratio_cpu_median', '-')}×", f"{r['ratio_median']}×",
+                         f"{r['ratio_median_multi']}×", r.get("load", {}).get("others_cores", "-"),
+                         f"{r.get('load_cpu_s', '-')} s CPU ({r['load_s']} s wall)"])
     multi = res.get("duckdb_threads_multi", "N")
-    return table(["orders", "view", "deltasql median", "deltasql p99", "DuckDB median", "DuckDB p99",
-                  "ratio (median)", "ratio (p99)", f"ratio vs DuckDB {multi} threads", "deltasql load"], rows)
+    return table(["orders", "view", "deltasql CPU median", "wall median", "wall p99", "DuckDB CPU median",
+                  "wall median", "ratio (CPU)", "ratio (wall)", f"ratio (wall) vs DuckDB {multi} threads",
+                  "others' cores", "deltasql load"], rows)
 
 
 def main(argv=None):

@@ -11,17 +11,21 @@ import sys
 from .common import (
     ROOT,
     SHARED,
+    Load,
+    Timings,
+    clock,
+    cpu_or_wall,
     current_rss_bytes,
     duck,
     duck_recompute,
     fmt_us,
     fresh_gc,
     main_for,
-    now,
     peak_rss_bytes,
     ratio,
     reset_peak_rss,
     same_rows,
+    since,
     summary,
     table,
 )
@@ -66,7 +70,8 @@ def graph1000() -> list[tuple]:
         return [tuple(map(int, line.split()[:2])) for line in f if line.strip()]
 
 
-def graphs(mode: str) -> dict:
+def graphs(mode: str, skipped: list) -> dict:
+    """The graphs to run; one whose file is missing is listed in ``skipped`` with the reason."""
     out = {}
     if mode == "smoke":
         out["random 300/270"] = random_graph(300, 270, 1)
@@ -75,6 +80,9 @@ def graphs(mode: str) -> dict:
         out[f"random {n}/{m} (seed {seed})"] = random_graph(n, m, seed)
     if os.path.exists(GRAPH1000):
         out["graph1000"] = graph1000()
+    else:
+        skipped.append({"what": "graph1000 (closure and unblocked)",
+                        "why": f"{os.path.relpath(GRAPH1000, ROOT)} not found (the shared data beside the checkout)"})
     return out
 
 
@@ -148,14 +156,16 @@ def apply_duck(con, kind: str, x) -> None:
 
 
 def time_script(apply, script) -> dict:
-    times = {}
+    times, every = {}, Timings()
     fresh_gc()
     for kind, x in script:
-        t = now()
+        t = clock()
         apply(kind, x)
-        times.setdefault(kind, []).append(now() - t)
+        d = since(t)
+        times.setdefault(kind, Timings()).add(d)
+        every.add(d)
     out = {k: summary(v) for k, v in times.items()}
-    out["all"] = summary([t for v in times.values() for t in v])
+    out["all"] = summary(every)
     return out
 
 
@@ -174,21 +184,22 @@ def bench_graph(name: str, edges: list, mode: str) -> dict:
     blocked = sorted(rnd.sample(range(nodes), max(1, int(nodes * BLOCKED_FRACTION))))
     res = {"edges": len(edges), "nodes": nodes, "blocked": len(blocked), "views": {}}
     for view in VIEWS:
+        load = Load()
         builds = []
-        for _ in range(BUILDS[mode]):  # the median of a few builds, each in a fresh pipeline
+        for _ in range(BUILDS[mode]):  # the median of a few builds (by CPU time), each in a fresh pipeline
             p = pipeline(view)
             fresh_gc()
-            t = now()
+            t = clock()
             if view == "unblocked":
                 p.insert("blocked", [(b,) for b in blocked])
             p.insert("edges", edges)
             p.step()
-            builds.append(now() - t)
-        build = sorted(builds)[len(builds) // 2]
+            builds.append(since(t))
+        build, build_cpu = sorted(builds, key=lambda b: b[1])[len(builds) // 2]
         con = duck_with(edges, blocked if view == "unblocked" else ())
-        t = now()
+        t = clock()
         duck_recompute(con, VIEWS[view])
-        duck_build = now() - t
+        duck_build, duck_build_cpu = since(t)
         ok, why = same_rows(p.view(view).rows(), con.execute(VIEWS[view]).fetchall())
         script = change_script(edges, nodes, OPS[mode])
         if view == "unblocked":  # interleave edge changes with changes to the lower stratum
@@ -202,17 +213,22 @@ def bench_graph(name: str, edges: list, mode: str) -> dict:
 
         theirs = time_script(duck_apply, script[:DUCK_OPS[mode]])
         ok2, why2 = same_rows(p.view(view).rows(), con.execute(VIEWS[view]).fetchall())
-        r = {"rows": len(p.view(view)), "build_s": round(build, 4), "duckdb_build_s": round(duck_build, 4),
+        r = {"rows": len(p.view(view)), "build_s": round(build, 4), "build_cpu_s": round(build_cpu, 4),
+             "duckdb_build_s": round(duck_build, 4), "duckdb_build_cpu_s": round(duck_build_cpu, 4),
              "correct": ok and ok2, "mismatch": why or why2, "deltasql": ours, "duckdb": theirs,
              "ratio_median": ratio(theirs["all"]["median_us"], ours["all"]["median_us"]),
+             "ratio_cpu_median": ratio(cpu_or_wall(theirs["all"]), cpu_or_wall(ours["all"])),
              "ratio_p99": ratio(theirs["all"]["p99_us"], ours["all"]["p99_us"]),
              "ratio_by_kind": {k: ratio(theirs[k]["median_us"], ours[k]["median_us"])
-                               for k in ours if k != "all" and k in theirs}}
+                               for k in ours if k != "all" and k in theirs},
+             "load": load.read()}
         res["views"][view] = r
         print(f"  {name:<26} {view:<9} {r['rows']:>7,} rows  build {build * 1000:7.1f} ms "
               f"(duckdb {duck_build * 1000:.1f} ms)  change median {fmt_us(ours['all']['median_us'])} "
+              f"(CPU {fmt_us(ours['all']['cpu_median_us'])}) "
               f"p99 {fmt_us(ours['all']['p99_us'])}  duckdb {fmt_us(theirs['all']['median_us'])}  "
-              f"x{r['ratio_median']}  {'correct' if r['correct'] else 'WRONG: ' + r['mismatch']}", flush=True)
+              f"x{r['ratio_median']} (CPU x{r['ratio_cpu_median']})  "
+              f"{'correct' if r['correct'] else 'WRONG: ' + r['mismatch']}", flush=True)
         con.close()
         del p
     return res
@@ -233,20 +249,21 @@ def big_child(mode: str, trace: bool = False) -> dict:
         p.step()
         current, peak = tracemalloc.get_traced_memory()
         return {"traced_peak_mb": round(peak / 2**20, 1), "traced_final_mb": round(current / 2**20, 1)}
+    load = Load()
     rss0 = current_rss_bytes()
     reset_peak_rss()
-    t = now()
+    t = clock()
     p.insert("edges", edges)
     p.step()
-    build = now() - t
+    build, build_cpu = since(t)
     peak = peak_rss_bytes() - rss0
     rows = len(p.view("closure"))
     script = change_script(edges, n, BIG_OPS[mode])
     ours = time_script(lambda k, x: apply_ours(p, k, x), script)
     con = duck_with(edges)
-    t = now()
+    t = clock()
     duck_recompute(con, VIEWS["closure"])
-    duck_build = now() - t
+    duck_build, duck_build_cpu = since(t)
     ok, why = same_rows(p.view("closure").rows(), con.execute(VIEWS["closure"]).fetchall())
 
     def duck_apply(kind, x):
@@ -255,9 +272,11 @@ def big_child(mode: str, trace: bool = False) -> dict:
 
     theirs = time_script(duck_apply, script)
     return {"graph": f"random {n}/{m} (seed {seed})", "nodes": n, "edges": m, "rows": rows,
-            "build_s": round(build, 3), "peak_rss_mb": round(peak / 2**20, 1), "duckdb_build_s": round(duck_build, 4),
+            "build_s": round(build, 3), "build_cpu_s": round(build_cpu, 3), "peak_rss_mb": round(peak / 2**20, 1),
+            "duckdb_build_s": round(duck_build, 4), "duckdb_build_cpu_s": round(duck_build_cpu, 4),
             "correct": ok, "mismatch": why, "deltasql": ours, "duckdb": theirs,
-            "ratio_median": ratio(theirs["all"]["median_us"], ours["all"]["median_us"])}
+            "ratio_median": ratio(theirs["all"]["median_us"], ours["all"]["median_us"]),
+            "ratio_cpu_median": ratio(cpu_or_wall(theirs["all"]), cpu_or_wall(ours["all"])), "load": load.read()}
 
 
 def run_big(mode: str) -> dict:
@@ -272,11 +291,12 @@ def run_big(mode: str) -> dict:
 
 
 def run(mode: str) -> dict:
-    res = {"views": VIEWS, "graphs": {}}
-    for name, edges in graphs(mode).items():
+    res = {"views": VIEWS, "graphs": {}, "skipped": []}
+    for name, edges in graphs(mode, res["skipped"]).items():
         res["graphs"][name] = bench_graph(name, edges, mode)
     big = res["big"] = run_big(mode)
-    print(f"  {big['graph']}: closure {big['rows']:,} rows built in {big['build_s']} s, peak RSS "
+    print(f"  {big['graph']}: closure {big['rows']:,} rows built in {big['build_s']} s "
+          f"(CPU {big['build_cpu_s']} s), peak RSS "
           f"+{big['peak_rss_mb']} MB (Python heap peak {big['traced_peak_mb']} MB); "
           f"change median {fmt_us(big['deltasql']['all']['median_us'])} vs duckdb "
           f"{fmt_us(big['duckdb']['all']['median_us'])} (x{big['ratio_median']}); "
@@ -287,24 +307,28 @@ def run(mode: str) -> dict:
 
 def render_text(res: dict) -> str:
     rows = []
+
+    def row(name, view, r, kinds):
+        d, k = r["deltasql"], r["duckdb"]
+        return [name, view, f"{r['rows']:,}", fmt_us(r.get("build_cpu_s", r["build_s"]) * 1e6),
+                fmt_us(r.get("duckdb_build_cpu_s", r["duckdb_build_s"]) * 1e6), fmt_us(cpu_or_wall(d["all"])),
+                fmt_us(d["all"]["median_us"]), fmt_us(d["all"]["p99_us"]), fmt_us(cpu_or_wall(k["all"])),
+                f"{r.get('ratio_cpu_median', r['ratio_median'])}×", f"{r['ratio_median']}×",
+                " ".join(f"{kind} {fmt_us(cpu_or_wall(d[kind]))}" for kind in d if kind != "all"),
+                r.get("load", {}).get("others_cores", "-"), "yes" if r["correct"] else "NO"]
+
     for name, g in res["graphs"].items():
         for view, r in g["views"].items():
-            d, k = r["deltasql"], r["duckdb"]
-            kinds = " ".join(f"{kind} {fmt_us(d[kind]['median_us'])}" for kind in d if kind != "all")
-            rows.append([name, view, f"{r['rows']:,}", fmt_us(r["build_s"] * 1e6), fmt_us(r["duckdb_build_s"] * 1e6),
-                         fmt_us(d["all"]["median_us"]), fmt_us(d["all"]["p99_us"]), fmt_us(k["all"]["median_us"]),
-                         f"{r['ratio_median']}×", kinds, "yes" if r["correct"] else "NO"])
+            rows.append(row(name, view, r, None))
     b = res.get("big")
     if b:
-        d = b["deltasql"]
-        rows.append([b["graph"], "closure", f"{b['rows']:,}", fmt_us(b["build_s"] * 1e6),
-                     fmt_us(b["duckdb_build_s"] * 1e6), fmt_us(d["all"]["median_us"]), fmt_us(d["all"]["p99_us"]),
-                     fmt_us(b["duckdb"]["all"]["median_us"]), f"{b['ratio_median']}×",
-                     " ".join(f"{kind} {fmt_us(d[kind]['median_us'])}" for kind in d if kind != "all"),
-                     "yes" if b["correct"] else "NO"])
-    return table(["graph", "view", "result rows", "deltasql build", "DuckDB query", "change median",
-                  "change p99", "DuckDB change+query median", "ratio (median)", "deltasql by change kind",
-                  "matches DuckDB"], rows)
+        rows.append(row(b["graph"], "closure", b, None))
+    text = table(["graph", "view", "result rows", "deltasql build (CPU)", "DuckDB query (CPU)", "change CPU median",
+                  "change wall median", "wall p99", "DuckDB change+query CPU median", "ratio (CPU)", "ratio (wall)",
+                  "deltasql CPU by change kind", "others' cores", "matches DuckDB"], rows)
+    for s in res.get("skipped", []):
+        text += f"\n\nSkipped: {s['what']}: {s['why']}."
+    return text
 
 
 def main(argv=None):

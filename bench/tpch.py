@@ -8,7 +8,23 @@ import shutil
 import subprocess
 import sys
 
-from .common import OUT_DIR, duck, duck_recompute, fmt_us, fresh_gc, main_for, now, ratio, same_rows, summary, table
+from .common import (
+    OUT_DIR,
+    Timings,
+    clock,
+    cpu_or_wall,
+    duck,
+    duck_recompute,
+    fmt_us,
+    fresh_gc,
+    main_for,
+    now,
+    ratio,
+    same_rows,
+    since,
+    summary,
+    table,
+)
 from .tpch_queries import QUERIES, SCHEMA, TABLES
 
 SCALES = {"full": [0.01, 0.1], "quick": [0.01], "smoke": [0.001]}
@@ -119,7 +135,7 @@ def load(name: str, query: str, d: Data) -> tuple:
     p.execute(f"CREATE VIEW {name} AS {query}")
     res["compile_ms"] = round((now() - t) * 1000, 2)
     fresh_gc()
-    t = now()
+    t = clock()
     loaded = 0
     for tname in needed:
         rows = d.initial[tname]
@@ -127,8 +143,9 @@ def load(name: str, query: str, d: Data) -> tuple:
             p.insert(tname, rows[i:i + LOAD_CHUNK])
             p.step()
         loaded += len(rows)
-    res["load_s"] = round(now() - t, 3)
-    res["load_rows_per_s"] = round(loaded / max(now() - t, 1e-9))
+    wall, cpu = since(t)
+    res["load_s"], res["load_cpu_s"] = round(wall, 3), round(cpu, 3)
+    res["load_rows_per_s"] = round(loaded / max(wall, 1e-9))
     return p, res
 
 
@@ -136,46 +153,47 @@ def bench_query(name: str, query: str, d: Data) -> dict:
     p, res = load(name, query, d)
     needed, affected = res["tables"], res["affected"]
     d.reset_duck()
-    t = now()
+    t = clock()
     duck_recompute(d.con, query)
-    res["duckdb_query_ms"] = round((now() - t) * 1000, 2)
+    res["duckdb_query_ms"] = round(since(t)[1] * 1000, 2)
     checks = [("after load", same_rows(p.view(name).rows(), d.con.execute(query).fetchall()))]
-    ours, theirs = {"insert": [], "delete": []}, {"insert": [], "delete": []}
+    ours, theirs = {"insert": Timings(), "delete": Timings()}, {"insert": Timings(), "delete": Timings()}
     if affected:
         fresh_gc()
         for i, keys in enumerate(d.insert_batches):
             orders, lines = d.batch_rows(keys)
-            t = now()
+            t = clock()
             if "orders" in needed:
                 p.insert("orders", orders)
             if "lineitem" in needed:
                 p.insert("lineitem", lines)
             p.step()
-            ours["insert"].append(now() - t)
-            t = now()
+            ours["insert"].add(since(t))
+            t = clock()
             d.duck_insert(i, needed)
             duck_recompute(d.con, query)
-            theirs["insert"].append(now() - t)
+            theirs["insert"].add(since(t))
         checks.append(("after inserts", same_rows(p.view(name).rows(), d.con.execute(query).fetchall())))
         for keys in d.delete_batches:
             orders, lines = d.batch_rows(keys)
-            t = now()
+            t = clock()
             if "orders" in needed:
                 p.delete("orders", orders)
             if "lineitem" in needed:
                 p.delete("lineitem", lines)
             p.step()
-            ours["delete"].append(now() - t)
-            t = now()
+            ours["delete"].add(since(t))
+            t = clock()
             d.duck_delete(keys, needed)
             duck_recompute(d.con, query)
-            theirs["delete"].append(now() - t)
+            theirs["delete"].add(since(t))
         checks.append(("after deletes", same_rows(p.view(name).rows(), d.con.execute(query).fetchall())))
         both_o, both_t = ours["insert"] + ours["delete"], theirs["insert"] + theirs["delete"]
         res["deltasql"] = {"all": summary(both_o), "insert": summary(ours["insert"]), "delete": summary(ours["delete"])}
         res["duckdb"] = {"all": summary(both_t), "insert": summary(theirs["insert"]),
                          "delete": summary(theirs["delete"])}
         res["ratio_median"] = ratio(res["duckdb"]["all"]["median_us"], res["deltasql"]["all"]["median_us"])
+        res["ratio_cpu_median"] = ratio(cpu_or_wall(res["duckdb"]["all"]), cpu_or_wall(res["deltasql"]["all"]))
     res["view_rows"] = len(p.view(name))
     bad = [f"{when}: {why}" for when, (ok, why) in checks if not ok]
     res["correct"] = not bad
@@ -257,20 +275,23 @@ def render_text(res: dict) -> str:
         for name, r in per["queries"].items():
             if "error" in r or "skipped" in r:
                 why = f"error: {r['error'][:60]}" if "error" in r else f"skipped: {r['skipped']}"
-                rows.append([sf, name, "-", "-", "-", "-", "-", "-", why])
+                rows.append([sf, name, "-", "-", "-", "-", "-", "-", "-", why])
                 continue
             if not r["affected"]:
-                rows.append([sf, name, f"{r['load_s']} s", "not affected", "", f"{r['duckdb_query_ms']} ms", "", "",
+                rows.append([sf, name, f"{r.get('load_cpu_s', r['load_s'])} s", "not affected", "", "",
+                             f"{r['duckdb_query_ms']} ms", "", "",
                              "yes" if r["correct"] else "NO"])
                 continue
             d, k = r["deltasql"], r["duckdb"]
-            rows.append([sf, name, f"{r['load_s']} s", fmt_us(d["all"]["median_us"]), fmt_us(d["all"]["p99_us"]),
-                         fmt_us(k["all"]["median_us"]), f"{r['ratio_median']}×",
-                         f"ins {fmt_us(d['insert']['median_us'])} / del {fmt_us(d['delete']['median_us'])}",
+            rows.append([sf, name, f"{r.get('load_cpu_s', r['load_s'])} s", fmt_us(cpu_or_wall(d["all"])),
+                         fmt_us(d["all"]["median_us"]), fmt_us(d["all"]["p99_us"]), fmt_us(cpu_or_wall(k["all"])),
+                         f"{r.get('ratio_cpu_median', r['ratio_median'])}×",
+                         f"ins {fmt_us(cpu_or_wall(d['insert']))} / del {fmt_us(cpu_or_wall(d['delete']))}",
                          "yes" if r["correct"] else "NO: " + r["mismatch"][:60]])
     failed = [f"{q}: {v}" for q, v in res["compile"].items() if v != "ok"]
-    text = table(["SF", "query", "deltasql load", "batch median", "batch p99", "DuckDB batch+query median",
-                  "ratio (median)", "deltasql insert / delete", "matches DuckDB"], rows)
+    text = table(["SF", "query", "deltasql load (CPU)", "batch CPU median", "batch wall median", "wall p99",
+                  "DuckDB batch+query CPU median", "ratio (CPU)", "deltasql CPU insert / delete", "matches DuckDB"],
+                 rows)
     return text + ("\nfailed to compile: " + "; ".join(failed) if failed else "\nall queries compiled")
 
 

@@ -11,6 +11,7 @@ pytest.importorskip("duckdb")
 WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), ("recursion", "bench.recursion"),
              ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
              ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability")]
+HAS_GIT = shutil.which("git") is not None
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +47,53 @@ def test_report_renders(results, tmp_path):
     assert "## 1. Per-change latency" in text and "## 6. TPC-H" in text and "## 7. The runtime alone" in text
     assert "## 9. Sinks" in text
     assert (tmp_path / "throughput.png").exists() and (tmp_path / "latency.png").exists()
+
+
+def test_sections_record_cpu_time_and_load(results):
+    """Every timing has a CPU figure beside the wall one, and each cell the load it ran under."""
+    with open(results) as f:
+        res = json.load(f)
+    if "latency" not in res or "throughput" not in res:
+        pytest.skip("the workloads above did not run")
+    cell = res["latency"]["sizes"][0]["views"]["join_group"]
+    assert cell["deltasql"]["all"]["cpu_median_us"] > 0 and cell["duckdb"]["all"]["cpu_median_us"] > 0
+    assert "others_cores" in cell["load"] and cell["load"]["nproc"] >= 1
+    thr = res["throughput"]["results"]["join_group"]["10000"]
+    assert thr["deltasql"]["cpu_rows_per_s"] > 0 and "others_cores" in thr["load"]
+
+
+def test_loaded_miss_is_not_judged():
+    from bench.report import verdict
+
+    assert verdict(True, {"others_cores": 2.0, "nproc": 2}) == "met"
+    assert verdict(False, {"others_cores": 1.5, "nproc": 2}).startswith("not judged")
+    assert verdict(False, {"others_cores": 0.2, "nproc": 2}) == "**not met**"
+
+
+def test_missing_shared_data_is_reported(monkeypatch):
+    from bench import recursion
+
+    monkeypatch.setattr(recursion, "GRAPH1000", "/nonexistent/graph1000.txt")
+    skipped = []
+    assert "graph1000" not in recursion.graphs("smoke", skipped)
+    assert skipped and "graph1000" in skipped[0]["what"] and "not found" in skipped[0]["why"]
+
+
+@pytest.mark.skipif(not HAS_GIT, reason="git is not installed")
+def test_compare_runs_two_commits(tmp_path):
+    """`--compare REV` checks REV out beside this tree and runs both, each importing its own deltasql."""
+    import subprocess
+
+    from bench import sides
+    from bench.common import ROOT
+
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    res = sides.compare("HEAD", "smoke", 1)
+    a, b = res["baseline"], res["current"]
+    assert set(res["sides"]) == {a, b}
+    for side in (a, b):
+        assert res["sides"][side]["figures"]["change_join_group_us"]["median"] > 0
+    assert "one-row change" in sides.render_compare(res)
+    out = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "deltasql-compare-" not in out  # the temporary worktree is gone
