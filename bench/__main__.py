@@ -25,6 +25,7 @@ WORKLOADS = {  # results-section name -> module
     "nexmark": "bench.nexmark_run",
     "sinks": "bench.sinks",
     "durability": "bench.durability",
+    "cliffs": "bench.cliffs",
 }
 
 

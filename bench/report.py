@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from . import compile_time, durability, latency, memory, recursion, runtime_ops, sides, sinks, throughput, tpch
+from . import cliffs, compile_time, durability, latency, memory, recursion, runtime_ops, sides, sinks, throughput, tpch
 from .common import ROOT, describe_load, fmt_rate, fmt_us, load_results, results_path, table, too_loaded
 
 
@@ -70,6 +70,13 @@ def targets(res: dict) -> list[list]:
                 add(f"compile: {s['name']}", f"≤ {comp['target_ms']:.0f} ms per view (p95, CPU)",
                     f"median {d['median_ms']} ms, p95 {d['p95_ms']} ms, max {d['max_ms']} ms",
                     d["p95_ms"] <= comp["target_ms"], comp.get("load"))
+    cl = res.get("cliffs")
+    if cl:
+        for case, r in cl["cases"].items():
+            if case in ("insert (API)", "INSERT (SQL)"):
+                continue
+            add(f"cliff: {case} at {cl['rows']:,} rows", f"≤ {cl['target']:.0f}× a one-row insert (CPU)",
+                f"{r['ratio']}× ({fmt_us(r['timings']['cpu_median_us'])})", r["ratio"] <= cl["target"], r.get("load"))
     tp = res.get("tpch")
     if tp:
         for sf, per in tp["scales"].items():
@@ -369,6 +376,15 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   "in the same run.", "",
                   sinks.render_text(sk), ""]
     lines += durability_section(res)
+    cl = res.get("cliffs")
+    if cl:
+        lines += ["## 11. Cliffs", "",
+                  f"One change on a {cl['rows']:,}-row keyed table `items(id PRIMARY KEY, grp, x, tag)` (index on "
+                  f"`tag`, {cl['groups']} groups) with one view, against a plain one-row insert + step in the same "
+                  "run (CPU time, median): SQL statements against a SQL `INSERT … VALUES` (whose parse alone is most "
+                  "of its cost), changes through `Pipeline.insert`/`delete` against the same call with a filter "
+                  f"view.  Target: at most {cl['target']:.0f}×.  View state: `Pipeline.memory()`.", "",
+                  cliffs.render_text(cl), ""]
     cmp_ = res.get("compare")
     if cmp_:
         lines += [f"## Against {cmp_['baseline']}", "",

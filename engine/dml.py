@@ -1,9 +1,14 @@
 """DML statements: INSERT (VALUES or a query; OR REPLACE / OR IGNORE / ON CONFLICT … DO NOTHING |
 DO UPDATE), DELETE … WHERE and UPDATE … SET … WHERE, each evaluated once over the current contents
 (queued changes included) and queued as row changes; the Pipeline commits them (autocommit, COMMIT or
-step()).  Keys are checked as SQL checks them: at the end of the statement (tables.py)."""
+step()).  Keys are checked as SQL checks them: at the end of the statement (tables.py).
+A DELETE or UPDATE whose WHERE fixes the columns of a key or an index reads only the rows filed
+under those values (engine/lookups.py states when that is exact); when every conjunct is such an
+equality and every SET value a literal, it needs no circuit at all."""
 
 from __future__ import annotations
+
+import decimal
 
 from sqlglot import exp
 
@@ -12,6 +17,8 @@ from ..compiler.frontend import element_position, error_at
 from ..compiler.passes.pipeline import optimize
 from ..compiler.catalog import Relation
 from ..compiler.types import assign_value, show_value
+from . import lookups
+from .lookups import _NOT_LITERAL, literal_value as _literal_value
 from .tables import Table
 
 
@@ -203,12 +210,33 @@ class DML:
         if ast.args.get("using"):
             raise error_at(ast, "DELETE … USING is not supported", sql)
         where = ast.args.get("where")
-        query = exp.select("*").from_(table.copy())
-        if where is not None:
-            query = query.where(where.this.copy())
-        bound, _ = self._bind_query(query, sql)
-        doomed = self._evaluate(optimize(bound.plan))
+        found = self._by_key(t, where)
+        if found is not None and found[1]:
+            doomed = found[0]
+        else:
+            query = exp.select("*").from_(table.copy())
+            if where is not None:
+                query = query.where(where.this.copy())
+            bound, _ = self._bind_query(query, sql)
+            doomed = self._evaluate(optimize(bound.plan), self._only(t, found))
         t.queue_delete([r for r, w in doomed.items() for _ in range(w)])
+
+    @staticmethod
+    def _by_key(t: Table, where, *others):
+        """(rows, exact) when WHERE's equalities go through a key or an index of ``t`` and nothing in
+        the statement reads another relation: ``rows`` are the candidates that satisfy every
+        equality, ``exact`` whether those equalities are the whole WHERE.  None: scan."""
+        if where is None or not lookups.reads_nothing_else(where.this, *others):
+            return None
+        eqs, only_eqs = lookups.equalities(where.this, t.rel.fields)
+        rows = lookups.candidates(t, eqs)
+        if rows is None:
+            return None
+        return {r: w for r, w in rows.items() if all(r[c] == v for c, v in eqs.items())}, only_eqs
+
+    @staticmethod
+    def _only(t: Table, found):
+        return None if found is None else {t.rel.name: found[0]}
 
     def _update_statement(self, ast, sql):
         table = ast.this
@@ -218,11 +246,19 @@ class DML:
         projections = self._old_and_new(t, ast.expressions, table.alias_or_name, sql)
         if ast.args.get("from_") is not None:
             raise error_at(ast, "UPDATE … FROM is not supported", sql)
-        query = exp.select(*projections).from_(table.copy())
-        if ast.args.get("where") is not None:
-            query = query.where(ast.args["where"].this.copy())
-        bound, _ = self._bind_query(query, sql)
-        self._replace_rows(t, self._evaluate(optimize(bound.plan)))
+        sets = {eq.this.name: eq.expression for eq in ast.expressions}
+        where = ast.args.get("where")
+        found = self._by_key(t, where, *sets.values())
+        literal = _set_literals(t, sets) if found is not None and found[1] else None
+        if literal is not None:  # SET col = literal … WHERE key = literal: no circuit needed
+            changed = {row + tuple(literal.get(i, v) for i, v in enumerate(row)): w for row, w in found[0].items()}
+        else:
+            query = exp.select(*projections).from_(table.copy())
+            if where is not None:
+                query = query.where(where.this.copy())
+            bound, _ = self._bind_query(query, sql)
+            changed = self._evaluate(optimize(bound.plan), self._only(t, found))
+        self._replace_rows(t, changed)
 
 
 def _conflict_action(conflict, alternative: str) -> str | None:
@@ -262,32 +298,22 @@ def _show_key(key) -> str:
     return "(" + ", ".join(show_value(v) for v in (key if isinstance(key, tuple) else (key,))) + ")"
 
 
-_NOT_LITERAL = object()
-
-
-def _literal_value(x):
-    neg = False
-    while isinstance(x, (exp.Neg, exp.Paren)):
-        if isinstance(x, exp.Neg):
-            neg = not neg
-        x = x.this
-    if isinstance(x, exp.Null):
-        return None if not neg else _NOT_LITERAL
-    if isinstance(x, exp.Boolean) and not neg:
-        return bool(x.this)
-    if isinstance(x, exp.Literal):
-        if x.is_string:
-            return x.this if not neg else _NOT_LITERAL
-        text = x.this
-        try:
-            v = int(text)
-        except ValueError:
-            import decimal
-            try:
-                v = decimal.Decimal(text)
-            except decimal.InvalidOperation:
-                return _NOT_LITERAL
-            if "e" in text.lower():
-                v = float(text)
-        return -v if neg else v
-    return _NOT_LITERAL
+def _set_literals(t: Table, sets: dict):
+    """{column index: value} when every SET value is a literal that the column stores as it is (an
+    integer into an integer column, a number into DECIMAL or DOUBLE, a string into text, a boolean
+    into BOOLEAN, NULL into any; ``_row`` still checks ranges, precision and NOT NULL), else None."""
+    names = [f.name for f in t.rel.fields]
+    out = {}
+    for col, node in sets.items():
+        v = _literal_value(node)
+        i = names.index(col)
+        kind = t.rel.fields[i].type.kind
+        if v is _NOT_LITERAL:
+            return None
+        if v is not None and not (
+                (kind == "int" and type(v) is int) or (kind in ("decimal", "float") and type(v) is not bool and
+                                                       isinstance(v, (int, float, decimal.Decimal)))
+                or (kind == "text" and isinstance(v, str)) or (kind == "bool" and isinstance(v, bool))):
+            return None
+        out[i] = float(v) if kind == "float" and v is not None else v
+    return out

@@ -30,6 +30,7 @@ class Table:
     contents: dict = field(default_factory=dict)  # the committed rows (a Z-set)
     pending: dict = field(default_factory=dict)  # changes queued for the next step
     indexes: list = field(default_factory=list)  # per key constraint: {key: row} over contents + pending
+    secondary: dict = field(default_factory=dict)  # CREATE INDEX columns -> lookups.SecondaryIndex (on use)
 
     def __post_init__(self):
         self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
@@ -192,12 +193,13 @@ class Table:
         contents, pending = self.contents, self.pending
         if pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending):
             contents.update(pending)  # only new rows (a bulk insert): nothing to add up or remove
-            self.pending = {}
-            return
-        for r, w in pending.items():
-            n = contents.get(r, 0) + w
-            if n:
-                contents[r] = n
-            else:
-                del contents[r]
+        else:
+            for r, w in pending.items():
+                n = contents.get(r, 0) + w
+                if n:
+                    contents[r] = n
+                else:
+                    del contents[r]
+        for ix in self.secondary.values():
+            ix.apply(pending, contents)
         self.pending = {}

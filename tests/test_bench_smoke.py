@@ -10,7 +10,8 @@ pytest.importorskip("duckdb")
 
 WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), ("recursion", "bench.recursion"),
              ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
-             ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability")]
+             ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability"),
+             ("cliffs", "bench.cliffs")]
 HAS_GIT = shutil.which("git") is not None
 
 
