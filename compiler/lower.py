@@ -348,7 +348,8 @@ class Lowering:
         src = self.lower(node.input)
         part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
         order = G.sort_key_function(self.cg, node.order)
-        return self.add(TopK(src, part, order, node.limit, node.offset), "top-k")
+        peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.ties else None
+        return self.add(TopK(src, part, order, node.limit, node.offset, peer_fn=peer, ties=node.ties), "top-k")
 
     def _Window(self, node):
         if self.nested:

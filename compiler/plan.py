@@ -239,13 +239,16 @@ class SortKey:
 
 @dataclass(frozen=True, slots=True)
 class TopK:
-    """The first ``limit`` rows (None: all) after skipping ``offset``, in ``order``, per partition."""
+    """The first ``limit`` rows (None: all) after skipping ``offset``, in ``order``, per partition;
+    with ``ties`` "rank" also the rows tied with the last on the order's expressions, with "dense"
+    the rows of the first ``limit`` groups of such ties (the rows a RANK()/DENSE_RANK() <= limit keeps)."""
 
     input: object
     order: tuple
     limit: object
     offset: int
     partition: tuple = ()
+    ties: str = ""
 
     @property
     def fields(self):
@@ -403,7 +406,8 @@ def explain(plan, indent: int = 0) -> str:
         names = [f.name for f in plan.input.fields]
         order = ", ".join(f"{render(k.expr, names)}{' DESC' if k.descending else ''}" for k in plan.order)
         part = f" partition [{', '.join(render(p, names) for p in plan.partition)}]" if plan.partition else ""
-        head = f"TopK limit {plan.limit} offset {plan.offset} order [{order}]{part}"
+        ties = f" with {plan.ties} ties" if plan.ties else ""
+        head = f"TopK limit {plan.limit} offset {plan.offset}{ties} order [{order}]{part}"
     elif isinstance(plan, Window):
         names = [f.name for f in plan.input.fields]
         part = ", ".join(render(p, names) for p in plan.partition)

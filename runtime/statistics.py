@@ -5,7 +5,9 @@ variable (VAR, STDDEV, SKEWNESS, KURTOSIS), co-moments of two (COVAR, CORR, REGR
 Power sums Σxᵏ are kept exactly (floats as integers scaled by 2**1074, decimals as fractions), so a
 deletion restores the previous state exactly and results are computed from exact central moments:
     m_k = Σ (x - x̄)ᵏ  expanded in the power sums,  x̄ = Σx / n.
-Quantiles and ENTROPY keep the multiset of values and recompute for the touched group only.
+Quantiles keep each group's values in a SortedBag (runtime/ordered.py), so a change costs a search
+and a result reads the value at a rank, whatever the group's size; ENTROPY keeps the multiset of
+values and recomputes for the touched group only.
 Float results may differ from DuckDB's in the last bits (it accumulates in doubles).
 """
 
@@ -16,6 +18,7 @@ import math
 from fractions import Fraction
 
 from .aggregates import _FLOAT_SCALE, _INF, _NAN, DECIMAL_CONTEXT, _Multiset, exact_float, order_key
+from .ordered import SortedBag
 
 
 class OutOfRangeError(ArithmeticError):
@@ -221,28 +224,36 @@ class Quantile(_Multiset):
         self.discrete = discrete
         self.scale = scale
 
+    def new(self):
+        return [SortedBag()]  # (order key, value), one item per copy
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        if v != v:
+            v = _NAN  # the one NaN object, so that a copy added is the copy removed
+        bag, item = st[0], (order_key(v), v)
+        if w > 0:
+            for _ in range(w):
+                bag.add(item)
+        else:
+            for _ in range(-w):
+                bag.remove(item)
+
     def result(self, st):
-        counts = st[0]
-        n = sum(counts.values())
+        bag = st[0]
+        n = len(bag)
         if not n:
             return None
         if self.discrete:
-            return self._at_ranks(counts, (max(math.ceil(self.fraction * n) - 1, 0),))[0]
+            return self._at_rank(bag, max(math.ceil(self.fraction * n) - 1, 0))
         pos = float(self.fraction) * (n - 1)
-        lo, hi = self._at_ranks(counts, (math.floor(pos), math.ceil(pos)))
+        lo, hi = self._at_rank(bag, math.floor(pos)), self._at_rank(bag, math.ceil(pos))
         return self._interpolate(lo, hi, pos - math.floor(pos))
 
-    def _at_ranks(self, counts, ranks):
-        values = sorted(counts, key=order_key, reverse=self.descending)
-        out, seen, i = [], 0, 0
-        for v in values:
-            seen += counts[v]
-            while i < len(ranks) and seen > ranks[i]:
-                out.append(v)
-                i += 1
-            if i == len(ranks):
-                break
-        return out
+    def _at_rank(self, bag, rank: int):
+        """The value at ``rank`` (0 = the first in the quantile's direction)."""
+        return bag.at(len(bag) - 1 - rank if self.descending else rank)[1]
 
     def _interpolate(self, lo, hi, d: float):
         if self.scale is None:

@@ -7,11 +7,13 @@ Order matters:
    reorder_joins then orders each tree of inner joins so that every join has a key where one exists;
 3. merge_projections fuses the projections pushdown left behind;
 4. prune_columns drops columns no ancestor reads (and narrows scans feeding joins), after which
-   merge_projections runs once more to fuse the projections pruning introduced.
+   merge_projections runs once more to fuse the projections pruning introduced;
+5. rank_topk last: it puts a top-k under a window filtered by rank, and the passes above rebuild
+   TopK nodes without its ``ties``.
 A pass is a ``Rule`` (rule.py: a local law the optimizer applies over the plan in its own
-traversal) or a function of the whole plan (push_filters, prune_columns: their laws carry context
-through it).  Between passes, ``optimize`` checks that the plan's output columns (names and types)
-are what they were: a pass that changed them is a bug, reported as one, not a wrong answer later.
+traversal) or a function of the whole plan (push_filters, prune_columns, rank_topk: their laws carry
+context through it).  Between passes, ``optimize`` checks that the plan's output columns (names and
+types) are what they were: a pass that changed them is a bug, reported as one, not a wrong answer later.
 Incrementalization (the chain rule: linear operators are their own increments, joins become
 bilinear arrangements, DISTINCT and aggregates their incremental forms) happens in lower.py, where
 each plan node is mapped to its incremental runtime operator.
@@ -26,9 +28,11 @@ from .merge_projections import merge_projections
 from .normalize_distinct import normalize_distinct
 from .prune_columns import prune_columns
 from .push_filters import push_filters
+from .rank_topk import rank_topk
 from .reorder_joins import reorder_joins
 
-PASSES = (normalize_distinct, push_filters, reorder_joins, merge_projections, prune_columns, merge_projections)
+PASSES = (normalize_distinct, push_filters, reorder_joins, merge_projections, prune_columns, merge_projections,
+          rank_topk)
 
 
 class PassError(AssertionError):

@@ -1,12 +1,13 @@
 """Sorted partitions: the integrated state shared by the per-partition operators (TopK, Window).
 
-Each partition holds its rows as a list of (order key, row) kept sorted by bisect, and a
-{row: weight} map; a row is in the list exactly while its weight is non-zero.  Output is the
+Each partition holds its rows as a SortedList of (order key, row) (runtime/ordered.py: a change
+costs a search and one block's move, not the partition) and a {row: weight} map; a row is in the
+list exactly while its weight is non-zero.  Output is the
 difference of each touched partition's old and new emission:
     Δout = Σ_{p touched} emit(I(in)_p) - emit(I(in)_p - Δ_p).
 """
 
-from bisect import bisect_left
+from ..ordered import SortedList
 
 
 def apply_sorted(parts: dict, keyed, sign: int, touched: set) -> None:
@@ -16,16 +17,15 @@ def apply_sorted(parts: dict, keyed, sign: int, touched: set) -> None:
         touched.add(p)
         part = parts.get(p)
         if part is None:
-            part = parts[p] = [[], {}]
+            part = parts[p] = [SortedList(), {}]
         order, weights = part
         old = weights.get(row, 0)
         new = old + sign * w
         if old and not new:
-            del order[bisect_left(order, (key, row))]
+            order.remove((key, row))
             del weights[row]
         elif new and not old:
-            item = (key, row)
-            order.insert(bisect_left(order, item), item)
+            order.add((key, row))
             weights[row] = new
         else:
             weights[row] = new

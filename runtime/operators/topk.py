@@ -1,10 +1,15 @@
-"""Per-partition top-k (ORDER BY … LIMIT k OFFSET m, optionally PARTITION BY).
+"""Per-partition top-k (ORDER BY … LIMIT k OFFSET m, optionally PARTITION BY), and the prefixes that
+rank filters keep (compiler/passes/rank_topk.py): with ``ties="rank"`` the first k rows and every
+row tied with the k-th on the peer key (the rows whose RANK() is at most k), with ``ties="dense"``
+the rows of the first k peer groups (DENSE_RANK() at most k).
 
-State per partition (runtime/operators/partitions.py): the integrated input as a list sorted by the
+State per partition (runtime/operators/partitions.py): the integrated input as a sorted list by the
 order key and the rows currently emitted.  A touched partition recomputes its window
-by walking the first offset + k rows, and emits the difference from the previous window:
+by walking the first offset + k rows (and their ties), and emits the difference from the previous
+window:
     Δout = Σ_{p touched} window(I(in)_p) - window(I(in)_p - Δ_p).
-The order key must be a total order (the compiler appends a tie-breaker over the whole row).
+The order key must be a total order (the compiler appends a tie-breaker over the whole row); the
+peer key is the ORDER BY alone, compared with ``!=`` as the Window operator does.
 """
 
 from ..circuit import Operator
@@ -14,8 +19,11 @@ from .partitions import apply_sorted, replace_emitted, restore_emitted
 class TopK(Operator):
     state = ("parts", "windows")
 
-    def __init__(self, source: Operator, partition_fn, order_fn, limit, offset: int = 0, name: str = ""):
+    def __init__(self, source: Operator, partition_fn, order_fn, limit, offset: int = 0, name: str = "",
+                 peer_fn=None, ties: str = ""):
         super().__init__(source)
+        self.peer_fn = peer_fn
+        self.ties = ties  # "", "rank" or "dense" (then offset is 0)
         self.partition_fn = partition_fn
         self.order_fn = order_fn
         self.limit = limit  # None = no limit (OFFSET only)
@@ -39,6 +47,8 @@ class TopK(Operator):
         if part is None:
             return {}
         order, weights = part
+        if self.ties:
+            return self._ranked(order, weights)
         skip = self.offset
         room = self.limit if self.limit is not None else float("inf")
         out = {}
@@ -57,10 +67,32 @@ class TopK(Operator):
             room -= take
         return out
 
+    def _ranked(self, order, weights) -> dict:
+        """The rows whose RANK() (ties="rank") or DENSE_RANK() (ties="dense") is at most limit."""
+        peer, dense, limit = self.peer_fn, self.ties == "dense", self.limit
+        out = {}
+        taken = groups = 0
+        last = _NONE
+        for _, row in order:
+            k = peer(row)
+            new_group = last is _NONE or k != last
+            if new_group:
+                if (groups if dense else taken) >= limit:
+                    break
+                groups += 1
+                last = k
+            w = weights[row]
+            out[row] = w
+            taken += w
+        return out
+
     def _undo(self, saved) -> None:
         keyed, old_windows = saved
         apply_sorted(self.parts, keyed, -1, set())
         restore_emitted(self.windows, old_windows)
 
     def describe(self) -> str:
-        return f"TopK[limit={self.limit}, offset={self.offset}]"
+        return f"TopK[limit={self.limit}, offset={self.offset}{', ties=' + self.ties if self.ties else ''}]"
+
+
+_NONE = object()
