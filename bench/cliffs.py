@@ -123,7 +123,7 @@ def run(mode: str) -> dict:
         times, count = run_case(how, p, n, OPS[mode], BUDGET_CPU_S[mode])
         s = summary(times[min(2, len(times) - 1):] if len(times) > 3 else times)
         res["cases"][case] = {"view": view, "how": how, "what": what, "timings": s, "changes": count,
-                              "memory": p.memory().get("v") if hasattr(p, "memory") else None,
+                              "memory": p.memory().get("v"),
                               "load": load.read()}
         del p
         fresh_gc()

@@ -34,6 +34,16 @@ class Inspection:
     def tables(self) -> list[str]:
         return list(self._tables)
 
+    def memory(self) -> dict:
+        """{name: {"kind": "view" or "table", "bytes": …}}: the deep size of each view's operator state
+        and of each table's rows (see engine/memory.py for what is counted)."""
+        from .memory import operator_state_bytes, table_bytes
+
+        out = {n: {"kind": "table", "bytes": table_bytes(t)} for n, t in self._tables.items()}
+        for n, v in self._views.items():
+            out[n] = {"kind": "view", "bytes": operator_state_bytes(v.ops), "operators": len(v.ops)}
+        return out
+
     def explain(self, name: str) -> str:
         """The view's optimized plan and its operators, as text."""
         return (f"view {name}({', '.join(self.columns(name))})\n-- plan\n{self.plan_text(name)}\n"

@@ -67,3 +67,22 @@ def test_other_window_calls_are_left_alone():
     p.execute(DDL)
     p.execute(f"CREATE VIEW v AS {KEYED['with_lag']}")
     assert "TopK" not in p.plan_text("v")
+
+
+def test_memory_per_view():
+    """Pipeline.memory(): each view's state and each table's rows, growing with the rows held."""
+    p = Pipeline()
+    p.execute(DDL)
+    p.execute("CREATE VIEW by_g AS SELECT g, MEDIAN(x) AS m FROM t GROUP BY g")
+    p.execute("CREATE VIEW small AS SELECT COUNT(*) AS n FROM t")
+    empty = p.memory()
+    assert empty["t"]["kind"] == "table" and empty["by_g"]["kind"] == "view"
+    p.insert("t", [(i, i % 3, i, "s") for i in range(3000)])
+    p.step()
+    full = p.memory()
+    assert full["t"]["bytes"] > empty["t"]["bytes"] + 3000 * 50
+    assert full["by_g"]["bytes"] > empty["by_g"]["bytes"] + 3000 * 20  # MEDIAN keeps every value
+    assert full["small"]["bytes"] < full["by_g"]["bytes"] / 10  # a count keeps one number
+    p.execute("DELETE FROM t")
+    p.step()
+    assert p.memory()["by_g"]["bytes"] < full["by_g"]["bytes"] / 10
