@@ -65,15 +65,42 @@ class SortedList:
             del blocks[i]
             del maxes[i]
 
+    def _cumulative(self) -> list:
+        ends = self._ends
+        if ends is None:
+            ends = self._ends = list(accumulate(map(len, self.blocks)))
+        return ends
+
     def at(self, index: int):
         """The item at position ``index`` (0 = the smallest)."""
         if not 0 <= index < self.size:
             raise IndexError(index)
-        ends = self._ends
-        if ends is None:
-            ends = self._ends = list(accumulate(map(len, self.blocks)))
+        ends = self._cumulative()
         i = bisect_right(ends, index)
         return self.blocks[i][index - (ends[i - 1] if i else 0)]
+
+    def position(self, item) -> int:
+        """How many items sort before ``item`` (its index if present, else where it would go)."""
+        i = bisect_left(self.maxes, item)
+        if i == len(self.maxes):
+            return self.size
+        ends = self._cumulative()
+        return (ends[i - 1] if i else 0) + bisect_left(self.blocks[i], item)
+
+    def slice(self, start: int, stop: int) -> list:
+        """The items at positions start .. stop - 1, as a list."""
+        start, stop = max(start, 0), min(stop, self.size)
+        if start >= stop:
+            return []
+        ends = self._cumulative()
+        i = bisect_right(ends, start)
+        out = []
+        offset = start - (ends[i - 1] if i else 0)
+        while len(out) < stop - start:
+            b = self.blocks[i]
+            out.extend(b[offset:offset + (stop - start - len(out))])
+            i, offset = i + 1, 0
+        return out
 
     def __iter__(self):
         return chain.from_iterable(self.blocks)

@@ -12,6 +12,10 @@ the two limits.  For a row whose key is NULL or NaN an offset bound stops at its
 offset reaches other rows from it, or it from them).
 Aggregates over a frame slide it with the invertible aggregate functions of runtime/aggregates.py:
 rows enter at the end and leave at the start, so a partition costs O(rows) whatever the frame.
+
+``compute`` may be given a run of a partition's rows instead of all of them, with ``start`` the
+position of the first (the Window operator does so for the functions ``reach`` describes): ROW_NUMBER
+and RANK then count from ``start``, and the others read only rows inside the run.
 """
 
 from __future__ import annotations
@@ -112,33 +116,33 @@ def _bound(bound, i, n, mode, peers, group_first, group_last, is_start) -> int:
 
 
 class RowNumber:
-    def compute(self, rows, peers):
-        return list(range(1, len(rows) + 1))
+    def compute(self, rows, peers, start=0):
+        return list(range(start + 1, start + len(rows) + 1))
 
 
 class Rank:
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         out, first = [], {}
         for i, g in enumerate(peers):
-            first.setdefault(g, i + 1)
+            first.setdefault(g, start + i + 1)
             out.append(first[g])
         return out
 
 
 class DenseRank:
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         return [g + 1 for g in peers]
 
 
 class PercentRank:
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         n = len(rows)
         ranks = Rank().compute(rows, peers)
         return [(r - 1) / (n - 1) if n > 1 else 0.0 for r in ranks]
 
 
 class CumeDist:
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         n = len(rows)
         last = {}
         for i, g in enumerate(peers):
@@ -152,7 +156,7 @@ class Ntile:
             raise ValueError("NTILE needs a positive number of buckets")
         self.buckets = buckets
 
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         n, k = len(rows), self.buckets
         size, extra = divmod(n, k)
         out = []
@@ -169,7 +173,7 @@ class Shift:
         self.offset = offset
         self.default = default  # a row function, or None for NULL
 
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         n = len(rows)
         out = []
         for i, row in enumerate(rows):
@@ -190,7 +194,7 @@ class FrameValue:
         self.frame = frame
         self.nth = nth
 
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         out = []
         for lo, hi in frame_bounds(self.frame, rows, peers):
             if lo > hi:
@@ -213,7 +217,7 @@ class FrameAggregate:
         self.arg = arg
         self.frame = frame
 
-    def compute(self, rows, peers):
+    def compute(self, rows, peers, start=0):
         f, arg = self.function, self.arg
         values = [arg(r) for r in rows]
         state = f.new()
@@ -235,3 +239,40 @@ class FrameAggregate:
                 lo_in += 1
             out.append(f.result(state))
         return out
+
+
+INF = float("inf")
+
+
+def reach(functions):
+    """What a change at position i of a partition can alter, for functions that depend only on rows
+    near it: (before, after, context_before, context_after, group_start) -- the values of rows
+    i - before .. i + after change, computing them reads rows context_before earlier and
+    context_after later, and group_start says a run must begin at a peer group's first row (RANK).
+    None when some function depends on the whole partition (its size, DENSE_RANK's count of groups,
+    RANGE frames and unbounded frames): then the Window recomputes touched partitions whole."""
+    before = after = ctx_before = ctx_after = 0
+    group_start = False
+    for f in functions:
+        if isinstance(f, RowNumber) or isinstance(f, Rank):
+            after = INF
+            group_start = group_start or isinstance(f, Rank)
+        elif isinstance(f, Shift):
+            o = f.offset
+            if o >= 0:  # LAG: rows i .. i + o read row i
+                after, ctx_before = max(after, o), max(ctx_before, o)
+            else:  # LEAD
+                before, ctx_after = max(before, -o), max(ctx_after, -o)
+        elif isinstance(f, (FrameValue, FrameAggregate)):
+            frame = f.frame
+            if frame[0] != "rows" or len(frame) > 3:
+                return None
+            offsets = [{"preceding": -1, "current": 0, "following": 1}.get(b[0]) for b in frame[1:3]]
+            if None in offsets:
+                return None
+            s, e = (sign * (b[1] or 0) for sign, b in zip(offsets, frame[1:3]))
+            before, after = max(before, e, 0), max(after, -s, 0)
+            ctx_before, ctx_after = max(ctx_before, -s, 0), max(ctx_after, e, 0)
+        else:
+            return None
+    return before, after, ctx_before, ctx_after, group_start
