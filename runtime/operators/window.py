@@ -27,7 +27,7 @@ FAST_CHANGES = 64  # more changed rows than this in one partition: compute it wh
 
 
 class Window(Operator):
-    state = ("parts", "emitted")
+    state = ("parts", "emitted", "heavy")
 
     def __init__(self, source: Operator, partition_fn, order_fn, peer_fn, functions, name: str = ""):
         super().__init__(source)
