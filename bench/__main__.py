@@ -26,6 +26,7 @@ WORKLOADS = {  # results-section name -> module
     "sinks": "bench.sinks",
     "durability": "bench.durability",
     "cliffs": "bench.cliffs",
+    "profile": "bench.profile",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from . import cliffs, compile_time, durability, latency, memory, recursion, runtime_ops, sides, sinks, throughput, tpch
+from . import cliffs, compile_time, durability, latency, memory, profile, recursion, runtime_ops, sides, sinks, throughput, tpch
 from .common import ROOT, describe_load, fmt_rate, fmt_us, load_results, results_path, table, too_loaded
 
 
@@ -256,8 +256,9 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
         "Ratios are DuckDB time ÷ deltasql time (above 1: deltasql faster).",
         "",
         "Each workload runs alone too: `python -m bench.latency`, `bench.throughput`, `bench.recursion`, "
-        "`bench.memory`, `bench.compile_time`, `bench.tpch`, `bench.runtime_ops`, `bench.sinks`, "
-        "`bench.durability` (each takes `--quick`/`--smoke`).",
+        "`bench.memory`, `bench.compile_time`, `bench.tpch`, `bench.runtime_ops`, `bench.nexmark_run`, "
+        "`bench.sinks`, `bench.durability`, `bench.cliffs`, `bench.profile` (each takes `--quick`/`--smoke`); `python -m bench "
+        "--compare REV` and `--pythons` run the headline figures side by side.",
         "",
     ]
     t = targets(res)
@@ -385,6 +386,13 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   "of its cost), changes through `Pipeline.insert`/`delete` against the same call with a filter "
                   f"view.  Target: at most {cl['target']:.0f}×.  View state: `Pipeline.memory()`.", "",
                   cliffs.render_text(cl), ""]
+    pr = res.get("profile")
+    if pr:
+        lines += ["## 11. Where the time goes", "",
+                  "`python -m bench.profile`: cProfile of the headline paths, the functions with the most time of "
+                  "their own (profiling roughly doubles the cost of Python calls, so read the shares).  What the "
+                  "goals of issue 18 need is there: every operator is a call that builds a Z-set, and a "
+                  "change crosses a dozen of them.", "", profile.render_text(pr), ""]
     cmp_ = res.get("compare")
     if cmp_:
         lines += [f"## Against {cmp_['baseline']}", "",

@@ -11,7 +11,8 @@ pytest.importorskip("duckdb")
 WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), ("recursion", "bench.recursion"),
              ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
              ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability"),
-             ("cliffs", "bench.cliffs")]
+             ("cliffs", "bench.cliffs"),
+             ("profile", "bench.profile")]
 HAS_GIT = shutil.which("git") is not None
 
 
