@@ -80,7 +80,7 @@ def equalities(where, fields) -> tuple[dict, bool]:
     """({column index: value} from WHERE's top-level ``column = literal`` conjuncts, whether every
     conjunct is one of them).  A value None means no row can match (``= NULL``, or one column
     equal to two different values)."""
-    names = {f.name.lower(): i for i, f in enumerate(fields)}
+    names = {f.name: i for i, f in enumerate(fields)}  # names are folded at parse, as the fields' are
     out, only = {}, True
     stack = [where]
     while stack:
@@ -93,10 +93,10 @@ def equalities(where, fields) -> tuple[dict, bool]:
         col = value = None
         if isinstance(node, exp.EQ):
             for a, b in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(a, exp.Column) and a.name.lower() in names:
+                if isinstance(a, exp.Column) and a.name in names:
                     v = literal_value(b)
                     if v is not _NOT_LITERAL:
-                        col = names[a.name.lower()]
+                        col = names[a.name]
                         value = _comparable(v, fields[col].type.kind)
                         break
         if col is None or value is _NOT_LITERAL:
