@@ -210,7 +210,7 @@ class DML:
         if ast.args.get("using"):
             raise error_at(ast, "DELETE … USING is not supported", sql)
         where = ast.args.get("where")
-        found = self._by_key(t, where)
+        found = self._keyed_rows(t, where)
         if found is not None and found[1]:
             doomed = found[0]
         else:
@@ -222,7 +222,7 @@ class DML:
         t.queue_delete([r for r, w in doomed.items() for _ in range(w)])
 
     @staticmethod
-    def _by_key(t: Table, where, *others):
+    def _keyed_rows(t: Table, where, *others):
         """(rows, exact) when WHERE's equalities go through a key or an index of ``t`` and nothing in
         the statement reads another relation: ``rows`` are the candidates that satisfy every
         equality, ``exact`` whether those equalities are the whole WHERE.  None: scan."""
@@ -248,7 +248,7 @@ class DML:
             raise error_at(ast, "UPDATE … FROM is not supported", sql)
         sets = {eq.this.name: eq.expression for eq in ast.expressions}
         where = ast.args.get("where")
-        found = self._by_key(t, where, *sets.values())
+        found = self._keyed_rows(t, where, *sets.values())
         literal = _set_literals(t, sets) if found is not None and found[1] else None
         if literal is not None:  # SET col = literal … WHERE key = literal: no circuit needed
             changed = {row + tuple(literal.get(i, v) for i, v in enumerate(row)): w for row, w in found[0].items()}
