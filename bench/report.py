@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from . import cliffs, compile_time, durability, latency, memory, profile, recursion, runtime_ops, sides, sinks, throughput, tpch
+from . import (cliffs, compile_time, durability, latency, memory, profile, recursion, runtime_ops, sides, sinks,
+               throughput, tpch)
 from .common import ROOT, describe_load, fmt_rate, fmt_us, load_results, results_path, table, too_loaded
 
 
