@@ -10,7 +10,8 @@ the filter keeps is in that prefix, and these functions give a row of a prefix t
 in the whole partition.  The filter stays: it is what selects by rank.  ``r < k`` counts as
 ``r ≤ k - 1`` and ``r = k`` as ``r ≤ k`` (the filter then keeps only the k-th).  A change then costs
 a search in its partition plus the first k rows, instead of ranking the whole partition again.
-Runs last: the passes before it rebuild TopK nodes without ``ties``.
+Runs last: the passes before it rebuild TopK nodes without ``ties``.  Idempotent: a window already
+over such a top-k is left as it is.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def _rewrite(filt, win):
     if bound is None:
         return filt
     limit, ties = bound
+    below = win.input
+    if (isinstance(below, P.TopK) and below.offset == 0 and below.ties == ties and below.order == win.order
+            and below.partition == win.partition and below.limit is not None and below.limit <= max(limit, 0)):
+        return filt  # already a top-k (the pass ran before): applying it twice changes nothing
     top = P.TopK(win.input, win.order, max(limit, 0), 0, win.partition, ties)
     return P.Filter(P.Window(top, win.partition, win.order, win.calls, win.names), filt.predicate)
 
