@@ -13,6 +13,12 @@ use their nested, time-aware forms, and each member's result is exported (∫).
 
 Operators whose integrated output is known (table inputs, view outputs, arrangements) are shared:
 a later view that needs the same arrangement of the same subplan reads the existing one.
+
+Before every stateful operator that works key by key sits an Exchange by that key (join and
+semi-join sides by the join key, aggregates by the group key, distinct and set operations by the
+whole row, top-k and windows by partition; no key: a gather to one worker), inside fixpoints too.
+One worker runs it as the identity; sharded workers move rows to the key's owner there
+(runtime/operators/exchange.py, engine/shards).  The circuit is the same for every backend.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from ..runtime.nested import NestedDistinct, NestedJoin, Scope, Select
 from ..runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Negate, Plus, Semijoin, SetOp, TopK
 from ..runtime.operators.asof import AsofJoin
 from ..runtime.operators.constant import Constant
+from ..runtime.operators.exchange import Exchange
 from ..runtime.operators.window import Window
 from ..runtime import windows as W
 
@@ -29,8 +36,9 @@ from ..runtime import statistics as S
 
 from . import codegen as G
 from . import plan as P
+from .routing import route_function
 from .errors import CompileError
-from .expr import Call, Col, Lit
+from .expr import Call, Col, Lit, render
 
 
 class Lowering:
@@ -49,6 +57,7 @@ class Lowering:
         self.nested = False
         self.groups: dict = {}  # group key -> [Select ops]
         self.available: frozenset = frozenset()  # recursive groups whose feedback the current circuit sees
+        self.exchanges: dict = {}  # (id(op), key) -> the Exchange of op's rows by that key
 
     # -- plumbing -------------------------------------------------------------------------------
     def add(self, op, name: str = ""):
@@ -70,6 +79,25 @@ class Lowering:
     def _lower(self, node):
         method = getattr(self, "_" + type(node).__name__)
         return method(node)
+
+    def exchange(self, op, keys=None, null_safe=None, name: str = ""):
+        """``op``'s rows moved to the worker owning ``keys`` (expressions over its rows; None: all
+        to one worker).  A key that is NULL where ``null_safe`` is False never matches: such a row
+        stays where it is."""
+        drop = tuple(not s for s in null_safe) if null_safe is not None else None
+        memo = (id(op), keys, drop)
+        ex = self.exchanges.get(memo)
+        if ex is None or ex.circuit is not self.circuit:
+            route = route_function(self.cg, keys, drop) if keys else None
+            if not name and keys:
+                name = "by " + ", ".join(f"{k.name}#{k.index}" if isinstance(k, Col) and k.name else render(k)
+                                         for k in keys)
+            ex = self.exchanges[memo] = self.add(Exchange(op, route, name), "exchange")
+        return ex
+
+    def exchange_rows(self, op, fields):
+        """``op``'s rows moved to the worker owning each whole row (for distinct, set operations)."""
+        return self.exchange(op, tuple(P.col(fields, i) for i in range(len(fields))), None, "by row")
 
     # -- leaves ---------------------------------------------------------------------------------
     def _Scan(self, node):
@@ -130,7 +158,7 @@ class Lowering:
         op = self.shared.get(shared_key)
         if op is not None and op.circuit is self.root:
             return op
-        src = self.lower(plan)
+        src = self.exchange(self.lower(plan), tuple(keys), tuple(null_safe))
         key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key")
         op = self.add(Arrange(src, key_fn), "")
         self.shared[shared_key] = op
@@ -166,8 +194,9 @@ class Lowering:
             exprs = tuple(P.col(fields, offset + i) for i in range(width))
             matched = self.add(Lifted(inner_op, G.batch_function(self.cg, [("project", exprs)], "matched")),
                                "matched rows")
-            matched = self.add(Distinct(matched) if not self.nested else NestedDistinct(matched), "matched")
             own = tuple(P.col(plan.fields, i) for i in range(width))
+            matched = self.exchange(matched, own, None, "by row")
+            matched = self.add(Distinct(matched) if not self.nested else NestedDistinct(matched), "matched")
             anti = self._semijoin_ops(self.lower(plan), matched, own, own, (True,) * width, "anti")
         pad = tuple(Lit(None, f.type) for f in (other.fields))
         own_cols = tuple(P.col(plan.fields, i) for i in range(len(plan.fields)))
@@ -180,7 +209,8 @@ class Lowering:
             res = residual if res is None else _and(res, residual)
         nl = len(node.left.fields)
         if self.nested:
-            left, right = self.lower(node.left), self.lower(node.right)
+            left = self.exchange(self.lower(node.left), tuple(node.left_keys), tuple(node.null_safe))
+            right = self.exchange(self.lower(node.right), tuple(node.right_keys), tuple(node.null_safe))
             lk = G.key_function(self.cg, node.left_keys, node.null_safe, "join_key")
             rk = G.key_function(self.cg, node.right_keys, node.null_safe, "join_key")
             combine = G.combine_function(self.cg, nl, res, output)
@@ -194,7 +224,8 @@ class Lowering:
         if self.nested:
             raise CompileError("an ASOF JOIN inside a recursive CTE must not read the recursion")
         nr = len(node.right.fields)
-        left, right = self.lower(node.left), self.lower(node.right)
+        left = self.exchange(self.lower(node.left), tuple(node.left_keys) or None, tuple(node.null_safe))
+        right = self.exchange(self.lower(node.right), tuple(node.right_keys) or None, tuple(node.null_safe))
         lk = G.key_function(self.cg, node.left_keys, node.null_safe, "asof_key")
         rk = G.key_function(self.cg, node.right_keys, node.null_safe, "asof_key")
         lt = G.row_function(self.cg, (node.left_time,), "asof_time")
@@ -214,12 +245,19 @@ class Lowering:
     def _semijoin_ops(self, left_op, right_op, lkeys, rkeys, null_safe, mode):
         lk = G.key_function(self.cg, lkeys, null_safe, "semi_key")
         rk = G.key_function(self.cg, rkeys, null_safe, "semi_key")
+        lkeys, rkeys, null_safe = tuple(lkeys), tuple(rkeys), tuple(null_safe)
         if not self.nested:
+            left_op = self.exchange(left_op, lkeys, null_safe)
+            right_op = self.exchange(right_op, rkeys, null_safe)
             return self.add(Semijoin(left_op, right_op, lk, rk, mode), f"{mode}-join")
         # nested: a ⋉ b = π_a(a ⋈ distinct(keys of b)); a ▷ b = a - a ⋉ b
         keys = self.add(Lifted(right_op, _key_batch(rk)), "semi keys")
+        # the key rows move by their whole row, which hashes as the key does: the join's right side
+        # is then where the left side's keys go
+        keys = self.exchange(keys, tuple(Col(i, k.type, k.nullable) for i, k in enumerate(rkeys)), None, "by row")
         keys = self.add(NestedDistinct(keys), "semi keys")
-        matched = self.add(NestedJoin(left_op, keys, lk, _identity, _left_only), "semi-join")
+        moved = self.exchange(left_op, lkeys, null_safe)
+        matched = self.add(NestedJoin(moved, keys, lk, _identity, _left_only), "semi-join")
         if mode == "semi":
             return matched
         unmatched = self.add(Plus(left_op, self.add(Negate(matched), "")), "anti-join")
@@ -231,7 +269,7 @@ class Lowering:
 
     # -- non-linear operators -------------------------------------------------------------------
     def _Distinct(self, node):
-        src = self.lower(node.input)
+        src = self.exchange_rows(self.lower(node.input), node.input.fields)
         return self.add(NestedDistinct(src) if self.nested else Distinct(src), "distinct")
 
     def _UnionAll(self, node):
@@ -243,15 +281,17 @@ class Lowering:
                 raise CompileError(f"{node.kind.upper().replace('_', ' ')} inside a recursive CTE is not supported")
             width = len(node.left.fields)
             own = tuple(P.col(node.left.fields, i) for i in range(width))
-            left = self.add(NestedDistinct(self.lower(node.left)), "distinct")
+            left = self.add(NestedDistinct(self.exchange_rows(self.lower(node.left), node.left.fields)), "distinct")
             mode = "anti" if node.kind == "except" else "semi"
             return self._semijoin_ops(left, self.lower(node.right), own, own, (True,) * width, mode)
-        return self.add(SetOp(self.lower(node.left), self.lower(node.right), node.kind), node.kind)
+        left = self.exchange_rows(self.lower(node.left), node.left.fields)
+        right = self.exchange_rows(self.lower(node.right), node.right.fields)
+        return self.add(SetOp(left, right, node.kind), node.kind)
 
     def _Aggregate(self, node):
         if self.nested:
             raise CompileError("aggregation inside a recursive CTE must not read the recursion")
-        src = self.lower(node.input)
+        src = self.exchange(self.lower(node.input), tuple(node.keys) or None)
         functions = [self.aggregate_function(a) for a in node.aggs]
         reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
         # the generated reducer computes the group key itself: no key function to call
@@ -345,7 +385,7 @@ class Lowering:
     def _TopK(self, node):
         if self.nested:
             raise CompileError("ORDER BY … LIMIT inside a recursive CTE must not read the recursion")
-        src = self.lower(node.input)
+        src = self.exchange(self.lower(node.input), tuple(node.partition) or None)
         part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
         order = G.sort_key_function(self.cg, node.order)
         peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.ties else None
@@ -354,7 +394,7 @@ class Lowering:
     def _Window(self, node):
         if self.nested:
             raise CompileError("a window function inside a recursive CTE must not read the recursion")
-        src = self.lower(node.input)
+        src = self.exchange(self.lower(node.input), tuple(node.partition) or None)
         part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
         order = G.sort_key_function(self.cg, node.order)
         peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.order else _unit_key
@@ -437,6 +477,7 @@ class Lowering:
             for k, (body, distinct) in enumerate(zip(node.bodies, node.distinct)):
                 op = self.lower(body)
                 if distinct:
+                    op = self.exchange_rows(op, body.fields)
                     op = self.add(NestedDistinct(op), f"UNION of {node.names[k]}")
                 feedbacks[k].connect(op)
                 scope.export(op)

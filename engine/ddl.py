@@ -121,6 +121,8 @@ class DDL:
         t = Table(rel, inp, row_checker(rel.fields), self._log)
         self.catalog.add(rel)
         self._tables[rel.name] = t
+        if self._shards is not None:
+            self._shards.replicate(("add_table", rel), self.circuit)
         return t
 
     def _create_table_as(self, ast, name, sql, replace: bool = False):
@@ -168,6 +170,8 @@ class DDL:
             if not (ast.args.get("replace") and existing.is_view):
                 raise error_at(table, f"{name!r} already exists", sql)
         columns = [c.name for c in target.expressions] if isinstance(target, exp.Schema) else []
+        # sharded, every worker runs this statement as it was given (binding changes the tree)
+        self._view_source = (ast.copy(), sql) if self._shards is not None else None
         query = ast.expression
         bound, qualified = self._bind_query(query, sql)
         names = list(bound.names)
@@ -214,7 +218,7 @@ class DDL:
                     for i in op.inputs:
                         if i not in low.created and id(i) not in seeds:
                             seeds[id(i)] = _integral(i, self)
-                self.circuit.run_ops(low.created, seeds)
+                self._backfill(low.created, seeds)
         except BaseException as e:
             # nothing of the failed view stays: its operators, their journal and shared entries
             self.circuit.journal.commit()
@@ -226,6 +230,14 @@ class DDL:
             raise
         self.circuit.journal.commit()
         return View(rel, out, plan, low.created, order, cg, ordered)
+
+    def _backfill(self, created, seeds) -> None:
+        """Run a new view's operators once on the integrals of what they read (``seeds``); sharded,
+        every worker does it on its shard (engine/shards)."""
+        if self._shards is not None:
+            self._shards.backfill(self, created, self._view_source)
+        else:
+            self.circuit.run_ops(created, seeds)
 
     def _source(self, name):
         t = self._tables.get(name)
@@ -276,12 +288,16 @@ class DDL:
         self._unreported.pop(name, None)
         self.catalog.remove(name)
         self._collect_garbage()
+        if self._shards is not None:
+            self._shards.replicate(("drop_view", name), self.circuit)
 
     def _drop_table(self, name, sql, node):
         self._check_no_dependents(name, sql, node)
         t = self._tables.pop(name)
         self.catalog.remove(name)
         self._collect_garbage(extra=[t.input])
+        if self._shards is not None:
+            self._shards.replicate(("drop_table", name), self.circuit)
 
     def _collect_garbage(self, extra=()):
         """Remove every operator no remaining view reads (views share arrangements)."""

@@ -51,11 +51,20 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     else reopened with its tables, views and state; see engine/durability.py).  ``durability``:
     "full" syncs every step to disk, "group" at most every ``group_interval`` seconds (a power loss
     may lose those steps, a crash loses none).  A checkpoint is written every ``checkpoint_every``
-    steps or ``checkpoint_interval`` seconds, whichever comes first, and on ``close()``."""
+    steps or ``checkpoint_interval`` seconds, whichever comes first, and on ``close()``.
+
+    ``workers`` > 1 (or a ``backend``) shards the views' work over that many workers (engine/shards):
+    ``backend`` "processes" (the default for workers > 1), "ray" (Ray actors; ``address`` a Ray
+    cluster's, else a local Ray), or in this process "threads" or "simulated" (one at a time,
+    deterministic, for tests).  The answers are those of one worker."""
 
     def __init__(self, dialect: str | None = None, max_iterations: int = 10_000, *, path=None,
                  durability: str = "full", checkpoint_every: int = 10_000, checkpoint_interval: float = 60.0,
-                 group_interval: float = 0.2):
+                 group_interval: float = 0.2, workers: int = 1, backend: str | None = None,
+                 address: str | None = None):
+        if path is not None and (workers != 1 or backend is not None):
+            raise ValueError("a durable pipeline (path=...) runs on one worker for now: the state file does not "
+                             "hold the workers' shards yet")
         self.dialect = get_dialect(dialect or "duckdb")
         self.max_iterations = max_iterations
         self.catalog = Catalog()
@@ -69,7 +78,25 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self.last_changes: dict = {}
         self.last_step = 0  # the number of the last step committed (the first step is 1)
         self._feeds = Feeds(self)  # subscriptions and sinks
+        self._shards = None  # the workers of a sharded pipeline (engine/shards)
+        if workers != 1 or backend is not None:
+            from .shards import Cluster
+
+            self._shards = Cluster(workers, backend or "processes", self.dialect.name, max_iterations, address)
         self._init_durability(path, dialect, durability, checkpoint_every, checkpoint_interval, group_interval)
+
+    @property
+    def workers(self) -> int:
+        """How many workers run the views (1: this process alone)."""
+        return self._shards.workers if self._shards is not None else 1
+
+    def close(self, checkpoint: bool = True) -> None:
+        """Release the state file (engine/durability.py) and stop the workers of a sharded pipeline."""
+        try:
+            Durability.close(self, checkpoint)
+        finally:
+            if self._shards is not None:
+                self._shards.close()
 
     def execute(self, sql: str):
         """Run ;-separated statements, each all-or-nothing.  Returns the rows of the last statement if
@@ -375,7 +402,10 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 t.input.pending = dict(t.pending)
                 fed.append(t)
         try:
-            self.circuit.step(self._journal_hook(fed, meta))
+            if self._shards is not None:
+                self._shards.step(self, self._journal_hook(fed, meta))
+            else:
+                self.circuit.step(self._journal_hook(fed, meta))
         except StepError as e:
             for t in fed:
                 t.input.pending = {}

@@ -34,11 +34,14 @@ class Operator:
     Class attributes describe the operator to passes and to the scheduler:
     ``linear`` (Q^Δ = Q: no state), ``idle_noop`` (eval of empty inputs is empty and changes no state),
     ``state`` (the attributes that hold what the operator keeps from one step to the next; see
-    runtime/state.py for the protocol that saves and restores them).
+    runtime/state.py for the protocol that saves and restores them), ``singleton`` (it makes rows
+    from no input, f(0) ≠ 0: a constant, a global aggregate's row over nothing; a sharded circuit
+    runs it on one worker only).
     """
 
     linear = False
     idle_noop = True
+    singleton = False
     label = ""
     state: tuple = ()
 

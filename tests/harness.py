@@ -23,6 +23,10 @@ Command line (a spec is ``module:NAME`` naming a Spec, or ``module:NAME:key`` fo
 Sizes: DELTASQL_EXAMPLES=N sets hypothesis examples per test; DELTASQL_LONG=1 runs many more
 examples with fresh randomness and streams twice as long.
 
+Sharded: DELTASQL_WORKERS=N runs every pipeline of the harness on N workers (DELTASQL_BACKEND:
+simulated, the default, threads, processes or ray), so the whole differential suite checks that
+sharding changes no answer: ``DELTASQL_WORKERS=3 pytest -q tests/test_diff_*.py``.
+
 A stream is a list of steps; a step is a list of ops ``("+", table, row)`` / ``("-", table, row)``
 applied in order and then ``Pipeline.step()``; the string ``RETRACT_ALL`` is a step deleting every
 row left.  Generated streams hold duplicates, NULLs in every nullable column, delete-then-reinsert
@@ -60,6 +64,20 @@ def ordered(changes) -> list:
     return ordered_changes(dict(changes))
 
 LONG = os.environ.get("DELTASQL_LONG", "") not in ("", "0")
+
+
+def shard_options() -> dict:
+    """Pipeline(...) options for DELTASQL_WORKERS / DELTASQL_BACKEND (none when unset)."""
+    workers = int(os.environ.get("DELTASQL_WORKERS") or 1)
+    backend = os.environ.get("DELTASQL_BACKEND") or None
+    if workers == 1 and backend is None:
+        return {}
+    return {"workers": workers, "backend": backend or "simulated"}
+
+
+def make_pipeline(spec: "Spec", **options) -> Pipeline:
+    """The harness's Pipeline for ``spec``: sharded as DELTASQL_WORKERS asks, unless ``options`` say."""
+    return Pipeline(dialect=spec.dialect, max_iterations=spec.max_iterations, **{**shard_options(), **options})
 RETRACT_ALL = "RETRACT_ALL"
 
 # DuckDB settings that give SQLite's arithmetic (see GUIDE §6)
@@ -559,8 +577,16 @@ class Harness:
         return self.con.execute(f'SELECT * FROM "{name}"').fetchall()
 
     # the run
-    def run(self, steps, seed=None, only_views=None) -> Failure | None:
-        """Drive a fresh Pipeline through ``steps``; the first disagreement with the oracle, or None."""
+    def run(self, steps, seed=None, only_views=None, **options) -> Failure | None:
+        """Drive a fresh Pipeline through ``steps``; the first disagreement with the oracle, or None.
+        ``options`` go to the Pipeline (``workers``, ``backend``: see make_pipeline)."""
+        p = make_pipeline(self.spec, **options)
+        try:
+            return self._run(p, steps, seed, only_views)
+        finally:
+            p.close()
+
+    def _run(self, p, steps, seed, only_views) -> Failure | None:
         spec = self.spec
         views = {n: v for n, v in self.views.items() if only_views is None or n in only_views}
         model = {t.name: Counter() for t in self.tables}
@@ -573,7 +599,6 @@ class Harness:
             return Failure(kind, i, view, msg, list(missing), list(extra), seed, steps, spec)
 
         self.stats["runs"] += 1
-        p = Pipeline(dialect=spec.dialect, max_iterations=spec.max_iterations)
         try:
             p.execute(spec.ddl)
         except Exception as e:  # noqa: BLE001 - reported
@@ -886,8 +911,8 @@ def harness(spec: Spec) -> Harness:
     return h
 
 
-def run(spec: Spec, steps, seed=None, only_views=None) -> Failure | None:
-    return harness(spec).run(steps, seed, only_views)
+def run(spec: Spec, steps, seed=None, only_views=None, **options) -> Failure | None:
+    return harness(spec).run(steps, seed, only_views, **options)
 
 
 def check_steps(spec: Spec, steps, seed=None) -> None:
@@ -1027,8 +1052,9 @@ def repro_script(spec: Spec, steps, view: str | None = None) -> str:
     """A standalone Python script replaying a stream on a Pipeline (for BUGS.md)."""
     views = spec.view_specs()
     lines = ["from decimal import Decimal", "import datetime", "from deltasql import Pipeline",
-             f"p = Pipeline(dialect={spec.dialect!r})" if spec.max_iterations == 10_000 else
-             f"p = Pipeline(dialect={spec.dialect!r}, max_iterations={spec.max_iterations})",
+             f"p = Pipeline(dialect={spec.dialect!r}"
+             + (f", max_iterations={spec.max_iterations}" if spec.max_iterations != 10_000 else "")
+             + "".join(f", {k}={v!r}" for k, v in shard_options().items()) + ")",
              f"p.execute({spec.ddl!r})"]
     pending_views = dict(views)
     model = {}

@@ -12,6 +12,11 @@ The fixpoint test is exact: stop when every feedback edge carries an empty delta
 the scope (or a scope nested in it) holds work for a later iteration of this loop.  A scope nested in
 another body runs at times (…, i, j): the same mechanism at any depth.  Iterating past
 ``max_iterations`` raises ``IterationLimitError`` (and the enclosing step is rolled back).
+
+Sharded (engine/shards), every worker runs the scope on its shard and the loop is global: whether to
+start, and whether to run one more iteration, is the ``router``'s vote of all workers (any worker
+with changes or pending work keeps every worker iterating), so all workers run the same iterations
+and meet at the same exchanges; the fixpoint is reached when no worker has changes left.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ class Scope(Operator):
         self.feedbacks: list[Feedback] = []
         self.exports: list[Operator] = []
         self.time: tuple = ()
+        self.router = None  # a sharded worker's: vote(flag) -> whether any worker's flag is set
         self._timed: list | None = None  # timed_operators(), listed at the first run (bodies are built by then)
 
     def attach(self, circuit: Circuit) -> None:
@@ -157,7 +163,10 @@ class Scope(Operator):
         prefix = self.parent_time
         if self._timed is None:
             self._timed = list(self.timed_operators())
-        if not any(deltas) and not self._has_work_under(prefix):
+        active = any(deltas) or self._has_work_under(prefix)
+        if self.router is not None:
+            active = self.router.vote(active)
+        if not active:
             return ()
         for imp, d in zip(self.imports, deltas):
             imp.delta = d
@@ -176,6 +185,8 @@ class Scope(Operator):
                     fb.held = fb.source.value
                     if fb.held:
                         more = True
+                if self.router is not None:
+                    more = self.router.vote(more or self._has_later_work(prefix, i))
                 if not more and not self._has_later_work(prefix, i):
                     break
                 i += 1

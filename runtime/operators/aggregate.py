@@ -31,6 +31,7 @@ class Aggregate(Operator):
         self.outputs: dict = {}  # key -> the output row currently emitted for the group
         if global_:
             self.idle_noop = False  # the first run must emit the empty-input row
+            self.singleton = True  # which one worker of a sharded circuit emits
             self.groups[()] = [0, reducer.new()]
 
     def eval(self, delta: dict) -> dict:

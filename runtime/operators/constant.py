@@ -5,6 +5,7 @@ from ..circuit import Operator
 
 class Constant(Operator):
     idle_noop = False
+    singleton = True
     state = ("emitted",)
 
     def __init__(self, zset: dict, name: str = ""):

@@ -1,0 +1,229 @@
+"""The coordinator of a sharded pipeline: drives the workers through steps and DDL.
+
+The Pipeline (the coordinator) keeps what it always keeps — the catalog, the tables' rows and
+constraints, transactions, the views' contents, its own copy of the circuit for explain and for the
+layout every worker must match — but does not run its circuit: a step's changes are cut into one
+part per worker (any split will do: every operator before the first exchange is linear), and the
+workers run the circuit, meeting in rounds that the coordinator serves:
+
+- an exchange: each worker's batch for each other worker is passed on, unopened (pickled bytes);
+- a vote: inside a fixpoint, whether any worker has work left (all iterate while one has);
+- prepared: every worker finished the step; the views' deltas are summed into the coordinator's
+  view outputs, the durable journal (if any) is written, and only then are the workers told to go.
+If any worker fails, every other one is told to abort and undoes the command: the step (or the new
+view) never happened anywhere, and the failure is raised as the pipeline raises it unsharded.  A
+worker that dies leaves the cluster stopped: the pipeline refuses to go on rather than go on with
+a shard missing (a durable pipeline reopens from its state file, every shard at one step).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from ...runtime import Operator, StepError
+from ...runtime.zset import add_into
+from .backends import BACKENDS, WorkerDied, open_backend
+from .worker import fingerprint, op_at, outputs
+
+
+class ShardsStopped(RuntimeError):
+    """The workers can no longer be used (one died, or the workers disagreed)."""
+
+
+def split(delta: dict, n: int) -> list:
+    """A Z-set cut into n parts that add up to it (every n-th row)."""
+    if n == 1:
+        return [delta]
+    items = list(delta.items())
+    return [dict(items[i::n]) for i in range(n)]
+
+
+class Cluster:
+    """``workers`` workers on ``backend`` (see backends.py), each with the pipeline's dialect."""
+
+    def __init__(self, workers: int, backend: str, dialect: str, max_iterations: int, address: str | None = None):
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, not {workers!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+        self.workers = workers
+        self.backend = backend
+        self.stopped: str | None = None
+        self.stats = {"steps": 0, "rounds": 0, "exchanges": 0, "rows_exchanged": 0, "bytes_exchanged": 0}
+        self.transport = open_backend(backend, workers, {"dialect": dialect, "max_iterations": max_iterations},
+                                      address)
+        self._finalizer = weakref.finalize(self, self.transport.close)
+
+    def close(self) -> None:
+        if self.stopped is None:
+            self.stopped = "the pipeline was closed"
+        self._finalizer()
+
+    # -- one command and its rounds ------------------------------------------------------------------
+    def command(self, msgs: list, prepared=None, circuit=None) -> list:
+        """Send each worker its message and serve the rounds until all are done; their results.  On a
+        failure every worker undoes the command and the first failure is raised (a StepError naming
+        ``circuit``'s operator when an operator failed).  ``prepared(payloads)`` decides a prepared
+        round: it returns to go on, raises to abort."""
+        if self.stopped is not None:
+            raise ShardsStopped(f"the pipeline's workers are stopped ({self.stopped})")
+        replies = self._round(msgs)
+        while True:
+            kinds = {r[0] for r in replies}
+            if kinds == {"done"}:
+                return [r[1] for r in replies]
+            if kinds & {"error", "aborted"}:
+                self._fail(replies, circuit)
+            if len(kinds) > 1:
+                self._stop(f"workers diverged: {sorted(kinds)}")
+            kind = replies[0][0]
+            if kind == "exchange":
+                answers = self._route(replies)
+            elif kind == "vote":
+                decision = any(r[1] for r in replies)
+                answers = [("decision", decision)] * self.workers
+            elif kind == "prepared":
+                try:
+                    if prepared is not None:
+                        prepared([r[1] for r in replies])
+                except BaseException as e:
+                    self._abort_all(replies)
+                    raise e
+                answers = [("go",)] * self.workers
+            else:
+                self._stop(f"unexpected reply {kind!r}")
+            replies = self._round(answers)
+
+    def _round(self, msgs: list) -> list:
+        self.stats["rounds"] += 1
+        try:
+            return self.transport.round(msgs)
+        except WorkerDied as e:
+            self._stop(str(e), e)
+
+    def _route(self, replies: list) -> list:
+        xids = {r[1] for r in replies}
+        if len(xids) > 1:
+            self._stop(f"workers at different exchanges {sorted(xids)}")
+        n = self.workers
+        stats = self.stats
+        stats["exchanges"] += 1
+        answers = []
+        for d in range(n):
+            inbound = [replies[s][2][d] for s in range(n)]
+            answers.append(("inbound", inbound))
+        for r in replies:
+            stats["rows_exchanged"] += r[3]
+            for blob in r[2]:
+                if isinstance(blob, (bytes, bytearray)):
+                    stats["bytes_exchanged"] += len(blob)
+        return answers
+
+    def _abort_all(self, replies: list) -> list:
+        """Tell every worker waiting in a round to abort; their final replies."""
+        while True:
+            waiting = [r is not None and r[0] in ("exchange", "vote", "prepared") for r in replies]
+            if not any(waiting):
+                return replies
+            answers = self._round([("abort",) if w else None for w in waiting])
+            replies = [a if w else r for r, a, w in zip(replies, answers, waiting)]
+
+    def _fail(self, replies: list, circuit) -> None:
+        replies = self._abort_all(replies)
+        if any(r[0] == "done" for r in replies):
+            self._stop("a command failed on some workers and succeeded on others")
+        for i, r in enumerate(replies):
+            if r[0] == "error":
+                exc, path, tb = r[1]
+                exc.add_note(f"(in worker {i} of {self.workers}, {self.backend}:)\n{tb}")
+                if path is not None and circuit is not None:
+                    raise StepError(op_at(circuit, path) or Operator(), exc)
+                raise exc
+        from .worker import Abort
+        raise Abort()  # every worker aborted: only a coordinator's abort does that
+
+    def _stop(self, why: str, cause: BaseException | None = None):
+        self.stopped = why
+        raise ShardsStopped(f"the pipeline's workers are stopped: {why}") from cause
+
+    # -- what the pipeline asks for ----------------------------------------------------------------
+    def step(self, pipeline, before_commit=None) -> None:
+        """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'
+        deltas out into the coordinator's outputs.  Raises StepError (nothing changed) as
+        Circuit.step does."""
+        n = self.workers
+        fed = [(name, t.input) for name, t in pipeline._tables.items() if t.input.pending]
+        parts = [{} for _ in range(n)]
+        for name, inp in fed:
+            for w, chunk in enumerate(split(inp.pending, n)):
+                if chunk:
+                    parts[w][name] = chunk
+        outs = outputs(pipeline.circuit)
+
+        def prepared(payloads):
+            merged: dict = {}
+            copied = set()  # a worker's delta may be its live object (threads): copied before adding
+            for payload in payloads:
+                for i, delta in payload.items():
+                    m = merged.get(i)
+                    if m is None:
+                        merged[i] = delta
+                        continue
+                    if i not in copied:
+                        m = merged[i] = dict(m)
+                        copied.add(i)
+                    add_into(m, delta)
+            undo = []
+            for i, op in outs:
+                d = merged.get(i) or {}
+                undo.append((op, op.delta, d))
+                op.delta = d
+                if d:
+                    add_into(op.contents, d)
+            if before_commit is not None:
+                try:
+                    before_commit()
+                except BaseException:
+                    for op, old, d in undo:
+                        op.delta = old
+                        if d:
+                            add_into(op.contents, {r: -w for r, w in d.items()})
+                    raise
+
+        try:
+            self.command([("step", parts[w]) for w in range(n)], prepared, pipeline.circuit)
+        finally:
+            for _, inp in fed:
+                inp.pending = {}
+        self.stats["steps"] += 1
+
+    def replicate(self, msg: tuple, circuit) -> None:
+        """A schema change with no rows to compute (a new table, a drop): every worker makes it and
+        must end with the coordinator's circuit."""
+        prints = self.command([msg] * self.workers, circuit=circuit)
+        self._check_layout(prints, circuit)
+
+    def backfill(self, pipeline, created: list, source: tuple) -> None:
+        """A new view: every worker runs the same CREATE VIEW (``source`` = its statement and text),
+        backfilled from its shard; the new outputs' contents are summed into the coordinator's."""
+        outs = [(i, op) for i, op in outputs(pipeline.circuit) if op in created]
+
+        def prepared(payloads):
+            self._check_layout([p[0] for p in payloads], pipeline.circuit)
+            for i, op in outs:
+                total: dict = {}
+                for _, contents in payloads:
+                    if contents.get(i):
+                        add_into(total, contents[i])
+                op.contents = total
+                op.delta = dict(total)
+
+        prints = self.command([("create_view",) + source] * self.workers, prepared, pipeline.circuit)
+        if len(set(prints)) > 1:
+            self._stop("workers built different circuits")
+
+    def _check_layout(self, prints: list, circuit) -> None:
+        mine = fingerprint(circuit)
+        for i, fp in enumerate(prints):
+            if fp != mine:
+                self._stop(f"worker {i} compiled a circuit other than the coordinator's")

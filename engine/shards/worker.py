@@ -1,0 +1,243 @@
+"""A worker: a replica of the pipeline's circuit that runs on one shard of the data.
+
+The worker is a sequential program driven by the coordinator through a channel (``recv()`` a
+command, ``send()`` a reply).  It builds its circuit from the same DDL as the coordinator (a
+Replica: the same compiler, so the same circuit, checked by its layout's fingerprint) and runs every
+step on the rows the coordinator gave it.  In the middle of a command it meets the other workers in
+rounds, each a message to the coordinator and its answer:
+
+    ("exchange", id, parts)  -> ("inbound", parts)   an Exchange operator's rows, a batch per worker
+    ("vote", flag)           -> ("decision", any)    a fixpoint's "does any worker have work left?"
+    ("prepared", payload)    -> ("go",)              the end of a step or a backfill, before it is final
+    any of them              -> ("abort",)           another worker failed: undo and stop (Abort)
+
+and ends the command with ("done", result), ("error", (exception, operator path, traceback)) or
+("aborted",).  Every worker runs the same program on the same circuit, so all of them reach the
+same rounds in the same order; a step is final only after every worker is prepared (two-phase), so
+a step that fails anywhere leaves every shard as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import traceback
+
+from ...runtime import StepError
+from ...runtime.nested import Scope
+from ...runtime.operators import Output
+from ...runtime.operators.exchange import Exchange
+from ...runtime.state import layout
+from ...runtime.zset import add_into
+from ..pipeline import Pipeline
+
+
+class Abort(BaseException):
+    """Another worker failed: the current command is undone on this worker too.  A BaseException,
+    so that no handler of user errors in between takes it for one."""
+
+
+class BackfillFailed(Exception):
+    """A new view's backfill failed on this worker: carries the cause to the coordinator as it was,
+    which reports it as the pipeline does (not as the replica's own report of it)."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def walk(circuit, path=()):
+    """(path, operator) for every operator of ``circuit`` and of its nested scopes' bodies."""
+    for n, op in enumerate(circuit.ops):
+        yield path + (n,), op
+        body = getattr(op, "body", None)
+        if body is not None:
+            yield from walk(body, path + (n,))
+
+
+def op_at(circuit, path):
+    op = None
+    for n in path:
+        op = circuit.ops[n]
+        circuit = getattr(op, "body", None)
+    return op
+
+
+def fingerprint(circuit) -> str:
+    return hashlib.sha256(layout(circuit).encode()).hexdigest()[:16]
+
+
+def outputs(circuit) -> list:
+    """(index, Output) of the root circuit's view outputs."""
+    return [(n, op) for n, op in enumerate(circuit.ops) if isinstance(op, Output)]
+
+
+def _muted(*deltas):
+    return {}
+
+
+class Replica(Pipeline):
+    """A worker's copy of the pipeline: built by the same DDL; its tables hold this worker's shard
+    (the rows the coordinator fed it, a Z-set), and a new view's backfill runs with the others'."""
+
+    def __init__(self, worker: "Worker", dialect: str, max_iterations: int):
+        super().__init__(dialect=dialect, max_iterations=max_iterations)
+        self._worker = worker
+
+    def _backfill(self, created, seeds) -> None:
+        self._worker.connect()
+        try:
+            self.circuit.run_ops(created, seeds)
+        except Abort:
+            raise
+        except BaseException as e:
+            raise BackfillFailed(e) from e
+        contents = {n: op.contents for n, op in outputs(self.circuit) if op in created}
+        self._worker.prepared((fingerprint(self.circuit), contents))
+
+
+class Worker:
+    """Worker ``index`` of ``workers``; ``channel`` talks to the coordinator (send/recv of messages;
+    ``encode``/``decode`` of the batches it exchanges)."""
+
+    def __init__(self, index: int, workers: int, channel, dialect: str = "duckdb", max_iterations: int = 10_000):
+        self.index = index
+        self.workers = workers
+        self.channel = channel
+        self.replica = Replica(self, dialect, max_iterations)
+        self._outputs: list = []
+
+    # -- the command loop --------------------------------------------------------------------------
+    def serve(self) -> None:
+        """Answer commands until ("stop",)."""
+        while True:
+            msg = self.channel.recv()
+            if msg[0] == "stop":
+                self.channel.send(("done", None))
+                return
+            self.channel.send(self.handle(msg))
+
+    def handle(self, msg):
+        try:
+            return ("done", getattr(self, "do_" + msg[0])(*msg[1:]))
+        except Abort:
+            return ("aborted",)
+        except BaseException as e:  # noqa: BLE001 - every failure goes back to the coordinator
+            return ("error", self._describe(e))
+
+    def _describe(self, e: BaseException):
+        path = None
+        if isinstance(e, BackfillFailed):
+            e = e.cause
+        if isinstance(e, StepError):
+            for p, op in walk(self.replica.circuit):
+                if op is e.op:
+                    path = p
+                    break
+            e = e.cause
+        try:
+            pickle.loads(pickle.dumps(e))
+        except Exception:  # noqa: BLE001 - an exception that cannot travel goes as its text
+            e = RuntimeError(f"{type(e).__name__}: {e}")
+        return (e, path, "".join(traceback.format_exception(e)))
+
+    def call(self, msg):
+        """One round: a message to the coordinator and its answer (Abort if a worker failed)."""
+        self.channel.send(msg)
+        reply = self.channel.recv()
+        if reply[0] == "abort":
+            raise Abort()
+        return reply
+
+    # -- rounds the circuit asks for -----------------------------------------------------------------
+    def exchange(self, op: Exchange, parts: list) -> dict:
+        me, encode, decode = self.index, self.channel.encode, self.channel.decode
+        out = [encode(p) if p and d != me else None for d, p in enumerate(parts)]
+        sent = sum(len(p) for d, p in enumerate(parts) if p and d != me)
+        inbound = self.call(("exchange", op.xid, out, sent))[1]
+        merged = None
+        copied = False
+        for s in range(self.workers):
+            part = parts[me] if s == me else (decode(inbound[s]) if inbound[s] is not None else None)
+            if not part:
+                continue
+            if merged is None:
+                merged = part  # read-only until a second part comes (it may be an upstream value)
+            else:
+                if not copied:
+                    merged, copied = dict(merged), True
+                add_into(merged, part)
+        return merged if merged is not None else {}
+
+    def vote(self, flag: bool) -> bool:
+        return self.call(("vote", bool(flag)))[1]
+
+    def prepared(self, payload) -> None:
+        self.call(("prepared", payload))
+
+    def connect(self) -> None:
+        """Point the circuit's exchanges and scopes at this worker; mute the operators that make
+        rows from nothing (constants, a global aggregate's empty row) on every worker but 0."""
+        xid = 0
+        for _, op in walk(self.replica.circuit):
+            if isinstance(op, Exchange):
+                op.router, op.xid = self, xid
+                xid += 1
+            elif isinstance(op, Scope):
+                op.router = self
+            if op.singleton and self.index != 0:
+                op.eval = _muted
+        self._outputs = outputs(self.replica.circuit)
+
+    # -- commands -----------------------------------------------------------------------------------
+    def do_step(self, feeds: dict):
+        """Run one step on the rows ``feeds`` ({table: Z-set}); prepared with the views' deltas, final
+        when the coordinator says go."""
+        tables = self.replica._tables
+        for name, delta in feeds.items():
+            tables[name].input.pending = delta
+
+        def prepare():
+            self.prepared({n: op.delta for n, op in self._outputs if op.delta})
+
+        try:
+            self.replica.circuit.step(before_commit=prepare)
+        except StepError as e:
+            for name in feeds:
+                tables[name].input.pending = {}
+            if isinstance(e.cause, Abort):
+                raise e.cause from None
+            raise
+        except BaseException:
+            for name in feeds:
+                tables[name].input.pending = {}
+            raise
+        for name, delta in feeds.items():
+            add_into(tables[name].contents, delta)
+        return None
+
+    def do_add_table(self, rel):
+        self.replica._add_table(rel)
+        self.connect()
+        return fingerprint(self.replica.circuit)
+
+    def do_create_view(self, ast, sql):
+        try:
+            self.replica._statement(ast, sql)
+        finally:
+            self.replica._unreported.clear()  # the coordinator reports; a worker only computes
+        self.connect()
+        return fingerprint(self.replica.circuit)
+
+    def do_drop_view(self, name):
+        self.replica._drop_view(name, "", None)
+        self.connect()
+        return fingerprint(self.replica.circuit)
+
+    def do_drop_table(self, name):
+        self.replica._drop_table(name, "", None)
+        self.connect()
+        return fingerprint(self.replica.circuit)
+
+    def do_ping(self):
+        return self.index
