@@ -201,7 +201,11 @@ def follow_live(args, session, printer, shown) -> None:
 
 
 def cmd_run(args) -> int:
-    session = Session(args.dialect, args.state, args.durability)
+    if args.workers < 1:
+        raise InputError(f"error: --workers must be at least 1, not {args.workers}")
+    shards = {"workers": args.workers, "backend": args.backend, "address": args.ray_address} \
+        if args.workers > 1 or args.backend else {}
+    session = Session(args.dialect, args.state, args.durability, **shards)
     try:
         return _run(args, session)
     finally:
@@ -462,6 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--durability", choices=("full", "group"), default="full",
                    help="with --state: sync every step to disk (full, default), or group commits "
                         "(a power loss may lose the last 0.2 s of steps; a crash loses none)")
+    shard = r.add_argument_group("sharding (see the README's Sharding)")
+    shard.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="run the views on N workers, each on a shard of the data (default 1)")
+    shard.add_argument("--backend", choices=("processes", "threads", "simulated", "ray"), default=None,
+                       help="where the workers run: processes of this machine (default), threads, "
+                            "simulated (threads taking turns, deterministic) or Ray actors")
+    shard.add_argument("--ray-address", metavar="ADDR", help="a Ray cluster's address (default: a local Ray)")
     live = r.add_argument_group("live sources (after the CHANGES files; see the README's Live sources)")
     live.add_argument("--source", metavar="URI", help="postgresql://USER@HOST:PORT/DB (change data capture) or "
                       "kafka://BROKERS/TOPIC: a snapshot, then changes until caught up (or on, with --follow)")

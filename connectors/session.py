@@ -46,10 +46,11 @@ class Session:
     """A Pipeline fed units in order; with ``path``, a durable one (created, or resumed: then
     ``resumed`` is True)."""
 
-    def __init__(self, dialect: str | None, path: str | None = None, durability: str = "full"):
+    def __init__(self, dialect: str | None, path: str | None = None, durability: str = "full", **options):
+        """``options``: the Pipeline's sharding options (workers, backend, address)."""
         self.resumed = path is not None and os.path.exists(path)
         try:
-            self.p = Pipeline(dialect=dialect, path=path, durability=durability)
+            self.p = Pipeline(dialect=dialect, path=path, durability=durability, **options)
         except CompileError as e:
             raise InputError(f"error: {e.message}") from None
         except DataError as e:  # a state file that cannot be used

@@ -1,0 +1,84 @@
+"""Workers as processes of this machine (the standard library's multiprocessing, spawned: a worker
+shares nothing with the coordinator but the DDL and rows it is sent)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+
+from . import wire
+from .backends import WorkerDied
+from .worker import Worker
+
+
+class PipeChannel:
+    """A worker's end of its pipe; every message pickled (wire.py)."""
+
+    encode = staticmethod(wire.dumps)
+    decode = staticmethod(wire.loads)
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def recv(self):
+        return wire.loads(self.conn.recv_bytes())
+
+    def send(self, msg) -> None:
+        self.conn.send_bytes(wire.dumps(msg))
+
+
+def worker_main(conn, index: int, workers: int, config: dict) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
+    Worker(index, workers, PipeChannel(conn), **config).serve()
+
+
+class Processes:
+    def __init__(self, workers: int, config: dict, context: str = "spawn"):
+        ctx = multiprocessing.get_context(context)
+        self.conns, self.procs = [], []
+        for i in range(workers):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=worker_main, args=(child, i, workers, config), daemon=True,
+                            name=f"deltasql-worker-{i}")
+            p.start()
+            child.close()
+            self.conns.append(parent)
+            self.procs.append(p)
+
+    def _died(self, i: int) -> WorkerDied:
+        p = self.procs[i]
+        p.join(1)
+        code = p.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else \
+            f"exit status {code}" if code is not None else "its pipe closed"
+        return WorkerDied(i, f"process {p.pid} ({how})")
+
+    def round(self, msgs: list) -> list:
+        for i, m in enumerate(msgs):
+            if m is not None:
+                try:
+                    self.conns[i].send_bytes(wire.dumps(m))
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    raise self._died(i) from None
+        replies = [None] * len(msgs)
+        for i, m in enumerate(msgs):
+            if m is not None:
+                try:
+                    replies[i] = wire.loads(self.conns[i].recv_bytes())
+                except (EOFError, ConnectionResetError, OSError):
+                    raise self._died(i) from None
+        return replies
+
+    def close(self) -> None:
+        for conn, p in zip(self.conns, self.procs):
+            if p.is_alive():
+                try:
+                    conn.send_bytes(wire.dumps(("stop",)))
+                except OSError:
+                    pass
+        for conn, p in zip(self.conns, self.procs):
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+                p.join(5)
+            conn.close()

@@ -1,0 +1,246 @@
+"""Sharded pipelines (engine/shards): the same answers as one worker, on every backend.
+
+- the stable hash: equal SQL values hash alike whatever their type, in every process;
+- exchanges are in the circuit (and in explain) for every stateful operator;
+- every spec of the differential suite, run on three simulated workers against DuckDB (a seed each;
+  DELTASQL_WORKERS=3 runs the whole suite sharded);
+- failing steps and backfills change nothing on any worker;
+- a subset on worker processes (NaN groups across processes, a killed worker).
+The Ray backend has its own module (test_shards_ray.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from deltasql import DataError, Pipeline
+from deltasql.compiler.routing import route_function
+from deltasql.engine.shards import ShardsStopped
+from deltasql.runtime.hashing import value_hash
+from deltasql.sqllib.dates import Interval
+from deltasql.sqllib.sqlfuncs import NAN
+from tests.harness import LONG, Mismatch, RandomChooser, Spec, ViewSpec, gen_steps, harness, run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+DIFF_MODULES = ["aggregates", "asof", "dml", "expressions", "functions", "joins", "outer_joins", "recursion",
+                "setops", "sqlite", "statistics", "subqueries", "time_windows", "topk"]
+
+
+def _specs():
+    out = []
+    for m in DIFF_MODULES:
+        mod = importlib.import_module(f"tests.test_diff_{m}")
+        for name, spec in getattr(mod, "SPECS", {}).items():
+            out.append(pytest.param(spec, id=f"{m}:{name}"))
+    return out
+
+
+# -- the hash -------------------------------------------------------------------------------------
+
+EQUAL_CLASSES = [
+    [1, 1.0, Decimal("1"), Decimal("1.000"), True],
+    [0, 0.0, -0.0, Decimal("0"), Decimal("-0.00"), False],
+    [2 ** 70, float(2 ** 70), Decimal(2 ** 70)],
+    [1.5, Decimal("1.5"), Decimal("1.50")],
+    [NAN, float("nan"), -float("nan")],
+    [datetime.datetime(2024, 1, 1, 2, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+     datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)],
+    [Interval(1, 0, 0), Interval(0, 30, 0), datetime.timedelta(days=30)],
+    [(1, "a", None), (1.0, "a", None)],
+]
+
+
+@pytest.mark.parametrize("values", EQUAL_CLASSES, ids=range(len(EQUAL_CLASSES)))
+def test_equal_values_hash_alike(values):
+    assert len({value_hash(v) for v in values}) == 1
+
+
+SAMPLE = ["'abc'", "''", "'é'", "None", "3", "-1", "2.5", "float('nan')", "datetime.date(2024, 2, 29)",
+          "datetime.datetime(2024, 2, 29, 13, 45, 10)", "datetime.time(1, 2, 3)", "(1, 'x', None)",
+          "Decimal('-2.25')", "Interval(1, 2, 3)", "b'xy'"]
+
+
+def test_hash_is_the_same_in_every_process():
+    code = ("import datetime; from decimal import Decimal; from deltasql.sqllib.dates import Interval; "
+            "from deltasql.runtime.hashing import value_hash; "
+            f"print([value_hash(v) for v in [{', '.join(SAMPLE)}]])")
+    outs = set()
+    for seed in ("1", "2", "random"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                check=True).stdout)
+    assert len(outs) == 1
+
+
+def test_route_parts_add_up_and_keep_keys_together():
+    from deltasql.compiler.codegen import Codegen
+    from deltasql.compiler.dialect import get_dialect
+    from deltasql.compiler.expr import Col
+    from deltasql.compiler.types import INTEGER, TEXT
+
+    cg = Codegen(get_dialect("duckdb"))
+    route = route_function(cg, (Col(0, INTEGER, True), Col(1, TEXT, True)), (True, False))
+    delta = {(k % 5 if k % 7 else None, str(k % 3), k): (k % 3) - 1 or 2 for k in range(200)}
+    for n in (1, 2, 3, 5):
+        me = min(1, n - 1)
+        parts = route(delta, n, me)
+        assert len(parts) == n
+        merged = {}
+        for p in parts:
+            assert not merged.keys() & p.keys()
+            merged.update(p)
+        assert merged == delta
+        owner = {}
+        for w, p in enumerate(parts):
+            for r in p:
+                if r[0] is None:
+                    assert w == me  # a NULL join key never matches: it stays where it is
+                else:
+                    assert owner.setdefault(r[:2], w) == w
+
+
+# -- the circuit ------------------------------------------------------------------------------------
+
+def test_explain_shows_the_exchanges():
+    p = Pipeline()
+    p.execute("CREATE TABLE o(id INT, c INT, amt INT); CREATE TABLE c(id INT, region VARCHAR);"
+              "CREATE VIEW v AS SELECT c.region, SUM(o.amt) AS s FROM o JOIN c ON o.c = c.id GROUP BY c.region;"
+              "CREATE VIEW n AS SELECT COUNT(*) AS n FROM o")
+    text = p.explain("v")
+    assert "Exchange[by c#0](" in text and "Exchange[by id#0](" in text and "Exchange[by region#1](" in text
+    assert "Exchange[gather]" in p.explain("n")
+
+
+# -- the differential suite, sharded ------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", _specs())
+def test_differential_sharded(spec):
+    """Every differential spec on three simulated workers, checked against DuckDB after every step."""
+    for seed in range(3 if LONG else 1):
+        steps = gen_steps(RandomChooser(seed), harness(spec))
+        f = run(spec, steps, seed, workers=3, backend="simulated")
+        if f is not None:
+            raise Mismatch(f)
+
+
+def _same_as_one_worker(spec: Spec, seeds, **options):
+    for seed in seeds:
+        steps = gen_steps(RandomChooser(seed), harness(spec))
+        f = run(spec, steps, seed, **options)
+        if f is not None:
+            raise Mismatch(f)
+
+
+MIXED = Spec(
+    "CREATE TABLE e(src INT, dst INT); CREATE TABLE n(id INT, g VARCHAR, x DOUBLE)",
+    {"reach": "WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM e UNION SELECT r.a, e.dst FROM r JOIN e "
+              "ON r.b = e.src) SELECT a, b FROM r",
+     "groups": "SELECT g, COUNT(*) AS c, SUM(x) AS s, MIN(x) AS m FROM n GROUP BY g",
+     "total": "SELECT COUNT(*) AS c, MAX(x) AS m FROM n",
+     "top": ViewSpec("SELECT id, x FROM n ORDER BY x DESC NULLS LAST, id LIMIT 3", columns=(1,)),
+     "win": "SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY id, x) AS rn FROM n WHERE id IS NOT NULL",
+     "late": ViewSpec("SELECT n.g, e.dst FROM n JOIN e ON n.id = e.src", create_at=2),
+     "dist": "SELECT DISTINCT g, x FROM n",
+     "consts": "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) t(k, v)"},
+    domains={"src": [1, 2, 3, 4], "dst": [1, 2, 3, 4], "id": [1, 2, 3, 4, 5], "g": ["a", "b", "c"],
+             "x": [1.0, 2.5, float("nan"), -0.0, 0.0]})
+
+
+def test_threads_backend():
+    _same_as_one_worker(MIXED, range(2), workers=3, backend="threads")
+
+
+def test_one_simulated_worker():
+    _same_as_one_worker(MIXED, range(1), workers=1, backend="simulated")
+
+
+# -- failures change nothing --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["simulated", "processes"])
+def test_failed_step_and_backfill_change_nothing(backend):
+    with Pipeline(workers=2, backend=backend) as p:
+        p.execute("CREATE TABLE t(k INT, x BIGINT); "
+                  "CREATE VIEW s AS SELECT k, CAST(SUM(x) AS INTEGER) AS s FROM t GROUP BY k; "
+                  "CREATE VIEW c AS SELECT COUNT(*) AS n FROM t")
+        p.insert("t", [(k, 1) for k in range(20)])
+        p.step()
+        before = (p.view("s").rows(), p.view("c").rows())
+        p.insert("t", [(3, 3_000_000_000), (4, 1)])  # the cast fails on the worker owning group 3 only
+        with pytest.raises(DataError, match=r"^s: integer overflow: 3000000001 does not fit"):
+            p.step()
+        assert (p.view("s").rows(), p.view("c").rows()) == before
+        p.insert("t", [(4, 5)])
+        assert p.step() == {"s": [((4, 1), -1), ((4, 6), 1)], "c": [((20,), -1), ((21,), 1)]}
+        with pytest.raises(DataError, match=r"^view big: integer overflow: \d+ does not fit 64-bit integer; "
+                                              r"nothing was changed$"):
+            p.execute("CREATE VIEW big AS SELECT k, x * 10000000000 * 1000000000 AS y FROM t")
+        assert "big" not in p.views
+        p.execute("CREATE VIEW fine AS SELECT k, x FROM t WHERE x > 1")
+        p.insert("t", [(5, 7)])
+        assert p.step() == {"s": [((5, 1), -1), ((5, 8), 1)], "c": [((21,), -1), ((22,), 1)],
+                            "fine": [((4, 5), 1), ((5, 7), 1)]}
+
+
+# -- worker processes ---------------------------------------------------------------------------------
+
+def test_processes_subset():
+    _same_as_one_worker(MIXED, range(2), workers=2, backend="processes")
+
+
+def test_nan_is_one_group_across_processes():
+    with Pipeline(workers=3, backend="processes") as p:
+        p.execute("CREATE TABLE t(k INT, x DOUBLE); CREATE VIEW v AS SELECT x, COUNT(*) AS n FROM t GROUP BY x")
+        p.insert("t", [(k, float("nan")) for k in range(30)] + [(k, 0.0) for k in range(10)]
+                 + [(k, -0.0) for k in range(10, 20)])
+        p.step()
+        rows = p.view("v").rows()
+        assert len(rows) == 2 and sorted(n for _, n in rows) == [20, 30]
+
+
+def test_a_killed_worker_stops_the_pipeline():
+    p = Pipeline(workers=2, backend="processes")
+    try:
+        p.execute("CREATE TABLE t(k INT); CREATE VIEW v AS SELECT k, COUNT(*) AS n FROM t GROUP BY k")
+        p.insert("t", [(1,), (2,)])
+        p.step()
+        proc = p._shards.transport.procs[1]
+        proc.kill()
+        proc.join()
+        p.insert("t", [(3,)])
+        with pytest.raises(ShardsStopped, match=r"worker 1 died: process \d+ \(killed by signal 9\)"):
+            p.step()
+        with pytest.raises(ShardsStopped, match="stopped"):
+            p.step()
+        assert p.view("v").rows() == [(1, 1), (2, 1)]
+    finally:
+        p.close()
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+EXAMPLES = {"shop": ["shop.sql", "shop_changes.sql"], "bank": ["bank.sql", "bank.accounts.csv", "bank_transfers.jsonl"],
+            "graph": ["graph.sql", "graph.links.csv", "graph_changes.sql"], "org": ["org.sql", "org_changes.sql"]}
+
+
+def _cli(*args) -> str:
+    r = subprocess.run([sys.executable, "-m", "deltasql", *args], cwd=os.path.join(ROOT, "sql_examples"),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_cli_workers_print_what_one_worker_prints(name):
+    files = EXAMPLES[name]
+    one = _cli("run", *files, "--format", "jsonl")
+    assert one and _cli("run", *files, "--format", "jsonl", "--workers", "3", "--backend", "simulated") == one
+    if name == "graph":  # recursion, across processes
+        assert _cli("run", *files, "--format", "jsonl", "--workers", "2") == one
