@@ -38,12 +38,15 @@ def value_hash(v) -> int:
         return hash(tuple(value_hash(x) for x in v))
     if t is Decimal:
         return NAN_HASH if v.is_nan() else hash(v)
-    if isinstance(v, datetime.datetime):
-        if v.tzinfo is not None and v.utcoffset() is not None:
-            v = (v - v.utcoffset()).replace(tzinfo=None)
-        return hash((v.toordinal(), v.hour, v.minute, v.second, v.microsecond))
+    if isinstance(v, datetime.datetime):  # read through the base class: a subclass (the infinite
+        dt = datetime.datetime            # timestamps) may refuse its fields but compares as its value
+        offset = dt.utcoffset(v)
+        if offset is not None:
+            v = dt.__sub__(v, offset)
+        return hash((datetime.date.toordinal(v), dt.hour.__get__(v), dt.minute.__get__(v),
+                     dt.second.__get__(v), dt.microsecond.__get__(v)))
     if isinstance(v, datetime.date):
-        return v.toordinal()
+        return datetime.date.toordinal(v)
     if isinstance(v, datetime.timedelta):  # INTERVAL too: it compares as its timedelta
         return hash((v.days, v.seconds, v.microseconds))
     if isinstance(v, datetime.time):

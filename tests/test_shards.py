@@ -24,7 +24,7 @@ from deltasql import DataError, Pipeline
 from deltasql.compiler.routing import route_function
 from deltasql.engine.shards import ShardsStopped
 from deltasql.runtime.hashing import value_hash
-from deltasql.sqllib.dates import Interval
+from deltasql.sqllib.dates import DATE_INFINITY, TIMESTAMP_NEG_INFINITY, Interval
 from deltasql.sqllib.sqlfuncs import NAN
 from tests.harness import LONG, Mismatch, RandomChooser, Spec, ViewSpec, gen_steps, harness, run
 
@@ -54,6 +54,8 @@ EQUAL_CLASSES = [
     [datetime.datetime(2024, 1, 1, 2, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
      datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)],
     [Interval(1, 0, 0), Interval(0, 30, 0), datetime.timedelta(days=30)],
+    [DATE_INFINITY, datetime.date(9999, 12, 31)],
+    [TIMESTAMP_NEG_INFINITY, datetime.datetime(1, 1, 1)],
     [(1, "a", None), (1.0, "a", None)],
 ]
 
