@@ -24,6 +24,7 @@ from deltasql import DataError, Pipeline
 from deltasql.compiler.routing import route_function
 from deltasql.engine.shards import ShardsStopped
 from deltasql.runtime.hashing import value_hash
+from deltasql.runtime.operators.exchange import Exchange
 from deltasql.sqllib.dates import DATE_INFINITY, TIMESTAMP_NEG_INFINITY, Interval
 from deltasql.sqllib.sqlfuncs import NAN
 from tests.harness import LONG, Mismatch, RandomChooser, Spec, ViewSpec, gen_steps, harness, run
@@ -246,3 +247,24 @@ def test_cli_workers_print_what_one_worker_prints(name):
     assert one and _cli("run", *files, "--format", "jsonl", "--workers", "3", "--backend", "simulated") == one
     if name == "graph":  # recursion, across processes
         assert _cli("run", *files, "--format", "jsonl", "--workers", "2") == one
+
+
+def test_a_step_costs_a_round_per_exchange_depth():
+    """The exchanges of one depth (both sides of each join, every view's first exchange) share a round:
+    a step is (deepest exchange + 2) rounds, whatever the number of views."""
+    with Pipeline(workers=2, backend="simulated") as p:
+        p.execute("CREATE TABLE o(id INT, c INT, amt INT); CREATE TABLE c(id INT, region VARCHAR)")
+        for i in range(5):
+            p.execute(f"CREATE VIEW v{i} AS SELECT c.region, SUM(o.amt + {i}) AS s FROM o JOIN c ON o.c = c.id "
+                      f"GROUP BY c.region")
+        p.insert("o", [(1, 1, 10)])
+        p.step()
+        before = dict(p._shards.stats)
+        p.insert("o", [(2, 1, 5)])
+        p.step()
+        assert p._shards.stats["rounds"] - before["rounds"] == 2 + 2
+        # every exchange of the circuit takes part once: the join's two (shared by the five views), the
+        # five aggregates' — in 2 rounds instead of 7
+        exchanges = sum(isinstance(op, Exchange) for op in p.circuit.ops)
+        assert exchanges == 2 + 5
+        assert p._shards.stats["exchanges"] - before["exchanges"] == exchanges

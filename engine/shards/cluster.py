@@ -102,21 +102,23 @@ class Cluster:
             self._stop(str(e), e)
 
     def _route(self, replies: list) -> list:
+        """Each worker's batches for each destination, passed on unopened: worker d gets, for every
+        exchange of the round, the list of what each worker sent it."""
         xids = {r[1] for r in replies}
         if len(xids) > 1:
             self._stop(f"workers at different exchanges {sorted(xids)}")
         n = self.workers
         stats = self.stats
-        stats["exchanges"] += 1
+        stats["exchanges"] += len(replies[0][1])
         answers = []
         for d in range(n):
-            inbound = [replies[s][2][d] for s in range(n)]
-            answers.append(("inbound", inbound))
+            answers.append(("inbound", [[replies[s][2][x][d] for s in range(n)] for x in range(len(replies[0][1]))]))
         for r in replies:
             stats["rows_exchanged"] += r[3]
-            for blob in r[2]:
-                if isinstance(blob, (bytes, bytearray)):
-                    stats["bytes_exchanged"] += len(blob)
+            for blobs in r[2]:
+                for blob in blobs:
+                    if isinstance(blob, (bytes, bytearray)):
+                        stats["bytes_exchanged"] += len(blob)
         return answers
 
     def _abort_all(self, replies: list) -> list:

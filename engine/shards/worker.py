@@ -6,10 +6,11 @@ Replica: the same compiler, so the same circuit, checked by its layout's fingerp
 step on the rows the coordinator gave it.  In the middle of a command it meets the other workers in
 rounds, each a message to the coordinator and its answer:
 
-    ("exchange", id, parts)  -> ("inbound", parts)   an Exchange operator's rows, a batch per worker
-    ("vote", flag)           -> ("decision", any)    a fixpoint's "does any worker have work left?"
-    ("prepared", payload)    -> ("go",)              the end of a step or a backfill, before it is final
-    any of them              -> ("abort",)           another worker failed: undo and stop (Abort)
+    ("exchange", ids, batches, rows) -> ("inbound", batches)
+                     the rows of the exchanges of one depth (schedule.py), a batch per exchange per worker
+    ("vote", flag)    -> ("decision", any)   a fixpoint's "does any worker have work left?"
+    ("prepared", payload) -> ("go",)         the end of a step or a backfill, before it is final
+    any of them       -> ("abort",)          another worker failed: undo and stop (Abort)
 
 and ends the command with ("done", result), ("error", (exception, operator path, traceback)) or
 ("aborted",).  Every worker runs the same program on the same circuit, so all of them reach the
@@ -30,6 +31,7 @@ from ...runtime.operators.exchange import Exchange
 from ...runtime.state import layout
 from ...runtime.zset import add_into
 from ..pipeline import Pipeline
+from .schedule import schedule
 
 
 class Abort(BaseException):
@@ -150,24 +152,32 @@ class Worker:
         return reply
 
     # -- rounds the circuit asks for -----------------------------------------------------------------
-    def exchange(self, op: Exchange, parts: list) -> dict:
+    def exchange(self, batch: list) -> list:
+        """One round for the exchanges ``batch`` ([(Exchange, parts per worker)]): each one's rows from
+        every worker, summed; also set as the exchanges' values."""
         me, encode, decode = self.index, self.channel.encode, self.channel.decode
-        out = [encode(p) if p and d != me else None for d, p in enumerate(parts)]
-        sent = sum(len(p) for d, p in enumerate(parts) if p and d != me)
-        inbound = self.call(("exchange", op.xid, out, sent))[1]
-        merged = None
-        copied = False
-        for s in range(self.workers):
-            part = parts[me] if s == me else (decode(inbound[s]) if inbound[s] is not None else None)
-            if not part:
-                continue
-            if merged is None:
-                merged = part  # read-only until a second part comes (it may be an upstream value)
-            else:
-                if not copied:
-                    merged, copied = dict(merged), True
-                add_into(merged, part)
-        return merged if merged is not None else {}
+        outs, sent = [], 0
+        for _, parts in batch:
+            outs.append([encode(p) if p and d != me else None for d, p in enumerate(parts)])
+            sent += sum(len(p) for d, p in enumerate(parts) if p and d != me)
+        inbound = self.call(("exchange", tuple(op.xid for op, _ in batch), outs, sent))[1]
+        values = []
+        for (op, parts), blobs in zip(batch, inbound):
+            merged = None
+            copied = False
+            for s in range(self.workers):
+                part = parts[me] if s == me else (decode(blobs[s]) if blobs[s] is not None else None)
+                if not part:
+                    continue
+                if merged is None:
+                    merged = part  # read-only until a second part comes (it may be an upstream value)
+                else:
+                    if not copied:
+                        merged, copied = dict(merged), True
+                    add_into(merged, part)
+            op.value = merged if merged is not None else {}
+            values.append(op.value)
+        return values
 
     def vote(self, flag: bool) -> bool:
         return self.call(("vote", bool(flag)))[1]
@@ -179,7 +189,8 @@ class Worker:
         """Point the circuit's exchanges and scopes at this worker; mute the operators that make
         rows from nothing (constants, a global aggregate's empty row) on every worker but 0."""
         xid = 0
-        for _, op in walk(self.replica.circuit):
+        circuit = self.replica.circuit
+        for _, op in walk(circuit):
             if isinstance(op, Exchange):
                 op.router, op.xid = self, xid
                 xid += 1
@@ -187,7 +198,11 @@ class Worker:
                 op.router = self
             if op.singleton and self.index != 0:
                 op.eval = _muted
-        self._outputs = outputs(self.replica.circuit)
+        for _, op in walk(circuit):
+            if isinstance(op, Scope):
+                op.body._run = schedule(op.body, self.exchange)
+        circuit._run = schedule(circuit, self.exchange)
+        self._outputs = outputs(circuit)
 
     # -- commands -----------------------------------------------------------------------------------
     def do_step(self, feeds: dict):
@@ -241,3 +256,4 @@ class Worker:
 
     def do_ping(self):
         return self.index
+

@@ -30,16 +30,18 @@ class Exchange(Operator):
         self.router = None  # a sharded worker's (engine/shards/worker.py); None: one worker
 
     def eval(self, delta: dict) -> dict:
-        router = self.router
-        if router is None:
+        if self.router is None:
             return delta
-        n = router.workers
+        return self.router.exchange([(self, self.split(delta))])[0]
+
+    def split(self, delta: dict) -> list:
+        """The delta cut into one part per worker of the router (the part of each key's owner)."""
+        n = self.router.workers
         if self.route is None:
             parts = [{} for _ in range(n)]
             parts[0] = delta
-        else:
-            parts = self.route(delta, n, router.index)
-        return router.exchange(self, parts)
+            return parts
+        return self.route(delta, n, self.router.index)
 
     def describe(self) -> str:
         return f"Exchange[{self.name}]" if self.name else "Exchange[gather]"
