@@ -249,6 +249,50 @@ def test_cli_workers_print_what_one_worker_prints(name):
         assert _cli("run", *files, "--format", "jsonl", "--workers", "2") == one
 
 
+# -- state: what a checkpoint of a sharded pipeline holds ---------------------------------------------
+
+def test_sharded_state_moves_to_a_pipeline_built_alike():
+    """Every worker's state, exported between steps and imported into a pipeline built by the same DDL
+    with as many workers, goes on exactly like the original (the building block of a sharded
+    checkpoint: every shard at one step)."""
+    from deltasql.runtime.state import export_circuit, import_circuit
+
+    ddl = ("CREATE TABLE e(src INT, dst INT); CREATE TABLE n(id INT, g VARCHAR); "
+           "CREATE VIEW reach AS WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM e UNION "
+           "SELECT r.a, e.dst FROM r JOIN e ON r.b = e.src) SELECT a, b FROM r; "
+           "CREATE VIEW per AS SELECT n.g, COUNT(*) AS c FROM n JOIN e ON n.id = e.src GROUP BY n.g")
+    batches = [[(1, 2), (2, 3), (3, 4)], [(4, 1), (2, 5)], [(5, 6)]]
+    a = Pipeline(workers=3, backend="simulated")
+    b = Pipeline(workers=3, backend="simulated")
+    try:
+        for p in (a, b):
+            p.execute(ddl)
+        a.insert("n", [(i, "g%d" % (i % 2)) for i in range(7)])
+        a.insert("e", batches[0])
+        a.step()
+        b.insert("n", [(i, "g%d" % (i % 2)) for i in range(7)])  # queued in b's tables, as a's were
+        b._tables["n"].commit()
+        b._tables["e"].queue_insert(batches[0])
+        b._tables["e"].commit()
+        import_circuit(b.circuit, export_circuit(a.circuit))
+        b._shards.import_state(a._shards.export_state())
+        for rows in batches[1:]:
+            a.insert("e", rows)
+            b.insert("e", rows)
+            assert a.step() == b.step()
+        a.delete("e", [(2, 3)])
+        b.delete("e", [(2, 3)])
+        assert a.step() == b.step()
+        assert a.view("reach").rows() == b.view("reach").rows()
+        with Pipeline(workers=2, backend="simulated") as c:
+            c.execute(ddl)
+            with pytest.raises(ValueError, match="workers=3"):
+                c._shards.import_state(a._shards.export_state())
+    finally:
+        a.close()
+        b.close()
+
+
 def test_a_step_costs_a_round_per_exchange_depth():
     """The exchanges of one depth (both sides of each join, every view's first exchange) share a round:
     a step is (deepest exchange + 2) rounds, whatever the number of views."""

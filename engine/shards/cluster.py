@@ -224,6 +224,20 @@ class Cluster:
         if len(set(prints)) > 1:
             self._stop("workers built different circuits")
 
+    def export_state(self) -> list:
+        """Every worker's state between steps (pickled bytes, one per worker): with the coordinator's
+        own (its tables and runtime.state.export_circuit of its circuit) all a checkpoint needs, every
+        shard at the same step."""
+        return self.command([("export",)] * self.workers)
+
+    def import_state(self, blobs: list) -> None:
+        """Give each worker the state ``export_state`` returned from a pipeline built by the same DDL
+        with as many workers."""
+        if len(blobs) != self.workers:
+            raise ValueError(f"the state was saved by {len(blobs)} workers: open the pipeline with "
+                             f"workers={len(blobs)}")
+        self.command([("import", b) for b in blobs])
+
     def _check_layout(self, prints: list, circuit) -> None:
         mine = fingerprint(circuit)
         for i, fp in enumerate(prints):

@@ -28,9 +28,10 @@ from ...runtime import StepError
 from ...runtime.nested import Scope
 from ...runtime.operators import Output
 from ...runtime.operators.exchange import Exchange
-from ...runtime.state import layout
+from ...runtime.state import StateMismatch, export_circuit, import_circuit, layout
 from ...runtime.zset import add_into
 from ..pipeline import Pipeline
+from . import wire
 from .schedule import schedule
 
 
@@ -257,3 +258,20 @@ class Worker:
     def do_ping(self):
         return self.index
 
+    def do_export(self) -> bytes:
+        """This worker's state between steps: its circuit's (runtime/state.py) and its tables' shard."""
+        tables = {name: t.contents for name, t in self.replica._tables.items()}
+        return wire.dumps((self.index, self.workers, fingerprint(self.replica.circuit),
+                           export_circuit(self.replica.circuit), tables))
+
+    def do_import(self, blob: bytes) -> None:
+        """Take a state ``do_export`` gave, from worker ``index`` of a pipeline built the same way."""
+        index, workers, fp, states, tables = wire.loads(blob)
+        if (index, workers) != (self.index, self.workers):
+            raise StateMismatch(f"the state of worker {index} of {workers} cannot be worker {self.index} of "
+                                f"{self.workers}: open the pipeline with workers={workers}")
+        if fp != fingerprint(self.replica.circuit) or set(tables) != set(self.replica._tables):
+            raise StateMismatch("the saved state was made by another circuit")
+        import_circuit(self.replica.circuit, states)
+        for name, rows in tables.items():
+            self.replica._tables[name].contents = rows
