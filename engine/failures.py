@@ -6,6 +6,16 @@ from __future__ import annotations
 from ..compiler.errors import DataError
 
 
+class ShardsStopped(RuntimeError):
+    """A sharded pipeline's workers can no longer be used (one died, or the workers disagreed): every
+    later step, statement or backfill is refused."""
+
+
+class StoppedAfterCommit(ShardsStopped):
+    """A worker died after the step was decided (every worker had finished it and the coordinator had
+    taken its changes): the step is committed, the tables and views hold it, and the pipeline stops."""
+
+
 def view_of(op) -> str:
     label = getattr(op, "label", "") or ""
     return label.split(" in view ", 1)[1] if " in view " in label else label or "a view"

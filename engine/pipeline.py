@@ -30,7 +30,7 @@ from ..runtime.zset import add_scaled_into
 from .ddl import DDL
 from .dml import DML
 from .durability import Durability
-from .failures import data_error, view_of
+from .failures import StoppedAfterCommit, data_error, view_of
 from .feeds import DeliveryError, Feeding, Feeds
 from .inspect import Inspection
 from .queries import Queries
@@ -379,7 +379,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         meta = self._check_meta(meta)
         try:
             self._tick(meta)
-        except DeliveryError:
+        except (DeliveryError, StoppedAfterCommit):
             self._report()
             raise
         return self._report()
@@ -401,6 +401,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             if t.pending:
                 t.input.pending = dict(t.pending)
                 fed.append(t)
+        stopped = None
         try:
             if self._shards is not None:
                 self._shards.step(self, self._journal_hook(fed, meta))
@@ -411,6 +412,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 t.input.pending = {}
             self.discard()
             raise data_error(e.cause, view_of(e.op), discarded=True) from e
+        except StoppedAfterCommit as e:
+            stopped = e  # committed: it is kept (and delivered) like any step, then the stop raised
         except BaseException:  # the journal could not be written: nothing changed, the changes stay queued
             for t in fed:
                 t.input.pending = {}
@@ -427,8 +430,12 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                     tick[name] = ordered_changes(v.output.delta)
         self.last_step += 1
         self._stepped(meta)
-        if feeding:
-            self._feeds.deliver(self.last_step, tick)
+        try:
+            if feeding:
+                self._feeds.deliver(self.last_step, tick)
+        finally:
+            if stopped is not None:
+                raise stopped
 
     def _note_changes(self, name: str, delta: dict, scale: int = 1, tick: bool = False) -> None:
         """Changes to a view, to be reported by the next step(); those made outside a tick (DDL) also

@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime
 import importlib
 import os
+import re
 import subprocess
 import sys
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -225,6 +227,139 @@ def test_a_killed_worker_stops_the_pipeline():
         assert p.view("v").rows() == [(1, 1), (2, 1)]
     finally:
         p.close()
+
+
+def _stream(rnd, n_steps):
+    """Steps of edges (a chain with shortcuts: long fixpoints) and node rows, some deleted later."""
+    steps, live = [], []
+    for i in range(n_steps):
+        ins = [("e", (rnd.randrange(40), rnd.randrange(40))) for _ in range(25)]
+        ins += [("n", (rnd.randrange(40), "g%d" % rnd.randrange(5), float(rnd.randrange(9)))) for _ in range(10)]
+        dels = [live.pop(rnd.randrange(len(live))) for _ in range(min(len(live), 8))] if i % 2 else []
+        live += ins
+        steps.append((ins, dels))
+    return steps
+
+
+def _apply(p, step):
+    ins, dels = step
+    for sign, batch in (("+", ins), ("-", dels)):
+        for table in ("e", "n"):
+            rows = [r for t, r in batch if t == table]
+            if rows:
+                (p.insert if sign == "+" else p.delete)(table, rows)
+    return p.step()
+
+
+def test_a_worker_killed_at_random_moments_leaves_whole_steps():
+    """SIGKILL one worker process at a random moment of a stream of steps, many times.  The step it
+    interrupts raises ShardsStopped naming the worker, its process and the signal; the pipeline holds
+    whole steps only: its views and tables equal those of one worker after the same number of steps
+    (the interrupted step either never happened, or, if every worker had finished it before the kill
+    reached the commit, is committed and reported); every later step is refused."""
+    import random
+    import signal
+    import threading
+    import time
+
+    rnd = random.Random(20)
+    ddl = ("CREATE TABLE e(src INT, dst INT); CREATE TABLE n(id INT, g VARCHAR, x DOUBLE); "
+           "CREATE VIEW reach AS WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM e UNION "
+           "SELECT r.a, e.dst FROM r JOIN e ON r.b = e.src) SELECT a, b FROM r; "
+           "CREATE VIEW per AS SELECT n.g, COUNT(*) AS c, SUM(n.x) AS s FROM n JOIN e ON n.id = e.src GROUP BY n.g; "
+           "CREATE VIEW total AS SELECT COUNT(*) AS c FROM n")
+    trials = 30 if LONG else 6
+    outcomes = Counter()
+    for trial in range(trials):
+        steps = _stream(rnd, 8)
+        p = Pipeline(workers=2, backend="processes")
+        try:
+            p.execute(ddl)
+            p.step()
+            t0 = time.perf_counter()
+            victim = p._shards.transport.procs[rnd.randrange(2)]
+            # the first trial finds how long a stream takes; the others kill within that time
+            delay = rnd.uniform(0, duration) if trial else None
+            timer = threading.Timer(delay, os.kill, (victim.pid, signal.SIGKILL)) if trial else None
+            if timer:
+                timer.start()
+            returned, stopped = [], None
+            try:
+                for step in steps:
+                    returned.append(_apply(p, step))
+            except ShardsStopped as e:
+                stopped = e
+            if timer:
+                timer.join()
+            else:
+                duration = time.perf_counter() - t0
+            if stopped is not None:
+                assert re.search(r"worker [01] died: process \d+ \(killed by signal 9\)|its pipe closed",
+                                 str(stopped)), str(stopped)
+                committed = "committed" in str(stopped)
+                outcomes["committed then stopped" if committed else "stopped"] += 1
+                p.insert("n", [(1, "g1", 1.0)])
+                with pytest.raises(ShardsStopped, match="stopped"):
+                    p.step()
+            else:
+                outcomes["finished before the kill"] += 1
+            p.discard()  # what the refused steps left queued
+            done = p.last_step - 1  # the DDL's step came first
+            with Pipeline() as one:
+                one.execute(ddl)
+                one.step()
+                expected = [_apply(one, s) for s in steps[:done]]
+                for v in ("reach", "per", "total"):
+                    assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), (trial, v)
+                for t in ("e", "n"):
+                    assert sorted(p.table_rows(t)) == sorted(one.table_rows(t))
+            # what step() reported, the interrupted step's changes included when it was committed
+            got = returned + ([p.last_changes] if stopped is not None and done > len(returned) else [])
+            assert [_rounded(c) for c in got] == [_rounded(c) for c in expected]
+        finally:
+            p.close()
+    assert outcomes["stopped"] + outcomes["committed then stopped"] >= 1, outcomes  # the kills hit steps
+
+
+def test_a_worker_killed_at_the_commit_point_leaves_the_step_committed():
+    """A worker SIGKILLed after every worker finished the step and the coordinator took its changes
+    (where a durable pipeline writes its journal): the step is committed — tables, views, last_step,
+    and what step() would have returned (``last_changes``) hold it — StoppedAfterCommit says so, and
+    the pipeline goes no further."""
+    from deltasql.engine.shards import StoppedAfterCommit
+
+    p = Pipeline(workers=2, backend="processes")
+    try:
+        p.execute("CREATE TABLE t(k INT, x INT); CREATE VIEW v AS SELECT k, SUM(x) AS s FROM t GROUP BY k")
+        p.insert("t", [(1, 1), (2, 2)])
+        p.step()
+        victim = p._shards.transport.procs[1]
+
+        def kill_at_commit(fed, meta):
+            def hook():
+                victim.kill()
+                victim.join()
+            return hook
+
+        p._journal_hook = kill_at_commit
+        p.insert("t", [(1, 10), (3, 3)])
+        with pytest.raises(StoppedAfterCommit, match=r"worker 1 died: process \d+ \(killed by signal 9\), after "
+                                                     r"every worker had finished the step: the step is committed"):
+            p.step()
+        assert p.last_step == 2
+        assert p.last_changes == {"v": [((1, 1), -1), ((1, 11), 1), ((3, 3), 1)]}
+        assert p.view("v").rows() == [(1, 11), (2, 2), (3, 3)]
+        assert p.table_rows("t") == [(1, 1), (1, 10), (2, 2), (3, 3)]
+        p.insert("t", [(4, 4)])
+        with pytest.raises(ShardsStopped, match="stopped"):
+            p.step()
+    finally:
+        p.close()
+
+
+def _rounded(changes: dict) -> dict:
+    return {v: sorted(((tuple(round(x, 9) if isinstance(x, float) else x for x in r), w) for r, w in rows), key=repr)
+            for v, rows in changes.items()}
 
 
 # -- the command line ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ workers run, wire.py how rows travel.
 """
 
 from .backends import BACKENDS, WorkerDied
-from .cluster import Cluster, ShardsStopped
+from ..failures import ShardsStopped, StoppedAfterCommit
+from .cluster import Cluster
 
-__all__ = ["BACKENDS", "Cluster", "ShardsStopped", "WorkerDied"]
+__all__ = ["BACKENDS", "Cluster", "ShardsStopped", "StoppedAfterCommit", "WorkerDied"]

@@ -22,12 +22,9 @@ import weakref
 
 from ...runtime import Operator, StepError
 from ...runtime.zset import add_into
+from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
 from .worker import fingerprint, op_at, outputs
-
-
-class ShardsStopped(RuntimeError):
-    """The workers can no longer be used (one died, or the workers disagreed)."""
 
 
 def split(delta: dict, n: int) -> list:
@@ -92,7 +89,14 @@ class Cluster:
                 answers = [("go",)] * self.workers
             else:
                 self._stop(f"unexpected reply {kind!r}")
-            replies = self._round(answers)
+            try:
+                replies = self._round(answers)
+            except ShardsStopped as e:
+                if kind != "prepared":
+                    raise
+                # the decision was made (and, durable, written): the command took effect
+                raise StoppedAfterCommit(f"{e}, after every worker had finished the step: the step is "
+                                         "committed, the tables and views hold it") from e.__cause__
 
     def _round(self, msgs: list) -> list:
         self.stats["rounds"] += 1
@@ -220,7 +224,10 @@ class Cluster:
                 op.contents = total
                 op.delta = dict(total)
 
-        prints = self.command([("create_view",) + source] * self.workers, prepared, pipeline.circuit)
+        try:
+            prints = self.command([("create_view",) + source] * self.workers, prepared, pipeline.circuit)
+        except StoppedAfterCommit as e:  # the coordinator drops the new view: it never was
+            raise ShardsStopped(f"the pipeline's workers are stopped: {self.stopped}") from e.__cause__
         if len(set(prints)) > 1:
             self._stop("workers built different circuits")
 

@@ -29,7 +29,10 @@ class PipeChannel:
 
 def worker_main(conn, index: int, workers: int, config: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-    Worker(index, workers, PipeChannel(conn), **config).serve()
+    try:
+        Worker(index, workers, PipeChannel(conn), **config).serve()
+    except (EOFError, OSError):  # the coordinator closed the pipe (it stopped): nothing left to do
+        pass
 
 
 class Processes:
@@ -54,19 +57,26 @@ class Processes:
         return WorkerDied(i, f"process {p.pid} ({how})")
 
     def round(self, msgs: list) -> list:
+        """Every worker's reply; a dead worker is raised only after every other one got its message
+        (a "go" reaches every survivor) and answered."""
+        dead = None
+        sent = [False] * len(msgs)
         for i, m in enumerate(msgs):
             if m is not None:
                 try:
                     self.conns[i].send_bytes(wire.dumps(m))
+                    sent[i] = True
                 except (BrokenPipeError, ConnectionResetError, OSError):
-                    raise self._died(i) from None
+                    dead = i if dead is None else dead
         replies = [None] * len(msgs)
-        for i, m in enumerate(msgs):
-            if m is not None:
+        for i in range(len(msgs)):
+            if sent[i]:
                 try:
                     replies[i] = wire.loads(self.conns[i].recv_bytes())
                 except (EOFError, ConnectionResetError, OSError):
-                    raise self._died(i) from None
+                    dead = i if dead is None else dead
+        if dead is not None:
+            raise self._died(dead)
         return replies
 
     def close(self) -> None:
@@ -76,9 +86,9 @@ class Processes:
                     conn.send_bytes(wire.dumps(("stop",)))
                 except OSError:
                     pass
+            conn.close()  # a worker stopped in the middle of a command reads the stop, then EOF
         for conn, p in zip(self.conns, self.procs):
             p.join(5)
             if p.is_alive():
                 p.kill()
                 p.join(5)
-            conn.close()

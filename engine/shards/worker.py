@@ -148,7 +148,7 @@ class Worker:
         """One round: a message to the coordinator and its answer (Abort if a worker failed)."""
         self.channel.send(msg)
         reply = self.channel.recv()
-        if reply[0] == "abort":
+        if reply[0] in ("abort", "stop"):
             raise Abort()
         return reply
 
