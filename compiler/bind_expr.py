@@ -146,6 +146,8 @@ class ExprBinder:
         try:
             if k == "int":
                 out = F.cast_int(v, target.bits, self.dialect.cast_float_to_int_truncates)
+            elif k == "float" and target.bits == 32:
+                out = F.to_real(v)
             elif k == "float":
                 out = float(v) if not isinstance(v, str) else F.cast_float(v, self.dialect.name != "sqlite")
             elif k == "decimal":
@@ -354,7 +356,8 @@ class ExprBinder:
             if ta.kind == "decimal" and tb.kind in ("decimal", "int") and self.dialect.integer_division:
                 t = common_type(ta, tb)
                 return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE, extra, True)
-            return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE, extra,
+            ft = _float_result(ta, tb)
+            return call("div", [self.coerce(a, ft), self.coerce(b, ft)], ft, extra,
                         nullable=True if safe else None)
         if op == "idiv":
             if ta.kind == tb.kind == "int":
@@ -363,20 +366,22 @@ class ExprBinder:
                             nullable=True if self.dialect.division_by_zero_null else None)
             # DuckDB's // with a non-integer operand divides as DOUBLEs, but x // 0 is still an error
             safe = self.dialect.division_by_zero_null
-            return call("div", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE,
+            ft = _float_result(ta, tb)
+            return call("div", [self.coerce(a, ft), self.coerce(b, ft)], ft,
                         "null" if safe else "error", nullable=True if safe else None)
         if op == "mod":
             t = common_type(ta, tb)
             extra = "null" if self.dialect.division_by_zero_null else None
             nullable = True if extra else None
             if t.kind == "float":
-                return call("mod", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE, extra, nullable)
+                return call("mod", [self.coerce(a, t), self.coerce(b, t)], t, extra, nullable)
             if t.kind == "decimal":
                 return call("mod", [self.coerce(a, t), self.coerce(b, t)], t, extra, nullable)
             return call("mod", [a, b], t, extra, nullable)
         # add, sub, mul
         if "float" in (ta.kind, tb.kind):
-            return call(op, [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE)
+            t = common_type(ta, tb)  # FLOAT with FLOAT, an integer or a DECIMAL stays a FLOAT
+            return call(op, [self.coerce(a, t), self.coerce(b, t)], t)
         if "decimal" in (ta.kind, tb.kind):
             da = ta if ta.kind == "decimal" else decimal_type(_int_digits(ta), 0)
             db = tb if tb.kind == "decimal" else decimal_type(_int_digits(tb), 0)
@@ -1516,7 +1521,7 @@ class ExprBinder:
 
     def _Typeof(self, node):
         """TYPEOF, DuckDB's type name, where ours is certainly the same: not for numbers computed from
-        columns (DuckDB keeps TINYINT + 1 a TINYINT, and FLOAT columns are DOUBLE here)."""
+        columns (DuckDB keeps TINYINT + 1 a TINYINT)."""
         self.not_sqlite(node, "TYPEOF")
         e = self.bind(node.this)
         arg = node.this
@@ -1543,6 +1548,12 @@ _PART_FUNCTIONS = {"weekday": "dow", "yearweek": "yearweek", "millisecond": "mil
 _OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "idiv": "//", "mod": "%"}
 
 
+def _float_result(a: SqlType, b: SqlType) -> SqlType:
+    """The type of a division: FLOAT when a FLOAT meets a FLOAT, an integer or a DECIMAL, else DOUBLE."""
+    t = common_type(a, b)
+    return t if t is not None and t.kind == "float" else DOUBLE
+
+
 def _int_digits(t: SqlType) -> int:
     return {8: 3, 16: 5, 32: 10, 64: 19, 128: 38}.get(t.bits, 19)
 
@@ -1561,10 +1572,10 @@ def _index_shifted(bracket, dialect: str) -> bool:
 
 
 def _exact_numeric_cast(node) -> bool:
-    """A CAST to a numeric type DuckDB names as we do (not FLOAT/REAL, which are DOUBLE here, nor
-    unsigned types, which are widened)."""
+    """A CAST to a numeric type DuckDB names as we do (not unsigned types, which are widened)."""
     name = node.to.sql(dialect="duckdb").upper().split("(")[0].strip() if node.to is not None else ""
-    return name in ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "DOUBLE", "DECIMAL", "NUMERIC")
+    return name in ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "DOUBLE", "DECIMAL", "NUMERIC",
+                    "FLOAT", "REAL")
 
 
 def _written_name(node, sql: str | None) -> str | None:

@@ -709,6 +709,8 @@ class QueryBinder(SubqueryMixin):
             fn = {exp.Stddev: "stddev_samp", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
                   exp.Variance: "var_samp", exp.VariancePop: "var_pop", exp.Median: "median"}[type(node)]
             t = arg.type if fn == "median" and arg.type.kind == "decimal" else DOUBLE
+            if fn == "median":
+                _no_real_interpolation(self, node, arg, "MEDIAN")
             return P.AggCall(fn, arg, distinct, filt, t)
         raise self.error(node, f"unsupported aggregate {type(node).__name__}")
 
@@ -780,6 +782,7 @@ class QueryBinder(SubqueryMixin):
             discrete = not isinstance(node, exp.PercentileCont)
             if not discrete:
                 x = numeric(x)
+                _no_real_interpolation(self, node, x, name)
             t = x.type if discrete or x.type.kind == "decimal" else DOUBLE
             return P.AggCall("quantile_disc" if discrete else "quantile_cont", x, False, filt, t, True,
                              param=Fraction(str(q.value)))
@@ -1226,3 +1229,10 @@ def _union_fields(parts):
 
 
 __all__ = ["QueryBinder", "Bound", "Rel", "Outer", "conjuncts", "not_", "is_not_null", "boolean"]
+
+
+def _no_real_interpolation(binder, node, x, name: str) -> None:
+    """DuckDB interpolates the quantiles of a FLOAT in 32-bit arithmetic (a FLOAT result): not built."""
+    if x.type.kind == "float" and x.type.bits == 32:
+        raise binder.error(node, f"{name} of a FLOAT (interpolated in 32-bit floats) is not supported; "
+                                 "cast the argument to DOUBLE")

@@ -88,6 +88,10 @@ class Codegen:
             for cond, val in reversed(e.whens):
                 out = f"({self.value(val, col)} if {self.truth(cond, col)} else {out})"
             return out
+        if e.type.kind == "float" and e.type.bits == 32 and e.fn not in _REAL_SAFE:
+            # FLOAT arithmetic is double arithmetic rounded to a float32 (exact for + - * /; see
+            # sqllib/real.py); f32 also makes a NaN the one NaN
+            return f"_f32({self._call(e, col)})"
         if e.type.kind == "float" and e.fn not in _NAN_SAFE:
             # inf - inf, abs(nan) and the like make a fresh NaN object: use the one NaN, so rows
             # holding NaN are equal (a retraction finds its insertion)
@@ -205,6 +209,8 @@ class Codegen:
             return f"_try_cast(lambda _v: {conversion}, {self.value(x, col)})"
         if fn == "to_text":
             helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
+            if args[0].type.kind == "float" and args[0].type.bits == 32:
+                helper = "_real_text"
             return self._strict(args, col, lambda a: f"{helper}({a})")
         if fn in ("greatest", "least"):
             # DuckDB ignores NULL arguments; NULL only when all are NULL
@@ -292,6 +298,8 @@ class Codegen:
             return a
         if k == "int":
             return f"_cast_int({a}, {target.bits}, {self.dialect.cast_float_to_int_truncates})"
+        if k == "float" and target.bits == 32:
+            return f"_to_real({a})"
         if k == "float":
             if src.kind in ("int", "decimal", "bool"):
                 return self._strict(e.args, col, lambda v: f"float({v})")
@@ -302,6 +310,8 @@ class Codegen:
             return self._strict(e.args, col, lambda v: f"_timestamptz_text({v})")
         if k == "text":
             helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
+            if src.kind == "float" and src.bits == 32:
+                helper = "_real_text"
             return self._strict(e.args, col, lambda v: f"{helper}({v})")
         if k == "bool":
             return f"_cast_bool({a})"
@@ -392,6 +402,8 @@ class Codegen:
 
 # float-valued functions that never make a new NaN object (they return an argument or the one NaN)
 _NAN_SAFE = frozenset({"coalesce", "greatest", "least"})
+# FLOAT-valued functions whose result is already a float32 (an argument, or made one by the function)
+_REAL_SAFE = _NAN_SAFE | {"cast", "try_cast"}
 
 
 def _floats(args) -> bool:

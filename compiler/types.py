@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
 
-from ..sqllib import timestamps
+from ..sqllib import real, timestamps
 from ..sqllib.interval_text import cast_interval
 from ..sqllib.sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
 
@@ -20,7 +20,8 @@ INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 12
 class SqlType:
     """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, or null (the type of
     NULL).
-    ``bits`` is an integer's width; ``precision``/``scale`` a decimal's."""
+    ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
+    a decimal's."""
 
     kind: str
     bits: int = 0
@@ -32,6 +33,8 @@ class SqlType:
             return {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT", 128: "HUGEINT"}[self.bits]
         if self.kind == "decimal":
             return f"DECIMAL({self.precision},{self.scale})"
+        if self.kind == "float" and self.bits == 32:
+            return "FLOAT"
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
                 "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL"}[self.kind]
 
@@ -46,6 +49,7 @@ INTEGER = SqlType("int", 32)
 BIGINT = SqlType("int", 64)
 HUGEINT = SqlType("int", 128)
 DOUBLE = SqlType("float")
+REAL = SqlType("float", 32)  # FLOAT / REAL: values are Python floats that are exactly float32s (sqllib/real.py)
 TEXT = SqlType("text")
 BOOLEAN = SqlType("bool")
 DATE = SqlType("date")
@@ -64,7 +68,7 @@ _BY_NAME = {
     "INT": INTEGER, "INTEGER": INTEGER, "INT4": INTEGER, "MEDIUMINT": INTEGER, "SIGNED": INTEGER,
     "BIGINT": BIGINT, "INT8": BIGINT, "LONG": BIGINT, "INT64": BIGINT, "HUGEINT": HUGEINT, "INT128": HUGEINT,
     "UTINYINT": SMALLINT, "USMALLINT": INTEGER, "UINT": BIGINT, "UINTEGER": BIGINT, "UBIGINT": HUGEINT,
-    "DOUBLE": DOUBLE, "FLOAT": DOUBLE, "REAL": DOUBLE, "FLOAT4": DOUBLE, "FLOAT8": DOUBLE,
+    "DOUBLE": DOUBLE, "FLOAT": REAL, "REAL": REAL, "FLOAT4": REAL, "FLOAT8": DOUBLE,
     "DOUBLE PRECISION": DOUBLE,
     "VARCHAR": TEXT, "TEXT": TEXT, "CHAR": TEXT, "NCHAR": TEXT, "NVARCHAR": TEXT, "STRING": TEXT,
     "BPCHAR": TEXT, "CHARACTER": TEXT, "CLOB": TEXT,
@@ -97,6 +101,8 @@ def from_sqlglot(dt, dialect) -> SqlType:
         if t is not None:
             if t is INTEGER and dialect.name == "sqlite":
                 return BIGINT  # SQLite integers are 64-bit whatever the declared name
+            if t is REAL and dialect.name == "sqlite":
+                return DOUBLE  # SQLite's REAL is 8 bytes
             return t
     raise LookupError(str(dt.sql(dialect="duckdb")))
 
@@ -117,8 +123,10 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
     if a.numeric and b.numeric:
         if a.kind == b.kind == "int":
             return a if a.bits >= b.bits else b
+        if a.kind == b.kind == "float":
+            return REAL if a.bits == b.bits == 32 else DOUBLE
         if "float" in (a.kind, b.kind):
-            return DOUBLE
+            return a if a.kind == "float" else b  # FLOAT with an integer or a DECIMAL is a FLOAT in DuckDB
         if a.kind == b.kind == "decimal":
             return _decimal_union(max(a.precision - a.scale, b.precision - b.scale), max(a.scale, b.scale))
         d, i = (a, b) if a.kind == "decimal" else (b, a)
@@ -180,6 +188,8 @@ def coerce_value(value, t: SqlType, where: str):
             if isinstance(value, bool):
                 raise TypeError
             if isinstance(value, (int, float, decimal.Decimal, str)):
+                if t.bits == 32:
+                    return real.to_real(value)
                 value = float(value)
                 return NAN if value != value else value
             raise TypeError
@@ -248,6 +258,8 @@ def assign_value(value, t: SqlType, where: str, dialect=None):
     try:
         if k == "int":
             v = C.cast_int(value, t.bits, False)
+        elif k == "float" and t.bits == 32:
+            v = real.to_real(value)
         elif k == "float":
             v = float(value) if isinstance(value, (bool, int, decimal.Decimal)) else C.cast_float(value)
         elif k == "decimal":
@@ -275,6 +287,8 @@ def row_checker(fields):
         if k == "int":
             lo, hi = int_range(f.type.bits)
             c = f"(type({v}) is int and {lo} <= {v} <= {hi})"
+        elif k == "float" and f.type.bits == 32:
+            c = "False"  # rounded to a float32 on the slow path
         elif k == "float":
             c = f"(type({v}) is float and {v} == {v})"  # NaN takes the slow path (made canonical)
         elif k == "text":

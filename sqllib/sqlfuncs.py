@@ -7,3 +7,4 @@ from .dates import *  # noqa: F401,F403
 from .numbers import *  # noqa: F401,F403
 from .patterns import *  # noqa: F401,F403
 from .strings import *  # noqa: F401,F403
+from .real import *  # noqa: F401,F403

@@ -229,6 +229,9 @@ def _typed(v, duck_type: str):
     m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", duck_type.upper())
     if m and v is not None and not isinstance(v, bool):
         return D(str(v)).quantize(D(1).scaleb(-int(m.group(2))), rounding=decimal.ROUND_HALF_UP)
+    if duck_type.upper() in ("FLOAT", "REAL", "FLOAT4") and v is not None and not isinstance(v, bool):
+        from deltasql.sqllib.real import to_real
+        return to_real(v)  # a FLOAT holds the nearest float32
     if duck_type.upper() in ("DOUBLE", "FLOAT", "REAL") and isinstance(v, int) and not isinstance(v, bool):
         return float(v)
     if duck_type.upper() in ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE") and isinstance(v, datetime.datetime) \
