@@ -335,13 +335,11 @@ class Feeding:
         """Call ``callback(step, changes)`` after each step that changed ``view`` has committed;
         ``changes`` is that view's [(row, weight), ...].  Returns the subscription (``.close()`` ends it).
         A callback that raises does not undo the step: ``step()`` raises DeliveryError afterwards."""
-        self._known_view(view)
-        return self._feeds.add(Subscription(self._feeds, view, callback))
+        return self._feeds.add(Subscription(self._feeds, self._known_view(view), callback))
 
     def changes(self, view: str, timeout: float | None = None) -> Changes:
         """An iterator of (step, changes) for each step after now that changes ``view`` (see Changes)."""
-        self._known_view(view)
-        return self._feeds.add(Changes(self._feeds, view, timeout))
+        return self._feeds.add(Changes(self._feeds, self._known_view(view), timeout))
 
     def sink(self, views, target: str) -> SinkFeed:
         """Keep ``target`` (a sink string: ``duckdb:PATH``, ``sqlite:PATH``, ``postgresql://…``,
@@ -351,9 +349,7 @@ class Feeding:
         (``.close()`` detaches it).  Raises SinkError if the target cannot be opened or caught up."""
         from ..connectors.sinks import open_sink
 
-        names = [views] if isinstance(views, str) else list(views)
-        for name in names:
-            self._known_view(name)
+        names = [self._known_view(v) for v in ([views] if isinstance(views, str) else views)]
         feed = self._feeds.sinks.get(target)
         fresh = feed is None
         if fresh:
@@ -372,7 +368,11 @@ class Feeding:
     def sinks(self) -> list[SinkFeed]:
         return list(self._feeds.sinks.values())
 
-    def _known_view(self, name: str) -> None:
+    def _known_view(self, name: str) -> str:
+        """A view's name as the pipeline holds it (see Pipeline._name), or DataError."""
+        name = self._name(name)
+        if name in self._tables:
+            raise DataError(f"{name!r} is a table: sink or subscribe to a view")
         if name not in self._views:
-            what = "a table (sink or subscribe to a view)" if name in self._tables else "unknown view"
-            raise DataError(f"{name!r}: {what}" if name in self._tables else f"unknown view {name!r}")
+            raise DataError(f"unknown view {name!r}")
+        return name

@@ -388,3 +388,15 @@ def kind(request):
             pytest.importorskip(module)
     return request.param
 
+
+
+def test_view_names_are_found_as_the_dialect_folds_them(tmp_path):
+    p = Pipeline()
+    p.execute("CREATE TABLE t(a INT); CREATE VIEW Totals AS SELECT COUNT(*) AS n FROM t")
+    got = []
+    p.subscribe("TOTALS", lambda step, changes: got.append(changes))
+    feed = p.sink("totals", f"sqlite:{tmp_path / 'o.sqlite'}")
+    p.insert("t", [(1,)])
+    p.step()
+    assert sorted(got[0]) == [((0,), -1), ((1,), 1)]
+    assert feed.views == [p.views[0]]
