@@ -5,7 +5,7 @@ per SQL type, every value exact.
                                                     value of 39 digits does not fit and is an error)
     DECIMAL(p, s)     decimal128(p, s)     DOUBLE   float64 (NaN kept)
     VARCHAR           string               BOOLEAN  bool
-    DATE              date32               TIMESTAMP  timestamp[us]
+    DATE              date32               TIMESTAMP  timestamp[us]; TIMESTAMPTZ timestamp[us, tz=UTC]
     INTERVAL          month_day_nano_interval; in Parquet, which has no such type, a struct
                       {months: int32, days: int32, microseconds: int64}
     a column of NULLs null
@@ -30,8 +30,11 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
         return pa.decimal128(t.precision, t.scale)
     if k == "interval":
         return INTERVAL_STRUCT if parquet else pa.month_day_nano_interval()
-    return {"float": pa.float64(), "text": pa.string(), "bool": pa.bool_(), "date": pa.date32(),
-            "timestamp": pa.timestamp("us"), "null": pa.null()}[k]
+    types = {"float": pa.float64(), "text": pa.string(), "bool": pa.bool_(), "date": pa.date32(),
+             "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"), "null": pa.null()}
+    if k not in types:
+        raise TypeError(f"no Arrow type for {t}")
+    return types[k]
 
 
 def arrow_array(values: list, t, parquet: bool = False) -> pa.Array:

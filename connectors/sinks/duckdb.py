@@ -1,7 +1,7 @@
 """The DuckDB sink (``duckdb:PATH``): a database file with a table per view.
 
 Types are DuckDB's own, so every value is kept exactly: the integer widths (HUGEINT included),
-DECIMAL(p, s), DOUBLE (NaN too), VARCHAR, BOOLEAN, DATE, TIMESTAMP and INTERVAL (months, days and
+DECIMAL(p, s), DOUBLE (NaN too), VARCHAR, BOOLEAN, DATE, TIMESTAMP, TIMESTAMPTZ and INTERVAL (months, days and
 microseconds, as written); a column of NULLs is INTEGER.  Rows go in as one typed list per column
 (``unnest``), so a large step costs a few statements whatever its size, and the k copies of a row a
 change deletes are found by one join on ``IS NOT DISTINCT FROM`` (NULL matches NULL) numbering the
@@ -21,12 +21,13 @@ SMALL = 8  # up to this many rows, a statement per row; beyond, one statement ov
 
 
 def column_type(t) -> str:
-    return "INTEGER" if t.kind == "null" else str(t)
+    return {"null": "INTEGER", "timestamptz": "TIMESTAMPTZ"}.get(t.kind) or str(t)
 
 
 class DuckDBSink(TableSink):
     kind = "duckdb"
     errors = (duckdb.Error,)
+    column_type = staticmethod(column_type)
 
     def __init__(self, target: str, path: str):
         self.path = path
@@ -35,19 +36,9 @@ class DuckDBSink(TableSink):
     def _connect(self):
         return duckdb.connect(self.path)
 
-    def _execute(self, sql: str, params=()):
-        self.conn.execute(sql, list(params))
-
-    def _query(self, sql: str, params=()) -> list:
-        return self.conn.execute(sql, list(params)).fetchall()
-
     def _table_exists(self, name: str) -> bool:
         return bool(self._query("SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = "
                                 "current_schema()", (name,)))
-
-    def _create(self, view) -> None:
-        cols = ", ".join(f"{quote(c.name)} {column_type(c.type)}" for c in view.columns)
-        self._execute(f"CREATE TABLE {quote(view.name)}({cols})")
 
     @staticmethod
     def _lists(view, rows) -> tuple[list[str], list[list]]:

@@ -6,6 +6,7 @@ Types:
     HUGEINT            NUMERIC(39, 0)    DECIMAL(p, s)  NUMERIC(p, s)
     DOUBLE             DOUBLE PRECISION (NaN kept)      VARCHAR  TEXT   BOOLEAN  BOOLEAN
     DATE               DATE              TIMESTAMP  TIMESTAMP (without time zone)
+    TIMESTAMPTZ        TIMESTAMP WITH TIME ZONE
     INTERVAL           INTERVAL (months, days and microseconds, as PostgreSQL keeps them too)
     a column of NULLs  TEXT
 PostgreSQL's TEXT cannot hold the character NUL: a row with one fails the step's transaction (the
@@ -25,7 +26,7 @@ from ...sqllib.sqlfuncs import Interval
 from .table import TableSink, quote
 
 _TYPES = {"float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
-          "interval": "INTERVAL", "null": "TEXT"}
+          "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "TEXT"}
 _INDEX_COLUMNS = 32  # PostgreSQL's limit on an index's columns
 
 
@@ -50,6 +51,7 @@ class PostgresSink(TableSink):
     kind = "postgresql"
     param = "%s"
     errors = (psycopg.Error,)
+    column_type = staticmethod(column_type)
 
     def __init__(self, target: str, url: str):
         self.url = url
@@ -60,20 +62,12 @@ class PostgresSink(TableSink):
         conn.adapters.register_dumper(Interval, IntervalDumper)
         return conn
 
-    def _execute(self, sql: str, params=()):
-        self.conn.execute(sql, tuple(params))
-
-    def _query(self, sql: str, params=()) -> list:
-        return self.conn.execute(sql, tuple(params)).fetchall()
-
     def _table_exists(self, name: str) -> bool:
         return bool(self._query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
                                 "AND table_name = %s", (name,)))
 
-    def _create(self, view) -> None:
+    def _index(self, view) -> None:
         table = quote(view.name)
-        cols = ", ".join(f"{quote(c.name)} {column_type(c.type)}" for c in view.columns)
-        self._execute(f"CREATE TABLE {table}({cols})")
         keys = ", ".join(_indexed(c) for c in view.columns[:_INDEX_COLUMNS])
         self._execute(f"CREATE INDEX ON {table}({keys})")
 

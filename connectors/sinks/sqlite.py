@@ -13,6 +13,7 @@ Python's ``sqlite3`` with ``detect_types=PARSE_DECLTYPES`` reads DATE and TIMEST
     BOOLEAN            BOOLEAN    0 or 1
     DATE               DATE       'YYYY-MM-DD'
     TIMESTAMP          TIMESTAMP  'YYYY-MM-DD HH:MM:SS[.ffffff]' (what SQLite's date functions read)
+    TIMESTAMPTZ        TIMESTAMPTZ  the same in UTC, with '+00:00' after it
     INTERVAL           INTERVAL   DuckDB's text: '1 year 2 months 3 days 04:05:06.000007'
 
 A delete of k copies of a row takes k rows matching every column (``IS``, so NULL matches NULL), found
@@ -31,7 +32,7 @@ from .table import TableSink, quote
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 _DECLARED = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
-             "timestamp": "TIMESTAMP", "interval": "INTERVAL", "null": "INTEGER"}
+             "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ", "interval": "INTERVAL", "null": "INTEGER"}
 
 
 def column_type(t) -> str:
@@ -60,6 +61,7 @@ def value(v):
 class SQLiteSink(TableSink):
     kind = "sqlite"
     errors = (sqlite3.Error, TypeError, OverflowError)
+    column_type = staticmethod(column_type)
 
     def __init__(self, target: str, path: str):
         self.path = path
@@ -71,19 +73,11 @@ class SQLiteSink(TableSink):
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 
-    def _execute(self, sql: str, params=()):
-        self.conn.execute(sql, tuple(params))
-
-    def _query(self, sql: str, params=()) -> list:
-        return self.conn.execute(sql, tuple(params)).fetchall()
-
     def _table_exists(self, name: str) -> bool:
         return bool(self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
-    def _create(self, view) -> None:
+    def _index(self, view) -> None:
         table = quote(view.name)
-        cols = ", ".join(f"{quote(c.name)} {column_type(c.type)}" for c in view.columns)
-        self._execute(f"CREATE TABLE {table}({cols})")
         names = ", ".join(quote(c.name) for c in view.columns)
         self._execute(f"CREATE INDEX {quote(view.name + '__deltasql_rows')} ON {table}({names})")
 

@@ -42,20 +42,19 @@ class TableSink(Sink):
 
     # -- what a database module supplies ----------------------------------------------------------
     def _connect(self):
+        """A DB-API connection whose ``execute(sql, params)`` returns a cursor."""
         raise NotImplementedError
 
-    def _execute(self, sql: str, params=()):
-        raise NotImplementedError
-
-    def _query(self, sql: str, params=()) -> list:
+    @staticmethod
+    def column_type(t) -> str:
+        """The target's type for a column of SQL type ``t``."""
         raise NotImplementedError
 
     def _table_exists(self, name: str) -> bool:
         raise NotImplementedError
 
-    def _create(self, view: ViewSchema) -> None:
-        """Create the view's table (and whatever index its deletes need)."""
-        raise NotImplementedError
+    def _index(self, view: ViewSchema) -> None:
+        """Create what the view's deletes need to find rows (nothing, by default)."""
 
     def _insert(self, view: ViewSchema, rows: list) -> None:
         """Insert rows (a row repeated once per copy)."""
@@ -112,6 +111,21 @@ class TableSink(Sink):
             self.conn = None
 
     # -- helpers ----------------------------------------------------------------------------------
+    def _execute(self, sql: str, params=()):
+        self.conn.execute(sql, tuple(params))
+
+    def _query(self, sql: str, params=()) -> list:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def _create(self, view: ViewSchema) -> None:
+        try:
+            cols = ", ".join(f"{quote(c.name)} {self.column_type(c.type)}" for c in view.columns)
+        except KeyError as e:
+            raise SinkError(f"{self.target}: view {view.name}: no {self.kind} type for {e.args[0]} columns yet") \
+                from None
+        self._execute(f"CREATE TABLE {quote(view.name)}({cols})")
+        self._index(view)
+
     def _record(self, view: ViewSchema, step: int) -> None:
         p = self.param
         if view.name in self._book:
