@@ -48,6 +48,17 @@ def _text(e: BaseException) -> str:
     return str(e) or type(e).__name__
 
 
+def _without_password(target: str) -> str:
+    """A target as it may be written down (in the state file): a URI's password left out."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(target)
+    if parts.password is None:
+        return target
+    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def view_schema(pipeline, name: str):
     from ..connectors.sinks.base import Column, ViewSchema
 
@@ -140,7 +151,12 @@ class Changes(Subscription):
 # -- sinks ----------------------------------------------------------------------------------------
 
 class SinkFeed:
-    """One sink (one target, one connection) following some views of a pipeline."""
+    """One sink (one target, one connection) following some views of a pipeline.  On a durable
+    pipeline each view is retained for it (``p.retain``, consumer ``self.consumer``): the state file
+    keeps the view's changes until the target confirms them (``floor``), so a restarted pipeline
+    catches the target up from where it stopped."""
+
+    FLOOR_EVERY = 64  # confirm the target's position to the state file every this many steps written
 
     def __init__(self, feeds: "Feeds", sink):
         self._feeds = feeds
@@ -148,6 +164,8 @@ class SinkFeed:
         self.schemas: dict = {}  # view -> the ViewSchema the target holds
         self._following: dict = {}  # view -> the pipeline's View object followed (replaced: another one)
         self.backlog: list = []  # (step, {view: changes}) not yet written
+        self._unconfirmed = 0  # steps written since the floor was last moved
+        self.consumer = "sink " + _without_password(sink.target)
 
     @property
     def target(self) -> str:
@@ -175,7 +193,7 @@ class SinkFeed:
             raise SinkError(f"{self.target}: the target holds view {name} up to step {at}, but the pipeline is at "
                             f"step {step}: it was written by another pipeline, or this one lost steps")
         elif at < step:
-            retained = self._feeds.retained(name, at)
+            retained = self._feeds.retained(name, at, self.consumer)
             if retained is not None:
                 for s, delta in retained:
                     if delta:
@@ -188,6 +206,8 @@ class SinkFeed:
                                 f"caught up (keep them with a durable pipeline, or sink to a new log)")
         self.schemas[name] = schema
         self._following[name] = p._views[name]
+        if self._feeds.durable:
+            p.retain(name, floor=step, consumer=self.consumer)
 
     def deliver(self, step: int, changes: dict) -> list:
         """Write a committed step (after the backlog); the (view, exception) pairs that failed."""
@@ -247,6 +267,19 @@ class SinkFeed:
             step, changes = self.backlog[0]
             self.sink.write(step, self.schemas, changes)
             self.backlog.pop(0)
+            self._unconfirmed += 1
+        if self._unconfirmed >= self.FLOOR_EVERY:
+            self.confirm()
+
+    def confirm(self) -> None:
+        """Tell a durable pipeline how far the target is (the changes up to there may be dropped)."""
+        p = self._feeds.pipeline
+        if self._feeds.durable and not self.backlog:
+            for name in self.schemas:
+                at = self.sink.position(self.schemas[name])
+                if at is not None and name in p._views:
+                    p.retain(name, floor=at, consumer=self.consumer)
+        self._unconfirmed = 0
 
     def forget(self, name: str) -> None:
         self.schemas.pop(name, None)
@@ -254,10 +287,20 @@ class SinkFeed:
         for _step, changes in self.backlog:
             changes.pop(name, None)
 
-    def close(self) -> None:
-        """Stop following (steps still in the backlog are dropped) and close the target."""
+    def close(self, release: bool = False) -> None:
+        """Stop following (steps still in the backlog are dropped) and close the target.  On a durable
+        pipeline the views stay retained for this target, so attaching it again later catches it up;
+        ``release=True`` gives that up (the state file stops keeping the changes for it)."""
+        p = self._feeds.pipeline
         self._feeds.remove(self)
-        self.sink.close()
+        try:
+            if release and self._feeds.durable:
+                for name in self.schemas:
+                    p.release(name, consumer=self.consumer)
+            else:
+                self.confirm()
+        finally:
+            self.sink.close()
 
     def __repr__(self) -> str:
         return f"<sink {self.target}: {', '.join(self.schemas)}>"
@@ -274,15 +317,19 @@ class Feeds:
         self.sinks: dict[str, SinkFeed] = {}  # target -> feed
         self._lock = threading.Lock()
 
-    def retained(self, view: str, after: int):
+    @property
+    def durable(self) -> bool:
+        """Does the pipeline keep a state file (and so retain views' changes for sinks)?"""
+        return getattr(self.pipeline, "path", None) is not None
+
+    def retained(self, view: str, after: int, consumer: str):
         """The (step, changes) of ``view`` after step ``after`` if the pipeline retains them, else None."""
-        since = getattr(self.pipeline, "changes_since", None)
-        if since is None:
+        if not self.durable:
             return None
         try:
-            return list(since(view, after))
+            return list(self.pipeline.changes_since(view, after, consumer=consumer))
         except DataError:
-            return None  # not retained that far back
+            return None  # not retained for this consumer, or not that far back
 
     def add(self, sub: Subscription) -> Subscription:
         with self._lock:
