@@ -59,6 +59,20 @@ def _without_password(target: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def reported_rows(pipeline, name: str) -> dict:
+    """A view's rows as the changes reported so far add up to: its contents less what the next step()
+    will report beside its own changes (a new view's first rows, a replaced view's, issue 11), so a
+    target given these rows at the last step and then each step's changes holds the view."""
+    rows = dict(pipeline._views[name].output.contents)
+    for row, w in (getattr(pipeline, "_unreported", None) or {}).get(name, {}).items():
+        n = rows.get(row, 0) - w
+        if n:
+            rows[row] = n
+        else:
+            rows.pop(row, None)
+    return rows
+
+
 def view_schema(pipeline, name: str):
     from ..connectors.sinks.base import Column, ViewSchema
 
@@ -188,7 +202,7 @@ class SinkFeed:
         step = p.last_step
         at = self.sink.position(schema)
         if at is None:
-            self.sink.reset(step, schema, dict(p._views[name].output.contents))
+            self.sink.reset(step, schema, reported_rows(p, name))
         elif at > step:
             raise SinkError(f"{self.target}: the target holds view {name} up to step {at}, but the pipeline is at "
                             f"step {step}: it was written by another pipeline, or this one lost steps")
@@ -199,7 +213,7 @@ class SinkFeed:
                     if delta:
                         self.sink.write(s, {name: schema}, {name: delta})
             elif self.sink.replaceable:
-                self.sink.reset(step, schema, dict(p._views[name].output.contents))
+                self.sink.reset(step, schema, reported_rows(p, name))
             else:
                 raise SinkError(f"{self.target}: the log holds view {name} up to step {at} and the pipeline is at step "
                                 f"{step}, but the changes in between are not retained: a change log cannot be "
