@@ -200,6 +200,7 @@ class DDL:
         self._views[name] = view
         self._note_changes(name, view.output.contents)  # ... and the new view's first rows reported
         if existing is not None:
+            self._feeds.replaced(name, old.output.contents, view.output.contents)
             self._collect_garbage()
 
     def _build_view(self, rel: Relation, plan, order, ordered_plan=None) -> View:

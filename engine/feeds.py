@@ -17,9 +17,13 @@ The laws this module keeps:
   the changes the pipeline retains (``changes_since``, a durable pipeline's outbox), or, where they
   are not retained and the target is a database, its rows replaced by the view's in one transaction.
   A change log behind without the changes it missed, or a target ahead of the pipeline, is refused.
-- A view replaced by CREATE OR REPLACE VIEW is followed under its name: at the next step the target
-  gets the difference between the old view's rows and the new one's (a database whose columns
-  changed gets the new table instead; a change log refuses a view whose columns changed).  A dropped view is no longer followed (its target keeps its last rows; its
+- A consumer gets every change made after it started, so the rows it started from plus everything
+  it is handed add up to the view (a subscriber starts from ``p.view(v).rows()``, a sink from the
+  rows it was given when attached).  Each step's own changes, and a CREATE OR REPLACE VIEW's made
+  since the step before (the old rows retracted, the new ones added), come in that step.  A database
+  whose view's columns changed gets the new view's rows instead; a change log refuses such a view
+  (it can only add).  A target records a digest of the view's query beside its columns: one that
+  missed a replacement (attached again later) is a new view to it.  A dropped view is no longer followed (its target keeps its last rows; its
   ``changes()`` iterators end).
 """
 
@@ -29,6 +33,8 @@ import queue
 import threading
 
 from ..compiler.errors import DataError
+from ..runtime.zset import add_into
+from .results import ordered_changes
 
 
 class DeliveryError(Exception):
@@ -59,25 +65,20 @@ def _without_password(target: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def reported_rows(pipeline, name: str) -> dict:
-    """A view's rows as the changes reported so far add up to: its contents less what the next step()
-    will report beside its own changes (a new view's first rows, a replaced view's, issue 11), so a
-    target given these rows at the last step and then each step's changes holds the view."""
-    rows = dict(pipeline._views[name].output.contents)
-    for row, w in (getattr(pipeline, "_unreported", None) or {}).get(name, {}).items():
-        n = rows.get(row, 0) - w
-        if n:
-            rows[row] = n
-        else:
-            rows.pop(row, None)
-    return rows
-
-
 def view_schema(pipeline, name: str):
     from ..connectors.sinks.base import Column, ViewSchema
 
     rel = pipeline.catalog.relation(name)
-    return ViewSchema(name, tuple(Column(f.name, f.type) for f in rel.fields))
+    return ViewSchema(name, tuple(Column(f.name, f.type) for f in rel.fields), rel.sql())
+
+
+def merged(pending: dict | None, changes: list | None) -> list:
+    """A consumer's changes of a step: those a replacement left waiting plus the step's own."""
+    if not pending:
+        return changes or []
+    total = dict(pending)
+    add_into(total, dict(changes or ()))
+    return ordered_changes(total)
 
 
 # -- subscriptions --------------------------------------------------------------------------------
@@ -89,6 +90,7 @@ class Subscription:
         self._feeds = feeds
         self.view = view
         self.callback = callback
+        self.pending: dict = {}  # changes a replacement of the view made, handed on with the next step
 
     @property
     def consumer(self) -> str:
@@ -176,7 +178,7 @@ class SinkFeed:
         self._feeds = feeds
         self.sink = sink
         self.schemas: dict = {}  # view -> the ViewSchema the target holds
-        self._following: dict = {}  # view -> the pipeline's View object followed (replaced: another one)
+        self.pending: dict = {}  # view -> changes a replacement made, written with the next step
         self.backlog: list = []  # (step, {view: changes}) not yet written
         self._unconfirmed = 0  # steps written since the floor was last moved
         self.consumer = "sink " + _without_password(sink.target)
@@ -202,7 +204,7 @@ class SinkFeed:
         step = p.last_step
         at = self.sink.position(schema)
         if at is None:
-            self.sink.reset(step, schema, reported_rows(p, name))
+            self.sink.reset(step, schema, dict(p._views[name].output.contents))
         elif at > step:
             raise SinkError(f"{self.target}: the target holds view {name} up to step {at}, but the pipeline is at "
                             f"step {step}: it was written by another pipeline, or this one lost steps")
@@ -213,67 +215,62 @@ class SinkFeed:
                     if delta:
                         self.sink.write(s, {name: schema}, {name: delta})
             elif self.sink.replaceable:
-                self.sink.reset(step, schema, reported_rows(p, name))
+                self.sink.reset(step, schema, dict(p._views[name].output.contents))
             else:
                 raise SinkError(f"{self.target}: the log holds view {name} up to step {at} and the pipeline is at step "
                                 f"{step}, but the changes in between are not retained: a change log cannot be "
                                 f"caught up (keep them with a durable pipeline, or sink to a new log)")
         self.schemas[name] = schema
-        self._following[name] = p._views[name]
+        self.pending.pop(name, None)
         if self._feeds.durable:
             p.retain(name, floor=step, consumer=self.consumer)
 
     def deliver(self, step: int, changes: dict) -> list:
         """Write a committed step (after the backlog); the (view, exception) pairs that failed."""
         p = self._feeds.pipeline
-        mine, replaced = {}, []
+        mine, renewed = {}, []
         for name in list(self.schemas):
-            v = p._views.get(name)
-            if v is None:
+            if name not in p._views:
                 self.forget(name)
-            elif v is not self._following[name]:
-                replaced.append(name)
-            elif name in changes:
-                mine[name] = changes[name]
+                continue
+            if name in self.pending:  # replaced since the last step: the same columns go on
+                schema = view_schema(p, name)
+                if schema.columns != self.schemas[name].columns:
+                    renewed.append((name, schema))
+                    continue
+                self.schemas[name] = schema
+            delta = merged(self.pending.pop(name, None), changes.get(name))
+            if delta:
+                mine[name] = delta
         if mine:
             self.backlog.append((step, mine))
         try:
             self.flush()
-        except Exception as e:  # noqa: BLE001 - the caller reports it; the replaced views wait their turn
+        except Exception as e:  # noqa: BLE001 - the caller reports it; the renewed views wait their turn
             return [(next(iter(self.backlog[0][1])), e)]
         failures = []
-        for name in replaced:
+        for name, schema in renewed:
             try:
-                self._replaced(name, step)
+                self._renew(name, schema, step)
             except Exception as e:  # noqa: BLE001
                 failures.append((name, e))
         return failures
 
-    def _replaced(self, name: str, step: int) -> None:
-        """Bring the target from the replaced view's rows (as they were when it was replaced: its
-        operators left the circuit then) to the new view's rows after this step: the difference of
-        the two, whatever changes the step reported."""
+    def _renew(self, name: str, schema, step: int) -> None:
+        """A view replaced by one with other columns: a database gets the new view's rows (as of this
+        step) under its new columns; a change log refuses it."""
         from ..connectors.sinks import SinkError
 
         p = self._feeds.pipeline
-        schema = view_schema(p, name)
-        new = p._views[name]
-        if schema.signature() == self.schemas[name].signature():
-            old = self._following[name].output.contents
-            now = new.output.contents
-            delta = [(r, now.get(r, 0) - old.get(r, 0)) for r in {**old, **now} if now.get(r, 0) != old.get(r, 0)]
-            if delta:
-                self.sink.write(step, {name: schema}, {name: delta})
-        elif self.sink.replaceable:
-            self.sink.reset(step, schema, dict(new.output.contents))
-        else:
+        if not self.sink.replaceable:
             was = self.schemas[name].signature()
             self.forget(name)
-            raise SinkError(f"{self.target}: view {name} was replaced and its columns changed (from {was} to "
+            raise SinkError(f"{self.target}: view {name} was replaced by one with other columns (from {was} to "
                             f"{schema.signature()}); a change log keeps one set of columns per view: no longer "
                             f"following it here")
+        self.sink.reset(step, schema, dict(p._views[name].output.contents))
         self.schemas[name] = schema
-        self._following[name] = new
+        self.pending.pop(name, None)
 
     def flush(self) -> None:
         """Write the steps not yet written, in order; stop at the first that fails (kept for later)."""
@@ -297,7 +294,7 @@ class SinkFeed:
 
     def forget(self, name: str) -> None:
         self.schemas.pop(name, None)
-        self._following.pop(name, None)
+        self.pending.pop(name, None)
         for _step, changes in self.backlog:
             changes.pop(name, None)
 
@@ -358,6 +355,18 @@ class Feeds:
             elif consumer in self.subscriptions:
                 self.subscriptions.remove(consumer)
 
+    def replaced(self, view: str, old: dict, new: dict) -> None:
+        """CREATE OR REPLACE VIEW changed a view's rows from ``old`` to ``new``: its consumers get the
+        difference with the next step."""
+        followers = [s for s in self.subscriptions if s.view == view] + \
+            [f for f in self.sinks.values() if view in f.schemas]
+        if not followers:
+            return
+        delta = {r: -w for r, w in old.items()}
+        add_into(delta, new)
+        for f in followers:  # a sink keeps an entry even if no row changed: its query did
+            add_into(f.pending.setdefault(view, {}) if isinstance(f, SinkFeed) else f.pending, delta)
+
     def dropped(self, view: str) -> None:
         """A view was dropped: its subscriptions end, sinks stop following it."""
         for sub in [s for s in self.subscriptions if s.view == view]:
@@ -378,7 +387,8 @@ class Feeds:
                 self.remove(sub)
                 sub.ended()
                 continue
-            delta = changes.get(sub.view)
+            delta = merged(sub.pending, changes.get(sub.view))
+            sub.pending = {}
             if not delta:
                 continue
             try:

@@ -16,6 +16,7 @@ the pipeline):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from ...compiler.types import SqlType
@@ -33,18 +34,25 @@ class Column:
 
 @dataclass(frozen=True)
 class ViewSchema:
-    """A view as a sink sees it: its name and columns in order."""
+    """A view as a sink sees it: its name, its columns in order, and its query (SQL text: a view
+    replaced by one with the same columns but another query is another view to a target that did not
+    see the replacement happen)."""
 
     name: str
     columns: tuple[Column, ...]
+    query: str = ""
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
     def signature(self) -> str:
-        """The columns as text, recorded beside the step so a changed view is recognised."""
-        return ", ".join(f"{c.name} {c.type}" for c in self.columns)
+        """The columns as text and a digest of the query, recorded beside the step so that a changed
+        view is recognised: ``a INTEGER, b VARCHAR; query 1f0c…``."""
+        columns = ", ".join(f"{c.name} {c.type}" for c in self.columns)
+        if not self.query:
+            return columns
+        return f"{columns}; query {hashlib.sha256(self.query.encode()).hexdigest()[:16]}"
 
 
 class Sink:
@@ -67,8 +75,9 @@ class Sink:
         raise NotImplementedError
 
     def write(self, step: int, views: dict[str, ViewSchema], changes: dict[str, list]) -> None:
-        """Apply one step's changes ({view: [(row, weight), ...]}, only views that changed) and record
-        ``step`` for each: one transaction."""
+        """Apply one step's changes ({view: [(row, weight), ...]}, only views that changed, each reset
+        into the target before and with the same columns) and record ``step`` and the view's
+        signature for each: one transaction."""
         raise NotImplementedError
 
     def close(self) -> None:

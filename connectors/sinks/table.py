@@ -88,8 +88,8 @@ class TableSink(Sink):
     def write(self, step: int, views: dict, changes: dict) -> None:
         if not changes:
             return
-        for name in changes:
-            if self.position(views[name]) is None:
+        for name in changes:  # (its query may have changed since, with the same columns: recorded anew)
+            if name not in self._book:
                 raise SinkError(f"{self.target}: view {name} was never reset into this sink")
         with self._transaction(f"step {step}"):
             for name, delta in changes.items():
