@@ -582,7 +582,9 @@ class Harness:
     # the run
     def run(self, steps, seed=None, only_views=None, **options) -> Failure | None:
         """Drive a fresh Pipeline through ``steps``; the first disagreement with the oracle, or None.
-        ``options`` go to the Pipeline (``workers``, ``backend``: see make_pipeline)."""
+        ``options`` go to the Pipeline (``workers``, ``backend``: see make_pipeline).  ``trace`` is left
+        holding what each step() returned (or its DataError's text), to compare two runs."""
+        self.trace = []
         p = make_pipeline(self.spec, **options)
         try:
             return self._run(p, steps, seed, only_views)
@@ -678,8 +680,10 @@ class Harness:
                     p.execute("COMMIT")
                 changes = p.step()
                 step_error = None
+                self.trace.append(changes)
             except DataError as e:
                 step_error = e
+                self.trace.append(str(e))
             except Exception as e:  # noqa: BLE001
                 return fail("error", i, None, f"step raised {type(e).__name__} (not DataError): {e}\n"
                             + traceback.format_exc())
