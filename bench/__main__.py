@@ -27,6 +27,7 @@ WORKLOADS = {  # results-section name -> module
     "durability": "bench.durability",
     "cliffs": "bench.cliffs",
     "profile": "bench.profile",
+    "shards": "bench.shards",
 }
 
 

@@ -12,7 +12,7 @@ WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), (
              ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
              ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability"),
              ("cliffs", "bench.cliffs"),
-             ("profile", "bench.profile")]
+             ("profile", "bench.profile"), ("shards", "bench.shards")]
 HAS_GIT = shutil.which("git") is not None
 
 
@@ -48,6 +48,7 @@ def test_report_renders(results, tmp_path):
     text = md.read_text()
     assert "## 1. Per-change latency" in text and "## 6. TPC-H" in text and "## 7. The runtime alone" in text
     assert "## 9. Sinks" in text
+    assert "## 12. Sharding" in text and "### Scaling model" in text
     assert (tmp_path / "throughput.png").exists() and (tmp_path / "latency.png").exists()
 
 
