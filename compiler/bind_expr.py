@@ -19,6 +19,7 @@ from ..sqllib import timestamps
 from ..sqllib.errors import DataError
 from ..sqllib.interval_text import cast_interval
 from .aggregate_calls import AGGREGATE_FUNCTION_NAMES, AGGREGATES, is_aggregate  # noqa: F401 (re-exported)
+from . import functions as FN
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .frontend import token_span, using_binding
@@ -48,11 +49,6 @@ def not_(e):
     if isinstance(e, Lit):
         return Lit(None if e.value is None else not e.value, BOOLEAN)
     return boolean("not", [e])
-
-
-# sqlglot's class of each C math function -> its name (sqllib/numbers.py has sql_<name>)
-_C_MATH = {n.capitalize(): n for n in ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "degrees",
-                                       "radians", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt")}
 
 
 def _quantified(node) -> bool:
@@ -96,8 +92,8 @@ class ExprBinder:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None and is_aggregate(node):
             method = self._aggregate
-        if method is None and type(node).__name__ in _C_MATH:
-            method = self.c_math
+        if method is None and type(node) in FN.BY_NODE:
+            method = self.registered
         if method is None:
             written = _written_name(node, self.qb.sql)
             if written:
@@ -312,10 +308,6 @@ class ExprBinder:
 
     def _BitwiseRightShift(self, node):
         return self.bitwise("shift_right", node)
-
-    def _Pow(self, node):
-        a, b = self.bind(node.this), self.bind(node.expression)
-        return self.numeric_fn("power", node, [a, b], DOUBLE)
 
     def arith(self, op, node):
         a = self.bind(node.this)
@@ -903,15 +895,6 @@ class ExprBinder:
     def text_fn(self, fn, node, args, t=TEXT):
         return Call(fn, tuple(args), t, any(a.nullable for a in args))
 
-    def _Length(self, node):
-        return self.text_fn("length", node, [self.to_text(self.bind(node.this), node)], BIGINT)
-
-    def _Upper(self, node):
-        return self.text_fn("upper", node, [self.to_text(self.bind(node.this), node)])
-
-    def _Lower(self, node):
-        return self.text_fn("lower", node, [self.to_text(self.bind(node.this), node)])
-
     def _Substring(self, node):
         s = self.to_text(self.bind(node.this), node)
         start = self.coerce(self.bind(node.args["start"]), BIGINT, node) if node.args.get("start") else Lit(1, BIGINT)
@@ -947,21 +930,6 @@ class ExprBinder:
             raise self.error(node, "POSITION with a start offset is not supported")
         return self.text_fn("position", node, [needle, hay], BIGINT)
 
-    def _Left(self, node):
-        return self.text_fn("left", node, [self.to_text(self.bind(node.this), node),
-                                           self.coerce(self.bind(node.expression), BIGINT, node)])
-
-    def _Right(self, node):
-        return self.text_fn("right", node, [self.to_text(self.bind(node.this), node),
-                                            self.coerce(self.bind(node.expression), BIGINT, node)])
-
-    def _Reverse(self, node):
-        return self.text_fn("reverse", node, [self.to_text(self.bind(node.this), node)])
-
-    def _Repeat(self, node):
-        return self.text_fn("repeat", node, [self.to_text(self.bind(node.this), node),
-                                             self.coerce(self.bind(node.args["times"]), BIGINT, node)])
-
     # -- math -----------------------------------------------------------------------------------
     def numeric_arg(self, node, e):
         if self.dialect.name == "sqlite":
@@ -971,21 +939,6 @@ class ExprBinder:
         if not e.type.numeric:
             raise self.error(node, f"expected a number, not {e.type}")
         return e
-
-    def numeric_fn(self, fn, node, args, t=None):
-        args = [self.numeric_arg(node, a) for a in args]
-        if t is None:
-            t = args[0].type
-        return Call(fn, tuple(args), t, any(a.nullable for a in args))
-
-    def _Abs(self, node):
-        return self.numeric_fn("abs", node, [self.bind(node.this)])
-
-    def _Sign(self, node):
-        return self.numeric_fn("sign", node, [self.bind(node.this)], INTEGER)
-
-    def _Sqrt(self, node):
-        return self.numeric_fn("sqrt", node, [self.bind(node.this)], DOUBLE)
 
     def _Round(self, node):
         x = self.numeric_arg(node, self.bind(node.this))
@@ -1002,16 +955,6 @@ class ExprBinder:
             t = DOUBLE
             x = self.coerce(x, DOUBLE, node)
         return Call("round", (x, d), t, x.nullable or d.nullable)
-
-    def _Floor(self, node):
-        x = self.numeric_arg(node, self.bind(node.this))
-        t = decimal_type(x.type.precision, 0) if x.type.kind == "decimal" else x.type
-        return Call("floor", (x,), t, x.nullable)
-
-    def _Ceil(self, node):
-        x = self.numeric_arg(node, self.bind(node.this))
-        t = decimal_type(x.type.precision, 0) if x.type.kind == "decimal" else x.type
-        return Call("ceil", (x,), t, x.nullable)
 
     # -- dates ----------------------------------------------------------------------------------
     def _Extract(self, node):
@@ -1148,6 +1091,9 @@ class ExprBinder:
         if name in AGGREGATE_FUNCTION_NAMES:
             return self._aggregate(node)
         args = node.expressions
+        f = FN.BY_NAME.get(name)
+        if f is not None and len(f.args) - f.optional <= len(args) <= len(f.args):
+            return self.function(f, node, args)
         if name in ("strpos", "instr") and len(args) == 2:
             hay, needle = (self.to_text(self.bind(a), node) for a in args)
             return self.text_fn("position", node, [needle, hay], BIGINT)
@@ -1157,8 +1103,6 @@ class ExprBinder:
                         "leading" if name == "ltrim" else "trailing")
         if name == "mod" and len(args) == 2:
             return self.arith("mod", exp.Mod(this=args[0], expression=args[1]))
-        if name in ("ceiling",) and len(args) == 1:
-            return self._Ceil(exp.Ceil(this=args[0]))
         if name == "strftime" and len(args) == 2:
             value, fmt = (args[1], args[0]) if self.dialect.name == "sqlite" else (args[0], args[1])
             f = self.bind(fmt)
@@ -1202,18 +1146,6 @@ class ExprBinder:
         fmt = node.args.get("format")
         return self._Anonymous(exp.Anonymous(this="strftime", expressions=[node.this, fmt]))
 
-    def _Contains(self, node):
-        return self.text_fn("contains", node, [self.to_text(self.bind(node.this), node),
-                                               self.to_text(self.bind(node.expression), node)], BOOLEAN)
-
-    def _StartsWith(self, node):
-        return self.text_fn("starts_with", node, [self.to_text(self.bind(node.this), node),
-                                                  self.to_text(self.bind(node.expression), node)], BOOLEAN)
-
-    def _EndsWith(self, node):
-        return self.text_fn("ends_with", node, [self.to_text(self.bind(node.this), node),
-                                                self.to_text(self.bind(node.expression), node)], BOOLEAN)
-
     def _Pad(self, node):
         args = [self.to_text(self.bind(node.this), node), self.coerce(self.bind(node.expression), BIGINT, node)]
         if node.args.get("fill_pattern") is not None:
@@ -1226,6 +1158,39 @@ class ExprBinder:
 
     def _Tuple(self, node):
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
+
+    # -- functions of the registry (functions.py) --------------------------------------------------
+    def registered(self, node):
+        """A call of a function the registry knows by its sqlglot class."""
+        f = FN.BY_NODE[type(node)]
+        return self.function(f, node, [node.args.get(k) for k in f.nodes[type(node)]])
+
+    def function(self, f, node, arg_nodes):
+        """The call of registry entry ``f`` on the SQL expressions ``arg_nodes`` (None: left out)."""
+        if not f.deterministic:
+            raise self.error(node, f"{f.label} is not deterministic; a view cannot be maintained over it")
+        if not f.sqlite:
+            self.not_sqlite(node, f.label)
+        given = [a for a in arg_nodes if a is not None]
+        if len(given) < len(f.args) - f.optional or any(a is None for a in arg_nodes[:len(given)]):
+            raise self.error(node, f"{f.label} is missing an argument")
+        bound = [self.bind(a) for a in given]
+        args = [self.argument(kind, node, e, f.label) for kind, e in zip(f.args, bound)]
+        return Call(f.fn, tuple(args), f.result_type(args), f.nullable(args))
+
+    def argument(self, kind, node, e, what):
+        """A function's bound argument taken as ``kind`` says (functions.py)."""
+        if kind == FN.NUMBER:
+            return self.numeric_arg(node, e)
+        if kind == FN.STRING:
+            return self.to_text(e, node)
+        if kind == FN.TEXT_ARG:
+            return self.text_arg(node, e, what)
+        if kind == FN.AS_BIGINT:
+            return self.coerce(e, BIGINT, node)
+        if kind == FN.INT:
+            return self.int_arg(node, e, what)
+        raise AssertionError(f"argument kind {kind!r}")
 
     # -- argument checks for functions that, as in DuckDB, take no implicit casts ----------------
     def required(self, node, what: str, *names):
@@ -1264,10 +1229,6 @@ class ExprBinder:
             return Lit(None, TIMESTAMP)
         raise self.error(node, f"{what} needs a DATE or TIMESTAMP, not {e.type}")
 
-    def text_function(self, fn, node, what, arg_nodes, t=TEXT):
-        self.not_sqlite(node, what)
-        args = [self.text_arg(node, self.bind(a), what) for a in arg_nodes]
-        return Call(fn, tuple(args), t, any(a.nullable for a in args))
 
     # -- more string functions ------------------------------------------------------------------
     def _SplitPart(self, node):
@@ -1278,24 +1239,12 @@ class ExprBinder:
         i = self.int_arg(node, self.bind(i_node), "SPLIT_PART")
         return call("split_part", [s, d, i], TEXT)
 
-    def _Translate(self, node):
-        return self.text_function("translate", node, "TRANSLATE",
-                                  [node.this, node.args["from_"], node.args["to"]])
-
-    def _MD5(self, node):
-        return self.text_function("md5", node, "MD5", [node.this])
-
-    def _SHA(self, node):
-        return self.text_function("sha1", node, "SHA1", [node.this])
-
     def _SHA2(self, node):
         length = node.args.get("length")
         if length is not None and not (isinstance(length, exp.Literal) and length.name == "256"):
             raise self.error(node, "only SHA256 is supported (as in DuckDB)")
-        return self.text_function("sha256", node, "SHA256", [node.this])
+        return self.function(FN.BY_FN["sha256"], node, [node.this])
 
-    def _Ascii(self, node):
-        return self.text_function("ascii", node, "ASCII", [node.this], INTEGER)
 
     def _Chr(self, node):
         self.not_sqlite(node, "CHR")
@@ -1370,34 +1319,19 @@ class ExprBinder:
         self.not_sqlite(node, "TRUNC")
         if node.args.get("decimals") is not None:
             raise self.error(node.args["decimals"], "TRUNC with a number of digits is not supported")
-        x = self.numeric_arg(node, self.bind(node.this))
-        t = decimal_type(x.type.precision, 0) if x.type.kind == "decimal" else x.type
-        return Call("trunc", (x,), t, x.nullable)
+        return self.function(FN.BY_FN["trunc"], node, [node.this])
 
-    def _Ln(self, node):
-        self.not_sqlite(node, "LN")
-        return self.numeric_fn("ln", node, [self.bind(node.this)], DOUBLE)
 
     def _Log(self, node):
         self.not_sqlite(node, "LOG")
         if node.expression is None:  # DuckDB's one-argument LOG is base 10
-            return self.numeric_fn("log10", node, [self.bind(node.this)], DOUBLE)
+            return self.function(FN.BY_FN["log10"], node, [node.this])
         base = node.this
         # sqlglot reads LOG2(x) and LOG10(x) as LOG(2, x) and LOG(10, x) with a base literal of its own
         # (one with no position); DuckDB computes those directly, not as log10(x) / log10(b)
         if isinstance(base, exp.Literal) and not base.meta and base.name in ("2", "10"):
-            return self.numeric_fn("log" + base.name, node, [self.bind(node.expression)], DOUBLE)
-        return self.numeric_fn("log", node, [self.bind(base), self.bind(node.expression)], DOUBLE)
-
-    def _Exp(self, node):
-        self.not_sqlite(node, "EXP")
-        return self.numeric_fn("exp", node, [self.bind(node.this)], DOUBLE)
-
-    def c_math(self, node):
-        """SIN, COS, …, ATAN2, DEGREES, RADIANS, CBRT: DOUBLE functions of numbers (C's semantics)."""
-        self.not_sqlite(node, type(node).__name__.upper())
-        args = [node.this] + ([node.expression] if node.args.get("expression") is not None else [])
-        return self.numeric_fn(_C_MATH[type(node).__name__], node, [self.bind(a) for a in args], DOUBLE)
+            return self.function(FN.BY_FN["log" + base.name], node, [node.expression])
+        return self.function(FN.BY_FN["log"], node, [base, node.expression])
 
     def _Pi(self, node):
         self.not_sqlite(node, "PI")

@@ -18,6 +18,7 @@ from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
 from ..sqllib.timebucket import time_bucket
+from .functions import BY_FN as FUNCTIONS
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used
 from .types import int_range
 
@@ -25,22 +26,14 @@ COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 # functions whose helper handles NULL itself: fn name -> helper name in sqlfuncs
 HELPERS = {
-    "abs": "sql_abs", "round": "round_half_away", "floor": "sql_floor", "ceil": "sql_ceil",
-    "sign": "sql_sign", "power": "sql_power", "sqrt": "sql_sqrt", "length": "sql_length",
-    "upper": "sql_upper", "lower": "sql_lower", "substring": "substring", "replace": "sql_replace",
-    "position": "sql_position", "concat_ws_free": "concat_skip_null", "left": "sql_left",
-    "right": "sql_right", "reverse": "sql_reverse", "repeat": "sql_repeat",
-    "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "contains": "sql_contains",
-    "starts_with": "sql_starts_with", "ends_with": "sql_ends_with", "lpad": "sql_lpad", "rpad": "sql_rpad",
+    "round": "round_half_away", "substring": "substring", "replace": "sql_replace",
+    "position": "sql_position", "concat_ws_free": "concat_skip_null",
+    "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "lpad": "sql_lpad", "rpad": "sql_rpad",
     "concat_ws": "concat_ws", "date_diff": "date_diff", "interval_mul": "interval_mul", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
-    "split_part": "split_part", "string_element": "string_element", "translate": "sql_translate",
-    "md5": "sql_md5", "sha1": "sql_sha1", "sha256": "sql_sha256", "ascii": "sql_ascii", "chr": "sql_chr",
-    "ascii_lower": "ascii_lower", "trunc": "sql_trunc", "ln": "sql_ln", "log10": "sql_log10", "log2": "sql_log2",
-    "log": "sql_log", "exp": "sql_exp", "dayname": "dayname", "monthname": "monthname", "last_day": "last_day",
+    "split_part": "split_part", "string_element": "string_element", "chr": "sql_chr",
+    "ascii_lower": "ascii_lower", "dayname": "dayname", "monthname": "monthname", "last_day": "last_day",
     "make_date": "make_date", "age": "age", "strptime": "sql_strptime", "strptime_tz": "sql_strptime_tz",
     "to_timestamp": "sql_to_timestamp", "make_timestamp": "sql_make_timestamp",
-    **{f: f"sql_{f}" for f in ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "degrees", "radians",
-                               "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt")},
 }
 
 
@@ -125,6 +118,9 @@ class Codegen:
 
     def _call(self, e: Call, col) -> str:
         fn, args = e.fn, e.args
+        f = FUNCTIONS.get(fn)
+        if f is not None:  # a function of the registry: its implementation handles NULL (STRICT)
+            return f"_{f.implementation(self.dialect.name)}({', '.join(self.value(a, col) for a in args)})"
         kind = e.type.kind
         if fn in ("add", "sub", "mul"):
             op = {"add": "+", "sub": "-", "mul": "*"}[fn]
@@ -250,8 +246,6 @@ class Codegen:
             return f"_string_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
         if fn == "bit_count":
             return f"_bit_count({self.value(args[0], col)}, {e.extra})"
-        if fn in ("upper", "lower") and self.dialect.name != "sqlite":
-            return f"_duck_{fn}({self.value(args[0], col)})"
         if fn in HELPERS:
             codes = ", ".join(self.value(a, col) for a in args)
             call = f"_{HELPERS[fn]}({codes})"

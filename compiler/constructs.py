@@ -19,6 +19,7 @@ import re
 
 from sqlglot import exp
 
+from . import functions
 from .aggregate_calls import is_aggregate
 from .errors import CompileError
 from .positions import position, token_span
@@ -113,7 +114,7 @@ _EXPRESSIONS = {
     exp.Not: _UNARY,
     exp.Add: _BINARY, exp.Sub: _BINARY, exp.Mul: _BINARY, exp.Div: _a("this", "expression", "typed", "safe"),
     # Div's typed/safe and Mod's safe: the dialect's division rules, which arith reads (dialect.py)
-    exp.IntDiv: _BINARY, exp.Mod: _a("this", "expression", "safe"), exp.Pow: _BINARY,
+    exp.IntDiv: _BINARY, exp.Mod: _a("this", "expression", "safe"),
     exp.BitwiseAnd: _BINARY, exp.BitwiseOr: _BINARY, exp.BitwiseXor: _BINARY, exp.BitwiseNot: _UNARY,
     exp.BitwiseLeftShift: _BINARY, exp.BitwiseRightShift: _BINARY,
     exp.EQ: _BINARY, exp.NEQ: _BINARY, exp.LT: _BINARY, exp.LTE: _BINARY, exp.GT: _BINARY, exp.GTE: _BINARY,
@@ -138,20 +139,15 @@ _EXPRESSIONS = {
     exp.Interval: _a("this", "unit"), exp.Var: _UNARY,
     exp.DPipe: _a("this", "expression", "safe"), exp.Concat: _a("expressions", "safe", "coalesce"),
     exp.ConcatWs: _a("expressions", "safe", "coalesce"),
-    exp.Length: _a("this", "binary"), exp.Upper: _UNARY, exp.Lower: _UNARY,
     exp.Substring: _a("this", "start", "length"), exp.Trim: _a("this", "expression", "position"),
     exp.Replace: _a("this", "expression", "replacement"), exp.StrPosition: _a("this", "substr", "position"),
-    exp.Left: _BINARY, exp.Right: _BINARY, exp.Reverse: _UNARY, exp.Repeat: _a("this", "times"),
-    exp.Contains: _BINARY, exp.StartsWith: _BINARY, exp.EndsWith: _BINARY,
     exp.Pad: _a("this", "expression", "fill_pattern", "is_left"),
-    exp.SplitPart: _a("this", "delimiter", "part_index"), exp.Translate: _a("this", "from_", "to"),
-    exp.MD5: _UNARY, exp.SHA: _UNARY, exp.SHA2: _a("this", "length"), exp.Ascii: _UNARY,
+    exp.SplitPart: _a("this", "delimiter", "part_index"),
+    exp.SHA2: _a("this", "length"),
     exp.Chr: _a("expressions"),
     exp.Bracket: _a("this", "expressions", "offset", "safe"), exp.Slice: _a("this", "expression", "step"),
     exp.Collate: _BINARY,
-    exp.Abs: _UNARY, exp.Sign: _UNARY, exp.Sqrt: _UNARY, exp.Floor: _a("this", "decimals"),
-    exp.Ceil: _a("this", "decimals"), exp.Trunc: _a("this", "decimals"), exp.Ln: _UNARY,
-    exp.Log: _BINARY, exp.Exp: _UNARY, exp.Pi: {},
+    exp.Trunc: _a("this", "decimals"), exp.Log: _BINARY, exp.Pi: {},
     exp.Round: _a("this", "decimals"),
     exp.Extract: _BINARY,
     exp.TimestampTrunc: _a("this", "unit"), exp.DateTrunc: _a("unit", "this"),
@@ -169,10 +165,8 @@ _EXPRESSIONS = {
     exp.DayOfWeekIso: _UNARY, exp.DayOfYear: _UNARY,
     exp.Typeof: _UNARY, exp.Uuid: _a("this", "name"),
     exp.TimeToStr: _a("this", "format"),
-    # the C math functions (bind_expr._C_MATH, sqllib/numbers.py)
-    **{getattr(exp, n): _UNARY for n in ("Sin", "Cos", "Tan", "Cot", "Asin", "Acos", "Atan", "Degrees",
-                                         "Radians", "Sinh", "Cosh", "Tanh", "Asinh", "Acosh", "Atanh", "Cbrt")},
-    exp.Atan2: _BINARY,
+    # the scalar functions of the registry (functions.py), each with the node arguments it reads
+    **{node: _a(*reads) for node, reads in functions.accepted().items()},
     exp.Anonymous: _FUNCTION,
     exp.Subquery: _QUERY[exp.Subquery],
 }

@@ -1,0 +1,149 @@
+"""The scalar function registry: one entry per SQL function, read by everything that needs to know it.
+
+An entry says what the function is called (the sqlglot node classes it is parsed into, with the node
+arguments read in order, and the spellings sqlglot leaves as anonymous calls), in which dialects it
+exists, how each argument is taken (``NUMBER``, ``TEXT``, …: see ``ExprBinder.argument``), its result
+type, its NULL handling, whether it is deterministic, and its implementation: the function of the SQL
+value library (``sqllib``) that generated code calls. The binder builds ``Call(entry.fn, …)`` from it,
+codegen emits the call of ``implementation(dialect)``, and constructs.py accepts exactly the node
+arguments listed. Adding a function is one entry here, its implementation in sqllib/, and its tests.
+
+Laws every entry relies on:
+- NULL handling ``STRICT``: the result is NULL when an argument is NULL (the implementation returns
+  None for a None argument: sqllib's convention), so the result may be NULL exactly when an argument
+  may be.
+- An implementation is a pure function of its arguments (``deterministic``); a function that is not
+  (RANDOM(), NOW()) has no implementation and the binder refuses it: a view cannot be maintained over
+  it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from ..sqllib import sqlfuncs
+from .types import BIGINT, BOOLEAN, DOUBLE, INTEGER, TEXT, SqlType, decimal_type
+
+# how an argument is taken (ExprBinder.argument)
+NUMBER = "number"  # any number (SQLite: a value read as a number); NULL is a DOUBLE NULL
+TEXT_ARG = "text"  # a VARCHAR, without an implicit cast (DuckDB); NULL is a VARCHAR NULL
+STRING = "string"  # any value, converted to VARCHAR as || converts it
+AS_BIGINT = "bigint"  # any value, cast to BIGINT
+INT = "int"  # an integer of at most 64 bits (a string constant is read as one)
+
+STRICT = "strict"  # NULL in, NULL out (see the module docstring)
+
+
+def same_type(args) -> SqlType:
+    """The result has the first argument's type."""
+    return args[0].type
+
+
+def whole_number(args) -> SqlType:
+    """The first argument's type, a DECIMAL's scale made 0 (FLOOR, CEIL, TRUNC)."""
+    t = args[0].type
+    return decimal_type(t.precision, 0) if t.kind == "decimal" else t
+
+
+@dataclass(frozen=True)
+class Function:
+    """One SQL scalar function (see the module docstring)."""
+
+    fn: str  # its name in the expression IR (Call.fn) and in printed plans
+    impl: str | Mapping[str, str] | None  # the sqllib function called (by dialect name, "*" the others)
+    args: tuple[str, ...] = ()  # how each argument is taken
+    result: SqlType | Callable = DOUBLE  # the result type, or a function of the bound arguments
+    nodes: Mapping[type, tuple[str, ...]] = field(default_factory=dict)  # sqlglot class -> arguments read
+    names: tuple[str, ...] = ()  # spellings sqlglot parses as anonymous functions (lower case)
+    optional: int = 0  # how many of the last arguments may be left out
+    sqlite: bool = True  # whether the sqlite dialect has it
+    nulls: str | Callable = STRICT  # STRICT, or a function of the bound arguments: may the result be NULL
+    deterministic: bool = True
+    what: str = ""  # the name errors use (default: fn in capitals)
+
+    @property
+    def label(self) -> str:
+        return self.what or self.fn.upper()
+
+    def implementation(self, dialect: str) -> str:
+        """The sqllib function generated code calls in this dialect."""
+        if isinstance(self.impl, str):
+            return self.impl
+        return self.impl.get(dialect, self.impl["*"])
+
+    def result_type(self, args) -> SqlType:
+        return self.result(args) if callable(self.result) else self.result
+
+    def nullable(self, args) -> bool:
+        return any(a.nullable for a in args) if self.nulls == STRICT else self.nulls(args)
+
+
+def _c_math(name: str, arity: int = 1) -> Function:
+    """A C math function of DOUBLEs (sqllib/numbers.py: NaN outside its domain, as DuckDB)."""
+    node = getattr(exp, name.capitalize())
+    return Function(name, f"sql_{name}", (NUMBER,) * arity, DOUBLE,
+                    {node: ("this", "expression")[:arity]}, sqlite=False)
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    # -- numbers (sqllib/numbers.py) --------------------------------------------------------------------
+    Function("abs", "sql_abs", (NUMBER,), same_type, {exp.Abs: ("this",)}),
+    Function("sign", "sql_sign", (NUMBER,), INTEGER, {exp.Sign: ("this",)}),
+    Function("sqrt", "sql_sqrt", (NUMBER,), DOUBLE, {exp.Sqrt: ("this",)}),
+    Function("power", "sql_power", (NUMBER, NUMBER), DOUBLE, {exp.Pow: ("this", "expression")}),
+    Function("floor", "sql_floor", (NUMBER,), whole_number, {exp.Floor: ("this",)}),
+    Function("ceil", "sql_ceil", (NUMBER,), whole_number, {exp.Ceil: ("this",)}, names=("ceiling",)),
+    Function("trunc", "sql_trunc", (NUMBER,), whole_number, sqlite=False),  # ExprBinder._Trunc
+    Function("ln", "sql_ln", (NUMBER,), DOUBLE, {exp.Ln: ("this",)}, sqlite=False),
+    Function("exp", "sql_exp", (NUMBER,), DOUBLE, {exp.Exp: ("this",)}, sqlite=False),
+    # LOG(x), LOG(b, x), LOG2(x), LOG10(x) are all sqlglot's Log: ExprBinder._Log picks one of these
+    Function("log10", "sql_log10", (NUMBER,), DOUBLE, sqlite=False, what="LOG"),
+    Function("log2", "sql_log2", (NUMBER,), DOUBLE, sqlite=False, what="LOG"),
+    Function("log", "sql_log", (NUMBER, NUMBER), DOUBLE, sqlite=False),
+    *(_c_math(n) for n in ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "degrees", "radians", "sinh",
+                           "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt")),
+    _c_math("atan2", 2),
+    # -- strings (sqllib/strings.py) --------------------------------------------------------------------
+    Function("length", "sql_length", (STRING,), BIGINT, {exp.Length: ("this",)}),
+    Function("upper", {"sqlite": "sql_upper", "*": "duck_upper"}, (STRING,), TEXT, {exp.Upper: ("this",)}),
+    Function("lower", {"sqlite": "sql_lower", "*": "duck_lower"}, (STRING,), TEXT, {exp.Lower: ("this",)}),
+    Function("reverse", "sql_reverse", (STRING,), TEXT, {exp.Reverse: ("this",)}),
+    Function("repeat", "sql_repeat", (STRING, AS_BIGINT), TEXT, {exp.Repeat: ("this", "times")}),
+    Function("left", "sql_left", (STRING, AS_BIGINT), TEXT, {exp.Left: ("this", "expression")}),
+    Function("right", "sql_right", (STRING, AS_BIGINT), TEXT, {exp.Right: ("this", "expression")}),
+    Function("contains", "sql_contains", (STRING, STRING), BOOLEAN, {exp.Contains: ("this", "expression")}),
+    Function("starts_with", "sql_starts_with", (STRING, STRING), BOOLEAN,
+             {exp.StartsWith: ("this", "expression")}),
+    Function("ends_with", "sql_ends_with", (STRING, STRING), BOOLEAN, {exp.EndsWith: ("this", "expression")}),
+    Function("translate", "sql_translate", (TEXT_ARG,) * 3, TEXT, {exp.Translate: ("this", "from_", "to")},
+             sqlite=False),
+    Function("md5", "sql_md5", (TEXT_ARG,), TEXT, {exp.MD5: ("this",)}, sqlite=False),
+    Function("sha1", "sql_sha1", (TEXT_ARG,), TEXT, {exp.SHA: ("this",)}, sqlite=False),
+    Function("sha256", "sql_sha256", (TEXT_ARG,), TEXT, sqlite=False),  # SHA2(x, 256): ExprBinder._SHA2
+    Function("ascii", "sql_ascii", (TEXT_ARG,), INTEGER, {exp.Ascii: ("this",)}, sqlite=False),
+)
+
+BY_FN: dict[str, Function] = {f.fn: f for f in FUNCTIONS}
+BY_NODE: dict[type, Function] = {node: f for f in FUNCTIONS for node in f.nodes}
+BY_NAME: dict[str, Function] = {name: f for f in FUNCTIONS for name in f.names}
+
+
+def accepted() -> dict[type, tuple[str, ...]]:
+    """For constructs.py: each node class of the registry -> the node arguments the binder reads."""
+    return {node: reads for f in FUNCTIONS for node, reads in f.nodes.items()}
+
+
+def _check() -> None:
+    """Every entry's implementation exists in the SQL value library (at import: a typo fails at once)."""
+    assert len(BY_FN) == len(FUNCTIONS), "two entries of one fn"
+    for f in FUNCTIONS:
+        impls = [] if f.impl is None else [f.impl] if isinstance(f.impl, str) else list(f.impl.values())
+        assert f.deterministic == (f.impl is not None), f.fn
+        for name in impls:
+            assert callable(getattr(sqlfuncs, name, None)), f"{f.fn}: sqllib has no {name}"
+
+
+_check()
