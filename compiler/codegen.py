@@ -13,7 +13,7 @@ from __future__ import annotations
 
 
 
-from ..runtime.aggregates import SKIP, Desc, _ExactFloatSum
+from ..runtime.aggregates import INLINE_NAMES, SKIP, Desc
 from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
@@ -43,7 +43,7 @@ class Codegen:
     def __init__(self, dialect):
         self.dialect = dialect
         self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F, "_NAN": F.NAN,
-                          "_ExactFloatSum": _ExactFloatSum, "_time_bucket": time_bucket}
+                          "_time_bucket": time_bucket, **INLINE_NAMES}
         for name in dir(F):
             if not name.startswith("_"):
                 self.env["_" + name] = getattr(F, name)
@@ -587,9 +587,8 @@ class CompiledReducer:
 def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     """Generate extract/apply for aggregate calls ``aggs`` with runtime aggregate ``functions``;
     ``value_code(agg)`` gives the Python expression of one argument over row ``r``.  The group key
-    (expressions ``keys``) is inlined in extract, so its key function argument goes unused."""
-    from ..runtime import aggregates as A
-
+    (expressions ``keys``) is inlined in extract, so its key function argument goes unused; the
+    updates a function gives as statements (its ``inline``) are inlined in apply."""
     ext = cg.fresh_name("extract")
     app = cg.fresh_name("apply")
     values = [value_code(a) for a in aggs]
@@ -611,23 +610,14 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
         v = names[i]
         skip = a.filter is not None
         guard = f"{v} is not _SKIP" if skip else None
-        if isinstance(f, A.CountStar):
-            stmt = [f"st[{i}][0] += w"]
-        elif type(f) is A.Count:
-            guard = f"{v} is not None" if not skip else f"{v} is not _SKIP and {v} is not None"
-            stmt = [f"st[{i}][0] += w"]
-        elif type(f) in (A.Sum, A.Avg) and f.kind == "int":
-            guard = f"{v} is not None" if not skip else f"{v} is not _SKIP and {v} is not None"
-            stmt = [f"s = st[{i}]", f"s[0] += {v} * w", "s[1] += w"]
-        elif type(f) in (A.Sum, A.Avg, A.Total) and f.kind == "float":
-            # the exact float sum (see runtime/aggregates.py), inlined: a finite double is n / 2**e,
-            # so x * 2**1074 is n shifted left by 1074 - e
-            guard = f"{v} is not None" if not skip else f"{v} is not _SKIP and {v} is not None"
-            stmt = [f"s = st[{i}]", "s[1] += w", f"if {v} - {v} == 0.0:",
-                    f"    n, d = {v}.as_integer_ratio()", "    s[0][0] += (n << (1075 - d.bit_length())) * w",
-                    "else:", f"    _ExactFloatSum.add(s[0], {v}, w)"]
-        else:
+        inline = getattr(f, "inline", None)
+        code = inline(f"st[{i}]", v) if inline is not None else None
+        if code is None:
             stmt = [f"{fn_names[i]}.update(st[{i}], {v}, w)"]
+        else:
+            non_null, stmt = code
+            if non_null:
+                guard = f"{v} is not None" if not skip else f"{v} is not _SKIP and {v} is not None"
         if guard:
             body.append(f"        if {guard}:")
             body += [f"            {x}" for x in stmt]

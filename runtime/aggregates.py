@@ -4,7 +4,9 @@ Every function has ``new() -> state``, ``update(state, value, weight)`` and ``re
 NULL inputs are ignored, as SQL aggregates do (the compiler never passes NULL to COUNT(*)).
 Floating-point sums are kept exact (as integers scaled by 2**1074, the smallest subnormal), so a
 deletion restores exactly the previous sum and the result is the correctly rounded exact sum.
-``Reducer`` combines several functions with their argument extractors into one group reducer.
+``Reducer`` combines several functions with their argument extractors into one group reducer; a
+function whose update is a line or two says so with ``inline`` (the statements, as Python source),
+which the compiler's generated reducers inline instead of calling ``update``.
 The statistical ones (variance, quantiles, regression, …) are in runtime/statistics.py.
 """
 
@@ -26,7 +28,7 @@ def exact_float(x: float) -> int:
     return n * (_FLOAT_SCALE // d)
 
 
-class _ExactFloatSum:
+class ExactFloatSum:
     """An exact, invertible sum of floats: [scaled finite sum, count NaN, count +inf, count -inf]."""
 
     @staticmethod
@@ -59,11 +61,20 @@ class _ExactFloatSum:
 _INF = float("inf")
 
 
+# the names inlined statements (``inline``) refer to, for the namespace of the code they go in
+INLINE_NAMES = {"_ExactFloatSum": ExactFloatSum}
+
+
 class CountStar:
     """COUNT(*): the sum of weights.  The extractor returns any non-NULL value."""
 
     def new(self):
         return [0]
+
+    def inline(self, st: str, v: str):
+        """(whether the statements run only for a non-NULL ``v``, the statements) doing
+        ``update(st, v, w)`` on state ``st``: see INLINE_NAMES for the names they use."""
+        return False, [f"{st}[0] += w"]
 
     def update(self, st, v, w):
         st[0] += w
@@ -82,6 +93,9 @@ class Count:
         if v is not None:
             st[0] += w
 
+    def inline(self, st: str, v: str):
+        return True, [f"{st}[0] += w"]
+
     def result(self, st):
         return st[0]
 
@@ -95,19 +109,30 @@ class Sum:
         self.check = check  # optional range check of the final integer result (overflow error)
 
     def new(self):
-        # [sum (exact), count of non-NULL inputs]; a float sum is an _ExactFloatSum accumulator
-        return [_ExactFloatSum.new() if self.kind == "float" else 0, 0]
+        # [sum (exact), count of non-NULL inputs]; a float sum is an ExactFloatSum accumulator
+        return [ExactFloatSum.new() if self.kind == "float" else 0, 0]
 
     def update(self, st, v, w):
         if v is None:
             return
         st[1] += w
         if self.kind == "float":
-            _ExactFloatSum.add(st[0], v, w)
+            ExactFloatSum.add(st[0], v, w)
         elif self.kind == "decimal":
             st[0] = DECIMAL_CONTEXT.add(st[0], DECIMAL_CONTEXT.multiply(v, w))
         else:
             st[0] += v * w
+
+    def inline(self, st: str, v: str):
+        if self.kind == "int":
+            return True, [f"s = {st}", f"s[0] += {v} * w", "s[1] += w"]
+        if self.kind == "float":
+            # ExactFloatSum.add unrolled for a finite double n / 2**e: x * 2**1074 is n shifted left
+            # by 1074 - e
+            return True, [f"s = {st}", "s[1] += w", f"if {v} - {v} == 0.0:",
+                          f"    n, d = {v}.as_integer_ratio()", "    s[0][0] += (n << (1075 - d.bit_length())) * w",
+                          "else:", f"    _ExactFloatSum.add(s[0], {v}, w)"]
+        return None
 
     def result(self, st):
         if not st[1]:
@@ -116,7 +141,7 @@ class Sum:
 
     def finish(self, total):
         if self.kind == "float":
-            special = _ExactFloatSum.special(total)
+            special = ExactFloatSum.special(total)
             return special if special is not None else total[0] / _FLOAT_SCALE
         if self.kind == "decimal":
             d = decimal.Decimal(total)
@@ -147,7 +172,7 @@ class Avg(Sum):
         if not st[1]:
             return None
         if self.kind == "float":
-            special = _ExactFloatSum.special(st[0])
+            special = ExactFloatSum.special(st[0])
             return special if special is not None else float(Fraction(st[0][0], _FLOAT_SCALE * st[1]))
         if self.kind == "decimal":
             return float(Fraction(st[0]) / st[1])
