@@ -26,8 +26,6 @@ from .frontend import token_span, using_binding
 from .types import (show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP, TIMESTAMPTZ,
                     TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
 
-NONDETERMINISTIC = (exp.Rand, exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime)
-
 COMPARISONS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
 
 
@@ -918,11 +916,6 @@ class ExprBinder:
             args.append(self.to_text(self.bind(node.expression), node))
         return Call("trim", tuple(args), TEXT, any(a.nullable for a in args), where)
 
-    def _Replace(self, node):
-        rep_node, = self.required(node, "REPLACE", "replacement")
-        args = [self.to_text(self.bind(x), node) for x in (node.this, node.expression, rep_node)]
-        return self.text_fn("replace", node, args)
-
     def _StrPosition(self, node):
         hay = self.to_text(self.bind(node.this), node)
         needle = self.to_text(self.bind(node.args["substr"]), node)
@@ -1060,14 +1053,6 @@ class ExprBinder:
         t = DATE if value.type.kind == "date" else TIMESTAMP
         return call("time_bucket", args, t, mode)
 
-    def _CurrentDate(self, node):
-        raise self.error(node, "CURRENT_DATE is not deterministic; a view cannot be maintained over it")
-
-    _CurrentTimestamp = _CurrentTime = _CurrentDate
-
-    def _Rand(self, node):
-        raise self.error(node, "RANDOM() is not deterministic; a view cannot be maintained over it")
-
     # -- aggregates (only reached where aggregates are not allowed) ------------------------------
     def _aggregate(self, node):
         if self.allow_aggregates:
@@ -1092,7 +1077,7 @@ class ExprBinder:
             return self._aggregate(node)
         args = node.expressions
         f = FN.BY_NAME.get(name)
-        if f is not None and len(f.args) - f.optional <= len(args) <= len(f.args):
+        if f is not None and (not f.deterministic or len(f.args) - f.optional <= len(args) <= len(f.args)):
             return self.function(f, node, args)
         if name in ("strpos", "instr") and len(args) == 2:
             hay, needle = (self.to_text(self.bind(a), node) for a in args)
@@ -1134,9 +1119,6 @@ class ExprBinder:
             return self.bit_count(node, args[0])
         if name == "hash":
             raise self.error(node, "HASH() is not supported: DuckDB-specific hash values are not reproduced")
-        if name in ("uuid", "gen_random_uuid", "random_uuid", "uuidv4", "uuidv7"):
-            raise self.error(node, f"{node.name.upper()}() is not deterministic; a view cannot be maintained "
-                                   f"over it")
         if name in ("date_diff", "datediff") and len(args) == 3:
             a, b = self.coerce(self.bind(args[1]), DATE, node), self.coerce(self.bind(args[2]), DATE, node)
             return call("date_diff_days", [b, a], BIGINT)
@@ -1168,7 +1150,9 @@ class ExprBinder:
     def function(self, f, node, arg_nodes):
         """The call of registry entry ``f`` on the SQL expressions ``arg_nodes`` (None: left out)."""
         if not f.deterministic:
-            raise self.error(node, f"{f.label} is not deterministic; a view cannot be maintained over it")
+            what = f.what or (f"{node.name.upper()}()" if isinstance(node, exp.Anonymous)
+                              else _describe(node, self.dialect.name))
+            raise self.error(node, f"{what} is not deterministic; a view cannot be maintained over it")
         if not f.sqlite:
             self.not_sqlite(node, f.label)
         given = [a for a in arg_nodes if a is not None]
@@ -1190,6 +1174,8 @@ class ExprBinder:
             return self.coerce(e, BIGINT, node)
         if kind == FN.INT:
             return self.int_arg(node, e, what)
+        if kind == FN.TEMPORAL:
+            return self.temporal_arg(node, e, what)
         raise AssertionError(f"argument kind {kind!r}")
 
     # -- argument checks for functions that, as in DuckDB, take no implicit casts ----------------
@@ -1229,22 +1215,13 @@ class ExprBinder:
             return Lit(None, TIMESTAMP)
         raise self.error(node, f"{what} needs a DATE or TIMESTAMP, not {e.type}")
 
-
     # -- more string functions ------------------------------------------------------------------
-    def _SplitPart(self, node):
-        self.not_sqlite(node, "SPLIT_PART")
-        s = self.text_arg(node, self.bind(node.this), "SPLIT_PART")
-        d_node, i_node = self.required(node, "SPLIT_PART", "delimiter", "part_index")
-        d = self.text_arg(node, self.bind(d_node), "SPLIT_PART")
-        i = self.int_arg(node, self.bind(i_node), "SPLIT_PART")
-        return call("split_part", [s, d, i], TEXT)
 
     def _SHA2(self, node):
         length = node.args.get("length")
         if length is not None and not (isinstance(length, exp.Literal) and length.name == "256"):
             raise self.error(node, "only SHA256 is supported (as in DuckDB)")
         return self.function(FN.BY_FN["sha256"], node, [node.this])
-
 
     def _Chr(self, node):
         self.not_sqlite(node, "CHR")
@@ -1321,7 +1298,6 @@ class ExprBinder:
             raise self.error(node.args["decimals"], "TRUNC with a number of digits is not supported")
         return self.function(FN.BY_FN["trunc"], node, [node.this])
 
-
     def _Log(self, node):
         self.not_sqlite(node, "LOG")
         if node.expression is None:  # DuckDB's one-argument LOG is base 10
@@ -1347,21 +1323,11 @@ class ExprBinder:
         return Call("bit_count", (n,), SMALLINT if n.type.bits > 64 else TINYINT, n.nullable, n.type.bits)
 
     # -- more dates -------------------------------------------------------------------------------
-    def date_function(self, fn, node, what, t):
-        self.not_sqlite(node, what)
-        d = self.temporal_arg(node, self.bind(node.this), what)
-        return Call(fn, (d,), t, d.nullable)
-
-    def _Dayname(self, node):
-        return self.date_function("dayname", node, "DAYNAME", TEXT)
-
-    def _Monthname(self, node):
-        return self.date_function("monthname", node, "MONTHNAME", TEXT)
 
     def _LastDay(self, node):
         if node.args.get("unit") is not None:
             raise self.error(node, "LAST_DAY with a unit is not supported")
-        return self.date_function("last_day", node, "LAST_DAY", DATE)
+        return self.function(FN.BY_FN["last_day"], node, [node.this])
 
     def _DateFromParts(self, node):
         self.not_sqlite(node, "MAKE_DATE")
@@ -1369,8 +1335,7 @@ class ExprBinder:
         if any(p is None for p in parts) or any(node.args.get(k) is not None for k in node.args
                                                 if k not in ("year", "month", "day")):
             raise self.error(node, "MAKE_DATE takes a year, a month and a day")
-        args = [self.int_arg(node, self.bind(p), "MAKE_DATE") for p in parts]
-        return call("make_date", args, DATE)
+        return self.function(FN.BY_FN["make_date"], node, parts)
 
     def _StrToTime(self, node):
         """STRPTIME(text, format) (DuckDB: a TIMESTAMP); Postgres's TO_TIMESTAMP(text, format) (a
@@ -1469,8 +1434,6 @@ class ExprBinder:
             raise self.error(node, "TYPEOF of an untyped NULL expression is not supported")
         return Lit('"NULL"' if e.type.kind == "null" else str(e.type), TEXT)
 
-    def _Uuid(self, node):
-        raise self.error(node, f"{_describe(node, self.dialect.name)} is not deterministic; a view cannot be maintained over it")
 
 
 # DuckDB's functions named after a date part (those sqlglot has no class for)
@@ -1532,5 +1495,5 @@ def _describe(node, dialect: str = "duckdb") -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["ExprBinder", "AGGREGATES", "is_aggregate", "NONDETERMINISTIC", "lit", "call", "boolean", "not_", "and_", "or_",
+__all__ = ["ExprBinder", "AGGREGATES", "is_aggregate", "lit", "call", "boolean", "not_", "and_", "or_",
            "is_null", "is_not_null"]

@@ -26,13 +26,12 @@ COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 # functions whose helper handles NULL itself: fn name -> helper name in sqlfuncs
 HELPERS = {
-    "round": "round_half_away", "substring": "substring", "replace": "sql_replace",
+    "round": "round_half_away", "substring": "substring",
     "position": "sql_position", "concat_ws_free": "concat_skip_null",
     "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "lpad": "sql_lpad", "rpad": "sql_rpad",
     "concat_ws": "concat_ws", "date_diff": "date_diff", "interval_mul": "interval_mul", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
-    "split_part": "split_part", "string_element": "string_element", "chr": "sql_chr",
-    "ascii_lower": "ascii_lower", "dayname": "dayname", "monthname": "monthname", "last_day": "last_day",
-    "make_date": "make_date", "age": "age", "strptime": "sql_strptime", "strptime_tz": "sql_strptime_tz",
+    "string_element": "string_element", "chr": "sql_chr",
+    "ascii_lower": "ascii_lower", "age": "age", "strptime": "sql_strptime", "strptime_tz": "sql_strptime_tz",
     "to_timestamp": "sql_to_timestamp", "make_timestamp": "sql_make_timestamp",
 }
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..sqllib import sqlfuncs
-from .types import BIGINT, BOOLEAN, DOUBLE, INTEGER, TEXT, SqlType, decimal_type
+from .types import BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, TEXT, SqlType, decimal_type
 
 # how an argument is taken (ExprBinder.argument)
 NUMBER = "number"  # any number (SQLite: a value read as a number); NULL is a DOUBLE NULL
@@ -33,6 +33,7 @@ TEXT_ARG = "text"  # a VARCHAR, without an implicit cast (DuckDB); NULL is a VAR
 STRING = "string"  # any value, converted to VARCHAR as || converts it
 AS_BIGINT = "bigint"  # any value, cast to BIGINT
 INT = "int"  # an integer of at most 64 bits (a string constant is read as one)
+TEMPORAL = "temporal"  # a DATE or TIMESTAMP; NULL is a TIMESTAMP NULL
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
 
@@ -124,6 +125,21 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("sha1", "sql_sha1", (TEXT_ARG,), TEXT, {exp.SHA: ("this",)}, sqlite=False),
     Function("sha256", "sql_sha256", (TEXT_ARG,), TEXT, sqlite=False),  # SHA2(x, 256): ExprBinder._SHA2
     Function("ascii", "sql_ascii", (TEXT_ARG,), INTEGER, {exp.Ascii: ("this",)}, sqlite=False),
+    Function("replace", "sql_replace", (STRING,) * 3, TEXT, {exp.Replace: ("this", "expression", "replacement")}),
+    Function("split_part", "split_part", (TEXT_ARG, TEXT_ARG, INT), TEXT,
+             {exp.SplitPart: ("this", "delimiter", "part_index")}, sqlite=False),
+    # -- dates (sqllib/dates.py) ------------------------------------------------------------------------
+    Function("dayname", "dayname", (TEMPORAL,), TEXT, {exp.Dayname: ("this",)}, sqlite=False),
+    Function("monthname", "monthname", (TEMPORAL,), TEXT, {exp.Monthname: ("this",)}, sqlite=False),
+    Function("last_day", "last_day", (TEMPORAL,), DATE, sqlite=False),  # ExprBinder._LastDay (no unit)
+    Function("make_date", "make_date", (INT, INT, INT), DATE, sqlite=False),  # ExprBinder._DateFromParts
+    # -- not deterministic: refused, a view cannot be maintained over them -------------------------------
+    Function("random", None, nodes={exp.Rand: ("this",)}, deterministic=False, what="RANDOM()"),
+    Function("current_date", None, nodes={exp.CurrentDate: ("this",), exp.CurrentTime: ("this",),
+                                          exp.CurrentTimestamp: ("this", "sysdate")},
+             deterministic=False, what="CURRENT_DATE"),
+    Function("uuid", None, nodes={exp.Uuid: ("this", "name")},  # named as written
+             names=("uuid", "gen_random_uuid", "random_uuid", "uuidv4", "uuidv7"), deterministic=False),
 )
 
 BY_FN: dict[str, Function] = {f.fn: f for f in FUNCTIONS}

@@ -11,24 +11,25 @@ from deltasql import CompileError, Pipeline
 from deltasql.compiler import constructs, functions as FN
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
-DDL = "CREATE TABLE t(x DOUBLE, y DOUBLE, s VARCHAR, s2 VARCHAR, s3 VARCHAR, n BIGINT)"
-# the columns an argument of each kind is drawn from, in order
+DDL = "CREATE TABLE t(x DOUBLE, y DOUBLE, s VARCHAR, s2 VARCHAR, s3 VARCHAR, n BIGINT, dt DATE, ts TIMESTAMP)"
+# the columns an argument of each kind is drawn from, in order (round and round again)
 COLUMNS = {FN.NUMBER: ("x", "y"), FN.STRING: ("s", "s2", "s3"), FN.TEXT_ARG: ("s", "s2", "s3"),
-           FN.AS_BIGINT: ("n",), FN.INT: ("n",)}
+           FN.AS_BIGINT: ("n",), FN.INT: ("n",), FN.TEMPORAL: ("dt", "ts")}
 DOMAINS = {"x": [0.5, 0.25, 2.0, 1.0, 3.5], "y": [0.5, 2.0, 10.0, 1.5],
            "s": ["abc", "Hello World", "", "ÄbÇ", "a.b-c"], "s2": ["b", "ab", "", "l"], "s3": ["x", "yz", ""],
            "n": [0, 1, 2, 3]}
 # spellings of entries that sqlglot parses into a node shared with others (LOG) or that the binder
 # reaches from a node of its own with a check first (TRUNC, SHA2)
 WRITTEN = {"log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trunc": "trunc({})",
-           "sha256": "sha256({})", "power": "pow({}, {})"}
+           "sha256": "sha256({})", "power": "pow({}, {})", "last_day": "last_day({})",
+           "make_date": "make_date(2000 + {}, {} + 1, {} + 1)"}
 
 
 def arguments(f: FN.Function) -> list[str]:
     taken = {kind: 0 for kind in COLUMNS}
     out = []
     for kind in f.args:
-        out.append(COLUMNS[kind][taken[kind]])
+        out.append(COLUMNS[kind][taken[kind] % len(COLUMNS[kind])])
         taken[kind] += 1
     return out
 
@@ -50,6 +51,15 @@ CALLS = [(f.fn, sql) for f in FN.FUNCTIONS if f.deterministic for sql in spellin
 
 def test_every_entry_is_written_somehow():
     assert {fn for fn, _ in CALLS} == {f.fn for f in FN.FUNCTIONS if f.deterministic}
+
+
+@pytest.mark.parametrize("sql", [sql for f in FN.FUNCTIONS if not f.deterministic for sql in spellings(f)])
+def test_not_deterministic_refused(sql):
+    p = Pipeline()
+    p.execute(DDL)
+    with pytest.raises(CompileError, match="is not deterministic; a view cannot be maintained over it"):
+        p.execute(f"CREATE VIEW v AS SELECT {sql} AS r FROM t")
+    assert "v" not in p.views
 
 
 @pytest.mark.parametrize("fn, sql", CALLS)
