@@ -335,15 +335,36 @@ _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("inp
 
 def with_inputs(node, inputs):
     """The same node over new inputs (in the order of ``node.inputs``)."""
+    cls = type(node)
+    slots = _INPUT_SLOTS.get(cls)
+    if slots is None:
+        slots = _INPUT_SLOTS[cls] = _input_slots(cls)
+    if not slots:
+        return node
+    args = [getattr(node, f) for f in slots[0]]  # every field, in constructor order
+    if slots[1] == "*":  # the inputs are one tuple field
+        args[slots[2]] = tuple(inputs)
+    else:
+        for i, x in zip(slots[1], inputs):
+            args[i] = x
+    return cls(*args)
+
+
+_INPUT_SLOTS: dict = {}
+
+
+def _input_slots(cls):
+    """(field names in constructor order, positions of the input fields or "*", position of the tuple
+    of inputs) for with_inputs; () for a node without inputs."""
     import dataclasses
-    name = type(node).__name__
-    if name in _CHILD_FIELDS:
-        return dataclasses.replace(node, **dict(zip(_CHILD_FIELDS[name], inputs)))
-    if isinstance(node, UnionAll):
-        return UnionAll(tuple(inputs), node.fields)
-    if isinstance(node, Fixpoint):
-        return dataclasses.replace(node, bodies=tuple(inputs))
-    return node
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    if cls.__name__ in _CHILD_FIELDS:
+        return names, [names.index(n) for n in _CHILD_FIELDS[cls.__name__]], None
+    if cls is UnionAll:
+        return names, "*", names.index("parts")
+    if cls is Fixpoint:
+        return names, "*", names.index("bodies")
+    return ()
 
 
 def walk(plan):

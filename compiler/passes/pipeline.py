@@ -49,11 +49,12 @@ def output_columns(plan: P.Plan) -> tuple:
 
 
 def optimize(plan: P.Plan, passes: Iterable[Callable[[P.Plan], P.Plan]] = PASSES) -> P.Plan:
-    before = output_columns(plan)
+    fields = plan.fields
     for rewrite in passes:
-        plan = rewrite(plan)
-        after = output_columns(plan)
-        if after != before:
-            raise PassError(f"the {pass_name(rewrite)} pass changed the plan's output columns from {before} "
-                            f"to {after}")
+        new = rewrite(plan)
+        new_fields = new.fields
+        if new_fields != fields and output_columns(new) != output_columns(plan):
+            raise PassError(f"the {pass_name(rewrite)} pass changed the plan's output columns from "
+                            f"{output_columns(plan)} to {output_columns(new)}")
+        plan, fields = new, new_fields
     return plan

@@ -41,30 +41,29 @@ class Rule:
 def rewrite(plan: P.Plan, apply: Callable[[P.Plan], P.Plan | None], order: str = BOTTOM_UP) -> P.Plan:
     """``plan`` with ``apply`` used on every node in ``order`` (see the module docstring)."""
     memo: dict = {}  # id(node) -> (node, rewritten): the node is kept so its id stays unique
+    top_down = order == TOP_DOWN
 
     def visit(node):
         hit = memo.get(id(node))
         if hit is not None:
             return hit[1]
-        if order == TOP_DOWN:
+        out = node
+        if top_down:
             new = apply(node)
-            out = _over(node if new is None else new, visit)
-        else:
-            out = _over(node, visit)
+            if new is not None:
+                out = new
+        inputs = out.inputs
+        if inputs:
+            rewritten = [visit(c) for c in inputs]
+            for a, b in zip(rewritten, inputs):
+                if a is not b:
+                    out = P.with_inputs(out, rewritten)
+                    break
+        if not top_down:
             new = apply(out)
-            out = out if new is None else new
+            if new is not None:
+                out = new
         memo[id(node)] = (node, out)
         return out
 
     return visit(plan)
-
-
-def _over(node, visit):
-    """node over its visited inputs (node itself when none changed)."""
-    inputs = node.inputs
-    if not inputs:
-        return node
-    new = [visit(c) for c in inputs]
-    if all(a is b for a, b in zip(new, inputs)):
-        return node
-    return P.with_inputs(node, new)
