@@ -23,7 +23,7 @@ from . import functions as FN
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .frontend import token_span, using_binding
-from .types import (show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP, TIMESTAMPTZ,
+from .types import (show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP,
                     TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
 
 COMPARISONS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
@@ -414,15 +414,15 @@ class ExprBinder:
             return call("add_interval" if op == "add" else "sub_interval", [a, b], t)
         if ka == "date" and kb == "int" and op in ("add", "sub"):
             n = b if op == "add" else call("neg", [b], b.type)
-            return call("date_add_days", [a, n], DATE)
+            return FN.call("date_add_days", [a, n])
         if op == "sub" and ka == kb == "date":
-            return call("date_diff_days", [a, b], BIGINT)
+            return FN.call("date_diff_days", [a, b])
         if op == "sub" and {ka, kb} <= {"date", "timestamp"}:
-            return call("timestamp_diff", [self.coerce(a, TIMESTAMP), self.coerce(b, TIMESTAMP)], INTERVAL)
+            return FN.call("timestamp_diff", [self.coerce(a, TIMESTAMP), self.coerce(b, TIMESTAMP)])
         if op == "mul" and "interval" in (ka, kb):
             iv, n = (a, b) if ka == "interval" else (b, a)
             if n.type.numeric:
-                return call("interval_mul", [iv, n], INTERVAL)
+                return FN.call("interval_mul", [iv, n])
         if ka == kb == "interval" and op in ("add", "sub"):
             return call("interval_add" if op == "add" else "interval_sub", [a, b], INTERVAL)
         raise self.error(node, f"cannot apply {_OPS[op]} to {a.type} and {b.type}")
@@ -888,19 +888,16 @@ class ExprBinder:
             for a in args[1:]:
                 out = call("concat", [out, a], TEXT)
             return out
-        return Call("concat_ws_free", tuple(args), TEXT, False)
-
-    def text_fn(self, fn, node, args, t=TEXT):
-        return Call(fn, tuple(args), t, any(a.nullable for a in args))
+        return FN.call("concat_ws_free", args)
 
     def _Substring(self, node):
         s = self.to_text(self.bind(node.this), node)
         start = self.coerce(self.bind(node.args["start"]), BIGINT, node) if node.args.get("start") else Lit(1, BIGINT)
         args = [s, start]
         if node.args.get("length") is None:
-            return self.text_fn("substring", node, args)
+            return FN.call("substring", args)
         length = self.coerce(self.bind(node.args["length"]), BIGINT, node)
-        out = self.text_fn("substring", node, args + [length])
+        out = FN.call("substring", args + [length])
         if not length.nullable:
             return out
         # the runtime function reads a missing length as "to the end": a NULL length is NULL
@@ -921,7 +918,7 @@ class ExprBinder:
         needle = self.to_text(self.bind(node.args["substr"]), node)
         if node.args.get("position") is not None:
             raise self.error(node, "POSITION with a start offset is not supported")
-        return self.text_fn("position", node, [needle, hay], BIGINT)
+        return FN.call("position", [needle, hay])
 
     # -- math -----------------------------------------------------------------------------------
     def numeric_arg(self, node, e):
@@ -943,11 +940,9 @@ class ExprBinder:
                 raise self.error(node, "ROUND of a DECIMAL needs a constant number of digits")
             if d.value is None:
                 return Lit(None, t)
-            t = decimal_type(t.precision, max(min(d.value, t.scale), 0))
         if self.dialect.name == "sqlite" and t.kind == "int":
-            t = DOUBLE
             x = self.coerce(x, DOUBLE, node)
-        return Call("round", (x, d), t, x.nullable or d.nullable)
+        return FN.call("round", [x, d])
 
     # -- dates ----------------------------------------------------------------------------------
     def _Extract(self, node):
@@ -1013,7 +1008,7 @@ class ExprBinder:
         for x in (start, end):
             if x.type.kind == "text":
                 raise self.error(node, "DATE_DIFF needs DATE or TIMESTAMP arguments")
-        return Call("date_diff", (Lit(unit, TEXT), start, end), BIGINT, start.nullable or end.nullable)
+        return FN.call("date_diff", [Lit(unit, TEXT), start, end])
 
     def _DateAdd(self, node):
         d = self.bind(node.this)
@@ -1081,7 +1076,7 @@ class ExprBinder:
             return self.function(f, node, args)
         if name in ("strpos", "instr") and len(args) == 2:
             hay, needle = (self.to_text(self.bind(a), node) for a in args)
-            return self.text_fn("position", node, [needle, hay], BIGINT)
+            return FN.call("position", [needle, hay])
         if name in ("ltrim", "rtrim") and 1 <= len(args) <= 2:
             bound = [self.to_text(self.bind(a), node) for a in args]
             return Call("trim", tuple(bound), TEXT, any(a.nullable for a in bound),
@@ -1096,7 +1091,7 @@ class ExprBinder:
                 v = self.coerce(v, TIMESTAMP, node)
             if v.type.kind not in ("date", "timestamp", "null"):
                 raise self.error(node, f"STRFTIME needs a DATE or TIMESTAMP, not {v.type}")
-            return self.text_fn("strftime", node, [v, self.to_text(f, node)])
+            return FN.call("strftime", [v, self.to_text(f, node)])
         if name in ("date_part", "datepart") and len(args) == 2:
             self.not_sqlite(node, "DATE_PART")
             part = args[0]
@@ -1114,14 +1109,14 @@ class ExprBinder:
                 a, b = (self.bind(x) for x in args)
                 a, b = (self.coerce(x, TIMESTAMP, node) if isinstance(x, Lit) and x.type.kind == "text" else x
                         for x in (a, b))
-                return call("age", [self.temporal_arg(node, a, "AGE"), self.temporal_arg(node, b, "AGE")], INTERVAL)
+                return FN.call("age", [self.temporal_arg(node, a, "AGE"), self.temporal_arg(node, b, "AGE")])
         if name == "bit_count" and len(args) == 1:
             return self.bit_count(node, args[0])
         if name == "hash":
             raise self.error(node, "HASH() is not supported: DuckDB-specific hash values are not reproduced")
         if name in ("date_diff", "datediff") and len(args) == 3:
             a, b = self.coerce(self.bind(args[1]), DATE, node), self.coerce(self.bind(args[2]), DATE, node)
-            return call("date_diff_days", [b, a], BIGINT)
+            return FN.call("date_diff_days", [b, a])
         raise self.error(node, f"unsupported function {node.name.upper()}()")
 
     def _TimeToStr(self, node):
@@ -1132,11 +1127,11 @@ class ExprBinder:
         args = [self.to_text(self.bind(node.this), node), self.coerce(self.bind(node.expression), BIGINT, node)]
         if node.args.get("fill_pattern") is not None:
             args.append(self.to_text(self.bind(node.args["fill_pattern"]), node))
-        return self.text_fn("lpad" if node.args.get("is_left") else "rpad", node, args)
+        return FN.call("lpad" if node.args.get("is_left") else "rpad", args)
 
     def _ConcatWs(self, node):
         args = [self.to_text(self.bind(x), node) for x in node.expressions]
-        return Call("concat_ws", tuple(args), TEXT, args[0].nullable)
+        return FN.call("concat_ws", args)
 
     def _Tuple(self, node):
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
@@ -1174,6 +1169,8 @@ class ExprBinder:
             return self.coerce(e, BIGINT, node)
         if kind == FN.INT:
             return self.int_arg(node, e, what)
+        if kind == FN.INT32:
+            return self.int_arg(node, e, what, max_bits=32)
         if kind == FN.TEMPORAL:
             return self.temporal_arg(node, e, what)
         raise AssertionError(f"argument kind {kind!r}")
@@ -1228,7 +1225,7 @@ class ExprBinder:
         if len(node.expressions) != 1 or node.args.get("charset"):
             raise self.error(node, "CHR takes one argument")
         n = self.int_arg(node, self.bind(node.expressions[0]), "CHR", max_bits=32)
-        return call("chr", [n], TEXT, nullable=n.nullable)
+        return FN.call("chr", [n])
 
     def _Bracket(self, node):
         """s[i] and s[a:b] on strings (DuckDB's 1-based, inclusive slices)."""
@@ -1245,7 +1242,7 @@ class ExprBinder:
             if _index_shifted(node, self.dialect.name):  # back to the 1-based position written
                 i = Lit(i.value + 1, BIGINT) if isinstance(i, Lit) and i.value is not None else \
                     call("add", [self.coerce(i, BIGINT, item), Lit(1, BIGINT)], BIGINT)
-            return call("string_element", [s, i], TEXT)
+            return FN.call("string_element", [s, i])
         if item.args.get("step") is not None:
             raise self.error(item, "slices with a step are not supported for strings (as in DuckDB)")
         bounds = [item.this, item.expression]
@@ -1271,7 +1268,7 @@ class ExprBinder:
             if e.type.kind not in ("text", "null"):
                 raise self.error(node, f"COLLATE needs a VARCHAR, not {e.type}")
             if name == "nocase":
-                return Call("ascii_lower" if self.dialect.name == "sqlite" else "lower", (e,), TEXT, e.nullable)
+                return FN.call("ascii_lower" if self.dialect.name == "sqlite" else "lower", [e])
             return e
         if name == "binary" or (name in ("c", "posix") and self.dialect.name != "sqlite") or name == "nocase":
             return apply
@@ -1344,8 +1341,8 @@ class ExprBinder:
         text = self.to_text(self.bind(node.this), node)
         fmt = self.to_text(self.bind(node.args["format"]), node)
         if self.dialect.name == "postgres":
-            return Call("strptime_tz", (text, fmt), TIMESTAMPTZ, True)
-        return Call("strptime", (text, fmt), TIMESTAMP, text.nullable or fmt.nullable)
+            return FN.call("strptime_tz", [text, fmt])
+        return FN.call("strptime", [text, fmt])
 
     def _UnixToTime(self, node):
         """TO_TIMESTAMP(seconds since the epoch): a TIMESTAMPTZ."""
@@ -1353,11 +1350,11 @@ class ExprBinder:
         scale = node.args.get("scale")
         if isinstance(scale, exp.Literal) and scale.name == "6" and len([k for k in node.args if node.args[k]]) == 2:
             n = self.numeric_arg(node, self.bind(node.this))  # MAKE_TIMESTAMP(microseconds since 1970)
-            return Call("make_timestamp", (n,), TIMESTAMP, n.nullable)
+            return FN.call("make_timestamp", [n])
         if any(node.args.get(k) is not None for k in node.args if k != "this"):
             raise self.error(node, "TO_TIMESTAMP takes one number (seconds since 1970-01-01)")
         n = self.numeric_arg(node, self.bind(node.this))
-        return Call("to_timestamp", (n,), TIMESTAMPTZ, n.nullable)
+        return FN.call("to_timestamp", [n])
 
     def _TimestampFromParts(self, node):
         """MAKE_TIMESTAMP(year, month, day, hour, minute, seconds) or (microseconds since 1970)."""
@@ -1369,7 +1366,7 @@ class ExprBinder:
         if names not in (["year"], ["year", "month", "day", "hour", "min", "sec"]):
             raise self.error(node, "MAKE_TIMESTAMP takes six parts (or microseconds since 1970)")
         args = [self.numeric_arg(node, self.bind(node.args[k])) for k in names]
-        return Call("make_timestamp", tuple(args), TIMESTAMP, any(a.nullable for a in args))
+        return FN.call("make_timestamp", args)
 
     def _TimeToUnix(self, node):
         self.not_sqlite(node, "EPOCH")

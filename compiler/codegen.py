@@ -24,18 +24,6 @@ from .types import int_range
 
 COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
-# functions whose helper handles NULL itself: fn name -> helper name in sqlfuncs
-HELPERS = {
-    "round": "round_half_away", "substring": "substring",
-    "position": "sql_position", "concat_ws_free": "concat_skip_null",
-    "date_diff_days": "date_diff_days", "strftime": "sql_strftime", "lpad": "sql_lpad", "rpad": "sql_rpad",
-    "concat_ws": "concat_ws", "date_diff": "date_diff", "interval_mul": "interval_mul", "timestamp_diff": "timestamp_diff", "date_add_days": "date_add_days",
-    "string_element": "string_element", "chr": "sql_chr",
-    "ascii_lower": "ascii_lower", "age": "age", "strptime": "sql_strptime", "strptime_tz": "sql_strptime_tz",
-    "to_timestamp": "sql_to_timestamp", "make_timestamp": "sql_make_timestamp",
-}
-
-
 class Codegen:
     """Compiles expressions over rows into Python source; constants and helpers go in ``env``."""
 
@@ -119,7 +107,8 @@ class Codegen:
         fn, args = e.fn, e.args
         f = FUNCTIONS.get(fn)
         if f is not None:  # a function of the registry: its implementation handles NULL (STRICT)
-            return f"_{f.implementation(self.dialect.name)}({', '.join(self.value(a, col) for a in args)})"
+            code = f"_{f.implementation(self.dialect.name)}({', '.join(self.value(a, col) for a in args)})"
+            return self._int_check(e, code) if f.overflow else code  # ROUND(2147483647, -1) overflows
         kind = e.type.kind
         if fn in ("add", "sub", "mul"):
             op = {"add": "+", "sub": "-", "mul": "*"}[fn]
@@ -245,10 +234,6 @@ class Codegen:
             return f"_string_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
         if fn == "bit_count":
             return f"_bit_count({self.value(args[0], col)}, {e.extra})"
-        if fn in HELPERS:
-            codes = ", ".join(self.value(a, col) for a in args)
-            call = f"_{HELPERS[fn]}({codes})"
-            return self._int_check(e, call) if fn == "round" else call  # ROUND(2147483647, -1) overflows
         if fn == "ilike":
             x, p = self.value(args[0], col), self.value(args[1], col)
             return f"_like({x}, {p}, True, {e.extra!r})"

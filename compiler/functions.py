@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..sqllib import sqlfuncs
-from .types import BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, TEXT, SqlType, decimal_type
+from .expr import Call
+from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ, SqlType,
+                    decimal_type)
 
 # how an argument is taken (ExprBinder.argument)
 NUMBER = "number"  # any number (SQLite: a value read as a number); NULL is a DOUBLE NULL
@@ -33,6 +35,7 @@ TEXT_ARG = "text"  # a VARCHAR, without an implicit cast (DuckDB); NULL is a VAR
 STRING = "string"  # any value, converted to VARCHAR as || converts it
 AS_BIGINT = "bigint"  # any value, cast to BIGINT
 INT = "int"  # an integer of at most 64 bits (a string constant is read as one)
+INT32 = "int32"  # an integer of at most 32 bits
 TEMPORAL = "temporal"  # a DATE or TIMESTAMP; NULL is a TIMESTAMP NULL
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
@@ -49,6 +52,24 @@ def whole_number(args) -> SqlType:
     return decimal_type(t.precision, 0) if t.kind == "decimal" else t
 
 
+def rounded(args) -> SqlType:
+    """ROUND(x, d): x's type; a DECIMAL keeps d digits (a constant) but no more than it had."""
+    t, d = args[0].type, args[1]
+    return decimal_type(t.precision, max(min(d.value, t.scale), 0)) if t.kind == "decimal" else t
+
+
+def first_nullable(args) -> bool:
+    return args[0].nullable
+
+
+def never_null(args) -> bool:
+    return False
+
+
+def maybe_null(args) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Function:
     """One SQL scalar function (see the module docstring)."""
@@ -60,10 +81,13 @@ class Function:
     nodes: Mapping[type, tuple[str, ...]] = field(default_factory=dict)  # sqlglot class -> arguments read
     names: tuple[str, ...] = ()  # spellings sqlglot parses as anonymous functions (lower case)
     optional: int = 0  # how many of the last arguments may be left out
+    variadic: bool = False  # the last argument kind repeats
     sqlite: bool = True  # whether the sqlite dialect has it
     nulls: str | Callable = STRICT  # STRICT, or a function of the bound arguments: may the result be NULL
     deterministic: bool = True
     what: str = ""  # the name errors use (default: fn in capitals)
+    overflow: bool = False  # an integer result is checked against its type's range (as arithmetic is)
+    written: bool = True  # False: an operator's implementation, no SQL function of its own
 
     @property
     def label(self) -> str:
@@ -80,6 +104,10 @@ class Function:
 
     def nullable(self, args) -> bool:
         return any(a.nullable for a in args) if self.nulls == STRICT else self.nulls(args)
+
+    def call(self, args, extra=None) -> Call:
+        """The call of this function on bound, already converted arguments."""
+        return Call(self.fn, tuple(args), self.result_type(args), self.nullable(args), extra)
 
 
 def _c_math(name: str, arity: int = 1) -> Function:
@@ -133,6 +161,33 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("monthname", "monthname", (TEMPORAL,), TEXT, {exp.Monthname: ("this",)}, sqlite=False),
     Function("last_day", "last_day", (TEMPORAL,), DATE, sqlite=False),  # ExprBinder._LastDay (no unit)
     Function("make_date", "make_date", (INT, INT, INT), DATE, sqlite=False),  # ExprBinder._DateFromParts
+    # -- reached by a rule of the binder's own (a node shared with other functions, an argument order or
+    # a check of its own): the entry types the call and names its implementation --------------------------
+    Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded, optional=1, overflow=True),  # _Round
+    Function("substring", "substring", (STRING, AS_BIGINT, AS_BIGINT), TEXT, optional=1),  # _Substring
+    Function("position", "sql_position", (STRING, STRING), BIGINT),  # _StrPosition; STRPOS, INSTR
+    Function("lpad", "sql_lpad", (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
+    Function("rpad", "sql_rpad", (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
+    Function("chr", "sql_chr", (INT32,), TEXT, sqlite=False),  # _Chr
+    Function("concat_ws", "concat_ws", (STRING,), TEXT, variadic=True, nulls=first_nullable),  # _ConcatWs
+    Function("strftime", "sql_strftime", (TEMPORAL, STRING), TEXT),  # _Anonymous: SQLite's order differs
+    Function("age", "age", (TEMPORAL, TEMPORAL), INTERVAL, sqlite=False),  # _Anonymous (one argument: refused)
+    Function("date_diff", "date_diff", (STRING, TEMPORAL, TEMPORAL), BIGINT),  # _DateDiff (a unit first)
+    Function("strptime", "sql_strptime", (STRING, STRING), TIMESTAMP, sqlite=False),  # _StrToTime
+    Function("strptime_tz", "sql_strptime_tz", (STRING, STRING), TIMESTAMPTZ, sqlite=False,  # Postgres
+             nulls=maybe_null, what="TO_TIMESTAMP"),  # TO_TIMESTAMP(text, format): NULL where it does not parse
+    Function("to_timestamp", "sql_to_timestamp", (NUMBER,), TIMESTAMPTZ, sqlite=False),  # _UnixToTime
+    Function("make_timestamp", "sql_make_timestamp", (NUMBER,) * 6, TIMESTAMP, optional=5,  # one or six
+             sqlite=False),  # _TimestampFromParts, _UnixToTime
+    # -- operators' implementations --------------------------------------------------------------------
+    Function("concat_ws_free", "concat_skip_null", (STRING,), TEXT, variadic=True, nulls=never_null,
+             written=False),  # CONCAT(a, b, ...) where NULLs are skipped
+    Function("string_element", "string_element", (TEXT_ARG, INT), TEXT, written=False),  # s[i]
+    Function("ascii_lower", "ascii_lower", (STRING,), TEXT, written=False),  # SQLite's COLLATE NOCASE
+    Function("date_add_days", "date_add_days", (TEMPORAL, INT), DATE, written=False),  # date ± n
+    Function("date_diff_days", "date_diff_days", (TEMPORAL, TEMPORAL), BIGINT, written=False),  # date - date
+    Function("timestamp_diff", "timestamp_diff", (TEMPORAL, TEMPORAL), INTERVAL, written=False),  # ts - ts
+    Function("interval_mul", "interval_mul", (NUMBER, NUMBER), INTERVAL, written=False),  # interval * n
     # -- not deterministic: refused, a view cannot be maintained over them -------------------------------
     Function("random", None, nodes={exp.Rand: ("this",)}, deterministic=False, what="RANDOM()"),
     Function("current_date", None, nodes={exp.CurrentDate: ("this",), exp.CurrentTime: ("this",),
@@ -143,6 +198,11 @@ FUNCTIONS: tuple[Function, ...] = (
 )
 
 BY_FN: dict[str, Function] = {f.fn: f for f in FUNCTIONS}
+
+
+def call(fn: str, args, extra=None) -> Call:
+    """The call of function ``fn`` of the registry on bound, already converted arguments."""
+    return BY_FN[fn].call(args, extra)
 BY_NODE: dict[type, Function] = {node: f for f in FUNCTIONS for node in f.nodes}
 BY_NAME: dict[str, Function] = {name: f for f in FUNCTIONS for name in f.names}
 
