@@ -277,10 +277,20 @@ class Durability:
     def close(self, checkpoint: bool = True) -> None:
         """Release the state file, after a checkpoint if anything happened since the last one
         (``checkpoint=False`` skips it: the next open replays the journal).  Queued changes that no
-        step applied are dropped.  The pipeline refuses changes afterwards."""
+        step applied are dropped.  Its subscriptions end and its sinks are closed (a durable pipeline
+        keeps their views retained, so a sink attached again after a reopen catches up).  The pipeline
+        refuses changes afterwards."""
         if self._closed:
             return
-        store = self._store
+        try:
+            self._feeds.close()
+        finally:
+            try:
+                self._close_store(self._store, checkpoint)
+            finally:
+                self._closed = True
+
+    def _close_store(self, store, checkpoint: bool) -> None:
         if store is not None:
             try:
                 cp = store.checkpoint
@@ -289,7 +299,6 @@ class Durability:
                     self.checkpoint()
             finally:
                 store.close()
-        self._closed = True
 
     def __enter__(self):
         return self

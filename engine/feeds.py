@@ -181,6 +181,7 @@ class SinkFeed:
         self.pending: dict = {}  # view -> changes a replacement made, written with the next step
         self.backlog: list = []  # (step, {view: changes}) not yet written
         self._unconfirmed = 0  # steps written since the floor was last moved
+        self._closed = False
         self.consumer = "sink " + _without_password(sink.target)
 
     @property
@@ -301,7 +302,11 @@ class SinkFeed:
     def close(self, release: bool = False) -> None:
         """Stop following (steps still in the backlog are dropped) and close the target.  On a durable
         pipeline the views stay retained for this target, so attaching it again later catches it up;
-        ``release=True`` gives that up (the state file stops keeping the changes for it)."""
+        ``release=True`` gives that up (the state file stops keeping the changes for it).  Closing
+        it again (or after ``p.close()`` closed it) does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         p = self._feeds.pipeline
         self._feeds.remove(self)
         try:
@@ -354,6 +359,20 @@ class Feeds:
                     del self.sinks[consumer.target]
             elif consumer in self.subscriptions:
                 self.subscriptions.remove(consumer)
+
+    def close(self) -> None:
+        """The pipeline is closing: subscriptions end (``changes()`` iterators stop) and sinks are
+        closed, a durable pipeline's retention for them confirmed first (so they resume later)."""
+        for sub in list(self.subscriptions):
+            sub.close()
+        errors = []
+        for feed in list(self.sinks.values()):
+            try:
+                feed.close()
+            except Exception as e:  # noqa: BLE001 - every sink is closed; the first failure is raised
+                errors.append(e)
+        if errors:
+            raise errors[0]
 
     def replaced(self, view: str, old: dict, new: dict) -> None:
         """CREATE OR REPLACE VIEW changed a view's rows from ``old`` to ``new``: its consumers get the

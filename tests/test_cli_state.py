@@ -112,3 +112,45 @@ def test_a_file_that_is_not_a_state_file_is_refused(tmp_path, capsys, content, m
     assert state.read_bytes() == content
     code, out, err = run(capsys, "state", tmp_path / "missing.db")
     assert code == 1 and "no such file" in err and not (tmp_path / "missing.db").exists()
+
+
+def test_sink_composes_with_state(tmp_path, capsys):
+    """`run --state PATH --sink jsonl:LOG`: a second run goes on from the first one's last step and the
+    log gets each step once; a run without --sink leaves the log behind, and the next run with it
+    catches the log up (from the changes the state file kept for it) before anything else."""
+    import json
+    from collections import Counter
+
+    views = write(tmp_path, "views.sql", VIEWS)
+    day1 = write(tmp_path, "day1.sql", "INSERT INTO t VALUES (1, 'x');\nINSERT INTO t VALUES (1, 'y');\n")
+    day2 = write(tmp_path, "day2.jsonl", '{"table": "t", "insert": [2, "z"]}\n{"table": "t", "delete": [1, "x"]}\n')
+    day3 = write(tmp_path, "day3.sql", "BEGIN; DELETE FROM t WHERE a = 0; INSERT INTO t VALUES (3, 'w'); COMMIT;\n"
+                                       "UPDATE t SET a = 2 WHERE b = 'y';\n")
+    day4 = write(tmp_path, "day4.sql", "INSERT INTO t VALUES (3, 'v');\n")
+    state, log = tmp_path / "state.db", tmp_path / "log.jsonl"
+    sink = f"jsonl:{log}"
+
+    def entries():
+        return [json.loads(line) for line in log.read_text().splitlines()]
+
+    for changes, sinks in ((day1, ["--sink", sink]), (day2, ["--sink", sink]), (day3, [])):
+        code, out, err = run(capsys, "run", views, changes, "--state", state, "--format", "none", *sinks)
+        assert code == 0, err
+    behind = max(e["step"] for e in entries())
+    with Pipeline(path=str(state)) as p:
+        assert p.last_step == 6 and behind == 4  # the seed, day1's two, day2's one; day3's two missed
+    code, out, err = run(capsys, "run", views, "--state", state, "--format", "none", "--sink", sink)
+    assert code == 0, err
+    assert max(e["step"] for e in entries()) == 6  # caught up with no new step
+    code, out, err = run(capsys, "run", views, day4, "--state", state, "--format", "none", "--sink", sink)
+    assert code == 0, err
+    got = entries()
+    keys = [(e["step"], e["view"], json.dumps(e["row"])) for e in got]
+    assert len(keys) == len(set(keys)), "a step written twice"
+    assert sorted({e["step"] for e in got}) == list(range(1, 8))  # every step changes per_a
+    total = Counter()
+    for e in got:
+        total[(e["row"]["a"], e["row"]["n"])] += e["weight"]
+    with Pipeline(path=str(state)) as p:
+        assert p.last_step == 7
+        assert +total == Counter(p.view("per_a").rows())
