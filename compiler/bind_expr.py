@@ -245,7 +245,7 @@ class ExprBinder:
     def _Neg(self, node):
         a = self.bind(node.this)
         if isinstance(a, Lit) and a.type.numeric and a.value is not None:
-            v = -a.value
+            v = a.value.copy_negate() if isinstance(a.value, decimal.Decimal) else -a.value  # exact
             if a.type.kind == "int" and a.type.bits < 64 and v == (1 << (a.type.bits - 1)):
                 return Lit(v, BIGINT)
             return Lit(v, a.type)

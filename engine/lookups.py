@@ -52,7 +52,9 @@ def literal_value(x):
                 return _NOT_LITERAL
             if "e" in text.lower():
                 v = float(text)
-        return -v if neg else v
+        if not neg:
+            return v
+        return v.copy_negate() if isinstance(v, decimal.Decimal) else -v  # exact (unary minus rounds to 28 digits)
     return _NOT_LITERAL
 
 

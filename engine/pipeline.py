@@ -179,6 +179,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     def _statement(self, ast, sql):
         if isinstance(ast, exp.Command):
             self._command(ast, sql)
+        _refuse_qualified_target(ast, sql)
         if isinstance(ast, exp.Create):
             kind = (ast.args.get("kind") or "").upper()
             if kind == "TABLE":
@@ -459,3 +460,22 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self._unreported = {}
         self.last_changes = changes
         return changes
+
+
+def _refuse_qualified_target(ast, sql) -> None:
+    """A schema- or catalog-qualified name in CREATE/DROP/INSERT/UPDATE/DELETE is a CompileError:
+    deltasql has one namespace, and reading ``s.a`` as ``a`` would silently merge two tables."""
+    if not isinstance(ast, (exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete)):
+        return
+    target = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
+    if isinstance(target, exp.Index):
+        target = target.args.get("table")
+    for table in (ast.args.get("tables") or [target]) if isinstance(ast, exp.Drop) else [target]:
+        if not isinstance(table, exp.Table):
+            continue
+        for part, words in (("catalog", "a catalog name"), ("db", "a schema name")):
+            node = table.args.get(part)
+            if node is not None and node.name:
+                raise error_at(node, f"{words} ({node.name}.{table.name}) is not supported: deltasql has one "
+                                     "namespace", sql)
+

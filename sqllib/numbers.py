@@ -210,7 +210,7 @@ def dmul(x, y):
 
 
 def dneg(x):
-    return dec(-x)
+    return dec(x.copy_negate())  # exact: unary minus would round to the thread's context (28 digits)
 
 
 def to_decimal(v):
@@ -244,7 +244,7 @@ def round_half_away(x, digits=0):
         if digits < 0 and (not x or -digits > x.adjusted() + 1):
             return decimal.Decimal(0)
         r = x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP, context=DC)
-        return dec(r.quantize(_ONE) if digits < 0 else r)  # scale 0 (1.2E+3 is 1200)
+        return dec(r.quantize(_ONE, context=DC) if digits < 0 else r)  # scale 0 (1.2E+3 is 1200)
     return _round_double(x, digits)
 
 
@@ -341,6 +341,8 @@ def sql_sqrt(x):
 
 
 def sql_abs(x):
+    if isinstance(x, decimal.Decimal):
+        return x.copy_abs()  # exact: abs() would round to the thread's context (28 digits)
     return None if x is None else abs(x)
 
 

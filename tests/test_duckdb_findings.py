@@ -154,3 +154,42 @@ def test_issue21_last_run_values():
     assert p.view("big").rows() == []  # no row reads the interval: no error
     with pytest.raises(DataError, match="interval out of range"):
         p.execute("SELECT INTERVAL '2147483647' MONTH")
+
+
+def test_wide_decimals_keep_every_digit():
+    """Python's Decimal rounds unary minus, abs() and quantize() to its thread context's 28 digits:
+    a negative 38-digit DECIMAL literal was stored rounded (test/sql/types/decimal/test_decimal_2975.test:11),
+    and -x, ABS, CEIL, TRUNC, MIN/SUM over such values gave the rounded number.  Maintained views over
+    38-digit values, negative ones included, against DuckDB, before and after a deletion."""
+    setup = ("CREATE TABLE q(big DECIMAL(38,10), s DECIMAL(38,2));\n"
+             "INSERT INTO q VALUES (9999999999999999899999999999.9999999999, 123456789012345678901234567890123456.78),"
+             " (-9999999999999999899999999999.9999999999, -123456789012345678901234567890123456.78),"
+             " (-1234567890123456789012345678.0123456789, -98765432109876543210987654321098765.43);\n")
+    exprs = ["-big", "abs(big)", "round(s, -3)", "ceil(big)", "trunc(big)", "floor(s)", "ceil(-s)", "-s", "abs(s)",
+             "round(s, 1)", "big - 1", "-(-big)", "greatest(big, -big)", "big * 1", "big % 7", "big::VARCHAR",
+             "CAST(s AS DECIMAL(38,0))", "-9999999999999999899999999999.9999999999"]
+    p, d = both("CREATE TABLE q(big DECIMAL(38,10), s DECIMAL(38,2));\n")
+    p.execute("CREATE VIEW e AS SELECT " + ", ".join(f"{x} AS c{i}" for i, x in enumerate(exprs)) + " FROM q")
+    p.execute("CREATE VIEW a AS SELECT min(s) AS mn, max(-s) AS mx, sum(s) AS sm, min(-big) AS nb FROM q")
+    for statement in setup.splitlines()[1:] + ["DELETE FROM q WHERE big > 0;"]:
+        p.execute(statement)
+        d.execute(statement)
+        for name, q in (("e", "SELECT " + ", ".join(exprs) + " FROM q"),
+                        ("a", "SELECT min(s), max(-s), sum(s), min(-big) FROM q")):
+            missing, extra = diff_multisets(d.execute(q).fetchall(), p.view(name).rows())
+            assert not missing and not extra, (statement, name, missing, extra)
+
+
+@pytest.mark.parametrize("statement", ["CREATE TABLE s.a AS SELECT 'hello' AS col1", "CREATE TABLE s.t(x INT)",
+                                       "CREATE VIEW s.b AS SELECT 1 AS x", "INSERT INTO main.t VALUES (1)",
+                                       "DELETE FROM s.t", "UPDATE s.t SET x = 1", "DROP TABLE s.t",
+                                       "DROP TABLE IF EXISTS u, s.t", "CREATE INDEX i ON s.t(x)",
+                                       "CREATE TABLE c.s.t(x INT)"])
+def test_a_qualified_name_in_a_statement_is_refused(statement):
+    """test/sql/select/test_select_qualified_view.test:8: `create table s.a` made a table `a` (the schema
+    silently dropped; `DROP TABLE s.t` dropped `t`).  Refused at the name, nothing changed."""
+    p = Pipeline()
+    p.execute("CREATE TABLE t(x INT); CREATE TABLE u(x INT); INSERT INTO t VALUES (7)")
+    with pytest.raises(CompileError, match=r"(schema|catalog) name \(\w+\.\w+\) is not supported"):
+        p.execute(statement)
+    assert sorted(p.tables) == ["t", "u"] and p.table_rows("t") == [(7,)]
