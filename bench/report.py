@@ -373,15 +373,7 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   "", nexmark_run.render(nx["queries"]), ""]
         if plot:
             lines += [f"![RSS over the stream]({_rel(plots_dir, 'nexmark_rss.png', md_path)})", ""]
-    sk = res.get("sinks")
-    if sk:
-        lines += ["## 9. Sinks", "",
-                  "What a sink adds to a step, and how fast each writes a large step (`bench/sinks.py`): a one-row "
-                  "step of a GROUP BY view with the view sunk into each target (wall and CPU; wall includes the "
-                  "target's fsyncs, CPU is this process only), and the changes of one step inserting, then one "
-                  "deleting, many rows of a 4-column view, beside DuckDB inserting and deleting the same rows "
-                  "in the same run.", "",
-                  sinks.render_text(sk), ""]
+    lines += sinks_section(res)
     lines += durability_section(res)
     cl = res.get("cliffs")
     if cl:
@@ -418,6 +410,29 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
     print(f"wrote {os.path.relpath(md_path, ROOT)}")
 
 
+def run_alone(name: str, sec: dict) -> str:
+    """Where a section's figures come from (its workload also runs alone, then `python -m bench.report
+    --section NAME` replaces just its section)."""
+    return (f"Figures of `python -m bench.{name}` ({sec.get('mode', 'full')} size, {sec.get('seconds', '?')} s; "
+            f"{describe_load(sec.get('load'))}).")
+
+
+SINKS_TITLE = "## 9. Sinks"
+
+
+def sinks_section(res: dict) -> list[str]:
+    sk = res.get("sinks")
+    if not sk:
+        return []
+    return [SINKS_TITLE, "",
+            "What a sink adds to a step, and how fast each writes a large step (`bench/sinks.py`): a one-row "
+            "step of a GROUP BY view with the view sunk into each target (wall and CPU; wall includes the "
+            "target's fsyncs, CPU is this process only), and the changes of one step inserting, then one "
+            "deleting, many rows of a 4-column view, beside DuckDB inserting and deleting the same rows "
+            "in the same run.", "", run_alone("sinks", sk), "",
+            sinks.render_text(sk), ""]
+
+
 DURABILITY_TITLE = "## 10. Durability"
 
 
@@ -434,7 +449,7 @@ def durability_section(res: dict) -> list[str]:
             "file, the view's result rewritten as a table in it).  Checkpoints are excluded from the bulk "
             "loads (measured apart).  CPU time is the process's (DuckDB runs in it, on one thread); wall time "
             "includes waiting for the disk and for the other processes sharing the machine.", "",
-            durability.render_text(dur), ""]
+            run_alone("durability", dur), "", durability.render_text(dur), ""]
 
 
 SHARDS_TITLE = "## 12. Sharding"
@@ -512,11 +527,11 @@ def main(argv=None):
     ap.add_argument("--results", default=results_path("full"))
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--plots", default=os.path.join(ROOT, "bench"))
-    ap.add_argument("--section", choices=["durability", "shards"],
+    ap.add_argument("--section", choices=["sinks", "durability", "shards"],
                     help="only update this section of the existing BENCHMARKS.md (a workload rerun alone)")
     a = ap.parse_args(argv)
     if a.section:
-        section = {"durability": durability_section, "shards": shards_section}[a.section]
+        section = {"sinks": sinks_section, "durability": durability_section, "shards": shards_section}[a.section]
         splice_section(a.md, section(load_results(a.results)))
         return
     render(a.results, a.md, a.plots)
