@@ -220,6 +220,8 @@ class DDL:
                         if i not in low.created and id(i) not in seeds:
                             seeds[id(i)] = _integral(i, self)
                 self._backfill(low.created, seeds)
+            elif self._shards is not None:  # the workers build it too, its state to come from the checkpoint
+                self._shards.replicate(("create_view",) + self._view_source + ("schema",), self.circuit)
         except BaseException as e:
             # nothing of the failed view stays: its operators, their journal and shared entries
             self.circuit.journal.commit()

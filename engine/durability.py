@@ -9,7 +9,8 @@ file (engine/storage.py) and survives restarts and crashes.
 Stored: every DDL statement that took effect (its script's text and its index there); each step's input
 changes (the tables' queued Z-sets, after key constraints resolved them); every ``checkpoint_every``
 steps or ``checkpoint_interval`` seconds (and on close) a checkpoint: each table's rows and each
-operator's state (runtime/state.py), pickled.
+operator's state (runtime/state.py), pickled; sharded, every worker's shard too (engine/shards), all at
+the checkpoint's step, reopened only with as many workers.
 
 Recovery, and the laws it rests on:
 1. Replaying the DDL in order with the same dialect and compiler rebuilds the same circuit.  A fingerprint
@@ -67,6 +68,7 @@ class Durability:
         self.checkpoint_interval = checkpoint_interval
         self._checkpointed_at = time.monotonic()
         if path is None:
+            self._start_shards()
             return
         store = Store.open(path, {"dialect": self.dialect.name}, durability, group_interval)
         try:
@@ -77,6 +79,7 @@ class Durability:
                                        f"dialect={stored!r}, or without a dialect")
                 self.dialect = get_dialect(stored)
             self._store = store
+            self._start_shards()
             self._recover()
         except BaseException:
             store.close()
@@ -84,6 +87,9 @@ class Durability:
             raise
 
     # -- recovery ---------------------------------------------------------------------------------------
+    def _start_shards(self) -> None:
+        """Start a sharded pipeline's workers (engine/pipeline.py), in the dialect now known."""
+
     def _recover(self) -> None:
         store = self._store
         cp = store.checkpoint
@@ -146,8 +152,15 @@ class Durability:
             for name, t in self._tables.items():
                 t.contents = tables[name]
             import_circuit(self.circuit, state["circuit"])
+            shards = state.get("shards")
+            if (shards is None) != (self._shards is None):
+                saved = len(shards) if shards is not None else 1
+                raise StateMismatch(f"the state was saved by {saved} worker{'s' if saved > 1 else ''}: open it "
+                                    f"with workers={saved}")
+            if shards is not None:
+                self._shards.import_state(shards)
             self._outbox_pending = state["outbox_pending"]
-        except (StateMismatch, KeyError, TypeError) as e:
+        except (StateMismatch, KeyError, TypeError, ValueError) as e:
             raise StorageError(f"{store.path}: the checkpoint of step {cp.step} does not fit the rebuilt "
                                f"pipeline ({e})") from None
         self.last_step = cp.step
@@ -270,7 +283,8 @@ class Durability:
         store = self._require_store("checkpoint()")
         self._check_open()
         state = {"tables": [(name, t.contents) for name, t in self._tables.items()],
-                 "circuit": export_circuit(self.circuit), "outbox_pending": self._outbox_pending}
+                 "circuit": export_circuit(self.circuit), "outbox_pending": self._outbox_pending,
+                 "shards": self._shards.export_state() if self._shards is not None else None}
         store.write_checkpoint(self.last_step, store.ddl_count(), self._fingerprint(), _version(), state)
         self._checkpointed_at = time.monotonic()
 

@@ -62,9 +62,6 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                  durability: str = "full", checkpoint_every: int = 10_000, checkpoint_interval: float = 60.0,
                  group_interval: float = 0.2, workers: int = 1, backend: str | None = None,
                  address: str | None = None):
-        if path is not None and (workers != 1 or backend is not None):
-            raise ValueError("a durable pipeline (path=...) runs on one worker for now: the state file does not "
-                             "hold the workers' shards yet")
         self.dialect = get_dialect(dialect or "duckdb")
         self.max_iterations = max_iterations
         self.catalog = Catalog()
@@ -79,11 +76,20 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self.last_step = 0  # the number of the last step committed (the first step is 1)
         self._feeds = Feeds(self)  # subscriptions and sinks
         self._shards = None  # the workers of a sharded pipeline (engine/shards)
-        if workers != 1 or backend is not None:
+        self._shard_options = (workers, backend, address) if workers != 1 or backend is not None else None
+        try:  # (starts the workers, through _start_shards, once the dialect is known: a state file's)
+            self._init_durability(path, dialect, durability, checkpoint_every, checkpoint_interval, group_interval)
+        except BaseException:
+            if self._shards is not None:
+                self._shards.close()
+            raise
+
+    def _start_shards(self) -> None:
+        if self._shard_options is not None:
             from .shards import Cluster
 
-            self._shards = Cluster(workers, backend or "processes", self.dialect.name, max_iterations, address)
-        self._init_durability(path, dialect, durability, checkpoint_every, checkpoint_interval, group_interval)
+            workers, backend, address = self._shard_options
+            self._shards = Cluster(workers, backend or "processes", self.dialect.name, self.max_iterations, address)
 
     @property
     def workers(self) -> int:
@@ -92,8 +98,9 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
 
     def close(self, checkpoint: bool = True) -> None:
         """Release the state file (engine/durability.py) and stop the workers of a sharded pipeline."""
-        try:
-            Durability.close(self, checkpoint)
+        stopped = self._shards is not None and self._shards.stopped is not None
+        try:  # (no checkpoint from stopped workers: the journal holds every committed step)
+            Durability.close(self, checkpoint and not stopped)
         finally:
             if self._shards is not None:
                 self._shards.close()

@@ -1,7 +1,7 @@
 """The process test_crash.py kills: it opens (or creates) a durable pipeline and streams random steps
 into it until it is killed, reporting on stdout what it is doing.
 
-    python -m tests.crashworker PATH SEED [--checkpoint-every N] [--durability full|group]
+    python -m tests.crashworker PATH SEED [--checkpoint-every N] [--durability full|group] [--workers N]
 
 Lines: ``B k`` before step k, ``S k`` once step k returned (it is durable), ``C k`` / ``c k`` around a
 checkpoint after step k, ``D k`` / ``d k`` around the DDL run after step k.  Step k's changes are a
@@ -133,6 +133,7 @@ def main(argv=None) -> int:
     ap.add_argument("--checkpoint-every", type=int, default=7)
     ap.add_argument("--durability", default="full")
     ap.add_argument("--steps", type=int, default=10**9)
+    ap.add_argument("--workers", type=int, default=1, help="worker processes (a sharded pipeline)")
     args = ap.parse_args(argv)
 
     def report(line: str) -> None:
@@ -140,7 +141,7 @@ def main(argv=None) -> int:
         sys.stdout.flush()
 
     p = Pipeline(path=args.path, durability=args.durability, checkpoint_every=args.checkpoint_every,
-                 checkpoint_interval=1e9)
+                 checkpoint_interval=1e9, workers=args.workers)
     report(f"O {p.last_step}")
     real_checkpoint = p.checkpoint
 

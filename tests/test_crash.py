@@ -22,6 +22,7 @@ import time
 from collections import Counter
 
 import duckdb
+import pytest
 
 from deltasql import Pipeline
 from deltasql.oracle import multiset_diff
@@ -31,6 +32,7 @@ from tests import crashworker as worker
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LONG = os.environ.get("DELTASQL_LONG", "") not in ("", "0")
 ROUNDS = int(os.environ.get("DELTASQL_CRASH_ROUNDS") or (240 if LONG else 10))
+SHARDED_ROUNDS = 40 if LONG else 5  # a sharded pipeline (2 worker processes; issue 20): slower to start
 # the kinds of kill, in turn (where exactly each lands is random)
 KINDS = ["step", "checkpoint", "any", "step", "checkpoint"]
 
@@ -38,10 +40,10 @@ KINDS = ["step", "checkpoint", "any", "step", "checkpoint"]
 class Worker:
     """A worker process and the lines it has printed so far."""
 
-    def __init__(self, path: str, seed: int, durability: str):
+    def __init__(self, path: str, seed: int, durability: str, workers: int = 1):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.crashworker", path, str(seed), "--checkpoint-every", "5",
-             "--durability", durability], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--durability", durability, "--workers", str(workers)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.changed = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -128,7 +130,10 @@ def duckdb_check(p) -> None:
         assert not missing and not extra, f"view {name}: only deltasql {missing[:5]}, only DuckDB {extra[:5]}"
 
 
-def test_sigkill_at_random_moments_loses_no_committed_step(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigkill_at_random_moments_loses_no_committed_step(tmp_path, workers):
+    """With workers=2 the killed process is a sharded pipeline's coordinator (its worker processes
+    exit when its pipes close), and the file is reopened on 2 worker processes."""
     seed = 11
     path = str(tmp_path / "state.db")
     rnd = random.Random(seed)
@@ -136,12 +141,13 @@ def test_sigkill_at_random_moments_loses_no_committed_step(tmp_path):
     worker.create_schema(replica)
     died = Counter()
     last = 0
-    for n in range(ROUNDS):
-        w = Worker(path, seed, "full" if n % 3 else "group")
+    rounds = ROUNDS if workers == 1 else SHARDED_ROUNDS
+    for n in range(rounds):
+        w = Worker(path, seed, "full" if n % 3 else "group", workers)
         how = kill_somewhere(w, rnd, KINDS[n % len(KINDS)])
         done, begun, doing = where_it_died(w.lines, last)
         died[doing] += 1
-        p = Pipeline(path=path)
+        p = Pipeline(path=path, workers=workers)
         try:
             got = p.last_step
             assert done <= got <= done + begun, \
@@ -166,11 +172,11 @@ def test_sigkill_at_random_moments_loses_no_committed_step(tmp_path):
             for v in p.views:
                 assert sorted(p.view(v).rows(), key=repr) == sorted(replica.view(v).rows(), key=repr), \
                     f"round {n}: view {v} at step {got}"
-            if n % 4 == 0 or n == ROUNDS - 1:
+            if n % 4 == 0 or n == rounds - 1:
                 duckdb_check(p)
         finally:
             p.close(checkpoint=False)
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".")], "temporary files left behind"
-    print(f"\n{ROUNDS} kills, last step {last}: {dict(died)}")
+    print(f"\n{rounds} kills, last step {last}: {dict(died)}")
     # the kills landed where they were aimed (a kill just after "C" lands in the checkpoint almost always)
     assert died["step"] >= 1 and died["checkpoint"] >= 1, dict(died)

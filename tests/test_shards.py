@@ -382,6 +382,60 @@ def test_a_worker_killed_at_the_commit_point_leaves_the_step_committed():
         p.close()
 
 
+DURABLE_DDL = ("CREATE TABLE e(src INT, dst INT); CREATE TABLE n(id INT, g VARCHAR, x DOUBLE); "
+               "CREATE VIEW reach AS WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM e UNION "
+               "SELECT r.a, e.dst FROM r JOIN e ON r.b = e.src) SELECT a, b FROM r; "
+               "CREATE VIEW per AS SELECT n.g, COUNT(*) AS c, SUM(n.x) AS s FROM n JOIN e ON n.id = e.src GROUP BY n.g; "
+               "CREATE VIEW total AS SELECT COUNT(*) AS c FROM n; "
+               "CREATE VIEW top AS SELECT id, g, x FROM n ORDER BY x DESC, id, g LIMIT 3")
+
+
+def _same_state(p, one):
+    for v in ("reach", "per", "total", "top", "late"):
+        if v in one.views:
+            assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v
+    for t in ("e", "n"):
+        assert sorted(p.table_rows(t)) == sorted(one.table_rows(t)), t
+
+
+@pytest.mark.parametrize("backend", ["simulated", "processes"])
+def test_durable_sharded_pipeline_reopens_like_one_worker(tmp_path, backend):
+    """Pipeline(path=..., workers=2): checkpoints hold every worker's shard at one step; a reopen
+    (from a checkpoint and the journal after it, a view created in between) goes on exactly like a
+    pipeline of one worker that never stopped; another worker count is refused, naming the right one."""
+    from deltasql.engine.storage import StorageError
+
+    rnd = __import__("random").Random(7)
+    steps = _stream(rnd, 12)
+    path = str(tmp_path / "state.db")
+    one = Pipeline()
+    p = Pipeline(path=path, workers=2, backend=backend, checkpoint_every=3)
+    try:
+        for q in (p, one):
+            q.execute(DURABLE_DDL)
+            q.step()
+        for i, step in enumerate(steps):
+            if i in (4, 9):  # reopen: from the checkpoint of step 3 (6) and the journal after it
+                p.close(checkpoint=i == 9)
+                p = Pipeline(path=path, workers=2, backend=backend, checkpoint_every=3)
+                _same_state(p, one)
+            if i == 6:
+                for q in (p, one):
+                    q.execute("CREATE VIEW late AS SELECT n.g, e.dst FROM n JOIN e ON n.id = e.src")
+            assert _rounded(_apply(p, step)) == _rounded(_apply(one, step)), i
+        _same_state(p, one)
+        p.close()
+        for workers in (3, 1):
+            with pytest.raises(StorageError, match="saved by 2 workers: open it with workers=2|open the pipeline "
+                                                   "with workers=2"):
+                Pipeline(path=path, workers=workers, backend=backend if workers > 1 else None)
+        p = Pipeline(path=path, workers=2, backend=backend)
+        _same_state(p, one)
+    finally:
+        p.close()
+        one.close()
+
+
 def _rounded(changes: dict) -> dict:
     return {v: sorted(((tuple(round(x, 9) if isinstance(x, float) else x for x in r), w) for r, w in rows), key=repr)
             for v, rows in changes.items()}

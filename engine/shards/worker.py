@@ -237,10 +237,14 @@ class Worker:
         self.connect()
         return fingerprint(self.replica.circuit)
 
-    def do_create_view(self, ast, sql):
+    def do_create_view(self, ast, sql, restoring=None):
+        """A new view, backfilled from this shard; ``restoring`` "schema": built only (a durable
+        pipeline reopening before its checkpoint, which holds the state)."""
+        self.replica._restoring = restoring
         try:
             self.replica._statement(ast, sql)
         finally:
+            self.replica._restoring = None
             self.replica._unreported.clear()  # the coordinator reports; a worker only computes
         self.connect()
         return fingerprint(self.replica.circuit)
