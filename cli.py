@@ -264,7 +264,9 @@ def _run(args, session: Session) -> int:
 def cmd_state(args) -> int:
     if not os.path.exists(args.path):
         raise InputError(f"{args.path}: error: no such file")
-    session = Session(None, args.path)
+    if args.workers < 1:
+        raise InputError(f"error: --workers must be at least 1, not {args.workers}")
+    session = Session(None, args.path, **({"workers": args.workers} if args.workers > 1 else {}))
     p = session.p
     try:
         info = p.state_summary()
@@ -505,8 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Print what a state file (written by `deltasql run --state PATH` or Pipeline(path=PATH)) holds: its "
         "tables and views with their row counts, the last step, the last checkpoint, the journal after it, "
         "retained views and source positions.  Nothing in the file changes.",
-        ["deltasql state shop.db"]))
+        ["deltasql state shop.db", "deltasql state shop.db --workers 4   # written by run --workers 4"]))
     st.add_argument("path", metavar="PATH", help="the state file")
+    st.add_argument("--workers", type=int, default=1, metavar="N",
+                    help="the number of workers a sharded pipeline's file was written with (default 1)")
     st.set_defaults(func=cmd_state, dialect=None)
     return parser
 

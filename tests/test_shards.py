@@ -463,6 +463,18 @@ def test_cli_workers_print_what_one_worker_prints(name):
         assert _cli("run", *files, "--format", "jsonl", "--workers", "2") == one
 
 
+def test_cli_state_file_with_workers(tmp_path):
+    """run --state PATH --workers 2 keeps a sharded state file; run and state reopen it with --workers 2
+    and refuse it without, saying with how many."""
+    state = str(tmp_path / "shop.db")
+    first = _cli("run", "shop.sql", "shop_changes.sql", "--state", state, "--workers", "2", "--format", "jsonl")
+    assert first
+    assert "last step: 8" in _cli("state", state, "--workers", "2")
+    r = subprocess.run([sys.executable, "-m", "deltasql", "state", state], cwd=os.path.join(ROOT, "sql_examples"),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and "saved by 2 workers: open it with workers=2" in r.stderr, r.stderr
+
+
 # -- state: what a checkpoint of a sharded pipeline holds ---------------------------------------------
 
 def test_sharded_state_moves_to_a_pipeline_built_alike():
