@@ -39,7 +39,7 @@ def selected_views(p, wanted: list[str] | None) -> list[str]:
 
 
 def cmd_compile(args) -> int:
-    session = Session(args.dialect)
+    session = Session(args.dialect, max_iterations=args.max_iterations)
     for unit in read_units(args.views, args.dialect):
         session.apply(unit)
     p = session.p
@@ -205,7 +205,7 @@ def cmd_run(args) -> int:
         raise InputError(f"error: --workers must be at least 1, not {args.workers}")
     shards = {"workers": args.workers, "backend": args.backend, "address": args.ray_address} \
         if args.workers > 1 or args.backend else {}
-    session = Session(args.dialect, args.state, args.durability, **shards)
+    session = Session(args.dialect, args.state, args.durability, max_iterations=args.max_iterations, **shards)
     try:
         return _run(args, session)
     finally:
@@ -310,7 +310,7 @@ def _size(n: int) -> str:
 
 def cmd_check(args) -> int:
     units, _ = read_all(args)
-    session = Session(args.dialect)
+    session = Session(args.dialect, max_iterations=args.max_iterations)
     p = session.p
     mirror = DuckMirror(p.dialect)
     progress = Progress(len(units), args.progress)
@@ -426,6 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("views", metavar="VIEWS.sql", help="CREATE TABLE and CREATE VIEW statements")
         sp.add_argument("--dialect", metavar="D", help="sqlglot dialect of the SQL (default: duckdb, or a "
                                                        "resumed state file's)")
+        sp.add_argument("--max-iterations", type=int, default=10_000, metavar="N",
+                        help="iterations a WITH RECURSIVE fixpoint may take in one step before the step fails "
+                             "(default: 10000)")
         sp.set_defaults(func=func)
         return sp
 

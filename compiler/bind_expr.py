@@ -207,6 +207,8 @@ class ExprBinder:
             if digits > 38:
                 return Lit(float(text), DOUBLE)
             return Lit(d, decimal_type(max(digits, scale, 1), scale))
+        if len(text) > 39:  # past HUGEINT (and past what int() reads, at 4300 digits): a DOUBLE
+            return Lit(float(text), DOUBLE)
         v = int(text)
         if self.dialect.name == "sqlite":
             if -(1 << 63) <= v < (1 << 63):

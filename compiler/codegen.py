@@ -10,8 +10,9 @@ extractors and sort keys.
 
 from __future__ import annotations
 
-
-
+import ast
+import builtins
+import re
 
 from ..runtime.aggregates import INLINE_NAMES, SKIP, Desc
 from ..runtime.zset import drop_zeros
@@ -44,16 +45,37 @@ class Codegen:
         return f"_t{self._n}"
 
     def const(self, value) -> str:
-        # Decimal('0.5') == Decimal('0.50'): the key must tell their scales apart
-        key = (type(value), repr(value)) if _hashable(value) else id(value)
+        # equal values may differ (Decimal('0.5') == Decimal('0.50'), 0.0 == -0.0, frozenset({1}) ==
+        # frozenset({True})) and equal reprs too (a compiled pattern's repr stops at 200 characters):
+        # the key is the value and its repr together
+        key = (type(value), value, repr(value)) if _hashable(value) else id(value)
         name = self._consts.get(key)
         if name is None:
             name = self._consts[key] = f"_k{len(self._consts)}"
             self.env[name] = value
         return name
 
+    # -- bounded nesting ------------------------------------------------------------------------
+    def _bounded(self, code: str) -> str:
+        """Python's parser takes 200 levels of parentheses: code nested deeper than MAX_NESTING
+        (a sum of hundreds of terms, deeply parenthesized SQL) becomes a function of its own, called
+        with the row variables it reads."""
+        if code.count("(") <= MAX_NESTING or _nesting(code) <= MAX_NESTING:
+            return code
+        tree = ast.parse(code, mode="eval")
+        stored = {n.target.id for n in ast.walk(tree) if isinstance(n, ast.NamedExpr)}
+        stored |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
+        free = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                      - stored - self.env.keys() - set(dir(builtins)))
+        name = self.fresh_name("_part")
+        self.compile(f"def {name}({', '.join(free)}):\n    return {code}", name)
+        return f"{name}({', '.join(free)})"
+
     # -- value mode -----------------------------------------------------------------------------
     def value(self, e, col) -> str:
+        return self._bounded(self._value(e, col))
+
+    def _value(self, e, col) -> str:
         if isinstance(e, Col):
             return col(e.index)
         if isinstance(e, Lit):
@@ -64,10 +86,15 @@ class Codegen:
                 return repr(v)
             return self.const(v)
         if isinstance(e, Case):
-            out = self.value(e.default, col)
-            for cond, val in reversed(e.whens):
-                out = f"({self.value(val, col)} if {self.truth(cond, col)} else {out})"
-            return out
+            if len(e.whens) <= FLAT_FROM:
+                out = self.value(e.default, col)
+                for cond, val in reversed(e.whens):
+                    out = f"({self.value(val, col)} if {self.truth(cond, col)} else {out})"
+                return out
+            # many WHENs: the first that holds gives its value in a 1-tuple (true even for NULL),
+            # a flat `or` chain where conditionals would nest once per WHEN
+            arms = [f"({self.truth(c, col)} and ({self.value(v, col)},))" for c, v in e.whens]
+            return f"({' or '.join(arms)} or ({self.value(e.default, col)},))[0]"
         if e.type.kind == "float" and e.type.bits == 32 and e.fn not in _REAL_SAFE:
             # FLOAT arithmetic is double arithmetic rounded to a float32 (exact for + - * /; see
             # sqllib/real.py); f32 also makes a NaN the one NaN
@@ -160,12 +187,18 @@ class Codegen:
                 code = f"({self.tmp()} := {code})"  # that `'aA' is None` compares with a literal
             return f"({code} is {'' if fn == 'is_null' else 'not '}None)"
         if fn in ("and", "or"):
-            a, b = self.tmp(), self.tmp()
-            A, B = self.value(args[0], col), self.value(args[1], col)
+            # a chain of ANDs (ORs) as one flat test: stop at the first FALSE (TRUE); else NULL if
+            # any term was NULL
             dom = "False" if fn == "and" else "True"
             other = "True" if fn == "and" else "False"
-            return (f"({dom} if ({a} := {A}) is {dom} else ({dom} if ({b} := {B}) is {dom} else "
-                    f"(None if {a} is None or {b} is None else {other})))")
+            temps = []
+            tests = []
+            for a in _chain(e, fn):
+                t = self.tmp()
+                temps.append(t)
+                tests.append(f"({t} := {self.value(a, col)}) is not {dom}")
+            nulls = " or ".join(f"{t} is None" for t in temps)
+            return f"({dom} if not ({' and '.join(tests)}) else (None if {nulls} else {other}))"
         if fn == "not":
             return self._strict(args, col, lambda a: f"(not {a})")
         if fn == "truthy":  # a number used as a condition (SQLite): non-zero is TRUE
@@ -179,11 +212,18 @@ class Codegen:
         if fn == "in_list":
             return self._in_list(e, col)
         if fn == "coalesce":
-            out = self.value(args[-1], col)
-            for a in reversed(args[:-1]):
+            if len(args) <= FLAT_FROM:
+                out = self.value(args[-1], col)
+                for a in reversed(args[:-1]):
+                    t = self.tmp()
+                    out = f"({t} if ({t} := {self.value(a, col)}) is not None else {out})"
+                return out
+            # many arguments: the first non-NULL one in a 1-tuple, a flat `or` chain (see CASE)
+            arms = []
+            for a in args[:-1]:
                 t = self.tmp()
-                out = f"({t} if ({t} := {self.value(a, col)}) is not None else {out})"
-            return out
+                arms.append(f"(({t} := {self.value(a, col)}) is not None and ({t},))")
+            return f"({' or '.join(arms)} or ({self.value(args[-1], col)},))[0]"
         if fn == "cast":
             return self._cast(e, col)
         if fn == "try_cast":  # the cast as a function of its argument's value, failures made NULL
@@ -307,14 +347,20 @@ class Codegen:
 
     # -- truth / falsity modes --------------------------------------------------------------------
     def truth(self, e, col) -> str:
+        return self._bounded(self._truth(e, col))
+
+    def falsity(self, e, col) -> str:
+        return self._bounded(self._falsity(e, col))
+
+    def _truth(self, e, col) -> str:
         if isinstance(e, Lit):
             return "True" if e.value is True else "False"
         if isinstance(e, Call):
             fn = e.fn
             if fn == "and":
-                return f"({self.truth(e.args[0], col)} and {self.truth(e.args[1], col)})"
+                return f"({' and '.join(self.truth(a, col) for a in _chain(e, 'and'))})"
             if fn == "or":
-                return f"({self.truth(e.args[0], col)} or {self.truth(e.args[1], col)})"
+                return f"({' or '.join(self.truth(a, col) for a in _chain(e, 'or'))})"
             if fn == "not":
                 return self.falsity(e.args[0], col)
             if fn in COMPARE:
@@ -323,15 +369,15 @@ class Codegen:
                 return self.value(e, col)
         return f"({self.value(e, col)} is True)"
 
-    def falsity(self, e, col) -> str:
+    def _falsity(self, e, col) -> str:
         if isinstance(e, Lit):
             return "True" if e.value is False else "False"
         if isinstance(e, Call):
             fn = e.fn
             if fn == "and":
-                return f"({self.falsity(e.args[0], col)} or {self.falsity(e.args[1], col)})"
+                return f"({' or '.join(self.falsity(a, col) for a in _chain(e, 'and'))})"
             if fn == "or":
-                return f"({self.falsity(e.args[0], col)} and {self.falsity(e.args[1], col)})"
+                return f"({' and '.join(self.falsity(a, col) for a in _chain(e, 'or'))})"
             if fn == "not":
                 return self.truth(e.args[0], col)
             if fn in COMPARE:
@@ -376,6 +422,39 @@ class Codegen:
     def fresh_name(self, prefix: str) -> str:
         self._n += 1
         return f"{prefix}_{self._n}"
+
+
+# deepest parenthesis nesting left in one generated expression (Python's parser stops at 200)
+MAX_NESTING = 50
+# CASE and COALESCE with more arms than this are generated flat (see Codegen._value)
+FLAT_FROM = 8
+
+
+def _nesting(code: str) -> int:
+    """How deep parentheses (and brackets) nest in code, string literals left out."""
+    depth = deepest = 0
+    for ch in _STRINGS.sub("''", code):
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest
+
+
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
+
+
+def _chain(e, fn: str) -> list:
+    """The terms of a chain of one associative operator (a AND b AND c: the binder nests them)."""
+    out, stack = [], [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Call) and x.fn == fn:
+            stack.extend(reversed(x.args))
+        else:
+            out.append(x)
+    return out
 
 
 # float-valued functions that never make a new NaN object (they return an argument or the one NaN)

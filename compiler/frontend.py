@@ -11,6 +11,7 @@ qualify, binder) compares names exactly, so the normalized spelling is the name.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 import sqlglot
@@ -26,6 +27,7 @@ from .dialect import get_dialect
 from .errors import CompileError
 from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
 from .timewindows import blank_tvf_syntax, expand_time_windows
+from .types import SURROGATE
 
 
 @dataclass
@@ -36,8 +38,50 @@ class Statement:
     sql: str  # the whole input text (positions in the AST are relative to it)
 
 
+# How deep parentheses may nest in SQL text (expressions, subqueries), as DuckDB's default
+# max_expression_depth.  Parsing, binding and code generation recurse once per level, in Python
+# frames: RECURSION_LIMIT leaves them room for it (see ensure_recursion_limit).
+MAX_NESTING = 1000
+RECURSION_LIMIT = 60_000
+
+
+def ensure_recursion_limit() -> None:
+    """Raise the interpreter's recursion limit to RECURSION_LIMIT (never lower it).  Since Python
+    3.11 a call between Python functions takes no C stack, so the deep recursion of parsing a
+    statement nested MAX_NESTING deep is safe; the limit stays raised (it is process-wide, and
+    lowering it again would race with another thread compiling)."""
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+_NESTING_TOKENS = re.compile(r"[()]|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.S)
+
+
+def check_nesting(sql: str) -> None:
+    """A CompileError at the first parenthesis nested deeper than MAX_NESTING."""
+    if sql.count("(") <= MAX_NESTING:
+        return
+    depth = 0
+    for m in _NESTING_TOKENS.finditer(sql):
+        t = m.group()
+        if t == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                line, col = offset_to_position(sql, m.start())
+                raise CompileError(f"parentheses nested more than {MAX_NESTING} deep (the limit)", line, col, sql)
+        elif t == ")":
+            depth -= 1
+
+
 def parse(sql: str, dialect: str) -> list[Statement]:
     """Parse a script of ;-separated statements.  Raises CompileError on a syntax error."""
+    ensure_recursion_limit()
+    check_nesting(sql)
+    if not sql.isascii():
+        m = SURROGATE.search(sql)
+        if m is not None:  # only a Python string can hold one; it is no Unicode text
+            line, col = offset_to_position(sql, m.start())
+            raise CompileError("the SQL text holds a lone surrogate (not Unicode text)", line, col, sql)
     try:
         trees = sqlglot.parse(blank_tvf_syntax(sql, sqlglot.Dialect.get_or_raise(dialect)), read=dialect)
     except ParseError as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 from dataclasses import dataclass
 
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
@@ -175,6 +176,8 @@ def coerce_value(value, t: SqlType, where: str):
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
                 elif isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+                    if value.adjusted() > 40:  # 1e999999999: int() would build a billion digits
+                        raise DataError(f"{where}: {show_value(value)} is out of range for {t}")
                     value = int(value)
                 elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
                     value = int(value)
@@ -182,7 +185,7 @@ def coerce_value(value, t: SqlType, where: str):
                     raise TypeError
             lo, hi = int_range(t.bits)
             if not lo <= value <= hi:
-                raise DataError(f"{where}: {value} is out of range for {t}")
+                raise DataError(f"{where}: {show_value(value)} is out of range for {t}")
             return value
         if k == "float":
             if isinstance(value, bool):
@@ -212,6 +215,9 @@ def coerce_value(value, t: SqlType, where: str):
         if k == "text":
             if not isinstance(value, str):
                 raise TypeError
+            if not value.isascii() and SURROGATE.search(value):
+                raise DataError(f"{where}: a string holding a lone surrogate ({show_value(value)}) is not Unicode "
+                                f"text")
             return value
         if k == "bool":
             if isinstance(value, bool):
@@ -240,6 +246,9 @@ def coerce_value(value, t: SqlType, where: str):
         pass
     raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
 
+
+# a code point UTF-8 cannot encode: such a string could be neither stored by DuckDB nor printed
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def assign_value(value, t: SqlType, where: str, dialect=None):
@@ -291,8 +300,8 @@ def row_checker(fields):
             c = "False"  # rounded to a float32 on the slow path
         elif k == "float":
             c = f"(type({v}) is float and {v} == {v})"  # NaN takes the slow path (made canonical)
-        elif k == "text":
-            c = f"type({v}) is str"
+        elif k == "text":  # (a lone surrogate takes the slow path, which refuses it)
+            c = f"(type({v}) is str and ({v}.isascii() or not _SURROGATE({v})))"
         elif k == "bool":
             c = f"type({v}) is bool"
         elif k == "date":
@@ -314,6 +323,7 @@ def row_checker(fields):
     src = (f"def check(row):\n    if type(row) is tuple and len(row) == {n}:\n"
            f"        {names} = row\n        if {body}:\n            return row\n    return None")
     env = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal,
-           "_UTC": timestamps.UTC}
+           "_UTC": timestamps.UTC,
+           "_SURROGATE": SURROGATE.search}
     exec(compile(src, "<row check>", "exec"), env)
     return env["check"]

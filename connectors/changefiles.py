@@ -152,11 +152,21 @@ def csv_units(path: str, text: str) -> list[Unit]:
     """A CSV file as one step of inserts into the table it is named after; the header row names the
     columns (others are NULL) and an empty field is NULL."""
     table = csv_table(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header or not any(h.strip() for h in header):
-        raise InputError(f"{path}:1: error: a CSV file needs a header row naming the columns of {table}")
-    header = [h.strip() for h in header]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise InputError(f"{path}:1: error: a CSV file needs a header row naming the columns of {table}")
+        header = [h.strip() for h in header]
+        twice = next((h for i, h in enumerate(header) if h in header[:i]), None)
+        if twice is not None:
+            raise InputError(f"{path}:1: error: the header names column {twice!r} twice")
+        return _csv_rows(path, table, header, reader)
+    except csv.Error as e:  # an unterminated quote, a stray quote in strict mode
+        raise InputError(f"{path}:{reader.line_num}: error: not valid CSV: {e}") from None
+
+
+def _csv_rows(path: str, table: str, header: list, reader) -> list[Unit]:
     changes = []
     for record in reader:
         if not record:
@@ -180,9 +190,11 @@ def jsonl_units(path: str, text: str) -> list[Unit]:
             continue
         where = f"{path}:{lineno}"
         try:
-            obj = json.loads(line, parse_float=decimal.Decimal)
+            obj = json.loads(line, parse_float=decimal.Decimal, object_pairs_hook=_object)
         except json.JSONDecodeError as e:
             raise InputError(f"{where}: error: not valid JSON: {e.msg} (column {e.colno})") from None
+        except _DuplicateKey as e:
+            raise InputError(f"{where}: error: the key {e.args[0]!r} appears twice in one object") from None
         if not isinstance(obj, dict):
             raise InputError(f"{where}: error: each line must be a JSON object")
         if "commit" in obj:
@@ -207,6 +219,19 @@ def jsonl_units(path: str, text: str) -> list[Unit]:
     if current:
         units.append(Unit(current, True, current[0].where))
     return units
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object(pairs) -> dict:
+    """A JSON object, refused when it has a key twice (json.loads would keep the last silently)."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return out
 
 
 def read_units(path: str, dialect: str) -> list[Unit]:

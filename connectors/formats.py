@@ -8,6 +8,7 @@ import datetime
 import decimal
 import json
 import math
+import re
 import sys
 import time
 
@@ -34,6 +35,17 @@ def fmt_value(v) -> str:
     return str(v)
 
 
+def printable(text: str) -> str:
+    """Text for a terminal: control characters (and the Unicode line separators) as escapes, so data
+    can neither forge a line of the output (a step block) nor send a terminal escape sequence."""
+    return text.translate(_ESCAPES) if _CONTROL.search(text) else text
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {c: ({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(chr(c)) or f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+            for c in [*range(0x20), *range(0x7f, 0xa0), 0x2028, 0x2029]}
+
+
 def json_value(v) -> str:
     """A value as JSON text; decimals stay exact JSON numbers, dates are ISO strings."""
     if isinstance(v, decimal.Decimal):
@@ -52,7 +64,8 @@ def weight_text(w: int) -> str:
 
 def render_table(header: list[str] | None, rows: list[list], indent: str = "  ") -> str:
     """Aligned columns under an optional header; numeric columns right-aligned."""
-    cells = [[fmt_value(v) for v in r] for r in rows]
+    cells = [[printable(fmt_value(v)) for v in r] for r in rows]
+    header = [printable(h) for h in header] if header is not None else None
     n = len(header) if header is not None else max((len(r) for r in rows), default=0)
     widths = [max([len(header[i]) if header is not None else 0] + [len(r[i]) for r in cells]) for i in range(n)]
     numeric = [bool(rows) and all(r[i] is None or (isinstance(r[i], (int, float, decimal.Decimal))
@@ -90,9 +103,9 @@ class Printer:
         shown = [v for v in views if changes.get(v)]
         changes = {v: sorted(changes[v], key=change_order) for v in shown}
         if self.fmt == "table":
-            text = [f"== step {number}  {unit.where}" + ("" if shown else "  (no view changes)")]
+            text = [f"== step {number}  {printable(unit.where)}" + ("" if shown else "  (no view changes)")]
             for v in shown:
-                text.append(v)
+                text.append(printable(v))
                 text.append(render_table(["w"] + columns(v), [[weight_text(w), *row] for row, w in changes[v]]))
             self._write("\n".join(text) + "\n")
         elif self.fmt == "jsonl":

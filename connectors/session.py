@@ -47,7 +47,7 @@ class Session:
     ``resumed`` is True)."""
 
     def __init__(self, dialect: str | None, path: str | None = None, durability: str = "full", **options):
-        """``options``: the Pipeline's sharding options (workers, backend, address)."""
+        """``options``: the Pipeline's options (max_iterations; sharding: workers, backend, address)."""
         self.resumed = path is not None and os.path.exists(path)
         try:
             self.p = Pipeline(dialect=dialect, path=path, durability=durability, **options)

@@ -23,6 +23,6 @@ def view_of(op) -> str:
 
 def data_error(cause: BaseException, where: str, discarded: bool = False) -> DataError:
     """``discarded``: a failed step, whose queued changes were dropped (they would fail again)."""
-    msg = str(cause) or type(cause).__name__
+    msg = "out of memory" if isinstance(cause, MemoryError) else str(cause) or type(cause).__name__
     tail = "nothing was changed and the step's queued changes were discarded" if discarded else "nothing was changed"
     return DataError(f"{where}: {msg}; {tail}")

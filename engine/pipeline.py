@@ -11,12 +11,18 @@ BEGIN … COMMIT, all-or-nothing inside).  A step is atomic: on any error every 
 operator is as it was before it.  ``step()`` reports every change to the views since the previous
 ``step()``, a view's first rows included, so the changes reported add up to each view's contents.
 All views live in one circuit, so views share the arrangements of common subplans.
+
+Threads: every public method holds the pipeline's lock (re-entrant), so calls from several threads
+run one at a time, each seeing the pipeline between whole calls; a step is never interleaved with
+an insert or a read.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import threading
 
 from sqlglot import exp
 
@@ -44,6 +50,27 @@ _CONTROL = {"START AS TRANSACTION": exp.Transaction, "END": exp.Commit, "END AS 
             "ABORT": exp.Rollback}
 
 
+def serialized(cls):
+    """Make every public method and property of ``cls`` (its mixins' included) hold ``self._lock``."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def locked(self, *args, **kwargs):
+            with self._lock:
+                return fn(self, *args, **kwargs)
+        return locked
+
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        attr = getattr(cls, name)
+        if isinstance(attr, property):
+            setattr(cls, name, property(wrap(attr.fget)))
+        elif callable(attr) and not isinstance(attr, type):
+            setattr(cls, name, wrap(attr))
+    return cls
+
+
+@serialized
 class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     """Incrementally maintained SQL views.  ``dialect`` is any sqlglot dialect name (default duckdb).
 
@@ -62,6 +89,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                  durability: str = "full", checkpoint_every: int = 10_000, checkpoint_interval: float = 60.0,
                  group_interval: float = 0.2, workers: int = 1, backend: str | None = None,
                  address: str | None = None):
+        self._lock = threading.RLock()
         self.dialect = get_dialect(dialect or "duckdb")
         self.max_iterations = max_iterations
         self.catalog = Catalog()
@@ -419,6 +447,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             for t in fed:
                 t.input.pending = {}
             self.discard()
+            if not isinstance(e.cause, Exception):  # Ctrl-C, SystemExit: rolled back, and passed on
+                raise e.cause.with_traceback(None) from None
             raise data_error(e.cause, view_of(e.op), discarded=True) from e
         except StoppedAfterCommit as e:
             stopped = e  # committed: it is kept (and delivered) like any step, then the stop raised

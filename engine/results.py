@@ -54,10 +54,15 @@ class ViewHandle:
 
     @property
     def columns(self) -> list[str]:
-        return [f.name for f in self._view.rel.fields]
+        with self._p._lock:
+            return [f.name for f in self._view.rel.fields]
 
     def rows(self) -> list[tuple]:
         """The current contents, duplicates repeated, in ORDER BY order if the view has one."""
+        with self._p._lock:
+            return self._rows()
+
+    def _rows(self) -> list[tuple]:
         v = self._view
         source = v.ordered if v.ordered is not None else v.output
         out = []
@@ -94,7 +99,8 @@ class ViewHandle:
         return self.to_arrow().to_pandas()
 
     def __len__(self) -> int:
-        return sum(self._view.output.contents.values())
+        with self._p._lock:
+            return sum(self._view.output.contents.values())
 
     def __repr__(self) -> str:
         return f"<view {self.name}: {len(self)} rows>"

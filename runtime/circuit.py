@@ -11,6 +11,8 @@ from __future__ import annotations
 
 
 
+import traceback
+
 from .journal import Journal
 
 
@@ -137,9 +139,14 @@ class Circuit:
         try:
             self.run()
         except BaseException as e:
-            self.journal.rollback()
+            op = self.failed_operator(e)
+            # free what the failed step built before undoing it (the undo may need memory when the
+            # failure was a MemoryError): its operators' outputs, and the locals of the frames it
+            # failed in (a join kernel's half-built output)
+            traceback.clear_frames(e.__traceback__)
             self.reset_transient()
-            raise StepError(self.failed_operator(e) or Operator(), e) from e
+            self.journal.rollback()
+            raise StepError(op or Operator(), e) from e
         if before_commit is not None:
             try:
                 before_commit()

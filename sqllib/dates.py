@@ -138,7 +138,13 @@ _UNIT_MICROS = {"microsecond": 1, "millisecond": 1000, "second": 1_000_000, "min
 def make_interval(n, unit: str):
     if n is None:
         return None
-    unit = unit.lower().rstrip("s")
+    try:
+        return _make_interval(n, unit.lower().rstrip("s"))
+    except (OverflowError, ValueError):  # timedelta keeps at most 999,999,999 days
+        raise DataError(f"INTERVAL {n} {unit.upper()} is out of range") from None
+
+
+def _make_interval(n, unit: str):
     if unit == "year":
         return Interval(months=int(n) * 12)
     if unit == "month":

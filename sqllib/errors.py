@@ -30,14 +30,23 @@ class DataError(Exception):
 
 
 def show_value(value) -> str:
-    """A value in an error message as SQL writes it: NULL, true, 1.50, 'text', '2024-01-01'."""
+    """A value in an error message as SQL writes it: NULL, true, 1.50, 'text', '2024-01-01'; cut
+    short past 60 characters (an error names a value, it does not print a megabyte of it)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 200:  # str() of 4,300+ digits raises
+        return f"an integer of {value.bit_length()} bits"
     if isinstance(value, (int, float, decimal.Decimal)):
-        return str(value)
+        text = str(value)
+        return text if len(text) <= 60 else text[:57] + "..."
     if isinstance(value, (str, datetime.date, datetime.timedelta)):
         text = value if isinstance(value, str) else str(value)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        if not text.isascii():  # a lone surrogate cannot be printed: written as \udxxx
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return "'" + text.replace("'", "''") + "'"
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

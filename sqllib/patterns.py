@@ -6,11 +6,53 @@ from __future__ import annotations
 import re
 
 from . import re2 as _re2
+from .cache import SizedCache
 from .errors import DataError
 
-# -- LIKE ------------------------------------------------------------------------------------------
+# -- LIKE and GLOB: wildcards matched in linear time ----------------------------------------------
 
-_LIKE_CACHE: dict = {}
+class Wildcard:
+    """A pattern of single-character items and "any run" stars (LIKE's % and _, GLOB's * ? [..]),
+    matched without backtracking: the stars cut it into segments of fixed length; the first must
+    match at the start, the last at the end, and each one between at its leftmost place after the
+    one before (taking a later place never helps the segments after it).  Each segment is a regex
+    without repetition, so a search costs O(len(s) * len(segment)) and the whole match
+    O(len(s) * len(pattern)), where a regex of .* pieces backtracks exponentially
+    (LIKE '%a%a%a%a%a%a%a%a%a%b' on 50 characters ran for minutes)."""
+
+    __slots__ = ("first", "middle", "last", "stars", "widths")
+
+    def __init__(self, items, flags: int = 0):
+        """``items``: regex sources of one character each, None for a star."""
+        segments = [[]]
+        for item in items:
+            if item is None:
+                segments.append([])
+            else:
+                segments[-1].append(item)
+        self.stars = len(segments) > 1
+        self.widths = [len(seg) for seg in segments]
+        compiled = [re.compile("".join(seg), flags | re.DOTALL) for seg in segments]
+        self.first, self.last = compiled[0], compiled[-1]
+        self.middle = [rx for rx, w in zip(compiled[1:-1], self.widths[1:-1]) if w]
+
+    def fullmatch(self, s: str) -> bool:
+        if not self.stars:
+            return self.first.fullmatch(s) is not None
+        first, last = self.widths[0], self.widths[-1]
+        end = len(s) - last
+        if end < first or self.first.match(s, 0, first) is None or self.last.fullmatch(s, end) is None:
+            return False
+        pos = first
+        for rx in self.middle:
+            m = rx.search(s, pos, end)
+            if m is None:
+                return False
+            pos = m.end()
+        return True
+
+
+_LIKE_CACHE = SizedCache()
 
 
 def like(s, pattern, case_insensitive=False, escape=None):
@@ -18,23 +60,20 @@ def like(s, pattern, case_insensitive=False, escape=None):
     if s is None or pattern is None:
         return None
     key = (pattern, case_insensitive, escape)
-    rx = _LIKE_CACHE.get(key)
-    if rx is None:
-        parts = []
+    matcher = _LIKE_CACHE.get(key)
+    if matcher is None:
+        items = []
         i = 0
         while i < len(pattern):
             ch = pattern[i]
             if escape is not None and ch == escape and i + 1 < len(pattern):
-                parts.append(re.escape(pattern[i + 1]))
+                items.append(re.escape(pattern[i + 1]))
                 i += 2
                 continue
-            parts.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+            items.append(None if ch == "%" else "." if ch == "_" else re.escape(ch))
             i += 1
-        flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
-        rx = _LIKE_CACHE[key] = re.compile("".join(parts), flags)
-        if len(_LIKE_CACHE) > 10_000:
-            _LIKE_CACHE.clear()
-    return rx.fullmatch(s) is not None
+        matcher = _LIKE_CACHE.put(key, Wildcard(items, re.IGNORECASE if case_insensitive else 0))
+    return matcher.fullmatch(s)
 
 
 # -- regular expressions and GLOB (patterns translated by re2.py) ----------------------------------
@@ -118,5 +157,12 @@ def glob_match(s, pattern, sqlite):
     """s GLOB pattern (DuckDB's or SQLite's rules, see re2.glob); case-sensitive."""
     if s is None or pattern is None:
         return None
-    rx = _re2.glob(pattern, sqlite)
-    return rx is not None and rx.fullmatch(s) is not None
+    key = (pattern, sqlite)
+    matcher = _GLOB_CACHE.get(key)
+    if matcher is None:
+        items = _re2.glob(pattern, sqlite)
+        matcher = _GLOB_CACHE.put(key, Wildcard(items) if items is not None else False)
+    return matcher is not False and matcher.fullmatch(s)
+
+
+_GLOB_CACHE = SizedCache()

@@ -6,6 +6,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from .cache import SizedCache
+
 MAX_RUNE = 0x10FFFF
 MAX_REPEAT = 1000  # RE2's limit on a repetition count, and on the product of nested counts
 
@@ -141,6 +143,7 @@ class _Piece:
     atomic: bool = True  # src is one unit a quantifier can follow
     repeated: bool = False  # already carries a quantifier
     depth: int = 1  # the largest product of nested repetition counts inside
+    varying: bool = False  # holds a repetition whose count varies (*, +, ?, {n,m})
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ class _Parser:
         if len(branches) == 1:
             return branches[0]
         return _Piece("|".join(b.src for b in branches), any(b.nullable for b in branches), atomic=False,
-                      depth=max(b.depth for b in branches))
+                      depth=max(b.depth for b in branches), varying=any(b.varying for b in branches))
 
     def repeat(self, piece: _Piece, m, flags: _Flags) -> _Piece:
         if m:
@@ -236,6 +239,11 @@ class _Parser:
             # RE2 and Python's re disagree on what a loop over an empty match captures
             raise _unsupported("repeating a subpattern that can match the empty string (such as (a*)*) "
                                "is not supported")
+        if hi < 0 and piece.varying:
+            # Python's re backtracks through every way of splitting the text between the two loops:
+            # '^(a+)+$' doubles its time with each character
+            raise _unsupported("an unbounded repetition of a variable repetition (such as (a+)+ or "
+                               "(a{1,2})*) can take exponential time in Python's re and is not supported")
         count = hi if hi >= 0 else lo
         depth = piece.depth * count if m and count > 0 else piece.depth
         if depth > MAX_REPEAT:
@@ -243,7 +251,8 @@ class _Parser:
         if lazy != flags.ungreedy and not (m and lo == hi):
             op += "?"
         src = piece.src if piece.atomic and not piece.repeated else f"(?:{piece.src})"
-        return _Piece(src + op, piece.nullable or lo == 0, repeated=True, atomic=False, depth=depth)
+        return _Piece(src + op, piece.nullable or lo == 0, repeated=True, atomic=False, depth=depth,
+                      varying=piece.varying or lo != hi)
 
     def flag_group(self, flags: _Flags) -> bool:
         """(?flags) or (?flags:…): True if it was the former (flags now changed for the rest of the
@@ -341,7 +350,7 @@ class _Parser:
             raise _invalid(f"missing ): {self.p}")
         self.i += 1
         return _Piece(("(" if capture else "(?:") + inner.src + ")", inner.nullable,
-                      assertion=inner.assertion and not capture, depth=inner.depth)
+                      assertion=inner.assertion and not capture, depth=inner.depth, varying=inner.varying)
 
     def escape(self, flags: _Flags) -> _Piece:
         c = self.peek(1)
@@ -457,10 +466,11 @@ def _concat(seq) -> _Piece:
         return seq[0]
     # the pieces of a sequence are atoms or repetitions: none holds a top-level alternation
     return _Piece("".join(p.src for p in seq), all(p.nullable for p in seq),
-                  assertion=all(p.assertion for p in seq), atomic=False, depth=max(p.depth for p in seq))
+                  assertion=all(p.assertion for p in seq), atomic=False, depth=max(p.depth for p in seq),
+                  varying=any(p.varying for p in seq))
 
 
-_CACHE: dict = {}
+_CACHE = SizedCache()
 
 
 def translate(pattern: str, fold: bool = False, dot_nl: bool = False, literal: bool = False) -> Regex:
@@ -481,39 +491,29 @@ def translate(pattern: str, fold: bool = False, dot_nl: bool = False, literal: b
         rx = re.compile(src)
     except (re.error, RecursionError, OverflowError) as e:
         raise _unsupported(f"cannot translate the pattern ({e})") from None
-    out = Regex(rx, parser.groups)
-    if len(_CACHE) > 10_000:
-        _CACHE.clear()
-    _CACHE[key] = out
-    return out
+    return _CACHE.put(key, Regex(rx, parser.groups))
 
 
 # -- GLOB ----------------------------------------------------------------------------------------------
 
-_GLOB_CACHE: dict = {}
-
-
 def glob(pattern: str, sqlite: bool = False):
-    """A compiled Python expression for a GLOB pattern, or None for a pattern that matches nothing
-    (an unterminated '[').  DuckDB: [!…] negates and a backslash escapes the next character;
-    SQLite: [^…] negates and there is no escape character."""
-    key = (pattern, sqlite)
-    if key in _GLOB_CACHE:
-        return _GLOB_CACHE[key]
-    parts = []
+    """A GLOB pattern as items for patterns.Wildcard (regex sources of one character each, None for
+    a '*'), or None for a pattern that matches nothing (an unterminated '[').  DuckDB: [!…] negates
+    and a backslash escapes the next character; SQLite: [^…] negates and there is no escape
+    character."""
+    items = []
     i, n = 0, len(pattern)
-    rx = None
     while i < n:
         c = pattern[i]
         if c == "*":
-            parts.append("[\\x00-\\U0010ffff]*")
+            items.append(None)
         elif c == "?":
-            parts.append("[\\x00-\\U0010ffff]")
+            items.append("[\\x00-\\U0010ffff]")
         elif c == "\\" and not sqlite:
             if i + 1 == n:
-                break
+                return None
             i += 1
-            parts.append(re.escape(pattern[i]))
+            items.append(re.escape(pattern[i]))
         elif c == "[":
             j = i + 1
             negated = j < n and pattern[j] == ("^" if sqlite else "!")
@@ -531,19 +531,14 @@ def glob(pattern: str, sqlite: bool = False):
                     ranges.append((lo, lo))
                     j += 1
             if j >= n:
-                break  # no closing bracket: nothing matches
+                return None  # no closing bracket: nothing matches
             ranges = _norm(r for r in ranges if r[0] <= r[1])
-            parts.append(_set_src(_negate(ranges) if negated else ranges))
+            items.append(_set_src(_negate(ranges) if negated else ranges))
             i = j
         else:
-            parts.append(re.escape(c))
+            items.append(re.escape(c))
         i += 1
-    else:
-        rx = re.compile("".join(parts))
-    if len(_GLOB_CACHE) > 10_000:
-        _GLOB_CACHE.clear()
-    _GLOB_CACHE[key] = rx
-    return rx
+    return items
 
 
 # -- regexp_replace's replacement text --------------------------------------------------------------

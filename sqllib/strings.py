@@ -48,9 +48,20 @@ def sql_ends_with(s, suffix):
     return s.endswith(suffix)
 
 
+# the longest string repeat/lpad/rpad build (characters): repeat('x', 1e9) would take gigabytes before
+# anything could fail; past this it is a DataError (DuckDB's own limit is 4 GB)
+MAX_STRING = 100_000_000
+
+
+def _check_length(n: int, what: str) -> None:
+    if n > MAX_STRING:
+        raise DataError(f"{what} would make a string of {n} characters, over the limit of {MAX_STRING}")
+
+
 def sql_lpad(s, n, fill=" "):
     if s is None or n is None or fill is None:
         return None
+    _check_length(n, "lpad")
     if n <= len(s):
         return s[:max(n, 0)]
     if not fill:
@@ -62,6 +73,7 @@ def sql_lpad(s, n, fill=" "):
 def sql_rpad(s, n, fill=" "):
     if s is None or n is None or fill is None:
         return None
+    _check_length(n, "rpad")
     if n <= len(s):
         return s[:max(n, 0)]
     if not fill:
@@ -177,6 +189,8 @@ def sql_reverse(s):
 def sql_repeat(s, n):
     if s is None or n is None:
         return None
+    if n > 0 and s:
+        _check_length(len(s) * n, "repeat")
     return s * max(n, 0)
 
 

@@ -10,6 +10,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+# deltasql raises the recursion limit at its first compile (compiler/frontend.py); raised before any
+# test runs, hypothesis does not see it change under it (and warn)
+from deltasql.compiler.frontend import ensure_recursion_limit  # noqa: E402
+
+ensure_recursion_limit()
+
 
 class _CheckoutIsNotATestPackage:
     """The checkout's top level has __init__.py (it is the deltasql package), so pytest collects it as a

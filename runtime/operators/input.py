@@ -25,7 +25,10 @@ class Input(Operator):
         return delta
 
     def _restore(self, delta: dict) -> None:
-        add_into(self.pending, delta)
+        if self.pending:
+            add_into(self.pending, delta)
+        else:  # (no allocation: a rollback after a MemoryError must not need memory)
+            self.pending = delta
 
     def describe(self) -> str:
         return f"Input[{self.name}]"
