@@ -17,7 +17,7 @@ from .connectors.formats import Printer, Progress, fmt_value
 from .connectors.session import Session, batches
 from .connectors.sinks import TARGET_HELP, SinkError, parse_target, split_views
 from .connectors.sources.follow import DEFAULT_MAX_DELAY, DEFAULT_MAX_ROWS
-from .oracle import DuckMirror, multiset_diff
+from .oracle import DuckMirror, multiset_diff, names_duckdb_cannot_tell_apart
 
 EMIT_LEVELS = ("plan", "circuit", "python", "dot")
 FORMATS = ("table", "jsonl", "csv", "none")
@@ -39,7 +39,8 @@ def selected_views(p, wanted: list[str] | None) -> list[str]:
 
 
 def cmd_compile(args) -> int:
-    session = Session(args.dialect, max_iterations=args.max_iterations)
+    session = Session(args.dialect, max_iterations=args.max_iterations,
+                      max_step_rows=args.max_step_rows)
     for unit in read_units(args.views, args.dialect):
         session.apply(unit)
     p = session.p
@@ -205,7 +206,8 @@ def cmd_run(args) -> int:
         raise InputError(f"error: --workers must be at least 1, not {args.workers}")
     shards = {"workers": args.workers, "backend": args.backend, "address": args.ray_address} \
         if args.workers > 1 or args.backend else {}
-    session = Session(args.dialect, args.state, args.durability, max_iterations=args.max_iterations, **shards)
+    session = Session(args.dialect, args.state, args.durability, max_iterations=args.max_iterations,
+                      max_step_rows=args.max_step_rows, **shards)
     try:
         return _run(args, session)
     finally:
@@ -310,7 +312,8 @@ def _size(n: int) -> str:
 
 def cmd_check(args) -> int:
     units, _ = read_all(args)
-    session = Session(args.dialect, max_iterations=args.max_iterations)
+    session = Session(args.dialect, max_iterations=args.max_iterations,
+                      max_step_rows=args.max_step_rows)
     p = session.p
     mirror = DuckMirror(p.dialect)
     progress = Progress(len(units), args.progress)
@@ -363,6 +366,11 @@ def _apply_both(session: Session, mirror: DuckMirror, unit: Unit) -> list:
     """Apply a unit to the pipeline, then the same actions to DuckDB; the ad-hoc queries as
     (statement, our rows, DuckDB's rows)."""
     _, queries = session.apply(unit)
+    clashes = names_duckdb_cannot_tell_apart(session.p)
+    if clashes:
+        raise InputError(f"{unit.where}: error: {clashes[0]} are two names in the {session.dialect} dialect "
+                         f"but one in DuckDB, which matches names case-insensitively even when quoted: check "
+                         f"cannot compare them (rename one)")
     ours = {id(st): answer.rows for st, answer in queries}
     out = []
     for item in batches(unit.actions):
@@ -409,6 +417,13 @@ def _text(description: str, examples: list[str], more: str = "") -> dict:
                 formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deltasql", **_text(
         "Compile SQL views to incremental DBSP circuits and keep them up to date as changes stream into "
@@ -429,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--max-iterations", type=int, default=10_000, metavar="N",
                         help="iterations a WITH RECURSIVE fixpoint may take in one step before the step fails "
                              "(default: 10000)")
+        sp.add_argument("--max-step-rows", type=_positive, default=None, metavar="N",
+                        help="row changes one step may produce, counted over every operator, before the "
+                             "step fails and is rolled back (default: no limit)")
         sp.set_defaults(func=func)
         return sp
 

@@ -95,6 +95,25 @@ class DuckMirror:
         return self.con.execute(f"SELECT * FROM {_quote(name)}").fetchall()
 
 
+def names_duckdb_cannot_tell_apart(p) -> list[str]:
+    """Names the pipeline holds apart that DuckDB would take for one: DuckDB matches every name
+    case-insensitively, quoted or not, while Postgres keeps a quoted "Foo" apart from foo.  Such a
+    pair is two tables (or views, or columns) here and one in the mirror, so no comparison is sound."""
+    out = []
+
+    def clashes(names, what):
+        seen = {}
+        for n in names:
+            other = seen.setdefault(_fold(n), n)
+            if other != n:
+                out.append(f"{what} {_quote(other)} and {_quote(n)}")
+
+    clashes(p.tables + p.views, "the tables/views")
+    for name in p.tables + p.views:
+        clashes(p.columns(name), f"in {_quote(name)}, the columns")
+    return out
+
+
 def _full_row(row, cols) -> list:
     if isinstance(row, dict):  # names as DuckDB matches them: ASCII letters in any case
         by_name = {_fold(k): v for k, v in row.items()}

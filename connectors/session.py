@@ -47,13 +47,14 @@ class Session:
     ``resumed`` is True)."""
 
     def __init__(self, dialect: str | None, path: str | None = None, durability: str = "full", **options):
-        """``options``: the Pipeline's options (max_iterations; sharding: workers, backend, address)."""
+        """``options``: the Pipeline's options (max_iterations, max_step_rows; sharding: workers, backend,
+        address)."""
         self.resumed = path is not None and os.path.exists(path)
         try:
             self.p = Pipeline(dialect=dialect, path=path, durability=durability, **options)
         except CompileError as e:
             raise InputError(f"error: {e.message}") from None
-        except DataError as e:  # a state file that cannot be used
+        except (DataError, ValueError) as e:  # a state file that cannot be used, options that do not go together
             raise InputError(f"error: {e}") from None
         self.dialect = self.p.dialect.name
         self.steps = 0

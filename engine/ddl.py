@@ -22,7 +22,7 @@ from ..compiler.lower import Lowering
 from ..compiler.passes.pipeline import optimize
 from ..compiler.types import from_sqlglot, row_checker
 from ..runtime.aggregates import ScalarSubqueryError
-from ..runtime.circuit import IterationLimitError
+from ..runtime.circuit import IterationLimitError, RowLimitError
 from ..runtime.statistics import OutOfRangeError
 from ..runtime.operators import Arrange, Input, Output
 from .failures import data_error
@@ -228,7 +228,7 @@ class DDL:
             self.circuit.remove(low.created)
             for k in [k for k, op in self._shared.items() if op in low.created]:
                 del self._shared[k]
-            if isinstance(e, (IterationLimitError, DataError, ScalarSubqueryError, OutOfRangeError)):
+            if isinstance(e, (IterationLimitError, RowLimitError, DataError, ScalarSubqueryError, OutOfRangeError)):
                 raise data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()

@@ -83,12 +83,20 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     ``workers`` > 1 (or a ``backend``) shards the views' work over that many workers (engine/shards):
     ``backend`` "processes" (the default for workers > 1), "ray" (Ray actors; ``address`` a Ray
     cluster's, else a local Ray), or in this process "threads" or "simulated" (one at a time,
-    deterministic, for tests).  The answers are those of one worker."""
+    deterministic, for tests).  The answers are those of one worker.
+
+    ``max_iterations``: the most iterations a recursive view's fixpoint may take in one step;
+    ``max_step_rows``: the most row changes one step (or the first fill of a new view) may produce,
+    counted over every operator's output (a row passing through five operators counts five times),
+    None for no limit (and, for now, only on one worker).  Past either limit the step fails with a
+    DataError and nothing changes."""
 
     def __init__(self, dialect: str | None = None, max_iterations: int = 10_000, *, path=None,
                  durability: str = "full", checkpoint_every: int = 10_000, checkpoint_interval: float = 60.0,
                  group_interval: float = 0.2, workers: int = 1, backend: str | None = None,
-                 address: str | None = None):
+                 address: str | None = None, max_step_rows: int | None = None):
+        if max_step_rows is not None and (workers != 1 or backend is not None):
+            raise ValueError("max_step_rows counts the rows of one circuit: not yet with workers")
         self._lock = threading.RLock()
         self.dialect = get_dialect(dialect or "duckdb")
         self.max_iterations = max_iterations
@@ -111,6 +119,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             if self._shards is not None:
                 self._shards.close()
             raise
+        self.circuit.set_row_limit(max_step_rows)  # (after reopening: steps already committed replay whole)
 
     def _start_shards(self) -> None:
         if self._shard_options is not None:

@@ -30,6 +30,10 @@ class IterationLimitError(RuntimeError):
     """A fixpoint did not converge within the configured number of iterations."""
 
 
+class RowLimitError(RuntimeError):
+    """A step produced more row changes than the circuit's ``row_limit``."""
+
+
 class Operator:
     """An operator node.  Subclasses implement ``eval(*input_deltas) -> output delta``.
 
@@ -92,6 +96,10 @@ class Circuit:
         self.journal = journal if journal is not None else Journal()
         self.scope = scope  # the nested Scope whose body this is, or None for a root circuit
         self._run = None
+        # (root only) the most row changes one step may produce, counted over every operator's
+        # output delta, in every iteration of nested scopes; None: no limit
+        self.row_limit: int | None = None
+        self.rows = 0  # row changes produced so far in this step
 
     # -- building ---------------------------------------------------------------------------
     def add(self, op: Operator) -> Operator:
@@ -114,6 +122,37 @@ class Circuit:
         self._members -= gone
         self._run = None
 
+    # -- limits -----------------------------------------------------------------------------
+    def root(self) -> "Circuit":
+        c = self
+        while c.scope is not None:
+            c = c.scope.circuit
+        return c
+
+    def set_row_limit(self, limit: int | None) -> None:
+        """Limit the row changes one step produces (None: no limit); the step that would pass it
+        fails with RowLimitError, and is rolled back like any failed step."""
+        if limit is not None and limit < 1:
+            raise ValueError("the row limit must be a positive number")
+        self.row_limit = limit
+        self._forget_generated()
+
+    def _forget_generated(self) -> None:
+        self._run = None
+        for op in self.ops:
+            body = getattr(op, "body", None)
+            if isinstance(body, Circuit):
+                body._forget_generated()
+
+    def count(self, value) -> None:
+        """Add an operator's output to this step's row count (a nested scope returns a tuple of its
+        exports' deltas, counted inside it)."""
+        if isinstance(value, dict) and value:
+            self.rows += len(value)
+            if self.rows > self.row_limit:
+                raise RowLimitError(f"the step produced more than {self.row_limit:,} row changes (the "
+                                    f"limit set by max_step_rows)")
+
     # -- running ----------------------------------------------------------------------------
     def run(self) -> None:
         """Evaluate every operator once (one tick of this circuit's clock)."""
@@ -128,14 +167,19 @@ class Circuit:
         read presents its integrated value as if it had all been inserted in this one step.
         """
         inside = set(map(id, ops))
+        root = self.root()
+        root.rows = 0
         for op in ops:
             args = [i.value if id(i) in inside else seeds[id(i)] for i in op.inputs]
             op.value = op.eval(*args)
+            if root.row_limit is not None:
+                root.count(op.value)
 
     def step(self, before_commit=None) -> None:
         """One atomic tick of a root circuit: everything or, on error, nothing.  ``before_commit()``,
         if given, runs after every operator has and before the tick is final (a durable pipeline
         writes its journal there); if it raises, the tick is undone and its exception propagates."""
+        self.rows = 0
         try:
             self.run()
         except BaseException as e:
@@ -185,16 +229,19 @@ class Circuit:
     @staticmethod
     def _generate(circuit, ops: list[Operator], skip_idle: bool):
         index = {id(op): n for n, op in enumerate(ops)}
+        root = circuit.root()
+        # (one line per operator: failed_operator finds the operator from the line)
+        count = "; __count__(v{n})" if root.row_limit is not None else ""
         lines = ["def run():"]
         for n, op in enumerate(ops):
             args = [f"v{index[id(i)]}" for i in op.inputs]
             call = f"e{n}({', '.join(args)})"
             if skip_idle and op.idle_noop and args:
                 call = f"{call} if {' or '.join(args)} else {{}}"
-            lines.append(f"    v{n} = o{n}.value = {call}")
+            lines.append(f"    v{n} = o{n}.value = {call}" + count.format(n=n))
         if not ops:
             lines.append("    pass")
-        env = {"__ops__": list(ops), "__circuit__": circuit}
+        env = {"__ops__": list(ops), "__circuit__": circuit, "__count__": root.count}
         for n, op in enumerate(ops):
             env[f"o{n}"] = op
             env[f"e{n}"] = op.eval

@@ -1,4 +1,6 @@
-"""DuckDB's pattern languages (RE2 regular expressions, GLOB) translated to Python's re exactly, or refused."""
+"""DuckDB's pattern languages (RE2 regular expressions, GLOB) parsed and translated to Python's re
+exactly, or refused; each accepted regular expression also as a syntax tree, which matchers.py runs
+when backtracking could be slow."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from . import matchers
 from .cache import SizedCache
 
 MAX_RUNE = 0x10FFFF
@@ -131,6 +134,7 @@ _ASSERTIONS = {
     "B": f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))",
     "A": r"\A", "z": r"\Z",
 }
+_ASSERTION_KINDS = {"b": "wordb", "B": "nwordb", "A": "bos", "z": "eos"}
 
 
 # -- the translation ---------------------------------------------------------------------------------
@@ -144,13 +148,16 @@ class _Piece:
     repeated: bool = False  # already carries a quantifier
     depth: int = 1  # the largest product of nested repetition counts inside
     varying: bool = False  # holds a repetition whose count varies (*, +, ?, {n,m})
+    node: tuple = ("cat", [])  # the syntax tree (see pikevm.py)
+    branching: bool = False  # holds an alternation
 
 
 @dataclass(frozen=True)
 class Regex:
-    """A translated pattern: the compiled Python expression and its number of capturing groups."""
+    """An accepted pattern: its matcher (``search(s, pos)``, ``fullmatch(s)``: see matchers.py) and its
+    number of capturing groups."""
 
-    rx: re.Pattern
+    rx: object
     groups: int
 
 
@@ -216,7 +223,8 @@ class _Parser:
         if len(branches) == 1:
             return branches[0]
         return _Piece("|".join(b.src for b in branches), any(b.nullable for b in branches), atomic=False,
-                      depth=max(b.depth for b in branches), varying=any(b.varying for b in branches))
+                      depth=max(b.depth for b in branches), varying=any(b.varying for b in branches),
+                      node=("alt", [b.node for b in branches]), branching=True)
 
     def repeat(self, piece: _Piece, m, flags: _Flags) -> _Piece:
         if m:
@@ -239,20 +247,17 @@ class _Parser:
             # RE2 and Python's re disagree on what a loop over an empty match captures
             raise _unsupported("repeating a subpattern that can match the empty string (such as (a*)*) "
                                "is not supported")
-        if hi < 0 and piece.varying:
-            # Python's re backtracks through every way of splitting the text between the two loops:
-            # '^(a+)+$' doubles its time with each character
-            raise _unsupported("an unbounded repetition of a variable repetition (such as (a+)+ or "
-                               "(a{1,2})*) can take exponential time in Python's re and is not supported")
         count = hi if hi >= 0 else lo
         depth = piece.depth * count if m and count > 0 else piece.depth
         if depth > MAX_REPEAT:
             raise _invalid(f"invalid repetition size: {op}")
-        if lazy != flags.ungreedy and not (m and lo == hi):
+        greedy = lazy == flags.ungreedy
+        if not greedy and not (m and lo == hi):
             op += "?"
         src = piece.src if piece.atomic and not piece.repeated else f"(?:{piece.src})"
         return _Piece(src + op, piece.nullable or lo == 0, repeated=True, atomic=False, depth=depth,
-                      varying=piece.varying or lo != hi)
+                      varying=piece.varying or lo != hi, node=("rep", piece.node, lo, hi, greedy),
+                      branching=piece.branching)
 
     def flag_group(self, flags: _Flags) -> bool:
         """(?flags) or (?flags:…): True if it was the former (flags now changed for the rest of the
@@ -303,22 +308,26 @@ class _Parser:
         if c == "[":
             self.i += 1
             ranges = self.char_class(flags)
-            return _Piece(_set_src(ranges), False, atomic=bool(ranges))
+            return _Piece(_set_src(ranges), False, atomic=bool(ranges), node=("set", ranges))
         if c == ".":
             self.i += 1
-            return _Piece("[\\x00-\\U0010ffff]" if flags.dot_nl else "[^\\n]", False)
+            if flags.dot_nl:
+                return _Piece("[\\x00-\\U0010ffff]", False, node=("set", [(0, MAX_RUNE)]))
+            return _Piece("[^\\n]", False, node=("set", _negate([(10, 10)])))
         if c in "^$":
             self.i += 1
             if flags.multiline:
-                return _Piece(f"(?m:{c})", True, assertion=True)
-            return _Piece("\\A" if c == "^" else "\\Z", True, assertion=True)
+                return _Piece(f"(?m:{c})", True, assertion=True, node=("assert", "bol" if c == "^" else "eol"))
+            return _Piece("\\A" if c == "^" else "\\Z", True, assertion=True,
+                          node=("assert", "bos" if c == "^" else "eos"))
         if c == "\\":
             return self.escape(flags)
         self.i += 1
         return self.literal(ord(c), flags)
 
     def literal(self, cp: int, flags: _Flags) -> _Piece:
-        return _Piece(_set_src(_fold([(cp, cp)]) if flags.fold else [(cp, cp)]), False)
+        ranges = _fold([(cp, cp)]) if flags.fold else [(cp, cp)]
+        return _Piece(_set_src(ranges), False, node=("set", ranges))
 
     def group(self, flags: _Flags) -> _Piece:
         inner_flags = flags.copy()
@@ -345,18 +354,20 @@ class _Parser:
             self.i += 1
         if capture:
             self.groups += 1
+        index = self.groups
         inner = self.alternation(inner_flags, nested=True)
         if self.peek() != ")":
             raise _invalid(f"missing ): {self.p}")
         self.i += 1
         return _Piece(("(" if capture else "(?:") + inner.src + ")", inner.nullable,
-                      assertion=inner.assertion and not capture, depth=inner.depth, varying=inner.varying)
+                      assertion=inner.assertion and not capture, depth=inner.depth, varying=inner.varying,
+                      node=("group", index, inner.node) if capture else inner.node, branching=inner.branching)
 
     def escape(self, flags: _Flags) -> _Piece:
         c = self.peek(1)
         if c in _ASSERTIONS:
             self.i += 2
-            return _Piece(_ASSERTIONS[c], True, assertion=True)
+            return _Piece(_ASSERTIONS[c], True, assertion=True, node=("assert", _ASSERTION_KINDS[c]))
         if c == "C":
             raise _unsupported("\\C (any byte) is not supported")
         if c == "Z":
@@ -364,7 +375,7 @@ class _Parser:
         item = self.class_escape(flags)
         if isinstance(item, int):
             return self.literal(item, flags)
-        return _Piece(_set_src(item), False)
+        return _Piece(_set_src(item), False, node=("set", item))
 
     def class_escape(self, flags: _Flags):
         """A backslash escape that stands for a character (its code point) or a set of them."""
@@ -467,28 +478,30 @@ def _concat(seq) -> _Piece:
     # the pieces of a sequence are atoms or repetitions: none holds a top-level alternation
     return _Piece("".join(p.src for p in seq), all(p.nullable for p in seq),
                   assertion=all(p.assertion for p in seq), atomic=False, depth=max(p.depth for p in seq),
-                  varying=any(p.varying for p in seq))
+                  varying=any(p.varying for p in seq), node=("cat", [p.node for p in seq]),
+                  branching=any(p.branching for p in seq))
 
 
 _CACHE = SizedCache()
 
 
 def translate(pattern: str, fold: bool = False, dot_nl: bool = False, literal: bool = False) -> Regex:
-    """The Python equivalent of an RE2 pattern under DuckDB's options (i: fold, s: dot_nl, l: literal);
-    raises PatternError."""
-    key = (pattern, fold, dot_nl, literal)
+    """An RE2 pattern under DuckDB's options (i: fold, s: dot_nl, l: literal), parsed, checked and
+    given a matcher that runs in linear time (matchers.py); raises PatternError."""
+    key = (pattern, fold, dot_nl, literal, matchers.generation())
     out = _CACHE.get(key)
     if out is not None:
         return out
     flags = _Flags(fold=fold, dot_nl=dot_nl)
     if literal:
         parser = _Parser("")
-        src = "".join(parser.literal(ord(c), flags).src for c in pattern)
+        piece = _concat([parser.literal(ord(c), flags) for c in pattern])
     else:
         parser = _Parser(pattern)
-        src = parser.alternation(flags, nested=False).src
+        piece = parser.alternation(flags, nested=False)
     try:
-        rx = re.compile(src)
+        rx = matchers.matcher(pattern, fold, dot_nl, literal, piece.src, piece.node, parser.groups,
+                              choices=piece.varying or piece.branching)
     except (re.error, RecursionError, OverflowError) as e:
         raise _unsupported(f"cannot translate the pattern ({e})") from None
     return _CACHE.put(key, Regex(rx, parser.groups))
