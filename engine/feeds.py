@@ -224,7 +224,9 @@ class SinkFeed:
         self.schemas[name] = schema
         self.pending.pop(name, None)
         if self._feeds.durable:
-            p.retain(name, floor=step, consumer=self.consumer)
+            # the floor is where the target stands for this view (the last step that changed it), not the
+            # pipeline's step: the next catch-up asks for the changes after the target's position
+            p.retain(name, floor=self.sink.position(schema) or 0, consumer=self.consumer)
 
     def deliver(self, step: int, changes: dict) -> list:
         """Write a committed step (after the backlog); the (view, exception) pairs that failed."""
