@@ -4,7 +4,9 @@ A view's figure is the deep size (``sys.getsizeof`` summed over everything reach
 once) of the state its own operators keep between steps: arrangements, groups, partitions, emitted
 rows.  Rows that a view's state shares with a table or another view are counted in each of them, so
 the figures say what a view holds alive, and do not add up to the process's memory.  Functions,
-operator inputs and the circuit are not state and are not followed.
+operator inputs and the circuit are not state and are not followed, nor is an operator's ``value``
+(its output of the last tick, which the next tick replaces: a bulk step's delta stays reachable from
+there until then, in every operator alike).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 
 from ..runtime.circuit import Operator
 
-_SKIP = ("inputs", "journal", "circuit", "source", "sources")
+_SKIP = ("inputs", "journal", "circuit", "source", "sources", "value")
 
 
 def deep_size(obj, seen: set) -> int:
