@@ -18,6 +18,7 @@ from ..sqllib import sqlfuncs as F
 from ..sqllib import timestamps
 from ..sqllib.errors import DataError
 from ..sqllib.interval_text import cast_interval
+from . import temporal
 from .aggregate_calls import AGGREGATE_FUNCTION_NAMES, AGGREGATES, is_aggregate  # noqa: F401 (re-exported)
 from . import functions as FN
 from .errors import CompileError
@@ -1050,6 +1051,22 @@ class ExprBinder:
         t = DATE if value.type.kind == "date" else TIMESTAMP
         return call("time_bucket", args, t, mode)
 
+    allow_now = False  # a WHERE conjunct may read the pipeline's clock (compiler/temporal.py)
+
+    def now(self, node):
+        """NOW() / CURRENT_TIMESTAMP: the pipeline's clock, in a temporal filter only (before the
+        registry's entry, which refuses them as not deterministic)."""
+        if not self.allow_now:
+            raise self.error(node, temporal.MISPLACED)
+        return temporal.now_call()
+
+    def _CurrentTimestamp(self, node):
+        return self.now(node)
+
+    def _CurrentDate(self, node):
+        now = self.now(node)
+        return Call("cast", (now,), DATE, False, DATE)
+
     # -- aggregates (only reached where aggregates are not allowed) ------------------------------
     def _aggregate(self, node):
         if self.allow_aggregates:
@@ -1070,6 +1087,8 @@ class ExprBinder:
 
     def _Anonymous(self, node):
         name = node.name.lower()
+        if name == "now" and not node.expressions:
+            return self.now(node)
         if name in AGGREGATE_FUNCTION_NAMES:
             return self._aggregate(node)
         args = node.expressions

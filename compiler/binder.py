@@ -14,14 +14,16 @@ from fractions import Fraction
 from sqlglot import exp
 
 from . import plan as P
+from . import temporal
 from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not_
 from .errors import CompileError
-from .expr import Case, Col, Lit, columns_used, conjuncts, shift
+from .expr import Case, Col, Lit, columns_used, conjuncts, remap, shift
 from .frontend import position, token_span, using_binding, using_columns
 from .recursion import bind_recursive_ctes
 from .scope import Bound, Outer, Rel
 from .passes.split_join import split_condition
 from .subqueries import SubqueryMixin, ast_conjuncts, free_columns, from_items
+from .timewindows import SESSION_END, SESSION_START
 from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, INTEGER, NULLTYPE, TEXT, TIMESTAMP, common_type, decimal_type
 
 
@@ -86,6 +88,7 @@ class QueryBinder(SubqueryMixin):
         where = node.args.get("where")
         if where is not None:
             self.where(where.this, rel)
+        self.sessions(node, rel)
         aggs = self.collect_aggregates(node)
         group = node.args.get("group")
         having = node.args.get("having")
@@ -462,12 +465,39 @@ class QueryBinder(SubqueryMixin):
         self.where_subquery(exp.Not(this=test) if kind == "ANTI" else test, rel)
         return rel
 
+    # -- SESSION windows --------------------------------------------------------------------------
+    def sessions(self, node: exp.Select, rel: Rel) -> None:
+        """The session bounds a SESSION window table function was rewritten into (markers in the
+        select list, compiler/timewindows.py) become a Session plan node's two columns."""
+        marks = [m for p in node.expressions for m in p.find_all(exp.Anonymous)
+                 if m.name.lower() in (SESSION_START, SESSION_END)]
+        if not marks:
+            return
+        eb = ExprBinder(self, rel)
+        time_node, gap_node, *keys = marks[0].expressions
+        time = eb.bind(time_node)
+        if not isinstance(time, Col) or time.type.kind not in ("timestamp", "date"):
+            raise self.error(time_node, "SESSION needs a TIMESTAMP or DATE time column")
+        end = eb.bind(exp.Add(this=time_node.copy(), expression=gap_node.copy()))
+        end = remap(end, lambda c: Col(0, c.type, False, c.name) if c.index == time.index else c)
+        if columns_used(end) != {0}:
+            raise self.error(gap_node, "SESSION's gap must be a constant INTERVAL")
+        partition = tuple(eb.bind(k) for k in keys)
+        width = rel.width
+        rel.plan = P.Session(rel.plan, partition, time, end)
+        rel.ast_map = dict(rel.ast_map)
+        for m in marks:
+            rel.ast_map[m] = width if m.name.lower() == SESSION_START else width + 1
+
     # -- WHERE ----------------------------------------------------------------------------------
     def where(self, node, rel: Rel) -> None:
         for c in ast_conjuncts(node):
             if self.where_subquery(c, rel):
                 continue
-            cond = ExprBinder(self, rel).condition(c)
+            eb = ExprBinder(self, rel)
+            eb.allow_now = True
+            cond = eb.condition(c)
+            temporal.check(cond, c, self.error)
             if isinstance(cond, Lit) and cond.value is True:
                 continue
             rel.plan = P.Filter(rel.plan, cond)

@@ -16,6 +16,9 @@ class Relation:
     depends_on: frozenset = frozenset()  # names of the tables and views a view reads
     indexes: dict = field(default_factory=dict)  # index name -> column names (hints only)
     rowid: int | None = None  # SQLite's INTEGER PRIMARY KEY: the column a NULL key gets max + 1 in
+    lateness: tuple = ()  # a table's watermarks: ((column index, lateness), ...)
+    materialized: bool = False  # kept in full for ad-hoc queries (a table's WITH ('materialized' = 'true'),
+    #                             a view's CREATE MATERIALIZED VIEW)
 
 
     def sql(self, dialect: str = "duckdb") -> str:

@@ -25,6 +25,7 @@ from sqlglot.schema import MappingSchema
 from . import constructs
 from .dialect import get_dialect
 from .errors import CompileError
+from .lateness import blank_watermarks
 from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
 from .timewindows import blank_tvf_syntax, expand_time_windows
 from .types import SURROGATE
@@ -82,8 +83,11 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         if m is not None:  # only a Python string can hold one; it is no Unicode text
             line, col = offset_to_position(sql, m.start())
             raise CompileError("the SQL text holds a lone surrogate (not Unicode text)", line, col, sql)
+    tokenizer = sqlglot.Dialect.get_or_raise(dialect)
+    text, partitions = blank_tvf_syntax(sql, tokenizer)
+    text, watermarks = blank_watermarks(text, tokenizer)
     try:
-        trees = sqlglot.parse(blank_tvf_syntax(sql, sqlglot.Dialect.get_or_raise(dialect)), read=dialect)
+        trees = sqlglot.parse(text, read=dialect)
     except ParseError as e:
         unknown = _unknown_statement(sql, dialect)
         if unknown is not None:
@@ -100,8 +104,37 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     except TokenError as e:
         raise _token_error(str(e), sql) from None
     # a script's trailing comment (after the last ;) parses as a statement of comments only
-    return [Statement(normalize_identifiers(t, dialect=dialect), sql) for t in trees
-            if t is not None and not isinstance(t, exp.Semicolon)]
+    trees = [normalize_identifiers(t, dialect=dialect) for t in trees
+             if t is not None and not isinstance(t, exp.Semicolon)]
+    if watermarks:
+        _attach_watermarks(trees, watermarks)
+    if partitions:
+        _attach_partitions(trees, {at: [k if quoted else normalize_name(k, dialect) for k, quoted in keys]
+                                   for at, keys in partitions.items()})
+    return [Statement(t, sql) for t in trees]
+
+
+def _attach_partitions(trees, partitions: dict) -> None:
+    """A window function's ``PARTITION BY`` columns (blanked from the text) go on the identifier of
+    the table they follow: ``meta["partition_by"]``."""
+    for t in trees:
+        for node in t.find_all(exp.Identifier):
+            meta = node._meta
+            if meta and meta.get("start") in partitions:
+                node.meta["partition_by"] = partitions[meta["start"]]
+
+
+def _attach_watermarks(trees, declared) -> None:
+    """Give each CREATE TABLE the watermark declarations blanked out of its text
+    (``ast.meta["watermarks"]``): a declaration belongs to the last statement starting before it."""
+    starts = [(token_span(t) or (-1, -1))[0] for t in trees]
+    for d in declared:
+        owner = None
+        for t, start in zip(trees, starts):
+            if 0 <= start <= d.column_at:
+                owner = t
+        if owner is not None:
+            owner.meta.setdefault("watermarks", []).append(d)
 
 
 def normalize_name(name: str, dialect: str) -> str:

@@ -19,6 +19,10 @@ semi-join sides by the join key, aggregates by the group key, distinct and set o
 whole row, top-k and windows by partition; no key: a gather to one worker), inside fixpoints too.
 One worker runs it as the identity; sharded workers move rows to the key's owner there
 (runtime/operators/exchange.py, engine/shards).  The circuit is the same for every backend.
+
+Given the plan's waterlines (compiler/waterlines.py) and the tables' Watermark operators, stateful
+operators get expiries (runtime/expiry.py): what they may drop once the watermarks have passed it.
+A join whose arrangements expire keeps them to itself.
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ from ..runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Nega
 from ..runtime.operators.asof import AsofJoin
 from ..runtime.operators.constant import Constant
 from ..runtime.operators.exchange import Exchange
+from ..runtime.operators.session import Session, SessionAggregate
+from ..runtime.operators.temporal import TemporalFilter
 from ..runtime.operators.window import Window
+from ..runtime.expiry import Expiry
 from ..runtime import windows as W
 
 from ..runtime import aggregates as A
@@ -36,16 +43,22 @@ from ..runtime import statistics as S
 
 from . import codegen as G
 from . import plan as P
+from . import temporal as TM
+from . import waterlines as WL
 from .routing import route_function
 from .errors import CompileError
-from .expr import Call, Col, Lit, render
+from .expr import Call, Col, Lit, remap, render
 
 
 class Lowering:
     """Lowers plans into ``circuit``.  ``sources`` maps a Scan's name to the operator that produces
     that table's (or view's) changes; ``shared`` is the cross-view arrangement registry."""
 
-    def __init__(self, circuit, codegen: G.Codegen, sources, shared: dict | None = None, label: str = ""):
+    def __init__(self, circuit, codegen: G.Codegen, sources, shared: dict | None = None, label: str = "",
+                 waterlines: WL.Waterlines | None = None, watermarks=None, clock=None):
+        self.clock = clock  # () -> the Clock operator temporal filters read
+        self.lines = waterlines  # bounds of every plan node's columns, or None (nothing expires)
+        self.watermarks = watermarks  # table name -> its Watermark operator
         self.root = circuit
         self.cg = codegen
         self.sources = sources
@@ -119,7 +132,7 @@ class Lowering:
     def _chain(self, node):
         """Collect a maximal chain of Filter/Project above one child: (child, steps bottom-up)."""
         steps = []
-        while isinstance(node, (P.Filter, P.Project)):
+        while isinstance(node, (P.Filter, P.Project)) and not _temporal(node):
             if isinstance(node, P.Filter):
                 steps.append(("filter", node.predicate))
             else:
@@ -129,7 +142,37 @@ class Lowering:
         return node, steps
 
     def _Filter(self, node):
+        if _temporal(node):
+            return self._temporal_filter(node)
         return self._linear(node)
+
+    def _temporal_filter(self, node):
+        """A filter reading the clock: its other conjuncts first, then one TemporalFilter per enter
+        and leave pair of its temporal conjuncts (compiler/temporal.py)."""
+        if self.nested:
+            raise CompileError("NOW() inside a recursive CTE is not supported")
+        plain, timed = TM.split(node.predicate)
+        if None in timed:
+            raise CompileError(TM.MISPLACED)
+        op = self.lower(P.Filter(node.input, _and_all(plain)) if plain else node.input)
+        names = [f.name for f in node.fields]
+        enters = [b for b in timed if b.enters]
+        leaves = [b for b in timed if not b.enters]
+        while enters or leaves:
+            pair = (enters.pop(0) if enters else None, leaves.pop(0) if leaves else None)
+            parts, texts = [], []
+            for b in pair:
+                if b is None:
+                    parts.append(None)
+                    continue
+                value = G.row_function(self.cg, (b.value,), "temporal_value")
+                threshold = G.row_function(self.cg, (b.threshold,), "temporal_threshold")
+                parts.append((lambda r, f=value: f(r)[0], lambda now, f=threshold: f((now,))[0], b.strict))
+                op_text = ("<" if b.enters else ">") + ("" if b.strict else "=")
+                texts.append(f"{WL.render(b.value, names)} {op_text} {WL.render(b.threshold, ['now'])}")
+            op = self.add(TemporalFilter(op, self.clock(), parts[0], parts[1], " AND ".join(texts)),
+                          "temporal filter")
+        return op
 
     def _Project(self, node):
         return self._linear(node)
@@ -152,16 +195,18 @@ class Lowering:
         return self.add(Lifted(op, G.batch_function(self.cg, rest, "linear")), "filter/project")
 
     # -- joins ----------------------------------------------------------------------------------
-    def arrange(self, plan, keys, null_safe):
-        """The shared arrangement of ``plan`` by ``keys`` (root level only)."""
+    def arrange(self, plan, keys, null_safe, private: bool = False):
+        """The shared arrangement of ``plan`` by ``keys`` (root level only); ``private``: one of its
+        own (its reader drops rows from it)."""
         shared_key = ("arrange", plan, tuple(keys), tuple(null_safe))
-        op = self.shared.get(shared_key)
+        op = self.shared.get(shared_key) if not private else None
         if op is not None and op.circuit is self.root:
             return op
         src = self.exchange(self.lower(plan), tuple(keys), tuple(null_safe))
         key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key")
         op = self.add(Arrange(src, key_fn), "")
-        self.shared[shared_key] = op
+        if not private:
+            self.shared[shared_key] = op
         return op
 
     def _Join(self, node):
@@ -215,10 +260,13 @@ class Lowering:
             rk = G.key_function(self.cg, node.right_keys, node.null_safe, "join_key")
             combine = G.combine_function(self.cg, nl, res, output)
             return self.add(NestedJoin(left, right, lk, rk, combine), "join")
-        a = self.arrange(node.left, node.left_keys, node.null_safe)
-        b = self.arrange(node.right, node.right_keys, node.null_safe)
+        expiries = self.join_expiries(node)
+        a = self.arrange(node.left, node.left_keys, node.null_safe, private=expiries is not None)
+        b = self.arrange(node.right, node.right_keys, node.null_safe, private=expiries is not None)
         kernel = G.join_kernel(self.cg, nl, res, output)
-        return self.add(Join(a, b, kernel=kernel), "join")
+        op = Join(a, b, kernel=kernel)
+        op.expiries = expiries
+        return self.add(op, "join")
 
     def _AsofJoin(self, node):
         if self.nested:
@@ -232,15 +280,30 @@ class Lowering:
         rt = G.row_function(self.cg, (node.right_time,), "asof_time")
         op = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[node.op]
         pad = (None,) * nr
-        return self.add(AsofJoin(left, right, lk, rk, lambda r: lt(r)[0], lambda r: rt(r)[0], _rank, op,
-                                 node.kind == "left", lambda a, b: a + b, lambda a: a + pad), "asof join")
+        join = AsofJoin(left, right, lk, rk, lambda r: lt(r)[0], lambda r: rt(r)[0], _rank, op,
+                        node.kind == "left", lambda a, b: a + b, lambda a: a + pad)
+        if self.lines is not None and op in (">=", ">"):
+            lb = WL.expr_bound(node.left_time, self.lines.of(node.left))
+            rb = WL.expr_bound(node.right_time, self.lines.of(node.right))
+            if _moves(lb) and _moves(rb):
+                join.bounds = (self.bound_function(lb), self.bound_function(rb))
+        return self.add(join, "asof join")
 
     # -- semi-joins -----------------------------------------------------------------------------
     def _Semijoin(self, node):
         return self.semijoin(node.left, node.right, node.left_keys, node.right_keys, node.null_safe, node.mode)
 
     def semijoin(self, left, right, lkeys, rkeys, null_safe, mode):
-        return self._semijoin_ops(self.lower(left), self.lower(right), lkeys, rkeys, null_safe, mode)
+        op = self._semijoin_ops(self.lower(left), self.lower(right), lkeys, rkeys, null_safe, mode)
+        if isinstance(op, Semijoin) and self.lines is not None:
+            lb, rb = self.lines.of(left), self.lines.of(right)
+            drops_left = [self.expiry(b, _key_part(j), f"left keys with part {j} < {WL.bound_text(b)}", True)
+                          for j, b in enumerate(WL.expr_bound(k, rb) for k in rkeys) if _moves(b)]
+            drops_counts = [self.expiry(b, _key_part_of_key(j), f"right keys with part {j} < {WL.bound_text(b)}")
+                            for j, b in enumerate(WL.expr_bound(k, lb) for k in lkeys) if _moves(b)]
+            if drops_left or drops_counts:
+                op.expiries = (drops_left, drops_counts)
+        return op
 
     def _semijoin_ops(self, left_op, right_op, lkeys, rkeys, null_safe, mode):
         lk = G.key_function(self.cg, lkeys, null_safe, "semi_key")
@@ -270,7 +333,17 @@ class Lowering:
     # -- non-linear operators -------------------------------------------------------------------
     def _Distinct(self, node):
         src = self.exchange_rows(self.lower(node.input), node.input.fields)
-        return self.add(NestedDistinct(src) if self.nested else Distinct(src), "distinct")
+        if self.nested:
+            return self.add(NestedDistinct(src), "distinct")
+        op = Distinct(src)
+        if self.lines is not None:
+            bounds = self.lines.of(node.input)
+            c = next((i for i, b in enumerate(bounds) if _moves(b)), None)
+            if c is not None:
+                name = node.fields[c].name
+                op.expiry = self.expiry(bounds[c], lambda row, c=c: row[c],
+                                        f"rows with {name} < {WL.bound_text(bounds[c])}")
+        return self.add(op, "distinct")
 
     def _UnionAll(self, node):
         return self.add(Plus(*[self.lower(p) for p in node.parts]), "union all")
@@ -288,14 +361,142 @@ class Lowering:
         right = self.exchange_rows(self.lower(node.right), node.right.fields)
         return self.add(SetOp(left, right, node.kind), node.kind)
 
+    def _Session(self, node):
+        if self.nested:
+            raise CompileError("SESSION windows inside a recursive CTE must not read the recursion")
+        src = self.exchange(self.lower(node.input), tuple(node.partition) or None)
+        part, time, end = self._session_functions(node)
+        op = Session(src, part, time, end)
+        op.expiry = self._session_expiry(node)
+        return self.add(op, "session")
+
+    def _session_functions(self, node):
+        part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
+        time = G.row_function(self.cg, (node.time,), "session_time")
+        end = G.row_function(self.cg, (node.end,), "session_end")
+        return part, lambda r, f=time: f(r)[0], lambda t, f=end: f((t,))[0]
+
+    def _session_expiry(self, node):
+        """Sessions ending below the bound of the time column are closed (a later row at t only
+        reaches sessions ending at or after t)."""
+        if self.lines is None:
+            return None
+        b = WL.expr_bound(node.time, self.lines.of(node.input))
+        if not _moves(b):
+            return None
+        return self.expiry(b, lambda entry: entry[2], f"sessions ending before {WL.bound_text(b)}")
+
+    def _session_aggregate(self, node):
+        """GROUP BY a session's partition columns and bounds, directly over a Session: one fused
+        operator (runtime/operators/session.py), or None when the aggregate is not of that shape."""
+        session, columns = node.input, None
+        if isinstance(session, P.Project) and all(isinstance(e, Col) for e in session.exprs):
+            columns = [e.index for e in session.exprs]
+            session = session.input
+        if not isinstance(session, P.Session) or self.nested:
+            return None
+        width = len(session.input.fields)
+        col = (lambda i: columns[i]) if columns is not None else (lambda i: i)
+        plan = []
+        for k in node.keys:
+            if not isinstance(k, Col):
+                return None
+            i = col(k.index)
+            if i == width:
+                plan.append(("start",))
+            elif i == width + 1:
+                plan.append(("end",))
+            elif Col(i, k.type) in [Col(p.index, p.type) for p in session.partition if isinstance(p, Col)]:
+                plan.append(("part", [p.index if isinstance(p, Col) else None for p in session.partition].index(i)))
+            else:
+                return None
+        parts = {p[1] for p in plan if p[0] == "part"}
+        if len(parts) != len(session.partition) or not any(p[0] in ("start", "end") for p in plan):
+            return None
+        aggs = []
+        for a in node.aggs:  # arguments over the session's input rows
+            exprs = [e for e in (a.arg, a.filter) + tuple(o for o, _ in a.order) if e is not None]
+            used = set()
+            for e in exprs:
+                used |= WL.columns_used(e)
+            if any(col(i) >= width for i in used):
+                return None
+            aggs.append(_remap_agg(a, col) if columns is not None else a)
+        src = self.exchange(self.lower(session.input), tuple(session.partition) or None)
+        part, time, end = self._session_functions(session)
+        functions = [self.aggregate_function(a) for a in aggs]
+        reducer = G.compiled_reducer(self.cg, session.partition, tuple(aggs), functions, self.argument_code)
+        op = SessionAggregate(src, part, time, end, reducer, plan)
+        op.expiry = self._session_expiry(session)
+        return self.add(op, "session aggregate")
+
     def _Aggregate(self, node):
         if self.nested:
             raise CompileError("aggregation inside a recursive CTE must not read the recursion")
+        fused = self._session_aggregate(node)
+        if fused is not None:
+            return fused
         src = self.exchange(self.lower(node.input), tuple(node.keys) or None)
         functions = [self.aggregate_function(a) for a in node.aggs]
         reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
         # the generated reducer computes the group key itself: no key function to call
-        return self.add(Aggregate(src, None, reducer, global_=not node.keys), "aggregate")
+        op = Aggregate(src, None, reducer, global_=not node.keys)
+        op.expiry = self.partition_expiry(node.keys, node.input, node.names, "groups")
+        return self.add(op, "aggregate")
+
+    # -- expiries -------------------------------------------------------------------------------
+    def bound_function(self, bound):
+        """() -> the current value of a bound (None while a watermark it reads has none)."""
+        found = WL.leaves(bound)
+        sources = [(self.watermarks(x.extra[0]), x.extra[1]) for x in found]
+        f = G.row_function(self.cg, tuple(WL.with_leaves_as_columns(e, found) for e in bound), "bound")
+
+        def current():
+            values = tuple(op.values[k] for op, k in sources)
+            if None in values:
+                return None
+            try:
+                out = f(values)
+            except Exception:  # an overflow near the end of a type's range: no bound
+                return None
+            return None if None in out else min(out)
+        return current
+
+    def expiry(self, bound, value, text: str, keyed: bool = False) -> Expiry:
+        def safe(entry, value=value):
+            try:
+                return value(entry)
+            except Exception:
+                return None
+        return Expiry(self.bound_function(bound), safe, text, keyed)
+
+    def partition_expiry(self, keys, input_plan, names, what: str):
+        """An expiry over key tuples of ``keys`` (group keys, partitions), or None."""
+        if self.lines is None or self.nested or not keys:
+            return None
+        rule = WL.key_expiry(keys, self.lines.of(input_plan))
+        if rule is None:
+            return None
+        i, b = rule
+        name = names[i] if i < len(names) else f"key {i}"
+        return self.expiry(b, lambda k, i=i: k[i], f"{what} with {name} < {WL.bound_text(b)}")
+
+    def join_expiries(self, node):
+        """(left Expiries, right Expiries) of an inner join's arrangements, or None."""
+        if self.lines is None or self.nested:
+            return None
+        sides = []
+        for side, (key_rules, row_rules) in zip(("left", "right"), WL.join_expiries(node, self.lines)):
+            plan = node.left if side == "left" else node.right
+            names = [f.name for f in plan.fields]
+            found = [self.expiry(b, _key_part(j), f"keys with part {j} < {WL.bound_text(b)}", True)
+                     for j, b in key_rules]
+            for e, b in row_rules:
+                f = G.row_function(self.cg, (e,), "expire_value")
+                found.append(self.expiry(b, lambda entry, f=f: f(entry[1])[0],
+                                         f"rows with {WL.render(e, names)} < {WL.bound_text(b)}"))
+            sides.append(found)
+        return tuple(sides) if any(sides) else None
 
     def aggregate_function(self, a: P.AggCall):
         kind = _number_kind(a.arg.type) if a.arg is not None else None
@@ -389,7 +590,9 @@ class Lowering:
         part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
         order = G.sort_key_function(self.cg, node.order)
         peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.ties else None
-        return self.add(TopK(src, part, order, node.limit, node.offset, peer_fn=peer, ties=node.ties), "top-k")
+        op = TopK(src, part, order, node.limit, node.offset, peer_fn=peer, ties=node.ties)
+        op.expiry = self.partition_expiry(node.partition, node.input, _names(node.partition, node.input), "partitions")
+        return self.add(op, "top-k")
 
     def _Window(self, node):
         if self.nested:
@@ -399,7 +602,9 @@ class Lowering:
         order = G.sort_key_function(self.cg, node.order)
         peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.order else _unit_key
         functions = [self.window_function(c) for c in node.calls]
-        return self.add(Window(src, part, order, peer, functions), "window")
+        op = Window(src, part, order, peer, functions)
+        op.expiry = self.partition_expiry(node.partition, node.input, _names(node.partition, node.input), "partitions")
+        return self.add(op, "window")
 
     def window_function(self, c: P.WinCall):
         frame = self.window_frame(c.frame) if c.frame else W.DEFAULT_FRAME
@@ -484,6 +689,44 @@ class Lowering:
         finally:
             self.circuit, self.nested, self.available = outer_circuit, outer_nested, available
         return [self.add(Select(scope, k, name), name) for k, name in enumerate(node.names)]
+
+
+def _remap_agg(a: P.AggCall, col) -> P.AggCall:
+    """An aggregate call over a projection's columns, rewritten over the projection's input."""
+    def m(e):
+        return remap(e, lambda c: Col(col(c.index), c.type, c.nullable, c.name)) if e is not None else None
+    return P.AggCall(a.fn, m(a.arg), a.distinct, m(a.filter), a.type, a.nullable,
+                     tuple((m(o), d) for o, d in a.order), a.param)
+
+
+def _temporal(node) -> bool:
+    return isinstance(node, P.Filter) and TM.has_now(node.predicate)
+
+
+def _and_all(parts):
+    out = None
+    for p in parts:
+        out = p if out is None else _and(out, p)
+    return out
+
+
+def _moves(bound) -> bool:
+    """A bound that moves with watermarks (not only constants)."""
+    return bound is not None and bool(WL.leaves(bound))
+
+
+def _key_part(j: int):
+    """An expiry's value of a join-arrangement entry (key, row): part j of the key."""
+    return lambda entry: entry[0][j]
+
+
+def _key_part_of_key(j: int):
+    return lambda key: key[j]
+
+
+def _names(exprs, plan) -> list:
+    names = [f.name for f in plan.fields]
+    return [WL.render(e, names) for e in exprs]
 
 
 def _member_fields(node):

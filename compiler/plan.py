@@ -294,6 +294,30 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class Session:
+    """Each input row (with a non-NULL ``time``) extended with the session window it falls in:
+    rows of one partition (equal ``partition`` values) ordered by time; a session ends where the
+    next time is past ``end`` of the last (``end`` is time + gap, over Col(0) = a time).  The new
+    columns: window_start (the first time), window_end (end of the last).  See
+    runtime/operators/session.py."""
+
+    input: object
+    partition: tuple
+    time: object
+    end: object
+    names: tuple = field(compare=False, default=("window_start", "window_end"))
+
+    @property
+    def fields(self):
+        return self.input.fields + (Field(self.names[0], self.time.type, False),
+                                    Field(self.names[1], self.end.type, False))
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+@dataclass(frozen=True, slots=True)
 class RecRef:
     """Inside a recursive group's bodies: the current value of the group's relation ``name``."""
 
@@ -324,13 +348,13 @@ class Fixpoint:
 
 
 Plan = (Scan | Values | Filter | Project | Join | AsofJoin | Semijoin | Aggregate | Distinct | UnionAll
-        | SetOp | TopK | Window | RecRef | Fixpoint)
+        | SetOp | TopK | Window | Session | RecRef | Fixpoint)
 
 
 _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
                  "TopK": ("input",), "Window": ("input",), "Join": ("left", "right"),
                  "Semijoin": ("left", "right"), "SetOp": ("left", "right"),
-                 "AsofJoin": ("left", "right")}
+                 "AsofJoin": ("left", "right"), "Session": ("input",)}
 
 
 def with_inputs(node, inputs):
@@ -436,6 +460,11 @@ def explain(plan, indent: int = 0) -> str:
         calls = ", ".join(f"{c.fn}({', '.join(render(a, names) for a in c.args)}) AS {n}"
                           for c, n in zip(plan.calls, plan.names))
         head = f"Window partition [{part}] order [{order}] {calls}"
+    elif isinstance(plan, Session):
+        names = [f.name for f in plan.input.fields]
+        part = ", ".join(render(p, names) for p in plan.partition)
+        head = (f"Session partition [{part}] time {render(plan.time, names)} ends at "
+                f"{render(plan.end, [render(plan.time, names)])}")
     elif isinstance(plan, RecRef):
         head = f"RecRef {plan.name}"
     elif isinstance(plan, Fixpoint):

@@ -6,9 +6,10 @@ Spellings (each yields the input's columns plus ``window_start`` and ``window_en
     TUMBLE(t, col, size [, offset])                                    RisingWave's form
     HOP(t, col, slide, size [, offset])
     SESSION(t, col, gap)
+    SESSION(t PARTITION BY k, col, gap)                                a session per k (or (k1, k2))
     TABLE(TUMBLE(TABLE t, DESCRIPTOR(col), size [, offset]))           Flink's and Feldera's form
     TABLE(HOP(TABLE t, DESCRIPTOR(col), slide, size [, offset]))
-    TABLE(SESSION(TABLE t, DESCRIPTOR(col), gap))
+    TABLE(SESSION(TABLE t PARTITION BY k, DESCRIPTOR(col), gap))
 
 The laws the rewrites rely on:
 
@@ -40,39 +41,69 @@ from sqlglot import exp, tokens
 from .positions import error_at
 
 WINDOW_FUNCTIONS = ("TUMBLE", "HOP", "SESSION")
+# what a SESSION becomes before binding: markers the binder turns into a Session plan node
+SESSION_START, SESSION_END = "__session_start", "__session_end"
 SESSION_ALIAS = "SESSIO_"  # what blank_tvf_syntax makes of the keyword SESSION before a window call
 EPOCH = "CAST('1970-01-01 00:00:00' AS TIMESTAMP)"
 _UNIT_MICROS = {"microsecond": 1, "millisecond": 1_000, "second": 1_000_000, "minute": 60_000_000,
                 "hour": 3_600_000_000, "day": 86_400_000_000, "week": 7 * 86_400_000_000}
 
 
-def blank_tvf_syntax(sql: str, tokenizer) -> str:
-    """Blank the ``TABLE`` of ``TUMBLE(TABLE t, ...)`` and the ``DESCRIPTOR`` of ``DESCRIPTOR(col)``
-    (replaced by spaces: every position in the text stays where it was)."""
-    if not re.search(r"\b(DESCRIPTOR|SESSION)\s*\(", sql, re.I):
-        return sql
+def blank_tvf_syntax(sql: str, tokenizer) -> tuple[str, dict]:
+    """Blank the ``TABLE`` of ``TUMBLE(TABLE t, ...)``, the ``DESCRIPTOR`` of ``DESCRIPTOR(col)`` and
+    a ``PARTITION BY k, ...`` after a window function's table (replaced by spaces: every position in
+    the text stays where it was); returns the text and the partition columns ((name, quoted) pairs),
+    by the offset of the table name they follow."""
+    if not re.search(r"\b(DESCRIPTOR|SESSION|PARTITION)\b", sql, re.I):
+        return sql, {}
     try:
         toks = tokenizer.tokenize(sql)
     except Exception:
-        return sql
-    spans, renamed = [], []
+        return sql, {}
+    spans, renamed, partitions = [], [], {}
+    T = tokens.TokenType
     for i, tok in enumerate(toks):
         word = tok.text.upper()
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         before = toks[i - 1].text.upper() if i else ""
-        if word == "DESCRIPTOR" and nxt is not None and nxt.token_type == tokens.TokenType.L_PAREN:
+        if word == "DESCRIPTOR" and nxt is not None and nxt.token_type == T.L_PAREN:
             spans.append((tok.start, tok.end))
-        elif (word == "SESSION" and nxt is not None and nxt.token_type == tokens.TokenType.L_PAREN
+        elif (word == "SESSION" and nxt is not None and nxt.token_type == T.L_PAREN
               and (before in ("FROM", "JOIN", ",") or (before == "(" and i >= 2 and toks[i - 2].text.upper() == "TABLE"))):
             renamed.append(tok.start)
-        elif (word == "TABLE" and i >= 2 and toks[i - 1].token_type == tokens.TokenType.L_PAREN
+        elif (word == "TABLE" and i >= 2 and toks[i - 1].token_type == T.L_PAREN
               and toks[i - 2].text.upper() in WINDOW_FUNCTIONS):  # checked before any renaming
             spans.append((tok.start, tok.end))
-    for start, end in reversed(spans):
+        if word in WINDOW_FUNCTIONS and nxt is not None and nxt.token_type == T.L_PAREN:
+            _partition_by(toks, i + 2, spans, partitions)
+    for start, end in reversed(sorted(spans)):
         sql = sql[:start] + " " * (end - start + 1) + sql[end + 1:]
     for start in renamed:
         sql = sql[:start] + SESSION_ALIAS + sql[start + len(SESSION_ALIAS):]
-    return sql
+    return sql, partitions
+
+
+def _partition_by(toks, k: int, spans: list, partitions: dict) -> None:
+    """After ``FN(`` at token k: ``[TABLE] name PARTITION BY k`` or ``… PARTITION BY (k1, k2)``."""
+    T = tokens.TokenType
+    if k < len(toks) and toks[k].text.upper() == "TABLE":
+        k += 1
+    if k + 2 >= len(toks) or toks[k + 1].token_type != T.PARTITION_BY:  # (one token: PARTITION BY)
+        return
+    j = k + 2
+    if toks[j].token_type == T.L_PAREN:
+        cols = []
+        j += 1
+        while j < len(toks) and toks[j].token_type != T.R_PAREN:
+            if toks[j].token_type != T.COMMA:
+                cols.append((toks[j].text, toks[j].token_type == T.IDENTIFIER))
+            j += 1
+        if j >= len(toks):
+            return
+    else:
+        cols = [(toks[j].text, toks[j].token_type == T.IDENTIFIER)]
+    spans.append((toks[k + 1].start, toks[j].end))
+    partitions[toks[k].start] = cols
 
 
 def expand_time_windows(query: exp.Expression, sql: str | None = None) -> None:
@@ -93,12 +124,16 @@ def expand_time_windows(query: exp.Expression, sql: str | None = None) -> None:
         source = args[0].name
         alias = table.alias or source
         column = exp.column(args[1].name)
+        ident = args[0].find(exp.Identifier)
+        partition = ident.meta.get("partition_by", ()) if ident is not None and ident._meta else ()
+        if partition and name != "SESSION":
+            raise error_at(call, f"{name} takes no PARTITION BY (only SESSION does)", sql)
         if name == "TUMBLE":
             body = _tumble(call, source, column, args[2:], sql)
         elif name == "HOP":
             body = _hop(call, source, column, args[2:], sql)
         else:
-            body = _session(call, source, column, args[2:], sql)
+            body = _session(call, source, column, args[2:], sql, partition)
         sub = exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(alias)))
         table.replace(sub)
 
@@ -151,19 +186,17 @@ def _hop(call, source, column, rest, sql):
     return out
 
 
-def _session(call, source, column, rest, sql):
+def _session(call, source, column, rest, sql, partition=()):
     if len(rest) != 1:
         raise error_at(call, "SESSION takes (table, time column, gap)", sql)
     gap = rest[0]
     _micros(call, gap, "SESSION's gap", sql)
-    c = column.name
-    g = gap.sql(dialect="duckdb")
-    text = (f"SELECT * EXCLUDE (__session_new, __session_id), MIN({c}) OVER (PARTITION BY __session_id) "
-            f"AS window_start, MAX({c}) OVER (PARTITION BY __session_id) + {g} AS window_end FROM ("
-            f"SELECT *, SUM(__session_new) OVER (ORDER BY {c}) AS __session_id FROM ("
-            f"SELECT *, CASE WHEN {c} - LAG({c}) OVER (ORDER BY {c}) <= {g} THEN 0 ELSE 1 END AS __session_new "
-            f"FROM {source} WHERE {c} IS NOT NULL))")
-    return exp.maybe_parse(text, dialect="duckdb")
+    args = [column.copy(), gap.copy()] + [exp.column(k, quoted=True) for k in partition]
+    select = exp.select("*").from_(source)
+    select = select.select(exp.alias_(exp.Anonymous(this=SESSION_START, expressions=args), "window_start"),
+                           exp.alias_(exp.Anonymous(this=SESSION_END, expressions=[a.copy() for a in args]),
+                                      "window_end"), append=True)
+    return select.where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())))
 
 
 def _micros(call, node, what: str, sql, allow_months: bool = False) -> int:

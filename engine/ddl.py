@@ -9,6 +9,8 @@ REPLACE leaves the old view as it was."""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import re
 
 from sqlglot import exp
@@ -16,15 +18,19 @@ from sqlglot import exp
 from ..compiler import plan as P
 from ..compiler.catalog import Relation
 from ..compiler.codegen import Codegen
-from ..compiler.errors import DataError
-from ..compiler.frontend import error_at, position
+from ..compiler.errors import CompileError, DataError
+from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse, position
+from ..compiler.lateness import expression_text
 from ..compiler.lower import Lowering
 from ..compiler.passes.pipeline import optimize
 from ..compiler.types import from_sqlglot, row_checker
+from ..compiler.waterlines import Waterlines, leaf
 from ..runtime.aggregates import ScalarSubqueryError
 from ..runtime.circuit import IterationLimitError, RowLimitError
 from ..runtime.statistics import OutOfRangeError
 from ..runtime.operators import Arrange, Input, Output
+from ..runtime.operators.clock import Clock
+from ..runtime.operators.watermark import Watermark
 from .failures import data_error
 from .results import View, unique_names
 from .tables import Table
@@ -109,8 +115,11 @@ class DDL:
                 unique.append(tuple(cols))
             else:
                 raise error_at(item, f"table constraint {item.sql()} is not supported", sql)
+        lateness = self._watermarks(ast, fields, sql)
+        materialized = self._properties(ast, sql, ("materialized",)).get("materialized", False)
         rel = Relation(name, tuple(fields), primary_key=tuple(pk), unique=tuple(unique),
-                       rowid=_rowid_alias(schema, pk, self.dialect.name, sql))
+                       rowid=_rowid_alias(schema, pk, self.dialect.name, sql), lateness=lateness,
+                       materialized=materialized)
         if replace and existing is not None:
             self._drop_table(name, sql, table)
         self._add_table(rel)
@@ -118,12 +127,97 @@ class DDL:
     def _add_table(self, rel: Relation) -> Table:
         inp = self.circuit.add(Input(rel.name))
         inp.label = f"table {rel.name}"
-        t = Table(rel, inp, row_checker(rel.fields), self._log)
+        wm = None
+        if rel.lateness:
+            cols, late = zip(*rel.lateness)
+            wm = self.circuit.add(Watermark(inp, cols, tuple(_plain(v) for v in late),
+                                            tuple(rel.fields[c].name for c in cols), rel.name))
+            wm.label = f"watermark of table {rel.name}"
+        t = Table(rel, inp, row_checker(rel.fields), self._log, watermark=wm)
         self.catalog.add(rel)
         self._tables[rel.name] = t
         if self._shards is not None:
             self._shards.replicate(("add_table", rel), self.circuit)
         return t
+
+    def _watermarks(self, ast, fields, sql) -> tuple:
+        """The columns declared with ``LATENESS L`` or ``WATERMARK FOR c AS c - L`` (compiler/lateness.py),
+        as ((column index, L), ...): L a constant INTERVAL without months for a TIMESTAMP, whole days for
+        a DATE, a number for a numeric column; never negative."""
+        declared = ast.meta.get("watermarks") if ast._meta else None
+        out = {}
+        names = [f.name for f in fields]
+        for d in declared or ():
+            column = d.column if d.quoted else normalize_name(d.column, self.dialect.name)
+            if column not in names:
+                raise _error_at_offset(d.column_at, f"{d.form.upper()}: {column!r} is not a column of the table",
+                                       sql)
+            i = names.index(column)
+            if i in out:
+                raise _error_at_offset(d.column_at, f"column {d.column!r} has two watermark declarations", sql)
+            node = parse(expression_text(sql, d), self.dialect.name)[0].ast.expressions[0]
+            if d.form == "watermark":
+                col = node.this if isinstance(node, exp.Sub) else node
+                if not (isinstance(col, exp.Column) and not col.table and col.name == column):
+                    raise _error_at_offset(d.expr_start, f"WATERMARK FOR {column} AS … must be {column} or "
+                                           f"{column} - a constant (how late its rows may arrive)", sql)
+                node = node.expression if isinstance(node, exp.Sub) else None
+            out[i] = self._lateness_value(node, fields[i], d, sql)
+        return tuple(sorted(out.items()))
+
+    def _lateness_value(self, node, f, d, sql: str):
+        kind = f.type.kind
+        if kind not in ("timestamp", "date") and not f.type.numeric:
+            raise _error_at_offset(d.column_at, f"a watermark needs a TIMESTAMP, DATE or numeric column; {f.name} "
+                                                f"is {f.type}", sql)
+        if node is None:
+            return 0 if f.type.numeric else datetime.timedelta(0)
+        # the whole LATENESS expression starts where it was written (its INTERVAL keyword has no
+        # position of its own); a WATERMARK's lateness is the part after the minus
+        start = d.expr_start if d.form == "lateness" or position(node, sql)[0] is None else None
+
+        def error(message):
+            return error_at(node, message, sql) if start is None else _error_at_offset(start, message, sql)
+        try:
+            rows = self._query(exp.select(node.copy()), sql).rows
+        except DataError as e:
+            raise error(f"the lateness is not a constant value: {e}") from None
+        value = rows[0][0] if rows else None
+        if kind in ("timestamp", "date"):
+            ok = isinstance(value, datetime.timedelta) and not getattr(value, "months", 0)
+            if ok and kind == "date" and (value.seconds or value.microseconds):
+                ok = False
+            if not ok:
+                what = "whole days" if kind == "date" else "a constant INTERVAL without months or years"
+                example = "INTERVAL '1' DAY" if kind == "date" else "INTERVAL '5' SECONDS"
+                raise error(f"the lateness of {kind.upper()} column {f.name} must be {what} (e.g. {example})")
+        elif not isinstance(value, (int, float, decimal.Decimal)) or isinstance(value, bool):
+            raise error(f"the lateness of numeric column {f.name} must be a constant number")
+        if value < (datetime.timedelta(0) if isinstance(value, datetime.timedelta) else 0):
+            raise error("a lateness cannot be negative")
+        if kind == "float":
+            return float(value)  # (the column's values are floats: subtract a float)
+        if kind == "int" and isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+            return int(value)
+        return value
+
+    def _properties(self, ast, sql, known: tuple) -> dict:
+        """``WITH ('name' = 'value', …)`` of a CREATE: the known names, as booleans."""
+        out = {}
+        props = ast.args.get("properties")
+        for p in (props.expressions if props is not None else ()):
+            if type(p) is not exp.Property:  # (the other kinds are keywords: TEMP, MATERIALIZED, …)
+                continue
+            name = p.this.name.lower() if p.this is not None else ""
+            if name not in known:
+                raise error_at(p, f"unknown property {name!r} (deltasql knows: {', '.join(known)})", sql)
+            value = p.args.get("value")
+            text = (str(value.this).lower() if isinstance(value, exp.Boolean) else
+                    value.name.lower() if value is not None else "")
+            if text not in ("true", "false"):
+                raise error_at(p, f"property {name!r} takes 'true' or 'false'", sql)
+            out[name] = text == "true"
+        return out
 
     def _create_table_as(self, ast, name, sql, replace: bool = False):
         bound, _ = self._bind_query(ast.expression, sql)
@@ -188,7 +282,11 @@ class DDL:
             if name in depends:
                 raise error_at(table, f"view {name!r} cannot read itself", sql)
             self._check_no_dependents(name, sql, ast, "replace")
-        rel = Relation(name, fields, is_view=True, query=query, depends_on=depends)
+            self._check_whole(name)  # its old rows must be retracted: a stream view may no longer have them
+        materialized = any(isinstance(p, exp.MaterializedProperty)
+                           for p in (ast.args["properties"].expressions if ast.args.get("properties") else ()))
+        self._properties(ast, sql, ())
+        rel = Relation(name, fields, is_view=True, query=query, depends_on=depends, materialized=materialized)
         ordered = optimize(bound.ordered_plan) if bound.ordered_plan is not None else None
         # the new view is built and backfilled beside the old one, which stays if that fails
         view = self._build_view(rel, plan, bound.order, ordered)
@@ -198,7 +296,8 @@ class DDL:
             self._note_changes(name, old.output.contents, -1)  # the old rows are retracted ...
         self.catalog.add(rel)
         self._views[name] = view
-        self._note_changes(name, view.output.contents)  # ... and the new view's first rows reported
+        # ... and the new view's first rows reported (a stream view keeps none: what its backfill emitted)
+        self._note_changes(name, view.output.contents if view.output.keep else view.output.delta)
         if existing is not None:
             self._feeds.replaced(name, old.output.contents, view.output.contents)
             self._collect_garbage()
@@ -207,11 +306,15 @@ class DDL:
         """The view's operators, added to the circuit and backfilled from what they read; on an error
         nothing of them stays."""
         cg = Codegen(self.dialect)
-        low = Lowering(self.circuit, cg, self._source, self._shared, label=f"view {rel.name}")
+        lines = Waterlines(self._table_bounds, lambda name: self._views[name].bounds)
+        streaming = self._streaming(plan)
+        keep = rel.materialized or not streaming
+        low = Lowering(self.circuit, cg, self._source, self._shared, label=f"view {rel.name}", waterlines=lines,
+                       watermarks=lambda name: self._tables[name].watermark, clock=lambda: self._clock)
         try:
             top = low.lower(plan)
-            out = low.add(Output(top, rel.name))
-            ordered = low.add(Output(low.lower(ordered_plan), f"{rel.name} (ordered)")) \
+            out = low.add(Output(top, rel.name, keep=keep))
+            ordered = low.add(Output(low.lower(ordered_plan), f"{rel.name} (ordered)", keep=keep)) \
                 if ordered_plan is not None else None
             if self._restoring != "schema":  # (when rebuilding before a checkpoint, state comes from it)
                 seeds = {}
@@ -232,7 +335,27 @@ class DDL:
                 raise data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()
-        return View(rel, out, plan, low.created, order, cg, ordered)
+        return View(rel, out, plan, low.created, order, cg, ordered, bounds=lines.of(plan), streaming=streaming)
+
+    def _table_bounds(self, name: str):
+        """The bounds of a table's columns: its watermarks (compiler/waterlines.py)."""
+        t = self._tables[name]
+        out = [None] * len(t.rel.fields)
+        if t.watermark is not None:
+            for k, c in enumerate(t.watermark.columns):
+                f = t.rel.fields[c]
+                out[c] = (leaf(name, k, f.name, f.type),)
+        return tuple(out)
+
+    def _streaming(self, plan) -> bool:
+        """Whether a plan reads a table with watermarks (directly or through views): a stream."""
+        for node in P.walk(plan):
+            if isinstance(node, P.Scan):
+                t = self._tables.get(node.table)
+                v = self._views.get(node.table)
+                if (t is not None and t.watermark is not None) or (v is not None and v.streaming):
+                    return True
+        return False
 
     def _backfill(self, created, seeds) -> None:
         """Run a new view's operators once on the integrals of what they read (``seeds``); sharded,
@@ -245,7 +368,7 @@ class DDL:
     def _source(self, name):
         t = self._tables.get(name)
         if t is not None:
-            return t.input
+            return t.output
         v = self._views.get(name)
         return v.output if v is not None else None
 
@@ -305,7 +428,8 @@ class DDL:
     def _collect_garbage(self, extra=()):
         """Remove every operator no remaining view reads (views share arrangements)."""
         live = set()
-        stack = [v.output for v in self._views.values()] + [t.input for t in self._tables.values()]
+        stack = [v.output for v in self._views.values()] + [t.output for t in self._tables.values()]
+        stack.append(self._clock)
         stack += [v.ordered for v in self._views.values() if v.ordered is not None]
         while stack:
             op = stack.pop()
@@ -340,12 +464,28 @@ def _binary_collation(k, dialect: str) -> bool:
     return name == "binary" or (name in ("c", "posix") and dialect != "sqlite")
 
 
+def _error_at_offset(offset: int, message: str, sql: str) -> CompileError:
+    return CompileError(message, *offset_to_position(sql, offset), sql)
+
+
+def _plain(v):
+    """A lateness as Python subtracts it from a value of its column: an INTERVAL as a timedelta."""
+    return datetime.timedelta(v.days, v.seconds, v.microseconds) if isinstance(v, datetime.timedelta) else v
+
+
 def _integral(op, pipeline):
     """The integrated output of an existing operator (to backfill operators that start reading it)."""
-    if isinstance(op, Input):
+    if isinstance(op, (Input, Watermark)):
         for t in pipeline._tables.values():
-            if t.input is op:
+            if t.input is op or t.output is op:
+                pipeline._check_whole(t.rel.name)
                 return dict(t.contents)
-    if isinstance(op, (Output, Arrange)):
+    if isinstance(op, Output):
+        if not op.keep:
+            pipeline._check_whole(op.name)
         return op.integral()
+    if isinstance(op, Arrange):
+        return op.integral()
+    if isinstance(op, Clock):
+        return {}  # (a temporal filter reads the clock's value, not its signal)
     raise AssertionError(f"no integral for {op!r}")

@@ -218,7 +218,7 @@ class DML:
             if where is not None:
                 query = query.where(where.this.copy())
             bound, _ = self._bind_query(query, sql)
-            doomed = self._evaluate(optimize(bound.plan), self._only(t, found))
+            doomed = self._evaluate(optimize(bound.plan), self._only(t, found), partial=frozenset((t.rel.name,)))
         t.queue_delete([r for r, w in doomed.items() for _ in range(w)])
 
     @staticmethod
@@ -257,7 +257,7 @@ class DML:
             if where is not None:
                 query = query.where(where.this.copy())
             bound, _ = self._bind_query(query, sql)
-            changed = self._evaluate(optimize(bound.plan), self._only(t, found))
+            changed = self._evaluate(optimize(bound.plan), self._only(t, found), partial=frozenset((t.rel.name,)))
         self._replace_rows(t, changed)
 
 

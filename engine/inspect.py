@@ -21,6 +21,7 @@ class Inspection:
     def table_rows(self, name: str) -> list[tuple]:
         """A table's committed rows (queued changes not included)."""
         t = self._table(name)
+        self._check_whole(name)
         out = []
         for r, w in t.contents.items():
             out.extend([r] * w)
@@ -45,9 +46,45 @@ class Inspection:
         return out
 
     def explain(self, name: str) -> str:
-        """The view's optimized plan and its operators, as text."""
-        return (f"view {name}({', '.join(self.columns(name))})\n-- plan\n{self.plan_text(name)}\n"
+        """The view's optimized plan and its operators, as text (and, for a view over tables with
+        watermarks, their watermarks and late rows)."""
+        text = (f"view {name}({', '.join(self.columns(name))})\n-- plan\n{self.plan_text(name)}\n"
                 f"-- circuit\n{self.circuit_text(name)}")
+        times = [self._time_text(t) for t in self._reads(name) if self._tables[t].watermark is not None]
+        return text + ("\n-- time\n" + "\n".join(times) if times else "")
+
+    def _reads(self, name: str) -> list:
+        """The tables a view reads, directly or through other views."""
+        out, stack = [], [name]
+        while stack:
+            rel = self.catalog.relation(stack.pop())
+            if rel is None:
+                continue
+            if not rel.is_view:
+                if rel.name not in out:
+                    out.append(rel.name)
+                continue
+            stack.extend(sorted(rel.depends_on))
+        return out
+
+    def _time_text(self, table: str) -> str:
+        t = self._tables[table]
+        wm = t.watermark
+        marks = ", ".join(f"{n} {w if w is not None else '(none yet)'} (lateness {late})"
+                          for n, w, late in zip(wm.names, wm.values, wm.lateness))
+        kept = "all rows kept" if not t.collects else f"{t.discarded} rows behind the watermark discarded"
+        return f"table {table}: watermark {marks}; late rows dropped: {wm.late}; {kept}"
+
+    def watermark(self, table: str) -> dict:
+        """The current watermark of each of a table's watermarked columns ({column: value}; None
+        before its first row): every change behind it is dropped as late."""
+        wm = self._table(table).watermark
+        return dict(zip(wm.names, wm.values)) if wm is not None else {}
+
+    def late_rows(self, table: str) -> int:
+        """How many late changes (inserts and deletes behind the watermark) the table has dropped."""
+        wm = self._table(table).watermark
+        return wm.late if wm is not None else 0
 
     def _view_named(self, name: str) -> View:
         v = self._views.get(self._name(name))

@@ -30,8 +30,9 @@ from ..compiler.catalog import Catalog
 from ..compiler.dialect import get_dialect
 from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse
-from ..compiler.types import assign_value, coerce_value, show_value
+from ..compiler.types import TIMESTAMP, assign_value, coerce_value, show_value
 from ..runtime import Circuit, StepError
+from ..runtime.operators.clock import Clock
 from ..runtime.zset import add_scaled_into
 from .ddl import DDL
 from .dml import DML
@@ -102,6 +103,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self.max_iterations = max_iterations
         self.catalog = Catalog()
         self.circuit = Circuit()
+        self._clock = self.circuit.add(Clock())  # NOW() of temporal filters (runtime/operators/clock.py)
+        self._clock.label = "clock"
         self._tables: dict[str, Table] = {}
         self._views: dict[str, View] = {}
         self._shared: dict = {}  # arrangements shared between views
@@ -403,7 +406,25 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self._log.clear()
         self._txn = None
 
-    def step(self, meta: dict | None = None) -> dict:
+    def advance_clock(self, now) -> None:
+        """Set NOW() (a TIMESTAMP, or its text) for the next step: temporal filters then let in the
+        rows whose time has come and out those whose time has passed.  The clock only moves forward;
+        it is unset (no row passes a temporal filter) until first set."""
+        value = coerce_value(now, TIMESTAMP, "the clock")
+        if value is None:
+            raise DataError("the clock cannot be set to NULL")
+        clock = self._clock
+        current = clock.pending if clock.pending is not None else clock.now
+        if current is not None and value < current:
+            raise DataError(f"the clock only moves forward: it is at {current}, not {value}")
+        clock.pending = value
+
+    @property
+    def now(self):
+        """The clock's value at the last step (NOW() of temporal filters), or None if never set."""
+        return self._clock.now
+
+    def step(self, meta: dict | None = None, now=None) -> dict:
         """Apply every queued change as one atomic tick, and return every change to the views since
         the previous ``step()``: those of this tick and of the ticks ``execute()`` committed
         (autocommit, COMMIT), a new view's first rows, a replaced view's old rows retracted.
@@ -417,11 +438,14 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         DeliveryError names what failed (``last_changes`` then holds what this call would return).
 
         With a state file the tick is durable when this returns; ``meta`` ({key: small picklable
-        value}, a source's position) is committed with it and read back by ``meta(key)``."""
+        value}, a source's position) is committed with it and read back by ``meta(key)``.
+        ``now``: advance the clock (NOW() of temporal filters) to it first (``advance_clock``)."""
         self._check_open()
         if self._txn is not None:
             raise DataError("a transaction is open: COMMIT or ROLLBACK it (step() would commit half of it)")
         meta = self._check_meta(meta)
+        if now is not None:
+            self.advance_clock(now)
         try:
             self._tick(meta)
         except (DeliveryError, StoppedAfterCommit):
@@ -443,8 +467,10 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         With a state file the step's journal record is committed before the step is final."""
         fed = []
         for t in self._tables.values():
-            if t.pending:
+            if t.pending or t.pending_late:
                 t.input.pending = dict(t.pending)
+                if t.pending_late:
+                    t.watermark.dropping = t.pending_late
                 fed.append(t)
         stopped = None
         try:
@@ -455,6 +481,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         except StepError as e:
             for t in fed:
                 t.input.pending = {}
+                if t.watermark is not None:
+                    t.watermark.dropping = 0
             self.discard()
             if not isinstance(e.cause, Exception):  # Ctrl-C, SystemExit: rolled back, and passed on
                 raise e.cause.with_traceback(None) from None
@@ -464,6 +492,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         except BaseException:  # the journal could not be written: nothing changed, the changes stay queued
             for t in fed:
                 t.input.pending = {}
+                if t.watermark is not None:
+                    t.watermark.dropping = 0
             raise
         for t in fed:
             t.commit()

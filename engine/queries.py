@@ -7,13 +7,14 @@ from sqlglot import exp
 
 from ..compiler.binder import QueryBinder
 from ..compiler.codegen import Codegen
-from ..compiler.errors import CompileError
+from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, name_projections, normalize_forms, parse, qualify_query
 from ..compiler.lower import Lowering
 from ..compiler.passes.pipeline import optimize
 from ..compiler.sugar import expand_shorthands
 from ..runtime import Circuit, StepError
 from ..runtime.operators import Input, Output
+from ..runtime.operators.clock import Clock
 from .failures import data_error
 from .results import QueryResult, sort_rows, unique_names
 
@@ -55,11 +56,27 @@ class Queries:
             out = [r[:len(bound.names)] for r in out]
         return QueryResult(unique_names(bound.names), out)
 
-    def _evaluate(self, plan, extra: dict | None = None) -> dict:
+    def _check_whole(self, name: str, statically: bool = False) -> None:
+        """Refuse to read all the rows of a table or view that does not keep them all: a table that
+        has discarded rows behind its watermark, a view over a stream that is not materialized
+        (``statically``: whether or not it has emitted rows yet)."""
+        t = self._tables.get(name)
+        if t is not None and t.discarded:
+            raise DataError(f"table {name!r} keeps only its rows at or above its watermark ({t.discarded} "
+                            f"discarded): declare it WITH ('materialized' = 'true') to read all its rows in "
+                            f"queries and in views created after its rows arrived")
+        v = self._views.get(name)
+        if v is not None and not v.output.keep and (statically or v.output.emitted):
+            raise DataError(f"view {name!r} reads a stream and keeps no rows (only its changes); declare it "
+                            f"CREATE MATERIALIZED VIEW to read its rows")
+
+    def _evaluate(self, plan, extra: dict | None = None, partial: frozenset = frozenset()) -> dict:
         """Run a plan once, as a fresh circuit fed the current contents of the tables it reads, queued
         changes included; ``extra`` gives the rows of relations that are neither (ON CONFLICT's
         ``excluded``).  A view it reads is its committed contents when nothing is queued, else its
-        query run here over the same current tables: tables and views are seen in one state."""
+        query run here over the same current tables: tables and views are seen in one state.
+        ``partial``: tables it may read even if they keep only their rows at or above their watermarks,
+        as DELETE and UPDATE do (a change to a discarded row would be late anyway)."""
         circuit = Circuit()
         inputs = {}
         queued = any(t.pending for t in self._tables.values())
@@ -69,19 +86,31 @@ class Queries:
             if name not in inputs:
                 if extra is not None and name in extra:
                     rows = extra[name]
-                elif name in self._tables:
-                    rows = self._tables[name].current()
-                elif queued:
-                    inputs[name] = low.lower(self._views[name].plan)
-                    return inputs[name]
                 else:
-                    rows = self._views[name].output.contents
+                    if name not in partial:
+                        self._check_whole(name, statically=True)
+                    if name in self._tables:
+                        rows = self._tables[name].current()
+                    elif queued:
+                        inputs[name] = low.lower(self._views[name].plan)
+                        return inputs[name]
+                    else:
+                        rows = self._views[name].output.contents
                 inp = circuit.add(Input(name))
                 inp.pending = dict(rows)
                 inputs[name] = inp
             return inputs[name]
 
-        low = Lowering(circuit, Codegen(self.dialect), source, {}, label="query")
+        clock = []
+
+        def clock_op():  # the pipeline's clock as it will be at the next step
+            if not clock:
+                now = self._clock.pending if self._clock.pending is not None else self._clock.now
+                clock.append(circuit.add(Clock()))
+                clock[0].pending = now
+            return clock[0]
+
+        low = Lowering(circuit, Codegen(self.dialect), source, {}, label="query", clock=clock_op)
         out = low.add(Output(low.lower(plan), "query"))
         try:
             circuit.step()

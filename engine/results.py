@@ -28,6 +28,8 @@ class View:
     # an ORDER BY over expressions outside the select list: the rows with those trailing columns,
     # kept only to put rows() in order
     ordered: Output | None = None
+    bounds: tuple = ()  # the waterlines of its columns (compiler/waterlines.py)
+    streaming: bool = False  # reads a table with watermarks
 
 
 @dataclass
@@ -60,6 +62,7 @@ class ViewHandle:
     def rows(self) -> list[tuple]:
         """The current contents, duplicates repeated, in ORDER BY order if the view has one."""
         with self._p._lock:
+            self._p._check_whole(self.name, statically=True)
             return self._rows()
 
     def _rows(self) -> list[tuple]:
@@ -100,9 +103,12 @@ class ViewHandle:
 
     def __len__(self) -> int:
         with self._p._lock:
+            self._p._check_whole(self.name, statically=True)
             return sum(self._view.output.contents.values())
 
     def __repr__(self) -> str:
+        if not self._view.output.keep:
+            return f"<view {self.name}: keeps no rows>"
         return f"<view {self.name}: {len(self)} rows>"
 
 

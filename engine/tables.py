@@ -9,9 +9,21 @@ rejected batch queues nothing.
 Every queued change is also appended to the pipeline's ``ChangeLog`` (engine/transactions.py), so a
 statement or a transaction that fails is undone back to where it began.  The key indexes always
 equal committed + queued rows: {key: row} per constraint.
+
+A table with watermarks (columns declared with a LATENESS) drops late changes as they are queued: a
+row whose watermarked column is below that column's watermark, inserted or deleted (the watermarks
+only move at a step, so the ones of the last step judge everything queued for the next one).  An
+upsert that would replace a late row is late as a whole (as in Feldera: its deletion half is late).
+Dropped changes are counted (in the ChangeLog too, so a rollback takes the count back) and handed to
+the table's Watermark operator at the step.  Unless the table is materialized, it then keeps only
+rows at or above every watermark: a change to an older row would be late, so no step can need it;
+it stays part of the table for the views, which have already seen it, but ad-hoc queries and views
+created later cannot read it (see ``discarded``).
 """
 
 from __future__ import annotations
+
+import heapq
 
 from dataclasses import dataclass, field
 
@@ -31,6 +43,9 @@ class Table:
     pending: dict = field(default_factory=dict)  # changes queued for the next step
     indexes: list = field(default_factory=list)  # per key constraint: {key: row} over contents + pending
     secondary: dict = field(default_factory=dict)  # CREATE INDEX columns -> lookups.SecondaryIndex (on use)
+    watermark: object = None  # the Watermark operator of the columns declared with a lateness, or None
+    output: object = None  # the operator readers read: the watermark if any, else the input
+    pending_late: int = 0  # late changes dropped from what is queued
 
     def __post_init__(self):
         self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
@@ -38,6 +53,57 @@ class Table:
         # a one-column primary key and nothing else: plain inserts get a loop of their own
         self.pk_column = (self.rel.primary_key[0] if len(self.rel.primary_key) == 1 and not self.rel.unique
                           else None)
+        if self.output is None:
+            self.output = self.watermark if self.watermark is not None else self.input
+        # rows behind the watermark are discarded unless the table is materialized, or a key
+        # constraint without a watermarked column could still need them (as Feldera keeps such a
+        # primary key's index)
+        marked = set(self.watermark.columns) if self.watermark is not None else set()
+        self.collects = (bool(marked) and not self.rel.materialized
+                         and all(marked & set(cols) for cols in self.constraints))
+        self._expiry: list = []  # heap of (value of the first watermarked column, n, row) for collects
+        self._n = 0
+
+    @property
+    def discarded(self) -> int:
+        """Rows behind the watermarks no longer kept (a table that is not materialized)."""
+        return self.watermark.discarded if self.watermark is not None else 0
+
+    # -- lateness ---------------------------------------------------------------------------------
+    def late_test(self):
+        """A function row -> True if the row is late now, or None when nothing can be late."""
+        wm = self.watermark
+        if wm is None:
+            return None
+        marks = [(c, v) for c, v in zip(wm.columns, wm.values) if v is not None]
+        if not marks:
+            return None
+        if len(marks) == 1:
+            (c, mark), = marks
+
+            def late(row):
+                v = row[c]
+                return v is not None and v < mark
+            return late
+
+        def late_any(row):
+            for c, mark in marks:
+                v = row[c]
+                if v is not None and v < mark:
+                    return True
+            return False
+        return late_any
+
+    def _on_time(self, rows, late) -> list:
+        kept = [r for r in rows if not late(r)]
+        self._count_late(len(rows) - len(kept))
+        return kept
+
+    def _count_late(self, n: int) -> None:
+        if n:
+            self.pending_late += n
+            if self.log is not None:
+                self.log.record(self, _LATE, n)
 
     @staticmethod
     def key_of(row, cols):
@@ -70,7 +136,10 @@ class Table:
     # -- queuing ----------------------------------------------------------------------------------
     def queue_insert(self, rows, replace: bool = False) -> None:
         """Queue validated rows.  A key the table already holds is a constraint error, or with
-        ``replace`` (an upsert) the rows holding it are deleted first."""
+        ``replace`` (an upsert) the rows holding it are deleted first.  Late rows are dropped."""
+        late = self.late_test()
+        if late is not None:
+            rows = self._on_time(rows, late)
         if not self.constraints:
             pending = self.pending
             get = pending.get
@@ -89,6 +158,9 @@ class Table:
         done = []  # (row, weight) applied so far, to undo the whole batch on an error
         try:
             for r in rows:
+                if late is not None and replace and self._replaces_late(r, late):
+                    self._count_late(1)  # the row it replaces is late: so is the upsert
+                    continue
                 self._insert_one(r, replace, done)
         except DataError:
             for row, w in reversed(done):
@@ -130,6 +202,14 @@ class Table:
         self._add(row, 1)
         done.append((row, 1))
 
+    def _replaces_late(self, row, late) -> bool:
+        for cols, index in zip(self.constraints, self.indexes):
+            key = self.key_of(row, cols)
+            old = index.get(key) if key is not None else None
+            if old is not None and late(old):
+                return True
+        return False
+
     def _violation(self, cols, key) -> str:
         kind = "PRIMARY KEY" if self.rel.primary_key and cols == self.constraints[0] else "UNIQUE"
         names = ", ".join(self.rel.fields[i].name for i in cols)
@@ -138,7 +218,11 @@ class Table:
                 f"nothing was changed (an upsert or INSERT OR REPLACE replaces the row)")
 
     def queue_delete(self, rows) -> None:
-        """Queue deletions; every row must be present (counting queued changes)."""
+        """Queue deletions; every row must be present (counting queued changes), unless it is late
+        (then it may have been discarded already: the deletion is dropped and counted)."""
+        late = self.late_test()
+        if late is not None:
+            rows = self._on_time(rows, late)
         need: dict = {}
         for r in rows:
             need[r] = need.get(r, 0) + 1
@@ -172,12 +256,17 @@ class Table:
 
     def undo(self, rows, w: int) -> None:
         """Take back queued changes (each row with weight w), newest first: a ChangeLog rollback."""
+        if rows is _LATE:
+            self.pending_late -= w
+            return
         for r in reversed(rows):
             self._add(r, -w)
 
     def discard(self) -> None:
-        """Drop every queued change (the key indexes are rebuilt over the committed rows)."""
+        """Drop every queued change (and make what is derived from the contents again: the key
+        indexes and the order in which rows are discarded behind the watermark)."""
         self.pending = {}
+        self.pending_late = 0
         self.indexes = []
         for cols in self.constraints:
             if len(cols) == 1:
@@ -187,10 +276,15 @@ class Table:
                 key_of = self.key_of
                 keyed = ((key_of(r, cols), r) for r in self.contents)
                 self.indexes.append({k: r for k, r in keyed if k is not None})
+        self.rebuild_expiry()
 
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""
         contents, pending = self.contents, self.pending
+        self.pending = {}
+        self.pending_late = 0
+        if self.collects:
+            self._note(pending)
         if pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending):
             contents.update(pending)  # only new rows (a bulk insert): nothing to add up or remove
         else:
@@ -202,4 +296,44 @@ class Table:
                     del contents[r]
         for ix in self.secondary.values():
             ix.apply(pending, contents)
-        self.pending = {}
+        if self.collects:
+            self._expire()
+
+    def _note(self, pending: dict) -> None:
+        c = self.watermark.columns[0]
+        heap, push = self._expiry, heapq.heappush
+        for r, w in pending.items():
+            if w > 0 and r[c] is not None:
+                self._n += 1
+                push(heap, (r[c], self._n, r))
+
+    def _expire(self) -> None:
+        """Discard the rows behind the first watermark (no step can change them any more)."""
+        mark = self.watermark.values[0]
+        if mark is None:
+            return
+        heap, contents = self._expiry, self.contents
+        gone = []
+        while heap and heap[0][0] < mark:
+            r = heapq.heappop(heap)[2]
+            w = contents.pop(r, 0)
+            if w > 0:
+                gone.append(r)
+                self.watermark.discarded += w
+                for cols, index in zip(self.constraints, self.indexes):
+                    key = self.key_of(r, cols)
+                    if key is not None and index.get(key) == r:
+                        del index[key]
+        for ix in self.secondary.values():
+            ix.apply(gone, contents)
+
+    def rebuild_expiry(self) -> None:
+        """Make the discarding order again from the contents."""
+        if self.collects:
+            c = self.watermark.columns[0]
+            self._expiry = [(r[c], n, r) for n, r in enumerate(self.contents) if r[c] is not None]
+            heapq.heapify(self._expiry)
+            self._n = len(self._expiry)
+
+
+_LATE = ("late changes",)  # a ChangeLog entry counting late changes dropped (undone by Table.undo)

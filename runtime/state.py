@@ -9,7 +9,10 @@ Law: for two circuits with the same ``layout`` (built by the same code from the 
 ``import_circuit(b, export_circuit(a))`` between steps makes every later step of b equal a's: the
 same output deltas and the same state.  Nothing else is needed, because an operator's behaviour is
 a function of its construction (fixed by the layout) and of its state.  The exported objects are
-shared with the live operators: serialize them before the next step.
+shared with the live operators: serialize them before the next step.  What an operator derives from
+its state (the order in which it discards entries behind a watermark, runtime/expiry.py) is not
+saved: once every operator has its state, each operator's ``after_import()`` (if it has one) makes
+it again.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ def import_circuit(circuit, states: list) -> None:
                 raise StateMismatch(f"operator #{n} {op.describe()}: saved state has {sorted(saved)}, "
                                     f"the operator keeps {sorted(op.state)}")
             op.import_state(saved)
+    for op in circuit.ops:
+        rebuild = getattr(op, "after_import", None)
+        if rebuild is not None:
+            rebuild()
 
 
 def layout(circuit, indent: str = "") -> str:

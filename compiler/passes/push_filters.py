@@ -85,7 +85,7 @@ def _push_join(node: P.Join, preds, memo):
             left.append(p)
         elif cols and min(cols) >= nl and node.kind in ("inner", "right"):
             right.append(shift(p, -nl))
-        elif node.kind == "inner" and cols:
+        elif node.kind == "inner" and cols and not has_volatile(p):  # (a temporal filter stays a filter)
             l2, r2, s2, res = split_condition(p, nl)
             lk += l2
             rk += r2

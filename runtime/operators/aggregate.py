@@ -13,6 +13,10 @@ arguments, changing nothing; a generated reducer computes keys inline and is giv
 groups ``{key: [row count, state]}``, exactly invertible: sign -1 undoes sign +1) and
 ``result(state) -> tuple``; the output row is ``group key + result``.  runtime.aggregates.Reducer
 builds one from aggregate functions; the compiler generates specialised ones.
+
+With an ``expiry`` (runtime/expiry.py; the compiler gives one when a group-key column only changes
+at or above a watermark-driven bound), the groups whose key is below the bound are dropped after
+the step's changes are applied: closed windows.  Their output rows stay in the view, final.
 """
 
 from ..circuit import Operator
@@ -20,6 +24,7 @@ from ..circuit import Operator
 
 class Aggregate(Operator):
     state = ("groups", "outputs")
+    expiry = None  # an Expiry over group keys, or None
 
     def __init__(self, source: Operator, key_fn, reducer, global_: bool = False, name: str = ""):
         super().__init__(source)
@@ -63,7 +68,30 @@ class Aggregate(Operator):
                 if new is not None:
                     out[new] = out.get(new, 0) + 1
         self.journal.record(self._restore_outputs, old_outputs)
+        if self.expiry is not None:
+            self._expire(k for k, new in new_outputs.items() if new is not None and old_outputs[k] is None)
         return {r: w for r, w in out.items() if w}
+
+    def _expire(self, created) -> None:
+        expiry, groups, outputs = self.expiry, self.groups, self.outputs
+        for k in created:
+            expiry.note(k)
+        popped = expiry.due()
+        if popped:
+            dropped = [(k, groups.pop(k), outputs.pop(k, None)) for _, _, k in popped if k in groups]
+            self.journal.record(self._unexpire, (popped, dropped))
+
+    def _unexpire(self, saved) -> None:
+        popped, dropped = saved
+        self.expiry.restore(popped)
+        for k, g, o in dropped:
+            self.groups[k] = g
+            if o is not None:
+                self.outputs[k] = o
+
+    def after_import(self) -> None:
+        if self.expiry is not None:
+            self.expiry.rebuild(self.groups)
 
     def _apply(self, delta: dict) -> set:
         """Fold the delta into the group states, journaled.  User code (keys, arguments) runs in a
@@ -89,4 +117,5 @@ class Aggregate(Operator):
 
     def describe(self) -> str:
         kind = "global" if self.global_ else "grouped"
-        return f"Aggregate[{kind}{', ' + self.name if self.name else ''}]"
+        drops = f", drops {self.expiry.text}" if self.expiry is not None else ""
+        return f"Aggregate[{kind}{', ' + self.name if self.name else ''}{drops}]"

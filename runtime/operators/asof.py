@@ -14,9 +14,18 @@ Incremental form.  The output of key k is F(L_k, R_k), linear in L_k for a fixed
 
 State: the integrated left rows per key ({row: weight}) and the integrated right rows per key as
 a list sorted by (time, rank) with weights.  Both are undone through the journal on failure.
+
+With watermark-driven bounds on the times (``bounds``: (left time bound, right time bound), for
+``>=`` and ``>``; the compiler gives them where it can prove them): no later right row has a time
+below the right bound, so a left row whose time is below it can never change partner — it is
+dropped (its output stays); and every left row kept or to come has a time at or above the least of
+both bounds m, so of the right rows below m only those at the greatest time below m can still be a
+partner — the others are dropped, key by key.
 """
 
 from __future__ import annotations
+
+import heapq
 
 from bisect import bisect_left, bisect_right
 
@@ -25,6 +34,7 @@ from ..circuit import Operator
 
 class AsofJoin(Operator):
     state = ("lefts", "rights", "unmatched")
+    bounds = None  # (() -> left time bound, () -> right time bound), or None
 
     def __init__(self, left: Operator, right: Operator, left_key, right_key, left_time, right_time, rank,
                  op: str, outer: bool, combine, pad):
@@ -156,7 +166,77 @@ class AsofJoin(Operator):
             self._apply_right(right_keyed, -1)
             raise
         self.journal.record(self._undo, (left_keyed, right_keyed))
+        if self.bounds is not None:
+            self._expire(left_keyed, right_keyed)
         return {r: w for r, w in out.items() if w}
+
+    # -- expiry -----------------------------------------------------------------------------------
+    def _note(self, left_keyed, right_keyed) -> None:
+        lt = self.left_time
+        for key, row, w in left_keyed:
+            if key is not None and w > 0:
+                self._n += 1
+                heapq.heappush(self._left_heap, (lt(row), self._n, key, row))
+        for key, t, _, _, w in right_keyed:
+            if w > 0:
+                self._n += 1
+                heapq.heappush(self._right_heap, (t, self._n, key))
+
+    def _expire(self, left_keyed, right_keyed) -> None:
+        if not hasattr(self, "_left_heap"):
+            self._left_heap, self._right_heap, self._n = [], [], 0
+        self._note(left_keyed, right_keyed)
+        lb, rb = (b() for b in self.bounds)
+        popped, dropped_left, dropped_right = [], [], []
+        if rb is not None:
+            heap = self._left_heap
+            while heap and heap[0][0] < rb:
+                item = heapq.heappop(heap)
+                popped.append((heap, item))
+                _, _, key, row = item
+                rows = self.lefts.get(key)
+                if rows is not None and row in rows:
+                    dropped_left.append((key, row, rows.pop(row)))
+                    if not rows:
+                        del self.lefts[key]
+        m = None if lb is None or rb is None else min(lb, rb)
+        if m is not None:
+            heap = self._right_heap
+            while heap and heap[0][0] < m:
+                item = heapq.heappop(heap)
+                popped.append((heap, item))
+                side = self.rights.get(item[2])
+                if side is None:
+                    continue
+                times, entries, weights = side
+                i = bisect_left(times, m)
+                if i < 2:
+                    continue
+                j = bisect_left(times, times[i - 1])  # keep the rows at the greatest time below m
+                if j:
+                    gone = entries[:j]
+                    dropped_right.append((item[2], gone, {e[2]: weights.pop(e[2]) for e in gone}))
+                    del times[:j], entries[:j]
+        if popped:
+            self.journal.record(self._unexpire, (popped, dropped_left, dropped_right))
+
+    def _unexpire(self, saved) -> None:
+        popped, dropped_left, dropped_right = saved
+        for heap, item in popped:
+            heapq.heappush(heap, item)
+        for key, row, w in dropped_left:
+            self.lefts.setdefault(key, {})[row] = w
+        for key, gone, weights in reversed(dropped_right):
+            side = self.rights.setdefault(key, [[], [], {}])
+            side[1][:0] = gone
+            side[0][:0] = [e[0] for e in gone]
+            side[2].update(weights)
+
+    def after_import(self) -> None:
+        if self.bounds is not None:
+            self._left_heap, self._right_heap, self._n = [], [], 0
+            self._note([(k, row, w) for k, rows in self.lefts.items() for row, w in rows.items()],
+                       [(k, t, None, None, 1) for k, side in self.rights.items() for t in side[0]])
 
     def _undo(self, saved) -> None:
         left_keyed, right_keyed = saved
@@ -175,4 +255,5 @@ class AsofJoin(Operator):
         return out
 
     def describe(self) -> str:
-        return f"AsofJoin[{'left ' if self.outer else ''}l.t {self.op} r.t]"
+        drops = ", drops rows behind the watermarks" if self.bounds is not None else ""
+        return f"AsofJoin[{'left ' if self.outer else ''}l.t {self.op} r.t{drops}]"

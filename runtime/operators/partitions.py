@@ -5,6 +5,10 @@ costs a search and one block's move, not the partition) and a {row: weight} map;
 list exactly while its weight is non-zero.  Output is the
 difference of each touched partition's old and new emission:
     Δout = Σ_{p touched} emit(I(in)_p) - emit(I(in)_p - Δ_p).
+
+With an expiry over partition keys (a partition column only changing at or above a watermark-driven
+bound), ``expire_partitions`` drops the partitions below the bound after the step: top-k or a
+window per closed window.
 """
 
 from ..ordered import SortedList
@@ -60,3 +64,34 @@ def restore_emitted(emitted: dict, old_emitted: dict) -> None:
             emitted[p] = old
         else:
             emitted.pop(p, None)
+
+
+def new_partitions(parts: dict, keyed) -> list:
+    """The partitions of ``keyed`` that ``parts`` does not hold yet (to note in an expiry)."""
+    return [p for p in {item[0] for item in keyed} if p not in parts]
+
+
+def expire_partitions(op, created, *by_partition: dict) -> None:
+    """Drop op's partitions that its expiry finds due: from ``op.parts`` and from each dict of
+    ``by_partition`` (the operator's other state by partition), journaled; ``created`` are the
+    partitions this step created."""
+    expiry, parts = op.expiry, op.parts
+    for p in created:
+        expiry.note(p)
+    popped = expiry.due()
+    if popped:
+        dropped = [(p, parts.pop(p), [d.pop(p, _ABSENT) for d in by_partition]) for _, _, p in popped if p in parts]
+        op.journal.record(_unexpire, (op, by_partition, popped, dropped))
+
+
+_ABSENT = object()
+
+
+def _unexpire(saved) -> None:
+    op, by_partition, popped, dropped = saved
+    op.expiry.restore(popped)
+    for p, part, entries in dropped:
+        op.parts[p] = part
+        for d, e in zip(by_partition, entries):
+            if e is not _ABSENT:
+                d[p] = e

@@ -7,7 +7,13 @@ has the same key.  For a fixed right side the output is linear in the left input
 State: the left input arranged by key, and the integrated count of right rows per key.  A left row
 whose key is None (a SQL NULL) never has a match.  Modes: ``semi`` keeps matched rows (EXISTS, IN),
 ``anti`` keeps unmatched rows (NOT EXISTS), ``mark`` keeps every row with ``(matched,)`` appended.
+
+With expiries (the compiler's, when key parts only change at or above watermark-driven bounds): the
+left rows of a key no later right change can have, and the right counts of a key no later left row
+can have, are dropped once the step is done.
 """
+
+from .join import expire_arranged
 
 from ..arrangement import Arrangement, index_delta
 from ..circuit import Operator
@@ -34,6 +40,7 @@ class Semijoin(Operator):
             self.left = Arrangement(self.journal)
 
     state = ("left", "counts")  # the left arrangement saved as its index
+    expiries = None  # (Expiries of left keys (key, None), Expiries of counts' keys), or None
 
     def export_state(self):
         return {"left": self.left.index, "counts": self.counts}
@@ -84,7 +91,41 @@ class Semijoin(Operator):
             keyed = index_delta(dl, key)
             if keyed:
                 self.left.apply(keyed)
+        if self.expiries is not None:
+            self._expire(dl, dr)
         return out
+
+    def _expire(self, dl: dict, dr: dict) -> None:
+        left_expiries, count_expiries = self.expiries
+        if left_expiries:
+            expire_arranged(self.journal, left_expiries, index_delta(dl, self.left_key) if dl else {},
+                            self.left.index)
+        if count_expiries:
+            counts = self.counts
+            popped_all, dropped = [], []
+            keys = list(index_delta(dr, self.right_key)) if dr else ()
+            for e in count_expiries:
+                for k in keys:
+                    e.note(k)
+                popped = e.due()
+                if popped:
+                    popped_all.append((e, popped))
+                    dropped += [(k, counts.pop(k)) for _, _, k in popped if k in counts]
+            if popped_all:
+                self.journal.record(self._unexpire_counts, (popped_all, dropped))
+
+    def _unexpire_counts(self, saved) -> None:
+        popped_all, dropped = saved
+        for e, popped in popped_all:
+            e.restore(popped)
+        self.counts.update(dropped)
+
+    def after_import(self) -> None:
+        if self.expiries is not None:
+            for e in self.expiries[0]:
+                e.rebuild((k, None) for k in self.left.index)
+            for e in self.expiries[1]:
+                e.rebuild(self.counts)
 
     def _restore_counts(self, old_counts: dict) -> None:
         for k, n in old_counts.items():
@@ -94,4 +135,8 @@ class Semijoin(Operator):
                 self.counts.pop(k, None)
 
     def describe(self) -> str:
-        return f"Semijoin[{self.mode}{', ' + self.name if self.name else ''}]"
+        drops = ""
+        if self.expiries:
+            drops = "".join(f", {side} drops {e.text}" for side, es in zip(("left", "right"), self.expiries)
+                            for e in es)
+        return f"Semijoin[{self.mode}{', ' + self.name if self.name else ''}{drops}]"

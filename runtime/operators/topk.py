@@ -13,11 +13,12 @@ peer key is the ORDER BY alone, compared with ``!=`` as the Window operator does
 """
 
 from ..circuit import Operator
-from .partitions import apply_sorted, replace_emitted, restore_emitted
+from .partitions import apply_sorted, expire_partitions, new_partitions, replace_emitted, restore_emitted
 
 
 class TopK(Operator):
     state = ("parts", "windows")
+    expiry = None  # an Expiry over partition keys, or None (see partitions.py)
 
     def __init__(self, source: Operator, partition_fn, order_fn, limit, offset: int = 0, name: str = "",
                  peer_fn=None, ties: str = ""):
@@ -36,10 +37,13 @@ class TopK(Operator):
         # user code (partition and order keys) runs before anything changes
         keyed = [(self.partition_fn(row), self.order_fn(row), row, w) for row, w in delta.items()]
         touched = set()
+        created = new_partitions(self.parts, keyed) if self.expiry is not None else ()
         apply_sorted(self.parts, keyed, 1, touched)
         out: dict = {}
         old_windows = replace_emitted(self.windows, {p: self._window(p) for p in touched}, out)
         self.journal.record(self._undo, (keyed, old_windows))
+        if self.expiry is not None:
+            expire_partitions(self, created, self.windows)
         return {r: w for r, w in out.items() if w}
 
     def _window(self, p) -> dict:
@@ -86,13 +90,18 @@ class TopK(Operator):
             taken += w
         return out
 
+    def after_import(self) -> None:
+        if self.expiry is not None:
+            self.expiry.rebuild(self.parts)
+
     def _undo(self, saved) -> None:
         keyed, old_windows = saved
         apply_sorted(self.parts, keyed, -1, set())
         restore_emitted(self.windows, old_windows)
 
     def describe(self) -> str:
-        return f"TopK[limit={self.limit}, offset={self.offset}{', ties=' + self.ties if self.ties else ''}]"
+        drops = f", drops {self.expiry.text}" if self.expiry is not None else ""
+        return f"TopK[limit={self.limit}, offset={self.offset}{', ties=' + self.ties if self.ties else ''}{drops}]"
 
 
 _NONE = object()

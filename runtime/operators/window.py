@@ -21,13 +21,14 @@ decides ties for RANK and RANGE frames.
 
 from ..circuit import Operator
 from ..windows import INF, reach
-from .partitions import apply_sorted
+from .partitions import apply_sorted, expire_partitions, new_partitions
 
 FAST_CHANGES = 64  # more changed rows than this in one partition: compute it whole
 
 
 class Window(Operator):
     state = ("parts", "emitted", "heavy")
+    expiry = None  # an Expiry over partition keys, or None (see partitions.py)
 
     def __init__(self, source: Operator, partition_fn, order_fn, peer_fn, functions, name: str = ""):
         super().__init__(source)
@@ -45,6 +46,7 @@ class Window(Operator):
         # keys are computed before anything changes (a failing key function leaves no trace)
         keyed = [(self.partition_fn(row), self.order_fn(row), row, w) for row, w in delta.items()]
         touched = set()
+        created = new_partitions(self.parts, keyed) if self.expiry is not None else ()
         apply_sorted(self.parts, keyed, 1, touched)
         self._count_heavy(keyed, 1)
         changed: dict = {}
@@ -59,7 +61,13 @@ class Window(Operator):
         out: dict = {}
         saved = self._replace(fresh, out)
         self.journal.record(self._undo, (keyed, saved))
+        if self.expiry is not None:
+            expire_partitions(self, created, self.emitted, self.heavy)
         return {r: w for r, w in out.items() if w}
+
+    def after_import(self) -> None:
+        if self.expiry is not None:
+            self.expiry.rebuild(self.parts)
 
     def _count_heavy(self, keyed, sign: int) -> None:
         """Follow how many rows of each partition have weight > 1, after applying sign × keyed."""
@@ -175,4 +183,5 @@ class Window(Operator):
                 del self.emitted[p]
 
     def describe(self) -> str:
-        return f"Window[{', '.join(type(f).__name__ for f in self.functions)}]"
+        drops = f", drops {self.expiry.text}" if self.expiry is not None else ""
+        return f"Window[{', '.join(type(f).__name__ for f in self.functions)}{drops}]"
