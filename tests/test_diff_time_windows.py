@@ -50,6 +50,18 @@ def session_oracle(select: str, gap_s: int, rest: str = "") -> str:
             f"AS window_end FROM w) SELECT {select} FROM e {rest}")
 
 
+def partitioned_session_oracle(select: str, gap_s: int, keys: tuple, rest: str = "") -> str:
+    """Sessions per partition (NULL keys one partition, as PARTITION BY treats them)."""
+    gap = f"INTERVAL {gap_s} SECOND"
+    same = lambda a, b: " AND ".join(f"{a}.{k} IS NOT DISTINCT FROM {b}.{k}" for k in keys)  # noqa: E731
+    return (f"WITH s AS (SELECT DISTINCT {', '.join(keys)}, ts FROM bid b WHERE ts IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM bid c WHERE {same('c', 'b')} AND c.ts < b.ts AND c.ts >= b.ts - {gap})), "
+            f"w AS (SELECT bid.*, (SELECT max(s.ts) FROM s WHERE {same('s', 'bid')} AND s.ts <= bid.ts) AS window_start "
+            f"FROM bid WHERE ts IS NOT NULL), "
+            f"e AS (SELECT w.*, (SELECT max(x.ts) FROM w x WHERE {same('x', 'w')} AND x.window_start = w.window_start) "
+            f"+ {gap} AS window_end FROM w) SELECT {select} FROM e {rest}")
+
+
 SPECS = {
     "tumble": spec({
         "t_count": ViewSpec("SELECT auction, window_start, window_end, COUNT(*) AS n, SUM(price) AS s "
@@ -93,6 +105,25 @@ SPECS = {
         "s_rows": ViewSpec("SELECT auction, ts, window_start, window_end FROM TABLE(SESSION(TABLE bid, "
                            "DESCRIPTOR(ts), INTERVAL '5' SECOND))",
                            session_oracle("auction, ts, window_start, window_end", 5)),
+    }),
+    "session_partitioned": spec({
+        "sp_count": ViewSpec("SELECT auction, window_start, window_end, COUNT(*) AS n, SUM(price) AS s, MAX(price) AS m "
+                             "FROM SESSION(bid PARTITION BY auction, ts, INTERVAL '3' SECOND) GROUP BY ALL",
+                             partitioned_session_oracle("auction, window_start, window_end, COUNT(*) AS n, "
+                                                        "SUM(price) AS s, MAX(price) AS m", 3, ("auction",),
+                                                        "GROUP BY ALL")),
+        "sp_rows": ViewSpec("SELECT auction, price, ts, window_start, window_end FROM TABLE(SESSION(TABLE bid "
+                            "PARTITION BY auction, DESCRIPTOR(ts), INTERVAL '4' SECOND))",
+                            partitioned_session_oracle("auction, price, ts, window_start, window_end", 4,
+                                                       ("auction",))),
+        "sp_two_keys": ViewSpec("SELECT price, auction, window_end, COUNT(*) AS n FROM SESSION(bid PARTITION BY "
+                                "(auction, price), ts, INTERVAL '5' SECOND) GROUP BY window_end, auction, price",
+                                partitioned_session_oracle("price, auction, window_end, COUNT(*) AS n", 5,
+                                                           ("auction", "price"), "GROUP BY ALL")),
+        "sp_filtered": ViewSpec("SELECT auction, window_start, COUNT(*) AS n FROM SESSION(bid PARTITION BY auction, "
+                                "ts, INTERVAL '3' SECOND) WHERE price > 5 GROUP BY auction, window_start",
+                                partitioned_session_oracle("auction, window_start, COUNT(*) AS n", 3, ("auction",),
+                                                           "WHERE price > 5 GROUP BY ALL")),
     }),
     "time_bucket": spec({
         "b_default": "SELECT time_bucket(INTERVAL '7' SECOND, ts) AS b, COUNT(*) AS n FROM bid GROUP BY 1",
