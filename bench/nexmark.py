@@ -56,6 +56,9 @@ SCHEMA = {
 }
 
 
+TIME = {"person": 6, "auction": 5, "bid": 5}  # the index of each stream's date_time column
+
+
 def ddl(lateness: str | None = None) -> str:
     """CREATE TABLE statements for the three streams; ``lateness`` (e.g. ``"INTERVAL '4' SECOND"``)
     declares each date_time column's watermark as Feldera does."""

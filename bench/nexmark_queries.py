@@ -6,8 +6,9 @@ text; columns snake_case as in Feldera and RisingWave).  Windows use our table f
 generated window starts, so the oracle never runs our rewrites.  Where Flink leaves ties open
 (ROW_NUMBER over equal keys), the order is completed with more columns so there is one answer.
 
-Left out: q12 (processing-time windows: needs a processing-time attribute, which deltasql does not
-have; NOW() is refused) and q23 (not in the standard suite).  q13's side input is a static table
+Left out: q12 (processing-time windows: a processing-time attribute, which deltasql does not have:
+its NOW() is a clock for temporal filters, not a per-row arrival time) and q23 (not in the
+standard suite).  q13's side input is a static table
 ``side_input(key, value)`` of 10,000 rows (``SIDE_INPUT``).
 """
 
@@ -81,13 +82,8 @@ def _q11(w_bid: str) -> str:
             "GROUP BY bidder, window_start, window_end")
 
 
-# q11's sessions are per bidder; SESSION(...) has no PARTITION BY yet, so the view spells out what
-# it rewrites to, partitioned by bidder
-SESSIONS_BY_BIDDER = (
-    "(SELECT *, MIN(date_time) OVER (PARTITION BY bidder, sid) AS window_start, MAX(date_time) OVER "
-    "(PARTITION BY bidder, sid) + INTERVAL '10' SECOND AS window_end FROM (SELECT *, SUM(new) OVER (PARTITION BY "
-    "bidder ORDER BY date_time) AS sid FROM (SELECT *, CASE WHEN date_time - LAG(date_time) OVER (PARTITION BY bidder "
-    "ORDER BY date_time) <= INTERVAL '10' SECOND THEN 0 ELSE 1 END AS new FROM bid)))")
+# q11's sessions are per bidder
+SESSIONS_BY_BIDDER = "SESSION(bid PARTITION BY bidder, date_time, INTERVAL '10' SECOND)"
 
 # name -> (deltasql view, DuckDB oracle or None for the same text)
 QUERIES = {

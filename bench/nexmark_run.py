@@ -8,8 +8,11 @@ each query checked against DuckDB on the same events.
 Each query runs in a process of its own (RSS is per process): a Pipeline with the three streams
 (and q13's side input), the query's view, then the events in steps of ``--batch`` events.  Only
 the pipeline's calls (insert and step) are timed; the generator runs outside the timed region.
-The check feeds the first ``check_events`` events to DuckDB and compares the view's contents with
-the oracle query's rows as multisets.  Results go to the ``nexmark`` section of the results JSON.
+The streams' ``date_time`` columns are declared with ``LATENESS`` (``--lateness``, 4 s by default;
+``--lateness none`` for none), so the view is a stream that keeps no rows and its operators drop
+the state the watermarks close; the measured run counts its changes.  The check feeds the first
+``check_events`` events to DuckDB and compares the view's changes, added up, with the oracle
+query's rows as multisets.  Results go to the ``nexmark`` section of the results JSON.
 """
 
 from __future__ import annotations
@@ -33,11 +36,14 @@ SIZES = {  # mode -> (events measured, events checked against DuckDB)
 BATCH = 1_000
 
 
-def pipeline_for(name: str):
+LATENESS = 4.0  # seconds
+
+
+def pipeline_for(name: str, lateness: float | None = LATENESS):
     from deltasql import Pipeline
 
     p = Pipeline()
-    p.execute(N.ddl())
+    p.execute(N.ddl(f"INTERVAL '{lateness}' SECONDS" if lateness is not None else None))
     if name == "q13":
         p.execute(Q.SIDE_INPUT)
         p.insert("side_input", Q.side_input_rows())
@@ -46,16 +52,29 @@ def pipeline_for(name: str):
     return p
 
 
-def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1) -> dict:
+def contents(p, name: str, changes: dict, into: dict) -> dict:
+    """The view's contents: its changes added up (a stream view keeps none of its own)."""
+    for row, w in changes.get(name, ()):
+        n = into.get(row, 0) + w
+        if n:
+            into[row] = n
+        else:
+            del into[row]
+    return into
+
+
+def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
+            lateness: float | None = LATENESS) -> dict:
     """Stream ``events`` events through query ``name``'s view; CPU and wall seconds of the pipeline
     calls only, and an RSS sample every ``rss_every`` steps."""
-    p = pipeline_for(name)
+    p = pipeline_for(name, lateness)
     gen = N.Generator(seed)
     cpu = wall = 0.0
     curve = [(0, current_rss_bytes())]
     steps = 0
     done = 0
     changes = 0
+    rows = 0
     for step in N.batches(gen, events, batch):
         c0, w0 = time.process_time(), time.perf_counter()
         for kind, rows in step.items():
@@ -65,19 +84,39 @@ def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1) -
         cpu += time.process_time() - c0
         wall += time.perf_counter() - w0
         changes += sum(len(v) for v in out.values())
+        rows += sum(w for v in out.values() for _, w in v)
         steps += 1
         done += sum(len(r) for r in step.values())
         if steps % rss_every == 0:
             curve.append((done, current_rss_bytes()))
     curve.append((done, current_rss_bytes()))
+    state = sum(_entries(op) for op in p._views[name].ops)
     return {"query": name, "events": done, "batch": batch, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3),
-            "events_per_cpu_s": round(done / cpu) if cpu else None, "view_rows": len(p.view(name)),
-            "changes": changes, "rss_curve": curve, "rss_peak": max(r for _, r in curve)}
+            "events_per_cpu_s": round(done / cpu) if cpu else None, "view_rows": rows,
+            "changes": changes, "state_entries": state, "lateness": lateness,
+            "late_rows": sum(p.late_rows(t) for t in ("person", "auction", "bid")),
+            "rss_curve": curve, "rss_peak": max(r for _, r in curve)}
 
 
-def check(name: str, events: int, batch: int, seed: int = 1) -> dict:
+def _entries(op) -> int:
+    """How many entries an operator keeps between steps (rows, groups, keys)."""
+    saved = op.export_state()
+    total = 0
+    for name, value in (saved or {}).items():
+        if name in ("delta", "pending"):
+            continue
+        value = getattr(value, "index", value)
+        if isinstance(value, dict):
+            total += sum(len(v) if isinstance(v, (dict, list)) else 1 for v in value.values())
+        elif isinstance(value, list):
+            total += len(value)
+    return total
+
+
+def check(name: str, events: int, batch: int, seed: int = 1, lateness: float | None = LATENESS) -> dict:
     """The view after ``events`` events against DuckDB running the oracle query on the same rows."""
-    p = pipeline_for(name)
+    p = pipeline_for(name, lateness)
+    seen: dict = {}
     con = duck()
     con.execute(N.ddl())
     if name == "q13":
@@ -89,21 +128,23 @@ def check(name: str, events: int, batch: int, seed: int = 1) -> dict:
             if rs:
                 p.insert(kind, rs)
                 rows[kind].extend(rs)
-        p.step()
+        contents(p, name, p.step(), seen)
     for kind, rs in rows.items():
         duck_load(con, kind, rs)
     t = time.perf_counter()
     theirs = con.execute(Q.oracle(name)).fetchall()
     duck_s = time.perf_counter() - t
-    ok, why = same_rows(p.view(name).rows(), theirs)
+    ours = [r for r, w in seen.items() for _ in range(w)]
+    ok, why = same_rows(ours, theirs)
     return {"check_events": events, "check_ok": ok, "check_detail": why, "check_rows": len(theirs),
             "duckdb_batch_s": round(duck_s, 3)}
 
 
-def run_one(name: str, events: int, check_events: int, batch: int, rss_every: int) -> dict:
-    res = measure(name, events, batch, rss_every)
+def run_one(name: str, events: int, check_events: int, batch: int, rss_every: int,
+            lateness: float | None = LATENESS) -> dict:
+    res = measure(name, events, batch, rss_every, lateness=lateness)
     if check_events:
-        res.update(check(name, check_events, batch))
+        res.update(check(name, check_events, batch, lateness=lateness))
     return res
 
 
@@ -111,13 +152,24 @@ def render(results: dict) -> str:
     rows = []
     for name, r in results.items():
         if "error" in r:
-            rows.append([name, "error", "", "", "", "", r["error"][:60]])
+            rows.append([name, "error", "", "", "", "", "", "", r["error"][:60]])
             continue
         rows.append([name, f"{r['events']:,}", f"{r['events_per_cpu_s']:,}", f"{r['cpu_s']:.1f}", f"{r['wall_s']:.1f}",
-                     f"{r['rss_peak'] / 2**20:.0f} MiB",
+                     f"{r['rss_peak'] / 2**20:.0f} MiB", _growth(r.get("rss_curve") or []),
+                     f"{r['state_entries']:,}" if "state_entries" in r else "-",
                      ("ok" if r.get("check_ok") else f"MISMATCH {r.get('check_detail', '')[:40]}")
                      if "check_ok" in r else "-"])
-    return table(["query", "events", "events/CPU-s", "CPU s", "wall s", "peak RSS", "vs DuckDB"], rows)
+    return table(["query", "events", "events/CPU-s", "CPU s", "wall s", "peak RSS", "RSS growth, last 90%",
+                  "state entries at the end", "vs DuckDB"], rows)
+
+
+def _growth(curve) -> str:
+    """How much RSS grew from the sample at 10% of the stream to the end (MiB), flat or not."""
+    if len(curve) < 3:
+        return "-"
+    events = curve[-1][0]
+    start = next((b for e, b in curve if e >= events * 0.1), curve[0][1])
+    return f"{(curve[-1][1] - start) / 2**20:+.0f} MiB"
 
 
 def main(argv=None) -> int:
@@ -130,6 +182,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check-events", type=int, help="events checked against DuckDB (0: no check)")
     ap.add_argument("--batch", type=int, default=BATCH, help="events per step")
     ap.add_argument("--rss-every", type=int, default=0, help="steps between RSS samples (default: ~50 samples)")
+    ap.add_argument("--lateness", default=str(LATENESS),
+                    help="seconds of LATENESS on every date_time column ('none': no watermarks)")
     ap.add_argument("--out", help="results JSON (default bench/out/results[-MODE].json)")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one query, print its JSON
     args = ap.parse_args(argv)
@@ -138,14 +192,16 @@ def main(argv=None) -> int:
     events = args.events or events
     check_events = check_events if args.check_events is None else args.check_events
     rss_every = args.rss_every or max(1, events // args.batch // 50)
+    lateness = None if args.lateness == "none" else float(args.lateness)
     if args.one:
-        print(json.dumps(run_one(args.one, events, min(check_events, events), args.batch, rss_every)))
+        print(json.dumps(run_one(args.one, events, min(check_events, events), args.batch, rss_every, lateness)))
         return 0
     names = args.only.split(",") if args.only else list(Q.QUERIES)
     results = {}
     for name in names:
         cmd = [sys.executable, "-m", "bench.nexmark_run", "--one", name, "--events", str(events),
-               "--check-events", str(check_events), "--batch", str(args.batch), "--rss-every", str(rss_every)]
+               "--check-events", str(check_events), "--batch", str(args.batch), "--rss-every", str(rss_every),
+               "--lateness", args.lateness]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             results[name] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
