@@ -206,7 +206,7 @@ def cmd_run(args) -> int:
         raise InputError(f"error: --workers must be at least 1, not {args.workers}")
     shards = {"workers": args.workers, "backend": args.backend, "address": args.ray_address} \
         if args.workers > 1 or args.backend else {}
-    session = Session(args.dialect, args.state, args.durability, max_iterations=args.max_iterations,
+    session = Session(args.dialect, args.state, args.durability, clock=args.clock, max_iterations=args.max_iterations,
                       max_step_rows=args.max_step_rows, **shards)
     try:
         return _run(args, session)
@@ -250,7 +250,7 @@ def _run(args, session: Session) -> int:
                 printer.query(st, answer)
             if changes is not None:
                 printer.step(p.last_step, unit, changes, shown(), p.columns)
-            progress.update(i + 1)
+            progress.update(i + 1, session.late_rows())
         if len(units) == n_views:
             selected_views(p, args.view)
             shown()
@@ -312,75 +312,115 @@ def _size(n: int) -> str:
 
 def cmd_check(args) -> int:
     units, _ = read_all(args)
-    session = Session(args.dialect, max_iterations=args.max_iterations,
+    session = Session(args.dialect, clock=args.clock, max_iterations=args.max_iterations,
                       max_step_rows=args.max_step_rows)
     p = session.p
     mirror = DuckMirror(p.dialect)
     progress = Progress(len(units), args.progress)
+    streams: dict = {}  # a view that keeps no rows (a stream): its changes, added up
     try:
         for i, unit in enumerate(units, 1):
-            queries = _apply_both(session, mirror, unit)
+            changes, queries = _apply_both(session, mirror, unit)
             for st, ours, theirs in queries:
                 only_ours, only_theirs = multiset_diff(ours, theirs)
                 if only_ours or only_theirs:
                     progress.clear()
                     _report_mismatch(f"query at {st.where}", only_ours, only_theirs)
                     return 1
+            for v in p.views:
+                if not p._views[v].output.keep:
+                    seen = streams.setdefault(v, {})
+                    for row, w in p.view(v).delta() if changes is not None or v not in streams else ():
+                        seen[row] = seen.get(row, 0) + w
             if all(isinstance(a, Statement) and a.kind == "query" for a in unit.actions):
-                progress.update(i)
+                progress.update(i, session.late_rows())
                 continue
             at = f"step {session.steps} ({unit.where})" if unit.step else unit.where
-            if not _compare(p, mirror, p.views, at, progress):
+            if not _compare(p, mirror, p.views, at, progress, streams):
                 return 1
-            progress.update(i)
+            progress.update(i, session.late_rows())
     finally:
         progress.clear()
-    if not _compare(p, mirror, p.tables, "at the end", progress):
+    if not _compare(p, mirror, p.tables, "at the end", progress, streams):
         return 1
     print(f"deltasql check: {session.steps} step{'s' if session.steps != 1 else ''}, every view equal to "
           f"DuckDB {mirror.version} after each")
     width = max((len(v) for v in p.views), default=0)
     for v in p.views:
-        n = len(p.view(v))
-        print(f"  {v.ljust(width)}  ok  {n} row{'s' if n != 1 else ''} at the end")
+        n = sum(streams[v].values()) if v in streams else len(p.view(v))
+        kind = " (a stream: its changes added up)" if v in streams else ""
+        print(f"  {v.ljust(width)}  ok  {n} row{'s' if n != 1 else ''} at the end{kind}")
+    late = session.late_rows()
+    if late:
+        print(f"  {late} late row{'s' if late != 1 else ''} dropped by the watermarks (DuckDB was given the others)")
     return 0
 
 
-def _compare(p, mirror: DuckMirror, names: list[str], at: str, progress: Progress) -> bool:
+def _compare(p, mirror: DuckMirror, names: list[str], at: str, progress: Progress, streams: dict) -> bool:
     """Compare views (or tables) with DuckDB's; print the first difference.  On a view's difference
-    the tables are compared too, to tell a wrong view from a change applied differently."""
+    the tables are compared too, to tell a wrong view from a change applied differently.  A view
+    that keeps no rows is compared through its changes; a table that discarded rows behind its
+    watermark is not compared (DuckDB still has them)."""
     for name in names:
         is_view = name in p.views
-        ours = p.view(name).rows() if is_view else p.table_rows(name)
+        if is_view:
+            seen = streams.get(name)
+            ours = p.view(name).rows() if seen is None else [r for r, w in seen.items() for _ in range(w)]
+        elif p._tables[name].discarded:
+            continue
+        else:
+            ours = p.table_rows(name)
         only_ours, only_theirs = multiset_diff(ours, mirror.contents(name))
         if only_ours or only_theirs:
             progress.clear()
             _report_mismatch(f"{at}: {'view' if is_view else 'table'} {name}", only_ours, only_theirs)
             if is_view:
-                _compare(p, mirror, p.tables, at, progress)
+                _compare(p, mirror, p.tables, at, progress, streams)
             return False
     return True
 
 
-def _apply_both(session: Session, mirror: DuckMirror, unit: Unit) -> list:
-    """Apply a unit to the pipeline, then the same actions to DuckDB; the ad-hoc queries as
-    (statement, our rows, DuckDB's rows)."""
-    _, queries = session.apply(unit)
+def _apply_both(session: Session, mirror: DuckMirror, unit: Unit):
+    """Apply a unit to the pipeline, then the same actions to DuckDB: the step's changes and the
+    ad-hoc queries as (statement, our rows, DuckDB's rows).  DuckDB gets the changes a table with
+    watermarks accepted (the late ones were dropped), not the statements and rows that made them."""
+    changes, queries = session.apply(unit)
     clashes = names_duckdb_cannot_tell_apart(session.p)
     if clashes:
         raise InputError(f"{unit.where}: error: {clashes[0]} are two names in the {session.dialect} dialect "
                          f"but one in DuckDB, which matches names case-insensitively even when quoted: check "
                          f"cannot compare them (rename one)")
     ours = {id(st): answer.rows for st, answer in queries}
+    p = session.p
+    marked = {t for t in p.tables if p._tables[t].watermark is not None}
     out = []
     for item in batches(unit.actions):
         if isinstance(item, Statement):
+            if item.kind == "dml" and marked and _target(item.text, session.dialect) in marked:
+                continue
             rows = mirror.statement(item)
             if item.kind == "query":
                 out.append((item, ours[id(item)], rows))
-        else:
+        elif isinstance(item, list) and item[0].table not in marked:
             mirror.rows(item)
-    return out
+    if changes is not None:
+        for t in marked:
+            delta = p._tables[t].input.value
+            if delta:
+                mirror.apply_delta(t, delta)
+        mirror.set_clock(p.now)
+    return changes, out
+
+
+def _target(text: str, dialect: str):
+    """The table a DML statement changes."""
+    import sqlglot
+    try:
+        tree = sqlglot.parse_one(text, read=dialect)
+    except Exception:
+        return None
+    table = tree.this.this if isinstance(tree.this, sqlglot.exp.Schema) else tree.this
+    return table.name if isinstance(table, sqlglot.exp.Table) else None
 
 
 def _report_mismatch(what: str, only_ours: list, only_theirs: list, limit: int = 20) -> None:
@@ -406,8 +446,13 @@ inputs, applied in order after VIEWS.sql:
            day1.orders.csv feed table orders); the header names the columns; an empty field is NULL
   *.jsonl  lines {"table": "orders", "insert": {...}} or {..., "delete": {...}}, a row as an object
            by column name or an array in column order; a {"commit": true} line ends a step, and the
-           lines after the last one (the whole file, if it has none) are one more step
+           lines after the last one (the whole file, if it has none) are one more step; a
+           {"now": "2024-01-01 10:00:00"} line moves NOW() (the clock of temporal filters) forward
+           for its step
 """
+_CLOCK_HELP = ("NOW() of temporal filters: 'wall' sets it to the current UTC time before every step; a "
+               "timestamp sets it once at the start (a .jsonl line {\"now\": …} moves it on); unset, no row "
+               "passes a temporal filter")
 
 
 def _text(description: str, examples: list[str], more: str = "") -> dict:
@@ -489,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--durability", choices=("full", "group"), default="full",
                    help="with --state: sync every step to disk (full, default), or group commits "
                         "(a power loss may lose the last 0.2 s of steps; a crash loses none)")
+    r.add_argument("--clock", metavar="wall|TIMESTAMP", help=_CLOCK_HELP)
     shard = r.add_argument_group("sharding (see the README's Sharding)")
     shard.add_argument("--workers", type=int, default=1, metavar="N",
                        help="run the views on N workers, each on a shard of the data (default 1)")
@@ -524,6 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
         _INPUTS_HELP))
     k.add_argument("changes", metavar="CHANGES", nargs="+", help=".sql, .csv or .jsonl files, in order")
     k.add_argument("--progress", action="store_true", help="draw the progress bar even if stderr is no terminal")
+    k.add_argument("--clock", metavar="wall|TIMESTAMP", help=_CLOCK_HELP)
     st = sub.add_parser("state", help="print what a state file holds", **_text(
         "Print what a state file (written by `deltasql run --state PATH` or Pipeline(path=PATH)) holds: its "
         "tables and views with their row counts, the last step, the last checkpoint, the journal after it, "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import math
+import re
 from collections import Counter
 
 import sqlglot
@@ -44,11 +45,19 @@ class DuckMirror:
             except duckdb.Error:
                 pass  # older DuckDB without the setting: check is then approximate for this dialect
         self._types: dict[str, list] = {}
+        self.con.execute("CREATE TABLE __deltasql_clock(now TIMESTAMP)")
+        self.con.execute("INSERT INTO __deltasql_clock VALUES (NULL)")
+
+    def set_clock(self, now) -> None:
+        """The pipeline's NOW() (what the mirror's temporal filters read)."""
+        self.con.execute("UPDATE __deltasql_clock SET now = ?", [now])
 
     def statement(self, st: Statement):
         """Run a statement; the rows if it is a query."""
         self._types.clear()
-        if self.dialect == "duckdb":
+        if _streaming_syntax(st.text):
+            texts = [_for_duckdb(st.text, self.dialect)]
+        elif self.dialect == "duckdb":
             texts = [st.text]
         else:
             texts = sqlglot.transpile(st.text, read=self.dialect, write="duckdb")
@@ -61,6 +70,15 @@ class DuckMirror:
                 raise InputError(f"{st.where}: error: DuckDB cannot run this statement: "
                                 f"{str(e).splitlines()[0]}") from None
         return rows
+
+    def apply_delta(self, table: str, delta: dict) -> None:
+        """Apply a Z-set of changes (what a table with watermarks accepted in a step)."""
+        batch = [RowChange("insert" if w > 0 else "delete", table, list(row), "(accepted changes)", 0)
+                 for row, w in delta.items() for _ in range(abs(w))]
+        for op in ("delete", "insert"):
+            part = [c for c in batch if c.op == op]
+            if part:
+                self.rows(part)
 
     def rows(self, batch: list[RowChange]) -> None:
         table = batch[0].table
@@ -112,6 +130,38 @@ def names_duckdb_cannot_tell_apart(p) -> list[str]:
     for name in p.tables + p.views:
         clashes(p.columns(name), f"in {_quote(name)}, the columns")
     return out
+
+
+_STREAMING = re.compile(r"\b(LATENESS|WATERMARK|MATERIALIZED|NOW|CURRENT_TIMESTAMP|CURRENT_DATE)\b", re.I)
+
+
+def _streaming_syntax(text: str) -> bool:
+    return bool(_STREAMING.search(text))
+
+
+def _for_duckdb(text: str, dialect: str) -> str:
+    """A statement with deltasql's streaming syntax as DuckDB runs it: watermark declarations and
+    table properties dropped, MATERIALIZED VIEW a view, NOW() read from the mirror's clock table."""
+    from .compiler.frontend import parse
+    clock = sqlglot.parse_one("(SELECT now FROM __deltasql_clock)", read="duckdb")
+    out = []
+    for st in parse(text, dialect):
+        ast = st.ast
+        props = ast.args.get("properties")
+        if props is not None:
+            props.set("expressions", [p for p in props.expressions
+                                      if type(p) is not sqlglot.exp.Property
+                                      and not isinstance(p, sqlglot.exp.MaterializedProperty)])
+
+        def now(node):
+            if isinstance(node, sqlglot.exp.CurrentTimestamp) or (
+                    isinstance(node, sqlglot.exp.Anonymous) and node.name.lower() == "now" and not node.expressions):
+                return clock.copy()
+            if isinstance(node, sqlglot.exp.CurrentDate):
+                return sqlglot.exp.cast(clock.copy(), "DATE")
+            return node
+        out.append(ast.transform(now).sql(dialect="duckdb"))
+    return ";\n".join(out)
 
 
 def _full_row(row, cols) -> list:

@@ -90,6 +90,19 @@ def remap(e, mapping):
     return e
 
 
+def replace(e, f):
+    """The expression with each subexpression x for which ``f(x)`` is not None replaced by f(x)."""
+    new = f(e)
+    if new is not None:
+        return new
+    if isinstance(e, Call):
+        return Call(e.fn, tuple(replace(a, f) for a in e.args), e.type, e.nullable, e.extra)
+    if isinstance(e, Case):
+        return Case(tuple((replace(c, f), replace(v, f)) for c, v in e.whens), replace(e.default, f), e.type,
+                    e.nullable)
+    return e
+
+
 def shift(e, offset: int):
     """Renumber columns by ``offset`` (an expression over the right side of a join, say)."""
     if not offset:

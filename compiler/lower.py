@@ -47,7 +47,7 @@ from . import temporal as TM
 from . import waterlines as WL
 from .routing import route_function
 from .errors import CompileError
-from .expr import Call, Col, Lit, remap, render
+from .expr import Call, Col, Lit, columns_used, remap, render
 
 
 class Lowering:
@@ -169,7 +169,7 @@ class Lowering:
                 threshold = G.row_function(self.cg, (b.threshold,), "temporal_threshold")
                 parts.append((lambda r, f=value: f(r)[0], lambda now, f=threshold: f((now,))[0], b.strict))
                 op_text = ("<" if b.enters else ">") + ("" if b.strict else "=")
-                texts.append(f"{WL.render(b.value, names)} {op_text} {WL.render(b.threshold, ['now'])}")
+                texts.append(f"{WL.pretty(b.value, names)} {op_text} {WL.pretty(b.threshold, ['NOW()'])}")
             op = self.add(TemporalFilter(op, self.clock(), parts[0], parts[1], " AND ".join(texts)),
                           "temporal filter")
         return op
@@ -418,7 +418,7 @@ class Lowering:
             exprs = [e for e in (a.arg, a.filter) + tuple(o for o, _ in a.order) if e is not None]
             used = set()
             for e in exprs:
-                used |= WL.columns_used(e)
+                used |= columns_used(e)
             if any(col(i) >= width for i in used):
                 return None
             aggs.append(_remap_agg(a, col) if columns is not None else a)
@@ -494,7 +494,7 @@ class Lowering:
             for e, b in row_rules:
                 f = G.row_function(self.cg, (e,), "expire_value")
                 found.append(self.expiry(b, lambda entry, f=f: f(entry[1])[0],
-                                         f"rows with {WL.render(e, names)} < {WL.bound_text(b)}"))
+                                         f"rows with {WL.pretty(e, names)} < {WL.bound_text(b)}"))
             sides.append(found)
         return tuple(sides) if any(sides) else None
 
@@ -726,7 +726,7 @@ def _key_part_of_key(j: int):
 
 def _names(exprs, plan) -> list:
     names = [f.name for f in plan.fields]
-    return [WL.render(e, names) for e in exprs]
+    return [WL.pretty(e, names) for e in exprs]
 
 
 def _member_fields(node):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from .expr import Call, Col, children, columns_used, conjuncts
+from .expr import Call, Col, children, columns_used, conjuncts, replace
 from .types import TIMESTAMP
 
 NOW = "now"
@@ -91,11 +91,7 @@ def _non_decreasing(e) -> bool:
 
 
 def _now_as_column(e):
-    if isinstance(e, Call) and e.fn == NOW:
-        return Col(0, e.type, False, "now")
-    if isinstance(e, Call):
-        return Call(e.fn, tuple(_now_as_column(a) for a in e.args), e.type, e.nullable, e.extra)
-    return e
+    return replace(e, lambda x: Col(0, x.type, False, "now") if isinstance(x, Call) and x.fn == NOW else None)
 
 
 def split(predicate) -> tuple[list, list]:

@@ -31,10 +31,11 @@ bound (an interval join's rows that every later partner lies after).
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from . import plan as P
-from .expr import Call, Case, Col, Lit, columns_used, conjuncts, is_constant, render, shift
+from .expr import Call, Case, Col, Lit, columns_used, conjuncts, is_constant, replace, shift
 from .temporal import has_now
 from .types import BIGINT
 
@@ -56,21 +57,42 @@ def bound_text(bound) -> str:
     """A bound as text: its expressions over watermarks named ``watermark(table.column)``."""
     found = leaves(bound)
     names = [f"watermark({x.extra[0]}.{x.extra[2]})" for x in found]
-    parts = [render(with_leaves_as_columns(e, found), names) for e in bound]
+    parts = [pretty(with_leaves_as_columns(e, found), names) for e in bound]
     return parts[0] if len(parts) == 1 else f"least({', '.join(parts)})"
+
+
+def pretty(e, names) -> str:
+    """An expression as SQL-like text for explanations (constants as SQL literals)."""
+    if isinstance(e, Col):
+        return names[e.index] if e.index < len(names) else f"#{e.index}"
+    if isinstance(e, Lit):
+        v = e.value
+        if isinstance(v, datetime.datetime):
+            return f"TIMESTAMP '{v}'"
+        if isinstance(v, datetime.date):
+            return f"DATE '{v}'"
+        if isinstance(v, datetime.timedelta):
+            months = getattr(v, "months", 0)
+            return f"INTERVAL '{months} months {v - datetime.timedelta(days=30 * months)}'" if months else \
+                f"INTERVAL '{v}'"
+        return repr(v)
+    if isinstance(e, Case):
+        whens = " ".join(f"WHEN {pretty(c, names)} THEN {pretty(v, names)}" for c, v in e.whens)
+        return f"CASE {whens} ELSE {pretty(e.default, names)} END"
+    args = [pretty(a, names) for a in e.args]
+    if e.fn in ("add_interval", "add") and len(args) == 2:
+        return f"{args[0]} + {args[1]}"
+    if e.fn in ("sub_interval", "sub") and len(args) == 2:
+        return f"{args[0]} - {args[1]}"
+    if e.fn in ("date_trunc", "extract"):
+        return f"{e.fn}('{e.extra}', {', '.join(args)})"
+    return f"{e.fn}({', '.join(args)})"
 
 
 def with_leaves_as_columns(e, found: list):
     """e with each watermark leaf replaced by Col(its position in ``found``)."""
-    if isinstance(e, Call) and e.fn == WATERMARK:
-        i = found.index(e)
-        return Col(i, e.type, True, f"{e.extra[0]}.{e.extra[2]}")
-    if isinstance(e, Call):
-        return Call(e.fn, tuple(with_leaves_as_columns(a, found) for a in e.args), e.type, e.nullable, e.extra)
-    if isinstance(e, Case):
-        return Case(tuple((with_leaves_as_columns(c, found), with_leaves_as_columns(v, found)) for c, v in e.whens),
-                    with_leaves_as_columns(e.default, found), e.type, e.nullable)
-    return e
+    return replace(e, lambda x: Col(found.index(x), x.type, True, f"{x.extra[0]}.{x.extra[2]}")
+                   if isinstance(x, Call) and x.fn == WATERMARK else None)
 
 
 def leaves(bound) -> list:

@@ -53,6 +53,19 @@ class RowChange:
 
 
 @dataclass
+class ClockChange:
+    """Advance the pipeline's clock (NOW()) to ``value`` (a timestamp's text) for the step."""
+
+    value: str
+    path: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
 class Unit:
     """Actions applied together: one step of the pipeline if ``step``, else statements that take
     effect at once (DDL, queries)."""
@@ -181,8 +194,9 @@ def _csv_rows(path: str, table: str, header: list, reader) -> list[Unit]:
 
 def jsonl_units(path: str, text: str) -> list[Unit]:
     """A JSON-lines file: {"table": T, "insert": ROW} or {"table": T, "delete": ROW} lines, ROW an
-    object by column name or an array in column order.  A {"commit": true} line ends a step; the
-    lines after the last one (or the whole file, if it has none) are one more step."""
+    object by column name or an array in column order, and {"now": TIMESTAMP} lines setting NOW() for
+    the step.  A {"commit": true} line ends a step; the lines after the last one (or the whole file,
+    if it has none) are one more step."""
     units: list[Unit] = []
     current: list[RowChange] = []
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -203,6 +217,12 @@ def jsonl_units(path: str, text: str) -> list[Unit]:
             if current:
                 units.append(Unit(current, True, current[0].where))
             current = []
+            continue
+        if "now" in obj:
+            if set(obj) != {"now"} or not isinstance(obj["now"], str):
+                raise InputError(f'{where}: error: a clock line is {{"now": "YYYY-MM-DD HH:MM:SS"}}, with no '
+                                 f'other field')
+            current.append(ClockChange(obj["now"], path, lineno))
             continue
         ops = [k for k in ("insert", "delete") if k in obj]
         if len(ops) != 1:

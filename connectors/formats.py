@@ -155,7 +155,8 @@ class Progress:
         self.last = 0.0
         self.drawn = False
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, late: int = 0) -> None:
+        """Draw the bar at ``done`` units; ``late``: late rows the watermarks dropped so far."""
         if not self.on:
             return
         now = time.monotonic()
@@ -163,8 +164,9 @@ class Progress:
             return
         self.last = now
         filled = 30 * done // self.total
+        note = f" {late} late row{'s' if late != 1 else ''} dropped" if late else ""
         self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} "
-                          f"{now - self.start:.1f}s")
+                          f"{now - self.start:.1f}s{note}\033[K")
         self.stream.flush()
         self.drawn = True
 

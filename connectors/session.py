@@ -5,6 +5,7 @@ placed at their file positions."""
 
 from __future__ import annotations
 
+import datetime
 import os
 
 from sqlglot import exp
@@ -13,7 +14,7 @@ from ..compiler import CompileError, DataError
 from ..compiler.frontend import parse
 from ..engine import Pipeline
 from . import InputError
-from .changefiles import RowChange, Statement, Unit, compile_error_text
+from .changefiles import ClockChange, RowChange, Statement, Unit, compile_error_text
 
 
 def data_error_text(e: DataError, where_path: str, line: int, col: int = 1) -> str:
@@ -46,7 +47,8 @@ class Session:
     """A Pipeline fed units in order; with ``path``, a durable one (created, or resumed: then
     ``resumed`` is True)."""
 
-    def __init__(self, dialect: str | None, path: str | None = None, durability: str = "full", **options):
+    def __init__(self, dialect: str | None, path: str | None = None, durability: str = "full",
+                 clock: str | None = None, **options):
         """``options``: the Pipeline's options (max_iterations, max_step_rows; sharding: workers, backend,
         address)."""
         self.resumed = path is not None and os.path.exists(path)
@@ -58,6 +60,16 @@ class Session:
             raise InputError(f"error: {e}") from None
         self.dialect = self.p.dialect.name
         self.steps = 0
+        self.clock = clock  # "wall": NOW() is the wall clock (UTC) at every step; else a start value or None
+        if clock not in (None, "wall"):
+            try:
+                self.p.advance_clock(clock)
+            except DataError as e:
+                raise InputError(f"error: --clock: {e}") from None
+
+    def late_rows(self) -> int:
+        """Late changes the tables with watermarks have dropped so far."""
+        return sum(self.p.late_rows(t) for t in self.p.tables)
 
     def close(self) -> None:
         try:
@@ -102,6 +114,12 @@ class Session:
         queries = []
         try:
             for item in batches(unit.actions):
+                if isinstance(item, ClockChange):
+                    try:
+                        self.p.advance_clock(item.value)
+                    except DataError as e:
+                        raise InputError(f"{item.where}: error: {e}") from None
+                    continue
                 if isinstance(item, Statement):
                     rows = self._statement(item)
                     if item.kind == "query":
@@ -110,6 +128,9 @@ class Session:
                     self._rows(item)
             if not unit.step:
                 return None, queries
+            if self.clock == "wall":
+                self.p.advance_clock(max(datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None),
+                                         self.p.now or datetime.datetime.min))
             try:
                 # rows queued here make a step; statements committed their own (autocommit, COMMIT)
                 queued = any(isinstance(a, RowChange) for a in unit.actions)

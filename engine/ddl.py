@@ -24,12 +24,13 @@ from ..compiler.lateness import expression_text
 from ..compiler.lower import Lowering
 from ..compiler.passes.pipeline import optimize
 from ..compiler.types import from_sqlglot, row_checker
-from ..compiler.waterlines import Waterlines, leaf
+from ..compiler.waterlines import Waterlines, bound_text, leaf
 from ..runtime.aggregates import ScalarSubqueryError
 from ..runtime.circuit import IterationLimitError, RowLimitError
 from ..runtime.statistics import OutOfRangeError
 from ..runtime.operators import Arrange, Input, Output
 from ..runtime.operators.clock import Clock
+from ..runtime.operators.emit_final import EmitFinal
 from ..runtime.operators.watermark import Watermark
 from .failures import data_error
 from .results import View, unique_names
@@ -201,9 +202,11 @@ class DDL:
             return int(value)
         return value
 
-    def _properties(self, ast, sql, known: tuple) -> dict:
-        """``WITH ('name' = 'value', …)`` of a CREATE: the known names, as booleans."""
+    def _properties(self, ast, sql, known: tuple, texts: tuple = ()) -> dict:
+        """``WITH ('name' = 'value', …)`` of a CREATE: the ``known`` names as booleans, the ``texts``
+        names as (text, the property's node)."""
         out = {}
+        known = tuple(known) + tuple(texts)
         props = ast.args.get("properties")
         for p in (props.expressions if props is not None else ()):
             if type(p) is not exp.Property:  # (the other kinds are keywords: TEMP, MATERIALIZED, …)
@@ -212,6 +215,9 @@ class DDL:
             if name not in known:
                 raise error_at(p, f"unknown property {name!r} (deltasql knows: {', '.join(known)})", sql)
             value = p.args.get("value")
+            if name in texts:
+                out[name] = (value.name if value is not None else "", p)
+                continue
             text = (str(value.this).lower() if isinstance(value, exp.Boolean) else
                     value.name.lower() if value is not None else "")
             if text not in ("true", "false"):
@@ -285,8 +291,10 @@ class DDL:
             self._check_whole(name)  # its old rows must be retracted: a stream view may no longer have them
         materialized = any(isinstance(p, exp.MaterializedProperty)
                            for p in (ast.args["properties"].expressions if ast.args.get("properties") else ()))
-        self._properties(ast, sql, ())
+        emit = self._properties(ast, sql, (), ("emit_final",)).get("emit_final")
         rel = Relation(name, fields, is_view=True, query=query, depends_on=depends, materialized=materialized)
+        if emit is not None:
+            rel.emit_final = self._emit_column(emit, names, plan, sql)
         ordered = optimize(bound.ordered_plan) if bound.ordered_plan is not None else None
         # the new view is built and backfilled beside the old one, which stays if that fails
         view = self._build_view(rel, plan, bound.order, ordered)
@@ -313,6 +321,11 @@ class DDL:
                        watermarks=lambda name: self._tables[name].watermark, clock=lambda: self._clock)
         try:
             top = low.lower(plan)
+            if rel.emit_final is not None:
+                c = rel.emit_final
+                b = lines.of(plan)[c]
+                top = low.add(EmitFinal(top, c, low.bound_function(b), f"{rel.fields[c].name} < {bound_text(b)}"),
+                              "emit final")
             out = low.add(Output(top, rel.name, keep=keep))
             ordered = low.add(Output(low.lower(ordered_plan), f"{rel.name} (ordered)", keep=keep)) \
                 if ordered_plan is not None else None
@@ -336,6 +349,22 @@ class DDL:
             raise
         self.circuit.journal.commit()
         return View(rel, out, plan, low.created, order, cg, ordered, bounds=lines.of(plan), streaming=streaming)
+
+    def _emit_column(self, emit, names, plan, sql) -> int:
+        """The column of ``WITH ('emit_final' = 'col' | 'n')``: one with a waterline."""
+        text, node = emit
+        folded = normalize_name(text, self.dialect.name)
+        if text.isdigit() and int(text) < len(names):
+            c = int(text)
+        elif folded in names:
+            c = names.index(folded)
+        else:
+            raise error_at(node, f"emit_final names no column of the view: {text!r}", sql)
+        lines = Waterlines(self._table_bounds, lambda name: self._views[name].bounds)
+        if lines.of(plan)[c] is None:
+            raise error_at(node, f"emit_final: column {names[c]!r} has no waterline (no watermark bounds it, so "
+                                 f"no row of the view is ever final)", sql)
+        return c
 
     def _table_bounds(self, name: str):
         """The bounds of a table's columns: its watermarks (compiler/waterlines.py)."""

@@ -348,3 +348,45 @@ def test_state_with_its_watermarks_survives_export_and_import():
             assert (a.late_rows(t), a.watermark(t), a._tables[t].discarded) == \
                    (b.late_rows(t), b.watermark(t), b._tables[t].discarded)
     assert sum(state_entries(a, n) for n in BOUNDED) == sum(state_entries(b, n) for n in BOUNDED)
+
+
+def test_emit_final_delivers_each_closed_window_once():
+    """WITH ('emit_final' = 'window_start'): only insertions, each window once its start is below the
+    watermark's window; what arrived equals DuckDB's windows that are closed."""
+    sql = ("SELECT auction, window_start, COUNT(*) AS n, SUM(price) AS s FROM TUMBLE(bid, ts, INTERVAL '10' SECONDS) "
+           "GROUP BY auction, window_start")
+    duck_sql = (f"SELECT auction, window_start, COUNT(*) AS n, SUM(price) AS s FROM {tumble('INTERVAL 10 SECOND')} w "
+                "GROUP BY auction, window_start")
+    for seed in range(3):
+        stream = LateStream(seed, {"bid": TABLES["bid"]})
+        p = Pipeline()
+        p.execute(DDL)
+        p.execute(f"CREATE VIEW f WITH ('emit_final' = 'window_start') AS {sql}")
+        con = duckdb.connect()
+        con.execute(PLAIN_DDL)
+        seen = {}
+        for i in range(60):
+            step = stream.step()
+            accepted, _ = stream.judge(step)
+            changes = apply(p, step).get("f", [])
+            assert all(w > 0 for _, w in changes), f"step {i}: a retraction {changes}"
+            assert not seen.keys() & {r for r, _ in changes}, f"step {i}: a row delivered twice"
+            add_changes(seen, changes)
+            duck_apply(con, accepted)
+            mark = stream.marks["bid"]
+            if mark is None:
+                continue
+            closed = mark - datetime.timedelta(seconds=(mark - datetime.datetime(1970, 1, 1)).total_seconds() % 10)
+            theirs = [r for r in con.execute(duck_sql).fetchall() if r[1] < closed]
+            missing, extra = diff_multisets(theirs, expand(seen), loose=True)
+            assert not missing and not extra, f"seed {seed} step {i}: missing {missing} extra {extra}"
+
+
+def test_emit_final_needs_a_column_with_a_waterline():
+    p = Pipeline()
+    p.execute(DDL)
+    with pytest.raises(CompileError, match="has no waterline") as e:
+        p.execute("CREATE VIEW f WITH ('emit_final' = 'n') AS SELECT auction, COUNT(*) AS n FROM bid GROUP BY auction")
+    assert (e.value.line, e.value.col) == (1, 21)
+    with pytest.raises(CompileError, match="names no column"):
+        p.execute("CREATE VIEW f WITH ('emit_final' = 'nope') AS SELECT auction FROM bid")

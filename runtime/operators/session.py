@@ -152,6 +152,11 @@ class _Sessions(Operator, Listener):
                 self.outputs.pop(k, None)
             else:
                 self.outputs[k] = old
+        if self.expiry is not None:  # undoing may give a session a new sid: note them again
+            for key in {change[0] for change in done}:
+                part = self.parts.get(key)
+                for rec in (part.sessions.values() if part is not None else ()):
+                    self.expiry.note((key, rec[2], self.end_fn(rec[1])))
 
     # -- expiry -----------------------------------------------------------------------------------
     def _expire(self, saved: dict) -> None:
