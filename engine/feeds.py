@@ -205,7 +205,7 @@ class SinkFeed:
         step = p.last_step
         at = self.sink.position(schema)
         if at is None:
-            self.sink.reset(step, schema, dict(p._views[name].output.contents))
+            self.sink.reset(step, schema, p._whole_contents(name))
         elif at > step:
             raise SinkError(f"{self.target}: the target holds view {name} up to step {at}, but the pipeline is at "
                             f"step {step}: it was written by another pipeline, or this one lost steps")
@@ -216,7 +216,7 @@ class SinkFeed:
                     if delta:
                         self.sink.write(s, {name: schema}, {name: delta})
             elif self.sink.replaceable:
-                self.sink.reset(step, schema, dict(p._views[name].output.contents))
+                self.sink.reset(step, schema, p._whole_contents(name))
             else:
                 raise SinkError(f"{self.target}: the log holds view {name} up to step {at} and the pipeline is at step "
                                 f"{step}, but the changes in between are not retained: a change log cannot be "
@@ -271,7 +271,7 @@ class SinkFeed:
             raise SinkError(f"{self.target}: view {name} was replaced by one with other columns (from {was} to "
                             f"{schema.signature()}); a change log keeps one set of columns per view: no longer "
                             f"following it here")
-        self.sink.reset(step, schema, dict(p._views[name].output.contents))
+        self.sink.reset(step, schema, p._whole_contents(name))
         self.schemas[name] = schema
         self.pending.pop(name, None)
 

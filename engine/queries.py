@@ -70,6 +70,12 @@ class Queries:
             raise DataError(f"view {name!r} reads a stream and keeps no rows (only its changes); declare it "
                             f"CREATE MATERIALIZED VIEW to read its rows")
 
+    def _whole_contents(self, view: str) -> dict:
+        """A view's rows (a copy), refused for a stream view that keeps none (a sink or reader that
+        needs them all: engine/feeds.py)."""
+        self._check_whole(view)
+        return dict(self._views[view].output.contents)
+
     def _evaluate(self, plan, extra: dict | None = None, partial: frozenset = frozenset()) -> dict:
         """Run a plan once, as a fresh circuit fed the current contents of the tables it reads, queued
         changes included; ``extra`` gives the rows of relations that are neither (ON CONFLICT's

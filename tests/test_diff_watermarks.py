@@ -390,3 +390,22 @@ def test_emit_final_needs_a_column_with_a_waterline():
     assert (e.value.line, e.value.col) == (1, 21)
     with pytest.raises(CompileError, match="names no column"):
         p.execute("CREATE VIEW f WITH ('emit_final' = 'nope') AS SELECT auction FROM bid")
+
+
+def test_a_sink_attached_to_a_stream_view_reads_nothing_it_lacks(tmp_path):
+    """A sink attached to a view that keeps no rows is brought up to date only while the view has
+    emitted nothing; later it is refused (its rows are gone), and a materialized view works."""
+    import json
+
+    p = Pipeline()
+    p.execute("CREATE TABLE t(k INT, ts TIMESTAMP LATENESS INTERVAL '1' SECOND); CREATE VIEW v AS SELECT k FROM t;"
+              "CREATE MATERIALIZED VIEW m AS SELECT k FROM t")
+    early = tmp_path / "early.jsonl"
+    p.sink("v", f"jsonl:{early}")
+    p.insert("t", [(1, datetime.datetime(2024, 1, 1))])
+    p.step()
+    assert [json.loads(line)["row"] for line in early.read_text().splitlines()] == [{"k": 1}]
+    with pytest.raises(DataError, match="keeps no rows"):
+        p.sink("v", f"jsonl:{tmp_path / 'late.jsonl'}")
+    p.sink("m", f"jsonl:{tmp_path / 'm.jsonl'}")
+    assert "m.jsonl" in " ".join(f.target for f in p.sinks)
