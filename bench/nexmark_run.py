@@ -74,7 +74,7 @@ def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
     steps = 0
     done = 0
     changes = 0
-    rows = 0
+    view_rows = 0
     for step in N.batches(gen, events, batch):
         c0, w0 = time.process_time(), time.perf_counter()
         for kind, rows in step.items():
@@ -84,7 +84,7 @@ def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
         cpu += time.process_time() - c0
         wall += time.perf_counter() - w0
         changes += sum(len(v) for v in out.values())
-        rows += sum(w for v in out.values() for _, w in v)
+        view_rows += sum(w for v in out.values() for _, w in v)
         steps += 1
         done += sum(len(r) for r in step.values())
         if steps % rss_every == 0:
@@ -92,7 +92,7 @@ def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
     curve.append((done, current_rss_bytes()))
     state = sum(_entries(op) for op in p._views[name].ops)
     return {"query": name, "events": done, "batch": batch, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3),
-            "events_per_cpu_s": round(done / cpu) if cpu else None, "view_rows": rows,
+            "events_per_cpu_s": round(done / cpu) if cpu else None, "view_rows": view_rows,
             "changes": changes, "state_entries": state, "lateness": lateness,
             "late_rows": sum(p.late_rows(t) for t in ("person", "auction", "bid")),
             "rss_curve": curve, "rss_peak": max(r for _, r in curve)}

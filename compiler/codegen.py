@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import ast
 import builtins
+import datetime
 import re
 
 from ..runtime.aggregates import INLINE_NAMES, SKIP, Desc
 from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
-from ..sqllib.timebucket import time_bucket
+from ..sqllib.timebucket import bucketer, time_bucket
 from .functions import BY_FN as FUNCTIONS
-from .expr import NEGATED, Call, Case, Col, Lit, columns_used
+from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
 from .types import int_range
 
 COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -248,6 +249,12 @@ class Codegen:
         if fn == "extract":
             return f"_extract({e.extra!r}, {self.value(args[0], col)})"
         if fn == "time_bucket":
+            fixed = [self._constant(a) for a in (args[0],) + args[2:]]
+            if all(v is not _NOT_CONSTANT for v in fixed):  # prepared once (sqllib/timebucket.bucketer)
+                width, third = fixed[0], fixed[1] if len(fixed) > 1 else None
+                f = bucketer(width, third if e.extra == "origin" else None, third if e.extra == "offset" else None,
+                             e.type.kind == "date")
+                return f"{self.const(f)}({self.value(args[1], col)})"
             codes = [self.value(a, col) for a in args]
             origin = codes[2] if e.extra == "origin" else "None"
             offset = codes[2] if e.extra == "offset" else "None"
@@ -256,6 +263,11 @@ class Codegen:
             return f"_date_trunc({e.extra!r}, {self.value(args[0], col)}, {e.type.kind == 'date'})"
         if fn in ("add_interval", "sub_interval"):
             d, iv = self.value(args[0], col), self.value(args[1], col)
+            fixed = self._constant(args[1])
+            if (args[0].type.kind == "timestamp" and fixed is not _NOT_CONSTANT and fixed is not None
+                    and not fixed.months):  # a timestamp plus a fixed length: one addition
+                delta = datetime.timedelta(days=fixed.day_part, microseconds=fixed.micro_part)
+                return f"_add_timedelta({d}, {self.const(delta if fn == 'add_interval' else -delta)})"
             return f"_{fn}({d}, {iv}, {e.type.kind == 'timestamp'})"
         if fn == "make_interval":
             return f"_make_interval({self.value(args[0], col)}, {e.extra!r})"
@@ -278,6 +290,18 @@ class Codegen:
             x, p = self.value(args[0], col), self.value(args[1], col)
             return f"_like({x}, {p}, True, {e.extra!r})"
         raise AssertionError(f"codegen: unknown function {fn!r}")
+
+    def _constant(self, e):
+        """The value of a constant expression (folded once, here), or _NOT_CONSTANT when it reads a
+        row or cannot be computed now (its error, if any, is then the row's to raise)."""
+        if isinstance(e, Lit):
+            return e.value
+        if not is_constant(e):
+            return _NOT_CONSTANT
+        try:
+            return eval(self.value(e, lambda i: "None"), self.env)  # noqa: S307 - generated from the plan
+        except Exception:
+            return _NOT_CONSTANT
 
     def _pattern_call(self, e: Call, col) -> str:
         """A regular expression function: a constant pattern (and replacement) was translated at compile
@@ -461,6 +485,9 @@ def _chain(e, fn: str) -> list:
 _NAN_SAFE = frozenset({"coalesce", "greatest", "least"})
 # FLOAT-valued functions whose result is already a float32 (an argument, or made one by the function)
 _REAL_SAFE = _NAN_SAFE | {"cast", "try_cast"}
+
+
+_NOT_CONSTANT = object()
 
 
 def _floats(args) -> bool:

@@ -185,6 +185,16 @@ def add_interval(d, iv: Interval, as_timestamp: bool):
     return d
 
 
+def add_timedelta(d, delta: datetime.timedelta):
+    """A timestamp plus a fixed length (an interval without months, prepared by the compiler)."""
+    if d is None:
+        return None
+    try:
+        return d + delta
+    except OverflowError:
+        raise DataError("date out of range") from None
+
+
 def sub_interval(d, iv, as_timestamp: bool):
     return None if iv is None else add_interval(d, -iv, as_timestamp)
 
