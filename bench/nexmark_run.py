@@ -172,6 +172,39 @@ def _growth(curve) -> str:
     return f"{(curve[-1][1] - start) / 2**20:+.0f} MiB"
 
 
+def write_section(md_path: str, nx: dict, command: str) -> None:
+    """Replace (or add) the '## 8. Nexmark' section of a BENCHMARKS.md with these results and their
+    RSS plot."""
+    from .report import plot_nexmark_rss
+
+    plot = os.path.join(os.path.dirname(os.path.abspath(md_path)), "bench", "nexmark_rss.png")
+    try:
+        drawn = plot_nexmark_rss(nx, plot)
+    except ImportError:
+        drawn = False
+    lines = ["## 8. Nexmark", "",
+             f"`python -m bench.nexmark_run {command}` ({time.strftime('%Y-%m-%d')}, 2 shared cores): each query "
+             "in its own process over the same deterministic events, events per CPU-second of the pipeline's "
+             "calls (insert + step; the generator not counted), peak RSS, how much RSS grew over the last 90% "
+             "of the stream, the state entries the view's operators keep at the end, and the view's changes "
+             "(added up) against DuckDB's oracle query on the first events. Every date_time is declared with a "
+             f"LATENESS of {nx['queries'] and next(iter(nx['queries'].values())).get('lateness')} s: the views "
+             "are streams that keep no rows, and their operators drop what the watermarks close. The queries "
+             "whose state is keyed by ids, not times (q3, q6, q9, q13, q18, q19, q20), grow with the keys: "
+             "BUGS.md, issue 17.", "", render(nx["queries"]), ""]
+    if drawn:
+        lines += ["![RSS over the stream](bench/nexmark_rss.png)", ""]
+    text = open(md_path).read() if os.path.exists(md_path) else ""
+    start = text.find("## 8. Nexmark")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + "\n".join(lines) + (text[end + 1:] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
+    with open(md_path, "w") as f:
+        f.write(text)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_mutually_exclusive_group()
@@ -182,6 +215,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check-events", type=int, help="events checked against DuckDB (0: no check)")
     ap.add_argument("--batch", type=int, default=BATCH, help="events per step")
     ap.add_argument("--rss-every", type=int, default=0, help="steps between RSS samples (default: ~50 samples)")
+    ap.add_argument("--markdown", metavar="BENCHMARKS.md",
+                    help="write the results as that file's Nexmark section (and bench/nexmark_rss.png)")
     ap.add_argument("--lateness", default=str(LATENESS),
                     help="seconds of LATENESS on every date_time column ('none': no watermarks)")
     ap.add_argument("--out", help="results JSON (default bench/out/results[-MODE].json)")
@@ -210,6 +245,8 @@ def main(argv=None) -> int:
         print(render({name: results[name]}).splitlines()[-1], flush=True)
     print(render(results))
     save_section(args.out or results_path(mode), "nexmark", {"mode": mode, "queries": results})
+    if args.markdown:
+        write_section(args.markdown, {"mode": mode, "queries": results}, " ".join(sys.argv[1:]))
     return 1 if any("error" in r or r.get("check_ok") is False for r in results.values()) else 0
 
 

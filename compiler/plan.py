@@ -463,8 +463,7 @@ def explain(plan, indent: int = 0) -> str:
     elif isinstance(plan, Session):
         names = [f.name for f in plan.input.fields]
         part = ", ".join(render(p, names) for p in plan.partition)
-        head = (f"Session partition [{part}] time {render(plan.time, names)} ends at "
-                f"{render(plan.end, [render(plan.time, names)])}")
+        head = f"Session partition [{part}] time {render(plan.time, names)} ends at {render(plan.end, ['time'])}"
     elif isinstance(plan, RecRef):
         head = f"RecRef {plan.name}"
     elif isinstance(plan, Fixpoint):
