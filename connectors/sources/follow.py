@@ -32,6 +32,7 @@ class Stats:
     batches: int = 0
     started: float = field(default_factory=time.monotonic)
     lag: float | None = None  # seconds between the upstream change and its step, for the last step
+    late: int = 0  # late rows the tables' watermarks dropped so far
     position: dict = field(default_factory=dict)  # the latest recorded position of each key
 
     def rate(self) -> float:
@@ -58,7 +59,7 @@ class Progress:
         lag = "-" if stats.lag is None else f"{stats.lag:.3f} s"
         where = " ".join(f"{k}={v}" for k, v in stats.position.items())
         return (f"deltasql: {stats.steps} steps, {stats.rows} rows, {rate:,.0f} rows/s, lag {lag}"
-                + (f", at {where}" if where else ""))
+                + (f", {stats.late} late rows dropped" if stats.late else "") + (f", at {where}" if where else ""))
 
     def update(self, stats: Stats, force: bool = False) -> None:
         now = time.monotonic()
@@ -153,6 +154,7 @@ def follow(pipeline, source, *, max_rows: int = DEFAULT_MAX_ROWS, max_delay: flo
                 stats.rows += applied.rows
                 stats.position = {**stats.position, **applied.position}
                 stats.lag = None if applied.time is None else max(time.time() - applied.time, 0.0)
+                stats.late = sum(pipeline.late_rows(t) for t in pipeline.tables)
                 if on_step:
                     on_step(changes, stats)
             if progress:
