@@ -407,3 +407,14 @@ def test_a_sink_attached_to_a_stream_view_reads_nothing_it_lacks(tmp_path):
         p.sink("v", f"jsonl:{tmp_path / 'late.jsonl'}")
     p.sink("m", f"jsonl:{tmp_path / 'm.jsonl'}")
     assert "m.jsonl" in " ".join(f.target for f in p.sinks)
+
+
+def test_a_rolled_back_transaction_takes_its_late_rows_back():
+    p = Pipeline()
+    p.execute("CREATE TABLE t(k INT, ts TIMESTAMP LATENESS INTERVAL '1' SECOND)")
+    p.insert("t", [(1, datetime.datetime(2024, 1, 1, 0, 0, 10))])
+    p.step()
+    p.execute("BEGIN; INSERT INTO t VALUES (2, TIMESTAMP '2024-01-01 00:00:01'); ROLLBACK")
+    p.execute("INSERT INTO t VALUES (3, TIMESTAMP '2024-01-01 00:00:02')")  # autocommit: a step of its own
+    p.step()
+    assert p.late_rows("t") == 1
