@@ -13,7 +13,7 @@ from collections import Counter
 import sqlglot
 
 from .connectors import InputError
-from .connectors.changefiles import RowChange, Statement
+from .connectors.changefiles import RowChange, Statement, parse  # parse: the compiler's parser, as change files use it
 
 
 def _quote(name: str) -> str:
@@ -142,7 +142,6 @@ def _streaming_syntax(text: str) -> bool:
 def _for_duckdb(text: str, dialect: str) -> str:
     """A statement with deltasql's streaming syntax as DuckDB runs it: watermark declarations and
     table properties dropped, MATERIALIZED VIEW a view, NOW() read from the mirror's clock table."""
-    from .compiler.frontend import parse
     clock = sqlglot.parse_one("(SELECT now FROM __deltasql_clock)", read="duckdb")
     out = []
     for st in parse(text, dialect):
