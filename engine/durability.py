@@ -166,6 +166,11 @@ class Durability:
         self.last_step = cp.step
 
     def _replay_step(self, n: int, changes: dict) -> None:
+        inputs = changes.pop(None, None)  # NOW() and late counts (journaled since issue 17's time)
+        if inputs is not None:
+            self._clock.pending = inputs["now"]
+            for name, late in inputs["late"].items():
+                self._tables[name].pending_late = late
         for name, delta in changes.items():
             t = self._tables.get(name)
             if t is None:
@@ -212,6 +217,10 @@ class Durability:
 
         def commit():
             changes = {t.rel.name: t.pending for t in fed}
+            # the step's other inputs: NOW() (temporal filters read it) and the late changes dropped
+            late = {t.rel.name: t.pending_late for t in fed if t.pending_late}
+            if self._clock.now is not None or late:
+                changes[None] = {"now": self._clock.now, "late": late}
             outbox = None
             if store.retained:
                 outbox = {}
