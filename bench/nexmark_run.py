@@ -24,7 +24,8 @@ import subprocess
 import sys
 import time
 
-from .common import ROOT, current_rss_bytes, duck, duck_load, results_path, same_rows, save_section, table
+from .common import (ROOT, current_rss_bytes, duck, duck_load, load_results, results_path, same_rows,
+                     save_section, table)
 from . import nexmark as N
 from . import nexmark_queries as Q
 
@@ -172,10 +173,13 @@ def _growth(curve) -> str:
     return f"{(curve[-1][1] - start) / 2**20:+.0f} MiB"
 
 
-def write_section(md_path: str, nx: dict, command: str) -> None:
+def write_section(md_path: str, nx: dict) -> None:
     """Replace (or add) the '## 8. Nexmark' section of a BENCHMARKS.md with these results and their
     RSS plot."""
     from .report import plot_nexmark_rss
+
+    commands = list(dict.fromkeys(r.get("command", "") for r in nx["queries"].values()))
+    command = "`, then `python -m bench.nexmark_run ".join(commands)
 
     plot = os.path.join(os.path.dirname(os.path.abspath(md_path)), "bench", "nexmark_rss.png")
     try:
@@ -220,6 +224,9 @@ def main(argv=None) -> int:
     ap.add_argument("--lateness", default=str(LATENESS),
                     help="seconds of LATENESS on every date_time column ('none': no watermarks)")
     ap.add_argument("--out", help="results JSON (default bench/out/results[-MODE].json)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other queries' results in the JSON (and the Markdown): e.g. a 10M-event run of "
+                         "some queries beside a shorter run of all")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one query, print its JSON
     args = ap.parse_args(argv)
     mode = "quick" if args.quick else "smoke" if args.smoke else "full"
@@ -244,9 +251,15 @@ def main(argv=None) -> int:
             results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(render({name: results[name]}).splitlines()[-1], flush=True)
     print(render(results))
-    save_section(args.out or results_path(mode), "nexmark", {"mode": mode, "queries": results})
+    for r in results.values():
+        r["command"] = " ".join(sys.argv[1:])
+    out = args.out or results_path(mode)
+    if args.merge:
+        earlier = load_results(out).get("nexmark", {}).get("queries", {})
+        results = {n: results.get(n, earlier.get(n)) for n in list(Q.QUERIES) if n in results or n in earlier}
+    save_section(out, "nexmark", {"mode": mode, "queries": results})
     if args.markdown:
-        write_section(args.markdown, {"mode": mode, "queries": results}, " ".join(sys.argv[1:]))
+        write_section(args.markdown, {"mode": mode, "queries": results})
     return 1 if any("error" in r or r.get("check_ok") is False for r in results.values()) else 0
 
 

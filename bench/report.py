@@ -201,9 +201,11 @@ def plot_nexmark_rss(nx: dict, path: str) -> bool:
 
     fig, ax = plt.subplots(figsize=(7, 4))
     drawn = False
-    for name, r in nx.get("queries", {}).items():
-        curve = r.get("rss_curve")
-        if curve:
+    runs = {n: r for n, r in nx.get("queries", {}).items() if r.get("rss_curve")}
+    longest = max((r["events"] for r in runs.values()), default=0)
+    for name, r in runs.items():  # the longest runs (a merged section may hold shorter ones)
+        curve = r["rss_curve"]
+        if r["events"] * 2 >= longest:
             ax.plot([e for e, _ in curve], [b / 2**20 for _, b in curve], label=name)
             drawn = True
     if not drawn:
