@@ -1057,7 +1057,8 @@ class ExprBinder:
         """NOW() / CURRENT_TIMESTAMP: the pipeline's clock, in a temporal filter only (before the
         registry's entry, which refuses them as not deterministic)."""
         if not self.allow_now:
-            raise self.error(node, temporal.MISPLACED)
+            what = {exp.CurrentDate: "CURRENT_DATE", exp.CurrentTimestamp: "CURRENT_TIMESTAMP"}.get(type(node), "NOW()")
+            raise self.error(node, temporal.MISPLACED.replace("NOW()", what, 1))
         return temporal.now_call()
 
     def _CurrentTimestamp(self, node):

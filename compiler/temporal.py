@@ -33,8 +33,8 @@ _FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _MONOTONE = {"add_interval": 0, "sub_interval": 0, "cast": 0, "date_trunc": 0, "time_bucket": 1,
              "date_add_days": 0}
 
-MISPLACED = ("NOW() is only supported in a WHERE condition comparing it with the rows (a temporal filter, "
-             "e.g. ts > NOW() - INTERVAL '1' HOUR)")
+MISPLACED = ("NOW() is not deterministic; a view cannot be maintained over it, except in a WHERE condition "
+             "comparing it with the rows (a temporal filter, e.g. ts > NOW() - INTERVAL '1' HOUR)")
 
 
 def now_call() -> Call:
