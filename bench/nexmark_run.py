@@ -173,6 +173,26 @@ def _growth(curve) -> str:
     return f"{(curve[-1][1] - start) / 2**20:+.0f} MiB"
 
 
+STATELESS = ("q0", "q1", "q2")  # issue 17's goals: 100k events/CPU-s on these, 20k on the others
+
+
+def goals(results: dict) -> list[str]:
+    """Issue 17's throughput goals judged on these results, and which queries' RSS stayed flat."""
+    def judged(names, target):
+        rates = {n: results[n].get("events_per_cpu_s") or 0 for n in names if "error" not in results[n]}
+        below = [f"{n} ({r:,})" for n, r in rates.items() if r < target]
+        return (f"{'met' if not below else 'not met'} (lowest {min(rates.values()):,}"
+                + (f"; below: {', '.join(below)}" if below else "") + ")") if rates else "-"
+    fast = [n for n in results if n in STATELESS]
+    rest = [n for n in results if n not in STATELESS]
+    long = max((r.get("events", 0) for r in results.values()), default=0)
+    flat = [f"{n} ({_growth(r['rss_curve'])})" for n, r in results.items()
+            if r.get("events") == long and r.get("rss_curve")]
+    return [f"Goals: at least 100,000 events/CPU-s on q0–q2: {judged(fast, 100_000)}; at least 20,000 on the "
+            f"others: {judged(rest, 20_000)}. RSS growth over the last 90% of {long:,} events: "
+            f"{', '.join(flat) or '-'}.", ""]
+
+
 def write_section(md_path: str, nx: dict) -> None:
     """Replace (or add) the '## 8. Nexmark' section of a BENCHMARKS.md with these results and their
     RSS plot."""
@@ -196,6 +216,7 @@ def write_section(md_path: str, nx: dict) -> None:
              "are streams that keep no rows, and their operators drop what the watermarks close. The queries "
              "whose state is keyed by ids, not times (q3, q6, q9, q13, q18, q19, q20), grow with the keys: "
              "BUGS.md, issue 17.", "", render(nx["queries"]), ""]
+    lines += goals(nx["queries"])
     if drawn:
         lines += ["![RSS over the stream](bench/nexmark_rss.png)", ""]
     text = open(md_path).read() if os.path.exists(md_path) else ""
