@@ -32,7 +32,7 @@ def modules() -> dict:
             continue
         for f in files:
             if f.endswith(".py"):
-                dotted = os.path.join(rel, f)[:-3].replace(os.sep, ".").removeprefix("./").removeprefix(".")
+                dotted = os.path.normpath(os.path.join(rel, f))[:-3].replace(os.sep, ".")
                 dotted = dotted.removesuffix("__init__").rstrip(".")
                 out["deltasql" + ("." + dotted if dotted else "")] = os.path.join(here, f)
     return out
