@@ -1,29 +1,16 @@
 """`deltasql run --state PATH` (create, then resume where the last run stopped, VIEWS.sql adding
 views) and `deltasql state PATH`."""
 
-import textwrap
-
 import pytest
 
-from deltasql import Pipeline, cli
+from deltasql import Pipeline
+from tests.test_cli import run, write
 
 VIEWS = """\
 CREATE TABLE t(a INT, b VARCHAR);
 CREATE VIEW per_a AS SELECT a, COUNT(*) AS n FROM t GROUP BY a;
 INSERT INTO t VALUES (0, 'seed');
 """
-
-
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return str(path)
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_second_run_goes_on_where_the_first_stopped(tmp_path, capsys):

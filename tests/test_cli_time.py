@@ -2,11 +2,9 @@
 progress line, and given to DuckDB only as accepted by `check`), views over streams compared
 through their changes, the clock of temporal filters (--clock, {"now": …} lines)."""
 
-import textwrap
-
 import pytest
 
-from deltasql import cli
+from tests.test_cli import run, write
 
 VIEWS = """\
 CREATE TABLE clicks(page VARCHAR, ts TIMESTAMP NOT NULL LATENESS INTERVAL '5' SECONDS);
@@ -27,18 +25,6 @@ CHANGES = """\
 {"now": "2024-01-01 00:01:10"}
 {"commit": true}
 """
-
-
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return str(path)
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_run_drops_late_rows_and_moves_the_clock(tmp_path, capsys):

@@ -14,6 +14,8 @@ a cycle hidden in a function-level import counts too.
 import ast
 import os
 
+from deltasql.compiler.recursion import _sccs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOT_INSTALLED = {"tests", "bench", "build", "dist", "venv"}
 
@@ -71,34 +73,10 @@ def layer(module: str) -> str:
 
 
 def cycles(graph: dict) -> list:
-    """The strongly connected components of more than one module (Tarjan)."""
-    index, low, stack, on, out = {}, {}, [], set(), []
-
-    def visit(v):
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in sorted(graph[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                out.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
+    """The strongly connected components of more than one module (the compiler's own Tarjan, which
+    orders recursive CTEs)."""
+    names = sorted(graph)
+    return [sorted(c) for c in _sccs(names, {v: [w for w in graph[v] if w in graph] for v in names}) if len(c) > 1]
 
 
 def violations(allowed) -> list:
