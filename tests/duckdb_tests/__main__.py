@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 
+from ..slt.runner import run_info
 from .report import markdown, reasons, summary_line, table
-from .runner import CORPUS, HERE, FileReport, collect, file_id, group_of, run_files, sample_files
-
-
-def run_info(argv) -> dict:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=HERE).stdout.strip()
-    except OSError:
-        commit = "?"
-    return {"command": "python -m tests.duckdb_tests " + " ".join(argv), "date": time.strftime("%Y-%m-%d"),
-            "commit": commit}
+from .runner import CORPUS, FileReport, collect, file_id, group_of, run_files, sample_files
 
 
 def read_keys(path: str) -> dict[str, set]:
@@ -54,7 +44,7 @@ def main(argv=None) -> int:
     ap.add_argument("--report", help="write a markdown report here")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each file's line and failures")
     args = ap.parse_args(argv)
-    info = run_info(argv)
+    info = run_info(argv, "python -m tests.duckdb_tests")
     if args.load:
         with open(args.load) as f:
             saved = json.load(f)

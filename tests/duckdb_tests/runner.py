@@ -61,7 +61,7 @@ from sqlglot import exp
 from deltasql import CompileError, DataError, Pipeline
 
 from ..harness import _freeze, diff_multisets
-from ..slt.runner import _cause, collect  # noqa: F401  (collect is part of this module's API)
+from ..slt.runner import _cause, collect, map_files  # noqa: F401  (collect is part of this module's API)
 from .script import Record, is_simple_name, parse_file, strip_sql
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -822,23 +822,7 @@ def run_files(files: list[str], seed: int = 0, jobs: int = 1, only: dict | None 
     if only is not None:
         files = [f for f in files if file_id(f) in only]
     work = [(f, seed, only.get(file_id(f)) if only is not None else None, max_rows) for f in files]
-    out = []
-    if jobs > 1 and len(work) > 1:
-        import multiprocessing as mp
-        work.sort(key=lambda w: -os.path.getsize(w[0]))
-        with mp.get_context("fork").Pool(jobs, maxtasksperchild=20) as pool:
-            for d in pool.imap_unordered(run_file, work):
-                r = FileReport.from_json(d)
-                out.append(r)
-                if progress:
-                    progress(r)
-    else:
-        for w in work:
-            r = FileReport.from_json(run_file(w))
-            out.append(r)
-            if progress:
-                progress(r)
-    return sorted(out, key=lambda r: r.fid)
+    return map_files(run_file, FileReport.from_json, work, jobs, progress, maxtasksperchild=20)
 
 
 def sample_files(files: list[str], n: int, seed: int = 0) -> list[str]:

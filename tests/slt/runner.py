@@ -682,20 +682,26 @@ def run_files(files: list[str], sample=None, seed=0, jobs=1, chunk=CHUNK, only=N
     if only is not None:
         files = [f for f in files if file_id(f) in only]
     work = [(f, sample, seed, chunk, only.get(file_id(f)) if only is not None else None) for f in files]
+    return map_files(run_file, FileReport.from_json, work, jobs, progress)
+
+
+def map_files(run_one, from_json, work: list, jobs: int, progress=None, maxtasksperchild=None) -> list:
+    """``run_one`` over ``work`` (tuples whose first item is a file's path) in ``jobs`` forked processes,
+    biggest files first so the pool's tail is short; each result read back with ``from_json``, passed to
+    ``progress`` as it arrives, and all returned sorted by file id."""
     out = []
     if jobs > 1 and len(work) > 1:
         import multiprocessing as mp
-        # big files first so the pool's tail is short
-        work.sort(key=lambda w: -os.path.getsize(w[0]))
-        with mp.get_context("fork").Pool(jobs) as pool:
-            for d in pool.imap_unordered(run_file, work):
-                r = FileReport.from_json(d)
+        work = sorted(work, key=lambda w: -os.path.getsize(w[0]))
+        with mp.get_context("fork").Pool(jobs, maxtasksperchild=maxtasksperchild) as pool:
+            for d in pool.imap_unordered(run_one, work):
+                r = from_json(d)
                 out.append(r)
                 if progress:
                     progress(r)
     else:
         for w in work:
-            r = FileReport.from_json(run_file(w))
+            r = from_json(run_one(w))
             out.append(r)
             if progress:
                 progress(r)
@@ -740,7 +746,7 @@ def markdown_table(reports: list[FileReport]) -> str:
     return "\n".join(lines)
 
 
-def run_info(argv) -> dict:
+def run_info(argv, command: str = "python -m tests.slt.runner") -> dict:
     """How a run was made: its command line, date and the checkout's commit."""
     import subprocess
     try:
@@ -748,8 +754,7 @@ def run_info(argv) -> dict:
                                 cwd=HERE).stdout.strip()
     except OSError:
         commit = "?"
-    return {"command": "python -m tests.slt.runner " + " ".join(argv), "date": time.strftime("%Y-%m-%d"),
-            "commit": commit}
+    return {"command": command + " " + " ".join(argv), "date": time.strftime("%Y-%m-%d"), "commit": commit}
 
 
 def markdown_report(reports: list[FileReport], info: dict) -> str:
