@@ -51,6 +51,7 @@ LATE = [("late", "CREATE VIEW late AS SELECT owner, COUNT(*) AS n FROM accounts 
         ("-idle", "DROP VIEW idle")]
 OWNERS = ["ann", "ben", "cat", None]
 PADDING_ROWS = 20_000
+BULK_EVERY = 15  # every BULK_EVERY-th step rewrites a tenth of the padding table
 
 
 def create_schema(p) -> None:
@@ -105,7 +106,7 @@ def queue_step(p, seed: int, k: int) -> None:
             p.delete("moves", old)
             p.insert("moves", [(m[0], m[1], m[2] + 1, m[3]) for m in old])
             break
-    if k % 15 == 0:  # a bulk update of the padding table
+    if k % BULK_EVERY == 0:  # a bulk update of the padding table
         old = [r for r in p.table_rows("padding") if r[0] % 10 == k % 10]
         p.delete("padding", old)
         p.insert("padding", [(i, f"re{k}") for i in range(k % 10, PADDING_ROWS, 10)])

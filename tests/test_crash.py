@@ -34,7 +34,9 @@ LONG = os.environ.get("DELTASQL_LONG", "") not in ("", "0")
 ROUNDS = int(os.environ.get("DELTASQL_CRASH_ROUNDS") or (240 if LONG else 10))
 SHARDED_ROUNDS = 40 if LONG else 5  # a sharded pipeline (2 worker processes; issue 20): slower to start
 # the kinds of kill, in turn (where exactly each lands is random)
-KINDS = ["step", "checkpoint", "any", "step", "checkpoint"]
+# ("bulk": a step that rewrites 4,000 rows, long enough that a kill aimed at it lands inside it on a
+# loaded machine too, where a small step may end before the signal is sent)
+KINDS = ["step", "checkpoint", "any", "bulk", "checkpoint"]
 
 
 class Worker:
@@ -80,13 +82,19 @@ class Worker:
 
 
 def kill_somewhere(w: Worker, rnd: random.Random, how: str) -> str:
-    """Kill the worker at a random moment of the kind ``how`` (any, step, checkpoint); returns it."""
+    """Kill the worker at a random moment of the kind ``how`` (any, step, bulk, checkpoint); returns it."""
     if how == "any":
         time.sleep(rnd.uniform(0.0, 2.5))
     elif how == "step":
         w.wait_for(r"S \d+")  # past recovery and the schema
         n = len(w.lines)
         w.wait_for(r"B \d+", after=n + rnd.randint(0, 20))
+        time.sleep(rnd.uniform(0.0, 0.004))
+    elif how == "bulk":
+        w.wait_for(r"S \d+")
+        started = max(int(line.split()[1]) for line in w.lines if line[:1] in "OS")
+        target = (started // worker.BULK_EVERY + 1) * worker.BULK_EVERY
+        w.wait_for(rf"B {target}$")
         time.sleep(rnd.uniform(0.0, 0.004))
     else:
         w.wait_for(r"C \d+", after=len(w.lines))
