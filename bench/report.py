@@ -381,18 +381,11 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
             lines += [f"![RSS over the stream]({_rel(plots_dir, 'nexmark_rss.png', md_path)})", ""]
     lines += sinks_section(res)
     lines += durability_section(res)
-    cl = res.get("cliffs")
-    if cl:
-        lines += ["## 11. Cliffs", "",
-                  f"One change on a {cl['rows']:,}-row keyed table `items(id PRIMARY KEY, grp, x, tag)` (index on "
-                  f"`tag`, {cl['groups']} groups) with one view, against a plain one-row insert + step in the same "
-                  "run (CPU time, median): SQL statements against a SQL `INSERT … VALUES` (whose parse alone is most "
-                  "of its cost), changes through `Pipeline.insert`/`delete` against the same call with a filter "
-                  f"view.  Target: at most {cl['target']:.0f}×.  View state: `Pipeline.memory()`.", "",
-                  cliffs.render_text(cl), ""]
+    lines += cliffs_section(res)
+    lines += shards_section(res)
     pr = res.get("profile")
     if pr:
-        lines += ["## 11. Where the time goes", "",
+        lines += ["## 13. Where the time goes", "",
                   "`python -m bench.profile`: cProfile of the headline paths, the functions with the most time of "
                   "their own (profiling roughly doubles the cost of Python calls, so read the shares).  What the "
                   "goals of issue 18 need is there: every operator is a call that builds a Z-set, and a "
@@ -410,7 +403,6 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
                   f"`python -m bench --pythons{'' if pys['mode'] == 'full' else ' --' + pys['mode']}`: the headline "
                   f"figures (CPU time) on each CPython found, {pys['rounds']} interleaved rounds, median (min–max); "
                   f"{describe_load(pys.get('load'))} during the rounds.", "", sides.render_pythons(pys), ""]
-    lines += shards_section(res)
     with open(md_path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {os.path.relpath(md_path, ROOT)}")
@@ -456,6 +448,22 @@ def durability_section(res: dict) -> list[str]:
             "loads (measured apart).  CPU time is the process's (DuckDB runs in it, on one thread); wall time "
             "includes waiting for the disk and for the other processes sharing the machine.", "",
             run_alone("durability", dur), "", durability.render_text(dur), ""]
+
+
+CLIFFS_TITLE = "## 11. Cliffs"
+
+
+def cliffs_section(res: dict) -> list[str]:
+    cl = res.get("cliffs")
+    if not cl:
+        return []
+    return [CLIFFS_TITLE, "",
+            f"One change on a {cl['rows']:,}-row keyed table `items(id PRIMARY KEY, grp, x, tag)` (index on "
+            f"`tag`, {cl['groups']} groups) with one view, against a plain one-row insert + step in the same "
+            "run (CPU time, median): SQL statements against a SQL `INSERT … VALUES` (whose parse alone is most "
+            "of its cost), changes through `Pipeline.insert`/`delete` against the same call with a filter "
+            f"view.  Target: at most {cl['target']:.0f}×.  View state: `Pipeline.memory()`.", "",
+            run_alone("cliffs", cl), "", cliffs.render_text(cl), ""]
 
 
 SHARDS_TITLE = "## 12. Sharding"
@@ -512,20 +520,32 @@ NET_RTT_US = round(shards.NET_RTT_S * 1e6)
 
 
 def splice_section(md_path: str, section: list[str]) -> None:
-    """Replace (or append) one section of an existing BENCHMARKS.md, keeping the rest as it was: for a
-    workload rerun alone (`python -m bench.durability` then `python -m bench.report --section durability`)."""
+    """Replace (or add) one section of an existing BENCHMARKS.md, keeping the rest as it was: for a
+    workload rerun alone (`python -m bench.durability` then `python -m bench.report --section durability`).
+    Numbered sections end up in the order of their numbers, whatever order they were spliced in."""
     with open(md_path) as f:
         text = f.read()
     title = section[0]
-    start = text.find(title)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(section)
-    else:
-        end = text.find("\n## ", start + len(title))
-        text = text[:start] + "\n".join(section).rstrip("\n") + ("\n" + text[end:] if end >= 0 else "\n")
+    head, *parts = text.split("\n## ")
+    parts = ["## " + p.rstrip("\n") for p in parts]
+    new = "\n".join(section).rstrip("\n")
+    parts = [new if p.startswith(title) else p for p in parts]
+    if new not in parts:
+        parts.append(new)
+    numbered = sorted((p for p in parts if _number(p) is not None), key=_number)
+    rest = [p for p in parts if _number(p) is None]
+    # the unnumbered sections before the first numbered one (targets, goals, skipped) stay there
+    lead = [p for p in rest if text.find(p.split("\n", 1)[0]) < text.find(numbered[0].split("\n", 1)[0])]
+    tail = [p for p in rest if p not in lead]
     with open(md_path, "w") as f:
-        f.write(text)
+        f.write("\n\n".join([head.rstrip("\n")] + lead + numbered + tail) + "\n")
     print(f"updated {title!r} in {os.path.relpath(md_path, ROOT)}")
+
+
+def _number(section: str) -> int | None:
+    """N of a section titled ``## N. …``, else None."""
+    words = section[3:].split(".", 1)
+    return int(words[0]) if len(words) == 2 and words[0].isdigit() else None
 
 
 def main(argv=None):
@@ -533,11 +553,12 @@ def main(argv=None):
     ap.add_argument("--results", default=results_path("full"))
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--plots", default=os.path.join(ROOT, "bench"))
-    ap.add_argument("--section", choices=["sinks", "durability", "shards"],
+    ap.add_argument("--section", choices=["sinks", "durability", "cliffs", "shards"],
                     help="only update this section of the existing BENCHMARKS.md (a workload rerun alone)")
     a = ap.parse_args(argv)
     if a.section:
-        section = {"sinks": sinks_section, "durability": durability_section, "shards": shards_section}[a.section]
+        section = {"sinks": sinks_section, "durability": durability_section, "cliffs": cliffs_section,
+                   "shards": shards_section}[a.section]
         splice_section(a.md, section(load_results(a.results)))
         return
     render(a.results, a.md, a.plots)

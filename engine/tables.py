@@ -46,6 +46,7 @@ class Table:
     watermark: object = None  # the Watermark operator of the columns declared with a lateness, or None
     output: object = None  # the operator readers read: the watermark if any, else the input
     pending_late: int = 0  # late changes dropped from what is queued
+    set_plans: dict = field(default_factory=dict)  # UPDATE's bound SET lists (engine/dml._set_plan)
 
     def __post_init__(self):
         self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)

@@ -62,7 +62,7 @@ class Stream:
         k = r.randrange(45)
         g, s, s2 = r.choice([1, 2, 3]), lit(r.choice(S)), lit(r.choice(S))
         x = r.choice([0, 1, 2, None])
-        kind = r.randrange(22)
+        kind = r.randrange(23)
         if kind < 4:
             return self.kt_row() or f"DELETE FROM kt WHERE id = {k}"
         if kind == 4:
@@ -91,6 +91,7 @@ class Stream:
             f"UPDATE nt SET z = {r.choice(['0.5', 'z + 1', 'NULL'])} WHERE x = {lit(x)}",
             f"DELETE FROM nt WHERE y = {s} AND z = {r.choice(['0.5', '1', '0.1'])}",
             f"UPDATE nt SET y = {s2} WHERE x = {lit(x)} AND y = {s}",
+            f"UPDATE kt SET amount = amount * 2 - g, g = g + 1 WHERE id = {k}",  # a bound SET list reused
         ][kind]
 
     def reread(self, con) -> None:
@@ -156,3 +157,26 @@ def test_keyed_statements_do_not_scan(monkeypatch):
     assert len(p.table_rows("kt")) == 99
     assert [r for r in p.table_rows("kt") if r[0] in (6, 7)] == [(6, 7, 6, 0.5, "it's"), (7, 2, 7, 0.5, "")]
     assert not [r for r in p.table_rows("nt") if r[0] in (0, 1) or (r[1] == "a" and r[2] == 0.5)]
+
+
+def test_update_binds_a_set_list_once(monkeypatch):
+    """`UPDATE … SET x = x + 1 WHERE id = k` repeated with other keys reuses the plan bound for the
+    first (engine/dml._set_plan); another SET list, or a WHERE that is not only key equalities,
+    binds its own."""
+    from deltasql.engine.pipeline import Pipeline as Session
+
+    p = Pipeline()
+    p.execute("CREATE TABLE t(id INT PRIMARY KEY, x INT, y VARCHAR)")
+    p.insert("t", [(i, i, "a") for i in range(10)])
+    p.step()
+    binds = []
+    real = Session._bind_query
+    monkeypatch.setattr(Session, "_bind_query", lambda self, q, sql: binds.append(sql) or real(self, q, sql))
+    for k in range(5):
+        p.execute(f"UPDATE t SET x = x + 1 WHERE id = {k}")
+    assert len(binds) == 1
+    p.execute("UPDATE t AS u SET x = u.x + 1 WHERE u.id = 7; UPDATE t SET x = x + 2 WHERE id = 8")
+    p.execute("UPDATE t SET x = x + 1 WHERE id = 9 AND x > 0")  # not only equalities: a query of its own
+    assert len(binds) == 4
+    assert sorted(p.table_rows("t")) == [(0, 1, "a"), (1, 2, "a"), (2, 3, "a"), (3, 4, "a"), (4, 5, "a"),
+                                         (5, 5, "a"), (6, 6, "a"), (7, 8, "a"), (8, 10, "a"), (9, 10, "a")]
