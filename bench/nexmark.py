@@ -59,17 +59,40 @@ SCHEMA = {
 TIME = {"person": 6, "auction": 5, "bid": 5}  # the index of each stream's date_time column
 
 
-def ddl(lateness: str | None = None) -> str:
+# columns holding ids that grow with time: (table, column) -> the kind of id ("person" or "auction")
+ID_COLUMNS = {("person", "id"): "person", ("auction", "id"): "auction", ("auction", "seller"): "person",
+              ("bid", "auction"): "auction", ("bid", "bidder"): "person"}
+
+
+def ddl(lateness: str | None = None, id_lateness: dict | None = None) -> str:
     """CREATE TABLE statements for the three streams; ``lateness`` (e.g. ``"INTERVAL '4' SECOND"``)
-    declares each date_time column's watermark as Feldera does."""
+    declares each date_time column's watermark as Feldera does, and ``id_lateness`` ({"person": n,
+    "auction": n}, see ``id_lateness``) one on each column of ``ID_COLUMNS``."""
     out = []
     for name, cols in SCHEMA.items():
         parts = []
         for c, t in cols:
             late = f" LATENESS {lateness}" if lateness and c == "date_time" else ""
+            kind = ID_COLUMNS.get((name, c))
+            if id_lateness and kind:
+                late = f" LATENESS {id_lateness[kind]}"
             parts.append(f"{c} {t}{late}")
         out.append(f"CREATE TABLE {name} ({', '.join(parts)})")
     return ";\n".join(out)
+
+
+def id_lateness(seconds: float, cfg: "Config | None" = None) -> dict:
+    """How far below the greatest id seen so far a person or auction id may still arrive, when
+    events arrive at most ``seconds`` late: the ids created in that time, plus how far below the
+    newest id the generator reaches (an active person: the last ``num_active_people``; an auction in
+    flight or hot: the last ``num_in_flight_auctions`` or ``HOT_RATIO_BLOCK``), plus the ``ID_LEAD``
+    ids not yet created that it may name (the greatest id seen can be that far ahead)."""
+    cfg = cfg or Config()
+    events = seconds * cfg.rate
+    persons = events * PERSON_PROPORTION / TOTAL_PROPORTION
+    auctions = events * AUCTION_PROPORTION / TOTAL_PROPORTION
+    return {"person": int(persons) + 1 + cfg.num_active_people + ID_LEAD,
+            "auction": int(auctions) + 1 + max(cfg.num_in_flight_auctions, HOT_RATIO_BLOCK) + ID_LEAD}
 
 
 @dataclass

@@ -40,13 +40,16 @@ BATCH = 1_000
 LATENESS = 4.0  # seconds
 
 
-def pipeline_for(name: str, lateness: float | None = LATENESS):
+def pipeline_for(name: str, lateness: float | None = LATENESS, ids: bool = True):
+    """A pipeline with the three streams and query ``name``'s view; with ``ids`` (and a lateness),
+    the id columns get watermarks too (``N.id_lateness``: the same lateness, counted in ids)."""
     from deltasql import Pipeline
 
     p = Pipeline()
-    p.execute(N.ddl(f"INTERVAL '{lateness}' SECONDS" if lateness is not None else None))
+    p.execute(N.ddl(f"INTERVAL '{lateness}' SECONDS" if lateness is not None else None,
+                    N.id_lateness(lateness) if ids and lateness is not None else None))
     if name == "q13":
-        p.execute(Q.SIDE_INPUT)
+        p.execute(Q.SIDE_INPUT_WATERMARKED if ids and lateness is not None else Q.SIDE_INPUT)
         p.insert("side_input", Q.side_input_rows())
         p.step()
     p.execute(f"CREATE VIEW {name} AS {Q.QUERIES[name][0]}")
@@ -65,10 +68,10 @@ def contents(p, name: str, changes: dict, into: dict) -> dict:
 
 
 def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
-            lateness: float | None = LATENESS) -> dict:
+            lateness: float | None = LATENESS, ids: bool = True) -> dict:
     """Stream ``events`` events through query ``name``'s view; CPU and wall seconds of the pipeline
     calls only, and an RSS sample every ``rss_every`` steps."""
-    p = pipeline_for(name, lateness)
+    p = pipeline_for(name, lateness, ids)
     gen = N.Generator(seed)
     cpu = wall = 0.0
     curve = [(0, current_rss_bytes())]
@@ -95,6 +98,7 @@ def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
     return {"query": name, "events": done, "batch": batch, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3),
             "events_per_cpu_s": round(done / cpu) if cpu else None, "view_rows": view_rows,
             "changes": changes, "state_entries": state, "lateness": lateness,
+            "id_watermarks": bool(ids and lateness is not None),
             "late_rows": sum(p.late_rows(t) for t in ("person", "auction", "bid")),
             "rss_curve": curve, "rss_peak": max(r for _, r in curve)}
 
@@ -114,9 +118,10 @@ def _entries(op) -> int:
     return total
 
 
-def check(name: str, events: int, batch: int, seed: int = 1, lateness: float | None = LATENESS) -> dict:
+def check(name: str, events: int, batch: int, seed: int = 1, lateness: float | None = LATENESS,
+          ids: bool = True) -> dict:
     """The view after ``events`` events against DuckDB running the oracle query on the same rows."""
-    p = pipeline_for(name, lateness)
+    p = pipeline_for(name, lateness, ids)
     seen: dict = {}
     con = duck()
     con.execute(N.ddl())
@@ -142,10 +147,10 @@ def check(name: str, events: int, batch: int, seed: int = 1, lateness: float | N
 
 
 def run_one(name: str, events: int, check_events: int, batch: int, rss_every: int,
-            lateness: float | None = LATENESS) -> dict:
-    res = measure(name, events, batch, rss_every, lateness=lateness)
+            lateness: float | None = LATENESS, ids: bool = True) -> dict:
+    res = measure(name, events, batch, rss_every, lateness=lateness, ids=ids)
     if check_events:
-        res.update(check(name, check_events, batch, lateness=lateness))
+        res.update(check(name, check_events, batch, lateness=lateness, ids=ids))
     return res
 
 
@@ -244,6 +249,9 @@ def main(argv=None) -> int:
                     help="write the results as that file's Nexmark section (and bench/nexmark_rss.png)")
     ap.add_argument("--lateness", default=str(LATENESS),
                     help="seconds of LATENESS on every date_time column ('none': no watermarks)")
+    ap.add_argument("--time-watermarks-only", action="store_true",
+                    help="no watermarks on the id columns (person.id, auction.id, auction.seller, bid.auction, "
+                         "bid.bidder), only on date_time")
     ap.add_argument("--out", help="results JSON (default bench/out/results[-MODE].json)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other queries' results in the JSON (and the Markdown): e.g. a 10M-event run of "
@@ -257,14 +265,15 @@ def main(argv=None) -> int:
     rss_every = args.rss_every or max(1, events // args.batch // 50)
     lateness = None if args.lateness == "none" else float(args.lateness)
     if args.one:
-        print(json.dumps(run_one(args.one, events, min(check_events, events), args.batch, rss_every, lateness)))
+        print(json.dumps(run_one(args.one, events, min(check_events, events), args.batch, rss_every, lateness,
+                                 not args.time_watermarks_only)))
         return 0
     names = args.only.split(",") if args.only else list(Q.QUERIES)
     results = {}
     for name in names:
         cmd = [sys.executable, "-m", "bench.nexmark_run", "--one", name, "--events", str(events),
                "--check-events", str(check_events), "--batch", str(args.batch), "--rss-every", str(rss_every),
-               "--lateness", args.lateness]
+               "--lateness", args.lateness] + (["--time-watermarks-only"] if args.time_watermarks_only else [])
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             results[name] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}

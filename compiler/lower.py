@@ -35,7 +35,7 @@ from ..runtime.operators.exchange import Exchange
 from ..runtime.operators.session import Session, SessionAggregate
 from ..runtime.operators.temporal import TemporalFilter
 from ..runtime.operators.window import Window
-from ..runtime.expiry import Expiry
+from ..runtime.expiry import AnyExpiry, Expiry
 from ..runtime import windows as W
 
 from ..runtime import aggregates as A
@@ -471,15 +471,17 @@ class Lowering:
         return Expiry(self.bound_function(bound), safe, text, keyed)
 
     def partition_expiry(self, keys, input_plan, names, what: str):
-        """An expiry over key tuples of ``keys`` (group keys, partitions), or None."""
+        """An expiry over key tuples of ``keys`` (group keys, partitions), or None: a key is due once
+        one of its bounded columns is below its bound."""
         if self.lines is None or self.nested or not keys:
             return None
-        rule = WL.key_expiry(keys, self.lines.of(input_plan))
-        if rule is None:
-            return None
-        i, b = rule
-        name = names[i] if i < len(names) else f"key {i}"
-        return self.expiry(b, lambda k, i=i: k[i], f"{what} with {name} < {WL.bound_text(b)}")
+        found = []
+        for i, b in WL.key_expiries(keys, self.lines.of(input_plan)):
+            name = names[i] if i < len(names) else f"key {i}"
+            found.append(self.expiry(b, lambda k, i=i: k[i], f"{what} with {name} < {WL.bound_text(b)}"))
+        if len(found) > 1:
+            return AnyExpiry(found)
+        return found[0] if found else None
 
     def join_expiries(self, node):
         """(left Expiries, right Expiries) of an inner join's arrangements, or None."""

@@ -330,14 +330,15 @@ def _close(bounds: list, facts: list) -> list:
 
 # -- expiries: what each stateful operator may drop --------------------------------------------------
 
-def key_expiry(keys, bounds):
-    """(position in keys, bound) of the first key expression with a bound, or None: state keyed by
-    these keys may drop the entries whose key at that position is below the bound."""
+def key_expiries(keys, bounds) -> list:
+    """(position in keys, bound) of each key expression with a bound: state keyed by these keys may
+    drop the entries whose key at one of these positions is below its bound."""
+    out = []
     for i, k in enumerate(keys):
         b = expr_bound(k, bounds)
         if b is not None and not all(isinstance(x, Lit) for x in b):
-            return i, b
-    return None
+            out.append((i, b))
+    return out
 
 
 def join_expiries(node: P.Join, lines: Waterlines):

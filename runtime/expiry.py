@@ -65,3 +65,36 @@ class Expiry:
 
     def __len__(self) -> int:
         return len(self.heap)
+
+
+class AnyExpiry:
+    """Several expiries over the same entries: an entry is due as soon as one of them finds it due
+    (a partition keyed by two columns that each only change at or above a bound is closed once
+    either is below its bound).  The interface of ``Expiry``; the items ``due`` returns carry the
+    index of the heap they came from in their middle element, so ``restore`` puts each back."""
+
+    __slots__ = ("parts", "text", "keyed")
+
+    def __init__(self, parts: list):
+        self.parts = parts
+        self.text = " or ".join(p.text for p in parts)
+        self.keyed = parts[0].keyed
+
+    def note(self, entry) -> None:
+        for p in self.parts:
+            p.note(entry)
+
+    def due(self) -> list:
+        return [(v, (i, n), e) for i, p in enumerate(self.parts) for v, n, e in p.due()]
+
+    def restore(self, popped) -> None:
+        for v, (i, n), e in popped:
+            heapq.heappush(self.parts[i].heap, (v, n, e))
+
+    def rebuild(self, entries) -> None:
+        entries = list(entries)
+        for p in self.parts:
+            p.rebuild(entries)
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
