@@ -64,10 +64,11 @@ ID_COLUMNS = {("person", "id"): "person", ("auction", "id"): "auction", ("auctio
               ("bid", "auction"): "auction", ("bid", "bidder"): "person"}
 
 
-def ddl(lateness: str | None = None, id_lateness: dict | None = None) -> str:
+def ddl(lateness: str | None = None, id_lateness: dict | None = None, extra: dict | None = None) -> str:
     """CREATE TABLE statements for the three streams; ``lateness`` (e.g. ``"INTERVAL '4' SECOND"``)
-    declares each date_time column's watermark as Feldera does, and ``id_lateness`` ({"person": n,
-    "auction": n}, see ``id_lateness``) one on each column of ``ID_COLUMNS``."""
+    declares each date_time column's watermark as Feldera does, ``id_lateness`` ({"person": n,
+    "auction": n}, see ``id_lateness``) one on each column of ``ID_COLUMNS``, and ``extra``
+    ({table: [column definition]}) adds columns after a table's own."""
     out = []
     for name, cols in SCHEMA.items():
         parts = []
@@ -77,6 +78,7 @@ def ddl(lateness: str | None = None, id_lateness: dict | None = None) -> str:
             if id_lateness and kind:
                 late = f" LATENESS {id_lateness[kind]}"
             parts.append(f"{c} {t}{late}")
+        parts += (extra or {}).get(name, [])
         out.append(f"CREATE TABLE {name} ({', '.join(parts)})")
     return ";\n".join(out)
 

@@ -6,9 +6,11 @@ text; columns snake_case as in Feldera and RisingWave).  Windows use our table f
 generated window starts, so the oracle never runs our rewrites.  Where Flink leaves ties open
 (ROW_NUMBER over equal keys), the order is completed with more columns so there is one answer.
 
-Left out: q12 (processing-time windows: a processing-time attribute, which deltasql does not have:
-its NOW() is a clock for temporal filters, not a per-row arrival time) and q23 (not in the
-standard suite).  q13's side input is a static table
+q12 counts bids in processing-time windows: its bid table has one more column, ``p_time TIMESTAMP
+DEFAULT NOW()`` (``PROCTIME_COLUMN``), which the pipeline fills with its clock as each row is inserted
+(RisingWave's ``p_time … AS proctime()``, Flink's ``PROCTIME()``); the bench drives the clock
+deterministically (nexmark_run: the event time of each step's last event) and gives DuckDB the
+stamped rows.  Left out: q23 (not in the standard suite).  q13's side input is a static table
 ``side_input(key, value)`` of 10,000 rows (``SIDE_INPUT``).
 """
 
@@ -17,10 +19,10 @@ from __future__ import annotations
 EPOCH = "TIMESTAMP '1970-01-01'"
 
 
-def _tumble(size: str, table: str = "bid") -> str:
-    """DuckDB: ``table`` with the TUMBLE window columns."""
-    b = f"time_bucket({size}, date_time, {EPOCH})"
-    return f"(SELECT *, {b} AS window_start, {b} + {size} AS window_end FROM {table} WHERE date_time IS NOT NULL)"
+def _tumble(size: str, table: str = "bid", col: str = "date_time") -> str:
+    """DuckDB: ``table`` with the TUMBLE window columns over ``col``."""
+    b = f"time_bucket({size}, {col}, {EPOCH})"
+    return f"(SELECT *, {b} AS window_start, {b} + {size} AS window_end FROM {table} WHERE {col} IS NOT NULL)"
 
 
 def _hop(slide_s: int, size_s: int, table: str = "bid") -> str:
@@ -82,6 +84,15 @@ def _q11(w_bid: str) -> str:
             "GROUP BY bidder, window_start, window_end")
 
 
+def _q12(w_bid: str) -> str:
+    return (f"SELECT bidder, COUNT(*) AS bid_count, window_start, window_end FROM {w_bid} "
+            "GROUP BY bidder, window_start, window_end")
+
+
+# q12's arrival time: the pipeline's clock when the row is inserted; its watermark follows the clock
+PROCTIME_COLUMN = "p_time TIMESTAMP DEFAULT NOW() LATENESS INTERVAL '0' SECONDS"
+PROCTIME = ("q12",)  # the queries whose bid table has it
+
 # q11's sessions are per bidder
 SESSIONS_BY_BIDDER = "SESSION(bid PARTITION BY bidder, date_time, INTERVAL '10' SECOND)"
 
@@ -107,6 +118,7 @@ QUERIES = {
     "q10": ("SELECT auction, bidder, price, date_time, extra, strftime(date_time, '%Y-%m-%d') AS dt, "
             "strftime(date_time, '%H:%M') AS hm FROM bid", None),
     "q11": (_q11(SESSIONS_BY_BIDDER), _q11(_session(10))),
+    "q12": (_q12("TUMBLE(bid, p_time, INTERVAL '10' SECOND)"), _q12(_tumble("INTERVAL 10 SECOND", "bid", "p_time"))),
     "q13": ("SELECT B.auction, B.bidder, B.price, B.date_time, S.value FROM bid B JOIN side_input S "
             "ON B.auction % 10000 = S.key", None),
     "q14": ("SELECT auction, bidder, 0.908 * price AS price, CASE WHEN hour(date_time) BETWEEN 8 AND 18 THEN 'dayTime' "

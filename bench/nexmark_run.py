@@ -47,7 +47,8 @@ def pipeline_for(name: str, lateness: float | None = LATENESS, ids: bool = True)
 
     p = Pipeline()
     p.execute(N.ddl(f"INTERVAL '{lateness}' SECONDS" if lateness is not None else None,
-                    N.id_lateness(lateness) if ids and lateness is not None else None))
+                    N.id_lateness(lateness) if ids and lateness is not None else None,
+                    {"bid": [Q.PROCTIME_COLUMN]} if name in Q.PROCTIME else None))
     if name == "q13":
         p.execute(Q.SIDE_INPUT_WATERMARKED if ids and lateness is not None else Q.SIDE_INPUT)
         p.insert("side_input", Q.side_input_rows())
@@ -67,6 +68,18 @@ def contents(p, name: str, changes: dict, into: dict) -> dict:
     return into
 
 
+def arrivals(gen, events: int, batch: int, proctime: bool):
+    """The generator's steps, each with the clock to set before it: the event time of its last event
+    (a deterministic processing time).  With ``proctime`` the bid rows get a NULL p_time for the
+    pipeline to fill (PROCTIME_COLUMN)."""
+    done = 0
+    for step in N.batches(gen, events, batch):
+        done += sum(len(r) for r in step.values())
+        if proctime:
+            step["bid"] = [r + (None,) for r in step["bid"]]
+        yield gen.timestamp(done - 1), step
+
+
 def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
             lateness: float | None = LATENESS, ids: bool = True) -> dict:
     """Stream ``events`` events through query ``name``'s view; CPU and wall seconds of the pipeline
@@ -79,8 +92,11 @@ def measure(name: str, events: int, batch: int, rss_every: int, seed: int = 1,
     done = 0
     changes = 0
     view_rows = 0
-    for step in N.batches(gen, events, batch):
+    proctime = name in Q.PROCTIME
+    for clock, step in arrivals(gen, events, batch, proctime):
         c0, w0 = time.process_time(), time.perf_counter()
+        if proctime:
+            p.advance_clock(clock)
         for kind, rows in step.items():
             if rows:
                 p.insert(kind, rows)
@@ -124,16 +140,19 @@ def check(name: str, events: int, batch: int, seed: int = 1, lateness: float | N
     p = pipeline_for(name, lateness, ids)
     seen: dict = {}
     con = duck()
-    con.execute(N.ddl())
+    proctime = name in Q.PROCTIME
+    con.execute(N.ddl(extra={"bid": ["p_time TIMESTAMP"]} if proctime else None))
     if name == "q13":
         con.execute(Q.SIDE_INPUT)
         duck_load(con, "side_input", Q.side_input_rows())
     rows = {"person": [], "auction": [], "bid": []}
-    for step in N.batches(N.Generator(seed), events, batch):
+    for clock, step in arrivals(N.Generator(seed), events, batch, proctime):
+        if proctime:
+            p.advance_clock(clock)
         for kind, rs in step.items():
             if rs:
                 p.insert(kind, rs)
-                rows[kind].extend(rs)
+                rows[kind].extend(r[:-1] + (clock,) if proctime and kind == "bid" else r for r in rs)
         contents(p, name, p.step(), seen)
     for kind, rs in rows.items():
         duck_load(con, kind, rs)

@@ -17,6 +17,7 @@ class Relation:
     indexes: dict = field(default_factory=dict)  # index name -> column names (hints only)
     rowid: int | None = None  # SQLite's INTEGER PRIMARY KEY: the column a NULL key gets max + 1 in
     lateness: tuple = ()  # a table's watermarks: ((column index, lateness), ...)
+    clock_columns: tuple = ()  # columns DEFAULT NOW(): an inserted row's NULL there becomes the pipeline's clock
     emit_final: int | None = None  # a view emitting each row once, when final (its column with a waterline)
     materialized: bool = False  # kept in full for ad-hoc queries (a table's WITH ('materialized' = 'true'),
     #                             a view's CREATE MATERIALIZED VIEW)

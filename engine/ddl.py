@@ -56,7 +56,7 @@ class DDL:
             self._check_no_dependents(name, sql, table)
         if ast.expression is not None:
             return self._create_table_as(ast, name, sql, replace)
-        fields, pk, unique = [], [], []
+        fields, pk, unique, clocked = [], [], [], []
         for item in schema.expressions:
             if isinstance(item, exp.ColumnDef):
                 if item.args.get("kind") is None:
@@ -71,6 +71,12 @@ class DDL:
                         raise error_at(item.args["kind"], f"unsupported column type {e}", sql) from None
                 nullable = True
                 for c in item.args.get("constraints") or []:
+                    if isinstance(c.args.get("kind"), exp.DefaultColumnConstraint):
+                        clocked.append(_clock_default(c, t, len(fields), sql))
+                        if self._shards is not None:  # the workers have no clock (yet)
+                            raise error_at(c, "DEFAULT NOW() (the pipeline's clock) is not supported on a "
+                                              "sharded pipeline (workers > 1) yet", sql)
+                        continue
                     k = c.args.get("kind")
                     if isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null"):
                         nullable = False
@@ -120,7 +126,7 @@ class DDL:
         materialized = self._properties(ast, sql, ("materialized",)).get("materialized", False)
         rel = Relation(name, tuple(fields), primary_key=tuple(pk), unique=tuple(unique),
                        rowid=_rowid_alias(schema, pk, self.dialect.name, sql), lateness=lateness,
-                       materialized=materialized)
+                       materialized=materialized, clock_columns=tuple(clocked))
         if replace and existing is not None:
             self._drop_table(name, sql, table)
         self._add_table(rel)
@@ -134,7 +140,8 @@ class DDL:
             wm = self.circuit.add(Watermark(inp, cols, tuple(_plain(v) for v in late),
                                             tuple(rel.fields[c].name for c in cols), rel.name))
             wm.label = f"watermark of table {rel.name}"
-        t = Table(rel, inp, row_checker(rel.fields), self._log, watermark=wm)
+        t = Table(rel, inp, row_checker(rel.fields), self._log, watermark=wm,
+                  clock=(lambda c=self._clock: c.pending if c.pending is not None else c.now))
         self.catalog.add(rel)
         self._tables[rel.name] = t
         if self._shards is not None:
@@ -526,3 +533,18 @@ def _integral(op, pipeline):
     if isinstance(op, Clock):
         return {}  # (a temporal filter reads the clock's value, not its signal)
     raise AssertionError(f"no integral for {op!r}")
+
+
+def _clock_default(c, t, index: int, sql: str) -> int:
+    """A column's ``DEFAULT NOW()`` (``CURRENT_TIMESTAMP``): its index.  The pipeline's clock, not the
+    wall clock, is the default (an arrival time, for processing-time windows); any other DEFAULT is
+    refused."""
+    value = c.args["kind"].this
+    is_now = isinstance(value, exp.CurrentTimestamp) or (
+        isinstance(value, exp.Anonymous) and value.name.lower() == "now" and not value.expressions)
+    if not is_now:
+        raise error_at(c, f"column constraint {c.sql()} is not supported (a DEFAULT may only be NOW() or "
+                          "CURRENT_TIMESTAMP: the pipeline's clock when the row is inserted)", sql)
+    if t.kind != "timestamp":
+        raise error_at(c, f"DEFAULT NOW() needs a TIMESTAMP column, not {t}", sql)
+    return index

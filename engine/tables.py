@@ -47,6 +47,7 @@ class Table:
     output: object = None  # the operator readers read: the watermark if any, else the input
     pending_late: int = 0  # late changes dropped from what is queued
     set_plans: dict = field(default_factory=dict)  # UPDATE's bound SET lists (engine/dml._set_plan)
+    clock: object = None  # () -> the pipeline's clock, for the columns DEFAULT NOW() (rel.clock_columns)
 
     def __post_init__(self):
         self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
@@ -137,7 +138,10 @@ class Table:
     # -- queuing ----------------------------------------------------------------------------------
     def queue_insert(self, rows, replace: bool = False) -> None:
         """Queue validated rows.  A key the table already holds is a constraint error, or with
-        ``replace`` (an upsert) the rows holding it are deleted first.  Late rows are dropped."""
+        ``replace`` (an upsert) the rows holding it are deleted first.  Late rows are dropped.  A NULL
+        in a column DEFAULT NOW() becomes the clock (as advance_clock last set it; NULL while unset)."""
+        if self.rel.clock_columns:
+            rows = self._clocked(rows)
         late = self.late_test()
         if late is not None:
             rows = self._on_time(rows, late)
@@ -169,6 +173,18 @@ class Table:
             raise
         if self.log is not None:
             self.log.record_pairs(self, done)
+
+    def _clocked(self, rows) -> list:
+        now = self.clock()
+        cols = self.rel.clock_columns
+        if now is None:
+            return rows
+        out = []
+        for r in rows:
+            if any(r[c] is None for c in cols):
+                r = tuple(now if i in cols and v is None else v for i, v in enumerate(r))
+            out.append(r)
+        return out
 
     def _insert_new_keys(self, rows) -> None:
         """queue_insert's common case inline: one key column, and no key may be taken."""
