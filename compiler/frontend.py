@@ -353,6 +353,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     if using:
         _expand_using_leftovers(query, using)
         _place_using_forms(query, sql)
+        _asof_using(query, using)
     _canonical_quotes(query, dialect)
     if get_dialect(dialect).duplicate_names_ambiguous:
         _refuse_ambiguous_names(query, sql)
@@ -520,6 +521,23 @@ def _expand_using_leftovers(query, using: dict) -> None:
             new.meta.update(col.this.meta)  # the position of the x it replaces
             new.meta["using_column"] = True
             col.replace(new)
+
+
+def _asof_using(query, using: dict) -> None:
+    """DuckDB's ``ASOF JOIN … USING (k, …, t)``: the last name is the time, matched as ``l.t >= r.t``
+    (the nearest right row at or before the left one); qualify wrote it as an equality.  The merged
+    column stays COALESCE(l.t, r.t), which is the left time wherever DuckDB shows it (inner and LEFT)."""
+    for j in query.find_all(exp.Join):
+        names = using.get(id(j))
+        if (j.args.get("method") or "").upper() != "ASOF" or not names or j.args.get("on") is None:
+            continue
+        right = j.this.alias_or_name
+        for eq in list(j.args["on"].find_all(exp.EQ)):
+            a, b = eq.this, eq.expression
+            if isinstance(a, exp.Column) and isinstance(b, exp.Column) and a.name == b.name == names[-1]:
+                left, right_col = (b, a) if a.table == right else (a, b)
+                eq.replace(exp.GTE(this=left.copy(), expression=right_col.copy()))
+                break
 
 
 def _check_duplicate_aliases(query, sql: str) -> None:

@@ -35,6 +35,18 @@ SPECS = {
         "late": ViewSpec("SELECT trades.sym, px FROM trades ASOF JOIN quotes ON trades.sym = quotes.sym "
                          "AND trades.t >= quotes.t WHERE qty > 1", create_at=3),
     }, domains=DOMAINS, keys=KEYS),
+    # DuckDB's USING form: the last name is the time (l.t >= r.t), the others equalities; the merged
+    # columns are the left's
+    "asof_using": Spec(DDL, {
+        "star": "SELECT * FROM trades ASOF JOIN quotes USING (sym, t)",
+        "left": "SELECT sym, t, qty, px FROM trades ASOF LEFT JOIN quotes USING (sym, t)",
+        "sides": "SELECT sym, t, trades.t AS lt, quotes.t AS rt, quotes.sym AS rs FROM trades "
+                 "ASOF LEFT JOIN quotes USING (sym, t)",
+        "time_only": "SELECT * FROM trades ASOF JOIN ticks USING (t)",
+        "ts_left": "SELECT k, ts, s FROM ev ASOF LEFT JOIN st USING (k, ts)",
+        "where_agg": "SELECT sym, COUNT(*) AS n, MAX(t) AS mt, SUM(px) AS s FROM trades ASOF JOIN quotes "
+                     "USING (sym, t) WHERE t > 1 GROUP BY sym",
+    }, domains=DOMAINS, keys=KEYS),
 }
 
 
