@@ -73,9 +73,6 @@ class DDL:
                 for c in item.args.get("constraints") or []:
                     if isinstance(c.args.get("kind"), exp.DefaultColumnConstraint):
                         clocked.append(_clock_default(c, t, len(fields), sql))
-                        if self._shards is not None:  # the workers have no clock (yet)
-                            raise error_at(c, "DEFAULT NOW() (the pipeline's clock) is not supported on a "
-                                              "sharded pipeline (workers > 1) yet", sql)
                         continue
                     k = c.args.get("kind")
                     if isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null"):
@@ -171,9 +168,6 @@ class DDL:
                                            f"{column} - a constant (how late its rows may arrive)", sql)
                 node = node.expression if isinstance(node, exp.Sub) else None
             out[i] = self._lateness_value(node, fields[i], d, sql)
-        if out and self._shards is not None:  # the workers have no watermarks (yet): late rows would be kept
-            raise _error_at_offset(declared[0].column_at, "watermarks (LATENESS, WATERMARK FOR) are not supported "
-                                   "on a sharded pipeline (workers > 1) yet", sql)
         return tuple(sorted(out.items()))
 
     def _lateness_value(self, node, f, d, sql: str):
@@ -291,11 +285,6 @@ class DDL:
                                sql)
             names = columns
         names = unique_names(names)
-        now = next((n for n in query.find_all(exp.CurrentTimestamp, exp.CurrentDate, exp.Anonymous)
-                    if not isinstance(n, exp.Anonymous) or (n.name.lower() == "now" and not n.expressions)), None)
-        if now is not None and self._shards is not None:  # the workers have no clock (yet)
-            raise error_at(now, "NOW() (a temporal filter) is not supported on a sharded pipeline (workers > 1) yet",
-                           sql)
         plan = optimize(bound.plan)
         fields = tuple(P.Field(n, f.type, f.nullable) for n, f in zip(names, plan.fields))
         depends = frozenset(p.table for p in P.walk(plan) if isinstance(p, P.Scan))

@@ -145,17 +145,17 @@ class IdStream:
         return accepted
 
 
-def pipeline(ddl: str) -> Pipeline:
-    p = Pipeline()
+def pipeline(ddl: str, **options) -> Pipeline:
+    p = Pipeline(**options)
     p.execute(ddl)
     for name, sql in VIEWS.items():
         p.execute(f"CREATE VIEW {name} AS {sql}")
     return p
 
 
-def run(seed: int, steps: int, check: bool = True):
+def run(seed: int, steps: int, check: bool = True, **options):
     stream = IdStream(seed)
-    p = pipeline(DDL)
+    p = pipeline(DDL, **options)
     con = duckdb.connect()
     con.execute(PLAIN_DDL)
     seen = {n: {} for n in VIEWS}

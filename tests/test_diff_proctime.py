@@ -98,9 +98,9 @@ class Stream:
         return accepted
 
 
-def run(seed: int, steps: int):
+def run(seed: int, steps: int, **options):
     stream = Stream(seed)
-    p = Pipeline()
+    p = Pipeline(**options)
     p.execute(DDL)
     for name, (sql, _) in VIEWS.items():
         p.execute(f"CREATE VIEW {name} AS {sql}")

@@ -47,10 +47,10 @@ def oracle(sql: str, now) -> str:
     return sql
 
 
-def run(seed: int, steps: int, p=None):
+def run(seed: int, steps: int, p=None, **options):
     rnd = random.Random(seed)
     if p is None:
-        p = Pipeline()
+        p = Pipeline(**options)
         p.execute(DDL)
         for name, sql in VIEWS.items():
             p.execute(f"CREATE VIEW {name} AS {sql}")

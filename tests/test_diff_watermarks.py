@@ -152,8 +152,8 @@ def oracle(name: str) -> str:
     return template.format(oracle("tumble_agg"))
 
 
-def pipeline(ddl: str, materialized: bool = True) -> Pipeline:
-    p = Pipeline()
+def pipeline(ddl: str, materialized: bool = True, **options) -> Pipeline:
+    p = Pipeline(**options)
     p.execute(ddl)
     for name, (sql, _) in VIEWS.items():
         p.execute(f"CREATE VIEW {name} AS {sql}")
@@ -176,9 +176,10 @@ def duck_apply(con, accepted) -> None:
             con.execute(f"DELETE FROM {table} WHERE rowid = ?", [rowid[0]])
 
 
-def run_stream(seed: int, steps: int):
+def run_stream(seed: int, steps: int, **options):
+    """``options``: the Pipeline's (workers=3, backend="simulated": tests/test_time_sharded.py)."""
     stream = LateStream(seed, TABLES)
-    p = pipeline(DDL)
+    p = pipeline(DDL, **options)
     con = duckdb.connect()
     con.execute(PLAIN_DDL)
     names = list(VIEWS) + list(VIEWS_OVER)

@@ -10,7 +10,7 @@ import datetime
 
 import pytest
 
-from deltasql import CompileError, DataError, Pipeline
+from deltasql import DataError, Pipeline
 from tests.latestreams import LateStream, Timed, apply, state_entries
 
 S = datetime.timedelta(seconds=1)
@@ -81,24 +81,3 @@ def test_failed_steps_change_nothing(seed):
     assert failures > 5
     for v in VIEWS:
         assert state_entries(a, v) == state_entries(b, v), v
-
-
-
-@pytest.mark.parametrize("statement", [
-    "CREATE TABLE s(k INT, ts TIMESTAMP LATENESS INTERVAL '1' SECOND)",
-    "CREATE TABLE s(k INT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)",
-    "CREATE VIEW r AS SELECT k FROM plain WHERE ts > NOW() - INTERVAL '3' SECOND",
-    "CREATE TABLE s(k INT, ts TIMESTAMP DEFAULT NOW())",
-])
-def test_a_sharded_pipeline_refuses_watermarks_and_the_clock(statement):
-    """The shards have no watermarks and no clock yet: a sharded pipeline kept late rows and its
-    temporal filters let nothing in.  Refused at the declaration, and the pipeline is unchanged."""
-    p = Pipeline(workers=2, backend="simulated")
-    try:
-        p.execute("CREATE TABLE plain(k INT, ts TIMESTAMP)")
-        with pytest.raises(CompileError, match="not supported on a sharded pipeline") as e:
-            p.execute(statement)
-        assert e.value.line == 1 and statement[e.value.col - 1:].startswith(("ts", "NOW()", "DEFAULT NOW()"))
-        assert p.tables == ["plain"] and p.views == []
-    finally:
-        p.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import weakref
 
 from ...runtime import Operator, StepError
+from ...runtime.operators.watermark import advanced
 from ...runtime.zset import add_into
 from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
@@ -165,6 +166,7 @@ class Cluster:
                 if chunk:
                     parts[w][name] = chunk
         outs = outputs(pipeline.circuit)
+        times, settle = _step_times(pipeline)
 
         def prepared(payloads):
             merged: dict = {}
@@ -186,10 +188,12 @@ class Cluster:
                 op.delta = d
                 if d:
                     add_into(op.contents, d)
+            unsettle = settle()
             if before_commit is not None:
                 try:
                     before_commit()
                 except BaseException:
+                    unsettle()
                     for op, old, d in undo:
                         op.delta = old
                         if d:
@@ -197,7 +201,7 @@ class Cluster:
                     raise
 
         try:
-            self.command([("step", parts[w]) for w in range(n)], prepared, pipeline.circuit)
+            self.command([("step", parts[w], times) for w in range(n)], prepared, pipeline.circuit)
         finally:
             for _, inp in fed:
                 inp.pending = {}
@@ -250,3 +254,36 @@ class Cluster:
         for i, fp in enumerate(prints):
             if fp != mine:
                 self._stop(f"worker {i} compiled a circuit other than the coordinator's")
+
+
+def _step_times(pipeline):
+    """The step's time for the workers, and how the coordinator takes it on.  The coordinator does not
+    run its circuit, so its clock and its tables' Watermark operators would never move: it computes
+    the watermarks over the whole step (each worker sees only its shard), which every worker sets
+    (Watermark.given) so that all drop by the watermarks one pipeline would have, and the clock's new
+    value.  ``settle()`` makes them the coordinator's own once every worker has finished the step
+    (its tables judge lateness, the journal records the clock) and returns the undo."""
+    clock = pipeline._clock
+    marks = {}
+    for name, t in pipeline._tables.items():
+        wm = t.watermark
+        if wm is not None and (t.input.pending or wm.dropping):
+            marks[name] = advanced(wm.values, wm.columns, wm.lateness, t.input.pending)
+
+    def settle():
+        saved = (clock.now, clock.pending, {n: (t.watermark.values, t.watermark.late, t.watermark.dropping)
+                                            for n, t in pipeline._tables.items() if n in marks})
+        if clock.pending is not None:
+            clock.now, clock.pending = clock.pending, None
+        for n, values in marks.items():
+            wm = pipeline._tables[n].watermark
+            wm.values, wm.late, wm.dropping = values, wm.late + wm.dropping, 0
+
+        def unsettle():
+            clock.now, clock.pending = saved[0], saved[1]
+            for n, (values, late, dropping) in saved[2].items():
+                wm = pipeline._tables[n].watermark
+                wm.values, wm.late, wm.dropping = values, late, dropping
+        return unsettle
+
+    return (clock.pending, marks), settle

@@ -95,7 +95,8 @@ class Replica(Pipeline):
             raise
         except BaseException as e:
             raise BackfillFailed(e) from e
-        contents = {n: op.contents for n, op in outputs(self.circuit) if op in created}
+        # a stream view's output keeps no contents: its first rows are what the backfill emitted
+        contents = {n: op.contents if op.keep else op.delta for n, op in outputs(self.circuit) if op in created}
         self._worker.prepared((fingerprint(self.circuit), contents))
 
 
@@ -206,30 +207,39 @@ class Worker:
         self._outputs = outputs(circuit)
 
     # -- commands -----------------------------------------------------------------------------------
-    def do_step(self, feeds: dict):
+    def do_step(self, feeds: dict, times=(None, None)):
         """Run one step on the rows ``feeds`` ({table: Z-set}); prepared with the views' deltas, final
-        when the coordinator says go."""
+        when the coordinator says go.  ``times``: (the clock's new value or None, {table: its
+        watermarks over the whole step}), as the coordinator computed them."""
         tables = self.replica._tables
+        now, marks = times
         for name, delta in feeds.items():
             tables[name].input.pending = delta
+        self.replica._clock.pending = now
+        for name, values in (marks or {}).items():
+            tables[name].watermark.given = values
 
         def prepare():
             self.prepared({n: op.delta for n, op in self._outputs if op.delta})
 
         try:
             self.replica.circuit.step(before_commit=prepare)
-        except StepError as e:
+        except BaseException as e:
             for name in feeds:
                 tables[name].input.pending = {}
-            if isinstance(e.cause, Abort):
+            self.replica._clock.pending = None
+            for name in marks or {}:
+                tables[name].watermark.given = None
+            if isinstance(e, StepError) and isinstance(e.cause, Abort):
                 raise e.cause from None
             raise
-        except BaseException:
-            for name in feeds:
-                tables[name].input.pending = {}
-            raise
         for name, delta in feeds.items():
-            add_into(tables[name].contents, delta)
+            t = tables[name]
+            if t.collects:  # its shard keeps only the rows at or above the watermarks, as the table does
+                t.pending = delta
+                t.commit()
+            else:
+                add_into(t.contents, delta)
         return None
 
     def do_add_table(self, rel):

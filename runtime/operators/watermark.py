@@ -11,6 +11,10 @@ compiler/waterlines.py) to discard what no later change can reach.  The operator
 through unchanged; it sits between the table's Input and every reader, so in the circuit's order
 the watermarks have moved before any reader runs.
 
+On a sharded pipeline each worker's Watermark sees only its shard's rows: the coordinator computes
+the watermarks over the whole step (``advanced``) and hands them to every worker in ``given`` before
+the step, so that every worker's operators drop by the same watermarks one pipeline would have.
+
 State: the watermarks, the number of late changes dropped so far (the engine hands each step's
 count over in ``dropping`` before the step, as it hands an Input its rows), and how many of the
 table's rows the engine has discarded behind them (engine/tables.py), so that a checkpoint of the
@@ -36,23 +40,17 @@ class Watermark(Operator):
         self.late = 0
         self.discarded = 0  # rows of the table discarded behind the watermarks (counted by the engine)
         self.dropping = 0  # late changes the coming step dropped (transient)
+        self.given = None  # the watermarks the coming step sets, computed by a sharded pipeline's coordinator
 
     def eval(self, delta: dict) -> dict:
         dropping, self.dropping = self.dropping, 0
-        if not delta and not dropping:
+        given, self.given = self.given, None
+        if not delta and not dropping and given is None:
             return delta
         values = self.values
-        new = list(values)
-        for i, (c, lateness) in enumerate(zip(self.columns, self.lateness)):
-            top = _max(delta, c)
-            if top is None:
-                continue
-            try:
-                mark = top - lateness
-            except (OverflowError, ValueError):  # near the smallest value a type holds
-                continue
-            if values[i] is None or mark > values[i]:
-                new[i] = mark
+        new = advanced(values, self.columns, self.lateness, delta)
+        if given is not None:
+            new = [g if g is not None and (n is None or g > n) else n for n, g in zip(new, given)]
         if new != values or dropping:
             self.journal.record(self._restore, (values, self.late))
             self.values = new
@@ -69,6 +67,23 @@ class Watermark(Operator):
     def describe(self) -> str:
         cols = ", ".join(f"{n} - {l}" for n, l in zip(self.names, self.lateness))
         return f"Watermark[{cols}]" if cols else "Watermark"
+
+
+def advanced(values, columns, lateness, delta: dict) -> list:
+    """The watermarks ``values`` after a step whose changes are ``delta``: each column's greatest
+    value there minus its lateness, where that is higher."""
+    new = list(values)
+    for i, (c, late) in enumerate(zip(columns, lateness)):
+        top = _max(delta, c)
+        if top is None:
+            continue
+        try:
+            mark = top - late
+        except (OverflowError, ValueError):  # near the smallest value a type holds
+            continue
+        if values[i] is None or mark > values[i]:
+            new[i] = mark
+    return new
 
 
 def _max(delta: dict, c: int):
