@@ -193,7 +193,8 @@ def plot_throughput(res: dict, path: str) -> bool:
     return True
 
 
-def plot_nexmark_rss(nx: dict, path: str) -> bool:
+def plot_nexmark_rss(nx: dict, path: str, names=None, title: str = "Nexmark: process RSS over the stream") -> bool:
+    """RSS over the stream of the queries ``names`` (default: the longest runs)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -205,7 +206,7 @@ def plot_nexmark_rss(nx: dict, path: str) -> bool:
     longest = max((r["events"] for r in runs.values()), default=0)
     for name, r in runs.items():  # the longest runs (a merged section may hold shorter ones)
         curve = r["rss_curve"]
-        if r["events"] * 2 >= longest:
+        if (name in names) if names is not None else r["events"] * 2 >= longest:
             ax.plot([e for e, _ in curve], [b / 2**20 for _, b in curve], label=name)
             drawn = True
     if not drawn:
@@ -213,7 +214,7 @@ def plot_nexmark_rss(nx: dict, path: str) -> bool:
         return False
     ax.set_xlabel("events")
     ax.set_ylabel("RSS (MiB)")
-    ax.set_title("Nexmark: process RSS over the stream")
+    ax.set_title(title)
     ax.legend(fontsize=6, ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

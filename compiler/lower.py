@@ -71,6 +71,7 @@ class Lowering:
         self.groups: dict = {}  # group key -> [Select ops]
         self.available: frozenset = frozenset()  # recursive groups whose feedback the current circuit sees
         self.exchanges: dict = {}  # (id(op), key) -> the Exchange of op's rows by that key
+        self.kept_sides: dict = {}  # a Join plan node -> its (left, right) arrangements (KEPT bounds read them)
 
     # -- plumbing -------------------------------------------------------------------------------
     def add(self, op, name: str = ""):
@@ -266,6 +267,7 @@ class Lowering:
         kernel = G.join_kernel(self.cg, nl, res, output)
         op = Join(a, b, kernel=kernel)
         op.expiries = expiries
+        self.kept_sides[node] = (a, b)
         return self.add(op, "join")
 
     def _AsofJoin(self, node):
@@ -286,7 +288,9 @@ class Lowering:
             lb = WL.expr_bound(node.left_time, self.lines.of(node.left))
             rb = WL.expr_bound(node.right_time, self.lines.of(node.right))
             if _moves(lb) and _moves(rb):
-                join.bounds = (self.bound_function(lb), self.bound_function(rb))
+                bounds = (self.bound_function(lb), self.bound_function(rb))
+                if None not in bounds:
+                    join.bounds = bounds
         return self.add(join, "asof join")
 
     # -- semi-joins -----------------------------------------------------------------------------
@@ -297,10 +301,12 @@ class Lowering:
         op = self._semijoin_ops(self.lower(left), self.lower(right), lkeys, rkeys, null_safe, mode)
         if isinstance(op, Semijoin) and self.lines is not None:
             lb, rb = self.lines.of(left), self.lines.of(right)
-            drops_left = [self.expiry(b, _key_part(j), f"left keys with part {j} < {WL.bound_text(b)}", True)
-                          for j, b in enumerate(WL.expr_bound(k, rb) for k in rkeys) if _moves(b)]
-            drops_counts = [self.expiry(b, _key_part_of_key(j), f"right keys with part {j} < {WL.bound_text(b)}")
-                            for j, b in enumerate(WL.expr_bound(k, lb) for k in lkeys) if _moves(b)]
+            drops_left = [e for e in (
+                self.expiry(b, _key_part(j), f"left keys with part {j} < {WL.bound_text(b)}", True)
+                for j, b in enumerate(WL.expr_bound(k, rb) for k in rkeys) if _moves(b)) if e is not None]
+            drops_counts = [e for e in (
+                self.expiry(b, _key_part_of_key(j), f"right keys with part {j} < {WL.bound_text(b)}")
+                for j, b in enumerate(WL.expr_bound(k, lb) for k in lkeys) if _moves(b)) if e is not None]
             if drops_left or drops_counts:
                 op.expiries = (drops_left, drops_counts)
         return op
@@ -446,29 +452,57 @@ class Lowering:
 
     # -- expiries -------------------------------------------------------------------------------
     def bound_function(self, bound):
-        """() -> the current value of a bound (None while a watermark it reads has none)."""
-        found = WL.leaves(bound)
-        sources = [(self.watermarks(x.extra[0]), x.extra[1]) for x in found]
-        f = G.row_function(self.cg, tuple(WL.with_leaves_as_columns(e, found) for e in bound), "bound")
+        """() -> the current value of a bound (None while a watermark it reads has none), or None
+        when it reads what another view's join keeps (not at hand here)."""
+        alternatives = []
+        for e in bound:
+            found = WL.leaves((e,))
+            sources = []
+            for x in found:
+                if x.fn == WL.KEPT:
+                    arranged = self.kept_sides.get(x.extra[0])
+                    if arranged is None:
+                        return None
+                    sources.append((_least_kept, (arranged[x.extra[1]].arrangement, x.extra[2])))
+                else:
+                    sources.append((_watermark_value, (self.watermarks(x.extra[0]), x.extra[1])))
+            f = G.row_function(self.cg, (WL.with_leaves_as_columns(e, found),), "bound")
+            alternatives.append((f, sources))
 
         def current():
-            values = tuple(op.values[k] for op, k in sources)
-            if None in values:
-                return None
-            try:
-                out = f(values)
-            except Exception:  # an overflow near the end of a type's range: no bound
-                return None
-            return None if None in out else min(out)
+            out = []
+            for f, sources in alternatives:
+                values = []
+                for get, args in sources:
+                    v = get(*args)
+                    if v is None:
+                        return None  # a watermark with no value yet: no bound
+                    values.append(v)
+                if _NOTHING_KEPT in values:
+                    continue  # no row kept: nothing comes that way
+                try:
+                    v = f(tuple(values))[0]
+                except Exception:  # an overflow near the end of a type's range: no bound
+                    return None
+                if v is None:
+                    return None
+                out.append(v)
+            return min(out) if out else None
         return current
 
-    def expiry(self, bound, value, text: str, keyed: bool = False) -> Expiry:
+    def expiry(self, bound, value, text: str, keyed: bool = False) -> Expiry | None:
+        """An Expiry dropping the entries whose ``value`` is below ``bound``, or None if the bound
+        cannot be read here."""
+        current = self.bound_function(bound)
+        if current is None:
+            return None
+
         def safe(entry, value=value):
             try:
                 return value(entry)
             except Exception:
                 return None
-        return Expiry(self.bound_function(bound), safe, text, keyed)
+        return Expiry(current, safe, text, keyed)
 
     def partition_expiry(self, keys, input_plan, names, what: str):
         """An expiry over key tuples of ``keys`` (group keys, partitions), or None: a key is due once
@@ -479,6 +513,7 @@ class Lowering:
         for i, b in WL.key_expiries(keys, self.lines.of(input_plan)):
             name = names[i] if i < len(names) else f"key {i}"
             found.append(self.expiry(b, lambda k, i=i: k[i], f"{what} with {name} < {WL.bound_text(b)}"))
+        found = [e for e in found if e is not None]
         if len(found) > 1:
             return AnyExpiry(found)
         return found[0] if found else None
@@ -497,7 +532,7 @@ class Lowering:
                 f = G.row_function(self.cg, (e,), "expire_value")
                 found.append(self.expiry(b, lambda entry, f=f: f(entry[1])[0],
                                          f"rows with {WL.pretty(e, names)} < {WL.bound_text(b)}"))
-            sides.append(found)
+            sides.append([e for e in found if e is not None])
         return tuple(sides) if any(sides) else None
 
     def aggregate_function(self, a: P.AggCall):
@@ -715,6 +750,22 @@ def _and_all(parts):
 def _moves(bound) -> bool:
     """A bound that moves with watermarks (not only constants)."""
     return bound is not None and bool(WL.leaves(bound))
+
+
+_NOTHING_KEPT = object()
+
+
+def _watermark_value(op, k):
+    return op.values[k]
+
+
+def _least_kept(arrangement, c):
+    """The least non-NULL column c among an arrangement's rows (_NOTHING_KEPT if there is none)."""
+    values = [row[c] for rows in arrangement.index.values() for row in rows if row[c] is not None]
+    try:
+        return min(values) if values else _NOTHING_KEPT
+    except TypeError:  # values that do not compare: no bound
+        return None
 
 
 def _key_part(j: int):

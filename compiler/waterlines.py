@@ -13,7 +13,13 @@ hold at once; a bound is a tuple of expressions meaning their least (their minim
   of x)``, since ``x >= b`` implies ``f(x) >= f(b)`` (``MONOTONE`` lists such functions);
 - an inner join's changes are Δa ⋈ Ib or Ia ⋈ Δb: on the first path a's columns have a's bounds and
   b's columns what the condition implies (``b.y = a.x``, ``b.y >= e(a)`` with e non-decreasing);
-  symmetrically on the second; an output column is bounded where both paths bound it (the least);
+  symmetrically on the second; an output column is bounded where both paths bound it (the least).
+  With ``state_bounds``, a column of a that only a's own watermarks bound (none on the path through
+  Ia) gets, on that path, the least value of it among the rows the join keeps of a (a ``KEPT``
+  leaf): every later change there pairs a row kept now or one to come, and one to come is at or
+  above a's bound, so least(a's bound, that least) only moves forward (Nexmark q6: the sellers of the
+  auctions still open).  Only for a side whose rows the join drops (its kept rows stay few: the least
+  is read by a scan of them at each step);
 - an outer join or semi-join adds the rows of one side whose match changed: a change of the other
   side reaches them only through the keys, so their key columns keep the least of both sides'
   bounds, and their other columns are bounded only by their own side;
@@ -40,6 +46,7 @@ from .temporal import has_now
 from .types import BIGINT
 
 WATERMARK = "watermark"
+KEPT = "kept_least"  # the least value of a column among the rows a join keeps of one side
 
 # fn -> the argument in which it is non-decreasing (the others must be constants)
 MONOTONE = {"add_interval": 0, "sub_interval": 0, "time_bucket": 1, "date_trunc": 0, "date_add_days": 0,
@@ -53,10 +60,21 @@ def leaf(table: str, k: int, column: str, type_) -> Call:
     return Call(WATERMARK, (), type_, True, (table, k, column))
 
 
+def kept(join, side: int, column: int, name: str, type_) -> Call:
+    """The least non-NULL ``column`` among the rows ``join`` keeps of its ``side`` (0 left, 1 right)."""
+    return Call(KEPT, (), type_, True, (join, side, column, name))
+
+
+def leaf_name(x) -> str:
+    if x.fn == KEPT:
+        return f"least {x.extra[3]} the join keeps"
+    return f"watermark({x.extra[0]}.{x.extra[2]})"
+
+
 def bound_text(bound) -> str:
     """A bound as text: its expressions over watermarks named ``watermark(table.column)``."""
     found = leaves(bound)
-    names = [f"watermark({x.extra[0]}.{x.extra[2]})" for x in found]
+    names = [leaf_name(x) for x in found]
     parts = [pretty(with_leaves_as_columns(e, found), names) for e in bound]
     return parts[0] if len(parts) == 1 else f"least({', '.join(parts)})"
 
@@ -91,8 +109,8 @@ def pretty(e, names) -> str:
 
 def with_leaves_as_columns(e, found: list):
     """e with each watermark leaf replaced by Col(its position in ``found``)."""
-    return replace(e, lambda x: Col(found.index(x), x.type, True, f"{x.extra[0]}.{x.extra[2]}")
-                   if isinstance(x, Call) and x.fn == WATERMARK else None)
+    return replace(e, lambda x: Col(found.index(x), x.type, True, leaf_name(x))
+                   if isinstance(x, Call) and x.fn in (WATERMARK, KEPT) else None)
 
 
 def leaves(bound) -> list:
@@ -102,7 +120,7 @@ def leaves(bound) -> list:
         stack = [e]
         while stack:
             x = stack.pop()
-            if isinstance(x, Call) and x.fn == WATERMARK:
+            if isinstance(x, Call) and x.fn in (WATERMARK, KEPT):
                 if x not in out:
                     out.append(x)
             elif isinstance(x, Call):
@@ -111,6 +129,12 @@ def leaves(bound) -> list:
                 stack.append(x.default)
                 stack.extend(a for pair in x.whens for a in pair)
     return out
+
+
+def portable(bounds: tuple) -> tuple:
+    """A view's column bounds as other views may read them: without those that read what one of its
+    joins keeps (KEPT: only that view's lowering has the join at hand)."""
+    return tuple(None if b is not None and any(x.fn == KEPT for x in leaves(b)) else b for b in bounds)
 
 
 def least(a, b):
@@ -187,9 +211,10 @@ class Waterlines:
     """Bounds of every column of every plan node, memoized.  ``tables(name)`` gives a base table's
     column bounds (a tuple, None where unbounded), ``views(name)`` those of a view's output."""
 
-    def __init__(self, tables, views):
+    def __init__(self, tables, views, state_bounds: bool = False):
         self.tables = tables
         self.views = views
+        self.state_bounds = state_bounds  # KEPT leaves (not on sharded pipelines: a worker keeps a shard)
         self.memo: dict = {}
 
     def of(self, node) -> tuple:
@@ -254,6 +279,16 @@ class Waterlines:
         facts = _join_facts(node)
         via_left = _close(list(left) + [None] * len(right), facts)
         via_right = _close([None] * nl + list(right), facts)
+        if self.state_bounds and node.kind == "inner":
+            # only a side whose kept rows the join drops (else reading their least would cost a scan of
+            # everything the side ever had, at every step)
+            drops = [bool(keys or rows) for keys, rows in join_expiries(node, self)]
+            for i, f in enumerate(node.fields):
+                own, other = (left[i], via_right) if i < nl else (right[i - nl], via_left)
+                if own is not None and other[i] is None and drops[0 if i < nl else 1] and \
+                        not all(isinstance(x, Lit) for x in own):
+                    side, col = (0, i) if i < nl else (1, i - nl)
+                    other[i] = (kept(node, side, col, f.name, f.type),)
         inner = [least(a, b) for a, b in zip(via_left, via_right)]
         if node.kind == "inner":
             return tuple(inner)

@@ -24,7 +24,7 @@ from ..compiler.lateness import expression_text
 from ..compiler.lower import Lowering
 from ..compiler.passes.pipeline import optimize
 from ..compiler.types import from_sqlglot, row_checker
-from ..compiler.waterlines import Waterlines, bound_text, leaf
+from ..compiler.waterlines import Waterlines, bound_text, leaf, portable
 from ..runtime.aggregates import ScalarSubqueryError
 from ..runtime.circuit import IterationLimitError, RowLimitError
 from ..runtime.statistics import OutOfRangeError
@@ -318,7 +318,7 @@ class DDL:
         """The view's operators, added to the circuit and backfilled from what they read; on an error
         nothing of them stays."""
         cg = Codegen(self.dialect)
-        lines = Waterlines(self._table_bounds, lambda name: self._views[name].bounds)
+        lines = Waterlines(self._table_bounds, lambda name: self._views[name].bounds, self._state_bounds)
         streaming = self._streaming(plan)
         keep = rel.materialized or not streaming
         low = Lowering(self.circuit, cg, self._source, self._shared, label=f"view {rel.name}", waterlines=lines,
@@ -352,7 +352,8 @@ class DDL:
                 raise data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()
-        return View(rel, out, plan, low.created, order, cg, ordered, bounds=lines.of(plan), streaming=streaming)
+        return View(rel, out, plan, low.created, order, cg, ordered, bounds=portable(lines.of(plan)),
+                    streaming=streaming)
 
     def _emit_column(self, emit, names, plan, sql) -> int:
         """The column of ``WITH ('emit_final' = 'col' | 'n')``: one with a waterline."""
@@ -364,7 +365,7 @@ class DDL:
             c = names.index(folded)
         else:
             raise error_at(node, f"emit_final names no column of the view: {text!r}", sql)
-        lines = Waterlines(self._table_bounds, lambda name: self._views[name].bounds)
+        lines = Waterlines(self._table_bounds, lambda name: self._views[name].bounds, self._state_bounds)
         if lines.of(plan)[c] is None:
             raise error_at(node, f"emit_final: column {names[c]!r} has no waterline (no watermark bounds it, so "
                                  f"no row of the view is ever final)", sql)
@@ -379,6 +380,12 @@ class DDL:
                 f = t.rel.fields[c]
                 out[c] = (leaf(name, k, f.name, f.type),)
         return tuple(out)
+
+    @property
+    def _state_bounds(self) -> bool:
+        """Bounds read from what a join keeps (compiler/waterlines.py, KEPT) hold on one pipeline; a
+        sharded one's workers each keep a shard (and a worker builds its circuit as the coordinator)."""
+        return self._shards is None and getattr(self, "_worker", None) is None
 
     def _streaming(self, plan) -> bool:
         """Whether a plan reads a table with watermarks (directly or through views): a stream."""

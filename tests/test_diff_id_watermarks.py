@@ -5,7 +5,9 @@ A table may declare a LATENESS on any column whose values grow with the stream, 
 greatest seen.  The compiler then bounds what is keyed by such a column: top-k and window partitions
 (q18's per (bidder, auction), closed once either id is behind its watermark; q19's per auction),
 joins on ids (q3, q20: each side drops the rows no later row of the other side can match), groups and
-DISTINCT rows keyed by an id.
+DISTINCT rows keyed by an id, and what is keyed by a column of one side of a join that only that
+side's watermark bounds (q6's seller): its bound there is the least of that watermark and the least
+value among the rows the join still keeps of that side.
 
 The streams here (a model of their own, independent of deltasql) have ids that follow the stream's
 clock with noise, some late by their id, some by their time, some NULL, duplicates and deletions.
@@ -61,6 +63,14 @@ VIEWS = {
                    "WHERE A.category = 1",
     # q3: auctions joined with their seller
     "seller_auction": "SELECT P.name, A.id FROM auction A JOIN person P ON A.seller = P.id WHERE A.category < 2",
+    # the sellers of the auctions a join keeps bound what its output's seller may still be (KEPT)
+    "bids_per_seller": "SELECT A.seller, COUNT(*) AS n, SUM(B.price) AS s FROM auction A JOIN bid B "
+                       "ON A.id = B.auction GROUP BY A.seller",
+    # q6: a seller's average over its last closed auctions, after an interval join
+    "seller_avg": "SELECT seller, id, AVG(m) OVER (PARTITION BY seller ORDER BY id ROWS BETWEEN 2 PRECEDING AND "
+                  "CURRENT ROW) AS a FROM (SELECT A.id, A.seller, MAX(B.price) AS m FROM auction A JOIN bid B "
+                  "ON A.id = B.auction AND B.ts BETWEEN A.ts AND A.ts + INTERVAL '3' SECOND "
+                  "GROUP BY A.id, A.seller) Q",
     "bids_per_auction": "SELECT auction, COUNT(*) AS n, MAX(price) AS m FROM bid GROUP BY auction",
     "bidders": "SELECT DISTINCT bidder, auction FROM bid",
     "running": "SELECT auction, price, SUM(price) OVER (PARTITION BY auction ORDER BY ts, price, bidder "
