@@ -670,7 +670,8 @@ class QueryBinder(SubqueryMixin):
         order = ()
         while isinstance(arg_node, (exp.Distinct, exp.Order)):
             if isinstance(arg_node, exp.Order):
-                order = tuple((eb.bind(o.this), bool(o.args.get("desc"))) for o in arg_node.expressions)
+                order = tuple((eb.bind(o.this), bool(o.args.get("desc")), bool(o.args.get("nulls_first")))
+                              for o in arg_node.expressions)
                 arg_node = arg_node.this
             else:
                 distinct = True

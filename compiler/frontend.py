@@ -22,7 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
-from . import constructs
+from . import constructs, settings  # noqa: F401 (settings notes NULLS FIRST/LAST as sqlglot parses ORDER BY)
 from .dialect import get_dialect
 from .errors import CompileError
 from .lateness import blank_watermarks

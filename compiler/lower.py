@@ -421,7 +421,7 @@ class Lowering:
             return None
         aggs = []
         for a in node.aggs:  # arguments over the session's input rows
-            exprs = [e for e in (a.arg, a.filter) + tuple(o for o, _ in a.order) if e is not None]
+            exprs = [e for e in (a.arg, a.filter) + tuple(o[0] for o in a.order) if e is not None]
             used = set()
             for e in exprs:
                 used |= columns_used(e)
@@ -605,10 +605,11 @@ class Lowering:
             text = cg.value(a.arg, col)
             if a.order:
                 parts = []
-                for e, desc in a.order:
+                for e, desc, nulls_first in a.order:
                     t = cg.tmp()
                     v = cg.value(e, col)
-                    parts.append(f"(({t} := {v}) is None, _Desc({t}) if {desc} and {t} is not None else "
+                    null = "is not None" if nulls_first else "is None"
+                    parts.append(f"(({t} := {v}) {null}, _Desc({t}) if {desc} and {t} is not None else "
                                  f"({t} if {t} is not None else 0))")
                 value = f"(({', '.join(parts)},), {text})"
             else:
@@ -733,7 +734,7 @@ def _remap_agg(a: P.AggCall, col) -> P.AggCall:
     def m(e):
         return remap(e, lambda c: Col(col(c.index), c.type, c.nullable, c.name)) if e is not None else None
     return P.AggCall(a.fn, m(a.arg), a.distinct, m(a.filter), a.type, a.nullable,
-                     tuple((m(o), d) for o, d in a.order), a.param)
+                     tuple((m(o), d, nf) for o, d, nf in a.order), a.param)
 
 
 def _temporal(node) -> bool:

@@ -164,7 +164,7 @@ class AggCall:
     filter: object  # Expr or None
     type: SqlType
     nullable: bool = True
-    order: tuple = ()  # ((Expr, descending), ...) for string_agg
+    order: tuple = ()  # ((Expr, descending, nulls_first), ...) for string_agg
     param: object = None  # a constant: the separator of string_agg, the fraction of a quantile
 
 

@@ -77,7 +77,7 @@ class Unit:
 
 _CONTROL = {"BEGIN": "begin", "START": "begin", "COMMIT": "commit", "END": "commit",
             "ROLLBACK": "rollback", "ABORT": "rollback"}
-_DDL = {"CREATE", "DROP", "ALTER"}
+_DDL = {"CREATE", "DROP", "ALTER", "SET", "RESET", "PRAGMA"}  # (settings take effect at once, as DDL does)
 _QUERY = {"SELECT", "WITH", "VALUES", "FROM", "TABLE", "("}
 _DML_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE"}
 

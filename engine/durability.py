@@ -40,6 +40,7 @@ import warnings
 from sqlglot import exp
 
 from ..compiler.dialect import get_dialect
+from ..compiler.settings import setting_statement
 from ..compiler.errors import DataError
 from ..compiler.frontend import parse
 from ..runtime.state import StateMismatch, export_circuit, import_circuit, layout
@@ -196,8 +197,9 @@ class Durability:
     # -- what each statement and step writes --------------------------------------------------------------
     def _record_ddl(self, ast, sql: str, index: int) -> None:
         """A DDL statement took effect: make it durable (and forget retained views it dropped)."""
-        if self._store is None or self._restoring is not None or not isinstance(ast, (exp.Create, exp.Drop)):
-            return
+        if self._store is None or self._restoring is not None or not (
+                isinstance(ast, (exp.Create, exp.Drop)) or setting_statement(ast) is not None):
+            return  # (a setting is replayed in its place among the DDL: later views are made under it)
         try:
             self._store.add_ddl(sql, index, self.last_step)
             for view in [v for v in self._store.retained if v not in self._views]:

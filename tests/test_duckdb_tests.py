@@ -110,6 +110,17 @@ statement ok
 SET default_null_order = 'nulls_first'
 
 query I
+SELECT x FROM t ORDER BY x NULLS LAST, x LIMIT 2
+----
+
+query I
+SELECT x FROM t ORDER BY x LIMIT 2
+----
+
+statement ok
+SET default_collation = 'nocase'
+
+query I
 SELECT x FROM t ORDER BY x
 ----
 """
@@ -127,7 +138,7 @@ def test_runner_rules(tmp_path):
     # SUM per group, the error both engines raise, LIMIT 1: equal; STRING_AGG without ORDER BY: equal or
     # order-dependent (DuckDB's own order changes with the rows' order), never wrong
     assert q["wrong"] == 0 and q["crashed"] == 0, report.outcomes
-    assert q["equal"] >= 4 and sum(q.values()) == 7
+    assert q["equal"] >= 6 and sum(q.values()) == 9
     agg = outcome("STRING_AGG")
     assert agg is None or agg.status == "order"
     assert outcome("unnest").status == "refused" and "UNNEST() is not supported" in outcome("unnest").cause
@@ -135,9 +146,11 @@ def test_runner_rules(tmp_path):
     # so that the query over it is still checked (equal: not among the outcomes)
     assert outcome("unnest([1, 2, 3])").kind == "statement" and outcome("unnest([1, 2, 3])").status == "refused"
     assert outcome("COUNT(*) FROM u") is None
-    # a setting deltasql does not have blocks the later queries, refused with its name
-    blocked = outcome("ORDER BY x")
-    assert blocked.status == "refused" and "default_null_order" in blocked.cause
+    # a setting deltasql has applies to the later queries (ORDER BY x LIMIT 2 takes the NULL first: equal);
+    # one it does not have blocks them, refused with its name
+    assert outcome("ORDER BY x LIMIT 2") is None and outcome("ORDER BY x NULLS LAST, x LIMIT 2") is None
+    blocked = outcome("ORDER BY x\n") or outcome("SELECT x FROM t ORDER BY x")
+    assert blocked.status == "refused" and "default_collation" in blocked.cause
 
 
 def test_order_dependent_queries_are_told_from_their_sql():

@@ -122,7 +122,7 @@ def _rewrite(node, required, memo):
             columns_used(k, used)
         for j in kept_aggs:
             a = node.aggs[j]
-            for e in (a.arg, a.filter) + tuple(o for o, _ in a.order):
+            for e in (a.arg, a.filter) + tuple(o[0] for o in a.order):
                 if e is not None:
                     columns_used(e, used)
         child, m = _prune(node.input, used, memo)
@@ -130,7 +130,7 @@ def _rewrite(node, required, memo):
         def agg(a):
             return P.AggCall(a.fn, _renumber(a.arg, m) if a.arg is not None else None, a.distinct,
                              _renumber(a.filter, m) if a.filter is not None else None, a.type, a.nullable,
-                             tuple((_renumber(o, m), d) for o, d in a.order), a.param)
+                             tuple((_renumber(o, m), d, nf) for o, d, nf in a.order), a.param)
 
         new = P.Aggregate(child, tuple(_renumber(k, m) for k in node.keys), tuple(agg(node.aggs[j]) for j in kept_aggs),
                           node.names[:nk] + tuple(node.names[nk + j] for j in kept_aggs))

@@ -95,6 +95,8 @@ HARMLESS_SETTINGS = {
     "force_compression", "force_bitpacking_mode", "max_temp_directory_size", "variable", "seed",
     "pivot_filter_threshold", "ordered_aggregate_threshold", "abort_on_wal_failure", "index_scan_percentage",
     "index_scan_max_count", "disable_timestamptz_casts", "arrow_large_buffer_size",
+    "profiling_renderer_settings", "debug_verify_serializer", "enable_caching_operators",
+    "approximate_join_order_threshold",
 }
 
 _QUERY_START = re.compile(r"^\s*(\(*\s*)(SELECT|WITH|VALUES|FROM|TABLE)\b", re.I)
@@ -356,6 +358,7 @@ class FileRun:
         self.ours = Pipeline("duckdb")
         self.pending: list[PendingQuery] = []
         self.blocked: str = ""  # a setting deltasql lacks is in force: later queries are refused with this
+        self.settings: list[str] = []  # the settings deltasql took (SET default_null_order …), in order
         self.unavailable: dict[str, str] = {}  # table -> why deltasql's copy of it cannot be made
 
     def qid(self, rec: Record) -> str:
@@ -434,6 +437,7 @@ class FileRun:
             if m and m.group(3).lower() not in HARMLESS_SETTINGS:
                 try:
                     self.ours.execute(sql)
+                    self.settings.append(sql)  # (every fresh pipeline of a later state gets it too)
                 except CompileError as e:
                     self.blocked = f"setting {m.group(3).lower()} (deltasql does not have it)"
                     self.report.add(Outcome(qid, "statement", "refused", sql, _cause(e)))
@@ -603,6 +607,8 @@ class FileRun:
 
     def _check_views(self, batch: list[PendingQuery]) -> list[Outcome]:
         p = Pipeline("duckdb")
+        for sql in self.settings:
+            p.execute(sql)
         tables = {}
         for t in self.duck.tables():
             if t.lower() in self.unavailable:

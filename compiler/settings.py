@@ -1,0 +1,157 @@
+"""Session settings that change what a query answers: DuckDB's ``default_null_order`` (alias
+``null_order``) and ``default_order``, set with ``SET name = value``, ``PRAGMA name = value`` or
+``PRAGMA name(value)`` and undone with ``RESET name``.
+
+An ``ORDER BY`` term that does not say ``ASC``/``DESC`` takes ``default_order``, and one that does
+not say ``NULLS FIRST``/``NULLS LAST`` takes ``default_null_order`` (``nulls_last``,
+``nulls_first``, or the two rules that depend on the direction:
+``nulls_first_on_asc_last_on_desc``, SQLite's and MySQL's, and ``nulls_last_on_asc_first_on_desc``,
+Postgres's).  That holds wherever ORDER BY appears: a query's ORDER BY (top-k, DISTINCT ON),
+ordered aggregates, and window specifications.
+
+How the compiler reads them: before a statement is bound, ``apply_order_defaults`` writes the
+defaults into every ORDER BY term that left them out (``desc`` and ``nulls_first`` of each
+``exp.Ordered``), so the binder sees only explicit orders and a view keeps the settings in force
+when it was created (its tree, replicated to a sharded pipeline's workers, carries them).  sqlglot
+fills ``nulls_first`` in for the dialect's default while parsing, so the parser is wrapped to note
+on each term whether NULLS FIRST/LAST was written (``meta["nulls_explicit"]``).
+
+Law: with the default settings (``asc``, ``nulls_last``) a statement's tree is left unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.parser import Parser
+
+from .positions import error_at
+
+NULL_ORDERS = ("nulls_last", "nulls_first", "nulls_first_on_asc_last_on_desc", "nulls_last_on_asc_first_on_desc")
+# every spelling DuckDB accepts (case and '_' / ' ' aside), as DuckDB 1.x/2.x reads them
+_NULL_ORDER_NAMES = {"nulls_last": "nulls_last", "nulls last": "nulls_last", "null last": "nulls_last",
+                     "last": "nulls_last",
+                     "nulls_first": "nulls_first", "nulls first": "nulls_first", "null first": "nulls_first",
+                     "first": "nulls_first",
+                     "nulls_first_on_asc_last_on_desc": "nulls_first_on_asc_last_on_desc",
+                     "sqlite": "nulls_first_on_asc_last_on_desc", "mysql": "nulls_first_on_asc_last_on_desc",
+                     "nulls_last_on_asc_first_on_desc": "nulls_last_on_asc_first_on_desc",
+                     "postgres": "nulls_last_on_asc_first_on_desc"}
+_ORDER_NAMES = {"asc": "asc", "ascending": "asc", "desc": "desc", "descending": "desc"}
+SETTINGS = {"default_null_order": "default_null_order", "null_order": "default_null_order",
+            "default_order": "default_order"}
+
+
+@dataclass(frozen=True)
+class OrderSettings:
+    default_order: str = "asc"
+    default_null_order: str = "nulls_last"
+
+    @property
+    def is_default(self) -> bool:
+        return self == OrderSettings()
+
+    def nulls_first(self, desc: bool) -> bool:
+        """Where NULLs go in an ORDER BY term of direction desc that does not say."""
+        rule = self.default_null_order
+        if rule == "nulls_first_on_asc_last_on_desc":
+            return not desc
+        if rule == "nulls_last_on_asc_first_on_desc":
+            return desc
+        return rule == "nulls_first"
+
+    def with_setting(self, name: str, value: str | None) -> OrderSettings:
+        """The settings after ``SET name = value`` (value None: ``RESET name``)."""
+        key = SETTINGS[name]
+        if value is None:
+            return OrderSettings(**{**self.__dict__, key: getattr(OrderSettings(), key)})
+        table = _NULL_ORDER_NAMES if key == "default_null_order" else _ORDER_NAMES
+        v = table.get(value.strip().lower().replace("-", "_"))
+        if v is None:
+            v = table.get(value.strip().lower().replace("_", " "))
+        if v is None:
+            expected = ", ".join(NULL_ORDERS) if key == "default_null_order" else "ASC, DESC"
+            raise ValueError(f"unrecognized value {value!r} for {name}: expected {expected}")
+        return OrderSettings(**{**self.__dict__, key: v})
+
+
+def setting_statement(ast) -> tuple[exp.Expression, str, str | None] | None:
+    """(the node to point at, the setting's name, its value or None for RESET) if ast is a SET,
+    PRAGMA or RESET statement; None for any other statement.  The name is lower case, as written."""
+    if isinstance(ast, exp.Command) and ast.name.upper() == "RESET":
+        rest = ast.expression
+        text = rest.this if isinstance(rest, exp.Literal) else str(rest or "")
+        words = text.split()
+        if words and words[0].upper() in ("GLOBAL", "SESSION", "LOCAL"):
+            words = words[1:]
+        if len(words) != 1:
+            return None
+        return ast, words[0].lower(), None
+    if isinstance(ast, exp.Set) and not ast.args.get("unset") and len(ast.expressions) == 1:
+        item = ast.expressions[0]
+        target = item.this if isinstance(item, exp.SetItem) else None
+        if isinstance(target, exp.EQ) and isinstance(target.this, exp.Column):
+            return target, target.this.name.lower(), _value(target.expression)
+        return None
+    if isinstance(ast, exp.Pragma):
+        target = ast.this
+        if isinstance(target, exp.EQ) and isinstance(target.this, exp.Column):
+            return target, target.this.name.lower(), _value(target.expression)
+        if isinstance(target, exp.Anonymous) and len(target.expressions) == 1:
+            return target, target.name.lower(), _value(target.expressions[0])
+        if isinstance(target, exp.Column):
+            return target, target.name.lower(), ""
+    return None
+
+
+def _value(node) -> str:
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node.this
+    if isinstance(node, (exp.Column, exp.Var, exp.Identifier)):
+        return node.name
+    return node.sql() if node is not None else ""
+
+
+def apply_setting(settings: OrderSettings, ast, sql: str) -> OrderSettings:
+    """The settings after the SET / PRAGMA / RESET statement ast; a CompileError at it for a setting
+    deltasql does not have or a value the setting does not take."""
+    node, name, value = setting_statement(ast)
+    if name not in SETTINGS:
+        raise error_at(node, f"setting {name} is not supported (deltasql has default_null_order and "
+                             f"default_order)", sql)
+    try:
+        return settings.with_setting(name, value)
+    except ValueError as e:
+        raise error_at(node, str(e), sql) from None
+
+
+def apply_order_defaults(ast: exp.Expression, settings: OrderSettings) -> None:
+    """Write the settings' defaults into every ORDER BY term of ast that leaves them out."""
+    if settings.is_default:
+        return
+    for o in ast.find_all(exp.Ordered):
+        said = o.args.get("desc")
+        desc = bool(said) if said is not None else settings.default_order == "desc"
+        if not o.meta.get("nulls_explicit"):
+            o.set("nulls_first", settings.nulls_first(desc))
+            o.meta["nulls_explicit"] = True
+        if said is None:
+            o.set("desc", desc)
+
+
+def _parse_ordered(self, *args, **kwargs):
+    """sqlglot's ORDER BY term, noting whether NULLS FIRST / LAST was written."""
+    start = self._index
+    node = _original_parse_ordered(self, *args, **kwargs)
+    if isinstance(node, exp.Ordered):
+        toks = self._tokens[start:self._index][-2:]  # (the term's last words: not a subquery's)
+        node.meta["nulls_explicit"] = (len(toks) == 2 and toks[0].text.upper() == "NULLS"
+                                       and toks[1].text.upper() in ("FIRST", "LAST"))
+    return node
+
+
+_original_parse_ordered = getattr(Parser._parse_ordered, "__wrapped_ordered__", Parser._parse_ordered)
+_parse_ordered.__wrapped_ordered__ = _original_parse_ordered  # (a reload wraps the original once)
+Parser._parse_ordered = _parse_ordered
+
