@@ -1313,8 +1313,17 @@ class ExprBinder:
     # -- more math --------------------------------------------------------------------------------
     def _Trunc(self, node):
         self.not_sqlite(node, "TRUNC")
-        if node.args.get("decimals") is not None:
-            raise self.error(node.args["decimals"], "TRUNC with a number of digits is not supported")
+        digits = node.args.get("decimals")
+        if digits is not None:  # TRUNC(x, d): as ROUND(x, d) is typed (a DECIMAL needs a constant d)
+            x = self.numeric_arg(node, self.bind(node.this))
+            d = self.coerce(self.bind(digits), BIGINT, node)
+            if x.type.kind == "decimal" and not isinstance(d, Lit):
+                raise self.error(node, "TRUNC of a DECIMAL needs a constant number of digits")
+            if x.type.kind == "decimal" and d.value is None:
+                return Lit(None, x.type)
+            if x.type.kind == "float" and x.type.bits == 32:  # (DuckDB computes it in 32-bit floats)
+                raise self.error(node, "TRUNC of a FLOAT with a number of digits is not supported: cast it to DOUBLE")
+            return FN.call("trunc_digits", [x, d])
         return self.function(FN.BY_FN["trunc"], node, [node.this])
 
     def _Log(self, node):

@@ -26,8 +26,8 @@ from sqlglot import exp
 
 from ..sqllib import sqlfuncs
 from .expr import Call
-from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ, SqlType,
-                    decimal_type)
+from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ,
+                    SqlType, decimal_type)
 
 # how an argument is taken (ExprBinder.argument)
 NUMBER = "number"  # any number (SQLite: a value read as a number); NULL is a DOUBLE NULL
@@ -135,6 +135,16 @@ FUNCTIONS: tuple[Function, ...] = (
     *(_c_math(n) for n in ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "degrees", "radians", "sinh",
                            "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt")),
     _c_math("atan2", 2),
+    Function("isnan", "sql_isnan", (NUMBER,), BOOLEAN, {exp.IsNan: ("this",)}, sqlite=False),
+    Function("isinf", "sql_isinf", (NUMBER,), BOOLEAN, {exp.IsInf: ("this",)}, sqlite=False),
+    Function("isfinite", "sql_isfinite", (NUMBER,), BOOLEAN, names=("isfinite",), sqlite=False),
+    Function("signbit", "sql_signbit", (NUMBER,), BOOLEAN, names=("signbit",), sqlite=False),
+    Function("even", "sql_even", (NUMBER,), DOUBLE, names=("even",), sqlite=False),
+    Function("gamma", "sql_gamma", (NUMBER,), DOUBLE, names=("gamma",), sqlite=False),
+    Function("lgamma", "sql_lgamma", (NUMBER,), DOUBLE, names=("lgamma",), sqlite=False),
+    Function("gcd", "sql_gcd", (INT, INT), BIGINT, names=("gcd", "greatest_common_divisor"), sqlite=False),
+    Function("lcm", "sql_lcm", (INT, INT), BIGINT, names=("lcm", "least_common_multiple"), sqlite=False),
+    Function("factorial", "sql_factorial", (INT32,), HUGEINT, {exp.Factorial: ("this",)}, sqlite=False),
     # -- strings (sqllib/strings.py) --------------------------------------------------------------------
     Function("length", "sql_length", (STRING,), BIGINT, {exp.Length: ("this",)}),
     Function("upper", {"sqlite": "sql_upper", "*": "duck_upper"}, (STRING,), TEXT, {exp.Upper: ("this",)}),
@@ -156,6 +166,27 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("replace", "sql_replace", (STRING,) * 3, TEXT, {exp.Replace: ("this", "expression", "replacement")}),
     Function("split_part", "split_part", (TEXT_ARG, TEXT_ARG, INT), TEXT,
              {exp.SplitPart: ("this", "delimiter", "part_index")}, sqlite=False),
+    Function("suffix", "sql_ends_with", (STRING, STRING), BOOLEAN, names=("suffix",), sqlite=False),
+    Function("prefix", "sql_starts_with", (STRING, STRING), BOOLEAN, names=("prefix",), sqlite=False),
+    Function("overlay", "sql_overlay", (STRING, STRING, AS_BIGINT, AS_BIGINT), TEXT,
+             {exp.Overlay: ("this", "expression", "from_", "for_")}, optional=1, sqlite=False),
+    Function("regexp_escape", "sql_regexp_escape", (TEXT_ARG,), TEXT, names=("regexp_escape",), sqlite=False),
+    Function("unicode", "sql_unicode", (TEXT_ARG,), INTEGER, {exp.Unicode: ("this",)}, names=("ord",),
+             sqlite=False),
+    Function("strlen", "sql_strlen", (TEXT_ARG,), BIGINT, names=("strlen",), sqlite=False),
+    Function("bit_length", "sql_bit_length", (TEXT_ARG,), BIGINT, {exp.BitLength: ("this",)}, sqlite=False),
+    Function("to_base", "sql_to_base", (INT, INT32, INT32), TEXT, names=("to_base",), optional=1, sqlite=False),
+    # -- string similarity (sqllib/similarity.py) ------------------------------------------------------
+    Function("levenshtein", "levenshtein", (TEXT_ARG, TEXT_ARG), BIGINT, {exp.Levenshtein: ("this", "expression")},
+             sqlite=False),
+    Function("damerau_levenshtein", "damerau_levenshtein", (TEXT_ARG, TEXT_ARG), BIGINT,
+             names=("damerau_levenshtein",), sqlite=False),
+    Function("hamming", "hamming", (TEXT_ARG, TEXT_ARG), BIGINT, names=("hamming", "mismatches"), sqlite=False),
+    Function("jaro_similarity", "jaro_similarity", (TEXT_ARG, TEXT_ARG, NUMBER), DOUBLE,
+             names=("jaro_similarity",), optional=1, sqlite=False),
+    Function("jaro_winkler_similarity", "jaro_winkler_similarity", (TEXT_ARG, TEXT_ARG), DOUBLE,
+             {exp.JarowinklerSimilarity: ("this", "expression")}, sqlite=False),
+    Function("jaccard", "jaccard", (TEXT_ARG, TEXT_ARG), DOUBLE, names=("jaccard",), sqlite=False),
     # -- dates (sqllib/dates.py) ------------------------------------------------------------------------
     Function("dayname", "dayname", (TEMPORAL,), TEXT, {exp.Dayname: ("this",)}, sqlite=False),
     Function("monthname", "monthname", (TEMPORAL,), TEXT, {exp.Monthname: ("this",)}, sqlite=False),
@@ -164,6 +195,7 @@ FUNCTIONS: tuple[Function, ...] = (
     # -- reached by a rule of the binder's own (a node shared with other functions, an argument order or
     # a check of its own): the entry types the call and names its implementation --------------------------
     Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded, optional=1, overflow=True),  # _Round
+    Function("trunc_digits", "sql_trunc_digits", (NUMBER, AS_BIGINT), rounded, sqlite=False, what="TRUNC"),  # _Trunc
     Function("substring", "substring", (STRING, AS_BIGINT, AS_BIGINT), TEXT, optional=1),  # _Substring
     Function("position", "sql_position", (STRING, STRING), BIGINT),  # _StrPosition; STRPOS, INSTR
     Function("lpad", "sql_lpad", (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad

@@ -453,3 +453,132 @@ sql_cosh, sql_tanh = _c_math(math.cosh), _c_math(math.tanh)
 sql_asinh, sql_acosh = _c_math(math.asinh), _c_math(math.acosh)
 sql_atanh = _c_math(lambda x: math.copysign(math.inf, x) if abs(x) == 1 else math.atanh(x))
 sql_cbrt = _c_math(math.cbrt)
+
+
+def sql_trunc_digits(x, digits):
+    """TRUNC(x, d): toward zero at d digits after the point (before it, for d < 0).  An integer or a
+    DECIMAL exactly; a DOUBLE as DuckDB computes it, in doubles: trunc(x * 10^d) / 10^d (x / 10^-d,
+    then times, for d < 0), x itself where that overflows, the sign of x kept on a zero."""
+    if x is None or digits is None:
+        return None
+    if isinstance(x, int):
+        if digits >= 0:
+            return x
+        q = 10 ** min(-digits, len(str(abs(x))))
+        r = abs(x) // q * q
+        return r if x >= 0 else -r
+    if isinstance(x, decimal.Decimal):
+        if digits >= -x.as_tuple().exponent:
+            return x
+        if digits < 0 and (not x or -digits > x.adjusted() + 1):
+            return decimal.Decimal(0)
+        r = x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_DOWN, context=DC)
+        return dec(r.quantize(_ONE, context=DC) if digits < 0 else r)
+    if x != x or x in (math.inf, -math.inf):
+        return x
+    if digits >= 0:
+        scale = _power10(digits)
+        v = x * scale
+        r = math.trunc(v) / scale if math.isfinite(v) else x
+    else:
+        scale = _power10(-digits)
+        r = float(math.trunc(x / scale)) * scale if scale != math.inf else 0.0
+    return math.copysign(r, x) if r == 0 else r
+
+
+def sql_isnan(x):
+    return None if x is None else isinstance(x, float) and x != x
+
+
+def sql_isinf(x):
+    return None if x is None else isinstance(x, float) and x in (math.inf, -math.inf)
+
+
+def sql_isfinite(x):
+    return None if x is None else not isinstance(x, float) or math.isfinite(x)
+
+
+def sql_signbit(x):
+    """The sign bit: true for negative numbers, -0.0 and a NaN with its sign set."""
+    if x is None:
+        return None
+    return math.copysign(1.0, x) < 0 if isinstance(x, float) else x < 0
+
+
+def sql_even(x):
+    """EVEN(x): x rounded away from zero to the next even integer (a DOUBLE)."""
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return x
+    v = math.ceil(x) if x >= 0 else math.floor(x)
+    if v % 2:
+        v += 1 if x >= 0 else -1
+    return float(v)
+
+
+def sql_gcd(a, b):
+    if a is None or b is None:
+        return None
+    if a == -2 ** 63 or b == -2 ** 63:
+        raise DataError("GCD: overflow on the absolute value of -9223372036854775808")
+    return math.gcd(a, b)
+
+
+def sql_lcm(a, b):
+    if a is None or b is None:
+        return None
+    if a == -2 ** 63 or b == -2 ** 63:
+        raise DataError("LCM: overflow on the absolute value of -9223372036854775808")
+    r = abs(a * b) // math.gcd(a, b) if a and b else 0
+    if r >= 2 ** 63:
+        raise DataError(f"LCM({a}, {b}) is out of the range of BIGINT")
+    return r
+
+
+def sql_factorial(n):
+    """FACTORIAL(n) (a HUGEINT): n up to 33; negative numbers are an error."""
+    if n is None:
+        return None
+    if n < 0:
+        raise DataError("factorial of a negative number is undefined")
+    if n > 33:
+        raise DataError(f"FACTORIAL({n}) is out of the range of HUGEINT")
+    return math.factorial(n)
+
+
+def sql_gamma(x):
+    """GAMMA(x) as C's tgamma: inf at 0 and where it overflows, NaN at the negative integers."""
+    if x is None:
+        return None
+    x = float(x)
+    if x == 0:
+        return math.copysign(math.inf, x)
+    if x != x or (x < 0 and x == math.floor(x)) or x == -math.inf:
+        return math.nan
+    try:
+        return math.gamma(x)
+    except OverflowError:
+        return math.inf
+
+
+def sql_lgamma(x):
+    """LGAMMA(x) as C's lgamma: inf at 0 and the negative integers."""
+    if x is None:
+        return None
+    x = float(x)
+    if x != x:
+        return x
+    if x in (math.inf, -math.inf) or (x <= 0 and x == math.floor(x)):
+        return math.inf
+    try:
+        return math.lgamma(x)
+    except OverflowError:
+        return math.inf
+
+
+def sql_nextafter(x, y):
+    if x is None or y is None:
+        return None
+    return math.nextafter(float(x), float(y))

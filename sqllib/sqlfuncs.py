@@ -6,5 +6,6 @@ from .casts import *  # noqa: F401,F403
 from .dates import *  # noqa: F401,F403
 from .numbers import *  # noqa: F401,F403
 from .patterns import *  # noqa: F401,F403
+from .similarity import *  # noqa: F401,F403
 from .strings import *  # noqa: F401,F403
 from .real import *  # noqa: F401,F403

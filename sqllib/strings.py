@@ -318,3 +318,67 @@ def ascii_lower(s):
     if s is None:
         return None
     return s.lower() if s.isascii() else "".join(c.lower() if c.isascii() else c for c in s)
+
+
+def sql_overlay(s, r, start, length=-1):
+    """OVERLAY(s PLACING r FROM start [FOR length]) as DuckDB computes it: the characters of s before
+    position start, r, then those from position start + length on (positions before the first
+    character count as the first); a length left out or negative is r's."""
+    if s is None or r is None or start is None or length is None:
+        return None
+    if length < 0:
+        length = len(r)
+    return s[:max(start - 1, 0)] + r + s[max(start - 1 + length, 0):]
+
+
+def sql_regexp_escape(s):
+    """The pattern matching s literally (RE2's QuoteMeta): every ASCII character but letters,
+    digits and '_' escaped with a backslash, NUL as \\x00."""
+    if s is None:
+        return None
+    out = []
+    for c in s:
+        if c == "\0":
+            out.append("\\x00")
+        elif c.isascii() and not (c.isalnum() or c == "_"):
+            out.append("\\" + c)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def sql_unicode(s):
+    """The code point of the first character; -1 for the empty string (DuckDB's UNICODE / ORD)."""
+    if s is None:
+        return None
+    return ord(s[0]) if s else -1
+
+
+def sql_strlen(s):
+    """The length in bytes of the UTF-8 text."""
+    return None if s is None else len(s.encode("utf-8", "surrogatepass"))
+
+
+def sql_bit_length(s):
+    return None if s is None else 8 * len(s.encode("utf-8", "surrogatepass"))
+
+
+_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def sql_to_base(n, radix, min_length=0):
+    """TO_BASE(n, radix[, min_length]): n >= 0 written in base 2 to 36 (digits then capitals),
+    left-padded with zeros to min_length (0 to 64)."""
+    if n is None or radix is None or min_length is None:
+        return None
+    if n < 0:
+        raise DataError("TO_BASE: the number must be greater than or equal to 0")
+    if not 2 <= radix <= 36:
+        raise DataError("TO_BASE: the radix must be between 2 and 36")
+    if not 0 <= min_length <= 64:
+        raise DataError("TO_BASE: min_length must be between 0 and 64")
+    out = []
+    while n:
+        n, d = divmod(n, radix)
+        out.append(_DIGITS[d])
+    return "".join(reversed(out)).rjust(max(min_length, 1), "0")
