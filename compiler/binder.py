@@ -693,6 +693,12 @@ class QueryBinder(SubqueryMixin):
                 distinct, arg_node = True, arg_node.expressions[0]
             arg = eb.coerce(eb.sqlite_numeric(eb.bind(arg_node), node), DOUBLE, node)
             return P.AggCall("total", arg, distinct, filt, DOUBLE, False)
+        if isinstance(node, (exp.First, exp.Last)) and order:  # FIRST(x ORDER BY k)
+            if distinct:
+                raise self.error(node, f"DISTINCT is not supported in {_agg_name(node, self.sql)}")
+            arg = eb.bind(arg_node)
+            return P.AggCall("first" if isinstance(node, exp.First) else "last", arg, False, filt, arg.type,
+                             True, order)
         refused = self.refused_aggregate(node, self.sql)
         if refused:
             raise self.error(node, refused)
@@ -749,7 +755,10 @@ class QueryBinder(SubqueryMixin):
     def refused_aggregate(node, sql: str) -> str | None:
         """Why an aggregate cannot be maintained, or None."""
         name = _agg_name(node, sql)
-        if isinstance(node, (exp.AnyValue, exp.First, exp.Last)):
+        if isinstance(node, (exp.First, exp.Last)):
+            return (f"{name} without ORDER BY is not deterministic (it takes whichever row arrives first) "
+                    f"and cannot be maintained: write {name}(x ORDER BY …)")
+        if isinstance(node, exp.AnyValue):
             return f"{name} is not deterministic and cannot be maintained"
         if isinstance(node, (exp.ApproxDistinct, exp.ApproxQuantile)):
             return f"{name} is approximate (its answer depends on how rows arrive); use the exact aggregate"

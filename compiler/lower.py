@@ -563,6 +563,8 @@ class Lowering:
             return A.BoolOr()
         if fn == "string_agg":
             return A.StringAgg(a.param, a.distinct)
+        if fn in ("first", "last"):
+            return A.FirstLast(fn == "last")
         if fn in ("var_samp", "var_pop", "stddev_samp", "stddev_pop"):
             if a.distinct:
                 raise CompileError(f"{fn.upper()}(DISTINCT …) is not supported")
@@ -604,17 +606,12 @@ class Lowering:
         elif a.fn == "string_agg":
             text = cg.value(a.arg, col)
             if a.order:
-                parts = []
-                for e, desc, nulls_first in a.order:
-                    t = cg.tmp()
-                    v = cg.value(e, col)
-                    null = "is not None" if nulls_first else "is None"
-                    parts.append(f"(({t} := {v}) {null}, _Desc({t}) if {desc} and {t} is not None else "
-                                 f"({t} if {t} is not None else 0))")
-                value = f"(({', '.join(parts)},), {text})"
+                value = f"({_order_key_code(cg, col, a.order)}, {text})"
             else:
                 t = cg.tmp()
                 value = f"(({t} := {text}), {t})"
+        elif a.fn in ("first", "last"):  # FIRST(x ORDER BY k): (k's order key, x)
+            value = f"({_order_key_code(cg, col, a.order)}, {cg.value(a.arg, col)})"
         else:
             value = cg.value(a.arg, col)
         if a.filter is not None:
@@ -727,6 +724,21 @@ class Lowering:
         finally:
             self.circuit, self.nested, self.available = outer_circuit, outer_nested, available
         return [self.add(Select(scope, k, name), name) for k, name in enumerate(node.names)]
+
+
+def _order_key_code(cg, col, order) -> str:
+    """The Python expression of an ordered aggregate's sort key over row ``r``: per ORDER BY term
+    (expr, descending, nulls_first), where its NULLs go, then its value (DESC reversed; a float's
+    NaN above every number, as DuckDB sorts it)."""
+    parts = []
+    for e, desc, nulls_first in order:
+        t = cg.tmp()
+        null = "is not None" if nulls_first else "is None"
+        val = f"({t} != {t}, {t} if {t} == {t} else 0.0)" if e.type.kind == "float" else t
+        if desc:
+            val = f"_Desc({val})"
+        parts.append(f"(({t} := {cg.value(e, col)}) {null}, {val} if {t} is not None else 0)")
+    return f"({', '.join(parts)},)"
 
 
 def _remap_agg(a: P.AggCall, col) -> P.AggCall:

@@ -367,6 +367,36 @@ class ArgExtreme(_Multiset):
         return st[1][1] if st[1] is not None else None
 
 
+class FirstLast(_Multiset):
+    """FIRST(x ORDER BY k) / LAST(x ORDER BY k): x at the first (last) row in k's order, NULL or not.
+    Rows tied in k are ordered by x itself, NULLs last (DuckDB takes whichever tied row it met
+    first, which an incremental view cannot know).  The multiset holds (k's sort key, x) pairs; a
+    deleted extreme is recomputed for the touched group only."""
+
+    def __init__(self, last: bool):
+        self.last = last
+
+    def new(self):
+        return [{}, None]
+
+    def _key(self, v):
+        key, x = v
+        k = (key, (True, (False, 0)) if x is None else (False, order_key(x)))
+        return k if self.last else Desc(k)
+
+    def update(self, st, v, w):
+        super().update(st, v, w)
+        best = st[1]
+        if w > 0:
+            if best is None or self._key(v) > self._key(best):
+                st[1] = v
+        elif best is not None and self._key(v) == self._key(best) and v not in st[0]:
+            st[1] = max(st[0], key=self._key) if st[0] else None
+
+    def result(self, st):
+        return st[1][1] if st[1] is not None else None
+
+
 class Desc:
     """Reverses the order of a value inside a sort key (ORDER BY … DESC, ARG_MIN's ties)."""
 

@@ -64,7 +64,8 @@ def test_statistics(name, rnd):
 
 @pytest.mark.parametrize("sql,message", [
     ("SELECT MODE(x) AS m FROM w", "MODE is not supported: DuckDB breaks ties by the order it reads rows"),
-    ("SELECT FIRST(x) AS f FROM w", "FIRST is not deterministic and cannot be maintained"),
+    ("SELECT FIRST(x) AS f FROM w", "FIRST without ORDER BY is not deterministic (it takes whichever row "
+                                     "arrives first) and cannot be maintained: write FIRST(x ORDER BY …)"),
     ("SELECT APPROX_COUNT_DISTINCT(x) AS n FROM w",
      "APPROX_COUNT_DISTINCT is approximate (its answer depends on how rows arrive); use the exact aggregate"),
     ("SELECT LIST(x) AS l FROM w", "LIST is not supported (list and map values are not supported)"),
