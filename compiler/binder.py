@@ -19,6 +19,7 @@ from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not
 from .errors import CompileError
 from .expr import Case, Col, Lit, columns_used, conjuncts, remap, shift
 from .frontend import position, token_span, using_binding, using_columns
+from .outer_pairs import outer_join_from_pairs
 from .recursion import bind_recursive_ctes
 from .scope import Bound, Outer, Rel
 from .passes.split_join import split_condition
@@ -403,10 +404,14 @@ class QueryBinder(SubqueryMixin):
         combined = Rel(cross, scope, dict(rel.ast_map))
         eb = ExprBinder(self, combined)
         cond = eb.condition(on)
-        if combined.plan is not cross:
-            if jkind != "inner":
-                raise self.error(on, "subqueries in the ON condition of an outer join are not supported")
-            return Rel(P.Filter(combined.plan, cond), scope, dict(rel.ast_map))
+        if combined.plan is not cross:  # a subquery in ON: the pairs that satisfy it, from the cross product
+            matched = P.Filter(combined.plan, cond)
+            if jkind == "inner":
+                return Rel(matched, scope, dict(rel.ast_map))
+            if outer is not None and jkind in ("right", "full"):
+                raise self.error(on, f"subqueries in the ON condition of a {side} JOIN inside a correlated "
+                                     f"subquery are not supported")
+            return Rel(outer_join_from_pairs(rel.plan, right.plan, matched, jkind), scope, dict(rel.ast_map))
         lk, rk, safe, residual = split_condition(cond, n_left)
         plan = P.Join(rel.plan, right.plan, jkind, dk[0] + lk, dk[1] + rk, dk[2] + safe, residual)
         if outer is not None and jkind in ("right", "full"):
