@@ -933,15 +933,19 @@ class QueryBinder(SubqueryMixin):
         start = bound(spec.args.get("start"), spec.args.get("start_side"))
         end = bound(spec.args.get("end"), spec.args.get("end_side")) if spec.args.get("end") is not None \
             else ("current", None)
-        if spec.args.get("exclude"):
-            raise self.error(spec, "EXCLUDE in window frames is not supported")
+        frame = (mode, start, end)
         if "value" in (start[0], end[0]):
             o = order.expressions[0]
             key = eb.bind(o.this)
             if key.type.kind == "date":  # compared with its limits, which are timestamps
                 key = eb.coerce(key, TIMESTAMP, o.this)
-            return (mode, start, end, key, bool(o.args.get("desc")))
-        return (mode, start, end)
+            frame = (mode, start, end, key, bool(o.args.get("desc")))
+        exclude = " ".join(str(spec.args.get("exclude") or "").lower().split())
+        if exclude in ("current row", "group", "ties"):  # runtime/windows.py excluded_rows
+            return ("exclude", exclude, frame)
+        if exclude not in ("", "no others"):
+            raise self.error(spec, f"EXCLUDE {exclude.upper()} in a window frame is not supported")
+        return frame
 
     def range_limit(self, value, side: str, order, eb: ExprBinder):
         """The expression a RANGE offset bound stops at: the ORDER BY key minus the offset for

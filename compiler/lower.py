@@ -642,7 +642,12 @@ class Lowering:
         return self.add(op, "window")
 
     def window_function(self, c: P.WinCall):
-        frame = self.window_frame(c.frame) if c.frame else W.DEFAULT_FRAME
+        exclude = None
+        if c.frame and c.frame[0] == "exclude":  # ("exclude", what, frame): the frame's EXCLUDE clause
+            _, exclude, frame = c.frame
+            frame = self.window_frame(frame)
+        else:
+            frame = self.window_frame(c.frame) if c.frame else W.DEFAULT_FRAME
         simple = {"row_number": W.RowNumber, "rank": W.Rank, "dense_rank": W.DenseRank,
                   "percent_rank": W.PercentRank, "cume_dist": W.CumeDist}
         if c.fn in simple:
@@ -655,9 +660,9 @@ class Lowering:
         if c.fn == "frame_value":
             x = G.row_function(self.cg, c.args, "window_arg")
             which, nth = c.extra
-            return W.FrameValue(lambda r, f=x: f(r)[0], which, frame, nth)
+            return W.FrameValue(lambda r, f=x: f(r)[0], which, frame, nth, exclude)
         if c.fn == "agg":
-            return W.FrameAggregate(self.aggregate_function(c.extra), self.extractor(c.extra), frame)
+            return W.FrameAggregate(self.aggregate_function(c.extra), self.extractor(c.extra), frame, exclude)
         raise AssertionError(c.fn)
 
     def window_frame(self, frame):

@@ -12,6 +12,9 @@ the two limits.  For a row whose key is NULL or NaN an offset bound stops at its
 offset reaches other rows from it, or it from them).
 Aggregates over a frame slide it with the invertible aggregate functions of runtime/aggregates.py:
 rows enter at the end and leave at the start, so a partition costs O(rows) whatever the frame.
+A frame's EXCLUDE clause (``exclude``: 'current row', 'group', 'ties' or None) takes out of each row's
+frame the row itself, its peer group, or its peer group but itself: an aggregate takes those rows out
+of its state for the row and puts them back (O(size of the peer group) more per row).
 
 ``compute`` may be given a run of a partition's rows instead of all of them, with ``start`` the
 position of the first (the Window operator does so for the functions ``reach`` describes): ROW_NUMBER
@@ -185,16 +188,33 @@ class Shift:
         return out
 
 
+def excluded_rows(exclude, peers: list) -> list:
+    """Per row, the positions its frame's EXCLUDE clause takes out (ascending)."""
+    if exclude is None:
+        return [()] * len(peers)
+    groups: dict = {}
+    for i, g in enumerate(peers):
+        groups.setdefault(g, []).append(i)
+    if exclude == "current row":
+        return [(i,) for i in range(len(peers))]
+    if exclude == "group":
+        return [groups[g] for g in peers]
+    return [tuple(j for j in groups[g] if j != i) for i, g in enumerate(peers)]  # ties
+
+
 class FrameValue:
     """FIRST_VALUE / LAST_VALUE / NTH_VALUE(x, k) of each row's frame."""
 
-    def __init__(self, arg, which: str, frame=DEFAULT_FRAME, nth: int = 1):
+    def __init__(self, arg, which: str, frame=DEFAULT_FRAME, nth: int = 1, exclude=None):
         self.arg = arg
         self.which = which  # first, last, nth
         self.frame = frame
         self.nth = nth
+        self.exclude = exclude
 
     def compute(self, rows, peers, start=0):
+        if self.exclude is not None:
+            return self._compute_excluding(rows, peers)
         out = []
         for lo, hi in frame_bounds(self.frame, rows, peers):
             if lo > hi:
@@ -209,13 +229,23 @@ class FrameValue:
         return out
 
 
+    def _compute_excluding(self, rows, peers):
+        out = []
+        for (lo, hi), gone in zip(frame_bounds(self.frame, rows, peers), excluded_rows(self.exclude, peers)):
+            kept = [j for j in range(lo, hi + 1) if j not in gone] if gone else range(lo, hi + 1)
+            k = {"first": 0, "last": len(kept) - 1}.get(self.which, self.nth - 1)
+            out.append(self.arg(rows[kept[k]]) if 0 <= k < len(kept) else None)
+        return out
+
+
 class FrameAggregate:
     """An aggregate function (COUNT, SUM, AVG, MIN, …) over each row's frame, slid incrementally."""
 
-    def __init__(self, function, arg, frame=DEFAULT_FRAME):
+    def __init__(self, function, arg, frame=DEFAULT_FRAME, exclude=None):
         self.function = function
         self.arg = arg
         self.frame = frame
+        self.exclude = exclude
 
     def compute(self, rows, peers, start=0):
         f, arg = self.function, self.arg
@@ -223,7 +253,7 @@ class FrameAggregate:
         state = f.new()
         lo_in, hi_in = 0, -1  # rows lo_in..hi_in are in the state
         out = []
-        for lo, hi in frame_bounds(self.frame, rows, peers):
+        for (lo, hi), gone in zip(frame_bounds(self.frame, rows, peers), excluded_rows(self.exclude, peers)):
             if lo > hi:
                 out.append(f.result(f.new()))
                 continue
@@ -237,7 +267,12 @@ class FrameAggregate:
                 if values[lo_in] is not SKIP:
                     f.update(state, values[lo_in], -1)
                 lo_in += 1
+            gone = [j for j in gone if lo <= j <= hi and values[j] is not SKIP]
+            for j in gone:
+                f.update(state, values[j], -1)
             out.append(f.result(state))
+            for j in gone:
+                f.update(state, values[j], 1)
         return out
 
 
@@ -265,7 +300,7 @@ def reach(functions):
                 before, ctx_after = max(before, -o), max(ctx_after, -o)
         elif isinstance(f, (FrameValue, FrameAggregate)):
             frame = f.frame
-            if frame[0] != "rows" or len(frame) > 3:
+            if frame[0] != "rows" or len(frame) > 3 or f.exclude is not None:
                 return None
             offsets = [{"preceding": -1, "current": 0, "following": 1}.get(b[0]) for b in frame[1:3]]
             if None in offsets:
