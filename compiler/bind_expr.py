@@ -335,6 +335,7 @@ class ExprBinder:
                     return call(op, [a, b], DOUBLE)
         if not (ta.numeric and tb.numeric):
             raise self.error(node, f"cannot apply {_OPS[op]} to {ta} and {tb}")
+        ieee = node.meta.get("ieee_floating_point_ops") is not False  # (SET ieee_floating_point_ops: settings.py)
         if op == "div":
             typed = node.args.get("typed") if isinstance(node, exp.Div) else False
             safe = node.args.get("safe") if isinstance(node, exp.Div) else False
@@ -342,7 +343,7 @@ class ExprBinder:
                 typed = True
             if self.dialect.division_by_zero_null:
                 safe = True
-            extra = "null" if safe else None
+            extra = "null" if safe else None if ieee else "error"
             if typed and ta.kind == tb.kind == "int":
                 t = ta if ta.bits >= tb.bits else tb
                 return call("idiv", [a, b], t, extra, nullable=True if safe else None)
@@ -364,7 +365,7 @@ class ExprBinder:
                         "null" if safe else "error", nullable=True if safe else None)
         if op == "mod":
             t = common_type(ta, tb)
-            extra = "null" if self.dialect.division_by_zero_null else None
+            extra = "null" if self.dialect.division_by_zero_null else None if ieee else "error"
             nullable = True if extra else None
             if t.kind == "float":
                 return call("mod", [self.coerce(a, t), self.coerce(b, t)], t, extra, nullable)
@@ -1177,6 +1178,8 @@ class ExprBinder:
             raise self.error(node, f"{f.label} is missing an argument")
         bound = [self.bind(a) for a in given]
         args = [self.argument(kind, node, e, f.label) for kind, e in zip(f.args, bound)]
+        if f.fn in FN.STRICT_MATH and node.meta.get("ieee_floating_point_ops") is False:
+            f = FN.BY_FN[f.fn + "_strict"]  # (SET ieee_floating_point_ops = false: settings.py)
         return Call(f.fn, tuple(args), f.result_type(args), f.nullable(args))
 
     def argument(self, kind, node, e, what):

@@ -166,8 +166,8 @@ class Codegen:
                 helper = "_ddiv"
             if e.extra == "null":  # the dialect (sqlglot's safe flag) says x / 0 is NULL
                 helper += "_null"
-            elif e.extra == "error" and helper == "_fdiv":
-                helper = "_fdiv_checked"
+            elif e.extra == "error" and helper in ("_fdiv", "_ddiv", "_fmod"):  # x / 0 an error, not inf
+                helper = "_fmod_checked" if helper == "_fmod" else "_fdiv_checked"
             if fn == "idiv":
                 return self._strict(args, col, lambda a, b: self._int_check(e, f"{helper}({a}, {b})"))
             return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")

@@ -229,6 +229,17 @@ FUNCTIONS: tuple[Function, ...] = (
              names=("uuid", "gen_random_uuid", "random_uuid", "uuidv4", "uuidv7"), deterministic=False),
 )
 
+# SET ieee_floating_point_ops = false (compiler/settings.py): the entries whose inf or NaN results become
+# errors, each with its strict variant (sqllib/numbers.py, "…_strict"), which the binder calls instead
+STRICT_MATH = ("ln", "log10", "log2", "log", "sqrt", "gamma", "lgamma", "cot", "asin", "acos", "atanh")
+
+
+def _strict_variant(f: Function) -> Function:
+    return Function(f.fn + "_strict", f.impl + "_strict", f.args, f.result, optional=f.optional, sqlite=False,
+                    what=f.label, written=False)
+
+
+FUNCTIONS = FUNCTIONS + tuple(_strict_variant(f) for f in FUNCTIONS if f.fn in STRICT_MATH)
 BY_FN: dict[str, Function] = {f.fn: f for f in FUNCTIONS}
 
 

@@ -1,6 +1,6 @@
 """Session settings that change what a query answers: DuckDB's ``default_null_order`` (alias
-``null_order``) and ``default_order``, set with ``SET name = value``, ``PRAGMA name = value`` or
-``PRAGMA name(value)`` and undone with ``RESET name``.
+``null_order``), ``default_order`` and ``ieee_floating_point_ops``, set with ``SET name = value``,
+``PRAGMA name = value`` or ``PRAGMA name(value)`` and undone with ``RESET name``.
 
 An ``ORDER BY`` term that does not say ``ASC``/``DESC`` takes ``default_order``, and one that does
 not say ``NULLS FIRST``/``NULLS LAST`` takes ``default_null_order`` (``nulls_last``,
@@ -9,14 +9,21 @@ not say ``NULLS FIRST``/``NULLS LAST`` takes ``default_null_order`` (``nulls_las
 Postgres's).  That holds wherever ORDER BY appears: a query's ORDER BY (top-k, DISTINCT ON),
 ordered aggregates, and window specifications.
 
-How the compiler reads them: before a statement is bound, ``apply_order_defaults`` writes the
+How the compiler reads them: before a statement is bound, ``apply_settings`` writes the
 defaults into every ORDER BY term that left them out (``desc`` and ``nulls_first`` of each
 ``exp.Ordered``), so the binder sees only explicit orders and a view keeps the settings in force
 when it was created (its tree, replicated to a sharded pipeline's workers, carries them).  sqlglot
 fills ``nulls_first`` in for the dialect's default while parsing, so the parser is wrapped to note
 on each term whether NULLS FIRST/LAST was written (``meta["nulls_explicit"]``).
 
-Law: with the default settings (``asc``, ``nulls_last``) a statement's tree is left unchanged.
+``ieee_floating_point_ops = false`` makes a floating-point or DECIMAL division or remainder by zero
+an error (true, the default: IEEE results, inf and NaN), and the logarithms, SQRT, GAMMA/LGAMMA of 0,
+ASIN/ACOS/ATANH outside [-1, 1] and COT(0) errors where they would give inf or NaN.  It is written into
+the tree as ``meta["ieee_floating_point_ops"] = False`` on every operator and function node, which the
+binder reads (bind_expr: division and remainder; functions.STRICT_MATH: the function entries).
+
+Law: with the default settings (``asc``, ``nulls_last``, IEEE operations) a statement's tree is left
+unchanged.
 """
 
 from __future__ import annotations
@@ -39,18 +46,23 @@ _NULL_ORDER_NAMES = {"nulls_last": "nulls_last", "nulls last": "nulls_last", "nu
                      "nulls_last_on_asc_first_on_desc": "nulls_last_on_asc_first_on_desc",
                      "postgres": "nulls_last_on_asc_first_on_desc"}
 _ORDER_NAMES = {"asc": "asc", "ascending": "asc", "desc": "desc", "descending": "desc"}
+_BOOLEAN_NAMES = {"true": True, "t": True, "yes": True, "y": True, "1": True,
+                  "false": False, "f": False, "no": False, "n": False, "0": False}
 SETTINGS = {"default_null_order": "default_null_order", "null_order": "default_null_order",
-            "default_order": "default_order"}
+            "default_order": "default_order", "ieee_floating_point_ops": "ieee_floating_point_ops"}
+_VALUES = {"default_null_order": (_NULL_ORDER_NAMES, ", ".join(NULL_ORDERS)),
+           "default_order": (_ORDER_NAMES, "ASC, DESC"), "ieee_floating_point_ops": (_BOOLEAN_NAMES, "true, false")}
 
 
 @dataclass(frozen=True)
-class OrderSettings:
+class Settings:
     default_order: str = "asc"
     default_null_order: str = "nulls_last"
+    ieee_floating_point_ops: bool = True
 
     @property
     def is_default(self) -> bool:
-        return self == OrderSettings()
+        return self == Settings()
 
     def nulls_first(self, desc: bool) -> bool:
         """Where NULLs go in an ORDER BY term of direction desc that does not say."""
@@ -61,19 +73,18 @@ class OrderSettings:
             return desc
         return rule == "nulls_first"
 
-    def with_setting(self, name: str, value: str | None) -> OrderSettings:
+    def with_setting(self, name: str, value: str | None) -> Settings:
         """The settings after ``SET name = value`` (value None: ``RESET name``)."""
         key = SETTINGS[name]
         if value is None:
-            return OrderSettings(**{**self.__dict__, key: getattr(OrderSettings(), key)})
-        table = _NULL_ORDER_NAMES if key == "default_null_order" else _ORDER_NAMES
+            return Settings(**{**self.__dict__, key: getattr(Settings(), key)})
+        table, expected = _VALUES[key]
         v = table.get(value.strip().lower().replace("-", "_"))
         if v is None:
             v = table.get(value.strip().lower().replace("_", " "))
         if v is None:
-            expected = ", ".join(NULL_ORDERS) if key == "default_null_order" else "ASC, DESC"
             raise ValueError(f"unrecognized value {value!r} for {name}: expected {expected}")
-        return OrderSettings(**{**self.__dict__, key: v})
+        return Settings(**{**self.__dict__, key: v})
 
 
 def setting_statement(ast) -> tuple[exp.Expression, str, str | None] | None:
@@ -113,22 +124,28 @@ def _value(node) -> str:
     return node.sql() if node is not None else ""
 
 
-def apply_setting(settings: OrderSettings, ast, sql: str) -> OrderSettings:
+def apply_setting(settings: Settings, ast, sql: str) -> Settings:
     """The settings after the SET / PRAGMA / RESET statement ast; a CompileError at it for a setting
     deltasql does not have or a value the setting does not take."""
     node, name, value = setting_statement(ast)
     if name not in SETTINGS:
-        raise error_at(node, f"setting {name} is not supported (deltasql has default_null_order and "
-                             f"default_order)", sql)
+        raise error_at(node, f"setting {name} is not supported (deltasql has default_null_order, "
+                             f"default_order and ieee_floating_point_ops)", sql)
     try:
         return settings.with_setting(name, value)
     except ValueError as e:
         raise error_at(node, str(e), sql) from None
 
 
-def apply_order_defaults(ast: exp.Expression, settings: OrderSettings) -> None:
-    """Write the settings' defaults into every ORDER BY term of ast that leaves them out."""
+def apply_settings(ast: exp.Expression, settings: Settings) -> None:
+    """Write the settings into ast: the ORDER BY defaults into every term that leaves them out, and
+    non-IEEE floating-point operations onto every operator and function node."""
     if settings.is_default:
+        return
+    if not settings.ieee_floating_point_ops:
+        for node in ast.find_all(exp.Div, exp.Mod, exp.IntDiv, exp.Func):
+            node.meta["ieee_floating_point_ops"] = False
+    if settings.default_order == "asc" and settings.default_null_order == "nulls_last":
         return
     for o in ast.find_all(exp.Ordered):
         said = o.args.get("desc")

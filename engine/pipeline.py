@@ -30,7 +30,7 @@ from ..compiler.catalog import Catalog
 from ..compiler.dialect import get_dialect
 from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse
-from ..compiler.settings import OrderSettings, apply_order_defaults, apply_setting, setting_statement
+from ..compiler.settings import Settings, apply_settings, apply_setting, setting_statement
 from ..compiler.types import TIMESTAMP, assign_value, coerce_value, show_value
 from ..runtime import Circuit, StepError
 from ..runtime.operators.clock import Clock
@@ -102,7 +102,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self._lock = threading.RLock()
         self.dialect = get_dialect(dialect or "duckdb")
         self.max_iterations = max_iterations
-        self.settings = OrderSettings()  # SET default_null_order / default_order (compiler/settings.py)
+        self.settings = Settings()  # SET default_null_order, default_order, ieee_floating_point_ops (compiler/settings.py)
         self.catalog = Catalog()
         self.circuit = Circuit()
         self._clock = self.circuit.add(Clock())  # NOW() of temporal filters (runtime/operators/clock.py)
@@ -229,7 +229,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         if setting_statement(ast) is not None:  # SET / PRAGMA / RESET: takes effect at once, as in DuckDB
             self.settings = apply_setting(self.settings, ast, sql)
             return None
-        apply_order_defaults(ast, self.settings)  # (a view keeps the settings in force when it is made)
+        apply_settings(ast, self.settings)  # (a view keeps the settings in force when it is made)
         if isinstance(ast, exp.Command):
             self._command(ast, sql)
         _refuse_qualified_target(ast, sql)

@@ -367,10 +367,18 @@ def ddiv_null(x, y):
 
 
 def fdiv_checked(x, y):
-    """Division where x / 0 is an error (dialects that say so)."""
+    """Division where x / 0 is an error (dialects that say so, SET ieee_floating_point_ops = false)."""
     if y == 0:
         raise DataError("division by zero")
-    return float(x) / float(y)
+    r = float(x) / float(y)
+    return r if r == r else NAN
+
+
+def fmod_checked(x, y):
+    """The floating-point remainder where x % 0 is an error (SET ieee_floating_point_ops = false)."""
+    if y == 0:
+        raise DataError("division by zero")
+    return fmod(x, y)
 
 
 
@@ -582,3 +590,61 @@ def sql_nextafter(x, y):
     if x is None or y is None:
         return None
     return math.nextafter(float(x), float(y))
+
+
+# -- SET ieee_floating_point_ops = false: where an IEEE result (inf, NaN) becomes an error --------------
+
+def _checked_log(x, what="logarithm"):
+    if x is not None:
+        x = float(x)
+        if x == 0:
+            raise DataError(f"cannot take {what} of zero")
+        if x < 0:
+            raise DataError(f"cannot take {what} of a negative number")
+
+
+def _strict(fn, check):
+    def call(*args):
+        check(*args)
+        return fn(*args)
+    return call
+
+
+sql_ln_strict, sql_log10_strict, sql_log2_strict = (_strict(f, _checked_log) for f in (sql_ln, sql_log10, sql_log2))
+
+
+def sql_log_strict(base, x):
+    """LOG(b, x) without IEEE results: b and x must be positive, and b not 1."""
+    _checked_log(x)
+    _checked_log(base)
+    if base is not None and x is not None and float(base) == 1:
+        raise DataError("division by zero in based logarithm")
+    return sql_log(base, x)
+
+
+def _checked_sqrt(x):
+    if x is not None and float(x) < 0:
+        raise DataError("cannot take square root of a negative number")
+
+
+def _checked_zero(what):
+    def check(x):
+        if x is not None and float(x) == 0:
+            raise DataError(f"cannot take {what} of zero")
+    return check
+
+
+def _checked_unit(what):
+    def check(x):
+        if x is not None and abs(float(x)) > 1:
+            raise DataError(f"{what} is undefined outside [-1,1]")
+    return check
+
+
+sql_sqrt_strict = _strict(sql_sqrt, _checked_sqrt)
+sql_gamma_strict = _strict(sql_gamma, _checked_zero("gamma"))
+sql_lgamma_strict = _strict(sql_lgamma, _checked_zero("log gamma"))
+sql_cot_strict = _strict(sql_cot, _checked_zero("cotangent"))
+sql_asin_strict = _strict(sql_asin, _checked_unit("ASIN"))
+sql_acos_strict = _strict(sql_acos, _checked_unit("ACOS"))
+sql_atanh_strict = _strict(sql_atanh, _checked_unit("ATANH"))

@@ -7,7 +7,7 @@ pipeline replaying its settings, the CLI's change files."""
 import pytest
 from hypothesis import given
 
-from deltasql import CompileError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
 
 TABLE = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, s VARCHAR)"
@@ -132,3 +132,51 @@ def test_cli_change_file_setting(tmp_path, capsys):
     code, out, err = run(capsys, "run", views, later, "--format", "jsonl")
     assert code == 0, err
     assert '"view": "v", "weight": 1, "row": {"x": null}' in out and '"view": "w", "weight": 1, "row": {"x": 0}' in out, out
+
+
+# -- SET ieee_floating_point_ops = false: inf / NaN results become errors -----------------------------
+
+IEEE_DDL = "SET ieee_floating_point_ops = false; CREATE TABLE n(id INT NOT NULL, x DOUBLE, y DOUBLE, d DECIMAL(6, 2), i INT)"
+IEEE_DOMAINS = {"id": list(range(12)), "x": [4.0, 0.5, 1.0, 2.5], "y": [2.0, 0.5, 1.0, -1.0], "d": [1.5, 2.25, -3.0],
+                "i": [1, 2, 3]}
+IEEE_VIEWS = {  # each view's values stay in the functions' domains except where the zero row below goes
+    "v_div": "SELECT id, x / y AS q, x % y AS m, d / i AS dq, d % y AS dm, x // y AS iq FROM n",
+    "v_logs": "SELECT id, ln(x) AS l, log10(x) AS l10, log2(x) AS l2, log(x, 8) AS lb, sqrt(x) AS s FROM n",
+    "v_trig": "SELECT id, asin(y / 2) AS a, acos(y / 2) AS c, atanh(y / 4) AS t, cot(x) AS ct, gamma(x) AS g, "
+              "lgamma(x) AS lg FROM n",
+    "v_agg": "SELECT i, SUM(x) / COUNT(y) AS avg_ish, MAX(ln(x)) AS m FROM n GROUP BY i",
+}
+IEEE_SPEC = Spec(IEEE_DDL, IEEE_VIEWS, domains=IEEE_DOMAINS, keys={"n": ("id",)}, null_rate=0.2)
+
+
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_ieee_off_differential(rnd):
+    check_random(IEEE_SPEC, rnd)
+
+
+@pytest.mark.parametrize("row, view", [((1, 1.0, 0.0, 1.5, 1), "v_div"), ((1, 0.0, 1.0, 1.5, 1), "v_logs"),
+                                       ((1, -1.0, 1.0, 1.5, 1), "v_logs"), ((1, 1.0, 4.0, 1.5, 1), "v_trig"),
+                                       ((1, 0.0, 1.0, 1.5, 1), "v_trig")])
+def test_ieee_off_errors_where_duckdb_errs(row, view):
+    """A row that takes a function out of its domain fails the step in both engines, and changes nothing."""
+    spec = Spec(IEEE_DDL, {view: IEEE_VIEWS[view]}, domains=IEEE_DOMAINS, keys={"n": ("id",)})
+    check_steps(spec, [[("+", "n", (0, 4.0, 2.0, 1.5, 1))], [("+", "n", row)], [("-", "n", (0, 4.0, 2.0, 1.5, 1))],
+                       RETRACT_ALL])
+    p = Pipeline()
+    p.execute(IEEE_DDL + f"; CREATE VIEW v AS {IEEE_VIEWS[view]}")
+    p.insert("n", [row])
+    with pytest.raises(DataError):
+        p.step()
+    assert p.view("v").rows() == []
+
+
+def test_ieee_on_is_the_default():
+    p = Pipeline()
+    p.execute("SET ieee_floating_point_ops = false; SET ieee_floating_point_ops = true")
+    assert p.execute("SELECT 1.0 / 0, ln(0)") == [(float("inf"), float("-inf"))]
+    p.execute("PRAGMA ieee_floating_point_ops = 'false'")
+    with pytest.raises(DataError, match="division by zero"):
+        p.execute("SELECT 1.0 / 0")
+    p.execute("RESET ieee_floating_point_ops")
+    assert p.settings.is_default
