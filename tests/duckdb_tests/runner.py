@@ -96,7 +96,7 @@ HARMLESS_SETTINGS = {
     "pivot_filter_threshold", "ordered_aggregate_threshold", "abort_on_wal_failure", "index_scan_percentage",
     "index_scan_max_count", "disable_timestamptz_casts", "arrow_large_buffer_size",
     "profiling_renderer_settings", "debug_verify_serializer", "enable_caching_operators",
-    "approximate_join_order_threshold",
+    "approximate_join_order_threshold", "debug_verify_column_bindings",
 }
 
 _QUERY_START = re.compile(r"^\s*(\(*\s*)(SELECT|WITH|VALUES|FROM|TABLE)\b", re.I)
