@@ -145,6 +145,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("gcd", "sql_gcd", (INT, INT), BIGINT, names=("gcd", "greatest_common_divisor"), sqlite=False),
     Function("lcm", "sql_lcm", (INT, INT), BIGINT, names=("lcm", "least_common_multiple"), sqlite=False),
     Function("factorial", "sql_factorial", (INT32,), HUGEINT, {exp.Factorial: ("this",)}, sqlite=False),
+    Function("binom", "sql_binom", (INT32, INT32), HUGEINT, names=("binom",), sqlite=False),
     # -- strings (sqllib/strings.py) --------------------------------------------------------------------
     Function("length", "sql_length", (STRING,), BIGINT, {exp.Length: ("this",)}),
     Function("upper", {"sqlite": "sql_upper", "*": "duck_upper"}, (STRING,), TEXT, {exp.Upper: ("this",)}),

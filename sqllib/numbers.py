@@ -648,3 +648,15 @@ sql_cot_strict = _strict(sql_cot, _checked_zero("cotangent"))
 sql_asin_strict = _strict(sql_asin, _checked_unit("ASIN"))
 sql_acos_strict = _strict(sql_acos, _checked_unit("ACOS"))
 sql_atanh_strict = _strict(sql_atanh, _checked_unit("ATANH"))
+
+
+def sql_binom(n, k):
+    """BINOM(n, k): the binomial coefficient (a HUGEINT; 0 when k > n); negative input is an error."""
+    if n is None or k is None:
+        return None
+    if n < 0 or k < 0:
+        raise DataError("binom with negative input is undefined")
+    r = math.comb(n, k)
+    if r >= 2 ** 127:
+        raise DataError(f"BINOM({n}, {k}) is out of the range of HUGEINT")
+    return r

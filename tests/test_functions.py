@@ -30,10 +30,10 @@ WRITTEN = {"log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trun
            "strptime": "strptime(CAST(2000 + n AS VARCHAR) || '-03', '%Y-%m')", "to_timestamp": "to_timestamp({})",
            "make_timestamp": "make_timestamp(2000 + n, 1 + n, 1, n, n, {})", "trunc_digits": "trunc({}, CAST({} AS INTEGER) - 1)",
            "to_base": "to_base({}, CAST({} AS INTEGER) * 5 + 2, CAST({} AS INTEGER))",
-           "factorial": "factorial(CAST({} AS INTEGER) * 10)"}
+           "factorial": "factorial(CAST({} AS INTEGER) * 10)", "binom": "binom(CAST({} AS INTEGER) * 40, CAST({} AS INTEGER) * 20)"}
 # entries whose other spellings take INTEGER arguments the test table's BIGINT column cannot give (DuckDB
 # does not narrow BIGINT implicitly): only their WRITTEN spelling
-ONLY_WRITTEN = {"to_base", "factorial"}
+ONLY_WRITTEN = {"to_base", "factorial", "binom"}
 # entries with no spelling in DuckDB: Postgres's TO_TIMESTAMP(text, format) (tests/test_edges.py)
 NOT_IN_DUCKDB = {"strptime_tz"}
 
