@@ -698,12 +698,12 @@ class QueryBinder(SubqueryMixin):
                 distinct, arg_node = True, arg_node.expressions[0]
             arg = eb.coerce(eb.sqlite_numeric(eb.bind(arg_node), node), DOUBLE, node)
             return P.AggCall("total", arg, distinct, filt, DOUBLE, False)
-        if isinstance(node, (exp.First, exp.Last)) and order:  # FIRST(x ORDER BY k)
+        if isinstance(node, (exp.First, exp.Last, exp.Mode)) and order:  # FIRST(x ORDER BY k), MODE(…)
             if distinct:
                 raise self.error(node, f"DISTINCT is not supported in {_agg_name(node, self.sql)}")
             arg = eb.bind(arg_node)
-            return P.AggCall("first" if isinstance(node, exp.First) else "last", arg, False, filt, arg.type,
-                             True, order)
+            fn = {exp.First: "first", exp.Last: "last", exp.Mode: "mode"}[type(node)]
+            return P.AggCall(fn, arg, False, filt, arg.type, True, order)
         refused = self.refused_aggregate(node, self.sql)
         if refused:
             raise self.error(node, refused)
@@ -768,7 +768,8 @@ class QueryBinder(SubqueryMixin):
         if isinstance(node, (exp.ApproxDistinct, exp.ApproxQuantile)):
             return f"{name} is approximate (its answer depends on how rows arrive); use the exact aggregate"
         if isinstance(node, exp.Mode):
-            return "MODE is not supported: DuckDB breaks ties by the order it reads rows"
+            return ("MODE without ORDER BY is not supported: DuckDB breaks ties by the order it reads rows; "
+                    "write MODE(x ORDER BY …)")
         if isinstance(node, exp.ArrayAgg) or name == "HISTOGRAM":
             return f"{name} is not supported (list and map values are not supported)"
         return None

@@ -565,6 +565,8 @@ class Lowering:
             return A.StringAgg(a.param, a.distinct)
         if fn in ("first", "last"):
             return A.FirstLast(fn == "last")
+        if fn == "mode":
+            return A.OrderedMode()
         if fn in ("var_samp", "var_pop", "stddev_samp", "stddev_pop"):
             if a.distinct:
                 raise CompileError(f"{fn.upper()}(DISTINCT …) is not supported")
@@ -610,7 +612,7 @@ class Lowering:
             else:
                 t = cg.tmp()
                 value = f"(({t} := {text}), {t})"
-        elif a.fn in ("first", "last"):  # FIRST(x ORDER BY k): (k's order key, x)
+        elif a.fn in ("first", "last", "mode"):  # FIRST(x ORDER BY k): (k's order key, x)
             value = f"({_order_key_code(cg, col, a.order)}, {cg.value(a.arg, col)})"
         else:
             value = cg.value(a.arg, col)

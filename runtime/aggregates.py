@@ -397,6 +397,26 @@ class FirstLast(_Multiset):
         return st[1][1] if st[1] is not None else None
 
 
+class OrderedMode(_Multiset):
+    """MODE(x ORDER BY k): the most frequent non-NULL x; among values tied on the count, the one met
+    first in k's order (DuckDB's rule), then the smallest.  The multiset holds (k's sort key, x)
+    pairs; the result is recomputed from the touched group's pairs."""
+
+    def update(self, st, v, w):
+        if v[1] is not None:
+            super().update(st, v, w)
+
+    def result(self, st):
+        counts, first = {}, {}
+        for (key, x), n in st[0].items():
+            counts[x] = counts.get(x, 0) + n
+            if x not in first or key < first[x]:
+                first[x] = key
+        if not counts:
+            return None
+        return min(counts, key=lambda x: (-counts[x], first[x], order_key(x)))
+
+
 class Desc:
     """Reverses the order of a value inside a sort key (ORDER BY … DESC, ARG_MIN's ties)."""
 

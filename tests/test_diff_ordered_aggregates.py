@@ -1,4 +1,4 @@
-"""FIRST(x ORDER BY …) and LAST(x ORDER BY …) differentially against DuckDB under random streams
+"""FIRST(x ORDER BY …), LAST(x ORDER BY …) and MODE(x ORDER BY …) differentially against DuckDB under random streams
 (NULLs in x and in the keys, duplicates, groups emptied and refilled, a final retraction).  The
 ORDER BY ends with a unique column where DuckDB must be deterministic to compare; ties are broken
 by x itself (NULLs last), which tests/test_diff_ordered_aggregates.py::test_ties_break_by_value pins."""
@@ -28,6 +28,10 @@ SPECS = {
     "global": spec({
         "v_all": "SELECT FIRST(k ORDER BY x DESC NULLS LAST, id) AS f, LAST(id ORDER BY s, id) AS l FROM t",
         "v_expr": "SELECT g % 2 AS p, LAST(x * 2 ORDER BY k * -1, id) AS l FROM t GROUP BY g % 2",
+    }),
+    "mode": spec({
+        "v_mode": "SELECT g, MODE(x ORDER BY id) AS m, MODE(s ORDER BY id DESC) AS ms FROM t GROUP BY g",
+        "v_mode_all": "SELECT MODE(k ORDER BY id) AS m, MODE(x ORDER BY k, id) FILTER (WHERE g > 1) AS f FROM t",
     }),
     "null_first": Spec(f"SET default_null_order = 'nulls_first'; {DDL}", {
         "v_default": "SELECT g, FIRST(x ORDER BY k, id) AS f, LAST(x ORDER BY k DESC, id) AS l FROM t GROUP BY g",
