@@ -17,6 +17,7 @@ from ..sqllib import re2
 from ..sqllib import sqlfuncs as F
 from ..sqllib import timestamps
 from ..sqllib.errors import DataError
+from ..sqllib.formatting import printf_reads_unsigned
 from ..sqllib.interval_text import cast_interval
 from . import temporal
 from .aggregate_calls import AGGREGATE_FUNCTION_NAMES, AGGREGATES, is_aggregate  # noqa: F401 (re-exported)
@@ -1095,7 +1096,8 @@ class ExprBinder:
             return self._aggregate(node)
         args = node.expressions
         f = FN.BY_NAME.get(name)
-        if f is not None and (not f.deterministic or len(f.args) - f.optional <= len(args) <= len(f.args)):
+        if f is not None and (not f.deterministic or len(f.args) - f.optional <= len(args) and
+                              (f.variadic or len(args) <= len(f.args))):
             return self.function(f, node, args)
         if name in ("strpos", "instr") and len(args) == 2:
             hay, needle = (self.to_text(self.bind(a), node) for a in args)
@@ -1173,11 +1175,18 @@ class ExprBinder:
             raise self.error(node, f"{what} is not deterministic; a view cannot be maintained over it")
         if not f.sqlite:
             self.not_sqlite(node, f.label)
+        if f.variadic:  # (a node's list argument holds the repeated ones)
+            arg_nodes = [x for a in arg_nodes for x in (a if isinstance(a, list) else [a])]
         given = [a for a in arg_nodes if a is not None]
         if len(given) < len(f.args) - f.optional or any(a is None for a in arg_nodes[:len(given)]):
             raise self.error(node, f"{f.label} is missing an argument")
         bound = [self.bind(a) for a in given]
-        args = [self.argument(kind, node, e, f.label) for kind, e in zip(f.args, bound)]
+        kinds = f.args + f.args[-1:] * (len(bound) - len(f.args)) if f.variadic else f.args
+        args = [self.argument(kind, node, e, f.label) for kind, e in zip(kinds, bound)]
+        if f.fn == "printf" and any(a.type.kind == "int" and a.type.bits > 64 for a in args[1:]) and \
+                printf_reads_unsigned(args[0].value if isinstance(args[0], Lit) else None):
+            raise self.error(node, "PRINTF of a HUGEINT with %x, %X, %o, %b or %u is not supported (its "
+                                   "two's complement width is not known when the row is printed)")
         if f.fn in FN.STRICT_MATH and node.meta.get("ieee_floating_point_ops") is False:
             f = FN.BY_FN[f.fn + "_strict"]  # (SET ieee_floating_point_ops = false: settings.py)
         return Call(f.fn, tuple(args), f.result_type(args), f.nullable(args))
@@ -1198,6 +1207,8 @@ class ExprBinder:
             return self.int_arg(node, e, what, max_bits=32)
         if kind == FN.TEMPORAL:
             return self.temporal_arg(node, e, what)
+        if kind == FN.VALUE:
+            return e
         raise AssertionError(f"argument kind {kind!r}")
 
     # -- argument checks for functions that, as in DuckDB, take no implicit casts ----------------

@@ -37,6 +37,7 @@ AS_BIGINT = "bigint"  # any value, cast to BIGINT
 INT = "int"  # an integer of at most 64 bits (a string constant is read as one)
 INT32 = "int32"  # an integer of at most 32 bits
 TEMPORAL = "temporal"  # a DATE or TIMESTAMP; NULL is a TIMESTAMP NULL
+VALUE = "value"  # any value, as it is
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
 
@@ -177,6 +178,11 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("strlen", "sql_strlen", (TEXT_ARG,), BIGINT, names=("strlen",), sqlite=False),
     Function("bit_length", "sql_bit_length", (TEXT_ARG,), BIGINT, {exp.BitLength: ("this",)}, sqlite=False),
     Function("to_base", "sql_to_base", (INT, INT32, INT32), TEXT, names=("to_base",), optional=1, sqlite=False),
+    # FORMAT / PRINTF (sqllib/formatting.py): the values after the format as they are (fmt reads their kind)
+    Function("format", "sql_format", (TEXT_ARG, VALUE), TEXT, {exp.Format: ("this", "expressions")}, optional=1,
+             variadic=True, sqlite=False),
+    Function("printf", "sql_printf", (TEXT_ARG, VALUE), TEXT, names=("printf",), optional=1, variadic=True,
+             sqlite=False),
     # -- string similarity (sqllib/similarity.py) ------------------------------------------------------
     Function("levenshtein", "levenshtein", (TEXT_ARG, TEXT_ARG), BIGINT, {exp.Levenshtein: ("this", "expression")},
              sqlite=False),

@@ -14,7 +14,7 @@ from tests.harness import Spec, check_random, hypothesis_settings, streams
 DDL = "CREATE TABLE t(x DOUBLE, y DOUBLE, s VARCHAR, s2 VARCHAR, s3 VARCHAR, n BIGINT, dt DATE, ts TIMESTAMP)"
 # the columns an argument of each kind is drawn from, in order (round and round again)
 COLUMNS = {FN.NUMBER: ("x", "y"), FN.STRING: ("s", "s2", "s3"), FN.TEXT_ARG: ("s", "s2", "s3"),
-           FN.AS_BIGINT: ("n",), FN.INT: ("n",), FN.INT32: ("n",), FN.TEMPORAL: ("dt", "ts")}
+           FN.AS_BIGINT: ("n",), FN.INT: ("n",), FN.INT32: ("n",), FN.TEMPORAL: ("dt", "ts"), FN.VALUE: ("n", "x")}
 DOMAINS = {"x": [0.5, 0.25, 2.0, 1.0, 3.5], "y": [0.5, 2.0, 10.0, 1.5],
            "s": ["abc", "Hello World", "", "ÄbÇ", "a.b-c"], "s2": ["b", "ab", "", "l"], "s3": ["x", "yz", ""],
            "n": [0, 1, 2, 3]}
@@ -30,10 +30,12 @@ WRITTEN = {"log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trun
            "strptime": "strptime(CAST(2000 + n AS VARCHAR) || '-03', '%Y-%m')", "to_timestamp": "to_timestamp({})",
            "make_timestamp": "make_timestamp(2000 + n, 1 + n, 1, n, n, {})", "trunc_digits": "trunc({}, CAST({} AS INTEGER) - 1)",
            "to_base": "to_base({}, CAST({} AS INTEGER) * 5 + 2, CAST({} AS INTEGER))",
-           "factorial": "factorial(CAST({} AS INTEGER) * 10)", "binom": "binom(CAST({} AS INTEGER) * 40, CAST({} AS INTEGER) * 20)"}
+           "factorial": "factorial(CAST({} AS INTEGER) * 10)", "binom": "binom(CAST({} AS INTEGER) * 40, CAST({} AS INTEGER) * 20)",
+           "format": "format({} || ' {{}} {{:>4}} {{:.2f}} {{:x}} {{}}', s2, x, y, n, dt)",
+           "printf": "printf({} || ' %s|%5d|%.3e|%-6s|%x', s2, n, x, ts, n)"}
 # entries whose other spellings take INTEGER arguments the test table's BIGINT column cannot give (DuckDB
 # does not narrow BIGINT implicitly): only their WRITTEN spelling
-ONLY_WRITTEN = {"to_base", "factorial", "binom"}
+ONLY_WRITTEN = {"to_base", "factorial", "binom", "format", "printf"}
 # entries with no spelling in DuckDB: Postgres's TO_TIMESTAMP(text, format) (tests/test_edges.py)
 NOT_IN_DUCKDB = {"strptime_tz"}
 
