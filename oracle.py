@@ -184,6 +184,8 @@ def _bindable(v):
         return repr(v)
     if isinstance(v, decimal.Decimal):
         return str(v)
+    if isinstance(v, (list, tuple)):  # a LIST: a Python list DuckDB casts element by element
+        return [_bindable(x) for x in v]
     return v
 
 
@@ -205,6 +207,8 @@ def _norm(v):
         return (5, v.isoformat())
     if isinstance(v, datetime.timedelta):
         return (6, v.total_seconds())
+    if isinstance(v, (list, tuple)):  # a LIST (DuckDB answers Python lists, deltasql SqlList tuples)
+        return (7, tuple(_norm(x) for x in v))
     return (9, repr(v))
 
 

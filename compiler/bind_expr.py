@@ -22,6 +22,7 @@ from ..sqllib.interval_text import cast_interval
 from . import temporal
 from .aggregate_calls import AGGREGATE_FUNCTION_NAMES, AGGREGATES, is_aggregate  # noqa: F401 (re-exported)
 from . import functions as FN
+from . import lists
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .frontend import token_span, using_binding
@@ -162,6 +163,8 @@ class ExprBinder:
                 out = timestamps.cast_timestamptz(v)
             elif k == "interval":
                 out = cast_interval(v)
+            elif k == "list":
+                return lists.convert_constant(self, v, src, target, node)
             else:
                 raise ValueError
         except Exception:
@@ -858,6 +861,8 @@ class ExprBinder:
             raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
         if a.type.kind == "null" or (isinstance(a, Lit) and a.value is None):
             return Lit(None, t)
+        if t.kind == "list" or a.type.kind == "list":
+            return lists.cast(self, node, a, t, isinstance(node, exp.TryCast))
         if t.kind == "interval" and a.type.kind not in ("text", "interval"):
             raise self.error(node, f"cannot cast {a.type} to INTERVAL")
         if isinstance(node, exp.TryCast):
@@ -876,6 +881,8 @@ class ExprBinder:
 
     # -- strings --------------------------------------------------------------------------------
     def to_text(self, e, node):
+        if lists.is_list(e):  # DuckDB's string functions have list overloads of their own (repeat, …)
+            raise self.error(node, f"a {e.type} where a VARCHAR is expected (CAST it to VARCHAR)")
         if e.type.kind in ("text", "null"):
             return e if e.type.kind == "text" else Lit(None, TEXT)
         if isinstance(e, Lit):
@@ -884,6 +891,8 @@ class ExprBinder:
 
     def _DPipe(self, node):
         a, b = self.bind(node.this), self.bind(node.expression)
+        if lists.is_list(a) or lists.is_list(b):
+            return lists.concat_operator(self, node, a, b)
         return call("concat", [self.to_text(a, node), self.to_text(b, node)], TEXT)
 
     def _Concat(self, node):
@@ -1158,6 +1167,12 @@ class ExprBinder:
         args = [self.to_text(self.bind(x), node) for x in node.expressions]
         return FN.call("concat_ws", args)
 
+    def _Array(self, node):
+        return lists.array(self, node)
+
+    def _ArraySort(self, node):
+        return lists.sort(self, node)
+
     def _Tuple(self, node):
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
 
@@ -1189,6 +1204,8 @@ class ExprBinder:
                                    "two's complement width is not known when the row is printed)")
         if f.fn in FN.STRICT_MATH and node.meta.get("ieee_floating_point_ops") is False:
             f = FN.BY_FN[f.fn + "_strict"]  # (SET ieee_floating_point_ops = false: settings.py)
+        if f.prepare is not None:
+            args = f.prepare(self, node, args, f.label)
         return Call(f.fn, tuple(args), f.result_type(args), f.nullable(args))
 
     def argument(self, kind, node, e, what):
@@ -1207,6 +1224,10 @@ class ExprBinder:
             return self.int_arg(node, e, what, max_bits=32)
         if kind == FN.TEMPORAL:
             return self.temporal_arg(node, e, what)
+        if kind == FN.TEXT_OR_LIST:
+            return e if lists.is_list(e) else self.to_text(e, node)
+        if kind == FN.LIST:
+            return lists.list_arg(self, node, e, what)
         if kind == FN.VALUE:
             return e
         raise AssertionError(f"argument kind {kind!r}")
@@ -1265,8 +1286,12 @@ class ExprBinder:
 
     def _Bracket(self, node):
         """s[i] and s[a:b] on strings (DuckDB's 1-based, inclusive slices)."""
-        self.not_sqlite(node, "string slicing")
         s = self.bind(node.this)
+        if lists.is_list(s):
+            item = node.expressions[0] if len(node.expressions) == 1 else None
+            return lists.bracket(self, node, s, item is not None and not isinstance(item, exp.Slice)
+                                 and _index_shifted(node, self.dialect.name))
+        self.not_sqlite(node, "string slicing")
         if s.type.kind not in ("text", "null"):
             raise self.error(node, f"cannot index a value of type {s.type}")
         s = self.text_arg(node, s, "string slicing")

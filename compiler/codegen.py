@@ -232,6 +232,8 @@ class Codegen:
             conversion = self._cast(Call("cast", (Col(0, x.type, x.nullable),), e.type, x.nullable, e.extra),
                                     lambda i: "_v")
             return f"_try_cast(lambda _v: {conversion}, {self.value(x, col)})"
+        if fn == "to_text" and args[0].type.kind == "list":
+            return self._cast(Call("cast", args, e.type, e.nullable, e.type), col)
         if fn == "to_text":
             helper = "_to_text_sqlite" if self.dialect.name == "sqlite" else "_to_text"
             if args[0].type.kind == "float" and args[0].type.bits == 32:
@@ -281,6 +283,9 @@ class Codegen:
             return self._pattern_call(e, col)
         if fn == "glob":
             return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"
+        if fn == "list_slice":
+            codes = ", ".join(self.value(a, col) for a in args)
+            return f"_list_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
         if fn == "string_slice":
             codes = ", ".join(self.value(a, col) for a in args)
             return f"_string_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
@@ -338,6 +343,8 @@ class Codegen:
         k = target.kind
         if src == target:
             return a
+        if k == "list" or src.kind == "list":
+            return self._list_cast(src, target, a)
         if k == "int":
             return f"_cast_int({a}, {target.bits}, {self.dialect.cast_float_to_int_truncates})"
         if k == "float" and target.bits == 32:
@@ -368,6 +375,17 @@ class Codegen:
         if k == "null":
             return "None"
         raise AssertionError(f"codegen: cast to {target}")
+
+    def _list_cast(self, src, target, a: str) -> str:
+        """A cast to or from a list: each element through the element type's own cast (a function of
+        ``_v``, the element), NULL elements kept (sqllib/lists.py)."""
+        if target.kind == "text":
+            conv = self._cast(Call("cast", (Col(0, src.elem, False),), target, False, target), lambda i: "_v")
+            return f"_list_text({a}, lambda _v: {conv}, {src.elem.kind == 'text'})"
+        elem_src = src.elem if src.kind == "list" else src  # text: each element read from its text
+        conv = self._cast(Call("cast", (Col(0, elem_src, False),), target.elem, False, target.elem),
+                          lambda i: "_v")
+        return f"_cast_list({a}, lambda _v: {conv})"
 
     # -- truth / falsity modes --------------------------------------------------------------------
     def truth(self, e, col) -> str:

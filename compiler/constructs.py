@@ -98,7 +98,8 @@ _QUERY = {
     exp.Exists: _UNARY,
     exp.Any: _UNARY,
     exp.All: _UNARY,
-    exp.Array: _a("expressions", "bracket_notation"),  # only where ONLY_IN says
+    # a list literal [a, b] / ARRAY[a, b] / list_value(a, b) (lists.array), or LIKE ANY's patterns
+    exp.Array: _a("expressions", "bracket_notation"),
     exp.In: _a("this", "expressions", "query", "field"),
     exp.Tuple: _a("expressions"),
 }
@@ -162,6 +163,7 @@ _EXPRESSIONS = {
     exp.Second: _UNARY, exp.Quarter: _UNARY, exp.Week: _a("this", "mode"), exp.DayOfWeek: _UNARY,
     exp.DayOfWeekIso: _UNARY, exp.DayOfYear: _UNARY,
     exp.Typeof: _UNARY,
+    exp.ArraySort: _a("this", "asc", "nulls_first"),  # list_sort, list_reverse_sort (lists.sort)
     exp.TimeToStr: _a("this", "format"),
     # the scalar functions of the registry (functions.py), each with the node arguments it reads
     **{node: _a(*reads) for node, reads in functions.accepted().items()},
@@ -197,15 +199,7 @@ _WINDOW_FUNCTIONS = {
 ACCEPTED: dict[type, dict] = {**_QUERY, **_EXPRESSIONS, **_AGGREGATES, **_WINDOW_FUNCTIONS}
 
 # classes accepted in some places only (the node itself, whatever its arguments)
-ONLY_IN: dict[type, When] = {
-    # x LIKE ANY (ARRAY[p1, p2]) (bind_expr's quantified LIKE): a list only as those patterns
-    exp.Array: When(lambda n: _like_patterns(n), lambda n, sql: describe(n, sql=sql)),
-}
-
-
-def _like_patterns(node: exp.Array) -> bool:
-    up = node.parent.parent if isinstance(node.parent, exp.Paren) else node.parent
-    return isinstance(up, (exp.Any, exp.All)) and isinstance(up.parent, (exp.Like, exp.ILike))
+ONLY_IN: dict[type, When] = {}
 
 
 def _present(v) -> bool:

@@ -231,6 +231,8 @@ def normalize_forms(query: exp.Expression) -> None:
             node.set("query", exp.Subquery(this=exp.select("*").from_(exp.to_table(field.name))))
     for w in list(query.find_all(exp.Window)):
         _window_argument_order(w)
+    for v in list(query.find_all(exp.Values)):
+        _name_every_values_column(v)
     for cte in query.find_all(exp.CTE):
         alias = cte.args.get("alias")
         body = cte.this
@@ -241,6 +243,18 @@ def normalize_forms(query: exp.Expression) -> None:
             c = o.this
             if isinstance(c, exp.Column) and not c.table and c.name in names:
                 o.set("this", exp.Literal.number(names.index(c.name) + 1))
+
+
+def _name_every_values_column(v: exp.Values) -> None:
+    """VALUES (1, 2, 3) v(a): DuckDB names the columns the alias leaves out col1, col2 (by position);
+    qualify would expand ``*`` to the named ones only, dropping the others."""
+    alias = v.args.get("alias")
+    if alias is None or not alias.columns or not v.expressions:
+        return
+    first = v.expressions[0]
+    width = len(first.expressions) if isinstance(first, exp.Tuple) else 1
+    for i in range(len(alias.columns), width):
+        alias.append("columns", exp.to_identifier(f"col{i}"))
 
 
 _RANKING = (exp.RowNumber, exp.Rank, exp.PercentRank, exp.CumeDist, exp.Ntile, exp.Lag, exp.Lead)

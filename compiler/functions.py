@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..sqllib import sqlfuncs
+from . import lists as L
 from .expr import Call
 from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ,
-                    SqlType, decimal_type)
+                    SqlType, decimal_type, list_of)
 
 # how an argument is taken (ExprBinder.argument)
 NUMBER = "number"  # any number (SQLite: a value read as a number); NULL is a DOUBLE NULL
@@ -38,6 +39,9 @@ INT = "int"  # an integer of at most 64 bits (a string constant is read as one)
 INT32 = "int32"  # an integer of at most 32 bits
 TEMPORAL = "temporal"  # a DATE or TIMESTAMP; NULL is a TIMESTAMP NULL
 VALUE = "value"  # any value, as it is
+TEXT_OR_LIST = "text_or_list"  # a list as it is, any other value as STRING takes it (LENGTH)
+LIST = "list"  # a list (compiler/lists.py); NULL is a NULL list
+ANY = VALUE  # (a list function's element: its ``prepare`` gives it the list's type)
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
 
@@ -89,6 +93,9 @@ class Function:
     what: str = ""  # the name errors use (default: fn in capitals)
     overflow: bool = False  # an integer result is checked against its type's range (as arithmetic is)
     written: bool = True  # False: an operator's implementation, no SQL function of its own
+    # a rule run on the converted arguments before the call is built (a list function's element brought
+    # to the list's element type: compiler/lists.py); (binder, node, args, label) -> args
+    prepare: Callable | None = None
 
     @property
     def label(self) -> str:
@@ -148,7 +155,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("factorial", "sql_factorial", (INT32,), HUGEINT, {exp.Factorial: ("this",)}, sqlite=False),
     Function("binom", "sql_binom", (INT32, INT32), HUGEINT, names=("binom",), sqlite=False),
     # -- strings (sqllib/strings.py) --------------------------------------------------------------------
-    Function("length", "sql_length", (STRING,), BIGINT, {exp.Length: ("this",)}),
+    Function("length", "sql_length", (TEXT_OR_LIST,), BIGINT, {exp.Length: ("this",)}),  # a list's too
     Function("upper", {"sqlite": "sql_upper", "*": "duck_upper"}, (STRING,), TEXT, {exp.Upper: ("this",)}),
     Function("lower", {"sqlite": "sql_lower", "*": "duck_lower"}, (STRING,), TEXT, {exp.Lower: ("this",)}),
     Function("reverse", "sql_reverse", (STRING,), TEXT, {exp.Reverse: ("this",)}),
@@ -199,6 +206,46 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("monthname", "monthname", (TEMPORAL,), TEXT, {exp.Monthname: ("this",)}, sqlite=False),
     Function("last_day", "last_day", (TEMPORAL,), DATE, sqlite=False),  # ExprBinder._LastDay (no unit)
     Function("make_date", "make_date", (INT, INT, INT), DATE, sqlite=False),  # ExprBinder._DateFromParts
+    # -- lists (sqllib/lists.py; argument rules and result types in compiler/lists.py) -------------------
+    Function("array_length", "list_length", (LIST,), BIGINT, {exp.ArraySize: ("this",)}, sqlite=False),
+    Function("list_element", "list_element", (LIST, INT), L.element_type,
+             names=("list_extract", "list_element", "array_extract"), sqlite=False, nulls=maybe_null),
+    Function("list_contains", "list_contains", (LIST, ANY), BOOLEAN, {exp.ArrayContains: ("this", "expression")},
+             sqlite=False, prepare=L.prepare_element),
+    Function("list_position", "list_position", (LIST, ANY), INTEGER, {exp.ArrayPosition: ("this", "expression")},
+             names=("list_position", "list_indexof", "array_indexof"), sqlite=False, nulls=maybe_null,
+             prepare=L.prepare_element),
+    Function("list_concat", "list_concat", (LIST, LIST), L.same_list, {exp.ArrayConcat: ("this", "expressions")},
+             names=("list_cat",), variadic=True, sqlite=False, nulls=never_null, prepare=L.prepare_concat),
+    Function("list_append", "list_append", (LIST, ANY), L.same_list, {exp.ArrayAppend: ("this", "expression")},
+             names=("array_push_back",), sqlite=False, nulls=never_null, prepare=L.prepare_element),
+    # list_prepend(x, list) parses as ArrayPrepend(this=list, expression=x); array_push_front(list, x)
+    Function("list_prepend", "list_prepend", (LIST, ANY), L.same_list, {exp.ArrayPrepend: ("this", "expression")},
+             names=("array_push_front",), sqlite=False, nulls=never_null, prepare=L.prepare_element),
+    Function("list_has_any", "list_has_any", (LIST, LIST), BOOLEAN, {exp.ArrayOverlaps: ("this", "expression")},
+             names=("array_has_any",), sqlite=False, prepare=L.prepare_lists),
+    Function("list_has_all", "list_has_all", (LIST, LIST), BOOLEAN, {exp.ArrayContainsAll: ("this", "expression")},
+             names=("list_has_all",), sqlite=False, prepare=L.prepare_lists),
+    Function("list_reverse", "list_reverse", (LIST,), L.same_list, {exp.ArrayReverse: ("this",)},
+             names=("list_reverse",), sqlite=False),
+    Function("list_unique", "list_unique", (LIST,), BIGINT, names=("list_unique", "array_unique"), sqlite=False),
+    Function("flatten", "flatten", (LIST,), L.flattened, {exp.Flatten: ("this",)}, sqlite=False,
+             prepare=L.prepare_flatten),
+    Function("list_min", "list_min", (LIST,), L.element_type, {exp.ArrayMin: ("this",)}, sqlite=False,
+             nulls=maybe_null),
+    Function("list_max", "list_max", (LIST,), L.element_type, {exp.ArrayMax: ("this",)}, sqlite=False,
+             nulls=maybe_null),
+    Function("list_sum", "list_sum", (LIST,), L.sum_type, names=("list_sum",), sqlite=False, nulls=maybe_null,
+             prepare=L.prepare_sum),
+    Function("string_split", "string_split", (TEXT_ARG, TEXT_ARG), list_of(TEXT), {exp.Split: ("this", "expression")},
+             sqlite=False, nulls=first_nullable),
+    Function("array_to_string", "array_to_string", (LIST, TEXT_ARG), TEXT,
+             {exp.ArrayToString: ("this", "expression")}, sqlite=False,
+             nulls=maybe_null, prepare=L.prepare_to_string),
+    Function("list_sort", "list_sort", (LIST,), L.same_list, sqlite=False),  # ExprBinder._ArraySort
+    Function("list_value", "list_value", (ANY,), L.list_of_first, variadic=True, nulls=never_null,  # lists.array
+             written=False),
+    Function("list_concat_strict", "list_concat_strict", (LIST, LIST), L.same_list, written=False),  # a || b
     # -- reached by a rule of the binder's own (a node shared with other functions, an argument order or
     # a check of its own): the entry types the call and names its implementation --------------------------
     Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded, optional=1, overflow=True),  # _Round

@@ -12,6 +12,7 @@ from .errors import DataError
 
 from ..sqllib import real, timestamps
 from ..sqllib.interval_text import cast_interval
+from ..sqllib.lists import SqlList, parse_list_text
 from ..sqllib.sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
 
 INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 128}
@@ -19,17 +20,20 @@ INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 12
 
 @dataclass(frozen=True, slots=True)
 class SqlType:
-    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, or null (the type of
-    NULL).
+    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, list, or null (the
+    type of NULL).
     ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
-    a decimal's."""
+    a decimal's; ``elem`` a list's element type (``[]`` is a list of NULL type)."""
 
     kind: str
     bits: int = 0
     precision: int = 0
     scale: int = 0
+    elem: SqlType | None = None
 
     def __str__(self) -> str:
+        if self.kind == "list":
+            return f"{self.elem}[]"
         if self.kind == "int":
             return {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT", 128: "HUGEINT"}[self.bits]
         if self.kind == "decimal":
@@ -60,6 +64,11 @@ INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
 
 
+def list_of(elem: SqlType) -> SqlType:
+    """The type of a LIST of ``elem`` (DuckDB's ``elem[]``)."""
+    return SqlType("list", elem=elem)
+
+
 def decimal_type(precision: int = 18, scale: int = 3) -> SqlType:
     return SqlType("decimal", precision=min(precision, 38), scale=scale)
 
@@ -85,6 +94,12 @@ def from_sqlglot(dt, dialect) -> SqlType:
     from sqlglot import exp
 
     name = dt.this.name if isinstance(dt.this, exp.DataType.Type) else str(dt.this)
+    if name in ("ARRAY", "LIST"):
+        if dt.args.get("values"):  # INT[3]: DuckDB's fixed-size ARRAY, another type
+            raise LookupError(f"{dt.sql(dialect='duckdb')} (fixed-size ARRAY)")
+        if len(dt.expressions) != 1 or not isinstance(dt.expressions[0], exp.DataType):
+            raise LookupError(str(dt.sql(dialect="duckdb")))
+        return list_of(from_sqlglot(dt.expressions[0], dialect))
     if name in ("DECIMAL", "NUMERIC", "BIGDECIMAL", "DECIMAL32", "DECIMAL64", "DECIMAL128"):
         params = [int(p.name) for p in dt.expressions if p.name.isdigit()]
         if dialect.decimal_is_float:
@@ -132,6 +147,9 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
             return _decimal_union(max(a.precision - a.scale, b.precision - b.scale), max(a.scale, b.scale))
         d, i = (a, b) if a.kind == "decimal" else (b, a)
         return _decimal_union(max(d.precision - d.scale, _int_digits(i.bits)), d.scale)
+    if a.kind == b.kind == "list":
+        elem = common_type(a.elem, b.elem)
+        return None if elem is None else list_of(elem)
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
     if {a.kind, b.kind} in ({"date", "timestamptz"}, {"timestamp", "timestamptz"}):
@@ -170,6 +188,8 @@ def coerce_value(value, t: SqlType, where: str):
     if value is None:
         return None
     k = t.kind
+    if k == "list":
+        return _coerce_list(value, t, where)
     try:
         if k == "int":
             if isinstance(value, bool) or not isinstance(value, int):
@@ -245,6 +265,20 @@ def coerce_value(value, t: SqlType, where: str):
     except (TypeError, ValueError, ArithmeticError):
         pass
     raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
+
+
+def _coerce_list(value, t: SqlType, where: str):
+    """A LIST column's value: a Python list or tuple (a JSON array) or DuckDB's text form '[1, 2]'
+    (a CSV field), each element checked (and converted) as the element type's column would be."""
+    if isinstance(value, str):
+        try:
+            value = parse_list_text(value)
+        except DataError:
+            raise DataError(f"{where}: {show_value(value)} is not a valid {t}") from None
+        return SqlList(None if x is None else assign_value(x, t.elem, where) for x in value)
+    if not isinstance(value, (list, tuple)):
+        raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
+    return SqlList(None if x is None else coerce_value(x, t.elem, where) for x in value)
 
 
 # a code point UTF-8 cannot encode: such a string could be neither stored by DuckDB nor printed

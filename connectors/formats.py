@@ -12,6 +12,7 @@ import re
 import sys
 import time
 
+from ..sqllib.lists import quote_element
 from ..sqllib.sqlfuncs import Interval
 from ..sqllib.timestamps import timestamptz_text
 from .changefiles import Statement, Unit
@@ -32,6 +33,8 @@ def fmt_value(v) -> str:
         return v.isoformat()
     if isinstance(v, Interval):
         return v.text()  # as DuckDB prints it; str() is the timedelta's, months folded into days
+    if isinstance(v, tuple):  # a LIST, as DuckDB prints it: [1, NULL, 'a,b']
+        return "[" + ", ".join(quote_element(x) if isinstance(x, str) else fmt_value(x) for x in v) + "]"
     return str(v)
 
 
@@ -54,6 +57,8 @@ def json_value(v) -> str:
         return json.dumps(repr(v))
     if v is None or isinstance(v, (bool, int, float, str)):
         return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, tuple):  # a LIST: a JSON array
+        return "[" + ", ".join(json_value(x) for x in v) + "]"
     return json.dumps(fmt_value(v), ensure_ascii=False)
 
 

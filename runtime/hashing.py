@@ -11,7 +11,7 @@ key, after the compiler's common type) holds, because rows meet in dicts by ``==
 - every NaN hashes alike (one NaN object stands for all of them in rows);
 - strings by CRC-32 of their UTF-8 bytes; dates, times and timestamps by their fields (an aware
   timestamp by its UTC instant, as it compares); intervals as timedeltas compare (days, seconds,
-  microseconds); tuples by their elements.
+  microseconds); tuples (LIST values too) by their elements.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def value_hash(v) -> int:
         return hash(int(v))
     if isinstance(v, float):
         return value_hash(float(v))
+    if isinstance(v, tuple):  # a LIST value (sqllib's SqlList, a tuple) hashes as its elements
+        return hash(tuple(value_hash(x) for x in v))
     raise TypeError(f"no stable hash for a value of type {t.__name__}")
 
 

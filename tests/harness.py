@@ -388,8 +388,13 @@ def gen_steps(ch, spec: "Spec | Harness", n_steps: int | None = None, max_ops: i
 # -- comparison ---------------------------------------------------------------------------------
 
 def _sort_key(row):
-    return tuple((v is None, type(v).__name__, v if v is not None else 0) for v in row) \
-        if isinstance(row, tuple) else (str(row),)
+    return tuple(_value_key(v) for v in row) if isinstance(row, tuple) else (str(row),)
+
+
+def _value_key(v):
+    if isinstance(v, (list, tuple)):  # a LIST (DuckDB's Python list, or a SqlList): NULL elements too
+        return (False, "list", tuple(_value_key(x) for x in v))
+    return (v is None, type(v).__name__, v if v is not None else 0)
 
 
 _NAN = float("nan")
@@ -871,6 +876,8 @@ def _sql_literal(v) -> str:
         return f"DATE '{v.isoformat()}'"
     if isinstance(v, str):
         return "'" + v.replace("'", "''") + "'"
+    if isinstance(v, tuple):  # a LIST value
+        return "[" + ", ".join(_sql_literal(x) for x in v) + "]"
     raise ValueError(f"no SQL literal for {v!r}")
 
 

@@ -1,0 +1,254 @@
+"""Binding LIST expressions: list literals, casts to and from lists, indexing and slicing, ``||`` on
+lists, and the argument rules of the list functions of the registry (functions.py).
+
+A list value at run time is a ``sqllib.lists.SqlList`` (a tuple ordered as DuckDB orders lists), so
+comparisons, DISTINCT, GROUP BY, joins and ORDER BY on lists are those of any other value.  Laws:
+- a list's type is ``elem[]``; the elements of a literal are unified as UNION branches are (a string
+  literal adopts the others' type), and ``[]`` is a list of the NULL type, which unifies with any list;
+- an element NULL is a value of the list, never the list's NULL: ``[NULL]`` is not NULL;
+- indices are 1-based as written (sqlglot moves a literal index to 0-based when it parses ``x[i]``;
+  ``_index_shifted`` says when, and the 1 is added back).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..sqllib.casts import to_text
+from ..sqllib.lists import SqlList, list_text, parse_list_text
+from .errors import CompileError
+from .expr import Call, Lit
+from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, SqlType, common_type, decimal_type, list_of
+
+
+def is_list(e) -> bool:
+    return e.type.kind == "list"
+
+
+def array(eb, node):
+    """[a, b, …], ARRAY[a, b, …], list_value(a, b, …): a list of the elements' common type."""
+    if eb.dialect.name == "sqlite":
+        raise eb.error(node, "lists are not supported in the sqlite dialect")
+    items = [eb.bind(x) for x in node.expressions]
+    items, t = eb.unify(items, node, "list elements") if items else ([], NULLTYPE)
+    lt = list_of(t)
+    if all(isinstance(x, Lit) for x in items):
+        return Lit(SqlList(x.value for x in items), lt)
+    return Call("list_value", tuple(items), lt, False)
+
+
+def list_arg(eb, node, e, what):
+    """A function's argument that must be a list (NULL: a NULL list of NULL elements)."""
+    if e.type.kind == "list":
+        return e
+    if e.type.kind == "null":
+        return Lit(None, list_of(NULLTYPE))
+    raise eb.error(node, f"{what} needs a list, not {e.type}")
+
+
+def element_of(eb, node, lst, x, what):
+    """(list, x) with x and the list's elements brought to their common type."""
+    if isinstance(x, Lit) and x.type.kind == "text" and lst.type.elem.kind not in ("text", "null"):
+        x = eb.coerce(x, lst.type.elem, node)  # a string constant is read as the element type
+    t = common_type(lst.type.elem, x.type)
+    if t is None:
+        raise eb.error(node, f"{what}: cannot compare {x.type} with the elements of a {lst.type}")
+    return coerce(eb, lst, list_of(t), node), eb.coerce(x, t, node)
+
+
+def lists_of_common_type(eb, node, args, what):
+    """Lists brought to one list type (list_concat, list_has_any, …)."""
+    t = NULLTYPE
+    for a in args:
+        c = common_type(t, a.type.elem)
+        if c is None:
+            raise eb.error(node, f"{what}: cannot combine a {list_of(t)} and a {a.type}")
+        t = c
+    return [coerce(eb, a, list_of(t), node) for a in args]
+
+
+def coerce(eb, e, target: SqlType, node):
+    if e.type == target:
+        return e
+    if isinstance(e, Lit):
+        if e.value is None:
+            return Lit(None, target)
+        return Lit(convert_constant(eb, e.value, e.type, target, node), target)
+    return Call("cast", (e,), target, e.nullable, target)
+
+
+def convert_constant(eb, v, src: SqlType, target: SqlType, node):
+    """A constant list (or a text read as one) converted to ``target`` now."""
+    if src.kind == "text":
+        try:
+            items = parse_list_text(v)
+        except Exception:
+            raise eb.error(node, f"cannot convert {v!r} to {target}") from None
+        return SqlList(None if x is None else eb.convert_literal(x, TEXT, target.elem, node) for x in items)
+    if src.kind != "list":
+        raise eb.error(node, f"cannot convert {src} to {target}")
+    return SqlList(None if x is None else
+                   (convert_constant(eb, x, src.elem, target.elem, node) if target.elem.kind == "list"
+                    else eb.convert_literal(x, src.elem, target.elem, node)) for x in v)
+
+
+def cast(eb, node, a, t: SqlType, try_: bool):
+    """CAST to or from a list: list to list (each element cast), text to list (DuckDB's text form read),
+    list to text (printed as DuckDB prints it)."""
+    if not castable(a.type, t):
+        raise eb.error(node, f"cannot cast {a.type} to {t}")
+    if isinstance(a, Lit):
+        try:
+            if t.kind == "text":
+                return Lit(constant_text(a.value, a.type), TEXT)
+            return Lit(convert_constant(eb, a.value, a.type, t, node), t)
+        except CompileError:
+            if try_:
+                return Lit(None, t)
+            return Call("cast", (a,), t, False, t)
+    if try_:
+        return Call("try_cast", (a,), t, True, t)
+    return Call("cast", (a,), t, a.nullable, t)
+
+
+def castable(src: SqlType, target: SqlType) -> bool:
+    """Whether CAST(src AS target) is one this module makes: list to list (elements castable), text
+    to list, list to text; a list never to or from a scalar of another type."""
+    if src.kind == "null" or src == target:
+        return True
+    if target.kind == "list":
+        return src.kind == "text" or (src.kind == "list" and castable(src.elem, target.elem))
+    if src.kind == "list":
+        return target.kind == "text"
+    return True
+
+
+def constant_text(v, t: SqlType):
+    """A constant list's text, as CAST(… AS VARCHAR) gives it."""
+    if v is None:
+        return None
+    e = t.elem
+    conv = (lambda x: constant_text(x, e)) if e.kind == "list" else to_text
+    return list_text(v, conv, e.kind == "text")
+
+
+def bracket(eb, node, s, shifted: bool):
+    """xs[i] (1-based, negative from the end, NULL out of range) and xs[a:b] (inclusive bounds);
+    ``shifted``: sqlglot made the index 0-based (bind_expr._index_shifted)."""
+    if len(node.expressions) != 1:
+        raise eb.error(node, "a list takes one index or slice")
+    item = node.expressions[0]
+    if not isinstance(item, exp.Slice):
+        i = eb.int_arg(item, eb.bind(item), "a list index")
+        if shifted:  # back to the 1-based position written
+            i = Lit(i.value + 1, BIGINT) if isinstance(i, Lit) and i.value is not None else \
+                Call("add", (eb.coerce(i, BIGINT, item), Lit(1, BIGINT)), BIGINT, i.nullable)
+        return Call("list_element", (s, i), element_type([s]), True)  # the registry's entry
+    if item.args.get("step") is not None:
+        raise eb.error(item, "list slices with a step are not supported")
+    bounds = [item.this, item.expression]
+    args = [s] + [eb.int_arg(b, eb.bind(b), "a list slice") if b is not None else Lit(None, BIGINT)
+                  for b in bounds]
+    return Call("list_slice", tuple(args), s.type, s.nullable or any(a.nullable for a, b in zip(args[1:], bounds)
+                                                                      if b is not None),
+                tuple(b is not None for b in bounds))
+
+
+def concat_operator(eb, node, a, b):
+    """a || b with a list on either side: the lists concatenated, NULL if either is (DuckDB's ||)."""
+    a, b = (list_arg(eb, node, x, "||") for x in (a, b))
+    a, b = lists_of_common_type(eb, node, [a, b], "||")
+    return Call("list_concat_strict", (a, b), a.type, a.nullable or b.nullable)  # the registry's entry
+
+
+# -- registry argument rules (functions.Function.prepare) --------------------------------------------
+
+def prepare_element(eb, node, args, what):
+    """(list, x, …): x brought to the list's element type."""
+    lst, x = element_of(eb, node, args[0], args[1], what)
+    return [lst, x] + list(args[2:])
+
+
+def prepare_lists(eb, node, args, what):
+    return lists_of_common_type(eb, node, args, what)
+
+
+def prepare_concat(eb, node, args, what):
+    """list_concat: as prepare_lists.  A NULL list counts as an empty one (the result is never NULL),
+    except that DuckDB answers NULL when every argument is the untyped NULL: refused, not guessed."""
+    if all(isinstance(a, Lit) and a.value is None and a.type.elem.kind == "null" for a in args):
+        raise eb.error(node, f"{what} of untyped NULLs only is not supported")
+    return lists_of_common_type(eb, node, args, what)
+
+
+def prepare_prepend(eb, node, args, what):
+    """list_prepend(x, list): x first."""
+    lst, x = element_of(eb, node, args[1], args[0], what)
+    return [x, lst]
+
+
+def prepare_flatten(eb, node, args, what):
+    lst = args[0]
+    if lst.type.elem.kind not in ("list", "null"):
+        raise eb.error(node, f"{what} needs a list of lists, not {lst.type}")
+    return args
+
+
+def prepare_to_string(eb, node, args, what):
+    """array_to_string(list, sep): the elements as text first (CAST(list AS VARCHAR[])); the separator
+    a constant (as DuckDB requires)."""
+    if not isinstance(args[1], Lit):
+        raise eb.error(node, f"{what} needs a constant separator")
+    return [coerce(eb, args[0], list_of(TEXT), node)] + list(args[1:])
+
+
+def prepare_sum(eb, node, args, what):
+    lst = args[0]
+    if lst.type.elem.kind not in ("int", "decimal", "float", "null"):
+        raise eb.error(node, f"{what} needs a list of numbers, not {lst.type}")
+    return args
+
+
+# -- result types -------------------------------------------------------------------------------------
+
+def same_list(args) -> SqlType:
+    return args[0].type
+
+
+def element_type(args) -> SqlType:
+    e = args[0].type.elem
+    return e if e is not None else NULLTYPE
+
+
+def flattened(args) -> SqlType:
+    e = args[0].type.elem
+    return e if e.kind == "list" else list_of(NULLTYPE)
+
+
+def sum_type(args) -> SqlType:
+    e = args[0].type.elem
+    if e.kind == "int":
+        return HUGEINT
+    if e.kind == "decimal":
+        return decimal_type(38, e.scale)
+    return DOUBLE
+
+
+def list_of_first(args) -> SqlType:
+    return list_of(args[0].type if args else NULLTYPE)
+
+
+def sort(eb, node):
+    """list_sort(xs[, 'ASC'|'DESC'[, 'NULLS FIRST'|'NULLS LAST']]) and list_reverse_sort(xs[, nulls]):
+    sqlglot reads the constant words into ``asc`` and ``nulls_first``; NULLs go last unless asked."""
+    lst = list_arg(eb, node, eb.bind(node.this), "LIST_SORT")
+    flags = []
+    for name, default in (("asc", True), ("nulls_first", False)):
+        v = node.args.get(name)
+        if v is None:
+            flags.append(default)
+        elif isinstance(v, exp.Boolean):
+            flags.append(bool(v.this))
+        else:
+            raise eb.error(v, "LIST_SORT takes constant 'ASC'/'DESC' and 'NULLS FIRST'/'NULLS LAST'")
+    return Call("list_sort", (lst, Lit(not flags[0], BOOLEAN), Lit(flags[1], BOOLEAN)), lst.type, lst.nullable)
