@@ -14,6 +14,7 @@ from fractions import Fraction
 from sqlglot import exp
 
 from . import plan as P
+from . import lists
 from . import temporal
 from .bind_expr import ExprBinder, boolean, call, is_aggregate, is_not_null, not_
 from .errors import CompileError
@@ -704,6 +705,8 @@ class QueryBinder(SubqueryMixin):
             arg = eb.bind(arg_node)
             fn = {exp.First: "first", exp.Last: "last", exp.Mode: "mode"}[type(node)]
             return P.AggCall(fn, arg, False, filt, arg.type, True, order)
+        if isinstance(node, exp.ArrayAgg):  # LIST / ARRAY_AGG (compiler/lists.py)
+            return lists.list_agg(self, node, _agg_name(node, self.sql), eb.bind(arg_node), distinct, order, filt)
         refused = self.refused_aggregate(node, self.sql)
         if refused:
             raise self.error(node, refused)

@@ -252,3 +252,22 @@ def sort(eb, node):
         else:
             raise eb.error(v, "LIST_SORT takes constant 'ASC'/'DESC' and 'NULLS FIRST'/'NULLS LAST'")
     return Call("list_sort", (lst, Lit(not flags[0], BOOLEAN), Lit(flags[1], BOOLEAN)), lst.type, lst.nullable)
+
+
+# -- LIST / ARRAY_AGG ---------------------------------------------------------------------------------
+
+def list_agg(qb, node, name: str, arg, distinct: bool, order, filt):
+    """LIST(x ORDER BY k, …) / ARRAY_AGG(…): every x of the group (NULLs too) in the order of the keys.
+    A list's order is part of its value, so the keys must decide it: they must include x itself (rows
+    tied on all keys then hold equal x).  Without ORDER BY, or with keys that leave ties of different
+    x, DuckDB lists rows in the order it reads them, which a view cannot reproduce: refused."""
+    from . import plan as P
+    if not order:
+        raise qb.error(node, f"{name}(x) without ORDER BY lists rows in the order they arrive, which a view "
+                             f"cannot reproduce: write {name}(x ORDER BY x) (or ORDER BY other keys, then x)")
+    if not any(e == arg for e, _, _ in order):
+        raise qb.error(node, f"{name}(x ORDER BY k) leaves rows tied on k in the order they arrive (DuckDB's "
+                             f"answer depends on it): add x as the last key, ORDER BY k, x")
+    if distinct and any(e != arg for e, _, _ in order):
+        raise qb.error(node, f"{name}(DISTINCT x ORDER BY k) orders by keys other than x: not supported")
+    return P.AggCall("list", arg, distinct, filt, list_of(arg.type), True, tuple(order))

@@ -40,6 +40,7 @@ from ..runtime import windows as W
 
 from ..runtime import aggregates as A
 from ..runtime import statistics as S
+from ..sqllib.lists import SqlList
 
 from . import codegen as G
 from . import plan as P
@@ -567,6 +568,8 @@ class Lowering:
             return A.FirstLast(fn == "last")
         if fn == "mode":
             return A.OrderedMode()
+        if fn == "list":
+            return A.ListAgg(SqlList, a.distinct)
         if fn in ("var_samp", "var_pop", "stddev_samp", "stddev_pop"):
             if a.distinct:
                 raise CompileError(f"{fn.upper()}(DISTINCT …) is not supported")
@@ -612,7 +615,7 @@ class Lowering:
             else:
                 t = cg.tmp()
                 value = f"(({t} := {text}), {t})"
-        elif a.fn in ("first", "last", "mode"):  # FIRST(x ORDER BY k): (k's order key, x)
+        elif a.fn in ("first", "last", "mode", "list"):  # FIRST(x ORDER BY k), LIST(…): (k's order key, x)
             value = f"({_order_key_code(cg, col, a.order)}, {cg.value(a.arg, col)})"
         else:
             value = cg.value(a.arg, col)

@@ -335,6 +335,25 @@ class StringAgg(_Multiset):
         return self.separator.join(parts)
 
 
+class ListAgg(_Multiset):
+    """LIST(x ORDER BY k) / ARRAY_AGG: the value is (order key, x); the list holds every x (NULLs too)
+    in key order, each as many times as it is counted (once with DISTINCT).  The binder admits only
+    keys that include x, so rows tied on the whole key hold equal x and the list is one value whatever
+    order rows arrived in.  ``make`` builds the list value (the SQL library's list type)."""
+
+    def __init__(self, make, distinct: bool = False):
+        self.make = make
+        self.distinct = distinct
+
+    def result(self, st):
+        if not st[0]:
+            return None
+        out = []
+        for item in sorted(st[0]):
+            out.extend([item[1]] * (1 if self.distinct else st[0][item]))
+        return self.make(out)
+
+
 class ArgExtreme(_Multiset):
     """ARG_MAX(arg, val) / ARG_MIN(arg, val): arg at the row with the largest (smallest) val, over
     the rows where neither is NULL.  Ties in val go to the smallest arg (DuckDB keeps whichever row

@@ -73,6 +73,17 @@ SPECS = {
         "v_sets": "SELECT xs, ys, list_has_any(xs, ys) AS a, list_has_all(xs, ys) AS b, "
                   "flatten([xs, NULL, ys]) AS f, array_to_string(ws, '-') AS j, array_to_string(xs, ', ') AS jx FROM t",
     }),
+    "aggregates": spec({
+        "v_list": "SELECT s, LIST(id ORDER BY id) AS ids, ARRAY_AGG(xs ORDER BY xs DESC) AS lists, "
+                  "LIST(id ORDER BY id DESC NULLS FIRST) AS nf, COUNT(*) AS n FROM t GROUP BY s",
+        "v_keys": "SELECT s, LIST(id ORDER BY xs, id) AS by_xs, LIST(ws ORDER BY len(ws) DESC, ws) AS by_len "
+                  "FROM t GROUP BY s",
+        "v_distinct": "SELECT s, LIST(DISTINCT id ORDER BY id DESC) AS d, ARRAY_AGG(DISTINCT xs ORDER BY xs) AS dx "
+                      "FROM t GROUP BY s",
+        "v_global": "SELECT LIST(ds ORDER BY ds) AS a, LIST(id ORDER BY id) FILTER (WHERE id > 0) AS pos FROM t",
+        "v_over_lists": "SELECT ids, COUNT(*) AS n FROM (SELECT s, LIST(id ORDER BY id) AS ids FROM t GROUP BY s) "
+                        "GROUP BY ids",
+    }),
 }
 
 
@@ -125,6 +136,10 @@ def test_api_values():
 
 
 @pytest.mark.parametrize("sql, message", [
+    ("SELECT LIST(id) FROM t", "without ORDER BY lists rows in the order they arrive"),
+    ("SELECT ARRAY_AGG(DISTINCT id) FROM t", "without ORDER BY"),
+    ("SELECT LIST(id ORDER BY xs) FROM t", "add x as the last key"),
+    ("SELECT LIST(DISTINCT id ORDER BY xs, id) FROM t", "orders by keys other than x"),
     ("SELECT CAST(id AS INT[]) FROM t", r"cannot cast INTEGER to INTEGER\[\]"),
     ("SELECT xs + 1 FROM t", ""),
     ("SELECT xs[1:2:1] FROM t", "slices with a step"),
