@@ -1173,6 +1173,10 @@ class ExprBinder:
     def _ArraySort(self, node):
         return lists.sort(self, node)
 
+    def _Explode(self, node):  # what frontend._unnest_in_select_list left in place
+        raise self.error(node, "UNNEST is supported once per SELECT list, in a SELECT without GROUP BY, "
+                               "aggregates or window functions, and in FROM")
+
     def _Tuple(self, node):
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
 

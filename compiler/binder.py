@@ -278,6 +278,8 @@ class QueryBinder(SubqueryMixin):
                 return Rel(plan, named_columns(alias, names, b.prefix), prefix=b.prefix)
         elif isinstance(item, exp.Lateral):
             raise self.error(item, "LATERAL needs a FROM item before it to read")
+        elif isinstance(item, exp.Unnest):
+            return lists.unnest_source(self, item, Rel, ExprBinder)
         elif isinstance(item, exp.Values):
             b = self.values(item, None)
             plan, names = b.plan, b.names
@@ -371,6 +373,8 @@ class QueryBinder(SubqueryMixin):
         side = (j.args.get("side") or "").upper()
         if (j.args.get("kind") or "").upper() in ("SEMI", "ANTI"):
             return self.semi_join(rel, j)
+        if isinstance(j.this, exp.Unnest):  # a flat-map of rel (compiler/lists.py)
+            return lists.unnest_join(self, rel, j, Rel, ExprBinder)
         if isinstance(j.this, exp.Lateral):
             if side in ("RIGHT", "FULL"):
                 raise self.error(j, f"{side} JOIN LATERAL is not supported (the lateral side reads the left)")

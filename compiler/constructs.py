@@ -64,6 +64,8 @@ _QUERY = {
                  kind=("INNER", "OUTER", "CROSS", "SEMI", "ANTI"), method=("ASOF",)),
     exp.Lateral: _a("this", "alias", "view", cross_apply=(False,)),
     exp.Table: _a("this", "alias"),
+    # UNNEST(list) in FROM or joined (lists.unnest_source / unnest_join; WITH ORDINALITY refused there)
+    exp.Unnest: _a("expressions", "alias", "offset"),
     exp.TableAlias: _a("this", "columns"),
     exp.Where: _UNARY,
     exp.Having: _UNARY,
@@ -164,6 +166,8 @@ _EXPRESSIONS = {
     exp.DayOfWeekIso: _UNARY, exp.DayOfYear: _UNARY,
     exp.Typeof: _UNARY,
     exp.ArraySort: _a("this", "asc", "nulls_first"),  # list_sort, list_reverse_sort (lists.sort)
+    # UNNEST(xs) in a SELECT list: the frontend makes it a join with UNNEST where it may (ExprBinder._Explode)
+    exp.Explode: _UNARY,
     exp.TimeToStr: _a("this", "format"),
     # the scalar functions of the registry (functions.py), each with the node arguments it reads
     **{node: _a(*reads) for node, reads in functions.accepted().items()},

@@ -233,6 +233,10 @@ def normalize_forms(query: exp.Expression) -> None:
         _window_argument_order(w)
     for v in list(query.find_all(exp.Values)):
         _name_every_values_column(v)
+    for select in list(query.find_all(exp.Select)):
+        _unnest_in_select_list(select)
+    for u in list(query.find_all(exp.Unnest)):
+        _name_unnest_column(u)
     for cte in query.find_all(exp.CTE):
         alias = cte.args.get("alias")
         body = cte.this
@@ -243,6 +247,53 @@ def normalize_forms(query: exp.Expression) -> None:
             c = o.this
             if isinstance(c, exp.Column) and not c.table and c.name in names:
                 o.set("this", exp.Literal.number(names.index(c.name) + 1))
+
+
+def _name_unnest_column(u: exp.Unnest) -> None:
+    """FROM UNNEST(xs) [AS] u: DuckDB names the element column after the alias (``unnest`` without
+    one); written out here so qualify knows the column."""
+    if not isinstance(u.parent, (exp.From, exp.Join)):
+        return
+    alias = u.args.get("alias")
+    if alias is None:
+        u.set("alias", exp.TableAlias(this=exp.to_identifier("unnest"), columns=[exp.to_identifier("unnest")]))
+    elif not alias.columns and alias.this is not None:
+        alias.set("columns", [exp.to_identifier(alias.name)])
+
+
+UNNEST_ALIAS = "__deltasql_unnest"
+
+
+def _unnest_in_select_list(select: exp.Select) -> None:
+    """SELECT a, UNNEST(xs) [AS x] FROM t … is SELECT a, u.x FROM t, UNNEST(xs) AS u(x) …: each row once
+    per element, a NULL or empty list giving none (as DuckDB).  Rewritten only where that holds: one
+    UNNEST, in a SELECT without GROUP BY, aggregates or window functions (else the binder refuses it)."""
+    mine = [e for p in select.expressions for e in p.find_all(exp.Explode)
+            if e.find_ancestor(exp.Select) is select and not e.find(exp.Explode, bfs=False) is not e]
+    if len(mine) != 1 or select.args.get("group") or select.args.get("having") or select.args.get("windows"):
+        return
+    from .aggregate_calls import is_aggregate
+    if any(is_aggregate(n) or isinstance(n, exp.Window) for p in select.expressions for n in p.walk()):
+        return
+    node = mine[0]
+    if node.find(exp.Explode, bfs=False) is not node or list(node.this.find_all(exp.Explode)):
+        return  # UNNEST(UNNEST(…))
+    ref = exp.column("unnest", table=UNNEST_ALIAS)
+    source = exp.Unnest(expressions=[node.this.copy()],
+                        alias=exp.TableAlias(this=exp.to_identifier(UNNEST_ALIAS),
+                                             columns=[exp.to_identifier("unnest")]))
+    for i, p in enumerate(select.expressions):
+        if p is node:  # an unnamed UNNEST(xs) keeps the name DuckDB gives it
+            select.expressions[i] = exp.Alias(this=ref, alias=exp.to_identifier(node.sql(dialect="duckdb"),
+                                                                                  quoted=True))
+            select.expressions[i].parent = select
+            break
+    else:
+        node.replace(ref)
+    if select.args.get("from_") is None:
+        select.set("from_", exp.From(this=source))
+    else:
+        select.append("joins", exp.Join(this=source))
 
 
 def _name_every_values_column(v: exp.Values) -> None:

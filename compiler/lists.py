@@ -271,3 +271,58 @@ def list_agg(qb, node, name: str, arg, distinct: bool, order, filt):
     if distinct and any(e != arg for e, _, _ in order):
         raise qb.error(node, f"{name}(DISTINCT x ORDER BY k) orders by keys other than x: not supported")
     return P.AggCall("list", arg, distinct, filt, list_of(arg.type), True, tuple(order))
+
+
+# -- UNNEST ---------------------------------------------------------------------------------------------
+
+def _unnest_parts(qb, item):
+    """(the list expression node, alias, column name) of UNNEST(xs) [AS] u(x); the frontend named the
+    column (frontend.name_unnest_columns)."""
+    if item.args.get("offset"):
+        raise qb.error(item, "UNNEST … WITH ORDINALITY is not supported")
+    if len(item.expressions) != 1:
+        raise qb.error(item, "UNNEST of several lists is not supported")
+    alias = item.args.get("alias")
+    columns = alias.columns if alias is not None else []
+    if len(columns) != 1:
+        raise qb.error(item, "UNNEST of a list gives one column")
+    return item.expressions[0], item.alias_or_name, columns[0].name
+
+
+def _list_expr(qb, eb, node):
+    e = eb.bind(node)
+    if e.type.kind == "null":
+        return Lit(None, list_of(NULLTYPE))
+    if e.type.kind != "list":
+        raise qb.error(node, f"UNNEST needs a list, not {e.type}")
+    return e
+
+
+def unnest_source(qb, item, rel_of, expr_binder):
+    """FROM UNNEST(list) [AS u(x)]: the list's elements, one row each (the list reads no table)."""
+    from . import plan as P
+    node, alias, name = _unnest_parts(qb, item)
+    unit = rel_of(P.Values(((),), ()), {})
+    e = _list_expr(qb, expr_binder(qb, unit), node)
+    return rel_of(P.Unnest(unit.plan, e, name), {(alias, name): 0})
+
+
+def unnest_join(qb, rel, j, rel_of, expr_binder):
+    """rel, UNNEST(rel's list) [AS u(x)] (a comma, CROSS JOIN or JOIN … ON TRUE) and LEFT JOIN … ON TRUE:
+    each row of rel once per element of its list (a flat-map: plan.Unnest), kept once with a NULL
+    element by the LEFT JOIN when its list is NULL or empty."""
+    from . import plan as P
+    node, alias, name = _unnest_parts(qb, j.this)
+    side = (j.args.get("side") or "").upper()
+    on = j.args.get("on")
+    if (j.args.get("kind") or "").upper() not in ("", "INNER", "CROSS") or side not in ("", "LEFT") \
+            or j.args.get("method") or j.args.get("using"):
+        raise qb.error(j, "only a cross, inner or LEFT JOIN with UNNEST is supported")
+    if on is not None and not (isinstance(on, exp.Boolean) and on.this):
+        raise qb.error(on, "a JOIN with UNNEST takes ON TRUE only (filter the elements in WHERE)")
+    if any(a == alias for a, _ in rel.scope):
+        raise qb.error(j.this, f"duplicate table alias {alias!r} in FROM")
+    e = _list_expr(qb, expr_binder(qb, rel), node)
+    scope = dict(rel.scope)
+    scope[(alias, name)] = rel.width
+    return rel_of(P.Unnest(rel.plan, e, name, side == "LEFT"), scope, dict(rel.ast_map), prefix=rel.prefix)

@@ -28,7 +28,8 @@ A join whose arrangements expire keeps them to itself.
 from __future__ import annotations
 
 from ..runtime.nested import NestedDistinct, NestedJoin, Scope, Select
-from ..runtime.operators import Aggregate, Arrange, Distinct, Join, Lifted, Negate, Plus, Semijoin, SetOp, TopK
+from ..runtime.operators import (Aggregate, Arrange, Distinct, FlatMap, Join, Lifted, Negate, Plus, Semijoin, SetOp,
+                                 TopK)
 from ..runtime.operators.asof import AsofJoin
 from ..runtime.operators.constant import Constant
 from ..runtime.operators.exchange import Exchange
@@ -178,6 +179,16 @@ class Lowering:
 
     def _Project(self, node):
         return self._linear(node)
+
+    def _Unnest(self, node):
+        """A flat-map: each row once per element of its list (plan.Unnest)."""
+        src = self.lower(node.input)
+        name = self.cg.fresh_name("unnest")
+        keep = "[r + (None,)]" if node.outer else "[]"
+        code = (f"def {name}(r):\n    v = {self.cg.value(node.expr, G.row_col('r'))}\n"
+                f"    return [r + (x,) for x in v] if v else {keep}")
+        what = f"unnest {render(node.expr, [f.name for f in node.input.fields])}"
+        return self.add(FlatMap(src, self.cg.compile(code, name), what), "unnest")
 
     def _linear(self, node):
         child, steps = self._chain(node)

@@ -354,7 +354,29 @@ Plan = (Scan | Values | Filter | Project | Join | AsofJoin | Semijoin | Aggregat
 _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
                  "TopK": ("input",), "Window": ("input",), "Join": ("left", "right"),
                  "Semijoin": ("left", "right"), "SetOp": ("left", "right"),
-                 "AsofJoin": ("left", "right"), "Session": ("input",)}
+                 "AsofJoin": ("left", "right"), "Session": ("input",),
+                 "Unnest": ("input",)}
+
+
+@dataclass(frozen=True, slots=True)
+class Unnest:
+    """UNNEST of a list: each input row once per element of ``expr`` (a list), the element appended as
+    column ``name`` (a flat-map: linear, no state).  A NULL or empty list gives no row, unless
+    ``outer`` (LEFT JOIN UNNEST(…) ON TRUE): then the row once, its element NULL."""
+
+    input: object
+    expr: object
+    name: str
+    outer: bool = False
+
+    @property
+    def fields(self):
+        elem = self.expr.type.elem
+        return self.input.fields + (Field(self.name, elem, True),)
+
+    @property
+    def inputs(self):
+        return (self.input,)
 
 
 def with_inputs(node, inputs):
@@ -464,6 +486,9 @@ def explain(plan, indent: int = 0) -> str:
         names = [f.name for f in plan.input.fields]
         part = ", ".join(render(p, names) for p in plan.partition)
         head = f"Session partition [{part}] time {render(plan.time, names)} ends at {render(plan.end, ['time'])}"
+    elif isinstance(plan, Unnest):
+        names = [f.name for f in plan.input.fields]
+        head = f"Unnest{' outer' if plan.outer else ''} {render(plan.expr, names)} AS {plan.name}"
     elif isinstance(plan, RecRef):
         head = f"RecRef {plan.name}"
     elif isinstance(plan, Fixpoint):

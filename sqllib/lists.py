@@ -16,6 +16,7 @@ indices are 1-based, negative ones count from the end, and an index out of range
 from __future__ import annotations
 
 from .errors import DataError, show_value
+from .numbers import NAN
 
 
 class SqlList(tuple):
@@ -45,8 +46,12 @@ class SqlList(tuple):
     def __repr__(self) -> str:  # printed as a Python list, so a list value reads as one
         return repr(list(self))
 
-    def __reduce__(self):
-        return (SqlList, (tuple(self),))
+    def __reduce__(self):  # unpickled (shards, state files) with every NaN the one NaN, as rows are
+        return (_restore, (tuple(self),))
+
+
+def _restore(items):
+    return SqlList(NAN if type(x) is float and x != x else x for x in items)
 
 
 def _compare(a, b) -> int:

@@ -84,6 +84,17 @@ SPECS = {
         "v_over_lists": "SELECT ids, COUNT(*) AS n FROM (SELECT s, LIST(id ORDER BY id) AS ids FROM t GROUP BY s) "
                         "GROUP BY ids",
     }),
+    "unnest": spec({
+        "v_select": "SELECT id, UNNEST(xs) AS x FROM t",
+        "v_expr": "SELECT id, s, UNNEST(ws) || '!' AS w FROM t WHERE id > 0",
+        "v_from": "SELECT t.id, u.x FROM t, UNNEST(t.xs) AS u(x) WHERE u.x IS NULL OR u.x > 0",
+        "v_left": "SELECT id, x FROM t LEFT JOIN UNNEST(ys) AS u(x) ON TRUE",
+        "v_count": "SELECT x, COUNT(*) AS n, SUM(id) AS s FROM (SELECT id, UNNEST(xs) AS x FROM t) GROUP BY x",
+        "v_distinct": "SELECT DISTINCT UNNEST(ws) AS w FROM t",
+        "v_roundtrip": "SELECT s, LIST(x ORDER BY x) AS back FROM t, UNNEST(xs) AS u(x) GROUP BY s",
+        "v_split": "SELECT id, UNNEST(string_split(s, ',')) AS part FROM t",
+        "v_const": "SELECT id, c FROM t CROSS JOIN UNNEST([1, NULL, 2]) AS u(c)",
+    }),
 }
 
 
@@ -191,3 +202,31 @@ def test_values_alias_naming_some_columns():
     sql = "SELECT * FROM (VALUES ((1), (2), 3), (4, 5, 6)) lv(a) ORDER BY a"
     assert p.execute(sql) == duckdb.sql(sql).fetchall() == [(1, 2, 3), (4, 5, 6)]
     assert p.execute("SELECT col2 FROM (VALUES (1, 2, 3)) v(a)") == [(3,)]
+
+
+def test_unnest_is_a_flat_map_in_plans_and_circuits(tmp_path, capsys):
+    from tests.test_cli import run as cli_run
+    p = Pipeline()
+    p.execute("CREATE TABLE t(id INT, xs INT[]); CREATE VIEW v AS SELECT id, UNNEST(xs) AS x FROM t")
+    text = p.explain("v")
+    assert "Unnest xs#1 AS unnest" in text and "FlatMap[unnest xs#1]" in text, text
+    views = tmp_path / "v.sql"
+    views.write_text("CREATE TABLE t(id INT, xs INT[]);\nCREATE VIEW v AS SELECT t.id, u.x FROM t, UNNEST(t.xs) AS u(x);\n")
+    code, out, err = cli_run(capsys, "compile", views, "--emit", "circuit")
+    assert code == 0 and "FlatMap[unnest xs#1]" in out, out + err
+    code, out, err = cli_run(capsys, "compile", views)
+    assert code == 0 and "Unnest xs#1 AS x" in out, out + err
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT UNNEST(xs), UNNEST(ws) FROM t", "once per SELECT list"),
+    ("SELECT COUNT(*), UNNEST(xs) FROM t", "without GROUP BY"),
+    ("SELECT * FROM t, UNNEST(xs) WITH ORDINALITY AS u(x, i)", "WITH ORDINALITY"),
+    ("SELECT * FROM t JOIN UNNEST(xs) AS u(x) ON u.x > 1", "ON TRUE only"),
+    ("SELECT * FROM t, UNNEST(id) AS u(x)", "UNNEST needs a list"),
+])
+def test_unnest_refused(sql, message):
+    p = Pipeline()
+    p.execute("CREATE TABLE t(id INT, xs INT[], ws VARCHAR[])")
+    with pytest.raises(CompileError, match=message):
+        p.execute(f"CREATE VIEW v AS {sql}")
