@@ -268,15 +268,15 @@ def _unnest_in_select_list(select: exp.Select) -> None:
     """SELECT a, UNNEST(xs) [AS x] FROM t … is SELECT a, u.x FROM t, UNNEST(xs) AS u(x) …: each row once
     per element, a NULL or empty list giving none (as DuckDB).  Rewritten only where that holds: one
     UNNEST, in a SELECT without GROUP BY, aggregates or window functions (else the binder refuses it)."""
-    mine = [e for p in select.expressions for e in p.find_all(exp.Explode)
-            if e.find_ancestor(exp.Select) is select and not e.find(exp.Explode, bfs=False) is not e]
+    mine = [e for p in select.expressions for e in p.find_all(exp.Explode) if e.find_ancestor(exp.Select) is select]
     if len(mine) != 1 or select.args.get("group") or select.args.get("having") or select.args.get("windows"):
         return
     from .aggregate_calls import is_aggregate
-    if any(is_aggregate(n) or isinstance(n, exp.Window) for p in select.expressions for n in p.walk()):
+    if any((is_aggregate(n) or isinstance(n, exp.Window)) and n.find_ancestor(exp.Select) is select
+           for p in select.expressions for n in p.walk()):
         return
     node = mine[0]
-    if node.find(exp.Explode, bfs=False) is not node or list(node.this.find_all(exp.Explode)):
+    if node.this.find(exp.Explode):
         return  # UNNEST(UNNEST(…))
     ref = exp.column("unnest", table=UNNEST_ALIAS)
     source = exp.Unnest(expressions=[node.this.copy()],

@@ -303,8 +303,8 @@ def unnest_source(qb, item, rel_of, expr_binder):
     from . import plan as P
     node, alias, name = _unnest_parts(qb, item)
     unit = rel_of(P.Values(((),), ()), {})
-    e = _list_expr(qb, expr_binder(qb, unit), node)
-    return rel_of(P.Unnest(unit.plan, e, name), {(alias, name): 0})
+    e = _list_expr(qb, expr_binder(qb, unit), node)  # (a subquery in it appends its columns to unit)
+    return rel_of(P.Unnest(unit.plan, e, name), {(alias, name): unit.width})
 
 
 def unnest_join(qb, rel, j, rel_of, expr_binder):
@@ -322,7 +322,7 @@ def unnest_join(qb, rel, j, rel_of, expr_binder):
         raise qb.error(on, "a JOIN with UNNEST takes ON TRUE only (filter the elements in WHERE)")
     if any(a == alias for a, _ in rel.scope):
         raise qb.error(j.this, f"duplicate table alias {alias!r} in FROM")
-    e = _list_expr(qb, expr_binder(qb, rel), node)
+    e = _list_expr(qb, expr_binder(qb, rel), node)  # (a subquery in it appends its columns to rel)
     scope = dict(rel.scope)
     scope[(alias, name)] = rel.width
     return rel_of(P.Unnest(rel.plan, e, name, side == "LEFT"), scope, dict(rel.ast_map), prefix=rel.prefix)

@@ -94,6 +94,8 @@ SPECS = {
         "v_roundtrip": "SELECT s, LIST(x ORDER BY x) AS back FROM t, UNNEST(xs) AS u(x) GROUP BY s",
         "v_split": "SELECT id, UNNEST(string_split(s, ',')) AS part FROM t",
         "v_const": "SELECT id, c FROM t CROSS JOIN UNNEST([1, NULL, 2]) AS u(c)",
+        "v_subquery": "SELECT UNNEST((SELECT LIST(id ORDER BY id) FROM t)) AS i",
+        "v_correlated": "SELECT id, (SELECT COUNT(*) FROM t AS b WHERE list_contains(a.xs, b.id)) AS n FROM t AS a",
     }),
 }
 
