@@ -298,6 +298,8 @@ def assign_value(value, t: SqlType, where: str, dialect=None):
         first = e
     from ..sqllib import casts as C
     k = t.kind
+    if k == "list" and isinstance(value, (list, tuple)):  # each element assigned as to a column of its type
+        return SqlList(None if x is None else assign_value(x, t.elem, where, dialect) for x in value)
     try:
         if k == "int":
             v = C.cast_int(value, t.bits, False)
