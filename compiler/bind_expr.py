@@ -26,7 +26,7 @@ from . import lists
 from .errors import CompileError
 from .expr import Call, Case, Col, Lit
 from .frontend import token_span, using_binding
-from .types import (show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP,
+from .types import (list_of, show_value, BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL, NULLTYPE, SMALLINT, TEXT, TIMESTAMP,
                     TINYINT, SqlType, common_type, decimal_type, from_sqlglot)
 
 COMPARISONS = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
@@ -719,6 +719,10 @@ class ExprBinder:
                 raise self.error(group_node, f"{what}: the group must be between 0 and 9")
             group = g.value
         return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(Lit(group, BIGINT),))
+
+    def _RegexpExtractAll(self, node):  # bound as REGEXP_EXTRACT (arguments, options, group), a list of them
+        one = self._RegexpExtract(node)
+        return Call("regexp_extract_all", one.args, list_of(TEXT), one.nullable, one.extra)
 
     def _RegexpReplace(self, node):
         what = "REGEXP_REPLACE"

@@ -133,6 +133,8 @@ _EXPRESSIONS = {
     # null_if_pos_overflow, single_replace: DuckDB's semantics, which regex_call implements
     exp.RegexpExtract: _a("this", "expression", "position", "occurrence", "parameters", "group",
                           "null_if_pos_overflow"),
+    # bound as REGEXP_EXTRACT is (ExprBinder._RegexpExtractAll)
+    exp.RegexpExtractAll: _a("this", "expression", "position", "occurrence", "parameters", "group"),
     exp.RegexpReplace: _a("this", "expression", "replacement", "position", "occurrence", "modifiers",
                           "single_replace"),
     exp.Case: _a("this", "ifs", "default"), exp.If: _a("this", "true", "false"),

@@ -8,6 +8,7 @@ import re
 from . import re2 as _re2
 from .cache import SizedCache
 from .errors import DataError
+from .lists import SqlList
 
 # -- LIKE and GLOB: wildcards matched in linear time ----------------------------------------------
 
@@ -110,6 +111,27 @@ def regexp_extract(s, p, group, opts):
     if m is None or group > rx.groups:
         return ""
     return m.group(group) or ""
+
+
+def regexp_extract_all(s, p, group, opts):
+    """REGEXP_EXTRACT_ALL: the group of every match, left to right (NULL for a group that took no part);
+    after an empty match the search goes on one character further (RE2's global matching, as DuckDB)."""
+    if s is None or p is None:
+        return None
+    rx = _regex(p, opts)
+    if group > rx.groups:
+        raise DataError(f"regexp_extract_all: the pattern has {rx.groups} groups, not {group}")
+    out = []
+    pos, n = 0, len(s)
+    search = rx.rx.search
+    while pos <= n:
+        m = search(s, pos)
+        if m is None:
+            break
+        out.append(m.group(group))  # NULL for a group that took no part (unlike REGEXP_EXTRACT)
+        start, end = m.start(), m.end()
+        pos = end + 1 if end == start else end
+    return SqlList(out)
 
 
 def regexp_replace(s, p, replacement, opts, every):

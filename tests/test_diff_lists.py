@@ -65,6 +65,9 @@ SPECS = {
                     "list_cat(xs, [id], ys) AS c3, list_append(xs, id) AS ap, list_prepend(id, ys) AS pp FROM t",
         "v_split": "SELECT s, string_split(s, ',') AS p, string_split(s, '') AS chars, str_split(s, ' ') AS w, "
                    "string_to_array(s, ',') AS arr FROM t",
+        "v_regex": "SELECT s, regexp_extract_all(s, '[a-z]+') AS words, regexp_extract_all(s, '(a)(,)?', 2) AS g2, "
+                   "regexp_extract_all(s, 'A', 0, 'i') AS ci, regexp_extract_all(s, ',*') AS empties, "
+                   "UNNEST(regexp_extract_all(s, '[^,]+')) AS piece FROM t",
         "v_sort": "SELECT xs, list_sort(xs) AS a, list_sort(xs, 'DESC') AS d, list_reverse_sort(xs) AS r, "
                   "list_sort(xs, 'ASC', 'NULLS FIRST') AS nf, list_sort(ws) AS ws_sorted, list_sort(ds) AS ds_sorted, "
                   "list_reverse(xs) AS rev FROM t",
