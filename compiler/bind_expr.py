@@ -1108,6 +1108,8 @@ class ExprBinder:
         if name in AGGREGATE_FUNCTION_NAMES:
             return self._aggregate(node)
         args = node.expressions
+        if name in lists.LAMBDA_NAMES and len(args) == 2:  # array_transform(xs, lambda x: …), …
+            return lists.lambda_call(self.qb, self, node, lists.LAMBDA_NAMES[name], args[0], args[1])
         f = FN.BY_NAME.get(name)
         if f is not None and (not f.deterministic or len(f.args) - f.optional <= len(args) and
                               (f.variadic or len(args) <= len(f.args))):
@@ -1176,6 +1178,12 @@ class ExprBinder:
 
     def _ArraySort(self, node):
         return lists.sort(self, node)
+
+    def _Transform(self, node):  # list_transform(xs, lambda x: …)
+        return lists.lambda_call(self.qb, self, node, "list_transform", node.this, node.expression)
+
+    def _ArrayFilter(self, node):  # list_filter(xs, lambda x: …)
+        return lists.lambda_call(self.qb, self, node, "list_filter", node.this, node.expression)
 
     def _Explode(self, node):  # what frontend._unnest_in_select_list left in place
         raise self.error(node, "UNNEST is supported once per SELECT list, in a SELECT without GROUP BY, "

@@ -283,6 +283,10 @@ class Codegen:
             return self._pattern_call(e, col)
         if fn == "glob":
             return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"
+        if fn in ("list_transform", "list_filter"):  # lists.Lambda: column 0 the element, 1 its position
+            params = lambda i: ("_lx", "_li")[i]
+            body = self.truth(e.extra.body, params) if fn == "list_filter" else self.value(e.extra.body, params)
+            return f"_{fn}({self.value(args[0], col)}, lambda _lx, _li: {body})"
         if fn == "list_slice":
             codes = ", ".join(self.value(a, col) for a in args)
             return f"_list_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"

@@ -170,6 +170,8 @@ _EXPRESSIONS = {
     exp.ArraySort: _a("this", "asc", "nulls_first"),  # list_sort, list_reverse_sort (lists.sort)
     # UNNEST(xs) in a SELECT list: the frontend makes it a join with UNNEST where it may (ExprBinder._Explode)
     exp.Explode: _UNARY,
+    # list_transform / list_filter with a lambda (lists.lambda_call)
+    exp.Transform: _BINARY, exp.ArrayFilter: _BINARY, exp.Lambda: _a("this", "expressions"),
     exp.TimeToStr: _a("this", "format"),
     # the scalar functions of the registry (functions.py), each with the node arguments it reads
     **{node: _a(*reads) for node, reads in functions.accepted().items()},

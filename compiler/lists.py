@@ -12,6 +12,8 @@ comparisons, DISTINCT, GROUP BY, joins and ORDER BY on lists are those of any ot
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from ..sqllib.casts import to_text
@@ -326,3 +328,61 @@ def unnest_join(qb, rel, j, rel_of, expr_binder):
     scope = dict(rel.scope)
     scope[(alias, name)] = rel.width
     return rel_of(P.Unnest(rel.plan, e, name, side == "LEFT"), scope, dict(rel.ast_map), prefix=rel.prefix)
+
+
+# -- lambdas --------------------------------------------------------------------------------------------
+
+LAMBDA_PARAMS = "__deltasql_lambda"
+# function names sqlglot leaves as anonymous calls -> the lambda function they are
+LAMBDA_NAMES = {"array_transform": "list_transform", "list_apply": "list_transform", "array_apply": "list_transform",
+                "apply": "list_transform", "list_transform": "list_transform", "list_filter": "list_filter",
+                "array_filter": "list_filter", "filter": "list_filter"}
+
+
+@dataclass(frozen=True)
+class Lambda:
+    """A lambda's body, an expression over its parameters only: column 0 the element, 1 its 1-based
+    position (``Call.extra`` of list_transform / list_filter; codegen makes it a Python lambda)."""
+
+    body: object
+    params: tuple
+
+    def __str__(self) -> str:
+        from .expr import render
+        return f"lambda {', '.join(self.params)}: {render(self.body, list(self.params) + ['$i'])}"
+
+
+def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
+    """list_transform(xs, lambda x[, i]: body) / list_filter(…): the body bound over a row of the element
+    (and its position).  A body that reads anything but its parameters and constants (a column of the
+    query, a subquery, an aggregate) is refused: not built yet."""
+    from . import plan as P
+    what = fn.upper()
+    lst = list_arg(eb, node, eb.bind(list_node), what)
+    if not isinstance(lambda_node, exp.Lambda):
+        raise qb.error(lambda_node if lambda_node is not None else node, f"{what} needs a lambda (x -> …)")
+    params = tuple(p.name for p in lambda_node.expressions)
+    if not 1 <= len(params) <= 2 or len(set(params)) != len(params):
+        raise qb.error(lambda_node, f"{what}: a lambda takes one parameter, or two (the element and its index)")
+    body = lambda_node.this.copy()
+    for bad in body.find_all(exp.Column, exp.Subquery, exp.Select):
+        raise qb.error(bad if bad.meta else lambda_node, f"{what}: a lambda that reads more than its parameters "
+                                                         f"is not supported")
+
+    def param(n):
+        if isinstance(n, exp.Identifier) and not isinstance(n.parent, (exp.Column, exp.Lambda)) \
+                and n.name in params:
+            return exp.column(n.name, table=LAMBDA_PARAMS)
+        return n
+    body = body.transform(param)
+    elem = lst.type.elem
+    fields = (P.Field(params[0], elem, True), P.Field(params[1] if len(params) > 1 else "$i", BIGINT, False))
+    scope = {(LAMBDA_PARAMS, n): i for i, n in enumerate(params)}
+    inner = type(eb)(qb, type(eb.rel)(P.Values((), fields), scope))
+    b = inner.bind(body)
+    if fn == "list_filter":
+        b = inner.as_condition(b, lambda_node)
+        return Call("list_filter", (lst,), lst.type, lst.nullable, Lambda(b, params))
+    if b.type.kind == "null":
+        b = Lit(None, NULLTYPE)
+    return Call("list_transform", (lst,), list_of(b.type), lst.nullable, Lambda(b, params))

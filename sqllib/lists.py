@@ -363,3 +363,13 @@ def array_to_string(v, sep):
     if v and not items:
         return None
     return ("," if sep is None else sep).join(items)
+
+
+def list_transform(v, fn):
+    """list_transform(v, lambda x[, i]: …): fn of each element (and its 1-based position)."""
+    return None if v is None else SqlList(fn(x, i) for i, x in enumerate(v, 1))
+
+
+def list_filter(v, fn):
+    """list_filter(v, lambda x[, i]: …): the elements for which fn is TRUE (fn answers truthy exactly then)."""
+    return None if v is None else SqlList(x for i, x in enumerate(v, 1) if fn(x, i))

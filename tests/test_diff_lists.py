@@ -87,6 +87,15 @@ SPECS = {
         "v_over_lists": "SELECT ids, COUNT(*) AS n FROM (SELECT s, LIST(id ORDER BY id) AS ids FROM t GROUP BY s) "
                         "GROUP BY ids",
     }),
+    "lambdas": spec({
+        "v_transform": "SELECT id, xs, list_transform(xs, lambda x: x * 2 + 1) AS a, "
+                       "list_transform(xs, lambda x, i: x - i) AS b, array_transform(ws, lambda w: w || '!') AS c, "
+                       "list_transform(xs, lambda x: [x, NULL]) AS d, list_apply(ds, lambda d: d / 2) AS e FROM t",
+        "v_filter": "SELECT id, list_filter(xs, lambda x: x > 1) AS a, array_filter(ws, lambda w, i: i % 2 = 1) AS b, "
+                    "list_filter(xs, lambda x: x IS NULL) AS c, list_filter(ds, lambda d: d >= 1.0) AS d FROM t",
+        "v_nested": "SELECT id, list_transform([xs, ys], lambda l: list_filter(l, lambda e: e <> 1)) AS n, "
+                    "len(list_filter(xs, lambda x: x = 3)) AS threes FROM t WHERE list_filter(xs, lambda x: x > 2) <> []",
+    }),
     "unnest": spec({
         "v_select": "SELECT id, UNNEST(xs) AS x FROM t",
         "v_expr": "SELECT id, s, UNNEST(ws) || '!' AS w FROM t WHERE id > 0",
@@ -229,6 +238,9 @@ def test_unnest_is_a_flat_map_in_plans_and_circuits(tmp_path, capsys):
     ("SELECT * FROM t, UNNEST(xs) WITH ORDINALITY AS u(x, i)", "WITH ORDINALITY"),
     ("SELECT * FROM t JOIN UNNEST(xs) AS u(x) ON u.x > 1", "ON TRUE only"),
     ("SELECT * FROM t, UNNEST(id) AS u(x)", "UNNEST needs a list"),
+    ("SELECT list_filter(xs, lambda x: x > id) FROM t", "reads more than its parameters"),
+    ("SELECT list_transform(xs, lambda x, i, j: x) FROM t", "one parameter, or two"),
+    ("SELECT list_transform(xs, lambda x: (SELECT 1)) FROM t", "reads more than its parameters"),
 ])
 def test_unnest_refused(sql, message):
     p = Pipeline()

@@ -80,6 +80,7 @@ GROUPS = ("aggregate", "window", "cte", "subquery", "join", "setops", "order", "
 
 # settings that only tune DuckDB's execution or tests (not what a query answers)
 HARMLESS_SETTINGS = {
+    "lambda_syntax",  # which lambda spellings DuckDB parses (x -> … or lambda x: …); deltasql reads both
     "threads", "enable_verification", "disable_verification", "verify_parallelism", "verify_external",
     "enable_profiling", "disable_profiling", "profiling_mode", "profile_output", "explain_output",
     "memory_limit", "max_memory", "preserve_insertion_order", "disabled_optimizers", "force_parallelism",
