@@ -119,8 +119,6 @@ def regexp_extract_all(s, p, group, opts):
     if s is None or p is None:
         return None
     rx = _regex(p, opts)
-    if group > rx.groups:
-        raise DataError(f"regexp_extract_all: the pattern has {rx.groups} groups, not {group}")
     out = []
     pos, n = 0, len(s)
     search = rx.rx.search
@@ -128,6 +126,8 @@ def regexp_extract_all(s, p, group, opts):
         m = search(s, pos)
         if m is None:
             break
+        if group > rx.groups:  # (DuckDB checks the group on a match only: no match is [])
+            raise DataError(f"regexp_extract_all: the pattern has {rx.groups} groups, not {group}")
         out.append(m.group(group))  # NULL for a group that took no part (unlike REGEXP_EXTRACT)
         start, end = m.start(), m.end()
         pos = end + 1 if end == start else end
