@@ -1110,6 +1110,8 @@ class ExprBinder:
         args = node.expressions
         if name in lists.LAMBDA_NAMES and len(args) == 2:  # array_transform(xs, lambda x: …), …
             return lists.lambda_call(self.qb, self, node, lists.LAMBDA_NAMES[name], args[0], args[1])
+        if name == "list_slice" and len(args) == 3:
+            return lists.slice_function(self, node, *args)
         f = FN.BY_NAME.get(name)
         if f is not None and (not f.deterministic or len(f.args) - f.optional <= len(args) and
                               (f.variadic or len(args) <= len(f.args))):
@@ -1184,6 +1186,11 @@ class ExprBinder:
 
     def _ArrayFilter(self, node):  # list_filter(xs, lambda x: …)
         return lists.lambda_call(self.qb, self, node, "list_filter", node.this, node.expression)
+
+    def _ArraySlice(self, node):  # array_slice(xs, a, b)
+        if node.args.get("is_length") or node.args.get("step") is not None:
+            raise self.error(node, "ARRAY_SLICE with a length or a step is not supported")
+        return lists.slice_function(self, node, node.this, *self.required(node, "ARRAY_SLICE", "start", "end"))
 
     def _Explode(self, node):  # what frontend._unnest_in_select_list left in place
         raise self.error(node, "UNNEST is supported once per SELECT list, in a SELECT without GROUP BY, "

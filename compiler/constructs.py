@@ -170,6 +170,7 @@ _EXPRESSIONS = {
     exp.ArraySort: _a("this", "asc", "nulls_first"),  # list_sort, list_reverse_sort (lists.sort)
     # UNNEST(xs) in a SELECT list: the frontend makes it a join with UNNEST where it may (ExprBinder._Explode)
     exp.Explode: _UNARY,
+    exp.ArraySlice: _a("this", "start", "end", "step", "is_length"),  # list_slice / array_slice (lists)
     # list_transform / list_filter with a lambda (lists.lambda_call)
     exp.Transform: _BINARY, exp.ArrayFilter: _BINARY, exp.Lambda: _a("this", "expressions"),
     exp.TimeToStr: _a("this", "format"),

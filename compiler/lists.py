@@ -386,3 +386,13 @@ def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
     if b.type.kind == "null":
         b = Lit(None, NULLTYPE)
     return Call("list_transform", (lst,), list_of(b.type), lst.nullable, Lambda(b, params))
+
+
+def slice_function(eb, node, value_node, begin_node, end_node):
+    """list_slice(xs, a, b) / array_slice(…): xs[a:b] (a NULL bound: NULL); on a VARCHAR, s[a:b]."""
+    s = eb.bind(value_node)
+    bounds = [eb.int_arg(b, eb.bind(b), "a slice bound") for b in (begin_node, end_node)]
+    if s.type.kind == "text":
+        return Call("string_slice", (s, *bounds), TEXT, s.nullable or any(b.nullable for b in bounds), (True, True))
+    s = list_arg(eb, node, s, "LIST_SLICE")
+    return Call("list_slice", (s, *bounds), s.type, s.nullable or any(b.nullable for b in bounds), (True, True))
