@@ -1110,6 +1110,8 @@ class ExprBinder:
         args = node.expressions
         if name in lists.LAMBDA_NAMES and len(args) == 2:  # array_transform(xs, lambda x: …), …
             return lists.lambda_call(self.qb, self, node, lists.LAMBDA_NAMES[name], args[0], args[1])
+        if name in ("list_reduce", "array_reduce", "reduce") and len(args) in (2, 3):
+            return lists.reduce_call(self.qb, self, node, args)
         if name == "list_slice" and len(args) == 3:
             return lists.slice_function(self, node, *args)
         f = FN.BY_NAME.get(name)

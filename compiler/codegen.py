@@ -31,7 +31,7 @@ class Codegen:
 
     def __init__(self, dialect):
         self.dialect = dialect
-        self.env: dict = {"_SKIP": SKIP, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F, "_NAN": F.NAN,
+        self.env: dict = {"_SKIP": SKIP, "_NO_INIT": F.NO_INIT, "_drop_zeros": drop_zeros, "_Desc": Desc, "_F": F, "_NAN": F.NAN,
                           "_time_bucket": time_bucket, **INLINE_NAMES}
         for name in dir(F):
             if not name.startswith("_"):
@@ -283,6 +283,13 @@ class Codegen:
             return self._pattern_call(e, col)
         if fn == "glob":
             return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"
+        if fn == "list_reduce":  # lists.Lambda over (accumulator, element, position); start: element -> acc
+            params = lambda i: ("_la", "_lx", "_li")[i]
+            body = self.value(e.extra.body, params)
+            start = self.value(e.extra.start, lambda i: "_lx")
+            init = self.value(args[1], col) if len(args) > 1 else "_NO_INIT"
+            return (f"_list_reduce({self.value(args[0], col)}, lambda _la, _lx, _li: {body}, lambda _lx: {start}, "
+                    f"{init})")
         if fn in ("list_transform", "list_filter"):  # lists.Lambda: column 0 the element, 1 its position
             params = lambda i: ("_lx", "_li")[i]
             body = self.truth(e.extra.body, params) if fn == "list_filter" else self.value(e.extra.body, params)

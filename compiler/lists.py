@@ -19,7 +19,7 @@ from sqlglot import exp
 from ..sqllib.casts import to_text
 from ..sqllib.lists import SqlList, list_text, parse_list_text
 from .errors import CompileError
-from .expr import Call, Lit
+from .expr import Call, Col, Lit
 from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, SqlType, common_type, decimal_type, list_of
 
 
@@ -346,24 +346,22 @@ class Lambda:
 
     body: object
     params: tuple
+    start: object = None  # list_reduce: the first element (column 0) as the accumulator's type
 
     def __str__(self) -> str:
         from .expr import render
         return f"lambda {', '.join(self.params)}: {render(self.body, list(self.params) + ['$i'])}"
 
 
-def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
-    """list_transform(xs, lambda x[, i]: body) / list_filter(…): the body bound over a row of the element
-    (and its position).  A body that reads anything but its parameters and constants (a column of the
-    query, a subquery, an aggregate) is refused: not built yet."""
+def _lambda_body(qb, eb, node, what, lambda_node, types, counts):
+    """The bound body of ``lambda_node`` over parameters of ``types`` (the i-th parameter, column i),
+    and the parameters' names; ``counts``: how many parameters the function takes."""
     from . import plan as P
-    what = fn.upper()
-    lst = list_arg(eb, node, eb.bind(list_node), what)
     if not isinstance(lambda_node, exp.Lambda):
-        raise qb.error(lambda_node if lambda_node is not None else node, f"{what} needs a lambda (x -> …)")
+        raise qb.error(lambda_node if lambda_node is not None else node, f"{what} needs a lambda (lambda x: …)")
     params = tuple(p.name for p in lambda_node.expressions)
-    if not 1 <= len(params) <= 2 or len(set(params)) != len(params):
-        raise qb.error(lambda_node, f"{what}: a lambda takes one parameter, or two (the element and its index)")
+    if len(params) not in counts or len(set(params)) != len(params):
+        raise qb.error(lambda_node, f"{what}: a lambda takes {' or '.join(map(str, counts))} parameters here")
     body = lambda_node.this.copy()
     for bad in body.find_all(exp.Column, exp.Subquery, exp.Select):
         raise qb.error(bad if bad.meta else lambda_node, f"{what}: a lambda that reads more than its parameters "
@@ -375,11 +373,47 @@ def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
             return exp.column(n.name, table=LAMBDA_PARAMS)
         return n
     body = body.transform(param)
-    elem = lst.type.elem
-    fields = (P.Field(params[0], elem, True), P.Field(params[1] if len(params) > 1 else "$i", BIGINT, False))
+    names = params + tuple(f"$p{i}" for i in range(len(params), len(types)))
+    fields = tuple(P.Field(n, t, True) for n, t in zip(names, types))
     scope = {(LAMBDA_PARAMS, n): i for i, n in enumerate(params)}
     inner = type(eb)(qb, type(eb.rel)(P.Values((), fields), scope))
-    b = inner.bind(body)
+    return inner, inner.bind(body), params
+
+
+def reduce_call(qb, eb, node, args):
+    """list_reduce(xs, lambda acc, x[, i]: body[, initial]): acc starts as initial (or the first element,
+    x then the next ones) and becomes body each time; its type is the body's (DuckDB's: [1, 2, 3] with
+    acc / x is 1/6, a DOUBLE).  An empty list without initial is an error, as in DuckDB."""
+    what = "LIST_REDUCE"
+    lst = list_arg(eb, node, eb.bind(args[0]), what)
+    elem = lst.type.elem
+    init = eb.bind(args[2]) if len(args) > 2 else None
+    acc = common_type(init.type, elem) if init is not None else elem
+    if acc is None:
+        raise qb.error(node, f"{what}: the initial value's {init.type} does not combine with a {lst.type}")
+    for _ in range(2):  # the body's type, with acc typed as the body's type in turn
+        inner, b, params = _lambda_body(qb, eb, node, what, args[1], (acc, elem, BIGINT), (2, 3))
+        if b.type == acc or b.type.kind == "null":
+            break
+        if b.type.kind == acc.kind == "decimal" and b.type.scale == acc.scale:
+            acc = b.type  # a sum's precision grows with each element: the body's (DuckDB's type too)
+            break
+        acc = b.type
+    else:
+        raise qb.error(args[1], f"{what}: the lambda's type changes from one element to the next")
+    b = inner.coerce(b, acc, args[1])
+    start = Call("cast", (Col(0, elem, True),), acc, True, acc) if elem != acc else Col(0, elem, True)
+    operands = (lst,) if init is None else (lst, eb.coerce(init, acc, node))
+    return Call("list_reduce", operands, acc, True, Lambda(b, params, start))
+
+
+def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
+    """list_transform(xs, lambda x[, i]: body) / list_filter(…): the body bound over a row of the element
+    (and its position).  A body that reads anything but its parameters and constants (a column of the
+    query, a subquery, an aggregate) is refused: not built yet."""
+    what = fn.upper()
+    lst = list_arg(eb, node, eb.bind(list_node), what)
+    inner, b, params = _lambda_body(qb, eb, node, what, lambda_node, (lst.type.elem, BIGINT), (1, 2))
     if fn == "list_filter":
         b = inner.as_condition(b, lambda_node)
         return Call("list_filter", (lst,), lst.type, lst.nullable, Lambda(b, params))

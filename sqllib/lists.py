@@ -373,3 +373,24 @@ def list_transform(v, fn):
 def list_filter(v, fn):
     """list_filter(v, lambda x[, i]: …): the elements for which fn is TRUE (fn answers truthy exactly then)."""
     return None if v is None else SqlList(x for i, x in enumerate(v, 1) if fn(x, i))
+
+
+NO_INIT = object()  # list_reduce without an initial value
+
+
+def list_reduce(v, fn, start, init=NO_INIT):
+    """list_reduce(v, lambda acc, x[, i]: …[, init]): acc = init (or v's first element through ``start``),
+    then fn(acc, x, position of x) for each further element.  NULL for a NULL list; an empty list without
+    init is an error (DuckDB's)."""
+    if v is None:
+        return None
+    if init is NO_INIT:
+        if not v:
+            raise DataError("list_reduce of an empty list without an initial value")
+        acc, first = start(v[0]), 2
+        items = tuple.__getitem__(v, slice(1, None))
+    else:
+        acc, first, items = init, 1, v
+    for i, x in enumerate(items, first):
+        acc = fn(acc, x, i)
+    return acc

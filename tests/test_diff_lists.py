@@ -96,6 +96,10 @@ SPECS = {
                     "list_filter(xs, lambda x: x IS NULL) AS c, list_filter(ds, lambda d: d >= 1.0) AS d FROM t",
         "v_nested": "SELECT id, list_transform([xs, ys], lambda l: list_filter(l, lambda e: e <> 1)) AS n, "
                     "len(list_filter(xs, lambda x: x = 3)) AS threes FROM t WHERE list_filter(xs, lambda x: x > 2) <> []",
+        "v_reduce": "SELECT id, xs, list_reduce(xs, lambda a, x: a + x, 0) AS s, "
+                    "list_reduce(xs, lambda a, x, i: a * 2 + x * i, id) AS w, "
+                    "CASE WHEN len(ws) > 0 THEN list_reduce(ws, lambda a, w: a || '-' || w) END AS j, "
+                    "list_reduce(ds, lambda a, d: a + d, 0.5) AS sd, list_reduce(xs, lambda a, x: a / 2 + x, 1) AS h FROM t",
     }),
     "unnest": spec({
         "v_select": "SELECT id, UNNEST(xs) AS x FROM t",
@@ -240,7 +244,8 @@ def test_unnest_is_a_flat_map_in_plans_and_circuits(tmp_path, capsys):
     ("SELECT * FROM t JOIN UNNEST(xs) AS u(x) ON u.x > 1", "ON TRUE only"),
     ("SELECT * FROM t, UNNEST(id) AS u(x)", "UNNEST needs a list"),
     ("SELECT list_filter(xs, lambda x: x > id) FROM t", "reads more than its parameters"),
-    ("SELECT list_transform(xs, lambda x, i, j: x) FROM t", "one parameter, or two"),
+    ("SELECT list_transform(xs, lambda x, i, j: x) FROM t", "takes 1 or 2 parameters"),
+    ("SELECT list_reduce(xs, lambda a, x: a + id) FROM t", "reads more than its parameters"),
     ("SELECT list_transform(xs, lambda x: (SELECT 1)) FROM t", "reads more than its parameters"),
 ])
 def test_unnest_refused(sql, message):
