@@ -1,5 +1,6 @@
 """Binding LIST expressions: list literals, casts to and from lists, indexing and slicing, ``||`` on
-lists, and the argument rules of the list functions of the registry (functions.py).
+lists, the argument rules of the list functions of the registry (functions.py), lambdas
+(list_transform, list_filter, list_reduce), the LIST / ARRAY_AGG aggregate and UNNEST (plan.Unnest).
 
 A list value at run time is a ``sqllib.lists.SqlList`` (a tuple ordered as DuckDB orders lists), so
 comparisons, DISTINCT, GROUP BY, joins and ORDER BY on lists are those of any other value.  Laws:
