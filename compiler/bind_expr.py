@@ -1112,6 +1112,8 @@ class ExprBinder:
             return lists.lambda_call(self.qb, self, node, lists.LAMBDA_NAMES[name], args[0], args[1])
         if name in ("list_reduce", "array_reduce", "reduce") and len(args) in (2, 3):
             return lists.reduce_call(self.qb, self, node, args)
+        if name in ("list_aggr", "list_aggregate", "array_aggr", "array_aggregate"):
+            return lists.aggr_call(self, node, args)
         if name == "list_slice" and len(args) == 3:
             return lists.slice_function(self, node, *args)
         f = FN.BY_NAME.get(name)

@@ -423,6 +423,22 @@ def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
     return Call("list_transform", (lst,), list_of(b.type), lst.nullable, Lambda(b, params))
 
 
+# list_aggr(xs, 'name'): the list function of each aggregate name deltasql has one for
+AGGR_NAMES = {"sum": "list_sum", "min": "list_min", "max": "list_max", "count": "list_count", "avg": "list_avg",
+              "mean": "list_avg", "first": "list_first", "last": "list_last", "arbitrary": "list_first"}
+
+
+def aggr_call(eb, node, args):
+    """list_aggr(xs, 'sum') / list_aggregate: the list function of that aggregate (list_sum, …)."""
+    name = args[1] if len(args) == 2 else None
+    if not (isinstance(name, exp.Literal) and name.is_string and name.this.lower() in AGGR_NAMES):
+        raise eb.error(node, "LIST_AGGR takes a list and a constant aggregate name: "
+                             + ", ".join(f"'{n}'" for n in AGGR_NAMES))
+    call = exp.Anonymous(this=AGGR_NAMES[name.this.lower()], expressions=[args[0].copy()])
+    call.meta.update(node.meta)
+    return eb.bind(call)
+
+
 def slice_function(eb, node, value_node, begin_node, end_node):
     """list_slice(xs, a, b) / array_slice(…): xs[a:b] (a NULL bound: NULL); on a VARCHAR, s[a:b]."""
     s = eb.bind(value_node)

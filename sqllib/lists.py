@@ -394,3 +394,29 @@ def list_reduce(v, fn, start, init=NO_INIT):
     for i, x in enumerate(items, first):
         acc = fn(acc, x, i)
     return acc
+
+
+def list_first(v):
+    """list_first(v): the first element (NULL for an empty list)."""
+    return v[0] if v else None
+
+
+def list_last(v):
+    return v[-1] if v else None
+
+
+def list_count(v):
+    """list_count(v): how many elements are not NULL."""
+    return None if v is None else sum(1 for x in v if x is not None)
+
+
+def list_avg(v):
+    """list_avg(v): the mean of the non-NULL elements, a DOUBLE (NULL for none)."""
+    if v is None:
+        return None
+    vals = [x for x in v if x is not None]
+    if not vals:
+        return None
+    if any(x != x for x in vals):
+        return NAN
+    return float(sum(vals) / len(vals)) if not isinstance(vals[0], float) else sum(vals) / len(vals)

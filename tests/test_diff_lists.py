@@ -74,6 +74,8 @@ SPECS = {
                   "list_reverse(xs) AS rev FROM t",
         "v_aggr": "SELECT xs, ds, list_sum(xs) AS s, list_min(xs) AS lo, list_max(xs) AS hi, list_min(ws) AS wlo, "
                   "list_unique(xs) AS u, list_sum(ds) AS sd, list_max(ds) AS dhi FROM t",
+        "v_aggr2": "SELECT xs, ds, list_first(xs) AS f, list_last(ws) AS l, list_count(xs) AS c, list_avg(xs) AS a, "
+                   "list_avg(ds) AS ad, list_aggr(xs, 'sum') AS s, list_aggregate(ws, 'max') AS m FROM t",
         "v_sets": "SELECT xs, ys, list_has_any(xs, ys) AS a, list_has_all(xs, ys) AS b, "
                   "flatten([xs, NULL, ys]) AS f, array_to_string(ws, '-') AS j, array_to_string(xs, ', ') AS jx FROM t",
     }),
