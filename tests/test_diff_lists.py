@@ -173,11 +173,11 @@ def test_api_values():
     ("SELECT LIST(id ORDER BY xs) FROM t", "add x as the last key"),
     ("SELECT LIST(DISTINCT id ORDER BY xs, id) FROM t", "orders by keys other than x"),
     ("SELECT CAST(id AS INT[]) FROM t", r"cannot cast INTEGER to INTEGER\[\]"),
-    ("SELECT xs + 1 FROM t", ""),
+    ("SELECT xs + 1 FROM t", "INTEGER\\[\\]"),
     ("SELECT xs[1:2:1] FROM t", "slices with a step"),
     ("SELECT [1] || ['a'] FROM t", "cannot combine"),
     ("SELECT list_sum(ws) FROM t", "needs a list of numbers"),
-    ("SELECT list_distinct(xs) FROM t", ""),
+    ("SELECT list_distinct(xs) FROM t", "LIST_DISTINCT\\(\\) is not supported"),
 ])
 def test_refused(sql, message):
     p = Pipeline()
