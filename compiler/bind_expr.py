@@ -883,6 +883,11 @@ class ExprBinder:
 
     _TryCast = _Cast
 
+    def _Try(self, node):
+        """TRY(e): e, or NULL for a row where computing e fails (an overflow, a cast, a division)."""
+        e = self.bind(node.this)
+        return Call("try", (e,), e.type, True)
+
     # -- strings --------------------------------------------------------------------------------
     def to_text(self, e, node):
         if lists.is_list(e):  # DuckDB's string functions have list overloads of their own (repeat, …)

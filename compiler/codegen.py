@@ -138,6 +138,8 @@ class Codegen:
             code = f"_{f.implementation(self.dialect.name)}({', '.join(self.value(a, col) for a in args)})"
             return self._int_check(e, code) if f.overflow else code  # ROUND(2147483647, -1) overflows
         kind = e.type.kind
+        if fn == "try":  # TRY(e): a row's DataError becomes NULL (the thunk computes e for this row only)
+            return f"_try_value(lambda: {self.value(args[0], col)})"
         if fn in ("add", "sub", "mul"):
             op = {"add": "+", "sub": "-", "mul": "*"}[fn]
             if kind == "decimal":

@@ -50,3 +50,11 @@ def show_value(value) -> str:
         return "'" + text.replace("'", "''") + "'"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def try_value(thunk):
+    """TRY(e): the value thunk() computes, or NULL where computing it raises a DataError."""
+    try:
+        return thunk()
+    except DataError:
+        return None

@@ -4,6 +4,7 @@ live in the modules by family; this module only gathers them."""
 
 from .casts import *  # noqa: F401,F403
 from .dates import *  # noqa: F401,F403
+from .errors import try_value  # noqa: F401
 from .formatting import *  # noqa: F401,F403
 from .lists import *  # noqa: F401,F403
 from .numbers import *  # noqa: F401,F403
