@@ -63,7 +63,10 @@ _QUERY = {
     exp.Join: _a("this", "on", "using", side=("LEFT", "RIGHT", "FULL"),
                  kind=("INNER", "OUTER", "CROSS", "SEMI", "ANTI"), method=("ASOF",)),
     exp.Lateral: _a("this", "alias", "view", cross_apply=(False,)),
-    exp.Table: _a("this", "alias"),
+    # a parenthesized join, FROM (a JOIN b ON …), is Subquery(Table(joins=…)) without an alias: binder.source
+    exp.Table: _a("this", "alias", joins=When(
+        lambda node: isinstance(node.parent, exp.Subquery) and node.arg_key == "this" and not node.parent.alias,
+        lambda node, sql: "JOIN inside a FROM item other than a parenthesized join")),
     # UNNEST(list) in FROM or joined (lists.unnest_source / unnest_join; WITH ORDINALITY refused there)
     exp.Unnest: _a("expressions", "alias", "offset"),
     exp.TableAlias: _a("this", "columns"),

@@ -1,6 +1,7 @@
-"""Outer joins whose ON condition holds a subquery (compiler/outer_pairs.py) differentially against
-DuckDB under random streams: EXISTS, IN and scalar subqueries, correlated with either side or both,
-in LEFT, RIGHT and FULL joins, with duplicates, NULLs and a final retraction."""
+"""Outer joins whose ON condition holds a subquery (compiler/outer_pairs.py), and parenthesized joins as
+FROM items, differentially against DuckDB under random streams: EXISTS, IN and scalar subqueries,
+correlated with either side or both, in LEFT, RIGHT and FULL joins, with duplicates, NULLs and a
+final retraction."""
 
 import pytest
 from hypothesis import given
@@ -29,6 +30,12 @@ SPECS = {
         "v_uncorrelated": "SELECT r.k, u.k AS uk FROM r RIGHT JOIN u ON r.k = u.k AND u.b IN (SELECT c FROM w)",
         "v_agg": "SELECT r.k, COUNT(u.b) AS n FROM r LEFT JOIN u ON u.k = r.k AND r.a < (SELECT COUNT(*) FROM w) "
                  "GROUP BY r.k",
+    }),
+    "parenthesized": spec({  # FROM (a JOIN b ON …): a join as a FROM item (constructs: Table.joins)
+        "v_nested": "SELECT r.k, u.b, w.c FROM r LEFT JOIN (u JOIN w ON u.b = w.c) ON r.k = u.k",
+        "v_nested_exists": "SELECT r.a, u.b, w.c FROM r FULL JOIN (u JOIN w ON w.k = u.k) ON EXISTS "
+                           "(SELECT 1 FROM w x WHERE x.c = r.a AND x.k = u.b)",
+        "v_two": "SELECT * FROM (r JOIN u ON r.k = u.k) JOIN (w CROSS JOIN (SELECT 1 AS one) o) ON w.k = r.k",
     }),
 }
 
