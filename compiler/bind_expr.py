@@ -983,7 +983,9 @@ class ExprBinder:
             raise self.error(node, f"{what} needs a DATE, TIMESTAMP or INTERVAL, not {d.type}")
         if d.type.kind == "interval" and field not in F.INTERVAL_FIELDS:
             raise self.error(node, f"{what}: the {field} of an INTERVAL is not supported")
-        return Call("extract", (d,), DOUBLE if field in F.DOUBLE_FIELDS else BIGINT, d.nullable, field)
+        # (NULL for an infinite DATE or TIMESTAMP, as DuckDB answers)
+        return Call("extract", (d,), DOUBLE if field in F.DOUBLE_FIELDS else BIGINT,
+                    d.nullable or d.type.kind != "interval", field)
 
     def _date_trunc(self, node, unit_node, value_node):
         if self.unit_is_a_column(node):

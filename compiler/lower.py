@@ -588,9 +588,10 @@ class Lowering:
         if fn in ("skewness", "kurtosis", "kurtosis_pop"):
             return S.Shape(kind, fn)
         if fn == "median":
-            return S.Median(a.arg.type.scale if kind == "decimal" else None)
+            return S.Median(a.arg.type.scale if kind == "decimal" else None, _wide_decimal(a.arg.type))
         if fn in ("quantile_cont", "quantile_disc"):
-            return S.Quantile(a.param, fn == "quantile_disc", a.arg.type.scale if kind == "decimal" else None)
+            return S.Quantile(a.param, fn == "quantile_disc", a.arg.type.scale if kind == "decimal" else None,
+                              _wide_decimal(a.arg.type))
         if fn == "entropy":
             return S.Entropy()
         if fn in ("arg_max", "arg_min"):
@@ -745,6 +746,11 @@ class Lowering:
         finally:
             self.circuit, self.nested, self.available = outer_circuit, outer_nested, available
         return [self.add(Select(scope, k, name), name) for k, name in enumerate(node.names)]
+
+
+def _wide_decimal(t) -> bool:
+    """A DECIMAL DuckDB holds in 128 bits (more than 18 digits): its quantiles interpolate otherwise."""
+    return t.kind == "decimal" and t.precision > 18
 
 
 def _order_key_code(cg, col, order) -> str:

@@ -215,14 +215,16 @@ class Quantile(_Multiset):
     QUANTILE_DISC(x, q) is the value at rank ceil(q·n) - 1.  A negative q counts from the top (as
     DuckDB does for ORDER BY … DESC).  CONT interpolates in doubles as DuckDB does, lo·(1-d) + hi·d
     (over a DECIMAL: over its scaled integers, then truncated to its scale, so an exact
-    interpolation would differ in the last digit); DISC gives the input type."""
+    interpolation would differ in the last digit; over a DECIMAL wider than 18 digits, which DuckDB
+    holds in 128 bits: lo + trunc((hi - lo)·d) in those integers); DISC gives the input type."""
 
-    def __init__(self, fraction, discrete: bool, scale: int | None = None):
+    def __init__(self, fraction, discrete: bool, scale: int | None = None, wide: bool = False):
         fraction = Fraction(fraction)
         self.descending = fraction < 0
         self.fraction = abs(fraction)
         self.discrete = discrete
         self.scale = scale
+        self.wide = wide
 
     def new(self):
         return [SortedBag()]  # (order key, value), one item per copy
@@ -263,15 +265,15 @@ class Quantile(_Multiset):
         # DECIMAL: interpolated over the scaled integers in doubles, then truncated
         unit = decimal.Decimal(1).scaleb(-self.scale)
         lo_u, hi_u = (int(x.scaleb(self.scale, context=DECIMAL_CONTEXT)) for x in (lo, hi))
-        units = int(lo_u * (1 - d) + hi_u * d)
-        return (decimal.Decimal(units) * unit).quantize(unit, context=DECIMAL_CONTEXT)
+        units = lo_u + int((hi_u - lo_u) * d) if self.wide else int(lo_u * (1 - d) + hi_u * d)
+        return DECIMAL_CONTEXT.multiply(decimal.Decimal(units), unit).quantize(unit, context=DECIMAL_CONTEXT)
 
 
 class Median(Quantile):
     """MEDIAN(x) = QUANTILE_CONT(x, 0.5)."""
 
-    def __init__(self, scale: int | None = None):
-        super().__init__(Fraction(1, 2), False, scale)
+    def __init__(self, scale: int | None = None, wide: bool = False):
+        super().__init__(Fraction(1, 2), False, scale, wide)
 
 
 class Entropy(_Multiset):

@@ -359,7 +359,8 @@ EXTRACT_FIELDS = frozenset(_EXTRACT)
 
 
 def extract(field: str, d):
-    if d is None:
+    """A part of a DATE, TIMESTAMP or INTERVAL; NULL for an infinite DATE or TIMESTAMP (as DuckDB)."""
+    if d is None or isinstance(d, _Infinite):
         return None
     if isinstance(d, Interval):
         return _extract_interval(field, d)
