@@ -146,6 +146,12 @@ def test_the_clock_stamps_inserts_of_every_kind():
     p.step()
     at = datetime.datetime(2024, 1, 1, 10)
     assert sorted(p.view("v").rows()) == [(1, at), (2, at), (3, at), (4, T0)]
+    p.advance_clock("2024-01-01 11:00:00")
+    p.execute("UPDATE t SET at = NULL WHERE k = 4")  # stamped again
+    p.execute("UPDATE t SET k = 5 WHERE k = 3")  # keeps its stamp
+    p.step()
+    later = datetime.datetime(2024, 1, 1, 11)
+    assert sorted(p.view("v").rows()) == [(1, at), (2, at), (4, later), (5, at)]
 
 
 @pytest.mark.parametrize("sql, message", [
