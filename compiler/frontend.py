@@ -237,6 +237,8 @@ def normalize_forms(query: exp.Expression) -> None:
         _unnest_in_select_list(select)
     for u in list(query.find_all(exp.Unnest)):
         _name_unnest_column(u)
+    for c in list(query.find_all(exp.Comprehension)):
+        _comprehension_as_lambdas(c)
     for cte in query.find_all(exp.CTE):
         alias = cte.args.get("alias")
         body = cte.this
@@ -247,6 +249,34 @@ def normalize_forms(query: exp.Expression) -> None:
             c = o.this
             if isinstance(c, exp.Column) and not c.table and c.name in names:
                 o.set("this", exp.Literal.number(names.index(c.name) + 1))
+
+
+def _comprehension_as_lambdas(c: exp.Comprehension) -> None:
+    """[f(x) FOR x IN xs IF p(x)] is list_transform(list_filter(xs, lambda x: p(x)), lambda x: f(x)) (and
+    [f(x, i) FOR x, i IN xs] with the position); rewritten before qualify, which would read x as a column.
+    A position together with IF is left alone (refused): the position would be the filtered list's."""
+    array = c.parent
+    if not isinstance(array, exp.Array) or len(array.expressions) != 1 or \
+            (c.args.get("position") is not None and c.args.get("condition") is not None):
+        return
+    params = [c.expression] + ([c.args["position"]] if c.args.get("position") is not None else [])
+    if not all(isinstance(p, (exp.Identifier, exp.Column)) for p in params):
+        return
+    names = {p.name for p in params}
+
+    def unqualified(n):
+        if isinstance(n, exp.Column) and not n.table and n.name in names:
+            return exp.to_identifier(n.name)
+        return n
+
+    def lam(body):
+        return exp.Lambda(this=body.copy().transform(unqualified), expressions=[exp.to_identifier(p.name) for p in params])
+    source = c.args["iterator"].copy()
+    if c.args.get("condition") is not None:
+        source = exp.ArrayFilter(this=source, expression=lam(c.args["condition"]))
+    out = exp.Transform(this=source, expression=lam(c.this))
+    out.meta.update(array.meta)
+    array.replace(out)
 
 
 def _name_unnest_column(u: exp.Unnest) -> None:
