@@ -102,7 +102,8 @@ SQL_ERRORS = [
     ("CREATE VIEW x AS SELECT SUM(SUM(a)) FROM t", 1, 29, "aggregate function calls cannot be nested"),
     # unsupported constructs
     ("CREATE VIEW x AS SELECT ARRAY_AGG(a) AS y FROM t", 1, 25,
-     "ARRAY_AGG is not supported (list and map values are not supported)"),
+     "ARRAY_AGG(x) without ORDER BY lists rows in the order they arrive, which a view cannot reproduce: "
+     "write ARRAY_AGG(x ORDER BY x) (or ORDER BY other keys, then x)"),
     ("CREATE VIEW x AS SELECT a FROM t EXCEPT BY NAME SELECT a FROM t", 1, 25, "EXCEPT BY NAME is not supported"),
     ("CREATE VIEW x AS SELECT a, a FROM t UNION BY NAME SELECT a FROM t", 1, 25,
      "UNION BY NAME: column 'a' appears twice on one side"),
