@@ -285,17 +285,8 @@ class Codegen:
             return self._pattern_call(e, col)
         if fn == "glob":
             return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"
-        if fn == "list_reduce":  # lists.Lambda over (accumulator, element, position); start: element -> acc
-            params = lambda i: ("_la", "_lx", "_li")[i]
-            body = self.value(e.extra.body, params)
-            start = self.value(e.extra.start, lambda i: "_lx")
-            init = self.value(args[1], col) if len(args) > 1 else "_NO_INIT"
-            return (f"_list_reduce({self.value(args[0], col)}, lambda _la, _lx, _li: {body}, lambda _lx: {start}, "
-                    f"{init})")
-        if fn in ("list_transform", "list_filter"):  # lists.Lambda: column 0 the element, 1 its position
-            params = lambda i: ("_lx", "_li")[i]
-            body = self.truth(e.extra.body, params) if fn == "list_filter" else self.value(e.extra.body, params)
-            return f"_{fn}({self.value(args[0], col)}, lambda _lx, _li: {body})"
+        if fn in ("list_reduce", "list_transform", "list_filter"):
+            return self._lambda_call(e, col)
         if fn == "list_slice":
             codes = ", ".join(self.value(a, col) for a in args)
             return f"_list_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
@@ -308,6 +299,25 @@ class Codegen:
             x, p = self.value(args[0], col), self.value(args[1], col)
             return f"_like({x}, {p}, True, {e.extra!r})"
         raise AssertionError(f"codegen: unknown function {fn!r}")
+
+    def _lambda_call(self, e: Call, col) -> str:
+        """list_transform / list_filter / list_reduce: the lambda (lists.Lambda) as a Python lambda over
+        its parameters; the values it reads from the row (its captures, the call's last arguments) bound
+        first, by an enclosing lambda, so a lambda inside it reads them too."""
+        lam, args = e.extra, e.args
+        n = len(args) - lam.captures
+        own = ("_la", "_lx", "_li") if e.fn == "list_reduce" else ("_lx", "_li")
+        params = lambda i: own[i] if i < len(own) else f"_lc{i - len(own)}"
+        body = self.truth(lam.body, params) if e.fn == "list_filter" else self.value(lam.body, params)
+        if e.fn == "list_reduce":
+            start = self.value(lam.start, lambda i: "_lx")
+            init = self.value(args[1], col) if n > 1 else "_NO_INIT"
+            code = f"_list_reduce(_ll, lambda _la, _lx, _li: {body}, lambda _lx: {start}, {init})"
+        else:
+            code = f"_{e.fn}(_ll, lambda _lx, _li: {body})"
+        names = ["_ll"] + [f"_lc{k}" for k in range(lam.captures)]
+        values = [self.value(args[0], col)] + [self.value(a, col) for a in args[n:]]
+        return f"(lambda {', '.join(names)}: {code})({', '.join(values)})"
 
     def _constant(self, e):
         """The value of a constant expression (folded once, here), or _NOT_CONSTANT when it reads a

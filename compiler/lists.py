@@ -348,15 +348,20 @@ class Lambda:
     body: object
     params: tuple
     start: object = None  # list_reduce: the first element (column 0) as the accumulator's type
+    captures: int = 0  # the values the body reads from the query: the call's last arguments, the row's last columns
 
     def __str__(self) -> str:
         from .expr import render
-        return f"lambda {', '.join(self.params)}: {render(self.body, list(self.params) + ['$i'])}"
+        names = list(self.params) + ["$p1", "$p2"][len(self.params) - 1:] if self.start is not None else \
+            list(self.params) + ["$i"][len(self.params) - 1:]
+        return f"lambda {', '.join(self.params)}: {render(self.body, names + [f'$c{k}' for k in range(self.captures)])}"
 
 
 def _lambda_body(qb, eb, node, what, lambda_node, types, counts):
-    """The bound body of ``lambda_node`` over parameters of ``types`` (the i-th parameter, column i),
-    and the parameters' names; ``counts``: how many parameters the function takes."""
+    """(binder, bound body, parameter names, captures) of ``lambda_node``: the body over a row of its
+    parameters (of ``types``: the i-th parameter is column i) followed by the values it reads from the
+    query (``captures``, expressions bound by ``eb``, which the call carries as arguments: so passes see
+    the columns a lambda reads); ``counts``: how many parameters the function takes."""
     from . import plan as P
     if not isinstance(lambda_node, exp.Lambda):
         raise qb.error(lambda_node if lambda_node is not None else node, f"{what} needs a lambda (lambda x: …)")
@@ -364,9 +369,11 @@ def _lambda_body(qb, eb, node, what, lambda_node, types, counts):
     if len(params) not in counts or len(set(params)) != len(params):
         raise qb.error(lambda_node, f"{what}: a lambda takes {' or '.join(map(str, counts))} parameters here")
     body = lambda_node.this.copy()
-    for bad in body.find_all(exp.Column, exp.Subquery, exp.Select):
-        raise qb.error(bad if bad.meta else lambda_node, f"{what}: a lambda that reads more than its parameters "
-                                                         f"is not supported")
+    for bad in body.find_all(exp.Subquery, exp.Select):
+        raise qb.error(bad if bad.meta else lambda_node, f"{what}: a subquery in a lambda is not supported")
+    for inner_lambda in body.find_all(exp.Lambda):
+        if any(p.name in params for p in inner_lambda.expressions):
+            raise qb.error(inner_lambda, f"{what}: a lambda whose parameter hides an outer one is not supported")
 
     def param(n):
         if isinstance(n, exp.Identifier) and not isinstance(n.parent, (exp.Column, exp.Lambda)) \
@@ -374,11 +381,24 @@ def _lambda_body(qb, eb, node, what, lambda_node, types, counts):
             return exp.column(n.name, table=LAMBDA_PARAMS)
         return n
     body = body.transform(param)
+    captures, slots = [], {}
+
+    def capture(n):  # a column of the query (or an outer lambda's parameter): a value the call passes in
+        if isinstance(n, exp.Column) and not (n.table == LAMBDA_PARAMS and n.name in params):
+            key = (n.table, n.name)
+            if key not in slots:
+                slots[key] = len(captures)
+                captures.append(eb.bind(n))
+            return exp.column(f"$c{slots[key]}", table=LAMBDA_PARAMS)
+        return n
+    body = body.transform(capture)
     names = params + tuple(f"$p{i}" for i in range(len(params), len(types)))
-    fields = tuple(P.Field(n, t, True) for n, t in zip(names, types))
+    fields = tuple(P.Field(n, t, True) for n, t in zip(names, types)) + \
+        tuple(P.Field(f"$c{k}", c.type, c.nullable) for k, c in enumerate(captures))
     scope = {(LAMBDA_PARAMS, n): i for i, n in enumerate(params)}
+    scope.update({(LAMBDA_PARAMS, f"$c{k}"): len(types) + k for k in range(len(captures))})
     inner = type(eb)(qb, type(eb.rel)(P.Values((), fields), scope))
-    return inner, inner.bind(body), params
+    return inner, inner.bind(body), params, tuple(captures)
 
 
 def reduce_call(qb, eb, node, args):
@@ -393,7 +413,7 @@ def reduce_call(qb, eb, node, args):
     if acc is None:
         raise qb.error(node, f"{what}: the initial value's {init.type} does not combine with a {lst.type}")
     for _ in range(2):  # the body's type, with acc typed as the body's type in turn
-        inner, b, params = _lambda_body(qb, eb, node, what, args[1], (acc, elem, BIGINT), (2, 3))
+        inner, b, params, captures = _lambda_body(qb, eb, node, what, args[1], (acc, elem, BIGINT), (2, 3))
         if b.type == acc or b.type.kind == "null":
             break
         if b.type.kind == acc.kind == "decimal" and b.type.scale == acc.scale:
@@ -405,7 +425,7 @@ def reduce_call(qb, eb, node, args):
     b = inner.coerce(b, acc, args[1])
     start = Call("cast", (Col(0, elem, True),), acc, True, acc) if elem != acc else Col(0, elem, True)
     operands = (lst,) if init is None else (lst, eb.coerce(init, acc, node))
-    return Call("list_reduce", operands, acc, True, Lambda(b, params, start))
+    return Call("list_reduce", operands + captures, acc, True, Lambda(b, params, start, len(captures)))
 
 
 def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
@@ -414,13 +434,14 @@ def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
     query, a subquery, an aggregate) is refused: not built yet."""
     what = fn.upper()
     lst = list_arg(eb, node, eb.bind(list_node), what)
-    inner, b, params = _lambda_body(qb, eb, node, what, lambda_node, (lst.type.elem, BIGINT), (1, 2))
+    inner, b, params, captures = _lambda_body(qb, eb, node, what, lambda_node, (lst.type.elem, BIGINT), (1, 2))
     if fn == "list_filter":
         b = inner.as_condition(b, lambda_node)
-        return Call("list_filter", (lst,), lst.type, lst.nullable, Lambda(b, params))
+        return Call("list_filter", (lst,) + captures, lst.type, lst.nullable, Lambda(b, params, None, len(captures)))
     if b.type.kind == "null":
         b = Lit(None, NULLTYPE)
-    return Call("list_transform", (lst,), list_of(b.type), lst.nullable, Lambda(b, params))
+    return Call("list_transform", (lst,) + captures, list_of(b.type), lst.nullable,
+                Lambda(b, params, None, len(captures)))
 
 
 # list_aggr(xs, 'name'): the list function of each aggregate name deltasql has one for
