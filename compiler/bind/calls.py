@@ -1,0 +1,162 @@
+"""Function calls: the scalar function registry (compiler/functions.py), anonymous calls by name,
+and the calls that are refused where they appear (aggregates outside an aggregating SELECT,
+GROUPING() without GROUP BY, FILTER on a non-aggregate, OVER).
+
+Laws: a registry entry declares its arguments, result type and NULL handling, and the call is built
+from it alone; a function that is not deterministic is refused (a view cannot be maintained over
+it); an aggregate reaching the expression binder is an error at its position.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ...sqllib.formatting import printf_reads_unsigned
+from .. import functions as FN
+from .. import lists
+from ..aggregate_calls import AGGREGATE_FUNCTION_NAMES
+from ..expr import Call, Lit
+from ..types import BIGINT, DATE, TEXT, TIMESTAMP
+from .dates import _PART_FUNCTIONS
+from .messages import _describe
+
+
+class CallRules:
+    """ExprBinder methods for the constructs above (mixed into ExprBinder)."""
+
+    def _aggregate(self, node):
+        if self.allow_aggregates:
+            raise AssertionError("aggregate reached the expression binder")
+        raise self.error(node, f"aggregate function {_describe(node, self.dialect.name)} is not allowed here")
+
+    _Count = _Sum = _Avg = _Min = _Max = _LogicalAnd = _LogicalOr = _GroupConcat = _AnyValue = _aggregate
+
+    _Stddev = _StddevSamp = _StddevPop = _Variance = _VariancePop = _Median = _aggregate
+
+    def _Grouping(self, node):
+        raise self.error(node, "GROUPING() is only allowed in a query with GROUP BY")
+
+    def _Filter(self, node):
+        raise self.error(node, "FILTER is only allowed on an aggregate function")
+
+    def _Window(self, node):
+        raise self.error(node, "window functions (OVER) are not supported")
+
+    def _Anonymous(self, node):
+        name = node.name.lower()
+        if name == "now" and not node.expressions:
+            return self.now(node)
+        if name in AGGREGATE_FUNCTION_NAMES:
+            return self._aggregate(node)
+        args = node.expressions
+        if name in lists.LAMBDA_NAMES and len(args) == 2:  # array_transform(xs, lambda x: …), …
+            return lists.lambda_call(self.qb, self, node, lists.LAMBDA_NAMES[name], args[0], args[1])
+        if name in ("list_reduce", "array_reduce", "reduce") and len(args) in (2, 3):
+            return lists.reduce_call(self.qb, self, node, args)
+        if name in ("list_aggr", "list_aggregate", "array_aggr", "array_aggregate"):
+            return lists.aggr_call(self, node, args)
+        if name == "list_slice" and len(args) == 3:
+            return lists.slice_function(self, node, *args)
+        f = FN.BY_NAME.get(name)
+        if f is not None and (not f.deterministic or len(f.args) - f.optional <= len(args) and
+                              (f.variadic or len(args) <= len(f.args))):
+            return self.function(f, node, args)
+        if name in ("strpos", "instr") and len(args) == 2:
+            hay, needle = (self.to_text(self.bind(a), node) for a in args)
+            return FN.call("position", [needle, hay])
+        if name in ("ltrim", "rtrim") and 1 <= len(args) <= 2:
+            bound = [self.to_text(self.bind(a), node) for a in args]
+            return Call("trim", tuple(bound), TEXT, any(a.nullable for a in bound),
+                        "leading" if name == "ltrim" else "trailing")
+        if name == "mod" and len(args) == 2:
+            return self.arith("mod", exp.Mod(this=args[0], expression=args[1]))
+        if name == "strftime" and len(args) == 2:
+            value, fmt = (args[1], args[0]) if self.dialect.name == "sqlite" else (args[0], args[1])
+            f = self.bind(fmt)
+            v = self.bind(value)
+            if v.type.kind == "text":
+                v = self.coerce(v, TIMESTAMP, node)
+            if v.type.kind not in ("date", "timestamp", "null"):
+                raise self.error(node, f"STRFTIME needs a DATE or TIMESTAMP, not {v.type}")
+            return FN.call("strftime", [v, self.to_text(f, node)])
+        if name in ("date_part", "datepart") and len(args) == 2:
+            self.not_sqlite(node, "DATE_PART")
+            part = args[0]
+            if not (isinstance(part, exp.Literal) and part.is_string):
+                raise self.error(part, "DATE_PART needs a constant part name (such as 'year')")
+            return self.date_part(node, part.this, args[1], "DATE_PART")
+        if name in _PART_FUNCTIONS and len(args) == 1:
+            return self.part_function(node, _PART_FUNCTIONS[name], name.upper(), args[0])
+        if name == "age":
+            self.not_sqlite(node, "AGE")
+            if len(args) == 1:
+                raise self.error(node, "AGE with one argument is not deterministic (it counts from the current "
+                                       "date); a view cannot be maintained over it")
+            if len(args) == 2:
+                a, b = (self.bind(x) for x in args)
+                a, b = (self.coerce(x, TIMESTAMP, node) if isinstance(x, Lit) and x.type.kind == "text" else x
+                        for x in (a, b))
+                return FN.call("age", [self.temporal_arg(node, a, "AGE"), self.temporal_arg(node, b, "AGE")])
+        if name == "bit_count" and len(args) == 1:
+            return self.bit_count(node, args[0])
+        if name == "hash":
+            raise self.error(node, "HASH() is not supported: DuckDB-specific hash values are not reproduced")
+        if name in ("date_diff", "datediff") and len(args) == 3:
+            a, b = self.coerce(self.bind(args[1]), DATE, node), self.coerce(self.bind(args[2]), DATE, node)
+            return FN.call("date_diff_days", [b, a])
+        raise self.error(node, f"unsupported function {node.name.upper()}()")
+
+    def registered(self, node):
+        """A call of a function the registry knows by its sqlglot class."""
+        f = FN.BY_NODE[type(node)]
+        return self.function(f, node, [node.args.get(k) for k in f.nodes[type(node)]])
+
+    def function(self, f, node, arg_nodes):
+        """The call of registry entry ``f`` on the SQL expressions ``arg_nodes`` (None: left out)."""
+        if not f.deterministic:
+            what = f.what or (f"{node.name.upper()}()" if isinstance(node, exp.Anonymous)
+                              else _describe(node, self.dialect.name))
+            raise self.error(node, f"{what} is not deterministic; a view cannot be maintained over it")
+        if not f.sqlite:
+            self.not_sqlite(node, f.label)
+        if f.variadic:  # (a node's list argument holds the repeated ones)
+            arg_nodes = [x for a in arg_nodes for x in (a if isinstance(a, list) else [a])]
+        given = [a for a in arg_nodes if a is not None]
+        if len(given) < len(f.args) - f.optional or any(a is None for a in arg_nodes[:len(given)]):
+            raise self.error(node, f"{f.label} is missing an argument")
+        bound = [self.bind(a) for a in given]
+        kinds = f.args + f.args[-1:] * (len(bound) - len(f.args)) if f.variadic else f.args
+        args = [self.argument(kind, node, e, f.label) for kind, e in zip(kinds, bound)]
+        if f.fn == "printf" and any(a.type.kind == "int" and a.type.bits > 64 for a in args[1:]) and \
+                printf_reads_unsigned(args[0].value if isinstance(args[0], Lit) else None):
+            raise self.error(node, "PRINTF of a HUGEINT with %x, %X, %o, %b or %u is not supported (its "
+                                   "two's complement width is not known when the row is printed)")
+        if f.fn in FN.STRICT_MATH and node.meta.get("ieee_floating_point_ops") is False:
+            f = FN.BY_FN[f.fn + "_strict"]  # (SET ieee_floating_point_ops = false: settings.py)
+        if f.prepare is not None:
+            args = f.prepare(self, node, args, f.label)
+        return Call(f.fn, tuple(args), f.result_type(args), f.nullable(args))
+
+    def argument(self, kind, node, e, what):
+        """A function's bound argument taken as ``kind`` says (functions.py)."""
+        if kind == FN.NUMBER:
+            return self.numeric_arg(node, e)
+        if kind == FN.STRING:
+            return self.to_text(e, node)
+        if kind == FN.TEXT_ARG:
+            return self.text_arg(node, e, what)
+        if kind == FN.AS_BIGINT:
+            return self.coerce(e, BIGINT, node)
+        if kind == FN.INT:
+            return self.int_arg(node, e, what)
+        if kind == FN.INT32:
+            return self.int_arg(node, e, what, max_bits=32)
+        if kind == FN.TEMPORAL:
+            return self.temporal_arg(node, e, what)
+        if kind == FN.TEXT_OR_LIST:
+            return e if lists.is_list(e) else self.to_text(e, node)
+        if kind == FN.LIST:
+            return lists.list_arg(self, node, e, what)
+        if kind == FN.VALUE:
+            return e
+        raise AssertionError(f"argument kind {kind!r}")

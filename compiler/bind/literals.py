@@ -1,0 +1,176 @@
+"""Leaves and casts: columns, literals, NULL, booleans, intervals, CAST / TRY_CAST, TYPEOF.
+
+Laws: a literal is typed by its text as DuckDB types it (every digit written counts in a DECIMAL's
+precision; integers widen INTEGER -> BIGINT -> HUGEINT -> DOUBLE as they grow); a cast of a constant
+folds now or fails for the rows that reach it; TRY_CAST is NULL where the conversion fails, but an
+error in computing its argument is still an error.
+"""
+
+from __future__ import annotations
+
+import decimal
+
+from sqlglot import exp
+
+from ...sqllib import sqlfuncs as F
+from ...sqllib.errors import DataError
+from ...sqllib.interval_text import cast_interval
+from .. import lists
+from ..errors import CompileError
+from ..expr import Call, Lit
+from ..types import (
+    BIGINT,
+    BOOLEAN,
+    DOUBLE,
+    INTEGER,
+    INTERVAL,
+    NULLTYPE,
+    TEXT,
+    SqlType,
+    decimal_type,
+    from_sqlglot,
+)
+from .builders import call
+
+
+def _exact_numeric_cast(node) -> bool:
+    """A CAST to a numeric type DuckDB names as we do (not unsigned types, which are widened)."""
+    name = node.to.sql(dialect="duckdb").upper().split("(")[0].strip() if node.to is not None else ""
+    return name in ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "DOUBLE", "DECIMAL", "NUMERIC",
+                    "FLOAT", "REAL")
+
+
+class LiteralRules:
+    """ExprBinder methods for the constructs above (mixed into ExprBinder)."""
+
+    def _Column(self, node):
+        return self.rel.resolve(node, self.qb)
+
+    def _Literal(self, node):
+        text = node.this
+        if node.is_string:
+            return Lit(text, TEXT)
+        lower = text.lower()
+        if "e" in lower or lower in ("inf", "nan"):
+            return Lit(float(text), DOUBLE)
+        if "." in text:
+            if self.dialect.decimal_is_float:
+                return Lit(float(text), DOUBLE)
+            d = decimal.Decimal(text)
+            # DuckDB types a literal by its text: every digit written counts (0.005 is DECIMAL(4,3));
+            # sqlglot reads '.34' as 0.34, a literal without a source position (DECIMAL(2,2), not (3,2))
+            digits = sum(ch.isdigit() for ch in text)
+            if text.startswith("0.") and "start" not in node.meta:
+                digits -= 1
+            scale = len(text.split(".", 1)[1])
+            if digits > 38:
+                return Lit(float(text), DOUBLE)
+            return Lit(d, decimal_type(max(digits, scale, 1), scale))
+        if len(text) > 39:  # past HUGEINT (and past what int() reads, at 4300 digits): a DOUBLE
+            return Lit(float(text), DOUBLE)
+        v = int(text)
+        if self.dialect.name == "sqlite":
+            if -(1 << 63) <= v < (1 << 63):
+                return Lit(v, BIGINT)
+            return Lit(float(v), DOUBLE)
+        if -(1 << 31) <= v < (1 << 31):
+            return Lit(v, INTEGER)
+        if -(1 << 63) <= v < (1 << 63):
+            return Lit(v, BIGINT)
+        if -(1 << 127) <= v < (1 << 127):
+            return Lit(v, SqlType("int", 128))
+        return Lit(float(v), DOUBLE)
+
+    def _HexString(self, node):
+        raise self.error(node, "BLOB literals (x'…') are not supported")
+
+    def _Null(self, node):
+        return Lit(None, NULLTYPE)
+
+    def _Boolean(self, node):
+        return Lit(bool(node.this), BOOLEAN)
+
+    def _Paren(self, node):
+        return self.bind(node.this)
+
+    def _Alias(self, node):
+        return self.bind(node.this)
+
+    def _Subquery(self, node):
+        return self.qb.scalar_subquery(node, self.rel, self)
+
+    def _Placeholder(self, node):
+        raise self.error(node, "query parameters are not supported")
+
+    def _Interval(self, node):
+        unit = node.args.get("unit")
+        unit_name = unit.name.lower() if unit is not None else None
+        value = node.this
+        if isinstance(value, exp.Literal) and value.is_string and unit_name is None:
+            try:  # INTERVAL '1 day 02:00:00', '2 hours', …: DuckDB's spellings
+                return Lit(cast_interval(value.this), INTERVAL)
+            except DataError as e:
+                raise self.error(node, str(e)) from None
+        if unit_name is None:
+            raise self.error(node, "INTERVAL needs a unit (e.g. INTERVAL 3 DAY)")
+        v = self.bind(value)
+        if v.type.kind == "text" and isinstance(v, Lit):
+            try:
+                v = Lit(float(v.value) if "." in v.value else int(v.value), DOUBLE if "." in v.value else BIGINT)
+            except ValueError:
+                raise self.error(node, f"invalid interval {v.value!r}") from None
+        unit_name = unit_name.rstrip("s")
+        if unit_name not in ("year", "month", "week", "day", "hour", "minute", "second", "millisecond",
+                             "microsecond"):
+            raise self.error(node, f"unsupported interval unit {unit_name!r}")
+        if isinstance(v, Lit):
+            try:
+                return Lit(F.make_interval(v.value, unit_name), INTERVAL)
+            except DataError:
+                pass  # out of range: fails for the rows that read it
+        return call("make_interval", [v], INTERVAL, unit_name)
+
+    def _Cast(self, node):
+        a = self.bind(node.this)
+        try:
+            t = from_sqlglot(node.to, self.dialect)
+        except LookupError as e:
+            raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
+        if a.type.kind == "null" or (isinstance(a, Lit) and a.value is None):
+            return Lit(None, t)
+        if t.kind == "list" or a.type.kind == "list":
+            return lists.cast(self, node, a, t, isinstance(node, exp.TryCast))
+        if t.kind == "interval" and a.type.kind not in ("text", "interval"):
+            raise self.error(node, f"cannot cast {a.type} to INTERVAL")
+        if isinstance(node, exp.TryCast):
+            # NULL where the conversion fails; an error in computing the argument is still an error
+            if isinstance(a, Lit):
+                try:
+                    return Lit(self.convert_literal(a.value, a.type, t, node), t)
+                except CompileError:
+                    return Lit(None, t)
+            return Call("try_cast", (a,), t, True, t)
+        if isinstance(a, Lit):
+            return self.fold_cast(a, t, node)
+        return Call("cast", (a,), t, a.nullable, t)
+
+    _TryCast = _Cast
+
+    def _Tuple(self, node):
+        raise self.error(node, "row values are only supported on the left of IN (subquery)")
+
+    def _Typeof(self, node):
+        """TYPEOF, DuckDB's type name, where ours is certainly the same: not for numbers computed from
+        columns (DuckDB keeps TINYINT + 1 a TINYINT)."""
+        self.not_sqlite(node, "TYPEOF")
+        e = self.bind(node.this)
+        arg = node.this
+        while isinstance(arg, (exp.Paren, exp.Neg)):
+            arg = arg.this
+        if e.type.numeric and not (isinstance(arg, exp.Literal) or
+                                   (isinstance(arg, exp.Cast) and _exact_numeric_cast(arg))):
+            raise self.error(node, "TYPEOF of a number that is not a constant or a CAST is not supported "
+                                   "(its integer or DECIMAL width may differ from DuckDB's)")
+        if e.type.kind == "null" and not isinstance(arg, exp.Null):
+            raise self.error(node, "TYPEOF of an untyped NULL expression is not supported")
+        return Lit('"NULL"' if e.type.kind == "null" else str(e.type), TEXT)

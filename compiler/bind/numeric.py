@@ -1,0 +1,72 @@
+"""Numeric functions whose binding needs a rule of their own: ROUND, TRUNC, LOG, PI, BIT_COUNT.
+
+Laws: NULL in, NULL out; ROUND of a DECIMAL keeps its type and needs a constant number of digits;
+one-argument LOG is base 10 (DuckDB), and LOG2 / LOG10 are computed directly, not as quotients.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlglot import exp
+
+from .. import functions as FN
+from ..expr import Call, Lit
+from ..types import BIGINT, DOUBLE, SMALLINT, TINYINT
+
+
+class NumericRules:
+    """ExprBinder methods for the constructs above (mixed into ExprBinder)."""
+
+    def _Round(self, node):
+        x = self.numeric_arg(node, self.bind(node.this))
+        digits = node.args.get("decimals")
+        d = self.coerce(self.bind(digits), BIGINT, node) if digits is not None else Lit(0, BIGINT)
+        t = x.type
+        if t.kind == "decimal":
+            if not isinstance(d, Lit):
+                raise self.error(node, "ROUND of a DECIMAL needs a constant number of digits")
+            if d.value is None:
+                return Lit(None, t)
+        if self.dialect.name == "sqlite" and t.kind == "int":
+            x = self.coerce(x, DOUBLE, node)
+        return FN.call("round", [x, d])
+
+    def _Trunc(self, node):
+        self.not_sqlite(node, "TRUNC")
+        digits = node.args.get("decimals")
+        if digits is not None:  # TRUNC(x, d): as ROUND(x, d) is typed (a DECIMAL needs a constant d)
+            x = self.numeric_arg(node, self.bind(node.this))
+            d = self.coerce(self.bind(digits), BIGINT, node)
+            if x.type.kind == "decimal" and not isinstance(d, Lit):
+                raise self.error(node, "TRUNC of a DECIMAL needs a constant number of digits")
+            if x.type.kind == "decimal" and d.value is None:
+                return Lit(None, x.type)
+            if x.type.kind == "float" and x.type.bits == 32:  # (DuckDB computes it in 32-bit floats)
+                raise self.error(node, "TRUNC of a FLOAT with a number of digits is not supported: cast it to DOUBLE")
+            return FN.call("trunc_digits", [x, d])
+        return self.function(FN.BY_FN["trunc"], node, [node.this])
+
+    def _Log(self, node):
+        self.not_sqlite(node, "LOG")
+        if node.expression is None:  # DuckDB's one-argument LOG is base 10
+            return self.function(FN.BY_FN["log10"], node, [node.this])
+        base = node.this
+        # sqlglot reads LOG2(x) and LOG10(x) as LOG(2, x) and LOG(10, x) with a base literal of its own
+        # (one with no position); DuckDB computes those directly, not as log10(x) / log10(b)
+        if isinstance(base, exp.Literal) and not base.meta and base.name in ("2", "10"):
+            return self.function(FN.BY_FN["log" + base.name], node, [node.expression])
+        return self.function(FN.BY_FN["log"], node, [base, node.expression])
+
+    def _Pi(self, node):
+        self.not_sqlite(node, "PI")
+        return Lit(math.pi, DOUBLE)
+
+    def bit_count(self, node, arg_node):
+        self.not_sqlite(node, "BIT_COUNT")
+        n = self.bind(arg_node)
+        if n.type.kind == "null":
+            return Lit(None, TINYINT)
+        if n.type.kind != "int":
+            raise self.error(node, f"BIT_COUNT needs an integer, not {n.type}")
+        return Call("bit_count", (n,), SMALLINT if n.type.bits > 64 else TINYINT, n.nullable, n.type.bits)

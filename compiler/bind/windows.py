@@ -1,0 +1,149 @@
+"""Window functions: OVER (PARTITION BY … ORDER BY … frame) -> P.Window nodes.
+
+Laws: one Window node per distinct (PARTITION BY, ORDER BY); in a correlated SELECT the domain
+columns lead the partition key, so each outer row's rows are a partition of their own; the default
+frame is RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW; a RANGE offset bounds the single ORDER
+BY key by key ± offset, widened so that it cannot overflow.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .. import plan as P
+from ..aggregate_calls import is_aggregate
+from ..bind_expr import ExprBinder
+from ..expr import Lit
+from ..scope import Rel
+from ..types import BIGINT, DOUBLE, TIMESTAMP
+
+
+class WindowBinding:
+    """QueryBinder methods for the constructs above (mixed into QueryBinder)."""
+
+    def windows(self, rel: Rel, nodes, prefix: int = 0) -> None:
+        """Add one column per window function to rel (one Window node per PARTITION BY / ORDER BY).
+        In a correlated SELECT each outer row's rows are a partition of their own (the domain columns
+        lead the partition key)."""
+        groups: dict = {}
+        for w in nodes:
+            spec = (tuple(w.args.get("partition_by") or []), w.args.get("order"))
+            groups.setdefault(spec, []).append(w)
+        for (partition, order), members in groups.items():
+            eb = ExprBinder(self, rel)
+            part = tuple(rel.col(i) for i in range(prefix)) + tuple(eb.bind(p) for p in partition)
+            keys = []
+            for o in (order.expressions if order is not None else []):
+                e = eb.bind(o.this)
+                desc = bool(o.args.get("desc"))
+                nf = o.args.get("nulls_first")
+                if nf is None:
+                    nf = not desc if self.dialect.name == "sqlite" else False
+                keys.append(P.SortKey(e, desc, bool(nf)))
+            calls = [self.window_call(w, eb, order) for w in members]
+            base = rel.width
+            rel.plan = P.Window(rel.plan, part, tuple(keys), tuple(calls),
+                                tuple(f"$window{base + i}" for i in range(len(calls))))
+            for i, w in enumerate(members):
+                rel.ast_map[w] = base + i
+
+    def window_call(self, w, eb: ExprBinder, order) -> P.WinCall:
+        f = w.this
+        frame = self.window_frame(w.args.get("spec"), order, eb)
+        ranking = {exp.RowNumber: "row_number", exp.Rank: "rank", exp.DenseRank: "dense_rank",
+                   exp.PercentRank: "percent_rank", exp.CumeDist: "cume_dist"}
+        if type(f) in ranking:
+            fn = ranking[type(f)]
+            t = DOUBLE if fn in ("percent_rank", "cume_dist") else BIGINT
+            return P.WinCall(fn, (), t, False)
+        if isinstance(f, exp.Ntile):
+            n = self.constant_int(f.this, "NTILE") if f.this is not None else 1
+            if n < 1:
+                raise self.error(f, "NTILE needs a positive number of buckets")
+            return P.WinCall("ntile", (), BIGINT, False, None, n)
+        if isinstance(f, (exp.Lag, exp.Lead)):
+            x = eb.bind(f.this)
+            offset = self.constant_int(f.args["offset"], "the LAG/LEAD offset") if f.args.get("offset") else 1
+            default = eb.bind(f.args["default"]) if f.args.get("default") is not None else Lit(None, x.type)
+            (x, default), t = eb.unify([x, default], f, "LAG/LEAD")
+            shift = offset if isinstance(f, exp.Lag) else -offset
+            return P.WinCall("lag", (x, default), t, True, None, shift)
+        if isinstance(f, (exp.FirstValue, exp.LastValue, exp.NthValue)):
+            x = eb.bind(f.this)
+            which = {exp.FirstValue: "first", exp.LastValue: "last", exp.NthValue: "nth"}[type(f)]
+            nth = self.constant_int(f.args["offset"], "NTH_VALUE") if which == "nth" else 1
+            if which == "nth" and nth < 1:
+                raise self.error(f, "NTH_VALUE needs a positive position")
+            return P.WinCall("frame_value", (x,), x.type, True, frame, (which, nth))
+        inner = f.this if isinstance(f, exp.Filter) else f
+        if is_aggregate(inner):
+            agg = self.agg_call(f, eb)
+            return P.WinCall("agg", (), agg.type, agg.nullable, frame, agg)
+        raise self.error(f, f"unsupported window function {f.sql(dialect=self.dialect.name)}")
+
+    def window_frame(self, spec, order, eb: ExprBinder):
+        """The frame of an OVER (…) as runtime/windows.py describes it."""
+        if spec is None:
+            return None  # the default: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        mode = (spec.args.get("kind") or "").lower()
+        if mode not in ("rows", "range"):
+            raise self.error(spec, f"{mode.upper() or 'this'} window frames are not supported")
+
+        def bound(value, side):
+            if value is None:
+                return ("current", None)
+            text = value if isinstance(value, str) else None
+            side = (side or "").lower()
+            if text is not None and text.upper() == "UNBOUNDED":
+                return ("unbounded", None) if side == "preceding" else ("unbounded_following", None)
+            if text is not None and text.upper() == "CURRENT ROW":
+                return ("current", None)
+            if mode == "range":
+                return ("value", self.range_limit(value, side, order, eb))
+            n = self.constant_int(value, "a window frame offset")
+            return ("preceding", n) if side == "preceding" else ("following", n)
+
+        start = bound(spec.args.get("start"), spec.args.get("start_side"))
+        end = bound(spec.args.get("end"), spec.args.get("end_side")) if spec.args.get("end") is not None \
+            else ("current", None)
+        frame = (mode, start, end)
+        if "value" in (start[0], end[0]):
+            o = order.expressions[0]
+            key = eb.bind(o.this)
+            if key.type.kind == "date":  # compared with its limits, which are timestamps
+                key = eb.coerce(key, TIMESTAMP, o.this)
+            frame = (mode, start, end, key, bool(o.args.get("desc")))
+        exclude = " ".join(str(spec.args.get("exclude") or "").lower().split())
+        if exclude in ("current row", "group", "ties"):  # runtime/windows.py excluded_rows
+            return ("exclude", exclude, frame)
+        if exclude not in ("", "no others"):
+            raise self.error(spec, f"EXCLUDE {exclude.upper()} in a window frame is not supported")
+        return frame
+
+    def range_limit(self, value, side: str, order, eb: ExprBinder):
+        """The expression a RANGE offset bound stops at: the ORDER BY key minus the offset for
+        PRECEDING (plus for FOLLOWING), the other way round for a descending key."""
+        if order is None or len(order.expressions) != 1:
+            raise self.error(value, "a RANGE frame with an offset needs exactly one ORDER BY expression")
+        o = order.expressions[0]
+        offset = eb.bind(value)
+        if not isinstance(offset, Lit):
+            raise self.error(value, "a RANGE frame offset must be a constant")
+        if offset.value is None or (offset.type.numeric and offset.value < 0) or \
+                (offset.type.kind == "interval" and offset.value.key() < 0):
+            raise self.error(value, "a RANGE frame offset must not be NULL or negative")
+        key = eb.bind(o.this)
+        key_ast, value_ast = o.this.copy(), value.copy()
+        if key.type.numeric and offset.type.numeric:
+            if key.type.kind == "int":  # widened, so that key ± offset cannot overflow
+                key_ast = exp.cast(key_ast, "HUGEINT")
+        elif key.type.kind in ("date", "timestamp") and offset.type.kind in ("interval", "int"):
+            # a DATE key moves as a TIMESTAMP, by days when the offset is a number
+            key_ast = exp.cast(key_ast, "TIMESTAMP")
+            if offset.type.kind == "int":
+                value_ast = exp.Interval(this=exp.Literal.string(str(offset.value)), unit=exp.var("DAY"))
+        else:
+            raise self.error(value, f"a RANGE offset of type {offset.type} cannot bound an ORDER BY of type "
+                                    f"{key.type}")
+        down = (side == "preceding") != bool(o.args.get("desc"))
+        return eb.bind((exp.Sub if down else exp.Add)(this=key_ast, expression=value_ast))
