@@ -66,6 +66,7 @@ def test_asof_refusals():
         ("SELECT * FROM trades ASOF JOIN quotes ON trades.sym = quotes.sym", "exactly one inequality"),
         ("SELECT * FROM trades ASOF JOIN quotes ON trades.t >= quotes.t AND trades.qty < quotes.px",
          "exactly one inequality"),
+        ("SELECT * FROM trades ASOF JOIN quotes", r"or USING \(keys, time\)"),
     ]:
         with pytest.raises(CompileError, match=message):
             p.execute(f"CREATE VIEW v AS {sql}")

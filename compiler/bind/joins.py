@@ -127,14 +127,15 @@ class JoinBinding:
         return Rel(plan, scope, dict(rel.ast_map))
 
     def asof_join(self, rel: Rel, right: Rel, j: exp.Join, side: str, outer) -> Rel:
-        """ASOF [LEFT] JOIN … ON equalities AND one inequality between a left and a right time."""
+        """ASOF [LEFT] JOIN … ON equalities AND one inequality between a left and a right time (a USING
+        list arrives here as that: compiler/frontend._asof_using)."""
         if side not in ("", "LEFT"):
             raise self.error(j, f"ASOF {side} JOIN is not supported (only ASOF JOIN and ASOF LEFT JOIN)")
         if outer is not None:
             raise self.error(j, "ASOF JOIN inside a correlated subquery is not supported")
         on = j.args.get("on")
         if j.args.get("using") or on is None:
-            raise self.error(j, "ASOF JOIN needs ON equalities AND one inequality (USING is not supported)")
+            raise self.error(j, "ASOF JOIN needs ON equalities AND one inequality, or USING (keys, time)")
         n_left = rel.width
         scope = dict(rel.scope)
         for k, i in right.scope.items():
