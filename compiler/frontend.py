@@ -306,8 +306,8 @@ def _unnest_in_select_list(select: exp.Select) -> None:
            for p in select.expressions for n in p.walk()):
         return
     node = mine[0]
-    if node.this.find(exp.Explode):
-        return  # UNNEST(UNNEST(…))
+    if node.this.find(exp.Explode) or node.find_ancestor(exp.Lambda, exp.Case, exp.If, exp.Coalesce, exp.Nullif):
+        return  # UNNEST(UNNEST(…)), an UNNEST in a lambda (DuckDB refuses it) or in a conditional: refused
     ref = exp.column("unnest", table=UNNEST_ALIAS)
     source = exp.Unnest(expressions=[node.this.copy()],
                         alias=exp.TableAlias(this=exp.to_identifier(UNNEST_ALIAS),

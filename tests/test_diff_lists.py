@@ -247,6 +247,8 @@ def test_unnest_is_a_flat_map_in_plans_and_circuits(tmp_path, capsys):
 @pytest.mark.parametrize("sql, message", [
     ("SELECT UNNEST(xs), UNNEST(ws) FROM t", "once per SELECT list"),
     ("SELECT COUNT(*), UNNEST(xs) FROM t", "without GROUP BY"),
+    ("SELECT list_transform(xs, lambda x: x + UNNEST(xs)) FROM t", "once per SELECT list"),
+    ("SELECT CASE WHEN id > 0 THEN UNNEST(xs) END FROM t", "once per SELECT list"),
     ("SELECT * FROM t, UNNEST(xs) WITH ORDINALITY AS u(x, i)", "WITH ORDINALITY"),
     ("SELECT * FROM t JOIN UNNEST(xs) AS u(x) ON u.x > 1", "ON TRUE only"),
     ("SELECT * FROM t, UNNEST(id) AS u(x)", "UNNEST needs a list"),
