@@ -12,7 +12,7 @@ need to the relation (see subqueries.py).
 from __future__ import annotations
 
 from . import functions as FN
-from .aggregate_calls import AGGREGATE_FUNCTION_NAMES, AGGREGATES, is_aggregate  # noqa: F401 (re-exported)
+from .aggregates import is_aggregate  # noqa: F401 (re-exported)
 from .bind.arguments import ArgumentRules
 from .bind.arithmetic import ArithmeticRules
 from .bind.builders import and_, boolean, call, is_not_null, is_null, lit, not_, or_  # noqa: F401 (re-exported)
@@ -78,5 +78,5 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
         raise self.error(node, f"a condition must be BOOLEAN, not {e.type}")
 
 
-__all__ = ["ExprBinder", "AGGREGATES", "is_aggregate", "lit", "call", "boolean", "not_", "and_", "or_",
+__all__ = ["ExprBinder", "is_aggregate", "lit", "call", "boolean", "not_", "and_", "or_",
            "is_null", "is_not_null"]

@@ -19,8 +19,8 @@ import re
 
 from sqlglot import exp
 
-from . import functions
-from .aggregate_calls import is_aggregate
+from . import aggregates, functions
+from .aggregates import is_aggregate
 from .errors import CompileError
 from .positions import position, token_span
 
@@ -109,7 +109,7 @@ _QUERY = {
     exp.Tuple: _a("expressions"),
 }
 
-# -- expressions (bind_expr.py: ExprBinder._<Class>) -------------------------------------------------
+# -- expressions (bind_expr.py: ExprBinder._<Class>, in compiler/bind/) ---------------------------------
 _EXPRESSIONS = {
     exp.Literal: _a("this", "is_string"),
     exp.HexString: _a("this", "is_integer"),
@@ -183,25 +183,9 @@ _EXPRESSIONS = {
     exp.Subquery: _QUERY[exp.Subquery],
 }
 
-# -- aggregates (binder.agg_call / more_agg_call) and window functions (binder.window_call) -----------
-_AGGREGATES = {
-    exp.Count: _a("this", "expressions", "big_int"), exp.Sum: _UNARY, exp.Avg: _UNARY,
-    exp.Min: _a("this", "expressions"), exp.Max: _a("this", "expressions"),
-    exp.LogicalAnd: _UNARY, exp.LogicalOr: _UNARY, exp.GroupConcat: _a("this", "separator"),
-    exp.Stddev: _UNARY, exp.StddevSamp: _UNARY, exp.StddevPop: _UNARY, exp.Variance: _UNARY,
-    exp.VariancePop: _UNARY, exp.Median: _UNARY,
-    exp.ArgMax: _a("this", "expression"), exp.ArgMin: _a("this", "expression"),
-    exp.PercentileCont: _BINARY, exp.PercentileDisc: _BINARY, exp.Quantile: _a("this", "quantile"),
-    exp.BitwiseAndAgg: _UNARY, exp.BitwiseOrAgg: _UNARY, exp.BitwiseXorAgg: _UNARY, exp.CountIf: _UNARY,
-    exp.Corr: _BINARY, exp.CovarPop: _BINARY, exp.CovarSamp: _BINARY, exp.RegrSlope: _BINARY,
-    exp.RegrIntercept: _BINARY, exp.RegrR2: _BINARY, exp.RegrCount: _BINARY, exp.RegrAvgx: _BINARY,
-    exp.RegrAvgy: _BINARY, exp.RegrSxx: _BINARY, exp.RegrSyy: _BINARY, exp.RegrSxy: _BINARY,
-    exp.Skewness: _UNARY, exp.Kurtosis: _UNARY,
-    # refused by the binder with a reason of their own (not deterministic, approximate, lists)
-    exp.AnyValue: _UNARY, exp.First: _UNARY, exp.Last: _UNARY, exp.ApproxDistinct: _a("this", "accuracy"),
-    exp.ApproxQuantile: _a("this", "quantile", "accuracy", "weight"), exp.Mode: _UNARY,
-    exp.ArrayAgg: _UNARY,
-}
+# -- aggregates (the aggregate registry, aggregates.py: bind/aggregates.py) and window functions
+# (bind/windows.py) ------------------------------------------------------------------------------------
+_AGGREGATES = {node: _a(*reads) for node, reads in aggregates.accepted().items()}
 _WINDOW_FUNCTIONS = {
     exp.RowNumber: {}, exp.Rank: {}, exp.DenseRank: {}, exp.PercentRank: {}, exp.CumeDist: {},
     exp.Ntile: _UNARY, exp.Lag: _a("this", "offset", "default"), exp.Lead: _a("this", "offset", "default"),

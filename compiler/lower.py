@@ -39,10 +39,7 @@ from ..runtime.operators.window import Window
 from ..runtime.expiry import AnyExpiry, Expiry
 from ..runtime import windows as W
 
-from ..runtime import aggregates as A
-from ..runtime import statistics as S
-from ..sqllib.lists import SqlList
-
+from . import aggregates as AG
 from . import codegen as G
 from . import plan as P
 from . import temporal as TM
@@ -548,64 +545,8 @@ class Lowering:
         return tuple(sides) if any(sides) else None
 
     def aggregate_function(self, a: P.AggCall):
-        kind = _number_kind(a.arg.type) if a.arg is not None else None
-        fn = a.fn
-        if fn == "count_star":
-            return A.CountStar()
-        if fn == "count":
-            return A.CountDistinct() if a.distinct else A.Count()
-        if fn == "sum":
-            scale = a.arg.type.scale if kind == "decimal" else None
-            check = None
-            if a.type.kind == "int":
-                from ..sqllib import sqlfuncs as F
-                check = F.make_int_check(a.type.bits, False)
-            return A.SumDistinct(kind, scale, check) if a.distinct else A.Sum(kind, scale, check)
-        if fn == "total":
-            return A.TotalDistinct() if a.distinct else A.Total()
-        if fn == "avg":
-            return A.AvgDistinct(kind) if a.distinct else A.Avg(kind)
-        if fn == "min":
-            return A.Min()
-        if fn == "max":
-            return A.Max()
-        if fn == "bool_and":
-            return A.BoolAnd()
-        if fn == "bool_or":
-            return A.BoolOr()
-        if fn == "string_agg":
-            return A.StringAgg(a.param, a.distinct)
-        if fn in ("first", "last"):
-            return A.FirstLast(fn == "last")
-        if fn == "mode":
-            return A.OrderedMode()
-        if fn == "list":
-            return A.ListAgg(SqlList, a.distinct)
-        if fn in ("var_samp", "var_pop", "stddev_samp", "stddev_pop"):
-            if a.distinct:
-                raise CompileError(f"{fn.upper()}(DISTINCT …) is not supported")
-            return S.Moments(kind, fn)
-        if fn in ("skewness", "kurtosis", "kurtosis_pop"):
-            return S.Shape(kind, fn)
-        if fn == "median":
-            return S.Median(a.arg.type.scale if kind == "decimal" else None, _wide_decimal(a.arg.type))
-        if fn in ("quantile_cont", "quantile_disc"):
-            return S.Quantile(a.param, fn == "quantile_disc", a.arg.type.scale if kind == "decimal" else None,
-                              _wide_decimal(a.arg.type))
-        if fn == "entropy":
-            return S.Entropy()
-        if fn in ("arg_max", "arg_min"):
-            return A.ArgExtreme(fn == "arg_max")
-        if fn in ("bit_and", "bit_or", "bit_xor"):
-            return A.BitAggregate(fn[4:], a.type.bits)
-        if fn == "product":
-            return A.Product()
-        if fn in ("corr", "covar_pop", "covar_samp") or fn.startswith("regr_"):
-            kinds = tuple(_number_kind(x.type) for x in a.arg.args)
-            return S.CoMoments(kinds, fn)
-        if fn == "single":
-            return A.Single()
-        raise AssertionError(fn)
+        """The runtime aggregate maintaining ``a``: its entry's state (compiler/aggregates.py)."""
+        return AG.runtime_function(a)
 
     def extractor(self, a: P.AggCall):
         """A function row -> the aggregate's argument value (or SKIP when FILTER rejects the row)."""
@@ -891,11 +832,6 @@ def _flip(node: P.Join) -> P.Project:
     fields = j.fields
     exprs = tuple(P.col(fields, nr + i) for i in range(nl)) + tuple(P.col(fields, i) for i in range(nr))
     return P.Project(j, exprs, tuple(f.name for f in node.fields))
-
-
-def _number_kind(t) -> str:
-    """How the aggregates of runtime/ keep a number of type t exactly: int, float or decimal."""
-    return "float" if t.kind == "float" else "decimal" if t.kind == "decimal" else "int"
 
 
 def _unit_key(row):

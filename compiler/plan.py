@@ -158,7 +158,7 @@ class AsofJoin:
 class AggCall:
     """An aggregate over the input row: fn(arg) [DISTINCT] [FILTER (WHERE filter)] [ORDER BY]."""
 
-    fn: str  # count_star, count, sum, avg, min, max, …: see Lowering.aggregate_function
+    fn: str  # count_star, count, sum, avg, min, max, …: an entry of the aggregate registry (aggregates.py)
     arg: object  # Expr or None; for two-argument aggregates a Call("pair", (a, b))
     distinct: bool
     filter: object  # Expr or None

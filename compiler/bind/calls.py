@@ -14,7 +14,7 @@ from sqlglot import exp
 from ...sqllib.formatting import printf_reads_unsigned
 from .. import functions as FN
 from .. import lists
-from ..aggregate_calls import AGGREGATE_FUNCTION_NAMES
+from ..aggregates import AGGREGATE_FUNCTION_NAMES
 from ..expr import Call, Lit
 from ..types import BIGINT, DATE, TEXT, TIMESTAMP
 from .dates import _PART_FUNCTIONS

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .. import plan as P
-from ..aggregate_calls import is_aggregate
+from ..aggregates import is_aggregate
 from ..bind_expr import ExprBinder
 from ..expr import Lit
 from ..frontend import using_binding, using_columns
