@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .types import SqlType
@@ -38,7 +39,7 @@ class Call:
     ``extra`` holds a static parameter such as a CAST's target type."""
 
     fn: str
-    args: tuple
+    args: tuple[Expr, ...]
     type: SqlType
     nullable: bool = True
     extra: object = None
@@ -48,8 +49,8 @@ class Call:
 class Case:
     """CASE WHEN c1 THEN v1 … ELSE default END (the operand form is rewritten to this one)."""
 
-    whens: tuple  # ((condition, value), ...)
-    default: object  # Expr
+    whens: tuple[tuple[Expr, Expr], ...]  # ((condition, value), ...)
+    default: Expr
     type: SqlType
     nullable: bool = True
 
@@ -57,7 +58,7 @@ class Case:
 Expr = Col | Lit | Call | Case
 
 
-def children(e) -> tuple:
+def children(e: Expr) -> tuple[Expr, ...]:
     if isinstance(e, Call):
         return e.args
     if isinstance(e, Case):
@@ -65,7 +66,7 @@ def children(e) -> tuple:
     return ()
 
 
-def columns_used(e, into: set | None = None) -> set:
+def columns_used(e: Expr, into: set[int] | None = None) -> set[int]:
     """The set of column indices an expression reads."""
     out = set() if into is None else into
     stack = [e]
@@ -78,7 +79,7 @@ def columns_used(e, into: set | None = None) -> set:
     return out
 
 
-def remap(e, mapping):
+def remap(e: Expr, mapping: Callable[[Col], Expr]) -> Expr:
     """The expression with each Col(i) replaced by ``mapping(col)`` (an expression)."""
     if isinstance(e, Col):
         return mapping(e)
@@ -90,7 +91,7 @@ def remap(e, mapping):
     return e
 
 
-def replace(e, f):
+def replace(e: Expr, f: Callable[[Expr], Expr | None]) -> Expr:
     """The expression with each subexpression x for which ``f(x)`` is not None replaced by f(x)."""
     new = f(e)
     if new is not None:
@@ -103,32 +104,32 @@ def replace(e, f):
     return e
 
 
-def shift(e, offset: int):
+def shift(e: Expr, offset: int) -> Expr:
     """Renumber columns by ``offset`` (an expression over the right side of a join, say)."""
     if not offset:
         return e
     return remap(e, lambda c: Col(c.index + offset, c.type, c.nullable, c.name))
 
 
-def substitute(e, exprs: tuple):
+def substitute(e: Expr, exprs: Sequence[Expr]) -> Expr:
     """Replace Col(i) by exprs[i]: inlining a projection into the expression that reads it."""
     return remap(e, lambda c: exprs[c.index])
 
 
-def conjuncts(e) -> list:
+def conjuncts(e: Expr) -> list[Expr]:
     """Split an AND tree into its conjuncts."""
     if isinstance(e, Call) and e.fn == "and":
         return conjuncts(e.args[0]) + conjuncts(e.args[1])
     return [e]
 
 
-def disjuncts(e) -> list:
+def disjuncts(e: Expr) -> list[Expr]:
     if isinstance(e, Call) and e.fn == "or":
         return disjuncts(e.args[0]) + disjuncts(e.args[1])
     return [e]
 
 
-def factor_or(e):
+def factor_or(e: Expr) -> Expr:
     """(A ∧ B) ∨ (A ∧ C) → A ∧ (B ∨ C), for conjuncts common to every branch of an OR (distribution
     and absorption hold in SQL's three-valued logic).  Other expressions are returned unchanged."""
     if not (isinstance(e, Call) and e.fn == "or"):
@@ -142,14 +143,14 @@ def factor_or(e):
     rests = [[c for c in b if c not in common] for b in branches]
     if any(not r for r in rests):
         return _and_of(common)  # A ∨ (A ∧ C) = A
-    rest = None
-    for r in rests:
+    rest = _and_of(rests[0])
+    for r in rests[1:]:
         term = _and_of(r)
-        rest = term if rest is None else Call("or", (rest, term), term.type, rest.nullable or term.nullable)
+        rest = Call("or", (rest, term), term.type, rest.nullable or term.nullable)
     return _and_of(common + [rest])
 
 
-def _canonical(e):
+def _canonical(e: Expr) -> Expr:
     """A symmetric comparison with its operands in a fixed order, so a = b and b = a match."""
     if isinstance(e, Call) and e.fn in ("eq", "ne", "is_distinct", "is_not_distinct") and len(e.args) == 2:
         a, b = e.args
@@ -158,18 +159,19 @@ def _canonical(e):
     return e
 
 
-def _and_of(parts):
-    out = None
-    for p in parts:
-        out = p if out is None else Call("and", (out, p), p.type, out.nullable or p.nullable)
+def _and_of(parts: Sequence[Expr]) -> Expr:
+    """The AND of one or more conditions, nested to the left."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = Call("and", (out, p), p.type, out.nullable or p.nullable)
     return out
 
 
-def is_constant(e) -> bool:
+def is_constant(e: Expr) -> bool:
     return not columns_used(e) and not has_volatile(e)
 
 
-def has_volatile(e) -> bool:
+def has_volatile(e: Expr) -> bool:
     stack = [e]
     while stack:
         x = stack.pop()
@@ -179,7 +181,7 @@ def has_volatile(e) -> bool:
     return False
 
 
-def render(e, names=None) -> str:
+def render(e: Expr, names: Sequence[str] | None = None) -> str:
     """A deterministic SQL-ish text of an expression, for plan printouts."""
     if isinstance(e, Col):
         if names is not None and e.index < len(names):

@@ -6,9 +6,11 @@ subplan produce equal nodes (how the lowering shares arrangements between views)
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from .expr import Col, render
+from .expr import Col, Expr, render
 from .types import BOOLEAN, SqlType
 
 
@@ -19,7 +21,7 @@ class Field:
     nullable: bool = True
 
 
-def col(fields, i: int) -> Col:
+def col(fields: Sequence[Field], i: int) -> Col:
     f = fields[i]
     return Col(i, f.type, f.nullable, f.name)
 
@@ -29,7 +31,7 @@ class Scan:
     """The rows of a base table (or of a view, read as a stream)."""
 
     table: str
-    fields: tuple
+    fields: tuple[Field, ...]
     is_view: bool = False
 
     inputs = ()
@@ -39,38 +41,38 @@ class Scan:
 class Values:
     """A constant relation (VALUES, or SELECT without FROM)."""
 
-    rows: tuple  # tuple of tuples of Python values
-    fields: tuple
+    rows: tuple[tuple[Any, ...], ...]  # Python values
+    fields: tuple[Field, ...]
 
     inputs = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    input: object
-    predicate: object
+    input: Plan
+    predicate: Expr
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         return self.input.fields
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
 
 
 @dataclass(frozen=True, slots=True)
 class Project:
-    input: object
-    exprs: tuple
-    names: tuple = field(compare=False)
+    input: Plan
+    exprs: tuple[Expr, ...]
+    names: tuple[str, ...] = field(compare=False)
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         return tuple(Field(n, e.type, e.nullable) for n, e in zip(self.names, self.exprs))
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
 
 
@@ -80,16 +82,16 @@ class Join:
     every left_keys[i] equals right_keys[i] (NULL never equal unless null_safe[i], for IS NOT
     DISTINCT FROM) and ``residual`` (over the concatenated row, may be None) is TRUE."""
 
-    left: object
-    right: object
+    left: Plan
+    right: Plan
     kind: str
-    left_keys: tuple
-    right_keys: tuple
-    null_safe: tuple
-    residual: object = None
+    left_keys: tuple[Expr, ...]
+    right_keys: tuple[Expr, ...]
+    null_safe: tuple[bool, ...]
+    residual: Expr | None = None
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         lf, rf = self.left.fields, self.right.fields
         if self.kind in ("left", "full"):
             rf = tuple(Field(f.name, f.type, True) for f in rf)
@@ -98,7 +100,7 @@ class Join:
         return lf + rf
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.left, self.right)
 
 
@@ -108,20 +110,20 @@ class Semijoin:
     null_safe ones).  mode: semi (matched rows), anti (unmatched) or mark (every row, plus a
     non-NULL BOOLEAN column: matched)."""
 
-    left: object
-    right: object
-    left_keys: tuple
-    right_keys: tuple
-    null_safe: tuple
+    left: Plan
+    right: Plan
+    left_keys: tuple[Expr, ...]
+    right_keys: tuple[Expr, ...]
+    null_safe: tuple[bool, ...]
     mode: str
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         extra = (Field("$mark", BOOLEAN, False),) if self.mode == "mark" else ()
         return self.left.fields + extra
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.left, self.right)
 
 
@@ -132,25 +134,25 @@ class AsofJoin:
     right_time``, op one of ge, gt, le, lt); kind inner (unpaired left rows dropped) or left
     (NULL-padded).  Output: left fields then right fields.  See runtime/operators/asof.py."""
 
-    left: object
-    right: object
+    left: Plan
+    right: Plan
     kind: str
-    left_keys: tuple
-    right_keys: tuple
-    null_safe: tuple
-    left_time: object
-    right_time: object
+    left_keys: tuple[Expr, ...]
+    right_keys: tuple[Expr, ...]
+    null_safe: tuple[bool, ...]
+    left_time: Expr
+    right_time: Expr
     op: str
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         rf = self.right.fields
         if self.kind == "left":
             rf = tuple(Field(f.name, f.type, True) for f in rf)
         return self.left.fields + rf
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.left, self.right)
 
 
@@ -159,12 +161,12 @@ class AggCall:
     """An aggregate over the input row: fn(arg) [DISTINCT] [FILTER (WHERE filter)] [ORDER BY]."""
 
     fn: str  # count_star, count, sum, avg, min, max, …: an entry of the aggregate registry (aggregates.py)
-    arg: object  # Expr or None; for two-argument aggregates a Call("pair", (a, b))
+    arg: Expr | None  # for two-argument aggregates a Call("pair", (a, b))
     distinct: bool
-    filter: object  # Expr or None
+    filter: Expr | None
     type: SqlType
     nullable: bool = True
-    order: tuple = ()  # ((Expr, descending, nulls_first), ...) for string_agg
+    order: tuple[tuple[Expr, bool, bool], ...] = ()  # ((expression, descending, nulls_first), ...)
     param: object = None  # a constant: the separator of string_agg, the fraction of a quantile
 
 
@@ -173,42 +175,42 @@ class Aggregate:
     """GROUP BY the key expressions; output: the keys then one column per aggregate (``names``
     names them all).  With no keys it is a global aggregate: exactly one row, even over empty input."""
 
-    input: object
-    keys: tuple  # Exprs over the input
-    aggs: tuple  # AggCall, ...
-    names: tuple = field(compare=False)
+    input: Plan
+    keys: tuple[Expr, ...]  # over the input
+    aggs: tuple[AggCall, ...]
+    names: tuple[str, ...] = field(compare=False)
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         out = [Field(n, k.type, k.nullable) for n, k in zip(self.names, self.keys)]
         out += [Field(n, a.type, a.nullable) for n, a in zip(self.names[len(self.keys):], self.aggs)]
         return tuple(out)
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
 
 
 @dataclass(frozen=True, slots=True)
 class Distinct:
-    input: object
+    input: Plan
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         return self.input.fields
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
 
 
 @dataclass(frozen=True, slots=True)
 class UnionAll:
-    parts: tuple
-    fields: tuple = field(compare=False)
+    parts: tuple[Plan, ...]
+    fields: tuple[Field, ...] = field(compare=False)
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return self.parts
 
 
@@ -216,23 +218,23 @@ class UnionAll:
 class SetOp:
     """except, except_all, intersect, intersect_all (set forms output each row at most once)."""
 
-    left: object
-    right: object
+    left: Plan
+    right: Plan
     kind: str
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         return tuple(Field(f.name, f.type, f.nullable or g.nullable)
                      for f, g in zip(self.left.fields, self.right.fields))
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.left, self.right)
 
 
 @dataclass(frozen=True, slots=True)
 class SortKey:
-    expr: object
+    expr: Expr
     descending: bool = False
     nulls_first: bool = False
 
@@ -243,19 +245,19 @@ class TopK:
     with ``ties`` "rank" also the rows tied with the last on the order's expressions, with "dense"
     the rows of the first ``limit`` groups of such ties (the rows a RANK()/DENSE_RANK() <= limit keeps)."""
 
-    input: object
-    order: tuple
-    limit: object
+    input: Plan
+    order: tuple[SortKey, ...]
+    limit: int | None
     offset: int
-    partition: tuple = ()
+    partition: tuple[Expr, ...] = ()
     ties: str = ""
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         return self.input.fields
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
 
 
@@ -266,11 +268,11 @@ class WinCall:
     is (mode, start, end) as in runtime/windows.py, None for the default."""
 
     fn: str
-    args: tuple
+    args: tuple[Expr, ...]
     type: SqlType
     nullable: bool = True
-    frame: object = None
-    extra: object = None
+    frame: Any = None
+    extra: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,18 +280,18 @@ class Window:
     """Each input row extended with window-function values over its partition (rows sharing the
     partition expressions), in ``order``."""
 
-    input: object
-    partition: tuple
-    order: tuple  # SortKey, ...
-    calls: tuple  # WinCall, ...
-    names: tuple = field(compare=False)
+    input: Plan
+    partition: tuple[Expr, ...]
+    order: tuple[SortKey, ...]
+    calls: tuple[WinCall, ...]
+    names: tuple[str, ...] = field(compare=False)
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         return self.input.fields + tuple(Field(n, c.type, c.nullable) for n, c in zip(self.names, self.calls))
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
 
 
@@ -301,19 +303,19 @@ class Session:
     columns: window_start (the first time), window_end (end of the last).  See
     runtime/operators/session.py."""
 
-    input: object
-    partition: tuple
-    time: object
-    end: object
-    names: tuple = field(compare=False, default=("window_start", "window_end"))
+    input: Plan
+    partition: tuple[Expr, ...]
+    time: Expr
+    end: Expr
+    names: tuple[str, ...] = field(compare=False, default=("window_start", "window_end"))
 
     @property
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         return self.input.fields + (Field(self.names[0], self.time.type, False),
                                     Field(self.names[1], self.end.type, False))
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
 
 
@@ -322,7 +324,7 @@ class RecRef:
     """Inside a recursive group's bodies: the current value of the group's relation ``name``."""
 
     name: str
-    fields: tuple
+    fields: tuple[Field, ...]
     group: int  # identifies the recursive group (one fixpoint)
 
     inputs = ()
@@ -334,16 +336,16 @@ class Fixpoint:
     with each body a UnionAll of its terms; ``distinct[k]`` for UNION (set semantics) versus UNION
     ALL (bag semantics: the sum of all iterations).  This node yields relation ``index``."""
 
-    names: tuple
-    bodies: tuple
-    distinct: tuple
+    names: tuple[str, ...]
+    bodies: tuple[Plan, ...]
+    distinct: tuple[bool, ...]
     index: int
     group: int
-    fields: tuple = field(compare=False)
+    fields: tuple[Field, ...] = field(compare=False)
     max_iterations: int = field(default=0, compare=False)
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return self.bodies
 
 
@@ -379,7 +381,7 @@ class Unnest:
         return (self.input,)
 
 
-def with_inputs(node, inputs):
+def with_inputs(node: Plan, inputs: Sequence[Plan]) -> Plan:
     """The same node over new inputs (in the order of ``node.inputs``)."""
     cls = type(node)
     slots = _INPUT_SLOTS.get(cls)
@@ -396,10 +398,10 @@ def with_inputs(node, inputs):
     return cls(*args)
 
 
-_INPUT_SLOTS: dict = {}
+_INPUT_SLOTS: dict[type, Any] = {}
 
 
-def _input_slots(cls):
+def _input_slots(cls: type) -> Any:
     """(field names in constructor order, positions of the input fields or "*", position of the tuple
     of inputs) for with_inputs; () for a node without inputs."""
     import dataclasses
@@ -413,7 +415,7 @@ def _input_slots(cls):
     return ()
 
 
-def walk(plan):
+def walk(plan: Plan) -> Iterator[Plan]:
     """Every node of a plan, parents before children, each distinct node once."""
     seen = set()
     stack = [plan]
@@ -426,14 +428,14 @@ def walk(plan):
         stack.extend(reversed(node.inputs))
 
 
-def _keys_text(plan) -> str:
+def _keys_text(plan: Join | Semijoin | AsofJoin) -> str:
     ln = [f.name for f in plan.left.fields]
     rn = [f.name for f in plan.right.fields]
     return ", ".join(f"{render(a, ln)} {'<=>' if s else '='} {render(b, rn)}"
                      for a, b, s in zip(plan.left_keys, plan.right_keys, plan.null_safe))
 
 
-def explain(plan, indent: int = 0) -> str:
+def explain(plan: Plan, indent: int = 0) -> str:
     """A deterministic indented text of a plan, one node per line."""
     pad = "  " * indent
     names = None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 import decimal
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
@@ -89,7 +91,7 @@ _BY_NAME = {
 }
 
 
-def from_sqlglot(dt, dialect) -> SqlType:
+def from_sqlglot(dt: Any, dialect: Any) -> SqlType:
     """The SqlType of a sqlglot DataType node; raises LookupError for types we do not support."""
     from sqlglot import exp
 
@@ -182,7 +184,7 @@ _TEMPORAL = {"date": ((datetime.date, str), timestamps.cast_date),
              "interval": ((datetime.timedelta, str), cast_interval)}
 
 
-def coerce_value(value, t: SqlType, where: str):
+def coerce_value(value: Any, t: SqlType, where: str) -> Any:
     """Check (and normalise) a Python value for a column of type t; None passes (NOT NULL is
     checked by the caller).  Raises DataError naming ``where`` when the value does not fit."""
     if value is None:
@@ -285,7 +287,7 @@ def _coerce_list(value, t: SqlType, where: str):
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def assign_value(value, t: SqlType, where: str, dialect=None):
+def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any:
     """A value an INSERT or UPDATE stores into a column of type t: the value itself when it fits
     (coerce_value), else converted as CAST converts it, as DuckDB and Postgres assign (5.0885 into an
     INTEGER is 5, a TIMESTAMP into a DATE its date, 5 into a VARCHAR '5').  SQLite keeps
@@ -322,7 +324,7 @@ def assign_value(value, t: SqlType, where: str, dialect=None):
     return coerce_value(v, t, where)
 
 
-def row_checker(fields):
+def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
     """A fast check that a tuple already has exactly the right Python types and ranges for
     ``fields`` (returns it) or None (then the caller falls back to coerce_value per value)."""
     conds = []
@@ -358,7 +360,7 @@ def row_checker(fields):
     body = " and ".join(conds) or "True"
     src = (f"def check(row):\n    if type(row) is tuple and len(row) == {n}:\n"
            f"        {names} = row\n        if {body}:\n            return row\n    return None")
-    env = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal,
+    env: dict[str, Any] = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal,
            "_UTC": timestamps.UTC,
            "_SURROGATE": SURROGATE.search}
     exec(compile(src, "<row check>", "exec"), env)

@@ -23,6 +23,8 @@ import functools
 import logging
 import re
 import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlglot import exp
 
@@ -46,17 +48,27 @@ from .results import View, ordered_changes
 from .tables import Table
 from .transactions import ChangeLog
 
+if TYPE_CHECKING:
+    from .shards import Cluster
+
+# a row given to the Python API: values in column order, or a dict by column name
+Row = Sequence[Any] | Mapping[str, Any]
+# what step() returns: {view: [(row, weight), ...]}
+Changes = dict[str, list[tuple[tuple[Any, ...], int]]]
+_C = TypeVar("_C", bound=type)
+
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-_CONTROL = {"START AS TRANSACTION": exp.Transaction, "END": exp.Commit, "END AS TRANSACTION": exp.Commit,
-            "ABORT": exp.Rollback}
+_CONTROL: dict[str, Callable[[], exp.Expression]] = {
+    "START AS TRANSACTION": exp.Transaction, "END": exp.Commit, "END AS TRANSACTION": exp.Commit,
+    "ABORT": exp.Rollback}
 
 
-def serialized(cls):
+def serialized(cls: _C) -> _C:
     """Make every public method and property of ``cls`` (its mixins' included) hold ``self._lock``."""
-    def wrap(fn):
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
-        def locked(self, *args, **kwargs):
+        def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 return fn(self, *args, **kwargs)
         return locked
@@ -64,9 +76,9 @@ def serialized(cls):
     for name in dir(cls):
         if name.startswith("_"):
             continue
-        attr = getattr(cls, name)
+        attr: Any = getattr(cls, name)
         if isinstance(attr, property):
-            setattr(cls, name, property(wrap(attr.fget)))
+            setattr(cls, name, property(wrap(cast(Callable[..., Any], attr.fget))))
         elif callable(attr) and not isinstance(attr, type):
             setattr(cls, name, wrap(attr))
     return cls
@@ -93,10 +105,10 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     None for no limit (and, for now, only on one worker).  Past either limit the step fails with a
     DataError and nothing changes."""
 
-    def __init__(self, dialect: str | None = None, max_iterations: int = 10_000, *, path=None,
+    def __init__(self, dialect: str | None = None, max_iterations: int = 10_000, *, path: str | None = None,
                  durability: str = "full", checkpoint_every: int = 10_000, checkpoint_interval: float = 60.0,
                  group_interval: float = 0.2, workers: int = 1, backend: str | None = None,
-                 address: str | None = None, max_step_rows: int | None = None):
+                 address: str | None = None, max_step_rows: int | None = None) -> None:
         if max_step_rows is not None and (workers != 1 or backend is not None):
             raise ValueError("max_step_rows counts the rows of one circuit: not yet with workers")
         self._lock = threading.RLock()
@@ -105,7 +117,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self.settings = Settings()  # SET default_null_order, default_order, ieee_floating_point_ops (compiler/settings.py)
         self.catalog = Catalog()
         self.circuit = Circuit()
-        self._clock = self.circuit.add(Clock())  # NOW() of temporal filters (runtime/operators/clock.py)
+        self._clock = cast(Clock, self.circuit.add(Clock()))  # NOW() of temporal filters (runtime/operators/clock.py)
         self._clock.label = "clock"
         self._tables: dict[str, Table] = {}
         self._views: dict[str, View] = {}
@@ -116,7 +128,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self.last_changes: dict = {}
         self.last_step = 0  # the number of the last step committed (the first step is 1)
         self._feeds = Feeds(self)  # subscriptions and sinks
-        self._shards = None  # the workers of a sharded pipeline (engine/shards)
+        self._shards: Cluster | None = None  # the workers of a sharded pipeline (engine/shards)
         self._shard_options = (workers, backend, address) if workers != 1 or backend is not None else None
         try:  # (starts the workers, through _start_shards, once the dialect is known: a state file's)
             self._init_durability(path, dialect, durability, checkpoint_every, checkpoint_interval, group_interval)
@@ -147,7 +159,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             if self._shards is not None:
                 self._shards.close()
 
-    def execute(self, sql: str):
+    def execute(self, sql: str) -> list[tuple[Any, ...]] | None:
         """Run ;-separated statements, each all-or-nothing.  Returns the rows of the last statement if
         it is a query.  A change statement outside BEGIN … COMMIT is committed at once (a step of its
         own); inside one, the changes wait for COMMIT, and a failing statement rolls the whole
@@ -156,13 +168,13 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         try:
             statements = parse(sql, self.dialect.name)  # a syntax error anywhere runs nothing
         except CompileError as e:
-            raise self._abort(e)
+            raise self._abort(e) from None  # the same error, saying the transaction was rolled back
         result = None
         for index, st in enumerate(statements):
             result = self._run(st.ast, sql, index)
         return result
 
-    def _run(self, ast, sql, index: int = 0):
+    def _run(self, ast: exp.Expression, sql: str, index: int = 0) -> Any:
         """One statement, all-or-nothing (engine/transactions.py has the rules); ``index`` is its
         position in the script ``sql`` (how a durable pipeline records DDL)."""
         if isinstance(ast, exp.Command) and ast.name.upper() == "REPLACE" and isinstance(ast.expression, exp.Literal):
@@ -199,7 +211,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             if self._txn is None:
                 self._log.rollback_to(savepoint)
                 raise
-            raise self._abort(e)
+            raise self._abort(e) from None  # the same error, saying the transaction was rolled back
         except BaseException:
             self._log.rollback_to(savepoint if self._txn is None else self._txn)
             self._txn = None
@@ -209,7 +221,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             self._tick()  # autocommit
         return result
 
-    def _abort(self, e):
+    def _abort(self, e: CompileError | DataError) -> CompileError | DataError:
         """Roll back the open transaction (if any) because e: e, saying so."""
         if self._txn is None:
             return e
@@ -225,7 +237,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         """True between BEGIN and COMMIT/ROLLBACK."""
         return self._txn is not None
 
-    def _statement(self, ast, sql):
+    def _statement(self, ast: exp.Expression, sql: str) -> Any:
         if setting_statement(ast) is not None:  # SET / PRAGMA / RESET: takes effect at once, as in DuckDB
             self.settings = apply_setting(self.settings, ast, sql)
             return None
@@ -255,7 +267,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         text = ast.sql(dialect=self.dialect.name)
         raise error_at(ast, f"unsupported statement: {text[:60]}", sql)
 
-    def _command(self, ast, sql) -> None:
+    def _command(self, ast: exp.Expression, sql: str) -> None:
         """sqlglot parses what it cannot understand as a raw command: find the real syntax error."""
         head = ast.name.upper()
         rest = ast.expression if isinstance(ast.expression, str) else ""
@@ -284,7 +296,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         if head != "REPLACE":
             raise error_at(ast, f"unsupported statement: {head} {rest.strip()[:50]}", sql)
 
-    def insert(self, table: str, rows) -> None:
+    def insert(self, table: str, rows: Iterable[Row]) -> None:
         """Queue rows (tuples in column order, or dicts by column name) for insertion.  A key the
         table already holds is a constraint error (nothing of the call is queued)."""
         t = self._table(table)
@@ -293,10 +305,12 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         check = t.check  # the fast path inline: rows that already have the right types
         t.queue_insert([check(r) or self._row(t, r) for r in rows])
 
-    def _with_rowids(self, t: Table, rows) -> list:
+    def _with_rowids(self, t: Table, rows: Iterable[Any]) -> list[Row]:
         """SQLite's rowid: a row without its INTEGER PRIMARY KEY (or with NULL) gets one more than the
         largest key the table holds, counting queued rows and the rows before it."""
-        i, name = t.rel.rowid, t.rel.fields[t.rel.rowid].name
+        i = t.rel.rowid
+        assert i is not None
+        name = t.rel.fields[i].name
         top = None
         out = []
         for r in rows:
@@ -310,7 +324,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             out.append(r)
         return out
 
-    def upsert(self, table: str, rows) -> None:
+    def upsert(self, table: str, rows: Iterable[Row]) -> None:
         """Queue rows for insertion, each replacing the rows that hold its PRIMARY KEY or UNIQUE
         values (INSERT OR REPLACE)."""
         t = self._table(table)
@@ -319,13 +333,13 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         check = t.check
         t.queue_insert([check(r) or self._row(t, r) for r in rows], replace=True)
 
-    def delete(self, table: str, rows) -> None:
+    def delete(self, table: str, rows: Iterable[Row]) -> None:
         """Queue rows for deletion; each must be present (counting queued changes).  In a table with a
         PRIMARY KEY, a dict holding just the key's columns deletes the row with that key."""
         t = self._table(table)
         t.queue_delete([self._by_key(t, r) or self._row(t, r) for r in rows])
 
-    def _by_key(self, t: Table, row):
+    def _by_key(self, t: Table, row: Row) -> tuple[Any, ...] | None:
         """The row a dict of exactly the PRIMARY KEY's columns names, or None for any other row."""
         pk = t.rel.primary_key
         if not pk or not isinstance(row, dict) or len(row) != len(pk) or len(row) == len(t.rel.fields):
@@ -348,12 +362,12 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         return name if not isinstance(name, str) or self.catalog.relation(name) is not None \
             else normalize_name(name, self.dialect.name)
 
-    def normalize_row(self, table: str, row) -> tuple:
+    def normalize_row(self, table: str, row: Row) -> tuple[Any, ...]:
         """A row (tuple in column order, or dict by column name) as the table stores it, without
         queuing it; DataError if it does not fit the table."""
         return self._row(self._table(table), row)
 
-    def follow(self, source, **options):
+    def follow(self, source: Any, **options: Any) -> Any:
         """Apply a live source's changes step by step until it is done (see deltasql.connectors.sources):
         a Source object, or ``postgresql://…`` (PostgreSQL change data capture), ``kafka://BROKERS/TOPIC``,
         ``-`` (JSON-lines changes on standard input) or a directory (each new file a step).  Options:
@@ -373,7 +387,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             raise DataError(f"{name!r}: {what}" if what != "unknown" else f"unknown table {name!r}")
         return t
 
-    def _row(self, t: Table, row, assign: bool = False) -> tuple:
+    def _row(self, t: Table, row: Row, assign: bool = False) -> tuple[Any, ...]:
         """row checked for t's columns; ``assign``: an INSERT's or UPDATE's values, converted to the
         column types as SQL assigns them (types.assign_value) instead of only checked."""
         ok = t.check(row)
@@ -412,7 +426,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self._log.clear()
         self._txn = None
 
-    def advance_clock(self, now) -> None:
+    def advance_clock(self, now: Any) -> None:
         """Set NOW() (a TIMESTAMP, or its text) for the next step: temporal filters then let in the
         rows whose time has come and out those whose time has passed.  The clock only moves forward;
         it is unset (no row passes a temporal filter) until first set."""
@@ -426,11 +440,11 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         clock.pending = value
 
     @property
-    def now(self):
+    def now(self) -> Any:
         """The clock's value at the last step (NOW() of temporal filters), or None if never set."""
         return self._clock.now
 
-    def step(self, meta: dict | None = None, now=None) -> dict:
+    def step(self, meta: dict[str, Any] | None = None, now: Any = None) -> Changes:
         """Apply every queued change as one atomic tick, and return every change to the views since
         the previous ``step()``: those of this tick and of the ticks ``execute()`` committed
         (autocommit, COMMIT), a new view's first rows, a replaced view's old rows retracted.
@@ -459,7 +473,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             raise
         return self._report()
 
-    def take_changes(self) -> dict:
+    def take_changes(self) -> Changes:
         """What the next ``step()`` would return for the steps already committed (by execute():
         autocommit, COMMIT; DDL), without making a step of what is queued: for a caller that ran SQL
         statements and wants their changes without an empty step after them (the CLI)."""
@@ -467,7 +481,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             raise DataError("a transaction is open: COMMIT or ROLLBACK it first")
         return self._report()
 
-    def _tick(self, meta: dict | None = None) -> None:
+    def _tick(self, meta: dict[str, Any] | None = None) -> None:
         """Push the queued changes through the circuit as one committed step (its number is
         ``last_step``); the views' deltas wait in _unreported for step(), and go to the feeds now.
         With a state file the step's journal record is committed before the step is final."""
@@ -533,8 +547,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             self._unreported[name] = u = {}
         add_scaled_into(u, delta, scale)
 
-    def _report(self) -> dict:
-        changes = {}
+    def _report(self) -> Changes:
+        changes: Changes = {}
         for name in self._views:
             u = self._unreported.get(name)
             if u:
@@ -544,7 +558,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         return changes
 
 
-def _refuse_qualified_target(ast, sql) -> None:
+def _refuse_qualified_target(ast: exp.Expression, sql: str) -> None:
     """A schema- or catalog-qualified name in CREATE/DROP/INSERT/UPDATE/DELETE is a CompileError:
     deltasql has one namespace, and reading ``s.a`` as ``a`` would silently merge two tables."""
     if not isinstance(ast, (exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete)):

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import heapq
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..compiler.catalog import Relation
 from ..compiler.types import show_value
@@ -37,13 +39,13 @@ from ..sqllib.errors import DataError
 class Table:
     rel: Relation
     input: Input
-    check: object  # fast validator for rows that already have the right types (types.row_checker)
+    check: Callable[[Any], tuple | None]  # fast validator for rows that already have the right types (types.row_checker)
     log: object = None  # the pipeline's ChangeLog (None: changes are not logged)
     contents: dict = field(default_factory=dict)  # the committed rows (a Z-set)
     pending: dict = field(default_factory=dict)  # changes queued for the next step
     indexes: list = field(default_factory=list)  # per key constraint: {key: row} over contents + pending
     secondary: dict = field(default_factory=dict)  # CREATE INDEX columns -> lookups.SecondaryIndex (on use)
-    watermark: object = None  # the Watermark operator of the columns declared with a lateness, or None
+    watermark: Any = None  # the Watermark operator of the columns declared with a lateness, or None
     output: object = None  # the operator readers read: the watermark if any, else the input
     pending_late: int = 0  # late changes dropped from what is queued
     set_plans: dict = field(default_factory=dict)  # UPDATE's bound SET lists (engine/dml._set_plan)

@@ -87,7 +87,7 @@ class Processes:
                 except OSError:
                     pass
             conn.close()  # a worker stopped in the middle of a command reads the stop, then EOF
-        for conn, p in zip(self.conns, self.procs):
+        for _conn, p in zip(self.conns, self.procs):
             p.join(5)
             if p.is_alive():
                 p.kill()
