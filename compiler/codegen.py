@@ -612,11 +612,6 @@ def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key"):
     return cg.compile("\n".join(lines), name)
 
 
-def predicate_function(cg: Codegen, expr, name_hint: str = "pred"):
-    name = cg.fresh_name(name_hint)
-    return cg.compile(f"def {name}(r):\n    return bool({cg.truth(expr, row_col('r'))})", name)
-
-
 def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join"):
     """The bilinear join kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) with the residual condition and the
     output row (default: left row + right row) inlined."""

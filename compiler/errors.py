@@ -34,19 +34,3 @@ class CompileError(Exception):
         text = lines[self.line - 1]
         caret = " " * (max(self.col or 1, 1) - 1) + "^"
         return f"  {text}\n  {caret}"
-
-    def with_source(self, sql: str, line_offset: int = 0) -> "CompileError":
-        """The same error placed in a larger text (a statement starting at line_offset + 1)."""
-        line = self.line + line_offset if self.line is not None else None
-        return CompileError(self.message, line, self.col, sql)
-
-
-def position_of(node) -> tuple[int | None, int | None]:
-    """(line, col) of a sqlglot node: its own, or that of the first descendant token that has one."""
-    if node is None:
-        return None, None
-    for n in node.walk() if hasattr(node, "walk") else ():
-        meta = getattr(n, "_meta", None) or {}
-        if "line" in meta:
-            return meta["line"], meta["col"] - (meta["end"] - meta["start"])
-    return None, None

@@ -62,11 +62,6 @@ def drop_zeros(z: dict) -> dict:
     return z
 
 
-def from_rows(rows) -> dict:
-    """The Z-set of a bag of rows: each occurrence counts +1."""
-    return consolidate((tuple(r), 1) for r in rows)
-
-
 def expand(z: dict) -> list:
     """The bag of rows of a Z-set with non-negative weights, each row repeated weight times."""
     out = []

@@ -184,14 +184,6 @@ def least(*args):
     return min(values) if values else None
 
 
-def quantizer(scale: int):
-    q = decimal.Decimal(1).scaleb(-scale)
-
-    def quantize(v):
-        return v.quantize(q, context=DC)
-    return quantize
-
-
 def dec(v):
     """A DECIMAL result: Python's Decimal keeps the sign of a zero, SQL's DECIMAL has none."""
     return v.copy_abs() if v.is_zero() else v
