@@ -307,7 +307,8 @@ class Codegen:
         lam, args = e.extra, e.args
         n = len(args) - lam.captures
         own = ("_la", "_lx", "_li") if e.fn == "list_reduce" else ("_lx", "_li")
-        params = lambda i: own[i] if i < len(own) else f"_lc{i - len(own)}"
+        def params(i):
+            return own[i] if i < len(own) else f"_lc{i - len(own)}"
         body = self.truth(lam.body, params) if e.fn == "list_filter" else self.value(lam.body, params)
         if e.fn == "list_reduce":
             start = self.value(lam.start, lambda i: "_lx")

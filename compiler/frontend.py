@@ -301,7 +301,7 @@ def _unnest_in_select_list(select: exp.Select) -> None:
     mine = [e for p in select.expressions for e in p.find_all(exp.Explode) if e.find_ancestor(exp.Select) is select]
     if len(mine) != 1 or select.args.get("group") or select.args.get("having") or select.args.get("windows"):
         return
-    from .aggregate_calls import is_aggregate
+    from .aggregates import is_aggregate
     if any((is_aggregate(n) or isinstance(n, exp.Window)) and n.find_ancestor(exp.Select) is select
            for p in select.expressions for n in p.walk()):
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .expr import Col, Expr, render
 from .types import BOOLEAN, SqlType
@@ -349,9 +349,6 @@ class Fixpoint:
         return self.bodies
 
 
-Plan = (Scan | Values | Filter | Project | Join | AsofJoin | Semijoin | Aggregate | Distinct | UnionAll
-        | SetOp | TopK | Window | Session | RecRef | Fixpoint)
-
 
 _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
                  "TopK": ("input",), "Window": ("input",), "Join": ("left", "right"),
@@ -366,19 +363,23 @@ class Unnest:
     column ``name`` (a flat-map: linear, no state).  A NULL or empty list gives no row, unless
     ``outer`` (LEFT JOIN UNNEST(…) ON TRUE): then the row once, its element NULL."""
 
-    input: object
-    expr: object
+    input: Plan
+    expr: Expr
     name: str
     outer: bool = False
 
     @property
-    def fields(self):
-        elem = self.expr.type.elem
+    def fields(self) -> tuple[Field, ...]:
+        elem = cast(SqlType, self.expr.type.elem)
         return self.input.fields + (Field(self.name, elem, True),)
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.input,)
+
+
+Plan = (Scan | Values | Filter | Project | Join | AsofJoin | Semijoin | Aggregate | Distinct | UnionAll
+        | SetOp | TopK | Window | Session | RecRef | Fixpoint | Unnest)
 
 
 def with_inputs(node: Plan, inputs: Sequence[Plan]) -> Plan:

@@ -7,7 +7,7 @@ import decimal
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
@@ -130,6 +130,11 @@ def from_sqlglot(dt: Any, dialect: Any) -> SqlType:
 _NUMERIC_RANK = {"int": 0, "decimal": 1, "float": 2}
 
 
+def _elem(t: SqlType) -> SqlType:
+    """A list type's element type."""
+    return cast(SqlType, t.elem)
+
+
 def common_type(a: SqlType, b: SqlType) -> SqlType | None:
     """The type both coerce to (UNION branches, CASE results, comparisons), or None if none."""
     if a == b:
@@ -150,7 +155,7 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
         d, i = (a, b) if a.kind == "decimal" else (b, a)
         return _decimal_union(max(d.precision - d.scale, _int_digits(i.bits)), d.scale)
     if a.kind == b.kind == "list":
-        elem = common_type(a.elem, b.elem)
+        elem = common_type(_elem(a), _elem(b))
         return None if elem is None else list_of(elem)
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
@@ -269,7 +274,7 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
     raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
 
 
-def _coerce_list(value, t: SqlType, where: str):
+def _coerce_list(value: Any, t: SqlType, where: str) -> Any:
     """A LIST column's value: a Python list or tuple (a JSON array) or DuckDB's text form '[1, 2]'
     (a CSV field), each element checked (and converted) as the element type's column would be."""
     if isinstance(value, str):
@@ -277,10 +282,10 @@ def _coerce_list(value, t: SqlType, where: str):
             value = parse_list_text(value)
         except DataError:
             raise DataError(f"{where}: {show_value(value)} is not a valid {t}") from None
-        return SqlList(None if x is None else assign_value(x, t.elem, where) for x in value)
+        return SqlList(None if x is None else assign_value(x, _elem(t), where) for x in value)
     if not isinstance(value, (list, tuple)):
         raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
-    return SqlList(None if x is None else coerce_value(x, t.elem, where) for x in value)
+    return SqlList(None if x is None else coerce_value(x, _elem(t), where) for x in value)
 
 
 # a code point UTF-8 cannot encode: such a string could be neither stored by DuckDB nor printed
@@ -301,7 +306,7 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
     from ..sqllib import casts as C
     k = t.kind
     if k == "list" and isinstance(value, (list, tuple)):  # each element assigned as to a column of its type
-        return SqlList(None if x is None else assign_value(x, t.elem, where, dialect) for x in value)
+        return SqlList(None if x is None else assign_value(x, _elem(t), where, dialect) for x in value)
     try:
         if k == "int":
             v = C.cast_int(value, t.bits, False)
