@@ -58,7 +58,10 @@ _QUERY = {
     exp.Subquery: _a("this", "alias", "with_", "order", "limit", "offset"),
     exp.Values: _a("expressions", "alias"),
     exp.With: _a("expressions", "recursive"),
-    exp.CTE: _a("this", "alias", "materialized"),
+    # USING KEY (keyed_recursion.py) in a WITH RECURSIVE only
+    exp.CTE: _a("this", "alias", "materialized", key_expressions=When(
+        lambda n: isinstance(n.parent, exp.With) and bool(n.parent.args.get("recursive")),
+        lambda n, sql: "USING KEY in a WITH that is not RECURSIVE")),
     exp.From: _UNARY,
     exp.Join: _a("this", "on", "using", side=("LEFT", "RIGHT", "FULL"),
                  kind=("INNER", "OUTER", "CROSS", "SEMI", "ANTI"), method=("ASOF",)),

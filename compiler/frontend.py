@@ -23,6 +23,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
 from . import constructs, settings  # noqa: F401 (settings notes NULLS FIRST/LAST as sqlglot parses ORDER BY)
+from .recurring import rewrite_recurring
 from .dialect import get_dialect
 from .errors import CompileError
 from .lateness import blank_watermarks
@@ -420,6 +421,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     _check_duplicate_aliases(query, sql)
     schema = dict(schema)
     series = _table_functions(query, schema)
+    rewrite_recurring(query, schema, _cte_columns)  # recurring.t in a USING KEY recursion
     ctes = {c.alias for c in query.find_all(exp.CTE)}
     for t in query.find_all(exp.Table):
         if isinstance(t.this, exp.Identifier) and t.name not in schema and t.name not in ctes:

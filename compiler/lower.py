@@ -44,6 +44,7 @@ from . import codegen as G
 from . import plan as P
 from . import temporal as TM
 from . import waterlines as WL
+from .keyed_lowering import lower_keyed
 from .routing import route_function
 from .errors import CompileError
 from .expr import Call, Col, Lit, columns_used, remap, render
@@ -67,6 +68,7 @@ class Lowering:
         self.created: list = []  # root-level operators created by this lowering, in order
         self.circuit = circuit  # the circuit currently being built (root or a scope body)
         self.nested = False
+        self.local = False  # inside a USING KEY recursion's step: no exchanges, no shared arrangements
         self.groups: dict = {}  # group key -> [Select ops]
         self.available: frozenset = frozenset()  # recursive groups whose feedback the current circuit sees
         self.exchanges: dict = {}  # (id(op), key) -> the Exchange of op's rows by that key
@@ -97,6 +99,8 @@ class Lowering:
         """``op``'s rows moved to the worker owning ``keys`` (expressions over its rows; None: all
         to one worker).  A key that is NULL where ``null_safe`` is False never matches: such a row
         stays where it is."""
+        if self.local:
+            return op
         drop = tuple(not s for s in null_safe) if null_safe is not None else None
         memo = (id(op), keys, drop)
         ex = self.exchanges.get(memo)
@@ -149,7 +153,7 @@ class Lowering:
     def _temporal_filter(self, node):
         """A filter reading the clock: its other conjuncts first, then one TemporalFilter per enter
         and leave pair of its temporal conjuncts (compiler/temporal.py)."""
-        if self.nested:
+        if self.nested or self.local:
             raise CompileError("NOW() inside a recursive CTE is not supported")
         plain, timed = TM.split(node.predicate)
         if None in timed:
@@ -209,6 +213,7 @@ class Lowering:
         """The shared arrangement of ``plan`` by ``keys`` (root level only); ``private``: one of its
         own (its reader drops rows from it)."""
         shared_key = ("arrange", plan, tuple(keys), tuple(null_safe))
+        private = private or self.local
         op = self.shared.get(shared_key) if not private else None
         if op is not None and op.circuit is self.root:
             return op
@@ -645,6 +650,9 @@ class Lowering:
             self.groups[(id(self.circuit), gkey)] = found
         return found[node.index]
 
+    def _KeyedFixpoint(self, node):
+        return lower_keyed(self, node)
+
     def _build_scope(self, node):
         gid = node.group
         invariant = []  # maximal subplans of the bodies computable outside: they read no group
@@ -783,7 +791,7 @@ def _free_groups(plan) -> set:
     for p in P.walk(plan):
         if isinstance(p, P.RecRef):
             refs.add(p.group)
-        elif isinstance(p, P.Fixpoint):
+        elif isinstance(p, (P.Fixpoint, P.KeyedFixpoint)):
             defined.add(p.group)
     return refs - defined
 

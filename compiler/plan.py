@@ -349,12 +349,33 @@ class Fixpoint:
         return self.bodies
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedFixpoint:
+    """DuckDB's ``WITH RECURSIVE name USING KEY (keys) AS (anchor UNION [ALL] step)``: a union table
+    with one row per key, each iteration's rows replacing those of their keys (compiler/keyed_recursion.py
+    and runtime/nested/keyed.py give the definition).  ``step`` reads the last iteration's rows as
+    ``RecRef(name)`` and the union table as ``RecRef(recurring)``, both of group ``group``."""
+
+    name: str
+    anchor: object
+    step: object
+    keys: tuple  # column positions
+    distinct: bool  # UNION (the next iteration reads the rows that changed) or UNION ALL (all it produced)
+    group: int
+    recurring: str
+    fields: tuple = field(compare=False)
+    max_iterations: int = field(default=0, compare=False)
+
+    @property
+    def inputs(self):
+        return (self.anchor, self.step)
+
 
 _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
                  "TopK": ("input",), "Window": ("input",), "Join": ("left", "right"),
                  "Semijoin": ("left", "right"), "SetOp": ("left", "right"),
                  "AsofJoin": ("left", "right"), "Session": ("input",),
-                 "Unnest": ("input",)}
+                 "Unnest": ("input",), "KeyedFixpoint": ("anchor", "step")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +400,7 @@ class Unnest:
 
 
 Plan = (Scan | Values | Filter | Project | Join | AsofJoin | Semijoin | Aggregate | Distinct | UnionAll
-        | SetOp | TopK | Window | Session | RecRef | Fixpoint | Unnest)
+        | SetOp | TopK | Window | Session | RecRef | Fixpoint | KeyedFixpoint | Unnest)
 
 
 def with_inputs(node: Plan, inputs: Sequence[Plan]) -> Plan:
@@ -501,6 +522,10 @@ def explain(plan: Plan, indent: int = 0) -> str:
             lines.append(f"{pad}  {name} = {'UNION' if d else 'UNION ALL'} of")
             lines.append(explain(body, indent + 2))
         return "\n".join(lines)
+    elif isinstance(plan, KeyedFixpoint):
+        keys = ", ".join(plan.fields[i].name for i in plan.keys)
+        head = (f"KeyedFixpoint {plan.name} USING KEY ({keys}) {'UNION' if plan.distinct else 'UNION ALL'}"
+                f" (recomputed whole when an input changes)")
     else:
         head = t
     lines = [pad + head]

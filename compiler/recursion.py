@@ -14,9 +14,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from . import plan as P
-from .bind_expr import ExprBinder
-from .scope import Bound, Rel
-from .types import INTEGER, common_type
+from .keyed_recursion import bind_keyed_cte
+from .recursion_types import cast_to, unify
+from .scope import Bound
 
 
 def bind_recursive_ctes(qb, ctes) -> None:
@@ -24,7 +24,10 @@ def bind_recursive_ctes(qb, ctes) -> None:
     by_name = {c.alias: c for c in ctes}
     deps = {c.alias: {t.name for t in c.this.find_all(exp.Table) if t.name in by_name} for c in ctes}
     for scc in _sccs(names, deps):
-        if len(scc) == 1 and scc[0] not in deps[scc[0]]:
+        keyed = [n for n in scc if by_name[n].args.get("key_expressions")]
+        if keyed:  # DuckDB's USING KEY recursion (compiler/keyed_recursion.py)
+            bind_keyed_cte(qb, by_name[keyed[0]], scc)
+        elif len(scc) == 1 and scc[0] not in deps[scc[0]]:
             qb.ctes[scc[0]] = qb.cte_body(by_name[scc[0]])
         else:
             _bind_group(qb, [by_name[n] for n in scc])
@@ -91,7 +94,7 @@ def _bind_group(qb, ctes) -> None:
         for t in info[n]["anchors"]:
             bound_terms[n][id(t)] = qb.query(t)
         if info[n]["anchors"]:
-            fields[n] = _unify(qb, n, [bound_terms[n][id(t)] for t in info[n]["anchors"]], info[n])
+            fields[n] = unify(qb, n, [bound_terms[n][id(t)] for t in info[n]["anchors"]], info[n])
     # members without an anchor take their types from the first term that can be bound
     progress = True
     while len(fields) < len(members) and progress:
@@ -105,7 +108,7 @@ def _bind_group(qb, ctes) -> None:
                     _register(qb, fields, gid)
                     b = qb.query(t)
                     bound_terms[n][id(t)] = b
-                    fields[n] = _unify(qb, n, [b], info[n])
+                    fields[n] = unify(qb, n, [b], info[n])
                     progress = True
                     break
     missing = [n for n in members if n not in fields]
@@ -139,7 +142,7 @@ def _bind_group(qb, ctes) -> None:
             widened[n] = tuple(cols)
         if widened == fields:
             for n in members:
-                plans[n] = [(t, _cast_to(qb, plan, fields[n], t)) for t, plan in zip(info[n]["terms"], raw[n])]
+                plans[n] = [(t, cast_to(qb, plan, fields[n], t)) for t, plan in zip(info[n]["terms"], raw[n])]
             break
         fields = widened
     bodies = []
@@ -165,43 +168,6 @@ def _anchor_nullable(bound_terms, info, i) -> bool:
 def _register(qb, fields, gid) -> None:
     for n, f in fields.items():
         qb.ctes[n] = P.RecRef(n, f, gid)
-
-
-def _unify(qb, name, bounds, info):
-    first = bounds[0]
-    width = len(first.names)
-    names = list(info["cols"]) + first.names[len(info["cols"]):]
-    if info["cols"] and len(info["cols"]) != width:
-        raise qb.error(info["cte"], f"recursive CTE {name} names {len(info['cols'])} columns but its query "
-                                    f"has {width}")
-    out = []
-    for i in range(width):
-        t = first.plan.fields[i].type
-        for b in bounds[1:]:
-            if len(b.names) != width:
-                raise qb.error(info["cte"], f"each term of recursive CTE {name} must have {width} columns")
-            t = common_type(t, b.plan.fields[i].type) or t
-        if t.kind == "null":
-            t = INTEGER
-        out.append(P.Field(names[i], t, True))
-    return tuple(out)
-
-
-def _cast_to(qb, plan, fields, node):
-    src = plan.fields
-    if all(a.type == b.type for a, b in zip(src, fields)) and all(a.name == b.name for a, b in zip(src, fields)):
-        return plan
-    eb = ExprBinder(qb, Rel(plan))
-    exprs = []
-    for i, f in enumerate(fields):
-        c = P.col(src, i)
-        if c.type != f.type:
-            if common_type(c.type, f.type) is None:
-                raise qb.error(node, f"column {f.name} of the recursive term has type {c.type}, which does not "
-                                     f"match {f.type}")
-            c = eb.coerce(c, f.type, node)
-        exprs.append(c)
-    return P.Project(plan, tuple(exprs), tuple(f.name for f in fields))
 
 
 # what makes a position non-monotone (negation/aggregation through the cycle)

@@ -27,6 +27,7 @@ from ..compiler.types import from_sqlglot, row_checker
 from ..compiler.waterlines import Waterlines, bound_text, leaf, portable
 from ..runtime.aggregates import ScalarSubqueryError
 from ..runtime.circuit import IterationLimitError, RowLimitError
+from ..runtime.nested.keyed import KeyConflictError
 from ..runtime.statistics import OutOfRangeError
 from ..runtime.operators import Arrange, Input, Output
 from ..runtime.operators.clock import Clock
@@ -348,7 +349,8 @@ class DDL:
             self.circuit.remove(low.created)
             for k in [k for k, op in self._shared.items() if op in low.created]:
                 del self._shared[k]
-            if isinstance(e, (IterationLimitError, RowLimitError, DataError, ScalarSubqueryError, OutOfRangeError)):
+            if isinstance(e, (IterationLimitError, RowLimitError, DataError, ScalarSubqueryError, OutOfRangeError,
+                              KeyConflictError)):
                 raise data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()
