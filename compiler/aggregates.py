@@ -272,6 +272,14 @@ def lookup(node) -> Aggregate | None:
     return BY_NODE.get(type(node))
 
 
+def check_decimal_sum(state, a) -> None:
+    """DuckDB's SUM of a DECIMAL(p, s) is a DECIMAL(38, s) that fails when the total does not fit it
+    (lower.py asks for it in the dialects that have it, Dialect.decimal_overflow)."""
+    from ..sqllib import sqlfuncs as F
+    target = state.sum if isinstance(state, A.SumDistinct) else state
+    target.check = F.make_decimal_check(a.type.precision, a.type.scale, "SUM")
+
+
 def runtime_function(a):
     """The runtime aggregate maintaining the plan's aggregate call ``a`` (a P.AggCall)."""
     return BY_FN[a.fn].state(a)

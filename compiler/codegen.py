@@ -106,14 +106,17 @@ class Codegen:
             return self._canonical_nan(self._call(e, col))
         return self._call(e, col)
 
-    def _strict(self, args, col, template) -> str:
-        """NULL if any argument is NULL, else template(*argument codes)."""
+    def _strict(self, args, col, template, cast=None) -> str:
+        """NULL if any argument is NULL, else template(*argument codes).  ``cast(code, arg)``, if
+        given, wraps the arguments it changes in a check that runs whether or not another argument
+        is NULL (DuckDB casts both operands of a DECIMAL + before adding)."""
         codes, checks = [], []
         for a in args:
             code = self.value(a, col)
-            if a.nullable and not (isinstance(a, Lit) and a.value is not None):
+            wrapped = cast(code, a) if cast is not None else code
+            if wrapped != code or (a.nullable and not (isinstance(a, Lit) and a.value is not None)):
                 t = self.tmp()
-                checks.append(f"({t} := {code}) is None")
+                checks.append(f"(({t} := {wrapped}) is None)")
                 codes.append(t)
             else:
                 codes.append(code)
@@ -122,7 +125,34 @@ class Codegen:
             return "None"
         if not checks:
             return body
-        return f"(None if {' or '.join(checks)} else {body})"
+        # with casts, every argument is evaluated (| does not stop at the first NULL)
+        return f"(None if {(' | ' if cast is not None else ' or ').join(checks)} else {body})"
+
+    def _decimal_checks(self, e):
+        """(wrap the result, wrap an operand) of DECIMAL +, -, * with DuckDB's overflow checks: the
+        result must fit its type when the exact type would be wider (DECIMAL(38, s); DECIMAL(18, s) for
+        some products, types.decimal_product); + and - cast each operand to it first, and fail when
+        one does not fit.  No check where none can fail."""
+        t = e.type
+        if not self.dialect.decimal_overflow:
+            return (lambda code: code), None
+        what = {"add": "addition", "sub": "subtraction", "mul": "multiplication"}[e.fn]
+        digits = [a.type.precision - a.type.scale if a.type.kind == "decimal" else 38 for a in e.args]
+        if e.fn == "mul":
+            wide = sum(a.type.precision if a.type.kind == "decimal" else 38 for a in e.args) > t.precision
+        else:
+            wide = max(digits) + 1 + t.scale > t.precision
+        if not wide:
+            return (lambda code: code), None
+        check = self.const(F.make_decimal_check(t.precision, t.scale, what))
+        cast = self.const(F.make_decimal_check(t.precision, t.scale, what, operand=True))
+        whole = t.precision - t.scale
+
+        def operand(code, arg):
+            if e.fn == "mul" or (arg.type.kind == "decimal" and arg.type.precision - arg.type.scale <= whole):
+                return code
+            return f"{cast}({code})"
+        return (lambda code: f"{check}({code})"), operand
 
     def _int_check(self, e, code: str) -> str:
         if e.type.kind != "int":
@@ -144,7 +174,8 @@ class Codegen:
             op = {"add": "+", "sub": "-", "mul": "*"}[fn]
             if kind == "decimal":
                 helper = {"add": "_dadd", "sub": "_dsub", "mul": "_dmul"}[fn]
-                return self._strict(args, col, lambda a, b: f"{helper}({a}, {b})")
+                result, operand = self._decimal_checks(e)
+                return self._strict(args, col, lambda a, b: result(f"{helper}({a}, {b})"), operand)
             return self._strict(args, col, lambda a, b: self._int_check(e, f"({a} {op} {b})"))
         if fn in ("sqlite_div", "sqlite_mod"):
             return self._strict(args, col, lambda a, b: f"_{fn}({a}, {b})")

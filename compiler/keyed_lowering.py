@@ -22,20 +22,7 @@ from . import plan as P
 def lower_keyed(low, node: P.KeyedFixpoint):
     gid = node.group
     available = low.available
-    invariant = []
-
-    def collect(p, seen):
-        if id(p) in seen:
-            return
-        seen.add(id(p))
-        if _free_groups(p) <= available:
-            if p not in invariant:
-                invariant.append(p)
-            return
-        for child in p.inputs:
-            collect(child, seen)
-
-    collect(node.step, set())
+    invariant = P.invariant_subplans((node.step,), available)
     anchor = low.exchange(low.lower(node.anchor), None, name="gather")
     imports = [low.exchange(low.lower(p), None, name="gather") for p in invariant]
     keys = node.keys
@@ -57,13 +44,3 @@ def lower_keyed(low, node: P.KeyedFixpoint):
         low.circuit, low.available, low.local, low.lines = saved
     return op
 
-
-def _free_groups(plan) -> set:
-    """Recursive groups a subplan reads but does not itself define."""
-    refs, defined = set(), set()
-    for p in P.walk(plan):
-        if isinstance(p, P.RecRef):
-            refs.add(p.group)
-        elif isinstance(p, (P.Fixpoint, P.KeyedFixpoint)):
-            defined.add(p.group)
-    return refs - defined

@@ -100,21 +100,15 @@ def _key_positions(qb, cte, names) -> tuple:
     return tuple(out)
 
 
-def _check_reads(qb, plan, gid, name, step_ast) -> None:
+def _check_reads(qb, plan, gid, name, term_ast) -> None:
     """Refuse what the keyed operator cannot run: a read of another recursion's relation (an
-    enclosing recursive CTE's), or a recursion nested in the step that reads this one."""
+    enclosing recursive CTE's), or a recursion nested in the term that reads this one."""
+    outer = P.free_groups(plan) - {gid}
+    if outer:
+        ref = next(p for p in P.walk(plan) if isinstance(p, P.RecRef) and p.group in outer)
+        raise qb.error(term_ast, f"recursive CTE {name} with USING KEY reads {ref.name}, a recursive CTE it "
+                                 f"is nested in: not supported")
     for p in P.walk(plan):
-        if isinstance(p, P.RecRef) and p.group != gid and p.group not in _defined(plan):
-            raise qb.error(step_ast, f"recursive CTE {name} with USING KEY reads {p.name}, a recursive CTE it "
-                                     f"is nested in: not supported")
-        if isinstance(p, (P.Fixpoint, P.KeyedFixpoint)) and gid in _free(p):
-            raise qb.error(step_ast, f"a recursive CTE inside the recursive term of {name} (USING KEY) that "
+        if isinstance(p, (P.Fixpoint, P.KeyedFixpoint)) and gid in P.free_groups(p):
+            raise qb.error(term_ast, f"a recursive CTE inside the recursive term of {name} (USING KEY) that "
                                      f"reads {name} is not supported")
-
-
-def _defined(plan) -> set:
-    return {p.group for p in P.walk(plan) if isinstance(p, (P.Fixpoint, P.KeyedFixpoint))}
-
-
-def _free(plan) -> set:
-    return {p.group for p in P.walk(plan) if isinstance(p, P.RecRef)} - _defined(plan)

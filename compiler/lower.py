@@ -551,7 +551,10 @@ class Lowering:
 
     def aggregate_function(self, a: P.AggCall):
         """The runtime aggregate maintaining ``a``: its entry's state (compiler/aggregates.py)."""
-        return AG.runtime_function(a)
+        f = AG.runtime_function(a)
+        if a.fn == "sum" and a.type.kind == "decimal" and self.cg.dialect.decimal_overflow:
+            AG.check_decimal_sum(f, a)
+        return f
 
     def extractor(self, a: P.AggCall):
         """A function row -> the aggregate's argument value (or SKIP when FILTER rejects the row)."""
@@ -655,23 +658,8 @@ class Lowering:
 
     def _build_scope(self, node):
         gid = node.group
-        invariant = []  # maximal subplans of the bodies computable outside: they read no group
-        available = self.available  # but those the enclosing circuit sees
-
-        def collect(p, seen):
-            if id(p) in seen:
-                return
-            seen.add(id(p))
-            if _free_groups(p) <= available:
-                if p not in invariant:
-                    invariant.append(p)
-                return
-            for child in p.inputs:
-                collect(child, seen)
-
-        seen = set()
-        for b in node.bodies:
-            collect(b, seen)
+        available = self.available  # the groups whose feedback the enclosing circuit sees
+        invariant = P.invariant_subplans(node.bodies, available)  # computable outside
         imports = [self.lower(p) for p in invariant]
         scope = self.add(Scope(*imports, max_iterations=node.max_iterations or 10_000,
                                name=f"WITH RECURSIVE {', '.join(node.names)}"), "recursion")
@@ -783,17 +771,6 @@ def _find_fields(node, k):
             if isinstance(p, P.RecRef) and p.name == name and p.group == node.group:
                 return p.fields
     return tuple(P.Field(f.name, f.type, True) for f in node.bodies[k].fields)  # a member nothing reads
-
-
-def _free_groups(plan) -> set:
-    """Recursive groups a subplan reads but does not itself define."""
-    refs, defined = set(), set()
-    for p in P.walk(plan):
-        if isinstance(p, P.RecRef):
-            refs.add(p.group)
-        elif isinstance(p, (P.Fixpoint, P.KeyedFixpoint)):
-            defined.add(p.group)
-    return refs - defined
 
 
 def _fold_into_join(steps):

@@ -437,6 +437,38 @@ def _input_slots(cls: type) -> Any:
     return ()
 
 
+def free_groups(plan) -> set:
+    """Recursive groups a subplan reads (RecRef) but does not itself define."""
+    refs, defined = set(), set()
+    for p in walk(plan):
+        if isinstance(p, RecRef):
+            refs.add(p.group)
+        elif isinstance(p, (Fixpoint, KeyedFixpoint)):
+            defined.add(p.group)
+    return refs - defined
+
+
+def invariant_subplans(roots, available) -> list:
+    """The maximal subplans of ``roots`` that read no recursive group outside ``available``: what a
+    recursion's body can import from the enclosing circuit, in a deterministic order."""
+    out, seen = [], set()
+
+    def collect(p):
+        if id(p) in seen:
+            return
+        seen.add(id(p))
+        if free_groups(p) <= available:
+            if p not in out:
+                out.append(p)
+            return
+        for child in p.inputs:
+            collect(child)
+
+    for r in roots:
+        collect(r)
+    return out
+
+
 def walk(plan: Plan) -> Iterator[Plan]:
     """Every node of a plan, parents before children, each distinct node once."""
     seen = set()

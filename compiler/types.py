@@ -164,6 +164,16 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
     return None
 
 
+def decimal_product(a: SqlType, b: SqlType, duckdb: bool = True) -> SqlType:
+    """The type of DECIMAL a * DECIMAL b: DECIMAL(p1 + p2, s1 + s2), at most 38 digits.  DuckDB (``duckdb``)
+    keeps a product of two DECIMALs of at most 18 digits in 18 digits when its scale is under 18 (its
+    64-bit form), where a product that does not fit is an overflow error."""
+    precision, scale = a.precision + b.precision, a.scale + b.scale
+    if duckdb and precision > 18 and max(a.precision, b.precision) <= 18 and scale < 18:
+        precision = 18
+    return decimal_type(min(precision, 38), scale)
+
+
 def _decimal_union(whole: int, scale: int) -> SqlType:
     """The DECIMAL holding ``whole`` integer digits and ``scale`` fraction digits; past 38 digits the
     scale gives way (as DuckDB does)."""
@@ -236,7 +246,7 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
                 raise TypeError
             q = value.quantize(decimal.Decimal(1).scaleb(-t.scale), rounding=decimal.ROUND_HALF_UP,
                                context=decimal.Context(prec=80))
-            if abs(q) >= decimal.Decimal(10) ** (t.precision - t.scale):
+            if q.copy_abs() >= decimal.Decimal(10) ** (t.precision - t.scale):  # exact (abs() rounds)
                 raise DataError(f"{where}: {value} does not fit {t}")
             return q
         if k == "text":

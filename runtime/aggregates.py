@@ -106,7 +106,7 @@ class Sum:
     def __init__(self, kind: str = "int", scale: int | None = None, check=None):
         self.kind = kind
         self.quantum = decimal.Decimal(1).scaleb(-scale) if scale is not None else None
-        self.check = check  # optional range check of the final integer result (overflow error)
+        self.check = check  # optional range check of the final integer or decimal result (overflow error)
 
     def new(self):
         # [sum (exact), count of non-NULL inputs]; a float sum is an ExactFloatSum accumulator
@@ -145,7 +145,8 @@ class Sum:
             return special if special is not None else total[0] / _FLOAT_SCALE
         if self.kind == "decimal":
             d = decimal.Decimal(total)
-            return d.quantize(self.quantum, context=DECIMAL_CONTEXT) if self.quantum is not None else d
+            d = d.quantize(self.quantum, context=DECIMAL_CONTEXT) if self.quantum is not None else d
+            return self.check(d) if self.check is not None else d
         if self.check is not None:
             self.check(total)
         return total

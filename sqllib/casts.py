@@ -155,7 +155,7 @@ def cast_decimal(v, scale: int, precision: int):
     except (decimal.InvalidOperation, TypeError):
         raise DataError(f"cannot cast {show_value(v)} to DECIMAL({precision},{scale})") from None
     q = dec(d.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP, context=DC))
-    if abs(q) >= decimal.Decimal(10) ** (precision - scale):
+    if q.copy_abs() >= decimal.Decimal(10) ** (precision - scale):
         raise DataError(f"{v} does not fit DECIMAL({precision},{scale})")
     return q
 

@@ -124,6 +124,23 @@ def dmod_null(x, y):
     return DC.remainder(x, y)
 
 
+def make_decimal_check(precision: int, scale: int, what: str, operand: bool = False):
+    """A function that checks a DECIMAL value fits DECIMAL(precision, scale) (DuckDB's overflow error;
+    the value already has at most ``scale`` fraction digits).  ``what`` names the operation whose type
+    that is; ``operand``: the value is an operand cast to it (DuckDB casts both sides of + and - to the
+    result type first).  NULL passes."""
+    limit = decimal.Decimal(10) ** (precision - scale)
+    t = f"DECIMAL({precision},{scale})"
+
+    def check(v):
+        if v is None or v.copy_abs() < limit:  # copy_abs: exact (abs() rounds to 28 digits)
+            return v
+        if operand:
+            raise DataError(f"casting {v} to {t}, the type of the {what}, failed: value is out of range")
+        raise DataError(f"overflow in {what} of DECIMAL({precision}): {v} does not fit {t}")
+    return check
+
+
 def make_int_check(bits: int, to_float: bool):
     """A function that checks an integer result fits ``bits`` (error), or turns it to a float.
     NULL passes (a division by zero may have made it NULL)."""

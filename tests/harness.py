@@ -228,7 +228,8 @@ def _typed(v, duck_type: str):
     float), so the model's rows equal what the pipeline stores."""
     m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", duck_type.upper())
     if m and v is not None and not isinstance(v, bool):
-        return D(str(v)).quantize(D(1).scaleb(-int(m.group(2))), rounding=decimal.ROUND_HALF_UP)
+        return D(str(v)).quantize(D(1).scaleb(-int(m.group(2))), rounding=decimal.ROUND_HALF_UP,
+                                  context=decimal.Context(prec=80))  # 38 digits: past the default 28
     if duck_type.upper() in ("FLOAT", "REAL", "FLOAT4") and v is not None and not isinstance(v, bool):
         from deltasql.sqllib.real import to_real
         return to_real(v)  # a FLOAT holds the nearest float32

@@ -23,6 +23,7 @@ from ..types import (
     TIMESTAMP,
     SqlType,
     common_type,
+    decimal_product,
     decimal_type,
 )
 from .builders import call
@@ -175,12 +176,15 @@ class ArithmeticRules:
             da = ta if ta.kind == "decimal" else decimal_type(_int_digits(ta), 0)
             db = tb if tb.kind == "decimal" else decimal_type(_int_digits(tb), 0)
             if op == "mul":
-                t = decimal_type(min(da.precision + db.precision, 38), da.scale + db.scale)
+                t = decimal_product(da, db, self.dialect.decimal_overflow)
             else:
                 scale = max(da.scale, db.scale)
                 whole = max(da.precision - da.scale, db.precision - db.scale) + 1
                 t = decimal_type(min(whole + scale, 38), scale)
             if t.scale > 38:
+                if self.dialect.decimal_overflow:  # as DuckDB, which refuses it when binding
+                    raise self.error(node, f"the product of {ta} and {tb} needs scale {t.scale}, more than a "
+                                           f"DECIMAL holds (38); cast an operand to fewer digits")
                 return call(op, [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE)
             return call(op, [self.to_decimal(a), self.to_decimal(b)], t)
         t = ta if ta.bits >= tb.bits else tb
