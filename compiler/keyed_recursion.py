@@ -25,7 +25,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from . import plan as P
-from .aggregate_calls import is_aggregate
+from .aggregates import is_aggregate
 from .recurring import recurring_name
 from .recursion_types import cast_to, unify
 from .scope import Bound

@@ -6,7 +6,7 @@ subplan produce equal nodes (how the lowering shares arrangements between views)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -357,17 +357,17 @@ class KeyedFixpoint:
     ``RecRef(name)`` and the union table as ``RecRef(recurring)``, both of group ``group``."""
 
     name: str
-    anchor: object
-    step: object
-    keys: tuple  # column positions
+    anchor: Plan
+    step: Plan
+    keys: tuple[int, ...]  # column positions
     distinct: bool  # UNION (the next iteration reads the rows that changed) or UNION ALL (all it produced)
     group: int
     recurring: str
-    fields: tuple = field(compare=False)
+    fields: tuple[Field, ...] = field(compare=False)
     max_iterations: int = field(default=0, compare=False)
 
     @property
-    def inputs(self):
+    def inputs(self) -> tuple[Plan, ...]:
         return (self.anchor, self.step)
 
 
@@ -437,7 +437,7 @@ def _input_slots(cls: type) -> Any:
     return ()
 
 
-def free_groups(plan) -> set:
+def free_groups(plan: Plan) -> set[int]:
     """Recursive groups a subplan reads (RecRef) but does not itself define."""
     refs, defined = set(), set()
     for p in walk(plan):
@@ -448,12 +448,13 @@ def free_groups(plan) -> set:
     return refs - defined
 
 
-def invariant_subplans(roots, available) -> list:
+def invariant_subplans(roots: Iterable[Plan], available: frozenset[int] | set[int]) -> list[Plan]:
     """The maximal subplans of ``roots`` that read no recursive group outside ``available``: what a
     recursion's body can import from the enclosing circuit, in a deterministic order."""
-    out, seen = [], set()
+    out: list[Plan] = []
+    seen: set[int] = set()
 
-    def collect(p):
+    def collect(p: Plan) -> None:
         if id(p) in seen:
             return
         seen.add(id(p))
