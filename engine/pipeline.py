@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlglot import exp
 
 from ..compiler.catalog import Catalog
+from .collector import collector_paused
 from ..compiler.dialect import get_dialect
 from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse
@@ -494,10 +495,11 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 fed.append(t)
         stopped = None
         try:
-            if self._shards is not None:
-                self._shards.step(self, self._journal_hook(fed, meta))
-            else:
-                self.circuit.step(self._journal_hook(fed, meta))
+            with collector_paused():
+                if self._shards is not None:
+                    self._shards.step(self, self._journal_hook(fed, meta))
+                else:
+                    self.circuit.step(self._journal_hook(fed, meta))
         except StepError as e:
             for t in fed:
                 t.input.pending = {}

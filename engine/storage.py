@@ -31,7 +31,6 @@ Pickle executes what it reads: open only state files you (or your pipelines) wro
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import io
 import json
@@ -47,6 +46,7 @@ import zlib
 from dataclasses import dataclass
 
 from ..sqllib.errors import DataError
+from .collector import collector_paused
 
 FORMAT = 1  # bump on any change to the schema or to what the blobs hold
 APPLICATION = "deltasql state"
@@ -369,7 +369,7 @@ class Store:
             del parts
             if (got_crc, len(blob)) != (crc, size):
                 raise StorageError(f"{self.path} is corrupt: the {what} fails its checksum")
-            with _no_gc():  # millions of new tuples would trigger collections that find no garbage
+            with collector_paused():  # millions of new tuples would trigger collections that find no garbage
                 state = loads(blob)
             # the young-generation pass over them (which untracks the tuples) now, not in the next step
             gc.collect(1)
@@ -515,17 +515,6 @@ def _create(path: str, options: dict) -> None:
                 os.unlink(tmp + suffix)
             except OSError:
                 pass
-
-
-@contextlib.contextmanager
-def _no_gc():
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _temporary(path: str, pid: int) -> str:
