@@ -109,8 +109,13 @@ def _avg_state(a):
     return A.AvgDistinct(kind) if a.distinct else A.Avg(kind)
 
 
+def _wide_decimal(t: SqlType) -> bool:
+    """A DECIMAL DuckDB holds in 128 bits (more than 18 digits): its quantiles interpolate otherwise."""
+    return t.kind == "decimal" and t.precision > 18
+
+
 def _quantile_state(a):
-    return S.Quantile(a.param, a.fn == "quantile_disc", _scale(a))
+    return S.Quantile(a.param, a.fn == "quantile_disc", _scale(a), _wide_decimal(a.arg.type))
 
 
 def _co_moments(a):
@@ -220,7 +225,7 @@ AGGREGATES: tuple[Aggregate, ...] = (
     _shape("skewness", {exp.Skewness: ("this",)}),
     _shape("kurtosis", {exp.Kurtosis: ("this",)}),
     _shape("kurtosis_pop", names=("kurtosis_pop",)),
-    Aggregate("median", lambda a: S.Median(_scale(a)), (STATISTIC,), exact_or_double, {exp.Median: ("this",)},
+    Aggregate("median", lambda a: S.Median(_scale(a), _wide_decimal(a.arg.type)), (STATISTIC,), exact_or_double, {exp.Median: ("this",)},
               rule="median"),
     Aggregate("quantile_cont", _quantile_state, (NUMBER, ANY), exact_or_double,
               {exp.PercentileCont: ("this", "expression")}, rule="quantile"),

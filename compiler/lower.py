@@ -685,11 +685,6 @@ class Lowering:
         return [self.add(Select(scope, k, name), name) for k, name in enumerate(node.names)]
 
 
-def _wide_decimal(t) -> bool:
-    """A DECIMAL DuckDB holds in 128 bits (more than 18 digits): its quantiles interpolate otherwise."""
-    return t.kind == "decimal" and t.precision > 18
-
-
 def _order_key_code(cg, col, order) -> str:
     """The Python expression of an ordered aggregate's sort key over row ``r``: per ORDER BY term
     (expr, descending, nulls_first), where its NULLs go, then its value (DESC reversed; a float's
