@@ -47,6 +47,7 @@ class Worker:
             [sys.executable, "-m", "tests.crashworker", path, str(seed), "--checkpoint-every", "5",
              "--durability", durability, "--workers", str(workers)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
+        self.arrived: list[float] = []  # time.monotonic() when each line was read
         self.changed = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -55,6 +56,7 @@ class Worker:
         for line in self.proc.stdout:
             with self.changed:
                 self.lines.append(line.strip())
+                self.arrived.append(time.monotonic())
                 self.changed.notify_all()
         with self.changed:
             self.lines.append("EOF")
@@ -71,6 +73,13 @@ class Worker:
                 if "EOF" in self.lines or time.monotonic() > deadline:
                     return False
                 self.changed.wait(0.5)
+
+    def last_checkpoint_seconds(self) -> float:
+        """How long the last complete checkpoint took, from when its ``C`` and ``c`` lines arrived."""
+        with self.changed:
+            end = max(i for i, line in enumerate(self.lines) if line[:1] == "c")
+            start = max(i for i in range(end) if self.lines[i][:1] == "C")
+            return self.arrived[end] - self.arrived[start]
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -96,9 +105,11 @@ def kill_somewhere(w: Worker, rnd: random.Random, how: str) -> str:
         target = (started // worker.BULK_EVERY + 1) * worker.BULK_EVERY
         w.wait_for(rf"B {target}$")
         time.sleep(rnd.uniform(0.0, 0.004))
-    else:
+    else:  # within a checkpoint: how long one takes depends on the machine's load, so time one first
+        w.wait_for(r"c \d+", after=len(w.lines))
+        took = w.last_checkpoint_seconds()
         w.wait_for(r"C \d+", after=len(w.lines))
-        time.sleep(rnd.uniform(0.0, 0.03))
+        time.sleep(rnd.uniform(0.0, 0.8 * took))
     w.kill()
     return how
 
