@@ -96,11 +96,7 @@ class JoinBinding:
         if j.args.get("using"):
             raise self.error(j, "JOIN … USING could not be resolved")
         n_left = rel.width
-        scope = dict(rel.scope)
-        for k, i in right.scope.items():
-            if k in scope:
-                raise self.error(j.this, f"duplicate table alias {k[0]!r} in FROM")
-            scope[k] = i + n_left
+        scope = self.joined_scope(rel, right, j)
         on = j.args.get("on")
         jkind = {"LEFT": "left", "RIGHT": "right", "FULL": "full"}.get(side, "inner")
         dk = self.domain_keys(rel, right)
@@ -126,6 +122,15 @@ class JoinBinding:
             plan = _preserved_domain(plan, n_left, right.prefix, jkind)
         return Rel(plan, scope, dict(rel.ast_map))
 
+    def joined_scope(self, rel: Rel, right: Rel, j: exp.Join) -> dict:
+        """The names of ``rel`` and then ``right`` (its columns after rel's), an alias in both refused."""
+        scope = dict(rel.scope)
+        for k, i in right.scope.items():
+            if k in scope:
+                raise self.error(j.this, f"duplicate table alias {k[0]!r} in FROM")
+            scope[k] = i + rel.width
+        return scope
+
     def asof_join(self, rel: Rel, right: Rel, j: exp.Join, side: str, outer) -> Rel:
         """ASOF [LEFT] JOIN … ON equalities AND one inequality between a left and a right time (a USING
         list arrives here as that: compiler/frontend._asof_using)."""
@@ -137,11 +142,7 @@ class JoinBinding:
         if j.args.get("using") or on is None:
             raise self.error(j, "ASOF JOIN needs ON equalities AND one inequality, or USING (keys, time)")
         n_left = rel.width
-        scope = dict(rel.scope)
-        for k, i in right.scope.items():
-            if k in scope:
-                raise self.error(j.this, f"duplicate table alias {k[0]!r} in FROM")
-            scope[k] = i + n_left
+        scope = self.joined_scope(rel, right, j)
         cross = P.Join(rel.plan, right.plan, "inner", (), (), ())
         combined = Rel(cross, scope, dict(rel.ast_map))
         cond = ExprBinder(self, combined).condition(on)
