@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlglot import exp
 
 from ..compiler.catalog import Catalog
-from .collector import collector_paused
 from ..compiler.dialect import get_dialect
 from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, normalize_name, offset_to_position, parse
@@ -38,6 +37,7 @@ from ..compiler.types import TIMESTAMP, assign_value, coerce_value, show_value
 from ..runtime import Circuit, StepError
 from ..runtime.operators.clock import Clock
 from ..runtime.zset import add_scaled_into
+from .collector import collector_paused
 from .ddl import DDL
 from .dml import DML
 from .durability import Durability
