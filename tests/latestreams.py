@@ -18,6 +18,8 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
+from tests.harness import diff_multisets
+
 T0 = datetime.datetime(2024, 1, 1)
 
 
@@ -66,11 +68,7 @@ class LateStream:
             t = self.tables[name]
             live = avail[name]
             if live and rnd.random() < self.delete_share:
-                row = rnd.choice(sorted(live, key=repr))
-                live[row] -= 1
-                if not live[row]:
-                    del live[row]
-                out.append(("-", name, row))
+                out.append(("-", name, take_one(live, rnd)))
                 continue
             r = rnd.random()
             if r < self.null_share:
@@ -173,3 +171,18 @@ def state_entries(p, view: str) -> int:
             elif isinstance(value, list):
                 total += len(value)
     return total
+
+
+def take_one(live: dict, rnd) -> tuple:
+    """A row of the bag ``live`` ({row: copies}) chosen at random, one copy of it taken out."""
+    row = rnd.choice(sorted(live, key=repr))
+    live[row] -= 1
+    if not live[row]:
+        del live[row]
+    return row
+
+
+def assert_rows(theirs, ours, where: str) -> None:
+    """DuckDB's rows and ours are the same multiset (floats compared within 1e-9)."""
+    missing, extra = diff_multisets(theirs, ours, loose=True)
+    assert not missing and not extra, f"{where}: missing {missing} extra {extra}"

@@ -16,8 +16,7 @@ import duckdb
 import pytest
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import diff_multisets
-from tests.latestreams import LateStream, Timed, add_changes, apply, expand, state_entries
+from tests.latestreams import LateStream, Timed, add_changes, apply, assert_rows, expand, state_entries
 
 S = datetime.timedelta(seconds=1)
 EPOCH = "TIMESTAMP '1970-01-01'"
@@ -195,11 +194,9 @@ def run_stream(seed: int, steps: int, **options):
         for n in names:
             add_changes(seen[n], changes.get(n, []))
             theirs = con.execute(oracle(n)).fetchall()
-            missing, extra = diff_multisets(theirs, expand(seen[n]), loose=True)
-            assert not missing and not extra, f"seed {seed} step {i} view {n}: missing {missing} extra {extra}"
+            assert_rows(theirs, expand(seen[n]), f"seed {seed} step {i} view {n}")
             if n in VIEWS:
-                m_missing, m_extra = diff_multisets(theirs, p.view(f"{n}_m").rows(), loose=True)
-                assert not m_missing and not m_extra, f"seed {seed} step {i} view {n}_m"
+                assert_rows(theirs, p.view(f"{n}_m").rows(), f"seed {seed} step {i} view {n}_m")
     return p, stream
 
 
@@ -377,8 +374,7 @@ def test_emit_final_delivers_each_closed_window_once():
                 continue
             closed = mark - datetime.timedelta(seconds=(mark - datetime.datetime(1970, 1, 1)).total_seconds() % 10)
             theirs = [r for r in con.execute(duck_sql).fetchall() if r[1] < closed]
-            missing, extra = diff_multisets(theirs, expand(seen), loose=True)
-            assert not missing and not extra, f"seed {seed} step {i}: missing {missing} extra {extra}"
+            assert_rows(theirs, expand(seen), f"seed {seed} step {i}")
 
 
 def test_emit_final_needs_a_column_with_a_waterline():
