@@ -644,13 +644,17 @@ def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key"):
     return cg.compile("\n".join(lines), name)
 
 
-def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join"):
+def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join", picks=(None, None)):
     """The bilinear join kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) with the residual condition and the
-    output row (default: left row + right row) inlined."""
+    output row (default: left row + right row) inlined.  ``picks`` (left, right): for a side
+    arranged unprojected, the column of its stored rows that each of the side's columns reads."""
     name = cg.fresh_name(name_hint)
+    lpick, rpick = picks
 
     def col(i):
-        return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
+        if i < n_left:
+            return f"ra[{i if lpick is None else lpick[i]}]"
+        return f"rb[{i - n_left if rpick is None else rpick[i - n_left]}]"
 
     test = cg.truth(residual, col) if residual is not None else None
     if output is None:

@@ -47,7 +47,7 @@ from . import waterlines as WL
 from .keyed_lowering import lower_keyed
 from .routing import route_function
 from .errors import CompileError
-from .expr import Call, Col, Lit, columns_used, remap, render
+from .expr import Call, Col, Lit, columns_used, remap, render, substitute
 
 
 class Lowering:
@@ -276,12 +276,19 @@ class Lowering:
             combine = G.combine_function(self.cg, nl, res, output)
             return self.add(NestedJoin(left, right, lk, rk, combine), "join")
         expiries = self.join_expiries(node)
-        a = self.arrange(node.left, node.left_keys, node.null_safe, private=expiries is not None)
-        b = self.arrange(node.right, node.right_keys, node.null_safe, private=expiries is not None)
-        kernel = G.join_kernel(self.cg, nl, res, output)
+        private = expiries is not None
+        # a side that only picks columns of stored rows is arranged unprojected (see _stored_rows)
+        left, lkeys, lpick = _stored_rows(node.left, node.left_keys, private)
+        right, rkeys, rpick = _stored_rows(node.right, node.right_keys, private)
+        a = self.arrange(left, lkeys, node.null_safe, private=private)
+        b = self.arrange(right, rkeys, node.null_safe, private=private)
+        if output is None and (lpick is not None or rpick is not None):
+            fields = node.fields
+            output = tuple(P.col(fields, i) for i in range(len(fields)))
+        kernel = G.join_kernel(self.cg, nl, res, output, picks=(lpick, rpick))
         op = Join(a, b, kernel=kernel)
         op.expiries = expiries
-        self.kept_sides[node] = (a, b)
+        self.kept_sides[node] = ((a, lpick), (b, rpick))
         return self.add(op, "join")
 
     def _AsofJoin(self, node):
@@ -477,7 +484,9 @@ class Lowering:
                     arranged = self.kept_sides.get(x.extra[0])
                     if arranged is None:
                         return None
-                    sources.append((_least_kept, (arranged[x.extra[1]].arrangement, x.extra[2])))
+                    side, pick = arranged[x.extra[1]]
+                    c = x.extra[2] if pick is None else pick[x.extra[2]]
+                    sources.append((_least_kept, (side.arrangement, c)))
                 else:
                     sources.append((_watermark_value, (self.watermarks(x.extra[0]), x.extra[1])))
             f = G.row_function(self.cg, (WL.with_leaves_as_columns(e, found),), "bound")
@@ -766,6 +775,26 @@ def _find_fields(node, k):
             if isinstance(p, P.RecRef) and p.name == name and p.group == node.group:
                 return p.fields
     return tuple(P.Field(f.name, f.type, True) for f in node.bodies[k].fields)  # a member nothing reads
+
+
+def _stored_rows(plan, keys, private: bool):
+    """(plan to arrange, its keys, column picks or None) for one side of an inner join.
+
+    A side that is a projection of plain columns over rows kept anyway (a table's or a view's,
+    through filters only) is arranged as those rows, and the join kernel reads column i of the side
+    as ``row[pick[i]]``: the arrangement shares the stored row objects instead of holding a new
+    projected tuple per row, and the linear operator that made them goes.  Law: for a pick p,
+    ⋈ over (π_p A) equals ⋈ over A with every reference to column i read as column p[i], since π_p
+    of a bag is a bag of the same rows' columns (weights are summed either way by the join's
+    output).  Not for a private arrangement (its expiries read the side's own columns)."""
+    if private or not isinstance(plan, P.Project) or not all(isinstance(e, Col) for e in plan.exprs):
+        return plan, keys, None
+    below = plan.input
+    while isinstance(below, P.Filter) and not _temporal(below):
+        below = below.input
+    if not isinstance(below, P.Scan):
+        return plan, keys, None
+    return plan.input, tuple(substitute(k, plan.exprs) for k in keys), tuple(e.index for e in plan.exprs)
 
 
 def _fold_into_join(steps):
