@@ -374,9 +374,16 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
     names = ", ".join(f"v{i}" for i in range(n)) + ("," if n == 1 else "")
     body = " and ".join(conds) or "True"
     src = (f"def check(row):\n    if type(row) is tuple and len(row) == {n}:\n"
-           f"        {names} = row\n        if {body}:\n            return row\n    return None")
+           f"        {names} = row\n        if {body}:\n            return row\n    return None\n"
+           # the same test in a loop over a batch (no call per row); slow(row) converts the others
+           f"def check_rows(rows, slow):\n    out = []\n    append = out.append\n    for row in rows:\n"
+           f"        if type(row) is tuple and len(row) == {n}:\n            {names} = row\n"
+           f"            if {body}:\n                append(row)\n                continue\n"
+           f"        append(slow(row))\n    return out")
     env: dict[str, Any] = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal,
            "_UTC": timestamps.UTC,
            "_SURROGATE": SURROGATE.search}
     exec(compile(src, "<row check>", "exec"), env)
-    return env["check"]
+    check = env["check"]
+    check.rows = env["check_rows"]
+    return check

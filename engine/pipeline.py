@@ -303,8 +303,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         t = self._table(table)
         if t.rel.rowid is not None:
             rows = self._with_rowids(t, rows)
-        check = t.check  # the fast path inline: rows that already have the right types
-        t.queue_insert([check(r) or self._row(t, r) for r in rows])
+        # rows that already have the right types pass a generated loop; the others are converted
+        t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
 
     def _with_rowids(self, t: Table, rows: Iterable[Any]) -> list[Row]:
         """SQLite's rowid: a row without its INTEGER PRIMARY KEY (or with NULL) gets one more than the
@@ -338,7 +338,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         """Queue rows for deletion; each must be present (counting queued changes).  In a table with a
         PRIMARY KEY, a dict holding just the key's columns deletes the row with that key."""
         t = self._table(table)
-        t.queue_delete([self._by_key(t, r) or self._row(t, r) for r in rows])
+        check = t.check  # a row of the right types first: the common case
+        t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r) for r in rows])
 
     def _by_key(self, t: Table, row: Row) -> tuple[Any, ...] | None:
         """The row a dict of exactly the PRIMARY KEY's columns names, or None for any other row."""

@@ -242,6 +242,8 @@ class Table:
         late = self.late_test()
         if late is not None:
             rows = self._on_time(rows, late)
+        elif self.pk_column is not None and self._delete_keyed(rows):
+            return
         need: dict = {}
         for r in rows:
             need[r] = need.get(r, 0) + 1
@@ -257,6 +259,28 @@ class Table:
             pairs.append((r, -n))
         if self.log is not None:
             self.log.record_pairs(self, pairs)
+
+    def _delete_keyed(self, rows) -> bool:
+        """queue_delete's common case inline (one key column): every row is the one its key's index
+        entry holds, each key once; False (nothing done) otherwise, for the general path to judge."""
+        index, c, pending = self.indexes[0], self.pk_column, self.pending
+        get = index.get
+        for r in rows:
+            if get(r[c]) != r:
+                return False
+        if len(rows) > 1 and len({r[c] for r in rows}) < len(rows):
+            return False
+        pget = pending.get
+        for r in rows:
+            del index[r[c]]
+            w = pget(r, 0) - 1
+            if w:
+                pending[r] = w
+            else:
+                del pending[r]
+        if self.log is not None:
+            self.log.record(self, rows, -1)
+        return True
 
     def _add(self, row, w: int) -> None:
         n = self.pending.get(row, 0) + w
