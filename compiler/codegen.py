@@ -644,6 +644,35 @@ def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key"):
     return cg.compile("\n".join(lines), name)
 
 
+def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arrange"):
+    """The fused loop of an Arrange: (delta, keyed, index) -> None, which files each row of the
+    Z-set ``delta`` under its key (key_function's, inlined; a row whose non null-safe key part is
+    NULL is skipped) both in ``keyed`` (the delta by key, the operator's output) and in ``index``
+    (the arrangement, consolidated: a weight reaching 0 is removed, then an empty bucket).
+    Law: afterwards keyed = index_delta(delta) and index = index_old + keyed; a row is added to
+    ``keyed`` before ``index`` changes and nothing between them can fail, so if a key expression
+    raises, the index holds index_old + keyed exactly (what the journal entry undoes)."""
+    name = cg.fresh_name(name_hint)
+    null_safe = null_safe or (False,) * len(exprs)
+    lines = [f"def {name}(delta, keyed, index):", "    kget = keyed.get", "    iget = index.get",
+             "    for r, w in delta.items():"]
+    parts = []
+    for x, safe in zip(exprs, null_safe):
+        code = cg.value(x, row_col("r"))
+        if x.nullable and not safe:
+            t = cg.tmp()
+            lines += [f"        {t} = {code}", f"        if {t} is None:", "            continue"]
+            parts.append(t)
+        else:
+            parts.append(code)
+    lines += [f"        k = ({', '.join(parts)}{',' if len(parts) == 1 else ''})",
+              "        b = kget(k)", "        if b is None:", "            keyed[k] = {r: w}", "        else:",
+              "            b[r] = w", "        b = iget(k)", "        if b is None:", "            index[k] = {r: w}",
+              "            continue", "        n = b.get(r, 0) + w", "        if n:", "            b[r] = n",
+              "        else:", "            del b[r]", "            if not b:", "                del index[k]"]
+    return cg.compile("\n".join(lines), name)
+
+
 def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join", picks=(None, None)):
     """The bilinear join kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) with the residual condition and the
     output row (default: left row + right row) inlined.  ``picks`` (left, right): for a side
@@ -729,21 +758,18 @@ def sort_key_function(cg: Codegen, keys, name_hint: str = "sortkey"):
 
 class CompiledReducer:
     """A group reducer with generated extract/apply loops: the argument expressions and the updates of
-    COUNT and integer SUM/AVG are inlined; other aggregate functions are called per value."""
+    COUNT and integer SUM/AVG are inlined; other aggregate functions are called per value.  ``new``
+    and ``result`` are generated too (one call per function, no loop over them)."""
 
-    def __init__(self, functions, extract, apply):
+    def __init__(self, functions, extract, apply, new, result):
         self.functions = functions
         self.extract = extract
         self._apply = apply
-
-    def new(self):
-        return [f.new() for f in self.functions]
+        self.new = new
+        self.result = result
 
     def apply(self, groups, items, sign):
         return self._apply(groups, items, sign, self.new)
-
-    def result(self, state):
-        return tuple(f.result(s) for f, s in zip(self.functions, state))
 
 
 def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
@@ -787,4 +813,9 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
             body += [f"        {x}" for x in stmt]
     body += ["        add(k)", "    return touched"]
     cg.compile("\n".join(body), app)
-    return CompiledReducer(list(functions), cg.env[ext], cg.env[app])
+    new, res = cg.fresh_name("new_state"), cg.fresh_name("result")
+    news = ", ".join(f"{cg.const(f.new)}()" for f in functions)
+    cg.compile(f"def {new}():\n    return [{news}]", new)
+    results = "".join(f"{cg.const(f.result)}(st[{i}]), " for i, f in enumerate(functions))
+    cg.compile(f"def {res}(st):\n    return ({results})", res)
+    return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res])

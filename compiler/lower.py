@@ -219,7 +219,7 @@ class Lowering:
             return op
         src = self.exchange(self.lower(plan), tuple(keys), tuple(null_safe))
         key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key")
-        op = self.add(Arrange(src, key_fn), "")
+        op = self.add(Arrange(src, key_fn, fused=G.arrange_function(self.cg, keys, null_safe)), "")
         if not private:
             self.shared[shared_key] = op
         return op

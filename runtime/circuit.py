@@ -79,6 +79,11 @@ class Operator:
     def eval(self, *deltas):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def identity(self) -> bool:
+        """True when eval returns its one input unchanged, for now (the generated step then passes
+        the input on without calling it): an exchange on one worker."""
+        return False
+
     def describe(self) -> str:
         """One line for circuit printouts."""
         return type(self).__name__
@@ -236,7 +241,9 @@ class Circuit:
         for n, op in enumerate(ops):
             args = [f"v{index[id(i)]}" for i in op.inputs]
             call = f"e{n}({', '.join(args)})"
-            if skip_idle and op.idle_noop and args:
+            if op.identity():
+                call = args[0]
+            elif skip_idle and op.idle_noop and args:
                 call = f"{call} if {' or '.join(args)} else {{}}"
             lines.append(f"    v{n} = o{n}.value = {call}" + count.format(n=n))
         if not ops:

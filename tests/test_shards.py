@@ -121,7 +121,7 @@ def test_explain_shows_the_exchanges():
               "CREATE VIEW v AS SELECT c.region, SUM(o.amt) AS s FROM o JOIN c ON o.c = c.id GROUP BY c.region;"
               "CREATE VIEW n AS SELECT COUNT(*) AS n FROM o")
     text = p.explain("v")
-    assert "Exchange[by c#0](" in text and "Exchange[by id#0](" in text and "Exchange[by region#1](" in text
+    assert "Exchange[by c#1](" in text and "Exchange[by id#0](" in text and "Exchange[by region#1](" in text
     assert "Exchange[gather]" in p.explain("n")
 
 

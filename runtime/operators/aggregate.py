@@ -42,21 +42,24 @@ class Aggregate(Operator):
     def eval(self, delta: dict) -> dict:
         if self.global_ and not delta and () in self.outputs:
             return {}
-        touched = self._apply(delta)
+        red = self.reducer
+        # user code (keys, arguments) runs in extract, which changes nothing; apply only adds
+        items = red.extract(delta, self.key_fn)
+        groups, result, outputs = self.groups, red.result, self.outputs
+        touched = red.apply(groups, items, 1)
         if self.global_:
             touched.add(())
-        # new outputs are computed before anything else changes: a failing result() (an overflow,
-        # say) leaves only the journaled group updates behind, which the step's rollback undoes
-        groups, result, outputs = self.groups, self.reducer.result, self.outputs
-        new_outputs = {}
+        # (old output, new output) of each touched group, every new one computed before anything
+        # else changes: a failing result() (an overflow, say) leaves only the group updates behind,
+        # which the journal entry recorded first undoes
+        changed = {}
+        self.journal.record(self._undo, (items, changed))
         for k in touched:
             g = groups[k]
-            new_outputs[k] = k + result(g[1]) if g[0] or self.global_ else None
+            changed[k] = (outputs.get(k), k + result(g[1]) if g[0] or self.global_ else None)
+        # a group's rows start with its key, so two groups never emit the same row: no weight cancels
         out = {}
-        old_outputs = {}
-        for k, new in new_outputs.items():
-            old = outputs.get(k)
-            old_outputs[k] = old
+        for k, (old, new) in changed.items():
             if new is None:
                 outputs.pop(k, None)
                 del groups[k]
@@ -64,13 +67,23 @@ class Aggregate(Operator):
                 outputs[k] = new
             if new != old:
                 if old is not None:
-                    out[old] = out.get(old, 0) - 1
+                    out[old] = -1
                 if new is not None:
-                    out[new] = out.get(new, 0) + 1
-        self.journal.record(self._restore_outputs, old_outputs)
+                    out[new] = 1
         if self.expiry is not None:
-            self._expire(k for k, new in new_outputs.items() if new is not None and old_outputs[k] is None)
-        return {r: w for r, w in out.items() if w}
+            self._expire(k for k, (old, new) in changed.items() if new is not None and old is None)
+        return out
+
+    def _undo(self, saved) -> None:
+        """Take back one eval: the outputs, then the groups (a group deleted by the step comes back
+        through its last state: re-create it from the undone items)."""
+        items, changed = saved
+        for k, (old, _new) in changed.items():
+            if old is None:
+                self.outputs.pop(k, None)
+            else:
+                self.outputs[k] = old
+        self._unapply(items)
 
     def _expire(self, created) -> None:
         expiry, groups, outputs = self.expiry, self.groups, self.outputs
@@ -93,27 +106,11 @@ class Aggregate(Operator):
         if self.expiry is not None:
             self.expiry.rebuild(self.groups)
 
-    def _apply(self, delta: dict) -> set:
-        """Fold the delta into the group states, journaled.  User code (keys, arguments) runs in a
-        first pass that changes nothing; the second pass only adds, so it cannot fail half-way."""
-        red = self.reducer
-        items = red.extract(delta, self.key_fn)
-        touched = red.apply(self.groups, items, 1)
-        self.journal.record(self._unapply, items)
-        return touched
-
     def _unapply(self, items) -> None:
         groups = self.groups
         for k in self.reducer.apply(groups, items, -1):
             if not groups[k][0] and not self.global_:
                 del groups[k]
-
-    def _restore_outputs(self, old_outputs) -> None:
-        for k, old in old_outputs.items():
-            if old is None:
-                self.outputs.pop(k, None)
-            else:
-                self.outputs[k] = old
 
     def describe(self) -> str:
         kind = "global" if self.global_ else "grouped"

@@ -9,10 +9,14 @@ from ..circuit import Operator
 
 
 class Arrange(Operator):
-    def __init__(self, source: Operator, key_fn, name: str = ""):
+    """``fused`` (optional, the compiler's codegen.arrange_function): one generated loop that keys
+    the delta and updates the arrangement, for the same result as index_delta + Arrangement.apply."""
+
+    def __init__(self, source: Operator, key_fn, name: str = "", fused=None):
         super().__init__(source)
         self.key_fn = key_fn
         self.name = name
+        self.fused = fused
         self.arrangement: Arrangement | None = None
 
     def attach(self, circuit) -> None:
@@ -21,6 +25,13 @@ class Arrange(Operator):
             self.arrangement = Arrangement(self.journal)
 
     def eval(self, delta: dict) -> dict:
+        if self.fused is not None:
+            keyed: dict = {}
+            arrangement = self.arrangement
+            if arrangement.journal is not None:
+                arrangement.journal.record(arrangement._undo, keyed)  # filled by the loop
+            self.fused(delta, keyed, arrangement.index)
+            return keyed
         keyed = index_delta(delta, self.key_fn)
         if keyed:
             self.arrangement.apply(keyed)

@@ -34,6 +34,9 @@ class Exchange(Operator):
             return delta
         return self.router.exchange([(self, self.split(delta))])[0]
 
+    def identity(self) -> bool:
+        return self.router is None
+
     def split(self, delta: dict) -> list:
         """The delta cut into one part per worker of the router (the part of each key's owner)."""
         n = self.router.workers
