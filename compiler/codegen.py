@@ -623,9 +623,10 @@ def row_function(cg: Codegen, exprs, name_hint: str = "row"):
     return cg.compile(f"def {name}(r):\n    return {body}", name)
 
 
-def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key"):
+def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key", scalar: bool = False):
     """row -> key tuple, or None when a (non null-safe) key part is NULL: such a row can never
-    match under SQL equality."""
+    match under SQL equality.  ``scalar`` (one key expression, not null-safe): the value itself
+    instead of a 1-tuple."""
     name = cg.fresh_name(name_hint)
     null_safe = null_safe or (False,) * len(exprs)
     lines = [f"def {name}(r):"]
@@ -640,15 +641,23 @@ def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key"):
             parts.append(t)
         else:
             parts.append(code)
-    lines.append(f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})")
+    lines.append(f"    return {_key_tuple(parts, scalar)}")
     return cg.compile("\n".join(lines), name)
 
 
-def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arrange"):
+def _key_tuple(parts, scalar: bool) -> str:
+    if scalar:
+        assert len(parts) == 1
+        return parts[0]
+    return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+
+
+def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arrange", scalar: bool = False):
     """The fused loop of an Arrange: (delta, keyed, index) -> None, which files each row of the
     Z-set ``delta`` under its key (key_function's, inlined; a row whose non null-safe key part is
     NULL is skipped) both in ``keyed`` (the delta by key, the operator's output) and in ``index``
-    (the arrangement, consolidated: a weight reaching 0 is removed, then an empty bucket).
+    (the arrangement, consolidated: a weight reaching 0 is removed, then an empty bucket).  Keys
+    are key_function's (``scalar``: one value, not a 1-tuple).
     Law: afterwards keyed = index_delta(delta) and index = index_old + keyed; a row is added to
     ``keyed`` before ``index`` changes and nothing between them can fail, so if a key expression
     raises, the index holds index_old + keyed exactly (what the journal entry undoes)."""
@@ -665,7 +674,7 @@ def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arran
             parts.append(t)
         else:
             parts.append(code)
-    lines += [f"        k = ({', '.join(parts)}{',' if len(parts) == 1 else ''})",
+    lines += [f"        k = {_key_tuple(parts, scalar)}",
               "        b = kget(k)", "        if b is None:", "            keyed[k] = {r: w}", "        else:",
               "            b[r] = w", "        b = iget(k)", "        if b is None:", "            index[k] = {r: w}",
               "            continue", "        n = b.get(r, 0) + w", "        if n:", "            b[r] = n",

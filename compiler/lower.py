@@ -218,8 +218,13 @@ class Lowering:
         if op is not None and op.circuit is self.root:
             return op
         src = self.exchange(self.lower(plan), tuple(keys), tuple(null_safe))
-        key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key")
-        op = self.add(Arrange(src, key_fn, fused=G.arrange_function(self.cg, keys, null_safe)), "")
+        # one key column that is not null-safe: keyed by the value itself, not a 1-tuple (cheaper to
+        # make and to hash); both sides of a join have as many key columns and the same null_safe,
+        # and a private side (whose expiries read key parts) keeps tuples, as the other side does
+        scalar = len(keys) == 1 and not null_safe[0] and not private
+        key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key", scalar=scalar)
+        fused = G.arrange_function(self.cg, keys, null_safe, scalar=scalar)
+        op = self.add(Arrange(src, key_fn, fused=fused), "")
         if not private:
             self.shared[shared_key] = op
         return op
