@@ -652,12 +652,14 @@ def _key_tuple(parts, scalar: bool) -> str:
     return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
 
 
-def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arrange", scalar: bool = False):
+def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arrange", scalar: bool = False,
+                     unique: bool = False):
     """The fused loop of an Arrange: (delta, keyed, index) -> None, which files each row of the
     Z-set ``delta`` under its key (key_function's, inlined; a row whose non null-safe key part is
     NULL is skipped) both in ``keyed`` (the delta by key, the operator's output) and in ``index``
     (the arrangement, consolidated: a weight reaching 0 is removed, then an empty bucket).  Keys
-    are key_function's (``scalar``: one value, not a 1-tuple).
+    are key_function's (``scalar``: one value, not a 1-tuple).  ``unique``: the index is {key: row}
+    (runtime.arrangement.Arrangement's unique law: +1 files the row, -1 removes it if filed).
     Law: afterwards keyed = index_delta(delta) and index = index_old + keyed; a row is added to
     ``keyed`` before ``index`` changes and nothing between them can fail, so if a key expression
     raises, the index holds index_old + keyed exactly (what the journal entry undoes)."""
@@ -676,16 +678,23 @@ def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arran
             parts.append(code)
     lines += [f"        k = {_key_tuple(parts, scalar)}",
               "        b = kget(k)", "        if b is None:", "            keyed[k] = {r: w}", "        else:",
-              "            b[r] = w", "        b = iget(k)", "        if b is None:", "            index[k] = {r: w}",
-              "            continue", "        n = b.get(r, 0) + w", "        if n:", "            b[r] = n",
-              "        else:", "            del b[r]", "            if not b:", "                del index[k]"]
+              "            b[r] = w"]
+    if unique:
+        lines += ["        if w > 0:", "            index[k] = r", "        elif iget(k) == r:", "            del index[k]"]
+    else:
+        lines += ["        b = iget(k)", "        if b is None:", "            index[k] = {r: w}", "            continue",
+                  "        n = b.get(r, 0) + w", "        if n:", "            b[r] = n", "        else:",
+                  "            del b[r]", "            if not b:", "                del index[k]"]
     return cg.compile("\n".join(lines), name)
 
 
-def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join", picks=(None, None)):
+def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join", picks=(None, None),
+                unique=(False, False)):
     """The bilinear join kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) with the residual condition and the
     output row (default: left row + right row) inlined.  ``picks`` (left, right): for a side
-    arranged unprojected, the column of its stored rows that each of the side's columns reads."""
+    arranged unprojected, the column of its stored rows that each of the side's columns reads.
+    ``unique`` (left, right): that side's arrangement is {key: row} (weight 1), so a probe of it
+    finds one row or none (the keyed deltas are {key: {row: weight}} either way)."""
     name = cg.fresh_name(name_hint)
     lpick, rpick = picks
 
@@ -710,13 +719,20 @@ def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint:
         out.append(f"{indent}out[r] = get(r, 0) {sign} wa * wb")
         return out
 
-    lines = [f"def {name}(da, db, ia, ib):", "    out = {}", "    get = out.get",
-             "    for k, rows in da.items():", "        other = ib.get(k)", "        if other:",
-             "            for ra, wa in rows.items():", "                for rb, wb in other.items():"]
-    lines += pair(" " * 20, "+")
-    lines += ["    for k, rows in db.items():", "        other = ia.get(k)", "        if other:",
-              "            for rb, wb in rows.items():", "                for ra, wa in other.items():"]
-    lines += pair(" " * 20, "+")
+    def probe(delta: str, index: str, mine: str, theirs: str, their_unique: bool) -> list[str]:
+        """Δ(mine) ⋈ I(theirs)."""
+        head = [f"    for k, rows in {delta}.items():"]
+        if their_unique:
+            return head + [f"        r{theirs} = {index}.get(k)", f"        if r{theirs} is not None:",
+                           f"            w{theirs} = 1", f"            for r{mine}, w{mine} in rows.items():"] + \
+                pair(" " * 16, "+")
+        return head + ["        other = " + index + ".get(k)", "        if other:",
+                       f"            for r{mine}, w{mine} in rows.items():",
+                       f"                for r{theirs}, w{theirs} in other.items():"] + pair(" " * 20, "+")
+
+    lines = [f"def {name}(da, db, ia, ib):", "    out = {}", "    get = out.get"]
+    lines += probe("da", "ib", "a", "b", unique[1])
+    lines += probe("db", "ia", "b", "a", unique[0])
     lines += ["    if da and db:", "        for k in da.keys() & db.keys():",
               "            for ra, wa in da[k].items():", "                for rb, wb in db[k].items():"]
     lines += pair(" " * 20, "-")

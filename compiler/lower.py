@@ -55,8 +55,9 @@ class Lowering:
     that table's (or view's) changes; ``shared`` is the cross-view arrangement registry."""
 
     def __init__(self, circuit, codegen: G.Codegen, sources, shared: dict | None = None, label: str = "",
-                 waterlines: WL.Waterlines | None = None, watermarks=None, clock=None):
+                 waterlines: WL.Waterlines | None = None, watermarks=None, clock=None, primary_key=None):
         self.clock = clock  # () -> the Clock operator temporal filters read
+        self.primary_key = primary_key  # table name -> its PRIMARY KEY's column indexes (or None)
         self.lines = waterlines  # bounds of every plan node's columns, or None (nothing expires)
         self.watermarks = watermarks  # table name -> its Watermark operator
         self.root = circuit
@@ -222,12 +223,23 @@ class Lowering:
         # make and to hash); both sides of a join have as many key columns and the same null_safe,
         # and a private side (whose expiries read key parts) keeps tuples, as the other side does
         scalar = len(keys) == 1 and not null_safe[0] and not private
+        unique = not private and self._unique(plan, keys)
         key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key", scalar=scalar)
-        fused = G.arrange_function(self.cg, keys, null_safe, scalar=scalar)
-        op = self.add(Arrange(src, key_fn, fused=fused), "")
+        fused = G.arrange_function(self.cg, keys, null_safe, scalar=scalar, unique=unique)
+        op = self.add(Arrange(src, key_fn, fused=fused, unique=unique), "")
         if not private:
             self.shared[shared_key] = op
         return op
+
+    def _unique(self, plan, keys) -> bool:
+        """Whether ``plan`` holds at most one row per value of ``keys``: a base table's rows (through
+        filters) keyed by columns that include its whole PRIMARY KEY."""
+        while isinstance(plan, P.Filter):
+            plan = plan.input
+        if not isinstance(plan, P.Scan) or plan.is_view or self.primary_key is None:
+            return False
+        pk = self.primary_key(plan.table)
+        return bool(pk) and set(pk) <= {k.index for k in keys if isinstance(k, Col)}
 
     def _Join(self, node):
         if node.kind == "inner":
@@ -290,7 +302,7 @@ class Lowering:
         if output is None and (lpick is not None or rpick is not None):
             fields = node.fields
             output = tuple(P.col(fields, i) for i in range(len(fields)))
-        kernel = G.join_kernel(self.cg, nl, res, output, picks=(lpick, rpick))
+        kernel = G.join_kernel(self.cg, nl, res, output, picks=(lpick, rpick), unique=(a.unique, b.unique))
         op = Join(a, b, kernel=kernel)
         op.expiries = expiries
         self.kept_sides[node] = ((a, lpick), (b, rpick))
@@ -747,7 +759,7 @@ def _watermark_value(op, k):
 
 def _least_kept(arrangement, c):
     """The least non-NULL column c among an arrangement's rows (_NOTHING_KEPT if there is none)."""
-    values = [row[c] for rows in arrangement.index.values() for row in rows if row[c] is not None]
+    values = [row[c] for row in arrangement.rows() if row[c] is not None]
     try:
         return min(values) if values else _NOTHING_KEPT
     except TypeError:  # values that do not compare: no bound

@@ -323,7 +323,8 @@ class DDL:
         streaming = self._streaming(plan)
         keep = rel.materialized or not streaming
         low = Lowering(self.circuit, cg, self._source, self._shared, label=f"view {rel.name}", waterlines=lines,
-                       watermarks=lambda name: self._tables[name].watermark, clock=lambda: self._clock)
+                       watermarks=lambda name: self._tables[name].watermark, clock=lambda: self._clock,
+                       primary_key=self._primary_key)
         try:
             top = low.lower(plan)
             if rel.emit_final is not None:
@@ -406,6 +407,10 @@ class DDL:
             self._shards.backfill(self, created, self._view_source)
         else:
             self.circuit.run_ops(created, seeds)
+
+    def _primary_key(self, name):
+        t = self._tables.get(name)
+        return t.rel.primary_key if t is not None else None
 
     def _source(self, name):
         t = self._tables.get(name)

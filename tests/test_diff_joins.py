@@ -75,6 +75,22 @@ SPECS = {
         "l1": ViewSpec("SELECT r.k, u.b FROM r LEFT JOIN u ON r.k = u.k", drop_at=3),
         "l2": "SELECT r.k, u.b, r.s FROM r LEFT JOIN u ON r.k = u.k",
     }),
+    # a side keyed by its whole primary key is arranged {key: row} (runtime/arrangement.py unique);
+    # a side that picks columns of a table is arranged unprojected (compiler/lower._stored_rows)
+    "primary_keys": Spec(
+        "CREATE TABLE o(id INT PRIMARY KEY, c INT, x INT); CREATE TABLE c(c INT PRIMARY KEY, g VARCHAR, y INT); "
+        "CREATE TABLE p(a INT, b VARCHAR, v INT, PRIMARY KEY (a, b))", {
+            "v_group": "SELECT c.g, COUNT(*) AS n, SUM(o.x) AS sx FROM o JOIN c ON o.c = c.c GROUP BY c.g",
+            "v_rows": "SELECT o.id, c.g, c.y FROM o JOIN c ON o.c = c.c WHERE c.y > 0",
+            "v_left": "SELECT c.c, c.g, COUNT(o.id) AS n FROM c LEFT JOIN o ON o.c = c.c GROUP BY c.c, c.g",
+            "v_self": "SELECT a.id, b.x FROM o a JOIN o b ON a.c = b.id",
+            "v_residual": "SELECT o.id, c.y FROM o JOIN c ON o.c = c.c AND o.x < c.y",
+            "v_composite": "SELECT o.id, p.v FROM o JOIN p ON p.a = o.c AND p.b = 'k'",
+            "v_composite_all": "SELECT q.v, p.v AS v2 FROM p q JOIN p ON q.a = p.v AND q.b = p.b",
+            "v_three": "SELECT o.id, c.g, p.v FROM o JOIN c ON o.c = c.c JOIN p ON p.a = c.y",
+        }, domains={"id": list(range(12)), "c": [0, 1, 2, 3], "x": [0, 1, 2, None], "g": ["k", "l"],
+                    "y": [0, 1, 2, None], "a": [0, 1, 2], "b": ["k", "l"], "v": [0, 1, 2, None]},
+        keys={"o": ("id",), "c": ("c",), "p": ("a", "b")}, upsert=True),
 }
 
 

@@ -1,7 +1,8 @@
 """Arrange: maintains an arrangement (key -> rows) of its input and emits the delta grouped by key.
 
 Joins read two arrangements; several joins may share one (two views joining the same table on the
-same key keep a single index).  The integral of the output is exactly ``arrangement.index``.
+same key keep a single index).  The integral of the output is exactly ``arrangement.keyed()`` (the
+index itself unless it is unique: {key: row}).
 """
 
 from ..arrangement import Arrangement, index_delta
@@ -12,17 +13,18 @@ class Arrange(Operator):
     """``fused`` (optional, the compiler's codegen.arrange_function): one generated loop that keys
     the delta and updates the arrangement, for the same result as index_delta + Arrangement.apply."""
 
-    def __init__(self, source: Operator, key_fn, name: str = "", fused=None):
+    def __init__(self, source: Operator, key_fn, name: str = "", fused=None, unique: bool = False):
         super().__init__(source)
         self.key_fn = key_fn
         self.name = name
         self.fused = fused
+        self.unique = unique  # at most one row per key: the index holds {key: row} (Arrangement)
         self.arrangement: Arrangement | None = None
 
     def attach(self, circuit) -> None:
         super().attach(circuit)
         if self.arrangement is None:
-            self.arrangement = Arrangement(self.journal)
+            self.arrangement = Arrangement(self.journal, self.unique)
 
     def eval(self, delta: dict) -> dict:
         if self.fused is not None:
@@ -47,7 +49,8 @@ class Arrange(Operator):
 
     def integral(self) -> dict:
         """The integrated output (keyed), used to backfill operators added later."""
-        return self.arrangement.index
+        return self.arrangement.keyed()
 
     def describe(self) -> str:
-        return f"Arrange[{self.name}]" if self.name else "Arrange"
+        text = f"Arrange[{self.name}]" if self.name else "Arrange"
+        return text + "[unique]" if self.unique else text

@@ -1,0 +1,104 @@
+"""The hot path's special forms against their general ones: a unique arrangement ({key: row}, for a
+side keyed by a table's primary key) under updates in either order and rolled back; the generated
+Arrange loop against index_delta + Arrangement.apply; a failed step over unique arrangements and
+unprojected join sides leaving the pipeline as it was.  (Their answers under random streams are in
+tests/test_diff_joins.py, spec "primary_keys".)"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from deltasql import DataError, Pipeline
+from deltasql.compiler.codegen import Codegen, arrange_function
+from deltasql.compiler.dialect import get_dialect
+from deltasql.compiler.expr import Col
+from deltasql.compiler.types import INTEGER
+from deltasql.runtime.arrangement import Arrangement, index_delta
+from deltasql.runtime.journal import Journal
+
+OLD, NEW = (1, "old"), (1, "new")
+
+
+@pytest.mark.parametrize("order", [[(OLD, -1), (NEW, 1)], [(NEW, 1), (OLD, -1)]])
+def test_unique_update_in_either_order_and_its_undo(order):
+    j = Journal()
+    a = Arrangement(j, unique=True)
+    a.apply({1: {OLD: 1}, 2: {(2, "x"): 1}})
+    j.commit()
+    a.apply({1: dict(order)})
+    assert a.index == {1: NEW, 2: (2, "x")}
+    assert a.keyed() == {1: {NEW: 1}, 2: {(2, "x"): 1}} and len(a) == 2 and a.zset() == {NEW: 1, (2, "x"): 1}
+    j.rollback()
+    assert a.index == {1: OLD, 2: (2, "x")}
+    a.apply({2: {(2, "x"): -1}})
+    assert a.index == {1: OLD} and sorted(a.rows()) == [OLD]
+
+
+def _fused(unique: bool, scalar: bool):
+    cg = Codegen(get_dialect("duckdb"))
+    return arrange_function(cg, [Col(0, INTEGER, True, "k")], None, scalar=scalar, unique=unique)
+
+
+@pytest.mark.parametrize("scalar", [False, True])
+def test_generated_arrange_loop_equals_index_delta_and_apply(scalar):
+    rnd = random.Random(5)
+    fused = _fused(False, scalar)
+    plain = Arrangement(Journal())
+    index: dict = {}
+    key = (lambda r: r[0]) if scalar else (lambda r: None if r[0] is None else (r[0],))
+    for _ in range(200):
+        delta = {}
+        for _ in range(rnd.randrange(6)):
+            r = (rnd.choice([None, 1, 2, 3]), rnd.randrange(3))
+            w = rnd.choice([-2, -1, 1, 2])
+            if delta.get(r, 0) + w:
+                delta[r] = delta.get(r, 0) + w
+            else:
+                delta.pop(r, None)
+        keyed: dict = {}
+        fused(delta, keyed, index)
+        expected = index_delta(delta, key)
+        assert keyed == expected
+        plain.apply(expected)
+        assert index == plain.index
+
+
+def test_generated_unique_loop_files_one_row_per_key():
+    fused = _fused(True, True)
+    index: dict = {}
+    fused({(1, "a"): 1, (2, "b"): 1, (None, "n"): 1}, {}, index)
+    assert index == {1: (1, "a"), 2: (2, "b")}  # a NULL key never matches: not filed
+    keyed: dict = {}
+    fused({(1, "c"): 1, (1, "a"): -1, (2, "b"): -1}, keyed, index)
+    assert index == {1: (1, "c")} and keyed == {1: {(1, "c"): 1, (1, "a"): -1}, 2: {(2, "b"): -1}}
+
+
+def test_a_failed_step_leaves_unique_and_unprojected_sides_as_they_were():
+    ddl = ("CREATE TABLE c(c INT PRIMARY KEY, g VARCHAR, y INT); CREATE TABLE o(id INT PRIMARY KEY, c INT, x INT);"
+           "CREATE VIEW v AS SELECT c.g, COUNT(*) AS n, SUM(o.x) AS s FROM o JOIN c ON o.c = c.c GROUP BY c.g;"
+           "CREATE VIEW w AS SELECT o.id, CAST(o.x * c.y AS SMALLINT) AS z FROM o JOIN c ON o.c = c.c")
+    p = Pipeline()
+    p.execute(ddl)
+    assert "Arrange[unique]" in p.circuit_text("v")
+    p.insert("c", [(1, "a", 1), (2, "b", 2)])
+    p.insert("o", [(1, 1, 5), (2, 2, 7), (3, 1, 1)])
+    p.step()
+    before = {v: sorted(p.view(v).rows()) for v in ("v", "w")}
+    p.upsert("c", [(1, "b", 100_000)])  # -old +new of key 1: w's SMALLINT overflows
+    p.delete("o", [(2, 2, 7)])
+    with pytest.raises(DataError):
+        p.step()
+    assert {v: sorted(p.view(v).rows()) for v in ("v", "w")} == before
+    p.upsert("c", [(1, "b", 3)])
+    p.insert("o", [(4, 2, 2)])
+    p.step()
+    fresh = Pipeline()
+    fresh.execute(ddl)
+    fresh.insert("c", p.table_rows("c"))
+    fresh.insert("o", p.table_rows("o"))
+    fresh.step()
+    for v in ("v", "w"):
+        assert sorted(p.view(v).rows()) == sorted(fresh.view(v).rows())
+    assert sorted(p.view("v").rows()) == [("b", 4, 15)]  # the failed step discarded its changes
