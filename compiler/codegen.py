@@ -786,12 +786,15 @@ class CompiledReducer:
     COUNT and integer SUM/AVG are inlined; other aggregate functions are called per value.  ``new``
     and ``result`` are generated too (one call per function, no loop over them)."""
 
-    def __init__(self, functions, extract, apply, new, result):
+    def __init__(self, functions, extract, apply, new, result, fold=None):
         self.functions = functions
         self.extract = extract
         self._apply = apply
         self.new = new
         self.result = result
+        # (groups, delta, sign, new) -> touched keys: apply(groups, extract(delta), sign) in one loop,
+        # or None where extracting may fail (then it must run, changing nothing, before apply)
+        self.fold = fold
 
     def apply(self, groups, items, sign):
         return self._apply(groups, items, sign, self.new)
@@ -814,10 +817,10 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     fn_names = []
     for f in functions:
         fn_names.append(cg.const(f))
-    body = [f"def {app}(groups, items, sign, new):", "    touched = set()", "    add = touched.add",
+    head = [f"def {app}(groups, items, sign, new):", "    touched = set()", "    add = touched.add",
             f"    for k, w, {', '.join(names)}{',' if len(names) == 1 else ''} in items:" if names else
-            "    for k, w in items:",
-            "        g = groups.get(k)", "        if g is None:", "            g = groups[k] = [0, new()]",
+            "    for k, w in items:"]
+    body = ["        g = groups.get(k)", "        if g is None:", "            g = groups[k] = [0, new()]",
             "        if sign < 0:", "            w = -w", "        g[0] += w", "        st = g[1]"]
     for i, (a, f) in enumerate(zip(aggs, functions)):
         v = names[i]
@@ -837,10 +840,23 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
         else:
             body += [f"        {x}" for x in stmt]
     body += ["        add(k)", "    return touched"]
-    cg.compile("\n".join(body), app)
+    cg.compile("\n".join(head + body), app)
+    fold = None
+    if all(_PLAIN.fullmatch(c) for c in key_items + values):
+        # keys and arguments are column reads and constants, which cannot fail: extract and apply
+        # in one loop over the delta, without the list of items between them
+        fold = cg.fresh_name("fold")
+        loop = [f"def {fold}(groups, delta, sign, new):", "    touched = set()", "    add = touched.add",
+                "    for r, w in delta.items():", f"        k = {key}"]
+        loop += [f"        {n} = {v}" for n, v in zip(names, values)]
+        cg.compile("\n".join(loop + body), fold)
     new, res = cg.fresh_name("new_state"), cg.fresh_name("result")
     news = ", ".join(f"{cg.const(f.new)}()" for f in functions)
     cg.compile(f"def {new}():\n    return [{news}]", new)
     results = "".join(f"{cg.const(f.result)}(st[{i}]), " for i, f in enumerate(functions))
     cg.compile(f"def {res}(st):\n    return ({results})", res)
-    return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res])
+    return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res],
+                           cg.env[fold] if fold is not None else None)
+
+
+_PLAIN = re.compile(r"r\[\d+\]|_k\d+|-?\d+|None|True|False")  # generated code that reads or names a value

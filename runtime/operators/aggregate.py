@@ -43,17 +43,21 @@ class Aggregate(Operator):
         if self.global_ and not delta and () in self.outputs:
             return {}
         red = self.reducer
-        # user code (keys, arguments) runs in extract, which changes nothing; apply only adds
-        items = red.extract(delta, self.key_fn)
         groups, result, outputs = self.groups, red.result, self.outputs
-        touched = red.apply(groups, items, 1)
+        fold = getattr(red, "fold", None)
+        if fold is not None:  # keys and arguments that cannot fail: one loop (CompiledReducer.fold)
+            items = None
+            touched = fold(groups, delta, 1, red.new)
+        else:  # user code (keys, arguments) runs in extract, which changes nothing; apply only adds
+            items = red.extract(delta, self.key_fn)
+            touched = red.apply(groups, items, 1)
         if self.global_:
             touched.add(())
         # (old output, new output) of each touched group, every new one computed before anything
         # else changes: a failing result() (an overflow, say) leaves only the group updates behind,
         # which the journal entry recorded first undoes
         changed = {}
-        self.journal.record(self._undo, (items, changed))
+        self.journal.record(self._undo, (items, delta, changed))
         for k in touched:
             g = groups[k]
             changed[k] = (outputs.get(k), k + result(g[1]) if g[0] or self.global_ else None)
@@ -77,13 +81,17 @@ class Aggregate(Operator):
     def _undo(self, saved) -> None:
         """Take back one eval: the outputs, then the groups (a group deleted by the step comes back
         through its last state: re-create it from the undone items)."""
-        items, changed = saved
+        items, delta, changed = saved
         for k, (old, _new) in changed.items():
             if old is None:
                 self.outputs.pop(k, None)
             else:
                 self.outputs[k] = old
-        self._unapply(items)
+        groups, red = self.groups, self.reducer
+        touched = red.fold(groups, delta, -1, red.new) if items is None else red.apply(groups, items, -1)
+        for k in touched:
+            if not groups[k][0] and not self.global_:
+                del groups[k]
 
     def _expire(self, created) -> None:
         expiry, groups, outputs = self.expiry, self.groups, self.outputs
@@ -105,12 +113,6 @@ class Aggregate(Operator):
     def after_import(self) -> None:
         if self.expiry is not None:
             self.expiry.rebuild(self.groups)
-
-    def _unapply(self, items) -> None:
-        groups = self.groups
-        for k in self.reducer.apply(groups, items, -1):
-            if not groups[k][0] and not self.global_:
-                del groups[k]
 
     def describe(self) -> str:
         kind = "global" if self.global_ else "grouped"
