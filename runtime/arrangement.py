@@ -72,6 +72,10 @@ class Arrangement:
             if not bucket:
                 del index[k]
 
+    def get(self, key):
+        """The bucket of ``key`` (its row when ``unique``), or None."""
+        return self.index.get(key)
+
     def keyed(self) -> dict:
         """The index as {key: {row: weight}} (a copy when ``unique``)."""
         if self.unique:
