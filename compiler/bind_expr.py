@@ -26,12 +26,13 @@ from .bind.literals import LiteralRules
 from .bind.messages import _describe, _written_name
 from .bind.numeric import NumericRules
 from .bind.patterns import PatternRules, _quantified
+from .bind.series_values import SeriesValueRules
 from .bind.strings import StringRules
 from .types import DOUBLE
 
 
 class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, ComparisonRules, PatternRules,
-                 ConditionalRules, StringRules, ListRules, NumericRules, DateRules, CallRules):
+                 ConditionalRules, StringRules, ListRules, NumericRules, DateRules, CallRules, SeriesValueRules):
     """Binds expressions of one SELECT over ``rel`` (a Rel of the query binder)."""
 
     def __init__(self, qb, rel, allow_aggregates: bool = False):

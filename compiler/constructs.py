@@ -184,6 +184,8 @@ _EXPRESSIONS = {
     **{node: _a(*reads) for node, reads in functions.accepted().items()},
     exp.Anonymous: _FUNCTION,
     exp.Subquery: _QUERY[exp.Subquery],
+    # RANGE / GENERATE_SERIES in an expression: list functions (bind/series_values.py)
+    exp.GenerateSeries: _a("start", "end", "step", "is_end_exclusive"),
 }
 
 # -- aggregates (the aggregate registry, aggregates.py: bind/aggregates.py) and window functions

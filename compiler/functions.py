@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..sqllib import sqlfuncs
+from . import function_rules as R
 from . import lists as L
 from .expr import Call
 from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ,
@@ -41,6 +42,7 @@ TEMPORAL = "temporal"  # a DATE or TIMESTAMP; NULL is a TIMESTAMP NULL
 VALUE = "value"  # any value, as it is
 TEXT_OR_LIST = "text_or_list"  # a list as it is, any other value as STRING takes it (LENGTH)
 LIST = "list"  # a list (compiler/lists.py); NULL is a NULL list
+LIST_OR_TEXT = "list_or_text"  # a list, or a VARCHAR as it is (array_extract of a string: its character)
 ANY = VALUE  # (a list function's element: its ``prepare`` gives it the list's type)
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
@@ -208,7 +210,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("make_date", "make_date", (INT, INT, INT), DATE, sqlite=False),  # ExprBinder._DateFromParts
     # -- lists (sqllib/lists.py; argument rules and result types in compiler/lists.py) -------------------
     Function("array_length", "list_length", (LIST,), BIGINT, {exp.ArraySize: ("this",)}, sqlite=False),
-    Function("list_element", "list_element", (LIST, INT), L.element_type,
+    Function("list_element", "list_element", (LIST_OR_TEXT, INT), L.element_type,
              names=("list_extract", "list_element", "array_extract"), sqlite=False, nulls=maybe_null),
     Function("list_contains", "list_contains", (LIST, ANY), BOOLEAN, {exp.ArrayContains: ("this", "expression")},
              sqlite=False, prepare=L.prepare_element),
@@ -280,6 +282,45 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("date_diff_days", "date_diff_days", (TEMPORAL, TEMPORAL), BIGINT, written=False),  # date - date
     Function("timestamp_diff", "timestamp_diff", (TEMPORAL, TEMPORAL), INTERVAL, written=False),  # ts - ts
     Function("interval_mul", "interval_mul", (NUMBER, NUMBER), INTERVAL, written=False),  # interval * n
+    # -- paths, floored division, float steps, list aggregates and series (misc-19: sqllib/paths.py,
+    # fmath.py, list_aggregates.py; argument rules in compiler/function_rules.py) ---------------------------
+    Function("parse_path", "parse_path", (TEXT_ARG, TEXT_ARG), list_of(TEXT), names=("parse_path",), optional=1,
+             sqlite=False, nulls=first_nullable, prepare=R.prepare_path),
+    Function("parse_dirname", "parse_dirname", (TEXT_ARG, TEXT_ARG), TEXT, names=("parse_dirname",), optional=1,
+             sqlite=False, nulls=first_nullable, prepare=R.prepare_path),
+    Function("parse_dirpath", "parse_dirpath", (TEXT_ARG, TEXT_ARG), TEXT, names=("parse_dirpath",), optional=1,
+             sqlite=False, nulls=first_nullable, prepare=R.prepare_path),
+    Function("parse_filename", "parse_filename", (TEXT_ARG, VALUE, TEXT_ARG), TEXT, names=("parse_filename",),
+             optional=2, sqlite=False, nulls=first_nullable, prepare=R.prepare_filename),
+    Function("fmod", "sql_fmod", (NUMBER, NUMBER), R.float_result, names=("fmod",), sqlite=False,
+             prepare=R.prepare_float),
+    Function("fdiv", "sql_fdiv", (NUMBER, NUMBER), R.float_result, names=("fdiv",), sqlite=False,
+             prepare=R.prepare_float),
+    Function("nextafter", "sql_nextafter", (NUMBER, NUMBER), R.float_result, names=("nextafter",), sqlite=False,
+             prepare=R.prepare_float),
+    Function("list_product", "list_product", (LIST,), DOUBLE, names=("list_product",), sqlite=False,
+             nulls=maybe_null, prepare=R.prepare_numbers),
+    Function("list_bit_and", "list_bit_and", (LIST,), R.bits_type, names=("list_bit_and",), sqlite=False,
+             nulls=maybe_null, prepare=R.prepare_integers),
+    Function("list_bit_or", "list_bit_or", (LIST,), R.bits_type, names=("list_bit_or",), sqlite=False,
+             nulls=maybe_null, prepare=R.prepare_integers),
+    Function("list_bool_and", "list_bool_and", (LIST,), BOOLEAN, names=("list_bool_and",), sqlite=False,
+             nulls=maybe_null, prepare=R.prepare_booleans),
+    Function("list_bool_or", "list_bool_or", (LIST,), BOOLEAN, names=("list_bool_or",), sqlite=False,
+             nulls=maybe_null, prepare=R.prepare_booleans),
+    Function("list_string_agg", "list_string_agg", (LIST,), TEXT, names=("list_string_agg",), sqlite=False,
+             nulls=maybe_null, prepare=R.prepare_string_agg),
+    Function("list_string_agg_sep", "list_string_agg", (LIST, TEXT_ARG), TEXT, sqlite=False, nulls=maybe_null,
+             prepare=R.prepare_string_agg, what="LIST_STRING_AGG", written=False),  # list_aggr(xs, 'string_agg', sep)
+    Function("list_sem", "list_sem", (LIST,), DOUBLE, names=("list_sem",), sqlite=False, nulls=maybe_null,
+             prepare=R.prepare_numbers),
+    Function("list_mode", "list_mode", (LIST,), L.element_type, names=("list_mode",), sqlite=False,
+             nulls=maybe_null),
+    Function("list_median", "list_median", (LIST,), DOUBLE, names=("list_median",), sqlite=False,
+             nulls=maybe_null, prepare=R.prepare_median),
+    # RANGE(…) / GENERATE_SERIES(…) in an expression (compiler/bind/series_values.py; in FROM: bind/series.py)
+    Function("list_range", "list_range", (INT, INT, INT), list_of(BIGINT), sqlite=False, what="RANGE"),
+    Function("list_series", "list_series", (INT, INT, INT), list_of(BIGINT), sqlite=False, what="GENERATE_SERIES"),
     # -- not deterministic: refused, a view cannot be maintained over them -------------------------------
     Function("random", None, nodes={exp.Rand: ("this",)}, deterministic=False, what="RANDOM()"),
     Function("current_date", None, nodes={exp.CurrentDate: ("this",), exp.CurrentTime: ("this",),
@@ -291,12 +332,12 @@ FUNCTIONS: tuple[Function, ...] = (
 
 # SET ieee_floating_point_ops = false (compiler/settings.py): the entries whose inf or NaN results become
 # errors, each with its strict variant (sqllib/numbers.py, "…_strict"), which the binder calls instead
-STRICT_MATH = ("ln", "log10", "log2", "log", "sqrt", "gamma", "lgamma", "cot", "asin", "acos", "atanh")
+STRICT_MATH = ("ln", "log10", "log2", "log", "sqrt", "gamma", "lgamma", "cot", "asin", "acos", "atanh", "fmod", "fdiv")
 
 
 def _strict_variant(f: Function) -> Function:
     return Function(f.fn + "_strict", f.impl + "_strict", f.args, f.result, optional=f.optional, sqlite=False,
-                    what=f.label, written=False)
+                    what=f.label, written=False, prepare=f.prepare)
 
 
 FUNCTIONS = FUNCTIONS + tuple(_strict_variant(f) for f in FUNCTIONS if f.fn in STRICT_MATH)

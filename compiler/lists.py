@@ -219,6 +219,8 @@ def same_list(args) -> SqlType:
 
 
 def element_type(args) -> SqlType:
+    if args[0].type.kind == "text":  # array_extract of a VARCHAR: a character (functions.LIST_OR_TEXT)
+        return TEXT
     e = args[0].type.elem
     return e if e is not None else NULLTYPE
 
@@ -446,15 +448,25 @@ def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
 
 # list_aggr(xs, 'name'): the list function of each aggregate name deltasql has one for
 AGGR_NAMES = {"sum": "list_sum", "min": "list_min", "max": "list_max", "count": "list_count", "avg": "list_avg",
-              "mean": "list_avg", "first": "list_first", "last": "list_last", "arbitrary": "list_first"}
+              "mean": "list_avg", "first": "list_first", "last": "list_last", "arbitrary": "list_first",
+              # (misc-19: sqllib/list_aggregates.py)
+              "product": "list_product", "bit_and": "list_bit_and", "bit_or": "list_bit_or",
+              "bool_and": "list_bool_and", "bool_or": "list_bool_or", "string_agg": "list_string_agg",
+              "group_concat": "list_string_agg", "sem": "list_sem", "mode": "list_mode", "median": "list_median"}
+# the names that take one more argument after the name (list_aggr(xs, 'string_agg', '-'))
+AGGR_EXTRA = {"string_agg", "group_concat"}
 
 
 def aggr_call(eb, node, args):
     """list_aggr(xs, 'sum') / list_aggregate: the list function of that aggregate (list_sum, …)."""
-    name = args[1] if len(args) == 2 else None
-    if not (isinstance(name, exp.Literal) and name.is_string and name.this.lower() in AGGR_NAMES):
+    name = args[1] if len(args) >= 2 else None
+    if not (isinstance(name, exp.Literal) and name.is_string and name.this.lower() in AGGR_NAMES
+            and (len(args) == 2 or (len(args) == 3 and name.this.lower() in AGGR_EXTRA))):
         raise eb.error(node, "LIST_AGGR takes a list and a constant aggregate name: "
                              + ", ".join(f"'{n}'" for n in AGGR_NAMES))
+    if len(args) == 3:  # (string_agg with its separator: an entry with no SQL spelling of its own)
+        from . import functions as FN
+        return eb.function(FN.BY_FN["list_string_agg_sep"], node, [args[0], args[2]])
     call = exp.Anonymous(this=AGGR_NAMES[name.this.lower()], expressions=[args[0].copy()])
     call.meta.update(node.meta)
     return eb.bind(call)

@@ -595,12 +595,6 @@ def sql_lgamma(x):
         return math.inf
 
 
-def sql_nextafter(x, y):
-    if x is None or y is None:
-        return None
-    return math.nextafter(float(x), float(y))
-
-
 # -- SET ieee_floating_point_ops = false: where an IEEE result (inf, NaN) becomes an error --------------
 
 def _checked_log(x, what="logarithm"):

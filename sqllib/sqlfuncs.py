@@ -5,9 +5,12 @@ live in the modules by family; this module only gathers them."""
 from .casts import *  # noqa: F401,F403
 from .dates import *  # noqa: F401,F403
 from .errors import try_value  # noqa: F401
+from .fmath import *  # noqa: F401,F403
 from .formatting import *  # noqa: F401,F403
+from .list_aggregates import *  # noqa: F401,F403
 from .lists import *  # noqa: F401,F403
 from .numbers import *  # noqa: F401,F403
+from .paths import *  # noqa: F401,F403
 from .patterns import *  # noqa: F401,F403
 from .similarity import *  # noqa: F401,F403
 from .strings import *  # noqa: F401,F403

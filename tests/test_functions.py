@@ -14,20 +14,22 @@ from deltasql.sqllib.lists import SqlList as L
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = ("CREATE TABLE t(x DOUBLE, y DOUBLE, s VARCHAR, s2 VARCHAR, s3 VARCHAR, n BIGINT, dt DATE, ts TIMESTAMP, "
-       "xs INT[], ys INT[], xss INT[][])")
+       "xs INT[], ys INT[], xss INT[][], bs BOOLEAN[])")
 # the columns an argument of each kind is drawn from, in order (round and round again)
 COLUMNS = {FN.NUMBER: ("x", "y"), FN.STRING: ("s", "s2", "s3"), FN.TEXT_ARG: ("s", "s2", "s3"),
            FN.AS_BIGINT: ("n",), FN.INT: ("n",), FN.INT32: ("n",), FN.TEMPORAL: ("dt", "ts"), FN.VALUE: ("n", "x"),
-           FN.TEXT_OR_LIST: ("s", "xs"), FN.LIST: ("xs", "ys")}
-# entries whose list argument must be a list of lists
-LISTS_OF_LISTS = {"flatten"}
+           FN.TEXT_OR_LIST: ("s", "xs"), FN.LIST: ("xs", "ys"), FN.LIST_OR_TEXT: ("s", "xs")}
+# entries whose list argument must be a list of lists, or of BOOLEANs: the column it is taken from
+LIST_COLUMN = {"flatten": "xss", "list_bool_and": "bs", "list_bool_or": "bs"}
 # arguments that must be constants (as in DuckDB): the constant written instead of a column
-CONSTANTS = {"array_to_string": {1: "'-'"}}
+CONSTANTS = {"array_to_string": {1: "'-'"}, "parse_path": {1: "'forward_slash'"}, "parse_dirname": {1: "'backslash'"},
+             "parse_dirpath": {1: "'both_slash'"}, "parse_filename": {1: "true", 2: "'backslash'"}}
 DOMAINS = {"x": [0.5, 0.25, 2.0, 1.0, 3.5], "y": [0.5, 2.0, 10.0, 1.5],
            "s": ["abc", "Hello World", "", "ÄbÇ", "a.b-c"], "s2": ["b", "ab", "", "l"], "s3": ["x", "yz", ""],
            "n": [0, 1, 2, 3],
            "xs": [L((1, 2)), L(()), L((None,)), L((3, 1, None, 3)), L((0,))], "ys": [L((2, 3)), L(()), L((None, 1))],
-           "xss": [L((L((1, 2)), None, L(()))), L(()), L((None,)), L((L((None, 3)),))]}
+           "xss": [L((L((1, 2)), None, L(()))), L(()), L((None,)), L((L((None, 3)),))],
+           "bs": [L((True, None)), L(()), L((False, True)), L((True,))]}
 # spellings of entries that sqlglot parses into a node shared with others (LOG) or that the binder
 # reaches from a node of its own with a check first (TRUNC, SHA2)
 WRITTEN = {"log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trunc": "trunc({})",
@@ -43,7 +45,7 @@ WRITTEN = {"log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trun
            "factorial": "factorial(CAST({} AS INTEGER) * 10)", "binom": "binom(CAST({} AS INTEGER) * 40, CAST({} AS INTEGER) * 20)",
            "format": "format({} || ' {{}} {{:>4}} {{:.2f}} {{:x}} {{}}', s2, x, y, n, dt)",
            "printf": "printf({} || ' %s|%5d|%.3e|%-6s|%x', s2, n, x, ts, n)",
-           "list_sort": "list_sort({})"}
+           "list_sort": "list_sort({})", "list_range": "range(-{}, {} + 3)", "list_series": "generate_series({}, 4, {} + 1)"}
 # entries whose other spellings take INTEGER arguments the test table's BIGINT column cannot give (DuckDB
 # does not narrow BIGINT implicitly): only their WRITTEN spelling
 ONLY_WRITTEN = {"to_base", "factorial", "binom", "format", "printf"}
@@ -57,8 +59,8 @@ def arguments(f: FN.Function) -> list[str]:
     for kind in f.args:
         out.append(COLUMNS[kind][taken[kind] % len(COLUMNS[kind])])
         taken[kind] += 1
-    if f.fn in LISTS_OF_LISTS:
-        out[0] = "xss"
+    if f.fn in LIST_COLUMN:
+        out[0] = LIST_COLUMN[f.fn]
     for i, c in CONSTANTS.get(f.fn, {}).items():
         out[i] = c
     return out

@@ -157,6 +157,8 @@ class CallRules:
             return e if lists.is_list(e) else self.to_text(e, node)
         if kind == FN.LIST:
             return lists.list_arg(self, node, e, what)
+        if kind == FN.LIST_OR_TEXT:
+            return e if e.type.kind == "text" else lists.list_arg(self, node, e, what)
         if kind == FN.VALUE:
             return e
         raise AssertionError(f"argument kind {kind!r}")

@@ -1,0 +1,135 @@
+"""Argument rules and result types of the registry entries (functions.py) for DuckDB's path functions,
+the floored and float-stepping number functions, RANGE / GENERATE_SERIES as list functions and the
+list aggregates and vector functions over lists of numbers.
+
+Laws:
+- an argument DuckDB reads from the first row of a batch (a path function's separator option,
+  PARSE_FILENAME's trim_extension) must be a constant here: read per row it would give another answer
+  than DuckDB's on some batch, so anything else is refused;
+- FMOD / FDIV / NEXTAFTER compute in FLOAT when an argument is a FLOAT and none a DOUBLE (integers
+  and DECIMALs become FLOATs: DuckDB's overload), else in DOUBLE; the call carries which as a last
+  constant argument;
+- the list functions over numbers take a list of numbers (an empty or NULL list is a list of NULLs).
+"""
+
+from __future__ import annotations
+
+from .expr import Lit
+from .types import BIGINT, BOOLEAN, DOUBLE, REAL, TEXT, SqlType, list_of
+
+
+def _constant(eb, node, e, what, kind: str):
+    if not isinstance(e, Lit):
+        raise eb.error(node, f"{what} needs a constant {kind} here (DuckDB reads it from the first row only)")
+    return e
+
+
+def prepare_path(eb, node, args, what):
+    """(path[, separator option]): the option a constant."""
+    return [args[0]] + [_constant(eb, node, a, what, "separator option") for a in args[1:]]
+
+
+def prepare_filename(eb, node, args, what):
+    """PARSE_FILENAME(path[, trim_extension | separator[, separator]]): a VARCHAR second argument is the
+    separator; both constants.  The call is always (path, trim_extension, separator)."""
+    path, rest = args[0], list(args[1:])
+    for a in rest:
+        _constant(eb, node, a, what, "argument")
+    if len(rest) == 1 and rest[0].type.kind == "text":
+        rest = [Lit(False, BOOLEAN), rest[0]]
+    trim = rest[0] if rest else Lit(False, BOOLEAN)
+    if trim.type.kind not in ("bool", "null"):
+        raise eb.error(node, f"{what}: trim_extension must be a BOOLEAN, not {trim.type}")
+    sep = rest[1] if len(rest) > 1 else Lit(None, TEXT)
+    if sep.type.kind not in ("text", "null"):
+        raise eb.error(node, f"{what}: the separator option must be a VARCHAR, not {sep.type}")
+    return [path, Lit(trim.value, BOOLEAN), Lit(sep.value, TEXT)]
+
+
+def float_type(args) -> SqlType:
+    """FLOAT if an argument is a FLOAT and none a DOUBLE (DuckDB's overload), else DOUBLE."""
+    kinds = [(a.type.kind, a.type.bits) for a in args if a.type.kind == "float"]
+    return REAL if kinds and all(b == 32 for _, b in kinds) else DOUBLE
+
+
+def prepare_float(eb, node, args, what):
+    """(x, y): both brought to the FLOAT or DOUBLE overload's type, then whether it is FLOAT."""
+    t = float_type(args)
+    return [eb.coerce(a, t, node) for a in args] + [Lit(t == REAL, BOOLEAN)]
+
+
+def float_result(args) -> SqlType:
+    return REAL if args[-1].value else DOUBLE
+
+
+# -- RANGE / GENERATE_SERIES as list functions --------------------------------------------------------
+
+def prepare_series(eb, node, args, what):
+    """RANGE(stop) / RANGE(start, stop[, step]) of integers (up to BIGINT); the call is always (start,
+    stop, step).  DuckDB's TIMESTAMP overloads are refused (not built)."""
+    ints = []
+    for a in args:
+        if a.type.kind not in ("int", "null") or (a.type.kind == "int" and a.type.bits > 64):
+            raise eb.error(node, f"{what} as a list function takes BIGINTs here, not {a.type}")
+        ints.append(eb.coerce(a, BIGINT, node))
+    if len(ints) == 1:
+        ints = [Lit(0, BIGINT), ints[0]]
+    if len(ints) == 2:
+        ints.append(Lit(1, BIGINT))
+    return ints
+
+
+# -- list aggregates and vector functions ----------------------------------------------------------------
+
+def _numbers(eb, node, lst, what, kinds=("int", "decimal", "float", "null")):
+    if lst.type.elem.kind not in kinds:
+        raise eb.error(node, f"{what} needs a list of numbers, not {lst.type}")
+
+
+def prepare_numbers(eb, node, args, what):
+    _numbers(eb, node, args[0], what)
+    return args
+
+
+def prepare_integers(eb, node, args, what):
+    _numbers(eb, node, args[0], what, ("int", "null"))
+    return args
+
+
+def prepare_booleans(eb, node, args, what):
+    if args[0].type.elem.kind not in ("bool", "null"):
+        raise eb.error(node, f"{what} needs a list of BOOLEANs, not {args[0].type}")
+    return args
+
+
+def prepare_vectors(eb, node, args, what):
+    """Two lists of FLOATs or DOUBLEs (DuckDB's overloads: integers and DECIMALs become FLOATs), of one
+    type, then whether it is FLOAT."""
+    for a in args:
+        _numbers(eb, node, a, what)
+    t = float_type([Lit(None, a.type.elem) for a in args if a.type.elem.kind != "null"])
+    if all(a.type.elem.kind in ("int", "decimal", "null") for a in args):
+        t = REAL
+    from .lists import coerce
+    return [coerce(eb, a, list_of(t), node) for a in args] + [Lit(t == REAL, BOOLEAN)]
+
+
+def bits_type(args) -> SqlType:
+    e = args[0].type.elem
+    return e if e.kind == "int" else BIGINT
+
+
+def prepare_string_agg(eb, node, args, what):
+    """LIST_STRING_AGG(xs[, sep]): the elements as text; the separator a constant (',' by default)."""
+    from .lists import coerce
+    sep = args[1] if len(args) > 1 else Lit(",", TEXT)
+    _constant(eb, node, sep, what, "separator")
+    return [coerce(eb, args[0], list_of(TEXT), node), sep]
+
+
+def prepare_median(eb, node, args, what):
+    """LIST_MEDIAN of integers or floats (a DOUBLE).  DECIMALs are refused: DuckDB interpolates them in
+    their scaled integers and truncates, which the MEDIAN aggregate reproduces only in part (BUGS.md
+    #19.5); other types (DuckDB's discrete median) are not built."""
+    _numbers(eb, node, args[0], what, ("int", "float", "null"))
+    return args

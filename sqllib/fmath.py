@@ -1,0 +1,92 @@
+"""FMOD, FDIV and NEXTAFTER: floored division and the next float, in DOUBLE or in FLOAT (32 bits).
+
+``is32`` says which overload the binder chose (FLOAT when an argument is a FLOAT and none a DOUBLE);
+the arguments arrive already converted to it.  Laws, as DuckDB computes them:
+- FDIV(x, y) = floor(x / y) in doubles; FMOD(x, y) the exact remainder of x by y with the sign of y
+  (x - y · floor(x / y) computed exactly, which is representable); a FLOAT result is the double result
+  rounded to float32 once;
+- by zero: IEEE's NaN / ±inf, or under ``SET ieee_floating_point_ops = false`` a division-by-zero
+  error (the ``_strict`` variants);
+- NEXTAFTER(x, y) is the representable number next to x toward y (y itself when x = y; NaN if either
+  is NaN), in doubles or in float32s.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+from .errors import DataError
+from .numbers import NAN
+from .real import f32
+
+__all__ = ["sql_fmod", "sql_fdiv", "sql_fmod_strict", "sql_fdiv_strict", "sql_nextafter"]
+
+_F = struct.Struct("<f")
+_I = struct.Struct("<i")
+
+
+def _floor(q: float) -> float:
+    return q if q != q or math.isinf(q) else float(math.floor(q))
+
+
+def _div(x: float, y: float) -> float:
+    if y == 0:
+        if x == 0 or x != x:
+            return NAN
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return x / y
+
+
+def _result(r: float, is32: bool) -> float:
+    if r != r:
+        return NAN
+    return f32(r) if is32 else r
+
+
+def sql_fdiv(x, y, is32):
+    if x is None or y is None:
+        return None
+    return _result(_floor(_div(x, y)), is32)
+
+
+def sql_fmod(x, y, is32):
+    if x is None or y is None:
+        return None
+    if y == 0:
+        return NAN
+    return _result(x % y, is32)  # Python's float %: the exact remainder, with y's sign
+
+
+def _checked(fn, x, y, is32):
+    if y == 0 and x is not None:
+        raise DataError("division by zero")
+    return fn(x, y, is32)
+
+
+def sql_fdiv_strict(x, y, is32):
+    return _checked(sql_fdiv, x, y, is32)
+
+
+def sql_fmod_strict(x, y, is32):
+    return _checked(sql_fmod, x, y, is32)
+
+
+def _next32(x: float, y: float) -> float:
+    if x != x or y != y:
+        return NAN
+    if x == y:
+        return y
+    if x == 0:
+        tiny = _F.unpack(_I.pack(1))[0]
+        return tiny if y > 0 else -tiny
+    bits = _I.unpack(_F.pack(x))[0]
+    bits += 1 if (y > x) == (x > 0) else -1
+    return _F.unpack(_I.pack(bits))[0]
+
+
+def sql_nextafter(x, y, is32):
+    if x is None or y is None:
+        return None
+    r = _next32(x, y) if is32 else math.nextafter(x, y)
+    return NAN if r != r else r

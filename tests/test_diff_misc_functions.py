@@ -1,0 +1,110 @@
+"""DuckDB's path functions, FMOD / FDIV / NEXTAFTER (DOUBLE and FLOAT overloads, and under
+ieee_floating_point_ops = false), array_extract of a VARCHAR, RANGE / GENERATE_SERIES as list functions
+and the list aggregates (LIST_PRODUCT, LIST_BIT_AND, LIST_MODE, list_aggregate's names, …) against
+DuckDB under random insert/delete streams with duplicates, NULLs and a final retraction."""
+
+import pytest
+from hypothesis import given
+
+from deltasql import CompileError, Pipeline
+from deltasql.sqllib.lists import SqlList as L
+from tests.harness import Spec, check_random, hypothesis_settings, streams
+
+DDL = ("CREATE TABLE t(id INT, p VARCHAR, x DOUBLE, y DOUBLE, f FLOAT, g FLOAT, n INT, m BIGINT, "
+       "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[])")
+DOMAINS = {
+    "id": [0, 1, 2, 3],
+    "p": ["path/to/file.csv", "/a/b.c", "//x//y.tar.gz", "a\\b\\c.d", "/", "", "\\", "f.", ".x", "no_sep",
+          "p@th\\t0/wh.at", "a/b\\", "/\\/"],
+    "x": [10.0, -10.0, 0.0, 3.5, -0.5, 1e300, 12.3456789, 2.0],
+    "y": [3.0, -3.0, 0.0, 2.1, -0.25, 1e-300, 5.0],
+    "f": [10.0, -10.0, 0.0, 1.5, 99.0, -0.0, 3.4028234663852886e38],
+    "g": [3.0, -3.0, 0.0, 1.2999999523162842, 100.0, 1.0],
+    "n": [0, 1, 2, -2, 5, 7, -1],
+    "m": [0, 3, -3, 10, 1, 2],
+    "xs": [L((1, 2, 2, 1)), L((2, 1, 1, 2)), L(()), L((None,)), L((3, None, 3, 5)), L((6, 3, 5)), L((-4, 12)),
+           L((7,))],
+    "ds": [L((1.5, 2.0, None)), L(()), L((0.1, -2.0, 4.0, 4.0)), L((float("nan"), 1.0)), L((1e300, 1e10)), L((2.0,))],
+    "bs": [L((True, None)), L((False, True)), L(()), L((None,)), L((True, True))],
+    "ws": [L(("a", None, "b")), L(()), L((None,)), L(("x y", "z")), L(("b", "a", "b"))],
+}
+
+
+def spec(views, **kw):
+    return Spec(DDL, views, domains=DOMAINS, **kw)
+
+
+SPECS = {
+    "paths": spec({
+        "v_path": "SELECT p, parse_path(p) AS a, parse_path(p, 'forward_slash') AS b, parse_path(p, 'backslash') AS c, "
+                  "parse_path(p, 'system') AS d, parse_path(p, NULL) AS e, parse_path(p, '@') AS f FROM t",
+        "v_dir": "SELECT p, parse_dirname(p) AS a, parse_dirname(p, 'forward_slash') AS b, "
+                 "parse_dirname(p, 'backslash') AS c, parse_dirpath(p) AS d, parse_dirpath(p, 'forward_slash') AS e, "
+                 "parse_dirpath(p, 'backslash') AS f FROM t",
+        "v_file": "SELECT p, parse_filename(p) AS a, parse_filename(p, true) AS b, parse_filename(p, 'backslash') AS c, "
+                  "parse_filename(p, false, 'forward_slash') AS d, parse_filename(p, true, 'backslash') AS e, "
+                  "parse_filename(p, NULL) AS g FROM t",
+        "v_group": "SELECT parse_filename(p, true) AS stem, COUNT(*) AS k FROM t GROUP BY stem",
+    }),
+    "floats": spec({
+        "v_double": "SELECT x, y, fmod(x, y) AS a, fdiv(x, y) AS b, nextafter(x, y) AS c, fmod(x, n) AS d, "
+                    "fdiv(n, m) AS e, nextafter(n, m) AS h FROM t",
+        "v_float": "SELECT f, g, fmod(f, g) AS a, fdiv(f, g) AS b, nextafter(f, g) AS c, nextafter(f, 0::FLOAT) AS d, "
+                   "fmod(f, n) AS e, nextafter(f, x) AS h FROM t",
+        "v_where": "SELECT id FROM t WHERE fmod(x, 2) = 0",
+    }),
+    "floats_strict": Spec("SET ieee_floating_point_ops = false; " + DDL, {
+        "v_strict": "SELECT x, y, fmod(x, y) AS a, fdiv(x, y) AS b, fmod(f, g) AS c FROM t",
+    }, domains=DOMAINS),
+    "extract": spec({
+        "v_extract": "SELECT p, n, array_extract(p, n) AS a, array_extract(p, 2) AS b, list_extract(p, -1) AS c, "
+                     "list_element(xs, n) AS d FROM t",
+    }),
+    "series": spec({
+        "v_range": "SELECT n, m, range(n) AS a, range(n, m) AS b, range(m, n, -1) AS c, range(n, m, 2) AS d, "
+                   "generate_series(n) AS e, generate_series(n, m) AS f, generate_series(m, n, -2) AS g, "
+                   "range(n, m, 0) AS h FROM t",
+        "v_unnest": "SELECT id, u FROM t, UNNEST(range(m)) AS r(u)",
+    }),
+    "list_aggregates": spec({
+        "v_int": "SELECT xs, list_product(xs) AS a, list_bit_and(xs) AS b, list_bit_or(xs) AS c, "
+                 "list_mode(xs) AS d, list_median(xs) AS e, list_sem(xs) AS f, list_string_agg(xs) AS g FROM t",
+        "v_double": "SELECT ds, list_product(ds) AS a, list_mode(ds) AS d, list_median(ds) AS e, list_sem(ds) AS f, "
+                    "list_string_agg(ds) AS g FROM t",
+        "v_other": "SELECT bs, ws, list_bool_and(bs) AS a, list_bool_or(bs) AS b, list_mode(ws) AS c, "
+                   "list_aggr(ws, 'string_agg', ' | ') AS d FROM t",
+        "v_aggr": "SELECT xs, ws, list_aggr(xs, 'product') AS a, list_aggregate(xs, 'bit_and') AS b, "
+                  "list_aggr(xs, 'bit_or') AS c, list_aggr(xs, 'mode') AS d, list_aggr(xs, 'median') AS e, "
+                  "list_aggr(xs, 'sem') AS f, list_aggr(ws, 'string_agg', '+') AS g, list_aggr(ws, 'string_agg') AS h, "
+                  "list_aggr(bs, 'bool_and') AS i, list_aggr(bs, 'bool_or') AS j FROM t",
+        "v_grouped": "SELECT list_mode(xs) AS k, COUNT(*) AS c, MAX(list_product(ds)) AS mp FROM t GROUP BY k",
+    }),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_against_duckdb(name, rnd):
+    check_random(SPECS[name], rnd)
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("parse_path(p, p)", "PARSE_PATH needs a constant separator option here"),
+    ("parse_filename(p, n > 1)", "PARSE_FILENAME needs a constant argument here"),
+    ("parse_filename(p, 1)", "PARSE_FILENAME: trim_extension must be a BOOLEAN, not INTEGER"),
+    ("list_median([1.5, 2.5])", "LIST_MEDIAN needs a list of numbers, not DECIMAL(2,1)[]"),
+    ("list_bit_and(ds)", "LIST_BIT_AND needs a list of numbers, not DOUBLE[]"),
+    ("list_aggr(ws, 'string_agg', p)", "LIST_STRING_AGG needs a constant separator here"),
+    ("range(x)", "RANGE as a list function takes BIGINTs here, not DOUBLE"),
+    ("generate_series(TIMESTAMP '2020-01-01', TIMESTAMP '2020-01-03', INTERVAL 1 DAY)",
+     "GENERATE_SERIES as a list function takes BIGINTs here, not TIMESTAMP"),
+    ("list_aggr(xs, 'product', 1)", "LIST_AGGR takes a list and a constant aggregate name"),
+])
+def test_refusals_at_their_position(sql, message):
+    p = Pipeline()
+    p.execute(DDL)
+    with pytest.raises(CompileError, match=message) as e:
+        p.execute(f"CREATE VIEW v AS SELECT id,\n  {sql} AS r FROM t")
+    assert (e.value.line, e.value.col) == (2, 3)
+    assert "v" not in p.views
