@@ -204,9 +204,11 @@ FUNCTIONS: tuple[Function, ...] = (
              {exp.JarowinklerSimilarity: ("this", "expression")}, sqlite=False),
     Function("jaccard", "jaccard", (TEXT_ARG, TEXT_ARG), DOUBLE, names=("jaccard",), sqlite=False),
     # -- dates (sqllib/dates.py) ------------------------------------------------------------------------
-    Function("dayname", "dayname", (TEMPORAL,), TEXT, {exp.Dayname: ("this",)}, sqlite=False),
-    Function("monthname", "monthname", (TEMPORAL,), TEXT, {exp.Monthname: ("this",)}, sqlite=False),
-    Function("last_day", "last_day", (TEMPORAL,), DATE, sqlite=False),  # ExprBinder._LastDay (no unit)
+    Function("dayname", "dayname", (TEMPORAL,), TEXT, {exp.Dayname: ("this",)}, sqlite=False,
+             nulls=maybe_null),  # (NULL for an infinite value)
+    Function("monthname", "monthname", (TEMPORAL,), TEXT, {exp.Monthname: ("this",)}, sqlite=False,
+             nulls=maybe_null),  # (NULL for an infinite value)
+    Function("last_day", "last_day", (TEMPORAL,), DATE, sqlite=False, nulls=maybe_null),  # ExprBinder._LastDay
     Function("make_date", "make_date", (INT, INT, INT), DATE, sqlite=False),  # ExprBinder._DateFromParts
     # -- lists (sqllib/lists.py; argument rules and result types in compiler/lists.py) -------------------
     Function("array_length", "list_length", (LIST,), BIGINT, {exp.ArraySize: ("this",)}, sqlite=False),
@@ -319,6 +321,12 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("list_median", "list_median", (LIST,), DOUBLE, names=("list_median",), sqlite=False,
              nulls=maybe_null, prepare=R.prepare_median),
     # RANGE(…) / GENERATE_SERIES(…) in an expression (compiler/bind/series_values.py; in FROM: bind/series.py)
+    # TRUNC(x, d) of a FLOAT: as of a DOUBLE, then rounded to float32 (DuckDB's answer to the last bit)
+    Function("trunc_digits_real", "sql_trunc_digits_real", (NUMBER, AS_BIGINT), rounded, sqlite=False, what="TRUNC",
+             written=False),
+    # DATE_PART(part, d) with the part in a column (a constant part is bind/dates.date_part's extract)
+    Function("date_part_named", "date_part_named", (TEXT_ARG, VALUE), DOUBLE, sqlite=False, what="DATE_PART",
+             nulls=maybe_null, written=False),
     Function("list_range", "list_range", (INT, INT, INT), list_of(BIGINT), sqlite=False, what="RANGE"),
     Function("list_series", "list_series", (INT, INT, INT), list_of(BIGINT), sqlite=False, what="GENERATE_SERIES"),
     # -- not deterministic: refused, a view cannot be maintained over them -------------------------------

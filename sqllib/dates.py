@@ -236,9 +236,12 @@ _STRFTIME = {
 
 
 def sql_strftime(d, fmt):
-    """STRFTIME(d, format) with DuckDB's format specifiers (see _STRFTIME)."""
+    """STRFTIME(d, format) with DuckDB's format specifiers (see _STRFTIME); an infinite DATE or TIMESTAMP
+    is 'infinity' or '-infinity' whatever the format (DuckDB's answer)."""
     if d is None or fmt is None:
         return None
+    if isinstance(d, _Infinite):
+        return d.text()
     t = d if isinstance(d, datetime.datetime) else datetime.datetime(d.year, d.month, d.day)
     out, i, n = [], 0, len(fmt)
     while i < n:
@@ -358,6 +361,19 @@ DOUBLE_FIELDS = frozenset({"epoch", "julian"})
 EXTRACT_FIELDS = frozenset(_EXTRACT)
 
 
+def date_part_named(part, d):
+    """DATE_PART(part, d) with the part a value (a column): the part named, as a DOUBLE (DuckDB's type for
+    it; a whole part's integer, EPOCH and JULIAN their fractions); NULL for a NULL part; an unknown name
+    is an error, as in DuckDB."""
+    if part is None or d is None:
+        return None
+    field = EXTRACT_ALIASES.get(part.lower())
+    if field is None or (isinstance(d, Interval) and field not in INTERVAL_FIELDS):
+        raise DataError(f"extract specifier {part!r} not recognized")
+    v = extract(field, d)
+    return None if v is None else float(v)
+
+
 def extract(field: str, d):
     """A part of a DATE, TIMESTAMP or INTERVAL; NULL for an infinite DATE or TIMESTAMP (as DuckDB)."""
     if d is None or isinstance(d, _Infinite):
@@ -433,16 +449,17 @@ _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", 
 
 
 def dayname(d):
-    return None if d is None else _DAY_NAMES[d.weekday()]
+    """DAYNAME (NULL for an infinite DATE or TIMESTAMP, as DuckDB answers; so are MONTHNAME and LAST_DAY)."""
+    return None if d is None or isinstance(d, _Infinite) else _DAY_NAMES[d.weekday()]
 
 
 def monthname(d):
-    return None if d is None else _MONTH_NAMES[d.month - 1]
+    return None if d is None or isinstance(d, _Infinite) else _MONTH_NAMES[d.month - 1]
 
 
 def last_day(d):
     """LAST_DAY: the last day of the month, as a DATE."""
-    if d is None:
+    if d is None or isinstance(d, _Infinite):
         return None
     return _add_months(datetime.date(d.year, d.month, 1), 1) - datetime.timedelta(days=1)
 

@@ -115,9 +115,12 @@ def regexp_extract(s, p, group, opts):
 
 def regexp_extract_all(s, p, group, opts):
     """REGEXP_EXTRACT_ALL: the group of every match, left to right (NULL for a group that took no part);
-    after an empty match the search goes on one character further (RE2's global matching, as DuckDB)."""
-    if s is None or p is None:
+    after an empty match the search goes on one character further (RE2's global matching, as DuckDB).
+    A group given per row: NULL gives NULL, a negative one [] (DuckDB's answers)."""
+    if s is None or p is None or group is None:
         return None
+    if group < 0:
+        return SqlList(())
     rx = _regex(p, opts)
     out = []
     pos, n = 0, len(s)

@@ -11,7 +11,7 @@ from deltasql.sqllib.lists import SqlList as L
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = ("CREATE TABLE t(id INT, p VARCHAR, x DOUBLE, y DOUBLE, f FLOAT, g FLOAT, n INT, m BIGINT, "
-       "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[])")
+       "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[], r VARCHAR, k INT, dt DATE, ts TIMESTAMP, part VARCHAR)")
 DOMAINS = {
     "id": [0, 1, 2, 3],
     "p": ["path/to/file.csv", "/a/b.c", "//x//y.tar.gz", "a\\b\\c.d", "/", "", "\\", "f.", ".x", "no_sep",
@@ -27,6 +27,13 @@ DOMAINS = {
     "ds": [L((1.5, 2.0, None)), L(()), L((0.1, -2.0, 4.0, 4.0)), L((float("nan"), 1.0)), L((1e300, 1e10)), L((2.0,))],
     "bs": [L((True, None)), L((False, True)), L(()), L((None,)), L((True, True))],
     "ws": [L(("a", None, "b")), L(()), L((None,)), L(("x y", "z")), L(("b", "a", "b"))],
+    "r": ["(a)", "(a)(a)(a)", "()", "(a)(b)?(a)", "(a)(a)", "(b)(a)"],
+    "k": [0, 1, 2, -1, 1, 0],
+    "dt": [__import__("datetime").date(1992, 3, 3), __import__("datetime").date(2022, 1, 1),
+           __import__("datetime").date(2000, 2, 29)],
+    "ts": [__import__("datetime").datetime(1992, 3, 3, 10, 11, 12, 500000), __import__("datetime").datetime(2021, 12, 31, 23, 59)],
+    "part": ["year", "epoch", "julian", "second", "ms", "dow", "isodow", "week", "yearweek", "DOY", "quarter",
+             "era", "microseconds", "decade", "century"],
 }
 
 
@@ -52,6 +59,7 @@ SPECS = {
         "v_float": "SELECT f, g, fmod(f, g) AS a, fdiv(f, g) AS b, nextafter(f, g) AS c, nextafter(f, 0::FLOAT) AS d, "
                    "fmod(f, n) AS e, nextafter(f, x) AS h FROM t",
         "v_where": "SELECT id FROM t WHERE fmod(x, 2) = 0",
+        "v_trunc": "SELECT f, n, trunc(f, n) AS a, trunc(f, 2) AS b, trunc(f, -1) AS c, trunc(g * 1.37::FLOAT, n) AS d FROM t",
     }),
     "floats_strict": Spec("SET ieee_floating_point_ops = false; " + DDL, {
         "v_strict": "SELECT x, y, fmod(x, y) AS a, fdiv(x, y) AS b, fmod(f, g) AS c FROM t",
@@ -59,6 +67,21 @@ SPECS = {
     "extract": spec({
         "v_extract": "SELECT p, n, array_extract(p, n) AS a, array_extract(p, 2) AS b, list_extract(p, -1) AS c, "
                      "list_element(xs, n) AS d FROM t",
+    }),
+    "regex_groups": spec({
+        "v_groups": "SELECT r, k, regexp_extract_all('aaaaaaaa', r, k) AS a, regexp_extract_all('abab', r, k) AS b, "
+                    "regexp_extract_all(p, '([a-z])([a-z])', k) AS c FROM t",
+    }),
+    "date_parts": spec({
+        "v_parts": "SELECT part, dt, ts, date_part(part, dt) AS a, date_part(part, ts) AS b, "
+                   "date_part(part, CASE WHEN k = -1 THEN 'infinity'::DATE WHEN k = 2 THEN '-infinity'::DATE ELSE dt END) AS c, "
+                   "date_part(NULL, ts) AS d, datepart(part, ts::DATE) AS e FROM t",
+        "v_where": "SELECT part, ts FROM t WHERE date_part(part, ts) > 100",
+        "v_infinite": "SELECT k, dayname(x) AS a, monthname(x) AS b, last_day(x) AS c, strftime(x, '%Y-%m-%d') AS d, "
+                      "dayname(y) AS e, monthname(y) AS f, last_day(y) AS g, strftime(y, '%d/%m') AS h FROM "
+                      "(SELECT k, CASE WHEN k = -1 THEN 'infinity'::DATE WHEN k = 2 THEN '-infinity'::DATE ELSE dt END AS x, "
+                      "CASE WHEN k = 1 THEN '-infinity'::TIMESTAMP WHEN k = 0 THEN 'infinity'::TIMESTAMP ELSE ts END AS y "
+                      "FROM t) s",
     }),
     "series": spec({
         "v_range": "SELECT n, m, range(n) AS a, range(n, m) AS b, range(m, n, -1) AS c, range(n, m, 2) AS d, "

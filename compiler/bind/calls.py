@@ -83,7 +83,7 @@ class CallRules:
             self.not_sqlite(node, "DATE_PART")
             part = args[0]
             if not (isinstance(part, exp.Literal) and part.is_string):
-                raise self.error(part, "DATE_PART needs a constant part name (such as 'year')")
+                return self.date_part_named(node, part, args[1])
             return self.date_part(node, part.this, args[1], "DATE_PART")
         if name in _PART_FUNCTIONS and len(args) == 1:
             return self.part_function(node, _PART_FUNCTIONS[name], name.upper(), args[0])

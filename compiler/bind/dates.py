@@ -50,6 +50,20 @@ class DateRules:
         return Call("extract", (d,), DOUBLE if field in F.DOUBLE_FIELDS else BIGINT,
                     d.nullable or d.type.kind != "interval", field)
 
+    def date_part_named(self, node, part_node, value_node):
+        """DATE_PART(part, d) with the part a value (a column, NULL): a DOUBLE, the part named per row
+        (a constant list of parts, DuckDB's STRUCT of parts, is refused)."""
+        part = self.bind(part_node)
+        if part.type.kind == "list":
+            raise self.error(part_node, "DATE_PART of a list of parts (a STRUCT of them) is not supported")
+        part = self.text_arg(node, part, "DATE_PART")
+        d = self.bind(value_node)
+        if d.type.kind == "text" and isinstance(d, Lit):
+            d = self.coerce(d, TIMESTAMP, node)
+        if d.type.kind not in ("date", "timestamp", "interval", "null"):
+            raise self.error(node, f"DATE_PART needs a DATE, TIMESTAMP or INTERVAL, not {d.type}")
+        return FN.call("date_part_named", [part, d])
+
     def _date_trunc(self, node, unit_node, value_node):
         if self.unit_is_a_column(node):
             raise self.error(node, "DATE_TRUNC with the unit in a column is not supported (the unit must be a "

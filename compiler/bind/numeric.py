@@ -42,8 +42,8 @@ class NumericRules:
                 raise self.error(node, "TRUNC of a DECIMAL needs a constant number of digits")
             if x.type.kind == "decimal" and d.value is None:
                 return Lit(None, x.type)
-            if x.type.kind == "float" and x.type.bits == 32:  # (DuckDB computes it in 32-bit floats)
-                raise self.error(node, "TRUNC of a FLOAT with a number of digits is not supported: cast it to DOUBLE")
+            if x.type.kind == "float" and x.type.bits == 32:  # the DOUBLE's answer rounded to a FLOAT
+                return FN.call("trunc_digits_real", [x, d])
             return FN.call("trunc_digits", [x, d])
         return self.function(FN.BY_FN["trunc"], node, [node.this])
 

@@ -146,7 +146,7 @@ class PatternRules:
         # DuckDB's SIMILAR TO is a whole-string match of an RE2 pattern (not SQL's % and _ patterns)
         return self.regex_call("regexp_full_match", node, BOOLEAN, "SIMILAR TO")
 
-    def _RegexpExtract(self, node):
+    def _RegexpExtract(self, node, every=False):
         what = "REGEXP_EXTRACT"
         for key in ("position", "occurrence"):
             if node.args.get(key) is not None:
@@ -157,6 +157,9 @@ class PatternRules:
         group = 0
         if group_node is not None:
             g = self.bind(group_node)
+            if every and not isinstance(g, Lit):  # REGEXP_EXTRACT_ALL: a group per row (an INTEGER, as DuckDB)
+                g = self.int_arg(group_node, g, "REGEXP_EXTRACT_ALL's group", max_bits=32)
+                return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(g,))
             if not (isinstance(g, Lit) and g.type.kind == "int"):
                 raise self.error(group_node, f"{what}: the group must be an integer constant")
             if not 0 <= g.value <= 9:
@@ -165,7 +168,7 @@ class PatternRules:
         return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(Lit(group, BIGINT),))
 
     def _RegexpExtractAll(self, node):  # bound as REGEXP_EXTRACT (arguments, options, group), a list of them
-        one = self._RegexpExtract(node)
+        one = self._RegexpExtract(node, every=True)
         return Call("regexp_extract_all", one.args, list_of(TEXT), one.nullable, one.extra)
 
     def _RegexpReplace(self, node):
