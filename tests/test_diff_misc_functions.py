@@ -116,13 +116,14 @@ def test_against_duckdb(name, rnd):
     ("parse_path(p, p)", "PARSE_PATH needs a constant separator option here"),
     ("parse_filename(p, n > 1)", "PARSE_FILENAME needs a constant argument here"),
     ("parse_filename(p, 1)", "PARSE_FILENAME: trim_extension must be a BOOLEAN, not INTEGER"),
-    ("list_median([1.5, 2.5])", "LIST_MEDIAN needs a list of numbers, not DECIMAL(2,1)[]"),
-    ("list_bit_and(ds)", "LIST_BIT_AND needs a list of numbers, not DOUBLE[]"),
+    ("list_median([1.5, 2.5])", r"LIST_MEDIAN needs a list of numbers, not DECIMAL\(2,1\)\[\]"),
+    ("list_bit_and(ds)", r"LIST_BIT_AND needs a list of numbers, not DOUBLE\[\]"),
     ("list_aggr(ws, 'string_agg', p)", "LIST_STRING_AGG needs a constant separator here"),
     ("range(x)", "RANGE as a list function takes BIGINTs here, not DOUBLE"),
     ("generate_series(TIMESTAMP '2020-01-01', TIMESTAMP '2020-01-03', INTERVAL 1 DAY)",
      "GENERATE_SERIES as a list function takes BIGINTs here, not TIMESTAMP"),
     ("list_aggr(xs, 'product', 1)", "LIST_AGGR takes a list and a constant aggregate name"),
+    ("date_part(['year', 'month'], ts)", r"DATE_PART of a list of parts \(a STRUCT of them\) is not supported"),
 ])
 def test_refusals_at_their_position(sql, message):
     p = Pipeline()

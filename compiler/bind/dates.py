@@ -55,7 +55,7 @@ class DateRules:
         (a constant list of parts, DuckDB's STRUCT of parts, is refused)."""
         part = self.bind(part_node)
         if part.type.kind == "list":
-            raise self.error(part_node, "DATE_PART of a list of parts (a STRUCT of them) is not supported")
+            raise self.error(node, "DATE_PART of a list of parts (a STRUCT of them) is not supported")
         part = self.text_arg(node, part, "DATE_PART")
         d = self.bind(value_node)
         if d.type.kind == "text" and isinstance(d, Lit):
