@@ -22,6 +22,11 @@ ASIN/ACOS/ATANH outside [-1, 1] and COT(0) errors where they would give inf or N
 the tree as ``meta["ieee_floating_point_ops"] = False`` on every operator and function node, which the
 binder reads (bind_expr: division and remainder; functions.STRICT_MATH: the function entries).
 
+``regex_match_operator_semantics = 'full'`` makes the operators ``~``, ``!~``, ``~*`` and ``!~*`` match
+the whole string (``'partial'``, the default: a match anywhere, as REGEXP_MATCHES); sqlglot parses the
+operator and the function into one node, so every such node is marked ``meta["regex_full_match"]`` and
+the binder (bind/patterns.py) applies it where the text between the operands is the operator.
+
 Law: with the default settings (``asc``, ``nulls_last``, IEEE operations) a statement's tree is left
 unchanged.
 """
@@ -49,9 +54,11 @@ _ORDER_NAMES = {"asc": "asc", "ascending": "asc", "desc": "desc", "descending": 
 _BOOLEAN_NAMES = {"true": True, "t": True, "yes": True, "y": True, "1": True,
                   "false": False, "f": False, "no": False, "n": False, "0": False}
 SETTINGS = {"default_null_order": "default_null_order", "null_order": "default_null_order",
-            "default_order": "default_order", "ieee_floating_point_ops": "ieee_floating_point_ops"}
+            "default_order": "default_order", "ieee_floating_point_ops": "ieee_floating_point_ops",
+            "regex_match_operator_semantics": "regex_match_operator_semantics"}
 _VALUES = {"default_null_order": (_NULL_ORDER_NAMES, ", ".join(NULL_ORDERS)),
-           "default_order": (_ORDER_NAMES, "ASC, DESC"), "ieee_floating_point_ops": (_BOOLEAN_NAMES, "true, false")}
+           "default_order": (_ORDER_NAMES, "ASC, DESC"), "ieee_floating_point_ops": (_BOOLEAN_NAMES, "true, false"),
+           "regex_match_operator_semantics": ({"partial": "partial", "full": "full"}, "partial, full")}
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class Settings:
     default_order: str = "asc"
     default_null_order: str = "nulls_last"
     ieee_floating_point_ops: bool = True
+    regex_match_operator_semantics: str = "partial"
 
     @property
     def is_default(self) -> bool:
@@ -130,7 +138,7 @@ def apply_setting(settings: Settings, ast, sql: str) -> Settings:
     node, name, value = setting_statement(ast)
     if name not in SETTINGS:
         raise error_at(node, f"setting {name} is not supported (deltasql has default_null_order, "
-                             f"default_order and ieee_floating_point_ops)", sql)
+                             f"default_order, ieee_floating_point_ops and regex_match_operator_semantics)", sql)
     try:
         return settings.with_setting(name, value)
     except ValueError as e:
@@ -145,6 +153,9 @@ def apply_settings(ast: exp.Expression, settings: Settings) -> None:
     if not settings.ieee_floating_point_ops:
         for node in ast.find_all(exp.Div, exp.Mod, exp.IntDiv, exp.Func):
             node.meta["ieee_floating_point_ops"] = False
+    if settings.regex_match_operator_semantics == "full":
+        for node in ast.find_all(exp.RegexpLike, exp.RegexpILike):
+            node.meta["regex_full_match"] = True
     if settings.default_order == "asc" and settings.default_null_order == "nulls_last":
         return
     for o in ast.find_all(exp.Ordered):

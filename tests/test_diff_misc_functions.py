@@ -64,6 +64,10 @@ SPECS = {
     "floats_strict": Spec("SET ieee_floating_point_ops = false; " + DDL, {
         "v_strict": "SELECT x, y, fmod(x, y) AS a, fdiv(x, y) AS b, fmod(f, g) AS c FROM t",
     }, domains=DOMAINS),
+    "regex_full": Spec("SET regex_match_operator_semantics = 'full'; " + DDL, {
+        "v_ops": "SELECT p, r, p ~ 'a.*' AS a, p !~ '.*c' AS b, p ~* r AS c, p !~* 'A' AS d, regexp_matches(p, 'a') AS e, "
+                 "(p) ~ (r) AS f, p SIMILAR TO r AS g FROM t",
+    }, domains=DOMAINS),
     "extract": spec({
         "v_extract": "SELECT p, n, array_extract(p, n) AS a, array_extract(p, 2) AS b, list_extract(p, -1) AS c, "
                      "list_element(xs, n) AS d FROM t",

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from ...sqllib import re2
 from ..expr import Call, Lit
+from ..positions import token_span
 from ..types import BIGINT, BOOLEAN, TEXT, list_of
 from .builders import and_, not_, or_
 from .messages import _describe
@@ -131,13 +132,25 @@ class PatternRules:
 
     def _RegexpLike(self, node):
         what = "REGEXP_MATCHES" if self.dialect.name == "duckdb" else "REGEXP"
-        return self.regex_call("regexp_matches", node, BOOLEAN, what, node.args.get("flag"))
+        return self.regex_call(self._match_function(node), node, BOOLEAN, what, node.args.get("flag"))
 
     def _RegexpILike(self, node):
         self.regex_dialect(node, "~*")
         if node.args.get("flag") is not None:
             raise self.error(node, "~* takes no options")
-        return self.regex_call("regexp_matches", node, BOOLEAN, "~*", opts=(True, False, False))
+        return self.regex_call(self._match_function(node), node, BOOLEAN, "~*", opts=(True, False, False))
+
+    def _match_function(self, node) -> str:
+        """regexp_matches, or regexp_full_match for the operator ~ (~*) under SET
+        regex_match_operator_semantics = 'full' (settings.py): the node of ``a ~ b`` and of
+        ``regexp_matches(a, b)`` is one class, told apart by the text between the operands."""
+        if not node.meta.get("regex_full_match"):
+            return "regexp_matches"
+        a, b = token_span(node.this), token_span(node.expression)
+        if a is None or b is None or a[1] >= b[0]:
+            raise self.error(node, "a regular expression match whose operator cannot be located in the text is "
+                                   "not supported under regex_match_operator_semantics = 'full'")
+        return "regexp_full_match" if "~" in self.qb.sql[a[1] + 1:b[0]] else "regexp_matches"
 
     def _RegexpFullMatch(self, node):
         return self.regex_call("regexp_full_match", node, BOOLEAN, "REGEXP_FULL_MATCH", node.args.get("options"))
