@@ -170,6 +170,9 @@ class PatternRules:
         group = 0
         if group_node is not None:
             g = self.bind(group_node)
+            if g.type.kind == "list":
+                raise self.error(group_node, f"{what} with a list of group names (a STRUCT of the groups) is not "
+                                             f"supported")
             if every and not isinstance(g, Lit):  # REGEXP_EXTRACT_ALL: a group per row (an INTEGER, as DuckDB)
                 g = self.int_arg(group_node, g, "REGEXP_EXTRACT_ALL's group", max_bits=32)
                 return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(g,))
