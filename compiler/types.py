@@ -273,6 +273,9 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
             accepted, read = reader
             if not isinstance(value, accepted) or (k == "date" and isinstance(value, datetime.datetime)):
                 raise TypeError
+            if isinstance(value, str) and value.rstrip().upper().endswith("(BC)"):
+                raise DataError(f"{where}: {show_value(value)}: dates before year 1 (BC) are not supported (Python's "
+                                f"dates start at year 1)")
             try:
                 return read(value)
             except DataError:

@@ -6,7 +6,7 @@ DuckDB under random insert/delete streams with duplicates, NULLs and a final ret
 import pytest
 from hypothesis import given
 
-from deltasql import CompileError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList as L
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
@@ -136,3 +136,16 @@ def test_refusals_at_their_position(sql, message):
         p.execute(f"CREATE VIEW v AS SELECT id,\n  {sql} AS r FROM t")
     assert (e.value.line, e.value.col) == (2, 3)
     assert "v" not in p.views
+
+
+def test_dates_before_year_one_refused_with_the_reason():
+    """DuckDB prints a BC date as '0044-03-15 (BC)'; Python's dates start at year 1, so such a value is
+    refused naming why (it was 'not a valid DATE'), and nothing is queued."""
+    p = Pipeline()
+    p.execute("CREATE TABLE d(x DATE, y TIMESTAMP)")
+    with pytest.raises(DataError, match=r"d.x: '0044-03-15 \(BC\)': dates before year 1 \(BC\) are not supported"):
+        p.insert("d", [("2020-01-01", None), ("0044-03-15 (BC)", None)])
+    with pytest.raises(DataError, match=r"dates before year 1 \(BC\) are not supported"):
+        p.insert("d", [(None, "0001-01-01 00:00:00 (BC)")])
+    p.step()
+    assert p.table_rows("d") == []
