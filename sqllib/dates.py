@@ -364,8 +364,8 @@ EXTRACT_FIELDS = frozenset(_EXTRACT)
 def date_part_named(part, d):
     """DATE_PART(part, d) with the part a value (a column): the part named, as a DOUBLE (DuckDB's type for
     it; a whole part's integer, EPOCH and JULIAN their fractions); NULL for a NULL part; an unknown name
-    is an error, as in DuckDB."""
-    if part is None or d is None:
+    is an error, as in DuckDB, except for an infinite DATE or TIMESTAMP, which is NULL first."""
+    if part is None or d is None or isinstance(d, _Infinite):
         return None
     field = EXTRACT_ALIASES.get(part.lower())
     if field is None or (isinstance(d, Interval) and field not in INTERVAL_FIELDS):

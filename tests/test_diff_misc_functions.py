@@ -79,7 +79,8 @@ SPECS = {
     "date_parts": spec({
         "v_parts": "SELECT part, dt, ts, date_part(part, dt) AS a, date_part(part, ts) AS b, "
                    "date_part(part, CASE WHEN k = -1 THEN 'infinity'::DATE WHEN k = 2 THEN '-infinity'::DATE ELSE dt END) AS c, "
-                   "date_part(NULL, ts) AS d, datepart(part, ts::DATE) AS e FROM t",
+                   "date_part(NULL, ts) AS d, datepart(part, ts::DATE) AS e, "
+                   "date_part(part || 'x', CASE WHEN k >= 0 THEN NULL ELSE '-infinity'::TIMESTAMP END) AS f FROM t",
         "v_where": "SELECT part, ts FROM t WHERE date_part(part, ts) > 100",
         "v_infinite": "SELECT k, dayname(x) AS a, monthname(x) AS b, last_day(x) AS c, strftime(x, '%Y-%m-%d') AS d, "
                       "dayname(y) AS e, monthname(y) AS f, last_day(y) AS g, strftime(y, '%d/%m') AS h FROM "
