@@ -68,6 +68,10 @@ SPECS = {
         "v_ops": "SELECT p, r, p ~ 'a.*' AS a, p !~ '.*c' AS b, p ~* r AS c, p !~* 'A' AS d, regexp_matches(p, 'a') AS e, "
                  "(p) ~ (r) AS f, p SIMILAR TO r AS g FROM t",
     }, domains=DOMAINS),
+    "escape": spec({
+        "v_escape": "SELECT p, r, p LIKE r ESCAPE '' AS a, p ILIKE '%A%' ESCAPE '' AS b, p NOT LIKE '%\\%' ESCAPE '' AS c, "
+                    "r LIKE '(a)%' ESCAPE '' AS d FROM t",
+    }),
     "extract": spec({
         "v_extract": "SELECT p, n, array_extract(p, n) AS a, array_extract(p, 2) AS b, list_extract(p, -1) AS c, "
                      "list_element(xs, n) AS d FROM t",

@@ -37,10 +37,11 @@ class PatternRules:
         esc = node.expression
         if not isinstance(inner, (exp.Like, exp.ILike)):
             raise self.error(node, f"ESCAPE is not supported with {_describe(inner, self.dialect.name)}")
-        if not (isinstance(esc, exp.Literal) and esc.is_string and len(esc.this) == 1):
-            raise self.error(esc, "ESCAPE must be a one-character string literal")
+        empty_ok = self.dialect.name == "duckdb"  # (DuckDB: '' is no escape character; SQLite refuses it)
+        if not (isinstance(esc, exp.Literal) and esc.is_string and (len(esc.this) == 1 or empty_ok and not esc.this)):
+            raise self.error(esc, "ESCAPE must be a one-character string literal" + (" (or '': none)" if empty_ok else ""))
         ci = isinstance(inner, exp.ILike) or (isinstance(inner, exp.Like) and self.dialect.like_case_insensitive)
-        out = self.like(inner, ci, esc.this)
+        out = self.like(inner, ci, esc.this or None)  # (ESCAPE '': no escape character, as DuckDB reads it)
         if inner.args.get("negate") and not _quantified(inner):  # x NOT LIKE p ESCAPE e: Escape(Like(negate))
             out = not_(out)
         return out
