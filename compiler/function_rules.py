@@ -133,3 +133,40 @@ def prepare_median(eb, node, args, what):
     #19.5); other types (DuckDB's discrete median) are not built."""
     _numbers(eb, node, args[0], what, ("int", "float", "null"))
     return args
+
+
+# -- DECIMAL_DIVISION (DuckDB 2.0) ------------------------------------------------------------------------
+
+def _as_decimal(eb, node, e, what):
+    from .types import _int_digits, decimal_type
+    if e.type.kind == "decimal":
+        return e
+    if e.type.kind == "int":
+        return eb.coerce(e, decimal_type(_int_digits(e.type.bits), 0), node)
+    raise eb.error(node, f"{what} takes DECIMAL or integer arguments, not {e.type}")
+
+
+def prepare_decimal_division(eb, node, args, what):
+    """DECIMAL_DIVISION(a, b[, scale]): a and b as DECIMALs (an integer as the DECIMAL(digits, 0) that holds
+    it); the scale a constant from 0 to 38 (default max(6, a's scale + b's precision + 1)); the result is
+    DECIMAL(a's integer digits + b's scale + scale, scale), refused past 38 digits as DuckDB refuses it."""
+    a, b = (_as_decimal(eb, node, e, what) for e in args[:2])
+    if len(args) > 2:
+        s = args[2]
+        if not isinstance(s, Lit):
+            raise eb.error(node, f"{what} needs a constant scale")
+        if s.value is not None and not 0 <= s.value <= 38:
+            raise eb.error(node, f"{what}: the scale must be between 0 and 38, not {s.value}")
+        scale = s.value
+    else:
+        scale = max(6, a.type.scale + b.type.precision + 1)
+    width = a.type.precision - a.type.scale + b.type.scale + (scale or 0)
+    if width > 38:
+        raise eb.error(node, f"{what} could not perform an accurate division: it needs width {width} to represent "
+                             f"the result, past the DECIMAL type's 38 digits")
+    return [a, b, Lit(scale, BIGINT), Lit(width, BIGINT)]
+
+
+def decimal_division_type(args) -> SqlType:
+    from .types import decimal_type
+    return decimal_type(args[3].value, args[2].value or 0)

@@ -324,6 +324,9 @@ FUNCTIONS: tuple[Function, ...] = (
     # TRUNC(x, d) of a FLOAT: as of a DOUBLE, then rounded to float32 (DuckDB's answer to the last bit)
     Function("trunc_digits_real", "sql_trunc_digits_real", (NUMBER, AS_BIGINT), rounded, sqlite=False, what="TRUNC",
              written=False),
+    # DECIMAL_DIVISION(a, b[, scale]): rounded half to even at the scale (sqllib/numbers.decimal_division)
+    Function("decimal_division", "decimal_division", (NUMBER, NUMBER, INT), R.decimal_division_type,
+             names=("decimal_division",), optional=1, sqlite=False, nulls=maybe_null, prepare=R.prepare_decimal_division),
     # DATE_PART(part, d) with the part in a column (a constant part is bind/dates.date_part's extract)
     Function("date_part_named", "date_part_named", (TEXT_ARG, VALUE), DOUBLE, sqlite=False, what="DATE_PART",
              nulls=maybe_null, written=False),

@@ -11,7 +11,7 @@ from deltasql.sqllib.lists import SqlList as L
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = ("CREATE TABLE t(id INT, p VARCHAR, x DOUBLE, y DOUBLE, f FLOAT, g FLOAT, n INT, m BIGINT, "
-       "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[], r VARCHAR, k INT, dt DATE, ts TIMESTAMP, part VARCHAR)")
+       "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[], r VARCHAR, k INT, dt DATE, ts TIMESTAMP, part VARCHAR, da DECIMAL(6,2), db DECIMAL(5,3), sm SMALLINT)")
 DOMAINS = {
     "id": [0, 1, 2, 3],
     "p": ["path/to/file.csv", "/a/b.c", "//x//y.tar.gz", "a\\b\\c.d", "/", "", "\\", "f.", ".x", "no_sep",
@@ -29,6 +29,9 @@ DOMAINS = {
     "ws": [L(("a", None, "b")), L(()), L((None,)), L(("x y", "z")), L(("b", "a", "b"))],
     "r": ["(a)", "(a)(a)(a)", "()", "(a)(b)?(a)", "(a)(a)", "(b)(a)"],
     "k": [0, 1, 2, -1, 1, 0],
+    "da": [__import__("decimal").Decimal(v) for v in ("10.00", "-7.00", "1234.56", "0.01", "-0.33", "0.00")],
+    "db": [__import__("decimal").Decimal(v) for v in ("3.000", "-0.007", "1.5", "42.125", "-3.000")],
+    "sm": [3, -7, 1, 100],
     "dt": [__import__("datetime").date(1992, 3, 3), __import__("datetime").date(2022, 1, 1),
            __import__("datetime").date(2000, 2, 29)],
     "ts": [__import__("datetime").datetime(1992, 3, 3, 10, 11, 12, 500000), __import__("datetime").datetime(2021, 12, 31, 23, 59)],
@@ -68,6 +71,12 @@ SPECS = {
         "v_ops": "SELECT p, r, p ~ 'a.*' AS a, p !~ '.*c' AS b, p ~* r AS c, p !~* 'A' AS d, regexp_matches(p, 'a') AS e, "
                  "(p) ~ (r) AS f, p SIMILAR TO r AS g FROM t",
     }, domains=DOMAINS),
+    "decimal_division": spec({
+        "v_div": "SELECT da, db, decimal_division(da, db) AS a, decimal_division(db, da + 100) AS b, "
+                 "decimal_division(da, db, 0) AS c, decimal_division(da, db, 12) AS d, decimal_division(da, sm) AS e, "
+                 "decimal_division(sm, db, 30) AS f, decimal_division(n, sm) AS g FROM t WHERE db <> 0 AND sm <> 0",
+        "v_grouped": "SELECT decimal_division(da, 3.00, 1) AS q, COUNT(*) AS c FROM t GROUP BY q",
+    }),
     "escape": spec({
         "v_escape": "SELECT p, r, p LIKE r ESCAPE '' AS a, p ILIKE '%A%' ESCAPE '' AS b, p NOT LIKE '%\\%' ESCAPE '' AS c, "
                     "r LIKE '(a)%' ESCAPE '' AS d FROM t",
@@ -132,6 +141,10 @@ def test_against_duckdb(name, rnd):
     ("generate_series(TIMESTAMP '2020-01-01', TIMESTAMP '2020-01-03', INTERVAL 1 DAY)",
      "GENERATE_SERIES as a list function takes BIGINTs here, not TIMESTAMP"),
     ("list_aggr(xs, 'product', 1)", "LIST_AGGR takes a list and a constant aggregate name"),
+    ("decimal_division(m, m)", "DECIMAL_DIVISION could not perform an accurate division: it needs width 39"),
+    ("decimal_division(da, db, n)", "DECIMAL_DIVISION needs a constant scale"),
+    ("decimal_division(da, db, 39)", "DECIMAL_DIVISION: the scale must be between 0 and 38, not 39"),
+    ("decimal_division(x, db)", "DECIMAL_DIVISION takes DECIMAL or integer arguments, not DOUBLE"),
     ("date_part(['year', 'month'], ts)", r"DATE_PART of a list of parts \(a STRUCT of them\) is not supported"),
 ])
 def test_refusals_at_their_position(sql, message):
