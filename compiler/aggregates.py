@@ -118,6 +118,11 @@ def _quantile_state(a):
     return S.Quantile(a.param, a.fn == "quantile_disc", _scale(a), _wide_decimal(a.arg.type))
 
 
+def _decimal_average(scale: int):
+    from ..sqllib import sqlfuncs as F
+    return F.make_decimal_average(scale)
+
+
 def _co_moments(a):
     return S.CoMoments(tuple(number_kind(x.type) for x in a.arg.args), a.fn)
 
@@ -171,6 +176,9 @@ AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate("count_star", lambda a: A.CountStar(), (), BIGINT, nullable=False, written=False),  # COUNT(*)
     Aggregate("sum", _sum_state, (SUMMABLE,), sum_type, {exp.Sum: ("this",)}, distinct=True),
     Aggregate("avg", _avg_state, (SUMMABLE,), DOUBLE, {exp.Avg: ("this",)}, distinct=True),
+    # DuckDB 2.0's DECIMAL_AVERAGE(x) of a DECIMAL: a DECIMAL of its type (misc-19)
+    Aggregate("decimal_average", lambda a: A.DecimalAverage(_decimal_average(a.arg.type.scale)), (NUMBER,), first_type,
+              names=("decimal_average",), rule="decimal_average"),
     # SQLite's TOTAL(x): the floating-point sum, 0.0 over no rows
     Aggregate("total", lambda a: A.TotalDistinct() if a.distinct else A.Total(), (NUMBER,), DOUBLE,
               names=("total",), nullable=False, distinct=True, rule="total"),

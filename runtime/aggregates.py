@@ -613,3 +613,16 @@ class Reducer:
 
     def result(self, state):
         return tuple(f.result(s) for f, s in zip(self.functions, state))
+
+
+class DecimalAverage(Sum):
+    """DuckDB's DECIMAL_AVERAGE(x): SUM / COUNT of a DECIMAL, as a DECIMAL of x's type; the sum is kept
+    exactly as SUM keeps it, and ``average(total, count)`` (sqllib.numbers.make_decimal_average: the
+    rounding and the range check) finishes it."""
+
+    def __init__(self, average):
+        super().__init__("decimal")
+        self.average = average
+
+    def result(self, st):
+        return self.average(st[0], st[1]) if st[1] else None

@@ -679,3 +679,23 @@ def decimal_division(a, b, scale, width=None):
     if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and units % 2):
         units += 1
     return dec(decimal.Decimal(units).scaleb(-scale, context=DC))
+
+
+def make_decimal_average(scale: int):
+    """DECIMAL_AVERAGE's finish for a DECIMAL of ``scale``: the exact sum over the count, rounded half to even
+    at that scale (DuckDB 2.0.1: 3.5 → 4, 2.5 → 2, -2.5 → -2); a sum whose scaled integer is outside
+    HUGEINT's range is DuckDB's overflow error (DuckDB checks each partial sum, whose order a view cannot
+    know: only the total is checked here, so a total in range after partial sums out of it is answered)."""
+    lo, hi = -(1 << 127), (1 << 127) - 1
+
+    def average(total, count):
+        units = Fraction(total) * 10 ** scale
+        if not lo <= units <= hi:
+            raise DataError("decimal_average: the intermediate sum overflowed HUGEINT range")
+        q = units / count
+        whole = q.numerator // q.denominator
+        rest = q - whole
+        if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and whole % 2):
+            whole += 1
+        return dec(decimal.Decimal(whole).scaleb(-scale, context=DC))
+    return average

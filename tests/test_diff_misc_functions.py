@@ -76,6 +76,10 @@ SPECS = {
                  "decimal_division(da, db, 0) AS c, decimal_division(da, db, 12) AS d, decimal_division(da, sm) AS e, "
                  "decimal_division(sm, db, 30) AS f, decimal_division(n, sm) AS g FROM t WHERE db <> 0 AND sm <> 0",
         "v_grouped": "SELECT decimal_division(da, 3.00, 1) AS q, COUNT(*) AS c FROM t GROUP BY q",
+        "v_average": "SELECT sm, decimal_average(da) AS a, decimal_average(db) AS b, "
+                     "decimal_average(da) FILTER (WHERE id > 1) AS c, decimal_average(CAST(sm AS DECIMAL(5,0))) AS d "
+                     "FROM t GROUP BY sm",
+        "v_total": "SELECT decimal_average(da) AS a, decimal_average(CAST(n AS DECIMAL(3,0))) AS b FROM t",
     }),
     "escape": spec({
         "v_escape": "SELECT p, r, p LIKE r ESCAPE '' AS a, p ILIKE '%A%' ESCAPE '' AS b, p NOT LIKE '%\\%' ESCAPE '' AS c, "
@@ -145,6 +149,7 @@ def test_against_duckdb(name, rnd):
     ("decimal_division(da, db, n)", "DECIMAL_DIVISION needs a constant scale"),
     ("decimal_division(da, db, 39)", "DECIMAL_DIVISION: the scale must be between 0 and 38, not 39"),
     ("decimal_division(x, db)", "DECIMAL_DIVISION takes DECIMAL or integer arguments, not DOUBLE"),
+    ("decimal_average(n)", r"DECIMAL_AVERAGE needs a DECIMAL, not INTEGER \(cast it"),
     ("date_part(['year', 'month'], ts)", r"DATE_PART of a list of parts \(a STRUCT of them\) is not supported"),
 ])
 def test_refusals_at_their_position(sql, message):

@@ -163,6 +163,13 @@ class AggregateBinding:
             raise self.error(node, "DISTINCT aggregates must have exactly one argument")
         return P.AggCall(entry.fn, eb.to_text(arg, node), distinct, filt, TEXT, True, order, sep.value)
 
+    def agg_decimal_average(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """DECIMAL_AVERAGE(x): x a DECIMAL (DuckDB refuses other numbers; misc-19)."""
+        x, = self.aggregate_values(entry, node, eb, arg_node, name)
+        if x.type.kind != "decimal":
+            raise self.error(node, f"{name} needs a DECIMAL, not {x.type} (cast it, e.g. x::DECIMAL(18, 2))")
+        return P.AggCall(entry.fn, x, False, filt, x.type)
+
     def agg_list(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
         """LIST / ARRAY_AGG (x ORDER BY …): compiler/lists.py checks that the keys decide the order."""
         return lists.list_agg(self, node, name, eb.bind(arg_node), distinct, order, filt)
