@@ -98,6 +98,7 @@ HARMLESS_SETTINGS = {
     "index_scan_max_count", "disable_timestamptz_casts", "arrow_large_buffer_size",
     "profiling_renderer_settings", "debug_verify_serializer", "enable_caching_operators",
     "approximate_join_order_threshold", "debug_verify_column_bindings",
+    "delim_join_as_cte",  # how DuckDB plans a decorrelated join (as a CTE or not): the same answers
 }
 
 _QUERY_START = re.compile(r"^\s*(\(*\s*)(SELECT|WITH|VALUES|FROM|TABLE)\b", re.I)
