@@ -170,3 +170,8 @@ def prepare_decimal_division(eb, node, args, what):
 def decimal_division_type(args) -> SqlType:
     from .types import decimal_type
     return decimal_type(args[3].value, args[2].value or 0)
+
+
+def text_or_same_list(args) -> SqlType:
+    """REPEAT's result: the list's type for a list (DuckDB's list overload), else VARCHAR."""
+    return args[0].type if args[0].type.kind == "list" else TEXT

@@ -187,10 +187,13 @@ def sql_reverse(s):
 
 
 def sql_repeat(s, n):
+    """REPEAT(s, n): s n times (none for n <= 0); a list's elements n times (DuckDB's list overload)."""
     if s is None or n is None:
         return None
     if n > 0 and s:
         _check_length(len(s) * n, "repeat")
+    if isinstance(s, tuple):  # a list (sqllib.lists.SqlList)
+        return type(s)(tuple(s) * max(n, 0))
     return s * max(n, 0)
 
 

@@ -110,6 +110,7 @@ SPECS = {
                    "generate_series(n) AS e, generate_series(n, m) AS f, generate_series(m, n, -2) AS g, "
                    "range(n, m, 0) AS h FROM t",
         "v_unnest": "SELECT id, u FROM t, UNNEST(range(m)) AS r(u)",
+        "v_repeat": "SELECT xs, ws, n, repeat(xs, n) AS a, repeat(ws, 2) AS b, repeat(p, n) AS c, repeat([xs], n) AS d FROM t",
     }),
     "list_aggregates": spec({
         "v_int": "SELECT xs, list_product(xs) AS a, list_bit_and(xs) AS b, list_bit_or(xs) AS c, "
