@@ -38,6 +38,10 @@ def prepare_filename(eb, node, args, what):
     if len(rest) == 1 and rest[0].type.kind == "text":
         rest = [Lit(False, BOOLEAN), rest[0]]
     trim = rest[0] if rest else Lit(False, BOOLEAN)
+    if trim.type.kind == "text":  # ('true' / 'false' before a separator: DuckDB casts it to BOOLEAN)
+        trim = eb.coerce(trim, BOOLEAN, node)
+        if not isinstance(trim, Lit):
+            raise eb.error(node, f"{what}: trim_extension {args[1].value!r} is not a BOOLEAN")
     if trim.type.kind not in ("bool", "null"):
         raise eb.error(node, f"{what}: trim_extension must be a BOOLEAN, not {trim.type}")
     sep = rest[1] if len(rest) > 1 else Lit(None, TEXT)

@@ -53,7 +53,8 @@ SPECS = {
                  "parse_dirpath(p, 'backslash') AS f FROM t",
         "v_file": "SELECT p, parse_filename(p) AS a, parse_filename(p, true) AS b, parse_filename(p, 'backslash') AS c, "
                   "parse_filename(p, false, 'forward_slash') AS d, parse_filename(p, true, 'backslash') AS e, "
-                  "parse_filename(p, NULL) AS g FROM t",
+                  "parse_filename(p, NULL) AS g, parse_filename(p, 'true', 'system') AS h, "
+                  "parse_filename(p, 'false', 'backslash') AS i FROM t",
         "v_group": "SELECT parse_filename(p, true) AS stem, COUNT(*) AS k FROM t GROUP BY stem",
     }),
     "floats": spec({
