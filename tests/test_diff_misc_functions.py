@@ -124,7 +124,7 @@ SPECS = {
                   "list_aggr(xs, 'bit_or') AS c, list_aggr(xs, 'mode') AS d, list_aggr(xs, 'median') AS e, "
                   "list_aggr(xs, 'sem') AS f, list_aggr(ws, 'string_agg', '+') AS g, list_aggr(ws, 'string_agg') AS h, "
                   "list_aggr(bs, 'bool_and') AS i, list_aggr(bs, 'bool_or') AS j FROM t",
-        "v_grouped": "SELECT list_mode(xs) AS k, COUNT(*) AS c, MAX(list_product(ds)) AS mp FROM t GROUP BY k",
+        "v_grouped": "SELECT list_mode(xs) AS md, COUNT(*) AS c, MAX(list_product(ds)) AS mp FROM t GROUP BY md",
     }),
 }
 
