@@ -2,9 +2,9 @@
 
 ``is32`` says which overload the binder chose (FLOAT when an argument is a FLOAT and none a DOUBLE);
 the arguments arrive already converted to it.  Laws, as DuckDB computes them:
-- FDIV(x, y) = floor(x / y) in doubles; FMOD(x, y) the exact remainder of x by y with the sign of y
-  (x - y · floor(x / y) computed exactly, which is representable); a FLOAT result is the double result
-  rounded to float32 once;
+- FDIV(x, y) = floor(x / y) (FLOAT: x / y rounded to float32 first: fdiv(1, 0.1::FLOAT) is 10); FMOD(x, y) the exact remainder of x by y (C's fmod) moved to
+  y's side when it is not zero (x - y · floor(x / y) computed exactly; a zero is +0.0); a FLOAT
+  result is the double result rounded to float32 once;
 - by zero: IEEE's NaN / ±inf, or under ``SET ieee_floating_point_ops = false`` a division-by-zero
   error (the ``_strict`` variants);
 - TRUNC(x, d) of a FLOAT is TRUNC of the DOUBLE x, rounded to float32 (checked against DuckDB on 1,600
@@ -29,7 +29,11 @@ _I = struct.Struct("<i")
 
 
 def _floor(q: float) -> float:
-    return q if q != q or math.isinf(q) else float(math.floor(q))
+    """C's floor: NaN and ±inf as they are, a zero keeps its sign (floor(-0.0) is -0.0)."""
+    if q != q or math.isinf(q):
+        return q
+    r = float(math.floor(q))
+    return math.copysign(0.0, q) if r == 0 else r
 
 
 def _div(x: float, y: float) -> float:
@@ -49,15 +53,19 @@ def _result(r: float, is32: bool) -> float:
 def sql_fdiv(x, y, is32):
     if x is None or y is None:
         return None
-    return _result(_floor(_div(x, y)), is32)
+    q = _div(x, y)
+    return _result(_floor(f32(q) if is32 else q), is32)  # (FLOAT: the quotient is a float32 before the floor)
 
 
 def sql_fmod(x, y, is32):
     if x is None or y is None:
         return None
-    if y == 0:
+    if y == 0 or x != x or y != y or math.isinf(x):
         return NAN
-    return _result(x % y, is32)  # Python's float %: the exact remainder, with y's sign
+    r = math.fmod(x, y)  # C's fmod: exact, with x's sign (a zero too); then moved to y's side, as DuckDB
+    if r != 0 and (r < 0) != (y < 0):
+        r += y
+    return _result(r if r else 0.0, is32)
 
 
 def _checked(fn, x, y, is32):
