@@ -105,18 +105,20 @@ def test_export_state_is_refused():
 
 def test_infinite_dates_and_timestamps():
     """'infinity' / '-infinity' DATE and TIMESTAMP values (DuckDB's) load, compare, order and print as
-    DuckDB's; their date parts are NULL, as DuckDB answers (BUGS.md #19.3); another function that would
-    need their fields is an error, never a value for a real date."""
+    DuckDB's; their date parts, DAYNAME, MONTHNAME and LAST_DAY are NULL and STRFTIME prints them, as DuckDB
+    answers (BUGS.md #19.3, misc-19); another function that would need their fields is an error, never a
+    value for a real date."""
     p, d = both("CREATE TABLE t(d DATE, ts TIMESTAMP);\n"
                 "INSERT INTO t VALUES ('infinity', '-infinity'), ('2020-01-01', '2020-01-01 10:00'), "
                 "('-infinity', 'infinity');\n")
     for q in ("SELECT * FROM t", "SELECT d::VARCHAR, ts::VARCHAR FROM t", "SELECT * FROM t WHERE d > DATE '2000-01-01'",
               "SELECT max(d), min(ts), count(DISTINCT d) FROM t", "SELECT d::TIMESTAMP, ts::DATE FROM t",
               "SELECT CAST('infinity' AS TIMESTAMP), TIMESTAMP '-infinity', DATE 'infinity'",
-              "SELECT year(d), hour(d), second(ts), date_part('epoch', ts), extract(dow FROM d) FROM t"):
+              "SELECT year(d), hour(d), second(ts), date_part('epoch', ts), extract(dow FROM d) FROM t",
+              "SELECT dayname(d), monthname(ts), last_day(d), last_day(ts), strftime(d, '%Y'), strftime(ts, '%H') FROM t"):
         same(p, d, q)
     with pytest.raises(DataError, match="infinite"):
-        p.execute("SELECT dayname(d) FROM t")
+        p.execute("SELECT date_trunc('month', d) FROM t")
 
 
 @pytest.mark.parametrize("sql", ["SELECT split_part('a')", "SELECT split_part('a', 'a')", "SELECT regexp_replace('a', 'b')"])
