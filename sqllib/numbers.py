@@ -673,7 +673,12 @@ def decimal_division(a, b, scale, width=None):
         return None
     if not b:
         raise DataError("decimal_division: division by zero")
-    q = Fraction(a) / Fraction(b) * 10 ** scale
+    return _half_even(Fraction(a) / Fraction(b), scale)
+
+
+def _half_even(q: Fraction, scale: int):
+    """The exact number q as a DECIMAL of ``scale`` digits, rounded half to even."""
+    q *= 10 ** scale
     units = q.numerator // q.denominator
     rest = q - units
     if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and units % 2):
@@ -689,13 +694,7 @@ def make_decimal_average(scale: int):
     lo, hi = -(1 << 127), (1 << 127) - 1
 
     def average(total, count):
-        units = Fraction(total) * 10 ** scale
-        if not lo <= units <= hi:
+        if not lo <= Fraction(total) * 10 ** scale <= hi:
             raise DataError("decimal_average: the intermediate sum overflowed HUGEINT range")
-        q = units / count
-        whole = q.numerator // q.denominator
-        rest = q - whole
-        if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and whole % 2):
-            whole += 1
-        return dec(decimal.Decimal(whole).scaleb(-scale, context=DC))
+        return _half_even(Fraction(total) / count, scale)
     return average
