@@ -327,6 +327,10 @@ FUNCTIONS: tuple[Function, ...] = (
     # DECIMAL_DIVISION(a, b[, scale]): rounded half to even at the scale (sqllib/numbers.decimal_division)
     Function("decimal_division", "decimal_division", (NUMBER, NUMBER, INT), R.decimal_division_type,
              names=("decimal_division",), optional=1, sqlite=False, nulls=maybe_null, prepare=R.prepare_decimal_division),
+    # grapheme clusters (sqllib/strings.graphemes, the rule REVERSE uses)
+    Function("substring_grapheme", "substring_grapheme", (TEXT_ARG, INT, INT), TEXT, names=("substring_grapheme",),
+             optional=1, sqlite=False),
+    Function("length_grapheme", "length_grapheme", (TEXT_ARG,), BIGINT, names=("length_grapheme",), sqlite=False),
     # DATE_PART(part, d) with the part in a column (a constant part is bind/dates.date_part's extract)
     Function("date_part_named", "date_part_named", (TEXT_ARG, VALUE), DOUBLE, sqlite=False, what="DATE_PART",
              nulls=maybe_null, written=False),

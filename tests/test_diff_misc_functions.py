@@ -11,7 +11,7 @@ from deltasql.sqllib.lists import SqlList as L
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = ("CREATE TABLE t(id INT, p VARCHAR, x DOUBLE, y DOUBLE, f FLOAT, g FLOAT, n INT, m BIGINT, "
-       "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[], r VARCHAR, k INT, dt DATE, ts TIMESTAMP, part VARCHAR, da DECIMAL(6,2), db DECIMAL(5,3), sm SMALLINT)")
+       "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[], r VARCHAR, k INT, dt DATE, ts TIMESTAMP, part VARCHAR, da DECIMAL(6,2), db DECIMAL(5,3), sm SMALLINT, gs VARCHAR)")
 DOMAINS = {
     "id": [0, 1, 2, 3],
     "p": ["path/to/file.csv", "/a/b.c", "//x//y.tar.gz", "a\\b\\c.d", "/", "", "\\", "f.", ".x", "no_sep",
@@ -32,6 +32,8 @@ DOMAINS = {
     "da": [__import__("decimal").Decimal(v) for v in ("10.00", "-7.00", "1234.56", "0.01", "-0.33", "0.00")],
     "db": [__import__("decimal").Decimal(v) for v in ("3.000", "-0.007", "1.5", "42.125", "-3.000")],
     "sm": [3, -7, 1, 100],
+    "gs": ["hello", "🦆ab", "e\u0301te\u0301", "👍🏽x", "🇺🇸🇫🇷!", "한국어", "\u1100\u1161\u11a8a", "ก\u0e33ไ", "a\r\nb", "",
+           "x\u0308\u0308y", "\u0600a"],
     "dt": [__import__("datetime").date(1992, 3, 3), __import__("datetime").date(2022, 1, 1),
            __import__("datetime").date(2000, 2, 29)],
     "ts": [__import__("datetime").datetime(1992, 3, 3, 10, 11, 12, 500000), __import__("datetime").datetime(2021, 12, 31, 23, 59)],
@@ -81,6 +83,11 @@ SPECS = {
                      "decimal_average(da) FILTER (WHERE id > 1) AS c, decimal_average(CAST(sm AS DECIMAL(5,0))) AS d "
                      "FROM t GROUP BY sm",
         "v_total": "SELECT decimal_average(da) AS a, decimal_average(CAST(n AS DECIMAL(3,0))) AS b FROM t",
+    }),
+    "graphemes": spec({
+        "v_graphemes": "SELECT gs, n, m, substring_grapheme(gs, n) AS a, substring_grapheme(gs, n, m) AS b, "
+                       "substring_grapheme(gs, -2, 1) AS c, length_grapheme(gs) AS d, substring_grapheme(gs, m, -2) AS e "
+                       "FROM t",
     }),
     "escape": spec({
         "v_escape": "SELECT p, r, p LIKE r ESCAPE '' AS a, p ILIKE '%A%' ESCAPE '' AS b, p NOT LIKE '%\\%' ESCAPE '' AS c, "
