@@ -453,20 +453,17 @@ AGGR_NAMES = {"sum": "list_sum", "min": "list_min", "max": "list_max", "count": 
               "product": "list_product", "bit_and": "list_bit_and", "bit_or": "list_bit_or",
               "bool_and": "list_bool_and", "bool_or": "list_bool_or", "string_agg": "list_string_agg",
               "group_concat": "list_string_agg", "sem": "list_sem", "mode": "list_mode", "median": "list_median"}
-# the names that take one more argument after the name (list_aggr(xs, 'string_agg', '-'))
+# the names that take one more argument after the name (list_aggr(xs, 'string_agg', '-'): bind/calls.py
+# calls the registry's list_string_agg_sep)
 AGGR_EXTRA = {"string_agg", "group_concat"}
 
 
 def aggr_call(eb, node, args):
     """list_aggr(xs, 'sum') / list_aggregate: the list function of that aggregate (list_sum, …)."""
-    name = args[1] if len(args) >= 2 else None
-    if not (isinstance(name, exp.Literal) and name.is_string and name.this.lower() in AGGR_NAMES
-            and (len(args) == 2 or (len(args) == 3 and name.this.lower() in AGGR_EXTRA))):
+    name = args[1] if len(args) == 2 else None
+    if not (isinstance(name, exp.Literal) and name.is_string and name.this.lower() in AGGR_NAMES):
         raise eb.error(node, "LIST_AGGR takes a list and a constant aggregate name: "
                              + ", ".join(f"'{n}'" for n in AGGR_NAMES))
-    if len(args) == 3:  # (string_agg with its separator: an entry with no SQL spelling of its own)
-        from . import functions as FN
-        return eb.function(FN.BY_FN["list_string_agg_sep"], node, [args[0], args[2]])
     call = exp.Anonymous(this=AGGR_NAMES[name.this.lower()], expressions=[args[0].copy()])
     call.meta.update(node.meta)
     return eb.bind(call)

@@ -54,6 +54,9 @@ class CallRules:
         if name in ("list_reduce", "array_reduce", "reduce") and len(args) in (2, 3):
             return lists.reduce_call(self.qb, self, node, args)
         if name in ("list_aggr", "list_aggregate", "array_aggr", "array_aggregate"):
+            if len(args) == 3 and isinstance(args[1], exp.Literal) and args[1].is_string \
+                    and args[1].this.lower() in lists.AGGR_EXTRA:  # list_aggr(xs, 'string_agg', sep)
+                return self.function(FN.BY_FN["list_string_agg_sep"], node, [args[0], args[2]])
             return lists.aggr_call(self, node, args)
         if name == "list_slice" and len(args) == 3:
             return lists.slice_function(self, node, *args)
