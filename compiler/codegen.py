@@ -15,7 +15,7 @@ import builtins
 import datetime
 import re
 
-from ..runtime.aggregates import INLINE_NAMES, SKIP, Desc
+from ..runtime.aggregates import INLINE_NAMES, SKIP, Desc, merge_partials
 from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
@@ -798,6 +798,9 @@ class CompiledReducer:
 
     def apply(self, groups, items, sign):
         return self._apply(groups, items, sign, self.new)
+
+    def merge(self, groups, partials, sign):
+        return merge_partials(groups, partials, sign, self.new)
 
 
 def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):

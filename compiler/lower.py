@@ -32,7 +32,7 @@ from ..runtime.operators import (Aggregate, Arrange, Distinct, FlatMap, Join, Li
                                  TopK)
 from ..runtime.operators.asof import AsofJoin
 from ..runtime.operators.constant import Constant
-from ..runtime.operators.exchange import Exchange
+from ..runtime.operators.exchange import Combine, Exchange
 from ..runtime.operators.session import Session, SessionAggregate
 from ..runtime.operators.temporal import TemporalFilter
 from ..runtime.operators.window import Window
@@ -107,9 +107,7 @@ class Lowering:
         ex = self.exchanges.get(memo)
         if ex is None or ex.circuit is not self.circuit:
             route = route_function(self.cg, keys, drop) if keys else None
-            if not name and keys:
-                name = "by " + ", ".join(f"{k.name}#{k.index}" if isinstance(k, Col) and k.name else render(k)
-                                         for k in keys)
+            name = name or _exchange_name(keys)
             ex = self.exchanges[memo] = self.add(Exchange(op, route, name), "exchange")
         return ex
 
@@ -480,9 +478,13 @@ class Lowering:
         fused = self._session_aggregate(node)
         if fused is not None:
             return fused
-        src = self.exchange(self.lower(node.input), tuple(node.keys) or None)
+        src = self.lower(node.input)
         functions = [self.aggregate_function(a) for a in node.aggs]
         reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
+        if not self.local and all(getattr(f, "combinable", False) for f in functions):  # partials cross, not rows
+            src = self.add(Combine(src, reducer, bool(node.keys), _exchange_name(node.keys)), "exchange")
+        else:
+            src = self.exchange(src, tuple(node.keys) or None)
         # the generated reducer computes the group key itself: no key function to call
         op = Aggregate(src, None, reducer, global_=not node.keys)
         op.expiry = self.partition_expiry(node.keys, node.input, node.names, "groups")
@@ -897,3 +899,10 @@ __all__ = ["Lowering"]
 def _rank(row):
     """A total order on rows of one type (NULLs last): breaks ASOF ties on time deterministically."""
     return tuple((v is None, v if v is not None else 0) for v in row)
+
+
+def _exchange_name(keys) -> str:
+    """How explain names an exchange by ``keys`` ("" for a gather)."""
+    if not keys:
+        return ""
+    return "by " + ", ".join(f"{k.name}#{k.index}" if isinstance(k, Col) and k.name else render(k) for k in keys)

@@ -68,6 +68,8 @@ INLINE_NAMES = {"_ExactFloatSum": ExactFloatSum}
 class CountStar:
     """COUNT(*): the sum of weights.  The extractor returns any non-NULL value."""
 
+    combinable = True  # its state adds up (add_state): partial counts can be summed
+
     def new(self):
         return [0]
 
@@ -86,6 +88,8 @@ class CountStar:
 class Count:
     """COUNT(x): rows where x is not NULL."""
 
+    combinable = True
+
     def new(self):
         return [0]
 
@@ -101,7 +105,10 @@ class Count:
 
 
 class Sum:
-    """SUM(x): NULL when no non-NULL input.  kind: 'int', 'float' or 'decimal' (with its scale)."""
+    """SUM(x): NULL when no non-NULL input.  kind: 'int', 'float' or 'decimal' (with its scale).
+    Its state (an exact sum and a count) adds up: so do TOTAL's and AVG's."""
+
+    combinable = True
 
     def __init__(self, kind: str = "int", scale: int | None = None, check=None):
         self.kind = kind
@@ -178,6 +185,33 @@ class Avg(Sum):
         if self.kind == "decimal":
             return float(Fraction(st[0]) / st[1])
         return st[0] / st[1]  # int / int is correctly rounded in Python
+
+
+def add_state(state: list, part: list, sign: int) -> None:
+    """``state`` += sign · ``part``, element by element, for the state of a ``combinable`` function:
+    a list of exact numbers (ints, DECIMALs summed in DECIMAL_CONTEXT as ``update`` sums them, lists
+    of ints).  Law: folding rows into two states and adding one to the other gives the state of
+    folding all the rows into one; sign -1 undoes sign +1 exactly."""
+    for i, x in enumerate(part):
+        if type(x) is list:
+            add_state(state[i], x, sign)
+        elif isinstance(x, decimal.Decimal) or isinstance(state[i], decimal.Decimal):
+            state[i] = (DECIMAL_CONTEXT.add if sign > 0 else DECIMAL_CONTEXT.subtract)(state[i], x)
+        else:
+            state[i] += x if sign > 0 else -x
+
+
+def merge_partials(groups: dict, partials: dict, sign: int, new) -> set:
+    """Fold partial groups ({key: [row count, state]}, each folded from some of the rows by the same
+    combinable functions) into ``groups`` as the rows themselves would have been; sign -1 undoes.
+    The keys touched."""
+    for k, (n, part) in partials.items():
+        g = groups.get(k)
+        if g is None:
+            g = groups[k] = [0, new()]
+        g[0] += n if sign > 0 else -n
+        add_state(g[1], part, sign)
+    return set(partials)
 
 
 class _Multiset:
@@ -610,6 +644,10 @@ class Reducer:
                     f.update(state[i], v, w)
             touched.add(k)
         return touched
+
+    def merge(self, groups: dict, partials: dict, sign: int) -> set:
+        """Fold partial groups (``apply`` into another dict) into ``groups``; sign -1 undoes."""
+        return merge_partials(groups, partials, sign, self.new)
 
     def result(self, state):
         return tuple(f.result(s) for f, s in zip(self.functions, state))

@@ -26,10 +26,9 @@ import traceback
 
 from ...runtime import StepError
 from ...runtime.nested import Scope
-from ...runtime.operators import Output
-from ...runtime.operators.exchange import Exchange
+from ...runtime.operators import Aggregate, Output
+from ...runtime.operators.exchange import Combine, Exchange
 from ...runtime.state import StateMismatch, export_circuit, import_circuit, layout
-from ...runtime.zset import add_into
 from ..pipeline import Pipeline
 from . import wire
 from .schedule import schedule
@@ -165,19 +164,8 @@ class Worker:
         inbound = self.call(("exchange", tuple(op.xid for op, _ in batch), outs, sent))[1]
         values = []
         for (op, parts), blobs in zip(batch, inbound):
-            merged = None
-            copied = False
-            for s in range(self.workers):
-                part = parts[me] if s == me else (decode(blobs[s]) if blobs[s] is not None else None)
-                if not part:
-                    continue
-                if merged is None:
-                    merged = part  # read-only until a second part comes (it may be an upstream value)
-                else:
-                    if not copied:
-                        merged, copied = dict(merged), True
-                    add_into(merged, part)
-            op.value = merged if merged is not None else {}
+            op.value = op.merge([parts[me] if s == me else (decode(blobs[s]) if blobs[s] is not None else None)
+                                 for s in range(self.workers)])
             values.append(op.value)
         return values
 
@@ -188,8 +176,9 @@ class Worker:
         self.call(("prepared", payload))
 
     def connect(self) -> None:
-        """Point the circuit's exchanges and scopes at this worker; mute the operators that make
-        rows from nothing (constants, a global aggregate's empty row) on every worker but 0."""
+        """Point the circuit's exchanges and scopes at this worker (an aggregate after a Combine then
+        gets partial groups); mute the operators that make rows from nothing (constants, a global
+        aggregate's empty row) on every worker but 0."""
         xid = 0
         circuit = self.replica.circuit
         for _, op in walk(circuit):
@@ -198,6 +187,8 @@ class Worker:
                 xid += 1
             elif isinstance(op, Scope):
                 op.router = self
+            elif isinstance(op, Aggregate) and isinstance(op.inputs[0], Combine):
+                op.combined = True
             if op.singleton and self.index != 0:
                 op.eval = _muted
         for _, op in walk(circuit):
@@ -233,13 +224,10 @@ class Worker:
             if isinstance(e, StepError) and isinstance(e.cause, Abort):
                 raise e.cause from None
             raise
-        for name, delta in feeds.items():
-            t = tables[name]
-            if t.collects:  # its shard keeps only the rows at or above the watermarks, as the table does
-                t.pending = delta
-                t.commit()
-            else:
-                add_into(t.contents, delta)
+        for name, delta in feeds.items():  # its shard of the table, kept as the table keeps its rows (a bulk
+            t = tables[name]                # insert at C speed; only rows at or above the watermarks)
+            t.pending = delta
+            t.commit()
         return None
 
     def do_add_table(self, rel):

@@ -8,6 +8,9 @@ and recompute only touched groups.  A group whose row count returns to 0 is dele
 aggregate (no GROUP BY) has exactly one group, (), which always exists: it outputs one row even for
 empty input, emitted the first time the operator runs.
 
+Sharded, a GROUP BY whose functions all add up gets partial groups from the workers instead of rows
+(``combined``; operators/exchange.Combine): ``merge(groups, partials, sign)`` folds them in.
+
 A reducer provides ``new() -> state``, ``extract(delta, key_fn) -> items`` (evaluates keys and
 arguments, changing nothing; a generated reducer computes keys inline and is given no key_fn), ``apply(groups, items, sign) -> touched keys`` (folds items into the
 groups ``{key: [row count, state]}``, exactly invertible: sign -1 undoes sign +1) and
@@ -25,6 +28,7 @@ from ..circuit import Operator
 class Aggregate(Operator):
     state = ("groups", "outputs")
     expiry = None  # an Expiry over group keys, or None
+    combined = False  # its input holds partial groups, not rows (a sharded worker's, after a Combine)
 
     def __init__(self, source: Operator, key_fn, reducer, global_: bool = False, name: str = ""):
         super().__init__(source)
@@ -45,7 +49,10 @@ class Aggregate(Operator):
         red = self.reducer
         groups, result, outputs = self.groups, red.result, self.outputs
         fold = getattr(red, "fold", None)
-        if fold is not None:  # keys and arguments that cannot fail: one loop (CompiledReducer.fold)
+        if self.combined:  # partial groups, folded by the workers that sent them: only additions
+            items = None
+            touched = red.merge(groups, delta, 1)
+        elif fold is not None:  # keys and arguments that cannot fail: one loop (CompiledReducer.fold)
             items = None
             touched = fold(groups, delta, 1, red.new)
         else:  # user code (keys, arguments) runs in extract, which changes nothing; apply only adds
@@ -88,7 +95,10 @@ class Aggregate(Operator):
             else:
                 self.outputs[k] = old
         groups, red = self.groups, self.reducer
-        touched = red.fold(groups, delta, -1, red.new) if items is None else red.apply(groups, items, -1)
+        if self.combined:
+            touched = red.merge(groups, delta, -1)
+        else:
+            touched = red.fold(groups, delta, -1, red.new) if items is None else red.apply(groups, items, -1)
         for k in touched:
             if not groups[k][0] and not self.global_:
                 del groups[k]

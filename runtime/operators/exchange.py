@@ -16,7 +16,10 @@ no exchange: f(a + b) = f(a) + f(b).  Every worker takes part in every exchange,
 rows to send (``idle_noop`` is False): an exchange is a collective step of all workers.
 """
 
+from ..aggregates import add_state
 from ..circuit import Operator
+from ..hashing import value_hash
+from ..zset import add_into
 
 
 class Exchange(Operator):
@@ -46,5 +49,78 @@ class Exchange(Operator):
             return parts
         return self.route(delta, n, self.router.index)
 
+    def merge(self, parts: list) -> dict:
+        """The sum of the parts every worker sent this one (None or {} where one sent nothing)."""
+        merged = None
+        copied = False
+        for part in parts:
+            if not part:
+                continue
+            if merged is None:
+                merged = part  # read-only until a second part comes (it may be an upstream value)
+            else:
+                if not copied:
+                    merged, copied = dict(merged), True
+                add_into(merged, part)
+        return merged if merged is not None else {}
+
     def describe(self) -> str:
         return f"Exchange[{self.name}]" if self.name else "Exchange[gather]"
+
+
+class Combine(Exchange):
+    """The exchange before a GROUP BY whose aggregates all add up (COUNT, SUM, AVG, TOTAL): each
+    worker first folds its rows into partial groups ({key: [row count, state]}, the reducer's own
+    ``apply``), and only the partial groups travel to the key's owner, where the Aggregate adds
+    them to its groups (``Aggregate.combined``, set by a sharded worker).  Local-global aggregation,
+    as Flink and Feldera do it: a step moves one partial per group per worker instead of every row.
+
+    Law: the aggregate functions are ``combinable`` (runtime/aggregates.add_state): folding rows into
+    partial states and adding the partials gives the state of folding all the rows, so the groups,
+    hence the outputs, are those of the rows exchanged.  Run by one worker it is the identity (the
+    Aggregate folds the rows itself)."""
+
+    def __init__(self, source: Operator, reducer, keyed: bool, name: str = ""):
+        super().__init__(source, None, name)
+        self.reducer = reducer
+        self.keyed = keyed  # False: a global aggregate, every partial to worker 0
+
+    def split(self, delta: dict) -> list:
+        red = self.reducer
+        local: dict = {}
+        if delta:
+            fold = getattr(red, "fold", None)  # (extract and apply in one loop, where nothing can fail)
+            if fold is not None:
+                fold(local, delta, 1, red.new)
+            else:
+                red.apply(local, red.extract(delta, None), 1)
+        n = self.router.workers
+        parts: list = [{} for _ in range(n)]
+        if not self.keyed or n == 1:
+            parts[0] = local
+        else:
+            for k, g in local.items():
+                parts[value_hash(k) % n][k] = g
+        return parts
+
+    def merge(self, parts: list) -> dict:
+        """The partial groups every worker sent this one, added up per key (they are this worker's
+        to change: split made them, or they were decoded for it)."""
+        merged = None
+        for part in parts:
+            if not part:
+                continue
+            if merged is None:
+                merged = part
+                continue
+            for k, g in part.items():
+                mine = merged.get(k)
+                if mine is None:
+                    merged[k] = g
+                else:
+                    mine[0] += g[0]
+                    add_state(mine[1], g[1], 1)
+        return merged if merged is not None else {}
+
+    def describe(self) -> str:
+        return f"Exchange[partial aggregate {self.name}]" if self.name else "Exchange[partial aggregate, gather]"
