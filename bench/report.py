@@ -65,9 +65,11 @@ def targets(res: dict) -> list[list]:
             f"{rc['ratio_wall']}× wall, {rc['ratio_cpu']}× CPU", rc["ratio_wall"] >= 10, dur.get("load"))
     sh = res.get("shards")
     if sh:
-        add("bulk load through join + GROUP BY, 2 worker processes vs 1 worker", "≥ 1.6×",
+        add("bulk load through join + GROUP BY, 2 worker processes vs 1 worker process", "≥ 1.6×",
             f"{sh['speedup_2_processes']}× wall (best run; median {sh['speedup_median']}×), "
-            f"{sh['speedup_cpu']}× rows per CPU second", sh["speedup_2_processes"] >= 1.6, sh.get("load_2_processes"))
+            f"{sh['speedup_cpu']}× rows per CPU second; vs 1 worker in-process "
+            f"{sh.get('speedup_2_processes_vs_in_process', '?')}× wall", sh["speedup_2_processes"] >= 1.6,
+            sh.get("load_2_processes"))
     comp = res.get("compile")
     if comp:
         for s in comp["sets"]:
@@ -485,10 +487,14 @@ def shards_section(res: dict) -> list[str]:
             "the interleaved runs is shown; *others' cores*: how many cores other processes kept busy meanwhile.  A round is one message to every worker and its answer; a step "
             "takes (deepest exchange + 2) rounds.", "",
             shards.render_text(sh), "",
-            "Target (issue 20): bulk load with 2 worker processes at least 1.6× one worker: "
+            "Target (issue 20): bulk load with 2 worker processes at least 1.6× one worker, judged against the "
+            "same backend with one worker (one worker process): "
             f"{sh['speedup_2_processes']}× wall (best runs; median {sh['speedup_median']}×), "
             f"{sh['speedup_cpu']}× rows per CPU second — "
-            f"{verdict(sh['speedup_2_processes'] >= 1.6, sh.get('load_2_processes'))}.  `python -m bench.shards` "
+            f"{verdict(sh['speedup_2_processes'] >= 1.6, sh.get('load_2_processes'))}.  Against one worker in the "
+            f"pipeline's own process (no pickling, no rounds): {sh.get('speedup_2_processes_vs_in_process', '?')}× "
+            f"wall (median {sh.get('speedup_median_vs_in_process', '?')}×), "
+            f"{sh.get('speedup_cpu_vs_in_process', '?')}× rows per CPU second.  `python -m bench.shards` "
             "then `python -m bench.report --section shards` (the numbers above; `--quick` for a smaller run).",
             "",
             "### Scaling model", "",
@@ -512,9 +518,13 @@ def shards_section(res: dict) -> list[str]:
             "", shards.render_model(sh), "",
             "What limits it: the coordinator's serial share (`c_c`, `c_r`) caps the speedup at the last row "
             "whatever the number of workers; exchanges cost CPU on both sides; a one-row step is bound by "
-            "rounds, each a message to every worker.  Moving validation, keys and the views' contents to the "
-            "workers, and letting workers exchange directly rather than through the coordinator, are what would "
-            "move the cap.", ""]
+            "rounds, each a message to every worker.  Already done: a `GROUP BY` of sums and counts exchanges "
+            "one partial group per key and worker, not its rows (local-global aggregation: join_group's second "
+            "exchange moves a few dozen partials per step), the coordinator cuts a step's rows by slicing lists "
+            "(each worker builds its own Z-set), and a worker process keeps the cyclic collector out of a "
+            "command.  Moving validation, keys and the tables' rows to the workers (the coordinator still checks "
+            "every row and keeps every table), and letting workers exchange directly rather than through the "
+            "coordinator, are what would move the cap.", ""]
 
 
 NET_RTT_US = round(shards.NET_RTT_S * 1e6)

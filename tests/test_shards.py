@@ -113,6 +113,22 @@ def test_route_parts_add_up_and_keep_keys_together():
                     assert owner.setdefault(r[:2], w) == w
 
 
+def test_a_step_is_cut_into_parts_that_add_up():
+    """The coordinator cuts a step's rows into lists (engine/shards/wire.split); each worker's Z-set
+    (wire.joined) is its part, and the parts add up to the step, weights and all."""
+    from deltasql.engine.shards.wire import joined, split
+    from deltasql.runtime.zset import plus
+    inserts = {(i, f"r{i}"): 1 for i in range(10)}
+    mixed = {**inserts, (20, None): -1, (21, "x"): 3}
+    for delta in (inserts, mixed, {}):
+        for n in (1, 2, 3, 4):
+            parts = split(delta, n)
+            assert len(parts) == n
+            assert all(weights is None for _, weights in parts) == (delta is not mixed)
+            zsets = [joined(p) for p in parts]
+            assert plus(*zsets) == delta and sum(map(len, zsets)) == len(delta)
+
+
 # -- the circuit ------------------------------------------------------------------------------------
 
 def test_explain_shows_the_exchanges():

@@ -25,15 +25,8 @@ from ...runtime.operators.watermark import advanced
 from ...runtime.zset import add_into
 from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
+from .wire import split
 from .worker import fingerprint, op_at, outputs
-
-
-def split(delta: dict, n: int) -> list:
-    """A Z-set cut into n parts that add up to it (every n-th row)."""
-    if n == 1:
-        return [delta]
-    items = list(delta.items())
-    return [dict(items[i::n]) for i in range(n)]
 
 
 class Cluster:
@@ -163,7 +156,7 @@ class Cluster:
         parts = [{} for _ in range(n)]
         for name, inp in fed:
             for w, chunk in enumerate(split(inp.pending, n)):
-                if chunk:
+                if chunk[0]:
                     parts[w][name] = chunk
         outs = outputs(pipeline.circuit)
         times, settle = _step_times(pipeline)

@@ -30,7 +30,7 @@ class PipeChannel:
 def worker_main(conn, index: int, workers: int, config: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     try:
-        Worker(index, workers, PipeChannel(conn), **config).serve()
+        Worker(index, workers, PipeChannel(conn), own_process=True, **config).serve()
     except (EOFError, OSError):  # the coordinator closed the pipe (it stopped): nothing left to do
         pass
 

@@ -21,7 +21,7 @@ class RayWorker:
 
     def __init__(self, index: int, workers: int, config: dict):
         self.channel = QueueChannel(pickled=True)
-        worker = Worker(index, workers, self.channel, **config)
+        worker = Worker(index, workers, self.channel, own_process=True, **config)
         self.thread = threading.Thread(target=_serve, args=(worker, self.channel), daemon=True)
         self.thread.start()
 

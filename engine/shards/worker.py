@@ -29,6 +29,7 @@ from ...runtime.nested import Scope
 from ...runtime.operators import Aggregate, Output
 from ...runtime.operators.exchange import Combine, Exchange
 from ...runtime.state import StateMismatch, export_circuit, import_circuit, layout
+from ..collector import collector_paused
 from ..pipeline import Pipeline
 from . import wire
 from .schedule import schedule
@@ -103,7 +104,9 @@ class Worker:
     """Worker ``index`` of ``workers``; ``channel`` talks to the coordinator (send/recv of messages;
     ``encode``/``decode`` of the batches it exchanges)."""
 
-    def __init__(self, index: int, workers: int, channel, dialect: str = "duckdb", max_iterations: int = 10_000):
+    def __init__(self, index: int, workers: int, channel, dialect: str = "duckdb", max_iterations: int = 10_000,
+                 own_process: bool = False):
+        self.own_process = own_process  # alone in its process (not a thread of the pipeline's): see serve
         self.index = index
         self.workers = workers
         self.channel = channel
@@ -112,13 +115,20 @@ class Worker:
 
     # -- the command loop --------------------------------------------------------------------------
     def serve(self) -> None:
-        """Answer commands until ("stop",)."""
+        """Answer commands until ("stop",).  A worker alone in its process keeps Python's cyclic
+        collector out of each command, as the pipeline keeps it out of a step (engine/collector.py);
+        threads of one process do not (they would turn the one collector on and off under each other)."""
         while True:
             msg = self.channel.recv()
             if msg[0] == "stop":
                 self.channel.send(("done", None))
                 return
-            self.channel.send(self.handle(msg))
+            if self.own_process:
+                with collector_paused():
+                    reply = self.handle(msg)
+            else:
+                reply = self.handle(msg)
+            self.channel.send(reply)
 
     def handle(self, msg):
         try:
@@ -199,10 +209,11 @@ class Worker:
 
     # -- commands -----------------------------------------------------------------------------------
     def do_step(self, feeds: dict, times=(None, None)):
-        """Run one step on the rows ``feeds`` ({table: Z-set}); prepared with the views' deltas, final
-        when the coordinator says go.  ``times``: (the clock's new value or None, {table: its
-        watermarks over the whole step}), as the coordinator computed them."""
+        """Run one step on the rows ``feeds`` ({table: its part, as cluster.split cut it}); prepared
+        with the views' deltas, final when the coordinator says go.  ``times``: (the clock's new value
+        or None, {table: its watermarks over the whole step}), as the coordinator computed them."""
         tables = self.replica._tables
+        feeds = {name: wire.joined(part) for name, part in feeds.items()}
         now, marks = times
         for name, delta in feeds.items():
             tables[name].input.pending = delta
