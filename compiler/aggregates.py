@@ -144,6 +144,10 @@ class Aggregate:
     refused: str = ""  # why it cannot be maintained ({name}: the name as written)
     unordered: str = ""  # why it cannot be maintained without ORDER BY in the call (order-dependent answers)
     written: bool = True  # False: an aggregate the compiler makes, with no SQL spelling of its own
+    # IGNORE NULLS accepted (FIRST, LAST; ANY_VALUE always ignores them): the aggregate over the rows
+    # where its argument is not NULL, i.e. FILTER (WHERE x IS NOT NULL) added to the call
+    ignore_nulls: bool = False
+    always_ignores_nulls: bool = False
 
     def result_type(self, args, dialect) -> SqlType:
         return self.result(args, dialect) if callable(self.result) else self.result
@@ -217,11 +221,16 @@ AGGREGATES: tuple[Aggregate, ...] = (
     # frequent x, ties to the one met first in k's order.  Without ORDER BY DuckDB's answer depends on
     # the order it reads rows: refused.
     Aggregate("first", lambda a: A.FirstLast(False), (ANY,), first_type, {exp.First: ("this",)}, order=True,
-              unordered="{name} without ORDER BY is not deterministic (it takes whichever row arrives first) "
+              ignore_nulls=True, unordered="{name} without ORDER BY is not deterministic (it takes whichever row arrives first) "
                         "and cannot be maintained: write {name}(x ORDER BY …)"),
     Aggregate("last", lambda a: A.FirstLast(True), (ANY,), first_type, {exp.Last: ("this",)}, order=True,
-              unordered="{name} without ORDER BY is not deterministic (it takes whichever row arrives first) "
+              ignore_nulls=True, unordered="{name} without ORDER BY is not deterministic (it takes whichever row arrives first) "
                         "and cannot be maintained: write {name}(x ORDER BY …)"),
+    # ANY_VALUE(x ORDER BY k): the first non-NULL x in k's order (DuckDB), FIRST(x ORDER BY k) IGNORE NULLS
+    Aggregate("first", None, (ANY,), first_type, {exp.AnyValue: ("this",)}, order=True, ignore_nulls=True,
+              always_ignores_nulls=True,
+              unordered="{name} without ORDER BY is not deterministic (it takes whichever non-NULL value arrives "
+                        "first) and cannot be maintained: write {name}(x ORDER BY …)"),
     Aggregate("mode", lambda a: A.OrderedMode(), (ANY,), first_type, {exp.Mode: ("this",)}, order=True,
               unordered="MODE without ORDER BY is not supported: DuckDB breaks ties by the order it reads rows; "
                         "write MODE(x ORDER BY …)"),
@@ -255,7 +264,6 @@ AGGREGATES: tuple[Aggregate, ...] = (
     # -- made by the compiler: a scalar subquery's value (its only row; more than one is an error) --------
     Aggregate("single", lambda a: A.Single(), (ANY,), first_type, written=False),
     # -- refused, with the reason --------------------------------------------------------------------------
-    Aggregate("any_value", None, nodes={exp.AnyValue: ("this",)}, refused=_NOT_DETERMINISTIC),
     Aggregate("approx_count_distinct", None, nodes={exp.ApproxDistinct: ("this", "accuracy")},
               refused=_APPROXIMATE),
     Aggregate("approx_quantile", None, nodes={exp.ApproxQuantile: ("this", "quantile", "accuracy", "weight")},

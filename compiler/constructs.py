@@ -47,6 +47,17 @@ _BINARY = _a("this", "expression")
 _UNARY = _a("this")
 _FUNCTION = _a("this", "expressions")
 
+def _ignores_nulls(node) -> bool:
+    """IGNORE NULLS where the binder reads it."""
+    f = node.this
+    if is_aggregate(f):
+        entry = aggregates.lookup(f)  # DuckDB reads IGNORE NULLS of FIRST / LAST under OVER only
+        return entry is not None and (entry.always_ignores_nulls or
+                                      (entry.ignore_nulls and isinstance(node.parent, exp.Window)))
+    return isinstance(f, (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)) and \
+        isinstance(node.parent, exp.Window)
+
+
 # -- query structure (binder.py, recursion.py, subqueries.py, frontend.py) ---------------------------
 _QUERY = {
     exp.Select: _a("with_", "expressions", "distinct", "from_", "joins", "where", "group", "having",
@@ -98,6 +109,9 @@ _QUERY = {
                                      lambda node, sql: "EXPORT_STATE (an aggregate's state)")),
     exp.Column: _a("this", "table"),
     exp.Identifier: _a("this", "quoted"),
+    # IGNORE NULLS around an aggregate that takes it (agg_call: FIRST, LAST, ANY_VALUE) or a window's
+    # LAG / LEAD / FIRST_VALUE / LAST_VALUE / NTH_VALUE (window_call)
+    exp.IgnoreNulls: _a(this=When(_ignores_nulls, lambda node, sql: f"IGNORE NULLS in {describe(node.this, sql=sql)}")),
     exp.Window: _a("this", "partition_by", "order", "spec", "alias", over=("OVER", "WINDOW")),
     exp.WindowSpec: _a("kind", "start", "start_side", "end", "end_side",
                        exclude=("CURRENT ROW", "GROUP", "TIES", "NO OTHERS")),

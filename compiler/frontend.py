@@ -26,6 +26,7 @@ from . import constructs, settings  # noqa: F401 (settings notes NULLS FIRST/LAS
 from .recurring import rewrite_recurring
 from .dialect import get_dialect
 from .errors import CompileError
+from .export_state import blank_finalize, state_value_error
 from .lateness import blank_watermarks
 from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
 from .timewindows import blank_tvf_syntax, expand_time_windows
@@ -87,12 +88,16 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     tokenizer = sqlglot.Dialect.get_or_raise(dialect)
     text, partitions = blank_tvf_syntax(sql, tokenizer)
     text, watermarks = blank_watermarks(text, tokenizer)
+    text = blank_finalize(text, tokenizer)
     try:
         trees = sqlglot.parse(text, read=dialect)
     except ParseError as e:
         unknown = _unknown_statement(sql, dialect)
         if unknown is not None:
             raise unknown from None
+        state = state_value_error(text, sql, tokenizer)
+        if state is not None:
+            raise state from None
         err = e.errors[0] if e.errors else {}
         desc = _clean(err.get("description") or str(e).splitlines()[0], err.get("highlight"))
         line, col = err.get("line"), err.get("col")
@@ -348,8 +353,9 @@ def _window_argument_order(w: exp.Window) -> None:
     f(…) OVER (PARTITION BY p ORDER BY k) when the OVER has no ORDER BY and no frame: the function
     then sees the whole partition, in k's order (FIRST_VALUE / LAST_VALUE / NTH_VALUE with the whole
     partition as their frame).  With an ORDER BY in the OVER, DuckDB orders each row's frame by k
-    instead: left as written, which the binder refuses.  Aggregates keep their ORDER BY (agg_call)."""
-    f = w.this
+    instead: left as written, which the binder refuses.  Aggregates keep their ORDER BY (agg_call).
+    (IGNORE NULLS wraps the function: f(… ORDER BY k IGNORE NULLS).)"""
+    f = w.this.this if isinstance(w.this, exp.IgnoreNulls) else w.this
     if not isinstance(f, _RANKING + _FRAMED_VALUES):
         return
     found = [(k, v) for k, v in f.args.items() if isinstance(v, exp.Order)]

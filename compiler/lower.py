@@ -648,13 +648,15 @@ class Lowering:
             return simple[c.fn]()
         if c.fn == "ntile":
             return W.Ntile(c.extra)
-        if c.fn == "lag":
+        if c.fn in ("lag", "lag_ignore_nulls"):
             x, default = (G.row_function(self.cg, (a,), "window_arg") for a in c.args)
-            return W.Shift(lambda r, f=x: f(r)[0], c.extra, lambda r, f=default: f(r)[0])
-        if c.fn == "frame_value":
+            return W.Shift(lambda r, f=x: f(r)[0], c.extra, lambda r, f=default: f(r)[0],
+                           c.fn == "lag_ignore_nulls")
+        if c.fn in ("frame_value", "frame_value_ignore_nulls"):
             x = G.row_function(self.cg, c.args, "window_arg")
             which, nth = c.extra
-            return W.FrameValue(lambda r, f=x: f(r)[0], which, frame, nth, exclude)
+            return W.FrameValue(lambda r, f=x: f(r)[0], which, frame, nth, exclude,
+                                c.fn == "frame_value_ignore_nulls")
         if c.fn == "agg":
             return W.FrameAggregate(self.aggregate_function(c.extra), self.extractor(c.extra), frame, exclude)
         raise AssertionError(c.fn)

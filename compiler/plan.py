@@ -263,9 +263,11 @@ class TopK:
 
 @dataclass(frozen=True, slots=True)
 class WinCall:
-    """A window function: fn is row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag,
-    lead, first_value, last_value, nth_value or agg (``extra`` then holds the AggCall).  ``frame``
-    is (mode, start, end) as in runtime/windows.py, None for the default."""
+    """A window function: fn is row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag
+    (LAG and LEAD: ``extra`` the shift), frame_value (FIRST_VALUE, LAST_VALUE, NTH_VALUE: ``extra``
+    (which, n)), lag_ignore_nulls and frame_value_ignore_nulls (the same over the rows whose argument
+    is not NULL), or agg (``extra`` then holds the AggCall).  ``frame`` is (mode, start, end) as in
+    runtime/windows.py, None for the default."""
 
     fn: str
     args: tuple[Expr, ...]

@@ -23,6 +23,8 @@ and RANK then count from ``start``, and the others read only rows inside the run
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from .aggregates import SKIP
 
 DEFAULT_FRAME = ("range", ("unbounded", None), ("current", None))
@@ -169,20 +171,43 @@ class Ntile:
 
 
 class Shift:
-    """LAG (offset > 0 looks back) and LEAD (offset < 0 looks ahead), with a default value."""
+    """LAG (offset > 0 looks back) and LEAD (offset < 0 looks ahead), with a default value.  With
+    ``ignore_nulls`` the offset counts only the other rows whose value is not NULL (the row itself
+    when the offset is 0)."""
 
-    def __init__(self, arg, offset: int, default=None):
+    def __init__(self, arg, offset: int, default=None, ignore_nulls: bool = False):
         self.arg = arg
         self.offset = offset
         self.default = default  # a row function, or None for NULL
+        self.ignore_nulls = ignore_nulls
 
     def compute(self, rows, peers, start=0):
+        if self.ignore_nulls:
+            return self._compute_ignoring_nulls(rows)
         n = len(rows)
         out = []
         for i, row in enumerate(rows):
             j = i - self.offset
             if 0 <= j < n:
                 out.append(self.arg(rows[j]))
+            else:
+                out.append(self.default(row) if self.default is not None else None)
+        return out
+
+
+    def _compute_ignoring_nulls(self, rows):
+        values = [self.arg(r) for r in rows]
+        present = [j for j, v in enumerate(values) if v is not None]  # ascending positions
+        o = self.offset
+        out = []
+        for i, row in enumerate(rows):
+            if o == 0:
+                out.append(values[i])
+                continue
+            # LAG: the o-th present row before i; LEAD: the -o-th present row after i
+            k = bisect_left(present, i) - o if o > 0 else bisect_right(present, i) - o - 1
+            if 0 <= k < len(present):
+                out.append(values[present[k]])
             else:
                 out.append(self.default(row) if self.default is not None else None)
         return out
@@ -205,16 +230,20 @@ def excluded_rows(exclude, peers: list) -> list:
 class FrameValue:
     """FIRST_VALUE / LAST_VALUE / NTH_VALUE(x, k) of each row's frame."""
 
-    def __init__(self, arg, which: str, frame=DEFAULT_FRAME, nth: int = 1, exclude=None):
+    def __init__(self, arg, which: str, frame=DEFAULT_FRAME, nth: int = 1, exclude=None,
+                 ignore_nulls: bool = False):
         self.arg = arg
         self.which = which  # first, last, nth
         self.frame = frame
         self.nth = nth
         self.exclude = exclude
+        self.ignore_nulls = ignore_nulls  # pick among the frame's rows whose value is not NULL
 
     def compute(self, rows, peers, start=0):
         if self.exclude is not None:
             return self._compute_excluding(rows, peers)
+        if self.ignore_nulls:
+            return self._compute_ignoring_nulls(rows, peers)
         out = []
         for lo, hi in frame_bounds(self.frame, rows, peers):
             if lo > hi:
@@ -229,10 +258,22 @@ class FrameValue:
         return out
 
 
+    def _compute_ignoring_nulls(self, rows, peers):
+        values = [self.arg(r) for r in rows]
+        present = [j for j, v in enumerate(values) if v is not None]  # ascending positions
+        out = []
+        for lo, hi in frame_bounds(self.frame, rows, peers):
+            a, b = bisect_left(present, lo), bisect_right(present, hi)  # present[a:b] lie in the frame
+            k = {"first": a, "last": b - 1}.get(self.which, a + self.nth - 1)
+            out.append(values[present[k]] if lo <= hi and a <= k < b else None)
+        return out
+
     def _compute_excluding(self, rows, peers):
         out = []
         for (lo, hi), gone in zip(frame_bounds(self.frame, rows, peers), excluded_rows(self.exclude, peers)):
             kept = [j for j in range(lo, hi + 1) if j not in gone] if gone else range(lo, hi + 1)
+            if self.ignore_nulls:
+                kept = [j for j in kept if self.arg(rows[j]) is not None]
             k = {"first": 0, "last": len(kept) - 1}.get(self.which, self.nth - 1)
             out.append(self.arg(rows[kept[k]]) if 0 <= k < len(kept) else None)
         return out
@@ -292,6 +333,8 @@ def reach(functions):
         if isinstance(f, RowNumber) or isinstance(f, Rank):
             after = INF
             group_start = group_start or isinstance(f, Rank)
+        elif isinstance(f, Shift) and f.ignore_nulls:
+            return None  # the rows skipped over are any number of NULLs
         elif isinstance(f, Shift):
             o = f.offset
             if o >= 0:  # LAG: rows i .. i + o read row i

@@ -21,7 +21,7 @@ from ..bind_expr import ExprBinder
 from ..expr import Case, Lit
 from ..frontend import token_span
 from ..types import BIGINT, DOUBLE, INTEGER, TEXT
-from .builders import call, not_
+from .builders import and_, call, is_not_null, not_
 
 
 def _agg_name(node, sql: str = "") -> str:
@@ -53,6 +53,9 @@ class AggregateBinding:
             cond_node = node.expression.this if isinstance(node.expression, exp.Where) else node.expression
             filt = eb.condition(cond_node)
             node = node.this
+        ignore_nulls = isinstance(node, exp.IgnoreNulls) or isinstance(node.parent, exp.IgnoreNulls)
+        if isinstance(node, exp.IgnoreNulls):
+            node = node.this
         distinct = False
         arg_node = node.this
         order = ()
@@ -78,12 +81,23 @@ class AggregateBinding:
             raise self.error(node, f"DISTINCT is not supported in {name}")
         if entry.distinct == AG.SAME:
             distinct = False
+        if ignore_nulls and not entry.ignore_nulls:
+            raise self.error(node, f"IGNORE NULLS is not supported in {name}")
+        if ignore_nulls or entry.always_ignores_nulls:
+            return self.agg_ignoring_nulls(entry, node, eb, arg_node, distinct, filt, order, name)
         if entry.rule:
             return getattr(self, "agg_" + entry.rule)(entry, node, eb, arg_node, distinct, filt, order, name)
         args = self.aggregate_values(entry, node, eb, arg_node, name)
         arg = args[0] if len(args) == 1 else call("pair", args, args[0].type)
         return P.AggCall(entry.fn, arg, distinct, filt, entry.result_type(args, self.dialect), entry.nullable,
                          order if entry.order else ())
+
+    def agg_ignoring_nulls(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """agg(x IGNORE NULLS) = agg(x) FILTER (WHERE x IS NOT NULL) (FIRST, LAST, ANY_VALUE)."""
+        x, = self.aggregate_values(entry, node, eb, arg_node, name)
+        keep = is_not_null(x)
+        return P.AggCall(entry.fn, x, distinct, keep if filt is None else and_(filt, keep),
+                         entry.result_type([x], self.dialect), entry.nullable, order)
 
     def aggregate_values(self, entry, node, eb: ExprBinder, arg_node, name: str) -> list:
         """The arguments of an aggregate call, bound and taken as its entry says."""

@@ -53,8 +53,10 @@ def _using_references(select) -> list:
 
 
 def _windowed(node) -> bool:
-    """An aggregate that is itself the function of an OVER (…) (possibly with FILTER)."""
+    """An aggregate that is itself the function of an OVER (…) (possibly with IGNORE NULLS, FILTER)."""
     parent = node.parent
+    if isinstance(parent, exp.IgnoreNulls):
+        parent = parent.parent
     if isinstance(parent, exp.Filter):
         parent = parent.parent
     return isinstance(parent, exp.Window)
@@ -80,11 +82,13 @@ class GroupingBinding:
         for root in roots:
             for n in root.walk(bfs=False):
                 if is_aggregate(n) and not _windowed(n):
-                    target = n.parent if isinstance(n.parent, exp.Filter) else n
+                    target = n.parent if isinstance(n.parent, exp.IgnoreNulls) else n
+                    target = target.parent if isinstance(target.parent, exp.Filter) else target
                     if aggregate_level(target) is node and target not in out:
                         out.append(target)
         for n in out:
             inner = n.this if isinstance(n, exp.Filter) else n
+            inner = inner.this if isinstance(inner, exp.IgnoreNulls) else inner
             for sub in inner.walk():
                 if sub is not inner and is_aggregate(sub) and not _windowed(sub):
                     level = aggregate_level(sub.parent if isinstance(sub.parent, exp.Filter) else sub)

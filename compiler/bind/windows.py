@@ -17,6 +17,8 @@ from ..expr import Lit
 from ..scope import Rel
 from ..types import BIGINT, DOUBLE, TIMESTAMP
 
+_SKIPS_NULLS = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
+
 
 class WindowBinding:
     """QueryBinder methods for the constructs above (mixed into QueryBinder)."""
@@ -50,6 +52,12 @@ class WindowBinding:
     def window_call(self, w, eb: ExprBinder, order) -> P.WinCall:
         f = w.this
         frame = self.window_frame(w.args.get("spec"), order, eb)
+        # IGNORE NULLS: LAG / LEAD count, and FIRST_VALUE / LAST_VALUE / NTH_VALUE pick among, only the
+        # rows whose argument is not NULL (an aggregate reads it itself: agg_call)
+        ignore = isinstance(f, exp.IgnoreNulls) and isinstance(f.this, _SKIPS_NULLS)
+        if ignore:
+            f = f.this
+        nulls = "_ignore_nulls" if ignore else ""
         ranking = {exp.RowNumber: "row_number", exp.Rank: "rank", exp.DenseRank: "dense_rank",
                    exp.PercentRank: "percent_rank", exp.CumeDist: "cume_dist"}
         if type(f) in ranking:
@@ -67,15 +75,16 @@ class WindowBinding:
             default = eb.bind(f.args["default"]) if f.args.get("default") is not None else Lit(None, x.type)
             (x, default), t = eb.unify([x, default], f, "LAG/LEAD")
             shift = offset if isinstance(f, exp.Lag) else -offset
-            return P.WinCall("lag", (x, default), t, True, None, shift)
+            return P.WinCall("lag" + nulls, (x, default), t, True, None, shift)
         if isinstance(f, (exp.FirstValue, exp.LastValue, exp.NthValue)):
             x = eb.bind(f.this)
             which = {exp.FirstValue: "first", exp.LastValue: "last", exp.NthValue: "nth"}[type(f)]
             nth = self.constant_int(f.args["offset"], "NTH_VALUE") if which == "nth" else 1
             if which == "nth" and nth < 1:
                 raise self.error(f, "NTH_VALUE needs a positive position")
-            return P.WinCall("frame_value", (x,), x.type, True, frame, (which, nth))
+            return P.WinCall("frame_value" + nulls, (x,), x.type, True, frame, (which, nth))
         inner = f.this if isinstance(f, exp.Filter) else f
+        inner = inner.this if isinstance(inner, exp.IgnoreNulls) else inner
         if is_aggregate(inner):
             agg = self.agg_call(f, eb)
             return P.WinCall("agg", (), agg.type, agg.nullable, frame, agg)
