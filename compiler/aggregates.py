@@ -115,6 +115,9 @@ def _wide_decimal(t: SqlType) -> bool:
 
 
 def _quantile_state(a):
+    if isinstance(a.param, tuple):  # QUANTILE(x, [q1, …]): the list of those quantiles
+        return S.Quantiles([S.Quantile(q, a.fn == "quantile_disc", _scale(a), _wide_decimal(a.arg.type))
+                            for q in a.param], SqlList)
     return S.Quantile(a.param, a.fn == "quantile_disc", _scale(a), _wide_decimal(a.arg.type))
 
 
@@ -158,9 +161,9 @@ _APPROXIMATE = "{name} is approximate (its answer depends on how rows arrive); u
 _LISTS = "{name} is not supported (list and map values are not supported)"
 
 
-def _moments(fn: str, nodes) -> Aggregate:
+def _moments(fn: str, nodes, names=()) -> Aggregate:
     return Aggregate(fn, lambda a: S.Moments(number_kind(a.arg.type), a.fn), (STATISTIC,), DOUBLE, nodes,
-                     distinct=False)
+                     names, distinct=False)
 
 
 def _regression(fn: str, node, result=DOUBLE, nullable=True) -> Aggregate:
@@ -202,6 +205,11 @@ AGGREGATES: tuple[Aggregate, ...] = (
               rule="arg_extreme"),
     Aggregate("arg_min", lambda a: A.ArgExtreme(False), (ANY, ANY), first_type, {exp.ArgMin: ("this", "expression")},
               rule="arg_extreme"),
+    # ARG_MAX_NULL / ARG_MIN_NULL: the same over the rows where val is not NULL (a NULL arg counts)
+    Aggregate("arg_max_null", lambda a: A.ArgExtreme(True, True), (ANY, ANY), first_type, names=("arg_max_null",),
+              rule="arg_extreme"),
+    Aggregate("arg_min_null", lambda a: A.ArgExtreme(False, True), (ANY, ANY), first_type, names=("arg_min_null",),
+              rule="arg_extreme"),
     # -- booleans, bits, strings ---------------------------------------------------------------------------
     Aggregate("bool_and", lambda a: A.BoolAnd(), (CONDITION,), BOOLEAN, {exp.LogicalAnd: ("this",)}, distinct=True),
     Aggregate("bool_or", lambda a: A.BoolOr(), (CONDITION,), BOOLEAN, {exp.LogicalOr: ("this",)}, distinct=True),
@@ -239,11 +247,15 @@ AGGREGATES: tuple[Aggregate, ...] = (
     _moments("stddev_pop", {exp.StddevPop: ("this",)}),
     _moments("var_samp", {exp.Variance: ("this",)}),
     _moments("var_pop", {exp.VariancePop: ("this",)}),
+    _moments("sem", {}, ("sem",)),  # the standard error of the mean: STDDEV_POP / √n (DuckDB)
     _shape("skewness", {exp.Skewness: ("this",)}),
     _shape("kurtosis", {exp.Kurtosis: ("this",)}),
     _shape("kurtosis_pop", names=("kurtosis_pop",)),
     Aggregate("median", lambda a: S.Median(_scale(a), _wide_decimal(a.arg.type)), (STATISTIC,), exact_or_double, {exp.Median: ("this",)},
               rule="median"),
+    # MAD(x) = MEDIAN(|x - MEDIAN(x)|): an integer argument is a DOUBLE (DuckDB has no integer MAD)
+    Aggregate("mad", lambda a: S.Mad(_scale(a), _wide_decimal(a.arg.type)), (STATISTIC,), exact_or_double,
+              names=("mad",), rule="median"),
     Aggregate("quantile_cont", _quantile_state, (NUMBER, ANY), exact_or_double,
               {exp.PercentileCont: ("this", "expression")}, rule="quantile"),
     Aggregate("quantile_disc", _quantile_state, (ANY, ANY), first_type,

@@ -1,5 +1,7 @@
 """Session settings that change what a query answers: DuckDB's ``default_null_order`` (alias
-``null_order``), ``default_order`` and ``ieee_floating_point_ops``, set with ``SET name = value``,
+``null_order``), ``default_order``, ``ieee_floating_point_ops`` and ``order_by_non_integer_literal``
+(true: a query's ORDER BY term that is a constant other than a position is skipped, as DuckDB does;
+false, the default: refused, as DuckDB errs), set with ``SET name = value``,
 ``PRAGMA name = value`` or ``PRAGMA name(value)`` and undone with ``RESET name``.
 
 An ``ORDER BY`` term that does not say ``ASC``/``DESC`` takes ``default_order``, and one that does
@@ -55,10 +57,12 @@ _BOOLEAN_NAMES = {"true": True, "t": True, "yes": True, "y": True, "1": True,
                   "false": False, "f": False, "no": False, "n": False, "0": False}
 SETTINGS = {"default_null_order": "default_null_order", "null_order": "default_null_order",
             "default_order": "default_order", "ieee_floating_point_ops": "ieee_floating_point_ops",
-            "regex_match_operator_semantics": "regex_match_operator_semantics"}
+            "regex_match_operator_semantics": "regex_match_operator_semantics",
+            "order_by_non_integer_literal": "order_by_non_integer_literal"}
 _VALUES = {"default_null_order": (_NULL_ORDER_NAMES, ", ".join(NULL_ORDERS)),
            "default_order": (_ORDER_NAMES, "ASC, DESC"), "ieee_floating_point_ops": (_BOOLEAN_NAMES, "true, false"),
-           "regex_match_operator_semantics": ({"partial": "partial", "full": "full"}, "partial, full")}
+           "regex_match_operator_semantics": ({"partial": "partial", "full": "full"}, "partial, full"),
+           "order_by_non_integer_literal": (_BOOLEAN_NAMES, "true, false")}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Settings:
     default_null_order: str = "nulls_last"
     ieee_floating_point_ops: bool = True
     regex_match_operator_semantics: str = "partial"
+    order_by_non_integer_literal: bool = False
 
     @property
     def is_default(self) -> bool:
@@ -138,7 +143,8 @@ def apply_setting(settings: Settings, ast, sql: str) -> Settings:
     node, name, value = setting_statement(ast)
     if name not in SETTINGS:
         raise error_at(node, f"setting {name} is not supported (deltasql has default_null_order, "
-                             f"default_order, ieee_floating_point_ops and regex_match_operator_semantics)", sql)
+                             f"default_order, ieee_floating_point_ops, regex_match_operator_semantics and "
+                             f"order_by_non_integer_literal)", sql)
     try:
         return settings.with_setting(name, value)
     except ValueError as e:
@@ -156,6 +162,8 @@ def apply_settings(ast: exp.Expression, settings: Settings) -> None:
     if settings.regex_match_operator_semantics == "full":
         for node in ast.find_all(exp.RegexpLike, exp.RegexpILike):
             node.meta["regex_full_match"] = True
+    if settings.order_by_non_integer_literal:
+        _skip_literal_order_terms(ast)
     if settings.default_order == "asc" and settings.default_null_order == "nulls_last":
         return
     for o in ast.find_all(exp.Ordered):
@@ -166,6 +174,21 @@ def apply_settings(ast: exp.Expression, settings: Settings) -> None:
             o.meta["nulls_explicit"] = True
         if said is None:
             o.set("desc", desc)
+
+
+def _skip_literal_order_terms(ast: exp.Expression) -> None:
+    """order_by_non_integer_literal = true: a query's ORDER BY term that is a constant other than an
+    integer (a position) orders nothing, and is dropped (DuckDB skips it)."""
+    for q in list(ast.find_all(exp.Select, exp.SetOperation)):
+        order = q.args.get("order")
+        if order is None:
+            continue
+        kept = [o for o in order.expressions if not (
+            isinstance(o.this, (exp.Boolean, exp.Null)) or (isinstance(o.this, exp.Literal) and not o.this.is_int))]
+        if len(kept) != len(order.expressions):
+            order.set("expressions", kept)
+            if not kept:
+                q.set("order", None)
 
 
 def _parse_ordered(self, *args, **kwargs):

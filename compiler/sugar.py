@@ -23,6 +23,9 @@ def expand_shorthands(query: exp.Expression, sql: str) -> None:
     for select in list(query.find_all(exp.Select)):
         _expand_named_windows(select, sql)
         group = select.args.get("group")
+        if group is not None and len(group.expressions) == 1 and isinstance(group.expressions[0], exp.Star):
+            group.set("expressions", [])  # GROUP BY *: DuckDB's GROUP BY ALL
+            group.set("all", True)
         if group is not None and group.args.get("all"):
             _expand_group_by_all(select, group, sql)
         d = select.args.get("distinct")
@@ -37,6 +40,9 @@ def expand_shorthands(query: exp.Expression, sql: str) -> None:
 
 
 def _is_all(e) -> bool:
+    """ORDER BY ALL, or DuckDB's ORDER BY *."""
+    if isinstance(e, exp.Star):
+        return True
     return isinstance(e, (exp.Var, exp.Column)) and not getattr(e, "table", None) and e.name.upper() == "ALL"
 
 
@@ -48,7 +54,8 @@ def _owned(select, node) -> bool:
 
 def _expand_named_windows(select, sql: str) -> None:
     """Each OVER w / OVER (w …) gets w's PARTITION BY, ORDER BY and frame; as DuckDB (and the SQL
-    standard) rule, a window built on w may add an ORDER BY or a frame w lacks, nothing else."""
+    standard) rule, a window built on w may add an ORDER BY or a frame w lacks, nothing else, and
+    only OVER w (no parentheses) may name a w that has a frame."""
     defs: dict = {}  # name -> (partition_by, order, spec)
     for w in select.args.get("windows") or []:
         name = w.name
@@ -64,6 +71,13 @@ def _expand_named_windows(select, sql: str) -> None:
         w.set("order", order.copy() if order is not None else None)
         w.set("spec", spec.copy() if spec is not None else None)
     select.set("windows", None)
+
+
+def _bare(ref, sql: str) -> bool:
+    """Whether a window name is written OVER w (not OVER (w …), which copies w: DuckDB refuses
+    that for a w with a frame, as the SQL standard does)."""
+    start = ref.meta.get("start") if ref.meta else None
+    return start is not None and not sql[:start].rstrip().endswith("(")
 
 
 def _resolve(w, defs: dict, sql: str):
@@ -83,6 +97,8 @@ def _resolve(w, defs: dict, sql: str):
     if order is not None and b_order is not None:
         raise error_at(order, f"cannot override the ORDER BY of window {base!r}", sql)
     if b_spec is not None:
+        if not partition and order is None and spec is None and _bare(base_ref, sql):
+            return b_partition, b_order, b_spec  # OVER w, no parentheses: w itself, frame included
         raise error_at(base_ref, f"cannot build on window {base!r}: it has a frame clause", sql)
     return b_partition, order if order is not None else b_order, spec
 
@@ -163,16 +179,28 @@ def _expand_order_by_all(node, order) -> None:
 
 def _expand_within_group(node, sql: str) -> None:
     """PERCENTILE_CONT/DISC(q) WITHIN GROUP (ORDER BY x): the quantile of x, counted from the top
-    for DESC (DuckDB's negative fraction)."""
+    for DESC (DuckDB's negative fraction); MODE() WITHIN GROUP (ORDER BY x): MODE(x ORDER BY x)."""
     f, order = node.this, node.expression
+    if isinstance(f, exp.Mode) and f.this is None and isinstance(order, exp.Order) and len(order.expressions) == 1:
+        # MODE() WITHIN GROUP (ORDER BY x): MODE(x ORDER BY x), ties to the first value in that order (DuckDB)
+        new = exp.Mode(this=exp.Order(this=order.expressions[0].this.copy(), expressions=[order.expressions[0].copy()]))
+        new.meta.update(f.meta)
+        node.replace(new)
+        return
     if not isinstance(f, (exp.PercentileCont, exp.PercentileDisc)) or not isinstance(order, exp.Order):
-        raise error_at(node, "WITHIN GROUP is only supported for PERCENTILE_CONT and PERCENTILE_DISC", sql)
+        raise error_at(node, "WITHIN GROUP is only supported for PERCENTILE_CONT, PERCENTILE_DISC and MODE", sql)
     if len(order.expressions) != 1:
         raise error_at(order, "WITHIN GROUP needs exactly one ORDER BY expression", sql)
+    if f.args.get("expression") is not None:
+        raise error_at(f.args["expression"], f"{f.sql_name()} takes one fraction (or a list of them)", sql)
     o = order.expressions[0]
     q = f.this.copy()
-    if o.args.get("desc"):
-        q = exp.Neg(this=q)
+    if any(isinstance(n, exp.Neg) or (isinstance(n, exp.Literal) and n.this.startswith("-")) for n in q.walk()):
+        raise error_at(f.this, f"the fraction of {f.sql_name()} must be between 0 and 1 (ORDER BY … DESC "
+                               "counts from the top)", sql)
+    if o.args.get("desc"):  # each fraction negated (a list's elements one by one)
+        q = exp.Array(expressions=[exp.Neg(this=e) for e in q.expressions]) if isinstance(q, exp.Array) \
+            else exp.Neg(this=q)
     new = type(f)(this=o.this.copy(), expression=q)
     new.meta.update(f.meta)
     node.replace(new)

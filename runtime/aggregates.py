@@ -391,12 +391,14 @@ class ListAgg(_Multiset):
 
 class ArgExtreme(_Multiset):
     """ARG_MAX(arg, val) / ARG_MIN(arg, val): arg at the row with the largest (smallest) val, over
-    the rows where neither is NULL.  Ties in val go to the smallest arg (DuckDB keeps whichever row
-    it met first, which an incremental view cannot know).  The multiset holds (val, arg) pairs; a
+    the rows where neither is NULL (ARG_MAX_NULL / ARG_MIN_NULL, ``null_arg``: where val is not NULL,
+    a NULL arg included).  Ties in val go to the smallest arg, a NULL one last (DuckDB keeps whichever
+    row it met first, which an incremental view cannot know).  The multiset holds (val, arg) pairs; a
     deleted extreme is recomputed for the touched group only."""
 
-    def __init__(self, largest: bool):
+    def __init__(self, largest: bool, null_arg: bool = False):
         self.largest = largest
+        self.null_arg = null_arg
 
     def new(self):
         return [{}, None]
@@ -404,10 +406,11 @@ class ArgExtreme(_Multiset):
     def _key(self, pair):
         val, arg = pair
         k = order_key(val)
-        return (k if self.largest else Desc(k), Desc(order_key(arg)))
+        a = (True, 0) if arg is None else (False, order_key(arg))
+        return (k if self.largest else Desc(k), Desc(a))
 
     def update(self, st, v, w):
-        if v[0] is None or v[1] is None:
+        if v[0] is None or (v[1] is None and not self.null_arg):
             return
         super().update(st, v, w)
         best = st[1]

@@ -83,11 +83,11 @@ class PowerSums:
 
 
 class Moments(PowerSums):
-    """VAR_SAMP / VAR_POP / STDDEV_SAMP / STDDEV_POP."""
+    """VAR_SAMP / VAR_POP / STDDEV_SAMP / STDDEV_POP, and SEM = STDDEV_POP / √n."""
 
     def __init__(self, kind: str, statistic: str):
         super().__init__(kind, 2)
-        self.statistic = statistic  # var_samp, var_pop, stddev_samp, stddev_pop
+        self.statistic = statistic  # var_samp, var_pop, stddev_samp, stddev_pop, sem
 
     def result(self, st):
         sample = self.statistic.endswith("samp")
@@ -100,6 +100,8 @@ class Moments(PowerSums):
             return _NAN
         _, (m2,) = self.central(st)
         var = _float(m2 / (n - 1 if sample else n))
+        if self.statistic == "sem":  # the standard error of the mean, DuckDB's: stddev_pop / √n
+            return math.sqrt(var) / math.sqrt(n)
         return math.sqrt(var) if self.statistic.startswith("stddev") else var
 
 
@@ -269,11 +271,47 @@ class Quantile(_Multiset):
         return DECIMAL_CONTEXT.multiply(decimal.Decimal(units), unit).quantize(unit, context=DECIMAL_CONTEXT)
 
 
+class Quantiles(Quantile):
+    """QUANTILE_CONT / QUANTILE_DISC (x, [q1, q2, …]): the list of each quantile of the one sorted
+    multiset (``make`` builds the list value)."""
+
+    def __init__(self, quantiles: list, make):
+        self.quantiles = quantiles
+        self.make = make
+
+    def result(self, st):
+        if not len(st[0]):
+            return None
+        return self.make([q.result(st) for q in self.quantiles])
+
+
 class Median(Quantile):
     """MEDIAN(x) = QUANTILE_CONT(x, 0.5)."""
 
     def __init__(self, scale: int | None = None, wide: bool = False):
         super().__init__(Fraction(1, 2), False, scale, wide)
+
+
+class Mad(Median):
+    """MAD(x), the median absolute deviation: MEDIAN(|x - MEDIAN(x)|), both medians interpolated as
+    MEDIAN's (over a DECIMAL: in its type, truncated; otherwise in doubles), as DuckDB computes it.
+    The state is MEDIAN's sorted multiset; the result reads every value of the touched group
+    (O(n log n) per touched group: the deviations' order changes with the median)."""
+
+    def result(self, st):
+        bag = st[0]
+        n = len(bag)
+        if not n:
+            return None
+        med = super().result(st)
+        if self.scale is None:
+            devs = [abs(v - med) for _, v in bag]
+        else:
+            devs = [DECIMAL_CONTEXT.abs(DECIMAL_CONTEXT.subtract(v, med)) for _, v in bag]
+        devs.sort(key=order_key)
+        pos = (n - 1) / 2
+        lo, hi = devs[math.floor(pos)], devs[math.ceil(pos)]
+        return self._interpolate(lo, hi, pos - math.floor(pos))
 
 
 class Entropy(_Multiset):

@@ -26,7 +26,8 @@ WRITTEN = {"quantile_cont": "{name}({}, 0.25)", "quantile_disc": "{name}({}, -0.
 NOT_IN_DUCKDB = {"total"}  # SQLite's TOTAL (tests/test_sqlite.py)
 # entries whose answer DuckDB makes depend on the order it reads rows where values tie: compared over
 # a column without ties (the key)
-ARGUMENTS = {"arg_max": [["x", "id"], ["s", "id"], ["y", "id"]], "arg_min": [["x", "id"], ["s", "id"], ["y", "id"]],
+ARGUMENTS = {**{fn: [["x", "id"], ["s", "id"], ["y", "id"]]
+                for fn in ("arg_max", "arg_min", "arg_max_null", "arg_min_null")},
              "decimal_average": [["y"]]}  # (a DECIMAL only, as DuckDB)
 
 

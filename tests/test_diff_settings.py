@@ -180,3 +180,34 @@ def test_ieee_on_is_the_default():
         p.execute("SELECT 1.0 / 0")
     p.execute("RESET ieee_floating_point_ops")
     assert p.settings.is_default
+
+
+# -- SET order_by_non_integer_literal = true: constant ORDER BY terms are skipped ------------------------
+
+LITERAL_DDL = "SET order_by_non_integer_literal = true; CREATE TABLE o(id INT NOT NULL, a INT, s VARCHAR)"
+LITERAL_SPEC = Spec(LITERAL_DDL, {
+    "v_limit": ViewSpec("SELECT id, a FROM o ORDER BY 'hello', a DESC, id LIMIT 3", ordered=True),
+    "v_bool": ViewSpec("SELECT a AS k FROM o UNION SELECT id FROM o ORDER BY true, k LIMIT 4", ordered=True),
+    "v_null": ViewSpec("SELECT DISTINCT ON (a) a, id FROM o ORDER BY NULL, a, id", ordered=True),
+    "v_agg": "SELECT a, STRING_AGG(DISTINCT s ORDER BY s, '_') AS t FROM o GROUP BY a",
+}, domains={"id": list(range(10)), "a": [1, 2, 3], "s": ["x", "y", "zz"]}, keys={"o": ("id",)}, null_rate=0.2)
+
+
+@hypothesis_settings(default=8)
+@given(rnd=streams())
+def test_order_by_non_integer_literal(rnd):
+    check_random(LITERAL_SPEC, rnd)
+
+
+def test_order_by_non_integer_literal_off_by_default():
+    p = Pipeline()
+    p.execute("CREATE TABLE o(a INT)")
+    with pytest.raises(CompileError, match="non-integer literal"):
+        p.execute("CREATE VIEW v AS SELECT a FROM o ORDER BY 1.5, a LIMIT 1")
+    p.execute("SET order_by_non_integer_literal = true")
+    p.execute("CREATE VIEW v AS SELECT a FROM o ORDER BY 1.5, a LIMIT 1")
+    p.insert("o", [(2,), (1,)])
+    p.step()
+    assert p.view("v").rows() == [(1,)]
+    p.execute("RESET order_by_non_integer_literal")
+    assert p.settings.is_default

@@ -6,6 +6,7 @@ unique key in the ORDER BY the whole rows and their order are compared (``ordere
 import pytest
 from hypothesis import given
 
+from deltasql import CompileError, Pipeline
 from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, s VARCHAR)"
@@ -95,6 +96,9 @@ SPECS = {
                    "WINDOW w AS (PARTITION BY g), w2 AS (w ORDER BY id)",
         "v_named_qualify": "SELECT id, g FROM t WINDOW w AS (PARTITION BY g ORDER BY x NULLS FIRST, id) "
                            "QUALIFY ROW_NUMBER() OVER w <= 2",
+        # OVER w (no parentheses) of a w with a frame: w itself (DuckDB refuses OVER (w) then)
+        "v_named_frame": "SELECT id, SUM(x) OVER w AS s, MIN(x) OVER\n w AS lo FROM t "
+                         "WINDOW w AS (PARTITION BY g ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)",
     }),
     "distinct_on": spec({  # the first row of each group in the ORDER BY (which decides it: id is a key)
         "v_first": ViewSpec("SELECT DISTINCT ON (g) g, id, x FROM t ORDER BY g, x DESC, id", ordered=True),
@@ -133,3 +137,16 @@ def test_order_by_expression():
               "w": ViewSpec("SELECT id, x FROM t ORDER BY x + id DESC, id", ordered=True)})
     check_steps(s, [[("+", "t", (1, 1, 1, None)), ("+", "t", (2, 1, -1, None)), ("+", "t", (3, 1, None, None)),
                      ("+", "t", (4, 1, 5, None))], RETRACT_ALL])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT SUM(x) OVER (w) FROM t WINDOW w AS (ORDER BY id ROWS 1 PRECEDING)",
+    "SELECT SUM(x) OVER (w ORDER BY id) FROM t WINDOW w AS (ROWS 1 PRECEDING)",
+    "SELECT SUM(x) OVER w2 FROM t WINDOW w AS (ORDER BY id ROWS 1 PRECEDING), w2 AS (w)",
+])
+def test_copying_a_framed_window_is_refused(sql):
+    """DuckDB: 'cannot copy window "w" because it has a frame clause'."""
+    p = Pipeline("duckdb")
+    p.execute(DDL)
+    with pytest.raises(CompileError, match="cannot build on window 'w': it has a frame clause"):
+        p.execute(sql)

@@ -20,7 +20,7 @@ from .. import plan as P
 from ..bind_expr import ExprBinder
 from ..expr import Case, Lit
 from ..frontend import token_span
-from ..types import BIGINT, DOUBLE, INTEGER, TEXT
+from ..types import BIGINT, DOUBLE, INTEGER, TEXT, list_of
 from .builders import and_, call, is_not_null, not_
 
 
@@ -35,6 +35,28 @@ def _agg_name(node, sql: str = "") -> str:
     span = token_span(node)  # the name has no position of its own: it is the word before "(" + arguments
     m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?:DISTINCT\s+)?$", sql[:span[0]], re.I) if span else None
     return (m.group(1) if m else node.sql().split("(")[0]).upper()
+
+
+def _written_arguments(node, sql: str) -> int:
+    """How many arguments a call has in the text (sqlglot keeps only those its node has room for)."""
+    span = token_span(node)
+    if span is None or not sql[:span[0]].rstrip().endswith("("):  # not written as a call (WITHIN GROUP)
+        return 0
+    depth, count, quote = 0, 1, None
+    for ch in sql[span[0]:]:  # from the first argument to the call's closing parenthesis
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                break
+        elif ch == "," and depth == 0:
+            count += 1
+    return count
 
 
 def _no_real_interpolation(binder, node, x, name: str) -> None:
@@ -189,8 +211,11 @@ class AggregateBinding:
         return lists.list_agg(self, node, name, eb.bind(arg_node), distinct, order, filt)
 
     def agg_median(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """MEDIAN(x) and MAD(x): interpolated in x's type (DECIMAL) or in doubles."""
         x, = self.aggregate_values(entry, node, eb, arg_node, name)
-        _no_real_interpolation(self, node, x, "MEDIAN")
+        _no_real_interpolation(self, node, x, name)
+        if entry.fn == "mad" and x.type.kind in ("int", "null"):
+            x = eb.coerce(x, DOUBLE, node)  # DuckDB's MAD of an integer is over doubles
         return P.AggCall(entry.fn, x, False, filt, entry.result_type([x], self.dialect))
 
     def agg_count_if(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
@@ -210,10 +235,19 @@ class AggregateBinding:
         x_node, q_node = self.aggregate_nodes(entry, node, arg_node, name)
         x = eb.bind(x_node)
         q = eb.bind(q_node)
-        if not isinstance(q, Lit) or not q.type.numeric or q.value is None or not -1 <= q.value <= 1:
-            raise self.error(q_node, f"the fraction of {name} must be a number constant between -1 and 1")
+        several = isinstance(q, Lit) and q.type.kind == "list"  # QUANTILE(x, [q1, q2, …]): a list of quantiles
+        fractions = list(q.value) if several and q.value is not None else [q.value if isinstance(q, Lit) else None]
+        if not isinstance(q, Lit) or not (q.type.numeric or several and (q.type.elem.numeric or not fractions)) or \
+                any(f is None or not -1 <= f <= 1 for f in fractions):
+            raise self.error(q_node, f"the fraction of {name} must be a number constant between -1 and 1, "
+                                     "or a list of them")
+        if len({f < 0 for f in fractions}) > 1:
+            raise self.error(q_node, f"the fractions of {name} must all have the same sign (DuckDB's rule)")
+        if _written_arguments(node, self.sql) > 2:  # sqlglot drops a third argument
+            raise self.error(node, f"{name} takes two arguments")
         if entry.fn == "quantile_cont":
             x = self.aggregate_argument(entry.args[0], node, x, eb, name)
             _no_real_interpolation(self, node, x, name)
-        return P.AggCall(entry.fn, x, False, filt, entry.result_type([x, q], self.dialect), True,
-                         param=Fraction(str(q.value)))
+        t = entry.result_type([x, q], self.dialect)
+        param = tuple(Fraction(str(f)) for f in fractions) if several else Fraction(str(fractions[0]))
+        return P.AggCall(entry.fn, x, False, filt, list_of(t) if several else t, True, param=param)
