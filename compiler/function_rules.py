@@ -179,3 +179,11 @@ def decimal_division_type(args) -> SqlType:
 def text_or_same_list(args) -> SqlType:
     """REPEAT's result: the list's type for a list (DuckDB's list overload), else VARCHAR."""
     return args[0].type if args[0].type.kind == "list" else TEXT
+
+
+def prepare_score_cutoff(eb, node, args, what):
+    """JARO_WINKLER_SIMILARITY(a, b[, cutoff]): the third argument is DuckDB's score cutoff (sqlglot names it
+    case_insensitive, another dialect's meaning: refused outside DuckDB's dialect)."""
+    if len(args) > 2 and eb.dialect.name != "duckdb":
+        raise eb.error(node, f"{what} with a third argument is not supported in the {eb.dialect.name} dialect")
+    return args

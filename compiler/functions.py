@@ -200,8 +200,10 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("hamming", "hamming", (TEXT_ARG, TEXT_ARG), BIGINT, names=("hamming", "mismatches"), sqlite=False),
     Function("jaro_similarity", "jaro_similarity", (TEXT_ARG, TEXT_ARG, NUMBER), DOUBLE,
              names=("jaro_similarity",), optional=1, sqlite=False),
-    Function("jaro_winkler_similarity", "jaro_winkler_similarity", (TEXT_ARG, TEXT_ARG), DOUBLE,
-             {exp.JarowinklerSimilarity: ("this", "expression")}, sqlite=False),
+    # (sqlglot reads DuckDB's third argument, the score cutoff, into case_insensitive: function_rules.py)
+    Function("jaro_winkler_similarity", "jaro_winkler_similarity", (TEXT_ARG, TEXT_ARG, NUMBER), DOUBLE,
+             {exp.JarowinklerSimilarity: ("this", "expression", "case_insensitive")}, optional=1, sqlite=False,
+             prepare=R.prepare_score_cutoff),
     Function("jaccard", "jaccard", (TEXT_ARG, TEXT_ARG), DOUBLE, names=("jaccard",), sqlite=False),
     # -- dates (sqllib/dates.py) ------------------------------------------------------------------------
     Function("dayname", "dayname", (TEMPORAL,), TEXT, {exp.Dayname: ("this",)}, sqlite=False,

@@ -89,6 +89,10 @@ SPECS = {
                        "substring_grapheme(gs, -2, 1) AS c, length_grapheme(gs) AS d, substring_grapheme(gs, m, -2) AS e "
                        "FROM t",
     }),
+    "score_cutoff": spec({
+        "v_cutoff": "SELECT p, ws, jaro_winkler_similarity(p, 'path/to/f.csv', 0.6) AS a, "
+                    "jaro_winkler_similarity(p, r, x / 10) AS b, jaro_winkler_similarity(p, p || 'x', NULL) AS c FROM t",
+    }),
     "escape": spec({
         "v_escape": "SELECT p, r, p LIKE r ESCAPE '' AS a, p ILIKE '%A%' ESCAPE '' AS b, p NOT LIKE '%\\%' ESCAPE '' AS c, "
                     "r LIKE '(a)%' ESCAPE '' AS d FROM t",
