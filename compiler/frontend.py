@@ -98,6 +98,10 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         state = state_value_error(text, sql, tokenizer)
         if state is not None:
             raise state from None
+        from .keyed_recursion import aggregate_key_error  # (late: it imports the binder's modules)
+        keyed = aggregate_key_error(text, sql, tokenizer)
+        if keyed is not None:
+            raise keyed from None
         err = e.errors[0] if e.errors else {}
         desc = _clean(err.get("description") or str(e).splitlines()[0], err.get("highlight"))
         line, col = err.get("line"), err.get("col")

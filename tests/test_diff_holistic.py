@@ -1,4 +1,4 @@
-"""MAD, SEM, quantile lists, MODE() WITHIN GROUP and ARG_MIN_NULL / ARG_MAX_NULL against DuckDB under random streams with
+"""MAD, SEM, quantile lists, MODE() WITHIN GROUP, MEDIAN of text and ARG_MIN_NULL / ARG_MAX_NULL against DuckDB under random streams with
 duplicates, NULLs and a final retraction: grouped, global, under FILTER and as window aggregates
 (runtime/statistics.py Mad, Quantiles, Moments('sem'); runtime/aggregates.py ArgExtreme(null_arg)).
 ARG_*_NULL order by the unique id (DuckDB keeps whichever tied row it reads first).  The refusals
@@ -58,3 +58,17 @@ def test_refused(sql, message):
     with pytest.raises(CompileError, match=message) as e:
         p.execute(f"CREATE VIEW v AS {sql}")
     assert e.value.line == 1 and e.value.col > 17
+
+
+# MEDIAN of a value that cannot be interpolated: DuckDB's lower middle value (QUANTILE_DISC(x, 0.5))
+TEXT_SPEC = Spec("CREATE TABLE s(id INT NOT NULL, g INT, v VARCHAR, b BOOLEAN)", {
+    "v_median_text": "SELECT g, MEDIAN(v) AS m, MEDIAN(b) AS mb, MEDIAN(v) FILTER (WHERE b) AS mf FROM s GROUP BY g",
+    "v_median_window": "SELECT id, MEDIAN(v) OVER (PARTITION BY g ORDER BY id) AS m FROM s",
+}, domains={"id": list(range(14)), "g": [1, 2], "v": ["a", "B", "cc", "", "é"], "b": [True, False]},
+    keys={"s": ("id",)}, null_rate=0.25)
+
+
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_median_of_text(rnd):
+    check_random(TEXT_SPEC, rnd)

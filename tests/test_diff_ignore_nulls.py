@@ -1,5 +1,6 @@
 """IGNORE NULLS against DuckDB under random streams with duplicates, NULLs and a final retraction:
-LAG / LEAD (any offset, a default, offset 0), FIRST_VALUE / LAST_VALUE / NTH_VALUE over ROWS and RANGE
+LAG / LEAD (any offset, a default, offset 0, a negative offset: the other direction, with or without
+IGNORE NULLS), FIRST_VALUE / LAST_VALUE / NTH_VALUE over ROWS and RANGE
 frames and with EXCLUDE (runtime/windows.py), and ANY_VALUE(x ORDER BY k), DuckDB's first non-NULL x in
 k's order (FIRST with a FILTER x IS NOT NULL; grouped, with FILTER, and as a window aggregate).  Window
 ORDER BYs end in the unique id: DuckDB's order of tied rows is its own."""
@@ -17,7 +18,9 @@ SPEC = Spec(DDL, {
     "v_shift": "SELECT id, LAG(x IGNORE NULLS) OVER (PARTITION BY g ORDER BY k, id) AS a, "
                "LEAD(x, 2, -1 IGNORE NULLS) OVER (PARTITION BY g ORDER BY k, id) AS b, "
                "LAG(x, 3 IGNORE NULLS) OVER (ORDER BY id) AS c, LAG(x, 0 IGNORE NULLS) OVER (ORDER BY id) AS d, "
-               "LEAD(x IGNORE NULLS) OVER (PARTITION BY g ORDER BY id DESC) AS e FROM t",
+               "LEAD(x IGNORE NULLS) OVER (PARTITION BY g ORDER BY id DESC) AS e, "
+               "LAG(x, -2 IGNORE NULLS) OVER (ORDER BY k, id) AS f, LAG(x, -1, 0) OVER (PARTITION BY g ORDER BY id) AS h, "
+               "LEAD(x, -1) OVER (ORDER BY id) AS i FROM t",
     "v_values": "SELECT id, FIRST_VALUE(x IGNORE NULLS) OVER (PARTITION BY g ORDER BY k, id) AS f, "
                 "LAST_VALUE(x IGNORE NULLS) OVER (PARTITION BY g ORDER BY k, id ROWS BETWEEN 1 PRECEDING AND "
                 "1 FOLLOWING) AS l, NTH_VALUE(x, 2 IGNORE NULLS) OVER (ORDER BY k, id ROWS BETWEEN UNBOUNDED "

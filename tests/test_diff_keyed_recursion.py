@@ -170,6 +170,9 @@ REFUSED = [
      "SELECT k FROM t) SELECT k FROM t)) SELECT * FROM o", "reads o, a recursive CTE it is nested in", None),
     ("WITH RECURSIVE t(k) AS (SELECT 1 UNION SELECT k FROM recurring.t) SELECT * FROM t",
      "a schema name RECURRING", "recurring.t)"),
+    # DuckDB's aggregating form: a syntax error to sqlglot, refused naming it (compiler/keyed_recursion.py)
+    ("WITH RECURSIVE t(k, v) USING KEY (k, max(v)) AS (SELECT 1, 2 UNION SELECT k, v - 1 FROM t WHERE v > 0) "
+     "SELECT * FROM t", "an aggregate in USING KEY (MAX(…)", "max(v))"),
 ]
 
 

@@ -211,7 +211,13 @@ class AggregateBinding:
         return lists.list_agg(self, node, name, eb.bind(arg_node), distinct, order, filt)
 
     def agg_median(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
-        """MEDIAN(x) and MAD(x): interpolated in x's type (DECIMAL) or in doubles."""
+        """MEDIAN(x) and MAD(x): interpolated in x's type (DECIMAL) or in doubles.  The MEDIAN of a
+        value that cannot be interpolated (VARCHAR, BOOLEAN, a list) is DuckDB's lower middle value,
+        QUANTILE_DISC(x, 0.5)."""
+        if entry.fn == "median":
+            raw = eb.bind(self.aggregate_nodes(entry, node, arg_node, name)[0])
+            if raw.type.kind in ("text", "bool", "list"):
+                return P.AggCall("quantile_disc", raw, False, filt, raw.type, True, param=Fraction(1, 2))
         x, = self.aggregate_values(entry, node, eb, arg_node, name)
         _no_real_interpolation(self, node, x, name)
         if entry.fn == "mad" and x.type.kind in ("int", "null"):

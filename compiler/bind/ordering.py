@@ -46,11 +46,12 @@ class OrderingBinding:
             raise self.error(e, f"ORDER BY a non-integer literal ({e.sql()}) has no effect")
         return int(e.this)
 
-    def constant_int(self, e, what: str) -> int:
+    def constant_int(self, e, what: str, signed: bool = False) -> int:
         rel = Rel(P.Values(((),), ()))
         v = ExprBinder(self, rel).bind(e)
-        if not isinstance(v, Lit) or not isinstance(v.value, int) or isinstance(v.value, bool) or v.value < 0:
-            raise self.error(e, f"{what} must be a non-negative integer constant")
+        if not isinstance(v, Lit) or not isinstance(v.value, int) or isinstance(v.value, bool) or \
+                (v.value < 0 and not signed):
+            raise self.error(e, f"{what} must be {'an' if signed else 'a non-negative'} integer constant")
         return v.value
 
     def order_by(self, order_node, select, exprs, eb: ExprBinder, prefix: int, distinct: bool):

@@ -71,7 +71,9 @@ class WindowBinding:
             return P.WinCall("ntile", (), BIGINT, False, None, n)
         if isinstance(f, (exp.Lag, exp.Lead)):
             x = eb.bind(f.this)
-            offset = self.constant_int(f.args["offset"], "the LAG/LEAD offset") if f.args.get("offset") else 1
+            # a negative offset looks the other way (DuckDB: LAG(x, -1) is LEAD(x, 1))
+            offset = self.constant_int(f.args["offset"], "the LAG/LEAD offset", signed=True) \
+                if f.args.get("offset") else 1
             default = eb.bind(f.args["default"]) if f.args.get("default") is not None else Lit(None, x.type)
             (x, default), t = eb.unify([x, default], f, "LAG/LEAD")
             shift = offset if isinstance(f, exp.Lag) else -offset

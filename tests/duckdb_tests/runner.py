@@ -70,7 +70,8 @@ CORPUS = os.path.join(SHARED, "duckdb-tests")
 QUERY_STATUSES = ("equal", "wrong", "order", "lenient", "error", "crashed", "refused", "skipped")
 STATEMENT_STATUSES = ("ok", "wrong", "lenient", "error", "crashed", "refused")
 MAX_ROWS = 12_000  # a table larger than this is not fed to deltasql: the queries reading it are skipped
-# (12,000: the 10,003-row tables of the quantile, median and MAD files load and run in seconds)
+# (12,000: the 10,003-row tables of the quantile, median and MAD files load and run in seconds; the CI
+# sample keeps 5,000, tests/test_duckdb_tests.py SAMPLE_MAX_ROWS)
 STATE_SECONDS = 60  # time budget for the views of one state
 FILE_SECONDS = 300  # time budget for one file
 
