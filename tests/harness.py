@@ -45,7 +45,7 @@ import random
 import re
 import sys
 import traceback
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -915,7 +915,13 @@ def _batches(ops):
 
 # -- entry points -------------------------------------------------------------------------------
 
-_HARNESSES: dict[int, Harness] = {}
+# The most recently used harnesses, by their spec's id.  Bounded: each holds a DuckDB connection,
+# and DuckDB starts about eight OS threads per database, which live as long as the connection;
+# tests that build a Spec per example (the registry's generated tests) left thousands of threads
+# behind in one pytest process, until fork() failed for want of pids.  An evicted harness is dropped,
+# not closed (a caller may still hold it): its connection closes when the last reference goes.
+_HARNESSES: OrderedDict[int, Harness] = OrderedDict()
+_HARNESSES_KEPT = 32
 
 
 def harness(spec: Spec) -> Harness:
@@ -923,6 +929,9 @@ def harness(spec: Spec) -> Harness:
     h = _HARNESSES.get(id(spec))
     if h is None or h.spec is not spec:
         h = _HARNESSES[id(spec)] = Harness(spec)
+        while len(_HARNESSES) > _HARNESSES_KEPT:
+            _HARNESSES.popitem(last=False)
+    _HARNESSES.move_to_end(id(spec))
     return h
 
 
