@@ -13,6 +13,7 @@ from collections import Counter
 import sqlglot
 
 from .connectors import InputError
+from .sqllib.structs import SqlStruct
 from .connectors.changefiles import RowChange, Statement, parse  # parse: the compiler's parser, as change files use it
 
 
@@ -184,6 +185,8 @@ def _bindable(v):
         return repr(v)
     if isinstance(v, decimal.Decimal):
         return str(v)
+    if isinstance(v, SqlStruct) and all(v.names):  # a STRUCT: a dict DuckDB casts field by field
+        return {k: _bindable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):  # a LIST: a Python list DuckDB casts element by element
         return [_bindable(x) for x in v]
     return v
@@ -207,6 +210,10 @@ def _norm(v):
         return (5, v.isoformat())
     if isinstance(v, datetime.timedelta):
         return (6, v.total_seconds())
+    if isinstance(v, SqlStruct) and all(v.names):  # a STRUCT (DuckDB answers a dict)
+        return (8, tuple((k, _norm(x)) for k, x in v.items()))
+    if isinstance(v, dict):
+        return (8, tuple((k, _norm(x)) for k, x in v.items()))
     if isinstance(v, (list, tuple)):  # a LIST (DuckDB answers Python lists, deltasql SqlList tuples)
         return (7, tuple(_norm(x) for x in v))
     return (9, repr(v))

@@ -28,11 +28,13 @@ from .bind.numeric import NumericRules
 from .bind.patterns import PatternRules, _quantified
 from .bind.series_values import SeriesValueRules
 from .bind.strings import StringRules
+from .bind.struct_values import StructRules
 from .types import DOUBLE
 
 
 class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, ComparisonRules, PatternRules,
-                 ConditionalRules, StringRules, ListRules, NumericRules, DateRules, CallRules, SeriesValueRules):
+                 ConditionalRules, StringRules, ListRules, StructRules, NumericRules, DateRules, CallRules,
+                 SeriesValueRules):
     """Binds expressions of one SELECT over ``rel`` (a Rel of the query binder)."""
 
     def __init__(self, qb, rel, allow_aggregates: bool = False):

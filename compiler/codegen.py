@@ -20,6 +20,7 @@ from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
 from ..sqllib.timebucket import bucketer, time_bucket
+from . import structs
 from .functions import BY_FN as FUNCTIONS
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
 from .types import int_range
@@ -318,6 +319,8 @@ class Codegen:
             return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"
         if fn in ("list_reduce", "list_transform", "list_filter"):
             return self._lambda_call(e, col)
+        if fn == "struct_pack":  # {'a': x, …} (compiler/structs.py)
+            return structs.gen_pack(self, e, col)
         if fn == "list_slice":
             codes = ", ".join(self.value(a, col) for a in args)
             return f"_list_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
@@ -398,6 +401,8 @@ class Codegen:
         k = target.kind
         if src == target:
             return a
+        if k == "struct" or src.kind == "struct":
+            return structs.gen_cast(self, src, target, a)
         if k == "list" or src.kind == "list":
             return self._list_cast(src, target, a)
         if k == "int":

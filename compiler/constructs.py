@@ -194,6 +194,10 @@ _EXPRESSIONS = {
     # list_transform / list_filter with a lambda (lists.lambda_call)
     exp.Transform: _BINARY, exp.ArrayFilter: _BINARY, exp.Lambda: _a("this", "expressions"),
     exp.TimeToStr: _a("this", "format"),
+    # STRUCT values (compiler/structs.py): {'a': 1} / struct_pack(a := 1), s.a, struct_extract(s, 'a'), and
+    # STRUCT(a INT, …) types (a ColumnDef per field)
+    exp.Struct: _a("expressions"), exp.Dot: _BINARY, exp.StructExtract: _BINARY,
+    exp.PropertyEQ: _BINARY, exp.ColumnDef: _a("this", "kind"),
     # the scalar functions of the registry (functions.py), each with the node arguments it reads
     **{node: _a(*reads) for node, reads in functions.accepted().items()},
     exp.Anonymous: _FUNCTION,
@@ -214,7 +218,11 @@ _WINDOW_FUNCTIONS = {
 ACCEPTED: dict[type, dict] = {**_QUERY, **_EXPRESSIONS, **_AGGREGATES, **_WINDOW_FUNCTIONS}
 
 # classes accepted in some places only (the node itself, whatever its arguments)
-ONLY_IN: dict[type, When] = {}
+ONLY_IN: dict[type, When] = {
+    # name := value only as a field of struct_pack / {…}; a field definition only inside STRUCT(…)
+    exp.PropertyEQ: When(lambda n: isinstance(n.parent, exp.Struct), lambda n, sql: describe(n, sql=sql)),
+    exp.ColumnDef: When(lambda n: isinstance(n.parent, exp.DataType), lambda n, sql: describe(n, sql=sql)),
+}
 
 
 def _present(v) -> bool:

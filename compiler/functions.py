@@ -27,6 +27,7 @@ from sqlglot import exp
 from ..sqllib import sqlfuncs
 from . import function_rules as R
 from . import lists as L
+from . import structs as S
 from .expr import Call
 from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ,
                     SqlType, decimal_type, list_of)
@@ -258,6 +259,10 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("list_value", "list_value", (ANY,), L.list_of_first, variadic=True, nulls=never_null,  # lists.array
              written=False),
     Function("list_concat_strict", "list_concat_strict", (LIST, LIST), L.same_list, written=False),  # a || b
+    # -- structs (sqllib/structs.py; binding in compiler/structs.py) ---------------------------------------
+    Function("row", "row_value", (ANY,), S.row_type, names=("row",), variadic=True, sqlite=False,
+             nulls=never_null),
+    Function("struct_field", "struct_field", (ANY, INT), S.field_type, written=False, nulls=maybe_null),  # s.a
     # -- reached by a rule of the binder's own (a node shared with other functions, an argument order or
     # a check of its own): the entry types the call and names its implementation --------------------------
     Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded, optional=1, overflow=True),  # _Round

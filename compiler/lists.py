@@ -116,9 +116,12 @@ def cast(eb, node, a, t: SqlType, try_: bool):
 
 def castable(src: SqlType, target: SqlType) -> bool:
     """Whether CAST(src AS target) is one this module makes: list to list (elements castable), text
-    to list, list to text; a list never to or from a scalar of another type."""
+    to list, list to text; a list never to or from a scalar of another type (a struct: structs.py)."""
     if src.kind == "null" or src == target:
         return True
+    if "struct" in (src.kind, target.kind):
+        from . import structs
+        return structs.castable(src, target)
     if target.kind == "list":
         return src.kind == "text" or (src.kind == "list" and castable(src.elem, target.elem))
     if src.kind == "list":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -15,6 +15,7 @@ from .errors import DataError
 from ..sqllib import real, timestamps
 from ..sqllib.interval_text import cast_interval
 from ..sqllib.lists import SqlList, parse_list_text
+from ..sqllib.structs import SqlStruct, parse_struct_text, struct_class
 from ..sqllib.sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
 
 INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 128}
@@ -22,20 +23,24 @@ INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 12
 
 @dataclass(frozen=True, slots=True)
 class SqlType:
-    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, list, or null (the
-    type of NULL).
+    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, list, struct, or
+    null (the type of NULL).
     ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
-    a decimal's; ``elem`` a list's element type (``[]`` is a list of NULL type)."""
+    a decimal's; ``elem`` a list's element type (``[]`` is a list of NULL type); ``fields`` a struct's
+    (name, type) pairs (an unnamed struct, row(…), has '' for every name: compiler/structs.py)."""
 
     kind: str
     bits: int = 0
     precision: int = 0
     scale: int = 0
     elem: SqlType | None = None
+    fields: tuple[tuple[str, SqlType], ...] = ()
 
     def __str__(self) -> str:
         if self.kind == "list":
             return f"{self.elem}[]"
+        if self.kind == "struct":
+            return "STRUCT(" + ", ".join(f"{_type_name(n)} {t}" if n else str(t) for n, t in self.fields) + ")"
         if self.kind == "int":
             return {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT", 128: "HUGEINT"}[self.bits]
         if self.kind == "decimal":
@@ -71,6 +76,22 @@ def list_of(elem: SqlType) -> SqlType:
     return SqlType("list", elem=elem)
 
 
+def struct_of(fields: Iterable[tuple[str, SqlType]]) -> SqlType:
+    """The type of a STRUCT of these (name, type) pairs."""
+    return SqlType("struct", fields=tuple(fields))
+
+
+def field_names(t: SqlType) -> tuple[str, ...]:
+    return tuple(n for n, _ in t.fields)
+
+
+def _type_name(name: str) -> str:
+    """A field name as DuckDB prints it in a type: quoted unless a plain lower-case word."""
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name.upper() not in ("KEY", "VALUE", "ORDER", "GROUP"):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
 def decimal_type(precision: int = 18, scale: int = 3) -> SqlType:
     return SqlType("decimal", precision=min(precision, 38), scale=scale)
 
@@ -102,6 +123,8 @@ def from_sqlglot(dt: Any, dialect: Any) -> SqlType:
         if len(dt.expressions) != 1 or not isinstance(dt.expressions[0], exp.DataType):
             raise LookupError(str(dt.sql(dialect="duckdb")))
         return list_of(from_sqlglot(dt.expressions[0], dialect))
+    if name == "STRUCT":
+        return _struct_from_sqlglot(dt, dialect)
     if name in ("DECIMAL", "NUMERIC", "BIGDECIMAL", "DECIMAL32", "DECIMAL64", "DECIMAL128"):
         params = [int(p.name) for p in dt.expressions if p.name.isdigit()]
         if dialect.decimal_is_float:
@@ -123,6 +146,21 @@ def from_sqlglot(dt: Any, dialect: Any) -> SqlType:
                 return DOUBLE  # SQLite's REAL is 8 bytes
             return t
     raise LookupError(str(dt.sql(dialect="duckdb")))
+
+
+def _struct_from_sqlglot(dt: Any, dialect: Any) -> SqlType:
+    """STRUCT(a INT, b VARCHAR): names as written (DuckDB keeps their case), each a distinct name."""
+    from sqlglot import exp
+
+    fields = []
+    for f in dt.expressions:
+        if not isinstance(f, exp.ColumnDef) or not isinstance(f.args.get("kind"), exp.DataType):
+            raise LookupError(f"{dt.sql(dialect='duckdb')} (a STRUCT field needs a name and a type)")
+        fields.append((f.name, from_sqlglot(f.args["kind"], dialect)))
+    names = [n.lower() for n, _ in fields]
+    if not fields or len(set(names)) != len(names):
+        raise LookupError(f"{dt.sql(dialect='duckdb')} (a STRUCT needs fields of distinct names)")
+    return struct_of(fields)
 
 
 # -- combining types -------------------------------------------------------------------------------
@@ -157,11 +195,29 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
     if a.kind == b.kind == "list":
         elem = common_type(_elem(a), _elem(b))
         return None if elem is None else list_of(elem)
+    if a.kind == b.kind == "struct":
+        return _common_struct(a, b)
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
     if {a.kind, b.kind} in ({"date", "timestamptz"}, {"timestamp", "timestamptz"}):
         return TIMESTAMPTZ
     return None
+
+
+def _common_struct(a: SqlType, b: SqlType) -> SqlType | None:
+    """Two structs of the same field names (or one unnamed, matched by position): field by field."""
+    if len(a.fields) != len(b.fields):
+        return None
+    an, bn = field_names(a), field_names(b)
+    if all(an) and all(bn) and [n.lower() for n in an] != [n.lower() for n in bn]:
+        return None
+    fields = []
+    for (na, ta), (nb, tb) in zip(a.fields, b.fields):
+        t = common_type(ta, tb)
+        if t is None:
+            return None
+        fields.append((na or nb, t))
+    return struct_of(fields)
 
 
 def decimal_product(a: SqlType, b: SqlType, duckdb: bool = True) -> SqlType:
@@ -207,6 +263,8 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
     k = t.kind
     if k == "list":
         return _coerce_list(value, t, where)
+    if k == "struct":
+        return _coerce_struct(value, t, where, coerce_value)
     try:
         if k == "int":
             if isinstance(value, bool) or not isinstance(value, int):
@@ -301,6 +359,36 @@ def _coerce_list(value: Any, t: SqlType, where: str) -> Any:
     return SqlList(None if x is None else coerce_value(x, _elem(t), where) for x in value)
 
 
+def _coerce_struct(value: Any, t: SqlType, where: str, convert: Callable) -> Any:
+    """A STRUCT column's value: a dict by field name (a JSON object; names as the type has them, in
+    any case; a missing field is NULL), a list or tuple by position, or DuckDB's text form
+    ('{a: 1, b: x}', a CSV field); each field checked (and converted) by ``convert`` as its type's
+    column would be (text fields assigned, as a cast reads them)."""
+    names = field_names(t)
+    if isinstance(value, SqlStruct) and value.names == names:
+        values: Sequence[Any] = value
+    elif isinstance(value, dict):
+        lower = {n.lower(): i for i, n in enumerate(names)}
+        values = [None] * len(names)
+        for key, v in value.items():
+            i = lower.get(str(key).lower())
+            if i is None:
+                raise DataError(f"{where}: {show_value(value)} is not a valid {t} (no field {key!r})")
+            values[i] = v
+    elif isinstance(value, (list, tuple)) and len(value) == len(names):
+        values = value
+    elif isinstance(value, str):
+        try:
+            texts = parse_struct_text(value, names)
+        except DataError:
+            raise DataError(f"{where}: {show_value(value)} is not a valid {t}") from None
+        return struct_class(names)(None if x is None else assign_value(x, ft, where)
+                                   for x, (_, ft) in zip(texts, t.fields))
+    else:
+        raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
+    return struct_class(names)(None if x is None else convert(x, ft, where) for x, (_, ft) in zip(values, t.fields))
+
+
 # a code point UTF-8 cannot encode: such a string could be neither stored by DuckDB nor printed
 SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -320,6 +408,8 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
     k = t.kind
     if k == "list" and isinstance(value, (list, tuple)):  # each element assigned as to a column of its type
         return SqlList(None if x is None else assign_value(x, _elem(t), where, dialect) for x in value)
+    if k == "struct":  # each field assigned as to a column of its type
+        return _coerce_struct(value, t, where, lambda x, ft, w: assign_value(x, ft, w, dialect))
     try:
         if k == "int":
             v = C.cast_int(value, t.bits, False)

@@ -57,6 +57,8 @@ import duckdb  # noqa: E402
 
 from deltasql import CompileError, DataError, Pipeline  # noqa: E402
 from deltasql.engine.results import ordered_changes  # noqa: E402
+from deltasql.sqllib.lists import SqlList  # noqa: E402
+from deltasql.sqllib.structs import SqlStruct  # noqa: E402
 
 
 def ordered(changes) -> list:
@@ -410,7 +412,9 @@ def _freeze(v):
         return datetime.timedelta(days=v.days, seconds=v.seconds, microseconds=v.microseconds)
     if hasattr(v, "months") and hasattr(v, "days") and hasattr(v, "micros"):
         return datetime.timedelta(days=v.months * 30 + v.days, microseconds=v.micros)
-    if isinstance(v, list):
+    if isinstance(v, SqlStruct):  # as DuckDB's dict (a named struct) or tuple (an unnamed one)
+        return tuple(sorted((k, _freeze(x)) for k, x in v.items())) if all(v.names) else tuple(map(_freeze, v))
+    if isinstance(v, (list, SqlList)):
         return tuple(_freeze(x) for x in v)
     if isinstance(v, dict):
         return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
@@ -569,7 +573,7 @@ class Harness:
             for i in range(0, len(rows), 200):
                 chunk = rows[i:i + 200]
                 ph = ",".join(["(" + ",".join(["?"] * len(t.columns)) + ")"] * len(chunk))
-                self.con.execute(f'INSERT INTO "{t.name}" VALUES {ph}', [v for r in chunk for v in r])
+                self.con.execute(f'INSERT INTO "{t.name}" VALUES {ph}', [_param(v) for r in chunk for v in r])
 
     def _ensure_oracle_view(self, name):
         v = self.views[name]
@@ -877,6 +881,10 @@ def _sql_literal(v) -> str:
         return f"DATE '{v.isoformat()}'"
     if isinstance(v, str):
         return "'" + v.replace("'", "''") + "'"
+    if isinstance(v, SqlStruct):  # a STRUCT value
+        if all(v.names):
+            return "{" + ", ".join(f"'{k}': {_sql_literal(x)}" for k, x in v.items()) + "}"
+        return "row(" + ", ".join(_sql_literal(x) for x in v) + ")"
     if isinstance(v, tuple):  # a LIST value
         return "[" + ", ".join(_sql_literal(x) for x in v) + "]"
     raise ValueError(f"no SQL literal for {v!r}")
@@ -891,6 +899,15 @@ def upsert_into(counter: Counter, row, key) -> None:
 
 def _with(row, i, v):
     return row[:i] + (v,) + row[i + 1:]
+
+
+def _param(v):
+    """A value as DuckDB's client binds it: a STRUCT as a dict (a LIST of them as a list of dicts)."""
+    if isinstance(v, SqlStruct) and all(v.names):
+        return {k: _param(x) for k, x in v.items()}
+    if isinstance(v, SqlList) and any(isinstance(x, tuple) for x in v):
+        return [_param(x) for x in v]
+    return v
 
 
 def _freeze_row(r):

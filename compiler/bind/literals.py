@@ -15,7 +15,7 @@ from sqlglot import exp
 from ...sqllib import sqlfuncs as F
 from ...sqllib.errors import DataError
 from ...sqllib.interval_text import cast_interval
-from .. import lists
+from .. import lists, structs
 from ..errors import CompileError
 from ..expr import Call, Lit
 from ..types import (
@@ -138,6 +138,8 @@ class LiteralRules:
             raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
         if a.type.kind == "null" or (isinstance(a, Lit) and a.value is None):
             return Lit(None, t)
+        if t.kind == "struct" or a.type.kind == "struct":  # (also a list's elements: lists.castable)
+            return structs.cast(self, node, a, t, isinstance(node, exp.TryCast))
         if t.kind == "list" or a.type.kind == "list":
             return lists.cast(self, node, a, t, isinstance(node, exp.TryCast))
         if t.kind == "interval" and a.type.kind not in ("text", "interval"):
