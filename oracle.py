@@ -13,6 +13,7 @@ from collections import Counter
 import sqlglot
 
 from .connectors import InputError
+from .sqllib.maps import SqlMap
 from .sqllib.structs import SqlStruct
 from .connectors.changefiles import RowChange, Statement, parse  # parse: the compiler's parser, as change files use it
 
@@ -185,6 +186,8 @@ def _bindable(v):
         return repr(v)
     if isinstance(v, decimal.Decimal):
         return str(v)
+    if isinstance(v, SqlMap):  # a MAP: DuckDB's client reads {'key': [...], 'value': [...]} as one
+        return {"key": [_bindable(k) for k, _ in v], "value": [_bindable(x) for _, x in v]}
     if isinstance(v, SqlStruct) and all(v.names):  # a STRUCT: a dict DuckDB casts field by field
         return {k: _bindable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):  # a LIST: a Python list DuckDB casts element by element
@@ -210,10 +213,10 @@ def _norm(v):
         return (5, v.isoformat())
     if isinstance(v, datetime.timedelta):
         return (6, v.total_seconds())
-    if isinstance(v, SqlStruct) and all(v.names):  # a STRUCT (DuckDB answers a dict)
-        return (8, tuple((k, _norm(x)) for k, x in v.items()))
-    if isinstance(v, dict):
-        return (8, tuple((k, _norm(x)) for k, x in v.items()))
+    if isinstance(v, SqlMap) and any(isinstance(k, tuple) for k, _ in v):  # keys Python cannot hash: DuckDB's
+        return (8, ((_norm("key"), _norm([k for k, _ in v])), (_norm("value"), _norm([x for _, x in v]))))
+    if isinstance(v, (SqlMap, dict)) or (isinstance(v, SqlStruct) and all(v.names)):  # DuckDB answers a dict
+        return (8, tuple((_norm(k), _norm(x)) for k, x in v.items()))
     if isinstance(v, (list, tuple)):  # a LIST (DuckDB answers Python lists, deltasql SqlList tuples)
         return (7, tuple(_norm(x) for x in v))
     return (9, repr(v))

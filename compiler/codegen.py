@@ -20,7 +20,7 @@ from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
 from ..sqllib.timebucket import bucketer, time_bucket
-from . import structs
+from . import maps, structs
 from .functions import BY_FN as FUNCTIONS
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
 from .types import int_range
@@ -403,6 +403,8 @@ class Codegen:
             return a
         if k == "struct" or src.kind == "struct":
             return structs.gen_cast(self, src, target, a)
+        if k == "map" or src.kind == "map":
+            return maps.gen_cast(self, src, target, a)
         if k == "list" or src.kind == "list":
             return self._list_cast(src, target, a)
         if k == "int":

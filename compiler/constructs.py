@@ -198,6 +198,8 @@ _EXPRESSIONS = {
     # STRUCT(a INT, …) types (a ColumnDef per field)
     exp.Struct: _a("expressions"), exp.Dot: _BINARY, exp.StructExtract: _BINARY,
     exp.PropertyEQ: _BINARY, exp.ColumnDef: _a("this", "kind"),
+    # MAP values (compiler/maps.py): MAP {k: v}, map(keys, values), map_from_entries([(k, v), …])
+    exp.ToMap: _UNARY, exp.Map: _a("keys", "values"), exp.MapFromEntries: _UNARY,
     # the scalar functions of the registry (functions.py), each with the node arguments it reads
     **{node: _a(*reads) for node, reads in functions.accepted().items()},
     exp.Anonymous: _FUNCTION,

@@ -27,6 +27,7 @@ from sqlglot import exp
 from ..sqllib import sqlfuncs
 from . import function_rules as R
 from . import lists as L
+from . import maps as M
 from . import structs as S
 from .expr import Call
 from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ,
@@ -44,6 +45,7 @@ VALUE = "value"  # any value, as it is
 TEXT_OR_LIST = "text_or_list"  # a list as it is, any other value as STRING takes it (LENGTH)
 LIST = "list"  # a list (compiler/lists.py); NULL is a NULL list
 LIST_OR_TEXT = "list_or_text"  # a list, or a VARCHAR as it is (array_extract of a string: its character)
+MAP = "map"  # a map (compiler/maps.py); NULL is a NULL map
 ANY = VALUE  # (a list function's element: its ``prepare`` gives it the list's type)
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
@@ -263,6 +265,22 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("row", "row_value", (ANY,), S.row_type, names=("row",), variadic=True, sqlite=False,
              nulls=never_null),
     Function("struct_field", "struct_field", (ANY, INT), S.field_type, written=False, nulls=maybe_null),  # s.a
+    # -- maps (sqllib/maps.py; argument rules, result types and the constructors in compiler/maps.py) --------
+    Function("map_keys", "map_keys", (MAP,), M.keys_type, {exp.MapKeys: ("this",)}, sqlite=False),
+    Function("map_values", "map_values", (MAP,), M.values_type, names=("map_values",), sqlite=False),
+    Function("map_entries", "map_entries", (MAP,), M.entries_type, names=("map_entries",), sqlite=False),
+    Function("map_extract", "map_extract", (MAP, VALUE), M.values_type, names=("map_extract", "element_at"),
+             sqlite=False, nulls=first_nullable, prepare=M.prepare_key),
+    Function("map_extract_value", "map_extract_value", (MAP, VALUE), M.value_of, names=("map_extract_value",),
+             sqlite=False, nulls=maybe_null, prepare=M.prepare_key),
+    Function("map_contains", "map_contains", (MAP, VALUE), BOOLEAN, names=("map_contains",), sqlite=False,
+             prepare=M.prepare_key),
+    Function("cardinality", "cardinality", (MAP,), BIGINT, names=("cardinality",), sqlite=False),
+    Function("map_concat", "map_concat", (MAP, MAP), M.same_map, names=("map_concat",), variadic=True,
+             sqlite=False, nulls=lambda args: all(a.nullable for a in args), prepare=M.prepare_maps),
+    Function("map_pack", "map_pack", (VALUE,), M.pack_type, variadic=True, nulls=never_null, written=False),  # MAP {…}
+    Function("map_from_lists", "map_from_lists", (LIST, LIST), M.pack_type, written=False),  # map(keys, values)
+    Function("map_from_entries", "map_from_entries", (LIST,), M.pack_type, written=False),  # map_from_entries(…)
     # -- reached by a rule of the binder's own (a node shared with other functions, an argument order or
     # a check of its own): the entry types the call and names its implementation --------------------------
     Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded, optional=1, overflow=True),  # _Round

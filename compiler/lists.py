@@ -116,12 +116,15 @@ def cast(eb, node, a, t: SqlType, try_: bool):
 
 def castable(src: SqlType, target: SqlType) -> bool:
     """Whether CAST(src AS target) is one this module makes: list to list (elements castable), text
-    to list, list to text; a list never to or from a scalar of another type (a struct: structs.py)."""
+    to list, list to text; a list never to or from a scalar of another type (a struct: structs.py, a map: maps.py)."""
     if src.kind == "null" or src == target:
         return True
     if "struct" in (src.kind, target.kind):
         from . import structs
         return structs.castable(src, target)
+    if "map" in (src.kind, target.kind):
+        from . import maps
+        return maps.castable(src, target)
     if target.kind == "list":
         return src.kind == "text" or (src.kind == "list" and castable(src.elem, target.elem))
     if src.kind == "list":
@@ -380,9 +383,9 @@ def _lambda_body(qb, eb, node, what, lambda_node, types, counts):
         if any(p.name in params for p in inner_lambda.expressions):
             raise qb.error(inner_lambda, f"{what}: a lambda whose parameter hides an outer one is not supported")
 
-    def param(n):
+    def param(n):  # (a struct field's name, {'x': …}, is not the parameter x)
         if isinstance(n, exp.Identifier) and not isinstance(n.parent, (exp.Column, exp.Lambda)) \
-                and n.name in params:
+                and n.name in params and not (isinstance(n.parent, exp.PropertyEQ) and n.arg_key == "this"):
             return exp.column(n.name, table=LAMBDA_PARAMS)
         return n
     body = body.transform(param)

@@ -15,6 +15,7 @@ from .errors import DataError
 from ..sqllib import real, timestamps
 from ..sqllib.interval_text import cast_interval
 from ..sqllib.lists import SqlList, parse_list_text
+from ..sqllib.maps import make_map, parse_map_text
 from ..sqllib.structs import SqlStruct, parse_struct_text, struct_class
 from ..sqllib.sqlfuncs import NAN  # the one NaN object: dict keys (GROUP BY, DISTINCT) then see every NaN as one value
 
@@ -23,11 +24,12 @@ INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 12
 
 @dataclass(frozen=True, slots=True)
 class SqlType:
-    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, list, struct, or
-    null (the type of NULL).
+    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, list, struct, map,
+    or null (the type of NULL).
     ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
     a decimal's; ``elem`` a list's element type (``[]`` is a list of NULL type); ``fields`` a struct's
-    (name, type) pairs (an unnamed struct, row(…), has '' for every name: compiler/structs.py)."""
+    (name, type) pairs (an unnamed struct, row(…), has '' for every name: compiler/structs.py); a map's
+    are (("key", K), ("value", V)), the struct of its entries (compiler/maps.py)."""
 
     kind: str
     bits: int = 0
@@ -39,6 +41,8 @@ class SqlType:
     def __str__(self) -> str:
         if self.kind == "list":
             return f"{self.elem}[]"
+        if self.kind == "map":
+            return f"MAP({self.fields[0][1]}, {self.fields[1][1]})"
         if self.kind == "struct":
             return "STRUCT(" + ", ".join(f"{_type_name(n)} {t}" if n else str(t) for n, t in self.fields) + ")"
         if self.kind == "int":
@@ -76,9 +80,28 @@ def list_of(elem: SqlType) -> SqlType:
     return SqlType("list", elem=elem)
 
 
+def typeof_name(t: SqlType) -> str:
+    """The type's name as DuckDB's TYPEOF gives it: the NULL type quoted, "NULL", also inside a nested type."""
+    if t.kind == "null":
+        return '"NULL"'
+    if t.kind == "list":
+        return f"{typeof_name(_elem(t))}[]"
+    if t.kind == "map":
+        return f"MAP({typeof_name(t.fields[0][1])}, {typeof_name(t.fields[1][1])})"
+    if t.kind == "struct":
+        return "STRUCT(" + ", ".join(f"{_type_name(n)} {typeof_name(ft)}" if n else typeof_name(ft)
+                                     for n, ft in t.fields) + ")"
+    return str(t)
+
+
 def struct_of(fields: Iterable[tuple[str, SqlType]]) -> SqlType:
     """The type of a STRUCT of these (name, type) pairs."""
     return SqlType("struct", fields=tuple(fields))
+
+
+def map_of(key: SqlType, value: SqlType) -> SqlType:
+    """The type of a MAP from ``key`` to ``value``."""
+    return SqlType("map", fields=(("key", key), ("value", value)))
 
 
 def field_names(t: SqlType) -> tuple[str, ...]:
@@ -123,8 +146,14 @@ def from_sqlglot(dt: Any, dialect: Any) -> SqlType:
         if len(dt.expressions) != 1 or not isinstance(dt.expressions[0], exp.DataType):
             raise LookupError(str(dt.sql(dialect="duckdb")))
         return list_of(from_sqlglot(dt.expressions[0], dialect))
+    if name in ("STRUCT", "MAP") and dialect.name == "sqlite":
+        raise LookupError(f"{dt.sql(dialect='duckdb')} (the sqlite dialect has no nested types)")
     if name == "STRUCT":
         return _struct_from_sqlglot(dt, dialect)
+    if name == "MAP":
+        if len(dt.expressions) != 2 or not all(isinstance(x, exp.DataType) for x in dt.expressions):
+            raise LookupError(str(dt.sql(dialect="duckdb")))
+        return map_of(*(from_sqlglot(x, dialect) for x in dt.expressions))
     if name in ("DECIMAL", "NUMERIC", "BIGDECIMAL", "DECIMAL32", "DECIMAL64", "DECIMAL128"):
         params = [int(p.name) for p in dt.expressions if p.name.isdigit()]
         if dialect.decimal_is_float:
@@ -197,6 +226,9 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
         return None if elem is None else list_of(elem)
     if a.kind == b.kind == "struct":
         return _common_struct(a, b)
+    if a.kind == b.kind == "map":
+        key, value = common_type(a.fields[0][1], b.fields[0][1]), common_type(a.fields[1][1], b.fields[1][1])
+        return None if key is None or value is None else map_of(key, value)
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
     if {a.kind, b.kind} in ({"date", "timestamptz"}, {"timestamp", "timestamptz"}):
@@ -265,6 +297,8 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
         return _coerce_list(value, t, where)
     if k == "struct":
         return _coerce_struct(value, t, where, coerce_value)
+    if k == "map":
+        return _coerce_map(value, t, where, coerce_value)
     try:
         if k == "int":
             if isinstance(value, bool) or not isinstance(value, int):
@@ -389,6 +423,31 @@ def _coerce_struct(value: Any, t: SqlType, where: str, convert: Callable) -> Any
     return struct_class(names)(None if x is None else convert(x, ft, where) for x, (_, ft) in zip(values, t.fields))
 
 
+def _coerce_map(value: Any, t: SqlType, where: str, convert: Callable) -> Any:
+    """A MAP column's value: a dict (a JSON object, whose keys are text: read as the key type), a list of
+    (key, value) pairs, or DuckDB's text form ('{1=a, 2=b}', a CSV field); keys unique and not NULL."""
+    kt, vt = t.fields[0][1], t.fields[1][1]
+    try:
+        if isinstance(value, str):
+            pairs = [(assign_value(k, kt, where), None if v is None else assign_value(v, vt, where))
+                     for k, v in parse_map_text(value)]
+        else:
+            if isinstance(value, dict):
+                items: Any = value.items()
+            elif isinstance(value, (list, tuple)) and all(isinstance(e, (list, tuple)) and len(e) == 2 for e in value):
+                items = value
+            else:
+                raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
+            pairs = [(None if k is None else (assign_value(k, kt, where) if isinstance(k, str) and kt.kind != "text"
+                                              else convert(k, kt, where)),
+                      None if v is None else convert(v, vt, where)) for k, v in items]
+        return make_map(pairs)
+    except DataError as e:
+        if str(e).startswith(where):
+            raise
+        raise DataError(f"{where}: {show_value(value)} is not a valid {t} ({e})") from None
+
+
 # a code point UTF-8 cannot encode: such a string could be neither stored by DuckDB nor printed
 SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -410,6 +469,8 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
         return SqlList(None if x is None else assign_value(x, _elem(t), where, dialect) for x in value)
     if k == "struct":  # each field assigned as to a column of its type
         return _coerce_struct(value, t, where, lambda x, ft, w: assign_value(x, ft, w, dialect))
+    if k == "map":  # each key and value assigned as to a column of its type
+        return _coerce_map(value, t, where, lambda x, ft, w: assign_value(x, ft, w, dialect))
     try:
         if k == "int":
             v = C.cast_int(value, t.bits, False)

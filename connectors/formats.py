@@ -14,6 +14,7 @@ import time
 
 from ..sqllib.lists import quote_element
 from ..sqllib.sqlfuncs import Interval
+from ..sqllib.maps import SqlMap, map_text
 from ..sqllib.structs import SqlStruct, struct_text
 from ..sqllib.timestamps import timestamptz_text
 from .changefiles import Statement, Unit
@@ -34,6 +35,9 @@ def fmt_value(v) -> str:
         return v.isoformat()
     if isinstance(v, Interval):
         return v.text()  # as DuckDB prints it; str() is the timedelta's, months folded into days
+    if isinstance(v, SqlMap):  # a MAP, as DuckDB prints it: {1=a, 2=NULL}
+        return map_text(v, fmt_value, fmt_value, bool(v) and isinstance(v[0][0], str),
+                        any(isinstance(x, str) for _, x in v))
     if isinstance(v, SqlStruct):  # a STRUCT, as DuckDB prints it: {'a': 1, 'b': x y} (unnamed: (1, x y))
         return struct_text(v, [fmt_value] * len(v), [isinstance(x, str) for x in v], all(v.names))
     if isinstance(v, tuple):  # a LIST, as DuckDB prints it: [1, NULL, 'a,b']
@@ -60,6 +64,9 @@ def json_value(v) -> str:
         return json.dumps(repr(v))
     if v is None or isinstance(v, (bool, int, float, str)):
         return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, SqlMap):  # a MAP: a JSON object, its keys as text
+        return "{" + ", ".join(f"{json.dumps(k if isinstance(k, str) else fmt_value(k), ensure_ascii=False)}: "
+                               f"{json_value(x)}" for k, x in v) + "}"
     if isinstance(v, SqlStruct) and all(v.names):  # a STRUCT: a JSON object
         return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {json_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, tuple):  # a LIST: a JSON array

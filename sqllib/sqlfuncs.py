@@ -9,6 +9,7 @@ from .fmath import *  # noqa: F401,F403
 from .formatting import *  # noqa: F401,F403
 from .list_aggregates import *  # noqa: F401,F403
 from .lists import *  # noqa: F401,F403
+from .maps import *  # noqa: F401,F403
 from .numbers import *  # noqa: F401,F403
 from .paths import *  # noqa: F401,F403
 from .patterns import *  # noqa: F401,F403

@@ -49,7 +49,7 @@ class SqlStruct(tuple):
         return repr(tuple(self))
 
     def __reduce__(self):  # unpickled (shards, state files) with its class and every NaN the one NaN
-        return (make_struct, (self.names, tuple(NAN if type(x) is float and x != x else x for x in self)))
+        return (_restore, (self.names, tuple(self)))
 
 
 _CLASSES: dict[tuple[str, ...], type] = {}
@@ -65,6 +65,10 @@ def struct_class(names: tuple[str, ...]) -> type:
 
 def make_struct(names: tuple[str, ...], values) -> SqlStruct:
     return struct_class(tuple(names))(values)
+
+
+def _restore(names, values):
+    return struct_class(names)(NAN if type(x) is float and x != x else x for x in values)
 
 
 # -- functions (the binder resolves field names to positions) -------------------------------------------

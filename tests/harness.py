@@ -58,6 +58,7 @@ import duckdb  # noqa: E402
 from deltasql import CompileError, DataError, Pipeline  # noqa: E402
 from deltasql.engine.results import ordered_changes  # noqa: E402
 from deltasql.sqllib.lists import SqlList  # noqa: E402
+from deltasql.sqllib.maps import SqlMap  # noqa: E402
 from deltasql.sqllib.structs import SqlStruct  # noqa: E402
 
 
@@ -412,6 +413,10 @@ def _freeze(v):
         return datetime.timedelta(days=v.days, seconds=v.seconds, microseconds=v.microseconds)
     if hasattr(v, "months") and hasattr(v, "days") and hasattr(v, "micros"):
         return datetime.timedelta(days=v.months * 30 + v.days, microseconds=v.micros)
+    if isinstance(v, SqlMap):  # as DuckDB's dict; keys Python cannot hash (lists, structs) as its key/value form
+        if any(isinstance(k, tuple) for k, _ in v):
+            return (("key", tuple(_freeze(k) for k, _ in v)), ("value", tuple(_freeze(x) for _, x in v)))
+        return tuple(sorted((k, _freeze(x)) for k, x in v))
     if isinstance(v, SqlStruct):  # as DuckDB's dict (a named struct) or tuple (an unnamed one)
         return tuple(sorted((k, _freeze(x)) for k, x in v.items())) if all(v.names) else tuple(map(_freeze, v))
     if isinstance(v, (list, SqlList)):
@@ -881,6 +886,8 @@ def _sql_literal(v) -> str:
         return f"DATE '{v.isoformat()}'"
     if isinstance(v, str):
         return "'" + v.replace("'", "''") + "'"
+    if isinstance(v, SqlMap):  # a MAP value
+        return "MAP {" + ", ".join(f"{_sql_literal(k)}: {_sql_literal(x)}" for k, x in v) + "}"
     if isinstance(v, SqlStruct):  # a STRUCT value
         if all(v.names):
             return "{" + ", ".join(f"'{k}': {_sql_literal(x)}" for k, x in v.items()) + "}"
@@ -902,7 +909,9 @@ def _with(row, i, v):
 
 
 def _param(v):
-    """A value as DuckDB's client binds it: a STRUCT as a dict (a LIST of them as a list of dicts)."""
+    """A value as DuckDB's client binds it: a STRUCT or MAP as a dict (a LIST of them as a list of dicts)."""
+    if isinstance(v, SqlMap):  # DuckDB's client reads {'key': [...], 'value': [...]} as a MAP
+        return {"key": [_param(k) for k, _ in v], "value": [_param(x) for _, x in v]}
     if isinstance(v, SqlStruct) and all(v.names):
         return {k: _param(x) for k, x in v.items()}
     if isinstance(v, SqlList) and any(isinstance(x, tuple) for x in v):

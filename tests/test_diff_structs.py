@@ -66,7 +66,8 @@ SPECS = {
     }),
     "nested": spec({
         "v_lists": "SELECT id, ss, ss[1] AS first, ss[1].a AS fa, list_sort(ss) AS sorted, len(ss) AS n, "
-                   "list_contains(ss, s) AS has, list_transform(ss, lambda e: e.b) AS bs FROM t",
+                   "list_contains(ss, s) AS has, list_transform(ss, lambda e: e.b) AS bs, "
+                   "list_transform(ss, lambda e: {'e': e.a, 'id': id}) AS named FROM t",
         "v_unnest": "SELECT id, UNNEST(ss) AS e FROM t",
         "v_unnest_fields": "SELECT t.id, u.e.a AS a FROM t, UNNEST(t.ss) AS u(e) WHERE u.e.b IS NOT NULL",
         "v_agg": "SELECT s.a, LIST(s ORDER BY s) AS l, LIST(DISTINCT u ORDER BY u DESC) AS du FROM t GROUP BY s.a",

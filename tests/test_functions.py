@@ -11,14 +11,16 @@ from sqlglot import exp
 from deltasql import CompileError, Pipeline
 from deltasql.compiler import constructs, functions as FN
 from deltasql.sqllib.lists import SqlList as L
+from deltasql.sqllib.maps import make_map
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = ("CREATE TABLE t(x DOUBLE, y DOUBLE, s VARCHAR, s2 VARCHAR, s3 VARCHAR, n BIGINT, dt DATE, ts TIMESTAMP, "
-       "xs INT[], ys INT[], xss INT[][], bs BOOLEAN[])")
+       "xs INT[], ys INT[], xss INT[][], bs BOOLEAN[], m MAP(BIGINT, VARCHAR), m2 MAP(BIGINT, VARCHAR))")
 # the columns an argument of each kind is drawn from, in order (round and round again)
 COLUMNS = {FN.NUMBER: ("x", "y"), FN.STRING: ("s", "s2", "s3"), FN.TEXT_ARG: ("s", "s2", "s3"),
            FN.AS_BIGINT: ("n",), FN.INT: ("n",), FN.INT32: ("n",), FN.TEMPORAL: ("dt", "ts"), FN.VALUE: ("n", "x"),
-           FN.TEXT_OR_LIST: ("s", "xs"), FN.LIST: ("xs", "ys"), FN.LIST_OR_TEXT: ("s", "xs")}
+           FN.TEXT_OR_LIST: ("s", "xs"), FN.LIST: ("xs", "ys"), FN.LIST_OR_TEXT: ("s", "xs"),
+           FN.MAP: ("m", "m2")}
 # entries whose list argument must be a list of lists, or of BOOLEANs: the column it is taken from
 LIST_COLUMN = {"flatten": "xss", "list_bool_and": "bs", "list_bool_or": "bs"}
 # arguments that must be constants (as in DuckDB): the constant written instead of a column
@@ -27,6 +29,8 @@ CONSTANTS = {"array_to_string": {1: "'-'"}, "parse_path": {1: "'forward_slash'"}
 DOMAINS = {"x": [0.5, 0.25, 2.0, 1.0, 3.5], "y": [0.5, 2.0, 10.0, 1.5],
            "s": ["abc", "Hello World", "", "ÄbÇ", "a.b-c"], "s2": ["b", "ab", "", "l"], "s3": ["x", "yz", ""],
            "n": [0, 1, 2, 3],
+           "m": [make_map([(1, "a"), (2, None)]), make_map([]), make_map([(3, "c")]), make_map([(0, "z"), (1, "b")])],
+           "m2": [make_map([(1, "q")]), make_map([]), make_map([(2, "a")])],
            "xs": [L((1, 2)), L(()), L((None,)), L((3, 1, None, 3)), L((0,))], "ys": [L((2, 3)), L(()), L((None, 1))],
            "xss": [L((L((1, 2)), None, L(()))), L(()), L((None,)), L((L((None, 3)),))],
            "bs": [L((True, None)), L(()), L((False, True)), L((True,))]}
@@ -123,9 +127,10 @@ def test_entry_against_duckdb(fn, rnd):
     check_random(Spec(DDL, views, domains=DOMAINS), rnd)
 
 
-# (a list function needs a list, which SQLite cannot have: its literals and column types are refused)
+# (a list or map function needs a list or map, which SQLite cannot have: its literals and column types are
+# refused)
 @pytest.mark.parametrize("f", [f for f in FN.FUNCTIONS if not f.sqlite and f.written and f.fn not in NOT_IN_DUCKDB
-                               and FN.LIST not in f.args],
+                               and FN.LIST not in f.args and FN.MAP not in f.args],
                          ids=lambda f: f.fn)
 def test_not_in_sqlite(f):
     p = Pipeline(dialect="sqlite")

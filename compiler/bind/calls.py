@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from ...sqllib.formatting import printf_reads_unsigned
 from .. import functions as FN
-from .. import lists
+from .. import lists, maps
 from ..aggregates import AGGREGATE_FUNCTION_NAMES
 from ..expr import Call, Lit
 from ..types import BIGINT, DATE, TEXT, TIMESTAMP
@@ -162,6 +162,8 @@ class CallRules:
             return lists.list_arg(self, node, e, what)
         if kind == FN.LIST_OR_TEXT:
             return e if e.type.kind == "text" else lists.list_arg(self, node, e, what)
+        if kind == FN.MAP:
+            return maps.map_arg(self, node, e, what)
         if kind == FN.VALUE:
             return e
         raise AssertionError(f"argument kind {kind!r}")

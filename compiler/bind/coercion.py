@@ -13,7 +13,7 @@ import decimal
 from ...sqllib import sqlfuncs as F
 from ...sqllib import timestamps
 from ...sqllib.interval_text import cast_interval
-from .. import lists, structs
+from .. import lists, maps, structs
 from ..errors import CompileError
 from ..expr import Call, Lit
 from ..types import (
@@ -57,6 +57,8 @@ class CoercionRules:
         try:
             if k == "struct" or src.kind == "struct":
                 return structs.convert_constant(self, v, src, target, node)
+            if k == "map" or src.kind == "map":
+                return maps.convert_constant(self, v, src, target, node)
             if k == "int":
                 out = F.cast_int(v, target.bits, self.dialect.cast_float_to_int_truncates)
             elif k == "float" and target.bits == 32:
@@ -105,7 +107,7 @@ class CoercionRules:
         return [self.coerce(e, t, node) for e in exprs], t
 
     def to_text(self, e, node):
-        if lists.is_list(e) or structs.is_struct(e):  # DuckDB's string functions have list overloads (repeat, …)
+        if e.type.kind in ("list", "struct", "map"):  # DuckDB's string functions have list overloads (repeat, …)
             raise self.error(node, f"a {e.type} where a VARCHAR is expected (CAST it to VARCHAR)")
         if e.type.kind in ("text", "null"):
             return e if e.type.kind == "text" else Lit(None, TEXT)

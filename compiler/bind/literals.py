@@ -15,7 +15,7 @@ from sqlglot import exp
 from ...sqllib import sqlfuncs as F
 from ...sqllib.errors import DataError
 from ...sqllib.interval_text import cast_interval
-from .. import lists, structs
+from .. import lists, maps, structs
 from ..errors import CompileError
 from ..expr import Call, Lit
 from ..types import (
@@ -29,8 +29,13 @@ from ..types import (
     SqlType,
     decimal_type,
     from_sqlglot,
+    typeof_name,
 )
 from .builders import call
+
+
+def _holds_number(t: SqlType) -> bool:
+    return t.numeric or (t.elem is not None and _holds_number(t.elem)) or any(_holds_number(f) for _, f in t.fields)
 
 
 def _exact_numeric_cast(node) -> bool:
@@ -138,6 +143,8 @@ class LiteralRules:
             raise self.error(node.to if node.to is not None else node, f"unsupported type {e}") from None
         if a.type.kind == "null" or (isinstance(a, Lit) and a.value is None):
             return Lit(None, t)
+        if t.kind == "map" or a.type.kind == "map":
+            return maps.cast(self, node, a, t, isinstance(node, exp.TryCast))
         if t.kind == "struct" or a.type.kind == "struct":  # (also a list's elements: lists.castable)
             return structs.cast(self, node, a, t, isinstance(node, exp.TryCast))
         if t.kind == "list" or a.type.kind == "list":
@@ -175,4 +182,8 @@ class LiteralRules:
                                    "(its integer or DECIMAL width may differ from DuckDB's)")
         if e.type.kind == "null" and not isinstance(arg, exp.Null):
             raise self.error(node, "TYPEOF of an untyped NULL expression is not supported")
-        return Lit('"NULL"' if e.type.kind == "null" else str(e.type), TEXT)
+        if e.type.kind in ("struct", "map") and _holds_number(e.type) and \
+                arg.find(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg) is not None:
+            raise self.error(node, "TYPEOF of a STRUCT or MAP holding numbers computed from columns is not "
+                                   "supported (their integer or DECIMAL widths may differ from DuckDB's)")
+        return Lit(typeof_name(e.type), TEXT)  # (NULL inside a nested type quoted too, as DuckDB)

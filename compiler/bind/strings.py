@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .. import functions as FN
-from .. import lists, structs
+from .. import lists, maps, structs
 from ..expr import Call, Case, Lit
 from ..types import BIGINT, TEXT
 from .builders import call, is_null
@@ -107,6 +107,10 @@ class StringRules:
             item = node.expressions[0] if len(node.expressions) == 1 else None
             return lists.bracket(self, node, s, item is not None and not isinstance(item, exp.Slice)
                                  and _index_shifted(node, self.dialect.name))
+        if maps.is_map(s):  # m[k] (compiler/maps.py)
+            item = node.expressions[0] if len(node.expressions) == 1 else None
+            return maps.bracket(self, node, s, item is not None and not isinstance(item, exp.Slice)
+                                and _index_shifted(node, self.dialect.name))
         if structs.is_struct(s):  # s['a'] (compiler/structs.py)
             item = node.expressions[0] if len(node.expressions) == 1 else None
             return structs.bracket(self, node, s, item is not None and not isinstance(item, exp.Slice)

@@ -1,13 +1,15 @@
-"""STRUCT values in expressions: {'a': 1} / struct_pack(a := 1) literals, field access (s.a), and
-struct_extract(s, 'a'); compiler/structs.py binds them (row(…) is a registry entry, s['a'] reaches
-it from the bracket rule of bind/strings.py).
+"""STRUCT and MAP values in expressions: {'a': 1} / struct_pack(a := 1) literals, field access (s.a),
+struct_extract(s, 'a'); MAP {k: v}, map(keys, values), map_from_entries(…).  compiler/structs.py and
+compiler/maps.py bind them (row(…) and the map functions are registry entries; s['a'] and m[k] reach
+them from the bracket rule of bind/strings.py).
 
-Laws: a struct is a value (NULL in, NULL out for a field of it); a field is named by a constant.
+Laws: a struct or map is a value (NULL in, NULL out for a field or entry of it); a field is named by a
+constant.
 """
 
 from __future__ import annotations
 
-from .. import structs
+from .. import maps, structs
 
 
 class StructRules:
@@ -21,3 +23,12 @@ class StructRules:
 
     def _StructExtract(self, node):  # struct_extract(s, 'a')
         return structs.extract(self, node, self.bind(node.this), node.expression)
+
+    def _ToMap(self, node):  # MAP {k: v, …}
+        return maps.literal(self, node)
+
+    def _Map(self, node):  # map([keys], [values]), map()
+        return maps.from_lists(self, node)
+
+    def _MapFromEntries(self, node):
+        return maps.from_entries(self, node)
