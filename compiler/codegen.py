@@ -20,10 +20,14 @@ from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
 from ..sqllib.timebucket import bucketer, time_bucket
-from . import maps, structs
+from . import maps, nested, structs
 from .functions import BY_FN as FUNCTIONS
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
 from .types import int_range
+
+def _nested(src, target) -> bool:
+    return "list" in (src.kind, target.kind) or "struct" in (src.kind, target.kind) or "map" in (src.kind, target.kind)
+
 
 COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
@@ -261,6 +265,8 @@ class Codegen:
             return f"({' or '.join(arms)} or ({self.value(args[-1], col)},))[0]"
         if fn == "cast":
             return self._cast(e, col)
+        if fn == "try_cast" and _nested(e.args[0].type, e.type):  # element by element (nested.py)
+            return f"({nested.try_conversion(self, e.args[0].type, e.type)})({self.value(e.args[0], col)})"
         if fn == "try_cast":  # the cast as a function of its argument's value, failures made NULL
             x = e.args[0]
             conversion = self._cast(Call("cast", (Col(0, x.type, x.nullable),), e.type, x.nullable, e.extra),
@@ -321,9 +327,9 @@ class Codegen:
             return self._lambda_call(e, col)
         if fn == "struct_pack":  # {'a': x, …} (compiler/structs.py)
             return structs.gen_pack(self, e, col)
-        if fn == "list_slice":
+        if fn in ("list_slice", "list_slice_step"):
             codes = ", ".join(self.value(a, col) for a in args)
-            return f"_list_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
+            return f"_{fn}({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
         if fn == "string_slice":
             codes = ", ".join(self.value(a, col) for a in args)
             return f"_string_slice({codes}, {e.extra[0]!r}, {e.extra[1]!r})"
@@ -444,10 +450,13 @@ class Codegen:
         if target.kind == "text":
             conv = self._cast(Call("cast", (Col(0, src.elem, False),), target, False, target), lambda i: "_v")
             return f"_list_text({a}, lambda _v: {conv}, {src.elem.kind == 'text'})"
+        if src.kind == "list" and src.elem == target.elem:  # a LIST to an ARRAY or back: the value itself
+            return f"_array_sized({a}, {target.size})" if target.size else a
         elem_src = src.elem if src.kind == "list" else src  # text: each element read from its text
         conv = self._cast(Call("cast", (Col(0, elem_src, False),), target.elem, False, target.elem),
                           lambda i: "_v")
-        return f"_cast_list({a}, lambda _v: {conv})"
+        code = f"_cast_list({a}, lambda _v: {conv})"
+        return f"_array_sized({code}, {target.size})" if target.size else code  # (an ARRAY: its length checked)
 
     # -- truth / falsity modes --------------------------------------------------------------------
     def truth(self, e, col) -> str:

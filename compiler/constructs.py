@@ -161,7 +161,7 @@ _EXPRESSIONS = {
     exp.Coalesce: _a("this", "expressions"), exp.Nullif: _BINARY,
     exp.Greatest: _a("this", "expressions", "ignore_nulls"), exp.Least: _a("this", "expressions", "ignore_nulls"),
     exp.Cast: _a("this", "to"), exp.TryCast: _a("this", "to", "safe"), exp.Try: _UNARY,
-    exp.DataType: _a("this", "expressions", "nested"), exp.DataTypeParam: _a("this"),
+    exp.DataType: _a("this", "expressions", "nested", "values"), exp.DataTypeParam: _a("this"),  # values: INT[3]
     exp.Interval: _a("this", "unit"), exp.Var: _UNARY,
     exp.DPipe: _a("this", "expression", "safe"), exp.Concat: _a("expressions", "safe", "coalesce"),
     exp.ConcatWs: _a("expressions", "safe", "coalesce"),

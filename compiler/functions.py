@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..sqllib import sqlfuncs
+from . import arrays as A
 from . import function_rules as R
 from . import lists as L
 from . import maps as M
@@ -261,6 +262,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("list_value", "list_value", (ANY,), L.list_of_first, variadic=True, nulls=never_null,  # lists.array
              written=False),
     Function("list_concat_strict", "list_concat_strict", (LIST, LIST), L.same_list, written=False),  # a || b
+    Function("array_value", "array_value", (ANY,), A.value_type, names=("array_value",), variadic=True,
+             sqlite=False, nulls=never_null, prepare=A.prepare_value),  # an ARRAY (compiler/arrays.py)
     # -- structs (sqllib/structs.py; binding in compiler/structs.py) ---------------------------------------
     Function("row", "row_value", (ANY,), S.row_type, names=("row",), variadic=True, sqlite=False,
              nulls=never_null),

@@ -41,12 +41,21 @@ def array(eb, node):
 
 
 def list_arg(eb, node, e, what):
-    """A function's argument that must be a list (NULL: a NULL list of NULL elements)."""
+    """A function's argument that must be a list (NULL: a NULL list of NULL elements); a fixed-size
+    ARRAY is taken as the LIST it is (DuckDB's: list_sort of an INT[2] is an INT[])."""
     if e.type.kind == "list":
-        return e
+        return as_list(e)
     if e.type.kind == "null":
         return Lit(None, list_of(NULLTYPE))
     raise eb.error(node, f"{what} needs a list, not {e.type}")
+
+
+def as_list(e):
+    """A list expression typed as a LIST (an ARRAY's value is a list: no conversion at run time)."""
+    if not e.type.size:
+        return e
+    t = list_of(e.type.elem)
+    return Lit(e.value, t) if isinstance(e, Lit) else Call("cast", (e,), t, e.nullable, t)
 
 
 def element_of(eb, node, lst, x, what):
@@ -87,12 +96,20 @@ def convert_constant(eb, v, src: SqlType, target: SqlType, node):
             items = parse_list_text(v)
         except Exception:
             raise eb.error(node, f"cannot convert {v!r} to {target}") from None
-        return SqlList(None if x is None else eb.convert_literal(x, TEXT, target.elem, node) for x in items)
+        return sized(eb, node, SqlList(None if x is None else eb.convert_literal(x, TEXT, target.elem, node)
+                                       for x in items), target)
     if src.kind != "list":
         raise eb.error(node, f"cannot convert {src} to {target}")
-    return SqlList(None if x is None else
+    return sized(eb, node, SqlList(None if x is None else
                    (convert_constant(eb, x, src.elem, target.elem, node) if target.elem.kind == "list"
-                    else eb.convert_literal(x, src.elem, target.elem, node)) for x in v)
+                    else eb.convert_literal(x, src.elem, target.elem, node)) for x in v), target)
+
+
+def sized(eb, node, v, target: SqlType):
+    """A constant converted to an ARRAY type has its length (else the cast stays, to fail at run time)."""
+    if target.size and len(v) != target.size:
+        raise eb.error(node, f"cannot cast a list of length {len(v)} to {target}")
+    return v
 
 
 def cast(eb, node, a, t: SqlType, try_: bool):
@@ -105,10 +122,8 @@ def cast(eb, node, a, t: SqlType, try_: bool):
             if t.kind == "text":
                 return Lit(constant_text(a.value, a.type), TEXT)
             return Lit(convert_constant(eb, a.value, a.type, t, node), t)
-        except CompileError:
-            if try_:
-                return Lit(None, t)
-            return Call("cast", (a,), t, False, t)
+        except CompileError:  # (TRY_CAST: element by element at run time, compiler/nested.py)
+            return Call("try_cast" if try_ else "cast", (a,), t, try_, t)
     if try_:
         return Call("try_cast", (a,), t, True, t)
     return Call("cast", (a,), t, a.nullable, t)
@@ -153,14 +168,16 @@ def bracket(eb, node, s, shifted: bool):
             i = Lit(i.value + 1, BIGINT) if isinstance(i, Lit) and i.value is not None else \
                 Call("add", (eb.coerce(i, BIGINT, item), Lit(1, BIGINT)), BIGINT, i.nullable)
         return Call("list_element", (s, i), element_type([s]), True)  # the registry's entry
-    if item.args.get("step") is not None:
-        raise eb.error(item, "list slices with a step are not supported")
+    s = as_list(s)
     bounds = [item.this, item.expression]
     args = [s] + [eb.int_arg(b, eb.bind(b), "a list slice") if b is not None else Lit(None, BIGINT)
                   for b in bounds]
-    return Call("list_slice", tuple(args), s.type, s.nullable or any(a.nullable for a, b in zip(args[1:], bounds)
-                                                                      if b is not None),
-                tuple(b is not None for b in bounds))
+    nullable = s.nullable or any(a.nullable for a, b in zip(args[1:], bounds) if b is not None)
+    step = item.args.get("step")
+    if step is not None:  # xs[a:b:s]
+        st = eb.int_arg(step, eb.bind(step), "a list slice's step")
+        return Call("list_slice_step", (*args, st), s.type, nullable or st.nullable, tuple(b is not None for b in bounds))
+    return Call("list_slice", tuple(args), s.type, nullable, tuple(b is not None for b in bounds))
 
 
 def concat_operator(eb, node, a, b):
@@ -475,11 +492,15 @@ def aggr_call(eb, node, args):
     return eb.bind(call)
 
 
-def slice_function(eb, node, value_node, begin_node, end_node):
-    """list_slice(xs, a, b) / array_slice(…): xs[a:b] (a NULL bound: NULL); on a VARCHAR, s[a:b]."""
+def slice_function(eb, node, value_node, begin_node, end_node, step_node=None):
+    """list_slice(xs, a, b[, step]) / array_slice(…): xs[a:b(:step)] (a NULL bound: NULL); on a VARCHAR, s[a:b]."""
     s = eb.bind(value_node)
     bounds = [eb.int_arg(b, eb.bind(b), "a slice bound") for b in (begin_node, end_node)]
-    if s.type.kind == "text":
+    if s.type.kind == "text" and step_node is None:
         return Call("string_slice", (s, *bounds), TEXT, s.nullable or any(b.nullable for b in bounds), (True, True))
     s = list_arg(eb, node, s, "LIST_SLICE")
-    return Call("list_slice", (s, *bounds), s.type, s.nullable or any(b.nullable for b in bounds), (True, True))
+    nullable = s.nullable or any(b.nullable for b in bounds)
+    if step_node is not None:
+        st = eb.int_arg(step_node, eb.bind(step_node), "a slice's step")
+        return Call("list_slice_step", (s, *bounds, st), s.type, nullable or st.nullable, (True, True))
+    return Call("list_slice", (s, *bounds), s.type, nullable, (True, True))

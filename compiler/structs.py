@@ -162,10 +162,8 @@ def cast(eb, node, a, t: SqlType, try_: bool):
     if isinstance(a, Lit) and a.value is not None:
         try:
             return Lit(convert_constant(eb, a.value, a.type, t, node), t)
-        except CompileError:
-            if try_:
-                return Lit(None, t)
-            return Call("cast", (a,), t, False, t)
+        except CompileError:  # (TRY_CAST: element by element at run time, compiler/nested.py)
+            return Call("try_cast" if try_ else "cast", (a,), t, try_, t)
     if try_:
         return Call("try_cast", (a,), t, True, t)
     return Call("cast", (a,), t, a.nullable, t)

@@ -37,10 +37,11 @@ class SqlType:
     scale: int = 0
     elem: SqlType | None = None
     fields: tuple[tuple[str, SqlType], ...] = ()
+    size: int = 0  # a fixed-size ARRAY's length (DuckDB's INT[3]: a list of that many elements); 0 a LIST
 
     def __str__(self) -> str:
         if self.kind == "list":
-            return f"{self.elem}[]"
+            return f"{self.elem}[{self.size or ''}]"
         if self.kind == "map":
             return f"MAP({self.fields[0][1]}, {self.fields[1][1]})"
         if self.kind == "struct":
@@ -75,9 +76,10 @@ INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
 
 
-def list_of(elem: SqlType) -> SqlType:
-    """The type of a LIST of ``elem`` (DuckDB's ``elem[]``)."""
-    return SqlType("list", elem=elem)
+def list_of(elem: SqlType, size: int = 0) -> SqlType:
+    """The type of a LIST of ``elem`` (DuckDB's ``elem[]``), or of a fixed-size ARRAY of ``size`` of them
+    (DuckDB's ``elem[size]``: a list whose length the type fixes, checked where a value gets the type)."""
+    return SqlType("list", elem=elem, size=size)
 
 
 def typeof_name(t: SqlType) -> str:
@@ -85,7 +87,7 @@ def typeof_name(t: SqlType) -> str:
     if t.kind == "null":
         return '"NULL"'
     if t.kind == "list":
-        return f"{typeof_name(_elem(t))}[]"
+        return f"{typeof_name(_elem(t))}[{t.size or ''}]"
     if t.kind == "map":
         return f"MAP({typeof_name(t.fields[0][1])}, {typeof_name(t.fields[1][1])})"
     if t.kind == "struct":
@@ -141,11 +143,16 @@ def from_sqlglot(dt: Any, dialect: Any) -> SqlType:
 
     name = dt.this.name if isinstance(dt.this, exp.DataType.Type) else str(dt.this)
     if name in ("ARRAY", "LIST"):
-        if dt.args.get("values"):  # INT[3]: DuckDB's fixed-size ARRAY, another type
-            raise LookupError(f"{dt.sql(dialect='duckdb')} (fixed-size ARRAY)")
         if len(dt.expressions) != 1 or not isinstance(dt.expressions[0], exp.DataType):
             raise LookupError(str(dt.sql(dialect="duckdb")))
-        return list_of(from_sqlglot(dt.expressions[0], dialect))
+        size = 0
+        values = dt.args.get("values")
+        if values:  # INT[3]: DuckDB's fixed-size ARRAY
+            if len(values) != 1 or not isinstance(values[0], exp.Literal) or not values[0].is_int \
+                    or not 0 < int(values[0].name) <= 100_000:
+                raise LookupError(f"{dt.sql(dialect='duckdb')} (an ARRAY's size must be a constant from 1 to 100000)")
+            size = int(values[0].name)
+        return list_of(from_sqlglot(dt.expressions[0], dialect), size)
     if name in ("STRUCT", "MAP") and dialect.name == "sqlite":
         raise LookupError(f"{dt.sql(dialect='duckdb')} (the sqlite dialect has no nested types)")
     if name == "STRUCT":
@@ -221,9 +228,10 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
             return _decimal_union(max(a.precision - a.scale, b.precision - b.scale), max(a.scale, b.scale))
         d, i = (a, b) if a.kind == "decimal" else (b, a)
         return _decimal_union(max(d.precision - d.scale, _int_digits(i.bits)), d.scale)
-    if a.kind == b.kind == "list":
+    if a.kind == b.kind == "list":  # an ARRAY and a LIST: the ARRAY (DuckDB's; the LIST's length is checked)
         elem = common_type(_elem(a), _elem(b))
-        return None if elem is None else list_of(elem)
+        size = a.size if b.size in (0, a.size) else b.size if a.size == 0 else 0
+        return None if elem is None else list_of(elem, size)
     if a.kind == b.kind == "struct":
         return _common_struct(a, b)
     if a.kind == b.kind == "map":
@@ -384,13 +392,20 @@ def _coerce_list(value: Any, t: SqlType, where: str) -> Any:
     (a CSV field), each element checked (and converted) as the element type's column would be."""
     if isinstance(value, str):
         try:
-            value = parse_list_text(value)
+            items = parse_list_text(value)
         except DataError:
             raise DataError(f"{where}: {show_value(value)} is not a valid {t}") from None
-        return SqlList(None if x is None else assign_value(x, _elem(t), where) for x in value)
+        return _sized(SqlList(None if x is None else assign_value(x, _elem(t), where) for x in items), t, where)
     if not isinstance(value, (list, tuple)):
         raise DataError(f"{where}: {show_value(value)} is not a valid {t}")
-    return SqlList(None if x is None else coerce_value(x, _elem(t), where) for x in value)
+    return _sized(SqlList(None if x is None else coerce_value(x, _elem(t), where) for x in value), t, where)
+
+
+def _sized(v: SqlList, t: SqlType, where: str) -> SqlList:
+    """An ARRAY's value has its type's length."""
+    if t.size and len(v) != t.size:
+        raise DataError(f"{where}: {show_value(v)} is not a valid {t} (it has {len(v)} elements)")
+    return v
 
 
 def _coerce_struct(value: Any, t: SqlType, where: str, convert: Callable) -> Any:
@@ -466,7 +481,8 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
     from ..sqllib import casts as C
     k = t.kind
     if k == "list" and isinstance(value, (list, tuple)):  # each element assigned as to a column of its type
-        return SqlList(None if x is None else assign_value(x, _elem(t), where, dialect) for x in value)
+        return _sized(SqlList(None if x is None else assign_value(x, _elem(t), where, dialect) for x in value), t,
+                      where)
     if k == "struct":  # each field assigned as to a column of its type
         return _coerce_struct(value, t, where, lambda x, ft, w: assign_value(x, ft, w, dialect))
     if k == "map":  # each key and value assigned as to a column of its type

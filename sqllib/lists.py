@@ -231,6 +231,25 @@ def list_slice(v, begin, end, has_begin: bool, has_end: bool):
     return SqlList(tuple.__getitem__(v, slice(b, max(e, b))))
 
 
+def list_slice_step(v, begin, end, step, has_begin: bool, has_end: bool):
+    """v[begin:end:step]: a positive step takes every step-th element of v[begin:end]; a negative one goes
+    from begin down to end (1-based, inclusive; left out: the last and the first element), so begin must
+    not be before end; a NULL step or bound makes the slice NULL, a step of 0 is an error (DuckDB)."""
+    if v is None or step is None or (has_begin and begin is None) or (has_end and end is None):
+        return None
+    if step == 0:
+        raise DataError("a slice's step cannot be zero")
+    if step > 0:
+        return SqlList(tuple.__getitem__(list_slice(v, begin, end, has_begin, has_end), slice(None, None, step)))
+    n = len(v)
+
+    def position(x, default):
+        return default if x is None else x if x >= 0 else n + x + 1
+    b = min(position(begin if has_begin else None, n), n)
+    e = max(position(end if has_end else None, 1), 1)
+    return SqlList(tuple.__getitem__(v, i - 1) for i in range(b, e - 1, step)) if b >= e else SqlList(())
+
+
 def list_contains(v, x):
     """list_contains(v, x): NULL for a NULL list, FALSE for an empty one, else NULL for a NULL x; a NULL
     element matches nothing."""

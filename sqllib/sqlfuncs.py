@@ -2,6 +2,7 @@
 each public name in the environment of the code it compiles) and what the binder names.  The functions
 live in the modules by family; this module only gathers them."""
 
+from .arrays import *  # noqa: F401,F403
 from .casts import *  # noqa: F401,F403
 from .dates import *  # noqa: F401,F403
 from .errors import try_value  # noqa: F401
@@ -10,6 +11,7 @@ from .formatting import *  # noqa: F401,F403
 from .list_aggregates import *  # noqa: F401,F403
 from .lists import *  # noqa: F401,F403
 from .maps import *  # noqa: F401,F403
+from .nested import *  # noqa: F401,F403
 from .numbers import *  # noqa: F401,F403
 from .paths import *  # noqa: F401,F403
 from .patterns import *  # noqa: F401,F403

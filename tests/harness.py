@@ -419,7 +419,7 @@ def _freeze(v):
         return tuple(sorted((k, _freeze(x)) for k, x in v))
     if isinstance(v, SqlStruct):  # as DuckDB's dict (a named struct) or tuple (an unnamed one)
         return tuple(sorted((k, _freeze(x)) for k, x in v.items())) if all(v.names) else tuple(map(_freeze, v))
-    if isinstance(v, (list, SqlList)):
+    if isinstance(v, (list, tuple)):  # (DuckDB gives an ARRAY as a tuple, its elements maybe lists)
         return tuple(_freeze(x) for x in v)
     if isinstance(v, dict):
         return tuple(sorted((k, _freeze(x)) for k, x in v.items()))

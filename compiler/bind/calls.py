@@ -58,7 +58,7 @@ class CallRules:
                     and args[1].this.lower() in lists.AGGR_EXTRA:  # list_aggr(xs, 'string_agg', sep)
                 return self.function(FN.BY_FN["list_string_agg_sep"], node, [args[0], args[2]])
             return lists.aggr_call(self, node, args)
-        if name == "list_slice" and len(args) == 3:
+        if name == "list_slice" and len(args) in (3, 4):
             return lists.slice_function(self, node, *args)
         f = FN.BY_NAME.get(name)
         if f is not None and (not f.deterministic or len(f.args) - f.optional <= len(args) and

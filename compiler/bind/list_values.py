@@ -25,10 +25,11 @@ class ListRules:
     def _ArrayFilter(self, node):  # list_filter(xs, lambda x: …)
         return lists.lambda_call(self.qb, self, node, "list_filter", node.this, node.expression)
 
-    def _ArraySlice(self, node):  # array_slice(xs, a, b)
-        if node.args.get("is_length") or node.args.get("step") is not None:
-            raise self.error(node, "ARRAY_SLICE with a length or a step is not supported")
-        return lists.slice_function(self, node, node.this, *self.required(node, "ARRAY_SLICE", "start", "end"))
+    def _ArraySlice(self, node):  # array_slice(xs, a, b[, step])
+        if node.args.get("is_length"):
+            raise self.error(node, "ARRAY_SLICE with a length is not supported")
+        return lists.slice_function(self, node, node.this, *self.required(node, "ARRAY_SLICE", "start", "end"),
+                                    node.args.get("step"))
 
     def _Explode(self, node):  # what frontend._unnest_in_select_list left in place
         raise self.error(node, "UNNEST is supported once per SELECT list, in a SELECT without GROUP BY, "
