@@ -36,7 +36,9 @@ from sqlglot import exp
 
 from ..runtime import aggregates as A
 from ..runtime import statistics as S
+from ..runtime.histogram import Histogram
 from ..sqllib.lists import SqlList
+from ..sqllib.maps import make_map
 from .types import (
     BIGINT,
     BOOLEAN,
@@ -46,6 +48,7 @@ from .types import (
     SqlType,
     decimal_type,
     list_of,
+    map_of,
 )
 
 # how an argument is taken (AggregateBinding.aggregate_argument)
@@ -88,6 +91,11 @@ def sum_type(args, dialect) -> SqlType:
 def list_type(args, dialect) -> SqlType:
     """A list of the argument's type."""
     return list_of(args[0].type)
+
+
+def histogram_type(args, dialect) -> SqlType:
+    """HISTOGRAM(x): a MAP from x's type to counts (DuckDB's UBIGINT, here the integer type holding it)."""
+    return map_of(args[0].type, HUGEINT)
 
 
 def exact_or_double(args, dialect) -> SqlType:
@@ -158,7 +166,6 @@ class Aggregate:
 
 _NOT_DETERMINISTIC = "{name} is not deterministic and cannot be maintained"
 _APPROXIMATE = "{name} is approximate (its answer depends on how rows arrive); use the exact aggregate"
-_LISTS = "{name} is not supported (list and map values are not supported)"
 
 
 def _moments(fn: str, nodes, names=()) -> Aggregate:
@@ -280,7 +287,8 @@ AGGREGATES: tuple[Aggregate, ...] = (
               refused=_APPROXIMATE),
     Aggregate("approx_quantile", None, nodes={exp.ApproxQuantile: ("this", "quantile", "accuracy", "weight")},
               refused=_APPROXIMATE),
-    Aggregate("histogram", None, names=("histogram",), refused=_LISTS),
+    # HISTOGRAM (struct-19): a MAP from value to count, keys ascending (runtime/histogram.py)
+    Aggregate("histogram", lambda a: Histogram(make_map), (ANY,), histogram_type, names=("histogram",)),
 )
 
 BY_NODE: dict[type, Aggregate] = {node: a for a in AGGREGATES for node in a.nodes}

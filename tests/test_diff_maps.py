@@ -1,6 +1,6 @@
 """MAP values against DuckDB: columns, MAP {…} / map(keys, values) / map_from_entries, m[k],
 map_extract / element_at, map_keys / map_values / map_entries, cardinality, map_contains, map_concat,
-casts, comparisons and ordering, GROUP BY / DISTINCT / JOIN on maps, under random insert/delete
+casts, comparisons and ordering, GROUP BY / DISTINCT / JOIN on maps, HISTOGRAM, under random insert/delete
 streams with NULL maps, NULL values, empty maps, duplicates and a final retraction (also on 3
 simulated workers)."""
 
@@ -58,6 +58,8 @@ SPECS = {
         "v_union": "SELECT m FROM t UNION SELECT n FROM t",
         "v_unnest": "SELECT id, UNNEST(map_keys(m)) AS key FROM t",
         "v_agg": "SELECT k, LIST(m ORDER BY m) AS ms FROM t GROUP BY k",
+        "v_histogram": "SELECT k, histogram(id) AS h, histogram(m) AS hm, histogram(w['a']) AS hw FROM t GROUP BY k",
+        "v_histogram_all": "SELECT histogram(k) AS h, histogram(CAST(k AS VARCHAR)) FILTER (WHERE id > 0) AS ht FROM t",
     }),
 }
 

@@ -16,6 +16,7 @@ from ...sqllib import sqlfuncs as F
 from ...sqllib.errors import DataError
 from ...sqllib.interval_text import cast_interval
 from .. import lists, maps, structs
+from ..aggregates import is_aggregate
 from ..errors import CompileError
 from ..expr import Call, Lit
 from ..types import (
@@ -182,8 +183,9 @@ class LiteralRules:
                                    "(its integer or DECIMAL width may differ from DuckDB's)")
         if e.type.kind == "null" and not isinstance(arg, exp.Null):
             raise self.error(node, "TYPEOF of an untyped NULL expression is not supported")
-        if e.type.kind in ("struct", "map") and _holds_number(e.type) and \
-                arg.find(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg) is not None:
+        if e.type.kind in ("struct", "map") and _holds_number(e.type) and (
+                arg.find(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg) is not None
+                or any(is_aggregate(n) for n in arg.walk())):  # (HISTOGRAM's counts are DuckDB's UBIGINT)
             raise self.error(node, "TYPEOF of a STRUCT or MAP holding numbers computed from columns is not "
                                    "supported (their integer or DECIMAL widths may differ from DuckDB's)")
         return Lit(typeof_name(e.type), TEXT)  # (NULL inside a nested type quoted too, as DuckDB)
