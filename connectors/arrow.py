@@ -9,6 +9,7 @@ per SQL type, every value exact.
     INTERVAL          month_day_nano_interval; in Parquet, which has no such type, a struct
                       {months: int32, days: int32, microseconds: int64}
     a column of NULLs null
+    T[] / T[n]        list / fixed-size list   STRUCT(…)  struct   MAP(K, V)  map
 
 Needs pyarrow (``pip install 'deltasql[arrow]'``).
 """
@@ -30,6 +31,12 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
         return pa.decimal128(t.precision, t.scale)
     if k == "interval":
         return INTERVAL_STRUCT if parquet else pa.month_day_nano_interval()
+    if k == "list":  # a fixed-size ARRAY: a fixed-size list
+        return pa.list_(arrow_type(t.elem, parquet), t.size) if t.size else pa.list_(arrow_type(t.elem, parquet))
+    if k == "struct":
+        return pa.struct([(name, arrow_type(ft, parquet)) for name, ft in t.fields])
+    if k == "map":
+        return pa.map_(arrow_type(t.fields[0][1], parquet), arrow_type(t.fields[1][1], parquet))
     types = {"float": pa.float64(), "text": pa.string(), "bool": pa.bool_(), "date": pa.date32(),
              "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"), "null": pa.null()}
     if k not in types:
@@ -38,17 +45,31 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
 
 
 def arrow_array(values: list, t, parquet: bool = False) -> pa.Array:
-    k = t.kind
-    if k == "int" and t.bits == 128:
-        values = [None if v is None else decimal.Decimal(v) for v in values]
-    elif k == "interval":
-        if parquet:
-            values = [None if v is None else {"months": v.months, "days": v.day_part, "microseconds": v.micro_part}
-                      for v in values]
-        else:
-            values = [None if v is None else pa.MonthDayNano([v.months, v.day_part, v.micro_part * 1000])
-                      for v in values]
+    if t.kind in ("int", "interval", "list", "struct", "map"):
+        values = [_arrow_value(v, t, parquet) for v in values]
     return pa.array(values, type=arrow_type(t, parquet))
+
+
+def _arrow_value(v, t, parquet: bool):
+    """A value as pyarrow builds it for arrow_type(t): HUGEINT a Decimal, an INTERVAL its three parts, a list
+    a list, a struct a dict, a map a list of (key, value) pairs, each element converted in turn."""
+    k = t.kind
+    if v is None:
+        return None
+    if k == "int":
+        return decimal.Decimal(v) if t.bits == 128 else v
+    if k == "interval":
+        if parquet:
+            return {"months": v.months, "days": v.day_part, "microseconds": v.micro_part}
+        return pa.MonthDayNano([v.months, v.day_part, v.micro_part * 1000])
+    if k == "list":
+        return [_arrow_value(x, t.elem, parquet) for x in v]
+    if k == "struct":
+        return {name: _arrow_value(x, ft, parquet) for (name, ft), x in zip(t.fields, v)}
+    if k == "map":
+        kt, vt = t.fields[0][1], t.fields[1][1]
+        return [(_arrow_value(key, kt, parquet), _arrow_value(x, vt, parquet)) for key, x in v]
+    return v
 
 
 def arrow_table(names: list[str], types: list, rows: list, parquet: bool = False, extra: dict | None = None,

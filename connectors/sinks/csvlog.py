@@ -34,7 +34,8 @@ def field(v) -> str:
         return v
     if isinstance(v, decimal.Decimal):
         return format(v, "f")
-    return fmt_value(v)
+    text = fmt_value(v)  # (a list, struct or map's text holds commas and quotes: quoted as a string is)
+    return '"' + text.replace('"', '""') + '"' if any(ch in text for ch in _SPECIAL) else text
 
 
 class CsvSink(ChangeLog):

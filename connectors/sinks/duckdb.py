@@ -2,7 +2,8 @@
 
 Types are DuckDB's own, so every value is kept exactly: the integer widths (HUGEINT included),
 DECIMAL(p, s), DOUBLE (NaN too), VARCHAR, BOOLEAN, DATE, TIMESTAMP, TIMESTAMPTZ and INTERVAL (months, days and
-microseconds, as written); a column of NULLs is INTEGER.  Rows go in as one typed list per column
+microseconds, as written), lists, arrays, structs and maps (bound as DuckDB's client reads them:
+client_value); a column of NULLs is INTEGER.  Rows go in as one typed list per column
 (``unnest``), so a large step costs a few statements whatever its size, and the k copies of a row a
 change deletes are found by one join on ``IS NOT DISTINCT FROM`` (NULL matches NULL) numbering the
 matches; a step of a few rows takes a statement per row, which costs DuckDB less.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import duckdb
 
+from ...sqllib.maps import SqlMap
+from ...sqllib.structs import SqlStruct
 from .table import TableSink, quote
 
 
@@ -22,6 +25,23 @@ SMALL = 8  # up to this many rows, a statement per row; beyond, one statement ov
 
 def column_type(t) -> str:
     return {"null": "INTEGER", "timestamptz": "TIMESTAMPTZ"}.get(t.kind) or str(t)
+
+
+def _holds_struct_or_map(t) -> bool:
+    return t.kind in ("struct", "map") or (t.elem is not None and _holds_struct_or_map(t.elem)) or \
+        any(_holds_struct_or_map(f) for _, f in t.fields)
+
+
+def client_value(v):
+    """A value as DuckDB's client binds it to its type: a STRUCT a dict, a MAP {'key': [...], 'value': [...]}
+    (a struct or map inside a list too); other values as they are."""
+    if isinstance(v, SqlMap):
+        return {"key": [client_value(k) for k, _ in v], "value": [client_value(x) for _, x in v]}
+    if isinstance(v, SqlStruct):
+        return {k: client_value(x) for k, x in v.items()} if all(v.names) else tuple(map(client_value, v))
+    if isinstance(v, tuple):
+        return [client_value(x) for x in v]
+    return v
 
 
 class DuckDBSink(TableSink):
@@ -51,6 +71,8 @@ class DuckDBSink(TableSink):
                 values = [None if v is None else v.text() for v in values]
             else:
                 exprs.append(f"unnest(?::{column_type(c.type)}[])")
+                if _holds_struct_or_map(c.type):
+                    values = [client_value(v) for v in values]
             lists.append(values)
         return exprs, lists
 
@@ -58,14 +80,18 @@ class DuckDBSink(TableSink):
     def _marks(view) -> tuple[list[str], object]:
         """Per column the placeholder of one value, and the function making a row's parameters."""
         intervals = [i for i, c in enumerate(view.columns) if c.type.kind == "interval"]
-        marks = ["CAST(? AS INTERVAL)" if c.type.kind == "interval" else "?" for c in view.columns]
-        if not intervals:
+        nested = [i for i, c in enumerate(view.columns) if _holds_struct_or_map(c.type)]
+        marks = ["CAST(? AS INTERVAL)" if c.type.kind == "interval" else
+                 f"CAST(? AS {column_type(c.type)})" if i in nested else "?" for i, c in enumerate(view.columns)]
+        if not intervals and not nested:
             return marks, list
 
         def params(row):
             out = list(row)
             for i in intervals:
                 out[i] = None if out[i] is None else out[i].text()
+            for i in nested:
+                out[i] = client_value(out[i])
             return out
 
         return marks, params

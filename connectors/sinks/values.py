@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime
 import decimal
 
+from ...sqllib.lists import SqlList
+from ...sqllib.maps import SqlMap
 from ...sqllib.sqlfuncs import Interval
+from ...sqllib.structs import SqlStruct
 
 # an integer is exact in any numeric column
 _KINDS = {"int": (int,), "float": (float, int), "decimal": (decimal.Decimal, int), "text": (str,), "bool": (bool,),
           "date": (datetime.date,), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,),
-          "interval": (Interval,), "null": ()}
+          "interval": (Interval,), "null": (), "list": (SqlList,), "struct": (SqlStruct,), "map": (SqlMap,)}
 
 
 def check_values(row: tuple, view) -> None:
