@@ -47,6 +47,7 @@ TEXT_OR_LIST = "text_or_list"  # a list as it is, any other value as STRING take
 LIST = "list"  # a list (compiler/lists.py); NULL is a NULL list
 LIST_OR_TEXT = "list_or_text"  # a list, or a VARCHAR as it is (array_extract of a string: its character)
 MAP = "map"  # a map (compiler/maps.py); NULL is a NULL map
+STRUCT = "struct"  # a named struct (compiler/structs.py); NULL is a NULL struct
 ANY = VALUE  # (a list function's element: its ``prepare`` gives it the list's type)
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
@@ -267,6 +268,8 @@ FUNCTIONS: tuple[Function, ...] = (
     # -- structs (sqllib/structs.py; binding in compiler/structs.py) ---------------------------------------
     Function("row", "row_value", (ANY,), S.row_type, names=("row",), variadic=True, sqlite=False,
              nulls=never_null),
+    Function("struct_keys", "struct_keys", (STRUCT,), list_of(TEXT), names=("struct_keys",), sqlite=False,
+             nulls=first_nullable, prepare=S.prepare_keys),
     Function("struct_field", "struct_field", (ANY, INT), S.field_type, written=False, nulls=maybe_null),  # s.a
     # -- maps (sqllib/maps.py; argument rules, result types and the constructors in compiler/maps.py) --------
     Function("map_keys", "map_keys", (MAP,), M.keys_type, {exp.MapKeys: ("this",)}, sqlite=False),

@@ -21,7 +21,7 @@ from sqlglot import exp
 from ..sqllib.structs import parse_struct_text, struct_class
 from .errors import CompileError
 from .expr import Call, Col, Lit
-from .types import BIGINT, TEXT, SqlType, field_names, struct_of
+from .types import BIGINT, TEXT, SqlType, field_names, list_of, struct_of
 
 
 def is_struct(e) -> bool:
@@ -242,7 +242,23 @@ def gen_cast(cg, src: SqlType, target: SqlType, a: str) -> str:
 
 
 
-# -- registry result types (functions.py) ----------------------------------------------------------------
+# -- registry argument rules and result types (functions.py) ------------------------------------------------
+
+def struct_arg(eb, node, e, what):
+    """A function's argument that must be a named struct (NULL: a NULL struct of no fields)."""
+    if e.type.kind == "null":
+        return Lit(None, struct_of(()))
+    if not is_struct(e) or not all(field_names(e.type)):
+        raise eb.error(node, f"{what} needs a STRUCT with named fields, not {e.type}")
+    return e
+
+
+def prepare_keys(eb, node, args, what):
+    """struct_keys(s): the names, a constant list the call returns for a struct that is not NULL."""
+    from ..sqllib.lists import SqlList
+    return [args[0], Lit(SqlList(field_names(args[0].type)), list_of(TEXT))]
+
+
 
 def field_type(args) -> SqlType:
     """struct_field(s, i): the type of s's i-th field."""

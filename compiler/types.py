@@ -90,6 +90,8 @@ def typeof_name(t: SqlType) -> str:
         return f"{typeof_name(_elem(t))}[{t.size or ''}]"
     if t.kind == "map":
         return f"MAP({typeof_name(t.fields[0][1])}, {typeof_name(t.fields[1][1])})"
+    if t.kind == "struct" and not any(field_names(t)):  # row(…): DuckDB names it a TUPLE
+        return "TUPLE(" + ", ".join(typeof_name(ft) for _, ft in t.fields) + ")"
     if t.kind == "struct":
         return "STRUCT(" + ", ".join(f"{_type_name(n)} {typeof_name(ft)}" if n else typeof_name(ft)
                                      for n, ft in t.fields) + ")"

@@ -78,6 +78,11 @@ def struct_field(v, i: int):
     return None if v is None else v[i]
 
 
+def struct_keys(v, names):
+    """struct_keys(s): the field names (a constant the binder passes), NULL for a NULL struct."""
+    return None if v is None else names
+
+
 def row_value(*items):
     """row(a, b, …): an unnamed struct, never NULL (its fields may be)."""
     return struct_class(("",) * len(items))(items)

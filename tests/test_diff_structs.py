@@ -46,7 +46,8 @@ SPECS = {
                  "s = {'a': 1, 'b': 'x'} AS lit, s IS NULL AS isn, d < {'f': 1.0} AS dl FROM t",
         "v_where": "SELECT id, s FROM t WHERE s > {'a': 1, 'b': NULL} OR s.b = 'x'",
         "v_literals": "SELECT id, {'k': id, 'v': s.b} AS p, struct_pack(k := id, v := s) AS q, row(id, s.b) AS r, "
-                      "{'l': [id, NULL], 'e': {'z': NULL}} AS nested, [s, u] AS pair, {'a': 1, 'b': 'c'} AS c FROM t",
+                      "{'l': [id, NULL], 'e': {'z': NULL}} AS nested, [s, u] AS pair, {'a': 1, 'b': 'c'} AS c, "
+                      "struct_keys(s) AS k, struct_keys(n) AS nk, [(id, s.b), (1, 'x')] AS rows FROM t",
         "v_cast": "SELECT id, CAST(s AS VARCHAR) AS ts, CAST(n AS VARCHAR) AS tn, CAST(ss AS VARCHAR) AS tss, "
                   "CAST(d AS VARCHAR) AS td, CAST(s AS STRUCT(a BIGINT, b VARCHAR)) AS wide, "
                   "CAST(s AS STRUCT(b VARCHAR, c INT)) AS byname, "

@@ -12,15 +12,17 @@ from deltasql import CompileError, Pipeline
 from deltasql.compiler import constructs, functions as FN
 from deltasql.sqllib.lists import SqlList as L
 from deltasql.sqllib.maps import make_map
+from deltasql.sqllib.structs import struct_class
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 DDL = ("CREATE TABLE t(x DOUBLE, y DOUBLE, s VARCHAR, s2 VARCHAR, s3 VARCHAR, n BIGINT, dt DATE, ts TIMESTAMP, "
-       "xs INT[], ys INT[], xss INT[][], bs BOOLEAN[], m MAP(BIGINT, VARCHAR), m2 MAP(BIGINT, VARCHAR))")
+       "xs INT[], ys INT[], xss INT[][], bs BOOLEAN[], m MAP(BIGINT, VARCHAR), m2 MAP(BIGINT, VARCHAR), "
+       "st STRUCT(a INT, b VARCHAR))")
 # the columns an argument of each kind is drawn from, in order (round and round again)
 COLUMNS = {FN.NUMBER: ("x", "y"), FN.STRING: ("s", "s2", "s3"), FN.TEXT_ARG: ("s", "s2", "s3"),
            FN.AS_BIGINT: ("n",), FN.INT: ("n",), FN.INT32: ("n",), FN.TEMPORAL: ("dt", "ts"), FN.VALUE: ("n", "x"),
            FN.TEXT_OR_LIST: ("s", "xs"), FN.LIST: ("xs", "ys"), FN.LIST_OR_TEXT: ("s", "xs"),
-           FN.MAP: ("m", "m2")}
+           FN.MAP: ("m", "m2"), FN.STRUCT: ("st",)}
 # entries whose list argument must be a list of lists, or of BOOLEANs: the column it is taken from
 LIST_COLUMN = {"flatten": "xss", "list_bool_and": "bs", "list_bool_or": "bs"}
 # arguments that must be constants (as in DuckDB): the constant written instead of a column
@@ -31,6 +33,7 @@ DOMAINS = {"x": [0.5, 0.25, 2.0, 1.0, 3.5], "y": [0.5, 2.0, 10.0, 1.5],
            "n": [0, 1, 2, 3],
            "m": [make_map([(1, "a"), (2, None)]), make_map([]), make_map([(3, "c")]), make_map([(0, "z"), (1, "b")])],
            "m2": [make_map([(1, "q")]), make_map([]), make_map([(2, "a")])],
+           "st": [struct_class(("a", "b"))((1, "x")), struct_class(("a", "b"))((None, None))],
            "xs": [L((1, 2)), L(()), L((None,)), L((3, 1, None, 3)), L((0,))], "ys": [L((2, 3)), L(()), L((None, 1))],
            "xss": [L((L((1, 2)), None, L(()))), L(()), L((None,)), L((L((None, 3)),))],
            "bs": [L((True, None)), L(()), L((False, True)), L((True,))]}
@@ -130,7 +133,7 @@ def test_entry_against_duckdb(fn, rnd):
 # (a list or map function needs a list or map, which SQLite cannot have: its literals and column types are
 # refused)
 @pytest.mark.parametrize("f", [f for f in FN.FUNCTIONS if not f.sqlite and f.written and f.fn not in NOT_IN_DUCKDB
-                               and FN.LIST not in f.args and FN.MAP not in f.args],
+                               and FN.LIST not in f.args and FN.MAP not in f.args and FN.STRUCT not in f.args],
                          ids=lambda f: f.fn)
 def test_not_in_sqlite(f):
     p = Pipeline(dialect="sqlite")

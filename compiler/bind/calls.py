@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from ...sqllib.formatting import printf_reads_unsigned
 from .. import functions as FN
-from .. import lists, maps
+from .. import lists, maps, structs
 from ..aggregates import AGGREGATE_FUNCTION_NAMES
 from ..expr import Call, Lit
 from ..types import BIGINT, DATE, TEXT, TIMESTAMP
@@ -164,6 +164,8 @@ class CallRules:
             return e if e.type.kind == "text" else lists.list_arg(self, node, e, what)
         if kind == FN.MAP:
             return maps.map_arg(self, node, e, what)
+        if kind == FN.STRUCT:
+            return structs.struct_arg(self, node, e, what)
         if kind == FN.VALUE:
             return e
         raise AssertionError(f"argument kind {kind!r}")

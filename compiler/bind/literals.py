@@ -167,6 +167,8 @@ class LiteralRules:
     _TryCast = _Cast
 
     def _Tuple(self, node):
+        if isinstance(node.parent, exp.Array) and self.dialect.name != "sqlite":  # [(1, 'a'), …]: DuckDB's rows
+            return structs.row(self, node, node.expressions)
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
 
     def _Typeof(self, node):
