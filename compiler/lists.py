@@ -115,18 +115,25 @@ def sized(eb, node, v, target: SqlType):
 def cast(eb, node, a, t: SqlType, try_: bool):
     """CAST to or from a list: list to list (each element cast), text to list (DuckDB's text form read),
     list to text (printed as DuckDB prints it)."""
+    def fold(v):
+        return constant_text(v, a.type) if t.kind == "text" else convert_constant(eb, v, a.type, t, node)
+    return nested_cast(eb, node, a, t, try_, castable, fold)
+
+
+def nested_cast(eb, node, a, t: SqlType, try_: bool, castable, fold):
+    """CAST / TRY_CAST to or from a nested type (lists here, structs.py, maps.py): refused unless
+    ``castable``; a constant converted now (``fold``, raising CompileError where it does not convert),
+    else a run-time cast (TRY_CAST: element by element, compiler/nested.py)."""
     if not castable(a.type, t):
         raise eb.error(node, f"cannot cast {a.type} to {t}")
-    if isinstance(a, Lit):
+    if isinstance(a, Lit) and a.value is not None:
         try:
-            if t.kind == "text":
-                return Lit(constant_text(a.value, a.type), TEXT)
-            return Lit(convert_constant(eb, a.value, a.type, t, node), t)
-        except CompileError:  # (TRY_CAST: element by element at run time, compiler/nested.py)
+            return Lit(fold(a.value), t)
+        except CompileError:
             return Call("try_cast" if try_ else "cast", (a,), t, try_, t)
-    if try_:
-        return Call("try_cast", (a,), t, True, t)
-    return Call("cast", (a,), t, a.nullable, t)
+    if isinstance(a, Lit):
+        return Lit(None, t)
+    return Call("try_cast" if try_ else "cast", (a,), t, try_ or a.nullable, t)
 
 
 def castable(src: SqlType, target: SqlType) -> bool:

@@ -228,16 +228,8 @@ def castable(src: SqlType, target: SqlType) -> bool:
 
 
 def cast(eb, node, a, t: SqlType, try_: bool):
-    if not castable(a.type, t):
-        raise eb.error(node, f"cannot cast {a.type} to {t}")
-    if isinstance(a, Lit) and a.value is not None and not try_:
-        try:
-            return Lit(convert_constant(eb, a.value, a.type, t, node), t)
-        except Exception:
-            return Call("cast", (a,), t, False, t)
-    if try_:
-        return Call("try_cast", (a,), t, True, t)
-    return Call("cast", (a,), t, a.nullable, t)
+    from . import lists
+    return lists.nested_cast(eb, node, a, t, try_, castable, lambda v: convert_constant(eb, v, a.type, t, node))
 
 
 def convert_constant(eb, v, src: SqlType, target: SqlType, node):
@@ -251,7 +243,10 @@ def convert_constant(eb, v, src: SqlType, target: SqlType, node):
                         lambda x: eb.convert_literal(x, vt, TEXT, node), kt.kind == "text", vt.kind == "text")
     kt, vt = key_type(target), value_type(target)
     if src.kind == "text":
-        pairs = parse_map_text(v)
+        try:
+            pairs = parse_map_text(v)
+        except DataError as e:
+            raise eb.error(node, str(e)) from None
         sk = sv = TEXT
     elif src.kind == "map":
         pairs, sk, sv = list(v), key_type(src), value_type(src)

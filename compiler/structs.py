@@ -19,7 +19,6 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..sqllib.structs import parse_struct_text, struct_class
-from .errors import CompileError
 from .expr import Call, Col, Lit
 from .types import BIGINT, TEXT, SqlType, field_names, list_of, struct_of
 
@@ -157,16 +156,8 @@ def field_pairs(src: SqlType, target: SqlType):
 
 
 def cast(eb, node, a, t: SqlType, try_: bool):
-    if not castable(a.type, t):
-        raise eb.error(node, f"cannot cast {a.type} to {t}")
-    if isinstance(a, Lit) and a.value is not None:
-        try:
-            return Lit(convert_constant(eb, a.value, a.type, t, node), t)
-        except CompileError:  # (TRY_CAST: element by element at run time, compiler/nested.py)
-            return Call("try_cast" if try_ else "cast", (a,), t, try_, t)
-    if try_:
-        return Call("try_cast", (a,), t, True, t)
-    return Call("cast", (a,), t, a.nullable, t)
+    from . import lists
+    return lists.nested_cast(eb, node, a, t, try_, castable, lambda v: convert_constant(eb, v, a.type, t, node))
 
 
 def convert_constant(eb, v, src: SqlType, target: SqlType, node):

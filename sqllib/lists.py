@@ -20,8 +20,9 @@ from .numbers import NAN
 from .strings import string_element
 
 
-class SqlList(tuple):
-    """A SQL list value: a tuple ordered as DuckDB orders lists (see the module docstring)."""
+class NestedOrder:
+    """<, <=, >, >= of a nested value (a tuple subclass: a list, a struct, a map's entries) in DuckDB's
+    order of lists (_compare); equality and hashing stay the tuple's."""
 
     __slots__ = ()
 
@@ -36,6 +37,12 @@ class SqlList(tuple):
 
     def __ge__(self, other):
         return _compare(self, other) >= 0
+
+
+class SqlList(NestedOrder, tuple):
+    """A SQL list value: a tuple ordered as DuckDB orders lists (see the module docstring)."""
+
+    __slots__ = ()
 
     def __add__(self, other):
         return SqlList(tuple.__add__(self, other))

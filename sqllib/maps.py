@@ -14,29 +14,17 @@ struct (key, value) (``ENTRY``), as DuckDB stores a map (a list of such structs)
 from __future__ import annotations
 
 from .errors import DataError, show_value
-from .lists import SqlList, _compare, quote_element
+from .lists import NestedOrder, SqlList, quote_element
 from .numbers import NAN
 from .structs import _split_pair, _unquote, _value_text, split_top, struct_class
 
 ENTRY = struct_class(("key", "value"))
 
 
-class SqlMap(tuple):
+class SqlMap(NestedOrder, tuple):
     """A SQL map value: a tuple of ENTRY structs, ordered as DuckDB orders maps."""
 
     __slots__ = ()
-
-    def __lt__(self, other):
-        return _compare(self, other) < 0
-
-    def __le__(self, other):
-        return _compare(self, other) <= 0
-
-    def __gt__(self, other):
-        return _compare(self, other) > 0
-
-    def __ge__(self, other):
-        return _compare(self, other) >= 0
 
     def items(self):
         return iter(self)  # each entry unpacks as (key, value)

@@ -18,27 +18,15 @@ where it could not be read back, as inside a list) and the reverse cast from ``{
 from __future__ import annotations
 
 from .errors import DataError, show_value
-from .lists import _compare, quote_element
+from .lists import NestedOrder, quote_element
 from .numbers import NAN
 
 
-class SqlStruct(tuple):
+class SqlStruct(NestedOrder, tuple):
     """A SQL struct value: a tuple ordered as DuckDB orders structs; ``names`` is its class's."""
 
     __slots__ = ()
     names: tuple[str, ...] = ()
-
-    def __lt__(self, other):
-        return _compare(self, other) < 0
-
-    def __le__(self, other):
-        return _compare(self, other) <= 0
-
-    def __gt__(self, other):
-        return _compare(self, other) > 0
-
-    def __ge__(self, other):
-        return _compare(self, other) >= 0
 
     def items(self):
         return zip(self.names, self)
@@ -114,16 +102,11 @@ def _quote_name(name: str) -> str:
 
 # -- reading the text form -------------------------------------------------------------------------------
 
-def split_top(body: str, text: str) -> list[str]:
-    """The comma-separated items of ``body`` (the inside of [...], {...} or (...)) as written: quotes
-    (with backslash escapes) and brackets nest.  ``text`` is for messages."""
-    if not body.strip():
-        return []
-    items: list[str] = []
-    depth, start, quote = 0, 0, None
-    i, n = 0, len(body)
-    while i < n:
-        c = body[i]
+def _top_level(s: str):
+    """(i, c) for each character of s outside quotes (with backslash escapes) and brackets."""
+    depth, quote, i = 0, None, 0
+    while i < len(s):
+        c = s[i]
         if quote:
             if c == "\\":
                 i += 1
@@ -135,14 +118,24 @@ def split_top(body: str, text: str) -> list[str]:
             depth += 1
         elif c in "]})":
             depth -= 1
-        elif c == "," and depth == 0:
-            items.append(body[start:i])
-            start = i + 1
+        elif depth == 0:
+            yield i, c
         i += 1
     if quote:
-        raise DataError(f"cannot convert {show_value(text)}: an unclosed quote")
-    items.append(body[start:])
-    return items
+        raise DataError("an unclosed quote")
+
+
+def split_top(body: str, text: str) -> list[str]:
+    """The comma-separated items of ``body`` (the inside of [...], {...} or (...)) as written: quotes
+    and brackets nest.  ``text`` is for messages."""
+    if not body.strip():
+        return []
+    try:
+        cuts = [i for i, c in _top_level(body) if c == ","]
+    except DataError:
+        raise DataError(f"cannot convert {show_value(text)}: an unclosed quote") from None
+    starts = [0] + [i + 1 for i in cuts]
+    return [body[a:b] for a, b in zip(starts, cuts + [len(body)])]
 
 
 def _unquote(s: str) -> tuple[str, bool]:
@@ -193,22 +186,7 @@ def parse_struct_text(text: str, names: tuple[str, ...]) -> list:
 
 def _split_pair(item: str, sep: str) -> tuple[str, str, str]:
     """name SEP value, split at the first SEP outside quotes and brackets."""
-    depth, quote = 0, None
-    i = 0
-    while i < len(item):
-        c = item[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif c in "'\"":
-            quote = c
-        elif c in "[{(":
-            depth += 1
-        elif c in "]})":
-            depth -= 1
-        elif c == sep and depth == 0:
+    for i, c in _top_level(item):
+        if c == sep:
             return item[:i], sep, item[i + 1:]
-        i += 1
     return item, "", ""
