@@ -193,3 +193,17 @@ def test_cli_formats_and_check(tmp_path, capsys):
     assert "1,\"{'a': 1, 'b': 'x,y'}\",2,[{'k': p}]" in out, out
     code, out, err = cli(["check", str(views), *changes])
     assert code == 0, out + err
+
+
+def test_hash_is_stable_across_processes():
+    """runtime/hashing.value_hash of structs, maps and arrays (which route rows to shard workers) is the same
+    in a process with another string hash seed."""
+    import os
+    import subprocess
+    import sys
+    code = ("from deltasql.runtime.hashing import value_hash as h; from deltasql.sqllib.structs import struct_class as s; "
+            "from deltasql.sqllib.maps import make_map as m; from deltasql.sqllib.lists import SqlList as L; "
+            "print([h(s(('a', 'b'))((1, 'x'))), h(m([('k', s(('f',))((2.5,)))])), h(L(('a', None))), h(s(('a',))((None,)))])")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "random")}
+    assert len(outs) == 1, outs
