@@ -60,6 +60,8 @@ def damerau_levenshtein(a, b):
 def hamming(a, b):
     if a is None or b is None:
         return None
+    if not a or not b:  # DuckDB's 'Strings must be of length > 0'
+        raise DataError("hamming: the strings must not be empty")
     if len(a) != len(b):
         raise DataError("hamming: the strings must be of the same length")
     return sum(x != y for x, y in zip(a, b))
