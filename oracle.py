@@ -13,8 +13,7 @@ from collections import Counter
 import sqlglot
 
 from .connectors import InputError
-from .sqllib.maps import SqlMap
-from .sqllib.structs import SqlStruct
+from . import SqlMap, SqlStruct
 from .connectors.changefiles import RowChange, Statement, parse  # parse: the compiler's parser, as change files use it
 
 

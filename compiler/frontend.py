@@ -27,6 +27,7 @@ from .recurring import rewrite_recurring
 from .dialect import get_dialect
 from .errors import CompileError
 from .export_state import blank_finalize, state_value_error
+from .keyed_syntax import aggregate_key_error
 from .lateness import blank_watermarks
 from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
 from .timewindows import blank_tvf_syntax, expand_time_windows
@@ -98,7 +99,6 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         state = state_value_error(text, sql, tokenizer)
         if state is not None:
             raise state from None
-        from .keyed_recursion import aggregate_key_error  # (late: it imports the binder's modules)
         keyed = aggregate_key_error(text, sql, tokenizer)
         if keyed is not None:
             raise keyed from None

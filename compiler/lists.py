@@ -8,7 +8,7 @@ comparisons, DISTINCT, GROUP BY, joins and ORDER BY on lists are those of any ot
   literal adopts the others' type), and ``[]`` is a list of the NULL type, which unifies with any list;
 - an element NULL is a value of the list, never the list's NULL: ``[NULL]`` is not NULL;
 - indices are 1-based as written (sqlglot moves a literal index to 0-based when it parses ``x[i]``;
-  ``_index_shifted`` says when, and the 1 is added back).
+  ``index_shifted`` says when, and the 1 is added back).
 """
 
 from __future__ import annotations
@@ -136,17 +136,33 @@ def nested_cast(eb, node, a, t: SqlType, try_: bool, castable, fold):
     return Call("try_cast" if try_ else "cast", (a,), t, try_ or a.nullable, t)
 
 
+def index_shifted(bracket, dialect: str) -> bool:
+    """Whether sqlglot moved a 1-based index to 0-based when parsing x[i]: it does so (subtracting 1)
+    exactly where the indexed value's type is unknown or an array at parse time (not for a string
+    literal: '🦆ab'[1] keeps its 1) and it can type the index as an integer, which the result still is."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+
+    this_t = bracket.this.type or annotate_types(bracket.this.copy(), dialect=dialect).type
+    if this_t is not None and this_t.this not in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.ARRAY):
+        return False
+    t = annotate_types(bracket.expressions[0].copy(), dialect=dialect).type
+    return t is not None and t.this in exp.DataType.INTEGER_TYPES
+
+
+# The cast rules of the other nested kinds, by kind: compiler/structs.py and compiler/maps.py enter
+# theirs when they are imported (compiler/functions.py imports both), so that this module, which both
+# build on, imports neither of them.
+NESTED_CASTABLE: dict = {}
+
+
 def castable(src: SqlType, target: SqlType) -> bool:
     """Whether CAST(src AS target) is one this module makes: list to list (elements castable), text
     to list, list to text; a list never to or from a scalar of another type (a struct: structs.py, a map: maps.py)."""
     if src.kind == "null" or src == target:
         return True
-    if "struct" in (src.kind, target.kind):
-        from . import structs
-        return structs.castable(src, target)
-    if "map" in (src.kind, target.kind):
-        from . import maps
-        return maps.castable(src, target)
+    for kind in ("struct", "map"):
+        if kind in (src.kind, target.kind):
+            return NESTED_CASTABLE[kind](src, target)
     if target.kind == "list":
         return src.kind == "text" or (src.kind == "list" and castable(src.elem, target.elem))
     if src.kind == "list":
@@ -165,7 +181,7 @@ def constant_text(v, t: SqlType):
 
 def bracket(eb, node, s, shifted: bool):
     """xs[i] (1-based, negative from the end, NULL out of range) and xs[a:b] (inclusive bounds);
-    ``shifted``: sqlglot made the index 0-based (bind_expr._index_shifted)."""
+    ``shifted``: sqlglot made the index 0-based (index_shifted)."""
     if len(node.expressions) != 1:
         raise eb.error(node, "a list takes one index or slice")
     item = node.expressions[0]

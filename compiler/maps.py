@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from ..sqllib.errors import DataError
 from ..sqllib.maps import make_map, parse_map_text
+from . import lists
 from .expr import Call, Col, Lit
 from .types import BIGINT, NULLTYPE, TEXT, SqlType, common_type, list_of, map_of, struct_of
 
@@ -57,13 +58,12 @@ def literal(eb, node):
     """MAP {k1: v1, k2: v2, …}."""
     _not_sqlite(eb, node)
     body = node.this
-    if isinstance(body, exp.Bracket) and isinstance(body.this, exp.Struct):  # MAP {…}[k], which sqlglot
-        from .bind.strings import _index_shifted                          # reads as MAP ({…}[k])
+    if isinstance(body, exp.Bracket) and isinstance(body.this, exp.Struct):  # MAP {…}[k], read by sqlglot as MAP ({…}[k])
         inner = exp.ToMap(this=body.this)
         inner.meta.update(node.meta)
         m = literal(eb, inner)
         item = body.expressions[0] if len(body.expressions) == 1 else None
-        return bracket(eb, body, m, item is not None and _index_shifted(body, eb.dialect.name))
+        return bracket(eb, body, m, item is not None and lists.index_shifted(body, eb.dialect.name))
     items = body.expressions if isinstance(body, exp.Struct) else None
     if items is None or not all(isinstance(i, exp.PropertyEQ) for i in items):
         raise eb.error(node, "MAP {…} takes key: value pairs")
@@ -73,7 +73,6 @@ def literal(eb, node):
 def from_lists(eb, node):
     """map([keys], [values]) (and map(): the empty map)."""
     _not_sqlite(eb, node)
-    from . import lists
     k, v = node.args.get("keys"), node.args.get("values")
     if k is None and v is None:
         return Lit(make_map(()), map_of(NULLTYPE, NULLTYPE))
@@ -116,7 +115,6 @@ def _written_arguments(sql: str, first) -> int:
 def from_entries(eb, node):
     """map_from_entries([(k, v), …] / a list of two-field structs)."""
     _not_sqlite(eb, node)
-    from . import lists
     arg = node.this
     if isinstance(arg, exp.Array):  # (k, v) in a list literal: DuckDB's row values
         arg = arg.copy().transform(lambda n: _row(n) if isinstance(n, exp.Tuple) else n)
@@ -215,7 +213,6 @@ def pack_type(args) -> SqlType:  # (map_pack is built with its type by _build)
 
 def castable(src: SqlType, target: SqlType) -> bool:
     """map to map (keys and values castable), text to map, map to text."""
-    from . import lists
     if src.kind == "null" or src == target:
         return True
     if src.kind == target.kind == "map":
@@ -228,7 +225,6 @@ def castable(src: SqlType, target: SqlType) -> bool:
 
 
 def cast(eb, node, a, t: SqlType, try_: bool):
-    from . import lists
     return lists.nested_cast(eb, node, a, t, try_, castable, lambda v: convert_constant(eb, v, a.type, t, node))
 
 
@@ -273,3 +269,5 @@ def gen_cast(cg, src: SqlType, target: SqlType, a: str) -> str:
         return f"_cast_text_map({a}, {conv(TEXT, kt)}, {conv(TEXT, vt)})"
     return f"_cast_map({a}, {conv(key_type(src), kt)}, {conv(value_type(src), vt)})"
 
+
+lists.NESTED_CASTABLE["map"] = castable

@@ -19,6 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..sqllib.structs import parse_struct_text, struct_class
+from . import lists
 from .expr import Call, Col, Lit
 from .types import BIGINT, TEXT, SqlType, field_names, list_of, struct_of
 
@@ -130,7 +131,6 @@ def castable(src: SqlType, target: SqlType) -> bool:
     """CAST(src AS target) where either is a struct: struct to struct (by name, at least one field in
     common, or by position from an unnamed struct; each field castable), text to struct, struct to
     text."""
-    from . import lists  # (whose castable comes back here for a struct)
     if src.kind == "null" or src == target:
         return True
     if target.kind == "struct" and src.kind == "struct":
@@ -156,7 +156,6 @@ def field_pairs(src: SqlType, target: SqlType):
 
 
 def cast(eb, node, a, t: SqlType, try_: bool):
-    from . import lists
     return lists.nested_cast(eb, node, a, t, try_, castable, lambda v: convert_constant(eb, v, a.type, t, node))
 
 
@@ -258,3 +257,6 @@ def field_type(args) -> SqlType:
 
 def row_type(args) -> SqlType:
     return struct_of(("", a.type) for a in args)
+
+
+lists.NESTED_CASTABLE["struct"] = castable

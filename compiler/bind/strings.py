@@ -16,19 +16,6 @@ from ..types import BIGINT, TEXT
 from .builders import call, is_null
 
 
-def _index_shifted(bracket, dialect: str) -> bool:
-    """Whether sqlglot moved a 1-based index to 0-based when parsing x[i]: it does so (subtracting 1)
-    exactly where the indexed value's type is unknown or an array at parse time (not for a string
-    literal: '🦆ab'[1] keeps its 1) and it can type the index as an integer, which the result still is."""
-    from sqlglot.optimizer.annotate_types import annotate_types
-
-    this_t = bracket.this.type or annotate_types(bracket.this.copy(), dialect=dialect).type
-    if this_t is not None and this_t.this not in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.ARRAY):
-        return False
-    t = annotate_types(bracket.expressions[0].copy(), dialect=dialect).type
-    return t is not None and t.this in exp.DataType.INTEGER_TYPES
-
-
 class StringRules:
     """ExprBinder methods for the constructs above (mixed into ExprBinder)."""
 
@@ -106,15 +93,15 @@ class StringRules:
         if lists.is_list(s):
             item = node.expressions[0] if len(node.expressions) == 1 else None
             return lists.bracket(self, node, s, item is not None and not isinstance(item, exp.Slice)
-                                 and _index_shifted(node, self.dialect.name))
+                                 and lists.index_shifted(node, self.dialect.name))
         if maps.is_map(s):  # m[k] (compiler/maps.py)
             item = node.expressions[0] if len(node.expressions) == 1 else None
             return maps.bracket(self, node, s, item is not None and not isinstance(item, exp.Slice)
-                                and _index_shifted(node, self.dialect.name))
+                                and lists.index_shifted(node, self.dialect.name))
         if structs.is_struct(s):  # s['a'] (compiler/structs.py)
             item = node.expressions[0] if len(node.expressions) == 1 else None
             return structs.bracket(self, node, s, item is not None and not isinstance(item, exp.Slice)
-                                   and _index_shifted(node, self.dialect.name))
+                                   and lists.index_shifted(node, self.dialect.name))
         self.not_sqlite(node, "string slicing")
         if s.type.kind not in ("text", "null"):
             raise self.error(node, f"cannot index a value of type {s.type}")
@@ -124,7 +111,7 @@ class StringRules:
         item = node.expressions[0]
         if not isinstance(item, exp.Slice):
             i = self.int_arg(item, self.bind(item), "a string index")
-            if _index_shifted(node, self.dialect.name):  # back to the 1-based position written
+            if lists.index_shifted(node, self.dialect.name):  # back to the 1-based position written
                 i = Lit(i.value + 1, BIGINT) if isinstance(i, Lit) and i.value is not None else \
                     call("add", [self.coerce(i, BIGINT, item), Lit(1, BIGINT)], BIGINT)
             return FN.call("string_element", [s, i])
