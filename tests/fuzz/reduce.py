@@ -182,8 +182,9 @@ class FailureCheck:
             return None
         spec = Spec(ddl, views, domains=self.domains, adhoc=False)
         h = Harness(spec)
+        d = deadline(self.seconds, h.con)
         try:
-            with deadline(self.seconds, h.con) as d:
+            with d:
                 g = h.run(steps, self.failure.seed)
         except (Timeout, RuntimeError) as e:  # inside DuckDB the alarm surfaces as an interrupt
             if not timed_out(d, e):
@@ -336,8 +337,9 @@ def reduce_failure(ddl: str, views: dict, domains: dict, steps, failure, kind: s
     # 3. the stream
     if kind == "run" and isinstance(last, H.Failure):
         spec = Spec(ddl, views, domains=domains, adhoc=False)
+        d = deadline(max(seconds - (time.monotonic() - t0), 30))
         try:
-            with deadline(max(seconds - (time.monotonic() - t0), 30)) as d:
+            with d:
                 last = H.shrink(spec, steps, last, budget=200)
                 steps = last.steps or steps
         except (Timeout, RuntimeError) as e:

@@ -104,8 +104,9 @@ def _duckdb_check(case: Case, results: dict) -> None:
             if any(results[d].status != "pending" for d in v.deps):
                 r.status, r.message = "dep_discarded", "reads a discarded view"
                 continue
+            dl1 = deadline(20, con)
             try:
-                with deadline(20, con) as dl1:
+                with dl1:
                     con.execute(f"CREATE VIEW {v.name} AS {v.sql}")
                     con.execute(f"SELECT * FROM {v.name}").fetchall()
             except duckdb.Error as e:
@@ -139,8 +140,9 @@ def _compile_check(case: Case, results: dict) -> None:
         if any(results[d].status != "pending" for d in v.deps):
             r.status, r.message = "dep_discarded", "reads a view deltasql refused"
             continue
+        dl2 = deadline(60)
         try:
-            with deadline(60) as dl2:
+            with dl2:
                 p.execute(f"CREATE VIEW {v.name} AS {v.sql}")
         except CompileError as e:
             r.status = "unsupported" if UNSUPPORTED.search(e.message) else "rejected"
@@ -196,8 +198,9 @@ def run_case(case: Case | int, steps: int | None = None, shrink: bool = True, ti
         try:
             stream = gen_steps(RandomChooser(case.seed), h)
             runs += 1
+            dl3 = deadline(timeout, h.con)
             try:
-                with deadline(timeout, h.con) as dl3:
+                with dl3:
                     f = h.run(stream, case.seed)
             except (Timeout, RuntimeError) as e:
                 if not timed_out(dl3, e):
@@ -264,8 +267,9 @@ def _fast_diff(case, live, stream, timeout):
     spec = spec_of(case, live)
     h = Harness(spec)
     p = Pipeline()
+    dl4 = deadline(timeout, h.con)
     try:
-        with deadline(timeout, h.con) as dl4:
+        with dl4:
             p.execute(case.ddl)
             model = {t.name: Counter() for t in h.tables}
             created = []
@@ -320,8 +324,9 @@ def _culprit(case, live, steps, timeout) -> str:
     for n in live:
         spec = spec_of(case, {n} | set(case.views[[v.name for v in case.views].index(n)].deps), steps)
         h = Harness(spec)
+        dl5 = deadline(timeout, h.con)
         try:
-            with deadline(timeout, h.con) as dl5:
+            with dl5:
                 if h.run(gen_steps(RandomChooser(case.seed), h), case.seed) is not None:
                     return n
         except (Timeout, RuntimeError) as e:
@@ -358,8 +363,9 @@ def _oracle_fails_too(spec: Spec, stream, f) -> bool:
 
 def _reduce(case, live, spec, stream, f, budget) -> str:
     """A reduced repro (SQL, schema, stream) of a harness failure, or its plain report."""
+    dl6 = deadline(400)
     try:
-        with deadline(400) as dl6:
+        with dl6:
             red = reduce_failure(case.ddl, spec.view_specs(), case.domains, stream, f, "run", budget=budget)
         return describe(red)
     except Timeout as e:
@@ -384,8 +390,9 @@ def _reduce_compile(case, name, results, budget) -> str:
     err = compile_error(case.ddl, views)
     if err is None:
         return ""
+    dl7 = deadline(300)
     try:
-        with deadline(300) as dl7:
+        with dl7:
             red = reduce_failure(case.ddl, views, case.domains, [], err, "compile", budget=budget)
         return describe(red)
     except Timeout as e:

@@ -1,7 +1,8 @@
 """Nestable wall-clock limits for fuzz runs: SIGALRM raises Timeout in the main thread, and a timer
 thread interrupts a DuckDB connection that is still busy.
 
-    with deadline(60, con) as d:
+    d = deadline(60, con)         # made before the try, so a handler can always name it
+    with d:
         ...                       # raises Timeout(d) after 60 s (or an enclosing deadline's Timeout)
     # catch only your own:  except Timeout as e: if not d.mine(e): raise
     # inside DuckDB the alarm surfaces as RuntimeError("Query interrupted"): check d.fired
@@ -38,15 +39,15 @@ class deadline:
     def __enter__(self):
         if not self.seconds:
             return self
+        if self.con is not None:  # first: a thread that cannot start leaves no alarm behind
+            self.timer = threading.Timer(self.seconds + 2, self.con.interrupt)
+            self.timer.daemon = True
+            self.timer.start()
         self.end = time.monotonic() + self.seconds
         if not deadline._stack:
             deadline._old_handler = signal.signal(signal.SIGALRM, deadline._fire)
         deadline._stack.append(self)
         deadline._arm()
-        if self.con is not None:
-            self.timer = threading.Timer(self.seconds + 2, self.con.interrupt)
-            self.timer.daemon = True
-            self.timer.start()
         return self
 
     def __exit__(self, *exc):
