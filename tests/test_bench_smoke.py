@@ -100,3 +100,36 @@ def test_compare_runs_two_commits(tmp_path):
     assert "one-row change" in sides.render_compare(res)
     out = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
     assert "deltasql-compare-" not in out  # the temporary worktree is gone
+
+
+def _closure_size(edges):
+    """Pairs (a, b) with a path a -> b, by a search from every node (the reference for bench.vs_pydbsp)."""
+    out = {}
+    for a, b in edges:
+        out.setdefault(a, set()).add(b)
+    total = 0
+    for start in out:
+        seen, todo = set(), list(out[start])
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(out.get(n, ()))
+        total += len(seen)
+    return total
+
+
+@pytest.mark.parametrize("side", ["deltasql", "pydbsp"])
+def test_vs_pydbsp_children_build_the_closure(side, tmp_path):
+    """Each side of bench.vs_pydbsp builds the whole closure of the same edge file (duplicate lines and
+    labels ignored); PyDBSP's side runs only where PyDBSP is installed (Python 3.12+)."""
+    from bench import vs_pydbsp
+    from bench.recursion import random_graph
+
+    if side == "pydbsp":
+        pytest.importorskip("pydbsp")
+    edges = random_graph(60, 70, 3) + [(1, 2), (2, 3), (3, 1)]
+    path = tmp_path / "edges.txt"
+    path.write_text("".join(f"{a} {b} a\n" for a, b in edges + edges[:5]))
+    res = (vs_pydbsp.child_deltasql if side == "deltasql" else vs_pydbsp.child_pydbsp)(str(path))
+    assert res["rows"] == _closure_size(set(edges)) > len(set(edges))
