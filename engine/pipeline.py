@@ -527,7 +527,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             if v.output.delta:
                 self._note_changes(name, v.output.delta, tick=True)
                 if feeding:
-                    tick[name] = ordered_changes(v.output.delta)
+                    tick[name] = ordered_changes(v.output.delta, v.nan_free)
         self.last_step += 1
         self._stepped(meta)
         try:
@@ -552,10 +552,10 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
 
     def _report(self) -> Changes:
         changes: Changes = {}
-        for name in self._views:
+        for name, v in self._views.items():
             u = self._unreported.get(name)
             if u:
-                changes[name] = ordered_changes(u)
+                changes[name] = ordered_changes(u, v.nan_free)
         self._unreported = {}
         self.last_changes = changes
         return changes

@@ -102,3 +102,27 @@ def test_a_failed_step_leaves_unique_and_unprojected_sides_as_they_were():
     for v in ("v", "w"):
         assert sorted(p.view(v).rows()) == sorted(fresh.view(v).rows())
     assert sorted(p.view("v").rows()) == [("b", 4, 15)]  # the failed step discarded its changes
+
+
+def _ordered_reference(z: dict) -> list:
+    """step()'s documented order written plainly: removed rows first, then added ones, each part by
+    value column by column, NULLs last, NaN after every number (engine/results._row_key)."""
+    from deltasql.engine.results import _row_key
+
+    return sorted(z.items(), key=lambda rw: (rw[1] > 0, _row_key(rw[0]), rw[1]))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_ordered_changes_equals_the_documented_order(seed):
+    from deltasql.engine.results import ordered_changes
+    from deltasql.sqllib.sqlfuncs import NAN
+
+    rnd = random.Random(seed)
+    values = [[0, 1, 2, -3, 10**20], [0, 1, None], ["a", "b", "", None], [1.5, -0.0, NAN, None, 2.0]][seed % 4]
+    z = {}
+    for _ in range(rnd.randrange(0, 40)):
+        row = tuple(rnd.choice(values) for _ in range(rnd.randrange(1, 3)))
+        z[row] = rnd.choice([1, 2, -1, -3]) if seed % 3 else rnd.choice([1, 2])
+    assert ordered_changes(z) == _ordered_reference(z)
+    if seed % 4 != 3:  # no float in the rows: the NaN search may be skipped
+        assert ordered_changes(z, nan_free=True) == _ordered_reference(z)
