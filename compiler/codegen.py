@@ -756,6 +756,67 @@ def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint:
     return cg.compile("\n".join(lines), name)
 
 
+def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, name_hint: str = "join_fold"):
+    """A join kernel and the fold of the aggregate after it in one loop, or None where it cannot be:
+    (groups, da, db, ia, ib, sign, new) -> touched group keys.  Each pair of the three terms of
+    join_kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) goes straight into its group with the weight
+    ±wa·wb, without the join's output Z-set between them.  ``fold_parts``: the reducer's
+    (CompiledReducer.fold_parts); the group key and arguments read the join's output row, so every
+    column of that row must be a column read or a constant (nothing that can fail, as the fold
+    requires; the rows are then never made).
+
+    Law: for aggregate functions whose states add up (combinable: COUNT, SUM, AVG, TOTAL) a fold is
+    linear in the weights, so folding each pair with its weight gives the groups that folding the
+    consolidated join output gives (a pair that cancels another touches its group and leaves it as
+    it was: the Aggregate then emits nothing for it); sign -1 undoes sign +1."""
+    key, names, values, body = fold_parts
+    lpick, rpick = picks
+
+    def col(i):
+        if i < n_left:
+            return f"ra[{i if lpick is None else lpick[i]}]"
+        return f"rb[{i - n_left if rpick is None else rpick[i - n_left]}]"
+
+    if output is None:
+        return None  # (the default output is the whole pair of rows: arranged sides are projected first)
+    items = [cg.value(x, col) for x in output]
+    if not all(_PAIR_PLAIN.fullmatch(c) for c in items):
+        return None
+    name = cg.fresh_name(name_hint)
+
+    def row_col_of(code: str) -> str:
+        return re.sub(r"\br\[(\d+)\]", lambda m: items[int(m.group(1))], code)
+
+    def pair(indent: str, weight: str) -> list[str]:
+        out = [f"{indent}w = {weight}", f"{indent}k = {row_col_of(key)}"]
+        lines = [indent + line[8:] for line in body[:-1]]  # (its last line returns)
+        out += [f"{indent}{n} = {row_col_of(v)}" for n, v in zip(names, values)
+                if re.search(rf"\b{n}\b", "\n".join(lines))]  # (COUNT(*)'s reads none)
+        return out + lines
+
+    def probe(delta: str, index: str, mine: str, theirs: str, their_unique: bool) -> list[str]:
+        """Δ(mine) ⋈ I(theirs)."""
+        head = [f"    for k{mine}, rows in {delta}.items():"]
+        if their_unique:
+            return head + [f"        r{theirs} = {index}.get(k{mine})", f"        if r{theirs} is not None:",
+                           f"            for r{mine}, w{mine} in rows.items():"] + pair(" " * 16, f"w{mine}")
+        return head + [f"        other = {index}.get(k{mine})", "        if other:",
+                       f"            for r{mine}, w{mine} in rows.items():",
+                       f"                for r{theirs}, w{theirs} in other.items():"] + pair(" " * 20, "wa * wb")
+
+    lines = [f"def {name}(groups, da, db, ia, ib, sign, new):", "    touched = set()", "    add = touched.add"]
+    lines += probe("da", "ib", "a", "b", unique[1])
+    lines += probe("db", "ia", "b", "a", unique[0])
+    lines += ["    if da and db:", "        for kk in da.keys() & db.keys():",
+              "            for ra, wa in da[kk].items():", "                for rb, wb in db[kk].items():"]
+    lines += pair(" " * 20, "-(wa * wb)")
+    lines.append("    return touched")
+    return cg.compile("\n".join(lines), name)
+
+
+_PAIR_PLAIN = re.compile(r"r[ab]\[\d+\]|_k\d+|-?\d+|None|True|False")  # a join's output column that cannot fail
+
+
 def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "combine"):
     """(left row, right row) -> output row, or None when the residual condition is not TRUE."""
     name = cg.fresh_name(name_hint)
@@ -802,7 +863,7 @@ class CompiledReducer:
     COUNT and integer SUM/AVG are inlined; other aggregate functions are called per value.  ``new``
     and ``result`` are generated too (one call per function, no loop over them)."""
 
-    def __init__(self, functions, extract, apply, new, result, fold=None):
+    def __init__(self, functions, extract, apply, new, result, fold=None, fold_parts=None):
         self.functions = functions
         self.extract = extract
         self._apply = apply
@@ -811,6 +872,9 @@ class CompiledReducer:
         # (groups, delta, sign, new) -> touched keys: apply(groups, extract(delta), sign) in one loop,
         # or None where extracting may fail (then it must run, changing nothing, before apply)
         self.fold = fold
+        # (key code, argument names, argument codes over row r, the fold's body) where fold is
+        # given: what join_fold reuses to fold a join's pairs without making their rows
+        self.fold_parts = fold_parts
 
     def apply(self, groups, items, sign):
         return self._apply(groups, items, sign, self.new)
@@ -860,7 +924,7 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
             body += [f"        {x}" for x in stmt]
     body += ["        add(k)", "    return touched"]
     cg.compile("\n".join(head + body), app)
-    fold = None
+    fold = fold_parts = None
     if all(_PLAIN.fullmatch(c) for c in key_items + values):
         # keys and arguments are column reads and constants, which cannot fail: extract and apply
         # in one loop over the delta, without the list of items between them
@@ -869,13 +933,14 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
                 "    for r, w in delta.items():", f"        k = {key}"]
         loop += [f"        {n} = {v}" for n, v in zip(names, values)]
         cg.compile("\n".join(loop + body), fold)
+        fold_parts = (key, names, values, body)
     new, res = cg.fresh_name("new_state"), cg.fresh_name("result")
     news = ", ".join(f"{cg.const(f.new)}()" for f in functions)
     cg.compile(f"def {new}():\n    return [{news}]", new)
     results = "".join(f"{cg.const(f.result)}(st[{i}]), " for i, f in enumerate(functions))
     cg.compile(f"def {res}(st):\n    return ({results})", res)
     return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res],
-                           cg.env[fold] if fold is not None else None)
+                           cg.env[fold] if fold is not None else None, fold_parts)
 
 
 _PLAIN = re.compile(r"r\[\d+\]|_k\d+|-?\d+|None|True|False")  # generated code that reads or names a value

@@ -30,6 +30,7 @@ from __future__ import annotations
 from ..runtime.nested import NestedDistinct, NestedJoin, Scope, Select
 from ..runtime.operators import (Aggregate, Arrange, Distinct, FlatMap, Join, Lifted, Negate, Plus, Semijoin, SetOp,
                                  TopK)
+from ..runtime.operators.aggregate import JoinFold
 from ..runtime.operators.asof import AsofJoin
 from ..runtime.operators.constant import Constant
 from ..runtime.operators.exchange import Combine, Exchange
@@ -303,6 +304,8 @@ class Lowering:
         kernel = G.join_kernel(self.cg, nl, res, output, picks=(lpick, rpick), unique=(a.unique, b.unique))
         op = Join(a, b, kernel=kernel)
         op.expiries = expiries
+        if res is None and expiries is None:  # what an aggregate after it may fold directly (_join_fold)
+            op.shape = (nl, output, (lpick, rpick), (a.unique, b.unique))
         self.kept_sides[node] = ((a, lpick), (b, rpick))
         return self.add(op, "join")
 
@@ -478,17 +481,32 @@ class Lowering:
         fused = self._session_aggregate(node)
         if fused is not None:
             return fused
-        src = self.lower(node.input)
+        src = joined = self.lower(node.input)
         functions = [self.aggregate_function(a) for a in node.aggs]
         reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
-        if not self.local and all(getattr(f, "combinable", False) for f in functions):  # partials cross, not rows
+        combinable = all(getattr(f, "combinable", False) for f in functions)
+        if not self.local and combinable:  # partials cross, not rows
             src = self.add(Combine(src, reducer, bool(node.keys), _exchange_name(node.keys)), "exchange")
         else:
             src = self.exchange(src, tuple(node.keys) or None)
         # the generated reducer computes the group key itself: no key function to call
         op = Aggregate(src, None, reducer, global_=not node.keys)
         op.expiry = self.partition_expiry(node.keys, node.input, node.names, "groups")
+        if combinable:
+            op.join_fold = self._join_fold(joined, reducer)
         return self.add(op, "aggregate")
+
+    def _join_fold(self, joined, reducer) -> JoinFold | None:
+        """The join under an aggregate folded straight into its groups (codegen.join_fold), for an
+        inner join without a residual condition or expiries whose output columns are column reads,
+        under aggregate functions that add up; the Aggregate uses it where the join's output has no
+        other reader and the exchanges between them are the identity (Aggregate.fusion)."""
+        shape = getattr(joined, "shape", None)
+        if not isinstance(joined, Join) or shape is None or reducer.fold_parts is None:
+            return None
+        n_left, output, picks, unique = shape
+        fold = G.join_fold(self.cg, n_left, output, picks, unique, reducer.fold_parts)
+        return JoinFold(joined, fold) if fold is not None else None
 
     # -- expiries -------------------------------------------------------------------------------
     def bound_function(self, bound):

@@ -84,6 +84,13 @@ class Operator:
         the input on without calling it): an exchange on one worker."""
         return False
 
+    def fusion(self):
+        """None, or (absorbed, inputs, evaluate): this operator can compute its output from
+        ``inputs`` itself with ``evaluate(*deltas)``, in place of the operators ``absorbed`` (a chain
+        below it, each read by the next only).  The generated step then runs no code for those and
+        leaves their outputs empty (an aggregate folding a join's pairs: Aggregate.fusion)."""
+        return None
+
     def describe(self) -> str:
         """One line for circuit printouts."""
         return type(self).__name__
@@ -237,11 +244,20 @@ class Circuit:
         root = circuit.root()
         # (one line per operator: failed_operator finds the operator from the line)
         count = "; __count__(v{n})" if root.row_limit is not None else ""
+        fused = Circuit._fusions(ops, index) if root.row_limit is None else {}  # (a limit counts every output)
+        absorbed = {id(a) for absorbed, _, _ in fused.values() for a in absorbed}
         lines = ["def run():"]
+        evals = {}
         for n, op in enumerate(ops):
-            args = [f"v{index[id(i)]}" for i in op.inputs]
+            inputs = op.inputs
+            evals[n] = op.eval
+            if id(op) in fused:
+                _, inputs, evals[n] = fused[id(op)]
+            args = [f"v{index[id(i)]}" for i in inputs]
             call = f"e{n}({', '.join(args)})"
-            if op.identity():
+            if id(op) in absorbed:
+                call = "{}"  # computed by the operator that absorbed it
+            elif op.identity():
                 call = args[0]
             elif skip_idle and op.idle_noop and args:
                 call = f"{call} if {' or '.join(args)} else {{}}"
@@ -251,9 +267,34 @@ class Circuit:
         env = {"__ops__": list(ops), "__circuit__": circuit, "__count__": root.count}
         for n, op in enumerate(ops):
             env[f"o{n}"] = op
-            env[f"e{n}"] = op.eval
+            env[f"e{n}"] = evals[n]
         exec(compile("\n".join(lines), "<circuit>", "exec"), env)
         return env["run"]
+
+
+    @staticmethod
+    def _fusions(ops: list[Operator], index: dict) -> dict:
+        """{id(op): op.fusion()} for the operators whose fusion holds here: every absorbed operator
+        is in this circuit, read only by the next one of the chain (the last by ``op``), and the
+        new inputs are in this circuit too."""
+        readers: dict = {}
+        for op in ops:
+            for i in op.inputs:
+                readers[id(i)] = readers.get(id(i), 0) + 1
+        out = {}
+        for op in ops:
+            f = op.fusion()
+            if f is None:
+                continue
+            absorbed, inputs, _ = f
+            reader = op
+            ok = all(id(i) in index for i in inputs)
+            for a in absorbed:
+                ok = ok and id(a) in index and readers.get(id(a)) == 1 and a in reader.inputs
+                reader = a
+            if ok:
+                out[id(op)] = f
+        return out
 
 
 def describe_circuit(circuit: Circuit, indent: str = "") -> str:

@@ -25,10 +25,23 @@ the step's changes are applied: closed windows.  Their output rows stay in the v
 from ..circuit import Operator
 
 
+class JoinFold:
+    """A join's pairs folded straight into the groups of the aggregate after it (compiler's
+    codegen.join_fold): ``fold(groups, da, db, ia, ib, sign, new) -> touched keys`` for ``join``,
+    the Join operator whose output the aggregate reads."""
+
+    __slots__ = ("join", "fold")
+
+    def __init__(self, join: Operator, fold):
+        self.join = join
+        self.fold = fold
+
+
 class Aggregate(Operator):
     state = ("groups", "outputs")
     expiry = None  # an Expiry over group keys, or None
     combined = False  # its input holds partial groups, not rows (a sharded worker's, after a Combine)
+    join_fold: JoinFold | None = None  # see fusion()
 
     def __init__(self, source: Operator, key_fn, reducer, global_: bool = False, name: str = ""):
         super().__init__(source)
@@ -47,7 +60,7 @@ class Aggregate(Operator):
         if self.global_ and not delta and () in self.outputs:
             return {}
         red = self.reducer
-        groups, result, outputs = self.groups, red.result, self.outputs
+        groups = self.groups
         fold = getattr(red, "fold", None)
         if self.combined:  # partial groups, folded by the workers that sent them: only additions
             items = None
@@ -58,13 +71,44 @@ class Aggregate(Operator):
         else:  # user code (keys, arguments) runs in extract, which changes nothing; apply only adds
             items = red.extract(delta, self.key_fn)
             touched = red.apply(groups, items, 1)
+        return self._emit(touched, (items, delta))
+
+    def fusion(self):
+        """Where the input is a join (through exchanges that are the identity: one worker) and the
+        compiler gave ``join_fold``: the operators this one computes itself ([exchanges..., join]),
+        the join's inputs, and eval_join, which folds the join's pairs straight into the groups."""
+        if self.join_fold is None or self.combined:
+            return None
+        absorbed = []
+        op = self.inputs[0]
+        while op.identity():
+            absorbed.append(op)
+            op = op.inputs[0]
+        if op is not self.join_fold.join:
+            return None
+        return absorbed + [op], list(op.inputs), self.eval_join
+
+    def eval_join(self, da: dict, db: dict) -> dict:
+        """eval(join's delta) without the join's delta: the join's pairs folded into the groups."""
+        if self.global_ and not da and not db and () in self.outputs:
+            return {}
+        jf = self.join_fold
+        left, right = jf.join.inputs
+        ia, ib = left.arrangement.index, right.arrangement.index
+        touched = jf.fold(self.groups, da, db, ia, ib, 1, self.reducer.new)
+        return self._emit(touched, (jf, (da, db, ia, ib)))
+
+    def _emit(self, touched: set, folded: tuple) -> dict:
+        """The output delta of the touched groups; the journal entry undoes the fold (``folded``:
+        what _undo needs to fold it again with sign -1) and the outputs."""
+        groups, result, outputs = self.groups, self.reducer.result, self.outputs
         if self.global_:
             touched.add(())
         # (old output, new output) of each touched group, every new one computed before anything
         # else changes: a failing result() (an overflow, say) leaves only the group updates behind,
         # which the journal entry recorded first undoes
-        changed = {}
-        self.journal.record(self._undo, (items, delta, changed))
+        changed: dict = {}
+        self.journal.record(self._undo, (folded, changed))
         for k in touched:
             g = groups[k]
             changed[k] = (outputs.get(k), k + result(g[1]) if g[0] or self.global_ else None)
@@ -88,14 +132,16 @@ class Aggregate(Operator):
     def _undo(self, saved) -> None:
         """Take back one eval: the outputs, then the groups (a group deleted by the step comes back
         through its last state: re-create it from the undone items)."""
-        items, delta, changed = saved
+        (items, delta), changed = saved
         for k, (old, _new) in changed.items():
             if old is None:
                 self.outputs.pop(k, None)
             else:
                 self.outputs[k] = old
         groups, red = self.groups, self.reducer
-        if self.combined:
+        if isinstance(items, JoinFold):  # eval_join's: the same pairs, folded with sign -1
+            touched = items.fold(groups, *delta, -1, red.new)
+        elif self.combined:
             touched = red.merge(groups, delta, -1)
         else:
             touched = red.fold(groups, delta, -1, red.new) if items is None else red.apply(groups, items, -1)
