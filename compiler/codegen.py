@@ -756,7 +756,8 @@ def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint:
     return cg.compile("\n".join(lines), name)
 
 
-def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, name_hint: str = "join_fold"):
+def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, arranged=(None, None),
+              name_hint: str = "join_fold"):
     """A join kernel and the fold of the aggregate after it in one loop, or None where it cannot be:
     (groups, da, db, ia, ib, sign, new) -> touched group keys.  Each pair of the three terms of
     join_kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) goes straight into its group with the weight
@@ -768,7 +769,16 @@ def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, name_
     Law: for aggregate functions whose states add up (combinable: COUNT, SUM, AVG, TOTAL) a fold is
     linear in the weights, so folding each pair with its weight gives the groups that folding the
     consolidated join output gives (a pair that cancels another touches its group and leaves it as
-    it was: the Aggregate then emits nothing for it); sign -1 undoes sign +1."""
+    it was: the Aggregate then emits nothing for it); sign -1 undoes sign +1.
+
+    Returns (fold, raw): ``raw`` is, for each side whose arrangement's key is given in ``arranged``
+    ((key expressions, null_safe, scalar): column reads only), a fold that also does that side's
+    Arrange, from its unarranged delta, or None: (groups, delta, other side's keyed delta, ia, ib,
+    sign, new, keyed_of) -> touched.  Each row of ``delta`` is filed in its side's index as
+    arrange_function files it, then probes the other side's index (Δ ⋈ I of the other side, which
+    its own Arrange has already updated); the two other terms need this side's delta by key
+    (``keyed_of(delta)``), made only when the other side changed too.  Forward only (sign 1): its
+    undo is the arrangement's and fold's with the delta by key."""
     key, names, values, body = fold_parts
     lpick, rpick = picks
 
@@ -804,14 +814,57 @@ def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, name_
                        f"            for r{mine}, w{mine} in rows.items():",
                        f"                for r{theirs}, w{theirs} in other.items():"] + pair(" " * 20, "wa * wb")
 
+    minus = ["    if da and db:", "        for kk in da.keys() & db.keys():",
+             "            for ra, wa in da[kk].items():", "                for rb, wb in db[kk].items():"]
+    minus += pair(" " * 20, "-(wa * wb)")
     lines = [f"def {name}(groups, da, db, ia, ib, sign, new):", "    touched = set()", "    add = touched.add"]
     lines += probe("da", "ib", "a", "b", unique[1])
     lines += probe("db", "ia", "b", "a", unique[0])
-    lines += ["    if da and db:", "        for kk in da.keys() & db.keys():",
-              "            for ra, wa in da[kk].items():", "                for rb, wb in db[kk].items():"]
-    lines += pair(" " * 20, "-(wa * wb)")
+    lines += minus
     lines.append("    return touched")
-    return cg.compile("\n".join(lines), name)
+    fold = cg.compile("\n".join(lines), name)
+
+    def raw(side: int):
+        """The fold that arranges side ``side``'s delta itself (see above), or None."""
+        if arranged[side] is None:
+            return None
+        exprs, null_safe, scalar = arranged[side]
+        mine, theirs = ("a", "b") if side == 0 else ("b", "a")
+        raw_name = cg.fresh_name(f"{name_hint}_{mine}")
+        own, others = ("da", "db") if side == 0 else ("db", "da")
+        head = [f"def {raw_name}(groups, da, db, ia, ib, sign, new, keyed_of):", "    touched = set()",
+                "    add = touched.add", f"    iget = i{mine}.get", f"    tget = i{theirs}.get",
+                f"    for r{mine}, w{mine} in {own}.items():"]
+        parts = []
+        for x, safe in zip(exprs, null_safe):
+            code = cg.value(x, row_col(f"r{mine}"))
+            if not re.fullmatch(rf"r{mine}\[\d+\]", code):
+                return None
+            if x.nullable and not safe:
+                head += [f"        if {code} is None:", "            continue"]
+            parts.append(code)
+        head.append(f"        k{mine} = {_key_tuple(parts, scalar)}")
+        r, w, k, ix = f"r{mine}", f"w{mine}", f"k{mine}", f"i{mine}"
+        if unique[side]:  # arrange_function's unique law
+            head += [f"        if {w} > 0:", f"            {ix}[{k}] = {r}", f"        elif iget({k}) == {r}:",
+                     f"            del {ix}[{k}]"]
+        else:
+            head += [f"        bucket = iget({k})", "        if bucket is None:", f"            {ix}[{k}] = {{{r}: {w}}}",
+                     "        else:", f"            n = bucket.get({r}, 0) + {w}", "            if n:",
+                     f"                bucket[{r}] = n", "            else:", f"                del bucket[{r}]",
+                     "                if not bucket:", f"                    del {ix}[{k}]"]
+        if unique[1 - side]:
+            head += [f"        r{theirs} = tget({k})", f"        if r{theirs} is not None:"] + pair(" " * 12, w)
+        else:
+            head += [f"        other = tget({k})", "        if other:",
+                     f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb")
+        head += [f"    if {others}:", f"        {own} = keyed_of({own})"]
+        head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, unique[side])]
+        head += minus[1:]  # (da and db are both non-empty here)
+        head.append("    return touched")
+        return cg.compile("\n".join(head), raw_name)
+
+    return fold, (raw(0), raw(1))
 
 
 _PAIR_PLAIN = re.compile(r"r[ab]\[\d+\]|_k\d+|-?\d+|None|True|False")  # a join's output column that cannot fail

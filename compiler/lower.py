@@ -226,6 +226,7 @@ class Lowering:
         key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key", scalar=scalar)
         fused = G.arrange_function(self.cg, keys, null_safe, scalar=scalar, unique=unique)
         op = self.add(Arrange(src, key_fn, fused=fused, unique=unique), "")
+        op.keys = (tuple(keys), tuple(null_safe), scalar)  # (for an aggregate folding its join: _join_fold)
         if not private:
             self.shared[shared_key] = op
         return op
@@ -505,8 +506,9 @@ class Lowering:
         if not isinstance(joined, Join) or shape is None or reducer.fold_parts is None:
             return None
         n_left, output, picks, unique = shape
-        fold = G.join_fold(self.cg, n_left, output, picks, unique, reducer.fold_parts)
-        return JoinFold(joined, fold) if fold is not None else None
+        made = G.join_fold(self.cg, n_left, output, picks, unique, reducer.fold_parts,
+                           tuple(side.keys for side in joined.inputs))
+        return JoinFold(joined, *made) if made is not None else None
 
     # -- expiries -------------------------------------------------------------------------------
     def bound_function(self, bound):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -513,8 +514,14 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
 
 def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
     """A fast check that a tuple already has exactly the right Python types and ranges for
-    ``fields`` (returns it) or None (then the caller falls back to coerce_value per value)."""
+    ``fields`` (returns it) or None (then the caller falls back to coerce_value per value).
+    ``check.rows(rows, slow)`` checks a batch: a first loop only tests (text columns for their type
+    there, and for lone surrogates after it, each column joined into one string at C speed); the
+    whole batch passing, it is returned as it is, else a second loop converts the rows that need it
+    with ``slow``."""
     conds = []
+    quick = []  # conds, with a text column's test reduced to its type (the rest done after the loop)
+    texts = []  # the text columns' indexes
     for i, f in enumerate(fields):
         v = f"v{i}"
         k = f.type.kind
@@ -541,20 +548,33 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
                  f"and -{10 ** (f.type.precision - f.type.scale)} < {v} < {10 ** (f.type.precision - f.type.scale)})")
         else:
             c = "False"
+        q = f"type({v}) is str" if k == "text" else c
+        if k == "text":
+            texts.append(i)
         conds.append(f"({v} is None or {c})" if f.nullable else c)
+        quick.append(f"({v} is None or {q})" if f.nullable else q)
     n = len(fields)
     names = ", ".join(f"v{i}" for i in range(n)) + ("," if n == 1 else "")
     body = " and ".join(conds) or "True"
+    # the text columns of a batch whose values are all strings (or NULL): no lone surrogate in any
+    surrogates = " or ".join(f"_SURROGATE(_text(filter(None, map(_col{i}, rows))))" for i in texts)
     src = (f"def check(row):\n    if type(row) is tuple and len(row) == {n}:\n"
            f"        {names} = row\n        if {body}:\n            return row\n    return None\n"
            # the same test in a loop over a batch (no call per row); slow(row) converts the others
-           f"def check_rows(rows, slow):\n    out = []\n    append = out.append\n    for row in rows:\n"
+           f"def check_each(rows, slow):\n    out = []\n    append = out.append\n    for row in rows:\n"
            f"        if type(row) is tuple and len(row) == {n}:\n            {names} = row\n"
            f"            if {body}:\n                append(row)\n                continue\n"
-           f"        append(slow(row))\n    return out")
+           f"        append(slow(row))\n    return out\n"
+           f"def check_rows(rows, slow):\n    rows = list(rows)\n    for row in rows:\n"
+           f"        if type(row) is tuple and len(row) == {n}:\n            {names} = row\n"
+           f"            if {' and '.join(quick) or 'True'}:\n                continue\n"
+           f"        return check_each(rows, slow)\n"
+           f"    if {surrogates or 'False'}:\n        return check_each(rows, slow)\n"
+           f"    return rows")
     env: dict[str, Any] = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal,
            "_UTC": timestamps.UTC,
-           "_SURROGATE": SURROGATE.search}
+           "_SURROGATE": SURROGATE.search, "_text": "".join}
+    env.update((f"_col{i}", operator.itemgetter(i)) for i in texts)
     exec(compile(src, "<row check>", "exec"), env)
     check = env["check"]
     check.rows = env["check_rows"]

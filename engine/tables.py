@@ -24,6 +24,7 @@ created later cannot read it (see ``discarded``).
 from __future__ import annotations
 
 import heapq
+from operator import itemgetter
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -189,8 +190,18 @@ class Table:
         return out
 
     def _insert_new_keys(self, rows) -> None:
-        """queue_insert's common case inline: one key column, and no key may be taken."""
+        """queue_insert's common case inline: one key column, and no key may be taken.  A batch
+        whose keys are new and distinct (the common case) is filed at C speed; otherwise the loop
+        finds the first taken key, and undoes the rows before it."""
         index, c, pending = self.indexes[0], self.pk_column, self.pending
+        if len(rows) > 1:
+            keys = list(map(itemgetter(c), rows))
+            if len(set(keys)) == len(keys) and index.keys().isdisjoint(keys) and pending.keys().isdisjoint(rows):
+                index.update(zip(keys, rows))
+                pending.update(dict.fromkeys(rows, 1))  # (distinct keys: distinct rows, none queued)
+                if self.log is not None:
+                    self.log.record(self, rows, 1)
+                return
         get = pending.get
         for n, r in enumerate(rows):
             k = r[c]

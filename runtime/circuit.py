@@ -84,12 +84,14 @@ class Operator:
         the input on without calling it): an exchange on one worker."""
         return False
 
-    def fusion(self):
-        """None, or (absorbed, inputs, evaluate): this operator can compute its output from
-        ``inputs`` itself with ``evaluate(*deltas)``, in place of the operators ``absorbed`` (a chain
-        below it, each read by the next only).  The generated step then runs no code for those and
-        leaves their outputs empty (an aggregate folding a join's pairs: Aggregate.fusion)."""
-        return None
+    def fusions(self) -> list:
+        """Ways, best first, to compute this operator's output in place of a chain of operators below
+        it, each (absorbed, inputs, evaluate): ``evaluate(*deltas of inputs)`` stands for this
+        operator and the operators ``absorbed`` (each read only by the one before it in the list,
+        the first by this one).  The generated step takes the first that holds, runs no code for
+        those and leaves their outputs empty (an aggregate folding a join's pairs:
+        Aggregate.fusions)."""
+        return []
 
     def describe(self) -> str:
         """One line for circuit printouts."""
@@ -274,26 +276,25 @@ class Circuit:
 
     @staticmethod
     def _fusions(ops: list[Operator], index: dict) -> dict:
-        """{id(op): op.fusion()} for the operators whose fusion holds here: every absorbed operator
-        is in this circuit, read only by the next one of the chain (the last by ``op``), and the
-        new inputs are in this circuit too."""
+        """{id(op): the first of op.fusions() that holds here}: every absorbed operator is in this
+        circuit, read only by the one before it in the chain (the first by ``op``), and the new
+        inputs are in this circuit too."""
         readers: dict = {}
         for op in ops:
             for i in op.inputs:
                 readers[id(i)] = readers.get(id(i), 0) + 1
         out = {}
         for op in ops:
-            f = op.fusion()
-            if f is None:
-                continue
-            absorbed, inputs, _ = f
-            reader = op
-            ok = all(id(i) in index for i in inputs)
-            for a in absorbed:
-                ok = ok and id(a) in index and readers.get(id(a)) == 1 and a in reader.inputs
-                reader = a
-            if ok:
-                out[id(op)] = f
+            for f in op.fusions():
+                absorbed, inputs, _ = f
+                reader = op
+                ok = all(id(i) in index for i in inputs)
+                for a in absorbed:
+                    ok = ok and id(a) in index and readers.get(id(a)) == 1 and a in reader.inputs
+                    reader = a
+                if ok:
+                    out[id(op)] = f
+                    break
         return out
 
 

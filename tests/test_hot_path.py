@@ -138,8 +138,20 @@ FUSED_DDL = (
     "CREATE VIEW by_both AS SELECT a.x, b.g, COUNT(*) AS n FROM b JOIN a ON b.k = a.k GROUP BY a.x, b.g;"
     # a side keyed by its primary key ({key: row}); the sum may overflow a BIGINT (the step fails)
     "CREATE VIEW keyed AS SELECT c.g, COUNT(*) AS n, CAST(SUM(o.x) AS BIGINT) AS sx FROM o JOIN c ON o.c = c.c "
-    "GROUP BY c.g")
-FUSED_VIEWS = ("grouped", "total", "by_both", "keyed")
+    "GROUP BY c.g;"
+    # arrangements no other join reads: the fold does the Arrange of one side too (left, then right)
+    "CREATE TABLE a2(k INT, x INT, y DOUBLE); CREATE TABLE b2(k INT, g VARCHAR);"
+    "CREATE TABLE c2(c INT PRIMARY KEY, g VARCHAR); CREATE TABLE o2(id INT PRIMARY KEY, c INT, x BIGINT);"
+    "CREATE VIEW solo_left AS SELECT b2.g, COUNT(*) AS n, SUM(a2.x) AS sx, AVG(a2.y) AS ay "
+    "FROM a2 JOIN b2 ON a2.k = b2.k GROUP BY b2.g;"
+    "CREATE VIEW solo_right AS SELECT c2.g, COUNT(*) AS n, CAST(SUM(o2.x) AS BIGINT) AS sx "
+    "FROM c2 JOIN o2 ON c2.c = o2.c GROUP BY c2.g")
+FUSED_VIEWS = ("grouped", "total", "by_both", "keyed", "solo_left", "solo_right")
+# how each view's aggregate runs fused (Aggregate.fusions): from both sides' arrangements, or doing
+# the Arrange of its left or right side itself
+FUSED_HOW = {"grouped": "eval_join", "total": "eval_join", "by_both": "eval_join", "keyed": "eval_join_left",
+             "solo_left": "eval_join_left", "solo_right": "eval_join_right"}
+TWINS = {"a2": "a", "b2": "b", "c2": "c", "o2": "o"}  # the solo views' tables get the same changes
 
 
 def _fused_pipeline(fused: bool) -> Pipeline:
@@ -151,7 +163,8 @@ def _fused_pipeline(fused: bool) -> Pipeline:
     p.step()
     ops = p.circuit.ops
     fusions = Circuit._fusions(ops, {id(op): n for n, op in enumerate(ops)}) if fused else {}
-    assert len(fusions) == (len(FUSED_VIEWS) if fused else 0)
+    how = {op.label.split(" in view ")[1]: fusions[id(op)][2].__name__ for op in ops if id(op) in fusions}
+    assert how == (FUSED_HOW if fused else {})
     return p
 
 
@@ -207,7 +220,8 @@ def test_an_aggregate_folding_its_join_equals_join_then_aggregate(seed):
                 changes.append(("insert", "o", live["o"][key]))
         results = []
         for p in (fused, plain):
-            for kind, t, row in changes:
+            for kind, t, row in changes + [(kind, twin, row) for kind, t, row in changes
+                                           for twin, of in TWINS.items() if of == t]:
                 (p.insert if kind == "insert" else p.delete)(t, [row])
             try:
                 results.append(p.step())
@@ -228,10 +242,45 @@ def test_an_aggregate_folding_its_join_equals_join_then_aggregate(seed):
         for v in FUSED_VIEWS:
             assert sorted(map(repr, fused.view(v).rows())) == sorted(map(repr, plain.view(v).rows())), (step, v)
     for p in (fused, plain):  # everything retracted
-        for t in "ab":
-            p.delete(t, live[t])
-        for t in "co":
-            p.delete(t, list(live[t].values()))
+        for t in ("a", "b", "a2", "b2"):
+            p.delete(t, live[TWINS.get(t, t)])
+        for t in ("c", "o", "c2", "o2"):
+            p.delete(t, list(live[TWINS.get(t, t)].values()))
     assert fused.step() == plain.step()
     assert fused.view("total").rows() == [(0, None)] and not fused.view("grouped").rows()
     assert failed
+
+
+def test_a_batch_check_passes_whole_batches_and_converts_or_refuses_the_rest():
+    p = Pipeline()
+    p.execute("CREATE TABLE t(id INT PRIMARY KEY, s VARCHAR, u VARCHAR NOT NULL, d DOUBLE)")
+    check = p._tables["t"].check
+    good = [(i, None if i % 3 else "é", "x", 0.5) for i in range(100)]
+    assert check.rows(iter(good), None) == good  # all of the right types: the rows themselves
+    converted = check.rows(good + [(100, 5, "x", 1)], lambda r: ("slow", r))
+    assert converted == good + [("slow", (100, 5, "x", 1))]  # only the row that needs it goes slow
+    with pytest.raises(DataError):  # a lone surrogate is found in the joined column, then refused
+        p.insert("t", good + [(100, "a\ud800", "x", 0.5)])
+    with pytest.raises(DataError):
+        p.insert("t", [(1, "a", None, 0.5)] * 70)  # NULL in a NOT NULL column
+    p.insert("t", good)
+    p.insert("t", [(100, "a", "x", float("nan"))] + [(101 + i, "b", "y", 1.0) for i in range(70)])
+    p.step()
+    assert len(p.table_rows("t")) == 171
+
+
+def test_a_batch_of_new_keys_and_its_refusals():
+    p = Pipeline()
+    p.execute("CREATE TABLE t(id INT PRIMARY KEY, x INT)")
+    p.insert("t", [(1, 1), (2, 2)])
+    p.step()
+    for batch in ([(3, 3), (4, 4), (3, 5)], [(5, 5), (1, 9)]):  # a key twice in the batch; a key taken
+        with pytest.raises(DataError, match="PRIMARY KEY"):
+            p.insert("t", batch)
+        assert p.step() == {} and sorted(p.table_rows("t")) == [(1, 1), (2, 2)]
+    p.delete("t", [(2, 2)])
+    p.insert("t", [(2, 2), (3, 3)])  # deleted and inserted again in one step: nothing changes for it
+    p.step()
+    assert sorted(p.table_rows("t")) == [(1, 1), (2, 2), (3, 3)]
+    with pytest.raises(DataError, match="PRIMARY KEY"):
+        p.insert("t", [(4, 4), (2, 7)])

@@ -22,19 +22,30 @@ at or above a watermark-driven bound), the groups whose key is below the bound a
 the step's changes are applied: closed windows.  Their output rows stay in the view, final.
 """
 
+import functools
+
+from ..arrangement import index_delta
 from ..circuit import Operator
 
 
 class JoinFold:
     """A join's pairs folded straight into the groups of the aggregate after it (compiler's
     codegen.join_fold): ``fold(groups, da, db, ia, ib, sign, new) -> touched keys`` for ``join``,
-    the Join operator whose output the aggregate reads."""
+    the Join operator whose output the aggregate reads; ``raw[side]``, where given, the same fold
+    that also does that side's Arrange (from the Arrange's input: codegen.join_fold)."""
 
-    __slots__ = ("join", "fold")
+    __slots__ = ("join", "fold", "raw")
 
-    def __init__(self, join: Operator, fold):
+    def __init__(self, join: Operator, fold, raw=(None, None)):
         self.join = join
         self.fold = fold
+        self.raw = raw
+
+
+def _unarrange(saved) -> None:
+    """Undo an Arrange done by a raw join fold: its delta by key, taken off the index."""
+    arrangement, delta, key_fn = saved
+    arrangement._add(index_delta(delta, key_fn), -1)
 
 
 class Aggregate(Operator):
@@ -73,20 +84,31 @@ class Aggregate(Operator):
             touched = red.apply(groups, items, 1)
         return self._emit(touched, (items, delta))
 
-    def fusion(self):
+    def fusions(self):
         """Where the input is a join (through exchanges that are the identity: one worker) and the
-        compiler gave ``join_fold``: the operators this one computes itself ([exchanges..., join]),
-        the join's inputs, and eval_join, which folds the join's pairs straight into the groups."""
+        compiler gave ``join_fold``: the ways this operator can compute its output itself, best
+        first (Operator.fusions): from the unarranged delta of a side whose Arrange only the join
+        reads (``raw``), then from the join's inputs (eval_join)."""
         if self.join_fold is None or self.combined:
-            return None
+            return []
         absorbed = []
         op = self.inputs[0]
         while op.identity():
             absorbed.append(op)
             op = op.inputs[0]
         if op is not self.join_fold.join:
-            return None
-        return absorbed + [op], list(op.inputs), self.eval_join
+            return []
+        absorbed.append(op)
+        out = []
+        arranges = list(op.inputs)
+        for side in sorted((0, 1), key=lambda s: arranges[s].unique):  # an unkeyed side's deltas are the larger
+            if self.join_fold.raw[side] is not None:
+                inputs = list(arranges)
+                inputs[side] = arranges[side].inputs[0]
+                out.append((absorbed + [arranges[side]], inputs,
+                            self.eval_join_left if side == 0 else self.eval_join_right))
+        out.append((absorbed, arranges, self.eval_join))
+        return out
 
     def eval_join(self, da: dict, db: dict) -> dict:
         """eval(join's delta) without the join's delta: the join's pairs folded into the groups."""
@@ -97,6 +119,29 @@ class Aggregate(Operator):
         ia, ib = left.arrangement.index, right.arrangement.index
         touched = jf.fold(self.groups, da, db, ia, ib, 1, self.reducer.new)
         return self._emit(touched, (jf, (da, db, ia, ib)))
+
+    def eval_join_left(self, delta: dict, db: dict) -> dict:
+        """eval_join that also does the left side's Arrange, from its unarranged ``delta``."""
+        return self._eval_raw(0, delta, db)
+
+    def eval_join_right(self, da: dict, delta: dict) -> dict:
+        """eval_join that also does the right side's Arrange, from its unarranged ``delta``."""
+        return self._eval_raw(1, delta, da)
+
+    def _eval_raw(self, side: int, delta: dict, other: dict) -> dict:
+        if self.global_ and not delta and not other and () in self.outputs:
+            return {}
+        jf = self.join_fold
+        arranges = jf.join.inputs
+        mine = arranges[side]
+        arrangement = mine.arrangement
+        if delta and arrangement.journal is not None:  # (recorded first: undone after the groups)
+            arrangement.journal.record(_unarrange, (arrangement, delta, mine.key_fn))
+        ia, ib = arranges[0].arrangement.index, arranges[1].arrangement.index
+        da, db = (delta, other) if side == 0 else (other, delta)
+        keyed = functools.partial(index_delta, key_fn=mine.key_fn)
+        touched = jf.raw[side](self.groups, da, db, ia, ib, 1, self.reducer.new, keyed)
+        return self._emit(touched, (jf, (side, delta, other, ia, ib, keyed)))
 
     def _emit(self, touched: set, folded: tuple) -> dict:
         """The output delta of the touched groups; the journal entry undoes the fold (``folded``:
@@ -140,6 +185,9 @@ class Aggregate(Operator):
                 self.outputs[k] = old
         groups, red = self.groups, self.reducer
         if isinstance(items, JoinFold):  # eval_join's: the same pairs, folded with sign -1
+            if len(delta) == 6:  # _eval_raw's: the unarranged side's delta by key first
+                side, raw, other, ia, ib, keyed = delta
+                delta = (keyed(raw), other, ia, ib) if side == 0 else (other, keyed(raw), ia, ib)
             touched = items.fold(groups, *delta, -1, red.new)
         elif self.combined:
             touched = red.merge(groups, delta, -1)
