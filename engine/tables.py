@@ -68,6 +68,9 @@ class Table:
                          and all(marked & set(cols) for cols in self.constraints))
         self._expiry: list = []  # heap of (value of the first watermarked column, n, row) for collects
         self._n = 0
+        # ``pending`` itself while it holds only rows inserted under keys the table did not hold (so none
+        # of them is in ``contents``: commit adds them without looking); None once anything else queued
+        self._fresh: dict | None = None
 
     @property
     def discarded(self) -> int:
@@ -192,16 +195,24 @@ class Table:
     def _insert_new_keys(self, rows) -> None:
         """queue_insert's common case inline: one key column, and no key may be taken.  A batch
         whose keys are new and distinct (the common case) is filed at C speed; otherwise the loop
-        finds the first taken key, and undoes the rows before it."""
+        finds the first taken key, and undoes the rows before it.  Rows under new keys are in
+        neither the contents nor the queue (every row there with a positive weight has its key in
+        the index; one queued for deletion is found by isdisjoint, unless the queue holds only such
+        new rows, ``_fresh``), so a queue made only of them is committed without looking."""
         index, c, pending = self.indexes[0], self.pk_column, self.pending
         if len(rows) > 1:
             keys = list(map(itemgetter(c), rows))
-            if len(set(keys)) == len(keys) and index.keys().isdisjoint(keys) and pending.keys().isdisjoint(rows):
+            if len(set(keys)) == len(keys) and index.keys().isdisjoint(keys) and (
+                    not pending or pending is self._fresh or pending.keys().isdisjoint(rows)):
                 index.update(zip(keys, rows))
-                pending.update(dict.fromkeys(rows, 1))  # (distinct keys: distinct rows, none queued)
+                if not pending:
+                    self.pending = self._fresh = dict.fromkeys(rows, 1)
+                else:
+                    pending.update(dict.fromkeys(rows, 1))  # (distinct keys: distinct rows, none queued)
                 if self.log is not None:
                     self.log.record(self, rows, 1)
                 return
+        self._fresh = None
         get = pending.get
         for n, r in enumerate(rows):
             k = r[c]
@@ -276,6 +287,7 @@ class Table:
         entry holds, each key once; False (nothing done) otherwise, for the general path to judge."""
         index, c, pending = self.indexes[0], self.pk_column, self.pending
         get = index.get
+        self._fresh = None
         for r in rows:
             if get(r[c]) != r:
                 return False
@@ -294,6 +306,7 @@ class Table:
         return True
 
     def _add(self, row, w: int) -> None:
+        self._fresh = None
         n = self.pending.get(row, 0) + w
         if n:
             self.pending[row] = n
@@ -319,7 +332,7 @@ class Table:
     def discard(self) -> None:
         """Drop every queued change (and make what is derived from the contents again: the key
         indexes and the order in which rows are discarded behind the watermark)."""
-        self.pending = {}
+        self.pending, self._fresh = {}, None
         self.pending_late = 0
         self.indexes = []
         for cols in self.constraints:
@@ -335,11 +348,12 @@ class Table:
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""
         contents, pending = self.contents, self.pending
-        self.pending = {}
+        fresh = pending is self._fresh
+        self.pending, self._fresh = {}, None
         self.pending_late = 0
         if self.collects:
             self._note(pending)
-        if pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending):
+        if fresh or (pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending)):
             contents.update(pending)  # only new rows (a bulk insert): nothing to add up or remove
         else:
             for r, w in pending.items():
