@@ -61,10 +61,14 @@ class Processes:
         (a "go" reaches every survivor) and answered."""
         dead = None
         sent = [False] * len(msgs)
-        for i, m in enumerate(msgs):
+        # every message pickled before any is sent: a step's parts reach the workers together (worker 1
+        # does not wait while worker 0's part is written and its own is pickled), so they meet at the
+        # exchanges without one idling for the other
+        blobs = [wire.dumps(m) if m is not None else None for m in msgs]
+        for i, m in enumerate(blobs):
             if m is not None:
                 try:
-                    self.conns[i].send_bytes(wire.dumps(m))
+                    self.conns[i].send_bytes(m)
                     sent[i] = True
                 except (BrokenPipeError, ConnectionResetError, OSError):
                     dead = i if dead is None else dead

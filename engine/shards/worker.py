@@ -112,6 +112,7 @@ class Worker:
         self.channel = channel
         self.replica = Replica(self, dialect, max_iterations)
         self._outputs: list = []
+        self._committed: dict | None = None  # the last step's rows, for its table shards (_commit_tables)
 
     # -- the command loop --------------------------------------------------------------------------
     def serve(self) -> None:
@@ -125,12 +126,16 @@ class Worker:
                 return
             if self.own_process:
                 with collector_paused():
-                    reply = self.handle(msg)
+                    self._answer(msg)
             else:
-                reply = self.handle(msg)
-            self.channel.send(reply)
+                self._answer(msg)
+
+    def _answer(self, msg) -> None:
+        self.channel.send(self.handle(msg))
+        self._commit_tables()  # (after the reply: meanwhile the coordinator commits its own tables)
 
     def handle(self, msg):
+        self._commit_tables()  # (done already when serve() answered the last command)
         try:
             return ("done", getattr(self, "do_" + msg[0])(*msg[1:]))
         except Abort:
@@ -235,11 +240,21 @@ class Worker:
             if isinstance(e, StepError) and isinstance(e.cause, Abort):
                 raise e.cause from None
             raise
-        for name, delta in feeds.items():  # its shard of the table, kept as the table keeps its rows (a bulk
-            t = tables[name]                # insert at C speed; only rows at or above the watermarks)
-            t.pending = delta
-            t.commit()
+        self._committed = feeds  # the step is final: its rows join the table shards once "done" is sent
         return None
+
+    def _commit_tables(self) -> None:
+        """Add the last step's rows to this worker's shard of each table, as the table keeps its rows (a
+        bulk insert at C speed; only rows at or above the watermarks).  Done after the step's "done"
+        reply is sent, while the coordinator commits its own tables, and before the next command (the
+        only reader of the shards: a backfill, an export)."""
+        feeds, self._committed = self._committed, None
+        if feeds:
+            tables = self.replica._tables
+            for name, delta in feeds.items():
+                t = tables[name]
+                t.pending = delta
+                t.commit()
 
     def do_add_table(self, rel):
         self.replica._add_table(rel)
