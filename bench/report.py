@@ -496,7 +496,7 @@ def shards_section(res: dict) -> list[str]:
             f"wall (median {sh.get('speedup_median_vs_in_process', '?')}×), "
             f"{sh.get('speedup_cpu_vs_in_process', '?')}× rows per CPU second.  `python -m bench.shards` "
             "then `python -m bench.report --section shards` (the numbers above; `--quick` for a smaller run).",
-            "",
+            "", *per_step_lines(sh),
             "### Scaling model", "",
             "Seconds per input row on W workers: `c_c + c_r·f + (c_w + c_x·f)/W + R·t(W)/B`, with "
             "`f = (W-1)/W` the share of rows an exchange moves to another worker.  Measured in this run: the "
@@ -507,7 +507,11 @@ def shards_section(res: dict) -> list[str]:
             f"bytes per row); `R` = {m['rounds_bulk']:g} rounds per step ({m['rounds_one_row']:g} for a one-row "
             f"step), a round costing `t(W) = t0 + W·t1` = {m['t0_us']} + W·{m['t1_us']} µs (from the one-row "
             f"steps on 1 and 2 worker processes); `B` = {sh['batch']:,} rows per step (medians over the runs).  One worker in the "
-            f"pipeline's process costs {m['in_process_cpu_us']} µs per row.", "",
+            f"pipeline's process costs {m['in_process_cpu_us']} µs per row.  What these constants allow 2 worker "
+            "processes against 1 (the target's ratio): `(c_c + c_w1) / (c_c + c_w2/2)` = "
+            f"{m.get('ratio_taking_turns', '?')}× with the coordinator and the workers taking turns within a step, "
+            f"as they do, and {m.get('ratio_overlapped', '?')}× if the coordinator's work overlapped the workers' "
+            "on the 2 cores (`c_w1`, `c_w2`: the workers' CPU per row, all of them, with 1 and with 2).", "",
             "Assumptions where we measured nothing: one core per worker plus one for the coordinator (they take "
             "turns within a step); even shards (hash partitioning over many keys); on a cluster, the coordinator's "
             f"10 Gbit/s link carries every exchanged byte twice (in and out), a round adds a {NET_RTT_US} µs "
@@ -525,6 +529,14 @@ def shards_section(res: dict) -> list[str]:
             "command.  Moving validation, keys and the tables' rows to the workers (the coordinator still checks "
             "every row and keeps every table), and letting workers exchange directly rather than through the "
             "coordinator, are what would move the cap.", ""]
+
+
+def per_step_lines(sh: dict) -> list[str]:
+    """What sharding adds to each step (bench.shards.per_step), a bullet per configuration."""
+    if not sh.get("per_step"):
+        return []
+    return ["What sharding adds to each step (medians over the runs):", "",
+            *("- " + line.strip() for line in shards.render_per_step(sh).splitlines()), ""]
 
 
 NET_RTT_US = round(shards.NET_RTT_S * 1e6)

@@ -171,9 +171,37 @@ def run(mode: str) -> dict:
         res["speedup_cpu" + key] = round(best[two]["rows_per_cpu_s"] / best[base]["rows_per_cpu_s"], 2)
     res["load_2_processes"] = best[two]["load"]  # what the target's verdict is judged under
     res["model"] = model(res)
+    res["per_step"] = per_step(res)
     print(render_text(res))
+    print(render_per_step(res))
     print(render_model(res))
     return res
+
+
+def per_step(res: dict) -> dict:
+    """What sharding adds to each step, per configuration (medians over the runs): the one-row step's
+    wall time beyond one worker in the pipeline's process (the rounds), and what a one-row and a bulk
+    step exchange between workers."""
+    base = statistics.median(r["one_row_median_us"] for r in res["runs"]["1 worker (in-process)"])
+    out = {}
+    for name, runs in res["runs"].items():
+        if "one_row_per_step" not in runs[0]:
+            continue
+        m = _medians(runs)
+        out[name] = {"one_row_overhead_us": round(m["one_row_median_us"] - base, 1),
+                     "one_row": m["one_row_per_step"], "bulk": m["bulk_per_step"]}
+    return out
+
+
+def render_per_step(res: dict) -> str:
+    lines = []
+    for name, p in res["per_step"].items():
+        one, bulk = p["one_row"], p["bulk"]
+        lines.append(f"  {name}: a one-row step costs {fmt_us(p['one_row_overhead_us'])} more than on one worker "
+                     f"in-process ({one['rounds']:g} rounds; {one['rows_exchanged']:,.1f} rows, "
+                     f"{one['bytes_exchanged']:,.0f} bytes exchanged); a bulk step of {res['batch']:,} rows exchanges "
+                     f"{bulk['rows_exchanged']:,.0f} rows, {bulk['bytes_exchanged'] / 1e3:,.1f} kB")
+    return "\n".join(lines)
 
 
 # -- the scaling model -----------------------------------------------------------------------------------
@@ -221,7 +249,14 @@ def model(res: dict) -> dict:
         f = (w - 1) / w
         return c_c + c_r * f + (c_w + c_x * f) / w + rounds_bulk * t_round / batch + net_bytes_per_row * f
 
-    out = {"c_c_us": round(c_c / us, 2), "c_r_us": round(c_r / us, 2), "c_w_us": round(c_w / us, 2),
+    # the speedup of 2 workers over 1 worker process that these constants allow: with the coordinator and
+    # the workers taking turns within a step (as now), and if the coordinator's work overlapped the workers'
+    # on 2 cores (a bound no step-by-step API reaches: a step's rows must be checked before it runs)
+    w2 = two["cpu_workers_us_per_row"] * us
+    turns = (c_c + c_w) / (c_c + w2 / 2)
+    overlapped = (c_c + c_w) / max((c_c + w2) / 2, c_c, w2 / 2)
+    out = {"ratio_taking_turns": round(turns, 2), "ratio_overlapped": round(overlapped, 2),
+           "c_c_us": round(c_c / us, 2), "c_r_us": round(c_r / us, 2), "c_w_us": round(c_w / us, 2),
            "c_x_us": round(c_x / us, 2), "rounds_bulk": rounds_bulk, "rounds_one_row": rounds_one,
            "t0_us": round(t0 / us, 1), "t1_us": round(t1 / us, 1), "bytes_per_row_all_crossing": round(bytes_full, 1),
            "ray_round_us": round(ray_round / us, 1), "ray_round_measured": ray is not None,
