@@ -10,7 +10,8 @@ Stored: every DDL statement that took effect (its script's text and its index th
 changes (the tables' queued Z-sets, after key constraints resolved them); every ``checkpoint_every``
 steps or ``checkpoint_interval`` seconds (and on close) a checkpoint: each table's rows and each
 operator's state (runtime/state.py), pickled; sharded, every worker's shard too (engine/shards), all at
-the checkpoint's step, reopened only with as many workers.
+the checkpoint's step.  Reopened with another number of workers, the operators' state is computed again
+from the tables (``_repartition``), where the views depend on nothing but the tables' rows.
 
 Recovery, and the laws it rests on:
 1. Replaying the DDL in order with the same dialect and compiler rebuilds the same circuit.  A fingerprint
@@ -43,6 +44,8 @@ from ..compiler.dialect import get_dialect
 from ..compiler.settings import setting_statement
 from ..compiler.errors import DataError
 from ..compiler.frontend import parse
+from ..runtime.operators import Output
+from ..runtime.operators.clock import Clock
 from ..runtime.state import StateMismatch, export_circuit, import_circuit, layout
 from ..runtime.zset import add_into, add_scaled_into
 from .results import ordered_changes
@@ -152,19 +155,58 @@ class Durability:
                 raise StateMismatch(f"tables {list(tables)} saved, {list(self._tables)} rebuilt")
             for name, t in self._tables.items():
                 t.contents = tables[name]
-            import_circuit(self.circuit, state["circuit"])
             shards = state.get("shards")
-            if (shards is None) != (self._shards is None):
-                saved = len(shards) if shards is not None else 1
-                raise StateMismatch(f"the state was saved by {saved} worker{'s' if saved > 1 else ''}: open it "
-                                    f"with workers={saved}")
-            if shards is not None:
+            here = self._shards.workers if self._shards is not None else None
+            same = (len(shards) if shards is not None else None) == here
+            empty = None if same else export_circuit(self.circuit)  # (as the DDL built it: no state yet)
+            import_circuit(self.circuit, state["circuit"])
+            if not same:
+                self._repartition(len(shards) if shards is not None else 1, empty)
+            elif shards is not None:
                 self._shards.import_state(shards)
             self._outbox_pending = state["outbox_pending"]
         except (StateMismatch, KeyError, TypeError, ValueError) as e:
             raise StorageError(f"{store.path}: the checkpoint of step {cp.step} does not fit the rebuilt "
                                f"pipeline ({e})") from None
         self.last_step = cp.step
+
+    def _repartition(self, saved: int, empty) -> None:
+        """A checkpoint of ``saved`` workers opened with another number: every operator's state (``empty``:
+        the circuit's as the DDL built it) is computed again from the restored tables, as one step of
+        all their rows, on the workers (or on this process's circuit, whose operators a sharded pipeline
+        never ran), and the views' rows it gives must be the checkpoint's.  Law: a view's state is a
+        function of the tables' rows, not of the steps that brought them, unless a table has watermarks
+        (late rows dropped, rows discarded behind them, windows closed) or a view reads NOW(): refused."""
+        if self._clock.now is not None or any(t.watermark is not None for t in self._tables.values()) \
+                or any(isinstance(i, Clock) for op in _operators(self.circuit) for i in op.inputs):
+            raise StateMismatch(f"the state was saved by {saved} worker{'s' if saved > 1 else ''} and its views "
+                                f"depend on watermarks or NOW(), so it cannot be split again: open it with "
+                                f"workers={saved}")
+        outs = [op for op in self.circuit.ops if isinstance(op, Output)]
+        restored = [op.contents for op in outs]
+        import_circuit(self.circuit, empty)  # (whatever state the saved circuit held is computed again)
+        try:
+            if self._shards is not None:  # the coordinator keeps the views' rows, its workers the rest
+                for op, rows in zip(outs, restored):
+                    op.contents = rows
+                self._shards.rebuild(self)
+                return
+            fed = [t for t in self._tables.values() if t.contents]
+            for t in fed:
+                t.input.pending = dict(t.contents)
+            try:
+                self.circuit.step()
+            finally:
+                for t in fed:
+                    t.input.pending = {}
+        except StateMismatch:
+            raise
+        except Exception as e:  # noqa: BLE001 - said as what it means here
+            raise StateMismatch(f"computing the views again from the tables failed ({e})") from None
+        for op, rows in zip(outs, restored):
+            op.delta = {}
+            if op.contents != rows:
+                raise StateMismatch(f"recomputed from the tables, {op.name} is not what the checkpoint holds")
 
     def _replay_step(self, n: int, changes: dict) -> None:
         inputs = changes.pop(None, None)  # NOW() and late counts (journaled since issue 17's time)
@@ -390,3 +432,12 @@ class Durability:
 def _version() -> str:
     from .. import __version__
     return __version__
+
+
+def _operators(circuit):
+    """Every operator of ``circuit`` and of its nested scopes' bodies."""
+    for op in circuit.ops:
+        yield op
+        body = getattr(op, "body", None)
+        if body is not None:
+            yield from _operators(body)

@@ -22,6 +22,7 @@ import weakref
 
 from ...runtime import Operator, StepError
 from ...runtime.operators.watermark import advanced
+from ...runtime.state import StateMismatch
 from ...runtime.zset import add_into
 from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
@@ -241,6 +242,32 @@ class Cluster:
             raise ValueError(f"the state was saved by {len(blobs)} workers: open the pipeline with "
                              f"workers={len(blobs)}")
         self.command([("import", b) for b in blobs])
+
+    def rebuild(self, pipeline) -> None:
+        """Workers that start empty (the state was saved by another number of workers) compute their
+        shards of every operator's state from the pipeline's tables: each is fed a part of every table's
+        rows as one step (law: where no view reads NOW() or a watermark, a view's state is a function of
+        the tables' rows, not of the steps that brought them).  The views' rows they report must be the
+        ones the coordinator restored (else StateMismatch, and every worker undoes the step)."""
+        n = self.workers
+        parts: list = [{} for _ in range(n)]
+        for name, t in pipeline._tables.items():
+            if t.contents:
+                for w, chunk in enumerate(split(t.contents, n)):
+                    if chunk[0]:
+                        parts[w][name] = chunk
+        outs = outputs(pipeline.circuit)
+
+        def prepared(payloads):
+            merged: dict = {}
+            for payload in payloads:
+                for i, delta in payload.items():
+                    add_into(merged.setdefault(i, {}), delta)
+            for i, op in outs:
+                if merged.get(i, {}) != op.contents:
+                    raise StateMismatch(f"recomputed from the tables, {op.name} is not what the checkpoint holds")
+
+        self.command([("step", parts[w], (None, {})) for w in range(n)], prepared, pipeline.circuit)
 
     def _check_layout(self, prints: list, circuit) -> None:
         mine = fingerprint(circuit)
