@@ -525,10 +525,15 @@ def shards_section(res: dict) -> list[str]:
             "rounds, each a message to every worker.  Already done: a `GROUP BY` of sums and counts exchanges "
             "one partial group per key and worker, not its rows (local-global aggregation: join_group's second "
             "exchange moves a few dozen partials per step), the coordinator cuts a step's rows by slicing lists "
-            "(each worker builds its own Z-set), and a worker process keeps the cyclic collector out of a "
-            "command.  Moving validation, keys and the tables' rows to the workers (the coordinator still checks "
-            "every row and keeps every table), and letting workers exchange directly rather than through the "
-            "coordinator, are what would move the cap.", ""]
+            "(each worker builds its own Z-set), files a batch of new keys and commits it at C speed, a worker "
+            "adds a step's rows to its table shards after answering (beside the coordinator's own commit), and "
+            "a worker process keeps the cyclic collector out of a command and of reading the next one.  What "
+            "is left of `c_c` is `insert()`'s own work — checking each row's types and filing its key, so that "
+            "a bad row or a taken key is an error of that call — and pickling the step: it must be done before "
+            "the workers can start, and no step-by-step caller gives the coordinator anything to overlap it "
+            "with, hence the first ratio above.  Moving the checks and the tables' rows to the workers (a bad "
+            "row then failing the step, two-phase, rather than `insert()`), and letting workers exchange "
+            "directly rather than through the coordinator, are what would move the cap.", ""]
 
 
 def per_step_lines(sh: dict) -> list[str]:

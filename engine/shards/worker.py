@@ -117,22 +117,28 @@ class Worker:
     # -- the command loop --------------------------------------------------------------------------
     def serve(self) -> None:
         """Answer commands until ("stop",).  A worker alone in its process keeps Python's cyclic
-        collector out of each command, as the pipeline keeps it out of a step (engine/collector.py);
-        threads of one process do not (they would turn the one collector on and off under each other)."""
+        collector out of each command, as the pipeline keeps it out of a step (engine/collector.py),
+        and out of reading the next one (unpickling a step's rows allocates a container per row: with
+        the collector on, a collection every 700 of them, each promoting the worker's state to older
+        generations, whose collections walk all of it); so it collects once per command, between
+        commands.  Threads of one process do not (they would turn the one collector on and off under
+        each other)."""
         while True:
-            msg = self.channel.recv()
-            if msg[0] == "stop":
-                self.channel.send(("done", None))
-                return
             if self.own_process:
                 with collector_paused():
-                    self._answer(msg)
-            else:
-                self._answer(msg)
+                    if not self._serve_one():
+                        return
+            elif not self._serve_one():
+                return
 
-    def _answer(self, msg) -> None:
+    def _serve_one(self) -> bool:
+        msg = self.channel.recv()
+        if msg[0] == "stop":
+            self.channel.send(("done", None))
+            return False
         self.channel.send(self.handle(msg))
         self._commit_tables()  # (after the reply: meanwhile the coordinator commits its own tables)
+        return True
 
     def handle(self, msg):
         self._commit_tables()  # (done already when serve() answered the last command)
