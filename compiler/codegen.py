@@ -23,7 +23,6 @@ from ..sqllib.timebucket import bucketer, time_bucket
 from . import maps, nested, structs
 from .functions import BY_FN as FUNCTIONS
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
-from .types import int_range
 
 def _nested(src, target) -> bool:
     return "list" in (src.kind, target.kind) or "struct" in (src.kind, target.kind) or "map" in (src.kind, target.kind)
@@ -160,9 +159,10 @@ class Codegen:
         return (lambda code: f"{check}({code})"), operand
 
     def _int_check(self, e, code: str) -> str:
+        if e.type.kind == "uhugeint":
+            return f"{self.const(F.check_uhugeint)}({code})"
         if e.type.kind != "int":
             return code
-        lo, hi = int_range(e.type.bits)
         check = self.const(F.make_int_check(e.type.bits, self.dialect.overflow_to_float))
         return f"{check}({code})"
 
@@ -199,7 +199,7 @@ class Codegen:
                 return self._strict(args, col, lambda a: f"_dneg({a})")
             return self._strict(args, col, lambda a: self._int_check(e, f"(-{a})"))
         if fn in ("div", "idiv", "mod"):
-            helper = {"div": "_fdiv", "idiv": "_idiv", "mod": {"int": "_imod", "decimal": "_dmod"}.get(kind, "_fmod")}[fn]
+            helper = {"div": "_fdiv", "idiv": "_idiv", "mod": {"int": "_imod", "uhugeint": "_imod", "decimal": "_dmod"}.get(kind, "_fmod")}[fn]
             if fn == "div" and kind == "decimal":
                 helper = "_ddiv"
             if e.extra == "null":  # the dialect (sqlglot's safe flag) says x / 0 is NULL
@@ -415,10 +415,12 @@ class Codegen:
             return self._list_cast(src, target, a)
         if k == "int":
             return f"_cast_int({a}, {target.bits}, {self.dialect.cast_float_to_int_truncates})"
+        if k == "uhugeint":
+            return f"_cast_uhugeint({a})"
         if k == "float" and target.bits == 32:
             return f"_to_real({a})"
         if k == "float":
-            if src.kind in ("int", "decimal", "bool"):
+            if src.kind in ("int", "decimal", "bool", "uhugeint"):
                 return self._strict(e.args, col, lambda v: f"float({v})")
             return f"_cast_float({a}, {self.dialect.name != 'sqlite'})"
         if k == "decimal":

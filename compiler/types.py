@@ -26,7 +26,8 @@ INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 12
 @dataclass(frozen=True, slots=True)
 class SqlType:
     """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, list, struct, map,
-    or null (the type of NULL).
+    uhugeint (DuckDB's unsigned 128-bit integer: a kind of its own, not a number to the rules that mix
+    numbers, since DuckDB mixes it with signed integers by rules of its own), or null (the type of NULL).
     ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
     a decimal's; ``elem`` a list's element type (``[]`` is a list of NULL type); ``fields`` a struct's
     (name, type) pairs (an unnamed struct, row(…), has '' for every name: compiler/structs.py); a map's
@@ -54,7 +55,8 @@ class SqlType:
         if self.kind == "float" and self.bits == 32:
             return "FLOAT"
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
-                "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL"}[self.kind]
+                "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL",
+                "uhugeint": "UHUGEINT"}[self.kind]
 
     @property
     def numeric(self) -> bool:
@@ -75,6 +77,8 @@ TIMESTAMP = SqlType("timestamp")
 TIMESTAMPTZ = SqlType("timestamptz")
 INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
+UHUGEINT = SqlType("uhugeint")
+UHUGEINT_MAX = (1 << 128) - 1
 
 
 def list_of(elem: SqlType, size: int = 0) -> SqlType:
@@ -136,7 +140,7 @@ _BY_NAME = {
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN, "LOGICAL": BOOLEAN,
     "DATE": DATE, "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPNTZ": TIMESTAMP,
     "TIMESTAMPTZ": TIMESTAMPTZ, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ, "TIMESTAMPLTZ": TIMESTAMPTZ,
-    "INTERVAL": INTERVAL,
+    "INTERVAL": INTERVAL, "UHUGEINT": UHUGEINT, "UINT128": UHUGEINT,
 }
 
 
@@ -240,10 +244,28 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
     if a.kind == b.kind == "map":
         key, value = common_type(a.fields[0][1], b.fields[0][1]), common_type(a.fields[1][1], b.fields[1][1])
         return None if key is None or value is None else map_of(key, value)
+    if "uhugeint" in (a.kind, b.kind):
+        return _common_uhugeint(b if a.kind == "uhugeint" else a)
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
     if {a.kind, b.kind} in ({"date", "timestamptz"}, {"timestamp", "timestamptz"}):
         return TIMESTAMPTZ
+    return None
+
+
+def _common_uhugeint(other: SqlType) -> SqlType | None:
+    """A UHUGEINT with another type, as DuckDB combines them (COALESCE, UNION, CASE, lists): with a signed
+    integer the next wider signed integer (TINYINT: SMALLINT, BIGINT: HUGEINT), with a DECIMAL a
+    DECIMAL(38, its scale), with a FLOAT or DOUBLE that type.  Not with a HUGEINT: DuckDB makes that a
+    DOUBLE, but our HUGEINT also holds DuckDB's UBIGINT, which DuckDB combines into a UHUGEINT (the
+    narrower unsigned types too are signed types here, so their combinations are checked values of a
+    signed type where DuckDB's are UHUGEINTs: the same values, or an overflow error)."""
+    if other.kind == "int" and other.bits < 128:
+        return SqlType("int", other.bits * 2)
+    if other.kind == "decimal":
+        return decimal_type(38, other.scale)
+    if other.kind == "float":
+        return other
     return None
 
 
@@ -311,7 +333,7 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
     if k == "map":
         return _coerce_map(value, t, where, coerce_value)
     try:
-        if k == "int":
+        if k in ("int", "uhugeint"):
             if isinstance(value, bool) or not isinstance(value, int):
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
@@ -323,7 +345,7 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
                     value = int(value)
                 else:
                     raise TypeError
-            lo, hi = int_range(t.bits)
+            lo, hi = int_range(t.bits) if k == "int" else (0, UHUGEINT_MAX)
             if not lo <= value <= hi:
                 raise DataError(f"{where}: {show_value(value)} is out of range for {t}")
             return value
@@ -493,6 +515,8 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
     try:
         if k == "int":
             v = C.cast_int(value, t.bits, False)
+        elif k == "uhugeint":
+            v = C.cast_uhugeint(value)
         elif k == "float" and t.bits == 32:
             v = real.to_real(value)
         elif k == "float":
@@ -528,6 +552,8 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
         if k == "int":
             lo, hi = int_range(f.type.bits)
             c = f"(type({v}) is int and {lo} <= {v} <= {hi})"
+        elif k == "uhugeint":
+            c = f"(type({v}) is int and 0 <= {v} <= {UHUGEINT_MAX})"
         elif k == "float" and f.type.bits == 32:
             c = "False"  # rounded to a float32 on the slow path
         elif k == "float":

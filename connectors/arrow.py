@@ -3,6 +3,7 @@ per SQL type, every value exact.
 
     TINYINT … BIGINT  int8 … int64         HUGEINT  decimal128(38, 0) (as DuckDB exports it; a
                                                     value of 39 digits does not fit and is an error)
+    UHUGEINT          decimal256(39, 0) (Arrow has no 128-bit unsigned integer)
     DECIMAL(p, s)     decimal128(p, s)     DOUBLE   float64 (NaN kept)
     VARCHAR           string               BOOLEAN  bool
     DATE              date32               TIMESTAMP  timestamp[us]; TIMESTAMPTZ timestamp[us, tz=UTC]
@@ -27,6 +28,8 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
     k = t.kind
     if k == "int":
         return {8: pa.int8(), 16: pa.int16(), 32: pa.int32(), 64: pa.int64()}.get(t.bits, pa.decimal128(38, 0))
+    if k == "uhugeint":  # (39 digits: more than a decimal128 holds)
+        return pa.decimal256(39, 0)
     if k == "decimal":
         return pa.decimal128(t.precision, t.scale)
     if k == "interval":
@@ -45,7 +48,7 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
 
 
 def arrow_array(values: list, t, parquet: bool = False) -> pa.Array:
-    if t.kind in ("int", "interval", "list", "struct", "map"):
+    if t.kind in ("int", "uhugeint", "interval", "list", "struct", "map"):
         values = [_arrow_value(v, t, parquet) for v in values]
     return pa.array(values, type=arrow_type(t, parquet))
 
@@ -58,6 +61,8 @@ def _arrow_value(v, t, parquet: bool):
         return None
     if k == "int":
         return decimal.Decimal(v) if t.bits == 128 else v
+    if k == "uhugeint":
+        return decimal.Decimal(v)
     if k == "interval":
         if parquet:
             return {"months": v.months, "days": v.day_part, "microseconds": v.micro_part}

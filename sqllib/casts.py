@@ -69,10 +69,31 @@ def cast_numeric(v):
     return v
 
 
+def cast_uhugeint(v):
+    """CAST(v AS UHUGEINT): as to an integer type (cast_int), into 0 .. 2**128 - 1."""
+    if v is None:
+        return None
+    out = _integer_value(v, False)
+    if not 0 <= out < 1 << 128:
+        raise DataError(f"integer overflow: {out} does not fit UHUGEINT")
+    return out
+
+
 def cast_int(v, bits: int, truncate: bool):
     """CAST(v AS integer type): floats round half away from zero (DuckDB) or truncate (SQLite)."""
     if v is None:
         return None
+    out = _integer_value(v, truncate)
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if not lo <= out <= hi:
+        if truncate:
+            return hi if out > hi else lo
+        raise DataError(f"integer overflow: {out} does not fit {bits}-bit integer")
+    return out
+
+
+def _integer_value(v, truncate: bool) -> int:
+    """The integer a cast to an integer type converts v to, before its range is checked."""
     if isinstance(v, bool):
         out = int(v)
     elif isinstance(v, int):
@@ -99,11 +120,6 @@ def cast_int(v, bits: int, truncate: bool):
                 raise DataError(f"cannot cast {show_value(v)} to an integer")
     else:
         raise DataError(f"cannot cast {show_value(v)} to an integer")
-    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    if not lo <= out <= hi:
-        if truncate:
-            return hi if out > hi else lo
-        raise DataError(f"integer overflow: {out} does not fit {bits}-bit integer")
     return out
 
 

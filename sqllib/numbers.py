@@ -159,6 +159,13 @@ def make_int_check(bits: int, to_float: bool):
     return check
 
 
+def check_uhugeint(v):
+    """A UHUGEINT result: NULL, or an integer in 0 .. 2**128 - 1 (else the overflow error DuckDB raises)."""
+    if v is None or 0 <= v < 1 << 128:
+        return v
+    raise DataError(f"integer overflow: {v} does not fit UHUGEINT")
+
+
 def _wrap_bits(v: int, bits: int) -> int:
     """Two's-complement wrap-around into ``bits`` (shifts overflow silently, as in SQLite and C)."""
     v &= (1 << bits) - 1

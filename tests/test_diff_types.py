@@ -1,5 +1,5 @@
 """Differential tests of issue 19's types against DuckDB under random insert/delete streams:
-FLOAT/REAL as 32-bit floats (sqllib/real.py)."""
+FLOAT/REAL as 32-bit floats (sqllib/real.py); UHUGEINT."""
 
 import pytest
 from hypothesis import given
@@ -7,6 +7,7 @@ from hypothesis import given
 from deltasql import CompileError, Pipeline
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
+UHUGEINTS = [0, 1, 5, 7, 2 ** 64, 2 ** 127, 2 ** 128 - 1, 2 ** 128 - 2, 12243372036854775807]
 REALS = [1.1, 0.1, -100.3, 3.3e38, 16777217.0, 0.5, -0.0, 2.2, 1e-40, float("inf"), float("nan")]
 
 SPECS = {
@@ -26,6 +27,25 @@ SPECS = {
     }, domains={"f": REALS, "r": REALS, "g": [1, 2, 3], "i": [0, 1, 7, 16777217, -3],
                 "n": ["1.1", "0.5", "-2.25", "99.999", "1.100"], "x": [0.1, 2.5, 1.1, -3.0],
                 "s": ["1.1", "1e39", "nan", "0.3", "-0", "16777217"]}),
+    "uhugeint": Spec("CREATE TABLE t(g INT, u UHUGEINT, w UHUGEINT, i INT, s VARCHAR, n DECIMAL(10,1))", {
+        "v_arith": "SELECT u, w, u % 3 AS m3, u // 4 AS q4, u + w AS a, u - w AS d, u * 2 AS m2, u / 2 AS h, "
+                   "u // NULLIF(w, 0) AS q, u % NULLIF(w, 0) AS r, u * 1.5::DOUBLE AS f FROM t",
+        "v_compare": "SELECT u, w, u = w AS e, u < w AS l, u >= 5 AS g5, u = i AS ei, u < n AS ln, "
+                     "u BETWEEN 1 AND 2 ** 65 AS b, u IN (0, 7, 340282366920938463463374607431768211455) AS inl, "
+                     "coalesce(u, 3) AS c, CASE WHEN u > 6 THEN u ELSE w END AS cs FROM t",
+        "v_casts": "SELECT u::VARCHAR AS t, u::DOUBLE AS d, u::DECIMAL(38,0) AS dd, TRY_CAST(u AS BIGINT) AS b, "
+                   "TRY_CAST(s AS UHUGEINT) AS su, TRY_CAST(i AS UHUGEINT) AS iu, u::HUGEINT::UHUGEINT AS rt "
+                   "FROM t WHERE u < 10 ** 38 OR u IS NULL",
+        "v_group": "SELECT g, min(u) AS mn, max(w) AS mx, count(DISTINCT u) AS cd, count(u) AS c FROM t GROUP BY g",
+        "v_keys": "SELECT u, count(*) AS c FROM t GROUP BY u",
+        "v_distinct": "SELECT DISTINCT w FROM t",
+        "v_join": "SELECT a.g, a.u, b.w FROM t a JOIN t b ON a.u = b.w",
+        "v_window": "SELECT g, u, min(u) OVER (PARTITION BY g ORDER BY u, w, i, s, n ROWS 1 PRECEDING) AS m FROM t",
+        "v_top": "SELECT u FROM t ORDER BY u DESC NULLS LAST LIMIT 3",
+        "v_list": "SELECT g, list(u ORDER BY u) AS l FROM t GROUP BY g",
+    }, domains={"u": UHUGEINTS, "w": UHUGEINTS, "g": [1, 2, 3], "i": [0, 1, 7, -3],
+                "s": ["1", "-1", " 12 ", "2.5", "x", "340282366920938463463374607431768211456"],
+                "n": ["1.5", "7", "-2.0"]}),
 }
 
 
@@ -61,3 +81,32 @@ def test_median_of_a_float_is_refused():
     p.execute("CREATE TABLE t(f FLOAT)")
     with pytest.raises(CompileError, match="32-bit"):
         p.execute("CREATE VIEW v AS SELECT median(f) FROM t")
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT u + i FROM t", "not supported"),  # DuckDB: a DOUBLE for a signed INT, a UHUGEINT for UINTEGER
+    ("SELECT u + 1::HUGEINT FROM t", "not supported"),
+    ("SELECT -u FROM t", "cannot negate UHUGEINT"),
+    ("SELECT sum(u) FROM t", "SUM needs a number"),
+    ("SELECT coalesce(u, h) FROM t", "cannot combine UHUGEINT and HUGEINT"),
+    ("SELECT typeof(coalesce(u, 1)) FROM t", "TYPEOF of a number"),
+])
+def test_uhugeint_refusals(sql, message):
+    """What DuckDB types by rules ours cannot follow (our HUGEINT also holds DuckDB's UBIGINT) is refused."""
+    p = Pipeline()
+    p.execute("CREATE TABLE t(u UHUGEINT, i INT, h HUGEINT)")
+    with pytest.raises(CompileError, match=message):
+        p.execute(f"CREATE VIEW v AS {sql}")
+
+
+def test_uhugeint_overflow_and_text():
+    """Overflow is an error as in DuckDB; text converts as DuckDB reads it."""
+    from deltasql import DataError
+    p = Pipeline()
+    assert p.execute("SELECT '340282366920938463463374607431768211455'::UHUGEINT, ' 12 '::UHUGEINT, "
+                     "'2.5'::UHUGEINT, '-0'::UHUGEINT, typeof(1::UHUGEINT)") == \
+        [(2 ** 128 - 1, 12, 3, 0, "UHUGEINT")]
+    for sql in ("SELECT 0::UHUGEINT - 1", "SELECT '-1'::UHUGEINT", "SELECT (2 ** 127)::UHUGEINT * 2::UHUGEINT",
+                "SELECT '340282366920938463463374607431768211456'::UHUGEINT"):
+        with pytest.raises(DataError):
+            p.execute(sql)

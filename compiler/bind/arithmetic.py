@@ -21,15 +21,23 @@ from ..types import (
     INTEGER,
     INTERVAL,
     TIMESTAMP,
+    UHUGEINT,
     SqlType,
     common_type,
     decimal_product,
     decimal_type,
 )
 from .builders import call
-from .coercion import _int_digits
+from .coercion import _int_digits, adapt_to_uhugeint
 
 _OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "idiv": "//", "mod": "%"}
+
+
+def _literal(node) -> bool:
+    """Whether a sqlglot node is a number as written (in parentheses or not)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, exp.Literal)
 
 
 def _float_result(a: SqlType, b: SqlType) -> SqlType:
@@ -119,6 +127,21 @@ class ArithmeticRules:
         temporal = {"date", "timestamp", "interval"}
         if ta.kind in temporal or tb.kind in temporal:
             return self.temporal_arith(op, a, b, node)
+        if "uhugeint" in (ta.kind, tb.kind):
+            # (a literal only: DuckDB mixes 1::HUGEINT, a constant too, with a UHUGEINT as a DOUBLE)
+            a, b = (adapt_to_uhugeint(x) if _literal(n) else x for x, n in ((a, node.this), (b, node.expression)))
+            ta, tb = a.type, b.type
+            if op == "div" or "float" in (ta.kind, tb.kind):  # DuckDB divides (and mixes with floats) as floats
+                ft = DOUBLE if op == "div" else (ta if ta.kind == "float" else tb)
+                a, b = self.coerce(a, ft, node), self.coerce(b, ft, node)
+                ta, tb = a.type, b.type
+            elif ta.kind == tb.kind == "uhugeint":
+                extra = "null" if op in ("idiv", "mod") and self.dialect.division_by_zero_null else None
+                nullable = True if extra else None
+                return call(op, [a, b], UHUGEINT, extra, nullable)
+            else:
+                raise self.error(node, f"{_OPS[op]} of {ta} and {tb} is not supported (DuckDB computes it as a "
+                                       f"DOUBLE, a DECIMAL or a UHUGEINT by rules of its own); CAST an operand")
         if self.dialect.name == "sqlite":
             a, b = self.sqlite_numeric(a, node), self.sqlite_numeric(b, node)
             ta, tb = a.type, b.type

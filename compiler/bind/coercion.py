@@ -21,6 +21,8 @@ from ..types import (
     DOUBLE,
     NULLTYPE,
     TEXT,
+    UHUGEINT,
+    UHUGEINT_MAX,
     SqlType,
     common_type,
     decimal_type,
@@ -61,6 +63,8 @@ class CoercionRules:
                 return maps.convert_constant(self, v, src, target, node)
             if k == "int":
                 out = F.cast_int(v, target.bits, self.dialect.cast_float_to_int_truncates)
+            elif k == "uhugeint":
+                out = F.cast_uhugeint(v)
             elif k == "float" and target.bits == 32:
                 out = F.to_real(v)
             elif k == "float":
@@ -91,6 +95,8 @@ class CoercionRules:
 
     def unify(self, exprs, node, what: str):
         """Coerce expressions to their common type (string literals adopt the other side's type)."""
+        if any(e.type.kind == "uhugeint" for e in exprs):  # an integer constant is a UHUGEINT beside one
+            exprs = [adapt_to_uhugeint(e) for e in exprs]
         typed = [e for e in exprs if not (isinstance(e, Lit) and e.type.kind == "text" and
                                           any(x.type.kind not in ("text", "null") for x in exprs))]
         t = NULLTYPE
@@ -132,3 +138,11 @@ class CoercionRules:
         if e.type.kind == "bool":
             return self.coerce(e, BIGINT, node)
         return e
+
+
+def adapt_to_uhugeint(e):
+    """An integer constant that a UHUGEINT holds, as a UHUGEINT (DuckDB's integer literals take the type
+    of the UHUGEINT they meet); anything else as it is."""
+    if isinstance(e, Lit) and e.type.kind == "int" and e.value is not None and 0 <= e.value <= UHUGEINT_MAX:
+        return Lit(e.value, UHUGEINT)
+    return e

@@ -42,7 +42,7 @@ def _holds_number(t: SqlType) -> bool:
 def _exact_numeric_cast(node) -> bool:
     """A CAST to a numeric type DuckDB names as we do (not unsigned types, which are widened)."""
     name = node.to.sql(dialect="duckdb").upper().split("(")[0].strip() if node.to is not None else ""
-    return name in ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "DOUBLE", "DECIMAL", "NUMERIC",
+    return name in ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UINT128", "DOUBLE", "DECIMAL", "NUMERIC",
                     "FLOAT", "REAL")
 
 
@@ -179,7 +179,7 @@ class LiteralRules:
         arg = node.this
         while isinstance(arg, (exp.Paren, exp.Neg)):
             arg = arg.this
-        if e.type.numeric and not (isinstance(arg, exp.Literal) or
+        if (e.type.numeric or e.type.kind == "uhugeint") and not (isinstance(arg, exp.Literal) or
                                    (isinstance(arg, exp.Cast) and _exact_numeric_cast(arg))):
             raise self.error(node, "TYPEOF of a number that is not a constant or a CAST is not supported "
                                    "(its integer or DECIMAL width may differ from DuckDB's)")

@@ -3,7 +3,7 @@ connection's current schema, through psycopg 3.
 
 Types:
     TINYINT, SMALLINT  SMALLINT          INTEGER  INTEGER          BIGINT  BIGINT
-    HUGEINT            NUMERIC(39, 0)    DECIMAL(p, s)  NUMERIC(p, s)
+    HUGEINT, UHUGEINT  NUMERIC(39, 0)    DECIMAL(p, s)  NUMERIC(p, s)
     DOUBLE             DOUBLE PRECISION (NaN kept)      VARCHAR  TEXT   BOOLEAN  BOOLEAN
     DATE               DATE              TIMESTAMP  TIMESTAMP (without time zone)
     TIMESTAMPTZ        TIMESTAMP WITH TIME ZONE
@@ -25,7 +25,7 @@ from psycopg.adapt import Dumper
 from ...sqllib.sqlfuncs import Interval
 from .table import TableSink, quote
 
-_TYPES = {"float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
+_TYPES = {"uhugeint": "NUMERIC(39, 0)", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
           "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "TEXT"}
 _INDEX_COLUMNS = 32  # PostgreSQL's limit on an index's columns
 

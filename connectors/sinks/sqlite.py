@@ -3,7 +3,7 @@
 SQLite has five storage classes, so types map to its conventions (the declared type is kept, and
 Python's ``sqlite3`` with ``detect_types=PARSE_DECLTYPES`` reads DATE and TIMESTAMP back as dates):
 
-    integers           INTEGER    exact within 64 bits; a wider HUGEINT value is stored as SQLite
+    integers           INTEGER    exact within 64 bits; a wider HUGEINT or UHUGEINT value is stored as SQLite
                                   stores any larger integer literal: as a REAL (15 significant digits)
     DECIMAL(p, s)      DECIMAL(p, s), numeric affinity: written as its exact text, which SQLite keeps
                                   as an INTEGER or a REAL (exact to 15 significant digits), or as the
@@ -31,7 +31,7 @@ from .table import TableSink, quote
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
-_DECLARED = {"int": "INTEGER", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
+_DECLARED = {"int": "INTEGER", "uhugeint": "INTEGER", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
              "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ", "interval": "INTERVAL", "null": "INTEGER"}
 
 

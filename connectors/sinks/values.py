@@ -12,7 +12,7 @@ from ...sqllib.sqlfuncs import Interval
 from ...sqllib.structs import SqlStruct
 
 # an integer is exact in any numeric column
-_KINDS = {"int": (int,), "float": (float, int), "decimal": (decimal.Decimal, int), "text": (str,), "bool": (bool,),
+_KINDS = {"int": (int,), "uhugeint": (int,), "float": (float, int), "decimal": (decimal.Decimal, int), "text": (str,), "bool": (bool,),
           "date": (datetime.date,), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,),
           "interval": (Interval,), "null": (), "list": (SqlList,), "struct": (SqlStruct,), "map": (SqlMap,)}
 
