@@ -31,8 +31,8 @@ from . import lists as L
 from . import maps as M
 from . import structs as S
 from .expr import Call
-from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMPTZ,
-                    SqlType, decimal_type, list_of)
+from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIME, TIMESTAMP,
+                    TIMESTAMPTZ, SqlType, decimal_type, list_of)
 
 # how an argument is taken (ExprBinder.argument)
 NUMBER = "number"  # any number (SQLite: a value read as a number); NULL is a DOUBLE NULL
@@ -313,6 +313,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("ascii_lower", "ascii_lower", (STRING,), TEXT, written=False),  # SQLite's COLLATE NOCASE
     Function("date_add_days", "date_add_days", (TEMPORAL, INT), DATE, written=False),  # date ± n
     Function("date_diff_days", "date_diff_days", (TEMPORAL, TEMPORAL), BIGINT, written=False),  # date - date
+    Function("time_add_interval", "time_add_interval", (VALUE, VALUE), TIME, written=False),  # time ± interval
+    Function("date_add_time", "date_add_time", (VALUE, VALUE), TIMESTAMP, written=False),  # date + time
     Function("timestamp_diff", "timestamp_diff", (TEMPORAL, TEMPORAL), INTERVAL, written=False),  # ts - ts
     Function("interval_mul", "interval_mul", (NUMBER, NUMBER), INTERVAL, written=False),  # interval * n
     # -- paths, floored division, float steps, list aggregates and series (misc-19: sqllib/paths.py,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from ..sqllib.errors import Unrepresentable
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
 
@@ -25,7 +26,7 @@ INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 12
 
 @dataclass(frozen=True, slots=True)
 class SqlType:
-    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, interval, list, struct, map,
+    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, time, interval, list, struct, map,
     uhugeint (DuckDB's unsigned 128-bit integer: a kind of its own, not a number to the rules that mix
     numbers, since DuckDB mixes it with signed integers by rules of its own), or null (the type of NULL).
     ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
@@ -56,7 +57,7 @@ class SqlType:
             return "FLOAT"
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
                 "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL",
-                "uhugeint": "UHUGEINT"}[self.kind]
+                "uhugeint": "UHUGEINT", "time": "TIME"}[self.kind]
 
     @property
     def numeric(self) -> bool:
@@ -78,6 +79,7 @@ TIMESTAMPTZ = SqlType("timestamptz")
 INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
 UHUGEINT = SqlType("uhugeint")
+TIME = SqlType("time")  # a time of day, a datetime.time (no zone)
 UHUGEINT_MAX = (1 << 128) - 1
 
 
@@ -140,7 +142,7 @@ _BY_NAME = {
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN, "LOGICAL": BOOLEAN,
     "DATE": DATE, "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPNTZ": TIMESTAMP,
     "TIMESTAMPTZ": TIMESTAMPTZ, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ, "TIMESTAMPLTZ": TIMESTAMPTZ,
-    "INTERVAL": INTERVAL, "UHUGEINT": UHUGEINT, "UINT128": UHUGEINT,
+    "INTERVAL": INTERVAL, "UHUGEINT": UHUGEINT, "UINT128": UHUGEINT, "TIME": TIME,
 }
 
 
@@ -317,6 +319,7 @@ def int_range(bits: int) -> tuple[int, int]:
 _TEMPORAL = {"date": ((datetime.date, str), timestamps.cast_date),
              "timestamp": ((datetime.date, str), timestamps.cast_timestamp),
              "timestamptz": ((datetime.date, str), timestamps.cast_timestamptz),
+             "time": ((datetime.time, str), timestamps.cast_time),
              "interval": ((datetime.timedelta, str), cast_interval)}
 
 
@@ -403,6 +406,8 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
                                 f"dates start at year 1)")
             try:
                 return read(value)
+            except Unrepresentable as e:
+                raise DataError(f"{where}: {e}") from None
             except DataError:
                 raise ValueError from None  # reported below as a value that does not fit the column
     except DataError:
@@ -529,6 +534,8 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
             v = C.cast_bool(value)
         elif k == "date" and isinstance(value, datetime.datetime):
             v = value.date()
+        elif k == "time" and isinstance(value, datetime.datetime):
+            v = timestamps.cast_time(value)
         else:
             raise first
     except DataError:
@@ -568,6 +575,8 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
             c = f"(type({v}) is _datetime and {v}.tzinfo is None)"
         elif k == "timestamptz":
             c = f"(type({v}) is _datetime and {v}.tzinfo is _UTC)"
+        elif k == "time":
+            c = f"(type({v}) is _time and {v}.tzinfo is None)"
         elif k == "decimal":
             # already a Decimal of the column's scale and in range: no need to quantize it again
             c = (f"(type({v}) is _Decimal and {v}.as_tuple().exponent == {-f.type.scale} "
@@ -597,8 +606,8 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
            f"        return check_each(rows, slow)\n"
            f"    if {surrogates or 'False'}:\n        return check_each(rows, slow)\n"
            f"    return rows")
-    env: dict[str, Any] = {"_date": datetime.date, "_datetime": datetime.datetime, "_Decimal": decimal.Decimal,
-           "_UTC": timestamps.UTC,
+    env: dict[str, Any] = {"_date": datetime.date, "_datetime": datetime.datetime, "_time": datetime.time,
+           "_Decimal": decimal.Decimal, "_UTC": timestamps.UTC,
            "_SURROGATE": SURROGATE.search, "_text": "".join}
     env.update((f"_col{i}", operator.itemgetter(i)) for i in texts)
     exec(compile(src, "<row check>", "exec"), env)

@@ -7,6 +7,7 @@ per SQL type, every value exact.
     DECIMAL(p, s)     decimal128(p, s)     DOUBLE   float64 (NaN kept)
     VARCHAR           string               BOOLEAN  bool
     DATE              date32               TIMESTAMP  timestamp[us]; TIMESTAMPTZ timestamp[us, tz=UTC]
+    TIME              time64[us]
     INTERVAL          month_day_nano_interval; in Parquet, which has no such type, a struct
                       {months: int32, days: int32, microseconds: int64}
     a column of NULLs null
@@ -41,7 +42,8 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
     if k == "map":
         return pa.map_(arrow_type(t.fields[0][1], parquet), arrow_type(t.fields[1][1], parquet))
     types = {"float": pa.float64(), "text": pa.string(), "bool": pa.bool_(), "date": pa.date32(),
-             "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"), "null": pa.null()}
+             "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"), "time": pa.time64("us"),
+             "null": pa.null()}
     if k not in types:
         raise TypeError(f"no Arrow type for {t}")
     return types[k]

@@ -9,7 +9,7 @@ import math
 import re
 
 from .dates import Interval, _Infinite
-from .errors import DataError, show_value
+from .errors import DataError, Unrepresentable, show_value
 from .numbers import DC, NAN, dec
 
 # -- casts and text forms --------------------------------------------------------------------------
@@ -35,7 +35,15 @@ def to_text(v) -> str:
         return text
     if isinstance(v, Interval):
         return v.text()
+    if isinstance(v, datetime.time):
+        return time_text(v)
     return str(v)
+
+
+def time_text(v: datetime.time) -> str:
+    """A TIME as DuckDB prints it: 12:34:56, 12:34:56.5 (the fraction without trailing zeros)."""
+    text = f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+    return text + f".{v.microsecond:06d}".rstrip("0") if v.microsecond else text
 
 
 def to_text_sqlite(v) -> str:
@@ -52,6 +60,8 @@ def try_cast(conversion, v):
     """TRY_CAST: the conversion of v, or NULL where it fails."""
     try:
         return conversion(v)
+    except Unrepresentable:
+        raise
     except (DataError, TypeError, ValueError, ArithmeticError):
         return None
 
@@ -194,4 +204,4 @@ def cast_bool(v):
 # DATE, TIMESTAMP, TIMESTAMPTZ and INTERVAL from text read as DuckDB reads them: timestamps.py and
 # interval_text.py
 from .interval_text import cast_interval  # noqa: E402,F401
-from .timestamps import cast_date, cast_timestamp, cast_timestamptz, timestamptz_text  # noqa: E402,F401
+from .timestamps import cast_date, cast_time, cast_timestamp, cast_timestamptz, timestamptz_text  # noqa: E402,F401

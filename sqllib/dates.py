@@ -271,6 +271,8 @@ def date_diff(unit: str, start, end):
     if start is None or end is None:
         return None
     unit = unit.lower().rstrip("s")
+    if isinstance(start, datetime.time):  # two TIMEs: as two times of one day
+        start, end = (datetime.datetime.combine(datetime.date(1970, 1, 1), t) for t in (start, end))
     if unit in ("year", "quarter", "month"):
         months = (end.year - start.year) * 12 + (end.month - start.month)
         return {"year": end.year - start.year, "quarter": (end.year * 12 + end.month - 1) // 3
@@ -308,6 +310,26 @@ def timestamp_diff(a, b):
         return None
     delta = a - b
     return Interval(0, delta.days, delta.seconds * 1_000_000 + delta.microseconds)
+
+
+def time_add_interval(t, iv):
+    """TIME + INTERVAL: the time of day moved by the interval's time part, around the clock (DuckDB drops
+    the interval's months and days)."""
+    if t is None or iv is None:
+        return None
+    micros = (((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond + iv.micro_part) \
+        % 86_400_000_000
+    seconds, micro = divmod(micros, 1_000_000)
+    return datetime.time(seconds // 3600, seconds // 60 % 60, seconds % 60, micro)
+
+
+def date_add_time(d, t):
+    """DATE + TIME: the TIMESTAMP of that day at that time (an infinite date stays infinite)."""
+    if d is None or t is None:
+        return None
+    if isinstance(d, _Infinite):
+        return infinite(True, d.sign)
+    return datetime.datetime.combine(d, t)
 
 
 def date_add_days(d, n):
@@ -356,6 +378,7 @@ EXTRACT_ALIASES = {alias: part for part, aliases in {
     "timezone_minute": "timezone_minute",
 }.items() for alias in aliases.split()}
 INTERVAL_FIELDS = frozenset({"year", "month", "day", "hour", "minute", "second", "epoch"})
+TIME_FIELDS = frozenset({"hour", "minute", "second", "millisecond", "microsecond", "epoch"})
 DOUBLE_FIELDS = frozenset({"epoch", "julian"})
 
 EXTRACT_FIELDS = frozenset(_EXTRACT)
@@ -368,7 +391,8 @@ def date_part_named(part, d):
     if part is None or d is None or isinstance(d, _Infinite):
         return None
     field = EXTRACT_ALIASES.get(part.lower())
-    if field is None or (isinstance(d, Interval) and field not in INTERVAL_FIELDS):
+    if field is None or (isinstance(d, Interval) and field not in INTERVAL_FIELDS) or \
+            (isinstance(d, datetime.time) and field not in TIME_FIELDS):
         raise DataError(f"extract specifier {part!r} not recognized")
     v = extract(field, d)
     return None if v is None else float(v)
@@ -380,7 +404,27 @@ def extract(field: str, d):
         return None
     if isinstance(d, Interval):
         return _extract_interval(field, d)
+    if isinstance(d, datetime.time):
+        return _extract_time(field, d)
     return _EXTRACT[field](d)
+
+
+def _extract_time(field, t):
+    """A part of a TIME (TIME_FIELDS): the seconds with the milli- or microseconds, EPOCH its seconds since
+    midnight as a DOUBLE."""
+    if field == "hour":
+        return t.hour
+    if field == "minute":
+        return t.minute
+    if field == "second":
+        return t.second
+    if field == "millisecond":
+        return t.second * 1000 + t.microsecond // 1000
+    if field == "microsecond":
+        return t.second * 1_000_000 + t.microsecond
+    if field == "epoch":
+        return (((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond) / 1_000_000
+    raise DataError(f"EXTRACT({field}) is not defined for TIME")
 
 
 def _extract_interval(field, iv):

@@ -29,6 +29,11 @@ class DataError(Exception):
         return f"{self.message} (line {self.line}, column {self.col})"
 
 
+class Unrepresentable(DataError):
+    """A value DuckDB has that deltasql cannot hold (TIME 24:00:00): an error even under TRY_CAST and
+    TRY, where NULL would be a wrong answer."""
+
+
 def show_value(value) -> str:
     """A value in an error message as SQL writes it: NULL, true, 1.50, 'text', '2024-01-01'; cut
     short past 60 characters (an error names a value, it does not print a megabyte of it)."""
@@ -56,5 +61,7 @@ def try_value(thunk):
     """TRY(e): the value thunk() computes, or NULL where computing it raises a DataError."""
     try:
         return thunk()
+    except Unrepresentable:
+        raise
     except DataError:
         return None

@@ -1,4 +1,4 @@
-"""DATE, TIMESTAMP and TIMESTAMPTZ values from text and from Python, as DuckDB reads them.
+"""DATE, TIMESTAMP, TIMESTAMPTZ and TIME values from text and from Python, as DuckDB reads them.
 
 Text is ``YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]][ Z | UTC | ±HH[:MM[:SS]]]`` (months and days may
 have one digit; ``/`` or a space may separate them instead of ``-``); ``20240102`` is no date.  The laws DuckDB follows (its session time zone UTC):
@@ -16,7 +16,7 @@ import datetime
 import re
 
 from .dates import _Infinite, infinite, parse_infinity
-from .errors import DataError, show_value
+from .errors import DataError, Unrepresentable, show_value
 
 UTC = datetime.timezone.utc
 
@@ -45,6 +45,44 @@ def _parse(text: str, what: str):
         if m.group("sign") == "-":
             offset = -offset
     return wall, offset
+
+
+# TIME: [date (T| )]H[H]:M[M][:S[S][.fraction]][Z | ±HH[:MM[:SS]]]; a fraction past microseconds is cut
+_TIME = re.compile(r"""\s*(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d*))?)?
+    \s*(?:Z|[+-](\d{1,2})(?::?\d{2}){0,2})?\s*$""", re.X | re.I)
+_DATE_FIRST = re.compile(r"\s*\d+[-/ ]\d{1,2}[-/ ]\d{1,2}(?:T|\s)")
+
+
+def parse_time(text: str) -> datetime.time:
+    """A TIME from text as DuckDB reads it: a date before the time is dropped (and checked), so is an
+    offset after it.  DuckDB's 24:00:00 (the end of a day) has no Python time: refused."""
+    if _DATE_FIRST.match(text):
+        return _parse(text, "TIME")[0].time()
+    m = _TIME.match(text)
+    if m is None or (m.group(5) is not None and int(m.group(5)) > 15):
+        raise DataError(f"cannot convert '{text}' to TIME: expected [YYYY-MM-DD ]HH:MM[:SS[.US]]")
+    h, mi, s = (int(x or 0) for x in m.group(1, 2, 3))
+    micro = int((m.group(4) or "")[:6].ljust(6, "0"))
+    if h == 24 and mi == s == micro == 0:
+        raise Unrepresentable(f"cannot convert '{text}' to TIME: 24:00:00 (DuckDB's end of a day) is not supported")
+    if h > 23 or mi > 59 or s > 59:
+        raise DataError(f"cannot convert '{text}' to TIME: time field value out of range")
+    return datetime.time(h, mi, s, micro)
+
+
+def cast_time(v):
+    """CAST(v AS TIME): from text, or a TIMESTAMP's time of day (a zone-aware Python datetime's in UTC)."""
+    if v is None:
+        return None
+    if isinstance(v, _Infinite):
+        raise DataError("cannot cast an infinite TIMESTAMP to TIME")
+    if isinstance(v, datetime.datetime):
+        return (v.astimezone(UTC) if v.tzinfo is not None else v).time()
+    if isinstance(v, datetime.time) and v.tzinfo is None:
+        return v
+    if isinstance(v, str):
+        return parse_time(v)
+    raise DataError(f"cannot cast {show_value(v)} to TIME")
 
 
 def parse_date(text: str) -> datetime.date:

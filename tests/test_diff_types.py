@@ -1,5 +1,7 @@
 """Differential tests of issue 19's types against DuckDB under random insert/delete streams:
-FLOAT/REAL as 32-bit floats (sqllib/real.py); UHUGEINT."""
+FLOAT/REAL as 32-bit floats (sqllib/real.py); UHUGEINT; TIME."""
+
+import datetime
 
 import pytest
 from hypothesis import given
@@ -8,6 +10,8 @@ from deltasql import CompileError, Pipeline
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 UHUGEINTS = [0, 1, 5, 7, 2 ** 64, 2 ** 127, 2 ** 128 - 1, 2 ** 128 - 2, 12243372036854775807]
+TIMES = [datetime.time(0, 0), datetime.time(12, 0), datetime.time(23, 59, 59, 999999), datetime.time(1, 2, 3, 500000),
+         datetime.time(12, 0, 0, 1), datetime.time(13, 30, 59)]
 REALS = [1.1, 0.1, -100.3, 3.3e38, 16777217.0, 0.5, -0.0, 2.2, 1e-40, float("inf"), float("nan")]
 
 SPECS = {
@@ -46,6 +50,27 @@ SPECS = {
     }, domains={"u": UHUGEINTS, "w": UHUGEINTS, "g": [1, 2, 3], "i": [0, 1, 7, -3],
                 "s": ["1", "-1", " 12 ", "2.5", "x", "340282366920938463463374607431768211456"],
                 "n": ["1.5", "7", "-2.0"]}),
+    "time": Spec("CREATE TABLE t(g INT, a TIME, b TIME, d DATE, s VARCHAR, iv INTERVAL)", {
+        "v_arith": "SELECT a, a + iv AS p, a - iv AS m, iv + a AS q, a + INTERVAL 90 MINUTE AS c, d + a AS ts, "
+                   "a + d AS ts2, a - INTERVAL '25 hours' AS w FROM t",
+        "v_parts": "SELECT a, extract(hour FROM a) AS h, minute(a) AS mi, second(a) AS se, date_part('ms', a) AS ms, "
+                   "date_part('us', a) AS us, epoch(a) AS e, date_diff('minute', a, b) AS dm, "
+                   "date_diff('microsecond', b, a) AS du, datediff('hour', a, b) AS dh FROM t",
+        "v_compare": "SELECT a, b, a < b AS l, a = b AS e, a >= '12:00:00' AS g, greatest(a, b) AS gr, "
+                     "coalesce(a, b, TIME '06:00:00') AS c, a BETWEEN '01:00' AND '13:00' AS bt FROM t",
+        "v_casts": "SELECT a::VARCHAR AS t, TRY_CAST(s AS TIME) AS st, CAST(d + a AS TIME) AS back FROM t",
+        "v_group": "SELECT g, min(a) AS mn, max(b) AS mx, count(DISTINCT a) AS cd, count(a) AS c FROM t GROUP BY g",
+        "v_keys": "SELECT a, count(*) AS c FROM t GROUP BY a",
+        "v_join": "SELECT x.g, x.a, y.b FROM t x JOIN t y ON x.a = y.b",
+        "v_window": "SELECT g, a, max(a) OVER (PARTITION BY g ORDER BY a, b, d, s, iv ROWS 1 PRECEDING) AS m FROM t",
+        "v_top": "SELECT a FROM t ORDER BY a DESC NULLS LAST LIMIT 3",
+        "v_list": "SELECT g, list(a ORDER BY a) AS l FROM t GROUP BY g",
+    }, domains={"a": TIMES, "b": TIMES, "g": [1, 2, 3],
+                "d": [datetime.date(2024, 2, 29), datetime.date(1999, 12, 31)],
+                "s": ["1:2:3", "12:34:56.1234567", "2021-01-01T12:00:00", "12:00:00+02", "25:00:00", "x",
+                      "12:3", " 07:08:09 ", "12:34:56.", "12"],
+                "iv": [datetime.timedelta(hours=1), datetime.timedelta(days=1, minutes=-30),
+                       datetime.timedelta(hours=-25, microseconds=7), datetime.timedelta(0)]}),
 }
 
 
@@ -109,4 +134,24 @@ def test_uhugeint_overflow_and_text():
     for sql in ("SELECT 0::UHUGEINT - 1", "SELECT '-1'::UHUGEINT", "SELECT (2 ** 127)::UHUGEINT * 2::UHUGEINT",
                 "SELECT '340282366920938463463374607431768211456'::UHUGEINT"):
         with pytest.raises(DataError):
+            p.execute(sql)
+
+
+def test_time_text_forms():
+    """TIME from text and back as DuckDB reads and prints it; 24:00:00 (DuckDB's end of a day) is refused,
+    not NULL, even under TRY_CAST (a NULL would be a wrong answer)."""
+    from deltasql import DataError
+    p = Pipeline()
+    assert p.execute("SELECT CAST(TIME '12:34:56.5' AS VARCHAR), '0:0:0'::TIME::VARCHAR, '12:34:56.1234567'::TIME, "
+                     "typeof(TIME '01:00')") == [("12:34:56.5", "00:00:00", datetime.time(12, 34, 56, 123456), "TIME")]
+    with pytest.raises(CompileError, match="24:00:00"):
+        p.execute("SELECT TRY_CAST('24:00:00' AS TIME)")
+    p.execute("CREATE TABLE t(s VARCHAR)")
+    p.execute("CREATE VIEW v AS SELECT TRY_CAST(s AS TIME) AS x FROM t")
+    p.insert("t", [("24:00",)])
+    with pytest.raises(DataError, match="24:00:00"):
+        p.step()
+    for sql in ("SELECT CAST(TIME '12:00' AS TIMESTAMP)", "SELECT TIME '12:00' - TIME '11:00'",
+                "SELECT date_part('year', TIME '12:00')", "SELECT TIMESTAMPTZ '2024-01-01 10:00+00'::TIME", "SELECT date_diff('day', TIME '01:00', TIME '02:00')"):
+        with pytest.raises(CompileError):
             p.execute(sql)

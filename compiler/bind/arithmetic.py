@@ -124,7 +124,7 @@ class ArithmeticRules:
             if t.kind == "null":
                 t = INTEGER
             return Lit(None, t)
-        temporal = {"date", "timestamp", "interval"}
+        temporal = {"date", "timestamp", "interval", "time"}
         if ta.kind in temporal or tb.kind in temporal:
             return self.temporal_arith(op, a, b, node)
         if "uhugeint" in (ta.kind, tb.kind):
@@ -215,6 +215,8 @@ class ArithmeticRules:
 
     def temporal_arith(self, op, a, b, node):
         ka, kb = a.type.kind, b.type.kind
+        if "time" in (ka, kb):
+            return self.time_arith(op, a, b, node)
         if op == "add" and kb in ("date", "timestamp") and ka in ("interval", "int"):
             a, b, ka, kb = b, a, kb, ka
         if ka in ("date", "timestamp") and kb == "interval" and op in ("add", "sub"):
@@ -233,4 +235,16 @@ class ArithmeticRules:
                 return FN.call("interval_mul", [iv, n])
         if ka == kb == "interval" and op in ("add", "sub"):
             return call("interval_add" if op == "add" else "interval_sub", [a, b], INTERVAL)
+        raise self.error(node, f"cannot apply {_OPS[op]} to {a.type} and {b.type}")
+
+    def time_arith(self, op, a, b, node):
+        """TIME ± INTERVAL (around the clock), INTERVAL + TIME, DATE + TIME and TIME + DATE (a TIMESTAMP),
+        as DuckDB has them; nothing else (DuckDB has no TIME - TIME)."""
+        ka, kb = a.type.kind, b.type.kind
+        if op == "add" and kb == "time" and ka in ("interval", "date"):
+            a, b, ka, kb = b, a, kb, ka
+        if ka == "time" and kb == "interval" and op in ("add", "sub"):
+            return FN.call("time_add_interval", [a, b if op == "add" else call("interval_neg", [b], INTERVAL)])
+        if ka == "time" and kb == "date" and op == "add":
+            return FN.call("date_add_time", [b, a])
         raise self.error(node, f"cannot apply {_OPS[op]} to {a.type} and {b.type}")

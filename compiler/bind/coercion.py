@@ -12,6 +12,7 @@ import decimal
 
 from ...sqllib import sqlfuncs as F
 from ...sqllib import timestamps
+from ...sqllib.errors import Unrepresentable
 from ...sqllib.interval_text import cast_interval
 from .. import lists, maps, structs
 from ..errors import CompileError
@@ -83,12 +84,16 @@ class CoercionRules:
                 out = timestamps.cast_timestamp(v)
             elif k == "timestamptz":
                 out = timestamps.cast_timestamptz(v)
+            elif k == "time":
+                out = timestamps.cast_time(v)
             elif k == "interval":
                 out = cast_interval(v)
             elif k == "list":
                 return lists.convert_constant(self, v, src, target, node)
             else:
                 raise ValueError
+        except Unrepresentable as e:  # (not a NULL under TRY_CAST: literals.py)
+            raise self.error(node, str(e)) from e
         except Exception:
             raise self.error(node, f"cannot convert {show_value(v)} ({src}) to {target}") from None
         return out

@@ -42,10 +42,12 @@ class DateRules:
         d = self.bind(value_node)
         if d.type.kind == "text" and isinstance(d, Lit):
             d = self.coerce(d, TIMESTAMP, node)
-        if d.type.kind not in ("date", "timestamp", "interval", "null"):
-            raise self.error(node, f"{what} needs a DATE, TIMESTAMP or INTERVAL, not {d.type}")
+        if d.type.kind not in ("date", "timestamp", "interval", "time", "null"):
+            raise self.error(node, f"{what} needs a DATE, TIMESTAMP, TIME or INTERVAL, not {d.type}")
         if d.type.kind == "interval" and field not in F.INTERVAL_FIELDS:
             raise self.error(node, f"{what}: the {field} of an INTERVAL is not supported")
+        if d.type.kind == "time" and field not in F.TIME_FIELDS:
+            raise self.error(node, f"{what}: a TIME has no {field} (DuckDB: units not recognized)")
         # (NULL for an infinite DATE or TIMESTAMP, as DuckDB answers)
         return Call("extract", (d,), DOUBLE if field in F.DOUBLE_FIELDS else BIGINT,
                     d.nullable or d.type.kind != "interval", field)
@@ -60,8 +62,8 @@ class DateRules:
         d = self.bind(value_node)
         if d.type.kind == "text" and isinstance(d, Lit):
             d = self.coerce(d, TIMESTAMP, node)
-        if d.type.kind not in ("date", "timestamp", "interval", "null"):
-            raise self.error(node, f"DATE_PART needs a DATE, TIMESTAMP or INTERVAL, not {d.type}")
+        if d.type.kind not in ("date", "timestamp", "interval", "time", "null"):
+            raise self.error(node, f"DATE_PART needs a DATE, TIMESTAMP, TIME or INTERVAL, not {d.type}")
         return FN.call("date_part_named", [part, d])
 
     def _date_trunc(self, node, unit_node, value_node):
@@ -107,6 +109,8 @@ class DateRules:
         end, start = self.bind(node.this), self.bind(node.expression)
         # DuckDB's date_diff(unit, start, end); sqlglot puts end in `this`
         (start, end), _t = self.unify([start, end], node, "DATE_DIFF")
+        if _t.kind == "time" and unit not in ("hour", "minute", "second", "millisecond", "microsecond"):
+            raise self.error(node, f"DATE_DIFF: a TIME has no {unit} (DuckDB: units not recognized)")
         for x in (start, end):
             if x.type.kind == "text":
                 raise self.error(node, "DATE_DIFF needs DATE or TIMESTAMP arguments")

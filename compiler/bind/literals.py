@@ -13,7 +13,7 @@ import decimal
 from sqlglot import exp
 
 from ...sqllib import sqlfuncs as F
-from ...sqllib.errors import DataError
+from ...sqllib.errors import DataError, Unrepresentable
 from ...sqllib.interval_text import cast_interval
 from .. import lists, maps, structs
 from ..aggregates import is_aggregate
@@ -152,12 +152,17 @@ class LiteralRules:
             return lists.cast(self, node, a, t, isinstance(node, exp.TryCast))
         if t.kind == "interval" and a.type.kind not in ("text", "interval"):
             raise self.error(node, f"cannot cast {a.type} to INTERVAL")
+        if (t.kind == "time" and a.type.kind not in ("text", "time", "timestamp")) or \
+                (a.type.kind == "time" and t.kind not in ("text", "time")):
+            raise self.error(node, f"cannot cast {a.type} to {t}")
         if isinstance(node, exp.TryCast):
             # NULL where the conversion fails; an error in computing the argument is still an error
             if isinstance(a, Lit):
                 try:
                     return Lit(self.convert_literal(a.value, a.type, t, node), t)
-                except CompileError:
+                except CompileError as e:
+                    if isinstance(e.__cause__, Unrepresentable):
+                        raise
                     return Lit(None, t)
             return Call("try_cast", (a,), t, True, t)
         if isinstance(a, Lit):

@@ -6,7 +6,7 @@ Types:
     HUGEINT, UHUGEINT  NUMERIC(39, 0)    DECIMAL(p, s)  NUMERIC(p, s)
     DOUBLE             DOUBLE PRECISION (NaN kept)      VARCHAR  TEXT   BOOLEAN  BOOLEAN
     DATE               DATE              TIMESTAMP  TIMESTAMP (without time zone)
-    TIMESTAMPTZ        TIMESTAMP WITH TIME ZONE
+    TIMESTAMPTZ        TIMESTAMP WITH TIME ZONE      TIME  TIME (without time zone)
     INTERVAL           INTERVAL (months, days and microseconds, as PostgreSQL keeps them too)
     a column of NULLs  TEXT
 PostgreSQL's TEXT cannot hold the character NUL: a row with one fails the step's transaction (the
@@ -25,7 +25,7 @@ from psycopg.adapt import Dumper
 from ...sqllib.sqlfuncs import Interval
 from .table import TableSink, quote
 
-_TYPES = {"uhugeint": "NUMERIC(39, 0)", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
+_TYPES = {"uhugeint": "NUMERIC(39, 0)", "time": "TIME", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
           "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "TEXT"}
 _INDEX_COLUMNS = 32  # PostgreSQL's limit on an index's columns
 

@@ -14,6 +14,7 @@ Python's ``sqlite3`` with ``detect_types=PARSE_DECLTYPES`` reads DATE and TIMEST
     DATE               DATE       'YYYY-MM-DD'
     TIMESTAMP          TIMESTAMP  'YYYY-MM-DD HH:MM:SS[.ffffff]' (what SQLite's date functions read)
     TIMESTAMPTZ        TIMESTAMPTZ  the same in UTC, with '+00:00' after it
+    TIME               TIME       'HH:MM:SS[.ffffff]'
     INTERVAL           INTERVAL   DuckDB's text: '1 year 2 months 3 days 04:05:06.000007'
 
 A delete of k copies of a row takes k rows matching every column (``IS``, so NULL matches NULL), found
@@ -31,7 +32,7 @@ from .table import TableSink, quote
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
-_DECLARED = {"int": "INTEGER", "uhugeint": "INTEGER", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
+_DECLARED = {"int": "INTEGER", "uhugeint": "INTEGER", "time": "TIME", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
              "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ", "interval": "INTERVAL", "null": "INTEGER"}
 
 
@@ -52,6 +53,8 @@ def value(v):
     if isinstance(v, datetime.datetime):
         return v.isoformat(sep=" ")
     if isinstance(v, datetime.date):
+        return v.isoformat()
+    if isinstance(v, datetime.time):
         return v.isoformat()
     if isinstance(v, datetime.timedelta) and hasattr(v, "text"):
         return v.text()

@@ -13,7 +13,7 @@ from ...sqllib.structs import SqlStruct
 
 # an integer is exact in any numeric column
 _KINDS = {"int": (int,), "uhugeint": (int,), "float": (float, int), "decimal": (decimal.Decimal, int), "text": (str,), "bool": (bool,),
-          "date": (datetime.date,), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,),
+          "date": (datetime.date,), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,), "time": (datetime.time,),
           "interval": (Interval,), "null": (), "list": (SqlList,), "struct": (SqlStruct,), "map": (SqlMap,)}
 
 
