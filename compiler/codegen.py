@@ -440,8 +440,8 @@ class Codegen:
             return f"_cast_timestamp({a})"
         if k == "timestamptz":
             return f"_cast_timestamptz({a})"
-        if k == "time":
-            return f"_cast_time({a})"
+        if k in ("time", "blob", "uuid", "bit"):
+            return f"_cast_{k}({a})"
         if k == "interval":
             return f"_cast_interval({a})"
         if k == "null":

@@ -9,13 +9,26 @@ Laws:
 - FMOD / FDIV / NEXTAFTER compute in FLOAT when an argument is a FLOAT and none a DOUBLE (integers
   and DECIMALs become FLOATs: DuckDB's overload), else in DOUBLE; the call carries which as a last
   constant argument;
-- the list functions over numbers take a list of numbers (an empty or NULL list is a list of NULLs).
+- the list functions over numbers take a list of numbers (an empty or NULL list is a list of NULLs);
+- the BIT and BLOB functions take a BIT or a BLOB (``first_of``), no implicit cast.
 """
 
 from __future__ import annotations
 
 from .expr import Lit
 from .types import BIGINT, BOOLEAN, DOUBLE, REAL, TEXT, SqlType, list_of
+
+
+def first_of(t: SqlType):
+    """A prepare rule: the first argument must be of type t (an untyped NULL becomes a NULL of it)."""
+    def prepare(eb, node, args, what):
+        a = args[0]
+        if a.type.kind == "null":
+            return [Lit(None, t)] + list(args[1:])
+        if a.type != t:
+            raise eb.error(node, f"{what} needs a {t}, not {a.type}")
+        return args
+    return prepare
 
 
 def _constant(eb, node, e, what, kind: str):

@@ -31,7 +31,7 @@ from . import lists as L
 from . import maps as M
 from . import structs as S
 from .expr import Call
-from .types import (BIGINT, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIME, TIMESTAMP,
+from .types import (BIGINT, BIT, BLOB, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIME, TIMESTAMP,
                     TIMESTAMPTZ, SqlType, decimal_type, list_of)
 
 # how an argument is taken (ExprBinder.argument)
@@ -314,6 +314,17 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("date_add_days", "date_add_days", (TEMPORAL, INT), DATE, written=False),  # date ± n
     Function("date_diff_days", "date_diff_days", (TEMPORAL, TEMPORAL), BIGINT, written=False),  # date - date
     Function("time_add_interval", "time_add_interval", (VALUE, VALUE), TIME, written=False),  # time ± interval
+    # -- BLOB and BIT (sqllib/binary.py) ------------------------------------------------------------------
+    Function("octet_length", "blob_octet_length", (VALUE,), BIGINT, names=("octet_length",), sqlite=False,
+             prepare=R.first_of(BLOB)),
+    Function("get_bit", "bits_get", (VALUE, INT32), INTEGER, {exp.Getbit: ("this", "expression")}, sqlite=False,
+             prepare=R.first_of(BIT)),  # (zero_is_msb: DuckDB's order, constructs.py)
+    Function("blob_concat", "blob_concat", (VALUE, VALUE), BLOB, written=False),  # BLOB || BLOB
+    Function("bits_count", "bits_count", (VALUE,), BIGINT, written=False),  # BIT_COUNT(BIT)
+    Function("bits_and", "bits_and", (VALUE, VALUE), BIT, written=False),  # BIT & BIT
+    Function("bits_or", "bits_or", (VALUE, VALUE), BIT, written=False),  # BIT | BIT
+    Function("bits_xor", "bits_xor", (VALUE, VALUE), BIT, written=False),  # BIT ^ BIT, XOR(BIT, BIT)
+    Function("bits_not", "bits_not", (VALUE,), BIT, written=False),  # ~BIT
     Function("date_add_time", "date_add_time", (VALUE, VALUE), TIMESTAMP, written=False),  # date + time
     Function("timestamp_diff", "timestamp_diff", (TEMPORAL, TEMPORAL), INTERVAL, written=False),  # ts - ts
     Function("interval_mul", "interval_mul", (NUMBER, NUMBER), INTERVAL, written=False),  # interval * n

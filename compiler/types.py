@@ -6,6 +6,7 @@ import datetime
 import decimal
 import operator
 import re
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -14,7 +15,7 @@ from ..sqllib.errors import Unrepresentable
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
 
-from ..sqllib import real, timestamps
+from ..sqllib import binary, real, timestamps
 from ..sqllib.interval_text import cast_interval
 from ..sqllib.lists import SqlList, parse_list_text
 from ..sqllib.maps import make_map, parse_map_text
@@ -26,7 +27,8 @@ INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "hugeint": 12
 
 @dataclass(frozen=True, slots=True)
 class SqlType:
-    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, time, interval, list, struct, map,
+    """kind: int, float, decimal, text, bool, date, timestamp, timestamptz, time, interval, blob, uuid, bit, list,
+    struct, map,
     uhugeint (DuckDB's unsigned 128-bit integer: a kind of its own, not a number to the rules that mix
     numbers, since DuckDB mixes it with signed integers by rules of its own), or null (the type of NULL).
     ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
@@ -57,7 +59,7 @@ class SqlType:
             return "FLOAT"
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
                 "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL",
-                "uhugeint": "UHUGEINT", "time": "TIME"}[self.kind]
+                "uhugeint": "UHUGEINT", "time": "TIME", "blob": "BLOB", "uuid": "UUID", "bit": "BIT"}[self.kind]
 
     @property
     def numeric(self) -> bool:
@@ -80,6 +82,9 @@ INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
 UHUGEINT = SqlType("uhugeint")
 TIME = SqlType("time")  # a time of day, a datetime.time (no zone)
+BLOB = SqlType("blob")  # bytes (sqllib/binary.py)
+UUID = SqlType("uuid")  # uuid.UUID
+BIT = SqlType("bit")  # a bit string, the str of its bits
 UHUGEINT_MAX = (1 << 128) - 1
 
 
@@ -143,6 +148,7 @@ _BY_NAME = {
     "DATE": DATE, "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPNTZ": TIMESTAMP,
     "TIMESTAMPTZ": TIMESTAMPTZ, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ, "TIMESTAMPLTZ": TIMESTAMPTZ,
     "INTERVAL": INTERVAL, "UHUGEINT": UHUGEINT, "UINT128": UHUGEINT, "TIME": TIME,
+    "BLOB": BLOB, "BYTEA": BLOB, "VARBINARY": BLOB, "BINARY": BLOB, "UUID": UUID, "BIT": BIT, "BITSTRING": BIT,
 }
 
 
@@ -315,11 +321,15 @@ def int_range(bits: int) -> tuple[int, int]:
 
 # -- values on insert ------------------------------------------------------------------------------
 
-# kind -> (Python types a column accepts, reader): text is read as DuckDB reads it
-_TEMPORAL = {"date": ((datetime.date, str), timestamps.cast_date),
+# kind -> (Python types a column accepts, reader): text is read as DuckDB reads it (dates, times, intervals,
+# BLOB/UUID/BIT in their text forms)
+_READERS = {"date": ((datetime.date, str), timestamps.cast_date),
              "timestamp": ((datetime.date, str), timestamps.cast_timestamp),
              "timestamptz": ((datetime.date, str), timestamps.cast_timestamptz),
              "time": ((datetime.time, str), timestamps.cast_time),
+             "blob": ((bytes, bytearray, str), binary.cast_blob),
+             "uuid": ((uuid.UUID, str), binary.cast_uuid),
+             "bit": ((str,), binary.cast_bit),
              "interval": ((datetime.timedelta, str), cast_interval)}
 
 
@@ -396,12 +406,13 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
                 if text in ("false", "f", "0", "no", "n"):
                     return False
             raise TypeError
-        reader = _TEMPORAL.get(k)
+        reader = _READERS.get(k)
         if reader is not None:
             accepted, read = reader
             if not isinstance(value, accepted) or (k == "date" and isinstance(value, datetime.datetime)):
                 raise TypeError
-            if isinstance(value, str) and value.rstrip().upper().endswith("(BC)"):
+            if isinstance(value, str) and k in ("date", "timestamp", "timestamptz") and \
+                    value.rstrip().upper().endswith("(BC)"):
                 raise DataError(f"{where}: {show_value(value)}: dates before year 1 (BC) are not supported (Python's "
                                 f"dates start at year 1)")
             try:
@@ -577,6 +588,10 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
             c = f"(type({v}) is _datetime and {v}.tzinfo is _UTC)"
         elif k == "time":
             c = f"(type({v}) is _time and {v}.tzinfo is None)"
+        elif k == "blob":
+            c = f"type({v}) is bytes"
+        elif k == "uuid":
+            c = f"type({v}) is _UUID"
         elif k == "decimal":
             # already a Decimal of the column's scale and in range: no need to quantize it again
             c = (f"(type({v}) is _Decimal and {v}.as_tuple().exponent == {-f.type.scale} "
@@ -607,6 +622,7 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
            f"    if {surrogates or 'False'}:\n        return check_each(rows, slow)\n"
            f"    return rows")
     env: dict[str, Any] = {"_date": datetime.date, "_datetime": datetime.datetime, "_time": datetime.time,
+           "_UUID": uuid.UUID,
            "_Decimal": decimal.Decimal, "_UTC": timestamps.UTC,
            "_SURROGATE": SURROGATE.search, "_text": "".join}
     env.update((f"_col{i}", operator.itemgetter(i)) for i in texts)

@@ -7,7 +7,7 @@ per SQL type, every value exact.
     DECIMAL(p, s)     decimal128(p, s)     DOUBLE   float64 (NaN kept)
     VARCHAR           string               BOOLEAN  bool
     DATE              date32               TIMESTAMP  timestamp[us]; TIMESTAMPTZ timestamp[us, tz=UTC]
-    TIME              time64[us]
+    TIME              time64[us]           BLOB  binary;  UUID, BIT  string (their text)
     INTERVAL          month_day_nano_interval; in Parquet, which has no such type, a struct
                       {months: int32, days: int32, microseconds: int64}
     a column of NULLs null
@@ -42,7 +42,8 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
     if k == "map":
         return pa.map_(arrow_type(t.fields[0][1], parquet), arrow_type(t.fields[1][1], parquet))
     types = {"float": pa.float64(), "text": pa.string(), "bool": pa.bool_(), "date": pa.date32(),
-             "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"), "time": pa.time64("us"),
+             "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"), "time": pa.time64("us"), "blob": pa.binary(),
+             "uuid": pa.string(), "bit": pa.string(),
              "null": pa.null()}
     if k not in types:
         raise TypeError(f"no Arrow type for {t}")
@@ -50,7 +51,7 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
 
 
 def arrow_array(values: list, t, parquet: bool = False) -> pa.Array:
-    if t.kind in ("int", "uhugeint", "interval", "list", "struct", "map"):
+    if t.kind in ("int", "uhugeint", "uuid", "interval", "list", "struct", "map"):
         values = [_arrow_value(v, t, parquet) for v in values]
     return pa.array(values, type=arrow_type(t, parquet))
 
@@ -65,6 +66,8 @@ def _arrow_value(v, t, parquet: bool):
         return decimal.Decimal(v) if t.bits == 128 else v
     if k == "uhugeint":
         return decimal.Decimal(v)
+    if k == "uuid":
+        return str(v)
     if k == "interval":
         if parquet:
             return {"months": v.months, "days": v.day_part, "microseconds": v.micro_part}

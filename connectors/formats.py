@@ -16,6 +16,7 @@ from ..sqllib.lists import quote_element
 from ..sqllib.sqlfuncs import Interval
 from ..sqllib.maps import SqlMap, map_text
 from ..sqllib.structs import SqlStruct, struct_text
+from ..sqllib.binary import blob_text
 from ..sqllib.casts import time_text
 from ..sqllib.timestamps import timestamptz_text
 from .changefiles import Statement, Unit
@@ -34,6 +35,8 @@ def fmt_value(v) -> str:
         return v.isoformat(sep=" ") if v.tzinfo is None else timestamptz_text(v)
     if isinstance(v, datetime.time):
         return time_text(v)  # as DuckDB prints it: 12:34:56.5
+    if isinstance(v, bytes):
+        return blob_text(v)  # a BLOB as DuckDB prints it: a\x00b
     if isinstance(v, datetime.date):
         return v.isoformat()
     if isinstance(v, Interval):

@@ -8,6 +8,7 @@ import decimal
 import math
 import re
 
+from .binary import blob_text
 from .dates import Interval, _Infinite
 from .errors import DataError, Unrepresentable, show_value
 from .numbers import DC, NAN, dec
@@ -37,6 +38,8 @@ def to_text(v) -> str:
         return v.text()
     if isinstance(v, datetime.time):
         return time_text(v)
+    if isinstance(v, bytes):
+        return blob_text(v)
     return str(v)
 
 

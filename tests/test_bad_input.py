@@ -108,7 +108,7 @@ SQL_ERRORS = [
     ("CREATE VIEW x AS SELECT a, a FROM t UNION BY NAME SELECT a FROM t", 1, 25,
      "UNION BY NAME: column 'a' appears twice on one side"),
     ("CREATE TABLE x(a FOO)", 1, 16, "unsupported column type FOO"),
-    ("CREATE VIEW x AS SELECT CAST(a AS BLOB) AS y FROM t", 1, 30, "unsupported type BLOB"),
+    ("CREATE VIEW x AS SELECT CAST(a AS JSON) AS y FROM t", 1, 30, "unsupported type JSON"),
     ("CREATE VIEW x AS SELECT a FROM t LIMIT -1", 1, 41, "LIMIT must be a non-negative integer constant"),
     ("CREATE VIEW x AS SELECT a FROM t ORDER BY 1.5", 1, 43, "ORDER BY a non-integer literal (1.5) has no effect"),
     ("CREATE VIEW x AS SELECT a FROM t JOIN u USING (a) GROUP BY u.a HAVING a > 1", 1, 71,

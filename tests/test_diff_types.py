@@ -1,7 +1,8 @@
 """Differential tests of issue 19's types against DuckDB under random insert/delete streams:
-FLOAT/REAL as 32-bit floats (sqllib/real.py); UHUGEINT; TIME."""
+FLOAT/REAL as 32-bit floats (sqllib/real.py); UHUGEINT; TIME; BLOB, UUID and BIT (sqllib/binary.py)."""
 
 import datetime
+import uuid
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,10 @@ from tests.harness import Spec, check_random, hypothesis_settings, streams
 UHUGEINTS = [0, 1, 5, 7, 2 ** 64, 2 ** 127, 2 ** 128 - 1, 2 ** 128 - 2, 12243372036854775807]
 TIMES = [datetime.time(0, 0), datetime.time(12, 0), datetime.time(23, 59, 59, 999999), datetime.time(1, 2, 3, 500000),
          datetime.time(12, 0, 0, 1), datetime.time(13, 30, 59)]
+BLOBS = [b"", b"a", b"a\x00b", b"\xff", b"ab", b"\x00", b"'\"\\"]
+UUIDS = [uuid.UUID(int=0), uuid.UUID(int=2 ** 128 - 1), uuid.UUID(int=2 ** 127), uuid.UUID(int=2 ** 127 - 1),
+         uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")]
+BITS = ["0101", "1111", "0000", "1", "0111", "10000000", "01"]
 REALS = [1.1, 0.1, -100.3, 3.3e38, 16777217.0, 0.5, -0.0, 2.2, 1e-40, float("inf"), float("nan")]
 
 SPECS = {
@@ -71,6 +76,25 @@ SPECS = {
                       "12:3", " 07:08:09 ", "12:34:56.", "12"],
                 "iv": [datetime.timedelta(hours=1), datetime.timedelta(days=1, minutes=-30),
                        datetime.timedelta(hours=-25, microseconds=7), datetime.timedelta(0)]}),
+    "binary": Spec("CREATE TABLE t(g INT, b BLOB, c BLOB, u UUID, w UUID, x BIT, y BIT, s VARCHAR)", {
+        "v_blob": "SELECT b, c, b::VARCHAR AS t, b || c AS bc, octet_length(b) AS ol, b < c AS l, b = c AS e, "
+                  "b >= 'a' AS ga, TRY_CAST(s AS BLOB) AS sb FROM t",
+        "v_uuid": "SELECT u, w, u::VARCHAR AS t, u < w AS l, u = w AS e, "
+                  "u = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS ea, TRY_CAST(s AS UUID) AS su FROM t",
+        "v_bit": "SELECT x, y, x::VARCHAR AS t, x < y AS l, x = y AS e, ~x AS n, bit_count(x) AS bc, "
+                 "get_bit(x, 0) AS g0, x & '0110' AS a4, x | '0110' AS o4, xor(x, '0110') AS x4, TRY_CAST(s AS BIT) AS sx "
+                 "FROM t WHERE length(x::VARCHAR) = 4 OR x IS NULL",
+        "v_group": "SELECT g, min(b) AS mb, max(c) AS xc, min(u) AS mu, max(w) AS xw, min(x) AS mx, max(y) AS xy, "
+                   "count(DISTINCT b) AS cb, count(DISTINCT u) AS cu, count(DISTINCT x) AS cx FROM t GROUP BY g",
+        "v_keys": "SELECT b, u, x, count(*) AS n FROM t GROUP BY b, u, x",
+        "v_join": "SELECT t1.g, t1.b, t2.u, t2.x FROM t t1 JOIN t t2 ON t1.b = t2.c AND t1.u = t2.w",
+        "v_top": "SELECT b, u, x FROM t ORDER BY b DESC NULLS LAST, u, x NULLS FIRST, g, c, w, y, s LIMIT 3",
+        "v_setops": "SELECT b FROM t UNION SELECT c FROM t EXCEPT SELECT 'a'::BLOB",
+        "v_list": "SELECT g, list(u ORDER BY u) AS lu, list(x ORDER BY x) AS lx FROM t GROUP BY g",
+    }, domains={"g": [1, 2], "b": BLOBS, "c": BLOBS, "u": UUIDS, "w": UUIDS, "x": BITS, "y": BITS,
+                "s": ["a\\x00b", "\\xFF", "\\x4", "é", "A0EEBC999C0B4EF8BB6D6BB9BD380A11",
+                      "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}", " a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "0101", "",
+                      "012", "a0ee-bc99-9c0b-4ef8-bb6d-6bb9bd380a11"]}),
 }
 
 
@@ -153,5 +177,18 @@ def test_time_text_forms():
         p.step()
     for sql in ("SELECT CAST(TIME '12:00' AS TIMESTAMP)", "SELECT TIME '12:00' - TIME '11:00'",
                 "SELECT date_part('year', TIME '12:00')", "SELECT TIMESTAMPTZ '2024-01-01 10:00+00'::TIME", "SELECT date_diff('day', TIME '01:00', TIME '02:00')"):
+        with pytest.raises(CompileError):
+            p.execute(sql)
+
+
+def test_binary_text_forms():
+    """BLOB text escapes all but printable ASCII (and quotes, backslash) as DuckDB does; casts DuckDB has
+    that are not built (BLOB from a UUID, BIT from an integer) are refused."""
+    p = Pipeline()
+    assert p.execute("SELECT CAST('\\x00a\\x27\\x5Cz\\xfF'::BLOB AS VARCHAR), CAST(''::BIT AS VARCHAR), "
+                     "CAST('{A0EEBC99-9C0B4EF8-BB6D6BB9BD380A11}'::UUID AS VARCHAR)") == \
+        [("\\x00a\\x27\\x5Cz\\xFF", "0", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")]
+    for sql in ("SELECT 5::BIT", "SELECT CAST(uuid '00000000-0000-0000-0000-000000000001' AS BLOB)",
+                "SELECT 'x' || 'a'::BLOB", "SELECT '01'::BIT << 1"):
         with pytest.raises(CompileError):
             p.execute(sql)

@@ -20,6 +20,7 @@ from ..types import (
     DOUBLE,
     INTEGER,
     INTERVAL,
+    BIT,
     TIMESTAMP,
     UHUGEINT,
     SqlType,
@@ -88,6 +89,8 @@ class ArithmeticRules:
     def bitwise(self, fn, node):
         args = [self.bind(node.this)] + ([self.bind(node.expression)] if node.args.get("expression") else [])
         args = [self.sqlite_numeric(a, node) if self.dialect.name == "sqlite" else a for a in args]
+        if any(a.type.kind == "bit" for a in args):
+            return self.bit_string_op(fn, args, node)
         for a in args:
             if a.type.kind == "null":
                 return Lit(None, BIGINT)
@@ -95,6 +98,17 @@ class ArithmeticRules:
                 raise self.error(node, f"bitwise operators need integers, not {a.type}")
         t = max((a.type for a in args), key=lambda t: t.bits)
         return Call(fn, tuple(args), t, any(a.nullable for a in args))
+
+    def bit_string_op(self, fn, args, node):
+        """& | ^ ~ of bit strings (of one length, or an error at run time as in DuckDB); a string constant is
+        read as a BIT."""
+        if fn not in ("bit_and", "bit_or", "bit_xor", "bit_not"):
+            raise self.error(node, "shifts of a BIT are not supported")
+        args = [self.coerce(a, BIT, node) if a.type.kind in ("text", "null") and isinstance(a, Lit) else a
+                for a in args]
+        if any(a.type.kind != "bit" for a in args):
+            raise self.error(node, f"cannot apply a bitwise operator to {' and '.join(str(a.type) for a in args)}")
+        return FN.call(fn.replace("bit_", "bits_"), args)
 
     def _BitwiseAnd(self, node):
         return self.bitwise("bit_and", node)

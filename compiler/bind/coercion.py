@@ -11,7 +11,7 @@ from __future__ import annotations
 import decimal
 
 from ...sqllib import sqlfuncs as F
-from ...sqllib import timestamps
+from ...sqllib import binary, timestamps
 from ...sqllib.errors import Unrepresentable
 from ...sqllib.interval_text import cast_interval
 from .. import lists, maps, structs
@@ -86,6 +86,8 @@ class CoercionRules:
                 out = timestamps.cast_timestamptz(v)
             elif k == "time":
                 out = timestamps.cast_time(v)
+            elif k in ("blob", "uuid", "bit"):
+                out = getattr(binary, f"cast_{k}")(v)
             elif k == "interval":
                 out = cast_interval(v)
             elif k == "list":
@@ -118,7 +120,8 @@ class CoercionRules:
         return [self.coerce(e, t, node) for e in exprs], t
 
     def to_text(self, e, node):
-        if e.type.kind in ("list", "struct", "map"):  # DuckDB's string functions have list overloads (repeat, …)
+        if e.type.kind in ("list", "struct", "map", "blob"):  # DuckDB's string functions have list overloads
+            # (repeat, …); a BLOB is no VARCHAR to most of them
             raise self.error(node, f"a {e.type} where a VARCHAR is expected (CAST it to VARCHAR)")
         if e.type.kind in ("text", "null"):
             return e if e.type.kind == "text" else Lit(None, TEXT)

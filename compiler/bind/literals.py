@@ -39,6 +39,9 @@ def _holds_number(t: SqlType) -> bool:
     return t.numeric or (t.elem is not None and _holds_number(t.elem)) or any(_holds_number(f) for _, f in t.fields)
 
 
+_TEXT_ONLY = ("blob", "uuid", "bit")  # types cast only to and from text (and themselves)
+
+
 def _exact_numeric_cast(node) -> bool:
     """A CAST to a numeric type DuckDB names as we do (not unsigned types, which are widened)."""
     name = node.to.sql(dialect="duckdb").upper().split("(")[0].strip() if node.to is not None else ""
@@ -153,7 +156,9 @@ class LiteralRules:
         if t.kind == "interval" and a.type.kind not in ("text", "interval"):
             raise self.error(node, f"cannot cast {a.type} to INTERVAL")
         if (t.kind == "time" and a.type.kind not in ("text", "time", "timestamp")) or \
-                (a.type.kind == "time" and t.kind not in ("text", "time")):
+                (a.type.kind == "time" and t.kind not in ("text", "time")) or \
+                (t.kind in _TEXT_ONLY or a.type.kind in _TEXT_ONLY) and \
+                (t.kind != a.type.kind and "text" not in (t.kind, a.type.kind)):
             raise self.error(node, f"cannot cast {a.type} to {t}")
         if isinstance(node, exp.TryCast):
             # NULL where the conversion fails; an error in computing the argument is still an error

@@ -67,6 +67,8 @@ class NumericRules:
         n = self.bind(arg_node)
         if n.type.kind == "null":
             return Lit(None, TINYINT)
+        if n.type.kind == "bit":
+            return FN.call("bits_count", [n])
         if n.type.kind != "int":
             raise self.error(node, f"BIT_COUNT needs an integer, not {n.type}")
         return Call("bit_count", (n,), SMALLINT if n.type.bits > 64 else TINYINT, n.nullable, n.type.bits)

@@ -23,6 +23,8 @@ class StringRules:
         a, b = self.bind(node.this), self.bind(node.expression)
         if lists.is_list(a) or lists.is_list(b):
             return lists.concat_operator(self, node, a, b)
+        if a.type.kind == b.type.kind == "blob":
+            return FN.call("blob_concat", [a, b])
         return call("concat", [self.to_text(a, node), self.to_text(b, node)], TEXT)
 
     def _Concat(self, node):

@@ -7,13 +7,14 @@ Types:
     DOUBLE             DOUBLE PRECISION (NaN kept)      VARCHAR  TEXT   BOOLEAN  BOOLEAN
     DATE               DATE              TIMESTAMP  TIMESTAMP (without time zone)
     TIMESTAMPTZ        TIMESTAMP WITH TIME ZONE      TIME  TIME (without time zone)
+    BLOB               BYTEA             UUID  UUID     (BIT: no mapping yet, refused)
     INTERVAL           INTERVAL (months, days and microseconds, as PostgreSQL keeps them too)
     a column of NULLs  TEXT
 PostgreSQL's TEXT cannot hold the character NUL: a row with one fails the step's transaction (the
 sink then reports the error and the target stays at its last step).
 
 Rows go in with COPY.  The k copies of a row a change deletes are the first k of ``ctid`` found
-through an index on every column (TEXT columns through ``md5(column)``, so long strings fit the
+through an index on every column (TEXT and BYTEA columns through ``md5(column)``, so long values fit the
 index): one statement per pattern of NULLs, sent as one pipelined batch.
 """
 
@@ -25,7 +26,7 @@ from psycopg.adapt import Dumper
 from ...sqllib.sqlfuncs import Interval
 from .table import TableSink, quote
 
-_TYPES = {"uhugeint": "NUMERIC(39, 0)", "time": "TIME", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
+_TYPES = {"uhugeint": "NUMERIC(39, 0)", "time": "TIME", "blob": "BYTEA", "uuid": "UUID", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
           "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "TEXT"}
 _INDEX_COLUMNS = 32  # PostgreSQL's limit on an index's columns
 
@@ -90,8 +91,8 @@ class PostgresSink(TableSink):
                     if is_null:
                         conds.append(f"{_indexed(c)} IS NULL")
                         repeat.append(0)
-                    elif c.type.kind == "text":  # the index's md5, then the value itself
-                        conds.append(f"md5({col}) = md5(%s::text) AND {col} = %s")
+                    elif c.type.kind in ("text", "blob"):  # the index's md5, then the value itself
+                        conds.append(f"md5({col}) = md5(%s::{_TYPES[c.type.kind]}) AND {col} = %s")
                         repeat.append(2)
                     else:
                         conds.append(f"{col} = %s")
@@ -102,4 +103,4 @@ class PostgresSink(TableSink):
 
 
 def _indexed(c) -> str:
-    return f"md5({quote(c.name)})" if c.type.kind == "text" else quote(c.name)
+    return f"md5({quote(c.name)})" if c.type.kind in ("text", "blob") else quote(c.name)

@@ -15,6 +15,7 @@ Python's ``sqlite3`` with ``detect_types=PARSE_DECLTYPES`` reads DATE and TIMEST
     TIMESTAMP          TIMESTAMP  'YYYY-MM-DD HH:MM:SS[.ffffff]' (what SQLite's date functions read)
     TIMESTAMPTZ        TIMESTAMPTZ  the same in UTC, with '+00:00' after it
     TIME               TIME       'HH:MM:SS[.ffffff]'
+    BLOB               BLOB       UUID  TEXT (lower-case, hyphenated)   BIT  TEXT ('0101')
     INTERVAL           INTERVAL   DuckDB's text: '1 year 2 months 3 days 04:05:06.000007'
 
 A delete of k copies of a row takes k rows matching every column (``IS``, so NULL matches NULL), found
@@ -27,12 +28,13 @@ from __future__ import annotations
 import datetime
 import decimal
 import sqlite3
+import uuid
 
 from .table import TableSink, quote
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
-_DECLARED = {"int": "INTEGER", "uhugeint": "INTEGER", "time": "TIME", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
+_DECLARED = {"int": "INTEGER", "uhugeint": "INTEGER", "time": "TIME", "blob": "BLOB", "uuid": "TEXT", "bit": "TEXT", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
              "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ", "interval": "INTERVAL", "null": "INTEGER"}
 
 
@@ -42,8 +44,10 @@ def column_type(t) -> str:
 
 def value(v):
     """A view's value as sqlite3 binds it (the mapping in the module's docstring)."""
-    if v is None or isinstance(v, (str, bool)):
+    if v is None or isinstance(v, (str, bool, bytes)):
         return v
+    if isinstance(v, uuid.UUID):
+        return str(v)
     if isinstance(v, int):
         return v if _INT64[0] <= v <= _INT64[1] else str(v)
     if isinstance(v, float):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import uuid
 
 from ...sqllib.lists import SqlList
 from ...sqllib.maps import SqlMap
@@ -13,7 +14,7 @@ from ...sqllib.structs import SqlStruct
 
 # an integer is exact in any numeric column
 _KINDS = {"int": (int,), "uhugeint": (int,), "float": (float, int), "decimal": (decimal.Decimal, int), "text": (str,), "bool": (bool,),
-          "date": (datetime.date,), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,), "time": (datetime.time,),
+          "date": (datetime.date,), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,), "time": (datetime.time,), "blob": (bytes,), "uuid": (uuid.UUID,), "bit": (str,),
           "interval": (Interval,), "null": (), "list": (SqlList,), "struct": (SqlStruct,), "map": (SqlMap,)}
 
 
