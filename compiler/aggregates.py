@@ -58,6 +58,7 @@ STATISTIC = "statistic"  # a number (SQLite: read as one); an untyped NULL stays
 NUMBER = "number"  # a number (SQLite: read as one); an untyped NULL is a DOUBLE NULL
 AS_DOUBLE = "double"  # a NUMBER, cast to DOUBLE
 INTEGER = "integer"  # an integer; an untyped NULL is an INTEGER NULL
+INTEGER_OR_BIT = "integer_or_bit"  # an integer or a BIT (bit string); an untyped NULL is an INTEGER NULL
 CONDITION = "condition"  # a condition (an integer is one where the dialect says so)
 BOOLEAN_ARG = "boolean"  # a BOOLEAN, without conversion; an untyped NULL stays untyped
 
@@ -110,6 +111,11 @@ def _sum_state(a):
         check = F.make_int_check(a.type.bits, False)
     kind = number_kind(a.arg.type)
     return A.SumDistinct(kind, _scale(a), check) if a.distinct else A.Sum(kind, _scale(a), check)
+
+
+def _bit_state(op: str, a):
+    """BIT_AND / BIT_OR / BIT_XOR of integers (per-bit counts of the two's complement) or of bit strings."""
+    return A.BitStringAggregate(op) if a.type.kind == "bit" else A.BitAggregate(op, a.type.bits)
 
 
 def _avg_state(a):
@@ -220,12 +226,9 @@ AGGREGATES: tuple[Aggregate, ...] = (
     # -- booleans, bits, strings ---------------------------------------------------------------------------
     Aggregate("bool_and", lambda a: A.BoolAnd(), (CONDITION,), BOOLEAN, {exp.LogicalAnd: ("this",)}, distinct=True),
     Aggregate("bool_or", lambda a: A.BoolOr(), (CONDITION,), BOOLEAN, {exp.LogicalOr: ("this",)}, distinct=True),
-    Aggregate("bit_and", lambda a: A.BitAggregate("and", a.type.bits), (INTEGER,), first_type,
-              {exp.BitwiseAndAgg: ("this",)}),
-    Aggregate("bit_or", lambda a: A.BitAggregate("or", a.type.bits), (INTEGER,), first_type,
-              {exp.BitwiseOrAgg: ("this",)}),
-    Aggregate("bit_xor", lambda a: A.BitAggregate("xor", a.type.bits), (INTEGER,), first_type,
-              {exp.BitwiseXorAgg: ("this",)}),
+    Aggregate("bit_and", lambda a: _bit_state("and", a), (INTEGER_OR_BIT,), first_type, {exp.BitwiseAndAgg: ("this",)}),
+    Aggregate("bit_or", lambda a: _bit_state("or", a), (INTEGER_OR_BIT,), first_type, {exp.BitwiseOrAgg: ("this",)}),
+    Aggregate("bit_xor", lambda a: _bit_state("xor", a), (INTEGER_OR_BIT,), first_type, {exp.BitwiseXorAgg: ("this",)}),
     Aggregate("string_agg", lambda a: A.StringAgg(a.param, a.distinct), (ANY,), TEXT,
               {exp.GroupConcat: ("this", "separator")}, distinct=True, order=True, rule="string_agg"),
     # LIST / ARRAY_AGG (x ORDER BY k, …, x): the group's values, NULLs too, in the keys' order (compiler/lists.py

@@ -540,6 +540,44 @@ class BitAggregate:
         return u - (top << 1) if u & top else u
 
 
+class BitStringAggregate:
+    """BIT_AND / BIT_OR / BIT_XOR over bit strings ('0101'): per length, the count of values and of values
+    with each bit set (invertible as BitAggregate's).  Values of two lengths at once are DuckDB's error
+    (it cannot AND bit strings of different sizes); NULL over no non-NULL input."""
+
+    def __init__(self, op: str):
+        self.op = op  # and, or, xor
+
+    def new(self):
+        return {}  # length -> [count of values, per-bit counts]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        entry = st.get(len(v))
+        if entry is None:
+            entry = st[len(v)] = [0, [0] * len(v)]
+        entry[0] += w
+        counts = entry[1]
+        for i, bit in enumerate(v):
+            if bit == "1":
+                counts[i] += w
+        if not entry[0]:
+            del st[len(v)]
+
+    def result(self, st):
+        if not st:
+            return None
+        if len(st) > 1:
+            raise ValueError(f"cannot {self.op.upper()} bit strings of different sizes")  # (a DataError to the user)
+        (n, counts), = st.values()
+        if self.op == "and":
+            return "".join("1" if c == n else "0" for c in counts)
+        if self.op == "or":
+            return "".join("1" if c else "0" for c in counts)
+        return "".join("1" if c % 2 else "0" for c in counts)
+
+
 class Product:
     """PRODUCT(x), a DOUBLE: the exact product of the finite non-zero inputs (a Fraction, divided
     back out on deletion) with counts of zeros, NaNs and infinities, rounded once at the end."""

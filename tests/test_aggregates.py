@@ -19,7 +19,7 @@ DOMAINS = {"id": list(range(24)), "g": [1, 2, 3], "x": [1, 2, 3, 0, -1, 5, -7], 
            "z": [0.5, 2.0, -1.25, 10.0, 3.0], "s": ["a", "b", "ab", "", "c"]}
 # the columns an argument of each kind is drawn from: one view per choice (a number of each type)
 COLUMNS = {AG.ANY: ("x", "s", "y"), AG.SUMMABLE: ("x", "y", "z"), AG.STATISTIC: ("x", "y", "z"),
-           AG.NUMBER: ("x", "y", "z"), AG.AS_DOUBLE: ("x", "y", "z"), AG.INTEGER: ("x", "n"),
+           AG.NUMBER: ("x", "y", "z"), AG.AS_DOUBLE: ("x", "y", "z"), AG.INTEGER: ("x", "n"), AG.INTEGER_OR_BIT: ("x", "n"),
            AG.CONDITION: ("b",), AG.BOOLEAN_ARG: ("b",)}
 # entries whose second argument is a constant (the fraction of a quantile)
 WRITTEN = {"quantile_cont": "{name}({}, 0.25)", "quantile_disc": "{name}({}, -0.6)"}

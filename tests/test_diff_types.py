@@ -87,6 +87,8 @@ SPECS = {
         "v_group": "SELECT g, min(b) AS mb, max(c) AS xc, min(u) AS mu, max(w) AS xw, min(x) AS mx, max(y) AS xy, "
                    "count(DISTINCT b) AS cb, count(DISTINCT u) AS cu, count(DISTINCT x) AS cx FROM t GROUP BY g",
         "v_keys": "SELECT b, u, x, count(*) AS n FROM t GROUP BY b, u, x",
+        "v_bitagg": "SELECT g, bit_and(x) AS a, bit_or(x) AS o, bit_xor(x) AS x, bit_and(y) FILTER (WHERE y = '1') AS a1 "
+                    "FROM t WHERE length(x::VARCHAR) = 4 GROUP BY g",
         "v_join": "SELECT t1.g, t1.b, t2.u, t2.x FROM t t1 JOIN t t2 ON t1.b = t2.c AND t1.u = t2.w",
         "v_top": "SELECT b, u, x FROM t ORDER BY b DESC NULLS LAST, u, x NULLS FIRST, g, c, w, y, s LIMIT 3",
         "v_setops": "SELECT b FROM t UNION SELECT c FROM t EXCEPT SELECT 'a'::BLOB",

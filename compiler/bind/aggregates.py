@@ -148,9 +148,11 @@ class AggregateBinding:
             if e.type.kind not in ("bool", "null"):
                 raise self.error(node, f"{name} needs a BOOLEAN, not {e.type}")
             return e
-        if kind == AG.INTEGER:
+        if kind in (AG.INTEGER, AG.INTEGER_OR_BIT):
             if e.type.kind == "null":
                 e = eb.coerce(e, INTEGER, node)
+            if kind == AG.INTEGER_OR_BIT and e.type.kind == "bit":
+                return e
             if e.type.kind != "int":
                 raise self.error(node, f"{name} needs an integer, not {e.type}")
             return e
