@@ -317,8 +317,8 @@ FUNCTIONS: tuple[Function, ...] = (
     # -- BLOB and BIT (sqllib/binary.py) ------------------------------------------------------------------
     Function("octet_length", "blob_octet_length", (VALUE,), BIGINT, names=("octet_length",), sqlite=False,
              prepare=R.first_of(BLOB)),
-    Function("get_bit", "bits_get", (VALUE, INT32), INTEGER, {exp.Getbit: ("this", "expression")}, sqlite=False,
-             prepare=R.first_of(BIT)),  # (zero_is_msb: DuckDB's order, constructs.py)
+    Function("get_bit", "bits_get", (VALUE, INT32), INTEGER, names=("get_bit",), sqlite=False,
+             prepare=R.first_of(BIT)),  # ExprBinder._Getbit
     Function("blob_concat", "blob_concat", (VALUE, VALUE), BLOB, written=False),  # BLOB || BLOB
     Function("bits_count", "bits_count", (VALUE,), BIGINT, written=False),  # BIT_COUNT(BIT)
     Function("bits_and", "bits_and", (VALUE, VALUE), BIT, written=False),  # BIT & BIT

@@ -39,7 +39,8 @@ DOMAINS = {"x": [0.5, 0.25, 2.0, 1.0, 3.5], "y": [0.5, 2.0, 10.0, 1.5],
            "bs": [L((True, None)), L(()), L((False, True)), L((True,))]}
 # spellings of entries that sqlglot parses into a node shared with others (LOG) or that the binder
 # reaches from a node of its own with a check first (TRUNC, SHA2)
-WRITTEN = {"log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trunc": "trunc({})",
+WRITTEN = {"octet_length": "octet_length(CAST(s2 AS BLOB))", "get_bit": "get_bit(CAST('0110' AS BIT), CAST({} AS INTEGER))",
+           "log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trunc": "trunc({})",
            "sha256": "sha256({})", "power": "pow({}, {})", "last_day": "last_day({})",
            "make_date": "make_date(2000 + {}, {} + 1, {} + 1)", "round": "round({}, CAST({} AS INTEGER))",
            "substring": "substring({}, {}, {})", "position": "position({} IN {})", "lpad": "lpad({}, CAST({} AS INTEGER), 'xy')",
@@ -56,7 +57,7 @@ WRITTEN = {"log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trun
            "decimal_division": "decimal_division(CAST({} AS DECIMAL(6,2)), CAST({} AS DECIMAL(4,1)) + 1)", "list_range": "range(-{}, {} + 3)", "list_series": "generate_series({}, 4, {} + 1)"}
 # entries whose other spellings take INTEGER arguments the test table's BIGINT column cannot give (DuckDB
 # does not narrow BIGINT implicitly): only their WRITTEN spelling
-ONLY_WRITTEN = {"to_base", "factorial", "binom", "format", "printf", "decimal_division",
+ONLY_WRITTEN = {"to_base", "factorial", "binom", "format", "printf", "decimal_division", "octet_length", "get_bit",
                 "jaro_winkler_similarity"}  # (sqlglot writes its node with a third argument as UPPER(…) calls)
 # entries with no spelling in DuckDB: Postgres's TO_TIMESTAMP(text, format) (tests/test_edges.py)
 NOT_IN_DUCKDB = {"strptime_tz"}

@@ -62,6 +62,11 @@ class NumericRules:
         self.not_sqlite(node, "PI")
         return Lit(math.pi, DOUBLE)
 
+    def _Getbit(self, node):
+        """GET_BIT(bits, n): sqlglot's node says which end counts from 0 (zero_is_msb: DuckDB's, the left;
+        constructs.py accepts only that)."""
+        return self.function(FN.BY_FN["get_bit"], node, [node.this, node.expression])
+
     def bit_count(self, node, arg_node):
         self.not_sqlite(node, "BIT_COUNT")
         n = self.bind(arg_node)
