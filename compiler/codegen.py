@@ -801,9 +801,12 @@ def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, arran
     def row_col_of(code: str) -> str:
         return re.sub(r"\br\[(\d+)\]", lambda m: items[int(m.group(1))], code)
 
-    def pair(indent: str, weight: str) -> list[str]:
+    def pair(indent: str, weight: str, forward: bool = False) -> list[str]:
+        """The fold of one pair of weight ``weight``; ``forward``: sign is always 1 (a raw fold)."""
         out = [f"{indent}w = {weight}", f"{indent}k = {row_col_of(key)}"]
         lines = [indent + line[8:] for line in body[:-1]]  # (its last line returns)
+        if forward:
+            lines = [line for line in lines if line.strip() not in ("if sign < 0:", "w = -w")]
         out += [f"{indent}{n} = {row_col_of(v)}" for n, v in zip(names, values)
                 if re.search(rf"\b{n}\b", "\n".join(lines))]  # (COUNT(*)'s reads none)
         return out + lines
@@ -858,10 +861,10 @@ def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, arran
                      f"                bucket[{r}] = n", "            else:", f"                del bucket[{r}]",
                      "                if not bucket:", f"                    del {ix}[{k}]"]
         if unique[1 - side]:
-            head += [f"        r{theirs} = tget({k})", f"        if r{theirs} is not None:"] + pair(" " * 12, w)
+            head += [f"        r{theirs} = tget({k})", f"        if r{theirs} is not None:"] + pair(" " * 12, w, True)
         else:
             head += [f"        other = tget({k})", "        if other:",
-                     f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb")
+                     f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb", True)
         head += [f"    if {others}:", f"        {own} = keyed_of({own})"]
         head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, unique[side])]
         head += minus[1:]  # (da and db are both non-empty here)

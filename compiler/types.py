@@ -554,6 +554,9 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
     return coerce_value(v, t, where)
 
 
+_BATCH_MIN = 8  # check_rows: fewer rows go through check_each (the two passes cost more than they save)
+
+
 def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
     """A fast check that a tuple already has exactly the right Python types and ranges for
     ``fields`` (returns it) or None (then the caller falls back to coerce_value per value).
@@ -615,10 +618,15 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
            f"        if type(row) is tuple and len(row) == {n}:\n            {names} = row\n"
            f"            if {body}:\n                append(row)\n                continue\n"
            f"        append(slow(row))\n    return out\n"
-           f"def check_rows(rows, slow):\n    rows = list(rows)\n    for row in rows:\n"
-           f"        if type(row) is tuple and len(row) == {n}:\n            {names} = row\n"
-           f"            if {' and '.join(quick) or 'True'}:\n                continue\n"
-           f"        return check_each(rows, slow)\n"
+           # a batch: a loop that only tests (a tuple of another length fails to unpack), then
+           # the text columns' surrogates at C speed; a few rows go to check_each directly
+           f"def check_rows(rows, slow):\n    rows = list(rows)\n"
+           f"    if len(rows) < {_BATCH_MIN}:\n        return check_each(rows, slow)\n"
+           f"    try:\n        for row in rows:\n"
+           f"            if type(row) is not tuple:\n                return check_each(rows, slow)\n"
+           f"            {names} = row\n"
+           f"            if not ({' and '.join(quick) or 'True'}):\n                return check_each(rows, slow)\n"
+           f"    except ValueError:\n        return check_each(rows, slow)\n"
            f"    if {surrogates or 'False'}:\n        return check_each(rows, slow)\n"
            f"    return rows")
     env: dict[str, Any] = {"_date": datetime.date, "_datetime": datetime.datetime, "_time": datetime.time,
