@@ -154,14 +154,16 @@ def ordered_changes(z: dict, nan_free: bool = False) -> list:
     added rows, each part ordered by value, column by column, NULLs last (a fixed order: the same
     changes are always listed alike). ``nan_free``: no column can hold a float (View.nan_free), so
     the search for NaN is skipped."""
-    if not z:
-        return []
+    if len(z) < 2:
+        return list(z.items())
     try:
         # plain tuple order (fast: the rows themselves are compared, at C speed; each part is sorted
         # apart, as a row is unique in z); it raises where a NULL or a value of another type meets a
         # value, and NaN has no place in it: then the full key of sort_rows
         if not nan_free and any(NAN in row for row in z):
             raise TypeError
+        if len(z) <= _FEW:  # (a one-row change's -old +new: one sort by a key costs less than the parts)
+            return sorted(z.items(), key=_plain_key)
         if min(z.values()) > 0 or max(z.values()) < 0:
             return [(row, z[row]) for row in sorted(z)]
         removed = sorted([row for row, w in z.items() if w < 0])
@@ -169,6 +171,13 @@ def ordered_changes(z: dict, nan_free: bool = False) -> list:
         return [(row, z[row]) for row in removed] + [(row, z[row]) for row in added]
     except TypeError:
         return sorted(z.items(), key=lambda rw: (rw[1] > 0, _row_key(rw[0]), rw[1]))
+
+
+_FEW = 8
+
+
+def _plain_key(rw):
+    return (rw[1] > 0, rw[0], rw[1])
 
 
 def sort_rows(rows, order) -> list:

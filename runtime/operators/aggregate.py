@@ -34,12 +34,14 @@ class JoinFold:
     the Join operator whose output the aggregate reads; ``raw[side]``, where given, the same fold
     that also does that side's Arrange (from the Arrange's input: codegen.join_fold)."""
 
-    __slots__ = ("join", "fold", "raw")
+    __slots__ = ("join", "fold", "raw", "keyed_of")
 
     def __init__(self, join: Operator, fold, raw=(None, None)):
         self.join = join
         self.fold = fold
         self.raw = raw
+        # each side's delta -> that delta by key, as its Arrange keys it (for a raw fold)
+        self.keyed_of = tuple(functools.partial(index_delta, key_fn=side.key_fn) for side in join.inputs)
 
 
 def _unarrange(saved) -> None:
@@ -139,7 +141,7 @@ class Aggregate(Operator):
             arrangement.journal.record(_unarrange, (arrangement, delta, mine.key_fn))
         ia, ib = arranges[0].arrangement.index, arranges[1].arrangement.index
         da, db = (delta, other) if side == 0 else (other, delta)
-        keyed = functools.partial(index_delta, key_fn=mine.key_fn)
+        keyed = jf.keyed_of[side]
         touched = jf.raw[side](self.groups, da, db, ia, ib, 1, self.reducer.new, keyed)
         return self._emit(touched, (jf, (side, delta, other, ia, ib, keyed)))
 
