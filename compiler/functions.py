@@ -37,6 +37,7 @@ from .types import (BIGINT, BIT, BLOB, BOOLEAN, DATE, DOUBLE, HUGEINT, INTEGER, 
 # how an argument is taken (ExprBinder.argument)
 NUMBER = "number"  # any number (SQLite: a value read as a number); NULL is a DOUBLE NULL
 TEXT_ARG = "text"  # a VARCHAR, without an implicit cast (DuckDB); NULL is a VARCHAR NULL
+TEXT_OR_BLOB = "text_or_blob"  # a VARCHAR or a BLOB, as it is (the digests of its bytes); NULL a VARCHAR NULL
 STRING = "string"  # any value, converted to VARCHAR as || converts it
 AS_BIGINT = "bigint"  # any value, cast to BIGINT
 INT = "int"  # an integer of at most 64 bits (a string constant is read as one)
@@ -175,9 +176,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("ends_with", "sql_ends_with", (STRING, STRING), BOOLEAN, {exp.EndsWith: ("this", "expression")}),
     Function("translate", "sql_translate", (TEXT_ARG,) * 3, TEXT, {exp.Translate: ("this", "from_", "to")},
              sqlite=False),
-    Function("md5", "sql_md5", (TEXT_ARG,), TEXT, {exp.MD5: ("this",)}, sqlite=False),
-    Function("sha1", "sql_sha1", (TEXT_ARG,), TEXT, {exp.SHA: ("this",)}, sqlite=False),
-    Function("sha256", "sql_sha256", (TEXT_ARG,), TEXT, sqlite=False),  # SHA2(x, 256): ExprBinder._SHA2
+    Function("md5", "sql_md5", (TEXT_OR_BLOB,), TEXT, {exp.MD5: ("this",)}, sqlite=False),
+    Function("sha1", "sql_sha1", (TEXT_OR_BLOB,), TEXT, {exp.SHA: ("this",)}, sqlite=False),
+    Function("sha256", "sql_sha256", (TEXT_OR_BLOB,), TEXT, sqlite=False),  # SHA2(x, 256): ExprBinder._SHA2
     Function("ascii", "sql_ascii", (TEXT_ARG,), INTEGER, {exp.Ascii: ("this",)}, sqlite=False),
     Function("replace", "sql_replace", (STRING,) * 3, TEXT, {exp.Replace: ("this", "expression", "replacement")}),
     Function("split_part", "split_part", (TEXT_ARG, TEXT_ARG, INT), TEXT,

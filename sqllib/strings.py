@@ -365,7 +365,7 @@ def _digest(name):
     def digest(s):
         if s is None:
             return None
-        return _hashlib.new(name, s.encode("utf-8", "surrogatepass")).hexdigest()
+        return _hashlib.new(name, s if isinstance(s, bytes) else s.encode("utf-8", "surrogatepass")).hexdigest()
     digest.__name__ = f"sql_{name}"
     return digest
 

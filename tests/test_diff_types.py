@@ -78,7 +78,7 @@ SPECS = {
                        datetime.timedelta(hours=-25, microseconds=7), datetime.timedelta(0)]}),
     "binary": Spec("CREATE TABLE t(g INT, b BLOB, c BLOB, u UUID, w UUID, x BIT, y BIT, s VARCHAR)", {
         "v_blob": "SELECT b, c, b::VARCHAR AS t, b || c AS bc, octet_length(b) AS ol, b < c AS l, b = c AS e, "
-                  "b >= 'a' AS ga, TRY_CAST(s AS BLOB) AS sb FROM t",
+                  "b >= 'a' AS ga, TRY_CAST(s AS BLOB) AS sb, md5(b) AS m5, sha1(c) AS s1, sha256(b) AS s2 FROM t",
         "v_uuid": "SELECT u, w, u::VARCHAR AS t, u < w AS l, u = w AS e, "
                   "u = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS ea, TRY_CAST(s AS UUID) AS su FROM t",
         "v_bit": "SELECT x, y, x::VARCHAR AS t, x < y AS l, x = y AS e, ~x AS n, bit_count(x) AS bc, "

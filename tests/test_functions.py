@@ -20,6 +20,7 @@ DDL = ("CREATE TABLE t(x DOUBLE, y DOUBLE, s VARCHAR, s2 VARCHAR, s3 VARCHAR, n 
        "st STRUCT(a INT, b VARCHAR))")
 # the columns an argument of each kind is drawn from, in order (round and round again)
 COLUMNS = {FN.NUMBER: ("x", "y"), FN.STRING: ("s", "s2", "s3"), FN.TEXT_ARG: ("s", "s2", "s3"),
+           FN.TEXT_OR_BLOB: ("s", "s2", "s3"),
            FN.AS_BIGINT: ("n",), FN.INT: ("n",), FN.INT32: ("n",), FN.TEMPORAL: ("dt", "ts"), FN.VALUE: ("n", "x"),
            FN.TEXT_OR_LIST: ("s", "xs"), FN.LIST: ("xs", "ys"), FN.LIST_OR_TEXT: ("s", "xs"),
            FN.MAP: ("m", "m2"), FN.STRUCT: ("st",)}

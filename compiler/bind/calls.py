@@ -148,6 +148,8 @@ class CallRules:
             return self.to_text(e, node)
         if kind == FN.TEXT_ARG:
             return self.text_arg(node, e, what)
+        if kind == FN.TEXT_OR_BLOB:
+            return e if e.type.kind == "blob" else self.text_arg(node, e, what)
         if kind == FN.AS_BIGINT:
             return self.coerce(e, BIGINT, node)
         if kind == FN.INT:
