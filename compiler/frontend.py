@@ -113,6 +113,10 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         raise CompileError(f"syntax error: {desc}", line, col, sql) from None
     except TokenError as e:
         raise _token_error(str(e), sql) from None
+    if "::" in text:
+        typed = _typed_literal_cast(text, sql, tokenizer)
+        if typed is not None:
+            raise typed
     # a script's trailing comment (after the last ;) parses as a statement of comments only
     trees = [normalize_identifiers(t, dialect=dialect) for t in trees
              if t is not None and not isinstance(t, exp.Semicolon)]
@@ -122,6 +126,26 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         _attach_partitions(trees, {at: [k if quoted else normalize_name(k, dialect) for k, quoted in keys]
                                    for at, keys in partitions.items()})
     return [Statement(t, sql) for t in trees]
+
+
+def _typed_literal_cast(text: str, sql: str, tokenizer) -> CompileError | None:
+    """``DATE '2020-01-01'::VARCHAR`` is the DATE cast to VARCHAR in DuckDB, but sqlglot reads it as the
+    string cast to VARCHAR, then to DATE (a DATE): refused at the type word (any type but INTERVAL, which
+    sqlglot reads right), with the spelling that means the same to both."""
+    from sqlglot.parser import Parser
+    from sqlglot.tokens import TokenType as T
+    try:
+        toks = tokenizer.tokenize(text)
+    except Exception:  # noqa: BLE001
+        return None
+    for before, typ, lit, cast in zip([None] + toks, toks, toks[1:], toks[2:]):
+        if typ.token_type in Parser.TYPE_TOKENS and typ.token_type != T.INTERVAL and lit.token_type == T.STRING \
+                and cast.token_type == T.DCOLON and (before is None or before.token_type not in (T.DCOLON, T.ALIAS)):
+            line, col = offset_to_position(sql, typ.start)
+            word = typ.text.upper()
+            return CompileError(f"{word} '…'::type is read as {word} ('…'::type) here, not as DuckDB reads it: write "
+                                f"CAST({word} '…' AS type)", line, col, sql)
+    return None
 
 
 def _attach_partitions(trees, partitions: dict) -> None:
