@@ -608,3 +608,23 @@ def test_console_script_is_declared():
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         project = tomllib.load(f)
     assert project["project"]["scripts"]["deltasql"] == "deltasql.cli:main"
+
+
+def test_issue19_types_through_csv_and_jsonl(tmp_path, capsys):
+    """TIME, BLOB, UUID, BIT and UHUGEINT values read from CSV and JSONL change files and printed in DuckDB's
+    text forms; `check` finds every step equal to DuckDB."""
+    sql = write(tmp_path, "v.sql", """
+        CREATE TABLE t(id INT, a TIME, b BLOB, u UUID, x BIT, h UHUGEINT);
+        CREATE VIEW v AS SELECT id, a + INTERVAL 1 HOUR AS a1, b, u, x, h + 1 AS h1 FROM t;
+    """)
+    csv_file = write(tmp_path, "t.csv", "id,a,b,u,x,h\n"
+                     "1,12:30:00.5,a\\x00b,A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11,0101,340282366920938463463374607431768211454\n")
+    jsonl = write(tmp_path, "t.jsonl", '{"table": "t", "insert": {"id": 2, "a": "01:00", "b": "\\\\xFF", '
+                  '"u": "00000000-0000-0000-0000-000000000001", "x": "1", "h": 5}}\n')
+    code, out, err = run(capsys, "run", sql, csv_file, jsonl, "--format", "csv")
+    assert code == 0, err
+    assert out.splitlines()[1:] == [
+        "1,v,1,1,13:30:00.5,a\\x00b,a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,0101,340282366920938463463374607431768211455",
+        "2,v,1,2,02:00:00,\\xFF,00000000-0000-0000-0000-000000000001,1,6"]
+    code, out, err = run(capsys, "check", sql, csv_file, jsonl)
+    assert code == 0 and "every view equal" in out, out + err
