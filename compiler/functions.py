@@ -255,6 +255,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("list_count", "list_count", (LIST,), BIGINT, names=("list_count",), sqlite=False),
     Function("list_avg", "list_avg", (LIST,), DOUBLE, names=("list_avg",), sqlite=False, nulls=maybe_null,
              prepare=L.prepare_sum),
+    Function("list_zip", "list_zip", (VALUE,), L.zipped, names=("list_zip", "array_zip"), variadic=True,
+             sqlite=False, nulls=never_null, prepare=L.prepare_zip),
     Function("string_split", "string_split", (TEXT_ARG, TEXT_ARG), list_of(TEXT), {exp.Split: ("this", "expression")},
              sqlite=False, nulls=first_nullable),
     Function("array_to_string", "array_to_string", (LIST, TEXT_ARG), TEXT,

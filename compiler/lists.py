@@ -21,7 +21,8 @@ from ..sqllib.casts import to_text
 from ..sqllib.lists import SqlList, list_text, parse_list_text
 from .errors import CompileError
 from .expr import Call, Col, Lit
-from .types import BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, SqlType, common_type, decimal_type, list_of
+from .types import (BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, SqlType, common_type, decimal_type, list_of,
+                    struct_of)
 
 
 def is_list(e) -> bool:
@@ -236,6 +237,16 @@ def prepare_prepend(eb, node, args, what):
     return [x, lst]
 
 
+def prepare_zip(eb, node, args, what):
+    """list_zip(a, b, …[, truncate]): each argument a list (NULL: an empty one), except a last BOOLEAN
+    after at least one list, which says whether to stop at the shortest list (NULL: FALSE); the call
+    always gets the flag, FALSE when it was left out."""
+    flag = Lit(False, BOOLEAN)
+    if len(args) > 1 and args[-1].type == BOOLEAN:
+        args, flag = args[:-1], args[-1]
+    return [list_arg(eb, node, a, what) for a in args] + [flag]
+
+
 def prepare_flatten(eb, node, args, what):
     lst = args[0]
     if lst.type.elem.kind not in ("list", "null"):
@@ -283,6 +294,12 @@ def sum_type(args) -> SqlType:
     if e.kind == "decimal":
         return decimal_type(38, e.scale)
     return DOUBLE
+
+
+def zipped(args) -> SqlType:
+    """list_zip's result: a list of unnamed structs of the lists' element types (the last argument is
+    the flag prepare_zip adds)."""
+    return list_of(struct_of(("", a.type.elem) for a in args[:-1]))
 
 
 def list_of_first(args) -> SqlType:

@@ -18,7 +18,7 @@ where it could not be read back, as inside a list) and the reverse cast from ``{
 from __future__ import annotations
 
 from .errors import DataError, show_value
-from .lists import NestedOrder, quote_element
+from .lists import NestedOrder, SqlList, quote_element
 from .numbers import NAN
 
 
@@ -74,6 +74,18 @@ def struct_keys(v, names):
 def row_value(*items):
     """row(a, b, …): an unnamed struct, never NULL (its fields may be)."""
     return struct_class(("",) * len(items))(items)
+
+
+def list_zip(*args):
+    """list_zip(a, b, …[, truncate]): the i-th elements of the lists as an unnamed struct, for i up to the
+    longest list (the shorter ones padded with NULL fields) or, with ``truncate`` TRUE, the shortest; a
+    NULL list is an empty one, a NULL ``truncate`` FALSE, and the result is never NULL (DuckDB's)."""
+    *lists, truncate = args
+    lists = [() if v is None else v for v in lists]
+    lengths = [len(v) for v in lists]
+    n = min(lengths) if truncate else max(lengths)
+    cls = struct_class(("",) * len(lists))
+    return SqlList(cls(v[i] if i < len(v) else None for v in lists) for i in range(n))
 
 
 def cast_struct(v, cls, convert):

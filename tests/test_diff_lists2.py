@@ -1,0 +1,59 @@
+"""More list functions against DuckDB (issue 19, lists2-19): list_zip, under random insert/delete
+streams with NULL lists, NULL elements, empty lists, duplicates and a final retraction; and the
+errors and refusals of the same functions."""
+
+import pytest
+from hypothesis import given
+
+from deltasql import CompileError, Pipeline
+from deltasql.sqllib.lists import SqlList
+from tests.harness import Spec, check_random, hypothesis_settings, streams
+
+L = SqlList
+DDL = "CREATE TABLE t(id INT, xs INT[], ys INT[], ws VARCHAR[], b BOOLEAN, ds DOUBLE[])"
+INT_LISTS = [L((1, 2)), L((1, None)), L(()), L((None,)), L((2,)), L((3, 1, 3)), L((1, 2, None)), L((-1, 5, 0)),
+             L((2, 2, 1, 4))]
+DOMAINS = {
+    "id": [0, 1, 2, -1, 3],
+    "xs": INT_LISTS, "ys": INT_LISTS[2:] + [L((1, 2, 3, 4))],
+    "ws": [L(("a", "b")), L(("a,b", None)), L(("",)), L(()), L(("x y",)), L(("b", "a", "b"))],
+    "b": [True, False],
+    "ds": [L((1.5, None)), L((float("nan"), 1.0)), L(()), L((0.1, -2.0)), L((2.0,)), L((1.0, 2.0, 3.0))],
+}
+
+
+def spec(views, **kw):
+    return Spec(DDL, views, domains=DOMAINS, **kw)
+
+
+SPECS = {
+    "zip": spec({
+        "v_zip": "SELECT id, list_zip(xs, ys) AS z, list_zip(xs, ws, ds) AS z3, list_zip(xs) AS z1, "
+                 "list_zip(xs, ys, true) AS t, list_zip(xs, ws, b) AS zb, array_zip(ys, NULL) AS zn FROM t",
+        "v_use": "SELECT id, list_zip(xs, ys)[1] AS first, len(list_zip(ws, xs, b)) AS n, "
+                 "list_transform(list_zip(xs, ys), lambda p: p[1]) AS firsts FROM t",
+        "v_group": "SELECT list_zip(xs, ws) AS z, COUNT(*) AS n FROM t GROUP BY list_zip(xs, ws)",
+        "v_unnest": "SELECT id, UNNEST(list_zip(xs, ys, b)) AS pair FROM t",
+    }),
+}
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_lists2(name, rnd):
+    check_random(SPECS[name], rnd)
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT list_zip(id) FROM t", "LIST_ZIP needs a list, not INTEGER"),
+    ("SELECT list_zip(b) FROM t", "LIST_ZIP needs a list, not BOOLEAN"),
+    ("SELECT list_zip(xs, true, b) FROM t", "LIST_ZIP needs a list, not BOOLEAN"),
+    ("SELECT list_zip(xs, 'a') FROM t", "LIST_ZIP needs a list, not VARCHAR"),
+    ("SELECT list_zip() FROM t", r"LIST_ZIP\(\)"),
+])
+def test_refused(sql, message):
+    p = Pipeline()
+    p.execute(DDL)
+    with pytest.raises(CompileError, match=message):
+        p.execute(f"CREATE VIEW v AS {sql}")
