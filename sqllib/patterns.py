@@ -9,6 +9,7 @@ from . import re2 as _re2
 from .cache import SizedCache
 from .errors import DataError
 from .lists import SqlList
+from .structs import struct_class
 
 # -- LIKE and GLOB: wildcards matched in linear time ----------------------------------------------
 
@@ -113,9 +114,34 @@ def regexp_extract(s, p, group, opts):
     return m.group(group) or ""
 
 
+def regexp_extract_groups(s, p, names, opts):
+    """REGEXP_EXTRACT(s, p, ['a', 'b']): a struct of groups 1, 2, … of the first match, named as the
+    list says ('' without a match or for a group that took no part, as REGEXP_EXTRACT of each)."""
+    if s is None:
+        return None
+    m = p.rx.search(s)  # (the pattern is a constant, translated at compile time)
+    cls = struct_class(tuple(names))
+    if m is None:
+        return cls(("",) * len(names))
+    return cls(m.group(i) or "" for i in range(1, len(names) + 1))
+
+
+def _matches(s, rx):
+    """Every match of rx in s, left to right; after an empty match the search goes on one character
+    further (RE2's global matching, as DuckDB)."""
+    pos, n = 0, len(s)
+    search = rx.rx.search
+    while pos <= n:
+        m = search(s, pos)
+        if m is None:
+            return
+        yield m
+        start, end = m.start(), m.end()
+        pos = end + 1 if end == start else end
+
+
 def regexp_extract_all(s, p, group, opts):
-    """REGEXP_EXTRACT_ALL: the group of every match, left to right (NULL for a group that took no part);
-    after an empty match the search goes on one character further (RE2's global matching, as DuckDB).
+    """REGEXP_EXTRACT_ALL: the group of every match (_matches; NULL for a group that took no part).
     A group given per row: NULL gives NULL, a negative one [] (DuckDB's answers)."""
     if s is None or p is None or group is None:
         return None
@@ -123,18 +149,21 @@ def regexp_extract_all(s, p, group, opts):
         return SqlList(())
     rx = _regex(p, opts)
     out = []
-    pos, n = 0, len(s)
-    search = rx.rx.search
-    while pos <= n:
-        m = search(s, pos)
-        if m is None:
-            break
+    for m in _matches(s, rx):
         if group > rx.groups:  # (DuckDB checks the group on a match only: no match is [])
             raise DataError(f"regexp_extract_all: the pattern has {rx.groups} groups, not {group}")
         out.append(m.group(group))  # NULL for a group that took no part (unlike REGEXP_EXTRACT)
-        start, end = m.start(), m.end()
-        pos = end + 1 if end == start else end
     return SqlList(out)
+
+
+def regexp_extract_all_groups(s, p, names, opts):
+    """REGEXP_EXTRACT_ALL(s, p, ['a', 'b']): a struct of groups 1, 2, … of every match (_matches), named
+    as the list says (NULL for a group that took no part, as REGEXP_EXTRACT_ALL of each)."""
+    if s is None:
+        return None
+    cls = struct_class(tuple(names))
+    groups = range(1, len(names) + 1)
+    return SqlList(cls(m.group(i) for i in groups) for m in _matches(s, p))
 
 
 def regexp_replace(s, p, replacement, opts, every):

@@ -10,7 +10,7 @@ from deltasql.sqllib.lists import SqlList
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 L = SqlList
-DDL = "CREATE TABLE t(id INT, xs INT[], ys INT[], ws VARCHAR[], b BOOLEAN, ds DOUBLE[])"
+DDL = "CREATE TABLE t(id INT, xs INT[], ys INT[], ws VARCHAR[], b BOOLEAN, ds DOUBLE[], s VARCHAR)"
 INT_LISTS = [L((1, 2)), L((1, None)), L(()), L((None,)), L((2,)), L((3, 1, 3)), L((1, 2, None)), L((-1, 5, 0)),
              L((2, 2, 1, 4))]
 DOMAINS = {
@@ -18,6 +18,8 @@ DOMAINS = {
     "xs": INT_LISTS, "ys": INT_LISTS[2:] + [L((1, 2, 3, 4))],
     "ws": [L(("a", "b")), L(("a,b", None)), L(("",)), L(()), L(("x y",)), L(("b", "a", "b"))],
     "b": [True, False],
+    "s": ["rundate_2023-01-01_pass_1", "rundate_2023-01-10_pass_2", "invalid", "", "a1 b2 c", "Peter:33 Paul:14",
+          "hi", "щцф aa", "ab aab b"],
     "ds": [L((1.5, None)), L((float("nan"), 1.0)), L(()), L((0.1, -2.0)), L((2.0,)), L((1.0, 2.0, 3.0))],
 }
 
@@ -35,6 +37,17 @@ SPECS = {
         "v_group": "SELECT list_zip(xs, ws) AS z, COUNT(*) AS n FROM t GROUP BY list_zip(xs, ws)",
         "v_unnest": "SELECT id, UNNEST(list_zip(xs, ys, b)) AS pair FROM t",
     }),
+    "regex_groups": spec({
+        "v_extract": r"SELECT s, regexp_extract(s, 'rundate_(\d+-\d+-\d+)_pass_(\d+)', ['rundate', 'pass']) AS g, "
+                     r"regexp_extract(s, '(\w)(\d)?', ['l', 'd']) AS o, regexp_extract(s, '(A)(x)?', ['a', 'b'], 'i') AS ci "
+                     "FROM t",
+        "v_fields": r"SELECT g.rundate AS rundate, g.pass AS pass, COUNT(*) AS n FROM (SELECT regexp_extract(s, "
+                    r"'rundate_(\d+-\d+-\d+)_pass_(\d+)', ['rundate', 'pass']) AS g FROM t) WHERE LENGTH(g.rundate) > 0 "
+                    "GROUP BY ALL",
+        "v_all": r"SELECT s, regexp_extract_all(s, '(\w+):(\d+)', ['name', 'num']) AS a, "
+                 r"regexp_extract_all(s, '(h|i)?', ['ch']) AS e, regexp_extract_all(s, '(a*)(b)', ['as', 'b']) AS m, "
+                 r"regexp_extract_all(s, '(\w)(\d)?', ['c', 'd']) AS o, regexp_extract_all(s, '(A)', ['x'], 'i') AS ci FROM t",
+    }),
 }
 
 
@@ -51,6 +64,15 @@ def test_lists2(name, rnd):
     ("SELECT list_zip(xs, true, b) FROM t", "LIST_ZIP needs a list, not BOOLEAN"),
     ("SELECT list_zip(xs, 'a') FROM t", "LIST_ZIP needs a list, not VARCHAR"),
     ("SELECT list_zip() FROM t", r"LIST_ZIP\(\)"),
+    ("SELECT regexp_extract(s, '(a)(b)', []) FROM t", "the group name list must be non-empty"),
+    ("SELECT regexp_extract(s, s, ['a']) FROM t", "needs a constant pattern"),
+    ("SELECT regexp_extract(s, NULL, ['a']) FROM t", "needs a constant pattern"),
+    ("SELECT regexp_extract_all(s, '(a)(b)', ['a', NULL]) FROM t", "a NULL or non-VARCHAR group name"),
+    ("SELECT regexp_extract(s, '(a)(b)', ['a', 'A']) FROM t", "duplicate group name"),
+    ("SELECT regexp_extract(s, '(a)(b)', ['a', '']) FROM t", "an empty group name"),
+    ("SELECT regexp_extract_all(s, '(a)(b)', ['a', 'b', 'c']) FROM t", "not enough capturing groups"),
+    ("SELECT regexp_extract(s, '(a)(b)', ws) FROM t", "the group names must be a constant"),
+    ("SELECT regexp_extract(s, '(a)', ['a'], NULL) FROM t", "the options must not be NULL"),
 ])
 def test_refused(sql, message):
     p = Pipeline()

@@ -13,7 +13,7 @@ from sqlglot import exp
 from ...sqllib import re2
 from ..expr import Call, Lit
 from ..positions import token_span
-from ..types import BIGINT, BOOLEAN, TEXT, list_of
+from ..types import BIGINT, BOOLEAN, TEXT, list_of, struct_of
 from .builders import and_, not_, or_
 from .messages import _describe
 
@@ -172,8 +172,7 @@ class PatternRules:
         if group_node is not None:
             g = self.bind(group_node)
             if g.type.kind == "list":
-                raise self.error(group_node, f"{what} with a list of group names (a STRUCT of the groups) is not "
-                                             f"supported")
+                return self.extract_groups(node, group_node, g, opt_node, every)
             if every and not isinstance(g, Lit):  # REGEXP_EXTRACT_ALL: a group per row (an INTEGER, as DuckDB)
                 g = self.int_arg(group_node, g, "REGEXP_EXTRACT_ALL's group", max_bits=32)
                 return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(g,))
@@ -184,8 +183,41 @@ class PatternRules:
             group = g.value
         return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(Lit(group, BIGINT),))
 
+    def extract_groups(self, node, group_node, g, opt_node, every):
+        """REGEXP_EXTRACT(s, pattern, ['name', …][, options]): a STRUCT of VARCHARs, the i-th name's field
+        group i of the first match (NULL for a NULL s); REGEXP_EXTRACT_ALL: a list of them, one per match.
+        As DuckDB requires: a constant pattern, and constant names, not NULL nor empty, distinct without
+        case, no more than the pattern has groups."""
+        what = "REGEXP_EXTRACT_ALL" if every else "REGEXP_EXTRACT"
+        self.regex_dialect(node, what)
+        if not isinstance(g, Lit) or g.value is None:
+            raise self.error(group_node, f"{what}: the group names must be a constant, non-NULL list")
+        names = list(g.value)
+        if not names:
+            raise self.error(group_node, f"{what}: the group name list must be non-empty")
+        if g.type.elem.kind not in ("text", "null") or any(n is None for n in names):
+            raise self.error(group_node, f"{what}: a NULL or non-VARCHAR group name")
+        if any(n == "" for n in names):
+            raise self.error(group_node, f"{what}: an empty group name")
+        if len({n.lower() for n in names}) != len(names):
+            raise self.error(group_node, f"{what}: duplicate group name")
+        opts, _ = self.regex_options(node, opt_node, what)
+        s = self.text_arg(node, self.bind(node.this), what)
+        p, rx = self.regex_pattern(node, node.expression, opts, what)
+        if rx is None:
+            raise self.error(node.expression, f"{what} with group names needs a constant pattern")
+        if len(names) > rx.groups:
+            raise self.error(group_node, f"{what}: not enough capturing groups ({rx.groups}) for "
+                                         f"{len(names)} names")
+        t = struct_of((n, TEXT) for n in names)
+        if every:
+            return Call("regexp_extract_all_groups", (s, p, g), list_of(t), s.nullable, (opts, rx))
+        return Call("regexp_extract_groups", (s, p, g), t, s.nullable, (opts, rx))
+
     def _RegexpExtractAll(self, node):  # bound as REGEXP_EXTRACT (arguments, options, group), a list of them
         one = self._RegexpExtract(node, every=True)
+        if one.fn == "regexp_extract_all_groups":
+            return one
         return Call("regexp_extract_all", one.args, list_of(TEXT), one.nullable, one.extra)
 
     def _RegexpReplace(self, node):
