@@ -21,7 +21,9 @@ from ..runtime.zset import drop_zeros
 from ..sqllib import sqlfuncs as F
 from ..sqllib.timebucket import bucketer, time_bucket
 from . import maps, nested, structs
+from .aggregates import runtime_function
 from .functions import BY_FN as FUNCTIONS
+from .plan import AggCall
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
 
 def _nested(src, target) -> bool:
@@ -326,6 +328,9 @@ class Codegen:
             return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"
         if fn in ("list_reduce", "list_transform", "list_filter"):
             return self._lambda_call(e, col)
+        if fn == "list_aggregate":  # list_mad(xs), …: an aggregate's runtime state fed the elements (lists.py)
+            state = runtime_function(AggCall(e.extra, Col(0, e.args[0].type.elem, True), False, None, e.type))
+            return f"_aggregate_list({self.value(args[0], col)}, {self.const(state)})"
         if fn == "struct_pack":  # {'a': x, …} (compiler/structs.py)
             return structs.gen_pack(self, e, col)
         if fn in ("list_slice", "list_slice_step"):

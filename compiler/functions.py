@@ -255,7 +255,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("list_count", "list_count", (LIST,), BIGINT, names=("list_count",), sqlite=False),
     Function("list_avg", "list_avg", (LIST,), DOUBLE, names=("list_avg",), sqlite=False, nulls=maybe_null,
              prepare=L.prepare_sum),
-    Function("list_zip", "list_zip", (VALUE,), L.zipped, names=("list_zip", "array_zip"), variadic=True,
+    Function("list_zip", "list_zip", (LIST, VALUE), L.zipped, names=("list_zip", "array_zip"), optional=1, variadic=True,
              sqlite=False, nulls=never_null, prepare=L.prepare_zip),
     Function("string_split", "string_split", (TEXT_ARG, TEXT_ARG), list_of(TEXT), {exp.Split: ("this", "expression")},
              sqlite=False, nulls=first_nullable),

@@ -238,9 +238,9 @@ def prepare_prepend(eb, node, args, what):
 
 
 def prepare_zip(eb, node, args, what):
-    """list_zip(a, b, …[, truncate]): each argument a list (NULL: an empty one), except a last BOOLEAN
-    after at least one list, which says whether to stop at the shortest list (NULL: FALSE); the call
-    always gets the flag, FALSE when it was left out."""
+    """list_zip(a, b, …[, truncate]): each argument a list (NULL: an empty one; the first one the registry
+    made one), except a last BOOLEAN after it, which says whether to stop at the shortest list (NULL:
+    FALSE); the call always gets the flag, FALSE when it was left out."""
     flag = Lit(False, BOOLEAN)
     if len(args) > 1 and args[-1].type == BOOLEAN:
         args, flag = args[:-1], args[-1]
@@ -509,13 +509,42 @@ def lambda_call(qb, eb, node, fn: str, list_node, lambda_node):
                 Lambda(b, params, None, len(captures)))
 
 
+# list functions that are an aggregate of the registry (compiler/aggregates.py) over the list's elements:
+# that aggregate's runtime state fed the elements (codegen: sqllib.list_aggregates.aggregate_list)
+AGGREGATE_OF_LIST = {"list_mad": "mad", "list_histogram": "histogram"}
+
+
+def aggregate_of_list(eb, node, name: str, args):
+    """list_mad(xs) / list_histogram(xs): MAD / HISTOGRAM of the elements (NULLs skipped; NULL for a
+    NULL list or one without a non-NULL element), the aggregate's own type rules (MAD: a number; of an
+    integer, over DOUBLEs; not of a FLOAT, which DuckDB interpolates in 32 bits)."""
+    from .aggregates import BY_FN
+    what = name.upper()
+    if len(args) != 1:
+        raise eb.error(node, f"{what} takes one list")
+    lst = list_arg(eb, node, eb.bind(args[0]), what)
+    fn = AGGREGATE_OF_LIST[name]
+    elem = lst.type.elem
+    if fn == "mad":
+        if elem.kind in ("int", "null"):
+            lst = coerce(eb, lst, list_of(DOUBLE), node)
+        elif elem.kind not in ("decimal", "float"):
+            raise eb.error(node, f"{what} needs a list of numbers, not {lst.type}")
+        elif elem.bits == 32:
+            raise eb.error(node, f"{what} of a FLOAT[] (interpolated in 32-bit floats) is not supported; cast "
+                                 "the list to DOUBLE[]")
+    t = BY_FN[fn].result_type([Col(0, lst.type.elem, True)], eb.dialect.name)
+    return Call("list_aggregate", (lst,), t, True, fn)
+
+
 # list_aggr(xs, 'name'): the list function of each aggregate name deltasql has one for
 AGGR_NAMES = {"sum": "list_sum", "min": "list_min", "max": "list_max", "count": "list_count", "avg": "list_avg",
               "mean": "list_avg", "first": "list_first", "last": "list_last", "arbitrary": "list_first",
               # (misc-19: sqllib/list_aggregates.py)
               "product": "list_product", "bit_and": "list_bit_and", "bit_or": "list_bit_or",
               "bool_and": "list_bool_and", "bool_or": "list_bool_or", "string_agg": "list_string_agg",
-              "group_concat": "list_string_agg", "sem": "list_sem", "mode": "list_mode", "median": "list_median"}
+              "group_concat": "list_string_agg", "sem": "list_sem", "mode": "list_mode", "median": "list_median",
+              "mad": "list_mad", "histogram": "list_histogram"}
 # the names that take one more argument after the name (list_aggr(xs, 'string_agg', '-'): bind/calls.py
 # calls the registry's list_string_agg_sep)
 AGGR_EXTRA = {"string_agg", "group_concat"}

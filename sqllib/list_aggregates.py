@@ -17,7 +17,7 @@ import math
 from .lists import SqlList, element_key
 from .numbers import NAN
 
-__all__ = ["list_product", "list_bit_and", "list_bit_or", "list_bool_and", "list_bool_or", "list_string_agg",
+__all__ = ["aggregate_list", "list_product", "list_bit_and", "list_bit_or", "list_bool_and", "list_bool_or", "list_string_agg",
            "list_sem", "list_mode", "list_median", "list_range", "list_series"]
 
 
@@ -114,6 +114,17 @@ def list_median(v):
     if lo == hi:
         return float(lo)
     return lo * 0.5 + hi * 0.5 if isinstance(lo, float) or isinstance(hi, float) else float(lo) * 0.5 + float(hi) * 0.5
+
+
+def aggregate_list(v, agg):
+    """An aggregate over a list's elements (list_mad, list_histogram: compiler/lists.py): ``agg`` is the
+    aggregate's runtime state (new / update / result; it skips NULLs), fed each element once."""
+    if v is None:
+        return None
+    st = agg.new()
+    for x in v:
+        agg.update(st, x, 1)
+    return agg.result(st)
 
 
 def _series(start, stop, step, inclusive: bool):

@@ -2,6 +2,8 @@
 streams with NULL lists, NULL elements, empty lists, duplicates and a final retraction; and the
 errors and refusals of the same functions."""
 
+from decimal import Decimal as D
+
 import pytest
 from hypothesis import given
 
@@ -10,7 +12,8 @@ from deltasql.sqllib.lists import SqlList
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 L = SqlList
-DDL = "CREATE TABLE t(id INT, xs INT[], ys INT[], ws VARCHAR[], b BOOLEAN, ds DOUBLE[], s VARCHAR)"
+DDL = ("CREATE TABLE t(id INT, xs INT[], ys INT[], ws VARCHAR[], b BOOLEAN, ds DOUBLE[], s VARCHAR, "
+       "ms DECIMAL(6,2)[])")
 INT_LISTS = [L((1, 2)), L((1, None)), L(()), L((None,)), L((2,)), L((3, 1, 3)), L((1, 2, None)), L((-1, 5, 0)),
              L((2, 2, 1, 4))]
 DOMAINS = {
@@ -20,6 +23,8 @@ DOMAINS = {
     "b": [True, False],
     "s": ["rundate_2023-01-01_pass_1", "rundate_2023-01-10_pass_2", "invalid", "", "a1 b2 c", "Peter:33 Paul:14",
           "hi", "щцф aa", "ab aab b"],
+    "ms": [L((D("1.50"), D("2.25"), D("4.00"), D("10.10"))), L((D("-3.33"), None)), L(()), L((None,)),
+           L((D("127.00"), D("-128.00"))), L((D("0.01"), D("0.02"), D("0.02")))],
     "ds": [L((1.5, None)), L((float("nan"), 1.0)), L(()), L((0.1, -2.0)), L((2.0,)), L((1.0, 2.0, 3.0))],
 }
 
@@ -36,6 +41,17 @@ SPECS = {
                  "list_transform(list_zip(xs, ys), lambda p: p[1]) AS firsts FROM t",
         "v_group": "SELECT list_zip(xs, ws) AS z, COUNT(*) AS n FROM t GROUP BY list_zip(xs, ws)",
         "v_unnest": "SELECT id, UNNEST(list_zip(xs, ys, b)) AS pair FROM t",
+    }),
+    "aggregates": spec({
+        "v_mad": "SELECT id, list_mad(xs) AS a, list_mad(ds) AS b, list_mad(ms) AS c, list_aggr(ys, 'mad') AS d, "
+                 "list_mad([id, 2 * id, 7]) AS e FROM t",
+        "v_hist": "SELECT id, list_histogram(xs) AS a, list_histogram(ws) AS b, list_histogram(ds) AS c, "
+                  "list_aggregate(ms, 'histogram') AS d FROM t",
+        "v_group": "SELECT list_histogram(xs) AS h, COUNT(*) AS n, SUM(list_mad(ys)) AS s FROM t GROUP BY 1",
+    }),
+    "concat": spec({
+        "v_plus": "SELECT id, xs + ys AS a, xs + NULL AS b, NULL + ws AS c, ds + [id] AS d, xs + [1.5] AS e, "
+                  "list_pack(id, id + 1) AS p, list_pack(s) AS q FROM t",
     }),
     "regex_groups": spec({
         "v_extract": r"SELECT s, regexp_extract(s, 'rundate_(\d+-\d+-\d+)_pass_(\d+)', ['rundate', 'pass']) AS g, "
@@ -64,6 +80,11 @@ def test_lists2(name, rnd):
     ("SELECT list_zip(xs, true, b) FROM t", "LIST_ZIP needs a list, not BOOLEAN"),
     ("SELECT list_zip(xs, 'a') FROM t", "LIST_ZIP needs a list, not VARCHAR"),
     ("SELECT list_zip() FROM t", r"LIST_ZIP\(\)"),
+    ("SELECT list_mad(ws) FROM t", r"LIST_MAD needs a list of numbers, not VARCHAR\[\]"),
+    ("SELECT list_mad(CAST(ds AS FLOAT[])) FROM t", "LIST_MAD of a FLOAT"),
+    ("SELECT list_mad(xs, ys) FROM t", "LIST_MAD takes one list"),
+    ("SELECT list_histogram(id) FROM t", "LIST_HISTOGRAM needs a list, not INTEGER"),
+    ("SELECT xs + ws FROM t", "cannot combine"),
     ("SELECT regexp_extract(s, '(a)(b)', []) FROM t", "the group name list must be non-empty"),
     ("SELECT regexp_extract(s, s, ['a']) FROM t", "needs a constant pattern"),
     ("SELECT regexp_extract(s, NULL, ['a']) FROM t", "needs a constant pattern"),

@@ -14,6 +14,7 @@ import decimal
 from sqlglot import exp
 
 from .. import functions as FN
+from .. import lists
 from ..expr import Call, Lit
 from ..types import (
     BIGINT,
@@ -132,6 +133,10 @@ class ArithmeticRules:
         a = self.bind(node.this)
         b = self.bind(node.expression)
         ta, tb = a.type, b.type
+        if op == "add" and "list" in (ta.kind, tb.kind):  # DuckDB's + of lists: list_concat (NULL: [])
+            what = "+ of lists"
+            args = lists.prepare_concat(self, node, [lists.list_arg(self, node, x, what) for x in (a, b)], what)
+            return FN.call("list_concat", args)
         if ta.kind == "null" or tb.kind == "null":
             other = tb if ta.kind == "null" else ta
             t = DOUBLE if op == "div" and not self.dialect.integer_division else other

@@ -58,6 +58,10 @@ class CallRules:
                     and args[1].this.lower() in lists.AGGR_EXTRA:  # list_aggr(xs, 'string_agg', sep)
                 return self.function(FN.BY_FN["list_string_agg_sep"], node, [args[0], args[2]])
             return lists.aggr_call(self, node, args)
+        if name in lists.AGGREGATE_OF_LIST:
+            return lists.aggregate_of_list(self, node, name, args)
+        if name == "list_pack":  # list_value's other name
+            return lists.array(self, node)
         if name == "list_slice" and len(args) in (3, 4):
             return lists.slice_function(self, node, *args)
         f = FN.BY_NAME.get(name)
