@@ -257,6 +257,15 @@ FUNCTIONS: tuple[Function, ...] = (
              prepare=L.prepare_sum),
     Function("list_zip", "list_zip", (LIST, VALUE), L.zipped, names=("list_zip", "array_zip"), optional=1, variadic=True,
              sqlite=False, nulls=never_null, prepare=L.prepare_zip),
+    # lists as vectors (sqllib/vectors.py): NULL for a NULL list, an error for a NULL element
+    *(Function(fn, fn, (LIST, LIST), L.vector_type, nodes, names, sqlite=False, prepare=L.prepare_vectors,
+               nulls=maybe_null if "cosine" in fn else STRICT)
+      for fn, nodes, names in (
+          ("list_inner_product", {}, ("list_inner_product", "list_dot_product")),
+          ("list_negative_inner_product", {}, ("list_negative_inner_product", "list_negative_dot_product")),
+          ("list_distance", {exp.EuclideanDistance: ("this", "expression")}, ()),
+          ("list_cosine_similarity", {}, ("list_cosine_similarity",)),
+          ("list_cosine_distance", {exp.CosineDistance: ("this", "expression")}, ()))),
     Function("string_split", "string_split", (TEXT_ARG, TEXT_ARG), list_of(TEXT), {exp.Split: ("this", "expression")},
              sqlite=False, nulls=first_nullable),
     Function("array_to_string", "array_to_string", (LIST, TEXT_ARG), TEXT,

@@ -21,7 +21,7 @@ from ..sqllib.casts import to_text
 from ..sqllib.lists import SqlList, list_text, parse_list_text
 from .errors import CompileError
 from .expr import Call, Col, Lit
-from .types import (BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, TEXT, SqlType, common_type, decimal_type, list_of,
+from .types import (BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, REAL, TEXT, SqlType, common_type, decimal_type, list_of,
                     struct_of)
 
 
@@ -245,6 +245,23 @@ def prepare_zip(eb, node, args, what):
     if len(args) > 1 and args[-1].type == BOOLEAN:
         args, flag = args[:-1], args[-1]
     return [list_arg(eb, node, a, what) for a in args] + [flag]
+
+
+def prepare_vectors(eb, node, args, what):
+    """list_inner_product(l, r), list_distance, list_cosine_similarity, …: both lists of numbers, computed
+    in FLOAT when one is a FLOAT[] and neither a DOUBLE[] (DuckDB's choice of its two versions), else in
+    DOUBLE; the call gets which as a constant last argument (sqllib/vectors.py)."""
+    elems = [a.type.elem for a in args]
+    if any(e.kind not in ("int", "decimal", "float", "null") for e in elems):
+        raise eb.error(node, f"{what} needs lists of numbers, not {args[0].type} and {args[1].type}")
+    real = any(e.kind == "float" and e.bits == 32 for e in elems) and \
+        not any(e.kind == "float" and e.bits != 32 for e in elems)
+    t = REAL if real else DOUBLE
+    return [coerce(eb, a, list_of(t), node) for a in args] + [Lit(real, BOOLEAN)]
+
+
+def vector_type(args) -> SqlType:
+    return REAL if args[-1].value else DOUBLE
 
 
 def prepare_flatten(eb, node, args, what):

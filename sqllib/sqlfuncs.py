@@ -19,4 +19,5 @@ from .patterns import *  # noqa: F401,F403
 from .similarity import *  # noqa: F401,F403
 from .strings import *  # noqa: F401,F403
 from .structs import *  # noqa: F401,F403
+from .vectors import *  # noqa: F401,F403
 from .real import *  # noqa: F401,F403

@@ -9,6 +9,7 @@ from hypothesis import given
 
 from deltasql import CompileError, Pipeline
 from deltasql.sqllib.lists import SqlList
+from deltasql.sqllib.real import f32
 from tests.harness import Spec, check_random, hypothesis_settings, streams
 
 L = SqlList
@@ -67,6 +68,36 @@ SPECS = {
 }
 
 
+# lists as vectors: every list of a column has 3 elements and none is NULL (else DuckDB errs for the
+# whole chunk, as deltasql does for the step); "vectors_errors" mixes in lengths and NULL elements
+VDDL = "CREATE TABLE v(id INT, fa FLOAT[], fb FLOAT[], da DOUBLE[], db DOUBLE[], ia INT[])"
+VDOMAINS = {
+    "id": [0, 1, 2],
+    "fa": [L(map(f32, xs)) for xs in ((1.0, 2.0, 3.0), (0.5, -0.25, 1e-20), (0.0, 0.0, 0.0), (3e38, 3e38, 1.0),
+                                      (-1.5, 2.5, 7.0))],
+    "fb": [L(map(f32, xs)) for xs in ((4.0, 5.0, 6.0), (1e-30, 1e-30, 0.0), (-1.0, -2.0, -3.0), (0.1, 0.2, 0.3))],
+    "da": [L((1.0, 2.0, 3.0)), L((0.1, 0.7, -0.3)), L((0.0, 0.0, 0.0)), L((1e200, 1e200, 1.0)), L((1e-200, 2e-200, 0.0)),
+           L((float("nan"), 1.0, 2.0))],
+    "db": [L((4.0, 5.0, 6.0)), L((1e200, 1.0, -1e200)), L((-0.3, 0.2, 0.9)), L((float("inf"), 0.0, 1.0))],
+    "ia": [L((1, 2, 3)), L((0, 0, 0)), L((-5, 7, 100))],
+}
+VSPECS = {
+    "vectors": Spec(VDDL, {
+        "v_float": "SELECT id, list_inner_product(fa, fb) AS ip, list_negative_inner_product(fa, ia) AS nip, "
+                   "list_distance(fa, fb) AS d, list_cosine_similarity(fa, fb) AS cs, list_cosine_distance(fb, ia) AS cd "
+                   "FROM v",
+        "v_double": "SELECT id, list_dot_product(da, db) AS ip, list_negative_dot_product(ia, db) AS nip, "
+                    "list_distance(da, ia) AS d, list_cosine_similarity(da, db) AS cs, list_cosine_distance(da, fa) AS cd "
+                    "FROM v",
+        "v_where": "SELECT id, da FROM v WHERE list_cosine_similarity(da, [1, 2, 3]) > 0.5",
+    }, domains=VDOMAINS),
+    "vectors_errors": Spec("CREATE TABLE v(id INT, xs INT[], ys INT[])", {
+        "v_ip": "SELECT id, list_inner_product(xs, ys) AS ip, list_distance(ys, xs) AS d FROM v",
+    }, domains={"id": [0, 1], "xs": [L((1, 2)), L((3, 4)), L((1, None))], "ys": [L((5, 6)), L((1,)), L((0, 1))]}),
+}
+SPECS.update(VSPECS)
+
+
 @pytest.mark.parametrize("name", list(SPECS))
 @hypothesis_settings(default=10)
 @given(rnd=streams())
@@ -83,6 +114,8 @@ def test_lists2(name, rnd):
     ("SELECT list_mad(ws) FROM t", r"LIST_MAD needs a list of numbers, not VARCHAR\[\]"),
     ("SELECT list_mad(CAST(ds AS FLOAT[])) FROM t", "LIST_MAD of a FLOAT"),
     ("SELECT list_mad(xs, ys) FROM t", "LIST_MAD takes one list"),
+    ("SELECT list_inner_product(ws, xs) FROM t", "needs lists of numbers"),
+    ("SELECT list_inner_product(xs) FROM t", "LIST_INNER_PRODUCT"),
     ("SELECT list_histogram(id) FROM t", "LIST_HISTOGRAM needs a list, not INTEGER"),
     ("SELECT xs + ws FROM t", "cannot combine"),
     ("SELECT regexp_extract(s, '(a)(b)', []) FROM t", "the group name list must be non-empty"),
