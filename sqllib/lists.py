@@ -364,6 +364,21 @@ def list_has_all(a, b):
     return all(list_contains(a, x) for x in b if x is not None)
 
 
+def list_contained_by(a, b):
+    """a <@ b: whether every non-NULL element of a is in b (list_has_all(b, a)); NULL if either is NULL."""
+    return list_has_all(b, a)
+
+
+def array_pop_back(v):
+    """array_pop_back(v): v without its last element ([] stays [])."""
+    return None if v is None else SqlList(tuple.__getitem__(v, slice(None, -1)))
+
+
+def array_pop_front(v):
+    """array_pop_front(v): v without its first element ([] stays [])."""
+    return None if v is None else SqlList(tuple.__getitem__(v, slice(1, None)))
+
+
 def list_reverse(v):
     return None if v is None else SqlList(reversed(v))
 

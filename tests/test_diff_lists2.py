@@ -50,6 +50,10 @@ SPECS = {
                   "list_aggregate(ms, 'histogram') AS d FROM t",
         "v_group": "SELECT list_histogram(xs) AS h, COUNT(*) AS n, SUM(list_mad(ys)) AS s FROM t GROUP BY 1",
     }),
+    "pops": spec({
+        "v_pops": "SELECT id, array_pop_back(xs) AS b, array_pop_front(ws) AS f, xs <@ ys AS cb, ys @> xs AS c, "
+                  "array_pop_back(array_pop_front(ys)) AS both_ends FROM t",
+    }),
     "concat": spec({
         "v_plus": "SELECT id, xs + ys AS a, xs + NULL AS b, NULL + ws AS c, ds + [id] AS d, xs + [1.5] AS e, "
                   "list_pack(id, id + 1) AS p, list_pack(s) AS q FROM t",
@@ -114,6 +118,8 @@ def test_lists2(name, rnd):
     ("SELECT list_mad(ws) FROM t", r"LIST_MAD needs a list of numbers, not VARCHAR\[\]"),
     ("SELECT list_mad(CAST(ds AS FLOAT[])) FROM t", "LIST_MAD of a FLOAT"),
     ("SELECT list_mad(xs, ys) FROM t", "LIST_MAD takes one list"),
+    ("SELECT list_intersect(xs, ys) FROM t", "order of its hash table"),
+    ("SELECT xs <@ ws FROM t", "cannot combine"),
     ("SELECT list_inner_product(ws, xs) FROM t", "needs lists of numbers"),
     ("SELECT list_inner_product(xs) FROM t", "LIST_INNER_PRODUCT"),
     ("SELECT list_histogram(id) FROM t", "LIST_HISTOGRAM needs a list, not INTEGER"),

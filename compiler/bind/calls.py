@@ -60,6 +60,9 @@ class CallRules:
             return lists.aggr_call(self, node, args)
         if name in lists.AGGREGATE_OF_LIST:
             return lists.aggregate_of_list(self, node, name, args)
+        if name == "list_intersect":
+            raise self.error(node, "LIST_INTERSECT is not supported: DuckDB lists the common elements in the order "
+                                   "of its hash table, which is not reproduced")
         if name == "list_pack":  # list_value's other name
             return lists.array(self, node)
         if name == "list_slice" and len(args) in (3, 4):
