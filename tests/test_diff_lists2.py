@@ -68,6 +68,9 @@ SPECS = {
         "v_all": r"SELECT s, regexp_extract_all(s, '(\w+):(\d+)', ['name', 'num']) AS a, "
                  r"regexp_extract_all(s, '(h|i)?', ['ch']) AS e, regexp_extract_all(s, '(a*)(b)', ['as', 'b']) AS m, "
                  r"regexp_extract_all(s, '(\w)(\d)?', ['c', 'd']) AS o, regexp_extract_all(s, '(A)', ['x'], 'i') AS ci FROM t",
+        "v_quantified": "SELECT s, s ~ ANY(['b', 'z']) AS a, s ~* ANY(['Z', 'B', NULL]) AS b, s !~ ALL(['x', 'a']) AS c, "
+                        "s !~* ANY(['A', 'q']) AS d, s ~ ALL(['a', '.']) AS e, s ~ ANY([]::VARCHAR[]) AS f, "
+                        "NOT (s ~ ALL(['a', NULL])) AS g FROM t WHERE s ~ ANY(['a', 'i', 'щ'])",
     }),
 }
 
@@ -118,6 +121,8 @@ def test_lists2(name, rnd):
     ("SELECT list_mad(ws) FROM t", r"LIST_MAD needs a list of numbers, not VARCHAR\[\]"),
     ("SELECT list_mad(CAST(ds AS FLOAT[])) FROM t", "LIST_MAD of a FLOAT"),
     ("SELECT list_mad(xs, ys) FROM t", "LIST_MAD takes one list"),
+    ("SELECT s ~ ANY(ws) FROM t", "needs a constant list of patterns"),
+    ("SELECT s ~ ANY(['[']) FROM t", "invalid regular expression"),
     ("SELECT list_intersect(xs, ys) FROM t", "order of its hash table"),
     ("SELECT xs <@ ws FROM t", "cannot combine"),
     ("SELECT list_inner_product(ws, xs) FROM t", "needs lists of numbers"),

@@ -23,6 +23,18 @@ def _quantified(node) -> bool:
     return isinstance(node, (exp.Like, exp.ILike)) and isinstance(node.expression, (exp.Any, exp.All))
 
 
+def _regex_quantifier(node):
+    """("any" | "all", the list's node) of x ~ ANY(list) / x ~ ALL(list), else None (sqlglot reads ANY
+    as a node and ALL as a function call)."""
+    e = node.expression
+    if isinstance(e, exp.Any):
+        inner = e.this.this if isinstance(e.this, exp.Paren) else e.this
+        return "any", inner
+    if isinstance(e, exp.Anonymous) and e.name.upper() == "ALL" and len(e.expressions) == 1:
+        return "all", e.expressions[0]
+    return None
+
+
 class PatternRules:
     """ExprBinder methods for the constructs above (mixed into ExprBinder)."""
 
@@ -132,10 +144,51 @@ class PatternRules:
         return Call(fn, args, t, any(a.nullable for a in args), (opts, rx))
 
     def _RegexpLike(self, node):
+        if _regex_quantifier(node) is not None:
+            return self.regex_quantified(node, False)
         what = "REGEXP_MATCHES" if self.dialect.name == "duckdb" else "REGEXP"
         return self.regex_call(self._match_function(node), node, BOOLEAN, what, node.args.get("flag"))
 
+    def regex_quantified(self, node, fold: bool):
+        """x ~ ANY(['p1', 'p2', …]) / x ~ ALL(…) (also ~*, !~, !~*): x matched against each pattern of a
+        constant list, an OR (ANY) or an AND (ALL) of the matches in three-valued logic, each match
+        negated for !~ (DuckDB's: 'abc' !~ ALL(['z', 'b']) is FALSE); an empty or NULL list gives FALSE
+        for ANY and TRUE for ALL."""
+        what = "~ ANY / ALL"
+        self.regex_dialect(node, what)
+        kind, list_node = _regex_quantifier(node)
+        lst = self.bind(list_node)
+        if not (isinstance(lst, Lit) and lst.type.kind in ("list", "null") and
+                (lst.type.kind == "null" or lst.type.elem.kind in ("text", "null"))):
+            raise self.error(list_node, f"{what} needs a constant list of patterns (a list that is not a "
+                                        f"constant is not supported)")
+        a, b = token_span(node.this), token_span(node.expression)
+        negated = isinstance(node.parent, exp.Not) and a is not None and b is not None and \
+            "!" in self.qb.sql[a[1] + 1:b[0]]
+        fn = self._match_function(node)
+        s = self.text_arg(node, self.bind(node.this), what)
+        opts = (fold, False, False)
+        out = None
+        for p in lst.value or ():
+            if p is None:
+                m = Lit(None, BOOLEAN)
+            else:
+                try:
+                    rx = re2.translate(p, *opts)
+                except re2.PatternError as e:
+                    kind_ = "invalid" if e.invalid else "unsupported"
+                    raise self.error(list_node, f"{what}: {kind_} regular expression {p!r}: {e}") from None
+                m = Call(fn, (s, Lit(p, TEXT)), BOOLEAN, s.nullable, (opts, rx))
+            if negated:
+                m = not_(m)
+            out = m if out is None else (or_(out, m) if kind == "any" else and_(out, m))
+        if out is None:
+            out = Lit(kind == "all", BOOLEAN)
+        return not_(out) if negated else out  # (the NOT of !~ that sqlglot put around it undoes this one)
+
     def _RegexpILike(self, node):
+        if _regex_quantifier(node) is not None:
+            return self.regex_quantified(node, True)
         self.regex_dialect(node, "~*")
         if node.args.get("flag") is not None:
             raise self.error(node, "~* takes no options")
