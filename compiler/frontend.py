@@ -271,7 +271,7 @@ def normalize_forms(query: exp.Expression) -> None:
         _unnest_in_select_list(select)
     for u in list(query.find_all(exp.Unnest)):
         _name_unnest_column(u)
-    for c in list(query.find_all(exp.Comprehension)):
+    for c in reversed(list(query.find_all(exp.Comprehension))):  # (the innermost first: an outer one copies it)
         _comprehension_as_lambdas(c)
     for cte in query.find_all(exp.CTE):
         alias = cte.args.get("alias")
@@ -288,15 +288,26 @@ def normalize_forms(query: exp.Expression) -> None:
 def _comprehension_as_lambdas(c: exp.Comprehension) -> None:
     """[f(x) FOR x IN xs IF p(x)] is list_transform(list_filter(xs, lambda x: p(x)), lambda x: f(x)) (and
     [f(x, i) FOR x, i IN xs] with the position); rewritten before qualify, which would read x as a column.
-    A position together with IF is left alone (refused): the position would be the filtered list's."""
+    With a position and IF, f must not read the position (the filtered list's would not be the one
+    written): otherwise left alone (refused)."""
     array = c.parent
-    if not isinstance(array, exp.Array) or len(array.expressions) != 1 or \
-            (c.args.get("position") is not None and c.args.get("condition") is not None):
+    if not isinstance(array, exp.Array) or len(array.expressions) != 1:
         return
     params = [c.expression] + ([c.args["position"]] if c.args.get("position") is not None else [])
     if not all(isinstance(p, (exp.Identifier, exp.Column)) for p in params):
         return
     names = {p.name for p in params}
+    if len(params) == 2 and c.args.get("condition") is not None:
+        if any(isinstance(n, exp.Column) and not n.table and n.name == params[1].name for n in c.this.walk()):
+            return
+        filtered = exp.ArrayFilter(this=c.args["iterator"].copy(), expression=exp.Lambda(
+            this=c.args["condition"].copy().transform(lambda n: exp.to_identifier(n.name) if isinstance(
+                n, exp.Column) and not n.table and n.name in names else n),
+            expressions=[exp.to_identifier(p.name) for p in params]))
+        c.set("iterator", filtered)
+        c.set("condition", None)
+        c.set("position", None)
+        params, names = params[:1], {params[0].name}
 
     def unqualified(n):
         if isinstance(n, exp.Column) and not n.table and n.name in names:

@@ -50,6 +50,11 @@ SPECS = {
                   "list_aggregate(ms, 'histogram') AS d FROM t",
         "v_group": "SELECT list_histogram(xs) AS h, COUNT(*) AS n, SUM(list_mad(ys)) AS s FROM t GROUP BY 1",
     }),
+    "comprehensions": spec({
+        "v_nested": "SELECT id, [x * 2 FOR x IN [y FOR y IN xs IF y IS NOT NULL] IF x > 1] AS a, "
+                    "[[x + y FOR y IN ys] FOR x IN xs] AS b, [w FOR w, i IN ws IF i <> 2] AS c, "
+                    "[x + id FOR x, i IN xs IF i % 2 = 1 AND x > 0] AS d FROM t",
+    }),
     "pops": spec({
         "v_pops": "SELECT id, array_pop_back(xs) AS b, array_pop_front(ws) AS f, xs <@ ys AS cb, ys @> xs AS c, "
                   "array_pop_back(array_pop_front(ys)) AS both_ends FROM t",
