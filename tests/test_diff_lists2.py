@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given
 
-from deltasql import CompileError, Pipeline
+from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
 from deltasql.sqllib.real import f32
 from tests.harness import Spec, check_random, hypothesis_settings, streams
@@ -73,6 +73,8 @@ SPECS = {
         "v_all": r"SELECT s, regexp_extract_all(s, '(\w+):(\d+)', ['name', 'num']) AS a, "
                  r"regexp_extract_all(s, '(h|i)?', ['ch']) AS e, regexp_extract_all(s, '(a*)(b)', ['as', 'b']) AS m, "
                  r"regexp_extract_all(s, '(\w)(\d)?', ['c', 'd']) AS o, regexp_extract_all(s, '(A)', ['x'], 'i') AS ci FROM t",
+        "v_groups_any": r"SELECT s, regexp_extract_all(s, '(\w)(\d)', -1) AS neg, regexp_extract_all(s, '(\w)(\d)', 2) AS g2, "
+                        "s ILIKE 'A%' ESCAPE NULL AS en, s NOT LIKE '%b%' ESCAPE NULL AS nen FROM t",
         "v_quantified": "SELECT s, s ~ ANY(['b', 'z']) AS a, s ~* ANY(['Z', 'B', NULL]) AS b, s !~ ALL(['x', 'a']) AS c, "
                         "s !~* ANY(['A', 'q']) AS d, s ~ ALL(['a', '.']) AS e, s ~ ANY([]::VARCHAR[]) AS f, "
                         "NOT (s ~ ALL(['a', NULL])) AS g FROM t WHERE s ~ ANY(['a', 'i', 'щ'])",
@@ -149,3 +151,16 @@ def test_refused(sql, message):
     p.execute(DDL)
     with pytest.raises(CompileError, match=message):
         p.execute(f"CREATE VIEW v AS {sql}")
+
+
+def test_group_past_the_patterns_is_an_error_on_a_match():
+    """REGEXP_EXTRACT_ALL with a constant group the pattern does not have: [] without a match, an error
+    (DataError, the step changes nothing) with one, as DuckDB."""
+    p = Pipeline()
+    p.execute("CREATE TABLE t(s VARCHAR); CREATE VIEW v AS SELECT regexp_extract_all(s, '[a-z]', 5) AS g FROM t")
+    p.insert("t", [("123",)])
+    assert p.step()["v"] == [((L(()),), 1)]
+    p.insert("t", [("abc",)])
+    with pytest.raises(DataError, match="the pattern has 0 groups, not 5"):
+        p.step()
+    assert p.view("v").rows() == [(L(()),)]

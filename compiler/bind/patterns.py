@@ -50,6 +50,10 @@ class PatternRules:
         if not isinstance(inner, (exp.Like, exp.ILike)):
             raise self.error(node, f"ESCAPE is not supported with {_describe(inner, self.dialect.name)}")
         empty_ok = self.dialect.name == "duckdb"  # (DuckDB: '' is no escape character; SQLite refuses it)
+        if empty_ok and isinstance(esc, exp.Null) and not _quantified(inner):  # DuckDB: ESCAPE NULL is NULL
+            for side in (inner.this, inner.expression):
+                self.to_text(self.bind(side), inner)
+            return Lit(None, BOOLEAN)
         if not (isinstance(esc, exp.Literal) and esc.is_string and (len(esc.this) == 1 or empty_ok and not esc.this)):
             raise self.error(esc, "ESCAPE must be a one-character string literal" + (" (or '': none)" if empty_ok else ""))
         ci = isinstance(inner, exp.ILike) or (isinstance(inner, exp.Like) and self.dialect.like_case_insensitive)
@@ -226,7 +230,7 @@ class PatternRules:
             g = self.bind(group_node)
             if g.type.kind == "list":
                 return self.extract_groups(node, group_node, g, opt_node, every)
-            if every and not isinstance(g, Lit):  # REGEXP_EXTRACT_ALL: a group per row (an INTEGER, as DuckDB)
+            if every:  # REGEXP_EXTRACT_ALL: any group (an INTEGER, as DuckDB; negative: [], past the pattern's: an error on a match)
                 g = self.int_arg(group_node, g, "REGEXP_EXTRACT_ALL's group", max_bits=32)
                 return self.regex_call("regexp_extract", node, TEXT, what, opt_node, extra_args=(g,))
             if not (isinstance(g, Lit) and g.type.kind == "int"):
