@@ -322,7 +322,7 @@ class Codegen:
         if fn == "interval_key":
             return self._strict(args, col, lambda a: f"{a}.key()")
         if fn in ("regexp_matches", "regexp_full_match", "regexp_extract", "regexp_extract_all", "regexp_replace",
-                  "regexp_extract_groups", "regexp_extract_all_groups"):
+                  "regexp_extract_groups", "regexp_extract_all_groups", "regexp_split"):
             return self._pattern_call(e, col)
         if fn == "glob":
             return f"_glob_match({self.value(args[0], col)}, {self.value(args[1], col)}, {e.extra!r})"

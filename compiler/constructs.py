@@ -157,6 +157,8 @@ _EXPRESSIONS = {
     exp.RegexpExtractAll: _a("this", "expression", "position", "occurrence", "parameters", "group"),
     exp.RegexpReplace: _a("this", "expression", "replacement", "position", "occurrence", "modifiers",
                           "single_replace"),
+    # string_split_regex(s, p[, options]): the options are read into limit (ExprBinder._RegexpSplit)
+    exp.RegexpSplit: _a("this", "expression", "limit"),
     exp.Case: _a("this", "ifs", "default"), exp.If: _a("this", "true", "false"),
     exp.Coalesce: _a("this", "expressions"), exp.Nullif: _BINARY,
     exp.Greatest: _a("this", "expressions", "ignore_nulls"), exp.Least: _a("this", "expressions", "ignore_nulls"),

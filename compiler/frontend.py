@@ -268,6 +268,7 @@ def normalize_forms(query: exp.Expression) -> None:
     for v in list(query.find_all(exp.Values)):
         _name_every_values_column(v)
     for select in list(query.find_all(exp.Select)):
+        _set_returning_as_unnest(select)
         _unnest_in_select_list(select)
     for u in list(query.find_all(exp.Unnest)):
         _name_unnest_column(u)
@@ -337,6 +338,29 @@ def _name_unnest_column(u: exp.Unnest) -> None:
 
 
 UNNEST_ALIAS = "__deltasql_unnest"
+
+
+def _set_returning_as_unnest(select: exp.Select) -> None:
+    """regexp_split_to_table(s, p[, options]) and generate_subscripts(xs, 1) in a SELECT list are UNNEST of
+    a list (regexp_split_to_array(…), generate_series(1, len(xs))), named as DuckDB names the column."""
+    for i, item in enumerate(select.expressions):
+        for f in list(item.find_all(exp.Anonymous)):
+            name = f.name.lower()
+            if name == "regexp_split_to_table" and len(f.expressions) in (2, 3):
+                lst = exp.Anonymous(this="regexp_split_to_array", expressions=[a.copy() for a in f.expressions])
+            elif name == "generate_subscripts" and len(f.expressions) == 2 and f.expressions[1] == exp.Literal.number(1):
+                lst = exp.GenerateSeries(start=exp.Literal.number(1), end=exp.Length(this=f.expressions[0].copy()))
+            else:
+                continue
+            lst.meta.update(f.meta)
+            unnest = exp.Explode(this=lst)
+            unnest.meta.update(f.meta)
+            if f is item:
+                select.expressions[i] = exp.Alias(this=unnest, alias=exp.to_identifier(f.sql(dialect="duckdb"),
+                                                                                        quoted=True))
+                select.expressions[i].parent = select
+            else:
+                f.replace(unnest)
 
 
 def _unnest_in_select_list(select: exp.Select) -> None:

@@ -9,6 +9,7 @@ from . import re2 as _re2
 from .cache import SizedCache
 from .errors import DataError
 from .lists import SqlList
+from .strings import _clusters
 from .structs import struct_class
 
 # -- LIKE and GLOB: wildcards matched in linear time ----------------------------------------------
@@ -164,6 +165,54 @@ def regexp_extract_all_groups(s, p, names, opts):
     cls = struct_class(tuple(names))
     groups = range(1, len(names) + 1)
     return SqlList(cls(m.group(i) for i in groups) for m in _matches(s, p))
+
+
+def regexp_split(s, p, opts):
+    """string_split_regex / regexp_split_to_array(s, p): the pieces of s between matches of p, as DuckDB
+    cuts them: each search starts where the last piece ended; an empty match right there makes a piece
+    of the one character (grapheme cluster, in a non-ASCII string) at that place, and ends the list when
+    that was the last; any other match ends the piece where it starts; at the end of s the last piece is
+    '' (or what is left without a match).  '' gives [''] ([] for an empty pattern); a NULL pattern [s]."""
+    if s is None:
+        return None
+    if p is None:
+        return SqlList((s,))
+    if not s:
+        return SqlList(() if p == "" else ("",))
+    rx = _regex(p, opts)
+    n = len(s)
+    bounds = None
+    pieces, start = [], 0
+    while True:
+        m = rx.rx.search(s, start)
+        if m is None:
+            pieces.append(s[start:])
+            break
+        if m.start() == m.end() == start:
+            if start >= n:
+                pieces.append("")
+                break
+            if s.isascii():
+                nxt = start + 1
+            else:
+                bounds = bounds if bounds is not None else _cluster_ends(s)
+                nxt = next(b for b in bounds if b > start)
+            pieces.append(s[start:nxt])
+            start = nxt
+            if start >= n:
+                break
+        else:
+            pieces.append(s[start:m.start()])
+            start = m.end()
+    return SqlList(pieces)
+
+
+def _cluster_ends(s: str) -> list[int]:
+    out, at = [], 0
+    for c in _clusters(s):
+        at += len(c)
+        out.append(at)
+    return out
 
 
 def regexp_replace(s, p, replacement, opts, every):

@@ -75,6 +75,11 @@ SPECS = {
                  r"regexp_extract_all(s, '(\w)(\d)?', ['c', 'd']) AS o, regexp_extract_all(s, '(A)', ['x'], 'i') AS ci FROM t",
         "v_groups_any": r"SELECT s, regexp_extract_all(s, '(\w)(\d)', -1) AS neg, regexp_extract_all(s, '(\w)(\d)', 2) AS g2, "
                         "s ILIKE 'A%' ESCAPE NULL AS en, s NOT LIKE '%b%' ESCAPE NULL AS nen FROM t",
+        "v_split": r"SELECT s, string_split_regex(s, '[_:]') AS a, regexp_split_to_array(s, '\d*') AS b, "
+                   "str_split_regex(s, 'A', 'i') AS c, string_split_regex(s, '') AS d, string_split_regex(s, '\b') AS e, "
+                   "string_split_regex(s, 'b?') AS f FROM t",
+        "v_split_table": "SELECT id, regexp_split_to_table(s, '[ _]') AS piece FROM t",
+        "v_subscripts": "SELECT id, generate_subscripts(xs, 1) AS i FROM t",
         "v_quantified": "SELECT s, s ~ ANY(['b', 'z']) AS a, s ~* ANY(['Z', 'B', NULL]) AS b, s !~ ALL(['x', 'a']) AS c, "
                         "s !~* ANY(['A', 'q']) AS d, s ~ ALL(['a', '.']) AS e, s ~ ANY([]::VARCHAR[]) AS f, "
                         "NOT (s ~ ALL(['a', NULL])) AS g FROM t WHERE s ~ ANY(['a', 'i', 'щ'])",

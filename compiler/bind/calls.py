@@ -60,6 +60,8 @@ class CallRules:
             return lists.aggr_call(self, node, args)
         if name in lists.AGGREGATE_OF_LIST:
             return lists.aggregate_of_list(self, node, name, args)
+        if name == "regexp_split_to_array" and len(args) in (2, 3):
+            return self.regex_split(node, args[0], args[1], args[2] if len(args) == 3 else None)
         if name == "list_intersect":
             raise self.error(node, "LIST_INTERSECT is not supported: DuckDB lists the common elements in the order "
                                    "of its hash table, which is not reproduced")

@@ -277,6 +277,21 @@ class PatternRules:
             return one
         return Call("regexp_extract_all", one.args, list_of(TEXT), one.nullable, one.extra)
 
+    def _RegexpSplit(self, node):  # string_split_regex(s, p[, options]) / str_split_regex
+        return self.regex_split(node, node.this, node.expression, node.args.get("limit"))
+
+    def regex_split(self, node, s_node, p_node, opt_node):
+        """string_split_regex / regexp_split_to_array(s, pattern[, options]): the pieces of s between
+        matches (sqllib/patterns.regexp_split); NULL for a NULL s, [s] for a NULL pattern."""
+        what = "STRING_SPLIT_REGEX"
+        self.regex_dialect(node, what)
+        opts, _ = self.regex_options(node, opt_node, what)
+        s = self.text_arg(node, self.bind(s_node), what)
+        p, rx = self.regex_pattern(node, p_node, opts, what)
+        if isinstance(p, Lit) and p.value == "":
+            rx = None  # (the empty pattern goes in as its text: regexp_split('', '') is [], not [''])
+        return Call("regexp_split", (s, p), list_of(TEXT), s.nullable, (opts, rx))
+
     def _RegexpReplace(self, node):
         what = "REGEXP_REPLACE"
         self.regex_dialect(node, what)
