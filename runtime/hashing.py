@@ -9,7 +9,8 @@ key, after the compiler's common type) holds, because rows meet in dicts by ``==
 - numbers keep Python's numeric hash, which is not salted and is equal for equal int, float,
   Decimal and bool (1 == 1.0 == Decimal('1.00') == True), and for 0.0 and -0.0;
 - every NaN hashes alike (one NaN object stands for all of them in rows);
-- strings by CRC-32 of their UTF-8 bytes; dates, times and timestamps by their fields (an aware
+- strings by CRC-32 of their UTF-8 bytes (BLOBs of their bytes, UUIDs by their number); dates, times and
+  timestamps by their fields (an aware
   timestamp by its UTC instant, as it compares); intervals as timedeltas compare (days, seconds,
   microseconds); tuples (LIST values too) by their elements.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from uuid import UUID
 from zlib import crc32
 
 NONE_HASH = 0x5BD1E995
@@ -53,6 +55,8 @@ def value_hash(v) -> int:
         return hash((v.hour, v.minute, v.second, v.microsecond))
     if t is bytes or t is bytearray:
         return crc32(v)
+    if t is UUID:  # (its own hash is its number's, but keep it explicit)
+        return hash(v.int)
     if isinstance(v, int):  # subclasses compare as their numbers
         return hash(int(v))
     if isinstance(v, float):
