@@ -8,7 +8,8 @@ one class per name tuple, so a value needs no storage of its own for them).  Law
   above every value and equal to another NULL field, NaN above every number (``{'a': 1} < {'a': NULL}``,
   ``{'a': NULL} = {'a': NULL}`` is TRUE); a struct's own NULL is the column's NULL (None);
 - equality is the tuple's; the names are the type's, so two values of one column always share them;
-- an unnamed struct (``row(1, 'x')``) has the empty string for every name, prints as ``(1, x)``.
+- an unnamed struct (``row(1, 'x')``) has the empty string for every name, prints as ``(1, x)`` (one
+  field: ``(1,)``, as DuckDB prints it).
 
 Text forms, as DuckDB casts them: ``{'a': 1, 'b': x y}`` (names quoted, a VARCHAR field quoted only
 where it could not be read back, as inside a list) and the reverse cast from ``{a: 1, b: x}`` /
@@ -105,7 +106,9 @@ def struct_text(v, converts, quotes, named: bool):
     for name, x, conv, quote in zip(v.names, v, converts, quotes):
         t = "NULL" if x is None else quote_element(conv(x)) if quote else conv(x)
         parts.append(f"{_quote_name(name)}: {t}" if named else t)
-    return ("{" + ", ".join(parts) + "}") if named else ("(" + ", ".join(parts) + ")")
+    if named:
+        return "{" + ", ".join(parts) + "}"
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"  # (DuckDB's one-field tuple: (1,))
 
 
 def _quote_name(name: str) -> str:
@@ -177,6 +180,8 @@ def parse_struct_text(text: str, names: tuple[str, ...]) -> list:
     s = text.strip()
     if len(s) >= 2 and s[0] == "(" and s[-1] == ")":
         items = split_top(s[1:-1], text)
+        if len(items) == len(names) + 1 and not items[-1].strip():  # (1,): a one-field tuple as DuckDB prints it
+            items = items[:-1]
         if len(items) != len(names):
             raise DataError(f"cannot convert {show_value(text)} to a struct of {len(names)} fields")
         return [_value_text(*_unquote(t)) for t in items]

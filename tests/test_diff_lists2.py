@@ -42,6 +42,8 @@ SPECS = {
                  "list_transform(list_zip(xs, ys), lambda p: p[1]) AS firsts FROM t",
         "v_group": "SELECT list_zip(xs, ws) AS z, COUNT(*) AS n FROM t GROUP BY list_zip(xs, ws)",
         "v_unnest": "SELECT id, UNNEST(list_zip(xs, ys, b)) AS pair FROM t",
+        "v_text": "SELECT id, CAST(list_zip(xs) AS VARCHAR) AS one, CAST(list_zip(xs, ws) AS VARCHAR) AS two, "
+                  "CAST(row(id) AS VARCHAR) AS r, CAST(CAST(list_zip(ws) AS VARCHAR) AS STRUCT(a VARCHAR)[]) AS back FROM t",
     }),
     "aggregates": spec({
         "v_mad": "SELECT id, list_mad(xs) AS a, list_mad(ds) AS b, list_mad(ms) AS c, list_aggr(ys, 'mad') AS d, "
