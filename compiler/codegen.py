@@ -25,6 +25,7 @@ from .aggregates import runtime_function
 from .functions import BY_FN as FUNCTIONS
 from .plan import AggCall
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
+from .types import quoted_text
 
 def _nested(src, target) -> bool:
     return "list" in (src.kind, target.kind) or "struct" in (src.kind, target.kind) or "map" in (src.kind, target.kind)
@@ -459,7 +460,7 @@ class Codegen:
         ``_v``, the element), NULL elements kept (sqllib/lists.py)."""
         if target.kind == "text":
             conv = self._cast(Call("cast", (Col(0, src.elem, False),), target, False, target), lambda i: "_v")
-            return f"_list_text({a}, lambda _v: {conv}, {src.elem.kind == 'text'})"
+            return f"_list_text({a}, lambda _v: {conv}, {quoted_text(src.elem)})"
         if src.kind == "list" and src.elem == target.elem:  # a LIST to an ARRAY or back: the value itself
             return f"_array_sized({a}, {target.size})" if target.size else a
         elem_src = src.elem if src.kind == "list" else src  # text: each element read from its text

@@ -22,7 +22,7 @@ from ..sqllib.lists import SqlList, list_text, parse_list_text
 from .errors import CompileError
 from .expr import Call, Col, Lit
 from .types import (BIGINT, BOOLEAN, DOUBLE, HUGEINT, NULLTYPE, REAL, TEXT, SqlType, common_type, decimal_type, list_of,
-                    struct_of)
+                    quoted_text, struct_of)
 
 
 def is_list(e) -> bool:
@@ -177,7 +177,7 @@ def constant_text(v, t: SqlType):
         return None
     e = t.elem
     conv = (lambda x: constant_text(x, e)) if e.kind == "list" else to_text
-    return list_text(v, conv, e.kind == "text")
+    return list_text(v, conv, quoted_text(e))
 
 
 def bracket(eb, node, s, shifted: bool):

@@ -21,7 +21,7 @@ from ..sqllib.errors import DataError
 from ..sqllib.maps import make_map, parse_map_text
 from . import lists
 from .expr import Call, Col, Lit
-from .types import BIGINT, NULLTYPE, TEXT, SqlType, common_type, list_of, map_of, struct_of
+from .types import BIGINT, NULLTYPE, TEXT, SqlType, common_type, list_of, map_of, quoted_text, struct_of
 
 
 def is_map(e) -> bool:
@@ -236,7 +236,7 @@ def convert_constant(eb, v, src: SqlType, target: SqlType, node):
         from ..sqllib.maps import map_text
         kt, vt = key_type(src), value_type(src)
         return map_text(v, lambda x: eb.convert_literal(x, kt, TEXT, node),
-                        lambda x: eb.convert_literal(x, vt, TEXT, node), kt.kind == "text", vt.kind == "text")
+                        lambda x: eb.convert_literal(x, vt, TEXT, node), quoted_text(kt), quoted_text(vt))
     kt, vt = key_type(target), value_type(target)
     if src.kind == "text":
         try:
@@ -263,7 +263,7 @@ def gen_cast(cg, src: SqlType, target: SqlType, a: str) -> str:
         return "None"
     if target.kind == "text":
         kt, vt = key_type(src), value_type(src)
-        return f"_map_text({a}, {conv(kt, TEXT)}, {conv(vt, TEXT)}, {kt.kind == 'text'}, {vt.kind == 'text'})"
+        return f"_map_text({a}, {conv(kt, TEXT)}, {conv(vt, TEXT)}, {quoted_text(kt)}, {quoted_text(vt)})"
     kt, vt = key_type(target), value_type(target)
     if src.kind == "text":
         return f"_cast_text_map({a}, {conv(TEXT, kt)}, {conv(TEXT, vt)})"

@@ -21,7 +21,7 @@ from sqlglot import exp
 from ..sqllib.structs import parse_struct_text, struct_class
 from . import lists
 from .expr import Call, Col, Lit
-from .types import BIGINT, TEXT, SqlType, field_names, list_of, struct_of
+from .types import BIGINT, TEXT, SqlType, field_names, list_of, quoted_text, struct_of
 
 
 def is_struct(e) -> bool:
@@ -191,7 +191,7 @@ def constant_text(eb, v, t: SqlType, node):
 def struct_text_of(v, t: SqlType, text):
     from ..sqllib.structs import struct_text
     return struct_text(v, [lambda x, ft=ft: text(x, ft) for _, ft in t.fields],
-                       [ft.kind == "text" for _, ft in t.fields], all(field_names(t)))
+                       [quoted_text(ft) for _, ft in t.fields], all(field_names(t)))
 
 
 # -- code generation (codegen.Codegen calls these for the calls and casts above) ---------------------------
@@ -209,7 +209,7 @@ def gen_cast(cg, src: SqlType, target: SqlType, a: str) -> str:
         return "None"
     if target.kind == "text":
         converts = ", ".join(f"lambda _v: {conv(ft, TEXT)}" for _, ft in src.fields)
-        quotes = tuple(ft.kind == "text" for _, ft in src.fields)
+        quotes = tuple(quoted_text(ft) for _, ft in src.fields)
         return f"_struct_text({a}, ({converts},), {quotes!r}, {all(field_names(src))})"
     cls = cg.const(struct_class(field_names(target)))
     if src.kind == "text":

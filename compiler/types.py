@@ -110,6 +110,13 @@ def typeof_name(t: SqlType) -> str:
     return str(t)
 
 
+def quoted_text(t: SqlType) -> bool:
+    """Whether DuckDB quotes a value of type t inside a list's, struct's or map's text where its text holds a
+    character that would not read back (',', ':', a space at an end, …): every type but the numbers and
+    BOOLEAN, whose texts never do ('[\'2020-01-01 12:00:00\', \'01:00:00\']')."""
+    return t.kind in ("text", "date", "timestamp", "timestamptz", "time", "interval", "blob", "uuid", "bit")
+
+
 def struct_of(fields: Iterable[tuple[str, SqlType]]) -> SqlType:
     """The type of a STRUCT of these (name, type) pairs."""
     return SqlType("struct", fields=tuple(fields))

@@ -27,6 +27,7 @@ from ..types import (
     INTERVAL,
     NULLTYPE,
     TEXT,
+    UHUGEINT,
     SqlType,
     decimal_type,
     from_sqlglot,
@@ -88,6 +89,8 @@ class LiteralRules:
             return Lit(v, BIGINT)
         if -(1 << 127) <= v < (1 << 127):
             return Lit(v, SqlType("int", 128))
+        if 0 <= v < (1 << 128):  # DuckDB types it a UHUGEINT (a DOUBLE would round it)
+            return Lit(v, UHUGEINT)
         return Lit(float(v), DOUBLE)
 
     def _HexString(self, node):
