@@ -2,6 +2,7 @@
 streams with NULL lists, NULL elements, empty lists, duplicates and a final retraction; and the
 errors and refusals of the same functions."""
 
+import datetime
 from decimal import Decimal as D
 
 import pytest
@@ -91,6 +92,12 @@ SPECS = {
 
 # lists as vectors: every list of a column has 3 elements and none is NULL (else DuckDB errs for the
 # whole chunk, as deltasql does for the step); "vectors_errors" mixes in lengths and NULL elements
+TEXT_SPEC = Spec("CREATE TABLE n(id INT, ts TIMESTAMP, d DATE, s VARCHAR)", {
+    "v_nested_text": "SELECT id, CAST([ts] AS VARCHAR) AS a, CAST(row(ts, d) AS VARCHAR) AS b, "
+                     "CAST({'k': ts, 's': s} AS VARCHAR) AS c, CAST(map([ts], [s]) AS VARCHAR) AS m, "
+                     "CAST([d, d] AS VARCHAR) AS e FROM n WHERE ts IS NOT NULL",
+}, domains={"id": [0, 1], "ts": [datetime.datetime(2021, 8, 20), datetime.datetime(2020, 1, 1, 10, 30, 5)],
+            "d": [datetime.date(2021, 8, 20)], "s": ["a:b", "x y", ""]})
 VDDL = "CREATE TABLE v(id INT, fa FLOAT[], fb FLOAT[], da DOUBLE[], db DOUBLE[], ia INT[])"
 VDOMAINS = {
     "id": [0, 1, 2],
@@ -117,6 +124,7 @@ VSPECS = {
     }, domains={"id": [0, 1], "xs": [L((1, 2)), L((3, 4)), L((1, None))], "ys": [L((5, 6)), L((1,)), L((0, 1))]}),
 }
 SPECS.update(VSPECS)
+SPECS["nested_text"] = TEXT_SPEC
 
 
 @pytest.mark.parametrize("name", list(SPECS))
