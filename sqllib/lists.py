@@ -174,6 +174,13 @@ def parse_list_text(text: str) -> list:
             if i < n and body[i] != ",":
                 raise DataError(f"cannot convert {show_value(text)} to a list")
             continue
+        if c in "'\"" and depth > 0:  # a quoted text inside a nested element: kept as written, brackets in it too
+            end = i + 1
+            while end < n and body[end] != c:
+                end += 2 if body[end] == "\\" else 1
+            cur.append(body[i:end + 1])
+            i = end + 1
+            continue
         if c in "[{(":
             depth += 1
         elif c in "]})":

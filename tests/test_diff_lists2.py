@@ -179,3 +179,13 @@ def test_group_past_the_patterns_is_an_error_on_a_match():
     with pytest.raises(DataError, match="the pattern has 0 groups, not 5"):
         p.step()
     assert p.view("v").rows() == [(L(()),)]
+
+
+def test_list_text_with_quoted_brackets_in_its_elements():
+    """A list's text whose nested elements hold quoted text with brackets in it (a struct of a BLOB printed
+    by DuckDB: [('{a: 1',)]) reads back element by element (it was one element, then an error)."""
+    import duckdb
+    sql = "SELECT CAST(CAST(list_zip(['{a: 1', 'b]']) AS VARCHAR) AS STRUCT(a VARCHAR)[]) AS b"
+    p = Pipeline()
+    ours = [dict(s.items()) for s in p.execute(sql)[0][0]]
+    assert ours == duckdb.sql(sql).fetchall()[0][0] == [{"a": "{a: 1"}, {"a": "b]"}]
