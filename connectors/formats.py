@@ -11,6 +11,7 @@ import math
 import re
 import sys
 import time
+import uuid
 
 from ..sqllib.lists import quote_element
 from ..sqllib.sqlfuncs import Interval
@@ -42,13 +43,19 @@ def fmt_value(v) -> str:
     if isinstance(v, Interval):
         return v.text()  # as DuckDB prints it; str() is the timedelta's, months folded into days
     if isinstance(v, SqlMap):  # a MAP, as DuckDB prints it: {1=a, 2=NULL}
-        return map_text(v, fmt_value, fmt_value, bool(v) and isinstance(v[0][0], str),
-                        any(isinstance(x, str) for _, x in v))
+        return map_text(v, fmt_value, fmt_value, bool(v) and quoted_inside(v[0][0]),
+                        any(quoted_inside(x) for _, x in v))
     if isinstance(v, SqlStruct):  # a STRUCT, as DuckDB prints it: {'a': 1, 'b': x y} (unnamed: (1, x y))
-        return struct_text(v, [fmt_value] * len(v), [isinstance(x, str) for x in v], all(v.names))
-    if isinstance(v, tuple):  # a LIST, as DuckDB prints it: [1, NULL, 'a,b']
-        return "[" + ", ".join(quote_element(x) if isinstance(x, str) else fmt_value(x) for x in v) + "]"
+        return struct_text(v, [fmt_value] * len(v), [quoted_inside(x) for x in v], all(v.names))
+    if isinstance(v, tuple):  # a LIST, as DuckDB prints it: [1, NULL, 'a,b', '2020-01-01 12:00:00']
+        return "[" + ", ".join(quote_element(fmt_value(x)) if quoted_inside(x) else fmt_value(x) for x in v) + "]"
     return str(v)
+
+
+def quoted_inside(x) -> bool:
+    """Whether DuckDB quotes this value inside a nested value's text where its text needs it: the value
+    form of compiler.types.quoted_text (every type but the numbers and BOOLEAN, and NULL)."""
+    return isinstance(x, (str, datetime.date, datetime.time, Interval, bytes, uuid.UUID))
 
 
 def printable(text: str) -> str:

@@ -67,3 +67,26 @@ def test_change_logs_and_arrow(tmp_path):
                      "ss": [{"x": 0.5}, None], "h": [2 ** 100 + 1]}
     written = pq.read_table(glob.glob(os.path.join(tmp_path, "pq", "**", "*.parquet"), recursive=True)[0]).to_pylist()
     assert {r["id"]: r["s"] for r in written} == {1: {"a": 1, "b": "x,'1\""}, 2: None}
+
+
+NESTED_TEXTS = ["[TIMESTAMP '2020-01-01 12:00:00', NULL]", "[DATE '2020-01-01']", "[TIME '01:02:03']",
+                "[INTERVAL 1 DAY, INTERVAL '2 hours']", "{'a': TIMESTAMP '2020-01-01 12:00:00', 'b': 1}",
+                "MAP {DATE '2020-01-01': INTERVAL 3 DAY}", "MAP {'k y': TIME '10:00:00'}",
+                "[['a b', 'c'], ['x,y']]", "['a', NULL, 'null', ' x']", "['a b'::BLOB, 'c,d'::BLOB]",
+                "['123e4567-e89b-12d3-a456-426614174000'::UUID]", "[TIMESTAMPTZ '2020-01-01 12:00:00+00']",
+                "[1.5, 2]", "[true, NULL]", "row(TIMESTAMP '2020-01-01 12:00:00', 'x y')", "['101'::BIT]"]
+
+
+@pytest.mark.parametrize("expr", NESTED_TEXTS)
+def test_printed_nested_values_are_duckdbs_text(expr):
+    """The CLI's tables and CSV print a nested value as DuckDB's CAST(… AS VARCHAR) does: elements of every
+    type but the numbers and BOOLEAN are quoted where their text needs it (a date-time's space and colons)."""
+    from deltasql.connectors.formats import fmt_value
+
+    p = Pipeline()
+    p.execute(f"CREATE TABLE t(x INT); CREATE VIEW v AS SELECT {expr} AS c FROM t")
+    p.insert("t", [(1,)])
+    p.step()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    assert fmt_value(p.query("SELECT c FROM v").rows[0][0]) == con.execute(f"SELECT CAST({expr} AS VARCHAR)").fetchone()[0]
