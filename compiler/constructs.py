@@ -58,6 +58,11 @@ def _ignores_nulls(node) -> bool:
         isinstance(node.parent, exp.Window)
 
 
+def _is_fill(node) -> bool:
+    """FILL(…) called as a window function."""
+    return isinstance(node, exp.Anonymous) and node.name.lower() == "fill" and isinstance(node.parent, exp.Window)
+
+
 # -- query structure (binder.py, recursion.py, subqueries.py, frontend.py) ---------------------------
 _QUERY = {
     exp.Select: _a("with_", "expressions", "distinct", "from_", "joins", "where", "group", "having",
@@ -93,7 +98,8 @@ _QUERY = {
     exp.GroupingSets: _a("expressions"),
     exp.Grouping: _a("expressions"),
     # ORDER BY inside a call, f(x ORDER BY y), is Order(this=x): read for an aggregate (agg_call)
-    exp.Order: _a("expressions", this=When(lambda node: is_aggregate_call(node.parent),
+    # (and for FILL(x ORDER BY k) OVER …: bind/windows.fill_call)
+    exp.Order: _a("expressions", this=When(lambda node: is_aggregate_call(node.parent) or _is_fill(node.parent),
                                            lambda node, sql: f"ORDER BY inside {describe(node.parent, sql=sql)}")),
     exp.Ordered: _a("this", "desc", "nulls_first"),
     exp.Limit: _a("expression"),

@@ -16,7 +16,7 @@ Laws:
 from __future__ import annotations
 
 from .expr import Lit
-from .types import BIGINT, BOOLEAN, DOUBLE, REAL, TEXT, SqlType, list_of
+from .types import BIGINT, BOOLEAN, DATE, DOUBLE, REAL, TEXT, TIMESTAMP, SqlType, list_of
 
 
 def first_of(t: SqlType):
@@ -200,3 +200,39 @@ def prepare_score_cutoff(eb, node, args, what):
     if len(args) > 2 and eb.dialect.name != "duckdb":
         raise eb.error(node, f"{what} with a third argument is not supported in the {eb.dialect.name} dialect")
     return args
+
+
+# -- EQUI_WIDTH_BINS (sqllib/binning.py) -------------------------------------------------------------
+
+def _bins_output(t: SqlType) -> SqlType:
+    """The element type of EQUI_WIDTH_BINS' result: max's type, a DECIMAL's a DOUBLE (DuckDB's bind)."""
+    return DOUBLE if t.kind == "decimal" else t
+
+
+def prepare_bins(eb, node, args, what):
+    """(min, max, bin_count, nice_rounding): min and max brought to the overload DuckDB picks (BIGINT
+    for integers, DOUBLE for other numbers, TIMESTAMP for dates and timestamps); then the kind and
+    width of the result's elements, the type of max."""
+    lo, hi, bins, nice = args
+    kinds = {a.type.kind for a in (lo, hi)} - {"null"}
+    out = _bins_output(hi.type if hi.type.kind != "null" else lo.type)
+    if kinds <= {"int"} and all(a.type.bits <= 64 for a in (lo, hi) if a.type.kind == "int") and kinds:
+        compute = BIGINT
+    elif kinds and kinds <= {"int", "decimal", "float"} and out != REAL and \
+            all(a.type.bits <= 64 for a in (lo, hi) if a.type.kind == "int"):
+        compute = DOUBLE
+    elif kinds and kinds <= {"date", "timestamp"}:
+        compute = TIMESTAMP
+    else:
+        types = " and ".join(str(a.type) for a in (lo, hi))
+        raise eb.error(node, f"{what} of {types} is not supported")
+    if out.kind == "null":
+        out = compute
+    kind = {"int": "int", "float": "double", "date": "date", "timestamp": "timestamp"}[out.kind]
+    return [eb.coerce(lo, compute, node), eb.coerce(hi, compute, node), eb.coerce(bins, BIGINT, node),
+            eb.coerce(nice, BOOLEAN, node), Lit(kind, TEXT), Lit(out.bits if kind == "int" else 64, BIGINT)]
+
+
+def bins_type(args) -> SqlType:
+    kind, bits = args[4].value, args[5].value
+    return list_of({"int": SqlType("int", bits), "double": DOUBLE, "date": DATE, "timestamp": TIMESTAMP}[kind])

@@ -395,6 +395,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("date_part_named", "date_part_named", (TEXT_ARG, VALUE), DOUBLE, sqlite=False, what="DATE_PART",
              nulls=maybe_null, written=False),
     Function("list_range", "list_range", (INT, INT, INT), list_of(BIGINT), sqlite=False, what="RANGE"),
+    # EQUI_WIDTH_BINS(min, max, bins, nice) (sqllib/binning.py): the call carries the result's element kind
+    Function("equi_width_bins", "equi_width_bins", (VALUE, VALUE, INT, VALUE), R.bins_type,
+             names=("equi_width_bins",), sqlite=False, prepare=R.prepare_bins),
     Function("list_series", "list_series", (INT, INT, INT), list_of(BIGINT), sqlite=False, what="GENERATE_SERIES"),
     # -- not deterministic: refused, a view cannot be maintained over them -------------------------------
     Function("random", None, nodes={exp.Rand: ("this",)}, deterministic=False, what="RANDOM()"),

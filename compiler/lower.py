@@ -27,6 +27,8 @@ A join whose arrangements expire keeps them to itself.
 
 from __future__ import annotations
 
+import functools
+
 from ..runtime.nested import NestedDistinct, NestedJoin, Scope, Select
 from ..runtime.operators import (Aggregate, Arrange, Distinct, FlatMap, Join, Lifted, Negate, Plus, Semijoin, SetOp,
                                  TopK)
@@ -39,6 +41,7 @@ from ..runtime.operators.temporal import TemporalFilter
 from ..runtime.operators.window import Window
 from ..runtime.expiry import AnyExpiry, Expiry
 from ..runtime import windows as W
+from ..sqllib.fill import fill_partition
 
 from . import aggregates as AG
 from . import codegen as G
@@ -677,6 +680,12 @@ class Lowering:
             which, nth = c.extra
             return W.FrameValue(lambda r, f=x: f(r)[0], which, frame, nth, exclude,
                                 c.fn == "frame_value_ignore_nulls")
+        if c.fn == "fill":  # FILL(x ORDER BY k): extra is (k's SortKey, x's kind, k's kind, x's bits)
+            x, key = (G.row_function(self.cg, (a,), "window_arg") for a in c.args)
+            sort_key, value_kind, key_kind, bits = c.extra
+            fill = functools.partial(fill_partition, value_kind=value_kind, key_kind=key_kind, bits=bits)
+            return W.Fill(lambda r, f=x: f(r)[0], lambda r, f=key: f(r)[0],
+                          G.sort_key_function(self.cg, (sort_key,)), fill)
         if c.fn == "agg":
             return W.FrameAggregate(self.aggregate_function(c.extra), self.extractor(c.extra), frame, exclude)
         raise AssertionError(c.fn)

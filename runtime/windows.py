@@ -317,6 +317,26 @@ class FrameAggregate:
         return out
 
 
+class Fill:
+    """FILL(x [ORDER BY k]): a partition's NULL values of x interpolated along k.  ``key`` gives a row's
+    k, ``sort_key`` its place in k's order (ties kept in the partition's order); ``fill`` computes the
+    values from the values and keys in that order (the SQL value library's fill_partition)."""
+
+    def __init__(self, arg, key, sort_key, fill):
+        self.arg = arg
+        self.key = key
+        self.sort_key = sort_key
+        self.fill = fill
+
+    def compute(self, rows, peers, start=0):
+        order = sorted(range(len(rows)), key=lambda i: self.sort_key(rows[i]))
+        filled = self.fill([self.arg(rows[i]) for i in order], [self.key(rows[i]) for i in order])
+        out = [None] * len(rows)
+        for i, v in zip(order, filled):
+            out[i] = v
+        return out
+
+
 INF = float("inf")
 
 

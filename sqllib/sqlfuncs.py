@@ -4,6 +4,7 @@ live in the modules by family; this module only gathers them."""
 
 from .arrays import *  # noqa: F401,F403
 from .binary import *  # noqa: F401,F403
+from .binning import *  # noqa: F401,F403
 from .casts import *  # noqa: F401,F403
 from .dates import *  # noqa: F401,F403
 from .errors import try_value  # noqa: F401

@@ -85,12 +85,43 @@ class WindowBinding:
             if which == "nth" and nth < 1:
                 raise self.error(f, "NTH_VALUE needs a positive position")
             return P.WinCall("frame_value" + nulls, (x,), x.type, True, frame, (which, nth))
+        if isinstance(f, exp.Anonymous) and f.name.lower() == "fill":
+            return self.fill_call(f, eb, order)
         inner = f.this if isinstance(f, exp.Filter) else f
         inner = inner.this if isinstance(inner, exp.IgnoreNulls) else inner
         if is_aggregate(inner):
             agg = self.agg_call(f, eb)
             return P.WinCall("agg", (), agg.type, agg.nullable, frame, agg)
         raise self.error(f, f"unsupported window function {f.sql(dialect=self.dialect.name)}")
+
+    def fill_call(self, f, eb: ExprBinder, order) -> P.WinCall:
+        """FILL(x [ORDER BY k]) OVER (…): x's NULLs interpolated along k, or along the window's ORDER BY
+        when the call has none (exactly one key either way: DuckDB's rule).  x and k are numbers of at
+        most 64 bits, DOUBLEs, DECIMALs of up to 18 digits, DATEs or TIMESTAMPs."""
+        if len(f.expressions) != 1:
+            raise self.error(f, "FILL takes one argument")
+        arg = f.expressions[0]
+        keys = order.expressions if order is not None else []
+        if isinstance(arg, exp.Order):
+            keys, arg = arg.expressions, arg.this
+        if len(keys) != 1:
+            raise self.error(f, "FILL functions must have only one ORDER BY expression")
+        o = keys[0]
+        x, k = eb.bind(arg), eb.bind(o.this)
+        value_kind = _fill_kind(x.type, False)
+        if value_kind is None:
+            raise self.error(f, f"FILL of {x.type} is not supported" if x.type.numeric or
+                             x.type.kind in ("date", "timestamp") else "FILL argument must support subtraction")
+        key_kind = _fill_kind(k.type, True)
+        if key_kind is None:
+            raise self.error(f, f"FILL ordered by {k.type} is not supported" if k.type.numeric or
+                             k.type.kind in ("date", "timestamp") else "FILL ordering must support subtraction")
+        desc = bool(o.args.get("desc"))
+        nf = o.args.get("nulls_first")
+        sort_key = P.SortKey(k, desc, bool(nf) if nf is not None else False)
+        bits = {"date": 32, "timestamp": 64, "double": 64}.get(value_kind) or x.type.bits or \
+            (16 if x.type.precision <= 4 else 32 if x.type.precision <= 9 else 64)  # a DECIMAL's integer
+        return P.WinCall("fill", (x, k), x.type, True, None, (sort_key, value_kind, key_kind, bits))
 
     def window_frame(self, spec, order, eb: ExprBinder):
         """The frame of an OVER (…) as runtime/windows.py describes it."""
@@ -158,3 +189,16 @@ class WindowBinding:
                                     f"{key.type}")
         down = (side == "preceding") != bool(o.args.get("desc"))
         return eb.bind((exp.Sub if down else exp.Add)(this=key_ast, expression=value_ast))
+
+
+def _fill_kind(t, key: bool) -> str | None:
+    """How FILL computes with a value or key of type t (sqllib/fill.py), None if it cannot."""
+    if t.kind == "int" and t.bits <= 64:
+        return "int"
+    if t.kind == "float" and (t.bits == 0 or key):
+        return "double"
+    if t.kind == "decimal" and (key or t.precision <= 18):  # (a wider one interpolates in 128 bits)
+        return f"decimal:{t.scale}"
+    if t.kind in ("date", "timestamp"):
+        return t.kind
+    return None
