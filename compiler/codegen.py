@@ -217,6 +217,11 @@ class Codegen:
                 return self._strict(args, col, lambda a, b: _nan_compare(fn, a, b))
             op = COMPARE[fn]
             return self._strict(args, col, lambda a, b: f"({a} {op} {b})")
+        if fn in ("is_distinct", "is_not_distinct") and _floats(args):  # NaN is not distinct from NaN
+            a, b = self.tmp(), self.tmp()
+            same = (f"(({a} := {self.value(args[0], col)}) == ({b} := {self.value(args[1], col)}) or "
+                    f"({a} != {a} and {b} != {b}))")
+            return same if fn == "is_not_distinct" else f"(not {same})"
         if fn == "is_distinct":
             return f"({self.value(args[0], col)} != {self.value(args[1], col)})"
         if fn == "is_not_distinct":

@@ -12,7 +12,8 @@ Laws (DuckDB's WindowFillExecutor):
   in doubles with one rounding (a fused multiply-add), truncated, and a result equal (as a double) to
   an end point's is that value exactly; they extrapolate from the smaller of the two values (the slope
   taken from its side) by an offset rounded half to even, NULL when the result overflows the type;
-  DOUBLEs are lo * (1 - slope) + hi * slope.
+  DOUBLEs are lo * (1 - slope) + hi * slope, FLOATs lo + (hi - lo) * slope in doubles (fused) rounded
+  to a FLOAT.
 Rows tied on the key are in no particular order in DuckDB: when a point it would take lies among tied
 usable rows holding different values, or a NULL to fill is tied with a usable row, the answer depends
 on that order (DuckDB gives tied NULLs different values), and the step fails with a DataError (never
@@ -28,6 +29,7 @@ from fractions import Fraction
 
 from .dates import _Infinite
 from .errors import DataError
+from .real import f32
 
 __all__ = ["fill_partition"]
 
@@ -39,7 +41,7 @@ def _number(v, kind: str):
     """A key or value as the number DuckDB computes with (None: not usable)."""
     if v is None:
         return None
-    if kind == "double":
+    if kind in ("double", "float"):
         return v if math.isfinite(v) else None
     if kind == "date":
         return None if isinstance(v, _Infinite) else (v - _EPOCH_DATE).days
@@ -76,6 +78,8 @@ def _fma(a: float, b: float, c: float) -> float:
 def _interpolate(y0, y1, slope: float, kind: str, bits: int):
     if kind == "double":
         return y0 * (1.0 - slope) + y1 * slope
+    if kind == "float":  # DuckDB's generic rule, in doubles, then rounded to a FLOAT
+        return f32(_fma(y1 - y0, slope, y0))
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     if 0 <= slope <= 1:
         r = _fma(float(y1) - float(y0), slope, float(y0))
@@ -133,6 +137,10 @@ def fill_partition(values: list, keys: list, value_kind: str, key_kind: str, bit
             continue
         b = usable[q]
         x, x0, x1 = float(xs[i]), float(xs[a]), float(xs[b])
-        slope = 0.0 if x1 - x0 == 0 else (x - x0) / (x1 - x0)
+        den = x1 - x0
+        if math.isinf(den):  # (a span beyond the doubles': halved, which is exact)
+            slope = (x / 2 - x0 / 2) / (x1 / 2 - x0 / 2)
+        else:
+            slope = 0.0 if den == 0 else (x - x0) / den
         out[i] = _value(_interpolate(ys[a], ys[b], slope, value_kind, bits), value_kind, bits)
     return out

@@ -41,6 +41,8 @@ SPECS = {
                     "FROM t",
         "v_inf_key": f"SELECT k, fill({Y0.format('(k * 1.5)::DOUBLE')} ORDER BY CASE WHEN k = 40 THEN 'inf'::DOUBLE "
                      "WHEN k = -3 THEN '-inf'::DOUBLE WHEN k = 12 THEN 'nan'::DOUBLE ELSE k END) OVER () AS f FROM t",
+        "v_float": f"SELECT k, fill({Y0.format('(k * 1.3)::FLOAT')} ORDER BY k) OVER () AS f, "
+                   f"fill({Y0.format('(k / 7)::FLOAT')} ORDER BY k DESC) OVER () AS g FROM t",
         "v_inf_value": f"SELECT k, fill({Y0.format(INF5)} "
                        "ORDER BY k) OVER () AS f FROM t",
         "v_decimal_key": f"SELECT k, fill({Y0.format('k * k')} ORDER BY (k / 3)::DECIMAL(9,3)) OVER () AS f FROM t",
@@ -106,3 +108,11 @@ def test_explain_shows_fill():
     p = Pipeline(dialect="duckdb")
     p.execute("CREATE TABLE t(i INT, y INT); CREATE VIEW v AS SELECT fill(y ORDER BY i) OVER () AS f FROM t")
     assert "fill(y#1, i#0)" in p.explain("v")
+
+
+def test_nan_is_not_distinct_from_nan():
+    """DuckDB's IS [NOT] DISTINCT FROM treats NaN as equal to NaN (FILL's corpus queries compare them)."""
+    import duckdb
+    sql = ("SELECT a IS DISTINCT FROM b, a IS NOT DISTINCT FROM b FROM (VALUES ('nan'::DOUBLE, 'nan'::DOUBLE), "
+           "('nan', 1.0), (NULL, 'nan'), (2.0, 2.0), (NULL, NULL)) t(a, b)")
+    assert sorted(Pipeline(dialect="duckdb").execute(sql)) == sorted(duckdb.sql(sql).fetchall())

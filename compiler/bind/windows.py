@@ -97,7 +97,7 @@ class WindowBinding:
     def fill_call(self, f, eb: ExprBinder, order) -> P.WinCall:
         """FILL(x [ORDER BY k]) OVER (…): x's NULLs interpolated along k, or along the window's ORDER BY
         when the call has none (exactly one key either way: DuckDB's rule).  x and k are numbers of at
-        most 64 bits, DOUBLEs, DECIMALs of up to 18 digits, DATEs or TIMESTAMPs."""
+        most 64 bits, FLOATs, DOUBLEs, DECIMALs of up to 18 digits, DATEs or TIMESTAMPs."""
         if len(f.expressions) != 1:
             raise self.error(f, "FILL takes one argument")
         arg = f.expressions[0]
@@ -119,7 +119,7 @@ class WindowBinding:
         desc = bool(o.args.get("desc"))
         nf = o.args.get("nulls_first")
         sort_key = P.SortKey(k, desc, bool(nf) if nf is not None else False)
-        bits = {"date": 32, "timestamp": 64, "double": 64}.get(value_kind) or x.type.bits or \
+        bits = {"date": 32, "timestamp": 64, "double": 64, "float": 32}.get(value_kind) or x.type.bits or \
             (16 if x.type.precision <= 4 else 32 if x.type.precision <= 9 else 64)  # a DECIMAL's integer
         return P.WinCall("fill", (x, k), x.type, True, None, (sort_key, value_kind, key_kind, bits))
 
@@ -195,8 +195,8 @@ def _fill_kind(t, key: bool) -> str | None:
     """How FILL computes with a value or key of type t (sqllib/fill.py), None if it cannot."""
     if t.kind == "int" and t.bits <= 64:
         return "int"
-    if t.kind == "float" and (t.bits == 0 or key):
-        return "double"
+    if t.kind == "float":
+        return "double" if t.bits == 0 or key else "float"
     if t.kind == "decimal" and (key or t.precision <= 18):  # (a wider one interpolates in 128 bits)
         return f"decimal:{t.scale}"
     if t.kind in ("date", "timestamp"):
