@@ -90,6 +90,7 @@ def _int_bins(lo: int, hi: int, bins: int, nice: bool) -> list:
         if new_max != mn and new_step != 0:
             mx, step = new_max, new_step
         bins *= 2
+    step = max(step, 1)  # (bins finer than a thousandth: one thousandth apart, as DuckDB 2.0.1 answers)
     out: list = []
     b = mx
     while b > mn:
@@ -159,11 +160,15 @@ def _double_bins(mn: float, input_max: float, bins: int, nice: bool) -> list:
     while b > mn:
         real = (_round_away(b * scale) / scale if scale else math.nan) if nice else b
         if out and out[-1] == real:
+            if b - step == b:
+                break
             b -= step
             continue
         if real <= mn or len(out) >= bins:
             break
         out.append(real)
+        if b - step == b:  # a step below the boundary's precision would never move it (DuckDB loops on)
+            break
         b -= step
     return out
 

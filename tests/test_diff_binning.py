@@ -27,8 +27,8 @@ SPECS = {
                    "equi_width_bins(0, s + 1000, 4, false) AS e FROM t WHERE n > 0",
         "v_group": "SELECT equi_width_bins(min(lo), max(lo), 4, true) AS b, count(*) AS k FROM t GROUP BY id",
     }, domains={"id": [0, 1, 2], "lo": [0, -5, 1000000, 17, -9223372036854775, 99],
-                "hi": [0, 1, 10, 1734, 39343341, 6000000, -101, 2], "n": [1, 2, 3, 5, 7, 10, 20, 5999],
-                "x": [0.0, -1.0, 1e-3, 99.5, -1e10, 6.347], "y": [0.0, 1.0, 9.0, 3.974, 0.001, 1e12, 101.5],
+                "hi": [0, 1, 10, 1734, 39343341, 6000000, -101, 2], "n": [1, 2, 3, 5, 7, 10, 20],
+                "x": [0.0, -1.0, 1e-3, 99.5, -1e4, 6.347], "y": [0.0, 1.0, 9.0, 3.974, 0.5, 1e6, 101.5],
                 "d": [__import__("decimal").Decimal(v) for v in ("0.000", "-2.500", "1.125", "99.999")],
                 "s": [0, 7, -300, 12]}),
     "times": Spec("CREATE TABLE t(id INT, a TIMESTAMP, b TIMESTAMP, da DATE, db DATE, n INT, nice BOOLEAN)", {
@@ -63,6 +63,7 @@ def test_on_three_workers(name):
 def _constant_cases(rnd: random.Random):
     ints = [0, 1, -1, 9, 10, 11, 99, 101, 1000000, 1000010, 1734, 1724, 39343341, 6000000, -10, 12345,
             -9223372036854775808, 9223372036854775807, 2147483647]
+    yield from ("0, 1, 5999, false", "0, 1, 5999, true", "-5, -4, 3000, false", "7, 9, 999999, true")
     for _ in range(120):
         a, b = sorted(rnd.sample(ints, 2))
         yield f"({a})::BIGINT, ({b})::BIGINT, {rnd.choice([1, 2, 3, 5, 7, 10, 20, 30, 5999])}, {rnd.choice(['true', 'false'])}"
@@ -91,7 +92,7 @@ def test_constants_as_duckdb():
                 p.execute(sql)
             continue
         got = p.execute(sql)[0][0]
-        assert list(got) == expected, sql
+        assert len(got) == len(expected) and all(a == b or (a != a and b != b) for a, b in zip(got, expected)), sql
 
 
 @pytest.mark.parametrize("args, message", [
