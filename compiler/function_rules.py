@@ -226,6 +226,8 @@ def prepare_bins(eb, node, args, what):
     else:
         types = " and ".join(str(a.type) for a in (lo, hi))
         raise eb.error(node, f"{what} of {types} is not supported")
+    if nice.type.kind not in ("bool", "null"):
+        raise eb.error(node, f"{what}: nice_rounding must be a BOOLEAN, not {nice.type}")
     if out.kind == "null":
         out = compute
     kind = {"int": "int", "float": "double", "date": "date", "timestamp": "timestamp"}[out.kind]

@@ -56,10 +56,11 @@ WRITTEN = {"octet_length": "octet_length(CAST(s2 AS BLOB))", "get_bit": "get_bit
            "printf": "printf({} || ' %s|%5d|%.3e|%-6s|%x', s2, n, x, ts, n)",
            "list_sort": "list_sort({})", "jaro_winkler_similarity": "jaro_winkler_similarity({}, {}, {} / 4)",
            "decimal_division": "decimal_division(CAST({} AS DECIMAL(6,2)), CAST({} AS DECIMAL(4,1)) + 1)", "list_range": "range(-{}, {} + 3)",
-           "list_zip": "list_zip({}, ys, bs, n > 1)", "list_series": "generate_series({}, 4, {} + 1)"}
+           "list_zip": "list_zip({}, ys, bs, n > 1)", "list_series": "generate_series({}, 4, {} + 1)",
+           "equi_width_bins": "equi_width_bins(least({0}, {1}), greatest({0}, {1}), abs({2}) + 1, {3} > 1)"}
 # entries whose other spellings take INTEGER arguments the test table's BIGINT column cannot give (DuckDB
 # does not narrow BIGINT implicitly): only their WRITTEN spelling
-ONLY_WRITTEN = {"list_zip", "to_base", "factorial", "binom", "format", "printf", "decimal_division", "octet_length",
+ONLY_WRITTEN = {"list_zip", "equi_width_bins", "to_base", "factorial", "binom", "format", "printf", "decimal_division", "octet_length",
                 "get_bit",
                 "jaro_winkler_similarity"}  # (sqlglot writes its node with a third argument as UPPER(…) calls)
 # entries with no spelling in DuckDB: Postgres's TO_TIMESTAMP(text, format) (tests/test_edges.py)
