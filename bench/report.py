@@ -568,7 +568,7 @@ def vs_pydbsp_section(res: dict) -> list[str]:
     return [VS_PYDBSP_TITLE, "",
             "Building a transitive closure from empty: deltasql's `WITH RECURSIVE … UNION` view (section 3's "
             "`closure`) against PyDBSP's hand-written, sort-merge-indexed reachability circuit "
-            "(`IndexedIncrementalReachabilityBody`, driven to its fixpoint as its notebooks do), on the same "
+            "(`IndexedIncrementalReachabilityBody`, driven to its fixpoint the way its body operators document), on the same "
             "distinct edges and the same interpreter (PyDBSP needs Python 3.12 or newer), each build in a fresh "
             "process, the two sides interleaved.  Both sides' closures have the same number of rows (checked).  "
             "`python -m bench.vs_pydbsp --out F` then `python -m bench.report --results F --section vs_pydbsp`; "

@@ -6,7 +6,8 @@ PyPI (``pydbsp==2.1.0``) into a venv under bench/out/venvs made from the first C
 (bench.sides.interpreters: PATH, /usr/bin, pyenv).  Its circuit is
 ``pydbsp.indexed_relational_operators.IndexedIncrementalReachabilityBody`` (a sort-merge-indexed hop
 join of the delayed closure with the edges, plus the edges, through its doubly-incremental distinct),
-driven to its fixpoint by ``Evaluator.saturate_inner`` as its own notebooks drive it.  deltasql runs
+driven to its fixpoint by ``Evaluator.saturate_inner``, each iteration's delta pushed back as the next state
+(the way PyDBSP's body operators document).  deltasql runs
 ``WITH RECURSIVE reach … UNION`` as a view (bench.recursion's closure) on the same interpreter.
 
 Each round runs each side in a fresh process (interleaved, the order rotating), builds the closure of
