@@ -79,17 +79,26 @@ def interpreters() -> dict[str, str]:
     return dict(sorted(found.items(), key=lambda kv: [int(x) for x in kv[0].split()[1].split(".")]))
 
 
+SQLGLOT = "sqlglot>=30,<31"
+
+
 def python_with_sqlglot(label: str, exe: str) -> str:
     """``exe`` if it imports sqlglot, else the python of a venv under bench/out/venvs made for it
     with deltasql's one dependency (from PyPI)."""
     if subprocess.run([exe, "-c", "import sqlglot"], capture_output=True).returncode == 0:
         return exe
-    venv = os.path.join(VENVS, label.replace("CPython ", "py").replace(" ", "-").strip("()").replace("(", ""))
+    return venv_python(label, exe, ["sqlglot"], [SQLGLOT])
+
+
+def venv_python(label: str, exe: str, modules: list[str], requirements: list[str], prefix: str = "") -> str:
+    """The python of a venv under bench/out/venvs made from ``exe`` (named after ``label``), with
+    ``requirements`` installed from PyPI unless it already imports ``modules``."""
+    venv = os.path.join(VENVS, prefix + label.replace("CPython ", "py").replace(" ", "-").strip("()").replace("(", ""))
     py = os.path.join(venv, "bin", "python")
     if not os.path.exists(py):
         subprocess.run([exe, "-m", "venv", venv], check=True)
-    if subprocess.run([py, "-c", "import sqlglot"], capture_output=True).returncode != 0:
-        subprocess.run([py, "-m", "pip", "install", "-q", "sqlglot>=30,<31"], check=True)
+    if subprocess.run([py, "-c", "import " + ", ".join(modules)], capture_output=True).returncode != 0:
+        subprocess.run([py, "-m", "pip", "install", "-q", *requirements], check=True)
     return py
 
 

@@ -113,19 +113,11 @@ def _dist_version(name: str) -> str:
 
 def pydbsp_python() -> tuple[str, str] | None:
     """(label, python of a venv with sqlglot and PyDBSP), or None when no CPython >= 3.12 is found."""
-    from .sides import VENVS, interpreters
+    from .sides import SQLGLOT, interpreters, venv_python
 
     for label, exe in interpreters().items():
-        if tuple(map(int, label.split()[1].split(".")[:2])) < (3, 12):
-            continue
-        venv = os.path.join(VENVS, "pydbsp-" + label.replace("CPython ", "py").replace(" ", "-")
-                            .replace("(", "").replace(")", ""))
-        py = os.path.join(venv, "bin", "python")
-        if not os.path.exists(py):
-            subprocess.run([exe, "-m", "venv", venv], check=True)
-        if subprocess.run([py, "-c", "import sqlglot, pydbsp"], capture_output=True).returncode != 0:
-            subprocess.run([py, "-m", "pip", "install", "-q", "sqlglot>=30,<31", PYDBSP], check=True)
-        return label, py
+        if tuple(map(int, label.split()[1].split(".")[:2])) >= (3, 12):
+            return label, venv_python(label, exe, ["sqlglot", "pydbsp"], [SQLGLOT, PYDBSP], prefix="pydbsp-")
     return None
 
 
