@@ -526,7 +526,7 @@ def _integral(op, pipeline):
         for t in pipeline._tables.values():
             if t.input is op or t.output is op:
                 pipeline._check_whole(t.rel.name)
-                return dict(t.contents)
+                return t.contents.copy()
     if isinstance(op, Output):
         if not op.keep:
             pipeline._check_whole(op.name)

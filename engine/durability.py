@@ -193,7 +193,7 @@ class Durability:
                 return
             fed = [t for t in self._tables.values() if t.contents]
             for t in fed:
-                t.input.pending = dict(t.contents)
+                t.input.pending = t.contents.copy()
             try:
                 self.circuit.step()
             finally:
@@ -218,7 +218,7 @@ class Durability:
             t = self._tables.get(name)
             if t is None:
                 raise StorageError(f"{self._store.path} is corrupt: step {n} changes {name!r}, which is not a table")
-            t.pending = delta
+            t.queue_journaled(delta)
         try:
             self._tick()  # (no journal hook while restoring)
         except DataError as e:

@@ -63,4 +63,4 @@ def operator_state_bytes(ops) -> int:
 
 def table_bytes(t) -> int:
     seen: set = set()
-    return deep_size(t.contents, seen) + deep_size(t.pending, seen) + sum(deep_size(i, seen) for i in t.indexes)
+    return deep_size(t.plain_rows, seen) + deep_size(t.pending, seen) + sum(deep_size(i, seen) for i in t.indexes)

@@ -10,6 +10,11 @@ Every queued change is also appended to the pipeline's ``ChangeLog`` (engine/tra
 statement or a transaction that fails is undone back to where it began.  The key indexes always
 equal committed + queued rows: {key: row} per constraint.
 
+A table with a PRIMARY KEY stores each row once, in its primary-key index: a primary key admits a
+row at most once, so the committed rows are a set (every weight 1) and equal the index minus what is
+queued (``KeyedRows``); ``contents`` reads them from there, and a commit has nothing to copy.  A table
+without one keeps its committed Z-set in a dict of its own.
+
 A table with watermarks (columns declared with a LATENESS) drops late changes as they are queued: a
 row whose watermarked column is below that column's watermark, inserted or deleted (the watermarks
 only move at a step, so the ones of the last step judge everything queued for the next one).  An
@@ -26,8 +31,9 @@ from __future__ import annotations
 import heapq
 from operator import itemgetter
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 from ..compiler.catalog import Relation
@@ -42,7 +48,7 @@ class Table:
     input: Input
     check: Callable[[Any], tuple | None]  # fast validator for rows that already have the right types (types.row_checker)
     log: object = None  # the pipeline's ChangeLog (None: changes are not logged)
-    contents: dict = field(default_factory=dict)  # the committed rows (a Z-set)
+    plain_rows: dict = field(default_factory=dict)  # the committed rows (a Z-set) of a table without a PRIMARY KEY
     pending: dict = field(default_factory=dict)  # changes queued for the next step
     indexes: list = field(default_factory=list)  # per key constraint: {key: row} over contents + pending
     secondary: dict = field(default_factory=dict)  # CREATE INDEX columns -> lookups.SecondaryIndex (on use)
@@ -55,6 +61,8 @@ class Table:
     def __post_init__(self):
         self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
         self.indexes = [{} for _ in self.constraints]
+        # a PRIMARY KEY: the committed rows are read from its index (KeyedRows), not stored again
+        self.keyed = KeyedRows(self) if self.rel.primary_key else None
         # a one-column primary key and nothing else: plain inserts get a loop of their own
         self.pk_column = (self.rel.primary_key[0] if len(self.rel.primary_key) == 1 and not self.rel.unique
                           else None)
@@ -121,12 +129,32 @@ class Table:
         key = tuple(row[i] for i in cols)
         return None if None in key else key
 
+    @property
+    def contents(self):
+        """The committed rows, a Z-set {row: weight} (a read-only mapping for a keyed table)."""
+        return self.plain_rows if self.keyed is None else self.keyed
+
+    @contents.setter
+    def contents(self, rows: dict) -> None:
+        """Replace the committed rows (a restored state); nothing may be queued."""
+        self.pending, self._fresh = {}, None
+        if self.keyed is None:
+            self.plain_rows = rows
+        else:
+            if any(w != 1 for w in rows.values()):
+                raise ValueError(f"{self.rel.name} has a PRIMARY KEY: no row can be held twice")
+            self._reindex(rows)
+
     def weight(self, row) -> int:
         """How many copies of row the table holds, counting queued changes."""
-        return self.contents.get(row, 0) + self.pending.get(row, 0)
+        if self.keyed is not None:  # the index holds exactly the rows committed + queued, once each
+            return 1 if self.indexes[0].get(self.key_of(row, self.constraints[0])) == row else 0
+        return self.plain_rows.get(row, 0) + self.pending.get(row, 0)
 
     def current(self) -> dict:
-        out = dict(self.contents)
+        if self.keyed is not None:
+            return dict.fromkeys(self.indexes[0].values(), 1)
+        out = dict(self.plain_rows)
         for row, w in self.pending.items():
             n = out.get(row, 0) + w
             if n:
@@ -312,14 +340,26 @@ class Table:
             self.pending[row] = n
         else:
             del self.pending[row]
+        self._file(row, w)
+
+    def queue_journaled(self, delta: dict) -> None:
+        """Queue a step's changes as a journal or the coordinator gives them (checked when they were
+        first queued): the key indexes follow, as they follow every queued change."""
+        self.pending, self._fresh = delta, None
+        if self.constraints:
+            for row, w in delta.items():
+                self._file(row, w)
+
+    def _file(self, row, w: int) -> None:
+        """The key indexes after a change of ``row`` by ``w`` already added to ``pending``."""
         for cols, index in zip(self.constraints, self.indexes):
             key = self.key_of(row, cols)
             if key is None:
                 continue
             if w > 0:
                 index[key] = row
-            elif index.get(key) == row and self.weight(row) <= 0:
-                del index[key]
+            elif index.get(key) == row and (self.keyed is not None or self.weight(row) <= 0):
+                del index[key]  # (a keyed table holds a row once: any deletion takes it out)
 
     def undo(self, rows, w: int) -> None:
         """Take back queued changes (each row with weight w), newest first: a ChangeLog rollback."""
@@ -332,18 +372,23 @@ class Table:
     def discard(self) -> None:
         """Drop every queued change (and make what is derived from the contents again: the key
         indexes and the order in which rows are discarded behind the watermark)."""
+        rows = self.plain_rows if self.keyed is None else list(self.keyed)  # (read before the queue goes)
         self.pending, self._fresh = {}, None
         self.pending_late = 0
+        self._reindex(rows)
+        self.rebuild_expiry()
+
+    def _reindex(self, rows) -> None:
+        """The key indexes over ``rows`` (the committed rows: nothing queued)."""
         self.indexes = []
         for cols in self.constraints:
             if len(cols) == 1:
                 c = cols[0]
-                self.indexes.append({r[c]: r for r in self.contents if r[c] is not None})
+                self.indexes.append({r[c]: r for r in rows if r[c] is not None})
             else:
                 key_of = self.key_of
-                keyed = ((key_of(r, cols), r) for r in self.contents)
+                keyed = ((key_of(r, cols), r) for r in rows)
                 self.indexes.append({k: r for k, r in keyed if k is not None})
-        self.rebuild_expiry()
 
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""
@@ -353,7 +398,9 @@ class Table:
         self.pending_late = 0
         if self.collects:
             self._note(pending)
-        if fresh or (pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending)):
+        if self.keyed is not None:
+            pass  # the index holds them already
+        elif fresh or (pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending)):
             contents.update(pending)  # only new rows (a bulk insert): nothing to add up or remove
         else:
             for r, w in pending.items():
@@ -384,7 +431,7 @@ class Table:
         gone = []
         while heap and heap[0][0] < mark:
             r = heapq.heappop(heap)[2]
-            w = contents.pop(r, 0)
+            w = contents.pop(r, 0) if self.keyed is None else self.weight(r)  # (nothing is queued now)
             if w > 0:
                 gone.append(r)
                 self.watermark.discarded += w
@@ -402,6 +449,65 @@ class Table:
             self._expiry = [(r[c], n, r) for n, r in enumerate(self.contents) if r[c] is not None]
             heapq.heapify(self._expiry)
             self._n = len(self._expiry)
+
+
+class KeyedRows(Mapping):
+    """The committed rows of a table with a PRIMARY KEY, {row: 1}, read from its primary-key index.
+
+    Laws: a primary key admits a row at most once, so committed and current weights are 0 or 1, and
+    the index holds exactly committed + queued rows.  So a row is committed iff it is in the index
+    and not queued, or queued with weight -1 (deleted by the next step); while nothing is queued the
+    committed rows are the index's values."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: Table):
+        self.table = table
+
+    def get(self, row, default=None):
+        t = self.table
+        queued = t.pending.get(row, 0)
+        if queued:
+            return 1 if queued < 0 else default
+        return 1 if t.indexes[0].get(t.key_of(row, t.constraints[0])) == row else default
+
+    def __getitem__(self, row) -> int:
+        w = self.get(row)
+        if w is None:
+            raise KeyError(row)
+        return w
+
+    def __contains__(self, row) -> bool:
+        return self.get(row) is not None
+
+    def __iter__(self):
+        t = self.table
+        rows, pending = t.indexes[0].values(), t.pending
+        if not pending:
+            return iter(rows)
+        return chain((r for r in rows if r not in pending), (r for r, w in pending.items() if w < 0))
+
+    def __len__(self) -> int:
+        t = self.table
+        return len(t.indexes[0]) - sum(t.pending.values())
+
+    def keys(self):
+        return iter(self)
+
+    def values(self):
+        return repeat(1, len(self))
+
+    def items(self):
+        return zip(iter(self), repeat(1))
+
+    def copy(self) -> dict:
+        return dict.fromkeys(self, 1)
+
+    def __reduce__(self):  # pickled (a state, a worker's export) as the plain Z-set it stands for
+        return (dict, (self.copy(),))
+
+    def __repr__(self) -> str:
+        return f"KeyedRows({self.copy()!r})"
 
 
 _LATE = ("late changes",)  # a ChangeLog entry counting late changes dropped (undone by Table.undo)

@@ -259,7 +259,7 @@ class Worker:
             tables = self.replica._tables
             for name, delta in feeds.items():
                 t = tables[name]
-                t.pending = delta
+                t.queue_journaled(delta)
                 t.commit()
 
     def do_add_table(self, rel):
