@@ -1,8 +1,15 @@
-"""Workload 4: bytes of state per live input row (tracemalloc) for the workload-1 views, and flatness under churn."""
+"""Workload 4: bytes of state per live input row (tracemalloc) for the workload-1 views, and flatness under churn.
+
+Where the bytes go (``where``): the containers each part holds — the tables' key indexes and row
+dicts, each operator's state (arrangements, groups, the view's rows) — summed by ``sys.getsizeof``
+over dicts, lists and sets only, never the rows and values in them; the rest of the traced state is
+the rows and their values themselves (held once, whoever refers to them).
+"""
 
 from __future__ import annotations
 
 import gc
+import sys
 import tracemalloc
 
 from . import data
@@ -69,13 +76,50 @@ def measure(view: str, n: int, churn_steps: int) -> dict:
             if (step + 2) % every == 0:
                 samples.append((step + 2, traced()))
         view_rows = len(p.view(view))
+        parts = where(p)
     finally:
         tracemalloc.stop()
     first, last = samples[0][1], samples[-1][1]
     peak = max(b for _, b in samples)
     return {"live_rows": live, "view_rows": view_rows, "state_bytes": state, "bytes_per_row": round(state / live, 1),
             "churn_steps": churn_steps, "churn_growth_bytes": last - first, "churn_peak_over_start": peak - first,
-            "churn_samples": samples}
+            "churn_samples": samples,
+            "where": {**{k: round(v / live, 1) for k, v in parts.items()},
+                      "rows and values": round((state - sum(parts.values())) / live, 1)}}
+
+
+_CONTAINERS = (dict, list, set, frozenset)
+
+
+def containers(obj) -> int:
+    """Bytes of the dicts, lists and sets reachable from ``obj`` through containers (not the rows,
+    values or objects they hold)."""
+    total, stack, seen = 0, [obj], set()
+    while stack:
+        o = stack.pop()
+        if type(o) not in _CONTAINERS or id(o) in seen:
+            continue
+        seen.add(id(o))
+        total += sys.getsizeof(o)
+        if isinstance(o, dict):
+            stack.extend(o.values())
+        else:
+            stack.extend(o)
+    return total
+
+
+def where(p) -> dict:
+    """Bytes of containers per part of a pipeline's state: its tables' key indexes and row dicts,
+    and each kind of operator's state (its ``state`` attributes, an Arrange's index)."""
+    out = {"table key indexes and row dicts": sum(containers(t.indexes) + containers(t.plain_rows)
+                                                  for t in p._tables.values())}
+    for op in p.circuit.ops:
+        held = sum(containers(v.index if hasattr(v, "index") and not isinstance(v, dict) else v)
+                   for v in (getattr(op, a, None) for a in op.state))
+        if held:
+            kind = type(op).__name__
+            out[kind] = out.get(kind, 0) + held
+    return out
 
 
 def duckdb_bytes(n: int) -> int:
@@ -117,7 +161,11 @@ def render_text(res: dict) -> str:
                      f"{r['ratio_to_raw']}×", f"{res['duckdb_bytes_per_row']:.0f}", f"{r['churn_steps']:,}",
                      f"{r['churn_growth_bytes']:+,} B", f"{r['churn_peak_over_start']:+,} B"])
     return table(["view", "live input rows", "deltasql state", "bytes/row", "vs rows as tuples",
-                  "DuckDB tables bytes/row", "churn steps", "growth after churn", "peak during churn"], rows)
+                  "DuckDB tables bytes/row", "churn steps", "growth after churn", "peak during churn"], rows) + \
+        "\n\nWhere the bytes per live input row go (containers by `sys.getsizeof`; the rest is the rows and " \
+        "their values, held once):\n\n" + table(
+            ["view", "part", "B/row"], [[view, part, f"{b:.0f}"] for view, r in res["views"].items()
+                                        for part, b in r.get("where", {}).items() if b >= 0.5])
 
 
 def main(argv=None):

@@ -346,7 +346,11 @@ class Table:
         """Queue a step's changes as a journal or the coordinator gives them (checked when they were
         first queued): the key indexes follow, as they follow every queued change."""
         self.pending, self._fresh = delta, None
-        if self.constraints:
+        if self.pk_column is not None and min(delta.values(), default=1) > 0:
+            # only insertions under one key column: every key is new (a step replacing a row also
+            # deletes the old one), so they are filed at C speed
+            self.indexes[0].update(zip(map(itemgetter(self.pk_column), delta), delta))
+        elif self.constraints:
             for row, w in delta.items():
                 self._file(row, w)
 
