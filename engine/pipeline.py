@@ -303,6 +303,11 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         t = self._table(table)
         if t.rel.rowid is not None:
             rows = self._with_rowids(t, rows)
+        if self._shards is not None:  # a bulk batch is checked by the workers (engine/shards/staging.py)
+            rows = list(rows)
+            if self._shards.stage(t.rel.name, t, rows):
+                t.queue_insert(rows)
+                return
         # rows that already have the right types pass a generated loop; the others are converted
         t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
 

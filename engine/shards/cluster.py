@@ -26,6 +26,7 @@ from ...runtime.state import StateMismatch
 from ...runtime.zset import add_into
 from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
+from .staging import Staging
 from .wire import split
 from .worker import fingerprint, op_at, outputs
 
@@ -41,10 +42,12 @@ class Cluster:
         self.workers = workers
         self.backend = backend
         self.stopped: str | None = None
-        self.stats = {"steps": 0, "rounds": 0, "exchanges": 0, "rows_exchanged": 0, "bytes_exchanged": 0}
+        self.stats = {"steps": 0, "rounds": 0, "exchanges": 0, "rows_exchanged": 0, "bytes_exchanged": 0,
+                      "rows_staged": 0}
         self.transport = open_backend(backend, workers, {"dialect": dialect, "max_iterations": max_iterations},
                                       address)
         self._finalizer = weakref.finalize(self, self.transport.close)
+        self.staging = Staging(self)
 
     def close(self) -> None:
         if self.stopped is None:
@@ -148,6 +151,11 @@ class Cluster:
         raise ShardsStopped(f"the pipeline's workers are stopped: {why}") from cause
 
     # -- what the pipeline asks for ----------------------------------------------------------------
+    def stage(self, name: str, table, rows: list) -> bool:
+        """Have the workers check a batch of rows for ``table`` and keep it for the next step
+        (staging.py); False: the coordinator must check it itself."""
+        return self.staging.stage(name, table, rows)
+
     def step(self, pipeline, before_commit=None) -> None:
         """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'
         deltas out into the coordinator's outputs.  Raises StepError (nothing changed) as
@@ -155,7 +163,12 @@ class Cluster:
         n = self.workers
         fed = [(name, t.input) for name, t in pipeline._tables.items() if t.input.pending]
         parts = [{} for _ in range(n)]
+        staged = {}  # table -> the tokens of the staged batches that are its queue (staging.py)
         for name, inp in fed:
+            tokens = self.staging.tokens(pipeline._tables[name], pipeline._log)
+            if tokens is not None:
+                staged[name] = tokens
+                continue
             for w, chunk in enumerate(split(inp.pending, n)):
                 if chunk[0]:
                     parts[w][name] = chunk
@@ -195,10 +208,14 @@ class Cluster:
                     raise
 
         try:
-            self.command([("step", parts[w], times) for w in range(n)], prepared, pipeline.circuit)
+            self.command([("step", parts[w], times, staged) for w in range(n)], prepared, pipeline.circuit)
+        except StoppedAfterCommit:
+            self.staging.clear()
+            raise
         finally:
             for _, inp in fed:
                 inp.pending = {}
+        self.staging.clear()
         self.stats["steps"] += 1
 
     def replicate(self, msg: tuple, circuit) -> None:

@@ -9,8 +9,12 @@ batch that may hold one is walked.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import io
 import pickle
 import struct
+import uuid
 
 from ...sqllib.sqlfuncs import NAN
 
@@ -27,6 +31,39 @@ def loads(data: bytes):
     if _NAN_BYTES in data:
         obj = canonical(obj)
     return obj
+
+
+# the values a row may hold whose pickling keeps their type and value (besides None, bool, int, float,
+# str, bytes and the containers, which pickle handles itself); the classes themselves, pickled by name
+_KEEPS = frozenset({datetime.date, datetime.datetime, datetime.time, datetime.timedelta, datetime.timezone,
+                    decimal.Decimal, uuid.UUID, uuid.SafeUUID})
+
+
+class _Plain(pickle.Pickler):
+    """A pickler that notes any object of another type (an int subclass, an object whose pickling
+    makes something else): the C pickler calls ``reducer_override`` only for objects that are not of
+    the exact built-in types, so rows of plain values pay nothing for the test."""
+
+    plain = True
+
+    def reducer_override(self, obj):
+        t = type(obj)
+        if t not in _KEEPS and not (t is type and obj in _KEEPS):
+            self.plain = False
+        return NotImplemented
+
+
+def dumps_plain(obj) -> bytes | None:
+    """``dumps(obj)``, or None if ``obj`` holds an object that is not a plain value (see _KEEPS):
+    what a worker unpickles is then of the same types and values as ``obj``, so a type check of the
+    copy is a type check of the original (engine/shards/staging.py)."""
+    buf = io.BytesIO()
+    pickler = _Plain(buf, protocol=PROTOCOL)
+    try:
+        pickler.dump(obj)
+    except Exception:  # noqa: BLE001 - a value that cannot travel: not plain
+        return None
+    return buf.getvalue() if pickler.plain else None
 
 
 def canonical(obj):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import traceback
+from collections import Counter
 
 from ...runtime import StepError
 from ...runtime.nested import Scope
@@ -79,6 +80,21 @@ def _muted(*deltas):
     return {}
 
 
+class _NeedsCoordinator(Exception):
+    """A staged row does not pass the row check as it is: the coordinator checks the batch."""
+
+
+def _needs_coordinator(row):
+    raise _NeedsCoordinator()
+
+
+def _counted(batches: list) -> dict:
+    """The Z-set of staged batches: each row with its number of copies."""
+    rows = batches[0] if len(batches) == 1 else [r for b in batches for r in b]
+    z = dict.fromkeys(rows, 1)
+    return z if len(z) == len(rows) else dict(Counter(rows))
+
+
 class Replica(Pipeline):
     """A worker's copy of the pipeline: built by the same DDL; its tables hold this worker's shard
     (the rows the coordinator fed it, a Z-set), and a new view's backfill runs with the others'."""
@@ -113,6 +129,7 @@ class Worker:
         self.replica = Replica(self, dialect, max_iterations)
         self._outputs: list = []
         self._committed: dict | None = None  # the last step's rows, for its table shards (_commit_tables)
+        self._staged: dict = {}  # token -> rows of a staged batch, for the next step (staging.py)
 
     # -- the command loop --------------------------------------------------------------------------
     def serve(self) -> None:
@@ -219,12 +236,26 @@ class Worker:
         self._outputs = outputs(circuit)
 
     # -- commands -----------------------------------------------------------------------------------
-    def do_step(self, feeds: dict, times=(None, None)):
-        """Run one step on the rows ``feeds`` ({table: its part, as cluster.split cut it}); prepared
-        with the views' deltas, final when the coordinator says go.  ``times``: (the clock's new value
-        or None, {table: its watermarks over the whole step}), as the coordinator computed them."""
+    def do_stage(self, name: str, token: int, blob: bytes) -> bool:
+        """Check this worker's part of a batch of rows for table ``name`` with the table's row check
+        and keep it for the next step (staging.py): True if every row passed as it is."""
+        rows = wire.loads(blob)
+        try:
+            self.replica._tables[name].check.rows(rows, _needs_coordinator)
+        except _NeedsCoordinator:
+            return False
+        self._staged[token] = rows
+        return True
+
+    def do_step(self, feeds: dict, times=(None, None), staged=None):
+        """Run one step on the rows ``feeds`` ({table: its part, as cluster.split cut it}) and the
+        batches ``staged`` ({table: tokens of the parts do_stage kept}); prepared with the views'
+        deltas, final when the coordinator says go.  ``times``: (the clock's new value or None,
+        {table: its watermarks over the whole step}), as the coordinator computed them."""
         tables = self.replica._tables
         feeds = {name: wire.joined(part) for name, part in feeds.items()}
+        for name, tokens in (staged or {}).items():
+            feeds[name] = _counted([self._staged[t] for t in tokens])
         now, marks = times
         for name, delta in feeds.items():
             tables[name].input.pending = delta
@@ -247,6 +278,7 @@ class Worker:
                 raise e.cause from None
             raise
         self._committed = feeds  # the step is final: its rows join the table shards once "done" is sent
+        self._staged = {}
         return None
 
     def _commit_tables(self) -> None:

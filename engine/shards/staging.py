@@ -1,0 +1,91 @@
+"""Staging: a bulk insert's rows go to the workers when they are inserted, and the workers check
+their types.
+
+On a sharded pipeline the coordinator's serial work per inserted row bounds what more workers can
+do (BENCHMARKS.md §12, the scaling model's ``c_c``); checking each value's type was the largest part
+of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`` rows given as a
+list, the coordinator cuts the batch into one part per worker (every n-th row, as wire.split does),
+pickles each (wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs
+the table's own row check (compiler/types.row_checker's batch test) on its part, all of them at
+once, keeps the part for the next step and answers whether every row passed.  ``insert()`` waits
+for the answers: every part passed -> the batch is queued as it is (its keys filed and checked on
+the coordinator, as always); any part failed (a row to convert, or a wrong one) -> the coordinator
+checks the whole batch itself as it always has, which converts or raises the same DataError.  So
+``insert()`` keeps its contract: a bad row or a taken key is an error of that call, and the call
+queues nothing.
+
+At ``step()``, a table whose queue is made only of staged batches (every ChangeLog entry for it
+since the last step is a staged batch, queued as it was sent, with weight 1) is fed to each worker
+as "the parts you hold" (their tokens) instead of its rows, which then cross to the workers once.
+Anything else queued for the table (a delete, an upsert, a late row dropped, a rollback, a batch
+converted on the coordinator) makes it fed as before: its queue cut and sent.  The workers drop
+every part they hold once a step is final (a step that fails on the coordinator's side keeps them,
+as the coordinator keeps its queue).
+
+Laws: (1) the parts of a batch add up to it, and any split of a step's input is a valid one (every
+operator before the first exchange is linear), so feeding a table's staged parts computes what
+feeding its queue computes whenever the queue is the sum of those batches, which the ChangeLog
+proves (every change to a queue is logged, and a rollback pops what it undoes); (2) a row's check
+depends only on the row, and wire.dumps_plain only sends values whose copies have their types and
+values, so a part passes on a worker exactly when it would pass on the coordinator.
+"""
+
+from __future__ import annotations
+
+from .wire import dumps_plain
+
+STAGE_MIN = 1000  # fewer rows: checked on the coordinator (a round to the workers costs ~0.1 ms)
+
+
+class Staging:
+    """The coordinator's side: the batches the workers hold for the next step."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.batches: dict = {}  # id(rows) -> (token, rows, table): staged since the last final step
+        self.next_token = 0
+        self.min_rows = STAGE_MIN
+
+    def stage(self, name: str, table, rows: list) -> bool:
+        """Send the workers their parts of ``rows`` (a new list, to be queued into ``table`` as it
+        is) and have them checked; True if every row passed (the batch is then staged), False if the
+        coordinator must check it (fewer than ``min_rows``, a row to convert, a bad one, a value that
+        is not plain)."""
+        if len(rows) < self.min_rows:
+            return False
+        n = self.cluster.workers
+        blobs = []
+        for w in range(n):
+            blob = dumps_plain(rows[w::n] if n > 1 else rows)
+            if blob is None:
+                return False
+            blobs.append(blob)
+        token = self.next_token
+        self.next_token += 1
+        if not all(self.cluster.command([("stage", name, token, b) for b in blobs])):
+            return False
+        self.batches[id(rows)] = (token, rows, table)
+        self.cluster.stats["rows_staged"] += len(rows)
+        return True
+
+    def tokens(self, table, log) -> list | None:
+        """The tokens of the staged batches ``table``'s queue is the sum of, or None if it is not
+        only those (then it is fed as rows)."""
+        if not self.batches or table.log is not log:
+            return None
+        tokens, count = [], 0
+        for t, rows, weight in log.entries:
+            if t is not table:
+                continue
+            staged = self.batches.get(id(rows))
+            if weight != 1 or staged is None or staged[1] is not rows or staged[2] is not table:
+                return None
+            tokens.append(staged[0])
+            count += len(rows)
+        if not tokens or count != sum(table.input.pending.values()):
+            return None
+        return tokens
+
+    def clear(self) -> None:
+        """The step is final: the workers dropped their parts."""
+        self.batches = {}

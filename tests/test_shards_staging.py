@@ -1,0 +1,179 @@
+"""Staging (engine/shards/staging.py): a bulk insert's rows are checked by the workers and fed from
+what they hold, with every answer and every error what one worker gives.
+
+Each script runs on one worker and on a sharded pipeline that stages every batch (``min_rows`` 1):
+inserts whose rows pass, need converting, are bad or take a key; a staged batch with a delete, an
+upsert or a rollback in the same step (fed as rows); duplicates across batches; a failing step; a
+state file reopened.  The outcome of every call (its changes, or its error's text) must be equal,
+and so must the tables after each step.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from deltasql import Pipeline
+from deltasql.engine.shards import wire
+
+SCHEMA = """
+CREATE TABLE o(id INT PRIMARY KEY, c INT NOT NULL, amount DECIMAL(10, 2), at TIMESTAMP, note VARCHAR);
+CREATE TABLE c(c INT PRIMARY KEY, region VARCHAR NOT NULL);
+CREATE TABLE bag(x INT, y DOUBLE);
+CREATE VIEW by_region AS SELECT c.region, COUNT(*) AS n, SUM(o.amount) AS s FROM o JOIN c ON o.c = c.c
+  GROUP BY c.region;
+CREATE VIEW bag_n AS SELECT x, COUNT(*) AS n, SUM(y) AS s FROM bag GROUP BY x;
+CREATE VIEW ratio AS SELECT x, x + 2147483600 AS r FROM bag;
+"""
+
+T0 = datetime.datetime(2024, 1, 1)
+
+
+def orders(lo, hi):
+    return [(i, i % 7, Decimal(i % 50) + Decimal("0.25"), T0 + datetime.timedelta(minutes=i), f"n{i % 3}")
+            for i in range(lo, hi)]
+
+
+class IntLike(int):
+    """An int subclass: not a plain value, so its batch is checked on the coordinator."""
+
+
+SCRIPT = [
+    ("insert", "c", [(k, "r%d" % (k % 3)) for k in range(7)]),
+    ("insert", "o", orders(0, 40)),
+    ("step",),
+    ("insert", "o", orders(40, 60)),
+    ("insert", "o", orders(60, 70)),  # two staged batches in one step
+    ("step",),
+    ("insert", "o", orders(70, 80) + [(80, "seven", Decimal(1), T0, None)]),  # a bad value: insert fails
+    ("insert", "o", orders(75, 85)),  # keys 75..79 are free again: the failed call queued nothing
+    ("insert", "o", orders(84, 90)),  # key 84 taken by the call before
+    ("step",),
+    ("insert", "o", [list(r) for r in orders(90, 95)]),  # lists: converted on the coordinator
+    ("insert", "o", [(95, 1, 2.5, "2024-01-02 03:04:05", "x"), (96, IntLike(2), Decimal("1.00"), None, None)]),
+    ("step",),
+    ("insert", "o", orders(100, 110)),
+    ("delete", "o", orders(100, 101)),  # a staged batch and a delete in one step: fed as rows
+    ("step",),
+    ("insert", "o", orders(110, 120)),
+    ("upsert", "o", [(111, 3, Decimal("9.99"), T0, "up")]),
+    ("step",),
+    ("begin",),
+    ("insert", "o", orders(120, 130)),
+    ("rollback",),
+    ("insert", "o", orders(130, 135)),
+    ("step",),
+    ("insert", "bag", [(1, 1.5), (2, 2.5), (1, 1.5)]),
+    ("insert", "bag", [(1, 1.5), (3, None)]),  # duplicates within and across batches
+    ("step",),
+    ("insert", "bag", [(4, 1.0), (99, 2.0)]),  # 99 + 2147483600 overflows an INTEGER: the step fails
+    ("step",),
+    ("insert", "bag", [(5, 1.0), (1, 1.5)]),
+    ("step",),
+    ("insert", "bag", [(2, 2.5), (2, 2.5)]),
+    ("delete", "bag", [(1, 1.5)]),
+    ("step",),
+    ("insert", "bag", [(6, 1), (7, True)]),  # an int into DOUBLE (converted), a BOOLEAN (refused)
+    ("insert", "bag", [(6, 1)]),
+    ("step",),
+]
+
+
+def _play(p, script, on_step=None) -> list:
+    out = []
+    for op, *args in script:
+        try:
+            if op == "step":
+                out.append(("step", p.step()))
+                if on_step is not None:
+                    on_step(p)
+                out.append(("tables", {t: sorted(map(repr, p.table_rows(t))) for t in ("o", "c", "bag")}))
+            elif op in ("begin", "rollback"):
+                p.execute(op.upper())
+                out.append((op, None))
+            else:
+                getattr(p, op)(*args)
+                out.append((op, None))
+        except Exception as e:  # noqa: BLE001 - the error's kind and text are the outcome
+            out.append((op, type(e).__name__, str(e)))
+    return out
+
+
+def _staging_everything(p):
+    p._shards.staging.min_rows = 1
+    return p
+
+
+@pytest.mark.parametrize("backend,workers", [("simulated", 3), ("processes", 2)])
+def test_staged_inserts_act_as_on_one_worker(backend, workers):
+    with Pipeline() as one:
+        one.execute(SCHEMA)
+        expected = _play(one, SCRIPT)
+    with Pipeline(workers=workers, backend=backend) as p:
+        _staging_everything(p)
+        p.execute(SCHEMA)
+        got = _play(p, SCRIPT)
+        staged = p._shards.stats["rows_staged"]
+    assert got == expected
+    assert staged >= 100  # (the rows of the batches the workers checked and kept)
+    errors = [o for o in got if len(o) == 3]
+    assert [o[1] for o in errors] == ["DataError"] * 4, errors  # bad value, taken key, failed step, BOOLEAN
+
+
+def test_what_is_fed_as_staged_parts():
+    """A table's queue is fed as staged parts only when it is exactly its staged batches."""
+    fed = []
+    with Pipeline(workers=2, backend="simulated") as p:
+        _staging_everything(p)
+        p.execute(SCHEMA)
+        cluster = p._shards
+        tokens = cluster.staging.tokens
+
+        def spy(table, log):
+            got = tokens(table, log)
+            fed.append((table.rel.name, got is not None))
+            return got
+        cluster.staging.tokens = spy
+        p.insert("c", [(1, "a"), (2, "b")])
+        p.step()
+        p.insert("c", [(3, "a")])
+        p.delete("c", [(1, "a")])
+        p.step()
+        p.insert("bag", [(1, 1.5)])
+        p.insert("bag", [(1, 1)])  # converted on the coordinator: not staged
+        p.step()
+        assert p.view("bag_n").rows() == [(1, 2, 2.5)]
+    assert fed == [("c", True), ("c", False), ("bag", False)]
+
+
+def test_a_state_file_reopens_after_staged_steps(tmp_path):
+    path = str(tmp_path / "state")
+    script = [s for s in SCRIPT if s[0] != "begin" and s[0] != "rollback"]
+    with Pipeline() as one:
+        one.execute(SCHEMA)
+        _play(one, script)
+        want = {v: sorted(one.view(v).rows()) for v in ("by_region", "bag_n")}
+    p = Pipeline(path=path, workers=2, backend="simulated", checkpoint_every=4)
+    _staging_everything(p)
+    p.execute(SCHEMA)
+    _play(p, script)
+    p.close()
+    with Pipeline(path=path, workers=2, backend="simulated") as p:
+        assert {v: sorted(p.view(v).rows()) for v in want} == want
+
+
+def test_only_plain_values_travel_to_be_checked():
+    """wire.dumps_plain sends the types a row check knows; anything else (whose copy could be of
+    another type) is left to the coordinator."""
+    plain = [(1, "a", None, True, 1.5, b"x", Decimal("1.5"), T0, T0.date(), T0.time(),
+              T0.replace(tzinfo=datetime.timezone.utc))]
+    assert wire.loads(wire.dumps_plain(plain)) == plain
+
+    class Odd:
+        def __reduce__(self):
+            return (int, (5,))
+    assert wire.dumps_plain([(IntLike(1),)]) is None
+    assert wire.dumps_plain([(Odd(),)]) is None
+    assert wire.dumps_plain([(lambda: 1,)]) is None
