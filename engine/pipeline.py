@@ -303,13 +303,39 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         t = self._table(table)
         if t.rel.rowid is not None:
             rows = self._with_rowids(t, rows)
-        if self._shards is not None:  # a bulk batch is checked by the workers (engine/shards/staging.py)
-            rows = list(rows)
-            if self._shards.stage(t.rel.name, t, rows):
-                t.queue_insert(rows)
+        if self._shards is not None:
+            rows = list(rows)  # (the batch queued and logged is the pipeline's own, as check.rows makes it)
+            if self._staged_insert(t, rows):
                 return
         # rows that already have the right types pass a generated loop; the others are converted
         t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
+
+    def _staged_insert(self, t: Table, rows: list) -> bool:
+        """insert() on a sharded pipeline: the workers check a bulk batch's types while the coordinator
+        files its keys (engine/shards/staging.py).  True: queued; False: nothing changed, and the
+        coordinator checks the batch itself (a row to convert, a bad one, a small batch)."""
+        savepoint = self._log.savepoint()
+        filed = []
+
+        def file_keys():
+            try:
+                filed.append(t.insert_unchecked(rows))
+            except Exception:  # noqa: BLE001 - a row that cannot be hashed: nothing changed, a worker refuses it
+                filed.append(False)
+
+        try:
+            ok = self._shards.stage(t.rel.name, t, rows, file_keys)
+        except BaseException:
+            if filed and filed[0]:
+                self._log.rollback_to(savepoint)
+            raise
+        if filed and filed[0]:
+            if ok:
+                return True
+            self._log.rollback_to(savepoint)  # a row fails the check: the coordinator checks the batch
+        elif ok:
+            t.queue_insert(rows)
+        return ok
 
     def _with_rowids(self, t: Table, rows: Iterable[Any]) -> list[Row]:
         """SQLite's rowid: a row without its INTEGER PRIMARY KEY (or with NULL) gets one more than the

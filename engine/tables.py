@@ -228,18 +228,8 @@ class Table:
         the index; one queued for deletion is found by isdisjoint, unless the queue holds only such
         new rows, ``_fresh``), so a queue made only of them is committed without looking."""
         index, c, pending = self.indexes[0], self.pk_column, self.pending
-        if len(rows) > 1:
-            keys = list(map(itemgetter(c), rows))
-            if len(set(keys)) == len(keys) and index.keys().isdisjoint(keys) and (
-                    not pending or pending is self._fresh or pending.keys().isdisjoint(rows)):
-                index.update(zip(keys, rows))
-                if not pending:
-                    self.pending = self._fresh = dict.fromkeys(rows, 1)
-                else:
-                    pending.update(dict.fromkeys(rows, 1))  # (distinct keys: distinct rows, none queued)
-                if self.log is not None:
-                    self.log.record(self, rows, 1)
-                return
+        if len(rows) > 1 and self._file_fresh(rows, list(map(itemgetter(c), rows))):
+            return
         self._fresh = None
         get = pending.get
         for n, r in enumerate(rows):
@@ -255,6 +245,37 @@ class Table:
                 del pending[r]
         if self.log is not None:
             self.log.record(self, rows, 1)
+
+    def _file_fresh(self, rows, keys) -> bool:
+        """File and queue ``rows`` under their one-column primary ``keys`` at C speed if every key is
+        new, distinct and not NULL (True), else change nothing (False).  Every row is hashed before
+        anything changes, so one that cannot be raises with nothing changed."""
+        index, pending = self.indexes[0], self.pending
+        distinct = set(keys)
+        if len(distinct) == len(keys) and None not in distinct and index.keys().isdisjoint(distinct) and (
+                not pending or pending is self._fresh or pending.keys().isdisjoint(rows)):
+            fresh = dict.fromkeys(rows, 1)
+            index.update(zip(keys, rows))
+            if not pending:
+                self.pending = self._fresh = fresh
+            else:
+                pending.update(fresh)  # (distinct keys: distinct rows, none queued)
+            if self.log is not None:
+                self.log.record(self, rows, 1)
+            return True
+        return False
+
+    def insert_unchecked(self, rows: list) -> bool:
+        """``queue_insert(rows)`` for rows whose types are still being checked elsewhere (a sharded
+        pipeline's workers: engine/shards/staging.py), where it is the C-speed filing of new keys: a
+        table whose only constraint is a one-column primary key, without watermarks or DEFAULT NOW()
+        columns, and tuples of its width whose keys are new, distinct and not NULL.  True: queued
+        and logged (a ChangeLog rollback takes it back); False: nothing changed."""
+        c = self.pk_column
+        if (c is None or self.watermark is not None or self.rel.clock_columns or len(rows) < 2
+                or set(map(type, rows)) != {tuple} or set(map(len, rows)) != {len(self.rel.fields)}):
+            return False
+        return self._file_fresh(rows, list(map(itemgetter(c), rows)))
 
     def _insert_one(self, row, replace: bool, done: list) -> None:
         for cols, index in zip(self.constraints, self.indexes):

@@ -26,6 +26,7 @@ CREATE VIEW by_region AS SELECT c.region, COUNT(*) AS n, SUM(o.amount) AS s FROM
   GROUP BY c.region;
 CREATE VIEW bag_n AS SELECT x, COUNT(*) AS n, SUM(y) AS s FROM bag GROUP BY x;
 CREATE VIEW ratio AS SELECT x, x + 2147483600 AS r FROM bag;
+CREATE VIEW wide AS SELECT id, c + 2147483600 AS r FROM o;
 """
 
 T0 = datetime.datetime(2024, 1, 1)
@@ -64,6 +65,10 @@ SCRIPT = [
     ("insert", "o", orders(120, 130)),
     ("rollback",),
     ("insert", "o", orders(130, 135)),
+    ("step",),
+    ("insert", "o", orders(140, 150) + [(150, 99, None, None, None)]),  # the view wide overflows: the
+    ("step",),                                                            # step fails, nothing changes
+    ("insert", "o", orders(140, 150)),
     ("step",),
     ("insert", "bag", [(1, 1.5), (2, 2.5), (1, 1.5)]),
     ("insert", "bag", [(1, 1.5), (3, None)]),  # duplicates within and across batches
@@ -119,7 +124,7 @@ def test_staged_inserts_act_as_on_one_worker(backend, workers):
     assert got == expected
     assert staged >= 100  # (the rows of the batches the workers checked and kept)
     errors = [o for o in got if len(o) == 3]
-    assert [o[1] for o in errors] == ["DataError"] * 4, errors  # bad value, taken key, failed step, BOOLEAN
+    assert [o[1] for o in errors] == ["DataError"] * 5, errors  # bad value, taken key, 2 failed steps, BOOLEAN
 
 
 def test_what_is_fed_as_staged_parts():

@@ -55,14 +55,15 @@ class Cluster:
         self._finalizer()
 
     # -- one command and its rounds ------------------------------------------------------------------
-    def command(self, msgs: list, prepared=None, circuit=None) -> list:
+    def command(self, msgs: list, prepared=None, circuit=None, meanwhile=None) -> list:
         """Send each worker its message and serve the rounds until all are done; their results.  On a
         failure every worker undoes the command and the first failure is raised (a StepError naming
         ``circuit``'s operator when an operator failed).  ``prepared(payloads)`` decides a prepared
-        round: it returns to go on, raises to abort."""
+        round: it returns to go on, raises to abort.  ``meanwhile()`` runs once the messages are sent
+        (it must not raise)."""
         if self.stopped is not None:
             raise ShardsStopped(f"the pipeline's workers are stopped ({self.stopped})")
-        replies = self._round(msgs)
+        replies = self._round(msgs, meanwhile)
         while True:
             kinds = {r[0] for r in replies}
             if kinds == {"done"}:
@@ -96,10 +97,10 @@ class Cluster:
                 raise StoppedAfterCommit(f"{e}, after every worker had finished the step: the step is "
                                          "committed, the tables and views hold it") from e.__cause__
 
-    def _round(self, msgs: list) -> list:
+    def _round(self, msgs: list, meanwhile=None) -> list:
         self.stats["rounds"] += 1
         try:
-            return self.transport.round(msgs)
+            return self.transport.round(msgs, meanwhile)
         except WorkerDied as e:
             self._stop(str(e), e)
 
@@ -151,10 +152,11 @@ class Cluster:
         raise ShardsStopped(f"the pipeline's workers are stopped: {why}") from cause
 
     # -- what the pipeline asks for ----------------------------------------------------------------
-    def stage(self, name: str, table, rows: list) -> bool:
+    def stage(self, name: str, table, rows: list, meanwhile=None) -> bool:
         """Have the workers check a batch of rows for ``table`` and keep it for the next step
-        (staging.py); False: the coordinator must check it itself."""
-        return self.staging.stage(name, table, rows)
+        (staging.py), ``meanwhile()`` run while they do; False: the coordinator must check it itself
+        (and ``meanwhile`` may not have run)."""
+        return self.staging.stage(name, table, rows, meanwhile)
 
     def step(self, pipeline, before_commit=None) -> None:
         """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'

@@ -56,7 +56,7 @@ class Processes:
             f"exit status {code}" if code is not None else "its pipe closed"
         return WorkerDied(i, f"process {p.pid} ({how})")
 
-    def round(self, msgs: list) -> list:
+    def round(self, msgs: list, meanwhile=None) -> list:
         """Every worker's reply; a dead worker is raised only after every other one got its message
         (a "go" reaches every survivor) and answered."""
         dead = None
@@ -72,6 +72,8 @@ class Processes:
                     sent[i] = True
                 except (BrokenPipeError, ConnectionResetError, OSError):
                     dead = i if dead is None else dead
+        if meanwhile is not None:
+            meanwhile()
         replies = [None] * len(msgs)
         for i in range(len(msgs)):
             if sent[i]:

@@ -7,12 +7,13 @@ of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`
 list, the coordinator cuts the batch into one part per worker (every n-th row, as wire.split does),
 pickles each (wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs
 the table's own row check (compiler/types.row_checker's batch test) on its part, all of them at
-once, keeps the part for the next step and answers whether every row passed.  ``insert()`` waits
-for the answers: every part passed -> the batch is queued as it is (its keys filed and checked on
-the coordinator, as always); any part failed (a row to convert, or a wrong one) -> the coordinator
-checks the whole batch itself as it always has, which converts or raises the same DataError.  So
-``insert()`` keeps its contract: a bad row or a taken key is an error of that call, and the call
-queues nothing.
+once, keeps the part for the next step and answers whether every row passed.  Meanwhile the
+coordinator files the batch's keys where that is the C-speed filing of new keys
+(Table.insert_unchecked), as a ChangeLog entry of its own.  Then: every part passed -> the batch
+is queued as it is (filed already, or now as always); any part failed (a row to convert, or a
+wrong one) -> the filing is rolled back (ChangeLog) and the coordinator checks the whole batch
+itself as it always has, which converts or raises the same DataError.  So ``insert()`` keeps its
+contract: a bad row or a taken key is an error of that call, and the call queues nothing.
 
 At ``step()``, a table whose queue is made only of staged batches (every ChangeLog entry for it
 since the last step is a staged batch, queued as it was sent, with weight 1) is fed to each worker
@@ -46,7 +47,7 @@ class Staging:
         self.next_token = 0
         self.min_rows = STAGE_MIN
 
-    def stage(self, name: str, table, rows: list) -> bool:
+    def stage(self, name: str, table, rows: list, meanwhile=None) -> bool:
         """Send the workers their parts of ``rows`` (a new list, to be queued into ``table`` as it
         is) and have them checked; True if every row passed (the batch is then staged), False if the
         coordinator must check it (fewer than ``min_rows``, a row to convert, a bad one, a value that
@@ -62,7 +63,7 @@ class Staging:
             blobs.append(blob)
         token = self.next_token
         self.next_token += 1
-        if not all(self.cluster.command([("stage", name, token, b) for b in blobs])):
+        if not all(self.cluster.command([("stage", name, token, b) for b in blobs], meanwhile=meanwhile)):
             return False
         self.batches[id(rows)] = (token, rows, table)
         self.cluster.stats["rows_staged"] += len(rows)

@@ -138,24 +138,29 @@ class Worker:
         and out of reading the next one (unpickling a step's rows allocates a container per row: with
         the collector on, a collection every 700 of them, each promoting the worker's state to older
         generations, whose collections walk all of it); so it collects once per command, between
-        commands.  Threads of one process do not (they would turn the one collector on and off under
-        each other)."""
+        commands; a staged batch's command and the step's after it are one pause (the batch's rows
+        live from one to the other).  Threads of one process do not (they would turn the one collector
+        on and off under each other)."""
         while True:
             if self.own_process:
                 with collector_paused():
-                    if not self._serve_one():
-                        return
-            elif not self._serve_one():
+                    kind = self._serve_one()
+                    while kind == "stage":  # (its rows live until the step that follows: one pause for both)
+                        kind = self._serve_one()
+            else:
+                kind = self._serve_one()
+            if kind == "stop":
                 return
 
-    def _serve_one(self) -> bool:
+    def _serve_one(self) -> str:
+        """Answer one command; its kind."""
         msg = self.channel.recv()
         if msg[0] == "stop":
             self.channel.send(("done", None))
-            return False
+            return "stop"
         self.channel.send(self.handle(msg))
         self._commit_tables()  # (after the reply: meanwhile the coordinator commits its own tables)
-        return True
+        return msg[0]
 
     def handle(self, msg):
         self._commit_tables()  # (done already when serve() answered the last command)
