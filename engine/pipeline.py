@@ -314,17 +314,19 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         """insert() on a sharded pipeline: the workers check a bulk batch's types while the coordinator
         files its keys (engine/shards/staging.py).  True: queued; False: nothing changed, and the
         coordinator checks the batch itself (a row to convert, a bad one, a small batch)."""
+        shards = self._shards
+        assert shards is not None
         savepoint = self._log.savepoint()
-        filed = []
+        filed: list[bool] = []
 
-        def file_keys():
+        def file_keys() -> None:
             try:
                 filed.append(t.insert_unchecked(rows))
             except Exception:  # noqa: BLE001 - a row that cannot be hashed: nothing changed, a worker refuses it
                 filed.append(False)
 
         try:
-            ok = self._shards.stage(t.rel.name, t, rows, file_keys)
+            ok = shards.stage(t.rel.name, t, rows, file_keys)
         except BaseException:
             if filed and filed[0]:
                 self._log.rollback_to(savepoint)
