@@ -216,8 +216,9 @@ def model(res: dict) -> dict:
 
         seconds per input row = c_c + c_r·f + (c_w + c_x·f) / W + R·t(W) / B,   f = (W-1)/W
 
-    c_c: the coordinator's CPU per row with one worker process (validation, keys, cutting the step,
-    summing the views' deltas); c_r: its extra CPU per row for relaying exchanged batches if every row
+    c_c: the coordinator's CPU per row with one worker process (pickling the rows, filing their keys,
+    committing its tables, summing the views' deltas; the types are checked by the workers and part of
+    c_c runs while they work: engine/shards/staging.py); c_r: its extra CPU per row for relaying exchanged batches if every row
     crossed (measured at W=2, where half of them do); c_w: the workers' CPU per row with one worker
     process (the circuit); c_x: their extra CPU per row for pickling and merging if every row crossed;
     R: rounds per step; t(W) = t0 + W·t1 a round's latency (the coordinator serves the workers one after
