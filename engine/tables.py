@@ -269,11 +269,11 @@ class Table:
         """``queue_insert(rows)`` for rows whose types are still being checked elsewhere (a sharded
         pipeline's workers: engine/shards/staging.py), where it is the C-speed filing of new keys: a
         table whose only constraint is a one-column primary key, without watermarks or DEFAULT NOW()
-        columns, and tuples of its width whose keys are new, distinct and not NULL.  True: queued
-        and logged (a ChangeLog rollback takes it back); False: nothing changed."""
+        columns, and rows whose keys are new, distinct and not NULL.  True: queued and logged, whatever
+        the rows are (a ChangeLog rollback takes them back exactly); False or an exception (a row that
+        is not a sequence, or cannot be hashed): nothing changed."""
         c = self.pk_column
-        if (c is None or self.watermark is not None or self.rel.clock_columns or len(rows) < 2
-                or set(map(type, rows)) != {tuple} or set(map(len, rows)) != {len(self.rel.fields)}):
+        if c is None or self.watermark is not None or self.rel.clock_columns or len(rows) < 2:
             return False
         return self._file_fresh(rows, list(map(itemgetter(c), rows)))
 

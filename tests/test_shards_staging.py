@@ -182,3 +182,29 @@ def test_only_plain_values_travel_to_be_checked():
     assert wire.dumps_plain([(IntLike(1),)]) is None
     assert wire.dumps_plain([(Odd(),)]) is None
     assert wire.dumps_plain([(lambda: 1,)]) is None
+
+
+def test_rows_of_any_shape_fail_as_on_one_worker_and_leave_nothing_filed():
+    """The coordinator files a batch's keys before the workers' answer (Table.insert_unchecked): a
+    batch they refuse is rolled back exactly, whatever its rows are, and then fails as on one worker."""
+    schema = "CREATE TABLE o(id INT PRIMARY KEY, c INT NOT NULL)"
+    bad = [["ab", "cd"], [(1, 2, 3), (2, 3, 4)], [(1,), (2,)], [(1, [1]), (2, [2])], [(None, 1), (2, 1)],
+           [(1, 1.5), (2, 1)], [1, 2], [(1, 1), (1, 2)]]
+    with Pipeline() as one, Pipeline(workers=2, backend="simulated") as p:
+        _staging_everything(p)
+        one.execute(schema)
+        p.execute(schema)
+        for rows in bad:
+            errors = []
+            for q in (one, p):
+                with pytest.raises(Exception) as e:
+                    q.insert("o", rows)
+                errors.append((type(e.value).__name__, str(e.value)))
+            assert errors[0] == errors[1]
+            t = p._tables["o"]
+            assert t.indexes[0] == {} and not t.pending and not p._log.entries, rows
+        for q in (one, p):
+            q.insert("o", [[1, 2], [2, 3]])
+            q.insert("o", [{"id": 3, "c": 1}, {"id": 4, "c": 1}])
+            q.step()
+        assert sorted(p.table_rows("o")) == sorted(one.table_rows("o")) == [(1, 2), (2, 3), (3, 1), (4, 1)]
