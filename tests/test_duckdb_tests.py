@@ -158,6 +158,75 @@ def test_runner_rules(tmp_path):
     assert blocked.status == "refused" and "default_collation" in blocked.cause
 
 
+PREPARED = """# name: prepared
+statement ok
+CREATE TABLE t(x INTEGER, s VARCHAR)
+
+statement ok
+INSERT INTO t VALUES (1, 'a'), (2, 'b'), (NULL, 'c'), (2, '?')
+
+statement ok
+PREPARE by_x AS SELECT s FROM t WHERE x = ?::INTEGER OR s = ?
+
+query I
+EXECUTE by_x(2, '?')
+----
+
+statement ok
+PREPARE numbered AS SELECT $2 || s, x + $1 FROM t WHERE s <> '$1'
+
+query II
+EXECUTE numbered(10, 'p-')
+----
+
+statement ok
+SET default_collation = 'nocase'
+
+query I
+SELECT s FROM t WHERE s = 'A'
+----
+
+statement ok
+SET default_collation = ''
+
+query I
+SELECT s FROM t WHERE s = 'A'
+----
+
+statement ok
+DEALLOCATE by_x
+
+statement error
+EXECUTE by_x(1, 'a')
+----
+"""
+
+
+def test_prepared_statements_and_settings_set_back(tmp_path):
+    """EXECUTE of a prepared query is that query with its parameters bound to the arguments (checked
+    as a view like any query; DuckDB answers the EXECUTE itself); a setting deltasql lacks blocks the
+    queries only while it differs from DuckDB's default."""
+    path = tmp_path / "prepared.test"
+    path.write_text(PREPARED)
+    report = FileRun(str(path)).run()
+    q = report.queries
+    assert q["wrong"] == 0 and q["crashed"] == 0, report.outcomes
+    assert q["equal"] == 3, report.outcomes  # the two EXECUTEs and the query after the setting is set back
+    refused = [o for o in report.outcomes if o.status == "refused" and o.kind == "query"]
+    assert len(refused) == 1 and "default_collation" in refused[0].cause
+    assert sum(q.values()) == 4  # (the EXECUTE of a deallocated statement is DuckDB's error: not a query)
+
+
+def test_binding_parameters():
+    from tests.duckdb_tests.prepared import Unbindable, bind, executed
+    assert bind("SELECT ?::INT = ?, '?'", ["1", "NULL"], {}) == "SELECT (1)::INT = (NULL), '?'"
+    assert bind("SELECT $2, $1 + $1", ["1", "'x'"], {}) == "SELECT ('x'), (1) + (1)"
+    assert bind("SELECT $name", [], {"name": "[1, 2]"}) == "SELECT ([1, 2])"
+    assert executed("EXECUTE q(1, 'a,b', [1, 2], name := 3);") == ("q", ["1", "'a,b'", "[1, 2]"], {"name": "3"})
+    with pytest.raises(Unbindable):
+        bind("SELECT ?", ["1", "2"], {})  # DuckDB: wrong number of arguments
+
+
 def test_order_dependent_queries_are_told_from_their_sql():
     """Answers SQL leaves open (DuckDB answers by the order it reads rows in): counted 'order', listed."""
     for sql in ("SELECT * FROM t LIMIT 5", "SELECT (SELECT i FROM t LIMIT 1)", "SELECT STRING_AGG(s, ',') FROM t",

@@ -52,7 +52,7 @@ import signal
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import sqlglot
@@ -62,6 +62,7 @@ from deltasql import CompileError, DataError, Pipeline
 
 from ..harness import _freeze, diff_multisets
 from ..slt.runner import _cause, collect, map_files  # noqa: F401  (collect is part of this module's API)
+from .prepared import Unbindable, bind, deallocated, executed, prepared
 from .script import Record, is_simple_name, parse_file, strip_sql
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -221,6 +222,9 @@ def same_rows(expected, got) -> tuple[bool, str]:
 
 # -- DuckDB's side -----------------------------------------------------------------------------------
 
+_DEFAULT_SETTINGS: dict = {}  # DuckDB setting -> its value in a new connection
+
+
 class Duck:
     """The reference engine, and what the runner needs to know about its tables."""
 
@@ -240,6 +244,20 @@ class Duck:
         return [r[0] for r in self.con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name IN ('main', 'temp') ORDER BY table_oid").fetchall()]
+
+    def setting_is_default(self, name: str) -> bool:
+        """Whether DuckDB's setting has the value a new connection starts with."""
+        try:
+            now = self.con.execute("SELECT current_setting(?)", [name]).fetchone()[0]
+            if name not in _DEFAULT_SETTINGS:
+                fresh = duckdb.connect(":memory:")
+                try:
+                    _DEFAULT_SETTINGS[name] = fresh.execute("SELECT current_setting(?)", [name]).fetchone()[0]
+                finally:
+                    fresh.close()
+        except duckdb.Error:  # not a setting (a PRAGMA that is a function)
+            return False
+        return now == _DEFAULT_SETTINGS[name]
 
     def view_names(self) -> set:
         return {r[0].lower() for r in self.con.execute(
@@ -361,9 +379,12 @@ class FileRun:
         self.duck = Duck()
         self.ours = Pipeline("duckdb")
         self.pending: list[PendingQuery] = []
+        self.blocks: dict[str, str] = {}  # settings deltasql lacks, in force now: name -> reason
         self.blocked: str = ""  # a setting deltasql lacks is in force: later queries are refused with this
         self.settings: list[str] = []  # the settings deltasql took (SET default_null_order …), in order
         self.unavailable: dict[str, str] = {}  # table -> why deltasql's copy of it cannot be made
+        # PREPAREd statements: name -> (text, the block in force then, the settings in force then)
+        self.prepared: dict[str, tuple[str, str, list[str]]] = {}
 
     def qid(self, rec: Record) -> str:
         return f"{self.fid}:{rec.key}"
@@ -406,15 +427,37 @@ class FileRun:
                 elif rec.kind == "halt":
                     break
                 continue
+            duck_sql = None
+            bound = self._bound_execute(rec)
+            if bound is not None:  # EXECUTE name(args): DuckDB runs it, deltasql the statement it binds
+                duck_sql, rec = rec.sql, bound
             ignored = _IGNORED_STATEMENT.match(rec.sql) or _SETTING.match(rec.sql)
             if rec.kind == "query" and ignored:
                 self._query_record(rec, expect_error=False)  # counted as skipped: not a query
             elif _QUERY_START.match(rec.sql) and _single_query(rec.sql):
-                self._query_record(rec, expect_error=rec.kind == "statement" and rec.expect == "error")
+                self._query_record(rec, expect_error=rec.kind == "statement" and rec.expect == "error",
+                                   duck_sql=duck_sql)
             else:  # a statement, or a query record holding one (CREATE TABLE … AS, INSERT …)
                 self.flush()
-                self.statement(rec)
+                self.statement(rec, duck_sql)
         self.flush()
+
+    def _bound_execute(self, rec: Record) -> Record | None:
+        """An EXECUTE of a statement PREPAREd (and not deallocated) in this file, as a record of the
+        statement with its parameters bound to the arguments (tests/duckdb_tests/prepared.py); None
+        when rec is no such EXECUTE or it cannot be bound (it is then left out as before).  Bound
+        where the settings in force differ from those at the PREPARE, the statement would be
+        compiled under other settings than DuckDB's: left out too."""
+        call = executed(rec.sql)
+        if call is None or call[0] not in self.prepared:
+            return None
+        text, blocked, settings = self.prepared[call[0]]
+        if blocked != self.blocked or settings != self.settings:
+            return None
+        try:
+            return replace(rec, sql=bind(text, call[1], call[2]))
+        except Unbindable:
+            return None
 
     def _require(self, rec: Record, rest) -> None:
         what = rec.args[0] if rec.args else ""
@@ -429,7 +472,9 @@ class FileRun:
             raise _SkipFile(f"require {what}: not available", rest) from None
 
     # -- statements -----------------------------------------------------------------------------
-    def statement(self, rec: Record) -> None:
+    def statement(self, rec: Record, duck_sql: str | None = None) -> None:
+        """A statement run by both engines (DuckDB runs duck_sql instead when given: the EXECUTE
+        that rec's statement was bound from)."""
         sql = rec.sql
         qid = self.qid(rec)
         m = _SETTING.match(sql)
@@ -438,17 +483,28 @@ class FileRun:
                 self.duck.run(sql)
             except Exception:  # noqa: BLE001
                 return
+            if prepared(sql) is not None:
+                name, text = prepared(sql)
+                self.prepared[name] = (text, self.blocked, list(self.settings))
+            elif deallocated(sql) is not None:
+                self.prepared.pop(deallocated(sql), None)
             if m and m.group(3).lower() not in HARMLESS_SETTINGS:
+                name = m.group(3).lower()
+                if name in self.blocks and self.duck.setting_is_default(name):
+                    del self.blocks[name]  # set back to DuckDB's default: what deltasql answers again
+                    self.blocked = next(iter(self.blocks.values()), "")
+                    return
                 try:
                     self.ours.execute(sql)
                     self.settings.append(sql)  # (every fresh pipeline of a later state gets it too)
                 except CompileError as e:
-                    self.blocked = f"setting {m.group(3).lower()} (deltasql does not have it)"
+                    self.blocks[name] = f"setting {name} (deltasql does not have it)"
+                    self.blocked = next(iter(self.blocks.values()))
                     self.report.add(Outcome(qid, "statement", "refused", sql, _cause(e)))
             return
         duck_error = None
         try:
-            self.duck.run(sql)
+            self.duck.run(duck_sql or sql)
         except Exception as e:  # noqa: BLE001
             duck_error = f"{type(e).__name__}: {str(e).splitlines()[0]}"
         if duck_error is None:
@@ -557,7 +613,9 @@ class FileRun:
             self.unavailable[t.lower()] = f"DuckDB's rows cannot be loaded: {_cause(e)}"
 
     # -- queries --------------------------------------------------------------------------------
-    def _query_record(self, rec: Record, expect_error: bool) -> None:
+    def _query_record(self, rec: Record, expect_error: bool, duck_sql: str | None = None) -> None:
+        """A query to check at the current state (DuckDB answers duck_sql instead when given: the
+        EXECUTE that rec's query was bound from)."""
         if self.keys is not None and rec.key not in self.keys:
             return
         q = PendingQuery(rec, strip_sql(rec.sql), expect_error)
@@ -570,7 +628,7 @@ class FileRun:
                 pass
             return
         try:
-            q.duck_cols, q.duck_rows = self.duck.run(q.sql)
+            q.duck_cols, q.duck_rows = self.duck.run(duck_sql or q.sql)
         except Exception as e:  # noqa: BLE001
             q.duck_error = f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"
         self.pending.append(q)
