@@ -102,7 +102,7 @@ _QUERY = {
     exp.Order: _a("expressions", this=When(lambda node: is_aggregate_call(node.parent) or _is_fill(node.parent),
                                            lambda node, sql: f"ORDER BY inside {describe(node.parent, sql=sql)}")),
     exp.Ordered: _a("this", "desc", "nulls_first"),
-    exp.Limit: _a("expression"),
+    exp.Limit: _a("expression", "limit_options"),  # (limit_offset refuses WITH TIES)
     exp.Offset: _a("expression"),
     # limit_options: read by limit_offset, which refuses PERCENT and WITH TIES
     exp.Fetch: _a("count", "limit_options", direction=("FIRST", "NEXT")),

@@ -642,7 +642,7 @@ class Lowering:
         part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
         order = G.sort_key_function(self.cg, node.order)
         peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.ties else None
-        op = TopK(src, part, order, node.limit, node.offset, peer_fn=peer, ties=node.ties)
+        op = TopK(src, part, order, node.limit, node.offset, peer_fn=peer, ties=node.ties, percent=node.percent)
         op.expiry = self.partition_expiry(node.partition, node.input, _names(node.partition, node.input), "partitions")
         return self.add(op, "top-k")
 

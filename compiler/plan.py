@@ -243,7 +243,8 @@ class SortKey:
 class TopK:
     """The first ``limit`` rows (None: all) after skipping ``offset``, in ``order``, per partition;
     with ``ties`` "rank" also the rows tied with the last on the order's expressions, with "dense"
-    the rows of the first ``limit`` groups of such ties (the rows a RANK()/DENSE_RANK() <= limit keeps)."""
+    the rows of the first ``limit`` groups of such ties (the rows a RANK()/DENSE_RANK() <= limit keeps).
+    With ``percent`` (limit None) the limit is floor(percent / 100 * the partition's row count)."""
 
     input: Plan
     order: tuple[SortKey, ...]
@@ -251,6 +252,7 @@ class TopK:
     offset: int
     partition: tuple[Expr, ...] = ()
     ties: str = ""
+    percent: float | None = None
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -533,7 +535,8 @@ def explain(plan: Plan, indent: int = 0) -> str:
         order = ", ".join(f"{render(k.expr, names)}{' DESC' if k.descending else ''}" for k in plan.order)
         part = f" partition [{', '.join(render(p, names) for p in plan.partition)}]" if plan.partition else ""
         ties = f" with {plan.ties} ties" if plan.ties else ""
-        head = f"TopK limit {plan.limit} offset {plan.offset}{ties} order [{order}]{part}"
+        limit = f"{plan.percent} PERCENT" if plan.percent is not None else plan.limit
+        head = f"TopK limit {limit} offset {plan.offset}{ties} order [{order}]{part}"
     elif isinstance(plan, Window):
         names = [f.name for f in plan.input.fields]
         part = ", ".join(render(p, names) for p in plan.partition)

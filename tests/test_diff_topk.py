@@ -100,6 +100,17 @@ SPECS = {
         "v_named_frame": "SELECT id, SUM(x) OVER w AS s, MIN(x) OVER\n w AS lo FROM t "
                          "WINDOW w AS (PARTITION BY g ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)",
     }),
+    "percent": spec({  # LIMIT p PERCENT: floor(p / 100 * count) rows after the offset, count of all rows
+        "v_pct": ViewSpec("SELECT id, x FROM t ORDER BY x, id LIMIT 40 PERCENT", ordered=True),
+        "v_pct_offset": ViewSpec("SELECT id, x FROM t ORDER BY x DESC NULLS FIRST, id LIMIT 35% OFFSET 1", ordered=True),
+        "v_pct_count": "SELECT COUNT(*) AS n FROM (SELECT id FROM t LIMIT 50%) q",
+        "v_pct_expr": ViewSpec("SELECT DISTINCT g FROM t ORDER BY g LIMIT (30 + 3.5) %", ordered=True),
+        "v_pct_setop": ViewSpec("SELECT x FROM t UNION ALL SELECT g FROM t ORDER BY 1 LIMIT 25%", ordered=True),
+        "v_pct_all": "SELECT id, s FROM t LIMIT 100 PERCENT",
+        # constant expressions, cast to BIGINT as DuckDB does (2.5 is 3)
+        "v_folded": ViewSpec("SELECT id FROM t ORDER BY id LIMIT 1.5 + 1 OFFSET '1'", ordered=True),
+        "v_null_limit": ViewSpec("SELECT id FROM t ORDER BY id DESC LIMIT NULL OFFSET 2 - 1", ordered=True),
+    }),
     "distinct_on": spec({  # the first row of each group in the ORDER BY (which decides it: id is a key)
         "v_first": ViewSpec("SELECT DISTINCT ON (g) g, id, x FROM t ORDER BY g, x DESC, id", ordered=True),
         "v_alias_pos": "SELECT DISTINCT ON (k, 2) g AS k, x, id FROM t ORDER BY k, x, id DESC",
@@ -150,3 +161,21 @@ def test_copying_a_framed_window_is_refused(sql):
     p.execute(DDL)
     with pytest.raises(CompileError, match="cannot build on window 'w': it has a frame clause"):
         p.execute(sql)
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT id FROM t LIMIT 150%", "out of range: a percentage is from 0 to 100"),
+    ("SELECT id FROM t LIMIT x", "LIMIT must be a constant expression"),
+    ("SELECT id FROM t LIMIT RANDOM()", "LIMIT must be a constant expression"),
+    ("SELECT id FROM t LIMIT (SELECT 3)", "a subquery in LIMIT is not supported"),
+    ("SELECT id FROM t OFFSET -1", "OFFSET must not be negative"),
+    ("SELECT id FROM t LIMIT DATE '1992-01-01'", "LIMIT must be a number, not DATE"),
+    ("SELECT id FROM t LIMIT 10 PERCENT WITH TIES", "WITH TIES is not supported"),
+])
+def test_limit_refusals(sql, message):
+    """What DuckDB refuses (a percentage outside 0..100, a column, a negative count, a date) or what
+    deltasql does not maintain (a limit that changes with the data: RANDOM(), a subquery)."""
+    p = Pipeline("duckdb")
+    p.execute(DDL)
+    with pytest.raises(CompileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        p.execute(f"CREATE VIEW v AS {sql}")

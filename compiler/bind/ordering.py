@@ -3,7 +3,8 @@
 Laws: an ORDER BY key is a select-list alias, a position or an expression (a bare name in an
 expression is an input column if there is one, else an alias); NULLs sort as the dialect says
 (last in DuckDB, first for DESC in Postgres, first for ASC in SQLite); SELECT DISTINCT orders only by
-selected expressions; LIMIT and OFFSET are non-negative integer constants.
+selected expressions; LIMIT and OFFSET are constant expressions cast to BIGINT, non-negative (NULL:
+no limit); LIMIT p PERCENT keeps floor(p / 100 * count) rows, p a constant from 0 to 100.
 """
 
 from __future__ import annotations
@@ -12,16 +13,23 @@ from sqlglot import exp
 
 from .. import plan as P
 from ..bind_expr import ExprBinder
-from ..expr import Col, Lit
+from ..codegen import _NOT_CONSTANT, Codegen
+from ..errors import CompileError
+from ..expr import Col, Lit, is_constant
 from ..scope import Rel
+from ..types import BIGINT, DOUBLE
 
 
 class OrderingBinding:
     """QueryBinder methods for the constructs above (mixed into QueryBinder)."""
 
-    def limit_offset(self, node):
+    def limit_offset(self, node) -> tuple[int | None, int, float | None]:
+        """(limit, offset, percent) of a query: LIMIT n [OFFSET m], OFFSET m, FETCH FIRST n ROWS ONLY,
+        or LIMIT p PERCENT / LIMIT p % (limit None and percent p: the first floor(p / 100 * count)
+        rows after the offset, count being all the rows, as DuckDB computes it)."""
         limit = None
         offset = 0
+        percent = None
         lim = node.args.get("limit")
         if isinstance(lim, exp.Fetch):  # FETCH FIRST n ROWS ONLY: LIMIT n (FIRST ROW ONLY: 1)
             opts = lim.args.get("limit_options")
@@ -31,13 +39,56 @@ class OrderingBinding:
             limit = self.constant_int(count, "FETCH FIRST") if count is not None else 1
         elif lim is not None:
             e = lim.args.get("expression") or lim.this
-            limit = self.constant_int(e, "LIMIT")
+            opts = lim.args.get("limit_options")
+            if opts is not None and opts.args.get("with_ties"):
+                raise self.error(lim, "LIMIT … WITH TIES is not supported")
+            if opts is not None and opts.args.get("percent"):
+                percent = self.limit_percent(e)
+            else:
+                limit = self.limit_count(e, "LIMIT")
             if lim.args.get("offset") is not None:
-                offset = self.constant_int(lim.args["offset"], "OFFSET")
+                offset = self.limit_count(lim.args["offset"], "OFFSET") or 0
         off = node.args.get("offset")
         if off is not None:
-            offset = self.constant_int(off.args.get("expression") or off.this, "OFFSET")
-        return limit, offset
+            offset = self.limit_count(off.args.get("expression") or off.this, "OFFSET") or 0
+        return limit, offset, percent
+
+    def limit_count(self, e, what: str) -> int | None:
+        """A LIMIT or OFFSET: a constant expression, cast to BIGINT as DuckDB casts it (1.5 is 2);
+        NULL is no limit (no offset)."""
+        v = self.folded_constant(e, BIGINT, what)
+        if v is None:
+            return None
+        if v < 0:
+            raise self.error(e, f"{what} must not be negative")
+        return v
+
+    def limit_percent(self, e) -> float | None:
+        """LIMIT p PERCENT: a constant expression, a DOUBLE from 0 to 100; NULL is 100 (all rows)."""
+        v = self.folded_constant(e, DOUBLE, "LIMIT … PERCENT")
+        if v is not None and not 0 <= v <= 100:
+            raise self.error(e, f"LIMIT {v} PERCENT is out of range: a percentage is from 0 to 100")
+        return None if v is None or v == 100 else v
+
+    def folded_constant(self, e, target, what: str):
+        """The value of a constant expression (no column, no subquery, nothing volatile) converted to
+        target, computed now; a CompileError at e otherwise."""
+        if e.find(exp.Select) is not None:
+            raise self.error(e, f"a subquery in {what} is not supported (the limit must be a constant)")
+        rel = Rel(P.Values(((),), ()))
+        try:
+            v = ExprBinder(self, rel).bind(e)
+        except CompileError as err:
+            raise self.error(e, f"{what} must be a constant expression ({err.message})") from None
+        if not is_constant(v):
+            raise self.error(e, f"{what} must be a constant expression, not {e.sql(dialect='duckdb')}")
+        if v.type.kind not in ("int", "uhugeint", "decimal", "float", "text", "null"):
+            raise self.error(e, f"{what} must be a number, not {v.type}")
+        v = ExprBinder(self, rel).coerce(v, target, e)
+        value = Codegen(self.dialect)._constant(v)
+        if value is _NOT_CONSTANT:
+            raise self.error(e, f"{what} {e.sql(dialect='duckdb')} is not a {target} constant")
+        return value
 
     def order_position(self, e) -> int:
         """ORDER BY 2: a position in the select list (ORDER BY 2.5 is refused, as DuckDB does:

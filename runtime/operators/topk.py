@@ -8,6 +8,8 @@ order key and the rows currently emitted.  A touched partition recomputes its wi
 by walking the first offset + k rows (and their ties), and emits the difference from the previous
 window:
     Δout = Σ_{p touched} window(I(in)_p) - window(I(in)_p - Δ_p).
+With a percentage instead of k (LIMIT p PERCENT) k is floor(p / 100 * n), n the partition's row count
+(DuckDB's rule: the count of all rows, the offset taken after), recomputed with the window.
 The order key must be a total order (the compiler appends a tie-breaker over the whole row); the
 peer key is the ORDER BY alone, compared with ``!=`` as the Window operator does.
 """
@@ -21,7 +23,7 @@ class TopK(Operator):
     expiry = None  # an Expiry over partition keys, or None (see partitions.py)
 
     def __init__(self, source: Operator, partition_fn, order_fn, limit, offset: int = 0, name: str = "",
-                 peer_fn=None, ties: str = ""):
+                 peer_fn=None, ties: str = "", percent: float | None = None):
         super().__init__(source)
         self.peer_fn = peer_fn
         self.ties = ties  # "", "rank" or "dense" (then offset is 0)
@@ -29,6 +31,7 @@ class TopK(Operator):
         self.order_fn = order_fn
         self.limit = limit  # None = no limit (OFFSET only)
         self.offset = offset
+        self.percent = percent  # LIMIT p PERCENT: the limit is floor(p / 100 * the partition's rows)
         self.name = name
         self.parts: dict = {}  # partition -> [sorted list of (order key, row), {row: weight}]
         self.windows: dict = {}  # partition -> {row: weight} currently emitted
@@ -55,6 +58,9 @@ class TopK(Operator):
             return self._ranked(order, weights)
         skip = self.offset
         room = self.limit if self.limit is not None else float("inf")
+        if self.percent is not None:
+            count = sum(w for w in weights.values() if w > 0)
+            room = min(int(self.percent / 100 * count), count)
         out = {}
         for _, row in order:
             if room <= 0:
@@ -101,7 +107,8 @@ class TopK(Operator):
 
     def describe(self) -> str:
         drops = f", drops {self.expiry.text}" if self.expiry is not None else ""
-        return f"TopK[limit={self.limit}, offset={self.offset}{', ties=' + self.ties if self.ties else ''}{drops}]"
+        limit = f"{self.percent}%" if self.percent is not None else self.limit
+        return f"TopK[limit={limit}, offset={self.offset}{', ties=' + self.ties if self.ties else ''}{drops}]"
 
 
 _NONE = object()
