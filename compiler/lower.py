@@ -51,7 +51,7 @@ from . import waterlines as WL
 from .keyed_lowering import lower_keyed
 from .routing import route_function
 from .errors import CompileError
-from .expr import Call, Col, Lit, columns_used, remap, render, substitute
+from .expr import Call, Col, Expr, Lit, columns_used, remap, render, substitute
 
 
 class Lowering:
@@ -678,6 +678,9 @@ class Lowering:
         if c.fn in ("frame_value", "frame_value_ignore_nulls"):
             x = G.row_function(self.cg, c.args, "window_arg")
             which, nth = c.extra
+            if isinstance(nth, Expr):  # NTH_VALUE(x, k) with k read from the row
+                k = G.row_function(self.cg, (nth,), "window_arg")
+                nth = lambda r, f=k: f(r)[0]  # noqa: E731
             return W.FrameValue(lambda r, f=x: f(r)[0], which, frame, nth, exclude,
                                 c.fn == "frame_value_ignore_nulls")
         if c.fn == "fill":  # FILL(x ORDER BY k): extra is (k's SortKey, x's kind, k's kind, x's bits)
@@ -691,15 +694,17 @@ class Lowering:
         raise AssertionError(c.fn)
 
     def window_frame(self, frame):
-        """A RANGE frame's offset limits and ORDER BY key become functions of the row."""
-        if len(frame) == 3:
-            return frame
-        mode, start, end, key, desc = frame
+        """A RANGE frame's offset limits and ORDER BY key, and ROWS offsets read from the row, become
+        functions of the row."""
 
         def scalar(e):
             f = G.row_function(self.cg, (e,), "range_limit")
             return lambda r: f(r)[0]
 
+        if len(frame) == 3:
+            mode, start, end = frame
+            return (mode, *((b[0], scalar(b[1])) if isinstance(b[1], Expr) else b for b in (start, end)))
+        mode, start, end, key, desc = frame
         start, end = ((b[0], scalar(b[1])) if b[0] == "value" else b for b in (start, end))
         return (mode, start, end, scalar(key), desc)
 

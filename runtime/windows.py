@@ -5,6 +5,10 @@ ORDER BY share one), a list with one value per row.
 Frames are (mode, start, end) with mode 'rows' or 'range' and each bound one of
 ('unbounded', None) / ('preceding', n) / ('current', None) / ('following', n) /
 ('unbounded_following', None); a RANGE frame's 'current' bound extends to the whole peer group.
+A ROWS bound ('preceding', f) / ('following', f) with a function f instead of a number takes each
+row's offset from the row (DuckDB's ``ROWS BETWEEN p PRECEDING AND …`` over a column p): f(row) is
+a non-negative integer, NULL and negative offsets are errors (DuckDB's); frames of successive rows
+then need not slide forward.
 A RANGE frame with offsets is (mode, start, end, key, desc) with bounds ('value', limit): ``key``
 gives a row's ORDER BY value and ``limit`` the value its frame starts or ends at (key ∓ offset,
 signed by the compiler for the direction ``desc``); the frame holds the rows whose key lies between
@@ -42,8 +46,8 @@ def frame_bounds(frame, rows: list, peers: list) -> list:
         return _value_bounds(frame, rows, peers, group_first, group_last)
     out = []
     for i in range(n):
-        out.append((_bound(start, i, n, mode, peers, group_first, group_last, True),
-                    _bound(end, i, n, mode, peers, group_first, group_last, False)))
+        out.append((_bound(start, i, n, mode, peers, group_first, group_last, True, rows),
+                    _bound(end, i, n, mode, peers, group_first, group_last, False, rows)))
     return out
 
 
@@ -103,8 +107,13 @@ def _value_bounds(frame, rows, peers, group_first, group_last) -> list:
     return out
 
 
-def _bound(bound, i, n, mode, peers, group_first, group_last, is_start) -> int:
+def _bound(bound, i, n, mode, peers, group_first, group_last, is_start, rows) -> int:
     kind, k = bound
+    if callable(k):  # an offset read from the row
+        k = k(rows[i])
+        if k is None or k < 0:
+            raise ValueError(f"Window ROWS {kind.upper()} expression cannot be "
+                             f"{'NULL' if k is None else 'negative'}")
     if kind == "unbounded":
         return 0
     if kind == "unbounded_following":
@@ -228,7 +237,8 @@ def excluded_rows(exclude, peers: list) -> list:
 
 
 class FrameValue:
-    """FIRST_VALUE / LAST_VALUE / NTH_VALUE(x, k) of each row's frame."""
+    """FIRST_VALUE / LAST_VALUE / NTH_VALUE(x, k) of each row's frame.  ``nth`` is k, or a function
+    giving each row its k (NTH_VALUE(x, column)): a NULL or a k below 1 gives NULL, as DuckDB does."""
 
     def __init__(self, arg, which: str, frame=DEFAULT_FRAME, nth: int = 1, exclude=None,
                  ignore_nulls: bool = False):
@@ -245,7 +255,7 @@ class FrameValue:
         if self.ignore_nulls:
             return self._compute_ignoring_nulls(rows, peers)
         out = []
-        for lo, hi in frame_bounds(self.frame, rows, peers):
+        for i, (lo, hi) in enumerate(frame_bounds(self.frame, rows, peers)):
             if lo > hi:
                 out.append(None)
             elif self.which == "first":
@@ -253,28 +263,38 @@ class FrameValue:
             elif self.which == "last":
                 out.append(self.arg(rows[hi]))
             else:
-                j = lo + self.nth - 1
-                out.append(self.arg(rows[j]) if j <= hi else None)
+                nth = self._nth(rows[i])
+                j = lo + nth - 1
+                out.append(self.arg(rows[j]) if nth >= 1 and j <= hi else None)
         return out
+
+    def _nth(self, row) -> int:
+        """The row's k (0, which picks nothing, for a NULL)."""
+        if not callable(self.nth):
+            return self.nth
+        k = self.nth(row)
+        return 0 if k is None else k
 
 
     def _compute_ignoring_nulls(self, rows, peers):
         values = [self.arg(r) for r in rows]
         present = [j for j, v in enumerate(values) if v is not None]  # ascending positions
         out = []
-        for lo, hi in frame_bounds(self.frame, rows, peers):
+        for i, (lo, hi) in enumerate(frame_bounds(self.frame, rows, peers)):
             a, b = bisect_left(present, lo), bisect_right(present, hi)  # present[a:b] lie in the frame
-            k = {"first": a, "last": b - 1}.get(self.which, a + self.nth - 1)
-            out.append(values[present[k]] if lo <= hi and a <= k < b else None)
+            nth = self._nth(rows[i]) if self.which == "nth" else 1
+            k = {"first": a, "last": b - 1}.get(self.which, a + nth - 1)
+            out.append(values[present[k]] if lo <= hi and a <= k < b and nth >= 1 else None)
         return out
 
     def _compute_excluding(self, rows, peers):
         out = []
-        for (lo, hi), gone in zip(frame_bounds(self.frame, rows, peers), excluded_rows(self.exclude, peers)):
+        bounds = frame_bounds(self.frame, rows, peers)
+        for i, ((lo, hi), gone) in enumerate(zip(bounds, excluded_rows(self.exclude, peers))):
             kept = [j for j in range(lo, hi + 1) if j not in gone] if gone else range(lo, hi + 1)
             if self.ignore_nulls:
                 kept = [j for j in kept if self.arg(rows[j]) is not None]
-            k = {"first": 0, "last": len(kept) - 1}.get(self.which, self.nth - 1)
+            k = {"first": 0, "last": len(kept) - 1}.get(self.which, self._nth(rows[i]) - 1)
             out.append(self.arg(rows[kept[k]]) if 0 <= k < len(kept) else None)
         return out
 
@@ -298,7 +318,7 @@ class FrameAggregate:
             if lo > hi:
                 out.append(f.result(f.new()))
                 continue
-            if lo > hi_in or hi < lo_in:  # no overlap: start afresh
+            if lo > hi_in or hi < lo_in or lo < lo_in or hi < hi_in:  # no overlap, or it slid back: afresh
                 state, lo_in, hi_in = f.new(), lo, lo - 1
             while hi_in < hi:
                 hi_in += 1
@@ -366,7 +386,7 @@ def reach(functions):
             if frame[0] != "rows" or len(frame) > 3 or f.exclude is not None:
                 return None
             offsets = [{"preceding": -1, "current": 0, "following": 1}.get(b[0]) for b in frame[1:3]]
-            if None in offsets:
+            if None in offsets or any(callable(b[1]) for b in frame[1:3]):  # (an offset read from the row)
                 return None
             s, e = (sign * (b[1] or 0) for sign, b in zip(offsets, frame[1:3]))
             before, after = max(before, e, 0), max(after, -s, 0)

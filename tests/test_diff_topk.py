@@ -90,6 +90,17 @@ SPECS = {
                         "LAG(x, 1, -1 ORDER BY id) OVER () AS lg, NTILE(3 ORDER BY id) OVER (PARTITION BY g) AS nt FROM t",
         "v_qualify_args": "SELECT id, g FROM t QUALIFY RANK(ORDER BY x NULLS FIRST) OVER (PARTITION BY g) <= 2",
     }),
+    "row_offsets": spec({  # ROWS frame offsets and NTH_VALUE positions read from each row
+        "v_rows_by_row": "SELECT id, SUM(x) OVER (PARTITION BY g ORDER BY id ROWS BETWEEN COALESCE(g, 0) PRECEDING "
+                         "AND COALESCE(ABS(x), 1) FOLLOWING) AS s, MEDIAN(x) OVER (ORDER BY id ROWS BETWEEN "
+                         "COALESCE(ABS(x), 0) PRECEDING AND CURRENT ROW) AS m FROM t",
+        "v_rows_back": "SELECT id, COUNT(x) OVER (ORDER BY x NULLS FIRST, id ROWS BETWEEN COALESCE(g, 2) + 1 PRECEDING "
+                       "AND COALESCE(g, 0) PRECEDING) AS n, MAX(s) OVER (ORDER BY id ROWS BETWEEN 1 FOLLOWING AND "
+                       "COALESCE(g, 1) FOLLOWING) AS mx FROM t",
+        "v_nth_by_row": "SELECT id, NTH_VALUE(id, g) OVER (PARTITION BY x ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING "
+                        "AND UNBOUNDED FOLLOWING) AS a, NTH_VALUE(x, x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW "
+                        "AND UNBOUNDED FOLLOWING) AS b FROM t",
+    }),
     "named_windows": spec({  # WINDOW w AS (…), OVER w and OVER (w …)
         "v_named": "SELECT id, SUM(x) OVER w AS s, RANK() OVER (w ORDER BY x) AS rk FROM t WINDOW w AS (PARTITION BY g)",
         "v_chain": "SELECT id, SUM(x) OVER w2 AS rs, COUNT(*) OVER (w2 ROWS 1 PRECEDING) AS n FROM t "
@@ -179,3 +190,22 @@ def test_limit_refusals(sql, message):
     p.execute(DDL)
     with pytest.raises(CompileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         p.execute(f"CREATE VIEW v AS {sql}")
+
+
+def test_row_offset_errors():
+    """A ROWS offset read from a row that is NULL or negative is DuckDB's error: the step fails and
+    leaves the view as it was."""
+    from deltasql import DataError
+    p = Pipeline("duckdb")
+    p.execute(DDL)
+    p.execute("CREATE VIEW v AS SELECT id, SUM(x) OVER (ORDER BY id ROWS BETWEEN g PRECEDING AND CURRENT ROW) AS s FROM t")
+    p.insert("t", [(1, 1, 5, None), (2, 1, 6, None)])
+    p.step()
+    assert sorted(p.view("v").rows()) == [(1, 5), (2, 11)]
+    for bad in (None, -1):
+        p.insert("t", [(3, bad, 7, None)])
+        with pytest.raises(DataError, match="Window ROWS PRECEDING expression cannot be"):
+            p.step()
+        assert sorted(p.view("v").rows()) == [(1, 5), (2, 11)]
+    with pytest.raises(CompileError, match="a window frame offset must be a number, not VARCHAR"):
+        p.execute("CREATE VIEW w AS SELECT SUM(x) OVER (ORDER BY id ROWS BETWEEN s PRECEDING AND CURRENT ROW) FROM t")

@@ -13,7 +13,7 @@ from sqlglot import exp
 from .. import plan as P
 from ..aggregates import is_aggregate
 from ..bind_expr import ExprBinder
-from ..expr import Lit
+from ..expr import Lit, is_constant
 from ..scope import Rel
 from ..types import BIGINT, DOUBLE, TIMESTAMP
 
@@ -81,9 +81,7 @@ class WindowBinding:
         if isinstance(f, (exp.FirstValue, exp.LastValue, exp.NthValue)):
             x = eb.bind(f.this)
             which = {exp.FirstValue: "first", exp.LastValue: "last", exp.NthValue: "nth"}[type(f)]
-            nth = self.constant_int(f.args["offset"], "NTH_VALUE") if which == "nth" else 1
-            if which == "nth" and nth < 1:
-                raise self.error(f, "NTH_VALUE needs a positive position")
+            nth = self.nth_position(f, eb) if which == "nth" else 1
             return P.WinCall("frame_value" + nulls, (x,), x.type, True, frame, (which, nth))
         if isinstance(f, exp.Anonymous) and f.name.lower() == "fill":
             return self.fill_call(f, eb, order)
@@ -93,6 +91,20 @@ class WindowBinding:
             agg = self.agg_call(f, eb)
             return P.WinCall("agg", (), agg.type, agg.nullable, frame, agg)
         raise self.error(f, f"unsupported window function {f.sql(dialect=self.dialect.name)}")
+
+    def nth_position(self, f, eb: ExprBinder):
+        """NTH_VALUE's position: a positive constant, or an integer expression of the row (BIGINT;
+        each row's NULL or k below 1 gives NULL, as DuckDB does)."""
+        value = f.args["offset"]
+        k = eb.bind(value)
+        if is_constant(k):
+            nth = self.constant_int(value, "NTH_VALUE")
+            if nth < 1:
+                raise self.error(f, "NTH_VALUE needs a positive position")
+            return nth
+        if k.type.kind not in ("int", "null"):
+            raise self.error(value, f"NTH_VALUE's position must be an integer, not {k.type}")
+        return eb.coerce(k, BIGINT, value)
 
     def fill_call(self, f, eb: ExprBinder, order) -> P.WinCall:
         """FILL(x [ORDER BY k]) OVER (…): x's NULLs interpolated along k, or along the window's ORDER BY
@@ -142,7 +154,13 @@ class WindowBinding:
                 return ("current", None)
             if mode == "range":
                 return ("value", self.range_limit(value, side, order, eb))
-            n = self.constant_int(value, "a window frame offset")
+            offset = eb.bind(value)
+            if is_constant(offset):
+                n = self.constant_int(value, "a window frame offset")
+            else:  # read from each row: cast to BIGINT as DuckDB casts it, checked as the frame is built
+                if not offset.type.numeric:
+                    raise self.error(value, f"a window frame offset must be a number, not {offset.type}")
+                n = eb.coerce(offset, BIGINT, value)
             return ("preceding", n) if side == "preceding" else ("following", n)
 
         start = bound(spec.args.get("start"), spec.args.get("start_side"))
