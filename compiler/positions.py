@@ -60,6 +60,24 @@ def element_position(items, i: int, sql: str):
     return None, None
 
 
+def keyword_position(items, i: int, word: str, sql: str, before=None):
+    """(line, col) of items[i], a keyword (NULL, TRUE, FALSE) in a list without parentheses (ORDER
+    BY terms), found in the text after the positioned item before it or before the one after it
+    (or, when no item has a position, before the node ``before``)."""
+    span = token_span(items[i])
+    if span is not None:
+        return offset_to_position(sql, span[0])
+    upper, word = sql.upper(), word.upper()
+    prev = next((token_span(items[j]) for j in range(i - 1, -1, -1) if token_span(items[j]) is not None), None)
+    k = upper.find(word, prev[1] + 1) if prev is not None else -1
+    if k < 0:
+        nxt = next((token_span(items[j]) for j in range(i + 1, len(items)) if token_span(items[j]) is not None), None)
+        if nxt is None and before is not None:
+            nxt = token_span(before)
+        k = upper.rfind(word, 0, nxt[0]) if nxt is not None else -1
+    return offset_to_position(sql, k) if k >= 0 else (None, None)
+
+
 def offset_to_position(sql: str, offset: int):
     line = sql.count("\n", 0, offset) + 1
     start = sql.rfind("\n", 0, offset) + 1

@@ -20,6 +20,14 @@ from .scope import Bound
 
 
 def bind_recursive_ctes(qb, ctes) -> None:
+    for c in ctes:  # DuckDB's rule for every CTE of a WITH RECURSIVE, recursive or not
+        body = c.this
+        if isinstance(body, exp.Union):
+            if body.args.get("order") is not None:
+                raise qb.error(body.args["order"], "ORDER BY in a recursive query is not allowed")
+            if body.args.get("limit") is not None or body.args.get("offset") is not None:
+                raise qb.error(body.args.get("limit") or body.args["offset"],
+                               "LIMIT or OFFSET in a recursive query is not allowed")
     names = [c.alias for c in ctes]
     by_name = {c.alias: c for c in ctes}
     deps = {c.alias: {t.name for t in c.this.find_all(exp.Table) if t.name in by_name} for c in ctes}

@@ -16,7 +16,9 @@ by the window's tie-breaker (the whole row), so the choice is deterministic wher
 from sqlglot import exp
 
 from .bind_expr import is_aggregate
+from .errors import CompileError
 from .frontend import error_at
+from .positions import keyword_position
 
 
 def expand_shorthands(query: exp.Expression, sql: str) -> None:
@@ -111,12 +113,13 @@ def _expand_distinct_on(select, d, sql: str) -> None:
     on = d.args["on"]
     keys = list(on.expressions) if isinstance(on, exp.Tuple) else [on]
     order = select.args.get("order")
-    terms = [_output_expr(select, k, sql) for k in keys]
+    terms = [_output_expr(select, keys, i, sql, "DISTINCT ON") for i in range(len(keys))]
     ordered = []
     if order is not None:
-        for o in order.expressions:
+        items = [o.this for o in order.expressions]
+        for i, o in enumerate(order.expressions):
             o2 = o.copy()
-            o2.set("this", _output_expr(select, o.this, sql))
+            o2.set("this", _output_expr(select, items, i, sql, "ORDER BY"))
             ordered.append(o2)
     for node in terms + ordered:
         if any(isinstance(n, exp.Window) for n in node.walk()):
@@ -127,10 +130,15 @@ def _expand_distinct_on(select, d, sql: str) -> None:
     select.set("qualify", exp.Qualify(this=exp.EQ(this=number, expression=exp.Literal.number(1))))
 
 
-def _output_expr(select, e, sql: str):
-    """A DISTINCT ON key or ORDER BY term as an expression over the input: positions and output
-    aliases stand for the select-list expression they name."""
+def _output_expr(select, terms, i: int, sql: str, what: str):
+    """A DISTINCT ON key or ORDER BY term (terms[i]) as an expression over the input: positions and
+    output aliases stand for the select-list expression they name; another literal (a string, a
+    decimal, NULL, a boolean) is refused, as DuckDB refuses it (it has no effect)."""
+    e = terms[i]
     items = select.expressions
+    if isinstance(e, (exp.Boolean, exp.Null)) or (isinstance(e, exp.Literal) and not e.is_int):
+        line, col = keyword_position(terms, i, e.sql(), sql, before=items[0] if what == "DISTINCT ON" else None)
+        raise CompileError(f"{what} a non-integer literal ({e.sql()}) has no effect", line, col, sql)
     if isinstance(e, exp.Literal) and e.is_int:
         n = int(e.this)
         if not 1 <= n <= len(items):

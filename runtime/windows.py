@@ -34,6 +34,10 @@ from .aggregates import SKIP
 DEFAULT_FRAME = ("range", ("unbounded", None), ("current", None))
 
 
+class FrameOffsetError(ValueError):
+    """A ROWS offset read from a row is NULL or negative (DuckDB's error)."""
+
+
 def frame_bounds(frame, rows: list, peers: list) -> list:
     """[(first, last)] positions of each row's frame (first > last when it is empty)."""
     mode, start, end = frame[:3]
@@ -112,7 +116,7 @@ def _bound(bound, i, n, mode, peers, group_first, group_last, is_start, rows) ->
     if callable(k):  # an offset read from the row
         k = k(rows[i])
         if k is None or k < 0:
-            raise ValueError(f"Window ROWS {kind.upper()} expression cannot be "
+            raise FrameOffsetError(f"Window ROWS {kind.upper()} expression cannot be "
                              f"{'NULL' if k is None else 'negative'}")
     if kind == "unbounded":
         return 0

@@ -114,6 +114,19 @@ SQL_ERRORS = [
      "DATE '…'::type is read as DATE ('…'::type) here, not as DuckDB reads it: write CAST(DATE '…' AS type)"),
     ("CREATE VIEW x AS SELECT a FROM t LIMIT -1", 1, 41, "LIMIT must not be negative"),
     ("CREATE VIEW x AS SELECT a FROM t ORDER BY 1.5", 1, 43, "ORDER BY a non-integer literal (1.5) has no effect"),
+    # what DuckDB refuses as it parses or binds (deltasql used to accept it)
+    ("CREATE VIEW x AS SELECT a FROM t ORDER BY NULL, a", 1, 43, "ORDER BY a non-integer literal (NULL) has no effect"),
+    ("CREATE VIEW x AS SELECT a FROM t ORDER BY 'x'", 1, 43, "ORDER BY a non-integer literal ('x') has no effect"),
+    ("CREATE VIEW x AS SELECT DISTINCT ON (TRUE) a FROM t ORDER BY a", 1, 38,
+     "DISTINCT ON a non-integer literal (TRUE) has no effect"),
+    ("CREATE VIEW x AS WITH c AS (SELECT 1), C AS (SELECT 2) SELECT * FROM c", 1, 40, "duplicate CTE name 'c'"),
+    ("CREATE VIEW x AS WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3 OFFSET 1) "
+     "SELECT * FROM r", 1, 102, "LIMIT or OFFSET in a recursive query is not allowed"),
+    ("CREATE VIEW x AS SELECT NTILE() OVER (ORDER BY a) FROM t", 1, 25, "NTILE needs the number of buckets"),
+    ("CREATE VIEW x AS SELECT SUM(a) OVER (ORDER BY a ROWS BETWEEN 1 FOLLOWING AND CURRENT ROW) FROM t", 1, 62,
+     "a window frame starting from a following row cannot end at the current row"),
+    ("CREATE VIEW x AS SELECT SUM(a) OVER (ROWS BETWEEN UNBOUNDED FOLLOWING AND CURRENT ROW) FROM t", 1, 25,
+     "a window frame cannot start at UNBOUNDED FOLLOWING"),
     ("CREATE VIEW x AS SELECT a FROM t JOIN u USING (a) GROUP BY u.a HAVING a > 1", 1, 71,
      "column 'a' must appear in the GROUP BY clause or be used in an aggregate function"),
     ("CREATE VIEW x AS WITH RECURSIVE r(n) AS (SELECT 0 UNION SELECT e.a FROM r JOIN t e ON r.n = e.a "

@@ -207,5 +207,8 @@ def test_row_offset_errors():
         with pytest.raises(DataError, match="Window ROWS PRECEDING expression cannot be"):
             p.step()
         assert sorted(p.view("v").rows()) == [(1, 5), (2, 11)]
+    with pytest.raises(DataError, match="view w: Window ROWS FOLLOWING expression cannot be NULL"):  # over constants
+        p.execute("CREATE VIEW w AS SELECT COUNT(*) OVER (ORDER BY i ROWS BETWEEN CURRENT ROW AND o FOLLOWING) "
+                  "FROM (VALUES (1, NULL::INTEGER)) AS src(i, o)")
     with pytest.raises(CompileError, match="a window frame offset must be a number, not VARCHAR"):
         p.execute("CREATE VIEW w AS SELECT SUM(x) OVER (ORDER BY id ROWS BETWEEN s PRECEDING AND CURRENT ROW) FROM t")

@@ -18,6 +18,11 @@ class CteBinding:
 
     def with_clause(self, with_: exp.With) -> None:
         ctes = list(with_.expressions)
+        seen = set()
+        for cte in ctes:  # (DuckDB compares CTE names without case)
+            if cte.alias.lower() in seen:
+                raise self.error(cte, f"duplicate CTE name {cte.alias!r}")
+            seen.add(cte.alias.lower())
         if with_.args.get("recursive"):
             bind_recursive_ctes(self, ctes)
             return

@@ -16,6 +16,7 @@ from ..bind_expr import ExprBinder
 from ..codegen import _NOT_CONSTANT, Codegen
 from ..errors import CompileError
 from ..expr import Col, Lit, is_constant
+from ..positions import keyword_position
 from ..scope import Rel
 from ..types import BIGINT, DOUBLE
 
@@ -113,12 +114,16 @@ class OrderingBinding:
         proj_asts = [p.this if isinstance(p, exp.Alias) else p for p in select.expressions]
         keys, hidden = [], []
         width = prefix + len(exprs)
-        for o in order_node.expressions:
+        terms = [o.this for o in order_node.expressions]
+        for i, o in enumerate(order_node.expressions):
             e = o.this
+            if isinstance(e, (exp.Boolean, exp.Null)) or (isinstance(e, exp.Literal) and e.is_string):
+                line, col = keyword_position(terms, i, e.sql(), self.sql)
+                raise CompileError(f"ORDER BY a non-integer literal ({e.sql()}) has no effect", line, col, self.sql)
             idx = None
             if isinstance(e, exp.Column) and not e.table and e.name in aliases:
                 idx = prefix + aliases[e.name]
-            elif isinstance(e, exp.Literal) and not e.is_string:
+            elif isinstance(e, exp.Literal):
                 n = self.order_position(e)
                 if not 1 <= n <= len(exprs):
                     raise self.error(e, f"ORDER BY position {n} is not in the select list")

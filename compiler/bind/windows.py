@@ -65,7 +65,9 @@ class WindowBinding:
             t = DOUBLE if fn in ("percent_rank", "cume_dist") else BIGINT
             return P.WinCall(fn, (), t, False)
         if isinstance(f, exp.Ntile):
-            n = self.constant_int(f.this, "NTILE") if f.this is not None else 1
+            if f.this is None:
+                raise self.error(f, "NTILE needs the number of buckets")
+            n = self.constant_int(f.this, "NTILE")
             if n < 1:
                 raise self.error(f, "NTILE needs a positive number of buckets")
             return P.WinCall("ntile", (), BIGINT, False, None, n)
@@ -166,6 +168,7 @@ class WindowBinding:
         start = bound(spec.args.get("start"), spec.args.get("start_side"))
         end = bound(spec.args.get("end"), spec.args.get("end_side")) if spec.args.get("end") is not None \
             else ("current", None)
+        self.check_frame_order(spec, start, end, spec.args.get("start_side"), spec.args.get("end_side"))
         frame = (mode, start, end)
         if "value" in (start[0], end[0]):
             o = order.expressions[0]
@@ -179,6 +182,22 @@ class WindowBinding:
         if exclude not in ("", "no others"):
             raise self.error(spec, f"EXCLUDE {exclude.upper()} in a window frame is not supported")
         return frame
+
+    def check_frame_order(self, spec, start, end, start_side, end_side) -> None:
+        """DuckDB's rules on the bounds' kinds (whatever the offsets): a frame cannot start at
+        UNBOUNDED FOLLOWING nor end at UNBOUNDED PRECEDING, and a frame starting at the current row
+        or after it cannot end before it."""
+        if start[0] == "unbounded_following":
+            raise self.error(spec, "a window frame cannot start at UNBOUNDED FOLLOWING")
+        if end[0] == "unbounded":
+            raise self.error(spec, "a window frame cannot end at UNBOUNDED PRECEDING")
+        ends_before = end[0] == "preceding" or (end[0] == "value" and (end_side or "").lower() == "preceding")
+        starts_after = start[0] == "following" or (start[0] == "value" and (start_side or "").lower() == "following")
+        if ends_before and (start[0] == "current" or starts_after):
+            where = "the current row" if start[0] == "current" else "a following row"
+            raise self.error(spec, f"a window frame starting from {where} cannot end at a preceding row")
+        if starts_after and end[0] == "current":
+            raise self.error(spec, "a window frame starting from a following row cannot end at the current row")
 
     def range_limit(self, value, side: str, order, eb: ExprBinder):
         """The expression a RANGE offset bound stops at: the ORDER BY key minus the offset for
