@@ -748,16 +748,30 @@ def _explain_optimize_error(e: OptimizeError, query, schema, sql) -> CompileErro
         if node is not None and len(holders) > 1:
             return error_at(node, f"ambiguous column name {name!r} (it is in {', '.join(holders)})", sql)
         line, col = position(node, sql) if node is not None else _pos_from_message(msg)
-        return CompileError(f"unknown column {name!r}", line, col, sql)
+        return CompileError(unknown_column(name), line, col, sql)
     m = re.search(r"Unknown table:? '?([^'\s]+)'?", msg)
     if m:
         name = m.group(1).strip('"')
         node = next((t for t in query.find_all(exp.Column) if t.table == name), None)
         line, col = position(node, sql) if node is not None else _pos_from_message(msg)
         return CompileError(f"unknown table or alias {name!r}", line, col, sql)
+    m = re.search(r"Unknown column: (\S+)", msg)
+    if m:
+        name = m.group(1).strip('"')
+        node = next((c for c in query.find_all(exp.Column) if c.name == name), None)
+        line, col = position(node, sql) if node is not None else _pos_from_message(msg)
+        return CompileError(unknown_column(name), line, col, sql)
     line, col = _pos_from_message(msg)
     text = re.sub(r"\s*Line: \d+, Col: \d+.*", "", msg.splitlines()[0])
     return CompileError(text, line, col, sql)
+
+
+def unknown_column(name: str) -> str:
+    """The message for a name that is no column in scope; DuckDB's hidden ``rowid`` named as such."""
+    if name.split(".")[-1].strip('"').lower() == "rowid":
+        return ("rowid (DuckDB's insertion position of a row) is not supported: deltasql's tables are "
+                "multisets of rows, which have no position; give the table a key column instead")
+    return f"unknown column {name!r}"
 
 
 def _visible_tables(node) -> list[str]:

@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from . import plan as P
 from .expr import Col
-from .frontend import using_columns
+from .frontend import unknown_column, using_columns
 
 
 @dataclass
@@ -70,5 +70,5 @@ class Rel:
                 name = node.name if using_columns(node.parent) else node.sql()
                 raise qb.error(node, f"column {name!r} must appear in the GROUP BY clause or be used "
                                      f"in an aggregate function")
-            raise qb.error(node, f"unknown column {node.sql()!r}")
+            raise qb.error(node, unknown_column(node.sql()))
         return self.col(i)

@@ -114,6 +114,9 @@ SQL_ERRORS = [
      "DATE '…'::type is read as DATE ('…'::type) here, not as DuckDB reads it: write CAST(DATE '…' AS type)"),
     ("CREATE VIEW x AS SELECT a FROM t LIMIT -1", 1, 41, "LIMIT must not be negative"),
     ("CREATE VIEW x AS SELECT a FROM t ORDER BY 1.5", 1, 43, "ORDER BY a non-integer literal (1.5) has no effect"),
+    ("CREATE VIEW x AS SELECT a, rowid FROM t", 1, 28,
+     "rowid (DuckDB's insertion position of a row) is not supported: deltasql's tables are multisets of rows, "
+     "which have no position; give the table a key column instead"),
     # what DuckDB refuses as it parses or binds (deltasql used to accept it)
     ("CREATE VIEW x AS SELECT a FROM t ORDER BY NULL, a", 1, 43, "ORDER BY a non-integer literal (NULL) has no effect"),
     ("CREATE VIEW x AS SELECT a FROM t ORDER BY 'x'", 1, 43, "ORDER BY a non-integer literal ('x') has no effect"),
