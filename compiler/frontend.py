@@ -29,6 +29,7 @@ from .errors import CompileError
 from .export_state import blank_finalize, state_value_error
 from .keyed_syntax import aggregate_key_error
 from .lateness import blank_watermarks
+from .named_arguments import bind_named_arguments
 from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
 from .timewindows import blank_tvf_syntax, expand_time_windows
 from .types import SURROGATE
@@ -523,6 +524,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     _canonical_quotes(query, dialect)
     if get_dialect(dialect).duplicate_names_ambiguous:
         _refuse_ambiguous_names(query, sql)
+    bind_named_arguments(query, sql)
     constructs.check(query, sql)
     query.meta["series"] = series
     return query

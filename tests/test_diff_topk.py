@@ -101,6 +101,12 @@ SPECS = {
                         "AND UNBOUNDED FOLLOWING) AS a, NTH_VALUE(x, x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW "
                         "AND UNBOUNDED FOLLOWING) AS b FROM t",
     }),
+    "named_arguments": spec({  # DuckDB's name := value for LAG/LEAD and the quantiles
+        "v_shift_named": "SELECT id, LEAD(\"offset\" := 2, col := x) OVER (ORDER BY id) AS a, "
+                         "LAG(x, \"default\" := -9) OVER (PARTITION BY g ORDER BY id) AS b FROM t",
+        "v_quantile_named": "SELECT g, QUANTILE_CONT(x, quantile := 0.5) AS q, "
+                            "PERCENTILE_DISC(quantile := 0.25) WITHIN GROUP (ORDER BY x) AS p FROM t GROUP BY g",
+    }),
     "named_windows": spec({  # WINDOW w AS (…), OVER w and OVER (w …)
         "v_named": "SELECT id, SUM(x) OVER w AS s, RANK() OVER (w ORDER BY x) AS rk FROM t WINDOW w AS (PARTITION BY g)",
         "v_chain": "SELECT id, SUM(x) OVER w2 AS rs, COUNT(*) OVER (w2 ROWS 1 PRECEDING) AS n FROM t "
@@ -212,3 +218,15 @@ def test_row_offset_errors():
                   "FROM (VALUES (1, NULL::INTEGER)) AS src(i, o)")
     with pytest.raises(CompileError, match="a window frame offset must be a number, not VARCHAR"):
         p.execute("CREATE VIEW w AS SELECT SUM(x) OVER (ORDER BY id ROWS BETWEEN s PRECEDING AND CURRENT ROW) FROM t")
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT LAG(x, col := x) OVER (ORDER BY id) FROM t", "LAG's parameter 'col' is given twice"),
+    ("SELECT LEAD(y := x) OVER (ORDER BY id) FROM t", "LEAD has no parameter named 'y'"),
+    ("SELECT QUANTILE_CONT(x, fraction := 0.5) FROM t", "QUANTILE_CONT has no parameter named 'fraction'"),
+])
+def test_named_argument_errors(sql, message):
+    p = Pipeline("duckdb")
+    p.execute(DDL)
+    with pytest.raises(CompileError, match=message):
+        p.execute(f"CREATE VIEW v AS {sql}")
