@@ -111,7 +111,7 @@ class QueryBinder(CteBinding, FromBinding, SeriesBinding, JoinBinding, SessionBi
         prefix_names = [f"$corr{i}" for i in range(prefix)]
         distinct = node.args.get("distinct") is not None
         order_node = node.args.get("order")
-        limit, offset, percent = self.limit_offset(node)
+        limit, offset, percent, bounds = self.limit_offset(node)
         order_keys, hidden = [], []
         if order_node is not None:
             order_keys, hidden = self.order_by(order_node, node, exprs, eb, prefix, distinct)
@@ -119,9 +119,9 @@ class QueryBinder(CteBinding, FromBinding, SeriesBinding, JoinBinding, SessionBi
                          tuple(prefix_names + names + [f"$order{i}" for i in range(len(hidden))]))
         if distinct:
             plan = P.Distinct(plan)
-        if limit is not None or offset or percent is not None:
+        if limit is not None or offset or percent is not None or bounds is not None:
             part = tuple(P.col(plan.fields, i) for i in range(prefix))
-            plan = P.TopK(plan, tuple(order_keys), limit, offset, part, percent=percent)
+            plan = P.TopK(plan, tuple(order_keys), limit, offset, part, percent=percent, bounds=bounds)
             single = single or limit == 1
         ordered = None
         if hidden:

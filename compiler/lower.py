@@ -638,11 +638,14 @@ class Lowering:
     def _TopK(self, node):
         if self.nested:
             raise CompileError("ORDER BY … LIMIT inside a recursive CTE must not read the recursion")
-        src = self.exchange(self.lower(node.input), tuple(node.partition) or None)
+        # (computed bounds: the rows and the bounds on one worker, whatever the partition)
+        src = self.exchange(self.lower(node.input), (tuple(node.partition) or None) if node.bounds is None else None)
+        bounds = self.exchange(self.lower(node.bounds), None) if node.bounds is not None else None
         part = G.row_function(self.cg, node.partition, "partition") if node.partition else _unit_key
         order = G.sort_key_function(self.cg, node.order)
         peer = G.row_function(self.cg, tuple(k.expr for k in node.order), "peers") if node.ties else None
-        op = TopK(src, part, order, node.limit, node.offset, peer_fn=peer, ties=node.ties, percent=node.percent)
+        op = TopK(src, part, order, node.limit, node.offset, peer_fn=peer, ties=node.ties, percent=node.percent,
+                  bounds=bounds)
         op.expiry = self.partition_expiry(node.partition, node.input, _names(node.partition, node.input), "partitions")
         return self.add(op, "top-k")
 

@@ -244,7 +244,9 @@ class TopK:
     """The first ``limit`` rows (None: all) after skipping ``offset``, in ``order``, per partition;
     with ``ties`` "rank" also the rows tied with the last on the order's expressions, with "dense"
     the rows of the first ``limit`` groups of such ties (the rows a RANK()/DENSE_RANK() <= limit keeps).
-    With ``percent`` (limit None) the limit is floor(percent / 100 * the partition's row count)."""
+    With ``percent`` (limit None) the limit is floor(percent / 100 * the partition's row count).
+    With ``bounds`` (limit None, offset 0) the limit and offset are computed: ``bounds`` is a plan of
+    one row (limit, offset), integers or NULL (LIMIT (SELECT …))."""
 
     input: Plan
     order: tuple[SortKey, ...]
@@ -253,6 +255,7 @@ class TopK:
     partition: tuple[Expr, ...] = ()
     ties: str = ""
     percent: float | None = None
+    bounds: Plan | None = None
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -260,7 +263,7 @@ class TopK:
 
     @property
     def inputs(self) -> tuple[Plan, ...]:
-        return (self.input,)
+        return (self.input,) if self.bounds is None else (self.input, self.bounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +379,7 @@ class KeyedFixpoint:
 
 
 _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
-                 "TopK": ("input",), "Window": ("input",), "Join": ("left", "right"),
+                 "TopK": ("input", "bounds"), "Window": ("input",), "Join": ("left", "right"),
                  "Semijoin": ("left", "right"), "SetOp": ("left", "right"),
                  "AsofJoin": ("left", "right"), "Session": ("input",),
                  "Unnest": ("input",), "KeyedFixpoint": ("anchor", "step")}

@@ -29,6 +29,7 @@ from ..runtime.aggregates import ScalarSubqueryError
 from ..runtime.circuit import IterationLimitError, RowLimitError
 from ..runtime.nested.keyed import KeyConflictError
 from ..runtime.statistics import OutOfRangeError
+from ..runtime.operators.topk import LimitError
 from ..runtime.windows import FrameOffsetError
 from ..runtime.operators import Arrange, Input, Output
 from ..runtime.operators.clock import Clock
@@ -352,7 +353,7 @@ class DDL:
             for k in [k for k, op in self._shared.items() if op in low.created]:
                 del self._shared[k]
             if isinstance(e, (IterationLimitError, RowLimitError, DataError, ScalarSubqueryError, OutOfRangeError,
-                              KeyConflictError, FrameOffsetError)):
+                              KeyConflictError, FrameOffsetError, LimitError)):
                 raise data_error(e, f"view {rel.name}") from None
             raise
         self.circuit.journal.commit()

@@ -128,6 +128,20 @@ SPECS = {
         "v_folded": ViewSpec("SELECT id FROM t ORDER BY id LIMIT 1.5 + 1 OFFSET '1'", ordered=True),
         "v_null_limit": ViewSpec("SELECT id FROM t ORDER BY id DESC LIMIT NULL OFFSET 2 - 1", ordered=True),
     }),
+    "computed_limits": spec({  # LIMIT / OFFSET read from subqueries, recomputed as the data changes
+        "v_limit_count": ViewSpec("SELECT id, x FROM t ORDER BY x, id LIMIT (SELECT COUNT(*) FROM t WHERE g = 1)",
+                                  ordered=True),
+        "v_both": ViewSpec("SELECT id FROM t ORDER BY id DESC LIMIT (SELECT MAX(g) FROM t) "
+                           "OFFSET (SELECT MIN(g) FROM t WHERE x > 0)", ordered=True),
+        "v_expr": ViewSpec("SELECT id, s FROM t ORDER BY id LIMIT 1 + (SELECT COUNT(DISTINCT x) FROM t) // 2",
+                           ordered=True),
+        "v_setop_below": ViewSpec("SELECT y FROM (SELECT x AS y FROM t UNION ALL SELECT g FROM t) u ORDER BY 1 NULLS "
+                                  "FIRST LIMIT (SELECT COUNT(g) FROM t)", ordered=True),
+        "v_pct_offset": ViewSpec("SELECT id FROM t ORDER BY id LIMIT 50% OFFSET (SELECT COUNT(*) FROM t WHERE x = 1)",
+                                 ordered=True),
+        "v_cte": "WITH k AS (SELECT COUNT(*) AS n FROM t WHERE x < 2) "
+                 "SELECT COUNT(*) AS c FROM (SELECT id FROM t ORDER BY id OFFSET (SELECT n FROM k)) q",
+    }),
     "distinct_on": spec({  # the first row of each group in the ORDER BY (which decides it: id is a key)
         "v_first": ViewSpec("SELECT DISTINCT ON (g) g, id, x FROM t ORDER BY g, x DESC, id", ordered=True),
         "v_alias_pos": "SELECT DISTINCT ON (k, 2) g AS k, x, id FROM t ORDER BY k, x, id DESC",
@@ -184,7 +198,9 @@ def test_copying_a_framed_window_is_refused(sql):
     ("SELECT id FROM t LIMIT 150%", "out of range: a percentage is from 0 to 100"),
     ("SELECT id FROM t LIMIT x", "LIMIT must be a constant expression"),
     ("SELECT id FROM t LIMIT RANDOM()", "LIMIT must be a constant expression"),
-    ("SELECT id FROM t LIMIT (SELECT 3)", "a subquery in LIMIT is not supported"),
+    ("SELECT id FROM t LIMIT (SELECT 3)%", "a LIMIT … PERCENT computed by a subquery is not supported"),
+    ("SELECT id FROM t LIMIT (SELECT AVG(x) FROM t)", "LIMIT computed by a subquery must be an integer, not DOUBLE"),
+    ("SELECT x FROM t UNION SELECT g FROM t LIMIT (SELECT 1)", "computed by a subquery on UNION / INTERSECT / EXCEPT"),
     ("SELECT id FROM t OFFSET -1", "OFFSET must not be negative"),
     ("SELECT id FROM t LIMIT DATE '1992-01-01'", "LIMIT must be a number, not DATE"),
     ("SELECT id FROM t LIMIT 10 PERCENT WITH TIES", "WITH TIES is not supported"),
@@ -230,3 +246,22 @@ def test_named_argument_errors(sql, message):
     p.execute(DDL)
     with pytest.raises(CompileError, match=message):
         p.execute(f"CREATE VIEW v AS {sql}")
+
+
+def test_computed_limit_errors():
+    """A computed LIMIT that is negative, or a subquery giving two rows, fails the step (DuckDB's
+    errors) and leaves the view as it was."""
+    from deltasql import DataError
+    p = Pipeline("duckdb")
+    p.execute(DDL)
+    p.execute("CREATE VIEW v AS SELECT id FROM t ORDER BY id LIMIT (SELECT MIN(x) FROM t)")
+    p.insert("t", [(1, 1, 2, None), (2, 1, 3, None), (3, 1, 4, None)])
+    p.step()
+    assert p.view("v").rows() == [(1,), (2,)]
+    p.insert("t", [(4, 1, -1, None)])
+    with pytest.raises(DataError, match="LIMIT cannot be negative"):
+        p.step()
+    assert p.view("v").rows() == [(1,), (2,)]
+    p.delete("t", [(1, 1, 2, None)])
+    p.step()
+    assert p.view("v").rows() == [(2,), (3,)]  # (the failed step's row was discarded; MIN(x) is 3 now)

@@ -24,10 +24,18 @@ from ..types import BIGINT, DOUBLE
 class OrderingBinding:
     """QueryBinder methods for the constructs above (mixed into QueryBinder)."""
 
-    def limit_offset(self, node) -> tuple[int | None, int, float | None]:
-        """(limit, offset, percent) of a query: LIMIT n [OFFSET m], OFFSET m, FETCH FIRST n ROWS ONLY,
-        or LIMIT p PERCENT / LIMIT p % (limit None and percent p: the first floor(p / 100 * count)
-        rows after the offset, count being all the rows, as DuckDB computes it)."""
+    def limit_offset(self, node) -> tuple[int | None, int, float | None, P.Plan | None]:
+        """(limit, offset, percent, bounds) of a query: LIMIT n [OFFSET m], OFFSET m, FETCH FIRST n
+        ROWS ONLY, or LIMIT p PERCENT / LIMIT p % (limit None and percent p: the first floor(p / 100 *
+        count) rows after the offset, count being all the rows, as DuckDB computes it).  A LIMIT or
+        OFFSET that reads a subquery is computed: ``bounds`` is then the plan of its one row."""
+        bounds = self.computed_bounds(node)
+        if bounds is not None:
+            lim = node.args.get("limit")
+            opts = lim.args.get("limit_options") if isinstance(lim, exp.Limit) else None
+            percent = self.limit_percent(lim.args.get("expression") or lim.this) \
+                if opts is not None and opts.args.get("percent") else None
+            return None, 0, percent, bounds
         limit = None
         offset = 0
         percent = None
@@ -52,7 +60,40 @@ class OrderingBinding:
         off = node.args.get("offset")
         if off is not None:
             offset = self.limit_count(off.args.get("expression") or off.this, "OFFSET") or 0
-        return limit, offset, percent
+        return limit, offset, percent, None
+
+    def computed_bounds(self, node) -> P.Plan | None:
+        """LIMIT / OFFSET expressions that read a subquery (LIMIT (SELECT MAX(i) FROM t)): the plan of
+        ``SELECT limit, offset`` (one row; NULL for a limit left out, 0 for an offset), which the
+        top-k reads as its data changes; None when both are constants.  Integers only: DuckDB
+        converts a computed DECIMAL otherwise than a constant one."""
+        lim, off = node.args.get("limit"), node.args.get("offset")
+        lim_e = (lim.args.get("expression") or lim.this) if isinstance(lim, exp.Limit) else None
+        off_e = (off.args.get("expression") or off.this) if off is not None else \
+            (lim.args.get("offset") if isinstance(lim, exp.Limit) else None)
+        if not any(e is not None and e.find(exp.Select) is not None for e in (lim_e, off_e)):
+            return None
+        if isinstance(node, exp.SetOperation):  # (sqlglot leaves the names in its subqueries unresolved)
+            raise self.error(lim_e if lim_e is not None else off_e,
+                             "a LIMIT / OFFSET computed by a subquery on UNION / INTERSECT / EXCEPT is not supported")
+        opts = lim.args.get("limit_options") if isinstance(lim, exp.Limit) else None
+        if opts is not None and opts.args.get("with_ties"):
+            raise self.error(lim, "LIMIT … WITH TIES is not supported")
+        if opts is not None and opts.args.get("percent"):  # a constant percentage, a computed offset
+            if lim_e.find(exp.Select) is not None:
+                raise self.error(lim_e, "a LIMIT … PERCENT computed by a subquery is not supported")
+            lim_e = None
+        row = exp.select(lim_e.copy() if lim_e is not None else exp.Null(),
+                         off_e.copy() if off_e is not None else exp.Literal.number(0))
+        try:
+            b = self.query(row)
+        except CompileError as e:
+            raise self.error(lim_e if lim_e is not None else off_e,
+                             f"LIMIT / OFFSET computed by a subquery: {e.message}") from None
+        for f, e, what in zip(b.plan.fields, (lim_e, off_e), ("LIMIT", "OFFSET")):
+            if f.type.kind not in ("int", "null"):
+                raise self.error(e, f"{what} computed by a subquery must be an integer, not {f.type}")
+        return b.plan
 
     def limit_count(self, e, what: str) -> int | None:
         """A LIMIT or OFFSET: a constant expression, cast to BIGINT as DuckDB casts it (1.5 is 2);

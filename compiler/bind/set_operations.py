@@ -104,7 +104,7 @@ class SetOperationBinding:
 
     def finish_set_operation(self, node, b: Bound) -> Bound:
         order_node = node.args.get("order")
-        limit, offset, percent = self.limit_offset(node)
+        limit, offset, percent, bounds = self.limit_offset(node)
         keys = []
         if order_node is not None:
             fields = b.plan.fields
@@ -122,7 +122,7 @@ class SetOperationBinding:
                 if nf is None:
                     nf = not desc if self.dialect.name == "sqlite" else False
                 keys.append(P.SortKey(P.col(fields, idx), desc, bool(nf)))
-        if limit is not None or offset or percent is not None:
+        if limit is not None or offset or percent is not None or bounds is not None:
             part = tuple(P.col(b.plan.fields, i) for i in range(b.prefix))
-            return Bound(P.TopK(b.plan, tuple(keys), limit, offset, part, percent=percent), b.names, b.prefix, limit == 1, tuple(keys))
+            return Bound(P.TopK(b.plan, tuple(keys), limit, offset, part, percent=percent, bounds=bounds), b.names, b.prefix, limit == 1, tuple(keys))
         return Bound(b.plan, b.names, b.prefix, False, tuple(keys))

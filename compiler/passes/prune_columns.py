@@ -157,7 +157,9 @@ def _rewrite(node, required, memo):
         return P.SetOp(left, right, node.kind), _identity(node)
     if isinstance(node, P.TopK):
         child, _ = _keep_all(node.input, memo)
-        return P.TopK(child, node.order, node.limit, node.offset, node.partition, node.ties, node.percent), _identity(node)
+        bounds = _keep_all(node.bounds, memo)[0] if node.bounds is not None else None
+        return (P.TopK(child, node.order, node.limit, node.offset, node.partition, node.ties, node.percent, bounds),
+                _identity(node))
     if isinstance(node, P.Window):
         child, _ = _keep_all(node.input, memo)
         return P.Window(child, node.partition, node.order, node.calls, node.names), _identity(node)

@@ -8,6 +8,9 @@ order key and the rows currently emitted.  A touched partition recomputes its wi
 by walking the first offset + k rows (and their ties), and emits the difference from the previous
 window:
     Δout = Σ_{p touched} window(I(in)_p) - window(I(in)_p - Δ_p).
+With a second input ``bounds`` (LIMIT and OFFSET computed by a query: ``LIMIT (SELECT …)``), k and m
+are read from its one row (limit, offset): a NULL limit is none, a NULL offset 0, no row both; a
+change of that row recomputes every partition.
 With a percentage instead of k (LIMIT p PERCENT) k is floor(p / 100 * n), n the partition's row count
 (DuckDB's rule: the count of all rows, the offset taken after), recomputed with the window.
 The order key must be a total order (the compiler appends a tie-breaker over the whole row); the
@@ -18,13 +21,18 @@ from ..circuit import Operator
 from .partitions import apply_sorted, expire_partitions, new_partitions, replace_emitted, restore_emitted
 
 
+class LimitError(ValueError):
+    """LIMIT / OFFSET computed by a query came out negative, or the query gave more than one row."""
+
+
 class TopK(Operator):
-    state = ("parts", "windows")
+    state = ("parts", "windows", "bounds")
     expiry = None  # an Expiry over partition keys, or None (see partitions.py)
 
     def __init__(self, source: Operator, partition_fn, order_fn, limit, offset: int = 0, name: str = "",
-                 peer_fn=None, ties: str = "", percent: float | None = None):
-        super().__init__(source)
+                 peer_fn=None, ties: str = "", percent: float | None = None, bounds: Operator | None = None):
+        super().__init__(*((source,) if bounds is None else (source, bounds)))
+        self.bounds: dict = {}  # the bounds input's rows (integrated): {(limit, offset): weight}
         self.peer_fn = peer_fn
         self.ties = ties  # "", "rank" or "dense" (then offset is 0)
         self.partition_fn = partition_fn
@@ -36,15 +44,25 @@ class TopK(Operator):
         self.parts: dict = {}  # partition -> [sorted list of (order key, row), {row: weight}]
         self.windows: dict = {}  # partition -> {row: weight} currently emitted
 
-    def eval(self, delta: dict) -> dict:
+    def eval(self, delta: dict, bounds_delta: dict | None = None) -> dict:
         # user code (partition and order keys) runs before anything changes
         keyed = [(self.partition_fn(row), self.order_fn(row), row, w) for row, w in delta.items()]
+        old_bounds = self.bounds
+        if bounds_delta:
+            self._set_bounds(bounds_delta)
         touched = set()
         created = new_partitions(self.parts, keyed) if self.expiry is not None else ()
         apply_sorted(self.parts, keyed, 1, touched)
+        if self.bounds is not old_bounds:
+            touched.update(self.parts)  # new limits: every partition's window
         out: dict = {}
-        old_windows = replace_emitted(self.windows, {p: self._window(p) for p in touched}, out)
-        self.journal.record(self._undo, (keyed, old_windows))
+        try:
+            old_windows = replace_emitted(self.windows, {p: self._window(p) for p in touched}, out)
+        except BaseException:
+            apply_sorted(self.parts, keyed, -1, set())
+            self.bounds = old_bounds
+            raise
+        self.journal.record(self._undo, (keyed, old_windows, old_bounds))
         if self.expiry is not None:
             expire_partitions(self, created, self.windows)
         return {r: w for r, w in out.items() if w}
@@ -58,6 +76,9 @@ class TopK(Operator):
             return self._ranked(order, weights)
         skip = self.offset
         room = self.limit if self.limit is not None else float("inf")
+        if len(self.inputs) > 1:
+            limit, skip = self._computed_bounds()
+            room = limit if limit is not None else float("inf")
         if self.percent is not None:
             count = sum(w for w in weights.values() if w > 0)
             room = min(int(self.percent / 100 * count), count)
@@ -96,14 +117,42 @@ class TopK(Operator):
             taken += w
         return out
 
+    def import_state(self, saved) -> None:
+        self.parts, self.windows = saved["parts"], saved["windows"]
+        self.bounds = saved.get("bounds", {})  # (a checkpoint from before computed bounds has none)
+
     def after_import(self) -> None:
         if self.expiry is not None:
             self.expiry.rebuild(self.parts)
 
+    def _set_bounds(self, delta: dict) -> None:
+        bounds = dict(self.bounds)  # (replaced, never changed in place: the journal keeps the old one)
+        for row, w in delta.items():
+            n = bounds.get(row, 0) + w
+            if n:
+                bounds[row] = n
+            else:
+                del bounds[row]
+        self.bounds = bounds
+
+    def _computed_bounds(self) -> tuple:
+        """(limit or None, offset) from the bounds input's row."""
+        rows = [row for row, w in self.bounds.items() if w > 0]
+        if not rows:
+            return None, 0
+        if len(rows) > 1 or self.bounds[rows[0]] > 1:
+            raise LimitError("more than one row returned by a subquery used as LIMIT or OFFSET")
+        limit, offset = rows[0]
+        for what, v in (("LIMIT", limit), ("OFFSET", offset)):
+            if v is not None and v < 0:
+                raise LimitError(f"{what} cannot be negative ({v})")
+        return limit, offset or 0
+
     def _undo(self, saved) -> None:
-        keyed, old_windows = saved
+        keyed, old_windows, old_bounds = saved
         apply_sorted(self.parts, keyed, -1, set())
         restore_emitted(self.windows, old_windows)
+        self.bounds = old_bounds
 
     def describe(self) -> str:
         drops = f", drops {self.expiry.text}" if self.expiry is not None else ""
