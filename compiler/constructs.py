@@ -220,8 +220,19 @@ _EXPRESSIONS = {
 # -- aggregates (the aggregate registry, aggregates.py: bind/aggregates.py) and window functions
 # (bind/windows.py) ------------------------------------------------------------------------------------
 _AGGREGATES = {node: _a(*reads) for node, reads in aggregates.accepted().items()}
+
+
+def _framed_rank_window(node) -> bool:
+    """RANK / PERCENT_RANK's ORDER BY argument where the OVER orders too (or names a window)."""
+    w = node.parent
+    return isinstance(w, exp.Window) and (w.args.get("order") is not None or w.args.get("alias") is not None)
+
+
 _WINDOW_FUNCTIONS = {
-    exp.RowNumber: {}, exp.Rank: {}, exp.DenseRank: {}, exp.PercentRank: {}, exp.CumeDist: {},
+    exp.RowNumber: {}, exp.DenseRank: {}, exp.CumeDist: {},
+    # RANK(ORDER BY k) OVER (… ORDER BY o …): each row's rank by k among its frame (bind/windows.framed_rank)
+    exp.Rank: _a(expressions=When(_framed_rank_window, lambda n, sql: "ORDER BY inside RANK()")),
+    exp.PercentRank: _a(expressions=When(_framed_rank_window, lambda n, sql: "ORDER BY inside PERCENT_RANK()")),
     exp.Ntile: _UNARY, exp.Lag: _a("this", "offset", "default"), exp.Lead: _a("this", "offset", "default"),
     exp.FirstValue: _UNARY, exp.LastValue: _UNARY, exp.NthValue: _a("this", "offset"),
 }

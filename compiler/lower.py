@@ -674,6 +674,9 @@ class Lowering:
             return simple[c.fn]()
         if c.fn == "ntile":
             return W.Ntile(c.extra)
+        if c.fn in ("framed_rank", "framed_percent_rank"):  # the frame's rows ordered by the argument's keys
+            key = G.sort_key_function(self.cg, c.extra, "rank_key")
+            return W.FramedRank(lambda r, f=key: f(r)[:-1], frame, c.fn == "framed_percent_rank")
         if c.fn in ("lag", "lag_ignore_nulls"):
             x, default = (G.row_function(self.cg, (a,), "window_arg") for a in c.args)
             return W.Shift(lambda r, f=x: f(r)[0], c.extra, lambda r, f=default: f(r)[0],

@@ -27,7 +27,7 @@ and RANK then count from ``start``, and the others read only rows inside the run
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 
 from .aggregates import SKIP
 
@@ -300,6 +300,39 @@ class FrameValue:
                 kept = [j for j in kept if self.arg(rows[j]) is not None]
             k = {"first": 0, "last": len(kept) - 1}.get(self.which, self._nth(rows[i]) - 1)
             out.append(self.arg(rows[kept[k]]) if 0 <= k < len(kept) else None)
+        return out
+
+
+class FramedRank:
+    """RANK(ORDER BY k) / PERCENT_RANK(ORDER BY k) OVER (… ORDER BY o frame): each row's rank by k
+    among the rows of its frame (which holds the row itself: the compiler checks): 1 + how many sort
+    strictly before it; PERCENT_RANK (rank - 1) / (frame size - 1), 0.0 for a frame of one row.  The
+    frame's keys are kept sorted as it slides (rebuilt when it slides back)."""
+
+    def __init__(self, key, frame=DEFAULT_FRAME, percent: bool = False):
+        self.key = key  # row -> k's sort key (comparable; ties compare equal)
+        self.frame = frame
+        self.percent = percent
+
+    def compute(self, rows, peers, start=0):
+        keys = [self.key(r) for r in rows]
+        window: list = []  # the keys of rows lo_in .. hi_in, sorted
+        lo_in, hi_in = 0, -1
+        out = []
+        for i, (lo, hi) in enumerate(frame_bounds(self.frame, rows, peers)):
+            if lo > hi_in or hi < lo_in or lo < lo_in or hi < hi_in:
+                window, lo_in, hi_in = [], lo, lo - 1
+            while hi_in < hi:
+                hi_in += 1
+                insort(window, keys[hi_in])
+            while lo_in < lo:
+                del window[bisect_left(window, keys[lo_in])]
+                lo_in += 1
+            rank = bisect_left(window, keys[i]) + 1
+            if self.percent:
+                out.append((rank - 1) / (len(window) - 1) if len(window) > 1 else 0.0)
+            else:
+                out.append(rank)
         return out
 
 

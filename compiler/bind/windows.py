@@ -60,6 +60,8 @@ class WindowBinding:
         nulls = "_ignore_nulls" if ignore else ""
         ranking = {exp.RowNumber: "row_number", exp.Rank: "rank", exp.DenseRank: "dense_rank",
                    exp.PercentRank: "percent_rank", exp.CumeDist: "cume_dist"}
+        if isinstance(f, (exp.Rank, exp.PercentRank)) and f.expressions:
+            return self.framed_rank(f, w, eb, order, frame)
         if type(f) in ranking:
             fn = ranking[type(f)]
             t = DOUBLE if fn in ("percent_rank", "cume_dist") else BIGINT
@@ -93,6 +95,32 @@ class WindowBinding:
             agg = self.agg_call(f, eb)
             return P.WinCall("agg", (), agg.type, agg.nullable, frame, agg)
         raise self.error(f, f"unsupported window function {f.sql(dialect=self.dialect.name)}")
+
+    def framed_rank(self, f, w, eb: ExprBinder, order, frame) -> P.WinCall:
+        """RANK(ORDER BY k) / PERCENT_RANK(ORDER BY k) OVER (… ORDER BY o [frame]), DuckDB's form: each
+        row's frame (by o) ordered by k; RANK is 1 + the frame's rows whose k sorts before the row's,
+        PERCENT_RANK (RANK - 1) / (the frame's rows - 1), 0 for a frame of one row.  Only frames that
+        hold the row itself (DuckDB's answer otherwise is not defined here): refused if not."""
+        what = "RANK" if isinstance(f, exp.Rank) else "PERCENT_RANK"
+        if order is None:
+            raise self.error(f, f"ORDER BY inside {what}() OVER a window without ORDER BY is not supported")
+        arg = f.expressions[0]
+        if not isinstance(arg, exp.Order) or len(f.expressions) != 1:
+            raise self.error(f, f"{what} takes no arguments but an ORDER BY")
+        shape = frame[2] if frame is not None and frame[0] == "exclude" else frame
+        if (frame is not None and frame[0] == "exclude") or (shape is not None and (
+                shape[1][0] not in ("unbounded", "preceding", "current") or
+                shape[2][0] not in ("current", "following", "unbounded_following") or
+                "value" in (shape[1][0], shape[2][0]))):
+            raise self.error(w, f"ORDER BY inside {what}() with a frame that may leave out the current row "
+                                f"is not supported")
+        keys = []
+        for o in arg.expressions:
+            desc = bool(o.args.get("desc"))
+            nf = o.args.get("nulls_first")
+            keys.append(P.SortKey(eb.bind(o.this), desc, bool(nf) if nf is not None else False))
+        fn = "framed_rank" if what == "RANK" else "framed_percent_rank"
+        return P.WinCall(fn, (), BIGINT if what == "RANK" else DOUBLE, False, frame, tuple(keys))
 
     def nth_position(self, f, eb: ExprBinder):
         """NTH_VALUE's position: a positive constant, or an integer expression of the row (BIGINT;
