@@ -5,6 +5,9 @@ ORDER BY share one), a list with one value per row.
 Frames are (mode, start, end) with mode 'rows' or 'range' and each bound one of
 ('unbounded', None) / ('preceding', n) / ('current', None) / ('following', n) /
 ('unbounded_following', None); a RANGE frame's 'current' bound extends to the whole peer group.
+A GROUPS frame (mode 'groups') counts its offsets in peer groups (peer-group numbers are consecutive
+from 0 in a partition): n PRECEDING starts at the first row of the group n before the row's, n
+FOLLOWING ends at the last row of the group n after it, CURRENT ROW is the row's whole group.
 A ROWS bound ('preceding', f) / ('following', f) with a function f instead of a number takes each
 row's offset from the row (DuckDB's ``ROWS BETWEEN p PRECEDING AND …`` over a column p): f(row) is
 a non-negative integer, NULL and negative offsets are errors (DuckDB's); frames of successive rows
@@ -116,14 +119,21 @@ def _bound(bound, i, n, mode, peers, group_first, group_last, is_start, rows) ->
     if callable(k):  # an offset read from the row
         k = k(rows[i])
         if k is None or k < 0:
-            raise FrameOffsetError(f"Window ROWS {kind.upper()} expression cannot be "
-                             f"{'NULL' if k is None else 'negative'}")
+            raise FrameOffsetError(f"Window {mode.upper()} {kind.upper()} expression cannot be "
+                                   f"{'NULL' if k is None else 'negative'}")
+    if mode == "groups" and kind in ("preceding", "following"):  # k peer groups before / after the row's
+        target = peers[i] - k if kind == "preceding" else peers[i] + k
+        if target < 0:
+            return 0 if is_start else -1
+        if target > peers[-1]:
+            return n if is_start else n - 1
+        return group_first[target] if is_start else group_last[target]
     if kind == "unbounded":
         return 0
     if kind == "unbounded_following":
         return n - 1
     if kind == "current":
-        if mode == "range":
+        if mode in ("range", "groups"):
             return group_first[peers[i]] if is_start else group_last[peers[i]]
         return i
     if kind == "preceding":

@@ -107,6 +107,14 @@ SPECS = {
         "v_quantile_named": "SELECT g, QUANTILE_CONT(x, quantile := 0.5) AS q, "
                             "PERCENTILE_DISC(quantile := 0.25) WITHIN GROUP (ORDER BY x) AS p FROM t GROUP BY g",
     }),
+    "groups_frames": spec({  # GROUPS frames: offsets counted in peer groups
+        "v_groups": "SELECT id, SUM(x) OVER (PARTITION BY g ORDER BY x GROUPS 1 PRECEDING) AS s, "
+                    "COUNT(*) OVER (ORDER BY g NULLS FIRST GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS n FROM t",
+        "v_groups_ahead": "SELECT id, MIN(id) OVER (ORDER BY x DESC GROUPS BETWEEN 1 FOLLOWING AND 2 FOLLOWING) AS m, "
+                          "MAX(id) OVER (ORDER BY g GROUPS BETWEEN 2 PRECEDING AND 1 PRECEDING EXCLUDE TIES) AS mx, "
+                          "COUNT(*) OVER (ORDER BY x, g GROUPS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+                          "AS lv FROM t",
+    }),
     "framed_rank": spec({  # RANK / PERCENT_RANK (ORDER BY k) OVER (… ORDER BY o …): the rank by k in each row's frame
         "v_framed_rank": "SELECT id, RANK(ORDER BY x DESC) OVER (PARTITION BY g ORDER BY id) AS r, "
                          "PERCENT_RANK(ORDER BY x NULLS FIRST) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND "

@@ -170,7 +170,7 @@ class WindowBinding:
         if spec is None:
             return None  # the default: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         mode = (spec.args.get("kind") or "").lower()
-        if mode not in ("rows", "range"):
+        if mode not in ("rows", "range", "groups"):
             raise self.error(spec, f"{mode.upper() or 'this'} window frames are not supported")
 
         def bound(value, side):
@@ -184,6 +184,7 @@ class WindowBinding:
                 return ("current", None)
             if mode == "range":
                 return ("value", self.range_limit(value, side, order, eb))
+            # ROWS and GROUPS: a count of rows or of peer groups
             offset = eb.bind(value)
             if is_constant(offset):
                 n = self.constant_int(value, "a window frame offset")
