@@ -266,6 +266,8 @@ def normalize_forms(query: exp.Expression) -> None:
             node.set("query", exp.Subquery(this=exp.select("*").from_(exp.to_table(field.name))))
     for w in list(query.find_all(exp.Window)):
         _window_argument_order(w)
+    for b in list(query.find_all(exp.Bracket)):
+        _slice_to_a_name(b)
     for v in list(query.find_all(exp.Values)):
         _name_every_values_column(v)
     for select in list(query.find_all(exp.Select)):
@@ -406,6 +408,26 @@ def _name_every_values_column(v: exp.Values) -> None:
     width = len(first.expressions) if isinstance(first, exp.Tuple) else 1
     for i in range(len(alias.columns), width):
         alias.append("columns", exp.to_identifier(f"col{i}"))
+
+
+def _slice_to_a_name(b: exp.Bracket) -> None:
+    """``x[:n]`` and ``x[:n + 1]``: sqlglot reads ``:n`` as a named parameter and drops the slice;
+    DuckDB reads a slice up to the expression (it has no ``:name`` parameters)."""
+    if len(b.expressions) != 1:
+        return
+    e = b.expressions[0]
+    leaf = e
+    while not isinstance(leaf, exp.Placeholder) and isinstance(leaf, exp.Binary):
+        leaf = leaf.this
+    if not isinstance(leaf, exp.Placeholder) or not isinstance(leaf.this, str) or not leaf.this or \
+            leaf.this.isdigit():
+        return
+    column = exp.column(leaf.this)
+    if leaf is e:
+        e = column
+    else:
+        leaf.replace(column)
+    b.set("expressions", [exp.Slice(expression=e)])
 
 
 _RANKING = (exp.RowNumber, exp.Rank, exp.PercentRank, exp.CumeDist, exp.Ntile, exp.Lag, exp.Lead)

@@ -55,7 +55,8 @@ SPECS = {
                    "ws[2] AS w2, [[1, 2], [3]][2][1] AS nested, list_extract(xs, id) AS ex, "
                    "list_element(ws, -2) AS el FROM t",
         "v_slice": "SELECT id, xs, xs[2:3] AS mid, xs[:2] AS head, xs[2:] AS tail, xs[-2:] AS last2, "
-                   "xs[(id):] AS from_id, xs[:(id)] AS to_id, xs[-10:10] AS wide, xs[3:1] AS empty, "
+                   "xs[(id):] AS from_id, xs[:(id)] AS to_id, xs[:id] AS to_name, xs[:id + 1] AS to_expr, "
+                   "xs[-10:10] AS wide, xs[3:1] AS empty, "
                    "list_slice(xs, id, 2) AS fs, array_slice(xs, -2, id) AS fa, array_slice(s, 1, id) AS ss FROM t",
         "v_length": "SELECT xs, len(xs) AS n, array_length(ws) AS nw, length(xs) AS l FROM t",
     }),
