@@ -50,7 +50,9 @@ class Exchange(Operator):
         return self.route(delta, n, self.router.index)
 
     def merge(self, parts: list) -> dict:
-        """The sum of the parts every worker sent this one (None or {} where one sent nothing)."""
+        """The sum of the parts every worker sent this one (None or {} where one sent nothing).  Parts
+        without a row in common (the common case: each row lives on one worker before the exchange)
+        add up as their union, taken at C speed."""
         merged = None
         copied = False
         for part in parts:
@@ -61,7 +63,10 @@ class Exchange(Operator):
             else:
                 if not copied:
                     merged, copied = dict(merged), True
-                add_into(merged, part)
+                if merged.keys().isdisjoint(part):
+                    merged.update(part)
+                else:
+                    add_into(merged, part)
         return merged if merged is not None else {}
 
     def describe(self) -> str:
