@@ -39,6 +39,8 @@ from ..runtime import statistics as S
 from ..runtime.histogram import Histogram
 from ..sqllib.lists import SqlList
 from ..sqllib.maps import make_map
+from . import aggregate_states as AS
+from .export_state import ExportState
 from .types import (
     BIGINT,
     BOOLEAN,
@@ -292,6 +294,12 @@ AGGREGATES: tuple[Aggregate, ...] = (
               refused=_APPROXIMATE),
     # HISTOGRAM (struct-19): a MAP from value to count, keys ascending (runtime/histogram.py)
     Aggregate("histogram", lambda a: Histogram(make_map), (ANY,), histogram_type, names=("histogram",)),
+    # -- aggregate states as values (compiler/aggregate_states.py): agg(x) EXPORT_STATE, and the state of a
+    # group's states; never NULL (the empty state over no rows)
+    Aggregate("export_state", lambda a: runtime_function(a), (ANY,), first_type,
+              {ExportState: ("this",)}, nullable=False, rule="export_state"),
+    Aggregate("combine_aggr", lambda a: runtime_function(a), (ANY,), first_type,
+              names=("combine_aggr",), nullable=False, rule="combine_aggr"),
 )
 
 BY_NODE: dict[type, Aggregate] = {node: a for a in AGGREGATES for node in a.nodes}
@@ -324,9 +332,26 @@ def check_decimal_sum(state, a) -> None:
     target.check = F.make_decimal_check(a.type.precision, a.type.scale, "SUM")
 
 
-def runtime_function(a):
-    """The runtime aggregate maintaining the plan's aggregate call ``a`` (a P.AggCall)."""
-    return BY_FN[a.fn].state(a)
+def runtime_function(a, decimal_overflow: bool = False):
+    """The runtime aggregate maintaining the plan's aggregate call ``a`` (a P.AggCall); with
+    ``decimal_overflow`` (the dialect's), a DECIMAL SUM fails when its total does not fit its type."""
+    f = BY_FN[a.fn].state(a) if a.fn not in ("export_state", "combine_aggr") else \
+        AS.state_function(a, AggregateFunction(a.type.agg, decimal_overflow))
+    if a.fn == "sum" and a.type.kind == "decimal" and decimal_overflow:
+        check_decimal_sum(f, a)
+    return f
+
+
+class AggregateFunction:
+    """() -> the runtime aggregate an aggregate state is of (a state value carries it to FINALIZE:
+    picklable, so a state crosses between worker processes)."""
+
+    def __init__(self, agg, decimal_overflow: bool):
+        self.agg = agg
+        self.decimal_overflow = decimal_overflow
+
+    def __call__(self):
+        return runtime_function(self.agg, self.decimal_overflow)
 
 
 def accepted() -> dict[type, tuple[str, ...]]:

@@ -11,6 +11,7 @@ need to the relation (see subqueries.py).
 
 from __future__ import annotations
 
+from . import aggregate_states as AGS
 from . import functions as FN
 from .aggregates import is_aggregate  # noqa: F401 (re-exported)
 from .bind.arguments import ArgumentRules
@@ -49,7 +50,7 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
     def bind(self, node):
         mapped = self.rel.ast_map.get(node) if self.rel.ast_map else None
         if mapped is not None:
-            return self.rel.col(mapped)
+            return self.state_use(node, self.rel.col(mapped))
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None and is_aggregate(node):
             method = self._aggregate
@@ -63,7 +64,16 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
         out = method(node)
         if node.args.get("negate") and not _quantified(node):  # x NOT LIKE p is Like(negate=True)
             out = not_(self.as_condition(out, node))
-        return out
+        return self.state_use(node, out)
+
+    def state_use(self, node, e):
+        """e, refused where it is an aggregate state in a place that would compare, cast or compute with it
+        (compiler/aggregate_states.py: only FINALIZE, COMBINE, COMBINE_AGGR, TYPEOF take one)."""
+        if e.type.kind == "aggstate":
+            what = AGS.misused(node)
+            if what is not None:
+                raise self.error(node, AGS.WHERE_REFUSED.format(what=what))
+        return e
 
     def condition(self, node):
         """A WHERE / ON / HAVING / CASE condition: BOOLEAN (SQLite: any number is a condition)."""

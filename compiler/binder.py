@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from . import aggregate_states as AGS
 from . import plan as P
 from . import temporal
 from .bind.aggregates import AggregateBinding
@@ -115,6 +116,8 @@ class QueryBinder(CteBinding, FromBinding, SeriesBinding, JoinBinding, SessionBi
         order_keys, hidden = [], []
         if order_node is not None:
             order_keys, hidden = self.order_by(order_node, node, exprs, eb, prefix, distinct)
+        if distinct or order_keys:
+            self.no_state_keys(node, exprs if distinct else [], order_keys)
         plan = P.Project(rel.plan, tuple(prefix_exprs + exprs + hidden),
                          tuple(prefix_names + names + [f"$order{i}" for i in range(len(hidden))]))
         if distinct:
@@ -130,6 +133,12 @@ class QueryBinder(CteBinding, FromBinding, SeriesBinding, JoinBinding, SessionBi
             plan = P.Project(plan, tuple(P.col(plan.fields, i) for i in range(width)),
                              tuple(prefix_names + names))
         return Bound(plan, names, prefix, single, tuple(order_keys), ordered)
+
+    def no_state_keys(self, node, distinct_exprs, order_keys) -> None:
+        """SELECT DISTINCT and ORDER BY compare values: not aggregate states (compiler/aggregate_states.py)."""
+        for e in list(distinct_exprs) + [k.expr for k in order_keys]:
+            if AGS.is_state(e.type):
+                raise self.error(node, AGS.WHERE_REFUSED.format(what="in SELECT DISTINCT or ORDER BY"))
 
     def check_unsupported(self, node: exp.Select) -> None:
         for key, what in (("into", "SELECT INTO"),

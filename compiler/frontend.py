@@ -26,7 +26,7 @@ from . import constructs, settings  # noqa: F401 (settings notes NULLS FIRST/LAS
 from .recurring import rewrite_recurring
 from .dialect import get_dialect
 from .errors import CompileError
-from .export_state import blank_finalize, state_value_error
+from .export_state import attach_export_states, mark_export_states
 from .keyed_syntax import aggregate_key_error
 from .lateness import blank_watermarks
 from .named_arguments import bind_named_arguments
@@ -90,16 +90,13 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     tokenizer = sqlglot.Dialect.get_or_raise(dialect)
     text, partitions = blank_tvf_syntax(sql, tokenizer)
     text, watermarks = blank_watermarks(text, tokenizer)
-    text = blank_finalize(text, tokenizer)
+    text, exported = mark_export_states(text, tokenizer)
     try:
         trees = sqlglot.parse(text, read=dialect)
     except ParseError as e:
         unknown = _unknown_statement(sql, dialect)
         if unknown is not None:
             raise unknown from None
-        state = state_value_error(text, sql, tokenizer)
-        if state is not None:
-            raise state from None
         keyed = aggregate_key_error(text, sql, tokenizer)
         if keyed is not None:
             raise keyed from None
@@ -121,6 +118,8 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     # a script's trailing comment (after the last ;) parses as a statement of comments only
     trees = [normalize_identifiers(t, dialect=dialect) for t in trees
              if t is not None and not isinstance(t, exp.Semicolon)]
+    if exported:
+        attach_export_states(trees, exported, sql)
     if watermarks:
         _attach_watermarks(trees, watermarks)
     if partitions:

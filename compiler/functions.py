@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..sqllib import sqlfuncs
+from . import aggregate_states as AGS
 from . import arrays as A
 from . import function_rules as R
 from . import lists as L
@@ -49,6 +50,7 @@ LIST = "list"  # a list (compiler/lists.py); NULL is a NULL list
 LIST_OR_TEXT = "list_or_text"  # a list, or a VARCHAR as it is (array_extract of a string: its character)
 MAP = "map"  # a map (compiler/maps.py); NULL is a NULL map
 STRUCT = "struct"  # a named struct (compiler/structs.py); NULL is a NULL struct
+STATE = "state"  # an aggregate state, AGGREGATE_STATE (compiler/aggregate_states.py)
 ANY = VALUE  # (a list function's element: its ``prepare`` gives it the list's type)
 
 STRICT = "strict"  # NULL in, NULL out (see the module docstring)
@@ -162,6 +164,11 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("lcm", "sql_lcm", (INT, INT), BIGINT, names=("lcm", "least_common_multiple"), sqlite=False),
     Function("factorial", "sql_factorial", (INT32,), HUGEINT, {exp.Factorial: ("this",)}, sqlite=False),
     Function("binom", "sql_binom", (INT32, INT32), HUGEINT, names=("binom",), sqlite=False),
+    # -- aggregate states (compiler/aggregate_states.py, sqllib/aggregate_states.py) ----------------------
+    Function("finalize", "sql_finalize", (STATE,), lambda args: AGS.finalized_type(args[0].type), names=("finalize",),
+             sqlite=False, nulls=maybe_null),
+    Function("combine", "sql_combine", (STATE, STATE), same_type, names=("combine",), sqlite=False,
+             nulls=lambda args: all(a.nullable for a in args), prepare=AGS.same_states),
     # -- strings (sqllib/strings.py) --------------------------------------------------------------------
     Function("length", "sql_length", (TEXT_OR_LIST,), BIGINT, {exp.Length: ("this",)}),  # a list's too
     Function("upper", {"sqlite": "sql_upper", "*": "duck_upper"}, (STRING,), TEXT, {exp.Upper: ("this",)}),

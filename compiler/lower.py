@@ -602,10 +602,7 @@ class Lowering:
 
     def aggregate_function(self, a: P.AggCall):
         """The runtime aggregate maintaining ``a``: its entry's state (compiler/aggregates.py)."""
-        f = AG.runtime_function(a)
-        if a.fn == "sum" and a.type.kind == "decimal" and self.cg.dialect.decimal_overflow:
-            AG.check_decimal_sum(f, a)
-        return f
+        return AG.runtime_function(a, self.cg.dialect.decimal_overflow)
 
     def extractor(self, a: P.AggCall):
         """A function row -> the aggregate's argument value (or SKIP when FILTER rejects the row)."""
@@ -616,6 +613,8 @@ class Lowering:
         """The Python expression of an aggregate's argument over row ``r``."""
         cg = self.cg
         col = G.row_col("r")
+        if a.fn == "export_state":  # what the aggregate whose state it is would be fed (FILTER included)
+            return self.argument_code(a.type.agg)
         if a.fn == "count_star":
             value = "1"
         elif isinstance(a.arg, Call) and a.arg.fn == "pair":  # two arguments: a tuple of both

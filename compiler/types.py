@@ -8,7 +8,7 @@ import operator
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ..sqllib.errors import Unrepresentable
@@ -43,6 +43,9 @@ class SqlType:
     elem: SqlType | None = None
     fields: tuple[tuple[str, SqlType], ...] = ()
     size: int = 0  # a fixed-size ARRAY's length (DuckDB's INT[3]: a list of that many elements); 0 a LIST
+    # an AGGREGATE_STATE's aggregate call (a plan AggCall, compiler/aggregate_states.py); its signature,
+    # which is what the type compares by, is the one field's name
+    agg: object = field(default=None, compare=False)
 
     def __str__(self) -> str:
         if self.kind == "list":
@@ -55,6 +58,8 @@ class SqlType:
             return {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT", 128: "HUGEINT"}[self.bits]
         if self.kind == "decimal":
             return f"DECIMAL({self.precision},{self.scale})"
+        if self.kind == "aggstate":
+            return f"AGGREGATE_STATE<{self.fields[0][0]}>"
         if self.kind == "float" and self.bits == 32:
             return "FLOAT"
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
@@ -98,6 +103,8 @@ def typeof_name(t: SqlType) -> str:
     """The type's name as DuckDB's TYPEOF gives it: the NULL type quoted, "NULL", also inside a nested type."""
     if t.kind == "null":
         return '"NULL"'
+    if t.kind == "aggstate":  # DuckDB 2.0 names no aggregate
+        return "AGGREGATE_STATE"
     if t.kind == "list":
         return f"{typeof_name(_elem(t))}[{t.size or ''}]"
     if t.kind == "map":

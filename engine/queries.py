@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from ..compiler.aggregate_states import OUTPUT_REFUSED, is_state
 from ..compiler.binder import QueryBinder
 from ..compiler.codegen import Codegen
 from ..compiler.errors import CompileError, DataError
@@ -31,6 +32,11 @@ class Queries:
         expand_shorthands(qualified, sql)
         qb = QueryBinder(self.catalog, self.dialect, sql, self.max_iterations)
         bound = qb.query(qualified)
+        states = [i for i, f in enumerate(bound.plan.fields) if is_state(f.type)]
+        if states:
+            items = qualified.selects if isinstance(qualified, exp.Query) else []
+            where = items[states[0]] if states[0] < len(items) else qualified
+            raise error_at(where, OUTPUT_REFUSED, sql)
         return bound, qualified
 
     def query(self, sql: str) -> "QueryResult":

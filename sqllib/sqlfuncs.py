@@ -2,6 +2,7 @@
 each public name in the environment of the code it compiles) and what the binder names.  The functions
 live in the modules by family; this module only gathers them."""
 
+from .aggregate_states import *  # noqa: F401,F403
 from .arrays import *  # noqa: F401,F403
 from .binary import *  # noqa: F401,F403
 from .binning import *  # noqa: F401,F403

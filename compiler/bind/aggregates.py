@@ -14,10 +14,12 @@ from fractions import Fraction
 
 from sqlglot import exp
 
+from .. import aggregate_states as AS
 from .. import aggregates as AG
 from .. import lists
 from .. import plan as P
 from ..bind_expr import ExprBinder
+from ..export_state import ExportState
 from ..expr import Case, Lit
 from ..frontend import token_span
 from ..types import BIGINT, DOUBLE, INTEGER, TEXT, list_of
@@ -200,6 +202,28 @@ class AggregateBinding:
         if distinct and sep_node is not None and self.dialect.name == "sqlite":
             raise self.error(node, "DISTINCT aggregates must have exactly one argument")
         return P.AggCall(entry.fn, eb.to_text(arg, node), distinct, filt, TEXT, True, order, sep.value)
+
+    def agg_export_state(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """agg(x) EXPORT_STATE: the aggregate's state (compiler/aggregate_states.py), fed what agg is fed."""
+        core = arg_node.this if isinstance(arg_node, exp.Filter) else arg_node
+        core = core.this if isinstance(core, exp.IgnoreNulls) else core
+        if not AG.is_aggregate(core) or isinstance(core, ExportState) or isinstance(node.parent, exp.Window):
+            if not AG.is_aggregate(core) and not isinstance(core, ExportState):
+                eb.bind(core)  # a function refused for its own reason says so
+            raise self.error(node, "EXPORT_STATE is only supported right after an aggregate call (not of a "
+                                   "window function), as in sum(x) EXPORT_STATE")
+        inner = self.agg_call(arg_node, eb)
+        if inner.distinct:
+            raise self.error(node, "EXPORT_STATE of a DISTINCT aggregate is not supported (as in DuckDB: the "
+                                   "state does not keep the set of distinct values)")
+        return P.AggCall("export_state", inner.arg, False, inner.filter, AS.state_type(inner), False, inner.order)
+
+    def agg_combine_aggr(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """COMBINE_AGGR(state): the state of all the group's states (NULL states skipped)."""
+        x, = self.aggregate_values(entry, node, eb, arg_node, name)
+        if not AS.is_state(x.type):
+            raise self.error(node, f"COMBINE_AGGR needs an aggregate state (agg(…) EXPORT_STATE), not {x.type}")
+        return P.AggCall("combine_aggr", x, False, filt, x.type, False)
 
     def agg_decimal_average(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
         """DECIMAL_AVERAGE(x): x a DECIMAL (DuckDB refuses other numbers; misc-19)."""

@@ -14,6 +14,7 @@ from sqlglot import exp
 from ...sqllib.formatting import printf_reads_unsigned
 from .. import functions as FN
 from .. import lists, maps, structs
+from ..aggregate_states import is_state
 from ..aggregates import AGGREGATE_FUNCTION_NAMES
 from ..expr import Call, Lit
 from ..types import BIGINT, DATE, TEXT, TIMESTAMP
@@ -178,5 +179,9 @@ class CallRules:
         if kind == FN.STRUCT:
             return structs.struct_arg(self, node, e, what)
         if kind == FN.VALUE:
+            return e
+        if kind == FN.STATE:
+            if not is_state(e.type):
+                raise self.error(node, f"{what} needs an aggregate state (agg(…) EXPORT_STATE), not {e.type}")
             return e
         raise AssertionError(f"argument kind {kind!r}")

@@ -14,6 +14,7 @@ from sqlglot import exp
 from .. import plan as P
 from ..aggregates import is_aggregate
 from ..bind_expr import ExprBinder
+from ..export_state import ExportState
 from ..expr import Lit
 from ..frontend import using_binding, using_columns
 from ..scope import Rel
@@ -62,6 +63,15 @@ def _windowed(node) -> bool:
     return isinstance(parent, exp.Window)
 
 
+def _exported(node):
+    """The EXPORT_STATE whose call an aggregate is (possibly with FILTER, IGNORE NULLS), or None: that
+    ExportState is the aggregate computed."""
+    parent = node.parent
+    while isinstance(parent, (exp.Filter, exp.IgnoreNulls)):
+        parent = parent.parent
+    return parent if isinstance(parent, ExportState) else None
+
+
 def _owner(node):
     """The SELECT a node belongs to (its nearest enclosing SELECT)."""
     return node.find_ancestor(exp.Select)
@@ -81,7 +91,7 @@ class GroupingBinding:
                 roots.append(node.args[key])
         for root in roots:
             for n in root.walk(bfs=False):
-                if is_aggregate(n) and not _windowed(n):
+                if is_aggregate(n) and not _windowed(n) and _exported(n) is None:
                     target = n.parent if isinstance(n.parent, exp.IgnoreNulls) else n
                     target = target.parent if isinstance(target.parent, exp.Filter) else target
                     if aggregate_level(target) is node and target not in out:
@@ -90,7 +100,7 @@ class GroupingBinding:
             inner = n.this if isinstance(n, exp.Filter) else n
             inner = inner.this if isinstance(inner, exp.IgnoreNulls) else inner
             for sub in inner.walk():
-                if sub is not inner and is_aggregate(sub) and not _windowed(sub):
+                if sub is not inner and is_aggregate(sub) and not _windowed(sub) and _exported(sub) is not inner:
                     level = aggregate_level(sub.parent if isinstance(sub.parent, exp.Filter) else sub)
                     if level is node:
                         raise self.error(sub, "aggregate function calls cannot be nested")

@@ -12,6 +12,7 @@ from sqlglot import exp
 from .. import plan as P
 from ..expr import Lit
 from ..scope import Bound
+from ..aggregate_states import WHERE_REFUSED, is_state
 from ..types import NULLTYPE, common_type
 from .builders import call
 
@@ -89,6 +90,8 @@ class SetOperationBinding:
         lp = _cast_plan(left.plan, types)
         rp = _cast_plan(right.plan, types)
         distinct = bool(node.args.get("distinct"))
+        if (distinct or not isinstance(node, exp.Union)) and any(is_state(t) for t in types):
+            raise self.error(node, WHERE_REFUSED.format(what="in UNION, EXCEPT or INTERSECT (only UNION ALL)"))
         if isinstance(node, exp.Union):
             fields = tuple(P.Field(f.name, t, f.nullable or g.nullable)
                            for f, g, t in zip(lp.fields, rp.fields, types))
