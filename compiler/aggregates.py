@@ -36,7 +36,7 @@ from sqlglot import exp
 
 from ..runtime import aggregates as A
 from ..runtime import statistics as S
-from ..runtime.histogram import Histogram
+from ..runtime.histogram import BinnedHistogram, Histogram
 from ..sqllib.lists import SqlList
 from ..sqllib.maps import make_map
 from . import aggregate_states as AS
@@ -293,7 +293,14 @@ AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate("approx_quantile", None, nodes={exp.ApproxQuantile: ("this", "quantile", "accuracy", "weight")},
               refused=_APPROXIMATE),
     # HISTOGRAM (struct-19): a MAP from value to count, keys ascending (runtime/histogram.py)
-    Aggregate("histogram", lambda a: Histogram(make_map), (ANY,), histogram_type, names=("histogram",)),
+    Aggregate("histogram", lambda a: Histogram(make_map), (ANY,), histogram_type, names=("histogram",),
+              rule="histogram"),
+    # HISTOGRAM(x, bins) (a constant list), HISTOGRAM_EXACT(x, bins): param = (sorted bins, other bin's key)
+    # (compiler/histogram_bins.py, runtime/histogram.py)
+    Aggregate("histogram_bins", lambda a: BinnedHistogram(make_map, *a.param, False), (ANY, ANY), histogram_type,
+              written=False),
+    Aggregate("histogram_exact", lambda a: BinnedHistogram(make_map, *a.param, True), (ANY, ANY), histogram_type,
+              names=("histogram_exact",), rule="binned_histogram"),
     # -- aggregate states as values (compiler/aggregate_states.py): agg(x) EXPORT_STATE, and the state of a
     # group's states; never NULL (the empty state over no rows)
     Aggregate("export_state", lambda a: runtime_function(a), (ANY,), first_type,

@@ -372,6 +372,10 @@ class Codegen:
         values = [self.value(args[0], col)] + [self.value(a, col) for a in args[n:]]
         return f"(lambda {', '.join(names)}: {code})({', '.join(values)})"
 
+    def constant(self, e):
+        """The value of a constant expression, or NOT_CONSTANT (see _constant)."""
+        return self._constant(e)
+
     def _constant(self, e):
         """The value of a constant expression (folded once, here), or _NOT_CONSTANT when it reads a
         row or cannot be computed now (its error, if any, is then the row's to raise)."""
@@ -592,7 +596,7 @@ _NAN_SAFE = frozenset({"coalesce", "greatest", "least"})
 _REAL_SAFE = _NAN_SAFE | {"cast", "try_cast"}
 
 
-_NOT_CONSTANT = object()
+_NOT_CONSTANT = NOT_CONSTANT = object()  # (NOT_CONSTANT: the name other modules read)
 
 
 def _floats(args) -> bool:

@@ -28,6 +28,7 @@ from ..sqllib import sqlfuncs
 from . import aggregate_states as AGS
 from . import arrays as A
 from . import function_rules as R
+from . import histogram_bins as HB
 from . import lists as L
 from . import maps as M
 from . import structs as S
@@ -169,6 +170,8 @@ FUNCTIONS: tuple[Function, ...] = (
              sqlite=False, nulls=maybe_null),
     Function("combine", "sql_combine", (STATE, STATE), same_type, names=("combine",), sqlite=False,
              nulls=lambda args: all(a.nullable for a in args), prepare=AGS.same_states),
+    Function("is_histogram_other_bin", "sql_is_histogram_other_bin", (VALUE,), BOOLEAN,
+             names=("is_histogram_other_bin",), sqlite=False, prepare=HB.prepare_other_bin),
     # -- strings (sqllib/strings.py) --------------------------------------------------------------------
     Function("length", "sql_length", (TEXT_OR_LIST,), BIGINT, {exp.Length: ("this",)}),  # a list's too
     Function("upper", {"sqlite": "sql_upper", "*": "duck_upper"}, (STRING,), TEXT, {exp.Upper: ("this",)}),

@@ -22,7 +22,7 @@ from .dates import _Infinite
 from .errors import DataError
 from .lists import SqlList
 
-__all__ = ["equi_width_bins"]
+__all__ = ["equi_width_bins", "sql_is_histogram_other_bin"]
 
 MAX_BIN_COUNT = 1_000_000
 _MICROS_PER_SEC = 1_000_000
@@ -311,3 +311,10 @@ def equi_width_bins(mn, mx, bins, nice, out: str = "int", bits: int = 64):
             values[0] = mx
         values.reverse()
     return SqlList(_convert(v, out, bits) for v in values)
+
+
+def sql_is_histogram_other_bin(v, other):
+    """Whether v is the key of HISTOGRAM's "other" bin for its type (``other``: None where no value is)."""
+    if v is None:
+        return None
+    return other is not None and v == other

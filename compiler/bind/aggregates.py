@@ -16,13 +16,16 @@ from sqlglot import exp
 
 from .. import aggregate_states as AS
 from .. import aggregates as AG
+from .. import histogram_bins as HB
+from ..codegen import NOT_CONSTANT, Codegen
+from ...runtime.aggregates import order_key
 from .. import lists
 from .. import plan as P
 from ..bind_expr import ExprBinder
 from ..export_state import ExportState
 from ..expr import Case, Lit
 from ..frontend import token_span
-from ..types import BIGINT, DOUBLE, INTEGER, TEXT, list_of
+from ..types import BIGINT, DOUBLE, HUGEINT, INTEGER, TEXT, list_of, map_of
 from .builders import and_, call, is_not_null, not_
 
 
@@ -224,6 +227,34 @@ class AggregateBinding:
         if not AS.is_state(x.type):
             raise self.error(node, f"COMBINE_AGGR needs an aggregate state (agg(…) EXPORT_STATE), not {x.type}")
         return P.AggCall("combine_aggr", x, False, filt, x.type, False)
+
+    def agg_histogram(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """HISTOGRAM(x): a map from value to count; HISTOGRAM(x, bins): counted into bins."""
+        if isinstance(node, exp.Anonymous) and len(node.expressions) == 2:
+            return self.agg_binned_histogram(AG.BY_FN["histogram_bins"], node, eb, arg_node, distinct, filt,
+                                             order, name)
+        x, = self.aggregate_values(entry, node, eb, arg_node, name)
+        return P.AggCall(entry.fn, x, distinct, filt, entry.result_type([x], self.dialect), entry.nullable)
+
+    def agg_binned_histogram(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """HISTOGRAM(x, bins) / HISTOGRAM_EXACT(x, bins), the bins a constant list (compiler/histogram_bins.py)."""
+        x_node, bins_node = self.aggregate_nodes(entry, node, arg_node, name)
+        x, bins = eb.bind(x_node), eb.bind(bins_node)
+        if bins.type.kind != "list":
+            raise self.error(bins_node, f"the bins of {name} must be a list, not {bins.type}")
+        t = HB.bins_type(x.type, bins.type.elem)
+        built, other = HB.other_bin(t) if t is not None else (False, None)
+        if not built:
+            raise self.error(node, f"{name} of a {x.type} into bins of {bins.type.elem} is not supported")
+        value = Codegen(self.dialect).constant(eb.coerce(bins, list_of(t), bins_node))
+        if value is NOT_CONSTANT:
+            raise self.error(bins_node, f"the bins of {name} must be a constant list (DuckDB reads them from "
+                                        "every row, which a view does not)")
+        if value is None or any(b is None for b in value):
+            raise self.error(bins_node, f"the bins of {name} cannot be NULL or hold NULL")
+        keys = sorted(set(value), key=order_key)
+        x = eb.coerce(x, t, x_node)
+        return P.AggCall(entry.fn, x, False, filt, map_of(t, HUGEINT), True, param=(tuple(keys), other))
 
     def agg_decimal_average(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
         """DECIMAL_AVERAGE(x): x a DECIMAL (DuckDB refuses other numbers; misc-19)."""
