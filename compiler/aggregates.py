@@ -43,6 +43,7 @@ from . import aggregate_states as AS
 from .export_state import ExportState
 from .types import (
     BIGINT,
+    BIT,
     BOOLEAN,
     DOUBLE,
     HUGEINT,
@@ -231,6 +232,10 @@ AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate("bit_and", lambda a: _bit_state("and", a), (INTEGER_OR_BIT,), first_type, {exp.BitwiseAndAgg: ("this",)}),
     Aggregate("bit_or", lambda a: _bit_state("or", a), (INTEGER_OR_BIT,), first_type, {exp.BitwiseOrAgg: ("this",)}),
     Aggregate("bit_xor", lambda a: _bit_state("xor", a), (INTEGER_OR_BIT,), first_type, {exp.BitwiseXorAgg: ("this",)}),
+    # BITSTRING_AGG(x, lo, hi) (constants), the set of values as a bit string; lo = hi = x of a constant x
+    # (DuckDB's one-argument form reads the bounds from its column statistics: refused otherwise)
+    Aggregate("bitstring_agg", lambda a: A.BitstringAgg(*a.param), (ANY,), BIT, names=("bitstring_agg",),
+              distinct=SAME, rule="bitstring_agg"),
     Aggregate("string_agg", lambda a: A.StringAgg(a.param, a.distinct), (ANY,), TEXT,
               {exp.GroupConcat: ("this", "separator")}, distinct=True, order=True, rule="string_agg"),
     # LIST / ARRAY_AGG (x ORDER BY k, …, x): the group's values, NULLs too, in the keys' order (compiler/lists.py

@@ -578,6 +578,29 @@ class BitStringAggregate:
         return "".join("1" if c % 2 else "0" for c in counts)
 
 
+class BitstringAgg(_Multiset):
+    """BITSTRING_AGG(x, lo, hi): the bit string of hi - lo + 1 bits with bit x - lo set for each value x
+    present (the group's set of values, kept as a multiset so a deletion undoes an insertion); NULL over no
+    non-NULL input; a value outside [lo, hi] is DuckDB's error.  Without lo and hi (None: read only through
+    BIT_COUNT, which no range changes) the range is the values' own."""
+
+    def __init__(self, lo: int | None, hi: int | None):
+        self.lo = lo
+        self.hi = hi
+
+    def result(self, st):
+        counts = st[0]
+        if not counts:
+            return None
+        lo, hi = (self.lo, self.hi) if self.lo is not None else (min(counts), max(counts))
+        bits = ["0"] * (hi - lo + 1)
+        for v in counts:
+            if not lo <= v <= hi:
+                raise ValueError(f"Value {v} is outside of provided min and max range ({lo} <-> {hi})")
+            bits[v - lo] = "1"
+        return "".join(bits)
+
+
 class Product:
     """PRODUCT(x), a DOUBLE: the exact product of the finite non-zero inputs (a Fraction, divided
     back out on deletion) with counts of zeros, NaNs and infinities, rounded once at the end."""

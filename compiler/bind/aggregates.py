@@ -64,6 +64,14 @@ def _written_arguments(node, sql: str) -> int:
     return count
 
 
+def _counted_bits(node) -> bool:
+    """Whether an aggregate call is the argument of BIT_COUNT (through parentheses)."""
+    parent = node.parent
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    return isinstance(parent, exp.Anonymous) and parent.name.lower() == "bit_count" and len(parent.expressions) == 1
+
+
 def _no_real_interpolation(binder, node, x, name: str) -> None:
     """DuckDB interpolates the quantiles of a FLOAT in 32-bit arithmetic (a FLOAT result): not built."""
     if x.type.kind == "float" and x.type.bits == 32:
@@ -255,6 +263,36 @@ class AggregateBinding:
         keys = sorted(set(value), key=order_key)
         x = eb.coerce(x, t, x_node)
         return P.AggCall(entry.fn, x, False, filt, map_of(t, HUGEINT), True, param=(tuple(keys), other))
+
+    def agg_bitstring_agg(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
+        """BITSTRING_AGG(x, lo, hi): lo and hi integer constants, lo <= hi; BITSTRING_AGG(c) of a constant c;
+        BIT_COUNT(BITSTRING_AGG(x)), the number of distinct values, whatever range DuckDB's statistics give."""
+        nodes = list(node.expressions)
+        if len(nodes) not in (1, 3):
+            raise self.error(node, f"{name} takes one argument or three (x, min, max)")
+        x = eb.bind(nodes[0])
+        if x.type.kind not in ("int", "uhugeint"):
+            raise self.error(node, f"{name} needs an integer, not {x.type}")
+        if len(nodes) == 1 and _counted_bits(node):  # BIT_COUNT(BITSTRING_AGG(x)): whatever the range
+            bounds = [None, None]
+        elif len(nodes) == 1:
+            if not isinstance(x, Lit) or x.value is None:
+                raise self.error(node, f"{name}(x) takes its range from DuckDB's column statistics (the values a "
+                                       f"table ever held, narrowed by filters), which a view does not reproduce: "
+                                       f"write {name}(x, min, max)")
+            bounds = [x.value, x.value]
+        else:
+            bounds = []
+            for b_node in nodes[1:]:
+                b = eb.bind(b_node)
+                value = Codegen(self.dialect).constant(b) if b.type.kind in ("int", "uhugeint") else NOT_CONSTANT
+                if value is NOT_CONSTANT or value is None:
+                    raise self.error(b_node, f"the min and max of {name} must be integer constants")
+                bounds.append(value)
+            if bounds[0] > bounds[1]:
+                raise self.error(node, f"invalid explicit bitstring range: minimum ({bounds[0]}) > maximum "
+                                       f"({bounds[1]})")
+        return P.AggCall(entry.fn, x, False, filt, entry.result_type([x], self.dialect), True, param=tuple(bounds))
 
     def agg_decimal_average(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
         """DECIMAL_AVERAGE(x): x a DECIMAL (DuckDB refuses other numbers; misc-19)."""
