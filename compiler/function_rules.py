@@ -15,6 +15,8 @@ Laws:
 
 from __future__ import annotations
 
+from sqlglot import exp
+
 from .expr import Lit
 from .types import BIGINT, BOOLEAN, DATE, DOUBLE, REAL, TEXT, TIMESTAMP, SqlType, list_of
 
@@ -214,6 +216,14 @@ def prepare_bins(eb, node, args, what):
     for integers, DOUBLE for other numbers, TIMESTAMP for dates and timestamps); then the kind and
     width of the result's elements, the type of max."""
     lo, hi, bins, nice = args
+    # a HUGEINT constant that fits a BIGINT takes the BIGINT overload, as DuckDB casts it (-9223372036854775808
+    # is a HUGEINT literal to both: the negation of 9223372036854775808)
+    written = [n.this if isinstance(n, exp.Paren) else n for n in (node.expressions if isinstance(node, exp.Anonymous)
+                                                                  else [])[:2]]
+    lo, hi = (Lit(a.value, BIGINT) if isinstance(a, Lit) and a.type.kind == "int" and a.type.bits > 64
+              and a.value is not None and -2 ** 63 <= a.value < 2 ** 63 and i < len(written)
+              and isinstance(written[i].this if isinstance(written[i], exp.Neg) else written[i], exp.Literal)
+              else a for i, a in enumerate((lo, hi)))
     kinds = {a.type.kind for a in (lo, hi)} - {"null"}
     out = _bins_output(hi.type if hi.type.kind != "null" else lo.type)
     if kinds <= {"int"} and all(a.type.bits <= 64 for a in (lo, hi) if a.type.kind == "int") and kinds:

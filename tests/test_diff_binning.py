@@ -64,6 +64,11 @@ def _constant_cases(rnd: random.Random):
     ints = [0, 1, -1, 9, 10, 11, 99, 101, 1000000, 1000010, 1734, 1724, 39343341, 6000000, -10, 12345,
             -9223372036854775808, 9223372036854775807, 2147483647]
     yield from ("0, 1, 5999, false", "0, 1, 5999, true", "-5, -4, 3000, false", "7, 9, 999999, true")
+    # -9223372036854775808 is a HUGEINT literal that fits a BIGINT: the BIGINT overload, as DuckDB's
+    # (1 and 2 nice bins over the whole range differ from DuckDB's for BIGINTs too: BUGS.md, states3-19)
+    yield from (f"-9223372036854775808, 9223372036854775807, {n}, {nice}" for n in (3, 5, 10, 20, 30)
+                for nice in ("true", "false"))
+    yield "-9223372036854775808, 0, 7, true"
     for _ in range(120):
         a, b = sorted(rnd.sample(ints, 2))
         yield f"({a})::BIGINT, ({b})::BIGINT, {rnd.choice([1, 2, 3, 5, 7, 10, 20, 30, 5999])}, {rnd.choice(['true', 'false'])}"
