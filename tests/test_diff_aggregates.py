@@ -90,6 +90,10 @@ SPECS = {
     }),
     "grouping_sets": spec({
         "v_sets": "SELECT g, h, COUNT(*) AS n FROM t GROUP BY GROUPING SETS ((g), (h), ())",
+        "v_sum_bool": "SELECT g, SUM(b) AS n, SUM(DISTINCT b) AS d, SUM(b) FILTER (WHERE x > 0) AS f FROM t GROUP BY g",
+        # nested: their sets listed in the outer one, duplicates kept (the () set twice: two rows)
+        "v_nested_sets": "SELECT g, h, COUNT(*) AS n, SUM(x) AS s FROM t GROUP BY GROUPING SETS "
+                         "(GROUPING SETS (g, ()), GROUPING SETS (h, ()), ROLLUP (g, h))",
         "v_rollup": "SELECT g, h, SUM(x) AS s FROM t GROUP BY ROLLUP (g, h)",
         "v_cube": "SELECT g, h, COUNT(x) AS n, MAX(y) AS m FROM t GROUP BY CUBE (g, h)",
         "v_grouping": "SELECT g, h, GROUPING(g) AS gg, GROUPING(h) AS gh, COUNT(*) AS n FROM t GROUP BY CUBE (g, h)",

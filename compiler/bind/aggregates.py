@@ -171,6 +171,8 @@ class AggregateBinding:
             return e
         if self.dialect.name == "sqlite":  # the numeric kinds: SQLite reads text and booleans as numbers
             e = eb.sqlite_numeric(e, node)
+        elif kind == AG.SUMMABLE and e.type.kind == "bool" and name == "SUM":  # DuckDB's SUM(BOOLEAN): the TRUEs
+            e = eb.coerce(e, INTEGER, node)
         if e.type.kind == "null" and kind != AG.STATISTIC:
             return eb.coerce(e, BIGINT if kind == AG.SUMMABLE else DOUBLE, node)
         if not e.type.numeric and e.type.kind != "null":

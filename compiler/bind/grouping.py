@@ -205,26 +205,30 @@ class GroupingBinding:
                 keys.append(e)
             return keys.index(e)
 
+        def alternatives(e) -> list:
+            """The grouping sets of ROLLUP, CUBE or GROUPING SETS (whose elements may be any of these:
+            their sets are listed in its own, duplicates kept, as DuckDB and Postgres do)."""
+            if isinstance(e, exp.Rollup):
+                items = [key(x) for x in e.expressions]
+                return [tuple(items[:n]) for n in range(len(items), -1, -1)]
+            if isinstance(e, exp.Cube):
+                items = [key(x) for x in e.expressions]
+                return [tuple(items[i] for i in range(len(items)) if mask >> (len(items) - 1 - i) & 1)
+                        for mask in range((1 << len(items)) - 1, -1, -1)]
+            alts = []
+            for s in e.expressions:
+                if isinstance(s, (exp.Rollup, exp.Cube, exp.GroupingSets)):
+                    alts += alternatives(s)
+                    continue
+                inner = s.expressions if isinstance(s, exp.Tuple) else [s.this if isinstance(s, exp.Paren) else s]
+                alts.append(tuple(key(x) for x in inner))
+            return alts
+
         factors = []  # each factor: a list of alternative key-index tuples
         plain = True
         for e in group.expressions:
-            if isinstance(e, exp.Rollup):
-                items = [key(x) for x in e.expressions]
-                factors.append([tuple(items[:n]) for n in range(len(items), -1, -1)])
-                plain = False
-            elif isinstance(e, exp.Cube):
-                items = [key(x) for x in e.expressions]
-                alts = []
-                for mask in range((1 << len(items)) - 1, -1, -1):
-                    alts.append(tuple(items[i] for i in range(len(items)) if mask >> (len(items) - 1 - i) & 1))
-                factors.append(alts)
-                plain = False
-            elif isinstance(e, exp.GroupingSets):
-                alts = []
-                for s in e.expressions:
-                    inner = s.expressions if isinstance(s, exp.Tuple) else [s.this if isinstance(s, exp.Paren) else s]
-                    alts.append(tuple(key(x) for x in inner))
-                factors.append(alts)
+            if isinstance(e, (exp.Rollup, exp.Cube, exp.GroupingSets)):
+                factors.append(alternatives(e))
                 plain = False
             else:
                 factors.append([(key(e),)])
