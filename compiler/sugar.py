@@ -206,9 +206,8 @@ def _expand_within_group(node, sql: str) -> None:
     if any(isinstance(n, exp.Neg) or (isinstance(n, exp.Literal) and n.this.startswith("-")) for n in q.walk()):
         raise error_at(f.this, f"the fraction of {f.sql_name()} must be between 0 and 1 (ORDER BY … DESC "
                                "counts from the top)", sql)
-    if o.args.get("desc"):  # each fraction negated (a list's elements one by one)
-        q = exp.Array(expressions=[exp.Neg(this=e) for e in q.expressions]) if isinstance(q, exp.Array) \
-            else exp.Neg(this=q)
+    if o.args.get("desc"):  # QUANTILE(x, q ORDER BY x DESC): counted from the top (bind/aggregates.py)
+        q = exp.Order(this=q, expressions=[o.copy()])
     new = type(f)(this=o.this.copy(), expression=q)
     new.meta.update(f.meta)
     node.replace(new)

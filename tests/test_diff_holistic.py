@@ -19,6 +19,11 @@ SPEC = Spec(DDL, {
     "v_mad": "SELECT g, MAD(x) AS a, MAD(d) AS b, MAD(f) AS c, MAD(w) AS e, SEM(x) AS s, SEM(d) AS s2, "
              "MAD(x) FILTER (WHERE x > 0) AS af, COUNT(*) AS n FROM t GROUP BY g",
     "v_mad_all": "SELECT MAD(d) AS a, SEM(f) AS s FROM t",
+    # counted from the top: ORDER BY x DESC inside the call, and 0.0 DESC is the largest value
+    "v_desc": "SELECT g, QUANTILE_DISC(x, 0.3 ORDER BY x DESC) AS a, QUANTILE_DISC(x, [0.0, 0.6] ORDER BY x DESC) AS b, "
+              "QUANTILE_CONT(w, 0.25 ORDER BY w DESC) AS c, QUANTILE_DISC(x, 0.5 ORDER BY x) AS d, "
+              "PERCENTILE_DISC(0.0) WITHIN GROUP (ORDER BY x DESC) AS e, "
+              "PERCENTILE_CONT([0.0, 0.5]) WITHIN GROUP (ORDER BY w DESC) AS f FROM t GROUP BY g",
     "v_quantiles": "SELECT g, QUANTILE_DISC(x, [0.1, 0.5, 0.9, 1]) AS a, QUANTILE_DISC(d, [-0.25, -0.5]) AS b, "
                    "QUANTILE_CONT(f, [0.3, 0.75]) AS c, QUANTILE_CONT(d, [0.5]) AS e, QUANTILE_DISC(x, []) AS z, "
                    "PERCENTILE_CONT([0.5, 0.1]) WITHIN GROUP (ORDER BY w DESC) AS p, "

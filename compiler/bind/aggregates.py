@@ -336,6 +336,13 @@ class AggregateBinding:
         """QUANTILE_CONT / QUANTILE_DISC (x, q): q a constant fraction between -1 and 1 (negative:
         counted from the top)."""
         x_node, q_node = self.aggregate_nodes(entry, node, arg_node, name)
+        descending = False
+        if isinstance(q_node, exp.Order):  # quantile(x, q ORDER BY x [DESC]): DESC counts from the top (-q)
+            keys = q_node.expressions
+            if len(keys) != 1 or keys[0].this != x_node:
+                raise self.error(q_node, f"ORDER BY inside {name} must order by its argument")
+            descending = bool(keys[0].args.get("desc"))
+            q_node = q_node.this
         x = eb.bind(x_node)
         q = eb.bind(q_node)
         several = isinstance(q, Lit) and q.type.kind == "list"  # QUANTILE(x, [q1, q2, …]): a list of quantiles
@@ -352,5 +359,9 @@ class AggregateBinding:
             x = self.aggregate_argument(entry.args[0], node, x, eb, name)
             _no_real_interpolation(self, node, x, name)
         t = entry.result_type([x, q], self.dialect)
+        if descending:  # counted from the top: -q (DuckDB's negative fraction), the top itself for q = 0
+            if any(f < 0 for f in fractions):
+                raise self.error(q_node, f"the fraction of {name} ordered DESC must be between 0 and 1")
+            fractions = [1 if f == 0 else -f for f in fractions]
         param = tuple(Fraction(str(f)) for f in fractions) if several else Fraction(str(fractions[0]))
         return P.AggCall(entry.fn, x, False, filt, list_of(t) if several else t, True, param=param)
