@@ -65,11 +65,14 @@ def _written_arguments(node, sql: str) -> int:
 
 
 def _counted_bits(node) -> bool:
-    """Whether an aggregate call is the argument of BIT_COUNT (through parentheses)."""
-    parent = node.parent
-    while isinstance(parent, exp.Paren):
-        parent = parent.parent
-    return isinstance(parent, exp.Anonymous) and parent.name.lower() == "bit_count" and len(parent.expressions) == 1
+    """Whether an aggregate call is read only by BIT_COUNT (through parentheses): it and every call equal to
+    it in the query (which the binder computes once)."""
+    def counted(n) -> bool:
+        parent = n.parent
+        while isinstance(parent, exp.Paren):
+            parent = parent.parent
+        return isinstance(parent, exp.Anonymous) and parent.name.lower() == "bit_count" and len(parent.expressions) == 1
+    return all(counted(n) for n in node.root().find_all(type(node)) if n == node)
 
 
 def _no_real_interpolation(binder, node, x, name: str) -> None:
