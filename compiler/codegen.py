@@ -907,6 +907,47 @@ def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_
     return cg.compile(f"def {name}(ra, rb):\n    return {make} if {cg.truth(residual, col)} else None", name)
 
 
+def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, residual=None, output=None):
+    """A NestedJoin side's delta keyed and probed against the other side's trace in one loop, for a
+    scope iterated by one counter (times (i,), ordered as tuples; runtime/nested/join.py):
+    (delta, trace, now, out, pending) -> the delta as (key, row, weight) triples (what the join files
+    in its own trace).  key_function's key and combine_function's row are inlined: a row whose non
+    null-safe key part is NULL matches nothing and is left out; a pair goes into ``out`` at a time
+    ≤ now, else into ``pending`` at its time.  Law: the same triples and the same sums into ``out``
+    and ``pending`` as NestedJoin._keyed then NestedJoin._probe with key_function and
+    combine_function."""
+    name = cg.fresh_name("nested_probe")
+    mine, theirs = ("ra", "rb") if side == 0 else ("rb", "ra")
+    null_safe = null_safe or (False,) * len(key_exprs)
+    lines = [f"def {name}(delta, trace, now, out, pending):", "    keyed = []", "    append = keyed.append",
+             "    get = trace.get", f"    for {mine}, w in delta.items():"]
+    parts = []
+    for x, safe in zip(key_exprs, null_safe):
+        code = cg.value(x, row_col(mine))
+        if x.nullable and not safe:
+            t = cg.tmp()
+            lines += [f"        {t} = {code}", f"        if {t} is None:", "            continue"]
+            parts.append(t)
+        else:
+            parts.append(code)
+    lines += [f"        k = {_key_tuple(parts, False)}", f"        append((k, {mine}, w))", "        bucket = get(k)",
+              "        if not bucket:", "            continue", f"        for {theirs}, times in bucket.items():"]
+
+    def col(i):
+        return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
+
+    if residual is not None:
+        lines += [f"            if not {cg.truth(residual, col)}:", "                continue"]
+    make = "ra + rb" if output is None else \
+        f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
+    lines += [f"            r = {make}", "            for t, w2 in times.items():", "                if t <= now:",
+              "                    out[r] = out.get(r, 0) + w * w2", "                else:",
+              "                    target = pending.get(t)", "                    if target is None:",
+              "                        target = pending[t] = {}", "                    target[r] = target.get(r, 0) + w * w2",
+              "    return keyed"]
+    return cg.compile("\n".join(lines), name)
+
+
 def sort_key_function(cg: Codegen, keys, name_hint: str = "sortkey"):
     """row -> a totally ordered key: the ORDER BY keys (DESC reversed, NULLs placed as asked)
     followed by the whole row as a tie-breaker."""
@@ -1013,7 +1054,9 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     new, res = cg.fresh_name("new_state"), cg.fresh_name("result")
     news = ", ".join(f"{cg.const(f.new)}()" for f in functions)
     cg.compile(f"def {new}():\n    return [{news}]", new)
-    results = "".join(f"{cg.const(f.result)}(st[{i}]), " for i, f in enumerate(functions))
+    # (a function's result_code, where it has one, inlined: COUNT's is its state's one number)
+    results = "".join(f"{f.result_code(f'st[{i}]') if hasattr(f, 'result_code') else f'{cg.const(f.result)}(st[{i}])'}, "
+                      for i, f in enumerate(functions))
     cg.compile(f"def {res}(st):\n    return ({results})", res)
     return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res],
                            cg.env[fold] if fold is not None else None, fold_parts)

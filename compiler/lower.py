@@ -294,7 +294,9 @@ class Lowering:
             lk = G.key_function(self.cg, node.left_keys, node.null_safe, "join_key")
             rk = G.key_function(self.cg, node.right_keys, node.null_safe, "join_key")
             combine = G.combine_function(self.cg, nl, res, output)
-            return self.add(NestedJoin(left, right, lk, rk, combine), "join")
+            probes = tuple(G.nested_probe(self.cg, side, keys, node.null_safe, nl, res, output)
+                           for side, keys in enumerate((node.left_keys, node.right_keys)))
+            return self.add(NestedJoin(left, right, lk, rk, combine, probes=probes), "join")
         expiries = self.join_expiries(node)
         private = expiries is not None
         # a side that only picks columns of stored rows is arranged unprojected (see _stored_rows)

@@ -20,6 +20,7 @@ an insert or a read.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import re
 import threading
@@ -36,8 +37,7 @@ from ..compiler.settings import Settings, apply_settings, apply_setting, setting
 from ..compiler.types import TIMESTAMP, assign_value, coerce_value, show_value
 from ..runtime import Circuit, StepError
 from ..runtime.operators.clock import Clock
-from ..runtime.zset import add_scaled_into
-from .collector import collector_paused
+from ..runtime.zset import add_into, add_scaled_into
 from .ddl import DDL
 from .dml import DML
 from .durability import Durability
@@ -300,13 +300,17 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     def insert(self, table: str, rows: Iterable[Row]) -> None:
         """Queue rows (tuples in column order, or dicts by column name) for insertion.  A key the
         table already holds is a constraint error (nothing of the call is queued)."""
-        t = self._table(table)
+        t = self._tables.get(table) or self._table(table)  # (a table's own name: what _name gives)
         if t.rel.rowid is not None:
             rows = self._with_rowids(t, rows)
         if self._shards is not None:
             rows = list(rows)  # (the batch queued and logged is the pipeline's own, as check.rows makes it)
             if self._staged_insert(t, rows):
                 return
+        if type(rows) is list and len(rows) == 1:  # one row: the check alone (check.rows does the same)
+            ok = t.check(rows[0])
+            t.queue_insert([ok] if ok is not None else [self._row(t, rows[0])])
+            return
         # rows that already have the right types pass a generated loop; the others are converted
         t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
 
@@ -370,8 +374,12 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     def delete(self, table: str, rows: Iterable[Row]) -> None:
         """Queue rows for deletion; each must be present (counting queued changes).  In a table with a
         PRIMARY KEY, a dict holding just the key's columns deletes the row with that key."""
-        t = self._table(table)
+        t = self._tables.get(table) or self._table(table)
         check = t.check  # a row of the right types first: the common case
+        if type(rows) is list and len(rows) == 1:
+            r = rows[0]
+            t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r)])
+            return
         t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r) for r in rows])
 
     def _by_key(self, t: Table, row: Row) -> tuple[Any, ...] | None:
@@ -495,10 +503,11 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         With a state file the tick is durable when this returns; ``meta`` ({key: small picklable
         value}, a source's position) is committed with it and read back by ``meta(key)``.
         ``now``: advance the clock (NOW() of temporal filters) to it first (``advance_clock``)."""
-        self._check_open()
+        if self._closed:
+            self._check_open()
         if self._txn is not None:
             raise DataError("a transaction is open: COMMIT or ROLLBACK it (step() would commit half of it)")
-        meta = self._check_meta(meta)
+        meta = self._check_meta(meta) if meta else None
         if now is not None:
             self.advance_clock(now)
         try:
@@ -528,12 +537,14 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                     t.watermark.dropping = t.pending_late
                 fed.append(t)
         stopped = None
+        hook = self._journal_hook(fed, meta) if self._store is not None else None
+        collecting = gc.isenabled()  # (collector_paused inline: a path taken once per step)
+        gc.disable()
         try:
-            with collector_paused():
-                if self._shards is not None:
-                    self._shards.step(self, self._journal_hook(fed, meta))
-                else:
-                    self.circuit.step(self._journal_hook(fed, meta))
+            if self._shards is not None:
+                self._shards.step(self, hook)
+            else:
+                self.circuit.step(hook)
         except StepError as e:
             for t in fed:
                 t.input.pending = {}
@@ -551,18 +562,28 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 if t.watermark is not None:
                     t.watermark.dropping = 0
             raise
+        finally:
+            if collecting:
+                gc.enable()
         for t in fed:
             t.commit()
         self._log.clear()
         feeding = self._feeds.sinks or self._feeds.subscriptions
         tick = {}
+        unreported = self._unreported
         for name, v in self._views.items():
-            if v.output.delta:
-                self._note_changes(name, v.output.delta, tick=True)
+            delta = v.output.delta
+            if delta:  # (_note_changes of a tick, inline)
+                u = unreported.get(name)
+                if u is None:
+                    unreported[name] = dict(delta)
+                else:
+                    add_into(u, delta)
                 if feeding:
-                    tick[name] = ordered_changes(v.output.delta, v.nan_free)
+                    tick[name] = ordered_changes(delta, v.nan_free)
         self.last_step += 1
-        self._stepped(meta)
+        if meta or self._store is not None:  # (else _stepped has nothing to do)
+            self._stepped(meta)
         try:
             if feeding:
                 self._feeds.deliver(self.last_step, tick)
@@ -585,10 +606,20 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
 
     def _report(self) -> Changes:
         changes: Changes = {}
-        for name, v in self._views.items():
-            u = self._unreported.get(name)
-            if u:
+        unreported = self._unreported
+        if not unreported:
+            self.last_changes = changes
+            return changes
+        if len(unreported) == 1:  # one view changed: no need to walk them all for their order
+            (name, u), = unreported.items()
+            v = self._views.get(name)
+            if u and v is not None:
                 changes[name] = ordered_changes(u, v.nan_free)
+        else:
+            for name, v in self._views.items():
+                u = unreported.get(name)
+                if u:
+                    changes[name] = ordered_changes(u, v.nan_free)
         self._unreported = {}
         self.last_changes = changes
         return changes

@@ -154,8 +154,12 @@ def ordered_changes(z: dict, nan_free: bool = False) -> list:
     added rows, each part ordered by value, column by column, NULLs last (a fixed order: the same
     changes are always listed alike). ``nan_free``: no column can hold a float (View.nan_free), so
     the search for NaN is skipped."""
-    if len(z) < 2:
-        return list(z.items())
+    if len(z) < 3:
+        if len(z) < 2:
+            return list(z.items())
+        (r1, w1), (r2, w2) = z.items()  # a one-row change of a view: often -old +new
+        if (w1 < 0) != (w2 < 0):  # one row in each part: the order of the parts is the whole order
+            return [(r1, w1), (r2, w2)] if w1 < 0 else [(r2, w2), (r1, w1)]
     try:
         # plain tuple order (fast: the rows themselves are compared, at C speed; each part is sorted
         # apart, as a row is unique in z); it raises where a NULL or a value of another type meets a

@@ -176,7 +176,7 @@ class Table:
         in a column DEFAULT NOW() becomes the clock (as advance_clock last set it; NULL while unset)."""
         if self.rel.clock_columns:
             rows = self._clocked(rows)
-        late = self.late_test()
+        late = self.late_test() if self.watermark is not None else None
         if late is not None:
             rows = self._on_time(rows, late)
         if not self.constraints:
@@ -310,7 +310,7 @@ class Table:
     def queue_delete(self, rows) -> None:
         """Queue deletions; every row must be present (counting queued changes), unless it is late
         (then it may have been discarded already: the deletion is dropped and counted)."""
-        late = self.late_test()
+        late = self.late_test() if self.watermark is not None else None
         if late is not None:
             rows = self._on_time(rows, late)
         elif self.pk_column is not None and self._delete_keyed(rows):

@@ -84,6 +84,10 @@ class CountStar:
     def result(self, st):
         return st[0]
 
+    def result_code(self, st: str) -> str:
+        """``result(st)`` as an expression over state ``st`` (a generated reducer inlines it)."""
+        return f"{st}[0]"
+
 
 class Count:
     """COUNT(x): rows where x is not NULL."""
@@ -102,6 +106,8 @@ class Count:
 
     def result(self, st):
         return st[0]
+
+    result_code = CountStar.result_code
 
 
 class Sum:

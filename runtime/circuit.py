@@ -79,6 +79,12 @@ class Operator:
     def eval(self, *deltas):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def ready(self, name: str, args: list) -> str | None:
+        """A Python test (this operator is ``name`` in it, its inputs' deltas ``args``) that is false
+        only when eval would return an empty delta and change nothing: the generated step then skips
+        the call.  None: always run.  By default, an ``idle_noop`` operator runs when an input changed."""
+        return " or ".join(args) if self.idle_noop and args else None
+
     def identity(self) -> bool:
         """True when eval returns its one input unchanged, for now (the generated step then passes
         the input on without calling it): an exchange on one worker."""
@@ -170,9 +176,14 @@ class Circuit:
     # -- running ----------------------------------------------------------------------------
     def run(self) -> None:
         """Evaluate every operator once (one tick of this circuit's clock)."""
+        self.runner()()
+
+    def runner(self):
+        """The generated function that evaluates every operator once (run without the lookup: a
+        nested scope calls it once per iteration)."""
         if self._run is None:
             self._run = self._generate(self, self.ops, skip_idle=True)
-        self._run()
+        return self._run
 
     def run_ops(self, ops, seeds: dict) -> None:
         """Evaluate ``ops`` once, none skipped, where inputs outside ``ops`` read ``seeds[id(op)]``.
@@ -195,7 +206,7 @@ class Circuit:
         writes its journal there); if it raises, the tick is undone and its exception propagates."""
         self.rows = 0
         try:
-            self.run()
+            (self._run or self.runner())()
         except BaseException as e:
             op = self.failed_operator(e)
             # free what the failed step built before undoing it (the undo may need memory when the
@@ -261,8 +272,8 @@ class Circuit:
                 call = "{}"  # computed by the operator that absorbed it
             elif op.identity():
                 call = args[0]
-            elif skip_idle and op.idle_noop and args:
-                call = f"{call} if {' or '.join(args)} else {{}}"
+            elif skip_idle and (test := op.ready(f"o{n}", args)):
+                call = f"{call} if {test} else {{}}"
             lines.append(f"    v{n} = o{n}.value = {call}" + count.format(n=n))
         if not ops:
             lines.append("    pass")

@@ -28,9 +28,14 @@ class NestedDistinct(Operator):
     def reset_transient(self) -> None:
         self.todo = {}
 
+    def ready(self, name: str, args: list) -> str:
+        return f"{args[0]} or {name}.todo"  # no input and no row to re-evaluate: {}
+
     def eval(self, delta: dict) -> dict:
         now = self.circuit.scope.time
         rows = self.todo.pop(now, None)
+        if len(now) == 1:
+            return self._eval_flat(delta, rows, now) if delta or rows else {}
         if delta:
             _add(self.ins, delta, now)
             self.journal.record(self._undo_ins, (delta, now))
@@ -38,7 +43,6 @@ class NestedDistinct(Operator):
         if not rows:
             return {}
         ins, outs, todo = self.ins, self.outs, self.todo
-        flat = len(now) == 1  # one iteration counter: tuple order is the product order, lub is max
         out = {}
         for r in rows:
             hin = ins.get(r)
@@ -47,13 +51,13 @@ class NestedDistinct(Operator):
             later = []
             if hin:
                 for t, w in hin.items():
-                    if (t <= now) if flat else leq(t, now):
+                    if leq(t, now):
                         x += w
                     else:
                         later.append(t)
             if hout:
                 for t, w in hout.items():
-                    if (t <= now) if flat else leq(t, now):
+                    if leq(t, now):
                         acc += w
                     else:
                         later.append(t)
@@ -61,15 +65,53 @@ class NestedDistinct(Operator):
             if d:
                 out[r] = d
             for t in later:
-                if not flat:
-                    t = lub(t, now)
-                s = todo.get(t)
-                if s is None:
-                    todo[t] = {r}
-                else:
-                    s.add(r)
+                _schedule(todo, lub(t, now), r)
         if out:
             _add(outs, out, now)
+            self.journal.record(self._undo_outs, (out, now))
+        return out
+
+    def _eval_flat(self, delta: dict, rows, now: tuple) -> dict:
+        """eval in a scope iterated by one counter (times (i,): tuple order is the product order,
+        lub is max): the same law, each row's output history updated as it is judged (a row's
+        output depends only on its own histories)."""
+        ins, outs, todo = self.ins, self.outs, self.todo
+        if delta:
+            _add(ins, delta, now)
+            self.journal.record(self._undo_ins, (delta, now))
+            rows = delta.keys() if rows is None else rows | delta.keys()
+        out: dict = {}
+        iget, oget = ins.get, outs.get
+        for r in rows:
+            hin = iget(r)
+            hout = oget(r)
+            x = acc = 0
+            if hin:
+                for t, w in hin.items():
+                    if t <= now:
+                        x += w
+                    else:
+                        _schedule(todo, t, r)
+            if hout:
+                for t, w in hout.items():
+                    if t <= now:
+                        acc += w
+                    else:
+                        _schedule(todo, t, r)
+            d = (1 if x > 0 else 0) - acc
+            if d:
+                out[r] = d
+                if hout is None:
+                    outs[r] = {now: d}
+                else:
+                    n = hout.get(now, 0) + d
+                    if n:
+                        hout[now] = n
+                    else:
+                        del hout[now]
+                        if not hout:
+                            del outs[r]
+        if out:
             self.journal.record(self._undo_outs, (out, now))
         return out
 
@@ -97,3 +139,12 @@ def _add(history: dict, delta: dict, now: tuple, sign: int = 1) -> None:
             del times[now]
             if not times:
                 del history[r]
+
+
+def _schedule(todo: dict, t: tuple, r) -> None:
+    """Re-evaluate row r at time t."""
+    s = todo.get(t)
+    if s is None:
+        todo[t] = {r}
+    else:
+        s.add(r)

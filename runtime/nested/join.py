@@ -16,8 +16,12 @@ class NestedJoin(Operator):
     idle_noop = False  # may hold pending work for the current time with empty inputs
     state = ("left_trace", "right_trace", "pending")
 
-    def __init__(self, left: Operator, right: Operator, left_key, right_key, combine, name: str = ""):
+    def __init__(self, left: Operator, right: Operator, left_key, right_key, combine, name: str = "",
+                 probes=None):
         super().__init__(left, right)
+        # (left, right): each side's _keyed and _probe in one generated loop with the key and combine
+        # inlined, for a scope iterated by one counter (compiler's codegen.nested_probe), or None
+        self.probes = probes
         self.left_key = left_key
         self.right_key = right_key
         self.combine = combine
@@ -32,19 +36,31 @@ class NestedJoin(Operator):
     def reset_transient(self) -> None:
         self.pending = {}
 
+    def ready(self, name: str, args: list) -> str:
+        return f"{' or '.join(args)} or {name}.pending"  # no input and no work scheduled: {}
+
     def eval(self, da: dict, db: dict) -> dict:
         now = self.circuit.scope.time
         if not da and not db:  # idle but for the work scheduled at this time, if any
             out = self.pending.pop(now, None)
             return drop_zeros(out) if out else {}
         out = self.pending.pop(now, None) or {}
+        probes = self.probes if len(now) == 1 else None
+        # (keys and combined rows are user code: they run before the traces change; what they add to
+        # ``out`` and ``pending`` before one raises is transient, cleared with the failed step)
         if da:
-            keyed = _keyed(da, self.left_key)  # user code first: nothing changes if it raises
-            self._probe(keyed, self.right_trace, now, out, True)
+            if probes is not None:
+                keyed = probes[0](da, self.right_trace, now, out, self.pending)
+            else:
+                keyed = _keyed(da, self.left_key)
+                self._probe(keyed, self.right_trace, now, out, True)
             self._insert(self.left_trace, keyed, now)
         if db:
-            keyed = _keyed(db, self.right_key)
-            self._probe(keyed, self.left_trace, now, out, False)
+            if probes is not None:
+                keyed = probes[1](db, self.left_trace, now, out, self.pending)
+            else:
+                keyed = _keyed(db, self.right_key)
+                self._probe(keyed, self.left_trace, now, out, False)
             self._insert(self.right_trace, keyed, now)
         return drop_zeros(out)
 
@@ -74,7 +90,8 @@ class NestedJoin(Operator):
         for k, row, w in keyed:
             bucket = trace.get(k)
             if bucket is None:
-                bucket = trace[k] = {}
+                trace[k] = {row: {now: sign * w}}
+                continue
             times = bucket.get(row)
             if times is None:
                 bucket[row] = {now: sign * w}

@@ -41,6 +41,9 @@ class Import(Operator):
         d, self.delta = self.delta, {}
         return d
 
+    def ready(self, name: str, args: list) -> str:
+        return f"{name}.delta"  # after iteration 0 (or an empty parent delta): {}, nothing changed
+
     def reset_transient(self) -> None:
         self.delta = {}
 
@@ -65,6 +68,9 @@ class Feedback(Operator):
 
     def eval(self):
         return self.held
+
+    def ready(self, name: str, args: list) -> str:
+        return f"{name}.held"
 
     def reset_transient(self) -> None:
         self.held = {}
@@ -171,12 +177,13 @@ class Scope(Operator):
         for imp, d in zip(self.imports, deltas):
             imp.delta = d
         totals = [{} for _ in self.exports]
-        body, feedbacks, exports = self.body, self.feedbacks, self.exports
+        feedbacks, exports = self.feedbacks, self.exports
+        run = self.body.runner()
         i = 0
         try:
             while True:
                 self.time = prefix + (i,)
-                body.run()
+                run()
                 for total, e in zip(totals, exports):
                     if e.value:
                         add_into(total, e.value)

@@ -24,15 +24,25 @@ class Output(Operator):
 
     def eval(self, delta: dict) -> dict:
         if self.keep:
-            self.journal.record(self._undo, (delta, self.delta))
-            if delta:
-                add_into(self.contents, delta)
+            self.journal.entries.append((self._undo, (delta, self.delta)))  # (Journal.record inline)
+            contents = self.contents
+            get = contents.get
+            for row, w in delta.items():  # (add_into inline: once per view per step)
+                n = get(row, 0) + w
+                if n:
+                    contents[row] = n
+                else:
+                    del contents[row]
         else:
             self.journal.record(self._unemit, (self.delta, self.emitted))
             if delta:
                 self.emitted = True
         self.delta = delta
         return delta
+
+    def ready(self, name: str, args: list) -> str:
+        # an empty delta after an empty one changes nothing (the journal entry would restore {})
+        return f"{args[0]} or {name}.delta"
 
     def _undo(self, saved) -> None:
         delta, previous = saved
