@@ -532,7 +532,9 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         fed = []
         for t in self._tables.values():
             if t.pending or t.pending_late:
-                t.input.pending = dict(t.pending)
+                # (the queue itself, not a copy: streams are read-only, and commit() gives the table
+                # a new queue; on failure the input's is dropped and the table's stays queued)
+                t.input.pending = t.pending
                 if t.pending_late:
                     t.watermark.dropping = t.pending_late
                 fed.append(t)

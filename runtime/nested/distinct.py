@@ -78,7 +78,7 @@ class NestedDistinct(Operator):
         ins, outs, todo = self.ins, self.outs, self.todo
         if delta:
             _add(ins, delta, now)
-            self.journal.record(self._undo_ins, (delta, now))
+            self.journal.entries.append((self._undo_ins, (delta, now)))  # (Journal.record inline)
             rows = delta.keys() if rows is None else rows | delta.keys()
         out: dict = {}
         iget, oget = ins.get, outs.get
@@ -112,7 +112,7 @@ class NestedDistinct(Operator):
                         if not hout:
                             del outs[r]
         if out:
-            self.journal.record(self._undo_outs, (out, now))
+            self.journal.entries.append((self._undo_outs, (out, now)))
         return out
 
     def _undo_ins(self, saved) -> None:

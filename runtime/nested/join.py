@@ -106,7 +106,7 @@ class NestedJoin(Operator):
                     if not bucket:
                         del trace[k]
         if sign == 1:
-            self.journal.record(self._undo, (trace, keyed, now))
+            self.journal.entries.append((self._undo, (trace, keyed, now)))  # (Journal.record inline)
 
     def _undo(self, saved) -> None:
         trace, keyed, now = saved

@@ -138,7 +138,7 @@ class Aggregate(Operator):
         mine = arranges[side]
         arrangement = mine.arrangement
         if delta and arrangement.journal is not None:  # (recorded first: undone after the groups)
-            arrangement.journal.record(_unarrange, (arrangement, delta, mine.key_fn))
+            arrangement.journal.entries.append((_unarrange, (arrangement, delta, mine.key_fn)))
         ia, ib = arranges[0].arrangement.index, arranges[1].arrangement.index
         da, db = (delta, other) if side == 0 else (other, delta)
         keyed = jf.keyed_of[side]
@@ -155,7 +155,7 @@ class Aggregate(Operator):
         # else changes: a failing result() (an overflow, say) leaves only the group updates behind,
         # which the journal entry recorded first undoes
         changed: dict = {}
-        self.journal.record(self._undo, (folded, changed))
+        self.journal.entries.append((self._undo, (folded, changed)))  # (Journal.record inline)
         for k in touched:
             g = groups[k]
             changed[k] = (outputs.get(k), k + result(g[1]) if g[0] or self.global_ else None)
