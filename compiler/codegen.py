@@ -1054,9 +1054,11 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     new, res = cg.fresh_name("new_state"), cg.fresh_name("result")
     news = ", ".join(f"{cg.const(f.new)}()" for f in functions)
     cg.compile(f"def {new}():\n    return [{news}]", new)
-    # (a function's result_code, where it has one, inlined: COUNT's is its state's one number)
-    results = "".join(f"{f.result_code(f'st[{i}]') if hasattr(f, 'result_code') else f'{cg.const(f.result)}(st[{i}])'}, "
-                      for i, f in enumerate(functions))
+    # (a function's result_code, where it gives one, inlined: COUNT's is its state's one number)
+    inline = [f.result_code(f"st[{i}]", cg.const) if hasattr(f, "result_code") else None
+              for i, f in enumerate(functions)]
+    results = "".join(f"{code or f'{cg.const(f.result)}(st[{i}])'}, "
+                      for i, (f, code) in enumerate(zip(functions, inline)))
     cg.compile(f"def {res}(st):\n    return ({results})", res)
     return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res],
                            cg.env[fold] if fold is not None else None, fold_parts)

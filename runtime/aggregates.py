@@ -84,8 +84,9 @@ class CountStar:
     def result(self, st):
         return st[0]
 
-    def result_code(self, st: str) -> str:
-        """``result(st)`` as an expression over state ``st`` (a generated reducer inlines it)."""
+    def result_code(self, st: str, const) -> str | None:
+        """``result(st)`` as an expression over state ``st``, for a generated reducer to inline
+        (``const(value)``: a name for a value the expression reads), or None."""
         return f"{st}[0]"
 
 
@@ -151,6 +152,14 @@ class Sum:
         if not st[1]:
             return None
         return self.finish(st[0])
+
+    def result_code(self, st: str, const) -> str | None:
+        """An integer sum's result inline (see CountStar.result_code): finish's check, then the sum."""
+        if self.kind != "int" or type(self) is not Sum:  # (TOTAL, AVG: results of their own)
+            return None
+        if self.check is None:
+            return f"(None if not {st}[1] else {st}[0])"
+        return f"(None if not {st}[1] else ({const(self.check)}({st}[0]), {st}[0])[1])"
 
     def finish(self, total):
         if self.kind == "float":
