@@ -125,6 +125,14 @@ SPECS = {
             "UNION ALL SELECT 'even', a, b FROM ev WHERE a IS NOT NULL AND b IS NOT NULL",
             oracle=oracle_mutual_closure),
     }),
+    "join_shapes": spec({  # the recursive join's generated probe (codegen.nested_probe): residual, keys
+        "v_residual": "WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM e UNION SELECT r.a, e.dst FROM r JOIN e "
+                      "ON r.b = e.src AND e.dst <> r.a) SELECT a, b FROM r",
+        "v_two_keys": "WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM e UNION SELECT e.dst, e.src FROM r JOIN e "
+                      "ON r.b = e.src AND r.a = e.dst) SELECT a, b FROM r",
+        "v_null_safe": "WITH RECURSIVE r(a, b) AS (SELECT src, dst FROM e UNION SELECT r.a, e.dst FROM r JOIN e "
+                       "ON r.b IS NOT DISTINCT FROM e.src) SELECT a, b FROM r",
+    }),
     "nested": spec({  # a recursion inside the recursive term of another (3-D time)
         "v_nested": "WITH RECURSIVE r(n) AS (SELECT 0 UNION SELECT x.b FROM (WITH RECURSIVE tc(a, b) AS "
                     "(SELECT r.n, r.n FROM r UNION SELECT tc.a, e.dst FROM tc JOIN e ON tc.b = e.src) "

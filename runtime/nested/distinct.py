@@ -32,54 +32,20 @@ class NestedDistinct(Operator):
         return f"{args[0]} or {name}.todo"  # no input and no row to re-evaluate: {}
 
     def eval(self, delta: dict) -> dict:
+        """In a scope iterated by one counter (times (i,): tuple order is the product order, lub is
+        max), each row's output history is updated as it is judged (a row's output depends only on
+        its own histories); nested deeper, _eval_lattice."""
         now = self.circuit.scope.time
         rows = self.todo.pop(now, None)
-        if len(now) == 1:
-            return self._eval_flat(delta, rows, now) if delta or rows else {}
-        if delta:
-            _add(self.ins, delta, now)
-            self.journal.record(self._undo_ins, (delta, now))
-            rows = delta.keys() if rows is None else rows | delta.keys()
-        if not rows:
-            return {}
-        ins, outs, todo = self.ins, self.outs, self.todo
-        out = {}
-        for r in rows:
-            hin = ins.get(r)
-            hout = outs.get(r)
-            x = acc = 0
-            later = []
-            if hin:
-                for t, w in hin.items():
-                    if leq(t, now):
-                        x += w
-                    else:
-                        later.append(t)
-            if hout:
-                for t, w in hout.items():
-                    if leq(t, now):
-                        acc += w
-                    else:
-                        later.append(t)
-            d = (1 if x > 0 else 0) - acc
-            if d:
-                out[r] = d
-            for t in later:
-                _schedule(todo, lub(t, now), r)
-        if out:
-            _add(outs, out, now)
-            self.journal.record(self._undo_outs, (out, now))
-        return out
-
-    def _eval_flat(self, delta: dict, rows, now: tuple) -> dict:
-        """eval in a scope iterated by one counter (times (i,): tuple order is the product order,
-        lub is max): the same law, each row's output history updated as it is judged (a row's
-        output depends only on its own histories)."""
+        if len(now) != 1:
+            return self._eval_lattice(delta, rows, now)
         ins, outs, todo = self.ins, self.outs, self.todo
         if delta:
             _add(ins, delta, now)
             self.journal.entries.append((self._undo_ins, (delta, now)))  # (Journal.record inline)
             rows = delta.keys() if rows is None else rows | delta.keys()
+        elif not rows:
+            return {}
         out: dict = {}
         iget, oget = ins.get, outs.get
         for r in rows:
@@ -113,6 +79,43 @@ class NestedDistinct(Operator):
                             del outs[r]
         if out:
             self.journal.entries.append((self._undo_outs, (out, now)))
+        return out
+
+    def _eval_lattice(self, delta: dict, rows, now: tuple) -> dict:
+        """eval nested deeper than one counter: times ordered as a product lattice."""
+        if delta:
+            _add(self.ins, delta, now)
+            self.journal.record(self._undo_ins, (delta, now))
+            rows = delta.keys() if rows is None else rows | delta.keys()
+        if not rows:
+            return {}
+        ins, outs, todo = self.ins, self.outs, self.todo
+        out = {}
+        for r in rows:
+            hin = ins.get(r)
+            hout = outs.get(r)
+            x = acc = 0
+            later = []
+            if hin:
+                for t, w in hin.items():
+                    if leq(t, now):
+                        x += w
+                    else:
+                        later.append(t)
+            if hout:
+                for t, w in hout.items():
+                    if leq(t, now):
+                        acc += w
+                    else:
+                        later.append(t)
+            d = (1 if x > 0 else 0) - acc
+            if d:
+                out[r] = d
+            for t in later:
+                _schedule(todo, lub(t, now), r)
+        if out:
+            _add(outs, out, now)
+            self.journal.record(self._undo_outs, (out, now))
         return out
 
     def _undo_ins(self, saved) -> None:
