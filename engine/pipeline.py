@@ -539,7 +539,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                     t.watermark.dropping = t.pending_late
                 fed.append(t)
         stopped = None
-        hook = self._journal_hook(fed, meta) if self._store is not None else None
+        hook = self._journal_hook(fed, meta)  # (None without a state file)
         collecting = gc.isenabled()  # (collector_paused inline: a path taken once per step)
         gc.disable()
         try:
