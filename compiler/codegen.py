@@ -681,6 +681,22 @@ def key_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "key", sca
     return cg.compile("\n".join(lines), name)
 
 
+def _key_parts(cg: Codegen, exprs, null_safe, row: str) -> tuple[list[str], list[str]]:
+    """key_function's key over ``row`` inside a loop over rows: (statements that skip the row when a
+    non null-safe part is NULL, the key's parts)."""
+    lines: list[str] = []
+    parts = []
+    for x, safe in zip(exprs, null_safe or (False,) * len(exprs)):
+        code = cg.value(x, row_col(row))
+        if x.nullable and not safe:
+            t = cg.tmp()
+            lines += [f"        {t} = {code}", f"        if {t} is None:", "            continue"]
+            parts.append(t)
+        else:
+            parts.append(code)
+    return lines, parts
+
+
 def _key_tuple(parts, scalar: bool) -> str:
     if scalar:
         assert len(parts) == 1
@@ -700,19 +716,10 @@ def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arran
     ``keyed`` before ``index`` changes and nothing between them can fail, so if a key expression
     raises, the index holds index_old + keyed exactly (what the journal entry undoes)."""
     name = cg.fresh_name(name_hint)
-    null_safe = null_safe or (False,) * len(exprs)
     lines = [f"def {name}(delta, keyed, index):", "    kget = keyed.get", "    iget = index.get",
              "    for r, w in delta.items():"]
-    parts = []
-    for x, safe in zip(exprs, null_safe):
-        code = cg.value(x, row_col("r"))
-        if x.nullable and not safe:
-            t = cg.tmp()
-            lines += [f"        {t} = {code}", f"        if {t} is None:", "            continue"]
-            parts.append(t)
-        else:
-            parts.append(code)
-    lines += [f"        k = {_key_tuple(parts, scalar)}",
+    skips, parts = _key_parts(cg, exprs, null_safe, "r")
+    lines += skips + [f"        k = {_key_tuple(parts, scalar)}",
               "        b = kget(k)", "        if b is None:", "            keyed[k] = {r: w}", "        else:",
               "            b[r] = w"]
     if unique:
@@ -918,19 +925,10 @@ def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, resi
     combine_function."""
     name = cg.fresh_name("nested_probe")
     mine, theirs = ("ra", "rb") if side == 0 else ("rb", "ra")
-    null_safe = null_safe or (False,) * len(key_exprs)
     lines = [f"def {name}(delta, trace, now, out, pending):", "    keyed = []", "    append = keyed.append",
              "    get = trace.get", f"    for {mine}, w in delta.items():"]
-    parts = []
-    for x, safe in zip(key_exprs, null_safe):
-        code = cg.value(x, row_col(mine))
-        if x.nullable and not safe:
-            t = cg.tmp()
-            lines += [f"        {t} = {code}", f"        if {t} is None:", "            continue"]
-            parts.append(t)
-        else:
-            parts.append(code)
-    lines += [f"        k = {_key_tuple(parts, False)}", f"        append((k, {mine}, w))", "        bucket = get(k)",
+    skips, parts = _key_parts(cg, key_exprs, null_safe, mine)
+    lines += skips + [f"        k = {_key_tuple(parts, False)}", f"        append((k, {mine}, w))", "        bucket = get(k)",
               "        if not bucket:", "            continue", f"        for {theirs}, times in bucket.items():"]
 
     def col(i):
