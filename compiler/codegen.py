@@ -300,6 +300,8 @@ class Codegen:
             return f"_extract({e.extra!r}, {self.value(args[0], col)})"
         if fn == "time_bucket":
             fixed = [self._constant(a) for a in (args[0],) + args[2:]]
+            if len(fixed) > 1 and fixed[1] is None:  # a NULL origin or offset: NULL
+                return "None"
             if all(v is not _NOT_CONSTANT for v in fixed):  # prepared once (sqllib/timebucket.bucketer)
                 width, third = fixed[0], fixed[1] if len(fixed) > 1 else None
                 f = bucketer(width, third if e.extra == "origin" else None, third if e.extra == "offset" else None,
@@ -308,7 +310,7 @@ class Codegen:
             codes = [self.value(a, col) for a in args]
             origin = codes[2] if e.extra == "origin" else "None"
             offset = codes[2] if e.extra == "offset" else "None"
-            return f"_time_bucket({codes[0]}, {codes[1]}, {origin}, {offset}, {e.type.kind == 'date'})"
+            return f"_time_bucket({codes[0]}, {codes[1]}, {origin}, {offset}, {e.type.kind == 'date'}, {len(codes) > 2})"
         if fn == "date_trunc":
             return f"_date_trunc({e.extra!r}, {self.value(args[0], col)}, {e.type.kind == 'date'})"
         if fn in ("add_interval", "sub_interval"):

@@ -255,7 +255,8 @@ def _pos_from_message(msg: str):
 def normalize_forms(query: exp.Expression) -> None:
     """Rewrites before name resolution: SQLite's ``x IN t`` (a table name) means
     ``x IN (SELECT * FROM t)``; in a CTE with a column list, ``ORDER BY`` an alias of its body
-    becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list); time
+    becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list); a
+    column as time_bucket's origin or offset is a column (sqlglot reads it as a unit word); time
     window table functions (TUMBLE, HOP, SESSION) become the subqueries they stand for."""
     expand_time_windows(query)
     for node in list(query.find_all(exp.In)):
@@ -267,6 +268,9 @@ def normalize_forms(query: exp.Expression) -> None:
         _window_argument_order(w)
     for b in list(query.find_all(exp.Bracket)):
         _slice_to_a_name(b)
+    for b in list(query.find_all(exp.DateBin)):  # time_bucket(w, ts, x): sqlglot reads a column x as a unit word
+        if isinstance(b.args.get("unit"), exp.Var):
+            b.set("unit", exp.column(b.args["unit"].name.lower()))
     for v in list(query.find_all(exp.Values)):
         _name_every_values_column(v)
     for select in list(query.find_all(exp.Select)):

@@ -56,7 +56,7 @@ def pack(eb, node):
         values.append(eb.bind(value))
     if not names:
         raise eb.error(node, "a STRUCT needs at least one field")
-    return _build(names, values)
+    return build(names, values)
 
 
 def row(eb, node, args):
@@ -65,10 +65,11 @@ def row(eb, node, args):
         raise eb.error(node, "structs are not supported in the sqlite dialect")
     if not args:
         raise eb.error(node, "ROW() needs at least one value")
-    return _build([""] * len(args), [eb.bind(a) for a in args])
+    return build([""] * len(args), [eb.bind(a) for a in args])
 
 
-def _build(names, values):
+def build(names, values):
+    """A struct of the bound values, its fields named ``names`` (a constant when they all are)."""
     t = struct_of(zip(names, (v.type for v in values)))
     if all(isinstance(v, Lit) for v in values):
         return Lit(struct_class(tuple(names))(v.value for v in values), t)

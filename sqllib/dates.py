@@ -362,7 +362,13 @@ _EXTRACT = {
     else float((d - datetime.date(1970, 1, 1)).days * 86400),
     "julian": lambda d: float(d.toordinal() + 1_721_425) + _day_micros(d) / 86_400_000_000,
     "timezone": lambda d: 0, "timezone_hour": lambda d: 0, "timezone_minute": lambda d: 0,
+    "date_timezone": lambda d: _no_zone(d),  # DuckDB's TIMEZONE(date) (not in a list of parts): an error
 }
+
+
+def _no_zone(d):
+    raise DataError('a DATE has no time zone part (DuckDB: "date" units "timezone" not recognized)')
+
 
 # DuckDB's names for the parts (date_part, EXTRACT), each mapped to one of _EXTRACT's
 EXTRACT_ALIASES = {alias: part for part, aliases in {

@@ -18,10 +18,11 @@ _ORIGIN = datetime.datetime(2000, 1, 3)
 _MICROS_PER_DAY = 86_400_000_000
 
 
-def time_bucket(width, value, origin=None, offset=None, as_date: bool = False):
+def time_bucket(width, value, origin=None, offset=None, as_date: bool = False, third: bool = False):
     """The bucket start of ``value`` for an Interval ``width``; ``origin`` a TIMESTAMP/DATE or None,
-    ``offset`` an Interval or None.  NULL in, NULL out."""
-    if width is None or value is None:
+    ``offset`` an Interval or None.  NULL in, NULL out: with ``third`` (an origin or offset was
+    given) a None one is a NULL argument."""
+    if width is None or value is None or (third and origin is None and offset is None):
         return None
     months, days, micros = width.months, width.day_part, width.micro_part
     if months and (days or micros):

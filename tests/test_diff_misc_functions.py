@@ -111,6 +111,18 @@ SPECS = {
                    "date_part(NULL, ts) AS d, datepart(part, ts::DATE) AS e, "
                    "date_part(part || 'x', CASE WHEN k >= 0 THEN NULL ELSE '-infinity'::TIMESTAMP END) AS f FROM t",
         "v_where": "SELECT part, ts FROM t WHERE date_part(part, ts) > 100",
+        "v_struct": "SELECT dt, ts, date_part(['year', 'Month', 'epoch', 'julian', 'doy', 'isoyear', 'yearweek'], dt) AS a, "
+                    "date_part(['second', 'ms', 'timezone', 'era', 'weekday', 'epoch'], ts) AS b, "
+                    "date_part(['century', 'decade'], CASE WHEN k = -1 THEN 'infinity'::DATE ELSE dt END) AS c, "
+                    "date_part(['year'], dt)['year'] = year(dt) AS d FROM t",
+        "v_struct_key": "SELECT date_part(['year', 'quarter'], dt) AS yq, COUNT(*) AS n FROM t GROUP BY yq",
+        "v_zone": "SELECT dt, ts, timezone(CASE WHEN k = -1 THEN 'infinity'::DATE END) AS a, timezone_hour(ts) AS b, "
+                  "timezone_minute(CASE WHEN k = 1 THEN '-infinity'::DATE END) AS c, "
+                  "timezone(CASE WHEN k = 2 THEN '-infinity'::TIMESTAMP ELSE ts END) AS d, strftime('%Y/%j', dt) AS e, "
+                  "strftime('%H', ts) AS f FROM t",
+        "v_bucket": "SELECT k, dt, ts, time_bucket(INTERVAL 2 DAY, dt, dt) AS a, time_bucket(INTERVAL '-1 month', dt, "
+                    "NULL::DATE) AS b, time_bucket(INTERVAL 1 DAY, ts, NULL::INTERVAL) AS c, "
+                    "time_bucket(INTERVAL 3 DAY, ts, CASE WHEN k = 1 THEN NULL ELSE ts END) AS d FROM t",
         "v_infinite": "SELECT k, dayname(x) AS a, monthname(x) AS b, last_day(x) AS c, strftime(x, '%Y-%m-%d') AS d, "
                       "dayname(y) AS e, monthname(y) AS f, last_day(y) AS g, strftime(y, '%d/%m') AS h FROM "
                       "(SELECT k, CASE WHEN k = -1 THEN 'infinity'::DATE WHEN k = 2 THEN '-infinity'::DATE ELSE dt END AS x, "
@@ -163,7 +175,9 @@ def test_against_duckdb(name, rnd):
     ("decimal_division(da, db, 39)", "DECIMAL_DIVISION: the scale must be between 0 and 38, not 39"),
     ("decimal_division(x, db)", "DECIMAL_DIVISION takes DECIMAL or integer arguments, not DOUBLE"),
     ("decimal_average(n)", r"DECIMAL_AVERAGE needs a DECIMAL, not INTEGER \(cast it"),
-    ("date_part(['year', 'month'], ts)", r"DATE_PART of a list of parts \(a STRUCT of them\) is not supported"),
+    ("date_part([p], ts)", "DATE_PART's list of parts must be a constant list of part names"),
+    ("date_part(['year', 'YEAR'], ts)", r"DATE_PART: a part is named twice in its list \(a duplicate STRUCT field\)"),
+    ("date_part(['year', 'fortnight'], ts)", "unsupported DATE_PART field 'fortnight'"),
 ])
 def test_refusals_at_their_position(sql, message):
     p = Pipeline()

@@ -87,6 +87,8 @@ class CallRules:
             value, fmt = (args[1], args[0]) if self.dialect.name == "sqlite" else (args[0], args[1])
             f = self.bind(fmt)
             v = self.bind(value)
+            if v.type.kind == "text" and f.type.kind in ("date", "timestamp"):  # DuckDB's strftime(format, d)
+                v, f = f, v
             if v.type.kind == "text":
                 v = self.coerce(v, TIMESTAMP, node)
             if v.type.kind not in ("date", "timestamp", "null"):

@@ -15,17 +15,18 @@ from sqlglot import exp
 
 from ...sqllib import sqlfuncs as F
 from .. import functions as FN
-from .. import temporal
-from ..expr import Call, Lit
+from .. import structs, temporal
+from ..expr import Call, Case, Lit
 from ..frontend import token_span
-from ..types import BIGINT, DATE, DOUBLE, INTERVAL, TEXT, TIMESTAMP
+from ..types import BIGINT, BOOLEAN, DATE, DOUBLE, INTERVAL, TEXT, TIMESTAMP
 from .builders import call
 
 # DuckDB's functions named after a date part (those sqlglot has no class for)
 _PART_FUNCTIONS = {"weekday": "dow", "yearweek": "yearweek", "millisecond": "millisecond",
                    "microsecond": "microsecond", "isoyear": "isoyear", "era": "era", "century": "century",
                    "decade": "decade", "millennium": "millennium", "julian": "julian", "dayofmonth": "day",
-                   "weekofyear": "week"}
+                   "weekofyear": "week", "timezone": "timezone", "timezone_hour": "timezone_hour",
+                   "timezone_minute": "timezone_minute"}
 
 
 class DateRules:
@@ -36,12 +37,19 @@ class DateRules:
 
     def date_part(self, node, name, value_node, what):
         """EXTRACT / DATE_PART / YEAR() and the like: a part of a DATE, TIMESTAMP or INTERVAL."""
-        field = F.EXTRACT_ALIASES.get(name.lower())
-        if field is None:
-            raise self.error(node, f"unsupported {what} field {name.lower()!r}")
         d = self.bind(value_node)
         if d.type.kind == "text" and isinstance(d, Lit):
             d = self.coerce(d, TIMESTAMP, node)
+        return self.date_part_of(node, name, d, what)
+
+    def date_part_of(self, node, name, d, what, in_list=False):
+        """The part ``name`` of the bound value d (a DATE, TIMESTAMP, TIME or INTERVAL).  A DATE's time
+        zone parts are 0 in a list of parts and an error alone (for a finite date: DuckDB's)."""
+        field = F.EXTRACT_ALIASES.get(name.lower())
+        if field is None:
+            raise self.error(node, f"unsupported {what} field {name.lower()!r}")
+        if field.startswith("timezone") and d.type.kind == "date" and not in_list:
+            return Call("extract", (d,), BIGINT, True, "date_timezone")
         if d.type.kind not in ("date", "timestamp", "interval", "time", "null"):
             raise self.error(node, f"{what} needs a DATE, TIMESTAMP, TIME or INTERVAL, not {d.type}")
         if d.type.kind == "interval" and field not in F.INTERVAL_FIELDS:
@@ -57,7 +65,7 @@ class DateRules:
         (a constant list of parts, DuckDB's STRUCT of parts, is refused)."""
         part = self.bind(part_node)
         if part.type.kind == "list":
-            raise self.error(node, "DATE_PART of a list of parts (a STRUCT of them) is not supported")
+            return self.date_parts(node, part, value_node)
         part = self.text_arg(node, part, "DATE_PART")
         d = self.bind(value_node)
         if d.type.kind == "text" and isinstance(d, Lit):
@@ -65,6 +73,28 @@ class DateRules:
         if d.type.kind not in ("date", "timestamp", "interval", "time", "null"):
             raise self.error(node, f"DATE_PART needs a DATE, TIMESTAMP, TIME or INTERVAL, not {d.type}")
         return FN.call("date_part_named", [part, d])
+
+    def date_parts(self, node, parts, value_node):
+        """DATE_PART(['year', 'month'], d): DuckDB's STRUCT of the parts, each field named as written and
+        typed as its EXTRACT; NULL when d is NULL (an infinite d: every field NULL).  The list must be a
+        constant of distinct part names."""
+        if not isinstance(parts, Lit) or parts.value is None:
+            raise self.error(node, "DATE_PART's list of parts must be a constant list of part names")
+        names = list(parts.value)
+        if not names:
+            raise self.error(node, "DATE_PART needs a non-empty list of part names")
+        if any(not isinstance(n, str) for n in names):
+            raise self.error(node, "DATE_PART's list of parts must hold part names (no NULL)")
+        if len({n.lower() for n in names}) != len(names):
+            raise self.error(node, "DATE_PART: a part is named twice in its list (a duplicate STRUCT field)")
+        d = self.bind(value_node)
+        if d.type.kind == "text" and isinstance(d, Lit):
+            d = self.coerce(d, TIMESTAMP, node)
+        fields = [self.date_part_of(node, n, d, "DATE_PART", in_list=True) for n in names]
+        s = structs.build(names, fields)
+        if not d.nullable:
+            return s
+        return Case(((Call("is_null", (d,), BOOLEAN, False), Lit(None, s.type)),), s, s.type, True)
 
     def _date_trunc(self, node, unit_node, value_node):
         if self.unit_is_a_column(node):
