@@ -13,7 +13,7 @@ from collections import Counter
 import sqlglot
 
 from .connectors import InputError
-from . import SqlMap, SqlStruct
+from . import FarDate, SqlMap, SqlStruct
 from .connectors.changefiles import RowChange, Statement, parse  # parse: the compiler's parser, as change files use it
 
 
@@ -185,6 +185,8 @@ def _bindable(v):
         return repr(v)
     if isinstance(v, decimal.Decimal):
         return str(v)
+    if type(v) is FarDate:  # a DATE before year 1 or after 9999: its text, which DuckDB casts back
+        return str(v)
     if isinstance(v, SqlMap):  # a MAP: DuckDB's client reads {'key': [...], 'value': [...]} as one
         return {"key": [_bindable(k) for k, _ in v], "value": [_bindable(x) for _, x in v]}
     if isinstance(v, SqlStruct) and all(v.names):  # a STRUCT: a dict DuckDB casts field by field
@@ -206,6 +208,10 @@ def _norm(v):
         return (2, float(f"{f:.10g}")) if math.isfinite(f) else (2, repr(f))
     if isinstance(v, str):
         return (3, v)
+    if type(v) is FarDate:  # as DuckDB's client gives it: its text
+        return (3, str(v))
+    if hasattr(v, "stand_in"):  # ±infinity as DuckDB's client gives it: the largest or smallest date
+        v = v.stand_in()
     if isinstance(v, datetime.datetime):
         return (4, v.isoformat())
     if isinstance(v, datetime.date):

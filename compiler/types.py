@@ -16,6 +16,7 @@ from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binde
 from .errors import DataError
 
 from ..sqllib import binary, real, timestamps
+from ..sqllib.fardates import FarDate
 from ..sqllib.interval_text import cast_interval
 from ..sqllib.lists import SqlList, parse_list_text
 from ..sqllib.maps import make_map, parse_map_text
@@ -337,7 +338,7 @@ def int_range(bits: int) -> tuple[int, int]:
 
 # kind -> (Python types a column accepts, reader): text is read as DuckDB reads it (dates, times, intervals,
 # BLOB/UUID/BIT in their text forms)
-_READERS = {"date": ((datetime.date, str), timestamps.cast_date),
+_READERS = {"date": ((datetime.date, str, FarDate), timestamps.cast_date),
              "timestamp": ((datetime.date, str), timestamps.cast_timestamp),
              "timestamptz": ((datetime.date, str), timestamps.cast_timestamptz),
              "time": ((datetime.time, str), timestamps.cast_time),
@@ -425,10 +426,6 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
             accepted, read = reader
             if not isinstance(value, accepted) or (k == "date" and isinstance(value, datetime.datetime)):
                 raise TypeError
-            if isinstance(value, str) and k in ("date", "timestamp", "timestamptz") and \
-                    value.rstrip().upper().endswith("(BC)"):
-                raise DataError(f"{where}: {show_value(value)}: dates before year 1 (BC) are not supported (Python's "
-                                f"dates start at year 1)")
             try:
                 return read(value)
             except Unrepresentable as e:

@@ -22,6 +22,8 @@ import decimal
 
 import pyarrow as pa
 
+from ..sqllib.fardates import FarDate
+
 INTERVAL_STRUCT = pa.struct([("months", pa.int32()), ("days", pa.int32()), ("microseconds", pa.int64())])
 
 
@@ -51,7 +53,8 @@ def arrow_type(t, parquet: bool = False) -> pa.DataType:
 
 
 def arrow_array(values: list, t, parquet: bool = False) -> pa.Array:
-    if t.kind in ("int", "uhugeint", "uuid", "interval", "list", "struct", "map"):
+    if t.kind in ("int", "uhugeint", "uuid", "interval", "list", "struct", "map") or \
+            (t.kind == "date" and any(type(v) is FarDate for v in values)):
         values = [_arrow_value(v, t, parquet) for v in values]
     return pa.array(values, type=arrow_type(t, parquet))
 
@@ -68,6 +71,8 @@ def _arrow_value(v, t, parquet: bool):
         return decimal.Decimal(v)
     if k == "uuid":
         return str(v)
+    if k == "date" and type(v) is FarDate:  # date32 is days since 1970-01-01, which a FarDate holds
+        return v.days
     if k == "interval":
         if parquet:
             return {"months": v.months, "days": v.day_part, "microseconds": v.micro_part}

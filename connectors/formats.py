@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 
+from ..sqllib.fardates import FarDate
 from ..sqllib.lists import quote_element
 from ..sqllib.sqlfuncs import Interval
 from ..sqllib.maps import SqlMap, map_text
@@ -55,7 +56,7 @@ def fmt_value(v) -> str:
 def quoted_inside(x) -> bool:
     """Whether DuckDB quotes this value inside a nested value's text where its text needs it: the value
     form of compiler.types.quoted_text (every type but the numbers and BOOLEAN, and NULL)."""
-    return isinstance(x, (str, datetime.date, datetime.time, Interval, bytes, uuid.UUID))
+    return isinstance(x, (str, datetime.date, datetime.time, Interval, bytes, uuid.UUID, FarDate))
 
 
 def printable(text: str) -> str:

@@ -49,6 +49,8 @@ def value_hash(v) -> int:
                      dt.second.__get__(v), dt.microsecond.__get__(v)))
     if isinstance(v, datetime.date):
         return datetime.date.toordinal(v)
+    if type(v).__name__ == "FarDate":  # (sqllib/fardates.py; the runtime imports nothing of sqllib) by its day
+        return hash(("FarDate", v.days))
     if isinstance(v, datetime.timedelta):  # INTERVAL too: it compares as its timedelta
         return hash((v.days, v.seconds, v.microseconds))
     if isinstance(v, datetime.time):

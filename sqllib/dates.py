@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from .errors import DataError
+from .fardates import FarDate, days_of, from_civil, from_days, month_days, timestamp_of
 
 # -- dates, timestamps, intervals ------------------------------------------------------------------
 
@@ -15,9 +16,10 @@ def _infinite(*_args, **_kw):
 
 
 class _Infinite:
-    """±infinity as DATE or TIMESTAMP (DuckDB's 'infinity' / '-infinity'): equal to, and hashed and
-    ordered as, the value DuckDB's Python API gives for it (the largest or smallest date), printed
-    as 'infinity'; any field or arithmetic raises a DataError rather than answer for a real date."""
+    """±infinity as DATE or TIMESTAMP (DuckDB's 'infinity' / '-infinity'): equal only to itself, ordered
+    before or after every finite value, hashed as ``stand_in()``, the value DuckDB's Python API gives
+    for it (the largest or smallest date, which it is built on), printed as 'infinity'; any field or
+    arithmetic raises a DataError rather than answer for a real date."""
 
     sign = 1
 
@@ -35,6 +37,45 @@ class _Infinite:
 
     def __reduce__(self):
         return (infinite, (isinstance(self, datetime.datetime), self.sign))
+
+    def stand_in(self):
+        """The date or timestamp DuckDB's Python API gives for this infinity."""
+        if isinstance(self, datetime.datetime):
+            return datetime.datetime.max if self.sign > 0 else datetime.datetime.min
+        return datetime.date.max if self.sign > 0 else datetime.date.min
+
+    # not the date it is built on: '-infinity' <> DATE '0001-01-01' and orders before it (and before a
+    # FarDate, sqllib/fardates.py)
+    def __eq__(self, other):
+        return isinstance(other, _Infinite) and other.sign == self.sign and \
+            isinstance(other, datetime.datetime) == isinstance(self, datetime.datetime)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.stand_in())
+
+    def __lt__(self, other):
+        return NotImplemented if not _temporal(other) else self.sign < _rank(other)
+
+    def __le__(self, other):
+        return NotImplemented if not _temporal(other) else self.sign <= _rank(other)
+
+    def __gt__(self, other):
+        return NotImplemented if not _temporal(other) else self.sign > _rank(other)
+
+    def __ge__(self, other):
+        return NotImplemented if not _temporal(other) else self.sign >= _rank(other)
+
+
+def _temporal(v) -> bool:
+    return isinstance(v, datetime.date) or type(v) is FarDate
+
+
+def _rank(v) -> int:
+    """-1, 0 or 1: -infinity, a finite value, infinity."""
+    return v.sign if isinstance(v, _Infinite) else 0
 
 
 class InfiniteDate(_Infinite, datetime.date):
@@ -164,6 +205,8 @@ def _add_months(d, months: int):
     month = m + 1
     last = [31, 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28, 31, 30, 31, 30,
             31, 31, 30, 31, 30, 31][month - 1]
+    if not isinstance(d, datetime.datetime):  # a DATE: past Python's years a FarDate (sqllib/fardates.py)
+        return from_civil(year, month, min(d.day, last))
     return d.replace(year=year, month=month, day=min(d.day, last))
 
 
@@ -171,8 +214,8 @@ def add_interval(d, iv: Interval, as_timestamp: bool):
     """date/timestamp + interval; a date plus a sub-day interval becomes a timestamp."""
     if d is None or iv is None:
         return None
-    if as_timestamp and not isinstance(d, datetime.datetime):
-        d = datetime.datetime(d.year, d.month, d.day)
+    if as_timestamp:
+        d = timestamp_of(d)
     try:
         if iv.months:
             d = _add_months(d, iv.months)
@@ -242,7 +285,7 @@ def sql_strftime(d, fmt):
         return None
     if isinstance(d, _Infinite):
         return d.text()
-    t = d if isinstance(d, datetime.datetime) else datetime.datetime(d.year, d.month, d.day)
+    t = timestamp_of(d)
     out, i, n = [], 0, len(fmt)
     while i < n:
         c = fmt[i]
@@ -263,11 +306,14 @@ def date_diff_days(a, b):
     """date - date: whole days (DuckDB's BIGINT)."""
     if a is None or b is None:
         return None
+    if type(a) is FarDate or type(b) is FarDate:  # (may be more days than a timedelta holds)
+        return days_of(a) - days_of(b)
     return (a - b).days
 
 
 def date_diff(unit: str, start, end):
-    """DATE_DIFF(unit, start, end): the number of unit boundaries between start and end."""
+    """DATE_DIFF(unit, start, end): the number of unit boundaries between start and end (WEEK: whole weeks
+    of days between the dates, DuckDB's answer)."""
     if start is None or end is None:
         return None
     unit = unit.lower().rstrip("s")
@@ -277,12 +323,10 @@ def date_diff(unit: str, start, end):
         months = (end.year - start.year) * 12 + (end.month - start.month)
         return {"year": end.year - start.year, "quarter": (end.year * 12 + end.month - 1) // 3
                 - (start.year * 12 + start.month - 1) // 3, "month": months}[unit]
-    a = start if isinstance(start, datetime.datetime) else datetime.datetime(start.year, start.month, start.day)
-    b = end if isinstance(end, datetime.datetime) else datetime.datetime(end.year, end.month, end.day)
-    if unit == "week":
-        return (date_trunc("week", b) - date_trunc("week", a)).days // 7
-    if unit == "day":
-        return (b.date() - a.date()).days
+    if unit in ("week", "day"):  # the days between the dates (times dropped); weeks: those days / 7, truncated
+        days = days_of(end) - days_of(start)  # (as DuckDB: not Monday boundaries)
+        return days if unit == "day" else (days // 7 if days >= 0 else -(-days // 7))
+    a, b = timestamp_of(start), timestamp_of(end)
     micros = {"hour": 3_600_000_000, "minute": 60_000_000, "second": 1_000_000, "millisecond": 1000,
               "microsecond": 1}.get(unit)
     if micros is None:
@@ -333,9 +377,13 @@ def date_add_time(d, t):
 
 
 def date_add_days(d, n):
+    """DATE + INTEGER: past Python's years 1-9999 a FarDate (sqllib/fardates.py), as DuckDB's DATE goes on."""
     if d is None or n is None:
         return None
-    return d + datetime.timedelta(days=n)
+    try:
+        return d + datetime.timedelta(days=n)
+    except OverflowError:
+        return from_days(days_of(d) + n)
 
 
 def _day_micros(d):
@@ -349,8 +397,9 @@ _EXTRACT = {
     "dow": lambda d: d.isoweekday() % 7,
     "isodow": lambda d: d.isoweekday(), "doy": lambda d: d.timetuple().tm_yday,
     "week": lambda d: d.isocalendar()[1], "isoyear": lambda d: d.isocalendar()[0],
-    "yearweek": lambda d: d.isocalendar()[0] * 100 + d.isocalendar()[1],
-    "decade": lambda d: d.year // 10, "century": lambda d: (d.year - 1) // 100 + 1 if d.year > 0 else -((-d.year) // 100 + 1),
+    "yearweek": lambda d: _yearweek(*d.isocalendar()[:2]),
+    "decade": lambda d: d.year // 10 if d.year >= 0 else -(-d.year // 10),  # DuckDB's year / 10, truncated
+    "century": lambda d: (d.year - 1) // 100 + 1 if d.year > 0 else -((-d.year) // 100 + 1),
     "millennium": lambda d: (d.year - 1) // 1000 + 1 if d.year > 0 else -((-d.year) // 1000 + 1),
     "era": lambda d: 1 if d.year > 0 else 0,
     "hour": lambda d: d.hour if isinstance(d, datetime.datetime) else 0,
@@ -359,11 +408,17 @@ _EXTRACT = {
     "millisecond": lambda d: (d.second * 1000 + d.microsecond // 1000) if isinstance(d, datetime.datetime) else 0,
     "microsecond": lambda d: (d.second * 1_000_000 + d.microsecond) if isinstance(d, datetime.datetime) else 0,
     "epoch": lambda d: (d - datetime.datetime(1970, 1, 1)).total_seconds() if isinstance(d, datetime.datetime)
-    else float((d - datetime.date(1970, 1, 1)).days * 86400),
+    else float(days_of(d) * 86400),
     "julian": lambda d: float(d.toordinal() + 1_721_425) + _day_micros(d) / 86_400_000_000,
     "timezone": lambda d: 0, "timezone_hour": lambda d: 0, "timezone_minute": lambda d: 0,
     "date_timezone": lambda d: _no_zone(d),  # DuckDB's TIMEZONE(date) (not in a list of parts): an error
 }
+
+
+def _yearweek(year, week):
+    """DuckDB's YEARWEEK: the ISO year * 100 and the week, the week subtracted before year 1 (44 BC's
+    week 11 is -4311)."""
+    return year * 100 + (week if year > 0 else -week)
 
 
 def _no_zone(d):
@@ -458,8 +513,7 @@ TRUNC_UNITS = ("millennium", "century", "decade", "year", "quarter", "month", "w
 def date_trunc(unit: str, d, as_date: bool = False):
     if d is None:
         return None
-    is_dt = isinstance(d, datetime.datetime)
-    ts = d if is_dt else datetime.datetime(d.year, d.month, d.day)
+    ts = timestamp_of(d)
     if unit in ("millennium", "century"):  # DuckDB counts them from year 0: 2019 -> 2000, 1999 -> 1900
         span = 1000 if unit == "millennium" else 100
         if ts.year < span:
@@ -511,7 +565,8 @@ def last_day(d):
     """LAST_DAY: the last day of the month, as a DATE."""
     if d is None or isinstance(d, _Infinite):
         return None
-    return _add_months(datetime.date(d.year, d.month, 1), 1) - datetime.timedelta(days=1)
+    y, m = d.year, d.month
+    return from_civil(y, m, month_days(y, m))
 
 
 def make_date(year, month, day):
@@ -538,10 +593,7 @@ def age(a, b):
     Postgres compute it; a borrowed month is the length of the earlier timestamp's month)."""
     if a is None or b is None:
         return None
-    if not isinstance(a, datetime.datetime):
-        a = datetime.datetime(a.year, a.month, a.day)
-    if not isinstance(b, datetime.datetime):
-        b = datetime.datetime(b.year, b.month, b.day)
+    a, b = timestamp_of(a), timestamp_of(b)
     diff = [a.year - b.year, a.month - b.month, a.day - b.day, a.hour - b.hour, a.minute - b.minute,
             a.second - b.second, a.microsecond - b.microsecond]
     flipped = a < b

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime
 
+from .dates import _Infinite, infinite
 from .errors import DataError
+from .fardates import timestamp_of
 
 _MONTH_ORIGIN = datetime.datetime(2000, 1, 1)
 _ORIGIN = datetime.datetime(2000, 1, 3)
@@ -29,9 +31,13 @@ def time_bucket(width, value, origin=None, offset=None, as_date: bool = False, t
         raise DataError("time_bucket: a month width cannot have a day or time part")
     if months < 0 or days * _MICROS_PER_DAY + micros <= 0 and not months:
         raise DataError("time_bucket: the bucket width must be positive")
-    ts = value if isinstance(value, datetime.datetime) else datetime.datetime(value.year, value.month, value.day)
-    if origin is not None and not isinstance(origin, datetime.datetime):
-        origin = datetime.datetime(origin.year, origin.month, origin.day)
+    if isinstance(value, _Infinite):  # DuckDB: the bucket of an infinite value is that value
+        return infinite(not as_date, value.sign)
+    if isinstance(origin, _Infinite):  # (and of an infinite origin NULL)
+        return None
+    ts = timestamp_of(value)
+    if origin is not None:
+        origin = timestamp_of(origin)
     shift = None
     if offset is not None:
         shift = datetime.timedelta(days=offset.months * 30 + offset.day_part, microseconds=offset.micro_part)

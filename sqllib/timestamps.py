@@ -16,6 +16,7 @@ import datetime
 import re
 
 from .dates import _Infinite, infinite, parse_infinity
+from .fardates import FarDate, parse_far_date
 from .errors import DataError, Unrepresentable, show_value
 
 UTC = datetime.timezone.utc
@@ -85,18 +86,45 @@ def cast_time(v):
     raise DataError(f"cannot cast {show_value(v)} to TIME")
 
 
-def parse_date(text: str) -> datetime.date:
-    return _parse(text, "DATE")[0].date()
+def parse_date(text: str):
+    """A DATE from text: a Python date, or a FarDate for one before year 1 or after 9999 (sqllib/fardates.py)."""
+    try:
+        return _parse(text, "DATE")[0].date()
+    except DataError:
+        far = parse_far_date(text)
+        if far is None:
+            raise
+        return far
 
 
 def parse_timestamp(text: str) -> datetime.datetime:
     """A TIMESTAMP from text: the wall-clock time written, any offset dropped (as DuckDB)."""
-    return _parse(text, "TIMESTAMP")[0]
+    try:
+        return _parse(text, "TIMESTAMP")[0]
+    except DataError:
+        _far_timestamp(text, "TIMESTAMP")
+        raise
+
+
+def _far_timestamp(text: str, what: str) -> None:
+    """Unrepresentable for a timestamp text DuckDB reads before year 1 or after 9999 (a TRY_CAST of it
+    must not be NULL where DuckDB has a value)."""
+    try:
+        far = parse_far_date(text)
+    except DataError:
+        return
+    if far is not None:
+        raise Unrepresentable(f"cannot convert '{text}' to {what}: a TIMESTAMP before year 1 or after 9999 "
+                              f"is not supported")
 
 
 def parse_timestamptz(text: str) -> datetime.datetime:
     """A TIMESTAMPTZ from text: the instant, in UTC (no offset written: UTC)."""
-    wall, offset = _parse(text, "TIMESTAMP WITH TIME ZONE")
+    try:
+        wall, offset = _parse(text, "TIMESTAMP WITH TIME ZONE")
+    except DataError:
+        _far_timestamp(text, "TIMESTAMP WITH TIME ZONE")
+        raise
     try:
         return (wall - offset).replace(tzinfo=UTC) if offset else wall.replace(tzinfo=UTC)
     except OverflowError:
@@ -106,7 +134,7 @@ def parse_timestamptz(text: str) -> datetime.datetime:
 def cast_date(v):
     if isinstance(v, _Infinite):  # 'infinity' (dates.py)
         return infinite(False, v.sign)
-    if v is None or (isinstance(v, datetime.date) and not isinstance(v, datetime.datetime)):
+    if v is None or (isinstance(v, datetime.date) and not isinstance(v, datetime.datetime)) or type(v) is FarDate:
         return v
     if isinstance(v, datetime.datetime):
         return (v.astimezone(UTC) if v.tzinfo else v).date()
@@ -126,6 +154,9 @@ def cast_timestamp(v):
         return datetime.datetime(v.year, v.month, v.day)
     if isinstance(v, str):
         return parse_infinity(v, True) or parse_timestamp(v)
+    if type(v) is FarDate:
+        raise Unrepresentable(f"cannot cast DATE '{v}' to TIMESTAMP: a TIMESTAMP before year 1 or after 9999 is "
+                              f"not supported")
     raise DataError(f"cannot cast {show_value(v)} to TIMESTAMP")
 
 
@@ -138,6 +169,9 @@ def cast_timestamptz(v):
         return datetime.datetime(v.year, v.month, v.day, tzinfo=UTC)
     if isinstance(v, str):
         return parse_timestamptz(v)
+    if type(v) is FarDate:
+        raise Unrepresentable(f"cannot cast DATE '{v}' to TIMESTAMP WITH TIME ZONE: a TIMESTAMP before year 1 or "
+                              f"after 9999 is not supported")
     raise DataError(f"cannot cast {show_value(v)} to TIMESTAMP WITH TIME ZONE")
 
 

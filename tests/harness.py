@@ -55,6 +55,8 @@ if ROOT not in sys.path:
 
 import duckdb  # noqa: E402
 
+from deltasql.sqllib.dates import _Infinite  # noqa: E402
+from deltasql.sqllib.fardates import FarDate  # noqa: E402
 from deltasql import CompileError, DataError, Pipeline  # noqa: E402
 from deltasql.engine.results import ordered_changes  # noqa: E402
 from deltasql.sqllib.lists import SqlList  # noqa: E402
@@ -423,6 +425,10 @@ def _freeze(v):
         return tuple(_freeze(x) for x in v)
     if isinstance(v, dict):
         return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+    if type(v) is FarDate:  # DuckDB's client gives a DATE before year 1 or after 9999 as its text
+        return str(v)
+    if isinstance(v, _Infinite):  # and 'infinity' as the largest date (timestamp), '-infinity' the smallest
+        return v.stand_in()
     return v
 
 
@@ -916,6 +922,8 @@ def _param(v):
         return {k: _param(x) for k, x in v.items()}
     if isinstance(v, SqlList) and any(isinstance(x, tuple) for x in v):
         return [_param(x) for x in v]
+    if type(v) is FarDate:  # a DATE before year 1 or after 9999: its text, which DuckDB casts to the DATE
+        return str(v)
     return v
 
 

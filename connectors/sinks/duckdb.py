@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ...sqllib.fardates import FarDate
 from ...sqllib.maps import SqlMap
 from ...sqllib.structs import SqlStruct
 from .table import TableSink, quote
@@ -34,13 +35,15 @@ def _holds_struct_or_map(t) -> bool:
 
 def client_value(v):
     """A value as DuckDB's client binds it to its type: a STRUCT a dict, a MAP {'key': [...], 'value': [...]}
-    (a struct or map inside a list too); other values as they are."""
+    (a struct or map inside a list too), a FarDate its text; other values as they are."""
     if isinstance(v, SqlMap):
         return {"key": [client_value(k) for k, _ in v], "value": [client_value(x) for _, x in v]}
     if isinstance(v, SqlStruct):
         return {k: client_value(x) for k, x in v.items()} if all(v.names) else tuple(map(client_value, v))
     if isinstance(v, tuple):
         return [client_value(x) for x in v]
+    if type(v) is FarDate:  # DuckDB's text of it, which DuckDB reads back as the DATE
+        return str(v)
     return v
 
 
@@ -69,6 +72,9 @@ class DuckDBSink(TableSink):
             if c.type.kind == "interval":  # bound as text: DuckDB's Python API would drop the months
                 exprs.append("CAST(unnest(?::VARCHAR[]) AS INTERVAL)")
                 values = [None if v is None else v.text() for v in values]
+            elif c.type.kind == "date" and any(type(v) is FarDate for v in values):  # as text, which DuckDB reads
+                exprs.append("CAST(unnest(?::VARCHAR[]) AS DATE)")
+                values = [None if v is None else str(v) for v in values]
             else:
                 exprs.append(f"unnest(?::{column_type(c.type)}[])")
                 if _holds_struct_or_map(c.type):
@@ -80,7 +86,7 @@ class DuckDBSink(TableSink):
     def _marks(view) -> tuple[list[str], object]:
         """Per column the placeholder of one value, and the function making a row's parameters."""
         intervals = [i for i, c in enumerate(view.columns) if c.type.kind == "interval"]
-        nested = [i for i, c in enumerate(view.columns) if _holds_struct_or_map(c.type)]
+        nested = [i for i, c in enumerate(view.columns) if _holds_struct_or_map(c.type) or c.type.kind == "date"]
         marks = ["CAST(? AS INTERVAL)" if c.type.kind == "interval" else
                  f"CAST(? AS {column_type(c.type)})" if i in nested else "?" for i, c in enumerate(view.columns)]
         if not intervals and not nested:

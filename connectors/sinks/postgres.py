@@ -23,6 +23,7 @@ from __future__ import annotations
 import psycopg
 from psycopg.adapt import Dumper
 
+from ...sqllib.fardates import FarDate
 from ...sqllib.sqlfuncs import Interval
 from .table import TableSink, quote
 
@@ -48,6 +49,15 @@ class IntervalDumper(Dumper):
         return obj.text().encode()
 
 
+class FarDateDumper(Dumper):
+    """A DATE before year 1 or after 9999 as PostgreSQL writes it: '0044-03-15 BC', '12000-01-01'."""
+
+    oid = psycopg.postgres.types["date"].oid
+
+    def dump(self, obj):
+        return obj.isoformat().replace(" (BC)", " BC").encode()
+
+
 class PostgresSink(TableSink):
     kind = "postgresql"
     param = "%s"
@@ -61,6 +71,7 @@ class PostgresSink(TableSink):
     def _connect(self):
         conn = psycopg.connect(self.url, autocommit=True)  # transactions are the sink's own BEGIN/COMMIT
         conn.adapters.register_dumper(Interval, IntervalDumper)
+        conn.adapters.register_dumper(FarDate, FarDateDumper)
         return conn
 
     def _table_exists(self, name: str) -> bool:

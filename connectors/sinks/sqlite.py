@@ -30,6 +30,7 @@ import decimal
 import sqlite3
 import uuid
 
+from ...sqllib.fardates import FarDate
 from .table import TableSink, quote
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
@@ -56,7 +57,7 @@ def value(v):
         return str(v)
     if isinstance(v, datetime.datetime):
         return v.isoformat(sep=" ")
-    if isinstance(v, datetime.date):
+    if isinstance(v, (datetime.date, FarDate)):  # (a FarDate: DuckDB's text, '0044-03-15 (BC)')
         return v.isoformat()
     if isinstance(v, datetime.time):
         return v.isoformat()
