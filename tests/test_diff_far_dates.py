@@ -177,3 +177,20 @@ def test_durable_state_and_sinks(tmp_path):
         p.step()
         answers.append((sorted(p.view("g").rows(), key=repr), sorted(p.view("j").rows(), key=repr)))
     assert answers[0] == answers[1] and answers[0][0]
+
+
+def test_postgresql_sink(pg_database):
+    """The PostgreSQL sink writes a far date as PostgreSQL spells it ('0044-03-15 BC'), read back as the DATE."""
+    psycopg = pytest.importorskip("psycopg")
+    p = Pipeline()
+    p.execute("CREATE TABLE t(id INT, d DATE)")
+    p.execute("CREATE VIEW v AS SELECT id, d FROM t")
+    p.sink("v", pg_database.dsn)
+    p.insert("t", [(1, "0044-03-15 (BC)"), (2, "12000-01-01"), (3, "2020-01-01")])
+    p.step()
+    p.close()
+    with psycopg.connect(pg_database.dsn) as con:
+        got = sorted(con.execute("SELECT id, d::text, d - DATE '2000-01-01' FROM v").fetchall())
+    assert got == [(1, "0044-03-15 BC", days_from_civil(-43, 3, 15) - days_from_civil(2000, 1, 1)),
+                   (2, "12000-01-01", days_from_civil(12000, 1, 1) - days_from_civil(2000, 1, 1)),
+                   (3, "2020-01-01", 7305)]
