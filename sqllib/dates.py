@@ -412,7 +412,29 @@ _EXTRACT = {
     "julian": lambda d: float(d.toordinal() + 1_721_425) + _day_micros(d) / 86_400_000_000,
     "timezone": lambda d: 0, "timezone_hour": lambda d: 0, "timezone_minute": lambda d: 0,
     "date_timezone": lambda d: _no_zone(d),  # DuckDB's TIMEZONE(date) (not in a list of parts): an error
+    # functions only (EPOCH_MS(d), …), no names of DATE_PART's: BIGINTs, an error past 64 bits as in DuckDB
+    "epoch_ms": lambda d: _epoch_us(d) // 1000 if isinstance(d, datetime.datetime) else days_of(d) * 86_400_000,
+    "epoch_us": lambda d: _epoch_us(d),
+    "epoch_ns": lambda d: _int64(_epoch_us(d) * 1000, d, "nanoseconds"),
+    "nanosecond": lambda d: (d.second * 1_000_000 + d.microsecond) * 1000 if isinstance(d, datetime.datetime) else 0,
 }
+FUNCTION_PARTS = frozenset({"epoch_ms", "epoch_us", "epoch_ns", "nanosecond"})
+
+
+def _epoch_us(d) -> int:
+    """Microseconds since 1970-01-01 of a DATE or TIMESTAMP (an aware one: of its UTC instant)."""
+    if isinstance(d, datetime.datetime):
+        if d.tzinfo is not None:
+            d = d.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        delta = d - _EPOCH
+        return _int64((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds, d, "microseconds")
+    return _int64(days_of(d) * 86_400_000_000, d, "microseconds")
+
+
+def _int64(n: int, d, unit: str) -> int:
+    if not -(1 << 63) <= n < (1 << 63):
+        raise DataError(f"could not convert {d} to {unit} (past a BIGINT)")
+    return n
 
 
 def _yearweek(year, week):
@@ -483,8 +505,12 @@ def _extract_time(field, t):
         return t.second * 1000 + t.microsecond // 1000
     if field == "microsecond":
         return t.second * 1_000_000 + t.microsecond
+    micros = ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
     if field == "epoch":
-        return (((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond) / 1_000_000
+        return micros / 1_000_000
+    if field in FUNCTION_PARTS:
+        return {"epoch_ms": micros // 1000, "epoch_us": micros, "epoch_ns": micros * 1000,
+                "nanosecond": (t.second * 1_000_000 + t.microsecond) * 1000}[field]
     raise DataError(f"EXTRACT({field}) is not defined for TIME")
 
 

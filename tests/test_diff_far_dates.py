@@ -29,7 +29,8 @@ SPECS = {
                    "dayofyear(d) AS dy, week(d) AS w, isoyear(d) AS iy, yearweek(d) AS yw, decade(d) AS dc, "
                    "century(d) AS c, millennium(d) AS ml, era(d) AS er, quarter(d) AS q, julian(d) AS j, "
                    "epoch(d) AS ep, date_part(['year', 'doy'], d) AS st, dayname(d) AS dn, monthname(d) AS mn, "
-                   "last_day(d) AS ld, d::VARCHAR AS tx FROM t",
+                   "last_day(d) AS ld, d::VARCHAR AS tx, epoch_ms(d) AS ems FROM t",
+        "v_epoch_us": "SELECT d, epoch_us(d) AS eus FROM t WHERE d BETWEEN DATE '290000-01-01 (BC)' AND DATE '290000-01-01'",
         "v_arith": "SELECT d, e, k, d + k AS dk, d - k AS dmk, d - e AS df, date_diff('day', d, e) AS dd, "
                    "date_diff('week', e, d) AS dw, date_diff('month', d, e) AS dm, date_diff('year', d, e) AS dy, "
                    "d < e AS lt, d = e AS eq, greatest(d, e) AS g, least(d, e) AS l FROM t",

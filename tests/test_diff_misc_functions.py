@@ -115,6 +115,9 @@ SPECS = {
                     "date_part(['second', 'ms', 'timezone', 'era', 'weekday', 'epoch'], ts) AS b, "
                     "date_part(['century', 'decade'], CASE WHEN k = -1 THEN 'infinity'::DATE ELSE dt END) AS c, "
                     "date_part(['year'], dt)['year'] = year(dt) AS d FROM t",
+        "v_epochs": "SELECT dt, ts, epoch_ms(dt) AS a, epoch_us(ts) AS b, epoch_ns(ts) AS c, nanosecond(ts) AS d, "
+                    "nanosecond(dt) AS e, epoch_ms(ts) AS f, epoch_us(CASE WHEN k = 1 THEN 'infinity'::DATE END) AS g, "
+                    "epoch_ms(ts::TIME) AS h FROM t",
         "v_struct_key": "SELECT date_part(['year', 'quarter'], dt) AS yq, COUNT(*) AS n FROM t GROUP BY yq",
         "v_zone": "SELECT dt, ts, timezone(CASE WHEN k = -1 THEN 'infinity'::DATE END) AS a, timezone_hour(ts) AS b, "
                   "timezone_minute(CASE WHEN k = 1 THEN '-infinity'::DATE END) AS c, "

@@ -26,7 +26,8 @@ _PART_FUNCTIONS = {"weekday": "dow", "yearweek": "yearweek", "millisecond": "mil
                    "microsecond": "microsecond", "isoyear": "isoyear", "era": "era", "century": "century",
                    "decade": "decade", "millennium": "millennium", "julian": "julian", "dayofmonth": "day",
                    "weekofyear": "week", "timezone": "timezone", "timezone_hour": "timezone_hour",
-                   "timezone_minute": "timezone_minute"}
+                   "timezone_minute": "timezone_minute", "epoch_us": "epoch_us", "epoch_ns": "epoch_ns",
+                   "nanosecond": "nanosecond"}
 
 
 class DateRules:
@@ -46,6 +47,8 @@ class DateRules:
         """The part ``name`` of the bound value d (a DATE, TIMESTAMP, TIME or INTERVAL).  A DATE's time
         zone parts are 0 in a list of parts and an error alone (for a finite date: DuckDB's)."""
         field = F.EXTRACT_ALIASES.get(name.lower())
+        if field is None and name in F.FUNCTION_PARTS and what.lower() == name:  # EPOCH_MS(d) …, no DATE_PART name
+            field = name
         if field is None:
             raise self.error(node, f"unsupported {what} field {name.lower()!r}")
         if field.startswith("timezone") and d.type.kind == "date" and not in_list:
@@ -54,7 +57,7 @@ class DateRules:
             raise self.error(node, f"{what} needs a DATE, TIMESTAMP, TIME or INTERVAL, not {d.type}")
         if d.type.kind == "interval" and field not in F.INTERVAL_FIELDS:
             raise self.error(node, f"{what}: the {field} of an INTERVAL is not supported")
-        if d.type.kind == "time" and field not in F.TIME_FIELDS:
+        if d.type.kind == "time" and field not in F.TIME_FIELDS | F.FUNCTION_PARTS:
             raise self.error(node, f"{what}: a TIME has no {field} (DuckDB: units not recognized)")
         # (NULL for an infinite DATE or TIMESTAMP, as DuckDB answers)
         return Call("extract", (d,), DOUBLE if field in F.DOUBLE_FIELDS else BIGINT,
@@ -232,6 +235,10 @@ class DateRules:
         """TO_TIMESTAMP(seconds since the epoch): a TIMESTAMPTZ."""
         self.not_sqlite(node, "TO_TIMESTAMP")
         scale = node.args.get("scale")
+        if isinstance(scale, exp.Literal) and scale.name == "3" and len([k for k in node.args if node.args[k]]) == 2:
+            arg = self.bind(node.this)  # DuckDB's EPOCH_MS(d) of a DATE, TIMESTAMP or TIME (of a number: not built)
+            if arg.type.kind in ("date", "timestamp", "timestamptz", "time"):
+                return self.date_part_of(node, "epoch_ms", arg, "epoch_ms")
         if isinstance(scale, exp.Literal) and scale.name == "6" and len([k for k in node.args if node.args[k]]) == 2:
             n = self.numeric_arg(node, self.bind(node.this))  # MAKE_TIMESTAMP(microseconds since 1970)
             return FN.call("make_timestamp", [n])
