@@ -13,7 +13,7 @@ import datetime
 
 from .dates import _Infinite, infinite
 from .errors import DataError
-from .fardates import timestamp_of
+from .fardates import FarDate, civil_from_days, days_from_civil, days_of, from_days, timestamp_of
 
 _MONTH_ORIGIN = datetime.datetime(2000, 1, 1)
 _ORIGIN = datetime.datetime(2000, 1, 3)
@@ -35,6 +35,8 @@ def time_bucket(width, value, origin=None, offset=None, as_date: bool = False, t
         return infinite(not as_date, value.sign)
     if isinstance(origin, _Infinite):  # (and of an infinite origin NULL)
         return None
+    if type(value) is FarDate or type(origin) is FarDate:
+        return _far_bucket(months, days * _MICROS_PER_DAY + micros, value, origin, offset)
     ts = timestamp_of(value)
     if origin is not None:
         origin = timestamp_of(origin)
@@ -58,6 +60,51 @@ def time_bucket(width, value, origin=None, offset=None, as_date: bool = False, t
     if shift is not None:
         out = out + shift
     return out.date() if as_date else out
+
+
+# DuckDB's TIMESTAMP range in microseconds since 1970: 290309-12-22 (BC) to 294247-01-10 04:00:54.775806
+_TS_MIN, _TS_MAX = -9_223_372_022_400_000_000, 9_223_372_036_854_775_806
+
+
+def _far_bucket(months: int, step: int, value, origin, offset):
+    """time_bucket of a DATE when it or its origin is a FarDate (sqllib/fardates.py): the same arithmetic
+    in integer microseconds.  As DuckDB: a month width without an offset counts the dates' months; any
+    other bucket is laid on TIMESTAMPs, so the value and the bucket start must lie in a TIMESTAMP's range."""
+    def micros(v):
+        if isinstance(v, datetime.datetime):
+            d = v - datetime.datetime(1970, 1, 1)
+            return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+        return days_of(v) * _MICROS_PER_DAY
+
+    def in_range(us):
+        if not _TS_MIN <= us <= _TS_MAX:
+            raise DataError(f"time_bucket: {value} is out of the TIMESTAMP range")
+        return us
+
+    if offset is not None and offset.months:
+        raise DataError("time_bucket: an offset with months is not supported")
+    shift = 0 if offset is None else offset.day_part * _MICROS_PER_DAY + offset.micro_part
+    ts = micros(value)
+    if months and offset is None:
+        ts_days = ts // _MICROS_PER_DAY
+    else:
+        ts_days = None
+        ts = in_range(ts) - shift
+    if months:
+        y, m, _ = civil_from_days(ts_days if ts_days is not None else ts // _MICROS_PER_DAY)
+        by, bm, _ = civil_from_days(micros(origin) // _MICROS_PER_DAY) if origin is not None else (2000, 1, 1)
+        n = ((y - by) * 12 + m - bm) // months * months
+        oy, om = divmod(bm - 1 + n, 12)
+        out = days_from_civil(by + oy, om + 1, 1) * _MICROS_PER_DAY
+    else:
+        base = micros(origin) if origin is not None else micros(_ORIGIN)
+        rest = abs(base) % step * (1 if base >= 0 else -1)  # DuckDB subtracts origin % width (C's %) from ts
+        if not -(1 << 63) <= ts - rest < (1 << 63):  # in 64 bits
+            raise DataError(f"time_bucket: {value} is out of the TIMESTAMP range (overflow)")
+        out = base + (ts - base) // step * step
+    if ts_days is None:
+        out = in_range(out + shift)
+    return from_days(out // _MICROS_PER_DAY)
 
 
 def bucketer(width, origin=None, offset=None, as_date: bool = False):

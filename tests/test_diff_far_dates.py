@@ -195,3 +195,28 @@ def test_postgresql_sink(pg_database):
     assert got == [(1, "0044-03-15 BC", days_from_civil(-43, 3, 15) - days_from_civil(2000, 1, 1)),
                    (2, "12000-01-01", days_from_civil(12000, 1, 1) - days_from_civil(2000, 1, 1)),
                    (3, "2020-01-01", 7305)]
+
+
+def test_time_bucket_of_far_dates_is_duckdbs():
+    """time_bucket of a DATE before year 1 or after 9999 (or with such an origin): the bucket DuckDB gives, and
+    an error where DuckDB's has one (a bucket laid on TIMESTAMPs past their range), on 300 random cases."""
+    con = duckdb.connect()
+    p = Pipeline()
+    rnd = random.Random(7)
+    widths = ["'3 days'", "'1 week'", "'10 days'", "'2 months'", "'1 month'", "'2 years'", "'7 hours'", "'1 day'"]
+    thirds = [None, "'6 days'::INTERVAL", "'-2 days'::INTERVAL", "'3 hours'::INTERVAL", "DATE '0044-02-01 (BC)'",
+              "DATE '1970-01-05'", "DATE '3000-01-01 (BC)'"]
+    for _ in range(300):
+        v = rnd.choice([rnd.randint(-700_000, 2_900_000), rnd.randint(-106_000_000, -719_529),
+                        rnd.randint(-800_000, -700_000), rnd.randint(2_932_897, 3_000_000),
+                        rnd.randint(-106_751_990, -106_751_900)])
+        third = rnd.choice(thirds)
+        q = (f"SELECT time_bucket({rnd.choice(widths)}::INTERVAL, DATE '1970-01-01' + {v}"
+             f"{', ' + third if third else ''})::VARCHAR")
+        answers = []
+        for run in (lambda: con.execute(q).fetchone()[0], lambda: p.execute(q)[0][0]):
+            try:
+                answers.append(run())
+            except (duckdb.Error, DataError):
+                answers.append("error")
+        assert answers[0] == answers[1], q
