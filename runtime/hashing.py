@@ -10,7 +10,7 @@ key, after the compiler's common type) holds, because rows meet in dicts by ``==
   Decimal and bool (1 == 1.0 == Decimal('1.00') == True), and for 0.0 and -0.0;
 - every NaN hashes alike (one NaN object stands for all of them in rows);
 - strings by CRC-32 of their UTF-8 bytes (BLOBs of their bytes, UUIDs by their number); dates, times and
-  timestamps by their fields (an aware
+  timestamps by their fields (a date before year 1 or after 9999, sqllib's FarDate, by its day number) (an aware
   timestamp by its UTC instant, as it compares); intervals as timedeltas compare (days, seconds,
   microseconds); tuples (LIST values too) by their elements.
 """
@@ -50,7 +50,7 @@ def value_hash(v) -> int:
     if isinstance(v, datetime.date):
         return datetime.date.toordinal(v)
     if type(v).__name__ == "FarDate":  # (sqllib/fardates.py; the runtime imports nothing of sqllib) by its day
-        return hash(("FarDate", v.days))
+        return hash(v.days)
     if isinstance(v, datetime.timedelta):  # INTERVAL too: it compares as its timedelta
         return hash((v.days, v.seconds, v.microseconds))
     if isinstance(v, datetime.time):

@@ -28,6 +28,7 @@ from deltasql.engine.shards import ShardsStopped, staging
 from deltasql.runtime.hashing import value_hash
 from deltasql.runtime.operators.exchange import Exchange
 from deltasql.sqllib.dates import DATE_INFINITY, TIMESTAMP_NEG_INFINITY, Interval
+from deltasql.sqllib.fardates import FarDate
 from deltasql.sqllib.sqlfuncs import NAN
 from tests.harness import (LONG, Mismatch, RandomChooser, Spec, ViewSpec, _project, diff_multisets, gen_steps,
                            harness, run)
@@ -58,8 +59,9 @@ EQUAL_CLASSES = [
     [datetime.datetime(2024, 1, 1, 2, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
      datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)],
     [Interval(1, 0, 0), Interval(0, 30, 0), datetime.timedelta(days=30)],
-    [DATE_INFINITY, datetime.date(9999, 12, 31)],
-    [TIMESTAMP_NEG_INFINITY, datetime.datetime(1, 1, 1)],
+    [DATE_INFINITY, DATE_INFINITY],  # ('infinity' equals only itself: not the date 9999-12-31 it is built on)
+    [TIMESTAMP_NEG_INFINITY, TIMESTAMP_NEG_INFINITY],
+    [FarDate(-746_117), FarDate(-746_117)],  # a DATE before year 1 (sqllib/fardates.py), by its day
     [(1, "a", None), (1.0, "a", None)],
 ]
 
@@ -71,12 +73,12 @@ def test_equal_values_hash_alike(values):
 
 SAMPLE = ["'abc'", "''", "'é'", "None", "3", "-1", "2.5", "float('nan')", "datetime.date(2024, 2, 29)",
           "datetime.datetime(2024, 2, 29, 13, 45, 10)", "datetime.time(1, 2, 3)", "(1, 'x', None)",
-          "Decimal('-2.25')", "Interval(1, 2, 3)", "b'xy'"]
+          "Decimal('-2.25')", "Interval(1, 2, 3)", "b'xy'", "FarDate(-746_117)"]
 
 
 def test_hash_is_the_same_in_every_process():
     code = ("import datetime; from decimal import Decimal; from deltasql.sqllib.dates import Interval; "
-            "from deltasql.runtime.hashing import value_hash; "
+            "from deltasql.sqllib.fardates import FarDate; from deltasql.runtime.hashing import value_hash; "
             f"print([value_hash(v) for v in [{', '.join(SAMPLE)}]])")
     outs = set()
     for seed in ("1", "2", "random"):
