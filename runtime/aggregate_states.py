@@ -57,13 +57,18 @@ class StateValue:
         return StateValue(self.signature, self.make, counts)
 
 
+def _add_count(counts: dict, v, n: int) -> None:
+    """Add n copies of v to the multiset counts (a count that reaches 0 is dropped)."""
+    c = counts.get(v, 0) + n
+    if c:
+        counts[v] = c
+    else:
+        del counts[v]
+
+
 def _add_counts(counts: dict, more: dict, w: int) -> None:
     for v, n in more.items():
-        c = counts.get(v, 0) + n * w
-        if c:
-            counts[v] = c
-        else:
-            del counts[v]
+        _add_count(counts, v, n * w)
 
 
 class ExportState:
@@ -79,11 +84,7 @@ class ExportState:
 
     def update(self, st, v, w):
         if v is not None:
-            c = st.get(v, 0) + w
-            if c:
-                st[v] = c
-            else:
-                del st[v]
+            _add_count(st, v, w)
 
     def result(self, st):
         return StateValue(self.signature, self.make, dict(st))
