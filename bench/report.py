@@ -395,9 +395,11 @@ def render(results: str, md_path: str, plots_dir: str) -> None:
     if pr:
         lines += ["## 13. Where the time goes", "",
                   "`python -m bench.profile`: cProfile of the headline paths, the functions with the most time of "
-                  "their own (profiling roughly doubles the cost of Python calls, so read the shares).  What the "
-                  "goals of issue 18 need is there: every operator is a call that builds a Z-set, and a "
-                  "change crosses a dozen of them.", "", profile.render_text(pr), ""]
+                  "their own (profiling roughly doubles the cost of Python calls, so read the shares).  What is "
+                  "left for issue 18's goals: a one-row change's time is spread over the engine around the "
+                  "circuit (the step, the report, the lock, the row check, the commit) as much as over its "
+                  "operators, the join and its aggregate being one generated loop; a bulk load's is that loop "
+                  "and its dictionary lookups.", "", profile.render_text(pr), ""]
     cmp_ = res.get("compare")
     if cmp_:
         lines += [f"## Against {cmp_['baseline']}", "",
