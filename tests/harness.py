@@ -980,10 +980,13 @@ def check_steps(spec: Spec, steps, seed=None) -> None:
         raise Mismatch(f)
 
 
-def check_seed(spec: Spec, seed, shrink_failures: bool = False) -> None:
-    """Generate the stream of ``seed`` and check it; on failure optionally shrink first."""
+def check_seed(spec: Spec, seed, shrink_failures: bool = False, **options) -> None:
+    """Generate the stream of ``seed`` and check it (``options`` as Harness.run takes them, e.g.
+    ``workers=3, backend="simulated"``); on failure optionally shrink first (one worker only: the
+    shrinker reruns without options)."""
+    assert not (shrink_failures and options), "shrink() reruns the stream without options"
     steps = gen_steps(RandomChooser(seed), harness(spec))
-    f = run(spec, steps, seed)
+    f = run(spec, steps, seed, **options)
     if f is not None:
         if shrink_failures:
             f = shrink(spec, steps, f)

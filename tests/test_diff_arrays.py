@@ -12,7 +12,7 @@ from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
 from deltasql.sqllib.maps import SqlMap
 from deltasql.sqllib.structs import SqlStruct
-from tests.harness import RandomChooser, Spec, check_random, gen_steps, harness, hypothesis_settings, run, streams
+from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
 
 L = SqlList
 DDL = "CREATE TABLE t(id INT, a INT[3], b INT[3], l INT[], w VARCHAR[], p DOUBLE[2][2])"
@@ -75,8 +75,7 @@ def test_arrays(name, rnd):
 @pytest.mark.parametrize("name", list(SPECS))
 def test_arrays_on_three_workers(name):
     for seed in range(3):
-        steps = gen_steps(RandomChooser(seed), harness(SPECS[name]))
-        assert run(SPECS[name], steps, seed, workers=3, backend="simulated") is None
+        check_seed(SPECS[name], seed, workers=3, backend="simulated")
 
 
 @pytest.mark.parametrize("sql", [

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import (RandomChooser, Spec, check_random, gen_steps, harness, hypothesis_settings, run,
-                           streams)
+from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
 
 D = datetime.date
 T = datetime.datetime
@@ -56,8 +55,7 @@ def test_against_duckdb(name, rnd):
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_on_three_workers(name):
     for seed in range(3):
-        steps = gen_steps(RandomChooser(seed), harness(SPECS[name]))
-        assert run(SPECS[name], steps, seed, workers=3, backend="simulated") is None
+        check_seed(SPECS[name], seed, workers=3, backend="simulated")
 
 
 def _constant_cases(rnd: random.Random):

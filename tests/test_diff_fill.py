@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import (RandomChooser, Spec, check_random, gen_steps, harness, hypothesis_settings, run,
-                           streams)
+from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
 
 DDL = "CREATE TABLE t(p INT, k INT, hole BOOLEAN, w INT)"
 DOMAINS = {"p": [0, 1, 2], "k": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, -3, 40], "w": [0, 1, 2, 3]}
@@ -72,8 +71,7 @@ def test_against_duckdb(name, rnd):
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_on_three_workers(name):
     for seed in range(3):
-        steps = gen_steps(RandomChooser(seed), harness(SPECS[name]))
-        assert run(SPECS[name], steps, seed, workers=3, backend="simulated") is None
+        check_seed(SPECS[name], seed, workers=3, backend="simulated")
 
 
 def test_tied_keys_with_different_values_fail_the_step():

@@ -13,7 +13,7 @@ from hypothesis import given
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
 from deltasql.sqllib.maps import make_map
-from tests.harness import RandomChooser, Spec, check_random, gen_steps, harness, hypothesis_settings, run, streams
+from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
 
 L = SqlList
 DDL = "CREATE TABLE t(id INT, k INT, m MAP(INT, VARCHAR), n MAP(INT, VARCHAR), w MAP(VARCHAR, DOUBLE), ks INT[], vs VARCHAR[])"
@@ -74,8 +74,7 @@ def test_maps(name, rnd):
 @pytest.mark.parametrize("name", list(SPECS))
 def test_maps_on_three_workers(name):
     for seed in range(3):
-        steps = gen_steps(RandomChooser(seed), harness(SPECS[name]))
-        assert run(SPECS[name], steps, seed, workers=3, backend="simulated") is None
+        check_seed(SPECS[name], seed, workers=3, backend="simulated")
 
 
 def test_order_is_duckdbs():
