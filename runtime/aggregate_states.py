@@ -90,20 +90,10 @@ class ExportState:
         return StateValue(self.signature, self.make, dict(st))
 
 
-class CombineStates:
+class CombineStates(ExportState):
     """``COMBINE_AGGR(state)``: the union of a group's states (NULL states skipped; the empty state
-    over none)."""
-
-    def __init__(self, signature: str, make):
-        self.signature = signature
-        self.make = make
-
-    def new(self):
-        return {}
+    over none): ExportState's multiset, fed whole states instead of values."""
 
     def update(self, st, v, w):
         if v is not None:
             _add_counts(st, v.counts, w)
-
-    def result(self, st):
-        return StateValue(self.signature, self.make, dict(st))

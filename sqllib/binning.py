@@ -64,15 +64,20 @@ def _int_round_to(value: int, num: int, ceiling: bool) -> int:
     return _div(value + (num - 1 if ceiling else _div(num, 2)), num) * num
 
 
-def _int_nice(step: int) -> int:
-    p = _int_previous_power_of_ten(step)
+def _nice(step, p, round_to):
+    """DuckDB's nice step near ``step`` (p: the power of ten below it): the nearer of ``step`` rounded
+    to a multiple of 2·p (10·p from 3·p on) and of p (5·p from 2·p on); integers and doubles alike."""
     two, five = p * 2, p
     if p * 3 <= step:
         two *= 5
     if p * 2 <= step:
         five *= 5
-    a, b = _int_round_to(step, two, False), _int_round_to(step, five, False)
+    a, b = round_to(step, two, False), round_to(step, five, False)
     return a if abs(step - a) < abs(step - b) else b
+
+
+def _int_nice(step: int) -> int:
+    return _nice(step, _int_previous_power_of_ten(step), _int_round_to)
 
 
 def _wrap64(v: int) -> int:
@@ -131,14 +136,7 @@ def _float_round_to(value: float, num: float, ceiling: bool) -> float:
 def _float_nice(step: float) -> float:
     if step == 0:
         return 0.0
-    p = _float_previous_power_of_ten(step)
-    two, five = p * 2, p
-    if p * 3 <= step:
-        two *= 5
-    if p * 2 <= step:
-        five *= 5
-    a, b = _float_round_to(step, two, False), _float_round_to(step, five, False)
-    return a if abs(step - a) < abs(step - b) else b
+    return _nice(step, _float_previous_power_of_ten(step), _float_round_to)
 
 
 def _double_bins(mn: float, input_max: float, bins: int, nice: bool) -> list:
