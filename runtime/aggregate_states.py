@@ -16,6 +16,8 @@ internal states, so the compiler lets no SQL operation compare, order or print o
 
 from __future__ import annotations
 
+from .zset import add_into, add_scaled_into
+
 
 class StateValue:
     """An immutable, hashable multiset of fed values, for one aggregate."""
@@ -53,22 +55,8 @@ class StateValue:
         if other is None or not other.counts:
             return self
         counts = dict(self.counts)
-        _add_counts(counts, other.counts, 1)
+        add_into(counts, other.counts)
         return StateValue(self.signature, self.make, counts)
-
-
-def _add_count(counts: dict, v, n: int) -> None:
-    """Add n copies of v to the multiset counts (a count that reaches 0 is dropped)."""
-    c = counts.get(v, 0) + n
-    if c:
-        counts[v] = c
-    else:
-        del counts[v]
-
-
-def _add_counts(counts: dict, more: dict, w: int) -> None:
-    for v, n in more.items():
-        _add_count(counts, v, n * w)
 
 
 class ExportState:
@@ -84,7 +72,11 @@ class ExportState:
 
     def update(self, st, v, w):
         if v is not None:
-            _add_count(st, v, w)
+            c = st.get(v, 0) + w
+            if c:
+                st[v] = c
+            else:
+                del st[v]
 
     def result(self, st):
         return StateValue(self.signature, self.make, dict(st))
@@ -96,4 +88,4 @@ class CombineStates(ExportState):
 
     def update(self, st, v, w):
         if v is not None:
-            _add_counts(st, v.counts, w)
+            add_scaled_into(st, v.counts, w)

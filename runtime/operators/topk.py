@@ -18,6 +18,7 @@ peer key is the ORDER BY alone, compared with ``!=`` as the Window operator does
 """
 
 from ..circuit import Operator
+from ..zset import add_into
 from .partitions import apply_sorted, expire_partitions, new_partitions, replace_emitted, restore_emitted
 
 
@@ -126,14 +127,8 @@ class TopK(Operator):
             self.expiry.rebuild(self.parts)
 
     def _set_bounds(self, delta: dict) -> None:
-        bounds = dict(self.bounds)  # (replaced, never changed in place: the journal keeps the old one)
-        for row, w in delta.items():
-            n = bounds.get(row, 0) + w
-            if n:
-                bounds[row] = n
-            else:
-                del bounds[row]
-        self.bounds = bounds
+        # replaced, never changed in place: the journal keeps the old one
+        self.bounds = add_into(dict(self.bounds), delta)
 
     def _computed_bounds(self) -> tuple:
         """(limit or None, offset) from the bounds input's row."""
