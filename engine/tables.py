@@ -39,6 +39,7 @@ from typing import Any
 from ..compiler.catalog import Relation
 from ..compiler.types import show_value
 from ..runtime.operators import Input
+from ..runtime.zset import add_into
 from ..sqllib.errors import DataError
 
 
@@ -428,12 +429,7 @@ class Table:
         elif fresh or (pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending)):
             contents.update(pending)  # only new rows (a bulk insert): nothing to add up or remove
         else:
-            for r, w in pending.items():
-                n = contents.get(r, 0) + w
-                if n:
-                    contents[r] = n
-                else:
-                    del contents[r]
+            add_into(contents, pending)
         for ix in self.secondary.values():
             ix.apply(pending, contents)
         if self.collects:
