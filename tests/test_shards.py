@@ -133,6 +133,24 @@ def test_a_step_is_cut_into_parts_that_add_up():
 
 # -- the circuit ------------------------------------------------------------------------------------
 
+def test_an_exchange_merges_parts_into_their_sum():
+    """Exchange.merge: the union of parts without a row in common, the Z-set sum of parts with rows in
+    common (weights added, a row whose weights cancel dropped), whatever the order; a part given
+    alone comes back as it is, and no part is changed."""
+    from deltasql.runtime.zset import plus
+    a = {(i, "a"): 1 for i in range(50)}
+    b = {(i, "b"): 2 for i in range(30)}
+    shared = {(1, "a"): -1, (2, "a"): 2, (7, "z"): 1}  # cancels one row of a, adds to another
+    ex = Exchange.__new__(Exchange)
+    cases = [[a, b], [a, None, b, {}], [a, shared], [shared, a, b], [b, shared, a], [a, b, shared, {(7, "z"): -1}]]
+    for parts in cases:
+        before = [dict(p) if p else p for p in parts]
+        merged = ex.merge(parts)
+        assert merged == plus(*(p for p in parts if p)) and all(merged.values())
+        assert parts == before
+    assert ex.merge([None, a, {}]) is a and ex.merge([None, {}]) == {}
+
+
 def test_explain_shows_the_exchanges():
     p = Pipeline()
     p.execute("CREATE TABLE o(id INT, c INT, amt INT); CREATE TABLE c(id INT, region VARCHAR);"

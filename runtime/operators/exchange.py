@@ -52,22 +52,22 @@ class Exchange(Operator):
     def merge(self, parts: list) -> dict:
         """The sum of the parts every worker sent this one (None or {} where one sent nothing).  Parts
         without a row in common (the common case: each row lives on one worker before the exchange)
-        add up as their union, taken at C speed."""
-        merged = None
-        copied = False
-        for part in parts:
-            if not part:
-                continue
-            if merged is None:
-                merged = part  # read-only until a second part comes (it may be an upstream value)
-            else:
-                if not copied:
-                    merged, copied = dict(merged), True
-                if merged.keys().isdisjoint(part):
-                    merged.update(part)
-                else:
-                    add_into(merged, part)
-        return merged if merged is not None else {}
+        add up as their union, taken at C speed: dict.update reuses the rows' stored hashes, and the
+        parts had no row in common exactly when the union holds as many rows as they do together
+        (a row's tuple hash is not cached: a test of disjointness by lookups would hash every row
+        again).  Otherwise the union is dropped and the parts are added up."""
+        present = [part for part in parts if part]
+        if len(present) < 2:
+            return present[0] if present else {}  # (read-only: it may be an upstream value)
+        merged = dict(present[0])
+        for part in present[1:]:
+            merged.update(part)
+        if len(merged) == sum(map(len, present)):
+            return merged
+        merged = dict(present[0])
+        for part in present[1:]:
+            add_into(merged, part)
+        return merged
 
     def describe(self) -> str:
         return f"Exchange[{self.name}]" if self.name else "Exchange[gather]"
