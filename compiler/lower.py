@@ -49,7 +49,7 @@ from . import plan as P
 from . import temporal as TM
 from . import waterlines as WL
 from .keyed_lowering import lower_keyed
-from .routing import route_function
+from .routing import owner_column, route_function
 from .errors import CompileError
 from .expr import Call, Col, Expr, Lit, columns_used, remap, render, substitute
 
@@ -113,6 +113,7 @@ class Lowering:
             route = route_function(self.cg, keys, drop) if keys else None
             name = name or _exchange_name(keys)
             ex = self.exchanges[memo] = self.add(Exchange(op, route, name), "exchange")
+            ex.owner_column = owner_column(keys) if keys else None
         return ex
 
     def exchange_rows(self, op, fields):

@@ -15,6 +15,7 @@ from zlib import crc32
 
 from ..runtime.hashing import NAN_HASH, NONE_HASH, value_hash
 from .codegen import row_col
+from .expr import Col
 
 _NUMBERS = ("int", "decimal", "bool")
 
@@ -30,6 +31,16 @@ def part_hash(var: str, kind: str, nullable: bool) -> str:
     else:
         return f"_value_hash({var})"
     return f"({NONE_HASH} if {var} is None else {code})" if nullable else code
+
+
+def owner_column(exprs) -> int | None:
+    """The column of the input row whose value alone is a key of ``exprs``, hashed as a number (an
+    INTEGER, DECIMAL or BOOLEAN column: Python's own hash, NONE_HASH for NULL), or None: with it, the
+    coordinator can cut a table's batch by the worker owning each row's key, as route_function's
+    function would (engine/shards/staging.py), so that the exchange moves nothing."""
+    if len(exprs) == 1 and isinstance(exprs[0], Col) and exprs[0].type.kind in _NUMBERS:
+        return exprs[0].index
+    return None
 
 
 def route_function(cg, exprs, drop_null=None, name_hint: str = "route"):

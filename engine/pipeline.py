@@ -330,7 +330,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 filed.append(False)
 
         try:
-            ok = shards.stage(t.rel.name, t, rows, file_keys)
+            ok = shards.stage(t.rel.name, t, rows, file_keys, self.circuit)
         except BaseException:
             if filed and filed[0]:
                 self._log.rollback_to(savepoint)

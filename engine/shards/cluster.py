@@ -152,11 +152,12 @@ class Cluster:
         raise ShardsStopped(f"the pipeline's workers are stopped: {why}") from cause
 
     # -- what the pipeline asks for ----------------------------------------------------------------
-    def stage(self, name: str, table, rows: list, meanwhile=None) -> bool:
+    def stage(self, name: str, table, rows: list, meanwhile=None, circuit=None) -> bool:
         """Have the workers check a batch of rows for ``table`` and keep it for the next step
-        (staging.py), ``meanwhile()`` run while they do; False: the coordinator must check it itself
-        (and ``meanwhile`` may not have run)."""
-        return self.staging.stage(name, table, rows, meanwhile)
+        (staging.py: cut by the key of ``circuit``'s exchange reading the table, where it can be),
+        ``meanwhile()`` run while they do; False: the coordinator must check it itself (and
+        ``meanwhile`` may not have run)."""
+        return self.staging.stage(name, table, rows, meanwhile, circuit)
 
     def step(self, pipeline, before_commit=None) -> None:
         """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'

@@ -4,8 +4,9 @@ their types.
 On a sharded pipeline the coordinator's serial work per inserted row bounds what more workers can
 do (BENCHMARKS.md §12, the scaling model's ``c_c``); checking each value's type was the largest part
 of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`` rows given as a
-list, the coordinator cuts the batch into one part per worker (every n-th row, as wire.split does),
-pickles each (wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs
+list, the coordinator cuts the batch into one part per worker (``cut``: by the worker owning each
+row's key at the exchange that reads the table, where that key is one numeric column, so that the
+exchange moves none of the rows; else every n-th row, as wire.split does), pickles each (wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs
 the table's own row check (compiler/types.row_checker's batch test) on its part, all of them at
 once, keeps the part for the next step and answers whether every row passed.  Meanwhile the
 coordinator files the batch's keys where that is the C-speed filing of new keys
@@ -24,7 +25,7 @@ every part they hold once a step is final (a step that fails on the coordinator'
 as the coordinator keeps its queue).
 
 Laws: (1) the parts of a batch add up to it, and any split of a step's input is a valid one (every
-operator before the first exchange is linear), so feeding a table's staged parts computes what
+operator before the first exchange is linear; a cut by owner only spares the exchange its crossing), so feeding a table's staged parts computes what
 feeding its queue computes whenever the queue is the sum of those batches, which the ChangeLog
 proves (every change to a queue is logged, and a rollback pops what it undoes); (2) a row's check
 depends only on the row, and wire.dumps_plain only sends values whose copies have their types and
@@ -33,6 +34,8 @@ values, so a part passes on a worker exactly when it would pass on the coordinat
 
 from __future__ import annotations
 
+from ...runtime.hashing import NONE_HASH
+from ...runtime.operators.exchange import Exchange
 from .wire import dumps_plain
 
 STAGE_MIN = 1000  # fewer rows: checked on the coordinator (a round to the workers costs ~0.1 ms)
@@ -47,17 +50,17 @@ class Staging:
         self.next_token = 0
         self.min_rows = STAGE_MIN
 
-    def stage(self, name: str, table, rows: list, meanwhile=None) -> bool:
+    def stage(self, name: str, table, rows: list, meanwhile=None, circuit=None) -> bool:
         """Send the workers their parts of ``rows`` (a new list, to be queued into ``table`` as it
         is) and have them checked; True if every row passed (the batch is then staged), False if the
         coordinator must check it (fewer than ``min_rows``, a row to convert, a bad one, a value that
-        is not plain)."""
+        is not plain).  ``circuit``: the coordinator's, whose exchanges say how to cut the batch."""
         if len(rows) < self.min_rows:
             return False
         n = self.cluster.workers
         blobs = []
-        for w in range(n):
-            blob = dumps_plain(rows[w::n] if n > 1 else rows)
+        for part in cut(rows, n, owner_column(circuit, table.output) if circuit is not None and n > 1 else None):
+            blob = dumps_plain(part)
             if blob is None:
                 return False
             blobs.append(blob)
@@ -90,3 +93,33 @@ class Staging:
     def clear(self) -> None:
         """The step is final: the workers dropped their parts."""
         self.batches = {}
+
+
+def owner_column(circuit, source) -> int | None:
+    """The column of ``source``'s rows (a table's output operator) by which the first exchange that
+    reads them directly routes them, when its key is that one numeric column
+    (compiler/routing.owner_column); else None."""
+    for op in circuit.ops:
+        if isinstance(op, Exchange) and op.owner_column is not None and op.inputs[0] is source:
+            return op.owner_column
+    return None
+
+
+def cut(rows: list, n: int, column: int | None) -> list:
+    """``rows`` cut into n lists that add up to it: by the worker owning each row's value of
+    ``column`` (hashed as the exchange's route hashes a number: hash(value), NONE_HASH for NULL,
+    modulo n), else every n-th row.  The rows are not checked yet: a row that has no such column or
+    whose value cannot be hashed makes it every n-th row (its check will refuse it anyway)."""
+    if n == 1:
+        return [rows]
+    if column is not None:
+        parts: list = [[] for _ in range(n)]
+        add = [p.append for p in parts]
+        try:
+            for r in rows:
+                k = r[column]
+                add[(NONE_HASH if k is None else hash(k)) % n](r)
+            return parts
+        except Exception:  # noqa: BLE001 - a row of another shape: refused by its check, cut as any
+            pass
+    return [rows[w::n] for w in range(n)]
