@@ -220,7 +220,9 @@ def model(res: dict) -> dict:
     committing its tables, summing the views' deltas; the types are checked by the workers and part of
     c_c runs while they work: engine/shards/staging.py); c_r: its extra CPU per row for relaying exchanged batches if every row
     crossed (measured at W=2, where half of them do); c_w: the workers' CPU per row with one worker
-    process (the circuit); c_x: their extra CPU per row for pickling and merging if every row crossed;
+    process (the circuit); c_x: their extra CPU per row with 2 workers, counted as if every row crossed
+    (pickling and merging what crosses; on join_group since staged batches are cut by the owner of the
+    join key, only the partial groups cross, and c_x is what else two workers add: their costs per step);
     R: rounds per step; t(W) = t0 + W·t1 a round's latency (the coordinator serves the workers one after
     the other), from the one-row steps' wall time with 1 and 2 worker processes; B: rows per step.  On
     Ray a round of 2 local actors is measured the same way; for 60 actors the prediction is a range: a
