@@ -19,6 +19,7 @@ class Relation:
     lateness: tuple = ()  # a table's watermarks: ((column index, lateness), ...)
     clock_columns: tuple = ()  # columns DEFAULT NOW(): an inserted row's NULL there becomes the pipeline's clock
     emit_final: int | None = None  # a view emitting each row once, when final (its column with a waterline)
+    computed_types: bool = False  # a CREATE TABLE … AS: its column types are the query's, as we typed them
     materialized: bool = False  # kept in full for ad-hoc queries (a table's WITH ('materialized' = 'true'),
     #                             a view's CREATE MATERIALIZED VIEW)
 

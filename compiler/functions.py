@@ -74,6 +74,17 @@ def rounded(args) -> SqlType:
     return decimal_type(t.precision, max(min(d.value, t.scale), 0)) if t.kind == "decimal" else t
 
 
+def rounded_carry(args) -> SqlType:
+    """ROUND(x, d): as ``rounded``, but a whole-number DECIMAL rounded to tens or more gains a digit for
+    the carry (DuckDB: ROUND(9999::DECIMAL(4,0), -1) is a DECIMAL(5,0), up to 38 digits) unless it rounds
+    past all its digits (ROUND(99::DECIMAL(2,0), -3) is 0, a DECIMAL(2,0)); a scaled one already has
+    room: ROUND(999.9::DECIMAL(4,1), -3) is a DECIMAL(4,0)."""
+    t, d = args[0].type, args[1]
+    if t.kind == "decimal" and t.scale == 0 and d.value is not None and -t.precision <= d.value < 0:
+        return decimal_type(min(t.precision + 1, 38), 0)
+    return rounded(args)
+
+
 def first_nullable(args) -> bool:
     return args[0].nullable
 
@@ -315,7 +326,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("map_from_entries", "map_from_entries", (LIST,), M.pack_type, written=False),  # map_from_entries(…)
     # -- reached by a rule of the binder's own (a node shared with other functions, an argument order or
     # a check of its own): the entry types the call and names its implementation --------------------------
-    Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded, optional=1, overflow=True),  # _Round
+    Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded_carry, optional=1, overflow=True),  # _Round
     Function("trunc_digits", "sql_trunc_digits", (NUMBER, AS_BIGINT), rounded, sqlite=False, what="TRUNC"),  # _Trunc
     Function("substring", "substring", (STRING, AS_BIGINT, AS_BIGINT), TEXT, optional=1),  # _Substring
     Function("position", "sql_position", (STRING, STRING), BIGINT),  # _StrPosition; STRPOS, INSTR

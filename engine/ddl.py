@@ -240,12 +240,12 @@ class DDL:
         if self._restoring:  # its rows reached the journal with the step after it
             if replace and name in self._tables:
                 self._drop_table(name, sql, ast.this)
-            self._add_table(Relation(name, fields))
+            self._add_table(Relation(name, fields, computed_types=True))
             return
         rows = self._evaluate(optimize(bound.plan))  # (before a replaced table goes: the query may read it)
         if replace and name in self._tables:
             self._drop_table(name, sql, ast.this)
-        t = self._add_table(Relation(name, fields))
+        t = self._add_table(Relation(name, fields, computed_types=True))
         t.queue_insert([self._row(t, r) for r, w in rows.items() for _ in range(w)])
 
     def _create_index(self, ast, sql):

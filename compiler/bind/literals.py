@@ -15,7 +15,7 @@ from sqlglot import exp
 from ...sqllib import sqlfuncs as F
 from ...sqllib.errors import DataError, Unrepresentable
 from ...sqllib.interval_text import cast_interval
-from .. import lists, maps, structs
+from .. import lists, maps, structs, typeof_rules
 from ..aggregates import is_aggregate
 from ..errors import CompileError
 from ..expr import Call, Lit
@@ -185,17 +185,19 @@ class LiteralRules:
         raise self.error(node, "row values are only supported on the left of IN (subquery)")
 
     def _Typeof(self, node):
-        """TYPEOF, DuckDB's type name, where ours is certainly the same: not for numbers computed from
-        columns (DuckDB keeps TINYINT + 1 a TINYINT)."""
+        """TYPEOF, DuckDB's type name, where ours is certainly the same: a number computed from integer
+        columns or unsigned casts is refused (DuckDB keeps TINYINT + 1 a TINYINT; compiler/typeof_rules)."""
         self.not_sqlite(node, "TYPEOF")
         e = self.bind(node.this)
         arg = node.this
         while isinstance(arg, (exp.Paren, exp.Neg)):
             arg = arg.this
-        if (e.type.numeric or e.type.kind == "uhugeint") and not (isinstance(arg, exp.Literal) or
-                                   (isinstance(arg, exp.Cast) and _exact_numeric_cast(arg))):
-            raise self.error(node, "TYPEOF of a number that is not a constant or a CAST is not supported "
-                                   "(its integer or DECIMAL width may differ from DuckDB's)")
+        if (e.type.numeric or e.type.kind == "uhugeint") and not (
+                isinstance(arg, exp.Literal) or (isinstance(arg, exp.Cast) and _exact_numeric_cast(arg))
+                or typeof_rules.derivable(e, arg, self.rel.plan, self.qb.catalog, self.dialect)):
+            raise self.error(node, "TYPEOF of a number computed from integer columns, unsigned casts or "
+                                   "integer functions is not supported (its integer or DECIMAL width may "
+                                   "differ from DuckDB's)")
         if e.type.kind == "null" and not isinstance(arg, exp.Null):
             raise self.error(node, "TYPEOF of an untyped NULL expression is not supported")
         if e.type.kind in ("struct", "map") and _holds_number(e.type) and (
