@@ -24,6 +24,9 @@ ASIN/ACOS/ATANH outside [-1, 1] and COT(0) errors where they would give inf or N
 the tree as ``meta["ieee_floating_point_ops"] = False`` on every operator and function node, which the
 binder reads (bind_expr: division and remainder; functions.STRICT_MATH: the function entries).
 
+``calendar = 'gregorian'`` is the calendar every date function here follows (DuckDB's default with ICU);
+another calendar is refused by name.
+
 ``regex_match_operator_semantics = 'full'`` makes the operators ``~``, ``!~``, ``~*`` and ``!~*`` match
 the whole string (``'partial'``, the default: a match anywhere, as REGEXP_MATCHES); sqlglot parses the
 operator and the function into one node, so every such node is marked ``meta["regex_full_match"]`` and
@@ -58,11 +61,12 @@ _BOOLEAN_NAMES = {"true": True, "t": True, "yes": True, "y": True, "1": True,
 SETTINGS = {"default_null_order": "default_null_order", "null_order": "default_null_order",
             "default_order": "default_order", "ieee_floating_point_ops": "ieee_floating_point_ops",
             "regex_match_operator_semantics": "regex_match_operator_semantics",
-            "order_by_non_integer_literal": "order_by_non_integer_literal"}
+            "order_by_non_integer_literal": "order_by_non_integer_literal", "calendar": "calendar"}
 _VALUES = {"default_null_order": (_NULL_ORDER_NAMES, ", ".join(NULL_ORDERS)),
            "default_order": (_ORDER_NAMES, "ASC, DESC"), "ieee_floating_point_ops": (_BOOLEAN_NAMES, "true, false"),
            "regex_match_operator_semantics": ({"partial": "partial", "full": "full"}, "partial, full"),
-           "order_by_non_integer_literal": (_BOOLEAN_NAMES, "true, false")}
+           "order_by_non_integer_literal": (_BOOLEAN_NAMES, "true, false"),
+           "calendar": ({"gregorian": "gregorian"}, "gregorian (the one calendar deltasql's date functions follow)")}
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Settings:
     ieee_floating_point_ops: bool = True
     regex_match_operator_semantics: str = "partial"
     order_by_non_integer_literal: bool = False
+    calendar: str = "gregorian"  # (DuckDB's ICU calendars; only the Gregorian one is built)
 
     @property
     def is_default(self) -> bool:
@@ -143,8 +148,8 @@ def apply_setting(settings: Settings, ast, sql: str) -> Settings:
     node, name, value = setting_statement(ast)
     if name not in SETTINGS:
         raise error_at(node, f"setting {name} is not supported (deltasql has default_null_order, "
-                             f"default_order, ieee_floating_point_ops, regex_match_operator_semantics and "
-                             f"order_by_non_integer_literal)", sql)
+                             f"default_order, ieee_floating_point_ops, regex_match_operator_semantics, "
+                             f"order_by_non_integer_literal and calendar)", sql)
     try:
         return settings.with_setting(name, value)
     except ValueError as e:
