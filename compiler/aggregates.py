@@ -37,6 +37,8 @@ from sqlglot import exp
 from ..runtime import aggregates as A
 from ..runtime import statistics as S
 from ..runtime.histogram import BinnedHistogram, Histogram
+from ..runtime.temporal_mad import TemporalMad
+from ..sqllib import temporal_micros
 from ..sqllib.lists import SqlList
 from ..sqllib.maps import make_map
 from . import aggregate_states as AS
@@ -47,6 +49,7 @@ from .types import (
     BOOLEAN,
     DOUBLE,
     HUGEINT,
+    INTERVAL,
     TEXT,
     SqlType,
     decimal_type,
@@ -273,6 +276,9 @@ AGGREGATES: tuple[Aggregate, ...] = (
     # MAD(x) = MEDIAN(|x - MEDIAN(x)|): an integer argument is a DOUBLE (DuckDB has no integer MAD)
     Aggregate("mad", lambda a: S.Mad(_scale(a), _wide_decimal(a.arg.type)), (STATISTIC,), exact_or_double,
               names=("mad",), rule="median"),
+    # MAD of a DATE, TIMESTAMP(TZ) or TIME: an INTERVAL over microsecond counts (runtime/temporal_mad.py)
+    Aggregate("mad_temporal", lambda a: TemporalMad(temporal_micros.micros, temporal_micros.interval_of), (ANY,),
+              INTERVAL, written=False),
     Aggregate("quantile_cont", _quantile_state, (NUMBER, ANY), exact_or_double,
               {exp.PercentileCont: ("this", "expression")}, rule="quantile"),
     Aggregate("quantile_disc", _quantile_state, (ANY, ANY), first_type,

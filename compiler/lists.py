@@ -534,7 +534,8 @@ AGGREGATE_OF_LIST = {"list_mad": "mad", "list_histogram": "histogram"}
 def aggregate_of_list(eb, node, name: str, args):
     """list_mad(xs) / list_histogram(xs): MAD / HISTOGRAM of the elements (NULLs skipped; NULL for a
     NULL list or one without a non-NULL element), the aggregate's own type rules (MAD: a number; of an
-    integer, over DOUBLEs; not of a FLOAT, which DuckDB interpolates in 32 bits)."""
+    integer, over DOUBLEs; not of a FLOAT, which DuckDB interpolates in 32 bits; of a DATE, TIMESTAMP(TZ)
+    or TIME, an INTERVAL)."""
     from .aggregates import BY_FN
     what = name.upper()
     if len(args) != 1:
@@ -542,7 +543,9 @@ def aggregate_of_list(eb, node, name: str, args):
     lst = list_arg(eb, node, eb.bind(args[0]), what)
     fn = AGGREGATE_OF_LIST[name]
     elem = lst.type.elem
-    if fn == "mad":
+    if fn == "mad" and elem.kind in ("date", "timestamp", "timestamptz", "time"):
+        fn = "mad_temporal"  # an INTERVAL over microsecond counts (runtime/temporal_mad.py)
+    elif fn == "mad":
         if elem.kind in ("int", "null"):
             lst = coerce(eb, lst, list_of(DOUBLE), node)
         elif elem.kind not in ("decimal", "float"):

@@ -25,8 +25,11 @@ from ..bind_expr import ExprBinder
 from ..export_state import ExportState
 from ..expr import Case, Lit
 from ..frontend import token_span
-from ..types import BIGINT, DOUBLE, HUGEINT, INTEGER, TEXT, list_of, map_of
+from ..types import BIGINT, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, list_of, map_of
 from .builders import and_, call, is_not_null, not_
+
+
+TEMPORAL_MAD = ("date", "timestamp", "timestamptz", "time")  # MAD of these is an INTERVAL
 
 
 def _agg_name(node, sql: str = "") -> str:
@@ -318,6 +321,10 @@ class AggregateBinding:
             raw = eb.bind(self.aggregate_nodes(entry, node, arg_node, name)[0])
             if raw.type.kind in ("text", "bool", "list"):
                 return P.AggCall("quantile_disc", raw, False, filt, raw.type, True, param=Fraction(1, 2))
+        if entry.fn == "mad":
+            raw = eb.bind(self.aggregate_nodes(entry, node, arg_node, name)[0])
+            if raw.type.kind in TEMPORAL_MAD:  # an INTERVAL (runtime/temporal_mad.py)
+                return P.AggCall("mad_temporal", raw, False, filt, INTERVAL)
         x, = self.aggregate_values(entry, node, eb, arg_node, name)
         _no_real_interpolation(self, node, x, name)
         if entry.fn == "mad" and x.type.kind in ("int", "null"):

@@ -1,0 +1,67 @@
+"""MAD of a DATE, TIMESTAMP, TIMESTAMPTZ or TIME: an INTERVAL, as DuckDB computes it.
+
+DuckDB takes each value as its 64-bit microsecond count (a DATE as its midnight's TIMESTAMP), the
+median m of those (between two middle values lo <= hi: lo + llround((hi - lo) * 0.5) in doubles, so
+halves round up), then the median of the deviations |x - m| the same way, and gives that count of
+microseconds as an INTERVAL of days and microseconds.  The counts are exact integers here; (hi - lo)
+is rounded to a double before halving, as DuckDB's arithmetic does (exact below 2**53 microseconds,
+about 285 years).  The state is MEDIAN's sorted multiset of the counts, so deletion is exact; the
+result reads the touched group's values (O(n log n): the deviations' order changes with the median).
+Conversions come from the caller (sqllib/temporal_micros.py): runtime imports nothing above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .ordered import SortedBag
+from .statistics import OutOfRangeError
+
+_INT64 = 1 << 63
+
+
+def _middle(lo: int, hi: int) -> int:
+    """DuckDB's interpolation at d = 0.5: lo + llround((hi - lo) * 0.5), the difference a double."""
+    half = float(hi - lo) * 0.5
+    whole = int(half)
+    return lo + whole + (1 if half - whole >= 0.5 else 0)
+
+
+def _median(values: list) -> int:
+    n = len(values)
+    lo, hi = values[(n - 1) // 2], values[n // 2]
+    return lo if lo == hi else _middle(lo, hi)
+
+
+class TemporalMad:
+    """MAD(x) of a temporal x (see the module docstring); ``micros`` reads a value as its count,
+    ``interval`` makes the result from one."""
+
+    def __init__(self, micros: Callable, interval: Callable):
+        self.micros = micros
+        self.interval = interval
+
+    def new(self):
+        return [SortedBag()]
+
+    def update(self, st, v, w):
+        if v is None:
+            return
+        bag, m = st[0], self.micros(v)
+        if w > 0:
+            for _ in range(w):
+                bag.add(m)
+        else:
+            for _ in range(-w):
+                bag.remove(m)
+
+    def result(self, st):
+        bag = st[0]
+        if not len(bag):
+            return None
+        values = list(bag)
+        med = _median(values)
+        devs = sorted(abs(x - med) for x in values)
+        if devs[-1] >= _INT64:  # DuckDB's x - median overflows its 64 bits
+            raise OutOfRangeError("MAD: a deviation from the median past 64-bit microseconds")
+        return self.interval(_median(devs))
