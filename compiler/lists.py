@@ -281,6 +281,8 @@ def prepare_to_string(eb, node, args, what):
 
 def prepare_sum(eb, node, args, what):
     lst = args[0]
+    if lst.type.elem.kind == "uhugeint":  # DuckDB's LIST_SUM/LIST_AVG of UHUGEINTs: of each as a DOUBLE
+        return [coerce(eb, lst, list_of(DOUBLE), node)] + list(args[1:])
     if lst.type.elem.kind not in ("int", "decimal", "float", "null"):
         raise eb.error(node, f"{what} needs a list of numbers, not {lst.type}")
     return args
@@ -546,7 +548,7 @@ def aggregate_of_list(eb, node, name: str, args):
     if fn == "mad" and elem.kind in ("date", "timestamp", "timestamptz", "time"):
         fn = "mad_temporal"  # an INTERVAL over microsecond counts (runtime/temporal_mad.py)
     elif fn == "mad":
-        if elem.kind in ("int", "null"):
+        if elem.kind in ("int", "null", "uhugeint"):
             lst = coerce(eb, lst, list_of(DOUBLE), node)
         elif elem.kind not in ("decimal", "float"):
             raise eb.error(node, f"{what} needs a list of numbers, not {lst.type}")

@@ -23,10 +23,15 @@ from .. import lists
 from .. import plan as P
 from ..bind_expr import ExprBinder
 from ..export_state import ExportState
-from ..expr import Case, Lit
+from ..expr import Call, Case, Lit
 from ..frontend import token_span
 from ..types import BIGINT, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, list_of, map_of
 from .builders import and_, call, is_not_null, not_
+
+
+def _from_uhugeint(e) -> bool:
+    """e is a UHUGEINT taken as a DOUBLE (aggregate_argument)."""
+    return isinstance(e, Call) and e.fn == "cast" and e.args[0].type.kind == "uhugeint"
 
 
 TEMPORAL_MAD = ("date", "timestamp", "timestamptz", "time")  # MAD of these is an INTERVAL
@@ -129,6 +134,9 @@ class AggregateBinding:
         if entry.rule:
             return getattr(self, "agg_" + entry.rule)(entry, node, eb, arg_node, distinct, filt, order, name)
         args = self.aggregate_values(entry, node, eb, arg_node, name)
+        if distinct and _from_uhugeint(args[0]):
+            raise self.error(node, f"{name}(DISTINCT x) of a UHUGEINT is not supported (DuckDB takes the distinct "
+                                   f"UHUGEINTs, then sums them as DOUBLEs)")
         arg = args[0] if len(args) == 1 else call("pair", args, args[0].type)
         return P.AggCall(entry.fn, arg, distinct, filt, entry.result_type(args, self.dialect), entry.nullable,
                          order if entry.order else ())
@@ -181,6 +189,8 @@ class AggregateBinding:
             e = eb.coerce(e, INTEGER, node)
         if e.type.kind == "null" and kind != AG.STATISTIC:
             return eb.coerce(e, BIGINT if kind == AG.SUMMABLE else DOUBLE, node)
+        if e.type.kind == "uhugeint":  # DuckDB's SUM/AVG/MEDIAN/MAD of a UHUGEINT: of each value as a DOUBLE
+            return eb.coerce(e, DOUBLE, node)
         if not e.type.numeric and e.type.kind != "null":
             raise self.error(node, f"{name} needs a number, not {e.type}")
         return eb.coerce(e, DOUBLE, node) if kind == AG.AS_DOUBLE else e
