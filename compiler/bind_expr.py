@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import aggregate_states as AGS
 from . import functions as FN
+from . import timestamp_units
 from .aggregates import is_aggregate  # noqa: F401 (re-exported)
 from .bind.arguments import ArgumentRules
 from .bind.arithmetic import ArithmeticRules
@@ -50,7 +51,10 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
     def bind(self, node):
         mapped = self.rel.ast_map.get(node) if self.rel.ast_map else None
         if mapped is not None:
-            return self.state_use(node, self.rel.col(mapped))
+            col = self.rel.col(mapped)
+            if col.type.kind == "timestamp" and col.type.precision:  # TIMESTAMP_S / _MS / _NS
+                col = timestamp_units.widen(self, node, col)
+            return self.state_use(node, col)
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None and is_aggregate(node):
             method = self._aggregate
@@ -64,6 +68,8 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
         out = method(node)
         if node.args.get("negate") and not _quantified(node):  # x NOT LIKE p is Like(negate=True)
             out = not_(self.as_condition(out, node))
+        if out.type.kind == "timestamp" and out.type.precision:  # TIMESTAMP_S / _MS / _NS
+            out = timestamp_units.widen(self, node, out)
         return self.state_use(node, out)
 
     def state_use(self, node, e):

@@ -25,7 +25,7 @@ from .aggregates import runtime_function
 from .functions import BY_FN as FUNCTIONS
 from .plan import AggCall
 from .expr import NEGATED, Call, Case, Col, Lit, columns_used, is_constant
-from .types import quoted_text
+from .types import quoted_text, timestamp_digits
 
 def _nested(src, target) -> bool:
     return "list" in (src.kind, target.kind) or "struct" in (src.kind, target.kind) or "map" in (src.kind, target.kind)
@@ -454,6 +454,8 @@ class Codegen:
             return f"_cast_bool({a})"
         if k == "date":
             return f"_cast_date({a})"
+        if k == "timestamp" and target.precision:  # TIMESTAMP_S / _MS / _NS: rounded to the unit, range-checked
+            return f"_cast_timestamp_unit({a}, {timestamp_digits(target)})"
         if k == "timestamp":
             return f"_cast_timestamp({a})"
         if k == "timestamptz":

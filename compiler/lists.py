@@ -545,6 +545,8 @@ def aggregate_of_list(eb, node, name: str, args):
     lst = list_arg(eb, node, eb.bind(args[0]), what)
     fn = AGGREGATE_OF_LIST[name]
     elem = lst.type.elem
+    if fn == "mad" and elem.kind == "timestamp" and elem.precision:
+        raise eb.error(node, f"{what} of a {lst.type} is not supported (DuckDB interpolates in its unit)")
     if fn == "mad" and elem.kind in ("date", "timestamp", "timestamptz", "time"):
         fn = "mad_temporal"  # an INTERVAL over microsecond counts (runtime/temporal_mad.py)
     elif fn == "mad":

@@ -15,7 +15,7 @@ from ..sqllib.errors import Unrepresentable
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
 
-from ..sqllib import binary, real, timestamps
+from ..sqllib import binary, real, timestamp_units, timestamps
 from ..sqllib.fardates import FarDate
 from ..sqllib.interval_text import cast_interval
 from ..sqllib.lists import SqlList, parse_list_text
@@ -33,7 +33,9 @@ class SqlType:
     uhugeint (DuckDB's unsigned 128-bit integer: a kind of its own, not a number to the rules that mix
     numbers, since DuckDB mixes it with signed integers by rules of its own), or null (the type of NULL).
     ``bits`` is an integer's width, 32 for a float32 (FLOAT/REAL; 0 is a DOUBLE); ``precision``/``scale``
-    a decimal's; ``elem`` a list's element type (``[]`` is a list of NULL type); ``fields`` a struct's
+    a decimal's (a TIMESTAMP's ``precision`` is 0 for DuckDB's microsecond TIMESTAMP, else its unit's
+    fraction digits + 1: TIMESTAMP_S 1, TIMESTAMP_MS 4, TIMESTAMP_NS 10; sqllib/timestamp_units.py);
+    ``elem`` a list's element type (``[]`` is a list of NULL type); ``fields`` a struct's
     (name, type) pairs (an unnamed struct, row(…), has '' for every name: compiler/structs.py); a map's
     are (("key", K), ("value", V)), the struct of its entries (compiler/maps.py)."""
 
@@ -63,6 +65,8 @@ class SqlType:
             return f"AGGREGATE_STATE<{self.fields[0][0]}>"
         if self.kind == "float" and self.bits == 32:
             return "FLOAT"
+        if self.kind == "timestamp" and self.precision:
+            return _TIMESTAMP_UNIT_NAMES[self.precision]
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
                 "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL",
                 "uhugeint": "UHUGEINT", "time": "TIME", "blob": "BLOB", "uuid": "UUID", "bit": "BIT"}[self.kind]
@@ -84,6 +88,13 @@ BOOLEAN = SqlType("bool")
 DATE = SqlType("date")
 TIMESTAMP = SqlType("timestamp")
 TIMESTAMPTZ = SqlType("timestamptz")
+# DuckDB's TIMESTAMP_S / _MS / _NS: TIMESTAMPs (datetimes) whose casts round to the unit (precision: its
+# fraction digits + 1); the binder widens them to TIMESTAMP wherever DuckDB computes with a TIMESTAMP
+# (compiler/timestamp_units.py)
+TIMESTAMP_S = SqlType("timestamp", precision=1)
+TIMESTAMP_MS = SqlType("timestamp", precision=4)
+TIMESTAMP_NS = SqlType("timestamp", precision=10)
+_TIMESTAMP_UNIT_NAMES = {1: "TIMESTAMP_S", 4: "TIMESTAMP_MS", 10: "TIMESTAMP_NS"}
 INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
 UHUGEINT = SqlType("uhugeint")
@@ -162,6 +173,7 @@ _BY_NAME = {
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN, "LOGICAL": BOOLEAN,
     "DATE": DATE, "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPNTZ": TIMESTAMP,
     "TIMESTAMPTZ": TIMESTAMPTZ, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ, "TIMESTAMPLTZ": TIMESTAMPTZ,
+    "TIMESTAMP_S": TIMESTAMP_S, "TIMESTAMP_MS": TIMESTAMP_MS, "TIMESTAMP_NS": TIMESTAMP_NS,
     "INTERVAL": INTERVAL, "UHUGEINT": UHUGEINT, "UINT128": UHUGEINT, "TIME": TIME,
     "BLOB": BLOB, "BYTEA": BLOB, "VARBINARY": BLOB, "BINARY": BLOB, "UUID": UUID, "BIT": BIT, "BITSTRING": BIT,
 }
@@ -269,11 +281,18 @@ def common_type(a: SqlType, b: SqlType) -> SqlType | None:
         return None if key is None or value is None else map_of(key, value)
     if "uhugeint" in (a.kind, b.kind):
         return _common_uhugeint(b if a.kind == "uhugeint" else a)
+    if a.kind == b.kind == "timestamp":  # two units: the finer (DuckDB: TIMESTAMP_S with TIMESTAMP_NS, _NS)
+        return a if timestamp_digits(a) > timestamp_digits(b) else b
     if {a.kind, b.kind} == {"date", "timestamp"}:
         return TIMESTAMP
     if {a.kind, b.kind} in ({"date", "timestamptz"}, {"timestamp", "timestamptz"}):
         return TIMESTAMPTZ
     return None
+
+
+def timestamp_digits(t: SqlType) -> int:
+    """A TIMESTAMP type's unit as fraction digits of a second: 6 (TIMESTAMP), 0, 3 or 9."""
+    return t.precision - 1 if t.precision else 6
 
 
 def _common_uhugeint(other: SqlType) -> SqlType | None:
@@ -421,6 +440,15 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
                 if text in ("false", "f", "0", "no", "n"):
                     return False
             raise TypeError
+        if k == "timestamp" and t.precision:
+            if not isinstance(value, (datetime.date, str)):
+                raise TypeError
+            try:
+                return timestamp_units.cast_timestamp_unit(value, timestamp_digits(t))
+            except Unrepresentable as e:
+                raise DataError(f"{where}: {e}") from None
+            except DataError:
+                raise ValueError from None
         reader = _READERS.get(k)
         if reader is not None:
             accepted, read = reader
@@ -596,6 +624,8 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
             c = f"type({v}) is bool"
         elif k == "date":
             c = f"type({v}) is _date"
+        elif k == "timestamp" and f.type.precision:
+            c = "False"  # rounded to its unit on the slow path
         elif k == "timestamp":
             c = f"(type({v}) is _datetime and {v}.tzinfo is None)"
         elif k == "timestamptz":

@@ -23,3 +23,4 @@ from .strings import *  # noqa: F401,F403
 from .structs import *  # noqa: F401,F403
 from .vectors import *  # noqa: F401,F403
 from .real import *  # noqa: F401,F403
+from .timestamp_units import cast_timestamp_unit  # noqa: F401

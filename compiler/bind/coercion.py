@@ -18,6 +18,7 @@ from .. import lists, maps, structs
 from ..errors import CompileError
 from ..expr import Call, Lit
 from ..types import (
+    timestamp_digits,
     BIGINT,
     DOUBLE,
     NULLTYPE,
@@ -80,6 +81,8 @@ class CoercionRules:
                 out = F.cast_bool(v)
             elif k == "date":
                 out = timestamps.cast_date(v)
+            elif k == "timestamp" and target.precision:  # TIMESTAMP_S / _MS / _NS
+                out = F.cast_timestamp_unit(v, timestamp_digits(target))
             elif k == "timestamp":
                 out = timestamps.cast_timestamp(v)
             elif k == "timestamptz":

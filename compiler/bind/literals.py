@@ -15,7 +15,7 @@ from sqlglot import exp
 from ...sqllib import sqlfuncs as F
 from ...sqllib.errors import DataError, Unrepresentable
 from ...sqllib.interval_text import cast_interval
-from .. import lists, maps, structs, typeof_rules
+from .. import lists, maps, structs, timestamp_units, typeof_rules
 from ..aggregates import is_aggregate
 from ..errors import CompileError
 from ..expr import Call, Lit
@@ -198,6 +198,9 @@ class LiteralRules:
             raise self.error(node, "TYPEOF of a number computed from integer columns, unsigned casts or "
                                    "integer functions is not supported (its integer or DECIMAL width may "
                                    "differ from DuckDB's)")
+        if timestamp_units.typeof_widened(arg):
+            raise self.error(node, "TYPEOF of a value computed from a TIMESTAMP_S, TIMESTAMP_MS or TIMESTAMP_NS is "
+                                   "not supported (DuckDB's result type there depends on the function)")
         if e.type.kind == "null" and not isinstance(arg, exp.Null):
             raise self.error(node, "TYPEOF of an untyped NULL expression is not supported")
         if e.type.kind in ("struct", "map") and _holds_number(e.type) and (

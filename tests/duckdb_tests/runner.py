@@ -110,6 +110,8 @@ _IGNORED_STATEMENT = re.compile(r"^\s*(EXPLAIN|DESCRIBE|SHOW|SUMMARIZE|CHECKPOIN
                                 r"ANALYZE|CALL|PREPARE|EXECUTE|DEALLOCATE|SUMMARIZE|LOAD|INSTALL|"
                                 r"EXPORT|IMPORT|COPY|ATTACH|DETACH|USE)\b", re.I)
 
+_TIMESTAMP_UNITS = ("TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")  # DuckDB's other TIMESTAMPs
+
 
 @dataclass
 class Outcome:
@@ -277,7 +279,7 @@ class Duck:
         Python API gives the largest or smallest date instead)."""
         from deltasql.sqllib.dates import infinite
         cols = ", ".join(f'"{c}"::VARCHAR' if t == "INTERVAL" else f'"{c}"' for c, t in schema)
-        temporal = [i for i, (_, t) in enumerate(schema) if t in ("DATE", "TIMESTAMP")]
+        temporal = [i for i, (_, t) in enumerate(schema) if t in ("DATE", "TIMESTAMP") + _TIMESTAMP_UNITS]
         flags = "".join(f', isinf("{schema[i][0]}")' for i in temporal)
         rows = self.con.execute(f'SELECT {cols}{flags} FROM "{table}"').fetchall()
         ivs = [i for i, (_, t) in enumerate(schema) if t == "INTERVAL"]
@@ -290,7 +292,7 @@ class Duck:
                     vals[i] = interval_from_text(vals[i])
             for n, i in enumerate(temporal):
                 if r[width + n]:
-                    vals[i] = infinite(schema[i][1] == "TIMESTAMP", 1 if vals[i].year > 5000 else -1)
+                    vals[i] = infinite(schema[i][1] != "DATE", 1 if vals[i].year > 5000 else -1)
             out.append(tuple(vals))
         return out
 
