@@ -218,6 +218,8 @@ def _norm(v):
         return (5, v.isoformat())
     if isinstance(v, datetime.timedelta):
         return (6, v.total_seconds())
+    if isinstance(v, datetime.time):  # a TIMETZ with its offset (Python's == ignores it), as DuckDB's client gives it
+        return (10, v.isoformat())
     if isinstance(v, SqlMap) and any(isinstance(k, tuple) for k, _ in v):  # keys Python cannot hash: DuckDB's
         return (8, ((_norm("key"), _norm([k for k, _ in v])), (_norm("value"), _norm([x for _, x in v]))))
     if isinstance(v, (SqlMap, dict)) or (isinstance(v, SqlStruct) and all(v.names)):  # DuckDB answers a dict

@@ -460,6 +460,10 @@ class Codegen:
             return f"_cast_timestamp({a})"
         if k == "timestamptz":
             return f"_cast_timestamptz({a})"
+        if k == "timetz":
+            return f"_cast_timetz({a})"
+        if k == "time" and src.kind == "timetz":
+            return f"_timetz_time({a})"
         if k in ("time", "blob", "uuid", "bit"):
             return f"_cast_{k}({a})"
         if k == "interval":

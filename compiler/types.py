@@ -15,7 +15,7 @@ from ..sqllib.errors import Unrepresentable
 from ..sqllib.errors import show_value  # noqa: F401 - re-exported for the binder and the engine
 from .errors import DataError
 
-from ..sqllib import binary, real, timestamp_units, timestamps
+from ..sqllib import binary, real, timestamp_units, timestamps, timetz
 from ..sqllib.fardates import FarDate
 from ..sqllib.interval_text import cast_interval
 from ..sqllib.lists import SqlList, parse_list_text
@@ -69,7 +69,7 @@ class SqlType:
             return _TIMESTAMP_UNIT_NAMES[self.precision]
         return {"float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "DATE",
                 "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "NULL",
-                "uhugeint": "UHUGEINT", "time": "TIME", "blob": "BLOB", "uuid": "UUID", "bit": "BIT"}[self.kind]
+                "uhugeint": "UHUGEINT", "time": "TIME", "timetz": "TIME WITH TIME ZONE", "blob": "BLOB", "uuid": "UUID", "bit": "BIT"}[self.kind]
 
     @property
     def numeric(self) -> bool:
@@ -99,6 +99,7 @@ INTERVAL = SqlType("interval")
 NULLTYPE = SqlType("null")
 UHUGEINT = SqlType("uhugeint")
 TIME = SqlType("time")  # a time of day, a datetime.time (no zone)
+TIMETZ = SqlType("timetz")  # a time of day and a UTC offset, a sqllib.timetz.TimeTZ
 BLOB = SqlType("blob")  # bytes (sqllib/binary.py)
 UUID = SqlType("uuid")  # uuid.UUID
 BIT = SqlType("bit")  # a bit string, the str of its bits
@@ -133,7 +134,7 @@ def quoted_text(t: SqlType) -> bool:
     """Whether DuckDB quotes a value of type t inside a list's, struct's or map's text where its text holds a
     character that would not read back (',', ':', a space at an end, …): every type but the numbers and
     BOOLEAN, whose texts never do ('[\'2020-01-01 12:00:00\', \'01:00:00\']')."""
-    return t.kind in ("text", "date", "timestamp", "timestamptz", "time", "interval", "blob", "uuid", "bit")
+    return t.kind in ("text", "date", "timestamp", "timestamptz", "time", "timetz", "interval", "blob", "uuid", "bit")
 
 
 def struct_of(fields: Iterable[tuple[str, SqlType]]) -> SqlType:
@@ -174,7 +175,8 @@ _BY_NAME = {
     "DATE": DATE, "TIMESTAMP": TIMESTAMP, "DATETIME": TIMESTAMP, "TIMESTAMPNTZ": TIMESTAMP,
     "TIMESTAMPTZ": TIMESTAMPTZ, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ, "TIMESTAMPLTZ": TIMESTAMPTZ,
     "TIMESTAMP_S": TIMESTAMP_S, "TIMESTAMP_MS": TIMESTAMP_MS, "TIMESTAMP_NS": TIMESTAMP_NS,
-    "INTERVAL": INTERVAL, "UHUGEINT": UHUGEINT, "UINT128": UHUGEINT, "TIME": TIME,
+    "INTERVAL": INTERVAL, "UHUGEINT": UHUGEINT, "UINT128": UHUGEINT, "TIME": TIME, "TIMETZ": TIMETZ,
+    "TIME WITH TIME ZONE": TIMETZ,
     "BLOB": BLOB, "BYTEA": BLOB, "VARBINARY": BLOB, "BINARY": BLOB, "UUID": UUID, "BIT": BIT, "BITSTRING": BIT,
 }
 
@@ -361,6 +363,7 @@ _READERS = {"date": ((datetime.date, str, FarDate), timestamps.cast_date),
              "timestamp": ((datetime.date, str), timestamps.cast_timestamp),
              "timestamptz": ((datetime.date, str), timestamps.cast_timestamptz),
              "time": ((datetime.time, str), timestamps.cast_time),
+             "timetz": ((datetime.time, str), timetz.cast_timetz),
              "blob": ((bytes, bytearray, str), binary.cast_blob),
              "uuid": ((uuid.UUID, str), binary.cast_uuid),
              "bit": ((str,), binary.cast_bit),

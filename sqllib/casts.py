@@ -10,6 +10,7 @@ import re
 
 from .binary import blob_text
 from .dates import Interval, _Infinite
+from .timetz import TimeTZ
 from .errors import DataError, Unrepresentable, show_value
 from .numbers import DC, NAN, dec
 
@@ -44,7 +45,10 @@ def to_text(v) -> str:
 
 
 def time_text(v: datetime.time) -> str:
-    """A TIME as DuckDB prints it: 12:34:56, 12:34:56.5 (the fraction without trailing zeros)."""
+    """A TIME as DuckDB prints it: 12:34:56, 12:34:56.5 (the fraction without trailing zeros); a TIMETZ
+    with its offset (sqllib/timetz.py)."""
+    if isinstance(v, TimeTZ):
+        return v.text()
     text = f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     return text + f".{v.microsecond:06d}".rstrip("0") if v.microsecond else text
 

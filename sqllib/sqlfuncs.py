@@ -24,3 +24,4 @@ from .structs import *  # noqa: F401,F403
 from .vectors import *  # noqa: F401,F403
 from .real import *  # noqa: F401,F403
 from .timestamp_units import cast_timestamp_unit  # noqa: F401
+from .timetz import cast_timetz, timetz_time  # noqa: F401

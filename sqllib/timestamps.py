@@ -52,12 +52,13 @@ def _parse(text: str, what: str):
 _TIME = re.compile(r"""\s*(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d*))?)?
     \s*(?:Z|[+-](\d{1,2})(?::?\d{2}){0,2})?\s*$""", re.X | re.I)
 _DATE_FIRST = re.compile(r"\s*\d+[-/ ]\d{1,2}[-/ ]\d{1,2}(?:T|\s)")
+DATE_ONLY = re.compile(r"\d+([-/])\d{1,2}\1\d{1,2}$")
 
 
 def parse_time(text: str) -> datetime.time:
     """A TIME from text as DuckDB reads it: a date before the time is dropped (and checked), so is an
     offset after it.  DuckDB's 24:00:00 (the end of a day) has no Python time: refused."""
-    if _DATE_FIRST.match(text):
+    if _DATE_FIRST.match(text) or DATE_ONLY.match(text):  # (a date alone: its midnight, as DuckDB reads it)
         return _parse(text, "TIME")[0].time()
     m = _TIME.match(text)
     if m is None or (m.group(5) is not None and int(m.group(5)) > 15):

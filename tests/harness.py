@@ -452,7 +452,9 @@ def _tag(v, loose: bool):
         return ("dec", str(abs(v) if v == 0 else v))  # the scale counts; the sign of zero does not
     if isinstance(v, tuple):
         return ("tuple",) + tuple(_tag(x, loose) for x in v)
-    for base in (str, datetime.datetime, datetime.date, datetime.timedelta):   # subclasses count as their base
+    if isinstance(v, datetime.time) and v.tzinfo is not None:  # a TIMETZ: its offset counts (Python's == does not)
+        return ("timetz", v.hour, v.minute, v.second, v.microsecond, v.utcoffset())
+    for base in (str, datetime.datetime, datetime.date, datetime.timedelta, datetime.time):   # subclasses count as their base
         if isinstance(v, base):
             return (base.__name__, v)
     return (type(v).__name__, v)

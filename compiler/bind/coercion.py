@@ -87,6 +87,10 @@ class CoercionRules:
                 out = timestamps.cast_timestamp(v)
             elif k == "timestamptz":
                 out = timestamps.cast_timestamptz(v)
+            elif k == "timetz":
+                out = F.cast_timetz(v)
+            elif k == "time" and src.kind == "timetz":
+                out = F.timetz_time(v)
             elif k == "time":
                 out = timestamps.cast_time(v)
             elif k in ("blob", "uuid", "bit"):

@@ -158,8 +158,10 @@ class LiteralRules:
             return lists.cast(self, node, a, t, isinstance(node, exp.TryCast))
         if t.kind == "interval" and a.type.kind not in ("text", "interval"):
             raise self.error(node, f"cannot cast {a.type} to INTERVAL")
-        if (t.kind == "time" and a.type.kind not in ("text", "time", "timestamp")) or \
-                (a.type.kind == "time" and t.kind not in ("text", "time")) or \
+        if (t.kind == "timetz" and a.type.kind not in ("text", "time", "timetz", "timestamptz")) or \
+                (a.type.kind == "timetz" and t.kind not in ("text", "time", "timetz")) or \
+                (t.kind == "time" and a.type.kind not in ("text", "time", "timestamp", "timetz")) or \
+                (a.type.kind == "time" and t.kind not in ("text", "time", "timetz")) or \
                 (t.kind in _TEXT_ONLY or a.type.kind in _TEXT_ONLY) and \
                 (t.kind != a.type.kind and "text" not in (t.kind, a.type.kind)):
             raise self.error(node, f"cannot cast {a.type} to {t}")

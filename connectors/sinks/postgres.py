@@ -27,7 +27,7 @@ from ...sqllib.fardates import FarDate
 from ...sqllib.sqlfuncs import Interval
 from .table import TableSink, quote
 
-_TYPES = {"uhugeint": "NUMERIC(39, 0)", "time": "TIME", "blob": "BYTEA", "uuid": "UUID", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
+_TYPES = {"uhugeint": "NUMERIC(39, 0)", "time": "TIME", "timetz": "TIME WITH TIME ZONE", "blob": "BYTEA", "uuid": "UUID", "float": "DOUBLE PRECISION", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
           "timestamptz": "TIMESTAMP WITH TIME ZONE", "interval": "INTERVAL", "null": "TEXT"}
 _INDEX_COLUMNS = 32  # PostgreSQL's limit on an index's columns
 

@@ -35,7 +35,7 @@ from .table import TableSink, quote
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
-_DECLARED = {"int": "INTEGER", "uhugeint": "INTEGER", "time": "TIME", "blob": "BLOB", "uuid": "TEXT", "bit": "TEXT", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
+_DECLARED = {"int": "INTEGER", "uhugeint": "INTEGER", "time": "TIME", "timetz": "TIMETZ", "blob": "BLOB", "uuid": "TEXT", "bit": "TEXT", "float": "REAL", "text": "TEXT", "bool": "BOOLEAN", "date": "DATE",
              "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ", "interval": "INTERVAL", "null": "INTEGER"}
 
 

@@ -15,7 +15,7 @@ from ...sqllib.structs import SqlStruct
 
 # an integer is exact in any numeric column
 _KINDS = {"int": (int,), "uhugeint": (int,), "float": (float, int), "decimal": (decimal.Decimal, int), "text": (str,), "bool": (bool,),
-          "date": (datetime.date, FarDate), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,), "time": (datetime.time,), "blob": (bytes,), "uuid": (uuid.UUID,), "bit": (str,),
+          "date": (datetime.date, FarDate), "timestamp": (datetime.datetime,), "timestamptz": (datetime.datetime,), "time": (datetime.time,), "timetz": (datetime.time,), "blob": (bytes,), "uuid": (uuid.UUID,), "bit": (str,),
           "interval": (Interval,), "null": (), "list": (SqlList,), "struct": (SqlStruct,), "map": (SqlMap,)}
 
 
