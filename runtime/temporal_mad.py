@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .ordered import SortedBag
-from .statistics import OutOfRangeError
+from .statistics import Median, OutOfRangeError
 
 _INT64 = 1 << 63
 
@@ -33,33 +32,23 @@ def _median(values: list) -> int:
     return lo if lo == hi else _middle(lo, hi)
 
 
-class TemporalMad:
-    """MAD(x) of a temporal x (see the module docstring); ``micros`` reads a value as its count,
-    ``interval`` makes the result from one."""
+class TemporalMad(Median):
+    """MAD(x) of a temporal x (see the module docstring): MEDIAN's sorted multiset of the counts, which
+    ``micros`` reads from the values; ``interval`` makes the result from a count."""
 
     def __init__(self, micros: Callable, interval: Callable):
+        super().__init__()
         self.micros = micros
         self.interval = interval
 
-    def new(self):
-        return [SortedBag()]
-
     def update(self, st, v, w):
-        if v is None:
-            return
-        bag, m = st[0], self.micros(v)
-        if w > 0:
-            for _ in range(w):
-                bag.add(m)
-        else:
-            for _ in range(-w):
-                bag.remove(m)
+        super().update(st, None if v is None else self.micros(v), w)
 
     def result(self, st):
         bag = st[0]
         if not len(bag):
             return None
-        values = list(bag)
+        values = [m for _, m in bag]
         med = _median(values)
         devs = sorted(abs(x - med) for x in values)
         if devs[-1] >= _INT64:  # DuckDB's x - median overflows its 64 bits
