@@ -38,6 +38,7 @@ from ..runtime import aggregates as A
 from ..runtime import statistics as S
 from ..runtime.histogram import BinnedHistogram, Histogram
 from ..runtime.temporal_mad import TemporalMad
+from ..runtime.temporal_median import TemporalMedian
 from ..sqllib import temporal_micros
 from ..sqllib.lists import SqlList
 from ..sqllib.maps import make_map
@@ -108,6 +109,11 @@ def histogram_type(args, dialect) -> SqlType:
 def exact_or_double(args, dialect) -> SqlType:
     """An interpolated statistic: a DECIMAL keeps its type (DuckDB), anything else is a DOUBLE."""
     return args[0].type if args[0].type.kind == "decimal" else DOUBLE
+
+
+def _temporal_median(a):
+    unit = temporal_micros.UNIT_MICROS.get(a.type.precision, 1) if a.type.kind == "timestamp" else 1
+    return TemporalMedian(temporal_micros.counter(unit), temporal_micros.maker(a.type.kind, unit))
 
 
 def _sum_state(a):
@@ -279,6 +285,8 @@ AGGREGATES: tuple[Aggregate, ...] = (
     # MAD of a DATE, TIMESTAMP(TZ) or TIME: an INTERVAL over microsecond counts (runtime/temporal_mad.py)
     Aggregate("mad_temporal", lambda a: TemporalMad(temporal_micros.micros, temporal_micros.interval_of), (ANY,),
               INTERVAL, written=False),
+    # MEDIAN of those: a TIMESTAMP (of a DATE) or the argument's type, in its unit (runtime/temporal_median.py)
+    Aggregate("median_temporal", _temporal_median, (ANY,), first_type, written=False),
     Aggregate("quantile_cont", _quantile_state, (NUMBER, ANY), exact_or_double,
               {exp.PercentileCont: ("this", "expression")}, rule="quantile"),
     Aggregate("quantile_disc", _quantile_state, (ANY, ANY), first_type,

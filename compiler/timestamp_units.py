@@ -11,7 +11,8 @@ values, but an error outside TIMESTAMP_NS's range (1677..2262), as DuckDB's.  Ou
 
 Laws: ``widen`` returns its argument unchanged where the parent node passes the value through, else the
 same value typed TIMESTAMP (and marks the node, so TYPEOF over it is refused: DuckDB's name there is
-decided per function); MEDIAN / QUANTILE_CONT / MAD, which DuckDB interpolates in the unit, are refused.
+decided per function); MEDIAN keeps the unit (runtime/temporal_median.py interpolates in it);
+QUANTILE_CONT and MAD of them are refused.
 """
 
 from __future__ import annotations
@@ -23,19 +24,19 @@ from .types import TIMESTAMP, TIMESTAMP_NS
 
 _KEEP = (exp.Cast, exp.TryCast, exp.Typeof, exp.Array, exp.Alias, exp.Select, exp.Paren, exp.Ordered,
          exp.Order, exp.Group, exp.Distinct, exp.Tuple, exp.Min, exp.Max, exp.AnyValue, exp.First, exp.Last,
-         exp.ArgMin, exp.ArgMax, exp.ArrayAgg, exp.Count, exp.Mode, exp.PercentileDisc, exp.Quantile,
+         exp.ArgMin, exp.ArgMax, exp.ArrayAgg, exp.Count, exp.Mode, exp.PercentileDisc, exp.Quantile, exp.Median,
          exp.Coalesce, exp.Case, exp.If, exp.Greatest, exp.Least, exp.Nullif, exp.Lag, exp.Lead,
          exp.FirstValue, exp.LastValue, exp.NthValue, exp.Window, exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT,
          exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Between, exp.In, exp.Is, exp.Not, exp.Filter,
          exp.IgnoreNulls, exp.RespectNulls, exp.Where, exp.Having)
-_KEEP_CALLS = frozenset(("histogram", "list_value", "list_pack", "array_value", "any_value", "arbitrary", "first",
+_KEEP_CALLS = frozenset(("histogram", "median", "list_value", "list_pack", "array_value", "any_value", "arbitrary", "first",
                          "last", "min", "max", "arg_min", "arg_max", "argmin", "argmax", "min_by", "max_by"))
 # DuckDB binds these to their TIMESTAMP_NS overload for a TIMESTAMP_S / _MS argument
 _AS_NS = (exp.Extract, exp.Hour, exp.Minute, exp.Second, exp.TimeToUnix, exp.UnixToTime, exp.TimeToStr)
 _AS_NS_CALLS = frozenset(("date_part", "datepart", "millisecond", "microsecond", "nanosecond", "epoch_us", "epoch_ns",
                           "timezone", "timezone_hour", "timezone_minute"))
-_INTERPOLATED = (exp.Median, exp.PercentileCont)
-_INTERPOLATED_CALLS = frozenset(("mad", "median", "quantile_cont", "quantile"))
+_INTERPOLATED = (exp.PercentileCont,)
+_INTERPOLATED_CALLS = frozenset(("mad", "quantile_cont", "quantile"))
 
 
 def is_unit(t) -> bool:

@@ -1,8 +1,8 @@
 """MAD of a DATE, TIMESTAMP, TIMESTAMPTZ or TIME: an INTERVAL, as DuckDB computes it.
 
 DuckDB takes each value as its 64-bit microsecond count (a DATE as its midnight's TIMESTAMP), the
-median m of those (between two middle values lo <= hi: lo + llround((hi - lo) * 0.5) in doubles, so
-halves round up), then the median of the deviations |x - m| the same way, and gives that count of
+median m of those (runtime/temporal_median.py's rule: between two middle values lo <= hi,
+lo + llround((hi - lo) * 0.5) in doubles, so halves round up), then the median of the deviations |x - m| the same way, and gives that count of
 microseconds as an INTERVAL of days and microseconds.  The counts are exact integers here; (hi - lo)
 is rounded to a double before halving, as DuckDB's arithmetic does (exact below 2**53 microseconds,
 about 285 years).  The state is MEDIAN's sorted multiset of the counts, so deletion is exact; the
@@ -15,21 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .statistics import Median, OutOfRangeError
+from .temporal_median import _median
 
 _INT64 = 1 << 63
-
-
-def _middle(lo: int, hi: int) -> int:
-    """DuckDB's interpolation at d = 0.5: lo + llround((hi - lo) * 0.5), the difference a double."""
-    half = float(hi - lo) * 0.5
-    whole = int(half)
-    return lo + whole + (1 if half - whole >= 0.5 else 0)
-
-
-def _median(values: list) -> int:
-    n = len(values)
-    lo, hi = values[(n - 1) // 2], values[n // 2]
-    return lo if lo == hi else _middle(lo, hi)
 
 
 class TemporalMad(Median):

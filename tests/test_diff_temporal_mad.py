@@ -1,5 +1,5 @@
 """MAD and LIST_MAD of DATE, TIMESTAMP, TIMESTAMPTZ and TIME (runtime/temporal_mad.py): an INTERVAL as
-DuckDB computes it, differentially under random insert/delete streams (one and three workers) and on
+DuckDB computes it, and their MEDIAN (runtime/temporal_median.py), differentially under random insert/delete streams (one and three workers) and on
 the edge cases DuckDB's tests use (halves rounded up, dates beyond Python's, infinities)."""
 
 import datetime
@@ -16,6 +16,7 @@ UTC = datetime.timezone.utc
 SPEC = Spec("CREATE TABLE t(g INT, d DATE, ts TIMESTAMP, tm TIME, tz TIMESTAMPTZ)", {
     "v_group": "SELECT g, mad(d) AS md, mad(ts) AS mts, mad(tm) AS mtm, mad(tz) AS mtz FROM t GROUP BY g",
     "v_all": "SELECT mad(d) AS md, mad(ts) AS mts, mad(tm) AS mtm, count(*) AS c FROM t",
+    "v_median": "SELECT g, median(d) AS md, median(ts) AS mts, median(tm) AS mtm, median(tz) AS mtz FROM t GROUP BY g",
     "v_filter": "SELECT g, mad(ts) FILTER (WHERE d > DATE '2000-01-01') AS m FROM t GROUP BY g",
     "v_window": "SELECT g, d, mad(d) OVER (PARTITION BY g) AS m, mad(tm) OVER (PARTITION BY g ORDER BY d) AS r "
                 "FROM t",

@@ -25,7 +25,8 @@ from ..bind_expr import ExprBinder
 from ..export_state import ExportState
 from ..expr import Call, Case, Lit
 from ..frontend import token_span
-from ..types import BIGINT, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, list_of, map_of
+from ..types import (BIGINT, DOUBLE, HUGEINT, INTEGER, INTERVAL, TEXT, TIMESTAMP, TIMESTAMP_NS, list_of,
+                     map_of)
 from .builders import and_, call, is_not_null, not_
 
 
@@ -335,6 +336,14 @@ class AggregateBinding:
             raw = eb.bind(self.aggregate_nodes(entry, node, arg_node, name)[0])
             if raw.type.kind in TEMPORAL_MAD:  # an INTERVAL (runtime/temporal_mad.py)
                 return P.AggCall("mad_temporal", raw, False, filt, INTERVAL)
+        if entry.fn == "median":
+            raw = eb.bind(self.aggregate_nodes(entry, node, arg_node, name)[0])
+            if raw.type == TIMESTAMP_NS:
+                raise self.error(node, f"{name} of a TIMESTAMP_NS is not supported (DuckDB interpolates in "
+                                       f"nanoseconds, which a value here cannot hold)")
+            if raw.type.kind in TEMPORAL_MAD:  # in its unit; a DATE's is a TIMESTAMP (runtime/temporal_median.py)
+                t = TIMESTAMP if raw.type.kind == "date" else raw.type
+                return P.AggCall("median_temporal", raw, False, filt, t)
         x, = self.aggregate_values(entry, node, eb, arg_node, name)
         _no_real_interpolation(self, node, x, name)
         if entry.fn == "mad" and x.type.kind in ("int", "null"):
