@@ -32,15 +32,22 @@ class Dialect:
     # DECIMAL arithmetic and SUM whose value does not fit the result's DECIMAL(38, s) are an error (duckdb)
     # rather than exact (postgres, whose NUMERIC results have no precision)
     decimal_overflow: bool
+    # an aggregate's arguments and ORDER BY keys are computed for every row it reads and FILTER applied
+    # after, so a row FILTER leaves out still fails on an argument that fails (duckdb); rather than
+    # computed only for the rows FILTER keeps (postgres, sqlite)
+    filter_after_arguments: bool
 
 
 _SQLITE = dict(integer_division=True, division_by_zero_null=True, overflow_to_float=True,
                decimal_is_float=True, like_case_insensitive=True, int_to_bool=True,
-               cast_float_to_int_truncates=True, duplicate_names_ambiguous=False, decimal_overflow=False)
+               cast_float_to_int_truncates=True, duplicate_names_ambiguous=False, decimal_overflow=False,
+               filter_after_arguments=False)
 _DUCKDB = dict(integer_division=False, division_by_zero_null=False, overflow_to_float=False,
                decimal_is_float=False, like_case_insensitive=False, int_to_bool=False,
-               cast_float_to_int_truncates=False, duplicate_names_ambiguous=False, decimal_overflow=True)
-_POSTGRES = dict(_DUCKDB, integer_division=True, duplicate_names_ambiguous=True, decimal_overflow=False)
+               cast_float_to_int_truncates=False, duplicate_names_ambiguous=False, decimal_overflow=True,
+               filter_after_arguments=True)
+_POSTGRES = dict(_DUCKDB, integer_division=True, duplicate_names_ambiguous=True, decimal_overflow=False,
+                 filter_after_arguments=False)
 
 _KNOWN = {"duckdb": _DUCKDB, "sqlite": _SQLITE, "postgres": _POSTGRES}
 

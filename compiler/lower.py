@@ -634,7 +634,11 @@ class Lowering:
         else:
             value = cg.value(a.arg, col)
         if a.filter is not None:
-            value = f"({value} if {cg.truth(a.filter, col)} else _SKIP)"
+            keep = cg.truth(a.filter, col)
+            if cg.dialect.filter_after_arguments:  # the argument computed (and failing) for every row
+                value = f"({value}, _SKIP)[not {keep}]"
+            else:
+                value = f"({value} if {keep} else _SKIP)"
         return value
 
     def _TopK(self, node):
