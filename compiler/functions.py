@@ -27,6 +27,7 @@ from sqlglot import exp
 from ..sqllib import sqlfuncs
 from . import aggregate_states as AGS
 from . import arrays as A
+from . import duckdb_binding as DB
 from . import function_rules as R
 from . import histogram_bins as HB
 from . import lists as L
@@ -189,9 +190,10 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("lower", {"sqlite": "sql_lower", "*": "duck_lower"}, (STRING,), TEXT, {exp.Lower: ("this",)}),
     Function("reverse", "sql_reverse", (STRING,), TEXT, {exp.Reverse: ("this",)}),
     Function("repeat", "sql_repeat", (TEXT_OR_LIST, AS_BIGINT), R.text_or_same_list, {exp.Repeat: ("this", "times")}),
-    Function("left", "sql_left", (STRING, AS_BIGINT), TEXT, {exp.Left: ("this", "expression")}),
+    Function("left", {"sqlite": "sql_left", "postgres": "sql_left", "*": "duck_left"}, (STRING, AS_BIGINT), TEXT, {exp.Left: ("this", "expression")}),
     Function("right", "sql_right", (STRING, AS_BIGINT), TEXT, {exp.Right: ("this", "expression")}),
-    Function("contains", "sql_contains", (STRING, STRING), BOOLEAN, {exp.Contains: ("this", "expression")}),
+    Function("contains", "sql_contains", (STRING, STRING), BOOLEAN, {exp.Contains: ("this", "expression")},
+             prepare=DB.prepare_contains),
     Function("starts_with", "sql_starts_with", (STRING, STRING), BOOLEAN,
              {exp.StartsWith: ("this", "expression")}),
     Function("ends_with", "sql_ends_with", (STRING, STRING), BOOLEAN, {exp.EndsWith: ("this", "expression")}),
@@ -328,7 +330,7 @@ FUNCTIONS: tuple[Function, ...] = (
     # a check of its own): the entry types the call and names its implementation --------------------------
     Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded_carry, optional=1, overflow=True),  # _Round
     Function("trunc_digits", "sql_trunc_digits", (NUMBER, AS_BIGINT), rounded, sqlite=False, what="TRUNC"),  # _Trunc
-    Function("substring", "substring", (STRING, AS_BIGINT, AS_BIGINT), TEXT, optional=1),  # _Substring
+    Function("substring", {"sqlite": "substring", "postgres": "substring", "*": "duck_substring"}, (STRING, AS_BIGINT, AS_BIGINT), TEXT, optional=1),  # _Substring
     Function("position", "sql_position", (STRING, STRING), BIGINT),  # _StrPosition; STRPOS, INSTR
     Function("lpad", "sql_lpad", (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
     Function("rpad", "sql_rpad", (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
@@ -346,7 +348,7 @@ FUNCTIONS: tuple[Function, ...] = (
     # -- operators' implementations --------------------------------------------------------------------
     Function("concat_ws_free", "concat_skip_null", (STRING,), TEXT, variadic=True, nulls=never_null,
              written=False),  # CONCAT(a, b, ...) where NULLs are skipped
-    Function("string_element", "string_element", (TEXT_ARG, INT), TEXT, written=False),  # s[i]
+    Function("string_element", "duck_string_element", (TEXT_ARG, INT), TEXT, written=False),  # s[i]
     Function("ascii_lower", "ascii_lower", (STRING,), TEXT, written=False),  # SQLite's COLLATE NOCASE
     Function("date_add_days", "date_add_days", (TEMPORAL, INT), DATE, written=False),  # date ± n
     Function("date_diff_days", "date_diff_days", (TEMPORAL, TEMPORAL), BIGINT, written=False),  # date - date
@@ -409,7 +411,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("decimal_division", "decimal_division", (NUMBER, NUMBER, INT), R.decimal_division_type,
              names=("decimal_division",), optional=1, sqlite=False, nulls=maybe_null, prepare=R.prepare_decimal_division),
     # grapheme clusters (sqllib/strings.graphemes, the rule REVERSE uses)
-    Function("substring_grapheme", "substring_grapheme", (TEXT_ARG, INT, INT), TEXT, names=("substring_grapheme",),
+    Function("substring_grapheme", "duck_substring_grapheme", (TEXT_ARG, INT, INT), TEXT, names=("substring_grapheme",),
              optional=1, sqlite=False),
     Function("length_grapheme", "length_grapheme", (TEXT_ARG,), BIGINT, names=("length_grapheme",), sqlite=False),
     # DATE_PART(part, d) with the part in a column (a constant part is bind/dates.date_part's extract)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .errors import DataError, show_value
 from .numbers import NAN
-from .strings import string_element
+from .string_ranges import duck_string_element
 
 
 class NestedOrder:
@@ -211,11 +211,11 @@ def list_length(v):
 
 def list_element(v, i):
     """v[i]: 1-based, negative from the end, NULL out of range (and for index 0); of a string (DuckDB's
-    array_extract of a VARCHAR), its character there, as s[i] (strings.string_element)."""
+    array_extract of a VARCHAR), its character there, as s[i] (string_ranges.duck_string_element)."""
     if v is None or i is None:
         return None
     if isinstance(v, str):
-        return string_element(v, i)
+        return duck_string_element(v, i)  # (DuckDB's 32-bit offset checked: string_ranges.py)
     n = len(v)
     if i > 0:
         return v[i - 1] if i <= n else None

@@ -20,6 +20,7 @@ from .paths import *  # noqa: F401,F403
 from .patterns import *  # noqa: F401,F403
 from .similarity import *  # noqa: F401,F403
 from .strings import *  # noqa: F401,F403
+from .string_ranges import *  # noqa: F401,F403
 from .structs import *  # noqa: F401,F403
 from .vectors import *  # noqa: F401,F403
 from .real import *  # noqa: F401,F403
