@@ -255,6 +255,8 @@ class Codegen:
         if fn == "like":
             ci, esc = e.extra
             x, p = self.value(args[0], col), self.value(args[1], col)
+            if esc is not None and self.dialect.name == "sqlite":  # (a dangling escape: no match, no error)
+                return f"_like({x}, {p}, {ci!r}, {esc!r}, False)"
             return f"_like({x}, {p}, {ci!r}, {esc!r})"
         if fn == "in_list":
             return self._in_list(e, col)

@@ -8,6 +8,7 @@ import re
 from . import re2 as _re2
 from .cache import SizedCache
 from .errors import DataError
+from .like_escape import dangling, like_dangling
 from .lists import SqlList
 from .strings import _clusters
 from .structs import struct_class
@@ -58,12 +59,16 @@ class Wildcard:
 _LIKE_CACHE = SizedCache()
 
 
-def like(s, pattern, case_insensitive=False, escape=None):
-    """s LIKE pattern: % any run, _ one character, optional escape character."""
+def like(s, pattern, case_insensitive=False, escape=None, dangling_fails=True):
+    """s LIKE pattern: % any run, _ one character, optional escape character.  A pattern ending with
+    its escape character never matches, and is an error where DuckDB's walk reaches it
+    (like_escape.py; ``dangling_fails`` False: SQLite's plain no match)."""
     if s is None or pattern is None:
         return None
     key = (pattern, case_insensitive, escape)
     matcher = _LIKE_CACHE.get(key)
+    if matcher is None and escape is not None and dangling(pattern, escape):
+        return like_dangling(s, pattern, escape, case_insensitive, dangling_fails)
     if matcher is None:
         items = []
         i = 0
