@@ -22,7 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
-from . import constructs, settings  # noqa: F401 (settings notes NULLS FIRST/LAST as sqlglot parses ORDER BY)
+from . import constructs, duckdb_syntax, settings  # noqa: F401 (settings notes NULLS FIRST/LAST as sqlglot parses ORDER BY)
 from .recurring import rewrite_recurring
 from .dialect import get_dialect
 from .errors import CompileError
@@ -111,6 +111,10 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         raise CompileError(f"syntax error: {desc}", line, col, sql) from None
     except TokenError as e:
         raise _token_error(str(e), sql) from None
+    if dialect == "duckdb":
+        refused = duckdb_syntax.check(text, sql, tokenizer)
+        if refused is not None:
+            raise refused
     if "::" in text:
         typed = _typed_literal_cast(text, sql, tokenizer)
         if typed is not None:

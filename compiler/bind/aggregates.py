@@ -108,6 +108,7 @@ class AggregateBinding:
         order = ()
         while isinstance(arg_node, (exp.Distinct, exp.Order)):
             if isinstance(arg_node, exp.Order):
+                self.no_literal_order_keys(arg_node)
                 order = tuple((eb.bind(o.this), bool(o.args.get("desc")), bool(o.args.get("nulls_first")))
                               for o in arg_node.expressions)
                 arg_node = arg_node.this
@@ -141,6 +142,16 @@ class AggregateBinding:
         arg = args[0] if len(args) == 1 else call("pair", args, args[0].type)
         return P.AggCall(entry.fn, arg, distinct, filt, entry.result_type(args, self.dialect), entry.nullable,
                          order if entry.order else ())
+
+    def no_literal_order_keys(self, order_node) -> None:
+        """agg(x ORDER BY 'k'): DuckDB refuses an ORDER BY key that is a literal other than an integer
+        (it has no effect), as in a query's ORDER BY; agg(x, ',' ORDER BY y, '_') is such a key."""
+        if self.dialect.name != "duckdb":
+            return
+        for o in order_node.expressions:
+            e = o.this
+            if isinstance(e, (exp.Boolean, exp.Null)) or (isinstance(e, exp.Literal) and not e.is_int):
+                raise self.error(e, f"ORDER BY a non-integer literal ({e.sql()}) has no effect")
 
     def agg_ignoring_nulls(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
         """agg(x IGNORE NULLS) = agg(x) FILTER (WHERE x IS NOT NULL) (FIRST, LAST, ANY_VALUE)."""
@@ -199,6 +210,8 @@ class AggregateBinding:
     # -- the entries' rules of their own (compiler/aggregates.py: rule=…) ------------------------------
     def agg_count(self, entry, node, eb, arg_node, distinct, filt, order, name) -> P.AggCall:
         """COUNT(*) counts rows (its own entry, count_star); COUNT(x) the rows where x is not NULL."""
+        if node.expressions:  # COUNT(a, b): no such function in DuckDB, Postgres or SQLite
+            raise self.error(node, f"COUNT takes one argument or *, not {1 + len(node.expressions)}")
         if arg_node is None or isinstance(arg_node, exp.Star):
             if distinct:
                 raise self.error(node, "COUNT(DISTINCT *) is not valid SQL")

@@ -16,6 +16,7 @@ from .. import functions as FN
 from .. import lists, maps, structs
 from ..aggregate_states import is_state
 from ..aggregates import AGGREGATE_FUNCTION_NAMES
+from ..duckdb_binding import constant_format
 from ..expr import Call, Lit
 from ..types import BIGINT, DATE, TEXT, TIMESTAMP
 from .dates import _PART_FUNCTIONS
@@ -93,6 +94,7 @@ class CallRules:
                 v = self.coerce(v, TIMESTAMP, node)
             if v.type.kind not in ("date", "timestamp", "null"):
                 raise self.error(node, f"STRFTIME needs a DATE or TIMESTAMP, not {v.type}")
+            constant_format(self, node, f, "STRFTIME")
             return FN.call("strftime", [v, self.to_text(f, node)])
         if name in ("date_part", "datepart") and len(args) == 2:
             self.not_sqlite(node, "DATE_PART")

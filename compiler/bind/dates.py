@@ -16,6 +16,7 @@ from sqlglot import exp
 from ...sqllib import sqlfuncs as F
 from .. import functions as FN
 from .. import structs, temporal
+from ..duckdb_binding import constant_format
 from ..expr import Call, Case, Lit
 from ..frontend import token_span
 from ..types import BIGINT, BOOLEAN, DATE, DOUBLE, INTERVAL, TEXT, TIMESTAMP
@@ -227,6 +228,7 @@ class DateRules:
         self.not_sqlite(node, "STRPTIME")
         text = self.to_text(self.bind(node.this), node)
         fmt = self.to_text(self.bind(node.args["format"]), node)
+        constant_format(self, node, fmt, "STRPTIME")
         if self.dialect.name == "postgres":
             return FN.call("strptime_tz", [text, fmt])
         return FN.call("strptime", [text, fmt])

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from .. import functions as FN
 from .. import lists, maps, structs
+from ..duckdb_binding import concat_ws_arity
 from ..expr import Call, Case, Lit
 from ..types import BIGINT, TEXT
 from .builders import call, is_null
@@ -73,6 +74,7 @@ class StringRules:
         return FN.call("lpad" if node.args.get("is_left") else "rpad", args)
 
     def _ConcatWs(self, node):
+        concat_ws_arity(self, node, len(node.expressions))
         args = [self.to_text(self.bind(x), node) for x in node.expressions]
         return FN.call("concat_ws", args)
 

@@ -1,0 +1,180 @@
+"""Where DuckDB errs, deltasql errs too (issue 19's "lenient" outcomes): against DuckDB under random
+insert/delete streams with duplicates, NULLs and a final retraction (also on 3 simulated workers), a
+step whose rows make DuckDB fail fails here and changes nothing, and the other steps agree:
+
+- an aggregate's arguments and ORDER BY keys are computed for every row, FILTER applied after
+  (DuckDB: ``sum(v::INT) FILTER (WHERE keep)`` fails on a row that is not kept); PostgreSQL and SQLite
+  filter first;
+- SUBSTRING / SUBSTRING_GRAPHEME / LEFT / ``s[i]`` / ``array_extract(s, i)`` fail on offsets and
+  lengths outside DuckDB's 32-bit range (sqllib/string_ranges.py);
+- LIKE … ESCAPE with a pattern ending in its escape character fails where DuckDB's walk reaches it
+  (sqllib/like_escape.py), is false in SQLite.
+And the queries DuckDB refuses when it parses or binds them are CompileErrors at their line:column
+(compiler/duckdb_syntax.py, compiler/duckdb_binding.py, COUNT's arity, literal ORDER BY keys in an
+aggregate): each checked to be refused by DuckDB too."""
+
+import datetime
+import random
+
+import duckdb
+import pytest
+from hypothesis import given
+
+from deltasql import CompileError, DataError, Pipeline
+from deltasql.sqllib.patterns import like
+from tests.harness import Spec, _freeze, check_random, check_seed, diff_multisets, hypothesis_settings, streams
+
+DDL = "CREATE TABLE t(g INT, v VARCHAR, keep BOOLEAN, n BIGINT, p VARCHAR)"
+BIG = 2 ** 32
+DOMAINS = {
+    "g": [1, 2, 3],
+    "v": ["1", "2", "10", "7", "3", "12", "bad", "1*"],
+    "n": [1, 2, -1, 0, 3, BIG - 1, BIG, -BIG, -BIG - 1],
+    "p": ["1*", "%*", "*1", "1%", "b*", "%", "**", "1_*", "*%*", "2"],
+}
+
+SPECS = {
+    "filter_arguments": Spec(DDL, {
+        "v_sum": "SELECT g, sum(v::INTEGER) FILTER (WHERE keep) AS s, count(*) FILTER (WHERE keep) AS c FROM t GROUP BY g",
+        "v_distinct": "SELECT g, count(DISTINCT v::INTEGER) FILTER (WHERE keep) AS c FROM t GROUP BY g",
+        "v_order": "SELECT g, string_agg(v, ',' ORDER BY v::INTEGER, v) FILTER (WHERE keep) AS s FROM t GROUP BY g",
+        "v_plain": "SELECT max(n) FILTER (WHERE keep) AS m, min(v) FILTER (WHERE NOT keep) AS w FROM t",
+    }, domains=DOMAINS),
+    "string_ranges": Spec(DDL, {
+        "v_substring": "SELECT g, v, n, substring(v, n) AS a, substring(v, 1, n) AS b, substring(v, n, 2) AS c FROM t",
+        "v_element": "SELECT v, n, v[n] AS e, array_extract(v, n) AS x, left(v, n) AS l FROM t",
+        "v_grapheme": "SELECT v, substring_grapheme(v, n, 1) AS a, substring_grapheme(v, 2, n) AS b FROM t",
+    }, domains=DOMAINS),
+    "like_escape": Spec(DDL, {
+        "v_like": "SELECT v, p, v LIKE p ESCAPE '*' AS m, v ILIKE p ESCAPE '*' AS i FROM t",
+        "v_where": "SELECT g, count(*) AS c FROM t WHERE v NOT LIKE p ESCAPE '*' GROUP BY g",
+    }, domains=DOMAINS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_against_duckdb(name, rnd):
+    check_random(SPECS[name], rnd)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_on_three_workers(name):
+    for seed in range(3):
+        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+
+
+def test_failed_step_leaves_the_pipeline_as_it_was():
+    p = Pipeline(dialect="duckdb")
+    p.execute(DDL)
+    p.execute("CREATE VIEW v AS SELECT g, sum(v::INTEGER) FILTER (WHERE keep) AS s FROM t GROUP BY g")
+    p.insert("t", [(1, "2", True, 1, "x")])
+    p.step()
+    p.insert("t", [(1, "3", True, 1, "x"), (2, "bad", False, 1, "x")])
+    with pytest.raises(DataError, match="cannot cast 'bad'"):
+        p.step()
+    assert p.view("v").rows() == [(1, 2)] and p.table_rows("t") == [(1, "2", True, 1, "x")]
+    p.insert("t", [(1, "3", True, 1, "x")])
+    p.step()
+    assert p.view("v").rows() == [(1, 5)]
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
+def test_other_dialects_filter_before_the_arguments(dialect):
+    p = Pipeline(dialect=dialect)
+    p.execute("CREATE TABLE e(value VARCHAR, keep BOOLEAN)")
+    p.execute("CREATE VIEW v AS SELECT sum(CAST(value AS INTEGER)) FILTER (WHERE keep) AS s FROM e")
+    p.insert("e", [("bad", False), ("4", True)])
+    p.step()
+    assert p.view("v").rows() == [(4,)]
+
+
+def test_sqlite_dangling_escape_is_no_match():
+    p = Pipeline(dialect="sqlite")
+    p.execute("CREATE TABLE e(s TEXT, p TEXT)")
+    p.execute("CREATE VIEW v AS SELECT s, s LIKE p ESCAPE '*' AS m FROM e")
+    p.insert("e", [("a", "a*"), ("%", "%*"), ("ab", "a%")])
+    p.step()
+    assert sorted(p.view("v").rows()) == [("%", 0), ("a", 0), ("ab", 1)]
+
+
+def test_like_walk_equals_duckdb_on_random_patterns():
+    """Every string and pattern over a small alphabet: DuckDB's answer or error, exactly."""
+    rnd = random.Random(7)
+    con = duckdb.connect()
+    for _ in range(1500):
+        s = "".join(rnd.choice("ab*") for _ in range(rnd.randint(0, 4)))
+        pat = "".join(rnd.choice("ab*%_") for _ in range(rnd.randint(0, 5)))
+        for ci in (False, True):
+            try:
+                want = con.execute(f"SELECT ? {'ILIKE' if ci else 'LIKE'} ? ESCAPE '*'", [s, pat]).fetchone()[0]
+            except duckdb.Error:
+                want = "error"
+            try:
+                got = like(s, pat, ci, "*")
+            except DataError:
+                got = "error"
+            assert got == want, (s, pat, ci)
+
+
+SETUP = "CREATE TABLE t(g INT, v VARCHAR, d DATE, x INT, exam INT)"
+REFUSED = [
+    ("SELECT COUNT(1, 2)", "1:8", r"COUNT takes one argument or \*, not 2"),
+    ("SELECT COUNT(x, 2, 3) FROM t", "1:8", r"COUNT takes one argument or \*, not 3"),
+    ("SELECT STRING_AGG(DISTINCT v ORDER BY v, '_') FROM t", "1:42",
+     r"ORDER BY a non-integer literal \('_'\) has no effect"),
+    ("SELECT first(v ORDER BY NULL) FROM t", "1:14", r"ORDER BY a non-integer literal \(NULL\)"),
+    ("SELECT strftime(d, v) FROM t", "1:17", "the format argument of STRFTIME must be a constant expression"),
+    ("SELECT strptime(v, v) FROM t", "1:8", "the format argument of STRPTIME must be a constant expression"),
+    ("SELECT CONCAT_WS(',')", "1:8", "CONCAT_WS needs a separator and at least one value"),
+    ("SELECT contains(NULL, NULL) FROM t", "1:8", "CONTAINS of a literal and an untyped NULL is ambiguous"),
+    ("SELECT contains('a', NULL)", "1:8", "CONTAINS of a literal and an untyped NULL is ambiguous"),
+    ("SELECT LTRIM('hello', 'world', 'aaa')", "1:8", "LTRIM takes one or two arguments"),
+    ("SELECT rtrim(v, v, v) FROM t", "1:8", "RTRIM takes one or two arguments"),
+    ("SELECT 'j': 42", "1:11", "syntax error at or near ':'"),
+    ("SELECT [1, 2,, NULL]", "1:14", "syntax error at or near ','"),
+    ("SELECT v::VARCHAR[x:x + 1] FROM t", "1:20", "a subscript or slice cannot follow a cast directly"),
+    ("SELECT * FROM t QUALIFY row_number() OVER w = 1 WINDOW w AS (ORDER BY x)", "1:49",
+     "syntax error at or near WINDOW"),
+]
+
+
+@pytest.mark.parametrize("sql, where, message", REFUSED)
+def test_refused_as_duckdb_refuses(sql, where, message):
+    con = duckdb.connect()
+    con.execute(SETUP)
+    with pytest.raises(duckdb.Error):
+        con.execute(sql).fetchall()
+    p = Pipeline(dialect="duckdb")
+    p.execute(SETUP)
+    with pytest.raises(CompileError, match=message) as e:
+        p.execute(sql)
+    assert f"{e.value.line}:{e.value.col}" == where
+
+
+ACCEPTED = [  # the forms next to the refused ones, which DuckDB answers
+    "SELECT count(*), count(x), count(DISTINCT x) FROM t",
+    "SELECT string_agg(v, '_' ORDER BY v) FROM t",
+    "SELECT strftime(d, '%Y'), strftime(d, NULL) FROM t",
+    "SELECT concat_ws(',', v), contains(v, NULL), contains(NULL, v), contains(NULL::VARCHAR, NULL) FROM t",
+    "SELECT ltrim(v, 'a'), rtrim(v) FROM t",
+    "SELECT j: 42, \"k\": 1, {'a': 1} AS s, [1, 2,] AS l",
+    "SELECT (v::VARCHAR)[x:x + 1], [x]::INT[] FROM t",
+    "SELECT * FROM t WINDOW w AS (ORDER BY x) QUALIFY row_number() OVER w = 1",
+]
+
+
+@pytest.mark.parametrize("sql", ACCEPTED)
+def test_neighbours_still_accepted(sql):
+    con = duckdb.connect()
+    con.execute(SETUP)
+    con.execute("INSERT INTO t VALUES (1, 'ab', DATE '2024-01-02', 1, 3), (2, NULL, NULL, NULL, NULL)")
+    want = con.execute(sql).fetchall()
+    p = Pipeline(dialect="duckdb")
+    p.execute(SETUP)
+    p.execute(f"CREATE VIEW q AS {sql}")
+    p.insert("t", [(1, "ab", datetime.date(2024, 1, 2), 1, 3), (2, None, None, None, None)])
+    p.step()
+    frozen = [[tuple(map(_freeze, r)) for r in rows] for rows in (want, p.view("q").rows())]
+    assert diff_multisets(*frozen) == ([], [])
