@@ -31,6 +31,7 @@ from .bind.patterns import PatternRules, _quantified
 from .bind.series_values import SeriesValueRules
 from .bind.strings import StringRules
 from .bind.struct_values import StructRules
+from .duckdb_binding import unary_plus
 from .types import DOUBLE
 
 
@@ -66,6 +67,8 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
                 raise self.error(node, f"unsupported function {written.upper()}()")
             raise self.error(node, f"unsupported expression: {_describe(node, self.dialect.name)}")
         out = method(node)
+        if node._meta and node._meta.get("unary_plus"):  # +x (DuckDB: numbers only; duckdb_syntax.py)
+            out = unary_plus(self, node, out)
         if node.args.get("negate") and not _quantified(node):  # x NOT LIKE p is Like(negate=True)
             out = not_(self.as_condition(out, node))
         if out.type.kind == "timestamp" and out.type.precision:  # TIMESTAMP_S / _MS / _NS

@@ -9,6 +9,7 @@ Laws (DuckDB 2.0's binder; each rule is checked by tests/test_diff_lenient.py ag
 - CONTAINS(a, NULL) whose first argument is a literal (a string or NULL) is ambiguous between the
   string, list, map and struct forms: refused, as DuckDB cannot choose; with a typed first argument
   (a column, a CAST) it is the usual NULL.
+- a unary + (marked by compiler/duckdb_syntax.py) takes a number or NULL, nothing else.
 Only the duckdb dialect is checked, except CONCAT_WS's arity, which no dialect has otherwise.
 """
 
@@ -45,3 +46,10 @@ def contains_literals(binder, node) -> None:
     if isinstance(first, exp.Null) or (isinstance(first, exp.Literal) and first.is_string):
         raise binder.error(node, "CONTAINS of a literal and an untyped NULL is ambiguous (a string, list, map "
                                  "or struct form): cast the NULL, e.g. NULL::VARCHAR")
+
+
+def unary_plus(binder, node, e):
+    """+x: x itself, when it is a number (or NULL); DuckDB has no + of any other type."""
+    if e.type.numeric or e.type.kind == "null":
+        return e
+    raise binder.error(node, f"unary + of {e.type} is not defined (only of numbers)")

@@ -10,13 +10,20 @@ Laws (each is a DuckDB 2.0 parser or binder error on text sqlglot reads without 
 - a slice written right after a cast (``x::VARCHAR[1:3]``): DuckDB refuses it ("wrap the cast in
   parentheses"); sqlglot slices the cast value;
 - QUALIFY before WINDOW in one SELECT: DuckDB's grammar has WINDOW first;
-- LTRIM / RTRIM with more than two arguments: sqlglot keeps the first two.
+- LTRIM / RTRIM with more than two arguments: sqlglot keeps the first two;
+- a unary ``+`` (which sqlglot drops) applies to numbers only: its operand, when it is a name, a
+  literal or a call (with the casts and subscripts that bind tighter), is marked (``unary_plus`` in its
+  meta) for the binder, which refuses any other type (``+'hello'``, ``+d`` of a DATE); an operand
+  found no other way (``+(a)``) is left unmarked.
 Tokens inside string literals and comments are never read (the tokenizer's tokens), and only the
 duckdb dialect is checked.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from sqlglot import exp
 from sqlglot.parser import Parser
 from sqlglot.tokens import TokenType as T
 
@@ -29,12 +36,49 @@ _QUERY_START = (T.SELECT, T.UNION, T.INTERSECT, T.EXCEPT)
 _TRIMS = ("ltrim", "rtrim")
 
 
-def check(text: str, sql: str, tokenizer) -> CompileError | None:
-    """The first DuckDB syntax error in ``text`` (the script as parsed, positions as in ``sql``), or None."""
+# tokens after which a + is an operator of one operand (never after a value: a name, literal or bracket)
+_BEFORE_UNARY = {T.COMMA, T.L_PAREN, T.L_BRACKET, T.PLUS, T.DASH, T.STAR, T.SLASH, T.MOD, T.EQ, T.NEQ, T.LT,
+                 T.GT, T.LTE, T.GTE, T.DPIPE, T.SELECT, T.WHERE, T.AND, T.OR, T.NOT, T.THEN, T.ELSE, T.WHEN,
+                 T.CASE, T.HAVING, T.QUALIFY}
+# nodes that begin with their first child's first token and bind tighter than a unary +
+_POSTFIX = (exp.Column, exp.Dot, exp.Cast, exp.Bracket)
+
+
+@dataclass
+class Findings:
+    error: CompileError | None = None  # the first DuckDB syntax error
+    unary_plus: list[int] = field(default_factory=list)  # where each unary +'s operand starts in the text
+
+
+def scan(text: str, sql: str, tokenizer) -> Findings:
+    """DuckDB's syntax errors in ``text`` (the script as parsed, positions as in ``sql``) and its unary +s."""
+    found = Findings()
     try:
         toks = tokenizer.tokenize(text)
     except Exception:  # noqa: BLE001 (the parser has accepted it; nothing to add)
-        return None
+        return found
+    found.error = _check(toks, sql)
+    found.unary_plus = [toks[i + 1].start for i, t in enumerate(toks[:-1])
+                        if t.token_type == T.PLUS and (i == 0 or toks[i - 1].token_type in _BEFORE_UNARY)]
+    return found
+
+
+def mark_unary_plus(trees, starts: list[int]) -> None:
+    """Mark the operand of each unary + (starting at one of ``starts``) with ``unary_plus`` in its meta."""
+    wanted = set(starts)
+    for tree in trees:
+        for node in list(tree.walk()):
+            meta = node._meta
+            if not meta or meta.get("start") not in wanted or not isinstance(node, (exp.Identifier, exp.Literal,
+                                                                                     exp.Anonymous)):
+                continue
+            operand = node
+            while isinstance(operand.parent, _POSTFIX) and operand.arg_key in ("this", "table"):
+                operand = operand.parent
+            operand.meta["unary_plus"] = True
+
+
+def _check(toks, sql: str) -> CompileError | None:
 
     def error(tok, message: str) -> CompileError:
         line, col = offset_to_position(sql, tok.start)

@@ -111,10 +111,9 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         raise CompileError(f"syntax error: {desc}", line, col, sql) from None
     except TokenError as e:
         raise _token_error(str(e), sql) from None
-    if dialect == "duckdb":
-        refused = duckdb_syntax.check(text, sql, tokenizer)
-        if refused is not None:
-            raise refused
+    found = duckdb_syntax.scan(text, sql, tokenizer) if dialect == "duckdb" else None
+    if found is not None and found.error is not None:
+        raise found.error
     if "::" in text:
         typed = _typed_literal_cast(text, sql, tokenizer)
         if typed is not None:
@@ -122,6 +121,8 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     # a script's trailing comment (after the last ;) parses as a statement of comments only
     trees = [normalize_identifiers(t, dialect=dialect) for t in trees
              if t is not None and not isinstance(t, exp.Semicolon)]
+    if found is not None and found.unary_plus:
+        duckdb_syntax.mark_unary_plus(trees, found.unary_plus)
     if exported:
         attach_export_states(trees, exported, sql)
     if watermarks:

@@ -137,6 +137,9 @@ REFUSED = [
     ("SELECT v::VARCHAR[x:x + 1] FROM t", "1:20", "a subscript or slice cannot follow a cast directly"),
     ("SELECT * FROM t QUALIFY row_number() OVER w = 1 WINDOW w AS (ORDER BY x)", "1:49",
      "syntax error at or near WINDOW"),
+    ("SELECT +'hello'", "1:9", "unary \\+ of VARCHAR is not defined"),
+    ("SELECT +d FROM t", "1:9", "unary \\+ of DATE is not defined"),
+    ("SELECT 1 + +x::VARCHAR FROM t", "1:13", "unary \\+ of VARCHAR is not defined"),
 ]
 
 
@@ -162,6 +165,7 @@ ACCEPTED = [  # the forms next to the refused ones, which DuckDB answers
     "SELECT j: 42, \"k\": 1, {'a': 1} AS s, [1, 2,] AS l",
     "SELECT (v::VARCHAR)[x:x + 1], [x]::INT[] FROM t",
     "SELECT * FROM t WINDOW w AS (ORDER BY x) QUALIFY row_number() OVER w = 1",
+    "SELECT +x, + x + 1, 2 + +x, -+x, +t.x, +NULL, +1.5, +(x) FROM t",
 ]
 
 
