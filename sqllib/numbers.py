@@ -543,22 +543,29 @@ def sql_even(x):
 
 
 def sql_gcd(a, b):
+    """GCD of two BIGINTs (DuckDB): Euclid's loop on the signed values, the absolute value of what is
+    left taken at the end; that is only out of range when it is 2^63 (GCD(-2^63, 0), GCD(-2^63, -2^63))."""
     if a is None or b is None:
         return None
-    if a == -2 ** 63 or b == -2 ** 63:
+    g = math.gcd(a, b)
+    if g == 2 ** 63:
         raise DataError("GCD: overflow on the absolute value of -9223372036854775808")
-    return math.gcd(a, b)
+    return g
 
 
 def sql_lcm(a, b):
+    """LCM of two BIGINTs (DuckDB): 0 if either is 0, else |a / GCD(a, b) * b|, where the product must fit
+    BIGINT and its absolute value too (LCM(-2^63, 1) fails, LCM(-2^62, 2) is 2^62)."""
     if a is None or b is None:
         return None
-    if a == -2 ** 63 or b == -2 ** 63:
-        raise DataError("LCM: overflow on the absolute value of -9223372036854775808")
-    r = abs(a * b) // math.gcd(a, b) if a and b else 0
-    if r >= 2 ** 63:
+    if not a or not b:
+        return 0
+    x = a // sql_gcd(a, b) * b  # (the GCD divides a: no rounding)
+    if not -2 ** 63 <= x < 2 ** 63:
         raise DataError(f"LCM({a}, {b}) is out of the range of BIGINT")
-    return r
+    if x == -2 ** 63:
+        raise DataError("LCM: overflow on the absolute value of -9223372036854775808")
+    return abs(x)
 
 
 def sql_factorial(n):

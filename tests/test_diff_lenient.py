@@ -7,6 +7,8 @@ step whose rows make DuckDB fail fails here and changes nothing, and the other s
   filter first;
 - SUBSTRING / SUBSTRING_GRAPHEME / LEFT / ``s[i]`` / ``array_extract(s, i)`` fail on offsets and
   lengths outside DuckDB's 32-bit range (sqllib/string_ranges.py);
+- GCD / LCM of BIGINTs that hold -2^63 fail only where DuckDB's answer is out of range (they failed on any
+  -2^63 before);
 - LIKE … ESCAPE with a pattern ending in its escape character fails where DuckDB's walk reaches it
   (sqllib/like_escape.py), is false in SQLite.
 And the queries DuckDB refuses when it parses or binds them are CompileErrors at their line:column
@@ -33,6 +35,11 @@ DOMAINS = {
     "p": ["1*", "%*", "*1", "1%", "b*", "%", "**", "1_*", "*%*", "2"],
 }
 
+MIN = -(2 ** 63)
+PAIRS = "CREATE TABLE q(a BIGINT, b BIGINT)"
+PAIR_DOMAINS = {"a": [0, 1, -2, 6, MIN, MIN // 2, 2 ** 63 - 1, 288484263558, 3 * 2 ** 61],
+                "b": [0, -1, 2, 4, 29893644334, MIN, 2 ** 62]}
+
 SPECS = {
     "filter_arguments": Spec(DDL, {
         "v_sum": "SELECT g, sum(v::INTEGER) FILTER (WHERE keep) AS s, count(*) FILTER (WHERE keep) AS c FROM t GROUP BY g",
@@ -49,6 +56,11 @@ SPECS = {
         "v_like": "SELECT v, p, v LIKE p ESCAPE '*' AS m, v ILIKE p ESCAPE '*' AS i FROM t",
         "v_where": "SELECT g, count(*) AS c FROM t WHERE v NOT LIKE p ESCAPE '*' GROUP BY g",
     }, domains=DOMAINS),
+    # GCD / LCM of -2^63: an error only where the answer (or LCM's signed product) is out of range
+    "gcd_lcm": Spec(PAIRS, {
+        "v_gcd": "SELECT a, b, gcd(a, b) AS g, gcd(b, a) AS h FROM q",
+        "v_lcm": "SELECT a, b, lcm(a, b) AS l FROM q",
+    }, domains=PAIR_DOMAINS),
 }
 
 
