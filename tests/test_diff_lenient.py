@@ -7,6 +7,8 @@ step whose rows make DuckDB fail fails here and changes nothing, and the other s
   filter first;
 - SUBSTRING / SUBSTRING_GRAPHEME / LEFT / ``s[i]`` / ``array_extract(s, i)`` fail on offsets and
   lengths outside DuckDB's 32-bit range (sqllib/string_ranges.py);
+- a DECIMAL % whose operands need more than 38 digits together is computed in DOUBLEs, as DuckDB does
+  (x % 0 an error; it was a DECIMAL(38, s) where the divisor could round to 0);
 - GCD / LCM of BIGINTs that hold -2^63 fail only where DuckDB's answer is out of range (they failed on any
   -2^63 before);
 - LIKE … ESCAPE with a pattern ending in its escape character fails where DuckDB's walk reaches it
@@ -17,6 +19,7 @@ aggregate): each checked to be refused by DuckDB too."""
 
 import datetime
 import random
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -40,6 +43,12 @@ PAIRS = "CREATE TABLE q(a BIGINT, b BIGINT)"
 PAIR_DOMAINS = {"a": [0, 1, -2, 6, MIN, MIN // 2, 2 ** 63 - 1, 288484263558, 3 * 2 ** 61],
                 "b": [0, -1, 2, 4, 29893644334, MIN, 2 ** 62]}
 
+WIDE = "CREATE TABLE w(a DECIMAL(38,0), b DECIMAL(36,35), c DECIMAL(20,19), d DECIMAL(18,2))"
+WIDE_DOMAINS = {"a": [Decimal(10 ** 37 + 1), Decimal(5), Decimal(-7), Decimal(0)],
+                "b": [Decimal("0.00000000000000000000000000000000004"), Decimal("0.3"), Decimal("-0.25"), Decimal(0)],
+                "c": [Decimal("1.5"), Decimal("-0.0000000000000000007"), Decimal(0)],
+                "d": [Decimal("12.25"), Decimal("-3.50"), Decimal(0)]}
+
 SPECS = {
     "filter_arguments": Spec(DDL, {
         "v_sum": "SELECT g, sum(v::INTEGER) FILTER (WHERE keep) AS s, count(*) FILTER (WHERE keep) AS c FROM t GROUP BY g",
@@ -56,6 +65,11 @@ SPECS = {
         "v_like": "SELECT v, p, v LIKE p ESCAPE '*' AS m, v ILIKE p ESCAPE '*' AS i FROM t",
         "v_where": "SELECT g, count(*) AS c FROM t WHERE v NOT LIKE p ESCAPE '*' GROUP BY g",
     }, domains=DOMAINS),
+    # DECIMAL % needing more than 38 digits: DuckDB's DOUBLE fallback (x % 0 still an error)
+    "wide_mod": Spec(WIDE, {
+        "v_mod": "SELECT a % b AS m, c % a AS n, a % c AS o FROM w",
+        "v_narrow": "SELECT d % c AS m, d % 4 AS n FROM w",
+    }, domains=WIDE_DOMAINS),
     # GCD / LCM of -2^63: an error only where the answer (or LCM's signed product) is out of range
     "gcd_lcm": Spec(PAIRS, {
         "v_gcd": "SELECT a, b, gcd(a, b) AS g, gcd(b, a) AS h FROM q",

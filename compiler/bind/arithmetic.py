@@ -207,6 +207,10 @@ class ArithmeticRules:
             nullable = True if extra else None
             if t.kind == "float":
                 return call("mod", [self.coerce(a, t), self.coerce(b, t)], t, extra, nullable)
+            if t.kind == "decimal" and self.dialect.decimal_overflow and _mod_digits(ta, tb) > 38:
+                # DuckDB computes a DECIMAL % needing more than 38 digits in DOUBLEs (x % 0 still an error)
+                return call("mod", [self.coerce(a, DOUBLE), self.coerce(b, DOUBLE)], DOUBLE, extra or "error",
+                            nullable)
             if t.kind == "decimal":
                 return call("mod", [self.coerce(a, t), self.coerce(b, t)], t, extra, nullable)
             return call("mod", [a, b], t, extra, nullable)
@@ -267,3 +271,9 @@ class ArithmeticRules:
         if ka == "time" and kb == "date" and op == "add":
             return FN.call("date_add_time", [b, a])
         raise self.error(node, f"cannot apply {_OPS[op]} to {a.type} and {b.type}")
+
+
+def _mod_digits(ta, tb) -> int:
+    """The digits DuckDB's DECIMAL % needs: the larger integer part and the larger scale of the two."""
+    da, db = (t if t.kind == "decimal" else decimal_type(_int_digits(t), 0) for t in (ta, tb))
+    return max(da.precision - da.scale, db.precision - db.scale) + max(da.scale, db.scale)
