@@ -4,14 +4,17 @@ computes it (and so the window start of TUMBLE and HOP).
 A width is either whole months or days-and-microseconds, never both.  Buckets are laid from an
 origin: 2000-01-01 for month widths (of an origin, only its month counts) and 2000-01-03 (a Monday) for the others unless one is given;
 an offset form shifts the default origin.  bucket(ts) = origin + floor((ts - origin) / width) *
-width, so every bucket is [start, start + width) and ts lies in exactly one.
+width, so every bucket is [start, start + width) and ts lies in exactly one.  With an offset,
+bucket(ts - offset) + offset, both in calendar arithmetic when the offset has months (DuckDB's answer on
+every width, date and offset tried, month ends included); a DATE outside Python's years with such an
+offset is still an error.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from .dates import _Infinite, infinite
+from .dates import _Infinite, add_interval, infinite
 from .errors import DataError
 from .fardates import FarDate, civil_from_days, days_from_civil, days_of, from_days, timestamp_of
 
@@ -41,10 +44,10 @@ def time_bucket(width, value, origin=None, offset=None, as_date: bool = False, t
     if origin is not None:
         origin = timestamp_of(origin)
     shift = None
-    if offset is not None:
-        shift = datetime.timedelta(days=offset.months * 30 + offset.day_part, microseconds=offset.micro_part)
-        if offset.months:
-            raise DataError("time_bucket: an offset with months is not supported")
+    if offset is not None and offset.months:  # ts - offset and bucket + offset in calendar months (DuckDB)
+        ts = add_interval(ts, -offset, True)
+    elif offset is not None:
+        shift = datetime.timedelta(days=offset.day_part, microseconds=offset.micro_part)
         ts = ts - shift
     if months:
         base = origin if origin is not None else _MONTH_ORIGIN  # only its month counts, as in DuckDB
@@ -59,6 +62,8 @@ def time_bucket(width, value, origin=None, offset=None, as_date: bool = False, t
         out = base + datetime.timedelta(microseconds=elapsed // step * step)
     if shift is not None:
         out = out + shift
+    elif offset is not None:
+        out = add_interval(out, offset, True)
     return out.date() if as_date else out
 
 

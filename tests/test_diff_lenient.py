@@ -9,6 +9,7 @@ step whose rows make DuckDB fail fails here and changes nothing, and the other s
   lengths outside DuckDB's 32-bit range (sqllib/string_ranges.py);
 - a DECIMAL % whose operands need more than 38 digits together is computed in DOUBLEs, as DuckDB does
   (x % 0 an error; it was a DECIMAL(38, s) where the divisor could round to 0);
+- time_bucket's offset with months (it was an error);
 - GCD / LCM of BIGINTs that hold -2^63 fail only where DuckDB's answer is out of range (they failed on any
   -2^63 before);
 - LIKE … ESCAPE with a pattern ending in its escape character fails where DuckDB's walk reaches it
@@ -70,6 +71,14 @@ SPECS = {
         "v_mod": "SELECT a % b AS m, c % a AS n, a % c AS o FROM w",
         "v_narrow": "SELECT d % c AS m, d % 4 AS n FROM w",
     }, domains=WIDE_DOMAINS),
+    # time_bucket with an offset that has months: bucket(ts - offset) + offset in calendar months
+    "bucket_offset": Spec("CREATE TABLE b(d DATE, ts TIMESTAMP, k INT)", {
+        "v_bucket": "SELECT d, time_bucket(INTERVAL '2 months', d, INTERVAL '1 month 1 week') AS a, "
+                    "time_bucket(INTERVAL '10 days', ts, INTERVAL '-6 months') AS b, "
+                    "time_bucket(INTERVAL '1 year', ts, INTERVAL '13 months 2 hours') AS c FROM b",
+        "v_count": "SELECT time_bucket(INTERVAL '3 months', d, INTERVAL '-1 month -3 days') AS q, count(*) AS n "
+                   "FROM b GROUP BY q",
+    }),
     # GCD / LCM of -2^63: an error only where the answer (or LCM's signed product) is out of range
     "gcd_lcm": Spec(PAIRS, {
         "v_gcd": "SELECT a, b, gcd(a, b) AS g, gcd(b, a) AS h FROM q",
