@@ -516,7 +516,8 @@ class FileRun:
                                      f"{duck_error[:200]}")
         try:
             self.ours.execute(sql)
-            self.ours.step()
+            if not self.ours.in_transaction:  # (inside BEGIN … COMMIT the changes wait for the COMMIT)
+                self.ours.step()
             ours_error = None
         except (CompileError, DataError) as e:
             ours_error = e
@@ -538,6 +539,9 @@ class FileRun:
             status = "refused" if isinstance(ours_error, CompileError) else "error"
             self.report.add(Outcome(qid, "statement", status, sql, _cause(ours_error), str(ours_error)))
             self.resync(sql, ours_failed=True)
+            return
+        if self.ours.in_transaction:  # deltasql's tables show what was committed: compared after COMMIT
+            self.report.statements["ok"] += 1
             return
         diff = self.resync(sql)
         if diff:
