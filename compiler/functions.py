@@ -28,6 +28,7 @@ from ..sqllib import sqlfuncs
 from . import aggregate_states as AGS
 from . import arrays as A
 from . import duckdb_binding as DB
+from . import hex_arguments as HX
 from . import function_rules as R
 from . import histogram_bins as HB
 from . import lists as L
@@ -358,6 +359,12 @@ FUNCTIONS: tuple[Function, ...] = (
              prepare=R.first_of(BLOB)),
     Function("get_bit", "bits_get", (VALUE, INT32), INTEGER, names=("get_bit",), sqlite=False,
              prepare=R.first_of(BIT)),  # ExprBinder._Getbit
+    # hexadecimal and binary digits (sqllib/hex.py; arguments in compiler/hex_arguments.py)
+    Function("hex", "sql_hex", (VALUE,), TEXT, {exp.Hex: ("this",)}, sqlite=False, prepare=HX.prepare_hex),
+    Function("bin", "sql_bin", (VALUE,), TEXT, {exp.ToBinary: ("this",)}, names=("bin",), sqlite=False,
+             prepare=HX.prepare_bin),
+    Function("unhex", "sql_unhex", (TEXT_ARG,), BLOB, {exp.Unhex: ("this",)}, sqlite=False),
+    Function("unbin", "sql_unbin", (TEXT_ARG,), BLOB, names=("unbin", "from_binary"), sqlite=False),
     Function("blob_concat", "blob_concat", (VALUE, VALUE), BLOB, written=False),  # BLOB || BLOB
     Function("bits_count", "bits_count", (VALUE,), BIGINT, written=False),  # BIT_COUNT(BIT)
     Function("bits_and", "bits_and", (VALUE, VALUE), BIT, written=False),  # BIT & BIT

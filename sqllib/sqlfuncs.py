@@ -11,6 +11,7 @@ from .dates import *  # noqa: F401,F403
 from .errors import try_value  # noqa: F401
 from .fmath import *  # noqa: F401,F403
 from .formatting import *  # noqa: F401,F403
+from .hex import *  # noqa: F401,F403
 from .list_aggregates import *  # noqa: F401,F403
 from .lists import *  # noqa: F401,F403
 from .maps import *  # noqa: F401,F403

@@ -9,6 +9,7 @@ step whose rows make DuckDB fail fails here and changes nothing, and the other s
   lengths outside DuckDB's 32-bit range (sqllib/string_ranges.py);
 - a DECIMAL % whose operands need more than 38 digits together is computed in DOUBLEs, as DuckDB does
   (x % 0 an error; it was a DECIMAL(38, s) where the divisor could round to 0);
+- HEX / TO_HEX, UNHEX / FROM_HEX, BIN / TO_BINARY, UNBIN / FROM_BINARY (they were refused);
 - time_bucket's offset with months (it was an error);
 - GCD / LCM of BIGINTs that hold -2^63 fail only where DuckDB's answer is out of range (they failed on any
   -2^63 before);
@@ -79,6 +80,15 @@ SPECS = {
         "v_count": "SELECT time_bucket(INTERVAL '3 months', d, INTERVAL '-1 month -3 days') AS q, count(*) AS n "
                    "FROM b GROUP BY q",
     }),
+    # HEX / BIN and back (sqllib/hex.py); an invalid digit fails the step
+    "hex": Spec("CREATE TABLE h(s VARCHAR, b BLOB, i INT, k HUGEINT, x VARCHAR, y VARCHAR)", {
+        "v_to": "SELECT s, hex(s) AS a, to_hex(b) AS c, hex(i) AS d, hex(k) AS e, bin(s) AS f, to_binary(i) AS g, "
+                "bin(k) AS h FROM h",
+        "v_from": "SELECT x, y, unhex(x) AS a, from_hex(x) AS b, from_binary(y) AS c, unbin(y) AS d, "
+                  "unhex(hex(s)) = s::BLOB AS e FROM h",
+    }, domains={"s": ["duckdb", "", "é", "a\x00"], "b": [b"\x00\x00\x80", b"duck", b""],
+                "i": [0, 1, -1, 127, -2147483648, 255], "k": [12, -12, -(2 ** 127), 2 ** 127 - 1],
+                "x": ["abc", "6475636B6462", "5", "", "ABCDEF", "zz"], "y": ["101", "01100001", "", "000000001", "2"]}),
     # GCD / LCM of -2^63: an error only where the answer (or LCM's signed product) is out of range
     "gcd_lcm": Spec(PAIRS, {
         "v_gcd": "SELECT a, b, gcd(a, b) AS g, gcd(b, a) AS h FROM q",
@@ -175,6 +185,9 @@ REFUSED = [
     ("SELECT +'hello'", "1:9", "unary \\+ of VARCHAR is not defined"),
     ("SELECT +d FROM t", "1:9", "unary \\+ of DATE is not defined"),
     ("SELECT 1 + +x::VARCHAR FROM t", "1:13", "unary \\+ of VARCHAR is not defined"),
+    ("SELECT hex(d) FROM t", "1:8", "HEX of DATE is not defined"),
+    ("SELECT bin(v::BLOB) FROM t", "1:8", "BIN of BLOB is not defined"),
+    ("SELECT hex(1.5)", "1:8", r"HEX of DECIMAL\(2,1\) is not defined"),
 ]
 
 
@@ -201,6 +214,7 @@ ACCEPTED = [  # the forms next to the refused ones, which DuckDB answers
     "SELECT (v::VARCHAR)[x:x + 1], [x]::INT[] FROM t",
     "SELECT * FROM t WINDOW w AS (ORDER BY x) QUALIFY row_number() OVER w = 1",
     "SELECT +x, + x + 1, 2 + +x, -+x, +t.x, +NULL, +1.5, +(x) FROM t",
+    "SELECT hex(v), hex(x), bin(x), to_binary(v), hex(NULL), unhex(hex(v)), from_binary(bin(g)) FROM t",
 ]
 
 
