@@ -222,6 +222,7 @@ FUNCTIONS: tuple[Function, ...] = (
              variadic=True, sqlite=False),
     Function("printf", "sql_printf", (TEXT_ARG, VALUE), TEXT, names=("printf",), optional=1, variadic=True,
              sqlite=False),
+    Function("printf_wide", "printf_wide", (VALUE,), same_type, written=False),  # a HUGEINT argument of PRINTF
     # -- string similarity (sqllib/similarity.py) ------------------------------------------------------
     Function("levenshtein", "levenshtein", (TEXT_ARG, TEXT_ARG), BIGINT, {exp.Levenshtein: ("this", "expression")},
              sqlite=False),

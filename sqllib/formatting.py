@@ -27,6 +27,15 @@ from .errors import DataError
 _INT, _FLOAT, _TEXT, _BOOL = "int", "float", "text", "bool"
 
 
+class HugeInt(int):
+    """A HUGEINT argument of PRINTF (printf_wide): %x %o %b %u print a negative one in 128-bit two's
+    complement, where a narrower integer of the same value takes 64 bits."""
+
+
+def printf_wide(v):
+    return None if v is None else HugeInt(v)
+
+
 def _kind(v):
     if isinstance(v, bool):
         return _BOOL, v
@@ -172,6 +181,7 @@ def _star(value) -> int:
 
 def _printf_one(value, flags: str, width: str, precision, length: str, letter: str) -> str:
     kind, v = value
+    wide = isinstance(v, HugeInt)
     if kind == _BOOL:
         if letter == "s":
             return _pad("true" if v else "false", flags, width)
@@ -189,7 +199,7 @@ def _printf_one(value, flags: str, width: str, precision, length: str, letter: s
         if letter in "di" and v >= 1 << (bits - 1):
             v -= 1 << bits
     if letter in "xXobu" and v < 0:  # unsigned: two's complement of the 64-bit (or 128-bit) integer
-        v &= (1 << (64 if v >= -(1 << 63) else 128)) - 1
+        v &= (1 << (64 if v >= -(1 << 63) and not wide else 128)) - 1
     if letter == "c":
         return _pad(chr(v), flags, width)
     if letter == "b":
@@ -212,9 +222,3 @@ def _pad(text: str, flags: str, width: str, zero_ok: bool = False) -> str:
         sign = text[0] if text[:1] in "+- " else ""
         return sign + "0" * (n - len(text)) + text[len(sign):]
     return " " * (n - len(text)) + text
-
-
-def printf_reads_unsigned(fmt) -> bool:
-    """Whether a PRINTF format (None: not known before run time) may print an integer as unsigned
-    (%x %X %o %b %u), which depends on the integer's width, not only its value."""
-    return fmt is None or any(m.group(5) in "xXobu" for m in _CONVERSION.finditer(fmt))

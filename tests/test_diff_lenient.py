@@ -9,7 +9,8 @@ step whose rows make DuckDB fail fails here and changes nothing, and the other s
   lengths outside DuckDB's 32-bit range (sqllib/string_ranges.py);
 - a DECIMAL % whose operands need more than 38 digits together is computed in DOUBLEs, as DuckDB does
   (x % 0 an error; it was a DECIMAL(38, s) where the divisor could round to 0);
-- HEX / TO_HEX, UNHEX / FROM_HEX, BIN / TO_BINARY, UNBIN / FROM_BINARY (they were refused);
+- HEX / TO_HEX, UNHEX / FROM_HEX, BIN / TO_BINARY, UNBIN / FROM_BINARY, PRINTF's %x %o %b %u of a
+  HUGEINT (they were refused);
 - time_bucket's offset with months (it was an error);
 - GCD / LCM of BIGINTs that hold -2^63 fail only where DuckDB's answer is out of range (they failed on any
   -2^63 before);
@@ -86,6 +87,8 @@ SPECS = {
                 "bin(k) AS h FROM h",
         "v_from": "SELECT x, y, unhex(x) AS a, from_hex(x) AS b, from_binary(y) AS c, unbin(y) AS d, "
                   "unhex(hex(s)) = s::BLOB AS e FROM h",
+        # PRINTF of a HUGEINT: %x %o %b %u in 128-bit two's complement (a narrower integer: 64)
+        "v_printf": "SELECT k, printf('%x|%o|%b|%u|%d|%5X', k, k, k, k, k, k) AS p, printf('%x %u', i, i) AS q FROM h",
     }, domains={"s": ["duckdb", "", "é", "a\x00"], "b": [b"\x00\x00\x80", b"duck", b""],
                 "i": [0, 1, -1, 127, -2147483648, 255], "k": [12, -12, -(2 ** 127), 2 ** 127 - 1],
                 "x": ["abc", "6475636B6462", "5", "", "ABCDEF", "zz"], "y": ["101", "01100001", "", "000000001", "2"]}),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ...sqllib.formatting import printf_reads_unsigned
 from .. import functions as FN
 from .. import lists, maps, structs
 from ..aggregate_states import is_state
@@ -144,10 +143,9 @@ class CallRules:
         bound = [self.bind(a) for a in given]
         kinds = f.args + f.args[-1:] * (len(bound) - len(f.args)) if f.variadic else f.args
         args = [self.argument(kind, node, e, f.label) for kind, e in zip(kinds, bound)]
-        if f.fn == "printf" and any(a.type.kind == "int" and a.type.bits > 64 for a in args[1:]) and \
-                printf_reads_unsigned(args[0].value if isinstance(args[0], Lit) else None):
-            raise self.error(node, "PRINTF of a HUGEINT with %x, %X, %o, %b or %u is not supported (its "
-                                   "two's complement width is not known when the row is printed)")
+        if f.fn == "printf":  # a HUGEINT marked: %x %o %b %u print it in 128 bits (sqllib/formatting.py)
+            args = args[:1] + [FN.call("printf_wide", [a]) if a.type.kind == "int" and a.type.bits > 64 else a
+                               for a in args[1:]]
         if f.fn in FN.STRICT_MATH and node.meta.get("ieee_floating_point_ops") is False:
             f = FN.BY_FN[f.fn + "_strict"]  # (SET ieee_floating_point_ops = false: settings.py)
         if f.prepare is not None:
