@@ -331,6 +331,9 @@ _ARG_WORDS = {(exp.Join, "kind"): "JOIN", (exp.Join, "side"): "JOIN", (exp.Join,
               (None, "rename"): "RENAME", (None, "except_"): "EXCLUDE", (None, "db"): "a schema name",
               (None, "catalog"): "a catalog name", (None, "version"): "AT / FOR SYSTEM_TIME",
               (None, "collate"): "COLLATE", (None, "zone"): "a time zone"}
+# why a construct is refused, where that is not "not built yet"
+_REASONS = {"sample": ": a sample is random, and a view cannot be maintained over it (DuckDB's REPEATABLE seed "
+                      "picks rows by its own generator in its storage order, which deltasql does not reproduce)"}
 _VALUE_FIRST = {(exp.Join, "kind"), (exp.Join, "side"), (exp.Join, "method")}
 
 
@@ -349,7 +352,7 @@ def refusal(node: exp.Expression, sql: str = ""):
         if allowed is None:
             where = v if isinstance(v, exp.Expression) else (v[0] if isinstance(v, list) and v and
                                                            isinstance(v[0], exp.Expression) else node)
-            return where, f"{describe(node, arg, v, sql)} is not supported"
+            return where, f"{describe(node, arg, v, sql)} is not supported{_REASONS.get(arg, '')}"
         if not _allowed(allowed, v, node):
             what = allowed.message(node, sql) if isinstance(allowed, When) else describe(node, arg, v, sql)
             return node, f"{what} is not supported"

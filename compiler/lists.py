@@ -585,10 +585,19 @@ def aggr_call(eb, node, args):
     return eb.bind(call)
 
 
+def _bigint_constant(e):
+    """A HUGEINT constant that fits a BIGINT, as a BIGINT (-9223372036854775808 is a HUGEINT literal):
+    DuckDB takes it as a slice bound."""
+    if isinstance(e, Lit) and e.type.kind == "int" and e.type.bits > 64 and e.value is not None \
+            and -(1 << 63) <= e.value < (1 << 63):
+        return Lit(e.value, BIGINT)
+    return e
+
+
 def slice_function(eb, node, value_node, begin_node, end_node, step_node=None):
     """list_slice(xs, a, b[, step]) / array_slice(…): xs[a:b(:step)] (a NULL bound: NULL); on a VARCHAR, s[a:b]."""
     s = eb.bind(value_node)
-    bounds = [eb.int_arg(b, eb.bind(b), "a slice bound") for b in (begin_node, end_node)]
+    bounds = [eb.int_arg(b, _bigint_constant(eb.bind(b)), "a slice bound") for b in (begin_node, end_node)]
     if s.type.kind == "text" and step_node is None:
         return Call("string_slice", (s, *bounds), TEXT, s.nullable or any(b.nullable for b in bounds), (True, True))
     s = list_arg(eb, node, s, "LIST_SLICE")

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.parser import Parser
 
+from .current_setting import fold_current_settings
 from .positions import error_at
 
 NULL_ORDERS = ("nulls_last", "nulls_first", "nulls_first_on_asc_last_on_desc", "nulls_last_on_asc_first_on_desc")
@@ -158,7 +159,10 @@ def apply_setting(settings: Settings, ast, sql: str) -> Settings:
 
 def apply_settings(ast: exp.Expression, settings: Settings) -> None:
     """Write the settings into ast: the ORDER BY defaults into every term that leaves them out, and
-    non-IEEE floating-point operations onto every operator and function node."""
+    non-IEEE floating-point operations onto every operator and function node; CURRENT_SETTING of a
+    setting as its value (compiler/current_setting.py)."""
+    if not (isinstance(ast, exp.Insert) and isinstance(ast.expression, exp.Values)):  # (no walk of big VALUES)
+        fold_current_settings(ast, settings)
     if settings.is_default:
         return
     if not settings.ieee_floating_point_ops:

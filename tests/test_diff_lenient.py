@@ -218,6 +218,11 @@ ACCEPTED = [  # the forms next to the refused ones, which DuckDB answers
     "SELECT * FROM t WINDOW w AS (ORDER BY x) QUALIFY row_number() OVER w = 1",
     "SELECT +x, + x + 1, 2 + +x, -+x, +t.x, +NULL, +1.5, +(x) FROM t",
     "SELECT hex(v), hex(x), bin(x), to_binary(v), hex(NULL), unhex(hex(v)), from_binary(bin(g)) FROM t",
+    "SELECT regexp_matches(v, '.*B.*', ' i \t'), regexp_replace(v, 'A', 'x', ' i g') FROM t",
+    "SELECT array_slice([1, 2, 3], -9223372036854775808, 2), list_slice(v, -9223372036854775808, 9223372036854775807) "
+    "FROM t",
+    "SELECT current_setting('regex_match_operator_semantics'), current_setting('ieee_floating_point_ops'), "
+    "current_setting('order_by_non_integer_literal') FROM t",
 ]
 
 
@@ -234,3 +239,25 @@ def test_neighbours_still_accepted(sql):
     p.step()
     frozen = [[tuple(map(_freeze, r)) for r in rows] for rows in (want, p.view("q").rows())]
     assert diff_multisets(*frozen) == ([], [])
+
+
+def test_current_setting_is_the_value_in_force_when_the_view_is_made():
+    p = Pipeline(dialect="duckdb")
+    con = duckdb.connect()
+    for engine in (p, con):
+        engine.execute("SET regex_match_operator_semantics = 'full'")
+        engine.execute("SET ieee_floating_point_ops = false")
+    sql = "SELECT current_setting('regex_match_operator_semantics') AS r, current_setting('ieee_floating_point_ops') AS i"
+    p.execute(f"CREATE VIEW v AS {sql}")
+    p.execute("SET regex_match_operator_semantics = 'partial'")  # (the view keeps what it was made with)
+    p.step()
+    assert p.view("v").rows() == con.execute(sql).fetchall() == [("full", False)]
+
+
+@pytest.mark.parametrize("sql", ["SELECT * FROM t USING SAMPLE 5", "SELECT * FROM t TABLESAMPLE 10%",
+                                 "SELECT * FROM t USING SAMPLE 10% (bernoulli, 42)"])
+def test_samples_are_refused_as_random(sql):
+    p = Pipeline(dialect="duckdb")
+    p.execute(SETUP)
+    with pytest.raises(CompileError, match="a sample is random, and a view cannot be maintained over it"):
+        p.execute(f"CREATE VIEW v AS {sql}")

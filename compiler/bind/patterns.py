@@ -112,6 +112,8 @@ class PatternRules:
             raise self.error(opt_node, f"{what}: the options must not be NULL")
         fold = dot_nl = literal = every = False
         for ch in o.value:  # a later option overrides an earlier one (as in DuckDB)
+            if ch in " \t\n\r":  # (DuckDB skips white space between the letters)
+                continue
             if ch in "ci":
                 fold = ch == "i"
             elif ch in "mnps":
