@@ -30,6 +30,7 @@ from .export_state import attach_export_states, mark_export_states
 from .keyed_syntax import aggregate_key_error
 from .lateness import blank_watermarks
 from .named_arguments import bind_named_arguments
+from .order_preservation import carry_inner_order
 from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
 from .timewindows import blank_tvf_syntax, expand_time_windows
 from .types import SURROGATE
@@ -262,8 +263,10 @@ def normalize_forms(query: exp.Expression) -> None:
     ``x IN (SELECT * FROM t)``; in a CTE with a column list, ``ORDER BY`` an alias of its body
     becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list); a
     column as time_bucket's origin or offset is a column (sqlglot reads it as a unit word); time
-    window table functions (TUMBLE, HOP, SESSION) become the subqueries they stand for."""
+    window table functions (TUMBLE, HOP, SESSION) become the subqueries they stand for; a LIMIT without
+    ORDER BY over a subquery written with one takes it (order_preservation.py)."""
     expand_time_windows(query)
+    carry_inner_order(query)
     for node in list(query.find_all(exp.In)):
         field = node.args.get("field")
         if isinstance(field, exp.Column) and not field.table:

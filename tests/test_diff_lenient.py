@@ -12,6 +12,7 @@ step whose rows make DuckDB fail fails here and changes nothing, and the other s
 - HEX / TO_HEX, UNHEX / FROM_HEX, BIN / TO_BINARY, UNBIN / FROM_BINARY, PRINTF's %x %o %b %u of a
   HUGEINT (they were refused);
 - time_bucket's offset with months (it was an error);
+- a LIMIT without ORDER BY over a subquery or CTE written with ORDER BY takes that order, as DuckDB;
 - GCD / LCM of BIGINTs that hold -2^63 fail only where DuckDB's answer is out of range (they failed on any
   -2^63 before);
 - LIKE … ESCAPE with a pattern ending in its escape character fails where DuckDB's walk reaches it
@@ -92,6 +93,14 @@ SPECS = {
     }, domains={"s": ["duckdb", "", "é", "a\x00"], "b": [b"\x00\x00\x80", b"duck", b""],
                 "i": [0, 1, -1, 127, -2147483648, 255], "k": [12, -12, -(2 ** 127), 2 ** 127 - 1],
                 "x": ["abc", "6475636B6462", "5", "", "ABCDEF", "zz"], "y": ["101", "01100001", "", "000000001", "2"]}),
+    # a LIMIT without ORDER BY over a subquery or CTE written with ORDER BY takes that order (DuckDB's
+    # order preservation; the keys are unique, so DuckDB's answer does not depend on its reading order)
+    "inner_order": Spec("CREATE TABLE o(k INT, v INT)", {
+        "v_sub": "SELECT k, v FROM (SELECT k, v FROM o ORDER BY k DESC) s LIMIT 3",
+        "v_cte": "WITH t AS (SELECT k, v * 2 AS w FROM o WHERE v > 0 ORDER BY k) SELECT w FROM t WHERE k > 1 "
+                 "LIMIT 2 OFFSET 1",
+        "v_columns": "WITH t(a, b) AS MATERIALIZED (SELECT k, v FROM o ORDER BY 1 DESC) SELECT b FROM t LIMIT 4",
+    }, keys={"o": ["k"]}, domains={"k": list(range(-3, 12)), "v": [0, 1, 5, -2]}),
     # GCD / LCM of -2^63: an error only where the answer (or LCM's signed product) is out of range
     "gcd_lcm": Spec(PAIRS, {
         "v_gcd": "SELECT a, b, gcd(a, b) AS g, gcd(b, a) AS h FROM q",
