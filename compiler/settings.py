@@ -186,18 +186,29 @@ def apply_settings(ast: exp.Expression, settings: Settings) -> None:
 
 
 def _skip_literal_order_terms(ast: exp.Expression) -> None:
-    """order_by_non_integer_literal = true: a query's ORDER BY term that is a constant other than an
-    integer (a position) orders nothing, and is dropped (DuckDB skips it)."""
+    """order_by_non_integer_literal = true: a query's or an aggregate's ORDER BY term that is a constant
+    other than an integer (a position) orders nothing, and is dropped (DuckDB skips it)."""
     for q in list(ast.find_all(exp.Select, exp.SetOperation)):
         order = q.args.get("order")
         if order is None:
             continue
-        kept = [o for o in order.expressions if not (
-            isinstance(o.this, (exp.Boolean, exp.Null)) or (isinstance(o.this, exp.Literal) and not o.this.is_int))]
+        kept = [o for o in order.expressions if not _literal_term(o)]
         if len(kept) != len(order.expressions):
             order.set("expressions", kept)
             if not kept:
                 q.set("order", None)
+    for order in list(ast.find_all(exp.Order)):  # an aggregate's ORDER BY (agg(x ORDER BY k, 'lit')) too
+        if isinstance(order.parent, (exp.Select, exp.SetOperation, exp.Window)) or order.this is None:
+            continue
+        kept = [o for o in order.expressions if not _literal_term(o)]
+        if not kept:
+            order.replace(order.this)
+        elif len(kept) != len(order.expressions):
+            order.set("expressions", kept)
+
+
+def _literal_term(o: exp.Ordered) -> bool:
+    return isinstance(o.this, (exp.Boolean, exp.Null)) or (isinstance(o.this, exp.Literal) and not o.this.is_int)
 
 
 def _parse_ordered(self, *args, **kwargs):
