@@ -130,17 +130,25 @@ def _slice_after_type(toks, i: int):
         i = _matching(toks, i) + 1
     while i < n and toks[i].token_type == T.L_BRACKET:
         end = _matching(toks, i)
-        depth = 0
-        for j in range(i + 1, min(end, n)):
-            k = toks[j].token_type
-            if k in _OPEN:
-                depth += 1
-            elif k in _CLOSE:
-                depth -= 1
-            elif k == T.COLON and depth == 0:
+        for j in _top_level(toks, i, end):
+            if toks[j].token_type == T.COLON:
                 return toks[j]
         i = end + 1
     return None
+
+
+def _top_level(toks, i: int, end: int):
+    """The indexes of the tokens between the bracket toks[i] and its match toks[end] that are not
+    inside a nested bracket."""
+    depth = 0
+    for j in range(i + 1, min(end, len(toks))):
+        k = toks[j].token_type
+        if k in _OPEN:
+            depth += 1
+        elif k in _CLOSE:
+            depth -= 1
+        elif depth == 0:
+            yield j
 
 
 def _matching(toks, i: int) -> int:
@@ -162,13 +170,4 @@ def _argument_count(toks, i: int) -> int:
     end = _matching(toks, i)
     if end == i + 1:
         return 0
-    depth, count = 0, 1
-    for j in range(i + 1, end):
-        k = toks[j].token_type
-        if k in _OPEN:
-            depth += 1
-        elif k in _CLOSE:
-            depth -= 1
-        elif k == T.COMMA and depth == 0:
-            count += 1
-    return count
+    return 1 + sum(toks[j].token_type == T.COMMA for j in _top_level(toks, i, end))

@@ -35,26 +35,26 @@ def check_length(n: int) -> None:
         raise DataError(f"Substring length {n} is outside of the supported range (< {LOW})")
 
 
+def _checked_length(start: int, length) -> int:
+    """The length SUBSTRING takes (2^32 - 1 when left out), start and length checked."""
+    check_offset(start)
+    length = HIGH if length is None or length is _ALL else length
+    check_length(length)
+    return length
+
+
 def duck_substring(s, start, length=None):
     """SUBSTRING(s, start[, length]) with DuckDB's 32-bit range checks."""
     if s is None or start is None:
         return None
-    check_offset(start)
-    if length is None:
-        length = HIGH
-    check_length(length)
-    return substring(s, start, length)
+    return substring(s, start, _checked_length(start, length))
 
 
 def duck_substring_grapheme(s, start, length=_ALL):
-    """SUBSTRING_GRAPHEME with DuckDB's 32-bit range checks."""
+    """SUBSTRING_GRAPHEME with DuckDB's 32-bit range checks (a NULL length is NULL)."""
     if s is None or start is None or length is None:
         return None
-    check_offset(start)
-    if length is _ALL:
-        length = HIGH
-    check_length(length)
-    return substring_grapheme(s, start, length)
+    return substring_grapheme(s, start, _checked_length(start, length))
 
 
 def duck_string_element(s, index):
