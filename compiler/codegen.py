@@ -1073,3 +1073,8 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
 
 
 _PLAIN = re.compile(r"r\[\d+\]|_k\d+|-?\d+|None|True|False")  # generated code that reads or names a value
+
+
+def cannot_fail(code: str) -> bool:
+    """Whether generated code only reads a column or names a constant (so computing it cannot fail)."""
+    return _PLAIN.fullmatch(code) is not None

@@ -635,8 +635,8 @@ class Lowering:
             value = cg.value(a.arg, col)
         if a.filter is not None:
             keep = cg.truth(a.filter, col)
-            if cg.dialect.filter_after_arguments:  # the argument computed (and failing) for every row
-                value = f"({value}, _SKIP)[not {keep}]"
+            if cg.dialect.filter_after_arguments and not G.cannot_fail(value):
+                value = f"({value}, _SKIP)[not {keep}]"  # the argument computed (and failing) for every row
             else:
                 value = f"({value} if {keep} else _SKIP)"
         return value
