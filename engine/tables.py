@@ -209,6 +209,51 @@ class Table:
         if self.log is not None:
             self.log.record_pairs(self, done)
 
+    def insert_row(self, row) -> None:
+        """``queue_insert([row])``, its common case inline: one key column, no watermark, no DEFAULT
+        NOW() column (as _insert_new_keys: a taken key is a constraint error, nothing queued)."""
+        c = self.pk_column
+        if c is None or self.watermark is not None or self.rel.clock_columns:
+            self.queue_insert([row])
+            return
+        k = row[c]
+        index = self.indexes[0]
+        if k in index:
+            raise DataError(self._violation(self.constraints[0], k))
+        index[k] = row
+        self._fresh = None
+        pending = self.pending
+        w = pending.get(row, 0) + 1
+        if w:
+            pending[row] = w
+        else:
+            del pending[row]
+        if self.log is not None:
+            self.log.entries.append((self, (row,), 1))  # (ChangeLog.record inline)
+
+    def delete_row(self, row) -> None:
+        """``queue_delete([row])``, its common case inline: one key column and no watermark, and the
+        row is the one its key's index entry holds (as _delete_keyed; else queue_delete judges)."""
+        c = self.pk_column
+        if c is None or self.watermark is not None:
+            self.queue_delete([row])
+            return
+        index = self.indexes[0]
+        k = row[c]
+        if index.get(k) != row:
+            self.queue_delete([row])
+            return
+        del index[k]
+        self._fresh = None
+        pending = self.pending
+        w = pending.get(row, 0) - 1
+        if w:
+            pending[row] = w
+        else:
+            del pending[row]
+        if self.log is not None:
+            self.log.entries.append((self, (row,), -1))  # (ChangeLog.record inline)
+
     def _clocked(self, rows) -> list:
         now = self.clock()
         cols = self.rel.clock_columns
