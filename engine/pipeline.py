@@ -36,6 +36,7 @@ from ..compiler.frontend import error_at, normalize_name, offset_to_position, pa
 from ..compiler.settings import Settings, apply_settings, apply_setting, setting_statement
 from ..compiler.types import TIMESTAMP, assign_value, coerce_value, show_value
 from ..runtime import Circuit, StepError
+from ..runtime.fused import fused_step
 from ..runtime.operators.clock import Clock
 from ..runtime.zset import add_into, add_scaled_into
 from .ddl import DDL
@@ -57,12 +58,17 @@ Row = Sequence[Any] | Mapping[str, Any]
 # what step() returns: {view: [(row, weight), ...]}
 Changes = dict[str, list[tuple[tuple[Any, ...], int]]]
 _C = TypeVar("_C", bound=type)
+_FEW_ROWS = 64  # a step of at most this many rows of one table runs with the collector on
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _CONTROL: dict[str, Callable[[], exp.Expression]] = {
     "START AS TRANSACTION": exp.Transaction, "END": exp.Commit, "END AS TRANSACTION": exp.Commit,
     "ABORT": exp.Rollback}
+
+
+# the calls of a one-row change, which hold the lock in their own body (a wrapper is a Python call more)
+_LOCKS_ITSELF = frozenset(("insert", "delete", "step"))
 
 
 def serialized(cls: _C) -> _C:
@@ -75,7 +81,7 @@ def serialized(cls: _C) -> _C:
         return locked
 
     for name in dir(cls):
-        if name.startswith("_"):
+        if name.startswith("_") or name in _LOCKS_ITSELF:
             continue
         attr: Any = getattr(cls, name)
         if isinstance(attr, property):
@@ -300,19 +306,20 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     def insert(self, table: str, rows: Iterable[Row]) -> None:
         """Queue rows (tuples in column order, or dicts by column name) for insertion.  A key the
         table already holds is a constraint error (nothing of the call is queued)."""
-        t = self._tables.get(table) or self._table(table)  # (a table's own name: what _name gives)
-        if t.rel.rowid is not None:
-            rows = self._with_rowids(t, rows)
-        if self._shards is not None:
-            rows = list(rows)  # (the batch queued and logged is the pipeline's own, as check.rows makes it)
-            if self._staged_insert(t, rows):
+        with self._lock:  # (_LOCKS_ITSELF)
+            t = self._tables.get(table) or self._table(table)  # (a table's own name: what _name gives)
+            if t.rel.rowid is not None:
+                rows = self._with_rowids(t, rows)
+            if self._shards is not None:
+                rows = list(rows)  # (the batch queued and logged is the pipeline's own, as check.rows makes it)
+                if self._staged_insert(t, rows):
+                    return
+            if type(rows) is list and len(rows) == 1:  # one row: the check alone (check.rows does the same)
+                ok = t.check(rows[0])
+                t.insert_row(ok if ok is not None else self._row(t, rows[0]))
                 return
-        if type(rows) is list and len(rows) == 1:  # one row: the check alone (check.rows does the same)
-            ok = t.check(rows[0])
-            t.queue_insert([ok] if ok is not None else [self._row(t, rows[0])])
-            return
-        # rows that already have the right types pass a generated loop; the others are converted
-        t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
+            # rows that already have the right types pass a generated loop; the others are converted
+            t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
 
     def _staged_insert(self, t: Table, rows: list) -> bool:
         """insert() on a sharded pipeline: the workers check a bulk batch's types while the coordinator
@@ -374,13 +381,14 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
     def delete(self, table: str, rows: Iterable[Row]) -> None:
         """Queue rows for deletion; each must be present (counting queued changes).  In a table with a
         PRIMARY KEY, a dict holding just the key's columns deletes the row with that key."""
-        t = self._tables.get(table) or self._table(table)
-        check = t.check  # a row of the right types first: the common case
-        if type(rows) is list and len(rows) == 1:
-            r = rows[0]
-            t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r)])
-            return
-        t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r) for r in rows])
+        with self._lock:  # (_LOCKS_ITSELF)
+            t = self._tables.get(table) or self._table(table)
+            check = t.check  # a row of the right types first: the common case
+            if type(rows) is list and len(rows) == 1:
+                r = rows[0]
+                t.delete_row(check(r) or self._by_key(t, r) or self._row(t, r))
+                return
+            t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r) for r in rows])
 
     def _by_key(self, t: Table, row: Row) -> tuple[Any, ...] | None:
         """The row a dict of exactly the PRIMARY KEY's columns names, or None for any other row."""
@@ -503,19 +511,20 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         With a state file the tick is durable when this returns; ``meta`` ({key: small picklable
         value}, a source's position) is committed with it and read back by ``meta(key)``.
         ``now``: advance the clock (NOW() of temporal filters) to it first (``advance_clock``)."""
-        if self._closed:
-            self._check_open()
-        if self._txn is not None:
-            raise DataError("a transaction is open: COMMIT or ROLLBACK it (step() would commit half of it)")
-        meta = self._check_meta(meta) if meta else None
-        if now is not None:
-            self.advance_clock(now)
-        try:
-            self._tick(meta)
-        except (DeliveryError, StoppedAfterCommit):
-            self._report()
-            raise
-        return self._report()
+        with self._lock:  # (_LOCKS_ITSELF)
+            if self._closed:
+                self._check_open()
+            if self._txn is not None:
+                raise DataError("a transaction is open: COMMIT or ROLLBACK it (step() would commit half of it)")
+            meta = self._check_meta(meta) if meta else None
+            if now is not None:
+                self.advance_clock(now)
+            try:
+                self._tick(meta)
+            except (DeliveryError, StoppedAfterCommit):
+                self._report()
+                raise
+            return self._report()
 
     def take_changes(self) -> Changes:
         """What the next ``step()`` would return for the steps already committed (by execute():
@@ -539,12 +548,19 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                     t.watermark.dropping = t.pending_late
                 fed.append(t)
         stopped = None
-        hook = self._journal_hook(fed, meta)  # (None without a state file)
-        collecting = gc.isenabled()  # (collector_paused inline: a path taken once per step)
-        gc.disable()
+        # (None without a state file; test_shards puts its own hook on a sharded pipeline)
+        hook = self._journal_hook(fed, meta) if self._store is not None or self._shards is not None else None
+        # the collector paused for the step (collector_paused inline: a path taken once per step),
+        # unless one table changed by a few rows: then it costs more than it spares
+        one = len(fed) == 1 and len(fed[0].pending) <= _FEW_ROWS and self._shards is None
+        collecting = not one and gc.isenabled()
+        if collecting:
+            gc.disable()
         try:
             if self._shards is not None:
                 self._shards.step(self, hook)
+            elif len(fed) == 1:  # one table changed: its fused step (runtime/fused.py)
+                (fed[0].input.fused or fused_step(self.circuit, fed[0].input))(hook)
             else:
                 self.circuit.step(hook)
         except StepError as e:
@@ -569,7 +585,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 gc.enable()
         for t in fed:
             t.commit()
-        self._log.clear()
+        self._log.entries = []  # (ChangeLog.clear inline)
         feeding = self._feeds.sinks or self._feeds.subscriptions
         tick = {}
         unreported = self._unreported

@@ -120,6 +120,7 @@ class Circuit:
         # output delta, in every iteration of nested scopes; None: no limit
         self.row_limit: int | None = None
         self.rows = 0  # row changes produced so far in this step
+        self.values_held = False  # (root) an operator's .value may hold an earlier step's delta (runtime/fused.py)
 
     # -- building ---------------------------------------------------------------------------
     def add(self, op: Operator) -> Operator:
@@ -194,6 +195,7 @@ class Circuit:
         inside = set(map(id, ops))
         root = self.root()
         root.rows = 0
+        root.values_held = True
         for op in ops:
             args = [i.value if id(i) in inside else seeds[id(i)] for i in op.inputs]
             op.value = op.eval(*args)
@@ -205,6 +207,7 @@ class Circuit:
         if given, runs after every operator has and before the tick is final (a durable pipeline
         writes its journal there); if it raises, the tick is undone and its exception propagates."""
         self.rows = 0
+        self.values_held = True
         try:
             (self._run or self.runner())()
         except BaseException as e:

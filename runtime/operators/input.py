@@ -9,6 +9,7 @@ class Input(Operator):
 
     idle_noop = False
     state = ("pending",)
+    fused = None  # the step of a change of this Input alone, once made (runtime/fused.py)
 
     def __init__(self, name: str = ""):
         super().__init__()

@@ -1,0 +1,201 @@
+"""The fused step: one table's change run through the circuit by one generated function.
+
+A step in which one table's Input alone has queued changes (every other source idle: the other
+tables' Inputs, the Clock) is the circuit's generated step (Circuit.step) with most of its answers
+known before it runs.  ``fused_step(circuit, source)`` generates that step once per circuit shape
+and source:
+
+- an operator that cannot see the change is left out: an idle operator whose every input is idle
+  (its general line would compute ``{}``), an identity exchange of an idle input, an operator
+  absorbed by a fusion (Operator.fusions);
+- the operators the change reaches (the source's cone) run in the circuit's order, each as its
+  line in Circuit._generate would, with ``{}`` for an idle input;
+- the hot ones are written inline, with no call and no Z-set between them: the source Input, an
+  Aggregate that folds a join's pairs straight from the source's rows (Aggregate._eval_raw with
+  its _emit), a view's Output.
+
+Laws it relies on:
+
+- f(0) = 0 with no change of state for an ``idle_noop`` operator with the default readiness
+  (Operator.ready), so its left-out line changed nothing; sources other than ``source`` are idle
+  exactly when their ``ready`` test is false, which the step checks first (else: Circuit.step).
+- An operator's ``.value`` is not read between steps; it only keeps the delta alive.  A general
+  step (Circuit.step, Circuit.run_ops) marks ``values_held``, and the next fused step clears them
+  all once, so no delta of a bulk step or a backfill outlives its step for long.
+- The inline code is the operators' own ``eval`` with the same journal entries, so the journal
+  undoes a failed fused step exactly.  A fused step that fails is undone and the step is run again
+  by Circuit.step, which fails the same way and says where (or, not expected, succeeds): either
+  way the outcome is Circuit.step's.  A BaseException that is not an Exception (Ctrl-C) is undone
+  and raised as Circuit.step raises it.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from .circuit import Circuit, Operator, StepError
+from .operators.aggregate import Aggregate, _unarrange
+from .operators.input import Input
+from .operators.output import Output
+
+
+def fused_step(circuit: Circuit, source: Input):
+    """A function ``step(before_commit=None)`` equal to ``circuit.step`` for a step in which only
+    ``source``, an Input of this root circuit, has queued changes (it runs ``circuit.step`` itself
+    when that is not so).  ``circuit.step`` when nothing can be fused: a row limit counts every
+    operator's output."""
+    if circuit.row_limit is not None or circuit.scope is not None:
+        return circuit.step
+    if source.fused is None or source.fused.run is not circuit._run:
+        source.fused = _generate(circuit, source, circuit.runner())
+    return source.fused
+
+
+def _generate(circuit: Circuit, source: Input, run):
+    """The fused step of ``source`` for the circuit whose general step is ``run``; it stands for
+    the circuit while ``circuit._run`` is ``run`` (else it makes its successor and runs that)."""
+    ops = circuit.ops
+    index = {id(op): n for n, op in enumerate(ops)}
+    fusions = Circuit._fusions(ops, index)
+    absorbed = {id(a) for chain, _, _ in fusions.values() for a in chain}
+    env: dict = {"RUN": run, "remake": lambda before_commit: fused_step(circuit, source)(before_commit),
+                 "circuit": circuit, "journal": circuit.journal, "general": circuit.step, "StepError": StepError,
+                 "Operator": Operator, "clear_frames": traceback.clear_frames, "_unarrange": _unarrange}
+    idle: set[int] = set()  # operators whose output is {} in this step
+    cone: set[int] = set()  # operators the change reaches
+    guards = [f"not o{index[id(source)]}.pending"]  # when true, Circuit.step runs instead
+    body: list[str] = []
+    for n, op in enumerate(ops):
+        env[f"o{n}"] = op
+        if id(op) in absorbed:
+            idle.add(n)
+            continue
+        inputs, evaluate = op.inputs, op.eval
+        if id(op) in fusions:
+            _, inputs, evaluate = fusions[id(op)]
+        env[f"e{n}"] = evaluate
+        ins = [index[id(i)] for i in inputs]
+        args = ["{}" if i in idle else f"v{i}" for i in ins]
+        if op is source:
+            cone.add(n)
+            body += [f"v{n} = o{n}.pending", f"o{n}.pending = {{}}", f"J.append((o{n}._restore, v{n}))"]
+            continue
+        reached = any(i in cone for i in ins)
+        if reached:
+            cone.add(n)
+        if op.identity():
+            if ins[0] in idle:
+                idle.add(n)
+            else:
+                body.append(f"v{n} = v{ins[0]}")
+            continue
+        if not reached:
+            test = op.ready(f"o{n}", args)
+            if not inputs and test is not None:  # another source: idle, or the general step runs
+                guards.append(test)
+                idle.add(n)
+                continue
+            if inputs and all(i in idle for i in ins) and type(op).ready is Operator.ready and op.idle_noop:
+                idle.add(n)  # f(0) = 0
+                continue
+        inline = _inline(op, n, inputs, args, evaluate, env) if reached else None
+        if inline is not None:
+            body += inline
+            continue
+        call = f"e{n}({', '.join(args)})"
+        test = op.ready(f"o{n}", args)
+        body.append(f"v{n} = o{n}.value = " + (f"{call} if {test} else {{}}" if test else call))
+    lines = ["def step(before_commit=None):",
+             "    if circuit._run is not RUN:",  # the circuit changed since: a step made for it
+             "        return remake(before_commit)",
+             f"    if {' or '.join(guards)}:",
+             "        return general(before_commit)",
+             "    if circuit.values_held:",
+             "        for op in circuit.ops:",
+             "            op.value = {}",
+             "        circuit.values_held = False",
+             "    J = journal.entries",
+             "    try:"]
+    lines += ["        " + line for line in body]
+    lines += ["    except Exception:",  # undone, and run again by the general step (which says where)
+              "        circuit.reset_transient()",
+              "        journal.rollback()",
+              "        return general(before_commit)",
+              "    except BaseException as e:",
+              "        clear_frames(e.__traceback__)",
+              "        circuit.reset_transient()",
+              "        journal.rollback()",
+              "        raise StepError(Operator(), e) from e",
+              "    if before_commit is not None:",
+              "        try:",
+              "            before_commit()",
+              "        except BaseException:",
+              "            journal.rollback()",
+              "            circuit.reset_transient()",
+              "            raise",
+              "    J.clear()"]
+    source_text = "\n".join(lines)
+    exec(compile(source_text, f"<fused step of {source.describe()}>", "exec"), env)
+    step = env["step"]
+    step.run = run
+    step.source_text = source_text  # (for reading: tests and tools print it)
+    return step
+
+
+def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict) -> list[str] | None:
+    """Operator ``op`` (``o{n}``, its inputs' deltas ``args``) written inline, or None to call it."""
+    if isinstance(op, Output) and op.keep:
+        a = args[0]
+        return [f"v{n} = {a}",
+                f"if {a} or o{n}.delta:",
+                f"    J.append((o{n}._undo, ({a}, o{n}.delta)))",
+                f"    contents = o{n}.contents",
+                "    get = contents.get",
+                f"    for row, w in {a}.items():",
+                "        c = get(row, 0) + w",
+                "        if c:",
+                "            contents[row] = c",
+                "        else:",
+                "            del contents[row]",
+                f"    o{n}.delta = {a}"]
+    func = getattr(evaluate, "__func__", None)
+    if not isinstance(op, Aggregate) or func not in (Aggregate.eval_join_left, Aggregate.eval_join_right) \
+            or op.global_ or op.expiry is not None or op.combined:
+        return None
+    side = 0 if func is Aggregate.eval_join_left else 1
+    jf = op.join_fold
+    assert jf is not None
+    left, right = jf.join.inputs
+    mine = (left, right)[side]
+    env[f"raw{n}"], env[f"keyed{n}"], env[f"new{n}"] = jf.raw[side], jf.keyed_of[side], op.reducer.new
+    env[f"result{n}"], env[f"jf{n}"], env[f"mine{n}"] = op.reducer.result, jf, mine
+    env[f"left{n}"], env[f"right{n}"] = left, right
+    delta, other = args[side], args[1 - side]
+    da, db = (delta, other) if side == 0 else (other, delta)
+    tests = [a for a in args if a != "{}"]
+    return [f"if {' or '.join(tests)}:" if tests else "if False:",
+            f"    arrangement = mine{n}.arrangement",
+            f"    if {delta} and arrangement.journal is not None:",
+            f"        J.append((_unarrange, (arrangement, {delta}, mine{n}.key_fn)))",
+            f"    ia, ib = left{n}.arrangement.index, right{n}.arrangement.index",
+            f"    groups, outputs = o{n}.groups, o{n}.outputs",
+            f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})",
+            "    changed = {}",
+            f"    J.append((o{n}._undo, ((jf{n}, ({side}, {delta}, {other}, ia, ib, keyed{n})), changed)))",
+            "    for k in touched:",
+            "        g = groups[k]",
+            f"        changed[k] = (outputs.get(k), k + result{n}(g[1]) if g[0] else None)",
+            f"    v{n} = {{}}",
+            "    for k, (old, new) in changed.items():",
+            "        if new is None:",
+            "            outputs.pop(k, None)",
+            "            del groups[k]",
+            "        else:",
+            "            outputs[k] = new",
+            "        if new != old:",
+            "            if old is not None:",
+            f"                v{n}[old] = -1",
+            "            if new is not None:",
+            f"                v{n}[new] = 1",
+            "else:",
+            f"    v{n} = {{}}"]

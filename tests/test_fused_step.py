@@ -1,0 +1,237 @@
+"""The fused step (runtime/fused.py) against the general one, on random streams.
+
+Two pipelines take the same stream: one as it runs by default (a step that changes one table by a
+few rows takes that table's fused step), one with a row limit too high to reach, which makes every
+step the general Circuit.step with every operator run one by one (a row limit counts each
+operator's output, so nothing is fused).  After every step they must agree on what step()
+returned, on every view's rows and on every table's rows; a step that fails must fail in both with
+the same message and leave both as they were.  The fused pipeline's general step is counted, so
+the test also asserts that the fused path was the one taken.  (Their answers against DuckDB are
+the differential suite's: it runs the fused path wherever a step changes one table.)"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from deltasql import DataError, Pipeline
+
+JOIN_GROUP = """
+CREATE TABLE regions(region VARCHAR PRIMARY KEY, zone VARCHAR);
+CREATE TABLE customers(c_id INT PRIMARY KEY, name VARCHAR, region VARCHAR);
+CREATE TABLE orders(o_id INT PRIMARY KEY, c_id INT, amount INT, big HUGEINT);
+CREATE TABLE notes(c_id INT, note VARCHAR);
+CREATE VIEW join_group AS SELECT c.region, COUNT(*) AS n, SUM(o.amount) AS total, SUM(o.big) AS big
+    FROM orders o JOIN customers c ON o.c_id = c.c_id GROUP BY c.region;
+"""
+# views that share the join's arrangements, or are not folds, or read other tables
+MORE_VIEWS = """
+CREATE VIEW per_zone AS SELECT r.zone, MIN(o.amount) AS lo, MAX(o.amount) AS hi, COUNT(o.o_id) AS n
+    FROM orders o JOIN customers c ON o.c_id = c.c_id JOIN regions r ON c.region = r.region GROUP BY r.zone;
+CREATE VIEW left_join AS SELECT c.c_id, COUNT(o.o_id) AS n, SUM(o.amount) AS total
+    FROM customers c LEFT JOIN orders o ON o.c_id = c.c_id GROUP BY c.c_id;
+CREATE VIEW scaled AS SELECT o_id, amount * 100000 AS scaled FROM orders WHERE amount IS NOT NULL;
+CREATE VIEW everything AS SELECT COUNT(*) AS n, SUM(amount) AS s FROM orders;
+CREATE VIEW noted AS SELECT n.note, COUNT(*) AS k FROM notes n JOIN customers c ON n.c_id = c.c_id GROUP BY n.note;
+CREATE VIEW distinct_notes AS SELECT DISTINCT note FROM notes;
+"""
+RECURSIVE = """
+CREATE TABLE edges(a INT, b INT);
+CREATE VIEW reach AS WITH RECURSIVE r(a, b) AS (SELECT a, b FROM edges UNION SELECT r.a, e.b FROM r JOIN edges e
+    ON r.b = e.a) SELECT a, COUNT(*) AS n FROM r GROUP BY a;
+"""
+
+
+class Pair:
+    """The same calls on a default pipeline and on one whose every step is general."""
+
+    def __init__(self, ddl: str):
+        self.fused, self.general = Pipeline(), Pipeline(max_step_rows=10**12)
+        self.general_steps = 0
+        circuit = self.fused.circuit
+        step = circuit.step
+
+        def counted(before_commit=None):
+            self.general_steps += 1
+            return step(before_commit)
+        circuit.step = counted  # (what the fused steps fall back to, and what _tick runs otherwise)
+        self.both(lambda p: p.execute(ddl))
+
+    def both(self, call):
+        out = []
+        for p in (self.fused, self.general):
+            try:
+                out.append(("ok", call(p)))
+            except DataError as e:
+                out.append(("error", str(e)))
+        assert out[0] == out[1]
+        self.same()
+        return out[0]
+
+    def same(self):
+        f, g = self.fused, self.general
+        assert f.last_step == g.last_step
+        for v in f.views:
+            assert sorted(f.view(v).rows(), key=repr) == sorted(g.view(v).rows(), key=repr), v
+        for t in f.tables:
+            assert sorted(f.table_rows(t), key=repr) == sorted(g.table_rows(t), key=repr), t
+
+
+def _orders_stream(rnd: random.Random, pair: Pair, n_steps: int, live: dict) -> int:
+    """Random one-row (and a few multi-row) changes of orders and notes, each step compared; returns
+    how many steps changed one table by a few rows (the fused path's)."""
+    one_table = 0
+    next_id = max(live, default=0) + 1
+    for _ in range(n_steps):
+        kind = rnd.random()
+        changes = []  # (table, sign, row)
+        if kind < 0.45 or not live:
+            big = rnd.choice([None, 1, 2**125, -(2**125)]) if rnd.random() < 0.2 else rnd.randrange(-5, 6)
+            amount = rnd.choice([None, 30000, rnd.randrange(0, 50)]) if rnd.random() < 0.1 else rnd.randrange(0, 50)
+            row = (next_id, rnd.randrange(0, 12), amount, big)
+            next_id += 1
+            changes.append(("orders", 1, row))
+        elif kind < 0.8:
+            changes.append(("orders", -1, live[rnd.choice(sorted(live))]))
+        elif kind < 0.88:  # duplicates and NULLs in a table without a key
+            note = (rnd.randrange(0, 12), rnd.choice([None, "a", "b"]))
+            changes += [("notes", 1, note)] * rnd.randrange(1, 3)
+        elif kind < 0.94:  # an update: -old +new in one step
+            o_id = rnd.choice(sorted(live))
+            old = live[o_id]
+            changes += [("orders", -1, old), ("orders", 1, (o_id, rnd.randrange(0, 12), rnd.randrange(0, 50), old[3]))]
+        else:  # two tables at once: the general path
+            changes += [("orders", 1, (next_id, 3, 7, 1)), ("customers", 1, (100 + next_id, "c", "r1"))]
+            next_id += 1
+
+        def apply(p, changes=changes):
+            for table, sign, row in changes:
+                (p.insert if sign > 0 else p.delete)(table, [row])
+            return p.step()
+
+        before = pair.general_steps
+        status, _ = pair.both(apply)
+        tables = {t for t, _, _ in changes}
+        if len(tables) == 1 and status == "ok":
+            one_table += 1
+            assert pair.general_steps == before, "a one-table step took the general path"
+        if status == "ok":
+            for table, sign, row in changes:
+                if table == "orders":
+                    if sign > 0:
+                        live[row[0]] = row
+                    elif live.get(row[0]) == row:
+                        del live[row[0]]
+    return one_table
+
+
+def _load(pair: Pair) -> dict:
+    pair.both(lambda p: (p.insert("regions", [("r0", "z0"), ("r1", "z1"), ("r2", None)]),
+                         p.insert("customers", [(i, f"c{i}", f"r{i % 4}" if i % 5 else None) for i in range(10)]),
+                         p.step()))
+    rows = [(i, i % 11, i % 7, i) for i in range(1, 30)]
+    pair.both(lambda p: (p.insert("orders", rows), p.step()))
+    return {r[0]: r for r in rows}
+
+
+def _retract_all(pair: Pair) -> None:
+    def retract(p):
+        for t in p.tables:
+            rows = p.table_rows(t)
+            if rows:
+                p.delete(t, rows)
+        return p.step()
+    pair.both(retract)
+    assert all(not pair.fused.view(v).rows() or v in ("everything", "reach") for v in pair.fused.views)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_join_group_fused_equals_general(seed):
+    pair = Pair(JOIN_GROUP)
+    live = _load(pair)
+    fused = _orders_stream(random.Random(seed), pair, 120, live)
+    assert fused > 60
+    assert pair.fused.tables and pair.fused._tables["orders"].input.fused is not None
+    _retract_all(pair)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_many_views_fused_equals_general(seed):
+    pair = Pair(JOIN_GROUP + MORE_VIEWS)
+    live = _load(pair)
+    assert _orders_stream(random.Random(100 + seed), pair, 120, live) > 60
+    _retract_all(pair)
+
+
+def test_views_made_and_dropped_between_fused_steps():
+    """A fused step is made again when the circuit changes (a view created, replaced or dropped)."""
+    pair = Pair(JOIN_GROUP)
+    live = _load(pair)
+    rnd = random.Random(7)
+    for ddl in ("CREATE VIEW scaled AS SELECT o_id, amount * 100000 AS scaled FROM orders",
+                "CREATE OR REPLACE VIEW join_group AS SELECT c.region, MAX(o.amount) AS m FROM orders o "
+                "JOIN customers c ON o.c_id = c.c_id GROUP BY c.region",
+                "DROP VIEW scaled", "DROP VIEW join_group",
+                "CREATE VIEW join_group AS SELECT o.c_id, COUNT(*) AS n FROM orders o GROUP BY o.c_id"):
+        pair.both(lambda p, ddl=ddl: p.execute(ddl))
+        assert _orders_stream(rnd, pair, 25, live) > 5
+    _retract_all(pair)
+
+
+def test_recursive_view_in_the_cone():
+    pair = Pair(RECURSIVE)
+    rnd = random.Random(3)
+    edges: list = []
+    for _ in range(80):
+        if edges and rnd.random() < 0.4:
+            e = edges.pop(rnd.randrange(len(edges)))
+            pair.both(lambda p, e=e: (p.delete("edges", [e]), p.step()))
+        else:
+            e = (rnd.randrange(0, 9), rnd.randrange(0, 9))
+            edges.append(e)
+            pair.both(lambda p, e=e: (p.insert("edges", [e]), p.step()))
+    pair.both(lambda p: (p.delete("edges", edges), p.step()) if edges else p.step())
+    assert pair.fused.view("reach").rows() == []
+
+
+def test_a_failing_fused_step_changes_nothing():
+    """An overflow inside the inlined aggregate (SUM of HUGEINTs) and in a projection after it: the
+    step fails as the general one does, and everything is as it was; the next step goes on."""
+    pair = Pair(JOIN_GROUP + MORE_VIEWS)
+    _load(pair)
+    f = pair.fused
+    before = {v: sorted(f.view(v).rows(), key=repr) for v in f.views}
+    assert pair.both(lambda p: (p.insert("orders", [(900, 1, 1, 2**126)]), p.step()))[0] == "ok"
+    status, message = pair.both(lambda p: (p.insert("orders", [(901, 1, 1, 2**126)]), p.step()))
+    assert status == "error" and "overflow" in message
+    status, message = pair.both(lambda p: (p.insert("orders", [(903, 1, 90000, 1)]), p.step()))
+    assert status == "error" and "overflow" in message
+    assert pair.both(lambda p: (p.delete("orders", [(900, 1, 1, 2**126)]), p.step()))[0] == "ok"
+    assert {v: sorted(f.view(v).rows(), key=repr) for v in f.views} == before
+    assert f.step() == {} and pair.general.step() == {}
+
+
+def test_fused_step_in_a_transaction_and_a_durable_pipeline(tmp_path):
+    """COMMIT of one table's change is a fused step; with a state file its journal record is
+    written by the same hook, and a reopened pipeline holds what the fused steps made."""
+    path = str(tmp_path / "s.db")
+    p = Pipeline(path=path)
+    p.execute(JOIN_GROUP)
+    q = Pipeline()
+    q.execute(JOIN_GROUP)
+    for x in (p, q):
+        x.insert("customers", [(1, "a", "r1"), (2, "b", "r2")])
+        x.step()
+        x.execute("BEGIN; INSERT INTO orders VALUES (1, 1, 5, 1); COMMIT")
+        x.insert("orders", [(2, 2, 7, 2)])
+        x.step()
+        x.delete("orders", [(1, 1, 5, 1)])
+        x.step()
+    assert p._tables["orders"].input.fused is not None
+    rows = sorted(p.view("join_group").rows())
+    assert rows == sorted(q.view("join_group").rows()) == [("r2", 1, 7, 2)]
+    p.close(checkpoint=False)  # the reopened pipeline replays the journal the fused steps wrote
+    with Pipeline(path=path) as r:
+        assert sorted(r.view("join_group").rows()) == rows
+        assert r.last_step == 4
