@@ -463,6 +463,10 @@ class Table:
 
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""
+        if self.keyed is not None and not self.collects and not self.secondary:
+            self.pending, self._fresh = {}, None  # the common case: the index holds them already
+            self.pending_late = 0
+            return
         contents, pending = self.contents, self.pending
         fresh = pending is self._fresh
         self.pending, self._fresh = {}, None

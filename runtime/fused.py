@@ -60,7 +60,7 @@ def _generate(circuit: Circuit, source: Input, run):
     absorbed = {id(a) for chain, _, _ in fusions.values() for a in chain}
     env: dict = {"RUN": run, "remake": lambda before_commit: fused_step(circuit, source)(before_commit),
                  "circuit": circuit, "journal": circuit.journal, "general": circuit.step, "StepError": StepError,
-                 "Operator": Operator, "clear_frames": traceback.clear_frames, "_unarrange": _unarrange}
+                 "Operator": Operator, "clear_frames": traceback.clear_frames, "_undo_raw_fold": _undo_raw_fold}
     idle: set[int] = set()  # operators whose output is {} in this step
     cone: set[int] = set()  # operators the change reaches
     guards = [f"not o{index[id(source)]}.pending"]  # when true, Circuit.step runs instead
@@ -168,20 +168,22 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
     left, right = jf.join.inputs
     mine = (left, right)[side]
     env[f"raw{n}"], env[f"keyed{n}"], env[f"new{n}"] = jf.raw[side], jf.keyed_of[side], op.reducer.new
-    env[f"result{n}"], env[f"jf{n}"], env[f"mine{n}"] = op.reducer.result, jf, mine
+    env[f"result{n}"], env[f"jf{n}"], env[f"key{n}"] = op.reducer.result, jf, mine.key_fn
     env[f"left{n}"], env[f"right{n}"] = left, right
     delta, other = args[side], args[1 - side]
     da, db = (delta, other) if side == 0 else (other, delta)
+    mine_a, other_a = ("a", "b") if side == 0 else ("b", "a")
     tests = [a for a in args if a != "{}"]
+    # (Aggregate._eval_raw and _emit; their two journal entries in one, undone in the same order)
     return [f"if {' or '.join(tests)}:" if tests else "if False:",
-            f"    arrangement = mine{n}.arrangement",
-            f"    if {delta} and arrangement.journal is not None:",
-            f"        J.append((_unarrange, (arrangement, {delta}, mine{n}.key_fn)))",
-            f"    ia, ib = left{n}.arrangement.index, right{n}.arrangement.index",
+            f"    arrangement_a, arrangement_b = left{n}.arrangement, right{n}.arrangement",
+            f"    ia, ib = arrangement_a.index, arrangement_b.index",
             f"    groups, outputs = o{n}.groups, o{n}.outputs",
             f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})",
             "    changed = {}",
-            f"    J.append((o{n}._undo, ((jf{n}, ({side}, {delta}, {other}, ia, ib, keyed{n})), changed)))",
+            f"    J.append((_undo_raw_fold, (o{n}, ((jf{n}, ({side}, {delta}, {other}, ia, ib, keyed{n})), changed), "
+            f"arrangement_{mine_a} if {delta} and arrangement_{mine_a}.journal is not None else None, {delta}, "
+            f"key{n})))",
             "    for k in touched:",
             "        g = groups[k]",
             f"        changed[k] = (outputs.get(k), k + result{n}(g[1]) if g[0] else None)",
@@ -199,3 +201,12 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
             f"                v{n}[new] = 1",
             "else:",
             f"    v{n} = {{}}"]
+
+
+def _undo_raw_fold(saved) -> None:
+    """Undo an inlined Aggregate._eval_raw: the aggregate's eval, then its side's Arrange (the
+    order of their two journal entries, newest first)."""
+    aggregate, folded, arrangement, delta, key_fn = saved
+    aggregate._undo(folded)
+    if arrangement is not None:
+        _unarrange((arrangement, delta, key_fn))
