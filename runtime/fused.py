@@ -14,6 +14,10 @@ and source:
   Aggregate that folds a join's pairs straight from the source's rows (Aggregate._eval_raw with
   its _emit), a view's Output.
 
+The step function says two things about itself: ``run``, the general step it was made for, and
+``light``, no nested scope (a recursive view's fixpoint) among the operators the change reaches, so
+a change of a few rows stays a few rows (the engine then leaves the collector on for the step).
+
 Laws it relies on:
 
 - f(0) = 0 with no change of state for an ``idle_noop`` operator with the default readiness
@@ -138,6 +142,8 @@ def _generate(circuit: Circuit, source: Input, run):
     exec(compile(source_text, f"<fused step of {source.describe()}>", "exec"), env)
     step = env["step"]
     step.run = run
+    # no nested scope (a recursive view's fixpoint) in the cone: a change of a few rows stays a few rows
+    step.light = not any(getattr(ops[n], "body", None) is not None for n in cone)
     step.source_text = source_text  # (for reading: tests and tools print it)
     return step
 
@@ -177,7 +183,7 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
     # (Aggregate._eval_raw and _emit; their two journal entries in one, undone in the same order)
     return [f"if {' or '.join(tests)}:" if tests else "if False:",
             f"    arrangement_a, arrangement_b = left{n}.arrangement, right{n}.arrangement",
-            f"    ia, ib = arrangement_a.index, arrangement_b.index",
+            "    ia, ib = arrangement_a.index, arrangement_b.index",
             f"    groups, outputs = o{n}.groups, o{n}.outputs",
             f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})",
             "    changed = {}",
