@@ -24,6 +24,7 @@ from sqlglot.schema import MappingSchema
 
 from . import constructs, duckdb_syntax, settings  # noqa: F401 (settings notes NULLS FIRST/LAST as sqlglot parses ORDER BY)
 from .recurring import rewrite_recurring
+from .column_selectors import Evaluate, expand_columns, expands
 from .dialect import get_dialect
 from .errors import CompileError
 from .export_state import attach_export_states, mark_export_states
@@ -258,7 +259,7 @@ def _pos_from_message(msg: str):
     return (int(m.group(1)), int(m.group(2))) if m else (None, None)
 
 
-def normalize_forms(query: exp.Expression) -> None:
+def normalize_forms(query: exp.Expression, dialect: str = "duckdb") -> None:
     """Rewrites before name resolution: SQLite's ``x IN t`` (a table name) means
     ``x IN (SELECT * FROM t)``; in a CTE with a column list, ``ORDER BY`` an alias of its body
     becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list); a
@@ -280,7 +281,7 @@ def normalize_forms(query: exp.Expression) -> None:
         if isinstance(b.args.get("unit"), exp.Var):
             b.set("unit", exp.column(b.args["unit"].name.lower()))
     for v in list(query.find_all(exp.Values)):
-        _name_every_values_column(v)
+        _name_every_values_column(v, dialect)
     for select in list(query.find_all(exp.Select)):
         _set_returning_as_unnest(select)
         _unnest_in_select_list(select)
@@ -409,16 +410,22 @@ def _unnest_in_select_list(select: exp.Select) -> None:
         select.append("joins", exp.Join(this=source))
 
 
-def _name_every_values_column(v: exp.Values) -> None:
-    """VALUES (1, 2, 3) v(a): DuckDB names the columns the alias leaves out col1, col2 (by position);
-    qualify would expand ``*`` to the named ones only, dropping the others."""
+def _name_every_values_column(v: exp.Values, dialect: str) -> None:
+    """VALUES (1, 2, 3) v(a): DuckDB names the columns the alias leaves out col1, col2 (by position),
+    and all of them col0, col1, … when it names none (Postgres and SQLite: column1, column2, …);
+    qualify would expand ``*`` to the named ones only, dropping the others, or invent _col_0."""
     alias = v.args.get("alias")
-    if alias is None or not alias.columns or not v.expressions:
+    if not v.expressions or alias is None and not isinstance(v.parent, (exp.From, exp.Join)):
         return
+    if alias is None:
+        alias = exp.TableAlias(this=exp.to_identifier("valueslist"))
+        v.set("alias", alias)
     first = v.expressions[0]
     width = len(first.expressions) if isinstance(first, exp.Tuple) else 1
-    for i in range(len(alias.columns), width):
-        alias.append("columns", exp.to_identifier(f"col{i}"))
+    named = len(alias.columns)
+    for i in range(named, width):
+        name = f"column{i + 1}" if not named and dialect in ("postgres", "sqlite") else f"col{i}"
+        alias.append("columns", exp.to_identifier(name))
 
 
 def _slice_to_a_name(b: exp.Bracket) -> None:
@@ -478,7 +485,7 @@ def name_projections(select: exp.Expression, dialect: str) -> None:
         new = []
         changed = False
         for p in node.expressions:
-            if isinstance(p, (exp.Alias, exp.Column, exp.Star)) or p.alias:
+            if isinstance(p, (exp.Alias, exp.Column, exp.Star)) or p.alias or expands(p):
                 new.append(p)
                 continue
             text = p.sql(dialect=dialect)
@@ -519,8 +526,10 @@ def _table_functions(query: exp.Expression, schema: dict) -> dict:
     return found
 
 
-def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -> exp.Expression:
-    """Resolve every column to its table alias and expand stars, using sqlglot's qualify."""
+def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str,
+                  evaluate: Evaluate | None = None) -> exp.Expression:
+    """Resolve every column to its table alias and expand stars, using sqlglot's qualify
+    (``evaluate`` computes a query over constants, for COLUMNS(lambda …))."""
     _check_duplicate_aliases(query, sql)
     schema = dict(schema)
     series = _table_functions(query, schema)
@@ -541,6 +550,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str) -
     # table "Foo" is not foo)
     mapping = MappingSchema(schema, dialect=dialect, normalize=False)
     _alias_tables(query)
+    expand_columns(query, mapping, dialect, sql, evaluate)
     _qualify_aggregate_inputs_in_having(query, mapping, dialect, sql)
     using = {id(j): [c.name for c in j.args["using"]] for j in query.find_all(exp.Join) if j.args.get("using")}
     # a NATURAL join's names are its sides' common columns, which only qualify works out: None

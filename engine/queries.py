@@ -24,11 +24,11 @@ class Queries:
     """Binding and one-off evaluation of queries."""
 
     def _bind_query(self, query, sql):
-        normalize_forms(query)
+        normalize_forms(query, self.dialect.name)
         name_projections(query, self.dialect.name)
         # only the relations the query names: normalising the whole catalog costs O(catalog) per view
         names = {t.name for t in query.find_all(exp.Table)}
-        qualified = qualify_query(query, self.catalog.schema(names), self.dialect.name, sql)
+        qualified = qualify_query(query, self.catalog.schema(names), self.dialect.name, sql, self._constant_rows)
         expand_shorthands(qualified, sql)
         qb = QueryBinder(self.catalog, self.dialect, sql, self.max_iterations)
         bound = qb.query(qualified)
@@ -38,6 +38,10 @@ class Queries:
             where = items[states[0]] if states[0] < len(items) else qualified
             raise error_at(where, OUTPUT_REFUSED, sql)
         return bound, qualified
+
+    def _constant_rows(self, text: str) -> list:
+        """The rows of a query over constants (COLUMNS(lambda …) evaluates its lambda so)."""
+        return self._query(parse(text, self.dialect.name)[0].ast, text).rows
 
     def query(self, sql: str) -> "QueryResult":
         """Evaluate one query once over the current contents (queued changes included): its column
