@@ -128,7 +128,7 @@ class _Expansion:
             if clause not in _EXPANDING:
                 raise self.error(c, f"COLUMNS(…) is not allowed in {_CLAUSES.get(clause, clause)} (DuckDB "
                                     f"expands it only in the select list, WHERE, ORDER BY and DISTINCT ON)")
-        self._name_sources()
+        name_sources(select)
         for f in list(select.find_all(exp.Filter)):  # FILTER (WHERE e[COLUMNS(s)]): an AND, as WHERE
             if _owner(f) is select and isinstance(f.expression, exp.Where):
                 self._and_of_copies(f.expression)
@@ -289,32 +289,15 @@ class _Expansion:
     def _star(self, c, star):
         """[(name, reference)] that SELECT star gives over the SELECT's FROM clause (a USING column
         written by its bare name, which qualify resolves as a USING column; the rest table.column)."""
-        select = self.select
-        probe = exp.Select(expressions=[star], from_=select.args["from_"].copy())
-        for key in ("joins", "laterals"):
-            if select.args.get(key):
-                probe.set(key, [j.copy() for j in select.args[key]])
-        ctes, recursive = _ctes_in_scope(select)
-        if ctes:
-            probe.set("with_", exp.With(expressions=ctes, recursive=recursive))
-        try:
-            probe = qualify(probe, schema=self.schema, dialect=self.dialect, quote_identifiers=False,
-                            identify=False, validate_qualify_columns=False)
-        except Exception as err:  # sqlglot's own words: the probe failed where the query would
-            raise self.error(c, f"COLUMNS(…) cannot be expanded over this FROM clause ({err})") from None
         out = []
-        for p in probe.expressions:
-            e = p.this if isinstance(p, exp.Alias) else p
-            if isinstance(e, exp.Star) or isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
-                raise self.error(c, "COLUMNS(…) cannot be expanded over this FROM clause (its columns are not "
-                                    "known: two of a subquery's columns have one name)")
+        for name, e in star_items(self.select, star, self.schema, self.dialect, self.sql, c):
             if isinstance(e, exp.Coalesce):
-                ref = exp.column(p.alias_or_name)
+                ref = exp.column(name)
             else:  # a REPLACE expression in parentheses: it stands inside other expressions
                 ref = e.copy() if isinstance(e, exp.Column) else exp.paren(e.copy(), copy=False)
             ref.meta["column_selector"] = True
-            _place(ref, c)
-            out.append((p.alias_or_name, ref))
+            place(ref, c)
+            out.append((name, ref))
         return out
 
     def _lambda(self, c, lam, names) -> set:
@@ -341,18 +324,48 @@ class _Expansion:
         except CompileError as err:
             raise self.error(c, f"COLUMNS: the lambda cannot be evaluated ({err.message})") from None
 
-    def _name_sources(self) -> None:
-        """Name the FROM items that have no name (a subquery, VALUES), so that references to their
-        columns can say which item they read."""
-        select = self.select
-        items = [select.args["from_"].this] + [j.this for j in select.args.get("joins") or []]
-        for i, item in enumerate(items):
-            if isinstance(item, (exp.Subquery, exp.Values)) and not item.alias:
-                alias = item.args.get("alias")
-                if alias is None:
-                    item.set("alias", exp.TableAlias(this=exp.to_identifier(f"__deltasql_from{i}")))
-                else:
-                    alias.set("this", exp.to_identifier(f"__deltasql_from{i}"))
+
+
+def name_sources(select) -> None:
+    """Name the FROM items that have no name (a subquery, VALUES), so that references to their
+    columns can say which item they read."""
+    items = [select.args["from_"].this] + [j.this for j in select.args.get("joins") or []]
+    for i, item in enumerate(items):
+        if isinstance(item, (exp.Subquery, exp.Values)) and not item.alias:
+            alias = item.args.get("alias")
+            if alias is None:
+                item.set("alias", exp.TableAlias(this=exp.to_identifier(f"__deltasql_from{i}")))
+            else:
+                alias.set("this", exp.to_identifier(f"__deltasql_from{i}"))
+
+
+def star_items(select, star, schema, dialect: str, sql: str, at, sources=None) -> list:
+    """[(name, qualified expression)] that SELECT star gives over the SELECT's FROM clause (or over
+    ``sources``, FROM items of it), found by qualifying that probe alone; a CompileError at ``at``
+    where qualify cannot."""
+    if sources is None:
+        probe = exp.Select(expressions=[star], from_=select.args["from_"].copy())
+        for key in ("joins", "laterals"):
+            if select.args.get(key):
+                probe.set(key, [j.copy() for j in select.args[key]])
+    else:
+        probe = exp.Select(expressions=[star], from_=exp.From(this=sources.copy()))
+    ctes, recursive = _ctes_in_scope(select)
+    if ctes:
+        probe.set("with_", exp.With(expressions=ctes, recursive=recursive))
+    try:
+        probe = qualify(probe, schema=schema, dialect=dialect, quote_identifiers=False,
+                        identify=False, validate_qualify_columns=False)
+    except Exception as err:  # sqlglot's own words: the probe failed where the query would
+        raise error_at(at, f"the columns of this FROM clause cannot be listed ({err})", sql) from None
+    out = []
+    for p in probe.expressions:
+        e = p.this if isinstance(p, exp.Alias) else p
+        if isinstance(e, exp.Star) or isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+            raise error_at(at, "the columns of this FROM clause cannot be listed (two of a subquery's "
+                               "columns have one name)", sql)
+        out.append((p.alias_or_name, e))
+    return out
 
 
 def _compound_name(e) -> str:
@@ -373,7 +386,7 @@ def _clause(select, node) -> str:
     return node.arg_key
 
 
-def _place(ref, at) -> None:
+def place(ref, at) -> None:
     """A reference made here (no position of its own) gets that of the COLUMNS(…) it stands for, so
     that errors point there."""
     if any(n._meta and "start" in n._meta for n in ref.walk()):

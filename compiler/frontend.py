@@ -32,6 +32,7 @@ from .keyed_syntax import aggregate_key_error
 from .lateness import blank_watermarks
 from .named_arguments import bind_named_arguments
 from .order_preservation import carry_inner_order
+from .positional_references import resolve_positions
 from .positions import element_position, error_at, offset_to_position, position, token_span  # noqa: F401 (re-exported)
 from .timewindows import blank_tvf_syntax, expand_time_windows
 from .types import SURROGATE
@@ -485,7 +486,7 @@ def name_projections(select: exp.Expression, dialect: str) -> None:
         new = []
         changed = False
         for p in node.expressions:
-            if isinstance(p, (exp.Alias, exp.Column, exp.Star)) or p.alias or expands(p):
+            if isinstance(p, (exp.Alias, exp.Column, exp.Star, exp.PositionalColumn)) or p.alias or expands(p):
                 new.append(p)
                 continue
             text = p.sql(dialect=dialect)
@@ -551,6 +552,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str,
     mapping = MappingSchema(schema, dialect=dialect, normalize=False)
     _alias_tables(query)
     expand_columns(query, mapping, dialect, sql, evaluate)
+    resolve_positions(query, mapping, dialect, sql)
     _qualify_aggregate_inputs_in_having(query, mapping, dialect, sql)
     using = {id(j): [c.name for c in j.args["using"]] for j in query.find_all(exp.Join) if j.args.get("using")}
     # a NATURAL join's names are its sides' common columns, which only qualify works out: None

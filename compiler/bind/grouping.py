@@ -205,15 +205,20 @@ class GroupingBinding:
                 keys.append(e)
             return keys.index(e)
 
+        def unit(x) -> tuple:
+            """An element's keys: (a, b) is both together, () none (GROUP BY (a, b), CUBE ((a, b)))."""
+            return tuple(key(k) for k in x.expressions) if isinstance(x, exp.Tuple) else (key(x),)
+
         def alternatives(e) -> list:
             """The grouping sets of ROLLUP, CUBE or GROUPING SETS (whose elements may be any of these:
             their sets are listed in its own, duplicates kept, as DuckDB and Postgres do)."""
             if isinstance(e, exp.Rollup):
-                items = [key(x) for x in e.expressions]
-                return [tuple(items[:n]) for n in range(len(items), -1, -1)]
+                items = [unit(x) for x in e.expressions]
+                return [tuple(dict.fromkeys(k for u in items[:n] for k in u)) for n in range(len(items), -1, -1)]
             if isinstance(e, exp.Cube):
-                items = [key(x) for x in e.expressions]
-                return [tuple(items[i] for i in range(len(items)) if mask >> (len(items) - 1 - i) & 1)
+                items = [unit(x) for x in e.expressions]
+                return [tuple(dict.fromkeys(k for i in range(len(items)) if mask >> (len(items) - 1 - i) & 1
+                                            for k in items[i]))
                         for mask in range((1 << len(items)) - 1, -1, -1)]
             alts = []
             for s in e.expressions:
@@ -231,7 +236,7 @@ class GroupingBinding:
                 factors.append(alternatives(e))
                 plain = False
             else:
-                factors.append([(key(e),)])
+                factors.append([unit(e)])
         for k in ("rollup", "cube", "grouping_sets"):
             if group.args.get(k):
                 raise self.error(group, f"GROUP BY {k.upper()} in this form is not supported")

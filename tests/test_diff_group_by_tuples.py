@@ -1,0 +1,37 @@
+"""GROUP BY (), GROUP BY (a, b) and composite elements of ROLLUP / CUBE (ROLLUP ((a, b), c)) against
+DuckDB under random streams with duplicates, NULLs and a final retraction, also on three simulated
+workers (compiler/bind/grouping.py: an element (a, b) is its keys together, () none)."""
+
+import pytest
+from hypothesis import given
+
+from tests.harness import RETRACT_ALL, Spec, check_random, check_seed, check_steps, hypothesis_settings, streams
+
+DDL = "CREATE TABLE t(id INT NOT NULL, a INT, b INT, x INT)"
+VIEWS = {
+    "v_empty": "SELECT COUNT(*) AS n, SUM(x) AS s FROM t GROUP BY ()",
+    "v_empty_twice": "SELECT a, COUNT(*) AS n, SUM(DISTINCT x) AS s FROM t GROUP BY (), a, ()",
+    "v_tuple": "SELECT a, b, COUNT(*) AS n FROM t GROUP BY (a, b)",
+    "v_cube_tuple": "SELECT a, b, COUNT(*) AS n, GROUPING(a, b) AS g FROM t GROUP BY CUBE ((a, b))",
+    "v_rollup_tuple": "SELECT a, b, x, SUM(id) AS s FROM t GROUP BY ROLLUP (a, (b, x))",
+    "v_rollup_repeat": "SELECT a, b, COUNT(*) AS n FROM t GROUP BY ROLLUP ((a, b), a)",
+    "v_cube_alias": "SELECT a AS k, b, COUNT(*) AS n FROM t GROUP BY CUBE (k), (), b",
+}
+SPEC = Spec(DDL, VIEWS, domains={"id": list(range(10)), "a": [1, 2], "b": [1, 2, 3], "x": [0, 5]},
+            keys={"t": ("id",)}, null_rate=0.2)
+
+
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_group_by_tuples(rnd):
+    check_random(SPEC, rnd)
+
+
+def test_fixed_stream():
+    rows = [(1, 1, 2, 0), (2, 1, 2, 5), (3, None, 3, None), (4, 2, None, 5)]
+    check_steps(SPEC, [[], [("+", "t", r) for r in rows], [("-", "t", rows[1])], RETRACT_ALL])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_three_workers(seed):
+    check_seed(SPEC, seed, workers=3, backend="simulated")
