@@ -512,8 +512,11 @@ def _table_functions(query: exp.Expression, schema: dict) -> dict:
         f = t.this
         if not isinstance(f, exp.GenerateSeries):
             continue
-        name = f"{SERIES_PREFIX}{len(found)}"
         column = "range" if f.args.get("is_end_exclusive") else "generate_series"
+        if f.find(exp.Column) is not None:
+            _series_of_each_row(t, f, column)
+            continue
+        name = f"{SERIES_PREFIX}{len(found)}"
         found[name] = f.copy()
         alias = t.args.get("alias")
         new = exp.Table(this=exp.to_identifier(name))
@@ -525,6 +528,18 @@ def _table_functions(query: exp.Expression, schema: dict) -> dict:
         t.replace(new)
         schema[name] = {column: "BIGINT"}
     return found
+
+
+def _series_of_each_row(t: exp.Table, f: exp.GenerateSeries, column: str) -> None:
+    """FROM a, generate_series(1, a.x): a series over an earlier FROM item's columns is one series per
+    row of it, which is UNNEST of the series as a list (NULL bounds: no rows, in both)."""
+    alias = t.args.get("alias")
+    alias = alias.copy() if alias is not None else exp.TableAlias(this=exp.to_identifier(column))
+    if not alias.columns:  # named after the alias, as DuckDB names a table function's one column
+        alias.set("columns", [exp.to_identifier(alias.name)])
+    u = exp.Unnest(expressions=[f.copy()], alias=alias)
+    u.meta.update(t.meta)
+    t.replace(u)
 
 
 def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str,

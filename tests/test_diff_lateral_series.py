@@ -1,0 +1,36 @@
+"""FROM a, generate_series(lo, a.x) / range(a.x): a series over an earlier FROM item's columns (one
+series per row, compiler/frontend.py writes it as UNNEST of the series list) against DuckDB under
+random streams with duplicates, NULLs and a final retraction, also on three simulated workers."""
+
+import pytest
+from hypothesis import given
+
+from tests.harness import RETRACT_ALL, Spec, check_random, check_seed, check_steps, hypothesis_settings, streams
+
+DDL = "CREATE TABLE t(id INT NOT NULL, lo INT, hi INT)"
+VIEWS = {
+    "v_series": "SELECT id, y FROM t, generate_series(1, hi) AS s(y)",
+    "v_range_step": "SELECT id, g FROM t, range(lo, hi, 2) g",
+    "v_unnamed": "SELECT * FROM t, generate_series(lo, hi)",
+    "v_sum": "SELECT lo, SUM(r) AS s, COUNT(*) AS n FROM t, range(hi) AS q(r) GROUP BY lo",
+    "v_left": "SELECT id, y FROM t LEFT JOIN generate_series(lo, hi) AS s(y) ON true",
+    "v_derived": "SELECT x, y FROM (SELECT hi - lo AS x FROM t) AS d(x), generate_series(0, x) AS e(y)",
+}
+SPEC = Spec(DDL, VIEWS, domains={"id": list(range(8)), "lo": [-1, 0, 2], "hi": [0, 1, 3, 4]},
+            keys={"t": ("id",)}, null_rate=0.2)
+
+
+@hypothesis_settings(default=10)
+@given(rnd=streams())
+def test_lateral_series(rnd):
+    check_random(SPEC, rnd)
+
+
+def test_fixed_stream():
+    rows = [(1, 0, 3), (2, 0, 3), (3, None, 2), (4, 2, 0), (5, -1, None)]
+    check_steps(SPEC, [[("+", "t", r) for r in rows], [("-", "t", rows[0])], RETRACT_ALL])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_three_workers(seed):
+    check_seed(SPEC, seed, workers=3, backend="simulated")
