@@ -98,6 +98,10 @@ def _star_forms_as_selectors(select) -> None:
         if f is not None:
             test = body.copy()
             (test.this if isinstance(test, exp.Not) else test).set("this", exp.column(_PARAM))
+            if f.meta.get("regex_full_match"):  # SET regex_match_operator_semantics = 'full': ~ matches whole names
+                flags = {"options": exp.Literal.string("i")} if isinstance(f, exp.RegexpILike) else {}
+                whole = exp.RegexpFullMatch(this=exp.column(_PARAM), expression=f.expression.copy(), **flags)
+                test = exp.Not(this=whole) if isinstance(body, exp.Not) else whole
             sel = exp.Columns(this=exp.Lambda(this=test, expressions=[exp.to_identifier(_PARAM)]))
             sel.meta.update(f.this.meta)
             body.replace(sel)
@@ -280,7 +284,7 @@ class _Expansion:
             keep = self._lambda(c, s, [name for name, _ in columns])
             found = [(name, ref, None) for i, (name, ref) in enumerate(columns) if i + 1 in keep]
             if not found:
-                raise self.error(c, "COLUMNS: the lambda selects no column")
+                raise self.error(c, "COLUMNS: no column name satisfies the condition, so nothing is selected")
         else:
             raise self.error(c, "COLUMNS(…) takes *, t.*, a regular expression (a string), a list of column "
                                 "names or a lambda over a column's name")

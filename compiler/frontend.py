@@ -25,6 +25,7 @@ from sqlglot.schema import MappingSchema
 from . import constructs, duckdb_syntax, settings  # noqa: F401 (settings notes NULLS FIRST/LAST as sqlglot parses ORDER BY)
 from .recurring import rewrite_recurring
 from .column_selectors import Evaluate, expand_columns, expands
+from .correlated_ctes import inline_correlated_ctes
 from .dialect import get_dialect
 from .errors import CompileError
 from .export_state import attach_export_states, mark_export_states
@@ -547,6 +548,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str,
     """Resolve every column to its table alias and expand stars, using sqlglot's qualify
     (``evaluate`` computes a query over constants, for COLUMNS(lambda …))."""
     _check_duplicate_aliases(query, sql)
+    inline_correlated_ctes(query)
     schema = dict(schema)
     series = _table_functions(query, schema)
     rewrite_recurring(query, schema, _cte_columns)  # recurring.t in a USING KEY recursion

@@ -12,6 +12,7 @@ from ..compiler.errors import CompileError, DataError
 from ..compiler.frontend import error_at, name_projections, normalize_forms, parse, qualify_query
 from ..compiler.lower import Lowering
 from ..compiler.passes.pipeline import optimize
+from ..compiler.settings import apply_settings
 from ..compiler.sugar import expand_shorthands
 from ..runtime import Circuit, StepError
 from ..runtime.operators import Input, Output
@@ -41,7 +42,9 @@ class Queries:
 
     def _constant_rows(self, text: str) -> list:
         """The rows of a query over constants (COLUMNS(lambda …) evaluates its lambda so)."""
-        return self._query(parse(text, self.dialect.name)[0].ast, text).rows
+        ast = parse(text, self.dialect.name)[0].ast
+        apply_settings(ast, self.settings)  # (SET regex_match_operator_semantics, …)
+        return self._query(ast, text).rows
 
     def query(self, sql: str) -> "QueryResult":
         """Evaluate one query once over the current contents (queued changes included): its column

@@ -96,7 +96,7 @@ def test_names_as_duckdb(sql):
     ("SELECT *COLUMNS('key') FROM t", "write COLUMNS", 9),
     ("SELECT COLUMNS(1) FROM t", "COLUMNS(…) takes", 8),
     ("SELECT COLUMNS(lambda c: v > 1) FROM t", "may only read its parameters", 26),
-    ("SELECT COLUMNS(lambda c: c = 'zz') FROM t", "no column", 8),
+    ("SELECT COLUMNS(lambda c: c = 'zz') FROM t", "no column name satisfies the condition", 8),
     ("SELECT COLUMNS('(') FROM t", "does not compile", 8),
     ("SELECT COLUMNS('a')", "needs a FROM clause", 8),
 ])
@@ -112,3 +112,19 @@ def test_errors_as_duckdb(sql, message, col):
     assert message in e.value.message
     assert (e.value.line, e.value.col) == (1, col + len("CREATE VIEW bad AS "))
     assert p.views == []
+
+
+def test_name_filters_follow_the_regex_setting():
+    """SET regex_match_operator_semantics = 'full': * ~ p and * ~* p match whole names (DuckDB's
+    regex_operators.test; deltasql folds column names to lower case, so "Bcd" is bcd)."""
+    ddl = 'CREATE TABLE r(abc INTEGER, "Bcd" INTEGER, def INTEGER)'
+    p = Pipeline(dialect="duckdb")
+    p.execute(ddl)
+    p.execute("CREATE VIEW partial AS SELECT * ~* 'b' FROM r")
+    p.execute("SET regex_match_operator_semantics = 'full'")
+    p.execute("CREATE VIEW whole AS SELECT * ~* 'b.*' FROM r")
+    con = duckdb.connect()
+    con.execute(ddl)
+    assert p.columns("partial") == [d[0].lower() for d in con.execute("SELECT * ~* 'b' FROM r").description]
+    con.execute("SET regex_match_operator_semantics = 'full'")
+    assert p.columns("whole") == [d[0].lower() for d in con.execute("SELECT * ~* 'b.*' FROM r").description]
