@@ -366,8 +366,8 @@ def star_items(select, star, schema, dialect: str, sql: str, at, sources=None) -
     for p in probe.expressions:
         e = p.this if isinstance(p, exp.Alias) else p
         if isinstance(e, exp.Star) or isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
-            raise error_at(at, "the columns of this FROM clause cannot be listed (two of a subquery's "
-                               "columns have one name)", sql)
+            raise error_at(at, "the columns of this FROM clause cannot be listed: a FROM item has two columns "
+                               "of one name (give them distinct names), or is a table function", sql)
         out.append((p.alias_or_name, e))
     return out
 
