@@ -10,7 +10,7 @@ Laws, each as DuckDB binds it (c1 … ck are the columns selector s selects, in 
     WHERE e[COLUMNS(s)]             =  WHERE e[c1] AND … AND e[ck]
     ORDER BY e[COLUMNS(s)]          =  ORDER BY e[c1], …, e[ck]          (also DISTINCT ON (…))
     f(x, *COLUMNS(s), y)            =  f(x, c1, …, ck, y)                 (any call or list literal)
-    * LIKE p, * ILIKE p, * NOT LIKE p, * SIMILAR TO p, * ~ p, * ~* p
+    * LIKE p, * ILIKE p, * NOT LIKE p, * GLOB p, * SIMILAR TO p, * ~ p, * ~* p
                                     =  COLUMNS(lambda c: c LIKE p) …      (the star's name filters)
     * AS a                          =  COLUMNS(*) AS a
 
@@ -37,7 +37,7 @@ from .positions import error_at
 # the rows of a query over constants (its SQL text), computed now: lambda selectors are evaluated so
 Evaluate = Callable[[str], list]
 
-_NAME_FILTERS = (exp.Like, exp.ILike, exp.RegexpLike, exp.RegexpILike, exp.SimilarTo)
+_NAME_FILTERS = (exp.Like, exp.ILike, exp.Glob, exp.RegexpLike, exp.RegexpILike, exp.SimilarTo)
 _CLAUSES = {"group": "GROUP BY", "having": "HAVING", "qualify": "QUALIFY", "joins": "a join condition",
             "from_": "FROM", "limit": "LIMIT", "offset": "OFFSET", "windows": "WINDOW"}
 _EXPANDING = ("expressions", "where", "order", "distinct")
@@ -58,7 +58,7 @@ def expand_columns(query: exp.Expression, schema, dialect: str, sql: str, evalua
     """Write out every COLUMNS(…) of the query (the innermost SELECTs first: an outer one may read
     the columns an inner one's selectors made)."""
     for select in list(query.find_all(exp.Select)):
-        _star_forms_as_selectors(select)
+        _star_forms_as_selectors(select, sql)
     selects = [s for s in query.find_all(exp.Select) if any(_owner(c) is s for c in s.find_all(exp.Columns))]
     for select in reversed(selects):
         _Expansion(query, select, schema, dialect, sql, evaluate).run()
@@ -83,18 +83,25 @@ def _owner(node):
 
 
 def _name_filter(e):
-    """``* LIKE p`` and its kin (NOT wraps LIKE in some sqlglot forms): the node, else None."""
+    """``* LIKE p`` and its kin (also ``t.* …`` and ``* EXCLUDE (…) …``; NOT wraps LIKE in some
+    sqlglot forms): the node, else None."""
     inner = e.this if isinstance(e, exp.Not) else e
-    if isinstance(inner, _NAME_FILTERS) and isinstance(inner.this, exp.Star) \
-            and not any(inner.this.args.values()):
+    if isinstance(inner, _NAME_FILTERS) and _is_star(inner.this):
         return inner
     return None
 
 
-def _star_forms_as_selectors(select) -> None:
+def _is_star(e) -> bool:
+    return isinstance(e, exp.Star) or isinstance(e, exp.Column) and isinstance(e.this, exp.Star)
+
+
+def _star_forms_as_selectors(select, sql: str) -> None:
     for item in select.expressions:
         body = item.this if isinstance(item, exp.Alias) else item
         f = _name_filter(body)
+        if f is not None and f.this.args.get("replace"):
+            raise error_at(f, "* REPLACE (…) cannot be combined with a filter of the names (LIKE, GLOB, ~, …), "
+                              "as DuckDB refuses", sql)
         if f is not None:
             test = body.copy()
             (test.this if isinstance(test, exp.Not) else test).set("this", exp.column(_PARAM))
@@ -104,6 +111,7 @@ def _star_forms_as_selectors(select) -> None:
                 test = exp.Not(this=whole) if isinstance(body, exp.Not) else whole
             sel = exp.Columns(this=exp.Lambda(this=test, expressions=[exp.to_identifier(_PARAM)]))
             sel.meta.update(f.this.meta)
+            sel.meta["over"] = f.this.copy()  # the star whose names the filter tests
             body.replace(sel)
         elif isinstance(item, exp.Alias) and isinstance(body, exp.Star):
             sel = exp.Columns(this=body.copy())
@@ -251,14 +259,14 @@ class _Expansion:
 
     def _selected(self, c):
         """[(output name, the reference to write, the regex match or None)] for selector c."""
-        key = c.this.sql()
+        key = c.this.sql() + (c.meta["over"].sql() if c._meta and "over" in c.meta else "")
         if key not in self.memo:
             self.memo[key] = self._select(c)
         return self.memo[key]
 
     def _select(self, c):
         s = c.this
-        if isinstance(s, exp.Star) or isinstance(s, exp.Column) and isinstance(s.this, exp.Star):
+        if _is_star(s):
             found = [(name, ref, None) for name, ref in self._star(c, s.copy())]
         elif isinstance(s, exp.Literal) and s.is_string:
             try:
@@ -280,7 +288,7 @@ class _Expansion:
             listed = {x.this.lower() for x in s.expressions}  # (selected in FROM order, as DuckDB does)
             found = [(name, ref, None) for name, ref in columns if name.lower() in listed]
         elif isinstance(s, exp.Lambda):
-            columns = self._star(c, exp.Star())
+            columns = self._star(c, c.meta["over"].copy() if c._meta and "over" in c.meta else exp.Star())
             keep = self._lambda(c, s, [name for name, _ in columns])
             found = [(name, ref, None) for i, (name, ref) in enumerate(columns) if i + 1 in keep]
             if not found:

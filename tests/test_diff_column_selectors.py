@@ -27,7 +27,8 @@ VIEWS = {
     "v_replace_inside": "SELECT COLUMNS(* EXCLUDE (id, name) REPLACE (v + 1 AS v)) * 2 FROM t",
     "v_join_using": "SELECT COLUMNS('k') FROM t JOIN u USING (key1)",
     "v_join_table": "SELECT COLUMNS(u.*), t.id FROM t JOIN u ON t.key1 = u.key1",
-    "v_name_filters": "SELECT * LIKE 'key%', * ~ '^v' FROM t",
+    "v_name_filters": "SELECT * LIKE 'key%', * ~ '^v', * GLOB 'n*' FROM t",
+    "v_name_filters_star": "SELECT t.* EXCLUDE (id) NOT LIKE 'k%', u.* ILIKE 'W' FROM t JOIN u USING (key1)",
     "v_window": "SELECT id, SUM(v) OVER (PARTITION BY COLUMNS('key')) FROM t",
     "v_filter": "SELECT MIN(COLUMNS('key')) FILTER (WHERE v > COLUMNS('key')) FROM t",
     "v_distinct_on": ViewSpec("SELECT DISTINCT ON (COLUMNS('key')) * FROM t ORDER BY key1, key2, v, id"),
@@ -99,6 +100,7 @@ def test_names_as_duckdb(sql):
     ("SELECT COLUMNS(lambda c: c = 'zz') FROM t", "no column name satisfies the condition", 8),
     ("SELECT COLUMNS('(') FROM t", "does not compile", 8),
     ("SELECT COLUMNS('a')", "needs a FROM clause", 8),
+    ("SELECT * REPLACE (v + 1 AS v) LIKE 'k%' FROM t", "cannot be combined with a filter of the names", 8),
 ])
 def test_errors_as_duckdb(sql, message, col):
     con = duckdb.connect()
