@@ -282,8 +282,8 @@ def normalize_forms(query: exp.Expression, dialect: str = "duckdb") -> None:
     for b in list(query.find_all(exp.DateBin)):  # time_bucket(w, ts, x): sqlglot reads a column x as a unit word
         if isinstance(b.args.get("unit"), exp.Var):
             b.set("unit", exp.column(b.args["unit"].name.lower()))
-    for v in list(query.find_all(exp.Values)):
-        _name_every_values_column(v, dialect)
+    for i, v in enumerate(query.find_all(exp.Values)):
+        _name_every_values_column(v, dialect, i)
     for select in list(query.find_all(exp.Select)):
         _set_returning_as_unnest(select)
         _unnest_in_select_list(select)
@@ -412,7 +412,7 @@ def _unnest_in_select_list(select: exp.Select) -> None:
         select.append("joins", exp.Join(this=source))
 
 
-def _name_every_values_column(v: exp.Values, dialect: str) -> None:
+def _name_every_values_column(v: exp.Values, dialect: str, i: int) -> None:
     """VALUES (1, 2, 3) v(a): DuckDB names the columns the alias leaves out col1, col2 (by position),
     and all of them col0, col1, … when it names none (Postgres and SQLite: column1, column2, …);
     qualify would expand ``*`` to the named ones only, dropping the others, or invent _col_0."""
@@ -420,7 +420,7 @@ def _name_every_values_column(v: exp.Values, dialect: str) -> None:
     if not v.expressions or alias is None and not isinstance(v.parent, (exp.From, exp.Join)):
         return
     if alias is None:
-        alias = exp.TableAlias(this=exp.to_identifier("valueslist"))
+        alias = exp.TableAlias(this=exp.to_identifier(f"__deltasql_values{i}"))
         v.set("alias", alias)
     first = v.expressions[0]
     width = len(first.expressions) if isinstance(first, exp.Tuple) else 1

@@ -81,6 +81,8 @@ def _both(sql):
     "SELECT COLUMNS(* EXCLUDE (name) RENAME (v AS w)) + 0 FROM t",
     "SELECT COLUMNS(['v', 'key1']) FROM t",
     "SELECT * AS only FROM (SELECT v FROM t)",
+    "SELECT * FROM (VALUES (1, 2)) AS v",  # DuckDB names VALUES columns col0, col1, …
+    "SELECT col1, col0 FROM (VALUES (1, 2)), (VALUES (3)) AS w(x)",
 ])
 def test_names_as_duckdb(sql):
     duck, ours = _both(sql)
