@@ -2,8 +2,11 @@
 DuckDB under random streams with duplicates, NULLs and a final retraction, also on three simulated
 workers (compiler/bind/grouping.py: an element (a, b) is its keys together, () none)."""
 
+import duckdb
 import pytest
 from hypothesis import given
+
+from deltasql import CompileError, Pipeline
 
 from tests.harness import RETRACT_ALL, Spec, check_random, check_seed, check_steps, hypothesis_settings, streams
 
@@ -35,3 +38,22 @@ def test_fixed_stream():
 @pytest.mark.parametrize("seed", [1, 2])
 def test_three_workers(seed):
     check_seed(SPEC, seed, workers=3, backend="simulated")
+
+
+@pytest.mark.parametrize("group", [
+    "CUBE (a, b, a, b, a, b, a, b, a, b, a, b, (a, b), (a, b), a, b)",
+    "CUBE (a, b, a, b, a), CUBE (b, a, b, a), CUBE (b, a, b, (a, b), (a, b), a, b)",
+])
+def test_too_many_grouping_sets_refused_as_duckdb(group):
+    sql = f"SELECT a, COUNT(*) FROM t GROUP BY {group}"
+    con = duckdb.connect()
+    con.execute(DDL)
+    with pytest.raises(duckdb.Error, match="65535"):
+        con.execute(sql)
+    p = Pipeline(dialect="duckdb")
+    p.execute(DDL)
+    with pytest.raises(CompileError, match="maximum of 65535 grouping sets") as e:
+        p.execute(f"CREATE VIEW v AS {sql}")
+    # (at the first element: sqlglot keeps no position for the CUBE keyword)
+    assert (e.value.line, e.value.col) == (1, len("CREATE VIEW v AS SELECT a, COUNT(*) FROM t GROUP BY CUBE (") + 1)
+    assert p.views == []

@@ -9,6 +9,8 @@ BY has one row even over no rows, per outer value in a correlated subquery (COUN
 
 from __future__ import annotations
 
+import math
+
 from sqlglot import exp
 
 from .. import plan as P
@@ -22,6 +24,8 @@ from ..subqueries import from_items
 from ..types import BIGINT
 from .builders import call
 from .set_operations import _union_fields
+
+MAX_GROUPING_SETS = 65535  # DuckDB's limit ("Maximum grouping set count of 65535 exceeded")
 
 
 def select_aliases(select) -> set:
@@ -217,6 +221,9 @@ class GroupingBinding:
                 return [tuple(dict.fromkeys(k for u in items[:n] for k in u)) for n in range(len(items), -1, -1)]
             if isinstance(e, exp.Cube):
                 items = [unit(x) for x in e.expressions]
+                if 1 << len(items) > MAX_GROUPING_SETS:
+                    raise self.error(e, f"CUBE of {len(items)} elements makes more than DuckDB's maximum of "
+                                        f"{MAX_GROUPING_SETS} grouping sets")
                 return [tuple(dict.fromkeys(k for i in range(len(items)) if mask >> (len(items) - 1 - i) & 1
                                             for k in items[i]))
                         for mask in range((1 << len(items)) - 1, -1, -1)]
@@ -242,6 +249,8 @@ class GroupingBinding:
                 raise self.error(group, f"GROUP BY {k.upper()} in this form is not supported")
         if plain:
             return keys, None
+        if math.prod(len(alts) for alts in factors) > MAX_GROUPING_SETS:
+            raise self.error(group, f"GROUP BY makes more than DuckDB's maximum of {MAX_GROUPING_SETS} grouping sets")
         sets = [()]
         for alts in factors:
             sets = [tuple(dict.fromkeys(a + b)) for a in sets for b in alts]
