@@ -417,7 +417,7 @@ def _ctes_in_scope(select):
     while node is not None:
         with_ = node.args.get("with_")
         if with_ is not None:
-            levels.append([cte for cte in with_.expressions if not _contains(cte, select)])
+            levels.append([cte for cte in with_.expressions if not any(n is select for n in cte.walk())])
             recursive = recursive or bool(with_.args.get("recursive"))
         node = node.parent
     out, taken = [], set()
@@ -435,12 +435,4 @@ def _nearest(levels, cte) -> bool:
         for other in level:
             if other.alias == cte.alias:
                 return other is cte
-    return False
-
-
-def _contains(outer, node) -> bool:
-    while node is not None:
-        if node is outer:
-            return True
-        node = node.parent
     return False

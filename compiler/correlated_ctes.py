@@ -35,7 +35,7 @@ def _reads_outside(body) -> bool:
 def _inline(owner, with_, cte) -> None:
     name = cte.alias
     for t in list(owner.find_all(exp.Table)):
-        if t.name != name or t.args.get("db") or not isinstance(t.this, exp.Identifier) or _inside(t, cte):
+        if t.name != name or t.args.get("db") or not isinstance(t.this, exp.Identifier) or any(n is t for n in cte.walk()):
             continue
         if _shadowed(t, with_, name):
             continue
@@ -54,14 +54,6 @@ def _inline(owner, with_, cte) -> None:
     cte.pop()
     if not with_.expressions:
         with_.pop()
-
-
-def _inside(node, outer) -> bool:
-    while node is not None:
-        if node is outer:
-            return True
-        node = node.parent
-    return False
 
 
 def _shadowed(t, with_, name) -> bool:

@@ -105,12 +105,17 @@ def test_names_as_duckdb(sql):
     ("SELECT * REPLACE (v + 1 AS v) LIKE 'k%' FROM t", "cannot be combined with a filter of the names", 8),
 ])
 def test_errors_as_duckdb(sql, message, col):
+    refused_as_duckdb(DDL, sql, message, col)
+
+
+def refused_as_duckdb(ddl, sql, message, col):
+    """DuckDB refuses sql; so does deltasql, with message at line 1, column col of sql, and nothing made."""
     con = duckdb.connect()
-    con.execute(DDL)
+    con.execute(ddl)
     with pytest.raises(duckdb.Error):
         con.execute(sql)
     p = Pipeline(dialect="duckdb")
-    p.execute(DDL)
+    p.execute(ddl)
     with pytest.raises(CompileError) as e:
         p.execute(f"CREATE VIEW bad AS {sql}")
     assert message in e.value.message

@@ -6,10 +6,11 @@ import duckdb
 import pytest
 from hypothesis import given
 
-from deltasql import CompileError, Pipeline
+from deltasql import Pipeline
 from deltasql.sqllib.lists import SqlList as L
 from tests.harness import (RETRACT_ALL, Spec, ViewSpec, check_random, check_seed, check_steps,
                            hypothesis_settings, streams)
+from tests.test_diff_column_selectors import refused_as_duckdb
 
 DDL = "CREATE TABLE t(id INT NOT NULL, a INT, b INT, l INT[]); CREATE TABLE u(a INT, w INT)"
 VIEWS = {
@@ -58,14 +59,4 @@ def test_names_as_duckdb():
     ("SELECT #1", "the FROM clause has 0 columns", 8),
 ])
 def test_errors_as_duckdb(sql, message, col):
-    con = duckdb.connect()
-    con.execute(DDL)
-    with pytest.raises(duckdb.Error):
-        con.execute(sql)
-    p = Pipeline(dialect="duckdb")
-    p.execute(DDL)
-    with pytest.raises(CompileError) as e:
-        p.execute(f"CREATE VIEW bad AS {sql}")
-    assert message in e.value.message
-    assert (e.value.line, e.value.col) == (1, col + len("CREATE VIEW bad AS "))
-    assert p.views == []
+    refused_as_duckdb(DDL, sql, message, col)
