@@ -303,8 +303,9 @@ class _Expansion:
         written by its bare name, which qualify resolves as a USING column; the rest table.column)."""
         out = []
         for name, e in star_items(self.select, star, self.schema, self.dialect, self.sql, c):
-            if isinstance(e, exp.Coalesce):
-                ref = exp.column(name)
+            if isinstance(e, exp.Coalesce):  # (quoted where folding would change it: the name is final)
+                ident = exp.to_identifier(name)
+                ref = exp.column(exp.to_identifier(name, quoted=ident.quoted or name != name.lower()))
             else:  # a REPLACE expression in parentheses: it stands inside other expressions
                 ref = e.copy() if isinstance(e, exp.Column) else exp.paren(e.copy(), copy=False)
             ref.meta["column_selector"] = True
