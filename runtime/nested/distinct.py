@@ -32,12 +32,11 @@ class NestedDistinct(Operator):
         return f"{args[0]} or {name}.todo"  # no input and no row to re-evaluate: {}
 
     def eval(self, delta: dict) -> dict:
-        """In a scope iterated by one counter (times (i,): tuple order is the product order, lub is
-        max), each row's output history is updated as it is judged (a row's output depends only on
+        """In a scope iterated by one counter (times i or (i,): a total order, lub is max), each row's output history is updated as it is judged (a row's output depends only on
         its own histories); nested deeper, _eval_lattice."""
         now = self.circuit.scope.time
         rows = self.todo.pop(now, None)
-        if len(now) != 1:
+        if type(now) is not int and len(now) != 1:
             return self._eval_lattice(delta, rows, now)
         ins, outs, todo = self.ins, self.outs, self.todo
         if delta:
@@ -130,7 +129,7 @@ class NestedDistinct(Operator):
         return f"NestedDistinct[{self.name}]" if self.name else "NestedDistinct"
 
 
-def _add(history: dict, delta: dict, now: tuple, sign: int = 1) -> None:
+def _add(history: dict, delta: dict, now, sign: int = 1) -> None:
     for r, w in delta.items():
         times = history.get(r)
         if times is None:
@@ -144,7 +143,7 @@ def _add(history: dict, delta: dict, now: tuple, sign: int = 1) -> None:
                 del history[r]
 
 
-def _schedule(todo: dict, t: tuple, r) -> None:
+def _schedule(todo: dict, t, r) -> None:
     """Re-evaluate row r at time t."""
     s = todo.get(t)
     if s is None:

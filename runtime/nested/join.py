@@ -5,6 +5,8 @@ time ``now`` meets every update of the other side at time t and contributes at `
 immediately when t ≤ now, otherwise as pending work for that later iteration (old ticks' updates at
 later iterations are how a change ripples through the rest of a previously computed fixpoint).
 Processing the left delta before inserting it and the right delta after counts Δa ⋈ Δb once.
+In a scope iterated by one counter a time is the iteration number (an int) or a 1-tuple: both totally
+ordered, so ``t ≤ now`` is ``<=`` and lub is max (the generated probes, codegen.nested_probe).
 """
 
 from ..circuit import Operator
@@ -45,7 +47,7 @@ class NestedJoin(Operator):
             out = self.pending.pop(now, None)
             return drop_zeros(out) if out else {}
         out = self.pending.pop(now, None) or {}
-        probes = self.probes if len(now) == 1 else None
+        probes = self.probes if type(now) is int or len(now) == 1 else None
         # (keys and combined rows are user code: they run before the traces change; what they add to
         # ``out`` and ``pending`` before one raises is transient, cleared with the failed step)
         if da:
@@ -66,7 +68,7 @@ class NestedJoin(Operator):
 
     def _probe(self, keyed, trace, now, out, is_left) -> None:
         combine, pending = self.combine, self.pending
-        flat = len(now) == 1  # one iteration counter: tuple order is the product order, lub is max
+        flat = type(now) is int or len(now) == 1  # one counter: a total order, lub is max
         for k, row, w in keyed:
             bucket = trace.get(k)
             if not bucket:

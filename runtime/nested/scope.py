@@ -10,7 +10,11 @@ parent ticks: a parent delta propagates only changes to the fixpoint, insertions
 
 The fixpoint test is exact: stop when every feedback edge carries an empty delta and no operator in
 the scope (or a scope nested in it) holds work for a later iteration of this loop.  A scope nested in
-another body runs at times (…, i, j): the same mechanism at any depth.  Iterating past
+another body runs at times (…, i, j): the same mechanism at any depth.  A scope iterated by one counter
+(in the root circuit, no scope nested in its body: one recursive CTE) calls its times by the plain
+iteration number ``i`` rather than ``(i,)``: ints are totally ordered like 1-tuples (lub is max), hash
+at once, and leave the histories keyed by them untracked by the cyclic collector.  Which form a
+scope's body holds is part of its saved state (``clock``), so state saved in the other form is refused.  Iterating past
 ``max_iterations`` raises ``IterationLimitError`` (and the enclosing step is rolled back).
 
 Sharded (engine/shards), every worker runs the scope on its shard and the loop is global: whether to
@@ -22,7 +26,7 @@ and meet at the same exchanges; the fixpoint is reached when no worker has chang
 from __future__ import annotations
 
 from ..circuit import Circuit, IterationLimitError, Operator
-from ..state import export_circuit, import_circuit
+from ..state import StateMismatch, export_circuit, import_circuit
 from ..zset import add_into
 
 
@@ -111,9 +115,10 @@ class Scope(Operator):
         self.imports: list[Import] = []
         self.feedbacks: list[Feedback] = []
         self.exports: list[Operator] = []
-        self.time: tuple = ()
+        self.time: tuple | int = ()  # the current inner time: i (one counter) or the parent's time + (i,)
         self.router = None  # a sharded worker's: vote(flag) -> whether any worker's flag is set
-        self._timed: list | None = None  # timed_operators(), listed at the first run (bodies are built by then)
+        # (timed_operators(), one_counter), found at the first run (bodies are built by then)
+        self._timed: tuple[list, bool] | None = None
 
     def attach(self, circuit: Circuit) -> None:
         super().attach(circuit)
@@ -136,6 +141,11 @@ class Scope(Operator):
         self.exports.append(stream)
         return len(self.exports) - 1
 
+    @property
+    def one_counter(self) -> bool:
+        """Iterated by one counter: in the root circuit, with no scope nested in its body (times are ints)."""
+        return self.circuit.scope is None and not any(isinstance(op, Scope) for op in self.body.ops)
+
     # -- pending work ---------------------------------------------------------------------------
     def timed_operators(self):
         """Operators in this scope and in scopes nested in it that may hold work for later times."""
@@ -146,8 +156,11 @@ class Scope(Operator):
                 yield from op.timed_operators()
 
     def _has_later_work(self, prefix: tuple, i: int) -> bool:
+        timed, flat = self._timed
+        if flat:
+            return any(t > i for op in timed for t in op.pending_times())
         depth = len(prefix)
-        for op in self._timed:
+        for op in timed:
             times = op.pending_times()
             if not times:
                 continue
@@ -161,14 +174,18 @@ class Scope(Operator):
         return False
 
     def _has_work_under(self, prefix: tuple) -> bool:
+        timed, flat = self._timed
+        if flat:
+            return any(op.pending_times() for op in timed)
         depth = len(prefix)
-        return any(t[:depth] == prefix for op in self._timed for t in op.pending_times())
+        return any(t[:depth] == prefix for op in timed for t in op.pending_times())
 
     # -- running --------------------------------------------------------------------------------
     def eval(self, *deltas):
         prefix = self.parent_time
         if self._timed is None:
-            self._timed = list(self.timed_operators())
+            self._timed = (list(self.timed_operators()), self.one_counter)
+        flat = self._timed[1]
         active = any(deltas) or self._has_work_under(prefix)
         if self.router is not None:
             active = self.router.vote(active)
@@ -182,7 +199,7 @@ class Scope(Operator):
         i = 0
         try:
             while True:
-                self.time = prefix + (i,)
+                self.time = i if flat else prefix + (i,)
                 run()
                 for total, e in zip(totals, exports):
                     if e.value:
@@ -209,12 +226,18 @@ class Scope(Operator):
         return tuple(totals)
 
     # -- state: the body's operators' (the iteration time and imports are transient) ---------------
-    state = ("body",)
+    state = ("body", "clock")
+
+    def _clock(self) -> str:
+        return "iteration" if self.one_counter else "tuple"
 
     def export_state(self):
-        return {"body": export_circuit(self.body)}
+        return {"body": export_circuit(self.body), "clock": self._clock()}
 
     def import_state(self, saved) -> None:
+        if saved["clock"] != self._clock():
+            raise StateMismatch(f"{self.describe()}: saved times are {saved['clock']}s, this scope's "
+                                f"{self._clock()}s")
         import_circuit(self.body, saved["body"])
 
     def reset_transient(self) -> None:
