@@ -924,22 +924,25 @@ def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_
     return cg.compile(f"def {name}(ra, rb):\n    return {make} if {cg.truth(residual, col)} else None", name)
 
 
-def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, residual=None, output=None):
+def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, residual=None, output=None,
+                 static: bool = False):
     """A NestedJoin side's delta keyed and probed against the other side's trace in one loop, for a
     scope iterated by one counter (times (i,), ordered as tuples; runtime/nested/join.py):
     (delta, trace, now, out, pending) -> the delta as (key, row, weight) triples (what the join files
     in its own trace).  key_function's key and combine_function's row are inlined: a row whose non
     null-safe key part is NULL matches nothing and is left out; a pair goes into ``out`` at a time
-    ≤ now, else into ``pending`` at its time.  Law: the same triples and the same sums into ``out``
-    and ``pending`` as NestedJoin._keyed then NestedJoin._probe with key_function and
-    combine_function."""
+    ≤ now, else into ``pending`` at its time.  ``static``: the other side is fed only at iteration 0
+    (its trace is key -> row -> weight, every update at time 0 ≤ now), so every pair goes into ``out``.
+    Law: the same triples and the same sums into ``out`` and ``pending`` as NestedJoin._keyed then
+    NestedJoin._probe with key_function and combine_function."""
     name = cg.fresh_name("nested_probe")
     mine, theirs = ("ra", "rb") if side == 0 else ("rb", "ra")
     lines = [f"def {name}(delta, trace, now, out, pending):", "    keyed = []", "    append = keyed.append",
              "    get = trace.get", f"    for {mine}, w in delta.items():"]
     skips, parts = _key_parts(cg, key_exprs, null_safe, mine)
     lines += skips + [f"        k = {_key_tuple(parts, False)}", f"        append((k, {mine}, w))", "        bucket = get(k)",
-              "        if not bucket:", "            continue", f"        for {theirs}, times in bucket.items():"]
+              "        if not bucket:", "            continue",
+              f"        for {theirs}, {'w2' if static else 'times'} in bucket.items():"]
 
     def col(i):
         return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
@@ -948,6 +951,9 @@ def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, resi
         lines += [f"            if not {cg.truth(residual, col)}:", "                continue"]
     make = "ra + rb" if output is None else \
         f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
+    if static:
+        lines += [f"            r = {make}", "            out[r] = out.get(r, 0) + w * w2", "    return keyed"]
+        return cg.compile("\n".join(lines), name)
     lines += [f"            r = {make}", "            for t, w2 in times.items():", "                if t <= now:",
               "                    out[r] = out.get(r, 0) + w * w2", "                else:",
               "                    target = pending.get(t)", "                    if target is None:",

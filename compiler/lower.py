@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 
-from ..runtime.nested import NestedDistinct, NestedJoin, Scope, Select
+from ..runtime.nested import Import, NestedDistinct, NestedJoin, Scope, Select
 from ..runtime.operators import (Aggregate, Arrange, Distinct, FlatMap, Join, Lifted, Negate, Plus, Semijoin, SetOp,
                                  TopK)
 from ..runtime.operators.aggregate import JoinFold
@@ -290,14 +290,18 @@ class Lowering:
             res = residual if res is None else _and(res, residual)
         nl = len(node.left.fields)
         if self.nested:
-            left = self.exchange(self.lower(node.left), tuple(node.left_keys), tuple(node.null_safe))
-            right = self.exchange(self.lower(node.right), tuple(node.right_keys), tuple(node.null_safe))
+            left, right = self.lower(node.left), self.lower(node.right)
+            # in a scope of the root circuit an imported side changes only at iteration 0 (NestedJoin.static)
+            root_scope = self.circuit.scope.circuit.scope is None
+            static = (root_scope and isinstance(left, Import), root_scope and isinstance(right, Import))
+            left = self.exchange(left, tuple(node.left_keys), tuple(node.null_safe))
+            right = self.exchange(right, tuple(node.right_keys), tuple(node.null_safe))
             lk = G.key_function(self.cg, node.left_keys, node.null_safe, "join_key")
             rk = G.key_function(self.cg, node.right_keys, node.null_safe, "join_key")
             combine = G.combine_function(self.cg, nl, res, output)
-            probes = tuple(G.nested_probe(self.cg, side, keys, node.null_safe, nl, res, output)
+            probes = tuple(G.nested_probe(self.cg, side, keys, node.null_safe, nl, res, output, static[1 - side])
                            for side, keys in enumerate((node.left_keys, node.right_keys)))
-            return self.add(NestedJoin(left, right, lk, rk, combine, probes=probes), "join")
+            return self.add(NestedJoin(left, right, lk, rk, combine, probes=probes, static=static), "join")
         expiries = self.join_expiries(node)
         private = expiries is not None
         # a side that only picks columns of stored rows is arranged unprojected (see _stored_rows)

@@ -59,7 +59,10 @@ def _times(scope):
             for history in (*op.ins.values(), *op.outs.values()):
                 yield from history
         if isinstance(op, NestedJoin):
-            for trace in (op.left_trace, op.right_trace):
+            for trace, static in zip((op.left_trace, op.right_trace), op.static):
+                if static:  # a relation the recursion only reads: row -> weight, no times
+                    assert all(type(w) is int for bucket in trace.values() for w in bucket.values())
+                    continue
                 for bucket in trace.values():
                     for history in bucket.values():
                         yield from history
@@ -74,6 +77,8 @@ def test_one_counter_times_are_ints_and_nested_ones_tuples():
     p.step()
     flat, outer, inner = list(_scopes(p.circuit))
     assert flat.one_counter and not outer.one_counter and not inner.one_counter
+    joins = [op for s in (flat, outer, inner) for op in s.body.ops if isinstance(op, NestedJoin)]
+    assert [j.static for j in joins] == [(False, True), (False, False)]  # not static in a nested scope
     assert {type(t) for t in _times(flat)} == {int} and max(_times(flat)) >= 2
     assert {len(t) for t in _times(outer)} == {1} and {len(t) for t in _times(inner)} == {2}
 

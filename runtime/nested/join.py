@@ -7,6 +7,10 @@ later iterations are how a change ripples through the rest of a previously compu
 Processing the left delta before inserting it and the right delta after counts Δa ⋈ Δb once.
 In a scope iterated by one counter a time is the iteration number (an int) or a 1-tuple: both totally
 ordered, so ``t ≤ now`` is ``<=`` and lub is max (the generated probes, codegen.nested_probe).
+
+A static side (one fed by an Import of a scope in the root circuit, i.e. a relation the recursion
+only reads) changes only at iteration 0, and 0 ≤ every time: its trace is key -> row -> weight, with
+no times, and the other side's updates meet all of it at once, at their own time.
 """
 
 from ..circuit import Operator
@@ -19,11 +23,15 @@ class NestedJoin(Operator):
     state = ("left_trace", "right_trace", "pending")
 
     def __init__(self, left: Operator, right: Operator, left_key, right_key, combine, name: str = "",
-                 probes=None):
+                 probes=None, static=(False, False)):
         super().__init__(left, right)
         # (left, right): each side's _keyed and _probe in one generated loop with the key and combine
         # inlined, for a scope iterated by one counter (compiler's codegen.nested_probe), or None
         self.probes = probes
+        # a side fed only at iteration 0 of a scope in the root circuit (only with probes)
+        self.left_static, self.right_static = static
+        if (static[0] or static[1]) and probes is None:
+            raise ValueError("a static side is probed by generated probes only")
         self.left_key = left_key
         self.right_key = right_key
         self.combine = combine
@@ -31,6 +39,10 @@ class NestedJoin(Operator):
         self.left_trace: dict = {}
         self.right_trace: dict = {}
         self.pending: dict = {}  # time -> {row: weight}
+
+    @property
+    def static(self) -> tuple:
+        return (self.left_static, self.right_static)
 
     def pending_times(self):
         return self.pending.keys()
@@ -56,14 +68,14 @@ class NestedJoin(Operator):
             else:
                 keyed = _keyed(da, self.left_key)
                 self._probe(keyed, self.right_trace, now, out, True)
-            self._insert(self.left_trace, keyed, now)
+            self._insert(self.left_trace, keyed, None if self.left_static else now)
         if db:
             if probes is not None:
                 keyed = probes[1](db, self.left_trace, now, out, self.pending)
             else:
                 keyed = _keyed(db, self.right_key)
                 self._probe(keyed, self.left_trace, now, out, False)
-            self._insert(self.right_trace, keyed, now)
+            self._insert(self.right_trace, keyed, None if self.right_static else now)
         return drop_zeros(out)
 
     def _probe(self, keyed, trace, now, out, is_left) -> None:
@@ -89,24 +101,11 @@ class NestedJoin(Operator):
                     target[r] = target.get(r, 0) + w * w2
 
     def _insert(self, trace, keyed, now, sign: int = 1) -> None:
-        for k, row, w in keyed:
-            bucket = trace.get(k)
-            if bucket is None:
-                trace[k] = {row: {now: sign * w}}
-                continue
-            times = bucket.get(row)
-            if times is None:
-                bucket[row] = {now: sign * w}
-                continue
-            n = times.get(now, 0) + sign * w
-            if n:
-                times[now] = n
-            else:
-                del times[now]
-                if not times:
-                    del bucket[row]
-                    if not bucket:
-                        del trace[k]
+        """File ``keyed`` in ``trace`` at time ``now`` (None: a static side's, without times)."""
+        if now is None:
+            _insert_static(trace, keyed, sign)
+        else:
+            _insert_timed(trace, keyed, now, sign)
         if sign == 1:
             self.journal.entries.append((self._undo, (trace, keyed, now)))  # (Journal.record inline)
 
@@ -116,6 +115,42 @@ class NestedJoin(Operator):
 
     def describe(self) -> str:
         return f"NestedJoin[{self.name}]" if self.name else "NestedJoin"
+
+
+def _insert_timed(trace, keyed, now, sign: int) -> None:
+    for k, row, w in keyed:
+        bucket = trace.get(k)
+        if bucket is None:
+            trace[k] = {row: {now: sign * w}}
+            continue
+        times = bucket.get(row)
+        if times is None:
+            bucket[row] = {now: sign * w}
+            continue
+        n = times.get(now, 0) + sign * w
+        if n:
+            times[now] = n
+        else:
+            del times[now]
+            if not times:
+                del bucket[row]
+                if not bucket:
+                    del trace[k]
+
+
+def _insert_static(trace, keyed, sign: int) -> None:
+    for k, row, w in keyed:
+        bucket = trace.get(k)
+        if bucket is None:
+            trace[k] = {row: sign * w}
+            continue
+        n = bucket.get(row, 0) + sign * w
+        if n:
+            bucket[row] = n
+        else:
+            del bucket[row]
+            if not bucket:
+                del trace[k]
 
 
 def _keyed(delta: dict, key) -> list:
