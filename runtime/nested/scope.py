@@ -117,8 +117,9 @@ class Scope(Operator):
         self.exports: list[Operator] = []
         self.time: tuple | int = ()  # the current inner time: i (one counter) or the parent's time + (i,)
         self.router = None  # a sharded worker's: vote(flag) -> whether any worker's flag is set
-        # (timed_operators(), one_counter), found at the first run (bodies are built by then)
-        self._timed: tuple[list, bool] | None = None
+        self._timed: list | None = None  # timed_operators(), listed at the first run (bodies are built by then)
+        # the form of the body's times: "iteration" (one_counter: ints) or "tuple"; fixed by export()
+        self.clock = "tuple"
 
     def attach(self, circuit: Circuit) -> None:
         super().attach(circuit)
@@ -138,7 +139,9 @@ class Scope(Operator):
         return fb
 
     def export(self, stream: Operator) -> int:
+        """A body stream as an export (the body is complete by then: its time form is fixed)."""
         self.exports.append(stream)
+        self.clock = "iteration" if self.one_counter else "tuple"
         return len(self.exports) - 1
 
     @property
@@ -156,11 +159,10 @@ class Scope(Operator):
                 yield from op.timed_operators()
 
     def _has_later_work(self, prefix: tuple, i: int) -> bool:
-        timed, flat = self._timed
-        if flat:
-            return any(t > i for op in timed for t in op.pending_times())
+        if self.clock == "iteration":
+            return any(t > i for op in self._timed for t in op.pending_times())
         depth = len(prefix)
-        for op in timed:
+        for op in self._timed:
             times = op.pending_times()
             if not times:
                 continue
@@ -174,18 +176,17 @@ class Scope(Operator):
         return False
 
     def _has_work_under(self, prefix: tuple) -> bool:
-        timed, flat = self._timed
-        if flat:
-            return any(op.pending_times() for op in timed)
+        if self.clock == "iteration":
+            return any(op.pending_times() for op in self._timed)
         depth = len(prefix)
-        return any(t[:depth] == prefix for op in timed for t in op.pending_times())
+        return any(t[:depth] == prefix for op in self._timed for t in op.pending_times())
 
     # -- running --------------------------------------------------------------------------------
     def eval(self, *deltas):
         prefix = self.parent_time
         if self._timed is None:
-            self._timed = (list(self.timed_operators()), self.one_counter)
-        flat = self._timed[1]
+            self._timed = list(self.timed_operators())
+        flat = self.clock == "iteration"
         active = any(deltas) or self._has_work_under(prefix)
         if self.router is not None:
             active = self.router.vote(active)
@@ -228,16 +229,13 @@ class Scope(Operator):
     # -- state: the body's operators' (the iteration time and imports are transient) ---------------
     state = ("body", "clock")
 
-    def _clock(self) -> str:
-        return "iteration" if self.one_counter else "tuple"
-
     def export_state(self):
-        return {"body": export_circuit(self.body), "clock": self._clock()}
+        return {"body": export_circuit(self.body), "clock": self.clock}
 
     def import_state(self, saved) -> None:
-        if saved["clock"] != self._clock():
+        if saved["clock"] != self.clock:
             raise StateMismatch(f"{self.describe()}: saved times are {saved['clock']}s, this scope's "
-                                f"{self._clock()}s")
+                                f"{self.clock}s")
         import_circuit(self.body, saved["body"])
 
     def reset_transient(self) -> None:
