@@ -7,6 +7,8 @@ every later time where r's accumulated input or output changes, i.e. at lub(now,
 histories; those times are scheduled and r is re-evaluated when the scope reaches them.
 """
 
+from itertools import chain
+
 from ..circuit import Operator
 from ..time import leq, lub
 
@@ -32,35 +34,53 @@ class NestedDistinct(Operator):
         return f"{args[0]} or {name}.todo"  # no input and no row to re-evaluate: {}
 
     def eval(self, delta: dict) -> dict:
-        """In a scope iterated by one counter (times i or (i,): a total order, lub is max), each row's output history is updated as it is judged (a row's output depends only on
-        its own histories); nested deeper, _eval_lattice."""
+        """In a scope iterated by one counter (times i or (i,): a total order, lub is max), a row's
+        input history is updated and the row judged in one pass, and its output history updated as
+        it is judged (a row's output depends only on its own histories); nested deeper,
+        _eval_lattice."""
         now = self.circuit.scope.time
         rows = self.todo.pop(now, None)
         if type(now) is not int and len(now) != 1:
             return self._eval_lattice(delta, rows, now)
         ins, outs, todo = self.ins, self.outs, self.todo
         if delta:
-            _add(ins, delta, now)
             self.journal.entries.append((self._undo_ins, (delta, now)))  # (Journal.record inline)
-            rows = delta.keys() if rows is None else rows | delta.keys()
-        elif not rows:
+            if rows:  # rows due now that did not change: weight 0, judged without an update
+                changes = chain(delta.items(), [(r, 0) for r in rows if r not in delta])
+            else:
+                changes = delta.items()
+        elif rows:
+            changes = [(r, 0) for r in rows]
+        else:
             return {}
         out: dict = {}
         iget, oget = ins.get, outs.get
-        for r in rows:
+        for r, w in changes:
             hin = iget(r)
             hout = oget(r)
             x = acc = 0
-            if hin:
-                for t, w in hin.items():
+            if hin is None:  # a new row: its one update is now's
+                if w:
+                    ins[r] = {now: w}
+                    x = w
+            else:
+                if w:
+                    n = hin.get(now, 0) + w
+                    if n:
+                        hin[now] = n
+                    else:
+                        del hin[now]
+                        if not hin:
+                            del ins[r]
+                for t, v in hin.items():
                     if t <= now:
-                        x += w
+                        x += v
                     else:
                         _schedule(todo, t, r)
             if hout:
-                for t, w in hout.items():
+                for t, v in hout.items():
                     if t <= now:
-                        acc += w
+                        acc += v
                     else:
                         _schedule(todo, t, r)
             d = (1 if x > 0 else 0) - acc
