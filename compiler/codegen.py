@@ -925,24 +925,40 @@ def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_
 
 
 def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, residual=None, output=None,
-                 static: bool = False):
-    """A NestedJoin side's delta keyed and probed against the other side's trace in one loop, for a
-    scope iterated by one counter (times (i,), ordered as tuples; runtime/nested/join.py):
-    (delta, trace, now, out, pending) -> the delta as (key, row, weight) triples (what the join files
-    in its own trace).  key_function's key and combine_function's row are inlined: a row whose non
-    null-safe key part is NULL matches nothing and is left out; a pair goes into ``out`` at a time
-    ≤ now, else into ``pending`` at its time.  ``static``: the other side is fed only at iteration 0
-    (its trace is key -> row -> weight, every update at time 0 ≤ now), so every pair goes into ``out``.
-    Law: the same triples and the same sums into ``out`` and ``pending`` as NestedJoin._keyed then
-    NestedJoin._probe with key_function and combine_function."""
+                 static=(False, False), scalar: bool = False):
+    """A NestedJoin side's delta keyed, filed in its own trace and probed against the other side's
+    trace in one loop, for a scope iterated by one counter (times i or (i,), totally ordered;
+    runtime/nested/join.py): (delta, trace, now, out, pending, own, keyed) -> None.  Each row whose
+    non null-safe key part is not NULL is filed in ``own`` at ``now`` and then appended to ``keyed``
+    as (key, row, weight) (so ``keyed`` always lists what was filed: the join's undo); its pairs go
+    into ``out`` at a time ≤ now, else into ``pending`` at their time.  key_function's key and
+    combine_function's row are inlined (``scalar``: the key is one value, not a 1-tuple).
+    ``static`` (this side, the other side): a side fed only at iteration 0, whose trace is key ->
+    row -> weight (every update at time 0, ≤ every time): filed without a time, and probed with
+    every pair going into ``out``.  Law: the same ``own``, ``keyed``, ``out`` and ``pending`` as
+    NestedJoin._keyed, then NestedJoin._probe with key_function and combine_function, then
+    NestedJoin._insert."""
     name = cg.fresh_name("nested_probe")
     mine, theirs = ("ra", "rb") if side == 0 else ("rb", "ra")
-    lines = [f"def {name}(delta, trace, now, out, pending):", "    keyed = []", "    append = keyed.append",
-             "    get = trace.get", f"    for {mine}, w in delta.items():"]
+    mine_static, theirs_static = static
+    lines = [f"def {name}(delta, trace, now, out, pending, own, keyed):", "    append = keyed.append",
+             "    get = trace.get", "    oget = own.get", f"    for {mine}, w in delta.items():"]
     skips, parts = _key_parts(cg, key_exprs, null_safe, mine)
-    lines += skips + [f"        k = {_key_tuple(parts, False)}", f"        append((k, {mine}, w))", "        bucket = get(k)",
-              "        if not bucket:", "            continue",
-              f"        for {theirs}, {'w2' if static else 'times'} in bucket.items():"]
+    lines += skips + [f"        k = {_key_tuple(parts, scalar)}", "        b = oget(k)"]
+    if mine_static:
+        lines += ["        if b is None:", f"            own[k] = {{{mine}: w}}", "        else:",
+                  f"            n = b.get({mine}, 0) + w", "            if n:", f"                b[{mine}] = n",
+                  "            else:", f"                del b[{mine}]", "                if not b:",
+                  "                    del own[k]"]
+    else:
+        lines += ["        if b is None:", f"            own[k] = {{{mine}: {{now: w}}}}", "        else:",
+                  f"            h = b.get({mine})", "            if h is None:", f"                b[{mine}] = {{now: w}}",
+                  "            else:", "                n = h.get(now, 0) + w", "                if n:",
+                  "                    h[now] = n", "                else:", "                    del h[now]",
+                  "                    if not h:", f"                        del b[{mine}]",
+                  "                        if not b:", "                            del own[k]"]
+    lines += [f"        append((k, {mine}, w))", "        bucket = get(k)", "        if not bucket:", "            continue",
+              f"        for {theirs}, {'w2' if theirs_static else 'times'} in bucket.items():"]
 
     def col(i):
         return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
@@ -951,14 +967,14 @@ def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, resi
         lines += [f"            if not {cg.truth(residual, col)}:", "                continue"]
     make = "ra + rb" if output is None else \
         f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
-    if static:
-        lines += [f"            r = {make}", "            out[r] = out.get(r, 0) + w * w2", "    return keyed"]
-        return cg.compile("\n".join(lines), name)
-    lines += [f"            r = {make}", "            for t, w2 in times.items():", "                if t <= now:",
-              "                    out[r] = out.get(r, 0) + w * w2", "                else:",
-              "                    target = pending.get(t)", "                    if target is None:",
-              "                        target = pending[t] = {}", "                    target[r] = target.get(r, 0) + w * w2",
-              "    return keyed"]
+    if theirs_static:
+        lines += [f"            r = {make}", "            out[r] = out.get(r, 0) + w * w2"]
+    else:
+        lines += [f"            r = {make}", "            for t, w2 in times.items():", "                if t <= now:",
+                  "                    out[r] = out.get(r, 0) + w * w2", "                else:",
+                  "                    target = pending.get(t)", "                    if target is None:",
+                  "                        target = pending[t] = {}",
+                  "                    target[r] = target.get(r, 0) + w * w2"]
     return cg.compile("\n".join(lines), name)
 
 

@@ -296,10 +296,12 @@ class Lowering:
             static = (root_scope and isinstance(left, Import), root_scope and isinstance(right, Import))
             left = self.exchange(left, tuple(node.left_keys), tuple(node.null_safe))
             right = self.exchange(right, tuple(node.right_keys), tuple(node.null_safe))
-            lk = G.key_function(self.cg, node.left_keys, node.null_safe, "join_key")
-            rk = G.key_function(self.cg, node.right_keys, node.null_safe, "join_key")
+            scalar = len(node.left_keys) == 1 and not node.null_safe[0]  # a key of one value, not a 1-tuple
+            lk = G.key_function(self.cg, node.left_keys, node.null_safe, "join_key", scalar)
+            rk = G.key_function(self.cg, node.right_keys, node.null_safe, "join_key", scalar)
             combine = G.combine_function(self.cg, nl, res, output)
-            probes = tuple(G.nested_probe(self.cg, side, keys, node.null_safe, nl, res, output, static[1 - side])
+            probes = tuple(G.nested_probe(self.cg, side, keys, node.null_safe, nl, res, output,
+                                          (static[side], static[1 - side]), scalar)
                            for side, keys in enumerate((node.left_keys, node.right_keys)))
             return self.add(NestedJoin(left, right, lk, rk, combine, probes=probes, static=static), "join")
         expiries = self.join_expiries(node)

@@ -60,22 +60,29 @@ class NestedJoin(Operator):
             return drop_zeros(out) if out else {}
         out = self.pending.pop(now, None) or {}
         probes = self.probes if type(now) is int or len(now) == 1 else None
-        # (keys and combined rows are user code: they run before the traces change; what they add to
-        # ``out`` and ``pending`` before one raises is transient, cleared with the failed step)
+        # (keys and combined rows are user code that may raise: what they add to ``out`` and ``pending``
+        # before one raises is transient, cleared with the failed step; the traces change only by what
+        # the journal undoes: a generated probe files each row in its own trace as it goes and lists
+        # it in ``keyed``, whose undo is recorded before it starts; the other path files after probing)
+        if probes is not None:
+            entries = self.journal.entries
+            if da:
+                keyed: list = []
+                entries.append((self._undo, (self.left_trace, keyed, None if self.left_static else now)))
+                probes[0](da, self.right_trace, now, out, self.pending, self.left_trace, keyed)
+            if db:
+                keyed = []
+                entries.append((self._undo, (self.right_trace, keyed, None if self.right_static else now)))
+                probes[1](db, self.left_trace, now, out, self.pending, self.right_trace, keyed)
+            return drop_zeros(out)
         if da:
-            if probes is not None:
-                keyed = probes[0](da, self.right_trace, now, out, self.pending)
-            else:
-                keyed = _keyed(da, self.left_key)
-                self._probe(keyed, self.right_trace, now, out, True)
-            self._insert(self.left_trace, keyed, None if self.left_static else now)
+            keyed = _keyed(da, self.left_key)
+            self._probe(keyed, self.right_trace, now, out, True)
+            self._insert(self.left_trace, keyed, now)
         if db:
-            if probes is not None:
-                keyed = probes[1](db, self.left_trace, now, out, self.pending)
-            else:
-                keyed = _keyed(db, self.right_key)
-                self._probe(keyed, self.left_trace, now, out, False)
-            self._insert(self.right_trace, keyed, None if self.right_static else now)
+            keyed = _keyed(db, self.right_key)
+            self._probe(keyed, self.left_trace, now, out, False)
+            self._insert(self.right_trace, keyed, now)
         return drop_zeros(out)
 
     def _probe(self, keyed, trace, now, out, is_left) -> None:
@@ -100,18 +107,17 @@ class NestedJoin(Operator):
                             target = pending[t] = {}
                     target[r] = target.get(r, 0) + w * w2
 
-    def _insert(self, trace, keyed, now, sign: int = 1) -> None:
-        """File ``keyed`` in ``trace`` at time ``now`` (None: a static side's, without times)."""
-        if now is None:
-            _insert_static(trace, keyed, sign)
-        else:
-            _insert_timed(trace, keyed, now, sign)
-        if sign == 1:
-            self.journal.entries.append((self._undo, (trace, keyed, now)))  # (Journal.record inline)
+    def _insert(self, trace, keyed, now) -> None:
+        _insert_timed(trace, keyed, now, 1)
+        self.journal.entries.append((self._undo, (trace, keyed, now)))  # (Journal.record inline)
 
     def _undo(self, saved) -> None:
+        """Take ``keyed`` back out of ``trace`` (filed at time ``now``; None: a static side's)."""
         trace, keyed, now = saved
-        self._insert(trace, keyed, now, -1)
+        if now is None:
+            _insert_static(trace, keyed, -1)
+        else:
+            _insert_timed(trace, keyed, now, -1)
 
     def describe(self) -> str:
         return f"NestedJoin[{self.name}]" if self.name else "NestedJoin"
