@@ -108,55 +108,42 @@ class NestedJoin(Operator):
                     target[r] = target.get(r, 0) + w * w2
 
     def _insert(self, trace, keyed, now) -> None:
-        _insert_timed(trace, keyed, now, 1)
+        _file(trace, keyed, now, 1)
         self.journal.entries.append((self._undo, (trace, keyed, now)))  # (Journal.record inline)
 
     def _undo(self, saved) -> None:
         """Take ``keyed`` back out of ``trace`` (filed at time ``now``; None: a static side's)."""
         trace, keyed, now = saved
-        if now is None:
-            _insert_static(trace, keyed, -1)
-        else:
-            _insert_timed(trace, keyed, now, -1)
+        _file(trace, keyed, now, -1)
 
     def describe(self) -> str:
         return f"NestedJoin[{self.name}]" if self.name else "NestedJoin"
 
 
-def _insert_timed(trace, keyed, now, sign: int) -> None:
+def _file(trace, keyed, now, sign: int) -> None:
+    """Add the (key, row, weight × sign) triples to ``trace``: key -> row -> {time: weight} at time
+    ``now``, or, for a static side (``now`` None), key -> row -> weight; zeros are dropped."""
     for k, row, w in keyed:
+        w *= sign
         bucket = trace.get(k)
         if bucket is None:
-            trace[k] = {row: {now: sign * w}}
+            trace[k] = {row: w if now is None else {now: w}}
             continue
-        times = bucket.get(row)
-        if times is None:
-            bucket[row] = {now: sign * w}
-            continue
-        n = times.get(now, 0) + sign * w
+        holder, at = bucket, row  # (where the weight is: the bucket itself for a static side)
+        if now is not None:
+            holder, at = bucket.get(row), now
+            if holder is None:
+                bucket[row] = {now: w}
+                continue
+        n = holder.get(at, 0) + w
         if n:
-            times[now] = n
-        else:
-            del times[now]
-            if not times:
-                del bucket[row]
-                if not bucket:
-                    del trace[k]
-
-
-def _insert_static(trace, keyed, sign: int) -> None:
-    for k, row, w in keyed:
-        bucket = trace.get(k)
-        if bucket is None:
-            trace[k] = {row: sign * w}
+            holder[at] = n
             continue
-        n = bucket.get(row, 0) + sign * w
-        if n:
-            bucket[row] = n
-        else:
+        del holder[at]
+        if not holder and holder is not bucket:
             del bucket[row]
-            if not bucket:
-                del trace[k]
+        if not bucket:
+            del trace[k]
 
 
 def _keyed(delta: dict, key) -> list:
