@@ -14,8 +14,9 @@ another body runs at times (…, i, j): the same mechanism at any depth.  A scop
 (in the root circuit, no scope nested in its body: one recursive CTE) calls its times by the plain
 iteration number ``i`` rather than ``(i,)``: ints are totally ordered like 1-tuples (lub is max), hash
 at once, and leave the histories keyed by them untracked by the cyclic collector.  Which form a
-scope's body holds is part of its saved state (``clock``), so state saved in the other form is refused.  Iterating past
-``max_iterations`` raises ``IterationLimitError`` (and the enclosing step is rolled back).
+scope's body holds is part of its saved state (``clock``), so state saved in the other form is
+refused.  Iterating past ``max_iterations`` raises ``IterationLimitError`` (and the enclosing step
+is rolled back).
 
 Sharded (engine/shards), every worker runs the scope on its shard and the loop is global: whether to
 start, and whether to run one more iteration, is the ``router``'s vote of all workers (any worker
