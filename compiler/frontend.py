@@ -29,7 +29,7 @@ from .correlated_ctes import inline_correlated_ctes
 from .dialect import get_dialect
 from .errors import CompileError
 from .export_state import attach_export_states, mark_export_states
-from .keyed_syntax import aggregate_key_error
+from .keyed_syntax import attach_key_aggregates, blank_key_aggregates
 from .lateness import blank_watermarks
 from .named_arguments import bind_named_arguments
 from .order_preservation import carry_inner_order
@@ -95,15 +95,13 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     text, partitions = blank_tvf_syntax(sql, tokenizer)
     text, watermarks = blank_watermarks(text, tokenizer)
     text, exported = mark_export_states(text, tokenizer)
+    text, key_aggregates = blank_key_aggregates(text, tokenizer)
     try:
         trees = sqlglot.parse(text, read=dialect)
     except ParseError as e:
         unknown = _unknown_statement(sql, dialect)
         if unknown is not None:
             raise unknown from None
-        keyed = aggregate_key_error(text, sql, tokenizer)
-        if keyed is not None:
-            raise keyed from None
         err = e.errors[0] if e.errors else {}
         desc = _clean(err.get("description") or str(e).splitlines()[0], err.get("highlight"))
         line, col = err.get("line"), err.get("col")
@@ -131,6 +129,8 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         attach_export_states(trees, exported, sql)
     if watermarks:
         _attach_watermarks(trees, watermarks)
+    if key_aggregates:
+        attach_key_aggregates(trees, key_aggregates, sql, dialect)
     if partitions:
         _attach_partitions(trees, {at: [k if quoted else normalize_name(k, dialect) for k, quoted in keys]
                                    for at, keys in partitions.items()})

@@ -8,7 +8,8 @@ operator's child circuit with the ordinary (not nested) incremental operators, `
 changes of its inputs since the previous run.  Inside it nothing is shared with other views, nothing
 expires, and there are no exchanges: on a sharded pipeline the operator's inputs are gathered to
 one worker (an exchange with no key), which runs the whole recursion; the other workers hold nothing
-of it.
+of it.  With aggregates in USING KEY (a KeyAggregation), the fold and its check are lowered the same
+way into a second child circuit reading the candidates (runtime/nested/keyed_aggregation.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from operator import itemgetter
 
 from ..runtime.nested.keyed import KeyedRecursion
+from ..runtime.nested.keyed_aggregation import AggregatingKeyedRecursion
 from . import plan as P
 
 
@@ -28,18 +30,28 @@ def lower_keyed(low, node: P.KeyedFixpoint):
     keys = node.keys
     key = itemgetter(*keys)
     key_names = ", ".join(node.fields[i].name for i in keys)
-    op = low.add(KeyedRecursion(anchor, *imports, key=key, distinct=node.distinct,
-                                max_iterations=node.max_iterations or 10_000,
-                                name=f"WITH RECURSIVE {node.name} USING KEY", key_names=key_names),
-                 "recursion")
+    agg = node.aggregation
+    common = dict(distinct=node.distinct, max_iterations=node.max_iterations or 10_000,
+                  name=f"WITH RECURSIVE {node.name} USING KEY", key_names=key_names)
+    if agg is None:
+        op = low.add(KeyedRecursion(anchor, *imports, key=key, **common), "recursion")
+        working = node.fields
+    else:
+        op = low.add(AggregatingKeyedRecursion(anchor, *imports, keys=keys, columns=agg.columns,
+                                               written=agg.written, **common), "recursion")
+        working = node.fields if node.distinct else agg.raw[:-1]
     saved = low.circuit, low.available, low.local, low.lines
     low.circuit, low.available, low.local, low.lines = op.body, available | {gid}, True, None
     try:
         for p, imp in zip(invariant, op.imports):
             low.memo[(id(op.body), p)] = imp
-        low.memo[(id(op.body), P.RecRef(node.name, node.fields, gid))] = op.working
+        low.memo[(id(op.body), P.RecRef(node.name, working, gid))] = op.working
         low.memo[(id(op.body), P.RecRef(node.recurring, node.fields, gid))] = op.recurring
         op.connect(low.lower(node.step))
+        if agg is not None:  # the fold and its check: a second child circuit fed the candidates
+            low.circuit = op.fold
+            low.memo[(id(op.fold), P.RecRef(agg.candidates, agg.raw, gid))] = op.fold_input
+            op.connect_fold(low.lower(agg.fold), low.lower(agg.check) if agg.check is not None else None)
     finally:
         low.circuit, low.available, low.local, low.lines = saved
     return op

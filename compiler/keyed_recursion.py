@@ -14,9 +14,9 @@ read ``t`` any number of times, under aggregation or negation, with no stratific
 The plan node is a ``KeyedFixpoint``; lowering (compiler/keyed_lowering.py) makes it an operator
 that recomputes the recursion when an input changes.
 
-Refused, each at its position: an aggregate in USING KEY (``USING KEY (k, min(v))``, DuckDB 2.0's
-aggregating form), a key that is not a column of ``t``, a body that is not ``anchor UNION [ALL]
-step``, an anchor that reads ``t``, a USING KEY CTE mutually recursive with another CTE or reading
+Aggregates in USING KEY (``USING KEY (k, min(v))``, DuckDB 2.0's aggregating form) are bound by
+compiler/keyed_aggregation.py.  Refused, each at its position: a key that is not a column of ``t``, a
+body that is not ``anchor UNION [ALL] step``, an anchor that reads ``t``, a USING KEY CTE mutually recursive with another CTE or reading
 the CTE of an enclosing recursion, and a recursive CTE inside the step that reads ``t``.
 """
 
@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from . import plan as P
 from .aggregates import is_aggregate
+from .keyed_aggregation import bind_aggregating
 from .recurring import recurring_name
 from .recursion_types import cast_to, unify
 from .scope import Bound
@@ -54,6 +55,13 @@ def bind_keyed_cte(qb, cte: exp.CTE, group_members) -> None:
     fields = unify(qb, name, [anchor], dict(cte=cte, cols=cols))
     fields = tuple(P.Field(f.name, f.type, anchor.plan.fields[i].nullable) for i, f in enumerate(fields))
     keys = _key_positions(qb, cte, [f.name for f in fields])
+    if cte.meta.get("key_aggregates"):
+        node, step = bind_aggregating(qb, cte, name, anchor, anchor_ast, step_ast, fields, keys, gid, recname,
+                                      bool(body.args.get("distinct")))
+        _check_reads(qb, anchor.plan, gid, name, anchor_ast)
+        _check_reads(qb, step.plan, gid, name, step_ast)
+        qb.ctes[name] = Bound(node, [f.name for f in fields])
+        return
     saved = {n: qb.ctes.get(n) for n in (name, recname)}
     try:
         while True:  # widen nullability until the step agrees (at most once per column)

@@ -372,10 +372,28 @@ class KeyedFixpoint:
     recurring: str
     fields: tuple[Field, ...] = field(compare=False)
     max_iterations: int = field(default=0, compare=False)
+    aggregation: KeyAggregation | None = None  # aggregates in USING KEY (compiler/keyed_aggregation.py)
 
     @property
     def inputs(self) -> tuple[Plan, ...]:
         return (self.anchor, self.step)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAggregation:
+    """The aggregates of ``USING KEY (k, min(v), …)`` (compiler/keyed_aggregation.py): ``fold`` groups
+    the candidates (``RecRef(candidates)``, of fields ``raw``: t's columns as the anchor types them,
+    then the iteration number) by the keys, one column per aggregate; ``check``, when an aggregate
+    depends on order, yields (keys, iteration) where two candidates of one iteration disagree on its
+    argument.  ``columns`` says where each column of t comes from: ("key", i) the i-th key of the
+    fold, ("agg", j) its j-th aggregate, ("payload", i) column i of the key's last candidate."""
+
+    fold: Plan
+    check: Plan | None
+    candidates: str
+    raw: tuple[Field, ...]
+    columns: tuple[tuple[str, int], ...]
+    written: str = field(compare=False)  # the aggregate calls as written, for plans and messages
 
 
 _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("input",), "Distinct": ("input",),
@@ -565,6 +583,8 @@ def explain(plan: Plan, indent: int = 0) -> str:
         return "\n".join(lines)
     elif isinstance(plan, KeyedFixpoint):
         keys = ", ".join(plan.fields[i].name for i in plan.keys)
+        if plan.aggregation is not None:
+            keys += ", " + plan.aggregation.written
         head = (f"KeyedFixpoint {plan.name} USING KEY ({keys}) {'UNION' if plan.distinct else 'UNION ALL'}"
                 f" (recomputed whole when an input changes)")
     else:
