@@ -39,8 +39,9 @@ SPECS = {
     "union": Spec(DDL, {
         # shortest distances (breadth-first, MIN): rows change while a shorter walk appears
         "shortest": _walk("k, min(d)", "e.dst, t.d + 1, 0", union="UNION", depth=6),
-        # a payload column: the iteration that last reached the key (the same for all its candidates)
-        "payload": _walk("k, min(d)", "e.dst, t.d + 1, t.n + 1", union="UNION", depth=4),
+        # a payload column (a function of the key, so the candidates of one key agree; it changes when
+        # the anchor's key 0 is reached again, which is one more iteration)
+        "payload": _walk("k, min(d)", "e.dst, t.d + 1, COALESCE(e.dst, 9) * 2", union="UNION", depth=4),
         # a total read back through recurring.t
         "recurring": ("WITH RECURSIVE t(k, d, n) USING KEY (k, max(d), sum(n) AS n) AS (SELECT src, 0, 1 FROM e "
                       "UNION SELECT t.k, t.d + 1, r.n FROM t JOIN recurring.t r ON r.k = t.k WHERE t.d < 3) "
