@@ -6,7 +6,9 @@ that read no member are anchors.  UNION gives set semantics (the least fixpoint 
 X = DISTINCT(anchors ∪ terms(X))); UNION ALL gives bag semantics (the sum of all iterations), which
 is only well defined when every term reads the group at most once, linearly.  Stratification:
 negation (NOT EXISTS, NOT IN, EXCEPT, the NULL side of an outer join), aggregation and ORDER BY/LIMIT
-may read a group only from outside it (a lower stratum); through the cycle they are refused.
+may read a group only from outside it (a lower stratum); through the cycle they are refused, except
+in a single UNION CTE, which (like one whose term reads it twice) is evaluated as DuckDB evaluates it,
+iteration by iteration (compiler/iterative_recursion.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from . import plan as P
+from .iterative_recursion import not_a_fixpoint, working_table_recursion
 from .keyed_recursion import bind_keyed_cte
 from .recursion_types import cast_to, unify
 from .scope import Bound
@@ -153,6 +156,15 @@ def _bind_group(qb, ctes) -> None:
                 plans[n] = [(t, cast_to(qb, plan, fields[n], t)) for t, plan in zip(info[n]["terms"], raw[n])]
             break
         fields = widened
+    if len(members) == 1 and info[members[0]]["distinct"] and qb.dialect.name == "duckdb":
+        n = members[0]
+        rec = [(t, plan) for t, plan in plans[n] if t in info[n]["rec"]]
+        if any(not_a_fixpoint(qb, plan, gid, _check_term, (qb, plan, gid, members, n, t, False))
+               for t, plan in rec):
+            node = working_table_recursion(qb, n, [p for t, p in plans[n] if t not in info[n]["rec"]],
+                                           [p for t, p in rec], fields[n], gid)
+            qb.ctes[n] = Bound(node, [f.name for f in fields[n]])
+            return
     bodies = []
     for n in members:
         parts = []

@@ -132,11 +132,12 @@ SQL_ERRORS = [
      "a window frame cannot start at UNBOUNDED FOLLOWING"),
     ("CREATE VIEW x AS SELECT a FROM t JOIN u USING (a) GROUP BY u.a HAVING a > 1", 1, 71,
      "column 'a' must appear in the GROUP BY clause or be used in an aggregate function"),
-    ("CREATE VIEW x AS WITH RECURSIVE r(n) AS (SELECT 0 UNION SELECT e.a FROM r JOIN t e ON r.n = e.a "
-     "WHERE e.a NOT IN (SELECT n FROM r)) SELECT n FROM r", 1, 64,
+    # (under UNION, DuckDB's dialect evaluates these by iterations: compiler/iterative_recursion.py)
+    ("CREATE VIEW x AS WITH RECURSIVE r(n) AS (SELECT 0 UNION ALL SELECT e.a FROM r JOIN t e ON r.n = e.a "
+     "WHERE e.a NOT IN (SELECT n FROM r)) SELECT n FROM r", 1, 68,
      "recursive CTE r is not stratifiable: the cycle r -> r goes through a negation (NOT EXISTS / NOT IN)"),
-    ("CREATE VIEW x AS WITH RECURSIVE d(n, k) AS (SELECT 0, 0 UNION SELECT t.a, MIN(d.k) + 1 FROM d JOIN t "
-     "ON d.n = t.a WHERE d.k < 4 GROUP BY t.a) SELECT n, k FROM d", 1, 70,
+    ("CREATE VIEW x AS WITH RECURSIVE d(n, k) AS (SELECT 0, 0 UNION ALL SELECT t.a, MIN(d.k) + 1 FROM d JOIN t "
+     "ON d.n = t.a WHERE d.k < 4 GROUP BY t.a) SELECT n, k FROM d", 1, 74,
      "recursive CTE d is not stratifiable: the cycle d -> d goes through an aggregation"),
     # statements on the wrong kind of object
     ("INSERT INTO v VALUES (1, 2, 3)", 1, 13, "cannot insert into view 'v'"),
