@@ -24,6 +24,9 @@ and experiments; runtime/nested/keyed_aggregation.py implements them):
   agree on its argument; otherwise DuckDB's answer depends on thread timing, and here the step fails
   with a DataError.  So does a payload column with two different values for one key in one
   iteration.
+- A step that reads neither ``t`` nor ``recurring.t`` is no recursion: DuckDB folds the anchor's and
+  the step's rows once (``VALUES (1, 1), (1, 1) UNION VALUES (1, 1)`` under ``sum(v)`` is 3), and so
+  does this (the anchor becomes both terms, the step nothing).
 - Refused as DuckDB refuses them: DISTINCT, FILTER and ORDER BY inside the calls, a call with neither
   alias nor column argument, a column written twice or both key and aggregate, and an alias on a key.
 
@@ -211,6 +214,9 @@ def bind_aggregating(qb, cte, name, anchor, anchor_ast, step_ast, raw, keys, gid
     aggregation = P.KeyAggregation(fold.plan, check.plan if check is not None else None, cands,
                                    raw + (P.Field(ITERATION, BIGINT, False),), columns,
                                    ", ".join(_written(qb.sql, it) for it in items))
-    node = P.KeyedFixpoint(name, cast_to(qb, anchor.plan, raw, anchor_ast), cast_to(qb, step.plan, raw, step_ast),
-                           tuple(keys), distinct, gid, recname, union_fields, qb.max_iterations, aggregation)
+    first, rest = cast_to(qb, anchor.plan, raw, anchor_ast), cast_to(qb, step.plan, raw, step_ast)
+    if gid not in P.free_groups(rest):  # DuckDB's non-recursive lowering: one fold over both terms' rows
+        first, rest = P.UnionAll((first, rest), raw), P.Values((), raw)
+    node = P.KeyedFixpoint(name, first, rest, tuple(keys), distinct, gid, recname, union_fields, qb.max_iterations,
+                           aggregation)
     return node, step

@@ -46,6 +46,9 @@ SPECS = {
         "recurring": ("WITH RECURSIVE t(k, d, n) USING KEY (k, max(d), sum(n) AS n) AS (SELECT src, 0, 1 FROM e "
                       "UNION SELECT t.k, t.d + 1, r.n FROM t JOIN recurring.t r ON r.k = t.k WHERE t.d < 3) "
                       "SELECT k, d, n FROM t"),
+        # a step that does not read t: one fold over both terms' rows (DuckDB's non-recursive lowering)
+        "not_recursive": ("WITH RECURSIVE t(k, v) USING KEY (k, sum(v)) AS (SELECT src, dst FROM e UNION "
+                          "SELECT dst, src FROM e) SELECT k, v FROM t"),
         "aggregated": "SELECT d, COUNT(*) AS c FROM (" + _walk("k, min(d)", "e.dst, t.d + 1, 0", union="UNION",
                                                               depth=6) + ") s GROUP BY d",
     }, domains=DOMAINS),
