@@ -46,7 +46,7 @@ from . import constructs
 from . import plan as P
 from .errors import CompileError
 from .positions import offset_to_position
-from .recursion_types import cast_to
+from .recursion_types import bind_widening, cast_to
 from .types import BIGINT
 
 CANDIDATE_ALIAS = "__deltasql_candidate"
@@ -181,34 +181,21 @@ def bind_aggregating(qb, cte, name, anchor, anchor_ast, step_ast, raw, keys, gid
         if tree is not None:
             constructs.check(tree, qb.sql)
     cands = candidates_name(name)
-    saved = {n: qb.ctes.get(n) for n in (name, recname, cands)}
-    try:
-        while True:  # widen nullability until the step agrees (at most once per column)
-            qb.ctes[cands] = P.RecRef(cands, raw + (P.Field(ITERATION, BIGINT, False),), gid)
-            fold = qb.query(fold_ast)
-            check = qb.query(check_ast) if check_ast is not None else None
-            folded = list(raw)
-            for j, i in enumerate(dests):
-                f = fold.plan.fields[len(keys) + j]
-                folded[i] = P.Field(raw[i].name, f.type, f.nullable)
-            union_fields = tuple(folded)
-            qb.ctes[name] = P.RecRef(name, union_fields if distinct else raw, gid)
-            qb.ctes[recname] = P.RecRef(recname, union_fields, gid)
-            step = qb.query(step_ast)
-            if len(step.names) != len(raw):
-                raise qb.error(step_ast, f"each term of recursive CTE {name} must have {len(raw)} columns, "
-                                         f"not {len(step.names)}")
-            widened = tuple(P.Field(f.name, f.type, f.nullable or step.plan.fields[i].nullable)
-                            for i, f in enumerate(raw))
-            if widened == raw:
-                break
-            raw = widened
-    finally:
-        for n, v in saved.items():
-            if v is None:
-                qb.ctes.pop(n, None)
-            else:
-                qb.ctes[n] = v
+
+    def register(raw):
+        qb.ctes[cands] = P.RecRef(cands, raw + (P.Field(ITERATION, BIGINT, False),), gid)
+        fold = qb.query(fold_ast)
+        check = qb.query(check_ast) if check_ast is not None else None
+        folded = list(raw)
+        for j, i in enumerate(dests):
+            f = fold.plan.fields[len(keys) + j]
+            folded[i] = P.Field(raw[i].name, f.type, f.nullable)
+        union_fields = tuple(folded)
+        qb.ctes[name] = P.RecRef(name, union_fields if distinct else raw, gid)
+        qb.ctes[recname] = P.RecRef(recname, union_fields, gid)
+        return fold, check, union_fields
+
+    step, raw, (fold, check, union_fields) = bind_widening(qb, name, step_ast, raw, register)
     columns = tuple(("key", keys.index(i)) if i in keys else ("agg", dests.index(i)) if i in dests
                     else ("payload", i) for i in range(len(raw)))
     aggregation = P.KeyAggregation(fold.plan, check.plan if check is not None else None, cands,

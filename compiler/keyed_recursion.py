@@ -28,7 +28,7 @@ from . import plan as P
 from .aggregates import is_aggregate
 from .keyed_aggregation import bind_aggregating
 from .recurring import recurring_name
-from .recursion_types import cast_to, unify
+from .recursion_types import bind_widening, cast_to, unify
 from .scope import Bound
 
 
@@ -62,26 +62,12 @@ def bind_keyed_cte(qb, cte: exp.CTE, group_members) -> None:
         _check_reads(qb, step.plan, gid, name, step_ast)
         qb.ctes[name] = Bound(node, [f.name for f in fields])
         return
-    saved = {n: qb.ctes.get(n) for n in (name, recname)}
-    try:
-        while True:  # widen nullability until the step agrees (at most once per column)
-            qb.ctes[name] = P.RecRef(name, fields, gid)
-            qb.ctes[recname] = P.RecRef(recname, fields, gid)
-            step = qb.query(step_ast)
-            if len(step.names) != len(fields):
-                raise qb.error(step_ast, f"each term of recursive CTE {name} must have {len(fields)} columns, "
-                                         f"not {len(step.names)}")
-            widened = tuple(P.Field(f.name, f.type, f.nullable or step.plan.fields[i].nullable)
-                            for i, f in enumerate(fields))
-            if widened == fields:
-                break
-            fields = widened
-    finally:
-        for n, v in saved.items():
-            if v is None:
-                qb.ctes.pop(n, None)
-            else:
-                qb.ctes[n] = v
+
+    def register(fields):
+        qb.ctes[name] = P.RecRef(name, fields, gid)
+        qb.ctes[recname] = P.RecRef(recname, fields, gid)
+
+    step, fields, _ = bind_widening(qb, name, step_ast, fields, register)
     _check_reads(qb, anchor.plan, gid, name, anchor_ast)
     _check_reads(qb, step.plan, gid, name, step_ast)
     node = P.KeyedFixpoint(name, cast_to(qb, anchor.plan, fields, anchor_ast), cast_to(qb, step.plan, fields, step_ast),

@@ -1,5 +1,5 @@
-"""The column types of a recursive CTE: its anchors' types unified (as DuckDB types them), and a
-term's columns cast to them."""
+"""The column types of a recursive CTE: its anchors' types unified (as DuckDB types them), a term's
+columns cast to them, and a recursive term bound until its nullability agrees with theirs."""
 
 from __future__ import annotations
 
@@ -44,3 +44,25 @@ def cast_to(qb, plan, fields, node):
             c = eb.coerce(c, f.type, node)
         exprs.append(c)
     return P.Project(plan, tuple(exprs), tuple(f.name for f in fields))
+
+
+def bind_widening(qb, name, step_ast, fields, register):
+    """Bind the recursive term ``step_ast`` with the CTEs ``register(fields)`` puts in ``qb.ctes``,
+    widening ``fields``' nullability until the term agrees (at most once per column); returns (the
+    bound term, the fields, what ``register`` returned last).  ``qb.ctes`` is restored afterwards."""
+    saved = dict(qb.ctes)
+    try:
+        while True:
+            extra = register(fields)
+            step = qb.query(step_ast)
+            if len(step.names) != len(fields):
+                raise qb.error(step_ast, f"each term of recursive CTE {name} must have {len(fields)} columns, "
+                                         f"not {len(step.names)}")
+            widened = tuple(P.Field(f.name, f.type, f.nullable or step.plan.fields[i].nullable)
+                            for i, f in enumerate(fields))
+            if widened == fields:
+                return step, fields, extra
+            fields = widened
+    finally:
+        qb.ctes.clear()
+        qb.ctes.update(saved)
