@@ -118,8 +118,10 @@ def _ordered(call, column: exp.Column):
     call = call.copy()
     node = call.this if isinstance(call, exp.IgnoreNulls) else call
     arg = node.this
-    node.set("this", exp.Order(this=arg, expressions=[exp.Ordered(this=column.copy(), nulls_first=False),
-                                                     exp.Ordered(this=arg.copy(), nulls_first=False)]))
+    keys = [exp.Ordered(this=column.copy(), nulls_first=False)]
+    if not isinstance(arg, exp.Literal):  # (a constant needs no tie-break, and ORDER BY 'x' is refused)
+        keys.append(exp.Ordered(this=arg.copy(), nulls_first=False))
+    node.set("this", exp.Order(this=arg, expressions=keys))
     return call
 
 

@@ -135,6 +135,15 @@ def test_union_reads_aggregated_types():
     assert p.view("a").rows() == [(1, 6)]
 
 
+def test_constant_argument():
+    """STRING_AGG of a constant (recursive_cte_key_aggregation.test:128): no ORDER BY on the constant."""
+    p = _pipeline()
+    p.execute("CREATE VIEW v AS WITH RECURSIVE tbl(a, b) USING KEY (a, string_agg(':a') AS b) AS (VALUES (1, 2), "
+              "(1, 3) UNION ALL SELECT a, b + 1 FROM tbl WHERE b < 4) SELECT * FROM tbl")
+    p.step()
+    assert p.view("v").rows() == [(1, ":a,:a,:a,:a,:a")]
+
+
 def test_explain_names_the_aggregates():
     p = _pipeline()
     p.execute("CREATE VIEW v AS " + _walk("k, max(d), sum(n)", "e.dst, t.d + 1, t.n"))
