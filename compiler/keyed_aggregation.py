@@ -24,6 +24,8 @@ and experiments; runtime/nested/keyed_aggregation.py implements them):
   agree on its argument; otherwise DuckDB's answer depends on thread timing, and here the step fails
   with a DataError.  So does a payload column with two different values for one key in one
   iteration.
+- ARG_MIN/ARG_MAX keep, of the candidates tied on the value, the one DuckDB met first: an earlier
+  iteration's (ties within one iteration take the registry's rule, as GROUP BY does).
 - A step that reads neither ``t`` nor ``recurring.t`` is no recursion: DuckDB folds the anchor's and
   the step's rows once (``VALUES (1, 1), (1, 1) UNION VALUES (1, 1)`` under ``sum(v)`` is 3), and so
   does this (the anchor becomes both terms, the step nothing).
@@ -39,6 +41,7 @@ plan here) fed each iteration's candidates tagged with the iteration number.
 
 from __future__ import annotations
 
+import sqlglot
 from sqlglot import exp
 
 from . import aggregates as AG
@@ -125,6 +128,30 @@ def _ordered(call, column: exp.Column):
     return call
 
 
+_TIE_BREAK = sqlglot.parse_one("CASE WHEN __by IS NULL THEN NULL ELSE {'v': __by, 'i': __i} END", dialect="duckdb")
+
+
+def _earliest_on_ties(call, iteration: exp.Column):
+    """ARG_MIN/ARG_MAX (and their _NULL forms) as DuckDB folds them here: of the candidates tied on the
+    value, the one it met first wins, and it meets an earlier iteration's candidates first; so the value
+    compared becomes {v: value, i: iteration} for ARG_MIN and {v: value, i: -iteration} for ARG_MAX
+    (NULL where the value is NULL).  Ties within one iteration keep the registry's rule, as in GROUP BY."""
+    entry = AG.lookup(call)
+    if entry is None or entry.rule != "arg_extreme":
+        return call
+    call = call.copy()
+    slot = call.expressions if isinstance(call, exp.Anonymous) else None
+    by = slot[1] if slot is not None else call.expression
+    if by is None:
+        return call
+    i = iteration.copy() if entry.fn.startswith("arg_min") else exp.Neg(this=iteration.copy())
+    key = _TIE_BREAK.copy()
+    for c in list(key.find_all(exp.Column)):
+        c.replace(by.copy() if c.name == "__by" else i.copy())
+    by.replace(key)
+    return call
+
+
 def _qualified(node):
     node = node.copy()
     for c in list(node.find_all(exp.Column)):
@@ -149,7 +176,7 @@ def fold_queries(qb, name, items, names, keys):
     calls, differing = [], []
     for j, item in enumerate(items):
         call, _ = _call(item)
-        call = _qualified(call)
+        call = _earliest_on_ties(_qualified(call), iteration)
         if _order_dependent(call):
             node = call.this if isinstance(call, exp.IgnoreNulls) else call
             arg = node.this

@@ -49,6 +49,11 @@ SPECS = {
         # a step that does not read t: one fold over both terms' rows (DuckDB's non-recursive lowering)
         "not_recursive": ("WITH RECURSIVE t(k, v) USING KEY (k, sum(v)) AS (SELECT src, dst FROM e UNION "
                           "SELECT dst, src FROM e) SELECT k, v FROM t"),
+        # ARG_MIN / ARG_MAX tied on the value (b is 0 throughout): DuckDB keeps the candidate of the
+        # earliest iteration, whose argument (10 - depth) is the largest, not the registry's smallest
+        "arg_ties": _walk("k, min(d), arg_min(a, b) AS a, arg_max(x, b) AS x",
+                          "e.dst, t.d + 1, 0, 9 - t.d, 9 - t.d", union="UNION", depth=4,
+                          cols="k, d, b, a, x", anchor="SELECT 0, 0, 0, 10, 10", out="k, d, a, x"),
         "aggregated": "SELECT d, COUNT(*) AS c FROM (" + _walk("k, min(d)", "e.dst, t.d + 1, 0", union="UNION",
                                                               depth=6) + ") s GROUP BY d",
     }, domains=DOMAINS),
