@@ -18,7 +18,7 @@ import datetime
 import math
 
 from .casts import cast_int
-from .dates import _Infinite
+from .dates import _Infinite, epoch_micros
 from .errors import DataError
 from .lists import SqlList
 
@@ -173,11 +173,6 @@ def _double_bins(mn: float, input_max: float, bins: int, nice: bool) -> list:
 
 # -- timestamps ----------------------------------------------------------------------------------------
 
-def _micros(ts: datetime.datetime) -> int:
-    d = ts - _EPOCH
-    return (d.days * 86400 + d.seconds) * _MICROS_PER_SEC + d.microseconds
-
-
 def _from_micros(m: int) -> datetime.datetime:
     return _EPOCH + datetime.timedelta(microseconds=m)
 
@@ -247,7 +242,7 @@ def _minus(ts: datetime.datetime, months: int, days: int, micros: int) -> dateti
 
 def _timestamp_bins(lo: datetime.datetime, hi: datetime.datetime, bins: int, nice: bool) -> list:
     if not nice:
-        return [_from_micros(m) for m in _int_bins(_micros(lo), _micros(hi), bins, False)]
+        return [_from_micros(m) for m in _int_bins(epoch_micros(lo), epoch_micros(hi), bins, False)]
     tlo = lo - datetime.datetime(lo.year, lo.month, lo.day)
     thi = hi - datetime.datetime(hi.year, hi.month, hi.day)
     d_months = (hi.year - lo.year) * 12 + hi.month - lo.month

@@ -653,6 +653,12 @@ def age(a, b):
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
+def epoch_micros(ts: datetime.datetime) -> int:
+    """A naive TIMESTAMP as DuckDB holds it: microseconds since 1970-01-01 00:00:00 (exact, any year)."""
+    d = ts - _EPOCH
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
 def sql_strptime(text, fmt):
     """STRPTIME(text, format) (Postgres: TO_TIMESTAMP(text, format), its format read as %-codes)."""
     if text is None or fmt is None:

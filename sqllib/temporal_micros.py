@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 
-from .dates import Interval, _Infinite, infinite
+from .dates import Interval, _Infinite, epoch_micros, infinite
 from .errors import Unrepresentable
 from .fardates import days_of
 
@@ -31,8 +31,7 @@ def micros(v) -> int:
     if isinstance(v, datetime.datetime):
         if v.tzinfo is not None:
             v = v.astimezone(_UTC).replace(tzinfo=None)
-        delta = v - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        return epoch_micros(v)
     if isinstance(v, datetime.time):
         return ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond
     return days_of(v) * DAY

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from .dates import _Infinite, add_interval, infinite
+from .dates import _Infinite, add_interval, epoch_micros, infinite
 from .errors import DataError
 from .fardates import FarDate, civil_from_days, days_from_civil, days_of, from_days, timestamp_of
 
@@ -77,8 +77,7 @@ def _far_bucket(months: int, step: int, value, origin, offset):
     other bucket is laid on TIMESTAMPs, so the value and the bucket start must lie in a TIMESTAMP's range."""
     def micros(v):
         if isinstance(v, datetime.datetime):
-            d = v - datetime.datetime(1970, 1, 1)
-            return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+            return epoch_micros(v)
         return days_of(v) * _MICROS_PER_DAY
 
     def in_range(us):

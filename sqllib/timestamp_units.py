@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from .dates import _Infinite
+from .dates import _Infinite, epoch_micros
 from .errors import DataError, Unrepresentable
 from .timestamps import cast_timestamp
 
@@ -28,11 +28,6 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 _NS_MIN = -(2 ** 63 // 1000)  # microseconds since the epoch a TIMESTAMP_NS holds (whole ones)
 _NS_MAX = (2 ** 63 - 1) // 1000
 _SUB_MICRO = re.compile(r"\.\d{6}(\d+)")
-
-
-def _micros(v: datetime.datetime) -> int:
-    d = v - _EPOCH
-    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
 def cast_timestamp_unit(v, digits: int):
@@ -47,7 +42,7 @@ def cast_timestamp_unit(v, digits: int):
     t = cast_timestamp(v)
     if isinstance(t, _Infinite):
         return t
-    m = _micros(t)
+    m = epoch_micros(t)
     if digits == NS:
         if not _NS_MIN <= m <= _NS_MAX:
             raise DataError(f"could not convert {t} to TIMESTAMP_NS: out of its range (1677-09-21 .. 2262-04-11)")
