@@ -27,7 +27,7 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
-from .dates import _Infinite
+from .dates import _Infinite, epoch_micros
 from .errors import DataError
 from .real import f32
 
@@ -46,10 +46,7 @@ def _number(v, kind: str):
     if kind == "date":
         return None if isinstance(v, _Infinite) else (v - _EPOCH_DATE).days
     if kind == "timestamp":
-        if isinstance(v, _Infinite):
-            return None
-        d = v - _EPOCH
-        return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
+        return None if isinstance(v, _Infinite) else epoch_micros(v)
     if kind.startswith("decimal"):
         return int(Decimal(v).scaleb(int(kind.split(":")[1])))
     return v
