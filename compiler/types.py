@@ -398,7 +398,7 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
             lo, hi = int_range(t.bits) if k == "int" else (0, UHUGEINT_MAX)
             if not lo <= value <= hi:
                 raise DataError(f"{where}: {show_value(value)} is out of range for {t}")
-            return value
+            return value if type(value) is int else int(value)  # (an int subclass: a plain int, as stored values are)
         if k == "float":
             if isinstance(value, bool):
                 raise TypeError
@@ -430,7 +430,7 @@ def coerce_value(value: Any, t: SqlType, where: str) -> Any:
             if not value.isascii() and SURROGATE.search(value):
                 raise DataError(f"{where}: a string holding a lone surrogate ({show_value(value)}) is not Unicode "
                                 f"text")
-            return value
+            return value if type(value) is str else str.__str__(value)  # (a str subclass: a plain str)
         if k == "bool":
             if isinstance(value, bool):
                 return value

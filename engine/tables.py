@@ -41,6 +41,7 @@ from ..compiler.types import show_value
 from ..runtime.operators import Input
 from ..runtime.zset import add_into
 from ..sqllib.errors import DataError
+from .table_values import SharedValues, candidates
 
 
 @dataclass
@@ -62,6 +63,8 @@ class Table:
     def __post_init__(self):
         self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
         self.indexes = [{} for _ in self.constraints]
+        # the int and text objects of repeated values, shared by the rows of a batch (table_values)
+        self.shared = SharedValues(len(self.rel.fields), candidates(self.rel.fields, self.constraints))
         # a PRIMARY KEY: the committed rows are read from its index (KeyedRows), not stored again
         self.keyed = KeyedRows(self) if self.rel.primary_key else None
         # a one-column primary key and nothing else: plain inserts get a loop of their own
@@ -180,6 +183,7 @@ class Table:
         late = self.late_test() if self.watermark is not None else None
         if late is not None:
             rows = self._on_time(rows, late)
+        rows = self.shared.rows(rows)
         if not self.constraints:
             pending = self.pending
             get = pending.get

@@ -1,0 +1,91 @@
+"""Repeated values held once: a table's rows share the int and text objects of values that repeat
+in a column (dictionary encoding at insert, adaptive per column).
+
+A row handed over by a caller holds objects of its own: every order's customer id and amount is a
+fresh int (32 B each, beyond -5..256), as a parser or a driver makes them.  A batch inserted into a
+table is rebuilt with each such value replaced by the one object of that column's memo that equals
+it, so the table, its arrangements and its views hold one object per distinct value.
+
+Laws: the row check (types.row_checker and the slow path it falls back to) leaves exactly ``int``
+(or NULL) in an integer column and exactly ``str`` (or NULL) in a text column, and for those types
+equal values are interchangeable (same value, same type, same hash); so a rebuilt row equals and
+hashes as the row it replaces, and every reader (keys, arrangements, views, queries, state files)
+sees the same rows.  Only values already checked are shared: the rows are rebuilt after the check,
+before anything is queued.
+
+Adaptive: a column a one-column key makes unique is never memoized; another one stops being (its
+memo dropped) once it looks unique (at least 4,096 values seen, 95 % of them distinct: a memo that
+saves nothing) or does not pay (32,768 values seen and more than half of them distinct, or a memo
+of more than 2^17 values).  Which columns repeat is not known statically; these tests cost nothing
+per row.  One-row inserts are not rebuilt (a new tuple and a lookup per value would add to the one-row
+change; the rows of bulk loads are what fills memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+_LOOKS_UNIQUE = 4_096  # values seen before a column whose values are ~all distinct stops
+_JUDGED = 32_768  # values seen before a column must show that at least half of them repeat
+_MAX_MEMO = 1 << 17  # distinct values a column's memo may hold
+
+
+class SharedValues:
+    """The memos of a table's candidate columns and the generated loop that rebuilds a batch."""
+
+    __slots__ = ("width", "memos", "seen", "_share")
+
+    def __init__(self, width: int, columns: Sequence[int]):
+        self.width = width
+        self.memos: dict[int, dict] = {c: {} for c in columns}
+        self.seen: dict[int, int] = dict.fromkeys(columns, 0)
+        self._share: Callable | None = None
+
+    def rows(self, rows):
+        """``rows`` (a list of checked tuples) with the memoized columns' values shared."""
+        memos = self.memos
+        if not memos or type(rows) is not list or len(rows) < 2:
+            return rows
+        share = self._share or self._make()
+        try:
+            out = share(rows, *[m.setdefault for m in memos.values()])
+        except (TypeError, ValueError):  # (not tuples of the table's width: left to the caller's checks)
+            return rows
+        self._judge(len(rows))
+        return out
+
+    def _make(self) -> Callable:
+        names = [f"v{i}" for i in range(self.width)]
+        setters = {c: f"s{j}" for j, c in enumerate(self.memos)}
+        made = ", ".join(f"{setters[i]}({v}, {v})" if i in setters else v for i, v in enumerate(names))
+        unpack = ", ".join(names) + ("," if self.width == 1 else "")
+        src = (f"def share(rows, {', '.join(setters.values())}):\n"
+               f"    return [({made}{',' if self.width == 1 else ''}) for {unpack} in rows]")
+        env: dict = {}
+        exec(compile(src, "<shared values>", "exec"), env)
+        self._share = env["share"]
+        return self._share
+
+    def _judge(self, n: int) -> None:
+        """Stop memoizing the columns whose memos do not pay (see the module's docstring)."""
+        dropped = False
+        for c, memo in list(self.memos.items()):
+            seen = self.seen[c] = self.seen[c] + n
+            distinct = len(memo)
+            if distinct > _MAX_MEMO or (seen >= _LOOKS_UNIQUE and distinct * 20 >= seen * 19) or \
+                    (seen >= _JUDGED and distinct * 2 > seen):
+                del self.memos[c], self.seen[c]
+                dropped = True
+        if dropped:
+            self._share = None
+
+    def columns(self) -> list[int]:
+        """The columns memoized now."""
+        return list(self.memos)
+
+
+def candidates(fields, keys: Sequence[Sequence[int]]) -> list[int]:
+    """The columns worth memoizing at first: integer and text columns that no one-column key
+    constraint makes unique."""
+    unique = {cols[0] for cols in keys if len(cols) == 1}
+    return [i for i, f in enumerate(fields) if f.type.kind in ("int", "text") and i not in unique]
