@@ -16,6 +16,7 @@ import datetime
 import re
 
 from ..runtime.aggregates import INLINE_NAMES, SKIP, Desc, merge_partials
+from ..runtime.arrangement import LIST_MAX
 from ..runtime.zset import drop_zeros
 
 from ..sqllib import sqlfuncs as F
@@ -715,13 +716,14 @@ def _key_tuple(parts, scalar: bool) -> str:
 
 
 def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arrange", scalar: bool = False,
-                     unique: bool = False):
+                     unique: bool = False, rows: bool = False):
     """The fused loop of an Arrange: (delta, keyed, index) -> None, which files each row of the
     Z-set ``delta`` under its key (key_function's, inlined; a row whose non null-safe key part is
     NULL is skipped) both in ``keyed`` (the delta by key, the operator's output) and in ``index``
     (the arrangement, consolidated: a weight reaching 0 is removed, then an empty bucket).  Keys
     are key_function's (``scalar``: one value, not a 1-tuple).  ``unique``: the index is {key: row}
     (runtime.arrangement.Arrangement's unique law: +1 files the row, -1 removes it if filed).
+    ``rows``: buckets of the ``rows`` form (every row at most once: runtime/arrangement.py).
     Law: afterwards keyed = index_delta(delta) and index = index_old + keyed; a row is added to
     ``keyed`` before ``index`` changes and nothing between them can fail, so if a key expression
     raises, the index holds index_old + keyed exactly (what the journal entry undoes)."""
@@ -734,6 +736,8 @@ def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arran
               "            b[r] = w"]
     if unique:
         lines += ["        if w > 0:", "            index[k] = r", "        elif iget(k) == r:", "            del index[k]"]
+    elif rows:
+        lines += _file_rows_form("r", "w", "k", "index", " " * 8)
     else:
         lines += ["        b = iget(k)", "        if b is None:", "            index[k] = {r: w}", "            continue",
                   "        n = b.get(r, 0) + w", "        if n:", "            b[r] = n", "        else:",
@@ -741,13 +745,26 @@ def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arran
     return cg.compile("\n".join(lines), name)
 
 
+def _file_rows_form(r: str, w: str, k: str, index: str, indent: str) -> list[str]:
+    """runtime.arrangement.file_row inlined: weight ``w`` (±1) of row ``r`` under key ``k`` of a
+    ``rows``-form index (a list of at most LIST_MAX rows, else {row: 1}); ``iget`` is index.get."""
+    lines = ["bucket = iget(" + k + ")", f"if {w} > 0:", "    if bucket is None:", f"        {index}[{k}] = [{r}]",
+             "    elif bucket.__class__ is list:", f"        bucket.append({r})",
+             f"        if len(bucket) > {LIST_MAX}:", f"            {index}[{k}] = dict.fromkeys(bucket, 1)",
+             "    else:", f"        bucket[{r}] = 1", "else:", "    if bucket.__class__ is list:",
+             f"        bucket.remove({r})", "    else:", f"        del bucket[{r}]", "    if not bucket:",
+             f"        del {index}[{k}]"]
+    return [indent + line for line in lines]
+
+
 def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "join", picks=(None, None),
-                unique=(False, False)):
+                forms=("bag", "bag")):
     """The bilinear join kernel (Δa ⋈ Ib + Ia ⋈ Δb - Δa ⋈ Δb) with the residual condition and the
     output row (default: left row + right row) inlined.  ``picks`` (left, right): for a side
     arranged unprojected, the column of its stored rows that each of the side's columns reads.
-    ``unique`` (left, right): that side's arrangement is {key: row} (weight 1), so a probe of it
-    finds one row or none (the keyed deltas are {key: {row: weight}} either way)."""
+    ``forms`` (left, right): each side's bucket form (runtime/arrangement.py): ``unique``, {key: row}
+    (weight 1), so a probe of it finds one row or none; ``rows``, a bucket iterates its rows, each
+    of weight 1; ``bag``, {row: weight} (the keyed deltas are {key: {row: weight}} in every form)."""
     name = cg.fresh_name(name_hint)
     lpick, rpick = picks
 
@@ -772,20 +789,24 @@ def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint:
         out.append(f"{indent}out[r] = get(r, 0) {sign} wa * wb")
         return out
 
-    def probe(delta: str, index: str, mine: str, theirs: str, their_unique: bool) -> list[str]:
+    def probe(delta: str, index: str, mine: str, theirs: str, their_form: str) -> list[str]:
         """Δ(mine) ⋈ I(theirs)."""
         head = [f"    for k, rows in {delta}.items():"]
-        if their_unique:
+        if their_form == "unique":
             return head + [f"        r{theirs} = {index}.get(k)", f"        if r{theirs} is not None:",
                            f"            w{theirs} = 1", f"            for r{mine}, w{mine} in rows.items():"] + \
                 pair(" " * 16, "+")
+        if their_form == "rows":
+            return head + ["        other = " + index + ".get(k)", "        if other:", f"            w{theirs} = 1",
+                           f"            for r{mine}, w{mine} in rows.items():",
+                           f"                for r{theirs} in other:"] + pair(" " * 20, "+")
         return head + ["        other = " + index + ".get(k)", "        if other:",
                        f"            for r{mine}, w{mine} in rows.items():",
                        f"                for r{theirs}, w{theirs} in other.items():"] + pair(" " * 20, "+")
 
     lines = [f"def {name}(da, db, ia, ib):", "    out = {}", "    get = out.get"]
-    lines += probe("da", "ib", "a", "b", unique[1])
-    lines += probe("db", "ia", "b", "a", unique[0])
+    lines += probe("da", "ib", "a", "b", forms[1])
+    lines += probe("db", "ia", "b", "a", forms[0])
     lines += ["    if da and db:", "        for k in da.keys() & db.keys():",
               "            for ra, wa in da[k].items():", "                for rb, wb in db[k].items():"]
     lines += pair(" " * 20, "-")
@@ -793,7 +814,7 @@ def join_kernel(cg: Codegen, n_left: int, residual=None, output=None, name_hint:
     return cg.compile("\n".join(lines), name)
 
 
-def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, arranged=(None, None),
+def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arranged=(None, None),
               name_hint: str = "join_fold"):
     """A join kernel and the fold of the aggregate after it in one loop, or None where it cannot be:
     (groups, da, db, ia, ib, sign, new) -> touched group keys.  Each pair of the three terms of
@@ -844,12 +865,16 @@ def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, arran
                 if re.search(rf"\b{n}\b", "\n".join(lines))]  # (COUNT(*)'s reads none)
         return out + lines
 
-    def probe(delta: str, index: str, mine: str, theirs: str, their_unique: bool) -> list[str]:
+    def probe(delta: str, index: str, mine: str, theirs: str, their_form: str) -> list[str]:
         """Δ(mine) ⋈ I(theirs)."""
         head = [f"    for k{mine}, rows in {delta}.items():"]
-        if their_unique:
+        if their_form == "unique":
             return head + [f"        r{theirs} = {index}.get(k{mine})", f"        if r{theirs} is not None:",
                            f"            for r{mine}, w{mine} in rows.items():"] + pair(" " * 16, f"w{mine}")
+        if their_form == "rows":
+            return head + [f"        other = {index}.get(k{mine})", "        if other:",
+                           f"            for r{mine}, w{mine} in rows.items():",
+                           f"                for r{theirs} in other:"] + pair(" " * 20, f"w{mine}")
         return head + [f"        other = {index}.get(k{mine})", "        if other:",
                        f"            for r{mine}, w{mine} in rows.items():",
                        f"                for r{theirs}, w{theirs} in other.items():"] + pair(" " * 20, "wa * wb")
@@ -858,8 +883,8 @@ def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, arran
              "            for ra, wa in da[kk].items():", "                for rb, wb in db[kk].items():"]
     minus += pair(" " * 20, "-(wa * wb)")
     lines = [f"def {name}(groups, da, db, ia, ib, sign, new):", "    touched = set()", "    add = touched.add"]
-    lines += probe("da", "ib", "a", "b", unique[1])
-    lines += probe("db", "ia", "b", "a", unique[0])
+    lines += probe("da", "ib", "a", "b", forms[1])
+    lines += probe("db", "ia", "b", "a", forms[0])
     lines += minus
     lines.append("    return touched")
     fold = cg.compile("\n".join(lines), name)
@@ -885,21 +910,26 @@ def join_fold(cg: Codegen, n_left: int, output, picks, unique, fold_parts, arran
             parts.append(code)
         head.append(f"        k{mine} = {_key_tuple(parts, scalar)}")
         r, w, k, ix = f"r{mine}", f"w{mine}", f"k{mine}", f"i{mine}"
-        if unique[side]:  # arrange_function's unique law
+        if forms[side] == "unique":  # arrange_function's unique law
             head += [f"        if {w} > 0:", f"            {ix}[{k}] = {r}", f"        elif iget({k}) == {r}:",
                      f"            del {ix}[{k}]"]
+        elif forms[side] == "rows":
+            head += _file_rows_form(r, w, k, ix, " " * 8)
         else:
             head += [f"        bucket = iget({k})", "        if bucket is None:", f"            {ix}[{k}] = {{{r}: {w}}}",
                      "        else:", f"            n = bucket.get({r}, 0) + {w}", "            if n:",
                      f"                bucket[{r}] = n", "            else:", f"                del bucket[{r}]",
                      "                if not bucket:", f"                    del {ix}[{k}]"]
-        if unique[1 - side]:
+        if forms[1 - side] == "unique":
             head += [f"        r{theirs} = tget({k})", f"        if r{theirs} is not None:"] + pair(" " * 12, w, True)
+        elif forms[1 - side] == "rows":
+            head += [f"        other = tget({k})", "        if other:",
+                     f"            for r{theirs} in other:"] + pair(" " * 16, w, True)
         else:
             head += [f"        other = tget({k})", "        if other:",
                      f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb", True)
         head += [f"    if {others}:", f"        {own} = keyed_of({own})"]
-        head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, unique[side])]
+        head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, forms[side])]
         head += minus[1:]  # (da and db are both non-empty here)
         head.append("    return touched")
         return cg.compile("\n".join(head), raw_name)

@@ -227,9 +227,10 @@ class Lowering:
         # and a private side (whose expiries read key parts) keeps tuples, as the other side does
         scalar = len(keys) == 1 and not null_safe[0] and not private
         unique = not private and self._unique(plan, keys)
+        rows = not private and not unique and self._rows_once(plan)
         key_fn = G.key_function(self.cg, keys, null_safe, "arrange_key", scalar=scalar)
-        fused = G.arrange_function(self.cg, keys, null_safe, scalar=scalar, unique=unique)
-        op = self.add(Arrange(src, key_fn, fused=fused, unique=unique), "")
+        fused = G.arrange_function(self.cg, keys, null_safe, scalar=scalar, unique=unique, rows=rows)
+        op = self.add(Arrange(src, key_fn, fused=fused, unique=unique, rows=rows), "")
         op.keys = (tuple(keys), tuple(null_safe), scalar)  # (for an aggregate folding its join: _join_fold)
         if not private:
             self.shared[shared_key] = op
@@ -238,12 +239,21 @@ class Lowering:
     def _unique(self, plan, keys) -> bool:
         """Whether ``plan`` holds at most one row per value of ``keys``: a base table's rows (through
         filters) keyed by columns that include its whole PRIMARY KEY."""
+        pk = self._table_key(plan)
+        return bool(pk) and set(pk) <= {k.index for k in keys if isinstance(k, Col)}
+
+    def _rows_once(self, plan) -> bool:
+        """Whether ``plan`` holds every row at most once, with weight 1: a base table's rows (through
+        filters) when it has a PRIMARY KEY (its arrangement's buckets take the ``rows`` form)."""
+        return bool(self._table_key(plan))
+
+    def _table_key(self, plan):
+        """The PRIMARY KEY columns of the base table whose rows ``plan`` is (through filters), or None."""
         while isinstance(plan, P.Filter):
             plan = plan.input
         if not isinstance(plan, P.Scan) or plan.is_view or self.primary_key is None:
-            return False
-        pk = self.primary_key(plan.table)
-        return bool(pk) and set(pk) <= {k.index for k in keys if isinstance(k, Col)}
+            return None
+        return self.primary_key(plan.table)
 
     def _Join(self, node):
         if node.kind == "inner":
@@ -314,11 +324,11 @@ class Lowering:
         if output is None and (lpick is not None or rpick is not None):
             fields = node.fields
             output = tuple(P.col(fields, i) for i in range(len(fields)))
-        kernel = G.join_kernel(self.cg, nl, res, output, picks=(lpick, rpick), unique=(a.unique, b.unique))
+        kernel = G.join_kernel(self.cg, nl, res, output, picks=(lpick, rpick), forms=(a.form, b.form))
         op = Join(a, b, kernel=kernel)
         op.expiries = expiries
         if res is None and expiries is None:  # what an aggregate after it may fold directly (_join_fold)
-            op.shape = (nl, output, (lpick, rpick), (a.unique, b.unique))
+            op.shape = (nl, output, (lpick, rpick), (a.form, b.form))
         self.kept_sides[node] = ((a, lpick), (b, rpick))
         return self.add(op, "join")
 
@@ -517,8 +527,8 @@ class Lowering:
         shape = getattr(joined, "shape", None)
         if not isinstance(joined, Join) or shape is None or reducer.fold_parts is None:
             return None
-        n_left, output, picks, unique = shape
-        made = G.join_fold(self.cg, n_left, output, picks, unique, reducer.fold_parts,
+        n_left, output, picks, forms = shape
+        made = G.join_fold(self.cg, n_left, output, picks, forms, reducer.fold_parts,
                            tuple(side.keys for side in joined.inputs))
         return JoinFold(joined, *made) if made is not None else None
 

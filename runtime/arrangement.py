@@ -1,6 +1,50 @@
-"""Arrangements: Z-sets indexed by a key, ``key -> {row: weight}``, maintained in place from deltas."""
+"""Arrangements: Z-sets indexed by a key, ``key -> {row: weight}``, maintained in place from deltas.
+
+Three forms of bucket, chosen by the compiler from what it knows of the rows (``Arrangement.form``):
+
+- ``bag`` (any Z-set): ``index[key]`` is ``{row: weight}``;
+- ``unique`` (at most one row per key, weight 1: a table's rows keyed by its whole primary key):
+  ``index[key]`` is that row;
+- ``rows`` (every row at most once, weight 1, many per key: a table's rows with a PRIMARY KEY keyed
+  by other columns, e.g. orders by customer): ``index[key]`` is a list of its rows while it holds at
+  most ``LIST_MAX`` of them, else ``{row: 1}`` (a delete from a large bucket stays a hash lookup,
+  never a scan of more than LIST_MAX rows).  A list of n rows takes 56 + 8·capacity bytes against a
+  dict's ~(64 + 42·2^⌈log2(1.5·n)⌉); iterating either form yields the rows, each of weight 1.
+
+Laws of the ``rows`` form: a delta's weight for a row is +1 (not held) or -1 (held), since the
+integral holds each row at most once; so +1 appends or sets the row, -1 removes it, and the bucket
+goes when it is empty.  Readers iterate a bucket (``for row in bucket``) and take weight 1.
+"""
 
 from __future__ import annotations
+
+LIST_MAX = 32  # rows a ``rows`` bucket holds as a list; beyond, a dict {row: 1}
+
+
+def file_row(index: dict, key, row, w: int) -> None:
+    """Apply weight ``w`` (+1 or -1) of ``row`` to a ``rows``-form index (the laws above)."""
+    bucket = index.get(key)
+    if w > 0:
+        if bucket is None:
+            index[key] = [row]
+        elif type(bucket) is list:
+            bucket.append(row)
+            if len(bucket) > LIST_MAX:
+                index[key] = dict.fromkeys(bucket, 1)
+        else:
+            bucket[row] = 1
+        return
+    if type(bucket) is list:
+        bucket.remove(row)
+    else:
+        del bucket[row]
+    if not bucket:
+        del index[key]
+
+
+def bucket_zset(bucket) -> dict:
+    """A ``rows``-form bucket as the Z-set it stands for."""
+    return dict.fromkeys(bucket, 1) if type(bucket) is list else bucket
 
 
 def index_delta(delta: dict, key_fn) -> dict:
@@ -29,14 +73,21 @@ class Arrangement:
     table's rows keyed by a superset of its primary key), so ``index[key]`` is that row itself.  A
     delta may still hold, for one key, the old row with weight -1 and the new one with +1 (an
     update), in either order: +1 files its row, -1 removes its row only if it is the one filed.
+    ``rows``: the integral holds every row at most once (the ``rows`` form of the module's
+    docstring).
     """
 
-    __slots__ = ("index", "journal", "unique")
+    __slots__ = ("index", "journal", "unique", "rows_once")
 
-    def __init__(self, journal=None, unique: bool = False):
+    def __init__(self, journal=None, unique: bool = False, rows: bool = False):
         self.index: dict = {}
         self.journal = journal
         self.unique = unique
+        self.rows_once = rows and not unique
+
+    @property
+    def form(self) -> str:
+        return "unique" if self.unique else "rows" if self.rows_once else "bag"
 
     def apply(self, keyed: dict) -> None:
         """index += keyed delta."""
@@ -57,6 +108,11 @@ class Arrangement:
                     elif index.get(k) == row:
                         del index[k]
             return
+        if self.rows_once:
+            for k, rows in keyed.items():
+                for row, w in rows.items():
+                    file_row(index, k, row, w * sign)
+            return
         for k, rows in keyed.items():
             bucket = index.get(k)
             if bucket is None:
@@ -73,13 +129,15 @@ class Arrangement:
                 del index[k]
 
     def get(self, key):
-        """The bucket of ``key`` (its row when ``unique``), or None."""
+        """The bucket of ``key`` (its row when ``unique``, a list or {row: 1} in the ``rows`` form), or None."""
         return self.index.get(key)
 
     def keyed(self) -> dict:
-        """The index as {key: {row: weight}} (a copy when ``unique``)."""
+        """The index as {key: {row: weight}} (a copy unless the form is ``bag``)."""
         if self.unique:
             return {k: {row: 1} for k, row in self.index.items()}
+        if self.rows_once:
+            return {k: bucket_zset(b) for k, b in self.index.items()}
         return self.index
 
     def rows(self):
@@ -97,6 +155,8 @@ class Arrangement:
         """The flat (unindexed) Z-set."""
         if self.unique:
             return dict.fromkeys(self.index.values(), 1)
+        if self.rows_once:
+            return dict.fromkeys(self.rows(), 1)
         out = {}
         for bucket in self.index.values():
             out.update(bucket)

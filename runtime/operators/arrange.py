@@ -13,18 +13,25 @@ class Arrange(Operator):
     """``fused`` (optional, the compiler's codegen.arrange_function): one generated loop that keys
     the delta and updates the arrangement, for the same result as index_delta + Arrangement.apply."""
 
-    def __init__(self, source: Operator, key_fn, name: str = "", fused=None, unique: bool = False):
+    def __init__(self, source: Operator, key_fn, name: str = "", fused=None, unique: bool = False,
+                 rows: bool = False):
         super().__init__(source)
         self.key_fn = key_fn
         self.name = name
         self.fused = fused
         self.unique = unique  # at most one row per key: the index holds {key: row} (Arrangement)
+        self.rows_once = rows and not unique  # every row at most once: buckets of the ``rows`` form
         self.arrangement: Arrangement | None = None
+
+    @property
+    def form(self) -> str:
+        """Its arrangement's bucket form (runtime/arrangement.py): bag, unique or rows."""
+        return "unique" if self.unique else "rows" if self.rows_once else "bag"
 
     def attach(self, circuit) -> None:
         super().attach(circuit)
         if self.arrangement is None:
-            self.arrangement = Arrangement(self.journal, self.unique)
+            self.arrangement = Arrangement(self.journal, self.unique, self.rows_once)
 
     def eval(self, delta: dict) -> dict:
         if self.fused is not None:
@@ -53,4 +60,4 @@ class Arrange(Operator):
 
     def describe(self) -> str:
         text = f"Arrange[{self.name}]" if self.name else "Arrange"
-        return text + "[unique]" if self.unique else text
+        return text + f"[{self.form}]" if self.form != "bag" else text
