@@ -62,5 +62,8 @@ def operator_state_bytes(ops) -> int:
 
 
 def table_bytes(t) -> int:
+    """A table's rows, queued changes and key indexes, and the memos of its shared values
+    (engine/table_values.py: the memos' values are the rows' own, counted once)."""
     seen: set = set()
-    return deep_size(t.plain_rows, seen) + deep_size(t.pending, seen) + sum(deep_size(i, seen) for i in t.indexes)
+    return deep_size(t.plain_rows, seen) + deep_size(t.pending, seen) + sum(deep_size(i, seen) for i in t.indexes) \
+        + deep_size(t.shared.memos, seen)

@@ -244,9 +244,11 @@ class Table:
             return
         index = self.indexes[0]
         k = row[c]
-        if index.get(k) != row:
+        held = index.get(k)
+        if held != row:
             self.queue_delete([row])
             return
+        row = held  # (the object held, not the caller's equal tuple: a ``rows`` bucket finds it by identity)
         del index[k]
         self._fresh = None
         pending = self.pending
@@ -387,9 +389,10 @@ class Table:
         index, c, pending = self.indexes[0], self.pk_column, self.pending
         get = index.get
         self._fresh = None
-        for r in rows:
-            if get(r[c]) != r:
-                return False
+        held = [get(r[c]) for r in rows]  # (the objects held, queued instead of the caller's equal tuples)
+        if held != (rows if type(rows) is list else list(rows)):
+            return False
+        rows = held
         if len(rows) > 1 and len({r[c] for r in rows}) < len(rows):
             return False
         pget = pending.get
