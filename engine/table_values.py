@@ -15,19 +15,26 @@ before anything is queued.
 
 Adaptive: a column a one-column key makes unique is never memoized; another one stops being (its
 memo dropped) once it looks unique (at least 4,096 values seen, 95 % of them distinct: a memo that
-saves nothing) or does not pay (32,768 values seen and more than half of them distinct, or a memo
-of more than 2^17 values).  Which columns repeat is not known statically; these tests cost nothing
-per row.  One-row inserts are not rebuilt (a new tuple and a lookup per value would add to the one-row
-change; the rows of bulk loads are what fills memory).
+saves nothing), does not pay (32,768 values seen and more than half of them distinct, or a memo of
+more than 2^17 values), or comes shared already (while it is judged, i.e. its first 32,768 values:
+7/8 of the repeated values were the very object the memo holds, as constants and small ints are).
+Which columns repeat is not known statically; the tests run once per batch, at C speed.  One-row
+inserts are not rebuilt (a new tuple and a lookup per value would add to the one-row change; the
+rows of bulk loads are what fills memory).  The collector is paused while a batch is rebuilt (its
+new tuples hold only ints, strings and NULLs: no cycle to find).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import is_, itemgetter
+
+from .collector import collector_paused
 
 _LOOKS_UNIQUE = 4_096  # values seen before a column whose values are ~all distinct stops
 _JUDGED = 32_768  # values seen before a column must show that at least half of them repeat
 _MAX_MEMO = 1 << 17  # distinct values a column's memo may hold
+_SAMPLE = 512  # values of a batch whose objects are compared with the memo's
 
 
 class SharedValues:
@@ -46,9 +53,14 @@ class SharedValues:
         memos = self.memos
         if not memos or type(rows) is not list or len(rows) < 2:
             return rows
+        if any(seen < _JUDGED for seen in self.seen.values()):
+            self._judge_sample(rows)
+            if not memos:
+                return rows
         share = self._share or self._make()
         try:
-            out = share(rows, *[m.setdefault for m in memos.values()])
+            with collector_paused():
+                out = share(rows, *[m.setdefault for m in memos.values()])
         except (TypeError, ValueError):  # (not tuples of the table's width: left to the caller's checks)
             return rows
         self._judge(len(rows))
@@ -67,17 +79,27 @@ class SharedValues:
         return self._share
 
     def _judge(self, n: int) -> None:
-        """Stop memoizing the columns whose memos do not pay (see the module's docstring)."""
-        dropped = False
+        """Stop memoizing the columns that look unique or do not pay (the module's docstring)."""
         for c, memo in list(self.memos.items()):
             seen = self.seen[c] = self.seen[c] + n
             distinct = len(memo)
             if distinct > _MAX_MEMO or (seen >= _LOOKS_UNIQUE and distinct * 20 >= seen * 19) or \
                     (seen >= _JUDGED and distinct * 2 > seen):
-                del self.memos[c], self.seen[c]
-                dropped = True
-        if dropped:
-            self._share = None
+                self._stop(c)
+
+    def _judge_sample(self, rows: list) -> None:
+        """Stop memoizing the columns, still judged, whose values come shared already: of the values
+        of a sample of ``rows`` that the memo holds, 7/8 are the memo's very object."""
+        for c, memo in list(self.memos.items()):
+            if self.seen[c] >= _JUDGED or not memo:
+                continue
+            known = [v for v in map(itemgetter(c), rows[:_SAMPLE]) if v in memo]
+            if len(known) >= _SAMPLE // 8 and sum(map(is_, known, map(memo.__getitem__, known))) * 8 >= len(known) * 7:
+                self._stop(c)
+
+    def _stop(self, c: int) -> None:
+        del self.memos[c], self.seen[c]
+        self._share = None
 
     def columns(self) -> list[int]:
         """The columns memoized now."""

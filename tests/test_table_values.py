@@ -74,3 +74,14 @@ def test_rows_of_the_wrong_shape_are_left_to_the_checks():
     shared = SharedValues(2, [1])
     rows = [(1, 2), (1, 2, 3)]
     assert shared.rows(rows) is rows
+
+
+def test_a_column_whose_values_come_shared_stops_being_memoized():
+    """Constants (a status drawn from a tuple of strings) or small ints are one object each already:
+    a memo would cost a lookup per value and save nothing."""
+    statuses = ("paid", "shipped", "open")
+    shared = SharedValues(2, [0, 1])
+    for start in range(0, 3000, 1000):
+        rows = [(statuses[i % 3], _fresh(10**6 + i % 97)) for i in range(start, start + 1000)]
+        assert shared.rows(rows) == rows
+    assert shared.columns() == [1]
