@@ -55,15 +55,16 @@ class Cluster:
         self._finalizer()
 
     # -- one command and its rounds ------------------------------------------------------------------
-    def command(self, msgs: list, prepared=None, circuit=None, meanwhile=None) -> list:
+    def command(self, msgs: list, prepared=None, circuit=None, results: bool = True) -> list | None:
         """Send each worker its message and serve the rounds until all are done; their results.  On a
         failure every worker undoes the command and the first failure is raised (a StepError naming
         ``circuit``'s operator when an operator failed).  ``prepared(payloads)`` decides a prepared
-        round: it returns to go on, raises to abort.  ``meanwhile()`` runs once the messages are sent
-        (it must not raise)."""
+        round: it returns to go on, raises to abort.  ``results`` False: a command whose results are not
+        needed (a step) returns None once "go" is sent, where the backend can read the replies later
+        (``post``)."""
         if self.stopped is not None:
             raise ShardsStopped(f"the pipeline's workers are stopped ({self.stopped})")
-        replies = self._round(msgs, meanwhile)
+        replies = self._round(msgs)
         while True:
             kinds = {r[0] for r in replies}
             if kinds == {"done"}:
@@ -86,6 +87,8 @@ class Cluster:
                     self._abort_all(replies)
                     raise e
                 answers = [("go",)] * self.workers
+                if not results and self._post(answers):
+                    return None
             else:
                 self._stop(f"unexpected reply {kind!r}")
             try:
@@ -93,16 +96,28 @@ class Cluster:
             except ShardsStopped as e:
                 if kind != "prepared":
                     raise
-                # the decision was made (and, durable, written): the command took effect
-                raise StoppedAfterCommit(f"{e}, after every worker had finished the step: the step is "
-                                         "committed, the tables and views hold it") from e.__cause__
+                raise _after_commit(e) from e.__cause__
 
-    def _round(self, msgs: list, meanwhile=None) -> list:
+    def _round(self, msgs: list) -> list:
         self.stats["rounds"] += 1
         try:
-            return self.transport.round(msgs, meanwhile)
+            return self.transport.round(msgs)
         except WorkerDied as e:
             self._stop(str(e), e)
+
+    def _post(self, msgs: list) -> bool:
+        """The decision sent without waiting for the replies, where the backend can (processes.py);
+        False where it cannot (then it is a round).  A worker found dead: StoppedAfterCommit."""
+        post = getattr(self.transport, "post", None)
+        if post is None:
+            return False
+        self.stats["rounds"] += 1
+        try:
+            post(msgs)
+        except WorkerDied as e:
+            self.stopped = str(e)
+            raise _after_commit(ShardsStopped(f"the pipeline's workers are stopped: {e}")) from e
+        return True
 
     def _route(self, replies: list) -> list:
         """Each worker's batches for each destination, passed on unopened: worker d gets, for every
@@ -152,12 +167,11 @@ class Cluster:
         raise ShardsStopped(f"the pipeline's workers are stopped: {why}") from cause
 
     # -- what the pipeline asks for ----------------------------------------------------------------
-    def stage(self, name: str, table, rows: list, meanwhile=None, circuit=None) -> bool:
+    def stage(self, name: str, table, rows: list, circuit=None) -> bool:
         """Have the workers check a batch of rows for ``table`` and keep it for the next step
-        (staging.py: cut by the key of ``circuit``'s exchange reading the table, where it can be),
-        ``meanwhile()`` run while they do; False: the coordinator must check it itself (and
-        ``meanwhile`` may not have run)."""
-        return self.staging.stage(name, table, rows, meanwhile, circuit)
+        (staging.py: cut by the key of ``circuit``'s exchange reading the table, where it can be);
+        False: the coordinator must check it itself."""
+        return self.staging.stage(name, table, rows, circuit)
 
     def step(self, pipeline, before_commit=None) -> None:
         """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'
@@ -211,7 +225,8 @@ class Cluster:
                     raise
 
         try:
-            self.command([("step", parts[w], times, staged) for w in range(n)], prepared, pipeline.circuit)
+            self.command([("step", parts[w], times, staged) for w in range(n)], prepared, pipeline.circuit,
+                         results=False)
         except StoppedAfterCommit:
             self.staging.clear()
             raise
@@ -294,6 +309,13 @@ class Cluster:
         for i, fp in enumerate(prints):
             if fp != mine:
                 self._stop(f"worker {i} compiled a circuit other than the coordinator's")
+
+
+def _after_commit(e: ShardsStopped) -> StoppedAfterCommit:
+    """The workers stopped in the round after the decision, which was made (and, durable, written):
+    the command took effect."""
+    return StoppedAfterCommit(f"{e}, after every worker had finished the step: the step is committed, the "
+                              "tables and views hold it")
 
 
 def _step_times(pipeline):

@@ -4,17 +4,25 @@ their types.
 On a sharded pipeline the coordinator's serial work per inserted row bounds what more workers can
 do (BENCHMARKS.md §12, the scaling model's ``c_c``); checking each value's type was the largest part
 of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`` rows given as a
-list, the coordinator cuts the batch into one part per worker (``cut``: by the worker owning each
-row's key at the exchange that reads the table, where that key is one numeric column, so that the
-exchange moves none of the rows; else every n-th row, as wire.split does), pickles each (wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs
-the table's own row check (compiler/types.row_checker's batch test) on its part, all of them at
-once, keeps the part for the next step and answers whether every row passed.  Meanwhile the
-coordinator files the batch's keys where that is the C-speed filing of new keys
-(Table.insert_unchecked), as a ChangeLog entry of its own.  Then: every part passed -> the batch
-is queued as it is (filed already, or now as always); any part failed (a row to convert, or a
-wrong one) -> the filing is rolled back (ChangeLog) and the coordinator checks the whole batch
-itself as it always has, which converts or raises the same DataError.  So ``insert()`` keeps its
-contract: a bad row or a taken key is an error of that call, and the call queues nothing.
+list, the coordinator first files the batch's keys where that is the C-speed filing of new keys
+(Table.insert_unchecked), as a ChangeLog entry of its own, then cuts the batch into one part per
+worker (``cut``: by the worker owning each row's key at the exchange that reads the table, where that
+key is one numeric column, so that the exchange moves none of the rows; else every n-th row, as
+wire.split does), pickles each (wire.dumps_plain) and sends it with ``("stage", table, token,
+part)``; each worker runs the table's own row check (compiler/types.row_checker's batch test) on its
+part, all of them at once, keeps the part for the next step and answers whether every row passed.
+Then: every part passed -> the batch is queued as it is (filed already, or now as always); any part
+failed (a row to convert, or a wrong one) -> the filing is rolled back (ChangeLog) and the
+coordinator checks the whole batch itself as it always has, which converts or raises the same
+DataError.  So ``insert()`` keeps its contract: a bad row or a taken key is an error of that call,
+and the call queues nothing.
+
+The filing comes before the parts are sent, not while the workers check them: with as many workers
+as cores, a coordinator working while every worker does leaves one worker waiting for a core (the
+kernel wakes a worker on the core of the process that wrote to its pipe, expecting that one to
+block) and the other idle when it is done.  Before the parts are sent, the workers are still
+finishing the previous step (a step's last round is posted: cluster.py), so the filing overlaps
+that instead, with the coordinator on its own core.
 
 At ``step()``, a table whose queue is made only of staged batches (every ChangeLog entry for it
 since the last step is a staged batch, queued as it was sent, with weight 1) is fed to each worker
@@ -25,9 +33,10 @@ every part they hold once a step is final (a step that fails on the coordinator'
 as the coordinator keeps its queue).
 
 Laws: (1) the parts of a batch add up to it, and any split of a step's input is a valid one (every
-operator before the first exchange is linear; a cut by owner only spares the exchange its crossing), so feeding a table's staged parts computes what
-feeding its queue computes whenever the queue is the sum of those batches, which the ChangeLog
-proves (every change to a queue is logged, and a rollback pops what it undoes); (2) a row's check
+operator before the first exchange is linear; a cut by owner only spares the exchange its
+crossing), so feeding a table's staged parts computes what feeding its queue computes whenever the
+queue is the sum of those batches, which the ChangeLog proves (every change to a queue is logged,
+and a rollback pops what it undoes); (2) a row's check
 depends only on the row, and wire.dumps_plain only sends values whose copies have their types and
 values, so a part passes on a worker exactly when it would pass on the coordinator.
 """
@@ -50,12 +59,16 @@ class Staging:
         self.next_token = 0
         self.min_rows = STAGE_MIN
 
-    def stage(self, name: str, table, rows: list, meanwhile=None, circuit=None) -> bool:
+    def wants(self, rows: list) -> bool:
+        """Whether a batch of ``rows`` is staged (``stage``), or checked on the coordinator."""
+        return len(rows) >= self.min_rows
+
+    def stage(self, name: str, table, rows: list, circuit=None) -> bool:
         """Send the workers their parts of ``rows`` (a new list, to be queued into ``table`` as it
         is) and have them checked; True if every row passed (the batch is then staged), False if the
         coordinator must check it (fewer than ``min_rows``, a row to convert, a bad one, a value that
         is not plain).  ``circuit``: the coordinator's, whose exchanges say how to cut the batch."""
-        if len(rows) < self.min_rows:
+        if not self.wants(rows):
             return False
         n = self.cluster.workers
         blobs = []
@@ -66,7 +79,7 @@ class Staging:
             blobs.append(blob)
         token = self.next_token
         self.next_token += 1
-        if not all(self.cluster.command([("stage", name, token, b) for b in blobs], meanwhile=meanwhile)):
+        if not all(self.cluster.command([("stage", name, token, b) for b in blobs])):
             return False
         self.batches[id(rows)] = (token, rows, table)
         self.cluster.stats["rows_staged"] += len(rows)
