@@ -321,6 +321,41 @@ def test_a_killed_worker_stops_the_pipeline():
     finally:
         p.close()
 
+def test_a_worker_killed_after_the_decision_is_found_at_the_next_command():
+    """A step's last round ("go") is posted on the processes backend: step() returns once every worker
+    is told, and their "done" is read when the next round begins.  A worker that dies before it reads
+    "go" leaves the step committed (the decision was made; the other worker committed it), and the
+    next command stops the pipeline naming the dead worker."""
+    import signal
+
+    p = Pipeline(workers=2, backend="processes")
+    try:
+        p.execute("CREATE TABLE t(k INT, x INT); CREATE VIEW v AS SELECT k, SUM(x) AS s FROM t GROUP BY k")
+        p.insert("t", [(1, 1), (2, 2)])
+        p.step()
+        victim = p._shards.transport.procs[1]
+
+        def stop_at_commit(fed, meta):
+            def hook():
+                os.kill(victim.pid, signal.SIGSTOP)  # it cannot read "go" any more
+            return hook
+
+        p._journal_hook = stop_at_commit
+        p.insert("t", [(1, 10), (3, 3)])
+        assert p.step() == {"v": [((1, 1), -1), ((1, 11), 1), ((3, 3), 1)]}
+        del p._journal_hook
+        victim.kill()
+        victim.join()
+        assert p.view("v").rows() == [(1, 11), (2, 2), (3, 3)]
+        assert p.last_step == 2
+        p.insert("t", [(4, 4)])
+        with pytest.raises(ShardsStopped, match=r"worker 1 died: process \d+ \(killed by signal 9\)"):
+            p.step()
+        assert p.view("v").rows() == [(1, 11), (2, 2), (3, 3)]
+    finally:
+        p.close()
+
+
 
 def _stream(rnd, n_steps):
     """Steps of edges (a chain with shortcuts: long fixpoints) and node rows, some deleted later."""
