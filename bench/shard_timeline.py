@@ -81,9 +81,9 @@ def _timed_rounds(transport, out: list):
         if inner is None:
             continue
 
-        def timed(msgs, inner=inner):
+        def timed(msgs, *more, inner=inner):
             t0, c0 = pc(), tc()
-            replies = inner(msgs)
+            replies = inner(msgs, *more)
             first = next(m for m in msgs if m is not None)
             out.append((first[0], t0, pc(), c0, tc()))
             return replies

@@ -328,25 +328,27 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             self._lock.release()
 
     def _staged_insert(self, t: Table, rows: list) -> bool:
-        """insert() on a sharded pipeline: the coordinator files a bulk batch's keys, then the workers
-        check its types (engine/shards/staging.py).  True: queued; False: nothing changed, and the
+        """insert() on a sharded pipeline: the workers check a bulk batch's types while the coordinator
+        files its keys (engine/shards/staging.py).  True: queued; False: nothing changed, and the
         coordinator checks the batch itself (a row to convert, a bad one, a small batch)."""
         shards = self._shards
         assert shards is not None
-        if not shards.staging.wants(rows):
-            return False
         savepoint = self._log.savepoint()
+        filed: list[bool] = []
+
+        def file_keys() -> None:
+            try:
+                filed.append(t.insert_unchecked(rows))
+            except Exception:  # noqa: BLE001 - a row that cannot be hashed: nothing changed, a worker refuses it
+                filed.append(False)
+
         try:
-            filed = t.insert_unchecked(rows)
-        except Exception:  # noqa: BLE001 - a row that cannot be hashed: nothing changed, a worker refuses it
-            filed = False
-        try:
-            ok = shards.stage(t.rel.name, t, rows, self.circuit)
+            ok = shards.stage(t.rel.name, t, rows, file_keys, self.circuit)
         except BaseException:
-            if filed:
+            if filed and filed[0]:
                 self._log.rollback_to(savepoint)
             raise
-        if filed:
+        if filed and filed[0]:
             if ok:
                 return True
             self._log.rollback_to(savepoint)  # a row fails the check: the coordinator checks the batch

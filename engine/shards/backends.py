@@ -1,6 +1,9 @@
-"""Where workers run, behind one interface: ``round(messages)`` sends each worker its message (None:
-none) and returns each one's reply; ``close()`` stops them.  A backend may also have ``post(messages)``:
-send, and read the replies (which must say "done") when the next round begins (processes.py).
+"""Where workers run, behind one interface: ``round(messages, meanwhile)`` sends each worker its message
+(None: none), calls ``meanwhile()`` (if given) while they work, and returns each one's reply;
+``close()`` stops them.  ``meanwhile`` must not raise (the replies would be left unread).  A backend may
+also have ``post(messages)``: send, and read the replies (which must say "done") when the next round
+begins; and ``fills_cores``: True when its workers have every core of the coordinator's machine
+(processes.py), so that the coordinator working while they do takes a core from one of them.
 
 - ``simulated``: threads of this process taking turns (one worker runs at a time, in order), the
   batches they exchange pickled as between processes: deterministic, for tests and debugging.
@@ -77,16 +80,20 @@ class InProcess:
             raise WorkerDied(i, reply[1])
         return reply
 
-    def round(self, msgs: list) -> list:
+    def round(self, msgs: list, meanwhile=None) -> list:
         replies = [None] * len(msgs)
         if self.concurrent:
             for ch, m in zip(self.channels, msgs):
                 if m is not None:
                     ch.inbox.put(m)
+            if meanwhile is not None:
+                meanwhile()
             for i, m in enumerate(msgs):
                 if m is not None:
                     replies[i] = self._reply(i)
-        else:  # (the workers run one at a time, when their message is put)
+        else:
+            if meanwhile is not None:  # (the workers run one at a time, when their message is put)
+                meanwhile()
             for i, (ch, m) in enumerate(zip(self.channels, msgs)):
                 if m is not None:
                     ch.inbox.put(m)

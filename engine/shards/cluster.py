@@ -55,16 +55,16 @@ class Cluster:
         self._finalizer()
 
     # -- one command and its rounds ------------------------------------------------------------------
-    def command(self, msgs: list, prepared=None, circuit=None, results: bool = True) -> list | None:
+    def command(self, msgs: list, prepared=None, circuit=None, meanwhile=None, results: bool = True) -> list | None:
         """Send each worker its message and serve the rounds until all are done; their results.  On a
         failure every worker undoes the command and the first failure is raised (a StepError naming
         ``circuit``'s operator when an operator failed).  ``prepared(payloads)`` decides a prepared
-        round: it returns to go on, raises to abort.  ``results`` False: a command whose results are not
-        needed (a step) returns None once "go" is sent, where the backend can read the replies later
-        (``post``)."""
+        round: it returns to go on, raises to abort.  ``meanwhile()`` runs once the messages are sent
+        (it must not raise).  ``results`` False: a command whose results are not needed (a step) returns
+        None once "go" is sent, where the backend can read the replies later (``post``)."""
         if self.stopped is not None:
             raise ShardsStopped(f"the pipeline's workers are stopped ({self.stopped})")
-        replies = self._round(msgs)
+        replies = self._round(msgs, meanwhile)
         while True:
             kinds = {r[0] for r in replies}
             if kinds == {"done"}:
@@ -98,10 +98,10 @@ class Cluster:
                     raise
                 raise _after_commit(e) from e.__cause__
 
-    def _round(self, msgs: list) -> list:
+    def _round(self, msgs: list, meanwhile=None) -> list:
         self.stats["rounds"] += 1
         try:
-            return self.transport.round(msgs)
+            return self.transport.round(msgs, meanwhile)
         except WorkerDied as e:
             self._stop(str(e), e)
 
@@ -167,11 +167,12 @@ class Cluster:
         raise ShardsStopped(f"the pipeline's workers are stopped: {why}") from cause
 
     # -- what the pipeline asks for ----------------------------------------------------------------
-    def stage(self, name: str, table, rows: list, circuit=None) -> bool:
+    def stage(self, name: str, table, rows: list, file, circuit=None) -> bool:
         """Have the workers check a batch of rows for ``table`` and keep it for the next step
-        (staging.py: cut by the key of ``circuit``'s exchange reading the table, where it can be);
-        False: the coordinator must check it itself."""
-        return self.staging.stage(name, table, rows, circuit)
+        (staging.py: cut by the key of ``circuit``'s exchange reading the table, where it can be), and
+        ``file()`` the batch's keys on the coordinator before or while they do; False: the coordinator
+        must check it itself (and ``file`` may not have run)."""
+        return self.staging.stage(name, table, rows, file, circuit)
 
     def step(self, pipeline, before_commit=None) -> None:
         """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'

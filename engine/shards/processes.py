@@ -4,6 +4,7 @@ shares nothing with the coordinator but the DDL and rows it is sent)."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 
 from . import wire
@@ -40,6 +41,8 @@ class Processes:
         ctx = multiprocessing.get_context(context)
         self.conns, self.procs = [], []
         self.owed = [False] * workers  # a reply to a posted message not read yet (``post``)
+        # as many workers as cores: a coordinator working while they do takes a core from one of them
+        self.fills_cores = workers >= len(os.sched_getaffinity(0))
         for i in range(workers):
             parent, child = ctx.Pipe()
             p = ctx.Process(target=worker_main, args=(child, i, workers, config), daemon=True,
@@ -57,12 +60,14 @@ class Processes:
             f"exit status {code}" if code is not None else "its pipe closed"
         return WorkerDied(i, f"process {p.pid} ({how})")
 
-    def round(self, msgs: list) -> list:
+    def round(self, msgs: list, meanwhile=None) -> list:
         """Every worker's reply; a dead worker is raised only after every other one got its message
         (a "go" reaches every survivor) and answered."""
         self._settle()
         sent = self._send(msgs)
         dead = next((i for i, m in enumerate(msgs) if m is not None and not sent[i]), None)
+        if meanwhile is not None:
+            meanwhile()
         replies = [None] * len(msgs)
         for i in range(len(msgs)):
             if sent[i]:

@@ -45,10 +45,12 @@ class RayWorkers:
         actor = ray.remote(num_cpus=0)(RayWorker)
         self.actors = [actor.options(name=None).remote(i, workers, config) for i in range(workers)]
 
-    def round(self, msgs: list) -> list:
+    def round(self, msgs: list, meanwhile=None) -> list:
         ray = self.ray
         refs = [(i, a.resume.remote(wire.dumps(m))) for i, (a, m) in enumerate(zip(self.actors, msgs))
                 if m is not None]
+        if meanwhile is not None:
+            meanwhile()
         replies = [None] * len(msgs)
         for i, ref in refs:
             try:

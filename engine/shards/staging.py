@@ -4,25 +4,26 @@ their types.
 On a sharded pipeline the coordinator's serial work per inserted row bounds what more workers can
 do (BENCHMARKS.md §12, the scaling model's ``c_c``); checking each value's type was the largest part
 of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`` rows given as a
-list, the coordinator first files the batch's keys where that is the C-speed filing of new keys
-(Table.insert_unchecked), as a ChangeLog entry of its own, then cuts the batch into one part per
-worker (``cut``: by the worker owning each row's key at the exchange that reads the table, where that
-key is one numeric column, so that the exchange moves none of the rows; else every n-th row, as
-wire.split does), pickles each (wire.dumps_plain) and sends it with ``("stage", table, token,
-part)``; each worker runs the table's own row check (compiler/types.row_checker's batch test) on its
-part, all of them at once, keeps the part for the next step and answers whether every row passed.
-Then: every part passed -> the batch is queued as it is (filed already, or now as always); any part
-failed (a row to convert, or a wrong one) -> the filing is rolled back (ChangeLog) and the
+list, the coordinator cuts the batch into one part per worker (``cut``: by the worker owning each
+row's key at the exchange that reads the table, where that key is one numeric column, so that the
+exchange moves none of the rows; else every n-th row, as wire.split does), pickles each
+(wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs the table's
+own row check (compiler/types.row_checker's batch test) on its part, all of them at once, keeps the
+part for the next step and answers whether every row passed.  The coordinator files the batch's
+keys where that is the C-speed filing of new keys (Table.insert_unchecked), as a ChangeLog entry of
+its own.  Then: every part passed -> the batch is queued as it is (filed already, or now as always);
+any part failed (a row to convert, or a wrong one) -> the filing is rolled back (ChangeLog) and the
 coordinator checks the whole batch itself as it always has, which converts or raises the same
 DataError.  So ``insert()`` keeps its contract: a bad row or a taken key is an error of that call,
 and the call queues nothing.
 
-The filing comes before the parts are sent, not while the workers check them: with as many workers
-as cores, a coordinator working while every worker does leaves one worker waiting for a core (the
-kernel wakes a worker on the core of the process that wrote to its pipe, expecting that one to
-block) and the other idle when it is done.  Before the parts are sent, the workers are still
-finishing the previous step (a step's last round is posted: cluster.py), so the filing overlaps
-that instead, with the coordinator on its own core.
+When it files: while the workers check, where a core is free for it (fewer workers than cores, or
+workers elsewhere); before sending the parts where the workers fill the cores
+(Processes.fills_cores).  There a coordinator working while every worker does leaves one worker
+waiting for a core (the kernel wakes a worker on the core of the process that wrote to its pipe,
+expecting that one to block) and the other idle once it is done; before the parts are sent, the
+workers are finishing the previous step instead (its last round is posted: cluster.py), which the
+filing then overlaps.
 
 At ``step()``, a table whose queue is made only of staged batches (every ChangeLog entry for it
 since the last step is a staged batch, queued as it was sent, with weight 1) is fed to each worker
@@ -59,16 +60,15 @@ class Staging:
         self.next_token = 0
         self.min_rows = STAGE_MIN
 
-    def wants(self, rows: list) -> bool:
-        """Whether a batch of ``rows`` is staged (``stage``), or checked on the coordinator."""
-        return len(rows) >= self.min_rows
-
-    def stage(self, name: str, table, rows: list, circuit=None) -> bool:
+    def stage(self, name: str, table, rows: list, file, circuit=None) -> bool:
         """Send the workers their parts of ``rows`` (a new list, to be queued into ``table`` as it
         is) and have them checked; True if every row passed (the batch is then staged), False if the
         coordinator must check it (fewer than ``min_rows``, a row to convert, a bad one, a value that
-        is not plain).  ``circuit``: the coordinator's, whose exchanges say how to cut the batch."""
-        if not self.wants(rows):
+        is not plain).  ``file()`` (which must not raise) files the batch's keys: before the parts are
+        sent where the workers fill the cores, else while they check; not at all when this returns
+        False before sending.  ``circuit``: the coordinator's, whose exchanges say how to cut the
+        batch."""
+        if len(rows) < self.min_rows:
             return False
         n = self.cluster.workers
         blobs = []
@@ -79,7 +79,13 @@ class Staging:
             blobs.append(blob)
         token = self.next_token
         self.next_token += 1
-        if not all(self.cluster.command([("stage", name, token, b) for b in blobs])):
+        msgs = [("stage", name, token, b) for b in blobs]
+        if getattr(self.cluster.transport, "fills_cores", False):
+            file()
+            verdicts = self.cluster.command(msgs)
+        else:
+            verdicts = self.cluster.command(msgs, meanwhile=file)
+        if not all(verdicts):
             return False
         self.batches[id(rows)] = (token, rows, table)
         self.cluster.stats["rows_staged"] += len(rows)
