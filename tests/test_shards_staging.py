@@ -227,14 +227,15 @@ def test_a_batch_is_cut_by_the_owner_of_its_join_key():
     route = route_function(Codegen(get_dialect("duckdb")), (Col(1, INTEGER, True),))
     rows = [(i, None if i % 11 == 0 else (i * 7919) % 97 - 40, f"r{i}") for i in range(300)] + [(1, 7, "r1")] * 3
     for n in (1, 2, 3, 4):
-        parts = cut(rows, n, 1)
+        parts, column = cut(rows, n, 1)
+        assert column == (1 if n > 1 else None)
         assert len(parts) == n and Counter(r for p in parts for r in p) == Counter(rows)
         routed = route(dict.fromkeys(rows, 1), n, 0)
         for w, part in enumerate(parts):
             assert all(r in routed[w] for r in part)
     for odd in ([(1,), (2,), (3,)], [(1, [1]), (2, [2]), (3, [3])], [{"id": 1}, {"id": 2}, {"id": 3}]):
-        assert cut(odd, 2, 1) == [odd[0::2], odd[1::2]]
-    assert cut(rows, 3, None) == [rows[0::3], rows[1::3], rows[2::3]]
+        assert cut(odd, 2, 1) == ([odd[0::2], odd[1::2]], None)
+    assert cut(rows, 3, None) == ([rows[0::3], rows[1::3], rows[2::3]], None)
 
     with Pipeline() as one, Pipeline(workers=3, backend="simulated") as p:
         _staging_everything(p)
@@ -250,3 +251,46 @@ def test_a_batch_is_cut_by_the_owner_of_its_join_key():
         assert p._shards.stats["rows_exchanged"] - before <= 9
         for v in ("by_region", "wide"):
             assert sorted(p.view(v).rows()) == sorted(one.view(v).rows())
+
+
+@pytest.mark.parametrize("workers, backend", [(1, "simulated"), (2, "simulated"), (3, "threads"), (2, "processes")])
+def test_a_depth_whose_exchanges_move_nothing_takes_no_round(workers, backend):
+    """A bulk step whose only change is staged batches cut by the owner of the join key, the other side
+    unchanged, moves no row at the join's exchanges, so the workers skip their round
+    (staging.local_exchanges): the step is 3 rounds (the partial groups' exchange, prepared, go) instead
+    of 4; with one worker no exchange of the circuit ever moves a row (2 rounds).  The other side's
+    staged batch is cut by its own key's owner and moves nothing either; a delete there (fed as rows),
+    or a second view reading the table by another key, takes the round again.  Every step's
+    changes and every view equal one worker's."""
+    with Pipeline() as one, Pipeline(workers=workers, backend=backend) as p:
+        _staging_everything(p)
+        stats = p._shards.stats
+
+        def both(*calls):
+            out = []
+            for q in (one, p):
+                for name, *args in calls:
+                    out.append(getattr(q, name)(*args))
+            assert out[:len(calls)] == out[len(calls):]
+            for v in one.views:
+                assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v
+
+        both(("execute", SCHEMA), ("insert", "c", [(k, "r%d" % (k % 3)) for k in range(7)]), ("step",))
+        both(("insert", "o", orders(0, 300)))
+        before = stats["rounds"]
+        both(("step",))
+        assert stats["rounds"] - before == (2 if workers == 1 else 3)
+        both(("insert", "o", orders(300, 400)), ("insert", "c", [(7, "r9"), (8, "r1")]))
+        before = stats["rounds"]
+        both(("step",))
+        assert stats["rounds"] - before == (2 if workers == 1 else 3)
+        both(("insert", "o", orders(400, 450)), ("delete", "c", [(8, "r1")]))
+        before = stats["rounds"]
+        both(("step",))
+        assert stats["rounds"] - before == (2 if workers == 1 else 4)
+        both(("execute", "CREATE VIEW by_id AS SELECT c.region, COUNT(*) AS n FROM o JOIN c ON o.id = c.c "
+                         "GROUP BY c.region"))
+        both(("insert", "o", orders(450, 500)))
+        before = stats["rounds"]
+        both(("step",))
+        assert stats["rounds"] - before == (2 if workers == 1 else 4)

@@ -26,7 +26,7 @@ from ...runtime.state import StateMismatch
 from ...runtime.zset import add_into
 from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
-from .staging import Staging
+from .staging import Staging, local_exchanges
 from .wire import split
 from .worker import fingerprint, op_at, outputs
 
@@ -192,6 +192,7 @@ class Cluster:
                     parts[w][name] = chunk
         outs = outputs(pipeline.circuit)
         times, settle = _step_times(pipeline)
+        local = local_exchanges(pipeline.circuit, pipeline._tables, staged, self.staging.cuts, n)
 
         def prepared(payloads):
             merged: dict = {}
@@ -226,7 +227,7 @@ class Cluster:
                     raise
 
         try:
-            self.command([("step", parts[w], times, staged) for w in range(n)], prepared, pipeline.circuit,
+            self.command([("step", parts[w], times, staged, local) for w in range(n)], prepared, pipeline.circuit,
                          results=False)
         except StoppedAfterCommit:
             self.staging.clear()

@@ -39,7 +39,11 @@ crossing), so feeding a table's staged parts computes what feeding its queue com
 queue is the sum of those batches, which the ChangeLog proves (every change to a queue is logged,
 and a rollback pops what it undoes); (2) a row's check
 depends only on the row, and wire.dumps_plain only sends values whose copies have their types and
-values, so a part passes on a worker exactly when it would pass on the coordinator.
+values, so a part passes on a worker exactly when it would pass on the coordinator; (3) a batch cut
+by an exchange's owner column puts every row on the worker that exchange sends it to, so when a
+step's change to a table is only such batches, that exchange moves nothing, as does one reading a
+table that has no change; a depth whose exchanges all move nothing needs no round of the workers
+(``local_exchanges``; with one worker every exchange of the circuit moves nothing).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from __future__ import annotations
 from ...runtime.hashing import NONE_HASH
 from ...runtime.operators.exchange import Exchange
 from .wire import dumps_plain
+from .worker import walk
 
 STAGE_MIN = 1000  # fewer rows: checked on the coordinator (a round to the workers costs ~0.1 ms)
 
@@ -57,6 +62,7 @@ class Staging:
     def __init__(self, cluster):
         self.cluster = cluster
         self.batches: dict = {}  # id(rows) -> (token, rows, table): staged since the last final step
+        self.cuts: dict = {}  # token -> the column its batch was cut by (None: every n-th row)
         self.next_token = 0
         self.min_rows = STAGE_MIN
 
@@ -71,8 +77,9 @@ class Staging:
         if len(rows) < self.min_rows:
             return False
         n = self.cluster.workers
+        parts, column = cut(rows, n, owner_column(circuit, table.output) if circuit is not None and n > 1 else None)
         blobs = []
-        for part in cut(rows, n, owner_column(circuit, table.output) if circuit is not None and n > 1 else None):
+        for part in parts:
             blob = dumps_plain(part)
             if blob is None:
                 return False
@@ -88,6 +95,7 @@ class Staging:
         if not all(verdicts):
             return False
         self.batches[id(rows)] = (token, rows, table)
+        self.cuts[token] = column
         self.cluster.stats["rows_staged"] += len(rows)
         return True
 
@@ -111,7 +119,34 @@ class Staging:
 
     def clear(self) -> None:
         """The step is final: the workers dropped their parts."""
-        self.batches = {}
+        self.batches, self.cuts = {}, {}
+
+
+def local_exchanges(circuit, tables: dict, staged: dict, cuts: dict, n: int) -> frozenset:
+    """The numbers (in walk order, as Worker.connect numbers them) of the root circuit's exchanges that
+    move no row in this step on any of the ``n`` workers (law 3): with one worker, every one; else one
+    reading a table's rows directly (a table without watermarks) when that table has no change to
+    feed, or when its change is ``staged`` batches ({table: tokens}) all cut by that exchange's owner
+    column (``cuts``: {token: column}).  Exchanges inside a fixpoint's body are not counted."""
+    sources = {id(t.output): (name, t) for name, t in tables.items() if t.watermark is None}
+    out, xid = [], 0
+    for path, op in walk(circuit):
+        if isinstance(op, Exchange):
+            if len(path) == 1 and (n == 1 or _moves_nothing(op, sources, staged, cuts)):
+                out.append(xid)
+            xid += 1
+    return frozenset(out)
+
+
+def _moves_nothing(op: Exchange, sources: dict, staged: dict, cuts: dict) -> bool:
+    name, table = sources.get(id(op.inputs[0]), (None, None))
+    if table is None:
+        return False
+    if not table.input.pending:
+        return True
+    tokens = staged.get(name)
+    return (tokens is not None and type(op) is Exchange and op.owner_column is not None
+            and all(cuts.get(token) == op.owner_column for token in tokens))
 
 
 def owner_column(circuit, source) -> int | None:
@@ -124,13 +159,14 @@ def owner_column(circuit, source) -> int | None:
     return None
 
 
-def cut(rows: list, n: int, column: int | None) -> list:
-    """``rows`` cut into n lists that add up to it: by the worker owning each row's value of
-    ``column`` (hashed as the exchange's route hashes a number: hash(value), NONE_HASH for NULL,
-    modulo n), else every n-th row.  The rows are not checked yet: a row that has no such column or
-    whose value cannot be hashed makes it every n-th row (its check will refuse it anyway)."""
+def cut(rows: list, n: int, column: int | None) -> tuple:
+    """(``rows`` cut into n lists that add up to it, the column it was cut by): by the worker owning
+    each row's value of ``column`` (hashed as the exchange's route hashes a number: hash(value),
+    NONE_HASH for NULL, modulo n), else every n-th row (None).  The rows are not checked yet: a row
+    that has no such column or whose value cannot be hashed makes it every n-th row (its check will
+    refuse it anyway)."""
     if n == 1:
-        return [rows]
+        return [rows], None
     if column is not None:
         parts: list = [[] for _ in range(n)]
         add = [p.append for p in parts]
@@ -138,7 +174,7 @@ def cut(rows: list, n: int, column: int | None) -> list:
             for r in rows:
                 k = r[column]
                 add[(NONE_HASH if k is None else hash(k)) % n](r)
-            return parts
+            return parts, column
         except Exception:  # noqa: BLE001 - a row of another shape: refused by its check, cut as any
             pass
-    return [rows[w::n] for w in range(n)]
+    return [rows[w::n] for w in range(n)], None

@@ -130,6 +130,7 @@ class Worker:
         self._outputs: list = []
         self._committed: dict | None = None  # the last step's rows, for its table shards (_commit_tables)
         self._staged: dict = {}  # token -> rows of a staged batch, for the next step (staging.py)
+        self._local: frozenset = frozenset()  # the root exchanges that move nothing in this step
 
     # -- the command loop --------------------------------------------------------------------------
     def serve(self) -> None:
@@ -212,6 +213,11 @@ class Worker:
             values.append(op.value)
         return values
 
+    def all_local(self, xids: tuple) -> bool:
+        """Whether the exchanges ``xids`` move no row in this step on any worker (the coordinator said
+        so with the step), so that their round is skipped."""
+        return self._local.issuperset(xids)
+
     def vote(self, flag: bool) -> bool:
         return self.call(("vote", bool(flag)))[1]
 
@@ -237,7 +243,7 @@ class Worker:
         for _, op in walk(circuit):
             if isinstance(op, Scope):
                 op.body._run = schedule(op.body, self.exchange)
-        circuit._run = schedule(circuit, self.exchange)
+        circuit._run = schedule(circuit, self.exchange, self.all_local)
         self._outputs = outputs(circuit)
 
     # -- commands -----------------------------------------------------------------------------------
@@ -252,11 +258,12 @@ class Worker:
         self._staged[token] = rows
         return True
 
-    def do_step(self, feeds: dict, times=(None, None), staged=None):
+    def do_step(self, feeds: dict, times=(None, None), staged=None, local=()):
         """Run one step on the rows ``feeds`` ({table: its part, as cluster.split cut it}) and the
         batches ``staged`` ({table: tokens of the parts do_stage kept}); prepared with the views'
         deltas, final when the coordinator says go.  ``times``: (the clock's new value or None,
-        {table: its watermarks over the whole step}), as the coordinator computed them."""
+        {table: its watermarks over the whole step}), as the coordinator computed them; ``local``:
+        the root exchanges (by xid) that move no row in this step (cluster.local_exchanges)."""
         tables = self.replica._tables
         feeds = {name: wire.joined(part) for name, part in feeds.items()}
         for name, tokens in (staged or {}).items():
@@ -271,6 +278,7 @@ class Worker:
         def prepare():
             self.prepared({n: op.delta for n, op in self._outputs if op.delta})
 
+        self._local = frozenset(local)
         try:
             self.replica.circuit.step(before_commit=prepare)
         except BaseException as e:
@@ -282,6 +290,8 @@ class Worker:
             if isinstance(e, StepError) and isinstance(e.cause, Abort):
                 raise e.cause from None
             raise
+        finally:
+            self._local = frozenset()
         self._committed = feeds  # the step is final: its rows join the table shards once "done" is sent
         self._staged = {}
         return None

@@ -43,6 +43,12 @@ class Exchange(Operator):
     def identity(self) -> bool:
         return self.router is None
 
+    def local(self, delta: dict) -> dict:
+        """The exchange's value when every row of ``delta`` is this worker's own on every worker (the
+        coordinator knows it: engine/shards/cluster.py), so that no worker sends another anything:
+        the delta itself."""
+        return delta
+
     def split(self, delta: dict) -> list:
         """The delta cut into one part per worker of the router (the part of each key's owner)."""
         n = self.router.workers
@@ -110,6 +116,10 @@ class Combine(Exchange):
             for k, g in local.items():
                 parts[value_hash(k) % n][k] = g
         return parts
+
+    def local(self, delta: dict) -> dict:
+        """The partial groups of ``delta`` when they are all this worker's own (one worker)."""
+        return self.merge([self.split(delta)[self.router.index]])
 
     def merge(self, parts: list) -> dict:
         """The partial groups every worker sent this one, added up per key (they are this worker's
