@@ -191,6 +191,34 @@ def _phases(marks: list, rounds: list, events: list) -> dict:
             "utilization": round(sum(cpu.values()) / ((os.cpu_count() or 1) * wall * 1e3), 3)}
 
 
+def predicted_ms(r: dict, cores: int) -> float:
+    """The wall time of a step (ms) that its phases' CPU (medians) allows on ``cores`` free cores, with
+    no latency between a message and its reader: (1) between steps, the coordinator's serial work
+    (before the stage round, outside the rounds) while the workers finish the last step (after their
+    replies): side by side where a core is free for the coordinator, else sharing the cores; (2) the
+    stage round, the workers' check and the coordinator's work in it (the filing, where it files
+    meanwhile): side by side where a core is free for the coordinator, else one after the other (with
+    every core taken by a worker, the coordinator working holds one worker up; the other then idles);
+    (3) each round of the step, the slowest worker's work, and the coordinator's relaying."""
+    ph = r["phases"]
+    coord = ph["coordinator"]
+    workers = [ph[w] for w in ph if w.startswith("worker")]
+
+    def cpu(d, test):
+        return sum(v[1] for k, v in d.items() if test(k))
+
+    serial = cpu(coord, lambda k: k.startswith("insert: before") or k == "step: outside rounds")
+    in_stage = cpu(coord, lambda k: k.startswith("insert: stage"))
+    relaying = cpu(coord, lambda k: k.startswith("step: round"))
+    after = [cpu(w, lambda k: k.startswith("after")) for w in workers]
+    check = max(cpu(w, lambda k: k.startswith("stage ->")) for w in workers)
+    rounds = {k for w in workers for k in w if " -> " in k and not k.startswith("stage ->")}
+    step = sum(max(w.get(k, (0.0, 0.0))[1] for w in workers) for k in rounds) + relaying
+    if len(workers) < cores:
+        return max(serial, max(after)) + max(check, in_stage) + step
+    return max(serial, max(after), (serial + sum(after)) / cores) + check + in_stage + step
+
+
 def run(mode: str) -> dict:
     res = {"view": data.THROUGHPUT_VIEWS[VIEW].strip(), "rows": ROWS[mode], "batch": BATCH[mode],
            "cpus": os.cpu_count(), "runs": {}}
@@ -203,8 +231,13 @@ def run(mode: str) -> dict:
     one, two = res["runs"]["1"], res["runs"]["2"]
     res["wall_ratio"] = round(one["wall_ms_per_step"] / two["wall_ms_per_step"], 2)
     res["wall_ratio_mean"] = round(one["wall_ms_per_step_mean"] / two["wall_ms_per_step_mean"], 2)
+    cores = os.cpu_count() or 1
+    res["predicted_ms_per_step"] = {n: round(predicted_ms(r, cores), 2) for n, r in res["runs"].items()}
+    res["predicted_ratio"] = round(res["predicted_ms_per_step"]["1"] / res["predicted_ms_per_step"]["2"], 2)
     print(f"  2 worker processes against 1, wall per step: {res['wall_ratio']}x (medians), "
-          f"{res['wall_ratio_mean']}x (means)")
+          f"{res['wall_ratio_mean']}x (means); what the phases' CPU allows on {cores} free cores "
+          f"(predicted_ms): {res['predicted_ms_per_step']['1']:.2f} / {res['predicted_ms_per_step']['2']:.2f} ms, "
+          f"{res['predicted_ratio']}x")
     return res
 
 
@@ -215,7 +248,8 @@ def render(r: dict, batch: int) -> str:
         names += [(w, n) for n in r["phases"][w]]
     rows = [[w, n, f"{r['phases'][w][n][0]:.2f}", f"{r['phases'][w][n][1]:.2f}"] for w, n in names]
     head = (f"  {r['workers']} worker process(es): {r['wall_ms_per_step']:.2f} ms per step of {batch:,} rows "
-            f"(median; mean {r['wall_ms_per_step_mean']:.2f}), CPU per step (medians of the phases) " + ", ".join(f"{w} {v:.2f} ms" for w, v in r["cpu_ms_per_step"].items()) +
+            f"(median; mean {r['wall_ms_per_step_mean']:.2f}), CPU per step (medians of the phases) " +
+            ", ".join(f"{w} {v:.2f} ms" for w, v in r["cpu_ms_per_step"].items()) +
             f"; utilization {r['utilization']:.0%} of {os.cpu_count()} cores; others' cores "
             f"{r['load'].get('others_cores', '?')}")
     return head + "\n" + table(["process", "phase", "wall ms/step", "CPU ms/step"], rows)
