@@ -932,7 +932,9 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
         head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, forms[side])]
         head += minus[1:]  # (da and db are both non-empty here)
         head.append("    return touched")
-        return cg.compile("\n".join(head), raw_name)
+        fn = cg.compile("\n".join(head), raw_name)
+        fn.body = head[1:-1]  # (for a caller that inlines it: runtime/fused.py)
+        return fn
 
     return fold, (raw(0), raw(1))
 
@@ -1060,17 +1062,18 @@ class CompiledReducer:
         return merge_partials(groups, partials, sign, self.new)
 
 
-def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
+def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code, scalar_key: bool = False):
     """Generate extract/apply for aggregate calls ``aggs`` with runtime aggregate ``functions``;
     ``value_code(agg)`` gives the Python expression of one argument over row ``r``.  The group key
     (expressions ``keys``) is inlined in extract, so its key function argument goes unused; the
-    updates a function gives as statements (its ``inline``) are inlined in apply."""
+    updates a function gives as statements (its ``inline``) are inlined in apply.  ``scalar_key``
+    (one key expression): the key is its value itself, not a 1-tuple (Aggregate.scalar_key)."""
     ext = cg.fresh_name("extract")
     app = cg.fresh_name("apply")
     values = [value_code(a) for a in aggs]
     names = [f"v{i}" for i in range(len(aggs))]
     key_items = [cg.value(x, row_col("r")) for x in keys]
-    key = f"({', '.join(key_items)}{',' if len(key_items) == 1 else ''})"
+    key = _key_tuple(key_items, scalar_key)
     packed = ", ".join([key, "w"] + values)
     lines = [f"def {ext}(delta, k):", f"    return [({packed}) for r, w in delta.items()]"]
     cg.compile("\n".join(lines), ext)
@@ -1120,6 +1123,7 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code):
     results = "".join(f"{code or f'{cg.const(f.result)}(st[{i}])'}, "
                       for i, (f, code) in enumerate(zip(functions, inline)))
     cg.compile(f"def {res}(st):\n    return ({results})", res)
+    cg.env[res].items = results  # (the result's items over ``st``, for a caller that inlines it)
     return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res],
                            cg.env[fold] if fold is not None else None, fold_parts)
 

@@ -506,7 +506,10 @@ class Lowering:
             return fused
         src = joined = self.lower(node.input)
         functions = [self.aggregate_function(a) for a in node.aggs]
-        reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code)
+        expiry = self.partition_expiry(node.keys, node.input, node.names, "groups")
+        # one key column (and no expiry, which reads key tuples): groups keyed by the value itself
+        scalar = len(node.keys) == 1 and expiry is None
+        reducer = G.compiled_reducer(self.cg, node.keys, node.aggs, functions, self.argument_code, scalar)
         combinable = all(getattr(f, "combinable", False) for f in functions)
         if not self.local and combinable:  # partials cross, not rows
             src = self.add(Combine(src, reducer, bool(node.keys), _exchange_name(node.keys)), "exchange")
@@ -514,7 +517,7 @@ class Lowering:
             src = self.exchange(src, tuple(node.keys) or None)
         # the generated reducer computes the group key itself: no key function to call
         op = Aggregate(src, None, reducer, global_=not node.keys)
-        op.expiry = self.partition_expiry(node.keys, node.input, node.names, "groups")
+        op.expiry, op.scalar_key = expiry, scalar
         if combinable:
             op.join_fold = self._join_fold(joined, reducer)
         return self.add(op, "aggregate")

@@ -159,6 +159,10 @@ class Sum:
             return None
         if self.check is None:
             return f"(None if not {st}[1] else {st}[0])"
+        bounds = getattr(self.check, "bounds", None)
+        if bounds is not None:  # the range test inline: the check is called only to raise its error
+            lo, hi = bounds
+            return f"(None if not {st}[1] else {st}[0] if {lo} <= {st}[0] <= {hi} else {const(self.check)}({st}[0]))"
         return f"(None if not {st}[1] else ({const(self.check)}({st}[0]), {st}[0])[1])"
 
     def finish(self, total):

@@ -79,10 +79,10 @@ def _generate(circuit: Circuit, source: Input, run):
             _, inputs, evaluate = fusions[id(op)]
         env[f"e{n}"] = evaluate
         ins = [index[id(i)] for i in inputs]
-        args = ["{}" if i in idle else f"v{i}" for i in ins]
+        args = ["{}" if i in idle else f"z{i}" for i in ins]
         if op is source:
             cone.add(n)
-            body += [f"v{n} = o{n}.pending", f"o{n}.pending = {{}}", f"J.append((o{n}._restore, v{n}))"]
+            body += [f"z{n} = o{n}.pending", f"o{n}.pending = {{}}", f"J.append((o{n}._restore, z{n}))"]
             continue
         reached = any(i in cone for i in ins)
         if reached:
@@ -91,7 +91,7 @@ def _generate(circuit: Circuit, source: Input, run):
             if ins[0] in idle:
                 idle.add(n)
             else:
-                body.append(f"v{n} = v{ins[0]}")
+                body.append(f"z{n} = z{ins[0]}")
             continue
         if not reached:
             test = op.ready(f"o{n}", args)
@@ -108,7 +108,7 @@ def _generate(circuit: Circuit, source: Input, run):
             continue
         call = f"e{n}({', '.join(args)})"
         test = op.ready(f"o{n}", args)
-        body.append(f"v{n} = o{n}.value = " + (f"{call} if {test} else {{}}" if test else call))
+        body.append(f"z{n} = o{n}.value = " + (f"{call} if {test} else {{}}" if test else call))
     lines = ["def step(before_commit=None):",
              "    if circuit._run is not RUN:",  # the circuit changed since: a step made for it
              "        return remake(before_commit)",
@@ -152,7 +152,7 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
     """Operator ``op`` (``o{n}``, its inputs' deltas ``args``) written inline, or None to call it."""
     if isinstance(op, Output) and op.keep:
         a = args[0]
-        return [f"v{n} = {a}",
+        return [f"z{n} = {a}",
                 f"if {a} or o{n}.delta:",
                 f"    J.append((o{n}._undo, ({a}, o{n}.delta)))",
                 f"    contents = o{n}.contents",
@@ -172,47 +172,75 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
     jf = op.join_fold
     assert jf is not None
     left, right = jf.join.inputs
-    mine = (left, right)[side]
-    env[f"raw{n}"], env[f"keyed{n}"], env[f"new{n}"] = jf.raw[side], jf.keyed_of[side], op.reducer.new
-    env[f"result{n}"], env[f"jf{n}"], env[f"key{n}"] = op.reducer.result, jf, mine.key_fn
-    env[f"left{n}"], env[f"right{n}"] = left, right
+    raw, result = jf.raw[side], op.reducer.result
+    env[f"left{n}"], env[f"right{n}"], env[f"new{n}"], env[f"keyed{n}"] = left, right, op.reducer.new, jf.keyed_of[side]
     delta, other = args[side], args[1 - side]
     da, db = (delta, other) if side == 0 else (other, delta)
-    mine_a, other_a = ("a", "b") if side == 0 else ("b", "a")
     tests = [a for a in args if a != "{}"]
-    # (Aggregate._eval_raw and _emit; their two journal entries in one, undone in the same order)
-    return [f"if {' or '.join(tests)}:" if tests else "if False:",
-            f"    arrangement_a, arrangement_b = left{n}.arrangement, right{n}.arrangement",
-            "    ia, ib = arrangement_a.index, arrangement_b.index",
-            f"    groups, outputs = o{n}.groups, o{n}.outputs",
-            f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})",
-            "    changed = {}",
-            f"    J.append((_undo_raw_fold, (o{n}, ((jf{n}, ({side}, {delta}, {other}, ia, ib, keyed{n})), changed), "
-            f"arrangement_{mine_a} if {delta} and arrangement_{mine_a}.journal is not None else None, {delta}, "
-            f"key{n})))",
-            "    for k in touched:",
-            "        g = groups[k]",
-            f"        changed[k] = (outputs.get(k), k + result{n}(g[1]) if g[0] else None)",
-            f"    v{n} = {{}}",
-            "    for k, (old, new) in changed.items():",
-            "        if new is None:",
-            "            outputs.pop(k, None)",
-            "            del groups[k]",
-            "        else:",
-            "            outputs[k] = new",
-            "        if new != old:",
-            "            if old is not None:",
-            f"                v{n}[old] = -1",
-            "            if new is not None:",
-            f"                v{n}[new] = 1",
-            "else:",
-            f"    v{n} = {{}}"]
+    head = [f"if {' or '.join(tests)}:" if tests else "if False:",
+            f"    ia, ib = left{n}.arrangement.index, right{n}.arrangement.index",
+            f"    groups, outputs = o{n}.groups, o{n}.outputs"]
+    body, items = getattr(raw, "body", None), getattr(result, "items", None)
+    if body is not None and items is not None and _share_globals(env, raw, result):
+        # the raw fold's body and the result's items written here (their globals are env's)
+        head += [f"    da, db, sign, new, keyed_of = {da}, {db}, 1, new{n}, keyed{n}"] + body  # (its lines are indented as in a function: as in this if)
+        row = f"(k, {items})" if op.scalar_key else f"k + ({items})"
+        group = ["            st = g[1]"]
+    else:
+        env[f"raw{n}"], env[f"result{n}"] = raw, result
+        head.append(f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})")
+        row, group = f"{'(k,)' if op.scalar_key else 'k'} + result{n}(g[1])", []
+    # (Aggregate._eval_raw and _emit in one loop: each touched group's (old, new) is noted in
+    # ``changed``, which the journal entry holds, before its output changes; a result that fails
+    # leaves the groups folded and the outputs noted so far, which the entry undoes)
+    return head + [
+        "    changed = {}",
+        f"    J.append((_undo_raw_fold, (o{n}, {side}, {delta}, {other}, changed)))",
+        f"    z{n} = {{}}",
+        "    for k in touched:",
+        "        g = groups[k]",
+        "        old = outputs.get(k)",
+        "        if g[0]:"] + group + [
+        f"            new = {row}",
+        "            changed[k] = (old, new)",
+        "            outputs[k] = new",
+        "            if new != old:",
+        "                if old is not None:",
+        f"                    z{n}[old] = -1",
+        f"                z{n}[new] = 1",
+        "        else:",
+        "            changed[k] = (old, None)",
+        "            del groups[k]",
+        "            if old is not None:",
+        "                del outputs[k]",
+        f"                z{n}[old] = -1",
+        "else:",
+        f"    z{n} = {{}}"]
+
+
+def _share_globals(env: dict, *functions) -> bool:
+    """Put the globals that generated ``functions`` read into ``env`` (False, changing nothing, if
+    one of them names something else there: then they are called, not inlined)."""
+    wanted = {}
+    for f in functions:
+        g = f.__globals__
+        for name in f.__code__.co_names:
+            if name in g:
+                if wanted.get(name, g[name]) is not g[name] or env.get(name, g[name]) is not g[name]:
+                    return False
+                wanted[name] = g[name]
+    env.update(wanted)
+    return True
 
 
 def _undo_raw_fold(saved) -> None:
     """Undo an inlined Aggregate._eval_raw: the aggregate's eval, then its side's Arrange (the
     order of their two journal entries, newest first)."""
-    aggregate, folded, arrangement, delta, key_fn = saved
-    aggregate._undo(folded)
-    if arrangement is not None:
-        _unarrange((arrangement, delta, key_fn))
+    aggregate, side, delta, other, changed = saved
+    jf = aggregate.join_fold
+    arranges = jf.join.inputs
+    ia, ib = arranges[0].arrangement.index, arranges[1].arrangement.index
+    aggregate._undo(((jf, (side, delta, other, ia, ib, jf.keyed_of[side])), changed))
+    mine = arranges[side]
+    if delta and mine.arrangement.journal is not None:
+        _unarrange((mine.arrangement, delta, mine.key_fn))

@@ -156,6 +156,7 @@ def make_int_check(bits: int, to_float: bool):
             if v is None or lo <= v <= hi:
                 return v
             raise DataError(f"integer overflow: {v} does not fit {bits}-bit integer")
+        check.bounds = (lo, hi)  # (what generated code tests inline, calling check only out of range)
     return check
 
 

@@ -14,7 +14,8 @@ Sharded, a GROUP BY whose functions all add up gets partial groups from the work
 A reducer provides ``new() -> state``, ``extract(delta, key_fn) -> items`` (evaluates keys and
 arguments, changing nothing; a generated reducer computes keys inline and is given no key_fn), ``apply(groups, items, sign) -> touched keys`` (folds items into the
 groups ``{key: [row count, state]}``, exactly invertible: sign -1 undoes sign +1) and
-``result(state) -> tuple``; the output row is ``group key + result``.  runtime.aggregates.Reducer
+``result(state) -> tuple``; the output row is ``group key + result`` (``scalar_key``: a key of one
+column is held as its value, so the row is ``(key,) + result``).  runtime.aggregates.Reducer
 builds one from aggregate functions; the compiler generates specialised ones.
 
 With an ``expiry`` (runtime/expiry.py; the compiler gives one when a group-key column only changes
@@ -55,6 +56,7 @@ class Aggregate(Operator):
     expiry = None  # an Expiry over group keys, or None
     combined = False  # its input holds partial groups, not rows (a sharded worker's, after a Combine)
     join_fold: JoinFold | None = None  # see fusion()
+    scalar_key = False  # a group key of one column is the value itself, not a 1-tuple (the reducer's form)
 
     def __init__(self, source: Operator, key_fn, reducer, global_: bool = False, name: str = ""):
         super().__init__(source)
@@ -156,9 +158,10 @@ class Aggregate(Operator):
         # which the journal entry recorded first undoes
         changed: dict = {}
         self.journal.entries.append((self._undo, (folded, changed)))  # (Journal.record inline)
+        scalar = self.scalar_key
         for k in touched:
             g = groups[k]
-            changed[k] = (outputs.get(k), k + result(g[1]) if g[0] or self.global_ else None)
+            changed[k] = (outputs.get(k), ((k,) if scalar else k) + result(g[1]) if g[0] or self.global_ else None)
         # a group's rows start with its key, so two groups never emit the same row: no weight cancels
         out = {}
         for k, (old, new) in changed.items():
