@@ -610,7 +610,9 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             if delta:  # (_note_changes of a tick, inline)
                 u = unreported.get(name)
                 if u is None:
-                    unreported[name] = dict(delta)
+                    # the delta itself, not a copy: a later tick gives the Output a new delta before
+                    # this one is added to (the DDL path, _note_changes, copies it first)
+                    unreported[name] = delta
                 else:
                     add_into(u, delta)
                 if feeding:
@@ -634,8 +636,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         if u is None and scale == 1:
             self._unreported[name] = dict(delta)  # the common case: a copy at C speed
             return
-        if u is None:
-            self._unreported[name] = u = {}
+        # (a copy: the last tick's may be a view's current delta, which _tick notes without copying)
+        self._unreported[name] = u = {} if u is None else dict(u)
         add_scaled_into(u, delta, scale)
 
     def _report(self) -> Changes:
