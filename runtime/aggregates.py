@@ -162,7 +162,9 @@ class Sum:
         bounds = getattr(self.check, "bounds", None)
         if bounds is not None:  # the range test inline: the check is called only to raise its error
             lo, hi = bounds
-            return f"(None if not {st}[1] else {st}[0] if {lo} <= {st}[0] <= {hi} else {const(self.check)}({st}[0]))"
+            name = "".join(c if c.isalnum() else "_" for c in st)
+            s, v = f"_s_{name}", f"_v_{name}"  # (names of its own, local where it is written)
+            return f"(None if not ({s} := {st})[1] else {v} if {lo} <= ({v} := {s}[0]) <= {hi} else {const(self.check)}({v}))"
         return f"(None if not {st}[1] else ({const(self.check)}({st}[0]), {st}[0])[1])"
 
     def finish(self, total):

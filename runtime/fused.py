@@ -35,6 +35,7 @@ Laws it relies on:
 
 from __future__ import annotations
 
+import re
 import traceback
 
 from .circuit import Circuit, Operator, StepError
@@ -65,8 +66,13 @@ def _generate(circuit: Circuit, source: Input, run):
     env: dict = {"RUN": run, "remake": lambda before_commit: fused_step(circuit, source)(before_commit),
                  "circuit": circuit, "journal": circuit.journal, "general": circuit.step, "StepError": StepError,
                  "Operator": Operator, "clear_frames": traceback.clear_frames, "_undo_raw_fold": _undo_raw_fold}
+    readers: dict = {}
+    for op in ops:
+        for i in op.inputs:
+            readers[id(i)] = readers.get(id(i), 0) + 1
     idle: set[int] = set()  # operators whose output is {} in this step
     cone: set[int] = set()  # operators the change reaches
+    merged: dict[int, int] = {}  # an Output written in the inline Aggregate it reads -> that Aggregate
     guards = [f"not o{index[id(source)]}.pending"]  # when true, Circuit.step runs instead
     body: list[str] = []
     for n, op in enumerate(ops):
@@ -82,7 +88,12 @@ def _generate(circuit: Circuit, source: Input, run):
         args = ["{}" if i in idle else f"z{i}" for i in ins]
         if op is source:
             cone.add(n)
-            body += [f"z{n} = o{n}.pending", f"o{n}.pending = {{}}", f"J.append((o{n}._restore, z{n}))"]
+            env[f"restore{n}"] = op._restore
+            body += [f"z{n} = o{n}.pending", f"o{n}.pending = {{}}", f"J.append((restore{n}, z{n}))"]
+            continue
+        if n in merged:  # (its contents and delta were written by the Aggregate's lines)
+            cone.add(n)
+            body.append(f"z{n} = z{merged[n]}")
             continue
         reached = any(i in cone for i in ins)
         if reached:
@@ -102,9 +113,17 @@ def _generate(circuit: Circuit, source: Input, run):
             if inputs and all(i in idle for i in ins) and type(op).ready is Operator.ready and op.idle_noop:
                 idle.add(n)  # f(0) = 0
                 continue
-        inline = _inline(op, n, inputs, args, evaluate, env) if reached else None
+        # the one reader of an Aggregate, if it is a view's Output that keeps its contents
+        out = next((m for m in range(n + 1, len(ops)) if ops[m].inputs == [op]), None) \
+            if readers.get(id(op)) == 1 else None
+        if out is not None and not (isinstance(ops[out], Output) and ops[out].keep):
+            out = None
+        inline = _inline(op, n, inputs, args, evaluate, env, out, ops[out] if out is not None else None) \
+            if reached else None
         if inline is not None:
             body += inline
+            if out is not None and f"o{out}.contents" in "\n".join(inline):
+                merged[out] = n
             continue
         call = f"e{n}({', '.join(args)})"
         test = op.ready(f"o{n}", args)
@@ -148,13 +167,17 @@ def _generate(circuit: Circuit, source: Input, run):
     return step
 
 
-def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict) -> list[str] | None:
-    """Operator ``op`` (``o{n}``, its inputs' deltas ``args``) written inline, or None to call it."""
+def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict, out=None,
+            output: Output | None = None) -> list[str] | None:
+    """Operator ``op`` (``o{n}``, its inputs' deltas ``args``) written inline, or None to call it.
+    ``output`` (``o{out}``): the view Output that alone reads ``op``, which an inline Aggregate
+    writes too (then its lines name ``o{out}.contents``)."""
     if isinstance(op, Output) and op.keep:
         a = args[0]
+        env[f"undo{n}"] = op._undo
         return [f"z{n} = {a}",
                 f"if {a} or o{n}.delta:",
-                f"    J.append((o{n}._undo, ({a}, o{n}.delta)))",
+                f"    J.append((undo{n}, ({a}, o{n}.delta)))",
                 f"    contents = o{n}.contents",
                 "    get = contents.get",
                 f"    for row, w in {a}.items():",
@@ -174,16 +197,21 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
     left, right = jf.join.inputs
     raw, result = jf.raw[side], op.reducer.result
     env[f"left{n}"], env[f"right{n}"], env[f"new{n}"], env[f"keyed{n}"] = left, right, op.reducer.new, jf.keyed_of[side]
-    delta, other = args[side], args[1 - side]
-    da, db = (delta, other) if side == 0 else (other, delta)
     tests = [a for a in args if a != "{}"]
+    env["EMPTY"] = _EMPTY
+    delta, other = ["EMPTY" if a == "{}" else a for a in (args[side], args[1 - side])]
+    da, db = (delta, other) if side == 0 else (other, delta)
     head = [f"if {' or '.join(tests)}:" if tests else "if False:",
             f"    ia, ib = left{n}.arrangement.index, right{n}.arrangement.index",
             f"    groups, outputs = o{n}.groups, o{n}.outputs"]
     body, items = getattr(raw, "body", None), getattr(result, "items", None)
     if body is not None and items is not None and _share_globals(env, raw, result):
         # the raw fold's body and the result's items written here (their globals are env's)
-        head += [f"    da, db, sign, new, keyed_of = {da}, {db}, 1, new{n}, keyed{n}"] + body  # (its lines are indented as in a function: as in this if)
+        # (the parameters it reads bound; its lines are indented as in a function: as in this if)
+        text = "\n".join(body)
+        bound = [(p, v) for p, v in (("da", da), ("db", db), ("sign", "1"), ("new", f"new{n}"), ("keyed_of", f"keyed{n}"))
+                 if re.search(rf"\b{p}\b", text)]
+        head += ([f"    {', '.join(p for p, _ in bound)} = {', '.join(v for _, v in bound)}"] if bound else []) + body
         row = f"(k, {items})" if op.scalar_key else f"k + ({items})"
         group = ["            st = g[1]"]
     else:
@@ -193,10 +221,23 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
     # (Aggregate._eval_raw and _emit in one loop: each touched group's (old, new) is noted in
     # ``changed``, which the journal entry holds, before its output changes; a result that fails
     # leaves the groups folded and the outputs noted so far, which the entry undoes)
+    z = f"z{n}"
+    emit = [f"    {z} = {{}}"]
+    gone, born, idle = [f"{z}[old] = -1"], [f"{z}[new] = 1"], [f"{z} = {{}}"]
+    if out is not None:
+        # the view's Output written here too (Output.eval: its entry, then its contents, delta
+        # added row by row with z{n}, so the entry undoes exactly what was added): its contents
+        # are this Aggregate's output rows, each once (a group's row starts with its own key), so
+        # an old row leaves and a new row comes with weight 1
+        env[f"undo{out}"] = output._undo
+        emit += [f"    J.append((undo{out}, ({z}, o{out}.delta)))", f"    contents = o{out}.contents"]
+        gone.append("del contents[old]")
+        born.append("contents[new] = 1")
+        idle = [f"{z} = {{}}", f"if o{out}.delta:", f"    J.append((undo{out}, ({z}, o{out}.delta)))",
+                f"    o{out}.delta = {z}"]
     return head + [
         "    changed = {}",
-        f"    J.append((_undo_raw_fold, (o{n}, {side}, {delta}, {other}, changed)))",
-        f"    z{n} = {{}}",
+        f"    J.append((_undo_raw_fold, (o{n}, {side}, {delta}, {other}, changed)))"] + emit + [
         "    for k in touched:",
         "        g = groups[k]",
         "        old = outputs.get(k)",
@@ -205,17 +246,14 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict)
         "            changed[k] = (old, new)",
         "            outputs[k] = new",
         "            if new != old:",
-        "                if old is not None:",
-        f"                    z{n}[old] = -1",
-        f"                z{n}[new] = 1",
+        "                if old is not None:"] + ["                    " + x for x in gone] + \
+        ["                " + x for x in born] + [
         "        else:",
         "            changed[k] = (old, None)",
         "            del groups[k]",
         "            if old is not None:",
-        "                del outputs[k]",
-        f"                z{n}[old] = -1",
-        "else:",
-        f"    z{n} = {{}}"]
+        "                del outputs[k]"] + ["                " + x for x in gone] + \
+        ([f"    o{out}.delta = {z}"] if out is not None else []) + ["else:"] + ["    " + x for x in idle]
 
 
 def _share_globals(env: dict, *functions) -> bool:
@@ -231,6 +269,9 @@ def _share_globals(env: dict, *functions) -> bool:
                 wanted[name] = g[name]
     env.update(wanted)
     return True
+
+
+_EMPTY: dict = {}  # an idle side's delta, read by the inline fold and its undo (never changed)
 
 
 def _undo_raw_fold(saved) -> None:
