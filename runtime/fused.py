@@ -222,22 +222,25 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict,
     # ``changed``, which the journal entry holds, before its output changes; a result that fails
     # leaves the groups folded and the outputs noted so far, which the entry undoes)
     z = f"z{n}"
-    emit = [f"    {z} = {{}}"]
+    entry = f"o{n}, {side}, {delta}, {other}, changed"
+    emit = []
     gone, born, idle = [f"{z}[old] = -1"], [f"{z}[new] = 1"], [f"{z} = {{}}"]
     if out is not None:
-        # the view's Output written here too (Output.eval: its entry, then its contents, delta
-        # added row by row with z{n}, so the entry undoes exactly what was added): its contents
-        # are this Aggregate's output rows, each once (a group's row starts with its own key), so
-        # an old row leaves and a new row comes with weight 1
+        # the view's Output written here too (Output.eval: its undo in the same journal entry, run
+        # first; its contents and delta changed row by row together, so the undo takes back
+        # exactly what was added): its contents are this Aggregate's output rows, each once (a
+        # group's row starts with its own key), so an old row leaves and a new row comes with weight 1
         env[f"undo{out}"] = output._undo
-        emit += [f"    J.append((undo{out}, ({z}, o{out}.delta)))", f"    contents = o{out}.contents"]
+        entry += f", undo{out}, {z}, o{out}.delta"
+        emit.append(f"    contents = o{out}.contents")
         gone.append("del contents[old]")
         born.append("contents[new] = 1")
         idle = [f"{z} = {{}}", f"if o{out}.delta:", f"    J.append((undo{out}, ({z}, o{out}.delta)))",
                 f"    o{out}.delta = {z}"]
     return head + [
         "    changed = {}",
-        f"    J.append((_undo_raw_fold, (o{n}, {side}, {delta}, {other}, changed)))"] + emit + [
+        f"    {z} = {{}}",
+        f"    J.append((_undo_raw_fold, ({entry})))"] + emit + [
         "    for k in touched:",
         "        g = groups[k]",
         "        old = outputs.get(k)",
@@ -275,9 +278,13 @@ _EMPTY: dict = {}  # an idle side's delta, read by the inline fold and its undo 
 
 
 def _undo_raw_fold(saved) -> None:
-    """Undo an inlined Aggregate._eval_raw: the aggregate's eval, then its side's Arrange (the
-    order of their two journal entries, newest first)."""
-    aggregate, side, delta, other, changed = saved
+    """Undo an inlined Aggregate._eval_raw: the Output written with it if any (Output._undo), the
+    aggregate's eval, then its side's Arrange (the order of their journal entries in Circuit.step,
+    newest first)."""
+    aggregate, side, delta, other, changed = saved[:5]
+    if len(saved) > 5:
+        undo, output_delta, previous = saved[5:]
+        undo((output_delta, previous))
     jf = aggregate.join_fold
     arranges = jf.join.inputs
     ia, ib = arranges[0].arrangement.index, arranges[1].arrangement.index
