@@ -561,20 +561,22 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 fed.append(t)
         stopped = None
         # (None without a state file; test_shards puts its own hook on a sharded pipeline)
-        hook = self._journal_hook(fed, meta) if self._store is not None or self._shards is not None else None
-        step = None
-        if len(fed) == 1 and self._shards is None:  # one table changed: its fused step (runtime/fused.py)
-            step = fed[0].input.fused or fused_step(self.circuit, fed[0].input)
+        shards = self._shards
+        hook = self._journal_hook(fed, meta) if self._store is not None or shards is not None else None
         # the collector paused for the step (collector_paused inline: a path taken once per step),
         # unless one table changed by a few rows and no recursive view can make many of them (its
         # fused step is ``light``): then the pause costs more than it spares
-        collecting = not (step is not None and len(fed[0].pending) <= _FEW_ROWS and getattr(step, "light", False)) \
-            and gc.isenabled()
+        if len(fed) == 1 and shards is None:  # one table changed: its fused step (runtime/fused.py)
+            step = fed[0].input.fused or fused_step(self.circuit, fed[0].input)
+            collecting = (len(fed[0].pending) > _FEW_ROWS or not getattr(step, "light", False)) and gc.isenabled()
+        else:
+            step = None
+            collecting = gc.isenabled()
         if collecting:
             gc.disable()
         try:
-            if self._shards is not None:
-                self._shards.step(self, hook)
+            if shards is not None:
+                shards.step(self, hook)
             elif step is not None:
                 step(hook)
             else:
