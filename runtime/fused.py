@@ -12,7 +12,9 @@ and source:
   line in Circuit._generate would, with ``{}`` for an idle input;
 - the hot ones are written inline, with no call and no Z-set between them: the source Input, an
   Aggregate that folds a join's pairs straight from the source's rows (Aggregate._eval_raw with
-  its _emit), a view's Output.
+  its _emit: the raw fold's own lines, codegen.join_fold's ``body``, and the reducer's result
+  items, where their globals agree with the step's), a view's Output; a view's Output that alone
+  reads such an Aggregate is written in the Aggregate's emit loop, in the same journal entry.
 
 The step function says two things about itself: ``run``, the general step it was made for, and
 ``light``, no nested scope (a recursive view's fixpoint) among the operators the change reaches, so
@@ -26,8 +28,12 @@ Laws it relies on:
 - An operator's ``.value`` is not read between steps; it only keeps the delta alive.  A general
   step (Circuit.step, Circuit.run_ops) marks ``values_held``, and the next fused step clears them
   all once, so no delta of a bulk step or a backfill outlives its step for long.
-- The inline code is the operators' own ``eval`` with the same journal entries, so the journal
-  undoes a failed fused step exactly.  A fused step that fails is undone and the step is run again
+- The inline code is the operators' own ``eval`` with the same journal entries (an Aggregate's and
+  its Output's in one, undone in the same order), so the journal undoes a failed fused step
+  exactly.  An Output that alone reads an Aggregate (not a global one) holds the Aggregate's
+  output rows, each once: the Aggregate emits -old +new per group and a group's row starts with
+  its own key, so no two groups' rows are equal; hence an old row leaves the contents and a new
+  one comes in with weight 1, without adding weights up.  A fused step that fails is undone and the step is run again
   by Circuit.step, which fails the same way and says where (or, not expected, succeeds): either
   way the outcome is Circuit.step's.  A BaseException that is not an Exception (Ctrl-C) is undone
   and raised as Circuit.step raises it.
