@@ -14,10 +14,12 @@ sees the same rows.  Only values already checked are shared: the rows are rebuil
 before anything is queued.
 
 Adaptive: a column a one-column key makes unique is never memoized; another one stops being (its
-memo dropped) once it looks unique (at least 4,096 values seen, 95 % of them distinct: a memo that
-saves nothing), does not pay (32,768 values seen and more than half of them distinct, or a memo of
-more than 2^17 values), or comes shared already (while it is judged, i.e. its first 32,768 values:
-7/8 of the repeated values were the very object the memo holds, as constants and small ints are).
+memo dropped) once it looks unique (at least 4,096 values seen, 99 % of them distinct: a memo that
+saves nothing), does not pay (2^18 values seen and more than half of them distinct, or a memo of
+more than 2^17 values), or comes shared already (while it is judged, i.e. its first 2^18 values: of
+a sample of a batch, 7/8 of the values the memo holds were its very object, as constants and small
+ints are).  A column of many distinct values that repeat later (100k customers' ids in the first
+50k of 1M orders: 77 % distinct) keeps its memo: the judgements wait for that.
 Which columns repeat is not known statically; the tests run once per batch, at C speed.  One-row
 inserts are not rebuilt (a new tuple and a lookup per value would add to the one-row change; the
 rows of bulk loads are what fills memory).  The collector is paused while a batch is rebuilt (its
@@ -32,7 +34,7 @@ from operator import is_, itemgetter
 from .collector import collector_paused
 
 _LOOKS_UNIQUE = 4_096  # values seen before a column whose values are ~all distinct stops
-_JUDGED = 32_768  # values seen before a column must show that at least half of them repeat
+_JUDGED = 1 << 18  # values seen before a column must show that at least half of them repeat
 _MAX_MEMO = 1 << 17  # distinct values a column's memo may hold
 _SAMPLE = 512  # values of a batch whose objects are compared with the memo's
 
@@ -83,7 +85,7 @@ class SharedValues:
         for c, memo in list(self.memos.items()):
             seen = self.seen[c] = self.seen[c] + n
             distinct = len(memo)
-            if distinct > _MAX_MEMO or (seen >= _LOOKS_UNIQUE and distinct * 20 >= seen * 19) or \
+            if distinct > _MAX_MEMO or (seen >= _LOOKS_UNIQUE and distinct * 100 >= seen * 99) or \
                     (seen >= _JUDGED and distinct * 2 > seen):
                 self._stop(c)
 
