@@ -651,7 +651,13 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         if len(unreported) == 1:  # one view changed: no need to walk them all for their order
             (name, u), = unreported.items()
             v = self._views.get(name)
-            if u and v is not None:
+            if len(u) == 2 and v is not None:  # (ordered_changes of a one-row change, -old +new, inline)
+                first, second = items = list(u.items())
+                if (first[1] < 0) != (second[1] < 0):
+                    changes[name] = items if first[1] < 0 else [second, first]
+                else:
+                    changes[name] = ordered_changes(u, v.nan_free)
+            elif u and v is not None:
                 changes[name] = ordered_changes(u, v.nan_free)
         else:
             for name, v in self._views.items():
