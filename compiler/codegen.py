@@ -928,12 +928,15 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
         else:
             head += [f"        other = tget({k})", "        if other:",
                      f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb", True)
+        alone = len(head)  # (the lines before: all it does when the other side's delta is empty)
         head += [f"    if {others}:", f"        {own} = keyed_of({own})"]
         head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, forms[side])]
         head += minus[1:]  # (da and db are both non-empty here)
         head.append("    return touched")
         fn = cg.compile("\n".join(head), raw_name)
-        fn.body = head[1:-1]  # (for a caller that inlines it: runtime/fused.py)
+        # (for a caller that inlines it, runtime/fused.py: its lines, and those that run when the
+        # other side's delta is known to be empty)
+        fn.body, fn.body_alone = head[1:-1], head[1:alone]
         return fn
 
     return fold, (raw(0), raw(1))

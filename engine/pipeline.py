@@ -567,8 +567,9 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         # unless one table changed by a few rows and no recursive view can make many of them (its
         # fused step is ``light``): then the pause costs more than it spares
         if len(fed) == 1 and shards is None:  # one table changed: its fused step (runtime/fused.py)
-            step = fed[0].input.fused or fused_step(self.circuit, fed[0].input)
-            collecting = (len(fed[0].pending) > _FEW_ROWS or not getattr(step, "light", False)) and gc.isenabled()
+            t = fed[0]
+            step = t.input.fused or fused_step(self.circuit, t.input)
+            collecting = (not getattr(step, "light", False) or len(t.pending) > _FEW_ROWS) and gc.isenabled()
         else:
             step = None
             collecting = gc.isenabled()

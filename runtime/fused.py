@@ -210,7 +210,7 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict,
     head = [f"if {' or '.join(tests)}:" if tests else "if False:",
             f"    ia, ib = left{n}.arrangement.index, right{n}.arrangement.index",
             f"    groups, outputs = o{n}.groups, o{n}.outputs"]
-    body, items = getattr(raw, "body", None), getattr(result, "items", None)
+    body, items = getattr(raw, "body_alone" if other == "EMPTY" else "body", None), getattr(result, "items", None)
     if body is not None and items is not None and _share_globals(env, raw, result):
         # the raw fold's body and the result's items written here (their globals are env's)
         # (the parameters it reads bound; its lines are indented as in a function: as in this if)
