@@ -1,7 +1,7 @@
 """Workload 4: bytes of state per live input row (tracemalloc) for the workload-1 views, and flatness under churn.
 
 Where the bytes go (``where``): the containers each part holds — the tables' key indexes and row
-dicts, each operator's state (arrangements, groups, the view's rows) — summed by ``sys.getsizeof``
+dicts, the memos of their shared values (engine/table_values.py), each operator's state (arrangements, groups, the view's rows) — summed by ``sys.getsizeof``
 over dicts, lists and sets only, never the rows and values in them; the rest of the traced state is
 the rows and their values themselves (held once, whoever refers to them).
 """
@@ -112,7 +112,8 @@ def where(p) -> dict:
     """Bytes of containers per part of a pipeline's state: its tables' key indexes and row dicts,
     and each kind of operator's state (its ``state`` attributes, an Arrange's index)."""
     out = {"table key indexes and row dicts": sum(containers(t.indexes) + containers(t.plain_rows)
-                                                  for t in p._tables.values())}
+                                                  for t in p._tables.values()),
+           "table value memos": sum(containers(t.shared.memos) for t in p._tables.values())}
     for op in p.circuit.ops:
         held = sum(containers(v.index if hasattr(v, "index") and not isinstance(v, dict) else v)
                    for v in (getattr(op, a, None) for a in op.state))
