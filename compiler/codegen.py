@@ -960,7 +960,7 @@ def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_
 
 
 def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, residual=None, output=None,
-                 static=(False, False), scalar: bool = False):
+                 static=(False, False), scalar: bool = False, file_own: bool = True, shifted: bool = False):
     """A NestedJoin side's delta keyed, filed in its own trace and probed against the other side's
     trace in one loop, for a scope iterated by one counter (times i or (i,), totally ordered;
     runtime/nested/join.py): (delta, trace, now, out, pending, own, keyed) -> None.  Each row whose
@@ -972,27 +972,33 @@ def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, resi
     row -> weight (every update at time 0, ≤ every time): filed without a time, and probed with
     every pair going into ``out``.  Law: the same ``own``, ``keyed``, ``out`` and ``pending`` as
     NestedJoin._keyed, then NestedJoin._probe with key_function and combine_function, then
-    NestedJoin._insert."""
+    NestedJoin._insert.  A join whose recursive side's trace is a distinct's output history
+    (runtime/nested/shared_trace.py): that side files nothing (``file_own`` False: the distinct
+    did), and the other side reads the history ``shifted`` by one iteration (the feedback's z⁻¹: an
+    update at the distinct's time t is the join's at t + 1, so it counts now when t < now)."""
     name = cg.fresh_name("nested_probe")
     mine, theirs = ("ra", "rb") if side == 0 else ("rb", "ra")
     mine_static, theirs_static = static
-    lines = [f"def {name}(delta, trace, now, out, pending, own, keyed):", "    append = keyed.append",
-             "    get = trace.get", "    oget = own.get", f"    for {mine}, w in delta.items():"]
+    lines = [f"def {name}(delta, trace, now, out, pending, own, keyed):"]
+    if file_own:
+        lines += ["    append = keyed.append", "    oget = own.get"]
+    lines += ["    get = trace.get", f"    for {mine}, w in delta.items():"]
     skips, parts = _key_parts(cg, key_exprs, null_safe, mine)
-    lines += skips + [f"        k = {_key_tuple(parts, scalar)}", "        b = oget(k)"]
-    if mine_static:
+    lines += skips + [f"        k = {_key_tuple(parts, scalar)}"] + (["        b = oget(k)"] if file_own else [])
+    if file_own and mine_static:
         lines += ["        if b is None:", f"            own[k] = {{{mine}: w}}", "        else:",
                   f"            n = b.get({mine}, 0) + w", "            if n:", f"                b[{mine}] = n",
                   "            else:", f"                del b[{mine}]", "                if not b:",
                   "                    del own[k]"]
-    else:
+    elif file_own:
         lines += ["        if b is None:", f"            own[k] = {{{mine}: {{now: w}}}}", "        else:",
                   f"            h = b.get({mine})", "            if h is None:", f"                b[{mine}] = {{now: w}}",
                   "            else:", "                n = h.get(now, 0) + w", "                if n:",
                   "                    h[now] = n", "                else:", "                    del h[now]",
                   "                    if not h:", f"                        del b[{mine}]",
                   "                        if not b:", "                            del own[k]"]
-    lines += [f"        append((k, {mine}, w))", "        bucket = get(k)", "        if not bucket:", "            continue",
+    lines += ([f"        append((k, {mine}, w))"] if file_own else []) + [
+              "        bucket = get(k)", "        if not bucket:", "            continue",
               f"        for {theirs}, {'w2' if theirs_static else 'times'} in bucket.items():"]
 
     def col(i):
@@ -1005,10 +1011,11 @@ def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, resi
     if theirs_static:
         lines += [f"            r = {make}", "            out[r] = out.get(r, 0) + w * w2"]
     else:
-        lines += [f"            r = {make}", "            for t, w2 in times.items():", "                if t <= now:",
+        at, due = ("t + 1", "t < now") if shifted else ("t", "t <= now")
+        lines += [f"            r = {make}", "            for t, w2 in times.items():", f"                if {due}:",
                   "                    out[r] = out.get(r, 0) + w * w2", "                else:",
-                  "                    target = pending.get(t)", "                    if target is None:",
-                  "                        target = pending[t] = {}",
+                  f"                    target = pending.get({at})", "                    if target is None:",
+                  f"                        target = pending[{at}] = {{}}",
                   "                    target[r] = target.get(r, 0) + w * w2"]
     return cg.compile("\n".join(lines), name)
 

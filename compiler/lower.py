@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 
 from ..runtime.nested import Import, NestedDistinct, NestedJoin, Scope, Select
+from ..runtime.nested.shared_trace import Sharing
 from ..runtime.operators import (Aggregate, Arrange, Distinct, FlatMap, Join, Lifted, Negate, Plus, Semijoin, SetOp,
                                  TopK)
 from ..runtime.operators.aggregate import JoinFold
@@ -45,6 +46,7 @@ from ..sqllib.fill import fill_partition
 
 from . import aggregates as AG
 from . import codegen as G
+from . import nested_judge as NJ
 from . import plan as P
 from . import temporal as TM
 from . import waterlines as WL
@@ -313,7 +315,11 @@ class Lowering:
             probes = tuple(G.nested_probe(self.cg, side, keys, node.null_safe, nl, res, output,
                                           (static[side], static[1 - side]), scalar)
                            for side, keys in enumerate((node.left_keys, node.right_keys)))
-            return self.add(NestedJoin(left, right, lk, rk, combine, probes=probes, static=static), "join")
+            join = self.add(NestedJoin(left, right, lk, rk, combine, probes=probes, static=static), "join")
+            if root_scope and static[0] != static[1]:  # what _share_traces needs if the other side is a feedback
+                join.share_args = ((node.left_keys, node.right_keys), node.null_safe, nl, res, output, scalar,
+                                   (lk, rk), 1 if static[0] else 0)
+            return join
         expiries = self.join_expiries(node)
         private = expiries is not None
         # a side that only picks columns of stored rows is arranged unprojected (see _stored_rows)
@@ -775,9 +781,45 @@ class Lowering:
                     op = self.add(NestedDistinct(op), f"UNION of {node.names[k]}")
                 feedbacks[k].connect(op)
                 scope.export(op)
+            if scope.clock == "iteration":
+                for fb, op in zip(feedbacks, scope.exports):
+                    if isinstance(op, NestedDistinct):
+                        _share_traces(self.cg, scope.body.ops, fb, op)
         finally:
             self.circuit, self.nested, self.available = outer_circuit, outer_nested, available
         return [self.add(Select(scope, k, name), name) for k, name in enumerate(node.names)]
+
+
+def _share_traces(cg, ops, feedback, distinct) -> None:
+    """The first join of ``ops`` whose recursive side reads ``feedback`` (through exchanges) and
+    whose other side is static may keep that side's trace as ``distinct``'s output history
+    (runtime/nested/shared_trace.py): give it the generated probes and judge for that form.  The
+    join must run before the distinct in an iteration (the history then holds only what the
+    feedback brought the join: none of the current iteration's output)."""
+    for op in ops:
+        if op is distinct:
+            return
+        args = getattr(op, "share_args", None)
+        if args is None or op.share is not None:
+            continue
+        keys, null_safe, nl, res, output, scalar, key_fns, side = args
+        exchanges = []
+        src = op.inputs[side]
+        while isinstance(src, Exchange):
+            exchanges.append(src)
+            src = src.inputs[0]
+        if src is not feedback:
+            continue
+        src = distinct.inputs[0]
+        while isinstance(src, Exchange):
+            exchanges.append(src)
+            src = src.inputs[0]
+        probes = tuple(G.nested_probe(cg, s, keys[s], null_safe, nl, res, output, (s != side, s == side), scalar,
+                                      file_own=s != side, shifted=s != side) for s in (0, 1))
+        judge = NJ.distinct_judge(cg, (keys[side], null_safe, scalar),
+                                  (side, keys[side], null_safe, nl, res, output, scalar))
+        op.share = Sharing(side, distinct, exchanges, key_fns[side], probes, judge)
+        return
 
 
 def _order_key_code(cg, col, order) -> str:

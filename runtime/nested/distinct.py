@@ -11,6 +11,9 @@ from itertools import chain
 
 from ..circuit import Operator
 from ..time import leq, lub
+from ..operators.plus import Plus
+from ..zset import add_into, drop_zeros
+from .shared_trace import refile
 
 
 class NestedDistinct(Operator):
@@ -23,6 +26,13 @@ class NestedDistinct(Operator):
         self.ins: dict = {}  # row -> {time: weight}
         self.outs: dict = {}  # row -> {time: weight}
         self.todo: dict = {}  # time -> set of rows to re-evaluate then
+        # where a recursive join reads the output history as its trace (shared_trace.py): the index
+        # key -> row -> history of ``outs``, its key function, the generated judge that keeps it
+        # (compiler/nested_judge.py) and the join; None when not shared
+        self.index: dict | None = None
+        self.index_key = None
+        self.judge = None
+        self.index_join = None
 
     def pending_times(self):
         return self.todo.keys()
@@ -31,7 +41,77 @@ class NestedDistinct(Operator):
         self.todo = {}
 
     def ready(self, name: str, args: list) -> str:
-        return f"{args[0]} or {name}.todo"  # no input and no row to re-evaluate: {}
+        # no input, no row to re-evaluate (and, fused, no join work scheduled for now): {}
+        fused = f" or {name}.index_join.pending" if len(args) > 1 else ""
+        return f"{' or '.join(args)} or {name}.todo{fused}"
+
+    def fusions(self) -> list:
+        """Where the recursive join's trace is this distinct's output history (shared_trace.py) and
+        this distinct's input is the join's output (through exchanges that are the identity), plus
+        another stream (the anchor) or not: the join's pairs judged as they are made
+        (eval_fused)."""
+        j = self.index_join
+        if j is None or self.index is None:
+            return []
+        absorbed = []
+        op = self.inputs[0]
+        while op.identity():
+            absorbed.append(op)
+            op = op.inputs[0]
+        anchor = []
+        if isinstance(op, Plus) and len(op.inputs) == 2 and j in op.inputs:
+            absorbed.append(op)
+            anchor = [i for i in op.inputs if i is not j]
+            op = j
+        if op is not j:
+            return []
+        return [(absorbed + [j], anchor + list(j.inputs), self.eval_fused if anchor else self._eval_fused_alone)]
+
+    def _eval_fused_alone(self, da: dict, db: dict) -> dict:
+        return self.eval_fused({}, da, db)
+
+    def eval_fused(self, anchor: dict, da: dict, db: dict) -> dict:
+        """eval(anchor + the join's output) without the join's output: the static side's change and
+        the join's work due now go through the join (NestedJoin._eval_shared), the recursive side's
+        pairs straight into the judge.  The journal entries are recorded before the judge runs, and
+        each lists what was done as it is done, so a combined row that raises (user code) leaves
+        what the journal undoes exactly."""
+        j = self.index_join
+        now = self.circuit.scope.time
+        side = j.share.side
+        recursive, static = (da, db) if side == 0 else (db, da)
+        if static:
+            part = j.eval({}, static) if side == 0 else j.eval(static, {})
+        elif now in j.pending:  # (NestedJoin.eval of two empty deltas)
+            part = drop_zeros(j.pending.pop(now))
+        else:
+            part = None
+        if part and anchor:
+            delta = dict(anchor)
+            add_into(delta, part)
+        else:
+            delta = part or anchor
+        rows = self.todo.pop(now, None)
+        entries = self.journal.entries
+        out: dict = {}
+        if delta:
+            entries.append((self._undo_ins, (delta, now)))
+            changes = chain(delta.items(), [(r, 0) for r in rows if r not in delta]) if rows else delta.items()
+        elif rows:
+            changes = [(r, 0) for r in rows]
+        elif recursive:
+            changes = ()
+        else:
+            return out
+        entries.append((self._undo_outs, (out, now)))
+        if recursive:
+            undone: list = []
+            entries.append((self._undo_pairs, (undone, now)))
+            self.judge(changes, recursive, j.left_trace if side else j.right_trace, now, self.ins, self.outs,
+                       self.todo, out, undone, self.index)
+        else:
+            self.judge(changes, None, None, now, self.ins, self.outs, self.todo, out, None, self.index)
+        return drop_zeros(out)
 
     def eval(self, delta: dict) -> dict:
         """In a scope iterated by one counter (times i or (i,): a total order, lub is max), a row's
@@ -43,6 +123,8 @@ class NestedDistinct(Operator):
         if type(now) is not int and len(now) != 1:
             return self._eval_lattice(delta, rows, now)
         ins, outs, todo = self.ins, self.outs, self.todo
+        if self.index is not None:  # shared with a join: the generated judge keeps the index too
+            return self._eval_indexed(delta, rows, now)
         if delta:
             self.journal.entries.append((self._undo_ins, (delta, now)))  # (Journal.record inline)
             if rows:  # rows due now that did not change: weight 0, judged without an update
@@ -100,6 +182,22 @@ class NestedDistinct(Operator):
             self.journal.entries.append((self._undo_outs, (out, now)))
         return out
 
+    def _eval_indexed(self, delta: dict, rows, now) -> dict:
+        """eval's one-counter pass by the generated judge, which also files the output history by
+        the join's key (shared_trace.py)."""
+        if delta:
+            self.journal.entries.append((self._undo_ins, (delta, now)))
+            changes = chain(delta.items(), [(r, 0) for r in rows if r not in delta]) if rows else delta.items()
+        elif rows:
+            changes = [(r, 0) for r in rows]
+        else:
+            return {}
+        out: dict = {}
+        self.judge(changes, None, None, now, self.ins, self.outs, self.todo, out, None, self.index)
+        if out:
+            self.journal.entries.append((self._undo_outs, (out, now)))
+        return out
+
     def _eval_lattice(self, delta: dict, rows, now: tuple) -> dict:
         """eval nested deeper than one counter: times ordered as a product lattice."""
         if delta:
@@ -144,6 +242,13 @@ class NestedDistinct(Operator):
     def _undo_outs(self, saved) -> None:
         out, now = saved
         _add(self.outs, out, now, -1)
+        if self.index is not None:
+            refile(self, out)
+
+    def _undo_pairs(self, saved) -> None:
+        pairs, now = saved
+        for r, w in pairs:
+            _add(self.ins, {r: w}, now, -1)
 
     def describe(self) -> str:
         return f"NestedDistinct[{self.name}]" if self.name else "NestedDistinct"

@@ -16,6 +16,7 @@ no times, and the other side's updates meet all of it at once, at their own time
 from ..circuit import Operator
 from ..time import leq, lub
 from ..zset import drop_zeros
+from .shared_trace import settle, shifted_trace
 
 
 class NestedJoin(Operator):
@@ -39,6 +40,10 @@ class NestedJoin(Operator):
         self.left_trace: dict = {}
         self.right_trace: dict = {}
         self.pending: dict = {}  # time -> {row: weight}
+        # a recursive side whose trace may be its distinct's output history (shared_trace.Sharing,
+        # set by the compiler), and whether it is (shared_trace.activate, at the scope's first run)
+        self.share = None
+        self.shared = False
 
     @property
     def static(self) -> tuple:
@@ -64,6 +69,8 @@ class NestedJoin(Operator):
         # before one raises is transient, cleared with the failed step; the traces change only by what
         # the journal undoes: a generated probe files each row in its own trace as it goes and lists
         # it in ``keyed``, whose undo is recorded before it starts; the other path files after probing)
+        if self.shared:
+            return self._eval_shared(da, db, now, out)
         if probes is not None:
             entries = self.journal.entries
             if da:
@@ -84,6 +91,33 @@ class NestedJoin(Operator):
             self._probe(keyed, self.left_trace, now, out, False)
             self._insert(self.right_trace, keyed, now)
         return drop_zeros(out)
+
+    def _eval_shared(self, da: dict, db: dict, now, out: dict) -> dict:
+        """eval where the recursive side's trace is the distinct's output history (shared_trace.py):
+        that side's delta only probes the static side; the static side's is filed in its own trace
+        and probes the distinct's index, one iteration later than its times."""
+        sh = self.share
+        static = self.right_trace if sh.side == 0 else self.left_trace
+        for side, d in ((0, da), (1, db)):
+            if not d:
+                continue
+            if side == sh.side:
+                sh.probes[side](d, static, now, out, self.pending, None, None)
+            else:
+                keyed: list = []
+                self.journal.entries.append((self._undo, (static, keyed, None)))
+                sh.probes[side](d, sh.distinct.index, now, out, self.pending, static, keyed)
+        return drop_zeros(out)
+
+    def export_state(self):
+        saved = super().export_state()
+        if self.shared:  # the one saved form: the trace sharing stands for
+            saved["left_trace" if self.share.side == 0 else "right_trace"] = shifted_trace(self.share.distinct)
+        return saved
+
+    def after_import(self) -> None:
+        if self.shared:
+            settle(self)
 
     def _probe(self, keyed, trace, now, out, is_left) -> None:
         combine, pending = self.combine, self.pending

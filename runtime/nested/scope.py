@@ -29,6 +29,7 @@ from __future__ import annotations
 from ..circuit import Circuit, IterationLimitError, Operator
 from ..state import StateMismatch, export_circuit, import_circuit
 from ..zset import add_into
+from .shared_trace import activate
 
 
 class Import(Operator):
@@ -187,6 +188,10 @@ class Scope(Operator):
         prefix = self.parent_time
         if self._timed is None:
             self._timed = list(self.timed_operators())
+            for op in self.body.ops:  # (after a worker pointed the exchanges at the others)
+                if getattr(op, "share", None) is not None:
+                    activate(op)
+                    self.body._run = None  # (the generated step may now fuse the join into its distinct)
         flat = self.clock == "iteration"
         active = any(deltas) or self._has_work_under(prefix)
         if self.router is not None:
@@ -204,8 +209,12 @@ class Scope(Operator):
                 self.time = i if flat else prefix + (i,)
                 run()
                 for total, e in zip(totals, exports):
-                    if e.value:
-                        add_into(total, e.value)
+                    v = e.value
+                    if v:  # (rows new to the total, the usual case, are added at C speed)
+                        if total.keys().isdisjoint(v):
+                            total.update(v)
+                        else:
+                            add_into(total, v)
                 more = False
                 for fb in feedbacks:
                     fb.held = fb.source.value
