@@ -15,7 +15,9 @@ the recursive join's pairs judged as the join makes them.
   for the journal).  Judging a row's changes one at a time ends in the same histories and the same
   total output as judging their sum: each judgement sets the row's output history at now to the
   value its input history has then, so the last one leaves what the sum would; ``out`` accumulates
-  and may hold zeros (the caller drops them).
+  and may hold zeros (the caller drops them).  The pairs are not listed: the journal makes them
+  again to undo them (NestedDistinct._unjudge); if making one raises (user code), the number of
+  pairs judged before it is appended to ``undone``.
 * with ``index_key`` the output history is also filed by that key (the join's key of the recursive
   side): ``index`` key -> row -> the very history dict of ``outs`` (filed when the row's history is
   made, removed when it empties); a row whose (non null-safe) key part is NULL is not filed.
@@ -59,25 +61,27 @@ def _index_add(cg: Codegen, index_key, ind: str) -> list[str]:
 def _judge(cg: Codegen, ind: str, maybe_zero: bool, index_key, accumulate: bool) -> list[str]:
     """The judgement of row ``r`` changed by weight ``w`` (statements at indentation ``ind``)."""
     i2, i3, i4, i5 = (ind + "    " * n for n in range(1, 5))
-    lines = [f"{ind}hin = iget(r)", f"{ind}x = acc = 0", f"{ind}if hin is None:"]
+    lines = [f"{ind}hin = iget(r)", f"{ind}if hin is None:"]
     if maybe_zero:
-        lines += [f"{i2}if w:", f"{i3}ins[r] = {{now: w}}", f"{i3}x = w"]
+        lines += [f"{i2}x = acc = 0", f"{i2}if w:", f"{i3}ins[r] = {{now: w}}", f"{i3}x = w"]
     else:  # (inside the join's loop: a row new to both histories, the usual insertion, judged at once)
-        lines += [f"{i2}ins[r] = {{now: w}}", f"{i2}x = w", f"{i2}if w > 0 and r not in outs:",
+        lines += [f"{i2}ins[r] = {{now: w}}", f"{i2}if w > 0 and r not in outs:",
                   f"{i3}out[r] = out.get(r, 0) + 1" if accumulate else f"{i3}out[r] = 1",
                   f"{i3}outs[r] = h = {{now: 1}}"]
         if index_key is not None:
             lines += _index_add(cg, index_key, i3)
-        lines += [f"{i3}continue"]
+        lines += [f"{i3}continue", f"{i2}x = w", f"{i2}acc = 0"]
+    # the input history's sum up to now (its later times scheduled); an emptied history has none
+    total = ["for t, v in hin.items():", "    if t <= now:", "        x += v", "    else:"] + \
+        [x[len(ind):] for x in _schedule(ind + "        ", "t")]
+    upd = ["n = hin.get(now, 0) + w", "x = acc = 0", "if n:", "    hin[now] = n"] + [f"    {x}" for x in total] + \
+        ["else:", "    del hin[now]", "    if hin:"] + [f"        {x}" for x in total] + ["    else:", "        del ins[r]"]
     lines += [f"{ind}else:"]
-    upd = ["n = hin.get(now, 0) + w", "if n:", "    hin[now] = n", "else:", "    del hin[now]",
-           "    if not hin:", "        del ins[r]"]
     if maybe_zero:
-        lines += [f"{i2}if w:"] + [f"{i3}{x}" for x in upd]
+        lines += [f"{i2}if w:"] + [f"{i3}{x}" for x in upd] + [f"{i2}else:", f"{i3}x = acc = 0"] + \
+            [f"{i3}{x}" for x in total]
     else:
         lines += [f"{i2}{x}" for x in upd]
-    lines += [f"{i2}for t, v in hin.items():", f"{i3}if t <= now:", f"{i4}x += v", f"{i3}else:"]
-    lines += _schedule(i4, "t")
     lines += [f"{ind}hout = oget(r)", f"{ind}if hout is not None:", f"{i2}for t, v in hout.items():",
               f"{i3}if t <= now:", f"{i4}acc += v", f"{i3}else:"] + _schedule(i4, "t")
     lines += [f"{ind}d = (1 if x > 0 else 0) - acc", f"{ind}if d:",
@@ -110,18 +114,20 @@ def distinct_judge(cg: Codegen, index_key=None, fused=None):
         side, key_exprs, null_safe, n_left, residual, output, scalar = fused
         mine, theirs = ("ra", "rb") if side == 0 else ("rb", "ra")
         skips, parts = _key_parts(cg, key_exprs, null_safe, mine)
-        lines += ["    if not delta:", "        return", "    append = undone.append", "    get = trace.get",
-                  f"    for {mine}, w0 in delta.items():"]
-        lines += skips + [f"        bucket = get({_key_tuple(parts, scalar)})", "        if bucket is None:",
-                          "            continue", f"        for {theirs}, w2 in bucket.items():"]
+        lines += ["    if not delta:", "        return", "    get = trace.get", "    done = 0", "    try:",
+                  f"        for {mine}, w0 in delta.items():"]
+        lines += [f"    {x}" for x in skips] + [f"            bucket = get({_key_tuple(parts, scalar)})",
+                                               "            if bucket is None:", "                continue",
+                                               f"            for {theirs}, w2 in bucket.items():"]
 
         def col(i):
             return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
 
         if residual is not None:
-            lines += [f"            if not {cg.truth(residual, col)}:", "                continue"]
+            lines += [f"                if not {cg.truth(residual, col)}:", "                    continue"]
         make = "ra + rb" if output is None else \
             f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
-        lines += [f"            r = {make}", "            w = w0 * w2", "            append((r, w))"]
-        lines += _judge(cg, "            ", False, index_key, True)
+        lines += [f"                r = {make}", "                w = w0 * w2", "                done += 1"]
+        lines += _judge(cg, "                ", False, index_key, True)
+        lines += ["    except BaseException:", "        undone.append(done)", "        raise"]
     return cg.compile("\n".join(lines), name)

@@ -79,38 +79,39 @@ class NestedDistinct(Operator):
         j = self.index_join
         now = self.circuit.scope.time
         side = j.share.side
-        recursive, static = (da, db) if side == 0 else (db, da)
+        if side == 0:
+            recursive, static = da, db
+        else:
+            recursive, static = db, da
         if static:
             part = j.eval({}, static) if side == 0 else j.eval(static, {})
         elif now in j.pending:  # (NestedJoin.eval of two empty deltas)
             part = drop_zeros(j.pending.pop(now))
         else:
             part = None
-        if part and anchor:
-            delta = dict(anchor)
-            add_into(delta, part)
+        if part:
+            if anchor:
+                delta = dict(anchor)
+                add_into(delta, part)
+            else:
+                delta = part
         else:
-            delta = part or anchor
+            delta = anchor
         rows = self.todo.pop(now, None)
-        entries = self.journal.entries
-        out: dict = {}
-        if delta:
-            entries.append((self._undo_ins, (delta, now)))
-            changes = chain(delta.items(), [(r, 0) for r in rows if r not in delta]) if rows else delta.items()
-        elif rows:
-            changes = [(r, 0) for r in rows]
+        if rows:
+            changes = chain(delta.items(), [(r, 0) for r in rows if r not in delta]) if delta else \
+                [(r, 0) for r in rows]
+        elif delta:
+            changes = delta.items()
         elif recursive:
             changes = ()
         else:
-            return out
-        entries.append((self._undo_outs, (out, now)))
-        if recursive:
-            undone: list = []
-            entries.append((self._undo_pairs, (undone, now)))
-            self.judge(changes, recursive, j.left_trace if side else j.right_trace, now, self.ins, self.outs,
-                       self.todo, out, undone, self.index)
-        else:
-            self.judge(changes, None, None, now, self.ins, self.outs, self.todo, out, None, self.index)
+            return {}
+        out: dict = {}
+        undone: list = []
+        self.journal.entries.append((self._undo_fused, (out, delta, recursive, undone, now)))
+        self.judge(changes, recursive, j.left_trace if side else j.right_trace, now, self.ins, self.outs,
+                   self.todo, out, undone, self.index)
         return drop_zeros(out)
 
     def eval(self, delta: dict) -> dict:
@@ -245,10 +246,38 @@ class NestedDistinct(Operator):
         if self.index is not None:
             refile(self, out)
 
-    def _undo_pairs(self, saved) -> None:
-        pairs, now = saved
-        for r, w in pairs:
-            _add(self.ins, {r: w}, now, -1)
+    def _undo_fused(self, saved) -> None:
+        """Undo eval_fused: its output, its input ``delta`` and the join's pairs it judged."""
+        out, delta, recursive, undone, now = saved
+        self._undo_outs((out, now))
+        if delta:
+            _add(self.ins, delta, now, -1)
+        if recursive:
+            self._unjudge(recursive, undone[0] if undone else None, now)
+
+    def _unjudge(self, recursive: dict, limit, now) -> None:
+        """Take the join's pairs judged from ``recursive`` back out of the input history: the same
+        pairs, made again (the static side's trace is as it was then: it changes only at iteration
+        0, when the recursive side is empty, and the journal undoes that after this), only the
+        first ``limit`` of them when making the next one raised."""
+        j = self.index_join
+        side = j.share.side
+        trace = j.right_trace if side == 0 else j.left_trace
+        key, combine, ins = j.share.key, j.combine, self.ins
+        n = 0
+        for ra, w0 in recursive.items():
+            k = key(ra)
+            bucket = trace.get(k) if k is not None else None
+            if not bucket:
+                continue
+            for rb, w2 in bucket.items():
+                if n == limit:
+                    return
+                r = combine(ra, rb) if side == 0 else combine(rb, ra)
+                if r is None:
+                    continue
+                n += 1
+                _add(ins, {r: w0 * w2}, now, -1)
 
     def describe(self) -> str:
         return f"NestedDistinct[{self.name}]" if self.name else "NestedDistinct"
