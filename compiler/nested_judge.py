@@ -76,6 +76,12 @@ def _judge(cg: Codegen, ind: str, maybe_zero: bool, index_key, accumulate: bool)
         [x[len(ind):] for x in _schedule(ind + "        ", "t")]
     upd = ["n = hin.get(now, 0) + w", "x = acc = 0", "if n:", "    hin[now] = n"] + [f"    {x}" for x in total] + \
         ["else:", "    del hin[now]", "    if hin:"] + [f"        {x}" for x in total] + ["    else:", "        del ins[r]"]
+    if not maybe_zero:  # (in the join's loop: a row whose one derivation went, output at now only, retracted at once)
+        upd += ["        hout = oget(r)", "        if hout is not None and len(hout) == 1 and now in hout:",
+                "            out[r] = out.get(r, 0) - hout[now]", "            del outs[r]"]
+        if index_key is not None:
+            upd += [x[len(ind) + 4:] for x in _index_drop(cg, index_key, ind + "    " * 4)]
+        upd += ["            continue"]
     lines += [f"{ind}else:"]
     if maybe_zero:
         lines += [f"{i2}if w:"] + [f"{i3}{x}" for x in upd] + [f"{i2}else:", f"{i3}x = acc = 0"] + \
@@ -92,11 +98,16 @@ def _judge(cg: Codegen, ind: str, maybe_zero: bool, index_key, accumulate: bool)
     lines += [f"{i2}else:", f"{i3}n = hout.get(now, 0) + d", f"{i3}if n:", f"{i4}hout[now] = n", f"{i3}else:",
               f"{i4}del hout[now]", f"{i4}if not hout:", f"{i5}del outs[r]"]
     if index_key is not None:
-        i6 = i5 + "    "
-        assigns, cond, k = _index_key(cg, index_key, i5)
-        drop = [f"k = {k}", "b = index[k]", "del b[r]", "if not b:", "    del index[k]"]
-        lines += assigns + ([f"{i5}if {cond}:"] + [f"{i6}{x}" for x in drop] if cond else [f"{i5}{x}" for x in drop])
+        lines += _index_drop(cg, index_key, i5)
     return lines
+
+
+def _index_drop(cg: Codegen, index_key, ind: str) -> list[str]:
+    """Take row r, whose output history emptied, out of the index."""
+    assigns, cond, k = _index_key(cg, index_key, ind)
+    drop = [f"k = {k}", "b = index[k]", "del b[r]", "if not b:", "    del index[k]"]
+    inner = ind + "    " if cond else ind
+    return assigns + ([f"{ind}if {cond}:"] if cond else []) + [f"{inner}{x}" for x in drop]
 
 
 def distinct_judge(cg: Codegen, index_key=None, fused=None):
