@@ -94,27 +94,29 @@ def test_shared_and_fused_on_one_worker_only(monkeypatch):
 
 
 def _pipelines(monkeypatch):
-    """A pipeline that shares and one that does not (activate left out), with every view."""
-    def make():
-        p = Pipeline()
+    """Pipelines with every view: one that shares (and fuses), one that shares but runs every
+    operator by itself (a row limit leaves fusions out), one that does not share (activate left
+    out)."""
+    def make(**options):
+        p = Pipeline(**options)
         p.execute(DDL)
         for name, sql in VIEWS.items():
             p.execute(f"CREATE VIEW {name} AS {sql}")
         return p
 
-    shared = make()
+    shared, unfused = make(), make(max_step_rows=10 ** 9)
     monkeypatch.setattr(scope_module, "activate", lambda join: None)
     plain = make()
     monkeypatch.undo()
-    return shared, plain
+    return shared, unfused, plain
 
 
 def test_saved_state_is_the_unshared_join_state(monkeypatch):
     """After every step of a random stream (duplicate edges, NULLs, deletions, a final retraction),
-    the shared pipeline's saved state (the join's trace derived from the distinct's history) equals
+    the shared pipelines' saved state (the join's trace derived from the distinct's history) equals
     the state of a pipeline whose joins keep their own traces, and so do the steps' answers."""
-    shared, plain = _pipelines(monkeypatch)
-    assert _shared_joins(shared) and not _shared_joins(plain)
+    shared, unfused, plain = _pipelines(monkeypatch)
+    assert _shared_joins(shared) and _shared_joins(unfused) and not _shared_joins(plain)
     rnd = random.Random(7)
     live: list = []
     for _ in range(40):
@@ -129,18 +131,18 @@ def test_saved_state_is_the_unshared_join_state(monkeypatch):
         changes.append(("+", (1, 2)))  # a duplicate edge, more of them as the stream goes
         live.append((1, 2))
         answers = []
-        for p in (shared, plain):
+        for p in (shared, unfused, plain):
             for sign, e in changes:
                 (p.insert if sign == "+" else p.delete)("e", [e])
             answers.append(p.step())
-        assert answers[0] == answers[1]
-        assert export_circuit(shared.circuit) == export_circuit(plain.circuit)
-    for p in (shared, plain):
+        assert answers[0] == answers[1] == answers[2]
+        assert export_circuit(shared.circuit) == export_circuit(unfused.circuit) == export_circuit(plain.circuit)
+    for p in (shared, unfused, plain):
         p.delete("e", live)
         p.step()
         assert all(not p.view(name).rows() for name in VIEWS if name != "reach")
         assert p.view("reach").rows() == [(0,)]
-    assert export_circuit(shared.circuit) == export_circuit(plain.circuit)
+    assert export_circuit(shared.circuit) == export_circuit(unfused.circuit) == export_circuit(plain.circuit)
 
 
 def test_rows_derived_along_several_paths_retracted_one_path_at_a_time():

@@ -5,6 +5,11 @@ ticks.  The output at time t must be [Σ_{t' ≤ t} input > 0]; evaluating row r
 difference from Σ_{t' ≤ now} output.  An input change at ``now`` can change the correct output at
 every later time where r's accumulated input or output changes, i.e. at lub(now, t) for each t in its
 histories; those times are scheduled and r is re-evaluated when the scope reaches them.
+
+In a scope iterated by one counter, where a recursive join reads this distinct's output as its
+trace (shared_trace.py), the output history is also filed by the join's key (``index``) and the
+judging is the generated loop of compiler/nested_judge.py, which may also make the join's pairs
+itself (``fusions``): judging a row's changes one at a time ends where judging their sum does.
 """
 
 from itertools import chain

@@ -10,7 +10,8 @@ feedback is z⁻¹ in inner time and the loop ends only when every feedback edge
 update D makes at time t reaches the join at t + 1 and is filed there: at every step boundary, and
 inside an iteration whenever the static side probes (only at iteration 0, when the feedback is
 empty), the join's trace of that side is D's output history with every time shifted by one, filed
-under the join's key.  So the join need not keep it: D keeps its output history filed by that key
+under the join's key, provided the join runs before D in an iteration (the compiler checks: else
+D's history would already hold this iteration's output, which the join meets only at the next).  So the join need not keep it: D keeps its output history filed by that key
 too (``NestedDistinct.index``: key -> row -> the very history dict of ``outs``), the recursive
 side's probe files nothing, and the static side's probe reads D's index with times shifted
 (codegen.nested_probe's ``file_own``/``shifted``).  A row of the fixpoint is then stored in two
