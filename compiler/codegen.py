@@ -945,18 +945,24 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
 _PAIR_PLAIN = re.compile(r"r[ab]\[\d+\]|_k\d+|-?\d+|None|True|False")  # a join's output column that cannot fail
 
 
-def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "combine"):
-    """(left row, right row) -> output row, or None when the residual condition is not TRUE."""
-    name = cg.fresh_name(name_hint)
-
+def pair_code(cg: Codegen, n_left: int, residual=None, output=None) -> tuple[str | None, str]:
+    """Over a left row ``ra`` and a right row ``rb``: (the residual condition's test, or None; the
+    output row)."""
     def col(i):
         return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
 
     make = "ra + rb" if output is None else \
         f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
-    if residual is None:
+    return (None if residual is None else cg.truth(residual, col)), make
+
+
+def combine_function(cg: Codegen, n_left: int, residual=None, output=None, name_hint: str = "combine"):
+    """(left row, right row) -> output row, or None when the residual condition is not TRUE."""
+    name = cg.fresh_name(name_hint)
+    test, make = pair_code(cg, n_left, residual, output)
+    if test is None:
         return cg.compile(f"def {name}(ra, rb):\n    return {make}", name)
-    return cg.compile(f"def {name}(ra, rb):\n    return {make} if {cg.truth(residual, col)} else None", name)
+    return cg.compile(f"def {name}(ra, rb):\n    return {make} if {test} else None", name)
 
 
 def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, residual=None, output=None,
@@ -979,10 +985,8 @@ def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, resi
     name = cg.fresh_name("nested_probe")
     mine, theirs = ("ra", "rb") if side == 0 else ("rb", "ra")
     mine_static, theirs_static = static
-    lines = [f"def {name}(delta, trace, now, out, pending, own, keyed):"]
-    if file_own:
-        lines += ["    append = keyed.append", "    oget = own.get"]
-    lines += ["    get = trace.get", f"    for {mine}, w in delta.items():"]
+    lines = [f"def {name}(delta, trace, now, out, pending, own, keyed):"] + (["    append = keyed.append"] if file_own else [])
+    lines += ["    get = trace.get"] + (["    oget = own.get"] if file_own else []) + [f"    for {mine}, w in delta.items():"]
     skips, parts = _key_parts(cg, key_exprs, null_safe, mine)
     lines += skips + [f"        k = {_key_tuple(parts, scalar)}"] + (["        b = oget(k)"] if file_own else [])
     if file_own and mine_static:
@@ -1000,14 +1004,9 @@ def nested_probe(cg: Codegen, side: int, key_exprs, null_safe, n_left: int, resi
     lines += ([f"        append((k, {mine}, w))"] if file_own else []) + [
               "        bucket = get(k)", "        if not bucket:", "            continue",
               f"        for {theirs}, {'w2' if theirs_static else 'times'} in bucket.items():"]
-
-    def col(i):
-        return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
-
-    if residual is not None:
-        lines += [f"            if not {cg.truth(residual, col)}:", "                continue"]
-    make = "ra + rb" if output is None else \
-        f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
+    test, make = pair_code(cg, n_left, residual, output)
+    if test is not None:
+        lines += [f"            if not {test}:", "                continue"]
     if theirs_static:
         lines += [f"            r = {make}", "            out[r] = out.get(r, 0) + w * w2"]
     else:

@@ -25,7 +25,7 @@ the recursive join's pairs judged as the join makes them.
 
 from __future__ import annotations
 
-from .codegen import Codegen, _key_parts, _key_tuple, row_col
+from .codegen import Codegen, _key_parts, _key_tuple, pair_code, row_col
 
 
 def _schedule(ind: str, t: str) -> list[str]:
@@ -130,14 +130,9 @@ def distinct_judge(cg: Codegen, index_key=None, fused=None):
         lines += [f"    {x}" for x in skips] + [f"            bucket = get({_key_tuple(parts, scalar)})",
                                                "            if bucket is None:", "                continue",
                                                f"            for {theirs}, w2 in bucket.items():"]
-
-        def col(i):
-            return f"ra[{i}]" if i < n_left else f"rb[{i - n_left}]"
-
-        if residual is not None:
-            lines += [f"                if not {cg.truth(residual, col)}:", "                    continue"]
-        make = "ra + rb" if output is None else \
-            f"({', '.join(cg.value(x, col) for x in output)}{',' if len(output) == 1 else ''})"
+        test, make = pair_code(cg, n_left, residual, output)
+        if test is not None:
+            lines += [f"                if not {test}:", "                    continue"]
         lines += [f"                r = {make}", "                w = w0 * w2", "                done += 1"]
         lines += _judge(cg, "                ", False, index_key, True)
         lines += ["    except BaseException:", "        undone.append(done)", "        raise"]

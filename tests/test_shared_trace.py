@@ -246,3 +246,29 @@ def test_distinct_before_the_join_in_the_body_is_not_shared():
     p.delete("e", [(1, 2)])
     p.step()
     assert sorted(p.view("v").rows(), key=repr) == [(1,), (None,)]
+
+
+def test_checkpoint_of_a_circuit_without_the_shared_form_is_refused(tmp_path, monkeypatch):
+    """A checkpoint written where the recursive join kept its own trace (as before shared traces:
+    no generated code for the shared form) is refused on reopen, saying why; the journal alone
+    (no checkpoint) replays into the new form."""
+    from deltasql.engine.storage import StorageError
+    from deltasql.compiler import lower
+
+    def build(path, checkpoint):
+        p = Pipeline(path=path, checkpoint_every=1 if checkpoint else 10 ** 6)
+        p.execute(DDL)
+        p.execute(f"CREATE VIEW tc AS {TC}")
+        p.insert("e", [(0, 1), (1, 2), (2, 0)])
+        p.step()
+        p.close(checkpoint=checkpoint)
+
+    monkeypatch.setattr(lower, "_share_traces", lambda *args: None)
+    build(str(tmp_path / "old"), True)
+    build(str(tmp_path / "journal"), False)
+    monkeypatch.undo()
+    with pytest.raises(StorageError, match="checkpoint was taken from a circuit that this deltasql"):
+        Pipeline(path=str(tmp_path / "old"))
+    p = Pipeline(path=str(tmp_path / "journal"))
+    assert len(p.view("tc").rows()) == 9 and len(_shared_joins(p)) == 1
+    p.close()
