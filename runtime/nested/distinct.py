@@ -88,8 +88,13 @@ class NestedDistinct(Operator):
             recursive, static = da, db
         else:
             recursive, static = db, da
-        if static:
-            part = j.eval({}, static) if side == 0 else j.eval(static, {})
+        if static:  # (NestedJoin._eval_shared of the static side's delta, inline)
+            part = j.pending.pop(now, None) or {}
+            own = j.left_trace if side else j.right_trace
+            keyed: list = []
+            self.journal.entries.append((j._undo, (own, keyed, None)))
+            j.share.probes[1 - side](static, self.index, now, part, j.pending, own, keyed)
+            drop_zeros(part)
         elif now in j.pending:  # (NestedJoin.eval of two empty deltas)
             part = drop_zeros(j.pending.pop(now))
         else:

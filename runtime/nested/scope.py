@@ -161,8 +161,12 @@ class Scope(Operator):
                 yield from op.timed_operators()
 
     def _has_later_work(self, prefix: tuple, i: int) -> bool:
-        if self.clock == "iteration":
-            return any(t > i for op in self._timed for t in op.pending_times())
+        if self.clock == "iteration":  # (loops, not a generator: once per step at least)
+            for op in self._timed:
+                for t in op.pending_times():
+                    if t > i:
+                        return True
+            return False
         depth = len(prefix)
         for op in self._timed:
             times = op.pending_times()
