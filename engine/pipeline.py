@@ -320,7 +320,9 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                     return
             if type(rows) is list and len(rows) == 1:  # one row: the check alone (check.rows does the same)
                 ok = t.check(rows[0])
-                t.insert_row(ok if ok is not None else self._row(t, rows[0]))
+                # (logged only in a transaction: a savepoint taken later cannot roll it back, and a
+                # failing step discards the whole queue)
+                t.insert_row(ok if ok is not None else self._row(t, rows[0]), self._txn is not None)
                 return
             # rows that already have the right types pass a generated loop; the others are converted
             t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
@@ -393,7 +395,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             check = t.check  # a row of the right types first: the common case
             if type(rows) is list and len(rows) == 1:
                 r = rows[0]
-                t.delete_row(check(r) or self._by_key(t, r) or self._row(t, r))
+                t.delete_row(check(r) or self._by_key(t, r) or self._row(t, r), self._txn is not None)  # (as insert's)
                 return
             t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r) for r in rows])
         finally:

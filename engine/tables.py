@@ -213,9 +213,11 @@ class Table:
         if self.log is not None:
             self.log.record_pairs(self, done)
 
-    def insert_row(self, row) -> None:
+    def insert_row(self, row, logged: bool = True) -> None:
         """``queue_insert([row])``, its common case inline: one key column, no watermark, no DEFAULT
-        NOW() column (as _insert_new_keys: a taken key is a constraint error, nothing queued)."""
+        NOW() column (as _insert_new_keys: a taken key is a constraint error, nothing queued).
+        ``logged`` False: no ChangeLog entry (the caller knows no savepoint can roll it back: one
+        of the API's one-row changes outside a transaction)."""
         c = self.pk_column
         if c is None or self.watermark is not None or self.rel.clock_columns:
             self.queue_insert([row])
@@ -232,12 +234,13 @@ class Table:
             pending[row] = w
         else:
             del pending[row]
-        if self.log is not None:
+        if logged and self.log is not None:
             self.log.entries.append((self, (row,), 1))  # (ChangeLog.record inline)
 
-    def delete_row(self, row) -> None:
+    def delete_row(self, row, logged: bool = True) -> None:
         """``queue_delete([row])``, its common case inline: one key column and no watermark, and the
-        row is the one its key's index entry holds (as _delete_keyed; else queue_delete judges)."""
+        row is the one its key's index entry holds (as _delete_keyed; else queue_delete judges).
+        ``logged``: as insert_row's."""
         c = self.pk_column
         if c is None or self.watermark is not None:
             self.queue_delete([row])
@@ -257,7 +260,7 @@ class Table:
             pending[row] = w
         else:
             del pending[row]
-        if self.log is not None:
+        if logged and self.log is not None:
             self.log.entries.append((self, (row,), -1))  # (ChangeLog.record inline)
 
     def _clocked(self, rows) -> list:

@@ -269,3 +269,23 @@ def test_fused_step_in_a_transaction_and_a_durable_pipeline(tmp_path):
     with Pipeline(path=path) as r:
         assert sorted(r.view("join_group").rows()) == rows
         assert r.last_step == 4
+
+
+def test_one_row_changes_in_a_transaction_roll_back():
+    """insert()/delete() of one row are logged for a savepoint only inside a transaction: ROLLBACK
+    takes back those made after BEGIN (key index included), and keeps those queued before it."""
+    p = Pipeline()
+    p.execute(JOIN_GROUP)
+    p.insert("customers", [(1, "a", "r1")])
+    p.step()
+    p.insert("orders", [(1, 1, 5, 1)])  # before BEGIN: stays queued
+    p.execute("BEGIN")
+    p.insert("orders", [(2, 1, 7, 1)])
+    p.delete("orders", [(1, 1, 5, 1)])
+    p.execute("ROLLBACK")
+    p.insert("orders", [(2, 1, 9, None)])  # key 2 is free again
+    assert p.step() == {"join_group": [(("r1", 2, 14, 1), 1)]}
+    p.execute("BEGIN")
+    p.delete("orders", [(2, 1, 9, None)])
+    p.execute("COMMIT")
+    assert p.step() == {"join_group": [(("r1", 2, 14, 1), -1), (("r1", 1, 5, 1), 1)]}
