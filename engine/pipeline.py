@@ -606,9 +606,11 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 gc.enable()
         for t in fed:
             t.commit()
-        self._log.entries = []  # (ChangeLog.clear inline)
+        log = self._log
+        if log.entries:
+            log.entries = []  # (ChangeLog.clear inline)
         feeding = self._feeds.sinks or self._feeds.subscriptions
-        tick = {}
+        tick: dict = {}
         unreported = self._unreported
         for name, v in self._views.items():
             delta = v.output.delta
