@@ -75,6 +75,7 @@ def test_shared_and_fused_on_one_worker_only(monkeypatch):
     p.insert("e", [(0, 1), (1, 2), (2, 0), (2, 3)])
     p.step()
     assert taken == [True] * len(VIEWS)
+    assert all(s._tail is not None for s in _scopes(p.circuit))  # (iterations after the first: the fused distinct)
     for j in _shared_joins(p):
         d = j.share.distinct
         assert d.index == shared_trace.index_of(d.outs, j.share.key)
@@ -88,6 +89,7 @@ def test_shared_and_fused_on_one_worker_only(monkeypatch):
         q.insert("e", [(0, 1), (1, 2)])
         q.step()
         assert taken and not any(taken)
+        assert not any(s._tail for s in _scopes(q.circuit))
         assert sorted(q.view("tc").rows()) == [(0, 1), (0, 2), (1, 2)]
     finally:
         q.close()

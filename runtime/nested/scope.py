@@ -120,6 +120,9 @@ class Scope(Operator):
         self.time: tuple | int = ()  # the current inner time: i (one counter) or the parent's time + (i,)
         self.router = None  # a sharded worker's: vote(flag) -> whether any worker's flag is set
         self._timed: list | None = None  # timed_operators(), listed at the first run (bodies are built by then)
+        # (distinct, evaluate, arguments, position of the feedback among them): the body is one fused
+        # distinct fed back (_closure_tail), set when the body's generated step is made; else None
+        self._tail: tuple | None = None
         # the form of the body's times: "iteration" (one_counter: ints) or "tuple"; fixed by export()
         self.clock = "tuple"
 
@@ -204,6 +207,11 @@ class Scope(Operator):
             return ()
         for imp, d in zip(self.imports, deltas):
             imp.delta = d
+        if self.body._run is None:
+            self.body.runner()
+            self._tail = self._closure_tail()
+        if self._tail is not None:
+            return self._eval_tail()
         totals = [{} for _ in self.exports]
         feedbacks, exports = self.feedbacks, self.exports
         run = self.body.runner()
@@ -240,6 +248,64 @@ class Scope(Operator):
                 imp.delta = {}
         return tuple(totals)
 
+    def _closure_tail(self):
+        """Where the body is one distinct that the generated step fuses with its join and that is fed
+        back (a transitive closure: shared_trace.py), with only imports, the feedback and exchanges
+        that are the identity around it, every iteration after the first is that distinct's fused
+        evaluation of the feedback (the imports are empty then): (distinct, evaluate, arguments,
+        the feedback's position among them), else None."""
+        root = self.body.root()
+        if self.clock != "iteration" or self.router is not None or root.row_limit is not None \
+                or len(self.exports) != 1 or len(self.feedbacks) != 1:
+            return None
+        d, fb = self.exports[0], self.feedbacks[0]
+        fusions = d.fusions() if fb.source is d and getattr(d, "index", None) is not None else []
+        if not fusions:
+            return None
+        absorbed, inputs, evaluate = fusions[0]
+        inside = {id(d)} | {id(a) for a in absorbed}
+        if any(id(op) not in inside and not isinstance(op, (Import, Feedback)) and not op.identity()
+               for op in self.body.ops):
+            return None
+        sources = [_source(op) for op in inputs]
+        if sources.count(fb) != 1 or not all(op is fb or isinstance(op, Import) for op in sources):
+            return None
+        return d, evaluate, [{} for _ in inputs], sources.index(fb)
+
+    def _eval_tail(self):
+        """eval of a body that _closure_tail describes: the first iteration by the generated step, the
+        others by the distinct's fused evaluation alone, as long as the feedback is not empty or the
+        distinct or its join has work scheduled (they schedule only later iterations than the
+        current one, so that is _has_later_work)."""
+        d, evaluate, args, at = self._tail
+        fb, j = self.feedbacks[0], d.index_join
+        total: dict = {}
+        i = 0
+        try:
+            self.time = 0
+            self.body._run()
+            v = d.value
+            total.update(v)
+            while v or d.todo or j.pending:
+                i += 1
+                if i >= self.max_iterations:
+                    raise IterationLimitError(
+                        f"{self.name or 'recursion'} did not reach a fixpoint within "
+                        f"{self.max_iterations} iterations")
+                self.time = i
+                fb.held = args[at] = v
+                v = d.value = evaluate(*args)
+                if v:
+                    if total.keys().isdisjoint(v):
+                        total.update(v)
+                    else:
+                        add_into(total, v)
+        finally:
+            fb.held = args[at] = {}
+            for imp in self.imports:
+                imp.delta = {}
+        return (total,)
+
     # -- state: the body's operators' (the iteration time and imports are transient) ---------------
     state = ("body", "clock")
 
@@ -260,3 +326,10 @@ class Scope(Operator):
 
     def describe(self) -> str:
         return f"Scope[{self.name}]" if self.name else "Scope"
+
+
+def _source(op: Operator) -> Operator:
+    """The operator whose value ``op`` passes on (through operators that are the identity)."""
+    while op.identity():
+        op = op.inputs[0]
+    return op
