@@ -9,7 +9,12 @@ workers run the circuit, meeting in rounds that the coordinator serves:
 - an exchange: each worker's batch for each other worker is passed on, unopened (pickled bytes);
 - a vote: inside a fixpoint, whether any worker has work left (all iterate while one has);
 - prepared: every worker finished the step; the views' deltas are summed into the coordinator's
-  view outputs, the durable journal (if any) is written, and only then are the workers told to go.
+  view outputs, the durable journal (if any) is written, and only then are the workers told to go
+  (for a step, posted where the backend can: the "done" replies are read at the next round, so the
+  coordinator goes on while the workers finish).
+
+A depth of exchanges that the coordinator knows moves no row in a step takes no round
+(staging.local_exchanges: tables without changes, batches cut by their exchange's owner, one worker).
 If any worker fails, every other one is told to abort and undoes the command: the step (or the new
 view) never happened anywhere, and the failure is raised as the pipeline raises it unsharded.  A
 worker that dies leaves the cluster stopped: the pipeline refuses to go on rather than go on with

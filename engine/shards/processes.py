@@ -1,5 +1,8 @@
 """Workers as processes of this machine (the standard library's multiprocessing, spawned: a worker
-shares nothing with the coordinator but the DDL and rows it is sent)."""
+shares nothing with the coordinator but the DDL and rows it is sent).
+
+Law: a worker reads its messages in the order they were written, so replies left unread by ``post``
+are the first ones read at the next round, and a worker that died meanwhile is found there."""
 
 from __future__ import annotations
 
