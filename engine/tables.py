@@ -85,6 +85,13 @@ class Table:
         self._fresh: dict | None = None
 
     @property
+    def queue_is_fresh(self) -> bool:
+        """Whether the queue holds only rows filed under new keys at C speed (_file_fresh) since it was
+        last empty: no other change to it since, logged or not (insert_row/delete_row outside a
+        transaction log nothing; every other change resets ``_fresh``)."""
+        return self._fresh is not None and self.pending is self._fresh
+
+    @property
     def discarded(self) -> int:
         """Rows behind the watermarks no longer kept (a table that is not materialized)."""
         return self.watermark.discarded if self.watermark is not None else 0

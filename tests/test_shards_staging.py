@@ -294,3 +294,27 @@ def test_a_depth_whose_exchanges_move_nothing_takes_no_round(workers, backend):
         before = stats["rounds"]
         both(("step",))
         assert stats["rounds"] - before == (2 if workers == 1 else 4)
+
+
+@pytest.mark.parametrize("workers, backend", [(2, "simulated"), (2, "processes")])
+def test_unlogged_one_row_changes_beside_a_staged_batch(workers, backend):
+    """One-row insert() and delete() outside a transaction queue no ChangeLog entry; beside a staged
+    batch they still make the table fed as rows (its queue is no longer the batches the workers hold),
+    even when they leave the queue as many rows as the batches (an insert and a delete)."""
+    with Pipeline() as one, Pipeline(workers=workers, backend=backend) as p:
+        p._shards.staging.min_rows = 2  # (a batch of one row takes insert()'s one-row path)
+        for q in (one, p):
+            q.execute(SCHEMA)
+            q.insert("c", [(k, "r%d" % (k % 3)) for k in range(7)])
+            q.step()
+        for q in (one, p):
+            q.insert("o", orders(0, 50))
+            q.insert("o", orders(50, 51))  # one row: not staged, not logged
+            q.delete("o", orders(10, 11))  # one row of the staged batch
+        assert p.step() == one.step()
+        for q in (one, p):
+            q.insert("o", orders(100, 150))
+            q.delete("o", orders(120, 121))
+        assert p.step() == one.step()
+        for v in one.views:
+            assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v

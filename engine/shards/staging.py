@@ -37,7 +37,9 @@ Laws: (1) the parts of a batch add up to it, and any split of a step's input is 
 operator before the first exchange is linear; a cut by owner only spares the exchange its
 crossing), so feeding a table's staged parts computes what feeding its queue computes whenever the
 queue is the sum of those batches, which the ChangeLog proves (every change to a queue is logged,
-and a rollback pops what it undoes); (2) a row's check
+and a rollback pops what it undoes) together with, for a table with a one-column primary key,
+Table.queue_is_fresh (its one-row insert() and delete() outside a transaction are not logged, but
+they end a queue of fresh filings, which a staged batch is); (2) a row's check
 depends only on the row, and wire.dumps_plain only sends values whose copies have their types and
 values, so a part passes on a worker exactly when it would pass on the coordinator; (3) a batch cut
 by an exchange's owner column puts every row on the worker that exchange sends it to, so when a
@@ -104,6 +106,8 @@ class Staging:
         only those (then it is fed as rows)."""
         if not self.batches or table.log is not log:
             return None
+        if table.pk_column is not None and not table.queue_is_fresh:
+            return None  # (a one-row change outside a transaction, which the ChangeLog does not hold)
         tokens, count = [], 0
         for t, rows, weight in log.entries:
             if t is not table:
