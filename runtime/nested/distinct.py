@@ -107,6 +107,16 @@ class NestedDistinct(Operator):
                 delta = part
         else:
             delta = anchor
+        return self._judge_fused(delta, recursive, now)
+
+    def eval_recursive(self, recursive: dict, now: int) -> dict:
+        """eval_fused at an iteration after the first (Scope._eval_tail): the imports are empty then,
+        so the input is the join's work due now and the pairs of the recursive side's change."""
+        pending = self.index_join.pending
+        return self._judge_fused(drop_zeros(pending.pop(now)) if now in pending else None, recursive, now)
+
+    def _judge_fused(self, delta, recursive: dict, now) -> dict:
+        """Judge ``delta`` (with the rows due now) and the join's pairs of ``recursive``."""
         rows = self.todo.pop(now, None)
         if rows:
             changes = chain(delta.items(), [(r, 0) for r in rows if r not in delta]) if delta else \
@@ -117,10 +127,11 @@ class NestedDistinct(Operator):
             changes = ()
         else:
             return {}
+        j = self.index_join
         out: dict = {}
         undone: list = []
         self.journal.entries.append((self._undo_fused, (out, delta, recursive, undone, now)))
-        self.judge(changes, recursive, j.left_trace if side else j.right_trace, now, self.ins, self.outs,
+        self.judge(changes, recursive, j.left_trace if j.share.side else j.right_trace, now, self.ins, self.outs,
                    self.todo, out, undone, self.index)
         return drop_zeros(out)
 

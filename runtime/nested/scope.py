@@ -120,8 +120,8 @@ class Scope(Operator):
         self.time: tuple | int = ()  # the current inner time: i (one counter) or the parent's time + (i,)
         self.router = None  # a sharded worker's: vote(flag) -> whether any worker's flag is set
         self._timed: list | None = None  # timed_operators(), listed at the first run (bodies are built by then)
-        # (distinct, evaluate, arguments, position of the feedback among them): the body is one fused
-        # distinct fed back (_closure_tail), set when the body's generated step is made; else None
+        # (distinct,): the body is one fused distinct fed back (_closure_tail), set when the body's
+        # generated step is made; else None
         self._tail: tuple | None = None
         # the form of the body's times: "iteration" (one_counter: ints) or "tuple"; fixed by export()
         self.clock = "tuple"
@@ -252,8 +252,8 @@ class Scope(Operator):
         """Where the body is one distinct that the generated step fuses with its join and that is fed
         back (a transitive closure: shared_trace.py), with only imports, the feedback and exchanges
         that are the identity around it, every iteration after the first is that distinct's fused
-        evaluation of the feedback (the imports are empty then): (distinct, evaluate, arguments,
-        the feedback's position among them), else None."""
+        evaluation of the feedback (the imports are empty then, NestedDistinct.eval_recursive):
+        (distinct,), else None."""
         root = self.body.root()
         if self.clock != "iteration" or self.router is not None or root.row_limit is not None \
                 or len(self.exports) != 1 or len(self.feedbacks) != 1:
@@ -262,7 +262,7 @@ class Scope(Operator):
         fusions = d.fusions() if fb.source is d and getattr(d, "index", None) is not None else []
         if not fusions:
             return None
-        absorbed, inputs, evaluate = fusions[0]
+        absorbed, inputs, _ = fusions[0]
         inside = {id(d)} | {id(a) for a in absorbed}
         if any(id(op) not in inside and not isinstance(op, (Import, Feedback)) and not op.identity()
                for op in self.body.ops):
@@ -270,14 +270,14 @@ class Scope(Operator):
         sources = [_source(op) for op in inputs]
         if sources.count(fb) != 1 or not all(op is fb or isinstance(op, Import) for op in sources):
             return None
-        return d, evaluate, [{} for _ in inputs], sources.index(fb)
+        return (d,)
 
     def _eval_tail(self):
         """eval of a body that _closure_tail describes: the first iteration by the generated step, the
         others by the distinct's fused evaluation alone, as long as the feedback is not empty or the
         distinct or its join has work scheduled (they schedule only later iterations than the
         current one, so that is _has_later_work)."""
-        d, evaluate, args, at = self._tail
+        d = self._tail[0]
         fb, j = self.feedbacks[0], d.index_join
         total: dict = {}
         i = 0
@@ -293,15 +293,15 @@ class Scope(Operator):
                         f"{self.name or 'recursion'} did not reach a fixpoint within "
                         f"{self.max_iterations} iterations")
                 self.time = i
-                fb.held = args[at] = v
-                v = d.value = evaluate(*args)
+                fb.held = v
+                v = d.value = d.eval_recursive(v, i)
                 if v:
                     if total.keys().isdisjoint(v):
                         total.update(v)
                     else:
                         add_into(total, v)
         finally:
-            fb.held = args[at] = {}
+            fb.held = {}
             for imp in self.imports:
                 imp.delta = {}
         return (total,)
