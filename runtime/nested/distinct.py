@@ -76,11 +76,12 @@ class NestedDistinct(Operator):
         return self.eval_fused({}, da, db)
 
     def eval_fused(self, anchor: dict, da: dict, db: dict) -> dict:
-        """eval(anchor + the join's output) without the join's output: the static side's change and
-        the join's work due now go through the join (NestedJoin._eval_shared), the recursive side's
-        pairs straight into the judge.  The journal entries are recorded before the judge runs, and
-        each lists what was done as it is done, so a combined row that raises (user code) leaves
-        what the journal undoes exactly."""
+        """eval(anchor + the join's output) without the join's output: the static side's change is
+        filed and probed against the index as NestedJoin._eval_shared does, and with the join's work
+        due now and the anchor judged as the distinct's input; the recursive side's pairs go
+        straight into the judge.  The journal entries are recorded before the probes and the judge
+        run, and each lists what was done as it is done (or, for the pairs, how many were judged),
+        so a combined row that raises (user code) leaves what the journal undoes exactly."""
         j = self.index_join
         now = self.circuit.scope.time
         side = j.share.side
