@@ -10,7 +10,8 @@ an unprivileged user: ``$DELTASQL_PG_USER`` if set, else the ``postgres`` user D
 else a system user ``deltasql-pg`` made with ``useradd``.  The temp dir is handed to that user.
 
 Nothing here needs a Python driver: administration goes through the server's own ``psql``, so tests may
-use psycopg 3 or psycopg2 for the connections they test.  ``unavailable()`` says why a server cannot be
+use psycopg 3 or psycopg2 for the connections they test. A watchdog process stops the server and removes its
+directory if the process that started it dies without stopping it (killed, or timed out).  ``unavailable()`` says why a server cannot be
 started on this machine (no binaries, or root without a way to get an unprivileged user); callers skip
 on that reason outside CI and fail inside it (CI installs the package, see ``.ci/run``).
 
@@ -22,11 +23,13 @@ from __future__ import annotations
 import atexit
 import glob
 import itertools
+import json
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -46,6 +49,24 @@ SETTINGS = {
     "logging_collector": "off",
 }
 DEFAULT_USER = "deltasql-pg"
+
+# The watchdog: stops the server and removes its directory when the process that started it is gone
+# without stopping it (SIGKILL, or a timeout's SIGTERM: atexit runs on neither); it exits by itself
+# once the directory is gone (stop() removes it).  argv[1]: [pid, pg_ctl stop command, run kwargs, dir].
+_WATCHDOG = """
+import json, os, shutil, subprocess, sys, time
+pid, cmd, kwargs, tmp = json.loads(sys.argv[1])
+while os.path.isdir(tmp):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        subprocess.run(cmd, capture_output=True, **kwargs)
+        shutil.rmtree(tmp, ignore_errors=True)
+        break
+    except PermissionError:
+        pass
+    time.sleep(0.5)
+"""
 
 
 def bindir() -> str | None:
@@ -110,6 +131,7 @@ class PostgresServer:
         self.user = None
         self.version: int | None = None
         self._names = itertools.count(1)
+        self._watchdog: subprocess.Popen | None = None
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self) -> "PostgresServer":
@@ -142,16 +164,29 @@ class PostgresServer:
                 last = e
         else:
             raise last
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, json.dumps([os.getpid(), self._stop_command(), self._user_kwargs(),
+                                                          self.tmp])],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # (a signal to our process group does not reach it)
         return self
+
+    def _stop_command(self) -> list:
+        return [self._bin("pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop"]
 
     def stop(self) -> None:
         if self.tmp is None:
             return
         if os.path.exists(os.path.join(self.datadir, "postmaster.pid")):
-            subprocess.run([self._bin("pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop"],
-                           capture_output=True, **self._user_kwargs())
+            subprocess.run(self._stop_command(), capture_output=True, **self._user_kwargs())
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp = None
+        if self._watchdog is not None:  # it sees the directory gone and exits
+            try:
+                self._watchdog.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._watchdog.kill()
+            self._watchdog = None
 
     def __enter__(self):
         return self.start()

@@ -1,6 +1,10 @@
 """The PostgreSQL test server fixture (tests/pgserver.py): logical decoding on, not root, databases apart."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
 
 from tests import pgserver
 
@@ -51,3 +55,29 @@ def test_pg_database_fixture(pg_database):
 def test_unavailable_names_the_missing_binaries(monkeypatch, tmp_path):
     monkeypatch.setenv("DELTASQL_PG_BINDIR", str(tmp_path))
     assert "binaries not found" in pgserver.unavailable()
+
+
+def test_server_stops_when_the_process_that_started_it_is_killed():
+    """A test run killed by SIGKILL (or a timeout's SIGTERM) runs no atexit: the watchdog stops the
+    server and removes its directory."""
+    if pgserver.unavailable():
+        import pytest
+        pytest.skip(pgserver.unavailable())
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.Popen([sys.executable, "-c", "import time; from tests.pgserver import PostgresServer; "
+                              "pg = PostgresServer().start(); print(pg.tmp, flush=True); time.sleep(600)"],
+                             cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        tmp = child.stdout.readline().strip()
+        with open(os.path.join(tmp, "data", "postmaster.pid")) as f:
+            server = int(f.readline())
+        os.kill(server, 0)  # running
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    for _ in range(120):  # (the watchdog looks twice a second; a stop takes a moment)
+        if not os.path.isdir(tmp) and not os.path.exists(f"/proc/{server}"):
+            break
+        time.sleep(0.5)
+    assert not os.path.isdir(tmp)
+    assert not os.path.exists(f"/proc/{server}")
