@@ -107,6 +107,16 @@ class Operator:
         return f"<{self.describe()}>"
 
 
+def past_identities(op: Operator) -> tuple[list[Operator], Operator]:
+    """From ``op`` down through each one's first input: the operators that are the identity (in that
+    order) and the first one that is not, whose value they pass on."""
+    passed = []
+    while op.identity():
+        passed.append(op)
+        op = op.inputs[0]
+    return passed, op
+
+
 class Circuit:
     """A DAG of operators in topological order, evaluated by a generated straight-line function."""
 

@@ -14,7 +14,7 @@ itself (``fusions``): judging a row's changes one at a time ends where judging t
 
 from itertools import chain
 
-from ..circuit import Operator
+from ..circuit import Operator, past_identities
 from ..time import leq, lub
 from ..operators.plus import Plus
 from ..zset import add_into, drop_zeros
@@ -58,11 +58,7 @@ class NestedDistinct(Operator):
         j = self.index_join
         if j is None or self.index is None:
             return []
-        absorbed = []
-        op = self.inputs[0]
-        while op.identity():
-            absorbed.append(op)
-            op = op.inputs[0]
+        absorbed, op = past_identities(self.inputs[0])
         anchor = []
         if isinstance(op, Plus) and len(op.inputs) == 2 and j in op.inputs:
             absorbed.append(op)

@@ -26,7 +26,7 @@ and meet at the same exchanges; the fixpoint is reached when no worker has chang
 
 from __future__ import annotations
 
-from ..circuit import Circuit, IterationLimitError, Operator
+from ..circuit import Circuit, IterationLimitError, Operator, past_identities
 from ..state import StateMismatch, export_circuit, import_circuit
 from ..zset import add_into
 from .shared_trace import activate
@@ -267,7 +267,7 @@ class Scope(Operator):
         if any(id(op) not in inside and not isinstance(op, (Import, Feedback)) and not op.identity()
                for op in self.body.ops):
             return None
-        sources = [_source(op) for op in inputs]
+        sources = [past_identities(op)[1] for op in inputs]
         if sources.count(fb) != 1 or not all(op is fb or isinstance(op, Import) for op in sources):
             return None
         return (d,)
@@ -326,10 +326,3 @@ class Scope(Operator):
 
     def describe(self) -> str:
         return f"Scope[{self.name}]" if self.name else "Scope"
-
-
-def _source(op: Operator) -> Operator:
-    """The operator whose value ``op`` passes on (through operators that are the identity)."""
-    while op.identity():
-        op = op.inputs[0]
-    return op

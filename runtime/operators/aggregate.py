@@ -26,7 +26,7 @@ the step's changes are applied: closed windows.  Their output rows stay in the v
 import functools
 
 from ..arrangement import index_delta
-from ..circuit import Operator
+from ..circuit import Operator, past_identities
 
 
 class JoinFold:
@@ -95,11 +95,7 @@ class Aggregate(Operator):
         reads (``raw``), then from the join's inputs (eval_join)."""
         if self.join_fold is None or self.combined:
             return []
-        absorbed = []
-        op = self.inputs[0]
-        while op.identity():
-            absorbed.append(op)
-            op = op.inputs[0]
+        absorbed, op = past_identities(self.inputs[0])
         if op is not self.join_fold.join:
             return []
         absorbed.append(op)
