@@ -14,6 +14,7 @@ import pytest
 
 from deltasql import DataError, Pipeline
 from deltasql.runtime.nested import NestedDistinct, NestedJoin, Scope, scope as scope_module
+from deltasql.runtime.arrangement import index_delta
 from deltasql.runtime.nested import shared_trace
 from deltasql.runtime.state import export_circuit
 from tests.harness import RETRACT_ALL, Spec, check_seed, check_steps, examples
@@ -78,7 +79,7 @@ def test_shared_and_fused_on_one_worker_only(monkeypatch):
     assert all(s._tail is not None for s in _scopes(p.circuit))  # (iterations after the first: the fused distinct)
     for j in _shared_joins(p):
         d = j.share.distinct
-        assert d.index == shared_trace.index_of(d.outs, j.share.key)
+        assert d.index == index_delta(d.outs, j.share.key)
         run = d.circuit.runner()
         assert "eval_fused" in str(run.__globals__[f"e{d.circuit.ops.index(d)}"])
     taken.clear()
@@ -182,7 +183,7 @@ def test_failing_step_in_the_fused_loop_changes_nothing():
         p.step()
     assert _state(p) == before
     d = join.share.distinct
-    assert d.index == shared_trace.index_of(d.outs, join.share.key)
+    assert d.index == index_delta(d.outs, join.share.key)
     p.discard()
     more = [(7, 1), (8, 1), (9, 7)]
     p.insert("e", more)
@@ -225,7 +226,7 @@ def test_durable_pipeline_reopened(tmp_path):
     assert len(_shared_joins(p)) == 2
     for j in _shared_joins(p):
         d = j.share.distinct
-        assert d.index == shared_trace.index_of(d.outs, j.share.key)
+        assert d.index == index_delta(d.outs, j.share.key)
     p.close()
 
 

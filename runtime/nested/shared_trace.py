@@ -31,6 +31,8 @@ the join's output, no Plus, no exchange call between them.
 
 from __future__ import annotations
 
+from ..arrangement import index_delta
+
 
 class Sharing:
     """What the compiler found for a join: its recursive ``side`` reads the feedback of ``distinct``
@@ -63,25 +65,11 @@ def settle(join) -> None:
     """After an activation or a state import: D's index rebuilt from its output history, and the
     join's own trace of the shared side dropped (it is that history, shifted)."""
     d = join.share.distinct
-    d.index = index_of(d.outs, join.share.key)
+    d.index = index_delta(d.outs, join.share.key)  # (key -> row -> the very history dicts of outs)
     if join.share.side == 0:
         join.left_trace = {}
     else:
         join.right_trace = {}
-
-
-def index_of(outs: dict, key) -> dict:
-    """key -> row -> history for the rows of ``outs`` whose key is not None (the same dicts)."""
-    index: dict = {}
-    for r, h in outs.items():
-        k = key(r)
-        if k is not None:
-            b = index.get(k)
-            if b is None:
-                index[k] = {r: h}
-            else:
-                b[r] = h
-    return index
 
 
 def refile(distinct, rows) -> None:
