@@ -311,6 +311,25 @@ def test_nan_is_one_group_across_processes():
         assert len(rows) == 2 and sorted(n for _, n in rows) == [20, 30]
 
 
+@pytest.mark.parametrize("own_process", [True, False])
+def test_a_worker_process_freezes_what_it_starts_with(monkeypatch, own_process):
+    """A worker alone in its process moves what the process holds when it starts serving out of the
+    collector's generations (gc.freeze); a worker thread of the pipeline's own process does not (the
+    objects are the caller's)."""
+    from deltasql.engine.shards.backends import QueueChannel
+    from deltasql.engine.shards.worker import Worker
+
+    frozen = []
+    monkeypatch.setattr("gc.freeze", lambda: frozen.append(True))
+    channel = QueueChannel(pickled=True)
+    worker = Worker(0, 1, channel, own_process=own_process)
+    channel.inbox.put(("ping",))
+    channel.inbox.put(("stop",))
+    worker.serve()
+    assert channel.outbox.get() == ("done", 0) and channel.outbox.get() == ("done", None)
+    assert frozen == ([True] if own_process else [])
+
+
 def test_a_killed_worker_stops_the_pipeline():
     p = Pipeline(workers=2, backend="processes")
     try:
