@@ -15,6 +15,11 @@ In a test, hypothesis drives the stream (and shrinks it):
     def test_x(rnd):
         check_random(spec, rnd)
 
+A differential test file's usual tests come from streams_test and seeds_test, over its specs:
+
+    test_maps = streams_test(SPECS, 10)                                     # hypothesis, a test a name
+    test_maps_on_three_workers = seeds_test(SPECS, range(3), workers=3)     # seeds 0-2 on 3 workers
+
 Command line (a spec is ``module:NAME`` naming a Spec, or ``module:NAME:key`` for a dict of them):
 
     python -m tests.harness --spec tests.test_diff_joins:SPECS:inner --replay 7      # shrinks a failure
@@ -38,6 +43,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import decimal
+import hashlib
 import importlib
 import math
 import os
@@ -1016,6 +1022,69 @@ def streams():
     from hypothesis import strategies as st
 
     return st.randoms(use_true_random=False, note_method_calls=False)
+
+
+# -- the tests a differential test file is made of ------------------------------------------------
+
+def streams_test(specs: Spec | dict[str, Spec], examples: int, *, sort: bool = False):
+    """The test checking ``specs`` under hypothesis' random streams, ``examples`` of them by default
+    (hypothesis_settings): for a dict of Specs one test a name (in the dict's order, or sorted), for
+    one Spec one test.  A test file binds it to its own name: ``test_maps = streams_test(SPECS, 10)``.
+
+    Derandomized, hypothesis seeds a test from its source, which is this function's for every test
+    made here: the seed is taken from the specs' DDL and SQL instead, so that each file draws streams
+    of its own (DELTASQL_LONG=1 still draws fresh ones)."""
+    from hypothesis import given, seed
+
+    if isinstance(specs, Spec):
+        @hypothesis_settings(default=examples)
+        @given(rnd=streams())
+        def test(rnd):
+            check_random(specs, rnd)
+    else:
+        @_each_name(specs, None, sort)
+        @hypothesis_settings(default=examples)
+        @given(rnd=streams())
+        def test(name, rnd):
+            check_random(specs[name], rnd)
+    return test if LONG else seed(_specs_digest(specs))(test)
+
+
+def seeds_test(specs: Spec | dict[str, Spec], seeds, *, workers: int = 1, names=None, sort: bool = False):
+    """The test checking ``specs`` on the streams of ``seeds`` (check_seed), on one pipeline or on
+    ``workers`` simulated shard workers: for a dict of Specs one test a name (``names``, or all in
+    the dict's order, or sorted) running every seed, for one Spec one test a seed.  A test file binds
+    it to its own name: ``test_maps_on_three_workers = seeds_test(SPECS, range(3), workers=3)``."""
+    import pytest
+
+    options = {} if workers == 1 else {"workers": workers, "backend": "simulated"}
+    if isinstance(specs, Spec):
+        @pytest.mark.parametrize("seed", seeds)
+        def test(seed):
+            check_seed(specs, seed, **options)
+    else:
+        @_each_name(specs, names, sort)
+        def test(name):
+            for seed in seeds:
+                check_seed(specs[name], seed, **options)
+    return test
+
+
+def _each_name(specs: dict[str, Spec], names, sort: bool):
+    """pytest's parametrize over the names of a dict of Specs (ids: the names)."""
+    import pytest
+
+    names = list(specs) if names is None else list(names)
+    assert set(names) <= set(specs), f"no such specs: {sorted(set(names) - set(specs))}"
+    return pytest.mark.parametrize("name", sorted(names) if sort else names)
+
+
+def _specs_digest(specs: Spec | dict[str, Spec]) -> int:
+    """A number that stands for the specs' names, DDL and view SQL (the same in every process)."""
+    named = [("", specs)] if isinstance(specs, Spec) else list(specs.items())
+    text = "\n".join(f"{name}\n{s.ddl}\n" + "\n".join(f"{v}: {vs.sql}" for v, vs in s.view_specs().items())
+                     for name, s in named)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 def _views_needed(spec: Spec, view: str | None) -> list[str]:

@@ -6,13 +6,12 @@ to lists, arrays, structs and maps element by element, as DuckDB makes it."""
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
 from deltasql.sqllib.maps import SqlMap
 from deltasql.sqllib.structs import SqlStruct
-from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
+from tests.harness import Spec, seeds_test, streams_test
 
 L = SqlList
 DDL = "CREATE TABLE t(id INT, a INT[3], b INT[3], l INT[], w VARCHAR[], p DOUBLE[2][2])"
@@ -65,17 +64,8 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_arrays(name, rnd):
-    check_random(SPECS[name], rnd)
-
-
-@pytest.mark.parametrize("name", list(SPECS))
-def test_arrays_on_three_workers(name):
-    for seed in range(3):
-        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+test_arrays = streams_test(SPECS, 10)
+test_arrays_on_three_workers = seeds_test(SPECS, range(3), workers=3)
 
 
 @pytest.mark.parametrize("sql", [

@@ -7,10 +7,9 @@ import random
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
+from tests.harness import Spec, seeds_test, streams_test
 
 D = datetime.date
 T = datetime.datetime
@@ -45,17 +44,8 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_against_duckdb(name, rnd):
-    check_random(SPECS[name], rnd)
-
-
-@pytest.mark.parametrize("name", sorted(SPECS))
-def test_on_three_workers(name):
-    for seed in range(3):
-        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+test_against_duckdb = streams_test(SPECS, 10, sort=True)
+test_on_three_workers = seeds_test(SPECS, range(3), workers=3, sort=True)
 
 
 def _constant_cases(rnd: random.Random):

@@ -4,11 +4,9 @@ workers; the names of the columns it makes and the errors DuckDB raises, checked
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import (RETRACT_ALL, Spec, ViewSpec, check_random, check_seed, check_steps,
-                           hypothesis_settings, streams)
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, seeds_test, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, key1 INT, key2 INT, v INT, name VARCHAR); CREATE TABLE u(key1 INT, w INT)"
 VIEWS = {
@@ -43,10 +41,7 @@ SPEC = Spec(DDL, VIEWS, domains={"id": list(range(10)), "key1": [1, 2, 3], "key2
             keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_column_selectors(rnd):
-    check_random(SPEC, rnd)
+test_column_selectors = streams_test(SPEC, 10)
 
 
 def test_fixed_stream():
@@ -56,9 +51,7 @@ def test_fixed_stream():
                        [("-", "t", t[0]), ("-", "u", u[1])], RETRACT_ALL])
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_three_workers = seeds_test(SPEC, [1, 2], workers=3)
 
 
 def _both(sql):

@@ -7,12 +7,11 @@ import json
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
 from deltasql.sqllib.structs import struct_class
-from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
+from tests.harness import Spec, seeds_test, streams_test
 
 AB = struct_class(("a", "b"))
 F = struct_class(("f",))
@@ -77,18 +76,10 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_structs(name, rnd):
-    check_random(SPECS[name], rnd)
+test_structs = streams_test(SPECS, 10)
 
-
-@pytest.mark.parametrize("name", ["values", "relational", "nested"])
-def test_structs_on_three_workers(name):
-    """Sharding moves structs between workers by their stable hash (runtime/hashing.value_hash)."""
-    for seed in range(3):
-        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+# Sharding moves structs between workers by their stable hash (runtime/hashing.value_hash).
+test_structs_on_three_workers = seeds_test(SPECS, range(3), workers=3, names=["values", "relational", "nested"])
 
 
 def test_order_is_duckdbs():

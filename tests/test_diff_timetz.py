@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import Spec, check_seed
+from tests.harness import Spec, seeds_test
 
 
 def _tz(h, m, s=0, us=0, off=0):
@@ -35,14 +35,8 @@ SPEC = Spec("CREATE TABLE t(g INT, a TIMETZ, b TIMETZ, tm TIME, s VARCHAR, tz TI
                    datetime.datetime(1999, 1, 1, 23, 59, 59, 5, tzinfo=datetime.timezone.utc)]})
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_timetz_under_random_streams(seed):
-    check_seed(SPEC, seed)
-
-
-@pytest.mark.parametrize("seed", range(2))
-def test_timetz_on_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_timetz_under_random_streams = seeds_test(SPEC, range(6))
+test_timetz_on_three_workers = seeds_test(SPEC, range(2), workers=3)
 
 
 @pytest.mark.parametrize("sql", [
