@@ -2,10 +2,8 @@
 
 import decimal
 
-import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(g INT, h VARCHAR, x INT, y DECIMAL(8,2), z DOUBLE, b BOOLEAN, s VARCHAR)"
 DOMAINS = {"g": [1, 2, 3], "h": ["a", "b"], "x": [1, 2, 3, 0, -1, 5], "s": ["a", "b", "ab", "", "c"]}
@@ -101,11 +99,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_aggregates(name, rnd):
-    check_random(SPECS[name], rnd)
+test_aggregates = streams_test(SPECS, 12)
 
 
 def test_deleting_the_extreme():

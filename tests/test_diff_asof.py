@@ -6,10 +6,9 @@ the right side's (keys, time) unique; duplicates of one right row are still gene
 import datetime
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import Spec, ViewSpec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, ViewSpec, streams_test
 
 T0 = datetime.datetime(2024, 1, 1)
 DDL = ("CREATE TABLE trades(sym VARCHAR, t INT, qty INT); CREATE TABLE quotes(sym VARCHAR, t INT, px INT); "
@@ -50,11 +49,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=25)
-@given(rnd=streams())
-def test_asof(name, rnd):
-    check_random(SPECS[name], rnd)
+test_asof = streams_test(SPECS, 25)
 
 
 def test_asof_refusals():

@@ -5,10 +5,9 @@ no bit count depends on); a value outside the range is DuckDB's error, and the o
 elsewhere unless its argument is a constant."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, i INT, s SMALLINT, h HUGEINT, b BIGINT)"
 DOMAINS = {"id": list(range(12)), "g": [1, 2, None], "i": [-5, 0, 3, 7, 30], "s": [1, 2, 8, 12],
@@ -24,10 +23,7 @@ SPEC = Spec(DDL, {
 }, domains=DOMAINS, keys={"t": ("id",)}, null_rate=0.25)
 
 
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_bitstring_agg(rnd):
-    check_random(SPEC, rnd)
+test_bitstring_agg = streams_test(SPEC, 12)
 
 
 def test_fixed_stream():

@@ -2,10 +2,8 @@
 condition; compiler/correlated_ctes.py writes it where it is read) against DuckDB under random
 streams with duplicates, NULLs and a final retraction, also on three simulated workers."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_seed, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, seeds_test, streams_test
 
 DDL = "CREATE TABLE l(a INT, x INT); CREATE TABLE r(b INT, y INT); CREATE TABLE s(a INT, b INT)"
 VIEWS = {
@@ -22,10 +20,7 @@ VIEWS = {
 SPEC = Spec(DDL, VIEWS, domains={"a": [1, 2, 3], "x": [10, 20], "b": [1, 2, 3], "y": [0, 1]}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_correlated_ctes(rnd):
-    check_random(SPEC, rnd)
+test_correlated_ctes = streams_test(SPEC, 10)
 
 
 def test_fixed_stream():
@@ -36,6 +31,4 @@ def test_fixed_stream():
     check_steps(SPEC, [first, [("-", "s", ss[1]), ("-", "l", ls[0])], RETRACT_ALL])
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_three_workers = seeds_test(SPEC, [1, 2], workers=3)

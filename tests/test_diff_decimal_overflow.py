@@ -8,10 +8,9 @@ go on.  PostgreSQL's NUMERIC results have no precision, so there the answers sta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = "CREATE TABLE d(g INT, a DECIMAL(38,10), b DECIMAL(38,2), x DECIMAL(38,0), c DECIMAL(18,1))"
 DOMAINS = {
@@ -45,11 +44,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_decimal_overflow(name, rnd):
-    check_random(SPECS[name], rnd)
+test_decimal_overflow = streams_test(SPECS, 12)
 
 
 def _pipeline(dialect="duckdb"):

@@ -1,10 +1,8 @@
 """Differential tests of changes sent as SQL statements (INSERT … VALUES, DELETE … WHERE) mixed with
 Pipeline.insert/delete, against DuckDB, over every column type."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = ("CREATE TABLE t(a INT, b BIGINT, c DECIMAL(10,2), d DOUBLE, s VARCHAR, p BOOLEAN, dt DATE, ts TIMESTAMP); "
        "CREATE TABLE k(id INT NOT NULL, s VARCHAR NOT NULL)")
@@ -22,8 +20,4 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_dml(name, rnd):
-    check_random(SPECS[name], rnd)
+test_dml = streams_test(SPECS, 12)

@@ -4,10 +4,9 @@ against DuckDB under random streams with duplicates, NULLs and a final retractio
 empty input too.  A state compared, cast, grouped, ordered or output is refused at its position."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, s VARCHAR)"
 DOMAINS = {"id": list(range(12)), "g": [1, 2, None], "x": [-1, 2, 3, 5], "s": ["a", "b", "cc"]}
@@ -42,10 +41,7 @@ SPEC = Spec(DDL, {
 }, domains=DOMAINS, keys={"t": ("id",)}, null_rate=0.25)
 
 
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_finalize(rnd):
-    check_random(SPEC, rnd)
+test_finalize = streams_test(SPEC, 12)
 
 
 def test_fixed_stream():

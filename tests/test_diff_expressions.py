@@ -4,9 +4,8 @@ import datetime
 import decimal
 
 import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = ("CREATE TABLE t(a INT, b INT, c DECIMAL(10,2), d DOUBLE, s VARCHAR, s2 VARCHAR, p BOOLEAN, q BOOLEAN, "
        "dt DATE, ts TIMESTAMP)")
@@ -139,11 +138,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_expressions(name, rnd):
-    check_random(SPECS[name], rnd)
+test_expressions = streams_test(SPECS, 12)
 
 
 # -- regressions for filed bugs (BUGS.md); each passes once the bug is fixed ----------------------

@@ -9,12 +9,11 @@ import sqlite3
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.fardates import MAX_DAYS, MIN_DAYS, FarDate, civil_from_days, days_from_civil, from_days
 from deltasql.sqllib.fardates import parse_far_date
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 from tests.test_cli import run, write
 
 FAR = [from_days(n) for n in (-746_117, -719_529, -719_528, 3_652_484, 2_932_897, MIN_DAYS, MAX_DAYS, -1_000_000,
@@ -51,11 +50,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
-@hypothesis_settings(default=20)
-@given(rnd=streams())
-def test_against_duckdb(name, rnd):
-    check_random(SPECS[name], rnd)
+test_against_duckdb = streams_test(SPECS, 20, sort=True)
 
 
 def test_the_calendar_is_duckdbs():

@@ -7,10 +7,9 @@ tied on the key with different values, or a NULL tied with a value, make the ste
 binding errors are DuckDB's."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
+from tests.harness import Spec, seeds_test, streams_test
 
 DDL = "CREATE TABLE t(p INT, k INT, hole BOOLEAN, w INT)"
 DOMAINS = {"p": [0, 1, 2], "k": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, -3, 40], "w": [0, 1, 2, 3]}
@@ -61,17 +60,8 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_against_duckdb(name, rnd):
-    check_random(SPECS[name], rnd)
-
-
-@pytest.mark.parametrize("name", sorted(SPECS))
-def test_on_three_workers(name):
-    for seed in range(3):
-        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+test_against_duckdb = streams_test(SPECS, 10, sort=True)
+test_on_three_workers = seeds_test(SPECS, range(3), workers=3, sort=True)
 
 
 def test_tied_keys_with_different_values_fail_the_step():

@@ -2,10 +2,9 @@
 string slicing, SPLIT_PART, hashes, more math and date parts) against DuckDB."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = "CREATE TABLE t(a INT, d DOUBLE, c DECIMAL(10,2), s VARCHAR, s2 VARCHAR, dt DATE, ts TIMESTAMP)"
 TEXTS = ["abc", "a.b-c", "Hello World", "x1y22z333", "", "ÄbÇ", "a,b,,c", "foo_bar", "AbC"]
@@ -71,11 +70,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_functions(name, rnd):
-    check_random(SPECS[name], rnd)
+test_functions = streams_test(SPECS, 10)
 
 
 @pytest.mark.parametrize("sql, message", [

@@ -4,11 +4,10 @@ workers (compiler/bind/grouping.py: an element (a, b) is its keys together, () n
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_seed, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, seeds_test, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, a INT, b INT, x INT)"
 VIEWS = {
@@ -24,10 +23,7 @@ SPEC = Spec(DDL, VIEWS, domains={"id": list(range(10)), "a": [1, 2], "b": [1, 2,
             keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_group_by_tuples(rnd):
-    check_random(SPEC, rnd)
+test_group_by_tuples = streams_test(SPEC, 10)
 
 
 def test_fixed_stream():
@@ -35,9 +31,7 @@ def test_fixed_stream():
     check_steps(SPEC, [[], [("+", "t", r) for r in rows], [("-", "t", rows[1])], RETRACT_ALL])
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_three_workers = seeds_test(SPEC, [1, 2], workers=3)
 
 
 @pytest.mark.parametrize("group", [

@@ -3,10 +3,9 @@ runtime/histogram.py): against DuckDB under random streams with duplicates, NULL
 grouped and not, integers, doubles, strings and lists, values above every bin (the "other" bin) too."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, n BIGINT, x DOUBLE, s VARCHAR, i SMALLINT)"
 DOMAINS = {"id": list(range(12)), "g": [1, 2, None], "n": [-3, 0, 10, 11, 25, 60], "x": [-1.5, 0.0, 9.5, 10.0, 99.0],
@@ -24,10 +23,7 @@ SPEC = Spec(DDL, {
 }, domains=DOMAINS, keys={"t": ("id",)}, null_rate=0.25)
 
 
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_binned_histograms(rnd):
-    check_random(SPEC, rnd)
+test_binned_histograms = streams_test(SPEC, 12)
 
 
 def test_fixed_stream():

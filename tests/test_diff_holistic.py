@@ -5,10 +5,9 @@ ARG_*_NULL order by the unique id (DuckDB keeps whichever tied row it reads firs
 DuckDB makes too: fractions of mixed signs, a third argument, a negative PERCENTILE fraction."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, d DECIMAL(6,2), f DOUBLE, w DECIMAL(24,3))"
 DOMAINS = {"id": list(range(20)), "g": [1, 2, None], "x": [-7, 0, 2, 3, 5, 11],
@@ -36,10 +35,7 @@ SPEC = Spec(DDL, {
 }, domains=DOMAINS, keys={"t": ("id",)}, null_rate=0.25, rel_tol=1e-7)
 
 
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_holistic(rnd):
-    check_random(SPEC, rnd)
+test_holistic = streams_test(SPEC, 12)
 
 
 def test_fixed_stream():
@@ -73,7 +69,4 @@ TEXT_SPEC = Spec("CREATE TABLE s(id INT NOT NULL, g INT, v VARCHAR, b BOOLEAN)",
     keys={"s": ("id",)}, null_rate=0.25)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_median_of_text(rnd):
-    check_random(TEXT_SPEC, rnd)
+test_median_of_text = streams_test(TEXT_SPEC, 10)

@@ -6,10 +6,9 @@ k's order (FIRST with a FILTER x IS NOT NULL; grouped, with FILTER, and as a win
 ORDER BYs end in the unique id: DuckDB's order of tied rows is its own."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, k INT, x INT)"
 DOMAINS = {"id": list(range(16)), "g": [1, 2, None], "k": [1, 2, 3], "x": [1, 2, 3, 5]}
@@ -36,10 +35,7 @@ SPEC = Spec(DDL, {
 }, domains=DOMAINS, keys={"t": ("id",)}, null_rate=0.3)
 
 
-@hypothesis_settings(default=16)
-@given(rnd=streams())
-def test_ignore_nulls(rnd):
-    check_random(SPEC, rnd)
+test_ignore_nulls = streams_test(SPEC, 16)
 
 
 def test_fixed_stream():

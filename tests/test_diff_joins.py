@@ -1,10 +1,8 @@
 """Differential tests of inner joins (inner, cross, USING, NATURAL, self, comma, non-equi, subqueries in FROM,
 WITH, VALUES, views over views) and SEMI / ANTI joins against DuckDB."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import Spec, ViewSpec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, ViewSpec, streams_test
 
 DDL = ("CREATE TABLE r(k INT, a INT, s VARCHAR); CREATE TABLE u(k INT, b INT, s VARCHAR); "
        "CREATE TABLE w(k INT NOT NULL, c DECIMAL(8,2))")
@@ -94,8 +92,4 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_joins(name, rnd):
-    check_random(SPECS[name], rnd)
+test_joins = streams_test(SPECS, 12)

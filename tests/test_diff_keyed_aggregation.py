@@ -8,10 +8,9 @@ depth): DuckDB's answer is then defined (otherwise it depends on thread order, a
 step: test_payload_conflict_fails_the_step, test_order_conflict_fails_the_step)."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_seed, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, seeds_test, streams_test
 
 DDL = "CREATE TABLE e(src INT, dst INT)"
 DOMAINS = {"src": [0, 1, 2, 3, None], "dst": [0, 1, 2, 3, None]}
@@ -60,17 +59,8 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_keyed_aggregation(name, rnd):
-    check_random(SPECS[name], rnd)
-
-
-@pytest.mark.parametrize("name", list(SPECS))
-def test_keyed_aggregation_on_three_workers(name):
-    for seed in range(3):
-        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+test_keyed_aggregation = streams_test(SPECS, 10)
+test_keyed_aggregation_on_three_workers = seeds_test(SPECS, range(3), workers=3)
 
 
 def test_cycle_duplicates_and_retraction():

@@ -6,10 +6,9 @@ answer is then defined (otherwise it keeps either row, by thread order, and delt
 test_key_conflict_fails_the_step)."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, streams_test
 
 DDL = "CREATE TABLE e(src INT, dst INT)"
 DOMAINS = {"src": [0, 1, 2, 3, 4], "dst": [0, 1, 2, 3, 4]}
@@ -55,11 +54,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_keyed_recursion(name, rnd):
-    check_random(SPECS[name], rnd)
+test_keyed_recursion = streams_test(SPECS, 12)
 
 
 def test_cycle_and_retraction():

@@ -2,10 +2,8 @@
 series per row, compiler/frontend.py writes it as UNNEST of the series list) against DuckDB under
 random streams with duplicates, NULLs and a final retraction, also on three simulated workers."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_seed, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, seeds_test, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, lo INT, hi INT)"
 VIEWS = {
@@ -20,10 +18,7 @@ SPEC = Spec(DDL, VIEWS, domains={"id": list(range(8)), "lo": [-1, 0, 2], "hi": [
             keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_lateral_series(rnd):
-    check_random(SPEC, rnd)
+test_lateral_series = streams_test(SPEC, 10)
 
 
 def test_fixed_stream():
@@ -31,6 +26,4 @@ def test_fixed_stream():
     check_steps(SPEC, [[("+", "t", r) for r in rows], [("-", "t", rows[0])], RETRACT_ALL])
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_three_workers = seeds_test(SPEC, [1, 2], workers=3)

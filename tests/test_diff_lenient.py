@@ -27,11 +27,10 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.patterns import like
-from tests.harness import Spec, _freeze, check_random, check_seed, diff_multisets, hypothesis_settings, streams
+from tests.harness import Spec, _freeze, diff_multisets, seeds_test, streams_test
 
 DDL = "CREATE TABLE t(g INT, v VARCHAR, keep BOOLEAN, n BIGINT, p VARCHAR)"
 BIG = 2 ** 32
@@ -109,17 +108,8 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_against_duckdb(name, rnd):
-    check_random(SPECS[name], rnd)
-
-
-@pytest.mark.parametrize("name", sorted(SPECS))
-def test_on_three_workers(name):
-    for seed in range(3):
-        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+test_against_duckdb = streams_test(SPECS, 10, sort=True)
+test_on_three_workers = seeds_test(SPECS, range(3), workers=3, sort=True)
 
 
 def test_failed_step_leaves_the_pipeline_as_it_was():

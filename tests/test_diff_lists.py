@@ -6,11 +6,10 @@ import json
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 L = SqlList
 DDL = "CREATE TABLE t(id INT, xs INT[], ys INT[], s VARCHAR, ws VARCHAR[], ds DOUBLE[])"
@@ -125,11 +124,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_lists(name, rnd):
-    check_random(SPECS[name], rnd)
+test_lists = streams_test(SPECS, 10)
 
 
 # -- DuckDB's order of lists -------------------------------------------------------------------------

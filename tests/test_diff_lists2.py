@@ -6,12 +6,11 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
 from deltasql.sqllib.real import f32
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 L = SqlList
 DDL = ("CREATE TABLE t(id INT, xs INT[], ys INT[], ws VARCHAR[], b BOOLEAN, ds DOUBLE[], s VARCHAR, "
@@ -127,11 +126,7 @@ SPECS.update(VSPECS)
 SPECS["nested_text"] = TEXT_SPEC
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_lists2(name, rnd):
-    check_random(SPECS[name], rnd)
+test_lists2 = streams_test(SPECS, 10)
 
 
 @pytest.mark.parametrize("sql, message", [

@@ -8,12 +8,11 @@ import json
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList
 from deltasql.sqllib.maps import make_map
-from tests.harness import Spec, check_random, check_seed, hypothesis_settings, streams
+from tests.harness import Spec, seeds_test, streams_test
 
 L = SqlList
 DDL = "CREATE TABLE t(id INT, k INT, m MAP(INT, VARCHAR), n MAP(INT, VARCHAR), w MAP(VARCHAR, DOUBLE), ks INT[], vs VARCHAR[])"
@@ -64,17 +63,8 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_maps(name, rnd):
-    check_random(SPECS[name], rnd)
-
-
-@pytest.mark.parametrize("name", list(SPECS))
-def test_maps_on_three_workers(name):
-    for seed in range(3):
-        check_seed(SPECS[name], seed, workers=3, backend="simulated")
+test_maps = streams_test(SPECS, 10)
+test_maps_on_three_workers = seeds_test(SPECS, range(3), workers=3)
 
 
 def test_order_is_duckdbs():

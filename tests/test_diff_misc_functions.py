@@ -4,11 +4,10 @@ and the list aggregates (LIST_PRODUCT, LIST_BIT_AND, LIST_MODE, list_aggregate's
 DuckDB under random insert/delete streams with duplicates, NULLs and a final retraction."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
 from deltasql.sqllib.lists import SqlList as L
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = ("CREATE TABLE t(id INT, p VARCHAR, x DOUBLE, y DOUBLE, f FLOAT, g FLOAT, n INT, m BIGINT, "
        "xs INT[], ds DOUBLE[], bs BOOLEAN[], ws VARCHAR[], r VARCHAR, k INT, dt DATE, ts TIMESTAMP, part VARCHAR, da DECIMAL(6,2), db DECIMAL(5,3), sm SMALLINT, gs VARCHAR)")
@@ -157,11 +156,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_against_duckdb(name, rnd):
-    check_random(SPECS[name], rnd)
+test_against_duckdb = streams_test(SPECS, 10, sort=True)
 
 
 @pytest.mark.parametrize("sql, message", [

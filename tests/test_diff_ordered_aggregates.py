@@ -4,10 +4,9 @@ ORDER BY ends with a unique column where DuckDB must be deterministic to compare
 by x itself (NULLs last), which tests/test_diff_ordered_aggregates.py::test_ties_break_by_value pins."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, k DOUBLE, s VARCHAR)"
 DOMAINS = {"id": list(range(14)), "g": [1, 2, 3], "x": [1, 2, 3, -1], "k": [0.5, 1.0, -2.0, float("nan")],
@@ -39,11 +38,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_first_last(name, rnd):
-    check_random(SPECS[name], rnd)
+test_first_last = streams_test(SPECS, 12)
 
 
 def test_fixed_stream_with_retraction():

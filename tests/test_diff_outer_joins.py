@@ -1,9 +1,7 @@
 """Differential tests of outer joins (LEFT, RIGHT, FULL; with residual and non-equi conditions) against DuckDB."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = ("CREATE TABLE r(k INT, a INT, s VARCHAR); CREATE TABLE u(k INT, b INT, s VARCHAR); "
        "CREATE TABLE w(k INT NOT NULL, c DECIMAL(8,2))")
@@ -41,11 +39,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_outer_joins(name, rnd):
-    check_random(SPECS[name], rnd)
+test_outer_joins = streams_test(SPECS, 12)
 
 
 def test_null_padding_comes_and_goes():

@@ -4,10 +4,9 @@ correlated with either side or both, in LEFT, RIGHT and FULL joins, with duplica
 final retraction."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = ("CREATE TABLE r(k INT, a INT); CREATE TABLE u(k INT, b INT); CREATE TABLE w(k INT, c INT)")
 DOMAINS = {"k": [1, 2, 3, 0], "a": [1, 2, 3, -1], "b": [1, 2, 3, 0], "c": [1, 2, 3]}
@@ -40,11 +39,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_outer_join_on_subquery(name, rnd):
-    check_random(SPECS[name], rnd)
+test_outer_join_on_subquery = streams_test(SPECS, 12)
 
 
 def test_fixed_stream():

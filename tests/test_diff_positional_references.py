@@ -4,12 +4,10 @@ and errors as DuckDB gives them."""
 
 import duckdb
 import pytest
-from hypothesis import given
 
 from deltasql import Pipeline
 from deltasql.sqllib.lists import SqlList as L
-from tests.harness import (RETRACT_ALL, Spec, ViewSpec, check_random, check_seed, check_steps,
-                           hypothesis_settings, streams)
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, seeds_test, streams_test
 from tests.test_diff_column_selectors import refused_as_duckdb
 
 DDL = "CREATE TABLE t(id INT NOT NULL, a INT, b INT, l INT[]); CREATE TABLE u(a INT, w INT)"
@@ -27,10 +25,7 @@ SPEC = Spec(DDL, VIEWS, domains={"id": list(range(10)), "a": [0, 1, 2], "b": [1,
             keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_positional_references(rnd):
-    check_random(SPEC, rnd)
+test_positional_references = streams_test(SPEC, 10)
 
 
 def test_fixed_stream():
@@ -39,9 +34,7 @@ def test_fixed_stream():
     check_steps(SPEC, [[("+", "t", r) for r in t] + [("+", "u", r) for r in u], [("-", "t", t[0])], RETRACT_ALL])
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_three_workers = seeds_test(SPEC, [1, 2], workers=3)
 
 
 def test_names_as_duckdb():

@@ -4,10 +4,9 @@ subquery or in QUALIFY, with ties, NULLs, NaN-free floats, duplicate rows and se
 window) and of those it must leave alone, against DuckDB under random change streams; and the plans."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import Pipeline
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, s VARCHAR)"
 DOMAINS = {"id": list(range(12)), "g": [1, 2, 3], "x": [1, 2, 3, 0, -1, 5]}
@@ -41,11 +40,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=15)
-@given(rnd=streams())
-def test_rank_filters(name, rnd):
-    check_random(SPECS[name], rnd)
+test_rank_filters = streams_test(SPECS, 15)
 
 
 @pytest.mark.parametrize("view,ties", [("rn_lt", "limit 2 offset 0 order"), ("rn_flipped", "limit 4 offset 0 order"),

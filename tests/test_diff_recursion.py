@@ -1,10 +1,8 @@
 """Differential tests of WITH RECURSIVE under random edge inserts/deletes, against DuckDB and, where
 DuckDB cannot say (mutual recursion) or as a second opinion, a naive fixpoint in plain Python."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, streams_test
 
 DDL = "CREATE TABLE e(src INT, dst INT); CREATE TABLE blocked(node INT)"
 NODES = [0, 1, 2, 3, 4]
@@ -141,11 +139,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_recursion(name, rnd):
-    check_random(SPECS[name], rnd)
+test_recursion = streams_test(SPECS, 12)
 
 
 def test_cycle_edges_deleted_and_reinserted():

@@ -1,9 +1,7 @@
 """Differential tests of set operations (DISTINCT, UNION [ALL], EXCEPT [ALL], INTERSECT [ALL]) against DuckDB."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = "CREATE TABLE r(k INT, a INT, s VARCHAR); CREATE TABLE u(k INT, b INT, s VARCHAR)"
 DOMAINS = {"k": [1, 2, 3, 0], "a": [1, 2, 3, 0], "b": [1, 2, 3, 0], "s": ["a", "b", ""]}
@@ -48,8 +46,4 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_setops(name, rnd):
-    check_random(SPECS[name], rnd)
+test_setops = streams_test(SPECS, 12)

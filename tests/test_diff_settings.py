@@ -5,10 +5,9 @@ themselves: spellings, RESET, refusals, a view keeping the setting it was made u
 pipeline replaying its settings, the CLI's change files."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, streams_test
 
 TABLE = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, s VARCHAR)"
 DOMAINS = {"id": list(range(16)), "g": [1, 2, 3], "x": [1, 2, 3, 0, -1, 5], "s": ["a", "b", "c"]}
@@ -46,11 +45,7 @@ SETTINGS = {
 SPECS = {name: spec(s) for name, s in SETTINGS.items()}
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_ordering_settings(name, rnd):
-    check_random(SPECS[name], rnd)
+test_ordering_settings = streams_test(SPECS, 10)
 
 
 @pytest.mark.parametrize("name", ["nulls_first", "desc_sqlite"])
@@ -149,10 +144,7 @@ IEEE_VIEWS = {  # each view's values stay in the functions' domains except where
 IEEE_SPEC = Spec(IEEE_DDL, IEEE_VIEWS, domains=IEEE_DOMAINS, keys={"n": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_ieee_off_differential(rnd):
-    check_random(IEEE_SPEC, rnd)
+test_ieee_off_differential = streams_test(IEEE_SPEC, 10)
 
 
 @pytest.mark.parametrize("row, view", [((1, 1.0, 0.0, 1.5, 1), "v_div"), ((1, 0.0, 1.0, 1.5, 1), "v_logs"),
@@ -193,10 +185,7 @@ LITERAL_SPEC = Spec(LITERAL_DDL, {
 }, domains={"id": list(range(10)), "a": [1, 2, 3], "s": ["x", "y", "zz"]}, keys={"o": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=8)
-@given(rnd=streams())
-def test_order_by_non_integer_literal(rnd):
-    check_random(LITERAL_SPEC, rnd)
+test_order_by_non_integer_literal = streams_test(LITERAL_SPEC, 8)
 
 
 def test_order_by_non_integer_literal_off_by_default():

@@ -1,11 +1,8 @@
 """Differential tests of the sqlite dialect, against DuckDB set to SQLite's arithmetic
 (integer division, NULL on division by zero) with SQLite-only syntax rewritten for DuckDB."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import (RETRACT_ALL, SQLITE_SETTINGS, Spec, ViewSpec, check_random, check_steps,
-                           hypothesis_settings, streams)
+from tests.harness import RETRACT_ALL, SQLITE_SETTINGS, Spec, ViewSpec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(a INTEGER, b INTEGER, d DOUBLE, m DECIMAL(10,2), s TEXT, g INTEGER)"
 ORACLE_DDL = DDL.replace("DECIMAL(10,2)", "DOUBLE")  # SQLite's DECIMAL is a floating-point number
@@ -60,11 +57,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_sqlite(name, rnd):
-    check_random(SPECS[name], rnd)
+test_sqlite = streams_test(SPECS, 12)
 
 
 def test_int_div_zero():

@@ -1,9 +1,8 @@
 """DuckDB's GROUP BY * (GROUP BY ALL) and ORDER BY * (ORDER BY ALL) against DuckDB under random streams
 with duplicates, NULLs and a final retraction (compiler/sugar.py rewrites them before binding)."""
 
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT)"
 SPEC = Spec(DDL, {
@@ -14,10 +13,7 @@ SPEC = Spec(DDL, {
 }, domains={"id": list(range(12)), "g": [1, 2, 3], "x": [0, 1, 5]}, keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_star_shorthands(rnd):
-    check_random(SPEC, rnd)
+test_star_shorthands = streams_test(SPEC, 10)
 
 
 def test_fixed_stream():

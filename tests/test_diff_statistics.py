@@ -6,10 +6,9 @@ it reads rows).  Floating-point results are compared with a relative tolerance: 
 them from exact sums, DuckDB with streaming double arithmetic."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = "CREATE TABLE w(id INT NOT NULL, g INT, x INT, y DOUBLE, d DECIMAL(7,2), s VARCHAR, b BOOLEAN)"
 DOMAINS = {"id": list(range(24)), "g": [1, 2, 3], "x": [1, 2, 3, 0, -1, 5, -7],
@@ -55,11 +54,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_statistics(name, rnd):
-    check_random(SPECS[name], rnd)
+test_statistics = streams_test(SPECS, 12)
 
 
 @pytest.mark.parametrize("sql,message", [

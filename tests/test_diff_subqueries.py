@@ -1,9 +1,7 @@
 """Differential tests of subqueries (IN/NOT IN, EXISTS, scalar, correlated, ANY/ALL) against DuckDB."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE r(k INT, a INT, s VARCHAR); CREATE TABLE u(k INT, b INT, s VARCHAR)"
 DOMAINS = {"k": [1, 2, 3, 0], "a": [1, 2, 3, 0, -1], "b": [1, 2, 3, 0, -1], "s": ["a", "b", "ab", ""]}
@@ -76,11 +74,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_subqueries(name, rnd):
-    check_random(SPECS[name], rnd)
+test_subqueries = streams_test(SPECS, 12)
 
 
 def test_not_in_null_semantics():

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from deltasql import Pipeline
-from tests.harness import Spec, check_seed
+from tests.harness import Spec, seeds_test
 
 D = datetime.date
 TS = datetime.datetime
@@ -32,14 +32,8 @@ SPEC = Spec("CREATE TABLE t(g INT, d DATE, ts TIMESTAMP, tm TIME, tz TIMESTAMPTZ
 })
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_temporal_mad_under_random_streams(seed):
-    check_seed(SPEC, seed)
-
-
-@pytest.mark.parametrize("seed", range(2))
-def test_temporal_mad_on_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_temporal_mad_under_random_streams = seeds_test(SPEC, range(6))
+test_temporal_mad_on_three_workers = seeds_test(SPEC, range(2), workers=3)
 
 
 @pytest.mark.parametrize("sql", [

@@ -6,9 +6,8 @@ to the epoch, HOP as a join with the generated window starts (range over the tes
 import datetime
 
 import pytest
-from hypothesis import given
 
-from tests.harness import Spec, ViewSpec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, ViewSpec, streams_test
 
 T0 = datetime.datetime(2024, 1, 1, 0, 0, 0)
 TIMES = [T0 + datetime.timedelta(seconds=s, microseconds=m)
@@ -137,11 +136,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_time_windows(name, rnd):
-    check_random(SPECS[name], rnd)
+test_time_windows = streams_test(SPECS, 10)
 
 
 def test_window_columns_and_errors():

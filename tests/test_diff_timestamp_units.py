@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import Spec, check_seed
+from tests.harness import Spec, seeds_test
 
 TS = datetime.datetime
 STAMPS = [TS(2021, 8, 20, 0, 0, 0, 500000), TS(2021, 8, 20, 0, 0, 0, 499999), TS(1921, 8, 20, 0, 0, 0, 500000),
@@ -40,14 +40,8 @@ SPEC = Spec("CREATE TABLE t(g INT, s TIMESTAMP_S, ms TIMESTAMP_MS, ns TIMESTAMP_
 }, domains={"g": [1, 2, 3], "s": SECONDS, "ms": MILLIS, "ns": STAMPS, "ts": STAMPS, "txt": TEXTS})
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_timestamp_units_under_random_streams(seed):
-    check_seed(SPEC, seed)
-
-
-@pytest.mark.parametrize("seed", range(2))
-def test_timestamp_units_on_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_timestamp_units_under_random_streams = seeds_test(SPEC, range(6))
+test_timestamp_units_on_three_workers = seeds_test(SPEC, range(2), workers=3)
 
 
 @pytest.mark.parametrize("sql", [

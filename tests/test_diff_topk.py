@@ -4,10 +4,9 @@ Where ties make the chosen rows ambiguous, only the order keys are compared (``c
 unique key in the ORDER BY the whole rows and their order are compared (``ordered``)."""
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, s VARCHAR)"
 DOMAINS = {"id": list(range(16)), "g": [1, 2, 3], "x": [1, 2, 3, 0, -1, 5]}
@@ -167,11 +166,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_topk(name, rnd):
-    check_random(SPECS[name], rnd)
+test_topk = streams_test(SPECS, 12)
 
 
 def test_topk_rows_in_order():

@@ -2,9 +2,8 @@
 the rows where it fails (integer overflow, a cast, an integer division by zero), in SELECT, WHERE,
 GROUP BY keys and aggregates; a failing expression outside TRY still fails the step in both engines."""
 
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, a INT, b INT, s VARCHAR)"
 DOMAINS = {"id": list(range(12)), "a": [2147483647, 1, 0, -2147483647, 100000], "b": [1, 0, -1, 100000],
@@ -17,10 +16,7 @@ SPEC = Spec(DDL, {
 }, domains=DOMAINS, keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_try(rnd):
-    check_random(SPEC, rnd)
+test_try = streams_test(SPEC, 12)
 
 
 def test_fixed_stream_and_an_error_outside_try():

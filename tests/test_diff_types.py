@@ -5,10 +5,9 @@ import datetime
 import uuid
 
 import pytest
-from hypothesis import given
 
 from deltasql import CompileError, Pipeline
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 UHUGEINTS = [0, 1, 5, 7, 2 ** 64, 2 ** 127, 2 ** 128 - 1, 2 ** 128 - 2, 12243372036854775807]
 TIMES = [datetime.time(0, 0), datetime.time(12, 0), datetime.time(23, 59, 59, 999999), datetime.time(1, 2, 3, 500000),
@@ -100,11 +99,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=12)
-@given(rnd=streams())
-def test_types(name, rnd):
-    check_random(SPECS[name], rnd)
+test_types = streams_test(SPECS, 12)
 
 
 def test_real_values_match_duckdb():

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from deltasql import CompileError, Pipeline
-from tests.harness import Spec, check_seed
+from tests.harness import Spec, seeds_test
 
 UHUGEINTS = [0, 1, 5, 7, 2 ** 64, 2 ** 127, 2 ** 128 - 1, 12243372036854775807, 9007199254740993]
 SPEC = Spec("CREATE TABLE t(g INT, u UHUGEINT)", {
@@ -19,14 +19,8 @@ SPEC = Spec("CREATE TABLE t(g INT, u UHUGEINT)", {
 }, domains={"g": [1, 2, 3], "u": UHUGEINTS})
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_uhugeint_sums_under_random_streams(seed):
-    check_seed(SPEC, seed)
-
-
-@pytest.mark.parametrize("seed", range(2))
-def test_uhugeint_sums_on_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_uhugeint_sums_under_random_streams = seeds_test(SPEC, range(5))
+test_uhugeint_sums_on_three_workers = seeds_test(SPEC, range(2), workers=3)
 
 
 @pytest.mark.parametrize("sql", [

@@ -3,10 +3,8 @@ under random streams with duplicates, NULLs and a final retraction.  ROWS frames
 column last (DuckDB's order of tied rows is its own); RANGE frames and GROUP/TIES read peer groups,
 which ties make, so their ORDER BY keeps ties."""
 
-import pytest
-from hypothesis import given
 
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT)"
 DOMAINS = {"id": list(range(14)), "g": [1, 2], "x": [1, 2, 3, 5]}
@@ -28,10 +26,7 @@ SPEC = Spec(DDL, {
 }, domains=DOMAINS, keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=16)
-@given(rnd=streams())
-def test_exclude(rnd):
-    check_random(SPEC, rnd)
+test_exclude = streams_test(SPEC, 16)
 
 
 def test_fixed_stream():

@@ -6,14 +6,13 @@ direct check that the partial path gives the same output deltas as recomputing w
 import random
 
 import pytest
-from hypothesis import given
 
 from deltasql.runtime import Circuit
 from deltasql.runtime import windows as W
 from deltasql.runtime.aggregates import Sum
 from deltasql.runtime.operators import Input, Output
 from deltasql.runtime.operators.window import Window
-from tests.harness import Spec, check_random, hypothesis_settings, streams
+from tests.harness import Spec, streams_test
 
 DDL = "CREATE TABLE t(id INT NOT NULL, g INT, x INT, s VARCHAR)"
 DOMAINS = {"id": list(range(14)), "g": [1, 2], "x": [1, 2, 3, 0, -1, 5]}
@@ -41,11 +40,7 @@ SPECS = {
 }
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-@hypothesis_settings(default=15)
-@given(rnd=streams())
-def test_window_reach(name, rnd):
-    check_random(SPECS[name], rnd)
+test_window_reach = streams_test(SPECS, 15)
 
 
 def _window(functions, whole: bool):

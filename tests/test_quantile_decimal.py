@@ -7,10 +7,9 @@ import random
 from decimal import Decimal
 
 import duckdb
-from hypothesis import given
 
 from deltasql import Pipeline
-from tests.harness import RETRACT_ALL, Spec, check_random, check_steps, hypothesis_settings, streams
+from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
 
 SPEC = Spec("CREATE TABLE t(id INT NOT NULL, g INT, v DECIMAL(38, 2), w DECIMAL(20, 0))", {
     "v_q": "SELECT g, QUANTILE_CONT(v, 0.3) AS q3, MEDIAN(v) AS m, QUANTILE_CONT(w, 0.7) AS q7, "
@@ -21,10 +20,7 @@ SPEC = Spec("CREATE TABLE t(id INT NOT NULL, g INT, v DECIMAL(38, 2), w DECIMAL(
             "w": [99999999999999999999, -3, 5, 12345678901234567890]}, keys={"t": ("id",)}, null_rate=0.2)
 
 
-@hypothesis_settings(default=10)
-@given(rnd=streams())
-def test_wide_decimal_quantiles(rnd):
-    check_random(SPEC, rnd)
+test_wide_decimal_quantiles = streams_test(SPEC, 10)
 
 
 def test_fixed_stream():

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from deltasql import CompileError, Pipeline
-from tests.harness import Spec, check_seed
+from tests.harness import Spec, seeds_test
 
 DDL = ("CREATE TABLE t(a TINYINT, b SMALLINT, i INT, h HUGEINT, d DECIMAL(4,1), e DECIMAL(18,3), "
        "w DECIMAL(38,2), f FLOAT, g DOUBLE, ua UTINYINT, ub UBIGINT)")
@@ -107,11 +107,5 @@ SPEC = Spec("CREATE TABLE t(k INT, d DECIMAL(4,1), e DECIMAL(18,3), g DOUBLE, z 
                                       "z": ["9999", "5", "-9995", "4999", "0"]})
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_typeof_under_random_streams(seed):
-    check_seed(SPEC, seed)
-
-
-@pytest.mark.parametrize("seed", range(2))
-def test_typeof_under_random_streams_on_three_workers(seed):
-    check_seed(SPEC, seed, workers=3, backend="simulated")
+test_typeof_under_random_streams = seeds_test(SPEC, range(4))
+test_typeof_under_random_streams_on_three_workers = seeds_test(SPEC, range(2), workers=3)
