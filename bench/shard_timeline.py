@@ -11,7 +11,7 @@ are read when the next round begins), ``step: outside rounds`` (feeding, summing
 committing its tables).  A worker:
 ``<message> -> <reply>`` is the work between reading a message and writing its reply (decoding,
 computing, encoding), ``after <reply>`` the work after a reply before it reads the next message
-(adding a step's rows to its table shards, the cyclic collection it runs between commands),
+(the cyclic collection it runs between commands),
 ``waiting for <message>`` the time blocked on its pipe.  A process's wall time in a phase beyond
 its CPU time is time it was runnable but another process held the core (ours or others').
 

@@ -295,6 +295,48 @@ def test_failed_step_and_backfill_change_nothing(backend):
                             "fine": [((4, 5), 1), ((5, 7), 1)]}
 
 
+@pytest.mark.parametrize("workers,backend", [(3, "simulated"), (2, "processes")])
+def test_a_view_created_late_is_backfilled_from_the_coordinators_rows(workers, backend, monkeypatch):
+    """Workers keep no table rows: a view created after steps is backfilled from each worker's part of
+    the coordinator's rows of the tables it reads (staged batches, rows deleted and replaced since),
+    beside the state of the operators it shares with older views; a backfill that fails leaves no rows
+    behind on the workers.  Every answer as one worker gives it."""
+    monkeypatch.setattr(staging, "STAGE_MIN", 10)
+    ddl = ("CREATE TABLE o(id INT PRIMARY KEY, c INT, amount INT); CREATE TABLE c(c INT PRIMARY KEY, region VARCHAR); "
+           "CREATE TABLE plain(x INT); "
+           "CREATE VIEW by_c AS SELECT o.c, SUM(o.amount) AS s FROM o JOIN c ON o.c = c.c GROUP BY o.c")
+    late = {"by_region": "SELECT c.region, COUNT(*) AS n, SUM(o.amount) AS s FROM o JOIN c ON o.c = c.c GROUP BY c.region",
+            "big": "SELECT id, amount FROM o WHERE amount > 40",
+            "xs": "SELECT x, COUNT(*) AS n FROM plain GROUP BY x"}
+
+    def script(p):
+        out = []
+        p.execute(ddl)
+        p.insert("c", [(k, "r" + str(k % 3)) for k in range(12)])
+        p.insert("o", [(i, i % 12, i % 50) for i in range(200)])
+        p.insert("plain", [(i % 4,) for i in range(30)])
+        out.append(p.step())
+        p.delete("o", [(i, i % 12, i % 50) for i in range(0, 200, 7)])
+        p.upsert("o", [(3, 5, 99)])
+        p.insert("o", [(i, i % 12, i % 50) for i in range(200, 260)])
+        out.append(p.step())
+        with pytest.raises(DataError):
+            p.execute("CREATE VIEW bad AS SELECT id, amount * 10000000000 * 1000000000 AS z FROM o")
+        for name, sql in late.items():
+            p.execute(f"CREATE VIEW {name} AS {sql}")
+        out.append(p.step())
+        p.insert("o", [(i, i % 12, i % 50) for i in range(260, 300)])
+        p.delete("plain", [(1,)])
+        out.append(p.step())
+        out.append({name: sorted(p.view(name).rows()) for name in ["by_c", *late]})
+        return out
+
+    with Pipeline() as one:
+        expected = script(one)
+    with Pipeline(workers=workers, backend=backend) as p:
+        assert script(p) == expected
+
+
 # -- worker processes ---------------------------------------------------------------------------------
 
 def test_processes_subset():

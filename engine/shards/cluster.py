@@ -251,8 +251,18 @@ class Cluster:
 
     def backfill(self, pipeline, created: list, source: tuple) -> None:
         """A new view: every worker runs the same CREATE VIEW (``source`` = its statement and text),
-        backfilled from its shard; the new outputs' contents are summed into the coordinator's."""
+        backfilled from its shard: its part of the rows of every table the view's operators read (the
+        workers keep no table rows; any split will do, as for a step) and its state of the operators
+        the view shares; the new outputs' contents are summed into the coordinator's."""
         outs = [(i, op) for i, op in outputs(pipeline.circuit) if op in created]
+        n = self.workers
+        read = {id(i) for op in created for i in op.inputs}
+        rows: list = [{} for _ in range(n)]
+        for name, t in pipeline._tables.items():
+            if (id(t.input) in read or id(t.output) in read) and t.contents:
+                for w, chunk in enumerate(split(t.contents, n)):
+                    if chunk[0]:
+                        rows[w][name] = chunk
 
         def prepared(payloads):
             self._check_layout([p[0] for p in payloads], pipeline.circuit)
@@ -265,7 +275,8 @@ class Cluster:
                 op.delta = dict(total)
 
         try:
-            prints = self.command([("create_view",) + source] * self.workers, prepared, pipeline.circuit)
+            prints = self.command([("create_view",) + source + (None, rows[w]) for w in range(n)], prepared,
+                                  pipeline.circuit)
         except StoppedAfterCommit as e:  # the coordinator drops the new view: it never was
             raise ShardsStopped(f"the pipeline's workers are stopped: {self.stopped}") from e.__cause__
         if len(set(prints)) > 1:

@@ -91,8 +91,8 @@ class Processes:
     def post(self, msgs: list) -> None:
         """Send each worker its message and return at once: the replies are read (and must be
         ("done", None)) when the next round begins.  For a command's last round, whose replies say
-        nothing but that it ended: the coordinator goes on while the workers finish (adding the step's
-        rows to their table shards, collecting), instead of waiting for a core to read "done" with
+        nothing but that it ended: the coordinator goes on while the workers finish (collecting),
+        instead of waiting for a core to read "done" with
         both of them busy (2 workers on 2 cores).  A worker that died is raised as ``round`` does,
         now if its pipe is closed, else at the next round."""
         self._settle()

@@ -97,8 +97,10 @@ def _counted(batches: list) -> dict:
 
 
 class Replica(Pipeline):
-    """A worker's copy of the pipeline: built by the same DDL; its tables hold this worker's shard
-    (the rows the coordinator fed it, a Z-set), and a new view's backfill runs with the others'."""
+    """A worker's copy of the pipeline: built by the same DDL.  Its tables keep no rows (the
+    coordinator keeps every table's): a step feeds them the worker's part of each change, and a new
+    view's backfill the worker's part of the rows of the tables it reads (``do_create_view``); the
+    backfill runs with the other workers'."""
 
     def __init__(self, worker: "Worker", dialect: str, max_iterations: int):
         super().__init__(dialect=dialect, max_iterations=max_iterations)
@@ -129,7 +131,6 @@ class Worker:
         self.channel = channel
         self.replica = Replica(self, dialect, max_iterations)
         self._outputs: list = []
-        self._committed: dict | None = None  # the last step's rows, for its table shards (_commit_tables)
         self._staged: dict = {}  # token -> rows of a staged batch, for the next step (staging.py)
         self._local: frozenset = frozenset()  # the root exchanges that move nothing in this step
 
@@ -167,11 +168,9 @@ class Worker:
             self.channel.send(("done", None))
             return "stop"
         self.channel.send(self.handle(msg))
-        self._commit_tables()  # (after the reply: meanwhile the coordinator commits its own tables)
         return msg[0]
 
     def handle(self, msg):
-        self._commit_tables()  # (done already when serve() answered the last command)
         try:
             return ("done", getattr(self, "do_" + msg[0])(*msg[1:]))
         except Abort:
@@ -299,35 +298,29 @@ class Worker:
             raise
         finally:
             self._local = frozenset()
-        self._committed = feeds  # the step is final: its rows join the table shards once "done" is sent
         self._staged = {}
         return None
-
-    def _commit_tables(self) -> None:
-        """Add the last step's rows to this worker's shard of each table, as the table keeps its rows (a
-        bulk insert at C speed; only rows at or above the watermarks).  Done after the step's "done"
-        reply is sent, while the coordinator commits its own tables, and before the next command (the
-        only reader of the shards: a backfill, an export)."""
-        feeds, self._committed = self._committed, None
-        if feeds:
-            tables = self.replica._tables
-            for name, delta in feeds.items():
-                t = tables[name]
-                t.queue_journaled(delta)
-                t.commit()
 
     def do_add_table(self, rel):
         self.replica._add_table(rel)
         self.connect()
         return fingerprint(self.replica.circuit)
 
-    def do_create_view(self, ast, sql, restoring=None):
-        """A new view, backfilled from this shard; ``restoring`` "schema": built only (a durable
+    def do_create_view(self, ast, sql, restoring=None, rows=None):
+        """A new view, backfilled from this worker's shard: ``rows`` ({table: its part, as wire.split
+        cut it}) of the tables the view reads, this worker's state of the operators it shares, which
+        the tables hold only while the view is built; ``restoring`` "schema": built only (a durable
         pipeline reopening before its checkpoint, which holds the state)."""
+        tables = self.replica._tables
         self.replica._restoring = restoring
         try:
+            for name, part in (rows or {}).items():
+                tables[name].contents = wire.joined(part)
             self.replica._statement(ast, sql)
         finally:
+            for name in rows or {}:
+                if name in tables:
+                    tables[name].contents = {}
             self.replica._restoring = None
             self.replica._unreported.clear()  # the coordinator reports; a worker only computes
         self.connect()
@@ -347,19 +340,18 @@ class Worker:
         return self.index
 
     def do_export(self) -> bytes:
-        """This worker's state between steps: its circuit's (runtime/state.py) and its tables' shard."""
-        tables = {name: t.contents for name, t in self.replica._tables.items()}
+        """This worker's state between steps: its circuit's (runtime/state.py).  (The last field held
+        its tables' shard when workers kept one: now empty, the coordinator's tables hold the rows.)"""
         return wire.dumps((self.index, self.workers, fingerprint(self.replica.circuit),
-                           export_circuit(self.replica.circuit), tables))
+                           export_circuit(self.replica.circuit), {}))
 
     def do_import(self, blob: bytes) -> None:
-        """Take a state ``do_export`` gave, from worker ``index`` of a pipeline built the same way."""
-        index, workers, fp, states, tables = wire.loads(blob)
+        """Take a state ``do_export`` gave, from worker ``index`` of a pipeline built the same way (a
+        state written when workers kept table shards has them in its last field: not needed, left)."""
+        index, workers, fp, states, _tables = wire.loads(blob)
         if (index, workers) != (self.index, self.workers):
             raise StateMismatch(f"the state of worker {index} of {workers} cannot be worker {self.index} of "
                                 f"{self.workers}: open the pipeline with workers={workers}")
-        if fp != fingerprint(self.replica.circuit) or set(tables) != set(self.replica._tables):
+        if fp != fingerprint(self.replica.circuit):
             raise StateMismatch("the saved state was made by another circuit")
         import_circuit(self.replica.circuit, states)
-        for name, rows in tables.items():
-            self.replica._tables[name].contents = rows
