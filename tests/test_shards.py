@@ -299,8 +299,9 @@ def test_failed_step_and_backfill_change_nothing(backend):
 def test_a_view_created_late_is_backfilled_from_the_coordinators_rows(workers, backend, monkeypatch):
     """Workers keep no table rows: a view created after steps is backfilled from each worker's part of
     the coordinator's rows of the tables it reads (staged batches, rows deleted and replaced since),
-    beside the state of the operators it shares with older views; a backfill that fails leaves no rows
-    behind on the workers.  Every answer as one worker gives it."""
+    beside the state of the operators it shares with older views, while a staged batch waits for the
+    next step (which feeds it to the new views too); a backfill that fails leaves no rows behind on the
+    workers.  Every answer as one worker gives it."""
     monkeypatch.setattr(staging, "STAGE_MIN", 10)
     ddl = ("CREATE TABLE o(id INT PRIMARY KEY, c INT, amount INT); CREATE TABLE c(c INT PRIMARY KEY, region VARCHAR); "
            "CREATE TABLE plain(x INT); "
@@ -320,6 +321,7 @@ def test_a_view_created_late_is_backfilled_from_the_coordinators_rows(workers, b
         p.upsert("o", [(3, 5, 99)])
         p.insert("o", [(i, i % 12, i % 50) for i in range(200, 260)])
         out.append(p.step())
+        p.insert("o", [(i, i % 12, i % 50) for i in range(300, 330)])  # staged, queued while the views are built
         with pytest.raises(DataError):
             p.execute("CREATE VIEW bad AS SELECT id, amount * 10000000000 * 1000000000 AS z FROM o")
         for name, sql in late.items():
