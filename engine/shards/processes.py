@@ -92,9 +92,9 @@ class Processes:
         """Send each worker its message and return at once: the replies are read (and must be
         ("done", None)) when the next round begins.  For a command's last round, whose replies say
         nothing but that it ended: the coordinator goes on while the workers finish (collecting),
-        instead of waiting for a core to read "done" with
-        both of them busy (2 workers on 2 cores).  A worker that died is raised as ``round`` does,
-        now if its pipe is closed, else at the next round."""
+        instead of waiting for a core to read "done" with both of them busy (2 workers on 2 cores).  A
+        worker that died is raised as ``round`` does, now if its pipe is closed, else at the next
+        round."""
         self._settle()
         self.owed = self._send(msgs)
         dead = next((i for i, m in enumerate(msgs) if m is not None and not self.owed[i]), None)

@@ -145,9 +145,9 @@ class Worker:
         live from one to the other).  Threads of one process do not (they would turn the one collector
         on and off under each other).  A worker alone in its process also freezes what the process holds
         when it starts serving (its modules, its replica: they live as long as it does), so that no
-        collection walks them again: a full collection of a worker process walked those ~45,000
-        objects besides its state, about once per 20 bulk steps each (tests/test_shards.py
-        test_a_worker_process_freezes_what_it_starts_with)."""
+        collection walks them again: every full collection of a worker process walked those ~45,000
+        objects beside its state (one holding 100k orders of join_group: 10 ms -> 2.2 ms per full
+        collection; tests/test_shards.py test_a_worker_process_freezes_what_it_starts_with)."""
         if self.own_process:
             gc.freeze()
         while True:
