@@ -15,7 +15,7 @@ import builtins
 import datetime
 import re
 
-from ..runtime.aggregates import INLINE_NAMES, SKIP, Desc, merge_partials
+from ..runtime.aggregates import INLINE_NAMES, SKIP, CountStar, Desc, merge_partials
 from ..runtime.arrangement import LIST_MAX
 from ..runtime.zset import drop_zeros
 
@@ -1049,7 +1049,8 @@ def sort_key_function(cg: Codegen, keys, name_hint: str = "sortkey"):
 class CompiledReducer:
     """A group reducer with generated extract/apply loops: the argument expressions and the updates of
     COUNT and integer SUM/AVG are inlined; other aggregate functions are called per value.  ``new``
-    and ``result`` are generated too (one call per function, no loop over them)."""
+    and ``result`` are generated too (one call per function, no loop over them).  Its state is flat
+    (compiled_reducer's layout); ``result`` takes the group, ``[row count, state]``."""
 
     def __init__(self, functions, extract, apply, new, result, fold=None, fold_parts=None):
         self.functions = functions
@@ -1071,12 +1072,44 @@ class CompiledReducer:
         return merge_partials(groups, partials, sign, self.new)
 
 
+def state_layout(aggs, functions) -> list:
+    """Where each function keeps its state in a group's state list ``st`` (a group is ``g = [row
+    count, st]``), as ``(width, offset, slot)``, ``slot(j)`` the expression of the function's j-th
+    state item:
+
+    - COUNT(*) without FILTER keeps none (width 0): its result is the group's row count ``g[0]``,
+      the sum of the weights of the group's rows, which is what COUNT(*) counts (offset None);
+    - a function that gives its update and its result as code (``inline`` and ``result_code``: COUNT,
+      SUM, AVG of integers, SUM of doubles) has the items of its ``new()`` list laid out in ``st``
+      itself, one after the other (no list of its own to reach first);
+    - any other function one item, ``st[offset]``, its own state (width None).
+
+    The state stays a list of exact numbers (and lists of them) for the combinable functions, so
+    partial groups add up item by item as before (aggregates.add_state)."""
+    out, offset = [], 0
+    for a, f in zip(aggs, functions):
+        if type(f) is CountStar and a.filter is None:
+            out.append((0, None, lambda j: "g[0]"))
+            continue
+        flat = (lambda o: lambda j: f"st[{o + j}]")(offset)
+        state = f.new()
+        if hasattr(f, "inline") and hasattr(f, "result_code") and type(state) is list \
+                and f.inline(flat, "v") is not None and f.result_code(flat, lambda value: "c") is not None:
+            out.append((len(state), offset, flat))
+            offset += len(state)
+        else:
+            out.append((None, offset, (lambda o: lambda j: f"st[{o}][{j}]")(offset)))
+            offset += 1
+    return out
+
+
 def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code, scalar_key: bool = False):
     """Generate extract/apply for aggregate calls ``aggs`` with runtime aggregate ``functions``;
     ``value_code(agg)`` gives the Python expression of one argument over row ``r``.  The group key
     (expressions ``keys``) is inlined in extract, so its key function argument goes unused; the
     updates a function gives as statements (its ``inline``) are inlined in apply.  ``scalar_key``
-    (one key expression): the key is its value itself, not a 1-tuple (Aggregate.scalar_key)."""
+    (one key expression): the key is its value itself, not a 1-tuple (Aggregate.scalar_key).  The
+    state of a group is laid out by state_layout."""
     ext = cg.fresh_name("extract")
     app = cg.fresh_name("apply")
     values = [value_code(a) for a in aggs]
@@ -1086,22 +1119,24 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code, scalar_key:
     packed = ", ".join([key, "w"] + values)
     lines = [f"def {ext}(delta, k):", f"    return [({packed}) for r, w in delta.items()]"]
     cg.compile("\n".join(lines), ext)
-    fn_names = []
-    for f in functions:
-        fn_names.append(cg.const(f))
+    layout = state_layout(aggs, functions)
     head = [f"def {app}(groups, items, sign, new):", "    touched = set()", "    add = touched.add",
             f"    for k, w, {', '.join(names)}{',' if len(names) == 1 else ''} in items:" if names else
             "    for k, w in items:"]
     body = ["        g = groups.get(k)", "        if g is None:", "            g = groups[k] = [0, new()]",
-            "        if sign < 0:", "            w = -w", "        g[0] += w", "        st = g[1]"]
-    for i, (a, f) in enumerate(zip(aggs, functions)):
+            "        if sign < 0:", "            w = -w", "        g[0] += w"]
+    if any(width != 0 for width, _, _ in layout):
+        body.append("        st = g[1]")
+    for i, (a, f, (width, offset, slot)) in enumerate(zip(aggs, functions, layout)):
+        if width == 0:
+            continue  # (the row count)
         v = names[i]
         skip = a.filter is not None
         guard = f"{v} is not _SKIP" if skip else None
         inline = getattr(f, "inline", None)
-        code = inline(f"st[{i}]", v) if inline is not None else None
+        code = inline(slot, v) if inline is not None else None
         if code is None:
-            stmt = [f"{fn_names[i]}.update(st[{i}], {v}, w)"]
+            stmt = [f"{cg.const(f)}.update(st[{offset}], {v}, w)"]  # (its own state)
         else:
             non_null, stmt = code
             if non_null:
@@ -1120,19 +1155,27 @@ def compiled_reducer(cg: Codegen, keys, aggs, functions, value_code, scalar_key:
         fold = cg.fresh_name("fold")
         loop = [f"def {fold}(groups, delta, sign, new):", "    touched = set()", "    add = touched.add",
                 "    for r, w in delta.items():", f"        k = {key}"]
-        loop += [f"        {n} = {v}" for n, v in zip(names, values)]
+        read = "\n".join(body)
+        loop += [f"        {n} = {v}" for n, v in zip(names, values) if re.search(rf"\b{n}\b", read)]
         cg.compile("\n".join(loop + body), fold)
         fold_parts = (key, names, values, body)
     new, res = cg.fresh_name("new_state"), cg.fresh_name("result")
-    news = ", ".join(f"{cg.const(f.new)}()" for f in functions)
-    cg.compile(f"def {new}():\n    return [{news}]", new)
+    news = []
+    for f, (width, _, _) in zip(functions, layout):
+        if width is None:
+            news.append(f"{cg.const(f.new)}()")
+        elif width:
+            state = f.new()  # (ints as they are; a list item is made afresh for each group)
+            news.append(", ".join(repr(x) for x in state) if all(type(x) is int for x in state)
+                        else f"*{cg.const(f.new)}()")
+    cg.compile(f"def {new}():\n    return [{', '.join(news)}]", new)
     # (a function's result_code, where it gives one, inlined: COUNT's is its state's one number)
-    inline = [f.result_code(f"st[{i}]", cg.const) if hasattr(f, "result_code") else None
-              for i, f in enumerate(functions)]
-    results = "".join(f"{code or f'{cg.const(f.result)}(st[{i}])'}, "
-                      for i, (f, code) in enumerate(zip(functions, inline)))
-    cg.compile(f"def {res}(st):\n    return ({results})", res)
-    cg.env[res].items = results  # (the result's items over ``st``, for a caller that inlines it)
+    inline = [f.result_code(slot, cg.const) if hasattr(f, "result_code") else None
+              for f, (_, _, slot) in zip(functions, layout)]
+    results = "".join(f"{code or f'{cg.const(f.result)}(st[{offset}])'}, "
+                      for f, code, (_, offset, _) in zip(functions, inline, layout))
+    cg.compile(f"def {res}(g):\n" + ("    st = g[1]\n" if "st[" in results else "") + f"    return ({results})", res)
+    cg.env[res].items = results  # (the result's items over ``g`` and ``st = g[1]``, for a caller that inlines it)
     return CompiledReducer(list(functions), cg.env[ext], cg.env[app], cg.env[new], cg.env[res],
                            cg.env[fold] if fold is not None else None, fold_parts)
 

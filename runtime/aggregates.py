@@ -6,7 +6,10 @@ Floating-point sums are kept exact (as integers scaled by 2**1074, the smallest 
 deletion restores exactly the previous sum and the result is the correctly rounded exact sum.
 ``Reducer`` combines several functions with their argument extractors into one group reducer; a
 function whose update is a line or two says so with ``inline`` (the statements, as Python source),
-which the compiler's generated reducers inline instead of calling ``update``.
+which the compiler's generated reducers inline instead of calling ``update``.  Both ``inline`` and
+``result_code`` address the state through ``slot(j)``, the expression of the j-th item of the list
+``new()`` returns: a generated reducer that has both lays those items out flat in the group's state
+(compiler/codegen.compiled_reducer), a list of numbers that ``add_state`` adds up as before.
 The statistical ones (variance, quantiles, regression, …) are in runtime/statistics.py.
 """
 
@@ -73,10 +76,11 @@ class CountStar:
     def new(self):
         return [0]
 
-    def inline(self, st: str, v: str):
+    def inline(self, slot, v: str):
         """(whether the statements run only for a non-NULL ``v``, the statements) doing
-        ``update(st, v, w)`` on state ``st``: see INLINE_NAMES for the names they use."""
-        return False, [f"{st}[0] += w"]
+        ``update(st, v, w)``, where ``slot(j)`` is the expression of ``st[j]``: see INLINE_NAMES
+        for the names they use."""
+        return False, [f"{slot(0)} += w"]
 
     def update(self, st, v, w):
         st[0] += w
@@ -84,10 +88,10 @@ class CountStar:
     def result(self, st):
         return st[0]
 
-    def result_code(self, st: str, const) -> str | None:
-        """``result(st)`` as an expression over state ``st``, for a generated reducer to inline
-        (``const(value)``: a name for a value the expression reads), or None."""
-        return f"{st}[0]"
+    def result_code(self, slot, const) -> str | None:
+        """``result(st)`` as an expression over ``slot(j)`` (``st[j]``), for a generated reducer to
+        inline (``const(value)``: a name for a value the expression reads), or None."""
+        return slot(0)
 
 
 class Count:
@@ -102,8 +106,8 @@ class Count:
         if v is not None:
             st[0] += w
 
-    def inline(self, st: str, v: str):
-        return True, [f"{st}[0] += w"]
+    def inline(self, slot, v: str):
+        return True, [f"{slot(0)} += w"]
 
     def result(self, st):
         return st[0]
@@ -137,15 +141,15 @@ class Sum:
         else:
             st[0] += v * w
 
-    def inline(self, st: str, v: str):
+    def inline(self, slot, v: str):
         if self.kind == "int":
-            return True, [f"s = {st}", f"s[0] += {v} * w", "s[1] += w"]
+            return True, [f"{slot(0)} += {v} * w", f"{slot(1)} += w"]
         if self.kind == "float":
             # ExactFloatSum.add unrolled for a finite double n / 2**e: x * 2**1074 is n shifted left
             # by 1074 - e
-            return True, [f"s = {st}", "s[1] += w", f"if {v} - {v} == 0.0:",
-                          f"    n, d = {v}.as_integer_ratio()", "    s[0][0] += (n << (1075 - d.bit_length())) * w",
-                          "else:", f"    _ExactFloatSum.add(s[0], {v}, w)"]
+            return True, [f"{slot(1)} += w", f"if {v} - {v} == 0.0:",
+                          f"    n, d = {v}.as_integer_ratio()", f"    {slot(0)}[0] += (n << (1075 - d.bit_length())) * w",
+                          "else:", f"    _ExactFloatSum.add({slot(0)}, {v}, w)"]
         return None
 
     def result(self, st):
@@ -153,19 +157,24 @@ class Sum:
             return None
         return self.finish(st[0])
 
-    def result_code(self, st: str, const) -> str | None:
-        """An integer sum's result inline (see CountStar.result_code): finish's check, then the sum."""
-        if self.kind != "int" or type(self) is not Sum:  # (TOTAL, AVG: results of their own)
+    def result_code(self, slot, const) -> str | None:
+        """The sum's result inline (see CountStar.result_code): an integer sum's check, then the
+        sum; a float sum's finish."""
+        if type(self) is not Sum:  # (TOTAL, AVG: results of their own)
+            return None
+        total, n = slot(0), slot(1)
+        if self.kind == "float":
+            return f"(None if not {n} else {const(self.finish)}({total}))"
+        if self.kind != "int":
             return None
         if self.check is None:
-            return f"(None if not {st}[1] else {st}[0])"
+            return f"(None if not {n} else {total})"
         bounds = getattr(self.check, "bounds", None)
         if bounds is not None:  # the range test inline: the check is called only to raise its error
             lo, hi = bounds
-            name = "".join(c if c.isalnum() else "_" for c in st)
-            s, v = f"_s_{name}", f"_v_{name}"  # (names of its own, local where it is written)
-            return f"(None if not ({s} := {st})[1] else {v} if {lo} <= ({v} := {s}[0]) <= {hi} else {const(self.check)}({v}))"
-        return f"(None if not {st}[1] else ({const(self.check)}({st}[0]), {st}[0])[1])"
+            v = "_v_" + "".join(c if c.isalnum() else "_" for c in total)  # (a name of its own, local where it is written)
+            return f"(None if not {n} else {v} if {lo} <= ({v} := {total}) <= {hi} else {const(self.check)}({v}))"
+        return f"(None if not {n} else ({const(self.check)}({total}), {total})[1])"
 
     def finish(self, total):
         if self.kind == "float":
@@ -206,6 +215,11 @@ class Avg(Sum):
         if self.kind == "decimal":
             return float(Fraction(st[0]) / st[1])
         return st[0] / st[1]  # int / int is correctly rounded in Python
+
+    def result_code(self, slot, const) -> str | None:
+        if self.kind != "int" or type(self) is not Avg:
+            return None
+        return f"(None if not {slot(1)} else {slot(0)} / {slot(1)})"
 
 
 def add_state(state: list, part: list, sign: int) -> None:
@@ -734,8 +748,9 @@ class Reducer:
         """Fold partial groups (``apply`` into another dict) into ``groups``; sign -1 undoes."""
         return merge_partials(groups, partials, sign, self.new)
 
-    def result(self, state):
-        return tuple(f.result(s) for f, s in zip(self.functions, state))
+    def result(self, group):
+        """The results over a group ``[row count, state]``."""
+        return tuple(f.result(s) for f, s in zip(self.functions, group[1]))
 
 
 class DecimalAverage(Sum):

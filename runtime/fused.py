@@ -219,11 +219,11 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict,
                  if re.search(rf"\b{p}\b", text)]
         head += ([f"    {', '.join(p for p, _ in bound)} = {', '.join(v for _, v in bound)}"] if bound else []) + body
         row = f"(k, {items})" if op.scalar_key else f"k + ({items})"
-        group = ["            st = g[1]"]
+        group = ["            st = g[1]"] if "st[" in items else []  # (the items read ``g`` and ``st``)
     else:
         env[f"raw{n}"], env[f"result{n}"] = raw, result
         head.append(f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})")
-        row, group = f"{'(k,)' if op.scalar_key else 'k'} + result{n}(g[1])", []
+        row, group = f"{'(k,)' if op.scalar_key else 'k'} + result{n}(g)", []
     # (Aggregate._eval_raw and _emit in one loop: each touched group's (old, new) is noted in
     # ``changed``, which the journal entry holds, before its output changes; a result that fails
     # leaves the groups folded and the outputs noted so far, which the entry undoes)

@@ -12,6 +12,7 @@ the differential suite's: it runs the fused path wherever a step changes one tab
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 import pytest
 
@@ -289,3 +290,105 @@ def test_one_row_changes_in_a_transaction_roll_back():
     p.delete("orders", [(2, 1, 9, None)])
     p.execute("COMMIT")
     assert p.step() == {"join_group": [(("r1", 2, 14, 1), -1), (("r1", 1, 5, 1), 1)]}
+
+
+# aggregate functions laid out flat in a group's state (codegen.state_layout) beside ones that keep
+# their own (MIN, a DECIMAL sum, an exported state), COUNT(*) read from the group's row count (with
+# and without FILTER), over a join (folded, and partial groups on workers) and over one table
+FLAT = """
+CREATE TABLE t(id INT PRIMARY KEY, g INT, x INT, f DOUBLE, d DECIMAL(10, 2));
+CREATE TABLE dim(g INT PRIMARY KEY, label VARCHAR);
+CREATE VIEW folded AS SELECT d.label, COUNT(*) AS n, COUNT(t.x) AS cx, SUM(t.x) AS sx, AVG(t.x) AS ax,
+    SUM(t.f) AS sf, SUM(t.d) AS sd, AVG(t.f) AS af FROM t JOIN dim d ON t.g = d.g GROUP BY d.label;
+CREATE VIEW mixed AS SELECT d.label, MIN(t.x) AS lo, COUNT(*) AS n, SUM(t.x) AS sx,
+    COUNT(*) FILTER (WHERE t.x > 2) AS nf, SUM(t.x) FILTER (WHERE t.f > 0) AS sxf, SUM(t.f) AS sf
+    FROM t JOIN dim d ON t.g = d.g GROUP BY d.label;
+CREATE VIEW one_table AS SELECT g, COUNT(*) AS n, SUM(x) AS sx, AVG(f) AS af,
+    COUNT(*) FILTER (WHERE x IS NULL) AS nulls, FINALIZE(SUM(x) EXPORT_STATE) AS fs FROM t GROUP BY g;
+CREATE VIEW everything AS SELECT COUNT(*) AS n, SUM(x) AS sx, SUM(f) AS sf, AVG(x) AS ax FROM t;
+"""
+
+
+def _flat_stream(rnd: random.Random, pair: Pair, n_steps: int) -> int:
+    """One-row inserts, deletes (of present and of absent rows) and updates of t, over few groups
+    (NULL ones too) that empty and fill again; returns the steps that took the fused path."""
+    live: dict = {}
+    fused = 0
+    for i in range(n_steps):
+        kind = rnd.random()
+        if kind < 0.5 or not live:
+            x = rnd.choice([None, rnd.randrange(-3, 6)])
+            f = rnd.choice([None, 0.5, -1.25, 1e300, rnd.random()])
+            d = rnd.choice([None, Decimal("1.25"), Decimal("-0.50"), Decimal("3.00")])
+            row = (i, rnd.choice([None, 0, 1, 2, 3]), x, f, d)
+            changes = [(1, row)]
+        elif kind < 0.85:
+            changes = [(-1, live[rnd.choice(sorted(live))])]
+        elif kind < 0.92:  # a row that is not there (its key free, or held by another row)
+            k = rnd.choice([10**6, *sorted(live)])
+            changes = [(-1, (k, 9, 9, 9.0, Decimal("9.00")))]
+        else:
+            old = live[rnd.choice(sorted(live))]
+            changes = [(-1, old), (1, (old[0], rnd.choice([None, 0, 1]), 4, 2.0, Decimal("1.00")))]
+
+        def apply(p, changes=changes):
+            for sign, row in changes:
+                (p.insert if sign > 0 else p.delete)("t", [row])
+            return p.step()
+
+        before = pair.general_steps
+        status, _ = pair.both(apply)
+        if status == "ok":
+            fused += pair.general_steps == before
+            for sign, row in changes:
+                if sign > 0:
+                    live[row[0]] = row
+                elif live.get(row[0]) == row:
+                    del live[row[0]]
+    return fused
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_flat_states_fused_general_and_workers(seed):
+    pair = Pair(FLAT, sharded=True)
+    try:
+        pair.both(lambda p: (p.insert("dim", [(0, "a"), (1, "b"), (2, None), (3, "a")]), p.step()))
+        assert _flat_stream(random.Random(300 + seed), pair, 150) > 75
+        # the state: COUNT(*) keeps none (the row count); COUNT(x) one item, SUM(x), AVG(x) and SUM(f)
+        # two each (a sum, a count), in the state list itself; SUM(d) and AVG(f) their own states
+        f = pair.fused
+        agg = next(op for op in f.circuit.ops if isinstance(op, Aggregate) and op.join_fold is not None
+                   and len(op.reducer.functions) == 7)
+        for g in agg.groups.values():
+            assert len(g[1]) == 1 + 2 + 2 + 2 + 1 + 1 and [type(x) for x in g[1][:5]] == [int] * 5
+        _retract_all(pair)
+        assert pair.fused.view("everything").rows() == [(0, None, None, None)]
+    finally:
+        pair.close()
+
+
+def test_flat_states_checkpointed_and_reopened(tmp_path):
+    """Groups with flat states written to a checkpoint and read back: the reopened pipeline goes on
+    as one that never closed."""
+    path = str(tmp_path / "flat.db")
+    p, q = Pipeline(path=path), Pipeline()
+    rnd = random.Random(5)
+    rows = [(i, rnd.choice([None, 0, 1, 2]), rnd.choice([None, 3, -2]), rnd.choice([None, 0.5, 1e300]),
+             rnd.choice([None, Decimal("1.25")])) for i in range(40)]
+    for x in (p, q):
+        x.execute(FLAT)
+        x.insert("dim", [(0, "a"), (1, "b"), (2, None)])
+        x.insert("t", rows[:30])
+        x.step()
+        x.delete("t", [rows[3]])
+        x.step()
+    p.close()  # (a checkpoint)
+    with Pipeline(path=path) as r:
+        for x in (r, q):
+            for row in rows[30:]:
+                x.insert("t", [row])
+                x.step()
+            x.delete("t", rows[:3])
+            x.step()
+        for v in q.views:
+            assert sorted(r.view(v).rows(), key=repr) == sorted(q.view(v).rows(), key=repr), v

@@ -12,11 +12,13 @@ Sharded, a GROUP BY whose functions all add up gets partial groups from the work
 (``combined``; operators/exchange.Combine): ``merge(groups, partials, sign)`` folds them in.
 
 A reducer provides ``new() -> state``, ``extract(delta, key_fn) -> items`` (evaluates keys and
-arguments, changing nothing; a generated reducer computes keys inline and is given no key_fn), ``apply(groups, items, sign) -> touched keys`` (folds items into the
-groups ``{key: [row count, state]}``, exactly invertible: sign -1 undoes sign +1) and
-``result(state) -> tuple``; the output row is ``group key + result`` (``scalar_key``: a key of one
-column is held as its value, so the row is ``(key,) + result``).  runtime.aggregates.Reducer
-builds one from aggregate functions; the compiler generates specialised ones.
+arguments, changing nothing; a generated reducer computes keys inline and is given no key_fn),
+``apply(groups, items, sign) -> touched keys`` (folds items into the groups ``{key: [row count,
+state]}``, exactly invertible: sign -1 undoes sign +1) and ``result(group) -> tuple`` (over the
+whole group: a generated reducer reads COUNT(*) from its row count); the output row is ``group
+key + result`` (``scalar_key``: a key of one column is held as its value, so the row is ``(key,) +
+result``).  runtime.aggregates.Reducer builds one from aggregate functions; the compiler generates
+specialised ones (codegen.compiled_reducer, with a flat state: codegen.state_layout).
 
 With an ``expiry`` (runtime/expiry.py; the compiler gives one when a group-key column only changes
 at or above a watermark-driven bound), the groups whose key is below the bound are dropped after
@@ -157,7 +159,7 @@ class Aggregate(Operator):
         scalar = self.scalar_key
         for k in touched:
             g = groups[k]
-            changed[k] = (outputs.get(k), ((k,) if scalar else k) + result(g[1]) if g[0] or self.global_ else None)
+            changed[k] = (outputs.get(k), ((k,) if scalar else k) + result(g) if g[0] or self.global_ else None)
         # a group's rows start with its key, so two groups never emit the same row: no weight cancels
         out = {}
         for k, (old, new) in changed.items():

@@ -308,7 +308,7 @@ class SessionAggregate(_Sessions):
                 vals.append(rec[0])
             else:
                 vals.append(self.end_fn(rec[1]))
-        return tuple(vals) + self.reducer.result(g[1])
+        return tuple(vals) + self.reducer.result(g)
 
     def _forget(self, rec):
         return self.groups.pop(rec[2], None)
