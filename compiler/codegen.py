@@ -745,10 +745,10 @@ def arrange_function(cg: Codegen, exprs, null_safe=None, name_hint: str = "arran
     return cg.compile("\n".join(lines), name)
 
 
-def _file_rows_form(r: str, w: str, k: str, index: str, indent: str) -> list[str]:
+def _file_rows_form(r: str, w: str, k: str, index: str, indent: str, get: str = "iget") -> list[str]:
     """runtime.arrangement.file_row inlined: weight ``w`` (±1) of row ``r`` under key ``k`` of a
-    ``rows``-form index (a list of at most LIST_MAX rows, else {row: 1}); ``iget`` is index.get."""
-    lines = ["bucket = iget(" + k + ")", f"if {w} > 0:", "    if bucket is None:", f"        {index}[{k}] = [{r}]",
+    ``rows``-form index (a list of at most LIST_MAX rows, else {row: 1}); ``get`` is index.get."""
+    lines = [f"bucket = {get}({k})", f"if {w} > 0:", "    if bucket is None:", f"        {index}[{k}] = [{r}]",
              "    elif bucket.__class__ is list:", f"        bucket.append({r})",
              f"        if len(bucket) > {LIST_MAX}:", f"            {index}[{k}] = dict.fromkeys(bucket, 1)",
              "    else:", f"        bucket[{r}] = 1", "else:", "    if bucket.__class__ is list:",
@@ -855,37 +855,43 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
     def row_col_of(code: str) -> str:
         return re.sub(r"\br\[(\d+)\]", lambda m: items[int(m.group(1))], code)
 
-    def pair(indent: str, weight: str, forward: bool = False) -> list[str]:
-        """The fold of one pair of weight ``weight``; ``forward``: sign is always 1 (a raw fold)."""
+    def pair(indent: str, weight: str, forward: bool = False, note=("add(k)",)) -> list[str]:
+        """The fold of one pair of weight ``weight``; ``forward``: sign is always 1 (a raw fold);
+        ``note``: the statements that note group ``k`` as touched (the reducer's ``add(k)``)."""
         out = [f"{indent}w = {weight}", f"{indent}k = {row_col_of(key)}"]
         lines = [indent + line[8:] for line in body[:-1]]  # (its last line returns)
         if forward:
             lines = [line for line in lines if line.strip() not in ("if sign < 0:", "w = -w")]
+        at = lines.index(indent + "add(k)")
+        lines[at:at + 1] = [indent + x for x in note]
         out += [f"{indent}{n} = {row_col_of(v)}" for n, v in zip(names, values)
                 if re.search(rf"\b{n}\b", "\n".join(lines))]  # (COUNT(*)'s reads none)
         return out + lines
 
-    def probe(delta: str, index: str, mine: str, theirs: str, their_form: str) -> list[str]:
+    def probe(delta: str, index: str, mine: str, theirs: str, their_form: str, note=("add(k)",)) -> list[str]:
         """Δ(mine) ⋈ I(theirs)."""
         head = [f"    for k{mine}, rows in {delta}.items():"]
         if their_form == "unique":
             return head + [f"        r{theirs} = {index}.get(k{mine})", f"        if r{theirs} is not None:",
-                           f"            for r{mine}, w{mine} in rows.items():"] + pair(" " * 16, f"w{mine}")
+                           f"            for r{mine}, w{mine} in rows.items():"] + pair(" " * 16, f"w{mine}", False, note)
         if their_form == "rows":
             return head + [f"        other = {index}.get(k{mine})", "        if other:",
                            f"            for r{mine}, w{mine} in rows.items():",
-                           f"                for r{theirs} in other:"] + pair(" " * 20, f"w{mine}")
+                           f"                for r{theirs} in other:"] + pair(" " * 20, f"w{mine}", False, note)
         return head + [f"        other = {index}.get(k{mine})", "        if other:",
                        f"            for r{mine}, w{mine} in rows.items():",
-                       f"                for r{theirs}, w{theirs} in other.items():"] + pair(" " * 20, "wa * wb")
+                       f"                for r{theirs}, w{theirs} in other.items():"] + pair(" " * 20, "wa * wb", False, note)
 
-    minus = ["    if da and db:", "        for kk in da.keys() & db.keys():",
-             "            for ra, wa in da[kk].items():", "                for rb, wb in db[kk].items():"]
-    minus += pair(" " * 20, "-(wa * wb)")
+    def minus(note=("add(k)",)) -> list[str]:
+        """- Δa ⋈ Δb."""
+        return ["    if da and db:", "        for kk in da.keys() & db.keys():",
+                "            for ra, wa in da[kk].items():", "                for rb, wb in db[kk].items():"] + \
+            pair(" " * 20, "-(wa * wb)", False, note)
+
     lines = [f"def {name}(groups, da, db, ia, ib, sign, new):", "    touched = set()", "    add = touched.add"]
     lines += probe("da", "ib", "a", "b", forms[1])
     lines += probe("db", "ia", "b", "a", forms[0])
-    lines += minus
+    lines += minus()
     lines.append("    return touched")
     fold = cg.compile("\n".join(lines), name)
 
@@ -893,13 +899,28 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
         """The fold that arranges side ``side``'s delta itself (see above), or None."""
         if arranged[side] is None:
             return None
+        raw_name = cg.fresh_name(f"{name_hint}_{'ab'[side]}")
+        made = raw_lines(side, ("add(k)",))
+        if made is None:
+            return None
+        head, alone = made
+        head = [f"def {raw_name}(groups, da, db, ia, ib, sign, new, keyed_of):", "    touched = set()",
+                "    add = touched.add"] + head + ["    return touched"]
+        fn = cg.compile("\n".join(head), raw_name)
+        # (for a caller that inlines it, runtime/fused.py: ``fn.lines(note)``, its lines with ``note``
+        # noting each touched group ``k`` instead of adding it to ``touched``, and the number of those
+        # that run when the other side's delta is known to be empty)
+        fn.lines = lambda note: raw_lines(side, note)
+        return fn
+
+    def raw_lines(side: int, note):
+        """The body of side ``side``'s raw fold (at a function's indentation), with ``note`` for
+        the statements noting a touched group ``k``, and the number of its lines that run when the
+        other side's delta is empty; or None where it cannot be made."""
         exprs, null_safe, scalar = arranged[side]
         mine, theirs = ("a", "b") if side == 0 else ("b", "a")
-        raw_name = cg.fresh_name(f"{name_hint}_{mine}")
         own, others = ("da", "db") if side == 0 else ("db", "da")
-        head = [f"def {raw_name}(groups, da, db, ia, ib, sign, new, keyed_of):", "    touched = set()",
-                "    add = touched.add", f"    iget = i{mine}.get", f"    tget = i{theirs}.get",
-                f"    for r{mine}, w{mine} in {own}.items():"]
+        head = [f"    for r{mine}, w{mine} in {own}.items():"]
         parts = []
         for x, safe in zip(exprs, null_safe):
             code = cg.value(x, row_col(f"r{mine}"))
@@ -911,33 +932,29 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
         head.append(f"        k{mine} = {_key_tuple(parts, scalar)}")
         r, w, k, ix = f"r{mine}", f"w{mine}", f"k{mine}", f"i{mine}"
         if forms[side] == "unique":  # arrange_function's unique law
-            head += [f"        if {w} > 0:", f"            {ix}[{k}] = {r}", f"        elif iget({k}) == {r}:",
+            head += [f"        if {w} > 0:", f"            {ix}[{k}] = {r}", f"        elif {ix}.get({k}) == {r}:",
                      f"            del {ix}[{k}]"]
         elif forms[side] == "rows":
-            head += _file_rows_form(r, w, k, ix, " " * 8)
+            head += _file_rows_form(r, w, k, ix, " " * 8, f"{ix}.get")
         else:
-            head += [f"        bucket = iget({k})", "        if bucket is None:", f"            {ix}[{k}] = {{{r}: {w}}}",
+            head += [f"        bucket = {ix}.get({k})", "        if bucket is None:", f"            {ix}[{k}] = {{{r}: {w}}}",
                      "        else:", f"            n = bucket.get({r}, 0) + {w}", "            if n:",
                      f"                bucket[{r}] = n", "            else:", f"                del bucket[{r}]",
                      "                if not bucket:", f"                    del {ix}[{k}]"]
         if forms[1 - side] == "unique":
-            head += [f"        r{theirs} = tget({k})", f"        if r{theirs} is not None:"] + pair(" " * 12, w, True)
+            head += [f"        r{theirs} = i{theirs}.get({k})", f"        if r{theirs} is not None:"] + \
+                pair(" " * 12, w, True, note)
         elif forms[1 - side] == "rows":
-            head += [f"        other = tget({k})", "        if other:",
-                     f"            for r{theirs} in other:"] + pair(" " * 16, w, True)
+            head += [f"        other = i{theirs}.get({k})", "        if other:",
+                     f"            for r{theirs} in other:"] + pair(" " * 16, w, True, note)
         else:
-            head += [f"        other = tget({k})", "        if other:",
-                     f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb", True)
+            head += [f"        other = i{theirs}.get({k})", "        if other:",
+                     f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb", True, note)
         alone = len(head)  # (the lines before: all it does when the other side's delta is empty)
         head += [f"    if {others}:", f"        {own} = keyed_of({own})"]
-        head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, forms[side])]
-        head += minus[1:]  # (da and db are both non-empty here)
-        head.append("    return touched")
-        fn = cg.compile("\n".join(head), raw_name)
-        # (for a caller that inlines it, runtime/fused.py: its lines, and those that run when the
-        # other side's delta is known to be empty)
-        fn.body, fn.body_alone = head[1:-1], head[1:alone]
-        return fn
+        head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, forms[side], note)]
+        head += minus(note)[1:]  # (da and db are both non-empty here)
+        return head, alone
 
     return fold, (raw(0), raw(1))
 

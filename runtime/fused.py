@@ -14,7 +14,10 @@ and source:
   Aggregate that folds a join's pairs straight from the source's rows (Aggregate._eval_raw with
   its _emit: the raw fold's own lines, codegen.join_fold's ``body``, and the reducer's result
   items, where their globals agree with the step's), a view's Output; a view's Output that alone
-  reads such an Aggregate is written in the Aggregate's emit loop, in the same journal entry.
+  reads such an Aggregate is written in the Aggregate's emit loop, in the same journal entry.  The
+  inline fold notes each group it touches with the group's old output row (``changed``, which the
+  journal entry holds and the emit loop walks), not in a set of touched keys, and binds no method:
+  a one-row change allocates as few objects as it can.
 
 The step function says two things about itself: ``run``, the general step it was made for, and
 ``light``, no nested scope (a recursive view's fixpoint) among the operators the change reaches, so
@@ -210,21 +213,28 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict,
     head = [f"if {' or '.join(tests)}:" if tests else "if False:",
             f"    ia, ib = left{n}.arrangement.index, right{n}.arrangement.index",
             f"    groups, outputs = o{n}.groups, o{n}.outputs"]
-    body, items = getattr(raw, "body_alone" if other == "EMPTY" else "body", None), getattr(result, "items", None)
-    if body is not None and items is not None and _share_globals(env, raw, result):
+    lines, items = getattr(raw, "lines", None), getattr(result, "items", None)
+    if lines is not None and items is not None and _share_globals(env, raw, result):
         # the raw fold's body and the result's items written here (their globals are env's)
-        # (the parameters it reads bound; its lines are indented as in a function: as in this if)
+        # (the parameters it reads bound; its lines are indented as in a function: as in this if);
+        # a touched group's old output row is noted in ``changed`` as the fold first touches it,
+        # instead of the group in a set of touched keys
+        body, alone = lines(("if k not in changed:", "    changed[k] = outputs.get(k)"))
+        body = body[:alone] if other == "EMPTY" else body
         text = "\n".join(body)
         bound = [(p, v) for p, v in (("da", da), ("db", db), ("sign", "1"), ("new", f"new{n}"), ("keyed_of", f"keyed{n}"))
                  if re.search(rf"\b{p}\b", text)]
-        head += ([f"    {', '.join(p for p, _ in bound)} = {', '.join(v for _, v in bound)}"] if bound else []) + body
+        head += ["    changed = {}"] + \
+            ([f"    {', '.join(p for p, _ in bound)} = {', '.join(v for _, v in bound)}"] if bound else []) + body
         row = f"(k, {items})" if op.scalar_key else f"k + ({items})"
         group = ["            st = g[1]"] if "st[" in items else []  # (the items read ``g`` and ``st``)
+        loop = ["    for k, old in changed.items():", "        g = groups[k]"]
     else:
         env[f"raw{n}"], env[f"result{n}"] = raw, result
-        head.append(f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})")
+        head += [f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})", "    changed = {}"]
         row, group = f"{'(k,)' if op.scalar_key else 'k'} + result{n}(g)", []
-    # (Aggregate._eval_raw and _emit in one loop: each touched group's (old, new) is noted in
+        loop = ["    for k in touched:", "        g = groups[k]", "        changed[k] = old = outputs.get(k)"]
+    # (Aggregate._eval_raw and _emit in one loop: each touched group's old output row is noted in
     # ``changed``, which the journal entry holds, before its output changes; a result that fails
     # leaves the groups folded and the outputs noted so far, which the entry undoes)
     z = f"z{n}"
@@ -244,21 +254,15 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict,
         idle = [f"{z} = {{}}", f"if o{out}.delta:", f"    J.append((undo{out}, ({z}, o{out}.delta)))",
                 f"    o{out}.delta = {z}"]
     return head + [
-        "    changed = {}",
         f"    {z} = {{}}",
-        f"    J.append((_undo_raw_fold, ({entry})))"] + emit + [
-        "    for k in touched:",
-        "        g = groups[k]",
-        "        old = outputs.get(k)",
+        f"    J.append((_undo_raw_fold, ({entry})))"] + emit + loop + [
         "        if g[0]:"] + group + [
         f"            new = {row}",
-        "            changed[k] = (old, new)",
         "            outputs[k] = new",
         "            if new != old:",
         "                if old is not None:"] + ["                    " + x for x in gone] + \
         ["                " + x for x in born] + [
         "        else:",
-        "            changed[k] = (old, None)",
         "            del groups[k]",
         "            if old is not None:",
         "                del outputs[k]"] + ["                " + x for x in gone] + \
@@ -286,14 +290,15 @@ _EMPTY: dict = {}  # an idle side's delta, read by the inline fold and its undo 
 def _undo_raw_fold(saved) -> None:
     """Undo an inlined Aggregate._eval_raw: the Output written with it if any (Output._undo), the
     aggregate's eval, then its side's Arrange (the order of their journal entries in Circuit.step,
-    newest first)."""
-    aggregate, side, delta, other, changed = saved[:5]
+    newest first).  ``olds``: each touched group's old output row (None: the group had none)."""
+    aggregate, side, delta, other, olds = saved[:5]
     if len(saved) > 5:
         undo, output_delta, previous = saved[5:]
         undo((output_delta, previous))
     jf = aggregate.join_fold
     arranges = jf.join.inputs
     ia, ib = arranges[0].arrangement.index, arranges[1].arrangement.index
+    changed = {k: (old, None) for k, old in olds.items()}  # (Aggregate._undo's form: (old, new) by key)
     aggregate._undo(((jf, (side, delta, other, ia, ib, jf.keyed_of[side])), changed))
     mine = arranges[side]
     if delta and mine.arrangement.journal is not None:

@@ -172,6 +172,10 @@ def test_join_group_fused_equals_general(seed):
     # the raw fold's loop and the result (with the HUGEINT sums' range tests) are written in the
     # step, not called; the group key (c.region, NULL for some customers) is the value itself
     assert "touched = raw" not in step.source_text and "result" not in step.source_text
+    # each touched group noted with its old output row as the fold touches it (no set of touched
+    # keys), and no method bound for one row
+    assert "changed[k] = outputs.get(k)" in step.source_text and "touched" not in step.source_text
+    assert ".get\n" not in step.source_text and ".add\n" not in step.source_text
     assert "new = (k, " in step.source_text and f" <= {2**127 - 1} else " in step.source_text
     # the view's Output is written by the Aggregate's lines (no loop of its own over the delta)
     assert "contents[new] = 1" in step.source_text and "for row, w in" not in step.source_text
