@@ -228,7 +228,7 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict,
             ([f"    {', '.join(p for p, _ in bound)} = {', '.join(v for _, v in bound)}"] if bound else []) + body
         row = f"(k, {items})" if op.scalar_key else f"k + ({items})"
         group = ["            st = g[1]"] if "st[" in items else []  # (the items read ``g`` and ``st``)
-        loop = ["    for k, old in changed.items():", "        g = groups[k]"]
+        loop = ["    for k in changed:", "        old = changed[k]", "        g = groups[k]"]  # (no view of items made)
     else:
         env[f"raw{n}"], env[f"result{n}"] = raw, result
         head += [f"    touched = raw{n}(groups, {da}, {db}, ia, ib, 1, new{n}, keyed{n})", "    changed = {}"]
