@@ -24,6 +24,19 @@ Which columns repeat is not known statically; the tests run once per batch, at C
 inserts are not rebuilt (a new tuple and a lookup per value would add to the one-row change; the
 rows of bulk loads are what fills memory).  The collector is paused while a batch is rebuilt (its
 new tuples hold only ints, strings and NULLs: no cycle to find).
+
+Freed as the table shrinks: a memo does not keep values no row holds.  A table of n rows holds at most
+n distinct values in a column, so once it holds fewer rows than half of what its largest memo holds (of
+256 values or more), most of that memo is values no row holds: the commit or the discard that leaves the
+table so hands its rows to ``free``, which keeps of every memo of 256 values or more the values the rows
+hold (the memo's own objects).  So after each commit a memo holds at most twice as many values as the
+table has rows, or fewer than 256; a column of few rows a value whose values churn (new ones in, old
+ones out, the table's size steady) may hold that many values no row holds until the bound is reached.
+The cost, a pass over the rows and each memo, is paid for by the deletions that left the table so small
+(more rows than half of what the largest memo holds, since it last held only what rows hold); a memo
+holds at most 2^17 values, so the pass reads fewer than 2^16 rows.  The judgements count every distinct
+value a column has shown (``freed`` adds the values dropped), so that a unique column of a table that
+keeps shrinking still looks unique.
 """
 
 from __future__ import annotations
@@ -37,17 +50,20 @@ _LOOKS_UNIQUE = 4_096  # values seen before a column whose values are ~all disti
 _JUDGED = 1 << 18  # values seen before a column must show that at least half of them repeat
 _MAX_MEMO = 1 << 17  # distinct values a column's memo may hold
 _SAMPLE = 512  # values of a batch whose objects are compared with the memo's
+_FREE_MIN = 256  # values a memo holds before the values no row holds are dropped from it
 
 
 class SharedValues:
     """The memos of a table's candidate columns and the generated loop that rebuilds a batch."""
 
-    __slots__ = ("width", "memos", "seen", "_share")
+    __slots__ = ("width", "memos", "seen", "freed", "free_below", "_share")
 
     def __init__(self, width: int, columns: Sequence[int]):
         self.width = width
         self.memos: dict[int, dict] = {c: {} for c in columns}
         self.seen: dict[int, int] = dict.fromkeys(columns, 0)
+        self.freed: dict[int, int] = dict.fromkeys(columns, 0)  # values dropped by ``free``, per column
+        self.free_below = 0  # a table holding fewer rows than this calls ``free`` (0: no memo large enough)
         self._share: Callable | None = None
 
     def rows(self, rows):
@@ -66,6 +82,7 @@ class SharedValues:
         except (TypeError, ValueError):  # (not tuples of the table's width: left to the caller's checks)
             return rows
         self._judge(len(rows))
+        self._bound()
         return out
 
     def _make(self) -> Callable:
@@ -84,8 +101,8 @@ class SharedValues:
         """Stop memoizing the columns that look unique or do not pay (the module's docstring)."""
         for c, memo in list(self.memos.items()):
             seen = self.seen[c] = self.seen[c] + n
-            distinct = len(memo)
-            if distinct > _MAX_MEMO or (seen >= _LOOKS_UNIQUE and distinct * 100 >= seen * 99) or \
+            distinct = len(memo) + self.freed[c]
+            if len(memo) > _MAX_MEMO or (seen >= _LOOKS_UNIQUE and distinct * 100 >= seen * 99) or \
                     (seen >= _JUDGED and distinct * 2 > seen):
                 self._stop(c)
 
@@ -100,8 +117,25 @@ class SharedValues:
                 self._stop(c)
 
     def _stop(self, c: int) -> None:
-        del self.memos[c], self.seen[c]
+        del self.memos[c], self.seen[c], self.freed[c]
         self._share = None
+        self._bound()
+
+    def free(self, rows, live: int) -> None:
+        """Drop from each memo of at least _FREE_MIN values the values that none of ``rows`` holds:
+        ``rows`` are the table's rows, ``live`` of them, fewer than half of what the largest memo holds
+        (the module's docstring).  The kept values are the memo's own objects."""
+        for c, memo in list(self.memos.items()):
+            if len(memo) >= _FREE_MIN:
+                kept = list(map(memo.__getitem__, memo.keys() & set(map(itemgetter(c), rows))))
+                self.memos[c] = dict(zip(kept, kept))
+                self.freed[c] += len(memo) - len(kept)
+        self._bound()
+
+    def _bound(self) -> None:
+        """``free_below``: half the largest memo (rounded up), if it holds at least _FREE_MIN values."""
+        most = max(map(len, self.memos.values()), default=0)
+        self.free_below = (most + 1) // 2 if most >= _FREE_MIN else 0
 
     def columns(self) -> list[int]:
         """The columns memoized now."""

@@ -376,6 +376,7 @@ class Table:
         if late is not None:
             rows = self._on_time(rows, late)
         elif self.pk_column is not None and self._delete_keyed(rows):
+            self._free_values()
             return
         need: dict = {}
         for r in rows:
@@ -392,6 +393,7 @@ class Table:
             pairs.append((r, -n))
         if self.log is not None:
             self.log.record_pairs(self, pairs)
+        self._free_values()
 
     def _delete_keyed(self, rows) -> bool:
         """queue_delete's common case inline (one key column): every row is the one its key's index
@@ -465,6 +467,7 @@ class Table:
         self.pending_late = 0
         self._reindex(rows)
         self.rebuild_expiry()
+        self._free_values()
 
     def _reindex(self, rows) -> None:
         """The key indexes over ``rows`` (the committed rows: nothing queued)."""
@@ -490,16 +493,34 @@ class Table:
         self.pending_late = 0
         if self.collects:
             self._note(pending)
+        shrunk = False
         if self.keyed is not None:
             pass  # the index holds them already
         elif fresh or (pending and min(pending.values()) > 0 and contents.keys().isdisjoint(pending)):
             contents.update(pending)  # only new rows (a bulk insert): nothing to add up or remove
         else:
             add_into(contents, pending)
+            shrunk = True
         for ix in self.secondary.values():
             ix.apply(pending, contents)
         if self.collects:
             self._expire()
+            shrunk = True
+        if shrunk:
+            self._free_values()
+
+    def _free_values(self) -> None:
+        """After rows went: if the table holds fewer rows than half of what its largest value memo
+        holds, the memos without the values no row holds (table_values).  Not on the one-row paths
+        (insert_row, delete_row, commit's common case): their check would cost every change; a table
+        shrunk one row at a time is checked at its next bulk delete, discard or step of deletions."""
+        if self.keyed is not None:
+            index = self.indexes[0]  # (the rows committed and queued)
+            if len(index) < self.shared.free_below:
+                self.shared.free(index.values(), len(index))
+        elif len(self.plain_rows) + len(self.pending) < self.shared.free_below:
+            rows = [*self.plain_rows, *self.pending]  # (committed and queued: their values may be held)
+            self.shared.free(rows, len(rows))
 
     def _note(self, pending: dict) -> None:
         c = self.watermark.columns[0]
