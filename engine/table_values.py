@@ -27,11 +27,14 @@ new tuples hold only ints, strings and NULLs: no cycle to find).
 
 Freed as the table shrinks: a memo does not keep values no row holds.  A table of n rows holds at most
 n distinct values in a column, so once it holds fewer rows than half of what its largest memo holds (of
-256 values or more), most of that memo is values no row holds: the commit or the discard that leaves the
-table so hands its rows to ``free``, which keeps of every memo of 256 values or more the values the rows
-hold (the memo's own objects).  So after each commit a memo holds at most twice as many values as the
-table has rows, or fewer than 256; a column of few rows a value whose values churn (new ones in, old
-ones out, the table's size steady) may hold that many values no row holds until the bound is reached.
+256 values or more), most of that memo is values no row holds: then the table (Table._free_values, after
+a bulk or general delete, a step of deletions without a primary key, a discard) hands its rows to
+``free``, which keeps of every memo of 256 values or more the values the rows hold (the memo's own
+objects).  So after each such check a memo holds at most twice as many values as the table has rows, or
+fewer than 256; a column of few rows a value whose values churn (new ones in, old ones out, the table's
+size steady) may hold that many values no row holds until the bound is reached.  The one-row paths do
+not check (every one-row change would pay it): a table emptied one row at a time is checked at its next
+bulk delete or discard.
 The cost, a pass over the rows and each memo, is paid for by the deletions that left the table so small
 (more rows than half of what the largest memo holds, since it last held only what rows hold); a memo
 holds at most 2^17 values, so the pass reads fewer than 2^16 rows.  The judgements count every distinct
