@@ -681,4 +681,7 @@ def row_checker(fields: Sequence[Any]) -> Callable[[tuple], tuple | None]:
     exec(compile(src, "<row check>", "exec"), env)
     check = env["check"]
     check.rows = env["check_rows"]
+    # the check's own text, for generated code that tests a row inline (engine/one_row.py): the
+    # names a row unpacks to, v0..v{n-1}, and the test of them (read with the check's globals)
+    check.test = (names, body)
     return check

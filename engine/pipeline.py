@@ -318,11 +318,13 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 rows = list(rows)  # (the batch queued and logged is the pipeline's own, as check.rows makes it)
                 if self._staged_insert(t, rows):
                     return
-            if type(rows) is list and len(rows) == 1:  # one row: the check alone (check.rows does the same)
-                ok = t.check(rows[0])
+            if type(rows) is list and len(rows) == 1:  # one row: the table's generated insert (engine/one_row.py)
                 # (logged only in a transaction: a savepoint taken later cannot roll it back, and a
                 # failing step discards the whole queue)
-                t.insert_row(ok if ok is not None else self._row(t, rows[0]), self._txn is not None)
+                logged = self._txn is not None
+                one = t.insert_one
+                if one is None or not one(rows[0], logged):  # (else a row to convert, or another table)
+                    t.insert_row(self._row(t, rows[0]), logged)
                 return
             # rows that already have the right types pass a generated loop; the others are converted
             t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
@@ -392,11 +394,14 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self._lock.acquire()  # (_LOCKS_ITSELF)
         try:
             t = self._tables.get(table) or self._table(table)
-            check = t.check  # a row of the right types first: the common case
-            if type(rows) is list and len(rows) == 1:
+            if type(rows) is list and len(rows) == 1:  # (as insert's)
                 r = rows[0]
-                t.delete_row(check(r) or self._by_key(t, r) or self._row(t, r), self._txn is not None)  # (as insert's)
+                logged = self._txn is not None
+                one = t.delete_one
+                if one is None or not one(r, logged):
+                    t.delete_row(self._by_key(t, r) or self._row(t, r), logged)
                 return
+            check = t.check  # a row of the right types first: the common case
             t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r) for r in rows])
         finally:
             self._lock.release()

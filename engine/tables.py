@@ -41,6 +41,7 @@ from ..compiler.types import show_value
 from ..runtime.operators import Input
 from ..runtime.zset import add_into
 from ..sqllib.errors import DataError
+from .one_row import one_row_functions
 from .table_values import SharedValues, candidates
 
 
@@ -83,6 +84,8 @@ class Table:
         # ``pending`` itself while it holds only rows inserted under keys the table did not hold (so none
         # of them is in ``contents``: commit adds them without looking); None once anything else queued
         self._fresh: dict | None = None
+        # one-row insert and delete in one generated function each, or None (engine/one_row.py)
+        self.insert_one, self.delete_one = one_row_functions(self)
 
     @property
     def queue_is_fresh(self) -> bool:
@@ -221,54 +224,19 @@ class Table:
             self.log.record_pairs(self, done)
 
     def insert_row(self, row, logged: bool = True) -> None:
-        """``queue_insert([row])``, its common case inline: one key column, no watermark, no DEFAULT
-        NOW() column (as _insert_new_keys: a taken key is a constraint error, nothing queued).
-        ``logged`` False: no ChangeLog entry (the caller knows no savepoint can roll it back: one
-        of the API's one-row changes outside a transaction)."""
-        c = self.pk_column
-        if c is None or self.watermark is not None or self.rel.clock_columns:
+        """``queue_insert([row])``, through the table's generated ``insert_one`` where it has one
+        (engine/one_row.py).  ``logged`` False: no ChangeLog entry (the caller knows no savepoint can
+        roll it back: one of the API's one-row changes outside a transaction)."""
+        one = self.insert_one
+        if one is None or not one(row, logged):
             self.queue_insert([row])
-            return
-        k = row[c]
-        index = self.indexes[0]
-        if k in index:
-            raise DataError(self._violation(self.constraints[0], k))
-        index[k] = row
-        self._fresh = None
-        pending = self.pending
-        w = pending.get(row, 0) + 1
-        if w:
-            pending[row] = w
-        else:
-            del pending[row]
-        if logged and self.log is not None:
-            self.log.entries.append((self, (row,), 1))  # (ChangeLog.record inline)
 
     def delete_row(self, row, logged: bool = True) -> None:
-        """``queue_delete([row])``, its common case inline: one key column and no watermark, and the
-        row is the one its key's index entry holds (as _delete_keyed; else queue_delete judges).
+        """``queue_delete([row])``, through the table's generated ``delete_one`` where it has one.
         ``logged``: as insert_row's."""
-        c = self.pk_column
-        if c is None or self.watermark is not None:
+        one = self.delete_one
+        if one is None or not one(row, logged):
             self.queue_delete([row])
-            return
-        index = self.indexes[0]
-        k = row[c]
-        held = index.get(k)
-        if held != row:
-            self.queue_delete([row])
-            return
-        row = held  # (the object held, not the caller's equal tuple: a ``rows`` bucket finds it by identity)
-        del index[k]
-        self._fresh = None
-        pending = self.pending
-        w = pending.get(row, 0) - 1
-        if w:
-            pending[row] = w
-        else:
-            del pending[row]
-        if logged and self.log is not None:
-            self.log.entries.append((self, (row,), -1))  # (ChangeLog.record inline)
 
     def _clocked(self, rows) -> list:
         now = self.clock()
