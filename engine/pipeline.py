@@ -25,7 +25,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from sqlglot import exp
 
@@ -135,11 +135,21 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         self._log = ChangeLog()  # every queued change, so a failed statement or transaction is undone
         self._txn: int | None = None  # the ChangeLog savepoint of BEGIN, while a transaction is open
         self._unreported: dict = {}  # view -> changes not yet returned by step() (a Z-set)
+        # the table that the one-row changes outside a transaction (insert()/delete(), which the
+        # ChangeLog does not hold) went to since the last tick: None if none, False if several.  Law:
+        # every other queued change is in the ChangeLog (engine/tables.py), but a journal replay's,
+        # which is ticked at once with nothing else queued; so while the log is empty, this table alone
+        # can have changes queued, and _tick feeds it without looking at the others (a dropped table
+        # makes it False)
+        self._sole: Table | None | Literal[False] = None
         self.last_changes: dict = {}
         self.last_step = 0  # the number of the last step committed (the first step is 1)
         self._feeds = Feeds(self)  # subscriptions and sinks
         self._shards: Cluster | None = None  # the workers of a sharded pipeline (engine/shards)
         self._shard_options = (workers, backend, address) if workers != 1 or backend is not None else None
+        # (read at every step: as instance attributes they load at the interpreter's fast path, where the
+        # Durability class's defaults are looked up through the classes)
+        self._store, self._closed = None, False
         try:  # (starts the workers, through _start_shards, once the dialect is known: a state file's)
             self._init_durability(path, dialect, durability, checkpoint_every, checkpoint_interval, group_interval)
         except BaseException:
@@ -214,6 +224,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         if self._txn is not None and isinstance(ast, (exp.Create, exp.Drop)):
             raise self._abort(error_at(ast, f"{ast.key.upper()} inside a transaction is not supported: run it "
                                             f"before BEGIN or after COMMIT", sql))
+        if isinstance(ast, exp.Drop) or isinstance(ast, exp.Create) and (ast.args.get("kind") or "").upper() == "TABLE":
+            self._sole = False  # (a table dropped or replaced: _tick looks at every queue)
         savepoint = self._log.savepoint()
         try:
             result = self._statement(ast, sql)
@@ -325,6 +337,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 one = t.insert_one
                 if one is None or not one(rows[0], logged):  # (else a row to convert, or another table)
                     t.insert_row(self._row(t, rows[0]), logged)
+                if not logged and self._sole is not t:
+                    self._sole = t if self._sole is None else False
                 return
             # rows that already have the right types pass a generated loop; the others are converted
             t.queue_insert(t.check.rows(rows, lambda r: self._row(t, r)))  # type: ignore[attr-defined]
@@ -400,6 +414,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
                 one = t.delete_one
                 if one is None or not one(r, logged):
                     t.delete_row(self._by_key(t, r) or self._row(t, r), logged)
+                if not logged and self._sole is not t:
+                    self._sole = t if self._sole is None else False
                 return
             check = t.check  # a row of the right types first: the common case
             t.queue_delete([check(r) or self._by_key(t, r) or self._row(t, r) for r in rows])
@@ -492,6 +508,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             t.discard()
         self._log.clear()
         self._txn = None
+        self._sole = None
 
     def advance_clock(self, now: Any) -> None:
         """Set NOW() (a TIMESTAMP, or its text) for the next step: temporal filters then let in the
@@ -557,15 +574,17 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         """Push the queued changes through the circuit as one committed step (its number is
         ``last_step``); the views' deltas wait in _unreported for step(), and go to the feeds now.
         With a state file the step's journal record is committed before the step is final."""
-        fed = []
-        for t in self._tables.values():
-            if t.pending or t.pending_late:
-                # (the queue itself, not a copy: streams are read-only, and commit() gives the table
-                # a new queue; on failure the input's is dropped and the table's stays queued)
-                t.input.pending = t.pending
-                if t.pending_late:
-                    t.watermark.dropping = t.pending_late
-                fed.append(t)
+        sole = self._sole
+        if sole and not self._log.entries:  # that table alone can have changes queued (_sole's law)
+            fed = [sole] if sole.pending else []
+        else:
+            fed = [t for t in self._tables.values() if t.pending or t.pending_late]
+        for t in fed:
+            # (the queue itself, not a copy: streams are read-only, and commit() gives the table
+            # a new queue; on failure the input's is dropped and the table's stays queued)
+            t.input.pending = t.pending
+            if t.pending_late:
+                t.watermark.dropping = t.pending_late
         stopped = None
         # (None without a state file; test_shards puts its own hook on a sharded pipeline)
         shards = self._shards
@@ -575,8 +594,12 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         # fused step is ``light``): then the pause costs more than it spares
         if len(fed) == 1 and shards is None:  # one table changed: its fused step (runtime/fused.py)
             t = fed[0]
-            step = t.input.fused or fused_step(self.circuit, t.input)
-            collecting = (not getattr(step, "light", False) or len(t.pending) > _FEW_ROWS) and gc.isenabled()
+            step = t.input.fused  # (made once, then kept: Input.fused; fused_step may give circuit.step)
+            if step is not None and step.light and len(t.pending) <= _FEW_ROWS:
+                collecting = False
+            else:
+                step = step or fused_step(self.circuit, t.input)
+                collecting = (not getattr(step, "light", False) or len(t.pending) > _FEW_ROWS) and gc.isenabled()
         else:
             step = None
             collecting = gc.isenabled()
@@ -610,7 +633,11 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             if collecting:
                 gc.enable()
         for t in fed:
-            t.commit()
+            if t.keyed is not None and not t.collects and not t.secondary:
+                t.pending, t._fresh, t.pending_late = {}, None, 0  # (Table.commit's common case, inline)
+            else:
+                t.commit()
+        self._sole = None
         log = self._log
         if log.entries:
             log.entries = []  # (ChangeLog.clear inline)
@@ -659,22 +686,22 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             self.last_changes = changes
             return changes
         if len(unreported) == 1:  # one view changed: no need to walk them all for their order
-            (name, u), = unreported.items()
-            v = self._views.get(name)
-            if len(u) == 2 and v is not None:  # (ordered_changes of a one-row change, -old +new, inline)
-                first, second = items = list(u.items())
-                if (first[1] < 0) != (second[1] < 0):
+            name, u = unreported.popitem()  # (it is left empty: the next step's)
+            if len(u) == 2:  # (ordered_changes of a one-row change, -old +new, inline)
+                first, second = items = [*u.items()]
+                if first[1] < 0 < second[1] or second[1] < 0 < first[1]:
                     changes[name] = items if first[1] < 0 else [second, first]
-                else:
-                    changes[name] = ordered_changes(u, v.nan_free)
-            elif u and v is not None:
+                    self.last_changes = changes
+                    return changes
+            v = self._views.get(name)
+            if u and v is not None:
                 changes[name] = ordered_changes(u, v.nan_free)
         else:
             for name, v in self._views.items():
                 u = unreported.get(name)
                 if u:
                     changes[name] = ordered_changes(u, v.nan_free)
-        self._unreported = {}
+            self._unreported = {}
         self.last_changes = changes
         return changes
 

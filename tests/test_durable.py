@@ -141,7 +141,7 @@ def test_the_first_step_after_reopening_recomputes_nothing(tmp_path, monkeypatch
     def counted_fused(*args):  # a step of one table runs its fused step (runtime/fused.py): a step too
         step = real_fused(*args)
         counted = lambda *a: (runs.append("step"), step(*a))[1]  # noqa: E731
-        counted.run = step.run
+        counted.run, counted.light = step.run, step.light
         return counted
     monkeypatch.setattr(fused, "_generate", counted_fused)
     p = Pipeline(path=path, checkpoint_every=10_000)

@@ -2,7 +2,8 @@
 
 ``Pipeline.insert(name, [row])`` / ``delete(name, [row])`` go through the table's generated
 ``insert_one``/``delete_one`` (engine/one_row.py: the row check, the key and the queue in one
-function), The reference pipeline takes the same rows as a tuple ``(row,)``,
+function), and a step after such changes alone feeds the one table they went to without looking at
+the others (``Pipeline._sole``).  The reference pipeline takes the same rows as a tuple ``(row,)``,
 which is the general path (the batch check, queue_insert/queue_delete, every change logged, every
 queue looked at).  After every call both must agree: what step() returned, the error's message,
 every view's and table's rows."""
@@ -189,6 +190,37 @@ def test_a_failing_check_inside_a_transaction():
     assert pair.call("step")[1] == {"per_region": [(("r1", 1, 1.0), 1)]}
 
 
+def test_a_step_after_one_row_changes_feeds_every_table_they_went_to():
+    """The tick's shortcut (one table changed by one-row changes outside a transaction, nothing in
+    the ChangeLog) and where it must look at every queue: two tables, a logged change beside, a
+    table dropped with a queued change."""
+    p = Pipeline()
+    p.execute(SCHEMA)
+    p.step()
+    p.insert("customers", [(1, "r1")])
+    assert p._sole is p._tables["customers"]
+    p.insert("orders", [(1, 1, 1.0, None, None)])
+    assert p._sole is False
+    assert p.step() == {"per_region": [(("r1", 1, 1.0), 1)]}
+    assert p._sole is None
+    p.insert("orders", [(2, 1, 1.0, None, None)])
+    p.insert("plain", [(1, "a"), (2, "b")])  # logged: the tick looks at every queue
+    assert p.step() == {"per_region": [(("r1", 1, 1.0), -1), (("r1", 2, 2.0), 1)], "n_plain": [((0,), -1), ((2,), 1)]}
+    p.insert("orders", [(3, 1, 1.0, None, None)])
+    p.delete("orders", [(3, 1, 1.0, None, None)])  # the queue is empty again: an empty step
+    assert p.step() == {} and p.table_rows("orders") == [(1, 1, 1.0, None, None), (2, 1, 1.0, None, None)]
+    p.execute("CREATE TABLE gone(k INT PRIMARY KEY)")
+    p.insert("gone", [(1,)])
+    p.execute("DROP TABLE gone")  # its queued row goes with it
+    p.insert("orders", [(4, 1, 1.0, None, None)])
+    assert p.step() == {"per_region": [(("r1", 2, 2.0), -1), (("r1", 3, 3.0), 1)]}
+    # a one-row change is not a fresh batch (the sharded staging's Table.queue_is_fresh)
+    p.insert("orders", [(5, 1, 1.0, None, None)])
+    assert not p._tables["orders"].queue_is_fresh
+    p.discard()
+    assert p._sole is None and p.step() == {}
+
+
 def test_a_failing_step_after_one_row_changes_changes_nothing():
     p = Pipeline()
     p.execute("CREATE TABLE t(k INT PRIMARY KEY, v INT); CREATE VIEW s AS SELECT k, v * 2 AS x FROM t")
@@ -197,6 +229,6 @@ def test_a_failing_step_after_one_row_changes_changes_nothing():
     p.insert("t", [(2, 2**31 - 1)])
     with pytest.raises(DataError):
         p.step()
-    assert p.table_rows("t") == [(1, 1)] and p.view("s").rows() == [(1, 2)]
+    assert p.table_rows("t") == [(1, 1)] and p.view("s").rows() == [(1, 2)] and p._sole is None
     p.insert("t", [(2, 2)])  # the key is free: the failed step's queue was discarded
     assert p.step() == {"s": [((2, 4), 1)]}
