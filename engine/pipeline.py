@@ -577,8 +577,11 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         sole = self._sole
         if sole and not self._log.entries:  # that table alone can have changes queued (_sole's law)
             fed = [sole] if sole.pending else []
-        else:
-            fed = [t for t in self._tables.values() if t.pending or t.pending_late]
+        else:  # (a loop: a comprehension is a call more in CPython 3.11)
+            fed = []
+            for t in self._tables.values():
+                if t.pending or t.pending_late:
+                    fed.append(t)
         for t in fed:
             # (the queue itself, not a copy: streams are read-only, and commit() gives the table
             # a new queue; on failure the input's is dropped and the table's stays queued)
