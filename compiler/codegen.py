@@ -834,7 +834,8 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
     Arrange, from its unarranged delta, or None: (groups, delta, other side's keyed delta, ia, ib,
     sign, new, keyed_of) -> touched.  Each row of ``delta`` is filed in its side's index as
     arrange_function files it, then probes the other side's index (Δ ⋈ I of the other side, which
-    its own Arrange has already updated); the two other terms need this side's delta by key
+    its own Arrange has already updated; the inlined lines for an idle other side look both indexes
+    up first: raw_lines' ``alone``); the two other terms need this side's delta by key
     (``keyed_of(delta)``), made only when the other side changed too.  Forward only (sign 1): its
     undo is the arrangement's and fold's with the delta by key."""
     key, names, values, body = fold_parts
@@ -907,16 +908,25 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
         head = [f"def {raw_name}(groups, da, db, ia, ib, sign, new, keyed_of):", "    touched = set()",
                 "    add = touched.add"] + head + ["    return touched"]
         fn = cg.compile("\n".join(head), raw_name)
-        # (for a caller that inlines it, runtime/fused.py: ``fn.lines(note)``, its lines with ``note``
-        # noting each touched group ``k`` instead of adding it to ``touched``, and the number of those
-        # that run when the other side's delta is known to be empty)
-        fn.lines = lambda note: raw_lines(side, note)
+        # (for a caller that inlines it, runtime/fused.py: ``fn.lines(note, alone)``, its lines with
+        # ``note`` noting each touched group ``k`` instead of adding it to ``touched``, and the number
+        # of those that run when the other side's delta is known to be empty; ``alone``: the caller
+        # knows that it is, and takes only those, with both indexes probed first)
+        fn.lines = lambda note, alone=False: raw_lines(side, note, alone)
         return fn
 
-    def raw_lines(side: int, note):
+    def raw_lines(side: int, note, alone: bool = False):
         """The body of side ``side``'s raw fold (at a function's indentation), with ``note`` for
         the statements noting a touched group ``k``, and the number of its lines that run when the
-        other side's delta is empty; or None where it cannot be made."""
+        other side's delta is empty; or None where it cannot be made.
+
+        ``alone``: only those lines, for a caller that knows the other side's delta is empty, with
+        each row's two index lookups (the other side's probe, then its own bucket) before the pair
+        is folded and the row filed.  At a million rows each lookup misses the caches (and, on 4 KB
+        pages, the TLB): written next to each other, their misses overlap (out-of-order execution)
+        instead of following one another.  Same result: with the other side's delta empty the two
+        indexes are two Arranges' (one shared Arrange feeding both sides would have this delta on
+        both), so filing a row cannot change the probe's bucket, and the fold reads no index."""
         exprs, null_safe, scalar = arranged[side]
         mine, theirs = ("a", "b") if side == 0 else ("b", "a")
         own, others = ("da", "db") if side == 0 else ("db", "da")
@@ -932,24 +942,31 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
         head.append(f"        k{mine} = {_key_tuple(parts, scalar)}")
         r, w, k, ix = f"r{mine}", f"w{mine}", f"k{mine}", f"i{mine}"
         if forms[side] == "unique":  # arrange_function's unique law
-            head += [f"        if {w} > 0:", f"            {ix}[{k}] = {r}", f"        elif {ix}.get({k}) == {r}:",
-                     f"            del {ix}[{k}]"]
+            look, filing = [], [f"        if {w} > 0:", f"            {ix}[{k}] = {r}",
+                                f"        elif {ix}.get({k}) == {r}:", f"            del {ix}[{k}]"]
         elif forms[side] == "rows":
-            head += _file_rows_form(r, w, k, ix, " " * 8, f"{ix}.get")
+            look, *filing = _file_rows_form(r, w, k, ix, " " * 8, f"{ix}.get")
+            look = [look]
         else:
-            head += [f"        bucket = {ix}.get({k})", "        if bucket is None:", f"            {ix}[{k}] = {{{r}: {w}}}",
-                     "        else:", f"            n = bucket.get({r}, 0) + {w}", "            if n:",
-                     f"                bucket[{r}] = n", "            else:", f"                del bucket[{r}]",
-                     "                if not bucket:", f"                    del {ix}[{k}]"]
+            look = [f"        bucket = {ix}.get({k})"]
+            filing = ["        if bucket is None:", f"            {ix}[{k}] = {{{r}: {w}}}",
+                      "        else:", f"            n = bucket.get({r}, 0) + {w}", "            if n:",
+                      f"                bucket[{r}] = n", "            else:", f"                del bucket[{r}]",
+                      "                if not bucket:", f"                    del {ix}[{k}]"]
         if forms[1 - side] == "unique":
-            head += [f"        r{theirs} = i{theirs}.get({k})", f"        if r{theirs} is not None:"] + \
-                pair(" " * 12, w, True, note)
+            probe_look = f"        r{theirs} = i{theirs}.get({k})"
+            probing = [f"        if r{theirs} is not None:"] + pair(" " * 12, w, True, note)
         elif forms[1 - side] == "rows":
-            head += [f"        other = i{theirs}.get({k})", "        if other:",
-                     f"            for r{theirs} in other:"] + pair(" " * 16, w, True, note)
+            probe_look = f"        other = i{theirs}.get({k})"
+            probing = ["        if other:", f"            for r{theirs} in other:"] + pair(" " * 16, w, True, note)
         else:
-            head += [f"        other = i{theirs}.get({k})", "        if other:",
-                     f"            for r{theirs}, w{theirs} in other.items():"] + pair(" " * 16, "wa * wb", True, note)
+            probe_look = f"        other = i{theirs}.get({k})"
+            probing = ["        if other:", f"            for r{theirs}, w{theirs} in other.items():"] + \
+                pair(" " * 16, "wa * wb", True, note)
+        if alone:
+            head += [probe_look, *look, *probing, *filing]
+            return head, len(head)
+        head += [*look, *filing, probe_look, *probing]
         alone = len(head)  # (the lines before: all it does when the other side's delta is empty)
         head += [f"    if {others}:", f"        {own} = keyed_of({own})"]
         head += ["    " + line for line in probe(others, f"i{mine}", theirs, mine, forms[side], note)]

@@ -219,7 +219,7 @@ def _inline(op: Operator, n: int, inputs: list, args: list, evaluate, env: dict,
         # (the parameters it reads bound; its lines are indented as in a function: as in this if);
         # a touched group's old output row is noted in ``changed`` as the fold first touches it,
         # instead of the group in a set of touched keys
-        body, alone = lines(("if k not in changed:", "    changed[k] = outputs.get(k)"))
+        body, alone = lines(("if k not in changed:", "    changed[k] = outputs.get(k)"), other == "EMPTY")
         body = body[:alone] if other == "EMPTY" else body
         text = "\n".join(body)
         bound = [(p, v) for p, v in (("da", da), ("db", db), ("sign", "1"), ("new", f"new{n}"), ("keyed_of", f"keyed{n}"))

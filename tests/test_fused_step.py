@@ -141,6 +141,19 @@ def _orders_stream(rnd: random.Random, pair: Pair, n_steps: int, live: dict) -> 
     return one_table
 
 
+def _apply(pair: Pair, table: str, changes: list) -> tuple[str, bool]:
+    """``changes`` ((sign, row) each) to ``table`` and a step, on both pipelines: (the status,
+    whether the fused pipeline's step was fused)."""
+    def apply(p):
+        for sign, row in changes:
+            (p.insert if sign > 0 else p.delete)(table, [row])
+        return p.step()
+
+    before = pair.general_steps
+    status, _ = pair.both(apply)
+    return status, pair.general_steps == before
+
+
 def _load(pair: Pair) -> dict:
     pair.both(lambda p: (p.insert("regions", [("r0", "z0"), ("r1", "z1"), ("r2", None)]),
                          p.insert("customers", [(i, f"c{i}", f"r{i % 4}" if i % 5 else None) for i in range(10)]),
@@ -179,6 +192,43 @@ def test_join_group_fused_equals_general(seed):
     assert "new = (k, " in step.source_text and f" <= {2**127 - 1} else " in step.source_text
     # the view's Output is written by the Aggregate's lines (no loop of its own over the delta)
     assert "contents[new] = 1" in step.source_text and "for row, w in" not in step.source_text
+    # both index lookups of a row first (their cache misses overlap), then the fold, then the filing
+    text = step.source_text
+    assert text.index("rb = ib.get(ka)") < text.index("bucket = ia.get(ka)") < text.index("if rb is not None:") \
+        < text.index("if wa > 0:")
+    _retract_all(pair)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_other_side_alone_fused_equals_general(seed):
+    """Customers changed alone (the join's other side, whose index is {key: row}): new customers,
+    deletions, updates of a key's region (-old +new in one step), customers with and without
+    orders, each step fused (the fold's lines for an orders delta that is EMPTY, then the probe of
+    the orders' index)."""
+    pair = Pair(JOIN_GROUP + MORE_VIEWS)
+    live = _load(pair)
+    _orders_stream(random.Random(seed), pair, 30, live)
+    rnd = random.Random(100 + seed)
+    customers = {r[0]: r for r in pair.fused.table_rows("customers")}
+    fused = 0
+    for _ in range(60):
+        kind, c_id = rnd.random(), rnd.randrange(0, 14)
+        old = customers.get(c_id)
+        region = rnd.choice([r for r in (None, "r0", "r1", "r2", "r3") if old is None or r != old[2]])
+        if old is None:
+            changes = [(1, (c_id, f"c{c_id}", region))]
+        elif kind < 0.4:
+            changes = [(-1, old)]
+        else:  # (another region: an equal row deleted and inserted again queues nothing)
+            changes = [(-1, old), (1, (c_id, old[1], region))]
+        status, took_fused = _apply(pair, "customers", changes)
+        assert status == "ok"
+        fused += took_fused
+        for sign, row in changes:
+            if sign < 0:
+                customers.pop(row[0], None)
+        customers.update((row[0], row) for sign, row in changes if sign > 0)
+    assert fused == 60
     _retract_all(pair)
 
 
@@ -334,16 +384,9 @@ def _flat_stream(rnd: random.Random, pair: Pair, n_steps: int) -> int:
         else:
             old = live[rnd.choice(sorted(live))]
             changes = [(-1, old), (1, (old[0], rnd.choice([None, 0, 1]), 4, 2.0, Decimal("1.00")))]
-
-        def apply(p, changes=changes):
-            for sign, row in changes:
-                (p.insert if sign > 0 else p.delete)("t", [row])
-            return p.step()
-
-        before = pair.general_steps
-        status, _ = pair.both(apply)
+        status, took_fused = _apply(pair, "t", changes)
         if status == "ok":
-            fused += pair.general_steps == before
+            fused += took_fused
             for sign, row in changes:
                 if sign > 0:
                     live[row[0]] = row
