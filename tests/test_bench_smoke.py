@@ -12,7 +12,8 @@ WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), (
              ("memory", "bench.memory"), ("compile", "bench.compile_time"), ("tpch", "bench.tpch"),
              ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability"),
              ("cliffs", "bench.cliffs"),
-             ("profile", "bench.profile"), ("shards", "bench.shards"), ("shard_timeline", "bench.shard_timeline")]
+             ("profile", "bench.profile"), ("shards", "bench.shards"), ("shard_timeline", "bench.shard_timeline"),
+             ("shard_ceiling", "bench.shard_ceiling")]
 HAS_GIT = shutil.which("git") is not None
 
 
