@@ -19,6 +19,7 @@ in alternating order), ROUNDS times; from the most coordinator work per row to t
   the batch everywhere): that design's added cost on the workers and in rounds, insert() raising a
   taken key as it does today; ``shipped_keyed_step``: the same without the two rounds (the keys
   routed, encoded and decoded as if they rode the step's rounds; a taken key would fail the step);
+  ``shipped_keyed_streamed``: ``shipped_keyed_step`` streamed as ``shipped_streamed`` is;
 - ``prepickled``: every batch cut by owner and pickled before the timer; timed, per step, the same
   messages the insert path sends (a stage round of the pickled parts: the workers unpickle and check
   them; then the step's rounds feeding the staged parts by token, the views' deltas summed on the
@@ -53,9 +54,11 @@ ROWS = {"full": 200_000, "quick": 60_000, "smoke": 2_000}
 BATCH = {"full": 10_000, "quick": 10_000, "smoke": 500}
 N_CUSTOMERS = {"full": 20_000, "quick": 5_000, "smoke": 200}
 ROUNDS = {"full": 3, "quick": 2, "smoke": 1}
-MODES = ("insert", "shipped", "shipped_streamed", "shipped_keyed", "shipped_keyed_step", "prepickled", "staged")
+MODES = ("insert", "shipped", "shipped_streamed", "shipped_keyed", "shipped_keyed_step", "shipped_keyed_streamed",
+         "prepickled", "staged")
 CHUNKS = 4  # shipped_streamed: a batch cut, pickled and sent in this many chunks
-WORKER_KIND = {"staged": "holding", "shipped_keyed": "keyed", "shipped_keyed_step": "keyed_step"}
+WORKER_KIND = {"staged": "holding", "shipped_keyed": "keyed", "shipped_keyed_step": "keyed_step",
+               "shipped_keyed_streamed": "keyed_step"}
 WORKERS = (1, 2)
 
 pc = time.perf_counter
@@ -232,7 +235,8 @@ def _driver(p, mode: str, batches: list):
         return sent
 
     def step(i):
-        fed_tokens = [tokens[i]] if mode == "staged" else streamed(i) if mode == "shipped_streamed" else [stage(i)]
+        fed_tokens = ([tokens[i]] if mode == "staged" else streamed(i) if mode.endswith("_streamed")
+                      else [stage(i)])
         fed = {"orders": fed_tokens}
         local = local_exchanges(p.circuit, p._tables, fed, dict.fromkeys(fed_tokens, column), n)
         cluster.command([("step", {}, (None, {}), fed, local) for _ in range(n)], prepared, p.circuit,
