@@ -124,10 +124,10 @@ class SharedValues:
         self._share = None
         self._bound()
 
-    def free(self, rows, live: int) -> None:
+    def free(self, rows) -> None:
         """Drop from each memo of at least _FREE_MIN values the values that none of ``rows`` holds:
-        ``rows`` are the table's rows, ``live`` of them, fewer than half of what the largest memo holds
-        (the module's docstring).  The kept values are the memo's own objects."""
+        ``rows`` are the table's rows, fewer than half of what the largest memo holds (the module's
+        docstring).  The kept values are the memo's own objects."""
         for c, memo in list(self.memos.items()):
             if len(memo) >= _FREE_MIN:
                 kept = list(map(memo.__getitem__, memo.keys() & set(map(itemgetter(c), rows))))

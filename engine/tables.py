@@ -485,10 +485,9 @@ class Table:
         if self.keyed is not None:
             index = self.indexes[0]  # (the rows committed and queued)
             if len(index) < self.shared.free_below:
-                self.shared.free(index.values(), len(index))
+                self.shared.free(index.values())
         elif len(self.plain_rows) + len(self.pending) < self.shared.free_below:
-            rows = [*self.plain_rows, *self.pending]  # (committed and queued: their values may be held)
-            self.shared.free(rows, len(rows))
+            self.shared.free([*self.plain_rows, *self.pending])  # (committed and queued: their values may be held)
 
     def _note(self, pending: dict) -> None:
         c = self.watermark.columns[0]
