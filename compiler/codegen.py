@@ -835,7 +835,7 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
     sign, new, keyed_of) -> touched.  Each row of ``delta`` is filed in its side's index as
     arrange_function files it, then probes the other side's index (Δ ⋈ I of the other side, which
     its own Arrange has already updated; the inlined lines for an idle other side look both indexes
-    up first: raw_lines' ``alone``); the two other terms need this side's delta by key
+    up first: raw_lines' ``other_idle``); the two other terms need this side's delta by key
     (``keyed_of(delta)``), made only when the other side changed too.  Forward only (sign 1): its
     undo is the arrangement's and fold's with the delta by key."""
     key, names, values, body = fold_parts
@@ -904,23 +904,22 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
         made = raw_lines(side, ("add(k)",))
         if made is None:
             return None
-        head, alone = made
         head = [f"def {raw_name}(groups, da, db, ia, ib, sign, new, keyed_of):", "    touched = set()",
-                "    add = touched.add"] + head + ["    return touched"]
+                "    add = touched.add"] + made[0] + ["    return touched"]
         fn = cg.compile("\n".join(head), raw_name)
-        # (for a caller that inlines it, runtime/fused.py: ``fn.lines(note, alone)``, its lines with
+        # (for a caller that inlines it, runtime/fused.py: ``fn.lines(note, other_idle)``, its lines with
         # ``note`` noting each touched group ``k`` instead of adding it to ``touched``, and the number
-        # of those that run when the other side's delta is known to be empty; ``alone``: the caller
+        # of those that run when the other side's delta is known to be empty; ``other_idle``: the caller
         # knows that it is, and takes only those, with both indexes probed first)
-        fn.lines = lambda note, alone=False: raw_lines(side, note, alone)
+        fn.lines = lambda note, other_idle=False: raw_lines(side, note, other_idle)
         return fn
 
-    def raw_lines(side: int, note, alone: bool = False):
+    def raw_lines(side: int, note, other_idle: bool = False):
         """The body of side ``side``'s raw fold (at a function's indentation), with ``note`` for
         the statements noting a touched group ``k``, and the number of its lines that run when the
         other side's delta is empty; or None where it cannot be made.
 
-        ``alone``: only those lines, for a caller that knows the other side's delta is empty, with
+        ``other_idle``: only those lines, for a caller that knows the other side's delta is empty, with
         each row's two index lookups (the other side's probe, then its own bucket) before the pair
         is folded and the row filed.  At a million rows each lookup misses the caches (and, on 4 KB
         pages, the TLB): written next to each other, their misses overlap (out-of-order execution)
@@ -963,7 +962,7 @@ def join_fold(cg: Codegen, n_left: int, output, picks, forms, fold_parts, arrang
             probe_look = f"        other = i{theirs}.get({k})"
             probing = ["        if other:", f"            for r{theirs}, w{theirs} in other.items():"] + \
                 pair(" " * 16, "wa * wb", True, note)
-        if alone:
+        if other_idle:
             head += [probe_look, *look, *probing, *filing]
             return head, len(head)
         head += [*look, *filing, probe_look, *probing]
