@@ -1,12 +1,13 @@
 """Regression tests for bugs the random SQL fuzzer (tests/fuzz) found: one reduced repro per bug,
 checked against DuckDB by the differential harness (strict xfail while the bug is open, see BUGS.md "fuzz")."""
 
+import datetime
 import decimal
 
 import pytest
 
 from deltasql import CompileError, DataError, Pipeline
-from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps
+from tests.harness import RETRACT_ALL, Spec, ViewSpec, check_steps, run
 
 D = decimal.Decimal
 
@@ -351,3 +352,33 @@ def test_hugeint_and_decimal_compare_exactly(sql):
     check("CREATE TABLE t(a BIGINT); CREATE TABLE u(d DECIMAL(6,3))", sql,
           [[("+", "t", (-1,)), ("+", "t", (1,)), ("+", "t", (2,)),
             ("+", "u", (D("-0.500"),)), ("+", "u", (D("1.500"),)), ("+", "u", (D("2.000"),))]])
+
+
+@pytest.mark.parametrize("backend", ["simulated", "threads"])
+@pytest.mark.parametrize("sql", [
+    "SELECT s, STRFTIME(MIN(d), '%d/%m/%Y') AS c0 FROM t GROUP BY s HAVING STRFTIME(MAX(d), '%Y') > '2000'",
+    "SELECT s, STRFTIME(MIN(d) OVER (PARTITION BY s), '%d/%m/%Y') AS c0 FROM t",
+    "SELECT s, mod(SUM(x) OVER (PARTITION BY s ORDER BY d), 3) AS c0, mod(x, 2) AS c1 FROM t",
+])
+def test_workers_in_the_process_bind_the_tree_the_coordinator_bound(sql, backend):
+    """Binding STRFTIME(…) and mod(a, b) made new nodes that adopted the call's arguments, so the
+    parsed tree's windows and aggregates no longer hung where they were found; workers in the
+    pipeline's own process bind that same tree and refused the view (fuzz #56, seed 500283)."""
+    spec = Spec("CREATE TABLE t(s BOOLEAN, x INT, d DATE)", {"v": ViewSpec(sql)})
+    steps = [[("+", "t", (True, 3, datetime.date(2024, 1, 2))), ("+", "t", (None, 5, datetime.date(1999, 3, 4)))],
+             [("+", "t", (True, None, None)), ("-", "t", (True, 3, datetime.date(2024, 1, 2)))], RETRACT_ALL]
+    assert run(spec, steps, workers=3, backend=backend) is None
+
+
+def test_grouping_sets_name_a_column_however_it_is_written():
+    """CUBE (t.n, t.s, n): t.n and n are one column, so only the grouping sets without either leave n
+    NULL: 6 rows of 1 and 2 of NULL, as PostgreSQL 15 answers (and DuckDB does for CUBE (n, s, n)).
+    DuckDB 2.0.1 answers 4 and 4 here: it tells grouping expressions apart by how they are written
+    (fuzz #54, seed 401759; BUGS.md)."""
+    p = Pipeline(dialect="duckdb")
+    p.execute("CREATE TABLE t(s TIMESTAMPTZ, n SMALLINT)")
+    p.execute("CREATE VIEW v AS SELECT n FROM t GROUP BY CUBE (t.n, t.s, n)")
+    p.insert("t", [(None, 1)])
+    p.step()
+    assert sorted(p.view("v").rows(), key=repr) == [(1,)] * 6 + [(None,)] * 2
+    assert sorted(p.execute("SELECT n FROM t GROUP BY GROUPING SETS ((t.n), (n))")) == [(1,), (1,)]

@@ -82,7 +82,7 @@ class CallRules:
             return Call("trim", tuple(bound), TEXT, any(a.nullable for a in bound),
                         "leading" if name == "ltrim" else "trailing")
         if name == "mod" and len(args) == 2:
-            return self.arith("mod", exp.Mod(this=args[0], expression=args[1]))
+            return self.arith("mod", exp.Mod(this=args[0].copy(), expression=args[1].copy()))  # (copies: _TimeToStr)
         if name == "strftime" and len(args) == 2:
             value, fmt = (args[1], args[0]) if self.dialect.name == "sqlite" else (args[0], args[1])
             f = self.bind(fmt)

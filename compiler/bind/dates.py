@@ -206,8 +206,11 @@ class DateRules:
         return Call("cast", (now,), DATE, False, DATE)
 
     def _TimeToStr(self, node):
+        # (copies: a new node adopts the children it is given, and the tree must stay as it was
+        # parsed: windows and aggregates are found in it by their place, and a sharded pipeline's
+        # workers bind it again)
         fmt = node.args.get("format")
-        return self._Anonymous(exp.Anonymous(this="strftime", expressions=[node.this, fmt]))
+        return self._Anonymous(exp.Anonymous(this="strftime", expressions=[node.this.copy(), fmt.copy()]))
 
     def _LastDay(self, node):
         if node.args.get("unit") is not None:
