@@ -59,7 +59,7 @@ def literal(eb, node):
     _not_sqlite(eb, node)
     body = node.this
     if isinstance(body, exp.Bracket) and isinstance(body.this, exp.Struct):  # MAP {…}[k], read by sqlglot as MAP ({…}[k])
-        inner = exp.ToMap(this=body.this)
+        inner = exp.ToMap(this=body.this.copy())  # (a copy: the parsed tree stays as it is, bind/dates._TimeToStr)
         inner.meta.update(node.meta)
         m = literal(eb, inner)
         item = body.expressions[0] if len(body.expressions) == 1 else None

@@ -359,11 +359,13 @@ def test_hugeint_and_decimal_compare_exactly(sql):
     "SELECT s, STRFTIME(MIN(d), '%d/%m/%Y') AS c0 FROM t GROUP BY s HAVING STRFTIME(MAX(d), '%Y') > '2000'",
     "SELECT s, STRFTIME(MIN(d) OVER (PARTITION BY s), '%d/%m/%Y') AS c0 FROM t",
     "SELECT s, mod(SUM(x) OVER (PARTITION BY s ORDER BY d), 3) AS c0, mod(x, 2) AS c1 FROM t",
+    "SELECT s, MAP {'a': SUM(x)}['a'] AS c0 FROM t GROUP BY s",
 ])
 def test_workers_in_the_process_bind_the_tree_the_coordinator_bound(sql, backend):
-    """Binding STRFTIME(…) and mod(a, b) made new nodes that adopted the call's arguments, so the
-    parsed tree's windows and aggregates no longer hung where they were found; workers in the
-    pipeline's own process bind that same tree and refused the view (fuzz #56, seed 500283)."""
+    """Binding STRFTIME(…), mod(a, b) and MAP {…}[k] made new nodes that adopted the call's
+    arguments, so the parsed tree's windows and aggregates no longer hung where they were found;
+    workers in the pipeline's own process bound that same tree and refused the view (fuzz #56, seed
+    500283).  Each binding now leaves the tree as it is, and such a worker binds a copy."""
     spec = Spec("CREATE TABLE t(s BOOLEAN, x INT, d DATE)", {"v": ViewSpec(sql)})
     steps = [[("+", "t", (True, 3, datetime.date(2024, 1, 2))), ("+", "t", (None, 5, datetime.date(1999, 3, 4)))],
              [("+", "t", (True, None, None)), ("-", "t", (True, 3, datetime.date(2024, 1, 2)))], RETRACT_ALL]

@@ -316,7 +316,9 @@ class Worker:
         try:
             for name, part in (rows or {}).items():
                 tables[name].contents = wire.joined(part)
-            self.replica._statement(ast, sql)
+            # a copy: workers in the coordinator's process (simulated, threads) must not bind the tree
+            # the coordinator bound (and one another's), as workers elsewhere bind the copy they are sent
+            self.replica._statement(ast.copy(), sql)
         finally:
             for name in rows or {}:
                 if name in tables:
