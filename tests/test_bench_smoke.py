@@ -13,7 +13,7 @@ WORKLOADS = [("latency", "bench.latency"), ("throughput", "bench.throughput"), (
              ("runtime", "bench.runtime_ops"), ("sinks", "bench.sinks"), ("durability", "bench.durability"),
              ("cliffs", "bench.cliffs"),
              ("profile", "bench.profile"), ("shards", "bench.shards"), ("shard_timeline", "bench.shard_timeline"),
-             ("shard_ceiling", "bench.shard_ceiling")]
+             ("shard_ceiling", "bench.shard_ceiling"), ("design_floor", "bench.design_floor")]
 HAS_GIT = shutil.which("git") is not None
 
 
