@@ -71,8 +71,8 @@ class SubqueryMixin:
             if not inside:
                 rest.append(n)
                 continue
-            if not isinstance(c, exp.EQ):
-                return None
+            if not isinstance(c, exp.EQ) or isinstance(c.this, exp.Collate) or isinstance(c.expression, exp.Collate):
+                return None  # (a COLLATE applies to both sides: the domain form binds the comparison whole)
             lhs_free = _all_free(c.this, free_ids)
             rhs_free = _all_free(c.expression, free_ids)
             if lhs_free is True and rhs_free is None:

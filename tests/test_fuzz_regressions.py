@@ -384,3 +384,19 @@ def test_grouping_sets_name_a_column_however_it_is_written():
     p.step()
     assert sorted(p.view("v").rows(), key=repr) == [(1,)] * 6 + [(None,)] * 2
     assert sorted(p.execute("SELECT n FROM t GROUP BY GROUPING SETS ((t.n), (n))")) == [(1,), (1,)]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT k, (SELECT COUNT(*) FROM u WHERE t.s COLLATE NOCASE = u.s) AS n FROM t",
+    "SELECT k FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.s = t.s COLLATE NOCASE)",
+    "SELECT k FROM t WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.s COLLATE NOCASE = t.s)",
+    "SELECT k FROM t GROUP BY k HAVING SUM((SELECT COUNT(*) FROM u WHERE t.s COLLATE NOCASE = 'A')) > 0",
+])
+def test_correlated_comparison_with_collate(sql):
+    """A correlated equality with COLLATE on a side was split into an outer and an inner key and each
+    bound alone, which refused the COLLATE (it applies to both sides); it is now bound whole (fuzz #58,
+    seed 501660)."""
+    check("CREATE TABLE t(k INT, s VARCHAR); CREATE TABLE u(s VARCHAR)", sql,
+          [[("+", "t", (1, "a")), ("+", "t", (2, "b")), ("+", "t", (3, None)), ("+", "u", ("A",))],
+           [("+", "u", ("a",)), ("+", "u", (None,)), ("+", "u", ("B",))],
+           [("-", "u", ("A",)), ("-", "t", (2, "b")), ("+", "t", (4, "A"))]])
