@@ -209,8 +209,8 @@ class DateRules:
         # (copies: a new node adopts the children it is given, and the tree must stay as it was
         # parsed: windows and aggregates are found in it by their place, and a sharded pipeline's
         # workers bind it again)
-        fmt = node.args.get("format")
-        return self._Anonymous(exp.Anonymous(this="strftime", expressions=[node.this.copy(), fmt.copy()]))
+        args = [a.copy() for a in (node.this, node.args.get("format")) if a is not None]
+        return self._Anonymous(exp.Anonymous(this="strftime", expressions=args))
 
     def _LastDay(self, node):
         if node.args.get("unit") is not None:
