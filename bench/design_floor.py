@@ -32,15 +32,22 @@ def floor(n: int, changes: int) -> float:
     orders = gen.make(n)
     index: dict = {}
     by_customer: dict = {}
-    groups: dict = {}
     for r in orders:
         index[r[0]] = r
         by_customer.setdefault(r[1], []).append(r)
-        c = customers.get(r[1])
-        if c is not None:
-            g = groups.setdefault(c[2], [0, 0])
-            g[0] += 1
-            g[1] += r[2]
+
+    def tally(rows) -> dict:
+        """{region: [COUNT, SUM(amount)]} of ``rows`` joined with the customers, from scratch."""
+        out: dict = {}
+        for r in rows:
+            c = customers.get(r[1])
+            if c is not None:
+                g = out.setdefault(c[2], [0, 0])
+                g[0] += 1
+                g[1] += r[2]
+        return out
+
+    groups = tally(orders)
     delta: dict = {}
 
     def insert(row):
@@ -57,12 +64,12 @@ def floor(n: int, changes: int) -> float:
         if c is not None:
             g = groups.get(c[2])
             if g is None:
-                groups[c[2]] = [1, row[2]]
+                g = groups[c[2]] = [0, 0]
             else:
                 delta[(c[2], g[0], g[1])] = -1
-                g[0] += 1
-                g[1] += row[2]
-            delta[(c[2], groups[c[2]][0], groups[c[2]][1])] = 1
+            g[0] += 1
+            g[1] += row[2]
+            delta[(c[2], g[0], g[1])] = 1
         return delta
 
     def delete(row):
@@ -95,14 +102,8 @@ def floor(n: int, changes: int) -> float:
         (insert if kind == "insert" else delete)(row)
         times.add(since(t))
     # the state is the view's: its groups recomputed from the live orders
-    want: dict = {}
-    for r in index.values():
-        c = customers.get(r[1])
-        if c is not None:
-            g = want.setdefault(c[2], [0, 0])
-            g[0] += 1
-            g[1] += r[2]
-    assert groups == want and sum(map(len, by_customer.values())) == len(index), "the floor lost a change"
+    assert groups == tally(index.values()) and sum(map(len, by_customer.values())) == len(index), \
+        "the floor lost a change"
     return summary(times[WARMUP:])["cpu_median_us"]
 
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 from dataclasses import dataclass, field, replace
+
+from .timeouts import Timeout, deadline, timed_out
 
 NUMERIC = ("int", "dec", "float")
 TYPES = ("int", "dec", "float", "str", "bool", "date")
@@ -1317,23 +1318,18 @@ def _sample_count(con, name: str) -> tuple:
     taking longer than SAMPLE_SECONDS or more than SAMPLE_MEMORY)."""
     import duckdb
 
-    fired: list = []
-
-    def stop():
-        fired.append(True)
-        con.interrupt()
-
-    timer = threading.Timer(SAMPLE_SECONDS, stop)
-    timer.daemon = True
-    timer.start()
+    d = deadline(SAMPLE_SECONDS, con)
     try:
-        return con.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0], False
+        with d:
+            return con.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0], False
     except duckdb.OutOfMemoryException:
         return None, True
-    except duckdb.Error:
-        return None, bool(fired)
-    finally:
-        timer.cancel()
+    except duckdb.Error:  # (DuckDB's interrupt, once the deadline has fired, is one)
+        return None, d.fired
+    except (Timeout, RuntimeError) as e:
+        if not timed_out(d, e):
+            raise
+        return None, True
 
 
 def keyed_tables(ddl: str) -> dict:
