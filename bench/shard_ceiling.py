@@ -20,6 +20,19 @@ in alternating order), ROUNDS times; from the most coordinator work per row to t
   taken key as it does today; ``shipped_keyed_step``: the same without the two rounds (the keys
   routed, encoded and decoded as if they rode the step's rounds; a taken key would fail the step);
   ``shipped_keyed_streamed``: ``shipped_keyed_step`` streamed as ``shipped_streamed`` is;
+  ``shipped_keyed_rounds_streamed``: ``shipped_keyed`` (its two rounds, insert() raising a taken key)
+  streamed: each chunk is cut and pickled while the workers check the one before, whose rounds are
+  then served before the chunk is sent (a worker in a round reads its answer next on its pipe);
+- ``shipped_filed_streamed``: ``shipped_streamed`` with the key index kept by the coordinator, as
+  today (so that insert() can raise a taken key, and the index holds the table's rows), each chunk's
+  keys checked and filed just after the chunk is sent (Table._file_fresh's filing without its queue:
+  no row hashed);
+- ``shipped_broadcast_streamed``: ``shipped_streamed`` with each worker keeping the key index of the
+  rows it holds (BroadcastWorker: its table shard, cut by the join key) and every chunk's keys sent to
+  every worker beside its part (one list, pickled once); each worker checks them all against its
+  index (a taken key is found by the worker holding its row; a key twice in the batch by all) and
+  files its own rows, so the verdict comes back with the stage round's reply: insert() can raise a
+  taken key, with no round added;
 - ``prepickled``: every batch cut by owner and pickled before the timer; timed, per step, the same
   messages the insert path sends (a stage round of the pickled parts: the workers unpickle and check
   them; then the step's rounds feeding the staged parts by token, the views' deltas summed on the
@@ -36,15 +49,18 @@ step of the coordinator and of each worker, and how long each waited for a core 
 (``run_delay``), from /proc/PID/schedstat (the scheduler's nanosecond accounts; the coordinator's
 main thread); ``packing``: all of the processes' CPU over (cores x wall), the share of the machine
 they kept busy.  The views' rows at the end must equal one worker in the pipeline's own process
-(checked every run).  Ratios: 1 worker process's wall per step over 2's, per mode and round."""
+(checked every run).  Ratios: 1 worker process's wall per step over 2's, per mode and round.
+``--modes a,b`` runs only those modes, ``--rounds N`` that many rounds."""
 
 from __future__ import annotations
 
+import argparse
 import functools
 import gc
 import os
 import statistics
 import time
+from operator import itemgetter
 
 from . import data
 from .common import Load, fresh_gc, main_for, table
@@ -55,10 +71,11 @@ BATCH = {"full": 10_000, "quick": 10_000, "smoke": 500}
 N_CUSTOMERS = {"full": 20_000, "quick": 5_000, "smoke": 200}
 ROUNDS = {"full": 3, "quick": 2, "smoke": 1}
 MODES = ("insert", "shipped", "shipped_streamed", "shipped_keyed", "shipped_keyed_step", "shipped_keyed_streamed",
-         "prepickled", "staged")
+         "shipped_keyed_rounds_streamed", "shipped_filed_streamed", "shipped_broadcast_streamed", "prepickled", "staged")
 CHUNKS = 4  # shipped_streamed: a batch cut, pickled and sent in this many chunks
 WORKER_KIND = {"staged": "holding", "shipped_keyed": "keyed", "shipped_keyed_step": "keyed_step",
-               "shipped_keyed_streamed": "keyed_step"}
+               "shipped_keyed_streamed": "keyed_step", "shipped_keyed_rounds_streamed": "keyed",
+               "shipped_broadcast_streamed": "broadcast"}
 WORKERS = (1, 2)
 
 pc = time.perf_counter
@@ -139,7 +156,32 @@ def custom_worker_main(conn, index: int, workers: int, config: dict, kind: str =
             index.update(new)
             return True
 
-    cls = {"holding": HoldingWorker, "keyed": KeyedWorker, "keyed_step": KeyedWorker}[kind]
+    class BroadcastWorker(Worker):
+        """Keeps the key index of the rows it holds ({key: row}, its shard of the table) and checks
+        the keys of the whole chunk, sent to every worker, against it: a taken key is found by the
+        worker holding its row, a key twice in the chunk by every worker; the verdict is the stage
+        reply's.  One worker takes the keys from its part (it is the whole chunk)."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.keys: dict = {}  # table -> {key: row} of the rows this worker holds
+
+        def do_stage(self, name, token, blob, keys_blob=None):
+            if not super().do_stage(name, token, blob):
+                return False
+            rows = self._staged[token]
+            mine = list(map(itemgetter(0), rows))
+            keys = mine if keys_blob is None else self.channel.decode(keys_blob)
+            distinct = set(keys)
+            index = self.keys.setdefault(name, {})
+            if len(distinct) != len(keys) or None in distinct or not index.keys().isdisjoint(distinct):
+                del self._staged[token]
+                return False
+            index.update(zip(mine, rows))
+            return True
+
+    cls = {"holding": HoldingWorker, "keyed": KeyedWorker, "keyed_step": KeyedWorker,
+           "broadcast": BroadcastWorker}[kind]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         cls(index, workers, PipeChannel(conn), own_process=True, **config).serve()
@@ -217,6 +259,15 @@ def _driver(p, mode: str, batches: list):
             for i, delta in payload.items():
                 add_into(contents[i], delta)
 
+    index: dict = {}  # shipped_filed_streamed: the coordinator's key index (its copy of the rows)
+
+    def file(rows) -> None:
+        """Table._file_fresh's filing of new keys, without its queue."""
+        keys = list(map(itemgetter(0), rows))
+        distinct = set(keys)
+        assert len(distinct) == len(keys) and None not in distinct and index.keys().isdisjoint(distinct)
+        index.update(zip(keys, rows))
+
     def streamed(i):
         """Stage batch i in CHUNKS chunks, each sent as soon as it is cut and pickled (the workers
         check one while the coordinator pickles the next); the replies read once all are sent."""
@@ -226,7 +277,15 @@ def _driver(p, mode: str, batches: list):
         for lo in range(0, len(rows), size):
             token = cluster.staging.next_token
             cluster.staging.next_token += 1
-            assert all(transport._send([("stage", "orders", token, b) for b in pickled(rows[lo:lo + size])]))
+            chunk = rows[lo:lo + size]
+            if mode == "shipped_broadcast_streamed" and n > 1:
+                keys = dumps_plain(list(map(itemgetter(0), chunk)))
+                msgs = [("stage", "orders", token, b, keys) for b in pickled(chunk)]
+            else:
+                msgs = [("stage", "orders", token, b) for b in pickled(chunk)]
+            assert all(transport._send(msgs))
+            if mode == "shipped_filed_streamed":
+                file(chunk)
             sent.append(token)
         for _ in sent:
             for conn in transport.conns:
@@ -234,9 +293,47 @@ def _driver(p, mode: str, batches: list):
         cluster.stats["rounds"] += len(sent)
         return sent
 
+    def serve() -> None:
+        """The rounds of the chunk the workers are staging, until each says it is done."""
+        transport = cluster.transport
+        while True:
+            replies = [wire.loads(conn.recv_bytes()) for conn in transport.conns]
+            kinds = {r[0] for r in replies}
+            assert len(kinds) == 1, f"workers diverged: {kinds}"
+            kind = kinds.pop()
+            if kind == "done":
+                assert all(r[1] for r in replies), "a part refused by its worker's check"
+                return
+            if kind == "exchange":
+                answers = cluster._route(replies)
+            else:
+                assert kind == "prepared", kind
+                all_new([r[1] for r in replies])
+                answers = [("go",)] * n
+            assert all(transport._send(answers))
+            cluster.stats["rounds"] += 1
+
+    def streamed_rounds(i):
+        """Stage batch i in CHUNKS chunks with the keyed workers' rounds: a chunk is cut and pickled
+        while the workers check the previous one, whose rounds are served before it is sent."""
+        transport = cluster.transport
+        transport._settle()
+        rows, size, sent = batches[i], -(-len(batches[i]) // CHUNKS), []
+        for lo in range(0, len(rows), size):
+            parts = pickled(rows[lo:lo + size])
+            if sent:
+                serve()
+            token = cluster.staging.next_token
+            cluster.staging.next_token += 1
+            assert all(transport._send([("stage", "orders", token, b) for b in parts]))
+            sent.append(token)
+        serve()
+        cluster.stats["rounds"] += len(sent)
+        return sent
+
     def step(i):
-        fed_tokens = ([tokens[i]] if mode == "staged" else streamed(i) if mode.endswith("_streamed")
-                      else [stage(i)])
+        fed_tokens = ([tokens[i]] if mode == "staged" else streamed_rounds(i) if mode == "shipped_keyed_rounds_streamed"
+                      else streamed(i) if mode.endswith("_streamed") else [stage(i)])
         fed = {"orders": fed_tokens}
         local = local_exchanges(p.circuit, p._tables, fed, dict.fromkeys(fed_tokens, column), n)
         cluster.command([("step", {}, (None, {}), fed, local) for _ in range(n)], prepared, p.circuit,
@@ -315,13 +412,13 @@ def _expected(size: str, orders: list) -> dict:
     return {i: dict(op.contents) for i, op in outputs(p.circuit)}
 
 
-def run(size: str) -> dict:
+def run(size: str, modes: tuple = MODES, rounds: int | None = None) -> dict:
     orders = data.Orders(N_CUSTOMERS[size]).make(ROWS[size])
     expected = _expected(size, orders)
     res = {"view": data.THROUGHPUT_VIEWS[VIEW].strip(), "rows": ROWS[size], "batch": BATCH[size],
            "cpus": os.cpu_count(), "runs": []}
-    for rnd in range(ROUNDS[size]):
-        for mode in MODES:
+    for rnd in range(rounds or ROUNDS[size]):
+        for mode in modes:
             pair = {}
             for workers in (WORKERS if rnd % 2 == 0 else WORKERS[::-1]):
                 gc.collect()
@@ -397,7 +494,15 @@ def render_summary(s: dict) -> str:
 
 
 def main(argv=None):
-    return main_for("shard_ceiling", run, __doc__, argv)
+    """``--modes a,b`` runs only those modes, ``--rounds N`` N rounds (else ROUNDS of the size)."""
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--modes", type=lambda v: tuple(v.split(",")), default=MODES)
+    ap.add_argument("--rounds", type=int)
+    own, rest = ap.parse_known_args(argv)
+    unknown = set(own.modes) - set(MODES)
+    if unknown:
+        ap.error(f"unknown modes {sorted(unknown)}: {', '.join(MODES)}")
+    return main_for("shard_ceiling", functools.partial(run, modes=own.modes, rounds=own.rounds), __doc__, rest)
 
 
 if __name__ == "__main__":
