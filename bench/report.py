@@ -606,16 +606,20 @@ def shards_section(res: dict) -> list[str]:
             "half of it hashing the rows into the table's queue), cutting the batch by owner and pickling it: "
             "with 2 worker processes on 2 cores all of it is serial (the workers only finish the last step "
             "meanwhile), while one worker process hides most of it, so `c_c` is what bounds the ratio.  What would move the cap "
-            "further: the key index off the coordinator (the owners of a key file it: a taken key would then "
-            "fail the step, not `insert()`), rows pickled once by the caller's own encoding, and letting "
-            "workers exchange directly rather than through the coordinator (one-row latency).  "
+            "further: the key index off the coordinator (kept by the workers, each for the rows it holds, with "
+            "every batch's keys sent to all of them, so that the worker holding a taken key finds it and "
+            "`insert()` still raises it, in the reply to the round that stages the batch), rows pickled once by "
+            "the caller's own encoding, and letting workers exchange directly rather than through the "
+            "coordinator (one-row latency).  "
             "`python -m bench.shard_ceiling` measures how far those would go on this machine: the same bulk "
             "load on 1 and 2 worker processes with the coordinator's per-row work taken off the timed step "
             "piece by piece (its key index and copy of the table; then cutting and pickling; then the stage "
             "round), each process's CPU and wait for a core from /proc/PID/schedstat; with nearly nothing left "
             "on the coordinator, two worker processes keep both cores busy and the ratio is about 2x, so it is "
             "the coordinator's serial work, not the two cores, that holds today's ratio down (BUGS.md, issue 20, "
-            "bound20, for the figures and which combination of those changes reaches 1.6x).", ""]
+            "bound20 and keys20, for the figures: the key index on the workers and the batch streamed in chunks "
+            "as it is pickled measure 1.50-1.60x, at the target's edge; the coordinator filing its index as each "
+            "chunk leaves, 1.37-1.49x).", ""]
 
 
 def per_step_lines(sh: dict) -> list[str]:
