@@ -11,6 +11,14 @@ DISTINCT ON, GROUP BY ALL, ORDER BY ALL and WITHIN GROUP.
 
 DISTINCT ON keeps the first row of each k group in the ORDER BY; rows that tie on o are told apart
 by the window's tie-breaker (the whole row), so the choice is deterministic where DuckDB's is not.
+DISTINCT ON comes after a SELECT's window functions and its QUALIFY (SQL's order of evaluation:
+… HAVING, windows, QUALIFY, DISTINCT, ORDER BY, LIMIT), so where k or o hold a window function, or the
+SELECT has a QUALIFY, the SELECT is evaluated first, with k and o as hidden columns, and DISTINCT ON
+picks from its rows:
+
+    SELECT DISTINCT ON (k) e1, … [QUALIFY q] ORDER BY o LIMIT n
+        =  SELECT c1 AS e1, … FROM (SELECT e1 AS c1, …, k AS k1, o AS o1 … [QUALIFY q]) AS d
+           QUALIFY ROW_NUMBER() OVER (PARTITION BY d.k1 ORDER BY d.o1) = 1  ORDER BY d.o1 LIMIT n
 """
 
 from sqlglot import exp
@@ -21,7 +29,8 @@ from .frontend import error_at
 from .positions import keyword_position
 
 
-def expand_shorthands(query: exp.Expression, sql: str) -> None:
+def expand_shorthands(query: exp.Expression, sql: str) -> exp.Expression:
+    """Rewrite ``query``'s shorthands in place; the query (a new root where DISTINCT ON wrapped it)."""
     for select in list(query.find_all(exp.Select)):
         _expand_named_windows(select, sql)
         group = select.args.get("group")
@@ -32,13 +41,16 @@ def expand_shorthands(query: exp.Expression, sql: str) -> None:
             _expand_group_by_all(select, group, sql)
         d = select.args.get("distinct")
         if d is not None and d.args.get("on") is not None:
-            _expand_distinct_on(select, d, sql)
+            staged = _expand_distinct_on(select, d, sql)
+            if select is query:
+                query = staged
     for node in list(query.find_all(exp.WithinGroup)):
         _expand_within_group(node, sql)
     for node in list(query.find_all(exp.Select, exp.SetOperation)):
         order = node.args.get("order")
         if order is not None and len(order.expressions) == 1 and _is_all(order.expressions[0].this):
             _expand_order_by_all(node, order)
+    return query
 
 
 def _is_all(e) -> bool:
@@ -107,9 +119,8 @@ def _resolve(w, defs: dict, sql: str):
 
 # -- DISTINCT ON ----------------------------------------------------------------------------------
 
-def _expand_distinct_on(select, d, sql: str) -> None:
-    if select.args.get("qualify") is not None:
-        raise error_at(d, "DISTINCT ON together with QUALIFY is not supported", sql)
+def _expand_distinct_on(select, d, sql: str) -> exp.Select:
+    """The SELECT that stands for ``select`` (itself, or the staged form that replaced it)."""
     on = d.args["on"]
     keys = list(on.expressions) if isinstance(on, exp.Tuple) else [on]
     order = select.args.get("order")
@@ -121,13 +132,59 @@ def _expand_distinct_on(select, d, sql: str) -> None:
             o2 = o.copy()
             o2.set("this", _output_expr(select, items, i, sql, "ORDER BY"))
             ordered.append(o2)
-    for node in terms + ordered:
-        if any(isinstance(n, exp.Window) for n in node.walk()):
-            raise error_at(node, "window functions in DISTINCT ON or its ORDER BY are not supported", sql)
+    if select.args.get("qualify") is not None or any(isinstance(n, exp.Window) for t in terms + ordered
+                                                    for n in t.walk()):
+        return _staged_distinct_on(select, terms, ordered)
     number = exp.Window(this=exp.RowNumber(), partition_by=terms,
                         order=exp.Order(expressions=ordered) if ordered else None, over="OVER")
     select.set("distinct", None)
     select.set("qualify", exp.Qualify(this=exp.EQ(this=number, expression=exp.Literal.number(1))))
+    return select
+
+
+_HIDDEN = "__distinct_on"  # the prefix of the staged form's own names
+
+
+def _staged_distinct_on(select, terms: list, ordered: list) -> exp.Select:
+    """DISTINCT ON over the rows of ``select`` evaluated first (its windows and QUALIFY included), the
+    keys ``terms`` and the ORDER BY ``ordered`` as hidden columns of it: the module's staged form,
+    put in ``select``'s place."""
+    names = []
+    for item in select.expressions:
+        ident = item.args.get("alias") if isinstance(item, exp.Alias) else item.this if isinstance(item, exp.Column) \
+            else None
+        names.append(ident.copy() if isinstance(ident, exp.Identifier) else exp.to_identifier(item.alias_or_name))
+    inner = select.copy()
+    for arg in ("distinct", "order", "limit", "offset", "with_"):
+        inner.set(arg, None)
+    shown = [exp.alias_(item.this if isinstance(item, exp.Alias) else item, f"{_HIDDEN}_c{i}", quoted=True)
+             for i, item in enumerate(inner.expressions)]
+    hidden = [exp.alias_(t, f"{_HIDDEN}_k{i}", quoted=True) for i, t in enumerate(terms)]
+    hidden += [exp.alias_(o.this, f"{_HIDDEN}_o{i}", quoted=True) for i, o in enumerate(ordered)]
+    inner.set("expressions", shown + hidden)
+
+    def col(name: str) -> exp.Column:
+        return exp.column(exp.to_identifier(name, quoted=True), table=exp.to_identifier(_HIDDEN, quoted=True))
+
+    outer_order = []
+    for i, o in enumerate(ordered):
+        o2 = o.copy()
+        o2.set("this", col(f"{_HIDDEN}_o{i}"))
+        outer_order.append(o2)
+    number = exp.Window(this=exp.RowNumber(), partition_by=[col(f"{_HIDDEN}_k{i}") for i in range(len(terms))],
+                        order=exp.Order(expressions=[o.copy() for o in outer_order]) if outer_order else None,
+                        over="OVER")
+    outer = exp.Select(expressions=[exp.alias_(col(f"{_HIDDEN}_c{i}"), name) for i, name in enumerate(names)])
+    outer.set("from_", exp.From(this=exp.Subquery(this=inner, alias=exp.TableAlias(
+        this=exp.to_identifier(_HIDDEN, quoted=True)))))
+    outer.set("qualify", exp.Qualify(this=exp.EQ(this=number, expression=exp.Literal.number(1))))
+    for arg in ("limit", "offset", "with_"):
+        if select.args.get(arg) is not None:
+            outer.set(arg, select.args[arg])
+    if outer_order:
+        outer.set("order", exp.Order(expressions=outer_order))
+    select.replace(outer)
+    return outer
 
 
 def _output_expr(select, terms, i: int, sql: str, what: str):

@@ -30,7 +30,7 @@ class Queries:
         # only the relations the query names: normalising the whole catalog costs O(catalog) per view
         names = {t.name for t in query.find_all(exp.Table)}
         qualified = qualify_query(query, self.catalog.schema(names), self.dialect.name, sql, self._constant_rows)
-        expand_shorthands(qualified, sql)
+        qualified = expand_shorthands(qualified, sql)
         qb = QueryBinder(self.catalog, self.dialect, sql, self.max_iterations)
         bound = qb.query(qualified)
         states = [i for i, f in enumerate(bound.plan.fields) if is_state(f.type)]

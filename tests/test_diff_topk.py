@@ -163,10 +163,39 @@ SPECS = {
         "v_grouped": "SELECT DISTINCT ON (g) g, x, COUNT(*) AS n FROM t GROUP BY g, x ORDER BY g, n DESC, x",
         "v_limited": ViewSpec("SELECT DISTINCT ON (g) g, id FROM t ORDER BY g NULLS FIRST, id LIMIT 2", ordered=True),
     }),
+    # DISTINCT ON after the SELECT's windows and QUALIFY (the staged form, compiler/sugar.py)
+    "distinct_on_staged": spec({
+        "v_window_key": "SELECT DISTINCT ON (RANK() OVER (PARTITION BY g ORDER BY x)) g, x, id FROM t "
+                        "ORDER BY RANK() OVER (PARTITION BY g ORDER BY x), id",
+        "v_window_order": "SELECT DISTINCT ON (g) g, x, id FROM t ORDER BY g, SUM(x) OVER (PARTITION BY x) DESC, id",
+        "v_qualify": "SELECT DISTINCT ON (g) g, x, id FROM t QUALIFY ROW_NUMBER() OVER (PARTITION BY g ORDER BY id) > 1 "
+                     "ORDER BY g, x DESC, id",
+        "v_window_position": "SELECT DISTINCT ON (2) g AS k, DENSE_RANK() OVER (ORDER BY x) AS r, id FROM t "
+                             "ORDER BY 2, id DESC",
+        "v_window_limited": ViewSpec("SELECT DISTINCT ON (g) g, SUM(x) OVER (PARTITION BY g) AS tot, id FROM t "
+                                     "ORDER BY g NULLS FIRST, COUNT(*) OVER (ORDER BY id) DESC LIMIT 2", ordered=True),
+        "v_grouped_window": "SELECT DISTINCT ON (RANK() OVER (ORDER BY COUNT(*))) g, COUNT(*) AS n FROM t GROUP BY g "
+                            "ORDER BY RANK() OVER (ORDER BY COUNT(*)), g NULLS FIRST",
+    }),
 }
 
 
 test_topk = streams_test(SPECS, 12)
+
+
+@pytest.mark.parametrize("dialect,qualify,names", [("duckdb", "QUALIFY id > 0", ["grp", "r", "id"]),
+                                                   ("postgres", "", ["Grp", "r", "id"])])
+def test_staged_distinct_on_keeps_the_select_lists_names(dialect, qualify, names):
+    """DISTINCT ON over a SELECT with windows is a derived table underneath; the view's columns are
+    still the select list's, named as the dialect stores names (README, Names)."""
+    p = Pipeline(dialect)
+    p.execute(DDL)
+    p.execute(f'CREATE VIEW v AS SELECT DISTINCT ON (r) g AS "Grp", RANK() OVER (ORDER BY x) AS r, id FROM t '
+              f'{qualify} ORDER BY r, id')
+    p.insert("t", [(1, 1, 5, "a"), (2, 1, 5, "b"), (3, 2, 7, "c"), (0, 2, 1, "d")])
+    got = p.query("SELECT * FROM v ORDER BY r")
+    assert got.columns == names
+    assert got.rows == ([(1, 2, 1), (2, 4, 3)] if qualify else [(2, 1, 0), (1, 2, 1), (2, 4, 3)])
 
 
 def test_topk_rows_in_order():
