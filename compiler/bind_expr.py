@@ -32,7 +32,7 @@ from .bind.series_values import SeriesValueRules
 from .bind.strings import StringRules
 from .bind.struct_values import StructRules
 from .duckdb_binding import unary_plus
-from .types import DOUBLE
+from .types import BOOLEAN, DOUBLE
 
 
 class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, ComparisonRules, PatternRules,
@@ -93,10 +93,12 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
         k = e.type.kind
         if k in ("bool", "null"):
             return e
-        if e.type.kind == "int" or (self.dialect.int_to_bool and e.type.numeric):
-            return boolean("truthy", [e])  # an integer used as a condition: non-zero is TRUE
+        if e.type.kind == "int" or ((self.dialect.int_to_bool or self.dialect.condition_casts) and e.type.numeric):
+            return boolean("truthy", [e])  # a number used as a condition: non-zero is TRUE (NaN too)
         if self.dialect.int_to_bool and k == "text":
             return boolean("truthy", [self.coerce(e, DOUBLE, node)])
+        if self.dialect.condition_casts and k == "text":  # DuckDB: cast to BOOLEAN ('x' is an error)
+            return self.coerce(e, BOOLEAN, node)
         raise self.error(node, f"a condition must be BOOLEAN, not {e.type}")
 
 

@@ -454,7 +454,7 @@ class Codegen:
                 helper = "_real_text"
             return self._strict(e.args, col, lambda v: f"{helper}({v})")
         if k == "bool":
-            return f"_cast_bool({a})"
+            return f"_cast_bool({a}, {self.dialect.bool_text!r})"
         if k == "date":
             return f"_cast_date({a})"
         if k == "timestamp" and target.precision:  # TIMESTAMP_S / _MS / _NS: rounded to the unit, range-checked

@@ -36,18 +36,25 @@ class Dialect:
     # after, so a row FILTER leaves out still fails on an argument that fails (duckdb); rather than
     # computed only for the rows FILTER keeps (postgres, sqlite)
     filter_after_arguments: bool
+    # how a string casts to BOOLEAN (sqllib/casts.cast_bool): "duckdb" (true/t/yes/y/1, false/f/no/n/0 in any
+    # case, nothing else: no blank around), "postgres" (blanks trimmed, unique prefixes of true/false/yes/no,
+    # on/of(f), 1/0), "lenient" (blanks trimmed, DuckDB's words: sqlite, which has no BOOLEAN of its own)
+    bool_text: str
+    # a number or a string used as a condition (WHERE s, NOT x, CASE WHEN d …) is cast to BOOLEAN (duckdb);
+    # else only an integer is (postgres, leniently), or any number and string is truthy (int_to_bool)
+    condition_casts: bool
 
 
 _SQLITE = dict(integer_division=True, division_by_zero_null=True, overflow_to_float=True,
                decimal_is_float=True, like_case_insensitive=True, int_to_bool=True,
                cast_float_to_int_truncates=True, duplicate_names_ambiguous=False, decimal_overflow=False,
-               filter_after_arguments=False)
+               filter_after_arguments=False, bool_text="lenient", condition_casts=False)
 _DUCKDB = dict(integer_division=False, division_by_zero_null=False, overflow_to_float=False,
                decimal_is_float=False, like_case_insensitive=False, int_to_bool=False,
                cast_float_to_int_truncates=False, duplicate_names_ambiguous=False, decimal_overflow=True,
-               filter_after_arguments=True)
+               filter_after_arguments=True, bool_text="duckdb", condition_casts=True)
 _POSTGRES = dict(_DUCKDB, integer_division=True, duplicate_names_ambiguous=True, decimal_overflow=False,
-                 filter_after_arguments=False)
+                 filter_after_arguments=False, bool_text="postgres", condition_casts=False)
 
 _KNOWN = {"duckdb": _DUCKDB, "sqlite": _SQLITE, "postgres": _POSTGRES}
 

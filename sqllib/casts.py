@@ -193,19 +193,47 @@ def cast_decimal(v, scale: int, precision: int):
     return q
 
 
-def cast_bool(v):
+_TRUE_WORDS = ("true", "t", "1", "yes", "y")
+_FALSE_WORDS = ("false", "f", "0", "no", "n")
+_PG_BLANKS = " \t\n\r\v\f"
+
+
+def cast_bool(v, rule: str = "duckdb"):
+    """CAST(v AS BOOLEAN).  A string by the dialect's ``rule`` (compiler/dialect.py, bool_text): DuckDB
+    takes its words exactly, in any ASCII case, with nothing around them; Postgres trims blanks and
+    takes any unique prefix of true, false, yes, no, on, off (``o`` alone is neither) and 1 or 0; the
+    lenient rule trims blanks and takes DuckDB's words.  A number: not zero is TRUE (NaN too)."""
     if v is None:
         return None
     if isinstance(v, str):
-        t = v.strip().lower()
-        if t in ("true", "t", "1", "yes", "y"):
+        if rule == "duckdb":
+            t = v.lower() if v.isascii() else v
+        else:
+            t = v.strip(_PG_BLANKS if rule == "postgres" else None).lower()
+        if rule == "postgres":
+            got = _pg_bool(t)
+            if got is not None:
+                return got
+        elif t in _TRUE_WORDS:
             return True
-        if t in ("false", "f", "0", "no", "n"):
+        elif t in _FALSE_WORDS:
             return False
         raise DataError(f"cannot cast {show_value(v)} to BOOLEAN")
     if not isinstance(v, (int, float, decimal.Decimal)):
         raise DataError(f"cannot cast {show_value(v)} to BOOLEAN")
     return bool(v)
+
+
+def _pg_bool(t: str):
+    """Postgres's reading of a trimmed, lower-cased string as a boolean; None if it is not one."""
+    if t in ("1", "0"):
+        return t == "1"
+    if t.startswith("o"):  # on / of / off: "o" alone could be either
+        return True if t == "on" else False if t in ("of", "off") else None
+    for word, value in (("true", True), ("false", False), ("yes", True), ("no", False)):
+        if t and word.startswith(t):
+            return value
+    return None
 
 
 # DATE, TIMESTAMP, TIMESTAMPTZ and INTERVAL from text read as DuckDB reads them: timestamps.py and

@@ -86,7 +86,7 @@ SQL_ERRORS = [
     ("CREATE TABLE t(a INT)", 1, 14, "'t' already exists"),
     # type errors
     ("CREATE VIEW x AS SELECT b + 1 FROM t", 1, 25, "cannot apply + to VARCHAR and INTEGER"),
-    ("CREATE VIEW x AS SELECT a FROM t WHERE b", 1, 40, "a condition must be BOOLEAN, not VARCHAR"),
+    ("CREATE VIEW x AS SELECT d FROM u WHERE d", 1, 40, "a condition must be BOOLEAN, not DATE"),
     ("CREATE VIEW x AS SELECT d + 'x' FROM u", 1, 25, "cannot apply + to DATE and VARCHAR"),
     ("CREATE VIEW x AS SELECT SUM(b) FROM t", 1, 25, "SUM needs a number, not VARCHAR"),
     ("CREATE VIEW x AS SELECT a FROM t UNION SELECT b FROM t", 1, 25,

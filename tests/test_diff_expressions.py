@@ -44,6 +44,20 @@ SPECS = {
         "v_where_null": "SELECT a FROM t WHERE NOT (p AND q)",
         "v_complex": "SELECT a, s FROM t WHERE (a IN (1, 2, 3) OR s LIKE 'a%') AND COALESCE(b, 0) <> 2 AND NOT p IS NULL",
     }),
+    # DuckDB casts a number or a string used as a condition to BOOLEAN: not zero is TRUE (NaN too),
+    # a string by CAST's words (true/t/yes/y/1, false/f/no/n/0, any case, nothing around them)
+    "cast_conditions": spec({
+        "v_text_where": "SELECT a, s FROM t WHERE s",
+        "v_text_logic": "SELECT a, NOT s AS n, s AND p AS sp, s OR (a > 1) AS so, CASE WHEN s THEN 'y' END AS c FROM t",
+        "v_number_where": "SELECT a, d, c FROM t WHERE d OR c",
+        "v_filter": "SELECT COUNT(*) FILTER (WHERE s) AS n, COUNT(*) FILTER (WHERE NOT d) AS z, "
+                    "SUM(a) FILTER (WHERE c) AS sc FROM t",
+        "v_having": "SELECT s2, COUNT(*) AS n FROM t GROUP BY s2 HAVING s2",
+        "v_cast": "SELECT s, CAST(s AS BOOLEAN) AS b, TRY_CAST(s2 AS BOOLEAN) AS b2 FROM t",
+    }, domains={"s": ["true", "f", "YES", "n", "1", "0", "T", "False"],
+                "s2": ["t", "no", " t", "x", "y", "FALSE", "on"],
+                "d": [0.0, -0.0, 1.5, float("nan"), -2.0], "c": [decimal.Decimal("0.00"), decimal.Decimal("0.01"),
+                                                              decimal.Decimal("-3.50")]}),
     "null_predicates": spec({
         "v_isnull": "SELECT a IS NULL AS x, s IS NOT NULL AS y, p IS TRUE AS z, q IS NOT FALSE AS w, "
                     "p IS UNKNOWN AS u FROM t",
@@ -147,6 +161,48 @@ def one_column(ddl, view, rows):
     """A spec with one view, and a stream inserting ``rows`` then retracting everything."""
     s = Spec(ddl, {"v": view})
     return s, [[("+", "t", r) for r in rows], RETRACT_ALL]
+
+
+def test_casting_text_to_boolean_follows_the_dialect():
+    """CAST(s AS BOOLEAN): DuckDB takes its words exactly ('x' and ' t ' are errors, as in DuckDB);
+    Postgres trims blanks and takes unique prefixes, on and off (checked against PostgreSQL in
+    test_postgres_reads_booleans_as_postgres_does); SQLite's lenient reading trims blanks."""
+    from deltasql import DataError, Pipeline
+
+    duck = Pipeline()
+    assert duck.query("SELECT CAST('True' AS BOOLEAN), CAST('n' AS BOOLEAN), CAST('YES' AS BOOLEAN)").rows == \
+        [(True, False, True)]
+    for bad in ("' t '", "'t '", "'on'", "'tru'", "''"):
+        with pytest.raises(DataError, match="to BOOLEAN"):
+            duck.query(f"SELECT CAST({bad} AS BOOLEAN)")
+    pg = Pipeline("postgres")
+    assert pg.query("SELECT CAST(' t ' AS BOOLEAN), CAST('of' AS BOOLEAN), CAST('tru' AS BOOLEAN), "
+                    "CAST('ON' AS BOOLEAN)").rows == [(True, False, True, True)]
+    with pytest.raises(DataError, match="to BOOLEAN"):
+        pg.query("SELECT CAST('o' AS BOOLEAN)")
+    assert Pipeline("sqlite").query("SELECT CAST(' yes ' AS BOOLEAN)").rows == [(True,)]
+
+
+def test_postgres_reads_booleans_as_postgres_does(pg_server):
+    """CAST(text AS BOOLEAN) in the postgres dialect, word by word against a real PostgreSQL."""
+    psycopg = pytest.importorskip("psycopg")
+    from deltasql import DataError, Pipeline
+
+    words = ["t", " t ", "tru", "TrUe", "true ", "f", "fa", "  FALSE  ", "y", "ye", "yes", "n", "nO", "on", "ON",
+             "of", "Of", "off", "o", "onn", "1", "0", "11", "00", "", "x", "yess", "\tf\n"]
+    ours = Pipeline("postgres")
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as con:
+        for w in words:
+            try:
+                want = con.execute("SELECT CAST(%s::text AS BOOLEAN)", (w,)).fetchone()[0]
+            except psycopg.errors.InvalidTextRepresentation:
+                want = "error"
+            literal = "'" + w.replace("'", "''") + "'"
+            try:
+                got = ours.query(f"SELECT CAST(CAST({literal} AS TEXT) AS BOOLEAN)").rows[0][0]
+            except DataError:
+                got = "error"
+            assert got == want, repr(w)
 
 
 def test_not_like():

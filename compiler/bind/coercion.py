@@ -78,7 +78,7 @@ class CoercionRules:
             elif k == "text":
                 out = F.to_text_sqlite(v) if self.dialect.name == "sqlite" else F.to_text(v)
             elif k == "bool":
-                out = F.cast_bool(v)
+                out = F.cast_bool(v, self.dialect.bool_text)
             elif k == "date":
                 out = timestamps.cast_date(v)
             elif k == "timestamp" and target.precision:  # TIMESTAMP_S / _MS / _NS
