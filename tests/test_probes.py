@@ -279,8 +279,10 @@ def test_an_interrupted_step_is_rolled_back_and_passed_on():
 def test_ctrl_c_exits_130(tmp_path):
     views = tmp_path / "views.sql"
     views.write_text(SLOW + "\nINSERT INTO s VALUES (1);\n")
+    # (SIGINT as a terminal delivers it: a test runner's worker may ignore SIGINT, and a child inherits that)
     proc = subprocess.Popen([sys.executable, "-m", "deltasql", "run", str(views), "--max-iterations", "10000000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(3)  # (only to let the step start; nothing is timed)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
