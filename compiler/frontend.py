@@ -123,6 +123,9 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     # a script's trailing comment (after the last ;) parses as a statement of comments only
     trees = [normalize_identifiers(t, dialect=dialect) for t in trees
              if t is not None and not isinstance(t, exp.Semicolon)]
+    if dialect in ("duckdb", "postgres"):
+        for t in trees:
+            _escape_strings_as_text(t)
     if found is not None and found.unary_plus:
         duckdb_syntax.mark_unary_plus(trees, found.unary_plus)
     if exported:
@@ -135,6 +138,16 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         _attach_partitions(trees, {at: [k if quoted else normalize_name(k, dialect) for k, quoted in keys]
                                    for at, keys in partitions.items()})
     return [Statement(t, sql) for t in trees]
+
+
+def _escape_strings_as_text(tree: exp.Expression) -> None:
+    """DuckDB's and Postgres's escape strings (``E'a\\tb'``) are text with C-style escapes; sqlglot reads
+    them as byte strings, with the escapes already read as each dialect reads them (Postgres's \\u too,
+    DuckDB's not): each becomes the string literal it spells."""
+    for node in list(tree.find_all(exp.ByteString)):
+        text = exp.Literal.string(node.this)
+        text.meta.update(node.meta)
+        node.replace(text)
 
 
 def _typed_literal_cast(text: str, sql: str, tokenizer) -> CompileError | None:

@@ -205,6 +205,34 @@ def test_postgres_reads_booleans_as_postgres_does(pg_server):
             assert got == want, repr(w)
 
 
+ESCAPE_STRINGS = [r"E'a\tb'", r"E'a\\b'", r"E'\x41\101\u0042'", r"E'it\'s'", r"E'x\ny'", r"E''", r"E'\q'",
+                  r"E'\b\f\r'", r"e'lower'", r"E'a''b'", r"E'\U0001F600'"]
+
+
+def test_escape_strings_are_text_as_duckdb_reads_them():
+    """E'…' is a string with C-style escapes (sqlglot reads it as a byte string)."""
+    import duckdb
+
+    from deltasql import Pipeline
+
+    ours, con = Pipeline(), duckdb.connect()
+    for c in ESCAPE_STRINGS:
+        assert ours.query(f"SELECT {c} AS x").rows == con.execute(f"SELECT {c} AS x").fetchall(), c
+    ours.execute("CREATE TABLE t(s VARCHAR); INSERT INTO t VALUES (E'a\\tb')")
+    ours.execute("CREATE VIEW v AS SELECT s FROM t WHERE s = E'a\\tb'")
+    assert ours.view("v").rows() == [("a\tb",)]
+
+
+def test_escape_strings_are_text_as_postgres_reads_them(pg_server):
+    psycopg = pytest.importorskip("psycopg")
+    from deltasql import Pipeline
+
+    ours = Pipeline("postgres")
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as con:
+        for c in ESCAPE_STRINGS:
+            assert ours.query(f"SELECT {c} AS x").rows == [con.execute(f"SELECT {c}").fetchone()], c
+
+
 def test_not_like():
     s, steps = one_column("CREATE TABLE t(s VARCHAR)",
                           "SELECT s, s NOT LIKE '%c' AS x, s NOT ILIKE 'A%' AS y FROM t", [("a",), ("abc",)])
