@@ -554,7 +554,14 @@ def assign_value(value: Any, t: SqlType, where: str, dialect: Any = None) -> Any
     """A value an INSERT or UPDATE stores into a column of type t: the value itself when it fits
     (coerce_value), else converted as CAST converts it, as DuckDB and Postgres assign (5.0885 into an
     INTEGER is 5, a TIMESTAMP into a DATE its date, 5 into a VARCHAR '5').  SQLite keeps
-    coerce_value's rule (its columns take what they are given)."""
+    coerce_value's rule (its columns take what they are given).  A string into a BOOLEAN is read by the
+    dialect's own words (sqllib/casts.cast_bool: ' t ' is no BOOLEAN in DuckDB), not coerce_value's."""
+    if type(value) is str and t.kind == "bool" and dialect is not None and dialect.name != "sqlite":
+        from ..sqllib.casts import cast_bool
+        try:
+            return cast_bool(value, dialect.bool_text)
+        except DataError:
+            raise DataError(f"{where}: {show_value(value)} is not a valid {t}") from None
     try:
         return coerce_value(value, t, where)
     except DataError as e:

@@ -181,6 +181,14 @@ def test_casting_text_to_boolean_follows_the_dialect():
     with pytest.raises(DataError, match="to BOOLEAN"):
         pg.query("SELECT CAST('o' AS BOOLEAN)")
     assert Pipeline("sqlite").query("SELECT CAST(' yes ' AS BOOLEAN)").rows == [(True,)]
+    # INSERT and UPDATE assign a string to a BOOLEAN column as CAST reads it (DuckDB refuses ' t ' too)
+    duck.execute("CREATE TABLE b(x BOOLEAN); INSERT INTO b VALUES ('Yes'), ('0')")
+    for bad in ("INSERT INTO b VALUES (' t ')", "INSERT INTO b VALUES ('on')", "UPDATE b SET x = 'f '"):
+        with pytest.raises(DataError, match="is not a valid BOOLEAN"):
+            duck.execute(bad)
+    assert duck.query("SELECT x FROM b ORDER BY x").rows == [(False,), (True,)]
+    pg.execute("CREATE TABLE b(x BOOLEAN); INSERT INTO b VALUES (' t '), ('of')")
+    assert pg.query("SELECT x FROM b ORDER BY x").rows == [(False,), (True,)]
 
 
 def test_postgres_reads_booleans_as_postgres_does(pg_server):
