@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from . import plan as P
 from .expr import Col
+from .bind.messages import _describe
 from .frontend import unknown_column, using_columns
 
 
@@ -51,6 +52,9 @@ class Rel:
     grouped: bool = False
     prefix: int = 0  # a correlated derived table: its leading columns are the correlation domain
     pairs_with: tuple | None = None  # a LATERAL item: the columns its domain columns join (else the domain's)
+    # scalar subqueries joined to ``plan`` (their AST, compared by structure -> their value): a subquery
+    # written twice (a value and its ORDER BY key) is joined once and is one expression
+    scalars: dict = field(default_factory=dict)
 
     def col(self, i: int) -> Col:
         return P.col(self.plan.fields, i)
@@ -70,5 +74,10 @@ class Rel:
                 name = node.name if using_columns(node.parent) else node.sql()
                 raise qb.error(node, f"column {name!r} must appear in the GROUP BY clause or be used "
                                      f"in an aggregate function")
+            if isinstance(node, exp.AggFunc):  # an aggregate of only outer columns, where the outer query cannot aggregate
+                text = _describe(node, qb.dialect.name)
+                raise qb.error(node, f"aggregate function {text} reads only columns of an enclosing query, so it is "
+                                     f"that query's aggregate (SQL's rule), and aggregates are not allowed where the "
+                                     f"subquery stands (in a WHERE, an ON, a GROUP BY)")
             raise qb.error(node, unknown_column(node.sql()))
         return self.col(i)

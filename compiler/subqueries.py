@@ -230,6 +230,12 @@ class SubqueryMixin:
         return Case(((match, Lit(True, BOOLEAN)), (unknown, Lit(None, BOOLEAN))), Lit(False, BOOLEAN), BOOLEAN, True)
 
     def scalar_subquery(self, node, rel, eb):
+        value = rel.scalars.get(node)
+        if value is None:
+            value = rel.scalars[node] = self._join_scalar(node, rel, eb)
+        return value
+
+    def _join_scalar(self, node, rel, eb):
         sub = _query_of(node.this)
         self.check_determinate(sub)
         b, lk, safe, empty = self.prepare(sub, rel, scalar=True)

@@ -71,6 +71,15 @@ SPECS = {
         "v_all_corr": "SELECT k, a FROM r WHERE a < ALL (SELECT b FROM u WHERE u.k = r.k)",
         "v_any_corr": "SELECT k, a FROM r WHERE a >= ANY (SELECT b FROM u WHERE u.k = r.k)",
     }),
+    "repeated_scalar": spec({  # one subquery written several times: joined once, one value (#60)
+        "v_list_by_itself": "SELECT a % 2 AS g, ARRAY_AGG((SELECT COUNT(*) FROM u WHERE u.b >= r.a) "
+                            "ORDER BY (SELECT COUNT(*) FROM u WHERE u.b >= r.a)) AS l, "
+                            "SUM((SELECT COUNT(*) FROM u WHERE u.b >= r.a)) AS n FROM r GROUP BY 1",
+        "v_where_and_select": "SELECT k, (SELECT MAX(b) FROM u WHERE u.k = r.k) AS m FROM r "
+                              "WHERE (SELECT MAX(b) FROM u WHERE u.k = r.k) > a OR a IS NULL",
+        "v_two_outer_rows": "SELECT r.k, r2.k AS k2, (SELECT MIN(b) FROM u WHERE u.k = r.k) AS m1, "
+                            "(SELECT MIN(b) FROM u WHERE u.k = r2.k) AS m2 FROM r JOIN r AS r2 ON r.a = r2.a",
+    }),
 }
 
 
@@ -90,3 +99,18 @@ def test_not_in_null_semantics():
         [("-", "u", (2, None, "b"))],
         RETRACT_ALL,
     ])
+
+
+def test_an_aggregate_of_outer_columns_belongs_to_the_outer_query():
+    """MAX(r.a) inside a subquery of r's WHERE reads only r's columns: it is r's aggregate (SQL's rule, which
+    DuckDB and PostgreSQL follow), so it is refused there as an aggregate in a WHERE, at its position (#59)."""
+    import pytest
+    from deltasql import CompileError, Pipeline
+    p = Pipeline()
+    p.execute(DDL)
+    with pytest.raises(CompileError) as e:
+        p.execute("CREATE VIEW v AS SELECT k FROM r WHERE 6 >= ALL (SELECT MAX(r.a) FROM u GROUP BY u.b)")
+    assert "aggregate function MAX(r.a) reads only columns of an enclosing query" in str(e.value)
+    assert (e.value.line, e.value.col) == (1, 61)  # (at its argument, as the binder places an aggregate)
+    # in a SELECT list the outer query aggregates it, as DuckDB does
+    p.execute("CREATE VIEW w AS SELECT (SELECT SUM(r.a * u.b) FROM u) AS x FROM r")
