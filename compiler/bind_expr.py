@@ -85,7 +85,9 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
         return e
 
     def condition(self, node):
-        """A WHERE / ON / HAVING / CASE condition: BOOLEAN (SQLite: any number is a condition)."""
+        """A WHERE / ON / HAVING / CASE condition: BOOLEAN; SQLite takes any number or text as one, DuckDB
+        casts a number or text to BOOLEAN; PostgreSQL takes nothing else ("argument of WHERE must be type
+        boolean")."""
         e = self.bind(node)
         return self.as_condition(e, node)
 
@@ -93,7 +95,7 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
         k = e.type.kind
         if k in ("bool", "null"):
             return e
-        if e.type.kind == "int" or ((self.dialect.int_to_bool or self.dialect.condition_casts) and e.type.numeric):
+        if (self.dialect.int_to_bool or self.dialect.condition_casts) and e.type.numeric:
             return boolean("truthy", [e])  # a number used as a condition: non-zero is TRUE (NaN too)
         if self.dialect.int_to_bool and k == "text":
             return boolean("truthy", [self.coerce(e, DOUBLE, node)])

@@ -213,6 +213,41 @@ def test_postgres_reads_booleans_as_postgres_does(pg_server):
             assert got == want, repr(w)
 
 
+CONDITIONS = ["k", "NOT k", "k AND b", "CASE WHEN k THEN 1 END = 1", "d", "s", "b", "b OR k > 1", "NULL", "k IS NULL",
+              "COALESCE(b, k > 0)"]
+
+
+def test_postgres_takes_only_booleans_as_conditions(pg_server):
+    """A WHERE of an integer, a number or text is an error in PostgreSQL ("argument of WHERE must be type
+    boolean"), and a CompileError in the postgres dialect; what PostgreSQL takes, deltasql takes."""
+    psycopg = pytest.importorskip("psycopg")
+    from deltasql import CompileError, Pipeline
+
+    ddl = "CREATE TABLE c(k INT, d NUMERIC(6,2), s TEXT, b BOOLEAN)"
+    ours = Pipeline("postgres")
+    ours.execute(ddl)
+    seen = set()
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS c")
+        con.execute(ddl)
+        for cond in CONDITIONS:
+            sql = f"SELECT k FROM c WHERE {cond}"
+            try:
+                con.execute(sql)
+                want = "ok"
+            except psycopg.errors.DatatypeMismatch:
+                want = "refused"
+            try:
+                ours.execute(f"CREATE VIEW v AS {sql}")
+                ours.execute("DROP VIEW v")
+                got = "ok"
+            except CompileError:
+                got = "refused"
+            assert got == want, cond
+            seen.add(want)
+    assert seen == {"ok", "refused"}
+
+
 ESCAPE_STRINGS = [r"E'a\tb'", r"E'a\\b'", r"E'\x41\101\u0042'", r"E'it\'s'", r"E'x\ny'", r"E''", r"E'\q'",
                   r"E'\b\f\r'", r"e'lower'", r"E'a''b'", r"E'\U0001F600'"]
 
