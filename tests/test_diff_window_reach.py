@@ -34,8 +34,16 @@ DUP_VIEWS = {  # duplicate rows: whole partitions; RANK and ROWS frames over tie
     "count_rows": "SELECT g, x, COUNT(*) OVER (PARTITION BY g ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) "
                   "AS n FROM t WHERE x IS NOT NULL",
 }
+UNREAD_VIEWS = {  # columns below a window that nothing reads, functions of kept columns: never evaluated (#55)
+    "failing_constant": "SELECT c0 FROM (SELECT id AS c0, g, CAST(CAST('nan' AS DOUBLE) AS INT) AS bad FROM t) "
+                        "QUALIFY COUNT(*) OVER (PARTITION BY g) > 0",
+    "failing_on_a_kept_column": "SELECT id, rn FROM (SELECT id, x, CAST(CAST('nan' AS DOUBLE) + id AS INT) AS bad, "
+                                "ROW_NUMBER() OVER (ORDER BY id) AS rn FROM t)",
+    "computed_unread": "SELECT id, lg FROM (SELECT id, x, x * 2 + id AS y, LAG(x) OVER (ORDER BY id) AS lg FROM t)",
+}
 SPECS = {
     "unique": Spec(DDL, VIEWS, domains=DOMAINS, keys={"t": ("id",)}),
+    "unread_below_window": Spec(DDL, UNREAD_VIEWS, domains=DOMAINS, keys={"t": ("id",)}),
     "duplicates": Spec("CREATE TABLE t(g INT, x INT)", DUP_VIEWS, domains={"g": [1, 2], "x": [1, 2, 3]}),
 }
 

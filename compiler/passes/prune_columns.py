@@ -6,12 +6,17 @@ columns the parent, the keys and the residual read), semi-joins (the right side 
 aggregates (keys always, aggregates only if read) and UNION ALL (each branch alike).  It must not
 cross an operator whose multiplicities depend on whole rows — DISTINCT, set operations, top-k,
 window functions, a recursive fixpoint — so those keep every input column.  Narrower rows mean smaller arrangements.
+Below a window, a projected column nobody reads that is a function of the columns kept as they are
+becomes NULL: two rows that agree on those columns agree on it, so no two rows become one (the window's
+multiplicities stay), and an expression that would fail is not evaluated where DuckDB drops it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from .. import plan as P
-from ..expr import Col, columns_used, remap
+from ..expr import Call, Case, Col, Lit, columns_used, remap
 
 
 def prune_columns(plan):
@@ -49,6 +54,34 @@ def _narrow(node, mapping, need):
     fields = node.fields
     proj = P.Project(node, tuple(P.col(fields, i) for i in kept), tuple(fields[i].name for i in kept))
     return proj, {old: new for new, old in enumerate(kept)}
+
+
+def _columns_in(x, out: set) -> None:
+    """The input columns read by the expressions anywhere in ``x`` (tuples and plan dataclasses such as
+    WinCall, SortKey, AggCall), added to ``out``."""
+    if isinstance(x, (Col, Lit, Call, Case)):
+        columns_used(x, out)
+    elif isinstance(x, (tuple, list)):
+        for y in x:
+            _columns_in(y, out)
+    elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+        for f in dataclasses.fields(x):
+            _columns_in(getattr(x, f.name), out)
+
+
+def _nulled(node, read: set):
+    """Below a window: ``node`` (a projection) with each column nobody reads that is a function of the
+    columns kept as they are replaced by NULL.  Rows that agree on the kept columns agree on such a column,
+    so no two rows become one and the window's multiplicities stay; an expression that would fail where
+    nothing reads it is not evaluated (as DuckDB drops it)."""
+    if not isinstance(node, P.Project):
+        return node
+    passed = {e.index for i, e in enumerate(node.exprs) if i in read and isinstance(e, Col)}
+    exprs = list(node.exprs)
+    for i, e in enumerate(exprs):
+        if i not in read and not isinstance(e, (Col, Lit)) and columns_used(e) <= passed:
+            exprs[i] = Lit(None, e.type)
+    return node if exprs == list(node.exprs) else P.Project(node.input, tuple(exprs), node.names)
 
 
 def _keep_all(node, memo):
@@ -161,7 +194,9 @@ def _rewrite(node, required, memo):
         return (P.TopK(child, node.order, node.limit, node.offset, node.partition, node.ties, node.percent, bounds),
                 _identity(node))
     if isinstance(node, P.Window):
-        child, _ = _keep_all(node.input, memo)
+        read = {i for i in required if i < len(node.input.fields)}
+        _columns_in((node.partition, node.order, node.calls), read)
+        child, _ = _keep_all(_nulled(node.input, read), memo)
         return P.Window(child, node.partition, node.order, node.calls, node.names), _identity(node)
     if isinstance(node, P.Fixpoint):
         bodies = tuple(_keep_all(b, memo)[0] for b in node.bodies)
