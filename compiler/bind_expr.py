@@ -11,6 +11,8 @@ need to the relation (see subqueries.py).
 
 from __future__ import annotations
 
+from sqlglot import exp
+
 from . import aggregate_states as AGS
 from . import functions as FN
 from . import timestamp_units
@@ -87,7 +89,15 @@ class ExprBinder(CoercionRules, ArgumentRules, LiteralRules, ArithmeticRules, Co
     def condition(self, node):
         """A WHERE / ON / HAVING / CASE condition: BOOLEAN; SQLite takes any number or text as one, DuckDB
         casts a number or text to BOOLEAN; PostgreSQL takes nothing else ("argument of WHERE must be type
-        boolean")."""
+        boolean").  A COLLATE on the whole condition decides nothing (a collation applies to comparisons and
+        orderings; DuckDB reads ``WHERE s COLLATE NOCASE`` as ``WHERE s``), but an unknown one is an error."""
+        inner = node
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.Collate):
+            e = self.bind(inner.this)
+            self.collation(inner)(e)
+            return self.as_condition(e, node)
         e = self.bind(node)
         return self.as_condition(e, node)
 

@@ -54,6 +54,8 @@ SPECS = {
                     "SUM(a) FILTER (WHERE c) AS sc FROM t",
         "v_having": "SELECT s2, COUNT(*) AS n FROM t GROUP BY s2 HAVING s2",
         "v_cast": "SELECT s, CAST(s AS BOOLEAN) AS b, TRY_CAST(s2 AS BOOLEAN) AS b2 FROM t",
+        # a COLLATE on a whole condition decides nothing: WHERE s COLLATE NOCASE is WHERE s
+        "v_collated": "SELECT a, s FROM t WHERE s COLLATE NOCASE OR NOT (s COLLATE nocase) AND a > 0",
     }, domains={"s": ["true", "f", "YES", "n", "1", "0", "T", "False"],
                 "s2": ["t", "no", " t", "y", "FALSE"],  # (one value that does not cast: the error names it)
                 "d": [0.0, -0.0, 1.5, float("nan"), -2.0], "c": [decimal.Decimal("0.00"), decimal.Decimal("0.01"),
