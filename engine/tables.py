@@ -281,11 +281,16 @@ class Table:
         new, distinct and not NULL (True), else change nothing (False).  Every row is hashed before
         anything changes, so one that cannot be raises with nothing changed."""
         index, pending = self.indexes[0], self.pending
-        distinct = set(keys)
-        if len(distinct) == len(keys) and None not in distinct and index.keys().isdisjoint(distinct) and (
+        if index.keys().isdisjoint(keys) and (
                 not pending or pending is self._fresh or pending.keys().isdisjoint(rows)):
             fresh = dict.fromkeys(rows, 1)
+            n = len(index)
             index.update(zip(keys, rows))
+            # every key was new, so the index grew by the number of distinct keys; it holds no NULL key
+            if len(index) - n != len(keys) or None in index:  # a key given twice, or NULL: take them out
+                for k in keys:
+                    index.pop(k, None)
+                return False
             if not pending:
                 self.pending = self._fresh = fresh
             else:
