@@ -126,6 +126,8 @@ def parse(sql: str, dialect: str) -> list[Statement]:
     if dialect in ("duckdb", "postgres"):
         for t in trees:
             _escape_strings_as_text(t)
+    for t in trees:
+        _dotted_collations(t)
     if found is not None and found.unary_plus:
         duckdb_syntax.mark_unary_plus(trees, found.unary_plus)
     if exported:
@@ -148,6 +150,17 @@ def _escape_strings_as_text(tree: exp.Expression) -> None:
         text = exp.Literal.string(node.this)
         text.meta.update(node.meta)
         node.replace(text)
+
+
+def _dotted_collations(tree: exp.Expression) -> None:
+    """DuckDB's combined collations (``x COLLATE NOCASE.NOACCENT``) parse as a column ``nocase.noaccent``:
+    each becomes the name it is, so that no pass takes it for a column."""
+    for node in list(tree.find_all(exp.Collate)):
+        x = node.expression
+        if isinstance(x, exp.Column):
+            name = exp.Var(this=".".join(p.name for p in x.parts))
+            name.meta.update(x.meta)
+            x.replace(name)
 
 
 def _typed_literal_cast(text: str, sql: str, tokenizer) -> CompileError | None:

@@ -190,6 +190,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("upper", {"sqlite": "sql_upper", "*": "duck_upper"}, (STRING,), TEXT, {exp.Upper: ("this",)}),
     Function("lower", {"sqlite": "sql_lower", "*": "duck_lower"}, (STRING,), TEXT, {exp.Lower: ("this",)}),
     Function("reverse", "sql_reverse", (STRING,), TEXT, {exp.Reverse: ("this",)}),
+    Function("strip_accents", "sql_strip_accents", (STRING,), TEXT, names=("strip_accents",), sqlite=False),
     Function("repeat", "sql_repeat", (TEXT_OR_LIST, AS_BIGINT), R.text_or_same_list, {exp.Repeat: ("this", "times")}),
     Function("left", {"sqlite": "sql_left", "postgres": "sql_left", "*": "duck_left"}, (STRING, AS_BIGINT), TEXT, {exp.Left: ("this", "expression")}),
     Function("right", "sql_right", (STRING, AS_BIGINT), TEXT, {exp.Right: ("this", "expression")}),

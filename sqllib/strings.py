@@ -279,6 +279,21 @@ def graphemes(s: str) -> list[str]:
     return out
 
 
+_MARKS = frozenset(("Mn", "Mc", "Me"))
+
+
+def sql_strip_accents(s):
+    """STRIP_ACCENTS: every mark taken off its letter (é -> e, ố -> o), as DuckDB's utf8proc does: the
+    canonical decomposition without its marks (categories Mn, Mc, Me), composed again.  Letters that are
+    not a base and a mark (ø, ß, æ, ł) stay."""
+    if s is None:
+        return None
+    if s.isascii():
+        return s
+    bare = "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) not in _MARKS)
+    return unicodedata.normalize("NFC", bare)
+
+
 def sql_reverse(s):
     """REVERSE by grapheme clusters, as DuckDB does (an accent or a skin tone stays on its letter)."""
     if s is None:

@@ -60,6 +60,18 @@ SPECS = {
                 "s2": ["t", "no", " t", "y", "FALSE"],  # (one value that does not cast: the error names it)
                 "d": [0.0, -0.0, 1.5, float("nan"), -2.0], "c": [decimal.Decimal("0.00"), decimal.Decimal("0.01"),
                                                               decimal.Decimal("-3.50")]}),
+    # DuckDB's NOACCENT collation (strip_accents) and its combinations with NOCASE, in comparisons, joins,
+    # ORDER BY, GROUP BY keys and DISTINCT
+    "collations": spec({
+        "v_strip": "SELECT s, STRIP_ACCENTS(s) AS bare, STRIP_ACCENTS(s2) AS bare2 FROM t",
+        "v_compare": "SELECT s, s2, s COLLATE NOACCENT = s2 AS a, s COLLATE NOCASE.NOACCENT = s2 AS ca, "
+                     "s COLLATE NOACCENT.NOCASE < s2 AS lt, s2 COLLATE NOACCENT IN ('e', 'E') AS e FROM t",
+        "v_where": "SELECT a, s FROM t WHERE s COLLATE NOCASE.NOACCENT = 'angstrom' OR s2 COLLATE NOACCENT = 'e'",
+        "v_group": "SELECT STRIP_ACCENTS(LOWER(s)) AS k, COUNT(*) AS n FROM t GROUP BY 1",
+        "v_order": "SELECT a, s, ROW_NUMBER() OVER (ORDER BY s COLLATE NOACCENT, s, a) AS rn FROM t",
+        "v_join": "SELECT x.a, y.a AS b FROM t AS x JOIN t AS y ON x.s COLLATE NOCASE.NOACCENT = y.s2",
+    }, domains={"s": ["é", "e", "E", "É", "Ångström", "angstrom", "ø", "naïve", "NAIVE", "ḱṷṓn", "İ"],
+                "s2": ["e", "É", "angstrom", "Ø", "naive", "kuon", "i"]}),
     "null_predicates": spec({
         "v_isnull": "SELECT a IS NULL AS x, s IS NOT NULL AS y, p IS TRUE AS z, q IS NOT FALSE AS w, "
                     "p IS UNKNOWN AS u FROM t",

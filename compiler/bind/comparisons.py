@@ -114,8 +114,13 @@ class ComparisonRules:
             return self.qb.in_subquery(node, self.rel, self)
         if node.args.get("unnest") is not None or node.args.get("field") is not None:
             raise self.error(node, "IN UNNEST is not supported")
-        x = self.bind(node.this)
-        items = [self.bind(i) for i in node.expressions]
+        if isinstance(node.this, exp.Collate):  # x COLLATE c IN (…): each item compared under c
+            apply = self.collation(node.this)
+            x = apply(self.bind(node.this.this))
+            items = [apply(self.bind(i)) for i in node.expressions]
+        else:
+            x = self.bind(node.this)
+            items = [self.bind(i) for i in node.expressions]
         if not items:
             return Lit(False, BOOLEAN)  # x IN () is FALSE, even for a NULL x (SQLite)
         if self.dialect.name == "sqlite":
@@ -145,16 +150,21 @@ class ComparisonRules:
         return self.collation(node)(self.bind(node.this))
 
     def collation(self, node):
-        """The function from a VARCHAR to the key its COLLATE compares by."""
-        name = node.expression.name.lower() if node.expression is not None else ""
+        """The function from a VARCHAR to the key its COLLATE compares by: NOCASE compares lower case,
+        NOACCENT (DuckDB) without accents, NOCASE.NOACCENT (either order) both."""
+        name = collation_name(node)
+        parts = set(name.split(".")) if self.dialect.name == "duckdb" else {name}
 
         def apply(e):
             if e.type.kind not in ("text", "null"):
                 raise self.error(node, f"COLLATE needs a VARCHAR, not {e.type}")
-            if name == "nocase":
-                return FN.call("ascii_lower" if self.dialect.name == "sqlite" else "lower", [e])
+            if "noaccent" in parts:
+                e = FN.call("strip_accents", [e])
+            if "nocase" in parts:
+                e = FN.call("ascii_lower" if self.dialect.name == "sqlite" else "lower", [e])
             return e
-        if name == "binary" or (name in ("c", "posix") and self.dialect.name != "sqlite") or name == "nocase":
+        if name == "binary" or (name in ("c", "posix") and self.dialect.name != "sqlite") or name == "nocase" or (
+                self.dialect.name == "duckdb" and parts <= {"nocase", "noaccent"}):
             return apply
         raise self.error(node.expression if node.expression is not None else node,
                          f"collation {name!r} is not supported")
@@ -166,8 +176,14 @@ class ComparisonRules:
         collates = [x for x in sides if isinstance(x, exp.Collate)]
         if not collates:
             return self.bind(sides[0]), self.bind(sides[1])
-        keys = {c.expression.name.lower() for c in collates}
+        keys = {collation_name(c) for c in collates}  # (as DuckDB: NOCASE.NOACCENT is not NOACCENT.NOCASE)
         if len(keys) > 1:
             raise self.error(node, "a comparison of two different collations")
         apply = self.collation(collates[0])
         return tuple(apply(self.bind(x.this if isinstance(x, exp.Collate) else x)) for x in sides)
+
+
+def collation_name(node) -> str:
+    """The collation a COLLATE names, in lower case; DuckDB's combinations dotted (NOCASE.NOACCENT: the
+    frontend makes them one name)."""
+    return node.expression.name.lower() if node.expression is not None else ""
