@@ -33,7 +33,7 @@ class SubqueryMixin:
         """Bind ``sub`` for use in ``rel``.  Returns (bound, left keys over rel, null-safe flags,
         empty) where bound's first ``bound.prefix`` columns pair with the left keys, and ``empty`` is
         the bound result over no rows for a scalar aggregate decorrelated by key (else None)."""
-        free = free_columns(sub)
+        free = free_columns(sub, self.dialect.name == "duckdb")
         if not free:
             return self.query(sub), [], (), None
         simple = self.by_key(sub, free, rel, scalar)
@@ -372,12 +372,27 @@ def ast_conjuncts(node) -> list:
     return [node]
 
 
-def free_columns(node) -> list:
+def free_columns(node, grouped_outer: bool = False) -> list:
     """Columns inside a query that refer to tables not defined within it (outer references), and
-    aggregates over such columns only (which belong to the outer query)."""
+    aggregates over such columns only (which belong to the outer query; with ``grouped_outer``, DuckDB's
+    exception: not when their SELECT groups by one of those columns, grouping.aggregate_level)."""
     out: list = []
-    _free(node, frozenset(), out)
+    _free(node, frozenset(), out, grouped_outer)
     return out
+
+
+def grouped_by_one_of(select, columns) -> bool:
+    """Whether ``select``'s GROUP BY lists one of ``columns`` as a bare column (parentheses allowed)."""
+    group = select.args.get("group")
+    if group is None:
+        return False
+    keys = set()
+    for e in group.expressions:
+        while isinstance(e, exp.Paren):
+            e = e.this
+        if isinstance(e, exp.Column):
+            keys.add((e.table, e.name))
+    return any((c.table, c.name) in keys for c in columns)
 
 
 def from_items(select: exp.Select):
@@ -402,7 +417,7 @@ def _aggregate_unit(node) -> bool:
     return is_aggregate(node) and not isinstance(node.parent, (exp.Filter, exp.Window))
 
 
-def _free(node, bound, out) -> None:
+def _free(node, bound, out, grouped_outer: bool) -> None:
     if isinstance(node, exp.Select):
         sources = from_items(node)
         inner = set(bound)
@@ -412,15 +427,15 @@ def _free(node, bound, out) -> None:
         with_ = node.args.get("with_")
         if with_ is not None:
             for cte in with_.expressions:
-                _free(cte.this, bound, out)
+                _free(cte.this, bound, out, grouped_outer)
         before = set(bound)
         for s in sources:
             if isinstance(s, exp.Lateral):  # reads the items before it
-                _free(s, frozenset(before), out)
+                _free(s, frozenset(before), out, grouped_outer)
             elif isinstance(s, exp.Subquery):
-                _free(s.this, bound, out)
+                _free(s.this, bound, out, grouped_outer)
             elif not isinstance(s, exp.Table):
-                _free(s, bound, out)
+                _free(s, bound, out, grouped_outer)
             before.add(s.alias_or_name)
         for key, val in node.args.items():
             if key in ("from_", "with_") or val is None:
@@ -429,11 +444,11 @@ def _free(node, bound, out) -> None:
                 for j in val:
                     for k2, v2 in j.args.items():
                         if k2 != "this" and isinstance(v2, exp.Expression):
-                            _free(v2, inner, out)
+                            _free(v2, inner, out, grouped_outer)
                 continue
             for child in (val if isinstance(val, list) else [val]):
                 if isinstance(child, exp.Expression):
-                    _free(child, inner, out)
+                    _free(child, inner, out, grouped_outer)
         return
     if isinstance(node, exp.Column):
         if node.table and node.table not in bound:
@@ -444,11 +459,12 @@ def _free(node, bound, out) -> None:
         # subquery's outer reference does not make the aggregate an outer one)
         owner = node.find_ancestor(exp.Select)
         cols = [c for c in node.find_all(exp.Column) if c.find_ancestor(exp.Select) is owner]
-        if cols and all(c.table and c.table not in bound for c in cols):
+        if cols and all(c.table and c.table not in bound for c in cols) and not (
+                grouped_outer and grouped_by_one_of(owner, cols)):
             out.append(node)  # an aggregate over outer columns only: the outer query computes it
             return
     for child in node.iter_expressions():
-        _free(child, bound, out)
+        _free(child, bound, out, grouped_outer)
 
 
 __all__ = ["SubqueryMixin", "free_columns", "is_not_null"]

@@ -80,6 +80,15 @@ SPECS = {
         "v_two_outer_rows": "SELECT r.k, r2.k AS k2, (SELECT MIN(b) FROM u WHERE u.k = r.k) AS m1, "
                             "(SELECT MIN(b) FROM u WHERE u.k = r2.k) AS m2 FROM r JOIN r AS r2 ON r.a = r2.a",
     }),
+    # DuckDB: an aggregate of outer columns is the subquery's own when the subquery groups by one of them
+    # (SQL's rule would make it the outer query's): it aggregates the outer value over the subquery's rows
+    "grouped_by_outer": spec({
+        "v_exists": "SELECT k FROM r WHERE EXISTS (SELECT MAX(r.a) FROM u WHERE u.b > r.a GROUP BY r.a)",
+        "v_sum": "SELECT k, (SELECT SUM(r.a) FROM u WHERE u.k = r.k GROUP BY r.a) AS m FROM r",
+        "v_mixed": "SELECT k, (SELECT MAX(r.a + r.k) + COUNT(*) FROM u GROUP BY r.a, u.s ORDER BY 1 LIMIT 1) AS m "
+                   "FROM r",
+        "v_any": "SELECT k FROM r WHERE 2 <= ANY (SELECT COUNT(r.s) FROM u WHERE u.s <> r.s GROUP BY (r.s))",
+    }),
 }
 
 
@@ -114,3 +123,16 @@ def test_an_aggregate_of_outer_columns_belongs_to_the_outer_query():
     assert (e.value.line, e.value.col) == (1, 61)  # (at its argument, as the binder places an aggregate)
     # in a SELECT list the outer query aggregates it, as DuckDB does
     p.execute("CREATE VIEW w AS SELECT (SELECT SUM(r.a * u.b) FROM u) AS x FROM r")
+
+
+def test_postgres_keeps_an_outer_aggregate_the_outer_querys():
+    """In the postgres dialect, SQL's rule holds even when the subquery groups by the outer column:
+    SUM(r.a) is r's aggregate, so r.k outside it must be grouped (as PostgreSQL answers)."""
+    import pytest
+    from deltasql import CompileError, Pipeline
+    p = Pipeline("postgres")
+    p.execute(DDL)
+    with pytest.raises(CompileError, match="must appear in the GROUP BY clause"):
+        p.execute("CREATE VIEW v AS SELECT k, (SELECT SUM(r.a) FROM u GROUP BY r.a) AS m FROM r")
+    with pytest.raises(CompileError, match="must appear in the GROUP BY clause"):  # (r.a, outer, ungrouped)
+        p.execute("CREATE VIEW w AS SELECT k, (SELECT SUM(r.a) FROM u GROUP BY r.a) AS m FROM r GROUP BY k")

@@ -2,7 +2,8 @@
 and the relation a grouped SELECT's later clauses read.
 
 Laws: an aggregate belongs to the innermost SELECT whose FROM defines a table it reads (SQL's rule:
-an aggregate in a subquery over outer columns is the outer query's); aggregates do not nest; grouping
+an aggregate in a subquery over outer columns is the outer query's; DuckDB's exception: the subquery's
+own when it groups by one of those outer columns); aggregates do not nest; grouping
 sets are a UNION ALL of one Aggregate per set with the missing keys NULL; an aggregate without GROUP
 BY has one row even over no rows, per outer value in a correlated subquery (COUNT 0, the others NULL).
 """
@@ -20,7 +21,7 @@ from ..export_state import ExportState
 from ..expr import Lit
 from ..frontend import using_binding, using_columns
 from ..scope import Rel
-from ..subqueries import from_items
+from ..subqueries import from_items, grouped_by_one_of
 from ..types import BIGINT
 from .builders import call
 from .set_operations import _union_fields
@@ -33,13 +34,18 @@ def select_aliases(select) -> set:
     return {item.alias_or_name for item in from_items(select)}
 
 
-def aggregate_level(agg):
+def aggregate_level(agg, grouped_outer: bool = False):
     """The SELECT an aggregate (with its FILTER, if any) belongs to: the innermost one whose FROM
-    defines a table it reads (its own SELECT if it reads none, like COUNT(*))."""
+    defines a table it reads (its own SELECT if it reads none, like COUNT(*)).  With ``grouped_outer``
+    (DuckDB), also its own SELECT when that one groups by one of the outer columns it reads, as a bare
+    column: (SELECT SUM(t.a) FROM u GROUP BY t.a) sums t.a over u's rows."""
     owner = _owner(agg)
     # only the columns it reads directly count: one read inside a subquery in the argument leaves
     # the aggregate where it is (as in DuckDB: SUM((SELECT o.x)) is the subquery's aggregate)
-    tables = {c.table for c in agg.find_all(exp.Column) if c.table and _owner(c) is owner}
+    columns = [c for c in agg.find_all(exp.Column) if c.table and _owner(c) is owner]
+    tables = {c.table for c in columns}
+    if grouped_outer and tables and not tables & select_aliases(owner) and grouped_by_one_of(owner, columns):
+        return owner
     select = owner
     while select is not None:
         if tables & select_aliases(select):
@@ -89,6 +95,7 @@ class GroupingBinding:
         its subqueries whose arguments read only this SELECT's columns (SQL makes them this
         query's aggregates)."""
         out = []
+        grouped_outer = self.dialect.name == "duckdb"
         roots = list(node.expressions)
         for key in ("having", "order"):
             if node.args.get(key) is not None:
@@ -98,14 +105,14 @@ class GroupingBinding:
                 if is_aggregate(n) and not _windowed(n) and _exported(n) is None:
                     target = n.parent if isinstance(n.parent, exp.IgnoreNulls) else n
                     target = target.parent if isinstance(target.parent, exp.Filter) else target
-                    if aggregate_level(target) is node and target not in out:
+                    if aggregate_level(target, grouped_outer) is node and target not in out:
                         out.append(target)
         for n in out:
             inner = n.this if isinstance(n, exp.Filter) else n
             inner = inner.this if isinstance(inner, exp.IgnoreNulls) else inner
             for sub in inner.walk():
                 if sub is not inner and is_aggregate(sub) and not _windowed(sub) and _exported(sub) is not inner:
-                    level = aggregate_level(sub.parent if isinstance(sub.parent, exp.Filter) else sub)
+                    level = aggregate_level(sub.parent if isinstance(sub.parent, exp.Filter) else sub, grouped_outer)
                     if level is node:
                         raise self.error(sub, "aggregate function calls cannot be nested")
         return out

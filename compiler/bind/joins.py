@@ -46,7 +46,7 @@ class JoinBinding:
         sub = item.this
         if not isinstance(sub, exp.Subquery):
             raise self.error(item, f"LATERAL {type(sub).__name__} is not supported")
-        free = free_columns(sub.this)
+        free = free_columns(sub.this, self.dialect.name == "duckdb")
         for c in free:
             if not isinstance(c, exp.Column):
                 raise self.error(c, "an aggregate of the outer query inside LATERAL is not supported")
