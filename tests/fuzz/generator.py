@@ -43,7 +43,7 @@ _LIT = {
     "dec": ["1.5", "0.25", "2.00", "-0.5", "10.01", "CAST(3 AS DECIMAL(4,1))"],
     "float": ["CAST(0.5 AS DOUBLE)", "CAST(2 AS DOUBLE)", "CAST(-1.25 AS DOUBLE)", "CAST(0 AS DOUBLE)",
               "CAST('inf' AS DOUBLE)", "CAST('nan' AS DOUBLE)"],
-    "str": ["'a'", "'b'", "''", "'ab'", "'A'", "'abc'", "'b_c'", "' a '", "'é'"],
+    "str": ["'a'", "'b'", "''", "'ab'", "'A'", "'abc'", "'b_c'", "' a '", "'é'", "'E'"],
     "bool": ["TRUE", "FALSE"],
     "date": ["DATE '2024-01-01'", "DATE '2024-02-29'", "DATE '2000-06-15'", "DATE '2023-12-31'"],
     "ts": ["TIMESTAMP '2024-01-01 00:00:00'", "TIMESTAMP '2024-02-29 13:45:10+02'", "TIMESTAMP '2000-06-15T06:30:00Z'",
@@ -521,9 +521,13 @@ class Gen:
             self.feat("expr:compare")
             return f"({self.expr(x, ty, d - 1)} {op} {self.expr(x, ty, d - 1)})"
         if k == "collate":
-            self.feat("expr:collate_nocase")
-            op = self.pick(["=", "<>", "<", ">="])
-            return (f"({self.expr(x, 'str', d - 1)} COLLATE NOCASE {op} "
+            coll = self.pick(["NOCASE", "NOCASE", "NOACCENT", "NOCASE.NOACCENT"])
+            self.feat("expr:collate_" + coll.lower().replace(".", "_"))
+            op = self.pick(["=", "<>", "<", ">=", "IN"])
+            if op == "IN":
+                items = ", ".join(self.pick(_LIT["str"]) for _ in range(2))
+                return f"({self.expr(x, 'str', d - 1)} COLLATE {coll} IN ({items}))"
+            return (f"({self.expr(x, 'str', d - 1)} COLLATE {coll} {op} "
                     f"{self.pick([self.expr(x, 'str', d - 1), self.pick(_LIT['str'])])})")
         if k == "logic":
             op = self.pick(["AND", "OR"])
