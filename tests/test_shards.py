@@ -721,7 +721,8 @@ def test_sharded_state_moves_to_a_pipeline_built_alike():
 
 def test_a_step_costs_a_round_per_exchange_depth():
     """The exchanges of one depth (both sides of each join, every view's first exchange) share a round:
-    a step is (deepest exchange + 2) rounds, whatever the number of views."""
+    a step is (deepest exchange + 2) rounds, whatever the number of views, less the depths that move no
+    row (staging.local_exchanges)."""
     with Pipeline(workers=2, backend="simulated") as p:
         p.execute("CREATE TABLE o(id INT, c INT, amt INT); CREATE TABLE c(id INT, region VARCHAR)")
         for i in range(5):
@@ -731,10 +732,16 @@ def test_a_step_costs_a_round_per_exchange_depth():
         p.step()
         before = dict(p._shards.stats)
         p.insert("o", [(2, 1, 5)])
+        p.insert("c", [(1, "r")])
+        p.execute("CREATE VIEW by_amt AS SELECT o.amt, c.region FROM o JOIN c ON o.amt = c.id")  # (o by amt)
+        before = dict(p._shards.stats)
+        p.insert("o", [(3, 1, 7)])
         p.step()
         assert p._shards.stats["rounds"] - before["rounds"] == 2 + 2
-        # every exchange of the circuit takes part once: the join's two (shared by the five views), the
-        # five aggregates' — in 2 rounds instead of 7
+        # every exchange of the circuit takes part once: the join's two and by_amt's o by amt (c's by id is
+        # shared) at the first depth, the five aggregates' at the second, in 2 rounds instead of 8 (a depth
+        # takes no round only when none of its exchanges moves a row: without by_amt, o's queue cut by c
+        # and c unchanged, this step would be 3 rounds)
         exchanges = sum(isinstance(op, Exchange) for op in p.circuit.ops)
-        assert exchanges == 2 + 5
+        assert exchanges == 2 + 5 + 1
         assert p._shards.stats["exchanges"] - before["exchanges"] == exchanges

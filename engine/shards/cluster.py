@@ -14,7 +14,8 @@ workers run the circuit, meeting in rounds that the coordinator serves:
   coordinator goes on while the workers finish).
 
 A depth of exchanges that the coordinator knows moves no row in a step takes no round
-(staging.local_exchanges: tables without changes, batches cut by their exchange's owner, one worker).
+(staging.local_exchanges: tables without changes, batches or queues cut by their exchange's owner,
+one worker).
 If any worker fails, every other one is told to abort and undoes the command: the step (or the new
 view) never happened anywhere, and the failure is raised as the pipeline raises it unsharded.  A
 worker that dies leaves the cluster stopped: the pipeline refuses to go on rather than go on with
@@ -31,7 +32,7 @@ from ...runtime.state import StateMismatch
 from ...runtime.zset import add_into
 from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
-from .staging import Staging, local_exchanges
+from .staging import Staging, cut_delta, local_exchanges, owner_column
 from .wire import split
 from .worker import fingerprint, op_at, outputs
 
@@ -187,17 +188,23 @@ class Cluster:
         fed = [(name, t.input) for name, t in pipeline._tables.items() if t.input.pending]
         parts = [{} for _ in range(n)]
         staged = {}  # table -> the tokens of the staged batches that are its queue (staging.py)
+        by_owner = {}  # table -> the column its queue was cut by (staging.cut_delta)
         for name, inp in fed:
-            tokens = self.staging.tokens(pipeline._tables[name], pipeline._log)
+            table = pipeline._tables[name]
+            tokens = self.staging.tokens(table, pipeline._log)
             if tokens is not None:
                 staged[name] = tokens
                 continue
-            for w, chunk in enumerate(split(inp.pending, n)):
+            column = owner_column(pipeline.circuit, table.output) if n > 1 and table.watermark is None else None
+            chunks, by = cut_delta(inp.pending, n, column)
+            if by is not None:
+                by_owner[name] = by
+            for w, chunk in enumerate(chunks):
                 if chunk[0]:
                     parts[w][name] = chunk
         outs = outputs(pipeline.circuit)
         times, settle = _step_times(pipeline)
-        local = local_exchanges(pipeline.circuit, pipeline._tables, staged, self.staging.cuts, n)
+        local = local_exchanges(pipeline.circuit, pipeline._tables, staged, self.staging.cuts, n, by_owner)
 
         def prepared(payloads):
             merged: dict = {}

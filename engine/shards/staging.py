@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from ...runtime.hashing import NONE_HASH
 from ...runtime.operators.exchange import Exchange
-from .wire import dumps_plain
+from .wire import dumps_plain, split
 from .worker import walk
 
 STAGE_MIN = 1000  # fewer rows: checked on the coordinator (a round to the workers costs ~0.1 ms)
@@ -126,31 +126,35 @@ class Staging:
         self.batches, self.cuts = {}, {}
 
 
-def local_exchanges(circuit, tables: dict, staged: dict, cuts: dict, n: int) -> frozenset:
+def local_exchanges(circuit, tables: dict, staged: dict, cuts: dict, n: int, fed: dict = None) -> frozenset:
     """The numbers (in walk order, as Worker.connect numbers them) of the root circuit's exchanges that
     move no row in this step on any of the ``n`` workers (law 3): with one worker, every one; else one
     reading a table's rows directly (a table without watermarks) when that table has no change to
     feed, or when its change is ``staged`` batches ({table: tokens}) all cut by that exchange's owner
-    column (``cuts``: {token: column}).  Exchanges inside a fixpoint's body are not counted."""
+    column (``cuts``: {token: column}), or its queue fed as rows cut by that column (``fed``: {table:
+    column}, ``cut_delta``).  Exchanges inside a fixpoint's body are not counted."""
     sources = {id(t.output): (name, t) for name, t in tables.items() if t.watermark is None}
     out, xid = [], 0
     for path, op in walk(circuit):
         if isinstance(op, Exchange):
-            if len(path) == 1 and (n == 1 or _moves_nothing(op, sources, staged, cuts)):
+            if len(path) == 1 and (n == 1 or _moves_nothing(op, sources, staged, cuts, fed or {})):
                 out.append(xid)
             xid += 1
     return frozenset(out)
 
 
-def _moves_nothing(op: Exchange, sources: dict, staged: dict, cuts: dict) -> bool:
+def _moves_nothing(op: Exchange, sources: dict, staged: dict, cuts: dict, fed: dict) -> bool:
     name, table = sources.get(id(op.inputs[0]), (None, None))
     if table is None:
         return False
     if not table.input.pending:
         return True
+    if type(op) is not Exchange or op.owner_column is None:
+        return False
     tokens = staged.get(name)
-    return (tokens is not None and type(op) is Exchange and op.owner_column is not None
-            and all(cuts.get(token) == op.owner_column for token in tokens))
+    if tokens is None:
+        return fed.get(name) == op.owner_column
+    return all(cuts.get(token) == op.owner_column for token in tokens)
 
 
 def owner_column(circuit, source) -> int | None:
@@ -161,6 +165,21 @@ def owner_column(circuit, source) -> int | None:
         if isinstance(op, Exchange) and op.owner_column is not None and op.inputs[0] is source:
             return op.owner_column
     return None
+
+
+def cut_delta(delta: dict, n: int, column: int | None) -> tuple:
+    """(``delta``, a table's queue, cut into n parts as wire.split makes them, the column it was cut by):
+    by the worker owning each row's value of ``column`` as ``cut`` does, else every n-th row (None).
+    With the owner's cut, the exchange reading the table moves none of them: a one-row step saves that
+    exchange's round."""
+    if n > 1 and column is not None:
+        parts, by = cut(list(delta), n, column)
+        if by is not None:
+            weights = [[delta[r] for r in part] for part in parts]
+            if all(w == 1 for ws in weights for w in ws):
+                return [(part, None) for part in parts], by
+            return list(zip(parts, weights)), by
+    return split(delta, n), None
 
 
 def cut(rows: list, n: int, column: int | None) -> tuple:
