@@ -686,14 +686,17 @@ def run_files(files: list[str], sample=None, seed=0, jobs=1, chunk=CHUNK, only=N
 
 
 def map_files(run_one, from_json, work: list, jobs: int, progress=None, maxtasksperchild=None) -> list:
-    """``run_one`` over ``work`` (tuples whose first item is a file's path) in ``jobs`` forked processes,
-    biggest files first so the pool's tail is short; each result read back with ``from_json``, passed to
-    ``progress`` as it arrives, and all returned sorted by file id."""
+    """``run_one`` over ``work`` (tuples whose first item is a file's path) in ``jobs`` processes started
+    by a fork server (not forked from this process: under pytest-xdist it has threads, and a fork of a
+    process with threads may deadlock), biggest files first so the pool's tail is short; each result read
+    back with ``from_json``, passed to ``progress`` as it arrives, and all returned sorted by file id."""
     out = []
     if jobs > 1 and len(work) > 1:
         import multiprocessing as mp
         work = sorted(work, key=lambda w: -os.path.getsize(w[0]))
-        with mp.get_context("fork").Pool(jobs, maxtasksperchild=maxtasksperchild) as pool:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["deltasql", "duckdb", "sqlglot"])
+        with ctx.Pool(jobs, maxtasksperchild=maxtasksperchild) as pool:
             for d in pool.imap_unordered(run_one, work):
                 r = from_json(d)
                 out.append(r)
