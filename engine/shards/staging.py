@@ -175,10 +175,9 @@ def cut_delta(delta: dict, n: int, column: int | None) -> tuple:
     if n > 1 and column is not None:
         parts, by = cut(list(delta), n, column)
         if by is not None:
-            weights = [[delta[r] for r in part] for part in parts]
-            if all(w == 1 for ws in weights for w in ws):
+            if list(delta.values()).count(1) == len(delta):  # inserts only: no weights to carry
                 return [(part, None) for part in parts], by
-            return list(zip(parts, weights)), by
+            return [(part, [delta[r] for r in part]) for part in parts], by
     return split(delta, n), None
 
 
