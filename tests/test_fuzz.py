@@ -89,3 +89,17 @@ def test_deadlines_nest():
         assert inner.mine(inner_fired.value) and not outer.mine(inner_fired.value)
         time.sleep(3)
     assert outer.mine(outer_fired.value)
+
+
+def test_an_outer_deadline_going_off_inside_an_inner_block():
+    """The outer deadline goes off while an inner one is still waiting: its Timeout passes through the
+    inner block, whose exit must not set an alarm for the outer one again (it once raised OverflowError:
+    a fired deadline's end is infinitely far; the fuzz campaign of seed 800000 died of it)."""
+    import time
+
+    from tests.fuzz.timeouts import Timeout, deadline
+
+    with pytest.raises(Timeout) as fired, deadline(0.2) as outer:
+        with deadline(5.0):
+            time.sleep(2)
+    assert outer.mine(fired.value)

@@ -74,7 +74,14 @@ class deadline:
 
     @classmethod
     def _arm(cls):
-        soonest = min(cls._stack, key=lambda d: d.end)
+        """The alarm set for the soonest deadline that has not gone off (none: no alarm).  One that has
+        gone off stays on the stack until its block exits: an inner block exiting meanwhile (the Timeout
+        passing through it) must not set an alarm for it again (it would be infinitely far)."""
+        waiting = [d for d in cls._stack if d.end != float("inf")]
+        if not waiting:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            return
+        soonest = min(waiting, key=lambda d: d.end)
         signal.setitimer(signal.ITIMER_REAL, max(soonest.end - time.monotonic(), 0.001))
 
     @classmethod
@@ -82,6 +89,8 @@ class deadline:
         if not cls._stack:
             return
         soonest = min(cls._stack, key=lambda d: d.end)
+        if soonest.end == float("inf"):  # (every one has gone off already)
+            return
         if soonest.end - time.monotonic() > 0.01:  # an early signal: wait for the real one
             cls._arm()
             return
