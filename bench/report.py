@@ -540,8 +540,8 @@ def shards_section(res: dict) -> list[str]:
             "the interleaved runs is shown; *others' cores*: how many cores other processes kept busy meanwhile.  "
             "A round is one message to every worker and its answer; a step takes (deepest exchange + 2) rounds, "
             "fewer where the coordinator knows that every exchange of a depth moves no row (a bulk step of "
-            "staged batches cut by the owner of their join key; with one worker, every exchange), and its last "
-            "round (\"go\") is posted on worker processes: the coordinator reads its replies at the next round.", "",
+            "staged batches, or a one-row change, cut by the owner of their join key; with one worker, every "
+            "exchange), and its last round (\"go\") is posted on worker processes: the coordinator reads its replies at the next round.", "",
             shards.render_text(sh), "",
             "Target (issue 20): bulk load with 2 worker processes at least 1.6× one worker, judged against the "
             "same backend with one worker (one worker process): "
@@ -600,7 +600,8 @@ def shards_section(res: dict) -> list[str]:
             "cores it files a batch's keys before sending the parts (working while every worker does, it held "
             "one of them up and left the other idle), and a depth of exchanges that move no row takes no round "
             "(join_group's bulk step, its insert's stage round included: 4 rounds on 2 workers, 3 on one, was 5; "
-            "and the orders are not routed).  "
+            "and the orders are not routed); a table's queue fed as rows (a delete, a one-row insert) is cut by the "
+            "same owner, so a one-row step on 2 workers is 3 rounds (was 4).  "
             "`python -m bench.shard_timeline` shows where a bulk step's wall time goes, per process and phase, "
             "and what the phases' CPU allows on 2 free cores.  What is left of `c_c` is filing the keys (about "
             "half of it hashing the rows into the table's queue), cutting the batch by owner and pickling it: "
