@@ -408,30 +408,46 @@ def _set_returning_as_unnest(select: exp.Select) -> None:
 
 def _unnest_in_select_list(select: exp.Select) -> None:
     """SELECT a, UNNEST(xs) [AS x] FROM t … is SELECT a, u.x FROM t, UNNEST(xs) AS u(x) …: each row once
-    per element, a NULL or empty list giving none (as DuckDB).  Rewritten only where that holds: one
-    UNNEST, in a SELECT without GROUP BY, aggregates or window functions (else the binder refuses it)."""
+    per element, a NULL or empty list giving none (as DuckDB).  Several UNNESTs are zipped, as DuckDB
+    (and PostgreSQL) do: each row once per position up to the longest list, a shorter or NULL list giving
+    NULL there; so SELECT UNNEST(xs), UNNEST(ys) FROM t is SELECT xs[u.i], ys[u.i] FROM t,
+    UNNEST(generate_series(1, GREATEST(COALESCE(len(xs), 0), COALESCE(len(ys), 0)))) AS u(i).  Rewritten
+    only in a SELECT without GROUP BY, aggregates or window functions (else the binder refuses it)."""
     mine = [e for p in select.expressions for e in p.find_all(exp.Explode) if e.find_ancestor(exp.Select) is select]
-    if len(mine) != 1 or select.args.get("group") or select.args.get("having") or select.args.get("windows"):
+    if not mine or select.args.get("group") or select.args.get("having") or select.args.get("windows"):
         return
     from .aggregates import is_aggregate
     if any((is_aggregate(n) or isinstance(n, exp.Window)) and n.find_ancestor(exp.Select) is select
            for p in select.expressions for n in p.walk()):
         return
-    node = mine[0]
-    if node.this.find(exp.Explode) or node.find_ancestor(exp.Lambda, exp.Case, exp.If, exp.Coalesce, exp.Nullif):
-        return  # UNNEST(UNNEST(…)), an UNNEST in a lambda (DuckDB refuses it) or in a conditional: refused
+    for node in mine:
+        if node.this.find(exp.Explode) or node.find_ancestor(exp.Lambda, exp.Case, exp.If, exp.Coalesce, exp.Nullif):
+            return  # UNNEST(UNNEST(…)), an UNNEST in a lambda (DuckDB refuses it) or in a conditional: refused
     ref = exp.column("unnest", table=UNNEST_ALIAS)
-    source = exp.Unnest(expressions=[node.this.copy()],
+    lists = []  # the distinct lists unnested (by structure)
+    for node in mine:
+        if node.this not in lists:
+            lists.append(node.this)
+    if len(lists) == 1:
+        unnested = lists[0].copy()
+        replacement = {id(node): ref for node in mine}
+    else:
+        lengths = [exp.func("coalesce", exp.func("len", x.copy()), exp.Literal.number(0)) for x in lists]
+        unnested = exp.func("generate_series", exp.Literal.number(1), exp.func("greatest", *lengths))
+        replacement = {id(node): exp.Bracket(this=node.this.copy(), expressions=[ref.copy()]) for node in mine}
+    source = exp.Unnest(expressions=[unnested],
                         alias=exp.TableAlias(this=exp.to_identifier(UNNEST_ALIAS),
                                              columns=[exp.to_identifier("unnest")]))
-    for i, p in enumerate(select.expressions):
-        if p is node:  # an unnamed UNNEST(xs) keeps the name DuckDB gives it
-            select.expressions[i] = exp.Alias(this=ref, alias=exp.to_identifier(node.sql(dialect="duckdb"),
-                                                                                  quoted=True))
-            select.expressions[i].parent = select
-            break
-    else:
-        node.replace(ref)
+    for node in mine:
+        new = replacement[id(node)].copy()
+        for i, p in enumerate(select.expressions):
+            if p is node:  # an unnamed UNNEST(xs) keeps the name DuckDB gives it
+                select.expressions[i] = exp.Alias(this=new, alias=exp.to_identifier(node.sql(dialect="duckdb"),
+                                                                                      quoted=True))
+                select.expressions[i].parent = select
+                break
+        else:
+            node.replace(new)
     if select.args.get("from_") is None:
         select.set("from_", exp.From(this=source))
     else:

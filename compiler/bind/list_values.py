@@ -32,5 +32,5 @@ class ListRules:
                                     node.args.get("step"))
 
     def _Explode(self, node):  # what frontend._unnest_in_select_list left in place
-        raise self.error(node, "UNNEST is supported once per SELECT list, in a SELECT without GROUP BY, "
-                               "aggregates or window functions, and in FROM")
+        raise self.error(node, "UNNEST is supported in FROM, and in a SELECT list without GROUP BY, aggregates or "
+                               "window functions, not in a lambda, a conditional (CASE, COALESCE, …) or another UNNEST")
