@@ -86,7 +86,8 @@ _QUERY = {
     exp.Table: _a("this", "alias", joins=When(
         lambda node: isinstance(node.parent, exp.Subquery) and node.arg_key == "this" and not node.parent.alias,
         lambda node, sql: "JOIN inside a FROM item other than a parenthesized join")),
-    # UNNEST(list) in FROM or joined (lists.unnest_source / unnest_join; WITH ORDINALITY refused there)
+    # UNNEST(list) in FROM or joined (lists.unnest_source / unnest_join; WITH ORDINALITY: the frontend makes its
+    # position a second column, WITH OFFSET is refused there)
     exp.Unnest: _a("expressions", "alias", "offset"),
     exp.TableAlias: _a("this", "columns"),
     exp.Where: _UNARY,

@@ -370,14 +370,23 @@ def _comprehension_as_lambdas(c: exp.Comprehension) -> None:
 
 def _name_unnest_column(u: exp.Unnest) -> None:
     """FROM UNNEST(xs) [AS] u: DuckDB names the element column after the alias (``unnest`` without
-    one); written out here so qualify knows the column."""
+    one), and WITH ORDINALITY's position column ``ordinality``; written out here so qualify knows the
+    columns."""
     if not isinstance(u.parent, (exp.From, exp.Join)):
         return
     alias = u.args.get("alias")
     if alias is None:
-        u.set("alias", exp.TableAlias(this=exp.to_identifier("unnest"), columns=[exp.to_identifier("unnest")]))
+        alias = exp.TableAlias(this=exp.to_identifier("unnest"), columns=[exp.to_identifier("unnest")])
+        u.set("alias", alias)
     elif not alias.columns and alias.this is not None:
         alias.set("columns", [exp.to_identifier(alias.name)])
+    offset = u.args.get("offset")
+    if offset:  # WITH ORDINALITY [AS u(x, i)]: the position, a second column (``ordinality`` unnamed)
+        if len(alias.columns) == 1:
+            alias.append("columns", offset.copy() if isinstance(offset, exp.Identifier)
+                         else exp.to_identifier("ordinality"))
+        u.set("offset", None)
+        u.meta["ordinality"] = True
 
 
 UNNEST_ALIAS = "__deltasql_unnest"

@@ -363,17 +363,19 @@ def list_agg(qb, node, name: str, arg, distinct: bool, order, filt):
 # -- UNNEST ---------------------------------------------------------------------------------------------
 
 def _unnest_parts(qb, item):
-    """(the list expression node, alias, column name) of UNNEST(xs) [AS] u(x); the frontend named the
-    column (frontend.name_unnest_columns)."""
+    """(the list expression node, alias, column name, the ordinality column's name or None) of
+    UNNEST(xs) [WITH ORDINALITY] [AS] u(x[, i]); the frontend named the columns
+    (frontend._name_unnest_column)."""
     if item.args.get("offset"):
-        raise qb.error(item, "UNNEST … WITH ORDINALITY is not supported")
+        raise qb.error(item, "UNNEST … WITH OFFSET is not supported")
     if len(item.expressions) != 1:
         raise qb.error(item, "UNNEST of several lists is not supported")
     alias = item.args.get("alias")
     columns = alias.columns if alias is not None else []
-    if len(columns) != 1:
-        raise qb.error(item, "UNNEST of a list gives one column")
-    return item.expressions[0], item.alias_or_name, columns[0].name
+    ordinality = bool(item.meta.get("ordinality"))
+    if len(columns) != 1 + ordinality:
+        raise qb.error(item, "UNNEST of a list gives one column" + (" and its position" if ordinality else ""))
+    return item.expressions[0], item.alias_or_name, columns[0].name, columns[1].name if ordinality else None
 
 
 def _list_expr(qb, eb, node):
@@ -388,10 +390,13 @@ def _list_expr(qb, eb, node):
 def unnest_source(qb, item, rel_of, expr_binder):
     """FROM UNNEST(list) [AS u(x)]: the list's elements, one row each (the list reads no table)."""
     from . import plan as P
-    node, alias, name = _unnest_parts(qb, item)
+    node, alias, name, position = _unnest_parts(qb, item)
     unit = rel_of(P.Values(((),), ()), {})
     e = _list_expr(qb, expr_binder(qb, unit), node)  # (a subquery in it appends its columns to unit)
-    return rel_of(P.Unnest(unit.plan, e, name), {(alias, name): unit.width})
+    scope = {(alias, name): unit.width}
+    if position is not None:
+        scope[(alias, position)] = unit.width + 1
+    return rel_of(P.Unnest(unit.plan, e, name, ordinality=position), scope)
 
 
 def unnest_join(qb, rel, j, rel_of, expr_binder):
@@ -399,7 +404,7 @@ def unnest_join(qb, rel, j, rel_of, expr_binder):
     each row of rel once per element of its list (a flat-map: plan.Unnest), kept once with a NULL
     element by the LEFT JOIN when its list is NULL or empty."""
     from . import plan as P
-    node, alias, name = _unnest_parts(qb, j.this)
+    node, alias, name, position = _unnest_parts(qb, j.this)
     side = (j.args.get("side") or "").upper()
     on = j.args.get("on")
     if (j.args.get("kind") or "").upper() not in ("", "INNER", "CROSS") or side not in ("", "LEFT") \
@@ -412,7 +417,10 @@ def unnest_join(qb, rel, j, rel_of, expr_binder):
     e = _list_expr(qb, expr_binder(qb, rel), node)  # (a subquery in it appends its columns to rel)
     scope = dict(rel.scope)
     scope[(alias, name)] = rel.width
-    return rel_of(P.Unnest(rel.plan, e, name, side == "LEFT"), scope, dict(rel.ast_map), prefix=rel.prefix)
+    if position is not None:
+        scope[(alias, position)] = rel.width + 1
+    return rel_of(P.Unnest(rel.plan, e, name, side == "LEFT", position), scope, dict(rel.ast_map),
+                  prefix=rel.prefix)
 
 
 # -- lambdas --------------------------------------------------------------------------------------------

@@ -191,9 +191,12 @@ class Lowering:
         """A flat-map: each row once per element of its list (plan.Unnest)."""
         src = self.lower(node.input)
         name = self.cg.fresh_name("unnest")
-        keep = "[r + (None,)]" if node.outer else "[]"
+        if node.ordinality is None:
+            keep, each = ("[r + (None,)]" if node.outer else "[]"), "[r + (x,) for x in v]"
+        else:  # WITH ORDINALITY: the position from 1 beside each element
+            keep, each = ("[r + (None, None)]" if node.outer else "[]"), "[r + (x, i) for i, x in enumerate(v, 1)]"
         code = (f"def {name}(r):\n    v = {self.cg.value(node.expr, G.row_col('r'))}\n"
-                f"    return [r + (x,) for x in v] if v else {keep}")
+                f"    return {each} if v else {keep}")
         what = f"unnest {render(node.expr, [f.name for f in node.input.fields])}"
         return self.add(FlatMap(src, self.cg.compile(code, name), what), "unnest")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from .expr import Col, Expr, render
-from .types import BOOLEAN, SqlType
+from .types import BIGINT, BOOLEAN, SqlType
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,18 +406,21 @@ _CHILD_FIELDS = {"Filter": ("input",), "Project": ("input",), "Aggregate": ("inp
 @dataclass(frozen=True, slots=True)
 class Unnest:
     """UNNEST of a list: each input row once per element of ``expr`` (a list), the element appended as
-    column ``name`` (a flat-map: linear, no state).  A NULL or empty list gives no row, unless
-    ``outer`` (LEFT JOIN UNNEST(…) ON TRUE): then the row once, its element NULL."""
+    column ``name`` (a flat-map: linear, no state), and with ``ordinality`` (WITH ORDINALITY) its
+    position from 1 as a BIGINT column of that name.  A NULL or empty list gives no row, unless
+    ``outer`` (LEFT JOIN UNNEST(…) ON TRUE): then the row once, its element (and position) NULL."""
 
     input: Plan
     expr: Expr
     name: str
     outer: bool = False
+    ordinality: str | None = None
 
     @property
     def fields(self) -> tuple[Field, ...]:
         elem = cast(SqlType, self.expr.type.elem)
-        return self.input.fields + (Field(self.name, elem, True),)
+        position = (Field(self.ordinality, BIGINT, self.outer),) if self.ordinality is not None else ()
+        return self.input.fields + (Field(self.name, elem, True),) + position
 
     @property
     def inputs(self) -> tuple[Plan, ...]:

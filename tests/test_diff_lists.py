@@ -126,6 +126,11 @@ SPECS = {
         "v_zip_exprs": "SELECT id, UNNEST(xs) + id AS x, UNNEST(ys) AS y, UNNEST(xs) AS again, "
                        "UNNEST(string_split(s, ',')) AS part FROM t WHERE id <> 2",
         "v_zip_named": "SELECT UNNEST(ds), UNNEST([1, 2]) FROM t",
+        "v_ordinality": "SELECT id, u.x, u.i FROM t, UNNEST(xs) WITH ORDINALITY AS u(x, i) WHERE u.i <> 2",
+        "v_ordinality_left": "SELECT id, w, ordinality FROM t LEFT JOIN UNNEST(ws) WITH ORDINALITY AS u(w) ON TRUE",
+        "v_ordinality_by_position": "SELECT i, COUNT(*) AS n, SUM(x) AS s FROM t CROSS JOIN "
+                                    "UNNEST(ys) WITH ORDINALITY AS u(x, i) GROUP BY i",
+        "v_ordinality_const": "SELECT * FROM UNNEST([7, NULL, 7]) WITH ORDINALITY",
         "v_zip_grouped": "SELECT w, COUNT(*) AS n, SUM(x) AS sx FROM (SELECT UNNEST(xs) AS x, UNNEST(ws) AS w FROM t) "
                          "GROUP BY w",
     }),
@@ -248,7 +253,6 @@ def test_unnest_is_a_flat_map_in_plans_and_circuits(tmp_path, capsys):
     ("SELECT COUNT(*), UNNEST(xs) FROM t", "without GROUP BY"),
     ("SELECT list_transform(xs, lambda x: x + UNNEST(xs)) FROM t", "not in a lambda"),
     ("SELECT CASE WHEN id > 0 THEN UNNEST(xs) END FROM t", "not in a lambda"),
-    ("SELECT * FROM t, UNNEST(xs) WITH ORDINALITY AS u(x, i)", "WITH ORDINALITY"),
     ("SELECT * FROM t JOIN UNNEST(xs) AS u(x) ON u.x > 1", "ON TRUE only"),
     ("SELECT * FROM t, UNNEST(id) AS u(x)", "UNNEST needs a list"),
     ("SELECT list_transform(xs, lambda x: list_transform(ws, lambda x: x)) FROM t", "hides an outer one"),
