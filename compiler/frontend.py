@@ -120,6 +120,8 @@ def parse(sql: str, dialect: str) -> list[Statement]:
         typed = _typed_literal_cast(text, sql, tokenizer)
         if typed is not None:
             raise typed
+    if any(u.args.get("offset") for t in trees if t is not None for u in t.find_all(exp.Unnest)):
+        _no_with_offset(text, sql, tokenizer)
     # a script's trailing comment (after the last ;) parses as a statement of comments only
     trees = [normalize_identifiers(t, dialect=dialect) for t in trees
              if t is not None and not isinstance(t, exp.Semicolon)]
@@ -161,6 +163,16 @@ def _dotted_collations(tree: exp.Expression) -> None:
             name = exp.Var(this=".".join(p.name for p in x.parts))
             name.meta.update(x.meta)
             x.replace(name)
+
+
+def _no_with_offset(text: str, sql: str, tokenizer) -> None:
+    """sqlglot reads BigQuery's ``UNNEST(xs) WITH OFFSET`` (positions from 0) as ``WITH ORDINALITY``
+    (positions from 1): refused at the word, so that a position is never off by one."""
+    toks = tokenizer.tokenize(text)
+    for a, b in zip(toks, toks[1:]):
+        if a.text.upper() == "WITH" and b.text.upper() == "OFFSET":
+            raise CompileError("UNNEST … WITH OFFSET (positions from 0) is not supported: write WITH ORDINALITY "
+                               "(positions from 1)", a.line, a.col - len(a.text) + 1, sql)
 
 
 def _typed_literal_cast(text: str, sql: str, tokenizer) -> CompileError | None:

@@ -366,8 +366,6 @@ def _unnest_parts(qb, item):
     """(the list expression node, alias, column name, the ordinality column's name or None) of
     UNNEST(xs) [WITH ORDINALITY] [AS] u(x[, i]); the frontend named the columns
     (frontend._name_unnest_column)."""
-    if item.args.get("offset"):
-        raise qb.error(item, "UNNEST … WITH OFFSET is not supported")
     if len(item.expressions) != 1:
         raise qb.error(item, "UNNEST of several lists is not supported")
     alias = item.args.get("alias")

@@ -254,6 +254,7 @@ def test_unnest_is_a_flat_map_in_plans_and_circuits(tmp_path, capsys):
     ("SELECT list_transform(xs, lambda x: x + UNNEST(xs)) FROM t", "not in a lambda"),
     ("SELECT CASE WHEN id > 0 THEN UNNEST(xs) END FROM t", "not in a lambda"),
     ("SELECT * FROM t JOIN UNNEST(xs) AS u(x) ON u.x > 1", "ON TRUE only"),
+    ("SELECT * FROM t, UNNEST(xs) AS x WITH OFFSET AS o", "WITH OFFSET .positions from 0. is not supported"),
     ("SELECT * FROM t, UNNEST(id) AS u(x)", "UNNEST needs a list"),
     ("SELECT list_transform(xs, lambda x: list_transform(ws, lambda x: x)) FROM t", "hides an outer one"),
     ("SELECT list_transform(xs, lambda x, i, j: x) FROM t", "takes 1 or 2 parameters"),
