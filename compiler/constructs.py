@@ -211,6 +211,7 @@ _EXPRESSIONS = {
     exp.ToMap: _UNARY, exp.Map: _a("keys", "values"), exp.MapFromEntries: _UNARY,
     # the scalar functions of the registry (functions.py), each with the node arguments it reads
     **{node: _a(*reads) for node, reads in functions.accepted().items()},
+    exp.Encode: _a("this", charset=("'utf-8'",)), exp.Decode: _a("this", charset=("'utf-8'",)),  # (UTF-8 only)
     exp.Getbit: _a("this", "expression", zero_is_msb=(True,)),  # GET_BIT(bits, 0) is the leftmost bit, as DuckDB
     exp.Anonymous: _FUNCTION,
     exp.Subquery: _QUERY[exp.Subquery],

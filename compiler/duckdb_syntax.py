@@ -10,7 +10,8 @@ Laws (each is a DuckDB 2.0 parser or binder error on text sqlglot reads without 
 - a slice written right after a cast (``x::VARCHAR[1:3]``): DuckDB refuses it ("wrap the cast in
   parentheses"); sqlglot slices the cast value;
 - QUALIFY before WINDOW in one SELECT: DuckDB's grammar has WINDOW first;
-- LTRIM / RTRIM with more than two arguments: sqlglot keeps the first two;
+- LTRIM / RTRIM with more than two arguments: sqlglot keeps the first two; ENCODE / DECODE /
+  TO_BASE64 / FROM_BASE64 with more than one: sqlglot keeps the first (ENCODE as UTF-8);
 - a unary ``+`` (which sqlglot drops) applies to numbers only: its operand, when it is a name, a
   literal or a call (with the casts and subscripts that bind tighter), is marked (``unary_plus`` in its
   meta) for the binder, which refuses any other type (``+'hello'``, ``+d`` of a DATE); an operand
@@ -34,6 +35,7 @@ _OPEN = {T.L_PAREN: T.R_PAREN, T.L_BRACKET: T.R_BRACKET, T.L_BRACE: T.R_BRACE}
 _CLOSE = set(_OPEN.values())
 _QUERY_START = (T.SELECT, T.UNION, T.INTERSECT, T.EXCEPT)
 _TRIMS = ("ltrim", "rtrim")
+_ONE_ARGUMENT = ("encode", "decode", "to_base64", "from_base64")
 
 
 # tokens after which a + is an operator of one operand (never after a value: a name, literal or bracket)
@@ -115,6 +117,9 @@ def _check(toks, sql: str) -> CompileError | None:
         elif kind == T.VAR and tok.text.lower() in _TRIMS and nxt is not None and nxt.token_type == T.L_PAREN:
             if _argument_count(toks, i + 1) > 2:
                 return error(tok, f"{tok.text.upper()} takes one or two arguments")
+        elif kind == T.VAR and tok.text.lower() in _ONE_ARGUMENT and nxt is not None and nxt.token_type == T.L_PAREN:
+            if _argument_count(toks, i + 1) > 1:
+                return error(tok, f"{tok.text.upper()} takes one argument")
     return None
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .expr import Lit
-from .types import BIGINT, BOOLEAN, DATE, DOUBLE, REAL, TEXT, TIMESTAMP, SqlType, list_of
+from .types import BIGINT, BLOB, BOOLEAN, DATE, DOUBLE, REAL, TEXT, TIMESTAMP, SqlType, list_of
 
 
 def first_of(t: SqlType):
@@ -31,6 +31,15 @@ def first_of(t: SqlType):
             raise eb.error(node, f"{what} needs a {t}, not {a.type}")
         return args
     return prepare
+
+
+def blob_or_literal(eb, node, args, what):
+    """A prepare rule: the first argument a BLOB, or a string literal read as one (DuckDB casts a literal
+    '\\xC3\\xA9' to the BLOB of those bytes; a VARCHAR column it refuses)."""
+    a = args[0]
+    if isinstance(a, Lit) and a.type.kind == "text":
+        return [eb.coerce(a, BLOB, node)] + list(args[1:])
+    return first_of(BLOB)(eb, node, args, what)
 
 
 def _constant(eb, node, e, what, kind: str):

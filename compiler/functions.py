@@ -367,6 +367,12 @@ FUNCTIONS: tuple[Function, ...] = (
              prepare=HX.prepare_bin),
     Function("unhex", "sql_unhex", (TEXT_ARG,), BLOB, {exp.Unhex: ("this",)}, sqlite=False),
     Function("unbin", "sql_unbin", (TEXT_ARG,), BLOB, names=("unbin", "from_binary"), sqlite=False),
+    Function("encode", "sql_encode", (TEXT_ARG,), BLOB, {exp.Encode: ("this",)}, sqlite=False),
+    Function("decode", "sql_decode", (VALUE,), TEXT, {exp.Decode: ("this",)}, sqlite=False,
+             prepare=R.blob_or_literal),
+    Function("to_base64", "sql_to_base64", (VALUE,), TEXT, {exp.ToBase64: ("this",)}, names=("base64",),
+             sqlite=False, prepare=R.blob_or_literal),
+    Function("from_base64", "sql_from_base64", (TEXT_ARG,), BLOB, {exp.FromBase64: ("this",)}, sqlite=False),
     Function("blob_concat", "blob_concat", (VALUE, VALUE), BLOB, written=False),  # BLOB || BLOB
     Function("bits_count", "bits_count", (VALUE,), BIGINT, written=False),  # BIT_COUNT(BIT)
     Function("bits_and", "bits_and", (VALUE, VALUE), BIT, written=False),  # BIT & BIT

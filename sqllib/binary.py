@@ -48,6 +48,60 @@ def parse_blob(text: str) -> bytes:
     return bytes(out)
 
 
+def sql_encode(text):
+    """ENCODE(VARCHAR): its UTF-8 bytes, a BLOB."""
+    if text is None:
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # (a lone surrogate, which only a Python string can hold)
+        raise DataError(f"ENCODE: {show_value(text)} is not Unicode text") from None
+
+
+def sql_decode(b):
+    """DECODE(BLOB): the VARCHAR its bytes spell in UTF-8; bytes that are not UTF-8 are an error."""
+    if b is None:
+        return None
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"DECODE: the blob {show_value(blob_text(b))} is not UTF-8 (byte {e.start + 1})") from None
+
+
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def sql_to_base64(b):
+    """TO_BASE64 / BASE64(BLOB): its standard base64 text, padded with '='."""
+    import base64
+    return None if b is None else base64.b64encode(b).decode("ascii")
+
+
+def sql_from_base64(text):
+    """FROM_BASE64(VARCHAR): the BLOB of standard base64 text, as DuckDB reads it: a multiple of 4
+    characters of A-Z a-z 0-9 + /, '=' only as the last group's padding ('xx==' or 'xxx=')."""
+    import base64
+    if text is None:
+        return None
+
+    def bad(why: str):
+        return DataError(f"FROM_BASE64: cannot read {show_value(text)} as base64: {why}")
+    n = len(text)
+    if n % 4:
+        raise bad("its length must be a multiple of 4")
+    for i, c in enumerate(text):
+        if c in _BASE64:
+            continue
+        if c != "=" or i % 4 < 2:
+            raise bad(f"invalid character {c!r} at position {i}")
+        rest = text[i:]
+        if n - i > 2 or rest.strip("=") or rest != "=" * len(rest):
+            after = next((j for j in range(i, n) if text[j] != "="), n)
+            raise bad(f"data after the padding at position {after}")
+        break
+    return base64.b64decode(text)
+
+
 def cast_blob(v):
     if v is None:
         return None
