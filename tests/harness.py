@@ -202,6 +202,20 @@ _TSTZS = [datetime.datetime(2024, 2, 29, 13, 45, 10, tzinfo=datetime.timezone.ut
           datetime.datetime(2000, 6, 15, 1, 0, tzinfo=datetime.timezone(-datetime.timedelta(hours=5, minutes=30)))]
 
 
+def answer_or_error(compute, errors):
+    """``compute()``, or "error" if it raises one of ``errors``: one engine's answer to a value, to set
+    beside another's (the same value, or an error on both sides)."""
+    try:
+        return compute()
+    except errors:
+        return "error"
+
+
+def string_literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def default_domain(duck_type: str) -> list:
     t = duck_type.upper()
     if t in ("INTEGER", "BIGINT", "SMALLINT", "HUGEINT", "TINYINT"):

@@ -5,7 +5,7 @@ import decimal
 
 import pytest
 
-from tests.harness import RETRACT_ALL, Spec, check_steps, streams_test
+from tests.harness import RETRACT_ALL, Spec, answer_or_error, check_steps, streams_test, string_literal
 
 DDL = ("CREATE TABLE t(a INT, b INT, c DECIMAL(10,2), d DOUBLE, s VARCHAR, s2 VARCHAR, p BOOLEAN, q BOOLEAN, "
        "dt DATE, ts TIMESTAMP)")
@@ -215,15 +215,10 @@ def test_postgres_reads_booleans_as_postgres_does(pg_server):
     ours = Pipeline("postgres")
     with psycopg.connect(pg_server.dsn(), autocommit=True) as con:
         for w in words:
-            try:
-                want = con.execute("SELECT CAST(%s::text AS BOOLEAN)", (w,)).fetchone()[0]
-            except psycopg.errors.InvalidTextRepresentation:
-                want = "error"
-            literal = "'" + w.replace("'", "''") + "'"
-            try:
-                got = ours.query(f"SELECT CAST(CAST({literal} AS TEXT) AS BOOLEAN)").rows[0][0]
-            except DataError:
-                got = "error"
+            want = answer_or_error(lambda: con.execute("SELECT CAST(%s::text AS BOOLEAN)", (w,)).fetchone()[0],
+                                   psycopg.errors.InvalidTextRepresentation)
+            got = answer_or_error(lambda: ours.query(f"SELECT CAST(CAST({string_literal(w)} AS TEXT) AS BOOLEAN)")
+                                  .rows[0][0], DataError)
             assert got == want, repr(w)
 
 

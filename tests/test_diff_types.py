@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from deltasql import CompileError, Pipeline
-from tests.harness import Spec, streams_test
+from tests.harness import Spec, answer_or_error, streams_test, string_literal
 
 UHUGEINTS = [0, 1, 5, 7, 2 ** 64, 2 ** 127, 2 ** 128 - 1, 2 ** 128 - 2, 12243372036854775807]
 TIMES = [datetime.time(0, 0), datetime.time(12, 0), datetime.time(23, 59, 59, 999999), datetime.time(1, 2, 3, 500000),
@@ -228,15 +228,10 @@ def test_from_base64_reads_what_duckdb_reads():
     from deltasql import DataError
     con, p = duckdb.connect(), Pipeline()
     for text in BASE64_TEXTS:
-        try:
-            want = con.execute("SELECT from_base64(?)", [text]).fetchone()[0]
-        except duckdb.ConversionException:
-            want = "error"
-        literal = "'" + text.replace("'", "''") + "'"
-        try:
-            got = p.query(f"SELECT from_base64({literal}) AS x").rows[0][0]
-        except DataError:
-            got = "error"
+        want = answer_or_error(lambda: con.execute("SELECT from_base64(?)", [text]).fetchone()[0],
+                               duckdb.ConversionException)
+        got = answer_or_error(lambda: p.query(f"SELECT from_base64({string_literal(text)}) AS x").rows[0][0],
+                              DataError)
         assert got == want, repr(text)
     sql = "SELECT encode('ü€') AS e, to_base64(encode('ü€')) AS b, decode('\\xE2\\x82\\xAC') AS d"
     assert p.query(sql).rows == con.execute(sql).fetchall()
