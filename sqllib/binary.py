@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import base64
 import re as _re
 import uuid as _uuid
 
@@ -73,14 +74,12 @@ _BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 
 def sql_to_base64(b):
     """TO_BASE64 / BASE64(BLOB): its standard base64 text, padded with '='."""
-    import base64
     return None if b is None else base64.b64encode(b).decode("ascii")
 
 
 def sql_from_base64(text):
     """FROM_BASE64(VARCHAR): the BLOB of standard base64 text, as DuckDB reads it: a multiple of 4
     characters of A-Z a-z 0-9 + /, '=' only as the last group's padding ('xx==' or 'xxx=')."""
-    import base64
     if text is None:
         return None
 
@@ -95,7 +94,7 @@ def sql_from_base64(text):
         if c != "=" or i % 4 < 2:
             raise bad(f"invalid character {c!r} at position {i}")
         rest = text[i:]
-        if n - i > 2 or rest.strip("=") or rest != "=" * len(rest):
+        if n - i > 2 or rest != "=" * len(rest):
             after = next((j for j in range(i, n) if text[j] != "="), n)
             raise bad(f"data after the padding at position {after}")
         break
