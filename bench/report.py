@@ -541,7 +541,8 @@ def shards_section(res: dict) -> list[str]:
             "A round is one message to every worker and its answer; a step takes (deepest exchange + 2) rounds, "
             "fewer where the coordinator knows that every exchange of a depth moves no row (a bulk step of "
             "staged batches, or a one-row change, cut by the owner of their join key; with one worker, every "
-            "exchange), and its last round (\"go\") is posted on worker processes: the coordinator reads its replies at the next round.", "",
+            "exchange), and its last round (\"go\") is posted on worker processes: the coordinator reads its "
+            "replies at the next round.", "",
             shards.render_text(sh), "",
             "Target (issue 20): bulk load with 2 worker processes at least 1.6× one worker, judged against the "
             "same backend with one worker (one worker process): "
