@@ -691,18 +691,21 @@ def _alias_tables(query) -> None:
 
 
 def _qualify_aggregate_inputs_in_having(query, schema: MappingSchema, dialect: str, sql: str) -> None:
-    """Inside an aggregate in HAVING (its arguments or FILTER) a name is an input column, even when a
-    select alias has that name (DuckDB: SELECT a * 10 AS k … HAVING SUM(k) sums the column k); qualify
-    would expand the alias, so such names get their table first, found by qualifying SELECT * over
-    the same FROM (a USING column becomes its COALESCE form; a name in two tables is ambiguous)."""
+    """A name in HAVING that is also a select alias is, as DuckDB binds it, the FROM clause's column
+    inside an aggregate (its arguments or FILTER: SELECT a * 10 AS k … HAVING SUM(k) sums the column
+    k), and outside one where that column is grouped (HAVING first binds to the GROUP BY expressions:
+    SELECT a AS k … GROUP BY a, k HAVING k > 0 reads the column k); else the alias.  qualify would
+    expand the alias (over a join, even where the column is grouped), so such names get their table
+    first, found by qualifying SELECT * over the same FROM (a USING column becomes its COALESCE form;
+    a name in two tables is ambiguous)."""
     for select in list(query.find_all(exp.Select)):
         having = select.args.get("having")
         if having is None or select.args.get("from_") is None:
             continue
-        aliases = {p.alias for p in select.expressions if p.alias}
+        # the select list's names: its aliases, and a column's own name (SELECT t.x is named x)
+        aliases = {p.alias_or_name for p in select.expressions if isinstance(p, (exp.Alias, exp.Column))}
         names = [c for c in having.find_all(exp.Column)
-                 if not c.table and c.name in aliases and c.find_ancestor(exp.Select, exp.SetOperation) is select
-                 and isinstance(c.find_ancestor(exp.AggFunc, exp.Filter, exp.Having), (exp.AggFunc, exp.Filter))]
+                 if not c.table and c.name in aliases and c.find_ancestor(exp.Select, exp.SetOperation) is select]
         if not names:
             continue
         probe = exp.Select(expressions=[exp.Star()], from_=select.args["from_"].copy(),
@@ -719,6 +722,9 @@ def _qualify_aggregate_inputs_in_having(query, schema: MappingSchema, dialect: s
             columns.setdefault(p.alias_or_name, []).append(p.this if isinstance(p, exp.Alias) else p)
         for c in names:
             found = columns.get(c.name, [])
+            in_aggregate = isinstance(c.find_ancestor(exp.AggFunc, exp.Filter, exp.Having), (exp.AggFunc, exp.Filter))
+            if not in_aggregate and (len(found) != 1 or not _grouped_column(select, found[0], columns)):
+                continue  # the alias (qualify expands it)
             if len(found) > 1:
                 raise error_at(c, f"ambiguous column name {c.name!r}", sql)
             if len(found) == 1 and isinstance(found[0], exp.Column):
@@ -727,6 +733,33 @@ def _qualify_aggregate_inputs_in_having(query, schema: MappingSchema, dialect: s
                 form = found[0].copy()
                 form.meta["using_column"] = True
                 c.replace(form)
+
+
+def _grouped_column(select, column, columns: dict) -> bool:
+    """Whether ``select`` (not qualified yet) groups by ``column``, a qualified column or a USING
+    column's COALESCE form (``columns``: name -> the qualified expressions of its FROM clause): a
+    GROUP BY element (inside ROLLUP, CUBE, GROUPING SETS too, or a position in the select list) that
+    is the column, written with its table or without (a name of one column), or, for a USING column,
+    the one column it always equals (using_binding)."""
+    group = select.args.get("group")
+    if group is None:
+        return False
+    same = [column]
+    if using_columns(column):
+        same.append(using_binding(column, select))
+    for n in group.walk():
+        if not isinstance(n.parent, (exp.Group, exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)):
+            continue
+        if isinstance(n, exp.Literal) and n.is_int and 1 <= int(n.this) <= len(select.expressions):
+            n = select.expressions[int(n.this) - 1]
+            n = n.this if isinstance(n, exp.Alias) else n
+        if isinstance(n, exp.Column) and not n.table:
+            found = columns.get(n.name, [])
+            n = found[0] if len(found) == 1 else n
+        if isinstance(n, exp.Column) and any(isinstance(s, exp.Column) and s.table == n.table and s.name == n.name
+                                             for s in same) or any(s is not None and n == s for s in same):
+            return True
+    return False
 
 
 def using_binding(using, select):

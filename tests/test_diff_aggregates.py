@@ -96,6 +96,20 @@ SPECS = {
         "v_cube": "SELECT g, h, COUNT(x) AS n, MAX(y) AS m FROM t GROUP BY CUBE (g, h)",
         "v_grouping": "SELECT g, h, GROUPING(g) AS gg, GROUPING(h) AS gh, COUNT(*) AS n FROM t GROUP BY CUBE (g, h)",
     }),
+    # a name in HAVING that is a select-list name too: the FROM clause's column where it is grouped (DuckDB
+    # binds HAVING to the GROUP BY expressions first; over a join qualify would take the alias), else the alias
+    "having_names": Spec("CREATE TABLE t(g INT, h INT, x INT); CREATE TABLE u(g INT, y INT)", {
+        "v_using_grouped": "SELECT t.g FROM t JOIN u USING (g) GROUP BY t.g HAVING g > 1",
+        "v_using_over_alias": "SELECT t.x AS g, COUNT(*) AS n FROM t JOIN u USING (g) GROUP BY t.x, t.g HAVING g > 1",
+        "v_alias_kept": "SELECT t.x AS g FROM t JOIN u USING (g) GROUP BY t.x HAVING g > 1",
+        "v_column_over_alias": "SELECT t.x AS h, COUNT(*) AS n FROM t JOIN u ON t.g = u.g GROUP BY t.x, h HAVING h > 1",
+        "v_right_using": "SELECT u.g, COUNT(t.x) AS n FROM t RIGHT JOIN u USING (g) GROUP BY u.g HAVING g > 1",
+        "v_rollup_using": "SELECT t.g, COUNT(*) AS n FROM t JOIN u USING (g) GROUP BY ROLLUP (t.g) "
+                          "HAVING g > 1 OR g IS NULL",
+        "v_position": "SELECT t.g, SUM(y) AS s FROM t LEFT JOIN u USING (g) GROUP BY 1 HAVING g <> 2",
+        # fuzz #63: a self-join USING three columns, grouped by one of them twice
+        "v_self_using": "SELECT t.g FROM t JOIN t AS q USING (x, h, g) GROUP BY t.g, t.h, g HAVING g > 0",
+    }, domains={"g": [1, 2, 3], "h": [0, 1, 2], "x": [0, 1, 2, 3], "y": [1, 2]}),
 }
 
 
