@@ -260,6 +260,29 @@ def test_partial_groups_add_up_like_rows():
     _same_as_one_worker(PARTIALS, range(1), workers=2, backend="processes")
 
 
+# a join under aggregates that add up: each worker folds the join's pairs straight into its partial
+# groups (runtime/operators/exchange.Combine.split_fusions), one side's Arrange done in the same loop; a
+# step failing in another view (the cast) must undo that Arrange with the rest
+JOIN_FOLDS = Spec(
+    "CREATE TABLE o(id INT, c INT, amt BIGINT); CREATE TABLE c(c INT PRIMARY KEY, r VARCHAR)",
+    {"by_r": "SELECT r, COUNT(*) AS n, CAST(SUM(amt) AS INTEGER) AS s FROM o JOIN c ON o.c = c.c GROUP BY r",
+     "by_id": "SELECT o.id, SUM(amt) AS s, AVG(amt) AS a, COUNT(r) AS n FROM o JOIN c ON o.id = c.c GROUP BY o.id",
+     "total": "SELECT COUNT(*) AS n, SUM(amt) AS s FROM c JOIN o USING (c)"},
+    domains={"id": [1, 2, 3], "c": [1, 2, 3, 4], "r": ["x", "y", None], "amt": [1, 5, -2, 3_000_000_000]},
+    keys={"c": ("c",)})
+
+
+def test_a_join_under_partial_aggregates_is_folded_into_the_partial_groups():
+    with Pipeline(workers=2, backend="simulated") as p:
+        p.execute(JOIN_FOLDS.ddl)
+        for name, view in JOIN_FOLDS.views.items():
+            p.execute(f"CREATE VIEW {name} AS {view}")
+        for w in p._shards.transport.workers:  # each view's partial aggregate folds its join
+            assert len(w.replica.circuit._run.fused) == 3
+    _same_as_one_worker(JOIN_FOLDS, range(4), workers=3, backend="simulated")
+    _same_as_one_worker(JOIN_FOLDS, range(1), workers=2, backend="processes")
+
+
 def test_threads_backend():
     _same_as_one_worker(MIXED, range(2), workers=3, backend="threads")
 

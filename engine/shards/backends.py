@@ -68,8 +68,10 @@ class InProcess:
         self.concurrent = concurrent
         self.channels = [QueueChannel(pickled=not concurrent) for _ in range(workers)]
         self.threads = []
+        self.workers = []  # (for tests and debugging: the workers themselves)
         for i, ch in enumerate(self.channels):
             w = Worker(i, workers, ch, **config)
+            self.workers.append(w)
             t = threading.Thread(target=_serve, args=(w, ch), daemon=True, name=f"deltasql-worker-{i}")
             t.start()
             self.threads.append(t)

@@ -8,14 +8,19 @@ input one below), so it computes what the circuit's own order computes; but the 
 (the two sides of a join, every view's first exchange) share one round trip instead of one each.
 A step costs (depth + 2) rounds rather than (exchanges + 2).  A depth whose exchanges the coordinator
 found to move no row in this step (``local(xids)``: worker.py) takes no round at all: each exchange's
-value is then its own input (``Exchange.local``).  The code follows Circuit._generate's
+value is then its own input (``Exchange.local``).  A partial aggregate's exchange (Combine) whose
+Aggregate folds a join's pairs (``join_fold``) makes its partial groups from the join's inputs, the
+join and possibly one side's Arrange absorbed (Combine.split_fusions, checked as Circuit._fusions
+checks an operator's: each absorbed operator read only by the one above it), instead of making
+the join's output rows and folding them again.  The code follows Circuit._generate's
 conventions (file "<circuit>", one operator per line in ``__ops__``) so that a failing operator is
 still found from the traceback (Circuit.failed_operator).
 """
 
 from __future__ import annotations
 
-from ...runtime.operators.exchange import Exchange
+from ...runtime.operators import Aggregate
+from ...runtime.operators.exchange import Combine, Exchange
 
 
 def depths(circuit) -> list:
@@ -33,7 +38,15 @@ def schedule(circuit, exchange_all, local=None):
     whether the exchanges numbered ``xids`` all move nothing in this step."""
     ops = circuit.ops
     index = {id(op): n for n, op in enumerate(ops)}
+
+    def args(n: int) -> str:
+        """The values an exchange's split reads: its input's, or those of the fusion it takes."""
+        ins = fused[id(ops[n])][1] if id(ops[n]) in fused else ops[n].inputs
+        return ", ".join(f"v{index[id(i)]}" for i in ins)
+
     depth = depths(circuit)
+    fused = _split_fusions(ops, index)
+    absorbed = {id(a) for chain, _, _ in fused.values() for a in chain}
     lines, line_ops = ["def run():"], []
     env = {"__circuit__": circuit, "X": exchange_all, "L": local}
     for d in sorted(set(depth)):
@@ -44,15 +57,18 @@ def schedule(circuit, exchange_all, local=None):
             lines.append(f"    if L({tuple(ops[n].xid for n in moves)!r}):")
             line_ops.append(ops[moves[0]])
             for n in moves:
-                lines.append(f"        v{n} = o{n}.value = o{n}.local(v{index[id(ops[n].inputs[0])]})")
+                if id(ops[n]) in fused:
+                    lines.append(f"        v{n} = o{n}.value = o{n}.own(s{n}({args(n)}))")
+                else:
+                    lines.append(f"        v{n} = o{n}.value = o{n}.local({args(n)})")
                 line_ops.append(ops[n])
             lines.append("    else:")
             line_ops.append(ops[moves[0]])
             pad = "    "
         for n in moves:
-            lines.append(f"    {pad}p{n} = s{n}(v{index[id(ops[n].inputs[0])]})")
+            lines.append(f"    {pad}p{n} = s{n}({args(n)})")
             line_ops.append(ops[n])
-            env[f"s{n}"] = ops[n].split
+            env[f"s{n}"] = fused[id(ops[n])][2] if id(ops[n]) in fused else ops[n].split
             env[f"o{n}"] = ops[n]
         if moves:
             lines.append(f"    {pad}{', '.join(f'v{n}' for n in moves)}, = X([{', '.join(f'(o{n}, p{n})' for n in moves)}])")
@@ -61,10 +77,12 @@ def schedule(circuit, exchange_all, local=None):
             op = ops[n]
             if isinstance(op, Exchange):
                 continue
-            args = [f"v{index[id(i)]}" for i in op.inputs]
-            call = f"e{n}({', '.join(args)})"
-            if op.idle_noop and args:
-                call = f"{call} if {' or '.join(args)} else {{}}"
+            ins = [f"v{index[id(i)]}" for i in op.inputs]
+            call = f"e{n}({', '.join(ins)})"
+            if id(op) in absorbed:
+                call = "{}"  # computed by the exchange that absorbed it
+            elif op.idle_noop and ins:
+                call = f"{call} if {' or '.join(ins)} else {{}}"
             lines.append(f"    v{n} = o{n}.value = {call}")
             line_ops.append(op)
             env[f"o{n}"] = op
@@ -73,4 +91,31 @@ def schedule(circuit, exchange_all, local=None):
         lines.append("    pass")
     env["__ops__"] = line_ops
     exec(compile("\n".join(lines), "<circuit>", "exec"), env)
-    return env["run"]
+    run = env["run"]
+    run.fused = frozenset(ops[index[c]].xid for c in fused)  # (the exchanges that fold a join: for tests)
+    return run
+
+
+def _split_fusions(ops: list, index: dict) -> dict:
+    """{id(Combine): (absorbed, inputs, split)}: for each Combine read by an Aggregate that folds a
+    join's pairs (its ``join_fold``), the first of Combine.split_fusions whose absorbed operators
+    are in this circuit, each read only by the one before it in the chain (the first by the
+    Combine), as Circuit._fusions checks an operator's fusions."""
+    readers: dict = {}
+    for op in ops:
+        for i in op.inputs:
+            readers[id(i)] = readers.get(id(i), 0) + 1
+    out = {}
+    for op in ops:
+        if not (isinstance(op, Aggregate) and op.combined and isinstance(op.inputs[0], Combine)):
+            continue
+        combine = op.inputs[0]
+        for chain, inputs, split in combine.split_fusions(op.join_fold):
+            reader, ok = combine, all(id(i) in index for i in inputs)
+            for a in chain:
+                ok = ok and id(a) in index and readers.get(id(a)) == 1 and a in reader.inputs
+                reader = a
+            if ok:
+                out[id(combine)] = (chain, inputs, split)
+                break
+    return out

@@ -46,6 +46,24 @@ class JoinFold:
         # each side's delta -> that delta by key, as its Arrange keys it (for a raw fold)
         self.keyed_of = tuple(functools.partial(index_delta, key_fn=side.key_fn) for side in join.inputs)
 
+    def indexes(self) -> tuple:
+        """The two sides' arranged indexes (each updated by its Arrange, or by a raw fold)."""
+        left, right = self.join.inputs
+        return left.arrangement.index, right.arrangement.index
+
+    def fold_raw(self, side: int, groups: dict, delta: dict, other: dict, new) -> tuple:
+        """``raw[side]``: the join's pairs folded into ``groups``, with that side's Arrange done from its
+        unarranged ``delta`` (``other``: the other side's delta by key); the Arrange's undo is journaled
+        first.  (touched keys, what the fold's undo needs: (side, delta, other, ia, ib, keyed))."""
+        mine = self.join.inputs[side]
+        arrangement = mine.arrangement
+        if delta and arrangement.journal is not None:  # (recorded first: undone after the groups)
+            arrangement.journal.entries.append((_unarrange, (arrangement, delta, mine.key_fn)))
+        ia, ib = self.indexes()
+        da, db = (delta, other) if side == 0 else (other, delta)
+        keyed = self.keyed_of[side]
+        return self.raw[side](groups, da, db, ia, ib, 1, new, keyed), (side, delta, other, ia, ib, keyed)
+
 
 def _unarrange(saved) -> None:
     """Undo an Arrange done by a raw join fold: its delta by key, taken off the index."""
@@ -117,8 +135,7 @@ class Aggregate(Operator):
         if self.global_ and not da and not db and () in self.outputs:
             return {}
         jf = self.join_fold
-        left, right = jf.join.inputs
-        ia, ib = left.arrangement.index, right.arrangement.index
+        ia, ib = jf.indexes()
         touched = jf.fold(self.groups, da, db, ia, ib, 1, self.reducer.new)
         return self._emit(touched, (jf, (da, db, ia, ib)))
 
@@ -134,16 +151,8 @@ class Aggregate(Operator):
         if self.global_ and not delta and not other and () in self.outputs:
             return {}
         jf = self.join_fold
-        arranges = jf.join.inputs
-        mine = arranges[side]
-        arrangement = mine.arrangement
-        if delta and arrangement.journal is not None:  # (recorded first: undone after the groups)
-            arrangement.journal.entries.append((_unarrange, (arrangement, delta, mine.key_fn)))
-        ia, ib = arranges[0].arrangement.index, arranges[1].arrangement.index
-        da, db = (delta, other) if side == 0 else (other, delta)
-        keyed = jf.keyed_of[side]
-        touched = jf.raw[side](self.groups, da, db, ia, ib, 1, self.reducer.new, keyed)
-        return self._emit(touched, (jf, (side, delta, other, ia, ib, keyed)))
+        touched, undo = jf.fold_raw(side, self.groups, delta, other, self.reducer.new)
+        return self._emit(touched, (jf, undo))
 
     def _emit(self, touched: set, folded: tuple) -> dict:
         """The output delta of the touched groups; the journal entry undoes the fold (``folded``:

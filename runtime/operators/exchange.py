@@ -108,6 +108,10 @@ class Combine(Exchange):
                 fold(local, delta, 1, red.new)
             else:
                 red.apply(local, red.extract(delta, None), 1)
+        return self._route(local)
+
+    def _route(self, local: dict) -> list:
+        """Partial groups cut into one part per worker (the part of each key's owner)."""
         n = self.router.workers
         parts: list = [{} for _ in range(n)]
         if not self.keyed or n == 1:
@@ -119,7 +123,49 @@ class Combine(Exchange):
 
     def local(self, delta: dict) -> dict:
         """The partial groups of ``delta`` when they are all this worker's own (one worker)."""
-        return self.merge([self.split(delta)[self.router.index]])
+        return self.own(self.split(delta))
+
+    def own(self, parts: list) -> dict:
+        """The exchange's value when every part is this worker's own: its own part, merged."""
+        return self.merge([parts[self.router.index]])
+
+    def split_fusions(self, join_fold) -> list:
+        """Ways, best first, to compute ``split`` from below the join it reads when ``join_fold`` (the
+        JoinFold of the Aggregate reading this exchange) folds that join's pairs: each (absorbed,
+        inputs, split) as Operator.fusions gives them (engine/shards/schedule.py takes the first that
+        holds).  The pairs go straight into the partial groups, without the join's output Z-set:
+        from the unarranged delta of one side, doing its Arrange too (``raw``), else from the two
+        arranged deltas.  Law: a fold of the pairs is the fold of the join's output (combinable
+        functions add up: codegen.join_fold), so the partial groups are those ``split`` makes."""
+        join = join_fold.join if join_fold is not None else None
+        if join is None or self.inputs[0] is not join:
+            return []
+        new = self.reducer.new
+        arranges = list(join.inputs)
+        out = []
+        for side in sorted((0, 1), key=lambda s: arranges[s].unique):  # an unkeyed side's deltas are the larger
+            if join_fold.raw[side] is not None:
+                inputs = list(arranges)
+                inputs[side] = arranges[side].inputs[0]
+
+                def raw(da, db, side=side):
+                    local: dict = {}
+                    delta, other = (da, db) if side == 0 else (db, da)
+                    if delta or other:
+                        join_fold.fold_raw(side, local, delta, other, new)
+                    return self._route(local)
+
+                out.append(([join, arranges[side]], inputs, raw))
+
+        def pairs(da, db):
+            local: dict = {}
+            if da or db:
+                ia, ib = join_fold.indexes()
+                join_fold.fold(local, da, db, ia, ib, 1, new)
+            return self._route(local)
+
+        out.append(([join], arranges, pairs))
+        return out
 
     def merge(self, parts: list) -> dict:
         """The partial groups every worker sent this one, added up per key (they are this worker's
