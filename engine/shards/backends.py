@@ -2,8 +2,7 @@
 (None: none), calls ``meanwhile()`` (if given) while they work, and returns each one's reply;
 ``close()`` stops them.  ``meanwhile`` must not raise (the replies would be left unread).  A backend may
 also have ``post(messages)``: send, and read the replies (which must say "done") when the next round
-begins; and ``fills_cores``: True when its workers have every core of the coordinator's machine
-(processes.py), so that the coordinator working while they do takes a core from one of them.
+begins.
 
 - ``simulated``: threads of this process taking turns (one worker runs at a time, in order), the
   batches they exchange pickled as between processes: deterministic, for tests and debugging.

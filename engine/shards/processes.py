@@ -7,7 +7,6 @@ are the first ones read at the next round, and a worker that died meanwhile is f
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 
 from . import wire
@@ -39,19 +38,11 @@ def worker_main(conn, index: int, workers: int, config: dict) -> None:
         pass
 
 
-def _cores() -> int:
-    """The cores this process may run on (all of the machine's where the OS cannot say)."""
-    affinity = getattr(os, "sched_getaffinity", None)  # (Linux; not macOS)
-    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
-
-
 class Processes:
     def __init__(self, workers: int, config: dict, context: str = "spawn"):
         ctx = multiprocessing.get_context(context)
         self.conns, self.procs = [], []
         self.owed = [False] * workers  # a reply to a posted message not read yet (``post``)
-        # as many workers as cores: a coordinator working while they do takes a core from one of them
-        self.fills_cores = workers >= _cores()
         for i in range(workers):
             parent, child = ctx.Pipe()
             p = ctx.Process(target=worker_main, args=(child, i, workers, config), daemon=True,

@@ -17,13 +17,11 @@ coordinator checks the whole batch itself as it always has, which converts or ra
 DataError.  So ``insert()`` keeps its contract: a bad row or a taken key is an error of that call,
 and the call queues nothing.
 
-When it files: while the workers check, where a core is free for it (fewer workers than cores, or
-workers elsewhere); before sending the parts where the workers fill the cores
-(Processes.fills_cores).  There a coordinator working while every worker does leaves one worker
-waiting for a core (the kernel wakes a worker on the core of the process that wrote to its pipe,
-expecting that one to block) and the other idle once it is done; before the parts are sent, the
-workers are finishing the previous step instead (its last round is posted: cluster.py), which the
-filing then overlaps.
+When it files: while the workers check, on any number of workers and cores.  With as many worker
+processes as cores, the filing then takes a core from a checking worker for a while; filing before
+the parts are sent left both workers idle for that time instead, and measured slower once the workers'
+steps got shorter (join_group on 2 worker processes, 10,000-row steps: 200 against 217 ms per 200,000
+rows, medians of 6 alternating runs; BUGS.md).
 
 At ``step()``, a table whose queue is made only of staged batches (every ChangeLog entry for it
 since the last step is a staged batch, queued as it was sent, with weight 1) is fed to each worker
@@ -72,9 +70,8 @@ class Staging:
         """Send the workers their parts of ``rows`` (a new list, to be queued into ``table`` as it
         is) and have them checked; True if every row passed (the batch is then staged), False if the
         coordinator must check it (fewer than ``min_rows``, a row to convert, a bad one, a value that
-        is not plain).  ``file()`` (which must not raise) files the batch's keys: before the parts are
-        sent where the workers fill the cores, else while they check; not at all when this returns
-        False before sending.  ``circuit``: the coordinator's, whose exchanges say how to cut the
+        is not plain).  ``file()`` (which must not raise) files the batch's keys while the workers
+        check; not at all when this returns False before sending.  ``circuit``: the coordinator's, whose exchanges say how to cut the
         batch."""
         if len(rows) < self.min_rows:
             return False
@@ -89,11 +86,7 @@ class Staging:
         token = self.next_token
         self.next_token += 1
         msgs = [("stage", name, token, b) for b in blobs]
-        if getattr(self.cluster.transport, "fills_cores", False):
-            file()
-            verdicts = self.cluster.command(msgs)
-        else:
-            verdicts = self.cluster.command(msgs, meanwhile=file)
+        verdicts = self.cluster.command(msgs, meanwhile=file)
         if not all(verdicts):
             return False
         self.batches[id(rows)] = (token, rows, table)
