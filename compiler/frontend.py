@@ -633,7 +633,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str, sql: str,
     _alias_tables(query)
     expand_columns(query, mapping, dialect, sql, evaluate)
     resolve_positions(query, mapping, dialect, sql)
-    _qualify_aggregate_inputs_in_having(query, mapping, dialect, sql)
+    _prefer_from_columns(query, mapping, dialect, sql)
     using = {id(j): [c.name for c in j.args["using"]] for j in query.find_all(exp.Join) if j.args.get("using")}
     # a NATURAL join's names are its sides' common columns, which only qualify works out: None
     using.update({id(j): None for j in query.find_all(exp.Join) if j.method == "NATURAL"})
@@ -690,21 +690,24 @@ def _alias_tables(query) -> None:
             t.set("alias", exp.TableAlias(this=exp.Identifier(this=t.name, quoted=t.this.quoted)))
 
 
-def _qualify_aggregate_inputs_in_having(query, schema: MappingSchema, dialect: str, sql: str) -> None:
-    """A name in HAVING that is also a select alias is, as DuckDB binds it, the FROM clause's column
-    inside an aggregate (its arguments or FILTER: SELECT a * 10 AS k … HAVING SUM(k) sums the column
-    k), and outside one where that column is grouped (HAVING first binds to the GROUP BY expressions:
-    SELECT a AS k … GROUP BY a, k HAVING k > 0 reads the column k); else the alias.  qualify would
-    expand the alias (over a join, even where the column is grouped), so such names get their table
-    first, found by qualifying SELECT * over the same FROM (a USING column becomes its COALESCE form;
-    a name in two tables is ambiguous)."""
+def _prefer_from_columns(query, schema: MappingSchema, dialect: str, sql: str) -> None:
+    """A name in HAVING or QUALIFY that is also a select-list name, bound as DuckDB binds it:
+    - in HAVING, the FROM clause's column inside an aggregate (its arguments or FILTER: SELECT a * 10 AS
+      k … HAVING SUM(k) sums the column k), and outside one where that column is grouped (HAVING first
+      binds to the GROUP BY expressions: SELECT a AS k … GROUP BY a, k HAVING k > 0 reads the column k);
+      else the alias;
+    - in QUALIFY, the FROM clause's column wherever it has one, inside window functions and outside
+      them (SELECT -n AS k … QUALIFY k < 0 reads the column k); else the alias.
+    qualify would expand the alias where it finds the name in two tables (a USING column) or where the
+    column is grouped over a join, so such names get their table first, found by qualifying SELECT *
+    over the same FROM (a USING column becomes its COALESCE form; a name in two tables is ambiguous)."""
     for select in list(query.find_all(exp.Select)):
-        having = select.args.get("having")
-        if having is None or select.args.get("from_") is None:
+        clauses = [(select.args[k], k) for k in ("having", "qualify") if select.args.get(k) is not None]
+        if not clauses or select.args.get("from_") is None:
             continue
         # the select list's names: its aliases, and a column's own name (SELECT t.x is named x)
         aliases = {p.alias_or_name for p in select.expressions if isinstance(p, (exp.Alias, exp.Column))}
-        names = [c for c in having.find_all(exp.Column)
+        names = [(c, kind) for clause, kind in clauses for c in clause.find_all(exp.Column)
                  if not c.table and c.name in aliases and c.find_ancestor(exp.Select, exp.SetOperation) is select]
         if not names:
             continue
@@ -720,10 +723,15 @@ def _qualify_aggregate_inputs_in_having(query, schema: MappingSchema, dialect: s
         columns: dict = {}  # name -> the qualified expressions SELECT * gives for it
         for p in probe.expressions:
             columns.setdefault(p.alias_or_name, []).append(p.this if isinstance(p, exp.Alias) else p)
-        for c in names:
+        for c, kind in names:
             found = columns.get(c.name, [])
-            in_aggregate = isinstance(c.find_ancestor(exp.AggFunc, exp.Filter, exp.Having), (exp.AggFunc, exp.Filter))
-            if not in_aggregate and (len(found) != 1 or not _grouped_column(select, found[0], columns)):
+            if kind == "qualify":
+                column = bool(found)
+            else:
+                in_aggregate = isinstance(c.find_ancestor(exp.AggFunc, exp.Filter, exp.Having),
+                                          (exp.AggFunc, exp.Filter))
+                column = in_aggregate or (len(found) == 1 and _grouped_column(select, found[0], columns))
+            if not column:
                 continue  # the alias (qualify expands it)
             if len(found) > 1:
                 raise error_at(c, f"ambiguous column name {c.name!r}", sql)

@@ -177,6 +177,17 @@ SPECS = {
         "v_grouped_window": "SELECT DISTINCT ON (RANK() OVER (ORDER BY COUNT(*))) g, COUNT(*) AS n FROM t GROUP BY g "
                             "ORDER BY RANK() OVER (ORDER BY COUNT(*)), g NULLS FIRST",
     }),
+    # a name in QUALIFY that is a select-list name too: the FROM clause's column wherever it has one (DuckDB
+    # binds QUALIFY's names to the FROM clause first; over a USING join qualify would take the alias)
+    "qualify_names": Spec("CREATE TABLE t(id INT NOT NULL, g INT, x INT); CREATE TABLE u(g INT, y INT)", {
+        "v_using_partition": "SELECT u.y + 0 AS g FROM t JOIN u USING (g) QUALIFY COUNT(*) OVER (PARTITION BY g) = 2",
+        "v_using_outside": "SELECT t.x + 0 AS g FROM t LEFT JOIN u USING (g) QUALIFY g > 1 AND COUNT(*) OVER () > 0",
+        "v_alias_with_window": "SELECT COALESCE(u.y, COUNT(*) OVER ()) AS g, t.id FROM t LEFT JOIN u USING (g) "
+                               "QUALIFY ROW_NUMBER() OVER (PARTITION BY t.g, g ORDER BY t.id, u.y NULLS FIRST) = 1",
+        "v_alias_kept": "SELECT t.id, ROW_NUMBER() OVER (PARTITION BY g ORDER BY t.id) AS rn FROM t JOIN u USING (g) "
+                        "QUALIFY rn = 1",
+        "v_one_table": "SELECT -x AS x, id FROM t QUALIFY ROW_NUMBER() OVER (ORDER BY x, id) <= 2",
+    }, domains={"id": list(range(8)), "g": [1, 2, 3], "x": [1, 2, 3, 0, -1], "y": [1, 2]}, keys={"t": ("id",)}),
 }
 
 
