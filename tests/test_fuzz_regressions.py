@@ -400,3 +400,26 @@ def test_correlated_comparison_with_collate(sql):
           [[("+", "t", (1, "a")), ("+", "t", (2, "b")), ("+", "t", (3, None)), ("+", "u", ("A",))],
            [("+", "u", ("a",)), ("+", "u", (None,)), ("+", "u", ("B",))],
            [("-", "u", ("A",)), ("-", "t", (2, "b")), ("+", "t", (4, "A"))]])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT CASE 1 WHEN 1 THEN COUNT(*) OVER () ELSE flag END AS c FROM t",
+    "SELECT CASE WHEN TRUE THEN k ELSE (SELECT SUM(flag) FROM t AS q) END AS c FROM t",
+    "SELECT COALESCE(1, flag) AS c, COALESCE(2, (SELECT MAX(flag) FROM t AS q WHERE q.k = t.k)) AS d FROM t",
+])
+def test_a_branch_never_taken_still_types_the_result(sql):
+    """CASE and COALESCE drop a branch that is never taken, but its type counts (BIGINT and DECIMAL give
+    DECIMAL): the harness compares values with their types."""
+    check("CREATE TABLE t(k INT, flag DECIMAL(10,2))", sql,
+          [[("+", "t", (1, D("2.50"))), ("+", "t", (2, None))], [("-", "t", (1, D("2.50")))]])
+
+
+def test_a_branch_never_taken_that_cannot_be_bound_is_refused():
+    """A dead branch deltasql cannot bind has no type to count: the view is refused at it, not given the
+    other branches' type (fuzz seed 1103824: BIGINT where DuckDB answers DECIMAL)."""
+    p = Pipeline(dialect="duckdb")
+    p.execute("CREATE TABLE t0(n INT, flag DECIMAL(10,2)); CREATE TABLE t1(v VARCHAR)")
+    with pytest.raises(CompileError, match="subqueries in the ON condition of a RIGHT JOIN inside a correlated"):
+        p.execute("CREATE VIEW v AS SELECT CASE -0.5 WHEN -0.5 THEN COUNT(*) OVER () ELSE (SELECT SUM(q7.flag) "
+                  "FROM (SELECT EXISTS (SELECT t0.n FROM t0 AS q5) AS c1 FROM t1) AS d6 RIGHT JOIN t0 AS q7 "
+                  "ON NULL IN (SELECT NULL FROM t0 AS q8)) END AS c2 FROM t0")

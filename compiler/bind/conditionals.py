@@ -4,7 +4,8 @@ TRY(e) is e, or NULL for a row where computing e raises.
 
 Laws: a branch is evaluated only when taken, so a branch that can never be taken (a constant
 condition, a COALESCE argument after a non-NULL constant) is dropped but still counts for the result
-type; the result type is the unification of all branches; NULLIF has its first argument's type;
+type (so one that cannot be bound is refused: its type is unknown); the result type is the unification
+of all branches; NULLIF has its first argument's type;
 GREATEST / LEAST ignore NULLs except in SQLite, where any NULL makes the result NULL.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..errors import CompileError
 from ..expr import Call, Case, Lit
 from ..frontend import using_binding
 from ..types import NULLTYPE
@@ -47,10 +47,7 @@ class ConditionalRules:
         default = self.bind(default_node) if default_node is not None else Lit(None, NULLTYPE)
         typed = [v for _, v in whens] + [default]
         for d in dead:
-            try:  # a dead branch may not even be bindable (a bare column after GROUP BY)
-                typed.append(self.bind(d))
-            except CompileError:
-                pass
+            typed.append(self.bind(d))  # (refused where it cannot be bound: its type is unknown)
         values, t = self.unify(typed, node, "CASE")
         live = values[:len(whens) + 1]
         if not whens:
@@ -78,14 +75,10 @@ class ConditionalRules:
         for i, x in enumerate(nodes):
             args.append(self.bind(x))
             if isinstance(args[-1], Lit) and args[-1].value is not None:
-                # later arguments are never reached (so a bare column there is no error after GROUP
-                # BY), but they still take part in the result's type
+                # later arguments are never reached, but they still take part in the result's type
                 typed = list(args)
                 for rest in nodes[i + 1:]:
-                    try:
-                        typed.append(self.bind(rest))
-                    except CompileError:
-                        pass
+                    typed.append(self.bind(rest))
                 if len(typed) == 1:
                     return args[0]
                 unified, t = self.unify(typed, node, "COALESCE")
