@@ -261,8 +261,9 @@ def test_partial_groups_add_up_like_rows():
 
 
 # a join under aggregates that add up: each worker folds the join's pairs straight into its partial
-# groups (runtime/operators/exchange.Combine.split_fusions), one side's Arrange done in the same loop; a
-# step failing in another view (the cast) must undo that Arrange with the rest
+# groups (runtime/operators/exchange.Combine.split_fusions), by_id's with the Arrange of o done in the same
+# loop (by_r and total share theirs); a step failing after the folds (by_r's cast of a sum past 32 bits)
+# must undo that Arrange with the rest
 JOIN_FOLDS = Spec(
     "CREATE TABLE o(id INT, c INT, amt BIGINT); CREATE TABLE c(c INT PRIMARY KEY, r VARCHAR)",
     {"by_r": "SELECT r, COUNT(*) AS n, CAST(SUM(amt) AS INTEGER) AS s FROM o JOIN c ON o.c = c.c GROUP BY r",

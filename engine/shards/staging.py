@@ -71,8 +71,8 @@ class Staging:
         is) and have them checked; True if every row passed (the batch is then staged), False if the
         coordinator must check it (fewer than ``min_rows``, a row to convert, a bad one, a value that
         is not plain).  ``file()`` (which must not raise) files the batch's keys while the workers
-        check; not at all when this returns False before sending.  ``circuit``: the coordinator's, whose exchanges say how to cut the
-        batch."""
+        check; not at all when this returns False before sending.  ``circuit``: the coordinator's,
+        whose exchanges say how to cut the batch."""
         if len(rows) < self.min_rows:
             return False
         n = self.cluster.workers
