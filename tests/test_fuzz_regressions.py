@@ -423,3 +423,20 @@ def test_a_branch_never_taken_that_cannot_be_bound_is_refused():
         p.execute("CREATE VIEW v AS SELECT CASE -0.5 WHEN -0.5 THEN COUNT(*) OVER () ELSE (SELECT SUM(q7.flag) "
                   "FROM (SELECT EXISTS (SELECT t0.n FROM t0 AS q5) AS c1 FROM t1) AS d6 RIGHT JOIN t0 AS q7 "
                   "ON NULL IN (SELECT NULL FROM t0 AS q8)) END AS c2 FROM t0")
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT CAST(x AS INT) AS c FROM t LIMIT 0",
+    "SELECT k FROM t UNION SELECT CAST(x AS INT) FROM t ORDER BY 1 LIMIT 0 OFFSET 1",
+    "SELECT * FROM (SELECT CAST(x AS INT) AS c FROM t ORDER BY k LIMIT 0) AS d JOIN t ON TRUE",
+])
+def test_nothing_below_a_limit_0_is_computed(sql):
+    """LIMIT 0 is empty whatever is below it (compiler/passes/empty_limits.py), so a cast that fails on
+    some row below it fails nowhere, as in DuckDB, which empties a LIMIT 0 before it runs (fuzz seed
+    1106652: a UNION … ORDER BY 1 LIMIT 0 whose branch casts NaN to INTEGER)."""
+    check("CREATE TABLE t(k INT, x DOUBLE)", sql,
+          [[("+", "t", (1, float("nan"))), ("+", "t", (2, 1.5))], [("-", "t", (2, 1.5)), ("+", "t", (3, None))]])
+    p = Pipeline(dialect="duckdb")
+    p.execute("CREATE TABLE t(k INT, x DOUBLE)")
+    p.execute(f"CREATE VIEW v AS {sql}")
+    assert "Constant[0 rows]" in p.explain("v")  # (the top-k and what is below it are gone)
