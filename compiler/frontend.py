@@ -764,9 +764,12 @@ def _grouped_column(select, column, columns: dict) -> bool:
         if isinstance(n, exp.Column) and not n.table:
             found = columns.get(n.name, [])
             n = found[0] if len(found) == 1 else n
-        if isinstance(n, exp.Column) and any(isinstance(s, exp.Column) and s.table == n.table and s.name == n.name
-                                             for s in same) or any(s is not None and n == s for s in same):
-            return True
+        for s in same:
+            if s is None:
+                continue
+            if n == s or (isinstance(n, exp.Column) and isinstance(s, exp.Column)
+                          and (n.table, n.name) == (s.table, s.name)):
+                return True
     return False
 
 
