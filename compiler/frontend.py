@@ -305,9 +305,15 @@ def normalize_forms(query: exp.Expression, dialect: str = "duckdb") -> None:
     becomes ``ORDER BY`` the position (qualify renames the body's aliases to the column list); a
     column as time_bucket's origin or offset is a column (sqlglot reads it as a unit word); time
     window table functions (TUMBLE, HOP, SESSION) become the subqueries they stand for; a LIMIT without
-    ORDER BY over a subquery written with one takes it (order_preservation.py)."""
+    ORDER BY over a subquery written with one takes it (order_preservation.py); ``x = ALL ((SELECT …))``,
+    which sqlglot reads as a call of a function ALL, is the quantified comparison it is with one pair of
+    parentheses (as ANY's is read)."""
     expand_time_windows(query)
     carry_inner_order(query)
+    for f in list(query.find_all(exp.Anonymous)):
+        if f.name.upper() == "ALL" and len(f.expressions) == 1 and isinstance(f.expressions[0], exp.Subquery) \
+                and isinstance(f.parent, (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)):
+            f.replace(exp.All(this=f.expressions[0]))
     for node in list(query.find_all(exp.In)):
         field = node.args.get("field")
         if isinstance(field, exp.Column) and not field.table:

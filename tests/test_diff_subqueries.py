@@ -70,6 +70,9 @@ SPECS = {
                     "a <= ALL (SELECT b FROM u WHERE u.k = r.k) AS z FROM r",
         "v_all_corr": "SELECT k, a FROM r WHERE a < ALL (SELECT b FROM u WHERE u.k = r.k)",
         "v_any_corr": "SELECT k, a FROM r WHERE a >= ANY (SELECT b FROM u WHERE u.k = r.k)",
+        # with the subquery in a second pair of parentheses (sqlglot reads ALL ((…)) as a function call)
+        "v_all_parens": "SELECT k, a <> ALL ((SELECT b FROM u)) AS x, a = ANY ((SELECT b FROM u)) AS y FROM r "
+                        "WHERE a >= ALL (((SELECT b FROM u WHERE u.k = r.k)))",
     }),
     "repeated_scalar": spec({  # one subquery written several times: joined once, one value (#60)
         "v_list_by_itself": "SELECT a % 2 AS g, ARRAY_AGG((SELECT COUNT(*) FROM u WHERE u.b >= r.a) "
