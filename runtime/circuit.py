@@ -107,6 +107,31 @@ class Operator:
         return f"<{self.describe()}>"
 
 
+def reader_counts(ops: list[Operator]) -> dict:
+    """{id(op): how many times the operators ``ops`` read it}."""
+    readers: dict = {}
+    for op in ops:
+        for i in op.inputs:
+            readers[id(i)] = readers.get(id(i), 0) + 1
+    return readers
+
+
+def holding_fusion(reader: Operator, fusions: list, index: dict, readers: dict):
+    """The first of ``fusions`` ((absorbed, inputs, evaluate), as Operator.fusions gives them) that holds
+    for ``reader`` in a circuit whose operators ``index`` holds (by id): every absorbed operator is in
+    it, read only by the one before it in the chain (the first by ``reader``: ``readers``, from
+    reader_counts), and the new inputs are in it too; None if none does."""
+    for f in fusions:
+        absorbed, inputs, _ = f
+        ok, above = all(id(i) in index for i in inputs), reader
+        for a in absorbed:
+            ok = ok and id(a) in index and readers.get(id(a)) == 1 and a in above.inputs
+            above = a
+        if ok:
+            return f
+    return None
+
+
 def past_identities(op: Operator) -> tuple[list[Operator], Operator]:
     """From ``op`` down through each one's first input: the operators that are the identity (in that
     order) and the first one that is not, whose value they pass on."""
@@ -303,22 +328,12 @@ class Circuit:
         """{id(op): the first of op.fusions() that holds here}: every absorbed operator is in this
         circuit, read only by the one before it in the chain (the first by ``op``), and the new
         inputs are in this circuit too."""
-        readers: dict = {}
-        for op in ops:
-            for i in op.inputs:
-                readers[id(i)] = readers.get(id(i), 0) + 1
+        readers = reader_counts(ops)
         out = {}
         for op in ops:
-            for f in op.fusions():
-                absorbed, inputs, _ = f
-                reader = op
-                ok = all(id(i) in index for i in inputs)
-                for a in absorbed:
-                    ok = ok and id(a) in index and readers.get(id(a)) == 1 and a in reader.inputs
-                    reader = a
-                if ok:
-                    out[id(op)] = f
-                    break
+            f = holding_fusion(op, op.fusions(), index, readers)
+            if f is not None:
+                out[id(op)] = f
         return out
 
 

@@ -10,15 +10,16 @@ A step costs (depth + 2) rounds rather than (exchanges + 2).  A depth whose exch
 found to move no row in this step (``local(xids)``: worker.py) takes no round at all: each exchange's
 value is then its own input (``Exchange.local``).  A partial aggregate's exchange (Combine) whose
 Aggregate folds a join's pairs (``join_fold``) makes its partial groups from the join's inputs, the
-join and possibly one side's Arrange absorbed (Combine.split_fusions, checked as Circuit._fusions
-checks an operator's: each absorbed operator read only by the one above it), instead of making
-the join's output rows and folding them again.  The code follows Circuit._generate's
+join and possibly one side's Arrange absorbed (Combine.split_fusions, checked as an operator's own
+fusions are: runtime/circuit.holding_fusion, each absorbed operator read only by the one above it),
+instead of making the join's output rows and folding them again.  The code follows Circuit._generate's
 conventions (file "<circuit>", one operator per line in ``__ops__``) so that a failing operator is
 still found from the traceback (Circuit.failed_operator).
 """
 
 from __future__ import annotations
 
+from ...runtime.circuit import holding_fusion, reader_counts
 from ...runtime.operators import Aggregate
 from ...runtime.operators.exchange import Combine, Exchange
 
@@ -100,22 +101,14 @@ def _split_fusions(ops: list, index: dict) -> dict:
     """{id(Combine): (absorbed, inputs, split)}: for each Combine read by an Aggregate that folds a
     join's pairs (its ``join_fold``), the first of Combine.split_fusions whose absorbed operators
     are in this circuit, each read only by the one before it in the chain (the first by the
-    Combine), as Circuit._fusions checks an operator's fusions."""
-    readers: dict = {}
-    for op in ops:
-        for i in op.inputs:
-            readers[id(i)] = readers.get(id(i), 0) + 1
+    Combine): runtime/circuit.holding_fusion, as for an operator's own fusions."""
+    readers = reader_counts(ops)
     out = {}
     for op in ops:
         if not (isinstance(op, Aggregate) and op.combined and isinstance(op.inputs[0], Combine)):
             continue
         combine = op.inputs[0]
-        for chain, inputs, split in combine.split_fusions(op.join_fold):
-            reader, ok = combine, all(id(i) in index for i in inputs)
-            for a in chain:
-                ok = ok and id(a) in index and readers.get(id(a)) == 1 and a in reader.inputs
-                reader = a
-            if ok:
-                out[id(combine)] = (chain, inputs, split)
-                break
+        f = holding_fusion(combine, combine.split_fusions(op.join_fold), index, readers)
+        if f is not None:
+            out[id(combine)] = f
     return out
