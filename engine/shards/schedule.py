@@ -39,15 +39,15 @@ def schedule(circuit, exchange_all, local=None):
     whether the exchanges numbered ``xids`` all move nothing in this step."""
     ops = circuit.ops
     index = {id(op): n for n, op in enumerate(ops)}
+    depth = depths(circuit)
+    fused = _split_fusions(ops, index)
+    absorbed = {id(a) for chain, _, _ in fused.values() for a in chain}
 
     def args(n: int) -> str:
         """The values an exchange's split reads: its input's, or those of the fusion it takes."""
         ins = fused[id(ops[n])][1] if id(ops[n]) in fused else ops[n].inputs
         return ", ".join(f"v{index[id(i)]}" for i in ins)
 
-    depth = depths(circuit)
-    fused = _split_fusions(ops, index)
-    absorbed = {id(a) for chain, _, _ in fused.values() for a in chain}
     lines, line_ops = ["def run():"], []
     env = {"__circuit__": circuit, "X": exchange_all, "L": local}
     for d in sorted(set(depth)):
