@@ -46,6 +46,22 @@ class JoinFold:
         # each side's delta -> that delta by key, as its Arrange keys it (for a raw fold)
         self.keyed_of = tuple(functools.partial(index_delta, key_fn=side.key_fn) for side in join.inputs)
 
+    def ways(self) -> list:
+        """The ways to fold the join's pairs, best first, each (side, absorbed, inputs): from the
+        unarranged delta of ``side``, whose Arrange the fold then does too (``absorbed``: [that
+        Arrange]; a side with a ``raw`` fold, an unkeyed side first: its deltas are the larger), the
+        inputs being that Arrange's input and the other side's Arrange; last (None, [], the two
+        Arranges): from the arranged deltas."""
+        arranges = list(self.join.inputs)
+        out = []
+        for side in sorted((0, 1), key=lambda s: arranges[s].unique):
+            if self.raw[side] is not None:
+                inputs = list(arranges)
+                inputs[side] = arranges[side].inputs[0]
+                out.append((side, [arranges[side]], inputs))
+        out.append((None, [], arranges))
+        return out
+
     def indexes(self) -> tuple:
         """The two sides' arranged indexes (each updated by its Arrange, or by a raw fold)."""
         left, right = self.join.inputs
@@ -119,16 +135,8 @@ class Aggregate(Operator):
         if op is not self.join_fold.join:
             return []
         absorbed.append(op)
-        out = []
-        arranges = list(op.inputs)
-        for side in sorted((0, 1), key=lambda s: arranges[s].unique):  # an unkeyed side's deltas are the larger
-            if self.join_fold.raw[side] is not None:
-                inputs = list(arranges)
-                inputs[side] = arranges[side].inputs[0]
-                out.append((absorbed + [arranges[side]], inputs,
-                            self.eval_join_left if side == 0 else self.eval_join_right))
-        out.append((absorbed, arranges, self.eval_join))
-        return out
+        evaluate = {None: self.eval_join, 0: self.eval_join_left, 1: self.eval_join_right}
+        return [(absorbed + more, inputs, evaluate[side]) for side, more, inputs in self.join_fold.ways()]
 
     def eval_join(self, da: dict, db: dict) -> dict:
         """eval(join's delta) without the join's delta: the join's pairs folded into the groups."""

@@ -141,21 +141,15 @@ class Combine(Exchange):
         if join is None or self.inputs[0] is not join:
             return []
         new = self.reducer.new
-        arranges = list(join.inputs)
-        out = []
-        for side in sorted((0, 1), key=lambda s: arranges[s].unique):  # an unkeyed side's deltas are the larger
-            if join_fold.raw[side] is not None:
-                inputs = list(arranges)
-                inputs[side] = arranges[side].inputs[0]
 
-                def raw(da, db, side=side):
-                    local: dict = {}
-                    delta, other = (da, db) if side == 0 else (db, da)
-                    if delta or other:
-                        join_fold.fold_raw(side, local, delta, other, new)
-                    return self._route(local)
-
-                out.append(([join, arranges[side]], inputs, raw))
+        def raw(side):
+            def split(da, db):
+                local: dict = {}
+                delta, other = (da, db) if side == 0 else (db, da)
+                if delta or other:
+                    join_fold.fold_raw(side, local, delta, other, new)
+                return self._route(local)
+            return split
 
         def pairs(da, db):
             local: dict = {}
@@ -164,8 +158,7 @@ class Combine(Exchange):
                 join_fold.fold(local, da, db, ia, ib, 1, new)
             return self._route(local)
 
-        out.append(([join], arranges, pairs))
-        return out
+        return [([join] + more, inputs, pairs if side is None else raw(side)) for side, more, inputs in join_fold.ways()]
 
     def merge(self, parts: list) -> dict:
         """The partial groups every worker sent this one, added up per key (they are this worker's
