@@ -4,6 +4,7 @@ files is refused with nothing written, corruption is detected, and the file is l
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import pwd
 import re
@@ -180,31 +181,37 @@ def test_an_open_file_is_locked_against_another_process(path):
     assert out.stdout == "" and out.returncode == 0, out.stderr
 
 
+def _open_in_child(path, uid, conn):
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(pwd.getpwuid(uid).pw_gid)
+        os.setuid(uid)
+    try:
+        Store.open(path, {}).close()
+        conn.send("opened")
+    except StorageError as e:
+        conn.send(str(e))
+
+
 def _open_as(path, uid):
-    """Store.open(path) in a forked child running as ``uid`` (root ignores file permissions, so the
-    test drops to an unprivileged user when it runs as root); returns what it reported."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: no exec, so it needs no access to the interpreter's installation
-        try:
-            os.close(r)
-            if uid is not None:
-                os.setgroups([])
-                os.setgid(pwd.getpwuid(uid).pw_gid)
-                os.setuid(uid)
-            try:
-                Store.open(path, {}).close()
-                msg = "opened"
-            except StorageError as e:
-                msg = str(e)
-            os.write(w, msg.encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        out = f.read().decode()
-    os.waitpid(pid, 0)
-    return out
+    """Store.open(path) in a child process running as ``uid`` (root ignores file permissions, so the
+    test drops to an unprivileged user when it runs as root); returns what it reported.  The child is
+    forked from multiprocessing's fork server, which has one thread (this process may have more, and
+    forking it would copy their locks), and drops its privileges only after the server started it:
+    it needs no access to the interpreter's installation as ``uid``."""
+    ctx = multiprocessing.get_context("forkserver")
+    parent, child = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_open_in_child, args=(path, uid, child))
+    p.start()
+    child.close()
+    try:
+        if parent.poll(60):
+            return parent.recv()
+    except EOFError:  # (it died before it answered)
+        pass
+    finally:
+        p.join(10)
+    return f"no answer from the child (exit status {p.exitcode})"
 
 
 def test_a_read_only_location_is_refused_with_nothing_written():
