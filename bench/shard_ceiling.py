@@ -210,7 +210,7 @@ def _pipeline(workers: int, kind: str | None, nc: int):
 
 def _driver(p, mode: str, batches: list):
     """(prepare, step(i), contents): ``prepare()`` is the untimed work, ``step(i)`` feeds batch i."""
-    from deltasql.engine.shards.staging import cut, local_exchanges, owner_column
+    from deltasql.engine.shards.staging import cut, local_exchanges, owner_cut
     from deltasql.engine.shards import wire
     from deltasql.engine.shards.wire import dumps_plain
     from deltasql.engine.shards.worker import outputs
@@ -224,14 +224,14 @@ def _driver(p, mode: str, batches: list):
 
     cluster, n = p._shards, p._shards.workers
     orders = p._tables["orders"]
-    column = owner_column(p.circuit, orders.output) if n > 1 else None
+    owner = owner_cut(p.circuit, orders.output) if n > 1 else None
     outs = outputs(p.circuit)
     contents: dict = {i: dict(op.contents) for i, op in outs}  # the views' rows, summed from the deltas
     blobs, tokens = [], []
 
     def pickled(rows):
-        parts, col = cut(rows, n, column)
-        assert col == column, "a batch not cut by its exchange's owner column"
+        parts, by = cut(rows, n, owner)
+        assert by is owner, "a batch not cut by its exchange's owners"
         return [dumps_plain(part) for part in parts]
 
     def prepare():
@@ -336,7 +336,7 @@ def _driver(p, mode: str, batches: list):
         fed_tokens = ([tokens[i]] if mode == "staged" else streamed_rounds(i) if mode == "shipped_keyed_rounds_streamed"
                       else streamed(i) if mode.endswith("_streamed") else [stage(i)])
         fed = {"orders": fed_tokens}
-        local = local_exchanges(p.circuit, p._tables, fed, dict.fromkeys(fed_tokens, column), n)
+        local = local_exchanges(p.circuit, p._tables, fed, dict.fromkeys(fed_tokens, owner), n)
         cluster.command([("step", {}, (None, {}), fed, local) for _ in range(n)], prepared, p.circuit,
                         results=False)
         cluster.stats["steps"] += 1

@@ -563,6 +563,22 @@ class Codegen:
         fn.source = source
         return fn
 
+    def compile_later(self, source: str, name: str):
+        """``compile(source, name)``, done when the function is first called, and not listed in
+        ``sources``: for a helper that most pipelines never run and that is no part of the circuit's
+        computation (``sources`` is what --emit python shows and what a checkpoint's fingerprint
+        reads)."""
+        made: list = []
+
+        def call(*args):
+            if not made:
+                code = compile(source, f"<deltasql {name}>", "exec")
+                exec(code, self.env)
+                made.append(self.env[name])
+            return made[0](*args)
+        call.source = source
+        return call
+
     def fresh_name(self, prefix: str) -> str:
         self._n += 1
         return f"{prefix}_{self._n}"

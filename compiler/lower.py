@@ -51,7 +51,7 @@ from . import plan as P
 from . import temporal as TM
 from . import waterlines as WL
 from .keyed_lowering import lower_keyed
-from .routing import owner_column, route_function
+from .routing import cut_function, route_function, table_key
 from .errors import CompileError
 from .expr import Call, Col, Expr, Lit, columns_used, remap, render, substitute
 
@@ -79,6 +79,8 @@ class Lowering:
         self.groups: dict = {}  # group key -> [Select ops]
         self.available: frozenset = frozenset()  # recursive groups whose feedback the current circuit sees
         self.exchanges: dict = {}  # (id(op), key) -> the Exchange of op's rows by that key
+        self.scanned: dict = {}  # id(op) -> op, the operators that Scans read (tables', views' changes)
+        self.chains: dict = {}  # id(op) -> (op, its input, its steps): a filter/project over a Scan's rows
         self.kept_sides: dict = {}  # a Join plan node -> its (left, right) arrangements (KEPT bounds read them)
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -115,8 +117,23 @@ class Lowering:
             route = route_function(self.cg, keys, drop) if keys else None
             name = name or _exchange_name(keys)
             ex = self.exchanges[memo] = self.add(Exchange(op, route, name), "exchange")
-            ex.owner_column = owner_column(keys) if keys else None
+            if keys:
+                ex.cut_reads, ex.cut_rows = self._cut(op, keys, route.__name__ + "_cut")
         return ex
+
+    def _cut(self, op, keys, name: str) -> tuple:
+        """(the operator whose rows an exchange of ``op``'s rows by ``keys`` can be done on before
+        they reach it, a function cutting those rows by the exchange's owners), or (None, None): when
+        ``op`` reads a Scan's rows, directly or through filters and projections, and the key is
+        columns of those rows (routing.table_key): a sharded coordinator cuts a table's batch with it,
+        and the exchange moves none of its rows (engine/shards/staging.py)."""
+        source, steps = (op, ()) if id(op) in self.scanned else self.chains.get(id(op), (None, None, None))[1:]
+        if source is None:
+            return None, None
+        columns = table_key(keys, steps)
+        if columns is None:
+            return None, None
+        return source, cut_function(self.cg, columns, name)
 
     def exchange_rows(self, op, fields):
         """``op``'s rows moved to the worker owning each whole row (for distinct, set operations)."""
@@ -127,6 +144,7 @@ class Lowering:
         op = self.sources(node.table)
         if op is None:
             raise CompileError(f"unknown table {node.table!r}")
+        self.scanned[id(op)] = op
         return op
 
     def _Values(self, node):
@@ -215,7 +233,10 @@ class Lowering:
                                              output is None else len(output))
         if not rest:
             return op
-        return self.add(Lifted(op, G.batch_function(self.cg, rest, "linear")), "filter/project")
+        lifted = self.add(Lifted(op, G.batch_function(self.cg, rest, "linear")), "filter/project")
+        if id(op) in self.scanned:
+            self.chains[id(lifted)] = (lifted, op, rest)
+        return lifted
 
     # -- joins ----------------------------------------------------------------------------------
     def arrange(self, plan, keys, null_safe, private: bool = False):

@@ -15,7 +15,7 @@ from zlib import crc32
 
 from ..runtime.hashing import NAN_HASH, NONE_HASH, value_hash
 from .codegen import row_col
-from .expr import Col
+from .expr import Col, substitute
 
 _NUMBERS = ("int", "decimal", "bool")
 
@@ -33,35 +33,57 @@ def part_hash(var: str, kind: str, nullable: bool) -> str:
     return f"({NONE_HASH} if {var} is None else {code})" if nullable else code
 
 
-def owner_column(exprs) -> int | None:
-    """The column of the input row whose value alone is a key of ``exprs``, hashed as a number (an
-    INTEGER, DECIMAL or BOOLEAN column: Python's own hash, NONE_HASH for NULL), or None: with it, the
-    coordinator can cut a table's batch by the worker owning each row's key, as route_function's
-    function would (engine/shards/staging.py), so that the exchange moves nothing."""
-    if len(exprs) == 1 and isinstance(exprs[0], Col) and exprs[0].type.kind in _NUMBERS:
-        return exprs[0].index
-    return None
+def cut_function(cg, exprs, name: str):
+    """A function (rows, workers) -> [list of rows for each worker] putting each row where
+    route_function's function for the same ``exprs`` sends it (the same hash of the same values), so
+    that a coordinator can cut a table's batch by the owner of the key an exchange reads it by, and
+    that exchange moves none of its rows (engine/shards/staging.py).  A row whose key is NULL where
+    the exchange keeps such rows where they are (a join key that never matches) goes to the owner of
+    the NULL key: any worker would do, and this one is the same for the row's insert and its delete.
+    The rows are not checked yet: a value of another type may raise, and then the caller cuts
+    another way.  It is compiled when first called (only a sharded coordinator calls it, and
+    compiling a view should not pay for it), under ``name``, which must be new (the name of the
+    exchange's route function, say, with a suffix)."""
+    body, h = _key_hash(cg, exprs, (False,) * len(exprs), "")
+    lines = [f"def {name}(rows, n):", "    parts = [[] for _ in range(n)]", "    add = [p.append for p in parts]",
+             "    for r in rows:", *body, f"        add[{h} % n](r)", "    return parts"]
+    return cg.compile_later("\n".join(lines), name)
+
+
+def table_key(exprs, steps) -> tuple | None:
+    """``exprs`` (an exchange's key over the rows of a filter/project chain's ``steps``, codegen's
+    batch_function steps) as columns of the chain's input rows, when each part is one column there;
+    else None.  Filters do not move columns; a projection's outputs are its expressions."""
+    for kind, payload in reversed(steps):
+        if kind == "project":
+            exprs = tuple(substitute(x, payload) for x in exprs)
+    return exprs if all(isinstance(x, Col) for x in exprs) else None
 
 
 def route_function(cg, exprs, drop_null=None, name_hint: str = "route"):
     """A function (delta, workers, me) -> [delta for each worker] routing rows by the hash of
     ``exprs``."""
     drop_null = drop_null or (False,) * len(exprs)
+    name = cg.fresh_name(name_hint)
+    body, h = _key_hash(cg, exprs, drop_null, "parts[me][r] = w")
+    lines = [f"def {name}(delta, n, me):", "    parts = [{} for _ in range(n)]", "    for r, w in delta.items():",
+             *body, f"        parts[{h} % n][r] = w", "    return parts"]
+    return cg.compile("\n".join(lines), name)
+
+
+def _key_hash(cg, exprs, drop_null, keep_null: str) -> tuple:
+    """(lines of a loop's body over rows ``r`` computing the key's parts, the expression of its hash):
+    a key whose part is NULL where ``drop_null`` says it never matches runs ``keep_null`` and goes on
+    to the next row.  The hash is runtime/hashing.value_hash's for one part, the hash of the tuple of
+    the parts' hashes for several."""
     cg.env.setdefault("_crc32", crc32)
     cg.env.setdefault("_value_hash", value_hash)
-    name = cg.fresh_name(name_hint)
-    lines = [f"def {name}(delta, n, me):", "    parts = [{} for _ in range(n)]",
-             "    for r, w in delta.items():"]
-    hashes = []
+    lines, hashes = [], []
     for i, (x, drop) in enumerate(zip(exprs, drop_null)):
         var = f"k{i}"
         lines.append(f"        {var} = {cg.value(x, row_col('r'))}")
         if drop and x.nullable:
-            lines.append(f"        if {var} is None:")
-            lines.append("            parts[me][r] = w")
-            lines.append("            continue")
+            lines += [f"        if {var} is None:", f"            {keep_null}", "            continue"]
         hashes.append(part_hash(var, x.type.kind, x.nullable and not drop))
     h = hashes[0] if len(hashes) == 1 else f"hash(({', '.join(hashes)},))"
-    lines.append(f"        parts[{h} % n][r] = w")
-    lines.append("    return parts")
-    return cg.compile("\n".join(lines), name)
+    return lines, h

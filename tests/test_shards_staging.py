@@ -212,29 +212,26 @@ def test_rows_of_any_shape_fail_as_on_one_worker_and_leave_nothing_filed():
 
 
 def test_a_batch_is_cut_by_the_owner_of_its_join_key():
-    """A staged batch is cut by the worker owning each row's key at the exchange that reads its table,
-    where that key is one numeric column (staging.cut): each row goes where the exchange's own route
-    sends it, so the exchange moves none of them; the parts add up to the batch, duplicates and NULL
-    keys included; rows of another shape are cut every n-th row (their check refuses them)."""
+    """A staged batch is cut by the worker owning each row's key at the exchange that reads its table
+    (staging.cut, with the exchange's cut_rows: test_a_cut_puts_each_row_where_its_exchange_routes_it);
+    the parts add up to the batch; rows of another shape, or a value of another type, are cut every n-th
+    row (their check refuses or converts them, and the batch is then not staged)."""
     from collections import Counter
 
-    from deltasql.compiler.codegen import Codegen
-    from deltasql.compiler.dialect import get_dialect
-    from deltasql.compiler.expr import Col
-    from deltasql.compiler.types import INTEGER
-    from deltasql.engine.shards.staging import cut
+    from deltasql.engine.shards.staging import cut, owner_cut
 
-    route = route_function(Codegen(get_dialect("duckdb")), (Col(1, INTEGER, True),))
+    with Pipeline(workers=3, backend="simulated") as p:
+        p.execute(SCHEMA)
+        by_c = owner_cut(p.circuit, p._tables["o"].output)
+        assert by_c.name == "by c#1"
+        assert owner_cut(p.circuit, p._tables["bag"].output) is None  # (bag_n's GROUP BY: partial groups)
     rows = [(i, None if i % 11 == 0 else (i * 7919) % 97 - 40, f"r{i}") for i in range(300)] + [(1, 7, "r1")] * 3
     for n in (1, 2, 3, 4):
-        parts, column = cut(rows, n, 1)
-        assert column == (1 if n > 1 else None)
+        parts, by = cut(rows, n, by_c)
+        assert by is (by_c if n > 1 else None)
         assert len(parts) == n and Counter(r for p in parts for r in p) == Counter(rows)
-        routed = route(dict.fromkeys(rows, 1), n, 0)
-        for w, part in enumerate(parts):
-            assert all(r in routed[w] for r in part)
     for odd in ([(1,), (2,), (3,)], [(1, [1]), (2, [2]), (3, [3])], [{"id": 1}, {"id": 2}, {"id": 3}]):
-        assert cut(odd, 2, 1) == ([odd[0::2], odd[1::2]], None)
+        assert cut(odd, 2, by_c) == ([odd[0::2], odd[1::2]], None)
     assert cut(rows, 3, None) == ([rows[0::3], rows[1::3], rows[2::3]], None)
 
     with Pipeline() as one, Pipeline(workers=3, backend="simulated") as p:
@@ -326,3 +323,96 @@ def test_unlogged_one_row_changes_beside_a_staged_batch(workers, backend):
         assert p.step() == one.step()
         for v in one.views:
             assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v
+
+
+TEXT_KEYS = """
+CREATE TABLE o(id INT PRIMARY KEY, c INT NOT NULL, amount DECIMAL(10, 2), at TIMESTAMP, note VARCHAR);
+CREATE TABLE c(c INT PRIMARY KEY, region VARCHAR NOT NULL);
+CREATE TABLE t(id INT PRIMARY KEY, tag VARCHAR);
+CREATE VIEW notes AS SELECT DISTINCT note, c FROM o WHERE amount > 1;
+CREATE VIEW by_tag AS SELECT c.region, t.id FROM c JOIN t ON t.tag = upper(c.region);
+"""
+
+
+def test_a_cut_puts_each_row_where_its_exchange_routes_it():
+    """routing.cut_function cuts rows (a list, duplicates included) as the exchange's route_function
+    routes them: on every worker, the route of its own part sends every row to itself, so that exchange
+    moves nothing; for keys of one or more columns, numbers, text (NULL too) and floats (NaN too), and
+    where a NULL key never matches (the route keeps such a row where it is)."""
+    from collections import Counter
+
+    from deltasql.compiler.codegen import Codegen
+    from deltasql.compiler.dialect import get_dialect
+    from deltasql.compiler.expr import Col
+    from deltasql.compiler.routing import cut_function
+    from deltasql.compiler.types import DOUBLE, INTEGER, TEXT
+
+    cg = Codegen(get_dialect("duckdb"))
+    rows = [(i, None if i % 11 == 0 else (i * 7919) % 97 - 40, None if i % 13 == 0 else f"r{i % 17}é",
+             float("nan") if i % 5 == 0 else i / 3) for i in range(300)] + [(1, 7, "r1", 0.5)] * 3
+    keys = [(Col(1, INTEGER, True),), (Col(2, TEXT, True),), (Col(3, DOUBLE, False),),
+            (Col(1, INTEGER, True), Col(2, TEXT, True)), (Col(2, TEXT, True), Col(3, DOUBLE, False))]
+    for key in keys:
+        for drop in (None, (True,) * len(key)):
+            route = route_function(cg, key, drop)
+            cut_rows = cut_function(cg, key, route.__name__ + "_cut")
+            for n in (1, 2, 3, 4):
+                parts = cut_rows(rows, n)
+                assert len(parts) == n and Counter(r for p in parts for r in p) == Counter(rows)
+                for w, part in enumerate(parts):
+                    routed = route(dict.fromkeys(part, 1), n, w)
+                    assert routed[w] == dict.fromkeys(part, 1), (key, drop, n, w)
+                if len(key) == 1:  # a NULL key has one owner, as any other value
+                    assert len({w for w, p in enumerate(parts) for r in p if r[key[0].index] is None}) <= 1
+
+
+@pytest.mark.parametrize("workers, backend", [(3, "simulated"), (2, "processes")])
+def test_a_batch_is_cut_by_a_text_or_several_column_key_through_a_filter_project(workers, backend):
+    """A table read by an exchange keyed by text (by_tag's join), or by several columns of its rows
+    through a filter and a projection (notes: DISTINCT over a WHERE), has its staged batches and its
+    queue fed as rows cut by that exchange's owners (its key's columns of the table's rows): no row
+    crosses there.  The join's other side is keyed by an expression (upper(c.region)), so its rows are
+    routed by the exchange: t's rows, cut on the coordinator, must be where that route sends c's.  NULL
+    keys, duplicate (note, c) pairs and deletes included; every step's changes and every view equal
+    one worker's."""
+    from deltasql.engine.shards.staging import owner_cut
+
+    with Pipeline() as one, Pipeline(workers=workers, backend=backend) as p:
+        _staging_everything(p)
+        stats = p._shards.stats
+
+        def both(*calls):
+            out = []
+            for q in (one, p):
+                for name, *args in calls:
+                    out.append(getattr(q, name)(*args))
+            assert out[:len(calls)] == out[len(calls):]
+            for v in one.views:
+                assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v
+
+        def moves_nothing(*calls):
+            both(*calls)
+            before = dict(stats)
+            both(("step",))
+            assert stats["rows_exchanged"] == before["rows_exchanged"], calls
+            assert stats["rounds"] - before["rounds"] == 2, calls  # (prepared, go)
+
+        def o_rows(lo, hi):
+            return [(i, i % 5, Decimal(i % 4), T0, None if i % 9 == 0 else f"r{i % 6}") for i in range(lo, hi)]
+
+        def t_rows(lo, hi):
+            return [(i, None if i % 7 == 0 else f"R{i % 10}") for i in range(lo, hi)]
+
+        both(("execute", TEXT_KEYS))
+        assert owner_cut(p.circuit, p._tables["o"].output).name == "by row"
+        assert owner_cut(p.circuit, p._tables["t"].output).name == "by tag#1"
+        assert owner_cut(p.circuit, p._tables["c"].output) is None
+        both(("insert", "c", [(k, f"r{k}") for k in range(8)]), ("step",))
+        for lo, hi in ((0, 300), (300, 301), (301, 500)):
+            moves_nothing(("insert", "o", o_rows(lo, hi)), ("insert", "t", t_rows(lo, hi)))
+        moves_nothing(("delete", "o", o_rows(10, 11)), ("delete", "t", t_rows(20, 21)))  # fed as rows
+        both(("insert", "c", [(8, "r8"), (9, "r9")]), ("step",))
+        both(("delete", "o", o_rows(0, 10) + o_rows(11, 500)), ("delete", "t", t_rows(0, 20) + t_rows(21, 500)),
+             ("step",))
+        assert one.view("notes").rows() == [] and p.view("by_tag").rows() == []
+        assert p.view("notes").rows() == []

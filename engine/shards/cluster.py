@@ -32,7 +32,7 @@ from ...runtime.state import StateMismatch
 from ...runtime.zset import add_into
 from ..failures import ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
-from .staging import Staging, cut_delta, local_exchanges, owner_column
+from .staging import Staging, cut_delta, local_exchanges, owner_cut
 from .wire import split
 from .worker import fingerprint, op_at, outputs
 
@@ -188,15 +188,15 @@ class Cluster:
         fed = [(name, t.input) for name, t in pipeline._tables.items() if t.input.pending]
         parts = [{} for _ in range(n)]
         staged = {}  # table -> the tokens of the staged batches that are its queue (staging.py)
-        by_owner = {}  # table -> the column its queue was cut by (staging.cut_delta)
+        by_owner = {}  # table -> the exchange its queue was cut for (staging.cut_delta)
         for name, inp in fed:
             table = pipeline._tables[name]
             tokens = self.staging.tokens(table, pipeline._log)
             if tokens is not None:
                 staged[name] = tokens
                 continue
-            column = owner_column(pipeline.circuit, table.output) if n > 1 and table.watermark is None else None
-            chunks, by = cut_delta(inp.pending, n, column)
+            owner = owner_cut(pipeline.circuit, table.output) if n > 1 and table.watermark is None else None
+            chunks, by = cut_delta(inp.pending, n, owner)
             if by is not None:
                 by_owner[name] = by
             for w, chunk in enumerate(chunks):

@@ -5,8 +5,9 @@ On a sharded pipeline the coordinator's serial work per inserted row bounds what
 do (BENCHMARKS.md §12, the scaling model's ``c_c``); checking each value's type was the largest part
 of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`` rows given as a
 list, the coordinator cuts the batch into one part per worker (``cut``: by the worker owning each
-row's key at the exchange that reads the table, where that key is one numeric column, so that the
-exchange moves none of the rows; else every n-th row, as wire.split does), pickles each
+row's key at the first exchange that reads the table, directly or through a filter/project, by
+columns of its rows: compiler/routing.cut_function, so that the exchange moves none of the rows; else
+every n-th row, as wire.split does), pickles each
 (wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs the table's
 own row check (compiler/types.row_checker's batch test) on its part, all of them at once, keeps the
 part for the next step and answers whether every row passed.  The coordinator files the batch's
@@ -40,7 +41,8 @@ Table.queue_is_fresh (its one-row insert() and delete() outside a transaction ar
 they end a queue of fresh filings, which a staged batch is); (2) a row's check
 depends only on the row, and wire.dumps_plain only sends values whose copies have their types and
 values, so a part passes on a worker exactly when it would pass on the coordinator; (3) a batch cut
-by an exchange's owner column puts every row on the worker that exchange sends it to, so when a
+by an exchange's owners puts every row on the worker that exchange sends it to (a filter/project
+between them maps each row to rows with the same key columns, on the same worker), so when a
 step's change to a table is only such batches, that exchange moves nothing, as does one reading a
 table that has no change; a depth whose exchanges all move nothing needs no round of the workers
 (``local_exchanges``; with one worker every exchange of the circuit moves nothing).
@@ -48,7 +50,6 @@ table that has no change; a depth whose exchanges all move nothing needs no roun
 
 from __future__ import annotations
 
-from ...runtime.hashing import NONE_HASH
 from ...runtime.operators.exchange import Exchange
 from .wire import dumps_plain, split
 from .worker import walk
@@ -62,7 +63,7 @@ class Staging:
     def __init__(self, cluster):
         self.cluster = cluster
         self.batches: dict = {}  # id(rows) -> (token, rows, table): staged since the last final step
-        self.cuts: dict = {}  # token -> the column its batch was cut by (None: every n-th row)
+        self.cuts: dict = {}  # token -> the exchange its batch was cut for (None: every n-th row)
         self.next_token = 0
         self.min_rows = STAGE_MIN
 
@@ -76,7 +77,7 @@ class Staging:
         if len(rows) < self.min_rows:
             return False
         n = self.cluster.workers
-        parts, column = cut(rows, n, owner_column(circuit, table.output) if circuit is not None and n > 1 else None)
+        parts, by = cut(rows, n, owner_cut(circuit, table.output) if circuit is not None and n > 1 else None)
         blobs = []
         for part in parts:
             blob = dumps_plain(part)
@@ -90,7 +91,7 @@ class Staging:
         if not all(verdicts):
             return False
         self.batches[id(rows)] = (token, rows, table)
-        self.cuts[token] = column
+        self.cuts[token] = by
         self.cluster.stats["rows_staged"] += len(rows)
         return True
 
@@ -122,10 +123,11 @@ class Staging:
 def local_exchanges(circuit, tables: dict, staged: dict, cuts: dict, n: int, fed: dict = None) -> frozenset:
     """The numbers (in walk order, as Worker.connect numbers them) of the root circuit's exchanges that
     move no row in this step on any of the ``n`` workers (law 3): with one worker, every one; else one
-    reading a table's rows directly (a table without watermarks) when that table has no change to
-    feed, or when its change is ``staged`` batches ({table: tokens}) all cut by that exchange's owner
-    column (``cuts``: {token: column}), or its queue fed as rows cut by that column (``fed``: {table:
-    column}, ``cut_delta``).  Exchanges inside a fixpoint's body are not counted."""
+    reading a table's rows (directly, or through a filter/project by columns of the table: its
+    ``cut_reads``; a table without watermarks) when that table has no change to feed, or when its
+    change is ``staged`` batches ({table: tokens}) all cut for that exchange (``cuts``: {token:
+    exchange}), or its queue fed as rows cut for it (``fed``: {table: exchange}, ``cut_delta``).
+    Exchanges inside a fixpoint's body are not counted."""
     sources = {id(t.output): (name, t) for name, t in tables.items() if t.watermark is None}
     out, xid = [], 0
     for path, op in walk(circuit):
@@ -137,36 +139,35 @@ def local_exchanges(circuit, tables: dict, staged: dict, cuts: dict, n: int, fed
 
 
 def _moves_nothing(op: Exchange, sources: dict, staged: dict, cuts: dict, fed: dict) -> bool:
-    name, table = sources.get(id(op.inputs[0]), (None, None))
+    name, table = sources.get(id(op.inputs[0]), sources.get(id(op.cut_reads), (None, None)))
     if table is None:
         return False
     if not table.input.pending:
         return True
-    if type(op) is not Exchange or op.owner_column is None:
+    if type(op) is not Exchange or op.cut_rows is None:
         return False
     tokens = staged.get(name)
     if tokens is None:
-        return fed.get(name) == op.owner_column
-    return all(cuts.get(token) == op.owner_column for token in tokens)
+        return fed.get(name) is op
+    return all(cuts.get(token) is op for token in tokens)
 
 
-def owner_column(circuit, source) -> int | None:
-    """The column of ``source``'s rows (a table's output operator) by which the first exchange that
-    reads them directly routes them, when its key is that one numeric column
-    (compiler/routing.owner_column); else None."""
+def owner_cut(circuit, source) -> Exchange | None:
+    """The first exchange of ``circuit`` that can cut ``source``'s rows (a table's output operator) by
+    its owners before they reach it (compiler/routing.cut_function: its key is columns of those rows,
+    read directly or through a filter/project), or None."""
     for op in circuit.ops:
-        if isinstance(op, Exchange) and op.owner_column is not None and op.inputs[0] is source:
-            return op.owner_column
+        if type(op) is Exchange and op.cut_reads is source:
+            return op
     return None
 
 
-def cut_delta(delta: dict, n: int, column: int | None) -> tuple:
-    """(``delta``, a table's queue, cut into n parts as wire.split makes them, the column it was cut by):
-    by the worker owning each row's value of ``column`` as ``cut`` does, else every n-th row (None).
-    With the owner's cut, the exchange reading the table moves none of them: a one-row step saves that
-    exchange's round."""
-    if n > 1 and column is not None:
-        parts, by = cut(list(delta), n, column)
+def cut_delta(delta: dict, n: int, by: Exchange | None) -> tuple:
+    """(``delta``, a table's queue, cut into n parts as wire.split makes them, the exchange it was cut
+    for): by the worker owning each row at ``by`` as ``cut`` does, else every n-th row (None).  With the
+    owner's cut, that exchange moves none of them: a one-row step saves its round."""
+    if n > 1 and by is not None:
+        parts, by = cut(list(delta), n, by)
         if by is not None:
             if list(delta.values()).count(1) == len(delta):  # inserts only: no weights to carry
                 return [(part, None) for part in parts], by
@@ -174,22 +175,16 @@ def cut_delta(delta: dict, n: int, column: int | None) -> tuple:
     return split(delta, n), None
 
 
-def cut(rows: list, n: int, column: int | None) -> tuple:
-    """(``rows`` cut into n lists that add up to it, the column it was cut by): by the worker owning
-    each row's value of ``column`` (hashed as the exchange's route hashes a number: hash(value),
-    NONE_HASH for NULL, modulo n), else every n-th row (None).  The rows are not checked yet: a row
-    that has no such column or whose value cannot be hashed makes it every n-th row (its check will
-    refuse it anyway)."""
+def cut(rows: list, n: int, by: Exchange | None) -> tuple:
+    """(``rows`` cut into n lists that add up to it, the exchange it was cut for): by the worker that
+    exchange sends each row to (its ``cut_rows``), else every n-th row (None).  The rows are not
+    checked yet: a row that the cut cannot read (another shape, a value of another type) makes it
+    every n-th row (its check will refuse or convert it anyway, and the batch is then not staged)."""
     if n == 1:
         return [rows], None
-    if column is not None:
-        parts: list = [[] for _ in range(n)]
-        add = [p.append for p in parts]
+    if by is not None:
         try:
-            for r in rows:
-                k = r[column]
-                add[(NONE_HASH if k is None else hash(k)) % n](r)
-            return parts, column
-        except Exception:  # noqa: BLE001 - a row of another shape: refused by its check, cut as any
+            return by.cut_rows(rows, n), by
+        except Exception:  # noqa: BLE001 - a row of another shape or type: refused by its check, cut as any
             pass
     return [rows[w::n] for w in range(n)], None

@@ -31,9 +31,11 @@ class Exchange(Operator):
         self.route = route  # (delta, workers, me) -> [delta for each worker]; None: all to worker 0
         self.name = name
         self.router = None  # a sharded worker's (engine/shards/worker.py); None: one worker
-        # the column of the input row that is the key, when the key is one column hashed as a number
-        # (compiler/routing.owner_column): a sharded coordinator cuts a table's batch by it
-        self.owner_column: int | None = None
+        # a sharded coordinator cuts a table's batch by this exchange's owners where it can: the
+        # operator whose rows can be cut (a table's output, read directly or through a filter/project)
+        # and the function (rows, workers) -> [rows of each worker] (compiler/routing.cut_function)
+        self.cut_reads: Operator | None = None
+        self.cut_rows = None
 
     def eval(self, delta: dict) -> dict:
         if self.router is None:
