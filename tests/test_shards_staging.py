@@ -11,6 +11,7 @@ and so must the tables after each step.
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 import pytest
@@ -105,6 +106,17 @@ def _play(p, script, on_step=None) -> list:
         except Exception as e:  # noqa: BLE001 - the error's kind and text are the outcome
             out.append((op, type(e).__name__, str(e)))
     return out
+
+
+def _both(one, p, *calls):
+    """Each call on ``one`` (one worker) and on ``p`` (sharded): the same results, and every view equal."""
+    out = []
+    for q in (one, p):
+        for name, *args in calls:
+            out.append(getattr(q, name)(*args))
+    assert out[:len(calls)] == out[len(calls):]
+    for v in one.views:
+        assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v
 
 
 def _staging_everything(p):
@@ -263,14 +275,7 @@ def test_a_depth_whose_exchanges_move_nothing_takes_no_round(workers, backend):
         _staging_everything(p)
         stats = p._shards.stats
 
-        def both(*calls):
-            out = []
-            for q in (one, p):
-                for name, *args in calls:
-                    out.append(getattr(q, name)(*args))
-            assert out[:len(calls)] == out[len(calls):]
-            for v in one.views:
-                assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v
+        both = functools.partial(_both, one, p)
 
         both(("execute", SCHEMA), ("insert", "c", [(k, "r%d" % (k % 3)) for k in range(7)]), ("step",))
         both(("insert", "o", orders(0, 300)))
@@ -381,14 +386,7 @@ def test_a_batch_is_cut_by_a_text_or_several_column_key_through_a_filter_project
         _staging_everything(p)
         stats = p._shards.stats
 
-        def both(*calls):
-            out = []
-            for q in (one, p):
-                for name, *args in calls:
-                    out.append(getattr(q, name)(*args))
-            assert out[:len(calls)] == out[len(calls):]
-            for v in one.views:
-                assert sorted(p.view(v).rows(), key=repr) == sorted(one.view(v).rows(), key=repr), v
+        both = functools.partial(_both, one, p)
 
         def moves_nothing(*calls):
             both(*calls)
