@@ -182,6 +182,7 @@ def test_an_open_file_is_locked_against_another_process(path):
 
 
 def _open_in_child(path, uid, conn):
+    """_open_as's child: drops to ``uid`` (if given), opens ``path`` and sends what happened."""
     if uid is not None:
         os.setgroups([])
         os.setgid(pwd.getpwuid(uid).pw_gid)
