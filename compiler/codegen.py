@@ -564,17 +564,17 @@ class Codegen:
         return fn
 
     def compile_later(self, source: str, name: str):
-        """``compile(source, name)``, done when the function is first called, and not listed in
-        ``sources``: for a helper that most pipelines never run and that is no part of the circuit's
-        computation (``sources`` is what --emit python shows and what a checkpoint's fingerprint
-        reads)."""
+        """``compile(source, name)``, done when the function is first called, and neither listed in
+        ``sources`` nor bound in ``env`` (its name need not be new): for a helper that most pipelines
+        never run and that is no part of the circuit's computation (``sources`` is what --emit python
+        shows and what a checkpoint's fingerprint reads)."""
         made: list = []
 
         def call(*args):
             if not made:
-                code = compile(source, f"<deltasql {name}>", "exec")
-                exec(code, self.env)
-                made.append(self.env[name])
+                defined: dict = {}
+                exec(compile(source, f"<deltasql {name}>", "exec"), self.env, defined)
+                made.append(defined[name])
             return made[0](*args)
         call.source = source
         return call

@@ -118,22 +118,23 @@ class Lowering:
             name = name or _exchange_name(keys)
             ex = self.exchanges[memo] = self.add(Exchange(op, route, name), "exchange")
             if keys:
-                ex.cut_reads, ex.cut_rows = self._cut(op, keys, route.__name__ + "_cut")
+                ex.cut_reads, ex.cut_rows = self._cut(op, keys)
         return ex
 
-    def _cut(self, op, keys, name: str) -> tuple:
+    def _cut(self, op, keys, as_tuple: bool = False) -> tuple:
         """(the operator whose rows an exchange of ``op``'s rows by ``keys`` can be done on before
         they reach it, a function cutting those rows by the exchange's owners), or (None, None): when
         ``op`` reads a Scan's rows, directly or through filters and projections, and the key is
         columns of those rows (routing.table_key): a sharded coordinator cuts a table's batch with it,
-        and the exchange moves none of its rows (engine/shards/staging.py)."""
+        and the exchange moves none of its rows (engine/shards/staging.py).  ``as_tuple``: the
+        exchange is a Combine whose groups are keyed by tuples (routing.cut_function)."""
         source, steps = (op, ()) if id(op) in self.scanned else self.chains.get(id(op), (None, None, None))[1:]
         if source is None:
             return None, None
         columns = table_key(keys, steps)
         if columns is None:
             return None, None
-        return source, cut_function(self.cg, columns, name)
+        return source, cut_function(self.cg, columns, as_tuple)
 
     def exchange_rows(self, op, fields):
         """``op``'s rows moved to the worker owning each whole row (for distinct, set operations)."""
@@ -543,6 +544,8 @@ class Lowering:
         combinable = all(getattr(f, "combinable", False) for f in functions)
         if not self.local and combinable:  # partials cross, not rows
             src = self.add(Combine(src, reducer, bool(node.keys), _exchange_name(node.keys)), "exchange")
+            if node.keys:  # (the groups are keyed by the value itself where scalar, else by tuples)
+                src.cut_reads, src.cut_rows = self._cut(joined, tuple(node.keys), not scalar)
         else:
             src = self.exchange(src, tuple(node.keys) or None)
         # the generated reducer computes the group key itself: no key function to call

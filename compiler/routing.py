@@ -33,21 +33,23 @@ def part_hash(var: str, kind: str, nullable: bool) -> str:
     return f"({NONE_HASH} if {var} is None else {code})" if nullable else code
 
 
-def cut_function(cg, exprs, name: str):
+def cut_function(cg, exprs, as_tuple: bool = False):
     """A function (rows, workers) -> [list of rows for each worker] putting each row where
-    route_function's function for the same ``exprs`` sends it (the same hash of the same values), so
-    that a coordinator can cut a table's batch by the owner of the key an exchange reads it by, and
-    that exchange moves none of its rows (engine/shards/staging.py).  A row whose key is NULL where
-    the exchange keeps such rows where they are (a join key that never matches) goes to the owner of
-    the NULL key: any worker would do, and this one is the same for the row's insert and its delete.
-    The rows are not checked yet: a value of another type may raise, and then the caller cuts
-    another way.  It is compiled when first called (only a sharded coordinator calls it, and
-    compiling a view should not pay for it), under ``name``, which must be new (the name of the
-    exchange's route function, say, with a suffix)."""
+    route_function's function for the same ``exprs`` sends it (the same hash of the same values), or
+    with ``as_tuple`` where a Combine sends the partial group of the key tuple (a one-part key hashed
+    as a tuple), so that a coordinator can cut a table's batch by the owner of the key an exchange
+    reads it by, and that exchange moves none of its rows (engine/shards/staging.py).  A row whose key
+    is NULL where the exchange keeps such rows where they are (a join key that never matches) goes to
+    the owner of the NULL key: any worker would do, and this one is the same for the row's insert and
+    its delete.  The rows are not checked yet: a value of another type may raise, and then the caller
+    cuts another way.  It is compiled when first called: only a sharded coordinator calls it, and
+    compiling a view should not pay for it."""
     body, h = _key_hash(cg, exprs, (False,) * len(exprs), "")
-    lines = [f"def {name}(rows, n):", "    parts = [[] for _ in range(n)]", "    add = [p.append for p in parts]",
+    if as_tuple and len(exprs) == 1:
+        h = f"hash(({h},))"
+    lines = ["def cut(rows, n):", "    parts = [[] for _ in range(n)]", "    add = [p.append for p in parts]",
              "    for r in rows:", *body, f"        add[{h} % n](r)", "    return parts"]
-    return cg.compile_later("\n".join(lines), name)
+    return cg.compile_later("\n".join(lines), "cut")
 
 
 def table_key(exprs, steps) -> tuple | None:

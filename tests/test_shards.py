@@ -242,20 +242,22 @@ PARTIALS = Spec(
 
 def test_partial_groups_add_up_like_rows():
     with Pipeline(workers=2, backend="simulated") as p:
-        p.execute("CREATE TABLE t(g VARCHAR, x INT); CREATE VIEW v AS SELECT g, SUM(x) AS s FROM t GROUP BY g")
-        p.insert("t", [(str(i % 4), i) for i in range(1000)])  # (cut every n-th row: not by g)
+        p.execute("CREATE TABLE t(g VARCHAR, x INT); CREATE VIEW v AS SELECT lower(g) AS g, SUM(x) AS s FROM t "
+                  "GROUP BY lower(g)")
+        p.insert("t", [("AbCd"[i % 4], i) for i in range(1000)])  # (cut every n-th row: the key is no column)
         p.step()
         # a worker sends at most one partial per group it saw, not its rows
         assert 0 < p._shards.stats["rows_exchanged"] <= 4
-        assert sorted(p.view("v").rows()) == [(str(g), sum(range(g, 1000, 4))) for g in range(4)]
-    with Pipeline(workers=2, backend="simulated") as p:
-        p.execute("CREATE TABLE t(g INT, x INT); CREATE VIEW v AS SELECT g, SUM(x) AS s FROM t GROUP BY g")
-        p.insert("t", [(i % 4, i) for i in range(1000)])
-        p.step()
-        # the rows were staged at the owner of their g, which owns the group (a one-column key is
-        # routed as its value): no partial crosses
-        assert p._shards.stats["rows_exchanged"] == 0
-        assert sorted(p.view("v").rows()) == [(g, sum(range(g, 1000, 4))) for g in range(4)]
+        assert sorted(p.view("v").rows()) == [("abcd"[g], sum(range(g, 1000, 4))) for g in range(4)]
+    for kind, value in (("INT", int), ("VARCHAR", str)):
+        with Pipeline(workers=2, backend="simulated") as p:
+            p.execute(f"CREATE TABLE t(g {kind}, x INT); CREATE VIEW v AS SELECT g, SUM(x) AS s FROM t GROUP BY g")
+            p.insert("t", [(value(i % 4), i) for i in range(1000)])
+            p.step()
+            # the rows were staged at the owner of their g, which owns the group (staging.owner_cut):
+            # no partial crosses
+            assert p._shards.stats["rows_exchanged"] == 0
+            assert sorted(p.view("v").rows()) == [(value(g), sum(range(g, 1000, 4))) for g in range(4)]
     _same_as_one_worker(PARTIALS, range(3), workers=3, backend="simulated")
     _same_as_one_worker(PARTIALS, range(1), workers=2, backend="processes")
 

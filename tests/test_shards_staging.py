@@ -236,7 +236,7 @@ def test_a_batch_is_cut_by_the_owner_of_its_join_key():
         p.execute(SCHEMA)
         by_c = owner_cut(p.circuit, p._tables["o"].output)
         assert by_c.name == "by c#1"
-        assert owner_cut(p.circuit, p._tables["bag"].output) is None  # (bag_n's GROUP BY: partial groups)
+        assert owner_cut(p.circuit, p._tables["bag"].output).describe() == "Exchange[partial aggregate by x#0]"  # bag_n's partial groups
     rows = [(i, None if i % 11 == 0 else (i * 7919) % 97 - 40, f"r{i}") for i in range(300)] + [(1, 7, "r1")] * 3
     for n in (1, 2, 3, 4):
         parts, by = cut(rows, n, by_c)
@@ -336,31 +336,42 @@ CREATE TABLE c(c INT PRIMARY KEY, region VARCHAR NOT NULL);
 CREATE TABLE t(id INT PRIMARY KEY, tag VARCHAR);
 CREATE VIEW notes AS SELECT DISTINCT note, c FROM o WHERE amount > 1;
 CREATE VIEW by_tag AS SELECT c.region, t.id FROM c JOIN t ON t.tag = upper(c.region);
+CREATE TABLE g(id INT PRIMARY KEY, region VARCHAR, n INT);
+CREATE TABLE h(id INT PRIMARY KEY, region VARCHAR, n INT);
+CREATE VIEW g_sums AS SELECT region, COUNT(*) AS c, SUM(n) AS s FROM g WHERE n > 0 GROUP BY region;
+CREATE VIEW h_sums AS SELECT n, region, COUNT(*) AS c FROM h GROUP BY region, n;
 """
 
 
 def test_a_cut_puts_each_row_where_its_exchange_routes_it():
     """routing.cut_function cuts rows (a list, duplicates included) as the exchange's route_function
     routes them: on every worker, the route of its own part sends every row to itself, so that exchange
-    moves nothing; for keys of one or more columns, numbers, text (NULL too) and floats (NaN too), and
-    where a NULL key never matches (the route keeps such a row where it is)."""
+    moves nothing; for keys of one or more columns, numbers, text (NULL too), floats (NaN too), decimals
+    and dates, and where a NULL key never matches (the route keeps such a row where it is).  With
+    ``as_tuple`` it cuts them as a Combine sends their partial groups: by runtime/hashing.owner of the
+    key (its value where the groups are keyed by one value, its tuple otherwise)."""
+    import datetime
     from collections import Counter
 
     from deltasql.compiler.codegen import Codegen
     from deltasql.compiler.dialect import get_dialect
     from deltasql.compiler.expr import Col
     from deltasql.compiler.routing import cut_function
-    from deltasql.compiler.types import DOUBLE, INTEGER, TEXT
+    from deltasql.compiler.types import DATE, DOUBLE, INTEGER, TEXT, decimal_type
+    from deltasql.runtime.hashing import owner
 
     cg = Codegen(get_dialect("duckdb"))
     rows = [(i, None if i % 11 == 0 else (i * 7919) % 97 - 40, None if i % 13 == 0 else f"r{i % 17}é",
-             float("nan") if i % 5 == 0 else i / 3) for i in range(300)] + [(1, 7, "r1", 0.5)] * 3
-    keys = [(Col(1, INTEGER, True),), (Col(2, TEXT, True),), (Col(3, DOUBLE, False),),
-            (Col(1, INTEGER, True), Col(2, TEXT, True)), (Col(2, TEXT, True), Col(3, DOUBLE, False))]
+             float("nan") if i % 5 == 0 else i / 3, Decimal(i % 9) / 4, datetime.date(2024, 1, 1 + i % 28))
+            for i in range(300)]
+    rows += [rows[1]] * 3
+    ints, texts, floats = Col(1, INTEGER, True), Col(2, TEXT, True), Col(3, DOUBLE, False)
+    decimals, dates = Col(4, decimal_type(10, 2), False), Col(5, DATE, False)
+    keys = [(ints,), (texts,), (floats,), (decimals,), (dates,), (ints, texts), (texts, floats), (decimals, dates)]
     for key in keys:
         for drop in (None, (True,) * len(key)):
             route = route_function(cg, key, drop)
-            cut_rows = cut_function(cg, key, route.__name__ + "_cut")
+            cut_rows = cut_function(cg, key)
             for n in (1, 2, 3, 4):
                 parts = cut_rows(rows, n)
                 assert len(parts) == n and Counter(r for p in parts for r in p) == Counter(rows)
@@ -369,13 +380,23 @@ def test_a_cut_puts_each_row_where_its_exchange_routes_it():
                     assert routed[w] == dict.fromkeys(part, 1), (key, drop, n, w)
                 if len(key) == 1:  # a NULL key has one owner, as any other value
                     assert len({w for w, p in enumerate(parts) for r in p if r[key[0].index] is None}) <= 1
+        for as_tuple in (False, True):
+            if len(key) > 1 and not as_tuple:
+                continue
+            cut_rows = cut_function(cg, key, as_tuple)
+            for n in (2, 3):
+                for w, part in enumerate(cut_rows(rows, n)):
+                    for r in part:
+                        group = tuple(r[x.index] for x in key) if as_tuple else r[key[0].index]
+                        assert owner(group, n) == w, (key, as_tuple, n, r)
 
 
 @pytest.mark.parametrize("workers, backend", [(3, "simulated"), (2, "processes")])
 def test_a_batch_is_cut_by_a_text_or_several_column_key_through_a_filter_project(workers, backend):
     """A table read by an exchange keyed by text (by_tag's join), or by several columns of its rows
-    through a filter and a projection (notes: DISTINCT over a WHERE), has its staged batches and its
-    queue fed as rows cut by that exchange's owners (its key's columns of the table's rows): no row
+    through a filter and a projection (notes: DISTINCT over a WHERE), or by a GROUP BY's partial groups
+    (g_sums by text over a WHERE, h_sums by two columns), has its staged batches and its queue fed as
+    rows cut by that exchange's owners (its key's columns of the table's rows): no row or partial group
     crosses there.  The join's other side is keyed by an expression (upper(c.region)), so its rows are
     routed by the exchange: t's rows, cut on the coordinator, must be where that route sends c's.  NULL
     keys, duplicate (note, c) pairs and deletes included; every step's changes and every view equal
@@ -401,16 +422,24 @@ def test_a_batch_is_cut_by_a_text_or_several_column_key_through_a_filter_project
         def t_rows(lo, hi):
             return [(i, None if i % 7 == 0 else f"R{i % 10}") for i in range(lo, hi)]
 
+        def g_rows(lo, hi):
+            return [(i, None if i % 8 == 0 else f"g{i % 5}", i % 4 - 1) for i in range(lo, hi)]
+
         both(("execute", TEXT_KEYS))
         assert owner_cut(p.circuit, p._tables["o"].output).name == "by row"
         assert owner_cut(p.circuit, p._tables["t"].output).name == "by tag#1"
         assert owner_cut(p.circuit, p._tables["c"].output) is None
+        assert owner_cut(p.circuit, p._tables["g"].output).describe() == "Exchange[partial aggregate by region#1]"
+        assert owner_cut(p.circuit, p._tables["h"].output).describe() == "Exchange[partial aggregate by region#1, n#2]"
         both(("insert", "c", [(k, f"r{k}") for k in range(8)]), ("step",))
         for lo, hi in ((0, 300), (300, 301), (301, 500)):
-            moves_nothing(("insert", "o", o_rows(lo, hi)), ("insert", "t", t_rows(lo, hi)))
-        moves_nothing(("delete", "o", o_rows(10, 11)), ("delete", "t", t_rows(20, 21)))  # fed as rows
+            moves_nothing(("insert", "o", o_rows(lo, hi)), ("insert", "t", t_rows(lo, hi)),
+                          ("insert", "g", g_rows(lo, hi)), ("insert", "h", g_rows(lo, hi)))
+        moves_nothing(("delete", "o", o_rows(10, 11)), ("delete", "t", t_rows(20, 21)),  # fed as rows
+                      ("delete", "g", g_rows(30, 31)), ("delete", "h", g_rows(30, 31)))
         both(("insert", "c", [(8, "r8"), (9, "r9")]), ("step",))
         both(("delete", "o", o_rows(0, 10) + o_rows(11, 500)), ("delete", "t", t_rows(0, 20) + t_rows(21, 500)),
+             ("delete", "g", g_rows(0, 30) + g_rows(31, 500)), ("delete", "h", g_rows(0, 30) + g_rows(31, 500)),
              ("step",))
         assert one.view("notes").rows() == [] and p.view("by_tag").rows() == []
-        assert p.view("notes").rows() == []
+        assert p.view("notes").rows() == [] and p.view("h_sums").rows() == []

@@ -2,21 +2,21 @@
 their types.
 
 On a sharded pipeline the coordinator's serial work per inserted row bounds what more workers can
-do (BENCHMARKS.md §12, the scaling model's ``c_c``); checking each value's type was the largest part
-of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`` rows given as a
-list, the coordinator cuts the batch into one part per worker (``cut``: by the worker owning each
-row's key at the first exchange that reads the table, directly or through a filter/project, by
-columns of its rows: compiler/routing.cut_function, so that the exchange moves none of the rows; else
-every n-th row, as wire.split does), pickles each
-(wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs the table's
-own row check (compiler/types.row_checker's batch test) on its part, all of them at once, keeps the
-part for the next step and answers whether every row passed.  The coordinator files the batch's
-keys where that is the C-speed filing of new keys (Table.insert_unchecked), as a ChangeLog entry of
-its own.  Then: every part passed -> the batch is queued as it is (filed already, or now as always);
-any part failed (a row to convert, or a wrong one) -> the filing is rolled back (ChangeLog) and the
-coordinator checks the whole batch itself as it always has, which converts or raises the same
-DataError.  So ``insert()`` keeps its contract: a bad row or a taken key is an error of that call,
-and the call queues nothing.
+do (BENCHMARKS.md §12, the scaling model's ``c_c``); checking each value's type was the largest
+part of ``insert()``, and it needs no state.  So for a batch of at least ``STAGE_MIN`` rows given
+as a list, the coordinator cuts the batch into one part per worker (``cut``: by the worker owning
+each row's key at the first exchange that reads the table, directly or through a filter/project, by
+columns of its rows, a GROUP BY's partial groups included: compiler/routing.cut_function, so that
+the exchange moves none of the rows; else every n-th row, as wire.split does), pickles each
+(wire.dumps_plain) and sends it with ``("stage", table, token, part)``; each worker runs the
+table's own row check (compiler/types.row_checker's batch test) on its part, all of them at once,
+keeps the part for the next step and answers whether every row passed.  The coordinator files the
+batch's keys where that is the C-speed filing of new keys (Table.insert_unchecked), as a ChangeLog
+entry of its own.  Then: every part passed -> the batch is queued as it is (filed already, or now
+as always); any part failed (a row to convert, or a wrong one) -> the filing is rolled back
+(ChangeLog) and the coordinator checks the whole batch itself as it always has, which converts or
+raises the same DataError.  So ``insert()`` keeps its contract: a bad row or a taken key is an
+error of that call, and the call queues nothing.
 
 When it files: while the workers check, on any number of workers and cores.  With as many worker
 processes as cores, the filing then takes a core from a checking worker for a while; filing before
@@ -42,7 +42,8 @@ they end a queue of fresh filings, which a staged batch is); (2) a row's check
 depends only on the row, and wire.dumps_plain only sends values whose copies have their types and
 values, so a part passes on a worker exactly when it would pass on the coordinator; (3) a batch cut
 by an exchange's owners puts every row on the worker that exchange sends it to (a filter/project
-between them maps each row to rows with the same key columns, on the same worker), so when a
+between them maps each row to rows with the same key columns, on the same worker; a Combine's
+partial groups of a worker's rows are then all its own), so when a
 step's change to a table is only such batches, that exchange moves nothing, as does one reading a
 table that has no change; a depth whose exchanges all move nothing needs no round of the workers
 (``local_exchanges``; with one worker every exchange of the circuit moves nothing).
@@ -144,7 +145,7 @@ def _moves_nothing(op: Exchange, sources: dict, staged: dict, cuts: dict, fed: d
         return False
     if not table.input.pending:
         return True
-    if type(op) is not Exchange or op.cut_rows is None:
+    if op.cut_rows is None:
         return False
     tokens = staged.get(name)
     if tokens is None:
@@ -157,7 +158,7 @@ def owner_cut(circuit, source) -> Exchange | None:
     its owners before they reach it (compiler/routing.cut_function: its key is columns of those rows,
     read directly or through a filter/project), or None."""
     for op in circuit.ops:
-        if type(op) is Exchange and op.cut_reads is source:
+        if isinstance(op, Exchange) and op.cut_reads is source:
             return op
     return None
 

@@ -33,7 +33,8 @@ class Exchange(Operator):
         self.router = None  # a sharded worker's (engine/shards/worker.py); None: one worker
         # a sharded coordinator cuts a table's batch by this exchange's owners where it can: the
         # operator whose rows can be cut (a table's output, read directly or through a filter/project)
-        # and the function (rows, workers) -> [rows of each worker] (compiler/routing.cut_function)
+        # and the function (rows, workers) -> [rows of each worker] (compiler/routing.cut_function;
+        # for a Combine, by the owners of the rows' partial groups)
         self.cut_reads: Operator | None = None
         self.cut_rows = None
 
