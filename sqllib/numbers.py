@@ -313,7 +313,7 @@ def sql_floor(x):
         return x
     if isinstance(x, decimal.Decimal):
         return dec(x.to_integral_value(rounding=decimal.ROUND_FLOOR))
-    return float(math.floor(x)) if math.isfinite(x) else x
+    return math.copysign(float(math.floor(x)), x) if math.isfinite(x) else x  # (C's floor(-0.0) is -0.0)
 
 
 def sql_ceil(x):
@@ -323,7 +323,7 @@ def sql_ceil(x):
         return x
     if isinstance(x, decimal.Decimal):
         return dec(x.to_integral_value(rounding=decimal.ROUND_CEILING))
-    return float(math.ceil(x)) if math.isfinite(x) else x
+    return math.copysign(float(math.ceil(x)), x) if math.isfinite(x) else x  # (C's ceil(-0.5) is -0.0)
 
 
 def sql_sign(x):
@@ -540,7 +540,7 @@ def sql_even(x):
     v = math.ceil(x) if x >= 0 else math.floor(x)
     if v % 2:
         v += 1 if x >= 0 else -1
-    return float(v)
+    return math.copysign(float(v), x)  # (EVEN(-0.0) is -0.0)
 
 
 def sql_gcd(a, b):

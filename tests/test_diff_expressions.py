@@ -163,6 +163,17 @@ SPECS = {
         "v_computed": "SELECT d * 0 AS z, d - d AS y, d + e AS s, ABS(d) AS a FROM f",
     }, domains={"g": [1, 2], "d": [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1.0],
                 "e": [float("nan"), 0.0, 1.0, float("inf")]}),
+    # C's floor(-0.0), ceil(-0.5), trunc(-0.5) and round(-0.4) are -0.0, which 1 / x tells from 0.0 (fuzz
+    # seed 1501497); a DECIMAL has no negative zero, so the literal -0.0 is 0.0 (as a DOUBLE too).  The
+    # column holds -0.0 and no 0.0: rows that differ only there are equal, so a table (and the harness's
+    # model of it) keeps one of the two (BUGS.md)
+    "signed_zeros": Spec("CREATE TABLE z(g INT, d DOUBLE)", {
+        "v_round": "SELECT d, 1 / FLOOR(d) AS f, 1 / CEIL(d) AS c, 1 / EVEN(d) AS e, 1 / TRUNC(d) AS t, "
+                   "1 / ROUND(d) AS r, 1 / ROUND(d, 1) AS r1, 1 / CEILING(CAST(d AS REAL)) AS cr FROM z",
+        "v_literal": "SELECT d, 1 / GREATEST(d, -0.0) AS g, CAST(-0.0 AS VARCHAR) AS s, 1 / CAST(-0.0 AS DOUBLE) AS c, "
+                     "1 / LEAST(d, -0.0) AS l FROM z",
+        "v_group": "SELECT 1 / CEIL(d) AS k, COUNT(*) AS n, SUM(g) AS s FROM z GROUP BY 1 / CEIL(d)",
+    }, domains={"g": [1, 2, 3], "d": [-0.0, -0.5, -0.4, 0.4, -1.5, -4.0, 2.5, -0.04]}),
 }
 
 
@@ -321,7 +332,7 @@ def test_substring_negative_length():
     check_steps(s, steps)
 
 
-@pytest.mark.parametrize("name", [n for n in SPECS if n != "special_floats"])
+@pytest.mark.parametrize("name", [n for n in SPECS if n not in ("special_floats", "signed_zeros")])  # (over t)
 def test_rows_of_nulls(name):
     """Duplicated all-NULL rows through every view, then one retracted, then the rest."""
     null = (None,) * 10

@@ -54,7 +54,10 @@ class ArithmeticRules:
     def _Neg(self, node):
         a = self.bind(node.this)
         if isinstance(a, Lit) and a.type.numeric and a.value is not None:
-            v = a.value.copy_negate() if isinstance(a.value, decimal.Decimal) else -a.value  # exact
+            if isinstance(a.value, decimal.Decimal):  # exact; a DECIMAL has no negative zero (-0.0 is 0.0)
+                v = a.value.copy_negate() if a.value else a.value
+            else:
+                v = -a.value
             if a.type.kind == "int" and a.type.bits < 64 and v == (1 << (a.type.bits - 1)):
                 return Lit(v, BIGINT)
             return Lit(v, a.type)
