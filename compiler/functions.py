@@ -332,6 +332,7 @@ FUNCTIONS: tuple[Function, ...] = (
     # -- reached by a rule of the binder's own (a node shared with other functions, an argument order or
     # a check of its own): the entry types the call and names its implementation --------------------------
     Function("round", "round_half_away", (NUMBER, AS_BIGINT), rounded_carry, optional=1, overflow=True),  # _Round
+    Function("round_even", "round_half_even", (NUMBER, AS_BIGINT), rounded_carry, sqlite=False, overflow=True),  # round_even
     Function("trunc_digits", "sql_trunc_digits", (NUMBER, AS_BIGINT), rounded, sqlite=False, what="TRUNC"),  # _Trunc
     Function("substring", {"sqlite": "substring", "postgres": "substring", "*": "duck_substring"}, (STRING, AS_BIGINT, AS_BIGINT), TEXT, optional=1),  # _Substring
     Function("position", "sql_position", (STRING, STRING), BIGINT),  # _StrPosition; STRPOS, INSTR

@@ -112,6 +112,10 @@ SQL_ERRORS = [
     # sqlglot reads DATE '…'::VARCHAR as DATE ('…'::VARCHAR), a DATE where DuckDB and Postgres answer a VARCHAR
     ("CREATE VIEW x AS SELECT a, DATE '2020-01-01'::VARCHAR AS y FROM t", 1, 28,
      "DATE '…'::type is read as DATE ('…'::type) here, not as DuckDB reads it: write CAST(DATE '…' AS type)"),
+    ("CREATE VIEW x AS SELECT ROUND_EVEN(c, a) AS y FROM t", 1, 25,
+     "ROUND_EVEN of a DECIMAL needs a constant number of digits"),
+    ("CREATE VIEW x AS SELECT ROUNDBANKERS(c) AS y FROM t", 1, 25,
+     "ROUND_EVEN takes a number and a number of digits, not 1 argument"),
     ("CREATE VIEW x AS SELECT a FROM t LIMIT -1", 1, 41, "LIMIT must not be negative"),
     ("CREATE VIEW x AS SELECT a FROM t ORDER BY 1.5", 1, 43, "ORDER BY a non-integer literal (1.5) has no effect"),
     ("CREATE VIEW x AS SELECT a, rowid FROM t", 1, 28,

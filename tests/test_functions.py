@@ -44,6 +44,7 @@ WRITTEN = {"octet_length": "octet_length(CAST(s2 AS BLOB))", "get_bit": "get_bit
            "log10": "log10({})", "log2": "log2({})", "log": "log({}, {})", "trunc": "trunc({})",
            "sha256": "sha256({})", "power": "pow({}, {})", "last_day": "last_day({})",
            "make_date": "make_date(2000 + {}, {} + 1, {} + 1)", "round": "round({}, CAST({} AS INTEGER))",
+           "round_even": "round_even({}, CAST({} AS INTEGER))",
            "substring": "substring({}, {}, {})", "position": "position({} IN {})", "lpad": "lpad({}, CAST({} AS INTEGER), 'xy')",
            "rpad": "rpad({}, CAST({} AS INTEGER), 'xy')", "chr": "chr(CAST({} AS INTEGER) + 65)", "concat_ws": "concat_ws({}, s2, s3)",
            "strftime": "strftime({}, '%Y/%m/%d %H')", "age": "age({1}, TIMESTAMP '2020-01-01 00:00:00')",

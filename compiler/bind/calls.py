@@ -66,6 +66,8 @@ class CallRules:
         if name == "list_intersect":
             raise self.error(node, "LIST_INTERSECT is not supported: DuckDB lists the common elements in the order "
                                    "of its hash table, which is not reproduced")
+        if name in ("round_even", "roundbankers"):
+            return self.round_even(node, args)
         if name == "list_pack":  # list_value's other name
             return lists.array(self, node)
         if name == "list_slice" and len(args) in (3, 4):

@@ -1,4 +1,4 @@
-"""Numeric functions whose binding needs a rule of their own: ROUND, TRUNC, LOG, PI, BIT_COUNT.
+"""Numeric functions whose binding needs a rule of their own: ROUND, ROUND_EVEN, TRUNC, LOG, PI, BIT_COUNT.
 
 Laws: NULL in, NULL out; ROUND of a DECIMAL keeps its type and needs a constant number of digits;
 one-argument LOG is base 10 (DuckDB), and LOG2 / LOG10 are computed directly, not as quotients.
@@ -19,18 +19,33 @@ class NumericRules:
     """ExprBinder methods for the constructs above (mixed into ExprBinder)."""
 
     def _Round(self, node):
-        x = self.numeric_arg(node, self.bind(node.this))
         digits = node.args.get("decimals")
+        return self.rounding(node, node.this, digits, "round")
+
+    def round_even(self, node, args: list):
+        """ROUND_EVEN(x, d) and its other name ROUNDBANKERS(x, d): typed as ROUND(x, d) is (DuckDB has no
+        one-argument form)."""
+        self.not_sqlite(node, "ROUND_EVEN")
+        if len(args) != 2:
+            raise self.error(node, f"ROUND_EVEN takes a number and a number of digits, not {len(args)} "
+                                   f"argument{'s' if len(args) != 1 else ''}")
+        return self.rounding(node, args[0], args[1], "round_even")
+
+    def rounding(self, node, x_node, digits, fn: str):
+        """ROUND or ROUND_EVEN of ``x_node`` at ``digits`` (a node, or None: 0).  A DECIMAL keeps its
+        type and needs a constant number of digits; a FLOAT is rounded as a DOUBLE, then to a FLOAT
+        (codegen's float32 results)."""
+        x = self.numeric_arg(node, self.bind(x_node))
         d = self.coerce(self.bind(digits), BIGINT, node) if digits is not None else Lit(0, BIGINT)
         t = x.type
         if t.kind == "decimal":
             if not isinstance(d, Lit):
-                raise self.error(node, "ROUND of a DECIMAL needs a constant number of digits")
+                raise self.error(node, f"{fn.upper()} of a DECIMAL needs a constant number of digits")
             if d.value is None:
                 return Lit(None, t)
         if self.dialect.name == "sqlite" and t.kind == "int":
             x = self.coerce(x, DOUBLE, node)
-        return FN.call("round", [x, d])
+        return FN.call(fn, [x, d])
 
     def _Trunc(self, node):
         self.not_sqlite(node, "TRUNC")

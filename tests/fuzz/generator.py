@@ -349,8 +349,9 @@ class Gen:
             self.feat("expr:arith_mixed")
             return f"({e()} {self.pick(['+', '-', '*'])} {e('int')})"
         if k == "round":
-            self.feat("fn:round_dec")
-            return f"ROUND({e(cc=x)}, {self.pick(['0', '1', '2'])})"
+            f = self.pick(["ROUND", "ROUND", "ROUND_EVEN"])
+            self.feat(f"fn:{f.lower()}_dec")
+            return f"{f}({e(cc=x)}, {self.pick(['0', '1', '2', '-1'])})"
         if k == "fn":
             f = self.pick(["ABS", "CEIL", "FLOOR"])
             self.feat(f"fn:{f.lower()}")
@@ -395,8 +396,9 @@ class Gen:
             if f == "SQRT":
                 return f"SQRT(ABS({e(cc=x)}))"
             if f == "ROUND" and self.chance(0.3):
-                self.feat("fn:round_double_digits")
-                return f"ROUND({e(cc=x)}, {self.pick(['2', '3', '-1', '20', '400', '-400'])})"
+                f = self.pick(["ROUND", "ROUND_EVEN"])
+                self.feat(f"fn:{f.lower()}_double_digits")
+                return f"{f}({e(cc=x)}, {self.pick(['2', '3', '-1', '20', '400', '-400'])})"
             if f == "ROUND":
                 return f"ROUND({e(cc=x)}, {self.pick(['0', '1'])})"
             return f"{f}({e(cc=x if f != 'ABS' else None)})"
