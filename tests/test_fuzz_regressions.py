@@ -431,7 +431,7 @@ def test_a_branch_never_taken_that_cannot_be_bound_is_refused():
     "SELECT * FROM (SELECT CAST(x AS INT) AS c FROM t ORDER BY k LIMIT 0) AS d JOIN t ON TRUE",
 ])
 def test_nothing_below_a_limit_0_is_computed(sql):
-    """LIMIT 0 is empty whatever is below it (compiler/passes/empty_limits.py), so a cast that fails on
+    """LIMIT 0 is empty whatever is below it (compiler/passes/empty_relations.py), so a cast that fails on
     some row below it fails nowhere, as in DuckDB, which empties a LIMIT 0 before it runs (fuzz seed
     1106652: a UNION … ORDER BY 1 LIMIT 0 whose branch casts NaN to INTEGER)."""
     check("CREATE TABLE t(k INT, x DOUBLE)", sql,
@@ -440,3 +440,39 @@ def test_nothing_below_a_limit_0_is_computed(sql):
     p.execute("CREATE TABLE t(k INT, x DOUBLE)")
     p.execute(f"CREATE VIEW v AS {sql}")
     assert "Constant[0 rows]" in p.explain("v")  # (the top-k and what is below it are gone)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT CAST(x AS INT) AS c FROM t WHERE 1 > 2",
+    "SELECT k, MIN(CAST(x AS INT)) AS m FROM t GROUP BY k HAVING NULL < 0.5",
+    "SELECT k FROM t UNION ALL SELECT CAST(x AS INT) FROM t WHERE NULL",
+    "SELECT COUNT(*) AS n, SUM(CAST(x AS INT)) AS s FROM t WHERE FALSE",
+    "WITH RECURSIVE r AS (SELECT k FROM t UNION ALL SELECT CAST(x AS INT) FROM r JOIN t USING (k) WHERE 1 = 0) "
+    "SELECT * FROM r",
+])
+def test_nothing_below_a_filter_never_true_is_computed(sql):
+    """A WHERE or HAVING whose condition is the constant FALSE or NULL is empty whatever is below it
+    (compiler/passes/empty_relations.py), so a cast that fails on some row below it fails nowhere, as in
+    DuckDB, which empties such a filter before it runs (fuzz seed 1700683: MIN(CAST(nan AS INT)) under
+    HAVING NULL < 0.5); a global aggregate over it keeps its one row."""
+    check("CREATE TABLE t(k INT, x DOUBLE)", sql,
+          [[("+", "t", (1, float("nan"))), ("+", "t", (2, 1.5))], [("-", "t", (2, 1.5)), ("+", "t", (3, None))]])
+    p = Pipeline(dialect="duckdb")
+    p.execute("CREATE TABLE t(k INT, x DOUBLE)")
+    p.execute(f"CREATE VIEW v AS {sql}")
+    assert "Constant[0 rows]" in p.explain("v")  # (the filter and what is below it are gone)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT k, MIN(CAST(x AS INT)) AS m FROM t GROUP BY k HAVING k > 5",
+    "SELECT k + 1 AS j, SUM(CAST(x AS INT)) AS s, COUNT(*) AS n FROM t GROUP BY k + 1 HAVING k + 1 >= 4 AND COUNT(*) > 0",
+    "SELECT k, x, COUNT(*) AS n FROM t GROUP BY ROLLUP (k, x) HAVING k IS NULL OR k <> 1",
+])
+def test_a_having_on_the_keys_filters_rows_before_they_are_aggregated(sql):
+    """A HAVING conjunct that reads only the grouping keys filters the rows below the aggregate
+    (compiler/passes/push_filters.py), as DuckDB pushes it, so an aggregate's argument that fails on a
+    row of a group the HAVING drops fails nowhere (fuzz seed 1700683: MIN(CAST(nan AS INT)) of groups
+    that HAVING grp < -0.5 dropped); a ROLLUP's sets are each filtered on their own keys."""
+    check("CREATE TABLE t(k INT, x DOUBLE)", sql,
+          [[("+", "t", (1, float("nan"))), ("+", "t", (4, 1.5)), ("+", "t", (6, 2.5))],
+           [("-", "t", (4, 1.5)), ("+", "t", (7, None)), ("+", "t", (1, 3.0))]])

@@ -1,7 +1,8 @@
 """The rewrite pipeline: every pass, in order, each preserving the plan's meaning.
 
 Order matters:
-0. empty_limits first: what is below a LIMIT 0 is never computed, so no later pass need look at it;
+0. empty_relations first: what is below a LIMIT 0 or a filter that is never true is never computed,
+   so no later pass need look at it;
 1. normalize_distinct, so pushdown sees the plan without redundant DISTINCTs;
 2. push_filters turns WHERE conjuncts over comma joins into equi-join keys and moves filters below
    joins (it must run before projections are merged so it can inline them);
@@ -25,7 +26,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from .. import plan as P
-from .empty_limits import empty_limits
+from .empty_relations import empty_relations
 from .merge_projections import merge_projections
 from .normalize_distinct import normalize_distinct
 from .prune_columns import prune_columns
@@ -33,7 +34,7 @@ from .push_filters import push_filters
 from .rank_topk import rank_topk
 from .reorder_joins import reorder_joins
 
-PASSES = (empty_limits, normalize_distinct, push_filters, reorder_joins, merge_projections, prune_columns, merge_projections,
+PASSES = (empty_relations, normalize_distinct, push_filters, reorder_joins, merge_projections, prune_columns, merge_projections,
           rank_topk)
 
 

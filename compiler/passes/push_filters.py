@@ -8,9 +8,14 @@ Laws (σ = filter, π = projection):
   σ_{l = r}(a ⋈ b) = a ⋈_{l = r} b                  (an equality across the sides becomes a key)
   σ_p(a ⋉ b) = σ_p(a) ⋉ b                            (semi/anti/mark joins: p on left columns)
   σ_p(a ∪ b) = σ_p(a) ∪ σ_p(b)
+  σ_p(γ_K;A(x)) = γ_K;A(σ_{p[K]}(x))                 when p reads only the grouping keys K and K is not
+                                                      empty: p holds for every row of a group or for none
+                                                      (a HAVING on the keys; DuckDB pushes it too, so the
+                                                      rows of groups it drops are not aggregated there either)
   (A ∧ B) ∨ (A ∧ C) = A ∧ (B ∨ C)                   (a conjunct common to every OR branch is factored
                                                       out first, so it can become a key; Kleene logic)
-Never through aggregation, top-k, window functions, or set difference (that would change results).
+Never through a global aggregate (it has a row even over no rows), a conjunct that reads an aggregate,
+top-k, window functions, or set difference (that would change results).
 """
 
 from __future__ import annotations
@@ -71,6 +76,12 @@ def _push_into(node, preds, memo):
         return P.UnionAll(tuple(_push(p, list(preds), memo) for p in node.parts), node.fields)
     if isinstance(node, P.Distinct):
         return P.Distinct(_push(node.input, preds, memo))
+    if isinstance(node, P.Aggregate) and node.keys:
+        nk = len(node.keys)
+        on_keys = [p for p in preds if max(columns_used(p), default=-1) < nk and not has_volatile(p)]
+        keep = [p for p in preds if not any(p is k for k in on_keys)]
+        down = [substitute(p, node.keys) for p in on_keys]
+        return _wrap(P.Aggregate(_push(node.input, down, memo), node.keys, node.aggs, node.names), keep)
     return _wrap(_rebuild(node, memo), preds)
 
 
