@@ -336,8 +336,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("trunc_digits", "sql_trunc_digits", (NUMBER, AS_BIGINT), rounded, sqlite=False, what="TRUNC"),  # _Trunc
     Function("substring", {"sqlite": "substring", "postgres": "substring", "*": "duck_substring"}, (STRING, AS_BIGINT, AS_BIGINT), TEXT, optional=1),  # _Substring
     Function("position", "sql_position", (STRING, STRING), BIGINT),  # _StrPosition; STRPOS, INSTR
-    Function("lpad", "sql_lpad", (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
-    Function("rpad", "sql_rpad", (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
+    Function("lpad", {"duckdb": "duck_lpad", "*": "sql_lpad"}, (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
+    Function("rpad", {"duckdb": "duck_rpad", "*": "sql_rpad"}, (STRING, AS_BIGINT, STRING), TEXT, optional=1),  # _Pad
     Function("chr", "sql_chr", (INT32,), TEXT, sqlite=False),  # _Chr
     Function("concat_ws", "concat_ws", (STRING,), TEXT, variadic=True, nulls=first_nullable),  # _ConcatWs
     Function("strftime", "sql_strftime", (TEMPORAL, STRING), TEXT),  # _Anonymous: SQLite's order differs

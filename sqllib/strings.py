@@ -161,6 +161,8 @@ def _check_length(n: int, what: str) -> None:
 
 
 def sql_lpad(s, n, fill=" "):
+    """LPAD as PostgreSQL does it: s cut or padded on the left to n characters; an empty fill pads
+    nothing (s as it is)."""
     if s is None or n is None or fill is None:
         return None
     _check_length(n, "lpad")
@@ -173,6 +175,7 @@ def sql_lpad(s, n, fill=" "):
 
 
 def sql_rpad(s, n, fill=" "):
+    """RPAD as PostgreSQL does it (see sql_lpad), on the right."""
     if s is None or n is None or fill is None:
         return None
     _check_length(n, "rpad")
@@ -182,6 +185,20 @@ def sql_rpad(s, n, fill=" "):
         return s
     need = n - len(s)
     return s + (fill * (need // len(fill) + 1))[:need]
+
+
+def duck_lpad(s, n, fill=" "):
+    """LPAD as DuckDB does it: an empty fill where padding is needed is an error."""
+    if fill == "" and s is not None and n is not None and n > len(s):
+        raise DataError("Insufficient padding in LPAD")
+    return sql_lpad(s, n, fill)
+
+
+def duck_rpad(s, n, fill=" "):
+    """RPAD as DuckDB does it: an empty fill where padding is needed is an error."""
+    if fill == "" and s is not None and n is not None and n > len(s):
+        raise DataError("Insufficient padding in RPAD")
+    return sql_rpad(s, n, fill)
 
 
 def concat_ws(sep, *parts):

@@ -191,6 +191,11 @@ SPECS = {
                 "c": [2.45, 2.55, -2.45, 9999.99, 0.05, 15.0, 25.0], "k": [25, 35, 50, 150, 9999, -25, -9999],
                 "d": [2.5, 3.5, -2.5, 0.125, 2.675, 1.005, 0.15, 25.0, 35.0, -0.4, 1e300],
                 "f": [0.15, 0.125, 2.5, -3.5, 1.25]}),
+    # LPAD / RPAD with an empty fill: DuckDB fails where padding is needed ("Insufficient padding"), cuts or
+    # keeps the string where none is (BUGS.md #13.2; PostgreSQL's answer the string: test_empty_padding_…)
+    "empty_padding": Spec("CREATE TABLE p(s VARCHAR, n INT)", {
+        "v_pad": "SELECT s, n, LPAD(s, n, '') AS l, RPAD(s, n, '') AS r, LPAD(s, 2, '') AS l2 FROM p",
+    }, domains={"s": ["hi", "hello", "", "ab"], "n": [0, 1, 2, -1, 5]}),
     # a carry out of a DECIMAL(38, 0) (ROUND or ROUND_EVEN to tens and more) and of a TINYINT: the step fails
     "round_overflow": Spec("CREATE TABLE o(x DECIMAL(38,0), i TINYINT)", {
         "v_wide": "SELECT x, ROUND(x, -1) AS r, ROUND_EVEN(x, -2) AS e FROM o",
@@ -355,7 +360,7 @@ def test_substring_negative_length():
     check_steps(s, steps)
 
 
-@pytest.mark.parametrize("name", [n for n in SPECS if n not in ("special_floats", "signed_zeros", "round_even", "round_overflow")])  # (over t)
+@pytest.mark.parametrize("name", [n for n in SPECS if n not in ("special_floats", "signed_zeros", "round_even", "round_overflow", "empty_padding")])  # (over t)
 def test_rows_of_nulls(name):
     """Duplicated all-NULL rows through every view, then one retracted, then the rest."""
     null = (None,) * 10
@@ -392,3 +397,12 @@ def test_division_by_zero_steps_fail_atomically():
     for seed in range(6):
         check_seed(s, seed)
     assert harness(s).stats["failed_steps"] > before
+
+
+def test_empty_padding_pads_nothing_in_postgres():
+    """PostgreSQL's LPAD / RPAD with an empty fill answer the string as it is (DuckDB fails: the
+    empty_padding spec)."""
+    from deltasql import Pipeline
+
+    p = Pipeline(dialect="postgres")
+    assert p.query("SELECT LPAD('hi', 5, ''), RPAD('hi', 5, ''), LPAD('hello', 3, '')").rows == [("hi", "hi", "hel")]
