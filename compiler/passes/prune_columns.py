@@ -5,7 +5,8 @@ parent's column references renumbered; the same holds through filters, joins (ea
 columns the parent, the keys and the residual read), semi-joins (the right side keeps its keys),
 aggregates (keys always, aggregates only if read) and UNION ALL (each branch alike).  It must not
 cross an operator whose multiplicities depend on whole rows — DISTINCT, set operations, top-k,
-window functions, a recursive fixpoint — so those keep every input column.  Narrower rows mean smaller arrangements.
+window functions, a recursive UNION — so those keep every input column; a recursive UNION ALL keeps the
+columns its consumer reads and those its step reads for them (_narrow_fixpoint).  Narrower rows mean smaller arrangements.
 Below a window, a projected column nobody reads that is a function of the columns kept as they are
 becomes NULL: two rows that agree on those columns agree on it, so no two rows become one (the window's
 multiplicities stay), and an expression that would fail is not evaluated where DuckDB drops it.
@@ -198,8 +199,51 @@ def _rewrite(node, required, memo):
         _columns_in((node.partition, node.order, node.calls), read)
         child, _ = _keep_all(_nulled(node.input, read), memo)
         return P.Window(child, node.partition, node.order, node.calls, node.names), _identity(node)
+    if isinstance(node, P.RecRef):
+        seen = memo.get(("recref", node.group, node.name))
+        if isinstance(seen, set):  # _narrow_fixpoint asks which of its columns the step reads
+            seen |= required
+        elif seen is not None:  # _narrow_fixpoint's narrowed reference
+            return seen
+        return node, _identity(node)
     if isinstance(node, P.Fixpoint):
+        narrowed = _narrow_fixpoint(node, required)
+        if narrowed is not None:
+            return narrowed
         bodies = tuple(_keep_all(b, memo)[0] for b in node.bodies)
         return (P.Fixpoint(node.names, bodies, node.distinct, node.index, node.group, node.fields,
                            node.max_iterations), _identity(node))
     return node, _identity(node)
+
+
+def _narrow_fixpoint(node, required: set):
+    """A recursive CTE (one relation, UNION ALL) computing only the columns read by its consumer and by
+    its own step for those (its step's conditions, joins and keys included), or None.  Law: if the
+    columns C of body(X) depend only on the columns C of X, then π_C(fix body) = fix body_C, where
+    body_C is the body pruned to C reading π_C(X): by induction every iteration's rows are the
+    projections of the whole recursion's, as many of them (UNION ALL keeps every row), so it ends after
+    as many iterations.  UNION's duplicates are judged on whole rows, so it keeps every column; so does a
+    body holding another recursion (its columns are narrowed on their own, with their own step)."""
+    if len(node.names) != 1 or node.distinct[0] or len(required) >= len(node.fields):
+        return None
+    if any(isinstance(n, (P.Fixpoint, P.KeyedFixpoint)) or (isinstance(n, P.RecRef) and n.group != node.group)
+           for n in P.walk(node.bodies[0])):
+        return None
+    key = ("recref", node.group, node.names[0])
+    need = set(required)
+    while True:  # the columns the step reads of the rows it is given grow the columns it must compute
+        reads: set = set()
+        _prune(node.bodies[0], need, {key: reads})
+        if reads <= need:
+            break
+        need |= reads
+    if len(need) >= len(node.fields):
+        return None
+    kept = sorted(need)
+    mapping = {old: new for new, old in enumerate(kept)}
+    fields = tuple(node.fields[i] for i in kept)
+    ref = P.RecRef(node.names[0], fields, node.group)
+    body, m = _prune(node.bodies[0], need, {key: (ref, mapping)})
+    if [m[i] for i in kept] != list(range(len(kept))) or len(body.fields) != len(kept):
+        body = P.Project(body, tuple(P.col(body.fields, m[i]) for i in kept), tuple(body.fields[m[i]].name for i in kept))
+    return P.Fixpoint(node.names, (body,), node.distinct, node.index, node.group, fields, node.max_iterations), mapping
