@@ -197,11 +197,14 @@ SPECS = {
         "v_pad": "SELECT s, n, LPAD(s, n, '') AS l, RPAD(s, n, '') AS r, LPAD(s, 2, '') AS l2 FROM p",
     }, domains={"s": ["hi", "hello", "", "ab"], "n": [0, 1, 2, -1, 5]}),
     # a carry out of a DECIMAL(38, 0) (ROUND or ROUND_EVEN to tens and more) and of a TINYINT: the step fails
-    "round_overflow": Spec("CREATE TABLE o(x DECIMAL(38,0), i TINYINT)", {
+    # (one failing value per spec, so that every failing step fails with one message, whichever view or
+    # worker meets it first)
+    "round_overflow": Spec("CREATE TABLE o(x DECIMAL(38,0))", {
         "v_wide": "SELECT x, ROUND(x, -1) AS r, ROUND_EVEN(x, -2) AS e FROM o",
+    }, domains={"x": [25, -150, 99999999999999999999999999999999999999, 10 ** 37]}),
+    "round_overflow_int": Spec("CREATE TABLE o(i TINYINT)", {
         "v_narrow": "SELECT i, ROUND(i, -1) AS r, ROUND_EVEN(i, -1) AS e FROM o",
-    }, domains={"x": [25, -150, 99999999999999999999999999999999999999, 10 ** 37],
-                "i": [25, 35, -125, 127, 124]}),
+    }, domains={"i": [25, 35, -115, 127, 124]}),
 }
 
 
@@ -360,7 +363,7 @@ def test_substring_negative_length():
     check_steps(s, steps)
 
 
-@pytest.mark.parametrize("name", [n for n in SPECS if n not in ("special_floats", "signed_zeros", "round_even", "round_overflow", "empty_padding")])  # (over t)
+@pytest.mark.parametrize("name", [n for n in SPECS if n not in ("special_floats", "signed_zeros", "round_even", "round_overflow", "round_overflow_int", "empty_padding")])  # (over t)
 def test_rows_of_nulls(name):
     """Duplicated all-NULL rows through every view, then one retracted, then the rest."""
     null = (None,) * 10
