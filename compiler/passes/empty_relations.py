@@ -17,10 +17,13 @@ from ..expr import Lit
 from .rule import TOP_DOWN, Rule
 
 
+_NEVER_TRUE = (False, None)  # (a BOOLEAN condition's constant: 0 is no condition's value)
+
+
 def _empty(node):
     if isinstance(node, P.TopK) and node.limit == 0 and node.percent is None and node.bounds is None:
         return P.Values((), node.fields)
-    if isinstance(node, P.Filter) and isinstance(node.predicate, Lit) and (node.predicate.value is False or node.predicate.value is None):
+    if isinstance(node, P.Filter) and isinstance(node.predicate, Lit) and node.predicate.value in _NEVER_TRUE:
         return P.Values((), node.fields)
     return None
 

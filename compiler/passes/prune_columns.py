@@ -6,7 +6,8 @@ columns the parent, the keys and the residual read), semi-joins (the right side 
 aggregates (keys always, aggregates only if read) and UNION ALL (each branch alike).  It must not
 cross an operator whose multiplicities depend on whole rows — DISTINCT, set operations, top-k,
 window functions, a recursive UNION — so those keep every input column; a recursive UNION ALL keeps the
-columns its consumer reads and those its step reads for them (_narrow_fixpoint).  Narrower rows mean smaller arrangements.
+columns its consumer reads and those its step reads for them (_narrow_fixpoint).  Narrower rows mean
+smaller arrangements.
 Below a window, a projected column nobody reads that is a function of the columns kept as they are
 becomes NULL: two rows that agree on those columns agree on it, so no two rows become one (the window's
 multiplicities stay), and an expression that would fail is not evaluated where DuckDB drops it.
@@ -245,5 +246,6 @@ def _narrow_fixpoint(node, required: set):
     ref = P.RecRef(node.names[0], fields, node.group)
     body, m = _prune(node.bodies[0], need, {key: (ref, mapping)})
     if [m[i] for i in kept] != list(range(len(kept))) or len(body.fields) != len(kept):
-        body = P.Project(body, tuple(P.col(body.fields, m[i]) for i in kept), tuple(body.fields[m[i]].name for i in kept))
+        body = P.Project(body, tuple(P.col(body.fields, m[i]) for i in kept),
+                         tuple(body.fields[m[i]].name for i in kept))
     return P.Fixpoint(node.names, (body,), node.distinct, node.index, node.group, fields, node.max_iterations), mapping
