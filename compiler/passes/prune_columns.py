@@ -8,8 +8,9 @@ cross an operator whose multiplicities depend on whole rows — DISTINCT, set op
 window functions, a recursive UNION — so those keep every input column; a recursive UNION ALL keeps the
 columns its consumer reads and those its step reads for them (_narrow_fixpoint).  Narrower rows mean
 smaller arrangements.
-Below a window, a projected column nobody reads that is a function of the columns kept as they are
-becomes NULL: two rows that agree on those columns agree on it, so no two rows become one (the window's
+A window function whose value nobody reads is not computed, and a window none of whose values is read
+is its input (it extends every row, and drops none).  Below a window, a projected column nobody reads
+that is a function of the columns kept as they are becomes NULL: two rows that agree on those columns agree on it, so no two rows become one (the window's
 multiplicities stay), and an expression that would fail is not evaluated where DuckDB drops it.
 """
 
@@ -69,6 +70,20 @@ def _columns_in(x, out: set) -> None:
     elif dataclasses.is_dataclass(x) and not isinstance(x, type):
         for f in dataclasses.fields(x):
             _columns_in(getattr(x, f.name), out)
+
+
+def _renumbered(x, mapping):
+    """``x`` (expressions in tuples and plan dataclasses, as _columns_in reads them) with each column
+    reference renumbered by ``mapping``."""
+    if isinstance(x, (Col, Lit, Call, Case)):
+        return _renumber(x, mapping)
+    if isinstance(x, tuple):
+        return tuple(_renumbered(y, mapping) for y in x)
+    if isinstance(x, list):
+        return [_renumbered(y, mapping) for y in x]
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return dataclasses.replace(x, **{f.name: _renumbered(getattr(x, f.name), mapping) for f in dataclasses.fields(x)})
+    return x
 
 
 def _nulled(node, read: set):
@@ -196,10 +211,28 @@ def _rewrite(node, required, memo):
         return (P.TopK(child, node.order, node.limit, node.offset, node.partition, node.ties, node.percent, bounds),
                 _identity(node))
     if isinstance(node, P.Window):
-        read = {i for i in required if i < len(node.input.fields)}
-        _columns_in((node.partition, node.order, node.calls), read)
-        child, _ = _keep_all(_nulled(node.input, read), memo)
-        return P.Window(child, node.partition, node.order, node.calls, node.names), _identity(node)
+        n_in = len(node.input.fields)
+        read = {i for i in required if i < n_in}
+        calls = [j for j in range(len(node.calls)) if n_in + j in required]
+        if not calls:  # no window value is read: the rows as they came (a window keeps every row)
+            return _prune(node.input, read, memo)
+        kept = tuple(node.calls[j] for j in calls)
+        _columns_in((node.partition, node.order, kept), read)
+        # every column below is kept (rows that differ only in one nobody reads would become one row of
+        # weight 2, which a window recomputes whole), but the unread values of a window right below: its
+        # rows are its input's, which were already one row where they were equal
+        need = set(range(n_in))
+        if isinstance(node.input, P.Window):
+            base = len(node.input.input.fields)
+            need -= {base + j for j in range(len(node.input.calls)) if base + j not in read}
+        child, m = _prune(_nulled(node.input, read), need, memo)
+        partition, order = node.partition, node.order
+        if any(m[i] != i for i in m):
+            partition, order, kept = _renumbered((partition, order, kept), m)
+        n_child = len(child.fields)
+        mapping = {i: m[i] for i in range(n_in) if i in m}
+        mapping.update({n_in + j: n_child + n for n, j in enumerate(calls)})
+        return P.Window(child, partition, order, kept, tuple(node.names[j] for j in calls)), mapping
     if isinstance(node, P.RecRef):
         seen = memo.get(("recref", node.group, node.name))
         if isinstance(seen, set):  # _narrow_fixpoint asks which of its columns the step reads
