@@ -597,11 +597,16 @@ class Harness:
         self.con.close()
 
     # DuckDB side
-    def _load(self, model, changed):
+    def _load(self, model, changed, rebuild: bool = False):
+        """Make the oracle's tables in ``changed`` hold the model's rows: emptied and refilled, or
+        ``rebuild``: replaced by new tables of the same columns (no constraints: the model keeps them)."""
         for t in self.tables:
             if t.name not in changed:
                 continue
-            self.con.execute(f'DELETE FROM "{t.name}"')
+            if rebuild:
+                self.con.execute(f'CREATE OR REPLACE TABLE "{t.name}" AS SELECT * FROM "{t.name}" LIMIT 0')
+            else:
+                self.con.execute(f'DELETE FROM "{t.name}"')
             rows = list(model[t.name].elements())
             for i in range(0, len(rows), 200):
                 chunk = rows[i:i + 200]
@@ -880,6 +885,18 @@ class Harness:
         self.stats["rows"] += len(got)
         missing, extra = diff_multisets(_project(expected, v.columns), _project(got, v.columns),
                                         self.spec.loose_types, self.spec.rel_tol)
+        if missing or extra:
+            # a second opinion: DuckDB 2.0.1 has answered from a table emptied and refilled at every step
+            # otherwise than from a new table holding the same rows (BUGS.md, fuzz 1800215); the oracle is
+            # the new table's answer
+            self._load(model, set(model), rebuild=True)
+            self.stats["oracle_rebuilt"] += 1
+            try:
+                expected = self.expected(n, model)
+            except duckdb.Error as e:
+                return fail("oracle_error", i, n, f"the oracle failed but the step did not: {e}")
+            missing, extra = diff_multisets(_project(expected, v.columns), _project(got, v.columns),
+                                            self.spec.loose_types, self.spec.rel_tol)
         if missing or extra:
             f = fail("mismatch", i, n, f"view {n} differs from the oracle "
                      f"({len(expected)} rows expected, {len(got)} got)", missing, extra)
