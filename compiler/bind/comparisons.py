@@ -27,9 +27,7 @@ class ComparisonRules:
             a, b = self.sqlite_affinity(a, b, node)
         if {a.type.kind, b.type.kind} == {"bool", "int"}:  # DuckDB compares a BOOLEAN as 0 or 1
             a, b = (self.coerce(x, BIGINT, node) if x.type.kind == "bool" else x for x in (a, b))
-        if a.type.numeric and b.type.numeric and "float" not in (a.type.kind, b.type.kind):
-            pass  # integers and decimals compare exactly as they are (a common type could round)
-        else:
+        if not _exact(a, b):  # (integers and decimals compare exactly as they are)
             (a, b), _ = self.unify([a, b], node, "comparison")
         if isinstance(a, Lit) and isinstance(b, Lit) and a.type.kind not in ("float", "interval"):
             # two constants: fold (lets CASE drop branches that can never be taken)
@@ -65,12 +63,14 @@ class ComparisonRules:
 
     def _NullSafeEQ(self, node):
         a, b = self.bind(node.this), self.bind(node.expression)
-        (a, b), _ = self.unify([a, b], node, "IS NOT DISTINCT FROM")
+        if not _exact(a, b):
+            (a, b), _ = self.unify([a, b], node, "IS NOT DISTINCT FROM")
         return boolean("is_not_distinct", [a, b], nullable=False)
 
     def _NullSafeNEQ(self, node):
         a, b = self.bind(node.this), self.bind(node.expression)
-        (a, b), _ = self.unify([a, b], node, "IS DISTINCT FROM")
+        if not _exact(a, b):
+            (a, b), _ = self.unify([a, b], node, "IS DISTINCT FROM")
         return boolean("is_distinct", [a, b], nullable=False)
 
     def _Is(self, node):
@@ -104,7 +104,8 @@ class ComparisonRules:
     def _Between(self, node):
         x = self.bind(node.this)
         lo, hi = self.bind(node.args["low"]), self.bind(node.args["high"])
-        (x, lo, hi), _ = self.unify([x, lo, hi], node, "BETWEEN")
+        if not _exact(x, lo, hi):  # (integers and decimals compare exactly as they are)
+            (x, lo, hi), _ = self.unify([x, lo, hi], node, "BETWEEN")
         if node.args.get("symmetric"):
             raise self.error(node, "BETWEEN SYMMETRIC is not supported")
         return and_(boolean("ge", [x, lo]), boolean("le", [x, hi]))
@@ -125,7 +126,7 @@ class ComparisonRules:
             return Lit(False, BOOLEAN)  # x IN () is FALSE, even for a NULL x (SQLite)
         if self.dialect.name == "sqlite":
             items = [self.sqlite_affinity(x, i, node)[1] for i in items]
-        exact = all(e.type.numeric and e.type.kind != "float" for e in [x] + items)
+        exact = _exact(x, *items)
         if not exact:  # integers and decimals compare exactly as they are (a common type could round)
             allx, _ = self.unify([x] + items, node, "IN")
             x, items = allx[0], allx[1:]
@@ -187,3 +188,10 @@ def collation_name(node) -> str:
     """The collation a COLLATE names, in lower case; DuckDB's combinations dotted (NOCASE.NOACCENT: the
     frontend makes them one name)."""
     return node.expression.name.lower() if node.expression is not None else ""
+
+
+def _exact(*operands) -> bool:
+    """Whether the operands are all integers or DECIMALs, which compare exactly as they are: a common
+    type could round one (DECIMAL(38,0) and -0.5 have no common type that holds both, and DuckDB compares
+    them as they are)."""
+    return all(e.type.numeric and e.type.kind != "float" for e in operands)
