@@ -34,8 +34,8 @@ from .push_filters import push_filters
 from .rank_topk import rank_topk
 from .reorder_joins import reorder_joins
 
-PASSES = (empty_relations, normalize_distinct, push_filters, reorder_joins, merge_projections, prune_columns, merge_projections,
-          rank_topk)
+PASSES = (empty_relations, normalize_distinct, push_filters, reorder_joins, merge_projections, prune_columns,
+          merge_projections, rank_topk)
 
 
 class PassError(AssertionError):

@@ -10,8 +10,9 @@ columns its consumer reads and those its step reads for them (_narrow_fixpoint).
 smaller arrangements.
 A window function whose value nobody reads is not computed, and a window none of whose values is read
 is its input (it extends every row, and drops none).  Below a window, a projected column nobody reads
-that is a function of the columns kept as they are becomes NULL: two rows that agree on those columns agree on it, so no two rows become one (the window's
-multiplicities stay), and an expression that would fail is not evaluated where DuckDB drops it.
+that is a function of the columns kept as they are becomes NULL: two rows that agree on those columns
+agree on it, so no two rows become one (the window's multiplicities stay), and an expression that would
+fail is not evaluated where DuckDB drops it.
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def _renumbered(x, mapping):
         return tuple(_renumbered(y, mapping) for y in x)
     if isinstance(x, list):
         return [_renumbered(y, mapping) for y in x]
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return dataclasses.replace(x, **{f.name: _renumbered(getattr(x, f.name), mapping) for f in dataclasses.fields(x)})
+    if isinstance(x, (P.SortKey, P.WinCall, P.AggCall)):  # (not their types: no column is in one)
+        fields = dataclasses.fields(x)
+        return dataclasses.replace(x, **{f.name: _renumbered(getattr(x, f.name), mapping) for f in fields})
     return x
 
 
