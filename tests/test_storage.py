@@ -182,7 +182,11 @@ def test_an_open_file_is_locked_against_another_process(path):
 
 
 def _open_in_child(path, uid, conn):
-    """_open_as's child: drops to ``uid`` (if given), opens ``path`` and sends what happened."""
+    """_open_as's child: drops to ``uid`` (if given), opens ``path`` and sends what happened.  What
+    Store.open imports when called is imported first: as ``uid`` the interpreter's own library may not be
+    readable (here it is under /root), and the fork server may or may not have imported it already."""
+    import hashlib  # noqa: F401 - (see above)
+    import urllib.parse  # noqa: F401
     if uid is not None:
         os.setgroups([])
         os.setgid(pwd.getpwuid(uid).pw_gid)
