@@ -262,12 +262,11 @@ def _round(x, digits, even: bool, name: str):
             return x
         if -digits > len(str(abs(x))):
             return 0
-        q, r = divmod(abs(x), 10 ** (-digits))
-        half = 10 ** (-digits) // 2
-        if r > half or r == half and (q % 2 or not even):
+        scale = 10 ** -digits
+        q, rest = divmod(abs(x), scale)
+        if 2 * rest > scale or 2 * rest == scale and (q % 2 or not even):
             q += 1
-        r = q * 10 ** (-digits)
-        return r if x >= 0 else -r
+        return q * scale if x >= 0 else -q * scale
     if isinstance(x, decimal.Decimal):
         if digits >= -x.as_tuple().exponent:
             return x  # already no more digits than asked: DuckDB keeps the scale
