@@ -18,8 +18,12 @@ from ..compiler.passes.pipeline import optimize
 from ..compiler.catalog import Relation
 from ..compiler.types import assign_value, show_value
 from . import lookups
+from .copy_from import CopySpec, bind_copy, body, converters, decode, parse_rows, read_file
 from .lookups import _NOT_LITERAL, literal_value as _literal_value
 from .tables import Table
+
+
+COPY_STAGE_MIN_BYTES = 32_768  # a smaller file is read by the coordinator (about 1,000 rows: see staging.STAGE_MIN)
 
 
 class DML:
@@ -86,6 +90,61 @@ class DML:
             t.queue_insert(_without_conflicts(t, full, target))
         else:
             self._insert_or_update(t, ast, conflict, target, full, sql)
+
+    def _copy_statement(self, ast, sql):
+        """COPY table [(columns)] FROM 'file.csv' (HEADER …): the file's rows inserted (engine/copy_from.py),
+        all or none.  On a sharded pipeline a large file is read by the workers, each a range of its
+        records (engine/shards/staging.py ``stage_csv``)."""
+        self._copy_committed = False
+        spec = bind_copy(ast, self._tables, self._views, self.dialect.name, sql)
+        t = self._tables[spec.table]
+        data = read_file(spec.path)
+        start, line = body(data, spec.fmt, spec.path)
+        if self._shards is not None and len(data) - start >= COPY_STAGE_MIN_BYTES and self._staged_copy(
+                t, spec, data, start, line):
+            return
+        text = decode(data[start:], spec.path, line)
+        convert = converters(t.rel, self.dialect)
+        rows = parse_rows(text, line, spec, convert, len(t.rel.fields))
+        try:
+            rows = t.check.rows(rows, lambda r: self._row(t, r))
+        except DataError:
+            lines: list = []
+            rows = parse_rows(text, line, spec, convert, len(t.rel.fields), lines)
+            for r, at in zip(rows, lines):
+                try:
+                    self._row(t, r)
+                except DataError as e:
+                    raise DataError(f"{spec.path}:{at}: {e.message}") from None
+            raise
+        t.queue_insert(rows)
+
+    def _staged_copy(self, t: Table, spec: CopySpec, data: bytes, start: int, line: int) -> bool:
+        """COPY's rows read by the workers and queued as a staged batch; False where the coordinator
+        must read the file itself (nothing changed).  Outside a transaction, where the table has
+        nothing else queued and its keys file at C speed (Table.insert_unchecked), the COPY is its own
+        step at once and the rows are filed while the workers run it (Cluster.step ``copied``): the
+        coordinator's copy of them costs the step no time of its own."""
+        if t.watermark is not None or t.rel.clock_columns:
+            return False
+        staging = self._shards.staging
+        batch = staging.stage_csv(t, spec, data, start, line, self.circuit)
+        if batch is None:
+            return False
+
+        def file() -> None:
+            rows = batch.rows()
+            if not t.insert_unchecked(rows):  # (a key taken or given twice, or not a one-column primary key)
+                t.queue_insert(rows)  # (raises the constraint error; else queued as rows, fed as rows)
+            else:
+                staging.keep(batch, rows, t)
+
+        if self._txn is None and t.pk_column is not None and not t.pending and not t.pending_late:
+            self._tick(copied=(t, batch, file))
+            self._copy_committed = True
+        else:
+            file()
+        return True
 
     def _conflict_target(self, t: Table, conflict, action: str, sql):
         """The constraints ON CONFLICT (cols) names (all of the table's, if it names none)."""

@@ -218,7 +218,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             self._txn = None
             self._tick()
             return None
-        changes = isinstance(ast, (exp.Insert, exp.Delete, exp.Update)) or (
+        changes = isinstance(ast, (exp.Insert, exp.Delete, exp.Update, exp.Copy)) or (
             isinstance(ast, exp.Create) and ast.expression is not None and
             (ast.args.get("kind") or "").upper() == "TABLE")
         if self._txn is not None and isinstance(ast, (exp.Create, exp.Drop)):
@@ -239,7 +239,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             self._txn = None
             raise
         self._record_ddl(ast, sql, index)  # (before the autocommit of CREATE TABLE … AS: it ran first)
-        if changes and self._txn is None:
+        if changes and self._txn is None and not (isinstance(ast, exp.Copy) and self._copy_committed):
             self._tick()  # autocommit
         return result
 
@@ -284,6 +284,8 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             return self._delete_statement(ast, sql)
         if isinstance(ast, exp.Update):
             return self._update_statement(ast, sql)
+        if isinstance(ast, exp.Copy):
+            return self._copy_statement(ast, sql)
         if isinstance(ast, (exp.Select, exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Values)):
             return self._query(ast, sql).rows
         text = ast.sql(dialect=self.dialect.name)
@@ -570,17 +572,18 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             raise DataError("a transaction is open: COMMIT or ROLLBACK it first")
         return self._report()
 
-    def _tick(self, meta: dict[str, Any] | None = None) -> None:
+    def _tick(self, meta: dict[str, Any] | None = None, copied: tuple | None = None) -> None:
         """Push the queued changes through the circuit as one committed step (its number is
         ``last_step``); the views' deltas wait in _unreported for step(), and go to the feeds now.
-        With a state file the step's journal record is committed before the step is final."""
+        With a state file the step's journal record is committed before the step is final.
+        ``copied``: a COPY's batch filed while a sharded step runs (Cluster.step)."""
         sole = self._sole
-        if sole and not self._log.entries:  # that table alone can have changes queued (_sole's law)
+        if copied is None and sole and not self._log.entries:  # that table alone can have changes queued (_sole's law)
             fed = [sole] if sole.pending else []
         else:  # (a loop: a comprehension is a call more in CPython 3.11)
             fed = []
             for t in self._tables.values():
-                if t.pending or t.pending_late:
+                if t.pending or t.pending_late or copied is not None and t is copied[0]:
                     fed.append(t)
         for t in fed:
             # (the queue itself, not a copy: streams are read-only, and commit() gives the table
@@ -610,7 +613,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             gc.disable()
         try:
             if shards is not None:
-                shards.step(self, hook)
+                shards.step(self, hook, copied)
             elif step is not None:
                 step(hook)
             else:
@@ -712,7 +715,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
 def _refuse_qualified_target(ast: exp.Expression, sql: str) -> None:
     """A schema- or catalog-qualified name in CREATE/DROP/INSERT/UPDATE/DELETE is a CompileError:
     deltasql has one namespace, and reading ``s.a`` as ``a`` would silently merge two tables."""
-    if not isinstance(ast, (exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete)):
+    if not isinstance(ast, (exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete, exp.Copy)):
         return
     target = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
     if isinstance(target, exp.Index):

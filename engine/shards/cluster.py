@@ -180,10 +180,13 @@ class Cluster:
         must check it itself (and ``file`` may not have run)."""
         return self.staging.stage(name, table, rows, file, circuit)
 
-    def step(self, pipeline, before_commit=None) -> None:
+    def step(self, pipeline, before_commit=None, copying=None) -> None:
         """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'
         deltas out into the coordinator's outputs.  Raises StepError (nothing changed) as
-        Circuit.step does."""
+        Circuit.step does.  ``copying``: (table, a COPY's staged batch, ``file()``) where the table's
+        queue is that batch alone but is not filed yet: the workers are fed its parts, and ``file()``
+        queues its rows on the coordinator while they run the step (a failure there, a taken key,
+        aborts the step on every worker before it is final)."""
         n = self.workers
         fed = [(name, t.input) for name, t in pipeline._tables.items() if t.input.pending]
         parts = [{} for _ in range(n)]
@@ -202,11 +205,24 @@ class Cluster:
             for w, chunk in enumerate(chunks):
                 if chunk[0]:
                     parts[w][name] = chunk
+        failed: list = []
+        meanwhile = None
+        if copying is not None:
+            table, batch, file = copying
+            staged[table.rel.name] = [batch.token]
+
+            def meanwhile():
+                try:
+                    file()
+                except BaseException as e:  # noqa: BLE001 - raised at the prepared round (meanwhile must not raise)
+                    failed.append(e)
         outs = outputs(pipeline.circuit)
         times, settle = _step_times(pipeline)
         local = local_exchanges(pipeline.circuit, pipeline._tables, staged, self.staging.cuts, n, by_owner)
 
         def prepared(payloads):
+            if failed:
+                raise failed[0]
             merged: dict = {}
             copied = set()  # a worker's delta may be its live object (threads): copied before adding
             for payload in payloads:
@@ -239,14 +255,16 @@ class Cluster:
                     raise
 
         try:
-            self.command([("step", parts[w], times, staged, local) for w in range(n)], prepared, pipeline.circuit,
-                         results=False)
+            self.command([("step", parts[w], times, staged, local, self.staging.inbound_for(w, staged))
+                          for w in range(n)], prepared, pipeline.circuit, meanwhile=meanwhile, results=False)
         except StoppedAfterCommit:
             self.staging.clear()
             raise
         finally:
             for _, inp in fed:
                 inp.pending = {}
+            if copying is not None:  # (its queue, filed meanwhile, may be the input's own dict: Table.queue_insert)
+                copying[0].input.pending = {}
         self.staging.clear()
         self.stats["steps"] += 1
 

@@ -32,6 +32,15 @@ converted on the coordinator) makes it fed as before: its queue cut and sent.  T
 every part they hold once a step is final (a step that fails on the coordinator's side keeps them,
 as the coordinator keeps its queue).
 
+COPY … FROM a CSV file (engine/copy_from.py) is staged the same way, but the coordinator never holds
+the rows as Python objects before the workers do: it cuts the file's bytes into one range of whole
+records per worker, each worker parses, converts and checks its range, cuts its rows by owner as above
+and keeps its own part, and sends every part back pickled; the coordinator reads them all as its copy
+of the table (the filing), and at the step passes each worker the parts the others read for it
+(``inbound``).  Outside a transaction a COPY is a step of its own, and where its table has nothing else
+queued the filing runs while the workers run that step (Cluster.step ``copying``): a taken key then
+aborts the step on every worker before it is final, and the COPY fails having changed nothing.
+
 Laws: (1) the parts of a batch add up to it, and any split of a step's input is a valid one (every
 operator before the first exchange is linear; a cut by owner only spares the exchange its
 crossing), so feeding a table's staged parts computes what feeding its queue computes whenever the
@@ -51,8 +60,10 @@ table that has no change; a depth whose exchanges all move nothing needs no roun
 
 from __future__ import annotations
 
+from ...compiler.errors import DataError
 from ...runtime.operators.exchange import Exchange
-from .wire import dumps_plain, split
+from ..copy_from import split_records
+from .wire import dumps_plain, loads, split
 from .worker import walk
 
 STAGE_MIN = 1000  # fewer rows: checked on the coordinator (a round to the workers costs ~0.1 ms)
@@ -65,6 +76,7 @@ class Staging:
         self.cluster = cluster
         self.batches: dict = {}  # id(rows) -> (token, rows, table): staged since the last final step
         self.cuts: dict = {}  # token -> the exchange its batch was cut for (None: every n-th row)
+        self.inbound: list = [{} for _ in range(cluster.workers)]  # per worker: {token: parts other workers read for it}
         self.next_token = 0
         self.min_rows = STAGE_MIN
 
@@ -96,6 +108,42 @@ class Staging:
         self.cluster.stats["rows_staged"] += len(rows)
         return True
 
+    def stage_csv(self, table, spec, data: bytes, start: int, line: int, circuit) -> "CsvBatch | None":
+        """COPY's file read by the workers: the records from ``start`` (at ``line``) cut into one range
+        per worker (copy_from.split_records), each parsed, converted and checked by its worker, which
+        cuts its rows by their owners at ``circuit``'s first exchange reading the table (as ``cut``
+        does), keeps its own part and sends back every part pickled.  The batch, whose parts each
+        worker is passed at the next step (``inbound``) and whose rows the coordinator reads as its
+        copy of the table (``CsvBatch.rows``, then ``keep``); None if the coordinator must read the
+        file itself (a row the check would convert or refuse, a value that is not plain).  A record
+        that is not one raises the DataError of the first such record in the file."""
+        n = self.cluster.workers
+        ranges = split_records(data, start, line, n, spec.fmt)
+        by = owner_cut(circuit, table.output) if n > 1 else None
+        token = self.next_token
+        self.next_token += 1
+        msgs = [("stage_csv", spec, token, data[b:e], first, by is not None) for b, e, first in ranges]
+        msgs += [("stage_csv", spec, token, b"", line, by is not None)] * (n - len(ranges))
+        verdicts = self.cluster.command(msgs)
+        for v in verdicts:
+            if v[0] == "error":
+                raise DataError(v[1])
+        if not all(v[0] == "ok" for v in verdicts):
+            return None
+        blobs = [v[1] for v in verdicts]
+        for d in range(n):
+            theirs = [b[d] for w, b in enumerate(blobs) if w != d and b[d] is not None]
+            if theirs:
+                self.inbound[d][token] = theirs
+        self.cuts[token] = by
+        return CsvBatch(token, blobs)
+
+    def keep(self, batch: "CsvBatch", rows: list, table) -> None:
+        """``rows`` (``batch.rows()``) are queued into ``table`` as they are: at a step whose queue for
+        the table is only staged batches, the workers' parts are fed instead (``tokens``)."""
+        self.batches[id(rows)] = (batch.token, rows, table)
+        self.cluster.stats["rows_staged"] += len(rows)
+
     def tokens(self, table, log) -> list | None:
         """The tokens of the staged batches ``table``'s queue is the sum of, or None if it is not
         only those (then it is fed as rows)."""
@@ -119,6 +167,29 @@ class Staging:
     def clear(self) -> None:
         """The step is final: the workers dropped their parts."""
         self.batches, self.cuts = {}, {}
+        self.inbound = [{} for _ in range(self.cluster.workers)]
+
+    def inbound_for(self, worker: int, staged: dict) -> dict:
+        """The parts other workers read for ``worker`` of the batches ``staged`` feeds ({token: blobs})."""
+        mine = self.inbound[worker]
+        return {t: mine[t] for tokens in staged.values() for t in tokens if t in mine}
+
+
+class CsvBatch:
+    """A COPY's rows as the workers read them: each worker's parts, pickled, by destination."""
+
+    def __init__(self, token: int, blobs: list):
+        self.token = token
+        self.blobs = blobs
+
+    def rows(self) -> list:
+        """Every row, read from the parts (a new list)."""
+        rows: list = []
+        for parts in self.blobs:
+            for blob in parts:
+                if blob is not None:
+                    rows.extend(loads(blob))
+        return rows
 
 
 def local_exchanges(circuit, tables: dict, staged: dict, cuts: dict, n: int, fed: dict = None) -> frozenset:
@@ -143,14 +214,14 @@ def _moves_nothing(op: Exchange, sources: dict, staged: dict, cuts: dict, fed: d
     name, table = sources.get(id(op.inputs[0]), sources.get(id(op.cut_reads), (None, None)))
     if table is None:
         return False
+    tokens = staged.get(name)  # (first: a COPY's batch is filed while the step runs, its queue still empty)
+    if tokens is not None:
+        return op.cut_rows is not None and all(cuts.get(token) is op for token in tokens)
     if not table.input.pending:
         return True
     if op.cut_rows is None:
         return False
-    tokens = staged.get(name)
-    if tokens is None:
-        return fed.get(name) is op
-    return all(cuts.get(token) is op for token in tokens)
+    return fed.get(name) is op
 
 
 def owner_cut(circuit, source) -> Exchange | None:

@@ -31,7 +31,9 @@ from ...runtime.nested import Scope
 from ...runtime.operators import Aggregate, Output
 from ...runtime.operators.exchange import Combine, Exchange
 from ...runtime.state import StateMismatch, export_circuit, import_circuit, layout
+from ...compiler.errors import DataError
 from ..collector import collector_paused
+from ..copy_from import converters, decode, parse_rows
 from ..pipeline import Pipeline
 from . import wire
 from .schedule import schedule
@@ -154,7 +156,7 @@ class Worker:
             if self.own_process:
                 with collector_paused():
                     kind = self._serve_one()
-                    while kind == "stage":  # (its rows live until the step that follows: one pause for both)
+                    while kind in ("stage", "stage_csv"):  # (its rows live until the step that follows: one pause)
                         kind = self._serve_one()
             else:
                 kind = self._serve_one()
@@ -264,14 +266,51 @@ class Worker:
         self._staged[token] = rows
         return True
 
-    def do_step(self, feeds: dict, times=(None, None), staged=None, local=()):
+    def do_stage_csv(self, spec, token: int, part: bytes, first_line: int, cut: bool):
+        """Read this worker's range of a COPY's file (engine/copy_from.py) into the rows of table
+        ``spec.table``, check them with the table's row check, cut them by their owners at the first
+        exchange reading the table (``cut``; staging.cut) and keep this worker's part for the next step:
+        ("ok", [the pickled part of each worker, None where empty]); ("convert",) where a row does not
+        pass as it is or a value is not plain (the coordinator reads the file itself); ("error",
+        message) for a record that is not one."""
+        from .staging import cut as staging_cut, owner_cut  # (staging imports this module)
+
+        t = self.replica._tables[spec.table]
+        try:
+            rows = parse_rows(decode(part, spec.path, first_line), first_line, spec,
+                              converters(t.rel, self.replica.dialect), len(t.rel.fields))
+        except DataError as e:
+            return ("error", e.message)
+        try:
+            t.check.rows(rows, _needs_coordinator)
+        except _NeedsCoordinator:
+            return ("convert",)
+        if cut:
+            parts, by = staging_cut(rows, self.workers, owner_cut(self.replica.circuit, t.output))
+            if by is None:  # (not cut by the owners the coordinator counts on: it reads the file itself)
+                return ("convert",)
+        else:  # (any split will do: this worker keeps what it read)
+            parts = [rows if w == self.index else [] for w in range(self.workers)]
+        blobs = []
+        for p in parts:
+            blob = wire.dumps_plain(p) if p else None
+            if p and blob is None:
+                return ("convert",)
+            blobs.append(blob)
+        self._staged[token] = parts[self.index]
+        return ("ok", blobs)
+
+    def do_step(self, feeds: dict, times=(None, None), staged=None, local=(), inbound=None):
         """Run one step on the rows ``feeds`` ({table: its part, as cluster.split cut it}) and the
         batches ``staged`` ({table: tokens of the parts do_stage kept}); prepared with the views'
         deltas, final when the coordinator says go.  ``times``: (the clock's new value or None,
         {table: its watermarks over the whole step}), as the coordinator computed them; ``local``:
-        the root exchanges (by xid) that move no row in this step (cluster.local_exchanges)."""
+        the root exchanges (by xid) that move no row in this step (cluster.local_exchanges); ``inbound``:
+        {token: the parts other workers read for this one of a COPY's staged batch}."""
         tables = self.replica._tables
         feeds = {name: wire.joined(part) for name, part in feeds.items()}
+        for token, blobs in (inbound or {}).items():  # the rows other workers read for this one (do_stage_csv)
+            self._staged[token] = self._staged[token] + [r for b in blobs for r in wire.loads(b)]
         for name, tokens in (staged or {}).items():
             feeds[name] = _counted([self._staged[t] for t in tokens])
         now, marks = times
