@@ -553,7 +553,7 @@ def shards_section(res: dict) -> list[str]:
             f"wall (median {sh.get('speedup_median_vs_in_process', '?')}×), "
             f"{sh.get('speedup_cpu_vs_in_process', '?')}× rows per CPU second.  `python -m bench.shards` "
             "then `python -m bench.report --section shards` (the numbers above; `--quick` for a smaller run).",
-            "", *per_step_lines(sh),
+            "", *copy_lines(sh), *per_step_lines(sh),
             "### Scaling model", "",
             "Seconds per input row on W workers: `c_c + c_r·f + (c_w + c_x·f)/W + R·t(W)/B`, with "
             "`f = (W-1)/W` the share of rows an exchange moves to another worker.  Measured in this run: the "
@@ -627,6 +627,21 @@ def shards_section(res: dict) -> list[str]:
             "bound20 and keys20, for the figures: the key index on the workers and the batch streamed in chunks "
             "as it is pickled measure 1.50-1.60x, at the target's edge; the coordinator filing its index as each "
             "chunk leaves, 1.37-1.49x).", ""]
+
+
+def copy_lines(sh: dict) -> list[str]:
+    """The same bulk load as CSV files, a `COPY orders FROM 'file.csv'` each (bench.shards.run_copy)."""
+    if "copy_best" not in sh:
+        return []
+    return ["The same orders as CSV files of one step each, loaded by `COPY orders FROM 'file.csv' (HEADER "
+            "false)` (a step each: autocommit).  On workers each worker parses, converts and checks a range of the "
+            "file's records and cuts its rows by their owners; the coordinator files its copy of the rows while "
+            "the workers run the step (engine/copy_from.py, engine/shards/staging.py); DuckDB copies the same file "
+            "and reruns the query.", "", shards.render_copy(sh), "",
+            f"2 worker processes against 1 worker process: {sh['copy_speedup_2_processes']}× wall (best runs; "
+            f"median {sh['copy_speedup_median']}×); against one worker in the pipeline's own process, which "
+            f"parses the file itself: {sh['copy_speedup_2_processes_vs_in_process']}× (median "
+            f"{sh['copy_speedup_median_vs_in_process']}×).", ""]
 
 
 def per_step_lines(sh: dict) -> list[str]:
