@@ -713,6 +713,8 @@ def _prefer_from_columns(query, schema: MappingSchema, dialect: str, sql: str) -
             continue
         # the select list's names: its aliases, and a column's own name (SELECT t.x is named x)
         aliases = {p.alias_or_name for p in select.expressions if isinstance(p, (exp.Alias, exp.Column))}
+        literals = {p.alias: p.this for p in select.expressions
+                    if isinstance(p, exp.Alias) and (isinstance(p.this, exp.Literal) or p.this.is_number)}
         names = [(c, kind) for clause, kind in clauses for c in clause.find_all(exp.Column)
                  if not c.table and c.name in aliases and c.find_ancestor(exp.Select, exp.SetOperation) is select]
         if not names:
@@ -738,6 +740,8 @@ def _prefer_from_columns(query, schema: MappingSchema, dialect: str, sql: str) -
                                           (exp.AggFunc, exp.Filter))
                 column = in_aggregate or (len(found) == 1 and _grouped_column(select, found[0], columns))
             if not column:
+                if c.name in literals:  # (qualify never expands a literal's alias: it would read as a position)
+                    c.replace(exp.paren(literals[c.name].copy()))
                 continue  # the alias (qualify expands it)
             if len(found) > 1:
                 raise error_at(c, f"ambiguous column name {c.name!r}", sql)

@@ -570,3 +570,24 @@ def test_integers_and_decimals_between_compare_exactly(sql):
     check("CREATE TABLE t(k INT, x DECIMAL(6,0))", sql,
           [[("+", "t", (1, D(-1))), ("+", "t", (2, D(2))), ("+", "t", (3, None))],
            [("-", "t", (2, D(2))), ("+", "t", (2, D(-1))), ("+", "t", (1, D(0)))]])
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT 1 AS c3 FROM t JOIN u USING (id) HAVING c3",
+    "SELECT 0 AS c3, COUNT(*) AS n FROM t NATURAL JOIN u HAVING c3",
+    "SELECT 1 AS k, COUNT(*) AS n FROM u HAVING k > 0",
+    "SELECT 'a' AS k, COUNT(*) AS n FROM u HAVING k = 'a'",
+    "SELECT 2 AS k, id FROM u GROUP BY id HAVING k + id > 3",
+    "SELECT 1 AS c3 FROM u GROUP BY c3 HAVING c3",
+    "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS c3 FROM t NATURAL JOIN u HAVING c3) d) AS n FROM t",
+])
+def test_a_having_name_of_a_literal_s_alias_is_the_literal(sql):
+    """A name in HAVING that is a literal's alias in the select list stands for the literal, as DuckDB
+    binds it (compiler/frontend._prefer_from_columns): qualify never expands such a name (a literal
+    there would read as a GROUP BY position), so it was bound as a FROM column of that name, and refused
+    as not grouped, or as no column (fuzz seed 2001109, "column 'c3' must appear in the GROUP BY
+    clause"); where the FROM column is grouped (or inside an aggregate) the column is still read."""
+    check("CREATE TABLE t(id INT, b INT); CREATE TABLE u(id INT, c3 BOOLEAN)", sql,
+          [[("+", "t", (1, 1)), ("+", "t", (2, 2)), ("+", "u", (1, True)), ("+", "u", (2, False)),
+            ("+", "u", (3, None))],
+           [("-", "u", (1, True)), ("+", "u", (4, True)), ("+", "t", (4, None))]])
