@@ -6,7 +6,8 @@ would sniff the header, HEADER must be said):
 - the file is UTF-8 (a byte-order mark is skipped); records are RFC 4180's, split by DELIMITER, with
   QUOTE around a field that holds one; inside quotes ESCAPE ('"' unless given) makes the character after
   it plain (QUOTE doubled, where ESCAPE is QUOTE); an empty line is no record;
-- an empty field, quoted or not, is NULL; every other field is text assigned to its column as an
+- a field that is the NULL text (NULL '…'; empty unless given), quoted or not, is NULL (with another
+  NULL text, an empty field is an empty text); every other field is text assigned to its column as an
   INSERT assigns a VARCHAR (compiler/types.assign_value: CAST's rules, so ' 7', '+7', '1e2' and '0x10'
   into an INTEGER are 7, 7, 100 and 16, and '1.5' is 2);
 - HEADER true skips the first record; a column list takes the file's fields in its order, and the
@@ -48,6 +49,7 @@ class CsvFormat:
     delimiter: str = ","
     quote: str = '"'
     escape: str = '"'
+    null: str = ""  # a field that is this text, quoted or not, is NULL
 
     def reader(self, text: str):
         if self.escape == self.quote:
@@ -128,6 +130,9 @@ def _format(ast: exp.Copy, file: exp.Literal, dialect: str, sql: str) -> CsvForm
     if header is None:
         raise error_at(ast, "COPY … FROM needs HEADER true or HEADER false: DuckDB guesses whether the first "
                             "line names the columns, deltasql does not guess", sql)
+    null = options.pop("NULL", None)
+    if null is not None and not (isinstance(null[1], exp.Literal) and null[1].is_string):
+        raise null[0].error("COPY's NULL must be a string ('' or 'NA', say)", sql)
     chars = {}
     for name, default in (("DELIMITER", ","), ("QUOTE", '"'), ("ESCAPE", None)):
         given = options.pop(name, None)
@@ -145,8 +150,8 @@ def _format(ast: exp.Copy, file: exp.Literal, dialect: str, sql: str) -> CsvForm
         raise error_at(ast, "COPY's DELIMITER must differ from its QUOTE and ESCAPE", sql)
     for name, (at, _) in options.items():
         raise at.error(f"COPY option {name} is not supported (supported: FORMAT csv, HEADER, DELIMITER, "
-                             "QUOTE, ESCAPE, AUTO_DETECT false)", sql)
-    return CsvFormat(_flag(header, sql), chars["DELIMITER"], quote, escape)
+                             "QUOTE, ESCAPE, NULL, AUTO_DETECT false)", sql)
+    return CsvFormat(_flag(header, sql), chars["DELIMITER"], quote, escape, null[1].this if null else "")
 
 
 @dataclass(frozen=True)
@@ -328,13 +333,14 @@ def parse_rows(text: str, first_line: int, spec: CopySpec, convert: list, width:
         return []
     fields = list(zip(*records))
     values = [None] * width
+    null = fmt.null
     try:
         for i, c in enumerate(columns):
             texts = fields[i]
-            if "" not in texts:
+            if null not in texts:
                 values[c] = convert[c](list(texts))
             else:  # NULLs: the others converted alone
-                at = [k for k, v in enumerate(texts) if v != ""]
+                at = [k for k, v in enumerate(texts) if v != null]
                 column = [None] * len(texts)
                 for k, v in zip(at, convert[c]([texts[k] for k in at])):
                     column[k] = v
@@ -344,7 +350,7 @@ def parse_rows(text: str, first_line: int, spec: CopySpec, convert: list, width:
             ends = _records(text, first_line, fmt, path, n)[1]
         for record, end in zip(records, ends):  # the file's first value that fails, for its line
             for c, v in zip(columns, record):
-                if v != "":
+                if v != null:
                     try:
                         convert[c]([v])
                     except DataError as e:

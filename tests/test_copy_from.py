@@ -178,6 +178,21 @@ def test_a_column_list_a_header_and_quotes_of_another_kind(tmp_path, options):
                  f"COPY t(id, g, s) FROM '{e}' (HEADER false, ESCAPE '\\', AUTO_DETECT false)")
         assert sorted(both.p.execute("SELECT id, s FROM t WHERE id >= 10")) == [(10, 'a"b'), (11, "c\\d")]
         assert both.p.execute("SELECT s FROM t WHERE id = 2") == [("it's",)]
+        n = tmp_path / "n.csv"
+        with open(n, "w", newline="") as fh:  # NULL 'NA': quoted or not; an empty field is then an empty text
+            fh.write('30,1,NA,NA\n31,NA,"NA",2\n32,2,"",3\n33,3,,inf\n')
+        with pytest.raises(DataError, match="n.csv:2: t.g: NULL in a NOT NULL column"):
+            both.p.execute(f"COPY t(id, g, s, x) FROM '{n}' (HEADER false, NULL 'NA')")
+        with open(n, "w", newline="") as fh:
+            fh.write('30,1,NA,NA\n31,4,"NA",\n32,2,"",3\n33,3,,inf\n')
+        with pytest.raises(DataError, match="n.csv:2: t.x: '' is not a valid DOUBLE"):
+            both.p.execute(f"COPY t(id, g, s, x) FROM '{n}' (HEADER false, NULL 'NA')")
+        with open(n, "w", newline="") as fh:
+            fh.write('30,1,NA,NA\n31,4,"NA",1.5\n32,2,"",3\n33,3,,inf\n')
+        both.run(f"COPY t(id, g, s, x) FROM '{n}' (HEADER false, NULL 'NA')",
+                 f"COPY t(id, g, s, x) FROM '{n}' (HEADER false, NULL 'NA', AUTO_DETECT false)")
+        assert sorted(both.p.execute("SELECT id, s FROM t WHERE id >= 30")) == [
+            (30, None), (31, None), (32, ""), (33, "")]
         q = tmp_path / "q.csv"
         with open(q, "w", newline="") as fh:
             fh.write("20,1,'it''s'\n21,1,'x'\n")
@@ -304,7 +319,8 @@ def test_copy_is_durable_on_a_sharded_pipeline(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("sql,message,col", [
     ("COPY t FROM 'f.csv'", "COPY … FROM needs HEADER true or HEADER false", 6),
-    ("COPY t FROM 'f.csv' (HEADER, NULL 'NA')", "COPY option NULL is not supported", 30),
+    ("COPY t FROM 'f.csv' (HEADER, DATEFORMAT '%d/%m/%Y')", "COPY option DATEFORMAT is not supported", 30),
+    ("COPY t FROM 'f.csv' (HEADER, NULL 1)", "COPY's NULL must be a string", 30),
     ("COPY t FROM 'f.csv' (HEADER, AUTO_DETECT true)", "AUTO_DETECT true is not supported", 30),
     ("COPY t FROM 'f.parquet' (HEADER)", "say FORMAT csv", 6),
     ("COPY t FROM 'f.csv' (FORMAT parquet, HEADER)", "not parquet", 22),
