@@ -18,8 +18,11 @@ would sniff the header, HEADER must be said):
 Laws the parallel read relies on (engine/shards/staging.py ``stage_csv``): (1) a record ends at a newline
 outside quotes, and with ESCAPE equal to QUOTE a position is outside quotes exactly when an even number
 of QUOTE characters precede it in the file's records (an escaped quote is two), so ``split_records``
-cuts the file only where a record ends; (2) a record's row depends on the record and the options alone,
-so parsing the parts apart and adding their rows up reads the file.
+cuts the file only where a record ends; but for a quote inside an unquoted field (`a"b`, which the csv
+module reads as a plain character): that breaks the parity, and a cut may fall inside a quoted field,
+where the range before the cut ends inside quotes and fails to read (strict), so a file whose ranges do
+not all read is read whole instead; (2) a record's row depends on the record and the options alone, so
+parsing the parts apart and adding their rows up reads the file.
 """
 
 from __future__ import annotations

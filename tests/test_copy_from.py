@@ -235,6 +235,30 @@ def test_large_files_are_read_in_ranges_that_split_no_record(tmp_path, monkeypat
             p.close()
 
 
+def test_a_quote_inside_an_unquoted_field_reads_the_same_on_workers(tmp_path, monkeypatch):
+    """`a"b` unquoted is the text a"b; its one quote makes the quotes before a later newline odd, so the
+    cut for the workers can fall inside a quoted field, whose range then fails to read: the file is
+    then read whole, and every configuration reads the same rows."""
+    monkeypatch.setattr(dml, "COPY_STAGE_MIN_BYTES", 0)
+    f = tmp_path / "q.csv"
+    lines = ['0,1,a"b,,,,,\n'] + [f"{i},1,x{i},,,,,\n" for i in range(1, 200)]
+    lines[110] = '110,1,"two\nlines",,,,,\n'  # just after the middle, where 2 workers cut
+    f.write_text("".join(lines))
+    data = f.read_bytes()
+    ranges = split_records(data, 0, 1, 2, CsvFormat())
+    assert len(ranges) == 2 and b'"two\n' in data[:ranges[0][1]] and not data[:ranges[0][1]].endswith(b'lines",,,,,\n')
+    got = {}
+    for name, options in (("one", {}), ("simulated2", {"workers": 2, "backend": "simulated"})):
+        p = Pipeline(**options)
+        try:
+            p.execute(DDL)
+            p.execute(f"COPY t FROM '{f}' (HEADER false)")
+            got[name] = sorted(p.execute("SELECT id, s FROM t"))
+        finally:
+            p.close()
+    assert got["one"] == got["simulated2"] and (0, 'a"b') in got["one"] and (110, "two\nlines") in got["one"]
+
+
 BAD = [
     ("1,2,a,,,,,\n2,3\n", "bad.csv:2: expected 8 fields, found 2"),
     ("1,2,a,,,,,\n2,x,b,,,,,\n", "bad.csv:2: t.g: 'x' is not a valid INTEGER"),

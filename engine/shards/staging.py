@@ -115,8 +115,10 @@ class Staging:
         does), keeps its own part and sends back every part pickled.  The batch, whose parts each
         worker is passed at the next step (``inbound``) and whose rows the coordinator reads as its
         copy of the table (``CsvBatch.rows``, then ``keep``); None if the coordinator must read the
-        file itself (a row the check would convert or refuse, a value that is not plain).  A record
-        that is not one raises the DataError of the first such record in the file."""
+        file itself (a row the check would convert or refuse, a value that is not plain, or a range
+        that did not read, which a cut inside a quoted field makes: then the file's own error, if any,
+        is the coordinator's to raise).  A file read as one range raises its first bad record's
+        DataError here.""" 
         n = self.cluster.workers
         ranges = split_records(data, start, line, n, spec.fmt)
         by = owner_cut(circuit, table.output) if n > 1 else None
@@ -127,6 +129,11 @@ class Staging:
         verdicts = self.cluster.command(msgs)
         for v in verdicts:
             if v[0] == "error":
+                if len(ranges) > 1:
+                    # (a quote inside an unquoted field, which the csv module reads as a plain character,
+                    # breaks law 1's parity, and a cut may then fall inside a quoted field; the range before
+                    # such a cut ends inside quotes, an error: the coordinator reads the file whole)
+                    return None
                 raise DataError(v[1])
         if not all(v[0] == "ok" for v in verdicts):
             return None
