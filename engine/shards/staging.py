@@ -118,7 +118,7 @@ class Staging:
         file itself (a row the check would convert or refuse, a value that is not plain, or a range
         that did not read, which a cut inside a quoted field makes: then the file's own error, if any,
         is the coordinator's to raise).  A file read as one range raises its first bad record's
-        DataError here.""" 
+        DataError here."""
         n = self.cluster.workers
         ranges = split_records(data, start, line, n, spec.fmt)
         by = owner_cut(circuit, table.output) if n > 1 else None
