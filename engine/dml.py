@@ -122,9 +122,9 @@ class DML:
     def _staged_copy(self, t: Table, spec: CopySpec, data: bytes, start: int, line: int) -> bool:
         """COPY's rows read by the workers and queued as a staged batch; False where the coordinator
         must read the file itself (nothing changed).  Outside a transaction, where the table has
-        nothing else queued and its keys file at C speed (Table.insert_unchecked), the COPY is its own
-        step at once and the rows are filed while the workers run it (Cluster.step ``copied``): the
-        coordinator's copy of them costs the step no time of its own."""
+        nothing else queued, the COPY is its own step at once and the rows are filed while the workers
+        run it (Cluster.step ``copying``): the coordinator's copy of them costs the step no time of its
+        own."""
         if t.watermark is not None or t.rel.clock_columns:
             return False
         staging = self._shards.staging
@@ -134,12 +134,12 @@ class DML:
 
         def file() -> None:
             rows = batch.rows()
-            if not t.insert_unchecked(rows):  # (a key taken or given twice, or not a one-column primary key)
-                t.queue_insert(rows)  # (raises the constraint error; else queued as rows, fed as rows)
-            else:
+            if t.insert_unchecked(rows) or t.insert_plain(rows):
                 staging.keep(batch, rows, t)
+            else:  # (a key taken or given twice, UNIQUE constraints, one row: raises the constraint error,
+                t.queue_insert(rows)  # or queues the rows, then fed as rows, not as the workers' parts)
 
-        if self._txn is None and t.pk_column is not None and not t.pending and not t.pending_late:
+        if self._txn is None and not t.pending and not t.pending_late:
             self._tick(copied=(t, batch, file))
             self._copy_committed = True
         else:

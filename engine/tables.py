@@ -312,6 +312,32 @@ class Table:
             return False
         return self._file_fresh(rows, list(map(itemgetter(c), rows)))
 
+    def insert_plain(self, rows: list) -> bool:
+        """``queue_insert(rows)`` for a table without key constraints, watermarks or DEFAULT NOW()
+        columns, queued and logged as the very list given (True; a COPY's batch read by the workers,
+        engine/shards/staging.py, whose queue must be that list to be fed as their parts), its values
+        not shared (table_values: the workers shared a batch's repeated texts); False: nothing changed."""
+        if self.constraints or self.watermark is not None or self.rel.clock_columns or len(rows) < 2:
+            return False
+        pending = self.pending
+        if not pending:
+            fresh = dict.fromkeys(rows, 1)
+            if len(fresh) == len(rows):
+                self.pending = fresh
+                if self.log is not None:
+                    self.log.record(self, rows, 1)
+                return True
+        get = pending.get
+        for r in rows:
+            n = get(r, 0) + 1
+            if n:
+                pending[r] = n
+            else:
+                del pending[r]
+        if self.log is not None:
+            self.log.record(self, rows, 1)
+        return True
+
     def _insert_one(self, row, replace: bool, done: list) -> None:
         for cols, index in zip(self.constraints, self.indexes):
             key = self.key_of(row, cols)

@@ -229,6 +229,11 @@ def test_large_files_are_read_in_ranges_that_split_no_record(tmp_path, monkeypat
             p.execute(f"CREATE VIEW v AS {VIEWS['by_g']}")
             p.execute(f"COPY t FROM '{f}' (HEADER true)")
             assert p._shards.stats["rows_staged"] == 3000  # read by the workers (the file is over the threshold)
+            bag = tmp_path / "bag.csv"
+            write_csv(bag, bag_records(rnd, 4000) * 2)  # a table without a key, duplicates: fed as the workers' parts too
+            p.execute(f"COPY bag FROM '{bag}' (HEADER false)")
+            assert p._shards.stats["rows_staged"] == 11000
+            assert p.execute("SELECT COUNT(*) FROM bag") == [(8000,)]
             assert sorted(p.view("v").rows()) == sorted(one.view("v").rows())
             assert diff_multisets(one.execute("SELECT * FROM t"), p.execute("SELECT * FROM t"), loose=True) == ([], [])
         finally:
