@@ -143,10 +143,11 @@ def _format(ast: exp.Copy, file: exp.Literal, dialect: str, sql: str) -> CsvForm
             chars[name] = default
             continue
         value = given[1]
-        if not isinstance(value, exp.Literal) or not value.is_string or len(value.this) != 1 \
-                or value.this in "\r\n":
+        text = value.this if isinstance(value, exp.Literal) and value.is_string else None
+        text = "\t" if text == "\\t" else text  # (DuckDB's: '\t' is a tab)
+        if text is None or len(text) != 1 or text in "\r\n":
             raise given[0].error(f"COPY's {name} must be one character (not a newline)", sql)
-        chars[name] = value.this
+        chars[name] = text
     quote = chars["QUOTE"]
     escape = chars["ESCAPE"] or '"'  # (DuckDB's: '"' whatever the QUOTE)
     if chars["DELIMITER"] in (quote, escape):

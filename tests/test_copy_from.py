@@ -191,7 +191,12 @@ def test_a_column_list_a_header_and_quotes_of_another_kind(tmp_path, options):
             fh.write('30,1,NA,NA\n31,4,"NA",1.5\n32,2,"",3\n33,3,,inf\n')
         both.run(f"COPY t(id, g, s, x) FROM '{n}' (HEADER false, NULL 'NA')",
                  f"COPY t(id, g, s, x) FROM '{n}' (HEADER false, NULL 'NA', AUTO_DETECT false)")
-        assert sorted(both.p.execute("SELECT id, s FROM t WHERE id >= 30")) == [
+        tsv = tmp_path / "t.tsv"
+        tsv.write_text("40\t1\ta b\n41\t2\t\n")
+        both.run(f"COPY t(id, g, s) FROM '{tsv}' (HEADER false, DELIMITER '\\t')",
+                 f"COPY t(id, g, s) FROM '{tsv}' (HEADER false, DELIMITER '\\t', AUTO_DETECT false)")
+        assert sorted(both.p.execute("SELECT id, s FROM t WHERE id >= 40")) == [(40, "a b"), (41, None)]
+        assert sorted(both.p.execute("SELECT id, s FROM t WHERE id >= 30 AND id < 40")) == [
             (30, None), (31, None), (32, ""), (33, "")]
         q = tmp_path / "q.csv"
         with open(q, "w", newline="") as fh:
