@@ -195,16 +195,7 @@ class Table:
             rows = self._on_time(rows, late)
         rows = self.shared.rows(rows)
         if not self.constraints:
-            pending = self.pending
-            get = pending.get
-            for r in rows:
-                n = get(r, 0) + 1
-                if n:
-                    pending[r] = n
-                else:
-                    del pending[r]
-            if self.log is not None:
-                self.log.record(self, rows, 1)
+            self._queue_plain(rows)
             return
         if self.pk_column is not None and not replace:
             self._insert_new_keys(rows)
@@ -319,24 +310,26 @@ class Table:
         not shared (table_values: the workers shared a batch's repeated texts); False: nothing changed."""
         if self.constraints or self.watermark is not None or self.rel.clock_columns or len(rows) < 2:
             return False
+        self._queue_plain(rows)
+        return True
+
+    def _queue_plain(self, rows: list) -> None:
+        """Queue and log ``rows`` (the very list) into a table without key constraints: a fresh queue of
+        distinct rows at C speed."""
         pending = self.pending
-        if not pending:
-            fresh = dict.fromkeys(rows, 1)
-            if len(fresh) == len(rows):
-                self.pending = fresh
-                if self.log is not None:
-                    self.log.record(self, rows, 1)
-                return True
-        get = pending.get
-        for r in rows:
-            n = get(r, 0) + 1
-            if n:
-                pending[r] = n
-            else:
-                del pending[r]
+        fresh = None if pending else dict.fromkeys(rows, 1)
+        if fresh is not None and len(fresh) == len(rows):
+            self.pending = fresh
+        else:
+            get = pending.get
+            for r in rows:
+                n = get(r, 0) + 1
+                if n:
+                    pending[r] = n
+                else:
+                    del pending[r]
         if self.log is not None:
             self.log.record(self, rows, 1)
-        return True
 
     def _insert_one(self, row, replace: bool, done: list) -> None:
         for cols, index in zip(self.constraints, self.indexes):
