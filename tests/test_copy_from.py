@@ -376,7 +376,7 @@ def test_what_copy_does_not_support_is_a_compile_error_at_its_place(sql, message
     assert message in e.value.message and (e.value.line, e.value.col) == (1, col), (e.value.message, e.value.col)
 
 
-def test_copy_is_duckdb_s(tmp_path):
+def test_copy_is_refused_outside_the_duckdb_dialect(tmp_path):
     p = Pipeline(dialect="postgres")
     p.execute("CREATE TABLE t(a INT)")
     with pytest.raises(CompileError, match="supported in the duckdb dialect"):
