@@ -55,11 +55,9 @@ class CsvFormat:
     null: str = ""  # a field that is this text, quoted or not, is NULL
 
     def reader(self, text: str):
-        if self.escape == self.quote:
-            return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar=self.quote,
-                              doublequote=True, strict=True)
+        doubled = self.escape == self.quote  # (a quote escaped by doubling it, else by ESCAPE before it)
         return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar=self.quote,
-                          escapechar=self.escape, doublequote=False, strict=True)
+                          doublequote=doubled, escapechar=None if doubled else self.escape, strict=True)
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ def body(data: bytes, fmt: CsvFormat, path: str) -> tuple:
     if not fmt.header:
         return start, 1
     if fmt.escape == fmt.quote:
-        end = _record_end(data, start, fmt)
+        end = _record_end(data, start, start, fmt.quote.encode())
     else:  # (an escaped quote breaks law 1's parity: the reader says how many lines the header takes)
         reader = fmt.reader(decode(data[start:], path, 1))
         try:
@@ -215,16 +213,17 @@ def body(data: bytes, fmt: CsvFormat, path: str) -> tuple:
     return end, 1 + data.count(b"\n", start, end)
 
 
-def _record_end(data: bytes, start: int, fmt: CsvFormat) -> int | None:
-    """Where the record beginning at ``start`` ends (after its newline): the first newline with an even
-    number of quotes before it (law 1); None if the quotes never close.  Only for ESCAPE = QUOTE."""
-    q = fmt.quote.encode()
-    pos, quotes = start, 0
+def _record_end(data: bytes, begin: int, at: int, quote: bytes) -> int | None:
+    """Where the record holding position ``at`` (or the first after it) ends, counting records from
+    ``begin``, where one starts: after the first newline at or after ``at`` with an even number of
+    quotes between ``begin`` and it (law 1; only for ESCAPE = QUOTE); the file's end if no newline
+    follows and the quotes close there; None if they never close."""
+    quotes, pos = data.count(quote, begin, at), at
     while True:
         nl = data.find(b"\n", pos)
         if nl < 0:
-            return len(data) if (quotes + data.count(q, pos)) % 2 == 0 else None
-        quotes += data.count(q, pos, nl)
+            return len(data) if (quotes + data.count(quote, pos)) % 2 == 0 else None
+        quotes += data.count(quote, pos, nl)
         pos = nl + 1
         if quotes % 2 == 0:
             return pos
@@ -243,13 +242,9 @@ def split_records(data: bytes, start: int, line: int, parts: int, fmt: CsvFormat
         target = start + size * i // parts
         if target <= begin:
             continue
-        quotes = data.count(q, begin, target)
-        end = data.find(b"\n", target)
-        while end >= 0 and (quotes + data.count(q, target, end)) % 2:
-            end = data.find(b"\n", end + 1)
-        if end < 0:
+        end = _record_end(data, begin, target, q)
+        if end is None:
             break
-        end += 1
         out.append((begin, end, line))
         line += data.count(b"\n", begin, end)
         begin = end
