@@ -78,18 +78,8 @@ def run_pipeline(options: dict, regions, customers, orders, batch: int, one_row:
         for i in range(0, len(orders), batch):
             p.insert("orders", orders[i:i + batch])
             p.step()
-        secs, cpu1 = now() - t, cpu_now(p)
-        coord, work = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
-        cpu = coord + work
-        busy = load.read()
-        if "others_cores" in busy:  # our worker processes are not "other processes"
-            busy["others_cores"] = round(max(0.0, busy["others_cores"] - work / secs), 2)
-            busy["own_cores"] = round(busy["own_cores"] + work / secs, 2)
-        out = {"rows": len(orders), "seconds": round(secs, 3), "rows_per_s": round(len(orders) / secs),
-               "cpu_seconds": round(cpu, 3), "rows_per_cpu_s": round(len(orders) / cpu),
-               "cpu_coordinator_us_per_row": round(coord / len(orders) * 1e6, 2),
-               "cpu_workers_us_per_row": round(work / len(orders) * 1e6, 2),
-               "load": busy, "view_rows": len(p.view(VIEW).rows())}
+        out = bulk_figures(len(orders), now() - t, cpu0, cpu_now(p), load)
+        out["view_rows"] = len(p.view(VIEW).rows())
         if stats0 is not None:
             steps = (len(orders) + batch - 1) // batch
             out["bulk_per_step"] = _per_step(stats0, p._shards.stats, steps)
@@ -120,6 +110,20 @@ def run_pipeline(options: dict, regions, customers, orders, batch: int, one_row:
         p.close()
 
 
+def bulk_figures(n: int, secs: float, cpu0: tuple, cpu1: tuple, load: Load) -> dict:
+    """A bulk load's figures: ``n`` rows in ``secs`` of wall time, the CPU of this process and of the
+    worker processes between ``cpu0`` and ``cpu1`` (cpu_now), how busy the machine was (``load``)."""
+    coord, work = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+    cpu = coord + work
+    busy = load.read()
+    if "others_cores" in busy:  # our worker processes are not "other processes"
+        busy["others_cores"] = round(max(0.0, busy["others_cores"] - work / secs), 2)
+        busy["own_cores"] = round(busy["own_cores"] + work / secs, 2)
+    return {"rows": n, "seconds": round(secs, 3), "rows_per_s": round(n / secs), "cpu_seconds": round(cpu, 3),
+            "rows_per_cpu_s": round(n / cpu), "cpu_coordinator_us_per_row": round(coord / n * 1e6, 2),
+            "cpu_workers_us_per_row": round(work / n * 1e6, 2), "load": busy}
+
+
 def write_files(orders: list, batch: int, where: str) -> list:
     """The orders as CSV files of ``batch`` rows each (no header), in order."""
     files = []
@@ -138,30 +142,16 @@ def run_copy(options: dict, regions, customers, files: list, n: int) -> dict:
         load, cpu0, t = Load(), cpu_now(p), now()
         for path in files:
             p.execute(f"COPY orders FROM '{path}' (HEADER false)")
-        secs, cpu1 = now() - t, cpu_now(p)
-        coord, work = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
-        busy = load.read()
-        if "others_cores" in busy:
-            busy["others_cores"] = round(max(0.0, busy["others_cores"] - work / secs), 2)
-        return {"rows": n, "seconds": round(secs, 3), "rows_per_s": round(n / secs),
-                "rows_per_cpu_s": round(n / (coord + work)),
-                "cpu_coordinator_us_per_row": round(coord / n * 1e6, 2),
-                "cpu_workers_us_per_row": round(work / n * 1e6, 2), "load": busy,
-                "view_rows": sorted(p.view(VIEW).rows())}
+        out = bulk_figures(n, now() - t, cpu0, cpu_now(p), load)
+        out["view_rows"] = sorted(p.view(VIEW).rows())
+        return out
     finally:
         p.close()
 
 
 def run_duckdb_copy(con, files: list, n: int) -> dict:
-    query = data.THROUGHPUT_VIEWS[VIEW]
-    con.execute("DELETE FROM orders")
-    cpu0, t = time.process_time(), now()
-    for path in files:
-        con.execute(f"COPY orders FROM '{path}' (HEADER false, AUTO_DETECT false)")
-        duck_recompute(con, query)
-    secs = now() - t
-    return {"rows": n, "seconds": round(secs, 3), "rows_per_s": round(n / secs),
-            "cpu_seconds": round(time.process_time() - cpu0, 3)}
+    return _duckdb_timed(con, n, [(f"COPY orders FROM '{path}' (HEADER false, AUTO_DETECT false)", ())
+                                  for path in files])
 
 
 def _per_step(before: dict, after: dict, steps: int) -> dict:
@@ -170,11 +160,18 @@ def _per_step(before: dict, after: dict, steps: int) -> dict:
 
 
 def run_duckdb(con, n: int, batch: int) -> dict:
+    return _duckdb_timed(con, n, [("INSERT INTO orders SELECT * FROM orders_staged WHERE o_id >= ? AND o_id < ?",
+                                   (lo, lo + batch)) for lo in range(0, n, batch)])
+
+
+def _duckdb_timed(con, n: int, loads: list) -> dict:
+    """DuckDB's figures for ``n`` orders loaded by ``loads`` ([(statement, parameters)]), the query rerun
+    after each, from an empty table."""
     query = data.THROUGHPUT_VIEWS[VIEW]
     con.execute("DELETE FROM orders")
     cpu0, t = time.process_time(), now()
-    for lo in range(0, n, batch):
-        con.execute("INSERT INTO orders SELECT * FROM orders_staged WHERE o_id >= ? AND o_id < ?", (lo, lo + batch))
+    for sql, params in loads:
+        con.execute(sql, params)
         duck_recompute(con, query)
     secs = now() - t
     return {"rows": n, "seconds": round(secs, 3), "rows_per_s": round(n / secs),
