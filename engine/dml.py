@@ -18,6 +18,7 @@ from ..compiler.passes.pipeline import optimize
 from ..compiler.catalog import Relation
 from ..compiler.types import assign_value, show_value
 from . import lookups
+from .failures import CopyNotRead
 from .copy_from import CopySpec, bind_copy, body, converters, decode, parse_rows, read_file
 from .lookups import _NOT_LITERAL, literal_value as _literal_value
 from .tables import Table
@@ -120,19 +121,18 @@ class DML:
         t.queue_insert(rows)
 
     def _staged_copy(self, t: Table, spec: CopySpec, data: bytes, start: int, line: int) -> bool:
-        """COPY's rows read by the workers and queued as a staged batch; False where the coordinator
-        must read the file itself (nothing changed).  Outside a transaction, where the table has
-        nothing else queued, the COPY is its own step at once and the rows are filed while the workers
-        run it (Cluster.step ``copying``): the coordinator's copy of them costs the step no time of its
-        own."""
+        """COPY's rows read by the workers; False where the coordinator must read the file itself
+        (nothing changed).  Outside a transaction, where the table has nothing else queued, the COPY
+        is a step of its own at once, in which the workers read the file (staging.copy_step), and the
+        coordinator files the rows while they run it: its copy of them costs the step no time of its
+        own.  Without a state file, where the table allows (Table.defers_rows), it only checks their
+        keys, and the rows are committed unread (Table.take_unread).  Else the workers read the file
+        into a staged batch (staging.stage_csv), queued here."""
         if t.watermark is not None or t.rel.clock_columns:
             return False
         staging = self._shards.staging
-        batch = staging.stage_csv(t, spec, data, start, line, self.circuit)
-        if batch is None:
-            return False
 
-        def file() -> None:
+        def file(batch) -> None:
             rows = batch.rows()
             if t.insert_unchecked(rows) or t.insert_plain(rows):
                 staging.keep(batch, rows, t)
@@ -140,10 +140,25 @@ class DML:
                 t.queue_insert(rows)  # or queues the rows, then fed as rows, not as the workers' parts)
 
         if self._txn is None and not t.pending and not t.pending_late:
-            self._tick(copied=(t, batch, file))
+            if self._store is None and t.defers_rows:
+                def check(batch) -> None:
+                    keys = batch.keys()
+                    if keys is not None:
+                        t.check_new_keys(keys)
+                copying = staging.copy_step(t, spec, data, start, line, self.circuit, check,
+                                            lambda batch: t.take_unread(batch, batch.keys()))
+            else:
+                copying = staging.copy_step(t, spec, data, start, line, self.circuit, file, None)
+            try:
+                self._tick(copied=copying)
+            except CopyNotRead:
+                return False
             self._copy_committed = True
-        else:
-            file()
+            return True
+        batch = staging.stage_csv(t, spec, data, start, line, self.circuit)
+        if batch is None:
+            return False
+        file(batch)
         return True
 
     def _conflict_target(self, t: Table, conflict, action: str, sql):

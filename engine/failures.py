@@ -16,6 +16,11 @@ class StoppedAfterCommit(ShardsStopped):
     taken its changes): the step is committed, the tables and views hold it, and the pipeline stops."""
 
 
+class CopyNotRead(Exception):
+    """The workers could not read a COPY's file as it is (shards/staging.py read_verdicts): its step
+    is undone everywhere, and the coordinator reads the file itself."""
+
+
 def view_of(op) -> str:
     label = getattr(op, "label", "") or ""
     return label.split(" in view ", 1)[1] if " in view " in label else label or "a view"

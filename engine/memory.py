@@ -63,7 +63,8 @@ def operator_state_bytes(ops) -> int:
 
 def table_bytes(t) -> int:
     """A table's rows, queued changes and key indexes, and the memos of its shared values
-    (engine/table_values.py: the memos' values are the rows' own, counted once)."""
+    (engine/table_values.py: the memos' values are the rows' own, counted once); batches not read yet
+    (Table.unread) as the bytes they are kept in."""
     seen: set = set()
-    return deep_size(t.plain_rows, seen) + deep_size(t.pending, seen) + sum(deep_size(i, seen) for i in t.indexes) \
-        + deep_size(t.shared.memos, seen)
+    return deep_size(t._plain_rows, seen) + deep_size(t.pending, seen) + sum(deep_size(i, seen) for i in t._indexes) \
+        + deep_size(t.shared.memos, seen) + sum(b.nbytes for b in t.unread)

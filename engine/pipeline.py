@@ -52,6 +52,7 @@ from .transactions import ChangeLog
 
 if TYPE_CHECKING:
     from .shards import Cluster
+    from .shards.staging import CopyStep
 
 # a row given to the Python API: values in column order, or a dict by column name
 Row = Sequence[Any] | Mapping[str, Any]
@@ -572,18 +573,18 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
             raise DataError("a transaction is open: COMMIT or ROLLBACK it first")
         return self._report()
 
-    def _tick(self, meta: dict[str, Any] | None = None, copied: tuple | None = None) -> None:
+    def _tick(self, meta: dict[str, Any] | None = None, copied: CopyStep | None = None) -> None:
         """Push the queued changes through the circuit as one committed step (its number is
         ``last_step``); the views' deltas wait in _unreported for step(), and go to the feeds now.
         With a state file the step's journal record is committed before the step is final.
-        ``copied``: a COPY's batch filed while a sharded step runs (Cluster.step)."""
+        ``copied``: a COPY that is this step, read by the workers (staging.CopyStep, Cluster.step)."""
         sole = self._sole
         if copied is None and sole and not self._log.entries:  # that table alone can have changes queued (_sole's law)
             fed = [sole] if sole.pending else []
         else:  # (a loop: a comprehension is a call more in CPython 3.11)
             fed = []
             for t in self._tables.values():
-                if t.pending or t.pending_late or copied is not None and t is copied[0]:
+                if t.pending or t.pending_late or copied is not None and t is copied.table:
                     fed.append(t)
         for t in fed:
             # (the queue itself, not a copy: streams are read-only, and commit() gives the table

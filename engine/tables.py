@@ -15,6 +15,14 @@ row at most once, so the committed rows are a set (every weight 1) and equal the
 queued (``KeyedRows``); ``contents`` reads them from there, and a commit has nothing to copy.  A table
 without one keeps its committed Z-set in a dict of its own.
 
+A sharded COPY may commit its rows unread (``take_unread``: engine/shards/staging.py): the table keeps
+the batch as the bytes the workers pickled, and only a one-column primary key's index holds its keys
+(under a placeholder), which is all a check of new keys reads.  Every reader of the rows goes through
+``indexes`` or ``plain_rows`` (and ``contents``, ``current``, ``KeyedRows`` through them), which read
+the unread batches first; so the table anyone sees is the same whether a batch was read at once or
+later (law: reading a batch files exactly what ``queue_insert`` then ``commit`` of its rows would have,
+since its keys were new and distinct and nothing else was queued).
+
 A table with watermarks (columns declared with a LATENESS) drops late changes as they are queued: a
 row whose watermarked column is below that column's watermark, inserted or deleted (the watermarks
 only move at a step, so the ones of the last step judge everything queued for the next one).  An
@@ -51,15 +59,18 @@ class Table:
     input: Input
     check: Callable[[Any], tuple | None]  # fast validator for rows that already have the right types (types.row_checker)
     log: object = None  # the pipeline's ChangeLog (None: changes are not logged)
-    plain_rows: dict = field(default_factory=dict)  # the committed rows (a Z-set) of a table without a PRIMARY KEY
+    _plain_rows: dict = field(default_factory=dict)  # the committed rows (a Z-set) of a table without a PRIMARY KEY
     pending: dict = field(default_factory=dict)  # changes queued for the next step
-    indexes: list = field(default_factory=list)  # per key constraint: {key: row} over contents + pending
+    _indexes: list = field(default_factory=list)  # per key constraint: {key: row} over contents + pending
     secondary: dict = field(default_factory=dict)  # CREATE INDEX columns -> lookups.SecondaryIndex (on use)
     watermark: Any = None  # the Watermark operator of the columns declared with a lateness, or None
     output: object = None  # the operator readers read: the watermark if any, else the input
     pending_late: int = 0  # late changes dropped from what is queued
     set_plans: dict = field(default_factory=dict)  # UPDATE's bound SET lists (engine/dml._set_plan)
     clock: object = None  # () -> the pipeline's clock, for the columns DEFAULT NOW() (rel.clock_columns)
+    # committed batches not read yet (a sharded COPY's, kept as the workers pickled them: ``take_unread``);
+    # ``indexes`` and ``plain_rows`` read them first, so nothing else ever sees them
+    unread: list = field(default_factory=list)
 
     def __post_init__(self):
         self.constraints = ([self.rel.primary_key] if self.rel.primary_key else []) + list(self.rel.unique)
@@ -86,6 +97,74 @@ class Table:
         self._fresh: dict | None = None
         # one-row insert and delete in one generated function each, or None (engine/one_row.py)
         self.insert_one, self.delete_one = one_row_functions(self)
+
+    # -- committed rows not read yet ----------------------------------------------------------------
+    @property
+    def indexes(self) -> list:
+        """Per key constraint, {key: row} over the committed and queued rows."""
+        if self.unread:
+            self._read_unread()
+        return self._indexes
+
+    @indexes.setter
+    def indexes(self, indexes: list) -> None:
+        self._indexes = indexes
+
+    @property
+    def plain_rows(self) -> dict:
+        """The committed rows of a table without a PRIMARY KEY, a Z-set."""
+        if self.unread:
+            self._read_unread()
+        return self._plain_rows
+
+    @plain_rows.setter
+    def plain_rows(self, rows: dict) -> None:
+        self._plain_rows = rows
+
+    @property
+    def defers_rows(self) -> bool:
+        """Whether committed batches can be kept unread (``take_unread``): a table whose only key is a
+        one-column primary key, or without keys; no watermark, DEFAULT NOW() column or secondary index,
+        each of which reads every row it commits."""
+        return ((self.pk_column is not None or not self.constraints) and self.watermark is None
+                and not self.rel.clock_columns and not self.secondary)
+
+    def check_new_keys(self, keys: list) -> None:
+        """The DataError ``queue_insert`` raises for rows with these one-column primary ``keys`` (in
+        their order) into a table with nothing queued: the first key the table holds or the batch gives
+        twice.  Reads the keys only: unread batches stay unread."""
+        index = self._indexes[0]
+        if len(set(keys)) == len(keys) and index.keys().isdisjoint(keys):
+            return
+        seen: set = set()
+        for k in keys:
+            if k in index or k in seen:
+                raise DataError(self._violation(self.constraints[0], k))
+            seen.add(k)
+
+    def take_unread(self, batch, keys: list | None) -> None:
+        """Commit ``batch`` (an object whose ``rows()`` reads its rows: a sharded COPY's, which a step
+        has just fed to the workers) without reading it: its one-column primary ``keys``, which
+        ``check_new_keys`` passed, are filed under a placeholder, and the rows are read the first time
+        anything reads the table's rows or indexes (``_read_unread``).  Only where ``defers_rows``,
+        with nothing queued."""
+        if keys is not None:
+            self._indexes[0].update(dict.fromkeys(keys, _UNREAD))
+        self.unread.append(batch)
+
+    def _read_unread(self) -> None:
+        """Read the unread batches into the index (their placeholders become their rows) or the
+        Z-set of committed rows."""
+        batches, self.unread = self.unread, []
+        for batch in batches:
+            rows = batch.rows()
+            if self.pk_column is not None:
+                self._indexes[0].update(zip(map(itemgetter(self.pk_column), rows), rows))
+            else:
+                plain = self._plain_rows
+                get = plain.get
+                for r in rows:
+                    plain[r] = get(r, 0) + 1
 
     @property
     def queue_is_fresh(self) -> bool:
@@ -152,6 +231,7 @@ class Table:
     def contents(self, rows: dict) -> None:
         """Replace the committed rows (a restored state); nothing may be queued."""
         self.pending, self._fresh = {}, None
+        self.unread = []
         if self.keyed is None:
             self.plain_rows = rows
         else:
@@ -475,7 +555,7 @@ class Table:
 
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""
-        if self.keyed is not None and not self.collects and not self.secondary:
+        if (self.keyed is not None or not self.pending) and not self.collects and not self.secondary:
             self.pending, self._fresh = {}, None  # the common case: the index holds them already
             self.pending_late = 0
             return
@@ -609,4 +689,5 @@ class KeyedRows(Mapping):
         return f"KeyedRows({self.copy()!r})"
 
 
+_UNREAD = ("a row not read yet",)  # the index's value for a key of an unread batch (Table.take_unread)
 _LATE = ("late changes",)  # a ChangeLog entry counting late changes dropped (undone by Table.undo)

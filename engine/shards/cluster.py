@@ -30,7 +30,7 @@ from ...runtime import Operator, StepError
 from ...runtime.operators.watermark import advanced
 from ...runtime.state import StateMismatch
 from ...runtime.zset import add_into
-from ..failures import ShardsStopped, StoppedAfterCommit
+from ..failures import CopyNotRead, ShardsStopped, StoppedAfterCommit
 from .backends import BACKENDS, WorkerDied, open_backend
 from .staging import Staging, cut_delta, local_exchanges, owner_cut
 from .wire import split
@@ -61,17 +61,21 @@ class Cluster:
         self._finalizer()
 
     # -- one command and its rounds ------------------------------------------------------------------
-    def command(self, msgs: list, prepared=None, circuit=None, meanwhile=None, results: bool = True) -> list | None:
+    def command(self, msgs: list, prepared=None, circuit=None, meanwhile=None, results: bool = True,
+                copied=None) -> list | None:
         """Send each worker its message and serve the rounds until all are done; their results.  On a
         failure every worker undoes the command and the first failure is raised (a StepError naming
         ``circuit``'s operator when an operator failed).  ``prepared(payloads)`` decides a prepared
         round: it returns to go on, raises to abort.  ``meanwhile()`` runs once the messages are sent
-        (it must not raise).  ``results`` False: a command whose results are not needed (a step) returns
-        None once "go" is sent, where the backend can read the replies later (``post``)."""
+        (it must not raise).  ``copied(verdicts)`` decides a COPY's "copied" round: it returns the
+        answers and what runs while the workers go on (as ``meanwhile``), or raises to abort.
+        ``results`` False: a command whose results are not needed (a step) returns None once "go" is
+        sent, where the backend can read the replies later (``post``)."""
         if self.stopped is not None:
             raise ShardsStopped(f"the pipeline's workers are stopped ({self.stopped})")
         replies = self._round(msgs, meanwhile)
         while True:
+            meanwhile = None
             kinds = {r[0] for r in replies}
             if kinds == {"done"}:
                 return [r[1] for r in replies]
@@ -82,6 +86,12 @@ class Cluster:
             kind = replies[0][0]
             if kind == "exchange":
                 answers = self._route(replies)
+            elif kind == "copied" and copied is not None:
+                try:
+                    answers, meanwhile = copied([r[1] for r in replies])
+                except BaseException as e:
+                    self._abort_all(replies)
+                    raise e
             elif kind == "vote":
                 decision = any(r[1] for r in replies)
                 answers = [("decision", decision)] * self.workers
@@ -98,7 +108,7 @@ class Cluster:
             else:
                 self._stop(f"unexpected reply {kind!r}")
             try:
-                replies = self._round(answers)
+                replies = self._round(answers, meanwhile)
             except ShardsStopped as e:
                 if kind != "prepared":
                     raise
@@ -148,7 +158,7 @@ class Cluster:
     def _abort_all(self, replies: list) -> list:
         """Tell every worker waiting in a round to abort; their final replies."""
         while True:
-            waiting = [r is not None and r[0] in ("exchange", "vote", "prepared") for r in replies]
+            waiting = [r is not None and r[0] in ("exchange", "vote", "prepared", "copied") for r in replies]
             if not any(waiting):
                 return replies
             answers = self._round([("abort",) if w else None for w in waiting])
@@ -183,10 +193,14 @@ class Cluster:
     def step(self, pipeline, before_commit=None, copying=None) -> None:
         """Run one step of ``pipeline`` on the workers: the tables' queued inputs in, the views'
         deltas out into the coordinator's outputs.  Raises StepError (nothing changed) as
-        Circuit.step does.  ``copying``: (table, a COPY's staged batch, ``file()``) where the table's
-        queue is that batch alone but is not filed yet: the workers are fed its parts, and ``file()``
-        queues its rows on the coordinator while they run the step (a failure there, a taken key,
-        aborts the step on every worker before it is final)."""
+        Circuit.step does.  ``copying``: a COPY that is this step (staging.CopyStep), its table's queue
+        empty: the workers read the file's ranges and meet in a "copied" round, where each is passed the
+        parts the others read for it, and ``file(batch)`` queues its rows on the coordinator, or only
+        checks their keys, while they run the step (a failure there, a taken key, aborts the step on
+        every worker before it is final); ``filed(batch)`` (None: nothing to do) commits the batch on
+        the coordinator once the step is final (Table.take_unread).  CopyNotRead (the step undone
+        everywhere) where the workers could not read the file as it is, the file's DataError where it
+        was one range."""
         n = self.workers
         fed = [(name, t.input) for name, t in pipeline._tables.items() if t.input.pending]
         parts = [{} for _ in range(n)]
@@ -206,16 +220,21 @@ class Cluster:
                 if chunk[0]:
                     parts[w][name] = chunk
         failed: list = []
-        meanwhile = None
+        copied = None
         if copying is not None:
-            table, batch, file = copying
-            staged[table.rel.name] = [batch.token]
+            staged[copying.table.rel.name] = [copying.token]
 
-            def meanwhile():
-                try:
-                    file()
-                except BaseException as e:  # noqa: BLE001 - raised at the prepared round (meanwhile must not raise)
-                    failed.append(e)
+            def copied(verdicts):
+                batch = copying.batch = self.staging.read_verdicts(verdicts, copying.token, copying.ranges)
+                if batch is None:
+                    raise CopyNotRead()
+
+                def meanwhile():
+                    try:
+                        copying.file(batch)
+                    except BaseException as e:  # noqa: BLE001 - raised at the prepared round (meanwhile must not raise)
+                        failed.append(e)
+                return [("inbound", batch.theirs(d)) for d in range(n)], meanwhile
         outs = outputs(pipeline.circuit)
         times, settle = _step_times(pipeline)
         local = local_exchanges(pipeline.circuit, pipeline._tables, staged, self.staging.cuts, n, by_owner)
@@ -255,16 +274,24 @@ class Cluster:
                     raise
 
         try:
-            self.command([("step", parts[w], times, staged, local, self.staging.inbound_for(w, staged))
-                          for w in range(n)], prepared, pipeline.circuit, meanwhile=meanwhile, results=False)
-        except StoppedAfterCommit:
-            self.staging.clear()
-            raise
+            try:
+                self.command([("step", parts[w], times, staged, local, self.staging.inbound_for(w, staged),
+                               copying.msgs[w] if copying is not None else None)
+                              for w in range(n)], prepared, pipeline.circuit, results=False, copied=copied)
+            except StoppedAfterCommit:
+                self.staging.clear()
+                if copying is not None and copying.filed is not None:
+                    copying.filed(copying.batch)
+                raise
+            if copying is not None:
+                self.stats["rows_staged"] += copying.batch.count
+                if copying.filed is not None:
+                    copying.filed(copying.batch)
         finally:
             for _, inp in fed:
                 inp.pending = {}
             if copying is not None:  # (its queue, filed meanwhile, may be the input's own dict: Table.queue_insert)
-                copying[0].input.pending = {}
+                copying.table.input.pending = {}
         self.staging.clear()
         self.stats["steps"] += 1
 

@@ -32,14 +32,19 @@ converted on the coordinator) makes it fed as before: its queue cut and sent.  T
 every part they hold once a step is final (a step that fails on the coordinator's side keeps them,
 as the coordinator keeps its queue).
 
-COPY … FROM a CSV file (engine/copy_from.py) is staged the same way, but the coordinator never holds
-the rows as Python objects before the workers do: it cuts the file's bytes into one range of whole
-records per worker, each worker parses, converts and checks its range, cuts its rows by owner as above
-and keeps its own part, and sends every part back pickled; the coordinator reads them all as its copy
-of the table (the filing), and at the step passes each worker the parts the others read for it
-(``inbound``).  Outside a transaction a COPY is a step of its own, and where its table has nothing else
-queued the filing runs while the workers run that step (Cluster.step ``copying``): a taken key then
-aborts the step on every worker before it is final, and the COPY fails having changed nothing.
+COPY … FROM a CSV file (engine/copy_from.py) is read by the workers: the coordinator never holds the
+rows as Python objects before they do.  It cuts the file's bytes into one range of whole records per
+worker; each worker parses, converts and checks its range, cuts its rows by owner as above, keeps its
+own part and sends every part pickled to the coordinator, with the rows' one-column primary keys.
+Inside a transaction (or where the table has other changes queued) that is a command of its own
+(``stage_csv``): the coordinator reads the parts as its copy of the table (the filing), and at the
+step passes each worker the parts the others read for it (``inbound``).  Outside one, the COPY is a
+step of its own (``copy_step``): the workers read their ranges at the start of the step and meet in a
+"copied" round, where the coordinator passes each one the parts the others read for it, then files
+the batch while they run the step; a taken key there aborts the step on every worker before it is
+final.  Without a state file, the filing is only a check of the keys: the rows are committed unread
+(engine/tables.py ``take_unread``), as the bytes the workers sent, and read the first time anything
+reads the table's rows.
 
 Laws: (1) the parts of a batch add up to it, and any split of a step's input is a valid one (every
 operator before the first exchange is linear; a cut by owner only spares the exchange its
@@ -115,21 +120,46 @@ class Staging:
         does), keeps its own part and sends back every part pickled.  The batch, whose parts each
         worker is passed at the next step (``inbound``) and whose rows the coordinator reads as its
         copy of the table (``CsvBatch.rows``, then ``keep``); None if the coordinator must read the
-        file itself (a row the check would convert or refuse, a value that is not plain, or a range
-        that did not read, which a cut inside a quoted field makes: then the file's own error, if any,
-        is the coordinator's to raise).  A file read as one range raises its first bad record's
+        file itself (``read_verdicts``).  A file read as one range raises its first bad record's
         DataError here."""
+        token, msgs, ranges = self._ranges(table, spec, data, start, line, circuit)
+        batch = self.read_verdicts(self.cluster.command([("stage_csv",) + m for m in msgs]), token, ranges)
+        if batch is not None:
+            for d in range(self.cluster.workers):
+                theirs = batch.theirs(d)
+                if theirs:
+                    self.inbound[d][token] = theirs
+        return batch
+
+    def copy_step(self, table, spec, data: bytes, start: int, line: int, circuit, file, filed) -> "CopyStep":
+        """A COPY that is a step of its own, its file read by the workers inside that step (Cluster.step
+        ``copying``): each worker reads its range as ``stage_csv`` has it read, and the workers meet in a
+        round ("copied") where the coordinator passes each one the parts the others read for it and
+        then ``file(batch)``s the batch while they run the step; ``filed(batch)`` once it is final."""
+        token, msgs, ranges = self._ranges(table, spec, data, start, line, circuit)
+        return CopyStep(table, token, msgs, ranges, file, filed)
+
+    def _ranges(self, table, spec, data: bytes, start: int, line: int, circuit) -> tuple:
+        """(a new token, each worker's (spec, token, range, its first line, cut by owner?), the number
+        of ranges): the records from ``start`` (at ``line``) cut into one range per worker."""
         n = self.cluster.workers
         ranges = split_records(data, start, line, n, spec.fmt)
         by = owner_cut(circuit, table.output) if n > 1 else None
         token = self.next_token
         self.next_token += 1
-        msgs = [("stage_csv", spec, token, data[b:e], first, by is not None) for b, e, first in ranges]
-        msgs += [("stage_csv", spec, token, b"", line, by is not None)] * (n - len(ranges))
-        verdicts = self.cluster.command(msgs)
+        msgs = [(spec, token, data[b:e], first, by is not None) for b, e, first in ranges]
+        msgs += [(spec, token, b"", line, by is not None)] * (n - len(ranges))
+        self.cuts[token] = by
+        return token, msgs, len(ranges)
+
+    def read_verdicts(self, verdicts: list, token: int, ranges: int) -> "CsvBatch | None":
+        """The batch the workers read (worker.read_range's verdicts), or None if the coordinator must
+        read the file itself (a row the check would convert or refuse, a value that is not plain, or a
+        range that did not read, which a cut inside a quoted field makes: then the file's own error, if
+        any, is the coordinator's to raise).  A file read as one range raises its DataError."""
         for v in verdicts:
             if v[0] == "error":
-                if len(ranges) > 1:
+                if ranges > 1:
                     # (a quote inside an unquoted field, which the csv module reads as a plain character,
                     # breaks law 1's parity, and a cut may then fall inside a quoted field; the range before
                     # such a cut ends inside quotes, an error: the coordinator reads the file whole)
@@ -137,13 +167,7 @@ class Staging:
                 raise DataError(v[1])
         if not all(v[0] == "ok" for v in verdicts):
             return None
-        blobs = [v[1] for v in verdicts]
-        for d in range(n):
-            theirs = [b[d] for w, b in enumerate(blobs) if w != d and b[d] is not None]
-            if theirs:
-                self.inbound[d][token] = theirs
-        self.cuts[token] = by
-        return CsvBatch(token, blobs)
+        return CsvBatch(token, [v[1] for v in verdicts], sum(v[2] for v in verdicts), [v[3] for v in verdicts])
 
     def keep(self, batch: "CsvBatch", rows: list, table) -> None:
         """``rows`` (``batch.rows()``) are queued into ``table`` as they are: at a step whose queue for
@@ -183,11 +207,30 @@ class Staging:
 
 
 class CsvBatch:
-    """A COPY's rows as the workers read them: each worker's parts, pickled, by destination."""
+    """A COPY's rows as the workers read them: each worker's parts, pickled, by destination; how many
+    there are; and each worker's pickled list of their one-column primary keys (None: no such key)."""
 
-    def __init__(self, token: int, blobs: list):
+    def __init__(self, token: int, blobs: list, count: int, key_blobs: list):
         self.token = token
         self.blobs = blobs
+        self.count = count
+        self.key_blobs = key_blobs
+        self.nbytes = sum(len(b) for parts in blobs for b in parts if b is not None)
+        self._keys: list | None = None
+
+    def theirs(self, worker: int) -> list:
+        """The parts the other workers read for ``worker``."""
+        return [b[worker] for w, b in enumerate(self.blobs) if w != worker and b[worker] is not None]
+
+    def keys(self) -> list | None:
+        """The rows' primary keys in file order (the workers read the file's ranges in order), or None."""
+        if self.key_blobs[0] is None:
+            return None
+        if self._keys is None:
+            self._keys = []
+            for blob in self.key_blobs:
+                self._keys.extend(loads(blob))
+        return self._keys
 
     def rows(self) -> list:
         """Every row, read from the parts (a new list)."""
@@ -267,3 +310,18 @@ def cut(rows: list, n: int, by: Exchange | None) -> tuple:
         except Exception:  # noqa: BLE001 - a row of another shape or type: refused by its check, cut as any
             pass
     return [rows[w::n] for w in range(n)], None
+
+
+class CopyStep:
+    """A COPY run as a step of its own (Staging.copy_step): the table, its batch's token, each worker's
+    range to read, how many ranges there are, what the coordinator does with the batch while the step
+    runs (``file``) and once it is final (``filed``, or None), and the batch once read."""
+
+    def __init__(self, table, token: int, msgs: list, ranges: int, file, filed):
+        self.table = table
+        self.token = token
+        self.msgs = msgs
+        self.ranges = ranges
+        self.file = file
+        self.filed = filed
+        self.batch: CsvBatch | None = None

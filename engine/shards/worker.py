@@ -10,6 +10,8 @@ rounds, each a message to the coordinator and its answer:
                      the rows of the exchanges of one depth (schedule.py), a batch per exchange per worker
     ("vote", flag)    -> ("decision", any)   a fixpoint's "does any worker have work left?"
     ("prepared", payload) -> ("go",)         the end of a step or a backfill, before it is final
+    ("copied", verdict) -> ("inbound", parts) a COPY's step: the range this worker read, the parts
+                                             the others read for it
     any of them       -> ("abort",)          another worker failed: undo and stop (Abort)
 
 and ends the command with ("done", result), ("error", (exception, operator path, traceback)) or
@@ -25,6 +27,7 @@ import hashlib
 import pickle
 import traceback
 from collections import Counter
+from operator import itemgetter
 
 from ...runtime import StepError
 from ...runtime.nested import Scope
@@ -267,12 +270,21 @@ class Worker:
         return True
 
     def do_stage_csv(self, spec, token: int, part: bytes, first_line: int, cut: bool):
+        """Read this worker's range of a COPY's file (``read_range``) and keep this worker's part for the
+        next step; the verdict."""
+        verdict, own = self.read_range(spec, part, first_line, cut)
+        if verdict[0] == "ok":
+            self._staged[token] = own
+        return verdict
+
+    def read_range(self, spec, part: bytes, first_line: int, cut: bool) -> tuple:
         """Read this worker's range of a COPY's file (engine/copy_from.py) into the rows of table
-        ``spec.table``, check them with the table's row check, cut them by their owners at the first
-        exchange reading the table (``cut``; staging.cut) and keep this worker's part for the next step:
-        ("ok", [the pickled part of each worker, None where empty]); ("convert",) where a row does not
-        pass as it is or a value is not plain (the coordinator reads the file itself); ("error",
-        message) for a record that is not one."""
+        ``spec.table``, check them with the table's row check and cut them by their owners at the first
+        exchange reading the table (``cut``; staging.cut): (verdict, this worker's part).  The verdict:
+        ("ok", [the pickled part of each worker, None where empty], the number of rows, their one-column
+        primary keys in file order, pickled, or None where the table has no such key); ("convert",)
+        where a row does not pass as it is or a value is not plain (the coordinator reads the file
+        itself); ("error", message) for a record that is not one."""
         from .staging import cut as staging_cut, owner_cut  # (staging imports this module)
 
         t = self.replica._tables[spec.table]
@@ -280,34 +292,43 @@ class Worker:
             rows = parse_rows(decode(part, spec.path, first_line), first_line, spec,
                               converters(t.rel, self.replica.dialect), len(t.rel.fields))
         except DataError as e:
-            return ("error", e.message)
+            return ("error", e.message), None
         try:
             t.check.rows(rows, _needs_coordinator)
         except _NeedsCoordinator:
-            return ("convert",)
+            return ("convert",), None
         if cut:
             parts, by = staging_cut(rows, self.workers, owner_cut(self.replica.circuit, t.output))
             if by is None:  # (not cut by the owners the coordinator counts on: it reads the file itself)
-                return ("convert",)
+                return ("convert",), None
         else:  # (any split will do: this worker keeps what it read)
             parts = [rows if w == self.index else [] for w in range(self.workers)]
         blobs = []
         for p in parts:
             blob = wire.dumps_plain(p) if p else None
             if p and blob is None:
-                return ("convert",)
+                return ("convert",), None
             blobs.append(blob)
-        self._staged[token] = parts[self.index]
-        return ("ok", blobs)
+        c = t.pk_column
+        keys = wire.dumps(list(map(itemgetter(c), rows))) if c is not None else None
+        return ("ok", blobs, len(rows), keys), parts[self.index]
 
-    def do_step(self, feeds: dict, times=(None, None), staged=None, local=(), inbound=None):
+    def do_step(self, feeds: dict, times=(None, None), staged=None, local=(), inbound=None, copy=None):
         """Run one step on the rows ``feeds`` ({table: its part, as cluster.split cut it}) and the
         batches ``staged`` ({table: tokens of the parts do_stage kept}); prepared with the views'
         deltas, final when the coordinator says go.  ``times``: (the clock's new value or None,
         {table: its watermarks over the whole step}), as the coordinator computed them; ``local``:
         the root exchanges (by xid) that move no row in this step (cluster.local_exchanges); ``inbound``:
-        {token: the parts other workers read for this one of a COPY's staged batch}."""
+        {token: the parts other workers read for this one of a COPY's staged batch}; ``copy``: (spec,
+        token, range, its first line, cut?) of a COPY that is this step (staging.CopyStep): the range is
+        read first (``read_range``), and the workers meet in a round ("copied", verdict) -> ("inbound",
+        the parts the others read for this one) before the step runs on the batch."""
         tables = self.replica._tables
+        if copy is not None:
+            spec, token, part, first_line, cut = copy
+            verdict, own = self.read_range(spec, part, first_line, cut)
+            inbound = {token: self.call(("copied", verdict))[1]}
+            self._staged[token] = own
         feeds = {name: wire.joined(part) for name, part in feeds.items()}
         for token, blobs in (inbound or {}).items():  # the rows other workers read for this one (do_stage_csv)
             self._staged[token] = self._staged[token] + [r for b in blobs for r in wire.loads(b)]
