@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 
 from . import (cliffs, compile_time, durability, latency, memory, profile, recursion, runtime_ops, shards, sides,
                sinks, throughput, tpch, vs_pydbsp)
@@ -659,6 +660,15 @@ def copy_lines(sh: dict) -> list[str]:
                   f"wall (best runs; median {c['speedup_median']}×); against one worker in the pipeline's own "
                   f"process, which parses the file itself, {c['speedup_2_processes_vs_in_process']}× (median "
                   f"{c['speedup_median_vs_in_process']}×).", ""]
+    if len(copies) > 1:
+        def per_10k(c, name):
+            return f"{1e7 / statistics.median(r['rows_per_s'] for r in c['runs'][name]):.1f} ms"
+
+        lines += ["Wall time per 10,000 rows (medians), by file size: " + "; ".join(
+            f"{name} " + ", ".join(f"{per_10k(c, name)} in {c['batch']:,}-row files" for c in copies)
+            for name in (shards.ONE, shards.TWO)) + ".  What a COPY step costs whatever its size (the "
+            "statement's parse, the rounds at which the workers meet, each waiting for the slower one) weighs "
+            "more on two workers' shorter steps; larger files spread it over more rows.", ""]
     return lines
 
 

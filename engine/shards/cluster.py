@@ -273,6 +273,11 @@ class Cluster:
                             add_into(op.contents, {r: -w for r, w in d.items()})
                     raise
 
+        def committed() -> None:  # (the step is final)
+            if copying is not None and copying.filed is not None:
+                self.stats["rows_staged"] += copying.batch.count
+                copying.filed(copying.batch)
+
         try:
             try:
                 self.command([("step", parts[w], times, staged, local, self.staging.inbound_for(w, staged),
@@ -280,13 +285,9 @@ class Cluster:
                               for w in range(n)], prepared, pipeline.circuit, results=False, copied=copied)
             except StoppedAfterCommit:
                 self.staging.clear()
-                if copying is not None and copying.filed is not None:
-                    copying.filed(copying.batch)
+                committed()
                 raise
-            if copying is not None:
-                self.stats["rows_staged"] += copying.batch.count
-                if copying.filed is not None:
-                    copying.filed(copying.batch)
+            committed()
         finally:
             for _, inp in fed:
                 inp.pending = {}
