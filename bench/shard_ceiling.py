@@ -101,10 +101,10 @@ def custom_worker_main(conn, index: int, workers: int, config: dict, kind: str =
     from deltasql.engine.shards.worker import Worker
 
     class HoldingWorker(Worker):
-        def do_step(self, feeds, times=(None, None), staged=None, local=(), inbound=None):
+        def do_step(self, feeds, times=(None, None), staged=None, local=(), inbound=None, copy=None):
             used = {t for tokens in (staged or {}).values() for t in tokens}
             keep = {t: rows for t, rows in self._staged.items() if t not in used}
-            out = super().do_step(feeds, times, staged, local, inbound)
+            out = super().do_step(feeds, times, staged, local, inbound, copy)
             self._staged = keep
             return out
 
