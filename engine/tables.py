@@ -155,9 +155,9 @@ class Table:
     def _read_unread(self) -> None:
         """Read the unread batches into the index (their placeholders become their rows) or the
         Z-set of committed rows."""
-        batches, self.unread = self.unread, []
-        for batch in batches:
-            rows = batch.rows()
+        unread = self.unread
+        while unread:  # (a batch leaves the list once filed: one whose reading fails stays unread)
+            rows = unread[0].rows()
             if self.pk_column is not None:
                 self._indexes[0].update(zip(map(itemgetter(self.pk_column), rows), rows))
             else:
@@ -165,6 +165,7 @@ class Table:
                 get = plain.get
                 for r in rows:
                     plain[r] = get(r, 0) + 1
+            del unread[0]
 
     @property
     def queue_is_fresh(self) -> bool:
@@ -556,7 +557,7 @@ class Table:
     def commit(self) -> None:
         """The queued changes have been applied by a step: they are now contents."""
         if (self.keyed is not None or not self.pending) and not self.collects and not self.secondary:
-            self.pending, self._fresh = {}, None  # the common case: the index holds them already
+            self.pending, self._fresh = {}, None  # the common case: the index holds them already (or none)
             self.pending_late = 0
             return
         contents, pending = self.contents, self.pending

@@ -327,7 +327,7 @@ class Worker:
         if copy is not None:
             spec, token, part, first_line, cut = copy
             verdict, own = self.read_range(spec, part, first_line, cut)
-            inbound = {token: self.call(("copied", verdict))[1]}
+            inbound = {**(inbound or {}), token: self.call(("copied", verdict))[1]}
             self._staged[token] = own
         feeds = {name: wire.joined(part) for name, part in feeds.items()}
         for token, blobs in (inbound or {}).items():  # the rows other workers read for this one (do_stage_csv)
