@@ -1,7 +1,8 @@
 """Workload: sharding.  Bulk load of orders through the join + GROUP BY view on one worker (the
 pipeline's own process), on one worker process, and on two worker processes, with DuckDB on the same
 batches in the same run, two ways: rows handed to ``insert()`` from Python, and CSV files read by
-``COPY orders FROM 'file.csv'`` (on workers, each worker parses a range of the file: engine/copy_from.py);
+``COPY orders FROM 'file.csv'`` at each size of COPY_FILES (on workers, each worker parses a range of the
+file in the COPY's step: engine/copy_from.py, engine/shards/staging.py);
 the one-row step's latency on each; the rows and bytes the workers exchange per step; a scaling model
 fitted to these figures (``model``).  Wall time, CPU time of every process
 (coordinator and workers) and the cores other processes kept busy are recorded together: on a shared
