@@ -125,9 +125,9 @@ class DML:
         (nothing changed).  Outside a transaction, where the table has nothing else queued, the COPY
         is a step of its own at once, in which the workers read the file (staging.copy_step), and the
         coordinator files the rows while they run it: its copy of them costs the step no time of its
-        own.  Without a state file, where the table allows (Table.defers_rows), it only checks their
-        keys, and the rows are committed unread (Table.take_unread).  Else the workers read the file
-        into a staged batch (staging.stage_csv), queued here."""
+        own.  Where the table allows (Table.defers_rows), it only checks their keys, and the rows are
+        committed unread (Table.take_unread; a state file journals them as the workers' bytes).  Else
+        the workers read the file into a staged batch (staging.stage_csv), queued here."""
         if t.watermark is not None or t.rel.clock_columns:
             return False
         staging = self._shards.staging
@@ -140,7 +140,7 @@ class DML:
                 t.queue_insert(rows)  # or queues the rows, then fed as rows, not as the workers' parts)
 
         if self._txn is None and not t.pending and not t.pending_late:
-            if self._store is None and t.defers_rows:
+            if t.defers_rows:
                 def check(batch) -> None:
                     keys = batch.keys()
                     if keys is not None:

@@ -52,6 +52,24 @@ from .results import ordered_changes
 from .storage import StorageError, Store
 
 
+UNREAD_ROWS = "rows as the workers pickled them"  # a journaled change: (UNREAD_ROWS, [pickled lists of rows])
+
+
+def journaled_rows(delta):
+    """A journal record's change to a table as a Z-set: a sharded COPY's batch, journaled as the bytes
+    the workers sent (each a pickled list of inserted rows), is read here."""
+    if not (isinstance(delta, tuple) and delta and delta[0] == UNREAD_ROWS):
+        return delta
+    from .shards import wire  # (the shards package imports the pipeline, which imports this module)
+
+    rows: dict = {}
+    get = rows.get
+    for blob in delta[1]:
+        for r in wire.loads(blob):
+            rows[r] = get(r, 0) + 1
+    return rows
+
+
 class Durability:
     """The Pipeline's state file: opening and recovery, the journal hook of each step, checkpoints,
     source positions and retained views.  Without a state file only positions and last_step work."""
@@ -218,7 +236,7 @@ class Durability:
             t = self._tables.get(name)
             if t is None:
                 raise StorageError(f"{self._store.path} is corrupt: step {n} changes {name!r}, which is not a table")
-            t.queue_journaled(delta)
+            t.queue_journaled(journaled_rows(delta))
         try:
             self._tick()  # (no journal hook while restoring)
         except DataError as e:
@@ -253,14 +271,18 @@ class Durability:
             self._store.fail(str(e))
             raise
 
-    def _journal_hook(self, fed: list, meta: dict | None):
-        """What Circuit.step runs before a step is final: the step's journal record, committed."""
+    def _journal_hook(self, fed: list, meta: dict | None, copied=None):
+        """What Circuit.step runs before a step is final: the step's journal record, committed.
+        ``copied``: a COPY that is this step (shards/staging.CopyStep), whose rows, if they are to be
+        committed unread, are journaled as the bytes the workers sent (``journaled_rows`` reads them)."""
         store = self._store
         if store is None or self._restoring is not None:
             return None
 
         def commit():
             changes = {t.rel.name: t.pending for t in fed}
+            if copied is not None and copied.filed is not None:
+                changes[copied.table.rel.name] = (UNREAD_ROWS, copied.batch.parts())
             # the step's other inputs: NOW() (temporal filters read it) and the late changes dropped
             late = {t.rel.name: t.pending_late for t in fed if t.pending_late}
             if self._clock.now is not None or late:

@@ -519,22 +519,35 @@ def test_copy_in_a_transaction_is_committed_or_rolled_back_with_it(tmp_path, opt
         p.close()
 
 
-def test_copy_is_durable_on_a_sharded_pipeline(tmp_path, monkeypatch):
+@pytest.mark.parametrize("checkpoint", [True, False])
+def test_copy_is_durable_on_a_sharded_pipeline(tmp_path, monkeypatch, checkpoint):
+    """Reopened after a checkpoint, or from the journal alone (which holds the COPYs' rows as the
+    workers' bytes: engine/durability.journaled_rows), a keyed and a keyless table and their views."""
     monkeypatch.setattr(dml, "COPY_STAGE_MIN_BYTES", 0)
-    f = tmp_path / "t.csv"
-    write_csv(f, t_records(random.Random(3), range(200)))
+    rnd = random.Random(3)
+    f, g, b = tmp_path / "t.csv", tmp_path / "t2.csv", tmp_path / "bag.csv"
+    t_recs = [t_records(rnd, range(200)), t_records(rnd, range(200, 260))]
+    write_csv(f, t_recs[0])
+    write_csv(g, t_recs[1])
+    records = bag_records(rnd, 50)
+    write_csv(b, records + records[:20])
     state = tmp_path / "state"
     p = Pipeline(workers=2, backend="processes", path=str(state))
     p.execute(DDL)
-    p.execute(f"CREATE VIEW v AS {VIEWS['by_g']}")
-    p.execute(f"COPY t FROM '{f}' (HEADER false)")
-    want = sorted(p.view("v").rows())
-    p.close()
-    f.unlink()  # the journal holds the rows, not the file's name
+    for name in ("by_g", "bag_n"):
+        p.execute(f"CREATE VIEW {name} AS {VIEWS[name]}")
+    for path, table in ((f, "t"), (b, "bag"), (g, "t")):
+        p.execute(f"COPY {table} FROM '{path}' (HEADER false)")
+    assert [len(p._tables[n].unread) for n in ("t", "bag")] == [2, 1]  # (closing reads them for its checkpoint)
+    want = {name: sorted(p.view(name).rows(), key=repr) for name in ("by_g", "bag_n")}
+    p.close(checkpoint=checkpoint)
+    for path in (f, g, b):
+        path.unlink()  # the journal holds the rows, not the file's name
     q = Pipeline(workers=2, backend="processes", path=str(state))
     try:
-        assert sorted(q.view("v").rows()) == want
-        assert q.execute("SELECT COUNT(*) FROM t") == [(200,)]
+        assert {name: sorted(q.view(name).rows(), key=repr) for name in want} == want
+        assert sorted(q.execute("SELECT id, g FROM t")) == sorted((int(r[0]), int(r[1])) for r in t_recs[0] + t_recs[1])
+        assert q.execute("SELECT COUNT(*) FROM bag") == [(70,)]
     finally:
         q.close()
 

@@ -42,9 +42,10 @@ step passes each worker the parts the others read for it (``inbound``).  Outside
 step of its own (``copy_step``): the workers read their ranges at the start of the step and meet in a
 "copied" round, where the coordinator passes each one the parts the others read for it, then files
 the batch while they run the step; a taken key there aborts the step on every worker before it is
-final.  Without a state file, the filing is only a check of the keys: the rows are committed unread
-(engine/tables.py ``take_unread``), as the bytes the workers sent, and read the first time anything
-reads the table's rows.
+final.  Where the table allows (Table.defers_rows), the filing is only a check of the keys: the rows
+are committed unread (engine/tables.py ``take_unread``), as the bytes the workers sent, and read the
+first time anything reads the table's rows; a state file journals those bytes as they are
+(engine/durability.py ``journaled_rows``).
 
 Laws: (1) the parts of a batch add up to it, and any split of a step's input is a valid one (every
 operator before the first exchange is linear; a cut by owner only spares the exchange its
@@ -218,6 +219,10 @@ class CsvBatch:
         self.nbytes = sum(len(b) for parts in blobs for b in parts if b is not None)
         self._keys: list | None = None
 
+    def parts(self) -> list:
+        """Every part, pickled (each a list of rows)."""
+        return [b for parts in self.blobs for b in parts if b is not None]
+
     def theirs(self, worker: int) -> list:
         """The parts the other workers read for ``worker``."""
         return [b[worker] for w, b in enumerate(self.blobs) if w != worker and b[worker] is not None]
@@ -235,10 +240,8 @@ class CsvBatch:
     def rows(self) -> list:
         """Every row, read from the parts (a new list)."""
         rows: list = []
-        for parts in self.blobs:
-            for blob in parts:
-                if blob is not None:
-                    rows.extend(loads(blob))
+        for blob in self.parts():
+            rows.extend(loads(blob))
         return rows
 
 
