@@ -90,6 +90,15 @@ def float_result(args) -> SqlType:
     return REAL if args[-1].value else DOUBLE
 
 
+def prepare_whole(eb, node, args, what):
+    """FLOOR/CEIL of an integer: DuckDB and PostgreSQL have no integer overload and take it as a DOUBLE
+    (`typeof(floor(3))` is DOUBLE, `floor(3)::VARCHAR` '3.0'); SQLite keeps the integer."""
+    x, = args
+    if x.type.kind == "int" and eb.dialect.name != "sqlite":
+        return [eb.coerce(x, DOUBLE, node)]
+    return args
+
+
 # -- RANGE / GENERATE_SERIES as list functions --------------------------------------------------------
 
 def prepare_series(eb, node, args, what):

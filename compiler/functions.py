@@ -65,7 +65,8 @@ def same_type(args) -> SqlType:
 
 
 def whole_number(args) -> SqlType:
-    """The first argument's type, a DECIMAL's scale made 0 (FLOOR, CEIL, TRUNC)."""
+    """The first argument's type, a DECIMAL's scale made 0 (FLOOR, CEIL, TRUNC; FLOOR and CEIL of an
+    integer are of a DOUBLE outside SQLite: function_rules.prepare_whole)."""
     t = args[0].type
     return decimal_type(t.precision, 0) if t.kind == "decimal" else t
 
@@ -155,8 +156,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("sign", "sql_sign", (NUMBER,), INTEGER, {exp.Sign: ("this",)}),
     Function("sqrt", "sql_sqrt", (NUMBER,), DOUBLE, {exp.Sqrt: ("this",)}),
     Function("power", "sql_power", (NUMBER, NUMBER), DOUBLE, {exp.Pow: ("this", "expression")}),
-    Function("floor", "sql_floor", (NUMBER,), whole_number, {exp.Floor: ("this",)}),
-    Function("ceil", "sql_ceil", (NUMBER,), whole_number, {exp.Ceil: ("this",)}, names=("ceiling",)),
+    Function("floor", "sql_floor", (NUMBER,), whole_number, {exp.Floor: ("this",)}, prepare=R.prepare_whole),
+    Function("ceil", "sql_ceil", (NUMBER,), whole_number, {exp.Ceil: ("this",)}, names=("ceiling",),
+             prepare=R.prepare_whole),
     Function("trunc", "sql_trunc", (NUMBER,), whole_number, sqlite=False),  # ExprBinder._Trunc
     Function("ln", "sql_ln", (NUMBER,), DOUBLE, {exp.Ln: ("this",)}, sqlite=False),
     Function("exp", "sql_exp", (NUMBER,), DOUBLE, {exp.Exp: ("this",)}, sqlite=False),
