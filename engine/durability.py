@@ -62,12 +62,7 @@ def journaled_rows(delta):
         return delta
     from .shards import wire  # (the shards package imports the pipeline, which imports this module)
 
-    rows: dict = {}
-    get = rows.get
-    for blob in delta[1]:
-        for r in wire.loads(blob):
-            rows[r] = get(r, 0) + 1
-    return rows
+    return wire.counted([wire.loads(blob) for blob in delta[1]]) if delta[1] else {}
 
 
 class Durability:

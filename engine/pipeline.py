@@ -595,10 +595,7 @@ class Pipeline(DDL, DML, Queries, Inspection, Feeding, Durability):
         stopped = None
         # (None without a state file; test_shards puts its own hook on a sharded pipeline)
         shards = self._shards
-        if self._store is None and shards is None:
-            hook = None
-        else:  # (a COPY's step passes itself on: its rows may be journaled as the workers' bytes)
-            hook = self._journal_hook(fed, meta) if copied is None else self._journal_hook(fed, meta, copied)
+        hook = self._journal_hook(fed, meta, copied) if self._store is not None or shards is not None else None
         # the collector paused for the step (collector_paused inline: a path taken once per step),
         # unless one table changed by a few rows and no recursive view can make many of them (its
         # fused step is ``light``): then the pause costs more than it spares

@@ -432,7 +432,7 @@ def test_a_worker_killed_after_the_decision_is_found_at_the_next_command():
         p.step()
         victim = p._shards.transport.procs[1]
 
-        def stop_at_commit(fed, meta):
+        def stop_at_commit(fed, meta, copied=None):
             def hook():
                 os.kill(victim.pid, signal.SIGSTOP)  # it cannot read "go" any more
             return hook
@@ -560,7 +560,7 @@ def test_a_worker_killed_at_the_commit_point_leaves_the_step_committed():
         p.step()
         victim = p._shards.transport.procs[1]
 
-        def kill_at_commit(fed, meta):
+        def kill_at_commit(fed, meta, copied=None):
             def hook():
                 victim.kill()
                 victim.join()

@@ -15,6 +15,7 @@ import io
 import pickle
 import struct
 import uuid
+from collections import Counter
 
 from ...sqllib.sqlfuncs import NAN
 
@@ -90,6 +91,13 @@ def split(delta: dict, n: int) -> list:
     if weights.count(1) == len(weights):
         return [(rows, None)] if n == 1 else [(rows[i::n], None) for i in range(n)]
     return [(rows, weights)] if n == 1 else [(rows[i::n], weights[i::n]) for i in range(n)]
+
+
+def counted(batches: list) -> dict:
+    """The Z-set of batches of inserted rows (lists): each row with its number of copies."""
+    rows = batches[0] if len(batches) == 1 else [r for b in batches for r in b]
+    z = dict.fromkeys(rows, 1)
+    return z if len(z) == len(rows) else dict(Counter(rows))
 
 
 def joined(part: tuple) -> dict:

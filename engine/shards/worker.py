@@ -26,7 +26,6 @@ import gc
 import hashlib
 import pickle
 import traceback
-from collections import Counter
 from operator import itemgetter
 
 from ...runtime import StepError
@@ -92,13 +91,6 @@ class _NeedsCoordinator(Exception):
 
 def _needs_coordinator(row):
     raise _NeedsCoordinator()
-
-
-def _counted(batches: list) -> dict:
-    """The Z-set of staged batches: each row with its number of copies."""
-    rows = batches[0] if len(batches) == 1 else [r for b in batches for r in b]
-    z = dict.fromkeys(rows, 1)
-    return z if len(z) == len(rows) else dict(Counter(rows))
 
 
 class Replica(Pipeline):
@@ -333,7 +325,7 @@ class Worker:
         for token, blobs in (inbound or {}).items():  # the rows other workers read for this one (do_stage_csv)
             self._staged[token] = self._staged[token] + [r for b in blobs for r in wire.loads(b)]
         for name, tokens in (staged or {}).items():
-            feeds[name] = _counted([self._staged[t] for t in tokens])
+            feeds[name] = wire.counted([self._staged[t] for t in tokens])
         now, marks = times
         for name, delta in feeds.items():
             tables[name].input.pending = delta
