@@ -216,8 +216,12 @@ class CsvBatch:
         self.blobs = blobs
         self.count = count
         self.key_blobs = key_blobs
-        self.nbytes = sum(len(b) for parts in blobs for b in parts if b is not None)
         self._keys: list | None = None
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the batch is kept in (Pipeline.memory of a table holding it unread)."""
+        return sum(map(len, self.parts()))
 
     def parts(self) -> list:
         """Every part, pickled (each a list of rows)."""
